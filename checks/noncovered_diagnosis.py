@@ -1,0 +1,145 @@
+"""noncovered-diagnosis: no covered diagnosis for the immune globulin, or an invalid ICD-10-CM code.
+
+**What it finds.**
+
+* An immune-globulin drug line none of whose diagnoses is on the covered list for the payer
+  policy and setting. MEDICARE: home (POS 12) IVIG uses the 25 PIDD codes of article A52509;
+  home SCIG uses the same plus G61.81 CIDP (A52507 groups 3 and 6); office and outpatient use the
+  documented default ``IG_OFFICE_DEFAULT`` (the PIDD codes plus ITP D69.3, GBS G61.0, CIDP G61.81,
+  myasthenia gravis G70.0x, dermatomyositis M33.x and the NCD 250.3 blistering diseases). DEFAULT
+  uses the office default everywhere. A policy file may replace any list. A dual-route product
+  (J1561, J1569) counts as SCIG when documented SC or billed with JB.
+* A diagnosis that is not a valid *billable* ICD-10-CM code for the date of service, such as a
+  category (``D80``) or a code that became a header (``G35`` from 2025-10-01). Reported once per
+  claim and code, on the first line that points to it. Dates of service are matched to the
+  ICD-10-CM release in force (FY2025, FY2026); a date after the newest release shipped is checked
+  against that newest release.
+
+Codes are compared without their dot: ``D80.0`` and ``D800`` are the same code.
+
+**Why payers deny it.** IG is covered only for the conditions the LCD/NCD lists (CARC 50, RARC
+N115 where an LCD applies); an invalid or non-billable code rejects the claim (CO-16 + M76/M81).
+
+**Example.** MEDICARE, POS 12, J1459 (IVIG) with G61.81 only: fires (CIDP is covered at home only
+for SCIG). The same line at POS 11 is covered by the office default.
+
+**Use instead.** Report the most specific billable code the record supports; if the condition is
+not covered in that setting, do not bill the payer as covered (GA/GZ with an ABN where applicable).
+
+**Appeal basis.** A justification when the record documents a covered condition that was left off
+the claim (correct the diagnosis); otherwise the service is not covered under the policy.
+
+**Sources.** A52509 and A52507 ICD-10 tables (CMS MCD); L33610, L33794; NCD 250.3 / A57187;
+ICD-10-CM FY2025 and FY2026 code files (CMS/NCHS); REFERENCE.md 5.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from scrubber import reference
+from scrubber.enrich import has_modifier
+from scrubber.registry import Check, Context
+from scrubber.text import dotted, fill
+
+_SETTING_WORDS = {"home_iv": "home IVIG", "home_sc": "home SCIG", "other": "office/outpatient immune globulin"}
+
+
+def _setting() -> pl.Expr:
+    sc = (pl.col("ig_route") == "SC") | (
+        (pl.col("ig_route") == "IV_SC") & ((pl.col("route") == "SC") | has_modifier("JB"))
+    )
+    return (
+        pl.when(pl.col("is_home") & sc).then(pl.lit("home_sc")).when(pl.col("is_home")).then(pl.lit("home_iv"))
+        .otherwise(pl.lit("other"))
+    )
+
+
+def _coverage_findings(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
+    ig = lines.filter(pl.col("is_ig")).with_columns(_setting().alias("setting"))
+    exploded = ig.select("row_id", "policy", "setting", pl.col("diagnoses").alias("code")).explode("code")
+    covered = ctx.coverage.with_columns(pl.lit(True).alias("_covered"))
+    hit = (
+        exploded.join(covered, on=["policy", "setting", "code"], how="left")
+        .group_by("row_id")
+        .agg(pl.col("_covered").any().fill_null(False).alias("_any_covered"))
+    )
+    flagged = (
+        ig.join(hit, on="row_id", how="left")
+        .filter(~pl.col("_any_covered").fill_null(False))
+        .join(ctx.coverage_lists, on=["policy", "setting"], how="left")
+        .with_columns(pl.col("diagnoses").list.eval(dotted(pl.element())).list.join(", ").alias("_dx"))
+    )
+    words = pl.col("setting").replace(_SETTING_WORDS)
+    lists = pl.col("lists")
+    message = (
+        pl.when(pl.col("diagnoses").list.len() == 0)
+        .then(fill("{code} ({product}) has no diagnosis; the {policy} policy covers {setting} only for the "
+                   "diagnoses of {lists}.", code=pl.col("procedure_code"), product=pl.col("ig_product"),
+                   policy=pl.col("policy"), setting=words, lists=lists))
+        .otherwise(fill("None of the diagnoses of {code} ({product}), {dx}, is covered for {setting} under the "
+                        "{policy} policy (covered list: {lists}).", code=pl.col("procedure_code"),
+                        product=pl.col("ig_product"), dx=pl.col("_dx"), setting=words, policy=pl.col("policy"),
+                        lists=lists))
+    )
+    return flagged.select(
+        "row_id",
+        message.alias("message"),
+        fill("Report the covered diagnosis the record documents (see {lists}); if none applies, the drug is not "
+             "covered in this setting: obtain an ABN and bill with GA, or GZ without one.", lists=lists)
+        .alias("suggested_fix"),
+        fill("The administration record for {dos} documents a diagnosis covered by {lists}; the claim is corrected "
+             "to report it as the diagnosis for {code}. [Attach the diagnosis documentation.]",
+             dos=pl.col("date_of_service"), lists=lists, code=pl.col("procedure_code")).alias("appeal_text"),
+    )
+
+
+def _validity_findings(lines: pl.LazyFrame) -> pl.LazyFrame:
+    billable = reference.icd10_billable().lazy().with_columns(pl.lit(True).alias("_billable"))
+    exploded = (
+        lines.select("row_id", "claim_id", "line_number", "date_of_service", pl.col("diagnoses").alias("code"))
+        .explode("code")
+        .filter(pl.col("code").is_not_null())
+        .with_columns(reference.icd10_release_for().alias("release_key"))
+        .join(billable, on=["release_key", "code"], how="left")
+        .filter(pl.col("_billable").is_null())
+    )
+    per_code = exploded.group_by("claim_id", "code").agg(
+        pl.col("row_id").sort_by("line_number").first(),
+        pl.col("line_number").unique().sort().cast(pl.String).str.join(", ").alias("_lines"),
+        pl.col("release_key").first().str.to_uppercase().alias("_release"),
+        pl.col("date_of_service").min().alias("_dos"),
+    )
+    code = dotted(pl.col("code"))
+    return per_code.select(
+        "row_id",
+        fill("{code} is not a valid billable ICD-10-CM code for {dos} ({release} code set); claim {claim} "
+             "line(s) {lines} point to it.", code=code, dos=pl.col("_dos"), release=pl.col("_release"),
+             claim=pl.col("claim_id"), lines=pl.col("_lines")).alias("message"),
+        fill("Replace {code} with the complete billable code (all required characters) that the record supports.",
+             code=code).alias("suggested_fix"),
+        fill("Corrected claim: {code} is a category or invalid code, not billable for {dos}; the corrected claim "
+             "reports the billable code documented in the record.", code=code, dos=pl.col("_dos"))
+        .alias("appeal_text"),
+    )
+
+
+def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
+    return pl.concat([_coverage_findings(lines, ctx), _validity_findings(lines)])
+
+
+CHECK = Check(
+    id="noncovered-diagnosis",
+    title="Diagnosis not covered, or not a billable ICD-10-CM code",
+    severity="error",
+    scope="line",
+    rule="An IG drug line needs a diagnosis on the covered list for the payer policy and setting; every diagnosis "
+    "must be a billable ICD-10-CM code for the date of service.",
+    sources=("A52509 (home IVIG)", "A52507 (home SCIG, CIDP)", "NCD 250.3 / A57187",
+             "ICD-10-CM FY2025/FY2026 (CMS/NCHS)"),
+    fix="Report the covered, billable diagnosis the record documents; otherwise ABN with GA, or GZ.",
+    appeal="Justification: the record documents a covered diagnosis; corrected claim reports it.",
+    denial_codes=("CO-50", "N115", "CO-16", "M76"),
+    fix_kind="justification",
+    find=find,
+)

@@ -1,0 +1,136 @@
+"""route-mismatch: the administration code and the immune globulin's route disagree.
+
+**What it finds.** Within one claim and date of service:
+
+* an SC-only IG (J1551, J1555, J1558, J1559, J1575) billed with IV infusion administration
+  (96365-96368) and no SC administration (96369/96370/96371);
+* an IV-only IG (J1459, J1554, J1556, J1557, J1566, J1568, J1572, J1576, J1599) billed with SC
+  administration or 96372 and no IV infusion administration;
+* an IG whose only administration is IV push (96374/96375/96376): immune globulin is never a push;
+* a documented ``route`` that contradicts the administration line it sits on (route SC on a 96365
+  line; IV or PUSH on a 96369-96372 line; SC or IM on a push or IV infusion line);
+* a dual-route IG (J1561 Gamunex-C, J1569 Gammagard Liquid) documented IV or carrying JA but billed
+  with only SC administration, or documented SC but billed with only IV infusion administration;
+* JB (subcutaneous) on an IG line billed with only IV infusion administration.
+
+A claim with no administration codes (a home DME drug claim) has nothing to compare and is quiet.
+
+**Why payers deny it.** The administration code must describe how the drug was given; an SC
+product with 96365 (or an IV product with 96369) is an internally inconsistent claim, denied as
+inconsistent coding (CARC 4/16) or on medical review. Hizentra is subcutaneous only; Privigen is
+intravenous only.
+
+**Example.** Claim C20, 2026-05-04: J1559 (Hizentra) x80 with 96365 x1 and 96366 x1: fires on
+the J1559 line.
+
+**Use instead.** Bill the administration that matches the product's route: SC infusion is
+96369 (+96370 per additional hour, 96371 for a new pump set-up); IV infusion is 96365 (+96366).
+For J1561/J1569 make the route modifier (JA/JB) and the documentation agree with the administration.
+
+**Appeal basis.** A correction of the administration code or the product code, whichever the
+administration record shows was wrong.
+
+**Sources.** HCPCS Level II descriptors and product labels (RULES.md IG table); A52507 (JB for SC
+IG on DME claims); First Coast A57778 (JA/JB for J1561/J1569); REFERENCE.md 3 and 4c.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from scrubber import reference
+from scrubber.enrich import has_modifier
+from scrubber.registry import Check, Context
+from scrubber.text import fill
+
+
+def _billed_any(codes: list[str]) -> pl.Expr:
+    return pl.col("cd_admin_codes").list.eval(pl.element().is_in(codes)).list.any()
+
+
+def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
+    iv_infusion = reference.admin_codes_where(family="therapeutic_iv")
+    sc_admin = reference.admin_codes_where(family="sc_infusion")
+    injection = reference.admin_codes_where(family="injection")
+    push = reference.admin_codes_where(family="push")
+    has_iv, has_sc, has_inj = _billed_any(iv_infusion), _billed_any(sc_admin), _billed_any(injection)
+    only_push = (pl.col("cd_admin_codes").list.len() > 0) & pl.col("cd_admin_codes").list.eval(
+        pl.element().is_in(push)
+    ).list.all()
+    route = pl.col("route")
+    ig = pl.col("is_ig")
+    documented_iv = (route == "IV") | has_modifier("JA")
+    documented_sc = (route == "SC") | has_modifier("JB")
+    admin_route = pl.col("adm_route_class")
+    wrong_doc = (
+        ((admin_route == "IV") & route.is_in(["SC", "IM"]))
+        | ((admin_route == "SC") & route.is_in(["IV", "PUSH"]))
+        | ((admin_route == "SC_IM") & route.is_in(["IV", "PUSH"]))
+    )
+    product = fill("{code} ({product})", code=pl.col("procedure_code"), product=pl.col("ig_product"))
+    admin_list = pl.col("cd_admin_codes").list.join(", ")
+    reason = (
+        pl.when(ig & (pl.col("ig_route") == "SC") & has_iv & ~has_sc)
+        .then(fill("{p} is a subcutaneous-only immune globulin, but the administration billed is IV infusion "
+                   "({admin}) with no SC infusion code.", p=product, admin=admin_list))
+        .when(ig & (pl.col("ig_route") == "IV") & (has_sc | has_inj) & ~has_iv)
+        .then(fill("{p} is an intravenous-only immune globulin, but the administration billed is subcutaneous "
+                   "or IM ({admin}) with no IV infusion code.", p=product, admin=admin_list))
+        .when(ig & only_push)
+        .then(fill("{p} is billed with IV push only ({admin}); immune globulin is infused, never pushed.",
+                   p=product, admin=admin_list))
+        .when(ig & (pl.col("ig_route") == "IV_SC") & documented_iv & has_sc & ~has_iv)
+        .then(fill("{p} is documented as given IV (route or JA) but only SC administration ({admin}) is billed.",
+                   p=product, admin=admin_list))
+        .when(ig & (pl.col("ig_route") == "IV_SC") & (route == "SC") & has_iv & ~has_sc)
+        .then(fill("{p} is documented as given SC but only IV infusion administration ({admin}) is billed.",
+                   p=product, admin=admin_list))
+        .when(ig & has_modifier("JB") & has_iv & ~has_sc)
+        .then(fill("{p} carries JB (subcutaneous) but only IV infusion administration ({admin}) is billed.",
+                   p=product, admin=admin_list))
+        .when(wrong_doc)
+        .then(fill("The administration record documents route {route} for {code}, which is a {kind} code.",
+                   route=route, code=pl.col("procedure_code"),
+                   kind=admin_route.replace({"IV": "intravenous", "SC": "subcutaneous infusion",
+                                             "SC_IM": "SC/IM injection"})))
+    )
+    sc_like = (pl.col("ig_route") == "SC") | ((pl.col("ig_route") == "IV_SC") & documented_sc & ~documented_iv)
+    fix = (
+        pl.when(ig & sc_like)
+        .then(pl.lit("Bill the SC administration codes (96369 initial, 96370 each additional hour, 96371 for a "
+                     "new pump set-up) instead of IV infusion or push codes, or correct the product code if an IV "
+                     "product was given."))
+        .when(ig)
+        .then(pl.lit("Bill the IV infusion administration codes (96365 initial, 96366 each additional hour) "
+                     "instead of SC, injection or push codes, or correct the product code if an SC product was "
+                     "given; make JA/JB agree with the route given."))
+        .otherwise(pl.lit("Correct the administration code to the documented route, or correct the route in the "
+                          "administration record if it was recorded wrongly."))
+    )
+    appeal = fill(
+        "Corrected claim: the administration code is corrected to the route documented in the administration "
+        "record for {code} on {dos} ({why})",
+        code=pl.col("procedure_code"),
+        dos=pl.col("date_of_service"),
+        why=reason,
+    )
+    return lines.filter(reason.is_not_null()).select(
+        "row_id", reason.alias("message"), fix.alias("suggested_fix"), appeal.alias("appeal_text")
+    )
+
+
+CHECK = Check(
+    id="route-mismatch",
+    title="Administration code and drug route disagree",
+    severity="error",
+    scope="claim",
+    rule="The administration billed must match the immune globulin's route (SC products with 96369-96371, IV "
+    "products with 96365-96368, never IV push) and the documented route or JA/JB modifier.",
+    sources=("HCPCS Level II IG descriptors (RULES.md IG table)", "A52507 (JB on SC immune globulin)",
+             "First Coast A57778 (JA/JB for J1561/J1569)"),
+    fix="Bill the administration family that matches the product's route, or correct the product code.",
+    appeal="Corrected claim with the administration code matching the documented route.",
+    denial_codes=("CO-4", "CO-16", "M51"),
+    fix_kind="correction",
+    find=find,
+)

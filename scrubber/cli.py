@@ -1,0 +1,148 @@
+"""The ``scrub`` command line (click), exactly as FORMATS.md fixes it.
+
+Exit status: 0 no finding at or above ``--fail-on``; 1 findings at or above it; 2 unusable input
+or a usage error, always with a one-line reason on stderr and never a traceback (``--debug``
+shows one).
+"""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+from pathlib import Path
+
+import click
+
+from scrubber import __version__
+from scrubber.errors import ScrubError
+
+FAIL_ON = ("error", "warning", "info", "never")
+EXIT_OK, EXIT_FINDINGS, EXIT_UNUSABLE = 0, 1, 2
+
+
+def _ids(value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+def _write(path: str, text: str) -> None:
+    if path == "-":
+        click.echo(text, nl=False)
+        return
+    target = Path(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ScrubError(f"cannot write output ({exc.strerror})", path) from None
+
+
+def _fail(message: str) -> None:
+    click.echo(f"scrub: error: {message}", err=True)
+    sys.exit(EXIT_UNUSABLE)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="scrub")
+def main() -> None:
+    """Scrub infusion and injection claims before submission, or audit them after payment.
+
+    Start with `scrub check CLAIMS.csv`; `scrub checks` lists what is checked and
+    `scrub explain CHECK_ID` tells why.
+    """
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
+@click.option("--json", "json_path", metavar="PATH", help="Write findings JSON (FORMATS.md) to PATH, or - for stdout.")
+@click.option("--csv", "csv_path", metavar="PATH", help="Write findings as CSV to PATH, or - for stdout.")
+@click.option("--html", "html_path", metavar="PATH", help="Write the HTML audit report to PATH.")
+@click.option("--policy", "policies", multiple=True, metavar="FILE",
+              help="Payer policy TOML extending MEDICARE or DEFAULT (repeatable; later files win).")
+@click.option("--records", metavar="FILE", help="Administration records (CSV/JSON) joined on claim_id + line_number.")
+@click.option("--select", metavar="IDS", help="Run only these check ids (comma-separated).")
+@click.option("--ignore", metavar="IDS", help="Skip these check ids (comma-separated); applied after --select.")
+@click.option("--fail-on", type=click.Choice(FAIL_ON), default="error", show_default=True,
+              help="Exit 1 when a finding at or above this severity exists.")
+@click.option("--mask-phi", is_flag=True, help="Hide member ids in the HTML report.")
+@click.option("--debug", is_flag=True, help="Show the traceback of an unexpected error.")
+def check(inputs: tuple[str, ...], json_path: str | None, csv_path: str | None, html_path: str | None,
+          policies: tuple[str, ...], records: str | None, select: str | None, ignore: str | None,
+          fail_on: str, mask_phi: bool, debug: bool) -> None:
+    """Scrub claim files: CSV, JSON, JSON Lines or X12 837 (files or folders).
+
+    With no output option, prints a summary table. Exit status 0: nothing at or above --fail-on;
+    1: findings at or above it; 2: unusable input or options.
+    """
+    try:
+        from scrubber.engine import SEVERITY_RANK, scrub
+
+        result = scrub(list(inputs), policy_files=policies, records=records, select=_ids(select),
+                       ignore=_ids(ignore))
+        threshold = SEVERITY_RANK.get(fail_on, 99)
+        failed = any(SEVERITY_RANK[s] >= threshold for s in result.findings.get_column("severity").unique())
+        if json_path:
+            from scrubber.output.json_output import render_json
+
+            _write(json_path, render_json(result))
+        if csv_path:
+            from scrubber.output.csv_output import render_csv
+
+            _write(csv_path, render_csv(result))
+        if html_path:
+            from scrubber.output.html_report import render_html
+
+            _write(html_path, render_html(result, mask_phi=mask_phi))
+        if not (json_path or csv_path or html_path):
+            from scrubber.output.terminal import render_summary
+
+            click.echo(render_summary(result, fail_on, failed), nl=False)
+        elif "-" not in (json_path, csv_path, html_path):
+            s = result.summary
+            click.echo(
+                f"{s['findings']} finding(s) on {s['claims_with_findings']} of {s['claims']} claim(s); "
+                f"{s['rows_read']} rows read = {s['rows_checked']} checked + {s['rejected_rows']} rejected.",
+                err=True,
+            )
+    except ScrubError as exc:
+        if debug:
+            raise
+        _fail(str(exc))
+    except Exception as exc:  # noqa: BLE001 - the promise is: no traceback without --debug
+        if debug:
+            raise
+        _fail(f"unexpected {type(exc).__name__}: {exc} (run again with --debug for details)")
+    sys.exit(EXIT_FINDINGS if failed else EXIT_OK)
+
+
+@main.command(name="checks")
+def list_checks() -> None:
+    """List the registered checks: id, severity, scope and title."""
+    from scrubber.registry import all_checks
+
+    for c in all_checks():
+        click.echo(f"{c.id:<34}{c.severity:<9}{c.scope:<11}{c.title}")
+
+
+@main.command()
+@click.argument("check_id")
+def explain(check_id: str) -> None:
+    """Print one check's documentation: what, why, example, fix, sources."""
+    from scrubber.registry import by_id
+
+    checks = by_id()
+    if check_id not in checks:
+        _fail(f"unknown check id '{check_id}' (known: {', '.join(checks)})")
+    c = checks[check_id]
+    click.echo(f"{c.id}: {c.title}")
+    click.echo(f"severity: {c.severity}    scope: {c.scope}    fix: {c.fix_kind}")
+    click.echo(f"denial codes: {', '.join(c.denial_codes)}")
+    click.echo("")
+    click.echo(textwrap.fill(f"Rule: {c.rule}", width=100))
+    click.echo("")
+    click.echo(c.doc)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

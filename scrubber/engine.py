@@ -1,0 +1,215 @@
+"""Run a scrub: load, canonicalise, enrich once, run the selected checks, assemble findings.
+
+The engine is the only place that knows the order of things; checks never see files, options or
+output formats. Findings come out in a deterministic order (claim, line, registry order of the
+check, message) so the same input gives byte-identical output.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+from scrubber import __version__, reference
+from scrubber.canonical import canonicalise
+from scrubber.enrich import enrich
+from scrubber.errors import UsageError
+from scrubber.loaders import load_inputs
+from scrubber.policy import PolicySet
+from scrubber.records import attach_records, empty_problems, load_records
+from scrubber.registry import FIX_KINDS, Check, Context, all_checks
+from scrubber.errors import PolicyError
+
+SEVERITY_RANK = {"error": 3, "warning": 2, "info": 1}
+
+FINDINGS_SCHEMA: dict[str, pl.DataType] = {
+    "claim_id": pl.String(),
+    "line_number": pl.Int32(),
+    "check_id": pl.String(),
+    "severity": pl.String(),
+    "message": pl.String(),
+    "suggested_fix": pl.String(),
+    "appeal_text": pl.String(),
+    "citation": pl.String(),
+    "fix_kind": pl.String(),
+    "title": pl.String(),
+    "member_id": pl.String(),
+    "payer": pl.String(),
+    "policy": pl.String(),
+    "date_of_service": pl.Date(),
+    "procedure_code": pl.String(),
+    "units": pl.Float64(),
+    "charge": pl.Float64(),
+    "source": pl.String(),
+    "source_location": pl.String(),
+    "row_id": pl.Int64(),
+}
+
+
+@dataclass
+class ScrubResult:
+    """Everything a report needs: findings, the lines checked, rejections, totals, provenance."""
+
+    findings: pl.DataFrame
+    lines: pl.DataFrame
+    rejected: pl.DataFrame
+    unmatched_records: pl.DataFrame
+    summary: dict[str, Any]
+    provenance: dict[str, Any]
+    checks: list[Check] = field(default_factory=list)
+
+
+def select_checks(select: list[str] | None, ignore: list[str] | None) -> list[Check]:
+    """Checks to run: ``select`` (default all) minus ``ignore``. Unknown ids are an error."""
+    checks = all_checks()
+    known = {c.id for c in checks}
+    for option, ids in (("--select", select or []), ("--ignore", ignore or [])):
+        unknown = [i for i in ids if i not in known]
+        if unknown:
+            raise UsageError(f"{option}: unknown check id(s) {', '.join(unknown)} (see `scrub checks`)")
+    chosen = [c for c in checks if not select or c.id in select]
+    return [c for c in chosen if c.id not in set(ignore or [])]
+
+
+def build_context(policies: PolicySet) -> Context:
+    """Resolve each policy's coverage list ids (reference lists or the policy's inline lists)."""
+    params = policies.line_parameters()
+    lists = pl.concat([reference.covered_diagnoses(), params["inline_lists"]])
+    unknown = params["coverage"].join(lists.select("list_id").unique(), on="list_id", how="anti")
+    if unknown.height:
+        policy, setting, list_id = unknown.row(0)
+        known = ", ".join(sorted(reference.covered_diagnoses().get_column("list_id").unique().to_list()))
+        raise PolicyError(f"coverage.{setting} names unknown list '{list_id}' (shipped lists: {known}; or define it "
+                          "under [coverage.lists])", policies.policies[policy].origin)
+    coverage = params["coverage"].join(lists, on="list_id", how="inner").select("policy", "setting", "code").unique()
+    names = params["coverage"].with_columns(pl.col("list_id").str.replace(r"^[^:]+:", ""))
+    coverage_lists = names.group_by("policy", "setting", maintain_order=True).agg(pl.col("list_id").str.join(", ")
+                                                                                .alias("lists"))
+    return Context(coverage=coverage.lazy(), coverage_lists=coverage_lists.lazy())
+
+
+def _run_checks(enriched: pl.DataFrame, checks: list[Check], ctx: Context) -> pl.DataFrame:
+    lf = enriched.lazy()
+    plans = []
+    for order, check in enumerate(checks):
+        found = check.find(lf, ctx)
+        severity = pl.col("severity") if "severity" in found.collect_schema() else pl.lit(check.severity)
+        plans.append(
+            found.select(
+                "row_id",
+                pl.lit(check.id).alias("check_id"),
+                pl.lit(order).alias("_order"),
+                severity.alias("severity"),
+                pl.col("message").cast(pl.String),
+                pl.col("suggested_fix").cast(pl.String),
+                pl.col("appeal_text").cast(pl.String),
+                pl.lit(check.citation).alias("citation"),
+                pl.lit(check.fix_kind).alias("fix_kind"),
+                pl.lit(check.title).alias("title"),
+            )
+        )
+    if not plans:
+        return pl.DataFrame(schema=FINDINGS_SCHEMA)
+    found_all = pl.concat(pl.collect_all(plans))
+    facts = enriched.select(
+        "row_id", "claim_id", "line_number", "member_id", "payer", "policy", "date_of_service",
+        "procedure_code", "units", "charge", "source", "source_location",
+    )
+    return (
+        found_all.unique(["row_id", "check_id", "message"])
+        .join(facts, on="row_id", how="left")
+        .sort("claim_id", "line_number", "_order", "message", nulls_last=True)
+        .select(list(FINDINGS_SCHEMA))
+    )
+
+
+def _unevaluated(enriched: pl.DataFrame, checks: list[Check]) -> dict[str, int]:
+    exprs = [c.unevaluated().sum().alias(c.id) for c in checks if c.unevaluated is not None]
+    if not exprs:
+        return {}
+    row = enriched.select(exprs).row(0, named=True)
+    return {k: int(v or 0) for k, v in row.items()}
+
+
+def summarise(result_lines: pl.DataFrame, findings: pl.DataFrame, rejected: pl.DataFrame, rows_read: int,
+              checks: list[Check], unevaluated: dict[str, int], unmatched: pl.DataFrame) -> dict[str, Any]:
+    flagged = findings.filter(pl.col("severity").is_in(["error", "warning"])).unique("row_id")
+    by_check: dict[str, dict[str, Any]] = {}
+    for check in checks:
+        mine = findings.filter(pl.col("check_id") == check.id)
+        by_check[check.id] = {
+            "title": check.title,
+            "severity": check.severity,
+            "findings": mine.height,
+            "claims": mine.get_column("claim_id").n_unique() if mine.height else 0,
+            "charges_at_risk": round(float(mine.unique("row_id").get_column("charge").fill_null(0).sum()), 2),
+            "lines_not_evaluated": unevaluated.get(check.id, 0),
+        }
+    by_severity = {s: int(findings.filter(pl.col("severity") == s).height) for s in SEVERITY_RANK}
+    lines = result_lines.height
+    summary = {
+        "claims": int(result_lines.get_column("claim_id").n_unique()) if lines else 0,
+        "lines": lines,
+        "claims_with_findings": int(findings.get_column("claim_id").n_unique()) if findings.height else 0,
+        "findings": findings.height,
+        "rejected_rows": rejected.height,
+        "rows_read": rows_read,
+        "rows_checked": lines,
+        "reconciled": rows_read == lines + rejected.height,
+        "claims_with_rejected_rows": int(rejected.get_column("claim_id").drop_nulls().n_unique()),
+        "charges_billed": round(float(result_lines.get_column("charge").fill_null(0).sum()), 2) if lines else 0.0,
+        "charges_at_risk": round(float(flagged.get_column("charge").fill_null(0).sum()), 2),
+        "by_severity": by_severity,
+        "by_check": by_check,
+        "unmatched_records": unmatched.height,
+    }
+    return summary
+
+
+def scrub(
+    inputs: list[str],
+    policy_files: list[str] | tuple[str, ...] = (),
+    records: str | None = None,
+    select: list[str] | None = None,
+    ignore: list[str] | None = None,
+) -> ScrubResult:
+    """Scrub claim files; raises :class:`scrubber.errors.ScrubError` for unusable input or options."""
+    started = dt.datetime.now(dt.UTC)
+    checks = select_checks(select, ignore)
+    policies = PolicySet.load(policy_files)
+    ctx = build_context(policies)
+    raw = load_inputs(inputs)
+    frame = raw.frame
+    unmatched = empty_problems()
+    if records:
+        frame, unmatched = attach_records(frame, load_records(records))
+    canon = canonicalise(frame.lazy())
+    enriched = enrich(canon.lines, policies)
+    findings = _run_checks(enriched, checks, ctx)
+    unevaluated = _unevaluated(enriched, checks)
+    summary = summarise(canon.lines, findings, canon.rejected, canon.rows_read, checks, unevaluated, unmatched)
+    provenance = {
+        "tool": "scrubber",
+        "version": __version__,
+        "started_at": started.replace(microsecond=0).isoformat(),
+        "inputs": raw.files,
+        "formats": raw.formats,
+        "records": records,
+        "policies": policies.describe(),
+        "policy_files": list(policy_files),
+        "reference_data": reference.releases_summary(),
+        "checks": [c.id for c in checks],
+    }
+    assert set(FIX_KINDS) >= {c.fix_kind for c in checks}
+    return ScrubResult(
+        findings=findings,
+        lines=enriched.select(*canon.lines.columns, "policy"),
+        rejected=canon.rejected,
+        unmatched_records=unmatched,
+        summary=summary,
+        provenance=provenance,
+        checks=checks,
+    )

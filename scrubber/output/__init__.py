@@ -1,0 +1,1 @@
+"""Writers for a :class:`scrubber.engine.ScrubResult`: JSON, CSV, terminal table, HTML report."""

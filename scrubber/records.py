@@ -1,0 +1,103 @@
+"""Administration records (``--records``): documentation joined onto claim lines from any format.
+
+An 837 carries no infusion times, observation minutes or dose/waste documentation; the EHR does.
+A records file (CSV, JSON list, ``{"records": [...]}`` or JSON Lines) holds ``claim_id``,
+``line_number`` and any of the documentation columns of FORMATS.md. Record values fill and
+override the claim line's documentation (the record is the documentation's source of truth).
+Records that match no claim line, or repeat a key, are reported, never dropped silently.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from scrubber.errors import InputError
+from scrubber.loaders import sniff_format
+from scrubber.loaders.csv_loader import read_text_table
+from scrubber.schema import RECORD_COLUMNS
+
+KEY = ("claim_id", "line_number")
+UNMATCHED_SCHEMA = {"source": pl.String(), "row": pl.Int64(), "claim_id": pl.String(),
+                    "line_number": pl.String(), "reason": pl.String()}
+
+
+@dataclass
+class Records:
+    frame: pl.DataFrame  # claim_id, line_number (text, normalised), documentation columns as text
+    source: str
+
+
+def _normalise_key(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.with_columns(
+        pl.col("claim_id").cast(pl.String).str.strip_chars(),
+        pl.col("line_number").cast(pl.String).str.strip_chars().str.replace(r"\.0*$", ""),
+    )
+
+
+def load_records(path_text: str) -> Records:
+    path = Path(path_text)
+    if not path.is_file():
+        raise InputError("no such records file", path_text)
+    fmt = sniff_format(path)
+    if fmt == "csv":
+        frame = read_text_table(path)
+        frame = frame.rename({c: c.strip().lower() for c in frame.columns})
+    elif fmt == "json":
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8-sig"))
+        except json.JSONDecodeError:
+            try:
+                doc = [json.loads(line) for line in path.read_text(encoding="utf-8-sig").splitlines() if line.strip()]
+            except json.JSONDecodeError as exc:
+                raise InputError(f"invalid JSON ({exc.msg} at line {exc.lineno})", path_text) from None
+        items = doc.get("records") if isinstance(doc, dict) else doc
+        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+            raise InputError('records JSON must be a list of objects or {"records": [...]}', path_text)
+        cols = [*KEY, *RECORD_COLUMNS]
+        frame = pl.DataFrame(
+            {c: [None if i.get(c) is None else str(i.get(c)) for i in items] for c in cols},
+            schema=dict.fromkeys(cols, pl.String()),
+        ).with_row_index("source_row", offset=1)
+    else:
+        raise InputError("records must be CSV or JSON", path_text)
+    missing = [c for c in KEY if c not in frame.columns]
+    if missing:
+        raise InputError(f"records file lacks column(s): {', '.join(missing)}", path_text)
+    if not any(c in frame.columns for c in RECORD_COLUMNS):
+        raise InputError(f"records file has none of the documentation columns ({', '.join(RECORD_COLUMNS)})",
+                         path_text)
+    keep = ["source_row", *KEY, *[c for c in RECORD_COLUMNS if c in frame.columns]]
+    frame = _normalise_key(frame.select(keep).with_columns(pl.col("source_row").cast(pl.Int64)))
+    return Records(frame=frame, source=path_text)
+
+
+def attach_records(raw: pl.DataFrame, records: Records) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Raw claim lines with record documentation joined; and the records that matched nothing."""
+    rec = records.frame
+    doc_cols = [c for c in RECORD_COLUMNS if c in rec.columns]
+    dup = rec.filter(pl.len().over(*KEY) > 1)
+    rec = rec.unique(list(KEY), keep="first", maintain_order=True)
+    keys = _normalise_key(raw.select("row_id", *KEY))
+    renamed = rec.rename({c: f"_rec_{c}" for c in doc_cols})
+    joined = keys.join(renamed, on=list(KEY), how="inner").drop(*KEY, "source_row")
+    out = raw.join(joined, on="row_id", how="left").with_columns(
+        pl.coalesce(f"_rec_{c}", c).alias(c) for c in doc_cols
+    ).drop(f"_rec_{c}" for c in doc_cols)
+    unmatched = rec.join(keys.select(*KEY).unique(), on=list(KEY), how="anti")
+    problems = pl.concat(
+        [
+            unmatched.select(pl.lit(records.source).alias("source"), pl.col("source_row").alias("row"), *KEY,
+                             pl.lit("record matches no claim line").alias("reason")),
+            dup.select(pl.lit(records.source).alias("source"), pl.col("source_row").alias("row"), *KEY,
+                       pl.lit("duplicate record for this claim line; the first one was used").alias("reason")),
+        ]
+    ).cast(UNMATCHED_SCHEMA).sort("row")
+    return out, problems
+
+
+def empty_problems() -> pl.DataFrame:
+    return pl.DataFrame(schema=UNMATCHED_SCHEMA)

@@ -1,0 +1,38 @@
+"""Every check against its fixture: must-fire cases and near misses at each RULES.md boundary.
+
+Fixtures live in ``tests/fixtures/checks/<check-id>.toml``; each case is a small batch of claim
+lines (CSV as in FORMATS.md) and the exact findings expected, as ``claim_id:line_number``.
+"""
+
+from __future__ import annotations
+
+import tomllib
+
+import pytest
+from conftest import FIXTURES, finding_keys
+
+from scrubber.engine import scrub
+
+
+def _cases() -> list:
+    params = []
+    for path in sorted((FIXTURES / "checks").glob("*.toml")):
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+        for case in doc["case"]:
+            params.append(pytest.param(doc["check"], case, id=f"{doc['check']}: {case['name']}"))
+    return params
+
+
+@pytest.mark.parametrize(("check_id", "case"), _cases())
+def test_check_fixture(check_id: str, case: dict, write_csv) -> None:
+    path = write_csv(case["csv"])
+    result = scrub([str(path)], select=[check_id])
+    assert result.summary["rejected_rows"] == 0, result.rejected.to_dicts()
+    assert finding_keys(result.findings) == sorted(case["expect"]), result.findings.select("message").to_series().to_list()
+    for key, severity in case.get("severity", {}).items():
+        claim, line = key.split(":")
+        mine = result.findings.filter((result.findings["claim_id"] == claim) & (result.findings["line_number"] == int(line)))
+        assert mine.get_column("severity").to_list() == [severity]
+    # Every finding is complete: a message, a fix, appeal text and a citation.
+    for row in result.findings.iter_rows(named=True):
+        assert row["message"] and row["suggested_fix"] and row["appeal_text"] and row["citation"]
