@@ -1,0 +1,314 @@
+"""Write the bundled sample batch: ``sample_claims/claims.csv`` and the same claims as ``claims.json``.
+
+Fifty infusion and injection claims across Medicare and four commercial payers, office (11),
+outpatient hospital (19/22), home (12) and inpatient (21) settings: IVIG, SCIG, hydration and
+chemotherapy encounters. About half are clean, including near misses at the rule boundaries
+(91 minutes, 16 minutes, JZ before 2023-07-01, POS 21, G35 before FY2026); the rest each carry one
+coding error so every check fires somewhere in the batch. The claim ids say which: PCN-1xxx are
+clean, PCN-2xxx are flagged, and each flagged claim's comment names the check it exercises.
+
+Run ``python scripts/make_sample_claims.py`` after editing; the files are committed.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+OUT = Path(__file__).resolve().parent.parent / "sample_claims"
+COLUMNS = [
+    "claim_id", "line_number", "member_id", "payer", "claim_type", "place_of_service", "date_of_service",
+    "procedure_code", "modifier_1", "modifier_2", "modifier_3", "units", "charge", "diagnosis_1", "diagnosis_2", "ndc",
+    "drug_dose_mg", "drug_wasted_mg", "route", "infusion_start", "infusion_stop", "observation_minutes", "sites",
+]
+CLAIM_FIELDS = ("claim_id", "member_id", "payer", "claim_type", "place_of_service")
+
+# Prices per unit, for realistic charges.
+PRICE = {
+    "96360": 180, "96361": 65, "96365": 350, "96366": 110, "96367": 140, "96369": 250, "96370": 95, "96371": 120,
+    "96372": 45, "96374": 120, "96375": 60, "96413": 420, "96415": 95, "J1459": 95, "J1555": 70, "J1558": 72,
+    "J1559": 80, "J1561": 92, "J1568": 88, "J1569": 90, "J1572": 85, "J1575": 40, "J1100": 2, "J2405": 3,
+    "J2350": 55, "J9355": 120,
+}
+NDC = {"J1459": "44206043810", "J1559": "44206045494", "J1569": "00944270005", "J1568": "68982085003",
+       "J1561": "13533080040", "J1555": "00944285003", "J1558": "13533080720", "J1572": "61953000503",
+       "J1575": "00944290002"}
+
+
+def claim(claim_id: str, member: str, payer: str, pos: str, dos: str, dx: list[str], lines: list[dict],
+          claim_type: str = "professional") -> list[dict]:
+    """Rows of one claim; each line dict gives code and units plus any documentation."""
+    rows = []
+    for n, line in enumerate(lines, start=1):
+        code = line["code"]
+        mods = line.get("mods", [])
+        units = line["units"]
+        start, stop = line.get("times", (None, None))
+        rows.append({
+            "claim_id": claim_id, "line_number": n, "member_id": member, "payer": payer, "claim_type": claim_type,
+            "place_of_service": pos, "date_of_service": dos, "procedure_code": code,
+            **{f"modifier_{i}": mods[i - 1] if len(mods) >= i else "" for i in (1, 2, 3)},
+            "units": units, "charge": f"{PRICE.get(code, 50) * units:.2f}",
+            "diagnosis_1": line.get("dx", dx)[0], "diagnosis_2": (line.get("dx", dx) + [""])[1],
+            "ndc": NDC.get(code, "") if code.startswith("J1") else "",
+            "drug_dose_mg": line.get("dose", ""), "drug_wasted_mg": line.get("waste", ""),
+            "route": line.get("route", ""),
+            "infusion_start": f"{dos}T{start}" if start else "",
+            "infusion_stop": f"{stop if 'T' in (stop or '') else dos + 'T' + stop}" if stop else "",
+            "observation_minutes": line.get("obs", ""), "sites": line.get("sites", ""),
+        })
+    return rows
+
+
+def t(start: str, stop: str) -> tuple[str, str]:
+    return (start, stop)
+
+
+MBI = ["1EG4TE5MK72", "2FH5UF6NL83", "3GJ6VG7PM94", "4HK7WH8QN05", "5JM8XJ9RP16", "6KN9YK1TQ27", "7MP1AM2UR38",
+       "8NQ2CN3VT49", "9PR3DP4WU51", "1QT4EQ5XV62", "2RU5FR6YW73", "3TV6GT7AX84", "4UW7HU8CY95", "5VX8JV9DA06",
+       "6WY9KW1EC17", "7XA1MX2FD28", "8YC2NY3GE39", "9AD3PA4HF41", "1CE4QC5JG52", "2DF5RD6KH63", "3EG6TE7MJ74",
+       "4FH7UF8NK85"]
+
+CLAIMS: list[list[dict]] = [
+    # ---- clean claims and near misses ---------------------------------------------------------
+    claim("PCN-1001", MBI[0], "MEDICARE", "11", "2026-03-02", ["D80.0"], [
+        {"code": "96365", "units": 1, "times": t("09:00", "11:45"), "route": "IV"},
+        {"code": "96366", "units": 2},
+        {"code": "J1459", "units": 70, "mods": ["JZ"], "dose": 35000, "waste": 0, "route": "IV"}]),
+    claim("PCN-1002", MBI[1], "MEDICARE", "22", "2026-03-03", ["G61.81"], [
+        {"code": "96365", "units": 1, "times": t("10:00", "13:10")},
+        {"code": "96366", "units": 2},
+        {"code": "J1569", "units": 80, "mods": ["JZ", "JA"], "dose": 40000, "route": "IV"}]),
+    claim("PCN-1003", MBI[2], "MEDICARE", "12", "2026-03-04", ["D83.9"], [
+        {"code": "J1559", "units": 80, "mods": ["KX", "JZ"], "dose": 8000, "route": "SC"}]),
+    claim("PCN-1004", MBI[3], "MEDICARE", "12", "2026-03-05", ["G61.81"], [
+        {"code": "J1555", "units": 100, "mods": ["KX", "JZ"], "dose": 10000, "route": "SC"}]),
+    claim("PCN-1005", "W100200301", "AETNA", "11", "2026-03-06", ["D80.3"], [
+        {"code": "96369", "units": 1, "times": t("09:00", "10:40"), "sites": 4},
+        {"code": "96370", "units": 1},
+        {"code": "96371", "units": 1},
+        {"code": "J1559", "units": 80, "dose": 8000, "route": "SC"}]),
+    claim("PCN-1006", "W100200302", "AETNA", "22", "2026-03-09", ["E86.0"], [
+        {"code": "96360", "units": 1, "times": t("08:00", "10:15")},
+        {"code": "96361", "units": 1}]),
+    claim("PCN-1007", "U884410021", "UHC", "11", "2026-03-10", ["C50.911"], [
+        {"code": "96413", "units": 1, "times": t("09:00", "11:00")},
+        {"code": "96415", "units": 1},
+        {"code": "96375", "units": 1},
+        {"code": "J9355", "units": 4}]),
+    claim("PCN-1008", MBI[4], "MEDICARE", "11", "2026-03-11", ["D69.3"], [
+        {"code": "96365", "units": 1, "times": t("09:00", "10:40")},
+        {"code": "96366", "units": 1},
+        {"code": "J1568", "units": 60, "mods": ["JZ"], "dose": 30000}]),
+    claim("PCN-1009", "B552300119", "BCBS", "19", "2026-03-12", ["D83.0"], [
+        {"code": "96365", "units": 1, "times": t("13:00", "14:00")},
+        {"code": "J1561", "units": 40, "mods": ["JA"], "dose": 20000, "route": "IV"}]),
+    claim("PCN-1010", MBI[5], "MEDICARE", "11", "2026-03-13", ["D80.0"], [
+        {"code": "96365", "units": 1, "times": t("09:00", "12:00")},
+        {"code": "96366", "units": 2},
+        {"code": "J1459", "units": 71, "dose": 35200, "waste": 400},
+        {"code": "J1459", "units": 1, "mods": ["JW"]}]),
+    claim("PCN-1011", MBI[6], "MEDICARE", "11", "2023-06-15", ["D80.0"], [
+        {"code": "96365", "units": 1, "times": t("09:00", "10:20")},
+        {"code": "J1459", "units": 70, "dose": 35000}]),
+    claim("PCN-1012", MBI[7], "MEDICARE", "21", "2026-03-16", ["D80.0"], [
+        {"code": "96365", "units": 1, "times": t("15:00", "16:00")},
+        {"code": "J1459", "units": 70, "dose": 35000}], claim_type="institutional"),
+    claim("PCN-1013", "C771200455", "CIGNA", "11", "2026-03-17", ["D80.5", "E86.0"], [
+        {"code": "96365", "units": 1, "times": t("09:00", "09:50")},
+        {"code": "96360", "units": 1, "mods": ["XS"], "times": t("10:00", "10:45"), "dx": ["E86.0"]},
+        {"code": "J1568", "units": 50, "dose": 25000}]),
+    claim("PCN-1014", "W100200303", "AETNA", "11", "2026-03-18", ["D69.3"], [
+        {"code": "96365", "units": 1, "times": t("09:00", "10:10")},
+        {"code": "96375", "units": 1},
+        {"code": "J1459", "units": 40, "dose": 20000},
+        {"code": "J2405", "units": 4}]),
+    claim("PCN-1015", MBI[8], "MEDICARE", "22", "2026-04-05", ["E86.0"], [
+        {"code": "96360", "units": 1, "times": t("23:00", "2026-04-06T02:00")},
+        {"code": "96361", "units": 2}]),
+    claim("PCN-1016", "U884410022", "UHC", "11", "2026-04-06", ["D69.3", "E86.0"], [
+        {"code": "96365", "units": 1, "times": t("09:00", "10:00")},
+        {"code": "J1459", "units": 40, "dose": 20000},
+        {"code": "96361", "units": 1, "times": t("10:00", "11:00"), "dx": ["E86.0"]}]),
+    claim("PCN-1017", MBI[9], "MEDICARE", "12", "2026-04-07", ["G61.81"], [
+        {"code": "J1569", "units": 40, "mods": ["JB", "KX", "JZ"], "dose": 20000, "route": "SC"}]),
+    claim("PCN-1018", MBI[10], "MEDICARE", "22", "2025-09-15", ["G35"], [
+        {"code": "96365", "units": 1, "times": t("09:00", "12:30")},
+        {"code": "96366", "units": 2},
+        {"code": "J2350", "units": 600}]),
+    claim("PCN-1019", "B552300120", "BCBS", "11", "2026-04-08", ["D80.6"], [
+        {"code": "96365", "units": 1, "times": t("09:00", "10:35")},
+        {"code": "96366", "units": 1},
+        {"code": "J1572", "units": 60, "dose": 30000}]),
+    claim("PCN-1020", MBI[11], "MEDICARE", "11", "2026-04-09", ["D83.8"], [
+        {"code": "96369", "units": 1, "times": t("09:00", "11:00"), "sites": 1},
+        {"code": "96370", "units": 1},
+        {"code": "J1575", "units": 300, "mods": ["JZ"], "dose": 30000, "route": "SC"}]),
+    claim("PCN-1021", "W100200304", "AETNA", "11", "2026-04-10", ["D69.3"], [
+        {"code": "96365", "units": 1, "times": t("09:00", "09:16"), "obs": 20},
+        {"code": "J1459", "units": 10, "dose": 5000}]),
+    claim("PCN-1022", MBI[12], "MEDICARE", "11", "2026-04-13", ["D80.0"], [
+        {"code": "96365", "units": 1, "times": t("09:00", "10:31"), "obs": 30},
+        {"code": "96366", "units": 1},
+        {"code": "J1459", "units": 70, "mods": ["JZ"], "dose": 35000}]),
+    claim("PCN-1023", "U884410023", "UHC", "11", "2026-04-10", ["D80.2"], [
+        {"code": "96369", "units": 1},
+        {"code": "96371", "units": 1},
+        {"code": "J1558", "units": 40, "dose": 4000, "route": "SC"}]),
+    claim("PCN-1024", "U884410023", "UHC", "11", "2026-04-17", ["D80.2"], [
+        {"code": "96369", "units": 1},
+        {"code": "96371", "units": 1},
+        {"code": "J1558", "units": 40, "dose": 4000, "route": "SC"}]),
+    claim("PCN-1025", "C771200456", "CIGNA", "11", "2026-04-14", ["D69.3"], [
+        {"code": "96365", "units": 1, "times": t("09:00", "10:00")},
+        {"code": "96367", "units": 1},
+        {"code": "J1459", "units": 20, "dose": 10000},
+        {"code": "J1100", "units": 10}]),
+    # ---- one coding error each ----------------------------------------------------------------
+    # addon-without-primary: 96366 with no 96365/96367 on the claim
+    claim("PCN-2001", MBI[13], "MEDICARE", "11", "2026-05-04", ["D80.0"], [
+        {"code": "96366", "units": 1},
+        {"code": "J1459", "units": 70, "mods": ["JZ"], "dose": 35000}]),
+    # addon-without-primary: chemo add-on 96415 after a therapeutic 96365
+    claim("PCN-2002", "U884410024", "UHC", "11", "2026-05-05", ["D69.3"], [
+        {"code": "96365", "units": 1, "times": t("09:00", "10:40")},
+        {"code": "96415", "units": 1},
+        {"code": "J1459", "units": 40, "dose": 20000}]),
+    # duplicate-initial-infusion: a second 96365 for the second drug (should be 96367)
+    claim("PCN-2003", MBI[14], "MEDICARE", "11", "2026-05-06", ["D80.0"], [
+        {"code": "96365", "units": 1, "times": t("09:00", "10:00")},
+        {"code": "96365", "units": 1, "times": t("10:00", "11:00")},
+        {"code": "J1459", "units": 70, "mods": ["JZ"], "dose": 35000},
+        {"code": "J1100", "units": 10}]),
+    # duplicate-initial-infusion: 96365 x3 for a 3-hour infusion (should be 96365 + 96366 x2)
+    claim("PCN-2004", "W100200305", "AETNA", "11", "2026-05-07", ["D69.3"], [
+        {"code": "96365", "units": 3, "times": t("09:00", "12:00")},
+        {"code": "J1568", "units": 50, "dose": 25000}]),
+    # duplicate-initial-infusion: hydration after the IVIG billed as initial 96360 (should be 96361)
+    claim("PCN-2005", "B552300121", "BCBS", "22", "2026-05-08", ["D69.3", "E86.0"], [
+        {"code": "96365", "units": 1, "times": t("09:00", "10:00")},
+        {"code": "96360", "units": 1, "times": t("10:30", "11:30"), "dx": ["E86.0"]},
+        {"code": "J1459", "units": 40, "dose": 20000}]),
+    # route-mismatch: subcutaneous Hizentra billed with IV infusion codes
+    claim("PCN-2006", MBI[15], "MEDICARE", "11", "2026-05-11", ["D80.0"], [
+        {"code": "96365", "units": 1, "times": t("09:00", "10:40")},
+        {"code": "96366", "units": 1},
+        {"code": "J1559", "units": 80, "mods": ["JZ"], "dose": 8000}]),
+    # route-mismatch: intravenous Privigen billed with SC infusion codes
+    claim("PCN-2007", "W100200306", "AETNA", "11", "2026-05-12", ["D69.3"], [
+        {"code": "96369", "units": 1, "times": t("09:00", "10:35")},
+        {"code": "96370", "units": 1},
+        {"code": "J1459", "units": 40, "dose": 20000}]),
+    # route-mismatch: immune globulin billed as an IV push
+    claim("PCN-2008", "U884410025", "UHC", "11", "2026-05-13", ["D69.3"], [
+        {"code": "96374", "units": 1},
+        {"code": "J1568", "units": 10, "dose": 5000}]),
+    # route-mismatch: Gamunex-C documented IV (JA) but only SC administration billed
+    claim("PCN-2009", MBI[16], "MEDICARE", "11", "2026-05-14", ["D83.9"], [
+        {"code": "96369", "units": 1},
+        {"code": "J1561", "units": 40, "mods": ["JA", "JZ"], "dose": 20000, "route": "IV"}]),
+    # unit-miscalculation: 35 g of Privigen is 70 units, billed 80
+    claim("PCN-2010", MBI[17], "MEDICARE", "11", "2026-05-15", ["D80.0"], [
+        {"code": "96365", "units": 1, "times": t("09:00", "11:00")},
+        {"code": "96366", "units": 1},
+        {"code": "J1459", "units": 80, "mods": ["JZ"], "dose": 35000}]),
+    # unit-miscalculation: 96366 billed for a 90-minute infusion (61-90 minutes is 96365 only)
+    claim("PCN-2011", "W100200307", "AETNA", "11", "2026-05-18", ["D69.3"], [
+        {"code": "96365", "units": 1, "times": t("09:00", "10:30")},
+        {"code": "96366", "units": 1},
+        {"code": "J1459", "units": 60, "dose": 30000}]),
+    # unit-miscalculation (under): 45 g of Gammagard Liquid is 90 units, billed 85
+    claim("PCN-2012", "U884410026", "UHC", "22", "2026-05-19", ["G61.81"], [
+        {"code": "96365", "units": 1, "times": t("08:00", "11:45")},
+        {"code": "96366", "units": 3},
+        {"code": "J1569", "units": 85, "dose": 45000}]),
+    # unit-miscalculation: JW line billed 3 units for 400 mg of waste (1 unit)
+    claim("PCN-2013", MBI[18], "MEDICARE", "11", "2026-05-20", ["D80.0"], [
+        {"code": "96365", "units": 1, "times": t("09:00", "12:00")},
+        {"code": "96366", "units": 2},
+        {"code": "J1459", "units": 71, "dose": 35200, "waste": 400},
+        {"code": "J1459", "units": 3, "mods": ["JW"]}]),
+    # missing-modifier: Medicare single-dose IVIG without JZ or a JW line
+    claim("PCN-2014", MBI[19], "MEDICARE", "11", "2026-05-21", ["D80.0"], [
+        {"code": "96365", "units": 1, "times": t("09:00", "10:00")},
+        {"code": "J1459", "units": 70, "dose": 35000}]),
+    # missing-modifier: Medicare home SCIG without KX
+    claim("PCN-2015", MBI[20], "MEDICARE", "12", "2026-05-22", ["D80.0"], [
+        {"code": "J1559", "units": 80, "mods": ["JZ"], "dose": 8000, "route": "SC"}]),
+    # missing-modifier: documented waste with no JW line (commercial default)
+    claim("PCN-2016", "W100200308", "AETNA", "11", "2026-05-26", ["D69.3"], [
+        {"code": "96365", "units": 1, "times": t("09:00", "10:00")},
+        {"code": "J1459", "units": 71, "dose": 35200, "waste": 400}]),
+    # missing-modifier: JZ billed although waste is documented
+    claim("PCN-2017", MBI[21], "MEDICARE", "11", "2026-05-27", ["D80.0"], [
+        {"code": "96365", "units": 1, "times": t("09:00", "10:10")},
+        {"code": "J1568", "units": 50, "mods": ["JZ"], "dose": 24800, "waste": 200}]),
+    # over-cap-96371: 96371 x2 for four Hizentra sites set up together
+    claim("PCN-2018", MBI[0], "MEDICARE", "11", "2026-06-01", ["D80.0"], [
+        {"code": "96369", "units": 1, "sites": 4},
+        {"code": "96371", "units": 2},
+        {"code": "J1559", "units": 80, "mods": ["JZ"], "dose": 8000, "route": "SC"}]),
+    # observation-counted-as-infusion: 80 infusing minutes + 30 observation billed as 96366
+    claim("PCN-2020", MBI[1], "MEDICARE", "11", "2026-06-02", ["D80.0"], [
+        {"code": "96365", "units": 1, "times": t("09:00", "10:20"), "obs": 30},
+        {"code": "96366", "units": 1},
+        {"code": "J1459", "units": 70, "mods": ["JZ"], "dose": 35000}]),
+    # observation-counted-as-infusion: 25 minutes of hydration reaches 31 only with observation
+    claim("PCN-2021", "W100200309", "AETNA", "22", "2026-06-03", ["E86.0"], [
+        {"code": "96360", "units": 1, "times": t("09:00", "09:25"), "obs": 10}]),
+    # noncovered-diagnosis: Medicare home IVIG for CIDP (covered at home only as SCIG)
+    claim("PCN-2022", MBI[2], "MEDICARE", "12", "2026-06-04", ["G61.81"], [
+        {"code": "J1459", "units": 70, "mods": ["KX", "JZ"], "dose": 35000}]),
+    # noncovered-diagnosis: the category D80 is not a billable code
+    claim("PCN-2023", MBI[3], "MEDICARE", "11", "2026-06-05", ["D80"], [
+        {"code": "96365", "units": 1, "times": t("09:00", "10:00")},
+        {"code": "J1459", "units": 70, "mods": ["JZ"], "dose": 35000}]),
+    # noncovered-diagnosis: G35 is a header code from 2025-10-01 (PCN-1018 is the near miss)
+    claim("PCN-2024", "W100200310", "AETNA", "22", "2026-06-08", ["G35"], [
+        {"code": "96365", "units": 1, "times": t("09:00", "12:30")},
+        {"code": "96366", "units": 2},
+        {"code": "J2350", "units": 600}]),
+    # noncovered-diagnosis: office IVIG for type 2 diabetes alone
+    claim("PCN-2025", "C771200457", "CIGNA", "11", "2026-06-09", ["E11.9"], [
+        {"code": "96365", "units": 1, "times": t("09:00", "10:00")},
+        {"code": "J1568", "units": 40, "dose": 20000}]),
+]
+
+
+def to_json(rows: list[dict]) -> dict:
+    """The nested JSON of FORMATS.md: claim fields once, diagnoses list, lines with pointers."""
+    claims: dict[str, dict] = {}
+    for row in rows:
+        c = claims.setdefault(row["claim_id"], {**{k: row[k] for k in CLAIM_FIELDS}, "diagnoses": [], "lines": []})
+        pointers = []
+        for dx in (row["diagnosis_1"], row["diagnosis_2"]):
+            if dx:
+                if dx not in c["diagnoses"]:
+                    c["diagnoses"].append(dx)
+                pointers.append(c["diagnoses"].index(dx) + 1)
+        line = {"line_number": row["line_number"], "date_of_service": row["date_of_service"],
+                "procedure_code": row["procedure_code"],
+                "modifiers": [m for m in (row["modifier_1"], row["modifier_2"], row["modifier_3"]) if m],
+                "units": row["units"], "charge": float(row["charge"]), "diagnosis_pointers": pointers}
+        for key in ("ndc", "drug_dose_mg", "drug_wasted_mg", "route", "infusion_start", "infusion_stop",
+                    "observation_minutes", "sites"):
+            if row[key] != "":
+                line[key] = row[key]
+        c["lines"].append(line)
+    return {"claims": list(claims.values())}
+
+
+def main() -> None:
+    rows = [row for c in CLAIMS for row in c]
+    OUT.mkdir(exist_ok=True)
+    with (OUT / "claims.csv").open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    (OUT / "claims.json").write_text(json.dumps(to_json(rows), indent=1) + "\n", encoding="utf-8")
+    print(f"{len(CLAIMS)} claims, {len(rows)} lines")
+
+
+if __name__ == "__main__":
+    main()

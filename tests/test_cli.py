@@ -1,0 +1,120 @@
+"""The command line through click's runner: outputs, selection, exit codes, explain, policies."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+from conftest import ROOT
+
+from scrubber.cli import main
+from scrubber.registry import all_checks
+
+SAMPLE = str(ROOT / "sample_claims" / "claims.csv")
+
+CLEAN = """
+claim_id,line_number,member_id,payer,place_of_service,date_of_service,procedure_code,modifier_1,units,charge,diagnosis_1,drug_dose_mg,infusion_start,infusion_stop
+C1,1,M1,MEDICARE,11,2026-03-02,96365,,1,300,D80.0,,2026-03-02T09:00,2026-03-02T10:00
+C1,2,M1,MEDICARE,11,2026-03-02,J1459,JZ,70,7000,D80.0,35000,,
+"""
+UNDER = """
+claim_id,line_number,member_id,payer,place_of_service,date_of_service,procedure_code,modifier_1,units,charge,diagnosis_1,drug_dose_mg
+C2,1,M2,AETNA,11,2026-03-02,96365,,1,300,D69.3,
+C2,2,M2,AETNA,11,2026-03-02,J1459,,69,6900,D69.3,35000
+"""
+
+
+def run(*args: str):  # noqa: ANN201
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def test_json_to_stdout_matches_the_contract() -> None:
+    result = run("check", SAMPLE, "--json", "-")
+    assert result.exit_code == 1
+    doc = json.loads(result.stdout)
+    assert set(doc) >= {"findings", "summary", "rejected_rows"}
+    first = doc["findings"][0]
+    for key in ("claim_id", "line_number", "check_id", "severity", "message", "suggested_fix", "appeal_text",
+                "citation"):
+        assert key in first
+    assert {f["check_id"] for f in doc["findings"]} == {c.id for c in all_checks()}
+    s = doc["summary"]
+    assert s["rows_read"] == s["rows_checked"] + s["rejected_rows"]
+
+
+def test_exit_0_on_a_clean_batch_and_summary_table(write_csv) -> None:
+    result = run("check", str(write_csv(CLEAN)))
+    assert result.exit_code == 0, result.output
+    assert "addon-without-primary" in result.stdout and "PASS" in result.stdout
+
+
+def test_fail_on_controls_the_exit_code(write_csv) -> None:
+    path = str(write_csv(UNDER))  # one warning: 69 units billed for 70 documented
+    assert run("check", path).exit_code == 0
+    assert run("check", path, "--fail-on", "warning").exit_code == 1
+    assert run("check", path, "--fail-on", "never").exit_code == 0
+    assert run("check", SAMPLE, "--fail-on", "never", "--json", "-").exit_code == 0
+
+
+def test_select_and_ignore() -> None:
+    doc = json.loads(run("check", SAMPLE, "--select", "route-mismatch,over-cap-96371", "--json", "-").stdout)
+    assert {f["check_id"] for f in doc["findings"]} == {"route-mismatch", "over-cap-96371"}
+    doc = json.loads(run("check", SAMPLE, "--ignore", "route-mismatch", "--json", "-").stdout)
+    assert "route-mismatch" not in {f["check_id"] for f in doc["findings"]}
+    doc = json.loads(run("check", SAMPLE, "--select", "route-mismatch", "--ignore", "route-mismatch",
+                         "--json", "-").stdout)
+    assert doc["findings"] == []
+
+
+def test_unknown_check_id_is_a_usage_error() -> None:
+    result = run("check", SAMPLE, "--select", "no-such-check")
+    assert result.exit_code == 2
+    assert "no-such-check" in result.stderr and "Traceback" not in result.output
+
+
+def test_missing_input_exits_2_with_one_line() -> None:
+    result = run("check", "does/not/exist.csv")
+    assert result.exit_code == 2
+    assert result.stderr.strip().count("\n") == 0 and "does/not/exist.csv" in result.stderr
+
+
+def test_csv_output_and_files(tmp_path) -> None:
+    out_csv, out_json = tmp_path / "f.csv", tmp_path / "f.json"
+    result = run("check", SAMPLE, "--csv", str(out_csv), "--json", str(out_json))
+    assert result.exit_code == 1
+    header = out_csv.read_text(encoding="utf-8").splitlines()[0]
+    assert header.startswith("claim_id,line_number,check_id,severity,message")
+    assert len(out_csv.read_text(encoding="utf-8").splitlines()) == len(json.loads(out_json.read_text())["findings"]) + 1
+
+
+def test_checks_lists_every_check_and_explain_prints_docs() -> None:
+    listing = run("checks").stdout
+    for check in all_checks():
+        assert check.id in listing
+        text = run("explain", check.id).stdout
+        assert "**Why payers deny it.**" in text and "**Sources.**" in text
+    bad = run("explain", "nope")
+    assert bad.exit_code == 2 and "unknown check id" in bad.stderr
+
+
+def test_policy_file_overrides_cap_and_maps_a_payer(tmp_path, write_csv) -> None:
+    claims = write_csv("""
+    claim_id,line_number,member_id,payer,place_of_service,date_of_service,procedure_code,units,charge,diagnosis_1
+    P1,1,M1,ACME HEALTH,11,2026-04-10,96369,1,200,D80.0
+    P1,2,M1,ACME HEALTH,11,2026-04-10,96371,2,200,D80.0
+    """)
+    base = json.loads(run("check", str(claims), "--json", "-").stdout)
+    assert [f["check_id"] for f in base["findings"]] == ["over-cap-96371"]
+    policy = tmp_path / "acme.toml"
+    policy.write_text('name = "ACME"\nextends = "DEFAULT"\npayers = ["Acme Health"]\n[caps]\n"96371" = 2\n')
+    doc = json.loads(run("check", str(claims), "--policy", str(policy), "--json", "-").stdout)
+    assert doc["findings"] == []
+    assert any(p["name"] == "ACME" for p in doc["provenance"]["policies"])
+
+
+def test_policy_with_unknown_key_is_rejected(tmp_path) -> None:
+    policy = tmp_path / "bad.toml"
+    policy.write_text('name = "X"\n[jw_jz]\nexmpt_pos = ["21"]\n')
+    result = run("check", SAMPLE, "--policy", str(policy))
+    assert result.exit_code == 2
+    assert "exmpt_pos" in result.stderr and "Traceback" not in result.output
