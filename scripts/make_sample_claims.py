@@ -50,7 +50,7 @@ def claim(claim_id: str, member: str, payer: str, pos: str, dos: str, dx: list[s
             "place_of_service": pos, "date_of_service": dos, "procedure_code": code,
             **{f"modifier_{i}": mods[i - 1] if len(mods) >= i else "" for i in (1, 2, 3)},
             "units": units, "charge": f"{PRICE.get(code, 50) * units:.2f}",
-            "diagnosis_1": line.get("dx", dx)[0], "diagnosis_2": (line.get("dx", dx) + [""])[1],
+            "diagnosis_1": line.get("dx", dx)[0], "diagnosis_2": [*line.get("dx", dx), ""][1],
             "ndc": NDC.get(code, "") if code.startswith("J1") else "",
             "drug_dose_mg": line.get("dose", ""), "drug_wasted_mg": line.get("waste", ""),
             "route": line.get("route", ""),

@@ -109,7 +109,7 @@ def check(inputs: tuple[str, ...], json_path: str | None, csv_path: str | None, 
         if debug:
             raise
         _fail(str(exc))
-    except Exception as exc:  # noqa: BLE001 - the promise is: no traceback without --debug
+    except Exception as exc:
         if debug:
             raise
         _fail(f"unexpected {type(exc).__name__}: {exc} (run again with --debug for details)")

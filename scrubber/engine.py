@@ -16,12 +16,11 @@ import polars as pl
 from scrubber import __version__, reference
 from scrubber.canonical import canonicalise
 from scrubber.enrich import enrich
-from scrubber.errors import UsageError
+from scrubber.errors import PolicyError, UsageError
 from scrubber.loaders import load_inputs
 from scrubber.policy import PolicySet
 from scrubber.records import attach_records, empty_problems, load_records
 from scrubber.registry import FIX_KINDS, Check, Context, all_checks
-from scrubber.errors import PolicyError
 
 SEVERITY_RANK = {"error": 3, "warning": 2, "info": 1}
 
@@ -166,6 +165,11 @@ def summarise(result_lines: pl.DataFrame, findings: pl.DataFrame, rejected: pl.D
         "by_check": by_check,
         "unmatched_records": unmatched.height,
     }
+    if lines and any(c.id == "noncovered-diagnosis" for c in checks):
+        first, last = reference.icd10_coverage_window()
+        dos = result_lines.get_column("date_of_service")
+        # Dates outside the shipped ICD-10-CM releases were checked against the nearest release.
+        summary["lines_outside_icd10_releases"] = int(((dos < first) | (dos > last)).sum())
     return summary
 
 

@@ -24,6 +24,6 @@ def write_csv(tmp_path: Path):
     return _write
 
 
-def finding_keys(findings) -> list[str]:  # noqa: ANN001 - a polars DataFrame
+def finding_keys(findings) -> list[str]:
     """Findings as sorted "claim_id:line_number" strings (repeats kept)."""
     return sorted(f"{c}:{n}" for c, n in findings.select("claim_id", "line_number").iter_rows())

@@ -28,10 +28,12 @@ def test_check_fixture(check_id: str, case: dict, write_csv) -> None:
     path = write_csv(case["csv"])
     result = scrub([str(path)], select=[check_id])
     assert result.summary["rejected_rows"] == 0, result.rejected.to_dicts()
-    assert finding_keys(result.findings) == sorted(case["expect"]), result.findings.select("message").to_series().to_list()
+    messages = result.findings.get_column("message").to_list()
+    assert finding_keys(result.findings) == sorted(case["expect"]), messages
     for key, severity in case.get("severity", {}).items():
         claim, line = key.split(":")
-        mine = result.findings.filter((result.findings["claim_id"] == claim) & (result.findings["line_number"] == int(line)))
+        f = result.findings
+        mine = f.filter((f["claim_id"] == claim) & (f["line_number"] == int(line)))
         assert mine.get_column("severity").to_list() == [severity]
     # Every finding is complete: a message, a fix, appeal text and a citation.
     for row in result.findings.iter_rows(named=True):
