@@ -74,5 +74,6 @@ CHECK = Check(
     appeal="Corrected claim: the add-on is reported with its primary on the same claim.",
     denial_codes=("N122", "B15", "97", "107"),
     fix_kind="correction",
+    disposition="line denied (N122) until the primary is on the claim",
     find=find,
 )

@@ -122,5 +122,6 @@ CHECK = Check(
     appeal="Corrected claim with the subsequent code, or documentation of the second IV site with XS/59.",
     denial_codes=("CO-97", "CO-236", "M15"),
     fix_kind="correction",
+    disposition="second initial line denied, or recouped on audit",
     find=find,
 )

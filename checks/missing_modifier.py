@@ -120,5 +120,6 @@ CHECK = Check(
     appeal="Corrected claim with the required modifier.",
     denial_codes=("CO-4", "CO-16", "N822", "N519", "M114"),
     fix_kind="correction",
+    disposition="claim returned as unprocessable (JW/JZ) or rejected as missing information (KX)",
     find=find,
 )

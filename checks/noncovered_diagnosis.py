@@ -141,5 +141,6 @@ CHECK = Check(
     appeal="Justification: the record documents a covered diagnosis; corrected claim reports it.",
     denial_codes=("CO-50", "N115", "CO-16", "M76"),
     fix_kind="justification",
+    disposition="line denied as not medically necessary (CO-50), or rejected for an invalid code",
     find=find,
 )

@@ -101,6 +101,7 @@ CHECK = Check(
     appeal="Corrected claim with time billed on infusing minutes only.",
     denial_codes=("CO-151", "N362", "CO-50"),
     fix_kind="correction",
+    disposition="time-based units recouped on review",
     find=find,
     unevaluated=unevaluated,
 )

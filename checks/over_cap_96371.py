@@ -80,5 +80,6 @@ CHECK = Check(
     appeal="Corrected claim with 96371 at the per-encounter limit.",
     denial_codes=("CO-151", "N362"),
     fix_kind="correction",
+    disposition="units over the limit denied",
     find=find,
 )

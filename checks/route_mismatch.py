@@ -132,5 +132,6 @@ CHECK = Check(
     appeal="Corrected claim with the administration code matching the documented route.",
     denial_codes=("CO-4", "CO-16", "M51"),
     fix_kind="correction",
+    disposition="line denied as inconsistent coding, or on medical review",
     find=find,
 )

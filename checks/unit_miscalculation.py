@@ -135,6 +135,7 @@ CHECK = Check(
     appeal="Corrected claim with the units supported by the documented dose or infusion time.",
     denial_codes=("CO-151", "N362"),
     fix_kind="correction",
+    disposition="units above the documentation denied or recouped (MUE/RAC)",
     find=find,
     unevaluated=unevaluated,
 )

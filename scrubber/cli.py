@@ -138,6 +138,7 @@ def explain(check_id: str) -> None:
     click.echo(f"{c.id}: {c.title}")
     click.echo(f"severity: {c.severity}    scope: {c.scope}    fix: {c.fix_kind}")
     click.echo(f"denial codes: {', '.join(c.denial_codes)}")
+    click.echo(f"what the payer does: {c.disposition}")
     click.echo("")
     click.echo(textwrap.fill(f"Rule: {c.rule}", width=100))
     click.echo("")

@@ -34,6 +34,7 @@ FINDINGS_SCHEMA: dict[str, pl.DataType] = {
     "appeal_text": pl.String(),
     "citation": pl.String(),
     "fix_kind": pl.String(),
+    "disposition": pl.String(),
     "title": pl.String(),
     "member_id": pl.String(),
     "payer": pl.String(),
@@ -107,6 +108,7 @@ def _run_checks(enriched: pl.DataFrame, checks: list[Check], ctx: Context) -> pl
                 pl.col("appeal_text").cast(pl.String),
                 pl.lit(check.citation).alias("citation"),
                 pl.lit(check.fix_kind).alias("fix_kind"),
+                pl.lit(check.disposition).alias("disposition"),
                 pl.lit(check.title).alias("title"),
             )
         )

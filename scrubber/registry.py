@@ -55,6 +55,7 @@ class Check:
     appeal: str
     denial_codes: tuple[str, ...]
     fix_kind: str
+    disposition: str  # what the payer does with it (CMS editors keep this apart from severity)
     find: Callable[[pl.LazyFrame, Context], pl.LazyFrame]
     unevaluated: Callable[[], pl.Expr] | None = None
 

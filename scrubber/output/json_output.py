@@ -1,6 +1,7 @@
 """Findings JSON (FORMATS.md): ``findings``, ``summary``, ``rejected_rows``, plus extensions.
 
 Extensions beside the contract's keys: each finding also carries ``title``, ``fix_kind``,
+``disposition`` (what the payer does with it, apart from severity),
 ``member_id``, ``payer``, ``policy``, ``date_of_service``, ``procedure_code``, ``charge``,
 ``source`` and ``location``; the document carries ``unmatched_records`` and ``provenance``.
 Output is deterministic (sorted findings, sorted keys, no timestamps unless provenance is asked
@@ -18,8 +19,8 @@ from scrubber.engine import ScrubResult
 
 CONTRACT_KEYS = ("claim_id", "line_number", "check_id", "severity", "message", "suggested_fix", "appeal_text",
                  "citation")
-EXTRA_KEYS = ("title", "fix_kind", "member_id", "payer", "policy", "date_of_service", "procedure_code", "units",
-              "charge", "source", "source_location")
+EXTRA_KEYS = ("title", "fix_kind", "disposition", "member_id", "payer", "policy", "date_of_service",
+              "procedure_code", "units", "charge", "source", "source_location")
 
 
 def findings_records(findings: pl.DataFrame) -> list[dict[str, Any]]:
