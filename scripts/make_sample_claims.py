@@ -7,6 +7,11 @@ chemotherapy encounters. About half are clean, including near misses at the rule
 coding error so every check fires somewhere in the batch. The claim ids say which: PCN-1xxx are
 clean, PCN-2xxx are flagged, and each flagged claim's comment names the check it exercises.
 
+It also writes the professional claims as an X12 5010 837P (``claims.837``) with their
+administration records (``records.csv``: the documentation an 837 cannot carry), so
+``scrub check sample_claims/claims.837 --records sample_claims/records.csv`` audits the same
+claims from X12.
+
 Run ``python scripts/make_sample_claims.py`` after editing; the files are committed.
 """
 
@@ -14,6 +19,8 @@ from __future__ import annotations
 
 import csv
 import json
+import sys
+from datetime import datetime
 from pathlib import Path
 
 OUT = Path(__file__).resolve().parent.parent / "sample_claims"
@@ -299,6 +306,25 @@ def to_json(rows: list[dict]) -> dict:
     return {"claims": list(claims.values())}
 
 
+RECORD_COLUMNS = ["claim_id", "line_number", "drug_dose_mg", "drug_wasted_mg", "route", "infusion_start",
+                  "infusion_stop", "observation_minutes", "sites"]
+
+
+def write_x12(rows: list[dict]) -> None:
+    """claims.837 (professional claims only: 837P) and records.csv (their documentation)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from csv_to_837 import Envelope, build_837
+
+    professional = [{k: str(v) for k, v in r.items()} for r in rows if r["claim_type"] == "professional"]
+    text = build_837(professional, Envelope(when=datetime(2026, 6, 15, 8, 0)))
+    (OUT / "claims.837").write_text(text, encoding="utf-8")
+    documented = [r for r in professional if any(r[c] for c in RECORD_COLUMNS[2:])]
+    with (OUT / "records.csv").open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=RECORD_COLUMNS, extrasaction="ignore", lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(documented)
+
+
 def main() -> None:
     rows = [row for c in CLAIMS for row in c]
     OUT.mkdir(exist_ok=True)
@@ -307,6 +333,7 @@ def main() -> None:
         writer.writeheader()
         writer.writerows(rows)
     (OUT / "claims.json").write_text(json.dumps(to_json(rows), indent=1) + "\n", encoding="utf-8")
+    write_x12(rows)
     print(f"{len(CLAIMS)} claims, {len(rows)} lines")
 
 

@@ -29,3 +29,15 @@ def test_sample_json_gives_the_same_findings_as_csv() -> None:
     from_json = scrub([str(SAMPLE / "claims.json")]).findings.select(cols)
     assert from_csv.height > 0
     assert from_csv.equals(from_json)
+
+
+def test_sample_837_with_records_gives_the_csv_findings() -> None:
+    """The X12 sample holds the professional claims; records carry what an 837 cannot."""
+    cols = ["claim_id", "line_number", "check_id", "severity", "message"]
+    x12 = scrub([str(SAMPLE / "claims.837")], records=str(SAMPLE / "records.csv"))
+    assert x12.summary["rejected_rows"] == 0 and x12.unmatched_records.height == 0
+    claims = x12.lines.get_column("claim_id").unique()
+    from_csv = scrub([str(SAMPLE / "claims.csv")]).findings
+    expected = from_csv.filter(from_csv["claim_id"].is_in(claims)).select(cols)
+    assert expected.height > 0
+    assert x12.findings.select(cols).equals(expected)

@@ -1,0 +1,829 @@
+"""Read X12 5010 837P (005010X222A1) and 837I (005010X223A2) claim files into the raw frame.
+
+Why a purpose-built reader: billing batches are large, and a general, map-driven X12 parser
+(pyx12) spends ~5 ms per claim walking its loop maps. Everything the checks need sits in a dozen
+segment kinds, so this module makes one pass over the segments with ``str.split``, appends to
+plain column lists, and builds one Polars frame at the end. Structural validation against the
+implementation guide is a separate, slower, opt-in step: :func:`validate_x12_strict`.
+
+What is read, per service line (LX + SV1 for 837P, LX + SV2 for 837I); one row each:
+
+* ``claim_id`` CLM01; ``charge`` SV102 / SV203; ``units`` SV104 / SV205; ``line_number`` LX01.
+* ``procedure_code`` and ``modifiers`` SV101-2 / SV101-3..6 (SV202-2 / SV202-3..6 for 837I);
+  ``revenue_code`` SV201.
+* ``place_of_service``: 837P SV105 when present, else CLM05-1. For 837I it stays null: CLM05-1
+  there is the *facility type code* (first two digits of the type of bill), not a POS, and is
+  deliberately not put anywhere yet.
+* ``claim_type`` from the service segment (SV1 professional, SV2 institutional), else from the
+  implementation guide in ST03 / GS08; a line whose segment contradicts the guide is rejected.
+* ``payer``: loop 2010BB NM1*PR, NM103 (name), falling back to NM109 (payer id).
+* ``member_id``: loop 2010BA NM1*IL NM109, the *subscriber* id. When a 2000C patient loop
+  exists (patient is a dependant) the subscriber id is kept: in 5010 the patient NM1*QC carries
+  no id, and payers key eligibility on the subscriber's member id. NM1*IL / NM1*PR inside a claim
+  (2330A/2330B other-subscriber / other-payer loops of COB claims) never replace these.
+* ``diagnoses``: HI codes with qualifier ABK (principal) and ABF (other), in order, as given
+  (X12 carries no dots; canonicalisation normalises). SV107 pointers (1-based, into those codes)
+  pick the line's codes; without SV107 (always so on 837I) the line gets all of them.
+  ABJ (admitting), APR (patient's reason for visit) and ABN (external cause) are ICD-10-CM too but
+  are *not* added: they describe why the patient came in, not what was treated, and mixing them in
+  could make an uncovered drug look covered. ICD-9 qualifiers (BK, BF, BJ, PR, BN) reject the
+  claim with a reason: 5010 claims for dates after 2015-10-01 must use ICD-10-CM.
+* ``date_of_service``: line DTP*472, D8 or the start of an RD8 range, as ``YYYY-MM-DD``; an 837I
+  line without one takes the start of the claim's DTP*434 statement period.
+* ``ndc``: LIN*N4 (LIN03), hyphens removed. ``drug_dose_mg`` from CTP04 (quantity) and CTP05-1
+  (unit) only when the unit converts to milligrams: ME (milligram) as is, GR (gram) x 1000.
+  ML and UN (and F2) do not convert without the product's concentration, so they leave it null.
+
+Delimiters come from each ISA: element separator = its 4th character, component separator =
+ISA16, segment terminator = the character right after ISA16 (newlines after it are tolerated).
+ISA11 is the repetition separator in 5010 (``U`` in 4010); no element read here repeats, so it is
+not used. A file may hold several interchanges (each with its own delimiters), groups and
+transaction sets; non-837 transaction sets in a mixed file are skipped.
+
+Problems with one claim or line travel with its rows in ``load_error`` (canonicalisation turns
+them into rejections): ICD-9 qualifiers, an LX without SV1/SV2, an SV1/SV2 without LX, a claim
+without lines (one row with the claim-level fields), SV107 pointers past the HI codes, a CTP
+quantity that is not a number, a composite written with a component separator other than ISA16,
+segment ids outside the 5010 837 guides (the claim, or every claim under the HL loop or
+transaction header they sit in), a transaction set without its SE trailer (truncated file), and
+guides other than 5010 837P/837I (4010 was retired in 2012). Envelope counts (SE01, GE01, IEA01)
+and loop structure are *not* checked here: many real files get SE01 wrong, and rejecting
+every claim for it would hide the coding findings; :func:`validate_x12_strict` reports them.
+
+Problems that make the whole file unreadable raise :class:`~scrubber.errors.InputError` naming
+the segment position: no ISA first, an ISA too short to read the delimiters, no 837 transaction
+set (e.g. an 835), or 837s without a single CLM. Positions count segments from
+the start of the file (the first ISA is segment 1), so in a file with one segment per line the
+position is also the line number.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import polars as pl
+
+from scrubber.errors import InputError
+from scrubber.schema import RAW_SCHEMA
+
+# Segment ids of the 5010 837P and 837I guides (pyx12's maps for X222A1 and X223A2, plus the
+# envelope). Anything else inside an 837 transaction set is an unknown segment.
+_KNOWN_837_SEGMENTS = frozenset(
+    (
+        "AMT",
+        "BHT",
+        "CAS",
+        "CL1",
+        "CLM",
+        "CN1",
+        "CR1",
+        "CR2",
+        "CR3",
+        "CRC",
+        "CTP",
+        "CUR",
+        "DMG",
+        "DTP",
+        "FRM",
+        "GE",
+        "GS",
+        "HCP",
+        "HI",
+        "HL",
+        "IEA",
+        "ISA",
+        "K3",
+        "LIN",
+        "LQ",
+        "LX",
+        "MEA",
+        "MIA",
+        "MOA",
+        "N3",
+        "N4",
+        "NM1",
+        "NTE",
+        "OI",
+        "PAT",
+        "PER",
+        "PRV",
+        "PS1",
+        "PWK",
+        "QTY",
+        "REF",
+        "SBR",
+        "SE",
+        "ST",
+        "SV1",
+        "SV2",
+        "SV5",
+        "SVD",
+        "TA1",
+    )
+)
+_ICD10_DX_QUALIFIERS = frozenset(("ABK", "ABF"))
+# ICD-9-CM: principal, other, admitting, patient's reason for visit, external cause of injury.
+_ICD9_DX_QUALIFIERS = frozenset(("BK", "BF", "BJ", "PR", "BN"))
+# A composite written with a separator other than the ISA16 one, e.g. "HC>98940" when ISA16 is ":".
+_FOREIGN_COMPONENT = re.compile(r"^[A-Z0-9]{2,3}([^A-Za-z0-9 .\-])")
+_GRAMS_TO_MG = Decimal(1000)
+_ISA_WINDOW = 400  # an ISA is 106 characters; leave room for wrongly padded fields
+_NOT_EXTRACTED = ("drug_wasted_mg", "route", "infusion_start", "infusion_stop", "observation_minutes", "sites")
+FRAME_SCHEMA: dict[str, pl.DataType] = {**RAW_SCHEMA, "load_error": pl.String()}
+
+
+@dataclass(slots=True)
+class _Delimiters:
+    element: str
+    component: str
+    terminator: str
+
+
+@dataclass(slots=True)
+class _Line:
+    number: str | None
+    position: int
+    kind: str | None = None  # "SV1" or "SV2"
+    procedure_code: str | None = None
+    modifiers: list[str] = field(default_factory=list)
+    charge: str | None = None
+    units: str | None = None
+    place_of_service: str | None = None
+    revenue_code: str | None = None
+    pointers: list[str] | None = None
+    date_of_service: str | None = None
+    ndc: str | None = None
+    drug_dose_mg: str | None = None
+    has_ctp: bool = False
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Claim:
+    claim_id: str | None
+    position: int
+    member_id: str | None
+    payer: str | None
+    place_of_service: str | None = None
+    statement_start: str | None = None
+    diagnoses: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    lines: list[_Line] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Transaction:
+    control: str
+    position: int
+    kind: str | None  # claim type the implementation guide implies
+    version: str
+    is_837: bool
+    first_row: int
+    errors: list[str] = field(default_factory=list)
+
+
+def _el(elements: list[str], index: int) -> str:
+    """Element ``index`` (1-based like X12, 0 is the segment id), '' when absent.
+
+    Not stripped: X12 pads only ISA fields, and the segment itself is stripped when split.
+    """
+    return elements[index] if index < len(elements) else ""
+
+
+def _or_none(value: str) -> str | None:
+    return value or None
+
+
+def _read_isa(text: str, offset: int, position: int, source: str) -> _Delimiters:
+    """Delimiters declared by the ISA that starts at ``offset``.
+
+    The ISA is nominally fixed-width, but files with a wrongly padded field exist; splitting on
+    the element separator 16 times finds ISA16 either way.
+    """
+    head = text[offset : offset + _ISA_WINDOW]
+    if len(head) < 4:
+        raise InputError(f"segment {position}: ISA segment is too short to read the delimiters", source)
+    element = head[3]
+    if element.isalnum() or element.isspace():
+        raise InputError(
+            f"segment {position}: ISA element separator {element!r} is a letter, digit or space; "
+            "the file is not X12 or is corrupt",
+            source,
+        )
+    parts = head.split(element, 16)
+    if len(parts) < 17 or len(parts[16]) < 2:
+        raise InputError(
+            f"segment {position}: ISA segment is too short to read the delimiters "
+            f"(found {min(len(parts), 17) - 1} of 16 elements and no segment terminator after ISA16)",
+            source,
+        )
+    component, terminator = parts[16][0], parts[16][1]
+    if terminator.isalnum() or len({element, component, terminator}) < 3 or component.isalnum():
+        raise InputError(
+            f"segment {position}: ISA declares unusable delimiters (element {element!r}, component "
+            f"{component!r}, segment terminator {terminator!r}); they must be three different symbols",
+            source,
+        )
+    return _Delimiters(element, component, terminator)
+
+
+def _iter_segments(text: str, source: str) -> Iterator[tuple[int, list[str], str]]:
+    """``(position, elements, component separator)`` for every non-empty segment of the file.
+
+    An interchange that changes the element separator or segment terminator is re-split from its
+    ISA onwards, so files that concatenate interchanges from different senders still read.
+    """
+    offset = len(text) - len(text.lstrip("\ufeff \t\r\n"))
+    if text[offset : offset + 3] != "ISA":
+        start = text[offset : offset + 40].splitlines()[0] if text[offset:].strip() else ""
+        raise InputError(f"segment 1 is not an ISA interchange header; the file starts with {start!r}", source)
+    position = 0
+    while True:
+        delims = _read_isa(text, offset, position + 1, source)
+        element, component, terminator = delims.element, delims.component, delims.terminator
+        chunks = text[offset:].split(terminator)
+        restart = -1
+        for index, raw in enumerate(chunks):
+            segment = raw.strip()
+            if not segment:
+                continue
+            if index and segment.startswith("ISA"):
+                parts = segment.split(element, 16) if segment[3:4] == element else []
+                if len(parts) == 17 and len(parts[16]) == 1:
+                    component = parts[16]  # same element separator and terminator: just a new ISA16
+                else:
+                    restart = index
+                    break
+            position += 1
+            yield position, segment.split(element), component
+        if restart < 0:
+            return
+        raw = chunks[restart]
+        offset += sum(len(c) for c in chunks[:restart]) + restart * len(terminator) + len(raw) - len(raw.lstrip())
+
+
+def _date(qualifier: str, value: str) -> str | None:
+    """X12 date (D8 CCYYMMDD, RD8 CCYYMMDD-CCYYMMDD -> its start, DT CCYYMMDDHHMM) as YYYY-MM-DD.
+
+    Text that is not eight digits is passed through unchanged so canonicalisation rejects the row
+    quoting what the file said.
+    """
+    if not value:
+        return None
+    day = value.split("-", 1)[0] if qualifier == "RD8" else value[:8] if qualifier == "DT" else value
+    if len(day) == 8 and day.isdigit():
+        return f"{day[:4]}-{day[4:6]}-{day[6:]}"
+    return value
+
+
+def _foreign_separator(segment: str, label: str, value: str, component: str) -> str | None:
+    """Reason when a composite uses a component separator other than the one ISA16 declares."""
+    if component in value:
+        return None
+    match = _FOREIGN_COMPONENT.match(value)
+    if match is None:
+        return None
+    return (
+        f"{segment} {label} {value!r} separates its components with {match.group(1)!r}, but ISA16 "
+        f"declares {component!r} as the component separator"
+    )
+
+
+def _dedupe(reasons: list[str]) -> list[str]:
+    return list(dict.fromkeys(reasons))
+
+
+class _Rows:
+    """Column lists of the raw frame, appended to one service line at a time."""
+
+    def __init__(self, source: str, first_row_id: int) -> None:
+        self.source = source
+        self.first_row_id = first_row_id
+        self.columns: dict[str, list] = {
+            name: []
+            for name in (
+                "source_location",
+                "claim_id",
+                "line_number",
+                "member_id",
+                "payer",
+                "claim_type",
+                "place_of_service",
+                "date_of_service",
+                "procedure_code",
+                "modifiers",
+                "units",
+                "charge",
+                "diagnoses",
+                "ndc",
+                "drug_dose_mg",
+                "revenue_code",
+                "load_error",
+            )
+        }
+
+    def __len__(self) -> int:
+        return len(self.columns["claim_id"])
+
+    def add_error_from(self, start: int, reason: str) -> None:
+        """Add ``reason`` to every row from ``start`` on (a transaction-level problem found late)."""
+        errors = self.columns["load_error"]
+        for i in range(start, len(errors)):
+            errors[i] = f"{errors[i]}; {reason}" if errors[i] else reason
+
+    def frame(self) -> pl.DataFrame:
+        n = len(self)
+        data: dict[str, list] = {
+            "row_id": list(range(self.first_row_id, self.first_row_id + n)),
+            "source": [self.source] * n,
+            "source_row": list(range(1, n + 1)),
+            **self.columns,
+        }
+        for name in _NOT_EXTRACTED:
+            data[name] = [None] * n
+        lists = {name: data.pop(name) for name in ("modifiers", "diagnoses")}
+        frame = pl.DataFrame(data, schema={k: FRAME_SCHEMA[k] for k in data})
+        return frame.with_columns(_list_series(name, values) for name, values in lists.items()).select(
+            list(FRAME_SCHEMA)
+        )
+
+
+def _list_series(name: str, values: list[list[str]]) -> pl.Series:
+    """A List(String) column, built fast: Polars converts a Python list of lists one Series per row
+    (about 20 us each), so the lists travel as one joined string per row and are split in Rust.
+    """
+    sep = "\x1f"  # ASCII unit separator; falls back to the slow path if any value holds it
+    if any(sep in item for value in values for item in value):
+        return pl.Series(name, values, dtype=pl.List(pl.String()))
+    joined = [sep.join(v) if v else None for v in values]
+    empty = pl.lit([], dtype=pl.List(pl.String()))
+    return pl.select(pl.Series(name, joined, dtype=pl.String()).str.split(sep).fill_null(empty)).to_series()
+
+
+class _Reader:
+    """One pass over the segments of one file; see the module docstring for what is read."""
+
+    def __init__(self, source: str, first_row_id: int) -> None:
+        self.source = source
+        self.rows = _Rows(source, first_row_id)
+        self.gs_version = ""
+        self.tx: _Transaction | None = None
+        self.claim: _Claim | None = None
+        self.member_id: str | None = None
+        self.payer: str | None = None
+        # Unknown-segment reasons found between an HL and the first CLM under it apply to the claims
+        # of that billing provider (20), subscriber (22) or patient (23).
+        self.hl_errors: dict[str, list[str]] = {"20": [], "22": [], "23": []}
+        self.hl_level: str | None = None
+        self.transactions: list[tuple[str, int]] = []
+        self.claims_seen = 0
+        self.in_837 = False
+        self.check_unknown = False
+
+    def run(self, text: str) -> pl.DataFrame:
+        """Read every segment of ``text``; dispatch by segment id (a dict lookup, not an if-chain)."""
+        envelope = {
+            "ISA": self._isa,
+            "GS": self._gs,
+            "ST": self._st,
+            "SE": self._se,
+            "GE": self._trailer,
+            "IEA": self._trailer,
+        }
+        body = {
+            "DTP": self._dtp,
+            "LX": self._lx,
+            "SV1": self._service,
+            "SV2": self._service,
+            "LIN": self._lin,
+            "CTP": self._ctp,
+            "CLM": self._clm,
+            "HI": self._hi,
+            "HL": self._hl,
+            "NM1": self._nm1,
+        }
+        for position, els, component in _iter_segments(text, self.source):
+            sid = els[0]
+            handler = envelope.get(sid)
+            if handler is not None:
+                handler(position, els)
+            elif self.in_837:
+                handler = body.get(sid)
+                if handler is not None:
+                    handler(position, els, component)
+                elif self.check_unknown and sid not in _KNOWN_837_SEGMENTS:
+                    self._unknown(sid, position)
+        return self.finish()
+
+    # --- envelope -----------------------------------------------------------------------------
+    def _isa(self, position: int, els: list[str]) -> None:
+        self._end_transaction(f"a new ISA at segment {position} starts before its SE trailer")
+        self.gs_version = ""
+
+    def _gs(self, position: int, els: list[str]) -> None:
+        self._end_transaction(f"a GS at segment {position} starts before its SE trailer")
+        self.gs_version = _el(els, 8)
+
+    def _se(self, position: int, els: list[str]) -> None:
+        self._close_claim()
+        self._set_transaction(None)
+
+    def _trailer(self, position: int, els: list[str]) -> None:
+        self._end_transaction(f"{els[0]} at segment {position} comes before its SE trailer")
+
+    def _st(self, position: int, els: list[str]) -> None:
+        self._end_transaction(f"the next ST at segment {position} starts before its SE trailer")
+        kind_id = _el(els, 1)
+        self.transactions.append((kind_id, position))
+        version = _el(els, 3) or self.gs_version
+        kind: str | None = None
+        errors: list[str] = []
+        if version.startswith("005010X222"):
+            kind = "professional"
+        elif version.startswith("005010X223"):
+            kind = "institutional"
+        elif version:
+            errors.append(
+                f"X12 implementation guide {version} is not accepted; "
+                "send 5010 837P (005010X222A1) or 837I (005010X223A2)"
+            )
+        self._set_transaction(
+            _Transaction(_el(els, 2), position, kind, version, kind_id == "837", len(self.rows), errors)
+        )
+        self.member_id = self.payer = None
+        self.hl_level = None
+        for level in self.hl_errors.values():
+            level.clear()
+
+    def _set_transaction(self, tx: _Transaction | None) -> None:
+        self.tx = tx
+        self.in_837 = tx is not None and tx.is_837
+        # Unknown segments are only reported for 5010 837s: other guides are rejected anyway.
+        self.check_unknown = tx is not None and tx.kind is not None
+
+    def _end_transaction(self, reason: str) -> None:
+        """Close a transaction set that never got its SE trailer, rejecting its claims."""
+        tx = self.tx
+        if tx is None:
+            return
+        self._close_claim()
+        if tx.is_837:
+            self.rows.add_error_from(tx.first_row, f"transaction set ST {tx.control} (segment {tx.position}): {reason}")
+        self._set_transaction(None)
+
+    def finish(self) -> pl.DataFrame:
+        self._end_transaction("the file ends before its SE trailer (truncated?)")
+        if not any(kind == "837" for kind, _ in self.transactions):
+            if not self.transactions:
+                raise InputError("no ST transaction set in the file (an 837 starts with ST*837)", self.source)
+            found = ", ".join(f"{kind or '?'} (ST at segment {pos})" for kind, pos in self.transactions[:5])
+            raise InputError(f"not an 837 claim file: its transaction sets are {found}", self.source)
+        if self.claims_seen == 0 and len(self.rows) == 0:
+            raise InputError("no claims: the 837 transaction sets hold no CLM segment", self.source)
+        return self.rows.frame()
+
+    # --- transaction body ---------------------------------------------------------------------
+    def _hl(self, position: int, els: list[str], component: str) -> None:
+        self._close_claim()
+        level = _el(els, 3)
+        self.hl_level = level if level in self.hl_errors else "23"
+        if level == "20":
+            self.hl_errors["20"].clear()
+        if level in ("20", "22"):
+            self.hl_errors["22"].clear()
+            self.member_id = self.payer = None
+        self.hl_errors["23"].clear()
+
+    def _nm1(self, position: int, els: list[str], component: str) -> None:
+        if self.claim is not None:
+            return  # 2310x/2330x/2420x names inside a claim: not the subscriber or the payer
+        entity = _el(els, 1)
+        if entity == "IL":
+            self.member_id = _or_none(_el(els, 9))
+        elif entity == "PR":
+            self.payer = _or_none(_el(els, 3)) or _or_none(_el(els, 9))
+
+    def _clm(self, position: int, els: list[str], component: str) -> None:
+        self._close_claim()
+        self.claims_seen += 1
+        claim = self.claim = _Claim(_or_none(_el(els, 1)), position, self.member_id, self.payer)
+        clm05 = _el(els, 5)
+        reason = _foreign_separator("CLM", "CLM05", clm05, component)
+        if reason:
+            claim.errors.append(reason)
+        claim.place_of_service = _or_none(clm05.split(component)[0].strip())
+
+    def _hi(self, position: int, els: list[str], component: str) -> None:
+        claim = self.claim
+        if claim is None:
+            return
+        for value in els[1:]:
+            value = value.strip()
+            if not value:
+                continue
+            reason = _foreign_separator("HI", "element", value, component)
+            if reason:
+                claim.errors.append(reason)
+                continue
+            parts = value.split(component)
+            qualifier = parts[0].strip()
+            code = parts[1].strip() if len(parts) > 1 else ""
+            if qualifier in _ICD10_DX_QUALIFIERS:
+                claim.diagnoses.append(code)
+            elif qualifier in _ICD9_DX_QUALIFIERS:
+                claim.errors.append(
+                    f"ICD-9 diagnosis qualifier {qualifier} is not accepted; 5010 claims use ICD-10-CM (ABK/ABF)"
+                )
+                claim.diagnoses.append(code)
+
+    def _dtp(self, position: int, els: list[str], component: str) -> None:
+        claim = self.claim
+        if claim is None:
+            return
+        qualifier = _el(els, 1)
+        if qualifier == "472" and claim.lines:
+            line = claim.lines[-1]
+            if line.date_of_service is None:
+                line.date_of_service = _date(_el(els, 2), _el(els, 3))
+        elif qualifier == "434" and claim.statement_start is None:
+            claim.statement_start = _date(_el(els, 2), _el(els, 3))
+
+    def _lx(self, position: int, els: list[str], component: str) -> None:
+        claim = self.claim or self._orphan(position, "LX")
+        claim.lines.append(_Line(_or_none(_el(els, 1)), position))
+
+    def _lin(self, position: int, els: list[str], component: str) -> None:
+        claim = self.claim
+        if claim is not None and claim.lines and _el(els, 2) == "N4" and claim.lines[-1].ndc is None:
+            claim.lines[-1].ndc = _or_none(_el(els, 3).replace("-", ""))
+
+    def _ctp(self, position: int, els: list[str], component: str) -> None:
+        claim = self.claim
+        if claim is None or not claim.lines or claim.lines[-1].has_ctp:
+            return
+        line = claim.lines[-1]
+        line.has_ctp = True
+        quantity, unit = _el(els, 4), _el(els, 5).split(component)[0].strip()
+        if unit not in ("ME", "GR") or not quantity:
+            return  # ML, UN, F2: not convertible to mg without the product's strength
+        try:
+            amount = Decimal(quantity)
+        except InvalidOperation:
+            amount = Decimal("NaN")
+        if not amount.is_finite():
+            line.errors.append(f"CTP04 drug quantity {quantity!r} (segment {position}) is not a number")
+        elif unit == "GR":
+            line.drug_dose_mg = format((amount * _GRAMS_TO_MG).normalize(), "f")
+        else:
+            line.drug_dose_mg = quantity
+
+    def _unknown(self, sid: str, position: int) -> None:
+        reason = f"unknown segment {sid!r} at segment {position} (not part of the 5010 837 guides)"
+        if self.claim is not None:
+            self.claim.errors.append(reason)
+        elif self.hl_level is not None:
+            self.hl_errors[self.hl_level].append(reason)
+        elif self.tx is not None:
+            self.tx.errors.append(reason)
+
+    def _orphan(self, position: int, sid: str) -> _Claim:
+        """A claim to carry a service line that has no CLM before it, so the line gets a reason."""
+        self.claim = _Claim(None, position, self.member_id, self.payer)
+        self.claim.errors.append(f"{sid} at segment {position} has no CLM claim segment before it")
+        return self.claim
+
+    def _service(self, position: int, els: list[str], component: str) -> None:
+        sid = els[0]
+        claim = self.claim or self._orphan(position, sid)
+        if not claim.lines:
+            claim.lines.append(_Line(None, position, errors=[f"{sid} at segment {position} has no LX before it"]))
+        line = claim.lines[-1]
+        if line.kind is not None:
+            line.errors.append(f"second service segment {sid} (segment {position}) under one LX")
+            return
+        line.kind = sid
+        if sid == "SV1":
+            composite, charge, units = _el(els, 1), _el(els, 2), _el(els, 4)
+            line.place_of_service = _or_none(_el(els, 5))
+            pointers = _el(els, 7)
+            if pointers:
+                line.pointers = [p.strip() for p in pointers.split(component)]
+        else:
+            line.revenue_code = _or_none(_el(els, 1))
+            composite, charge, units = _el(els, 2), _el(els, 3), _el(els, 5)
+        label = "SV101" if sid == "SV1" else "SV202"
+        reason = _foreign_separator(sid, label, composite, component)
+        if reason:
+            line.errors.append(reason)
+        parts = composite.split(component)
+        line.procedure_code = _or_none(parts[1].strip()) if len(parts) > 1 else None
+        line.modifiers = [m.strip() for m in parts[2:6] if m.strip()]
+        line.charge, line.units = _or_none(charge), _or_none(units)
+
+    # --- output -------------------------------------------------------------------------------
+    def _close_claim(self) -> None:
+        claim, tx = self.claim, self.tx
+        self.claim = None
+        if claim is None or tx is None:
+            return
+        context = tx.errors + self.hl_errors["20"] + self.hl_errors["22"] + self.hl_errors["23"] + claim.errors
+        label = f"claim {claim.claim_id}" if claim.claim_id is not None else "no claim id"
+        if not claim.lines:
+            self._add(
+                claim,
+                None,
+                tx.kind,
+                f"segment {claim.position} ({label})",
+                [*context, "claim has no service lines (no LX with SV1/SV2 in loop 2400)"],
+            )
+            return
+        for line in claim.lines:
+            self._add(
+                claim,
+                line,
+                tx.kind,
+                f"segment {line.position} ({label}, LX {line.number if line.number is not None else '?'})",
+                context + line.errors,
+            )
+
+    def _add(self, claim: _Claim, line: _Line | None, guide_kind: str | None, location: str, errors: list[str]) -> None:
+        cols = self.rows.columns
+        errors = list(errors)
+        kind = guide_kind
+        if line is not None and line.kind is not None:
+            kind = "professional" if line.kind == "SV1" else "institutional"
+            if guide_kind is not None and kind != guide_kind:
+                errors.append(
+                    f"service segment {line.kind} is {'837P' if line.kind == 'SV1' else '837I'}, but the "
+                    f"transaction set is {self.tx.version if self.tx else '?'} "
+                    f"({'837P' if guide_kind == 'professional' else '837I'})"
+                )
+        elif line is not None:
+            errors.append(
+                f"service line LX {line.number or '?'} (segment {line.position}) "
+                "has no SV1 (837P) or SV2 (837I) segment"
+            )
+        diagnoses = list(claim.diagnoses)
+        if line is not None and line.pointers is not None:
+            diagnoses = []
+            for pointer in line.pointers:
+                if not pointer:
+                    continue
+                if not pointer.isdigit():
+                    errors.append(f"diagnosis pointer {pointer!r} (SV107) is not a number")
+                elif not 1 <= int(pointer) <= len(claim.diagnoses):
+                    errors.append(
+                        f"diagnosis pointer {pointer} (SV107) points past the claim's "
+                        f"{len(claim.diagnoses)} HI diagnosis code(s)"
+                    )
+                else:
+                    diagnoses.append(claim.diagnoses[int(pointer) - 1])
+        institutional = kind == "institutional"
+        if line is None:
+            pos = None if institutional else claim.place_of_service
+            date = claim.statement_start if institutional else None
+        else:
+            pos = None if institutional else (line.place_of_service or claim.place_of_service)
+            date = line.date_of_service or (claim.statement_start if institutional else None)
+        cols["source_location"].append(location)
+        cols["claim_id"].append(claim.claim_id)
+        cols["line_number"].append(line.number if line else None)
+        cols["member_id"].append(claim.member_id)
+        cols["payer"].append(claim.payer)
+        cols["claim_type"].append(kind)
+        cols["place_of_service"].append(pos)
+        cols["date_of_service"].append(date)
+        cols["procedure_code"].append(line.procedure_code if line else None)
+        cols["modifiers"].append(line.modifiers if line else [])
+        cols["units"].append(line.units if line else None)
+        cols["charge"].append(line.charge if line else None)
+        cols["diagnoses"].append(diagnoses)
+        cols["ndc"].append(line.ndc if line else None)
+        cols["drug_dose_mg"].append(line.drug_dose_mg if line else None)
+        cols["revenue_code"].append(line.revenue_code if line else None)
+        cols["load_error"].append("; ".join(_dedupe(errors)) or None)
+
+
+def load_x12(path: Path, text: str, first_row_id: int) -> pl.DataFrame:
+    """Raw frame (one row per 837 service line) of one X12 file's text.
+
+    ``path`` is only used for provenance and error messages; ``text`` is the decoded file.
+    Raises :class:`InputError` when the file as a whole cannot be read as 837 claims.
+    """
+    source = str(path)
+    return _Reader(source, first_row_id).run(text)
+
+
+def validate_x12_strict(path: Path | str) -> list[str]:
+    """Structural validation of an X12 file against the implementation guide, via pyx12.
+
+    Slow (pyx12 walks its loop maps for every segment; ~5 ms per claim), so it is opt-in
+    (``--strict``). Returns one human-readable problem per item, empty when pyx12 accepts the file.
+    pyx12 only has maps for 005010X222A1 and 005010X223A2 (and 4010); for other guides, or when
+    pyx12 cannot read the file, the SE01 / GE01 / IEA01 counts are still checked here and the
+    problem list says pyx12 could not validate. pyx12 is imported here, not at module import, so
+    the fast reader does not need it.
+    """
+    import io
+    import json
+    import logging
+
+    source = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        return [f"cannot read file: {exc}"]
+    try:
+        import pyx12.params
+        import pyx12.x12n_document
+    except ImportError:  # pragma: no cover - depends on the environment
+        return [*_count_problems(text, source), "strict validation needs pyx12 (pip install pyx12)"]
+    logger = logging.getLogger("pyx12")
+    old_level, old_propagate = logger.level, logger.propagate
+    logger.setLevel(logging.CRITICAL + 1)
+    logger.propagate = False
+    report = io.StringIO()
+    try:
+        pyx12.x12n_document.x12n_document(
+            pyx12.params.params(), io.StringIO(text.lstrip("\ufeff \t\r\n")), None, None, fd_json=report
+        )
+        doc = json.loads(report.getvalue() or "null")
+    except Exception as exc:  # noqa: BLE001 - pyx12 raises many kinds; report, never crash
+        return [*_count_problems(text, source), f"pyx12 could not validate the file: {exc}"]
+    finally:
+        logger.setLevel(old_level)
+        logger.propagate = old_propagate
+    if not isinstance(doc, dict):
+        return [*_count_problems(text, source), "pyx12 could not validate the file (it does not look like X12)"]
+    return _pyx12_problems(doc)
+
+
+def _count_problems(text: str, source: str) -> list[str]:
+    """SE01, GE01 and IEA01 control counts, checked with this module's own segment reader."""
+    problems: list[str] = []
+    try:
+        segments = list(_iter_segments(text, source))
+    except InputError as exc:
+        return [exc.message]
+    st_start = st_count = gs_sets = isa_groups = 0
+    for position, els, _ in segments:
+        sid = els[0].strip()
+        if sid == "ISA":
+            isa_groups = 0
+        elif sid == "GS":
+            gs_sets = 0
+            isa_groups += 1
+        elif sid == "ST":
+            st_start, st_count = position, 0
+            gs_sets += 1
+        if st_start:
+            st_count += 1
+        if sid == "SE":
+            declared = _el(els, 1)
+            if st_start and declared != str(st_count):
+                problems.append(
+                    f"segment {position}: SE01 says {declared or 'nothing'} segments, but the transaction set "
+                    f"starting at segment {st_start} has {st_count}"
+                )
+            st_start = 0
+        elif sid == "GE" and _el(els, 1) != str(gs_sets):
+            problems.append(
+                f"segment {position}: GE01 says {_el(els, 1)} transaction sets, but the group has {gs_sets}"
+            )
+        elif sid == "IEA" and _el(els, 1) != str(isa_groups):
+            problems.append(
+                f"segment {position}: IEA01 says {_el(els, 1)} functional groups, but the interchange has {isa_groups}"
+            )
+    return problems
+
+
+def _pyx12_problems(doc: dict) -> list[str]:
+    """Flatten pyx12's JSON error tree into 'segment N (SEG): message' strings.
+
+    pyx12's ``cur_line`` counts segments from the start of the file, like this module's positions.
+    """
+    out: list[str] = []
+
+    def errors(node: dict, where: str) -> None:
+        for err in node.get("errors") or []:
+            if isinstance(err, dict):
+                out.append(f"{where}: {err.get('err_str') or err.get('err_cde')}")
+            else:
+                out.append(f"{where}: {err}")
+
+    for isa in doc.get("interchanges") or []:
+        errors(isa, f"segment {isa.get('cur_line')} (interchange)")
+        for gs in isa.get("groups") or []:
+            errors(gs, f"segment {gs.get('cur_line')} (group {gs.get('gs_control_num')})")
+            for st in gs.get("transactions") or []:
+                errors(st, f"segment {st.get('cur_line')} (transaction set {st.get('trn_set_control_num')})")
+                for seg in st.get("segments") or []:
+                    where = f"segment {seg.get('cur_line')} ({seg.get('seg_id')})"
+                    errors(seg, where)
+                    for ele in seg.get("elements") or []:
+                        errors(ele, f"{where} element {ele.get('ele_ref') or ele.get('ele_pos') or ''}".rstrip())
+    return out
