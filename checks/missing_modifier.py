@@ -42,7 +42,7 @@ from __future__ import annotations
 import polars as pl
 
 from scrubber.registry import Check, Context
-from scrubber.text import fill, number
+from scrubber.text import dotted, fill, number
 
 
 def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
@@ -103,7 +103,7 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         fill("Corrected claim: {code} on {dos} is resubmitted with KX; the medical record documents that the "
              "coverage criteria of the immune globulin policy are met (diagnosis {dx}, home administration "
              "appropriate as found by the treating practitioner).", code=pl.col("procedure_code"),
-             dos=pl.col("date_of_service"), dx=pl.col("diagnoses").list.first()).alias("appeal_text"),
+             dos=pl.col("date_of_service"), dx=dotted(pl.col("diagnoses").list.first())).alias("appeal_text"),
     )
     return pl.concat([jwjz_rows, kx_rows])
 

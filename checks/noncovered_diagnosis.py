@@ -26,8 +26,9 @@ for SCIG). The same line at POS 11 is covered by the office default.
 **Use instead.** Report the most specific billable code the record supports; if the condition is
 not covered in that setting, do not bill the payer as covered (GA/GZ with an ABN where applicable).
 
-**Appeal basis.** A justification when the record documents a covered condition that was left off
-the claim (correct the diagnosis); otherwise the service is not covered under the policy.
+**Appeal basis.** Coverage findings are justifications: the record must document a covered
+condition (the appeal text leaves a visible placeholder for it); without one the service is not
+covered under the policy. Invalid-code findings are corrections: resubmit with the billable code.
 
 **Sources.** A52509 and A52507 ICD-10 tables (CMS MCD); L33610, L33794; NCD 250.3 / A57187;
 ICD-10-CM FY2025 and FY2026 code files (CMS/NCHS); REFERENCE.md 5.
@@ -88,9 +89,12 @@ def _coverage_findings(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         fill("Report the covered diagnosis the record documents (see {lists}); if none applies, the drug is not "
              "covered in this setting: obtain an ABN and bill with GA, or GZ without one.", lists=lists)
         .alias("suggested_fix"),
-        fill("The administration record for {dos} documents a diagnosis covered by {lists}; the claim is corrected "
-             "to report it as the diagnosis for {code}. [Attach the diagnosis documentation.]",
-             dos=pl.col("date_of_service"), lists=lists, code=pl.col("procedure_code")).alias("appeal_text"),
+        fill("Medical necessity: the medical record for {dos} documents a condition for which {code} ({product}) "
+             "is covered under {lists}: [covered diagnosis and its documentation, e.g. immunoglobulin levels, "
+             "biopsy or specialist note?]. The claim reports that diagnosis for the drug line.",
+             dos=pl.col("date_of_service"), code=pl.col("procedure_code"), product=pl.col("ig_product"),
+             lists=lists).alias("appeal_text"),
+        pl.lit("justification").alias("fix_kind"),
     )
 
 
@@ -121,6 +125,7 @@ def _validity_findings(lines: pl.LazyFrame) -> pl.LazyFrame:
         fill("Corrected claim: {code} is a category or invalid code, not billable for {dos}; the corrected claim "
              "reports the billable code documented in the record.", code=code, dos=pl.col("_dos"))
         .alias("appeal_text"),
+        pl.lit("correction").alias("fix_kind"),
     )
 
 

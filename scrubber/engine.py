@@ -96,7 +96,10 @@ def _run_checks(enriched: pl.DataFrame, checks: list[Check], ctx: Context) -> pl
     plans = []
     for order, check in enumerate(checks):
         found = check.find(lf, ctx)
-        severity = pl.col("severity") if "severity" in found.collect_schema() else pl.lit(check.severity)
+        schema = found.collect_schema()
+        # A check may set severity or fix kind per finding; otherwise its registry defaults apply.
+        severity = pl.col("severity") if "severity" in schema else pl.lit(check.severity)
+        fix_kind = pl.col("fix_kind") if "fix_kind" in schema else pl.lit(check.fix_kind)
         plans.append(
             found.select(
                 "row_id",
@@ -107,7 +110,7 @@ def _run_checks(enriched: pl.DataFrame, checks: list[Check], ctx: Context) -> pl
                 pl.col("suggested_fix").cast(pl.String),
                 pl.col("appeal_text").cast(pl.String),
                 pl.lit(check.citation).alias("citation"),
-                pl.lit(check.fix_kind).alias("fix_kind"),
+                fix_kind.alias("fix_kind"),
                 pl.lit(check.disposition).alias("disposition"),
                 pl.lit(check.title).alias("title"),
             )

@@ -1,0 +1,447 @@
+"""The HTML audit report: one self-contained file a billing manager can read in a minute.
+
+Layout (``reports_templates/report.html.j2``): the summary first (totals, a row-reconciliation
+line, one row per check, an inline SVG chart, findings by payer and by month, checks that fire
+together), then the claims to fix, then rejected rows and unmatched records, and the run's
+provenance in the footer.
+
+Why the claim detail is JSON rendered by inline JavaScript rather than HTML: a batch can hold
+10,000 flagged claims; tens of thousands of ``<details>`` elements with tables make a browser
+crawl, while one compact JSON island rendered 100 claims per page opens in seconds and lets the
+filters (check, severity, payer, search) work offline. Everything the summary shows is rendered
+server-side by Jinja2 with autoescape on; the JSON island is the only unescaped insertion and it is
+made safe by escaping ``<``, ``>`` and ``&`` inside the JSON (see :func:`json_island`). The
+JavaScript builds the DOM with ``textContent`` only, never ``innerHTML`` on claim data.
+
+Aggregations are Polars expressions over the whole batch; Python loops only over the flagged
+claims that go into the report (and their findings, for ``--mask-phi`` text replacement).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from scrubber.engine import SEVERITY_RANK, ScrubResult
+from scrubber.text import dotted, number
+
+if TYPE_CHECKING:  # jinja2 is imported lazily: `scrub check` without --html should not pay for it
+    import jinja2
+    from markupsafe import Markup
+
+TEMPLATE_PACKAGE = "reports_templates"
+TEMPLATE_NAME = "report.html.j2"
+PAGE_SIZE = 100
+MAX_TABLE_ROWS = 1000  # rejected rows / unmatched records listed in full up to this; JSON/CSV carry all
+MAX_PAIRS = 12
+FLAGGED = ("error", "warning")  # severities whose lines count as charges at risk (as in engine.summarise)
+SEVERITIES = tuple(SEVERITY_RANK)  # error, warning, info
+
+_MEMBER_REASON = re.compile(r"(disagree on member_id \().*(\); the whole claim is rejected)")
+_EMPTY_STR_LIST = pl.lit([], dtype=pl.List(pl.String()))
+
+
+# --------------------------------------------------------------------------- masking
+
+
+def mask_member_id(member_id: str | None) -> str | None:
+    """Masked member id for ``--mask-phi``: ``***42`` keeps the last two characters of a long id.
+
+    Two characters keep claims of the same member recognisable to the reader without revealing
+    the id; an id of five characters or fewer is hidden completely, as two of them would be too
+    much of it.
+    """
+    if member_id is None:
+        return None
+    return "***" + member_id[-2:] if len(member_id) > 5 else "***"
+
+
+def _masker(member_ids: set[str]) -> re.Pattern[str] | None:
+    """One regex matching any of ``member_ids`` as a whole token (not inside a longer code)."""
+    ids = sorted((m for m in member_ids if m), key=len, reverse=True)
+    if not ids:
+        return None
+    return re.compile(r"(?<![\w])(?:" + "|".join(re.escape(m) for m in ids) + r")(?![\w])")
+
+
+def _mask_text(text: str | None, pattern: re.Pattern[str] | None) -> str | None:
+    if text is None or pattern is None:
+        return text
+    return pattern.sub(lambda m: mask_member_id(m.group(0)) or "***", text)
+
+
+# --------------------------------------------------------------------------- Jinja plumbing
+
+
+def json_island(payload: Any) -> Markup:
+    """JSON for a ``<script type="application/json">`` element, safe against breaking out of it.
+
+    The HTML parser ends a script element at ``</script`` whatever the JSON means, so every ``<``,
+    ``>`` and ``&`` is written as a JSON unicode escape (``\\u003c``...): the text then holds no
+    markup at all, and ``JSON.parse`` restores the characters. This is why the value may be
+    marked safe although it carries claim data: nothing in it is HTML any more.
+    """
+    from markupsafe import Markup
+
+    text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=str)
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return Markup(text)
+
+
+def money(value: float | int | None) -> str:
+    """Dollars as billing staff write them: $1,234.50."""
+    if value is None:
+        return "—"
+    sign = "-" if value < 0 else ""
+    return f"{sign}${abs(value):,.2f}"
+
+
+def count(value: int | float | None) -> str:
+    return "—" if value is None else f"{value:,.0f}"
+
+
+def percent(part: float | int | None, whole: float | int | None) -> str:
+    if not whole or part is None:
+        return "—"
+    share = 100.0 * part / whole
+    return f"{share:.0f}%" if share >= 1 or share == 0 else "<1%"
+
+
+def make_environment() -> jinja2.Environment:
+    """The report's Jinja2 environment: templates from the installed package, autoescape always on.
+
+    ``PackageLoader`` finds ``reports_templates`` however the project was installed (wheel,
+    editable, zip). Autoescape is ``True`` outright: ``select_autoescape()`` with its defaults does
+    not cover ``.html.j2``, which would leave every claim value unescaped.
+    """
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader(TEMPLATE_PACKAGE, ""),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["money"] = money
+    env.filters["count"] = count
+    env.globals["percent"] = percent
+    return env
+
+
+# --------------------------------------------------------------------------- summary tables
+
+
+def _check_catalogue(result: ScrubResult) -> list[dict[str, Any]]:
+    """Every check of the run in registry order, with its metadata (checks absent from
+    ``result.checks`` but present in findings are added from the findings' own columns)."""
+    rows: list[dict[str, Any]] = [
+        {"id": c.id, "title": c.title, "severity": c.severity, "fix_kind": c.fix_kind, "citation": c.citation,
+         "rule": c.rule, "disposition": getattr(c, "disposition", "")}
+        for c in result.checks
+    ]
+    known = {r["id"] for r in rows}
+    f = result.findings
+    extra = (
+        f.filter(~pl.col("check_id").is_in(list(known)))
+        .unique("check_id", keep="first", maintain_order=True)
+        .select("check_id", "title", "severity", "fix_kind", "citation", _optional(f, "disposition", pl.String()))
+    )
+    for r in extra.iter_rows(named=True):
+        rows.append({"id": r["check_id"], "title": r["title"], "severity": r["severity"], "fix_kind": r["fix_kind"],
+                     "citation": r["citation"], "rule": "", "disposition": r["disposition"] or ""})
+    known |= {r["id"] for r in rows}
+    for check_id, s in result.summary.get("by_check", {}).items():  # checks that ran but left no trace above
+        if check_id not in known:
+            rows.append({"id": check_id, "title": s.get("title", check_id), "severity": s.get("severity", "error"),
+                         "fix_kind": "", "citation": "", "rule": "", "disposition": ""})
+    return rows
+
+
+def _check_rows(result: ScrubResult, catalogue: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per check: counts by severity, claims, charges at risk, lines not evaluated."""
+    by_check = result.summary.get("by_check", {})
+    f = result.findings
+    sev_counts = {
+        (r["check_id"], r["severity"]): r["len"] for r in f.group_by("check_id", "severity").len().iter_rows(named=True)
+    }
+    totals = f.group_by("check_id").agg(
+        pl.len().alias("findings"),
+        pl.col("claim_id").n_unique().alias("claims"),
+    )
+    risk = (
+        f.unique(["check_id", "row_id"]).group_by("check_id").agg(pl.col("charge").fill_null(0).sum().alias("risk"))
+    )
+    computed = {r["check_id"]: r for r in totals.join(risk, on="check_id", how="left").iter_rows(named=True)}
+    rows = []
+    for check in catalogue:
+        s = by_check.get(check["id"], {})
+        c = computed.get(check["id"], {})
+        rows.append({
+            **check,
+            "findings": s.get("findings", c.get("findings", 0)),
+            "claims": s.get("claims", c.get("claims", 0)),
+            "charges_at_risk": s.get("charges_at_risk", round(c.get("risk") or 0.0, 2)),
+            "lines_not_evaluated": s.get("lines_not_evaluated", 0),
+            "by_severity": {sev: sev_counts.get((check["id"], sev), 0) for sev in SEVERITIES},
+        })
+    return rows
+
+
+def _chart(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Geometry of the horizontal bar chart of findings by check (stacked by severity), for SVG."""
+    label_w, bar_w, row_h, top = 250, 330, 26, 8
+    biggest = max((r["findings"] for r in rows), default=0) or 1
+    bars = []
+    for i, r in enumerate(rows):
+        y = top + i * row_h
+        x = label_w
+        segments = []
+        for sev in SEVERITIES:
+            n = r["by_severity"][sev]
+            if n:
+                w = max(2.0, bar_w * n / biggest)
+                segments.append({"severity": sev, "x": round(x, 1), "w": round(w, 1), "n": n})
+                x += w
+        bars.append({"id": r["id"], "title": r["title"], "y": y, "segments": segments, "findings": r["findings"],
+                     "end": round(x + 6, 1)})
+    return {"width": label_w + bar_w + 60, "height": top * 2 + len(rows) * row_h, "bars": bars, "label_w": label_w,
+            "row_h": row_h}
+
+
+def _breakdown(result: ScrubResult, key: str, key_expr: pl.Expr) -> list[dict[str, Any]]:
+    """Scanned vs flagged per ``key`` (payer, month of service): claims, findings, billed, at risk."""
+    lines, f = result.lines, result.findings
+    if lines.height == 0:
+        return []
+    scanned = lines.group_by(key_expr.alias(key)).agg(
+        pl.col("claim_id").n_unique().alias("claims"),
+        pl.len().alias("lines"),
+        pl.col("charge").fill_null(0).sum().alias("billed"),
+    )
+    found = f.group_by(key_expr.alias(key)).agg(
+        pl.col("claim_id").n_unique().alias("claims_flagged"),
+        pl.len().alias("findings"),
+        (pl.col("severity") == "error").sum().alias("errors"),
+    )
+    risk = (
+        f.filter(pl.col("severity").is_in(FLAGGED))
+        .unique("row_id")
+        .group_by(key_expr.alias(key))
+        .agg(pl.col("charge").fill_null(0).sum().alias("at_risk"))
+    )
+    table = (
+        scanned.join(found, on=key, how="left")
+        .join(risk, on=key, how="left")
+        .with_columns(pl.col("claims_flagged", "findings", "errors").fill_null(0), pl.col("at_risk").fill_null(0.0))
+    )
+    return table.sort(key, nulls_last=True).to_dicts()
+
+
+def _co_occurrence(result: ScrubResult, order: dict[str, int]) -> list[dict[str, Any]]:
+    """Pairs of checks that fire on the same claim, most frequent first (a pattern, not a rule)."""
+    pairs = result.findings.select("claim_id", "check_id").unique()
+    if pairs.height == 0:
+        return []
+    joined = pairs.join(pairs, on="claim_id", suffix="_2").filter(
+        pl.col("check_id").replace_strict(order, default=999) < pl.col("check_id_2").replace_strict(order, default=999)
+    )
+    per_check = dict(pairs.group_by("check_id").len().iter_rows())
+    table = (
+        joined.group_by("check_id", "check_id_2")
+        .agg(pl.len().alias("claims"))
+        .sort(["claims", "check_id", "check_id_2"], descending=[True, False, False])
+        .head(MAX_PAIRS)
+    )
+    return [
+        {**r, "of_first": per_check.get(r["check_id"], 0), "of_second": per_check.get(r["check_id_2"], 0)}
+        for r in table.iter_rows(named=True)
+    ]
+
+
+# --------------------------------------------------------------------------- per-claim payload
+
+
+def _documentation() -> pl.Expr:
+    """What the administration record says about a line, in one short text (dose, route, times)."""
+    start, stop = pl.col("infusion_start"), pl.col("infusion_stop")
+    minutes = (stop - start).dt.total_minutes()
+    minutes = pl.when(minutes < 0).then(minutes + 1440).otherwise(minutes)  # crossing midnight
+    parts = [
+        pl.when(pl.col("ndc").is_not_null()).then(pl.lit("NDC ") + pl.col("ndc")),
+        pl.when(pl.col("drug_dose_mg").is_not_null()).then(pl.lit("dose ") + number(pl.col("drug_dose_mg")) + " mg"),
+        pl.when(pl.col("drug_wasted_mg").is_not_null())
+        .then(pl.lit("wasted ") + number(pl.col("drug_wasted_mg")) + " mg"),
+        pl.col("route"),
+        pl.when(start.is_not_null() & stop.is_not_null())
+        .then(start.dt.strftime("%H:%M") + "\u2013" + stop.dt.strftime("%H:%M")
+              + " (" + minutes.cast(pl.String) + " min)")
+        .when(start.is_not_null() | stop.is_not_null())
+        .then(pl.lit("start ") + start.dt.strftime("%H:%M").fill_null("?") + ", stop "
+              + stop.dt.strftime("%H:%M").fill_null("?")),
+        pl.when(pl.col("observation_minutes").is_not_null())
+        .then(pl.lit("observation ") + pl.col("observation_minutes").cast(pl.String) + " min"),
+        pl.when(pl.col("sites").is_not_null()).then(pl.col("sites").cast(pl.String) + " site(s)"),
+        pl.when(pl.col("revenue_code").is_not_null()).then(pl.lit("rev ") + pl.col("revenue_code")),
+    ]
+    return pl.concat_list(parts).list.drop_nulls().list.join(" · ")
+
+
+def _optional(frame: pl.DataFrame, name: str, dtype: pl.DataType) -> pl.Expr:
+    """The column if the frame has it, else nulls: lets the report read frames from older engines."""
+    return pl.col(name) if name in frame.columns else pl.lit(None, dtype).alias(name)
+
+
+def _claims_payload(result: ScrubResult, order: dict[str, int], mask_phi: bool) -> list[dict[str, Any]]:
+    """Every flagged claim with its lines and findings, in priority order, as compact dicts.
+
+    Keys are short because they repeat 10,000 times in the file. Sorted by worst severity, then
+    charges at risk (biggest first), then claim id.
+    """
+    f = result.findings
+    if f.height == 0:
+        return []
+    rank = pl.col("severity").replace_strict(SEVERITY_RANK, default=0, return_dtype=pl.Int8)
+    flagged_ids = f.select("claim_id").unique()
+    row_sev = f.group_by("row_id").agg(rank.max().alias("line_sev"))
+    lines = result.lines.join(flagged_ids, on="claim_id", how="semi")
+    lines = lines.select(
+        "row_id", "claim_id", "line_number", "member_id", "payer",
+        _optional(lines, "policy", pl.String()), _optional(lines, "claim_type", pl.String()),
+        _optional(lines, "place_of_service", pl.String()), "date_of_service", "procedure_code", "units", "charge",
+        pl.col("modifiers").fill_null(_EMPTY_STR_LIST).list.join(" ").alias("mods"),
+        pl.col("diagnoses").fill_null(_EMPTY_STR_LIST).list.eval(dotted(pl.element())).list.join(", ").alias("dx"),
+        _documentation().alias("doc"),
+    ).join(row_sev, on="row_id", how="left")
+    claim_lines = lines.sort("claim_id", "line_number").group_by("claim_id").agg(
+        pl.col("member_id").first().alias("member"),
+        pl.col("payer").first(),
+        pl.col("policy").first(),
+        pl.col("claim_type").first().alias("type"),
+        pl.col("place_of_service").first().alias("pos"),
+        pl.col("date_of_service").min().cast(pl.String).alias("dos"),
+        pl.col("date_of_service").max().cast(pl.String).alias("dos_to"),
+        pl.col("charge").fill_null(0).sum().alias("billed"),
+        pl.struct(
+            pl.col("line_number").alias("n"),
+            pl.col("date_of_service").cast(pl.String).alias("dos"),
+            pl.col("procedure_code").alias("code"),
+            "mods",
+            pl.col("units"),
+            pl.col("charge"),
+            "dx",
+            "doc",
+            pl.col("line_sev").fill_null(0).alias("sev"),
+        ).alias("lines"),
+    )
+    risk = (
+        f.filter(pl.col("severity").is_in(FLAGGED)).unique("row_id").group_by("claim_id")
+        .agg(pl.col("charge").fill_null(0).sum().alias("risk"))
+    )
+    check_rank = pl.col("check_id").replace_strict(order, default=len(order))
+    claim_findings = f.group_by("claim_id", maintain_order=True).agg(
+        rank.max().alias("sev"),
+        pl.col("check_id").sort_by(check_rank).unique(maintain_order=True).alias("checks"),
+        # Facts from the findings themselves, for claims whose lines are not in result.lines.
+        pl.col("member_id").first().alias("f_member"),
+        pl.col("payer").first().alias("f_payer"),
+        pl.col("date_of_service").min().cast(pl.String).alias("f_dos"),
+        pl.struct(
+            pl.col("line_number").alias("n"),
+            pl.col("check_id").alias("check"),
+            pl.col("severity").alias("sev"),
+            pl.col("message").alias("msg"),
+            pl.col("suggested_fix").alias("fix"),
+            pl.col("appeal_text").alias("appeal"),
+            pl.col("fix_kind").alias("kind"),
+            pl.col("member_id").alias("m"),
+        ).alias("findings"),
+    )
+    claims = (
+        claim_findings.join(claim_lines, on="claim_id", how="left")
+        .join(risk, on="claim_id", how="left")
+        .with_columns(
+            pl.col("member").fill_null(pl.col("f_member")),
+            pl.col("payer").fill_null(pl.col("f_payer")),
+            pl.col("dos").fill_null(pl.col("f_dos")),
+            pl.col("risk").fill_null(0.0).round(2),
+            pl.col("billed").fill_null(0.0).round(2),
+            pl.col("lines").fill_null([]),
+        )
+        .sort(["sev", "risk", "claim_id"], descending=[True, True, False])
+        .rename({"claim_id": "id"})
+        .drop("f_member", "f_payer", "f_dos")
+    )
+    records = claims.to_dicts()
+    for r in records:
+        # A finding's text may quote its member id ("for member M123 on ..."): mask it there too.
+        pattern = _masker({r["member"], *(fd["m"] for fd in r["findings"])} - {None}) if mask_phi else None
+        if mask_phi:
+            r["member"] = mask_member_id(r["member"])
+        for finding in r["findings"]:
+            del finding["m"]
+            if pattern is not None:
+                for key in ("msg", "fix", "appeal"):
+                    finding[key] = _mask_text(finding[key], pattern)
+    return records
+
+
+def _rejected(result: ScrubResult, mask_phi: bool) -> list[dict[str, Any]]:
+    """Rejected rows to list (capped); with ``--mask-phi`` the member ids a reason quotes are hidden."""
+    rows = result.rejected.head(MAX_TABLE_ROWS)
+    if mask_phi and rows.height:
+        rows = rows.with_columns(pl.col("reason").str.replace(_MEMBER_REASON.pattern, "${1}[masked]${2}"))
+    return rows.to_dicts()
+
+
+def build_context(result: ScrubResult, mask_phi: bool = False) -> dict[str, Any]:
+    """Everything the template shows, computed once; kept apart from rendering so tests can read it."""
+    catalogue = _check_catalogue(result)
+    order = {c["id"]: i for i, c in enumerate(catalogue)}
+    check_rows = _check_rows(result, catalogue)
+    summary = dict(result.summary)
+    worst = max(check_rows, key=lambda r: (r["charges_at_risk"], r["findings"]), default=None)
+    claims = _claims_payload(result, order, mask_phi)
+    payers = sorted({c["payer"] for c in claims if c["payer"] is not None})
+    month = pl.col("date_of_service").dt.strftime("%Y-%m")
+    provenance = dict(result.provenance)
+    return {
+        "s": summary,
+        "by_severity": {sev: summary.get("by_severity", {}).get(sev, 0) for sev in SEVERITIES},
+        "checks": check_rows,
+        "worst": worst if worst and worst["findings"] else None,
+        "chart": _chart(check_rows),
+        "by_payer": _breakdown(result, "payer", pl.col("payer")),
+        "by_month": _breakdown(result, "month", month),
+        "pairs": _co_occurrence(result, order),
+        "titles": {c["id"]: c["title"] for c in catalogue},
+        "payers": payers,
+        "rejected": _rejected(result, mask_phi),
+        "rejected_total": result.rejected.height,
+        "unmatched": result.unmatched_records.head(MAX_TABLE_ROWS).to_dicts(),
+        "unmatched_total": result.unmatched_records.height,
+        "max_rows": MAX_TABLE_ROWS,
+        "provenance": provenance,
+        "masked": mask_phi,
+        "page_size": PAGE_SIZE,
+        "data": json_island({
+            "pageSize": PAGE_SIZE,
+            "checks": {c["id"]: {"title": c["title"], "severity": c["severity"], "kind": c["fix_kind"],
+                                 "citation": c["citation"], "disposition": c["disposition"]} for c in catalogue},
+            "claims": claims,
+        }),
+    }
+
+
+def render_html(result: ScrubResult, mask_phi: bool = False) -> str:
+    """The audit report for ``result`` as one self-contained HTML document (inline CSS/JS/SVG).
+
+    ``mask_phi`` replaces member ids everywhere in the report (claim headers, finding texts,
+    rejection reasons) by :func:`mask_member_id`.
+    """
+    env = make_environment()
+    return env.get_template(TEMPLATE_NAME).render(**build_context(result, mask_phi))
