@@ -36,7 +36,7 @@ def test_sample_837_with_records_gives_the_csv_findings() -> None:
     cols = ["claim_id", "line_number", "check_id", "severity", "message"]
     x12 = scrub([str(SAMPLE / "claims.837")], records=str(SAMPLE / "records.csv"))
     assert x12.summary["rejected_rows"] == 0 and x12.unmatched_records.height == 0
-    claims = x12.lines.get_column("claim_id").unique()
+    claims = x12.lines.get_column("claim_id").unique().to_list()
     from_csv = scrub([str(SAMPLE / "claims.csv")]).findings
     expected = from_csv.filter(from_csv["claim_id"].is_in(claims)).select(cols)
     assert expected.height > 0
