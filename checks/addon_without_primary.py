@@ -33,10 +33,19 @@ from scrubber.text import fill
 
 
 def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
-    addon = pl.col("adm_role") == "addon"
-    has_primary = pl.col("cd_codes").list.set_intersection(pl.col("adm_allowed_primaries")).list.len() > 0
+    addons = lines.filter(pl.col("adm_role") == "addon")
+    # Exploded join rather than list.set_intersection, which panics in Polars 2.1 at scale.
+    billed = lines.select("claim_id", "date_of_service", pl.col("procedure_code").alias("_primary")).unique()
+    satisfied = (
+        addons.select("row_id", "claim_id", "date_of_service", pl.col("adm_allowed_primaries").alias("_primary"))
+        .explode("_primary")
+        .join(billed, on=["claim_id", "date_of_service", "_primary"], how="semi")
+        .select("row_id")
+        .unique()
+    )
+    lines = addons.join(satisfied, on="row_id", how="anti")
     primaries = pl.col("adm_allowed_primaries").list.join(" or ")
-    return lines.filter(addon & ~has_primary).select(
+    return lines.select(
         "row_id",
         fill(
             "Add-on {code} is billed without a primary ({primaries}) on claim {claim} for {dos}.",

@@ -83,8 +83,17 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
                         "it on a separate JW line.", code=pl.col("procedure_code")))
     )
     kx_required = pl.col("is_ig") & pl.col("place_of_service").is_in(pl.col("pol_kx_pos")).fill_null(False)
-    has_kx = pl.col("modifiers").list.set_intersection(pl.col("pol_kx_accepted")).list.len() > 0
-    kx = pl.when(kx_required & ~has_kx).then(fill(
+    # Exploded comparison rather than list.set_intersection, which panics in Polars 2.1 at scale.
+    with_kx = (
+        lines.filter(kx_required)
+        .select("row_id", "modifiers", "pol_kx_accepted")
+        .explode("modifiers")
+        .explode("pol_kx_accepted")
+        .filter(pl.col("modifiers") == pl.col("pol_kx_accepted"))
+        .select("row_id")
+        .unique()
+    )
+    kx = pl.when(kx_required).then(fill(
         "{drug} is billed at POS {pos} (home) without KX, GA or GZ ({policy}: DME MAC immune globulin policy).",
         drug=drug, pos=pl.col("place_of_service"), policy=pl.col("policy")))
     jwjz_rows = lines.filter(jwjz.is_not_null()).select(
@@ -95,7 +104,7 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
              "requires for single-dose containers.", code=pl.col("procedure_code"),
              dos=pl.col("date_of_service")).alias("appeal_text"),
     )
-    kx_rows = lines.filter(kx.is_not_null()).select(
+    kx_rows = lines.filter(kx.is_not_null()).join(with_kx, on="row_id", how="anti").select(
         "row_id",
         kx.alias("message"),
         pl.lit("Append KX if the LCD coverage criteria are met and documented; otherwise GA (ABN on file) or GZ "

@@ -117,7 +117,9 @@ def _run_checks(enriched: pl.DataFrame, checks: list[Check], ctx: Context) -> pl
         )
     if not plans:
         return pl.DataFrame(schema=FINDINGS_SCHEMA)
-    found_all = pl.concat(pl.collect_all(plans))
+    # The in-memory engine: Polars 2.1's streaming engine panics (sets.rs index out of bounds) on
+    # list.set_intersection at a few million lines; the data is already in memory anyway.
+    found_all = pl.concat(pl.collect_all(plans, engine="in-memory"))
     facts = enriched.select(
         "row_id", "claim_id", "line_number", "member_id", "payer", "policy", "date_of_service",
         "procedure_code", "units", "charge", "source", "source_location",

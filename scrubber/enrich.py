@@ -195,4 +195,4 @@ def enrich(lines: pl.DataFrame, policies: PolicySet) -> pl.DataFrame:
     lf = _with_claim_date(lf)
     lf = _with_timing(lf)
     lf = _with_drug_documentation(lf)
-    return lf.sort("row_id").collect()
+    return lf.sort("row_id").collect(engine="in-memory")
