@@ -88,14 +88,22 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
 
 
 def _date_or_none(value: Any, where: str, source: str) -> dt.date | None:
-    if value is False:
-        return None
-    if value is True:
+    # TOML date-times are dates to isinstance; a time of day has no meaning for a date of service.
+    if value is True or isinstance(value, dt.datetime) or not isinstance(value, (dt.date, bool)):
         raise PolicyError(f"'{where}' must be a date (YYYY-MM-DD) or false", source)
-    return value
+    return None if value is False else value
 
 
-def _codes(values: list[Any], where: str, source: str) -> tuple[str, ...]:
+def _texts(values: Any, where: str, source: str) -> tuple[str, ...]:
+    """A list of text values, trimmed and upper-cased; anything else is a PolicyError, not a crash."""
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise PolicyError(f"'{where}' must be a list of text values", source)
+    return tuple(v.strip().upper() for v in values)
+
+
+def _codes(values: Any, where: str, source: str) -> tuple[str, ...]:
+    if not isinstance(values, list):
+        raise PolicyError(f"'{where}' must be a list of text values", source)
     out = []
     for v in values:
         if not isinstance(v, str):
@@ -112,10 +120,13 @@ def _build(doc: dict[str, Any], source: str) -> Policy:
         caps[code.upper()] = cap
     cov = doc.get("coverage", {})
     lists = {k.upper(): _codes(v, f"coverage.lists.{k}", source) for k, v in cov.get("lists", {}).items()}
+    name = doc["name"].strip().upper()
+    if not name:
+        raise PolicyError("'name' must not be empty", source)
     return Policy(
-        name=doc["name"].strip().upper(),
+        name=name,
         description=doc.get("description", ""),
-        payers=tuple(p.strip().upper() for p in doc.get("payers", [])),
+        payers=_texts(doc.get("payers", []), "payers", source),
         caps=caps,
         jw_required_from=_date_or_none(doc.get("jw", {}).get("required_from", False), "jw.required_from", source),
         jz_required_from=_date_or_none(doc.get("jz", {}).get("required_from", False), "jz.required_from", source),
@@ -123,19 +134,25 @@ def _build(doc: dict[str, Any], source: str) -> Policy:
         kx_pos=_codes(doc.get("kx", {}).get("pos", []), "kx.pos", source),
         kx_accepted=_codes(doc.get("kx", {}).get("accepted", ["KX", "GA", "GZ"]), "kx.accepted", source),
         home_pos=_codes(cov.get("home_pos", ["12"]), "coverage.home_pos", source),
-        coverage={s: tuple(x.upper() for x in cov.get(s, [])) for s in ("home_iv", "home_sc", "other")},
+        coverage={s: _texts(cov.get(s, []), f"coverage.{s}", source) for s in ("home_iv", "home_sc", "other")},
         lists=lists,
         origin=source,
     )
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    """The TOML document of a policy file; every way it can fail is a one-line PolicyError."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise PolicyError("no such policy file", str(path)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PolicyError(f"cannot read policy file ({exc})", str(path)) from None
+    except UnicodeDecodeError as exc:
+        raise PolicyError(f"cannot read policy file (not UTF-8 text: byte 0x{exc.object[exc.start]:02x} at offset "
+                          f"{exc.start})", str(path)) from None
+    except OSError as exc:
+        raise PolicyError(f"cannot read policy file ({exc.strerror or exc})", str(path)) from None
+    if "\x00" in text:
+        raise PolicyError("cannot read policy file (binary content, expected TOML text)", str(path))
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

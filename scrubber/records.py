@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 import polars as pl
 
@@ -21,45 +22,73 @@ from scrubber.loaders.csv_loader import read_text_table
 from scrubber.schema import RECORD_COLUMNS
 
 KEY = ("claim_id", "line_number")
+Frame = TypeVar("Frame", pl.DataFrame, pl.LazyFrame)
 UNMATCHED_SCHEMA = {"source": pl.String(), "row": pl.Int64(), "claim_id": pl.String(),
                     "line_number": pl.String(), "reason": pl.String()}
 
 
 @dataclass
 class Records:
+    """A records file, read: one row per record, keys normalised, documentation as text."""
+
     frame: pl.DataFrame  # claim_id, line_number (text, normalised), documentation columns as text
     source: str
 
 
-def _normalise_key(frame: pl.DataFrame) -> pl.DataFrame:
+def _normalise_key(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """Key spelling shared by claims and records: trimmed id; line "01", "1.0" and "+1" are line 1."""
     return frame.with_columns(
         pl.col("claim_id").cast(pl.String).str.strip_chars(),
-        pl.col("line_number").cast(pl.String).str.strip_chars().str.replace(r"\.0*$", ""),
+        pl.col("line_number").cast(pl.String).str.strip_chars().str.replace(r"^\+?0*([0-9]+)(\.0*)?$", "${1}"),
     )
 
 
+def _read_json_items(path: Path, path_text: str) -> list[dict[str, Any]]:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})", path_text) \
+            from None
+    except OSError as exc:
+        raise InputError(f"cannot read records file ({exc.strerror})", path_text) from None
+    try:
+        doc: Any = json.loads(text)
+    except json.JSONDecodeError as exc:
+        if exc.msg != "Extra data":
+            raise InputError(f"invalid JSON ({exc.msg} at line {exc.lineno})", path_text) from None
+        try:
+            doc = [json.loads(line) for line in text.splitlines() if line.strip()]
+        except json.JSONDecodeError as exc2:
+            raise InputError(f"invalid JSON Lines ({exc2.msg})", path_text) from None
+    except RecursionError:
+        raise InputError("invalid JSON (nested too deeply)", path_text) from None
+    items = doc.get("records") if isinstance(doc, dict) else doc
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        raise InputError('records JSON must be a list of objects or {"records": [...]}', path_text)
+    return items
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def load_records(path_text: str) -> Records:
+    """Read a records file; file-level problems raise :class:`InputError` naming the file."""
     path = Path(path_text)
     if not path.is_file():
         raise InputError("no such records file", path_text)
     fmt = sniff_format(path)
     if fmt == "csv":
-        frame = read_text_table(path)
-        frame = frame.rename({c: c.strip().lower() for c in frame.columns})
+        frame = read_text_table(path, required=KEY)
     elif fmt == "json":
-        try:
-            doc = json.loads(path.read_text(encoding="utf-8-sig"))
-        except json.JSONDecodeError:
-            try:
-                doc = [json.loads(line) for line in path.read_text(encoding="utf-8-sig").splitlines() if line.strip()]
-            except json.JSONDecodeError as exc:
-                raise InputError(f"invalid JSON ({exc.msg} at line {exc.lineno})", path_text) from None
-        items = doc.get("records") if isinstance(doc, dict) else doc
-        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
-            raise InputError('records JSON must be a list of objects or {"records": [...]}', path_text)
+        items = _read_json_items(path, path_text)
         cols = [*KEY, *RECORD_COLUMNS]
         frame = pl.DataFrame(
-            {c: [None if i.get(c) is None else str(i.get(c)) for i in items] for c in cols},
+            {c: [_text(i.get(c)) for i in items] for c in cols},
             schema=dict.fromkeys(cols, pl.String()),
         ).with_row_index("source_row", offset=1)
     else:
@@ -71,23 +100,31 @@ def load_records(path_text: str) -> Records:
         raise InputError(f"records file has none of the documentation columns ({', '.join(RECORD_COLUMNS)})",
                          path_text)
     keep = ["source_row", *KEY, *[c for c in RECORD_COLUMNS if c in frame.columns]]
-    frame = _normalise_key(frame.select(keep).with_columns(pl.col("source_row").cast(pl.Int64)))
+    frame = _normalise_key(frame.lazy().select(keep).with_columns(pl.col("source_row").cast(pl.Int64))).collect()
     return Records(frame=frame, source=path_text)
 
 
-def attach_records(raw: pl.DataFrame, records: Records) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Raw claim lines with record documentation joined; and the records that matched nothing."""
+def attach_records(raw: Frame, records: Records) -> tuple[Frame, pl.DataFrame]:
+    """Raw claim lines with record documentation joined; and the records that matched nothing.
+
+    ``raw`` may be lazy (a scan of a large CSV, see :func:`scrubber.loaders.load_inputs`); the
+    result is then lazy too, in the same row order.
+    """
+    lazy = raw.lazy()
     rec = records.frame
     doc_cols = [c for c in RECORD_COLUMNS if c in rec.columns]
     dup = rec.filter(pl.len().over(*KEY) > 1)
     rec = rec.unique(list(KEY), keep="first", maintain_order=True)
-    keys = _normalise_key(raw.select("row_id", *KEY))
-    renamed = rec.rename({c: f"_rec_{c}" for c in doc_cols})
+    keys = _normalise_key(lazy.select("row_id", *KEY))
+    renamed = rec.rename({c: f"_rec_{c}" for c in doc_cols}).lazy()
     joined = keys.join(renamed, on=list(KEY), how="inner").drop(*KEY, "source_row")
-    out = raw.join(joined, on="row_id", how="left").with_columns(
-        pl.coalesce(f"_rec_{c}", c).alias(c) for c in doc_cols
-    ).drop(f"_rec_{c}" for c in doc_cols)
-    unmatched = rec.join(keys.select(*KEY).unique(), on=list(KEY), how="anti")
+    out = (
+        lazy.join(joined, on="row_id", how="left", maintain_order="left")
+        .with_columns(pl.coalesce(f"_rec_{c}", c).alias(c) for c in doc_cols)
+        .drop(f"_rec_{c}" for c in doc_cols)
+    )
+    claim_keys = keys.select(*KEY).unique().collect(engine="streaming")
+    unmatched = rec.join(claim_keys, on=list(KEY), how="anti")
     problems = pl.concat(
         [
             unmatched.select(pl.lit(records.source).alias("source"), pl.col("source_row").alias("row"), *KEY,
@@ -95,8 +132,8 @@ def attach_records(raw: pl.DataFrame, records: Records) -> tuple[pl.DataFrame, p
             dup.select(pl.lit(records.source).alias("source"), pl.col("source_row").alias("row"), *KEY,
                        pl.lit("duplicate record for this claim line; the first one was used").alias("reason")),
         ]
-    ).cast(UNMATCHED_SCHEMA).sort("row")
-    return out, problems
+    ).cast(UNMATCHED_SCHEMA).sort("row", "reason")
+    return (out if isinstance(raw, pl.LazyFrame) else out.collect()), problems  # type: ignore[return-value]
 
 
 def empty_problems() -> pl.DataFrame:

@@ -1,118 +1,224 @@
 """Read the 837-like claim-line CSV of FORMATS.md into the raw frame.
 
-Rows are counted as a person sees them in a spreadsheet: the header is row 1 and the first claim
-line is row 2. A quoted cell that spans several physical lines is still one row.
+How rows are counted (what ``source_row`` and "row N" in a rejection mean): as a spreadsheet
+shows them. The header is row 1 and the first claim line is row 2; a quoted cell that spans
+several physical lines is still one row; a blank line is a row too (it is skipped, not checked,
+but the rows after it keep the number a spreadsheet gives them).
 
 Every cell is read as text; :mod:`scrubber.canonical` does the typing so that a bad value rejects
 its row with a reason instead of failing the whole file.
+
+Two readers, one result. The fast path is Polars' CSV reader, lazily, so only the columns the
+raw frame needs are ever materialised (a 20M-line file must fit in memory). Polars refuses some
+real-world files; those go through Python's :mod:`csv` module in batches:
+
+* rows with more cells than the header ("ragged"): each is rejected with its row number and
+  reason, never silently truncated (Polars could only truncate them or give up on the file);
+* quotes Polars will not accept (a stray ``"`` inside an unquoted cell);
+* old Mac line endings (CR only), which Polars would read as one long line.
+
+A quote that is never closed swallows the rest of the file into one cell in any CSV reader; that
+row is rejected with a reason that says so, so the rows inside it are not lost without a word.
 """
 
 from __future__ import annotations
 
 import csv
+import io
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
 
 from scrubber.errors import InputError
-from scrubber.schema import REQUIRED_COLUMNS, SCALAR_COLUMNS
+from scrubber.schema import RAW_SCHEMA, REQUIRED_COLUMNS, SCALAR_COLUMNS
 
 MODIFIER_COLUMNS = tuple(f"modifier_{i}" for i in range(1, 5))
 DIAGNOSIS_COLUMNS = tuple(f"diagnosis_{i}" for i in range(1, 5))
+_SNIFF_BYTES = 65536
+_BATCH_ROWS = 100_000  # slow path: rows per Polars batch, so Python objects never pile up
+_MAX_CELL = 1 << 27  # csv module default is 128 KiB; a long quoted note must not abort the read
+
+csv.field_size_limit(min(sys.maxsize, _MAX_CELL))
 
 
 def _normalise_header(name: str) -> str:
     return name.strip().lstrip("\ufeff").strip().lower().replace(" ", "_")
 
 
+def _not_utf8(exc: UnicodeDecodeError, path: Path) -> InputError:
+    return InputError(
+        f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x} near byte offset {exc.start}); "
+        "export the file as CSV UTF-8",
+        str(path),
+    )
+
+
 def read_header(path: Path) -> list[str]:
     """The header row, normalised; raises :class:`InputError` when it cannot be read."""
-    with path.open("r", encoding="utf-8-sig", newline="") as fh:
-        try:
+    try:
+        with path.open("r", encoding="utf-8-sig", newline="") as fh:
             header = next(csv.reader(fh), None)
-        except UnicodeDecodeError as exc:
-            raise InputError(
-                f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start}); "
-                "export the file as UTF-8",
-                str(path),
-            ) from None
-        except csv.Error as exc:
-            raise InputError(f"unreadable CSV header ({exc})", str(path)) from None
+    except UnicodeDecodeError as exc:
+        raise _not_utf8(exc, path) from None
+    except csv.Error as exc:
+        raise InputError(f"unreadable CSV header ({exc})", str(path)) from None
+    except OSError as exc:
+        raise InputError(f"cannot read file ({exc.strerror})", str(path)) from None
     if not header or all(not h.strip() for h in header):
         raise InputError("no header row (the first line must name the columns)", str(path))
-    return [_normalise_header(h) for h in header]
+    return [h or f"_unnamed_{i}" for i, h in enumerate(_normalise_header(h) for h in header)]
 
 
-def _check_header(header: list[str], path: Path) -> None:
-    dupes = sorted({h for h in header if header.count(h) > 1 and h})
+def _check_header(header: list[str], path: Path, required: tuple[str, ...] = REQUIRED_COLUMNS) -> None:
+    dupes = sorted({h for h in header if header.count(h) > 1})
     if dupes:
         raise InputError(f"duplicate column(s) in header: {', '.join(dupes)}", str(path))
-    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    missing = [c for c in required if c not in header]
     if missing:
-        raise InputError(
-            f"missing required column(s): {', '.join(missing)} (found: {', '.join(h for h in header if h)})",
-            str(path),
-        )
+        found = ", ".join(h for h in header if not h.startswith("_unnamed_"))
+        raise InputError(f"missing required column(s): {', '.join(missing)} (found: {found})", str(path))
 
 
-def _scan(path: Path, header: list[str]) -> pl.DataFrame:
-    """Fast path: Polars reads the whole file as text."""
-    return pl.read_csv(
+def _raise_if_not_utf8(exc: Exception, path: Path) -> None:
+    """Polars' UTF-8 complaint is a file-level problem; its other complaints go to the slow path."""
+    text = str(exc).lower()
+    if "utf-8" in text or "utf8" in text:
+        raise InputError("not UTF-8 text; export the file as CSV UTF-8", str(path)) from None
+
+
+def _cr_only(path: Path) -> bool:
+    """Old Mac line endings: CR but no LF in the first block. Polars would see one giant line."""
+    with path.open("rb") as fh:
+        head = fh.read(_SNIFF_BYTES)
+    return b"\r" in head and b"\n" not in head
+
+
+def _scan(path: Path, header: list[str]) -> pl.LazyFrame:
+    """Fast path: Polars reads every cell as text, numbering rows as a spreadsheet does."""
+    return pl.scan_csv(
         path,
         has_header=True,
         new_columns=header,
         infer_schema=False,
         encoding="utf8",
         raise_if_empty=False,
-    ).with_row_index("source_row", offset=2)
+        row_index_name="source_row",
+        row_index_offset=2,
+    )
 
 
-def _slow_read(path: Path, header: list[str]) -> tuple[pl.DataFrame, list[tuple[int, str]]]:
-    """Row-by-row read used only when Polars refuses the file (ragged rows).
+def _slow_batches(path: Path, header: list[str]) -> Iterator[pl.DataFrame]:
+    """Row-by-row read with the csv module, yielded as text frames of at most ``_BATCH_ROWS`` rows.
 
-    Rows with more cells than the header are not guessed at: they are returned as rejections
-    with their row number.
+    Each frame has the header's columns, ``source_row`` and ``load_error``: a row with more cells
+    than the header is kept as a row that carries its reason, so it is reported where it stands.
     """
     width = len(header)
-    rows: list[list[str | None]] = []
-    numbers: list[int] = []
-    ragged: list[tuple[int, str]] = []
-    with path.open("r", encoding="utf-8-sig", newline="") as fh:
-        reader = csv.reader(fh)
-        next(reader, None)
-        for number, cells in enumerate(reader, start=2):
-            if len(cells) > width:
-                ragged.append((number, f"row has {len(cells)} cells but the header names {width} columns"))
-                continue
-            cells = cells + [""] * (width - len(cells))
-            rows.append([c if c != "" else None for c in cells])
-            numbers.append(number)
-    frame = pl.DataFrame(rows, schema=dict.fromkeys(header, pl.String()), orient="row")
-    return frame.with_columns(pl.Series("source_row", numbers, dtype=pl.Int64)), ragged
+    schema = {**dict.fromkeys(header, pl.String()), "source_row": pl.Int64(), "load_error": pl.String()}
+    rows: list[list[str | int | None]] = []
+    record_lines: list[str] = []  # physical lines of the record being read, to diagnose the last one
 
+    def tap(fh: Iterator[str]) -> Iterator[str]:
+        for line in fh:
+            record_lines.append(line)
+            yield line
 
-def load_csv(path: Path, first_row_id: int) -> tuple[pl.DataFrame, list[tuple[int, str]]]:
-    """Raw frame for one CSV file, plus rows rejected before parsing (row number, reason)."""
-    header = read_header(path)
-    header = [h or f"_unnamed_{i}" for i, h in enumerate(header)]
-    _check_header(header, path)
-    ragged: list[tuple[int, str]] = []
     try:
-        frame = _scan(path, header)
-    except pl.exceptions.ComputeError as exc:
-        text = str(exc)
-        if "invalid utf-8" in text.lower() or "utf8" in text.lower():
-            raise InputError("not valid UTF-8 text; export the file as UTF-8", str(path)) from None
-        frame, ragged = _slow_read(path, header)
-    # A trailing blank line is not a claim line; a row with any cell filled in is.
-    blank = pl.all_horizontal(pl.col(header).is_null() | (pl.col(header).str.strip_chars() == ""))
-    frame = frame.filter(~blank)
-    return to_raw(frame, str(path), first_row_id), ragged
+        with path.open("r", encoding="utf-8-sig", newline="") as fh:
+            reader = csv.reader(tap(fh), strict=False)
+            next(reader, None)
+            number = 1
+            last_text = ""
+            while True:
+                record_lines.clear()
+                try:
+                    cells = next(reader)
+                except StopIteration:
+                    break
+                except csv.Error as exc:  # e.g. a NUL byte in a cell
+                    cells, error = [], f"unreadable CSV row ({exc})"
+                else:
+                    error = None
+                    if len(cells) > width:
+                        error = f"row has {len(cells)} cells but the header names {width} columns"
+                        cells = []
+                number += 1
+                last_text = "".join(record_lines)
+                if len(rows) >= _BATCH_ROWS:
+                    yield pl.DataFrame(rows, schema=schema, orient="row")
+                    rows = []
+                padded = [c if c != "" else None for c in cells] + [None] * (width - len(cells))
+                rows.append([*padded, number, error])
+    except UnicodeDecodeError as exc:
+        raise _not_utf8(exc, path) from None
+    except OSError as exc:
+        raise InputError(f"cannot read file ({exc.strerror})", str(path)) from None
+    if rows and rows[-1][-1] is None and _ends_inside_quotes(last_text):
+        lines = last_text.count("\n") + last_text.count("\r") - last_text.count("\r\n")
+        rows[-1] = [*([None] * width), number, (
+            f"a quoted cell is never closed: this row runs over the last {lines} line(s) of the file, "
+            "swallowing any rows in them; close the quote")]
+    yield pl.DataFrame(rows, schema=schema, orient="row")
 
 
-def to_raw(frame: pl.DataFrame, source: str, first_row_id: int) -> pl.DataFrame:
-    """Map CSV-shaped columns (modifier_1..4, diagnosis_1..4) onto the raw canonical frame."""
-    cols = set(frame.columns)
+def _ends_inside_quotes(record_text: str) -> bool:
+    """Whether the file's last record is cut off inside a quoted cell (lenient csv says nothing)."""
+    try:
+        for _ in csv.reader(io.StringIO(record_text, newline=""), strict=True):
+            pass
+    except csv.Error as exc:
+        return "unexpected end of data" in str(exc)
+    return False
+
+
+def _slow_read(path: Path, header: list[str]) -> pl.DataFrame:
+    return pl.concat(list(_slow_batches(path, header)), rechunk=False)
+
+
+def load_csv(path: Path, first_row_id: int) -> tuple[pl.LazyFrame, int]:
+    """Raw frame (RAW_SCHEMA + ``load_error``) of one CSV file, and how many rows it holds.
+
+    ``row_id`` runs from ``first_row_id`` over the non-blank rows. The fast path returns a *lazy*
+    scan: the file's text is never held in memory as a whole, canonicalisation streams it. That is
+    only safe because the whole file has just been parsed once (every column, streaming, constant
+    memory): Polars reports ragged rows, bad quoting and invalid UTF-8 only for the columns a query
+    reads, so without this pass a later narrow query could silently see a different file.
+    """
+    header = read_header(path)
+    _check_header(header, path)
+    if not _cr_only(path):
+        try:
+            scan = _drop_blank(_scan(path, header), header)
+            stats = scan.select(
+                pl.len().alias("rows"), pl.max_horizontal(pl.col(header).str.len_bytes().max()).alias("widest")
+            ).collect(engine="streaming")
+        except pl.exceptions.PolarsError as exc:  # ragged rows, odd quoting, a header Polars splits otherwise
+            _raise_if_not_utf8(exc, path)
+        except OSError as exc:
+            raise InputError(f"cannot read file ({exc.strerror})", str(path)) from None
+        else:
+            return to_raw(scan, str(path), first_row_id), int(stats.item(0, "rows"))
+    frame = _drop_blank(_slow_read(path, header).lazy(), header).collect(engine="in-memory")
+    return to_raw(frame.lazy(), str(path), first_row_id), frame.height
+
+
+def _drop_blank(lf: pl.LazyFrame, header: list[str]) -> pl.LazyFrame:
+    """Drop rows whose every cell is empty or whitespace (trailing blank lines, spacer rows)."""
+    blank = pl.all_horizontal(pl.col(header).str.strip_chars().str.len_bytes().fill_null(0) == 0)
+    if "load_error" in lf.collect_schema():
+        blank = blank & pl.col("load_error").is_null()
+    return lf.filter(~blank)
+
+
+def to_raw(lf: pl.LazyFrame, source: str | pl.Expr, first_row_id: int) -> pl.LazyFrame:
+    """Map CSV-shaped columns (modifier_1..4, diagnosis_1..4) onto the raw canonical frame.
+
+    Extra unknown columns are read but not carried on: checks never look at them. ``source`` is
+    the file name, or an expression for frames that hold several (tests build batches that way).
+    """
+    cols = set(lf.collect_schema().names())
 
     def listed(names: tuple[str, ...], combined: str) -> pl.Expr:
         items = [pl.col(n) for n in names if n in cols]
@@ -122,29 +228,35 @@ def to_raw(frame: pl.DataFrame, source: str, first_row_id: int) -> pl.DataFrame:
             return pl.lit([], pl.List(pl.String()))
         return pl.concat_list(items).list.drop_nulls()
 
-    wanted = [c for c in SCALAR_COLUMNS if c in cols]
-    raw = frame.select(
-        pl.int_range(first_row_id, first_row_id + frame.height, dtype=pl.Int64).alias("row_id"),
-        pl.lit(source).alias("source"),
+    wanted = [pl.col(c) if c in cols else pl.lit(None, pl.String()).alias(c) for c in SCALAR_COLUMNS]
+    load_error = pl.col("load_error") if "load_error" in cols else pl.lit(None, pl.String()).alias("load_error")
+    raw = lf.with_row_index("_index").select(
+        (pl.col("_index").cast(pl.Int64) + first_row_id).alias("row_id"),
+        (pl.lit(source) if isinstance(source, str) else source).alias("source"),
         pl.col("source_row").cast(pl.Int64),
         pl.format("row {}", pl.col("source_row")).alias("source_location"),
-        *[pl.col(c) for c in wanted],
+        *wanted,
         listed(MODIFIER_COLUMNS, "modifiers").alias("modifiers"),
         listed(DIAGNOSIS_COLUMNS, "diagnoses").alias("diagnoses"),
+        load_error,
     )
-    return raw
+    return raw.select(*RAW_SCHEMA, "load_error")
 
 
-def read_text_table(path: Path) -> pl.DataFrame:
-    """Read a small CSV of text (records files), with row numbers; used by --records."""
+def read_text_table(path: Path, required: tuple[str, ...] = ()) -> pl.DataFrame:
+    """Read a small CSV of text (records files) with ``source_row``; raises InputError on ragged rows."""
     header = read_header(path)
-    try:
-        return _scan(path, header)
-    except pl.exceptions.ComputeError:
-        frame, ragged = _slow_read(path, header)
-        if ragged:
-            row, reason = ragged[0]
-            raise InputError(f"row {row}: {reason}", str(path)) from None
-        return frame
-
-
+    _check_header(header, path, required)
+    if not _cr_only(path):
+        try:
+            return _scan(path, header).collect()
+        except pl.exceptions.PolarsError as exc:
+            _raise_if_not_utf8(exc, path)
+        except OSError as exc:
+            raise InputError(f"cannot read file ({exc.strerror})", str(path)) from None
+    frame = _slow_read(path, header)
+    bad = frame.filter(pl.col("load_error").is_not_null())
+    if bad.height:
+        row, reason = bad.row(0, named=False)[-2:]
+        raise InputError(f"row {row}: {reason}", str(path))
+    return frame.drop("load_error")

@@ -44,6 +44,8 @@ def parse_claims(text: str, source: str) -> list[Any]:
         if exc.msg == "Extra data":
             return _parse_json_lines(stripped, source)
         raise InputError(f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", source) from None
+    except RecursionError:
+        raise InputError("invalid JSON: nested too deeply to be claims", source) from None
     if isinstance(doc, dict) and "claims" in doc:
         claims = doc["claims"]
         if not isinstance(claims, list):
@@ -65,6 +67,8 @@ def _parse_json_lines(text: str, source: str) -> list[Any]:
             claims.append(json.loads(line))
         except json.JSONDecodeError as exc:
             raise InputError(f"invalid JSON Lines record at line {number}: {exc.msg}", source) from None
+        except RecursionError:
+            raise InputError(f"invalid JSON Lines record at line {number}: nested too deeply", source) from None
     return claims
 
 
@@ -78,10 +82,9 @@ def _line_diagnoses(claim: dict, line: dict) -> tuple[list[str] | None, str | No
             pointers = [pointers]
         out: list[str] = []
         for p in pointers:
-            try:
-                index = int(p)
-            except (TypeError, ValueError):
-                return None, f"diagnosis pointer {p!r} is not a number"
+            index = _pointer(p)
+            if index is None:
+                return None, f"diagnosis pointer {p!r} is not a whole number"
             if not claim_dx or index < 1 or index > len(claim_dx):
                 return None, f"diagnosis pointer {index} points past the claim's {len(claim_dx or [])} diagnoses"
             out.append(_text(claim_dx[index - 1]) or "")
@@ -92,6 +95,19 @@ def _line_diagnoses(claim: dict, line: dict) -> tuple[list[str] | None, str | No
     if any(v is not None for v in listed):
         return [_text(v) for v in listed if v is not None], None  # type: ignore[misc]
     return [_text(d) or "" for d in (claim_dx or [])], None
+
+
+def _pointer(value: Any) -> int | None:
+    """A 1-based diagnosis pointer: 2, 2.0 or "2"; not 1.5, true, Infinity or "B"."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():  # not "²"
+        return int(value.strip())
+    return None
 
 
 def _line_modifiers(line: dict) -> tuple[list[str], str | None]:

@@ -1,0 +1,606 @@
+"""Bad input never crashes the scrubber, and no row is lost (issue 4), through the real CLI.
+
+File-level problems: exit status 2 and exactly one line on stderr, ``scrub: error: FILE: problem``.
+Row-level problems: the row (or the whole claim, for a claim-wide problem) is rejected with its
+source, row and reason, and everything else is still checked.
+
+How rows are counted: in a CSV, as a spreadsheet shows them (header = row 1, first claim line =
+row 2, a quoted cell spanning several physical lines is one row, a blank line still counts);
+in JSON, ``row`` is the line's position across the file and ``location`` names the claim and
+line ("claim 2 (C2), line 1").
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from scrubber.cli import main
+
+REPO = Path(__file__).resolve().parent.parent
+HEADER = ("claim_id,line_number,member_id,payer,claim_type,place_of_service,date_of_service,procedure_code,"
+          "modifier_1,units,charge,diagnosis_1,drug_dose_mg,infusion_start,infusion_stop")
+# A clean claim: IV infusion (96365) with a documented 120 minutes and its add-on hour (96366).
+GOOD = [
+    "G1,1,MG,AETNA,professional,11,2026-02-10,96365,,1,300,D80.0,,2026-02-10T09:00,2026-02-10T11:00",
+    "G1,2,MG,AETNA,professional,11,2026-02-10,96366,,1,120,D80.0,,,",
+]
+# A claim with a real finding (add-on without its primary), so we can see checks still run.
+FINDING = ["F1,1,MF,AETNA,professional,11,2026-02-10,96366,,1,120,D80.0,,,"]
+
+
+def scrub(*args: str) -> Result:
+    return CliRunner().invoke(main, ["check", *args])
+
+
+def assert_no_traceback(result: Result) -> None:
+    assert "Traceback" not in result.stdout + result.stderr
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+
+
+def assert_file_error(result: Result, name: str, *words: str) -> str:
+    """Exit 2, one line on stderr naming the file and the problem, nothing else."""
+    assert_no_traceback(result)
+    assert result.exit_code == 2, (result.exit_code, result.output)
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"scrub: error: {name}"), lines[0]
+    for word in words:
+        assert word.lower() in lines[0].lower(), lines[0]
+    return lines[0]
+
+
+def run_json(*args: str) -> dict:
+    result = scrub(*args, "--json", "-", "--fail-on", "never")
+    assert_no_traceback(result)
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    s = doc["summary"]
+    assert s["rows_read"] == s["rows_checked"] + s["rejected_rows"]
+    assert s["reconciled"] is True
+    assert len(doc["rejected_rows"]) == s["rejected_rows"]
+    return doc
+
+
+def write(path: Path, text: str | bytes) -> str:
+    if isinstance(text, str):
+        text = text.encode("utf-8")
+    path.write_bytes(text)
+    return str(path)
+
+
+def csv_text(*rows: str, header: str = HEADER) -> str:
+    return "\n".join([header, *rows]) + "\n"
+
+
+# -------------------------------------------------------------------------------------------------
+# File-level problems: exit 2, one line.
+
+
+def test_missing_path(tmp_path: Path) -> None:
+    missing = str(tmp_path / "nope.csv")
+    assert_file_error(scrub(missing), missing, "no such file")
+
+
+@pytest.mark.parametrize("content", [b"", b"   \n\n\t\r\n"], ids=["zero-bytes", "whitespace"])
+def test_empty_file(tmp_path: Path, content: bytes) -> None:
+    path = write(tmp_path / "empty.csv", content)
+    assert_file_error(scrub(path), path, "empty file")
+
+
+@pytest.mark.parametrize(
+    ("content", "word"),
+    [
+        (b"claim_id,line\x00_number\n\x00\x01\x02\x03", "binary"),
+        (b"PK\x03\x04\x14\x00\x06\x00" + bytes(range(256)), "excel"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(100), "excel"),
+        (b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n", "pdf"),
+        (b"\x1f\x8b\x08\x00" + bytes(50), "gzip"),
+    ],
+    ids=["nul-bytes", "xlsx", "xls", "pdf", "gzip"],
+)
+def test_binary_file(tmp_path: Path, content: bytes, word: str) -> None:
+    path = write(tmp_path / "claims.csv", content)
+    assert_file_error(scrub(path), path, word)
+
+
+def test_latin1_in_first_block(tmp_path: Path) -> None:
+    data = csv_text(*GOOD).encode() + "G2,1,Müller,AETNA,,11,2026-02-10,96365,,1,1,D80.0,,,\n".encode("latin-1")
+    path = write(tmp_path / "latin1.csv", data)
+    assert_file_error(scrub(path), path, "not UTF-8", "0xfc")
+
+
+def test_latin1_deep_in_large_file(tmp_path: Path) -> None:
+    """A bad byte past the first read block is found by the fast reader, not by a crash."""
+    rows = [f"C{i},1,M{i},AETNA,,11,2026-02-10,96365,,1,1,D80.0,,," for i in range(5000)]
+    data = csv_text(*rows).encode() + "Z1,1,José,AETNA,,11,2026-02-10,96365,,1,1,D80.0,,,\n".encode("latin-1")
+    path = write(tmp_path / "big-latin1.csv", data)
+    assert_file_error(scrub(path), path, "not UTF-8")
+
+
+def test_utf16_file(tmp_path: Path) -> None:
+    path = write(tmp_path / "unicode.csv", csv_text(*GOOD).encode("utf-16"))
+    assert_file_error(scrub(path), path, "UTF-16")
+
+
+def test_latin1_json(tmp_path: Path) -> None:
+    path = write(tmp_path / "c.json", '{"claims": [{"claim_id": "Müller"}]}'.encode("latin-1"))
+    assert_file_error(scrub(path), path, "not UTF-8")
+
+
+def test_missing_required_column(tmp_path: Path) -> None:
+    header = HEADER.replace("units,", "")
+    path = write(tmp_path / "nounits.csv", csv_text("G1,1,MG,AETNA,,11,2026-02-10,96365,,300,D80.0,,,", header=header))
+    line = assert_file_error(scrub(path), path, "missing required column", "units")
+    assert "found:" in line
+
+
+def test_header_only_names_nothing_we_know(tmp_path: Path) -> None:
+    path = write(tmp_path / "other.csv", "a,b,c\n1,2,3\n")
+    assert_file_error(scrub(path), path, "missing required column")
+
+
+def test_duplicate_column(tmp_path: Path) -> None:
+    path = write(tmp_path / "dup.csv", csv_text(GOOD[0] + ",X", header=HEADER + ",Units"))
+    assert_file_error(scrub(path), path, "duplicate column", "units")
+
+
+@pytest.mark.parametrize(
+    ("content", "word"),
+    [
+        ('{"claims": [{"claim_id": "C1", "lines": [{"line_number": 1', "invalid JSON"),
+        ('{"claims": [}', "invalid JSON"),
+        ("[" * 100_000 + "]" * 100_000, "nested"),
+        ('{"claim_id": "C1", "lines": []}\n{"claim_id": "C2", "lines": [\n', "invalid JSON Lines"),
+    ],
+    ids=["truncated", "invalid", "deeply-nested", "jsonl-truncated"],
+)
+def test_invalid_json(tmp_path: Path, content: str, word: str) -> None:
+    path = write(tmp_path / "claims.json", content)
+    assert_file_error(scrub(path), path, word)
+
+
+@pytest.mark.parametrize(
+    "content",
+    ['{"patients": []}', "[1, 2, 3]", '"claims"', "42", '{"claims": 5}', '{"claims": []}', "[]", '[{"a": 1}]'],
+)
+def test_json_that_is_not_claims(tmp_path: Path, content: str) -> None:
+    path = write(tmp_path / "other.json", content)
+    assert_file_error(scrub(path), path)
+
+
+def test_folder_without_claim_files(tmp_path: Path) -> None:
+    (tmp_path / "readme.md").write_text("hello")
+    assert_file_error(scrub(str(tmp_path)), str(tmp_path), "no claim files")
+
+
+def test_not_a_regular_file(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    assert_file_error(scrub(str(fifo)), str(fifo), "not a regular file")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
+def test_unreadable_input(tmp_path: Path) -> None:
+    path = write(tmp_path / "secret.csv", csv_text(*GOOD))
+    os.chmod(path, 0)
+    assert_file_error(scrub(path), path, "cannot read")
+
+
+# Policies ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def good_csv(tmp_path: Path) -> str:
+    return write(tmp_path / "good.csv", csv_text(*GOOD))
+
+
+def test_missing_policy_file(tmp_path: Path, good_csv: str) -> None:
+    policy = str(tmp_path / "nope.toml")
+    assert_file_error(scrub(good_csv, "--policy", policy), policy, "no such policy file")
+
+
+def test_unreadable_policy_file(tmp_path: Path, good_csv: str) -> None:
+    folder = tmp_path / "policy.toml"
+    folder.mkdir()
+    assert_file_error(scrub(good_csv, "--policy", str(folder)), str(folder), "cannot read policy file")
+    latin = write(tmp_path / "latin.toml", 'name = "Café"\n'.encode("latin-1"))
+    assert_file_error(scrub(good_csv, "--policy", latin), latin, "cannot read policy file", "UTF-8")
+    binary = write(tmp_path / "bin.toml", b"name = \x00\x01")
+    assert_file_error(scrub(good_csv, "--policy", binary), binary, "cannot read policy file")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
+def test_policy_without_permission(tmp_path: Path, good_csv: str) -> None:
+    policy = write(tmp_path / "p.toml", 'name = "X"\n')
+    os.chmod(policy, 0)
+    assert_file_error(scrub(good_csv, "--policy", policy), policy, "cannot read policy file")
+
+
+@pytest.mark.parametrize(
+    ("toml", "words"),
+    [
+        ('name = "ACME"\nexmpt_pos = ["21"]\n', ("unknown key", "exmpt_pos")),
+        ('name = "ACME"\n[jw]\nrequired = 2017-01-01\n', ("unknown key", "jw.required")),
+        ('name = "ACME"\n[coverage.lists]\nX = "D80.0"\n', ("coverage.lists.X", "list")),
+        ('name = "ACME"\npayers = [1, 2]\n', ("payers", "text")),
+        ('name = "ACME"\n[coverage]\nother = [5]\n', ("coverage.other",)),
+        ('name = "ACME"\n[jz]\nrequired_from = 2023-07-01T10:00:00\n', ("jz.required_from", "date")),
+        ('name = "ACME"\n[caps]\n"96371" = -1\n', ("caps.96371",)),
+        ('name = "ACME"\nextends = "NOPE"\n', ("extends unknown policy",)),
+        ('payers = ["ACME"]\n', ("needs a 'name'",)),
+        ('name = "  "\n', ("name",)),
+        ('name = "ACME"\npayers = [', ("invalid TOML",)),
+    ],
+    ids=["unknown-top", "unknown-nested", "list-not-list", "payers-not-text", "coverage-not-text",
+         "datetime-not-date", "negative-cap", "unknown-base", "no-name", "blank-name", "bad-toml"],
+)
+def test_bad_policy(tmp_path: Path, good_csv: str, toml: str, words: tuple[str, ...]) -> None:
+    policy = write(tmp_path / "acme.toml", toml)
+    assert_file_error(scrub(good_csv, "--policy", policy), policy, *words)
+
+
+@pytest.mark.parametrize("option", ["--select", "--ignore"])
+def test_unknown_check_ids(good_csv: str, option: str) -> None:
+    result = scrub(good_csv, option, "addon-without-primary,no-such-check")
+    line = assert_file_error(result, "")
+    assert option in line and "no-such-check" in line and "addon-without-primary" not in line.split("ids")[-1]
+
+
+# Records (--records) -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "words"),
+    [
+        ("r.json", '{"records": [', ("invalid JSON",)),
+        ("r.json", '{"records": 3}', ("list of objects",)),
+        ("r.csv", b"claim_id,line_number,drug_dose_mg\nG1,1,100\n" + "G1,2,Müller\n".encode("latin-1"),
+         ("UTF-8",)),
+        ("r.csv", "claim_id,line_number,drug_dose_mg\nG1,1,100,5\n", ("row 2", "cells")),
+        ("r.csv", "claim_id,drug_dose_mg\nG1,100\n", ("line_number",)),
+        ("r.csv", "claim_id,line_number,notes\nG1,1,x\n", ("documentation columns",)),
+        ("r.csv", "claim_id,line_number,route,route\nG1,1,IV,IV\n", ("duplicate column",)),
+        ("r.csv", b"", ("empty file",)),
+    ],
+    ids=["truncated-json", "not-a-list", "latin1", "ragged", "no-key", "no-doc", "dup-col", "empty"],
+)
+def test_bad_records_file(tmp_path: Path, good_csv: str, name: str, content: str | bytes,
+                          words: tuple[str, ...]) -> None:
+    records = write(tmp_path / name, content)
+    assert_file_error(scrub(good_csv, "--records", records), records, *words)
+
+
+def test_missing_records_file(tmp_path: Path, good_csv: str) -> None:
+    records = str(tmp_path / "none.csv")
+    assert_file_error(scrub(good_csv, "--records", records), records, "no such records file")
+
+
+def test_debug_shows_the_traceback(tmp_path: Path) -> None:
+    """``--debug`` is the way to see one; without it, one line."""
+    missing = str(tmp_path / "nope.csv")
+    result = scrub(missing, "--debug")
+    assert result.exit_code != 0
+    assert result.exception is not None and not isinstance(result.exception, SystemExit)
+
+
+# -------------------------------------------------------------------------------------------------
+# Row-level problems: rejected with source, row and reason; the rest is still checked.
+
+ROW_CASES = [
+    ("bad-date", "B1,1,MB,AETNA,,11,2026-02-30,96365,,1,300,D80.0,,,", "unparseable date_of_service '2026-02-30'"),
+    ("bad-date-format", "B1,1,MB,AETNA,,11,02/10/2026,96365,,1,300,D80.0,,,", "expected a date YYYY-MM-DD"),
+    ("bad-datetime", "B1,1,MB,AETNA,,11,2026-02-10,96365,,1,300,D80.0,,9am,2026-02-10T10:00",
+     "unparseable infusion_start '9am'"),
+    ("bad-number", "B1,1,MB,AETNA,,11,2026-02-10,96365,,two,300,D80.0,,,", "unparseable units 'two'"),
+    ("bad-charge", "B1,1,MB,AETNA,,11,2026-02-10,96365,,1,12;50,D80.0,,,", "unparseable charge '12;50'"),
+    ("nan", "B1,1,MB,AETNA,,11,2026-02-10,96365,,nan,300,D80.0,,,", "unparseable units 'nan'"),
+    ("bad-line-number", "B1,1.5,MB,AETNA,,11,2026-02-10,96365,,1,300,D80.0,,,", "unparseable line_number '1.5'"),
+    ("negative-units", "B1,1,MB,AETNA,,11,2026-02-10,96365,,-2,300,D80.0,,,",
+     "units must be greater than 0 (units = '-2')"),
+    ("zero-units", "B1,1,MB,AETNA,,11,2026-02-10,96365,,0,300,D80.0,,,", "units must be greater than 0 (units = '0')"),
+    ("negative-dose", "B1,1,MB,AETNA,,11,2026-02-10,J1459,,1,300,D80.0,-5,,", "drug_dose_mg must not be negative"),
+    ("short-procedure", "B1,1,MB,AETNA,,11,2026-02-10,9636,,1,300,D80.0,,,",
+     "malformed procedure code (expected 5 letters/digits) (procedure_code = '9636')"),
+    ("long-procedure", "B1,1,MB,AETNA,,11,2026-02-10,96365-A,,1,300,D80.0,,,", "malformed procedure code"),
+    ("bad-diagnosis", "B1,1,MB,AETNA,,11,2026-02-10,96365,,1,300,80.0,,,", "malformed ICD-10-CM diagnosis code '80.0'"),
+    ("bad-modifier", "B1,1,MB,AETNA,,11,2026-02-10,96365,JWX,1,300,D80.0,,,", "malformed modifier"),
+    ("bad-claim-type", "B1,1,MB,AETNA,dental,11,2026-02-10,96365,,1,300,D80.0,,,", "claim_type must be"),
+    ("bad-pos", "B1,1,MB,AETNA,,office,2026-02-10,96365,,1,300,D80.0,,,", "place_of_service must be a 2-digit code"),
+    ("missing-member", "B1,1,,AETNA,,11,2026-02-10,96365,,1,300,D80.0,,,", "missing required value member_id"),
+    ("missing-claim-id", " ,1,MB,AETNA,,11,2026-02-10,96365,,1,300,D80.0,,,", "missing required value claim_id"),
+    ("missing-units", "B1,1,MB,AETNA,,11,2026-02-10,96365,,,300,D80.0,,,", "missing required value units"),
+    ("missing-date", "B1,1,MB,AETNA,,11,,96365,,1,300,D80.0,,,", "missing required value date_of_service"),
+]
+
+
+@pytest.mark.parametrize(("name", "row", "reason"), ROW_CASES, ids=[c[0] for c in ROW_CASES])
+def test_row_level_problem_rejects_the_row(tmp_path: Path, name: str, row: str, reason: str) -> None:
+    path = write(tmp_path / f"{name}.csv", csv_text(*GOOD, row, *FINDING))
+    doc = run_json(path)
+    assert doc["summary"]["rows_read"] == 4
+    assert doc["summary"]["rows_checked"] == 3
+    (rejected,) = doc["rejected_rows"]
+    assert rejected["source"] == path
+    assert rejected["row"] == 4  # header is row 1; the bad line is the 3rd data line
+    assert rejected["location"] == "row 4"
+    assert reason in rejected["reason"], rejected["reason"]
+    # Everything else is still checked: the add-on without primary on F1 is found.
+    assert [f["claim_id"] for f in doc["findings"]] == ["F1"]
+
+
+def test_several_problems_on_one_row_are_all_reported(tmp_path: Path) -> None:
+    path = write(tmp_path / "multi.csv", csv_text("B1,x,,AETNA,,11,2026-13-01,9636,,-1,300,D80.0,,,"))
+    (rejected,) = run_json(path)["rejected_rows"]
+    for part in ("unparseable line_number 'x'", "missing required value member_id", "unparseable date_of_service",
+                 "malformed procedure code", "units must be greater than 0"):
+        assert part in rejected["reason"]
+    assert rejected["line_number"] == "x"  # what the user wrote, since it is no number
+
+
+def test_duplicate_claim_line(tmp_path: Path) -> None:
+    path = write(tmp_path / "dup.csv", csv_text(*GOOD, GOOD[1].replace(",120,", ",99,"), *FINDING))
+    doc = run_json(path)
+    (rejected,) = doc["rejected_rows"]
+    assert rejected["row"] == 4
+    assert "duplicate claim_id + line_number (G1 line 2); first seen at row 3" in rejected["reason"]
+    assert doc["summary"]["rows_checked"] == 3
+
+
+def test_duplicate_claim_line_across_files(tmp_path: Path) -> None:
+    first = write(tmp_path / "a.csv", csv_text(*GOOD))
+    second = write(tmp_path / "b.csv", csv_text(GOOD[0], *FINDING))
+    doc = run_json(first, second)
+    (rejected,) = doc["rejected_rows"]
+    assert (rejected["source"], rejected["row"]) == (second, 2)
+    assert f"first seen at row 2 of {first}" in rejected["reason"]
+
+
+@pytest.mark.parametrize(
+    ("column", "edit"),
+    [("member_id", (",MG,", ",OTHER,")), ("payer", (",AETNA,", ",CIGNA,")),
+     ("claim_type", (",professional,", ",institutional,"))],
+)
+def test_claim_lines_disagree_whole_claim_rejected(tmp_path: Path, column: str, edit: tuple[str, str]) -> None:
+    path = write(tmp_path / "disagree.csv", csv_text(GOOD[0], GOOD[1].replace(*edit), *FINDING))
+    doc = run_json(path)
+    assert [r["row"] for r in doc["rejected_rows"]] == [2, 3]
+    for r in doc["rejected_rows"]:
+        assert f"lines of claim G1 disagree on {column}" in r["reason"]
+        assert "the whole claim is rejected" in r["reason"]
+    assert doc["summary"]["rows_checked"] == 1
+    assert [f["claim_id"] for f in doc["findings"]] == ["F1"]
+
+
+def test_payer_spelling_is_not_a_disagreement(tmp_path: Path) -> None:
+    """Policies match payers case-insensitively, so ``Aetna`` and ``AETNA`` are one payer."""
+    path = write(tmp_path / "case.csv", csv_text(GOOD[0], GOOD[1].replace(",AETNA,", ",Aetna,")))
+    assert run_json(path)["summary"]["rejected_rows"] == 0
+
+
+def test_rows_are_counted_as_a_spreadsheet_shows_them(tmp_path: Path) -> None:
+    """A quoted cell over three physical lines is one row; a blank line still takes a row number."""
+    header = HEADER + ",notes"
+    rows = [GOOD[0] + ',"first line\nsecond line\nthird, with comma"', "", GOOD[1] + ",",
+            "B1,1,MB,AETNA,,11,2026-02-10,96365,,0,300,D80.0,,,,"]
+    doc = run_json(write(tmp_path / "multiline.csv", csv_text(*rows, header=header)))
+    (rejected,) = doc["rejected_rows"]
+    assert rejected["row"] == 5  # header 1, G1/1 is 2 (3 physical lines), blank 3, G1/2 is 4
+    assert doc["summary"]["rows_read"] == 3
+
+
+def test_json_rejections_name_claim_and_line(tmp_path: Path) -> None:
+    claims = {
+        "claims": [
+            {"claim_id": "J1", "member_id": "M1", "payer": "AETNA", "date_of_service": "2026-02-10",
+             "diagnoses": ["D80.0"],
+             "lines": [{"line_number": 1, "procedure_code": "96365", "units": 1},
+                       {"line_number": 2, "procedure_code": "96366", "units": 0}]},
+            {"claim_id": "J2", "member_id": "M2", "payer": "AETNA", "date_of_service": "2026-02-30",
+             "lines": [{"line_number": 1, "procedure_code": "96365", "units": 1}]},
+            {"claim_id": "J3", "member_id": "M3", "payer": "AETNA", "date_of_service": "2026-02-10",
+             "diagnoses": ["D80.0"],
+             "lines": [{"line_number": 1, "procedure_code": "96365", "units": 1, "diagnosis_pointers": [2]},
+                       {"line_number": 1, "procedure_code": "96366", "units": 1, "diagnosis_pointers": [1.5]},
+                       {"line_number": 3, "procedure_code": "96366", "units": 1, "diagnosis_pointers": [1e308]}]},
+            {"claim_id": "J4", "member_id": "M4", "payer": "AETNA", "lines": []},
+            "not a claim",
+            {"claim_id": "J5", "member_id": "M5", "payer": "AETNA", "date_of_service": "2026-02-10",
+             "lines": [{"line_number": 1, "procedure_code": "96365", "units": 1, "member_id": "OTHER"},
+                       {"line_number": 2, "procedure_code": "96366", "units": 1}]},
+        ]
+    }
+    path = write(tmp_path / "claims.json", json.dumps(claims))
+    doc = run_json(path)
+    by_location = {r["location"]: r["reason"] for r in doc["rejected_rows"]}
+    assert "units must be greater than 0" in by_location["claim 1 (J1), line 2"]
+    assert "unparseable date_of_service '2026-02-30'" in by_location["claim 2 (J2), line 1"]
+    assert "points past the claim's 1 diagnoses" in by_location["claim 3 (J3), line 1"]
+    assert "not a whole number" in by_location["claim 3 (J3), line 2"]
+    assert "points past" in by_location["claim 3 (J3), line 3"]
+    assert "claim has no lines" in by_location["claim 4 (J4)"]
+    assert "claim is not an object" in by_location["claim 5"]
+    assert "disagree on member_id" in by_location["claim 6 (J5), line 1"]
+    assert "disagree on member_id" in by_location["claim 6 (J5), line 2"]
+    assert doc["summary"]["rows_checked"] == 1  # only J1 line 1 passes
+    rows = [r["row"] for r in doc["rejected_rows"]]
+    assert rows == sorted(rows) and rows[0] == 2  # n-th line across the file
+
+
+# -------------------------------------------------------------------------------------------------
+# Reconciliation, everywhere.
+
+
+def test_reconciliation_on_the_terminal(tmp_path: Path) -> None:
+    path = write(tmp_path / "mixed.csv", csv_text(*GOOD, "B1,1,MB,AETNA,,11,2026-02-30,96365,,1,300,D80.0,,,",
+                                                 *FINDING))
+    result = scrub(path)
+    assert_no_traceback(result)
+    assert result.exit_code == 1  # F1 has an error finding
+    assert "Rows read 4 = checked 3 + rejected 1." in result.stdout
+    assert f"{path} row 4: unparseable date_of_service" in result.stdout
+
+
+def test_reconciliation_in_json_and_on_stderr_when_writing_files(tmp_path: Path) -> None:
+    path = write(tmp_path / "mixed.csv", csv_text(*GOOD, "B1,1,MB,AETNA,,11,2026-02-30,96365,,1,300,D80.0,,,"))
+    out = tmp_path / "out.json"
+    result = scrub(path, "--json", str(out))
+    assert_no_traceback(result)
+    assert "4 rows read = 3 checked + 1 rejected" not in result.stdout
+    assert "3 rows read = 2 checked + 1 rejected" in result.stderr
+    summary = json.loads(out.read_text())["summary"]
+    assert (summary["rows_read"], summary["rows_checked"], summary["rejected_rows"]) == (3, 2, 1)
+
+
+def test_reconciliation_in_the_html_report(tmp_path: Path) -> None:
+    path = write(tmp_path / "mixed.csv", csv_text(*GOOD, "B1,1,MB,AETNA,,11,2026-02-30,96365,,1,300,D80.0,,,",
+                                                 *FINDING))
+    out = tmp_path / "report.html"
+    result = scrub(path, "--html", str(out))
+    assert_no_traceback(result)
+    html = out.read_text(encoding="utf-8")
+    assert "Rows read 4 = 3 checked + 1 rejected" in html
+    assert "unparseable date_of_service" in html
+
+
+# -------------------------------------------------------------------------------------------------
+# Real-world CSV.
+
+
+def _reordered(rows: list[str], order: list[int]) -> list[str]:
+    return [",".join(row.split(",")[i] for i in order) for row in rows]
+
+
+def test_real_world_csv(tmp_path: Path) -> None:
+    """BOM + CRLF + quoted commas/newlines + unknown columns + any order + trailing blank lines."""
+    columns = HEADER.split(",")
+    order = list(reversed(range(len(columns))))
+    header = ",".join(columns[i].upper().replace("_", " ") for i in order) + ",Notes,Batch"
+    rows = [r + ',"needs review, urgent\r\nsecond line",7' for r in _reordered([*GOOD, *FINDING], order)]
+    text = "\ufeff" + "\r\n".join([header, *rows]) + "\r\n\r\n\r\n"
+    doc = run_json(write(tmp_path / "excel.csv", text))
+    assert doc["summary"]["rows_read"] == 3
+    assert doc["summary"]["rejected_rows"] == 0
+    assert [f["claim_id"] for f in doc["findings"]] == ["F1"]
+    assert doc["findings"][0]["location"] == "row 4"
+
+
+@pytest.mark.parametrize(
+    ("label", "text"),
+    [
+        ("bom", "\ufeff" + csv_text(*GOOD, *FINDING)),
+        ("crlf", csv_text(*GOOD, *FINDING).replace("\n", "\r\n")),
+        ("cr-only", csv_text(*GOOD, *FINDING).replace("\n", "\r")),
+        ("trailing-blank", csv_text(*GOOD, *FINDING) + "\n\n  \n,,,,,,,,,,,,,,\n"),
+        ("quoted-everything", "\n".join(",".join(f'"{c}"' for c in r.split(",")) for r in [HEADER, *GOOD, *FINDING])),
+        ("spaces-around", "\n".join(", ".join(r.split(",")) for r in [HEADER, *GOOD, *FINDING])),
+        ("money", csv_text(GOOD[0].replace(",300,", ',"$1,300.00",'), GOOD[1], *FINDING)),
+    ],
+)
+def test_real_world_csv_variants(tmp_path: Path, label: str, text: str) -> None:
+    doc = run_json(write(tmp_path / f"{label}.csv", text))
+    assert (doc["summary"]["rows_read"], doc["summary"]["rejected_rows"]) == (3, 0), doc["rejected_rows"]
+    assert [f["claim_id"] for f in doc["findings"]] == ["F1"]
+
+
+def test_ragged_rows_are_rejected_not_truncated(tmp_path: Path) -> None:
+    rows = [GOOD[0], GOOD[1] + ",extra,cells", *FINDING, "short,1"]
+    doc = run_json(write(tmp_path / "ragged.csv", csv_text(*rows)))
+    by_row = {r["row"]: r["reason"] for r in doc["rejected_rows"]}
+    assert "row has 17 cells but the header names 15 columns" in by_row[3]
+    assert "missing required value member_id" in by_row[5]  # too few cells: the rest are empty
+    assert doc["summary"]["rows_read"] == 4
+    assert [f["claim_id"] for f in doc["findings"]] == ["F1"]
+
+
+def test_stray_quote_does_not_lose_rows(tmp_path: Path) -> None:
+    rows = [GOOD[0], 'G1,2,MG,AETNA,professional,11,2026-02-10,96366,,1,12"0,D80.0,,,', *FINDING]
+    doc = run_json(write(tmp_path / "quote.csv", csv_text(*rows)))
+    assert doc["summary"]["rows_read"] == 3
+    assert "unparseable charge '12\"0'" in doc["rejected_rows"][0]["reason"]
+
+
+def test_unclosed_quote_is_reported(tmp_path: Path) -> None:
+    rows = [*GOOD, 'B1,1,MB,AETNA,,11,2026-02-10,96365,,1,"300,D80.0,,,', *FINDING]
+    doc = run_json(write(tmp_path / "unclosed.csv", csv_text(*rows)))
+    (rejected,) = doc["rejected_rows"]
+    assert rejected["row"] == 4
+    assert "quoted cell is never closed" in rejected["reason"] and "2 line(s)" in rejected["reason"]
+
+
+# -------------------------------------------------------------------------------------------------
+# Determinism: same input, byte-identical JSON and CSV, across processes.
+
+
+def test_same_input_gives_byte_identical_output(tmp_path: Path) -> None:
+    sys.path.insert(0, str(Path(__file__).parent))
+    from claimgen import write_large_csv
+
+    data = tmp_path / "data"
+    data.mkdir()
+    write_large_csv(data / "a.csv", 20_000, seed=1, error_rate=0.05)
+    write(data / "b.csv", csv_text(*GOOD, "B1,1,MB,AETNA,,11,2026-02-30,96365,,1,300,D80.0,,,", *FINDING,
+                                   GOOD[0].replace("G1,", "CLM000000000,")))
+    digests = []
+    for run in range(2):
+        out_json, out_csv = tmp_path / f"{run}.json", tmp_path / f"{run}.csv"
+        proc = subprocess.run(
+            [sys.executable, "-m", "scrubber.cli", "check", str(data), "--json", str(out_json), "--csv", str(out_csv)],
+            capture_output=True, text=True, check=False, cwd=REPO,
+            env={**os.environ, "PYTHONHASHSEED": str(run + 1), "PYTHONPATH": str(REPO)},
+        )
+        assert proc.returncode == 1, proc.stderr
+        assert "Traceback" not in proc.stderr
+        digests.append((hashlib.sha256(out_json.read_bytes()).hexdigest(),
+                        hashlib.sha256(out_csv.read_bytes()).hexdigest()))
+    assert digests[0] == digests[1]
+    doc = json.loads((tmp_path / "0.json").read_text())
+    # B1: bad date; CLM000000000 appears in both files with two members: whole claim (4 + 1 rows).
+    assert doc["summary"]["findings"] > 100 and doc["summary"]["rejected_rows"] == 6
+
+
+# -------------------------------------------------------------------------------------------------
+# Several inputs, JSON Lines and records: still one reconciliation, nothing lost.
+
+
+def test_records_fill_documentation_and_unmatched_are_reported(tmp_path: Path) -> None:
+    claims = write(tmp_path / "claims.csv", csv_text(GOOD[0].replace("2026-02-10T09:00,2026-02-10T11:00", ","),
+                                                     GOOD[1], "R1,1,MR,AETNA,,11,2026-02-10,96365,,1,300,D80.0,,,"))
+    records = write(tmp_path / "records.csv", "claim_id,line_number,infusion_start,infusion_stop\n"
+                    "G1,01,2026-02-10T09:00,2026-02-10T11:00\n"
+                    "R1,1.0,soon,2026-02-10T10:00\n"
+                    "ZZ,9,2026-02-10T09:00,2026-02-10T10:00\n")
+    doc = run_json(claims, "--records", records)
+    (rejected,) = doc["rejected_rows"]
+    assert (rejected["row"], rejected["claim_id"]) == (4, "R1")
+    assert "unparseable infusion_start 'soon'" in rejected["reason"]
+    (unmatched,) = doc["unmatched_records"]
+    assert (unmatched["row"], unmatched["claim_id"], unmatched["reason"]) == (4, "ZZ", "record matches no claim line")
+    assert doc["summary"]["rows_read"] == 3
+    # G1's 96366 is supported by the 120 documented minutes that came from the records file.
+    assert doc["findings"] == []
+
+
+def test_folder_of_mixed_files_reconciles(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    write(folder / "a.csv", csv_text(*GOOD))
+    write(folder / "b.jsonl", "\n".join(json.dumps(c) for c in [
+        {"claim_id": "L1", "member_id": "ML", "payer": "AETNA", "date_of_service": "2026-02-10",
+         "lines": [{"line_number": 1, "procedure_code": "96365", "units": 1}]},
+        {"claim_id": "L2", "member_id": "ML", "payer": "AETNA", "date_of_service": "2026-02-10",
+         "lines": [{"line_number": 1, "procedure_code": "963", "units": 1}]},
+    ]) + "\n")
+    write(folder / "c.csv", csv_text(*FINDING, "B1,1,MB,AETNA,,11,2026-02-10,96365,,1,300,D80.0,,,,extra"))
+    (folder / "notes.md").write_text("not claims")
+    doc = run_json(str(folder))
+    assert doc["summary"]["rows_read"] == 6
+    assert {(Path(r["source"]).name, r["row"]) for r in doc["rejected_rows"]} == {("b.jsonl", 2), ("c.csv", 3)}
+    assert [f["claim_id"] for f in doc["findings"]] == ["F1"]
