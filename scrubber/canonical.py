@@ -2,35 +2,45 @@
 
 All loaders hand over the same raw shape (:data:`scrubber.schema.RAW_SCHEMA`: text columns,
 lists of text for modifiers and diagnoses, provenance, and an optional ``load_error`` a loader
-already found). This module is the only place that:
+already found), in one frame or in batches. This module is the only place that:
 
 * normalises text (trims, upper-cases codes, removes the dot from ICD-10 codes, pads POS);
 * casts to the canonical types, turning every unparseable value into a reason;
-* runs the pandera schema on the typed frame (values, not just types) and turns each failure case
-  into a reason for its row;
+* applies the value rules of :data:`scrubber.schema.FIELDS` (the rules the pandera schema is
+  built from) and explains each failure with pandera's own failure cases;
 * rejects duplicate ``claim_id`` + ``line_number`` rows and whole claims whose lines disagree on a
   claim-level field.
 
 Every input row ends up in exactly one of the two returned frames: rows read = rows checked +
 rows rejected.
 
-Memory matters more than elegance here (a 20M-line file must fit in 24 GB with room for the
-checks): the raw input is a lazy scan, read in streaming passes, and the typed frame is the one
-full-size copy. Reasons are strings, and a string column costs 16 bytes a row even when null, so
-reasons are only ever built for the rows that fail, never as full-height columns. The checked
-lines are the typed frame itself, compacted column by column (rejected rows dropped, one
-contiguous chunk per column, constant columns as literals).
+Why it is written the way it is (issue 5: a scrub should cost little more than reading the file):
+
+* **Clean data pays almost nothing.** Code columns hold a few hundred distinct values in millions
+  of rows, so they are normalised and validated *per distinct value* and mapped back only when
+  normalising changed something; numbers and dates are cast directly, and only the few values
+  the fast cast refuses go through the lenient parser (``$1,234.50``, ``2026-03-02 09:00``).
+  Both paths are one definition (:data:`_TEXT_NORMALISERS`, :func:`_parse`): the fast path only
+  skips work whose result it can prove is the same.
+* **Pandera explains, Polars decides.** The value rules are compiled from ``FIELDS`` into Polars
+  expressions; pandera (0.4 s to import) runs only on the rows that fail, to word the reason, and
+  the property tests validate every passing row with the full pandera schema.
+* **Claims are runs.** Duplicate lines and claims whose lines disagree are found by comparing each
+  row with its neighbour within a claim run (:mod:`scrubber.grouping`), not by hashing text
+  keys; only the candidates are then compared exactly.
+* **Batches.** Raw text is typed a batch at a time, so a 20M-line file is never held as text.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from scrubber.grouping import claim_order, run_starts
 from scrubber.schema import (
     CLAIM_LEVEL_COLUMNS,
     DIAGNOSIS_RE,
@@ -53,6 +63,7 @@ REJECTED_SCHEMA: dict[str, pl.DataType] = {
     "reason": pl.String(),
 }
 _LONG_SCHEMA: dict[str, pl.DataType] = {"row_id": pl.Int64(), "column": pl.String(), "reason": pl.String()}
+_RAW_COLUMNS: dict[str, pl.DataType] = {**RAW_SCHEMA, "load_error": pl.String()}
 
 _ROUTE_SYNONYMS = {
     "INTRAVENOUS": "IV",
@@ -67,15 +78,19 @@ _ROUTE_SYNONYMS = {
 
 _DATE_FMT = "%Y-%m-%d"
 _DATETIME_FMT = "%Y-%m-%dT%H:%M:%S"
+_DATETIME_FAST_FMT = "%Y-%m-%dT%H:%M"  # the FORMATS.md spelling; anything else takes the lenient path
 # "1,234.50" as a spreadsheet formats money: commas only in thousands positions.
 _THOUSANDS_RE = r"^[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?$"
-# Queries over the few failing rows, once they are in memory, run on the in-memory engine: nothing to
-# stream, and Polars 2.1's streaming engine panics in ``pl.format`` on some gathered string buffers
-# (seen on a semi-join result). Reading those rows back from the scan streams (a full read otherwise).
+# Queries over the few failing rows run on the in-memory engine: nothing to stream, and Polars
+# 2.1's streaming engine panics in ``pl.format`` on some gathered string buffers.
 _SMALL = "in-memory"
 _CANONICAL_COLS: list[str] = list(PROVENANCE) + [f.name for f in FIELDS]
 _PARSED_FIELDS = [f for f in FIELDS if not isinstance(f.dtype, pl.List) and f.dtype != pl.String()]
+_PARSED_NAMES = {f.name for f in _PARSED_FIELDS}
 _SCALAR_TEXT = [f.name for f in FIELDS if not isinstance(f.dtype, pl.List)]
+_TEXT_FIELDS = [f for f in FIELDS if f.dtype == pl.String()]
+# Text columns with (nearly) a distinct value per claim: normalised row by row, not per value.
+_HIGH_CARDINALITY = frozenset({"claim_id", "member_id"})
 _LIST_RULES: dict[str, tuple[str, str]] = {
     "modifiers": (MODIFIER_RE, "malformed modifier (expected 2 letters/digits)"),
     "diagnoses": (DIAGNOSIS_RE, "malformed ICD-10-CM diagnosis code"),
@@ -95,12 +110,50 @@ def empty_rejected() -> pl.DataFrame:
     return pl.DataFrame(schema=REJECTED_SCHEMA)
 
 
-def _blank_to_null(col: str) -> pl.Expr:
-    stripped = pl.col(col).str.strip_chars()
-    return pl.when(stripped.str.len_bytes() > 0).then(stripped).alias(col)
+# --------------------------------------------------------------------------- normalisation rules
+# One definition each, used per distinct value (fast path) and per row (failing rows, reasons).
 
 
-def _normalise_list(col: str, element: pl.Expr) -> pl.Expr:
+def _strip_blank(text: pl.Expr) -> pl.Expr:
+    """Trimmed text; empty or whitespace-only is null (an empty cell)."""
+    stripped = text.str.strip_chars()
+    return pl.when(stripped.str.len_bytes() > 0).then(stripped)
+
+
+def _pos(text: pl.Expr) -> pl.Expr:
+    pos = _strip_blank(text)
+    # Spreadsheets drop the leading zero of POS codes ("2" for "02").
+    return pl.when(pos.str.len_bytes() == 1).then(pl.lit("0") + pos).otherwise(pos)
+
+
+_TEXT_NORMALISERS: dict[str, Callable[[pl.Expr], pl.Expr]] = {
+    "procedure_code": lambda e: _strip_blank(e).str.to_uppercase(),
+    "claim_type": lambda e: _strip_blank(e).str.to_lowercase(),
+    "route": lambda e: _strip_blank(e).str.to_uppercase().replace(_ROUTE_SYNONYMS),
+    "place_of_service": _pos,
+    "ndc": lambda e: _strip_blank(e).str.replace_all("-", "", literal=True),
+}
+
+
+def _text_normaliser(col: str) -> Callable[[pl.Expr], pl.Expr]:
+    return _TEXT_NORMALISERS.get(col, _strip_blank)
+
+
+def _modifier_value(text: pl.Expr) -> pl.Expr:
+    return text.str.strip_chars().str.to_uppercase()
+
+
+def _diagnosis_value(text: pl.Expr) -> pl.Expr:
+    return text.str.strip_chars().str.to_uppercase().str.replace_all(".", "", literal=True)
+
+
+# Normalised list element (empty after normalising = dropped), per list column.
+_LIST_VALUES: dict[str, Callable[[pl.Expr], pl.Expr]] = {"modifiers": _modifier_value, "diagnoses": _diagnosis_value}
+_CLAIM_TYPE_DEFAULT = "professional"
+
+
+def _normalise_list(col: str) -> pl.Expr:
+    element = _LIST_VALUES[col](pl.element())
     return (
         pl.col(col)
         .list.eval(element.filter(element.str.len_bytes() > 0))
@@ -108,29 +161,12 @@ def _normalise_list(col: str, element: pl.Expr) -> pl.Expr:
     )
 
 
-def _modifier_element() -> pl.Expr:
-    return pl.element().str.strip_chars().str.to_uppercase()
-
-
-def _diagnosis_element() -> pl.Expr:
-    return pl.element().str.strip_chars().str.to_uppercase().str.replace_all(".", "", literal=True)
-
-
 def _normalise_text(lf: pl.LazyFrame) -> pl.LazyFrame:
-    """Trim, null-out blanks, and put codes in one spelling so checks compare like with like."""
-    lf = lf.with_columns(_blank_to_null(c) for c in _SCALAR_TEXT)
-    route = pl.col("route").str.to_uppercase()
-    pos = pl.col("place_of_service")
+    """Row-by-row normalisation of every column (the reference the per-value fast path follows)."""
     return lf.with_columns(
-        pl.col("procedure_code").str.to_uppercase(),
-        pl.col("claim_type").str.to_lowercase().fill_null("professional"),
-        route.replace(_ROUTE_SYNONYMS),
-        # Spreadsheets drop the leading zero of POS codes ("2" for "02").
-        pl.when(pos.str.len_bytes() == 1).then(pl.lit("0") + pos).otherwise(pos).alias("place_of_service"),
-        pl.col("ndc").str.replace_all("-", "", literal=True),
-        _normalise_list("modifiers", _modifier_element()),
-        _normalise_list("diagnoses", _diagnosis_element()),
-    )
+        *[_text_normaliser(c)(pl.col(c)).alias(c) for c in _SCALAR_TEXT],
+        *[_normalise_list(c).alias(c) for c in _LIST_VALUES],
+    ).with_columns(pl.col("claim_type").fill_null(_CLAIM_TYPE_DEFAULT))
 
 
 def _parse(col: str, dtype: pl.DataType) -> tuple[pl.Expr, str]:
@@ -158,19 +194,186 @@ def _parse(col: str, dtype: pl.DataType) -> tuple[pl.Expr, str]:
     return text, ""
 
 
-def _typed(raw: pl.LazyFrame) -> pl.LazyFrame:
-    """Canonical columns, typed, plus ``_failed``: a value did not parse or a loader flagged the row.
+def _fast_parse(col: str, dtype: pl.DataType) -> pl.Expr:
+    """A direct cast of raw text; where it gives a value, :func:`_parse` of the normalised text gives the same.
 
-    A value that does not parse becomes null here; its reason is built later, only for failing rows.
-    The casts and the failure test share one ``select`` so each column is parsed once.
+    It refuses more than ``_parse`` (no trimming, no ``$``, no seconds), never accepts more; the
+    refusals are re-parsed leniently (:func:`_complete_parse`).
     """
-    parsed = {f.name: _parse(f.name, f.dtype)[0] for f in _PARSED_FIELDS}
-    failed = [pl.col("load_error").is_not_null()]
-    failed += [pl.col(name).is_not_null() & expr.is_null() for name, expr in parsed.items()]
-    return _normalise_text(raw).select(
-        *[parsed[c].alias(c) if c in parsed else pl.col(c) for c in _CANONICAL_COLS],
-        pl.any_horizontal(failed).alias("_failed"),
+    text = pl.col(col)
+    if dtype == pl.Date():
+        return text.str.to_date(_DATE_FMT, strict=False)
+    if isinstance(dtype, pl.Datetime):
+        return text.str.to_datetime(_DATETIME_FAST_FMT, time_unit="us", strict=False)
+    if dtype == pl.Float64():
+        parsed = text.cast(pl.Float64, strict=False)
+        return pl.when(parsed.is_finite()).then(parsed)
+    return text.cast(dtype, strict=False)
+
+
+# --------------------------------------------------------------------------- typing one batch
+
+
+def _conform(raw: pl.DataFrame) -> pl.DataFrame:
+    """Exactly the raw columns, in order (missing optional ones as nulls)."""
+    return raw.select(
+        [pl.col(c).cast(t) if c in raw.columns else pl.lit(None, t).alias(c) for c, t in _RAW_COLUMNS.items()]
     )
+
+
+def _value_map(values: pl.Series, normalise: Callable[[pl.Expr], pl.Expr]) -> pl.Series | None:
+    """Normalised spelling of each distinct value, or None when normalising changes nothing."""
+    normalised = pl.DataFrame({"v": values}).select(normalise(pl.col("v"))).to_series()
+    if normalised.null_count() == 0 and bool((normalised == values).all()):
+        return None
+    return normalised
+
+
+def _text_rule_failures(f: Any, distinct: pl.Series) -> pl.Series:
+    """The distinct normalised values of text field ``f`` that break one of its rules."""
+    ok = pl.lit(True)
+    for name, arg, _reason in f.checks:
+        if name == "isin":
+            ok = ok & pl.col("v").is_in(arg)
+        elif name == "str_matches":
+            ok = ok & pl.col("v").str.contains(arg)
+        else:  # pragma: no cover - FIELDS declares only these for text
+            raise ValueError(f"no fast rule for text check {name}")
+    return pl.DataFrame({"v": distinct}).filter(~ok).to_series()
+
+
+def _numeric_rule_failure(f: Any) -> pl.Expr | None:
+    bad: pl.Expr | None = None
+    for name, arg, _reason in f.checks:
+        if name == "ge":
+            cond = pl.col(f.name) < arg
+        elif name == "gt":
+            cond = pl.col(f.name) <= arg
+        else:  # pragma: no cover
+            raise ValueError(f"no fast rule for numeric check {name}")
+        bad = cond if bad is None else bad | cond
+    return bad
+
+
+def _type_batch(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
+    """The canonical typed frame of one raw batch, and which of its rows fail (to be explained later)."""
+    low_card = [f.name for f in _TEXT_FIELDS if f.name not in _HIGH_CARDINALITY]
+    # One parallel pass: distinct values of the code columns and of list elements, direct casts,
+    # and the row-wise normalisation of the few high-cardinality text columns.
+    distinct_row = raw.select(
+        *[pl.col(c).drop_nulls().unique().implode() for c in low_card],
+        *[pl.col(c).explode().drop_nulls().unique().implode() for c in _LIST_VALUES],
+    )
+    direct = raw.select(
+        *[_fast_parse(f.name, f.dtype).alias(f.name) for f in _PARSED_FIELDS],
+        *[_strip_blank(pl.col(c)).alias(c) for c in _HIGH_CARDINALITY],
+    )
+
+    columns: dict[str, pl.Series] = {c: raw.get_column(c) for c in PROVENANCE}
+    remap: list[pl.Expr] = []
+    rule_bad: list[pl.Expr] = [pl.col("load_error").is_not_null()]
+    for f in _TEXT_FIELDS:
+        if f.name in _HIGH_CARDINALITY:
+            continue
+        distinct = distinct_row.get_column(f.name)[0]
+        mapped = _value_map(distinct, _text_normaliser(f.name))
+        expr = pl.col(f.name)
+        if mapped is not None:
+            expr = expr.replace_strict(distinct, mapped, default=None, return_dtype=pl.String())
+        if f.name == "claim_type":
+            expr = expr.fill_null(_CLAIM_TYPE_DEFAULT)
+        remap.append(expr.alias(f.name))
+        normalised = (mapped if mapped is not None else distinct).drop_nulls().unique()
+        if f.name == "claim_type":
+            normalised = normalised.append(pl.Series([_CLAIM_TYPE_DEFAULT]))
+        bad = _text_rule_failures(f, normalised) if f.checks else normalised.clear()
+        if bad.len():
+            rule_bad.append(pl.col(f"_n_{f.name}").is_in(bad.implode()))
+    for col in _LIST_VALUES:
+        distinct = distinct_row.get_column(col)[0]
+        regex, _ = _LIST_RULES[col]
+        normalised = pl.DataFrame({"v": distinct}).select(_element_value(col)).to_series()
+        expr = pl.col(col).fill_null(pl.lit([], dtype=pl.List(pl.String())))
+        if not (normalised.null_count() == 0 and bool((normalised == distinct).all())):
+            element = pl.element().replace_strict(distinct, normalised, default=None)
+            if normalised.null_count():  # some element is blank once trimmed: drop it
+                element = element.drop_nulls()
+            # (inside list.eval: list.drop_nulls() costs 15x as much on 2M lists)
+            expr = expr.list.eval(element)
+        remap.append(expr.alias(col))
+        bad = normalised.drop_nulls().unique()
+        bad = pl.DataFrame({"v": bad}).filter(~pl.col("v").str.contains(regex)).to_series()
+        if bad.len():
+            rule_bad.append(pl.col(f"_n_{col}").list.eval(pl.element().is_in(bad.implode())).list.any())
+    normalised_frame = raw.select(remap)
+
+    for f in FIELDS:
+        if f.name in _PARSED_NAMES or f.name in _HIGH_CARDINALITY:
+            columns[f.name] = direct.get_column(f.name)
+        else:
+            columns[f.name] = normalised_frame.get_column(f.name)
+    parse_failed = _complete_parse(raw, columns)
+    typed = pl.DataFrame([columns[c] for c in _CANONICAL_COLS])
+
+    checks_frame = typed.with_columns(
+        pl.col(c).alias(f"_n_{c}") for c in [*low_card, *_LIST_VALUES]
+    ).with_columns(raw.get_column("load_error"))
+    for f in FIELDS:
+        if f.required:
+            rule_bad.append(pl.col(f.name).is_null())
+        if f.dtype != pl.String() and not isinstance(f.dtype, pl.List) and f.checks:
+            numeric = _numeric_rule_failure(f)
+            if numeric is not None:
+                rule_bad.append(numeric.fill_null(False))
+    failed = checks_frame.select(pl.any_horizontal(rule_bad).alias("_failed")).to_series()
+    if parse_failed is not None:
+        failed = failed | parse_failed
+    return typed, failed
+
+
+def _element_value(col: str) -> pl.Expr:
+    """Normalised list element as a value expression over column ``v``; empty becomes null (dropped)."""
+    value = _LIST_VALUES[col](pl.col("v"))
+    return pl.when(value.str.len_bytes() > 0).then(value).alias("v")
+
+
+def _complete_parse(raw: pl.DataFrame, columns: dict[str, pl.Series]) -> pl.Series | None:
+    """Re-parse leniently the values the direct cast refused; mark the ones that still fail.
+
+    Updates ``columns`` in place; returns the rows with a value that does not parse at all (None
+    when there is none).
+    """
+    refused = raw.select(
+        *[(pl.col(f.name).is_not_null() & columns[f.name].is_null()).alias(f.name) for f in _PARSED_FIELDS]
+    )
+    any_refused = refused.select(pl.any_horizontal(pl.all())).to_series()
+    if not any_refused.any():
+        return None
+    rows = any_refused.arg_true()
+    subset = raw.select(*[pl.col(f.name).gather(rows) for f in _PARSED_FIELDS])
+    lenient = subset.select(
+        *[pl.col(f.name).pipe(_strip_blank).alias(f"_t_{f.name}") for f in _PARSED_FIELDS]
+    )
+    failed = pl.Series("_failed", [False] * raw.height)
+    failed_rows: list[pl.Series] = []
+    for f in _PARSED_FIELDS:
+        was_refused = refused.get_column(f.name).gather(rows)
+        if not was_refused.any():
+            continue
+        text = lenient.get_column(f"_t_{f.name}")
+        expr, _ = _parse(f"_t_{f.name}", f.dtype)
+        value = lenient.select(expr.alias(f.name)).to_series()
+        at = rows.filter(was_refused)
+        columns[f.name] = columns[f.name].clone().scatter(at, value.filter(was_refused))
+        still = (text.is_not_null() & value.is_null()).filter(was_refused)
+        if still.any():
+            failed_rows.append(at.filter(still))
+    if not failed_rows:
+        return None
+    return failed.scatter(pl.concat(failed_rows).unique(), True)
+
+
+# --------------------------------------------------------------------------- reasons for failing rows
 
 
 _SHOWN_CHARS = 60
@@ -224,7 +427,7 @@ def _validator() -> pa.DataFrameSchema:
 
 
 def _pandera_reasons(lines: pl.DataFrame) -> pl.DataFrame:
-    """Run the pandera schema on the typed frame; one (row_id, column, check) per failing value."""
+    """Run the pandera schema on (failing) typed rows; one (row_id, column, check) per failing value."""
     import pandera.polars as pa
 
     try:
@@ -253,7 +456,7 @@ def _explain_value_failures(cases: pl.DataFrame, raw_failing: pl.DataFrame) -> p
         mine = valued.filter(pl.col("column") == col)
         if col in _LIST_RULES:
             regex, _ = _LIST_RULES[col]
-            element = _modifier_element() if col == "modifiers" else _diagnosis_element()
+            element = _LIST_VALUES[col](pl.element())
             shown = raw_failing.select(
                 "row_id",
                 pl.col(col)
@@ -270,38 +473,61 @@ def _explain_value_failures(cases: pl.DataFrame, raw_failing: pl.DataFrame) -> p
     return pl.concat(out)
 
 
-def _claim_level_reasons(keys: pl.LazyFrame) -> pl.DataFrame:
-    """Duplicate line keys, and claims whose lines disagree on member, payer or claim type.
+# --------------------------------------------------------------------------- claim-level rules
 
-    At 20M lines, grouping by text keys costs gigabytes of hash tables. So candidates are found on
-    64-bit hashes (per claim: the smallest and largest hash of each claim-level value differ), and
-    only the candidates' rows are then compared exactly, as text. A hash collision can only add a
-    candidate, which the exact pass clears; it cannot invent a rejection.
+
+def _compared(col: str) -> pl.Expr:
+    """A claim-level value as policies match it: payer trimmed and case-insensitive."""
+    return pl.col(col).str.to_uppercase() if col == "payer" else pl.col(col)
+
+
+def _claim_level_candidates(keys: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Rows of claims that may hold a duplicate line, and of claims whose lines may disagree.
+
+    Each row is compared with the previous row of its claim run (claims made contiguous by
+    :func:`scrubber.grouping.claim_order`): a run whose line numbers do not strictly increase may
+    repeat one, a run where a claim-level value changes disagrees. Only these candidates are then
+    compared exactly (:func:`_claim_level_reasons`); a clean batch pays a few vectorised
+    comparisons.
+    """
+    keyed = keys.filter(pl.col("claim_id").is_not_null())
+    order = claim_order(keyed.get_column("claim_id"))
+    if order is not None:
+        keyed = keyed[order]
+    conflict = ~pl.col("_start") & pl.any_horizontal(
+        _compared(c).ne_missing(_compared(c).shift(1)) for c in CLAIM_LEVEL_COLUMNS
+    )
+    # Rows without a line number are rejected anyway; they must not hide a repeat between others.
+    numbered = keyed.filter(pl.col("line_number").is_not_null())
+    repeat = ~pl.col("_start") & (pl.col("line_number") <= pl.col("line_number").shift(1))
+    return _runs_where(numbered, repeat), _runs_where(keyed, conflict)
+
+
+def _runs_where(rows: pl.DataFrame, flag: pl.Expr) -> pl.DataFrame:
+    """The rows of every claim run (contiguous claims) in which ``flag`` holds on some row."""
+    runs = rows.select(
+        run_starts(rows.get_column("claim_id")).alias("_start")
+    ).with_columns(pl.col("_start").cum_sum().alias("_run"))
+    flagged = rows.hstack(runs).select("_run", flag.fill_null(False).alias("_flag"))
+    bad = flagged.filter("_flag").get_column("_run")
+    if bad.len() == 0:
+        return rows.clear()
+    return rows.filter(flagged.get_column("_run").is_in(bad.unique().implode()))
+
+
+def _claim_level_reasons(keys: pl.DataFrame) -> pl.DataFrame:
+    """Duplicate line keys, and claims whose lines disagree on member, payer or claim type.
 
     Payer is compared as policies match it (trimmed, case-insensitive): ``Medicare`` and
     ``MEDICARE`` select the same policy and are not a disagreement.
     """
-    compared = {c: pl.col(c).str.to_uppercase() if c == "payer" else pl.col(c) for c in CLAIM_LEVEL_COLUMNS}
-    claim_hash = pl.col("claim_id").hash(seed=7)
-    keyed = keys.filter(pl.col("claim_id").is_not_null())
-    dup_candidates = keyed.filter(
-        pl.col("line_number").is_not_null() & (pl.len().over(claim_hash, pl.col("line_number")) > 1)
-    )
-    spread = keyed.group_by(claim_hash.alias("_h")).agg(
-        *[e.hash(seed=11).min().alias(f"_min_{c}") for c, e in compared.items()],
-        *[e.hash(seed=11).max().alias(f"_max_{c}") for c, e in compared.items()],
-    )
-    conflict_hashes = spread.filter(
-        pl.any_horizontal(pl.col(f"_min_{c}") != pl.col(f"_max_{c}") for c in compared)
-    ).select("_h")
-    conflict_candidates = keyed.join(conflict_hashes, left_on=claim_hash, right_on="_h", how="semi")
-    dup, claims = pl.collect_all([dup_candidates, conflict_candidates], engine="streaming")
-
+    dup, claims = _claim_level_candidates(keys)
     frames = [_duplicate_reasons(dup)]
     if claims.height:
-        for col, expr in compared.items():
+        for col in CLAIM_LEVEL_COLUMNS:
             values = claims.group_by("claim_id").agg(
-                expr.drop_nulls().n_unique().alias("_n"), pl.col(col).drop_nulls().unique().sort().alias("_values")
+                _compared(col).drop_nulls().n_unique().alias("_n"), pl.col(col).drop_nulls().unique().sort()
+                .alias("_values")
             ).filter(pl.col("_n") > 1)
             if values.height == 0:
                 continue
@@ -322,6 +548,8 @@ def _claim_level_reasons(keys: pl.LazyFrame) -> pl.DataFrame:
 
 def _duplicate_reasons(candidates: pl.DataFrame) -> pl.DataFrame:
     """Every repeat of a ``claim_id`` + ``line_number`` after its first row (exact text comparison)."""
+    if candidates.height == 0:
+        return pl.DataFrame(schema=_LONG_SCHEMA)
     dup = candidates.filter(pl.len().over("claim_id", "line_number") > 1)
     first = dup.group_by("claim_id", "line_number").agg(pl.all().sort_by("row_id").first().name.prefix("_first_"))
     return (
@@ -342,14 +570,15 @@ def _duplicate_reasons(candidates: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+# --------------------------------------------------------------------------- assembling the result
+
+
 def _compact(frame: pl.DataFrame, keep: pl.Series | None) -> pl.DataFrame:
     """``frame`` (rows where ``keep``) as one contiguous chunk per column, one column at a time.
 
-    A streaming collect leaves a column in ~100 chunks, and Polars copies a multi-chunk frame
-    whole on the next eager ``select``/``filter``. Moving columns out one by one (``drop_in_place``)
-    keeps the extra memory to a single column instead of a second copy of the frame. The caller
-    must hold no other reference to ``frame``'s columns, or their old chunks stay alive. Columns
-    with one value on every row become literals.
+    Moving columns out one by one (``drop_in_place``) keeps the extra memory to a single column
+    instead of a second copy of the frame. The caller must hold no other reference to ``frame``'s
+    columns, or their old chunks stay alive. Columns with one value on every row become literals.
     """
     out: list[pl.Series] = []
     constant: dict[str, pl.Expr] = {}
@@ -360,11 +589,10 @@ def _compact(frame: pl.DataFrame, keep: pl.Series | None) -> pl.DataFrame:
             column = column.filter(keep)
         if name != "row_id" and column.len() and _constant(column):
             # One value on every row (``source`` of a one-file run; an optional column the file
-            # does not have): a literal costs nothing per row and stays one through joins,
-            # while a string column costs 16 bytes a row, plus the text when it is over 12 bytes.
+            # does not have): one literal instead of a column built row by row.
             constant[name] = pl.lit(column[0], column.dtype)
         else:
-            out.append(column.rechunk())
+            out.append(column.rechunk() if column.n_chunks() > 1 else column)
         del column
     kept = pl.DataFrame(out)  # row_id is never constant-folded, so ``kept`` has the height
     if not constant:
@@ -382,35 +610,51 @@ def _constant(column: pl.Series) -> bool:
     return bool((column == column[0]).all())
 
 
-def canonicalise(raw: pl.LazyFrame) -> Canonical:
-    """Cast a raw frame to the canonical schema; return checked rows and rejected rows.
+def _batches(raw: pl.LazyFrame | pl.DataFrame | Iterable[Any]) -> Iterable[tuple[int, pl.DataFrame | None]]:
+    """``(file, batch)`` pairs; a ``None`` batch drops what that file gave so far (it is read again)."""
+    if isinstance(raw, pl.LazyFrame):
+        return [(0, raw.collect(engine="in-memory"))]
+    if isinstance(raw, pl.DataFrame):
+        return [(0, raw)]
+    return ((0, item) if isinstance(item, pl.DataFrame) else item for item in raw)
 
-    ``raw`` may be a lazy scan of a file (see :func:`scrubber.loaders.load_inputs`): it is typed in
-    one streaming pass and never held whole as text; a second query reads back only the failing
-    rows to explain them. Only lazy queries touch the typed frame until it is compacted: an eager
-    ``filter``/``select``/``join`` on a multi-chunk frame would copy all of it.
+
+def canonicalise(raw: pl.LazyFrame | pl.DataFrame | Iterable[Any]) -> Canonical:
+    """Cast raw frames to the canonical schema; return checked rows and rejected rows.
+
+    ``raw`` is one raw frame (lazy or not), an iterable of raw batches, or the ``(file, batch)``
+    pairs of :meth:`scrubber.loaders.RawInput.batches` (a large CSV arrives that way); ``row_id``
+    must be unique across all of them. Lines come out in input order.
     """
-    present = raw.collect_schema()
-    raw = raw.select(
-        [
-            pl.col(c).cast(t) if c in present else pl.lit(None, t).alias(c)
-            for c, t in {**RAW_SCHEMA, "load_error": pl.String()}.items()
-        ]
-    )
-    typed = _typed(raw).collect(engine="streaming")
+    parts: dict[int, list[tuple[pl.DataFrame, pl.Series, pl.DataFrame | None]]] = {}
+    for number, batch in _batches(raw):
+        if batch is None:  # the file is being read again from its first row
+            parts[number] = []
+            continue
+        batch = _conform(batch)
+        typed, failed = _type_batch(batch)
+        parts.setdefault(number, []).append((typed, failed, batch.filter(failed) if failed.any() else None))
+        del batch
+    ordered = [part for number in sorted(parts) for part in parts[number]]
+    del parts
+    typed = pl.concat([t for t, _, _ in ordered], rechunk=False) if ordered else pl.DataFrame(schema=_typed_schema())
+    failed = (pl.concat([f for _, f, _ in ordered], rechunk=False) if ordered
+              else pl.Series("_failed", [], pl.Boolean()))
+    raw_failing_parts = [r for _, _, r in ordered if r is not None]
+    del ordered
     rows_read = typed.height
 
-    pandera_cases = _pandera_reasons(typed[_CANONICAL_COLS])  # getitem: zero-copy, keeps chunks
     key_cols = ["row_id", "source", "source_location", "claim_id", "line_number", *CLAIM_LEVEL_COLUMNS]
-    claim_failed = _claim_level_reasons(typed[key_cols].lazy())
-    parse_ids = typed.get_column("row_id").filter(typed.get_column("_failed"))
-    failing_ids = pl.concat([parse_ids, pandera_cases.get_column("row_id"), claim_failed.get_column("row_id")]).unique()
+    claim_failed = _claim_level_reasons(typed.select(key_cols))
+    failing_ids = pl.concat([typed.get_column("row_id").filter(failed), claim_failed.get_column("row_id")]).unique()
 
     rejected = empty_rejected()
     if failing_ids.len():
-        raw_failing = raw.filter(pl.col("row_id").is_in(failing_ids.implode())).collect(engine="streaming")
-        raw_failing = raw_failing.rechunk()  # a fresh, contiguous frame for the in-memory queries below
+        # Raw text of the rows that failed a row rule (claim-level failures passed them all).
+        raw_failing = pl.concat(raw_failing_parts).rechunk() if raw_failing_parts else pl.DataFrame(schema=_RAW_COLUMNS)
+        typed_failing = typed.filter(pl.col("row_id").is_in(failing_ids.implode())).rechunk()
         parse_failed = _parse_reasons(raw_failing.lazy())
+        pandera_cases = _pandera_reasons(typed_failing) if failed.any() else pl.DataFrame(schema=_LONG_SCHEMA)
         # A value that did not parse is null in the typed frame; do not also call it missing.
         pandera_cases = pandera_cases.join(parse_failed.select("row_id", "column"), on=["row_id", "column"],
                                            how="anti")
@@ -424,7 +668,7 @@ def canonicalise(raw: pl.LazyFrame) -> Canonical:
         )
         raw_line = raw_failing.select("row_id", pl.col("line_number").str.strip_chars().alias("_raw_line"))
         rejected = (
-            typed.lazy()
+            typed_failing.lazy()
             .join(reasons.lazy(), on="row_id", how="inner")
             .join(raw_line.lazy(), on="row_id", how="left")
             .sort("row_id")
@@ -441,12 +685,20 @@ def canonicalise(raw: pl.LazyFrame) -> Canonical:
             .cast(REJECTED_SCHEMA)
         )
         if rejected.height != failing_ids.len():  # each failing row has reasons, and one rejected entry
-            raise AssertionError(f"canonicalise: {failing_ids.len()} failing rows but {rejected.height} rejected")
+            missing = failing_ids.filter(~failing_ids.is_in(typed_failing.join(reasons, on="row_id", how="semi")
+                                                            .get_column("row_id").implode()))
+            raise AssertionError(f"canonicalise: {failing_ids.len()} failing rows but {rejected.height} rejected "
+                                 f"(no reason for row_id {missing.head(5).to_list()})")
 
     keep = ~typed.get_column("row_id").is_in(failing_ids.implode()) if failing_ids.len() else None
-    lines = typed[_CANONICAL_COLS]
-    del typed  # ``lines`` is now the only owner of the columns, so compaction frees as it goes
-    lines = _compact(lines, keep)
+    del failed
+    lines = _compact(typed, keep)
     if lines.height + rejected.height != rows_read:
         raise AssertionError(f"rows read {rows_read} != {lines.height} checked + {rejected.height} rejected")
     return Canonical(lines=lines, rejected=rejected, rows_read=rows_read)
+
+
+def _typed_schema() -> dict[str, pl.DataType]:
+    from scrubber.schema import CANONICAL_SCHEMA
+
+    return dict(CANONICAL_SCHEMA)

@@ -19,7 +19,7 @@ from scrubber.enrich import enrich
 from scrubber.errors import PolicyError, UsageError
 from scrubber.loaders import load_inputs
 from scrubber.policy import PolicySet
-from scrubber.records import attach_records, empty_problems, load_records
+from scrubber.records import RecordJoin, empty_problems, load_records
 from scrubber.registry import FIX_KINDS, Check, Context, all_checks
 
 SEVERITY_RANK = {"error": 3, "warning": 2, "info": 1}
@@ -193,11 +193,12 @@ def scrub(
     policies = PolicySet.load(policy_files)
     ctx = build_context(policies)
     raw = load_inputs(inputs)
-    frame = raw.frame
-    unmatched = empty_problems()
-    if records:
-        frame, unmatched = attach_records(frame, load_records(records))
-    canon = canonicalise(frame.lazy())
+    batches = raw.batches()
+    joiner = RecordJoin(load_records(records)) if records else None
+    if joiner is not None:
+        batches = ((n, None if b is None else joiner.apply(b)) for n, b in batches)
+    canon = canonicalise(batches)
+    unmatched = joiner.problems() if joiner is not None else empty_problems()
     enriched = enrich(canon.lines, policies)
     findings = _run_checks(enriched, checks, ctx)
     unevaluated = _unevaluated(enriched, checks)

@@ -104,36 +104,53 @@ def load_records(path_text: str) -> Records:
     return Records(frame=frame, source=path_text)
 
 
-def attach_records(raw: Frame, records: Records) -> tuple[Frame, pl.DataFrame]:
-    """Raw claim lines with record documentation joined; and the records that matched nothing.
+class RecordJoin:
+    """Joins a records file onto raw claim batches, one batch at a time, and remembers which record
+    keys found a claim line, so that records matching none can be reported at the end."""
 
-    ``raw`` may be lazy (a scan of a large CSV, see :func:`scrubber.loaders.load_inputs`); the
-    result is then lazy too, in the same row order.
-    """
-    lazy = raw.lazy()
-    rec = records.frame
-    doc_cols = [c for c in RECORD_COLUMNS if c in rec.columns]
-    dup = rec.filter(pl.len().over(*KEY) > 1)
-    rec = rec.unique(list(KEY), keep="first", maintain_order=True)
-    keys = _normalise_key(lazy.select("row_id", *KEY))
-    renamed = rec.rename({c: f"_rec_{c}" for c in doc_cols}).lazy()
-    joined = keys.join(renamed, on=list(KEY), how="inner").drop(*KEY, "source_row")
-    out = (
-        lazy.join(joined, on="row_id", how="left", maintain_order="left")
-        .with_columns(pl.coalesce(f"_rec_{c}", c).alias(c) for c in doc_cols)
-        .drop(f"_rec_{c}" for c in doc_cols)
-    )
-    claim_keys = keys.select(*KEY).unique().collect(engine="streaming")
-    unmatched = rec.join(claim_keys, on=list(KEY), how="anti")
-    problems = pl.concat(
-        [
-            unmatched.select(pl.lit(records.source).alias("source"), pl.col("source_row").alias("row"), *KEY,
-                             pl.lit("record matches no claim line").alias("reason")),
-            dup.select(pl.lit(records.source).alias("source"), pl.col("source_row").alias("row"), *KEY,
-                       pl.lit("duplicate record for this claim line; the first one was used").alias("reason")),
-        ]
-    ).cast(UNMATCHED_SCHEMA).sort("row", "reason")
-    return (out if isinstance(raw, pl.LazyFrame) else out.collect()), problems  # type: ignore[return-value]
+    def __init__(self, records: Records) -> None:
+        rec = records.frame
+        self.source = records.source
+        self.doc_cols = [c for c in RECORD_COLUMNS if c in rec.columns]
+        self.duplicates = rec.filter(pl.len().over(*KEY) > 1)
+        self.records = rec.unique(list(KEY), keep="first", maintain_order=True)
+        self.renamed = self.records.rename({c: f"_rec_{c}" for c in self.doc_cols}).drop("source_row")
+        self.matched: list[pl.DataFrame] = []
+
+    def apply(self, raw: pl.DataFrame) -> pl.DataFrame:
+        """``raw`` with each matching record's documentation filling and overriding the line's."""
+        keys = _normalise_key(raw.lazy().select("row_id", *KEY)).collect()
+        joined = keys.join(self.renamed, on=list(KEY), how="inner")
+        if joined.height == 0:
+            return raw
+        self.matched.append(joined.select(*KEY))
+        return (
+            raw.join(joined.drop(*KEY), on="row_id", how="left", maintain_order="left")
+            .with_columns(pl.coalesce(f"_rec_{c}", c).alias(c) for c in self.doc_cols)
+            .drop(f"_rec_{c}" for c in self.doc_cols)
+        )
+
+    def problems(self) -> pl.DataFrame:
+        """Records that matched no claim line, and repeated record keys (the first one was used)."""
+        matched = pl.concat(self.matched).unique() if self.matched else pl.DataFrame(schema=dict.fromkeys(KEY,
+                                                                                                      pl.String()))
+        unmatched = self.records.join(matched, on=list(KEY), how="anti")
+        return pl.concat(
+            [
+                unmatched.select(pl.lit(self.source).alias("source"), pl.col("source_row").alias("row"), *KEY,
+                                 pl.lit("record matches no claim line").alias("reason")),
+                self.duplicates.select(pl.lit(self.source).alias("source"), pl.col("source_row").alias("row"), *KEY,
+                                       pl.lit("duplicate record for this claim line; the first one was used")
+                                       .alias("reason")),
+            ]
+        ).cast(UNMATCHED_SCHEMA).sort("row", "reason")
+
+
+def attach_records(raw: Frame, records: Records) -> tuple[Frame, pl.DataFrame]:
+    """Raw claim lines with record documentation joined; and the records that matched nothing."""
+    joiner = RecordJoin(records)
+    out = joiner.apply(raw.lazy().collect())
+    return (out.lazy() if isinstance(raw, pl.LazyFrame) else out), joiner.problems()  # type: ignore[return-value]
 
 
 def empty_problems() -> pl.DataFrame:

@@ -232,7 +232,7 @@ def test_mutated_claims_reconcile_fuzz(request: pytest.FixtureRequest) -> None:
 
 
 def _load(paths: list[Path]) -> Canonical:
-    return canonicalise(load_inputs([str(p) for p in paths]).frame)
+    return canonicalise(load_inputs([str(p) for p in paths]).batches())
 
 
 documents = st.integers(1, 3).flatmap(

@@ -7,7 +7,8 @@ document), then by extension; anything else is read as CSV. File-level problems 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
@@ -94,75 +95,116 @@ def _read_text(path: Path) -> str:
         raise InputError(f"cannot read file ({exc.strerror})", str(path)) from None
 
 
-def load_file(path: Path, first_row_id: int) -> tuple[pl.LazyFrame, str, int]:
-    """Raw frame of one file (``row_id`` from ``first_row_id``), the format it was read as, its rows."""
+@dataclass
+class FileReader:
+    """One input file, opened and checked, ready to yield raw batches from a given first ``row_id``.
+
+    ``fast`` may raise :class:`FastPathRefused` part-way; then ``slow`` reads the file again.
+    """
+
+    path: Path
+    fmt: str
+    fast: Callable[[int], Iterator[pl.DataFrame]]
+    slow: Callable[[int], Iterator[pl.DataFrame]] | None = None
+
+
+def open_file(path: Path) -> FileReader:
+    """Sniff the format and check what can be checked before any row is read.
+
+    CSV is read in batches later (a large file never sits in memory as text); JSON and X12 are
+    parsed here, whole, so their file-level problems surface before any work.
+    """
     fmt = sniff_format(path)
     if fmt == "csv":
-        from scrubber.loaders.csv_loader import load_csv
+        from scrubber.loaders import csv_loader
 
-        frame, rows = load_csv(path, first_row_id)
-        return frame, fmt, rows
+        header, fast_ok = csv_loader.open_csv(path)
+
+        def slow(first: int) -> Iterator[pl.DataFrame]:
+            return csv_loader.slow_batches(path, header, first)
+
+        if not fast_ok:
+            return FileReader(path, fmt, slow)
+        return FileReader(path, fmt, lambda first: csv_loader.fast_batches(path, header, first), slow)
     text = _read_text(path)
     if fmt == "json":
         from scrubber.loaders.json_loader import load_json
 
-        loaded = load_json(path, text, first_row_id)
+        loaded = load_json(path, text, 0)
     else:
         from scrubber.loaders.x12_loader import load_x12
 
-        loaded = load_x12(path, text, first_row_id)
-    return _aligned(loaded, first_row_id).lazy(), fmt, loaded.height
+        loaded = load_x12(path, text, 0)
+    del text
+    return FileReader(path, fmt, lambda first: iter([_aligned(loaded, first)]))
 
 
 def _aligned(frame: pl.DataFrame, first_row_id: int) -> pl.DataFrame:
-    """An in-memory loader's frame with exactly the raw columns and ``row_id`` numbered from ``first_row_id``.
-
-    A loader that numbers its own way (or not at all) must not break run-wide uniqueness.
-    """
+    """An in-memory loader's frame with exactly the raw columns and ``row_id`` numbered from ``first_row_id``."""
     schema = {**RAW_SCHEMA, "load_error": pl.String()}
     frame = frame.select(
         [pl.col(c).cast(t) if c in frame.columns else pl.lit(None, t).alias(c) for c, t in schema.items()]
     )
-    ids = frame.get_column("row_id")
-    if frame.height and (ids.null_count() or ids.min() != first_row_id or ids.max() != first_row_id + frame.height - 1
-                         or not ids.is_sorted()):
-        frame = frame.with_columns((pl.int_range(pl.len(), dtype=pl.Int64) + first_row_id).alias("row_id"))
-    return frame
+    return frame.with_columns((pl.int_range(pl.len(), dtype=pl.Int64) + first_row_id).alias("row_id"))
+
+
+# A batch of one input file, or (None) the signal to drop what that file has yielded so far: its
+# fast reader gave up part-way and the file is being read again.
+RawBatch = tuple[int, pl.DataFrame | None]
 
 
 @dataclass
 class RawInput:
-    """Everything the loaders read, before typing and validation.
+    """Every input, opened and checked; :meth:`batches` reads them.
 
-    ``frame`` is *lazy*: for CSV it is a scan of the file, so a 20M-line input is never held in
-    memory as text; canonicalisation streams it. ``collect()`` materialises it (tests, small files).
+    Rows are numbered run-wide (``row_id``) in input order: files in the order given (folders
+    sorted), each file's rows in file order. ``rows`` is the number of rows read, once read.
     """
 
-    frame: pl.LazyFrame
-    files: list[str] = field(default_factory=list)
-    formats: dict[str, str] = field(default_factory=dict)
+    readers: list[FileReader]
     rows: int = 0
 
+    @property
+    def files(self) -> list[str]:
+        return [str(r.path) for r in self.readers]
+
+    @property
+    def formats(self) -> dict[str, str]:
+        return {str(r.path): r.fmt for r in self.readers}
+
+    def batches(self) -> Iterator[RawBatch]:
+        from scrubber.loaders.csv_loader import FastPathRefused
+
+        next_id = 0
+        for number, reader in enumerate(self.readers):
+            count = 0
+            try:
+                for batch in reader.fast(next_id):
+                    count += batch.height
+                    yield number, batch
+            except FastPathRefused:
+                if reader.slow is None:  # pragma: no cover - only CSV refuses, and it has a slow path
+                    raise
+                yield number, None
+                count = 0
+                for batch in reader.slow(next_id):
+                    count += batch.height
+                    yield number, batch
+            next_id += count
+        self.rows = next_id
+
     def collect(self) -> pl.DataFrame:
-        return self.frame.collect()
+        """All raw rows in one frame (tests, small inputs)."""
+        kept: dict[int, list[pl.DataFrame]] = {}
+        for number, batch in self.batches():
+            if batch is None:
+                kept[number] = []
+            else:
+                kept.setdefault(number, []).append(batch)
+        frames = [f for number in sorted(kept) for f in kept[number]]
+        return pl.concat(frames) if frames else pl.DataFrame(schema={**RAW_SCHEMA, "load_error": pl.String()})
 
 
 def load_inputs(inputs: list[str]) -> RawInput:
-    """Read every input into one raw frame with run-wide unique, input-ordered ``row_id``.
-
-    Files are concatenated in the order given (folders sorted), each file's rows in file order.
-    Every file is opened and checked here, so file-level problems surface before any work.
-    """
-    frames: list[pl.LazyFrame] = []
-    files: list[str] = []
-    formats: dict[str, str] = {}
-    next_id = 0
-    for path in expand_paths(inputs):
-        frame, fmt, rows = load_file(path, next_id)
-        frames.append(frame)
-        files.append(str(path))
-        formats[str(path)] = fmt
-        next_id += rows
-    schema = {**RAW_SCHEMA, "load_error": pl.String()}
-    frame = pl.concat(frames, how="vertical") if frames else pl.LazyFrame(schema=schema)
-    return RawInput(frame=frame, files=files, formats=formats, rows=next_id)
+    """Open every input (file-level problems raise :class:`InputError` here, before any row is read)."""
+    return RawInput(readers=[open_file(path) for path in expand_paths(inputs)])
