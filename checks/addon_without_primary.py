@@ -28,23 +28,16 @@ from __future__ import annotations
 
 import polars as pl
 
+from scrubber.enrich import code_is, with_codes
 from scrubber.registry import Check, Context
 from scrubber.text import fill
 
 
 def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
-    addons = lines.filter(pl.col("adm_role") == "addon")
-    # Exploded join rather than list.set_intersection, which panics in Polars 2.1 at scale.
-    billed = lines.select("claim_id", "date_of_service", pl.col("procedure_code").alias("_primary")).unique()
-    satisfied = (
-        addons.select("row_id", "claim_id", "date_of_service", pl.col("adm_allowed_primaries").alias("_primary"))
-        .explode("_primary")
-        .join(billed, on=["claim_id", "date_of_service", "_primary"], how="semi")
-        .select("row_id")
-        .unique()
-    )
-    lines = addons.join(satisfied, on="row_id", how="anti")
-    primaries = pl.col("adm_allowed_primaries").list.join(" or ")
+    addons = with_codes(lines.filter(code_is(adm_role="addon")), "adm_primary_mask", "adm_primaries_text")
+    # adm_primary_mask: the allowed primaries as bits; cd_admin_mask: the codes billed on the claim and date.
+    lines = addons.filter((pl.col("adm_primary_mask") & pl.col("cd_admin_mask")) == 0)
+    primaries = pl.col("adm_primaries_text")
     return lines.select(
         "row_id",
         fill(

@@ -31,25 +31,38 @@ from __future__ import annotations
 
 import polars as pl
 
-from scrubber.enrich import ENCOUNTER, has_modifier
+from scrubber.enrich import ENCOUNTER, code_is, with_codes, with_modifier_roles
 from scrubber.registry import Check, Context
-from scrubber.schema import DISTINCT_SITE_MODIFIERS
 from scrubber.text import fill, number
 
 _ORDER = ["adm_initial_rank", "claim_id", "line_number"]
 
 
 def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
-    counted = lines.filter((pl.col("adm_role") == "initial") & ~has_modifier(*DISTINCT_SITE_MODIFIERS))
-    ranked = counted.with_columns(
-        pl.col("units").cum_sum().over(ENCOUNTER, order_by=_ORDER).alias("_through"),
-        pl.col("procedure_code").first().over(ENCOUNTER, order_by=_ORDER).alias("_kept_code"),
-        pl.col("claim_id").first().over(ENCOUNTER, order_by=_ORDER).alias("_kept_claim"),
-        pl.col("line_number").first().over(ENCOUNTER, order_by=_ORDER).alias("_kept_line"),
+    initial = with_modifier_roles(lines.filter(code_is(adm_role="initial")))
+    counted = initial.filter(~pl.col("has_distinct_site_modifier"))
+    # Only encounters with more than one initial unit can hold a finding. They are found on a 64-bit
+    # hash of member and date (a collision can only add an encounter, which the exact windows
+    # below then clear), so the sort by text keys runs on the few candidates, not every encounter.
+    encounter_hash = pl.struct(*ENCOUNTER).hash()
+    counted = counted.filter(pl.col("units").sum().over(encounter_hash) > 1)
+    counted = with_codes(counted, "adm_initial_rank", "adm_bit", "adm_addon_hour_code", "adm_subsequent_code",
+                         "adm_subsequent_primary_mask")
+    # One sort of the (small) set of initial lines, then plain windows: the first line of each
+    # encounter in hierarchy order is the one that stays initial.
+    ranked = counted.sort(*ENCOUNTER, *_ORDER).with_columns(
+        pl.col("units").cum_sum().over(ENCOUNTER).alias("_through"),
+        pl.col("procedure_code").first().over(ENCOUNTER).alias("_kept_code"),
+        pl.col("adm_bit").first().over(ENCOUNTER).alias("_kept_bit"),
+        pl.col("claim_id").first().over(ENCOUNTER).alias("_kept_claim"),
+        pl.col("line_number").first().over(ENCOUNTER).alias("_kept_line"),
     )
     extra = ranked.filter(pl.col("_through") > 1)
     is_kept_line = (pl.col("claim_id") == pl.col("_kept_claim")) & (pl.col("line_number") == pl.col("_kept_line"))
     extra_units = pl.min_horizontal(pl.col("units"), pl.col("_through") - 1)
+    # The subsequent code is only right if its allowed primaries include the initial that stays
+    # (96369 kept: 96365 has no add-on that follows it, so 96367 would be an add-on without primary).
+    follows_kept = (pl.col("adm_subsequent_primary_mask") & pl.col("_kept_bit")) != 0
     message = (
         pl.when(is_kept_line)
         .then(
@@ -88,13 +101,22 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         .when(is_kept_line)
         .then(fill("Bill {code} x1; report a further service with {subsequent}.", code=pl.col("procedure_code"),
                    subsequent=pl.col("adm_subsequent_code")))
-        .otherwise(
+        .when(follows_kept)
+        .then(
             fill(
                 "Report this service as the subsequent code {subsequent} (x{extra}) instead of {code}; if protocol "
                 "required a separate IV site, document it and append XS (or 59).",
                 subsequent=pl.col("adm_subsequent_code"),
                 extra=number(extra_units),
                 code=pl.col("procedure_code"),
+            )
+        )
+        .otherwise(
+            fill(
+                "No subsequent code reports {code} after {kept} (CPT add-on rules): if the record documents a "
+                "separate IV site or encounter, append XS (or 59) to this line; otherwise remove it.",
+                code=pl.col("procedure_code"),
+                kept=pl.col("_kept_code"),
             )
         )
     )

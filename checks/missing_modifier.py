@@ -41,31 +41,38 @@ from __future__ import annotations
 
 import polars as pl
 
+from scrubber.enrich import is_ig, with_codes, with_drug_units
 from scrubber.registry import Check, Context
 from scrubber.text import dotted, fill, number
 
 
 def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
-    single_dose = pl.col("is_ig") & pl.col("ig_single_dose").fill_null(False)
-    exempt = pl.col("place_of_service").is_in(pl.col("pol_jwjz_exempt_pos")).fill_null(False)
+    lines = with_drug_units(with_codes(lines.filter(is_ig()), "ig_single_dose", "ig_bit", "ig_product"))
+    single_dose = pl.col("ig_single_dose").fill_null(False)
+    exempt = pl.col("jwjz_exempt")
     jw_required = pl.col("pol_jw_from").is_not_null() & (pl.col("date_of_service") >= pl.col("pol_jw_from")) & ~exempt
     jz_required = pl.col("pol_jz_from").is_not_null() & (pl.col("date_of_service") >= pl.col("pol_jz_from")) & ~exempt
-    has_jw_line = pl.col("cd_jw_codes").list.contains(pl.col("procedure_code"))
+    has_jw_line = (pl.col("cd_jw_mask") & pl.col("ig_bit")) != 0  # a JW line of this drug on the claim and date
     waste = pl.col("doc_waste")
     is_jw, is_jz = pl.col("is_jw"), pl.col("is_jz")
     drug = fill("{code} ({product})", code=pl.col("procedure_code"), product=pl.col("ig_product"))
 
+    both = single_dose & is_jw & is_jz
+    jz_with_waste = single_dose & is_jz & (waste > 0)
+    waste_without_jw = single_dose & ~is_jw & jw_required & (waste > 0) & ~has_jw_line
+    neither = single_dose & ~is_jw & jz_required & ~is_jz & ~has_jw_line
+    jwjz_hit = both | jz_with_waste | waste_without_jw | neither
     jwjz = (
-        pl.when(single_dose & is_jw & is_jz)
+        pl.when(both)
         .then(fill("{drug} carries both JW and JZ; a line is either discarded drug (JW) or administered with "
                    "nothing discarded (JZ), never both.", drug=drug))
-        .when(single_dose & is_jz & (waste > 0))
+        .when(jz_with_waste)
         .then(fill("{drug} carries JZ (nothing discarded) but {waste} mg of waste is documented.", drug=drug,
                    waste=number(waste)))
-        .when(single_dose & ~is_jw & jw_required & (waste > 0) & ~has_jw_line)
+        .when(waste_without_jw)
         .then(fill("{drug}: {waste} mg of discarded drug is documented but no JW line reports it ({policy} policy).",
                    drug=drug, waste=number(waste), policy=pl.col("policy")))
-        .when(single_dose & ~is_jw & jz_required & ~is_jz & ~has_jw_line)
+        .when(neither)
         .then(fill("{drug} from a single-dose container has neither JZ nor a JW line for the discarded amount "
                    "({policy} requires JW/JZ for dates of service from {since}).", drug=drug,
                    policy=pl.col("policy"), since=pl.col("pol_jz_from")))
@@ -82,21 +89,11 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         .otherwise(fill("Append JZ to {code} if nothing was discarded; if drug was discarded, document it and bill "
                         "it on a separate JW line.", code=pl.col("procedure_code")))
     )
-    kx_required = pl.col("is_ig") & pl.col("place_of_service").is_in(pl.col("pol_kx_pos")).fill_null(False)
-    # Exploded comparison rather than list.set_intersection, which panics in Polars 2.1 at scale.
-    with_kx = (
-        lines.filter(kx_required)
-        .select("row_id", "modifiers", "pol_kx_accepted")
-        .explode("modifiers")
-        .explode("pol_kx_accepted")
-        .filter(pl.col("modifiers") == pl.col("pol_kx_accepted"))
-        .select("row_id")
-        .unique()
-    )
-    kx = pl.when(kx_required).then(fill(
+    kx_missing = pl.col("kx_pos") & ~pl.col("kx_ok")
+    kx = fill(
         "{drug} is billed at POS {pos} (home) without KX, GA or GZ ({policy}: DME MAC immune globulin policy).",
-        drug=drug, pos=pl.col("place_of_service"), policy=pl.col("policy")))
-    jwjz_rows = lines.filter(jwjz.is_not_null()).select(
+        drug=drug, pos=pl.col("place_of_service"), policy=pl.col("policy"))
+    jwjz_rows = lines.filter(jwjz_hit.fill_null(False)).select(
         "row_id",
         jwjz.alias("message"),
         jwjz_fix.alias("suggested_fix"),
@@ -104,7 +101,7 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
              "requires for single-dose containers.", code=pl.col("procedure_code"),
              dos=pl.col("date_of_service")).alias("appeal_text"),
     )
-    kx_rows = lines.filter(kx.is_not_null()).join(with_kx, on="row_id", how="anti").select(
+    kx_rows = lines.filter(kx_missing.fill_null(False)).select(
         "row_id",
         kx.alias("message"),
         pl.lit("Append KX if the LCD coverage criteria are met and documented; otherwise GA (ABN on file) or GZ "

@@ -39,7 +39,7 @@ from __future__ import annotations
 import polars as pl
 
 from scrubber import reference
-from scrubber.enrich import has_modifier
+from scrubber.enrich import is_ig, with_codes, with_modifier_roles
 from scrubber.registry import Check, Context
 from scrubber.text import dotted, fill
 
@@ -48,7 +48,7 @@ _SETTING_WORDS = {"home_iv": "home IVIG", "home_sc": "home SCIG", "other": "offi
 
 def _setting() -> pl.Expr:
     sc = (pl.col("ig_route") == "SC") | (
-        (pl.col("ig_route") == "IV_SC") & ((pl.col("route") == "SC") | has_modifier("JB"))
+        (pl.col("ig_route") == "IV_SC") & ((pl.col("route") == "SC") | pl.col("has_route_sc_modifier"))
     )
     return (
         pl.when(pl.col("is_home") & sc).then(pl.lit("home_sc")).when(pl.col("is_home")).then(pl.lit("home_iv"))
@@ -57,17 +57,16 @@ def _setting() -> pl.Expr:
 
 
 def _coverage_findings(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
-    ig = lines.filter(pl.col("is_ig")).with_columns(_setting().alias("setting"))
-    exploded = ig.select("row_id", "policy", "setting", pl.col("diagnoses").alias("code")).explode("code")
-    covered = ctx.coverage.with_columns(pl.lit(True).alias("_covered"))
-    hit = (
-        exploded.join(covered, on=["policy", "setting", "code"], how="left")
-        .group_by("row_id")
-        .agg(pl.col("_covered").any().fill_null(False).alias("_any_covered"))
-    )
+    ig = with_modifier_roles(with_codes(lines.filter(is_ig()), "ig_route", "ig_product"))
+    ig = ig.with_columns(_setting().alias("setting"))
+    # One set test per (policy, setting) list on the line's diagnoses: a handful of lists, so this
+    # is cheaper than exploding every IG line's diagnoses and joining them to the lists.
+    covered = pl.lit(False)
+    for (policy, setting), codes in ctx.covered_sets().items():
+        hit = pl.col("diagnoses").list.eval(pl.element().is_in(codes.implode())).list.any()
+        covered = pl.when((pl.col("policy") == policy) & (pl.col("setting") == setting)).then(hit).otherwise(covered)
     flagged = (
-        ig.join(hit, on="row_id", how="left")
-        .filter(~pl.col("_any_covered").fill_null(False))
+        ig.filter(~covered.fill_null(False))
         .join(ctx.coverage_lists, on=["policy", "setting"], how="left")
         .with_columns(pl.col("diagnoses").list.eval(dotted(pl.element())).list.join(", ").alias("_dx"))
     )
@@ -99,14 +98,16 @@ def _coverage_findings(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
 
 
 def _validity_findings(lines: pl.LazyFrame) -> pl.LazyFrame:
-    billable = reference.icd10_billable().lazy().with_columns(pl.lit(True).alias("_billable"))
+    release = reference.icd10_release_for()
+    billable = pl.lit(False)
+    for key, codes in reference.icd10_billable_sets().items():
+        billable = pl.when(pl.col("release_key") == key).then(pl.col("code").is_in(codes.implode())).otherwise(billable)
     exploded = (
         lines.select("row_id", "claim_id", "line_number", "date_of_service", pl.col("diagnoses").alias("code"))
         .explode("code")
         .filter(pl.col("code").is_not_null())
-        .with_columns(reference.icd10_release_for().alias("release_key"))
-        .join(billable, on=["release_key", "code"], how="left")
-        .filter(pl.col("_billable").is_null())
+        .with_columns(release.alias("release_key"))
+        .filter(~billable)
     )
     per_code = exploded.group_by("claim_id", "code").agg(
         pl.col("row_id").sort_by("line_number").first(),

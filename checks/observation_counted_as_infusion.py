@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from scrubber.enrich import code_is, timed, with_codes, with_timing
 from scrubber.registry import Check, Context
 from scrubber.text import fill, number
 
@@ -37,7 +38,14 @@ _TIMED_ADDON = (pl.col("adm_role") == "addon") & pl.col("adm_time_based").fill_n
 _TIMED_INITIAL = (pl.col("adm_role") == "initial") & pl.col("adm_min_minutes").is_not_null()
 
 
+def _applicable(lines: pl.LazyFrame) -> pl.LazyFrame:
+    """Time-based add-on lines and initial lines with a minimum time, with their infusing minutes."""
+    lines = lines.filter(timed("addon") | code_is(adm_role="initial", adm_time_based=True))
+    return with_codes(with_timing(lines), "adm_min_minutes")
+
+
 def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
+    lines = _applicable(lines)
     obs = pl.col("t_obs").fill_null(0)
     addon_hit = (
         _TIMED_ADDON
@@ -85,8 +93,9 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     )
 
 
-def unevaluated() -> pl.Expr:
-    return (_TIMED_ADDON | _TIMED_INITIAL) & pl.col("t_minutes").is_null()
+def unevaluated(lines: pl.LazyFrame) -> pl.LazyFrame:
+    """Lines this check applies to that document no infusion times (their own or the initial line's)."""
+    return _applicable(lines).filter((_TIMED_ADDON | _TIMED_INITIAL) & pl.col("t_minutes").is_null())
 
 
 CHECK = Check(

@@ -3,9 +3,10 @@
 **What it finds.** Within one claim and date of service:
 
 * an SC-only IG (J1551, J1555, J1558, J1559, J1575) billed with IV infusion administration
-  (96365-96368) and no SC administration (96369/96370/96371);
+  (96365/96366/96367) and no SC administration (96369/96370/96371);
 * an IV-only IG (J1459, J1554, J1556, J1557, J1566, J1568, J1572, J1576, J1599) billed with SC
-  administration or 96372 and no IV infusion administration;
+  administration or 96372 and no IV infusion administration (96365/96366/96367; a concurrent
+  96368 presupposes another infusion and is no evidence of the route on its own);
 * an IG whose only administration is IV push (96374/96375/96376): immune globulin is never a push;
 * a documented ``route`` that contradicts the administration line it sits on (route SC on a 96365
   line; IV or PUSH on a 96369-96372 line; SC or IM on a push or IV infusion line);
@@ -39,62 +40,65 @@ from __future__ import annotations
 import polars as pl
 
 from scrubber import reference
-from scrubber.enrich import has_modifier
+from scrubber.enrich import billed, code_is, codes_text, is_ig, with_codes, with_modifier_roles
 from scrubber.registry import Check, Context
 from scrubber.text import fill
 
-
-def _billed_any(codes: list[str]) -> pl.Expr:
-    return pl.col("cd_admin_codes").list.eval(pl.element().is_in(codes)).list.any()
+_KIND = {"IV": "intravenous", "SC": "subcutaneous infusion", "SC_IM": "SC/IM injection"}
 
 
 def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
-    iv_infusion = reference.admin_codes_where(family="therapeutic_iv")
-    sc_admin = reference.admin_codes_where(family="sc_infusion")
-    injection = reference.admin_codes_where(family="injection")
-    push = reference.admin_codes_where(family="push")
-    has_iv, has_sc, has_inj = _billed_any(iv_infusion), _billed_any(sc_admin), _billed_any(injection)
-    only_push = (pl.col("cd_admin_codes").list.len() > 0) & pl.col("cd_admin_codes").list.eval(
-        pl.element().is_in(push)
-    ).list.all()
+    # What the billed administration says about the route (admin_codes.csv route_evidence).
+    has_iv = billed(reference.route_evidence_bits("iv_infusion"))
+    has_sc = billed(reference.route_evidence_bits("sc_infusion"))
+    has_inj = billed(reference.route_evidence_bits("injection"))
+    push = reference.route_evidence_bits("push")
+    only_push = (pl.col("cd_admin_mask") != 0) & ((pl.col("cd_admin_mask") & ~pl.lit(push, pl.UInt64)) == 0)
     route = pl.col("route")
-    ig = pl.col("is_ig")
-    documented_iv = (route == "IV") | has_modifier("JA")
-    documented_sc = (route == "SC") | has_modifier("JB")
+    candidates = lines.filter(is_ig() | (code_is(adm_route_class=None) & route.is_not_null()))
+    lines = with_modifier_roles(with_codes(candidates, "ig_route", "ig_product", "adm_route_class"))
+    ig = pl.col("ig_route").is_not_null()
+    ig_route = pl.col("ig_route")
+    documented_iv = (route == "IV") | pl.col("has_route_iv_modifier")
+    documented_sc = (route == "SC") | pl.col("has_route_sc_modifier")
     admin_route = pl.col("adm_route_class")
-    wrong_doc = (
-        ((admin_route == "IV") & route.is_in(["SC", "IM"]))
-        | ((admin_route == "SC") & route.is_in(["IV", "PUSH"]))
-        | ((admin_route == "SC_IM") & route.is_in(["IV", "PUSH"]))
-    )
-    product = fill("{code} ({product})", code=pl.col("procedure_code"), product=pl.col("ig_product"))
-    admin_list = pl.col("cd_admin_codes").list.join(", ")
-    reason = (
-        pl.when(ig & (pl.col("ig_route") == "SC") & has_iv & ~has_sc)
-        .then(fill("{p} is a subcutaneous-only immune globulin, but the administration billed is IV infusion "
-                   "({admin}) with no SC infusion code.", p=product, admin=admin_list))
-        .when(ig & (pl.col("ig_route") == "IV") & (has_sc | has_inj) & ~has_iv)
-        .then(fill("{p} is an intravenous-only immune globulin, but the administration billed is subcutaneous "
-                   "or IM ({admin}) with no IV infusion code.", p=product, admin=admin_list))
-        .when(ig & only_push)
-        .then(fill("{p} is billed with IV push only ({admin}); immune globulin is infused, never pushed.",
-                   p=product, admin=admin_list))
-        .when(ig & (pl.col("ig_route") == "IV_SC") & documented_iv & has_sc & ~has_iv)
-        .then(fill("{p} is documented as given IV (route or JA) but only SC administration ({admin}) is billed.",
-                   p=product, admin=admin_list))
-        .when(ig & (pl.col("ig_route") == "IV_SC") & (route == "SC") & has_iv & ~has_sc)
-        .then(fill("{p} is documented as given SC but only IV infusion administration ({admin}) is billed.",
-                   p=product, admin=admin_list))
-        .when(ig & has_modifier("JB") & has_iv & ~has_sc)
-        .then(fill("{p} carries JB (subcutaneous) but only IV infusion administration ({admin}) is billed.",
-                   p=product, admin=admin_list))
-        .when(wrong_doc)
-        .then(fill("The administration record documents route {route} for {code}, which is a {kind} code.",
-                   route=route, code=pl.col("procedure_code"),
-                   kind=admin_route.replace({"IV": "intravenous", "SC": "subcutaneous infusion",
-                                             "SC_IM": "SC/IM injection"})))
-    )
-    sc_like = (pl.col("ig_route") == "SC") | ((pl.col("ig_route") == "IV_SC") & documented_sc & ~documented_iv)
+    # (condition, message) in order of precedence: a line gets the first that applies.
+    rules = [
+        (ig & (ig_route == "SC") & has_iv & ~has_sc,
+         "{p} is a subcutaneous-only immune globulin, but the administration billed is IV infusion ({admin}) with "
+         "no SC infusion code."),
+        (ig & (ig_route == "IV") & (has_sc | has_inj) & ~has_iv,
+         "{p} is an intravenous-only immune globulin, but the administration billed is subcutaneous or IM "
+         "({admin}) with no IV infusion code."),
+        (ig & only_push,
+         "{p} is billed with IV push only ({admin}); immune globulin is infused, never pushed."),
+        (ig & (ig_route == "IV_SC") & documented_iv & has_sc & ~has_iv,
+         "{p} is documented as given IV (route or JA) but only SC administration ({admin}) is billed."),
+        (ig & (ig_route == "IV_SC") & (route == "SC") & has_iv & ~has_sc,
+         "{p} is documented as given SC but only IV infusion administration ({admin}) is billed."),
+        (ig & pl.col("has_route_sc_modifier") & has_iv & ~has_sc,
+         "{p} carries JB (subcutaneous) but only IV infusion administration ({admin}) is billed."),
+        (((admin_route == "IV") & route.is_in(["SC", "IM"]))
+         | (admin_route.is_in(["SC", "SC_IM"]) & route.is_in(["IV", "PUSH"])),
+         "The administration record documents route {route} for {code}, which is a {kind} code."),
+    ]
+    rule = pl.lit(None, pl.Int32)
+    for number, (condition, _) in reversed(list(enumerate(rules))):
+        rule = pl.when(condition.fill_null(False)).then(pl.lit(number, pl.Int32)).otherwise(rule)
+    # Text only for the lines that break a rule (building it for every line costs seconds at scale).
+    flagged = lines.with_columns(rule.alias("_rule")).filter(pl.col("_rule").is_not_null())
+    facts = {
+        "p": fill("{code} ({product})", code=pl.col("procedure_code"), product=pl.col("ig_product")),
+        "admin": codes_text(),
+        "route": route,
+        "code": pl.col("procedure_code"),
+        "kind": admin_route.replace_strict(_KIND, default=None),
+    }
+    reason = pl.lit(None, pl.String)
+    for number, (_, template) in reversed(list(enumerate(rules))):
+        used = {k: v for k, v in facts.items() if "{" + k + "}" in template}
+        reason = pl.when(pl.col("_rule") == number).then(fill(template, **used)).otherwise(reason)
+    sc_like = (ig_route == "SC") | ((ig_route == "IV_SC") & documented_sc & ~documented_iv)
     fix = (
         pl.when(ig & sc_like)
         .then(pl.lit("Bill the SC administration codes (96369 initial, 96370 each additional hour, 96371 for a "
@@ -114,9 +118,7 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         dos=pl.col("date_of_service"),
         why=reason,
     )
-    return lines.filter(reason.is_not_null()).select(
-        "row_id", reason.alias("message"), fix.alias("suggested_fix"), appeal.alias("appeal_text")
-    )
+    return flagged.select("row_id", reason.alias("message"), fix.alias("suggested_fix"), appeal.alias("appeal_text"))
 
 
 CHECK = Check(

@@ -41,11 +41,18 @@ from __future__ import annotations
 
 import polars as pl
 
+from scrubber.enrich import is_ig, timed, with_codes, with_drug_units, with_timing
 from scrubber.registry import Check, Context
 from scrubber.text import fill, number
 
 _DRUG = pl.col("is_ig")
 _TIMED_ADDON = (pl.col("adm_role") == "addon") & pl.col("adm_time_based").fill_null(False)
+
+
+def _applicable(lines: pl.LazyFrame) -> pl.LazyFrame:
+    """Drug lines and time-based add-on lines, with the units their documentation supports."""
+    lines = lines.filter(is_ig() | timed("addon")).with_columns(is_ig().alias("is_ig"))
+    return with_codes(with_drug_units(with_timing(lines)), "ig_product")
 
 
 def _observation_explains() -> pl.Expr:
@@ -57,6 +64,7 @@ def _observation_explains() -> pl.Expr:
 
 
 def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
+    lines = _applicable(lines)
     expected = pl.when(_DRUG).then(pl.col("drug_expected_units")).otherwise(pl.col("t_expected_units"))
     candidates = lines.filter(
         (_DRUG & pl.col("drug_expected_units").is_not_null())
@@ -118,8 +126,10 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     )
 
 
-def unevaluated() -> pl.Expr:
-    return (_DRUG & pl.col("drug_expected_units").is_null()) | (_TIMED_ADDON & pl.col("t_minutes").is_null())
+def unevaluated(lines: pl.LazyFrame) -> pl.LazyFrame:
+    """Drug lines without a documented dose, add-on lines without documented times."""
+    missing = (_DRUG & pl.col("drug_expected_units").is_null()) | (_TIMED_ADDON & pl.col("t_minutes").is_null())
+    return _applicable(lines).filter(missing)
 
 
 CHECK = Check(

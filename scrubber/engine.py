@@ -21,6 +21,7 @@ from scrubber.loaders import load_inputs
 from scrubber.policy import PolicySet
 from scrubber.records import RecordJoin, empty_problems, load_records
 from scrubber.registry import FIX_KINDS, Check, Context, all_checks
+from scrubber.schema import location
 
 SEVERITY_RANK = {"error": 3, "warning": 2, "info": 1}
 
@@ -119,25 +120,40 @@ def _run_checks(enriched: pl.DataFrame, checks: list[Check], ctx: Context) -> pl
         return pl.DataFrame(schema=FINDINGS_SCHEMA)
     # The in-memory engine: Polars 2.1's streaming engine panics (sets.rs index out of bounds) on
     # list.set_intersection at a few million lines; the data is already in memory anyway.
-    found_all = pl.concat(pl.collect_all(plans, engine="in-memory"))
-    facts = enriched.select(
-        "row_id", "claim_id", "line_number", "member_id", "payer", "policy", "date_of_service",
-        "procedure_code", "units", "charge", "source", "source_location",
-    )
+    found_all = pl.concat(pl.collect_all(plans, engine="in-memory")).unique(["row_id", "check_id", "message"])
+    facts = _facts_of(enriched, found_all.get_column("row_id")).with_columns(location())
     return (
-        found_all.unique(["row_id", "check_id", "message"])
-        .join(facts, on="row_id", how="left")
+        found_all.hstack(facts.drop("row_id"))
         .sort("claim_id", "line_number", "_order", "message", nulls_last=True)
         .select(list(FINDINGS_SCHEMA))
     )
 
 
+_FACTS = ("row_id", "claim_id", "line_number", "member_id", "payer", "policy", "date_of_service", "procedure_code",
+          "units", "charge", "source", "source_row", "source_location")
+
+
+def _facts_of(enriched: pl.DataFrame, row_ids: pl.Series) -> pl.DataFrame:
+    """The line facts findings carry, for the rows ``row_ids`` (in that order).
+
+    Lines are almost always in row order, so positions come from a binary search instead of a
+    join that would hash every line of the batch for a few thousand findings.
+    """
+    ids = enriched.get_column("row_id")
+    if ids.is_sorted():
+        positions = ids.search_sorted(row_ids)
+        return enriched.select(_FACTS)[positions]
+    return pl.DataFrame({"row_id": row_ids}).join(enriched.select(_FACTS), on="row_id", how="left",
+                                                  maintain_order="left")
+
+
 def _unevaluated(enriched: pl.DataFrame, checks: list[Check]) -> dict[str, int]:
-    exprs = [c.unevaluated().sum().alias(c.id) for c in checks if c.unevaluated is not None]
-    if not exprs:
+    counted = [c for c in checks if c.unevaluated is not None]
+    if not counted:
         return {}
-    row = enriched.select(exprs).row(0, named=True)
-    return {k: int(v or 0) for k, v in row.items()}
+    lf = enriched.lazy()
+    frames = pl.collect_all([c.unevaluated(lf).select(pl.len()) for c in counted])  # type: ignore[misc]
+    return {c.id: int(f.item()) for c, f in zip(counted, frames, strict=True)}
 
 
 def summarise(result_lines: pl.DataFrame, findings: pl.DataFrame, rejected: pl.DataFrame, rows_read: int,

@@ -1,37 +1,119 @@
-"""Join reference data, payer policy and the shared per-claim/per-encounter aggregates onto lines.
+"""The facts checks share: reference data, payer policy, and per-claim/per-encounter aggregates.
 
-Done once per run, so checks share one scan and one set of groupings instead of each re-reading
-or re-grouping the frame. Everything here is derived, never a judgement: checks decide.
+Two kinds of facts, for one reason (issue 5: on 2M lines every full-height column costs Polars
+20-40 ms, and there were fifty):
 
-Column families added (prefix = origin):
+* **Materialised by** :func:`enrich`, once per run, because they need a pass over the whole batch
+  or are read by most checks: ``code_idx`` (the line's row in
+  :func:`scrubber.reference.code_table`), ``policy`` and its dates and flags, the modifier flags
+  ``is_jw`` / ``is_jz``, the claim + date key ``cd_key`` with ``cd_admin_mask`` (administration
+  codes billed that day, one bit each) and ``cd_jw_mask`` (IG codes billed on a JW line), and the
+  facts borrowed from a sibling line: ``init_minutes`` / ``init_obs`` (the family's initial
+  line's infusing and observation minutes, on timed add-on lines) and ``doc_dose_mg`` /
+  ``doc_wasted_mg`` (the drug's documentation on the claim and date, on IG lines).
+* **Derived on demand** by the expressions below, which a check applies after it has filtered the
+  lines it cares about: code attributes (:func:`with_codes`), modifier roles
+  (:func:`with_modifier_roles`), infusion timing (:func:`with_timing`), drug units
+  (:func:`with_drug_units`). A check filters with the cheap set tests (:func:`code_is`) first.
 
-* ``policy``, ``pol_*``: the payer's policy and its parameters (:mod:`scrubber.policy`).
-* ``adm_*``: the administration-code row (family, role, allowed primaries, timing) for 963xx lines.
-* ``ig_*``: the immune-globulin row (product, route, billing unit) for IG drug lines.
-* ``cd_*``: aggregates over the line's claim and date (codes billed, codes on JW lines).
-* ``t_*``: documented infusing minutes and observation minutes, own or taken from the family's
-  initial line, and the add-on units they support (:func:`addon_units`).
-* ``doc_*``: drug dose/waste documentation shared by the lines of one drug on one claim and date.
+Policy columns: ``policy``, ``pol_jw_from``, ``pol_jz_from``, ``pol_cap`` (the policy's cap for
+the line's code), ``is_home`` (POS is one of the policy's home settings), ``jwjz_exempt`` (POS
+exempt from JW/JZ), ``kx_pos`` (POS where the policy asks for KX), ``kx_ok`` (the line carries one
+of the policy's accepted KX/GA/GZ).
+
+Lines come out with each claim's rows together (in input order when they already were, as
+exports write them).
 """
 
 from __future__ import annotations
 
+from functools import reduce
+from typing import Any
+
 import polars as pl
 
 from scrubber import reference
+from scrubber.grouping import claim_order, claim_runs
 from scrubber.policy import FALLBACK, PolicySet
 
-CLAIM_DATE = ("claim_id", "date_of_service")
 ENCOUNTER = ("member_id", "date_of_service")
 _MINUTES_PER_DAY = 24 * 60
+# cd_key packs (claim run, date) into one UInt64: the date as days since 1970 made non-negative in
+# 23 bits (every year 0000-9999 fits), the claim run above it. A sub-key of a claim and date (its
+# drug, its administration family) adds 6 more bits below (codes and families number < 64).
+_DAY_BITS = 23
+_DAY_OFFSET = 1 << (_DAY_BITS - 1)
+_SUB_BITS = 6
+
+
+# --------------------------------------------------------------------------- expressions for checks
+
+
+def code(attribute: str) -> pl.Expr:
+    """The code-table value ``attribute`` (``adm_role``, ``ig_unit_mg``, ...) of the line's code."""
+    return pl.lit(reference.code_table().get_column(attribute)).gather(pl.col("code_idx")).alias(attribute)
+
+
+def code_is(**criteria: Any) -> pl.Expr:
+    """True where the line's code has these code-table values, e.g. ``code_is(adm_role="addon")``.
+
+    A set test on the small integer ``code_idx``: cheap enough to filter millions of lines with.
+    ``None`` as a value means "has any value" (``code_is(ig_product=None)``: an immune globulin).
+    """
+    table = reference.code_table().with_row_index("_idx")
+    for column, value in criteria.items():
+        table = table.filter(pl.col(column).is_not_null() if value is None else pl.col(column) == value)
+    return pl.col("code_idx").is_in(table.get_column("_idx").cast(pl.UInt8).implode()).fill_null(False)
+
+
+def is_ig() -> pl.Expr:
+    """An immune-globulin drug line (``scrubber/data/immune_globulins.csv``)."""
+    return code_is(ig_product=None)
+
+
+def is_admin() -> pl.Expr:
+    """An administration line (``scrubber/data/admin_codes.csv``)."""
+    return code_is(adm_role=None)
+
+
+def timed(role: str) -> pl.Expr:
+    """A time-based administration line of ``role`` ("initial" or "addon")."""
+    return code_is(adm_role=role, adm_time_based=True)
+
+
+def with_codes(lines: pl.LazyFrame, *attributes: str) -> pl.LazyFrame:
+    """``lines`` with the given code-table columns added."""
+    return lines.with_columns(code(a) for a in attributes)
 
 
 def has_modifier(*mods: str) -> pl.Expr:
     """True where the line carries any of ``mods``."""
-    expr = pl.lit(False)
-    for m in mods:
-        expr = expr | pl.col("modifiers").list.contains(pl.lit(m))
-    return expr
+    return reduce(lambda a, b: a | b, (pl.col("modifiers").list.contains(pl.lit(m)) for m in mods), pl.lit(False))
+
+
+def with_modifier_roles(lines: pl.LazyFrame) -> pl.LazyFrame:
+    """``has_distinct_site_modifier`` (59/XE/XS/XP/XU), ``has_route_iv_modifier`` (JA) and
+    ``has_route_sc_modifier`` (JB), from ``scrubber/data/modifiers.csv``."""
+    return lines.with_columns(
+        has_modifier(*reference.modifiers_with_role("distinct_site")).alias("has_distinct_site_modifier"),
+        has_modifier(*reference.modifiers_with_role("route_iv")).alias("has_route_iv_modifier"),
+        has_modifier(*reference.modifiers_with_role("route_sc")).alias("has_route_sc_modifier"),
+    )
+
+
+def billed(mask: int, column: str = "cd_admin_mask") -> pl.Expr:
+    """True where any of the codes in ``mask`` (see :func:`scrubber.reference.admin_bits`) is billed."""
+    return (pl.col(column) & pl.lit(mask, pl.UInt64)) != 0
+
+
+def codes_text(column: str = "cd_admin_mask") -> pl.Expr:
+    """The administration codes of a mask column as text ("96365, 96366"), in code order."""
+    table = reference.code_table().filter(pl.col("adm_bit").is_not_null())
+    parts = [
+        pl.when((pl.col(column) & pl.lit(bit, pl.UInt64)) != 0).then(pl.lit(c))
+        for c, bit in table.select("procedure_code", "adm_bit").iter_rows()
+    ]
+    return pl.concat_str(parts, separator=", ", ignore_nulls=True)
 
 
 def infusing_minutes(start: str = "infusion_start", stop: str = "infusion_stop") -> pl.Expr:
@@ -59,93 +141,33 @@ def addon_units(minutes: pl.Expr, secondary_hydration: pl.Expr) -> pl.Expr:
     return pl.when(secondary_hydration).then(secondary).otherwise(regular).cast(pl.Int64)
 
 
-def _ceil_units(mg: pl.Expr, unit: pl.Expr) -> pl.Expr:
-    # 1e-9 guards against 35000/500 landing a hair above 70 in floating point.
-    return (mg / unit - 1e-9).ceil().cast(pl.Int64)
+def with_timing(lines: pl.LazyFrame) -> pl.LazyFrame:
+    """Infusing minutes of time-based lines (own times, else the family's initial line's) and the units.
 
-
-def _with_policy(lines: pl.LazyFrame, policies: PolicySet) -> pl.LazyFrame:
-    params = policies.line_parameters()
-    return (
-        lines.with_columns(pl.col("payer").str.strip_chars().str.to_uppercase().alias("payer_key"))
-        .join(params["payers"].lazy(), on="payer_key", how="left")
-        .with_columns(pl.col("policy").fill_null(FALLBACK))
-        .join(params["params"].lazy(), on="policy", how="left")
-        .join(params["caps"].lazy().rename({"cap": "pol_cap"}), on=["policy", "procedure_code"], how="left")
-        .with_columns(
-            pl.col("place_of_service").is_in(pl.col("pol_home_pos")).fill_null(False).alias("is_home"),
-        )
-    )
-
-
-def _with_reference(lines: pl.LazyFrame) -> pl.LazyFrame:
-    adm = reference.admin_codes().select(
-        pl.col("code").alias("procedure_code"),
-        *[pl.col(c).alias(f"adm_{c}") for c in reference.admin_codes().columns if c not in ("code", "source")],
-    )
-    ig = reference.immune_globulins().select(
-        pl.col("code").alias("procedure_code"),
-        pl.col("product").alias("ig_product"),
-        pl.col("route").alias("ig_route"),
-        pl.col("unit_mg").alias("ig_unit_mg"),
-        pl.col("single_dose").alias("ig_single_dose"),
-    )
-    return (
-        lines.join(adm.lazy(), on="procedure_code", how="left")
-        .join(ig.lazy(), on="procedure_code", how="left")
-        .with_columns(
-            pl.col("ig_product").is_not_null().alias("is_ig"),
-            pl.col("adm_role").is_not_null().alias("is_admin"),
-            has_modifier("JW").alias("is_jw"),
-            has_modifier("JZ").alias("is_jz"),
-        )
-    )
-
-
-def _with_claim_date(lines: pl.LazyFrame) -> pl.LazyFrame:
-    per_claim_date = lines.group_by(CLAIM_DATE).agg(
-        pl.col("procedure_code").unique().sort().alias("cd_codes"),
-        pl.col("procedure_code").filter(pl.col("is_jw")).unique().sort().alias("cd_jw_codes"),
-        pl.col("procedure_code").filter(pl.col("is_admin")).unique().sort().alias("cd_admin_codes"),
-    )
-    return lines.join(per_claim_date, on=CLAIM_DATE, how="left")
-
-
-def _with_timing(lines: pl.LazyFrame) -> pl.LazyFrame:
+    Adds ``has_own_times``, ``t_minutes``, ``t_obs``, ``t_from`` ("own" / "initial line"),
+    ``is_secondary_hydration``, ``t_expected_units`` and ``t_expected_units_with_obs`` (add-on
+    lines: the units T, and T + observation, would support).
+    """
     own_times = pl.col("infusion_start").is_not_null() & pl.col("infusion_stop").is_not_null()
-    lines = lines.with_columns(
-        pl.when(own_times).then(infusing_minutes()).alias("own_minutes"),
-        own_times.alias("has_own_times"),
-    )
-    initial = (
-        lines.filter((pl.col("adm_role") == "initial") & pl.col("adm_time_based"))
-        .sort("line_number")
-        .group_by(*CLAIM_DATE, "adm_family")
-        .agg(
-            pl.col("own_minutes").drop_nulls().first().alias("init_minutes"),
-            pl.col("observation_minutes").filter(pl.col("has_own_times")).first().alias("init_obs"),
-        )
-    )
-    lines = lines.join(initial, on=[*CLAIM_DATE, "adm_family"], how="left")
+    lines = with_codes(lines, "adm_role", "adm_time_based", "adm_secondary_when_initial_absent",
+                       "adm_family_initial_bit").with_columns(own_times.alias("has_own_times"))
     is_addon_timed = (pl.col("adm_role") == "addon") & pl.col("adm_time_based")
-    secondary_hydration = (pl.col("procedure_code") == "96361") & ~pl.col("cd_codes").list.contains("96360")
-    # Secondary hydration is timed on its own documented times only (RULES.md).
-    minutes = (
-        pl.when(pl.col("has_own_times"))
-        .then(pl.col("own_minutes"))
-        .when(~secondary_hydration)
-        .then(pl.col("init_minutes"))
+    is_timed = is_addon_timed | (pl.col("adm_role") == "initial")
+    secondary = pl.col("adm_secondary_when_initial_absent").fill_null(False) & (
+        (pl.col("cd_admin_mask") & pl.col("adm_family_initial_bit")) == 0
     )
+    # Secondary hydration is timed on its own documented times only (RULES.md).
+    minutes = pl.when(pl.col("has_own_times")).then(infusing_minutes()).when(~secondary).then(pl.col("init_minutes"))
     obs = (
         pl.when(pl.col("has_own_times"))
         .then(pl.col("observation_minutes"))
         .otherwise(pl.coalesce("observation_minutes", "init_obs"))
     )
     lines = lines.with_columns(
-        pl.when(is_addon_timed | (pl.col("adm_role") == "initial")).then(minutes).alias("t_minutes"),
-        pl.when(is_addon_timed | (pl.col("adm_role") == "initial")).then(obs).alias("t_obs"),
+        pl.when(is_timed).then(minutes).alias("t_minutes"),
+        pl.when(is_timed).then(obs).alias("t_obs"),
         pl.when(pl.col("has_own_times")).then(pl.lit("own")).otherwise(pl.lit("initial line")).alias("t_from"),
-        secondary_hydration.alias("is_secondary_hydration"),
+        secondary.alias("is_secondary_hydration"),
     )
     with_obs = pl.col("t_minutes") + pl.col("t_obs").fill_null(0)
     return lines.with_columns(
@@ -158,41 +180,161 @@ def _with_timing(lines: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def _with_drug_documentation(lines: pl.LazyFrame) -> pl.LazyFrame:
-    key = [*CLAIM_DATE, "procedure_code"]
-    docs = (
-        lines.filter(pl.col("is_ig"))
-        .sort("is_jw", "line_number")  # the administered (non-JW) line's documentation first
-        .group_by(key)
-        .agg(
-            pl.col("drug_dose_mg").drop_nulls().first().alias("doc_dose_mg"),
-            pl.col("drug_wasted_mg").drop_nulls().first().alias("doc_wasted_mg"),
-        )
-    )
-    lines = lines.join(docs, on=key, how="left")
+def _ceil_units(mg: pl.Expr, unit: pl.Expr) -> pl.Expr:
+    # 1e-9 guards against 35000/500 landing a hair above 70 in floating point.
+    return (mg / unit - 1e-9).ceil().cast(pl.Int64)
+
+
+def with_drug_units(lines: pl.LazyFrame) -> pl.LazyFrame:
+    """Documented dose and waste of IG lines (own, else the drug's other line that day) and the units
+    they support: ``doc_dose``, ``doc_waste``, ``drug_expected_units`` (RULES.md unit-miscalculation)."""
     dose = pl.coalesce("drug_dose_mg", "doc_dose_mg")
     waste = pl.coalesce("drug_wasted_mg", "doc_wasted_mg")
+    lines = with_codes(lines, "ig_unit_mg").with_columns(dose.alias("doc_dose"), waste.alias("doc_waste"))
     unit = pl.col("ig_unit_mg")
     # max_horizontal ignores nulls, so guard: no documented dose means no expectation at all.
-    administered = pl.when(dose.is_not_null()).then(pl.max_horizontal(_ceil_units(dose, unit), pl.lit(1)))
-    jw_units = _ceil_units(dose + waste, unit) - _ceil_units(dose, unit)
+    administered = pl.when(pl.col("doc_dose").is_not_null()).then(
+        pl.max_horizontal(_ceil_units(pl.col("doc_dose"), unit), pl.lit(1)))
+    jw_units = _ceil_units(pl.col("doc_dose") + pl.col("doc_waste"), unit) - _ceil_units(pl.col("doc_dose"), unit)
     return lines.with_columns(
-        dose.alias("doc_dose"),
-        waste.alias("doc_waste"),
-        pl.when(pl.col("is_ig") & ~pl.col("is_jw"))
+        pl.when(unit.is_not_null() & ~pl.col("is_jw"))
         .then(administered)
-        .when(pl.col("is_ig") & pl.col("is_jw"))
+        .when(unit.is_not_null() & pl.col("is_jw"))
         .then(jw_units)
         .alias("drug_expected_units"),
     )
 
 
+# --------------------------------------------------------------------------- materialised once per run
+
+
+def _code_index(lines: pl.DataFrame) -> pl.Series:
+    table = reference.code_table().get_column("procedure_code")
+    # (the cast: Polars 2.1 ignores return_dtype on an empty series)
+    return lines.get_column("procedure_code").replace_strict(
+        table, pl.int_range(table.len(), dtype=pl.UInt8, eager=True), default=None, return_dtype=pl.UInt8()
+    ).cast(pl.UInt8).alias("code_idx")
+
+
+def _policy_columns(lines: pl.DataFrame, policies: PolicySet) -> list[pl.Series]:
+    """The policy of each line's payer and the policy facts checks read, as plain columns."""
+    pols = list(policies.policies.values())
+    number = {p.name: i for i, p in enumerate(pols)}
+    payers = lines.get_column("payer").unique()
+    payer_policy = [number[policies.payer_map.get(p.strip().upper(), FALLBACK)] for p in payers.to_list()]
+    index = lines.get_column("payer").replace_strict(payers, pl.Series(payer_policy, dtype=pl.UInt32()),
+                                                     return_dtype=pl.UInt32()).cast(pl.UInt32)
+    table = reference.code_table().get_column("procedure_code")
+    caps = pl.Series([p.caps.get(c) for p in pols for c in table.to_list()], dtype=pl.Int64())
+    frame = pl.DataFrame([index.alias("_p"), lines.get_column("place_of_service"), lines.get_column("modifiers"),
+                          lines.get_column("code_idx")])
+
+    def where(tests: list[pl.Expr | None]) -> pl.Expr:
+        parts = [(pl.col("_p") == i) & t for i, t in enumerate(tests) if t is not None]
+        return reduce(lambda a, b: a | b, parts, pl.lit(False)).fill_null(False)
+
+    def pos_in(values: tuple[str, ...]) -> pl.Expr | None:
+        return pl.col("place_of_service").is_in(list(values)) if values else None
+
+    out = frame.select(
+        pl.lit(pl.Series([p.name for p in pols])).gather(pl.col("_p")).alias("policy"),
+        pl.lit(pl.Series([p.jw_required_from for p in pols], dtype=pl.Date())).gather(pl.col("_p")).alias(
+            "pol_jw_from"),
+        pl.lit(pl.Series([p.jz_required_from for p in pols], dtype=pl.Date())).gather(pl.col("_p")).alias(
+            "pol_jz_from"),
+        pl.lit(caps).gather(pl.col("_p") * table.len() + pl.col("code_idx")).alias("pol_cap"),
+        where([pos_in(p.home_pos) for p in pols]).alias("is_home"),
+        where([pos_in(p.jw_jz_exempt_pos) for p in pols]).alias("jwjz_exempt"),
+        where([pos_in(p.kx_pos) for p in pols]).alias("kx_pos"),
+    )
+    # kx_ok only matters where KX is asked for (home lines): test the modifiers of those rows only.
+    rows = out.get_column("kx_pos").arg_true()
+    accepted = [pl.col("modifiers").list.eval(pl.element().is_in(list(p.kx_accepted))).list.any() if p.kx_pos
+                else None for p in pols]
+    at_home = frame[rows].select(where(accepted)).to_series()
+    kx_ok = pl.repeat(False, lines.height, eager=True).scatter(rows, at_home).alias("kx_ok")
+    return [*out.get_columns(), kx_ok]
+
+
+def _claim_date(lines: pl.DataFrame) -> pl.DataFrame:
+    """``cd_key`` and the two code masks of each line's claim and date."""
+    runs = claim_runs(lines.get_column("claim_id"))
+    days = (lines.get_column("date_of_service").cast(pl.Int64) + _DAY_OFFSET).cast(pl.UInt64)
+    cd_key = (runs.cast(pl.UInt64) * (1 << _DAY_BITS) + days).alias("cd_key")
+    # Materialise the bits before aggregating: a code() lookup inside a window is evaluated group
+    # by group (1.1 s instead of 0.2 s on 2M lines).
+    bits = pl.DataFrame([lines.get_column("code_idx"), lines.get_column("is_jw")]).select(
+        code("adm_bit").fill_null(0).alias("cd_admin_mask"),
+        pl.when(pl.col("is_jw")).then(code("ig_bit")).otherwise(0).fill_null(0).alias("cd_jw_mask"),
+    )
+    masks = [pl.col(c).bitwise_or() for c in bits.columns]
+    if cd_key.is_sorted():
+        # Claims together and each claim's dates in order (as exports write them): each claim and
+        # date is one run, so aggregate per run and spread back by position.
+        group = cd_key.rle_id().set_sorted().alias("_g")
+        per_group = bits.hstack([group]).group_by("_g", maintain_order=True).agg(masks)
+        spread = per_group.select(pl.col(c).gather(group) for c in bits.columns)
+    else:
+        spread = bits.hstack([cd_key]).select(m.over("cd_key") for m in masks)
+    return spread.hstack([cd_key]).select("cd_key", *bits.columns)
+
+
+def _borrowed(lines: pl.DataFrame, donors: pl.Expr, takers: pl.Expr, sub_key: pl.Expr, order: list[str],
+              values: dict[str, tuple[pl.Expr, pl.Expr]]) -> pl.DataFrame:
+    """Facts a line takes from a sibling on its claim and date.
+
+    Per (``cd_key``, ``sub_key``) group: for each ``name: (value, counts)``, the ``value`` of the
+    first donor row (in ``order``) where ``counts`` holds; set on the ``takers`` rows, null
+    elsewhere. Done on the donor and taker rows only, sorted once by a packed UInt64 key (claim,
+    date, sub-key), so the per-group step runs on Polars' sorted fast path with no join.
+    """
+    flags = lines.select(donors.alias("_d"), takers.alias("_t"))
+    rows = (flags.get_column("_d") | flags.get_column("_t")).arg_true()
+    roots = list(dict.fromkeys(c for pair in values.values() for e in pair for c in e.meta.root_names()))
+    subset = (
+        lines.select(*dict.fromkeys([*order, *roots, "cd_key"]), sub_key.cast(pl.UInt64).alias("_sub"))[rows]
+        .hstack([*flags[rows].get_columns(), rows.alias("_row")])
+        .with_columns((pl.col("cd_key") * (1 << _SUB_BITS) + pl.col("_sub")).alias("_key"))
+        .sort("_key", *order)
+    )
+    subset = subset.with_columns(subset.get_column("_key").set_sorted())
+    spread = subset.select(
+        "_row", "_t", *[value.filter(pl.col("_d") & counts).first().over("_key").alias(name)
+                        for name, (value, counts) in values.items()]
+    ).filter("_t")
+    out = []
+    for name in values:
+        column = pl.repeat(None, lines.height, dtype=spread.schema[name], eager=True).alias(name)
+        out.append(column.scatter(spread.get_column("_row"), spread.get_column(name)))
+    return pl.DataFrame(out)
+
+
 def enrich(lines: pl.DataFrame, policies: PolicySet) -> pl.DataFrame:
-    """The enriched frame every check reads (collected once)."""
-    lf = lines.lazy()
-    lf = _with_policy(lf, policies)
-    lf = _with_reference(lf)
-    lf = _with_claim_date(lf)
-    lf = _with_timing(lf)
-    lf = _with_drug_documentation(lf)
-    return lf.sort("row_id").collect(engine="in-memory")
+    """The enriched frame every check reads: each claim's lines together, shared facts beside them."""
+    order = claim_order(lines.get_column("claim_id"))
+    if order is not None:
+        lines = lines[order]
+    lines = lines.with_columns(_code_index(lines))
+    lines = lines.with_columns(
+        *_policy_columns(lines, policies),
+        has_modifier(*reference.modifiers_with_role("waste")).alias("is_jw"),
+        has_modifier(*reference.modifiers_with_role("no_waste")).alias("is_jz"),
+    )
+    lines = lines.hstack(_claim_date(lines))
+    lines = lines.hstack(_initial_timing(lines))
+    return lines.hstack(_borrowed(
+        lines, is_ig(), is_ig(), pl.col("code_idx"), ["is_jw", "line_number"],  # the administered line first
+        {"doc_dose_mg": (pl.col("drug_dose_mg"), pl.col("drug_dose_mg").is_not_null()),
+         "doc_wasted_mg": (pl.col("drug_wasted_mg"), pl.col("drug_wasted_mg").is_not_null())},
+    ))
+
+
+def _initial_timing(lines: pl.DataFrame) -> pl.DataFrame:
+    """``init_minutes`` / ``init_obs`` on timed add-on lines: the first initial line of the family
+    (by line number) on the claim and date that documents times."""
+    own = pl.col("infusion_start").is_not_null() & pl.col("infusion_stop").is_not_null()
+    minutes = pl.when(own).then(infusing_minutes())
+    return _borrowed(
+        lines, timed("initial"), timed("addon"), code("adm_family_idx"), ["line_number"],
+        {"init_minutes": (minutes, minutes.is_not_null()), "init_obs": (pl.col("observation_minutes"), own)},
+    )

@@ -52,10 +52,13 @@ def admin_codes() -> pl.DataFrame:
             "min_minutes": pl.Int64(),
             "addon_hour_code": pl.String(),
             "subsequent_code": pl.String(),
+            "secondary_when_initial_absent": pl.String(),
+            "route_evidence": pl.String(),
         },
     )
     return frame.with_columns(
         pl.col("time_based") == "true",
+        (pl.col("secondary_when_initial_absent") == "true").fill_null(False),
         pl.col("allowed_primaries").fill_null("").str.split(" ").list.eval(pl.element().filter(pl.element() != "")),
     )
 
@@ -69,6 +72,80 @@ def immune_globulins() -> pl.DataFrame:
          "single_dose": pl.String()},
     )
     return frame.with_columns(pl.col("single_dose") == "true")
+
+
+@cache
+def modifiers() -> pl.DataFrame:
+    """Modifiers the checks read, by role: waste (JW), no_waste (JZ), distinct_site, route_iv, route_sc."""
+    return _csv(manifest()["modifiers"]["file"], {"code": pl.String(), "role": pl.String()})
+
+
+def modifiers_with_role(role: str) -> list[str]:
+    codes = modifiers().filter(pl.col("role") == role).get_column("code").to_list()
+    if not codes:
+        raise KeyError(f"no modifier with role {role!r} in {manifest()['modifiers']['file']}")
+    return codes
+
+
+_MAX_BITS = 64  # code sets travel as UInt64 bit masks (see code_table)
+
+
+@cache
+def code_table() -> pl.DataFrame:
+    """One row per procedure code a check knows (administration codes and immune globulins).
+
+    Besides the attributes of both tables (prefixed ``adm_`` and ``ig_``), each administration
+    code has a bit (``adm_bit``) so that "which codes are billed on this claim and date" is one
+    UInt64 per line instead of a list: ``adm_primary_mask`` holds the bits of an add-on's allowed
+    primaries, ``adm_family_initial_bit`` the bit of the initial code whose add-on hour this is
+    (96360 for 96361). Immune globulins have ``ig_bit`` likewise, for "a JW line of this drug".
+    """
+    adm = admin_codes()
+    ig = immune_globulins()
+    for name, table in (("admin_codes", adm), ("immune_globulins", ig)):
+        if table.height > _MAX_BITS:
+            raise ValueError(f"{name} has {table.height} codes; code masks hold {_MAX_BITS}")
+    codes = adm.get_column("code").to_list()
+    bit = {code: 1 << i for i, code in enumerate(codes)}
+    initial_of = {row["addon_hour_code"]: row["code"] for row in adm.iter_rows(named=True) if row["addon_hour_code"]}
+    primary_mask = {c: sum(bit.get(p, 0) for p in ps) for c, ps in zip(codes, adm.get_column("allowed_primaries"),
+                                                                       strict=True)}
+    adm_rows = adm.select(
+        pl.col("code").alias("procedure_code"),
+        *[pl.col(c).alias(f"adm_{c}") for c in adm.columns if c not in ("code", "source", "allowed_primaries")],
+        pl.col("allowed_primaries").list.join(" or ").alias("adm_primaries_text"),
+        pl.col("family").rank("dense").cast(pl.UInt8).alias("adm_family_idx"),
+        pl.Series([bit[c] for c in codes], dtype=pl.UInt64()).alias("adm_bit"),
+        pl.Series([primary_mask[c] for c in codes], dtype=pl.UInt64()).alias("adm_primary_mask"),
+        # The primaries the line's subsequent code accepts: whether it can follow a given initial.
+        pl.Series([primary_mask.get(s or "", 0) for s in adm.get_column("subsequent_code")],
+                  dtype=pl.UInt64()).alias("adm_subsequent_primary_mask"),
+        pl.Series([bit.get(initial_of.get(c, ""), 0) for c in codes], dtype=pl.UInt64()).alias(
+            "adm_family_initial_bit"),
+    )
+    ig_rows = ig.select(
+        pl.col("code").alias("procedure_code"),
+        pl.col("product").alias("ig_product"),
+        pl.col("route").alias("ig_route"),
+        pl.col("unit_mg").alias("ig_unit_mg"),
+        pl.col("single_dose").alias("ig_single_dose"),
+        pl.Series([1 << i for i in range(ig.height)], dtype=pl.UInt64()).alias("ig_bit"),
+    )
+    return adm_rows.join(ig_rows, on="procedure_code", how="full", coalesce=True).sort("procedure_code")
+
+
+def admin_bits(codes: list[str]) -> int:
+    """The UInt64 mask of the given administration codes (see :func:`code_table`)."""
+    table = code_table().filter(pl.col("procedure_code").is_in(codes) & pl.col("adm_bit").is_not_null())
+    return int(sum(table.get_column("adm_bit").to_list()))
+
+
+def route_evidence_bits(evidence: str) -> int:
+    """Mask of the codes that show a route (``iv_infusion``, ``sc_infusion``, ``injection``, ``push``)."""
+    codes = admin_codes_where(route_evidence=evidence)
+    if not codes:
+        raise KeyError(f"no administration code with route_evidence {evidence!r}")
+    return admin_bits(codes)
 
 
 @cache
@@ -103,6 +180,14 @@ def icd10_billable() -> pl.DataFrame:
     return pl.concat(frames)
 
 
+@cache
+def icd10_billable_sets() -> dict[str, pl.Series]:
+    """Release key -> its billable codes (undotted), for set tests."""
+    table = icd10_billable()
+    return {key: table.filter(pl.col("release_key") == key).get_column("code")
+            for key in icd10_releases().get_column("release_key").to_list()}
+
+
 def icd10_release_for(date_col: str = "date_of_service") -> pl.Expr:
     """Release key for each date: the release in force, else the nearest one shipped.
 
@@ -127,7 +212,7 @@ def releases_summary() -> list[dict[str, str]]:
     """Reference data releases, for the report's provenance footer."""
     m = manifest()
     out = []
-    for key in ("admin_codes", "immune_globulins", "covered_diagnoses"):
+    for key in ("admin_codes", "immune_globulins", "modifiers", "covered_diagnoses"):
         out.append({"table": key, "release": m[key]["release"], "source": m[key]["source"]})
     for key, meta in m["icd10cm"].items():
         out.append({"table": f"icd10cm.{key}", "release": meta["release"], "source": meta["source"]})

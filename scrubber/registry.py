@@ -32,6 +32,12 @@ class Context:
     coverage: pl.LazyFrame
     coverage_lists: pl.LazyFrame
 
+    def covered_sets(self) -> dict[tuple[str, str], pl.Series]:
+        """(policy, setting) -> the covered codes, for set tests."""
+        table = self.coverage.collect()
+        return {(policy, setting): group.get_column("code")
+                for (policy, setting), group in table.group_by("policy", "setting", maintain_order=True)}
+
 
 @dataclass(frozen=True)
 class Check:
@@ -40,9 +46,9 @@ class Check:
     ``find`` takes the enriched lines (:mod:`scrubber.enrich`) as a LazyFrame and the run's
     :class:`Context`, and returns a
     LazyFrame with :data:`FINDING_COLUMNS` and optionally ``severity`` (to override the default
-    per finding, as unit-miscalculation does for under-billing). ``unevaluated`` is a boolean
-    expression over the enriched lines: true where the check applies but lacks the data to decide
-    (no times, no dose); the engine counts those lines for the summary.
+    per finding, as unit-miscalculation does for under-billing). ``unevaluated`` takes the same
+    enriched lines and returns the ones the check applies to but lacks the data to decide (no
+    times, no dose); the engine counts them for the summary.
     """
 
     id: str
@@ -57,7 +63,7 @@ class Check:
     fix_kind: str
     disposition: str  # what the payer does with it (CMS editors keep this apart from severity)
     find: Callable[[pl.LazyFrame, Context], pl.LazyFrame]
-    unevaluated: Callable[[], pl.Expr] | None = None
+    unevaluated: Callable[[pl.LazyFrame], pl.LazyFrame] | None = None
 
     @property
     def doc(self) -> str:

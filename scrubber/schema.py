@@ -149,8 +149,17 @@ PROVENANCE: dict[str, pl.DataType] = {
     "row_id": pl.Int64(),  # unique across the whole run, in input order
     "source": pl.String(),  # file path as given
     "source_row": pl.Int64(),  # row as a person counts it (CSV: header is row 1)
-    "source_location": pl.String(),  # human wording: "row 7" or "claim 3, line 2"
+    "source_location": pl.String(),  # human wording: "claim 3, line 2"; null means "row {source_row}"
 }
+
+
+def location() -> pl.Expr:
+    """Where a row stands in its file, as a person finds it: "row 7" (CSV) or the loader's wording.
+
+    CSV rows leave ``source_location`` null (2M copies of "row N" cost a column of text for
+    nothing); this spells it out for the rows that are shown: findings and rejections.
+    """
+    return pl.coalesce(pl.col("source_location"), pl.format("row {}", pl.col("source_row"))).alias("source_location")
 
 CANONICAL_SCHEMA: dict[str, pl.DataType] = {**PROVENANCE, **{f.name: f.dtype for f in FIELDS}}
 RAW_SCHEMA: dict[str, pl.DataType] = {
@@ -172,5 +181,5 @@ def pandera_schema() -> pa.DataFrameSchema:
         checks = [getattr(pa.Check, name)(arg, error=reason) for name, arg, reason in f.checks]
         columns[f.name] = pa.Column(f.dtype, checks=checks, nullable=not f.required)
     for name, dtype in PROVENANCE.items():
-        columns[name] = pa.Column(dtype, nullable=name == "source_row")
+        columns[name] = pa.Column(dtype, nullable=name in ("source_row", "source_location"))
     return pa.DataFrameSchema(columns, strict=False, name="canonical claim lines")

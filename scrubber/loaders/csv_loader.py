@@ -249,7 +249,7 @@ def _drop_blank_rows(frame: pl.DataFrame, header: list[str]) -> pl.DataFrame:
         blank = blank & candidates.get_column("load_error").is_null()
     if not blank.any():
         return frame
-    drop = pl.Series([False] * frame.height).scatter(rows.filter(blank), True)
+    drop = pl.repeat(False, frame.height, eager=True).scatter(rows.filter(blank), True)
     return frame.filter(~drop)
 
 
@@ -286,7 +286,7 @@ def to_raw(lf: pl.LazyFrame, source: str | pl.Expr, first_row_id: int) -> pl.Laz
         (pl.col("_index").cast(pl.Int64) + first_row_id).alias("row_id"),
         (pl.lit(source) if isinstance(source, str) else source).alias("source"),
         pl.col("source_row").cast(pl.Int64),
-        pl.format("row {}", pl.col("source_row")).alias("source_location"),
+        pl.lit(None, pl.String()).alias("source_location"),  # "row {source_row}", see schema.location()
         *wanted,
         listed(MODIFIER_COLUMNS, "modifiers").alias("modifiers"),
         listed(DIAGNOSIS_COLUMNS, "diagnoses").alias("diagnoses"),
