@@ -590,51 +590,27 @@ def _duplicate_reasons(candidates: pl.DataFrame) -> pl.DataFrame:
 # --------------------------------------------------------------------------- assembling the result
 
 
-# Polars' CSV reader hands over ~50 chunks per million rows. Filters and element-wise expressions
-# do not care; merging them costs ~0.2 s per million lines, so it is only done past this count.
-_MAX_CHUNKS = 1024
+_COMPACT_GROUP = 6  # columns copied at a time: Polars does a group in parallel, memory grows by a group only
 
 
 def _compact(frame: pl.DataFrame, keep: pl.Series | None) -> pl.DataFrame:
-    """``frame`` (rows where ``keep``) as one contiguous chunk per column, one column at a time.
+    """``frame`` without the rejected rows, one contiguous chunk per column.
 
-    Moving columns out one by one (``drop_in_place``) keeps the extra memory to a single column
-    instead of a second copy of the frame. The caller must hold no other reference to ``frame``'s
-    columns, or their old chunks stay alive. Columns with one value on every row become literals.
+    The reader hands over ~50 chunks per million rows, and the columns built here have other
+    chunk boundaries; every later filter or gather on such a frame realigns them (0.1-0.2 s each
+    on 2M lines), so the lines are made contiguous once. Columns move out a group at a time
+    (``drop_in_place``), so the extra memory is a few columns, not a second copy of the frame.
+    The caller must hold no other reference to ``frame``'s columns.
     """
-    out: list[pl.Series] = []
-    constant: dict[str, pl.Expr] = {}
     order = frame.columns
-    for name in order:
-        column = frame.drop_in_place(name)
+    parts = []
+    for start in range(0, len(order), _COMPACT_GROUP):
+        group = pl.DataFrame([frame.drop_in_place(name) for name in order[start:start + _COMPACT_GROUP]])
         if keep is not None:
-            column = column.filter(keep)
-        if name != "row_id" and column.len() and _constant(column, compare=name == "source"):
-            # One value on every row (``source`` of a one-file run; an optional column the file
-            # does not have): one literal instead of a column built row by row.
-            constant[name] = pl.lit(column[0], column.dtype)
-        else:
-            # One chunk per input batch is fine for Polars; only a very fragmented column is merged.
-            out.append(column.rechunk() if column.n_chunks() > _MAX_CHUNKS else column)
-        del column
-    kept = pl.DataFrame(out)  # row_id is never constant-folded, so ``kept`` has the height
-    if not constant:
-        return kept
-    return kept.with_columns(value.alias(name) for name, value in constant.items()).select(order)
-
-
-def _constant(column: pl.Series, compare: bool = True) -> bool:
-    """All null, or (``compare``) no null and every value equal to the first.
-
-    Only ``source`` is compared value by value (one file, one name); for other columns the
-    comparison would cost more than the literal saves, so only all-null ones are folded.
-    """
-    nulls = column.null_count()
-    if nulls:
-        return nulls == column.len()
-    if not compare or isinstance(column.dtype, (pl.List, pl.Array, pl.Struct, pl.Object)):
-        return False
-    return bool((column == column[0]).all())
+            group = group.filter(keep)
+        parts.append(group.rechunk())
+        del group
+    return pl.concat(parts, how="horizontal") if parts else frame
 
 
 def _batches(raw: pl.LazyFrame | pl.DataFrame | Iterable[Any]) -> Iterable[tuple[int, pl.DataFrame | None]]:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 import click
 
@@ -27,13 +29,21 @@ def _ids(value: str | None) -> list[str] | None:
 
 
 def _write(path: str, text: str) -> None:
+    _write_with(path, lambda out: out.write(text.encode("utf-8")))
+
+
+def _write_with(path: str, writer: Callable[[BinaryIO], object]) -> None:
+    """Run ``writer`` on the output file (or standard output for ``-``)."""
     if path == "-":
-        click.echo(text, nl=False)
+        out = click.get_binary_stream("stdout")
+        writer(out)
+        out.flush()
         return
     target = Path(path)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
+        with target.open("wb") as out:
+            writer(out)
     except OSError as exc:
         raise ScrubError(f"cannot write output ({exc.strerror})", path) from None
 
@@ -83,9 +93,9 @@ def check(inputs: tuple[str, ...], json_path: str | None, csv_path: str | None, 
         threshold = SEVERITY_RANK.get(fail_on, 99)
         failed = any(SEVERITY_RANK[s] >= threshold for s in result.findings.get_column("severity").unique())
         if json_path:
-            from scrubber.output.json_output import render_json
+            from scrubber.output.json_output import write_json
 
-            _write(json_path, render_json(result))
+            _write_with(json_path, lambda out: write_json(result, out))
         if csv_path:
             from scrubber.output.csv_output import render_csv
 
