@@ -98,17 +98,20 @@ def _coverage_findings(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
 
 
 def _validity_findings(lines: pl.LazyFrame) -> pl.LazyFrame:
-    release = reference.icd10_release_for()
-    billable = pl.lit(False)
-    for key, codes in reference.icd10_billable_sets().items():
-        billable = pl.when(pl.col("release_key") == key).then(pl.col("code").is_in(codes.implode())).otherwise(billable)
     exploded = (
         lines.select("row_id", "claim_id", "line_number", "date_of_service", pl.col("diagnoses").alias("code"))
         .explode("code")
         .filter(pl.col("code").is_not_null())
-        .with_columns(release.alias("release_key"))
-        .filter(~billable)
+        .with_columns(reference.icd10_release_for().alias("release_key"))
     )
+    # Only the releases the batch's dates use are read (a release is 75,000 codes).
+    dates = pl.col("date_of_service")
+    first, last = lines.select(dates.min().alias("first"), dates.max().alias("last")).collect().row(0)
+    billable = pl.lit(False)
+    for key in reference.icd10_releases_for_dates(first, last):
+        codes = reference.icd10_billable_codes(key).implode()
+        billable = pl.when(pl.col("release_key") == key).then(pl.col("code").is_in(codes)).otherwise(billable)
+    exploded = exploded.filter(~billable)
     per_code = exploded.group_by("claim_id", "code").agg(
         pl.col("row_id").sort_by("line_number").first(),
         pl.col("line_number").unique().sort().cast(pl.String).str.join(", ").alias("_lines"),

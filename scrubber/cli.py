@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 import textwrap
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
@@ -77,9 +78,10 @@ def main() -> None:
               help="Exit 1 when a finding at or above this severity exists.")
 @click.option("--mask-phi", is_flag=True, help="Hide member ids in the HTML report.")
 @click.option("--debug", is_flag=True, help="Show the traceback of an unexpected error.")
+@click.option("--timings", is_flag=True, help="Print the wall time of each phase on stderr (diagnostics).")
 def check(inputs: tuple[str, ...], json_path: str | None, csv_path: str | None, html_path: str | None,
           policies: tuple[str, ...], records: str | None, select: str | None, ignore: str | None,
-          fail_on: str, mask_phi: bool, debug: bool) -> None:
+          fail_on: str, mask_phi: bool, debug: bool, timings: bool) -> None:
     """Scrub claim files: CSV, JSON, JSON Lines or X12 837 (files or folders).
 
     With no output option, prints a summary table. Exit status 0: nothing at or above --fail-on;
@@ -92,6 +94,7 @@ def check(inputs: tuple[str, ...], json_path: str | None, csv_path: str | None, 
                        ignore=_ids(ignore))
         threshold = SEVERITY_RANK.get(fail_on, 99)
         failed = any(SEVERITY_RANK[s] >= threshold for s in result.findings.get_column("severity").unique())
+        clock = time.perf_counter()
         if json_path:
             from scrubber.output.json_output import write_json
 
@@ -108,7 +111,10 @@ def check(inputs: tuple[str, ...], json_path: str | None, csv_path: str | None, 
             from scrubber.output.terminal import render_summary
 
             click.echo(render_summary(result, fail_on, failed), nl=False)
-        elif "-" not in (json_path, csv_path, html_path):
+        if timings:
+            phases = {**result.timings, "write outputs": round(time.perf_counter() - clock, 4)}
+            click.echo("timings (s): " + ", ".join(f"{k} {v:.2f}" for k, v in phases.items()), err=True)
+        if (json_path or csv_path or html_path) and "-" not in (json_path, csv_path, html_path):
             s = result.summary
             click.echo(
                 f"{s['findings']} finding(s) on {s['claims_with_findings']} of {s['claims']} claim(s); "

@@ -8,6 +8,7 @@ check, message) so the same input gives byte-identical output.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +26,7 @@ from scrubber.registry import FIX_KINDS, Check, Context, all_checks
 from scrubber.schema import location
 
 SEVERITY_RANK = {"error": 3, "warning": 2, "info": 1}
+_STREAMING_FROM = 50_000  # lines; below this the in-memory engine finishes first
 
 FINDINGS_SCHEMA: dict[str, pl.DataType] = {
     "claim_id": pl.String(),
@@ -62,6 +64,7 @@ class ScrubResult:
     summary: dict[str, Any]
     provenance: dict[str, Any]
     checks: list[Check] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)  # wall seconds per phase, for --timings
 
 
 def select_checks(select: list[str] | None, ignore: list[str] | None) -> list[Check]:
@@ -124,8 +127,10 @@ def _run_checks(enriched: pl.DataFrame, checks: list[Check], ctx: Context) -> tu
         return pl.DataFrame(schema=FINDINGS_SCHEMA), {}
     # One collect_all for every check and every "not evaluated" count: Polars runs them side by
     # side and shares what their plans have in common (a check and its count filter alike). The
-    # streaming engine: on 2M lines it runs the checks in 0.8x the in-memory engine's time.
-    results = pl.collect_all([*plans, *counts], engine="streaming")
+    # streaming engine: on 2M lines it runs the checks in 0.8x the in-memory engine's time; on a
+    # small batch its start-up costs more than the work, so small batches stay in memory.
+    engine = "streaming" if enriched.height >= _STREAMING_FROM else "in-memory"
+    results = pl.collect_all([*plans, *counts], engine=engine)
     unevaluated = {c.id: int(f.item()) for c, f in zip(counted, results[len(plans):], strict=True)}
     found_all = pl.concat(results[: len(plans)]).unique(["row_id", "check_id", "message"])
     facts = _facts_of(enriched, found_all.get_column("row_id")).with_columns(location())
@@ -213,6 +218,7 @@ def scrub(
 ) -> ScrubResult:
     """Scrub claim files; raises :class:`scrubber.errors.ScrubError` for unusable input or options."""
     started = dt.datetime.now(dt.UTC)
+    clock = PhaseClock()
     checks = select_checks(select, ignore)
     policies = PolicySet.load(policy_files)
     ctx = build_context(policies)
@@ -221,11 +227,16 @@ def scrub(
     joiner = RecordJoin(load_records(records)) if records else None
     if joiner is not None:
         batches = ((n, None if b is None else joiner.apply(b)) for n, b in batches)
+    clock.lap("open inputs, policies")
     canon = canonicalise(batches)
     unmatched = joiner.problems() if joiner is not None else empty_problems()
+    clock.lap("read + canonicalise")
     enriched = enrich(canon.lines, policies)
+    clock.lap("enrich")
     findings, unevaluated = _run_checks(enriched, checks, ctx)
+    clock.lap("checks")
     summary = summarise(enriched, findings, canon.rejected, canon.rows_read, checks, unevaluated, unmatched)
+    clock.lap("summary")
     provenance = {
         "tool": "scrubber",
         "version": __version__,
@@ -247,4 +258,18 @@ def scrub(
         summary=summary,
         provenance=provenance,
         checks=checks,
+        timings=clock.phases,
     )
+
+
+class PhaseClock:
+    """Wall time of each phase of a run (``scrub check --timings`` prints them; the benchmark reads them)."""
+
+    def __init__(self) -> None:
+        self.phases: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.phases[name] = round(now - self._last, 4)
+        self._last = now

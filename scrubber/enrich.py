@@ -27,7 +27,7 @@ exports write them).
 
 from __future__ import annotations
 
-from functools import reduce
+from functools import cache, reduce
 from typing import Any
 
 import polars as pl
@@ -60,10 +60,16 @@ def code_is(**criteria: Any) -> pl.Expr:
     A set test on the small integer ``code_idx``: cheap enough to filter millions of lines with.
     ``None`` as a value means "has any value" (``code_is(ig_product=None)``: an immune globulin).
     """
+    indices = _code_indices(tuple(sorted(criteria.items())))
+    return pl.col("code_idx").is_in(pl.Series(indices, dtype=pl.UInt8()).implode()).fill_null(False)
+
+
+@cache
+def _code_indices(criteria: tuple[tuple[str, Any], ...]) -> tuple[int, ...]:
     table = reference.code_table().with_row_index("_idx")
-    for column, value in criteria.items():
+    for column, value in criteria:
         table = table.filter(pl.col(column).is_not_null() if value is None else pl.col(column) == value)
-    return pl.col("code_idx").is_in(table.get_column("_idx").cast(pl.UInt8).implode()).fill_null(False)
+    return tuple(table.get_column("_idx").to_list())
 
 
 def is_ig() -> pl.Expr:

@@ -171,21 +171,16 @@ def icd10_releases() -> pl.DataFrame:
 
 
 @cache
+def icd10_billable_codes(release_key: str) -> pl.Series:
+    """The billable codes (undotted) of one shipped release; each release is read only when asked for."""
+    files = dict(icd10_releases().select("release_key", "file").iter_rows())
+    return pl.Series("code", gzip.decompress(_bytes(files[release_key])).decode("ascii").split())
+
+
 def icd10_billable() -> pl.DataFrame:
     """(release_key, code): every billable ICD-10-CM code of every shipped release, undotted."""
-    frames = []
-    for key, file in icd10_releases().select("release_key", "file").iter_rows():
-        codes = gzip.decompress(_bytes(file)).decode("ascii").split()
-        frames.append(pl.DataFrame({"release_key": key, "code": codes}))
-    return pl.concat(frames)
-
-
-@cache
-def icd10_billable_sets() -> dict[str, pl.Series]:
-    """Release key -> its billable codes (undotted), for set tests."""
-    table = icd10_billable()
-    return {key: table.filter(pl.col("release_key") == key).get_column("code")
-            for key in icd10_releases().get_column("release_key").to_list()}
+    keys = icd10_releases().get_column("release_key").to_list()
+    return pl.concat([pl.DataFrame({"release_key": key, "code": icd10_billable_codes(key)}) for key in keys])
 
 
 def icd10_release_for(date_col: str = "date_of_service") -> pl.Expr:
@@ -201,6 +196,16 @@ def icd10_release_for(date_col: str = "date_of_service") -> pl.Expr:
     for key, start in zip(keys[1:], starts[1:], strict=True):
         expr = pl.when(pl.col(date_col) >= pl.lit(start)).then(pl.lit(key)).otherwise(expr)
     return expr
+
+
+def icd10_releases_for_dates(first: dt.date | None, last: dt.date | None) -> list[str]:
+    """Keys of the releases :func:`icd10_release_for` gives for dates between ``first`` and ``last``."""
+    if first is None or last is None:
+        return []
+    frame = pl.DataFrame({"date_of_service": [first, last]}).select(icd10_release_for())
+    keys = icd10_releases().get_column("release_key").to_list()
+    lo, hi = (keys.index(k) for k in frame.to_series().to_list())
+    return keys[lo:hi + 1]
 
 
 def icd10_coverage_window() -> tuple[dt.date, dt.date]:
