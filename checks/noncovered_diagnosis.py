@@ -15,7 +15,8 @@
   ICD-10-CM release in force (FY2025, FY2026); a date after the newest release shipped is checked
   against that newest release.
 
-Codes are compared without their dot: ``D80.0`` and ``D800`` are the same code.
+Codes are compared without their dot: ``D80.0`` and ``D800`` are the same code (a dot anywhere but
+after the third character, ``D8.00``, is a malformed code: the row is rejected with that reason).
 
 **Why payers deny it.** IG is covered only for the conditions the LCD/NCD lists (CARC 50, RARC
 N115 where an LCD applies); an invalid or non-billable code rejects the claim (CO-16 + M76/M81).

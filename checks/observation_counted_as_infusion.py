@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from scrubber.enrich import code_is, timed, with_codes, with_timing
+from scrubber.enrich import code_is, timed, with_addon_billing, with_codes, with_timing
 from scrubber.registry import Check, Context
 from scrubber.text import fill, number
 
@@ -41,7 +41,7 @@ _TIMED_INITIAL = (pl.col("adm_role") == "initial") & pl.col("adm_min_minutes").i
 def _applicable(lines: pl.LazyFrame) -> pl.LazyFrame:
     """Time-based add-on lines and initial lines with a minimum time, with their infusing minutes."""
     lines = lines.filter(timed("addon") | code_is(adm_role="initial", adm_time_based=True))
-    return with_codes(with_timing(lines), "adm_min_minutes")
+    return with_codes(with_addon_billing(with_timing(lines)), "adm_min_minutes")
 
 
 def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
@@ -49,9 +49,10 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     obs = pl.col("t_obs").fill_null(0)
     addon_hit = (
         _TIMED_ADDON
+        & pl.col("is_unit_head")
         & (obs > 0)
-        & (pl.col("units") > pl.col("t_expected_units"))
-        & (pl.col("units") <= pl.col("t_expected_units_with_obs"))
+        & (pl.col("billed_units") > pl.col("t_expected_units"))
+        & (pl.col("billed_units") <= pl.col("t_expected_units_with_obs"))
     )
     initial_hit = (
         _TIMED_INITIAL
@@ -65,7 +66,7 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         .then(fill(
             "{code} x{units} needs more time than the {minutes} documented infusing minutes, which support "
             "{expected} unit(s); it is reached only by adding {obs} observation minutes.",
-            code=pl.col("procedure_code"), units=number(pl.col("units")), minutes=minutes,
+            code=pl.col("procedure_code"), units=number(pl.col("billed_units")), minutes=minutes,
             expected=pl.col("t_expected_units").cast(pl.String), obs=obs.cast(pl.String)))
         .otherwise(fill(
             "{code} needs at least {needed} minutes of infusion, but only {minutes} are documented; it is reached "

@@ -14,6 +14,9 @@
   from the initial line of its family on the same claim and date.
 * *96361 as secondary hydration* (no 96360 on the claim and date), timed by its own start/stop:
   nothing billable at T <= 30; otherwise 1 + floor((T - 31) / 60) (31-90 minutes is 1 unit).
+* *Add-on units split across lines*: lines of one add-on code on a claim and date that take their
+  time from the same initial line are one service; their units are totalled and judged once, on
+  the first of them (two 96366 x1 lines after a 100-minute 96365 are 2 units where 1 is supported).
 
 Over-billing is an error; under-billing a warning (money left on the table, or a documentation
 gap). An initial code billed x2 or more is duplicate-initial-infusion, not this check. Where the
@@ -41,7 +44,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from scrubber.enrich import is_ig, timed, with_codes, with_drug_units, with_timing
+from scrubber.enrich import is_ig, timed, with_addon_billing, with_codes, with_drug_units, with_timing
 from scrubber.registry import Check, Context
 from scrubber.text import fill, number
 
@@ -52,14 +55,14 @@ _TIMED_ADDON = (pl.col("adm_role") == "addon") & pl.col("adm_time_based").fill_n
 def _applicable(lines: pl.LazyFrame) -> pl.LazyFrame:
     """Drug lines and time-based add-on lines, with the units their documentation supports."""
     lines = lines.filter(is_ig() | timed("addon")).with_columns(is_ig().alias("is_ig"))
-    return with_codes(with_drug_units(with_timing(lines)), "ig_product")
+    return with_codes(with_drug_units(with_addon_billing(with_timing(lines))), "ig_product")
 
 
 def _observation_explains() -> pl.Expr:
     return (
         (pl.col("t_obs").fill_null(0) > 0)
-        & (pl.col("units") > pl.col("t_expected_units"))
-        & (pl.col("units") <= pl.col("t_expected_units_with_obs"))
+        & (pl.col("billed_units") > pl.col("t_expected_units"))
+        & (pl.col("billed_units") <= pl.col("t_expected_units_with_obs"))
     )
 
 
@@ -68,11 +71,14 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     expected = pl.when(_DRUG).then(pl.col("drug_expected_units")).otherwise(pl.col("t_expected_units"))
     candidates = lines.filter(
         (_DRUG & pl.col("drug_expected_units").is_not_null())
-        | (_TIMED_ADDON & pl.col("t_expected_units").is_not_null() & ~_observation_explains())
+        | (_TIMED_ADDON & pl.col("t_expected_units").is_not_null() & pl.col("is_unit_head") & ~_observation_explains())
     ).with_columns(expected.alias("_expected"))
-    wrong = candidates.filter(pl.col("units") != pl.col("_expected"))
-    over = pl.col("units") > pl.col("_expected")
-    units = number(pl.col("units"))
+    # billed_units: a line's units, or the total of an add-on whose units are split across lines.
+    wrong = candidates.filter(pl.col("billed_units") != pl.col("_expected"))
+    over = pl.col("billed_units") > pl.col("_expected")
+    units = number(pl.col("billed_units"))
+    across = pl.when(pl.col("unit_lines").is_not_null()).then(pl.lit(" in all (lines ") + pl.col("unit_lines") + ")") \
+        .otherwise(pl.lit(""))
     exp = pl.col("_expected").cast(pl.String)
     drug_msg = (
         pl.when(pl.col("is_jw"))
@@ -88,10 +94,11 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
             dose=number(pl.col("doc_dose")), expected=exp, units=units))
     )
     time_msg = fill(
-        "{code} is billed x{units}, but {minutes} documented infusing minutes ({source} times) support {expected} "
-        "unit(s){rule}.",
+        "{code} is billed x{units}{across}, but {minutes} documented infusing minutes ({source} times) support "
+        "{expected} unit(s){rule}.",
         code=pl.col("procedure_code"),
         units=units,
+        across=across,
         minutes=pl.col("t_minutes").cast(pl.String),
         source=pl.col("t_from"),
         expected=exp,
@@ -100,8 +107,8 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         .otherwise(pl.lit(" (an add-on hour needs more than 30 minutes past the hour: 61-90 min = 0, "
                           "91-150 = 1, 151-210 = 2)")),
     )
-    fix = fill("Bill {code} x{expected} instead of x{units}{extra}.", code=pl.col("procedure_code"), expected=exp,
-               units=units,
+    fix = fill("Bill {code} x{expected} instead of x{units}{across}{extra}.", code=pl.col("procedure_code"),
+               expected=exp, units=units, across=across,
                extra=pl.when(_DRUG & ~pl.col("is_jw") & (pl.col("doc_waste").fill_null(0) > 0))
                .then(pl.lit("; report the documented waste on a separate JW line"))
                .when(pl.col("_expected") == 0)

@@ -145,7 +145,9 @@ def _modifier_value(text: pl.Expr) -> pl.Expr:
 
 
 def _diagnosis_value(text: pl.Expr) -> pl.Expr:
-    return text.str.strip_chars().str.to_uppercase().str.replace_all(".", "", literal=True)
+    """Upper case without the dot: "d80.0" is D800. Only a dot after the 3-character category is
+    the code's dot; one elsewhere ("D8.00") stays, so the code fails the format rule as the typo it is."""
+    return text.str.strip_chars().str.to_uppercase().str.replace(r"^([A-Z0-9]{3})\.", "${1}")
 
 
 # Normalised list element (empty after normalising = dropped), per list column.

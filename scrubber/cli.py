@@ -7,6 +7,7 @@ shows one).
 
 from __future__ import annotations
 
+import os
 import sys
 import textwrap
 import time
@@ -69,6 +70,8 @@ def main() -> None:
 @click.option("--json", "json_path", metavar="PATH", help="Write findings JSON (FORMATS.md) to PATH, or - for stdout.")
 @click.option("--csv", "csv_path", metavar="PATH", help="Write findings as CSV to PATH, or - for stdout.")
 @click.option("--html", "html_path", metavar="PATH", help="Write the HTML audit report to PATH.")
+@click.option("--format", "stdout_format", type=click.Choice(("json", "csv", "html")),
+              help="Write this format to standard output (the same as --json - / --csv - / --html -).")
 @click.option("--policy", "policies", multiple=True, metavar="FILE",
               help="Payer policy TOML extending MEDICARE or DEFAULT (repeatable; later files win).")
 @click.option("--records", metavar="FILE", help="Administration records (CSV/JSON) joined on claim_id + line_number.")
@@ -80,13 +83,23 @@ def main() -> None:
 @click.option("--debug", is_flag=True, help="Show the traceback of an unexpected error.")
 @click.option("--timings", is_flag=True, help="Print the wall time of each phase on stderr (diagnostics).")
 def check(inputs: tuple[str, ...], json_path: str | None, csv_path: str | None, html_path: str | None,
-          policies: tuple[str, ...], records: str | None, select: str | None, ignore: str | None,
-          fail_on: str, mask_phi: bool, debug: bool, timings: bool) -> None:
+          stdout_format: str | None, policies: tuple[str, ...], records: str | None, select: str | None,
+          ignore: str | None, fail_on: str, mask_phi: bool, debug: bool, timings: bool) -> None:
     """Scrub claim files: CSV, JSON, JSON Lines or X12 837 (files or folders).
 
     With no output option, prints a summary table. Exit status 0: nothing at or above --fail-on;
     1: findings at or above it; 2: unusable input or options.
     """
+    if stdout_format:
+        named = {"json": json_path, "csv": csv_path, "html": html_path}[stdout_format]
+        if named not in (None, "-"):
+            _fail(f"--format {stdout_format} writes to standard output; --{stdout_format} {named} names a file too")
+        json_path, csv_path, html_path = (
+            "-" if stdout_format == f else p for f, p in (("json", json_path), ("csv", csv_path), ("html", html_path))
+        )
+    if [json_path, csv_path, html_path].count("-") > 1:
+        _fail("only one output can go to standard output (-)")
+    failed = False
     try:
         from scrubber.engine import SEVERITY_RANK, scrub
 
@@ -125,10 +138,19 @@ def check(inputs: tuple[str, ...], json_path: str | None, csv_path: str | None, 
         if debug:
             raise
         _fail(str(exc))
+    except BrokenPipeError:  # `scrub check ... --json - | head`: the reader left; nothing to report
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(EXIT_FINDINGS if failed else EXIT_OK)
     except Exception as exc:
         if debug:
             raise
         _fail(f"unexpected {type(exc).__name__}: {exc} (run again with --debug for details)")
+    except BaseException as exc:
+        # A panic inside Polars surfaces as pyo3's PanicException, a BaseException: still exit 2 with
+        # one line, never a traceback with status 1 (which would read as "findings").
+        if debug or type(exc).__name__ != "PanicException":
+            raise
+        _fail(f"internal error in Polars ({exc}); please report it with the input (run again with --debug)")
     sys.exit(EXIT_FINDINGS if failed else EXIT_OK)
 
 

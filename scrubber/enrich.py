@@ -186,6 +186,30 @@ def with_timing(lines: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
+def with_addon_billing(lines: pl.LazyFrame) -> pl.LazyFrame:
+    """The units billed for one add-on hour service, when its units are split across lines.
+
+    Lines of one add-on code on a claim and date that take their time from the same initial line
+    (no times of their own) bill one infusion's extra hours between them: 96366 x1 on line 2 and
+    96366 x1 on line 3 after a 100-minute 96365 are 2 units where the time supports 1, and
+    96366 x1 twice after 151 minutes is right, not twice under. For such a group the units are
+    summed (``billed_units``) and judged once, on its first line (``is_unit_head``);
+    ``unit_lines`` lists the group's lines for the message. Lines with their own times are their
+    own group. Needs :func:`with_timing` first.
+    """
+    shared = ~pl.col("has_own_times") & pl.col("t_minutes").is_not_null()
+    group = [pl.col("cd_key"), pl.col("procedure_code"), shared]
+    grouped = pl.col("t_expected_units").is_not_null() & shared
+    return lines.with_columns(
+        pl.when(grouped).then(pl.col("units").sum().over(group)).otherwise(pl.col("units")).alias("billed_units"),
+        pl.when(grouped).then(pl.col("line_number") == pl.col("line_number").min().over(group)).otherwise(True)
+        .alias("is_unit_head"),
+        pl.when(grouped & (pl.len().over(group) > 1))
+        .then(pl.col("line_number").sort().cast(pl.String).str.join(", ").over(group))
+        .alias("unit_lines"),
+    )
+
+
 def _ceil_units(mg: pl.Expr, unit: pl.Expr) -> pl.Expr:
     # 1e-9 guards against 35000/500 landing a hair above 70 in floating point.
     return (mg / unit - 1e-9).ceil().cast(pl.Int64)

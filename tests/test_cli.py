@@ -119,3 +119,37 @@ def test_policy_with_unknown_key_is_rejected(tmp_path) -> None:
     result = run("check", SAMPLE, "--policy", str(policy))
     assert result.exit_code == 2
     assert "exmpt_pos" in result.stderr and "Traceback" not in result.output
+
+
+def test_format_writes_that_format_to_stdout() -> None:
+    as_format = run("check", SAMPLE, "--format", "json", "--fail-on", "never")
+    as_dash = run("check", SAMPLE, "--json", "-", "--fail-on", "never")
+    assert as_format.exit_code == 0
+    assert json.loads(as_format.stdout)["findings"] == json.loads(as_dash.stdout)["findings"]
+    header = run("check", SAMPLE, "--format", "csv", "--fail-on", "never").stdout.splitlines()[0]
+    assert header.startswith("claim_id,line_number,check_id,severity,message")
+
+
+def test_two_outputs_on_stdout_is_a_usage_error() -> None:
+    result = CliRunner().invoke(main, ["check", SAMPLE, "--format", "json", "--csv", "-"])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "scrub: error: only one output can go to standard output (-)"
+    result = CliRunner().invoke(main, ["check", SAMPLE, "--format", "json", "--json", "out.json"])
+    assert result.exit_code == 2 and "names a file too" in result.stderr
+
+
+def test_a_closed_pipe_is_not_an_error() -> None:
+    """`scrub check ... --html - | head -c 10`: the reader leaving early prints nothing on stderr.
+
+    (The HTML of the sample is larger than a pipe's buffer, so the write really meets a closed pipe.)
+    """
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        f'"{sys.executable}" -m scrubber.cli check "{SAMPLE}" --html - | head -c 10',
+        shell=True, capture_output=True, text=True, cwd=ROOT, check=False,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+    )
+    assert proc.stdout == "<!DOCTYPE "
+    assert proc.stderr == ""
