@@ -96,33 +96,19 @@ def run_cli(path: Path, outputs: list[str], limit_gb: float) -> dict[str, str]:
 
 
 def phases(path: Path) -> None:
-    """Peak memory after each stage, in-process (the same stages the engine runs)."""
+    """Time and peak memory after each stage, in-process: the engine's own phases (``--timings``)."""
     sys.path.insert(0, str(REPO))
     import resource
 
     from scrubber import engine
-    from scrubber.canonical import canonicalise
-    from scrubber.enrich import enrich
-    from scrubber.loaders import load_inputs
-    from scrubber.policy import PolicySet
-
-    def mark(stage: str, started: float) -> None:
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        with open("/proc/self/status") as fh:
-            now = next(int(x.split()[1]) for x in fh if x.startswith("VmRSS")) / 1024
-        print(f"{stage:<14} {time.monotonic() - started:7.1f} s   rss {now:8.0f} MB   peak {peak:8.0f} MB", flush=True)
 
     started = time.monotonic()
-    raw = load_inputs([str(path)])
-    mark("load", started)
-    canon = canonicalise(raw.frame)
-    mark("canonicalise", started)
-    policies = PolicySet.load()
-    enriched = enrich(canon.lines, policies)
-    mark("enrich", started)
-    findings = engine._run_checks(enriched, engine.select_checks(None, None), engine.build_context(policies))
-    mark("checks", started)
-    print(f"lines {canon.lines.height}, rejected {canon.rejected.height}, findings {findings.height}")
+    result = engine.scrub([str(path)])
+    for stage, seconds in result.timings.items():
+        print(f"{stage:<24} {seconds:7.1f} s", flush=True)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"total {time.monotonic() - started:.1f} s, peak RSS {peak:.0f} MB; lines {result.summary['lines']}, "
+          f"rejected {result.summary['rejected_rows']}, findings {result.summary['findings']}")
 
 
 def main() -> None:

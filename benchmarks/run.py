@@ -83,8 +83,8 @@ CHILD_ENV: dict[str, str] = dict(os.environ)
 CHILD_CWD: str | None = None  # a neutral folder, so '' on sys.path is not the work tree
 
 
-def run_child(cmd: list[str], ok_codes: tuple[int, ...] = (0,)) -> tuple[float, int, str]:
-    """Run ``cmd``; return (wall seconds, peak RSS KB of that process, stdout).
+def run_child(cmd: list[str], ok_codes: tuple[int, ...] = (0,)) -> tuple[float, int, str, str]:
+    """Run ``cmd``; return (wall seconds, peak RSS KB of that process, stdout, stderr).
 
     Peak RSS comes from GNU time (``/usr/bin/time -f %M``), whose own tiny process forks the
     command: the kernel's maxrss of a child forked straight from this (larger) process would
@@ -108,7 +108,16 @@ def run_child(cmd: list[str], ok_codes: tuple[int, ...] = (0,)) -> tuple[float, 
             rss = int(reported[-1]) if reported else rss
     if proc.returncode not in ok_codes:
         raise SystemExit(f"{' '.join(cmd)} exited {proc.returncode}:\n{stderr[-2000:]}")
-    return wall, rss, stdout
+    return wall, rss, stdout, stderr
+
+
+def _phases(stderr: str) -> dict[str, float]:
+    """The ``--timings`` line of a scrub run: phase -> seconds."""
+    for line in stderr.splitlines():
+        if line.startswith("timings (s): "):
+            pairs = (item.rsplit(" ", 1) for item in line.removeprefix("timings (s): ").split(", "))
+            return {name: float(value) for name, value in pairs}
+    return {}
 
 
 def scrub_command(src: str | None = None) -> list[str]:
@@ -265,17 +274,20 @@ def main(argv: list[str] | None = None) -> int:
         if json_lines else None
     small = Measure("`scrub check` 10 claims, end to end (process)", *counts["small"])
     findings: dict[str, int] = {}
+    phases: list[dict[str, float]] = []
     for i in range(args.runs):
         for mode, m in (("infer", read), ("text", read_text)):
-            wall, rss, out = run_child([sys.executable, "-c", _READ, str(data["csv"]), mode])
+            wall, rss, out, _ = run_child([sys.executable, "-c", _READ, str(data["csv"]), mode])
             m.walls.append(json.loads(out)["call_s"])
             m.rss_kb.append(rss)
         for m, path in ((scrub_csv, data["csv"]), (scrub_json, data["json"]), (small, data["small"])):
             if m is None:
                 continue
             target = out_dir / f"{Path(path).name}.findings.json"
-            cmd = [*scrub, "check", str(path), "--json", str(target)]
-            wall, rss, _ = run_child(cmd, ok_codes=(0, 1))
+            cmd = [*scrub, "check", str(path), "--json", str(target), "--timings"]
+            wall, rss, _, err = run_child(cmd, ok_codes=(0, 1))
+            if m is scrub_csv:
+                phases.append(_phases(err))
             if not target.exists():
                 raise SystemExit(f"{' '.join(cmd)} wrote no findings JSON")
             m.walls.append(wall)
@@ -314,6 +326,11 @@ def main(argv: list[str] | None = None) -> int:
             f"- JSON input throughput / CSV input throughput: **{share:.2f}**"
             + ("" if same else f" (JSON batch {scrub_json.lines:,} lines, CSV batch {scrub_csv.lines:,} lines)")
         )
+    if phases and phases[0]:
+        split = {k: statistics.median(p.get(k, 0.0) for p in phases) for k in phases[0]}
+        lines_out.append("- where the CSV scrub's time goes (`--timings`, medians, s): "
+                         + ", ".join(f"{k} {v:.2f}" for k, v in split.items())
+                         + "; the rest of the wall time is interpreter start, imports and exit")
     lines_out += [
         "- findings written: " + ", ".join(f"{k}: {v:,}" for k, v in findings.items()),
         f"- environment of the measured processes: {', '.join(args.env) if args.env else 'unchanged'}",

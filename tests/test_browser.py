@@ -172,10 +172,15 @@ def test_search_box_filters(page: Any) -> None:
 def test_claim_detail_shows_lines_findings_and_text_to_send(page: Any) -> None:
     page.click("#expand-all")
     c100 = page.locator("details.claim[data-claim='C100']")
-    rows = c100.locator("table.lines tbody tr")
+    rows = c100.locator("table.lines tbody tr:not(.fix-row)")
     assert rows.count() == 3
     assert c100.locator("table.lines tbody tr.flagged").count() >= 1
     assert "J1459" in c100.locator("table.lines tbody tr.flagged").last.inner_text()
+    # Where each line is in its file: CSV lines have no source_location, the report spells out "row N".
+    assert c100.locator("table.lines tbody td.loc").all_inner_texts() == ["row 2", "row 3", "row 4"]
+    # The correction sits under the flagged line itself, so the table alone says what to change.
+    fix = c100.locator("table.lines tbody tr.flagged + tr.fix-row")
+    assert "Bill J1459 x70 instead of x75" in fix.inner_text() and "resubmit" in fix.inner_text().lower()
     finding = c100.locator("li.finding").filter(has_text="unit-miscalculation").first
     assert "Bill J1459 x70 instead of x75" in finding.inner_text()
     assert finding.locator(".appeal-head").inner_text().lower().startswith("correction to resubmit")
@@ -183,6 +188,38 @@ def test_claim_detail_shows_lines_findings_and_text_to_send(page: Any) -> None:
     c700 = page.locator("details.claim[data-claim='C700']")
     assert c700.locator(".appeal.justification .appeal-head").first.inner_text().lower().startswith("justification")
     assert c700.locator("mark.ph").filter(has_text="[dx?]").count() >= 1
+    # A long placeholder is marked too, and the text says how many facts are missing.
+    justification = c700.locator(".appeal.justification")
+    assert justification.locator("mark.ph").filter(has_text="[covered diagnosis").count() == 1
+    assert "1 fact(s) to fill in" in justification.locator(".ph-count").inner_text()
+    assert c700.locator("summary .kind-tag").all_inner_texts() == ["Correct & resubmit", "Send justification"]
+    assert page.problems == []
+
+
+def test_summary_says_what_to_send(page: Any) -> None:
+    text = page.locator("#summary .to-send").inner_text()
+    assert "Correct & resubmit 6 claim(s)" in text and "the coding stands" in text and "fill it in" in text
+    assert page.problems == []
+
+
+def test_print_layout(page: Any) -> None:
+    """Printed (or saved to PDF): no controls, the claims of the page open, nothing cut off at page width."""
+    page.set_viewport_size({"width": 700, "height": 1000})  # about the printable width of A4/Letter
+    page.emulate_media(media="print")
+    page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
+    assert not page.locator(".controls").is_visible() and not page.locator("#expand-all").is_visible()
+    assert not page.locator("button.copy").first.is_visible()
+    claims = page.locator("#claim-list details.claim")
+    assert claims.count() > 0 and page.locator("#claim-list details.claim[open]").count() == claims.count()
+    assert page.locator("#claim-list table.lines").count() == claims.count()
+    overflow = page.evaluate(
+        "() => Array.from(document.querySelectorAll('main table, main .claim-body, main details.claim'))"
+        ".filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.className || e.tagName)"
+    )
+    assert overflow == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= 700
+    pdf = page.pdf(format="A4")
+    assert pdf.startswith(b"%PDF")
     assert page.problems == []
 
 

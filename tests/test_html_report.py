@@ -22,6 +22,7 @@ from markupsafe import escape
 from scrubber.engine import ScrubResult, scrub
 from scrubber.output.html_report import (
     TEMPLATE_NAME,
+    _mask_text,
     json_island,
     make_environment,
     mask_member_id,
@@ -218,6 +219,14 @@ def test_mask_member_id() -> None:
     assert mask_member_id(None) is None
 
 
+def test_mask_text_masks_whole_tokens_only() -> None:
+    ids = ["M1000042", "M10"]  # longest first, as the report orders them
+    assert _mask_text("member M10 and M1000042; not M100 or XM10", ids) == "member *** and ***42; not M100 or XM10"
+    assert _mask_text('id M"&<>99.', ['M"&<>99']) == "id ***99."
+    assert _mask_text("M10M10", ["M10"]) == "M10M10"
+    assert _mask_text(None, ids) is None
+
+
 def test_nothing_is_fetched_from_the_network(report: str) -> None:
     assert not re.search(r"<(link|img|iframe|object|embed)\b", report)
     assert not re.search(r"<[a-zA-Z][^>]*\ssrc=", report)
@@ -280,3 +289,67 @@ def test_ten_thousand_flagged_claims_render_quickly(tmp_path: Path) -> None:
     # Claim detail is not rendered as HTML up front: the browser builds a page of 100 on demand.
     assert text.count("<details") == 0
     assert pl.Series([c["member"] for c in data["claims"]]).str.starts_with("***").all()
+
+
+def test_lines_and_findings_say_where_they_are(result: ScrubResult, report: str) -> None:
+    # CSV lines carry no source_location (the engine leaves it null); the report must still show "row N".
+    assert result.lines.get_column("source_location").is_null().all()
+    data = island(report)
+    for claim in data["claims"]:
+        assert claim["src"] and claim["src"].endswith("claims.csv")
+        for line in claim["lines"]:
+            assert re.fullmatch(r"row \d+", line["loc"]), line
+        for finding in claim["findings"]:
+            assert finding["loc"] and re.fullmatch(r"row \d+", finding["loc"]), finding
+    c100 = next(c for c in data["claims"] if c["id"] == "C100")
+    assert [line["loc"] for line in c100["lines"]] == ["row 2", "row 3", "row 4"]
+    rejected = re.search(r'<table class="data rejected">.*?</table>', report, re.S)
+    assert rejected and "<td>row 14</td>" in rejected.group(0)
+
+
+def test_summary_says_what_to_send(result: ScrubResult, report: str) -> None:
+    f = result.findings
+    kinds = f.group_by("claim_id").agg((pl.col("fix_kind") == "correction").any().alias("c"),
+                                       (pl.col("fix_kind") == "justification").any().alias("j"))
+    n_correct, n_justify = int(kinds.get_column("c").sum()), int(kinds.get_column("j").sum())
+    assert n_correct and n_justify
+    box = re.search(r'<div class="to-send">.*?</div>\s*<div class="kpis">', report, re.S)
+    assert box, "no 'what to send' line in the summary"
+    text = re.sub(r"<[^>]+>", "", box.group(0))
+    assert f"Correct &amp; resubmit {n_correct} claim(s)" in text
+    assert f"Send justification {n_justify} claim(s)" in text and "the coding stands" in text
+    assert "[fact?]" in text  # the sample has appeal texts with a missing fact
+    # The Fix column counts the kinds of the findings, not only the check's default kind.
+    for check_id, group in f.group_by("check_id"):
+        row = re.search(rf'<tr class="[^"]*" data-check="{check_id[0]}">.*?</tr>', report, re.S)
+        assert row
+        for kind, n in group.group_by("fix_kind").len().iter_rows():
+            assert f'<span class="badge kind {kind}"' in row.group(0) and f">{n} {kind}</span>" in row.group(0)
+
+
+def test_provenance_footer_has_policy_use_run_time_and_masking(result: ScrubResult, report: str) -> None:
+    footer = report[report.index('<footer class="provenance"'):]
+    used = result.lines.group_by("policy").agg(pl.col("claim_id").n_unique())
+    for policy, claims in used.iter_rows():
+        assert re.search(rf"<td>{policy}</td>.*?{claims} claim\(s\)", footer, re.S), policy
+    assert "checked in" in footer and all(phase in footer for phase in result.timings)
+    assert "shown in full" in footer
+    assert "masked (--mask-phi)" in render_html(result, mask_phi=True)
+
+
+def test_mask_phi_covers_rejection_reasons(tmp_path: Path) -> None:
+    path = tmp_path / "claims.csv"
+    path.write_text(
+        HEADER + "\n"
+        "D1,1,MX1234567,MEDICARE,professional,11,2026-02-10,96365,,,1,250.00,D80.0,,,IV,,,\n"
+        "D1,2,MY7654321,MEDICARE,professional,11,2026-02-10,96366,,,1,120.00,D80.0,,,IV,,,\n"
+        "D2,1,MZ5550001,MEDICARE,professional,11,2026-02-11,96366,,,1,120.00,D80.0,,,IV,,,\n",
+        encoding="utf-8",
+    )
+    result = scrub([str(path)])
+    assert result.rejected.get_column("reason").str.contains("MX1234567").any()  # the reason quotes them
+    masked = render_html(result, mask_phi=True)
+    for member in ("MX1234567", "MY7654321", "MZ5550001"):
+        assert member not in masked
+    assert "disagree on member_id ([masked])" in masked
+    assert "MX1234567" in render_html(result)

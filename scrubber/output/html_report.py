@@ -1,9 +1,11 @@
 """The HTML audit report: one self-contained file a billing manager can read in a minute.
 
-Layout (``reports_templates/report.html.j2``): the summary first (totals, a row-reconciliation
+Layout (``reports_templates/report.html.j2``): the summary first (totals, what to send: claims to
+correct and resubmit vs claims whose coding stands and need a justification, a row-reconciliation
 line, one row per check, an inline SVG chart, findings by payer and by month, checks that fire
-together), then the claims to fix, then rejected rows and unmatched records, and the run's
-provenance in the footer.
+together), then the claims to fix (each claim's lines with the flagged ones marked and the
+correction written under the line, then its findings with rule source and the text to send), then
+rejected rows and unmatched records, and the run's provenance in the footer.
 
 Why the claim detail is JSON rendered by inline JavaScript rather than HTML: a batch can hold
 10,000 flagged claims; tens of thousands of ``<details>`` elements with tables make a browser
@@ -26,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from scrubber.engine import SEVERITY_RANK, ScrubResult
+from scrubber.schema import location
 from scrubber.text import dotted, number
 
 if TYPE_CHECKING:  # jinja2 is imported lazily: `scrub check` without --html should not pay for it
@@ -41,6 +44,8 @@ FLAGGED = ("error", "warning")  # severities whose lines count as charges at ris
 SEVERITIES = tuple(SEVERITY_RANK)  # error, warning, info
 
 _MEMBER_REASON = re.compile(r"(disagree on member_id \().*(\); the whole claim is rejected)")
+_PLACEHOLDER = r"\[[^\[\]\n]{1,200}\?\]"  # "[dose mg?]": a fact the record did not give (scrubber.text.fill)
+KINDS = ("correction", "justification")
 _EMPTY_STR_LIST = pl.lit([], dtype=pl.List(pl.String()))
 
 
@@ -59,18 +64,39 @@ def mask_member_id(member_id: str | None) -> str | None:
     return "***" + member_id[-2:] if len(member_id) > 5 else "***"
 
 
-def _masker(member_ids: set[str]) -> re.Pattern[str] | None:
-    """One regex matching any of ``member_ids`` as a whole token (not inside a longer code)."""
-    ids = sorted((m for m in member_ids if m), key=len, reverse=True)
-    if not ids:
-        return None
-    return re.compile(r"(?<![\w])(?:" + "|".join(re.escape(m) for m in ids) + r")(?![\w])")
+def _is_word(char: str) -> bool:
+    return char.isalnum() or char == "_"
 
 
-def _mask_text(text: str | None, pattern: re.Pattern[str] | None) -> str | None:
-    if text is None or pattern is None:
+def _mask_text(text: str | None, member_ids: list[str]) -> str | None:
+    """``text`` with each of ``member_ids`` masked where it stands as a whole token.
+
+    "M10" is not masked inside "M100" or "XM10". A plain scan rather than a regex: a batch of
+    10,000 flagged claims has 10,000 different ids, and compiling a pattern per claim cost
+    seconds. ``member_ids`` go longest first, so an id that contains another is masked whole.
+    """
+    if text is None:
         return text
-    return pattern.sub(lambda m: mask_member_id(m.group(0)) or "***", text)
+    for member in member_ids:
+        if member not in text:
+            continue
+        out: list[str] = []
+        pos = 0
+        while (start := text.find(member, pos)) != -1:
+            end = start + len(member)
+            if (start == 0 or not _is_word(text[start - 1])) and (end == len(text) or not _is_word(text[end])):
+                out += [text[pos:start], mask_member_id(member) or "***"]
+                pos = end
+            else:
+                out.append(text[pos:start + 1])
+                pos = start + 1
+        out.append(text[pos:])
+        text = "".join(out)
+    return text
+
+
+def _mask_order(member_ids: set[str | None]) -> list[str]:
+    return sorted((m for m in member_ids if m), key=len, reverse=True)
 
 
 # --------------------------------------------------------------------------- Jinja plumbing
@@ -169,6 +195,10 @@ def _check_rows(result: ScrubResult, catalogue: list[dict[str, Any]]) -> list[di
     sev_counts = {
         (r["check_id"], r["severity"]): r["len"] for r in f.group_by("check_id", "severity").len().iter_rows(named=True)
     }
+    # fix_kind is per finding: one check can give corrections and justifications (noncovered-diagnosis).
+    kind_counts: dict[str, dict[str, int]] = {}
+    for r in f.group_by("check_id", "fix_kind").len().sort("check_id", "fix_kind").iter_rows(named=True):
+        kind_counts.setdefault(r["check_id"], {})[r["fix_kind"] or ""] = r["len"]
     totals = f.group_by("check_id").agg(
         pl.len().alias("findings"),
         pl.col("claim_id").n_unique().alias("claims"),
@@ -188,6 +218,7 @@ def _check_rows(result: ScrubResult, catalogue: list[dict[str, Any]]) -> list[di
             "charges_at_risk": s.get("charges_at_risk", round(c.get("risk") or 0.0, 2)),
             "lines_not_evaluated": s.get("lines_not_evaluated", 0),
             "by_severity": {sev: sev_counts.get((check["id"], sev), 0) for sev in SEVERITIES},
+            "by_kind": kind_counts.get(check["id"], {}),
         })
     return rows
 
@@ -310,7 +341,9 @@ def _claims_payload(result: ScrubResult, order: dict[str, int], mask_phi: bool) 
     row_sev = f.group_by("row_id").agg(rank.max().alias("line_sev"))
     lines = result.lines.join(flagged_ids, on="claim_id", how="semi")
     lines = lines.select(
-        "row_id", "claim_id", "line_number", "member_id", "payer",
+        "row_id", "claim_id", "line_number", "member_id", "payer", "source",
+        # CSV lines leave source_location null ("row N" is spelled out only where shown).
+        location().alias("loc"),
         _optional(lines, "policy", pl.String()), _optional(lines, "claim_type", pl.String()),
         _optional(lines, "place_of_service", pl.String()), "date_of_service", "procedure_code", "units", "charge",
         pl.col("modifiers").fill_null(_EMPTY_STR_LIST).list.join(" ").alias("mods"),
@@ -326,8 +359,10 @@ def _claims_payload(result: ScrubResult, order: dict[str, int], mask_phi: bool) 
         pl.col("date_of_service").min().cast(pl.String).alias("dos"),
         pl.col("date_of_service").max().cast(pl.String).alias("dos_to"),
         pl.col("charge").fill_null(0).sum().alias("billed"),
+        pl.col("source").first().alias("src"),
         pl.struct(
             pl.col("line_number").alias("n"),
+            "loc",
             pl.col("date_of_service").cast(pl.String).alias("dos"),
             pl.col("procedure_code").alias("code"),
             "mods",
@@ -358,8 +393,10 @@ def _claims_payload(result: ScrubResult, order: dict[str, int], mask_phi: bool) 
             pl.col("suggested_fix").alias("fix"),
             pl.col("appeal_text").alias("appeal"),
             pl.col("fix_kind").alias("kind"),
+            _optional(f, "source_location", pl.String()).alias("loc"),
             pl.col("member_id").alias("m"),
         ).alias("findings"),
+        pl.col("source").first().alias("f_src"),
     )
     claims = (
         claim_findings.join(claim_lines, on="claim_id", how="left")
@@ -368,34 +405,82 @@ def _claims_payload(result: ScrubResult, order: dict[str, int], mask_phi: bool) 
             pl.col("member").fill_null(pl.col("f_member")),
             pl.col("payer").fill_null(pl.col("f_payer")),
             pl.col("dos").fill_null(pl.col("f_dos")),
+            pl.col("src").fill_null(pl.col("f_src")),
             pl.col("risk").fill_null(0.0).round(2),
             pl.col("billed").fill_null(0.0).round(2),
             pl.col("lines").fill_null([]),
         )
         .sort(["sev", "risk", "claim_id"], descending=[True, True, False])
         .rename({"claim_id": "id"})
-        .drop("f_member", "f_payer", "f_dos")
+        .drop("f_member", "f_payer", "f_dos", "f_src")
     )
     records = claims.to_dicts()
     for r in records:
         # A finding's text may quote its member id ("for member M123 on ..."): mask it there too.
-        pattern = _masker({r["member"], *(fd["m"] for fd in r["findings"])} - {None}) if mask_phi else None
+        members = _mask_order({r["member"], *(fd["m"] for fd in r["findings"])}) if mask_phi else []
         if mask_phi:
             r["member"] = mask_member_id(r["member"])
         for finding in r["findings"]:
             del finding["m"]
-            if pattern is not None:
+            if members:
                 for key in ("msg", "fix", "appeal"):
-                    finding[key] = _mask_text(finding[key], pattern)
+                    finding[key] = _mask_text(finding[key], members)
     return records
 
 
 def _rejected(result: ScrubResult, mask_phi: bool) -> list[dict[str, Any]]:
-    """Rejected rows to list (capped); with ``--mask-phi`` the member ids a reason quotes are hidden."""
-    rows = result.rejected.head(MAX_TABLE_ROWS)
-    if mask_phi and rows.height:
-        rows = rows.with_columns(pl.col("reason").str.replace(_MEMBER_REASON.pattern, "${1}[masked]${2}"))
-    return rows.to_dicts()
+    """Rejected rows to list (capped); with ``--mask-phi`` the member ids a reason quotes are hidden.
+
+    A reason names member ids when a claim's lines disagree on them (the whole claim is rejected,
+    so its ids are known only from the reason); any other member id of the same claim that a
+    reason quotes is masked by the ids of the claim's checked lines.
+    """
+    rows = result.rejected.head(MAX_TABLE_ROWS).with_columns(
+        pl.coalesce(pl.col("location"), pl.format("row {}", pl.col("row"))).alias("location")
+    )
+    if not (mask_phi and rows.height):
+        return rows.to_dicts()
+    rows = rows.with_columns(pl.col("reason").str.replace(_MEMBER_REASON.pattern, "${1}[masked]${2}"))
+    members = (
+        result.lines.join(rows.select("claim_id").unique(), on="claim_id", how="semi")
+        .group_by("claim_id").agg(pl.col("member_id").drop_nulls().unique())
+    )
+    known = {r["claim_id"]: _mask_order(set(r["member_id"])) for r in members.iter_rows(named=True)}
+    records = rows.to_dicts()
+    for r in records:
+        if r["claim_id"] in known:
+            r["reason"] = _mask_text(r["reason"], known[r["claim_id"]])
+    return records
+
+
+def _to_send(result: ScrubResult) -> dict[str, int]:
+    """What the batch asks billing staff to send: claims to correct and resubmit, claims whose coding
+    stands and need a justification, and texts with a missing fact to fill in first."""
+    f = result.findings
+    if f.height == 0:
+        return {"correct": 0, "justify": 0, "both": 0, "placeholders": 0, "placeholder_claims": 0}
+    per_claim = f.group_by("claim_id").agg(
+        (pl.col("fix_kind") == "correction").any().alias("c"),
+        (pl.col("fix_kind") == "justification").any().alias("j"),
+        pl.col("appeal_text").str.contains(_PLACEHOLDER).fill_null(False).sum().alias("ph"),
+    )
+    row = per_claim.select(
+        pl.col("c").sum().alias("correct"),
+        pl.col("j").sum().alias("justify"),
+        (pl.col("c") & pl.col("j")).sum().alias("both"),
+        pl.col("ph").sum().alias("placeholders"),
+        (pl.col("ph") > 0).sum().alias("placeholder_claims"),
+    ).row(0, named=True)
+    return {k: int(v) for k, v in row.items()}
+
+
+def _policy_use(result: ScrubResult) -> dict[str, dict[str, int]]:
+    """Claims and lines each policy was applied to (the policy used, per payer, is in result.lines)."""
+    lines = result.lines
+    if "policy" not in lines.columns or lines.height == 0:
+        return {}
+    table = lines.group_by("policy").agg(pl.col("claim_id").n_unique().alias("claims"), pl.len().alias("lines"))
+    return {r["policy"]: r for r in table.iter_rows(named=True) if r["policy"] is not None}
 
 
 def build_context(result: ScrubResult, mask_phi: bool = False) -> dict[str, Any]:
@@ -409,6 +494,7 @@ def build_context(result: ScrubResult, mask_phi: bool = False) -> dict[str, Any]
     payers = sorted({c["payer"] for c in claims if c["payer"] is not None})
     month = pl.col("date_of_service").dt.strftime("%Y-%m")
     provenance = dict(result.provenance)
+    timings = dict(getattr(result, "timings", {}) or {})
     return {
         "s": summary,
         "by_severity": {sev: summary.get("by_severity", {}).get(sev, 0) for sev in SEVERITIES},
@@ -426,6 +512,10 @@ def build_context(result: ScrubResult, mask_phi: bool = False) -> dict[str, Any]
         "unmatched_total": result.unmatched_records.height,
         "max_rows": MAX_TABLE_ROWS,
         "provenance": provenance,
+        "policy_use": _policy_use(result),
+        "timings": timings,
+        "run_seconds": round(sum(timings.values()), 2) if timings else None,
+        "to_send": _to_send(result),
         "masked": mask_phi,
         "page_size": PAGE_SIZE,
         "data": json_island({
