@@ -26,6 +26,9 @@ from scrubber.registry import FIX_KINDS, Check, Context, all_checks
 from scrubber.schema import location
 
 SEVERITY_RANK = {"error": 3, "warning": 2, "info": 1}
+# A line's charge is "at risk" when a finding says the payer will deny or recoup it (an error). A
+# warning, such as units billed under what the record supports, is money left unbilled, not at risk.
+AT_RISK_SEVERITIES = ("error",)
 _STREAMING_FROM = 50_000  # lines; below this the in-memory engine finishes first
 _ALL_AT_ONCE_UP_TO = 3_000_000  # lines; above this, checks run one after the other (memory)
 
@@ -177,7 +180,7 @@ def _claims(claim_id: pl.Series) -> int:
 
 def summarise(result_lines: pl.DataFrame, findings: pl.DataFrame, rejected: pl.DataFrame, rows_read: int,
               checks: list[Check], unevaluated: dict[str, int], unmatched: pl.DataFrame) -> dict[str, Any]:
-    flagged = findings.filter(pl.col("severity").is_in(["error", "warning"])).unique("row_id")
+    flagged = findings.filter(pl.col("severity").is_in(AT_RISK_SEVERITIES)).unique("row_id")
     by_check: dict[str, dict[str, Any]] = {}
     for check in checks:
         mine = findings.filter(pl.col("check_id") == check.id)
@@ -186,7 +189,8 @@ def summarise(result_lines: pl.DataFrame, findings: pl.DataFrame, rejected: pl.D
             "severity": check.severity,
             "findings": mine.height,
             "claims": mine.get_column("claim_id").n_unique() if mine.height else 0,
-            "charges_at_risk": round(float(mine.unique("row_id").get_column("charge").fill_null(0).sum()), 2),
+            "charges_at_risk": round(float(mine.filter(pl.col("severity").is_in(AT_RISK_SEVERITIES)).unique("row_id")
+                                           .get_column("charge").fill_null(0).sum()), 2),
             "lines_not_evaluated": unevaluated.get(check.id, 0),
         }
     by_severity = {s: int(findings.filter(pl.col("severity") == s).height) for s in SEVERITY_RANK}

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from scrubber.engine import SEVERITY_RANK, ScrubResult
+from scrubber.engine import AT_RISK_SEVERITIES, SEVERITY_RANK, ScrubResult
 from scrubber.schema import location
 from scrubber.text import dotted, number
 
@@ -40,7 +40,7 @@ TEMPLATE_NAME = "report.html.j2"
 PAGE_SIZE = 100
 MAX_TABLE_ROWS = 1000  # rejected rows / unmatched records listed in full up to this; JSON/CSV carry all
 MAX_PAIRS = 12
-FLAGGED = ("error", "warning")  # severities whose lines count as charges at risk (as in engine.summarise)
+FLAGGED = AT_RISK_SEVERITIES  # severities whose lines count as charges at risk (as in engine.summarise)
 SEVERITIES = tuple(SEVERITY_RANK)  # error, warning, info
 
 _MEMBER_REASON = re.compile(r"(disagree on member_id \().*(\); the whole claim is rejected)")
