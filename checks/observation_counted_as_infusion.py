@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from scrubber.enrich import code_is, timed, with_addon_billing, with_codes, with_timing
+from scrubber.enrich import code_is, timed, with_codes, with_timing
 from scrubber.registry import Check, Context
 from scrubber.text import fill, number
 
@@ -41,7 +41,7 @@ _TIMED_INITIAL = (pl.col("adm_role") == "initial") & pl.col("adm_min_minutes").i
 def _applicable(lines: pl.LazyFrame) -> pl.LazyFrame:
     """Time-based add-on lines and initial lines with a minimum time, with their infusing minutes."""
     lines = lines.filter(timed("addon") | code_is(adm_role="initial", adm_time_based=True))
-    return with_codes(with_addon_billing(with_timing(lines)), "adm_min_minutes")
+    return with_codes(with_timing(lines), "adm_min_minutes")
 
 
 def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:

@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from scrubber.enrich import is_ig, timed, with_addon_billing, with_codes, with_drug_units, with_timing
+from scrubber.enrich import is_ig, timed, with_codes, with_drug_units, with_timing
 from scrubber.registry import Check, Context
 from scrubber.text import fill, number
 
@@ -55,7 +55,7 @@ _TIMED_ADDON = (pl.col("adm_role") == "addon") & pl.col("adm_time_based").fill_n
 def _applicable(lines: pl.LazyFrame) -> pl.LazyFrame:
     """Drug lines and time-based add-on lines, with the units their documentation supports."""
     lines = lines.filter(is_ig() | timed("addon")).with_columns(is_ig().alias("is_ig"))
-    return with_codes(with_drug_units(with_addon_billing(with_timing(lines))), "ig_product")
+    return with_codes(with_drug_units(with_timing(lines)), "ig_product")
 
 
 def _observation_explains() -> pl.Expr:

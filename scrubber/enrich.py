@@ -9,8 +9,10 @@ Two kinds of facts, for one reason (issue 5: on 2M lines every full-height colum
   ``is_jw`` / ``is_jz``, the claim + date key ``cd_key`` with ``cd_admin_mask`` (administration
   codes billed that day, one bit each) and ``cd_jw_mask`` (IG codes billed on a JW line), and the
   facts borrowed from a sibling line: ``init_minutes`` / ``init_obs`` (the family's initial
-  line's infusing and observation minutes, on timed add-on lines) and ``doc_dose_mg`` /
-  ``doc_wasted_mg`` (the drug's documentation on the claim and date, on IG lines).
+  line's infusing and observation minutes, on timed add-on lines), ``doc_dose_mg`` /
+  ``doc_wasted_mg`` (the drug's documentation on the claim and date, on IG lines), and for add-on
+  units split across lines ``billed_units`` / ``is_unit_head`` / ``unit_lines`` (see
+  :func:`_addon_billing`).
 * **Derived on demand** by the expressions below, which a check applies after it has filtered the
   lines it cares about: code attributes (:func:`with_codes`), modifier roles
   (:func:`with_modifier_roles`), infusion timing (:func:`with_timing`), drug units
@@ -186,40 +188,6 @@ def with_timing(lines: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def with_addon_billing(lines: pl.LazyFrame) -> pl.LazyFrame:
-    """The units billed for one add-on hour service, when its units are split across lines.
-
-    Lines of one add-on code on a claim and date that take their time from the same initial line
-    (no times of their own) bill one infusion's extra hours between them: 96366 x1 on line 2 and
-    96366 x1 on line 3 after a 100-minute 96365 are 2 units where the time supports 1, and
-    96366 x1 twice after 151 minutes is right, not twice under. For such a group the units are
-    summed (``billed_units``) and judged once, on its first line (``is_unit_head``);
-    ``unit_lines`` lists the group's lines for the message. Lines with their own times are their
-    own group. Needs :func:`with_timing` first.
-    """
-    shared = ~pl.col("has_own_times") & pl.col("t_minutes").is_not_null() & pl.col("t_expected_units").is_not_null()
-    # One integer key per (claim and date, code, shares the initial's time): windows over a single
-    # UInt64 stay linear on 10M lines, where a window over text keys and a string join did not.
-    key = (pl.col("cd_key") * (1 << _SUB_BITS) + pl.col("code_idx").cast(pl.UInt64)) * 2 + shared.cast(pl.UInt64)
-    # Sorted by the key (rows come out in that order; checks do not depend on row order), so each
-    # group is a run and the windows take Polars' sorted fast path.
-    lines = lines.with_columns(key.alias("_unit_key"), shared.alias("_shared")).sort("_unit_key")
-    lines = lines.with_columns(pl.col("_unit_key").set_sorted())
-    grouped = pl.col("_shared")
-    lines = lines.with_columns(
-        pl.when(grouped).then(pl.col("units").sum().over("_unit_key")).otherwise(pl.col("units"))
-        .alias("billed_units"),
-        pl.when(grouped).then(pl.col("line_number") == pl.col("line_number").min().over("_unit_key"))
-        .otherwise(True).alias("is_unit_head"),
-        (grouped & (pl.len().over("_unit_key") > 1)).alias("_split"),
-    )
-    # The list of lines is text for the message: built only for the (rare) split groups.
-    split = lines.filter("_split").group_by("_unit_key").agg(
-        pl.col("line_number").sort().cast(pl.String).str.join(", ").alias("unit_lines")
-    )
-    return lines.join(split, on="_unit_key", how="left", maintain_order="left").drop("_unit_key", "_shared", "_split")
-
-
 def _ceil_units(mg: pl.Expr, unit: pl.Expr) -> pl.Expr:
     # 1e-9 guards against 35000/500 landing a hair above 70 in floating point.
     return (mg / unit - 1e-9).ceil().cast(pl.Int64)
@@ -362,6 +330,7 @@ def enrich(lines: pl.DataFrame, policies: PolicySet) -> pl.DataFrame:
     )
     lines = lines.hstack(_claim_date(lines))
     lines = lines.hstack(_initial_timing(lines))
+    lines = lines.hstack(_addon_billing(lines))
     return lines.hstack(_borrowed(
         lines, is_ig(), is_ig(), pl.col("code_idx"), ["is_jw", "line_number"],  # the administered line first
         {"doc_dose_mg": (pl.col("drug_dose_mg"), pl.col("drug_dose_mg").is_not_null()),
@@ -378,3 +347,36 @@ def _initial_timing(lines: pl.DataFrame) -> pl.DataFrame:
         lines, timed("initial"), timed("addon"), code("adm_family_idx"), ["line_number"],
         {"init_minutes": (minutes, minutes.is_not_null()), "init_obs": (pl.col("observation_minutes"), own)},
     )
+
+
+def _addon_billing(lines: pl.DataFrame) -> pl.DataFrame:
+    """The units billed for one add-on hour service, when its units are split across lines.
+
+    Lines of one timed add-on code on a claim and date without times of their own take their time
+    from the same initial line, so they bill one infusion's extra hours between them: 96366 x1 on
+    line 2 and 96366 x1 on line 3 after a 100-minute 96365 are 2 units where the time supports
+    1, and 96366 x1 twice after 151 minutes is right, not twice under. Such a group's units are
+    summed (``billed_units``) and judged once, on its first line (``is_unit_head``); ``unit_lines``
+    lists the group's lines when there are several. Every other line: its own units, its own head.
+    """
+    own = pl.col("infusion_start").is_not_null() & pl.col("infusion_stop").is_not_null()
+    rows = lines.select(timed("addon") & ~own).to_series().arg_true()
+    key = (pl.col("cd_key") * (1 << _SUB_BITS) + pl.col("code_idx").cast(pl.UInt64)).alias("_k")
+    # Sorted by one packed UInt64 key, so each group is a run: Polars' sorted fast path.
+    group = lines.select(key, "line_number", "units")[rows].hstack([rows.alias("_row")]).sort("_k", "line_number")
+    group = group.with_columns(pl.col("_k").set_sorted()).with_columns(
+        pl.col("units").sum().over("_k").alias("billed_units"),
+        (pl.col("line_number") == pl.col("line_number").first().over("_k")).alias("is_unit_head"),
+        pl.len().over("_k").alias("_n"),
+    )
+    split = group.filter(pl.col("_n") > 1).group_by("_k").agg(
+        pl.col("line_number").cast(pl.String).str.join(", ").alias("unit_lines")  # already in line order
+    )
+    group = group.join(split, on="_k", how="left", maintain_order="left")
+    at = group.get_column("_row")
+    return pl.DataFrame([
+        lines.get_column("units").clone().scatter(at, group.get_column("billed_units")).alias("billed_units"),
+        pl.repeat(True, lines.height, eager=True).scatter(at, group.get_column("is_unit_head")).alias("is_unit_head"),
+        pl.repeat(None, lines.height, dtype=pl.String, eager=True).scatter(at, group.get_column("unit_lines"))
+        .alias("unit_lines"),
+    ])
