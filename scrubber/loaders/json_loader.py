@@ -7,15 +7,30 @@ from, in order: ``diagnosis_pointers`` (1-based, into the claim's ``diagnoses``)
 
 Rows are numbered by their position in the file: the n-th line of all claims is row n, and the
 location says "claim 3 (C-100), line 2" so a person can find it.
+
+Two readers, one result. The Python reader (:func:`parse_claims` + :func:`claims_to_raw`, run by
+:func:`slow_raw`) is the definition: it takes any document, however irregular, and gives every row
+its values and reasons. It costs ~30 us a line, so a large document is first offered to
+:func:`fast_raw`, which cuts the claims into chunks at element boundaries, parses each chunk with
+``pl.read_json`` against a fixed schema (every scalar as text) and flattens it with list
+expressions. Polars' reader is more lenient than :mod:`json` in ways that would change the result
+(it wraps a scalar into a one-element list, spells some numbers its own way, reads a lone
+surrogate escape as NUL), so the fast reader looks for each such case, cheaply, and declines the
+whole file when one may be present; the Python reader then reads it. It never guesses.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
+import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import polars as pl
+from polars.exceptions import PanicException, PolarsError
 
 from scrubber.errors import InputError
 from scrubber.schema import RAW_SCHEMA, SCALAR_COLUMNS
@@ -167,10 +182,506 @@ def claims_to_raw(claims: list[Any], source: str, first_row_id: int) -> pl.DataF
 
 
 def load_json(path: Path, text: str, first_row_id: int) -> pl.DataFrame:
-    """Raw frame for one JSON / JSON Lines file."""
-    claims = parse_claims(text, str(path))
+    """Raw frame for one JSON / JSON Lines file: the Polars reader when it can vouch, else Python's."""
+    source = str(path)
+    if len(text) >= FAST_MIN_CHARS:
+        fast = fast_raw(text, source, first_row_id)
+        if fast is not None:
+            return fast
+    return slow_raw(text, source, first_row_id)
+
+
+def slow_raw(text: str, source: str, first_row_id: int) -> pl.DataFrame:
+    """The Python reader: the definition of what every document loads as (and of its file errors)."""
+    claims = parse_claims(text, source)
     if not claims:
-        raise InputError("no claims in file", str(path))
+        raise InputError("no claims in file", source)
     if not any(isinstance(c, dict) and ("lines" in c or "claim_id" in c) for c in claims):
-        raise InputError("not a claims file: no object has claim_id or lines", str(path))
-    return claims_to_raw(claims, str(path), first_row_id)
+        raise InputError("not a claims file: no object has claim_id or lines", source)
+    try:
+        return claims_to_raw(claims, source, first_row_id)
+    except UnicodeEncodeError as exc:  # "\ud800": json.loads keeps a lone surrogate, UTF-8 cannot hold it
+        raise InputError(f"invalid JSON text: an unpaired surrogate escape (\\u{ord(exc.object[exc.start]):04x}) "
+                         "is not a character; fix the exporting system", source) from None
+
+
+# --------------------------------------------------------------------------------------------------
+# The Polars reader.
+#
+# What ``pl.read_json`` does differently from ``json.loads`` + the Python reader, and what this
+# reader does about each (all measured on Polars 2.1; the differential test pins them):
+#
+# * A scalar where the schema says list is wrapped (``"modifiers": "JW KX"`` reads ["JW KX"],
+#   Python splits it; ``"diagnoses": "D80"`` reads ["D80"], Python rejects it). A one-element list
+#   is therefore ambiguous; when one could matter, a regex over the chunk's text settles whether
+#   any such key holds a scalar (exact, because keys are checked to be spelled without escapes).
+#   A list of objects (``lines``) never wraps: Polars raises.
+# * Numbers and booleans read into a text column are spelled by Polars: ints exactly as Python,
+#   floats as the shortest round trip without exponent. That equals Python's spelling except for
+#   -0.0, |x| < 1e-4, and 16+ significant digits (tie-breaking between two shortest forms differs);
+#   any text of those shapes declines (a 16-digit *string* id declines too: the price of not knowing).
+# * A lone surrogate escape reads as NUL (Python keeps it): declined. Escaped keys decode alike, but
+#   a key spelled with an escape declines: the regexes above need keys spelled plainly.
+# * JSON Lines: Python splits lines on \r, U+0085, U+2028 and U+2029 as well; declined.
+# * Syntax: Polars is as strict as json (NaN, Infinity, leading zeros, trailing commas, control
+#   characters all fail) and fails where json succeeds only on numbers beyond 128 bits and on
+#   nesting deeper than 1024 (declined by the failure). Not detected: nesting between Python's
+#   recursion limit (~990) and 1024 levels, and duplicate keys in one object (Python keeps the
+#   last, Polars the first); both need a full tokenizer to see.
+
+FAST_MIN_CHARS = 128 * 1024  # below this (~400 lines) the Python reader is faster than Polars' ~25 ms setup
+PARSE_BYTES = 1 << 20  # one ``read_json`` call: Polars parses ~1.5x faster when a chunk fits in cache
+GROUP_BYTES = 16 << 20  # one flatten (its fixed cost, ~25 ms, wants many claims); bounds transient memory
+MAX_SPAN_BYTES = 64 << 20  # Polars' parser needs ~10x a chunk's size: a larger chunk declines
+
+_LINE_EXTRA = (
+    "diagnoses",
+    "diagnosis_pointers",
+    "modifiers",
+    *(f"modifier_{i}" for i in range(1, 5)),
+    *(f"diagnosis_{i}" for i in range(1, 5)),
+)
+_TEXT = pl.String()
+_TEXTS = pl.List(pl.String())
+_LINE_STRUCT = pl.Struct(
+    {**{c: _TEXT for c in SCALAR_COLUMNS}, **{k: (_TEXTS if k in _LINE_EXTRA[:3] else _TEXT) for k in _LINE_EXTRA}}
+)
+_CLAIM_SCHEMA: dict[str, pl.DataType] = {
+    **{c: _TEXT for c in SCALAR_COLUMNS},
+    "diagnoses": _TEXTS,
+    "lines": pl.List(_LINE_STRUCT),
+}
+# JSON Lines: each physical line becomes one {_RECORD: [its values]} object, so a line that is not
+# exactly one complete value shows (0 values: blank; 2+: several values; a record spanning lines or
+# closing our wrapper breaks the count of wrapper objects). The key must not occur in the file.
+_RECORD = "_scrubber_jsonl_record_"
+_RECORD_SCHEMA = {_RECORD: pl.List(pl.Struct(_CLAIM_SCHEMA))}
+
+_WS = b" \t\n\r"  # the only whitespace json.loads accepts between tokens
+_WRAPPED_START = re.compile(rb'[ \t\n\r]*\{[ \t\n\r]*"claims"[ \t\n\r]*:[ \t\n\r]*\[')
+_WRAPPED_END = re.compile(rb"\][ \t\n\r]*\}[ \t\n\r]*\Z")
+_LIST_START = re.compile(rb"[ \t\n\r]*\[")
+_LIST_END = re.compile(rb"\][ \t\n\r]*\Z")
+_OBJECT_START = re.compile(rb"[ \t\n\r]*\{")
+_NON_WS = re.compile(rb"[^ \t\n\r]")
+_FIRST_KEY = re.compile(rb'[ \t\n\r]*(\{[ \t\n\r]*"[^"\\]*")')  # a claim's opening, through its first key
+# A key spelled with an escape (the last escape in it, then the rest of the key, then the colon).
+_ESCAPED_KEY = re.compile(rb'\\.(?:[^"\\]|\\.)*"[ \t\n\r]*:')
+_LONE_SURROGATE = re.compile(
+    rb"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+    rb"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+)
+_DX_SCALAR = re.compile(rb'"diagnoses"[ \t\n\r]*:[ \t\n\r]*[^\[n \t\n\r]')
+_CLAIM_ID_NOT_TEXT = re.compile(rb'"claim_id"[ \t\n\r]*:[ \t\n\r]*[^"n \t\n\r]')
+_MODS_NOT_TEXT = re.compile(rb'"modifiers"[ \t\n\r]*:[ \t\n\r]*[^"\[n \t\n\r]')
+_MODS_TEXT = re.compile(rb'"modifiers"[ \t\n\r]*:[ \t\n\r]*"')
+_MODS_LIST = re.compile(rb'"modifiers"[ \t\n\r]*:[ \t\n\r]*\[')
+_SPLIT_LINES = (b"\xc2\x85", b"\xe2\x80\xa8", b"\xe2\x80\xa9")  # str.splitlines() breaks there
+
+# Text Polars may have spelled differently from Python (see above); Rust regex syntax.
+_RISKY_TEXT = r"^-0$|^-?(?:0\.0000|[0.]*[1-9](?:\.?[0-9]){15})"
+_POINTER = r"^[0-9]{1,15}$"
+_SEPARATED = r"^$|[\s\x1c-\x1f,]"  # Python's str.split() whitespace is exactly \s plus \x1c-\x1f
+_SCALAR_LOOKING = r"^-?[0-9]|^(?:true|false)$"
+_MODIFIER_TOKENS = r"[^\s\x1c-\x1f,]+"  # str.replace(",", " ").split()
+
+
+class _Decline(Exception):
+    """The fast reader cannot vouch for this document; the Python reader reads it instead."""
+
+
+def fast_raw(text: str, source: str, first_row_id: int) -> pl.DataFrame | None:
+    """The raw frame :func:`slow_raw` would give, read by Polars; None when it cannot be sure.
+
+    None also for documents the Python reader rejects (invalid JSON, not claims): it raises the
+    error with its wording.
+    """
+    try:
+        return _fast_raw(text, source, first_row_id)
+    except (_Decline, PolarsError, PanicException, UnicodeEncodeError):
+        return None
+
+
+def _fast_raw(text: str, source: str, first_row_id: int) -> pl.DataFrame:
+    data = text.encode("utf-8")
+    jsonl = False
+    if m := _WRAPPED_START.match(data):
+        end = _WRAPPED_END.search(data, max(0, len(data) - 4096))
+        if end is None:
+            raise _Decline
+        spans = _element_spans(data, m.end(), end.start())
+    elif m := _LIST_START.match(data):
+        end = _LIST_END.search(data, max(0, len(data) - 4096))
+        if end is None:
+            raise _Decline
+        spans = _element_spans(data, m.end(), end.start())
+    elif _OBJECT_START.match(data):
+        jsonl = True
+        spans = _line_spans(data)
+    else:
+        raise _Decline
+    pieces = _parse_spans(data, spans, jsonl, text.isascii())
+    n_claims = sum(p.claims for p in pieces)
+    if n_claims == 0 or not any(p.claims_file for p in pieces):
+        raise _Decline  # "no claims" / "not a claims file": the Python reader words the error
+    if jsonl and n_claims == 1 and (sum(p.null_lines for p in pieces) or b'"claims"' in data):
+        raise _Decline  # one JSON value: Python reads it as a document ({"claims": ...} or a claim)
+    del data
+    frames, offset = [], 1
+    for piece in pieces:
+        frames.append(piece.frame.with_columns(pl.col("_ci") + offset))
+        offset += piece.claims
+    return _finish(pl.concat(frames), source, first_row_id)
+
+
+def _element_spans(data: bytes, start: int, end: int) -> list[tuple[int, int]]:
+    """Chunks of the array content ``data[start:end]``, cut where an element like the first begins.
+
+    A cut is only a guess (the pattern may also open a line); :func:`_parse_spans` proves each: a
+    chunk parses as an array only if both its ends sit between top-level elements.
+    """
+    if _NON_WS.search(data, start, end) is None:
+        raise _Decline  # "claims": [] - no claims
+    first = _FIRST_KEY.match(data, start)
+    cuts = [start]
+    if first is not None:
+        opening = first.group(1)
+        at, misses = start + PARSE_BYTES, 0
+        while (c := data.find(opening, at, end)) >= 0:
+            if data[max(start, c - 64) : c].rstrip(_WS).endswith(b","):
+                cuts.append(c)
+                at = c + PARSE_BYTES
+            else:  # the pattern also opens something that is not an element (a first line?)
+                at, misses = c + 1, misses + 1
+                if misses > 1000:
+                    raise _Decline
+    cuts.append(end)
+    if any(b - a > MAX_SPAN_BYTES for a, b in itertools.pairwise(cuts)):
+        raise _Decline  # too few cut points (claims open in different ways): one parse would be huge
+    return list(itertools.pairwise(cuts))
+
+
+def _line_spans(data: bytes) -> list[tuple[int, int]]:
+    """Chunks of a JSON Lines document, cut after a newline."""
+    cuts, at = [0], PARSE_BYTES
+    while (c := data.find(b"\n", at)) >= 0 and c + 1 < len(data):
+        cuts.append(c + 1)
+        at = c + 1 + PARSE_BYTES
+    cuts.append(len(data))
+    return list(itertools.pairwise(cuts))
+
+
+class _Piece:
+    """Consecutive chunks, flattened: raw rows (claim numbers local to the piece) and what they hold."""
+
+    def __init__(self, frame: pl.DataFrame, claims: int, claims_file: bool, null_lines: int) -> None:
+        self.frame = frame
+        self.claims = claims
+        self.claims_file = claims_file  # some claim has a claim_id or lines
+        self.null_lines = null_lines  # claims whose lines are null or missing
+
+
+_Span = tuple[int, int]
+
+
+def _parse_spans(data: bytes, spans: list[_Span], jsonl: bool, ascii_only: bool) -> list[_Piece]:
+    """Parse every chunk and flatten runs of them, in threads (Polars releases the GIL).
+
+    Chunks are parsed one by one (small ones parse fastest) and flattened by the group (a flatten
+    has a fixed cost). A chunk that does not parse is merged with its failing neighbours and parsed
+    again: a wrong cut fails both chunks around it, and the merged span starts and ends at proven
+    boundaries. If it still fails, the document itself is invalid and the Python reader reports it.
+    """
+    stop = threading.Event()  # one group declined: the others stop early
+    last_end = spans[-1][1]
+
+    def read(span: _Span) -> tuple[pl.DataFrame, bytes] | None:
+        try:
+            return _read_span(data, span, span[1] == last_end, jsonl, ascii_only)
+        except (PolarsError, PanicException):
+            return None
+
+    def work(group: list[_Span]) -> list[_Piece | _Span]:
+        out: list[_Piece | _Span] = []
+        frames: list[pl.DataFrame] = []
+        docs: list[bytes] = []
+        try:
+            for span in group:
+                if stop.is_set():
+                    raise _Decline
+                got = read(span)
+                if got is None:
+                    if frames:
+                        out.append(_flatten(frames, docs))
+                        frames, docs = [], []
+                    out.append(span)
+                else:
+                    frames.append(got[0])
+                    docs.append(got[1])
+            if frames:
+                out.append(_flatten(frames, docs))
+        except _Decline:
+            stop.set()
+            raise
+        return out
+
+    groups: list[list[_Span]] = [[]]
+    for span in spans:
+        if groups[-1] and span[1] - groups[-1][0][0] > GROUP_BYTES:
+            groups.append([])
+        groups[-1].append(span)
+    items: list[_Piece | _Span] = []
+    failures = 0
+    for result in _map(work, groups):
+        for item in result:
+            failures += isinstance(item, tuple)
+            if isinstance(item, tuple) and items and isinstance(items[-1], tuple):
+                items[-1] = (items[-1][0], item[1])  # failing neighbours: one span
+            else:
+                items.append(item)
+    if failures > max(2, len(spans) // 20) or any(isinstance(i, tuple) and i[1] - i[0] > MAX_SPAN_BYTES for i in items):
+        raise _Decline  # the cut pattern also opens lines, or the text is invalid: not worth the retries
+
+    def retry(span: _Span) -> _Piece:
+        got = read(span)
+        if got is None:
+            raise _Decline
+        return _flatten([got[0]], [got[1]])
+
+    retried = iter(_map(retry, [i for i in items if isinstance(i, tuple)]))
+    return [next(retried) if isinstance(i, tuple) else i for i in items]
+
+
+def _map(fn: Any, args: list[Any]) -> list[Any]:
+    """``fn`` over ``args`` on Polars' thread count, results in order."""
+    if len(args) <= 1:
+        return [fn(a) for a in args]
+    with ThreadPoolExecutor(max_workers=min(len(args), max(1, pl.thread_pool_size()))) as pool:
+        return list(pool.map(fn, args))
+
+
+def _read_span(data: bytes, span: _Span, last: bool, jsonl: bool, ascii_only: bool) -> tuple[pl.DataFrame, bytes]:
+    """One chunk's claims (the claim schema) and the JSON text Polars read them from."""
+    a, b = span
+    if not jsonl:
+        k = b
+        if not last:  # drop the comma (and whitespace) before the next chunk's first element
+            while k > a and data[k - 1] in _WS:
+                k -= 1
+            if k == a or data[k - 1] != ord(","):
+                raise _Decline
+            k -= 1
+        doc = b"".join((b"[", memoryview(data)[a:k], b"]"))
+        _check_text(doc)
+        return pl.read_json(doc, schema=_CLAIM_SCHEMA), doc
+    chunk = data[a:b]
+    if chunk.endswith(b"\n"):
+        chunk = chunk[:-1]
+    _check_text(chunk)
+    if _RECORD.encode() in chunk:
+        raise _Decline
+    if not ascii_only and any(sep in chunk for sep in _SPLIT_LINES):
+        raise _Decline
+    if b"\r" in chunk and chunk.count(b"\r") != chunk.count(b"\r\n") + chunk.endswith(b"\r"):
+        raise _Decline  # a lone CR ends a line for Python (the chunk's last one preceded its newline)
+    key = _RECORD.encode()
+    doc = b"".join((b'[{"', key, b'":[', chunk.replace(b"\n", b']},{"' + key + b'":['), b"]}]"))
+    records = pl.read_json(doc, schema=_RECORD_SCHEMA)
+    counts = records.select(
+        pl.len().alias("rows"),
+        pl.col(_RECORD).null_count().alias("nulls"),
+        (pl.col(_RECORD).list.len() > 1).any().alias("several"),
+    ).row(0, named=True)
+    if counts["rows"] != chunk.count(b"\n") + 1 or counts["nulls"] or counts["several"]:
+        raise _Decline  # a line that is not exactly one value: Python rejects the file
+    # Blank lines hold no value and give no row; no wrapper is null, so none gives a null row.
+    return records.select(pl.col(_RECORD).explode(empty_as_null=False).struct.unnest()), doc
+
+
+def _check_text(chunk: bytes) -> None:
+    """Decline escapes Polars reads differently, and escaped keys (the key regexes need plain ones)."""
+    if b"\\" in chunk and (_ESCAPED_KEY.search(chunk) or _LONE_SURROGATE.search(chunk)):
+        raise _Decline
+
+
+def _any(frame: pl.DataFrame, exprs: dict[str, pl.Expr]) -> dict[str, bool]:
+    """Several ``any`` questions about a frame in one pass."""
+    row = frame.select(**{k: e.any().fill_null(False) for k, e in exprs.items()}).row(0, named=True)
+    return {k: bool(v) for k, v in row.items()}
+
+
+def _list_any(column: str, pattern: str) -> pl.Expr:
+    """Whether any element of a list-of-text column matches ``pattern``."""
+    return pl.col(column).list.eval(pl.element().str.contains(pattern)).list.any()
+
+
+def _flatten(frames: list[pl.DataFrame], docs: list[bytes]) -> _Piece:
+    """Consecutive chunks' claims to raw rows, as :func:`claims_to_raw` would; declines what it cannot match.
+
+    ``docs`` are the texts the claims were read from, for the checks only the text can answer.
+    """
+    claims = pl.concat(frames) if len(frames) > 1 else frames[0]
+    line_fields = [f.name for f in _LINE_STRUCT.fields]
+    lines = (
+        claims.lazy()
+        .select(
+            pl.int_range(pl.len(), dtype=pl.Int64).alias("_ci"),
+            *[pl.col(c).alias(f"c.{c}") for c in _CLAIM_SCHEMA if c != "lines"],
+            (pl.col("lines").list.len().fill_null(0) > 0).alias("_has"),
+            pl.int_ranges(1, pl.col("lines").list.len().fill_null(0) + 1, dtype=pl.Int64).alias("_li"),
+            pl.col("lines"),
+        )
+        .explode("lines", "_li", empty_as_null=True)
+        .with_columns(
+            pl.col("lines").is_null().alias("_no_object"),
+            *[pl.col("lines").struct.field(f).alias(f"l.{f}") for f in line_fields],
+        )
+        .drop("lines")
+        .collect()
+    )
+    texts = [f"c.{c}" for c in SCALAR_COLUMNS] + [f"l.{c}" for c in SCALAR_COLUMNS]
+    texts += [f"l.{k}" for k in _LINE_EXTRA[3:]]
+    lists = ["c.diagnoses", "l.diagnoses", "l.modifiers"]
+    flags = _any(
+        lines,
+        {
+            "null_line": pl.col("_has") & pl.col("_no_object"),
+            "risky": pl.any_horizontal(
+                *[pl.col(c).str.contains(_RISKY_TEXT) for c in texts], *[_list_any(c, _RISKY_TEXT) for c in lists]
+            ),
+            "bad_pointer": pl.col("l.diagnosis_pointers")
+            .list.eval(pl.element().str.contains(_POINTER).fill_null(False).not_())
+            .list.any(),
+            "single_dx": (pl.col("c.diagnoses").list.len() == 1) | (pl.col("l.diagnoses").list.len() == 1),
+            "single_mod": (pl.col("l.modifiers").list.len() == 1)
+            & pl.col("l.modifiers").list.first().str.contains(f"{_SEPARATED}|{_SCALAR_LOOKING}"),
+            "separated_mod": (pl.col("l.modifiers").list.len() == 1)
+            & pl.col("l.modifiers").list.first().str.contains(_SEPARATED),
+            "claim_id_scalar": pl.col("c.claim_id").str.contains(r"^-?[0-9]+$|^(?:true|false)$"),
+            "claims_file": pl.col("c.claim_id").is_not_null() | pl.col("_has"),
+        },
+    )
+    if flags["null_line"] or flags["risky"] or flags["bad_pointer"]:
+        raise _Decline
+
+    def found(pattern: re.Pattern[bytes]) -> bool:
+        return any(pattern.search(doc) is not None for doc in docs)
+
+    if flags["single_dx"] and found(_DX_SCALAR):
+        raise _Decline  # a scalar "diagnoses", wrapped by Polars
+    if flags["claim_id_scalar"] and found(_CLAIM_ID_NOT_TEXT):
+        raise _Decline  # a number or boolean claim id: Python's label spells it with str()
+    split_modifiers = False
+    if flags["single_mod"]:
+        if found(_MODS_NOT_TEXT):
+            raise _Decline  # a number or boolean "modifiers": Python rejects the line
+        as_text, as_list = found(_MODS_TEXT), found(_MODS_LIST)
+        if as_text and as_list and flags["separated_mod"]:
+            raise _Decline  # ["JW KX"] or "JW KX"? Cannot tell which line holds which.
+        split_modifiers = as_text and not as_list
+    frame = _resolve(lines, split_modifiers)
+    return _Piece(frame, claims.height, flags["claims_file"], claims.get_column("lines").null_count())
+
+
+def _resolve(lines: pl.DataFrame, split_modifiers: bool) -> pl.DataFrame:
+    """Values, modifiers, diagnoses and reasons of every row (claims without lines: one row each)."""
+    has = pl.col("_has")
+    empty = pl.lit([], dtype=_TEXTS)
+
+    def filled(column: str) -> pl.Expr:
+        return pl.col(column).list.eval(pl.element().fill_null(""))
+
+    scalars = []
+    for c in SCALAR_COLUMNS:
+        value = pl.coalesce(pl.col(f"l.{c}"), pl.col(f"c.{c}"))
+        scalars.append((value if c in _CLAIM_LEVEL else pl.when(has).then(value)).alias(c))
+
+    if split_modifiers:  # every "modifiers" in the chunk is text: Polars wrapped each into a list
+        own = pl.col("l.modifiers").list.first().str.extract_all(_MODIFIER_TOKENS)
+    else:
+        own = filled("l.modifiers")
+    parts = pl.concat_list([pl.col(f"l.modifier_{i}") for i in range(1, 5)]).list.drop_nulls()
+    modifiers = pl.when(~has).then(empty).when(pl.col("l.modifiers").is_not_null()).then(own).otherwise(parts)
+
+    pointers = pl.col("l.diagnosis_pointers").list.eval(pl.element().cast(pl.Int64))
+    frame = lines.with_columns(
+        pointers.alias("_ptr"),
+        pl.col("c.diagnoses").list.len().fill_null(0).cast(pl.Int64).alias("_ndx"),
+    )
+    bad = (pl.col("_ptr").list.min() < 1) | (pl.col("_ptr").list.max() > pl.col("_ndx"))
+    frame = frame.with_columns((has & bad.fill_null(False)).alias("_bad"))
+    reason = pl.lit(None, _TEXT)
+    if frame.get_column("_bad").any():
+        reason = _pointer_reasons(frame)
+
+    by_pointer = pl.col("c.diagnoses").list.gather(pl.col("_ptr") - 1, null_on_oob=True)
+    by_pointer = by_pointer.list.eval(pl.element().fill_null("")).fill_null(empty)
+    dx_parts = pl.concat_list([pl.col(f"l.diagnosis_{i}") for i in range(1, 5)]).list.drop_nulls()
+    any_part = pl.any_horizontal([pl.col(f"l.diagnosis_{i}").is_not_null() for i in range(1, 5)])
+    diagnoses = (
+        pl.when(~has | pl.col("_bad"))
+        .then(empty)
+        .when(pl.col("_ptr").is_not_null())
+        .then(by_pointer)
+        .when(pl.col("l.diagnoses").is_not_null())
+        .then(filled("l.diagnoses"))
+        .when(any_part)
+        .then(dx_parts)
+        .otherwise(filled("c.diagnoses").fill_null(empty))
+    )
+    load_error = pl.when(~has).then(pl.lit("claim has no lines")).otherwise(reason)
+    return frame.select(
+        "_ci",
+        "_li",
+        "_has",
+        pl.col("c.claim_id").alias("_cid"),
+        *scalars,
+        modifiers.alias("modifiers"),
+        diagnoses.alias("diagnoses"),
+        load_error.alias("load_error"),
+    )
+
+
+def _pointer_reasons(frame: pl.DataFrame) -> pl.Expr:
+    """The reason of each line whose pointers leave the claim's diagnoses: the first such pointer."""
+    first_bad = (
+        frame.lazy()
+        .with_row_index("_row")
+        .filter(pl.col("_bad"))
+        .select("_row", "_ptr", "_ndx")
+        .explode("_ptr")
+        .filter((pl.col("_ptr") < 1) | (pl.col("_ptr") > pl.col("_ndx")))
+        .group_by("_row", maintain_order=True)
+        .agg(pl.col("_ptr").first(), pl.col("_ndx").first())
+        .select(
+            "_row",
+            pl.format("diagnosis pointer {} points past the claim's {} diagnoses", "_ptr", "_ndx").alias("_why"),
+        )
+        .collect()
+    )
+    reasons = pl.repeat(None, frame.height, dtype=_TEXT, eager=True).scatter(
+        first_bad.get_column("_row"), first_bad.get_column("_why")
+    )
+    return pl.lit(reasons)
+
+
+def _finish(rows: pl.DataFrame, source: str, first_row_id: int) -> pl.DataFrame:
+    """Provenance columns and the exact raw schema (:data:`RAW_SCHEMA` + ``load_error``)."""
+    has, cid = pl.col("_has"), pl.col("_cid")
+    location = (
+        pl.when(has & cid.is_not_null())
+        .then(pl.format("claim {} ({}), line {}", "_ci", "_cid", "_li"))
+        .when(has)
+        .then(pl.format("claim {}, line {}", "_ci", "_li"))
+        .when(cid.is_not_null())
+        .then(pl.format("claim {} ({})", "_ci", "_cid"))
+        .otherwise(pl.format("claim {}", "_ci"))
+    )
+    provenance = {
+        "row_id": pl.int_range(pl.len(), dtype=pl.Int64) + first_row_id,
+        "source": pl.lit(source, _TEXT),
+        "source_row": pl.int_range(1, pl.len() + 1, dtype=pl.Int64),
+        "source_location": location,
+    }
+    schema = {**RAW_SCHEMA, "load_error": _TEXT}
+    return rows.select([(provenance[c] if c in provenance else pl.col(c)).cast(t).alias(c) for c, t in schema.items()])

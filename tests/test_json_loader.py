@@ -1,0 +1,507 @@
+"""The Polars JSON reader against the Python one: same raw frame for every document it takes.
+
+``json_loader.slow_raw`` (``json.loads`` + a loop per line) defines what a document loads as;
+``json_loader.fast_raw`` must give exactly that frame (columns, dtypes, text of every value,
+``source_row``/``source_location`` wording, reasons) or decline (None) so the Python reader takes
+the file. These tests generate many documents, regular and deliberately irregular, in every
+layout (``{"claims": [...]}``, a bare list, JSON Lines; compact, spaced, indented; escaped or raw
+unicode), and check both halves of that contract:
+
+* whatever the fast reader returns equals the Python reader's frame (``DataFrame.equals``), and
+  it returns nothing for a document the Python reader rejects;
+* for regular documents it does return a frame (the fast path is really taken), also through
+  ``load_json`` and the CLI's loader.
+
+Chunks are made tiny (``PARSE_BYTES``/``GROUP_BYTES``) so that a small document is cut into many
+chunks and groups, as a large file is: the cut and merge logic runs on every case.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+from claimgen import DIAGNOSES, MODIFIERS, generate_claims
+
+from scrubber.errors import InputError
+from scrubber.loaders import json_loader, load_inputs
+from scrubber.loaders.json_loader import fast_raw, slow_raw
+
+CLAIM_KEYS = ("claim_id", "member_id", "payer", "claim_type", "place_of_service", "date_of_service")
+NUMERIC = ("line_number", "units", "charge", "drug_dose_mg", "drug_wasted_mg", "observation_minutes", "sites")
+LINE_KEYS = (
+    "line_number",
+    "procedure_code",
+    "units",
+    "charge",
+    "ndc",
+    "drug_dose_mg",
+    "drug_wasted_mg",
+    "route",
+    "infusion_start",
+    "infusion_stop",
+    "observation_minutes",
+    "sites",
+)
+
+
+@pytest.fixture(autouse=True)
+def tiny_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cut every document into chunks of a few hundred bytes, grouped a few at a time."""
+    monkeypatch.setattr(json_loader, "PARSE_BYTES", 300)
+    monkeypatch.setattr(json_loader, "GROUP_BYTES", 1500)
+
+
+def compare(text: str, first_row_id: int = 0) -> str:
+    """Assert the fast reader gives the Python reader's frame or declines.
+
+    Returns "fast" (it took the file), "declined", or "rejected" (the Python reader raises, and the
+    fast reader declined, as it must).
+    """
+    try:
+        slow = slow_raw(text, "in.json", first_row_id)
+    except (InputError, UnicodeEncodeError):  # the second: a lone surrogate, which Polars cannot hold
+        assert fast_raw(text, "in.json", first_row_id) is None, "the fast reader took a file Python rejects"
+        return "rejected"
+    fast = fast_raw(text, "in.json", first_row_id)
+    if fast is None:
+        return "declined"
+    if not fast.equals(slow):
+        assert fast.schema == slow.schema
+        for name in slow.columns:
+            mismatch = fast.with_row_index("_r").filter(~fast[name].eq_missing(slow[name]))
+            assert mismatch.is_empty(), (name, mismatch.head(3).to_dicts(), slow[mismatch["_r"][0], name])
+        pytest.fail("frames differ")  # pragma: no cover - the loop above names the column
+    return "fast"
+
+
+# --------------------------------------------------------------------------------------------------
+# Generated documents.
+
+
+def _number(cell: str) -> Any:
+    """A numeric cell as a JSON number when it is one (3, 2.5), else the text ("$1,234.00", " 2 ")."""
+    try:
+        value = float(cell)
+    except ValueError:
+        return cell
+    if cell.strip() != cell or (cell.startswith("0") and len(cell) > 1 and cell[1] != "."):
+        return cell
+    return int(value) if value.is_integer() and "." not in cell else value
+
+
+def build_claims(rnd: random.Random, prefix: str, wild: bool) -> list[Any]:
+    """Nested claims from ``claimgen`` lines, every representation the Python reader accepts.
+
+    ``wild`` mixes representations within a document and adds the irregular cases (pointers past
+    the claim's diagnoses, null lines, non-object claims, numeric ids, scalar diagnoses, type
+    conflicts) for which the fast reader may decline.
+    """
+    lines = generate_claims(rnd, prefix=prefix, n_claims=rnd.randint(1, 7), max_lines=5)
+    by_claim: dict[str, list[Any]] = {}
+    for line in lines:
+        by_claim.setdefault(line.cells["claim_id"], []).append(line)
+    doc_mods = rnd.choice(("list", "string", "parts", "none"))
+    doc_numbers = rnd.random() < 0.5
+    claims: list[Any] = []
+    for claim_lines in by_claim.values():
+        cells0 = claim_lines[0].cells
+        claim: dict[str, Any] = {}
+        on_lines: set[str] = set()
+        for key in CLAIM_KEYS:
+            where = rnd.choices(("claim", "lines", "both"), (6, 1, 2))[0] if key != "claim_id" else "claim"
+            if wild and key == "claim_id":
+                where = rnd.choices(("claim", "lines", "both", "none"), (6, 1, 1, 1))[0]
+            if where in ("claim", "both"):
+                claim[key] = cells0[key] if cells0[key] != "" or rnd.random() < 0.5 else None
+            if where in ("lines", "both"):
+                on_lines.add(key)
+        if wild and rnd.random() < 0.1 and "claim_id" in claim:
+            claim["claim_id"] = rnd.choice((7, 7.0, 1.5, True, -0.0))  # numeric / boolean claim id
+        dx_pool = sorted({c for ln in claim_lines for i in range(1, 5) if (c := ln.cells[f"diagnosis_{i}"])})
+        if rnd.random() < 0.8:
+            claim["diagnoses"] = dx_pool if not (wild and rnd.random() < 0.05) else (dx_pool or ["D80.0"])[0]
+        if wild and rnd.random() < 0.1 and "diagnoses" in claim and isinstance(claim["diagnoses"], list):
+            claim["diagnoses"] = [*claim["diagnoses"], None]
+        out_lines: list[Any] = []
+        for ln in claim_lines:
+            cells = ln.cells
+            entry: dict[str, Any] = {}
+            for key in LINE_KEYS:
+                value: Any = cells[key]
+                if value == "":
+                    if rnd.random() < 0.3:
+                        entry[key] = None
+                    continue
+                numbers = doc_numbers if not wild else rnd.random() < 0.5
+                entry[key] = _number(value) if key in NUMERIC and numbers else value
+            for key in on_lines:
+                entry[key] = cells[key] if not (key == "place_of_service" and rnd.random() < 0.3) else "22"
+            mods = [cells[f"modifier_{i}"] for i in range(1, 5) if cells[f"modifier_{i}"]]
+            mode = doc_mods if not wild else rnd.choice(("list", "string", "parts", "none"))
+            if mode == "list":
+                entry["modifiers"] = mods if not wild or rnd.random() < 0.9 else [*mods, 59, None]
+            elif mode == "string" and mods:
+                entry["modifiers"] = rnd.choice((" ", ",", ", ")).join(mods)
+            elif mode == "parts":
+                entry.update({f"modifier_{i + 1}": m for i, m in enumerate(mods)})
+            dx = [cells[f"diagnosis_{i}"] for i in range(1, 5) if cells[f"diagnosis_{i}"]]
+            dx_mode = rnd.choice(("pointers", "list", "parts", "claim"))
+            if dx_mode == "pointers" and isinstance(claim.get("diagnoses"), list):
+                pointers: list[Any] = [claim["diagnoses"].index(d) + 1 for d in dx if d in claim["diagnoses"]]
+                style = rnd.choice((int, str, float))
+                pointers = [style(p) for p in pointers]
+                if wild and rnd.random() < 0.2:
+                    pointers.append(rnd.choice((0, 9, "9", 1.5, "B", None, True, " 1", -1)))
+                entry["diagnosis_pointers"] = pointers if len(pointers) != 1 or rnd.random() < 0.7 else pointers[0]
+            elif dx_mode == "list":
+                entry["diagnoses"] = dx
+            elif dx_mode == "parts":
+                entry.update({f"diagnosis_{i + 1}": d for i, d in enumerate(dx)})
+            keys = list(entry)
+            if rnd.random() < 0.3:
+                rnd.shuffle(keys)
+                keys.sort(key=lambda k: k == "claim_id")  # a line never opens like a claim
+            out_lines.append({k: entry[k] for k in keys})
+        if wild and rnd.random() < 0.05:
+            out_lines.insert(rnd.randint(0, len(out_lines)), None)
+        shape = rnd.choices(("lines", "empty", "absent", "null"), (20, 1, 1, 1))[0]
+        if shape == "lines":
+            claim["lines"] = out_lines
+        elif shape == "empty":
+            claim["lines"] = []
+        elif shape == "null":
+            claim["lines"] = None
+        claims.append(claim)
+    if wild and rnd.random() < 0.05:
+        claims.insert(rnd.randint(0, len(claims)), rnd.choice(("not a claim", 3, None, [])))
+    return claims
+
+
+def render(rnd: random.Random, claims: list[Any]) -> str:
+    """One of the layouts the Python reader accepts, with varying whitespace and escaping."""
+    ascii_only = rnd.random() < 0.5
+    layout = rnd.choice(("wrapped", "list", "jsonl"))
+    if layout == "jsonl":
+        newline = rnd.choice(("\n", "\r\n"))
+        rows = [
+            json.dumps(c, ensure_ascii=ascii_only, separators=rnd.choice(((",", ":"), (", ", ": ")))) for c in claims
+        ]
+        if rnd.random() < 0.3:
+            rows = [r for row in rows for r in (row, "")]  # blank lines between records
+        return newline.join(rows) + rnd.choice(("", newline, newline * 2))
+    indent = rnd.choice((None, None, 1, 2))
+    separators = rnd.choice(((",", ":"), (", ", ": ")))
+    doc: Any = {"claims": claims} if layout == "wrapped" else claims
+    return json.dumps(doc, ensure_ascii=ascii_only, indent=indent, separators=separators) + rnd.choice(("", "\n"))
+
+
+def documents(seed: int, count: int, wild: bool) -> Iterator[str]:
+    rnd = random.Random(seed)
+    for n in range(count):
+        yield render(rnd, build_claims(rnd, f"S{seed}N{n}-", wild))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_regular_documents_take_the_fast_path_and_match(seed: int) -> None:
+    outcomes = [compare(text, first_row_id=seed * 1000) for text in documents(seed, 25, wild=False)]
+    assert "declined" not in outcomes
+    assert outcomes.count("fast") >= 20  # "rejected": one JSON Lines record without "lines" is no claims file
+
+
+@pytest.mark.parametrize("seed", range(100, 106))
+def test_irregular_documents_match_or_decline(seed: int) -> None:
+    outcomes = [compare(text, first_row_id=7) for text in documents(seed, 40, wild=True)]
+    assert outcomes.count("fast") >= 4  # irregular cases are sprinkled: some files still go fast
+
+
+# --------------------------------------------------------------------------------------------------
+# Hand-written cases.
+
+LINE = {"line_number": 1, "procedure_code": "96365", "units": 1}
+
+
+def doc(*claims: Any) -> str:
+    return json.dumps({"claims": list(claims)})
+
+
+def claim(**fields: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {"claim_id": "C-100", "member_id": "M1", "payer": "AETNA", "date_of_service": "2026-02-10"}
+    base.update(fields)
+    return base
+
+
+TAKEN = {
+    "claim-level-only": doc(
+        claim(place_of_service="11", claim_type="professional", lines=[LINE, {**LINE, "line_number": 2}])
+    ),
+    "line-overrides": doc(
+        claim(
+            place_of_service="11",
+            lines=[{**LINE, "place_of_service": "22", "member_id": "M2"}, {**LINE, "place_of_service": None}],
+        )
+    ),
+    "pointers-int-str-float": doc(
+        claim(
+            diagnoses=["D80.0", "G61.81", None],
+            lines=[
+                {**LINE, "diagnosis_pointers": [2, 1]},
+                {**LINE, "diagnosis_pointers": ["1", "02"]},
+                {**LINE, "diagnosis_pointers": [2.0, 3]},
+                {**LINE, "diagnosis_pointers": 1},
+                {**LINE, "diagnosis_pointers": []},
+            ],
+        )
+    ),
+    "pointer-past-diagnoses": doc(
+        claim(
+            diagnoses=["D80.0"],
+            lines=[{**LINE, "diagnosis_pointers": [1, 2, 0]}, {**LINE, "diagnosis_pointers": [0]}, {**LINE}],
+        ),
+        claim(claim_id="C-2", lines=[{**LINE, "diagnosis_pointers": [1]}]),
+    ),
+    "modifiers-list": doc(claim(lines=[{**LINE, "modifiers": ["JW", "KX"]}, {**LINE, "modifiers": ["59"]}])),
+    "modifiers-string": doc(claim(lines=[{**LINE, "modifiers": "JW KX"}, {**LINE, "modifiers": "JW,KX , 59"}])),
+    "modifiers-one-string": doc(claim(lines=[{**LINE, "modifiers": "JW"}, {**LINE, "modifiers": ["JW", "KX"]}])),
+    "modifiers-parts": doc(claim(lines=[{**LINE, "modifier_1": "JW", "modifier_3": "KX"}, {**LINE, "modifier_2": 59}])),
+    "modifiers-list-with-numbers-and-nulls": doc(claim(lines=[{**LINE, "modifiers": [59, None, "jw"]}])),
+    "diagnoses-on-line": doc(
+        claim(
+            diagnoses=["D80.0"],
+            lines=[
+                {**LINE, "diagnosis_1": "G61.81", "diagnosis_3": "D83.9"},
+                {**LINE, "diagnoses": ["E86.0", None]},
+                {**LINE, "diagnoses": []},
+                {**LINE},
+            ],
+        )
+    ),
+    "numbers-as-numbers": doc(
+        claim(
+            lines=[
+                {
+                    "line_number": 1,
+                    "procedure_code": "J1459",
+                    "units": 70,
+                    "charge": 6650.0,
+                    "drug_dose_mg": 35000,
+                    "drug_wasted_mg": 0.5,
+                    "sites": 2,
+                    "observation_minutes": 30.0,
+                }
+            ]
+        )
+    ),
+    "numbers-as-strings": doc(
+        claim(
+            lines=[
+                {
+                    "line_number": "1",
+                    "procedure_code": "J1459",
+                    "units": "70.0",
+                    "charge": "$6,650.00",
+                    "drug_dose_mg": "35000",
+                    "sites": "2",
+                }
+            ]
+        )
+    ),
+    "numbers-mixed-with-text": doc(
+        claim(lines=[{**LINE, "units": 2.5}, {**LINE, "units": "2.5"}, {**LINE, "units": 1e2}, {**LINE, "units": True}])
+    ),
+    "nulls": doc(
+        claim(
+            member_id=None,
+            lines=[
+                {
+                    "line_number": None,
+                    "procedure_code": None,
+                    "units": None,
+                    "modifiers": None,
+                    "diagnoses": None,
+                    "diagnosis_pointers": None,
+                }
+            ],
+        )
+    ),
+    "empty-lines": doc(claim(lines=[]), claim(claim_id="C-2", lines=[LINE])),
+    "no-lines-key": doc(claim(procedure_code="96365"), claim(claim_id="C-2", lines=[LINE])),
+    "no-claim-id": doc({"member_id": "M1", "lines": [LINE]}, claim(claim_id=None, lines=[LINE])),
+    "empty-line-object": doc(claim(lines=[{}, LINE])),
+    "unicode-raw": json.dumps(
+        {"claims": [claim(claim_id="Jösé-漢-😀", member_id="Müller", lines=[LINE])]}, ensure_ascii=False
+    ),
+    "unicode-escaped": json.dumps({"claims": [claim(claim_id="Jösé-漢-😀", member_id="Müller", lines=[LINE])]}),
+    "escapes-in-values": doc(claim(member_id='a "quoted" \\ back\\slash /\t\n\u0000', lines=[LINE])),
+    "bare-list": json.dumps([claim(lines=[LINE]), claim(claim_id="C-2", lines=[LINE, LINE])]),
+    "jsonl": "\n".join(json.dumps(claim(claim_id=f"L{i}", lines=[LINE] * i)) for i in range(1, 4)) + "\n",
+    "jsonl-crlf-blank-lines": "\r\n\r\n".join(json.dumps(claim(claim_id=f"L{i}", lines=[LINE])) for i in range(3))
+    + "\r\n  \r\n",
+    "jsonl-one-claim": json.dumps(claim(lines=[LINE])) + "\n",
+    "jsonl-claims-key-inside": json.dumps(claim(claims=[1], lines=[LINE])) + "\n" + json.dumps(claim(lines=[LINE])),
+    "indented": json.dumps({"claims": [claim(lines=[LINE, LINE]), claim(claim_id="C-2", lines=[LINE])] * 5}, indent=2),
+    "big-ints-and-exact-floats": doc(claim(lines=[{**LINE, "units": 123456789012345, "charge": 0.1 + 0.2 - 0.3 + 10}])),
+    "wrapped-on-one-line-of-jsonl": json.dumps({"claims": [claim(lines=[LINE])]}) + "\n",
+    "modifiers-empty-string": doc(claim(lines=[{**LINE, "modifiers": ""}, {**LINE, "modifiers": " , "}])),
+    "unknown-fields": doc(claim(notes={"a": [1, {"b": None}]}, lines=[{**LINE, "extra": [[1], "x"], "flag": False}])),
+}
+
+DECLINED = {
+    "claim-not-an-object": doc(claim(lines=[LINE]), "not a claim"),
+    "null-claim": doc(claim(lines=[LINE]), None),
+    "lines-not-a-list": doc(claim(lines={"line_number": 1})),
+    "line-not-an-object": doc(claim(lines=[LINE, 5])),
+    "null-line": doc(claim(lines=[LINE, None])),
+    "pointer-not-whole": doc(claim(diagnoses=["D80.0", "D80.2"], lines=[{**LINE, "diagnosis_pointers": [1.5]}])),
+    "pointer-letter": doc(claim(diagnoses=["D80.0"], lines=[{**LINE, "diagnosis_pointers": ["B"]}])),
+    "pointer-bool": doc(claim(diagnoses=["D80.0"], lines=[{**LINE, "diagnosis_pointers": [True]}])),
+    "pointer-null": doc(claim(diagnoses=["D80.0"], lines=[{**LINE, "diagnosis_pointers": [None]}])),
+    "pointer-huge": doc(claim(diagnoses=["D80.0"], lines=[{**LINE, "diagnosis_pointers": [1e308]}])),
+    "claim-diagnoses-scalar": doc(claim(diagnoses="D80.0", lines=[LINE])),
+    "line-diagnoses-scalar": doc(claim(diagnoses=["D80.0"], lines=[{**LINE, "diagnoses": "G61.81"}])),
+    "modifiers-number": doc(claim(lines=[{**LINE, "modifiers": 59}])),
+    "modifiers-string-and-list-ambiguous": doc(
+        claim(lines=[{**LINE, "modifiers": "JW KX"}, {**LINE, "modifiers": ["JW KX"]}])
+    ),
+    "modifiers-object": doc(claim(lines=[{**LINE, "modifiers": {"a": 1}}])),
+    "scalar-is-a-list": doc(claim(lines=[{**LINE, "units": [1]}])),
+    "scalar-is-an-object": doc(claim(payer={"name": "AETNA"}, lines=[LINE])),
+    "numeric-claim-id": doc(claim(claim_id=5.0, lines=[LINE])),
+    "boolean-claim-id": doc(claim(claim_id=True, lines=[LINE])),
+    "negative-zero": doc(claim(lines=[{**LINE, "units": -0.0}])),
+    "tiny-float": doc(claim(lines=[{**LINE, "charge": 1e-05}])),
+    "float-16-digits": doc(claim(lines=[{**LINE, "charge": 798986265330661.2}])),
+    "float-1e16": doc(claim(lines=[{**LINE, "charge": 1e16}])),
+    "string-16-digits": doc(claim(member_id="1234567890123456", lines=[LINE])),
+    "lone-surrogate": '{"claims": [{"claim_id": "C\\ud800x", "lines": [{"line_number": 1}]}]}',
+    "escaped-key": '{"claims": [{"claim_id": "C1", "diagnose\\u0073": "D80", "lines": [{"line_number": 1}]}]}',
+    "jsonl-u2028-in-string": json.dumps(claim(member_id="a\u2028b", lines=[LINE]), ensure_ascii=False)
+    + "\n"
+    + json.dumps(claim(lines=[LINE])),
+    "jsonl-lone-cr": json.dumps(claim(lines=[LINE])).replace(", ", ",\r", 1) + "\n" + json.dumps(claim(lines=[LINE])),
+    "jsonl-record-over-two-lines": json.dumps(claim(lines=[LINE])).replace(", ", ",\n", 1)
+    + "\n"
+    + json.dumps(claim(lines=[LINE])),
+    "jsonl-two-records-one-line": json.dumps(claim(lines=[LINE]))
+    + json.dumps(claim(lines=[LINE]))
+    + "\n"
+    + json.dumps(claim(lines=[LINE])),
+    "jsonl-missing-comma-repaired": '{"claim_id": "C1", "lines": []\n"member_id": "M"}\n'
+    '{"claim_id": "C2", "lines": []}',
+    "jsonl-record-swallows-a-line-break": '{"claim_id": "C1", "x": [{"b": [\n]}]}\n{"claim_id": "C2", "lines": []}',
+    "jsonl-not-objects": json.dumps(claim(lines=[LINE])) + "\n[1, 2]\n",
+    "jsonl-injected-wrapper": json.dumps(claim(lines=[LINE]))
+    + ']},{"_scrubber_jsonl_record_":['
+    + json.dumps(claim(lines=[LINE]))
+    + "\n{}",
+    "jsonl-one-claim-no-lines": json.dumps(claim()) + "\n",
+    "no-claim-id-nor-lines": doc({"member_id": "M1"}, {"payer": "X"}),
+    "empty-claims": '{"claims": []}',
+    "claims-not-a-list": '{"claims": {"claim_id": "C1", "lines": []}}',
+    "extra-top-level-key": '{"claims": [{"claim_id": "C1", "lines": []}], "batch": 1}',
+    "two-documents": doc(claim(lines=[LINE])) + "\n" + doc(claim(lines=[LINE])),
+    "invalid-json": '{"claims": [{"claim_id": "C1", "lines": [}]}',
+    "trailing-comma": '{"claims": [{"claim_id": "C1", "lines": []},]}',
+    "nan": '{"claims": [{"claim_id": "C1", "units": NaN, "lines": []}]}',
+    "huge-int": '{"claims": [{"claim_id": "C1", "units": 1' + "0" * 40 + ', "lines": []}]}',
+    "not-claims": "[1, 2, 3]",
+}
+
+
+@pytest.mark.parametrize("name", sorted(TAKEN))
+def test_regular_edge_cases_take_the_fast_path(name: str) -> None:
+    assert compare(TAKEN[name], first_row_id=3) == "fast"
+
+
+@pytest.mark.parametrize("name", sorted(DECLINED))
+def test_irregular_edge_cases_decline(name: str) -> None:
+    assert compare(DECLINED[name]) != "fast"
+
+
+def test_locations_and_reasons_read_like_the_python_reader() -> None:
+    text = TAKEN["pointer-past-diagnoses"][:-2] + ", " + json.dumps(claim(claim_id="C-9", lines=[])) + "]}"
+    fast = fast_raw(text, "x.json", 10)
+    assert fast is not None
+    assert fast.select("row_id", "source_row", "source_location", "load_error").rows() == [
+        (10, 1, "claim 1 (C-100), line 1", "diagnosis pointer 2 points past the claim's 1 diagnoses"),
+        (11, 2, "claim 1 (C-100), line 2", "diagnosis pointer 0 points past the claim's 1 diagnoses"),
+        (12, 3, "claim 1 (C-100), line 3", None),
+        (13, 4, "claim 2 (C-2), line 1", "diagnosis pointer 1 points past the claim's 0 diagnoses"),
+        (14, 5, "claim 3 (C-9)", "claim has no lines"),
+    ]
+
+
+def test_wrong_cuts_are_merged_away(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Lines that open like claims make some cuts land inside a claim: those chunks are re-read whole."""
+    monkeypatch.setattr(json_loader, "PARSE_BYTES", 150)
+    monkeypatch.setattr(json_loader, "GROUP_BYTES", 100_000)
+    claims = [claim(claim_id=f"D{i}", lines=[LINE, LINE]) for i in range(200)]
+    for i in (20, 90, 91, 150):
+        claims[i]["lines"] = [{"claim_id": f"D{i}", **LINE}] * 3
+    text = json.dumps({"claims": claims})
+    assert len(json_loader._element_spans(text.encode(), 12, len(text) - 2)) > 100
+    assert compare(text) == "fast"
+
+
+def test_many_wrong_cuts_decline_rather_than_parse_everything_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(json_loader, "PARSE_BYTES", 150)
+    claims = [claim(claim_id=f"C{i}", lines=[{"claim_id": f"C{i}", **LINE}] * 3) for i in range(100)]
+    assert compare(json.dumps({"claims": claims})) == "declined"
+
+
+# --------------------------------------------------------------------------------------------------
+# The fast path is what load_json and the CLI's loader really use.
+
+
+def big_document(n_claims: int = 400) -> str:
+    rnd = random.Random(5)
+    claims = [
+        claim(
+            claim_id=f"B{i}",
+            diagnoses=rnd.sample(DIAGNOSES, 2),
+            lines=[
+                {
+                    **LINE,
+                    "line_number": n,
+                    "modifiers": rnd.sample(MODIFIERS, rnd.randint(0, 2)),
+                    "diagnosis_pointers": [1],
+                }
+                for n in range(1, 5)
+            ],
+        )
+        for i in range(n_claims)
+    ]
+    text = json.dumps({"claims": claims})
+    assert len(text) >= json_loader.FAST_MIN_CHARS
+    return text
+
+
+def test_load_json_uses_the_fast_reader_for_a_large_regular_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = big_document()
+    expected = slow_raw(text, "big.json", 0)
+
+    def no_python_reader(*args: object) -> pl.DataFrame:
+        raise AssertionError("the Python reader ran")
+
+    monkeypatch.setattr(json_loader, "claims_to_raw", no_python_reader)
+    assert json_loader.load_json(Path("big.json"), text, 0).equals(expected)
+
+
+def test_load_inputs_reads_the_same_rows_either_way(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "big.json"
+    path.write_text(big_document(), encoding="utf-8")
+    fast = load_inputs([str(path)]).collect()
+    monkeypatch.setattr(json_loader, "FAST_MIN_CHARS", 1 << 62)
+    slow = load_inputs([str(path)]).collect()
+    assert fast.height == 1600 and fast.equals(slow)
+
+
+def test_a_file_python_rejects_still_fails_with_its_message(tmp_path: Path) -> None:
+    text = big_document()[:-2] + ",]}"
+    with pytest.raises(InputError, match="invalid JSON"):
+        json_loader.load_json(tmp_path / "bad.json", text, 0)
