@@ -80,11 +80,13 @@ def main() -> None:
 @click.option("--fail-on", type=click.Choice(FAIL_ON), default="error", show_default=True,
               help="Exit 1 when a finding at or above this severity exists.")
 @click.option("--mask-phi", is_flag=True, help="Hide member ids in the HTML report.")
+@click.option("--strict", is_flag=True,
+              help="Also validate X12 inputs against the 5010 implementation guide with pyx12 (slow; needs pyx12).")
 @click.option("--debug", is_flag=True, help="Show the traceback of an unexpected error.")
 @click.option("--timings", is_flag=True, help="Print the wall time of each phase on stderr (diagnostics).")
 def check(inputs: tuple[str, ...], json_path: str | None, csv_path: str | None, html_path: str | None,
           stdout_format: str | None, policies: tuple[str, ...], records: str | None, select: str | None,
-          ignore: str | None, fail_on: str, mask_phi: bool, debug: bool, timings: bool) -> None:
+          ignore: str | None, fail_on: str, mask_phi: bool, strict: bool, debug: bool, timings: bool) -> None:
     """Scrub claim files: CSV, JSON, JSON Lines or X12 837 (files or folders).
 
     With no output option, prints a summary table. Exit status 0: nothing at or above --fail-on;
@@ -104,7 +106,7 @@ def check(inputs: tuple[str, ...], json_path: str | None, csv_path: str | None, 
         from scrubber.engine import SEVERITY_RANK, scrub
 
         result = scrub(list(inputs), policy_files=policies, records=records, select=_ids(select),
-                       ignore=_ids(ignore))
+                       ignore=_ids(ignore), strict=strict)
         threshold = SEVERITY_RANK.get(fail_on, 99)
         failed = any(SEVERITY_RANK[s] >= threshold for s in result.findings.get_column("severity").unique())
         clock = time.perf_counter()

@@ -17,7 +17,7 @@ import polars as pl
 from scrubber import __version__, reference
 from scrubber.canonical import canonicalise
 from scrubber.enrich import enrich
-from scrubber.errors import PolicyError, UsageError
+from scrubber.errors import InputError, PolicyError, UsageError
 from scrubber.grouping import claim_order, run_starts
 from scrubber.loaders import load_inputs
 from scrubber.policy import PolicySet
@@ -225,14 +225,21 @@ def scrub(
     records: str | None = None,
     select: list[str] | None = None,
     ignore: list[str] | None = None,
+    strict: bool = False,
 ) -> ScrubResult:
-    """Scrub claim files; raises :class:`scrubber.errors.ScrubError` for unusable input or options."""
+    """Scrub claim files; raises :class:`scrubber.errors.ScrubError` for unusable input or options.
+
+    ``strict``: X12 inputs must also pass pyx12's structural validation against the implementation
+    guide (slow, opt-in); a file that does not is unusable input.
+    """
     started = dt.datetime.now(dt.UTC)
     clock = PhaseClock()
     checks = select_checks(select, ignore)
     policies = PolicySet.load(policy_files)
     ctx = build_context(policies)
     raw = load_inputs(inputs)
+    if strict:
+        _validate_x12(raw.formats)
     batches = raw.batches()
     joiner = RecordJoin(load_records(records)) if records else None
     if joiner is not None:
@@ -270,6 +277,19 @@ def scrub(
         checks=checks,
         timings=clock.phases,
     )
+
+
+def _validate_x12(formats: dict[str, str]) -> None:
+    """Raise InputError for the first X12 input pyx12 finds structural problems in."""
+    from scrubber.loaders.x12_loader import validate_x12_strict
+
+    for path, fmt in formats.items():
+        if fmt != "x12":
+            continue
+        problems = validate_x12_strict(path)
+        if problems:
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            raise InputError(f"fails X12 structural validation (--strict): {problems[0]}{more}", path)
 
 
 class PhaseClock:

@@ -153,3 +153,21 @@ def test_a_closed_pipe_is_not_an_error() -> None:
     )
     assert proc.stdout == "<!DOCTYPE "
     assert proc.stderr == ""
+
+
+def test_strict_validates_x12_structure(tmp_path) -> None:
+    """--strict: an 837 whose SE01 segment count is wrong is unusable input (exit 2, one line)."""
+    sample = ROOT / "sample_claims" / "claims.837"
+    assert run("check", str(sample), "--strict", "--fail-on", "never").exit_code == 0
+    text = sample.read_text(encoding="utf-8")
+    se = text.index("SE*")
+    end = text.index("*", se + 3)
+    broken = tmp_path / "broken.837"
+    broken.write_text(text[: se + 3] + "9999" + text[end:], encoding="utf-8")
+    result = CliRunner().invoke(main, ["check", str(broken), "--strict"])
+    assert result.exit_code == 2
+    line = result.stderr.strip()
+    assert line.startswith(f"scrub: error: {broken}: fails X12 structural validation (--strict):"), line
+    assert "\n" not in line
+    # Without --strict the same file is read: the fast reader checks claims, not the envelope counts.
+    assert CliRunner().invoke(main, ["check", str(broken), "--fail-on", "never"]).exit_code == 0
