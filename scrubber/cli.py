@@ -37,7 +37,7 @@ def _write(path: str, text: str) -> None:
 def _write_with(path: str, writer: Callable[[BinaryIO], object]) -> None:
     """Run ``writer`` on the output file (or standard output for ``-``)."""
     if path == "-":
-        out = click.get_binary_stream("stdout")
+        out = sys.stdout.buffer  # (click's get_binary_stream is deprecated in Click 8.3+)
         writer(out)
         out.flush()
         return
