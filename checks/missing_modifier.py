@@ -14,7 +14,7 @@ containers):
 * MEDICARE, dates of service from 2023-07-01 (``jz.required_from``): a line with neither JZ nor a
   JW line for the discarded amount. DEFAULT requires JW for documented waste only, never JZ.
 * JW/JZ do not apply at the policy's exempt places of service (MEDICARE: 21 inpatient, 50 FQHC,
-  72 RHC);
+  72 RHC): none of the findings above fires there, the JW+JZ and JZ-with-waste conflicts included;
 * KX: MEDICARE immune-globulin drug lines at POS 12 (home, DME MAC policies L33610 IVIG and L33794
   SCIG) must carry KX, or GA/GZ when the coverage criteria are not met. DEFAULT requires no KX.
   KX is not required on 96365/96366 administration lines (REFERENCE.md 8(g)).
@@ -57,8 +57,9 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     is_jw, is_jz = pl.col("is_jw"), pl.col("is_jz")
     drug = fill("{code} ({product})", code=pl.col("procedure_code"), product=pl.col("ig_product"))
 
-    both = single_dose & is_jw & is_jz
-    jz_with_waste = single_dose & is_jz & (waste > 0)
+    # At the exempt places of service the JW/JZ policy does not apply at all, its conflicts included.
+    both = single_dose & is_jw & is_jz & ~exempt
+    jz_with_waste = single_dose & is_jz & (waste > 0) & ~exempt
     waste_without_jw = single_dose & ~is_jw & jw_required & (waste > 0) & ~has_jw_line
     neither = single_dose & ~is_jw & jz_required & ~is_jz & ~has_jw_line
     jwjz_hit = both | jz_with_waste | waste_without_jw | neither

@@ -11,7 +11,11 @@
   (J1561, J1569) counts as SCIG when documented SC or billed with JB.
 * A diagnosis that is not a valid *billable* ICD-10-CM code for the date of service, such as a
   category (``D80``) or a code that became a header (``G35`` from 2025-10-01). Reported once per
-  claim and code, on the first line that points to it. Dates of service are matched to the
+  claim and code, on the first IG drug line that points to it (the line whose coverage depends on
+  it), else on the first line that does: a non-billable code rejects the claim whatever the drug
+  (the rule's own example, G35, is the MS code of infusion claims such as ocrelizumab).
+* One finding per line: an IG line with an invalid code and no covered diagnosis gets one finding
+  giving both reasons. Dates of service are matched to the
   ICD-10-CM release in force (FY2025, FY2026); a date after the newest release shipped is checked
   against that newest release.
 
@@ -100,7 +104,8 @@ def _coverage_findings(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
 
 def _validity_findings(lines: pl.LazyFrame) -> pl.LazyFrame:
     exploded = (
-        lines.select("row_id", "claim_id", "line_number", "date_of_service", pl.col("diagnoses").alias("code"))
+        lines.select("row_id", "claim_id", "line_number", "date_of_service", is_ig().alias("_ig"),
+                     pl.col("diagnoses").alias("code"))
         .explode("code")
         .filter(pl.col("code").is_not_null())
         .with_columns(reference.icd10_release_for().alias("release_key"))
@@ -114,7 +119,9 @@ def _validity_findings(lines: pl.LazyFrame) -> pl.LazyFrame:
         billable = pl.when(pl.col("release_key") == key).then(pl.col("code").is_in(codes)).otherwise(billable)
     exploded = exploded.filter(~billable)
     per_code = exploded.group_by("claim_id", "code").agg(
-        pl.col("row_id").sort_by("line_number").first(),
+        # Anchored on the first IG drug line that points to the code (the line the coverage rule is
+        # about), else on the first line that does.
+        pl.col("row_id").sort_by(~pl.col("_ig"), "line_number").first(),
         pl.col("line_number").unique().sort().cast(pl.String).str.join(", ").alias("_lines"),
         pl.col("release_key").first().str.to_uppercase().alias("_release"),
         pl.col("date_of_service").min().alias("_dos"),
@@ -131,11 +138,28 @@ def _validity_findings(lines: pl.LazyFrame) -> pl.LazyFrame:
              "reports the billable code documented in the record.", code=code, dos=pl.col("_dos"))
         .alias("appeal_text"),
         pl.lit("correction").alias("fix_kind"),
+        code.alias("_order"),
+    )
+
+
+def _one_per_line(findings: pl.LazyFrame) -> pl.LazyFrame:
+    """One finding per line: an IG line with an invalid code and no covered one gets a single
+    finding that gives both reasons (invalid codes first, in code order; then coverage). Any
+    invalid code makes it a correction: the claim must be resubmitted with billable codes."""
+    text = pl.col("message", "suggested_fix", "appeal_text")
+    return (
+        findings.group_by("row_id")
+        .agg(
+            text.sort_by("_order").str.join(" "),
+            pl.when((pl.col("fix_kind") == "correction").any()).then(pl.lit("correction"))
+            .otherwise(pl.lit("justification")).alias("fix_kind"),
+        )
     )
 
 
 def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
-    return pl.concat([_coverage_findings(lines, ctx), _validity_findings(lines)])
+    coverage = _coverage_findings(lines, ctx).with_columns(pl.lit("~coverage").alias("_order"))
+    return _one_per_line(pl.concat([coverage, _validity_findings(lines)]))
 
 
 CHECK = Check(

@@ -8,11 +8,15 @@
   administration or 96372 and no IV infusion administration (96365/96366/96367; a concurrent
   96368 presupposes another infusion and is no evidence of the route on its own);
 * an IG whose only administration is IV push (96374/96375/96376): immune globulin is never a push;
-* a documented ``route`` that contradicts the administration line it sits on (route SC on a 96365
-  line; IV or PUSH on a 96369-96372 line; SC or IM on a push or IV infusion line);
-* a dual-route IG (J1561 Gamunex-C, J1569 Gammagard Liquid) documented IV or carrying JA but billed
-  with only SC administration, or documented SC but billed with only IV infusion administration;
-* JB (subcutaneous) on an IG line billed with only IV infusion administration.
+* an IG line documented as given by IV push (``route`` PUSH) on a claim with administration codes;
+* an IG line documented IV (``route`` IV, or JA) billed with only SC or injection administration,
+  or documented SC (``route`` SC, or JB) billed with only IV infusion administration: the rule
+  names J1561/J1569 with JA and any IG line with JB; a documented route contradicts the
+  administration billed whatever the product, so it applies to every IG code;
+* a documented ``route`` that contradicts the administration line it sits on (``route_class`` in
+  ``admin_codes.csv``): SC, IM or PUSH on an IV infusion line (96365, 96360, 96413...); SC or IM
+  on an IV push line (a push is intravenous, so IV agrees); IV, PUSH or IM on an SC infusion line
+  (96369-96371); IV or PUSH on 96372.
 
 A claim with no administration codes (a home DME drug claim) has nothing to compare and is quiet.
 
@@ -44,16 +48,19 @@ from scrubber.enrich import billed, code_is, codes_text, is_ig, with_codes, with
 from scrubber.registry import Check, Context
 from scrubber.text import fill
 
-_KIND = {"IV": "intravenous", "SC": "subcutaneous infusion", "SC_IM": "SC/IM injection"}
+_KIND = {"IV": "an IV infusion code", "PUSH": "an IV push code", "SC": "a subcutaneous infusion code",
+         "SC_IM": "an SC/IM injection code"}
 
 
 def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     # What the billed administration says about the route (admin_codes.csv route_evidence).
-    has_iv = billed(reference.route_evidence_bits("iv_infusion"))
-    has_sc = billed(reference.route_evidence_bits("sc_infusion"))
-    has_inj = billed(reference.route_evidence_bits("injection"))
+    iv_bits = reference.route_evidence_bits("iv_infusion")
+    sc_bits = reference.route_evidence_bits("sc_infusion")
+    inj_bits = reference.route_evidence_bits("injection")
     push = reference.route_evidence_bits("push")
-    only_push = (pl.col("cd_admin_mask") != 0) & ((pl.col("cd_admin_mask") & ~pl.lit(push, pl.UInt64)) == 0)
+    has_iv, has_sc, has_inj = billed(iv_bits), billed(sc_bits), billed(inj_bits)
+    any_admin = pl.col("cd_admin_mask") != 0
+    only_push = any_admin & ((pl.col("cd_admin_mask") & ~pl.lit(push, pl.UInt64)) == 0)
     route = pl.col("route")
     candidates = lines.filter(is_ig() | (code_is(adm_route_class=None) & route.is_not_null()))
     lines = with_modifier_roles(with_codes(candidates, "ig_route", "ig_product", "adm_route_class"))
@@ -62,25 +69,33 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     documented_iv = (route == "IV") | pl.col("has_route_iv_modifier")
     documented_sc = (route == "SC") | pl.col("has_route_sc_modifier")
     admin_route = pl.col("adm_route_class")
+    # A documented route contradicts the code of the administration line it sits on
+    # (admin_codes.csv route_class; a push is intravenous, so IV on a push line agrees).
+    line_route_conflict = (
+        ((admin_route == "IV") & route.is_in(["SC", "IM", "PUSH"]))
+        | ((admin_route == "PUSH") & route.is_in(["SC", "IM"]))
+        | ((admin_route == "SC") & route.is_in(["IV", "PUSH", "IM"]))
+        | ((admin_route == "SC_IM") & route.is_in(["IV", "PUSH"]))
+    )
     # (condition, message) in order of precedence: a line gets the first that applies.
     rules = [
         (ig & (ig_route == "SC") & has_iv & ~has_sc,
-         "{p} is a subcutaneous-only immune globulin, but the administration billed is IV infusion ({admin}) with "
+         "{p} is a subcutaneous-only immune globulin, but the administration billed is IV infusion ({iv}) with "
          "no SC infusion code."),
         (ig & (ig_route == "IV") & (has_sc | has_inj) & ~has_iv,
          "{p} is an intravenous-only immune globulin, but the administration billed is subcutaneous or IM "
-         "({admin}) with no IV infusion code."),
+         "({sc_inj}) with no IV infusion code."),
         (ig & only_push,
          "{p} is billed with IV push only ({admin}); immune globulin is infused, never pushed."),
-        (ig & (ig_route == "IV_SC") & documented_iv & has_sc & ~has_iv,
-         "{p} is documented as given IV (route or JA) but only SC administration ({admin}) is billed."),
-        (ig & (ig_route == "IV_SC") & (route == "SC") & has_iv & ~has_sc,
-         "{p} is documented as given SC but only IV infusion administration ({admin}) is billed."),
-        (ig & pl.col("has_route_sc_modifier") & has_iv & ~has_sc,
-         "{p} carries JB (subcutaneous) but only IV infusion administration ({admin}) is billed."),
-        (((admin_route == "IV") & route.is_in(["SC", "IM"]))
-         | (admin_route.is_in(["SC", "SC_IM"]) & route.is_in(["IV", "PUSH"])),
-         "The administration record documents route {route} for {code}, which is a {kind} code."),
+        (ig & (route == "PUSH") & any_admin,
+         "{p} is documented as given by IV push; immune globulin is infused, never pushed (administration "
+         "billed: {admin})."),
+        (ig & documented_iv & (has_sc | has_inj) & ~has_iv,
+         "{p} is documented as given IV ({how_iv}) but only SC/IM administration ({sc_inj}) is billed."),
+        (ig & documented_sc & has_iv & ~has_sc,
+         "{p} is documented as given SC ({how_sc}) but only IV infusion administration ({iv}) is billed."),
+        (line_route_conflict,
+         "The administration record documents route {route} for {code}, which is {kind}."),
     ]
     rule = pl.lit(None, pl.Int32)
     for number, (condition, _) in reversed(list(enumerate(rules))):
@@ -90,6 +105,10 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     facts = {
         "p": fill("{code} ({product})", code=pl.col("procedure_code"), product=pl.col("ig_product")),
         "admin": codes_text(),
+        "iv": codes_text(within=iv_bits),
+        "sc_inj": codes_text(within=sc_bits | inj_bits),
+        "how_iv": pl.when(route == "IV").then(pl.lit("route IV")).otherwise(pl.lit("JA modifier")),
+        "how_sc": pl.when(route == "SC").then(pl.lit("route SC")).otherwise(pl.lit("JB modifier")),
         "route": route,
         "code": pl.col("procedure_code"),
         "kind": admin_route.replace_strict(_KIND, default=None),
@@ -100,7 +119,14 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         reason = pl.when(pl.col("_rule") == number).then(fill(template, **used)).otherwise(reason)
     sc_like = (ig_route == "SC") | ((ig_route == "IV_SC") & documented_sc & ~documented_iv)
     fix = (
-        pl.when(ig & sc_like)
+        pl.when(pl.col("_rule") == 3)
+        .then(pl.lit("Immune globulin is infused: bill the infusion administration for the route given (IV 96365/"
+                     "96366, SC 96369-96371) and correct the route in the administration record."))
+        .when(pl.col("_rule").is_in([4, 5]))
+        .then(pl.lit("Make the administration code, the documented route and JA/JB agree: bill the administration "
+                     "for the route the drug was given by, or correct the route (or JA/JB) if it was recorded "
+                     "wrongly."))
+        .when(ig & sc_like)
         .then(pl.lit("Bill the SC administration codes (96369 initial, 96370 each additional hour, 96371 for a "
                      "new pump set-up) instead of IV infusion or push codes, or correct the product code if an IV "
                      "product was given."))

@@ -114,22 +114,32 @@ def billed(mask: int, column: str = "cd_admin_mask") -> pl.Expr:
     return (pl.col(column) & pl.lit(mask, pl.UInt64)) != 0
 
 
-def codes_text(column: str = "cd_admin_mask") -> pl.Expr:
-    """The administration codes of a mask column as text ("96365, 96366"), in code order."""
+def codes_text(column: str = "cd_admin_mask", within: int | None = None) -> pl.Expr:
+    """The administration codes of a mask column as text ("96365, 96366"), in code order; with
+    ``within`` (a mask of :func:`scrubber.reference.admin_bits`), only those codes."""
     table = reference.code_table().filter(pl.col("adm_bit").is_not_null())
     parts = [
         pl.when((pl.col(column) & pl.lit(bit, pl.UInt64)) != 0).then(pl.lit(c))
         for c, bit in table.select("procedure_code", "adm_bit").iter_rows()
+        if within is None or bit & within
     ]
     return pl.concat_str(parts, separator=", ", ignore_nulls=True)
 
 
 def infusing_minutes(start: str = "infusion_start", stop: str = "infusion_stop") -> pl.Expr:
-    """Stop minus start in whole minutes; a stop clock-time before the start crosses midnight."""
+    """Stop minus start in whole minutes, or null where the times cannot be an infusion.
+
+    A stop clock-time before the start *on the same date* is an infusion that crossed midnight
+    recorded under the date of service (23:00 to 02:00 is 180 minutes), as long as the wrapped
+    time is plausible (``timing.max_midnight_wrap_minutes``, 12 h): 10:00 to 09:00 is a recording
+    error, not a 23-hour infusion. A stop dated before its start is an error too. Null minutes
+    make the timing checks leave the line unevaluated instead of firing on a guess.
+    """
+    wrap_max = reference.manifest()["timing"]["max_midnight_wrap_minutes"]
     minutes = (pl.col(stop) - pl.col(start)).dt.total_minutes()
-    crossed = (minutes < 0) & (minutes > -_MINUTES_PER_DAY)
-    # A stop more than a day before the start is not a time anyone infused: treat as unknown.
-    return pl.when(crossed).then(minutes + _MINUTES_PER_DAY).when(minutes >= 0).then(minutes)
+    same_date = pl.col(stop).dt.date() == pl.col(start).dt.date()
+    crossed = (minutes < 0) & same_date & (minutes + _MINUTES_PER_DAY <= wrap_max)
+    return pl.when(minutes >= 0).then(minutes).when(crossed).then(minutes + _MINUTES_PER_DAY)
 
 
 def addon_units(minutes: pl.Expr, secondary_hydration: pl.Expr) -> pl.Expr:

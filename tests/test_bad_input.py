@@ -515,6 +515,14 @@ def test_real_world_csv_variants(tmp_path: Path, label: str, text: str) -> None:
     assert [f["claim_id"] for f in doc["findings"]] == ["F1"]
 
 
+@pytest.mark.parametrize("name", ["claims.json", "claims.837", "claims.txt"])
+def test_csv_content_wins_over_the_extension(tmp_path: Path, name: str) -> None:
+    """FORMATS.md: format from its content or extension. A CSV saved as .json is still a CSV."""
+    doc = run_json(write(tmp_path / name, csv_text(*GOOD, *FINDING)))
+    assert (doc["summary"]["rows_read"], doc["summary"]["rejected_rows"]) == (3, 0), doc["rejected_rows"]
+    assert [f["claim_id"] for f in doc["findings"]] == ["F1"]
+
+
 def test_ragged_rows_are_rejected_not_truncated(tmp_path: Path) -> None:
     rows = [GOOD[0], GOOD[1] + ",extra,cells", *FINDING, "short,1"]
     doc = run_json(write(tmp_path / "ragged.csv", csv_text(*rows)))

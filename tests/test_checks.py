@@ -1,7 +1,8 @@
 """Every check against its fixture: must-fire cases and near misses at each RULES.md boundary.
 
 Fixtures live in ``tests/fixtures/checks/<check-id>.toml``; each case is a small batch of claim
-lines (CSV as in FORMATS.md) and the exact findings expected, as ``claim_id:line_number``.
+lines (CSV as in FORMATS.md) and the exact findings expected, as ``claim_id:line_number``;
+optionally ``severity`` per finding and ``not_evaluated``, the lines the check could not evaluate.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ def test_check_fixture(check_id: str, case: dict, write_csv) -> None:
     assert result.summary["rejected_rows"] == 0, result.rejected.to_dicts()
     messages = result.findings.get_column("message").to_list()
     assert finding_keys(result.findings) == sorted(case["expect"]), messages
+    if "not_evaluated" in case:  # lines the check lacked the data for (summary count)
+        assert result.summary["by_check"][check_id]["lines_not_evaluated"] == case["not_evaluated"]
     for key, severity in case.get("severity", {}).items():
         claim, line = key.split(":")
         f = result.findings

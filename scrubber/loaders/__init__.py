@@ -1,7 +1,8 @@
 """Find input files, recognise their format, and read them all into one raw frame.
 
 Format is decided by content first (``ISA`` starts an X12 interchange, ``{`` or ``[`` a JSON
-document), then by extension; anything else is read as CSV. File-level problems raise
+document, a comma-separated first line naming ``claim_id`` a CSV header), then by extension;
+anything else is read as CSV. File-level problems raise
 :class:`scrubber.errors.InputError` (exit status 2); row-level problems travel with the row.
 """
 
@@ -75,12 +76,20 @@ def sniff_format(path: Path) -> str:
         return "x12"
     if start[:1] in (b"{", b"["):
         return "json"
+    if _csv_header(start):  # content wins over a misleading extension (a CSV saved as .json)
+        return "csv"
     suffix = path.suffix.lower()
     if suffix in (".json", ".jsonl", ".ndjson"):
         return "json"
     if suffix in (".837", ".x12", ".edi"):
         return "x12"
     return "csv"
+
+
+def _csv_header(start: bytes) -> bool:
+    """The first line reads as a claims CSV header: comma-separated, naming ``claim_id``."""
+    first = start.split(b"\n", 1)[0].lower()
+    return b"," in first and b"claim_id" in first.replace(b" ", b"_")
 
 
 def _read_text(path: Path) -> str:
