@@ -237,7 +237,7 @@ def scrub(
     checks = select_checks(select, ignore)
     policies = PolicySet.load(policy_files)
     ctx = build_context(policies)
-    raw = load_inputs(inputs)
+    raw = load_inputs(inputs, records)
     if strict:
         _validate_x12(raw.formats)
     batches = raw.batches()

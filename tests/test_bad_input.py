@@ -617,3 +617,20 @@ def test_folder_of_mixed_files_reconciles(tmp_path: Path) -> None:
     assert doc["summary"]["rows_read"] == 6
     assert {(Path(r["source"]).name, r["row"]) for r in doc["rejected_rows"]} == {("b.jsonl", 2), ("c.csv", 3)}
     assert [f["claim_id"] for f in doc["findings"]] == ["F1"]
+
+
+def test_folder_with_its_records_file(tmp_path: Path) -> None:
+    """A folder of claims may hold the --records file beside them: it is not read as claims, and a
+    records file given as a claims input gets a hint instead of a bare missing-columns error."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    bare = [GOOD[0].replace("2026-02-10T09:00,2026-02-10T11:00", ","), GOOD[1]]
+    write(folder / "claims.csv", csv_text(*bare))
+    records = write(folder / "records.csv", "claim_id,line_number,infusion_start,infusion_stop\n"
+                    "G1,1,2026-02-10T09:00,2026-02-10T10:00\n")
+    doc = run_json(str(folder), "--records", records)
+    assert doc["summary"]["rows_read"] == 2
+    # The 60 minutes from the records file support no add-on hour: 96366 x1 is over.
+    assert [(f["claim_id"], f["line_number"], f["check_id"]) for f in doc["findings"]] == [
+        ("G1", 2, "unit-miscalculation")]
+    assert_file_error(scrub(str(folder)), records, "missing required column", "pass it with --records")

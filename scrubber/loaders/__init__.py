@@ -21,13 +21,19 @@ INPUT_SUFFIXES = {".csv", ".json", ".jsonl", ".ndjson", ".837", ".x12", ".edi", 
 _SNIFF_BYTES = 8192
 
 
-def expand_paths(inputs: list[str]) -> list[Path]:
-    """Files named directly, plus claim files inside named folders (sorted, for determinism)."""
+def expand_paths(inputs: list[str], exclude: Path | None = None) -> list[Path]:
+    """Files named directly, plus claim files inside named folders (sorted, for determinism).
+
+    ``exclude`` (the ``--records`` file) is not picked up from a folder: a folder of claims may
+    hold its administration records beside them.
+    """
+    skip = exclude.resolve() if exclude is not None and exclude.exists() else None
     out: list[Path] = []
     for item in inputs:
         path = Path(item)
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in INPUT_SUFFIXES)
+            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in INPUT_SUFFIXES
+                           and p.resolve() != skip)
             if not found:
                 raise InputError("folder holds no claim files (.csv, .json, .jsonl, .837, .x12, .edi)", item)
             out.extend(found)
@@ -214,6 +220,10 @@ class RawInput:
         return pl.concat(frames) if frames else pl.DataFrame(schema={**RAW_SCHEMA, "load_error": pl.String()})
 
 
-def load_inputs(inputs: list[str]) -> RawInput:
-    """Open every input (file-level problems raise :class:`InputError` here, before any row is read)."""
-    return RawInput(readers=[open_file(path) for path in expand_paths(inputs)])
+def load_inputs(inputs: list[str], records: str | None = None) -> RawInput:
+    """Open every input (file-level problems raise :class:`InputError` here, before any row is read).
+
+    ``records`` is the ``--records`` file, left out of folder inputs (see :func:`expand_paths`).
+    """
+    exclude = Path(records) if records else None
+    return RawInput(readers=[open_file(path) for path in expand_paths(inputs, exclude)])

@@ -32,7 +32,7 @@ from pathlib import Path
 import polars as pl
 
 from scrubber.errors import InputError
-from scrubber.schema import RAW_SCHEMA, REQUIRED_COLUMNS, SCALAR_COLUMNS
+from scrubber.schema import RAW_SCHEMA, RECORD_COLUMNS, REQUIRED_COLUMNS, SCALAR_COLUMNS
 
 MODIFIER_COLUMNS = tuple(f"modifier_{i}" for i in range(1, 5))
 DIAGNOSIS_COLUMNS = tuple(f"diagnosis_{i}" for i in range(1, 5))
@@ -78,7 +78,11 @@ def _check_header(header: list[str], path: Path, required: tuple[str, ...] = REQ
     missing = [c for c in required if c not in header]
     if missing:
         found = ", ".join(h for h in header if not h.startswith("_unnamed_"))
-        raise InputError(f"missing required column(s): {', '.join(missing)} (found: {found})", str(path))
+        hint = ""
+        if required == REQUIRED_COLUMNS and {"claim_id", "line_number"} <= set(header) and set(header) & set(
+                RECORD_COLUMNS):
+            hint = "; if this is an administration records file, pass it with --records"
+        raise InputError(f"missing required column(s): {', '.join(missing)} (found: {found}){hint}", str(path))
 
 
 def _raise_if_not_utf8(exc: Exception, path: Path) -> None:
