@@ -8,7 +8,9 @@
   documented default ``IG_OFFICE_DEFAULT`` (the PIDD codes plus ITP D69.3, GBS G61.0, CIDP G61.81,
   myasthenia gravis G70.0x, dermatomyositis M33.x and the NCD 250.3 blistering diseases). DEFAULT
   uses the office default everywhere. A policy file may replace any list. A dual-route product
-  (J1561, J1569) counts as SCIG when documented SC or billed with JB.
+  (J1561, J1569) counts as SCIG when documented SC or billed with JB, or, with no route
+  documented (no route, JA or JB), when the only infusion administration billed on the claim and
+  date is SC (96369-96371).
 * A diagnosis that is not a valid *billable* ICD-10-CM code for the date of service, such as a
   category (``D80``) or a code that became a header (``G35`` from 2025-10-01). Reported once per
   claim and code, on the first IG drug line that points to it (the line whose coverage depends on
@@ -44,7 +46,7 @@ from __future__ import annotations
 import polars as pl
 
 from scrubber import reference
-from scrubber.enrich import is_ig, with_codes, with_modifier_roles
+from scrubber.enrich import billed, is_ig, with_codes, with_modifier_roles
 from scrubber.registry import Check, Context
 from scrubber.text import dotted, fill
 
@@ -52,8 +54,15 @@ _SETTING_WORDS = {"home_iv": "home IVIG", "home_sc": "home SCIG", "other": "offi
 
 
 def _setting() -> pl.Expr:
+    """home_sc, home_iv or other. A dual-route product (J1561, J1569) is SCIG when documented SC
+    (route or JB); with no route documented, when the claim's administration on that date is SC
+    infusion only (the administration billed says how it was given, as in route-mismatch)."""
+    documented_iv = (pl.col("route") == "IV").fill_null(False) | pl.col("has_route_iv_modifier")
+    documented_sc = (pl.col("route") == "SC").fill_null(False) | pl.col("has_route_sc_modifier")
+    sc_admin_only = billed(reference.route_evidence_bits("sc_infusion")) & ~billed(
+        reference.route_evidence_bits("iv_infusion"))
     sc = (pl.col("ig_route") == "SC") | (
-        (pl.col("ig_route") == "IV_SC") & ((pl.col("route") == "SC") | pl.col("has_route_sc_modifier"))
+        (pl.col("ig_route") == "IV_SC") & (documented_sc | (~documented_iv & sc_admin_only))
     )
     return (
         pl.when(pl.col("is_home") & sc).then(pl.lit("home_sc")).when(pl.col("is_home")).then(pl.lit("home_iv"))

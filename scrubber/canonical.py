@@ -105,6 +105,9 @@ class Canonical:
     lines: pl.DataFrame
     rejected: pl.DataFrame
     rows_read: int
+    # The rejected rows as far as they could be typed (canonical columns, null where a value did not
+    # parse). Never checked; they tell checks which codes the claim bills on its rejected lines.
+    rejected_lines: pl.DataFrame | None = None
 
 
 def empty_rejected() -> pl.DataFrame:
@@ -654,6 +657,7 @@ def canonicalise(raw: pl.LazyFrame | pl.DataFrame | Iterable[Any]) -> Canonical:
     failing_ids = pl.concat([typed.get_column("row_id").filter(failed), claim_failed.get_column("row_id")]).unique()
 
     rejected = empty_rejected()
+    typed_failing = None
     if failing_ids.len():
         # Raw text of the rows that failed a row rule (claim-level failures passed them all).
         raw_failing = pl.concat(raw_failing_parts).rechunk() if raw_failing_parts else pl.DataFrame(schema=_RAW_COLUMNS)
@@ -700,7 +704,7 @@ def canonicalise(raw: pl.LazyFrame | pl.DataFrame | Iterable[Any]) -> Canonical:
     lines = _compact(typed, keep)
     if lines.height + rejected.height != rows_read:
         raise AssertionError(f"rows read {rows_read} != {lines.height} checked + {rejected.height} rejected")
-    return Canonical(lines=lines, rejected=rejected, rows_read=rows_read)
+    return Canonical(lines=lines, rejected=rejected, rows_read=rows_read, rejected_lines=typed_failing)
 
 
 def _typed_schema() -> dict[str, pl.DataType]:

@@ -248,7 +248,7 @@ def scrub(
     canon = canonicalise(batches)
     unmatched = joiner.problems() if joiner is not None else empty_problems()
     clock.lap("read + canonicalise")
-    enriched = enrich(canon.lines, policies)
+    enriched = enrich(canon.lines, policies, canon.rejected_lines)
     clock.lap("enrich")
     findings, unevaluated = _run_checks(enriched, checks, ctx)
     clock.lap("checks")

@@ -297,6 +297,35 @@ def _claim_date(lines: pl.DataFrame) -> pl.DataFrame:
     return spread.hstack([cd_key]).select("cd_key", *bits.columns)
 
 
+def _with_rejected_codes(lines: pl.DataFrame, rejected: pl.DataFrame) -> pl.DataFrame:
+    """OR into the code masks the codes billed on rejected rows of the same claim and date (rows
+    whose claim id, date and code could be read); only the lines of those claims are touched."""
+    known = rejected.filter(pl.all_horizontal(pl.col("claim_id", "date_of_service", "procedure_code").is_not_null()))
+    if known.height == 0:
+        return lines
+    ghosts = known.select("claim_id", "date_of_service", "modifiers", _code_index(known)).with_columns(
+        has_modifier(*reference.modifiers_with_role("waste")).alias("is_jw"),
+    ).select(
+        "claim_id", "date_of_service",
+        code("adm_bit").fill_null(0).alias("_adm"),
+        pl.when(pl.col("is_jw")).then(code("ig_bit")).otherwise(0).fill_null(0).alias("_jw"),
+    ).group_by("claim_id", "date_of_service").agg(pl.col("_adm").bitwise_or(), pl.col("_jw").bitwise_or())
+    rows = lines.get_column("claim_id").is_in(ghosts.get_column("claim_id").unique().implode()).arg_true()
+    if rows.len() == 0:
+        return lines
+    extra = (
+        lines.select("claim_id", "date_of_service")[rows]
+        .join(ghosts, on=["claim_id", "date_of_service"], how="left", maintain_order="left")
+        .select(pl.col("_adm").fill_null(0).cast(pl.UInt64), pl.col("_jw").fill_null(0).cast(pl.UInt64))
+    )
+    admin = lines.get_column("cd_admin_mask")
+    jw = lines.get_column("cd_jw_mask")
+    return lines.with_columns(
+        admin.scatter(rows, admin.gather(rows) | extra.get_column("_adm")),
+        jw.scatter(rows, jw.gather(rows) | extra.get_column("_jw")),
+    )
+
+
 def _borrowed(lines: pl.DataFrame, donors: pl.Expr, takers: pl.Expr, sub_key: pl.Expr, order: list[str],
               values: dict[str, tuple[pl.Expr, pl.Expr]]) -> pl.DataFrame:
     """Facts a line takes from a sibling on its claim and date.
@@ -342,8 +371,14 @@ def _sorted_by(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
     return frame if in_order else frame.sort(columns)
 
 
-def enrich(lines: pl.DataFrame, policies: PolicySet) -> pl.DataFrame:
-    """The enriched frame every check reads: each claim's lines together, shared facts beside them."""
+def enrich(lines: pl.DataFrame, policies: PolicySet, rejected: pl.DataFrame | None = None) -> pl.DataFrame:
+    """The enriched frame every check reads: each claim's lines together, shared facts beside them.
+
+    ``rejected`` are the typed rejected rows (:attr:`scrubber.canonical.Canonical.rejected_lines`):
+    a line rejected for, say, a bad route in its documentation was still billed, so its code
+    counts in its claim and date's code masks (the 96365 of a 96366 is there even if its record is
+    unreadable; without this the add-on would be reported without its primary).
+    """
     order = claim_order(lines.get_column("claim_id"))
     if order is not None:
         lines = lines[order]
@@ -354,6 +389,8 @@ def enrich(lines: pl.DataFrame, policies: PolicySet) -> pl.DataFrame:
         has_modifier(*reference.modifiers_with_role("no_waste")).alias("is_jz"),
     )
     lines = lines.hstack(_claim_date(lines))
+    if rejected is not None and rejected.height:
+        lines = _with_rejected_codes(lines, rejected)
     lines = lines.hstack(_initial_timing(lines))
     lines = lines.hstack(_addon_billing(lines))
     return lines.hstack(_borrowed(

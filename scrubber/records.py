@@ -112,7 +112,8 @@ class RecordJoin:
         rec = records.frame
         self.source = records.source
         self.doc_cols = [c for c in RECORD_COLUMNS if c in rec.columns]
-        self.duplicates = rec.filter(pl.len().over(*KEY) > 1)
+        # Every record after the first for its claim line (the first one is used, so it is not listed).
+        self.duplicates = rec.filter(pl.int_range(pl.len()).over(*KEY) > 0)
         self.records = rec.unique(list(KEY), keep="first", maintain_order=True)
         self.renamed = self.records.rename({c: f"_rec_{c}" for c in self.doc_cols}).drop("source_row")
         self.matched: list[pl.DataFrame] = []
