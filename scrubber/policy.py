@@ -14,6 +14,7 @@ expression whatever the payer mix of the batch.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
@@ -23,6 +24,7 @@ from typing import Any
 import polars as pl
 
 from scrubber.errors import PolicyError
+from scrubber.schema import DIAGNOSIS_RE
 
 BUILTIN = ("MEDICARE", "DEFAULT")
 FALLBACK = "DEFAULT"
@@ -112,6 +114,20 @@ def _codes(values: Any, where: str, source: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _diagnoses(values: Any, where: str, source: str) -> tuple[str, ...]:
+    """A coverage list: ICD-10-CM codes with or without the dot after the category, stored undotted."""
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise PolicyError(f"'{where}' must be a list of text values", source)
+    out = []
+    for v in values:
+        code = v.strip().upper()
+        code = code[:3] + code[4:] if code[3:4] == "." else code
+        if not re.fullmatch(DIAGNOSIS_RE, code):
+            raise PolicyError(f"'{where}' lists '{v}', which is not an ICD-10-CM code (e.g. D80.0 or D800)", source)
+        out.append(code)
+    return tuple(out)
+
+
 def _build(doc: dict[str, Any], source: str) -> Policy:
     caps: dict[str, int] = {}
     for code, cap in doc.get("caps", {}).items():
@@ -119,7 +135,7 @@ def _build(doc: dict[str, Any], source: str) -> Policy:
             raise PolicyError(f"caps.{code} must be a whole number >= 0", source)
         caps[code.upper()] = cap
     cov = doc.get("coverage", {})
-    lists = {k.upper(): _codes(v, f"coverage.lists.{k}", source) for k, v in cov.get("lists", {}).items()}
+    lists = {k.upper(): _diagnoses(v, f"coverage.lists.{k}", source) for k, v in cov.get("lists", {}).items()}
     name = doc["name"].strip().upper()
     if not name:
         raise PolicyError("'name' must not be empty", source)

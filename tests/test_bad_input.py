@@ -232,6 +232,7 @@ def test_policy_without_permission(tmp_path: Path, good_csv: str) -> None:
         ('name = "ACME"\nexmpt_pos = ["21"]\n', ("unknown key", "exmpt_pos")),
         ('name = "ACME"\n[jw]\nrequired = 2017-01-01\n', ("unknown key", "jw.required")),
         ('name = "ACME"\n[coverage.lists]\nX = "D80.0"\n', ("coverage.lists.X", "list")),
+        ('name = "ACME"\n[coverage.lists]\nX = ["D80.0", "NOTACODE!"]\n', ("coverage.lists.X", "NOTACODE!", "ICD-10")),
         ('name = "ACME"\npayers = [1, 2]\n', ("payers", "text")),
         ('name = "ACME"\n[coverage]\nother = [5]\n', ("coverage.other",)),
         ('name = "ACME"\n[jz]\nrequired_from = 2023-07-01T10:00:00\n', ("jz.required_from", "date")),
@@ -241,7 +242,7 @@ def test_policy_without_permission(tmp_path: Path, good_csv: str) -> None:
         ('name = "  "\n', ("name",)),
         ('name = "ACME"\npayers = [', ("invalid TOML",)),
     ],
-    ids=["unknown-top", "unknown-nested", "list-not-list", "payers-not-text", "coverage-not-text",
+    ids=["unknown-top", "unknown-nested", "list-not-list", "list-not-icd10", "payers-not-text", "coverage-not-text",
          "datetime-not-date", "negative-cap", "unknown-base", "no-name", "blank-name", "bad-toml"],
 )
 def test_bad_policy(tmp_path: Path, good_csv: str, toml: str, words: tuple[str, ...]) -> None:
