@@ -13,8 +13,8 @@
   or documented SC (``route`` SC, or JB) billed with only IV infusion administration: the rule
   names J1561/J1569 with JA and any IG line with JB; a documented route contradicts the
   administration billed whatever the product, so it applies to every IG code;
-* a documented ``route`` that contradicts the administration line it sits on (``route_class`` in
-  ``admin_codes.csv``): SC, IM or PUSH on an IV infusion line (96365, 96360, 96413...); SC or IM
+* a documented ``route`` that contradicts the administration line it sits on (``documented_routes``
+  in ``admin_codes.csv``): SC, IM or PUSH on an IV infusion line (96365, 96360, 96413...); SC or IM
   on an IV push line (a push is intravenous, so IV agrees); IV, PUSH or IM on an SC infusion line
   (96369-96371); IV or PUSH on 96372.
 
@@ -48,9 +48,6 @@ from scrubber.enrich import billed, code_is, codes_text, is_ig, with_codes, with
 from scrubber.registry import Check, Context
 from scrubber.text import fill
 
-_KIND = {"IV": "an IV infusion code", "PUSH": "an IV push code", "SC": "a subcutaneous infusion code",
-         "SC_IM": "an SC/IM injection code"}
-
 
 def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     # What the billed administration says about the route (admin_codes.csv route_evidence).
@@ -62,20 +59,18 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     any_admin = pl.col("cd_admin_mask") != 0
     only_push = any_admin & ((pl.col("cd_admin_mask") & ~pl.lit(push, pl.UInt64)) == 0)
     route = pl.col("route")
-    candidates = lines.filter(is_ig() | (code_is(adm_route_class=None) & route.is_not_null()))
-    lines = with_modifier_roles(with_codes(candidates, "ig_route", "ig_product", "adm_route_class"))
+    candidates = lines.filter(is_ig() | (code_is(adm_documented_routes=None) & route.is_not_null()))
+    lines = with_modifier_roles(
+        with_codes(candidates, "ig_route", "ig_product", "adm_documented_routes", "adm_description"))
     ig = pl.col("ig_route").is_not_null()
     ig_route = pl.col("ig_route")
     documented_iv = (route == "IV") | pl.col("has_route_iv_modifier")
     documented_sc = (route == "SC") | pl.col("has_route_sc_modifier")
-    admin_route = pl.col("adm_route_class")
-    # A documented route contradicts the code of the administration line it sits on
-    # (admin_codes.csv route_class; a push is intravenous, so IV on a push line agrees).
+    # A documented route the code of its own administration line does not describe
+    # (admin_codes.csv documented_routes: IV on a push line agrees, PUSH on an infusion line does not).
     line_route_conflict = (
-        ((admin_route == "IV") & route.is_in(["SC", "IM", "PUSH"]))
-        | ((admin_route == "PUSH") & route.is_in(["SC", "IM"]))
-        | ((admin_route == "SC") & route.is_in(["IV", "PUSH", "IM"]))
-        | ((admin_route == "SC_IM") & route.is_in(["IV", "PUSH"]))
+        pl.col("adm_documented_routes").is_not_null() & route.is_not_null()
+        & ~pl.col("adm_documented_routes").list.contains(route)
     )
     # (condition, message) in order of precedence: a line gets the first that applies.
     rules = [
@@ -95,7 +90,8 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         (ig & documented_sc & has_iv & ~has_sc,
          "{p} is documented as given SC ({how_sc}) but only IV infusion administration ({iv}) is billed."),
         (line_route_conflict,
-         "The administration record documents route {route} for {code}, which is {kind}."),
+         "The administration record documents route {route} for {code} ({kind}); that code describes route "
+         "{agrees}."),
     ]
     rule = pl.lit(None, pl.Int32)
     for number, (condition, _) in reversed(list(enumerate(rules))):
@@ -111,7 +107,8 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         "how_sc": pl.when(route == "SC").then(pl.lit("route SC")).otherwise(pl.lit("JB modifier")),
         "route": route,
         "code": pl.col("procedure_code"),
-        "kind": admin_route.replace_strict(_KIND, default=None),
+        "kind": pl.col("adm_description"),
+        "agrees": pl.col("adm_documented_routes").list.join(" or "),
     }
     reason = pl.lit(None, pl.String)
     for number, (_, template) in reversed(list(enumerate(rules))):

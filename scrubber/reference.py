@@ -38,7 +38,7 @@ def _csv(name: str, schema: dict[str, pl.DataType]) -> pl.DataFrame:
 
 @cache
 def admin_codes() -> pl.DataFrame:
-    """One row per 963xx administration code, with ``allowed_primaries`` as a list."""
+    """One row per 963xx administration code, with ``allowed_primaries`` and ``documented_routes`` as lists."""
     frame = _csv(
         manifest()["admin_codes"]["file"],
         {
@@ -46,7 +46,7 @@ def admin_codes() -> pl.DataFrame:
             "family": pl.String(),
             "role": pl.String(),
             "time_based": pl.String(),
-            "route_class": pl.String(),
+            "documented_routes": pl.String(),
             "allowed_primaries": pl.String(),
             "initial_rank": pl.Int64(),
             "min_minutes": pl.Int64(),
@@ -60,6 +60,7 @@ def admin_codes() -> pl.DataFrame:
         pl.col("time_based") == "true",
         (pl.col("secondary_when_initial_absent") == "true").fill_null(False),
         pl.col("allowed_primaries").fill_null("").str.split(" ").list.eval(pl.element().filter(pl.element() != "")),
+        pl.col("documented_routes").str.split(" "),
     )
 
 
