@@ -658,6 +658,7 @@ def canonicalise(raw: pl.LazyFrame | pl.DataFrame | Iterable[Any]) -> Canonical:
 
     rejected = empty_rejected()
     typed_failing = None
+    unread = pl.Series("row_id", [], pl.Int64())
     if failing_ids.len():
         # Raw text of the rows that failed a row rule (claim-level failures passed them all).
         raw_failing = pl.concat(raw_failing_parts).rechunk() if raw_failing_parts else pl.DataFrame(schema=_RAW_COLUMNS)
@@ -667,6 +668,12 @@ def canonicalise(raw: pl.LazyFrame | pl.DataFrame | Iterable[Any]) -> Canonical:
         # A value that did not parse is null in the typed frame; do not also call it missing.
         pandera_cases = pandera_cases.join(parse_failed.select("row_id", "column"), on=["row_id", "column"],
                                            how="anti")
+        # A row the loader could not read (ragged, unclosed quote, X12 structure) has its values
+        # blanked or missing because of that one problem: say it once, not "missing value" per column.
+        unread = raw_failing.filter(pl.col("load_error").is_not_null()).get_column("row_id")
+        if unread.len():
+            pandera_cases = pandera_cases.filter(
+                ~((pl.col("reason") == "not_nullable") & pl.col("row_id").is_in(unread.implode())))
         value_failed = _explain_value_failures(pandera_cases, raw_failing)
         reasons = (
             pl.concat([parse_failed, value_failed, claim_failed])
@@ -704,6 +711,8 @@ def canonicalise(raw: pl.LazyFrame | pl.DataFrame | Iterable[Any]) -> Canonical:
     lines = _compact(typed, keep)
     if lines.height + rejected.height != rows_read:
         raise AssertionError(f"rows read {rows_read} != {lines.height} checked + {rejected.height} rejected")
+    if typed_failing is not None and unread.len():  # an unreadable row's code is no evidence of anything
+        typed_failing = typed_failing.filter(~pl.col("row_id").is_in(unread.implode()))
     return Canonical(lines=lines, rejected=rejected, rows_read=rows_read, rejected_lines=typed_failing)
 
 

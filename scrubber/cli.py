@@ -50,6 +50,19 @@ def _write_with(path: str, writer: Callable[[BinaryIO], object]) -> None:
         raise ScrubError(f"cannot write output ({exc.strerror})", path) from None
 
 
+_MAX_WARNINGS_SHOWN = 10
+
+
+def _warn_inputs(warnings: list[dict[str, str]]) -> None:
+    """File-level problems that did not stop the scrub (X12 envelope counts), one line each on stderr."""
+    for w in warnings[:_MAX_WARNINGS_SHOWN]:
+        click.echo(f"scrub: warning: {w['source']}: {w['problem']} (claims still checked; --strict rejects "
+                   "the file)", err=True)
+    if len(warnings) > _MAX_WARNINGS_SHOWN:
+        click.echo(f"scrub: warning: ... and {len(warnings) - _MAX_WARNINGS_SHOWN} more (input_warnings in the "
+                   "findings JSON)", err=True)
+
+
 def _fail(message: str) -> None:
     click.echo(f"scrub: error: {message}", err=True)
     sys.exit(EXIT_UNUSABLE)
@@ -109,6 +122,7 @@ def check(inputs: tuple[str, ...], json_path: str | None, csv_path: str | None, 
                        ignore=_ids(ignore), strict=strict)
         threshold = SEVERITY_RANK.get(fail_on, 99)
         failed = any(SEVERITY_RANK[s] >= threshold for s in result.findings.get_column("severity").unique())
+        _warn_inputs(result.input_warnings)
         clock = time.perf_counter()
         if json_path:
             from scrubber.output.json_output import write_json

@@ -69,6 +69,8 @@ class ScrubResult:
     provenance: dict[str, Any]
     checks: list[Check] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)  # wall seconds per phase, for --timings
+    # File-level problems that did not stop the read (X12 envelope counts): {"source", "problem"}.
+    input_warnings: list[dict[str, str]] = field(default_factory=list)
 
 
 def select_checks(select: list[str] | None, ignore: list[str] | None) -> list[Check]:
@@ -239,7 +241,7 @@ def scrub(
     ctx = build_context(policies)
     raw = load_inputs(inputs, records)
     if strict:
-        _validate_x12(raw.formats)
+        _validate_x12(raw.formats, raw.notices)
     batches = raw.batches()
     joiner = RecordJoin(load_records(records)) if records else None
     if joiner is not None:
@@ -253,6 +255,7 @@ def scrub(
     findings, unevaluated = _run_checks(enriched, checks, ctx)
     clock.lap("checks")
     summary = summarise(enriched, findings, canon.rejected, canon.rows_read, checks, unevaluated, unmatched)
+    summary["input_warnings"] = len(raw.notices)
     clock.lap("summary")
     provenance = {
         "tool": "scrubber",
@@ -276,17 +279,19 @@ def scrub(
         provenance=provenance,
         checks=checks,
         timings=clock.phases,
+        input_warnings=raw.notices,
     )
 
 
-def _validate_x12(formats: dict[str, str]) -> None:
-    """Raise InputError for the first X12 input pyx12 finds structural problems in."""
+def _validate_x12(formats: dict[str, str], notices: list[dict[str, str]]) -> None:
+    """Raise InputError for the first X12 input with envelope notices of the reader, or that pyx12
+    finds structural problems in."""
     from scrubber.loaders.x12_loader import validate_x12_strict
 
     for path, fmt in formats.items():
         if fmt != "x12":
             continue
-        problems = validate_x12_strict(path)
+        problems = [n["problem"] for n in notices if n["source"] == path] or validate_x12_strict(path)
         if problems:
             more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
             raise InputError(f"fails X12 structural validation (--strict): {problems[0]}{more}", path)

@@ -169,5 +169,16 @@ def test_strict_validates_x12_structure(tmp_path) -> None:
     line = result.stderr.strip()
     assert line.startswith(f"scrub: error: {broken}: fails X12 structural validation (--strict):"), line
     assert "\n" not in line
-    # Without --strict the same file is read: the fast reader checks claims, not the envelope counts.
-    assert CliRunner().invoke(main, ["check", str(broken), "--fail-on", "never"]).exit_code == 0
+    # Without --strict the claims are still checked, and the envelope problem is a warning naming
+    # the segment: on stderr, in the JSON (input_warnings) and in its summary count.
+    relaxed = CliRunner().invoke(main, ["check", str(broken), "--fail-on", "never", "--json", "-"])
+    assert relaxed.exit_code == 0
+    (warning,) = relaxed.stderr.splitlines()
+    assert warning.startswith(f"scrub: warning: {broken}: segment "), warning
+    assert "SE01 says 9999 segments" in warning and "claims still checked" in warning
+    doc = json.loads(relaxed.stdout)
+    assert doc["summary"]["input_warnings"] == 1 and doc["summary"]["rows_checked"] > 0
+    assert [w["source"] for w in doc["input_warnings"]] == [str(broken)]
+    assert doc["input_warnings"][0]["problem"] in warning
+    clean = CliRunner().invoke(main, ["check", str(sample), "--fail-on", "never", "--json", "-"])
+    assert clean.stderr == "" and json.loads(clean.stdout)["input_warnings"] == []

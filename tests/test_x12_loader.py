@@ -24,7 +24,7 @@ import pytest
 
 from scrubber.canonical import canonicalise
 from scrubber.errors import InputError
-from scrubber.loaders.x12_loader import FRAME_SCHEMA, load_x12, validate_x12_strict
+from scrubber.loaders.x12_loader import FRAME_SCHEMA, load_x12, read_x12, validate_x12_strict
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -746,6 +746,40 @@ def test_snip_cases_the_reader_notices() -> None:
     for name, rules in cases.items():
         if rules == "(none)":
             assert canonicalise(load((SNIP / name).read_text(encoding="utf-8")).lazy()).rejected.height == 0, name
+
+
+# SNIP level-1/2 envelope cases: the claims are still read (and checked), and the file gets a
+# notice naming the segment position (stderr, input_warnings; --strict makes it an error).
+SNIP_ENVELOPE_CASES = {
+    "L1_se_count_wrong.x12": "segment 26: SE01 says 17 segments, but the transaction set ST 0001 starting at "
+                             "segment 3 has 24",
+    "L1_ge_count_mismatch.x12": "segment 27: GE01 says 2 transaction sets",
+    "L1_iea_control_mismatch.x12": "segment 28: IEA02 control number 000000999 does not match ISA13 000000101",
+    "L1_duplicate_st_control.x12": "segment 27: ST02 control number 0001 is used twice",
+    "L2_hl_wrong_parent.x12": "segment 13: HL02 names parent HL 7",
+}
+
+
+@needs_shared
+def test_snip_envelope_cases_are_notices_naming_the_segment() -> None:
+    assert set(SNIP_ENVELOPE_CASES) <= set(_snip_cases())
+    for name, expected in SNIP_ENVELOPE_CASES.items():
+        frame, notices = read_x12(Path(name), (SNIP / name).read_text(encoding="utf-8"), 0)
+        assert frame.height >= 2 and frame.get_column("load_error").is_null().all(), name
+        assert len(notices) == 1 and notices[0].startswith(expected), (name, notices)
+    for name in ("clean_837p.x12", "clean_837i.x12"):
+        assert read_x12(Path(name), (SNIP / name).read_text(encoding="utf-8"), 0)[1] == [], name
+
+
+@needs_shared
+def test_se01_notices_agree_with_the_inventorys_independent_count() -> None:
+    """x12_inventory.txt (written by others) flags the files whose SE01 is not the segment count."""
+    files = _valid_5010_837s()
+    assert files
+    flagged = {row["file"] for row in _inventory() if row.get("SE_count_mismatch")}
+    for relative in files:
+        notices = read_x12(Path(relative), _read(relative), 0)[1]
+        assert any("SE01 says" in n for n in notices) == (relative in flagged), (relative, notices)
 
 
 @needs_shared

@@ -9,7 +9,7 @@ anything else is read as CSV. File-level problems raise
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
@@ -121,6 +121,8 @@ class FileReader:
     fmt: str
     fast: Callable[[int], Iterator[pl.DataFrame]]
     slow: Callable[[int], Iterator[pl.DataFrame]] | None = None
+    # File-level problems that do not stop the read (X12 envelope counts): "segment N: ...".
+    notices: list[str] = field(default_factory=list)
 
 
 def open_file(path: Path) -> FileReader:
@@ -146,12 +148,13 @@ def open_file(path: Path) -> FileReader:
         from scrubber.loaders.json_loader import load_json
 
         loaded = load_json(path, text, 0)
+        notices: list[str] = []
     else:
-        from scrubber.loaders.x12_loader import load_x12
+        from scrubber.loaders.x12_loader import read_x12
 
-        loaded = load_x12(path, text, 0)
+        loaded, notices = read_x12(path, text, 0)
     del text
-    return FileReader(path, fmt, lambda first: iter([_aligned(loaded, first)]))
+    return FileReader(path, fmt, lambda first: iter([_aligned(loaded, first)]), notices=notices)
 
 
 def _aligned(frame: pl.DataFrame, first_row_id: int) -> pl.DataFrame:
@@ -186,6 +189,11 @@ class RawInput:
     @property
     def formats(self) -> dict[str, str]:
         return {str(r.path): r.fmt for r in self.readers}
+
+    @property
+    def notices(self) -> list[dict[str, str]]:
+        """File-level problems that did not stop the read, as ``{"source", "problem"}``."""
+        return [{"source": str(r.path), "problem": n} for r in self.readers for n in r.notices]
 
     def batches(self) -> Iterator[RawBatch]:
         from scrubber.loaders.csv_loader import FastPathRefused

@@ -120,6 +120,7 @@ def _slow_batches(path: Path, header: list[str]) -> Iterator[pl.DataFrame]:
     than the header is kept as a row that carries its reason, so it is reported where it stands.
     """
     width = len(header)
+    ident = {header.index(c) for c in ("claim_id", "line_number") if c in header}
     schema = {**dict.fromkeys(header, pl.String()), "source_row": pl.Int64(), "load_error": pl.String()}
     rows: list[list[str | int | None]] = []
     record_lines: list[str] = []  # physical lines of the record being read, to diagnose the last one
@@ -149,7 +150,9 @@ def _slow_batches(path: Path, header: list[str]) -> Iterator[pl.DataFrame]:
                         # Extra cells that are all empty hold nothing to lose: a blank row, not a ragged one.
                         if any(c.strip() for c in cells):
                             error = f"row has {len(cells)} cells but the header names {width} columns"
-                        cells = []
+                        # The row is rejected whole; only its claim id and line number are kept, so
+                        # the rejection names the line (other cells may be shifted by a stray comma).
+                        cells = [c if i in ident else "" for i, c in enumerate(cells[:width])] if error else []
                 number += 1
                 last_text = "".join(record_lines)
                 if len(rows) >= _BATCH_ROWS:

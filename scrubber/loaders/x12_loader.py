@@ -46,9 +46,15 @@ without lines (one row with the claim-level fields), SV107 pointers past the HI 
 quantity that is not a number, a composite written with a component separator other than ISA16,
 segment ids outside the 5010 837 guides (the claim, or every claim under the HL loop or
 transaction header they sit in), a transaction set without its SE trailer (truncated file), and
-guides other than 5010 837P/837I (4010 was retired in 2012). Envelope counts (SE01, GE01, IEA01)
-and loop structure are *not* checked here: many real files get SE01 wrong, and rejecting
-every claim for it would hide the coding findings; :func:`validate_x12_strict` reports them.
+guides other than 5010 837P/837I (4010 was retired in 2012).
+
+Envelope problems are *notices* of the file, not rejections: SE01 segment count, SE02 vs ST02,
+GE01 and IEA01 counts, GE02 vs GS06, IEA02 vs ISA13, an ST02 repeated in a group, and an HL02
+that names no earlier HL. A clearinghouse rejects such a file at SNIP level 1, so the user must
+hear of it (stderr, ``input_warnings`` in the findings JSON, the HTML report), each naming the
+segment position; but many real files get SE01 wrong, and rejecting every claim for it would hide
+the coding findings, so the claims are still checked. ``--strict`` (:func:`validate_x12_strict`)
+makes them, and pyx12's full structural validation, an error.
 
 Problems that make the whole file unreadable raise :class:`~scrubber.errors.InputError` naming
 the segment position: no ISA first, an ISA too short to read the delimiters, no 837 transaction
@@ -184,6 +190,7 @@ class _Transaction:
     is_837: bool
     first_row: int
     errors: list[str] = field(default_factory=list)
+    hl_ids: set[str] = field(default_factory=set)
 
 
 def _el(elements: list[str], index: int) -> str:
@@ -380,6 +387,14 @@ class _Reader:
         self.hl_errors: dict[str, list[str]] = {"20": [], "22": [], "23": []}
         self.hl_level: str | None = None
         self.transactions: list[tuple[str, int]] = []
+        # Envelope bookkeeping (notices, see the module docstring): the open ISA and GS headers
+        # (control number, position), their counts, and the ST02s seen in the open group.
+        self.notices: list[str] = []
+        self.isa: tuple[str, int] | None = None
+        self.gs: tuple[str, int] | None = None
+        self.isa_groups = 0
+        self.gs_sets = 0
+        self.gs_controls: set[str] = set()
         self.claims_seen = 0
         self.in_837 = False
         self.check_unknown = False
@@ -423,22 +438,61 @@ class _Reader:
     def _isa(self, position: int, els: list[str]) -> None:
         self._end_transaction(f"a new ISA at segment {position} starts before its SE trailer")
         self.gs_version = ""
+        self.isa, self.isa_groups, self.gs = (_el(els, 13).strip(), position), 0, None
 
     def _gs(self, position: int, els: list[str]) -> None:
         self._end_transaction(f"a GS at segment {position} starts before its SE trailer")
         self.gs_version = _el(els, 8)
+        self.gs, self.gs_sets, self.gs_controls = (_el(els, 6).strip(), position), 0, set()
+        self.isa_groups += 1
 
     def _se(self, position: int, els: list[str]) -> None:
         self._close_claim()
+        tx = self.tx
+        if tx is not None:
+            count = position - tx.position + 1
+            declared, control = _el(els, 1).strip(), _el(els, 2).strip()
+            if declared != str(count):
+                self._notice(position, f"SE01 says {declared or 'nothing'} segments, but the transaction set "
+                                       f"ST {tx.control} starting at segment {tx.position} has {count}")
+            if control != tx.control:
+                self._notice(position, f"SE02 control number {control or 'missing'} does not match ST02 "
+                                       f"{tx.control} at segment {tx.position}")
         self._set_transaction(None)
 
     def _trailer(self, position: int, els: list[str]) -> None:
         self._end_transaction(f"{els[0]} at segment {position} comes before its SE trailer")
+        declared, control = _el(els, 1).strip(), _el(els, 2).strip()
+        if els[0] == "GE" and self.gs is not None:
+            if declared != str(self.gs_sets):
+                self._notice(position, f"GE01 says {declared or 'nothing'} transaction sets, but the group "
+                                       f"starting at segment {self.gs[1]} has {self.gs_sets}")
+            if control != self.gs[0]:
+                self._notice(position, f"GE02 control number {control or 'missing'} does not match GS06 "
+                                       f"{self.gs[0]} at segment {self.gs[1]}")
+            self.gs = None
+        elif els[0] == "IEA" and self.isa is not None:
+            if declared != str(self.isa_groups):
+                self._notice(position, f"IEA01 says {declared or 'nothing'} functional groups, but the "
+                                       f"interchange starting at segment {self.isa[1]} has {self.isa_groups}")
+            if control != self.isa[0]:
+                self._notice(position, f"IEA02 control number {control or 'missing'} does not match ISA13 "
+                                       f"{self.isa[0]} at segment {self.isa[1]}")
+            self.isa = None
+
+    def _notice(self, position: int, problem: str) -> None:
+        self.notices.append(f"segment {position}: {problem}")
 
     def _st(self, position: int, els: list[str]) -> None:
         self._end_transaction(f"the next ST at segment {position} starts before its SE trailer")
         kind_id = _el(els, 1)
         self.transactions.append((kind_id, position))
+        control = _el(els, 2).strip()
+        self.gs_sets += 1
+        if control in self.gs_controls:
+            self._notice(position, f"ST02 control number {control} is used twice in the functional group"
+                         + (f" starting at segment {self.gs[1]}" if self.gs else ""))
+        self.gs_controls.add(control)
         version = _el(els, 3) or self.gs_version
         kind: str | None = None
         errors: list[str] = []
@@ -489,6 +543,11 @@ class _Reader:
     # --- transaction body ---------------------------------------------------------------------
     def _hl(self, position: int, els: list[str], component: str) -> None:
         self._close_claim()
+        if self.tx is not None:
+            parent = _el(els, 2).strip()
+            if parent and parent not in self.tx.hl_ids:
+                self._notice(position, f"HL02 names parent HL {parent}, which is no earlier HL of the transaction set")
+            self.tx.hl_ids.add(_el(els, 1).strip())
         level = _el(els, 3)
         self.hl_level = level if level in self.hl_errors else "23"
         if level == "20":
@@ -714,8 +773,14 @@ def load_x12(path: Path, text: str, first_row_id: int) -> pl.DataFrame:
     ``path`` is only used for provenance and error messages; ``text`` is the decoded file.
     Raises :class:`InputError` when the file as a whole cannot be read as 837 claims.
     """
-    source = str(path)
-    return _Reader(source, first_row_id).run(text)
+    return read_x12(path, text, first_row_id)[0]
+
+
+def read_x12(path: Path, text: str, first_row_id: int) -> tuple[pl.DataFrame, list[str]]:
+    """:func:`load_x12` and the file's envelope notices ("segment N: ..."), in file order."""
+    reader = _Reader(str(path), first_row_id)
+    frame = reader.run(text)
+    return frame, reader.notices
 
 
 def validate_x12_strict(path: Path | str) -> list[str]:

@@ -510,6 +510,7 @@ def build_context(result: ScrubResult, mask_phi: bool = False) -> dict[str, Any]
         "rejected_total": result.rejected.height,
         "unmatched": result.unmatched_records.head(MAX_TABLE_ROWS).to_dicts(),
         "unmatched_total": result.unmatched_records.height,
+        "input_warnings": result.input_warnings[:MAX_TABLE_ROWS],
         "max_rows": MAX_TABLE_ROWS,
         "provenance": provenance,
         "policy_use": _policy_use(result),

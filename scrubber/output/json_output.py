@@ -3,7 +3,8 @@
 Extensions beside the contract's keys: each finding also carries ``title``, ``fix_kind``,
 ``disposition`` (what the payer does with it, apart from severity),
 ``member_id``, ``payer``, ``policy``, ``date_of_service``, ``procedure_code``, ``charge``,
-``source`` and ``location``; the document carries ``unmatched_records`` and ``provenance``.
+``source`` and ``location``; the document carries ``unmatched_records``, ``input_warnings``
+(file-level problems that did not stop the scrub, such as X12 envelope counts) and ``provenance``.
 Output is deterministic (sorted findings, sorted keys, no timestamps unless provenance is asked
 for), so the same input gives byte-identical JSON.
 
@@ -62,6 +63,7 @@ def document(result: ScrubResult, with_provenance: bool = True) -> dict[str, Any
         "summary": result.summary,
         "rejected_rows": result.rejected.select(REJECTED_KEYS).to_dicts(),
         "unmatched_records": result.unmatched_records.to_dicts(),
+        "input_warnings": result.input_warnings,
     }
     if with_provenance:
         doc["provenance"] = _provenance(result)
@@ -81,6 +83,7 @@ def write_json(result: ScrubResult, out: BinaryIO) -> None:
     _write_array(result.rejected.select(REJECTED_KEYS), out)
     out.write(b',\n  "unmatched_records": ')
     _write_array(result.unmatched_records, out)
+    out.write(b',\n  "input_warnings": ' + _value(result.input_warnings).encode())
     out.write(b',\n  "provenance": ' + _value(_provenance(result)).encode() + b"\n}\n")
 
 

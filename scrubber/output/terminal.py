@@ -34,6 +34,8 @@ def render_summary(result: ScrubResult, fail_on: str, failed: bool) -> str:
             out.append(f"  ... and {result.rejected.height - _MAX_REJECTED_SHOWN} more (use --json or --csv).")
     if result.unmatched_records.height:
         out.append(f"{result.unmatched_records.height} administration record(s) matched no claim line.")
+    if result.input_warnings:
+        out.append(f"{len(result.input_warnings)} input file problem(s) that did not stop the scrub (see stderr).")
     verdict = "FAIL" if failed else "PASS"
     out.append("")
     out.append(f"{verdict} (--fail-on {fail_on})")
