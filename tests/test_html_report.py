@@ -10,7 +10,6 @@ from __future__ import annotations
 import html
 import json
 import re
-import time
 from pathlib import Path
 from typing import Any
 
@@ -275,14 +274,13 @@ def big_batch(directory: Path, claims: int) -> Path:
     return path
 
 
-def test_ten_thousand_flagged_claims_render_quickly(tmp_path: Path) -> None:
+def test_ten_thousand_flagged_claims_are_paged_not_rendered_up_front(tmp_path: Path) -> None:
+    """The report stays usable for 10,000 flagged claims because claim detail is built a page at a
+    time in the browser (render time and size: ``benchmarks/x12_and_report.py``)."""
     result = scrub([str(big_batch(tmp_path, 10_000))])
     assert result.findings.get_column("claim_id").n_unique() == 10_000
-    start = time.perf_counter()
     text = render_html(result, mask_phi=True)
-    elapsed = time.perf_counter() - start
     size = len(text.encode("utf-8"))
-    assert elapsed < 60, f"render took {elapsed:.1f}s"
     assert size < 60 * 1024 * 1024, f"report is {size / 1e6:.1f} MB"
     data = island(text)
     assert len(data["claims"]) == 10_000 and data["pageSize"] <= 100
