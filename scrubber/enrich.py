@@ -299,8 +299,13 @@ def _claim_date(lines: pl.DataFrame) -> pl.DataFrame:
 
 def _with_rejected_codes(lines: pl.DataFrame, rejected: pl.DataFrame) -> pl.DataFrame:
     """OR into the code masks the codes billed on rejected rows of the same claim and date (rows
-    whose claim id, date and code could be read); only the lines of those claims are touched."""
-    known = rejected.filter(pl.all_horizontal(pl.col("claim_id", "date_of_service", "procedure_code").is_not_null()))
+    whose claim id and code could be read); only the lines of those claims are touched.
+
+    A rejected row whose date could not be read counts for every date of its claim: the claim
+    bills that code on a date we cannot tell, so a check must not report its absence (the cost is
+    a finding missed on a multi-date claim, never one invented by our own rejection).
+    """
+    known = rejected.filter(pl.all_horizontal(pl.col("claim_id", "procedure_code").is_not_null()))
     if known.height == 0:
         return lines
     ghosts = known.select("claim_id", "date_of_service", "modifiers", _code_index(known)).with_columns(
@@ -309,14 +314,22 @@ def _with_rejected_codes(lines: pl.DataFrame, rejected: pl.DataFrame) -> pl.Data
         "claim_id", "date_of_service",
         code("adm_bit").fill_null(0).alias("_adm"),
         pl.when(pl.col("is_jw")).then(code("ig_bit")).otherwise(0).fill_null(0).alias("_jw"),
-    ).group_by("claim_id", "date_of_service").agg(pl.col("_adm").bitwise_or(), pl.col("_jw").bitwise_or())
+    )
     rows = lines.get_column("claim_id").is_in(ghosts.get_column("claim_id").unique().implode()).arg_true()
     if rows.len() == 0:
         return lines
+    masks = [pl.col("_adm").bitwise_or(), pl.col("_jw").bitwise_or()]
+    dated = ghosts.filter(pl.col("date_of_service").is_not_null()).group_by("claim_id", "date_of_service").agg(masks)
+    undated = ghosts.filter(pl.col("date_of_service").is_null()).group_by("claim_id").agg(
+        pl.col("_adm").bitwise_or().alias("_adm_any"), pl.col("_jw").bitwise_or().alias("_jw_any"))
     extra = (
         lines.select("claim_id", "date_of_service")[rows]
-        .join(ghosts, on=["claim_id", "date_of_service"], how="left", maintain_order="left")
-        .select(pl.col("_adm").fill_null(0).cast(pl.UInt64), pl.col("_jw").fill_null(0).cast(pl.UInt64))
+        .join(dated, on=["claim_id", "date_of_service"], how="left", maintain_order="left")
+        .join(undated, on="claim_id", how="left", maintain_order="left")
+        .select(
+            (pl.col("_adm").fill_null(0) | pl.col("_adm_any").fill_null(0)).cast(pl.UInt64).alias("_adm"),
+            (pl.col("_jw").fill_null(0) | pl.col("_jw_any").fill_null(0)).cast(pl.UInt64).alias("_jw"),
+        )
     )
     admin = lines.get_column("cd_admin_mask")
     jw = lines.get_column("cd_jw_mask")

@@ -643,13 +643,16 @@ def test_folder_with_its_records_file(tmp_path: Path) -> None:
 
 def test_rejected_line_still_counts_as_billed_for_its_siblings(tmp_path: Path) -> None:
     """One root cause, one report: the 96365 whose documented route is unreadable is rejected (with
-    its reason), but it was billed, so its 96366 is not reported as an add-on without a primary.
-    A rejected row whose code cannot be read gives its claim nothing."""
+    its reason), but it was billed, so its 96366 is not reported as an add-on without a primary;
+    one with an unreadable date counts for every date of its claim. A rejected row whose code
+    cannot be read gives its claim nothing."""
     header = "claim_id,line_number,member_id,payer,place_of_service,date_of_service,procedure_code,units,route"
     rows = ["R3,1,M1,AETNA,11,2026-03-02,96365,1,ORAL", "R3,2,M1,AETNA,11,2026-03-02,96366,1,",
-            "R4,1,M2,AETNA,11,2026-03-02,963651,1,", "R4,2,M2,AETNA,11,2026-03-02,96366,1,"]
+            "R4,1,M2,AETNA,11,2026-03-02,963651,1,", "R4,2,M2,AETNA,11,2026-03-02,96366,1,",
+            "R5,1,M3,AETNA,11,03/02/2026x,96365,1,", "R5,2,M3,AETNA,11,2026-03-02,96366,1,"]
     doc = run_json(write(tmp_path / "c.csv", "\n".join([header, *rows]) + "\n"))
-    assert [(r["claim_id"], r["line_number"]) for r in doc["rejected_rows"]] == [("R3", "1"), ("R4", "1")]
+    assert [(r["claim_id"], r["line_number"]) for r in doc["rejected_rows"]] == [("R3", "1"), ("R4", "1"),
+                                                                                 ("R5", "1")]
     assert "route must be one of" in doc["rejected_rows"][0]["reason"]
     assert [(f["claim_id"], f["line_number"], f["check_id"]) for f in doc["findings"]] == [
         ("R4", 2, "addon-without-primary")]
