@@ -15,11 +15,11 @@
   category (``D80``) or a code that became a header (``G35`` from 2025-10-01). Reported once per
   claim and code, on the first IG drug line that points to it (the line whose coverage depends on
   it), else on the first line that does: a non-billable code rejects the claim whatever the drug
-  (the rule's own example, G35, is the MS code of infusion claims such as ocrelizumab).
+  (the rule's own example, G35, is the MS code of infusion claims such as ocrelizumab). Dates of
+  service are matched to the ICD-10-CM release in force (FY2025, FY2026); a date after the newest
+  release shipped is checked against that newest release.
 * One finding per line: an IG line with an invalid code and no covered diagnosis gets one finding
-  giving both reasons. Dates of service are matched to the
-  ICD-10-CM release in force (FY2025, FY2026); a date after the newest release shipped is checked
-  against that newest release.
+  giving both reasons.
 
 Codes are compared without their dot: ``D80.0`` and ``D800`` are the same code (a dot anywhere but
 after the third character, ``D8.00``, is a malformed code: the row is rejected with that reason).
