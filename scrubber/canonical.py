@@ -546,6 +546,15 @@ def _claim_level_reasons(keys: pl.DataFrame) -> pl.DataFrame:
     dup, claims = _claim_level_candidates(keys)
     frames = [_duplicate_reasons(dup)]
     if claims.height:
+        # A claim whose lines come from several input files: say so, the usual cause is two
+        # systems' exports reusing a claim id (ids must be unique across the inputs of one run).
+        files = claims.group_by("claim_id").agg(pl.col("source").unique().sort().alias("_files"))
+        where = (
+            pl.when(pl.col("_files").list.len() > 1)
+            .then(pl.format(" (its lines come from {}; claim ids must be unique across the inputs)",
+                            pl.col("_files").list.join(" and ")))
+            .otherwise(pl.lit(""))
+        )
         for col in CLAIM_LEVEL_COLUMNS:
             values = claims.group_by("claim_id").agg(
                 _compared(col).drop_nulls().n_unique().alias("_n"), pl.col(col).drop_nulls().unique().sort()
@@ -554,14 +563,15 @@ def _claim_level_reasons(keys: pl.DataFrame) -> pl.DataFrame:
             if values.height == 0:
                 continue
             frames.append(
-                claims.join(values, on="claim_id", how="inner").select(
+                claims.join(values, on="claim_id", how="inner").join(files, on="claim_id", how="left").select(
                     "row_id",
                     pl.lit(col).alias("column"),
                     pl.format(
-                        "lines of claim {} disagree on {} ({}); the whole claim is rejected",
+                        "lines of claim {} disagree on {} ({}); the whole claim is rejected{}",
                         _shown(pl.col("claim_id")),
                         pl.lit(col),
                         _shown(pl.col("_values").list.join(", ")),
+                        where,
                     ).alias("reason"),
                 )
             )

@@ -665,3 +665,16 @@ def test_duplicate_records_list_only_the_ones_not_used(tmp_path: Path, good_csv:
     assert [(u["row"], u["reason"]) for u in doc["unmatched_records"]] == [
         (3, "duplicate record for this claim line; the first one was used"),
         (4, "duplicate record for this claim line; the first one was used")]
+
+
+def test_claim_id_reused_across_files_names_both_files(tmp_path: Path) -> None:
+    """Claim ids are unique across the inputs of a run: two exports that reuse C1 for different
+    members make one claim whose lines disagree; the reason says which files to look at."""
+    header = "claim_id,line_number,member_id,payer,date_of_service,procedure_code,units"
+    a = write(tmp_path / "a.csv", f"{header}\nC1,1,MA,AETNA,2026-02-10,96365,1\n")
+    b = write(tmp_path / "b.csv", f"{header}\nC1,2,MB,AETNA,2026-02-10,96365,1\nC2,1,MB,AETNA,2026-02-10,96365,1\n")
+    doc = run_json(a, b)
+    assert [(Path(r["source"]).name, r["claim_id"]) for r in doc["rejected_rows"]] == [("a.csv", "C1"), ("b.csv", "C1")]
+    for r in doc["rejected_rows"]:
+        assert r["reason"].endswith(f"(its lines come from {a} and {b}; claim ids must be unique across the inputs)")
+    assert doc["summary"]["rows_checked"] == 1
