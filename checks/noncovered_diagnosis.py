@@ -46,7 +46,7 @@ from __future__ import annotations
 import polars as pl
 
 from scrubber import reference
-from scrubber.enrich import billed, is_ig, with_codes, with_modifier_roles
+from scrubber.enrich import billed, documented_iv, documented_sc, is_ig, with_codes, with_modifier_roles
 from scrubber.registry import Check, Context
 from scrubber.text import dotted, fill
 
@@ -57,12 +57,10 @@ def _setting() -> pl.Expr:
     """home_sc, home_iv or other. A dual-route product (J1561, J1569) is SCIG when documented SC
     (route or JB); with no route documented, when the claim's administration on that date is SC
     infusion only (the administration billed says how it was given, as in route-mismatch)."""
-    documented_iv = (pl.col("route") == "IV").fill_null(False) | pl.col("has_route_iv_modifier")
-    documented_sc = (pl.col("route") == "SC").fill_null(False) | pl.col("has_route_sc_modifier")
     sc_admin_only = billed(reference.route_evidence_bits("sc_infusion")) & ~billed(
         reference.route_evidence_bits("iv_infusion"))
     sc = (pl.col("ig_route") == "SC") | (
-        (pl.col("ig_route") == "IV_SC") & (documented_sc | (~documented_iv & sc_admin_only))
+        (pl.col("ig_route") == "IV_SC") & (documented_sc() | (~documented_iv() & sc_admin_only))
     )
     return (
         pl.when(pl.col("is_home") & sc).then(pl.lit("home_sc")).when(pl.col("is_home")).then(pl.lit("home_iv"))

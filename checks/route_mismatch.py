@@ -44,7 +44,16 @@ from __future__ import annotations
 import polars as pl
 
 from scrubber import reference
-from scrubber.enrich import billed, code_is, codes_text, is_ig, with_codes, with_modifier_roles
+from scrubber.enrich import (
+    billed,
+    code_is,
+    codes_text,
+    documented_iv,
+    documented_sc,
+    is_ig,
+    with_codes,
+    with_modifier_roles,
+)
 from scrubber.registry import Check, Context
 from scrubber.text import fill
 
@@ -64,8 +73,7 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         with_codes(candidates, "ig_route", "ig_product", "adm_documented_routes", "adm_description"))
     ig = pl.col("ig_route").is_not_null()
     ig_route = pl.col("ig_route")
-    documented_iv = (route == "IV") | pl.col("has_route_iv_modifier")
-    documented_sc = (route == "SC") | pl.col("has_route_sc_modifier")
+    doc_iv, doc_sc = documented_iv(), documented_sc()
     # A documented route the code of its own administration line does not describe
     # (admin_codes.csv documented_routes: IV on a push line agrees, PUSH on an infusion line does not).
     line_route_conflict = (
@@ -85,9 +93,9 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         (ig & (route == "PUSH") & any_admin,
          "{p} is documented as given by IV push; immune globulin is infused, never pushed (administration "
          "billed: {admin})."),
-        (ig & documented_iv & (has_sc | has_inj) & ~has_iv,
+        (ig & doc_iv & (has_sc | has_inj) & ~has_iv,
          "{p} is documented as given IV ({how_iv}) but only SC/IM administration ({sc_inj}) is billed."),
-        (ig & documented_sc & has_iv & ~has_sc,
+        (ig & doc_sc & has_iv & ~has_sc,
          "{p} is documented as given SC ({how_sc}) but only IV infusion administration ({iv}) is billed."),
         (line_route_conflict,
          "The administration record documents route {route} for {code} ({kind}); that code describes route "
@@ -114,7 +122,7 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     for number, (_, template) in reversed(list(enumerate(rules))):
         used = {k: v for k, v in facts.items() if "{" + k + "}" in template}
         reason = pl.when(pl.col("_rule") == number).then(fill(template, **used)).otherwise(reason)
-    sc_like = (ig_route == "SC") | ((ig_route == "IV_SC") & documented_sc & ~documented_iv)
+    sc_like = (ig_route == "SC") | ((ig_route == "IV_SC") & doc_sc & ~doc_iv)
     fix = (
         pl.when(pl.col("_rule") == 3)
         .then(pl.lit("Immune globulin is infused: bill the infusion administration for the route given (IV 96365/"

@@ -147,14 +147,14 @@ def _modifier_value(text: pl.Expr) -> pl.Expr:
     return text.str.strip_chars().str.to_uppercase()
 
 
-def _diagnosis_value(text: pl.Expr) -> pl.Expr:
+def diagnosis_value(text: pl.Expr) -> pl.Expr:
     """Upper case without the dot: "d80.0" is D800. Only a dot after the 3-character category is
     the code's dot; one elsewhere ("D8.00") stays, so the code fails the format rule as the typo it is."""
     return text.str.strip_chars().str.to_uppercase().str.replace(r"^([A-Z0-9]{3})\.", "${1}")
 
 
 # Normalised list element (empty after normalising = dropped), per list column.
-_LIST_VALUES: dict[str, Callable[[pl.Expr], pl.Expr]] = {"modifiers": _modifier_value, "diagnoses": _diagnosis_value}
+_LIST_VALUES: dict[str, Callable[[pl.Expr], pl.Expr]] = {"modifiers": _modifier_value, "diagnoses": diagnosis_value}
 _CLAIM_TYPE_DEFAULT = "professional"
 
 

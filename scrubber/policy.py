@@ -23,6 +23,7 @@ from typing import Any
 
 import polars as pl
 
+from scrubber.canonical import diagnosis_value
 from scrubber.errors import PolicyError
 from scrubber.schema import DIAGNOSIS_RE
 
@@ -115,17 +116,15 @@ def _codes(values: Any, where: str, source: str) -> tuple[str, ...]:
 
 
 def _diagnoses(values: Any, where: str, source: str) -> tuple[str, ...]:
-    """A coverage list: ICD-10-CM codes with or without the dot after the category, stored undotted."""
-    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-        raise PolicyError(f"'{where}' must be a list of text values", source)
-    out = []
-    for v in values:
-        code = v.strip().upper()
-        code = code[:3] + code[4:] if code[3:4] == "." else code
+    """A coverage list: ICD-10-CM codes, normalised as claim diagnoses are (with or without the dot
+    after the category; stored undotted) and held to the same format rule."""
+    texts = _texts(values, where, source)
+    codes = pl.DataFrame({"v": list(texts)}, schema={"v": pl.String()}).select(diagnosis_value(pl.col("v")))
+    for given, code in zip(values, codes.to_series(), strict=True):
         if not re.fullmatch(DIAGNOSIS_RE, code):
-            raise PolicyError(f"'{where}' lists '{v}', which is not an ICD-10-CM code (e.g. D80.0 or D800)", source)
-        out.append(code)
-    return tuple(out)
+            raise PolicyError(f"'{where}' lists '{given}', which is not an ICD-10-CM code (e.g. D80.0 or D800)",
+                              source)
+    return tuple(codes.to_series())
 
 
 def _build(doc: dict[str, Any], source: str) -> Policy:

@@ -31,23 +31,11 @@ from claimgen import DIAGNOSES, MODIFIERS, generate_claims
 from scrubber.errors import InputError
 from scrubber.loaders import json_loader, load_inputs
 from scrubber.loaders.json_loader import fast_raw, slow_raw
+from scrubber.schema import RECORD_COLUMNS
 
 CLAIM_KEYS = ("claim_id", "member_id", "payer", "claim_type", "place_of_service", "date_of_service")
 NUMERIC = ("line_number", "units", "charge", "drug_dose_mg", "drug_wasted_mg", "observation_minutes", "sites")
-LINE_KEYS = (
-    "line_number",
-    "procedure_code",
-    "units",
-    "charge",
-    "ndc",
-    "drug_dose_mg",
-    "drug_wasted_mg",
-    "route",
-    "infusion_start",
-    "infusion_stop",
-    "observation_minutes",
-    "sites",
-)
+LINE_KEYS = ("line_number", "procedure_code", "units", "charge", "ndc", *RECORD_COLUMNS)
 
 
 @pytest.fixture(autouse=True)

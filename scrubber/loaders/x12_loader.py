@@ -450,35 +450,31 @@ class _Reader:
         self._close_claim()
         tx = self.tx
         if tx is not None:
-            count = position - tx.position + 1
-            declared, control = _el(els, 1).strip(), _el(els, 2).strip()
-            if declared != str(count):
-                self._notice(position, f"SE01 says {declared or 'nothing'} segments, but the transaction set "
-                                       f"ST {tx.control} starting at segment {tx.position} has {count}")
-            if control != tx.control:
-                self._notice(position, f"SE02 control number {control or 'missing'} does not match ST02 "
-                                       f"{tx.control} at segment {tx.position}")
+            self._check_trailer(position, els, (tx.control, tx.position), position - tx.position + 1,
+                                "segments", f"transaction set ST {tx.control}", "ST02")
         self._set_transaction(None)
 
     def _trailer(self, position: int, els: list[str]) -> None:
         self._end_transaction(f"{els[0]} at segment {position} comes before its SE trailer")
-        declared, control = _el(els, 1).strip(), _el(els, 2).strip()
         if els[0] == "GE" and self.gs is not None:
-            if declared != str(self.gs_sets):
-                self._notice(position, f"GE01 says {declared or 'nothing'} transaction sets, but the group "
-                                       f"starting at segment {self.gs[1]} has {self.gs_sets}")
-            if control != self.gs[0]:
-                self._notice(position, f"GE02 control number {control or 'missing'} does not match GS06 "
-                                       f"{self.gs[0]} at segment {self.gs[1]}")
+            self._check_trailer(position, els, self.gs, self.gs_sets, "transaction sets", "group", "GS06")
             self.gs = None
         elif els[0] == "IEA" and self.isa is not None:
-            if declared != str(self.isa_groups):
-                self._notice(position, f"IEA01 says {declared or 'nothing'} functional groups, but the "
-                                       f"interchange starting at segment {self.isa[1]} has {self.isa_groups}")
-            if control != self.isa[0]:
-                self._notice(position, f"IEA02 control number {control or 'missing'} does not match ISA13 "
-                                       f"{self.isa[0]} at segment {self.isa[1]}")
+            self._check_trailer(position, els, self.isa, self.isa_groups, "functional groups", "interchange", "ISA13")
             self.isa = None
+
+    def _check_trailer(self, position: int, els: list[str], header: tuple[str, int], count: int, counted: str,
+                       scope: str, header_control: str) -> None:
+        """A trailer's count (element 1) and control number (element 2) against what it closes:
+        SE against its ST, GE against its GS, IEA against its ISA."""
+        sid, (control, start) = els[0], header
+        declared, echoed = _el(els, 1).strip(), _el(els, 2).strip()
+        if declared != str(count):
+            self._notice(position, f"{sid}01 says {declared or 'nothing'} {counted}, but the {scope} starting at "
+                                   f"segment {start} has {count}")
+        if echoed != control:
+            self._notice(position, f"{sid}02 control number {echoed or 'missing'} does not match {header_control} "
+                                   f"{control} at segment {start}")
 
     def _notice(self, position: int, problem: str) -> None:
         self.notices.append(f"segment {position}: {problem}")
@@ -789,9 +785,9 @@ def validate_x12_strict(path: Path | str) -> list[str]:
     Slow (pyx12 walks its loop maps for every segment; ~5 ms per claim), so it is opt-in
     (``--strict``). Returns one human-readable problem per item, empty when pyx12 accepts the file.
     pyx12 only has maps for 005010X222A1 and 005010X223A2 (and 4010); for other guides, or when
-    pyx12 cannot read the file, the SE01 / GE01 / IEA01 counts are still checked here and the
-    problem list says pyx12 could not validate. pyx12 is imported here, not at module import, so
-    the fast reader does not need it.
+    pyx12 cannot read the file, the reader's own envelope notices (:func:`_envelope_problems`) are
+    given and the problem list says pyx12 could not validate. pyx12 is imported here, not at module
+    import, so the fast reader does not need it.
     """
     import io
     import json
@@ -806,7 +802,7 @@ def validate_x12_strict(path: Path | str) -> list[str]:
         import pyx12.params
         import pyx12.x12n_document
     except ImportError:  # pragma: no cover - depends on the environment
-        return [*_count_problems(text, source), "strict validation needs pyx12 (pip install pyx12)"]
+        return [*_envelope_problems(text, source), "strict validation needs pyx12 (pip install pyx12)"]
     logger = logging.getLogger("pyx12")
     old_level, old_propagate = logger.level, logger.propagate
     logger.setLevel(logging.CRITICAL + 1)
@@ -818,52 +814,24 @@ def validate_x12_strict(path: Path | str) -> list[str]:
         )
         doc = json.loads(report.getvalue() or "null")
     except Exception as exc:  # noqa: BLE001 - pyx12 raises many kinds; report, never crash
-        return [*_count_problems(text, source), f"pyx12 could not validate the file: {exc}"]
+        return [*_envelope_problems(text, source), f"pyx12 could not validate the file: {exc}"]
     finally:
         logger.setLevel(old_level)
         logger.propagate = old_propagate
     if not isinstance(doc, dict):
-        return [*_count_problems(text, source), "pyx12 could not validate the file (it does not look like X12)"]
+        return [*_envelope_problems(text, source), "pyx12 could not validate the file (it does not look like X12)"]
     return _pyx12_problems(doc)
 
 
-def _count_problems(text: str, source: str) -> list[str]:
-    """SE01, GE01 and IEA01 control counts, checked with this module's own segment reader."""
-    problems: list[str] = []
+def _envelope_problems(text: str, source: str) -> list[str]:
+    """The reader's own envelope notices of ``text`` (and why it cannot read the file, if so): what
+    ``--strict`` still reports when pyx12 cannot validate the file."""
+    reader = _Reader(source, 0)
     try:
-        segments = list(_iter_segments(text, source))
+        reader.run(text)
     except InputError as exc:
-        return [exc.message]
-    st_start = st_count = gs_sets = isa_groups = 0
-    for position, els, _ in segments:
-        sid = els[0].strip()
-        if sid == "ISA":
-            isa_groups = 0
-        elif sid == "GS":
-            gs_sets = 0
-            isa_groups += 1
-        elif sid == "ST":
-            st_start, st_count = position, 0
-            gs_sets += 1
-        if st_start:
-            st_count += 1
-        if sid == "SE":
-            declared = _el(els, 1)
-            if st_start and declared != str(st_count):
-                problems.append(
-                    f"segment {position}: SE01 says {declared or 'nothing'} segments, but the transaction set "
-                    f"starting at segment {st_start} has {st_count}"
-                )
-            st_start = 0
-        elif sid == "GE" and _el(els, 1) != str(gs_sets):
-            problems.append(
-                f"segment {position}: GE01 says {_el(els, 1)} transaction sets, but the group has {gs_sets}"
-            )
-        elif sid == "IEA" and _el(els, 1) != str(isa_groups):
-            problems.append(
-                f"segment {position}: IEA01 says {_el(els, 1)} functional groups, but the interchange has {isa_groups}"
-            )
-    return problems
+        return [*reader.notices, exc.message]
+    return reader.notices
 
 
 def _pyx12_problems(doc: dict) -> list[str]:
