@@ -136,6 +136,7 @@ _TEXT_NORMALISERS: dict[str, Callable[[pl.Expr], pl.Expr]] = {
     "route": lambda e: _strip_blank(e).str.to_uppercase().replace(_ROUTE_SYNONYMS),
     "place_of_service": _pos,
     "ndc": lambda e: _strip_blank(e).str.replace_all("-", "", literal=True),
+    "payer_sequence": lambda e: _strip_blank(e).str.to_uppercase(),
 }
 
 

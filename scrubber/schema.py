@@ -33,6 +33,8 @@ POS_RE = r"^[0-9]{2}$"
 CLAIM_TYPES = ("professional", "institutional")
 ROUTES = ("IV", "SC", "IM", "PUSH")
 DISTINCT_SITE_MODIFIERS = ("59", "XE", "XS", "XP", "XU")
+PAYER_SEQUENCES = ("P", "S", "T")
+CLAIM_FREQUENCY_RE = r"^[0-9]$"
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,24 @@ FIELDS: tuple[Field, ...] = (
     ),
     Field("sites", pl.Int64(), False, "documented SC infusion sites", (("ge", 1, "sites must be 1 or more"),)),
     Field("revenue_code", pl.String(), False, "institutional revenue code (SV201), when known"),
+    Field("billing_provider", pl.String(), False, "billing provider NPI (2010AA NM109); part of the professional "
+          "encounter"),
+    Field("rendering_provider", pl.String(), False, "rendering provider NPI (2310B / 2420A NM109)"),
+    Field(
+        "payer_sequence",
+        pl.String(),
+        False,
+        "payer responsibility (SBR01): P primary, S secondary, T tertiary",
+        (("isin", list(PAYER_SEQUENCES), "payer_sequence must be P, S or T"),),
+    ),
+    Field(
+        "claim_frequency",
+        pl.String(),
+        False,
+        "claim frequency code (CLM05-3): 1 original, 7 replacement, 8 void",
+        (("str_matches", CLAIM_FREQUENCY_RE, "claim_frequency must be one digit"),),
+    ),
+    Field("payer_claim_number", pl.String(), False, "payer's claim control number of the original claim (REF*F8)"),
 )
 
 FIELD_BY_NAME: dict[str, Field] = {f.name: f for f in FIELDS}

@@ -138,7 +138,8 @@ _ICD9_DX_QUALIFIERS = frozenset(("BK", "BF", "BJ", "PR", "BN"))
 _FOREIGN_COMPONENT = re.compile(r"^[A-Z0-9]{2,3}([^A-Za-z0-9 .\-])")
 _GRAMS_TO_MG = Decimal(1000)
 _ISA_WINDOW = 400  # an ISA is 106 characters; leave room for wrongly padded fields
-_NOT_EXTRACTED = ("drug_wasted_mg", "route", "infusion_start", "infusion_stop", "observation_minutes", "sites")
+_NOT_EXTRACTED = ("drug_wasted_mg", "route", "infusion_start", "infusion_stop", "observation_minutes", "sites",
+                  "billing_provider", "rendering_provider", "payer_sequence", "claim_frequency", "payer_claim_number")
 FRAME_SCHEMA: dict[str, pl.DataType] = {**RAW_SCHEMA, "load_error": pl.String()}
 
 
