@@ -1,8 +1,9 @@
-"""The registered checks, one module each, in report order.
+"""The registered checks, one module each, in report order: the registry's single list.
 
-To add a check: write ``checks/<name>.py`` with a docstring in the fixed sections (what it finds,
-why payers deny it, example, use instead, appeal basis, sources), a pure ``find`` function and a
-``CHECK = Check(...)``; list it below; add its fixture in ``tests/fixtures/checks/``.
+To add a check: write ``checks/<name>.py`` (a docstring whose first section is the rule as
+``docs/RULES.md`` states it, a pure ``find`` returning ``row_id``, ``reason`` and facts, and
+``CHECK = Check(card=load_card(__file__), find=find)``) and its card ``checks/<name>.toml`` (the
+words: see :mod:`scrubber.cards`); list it below; add its fixture in ``tests/fixtures/checks/``.
 """
 
 from checks import (
@@ -26,3 +27,17 @@ REGISTERED = [
     observation_counted_as_infusion.CHECK,
     noncovered_diagnosis.CHECK,
 ]
+
+
+def all_checks() -> list:
+    """Every registered check, in registry order; ids are unique (the registry's source of truth)."""
+    seen: set[str] = set()
+    for check in REGISTERED:
+        if check.id in seen:
+            raise RuntimeError(f"check id registered twice: {check.id}")
+        seen.add(check.id)
+    return list(REGISTERED)
+
+
+def by_id() -> dict:
+    return {c.id: c for c in all_checks()}

@@ -32,7 +32,8 @@ from __future__ import annotations
 import polars as pl
 
 from scrubber.enrich import ENCOUNTER, code_is, with_codes, with_modifier_roles
-from scrubber.registry import Check, Context
+from scrubber.legacy import legacy_check
+from scrubber.registry import Context
 from scrubber.text import fill, number
 
 _ORDER = ["adm_initial_rank", "claim_id", "line_number"]
@@ -130,7 +131,7 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     return extra.select("row_id", message.alias("message"), fix.alias("suggested_fix"), appeal.alias("appeal_text"))
 
 
-CHECK = Check(
+CHECK = legacy_check(
     id="duplicate-initial-infusion",
     title="More than one initial administration service in an encounter",
     severity="error",

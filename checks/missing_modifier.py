@@ -42,7 +42,8 @@ from __future__ import annotations
 import polars as pl
 
 from scrubber.enrich import is_ig, with_codes, with_drug_units
-from scrubber.registry import Check, Context
+from scrubber.legacy import legacy_check
+from scrubber.registry import Context
 from scrubber.text import dotted, fill, number
 
 
@@ -115,7 +116,7 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     return pl.concat([jwjz_rows, kx_rows])
 
 
-CHECK = Check(
+CHECK = legacy_check(
     id="missing-modifier",
     title="Required JW, JZ or KX modifier missing",
     severity="error",

@@ -47,7 +47,8 @@ import polars as pl
 
 from scrubber import reference
 from scrubber.enrich import billed, documented_iv, documented_sc, is_ig, with_codes, with_modifier_roles
-from scrubber.registry import Check, Context
+from scrubber.legacy import legacy_check
+from scrubber.registry import Context
 from scrubber.text import dotted, fill
 
 _SETTING_WORDS = {"home_iv": "home IVIG", "home_sc": "home SCIG", "other": "office/outpatient immune globulin"}
@@ -169,7 +170,7 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     return _one_per_line(pl.concat([coverage, _validity_findings(lines)]))
 
 
-CHECK = Check(
+CHECK = legacy_check(
     id="noncovered-diagnosis",
     title="Diagnosis not covered, or not a billable ICD-10-CM code",
     severity="error",

@@ -31,7 +31,8 @@ from __future__ import annotations
 import polars as pl
 
 from scrubber.enrich import code_is, timed, with_codes, with_timing
-from scrubber.registry import Check, Context
+from scrubber.legacy import legacy_check
+from scrubber.registry import Context
 from scrubber.text import fill, number
 
 _TIMED_ADDON = (pl.col("adm_role") == "addon") & pl.col("adm_time_based").fill_null(False)
@@ -99,7 +100,7 @@ def unevaluated(lines: pl.LazyFrame) -> pl.LazyFrame:
     return _applicable(lines).filter((_TIMED_ADDON | _TIMED_INITIAL) & pl.col("t_minutes").is_null())
 
 
-CHECK = Check(
+CHECK = legacy_check(
     id="observation-counted-as-infusion",
     title="Observation time counted as infusion time",
     severity="error",

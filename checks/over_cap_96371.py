@@ -29,7 +29,8 @@ from __future__ import annotations
 import polars as pl
 
 from scrubber.enrich import ENCOUNTER
-from scrubber.registry import Check, Context
+from scrubber.legacy import legacy_check
+from scrubber.registry import Context
 from scrubber.text import fill, number
 
 
@@ -68,7 +69,7 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     )
 
 
-CHECK = Check(
+CHECK = legacy_check(
     id="over-cap-96371",
     title="96371 over the per-encounter limit",
     severity="error",

@@ -54,7 +54,8 @@ from scrubber.enrich import (
     with_codes,
     with_modifier_roles,
 )
-from scrubber.registry import Check, Context
+from scrubber.legacy import legacy_check
+from scrubber.registry import Context
 from scrubber.text import fill
 
 
@@ -152,7 +153,7 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     return flagged.select("row_id", reason.alias("message"), fix.alias("suggested_fix"), appeal.alias("appeal_text"))
 
 
-CHECK = Check(
+CHECK = legacy_check(
     id="route-mismatch",
     title="Administration code and drug route disagree",
     severity="error",

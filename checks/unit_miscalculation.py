@@ -45,7 +45,8 @@ from __future__ import annotations
 import polars as pl
 
 from scrubber.enrich import is_ig, timed, with_codes, with_drug_units, with_timing
-from scrubber.registry import Check, Context
+from scrubber.legacy import legacy_check
+from scrubber.registry import Context
 from scrubber.text import fill, number
 
 _DRUG = pl.col("is_ig")
@@ -139,7 +140,7 @@ def unevaluated(lines: pl.LazyFrame) -> pl.LazyFrame:
     return _applicable(lines).filter(missing)
 
 
-CHECK = Check(
+CHECK = legacy_check(
     id="unit-miscalculation",
     title="Units not supported by the documented dose or time",
     severity="error",

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import sys
-import textwrap
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -173,7 +172,7 @@ def check(inputs: tuple[str, ...], json_path: str | None, csv_path: str | None, 
 @main.command(name="checks")
 def list_checks() -> None:
     """List the registered checks: id, severity, scope and title."""
-    from scrubber.registry import all_checks
+    from checks import all_checks
 
     for c in all_checks():
         click.echo(f"{c.id:<34}{c.severity:<9}{c.scope:<11}{c.title}")
@@ -183,20 +182,14 @@ def list_checks() -> None:
 @click.argument("check_id")
 def explain(check_id: str) -> None:
     """Print one check's documentation: what, why, example, fix, sources."""
-    from scrubber.registry import by_id
+    from checks import by_id
 
     checks = by_id()
     if check_id not in checks:
         _fail(f"unknown check id '{check_id}' (known: {', '.join(checks)})")
-    c = checks[check_id]
-    click.echo(f"{c.id}: {c.title}")
-    click.echo(f"severity: {c.severity}    scope: {c.scope}    fix: {c.fix_kind}")
-    click.echo(f"denial codes: {', '.join(c.denial_codes)}")
-    click.echo(f"what the payer does: {c.disposition}")
-    click.echo("")
-    click.echo(textwrap.fill(f"Rule: {c.rule}", width=100))
-    click.echo("")
-    click.echo(c.doc)
+    from scrubber.explain import explain_text
+
+    click.echo(explain_text(checks[check_id]), nl=False)
 
 
 if __name__ == "__main__":  # pragma: no cover

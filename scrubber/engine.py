@@ -14,21 +14,20 @@ from typing import Any
 
 import polars as pl
 
+from checks import all_checks
 from scrubber import __version__, reference
-from scrubber.canonical import canonicalise
+from scrubber.canonical import Canonical, canonicalise
+from scrubber.cards import render
 from scrubber.enrich import enrich
 from scrubber.errors import InputError, PolicyError, UsageError
 from scrubber.grouping import claim_order, run_starts
 from scrubber.loaders import load_inputs
 from scrubber.policy import PolicySet
 from scrubber.records import RecordJoin, empty_problems, load_records
-from scrubber.registry import FIX_KINDS, Check, Context, all_checks
+from scrubber.registry import FIX_KINDS, Check, Context
 from scrubber.schema import location
 
 SEVERITY_RANK = {"error": 3, "warning": 2, "info": 1}
-# A line's charge is "at risk" when a finding says the payer will deny or recoup it (an error). A
-# warning, such as units billed under what the record supports, is money left unbilled, not at risk.
-AT_RISK_SEVERITIES = ("error",)
 _STREAMING_FROM = 50_000  # lines; below this the in-memory engine finishes first
 _ALL_AT_ONCE_UP_TO = 3_000_000  # lines; above this, checks run one after the other (memory)
 
@@ -36,21 +35,30 @@ FINDINGS_SCHEMA: dict[str, pl.DataType] = {
     "claim_id": pl.String(),
     "line_number": pl.Int32(),
     "check_id": pl.String(),
+    "reason": pl.String(),
     "severity": pl.String(),
     "message": pl.String(),
     "suggested_fix": pl.String(),
     "appeal_text": pl.String(),
+    "attach": pl.String(),
     "citation": pl.String(),
     "fix_kind": pl.String(),
     "disposition": pl.String(),
     "title": pl.String(),
+    "carc": pl.String(),
+    "rarc": pl.String(),
     "member_id": pl.String(),
     "payer": pl.String(),
     "policy": pl.String(),
+    "payer_kind": pl.String(),
+    "claim_type": pl.String(),
+    "billing_provider": pl.String(),
+    "payer_claim_number": pl.String(),
     "date_of_service": pl.Date(),
     "procedure_code": pl.String(),
     "units": pl.Float64(),
     "charge": pl.Float64(),
+    "charge_at_risk": pl.Float64(),
     "source": pl.String(),
     "source_location": pl.String(),
     "row_id": pl.Int64(),
@@ -103,30 +111,13 @@ def build_context(policies: PolicySet) -> Context:
 
 
 def _run_checks(enriched: pl.DataFrame, checks: list[Check], ctx: Context) -> tuple[pl.DataFrame, dict[str, int]]:
-    """Findings of every check (deterministic order), and per check the lines it could not evaluate."""
+    """Findings of every check (deterministic order), and per check the lines it could not evaluate.
+
+    Each check's ``find`` decides (row, reason, facts); its card words the finding
+    (:func:`scrubber.cards.render`); :func:`_charges_at_risk` puts a price on it.
+    """
     lf = enriched.lazy()
-    plans = []
-    for order, check in enumerate(checks):
-        found = check.find(lf, ctx)
-        schema = found.collect_schema()
-        # A check may set severity or fix kind per finding; otherwise its registry defaults apply.
-        severity = pl.col("severity") if "severity" in schema else pl.lit(check.severity)
-        fix_kind = pl.col("fix_kind") if "fix_kind" in schema else pl.lit(check.fix_kind)
-        plans.append(
-            found.select(
-                "row_id",
-                pl.lit(check.id).alias("check_id"),
-                pl.lit(order).alias("_order"),
-                severity.alias("severity"),
-                pl.col("message").cast(pl.String),
-                pl.col("suggested_fix").cast(pl.String),
-                pl.col("appeal_text").cast(pl.String),
-                pl.lit(check.citation).alias("citation"),
-                fix_kind.alias("fix_kind"),
-                pl.lit(check.disposition).alias("disposition"),
-                pl.lit(check.title).alias("title"),
-            )
-        )
+    plans = [check.find(lf, ctx) for check in checks]
     counted = [c for c in checks if c.unevaluated is not None]
     counts = [c.unevaluated(lf).select(pl.len()) for c in counted]  # type: ignore[misc]
     if not plans:
@@ -143,18 +134,91 @@ def _run_checks(enriched: pl.DataFrame, checks: list[Check], ctx: Context) -> tu
         # are in memory at once (all at once took 10M lines from 4.4 to 7.6 GB).
         results = [plan.collect(engine=engine) for plan in [*plans, *counts]]
     unevaluated = {c.id: int(f.item()) for c, f in zip(counted, results[len(plans):], strict=True)}
-    found_all = pl.concat(results[: len(plans)]).unique(["row_id", "check_id", "message"])
-    facts = _facts_of(enriched, found_all.get_column("row_id")).with_columns(location())
-    findings = (
-        found_all.hstack(facts.drop("row_id"))
-        .sort("claim_id", "line_number", "_order", "message", nulls_last=True)
-        .select(list(FINDINGS_SCHEMA))
+    worded = [_worded(found, check, order, enriched) for order, (check, found)
+              in enumerate(zip(checks, results[: len(plans)], strict=True))]
+    findings = pl.concat(worded, how="diagonal_relaxed")
+    findings = findings.with_columns(_charges_at_risk(findings, enriched))
+    findings = findings.sort("claim_id", "line_number", "_order", "reason", "message", nulls_last=True)
+    return findings.select(list(FINDINGS_SCHEMA)).cast(FINDINGS_SCHEMA), unevaluated
+
+
+# Line facts every finding carries (and its card may quote), looked up by the finding's row_id.
+_FACTS = ("row_id", "claim_id", "line_number", "member_id", "payer", "policy", "payer_kind", "claim_type",
+          "billing_provider", "payer_claim_number", "claim_frequency", "place_of_service", "date_of_service",
+          "procedure_code", "units", "charge", "source", "source_row", "source_location")
+
+
+def _worded(found: pl.DataFrame, check: Check, order: int, enriched: pl.DataFrame) -> pl.DataFrame:
+    """One check's findings with their line facts and words (message, fix, appeal, citation...)."""
+    if "message" in found.columns:  # a check not yet moved to a card (scrubber.legacy)
+        found = found.unique(["row_id", "message"], maintain_order=True)
+        worded = found.with_columns(
+            pl.lit("legacy").alias("reason"),
+            pl.col("severity") if "severity" in found.columns else pl.lit(check.severity).alias("severity"),
+            pl.col("fix_kind") if "fix_kind" in found.columns else pl.lit(check.fix_kind).alias("fix_kind"),
+            pl.when(pl.col("severity") == "error").then(pl.lit("line")).otherwise(pl.lit("none")).alias("risk")
+            if "severity" in found.columns else pl.lit("line" if check.severity == "error" else "none").alias("risk"),
+            pl.lit(check.citation).alias("citation"),
+            pl.lit(None, pl.String).alias("attach"),
+            pl.lit(", ".join(check.card.carc)).alias("carc"),
+            pl.lit("").alias("rarc"),
+        )
+        facts = _facts_of(enriched, worded.get_column("row_id")).with_columns(location())
+        worded = worded.hstack(facts.drop("row_id"))
+    else:
+        extra = [c for c in _FACTS if c in found.columns and c != "row_id"]
+        found = found.drop(extra).unique(maintain_order=True)
+        facts = _facts_of(enriched, found.get_column("row_id")).with_columns(location())
+        worded = render(found.hstack(facts.drop("row_id")), check.card)
+    return worded.with_columns(
+        pl.lit(check.id).alias("check_id"),
+        pl.lit(order).alias("_order"),
+        pl.lit(check.disposition).alias("disposition"),
+        pl.lit(check.title).alias("title"),
     )
-    return findings, unevaluated
 
 
-_FACTS = ("row_id", "claim_id", "line_number", "member_id", "payer", "policy", "date_of_service", "procedure_code",
-          "units", "charge", "source", "source_row", "source_location")
+def _charges_at_risk(findings: pl.DataFrame, enriched: pl.DataFrame) -> pl.Series:
+    """The charge each finding puts at risk, counting every line's charge at most once.
+
+    Per finding, by its reason's ``risk`` (the card): ``line`` its line's charge; ``excess`` the share
+    of its line's charge that the excess units are (fact ``excess_units``; 10 of 80 units at $7,600 is
+    $950); ``lines`` the charges of every line a claim-level problem makes unprocessable (fact
+    ``risk_rows``: an invalid diagnosis puts each line pointing to it at risk); ``none`` nothing.
+    A line claimed by several findings counts once, at the largest amount, on the first of them
+    (most severe, then registry order), so per-check, per-payer and per-claim totals add up to the
+    headline.
+    """
+    n = findings.height
+    if n == 0:
+        return pl.Series("charge_at_risk", [], pl.Float64)
+    base = findings.select(
+        pl.int_range(pl.len(), dtype=pl.UInt32).alias("_f"),
+        "row_id", "risk", "charge", "units", "severity", "_order",
+        (pl.col("excess_units") if "excess_units" in findings.columns else pl.lit(None, pl.Float64))
+        .cast(pl.Float64).alias("_excess"),
+        (pl.col("risk_rows") if "risk_rows" in findings.columns else pl.lit(None, pl.List(pl.Int64)))
+        .cast(pl.List(pl.Int64)).alias("_rows"),
+    ).with_columns(pl.col("severity").replace_strict(SEVERITY_RANK, default=0, return_dtype=pl.Int8).alias("_rank"))
+    charge = pl.col("charge").fill_null(0.0)
+    own = base.filter(pl.col("risk").is_in(["line", "excess"])).select(
+        "_f", "row_id", "_rank", "_order",
+        pl.when(pl.col("risk") == "excess")
+        .then(charge * (pl.col("_excess").fill_null(0.0) / pl.col("units")).clip(0.0, 1.0))
+        .otherwise(charge).alias("_amount"),
+    )
+    spread = base.filter(pl.col("risk") == "lines").select("_f", "_rank", "_order", "_rows").explode("_rows")
+    spread = spread.drop_nulls("_rows").rename({"_rows": "row_id"})
+    line_charges = enriched.select("row_id", charge.alias("_amount"))
+    spread = spread.join(line_charges, on="row_id", how="inner")
+    claims = pl.concat([own, spread.select(own.columns)])
+    kept = claims.sort(["row_id", "_amount", "_rank", "_order", "_f"], descending=[False, True, True, False, False])
+    kept = kept.unique("row_id", keep="first", maintain_order=True)
+    per_finding = kept.group_by("_f").agg(pl.col("_amount").sum())
+    return (
+        base.select("_f").join(per_finding, on="_f", how="left", maintain_order="left")
+        .get_column("_amount").fill_null(0.0).round(2).alias("charge_at_risk")
+    )
 
 
 def _facts_of(enriched: pl.DataFrame, row_ids: pl.Series) -> pl.DataFrame:
@@ -163,11 +227,12 @@ def _facts_of(enriched: pl.DataFrame, row_ids: pl.Series) -> pl.DataFrame:
     Lines are almost always in row order, so positions come from a binary search instead of a
     join that would hash every line of the batch for a few thousand findings.
     """
+    columns = [c for c in _FACTS if c in enriched.columns]
     ids = enriched.get_column("row_id")
     if ids.is_sorted():
         positions = ids.search_sorted(row_ids)
-        return enriched.select(_FACTS)[positions]
-    return pl.DataFrame({"row_id": row_ids}).join(enriched.select(_FACTS), on="row_id", how="left",
+        return enriched.select(columns)[positions]
+    return pl.DataFrame({"row_id": row_ids}).join(enriched.select(columns), on="row_id", how="left",
                                                   maintain_order="left")
 
 
@@ -182,7 +247,8 @@ def _claims(claim_id: pl.Series) -> int:
 
 def summarise(result_lines: pl.DataFrame, findings: pl.DataFrame, rejected: pl.DataFrame, rows_read: int,
               checks: list[Check], unevaluated: dict[str, int], unmatched: pl.DataFrame) -> dict[str, Any]:
-    flagged = findings.filter(pl.col("severity").is_in(AT_RISK_SEVERITIES)).unique("row_id")
+    """Totals of the run. Charges at risk are the findings' ``charge_at_risk`` (each line counted once,
+    see :func:`_charges_at_risk`), so the per-check figures add up to the headline."""
     by_check: dict[str, dict[str, Any]] = {}
     for check in checks:
         mine = findings.filter(pl.col("check_id") == check.id)
@@ -191,8 +257,7 @@ def summarise(result_lines: pl.DataFrame, findings: pl.DataFrame, rejected: pl.D
             "severity": check.severity,
             "findings": mine.height,
             "claims": mine.get_column("claim_id").n_unique() if mine.height else 0,
-            "charges_at_risk": round(float(mine.filter(pl.col("severity").is_in(AT_RISK_SEVERITIES)).unique("row_id")
-                                           .get_column("charge").fill_null(0).sum()), 2),
+            "charges_at_risk": round(float(mine.get_column("charge_at_risk").sum()), 2),
             "lines_not_evaluated": unevaluated.get(check.id, 0),
         }
     by_severity = {s: int(findings.filter(pl.col("severity") == s).height) for s in SEVERITY_RANK}
@@ -208,7 +273,7 @@ def summarise(result_lines: pl.DataFrame, findings: pl.DataFrame, rejected: pl.D
         "reconciled": rows_read == lines + rejected.height,
         "claims_with_rejected_rows": int(rejected.get_column("claim_id").drop_nulls().n_unique()),
         "charges_billed": round(float(result_lines.get_column("charge").fill_null(0).sum()), 2) if lines else 0.0,
-        "charges_at_risk": round(float(flagged.get_column("charge").fill_null(0).sum()), 2),
+        "charges_at_risk": round(float(findings.get_column("charge_at_risk").sum()), 2),
         "by_severity": by_severity,
         "by_check": by_check,
         "unmatched_records": unmatched.height,
@@ -218,6 +283,9 @@ def summarise(result_lines: pl.DataFrame, findings: pl.DataFrame, rejected: pl.D
         dos = result_lines.get_column("date_of_service")
         # Dates outside the shipped ICD-10-CM releases were checked against the nearest release.
         summary["lines_outside_icd10_releases"] = int(((dos < first) | (dos > last)).sum())
+    if "copy_of" in result_lines.columns:
+        copies = result_lines.filter(pl.col("copy_of").is_not_null() | pl.col("cob_layer").fill_null(0).gt(0))
+        summary["next_payer_copies"] = copies.select("claim_id").unique().height
     return summary
 
 
@@ -247,13 +315,9 @@ def scrub(
     if joiner is not None:
         batches = ((n, None if b is None else joiner.apply(b)) for n, b in batches)
     clock.lap("open inputs and policies")
-    canon = canonicalise(batches)
+    checked = check_batches(batches, policies, checks, ctx, clock)
+    canon, enriched, findings, unevaluated = checked.canon, checked.enriched, checked.findings, checked.unevaluated
     unmatched = joiner.problems() if joiner is not None else empty_problems()
-    clock.lap("read + canonicalise")
-    enriched = enrich(canon.lines, policies, canon.rejected_lines)
-    clock.lap("enrich")
-    findings, unevaluated = _run_checks(enriched, checks, ctx)
-    clock.lap("checks")
     summary = summarise(enriched, findings, canon.rejected, canon.rows_read, checks, unevaluated, unmatched)
     summary["input_warnings"] = len(raw.notices)
     clock.lap("summary")
@@ -272,7 +336,7 @@ def scrub(
     assert set(FIX_KINDS) >= {c.fix_kind for c in checks}
     return ScrubResult(
         findings=findings,
-        lines=enriched.select(*canon.lines.columns, "policy"),
+        lines=enriched.select(*canon.lines.columns, *REPORTED_LINE_FACTS),
         rejected=canon.rejected,
         unmatched_records=unmatched,
         summary=summary,
@@ -281,6 +345,41 @@ def scrub(
         timings=clock.phases,
         input_warnings=raw.notices,
     )
+
+
+# Derived line facts the reports show beside the canonical columns.
+REPORTED_LINE_FACTS = ("policy", "payer_kind", "enc_key", "cob_layer", "copy_of")
+
+
+@dataclass
+class Checked:
+    """What :func:`check_batches` returns: the typed and rejected rows, the enriched lines, findings."""
+
+    canon: Canonical
+    enriched: pl.DataFrame
+    findings: pl.DataFrame
+    unevaluated: dict[str, int]
+
+
+def check_batches(raw: pl.DataFrame | Any, policies: PolicySet, checks: list[Check], ctx: Context | None = None,
+                  clock: PhaseClock | None = None) -> Checked:
+    """The scrub of claim lines already read: canonicalise, enrich, run the checks, word the findings.
+
+    The one entry both engines use: the command line hands it the loaders' raw batches, the Spark
+    engine (:mod:`scrubber.spark`) one partition's raw frame. No file I/O happens inside.
+    ``raw`` is a raw frame (:data:`scrubber.schema.RAW_SCHEMA`) or what :func:`canonicalise` accepts.
+    """
+    ctx = ctx if ctx is not None else build_context(policies)
+    canon = canonicalise(raw)
+    if clock is not None:
+        clock.lap("read + canonicalise")
+    enriched = enrich(canon.lines, policies, canon.rejected_lines)
+    if clock is not None:
+        clock.lap("enrich")
+    findings, unevaluated = _run_checks(enriched, checks, ctx)
+    if clock is not None:
+        clock.lap("checks")
+    return Checked(canon=canon, enriched=enriched, findings=findings, unevaluated=unevaluated)
 
 
 def _validate_x12(formats: dict[str, str], notices: list[dict[str, str]]) -> None:

@@ -8,6 +8,10 @@ Two kinds of facts, for one reason (issue 5: on 2M lines every full-height colum
   :func:`scrubber.reference.code_table`), ``policy`` and its dates and flags, the modifier flags
   ``is_jw`` / ``is_jz``, the claim + date key ``cd_key`` with ``cd_admin_mask`` (administration
   codes billed that day, one bit each) and ``cd_jw_mask`` (IG codes billed on a JW line), and the
+  encounter (:func:`encounters`, RULES.md "Encounter"): ``enc_key``, its ``enc_admin_mask`` (the
+  administration codes billed in the encounter, rejected rows' readable codes included) and
+  ``enc_anchored_mask`` (those that are initial services, stand-alone codes, or add-ons anchored by
+  them, transitively: RULES.md "Anchored"), ``cob_layer`` / ``copy_of`` (next-payer copies), the
   facts borrowed from a sibling line: ``init_minutes`` / ``init_obs`` (the family's initial
   line's infusing and observation minutes, on timed add-on lines), ``doc_dose_mg`` /
   ``doc_wasted_mg`` (the drug's documentation on the claim and date, on IG lines), and for add-on
@@ -18,7 +22,8 @@ Two kinds of facts, for one reason (issue 5: on 2M lines every full-height colum
   (:func:`with_modifier_roles`), infusion timing (:func:`with_timing`), drug units
   (:func:`with_drug_units`). A check filters with the cheap set tests (:func:`code_is`) first.
 
-Policy columns: ``policy``, ``pol_jw_from``, ``pol_jz_from``, ``pol_cap`` (the policy's cap for
+Policy columns: ``policy``, ``payer_kind`` (``medicare`` or ``commercial``: which words findings
+speak), ``pol_jw_from``, ``pol_jz_from``, ``pol_cap`` (the policy's cap for
 the line's code), ``is_home`` (POS is one of the policy's home settings), ``jwjz_exempt`` (POS
 exempt from JW/JZ), ``kx_pos`` (POS where the policy asks for KX), ``kx_ok`` (the line carries one
 of the policy's accepted KX/GA/GZ).
@@ -38,7 +43,8 @@ from scrubber import reference
 from scrubber.grouping import claim_order, claim_runs
 from scrubber.policy import FALLBACK, PolicySet
 
-ENCOUNTER = ("member_id", "date_of_service")
+# The encounter of RULES.md, as one key: see encounters(). Every encounter-scoped rule groups by it.
+ENCOUNTER = ("enc_key",)
 _MINUTES_PER_DAY = 24 * 60
 # cd_key packs (claim run, date) into one UInt64: the date as days since 1970 made non-negative in
 # 23 bits (every year 0000-9999 fits), the claim run above it. A sub-key of a claim and date (its
@@ -120,12 +126,12 @@ def documented_sc() -> pl.Expr:
     return (pl.col("route") == "SC").fill_null(False) | pl.col("has_route_sc_modifier")
 
 
-def billed(mask: int, column: str = "cd_admin_mask") -> pl.Expr:
+def billed(mask: int, column: str = "enc_admin_mask") -> pl.Expr:
     """True where any of the codes in ``mask`` (see :func:`scrubber.reference.admin_bits`) is billed."""
     return (pl.col(column) & pl.lit(mask, pl.UInt64)) != 0
 
 
-def codes_text(column: str = "cd_admin_mask", within: int | None = None) -> pl.Expr:
+def codes_text(column: str = "enc_admin_mask", within: int | None = None) -> pl.Expr:
     """The administration codes of a mask column as text ("96365, 96366"), in code order; with
     ``within`` (a mask of :func:`scrubber.reference.admin_bits`), only those codes."""
     table = reference.code_table().filter(pl.col("adm_bit").is_not_null())
@@ -183,7 +189,7 @@ def with_timing(lines: pl.LazyFrame) -> pl.LazyFrame:
     is_addon_timed = (pl.col("adm_role") == "addon") & pl.col("adm_time_based")
     is_timed = is_addon_timed | (pl.col("adm_role") == "initial")
     secondary = pl.col("adm_secondary_when_initial_absent").fill_null(False) & (
-        (pl.col("cd_admin_mask") & pl.col("adm_family_initial_bit")) == 0
+        (pl.col("enc_admin_mask") & pl.col("adm_family_initial_bit")) == 0
     )
     # Secondary hydration is timed on its own documented times only (RULES.md).
     minutes = pl.when(pl.col("has_own_times")).then(infusing_minutes()).when(~secondary).then(pl.col("init_minutes"))
@@ -267,6 +273,7 @@ def _policy_columns(lines: pl.DataFrame, policies: PolicySet) -> list[pl.Series]
 
     out = frame.select(
         pl.lit(pl.Series([p.name for p in pols])).gather(pl.col("_p")).alias("policy"),
+        pl.lit(pl.Series([p.kind for p in pols])).gather(pl.col("_p")).alias("payer_kind"),
         pl.lit(pl.Series([p.jw_required_from for p in pols], dtype=pl.Date())).gather(pl.col("_p")).alias(
             "pol_jw_from"),
         pl.lit(pl.Series([p.jz_required_from for p in pols], dtype=pl.Date())).gather(pl.col("_p")).alias(
@@ -416,6 +423,8 @@ def enrich(lines: pl.DataFrame, policies: PolicySet, rejected: pl.DataFrame | No
     lines = lines.hstack(_claim_date(lines))
     if rejected is not None and rejected.height:
         lines = _with_rejected_codes(lines, rejected)
+    lines = lines.hstack(encounters(lines))
+    lines = lines.hstack(_encounter_masks(lines))
     lines = lines.hstack(_initial_timing(lines))
     lines = lines.hstack(_addon_billing(lines))
     return lines.hstack(_borrowed(
@@ -468,3 +477,131 @@ def _addon_billing(lines: pl.DataFrame) -> pl.DataFrame:
         pl.repeat(None, lines.height, dtype=pl.String, eager=True).scatter(at, group.get_column("unit_lines"))
         .alias("unit_lines"),
     ])
+
+
+# --------------------------------------------------------------------------- encounters
+
+_COPY_LAYER = {"P": 0, "S": 1, "T": 2}  # SBR01 payer responsibility: primary, secondary, tertiary
+
+
+def _claims_of(lines: pl.DataFrame) -> tuple[pl.Series, pl.DataFrame]:
+    """Each line's claim number (dense, in order) and one row per claim with its claim-level facts.
+
+    Lines arrive with each claim's rows together (:func:`enrich`), so a claim is a run.
+    """
+    run = claim_runs(lines.get_column("claim_id")).alias("_claim")
+    first = lines.select(
+        run, pl.int_range(pl.len(), dtype=pl.UInt32).alias("_pos"),
+        "claim_id", "member_id", "payer", "claim_type", "billing_provider", "payer_sequence",
+    ).filter(pl.col("_claim").is_first_distinct())
+    return run, first
+
+
+def _copies(lines: pl.DataFrame, run: pl.Series, claims: pl.DataFrame) -> pl.DataFrame:
+    """Next-payer copies among claims that do not say their payer sequence (RULES.md "Same services
+    sent to the next payer"): a claim whose lines (date, code, modifiers, units) equal those of an
+    earlier claim of the same member and billing provider sent to a different payer.
+
+    Claims are compared by an order-independent signature (wrapping sum of 64-bit line hashes, and
+    the line count) within one member and provider: two different claims of one member and provider
+    agreeing on both by chance is a 1-in-2^64 event. Returns ``_claim``, ``_layer`` (0 for the first
+    payer of a group of equal claims, then 1, 2...) and ``copy_of`` (that first claim) for the copies.
+    """
+    line_hash = pl.struct(
+        "date_of_service", "procedure_code", pl.col("modifiers").list.sort().list.join(" "), "units"
+    ).hash(0x2F1E)
+    sigs = (
+        pl.DataFrame([run, lines.get_column("payer_sequence")]).hstack(lines.select(line_hash.alias("_h")))
+        .filter(pl.col("payer_sequence").is_null())
+        .group_by("_claim").agg(pl.col("_h").sum().alias("_sig"), pl.len().alias("_n"))
+    )
+    if sigs.height < 2:
+        return pl.DataFrame(schema={"_claim": pl.UInt32, "_layer": pl.UInt8, "copy_of": pl.String})
+    key = ["member_id", "billing_provider", "_sig", "_n"]
+    grouped = sigs.join(claims, on="_claim").with_columns(pl.col("payer").str.to_uppercase().str.strip_chars()
+                                                          .alias("_payer"))
+    grouped = grouped.filter(pl.col("_payer").n_unique().over(key) > 1).sort("_pos")
+    if grouped.height == 0:
+        return pl.DataFrame(schema={"_claim": pl.UInt32, "_layer": pl.UInt8, "copy_of": pl.String})
+    first_payer = pl.col("_payer").first().over(key)
+    return grouped.with_columns(
+        # Layer by the order each payer first appears in the group: the first payer's claims are primary.
+        (pl.col("_pos").min().over([*key, "_payer"]).rank("dense").over(key) - 1).cast(pl.UInt8).alias("_layer"),
+        pl.when(pl.col("_payer") != first_payer).then(pl.col("claim_id").first().over(key)).alias("copy_of"),
+    ).filter(pl.col("_layer") > 0).select("_claim", "_layer", "copy_of")
+
+
+def encounters(lines: pl.DataFrame) -> pl.DataFrame:
+    """The encounter of each line (RULES.md "Encounter"), as ``enc_key`` (UInt32, dense), with
+    ``cob_layer`` (0 for the primary payer's claim, 1 secondary, 2 tertiary) and ``copy_of`` (for a
+    detected next-payer copy: the claim it repeats).
+
+    * Professional claims: one member, one date of service, one billing provider (a claim without
+      ``billing_provider`` shares the encounter of the member's other unnamed-provider claims that
+      day), and one payer layer: a claim sent to the next payer (``payer_sequence`` S/T, or a
+      detected copy) bills the same services again and never counts with the primary payer's
+      claims (COB copies are not duplicates).
+    * Institutional claims: the claim, whatever the dates of its lines (a hospital outpatient
+      encounter may run past midnight).
+    * A professional and an institutional claim never share an encounter.
+
+    This is the one definition: add-on matching, the one-initial rule, caps, MUEs, route and time
+    rules all group by ``enc_key``.
+    """
+    run, claims = _claims_of(lines)
+    copies = _copies(lines, run, claims)
+    claims = claims.join(copies, on="_claim", how="left").with_columns(
+        pl.coalesce(pl.col("payer_sequence").replace_strict(_COPY_LAYER, default=None, return_dtype=pl.UInt8),
+                    pl.col("_layer"), pl.lit(0, pl.UInt8)).alias("cob_layer"),
+        (pl.col("claim_type") == "institutional").fill_null(False).alias("_inst"),
+    )
+    per_line = pl.DataFrame([run]).join(claims.select("_claim", "cob_layer", "copy_of", "_inst"), on="_claim",
+                                        how="left", maintain_order="left")
+    # The key is decided per claim and date (a few hundred thousand groups, not millions of lines): one
+    # representative row per cd_key group, the exact dense rank of its key, spread back by position.
+    cd_key = lines.get_column("cd_key")
+    group = cd_key.rle_id() if cd_key.is_sorted() else cd_key.rank("dense").cast(pl.UInt32) - 1
+    firsts = group.is_first_distinct()
+    rep = pl.DataFrame([group.alias("_g"), run, per_line.get_column("_inst"), per_line.get_column("cob_layer"),
+                        lines.get_column("member_id"), lines.get_column("date_of_service"),
+                        lines.get_column("billing_provider")]).filter(firsts)
+    inst = pl.col("_inst")
+    rep = rep.sort("_g").select(
+        pl.struct(
+            inst,
+            # Institutional: the claim. Professional: member, date, billing provider, payer layer.
+            pl.when(inst).then(pl.col("_claim")).alias("_c"),
+            pl.when(~inst).then(pl.col("member_id")).alias("_m"),
+            pl.when(~inst).then(pl.col("date_of_service")).alias("_d"),
+            pl.when(~inst).then(pl.col("billing_provider")).alias("_p"),
+            pl.when(~inst).then(pl.col("cob_layer")).alias("_l"),
+        ).rank("dense").cast(pl.UInt32).alias("enc_key")
+    ).to_series()
+    return pl.DataFrame([rep.gather(group), per_line.get_column("cob_layer"), per_line.get_column("copy_of")])
+
+
+def _encounter_masks(lines: pl.DataFrame) -> pl.DataFrame:
+    """``enc_admin_mask`` (administration codes billed in the encounter, from the claim-and-date masks,
+    which hold the readable codes of rejected rows too) and ``enc_anchored_mask`` (RULES.md "Anchored":
+    initial and stand-alone services billed, then every billed add-on one of whose allowed primaries
+    is anchored, repeated until nothing changes)."""
+    per_enc = pl.DataFrame([lines.get_column("enc_key"), lines.get_column("cd_admin_mask")]).group_by(
+        "enc_key").agg(pl.col("cd_admin_mask").bitwise_or().alias("enc_admin_mask"))
+    table = reference.code_table().filter(pl.col("adm_bit").is_not_null())
+    addons = table.filter(pl.col("adm_role") == "addon").select("adm_bit", "adm_primary_mask").rows()
+    addon_mask = sum(bit for bit, _ in addons)
+    billed_ = pl.col("enc_admin_mask")
+    anchored = billed_ & pl.lit(~addon_mask & 0xFFFFFFFFFFFFFFFF, pl.UInt64)
+    per_enc = per_enc.with_columns(anchored.alias("enc_anchored_mask"))
+    for _ in range(len(addons)):  # a chain is at most as long as the add-on list
+        step = pl.col("enc_anchored_mask")
+        for bit, primaries in addons:
+            lit_bit = pl.lit(bit, pl.UInt64)
+            step = pl.when(((billed_ & lit_bit) != 0) & ((pl.col("enc_anchored_mask") & pl.lit(primaries, pl.UInt64))
+                                                         != 0)).then(step | lit_bit).otherwise(step)
+        before = per_enc.get_column("enc_anchored_mask")
+        per_enc = per_enc.with_columns(step.alias("enc_anchored_mask"))
+        if per_enc.get_column("enc_anchored_mask").equals(before):
+            break
+    return pl.DataFrame([lines.get_column("enc_key")]).join(per_enc, on="enc_key", how="left",
+                                                             maintain_order="left").drop("enc_key")

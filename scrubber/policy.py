@@ -28,6 +28,7 @@ from scrubber.errors import PolicyError
 from scrubber.schema import DIAGNOSIS_RE
 
 BUILTIN = ("MEDICARE", "DEFAULT")
+PAYER_KINDS = ("medicare", "commercial")
 FALLBACK = "DEFAULT"
 
 # Every key a policy file may hold, with the type of its value. Unknown keys are an error:
@@ -35,6 +36,7 @@ FALLBACK = "DEFAULT"
 _KEYS: dict[str, Any] = {
     "name": str,
     "extends": str,
+    "kind": str,
     "description": str,
     "payers": list,
     "caps": dict,
@@ -53,6 +55,7 @@ class Policy:
     name: str
     description: str
     payers: tuple[str, ...]
+    kind: str  # "medicare" or "commercial": which words a finding speaks (Medicare remedies, IOM citations)
     caps: dict[str, int]
     jw_required_from: dt.date | None
     jz_required_from: dt.date | None
@@ -138,8 +141,12 @@ def _build(doc: dict[str, Any], source: str) -> Policy:
     name = doc["name"].strip().upper()
     if not name:
         raise PolicyError("'name' must not be empty", source)
+    kind = doc.get("kind", "commercial")
+    if kind not in PAYER_KINDS:
+        raise PolicyError(f"'kind' must be one of {', '.join(PAYER_KINDS)}", source)
     return Policy(
         name=name,
+        kind=kind,
         description=doc.get("description", ""),
         payers=_texts(doc.get("payers", []), "payers", source),
         caps=caps,

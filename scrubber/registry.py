@@ -1,24 +1,23 @@
-"""The check registry: one table of every check, read by the engine, reports, CLI and tests.
+"""What a check is: an id, a pure function that decides, and a card that words the decision.
 
-A check is metadata plus a pure function from the enriched line frame to findings. Registration
-is explicit: ``checks/__init__.py`` lists the checks in order; nothing registers itself by being
-imported.
+The list of checks lives in ``checks/__init__.py`` (:data:`checks.REGISTERED`, read through
+:func:`checks.all_checks`); this module only defines their shape, so that ``checks`` imports the
+registry and never the other way round. Registration is explicit: nothing registers itself by
+being imported.
 """
 
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import polars as pl
 
-SEVERITIES = ("error", "warning", "info")
-SCOPES = ("line", "claim", "encounter")
-FIX_KINDS = ("correction", "justification")
+from scrubber.cards import FIX_KINDS, SCOPES, SEVERITIES, Card, cite
 
-# Columns a check's finder must return (one row per finding).
-FINDING_COLUMNS = ("row_id", "message", "suggested_fix", "appeal_text")
+__all__ = ["FIX_KINDS", "SCOPES", "SEVERITIES", "Check", "Context"]
 
 
 @dataclass(frozen=True)
@@ -41,52 +40,63 @@ class Context:
 
 @dataclass(frozen=True)
 class Check:
-    """Metadata of one check and the function that finds its problems.
+    """One check: its card (the words) and the functions that decide.
 
     ``find`` takes the enriched lines (:mod:`scrubber.enrich`) as a LazyFrame and the run's
-    :class:`Context`, and returns a
-    LazyFrame with :data:`FINDING_COLUMNS` and optionally ``severity`` (to override the default
-    per finding, as unit-miscalculation does for under-billing). ``unevaluated`` takes the same
-    enriched lines and returns the ones the check applies to but lacks the data to decide (no
-    times, no dose); the engine counts them for the summary.
+    :class:`Context`, and returns a LazyFrame with ``row_id`` (the line the finding is about),
+    ``reason`` (a name in the card) and the facts the card's templates use, nothing else.
+    ``unevaluated`` takes the same lines and returns the ones the check applies to but lacks the
+    data to decide (no times, no dose); the engine counts them for the summary.
     """
 
-    id: str
-    title: str
-    severity: str
-    scope: str
-    rule: str
-    sources: tuple[str, ...]
-    fix: str
-    appeal: str
-    denial_codes: tuple[str, ...]
-    fix_kind: str
-    disposition: str  # what the payer does with it (CMS editors keep this apart from severity)
+    card: Card
     find: Callable[[pl.LazyFrame, Context], pl.LazyFrame]
     unevaluated: Callable[[pl.LazyFrame], pl.LazyFrame] | None = None
 
     @property
-    def doc(self) -> str:
-        """The module docstring: what, why, example, fix, sources (``scrub explain`` prints it)."""
-        module = inspect.getmodule(self.find)
-        return inspect.cleandoc(module.__doc__ or "") if module else ""
+    def id(self) -> str:
+        return self.card.check_id
+
+    @property
+    def title(self) -> str:
+        return self.card.title
+
+    @property
+    def scope(self) -> str:
+        return self.card.scope
+
+    @property
+    def severity(self) -> str:
+        """The most severe severity the check gives (tables); each finding has its reason's."""
+        return self.card.severities[0]
+
+    @property
+    def fix_kind(self) -> str:
+        return self.card.fix_kinds[0]
+
+    @property
+    def disposition(self) -> str:
+        return self.card.disposition
 
     @property
     def citation(self) -> str:
-        return "; ".join(self.sources)
+        return cite(self.card.sources)
+
+    @property
+    def rule(self) -> str:
+        """The rule the check enforces: the first section of its module docstring (docs/RULES.md's text)."""
+        return rule_of(self.doc)
+
+    @property
+    def doc(self) -> str:
+        """The module docstring: the rule as docs/RULES.md states it, then how the check decides."""
+        module = inspect.getmodule(self.find)
+        return inspect.cleandoc(module.__doc__ or "") if module else ""
 
 
-def all_checks() -> list[Check]:
-    """Every registered check, in registry order; ids are unique."""
-    from checks import REGISTERED
-
-    seen: set[str] = set()
-    for check in REGISTERED:
-        if check.id in seen:
-            raise RuntimeError(f"check id registered twice: {check.id}")
-        seen.add(check.id)
-    return list(REGISTERED)
-
-
-def by_id() -> dict[str, Check]:
-    return {c.id: c for c in all_checks()}
+def rule_of(doc: str) -> str:
+    """The rule paragraph(s) of a check docstring: everything between the title line and the first
+    ``Implementation`` heading, whitespace folded."""
+    body = doc.split("\n", 1)[1] if "\n" in doc else ""
+    body = re.split(r"\n\s*Implementation\b", body, maxsplit=1)[0]
+    return " ".join(body.split())

@@ -27,3 +27,12 @@ def write_csv(tmp_path: Path):
 def finding_keys(findings) -> list[str]:
     """Findings as sorted "claim_id:line_number" strings (repeats kept)."""
     return sorted(f"{c}:{n}" for c, n in findings.select("claim_id", "line_number").iter_rows())
+
+
+def empty_canonical():
+    """A canonical frame with no rows (schema only): for checking plans and schemas."""
+    import polars as pl
+
+    from scrubber.schema import CANONICAL_SCHEMA
+
+    return pl.DataFrame(schema=CANONICAL_SCHEMA)

@@ -2,7 +2,7 @@
 
 Fixtures live in ``tests/fixtures/checks/<check-id>.toml``; each case is a small batch of claim
 lines (CSV as in FORMATS.md) and the exact findings expected, as ``claim_id:line_number``;
-optionally ``severity`` per finding and ``not_evaluated``, the lines the check could not evaluate.
+optionally ``reasons`` and ``severity`` per finding and ``not_evaluated``, the lines the check could not evaluate.
 """
 
 from __future__ import annotations
@@ -33,6 +33,11 @@ def test_check_fixture(check_id: str, case: dict, write_csv) -> None:
     assert finding_keys(result.findings) == sorted(case["expect"]), messages
     if "not_evaluated" in case:  # lines the check lacked the data for (summary count)
         assert result.summary["by_check"][check_id]["lines_not_evaluated"] == case["not_evaluated"]
+    for key, reason in case.get("reasons", {}).items():  # the named reason of a finding (its card's words)
+        claim, line = key.split(":")
+        f = result.findings
+        mine = f.filter((f["claim_id"] == claim) & (f["line_number"] == int(line)))
+        assert mine.get_column("reason").to_list() == [reason], messages
     for key, severity in case.get("severity", {}).items():
         claim, line = key.split(":")
         f = result.findings

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from conftest import ROOT
 
+from checks import all_checks
 from scrubber.engine import scrub
-from scrubber.registry import all_checks
 
 SAMPLE = ROOT / "sample_claims"
 

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from scrubber.engine import AT_RISK_SEVERITIES, SEVERITY_RANK, ScrubResult
+from scrubber.engine import SEVERITY_RANK, ScrubResult
 from scrubber.schema import location
 from scrubber.text import dotted, number
 
@@ -40,7 +40,6 @@ TEMPLATE_NAME = "report.html.j2"
 PAGE_SIZE = 100
 MAX_TABLE_ROWS = 1000  # rejected rows / unmatched records listed in full up to this; JSON/CSV carry all
 MAX_PAIRS = 12
-FLAGGED = AT_RISK_SEVERITIES  # severities whose lines count as charges at risk (as in engine.summarise)
 SEVERITIES = tuple(SEVERITY_RANK)  # error, warning, info
 
 _MEMBER_REASON = re.compile(r"(disagree on member_id \().*(\); the whole claim is rejected)")
@@ -203,9 +202,7 @@ def _check_rows(result: ScrubResult, catalogue: list[dict[str, Any]]) -> list[di
         pl.len().alias("findings"),
         pl.col("claim_id").n_unique().alias("claims"),
     )
-    risk = (
-        f.unique(["check_id", "row_id"]).group_by("check_id").agg(pl.col("charge").fill_null(0).sum().alias("risk"))
-    )
+    risk = f.group_by("check_id").agg(pl.col("charge_at_risk").sum().alias("risk"))
     computed = {r["check_id"]: r for r in totals.join(risk, on="check_id", how="left").iter_rows(named=True)}
     rows = []
     for check in catalogue:
@@ -259,12 +256,7 @@ def _breakdown(result: ScrubResult, key: str, key_expr: pl.Expr) -> list[dict[st
         pl.len().alias("findings"),
         (pl.col("severity") == "error").sum().alias("errors"),
     )
-    risk = (
-        f.filter(pl.col("severity").is_in(FLAGGED))
-        .unique("row_id")
-        .group_by(key_expr.alias(key))
-        .agg(pl.col("charge").fill_null(0).sum().alias("at_risk"))
-    )
+    risk = f.group_by(key_expr.alias(key)).agg(pl.col("charge_at_risk").sum().alias("at_risk"))
     table = (
         scanned.join(found, on=key, how="left")
         .join(risk, on=key, how="left")
@@ -373,10 +365,7 @@ def _claims_payload(result: ScrubResult, order: dict[str, int], mask_phi: bool) 
             pl.col("line_sev").fill_null(0).alias("sev"),
         ).alias("lines"),
     )
-    risk = (
-        f.filter(pl.col("severity").is_in(FLAGGED)).unique("row_id").group_by("claim_id")
-        .agg(pl.col("charge").fill_null(0).sum().alias("risk"))
-    )
+    risk = f.group_by("claim_id").agg(pl.col("charge_at_risk").sum().alias("risk"))
     check_rank = pl.col("check_id").replace_strict(order, default=len(order))
     claim_findings = f.group_by("claim_id", maintain_order=True).agg(
         rank.max().alias("sev"),

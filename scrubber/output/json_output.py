@@ -25,8 +25,9 @@ from scrubber.engine import ScrubResult
 
 CONTRACT_KEYS = ("claim_id", "line_number", "check_id", "severity", "message", "suggested_fix", "appeal_text",
                  "citation")
-EXTRA_KEYS = ("title", "fix_kind", "disposition", "member_id", "payer", "policy", "date_of_service",
-              "procedure_code", "units", "charge", "source", "source_location")
+EXTRA_KEYS = ("reason", "title", "fix_kind", "disposition", "attach", "carc", "rarc", "member_id", "payer", "policy",
+              "claim_type", "billing_provider", "date_of_service", "procedure_code", "units", "charge",
+              "charge_at_risk", "source", "source_location")
 REJECTED_KEYS = ("source", "row", "location", "claim_id", "line_number", "reason")
 
 

@@ -1,0 +1,319 @@
+"""Check cards: the words of a check (what a payer, a billing clerk or an auditor reads), kept as data.
+
+A check's ``find`` decides: it returns the lines it flags with a named ``reason`` and the facts the
+words need. Everything said about a finding lives in the check's card, ``checks/<module>.toml``
+beside the module, and is rendered here by one function, :func:`render`. So wording is reviewed,
+tested and cited on its own, and the same decision reads right for each reader:
+
+* **per reason**: severity, fix kind (a correction to resubmit, or a justification to appeal with
+  the record), which money is at risk (``risk``), the message, the suggested fix, the correction or
+  appeal text, the documentation to attach (justifications), the citations and CARC/RARC;
+* **per variant**: any text or citation list may be a table keyed by the payer kind
+  (``medicare`` / ``commercial``, from the payer's policy) and the setting (``professional`` /
+  ``institutional``, the claim type), most specific first: ``medicare_institutional``, then
+  ``medicare``, then ``institutional``, then ``default``. A Medicare-only remedy (ABN, GA/GZ/GY) is
+  written in the ``medicare`` variant, never in text a commercial payer reads; IOM 100-04 ch.12
+  (physicians) is cited for professional claims and ch.4 for hospitals.
+
+Templates name facts in braces: ``{code}``, ``{dos}``, ``{units}``... A fact that is null renders as a
+visible placeholder ``[name?]`` (:func:`scrubber.text.fill`), never as an empty string or a guess.
+Citations are ids of ``scrubber/data/sources.toml`` (primary sources a user can look up) and are
+rendered with their short form ("IOM 100-04, ch. 12, section 30.5").
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from scrubber.text import dotted, fill, number
+
+SEVERITIES = ("error", "warning", "info")
+FIX_KINDS = ("correction", "justification")
+SCOPES = ("line", "claim", "encounter")
+# What a finding puts at risk (RULES.md / issue 11 "Money"): the whole line charge; the share of the
+# line charge of the excess units (fact ``excess_units``); every line a claim-level problem makes
+# unprocessable (fact ``risk_rows``: their row ids); nothing (info, under-billing).
+RISKS = ("line", "excess", "lines", "none")
+PAYER_KINDS = ("medicare", "commercial")
+SETTINGS = ("professional", "institutional")
+VARIANTS = ("default", *PAYER_KINDS, *SETTINGS, *(f"{k}_{s}" for k in PAYER_KINDS for s in SETTINGS))
+TEXTS = ("message", "fix", "correction", "appeal", "attach")
+EXPLAIN_SECTIONS = ("why", "example", "use_instead", "appeal_basis")
+EXPLAIN_TITLES = {"why": "Why payers deny it", "example": "Example", "use_instead": "Use instead",
+                  "appeal_basis": "Appeal basis"}
+
+# Facts every finding has, from its line (names used in templates -> canonical columns).
+LINE_FACTS: dict[str, str] = {
+    "claim": "claim_id",
+    "line": "line_number",
+    "code": "procedure_code",
+    "dos": "date_of_service",
+    "units": "units",
+    "charge": "charge",
+    "member": "member_id",
+    "payer": "payer",
+    "policy": "policy",
+    "pos": "place_of_service",
+    "payer_claim_number": "payer_claim_number",
+    "claim_frequency": "claim_frequency",
+}
+_PLACEHOLDER = re.compile(r"\{([a-z_0-9]+)\}")
+
+
+class CardError(ValueError):
+    """A card that does not follow the shape above (a programming error, caught by the tests)."""
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One named reason a check flags a line for, with everything said about it."""
+
+    name: str
+    severity: str
+    fix_kind: str
+    risk: str
+    texts: dict[str, dict[str, str]]  # text kind -> variant -> template
+    citations: dict[str, tuple[str, ...]]  # variant -> source ids
+    carc: tuple[str, ...] = ()
+    rarc: tuple[str, ...] = ()
+
+    def placeholders(self) -> set[str]:
+        """Every fact name any of the reason's templates uses."""
+        return {m for variants in self.texts.values() for t in variants.values() for m in _PLACEHOLDER.findall(t)}
+
+
+@dataclass(frozen=True)
+class Card:
+    """A check's words: title, scope, explanation, sources and its reasons."""
+
+    check_id: str
+    title: str
+    scope: str
+    summary: str  # one line for tables: what it finds
+    disposition: str  # what the payer does with it (kept apart from severity, as CMS editors do)
+    sources: tuple[str, ...]
+    explain: dict[str, str]
+    reasons: dict[str, Reason] = field(default_factory=dict)
+    carc: tuple[str, ...] = ()
+    rarc: tuple[str, ...] = ()
+
+    @property
+    def severities(self) -> tuple[str, ...]:
+        """The severities its reasons give, most severe first."""
+        found = {r.severity for r in self.reasons.values()}
+        return tuple(s for s in SEVERITIES if s in found)
+
+    @property
+    def fix_kinds(self) -> tuple[str, ...]:
+        found = {r.fix_kind for r in self.reasons.values()}
+        return tuple(k for k in FIX_KINDS if k in found)
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _variants(value: Any, where: str) -> dict[str, Any]:
+    """A text or citation list given plainly (``default``) or as a table of variants."""
+    if isinstance(value, dict):
+        unknown = set(value) - set(VARIANTS)
+        if unknown:
+            raise CardError(f"{where}: unknown variant(s) {sorted(unknown)} (known: {', '.join(VARIANTS)})")
+        if "default" not in value and not (set(PAYER_KINDS) <= set(value) or set(SETTINGS) <= set(value)):
+            raise CardError(f"{where}: needs a 'default' variant, or one per payer kind or per setting")
+        return dict(value)
+    return {"default": value}
+
+
+def _strings(value: Any, where: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise CardError(f"{where}: must be a list of text values")
+    return tuple(value)
+
+
+def _reason(check_id: str, name: str, doc: dict[str, Any], card_sources: tuple[str, ...]) -> Reason:
+    where = f"{check_id}.reasons.{name}"
+    known = {"severity", "fix_kind", "risk", "citations", "carc", "rarc", *TEXTS}
+    unknown = set(doc) - known
+    if unknown:
+        raise CardError(f"{where}: unknown key(s) {sorted(unknown)}")
+    for key, allowed in (("severity", SEVERITIES), ("fix_kind", FIX_KINDS), ("risk", RISKS)):
+        if doc.get(key) not in allowed:
+            raise CardError(f"{where}.{key} must be one of {', '.join(allowed)}")
+    if "message" not in doc or "fix" not in doc:
+        raise CardError(f"{where}: needs a message and a fix")
+    text_for_kind = "correction" if doc["fix_kind"] == "correction" else "appeal"
+    other = "appeal" if text_for_kind == "correction" else "correction"
+    if text_for_kind not in doc or other in doc:
+        raise CardError(f"{where}: a {doc['fix_kind']} reason has '{text_for_kind}' text (and not '{other}')")
+    if doc["fix_kind"] == "justification" and "attach" not in doc:
+        raise CardError(f"{where}: a justification says what documentation to attach ('attach')")
+    if doc["severity"] != "error" and doc["risk"] != "none":
+        raise CardError(f"{where}: only an error puts money at risk (risk = 'none' for {doc['severity']})")
+    texts = {kind: {k: str(v) for k, v in _variants(doc[kind], f"{where}.{kind}").items()}
+             for kind in TEXTS if kind in doc}
+    citations = {k: _strings(v, f"{where}.citations") for k, v in
+                 _variants(doc.get("citations", list(card_sources)), f"{where}.citations").items()}
+    return Reason(name=name, severity=doc["severity"], fix_kind=doc["fix_kind"], risk=doc["risk"], texts=texts,
+                  citations=citations, carc=_strings(doc.get("carc", []), f"{where}.carc"),
+                  rarc=_strings(doc.get("rarc", []), f"{where}.rarc"))
+
+
+def parse_card(doc: dict[str, Any], origin: str = "card") -> Card:
+    """A :class:`Card` from its TOML document; every shape error is a :class:`CardError`."""
+    known = {"id", "title", "scope", "summary", "disposition", "sources", "carc", "rarc", "explain", "reasons"}
+    unknown = set(doc) - known
+    if unknown:
+        raise CardError(f"{origin}: unknown key(s) {sorted(unknown)}")
+    for key in ("id", "title", "scope", "summary", "disposition"):
+        if not isinstance(doc.get(key), str) or not doc[key].strip():
+            raise CardError(f"{origin}: '{key}' is required text")
+    if doc["scope"] not in SCOPES:
+        raise CardError(f"{origin}: scope must be one of {', '.join(SCOPES)}")
+    sources = _strings(doc.get("sources", []), f"{origin}.sources")
+    explain = doc.get("explain", {})
+    missing = [s for s in EXPLAIN_SECTIONS if not str(explain.get(s, "")).strip()]
+    if missing:
+        raise CardError(f"{origin}: explain needs {', '.join(missing)}")
+    reasons = {name: _reason(doc["id"], name, body, sources) for name, body in doc.get("reasons", {}).items()}
+    if not reasons:
+        raise CardError(f"{origin}: a card needs at least one reason")
+    return Card(check_id=doc["id"], title=doc["title"], scope=doc["scope"], summary=doc["summary"],
+                disposition=doc["disposition"], sources=sources,
+                explain={s: " ".join(str(explain[s]).split()) for s in EXPLAIN_SECTIONS}, reasons=reasons,
+                carc=_strings(doc.get("carc", []), f"{origin}.carc"),
+                rarc=_strings(doc.get("rarc", []), f"{origin}.rarc"))
+
+
+def load_card(module_file: str) -> Card:
+    """The card beside a check module: ``checks/foo.py`` -> ``checks/foo.toml``."""
+    path = Path(module_file).with_suffix(".toml")
+    return parse_card(tomllib.loads(path.read_text(encoding="utf-8")), origin=path.name)
+
+
+# --------------------------------------------------------------------------- sources
+
+
+@cache
+def sources() -> dict[str, dict[str, str]]:
+    """The primary sources the product cites, by id (``scrubber/data/sources.toml``)."""
+    text = resources.files("scrubber.data").joinpath("sources.toml").read_text(encoding="utf-8")
+    return tomllib.loads(text)
+
+
+def cite(ids: tuple[str, ...] | list[str]) -> str:
+    """The citation a payer reads: each source's short form, in order, ``; ``-separated."""
+    table = sources()
+    unknown = [i for i in ids if i not in table]
+    if unknown:
+        raise CardError(f"unknown source id(s) {unknown} (scrubber/data/sources.toml)")
+    return "; ".join(table[i]["cites"] for i in ids)
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def variant_order(kind: str, setting: str) -> tuple[str, ...]:
+    """The variants that apply to a payer kind and setting, most specific first."""
+    return (f"{kind}_{setting}", kind, setting, "default")
+
+
+def _pick(variants: dict[str, Any], kind: str, setting: str) -> Any:
+    for name in variant_order(kind, setting):
+        if name in variants:
+            return variants[name]
+    return None
+
+
+def _as_text(column: str, dtype: pl.DataType) -> pl.Expr:
+    """A fact as a person reads it: 70 not 70.0, dates ISO, diagnoses dotted, lists joined."""
+    col = pl.col(column)
+    if dtype.is_float():
+        return number(col)
+    if isinstance(dtype, pl.List):
+        inner = pl.element().cast(pl.String)
+        if column.endswith("diagnoses") or column == "dx":
+            inner = dotted(pl.element())
+        return col.list.eval(inner).list.join(", ")
+    return col.cast(pl.String)
+
+
+def fact_columns(frame_schema: pl.Schema | dict[str, pl.DataType]) -> dict[str, pl.Expr]:
+    """Template fact name -> text expression, for every fact a findings frame can offer."""
+    facts: dict[str, pl.Expr] = {}
+    for name, column in LINE_FACTS.items():
+        if column in frame_schema:
+            facts[name] = _as_text(column, frame_schema[column])
+    for column, dtype in frame_schema.items():
+        if column.startswith("_") or column in facts:
+            continue
+        facts[column] = _as_text(column, dtype)
+    return facts
+
+
+def _chain(cases: list[tuple[pl.Expr, pl.Expr]], otherwise: pl.Expr) -> pl.Expr:
+    out = otherwise
+    for condition, value in reversed(cases):
+        out = pl.when(condition).then(value).otherwise(out)
+    return out
+
+
+def render(found: pl.DataFrame, card: Card) -> pl.DataFrame:
+    """The words of each finding of one check: message, suggested_fix, appeal_text, attach, citation,
+    severity, fix_kind, risk, carc, rarc.
+
+    ``found`` holds ``reason``, ``payer_kind``, ``claim_type`` and the facts (the check's own columns and
+    the line facts of :data:`LINE_FACTS`). Vectorised: one when/then per reason and variant in use.
+    """
+    unknown = set(found.get_column("reason").unique().drop_nulls().to_list()) - set(card.reasons)
+    if unknown:
+        raise CardError(f"{card.check_id}: find() returned reason(s) {sorted(unknown)} that its card does not have")
+    facts = fact_columns(found.schema)
+    combos = found.select("reason", "payer_kind", "claim_type").unique().rows()
+    is_reason = {name: pl.col("reason") == name for name in card.reasons}
+    cases: dict[str, list[tuple[pl.Expr, pl.Expr]]] = {k: [] for k in (*TEXTS, "citation")}
+    for name, kind, setting in sorted(combos, key=lambda r: tuple(str(x) for x in r)):
+        reason = card.reasons[name]
+        kind = kind if kind in PAYER_KINDS else "commercial"
+        setting = setting if setting in SETTINGS else "professional"
+        when = is_reason[name] & (pl.col("payer_kind").eq_missing(pl.lit(kind)) if kind == "medicare"
+                                  else pl.col("payer_kind").ne_missing(pl.lit("medicare")))
+        when = when & (pl.col("claim_type").eq_missing(pl.lit("institutional")) if setting == "institutional"
+                       else pl.col("claim_type").ne_missing(pl.lit("institutional")))
+        for text_kind in TEXTS:
+            template = _pick(reason.texts.get(text_kind, {}), kind, setting)
+            if template is None:
+                continue
+            missing = [p for p in _PLACEHOLDER.findall(template) if p not in facts]
+            if missing:
+                raise CardError(f"{card.check_id}.{name}.{text_kind}: no fact for {missing}")
+            used = {p: facts[p] for p in _PLACEHOLDER.findall(template)}
+            cases[text_kind].append((when, fill(template, **used)))
+        cases["citation"].append((when, pl.lit(cite(_pick(reason.citations, kind, setting)))))
+    none = pl.lit(None, pl.String)
+    per_reason = {
+        key: _chain([(is_reason[n], pl.lit(getattr(r, key))) for n, r in card.reasons.items()], none)
+        for key in ("severity", "fix_kind", "risk")
+    }
+    codes = {
+        key: _chain([(is_reason[n], pl.lit(", ".join(getattr(r, key) or getattr(card, key))))
+                     for n, r in card.reasons.items()], none)
+        for key in ("carc", "rarc")
+    }
+    appeal = _chain(cases["correction"] + cases["appeal"], none)
+    return found.with_columns(
+        _chain(cases["message"], none).alias("message"),
+        _chain(cases["fix"], none).alias("suggested_fix"),
+        appeal.alias("appeal_text"),
+        _chain(cases["attach"], none).alias("attach"),
+        _chain(cases["citation"], none).alias("citation"),
+        *[e.alias(k) for k, e in per_reason.items()],
+        *[e.alias(k) for k, e in codes.items()],
+    )
