@@ -1,0 +1,76 @@
+"""The shipped reference data says what its sources say (docs/research/REFERENCE_DATA_NOTES.md).
+
+These tests read the files a run reads (through ``scrubber.reference`` and the MANIFEST) and check
+facts known from the primary sources, so a rebuilt or hand-edited table that drifts from its
+source fails here rather than in a claim.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from scrubber import reference
+
+FISCAL_YEARS = ["fy2021", "fy2022", "fy2023", "fy2024", "fy2025", "fy2026"]
+
+
+def billable(release: str) -> set[str]:
+    return set(reference.icd10_billable_codes(release).to_list())
+
+
+def test_every_fiscal_year_2021_to_2026_is_shipped_back_to_back() -> None:
+    releases = reference.icd10_releases()
+    assert releases.get_column("release_key").to_list() == FISCAL_YEARS
+    for row in releases.iter_rows(named=True):
+        year = int(row["release_key"][2:])
+        assert row["effective_from"] == dt.date(year - 1, 10, 1)
+        assert row["effective_to"] == dt.date(year, 9, 30)
+
+
+@pytest.mark.parametrize(
+    ("release", "count"),
+    # Code counts of the CMS/NCHS files the releases were built from (FY2021 with its January 2021
+    # update: 72,616 + 5; FY2024: 74,044 as the CDC announced for October 1, 2023).
+    [("fy2021", 72621), ("fy2022", 72750), ("fy2023", 73674), ("fy2024", 74044), ("fy2025", 74260),
+     ("fy2026", 74719)],
+)
+def test_release_sizes_match_their_source_files(release: str, count: int) -> None:
+    assert len(billable(release)) == count
+
+
+@pytest.mark.parametrize("release", FISCAL_YEARS)
+def test_hereditary_hypogammaglobulinemia_is_billable_every_year_and_its_category_never(release: str) -> None:
+    codes = billable(release)
+    assert "D800" in codes
+    assert "D80" not in codes
+
+
+@pytest.mark.parametrize("release", FISCAL_YEARS)
+def test_e66_8_billable_through_fy2024_only(release: str) -> None:
+    # FY2025 split E66.8 into E66.81- (obesity class 1-3) and E66.89.
+    codes = billable(release)
+    assert ("E668" in codes) == (release <= "fy2024")
+    assert ("E66811" in codes) == (release >= "fy2025")
+
+
+@pytest.mark.parametrize("release", FISCAL_YEARS)
+def test_g35_billable_through_fy2025_and_a_category_in_fy2026(release: str) -> None:
+    codes = billable(release)
+    assert ("G35" in codes) == (release <= "fy2025")
+    if release == "fy2026":
+        assert any(code.startswith("G35") and len(code) > 3 for code in codes)
+
+
+def test_mid_year_updates_are_in_the_year_they_were_published() -> None:
+    # April 1, 2022: Z28.310/Z28.311/Z28.39 replace Z28.3; April 1, 2023: Z55.6 (health literacy).
+    assert {"Z28310", "Z28311", "Z2839"} <= billable("fy2022")
+    assert "Z283" in billable("fy2021") and "Z283" not in billable("fy2022")
+    assert "Z556" in billable("fy2023") and "Z556" not in billable("fy2022")
+
+
+def test_every_covered_diagnosis_is_billable_in_fy2026() -> None:
+    # A covered list that names a category or a retired code could never match a valid claim.
+    covered = set(reference.covered_diagnoses().get_column("code").to_list())
+    assert covered - billable("fy2026") == set()
