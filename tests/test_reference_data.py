@@ -74,3 +74,61 @@ def test_every_covered_diagnosis_is_billable_in_fy2026() -> None:
     # A covered list that names a category or a retired code could never match a valid claim.
     covered = set(reference.covered_diagnoses().get_column("code").to_list())
     assert covered - billable("fy2026") == set()
+
+
+def _table(key: str) -> list[dict[str, str]]:
+    import csv
+    import io
+    from importlib import resources
+
+    name = reference.manifest()[key]["file"]
+    text = resources.files("scrubber.data").joinpath(name).read_text("utf-8")
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+@pytest.mark.parametrize("key", ["mue_practitioner", "mue_outpatient"])
+def test_mue_tables_are_whole_and_cited(key: str) -> None:
+    rows = _table(key)
+    codes = [r["code"] for r in rows]
+    assert len(codes) == len(set(codes))
+    for row in rows:
+        assert int(row["mue"]) >= 0
+        assert row["mai"] in {"1", "2", "3"}
+        assert row["rationale"] and row["source"]
+    # Every administration code and immune globulin the product knows has an MUE (J1552 is new in 2025
+    # and absent from the 2024 outpatient table).
+    known = set(reference.admin_codes().get_column("code")) | set(reference.immune_globulins().get_column("code"))
+    missing = known - set(codes) - ({"J1552"} if key == "mue_outpatient" else set())
+    assert missing == set()
+
+
+def test_mue_values_that_differ_by_setting() -> None:
+    prac = {r["code"]: r for r in _table("mue_practitioner")}
+    out = {r["code"]: r for r in _table("mue_outpatient")}
+    # 96376 is facility only: practitioner MUE 0 ("CMS Policy"), outpatient 10.
+    assert (prac["96376"]["mue"], prac["96376"]["rationale"]) == ("0", "CMS Policy")
+    assert out["96376"]["mue"] == "10"
+    assert (prac["96365"]["mue"], out["96365"]["mue"]) == ("1", "2")
+    assert (prac["96366"]["mue"], out["96366"]["mue"]) == ("8", "24")
+    assert (prac["96369"]["mai"], prac["96368"]["mai"]) == ("2", "2")
+    assert (prac["J1459"]["mue"], prac["J1559"]["mue"]) == ("300", "2400")
+
+
+def test_ncci_pairs_name_their_setting_and_indicator() -> None:
+    rows = _table("ncci_ptp")
+    pairs = {(r["column1"], r["column2"], r["setting"]): r["modifier_indicator"] for r in rows}
+    assert all(r["setting"] in {"practitioner", "outpatient", "both"} for r in rows)
+    assert all(r["modifier_indicator"] in {"0", "1"} and r["source"] for r in rows)
+    assert len(pairs) == len(rows)
+    assert pairs[("96365", "96360", "both")] == "1"
+    assert pairs[("96365", "96372", "both")] == "1"
+    assert pairs[("96365", "96374", "both")] == "1"
+    assert pairs[("96413", "96409", "both")] == "1"
+    assert pairs[("96365", "96523", "both")] == "0"
+    assert pairs[("96365", "99213", "both")] == "1"
+    # 99211 with drug administration: never (0) on practitioner claims, 1 on outpatient claims.
+    assert pairs[("96365", "99211", "practitioner")] == "0"
+    assert pairs[("96365", "99211", "outpatient")] == "1"
+    # 96361 has no edit against 96365.
+    assert not any(r["column1"] in {"96361", "96365"} and r["column2"] in {"96361", "96365"}
+                   and r["column1"] != r["column2"] and "96361" in (r["column1"], r["column2"]) for r in rows)
