@@ -132,3 +132,19 @@ def test_ncci_pairs_name_their_setting_and_indicator() -> None:
     # 96361 has no edit against 96365.
     assert not any(r["column1"] in {"96361", "96365"} and r["column2"] in {"96361", "96365"}
                    and r["column1"] != r["column2"] and "96361" in (r["column1"], r["column2"]) for r in rows)
+
+
+def test_sources_list_is_complete_and_well_formed() -> None:
+    import tomllib
+    from importlib import resources
+
+    sources = tomllib.loads(resources.files("scrubber.data").joinpath("sources.toml").read_text("utf-8"))
+    for key, entry in sources.items():
+        assert set(entry) == {"title", "issuer", "date", "where", "cites", "verified"}, key
+        assert entry["title"] and entry["issuer"] and entry["where"] and entry["cites"], key
+        assert entry["verified"] in {"text", "cited", "data"}, key
+    # The ids RULES.md's rules rest on (docs/research/REFERENCE_DATA_NOTES.md maps rule to ids).
+    assert {"IOM-100-04-12-30.5", "IOM-100-04-04-230.2", "IOM-100-04-17-10", "IOM-100-04-17-40",
+            "IOM-100-04-12-30.6.7", "CPT-DRUG-ADMIN", "NCCI-PM-XI", "NCCI-AOC", "A52507", "A52509", "L33610",
+            "L33794", "NCD-250.3", "CMS-JWJZ-FAQ", "MLN-MM13056", "CR7501", "CR3631", "CMS-MUE", "CMS-NCCI-PTP",
+            "RAC-0071", "RAC-0074", "RAC-0137", "ICD10CM", "HCPCS", "CARC-RARC"} <= set(sources)
