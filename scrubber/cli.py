@@ -91,6 +91,9 @@ def main() -> None:
 @click.option("--ignore", metavar="IDS", help="Skip these check ids (comma-separated); applied after --select.")
 @click.option("--fail-on", type=click.Choice(FAIL_ON), default="error", show_default=True,
               help="Exit 1 when a finding at or above this severity exists.")
+@click.option("--letters", "letters_dir", metavar="DIR",
+              help="Write one printable HTML appeal letter per claim that needs a justification, and an index, "
+              "into DIR.")
 @click.option("--mask-phi", is_flag=True, help="Hide member ids in the HTML report.")
 @click.option("--strict", is_flag=True,
               help="Also validate X12 inputs against the 5010 implementation guide with pyx12 (slow; needs pyx12).")
@@ -98,7 +101,8 @@ def main() -> None:
 @click.option("--timings", is_flag=True, help="Print the wall time of each phase on stderr (diagnostics).")
 def check(inputs: tuple[str, ...], json_path: str | None, csv_path: str | None, html_path: str | None,
           stdout_format: str | None, policies: tuple[str, ...], records: str | None, select: str | None,
-          ignore: str | None, fail_on: str, mask_phi: bool, strict: bool, debug: bool, timings: bool) -> None:
+          ignore: str | None, fail_on: str, letters_dir: str | None, mask_phi: bool, strict: bool, debug: bool,
+          timings: bool) -> None:
     """Scrub claim files: CSV, JSON, JSON Lines or X12 837 (files or folders).
 
     With no output option, prints a summary table. Exit status 0: nothing at or above --fail-on;
@@ -135,6 +139,14 @@ def check(inputs: tuple[str, ...], json_path: str | None, csv_path: str | None, 
             from scrubber.output.html_report import render_html
 
             _write(html_path, render_html(result, mask_phi=mask_phi))
+        if letters_dir:
+            from scrubber.output.html_report import mask_member_id
+            from scrubber.output.letters import write_letters
+
+            try:
+                write_letters(result, letters_dir, mask=mask_member_id if mask_phi else None)
+            except OSError as exc:
+                raise ScrubError(f"cannot write letters ({exc.strerror})", letters_dir) from None
         if not (json_path or csv_path or html_path):
             from scrubber.output.terminal import render_summary
 

@@ -231,3 +231,53 @@ def test_summary_link_filters_claims_by_check(page: Any) -> None:
         "missing-modifier" in t for t in page.locator("#claim-list details.claim .c-chips").all_inner_texts()
     )
     assert page.problems == []
+
+
+def _overflowing(pg: Any) -> list[str]:
+    """Tables and claim blocks whose content is wider than their box (a cut or overlapping column)."""
+    return pg.evaluate(
+        "() => Array.from(document.querySelectorAll('main table, main .claim-body, main details.claim, main section'))"
+        ".filter(e => e.offsetParent !== null && e.scrollWidth > e.clientWidth + 1)"
+        ".map(e => (e.id || e.className || e.tagName))"
+    )
+
+
+def test_tables_readable_at_1024_px(page: Any) -> None:
+    """A billing office screen: at 1024 px every table fits its box, nothing is cut or overlaps."""
+    page.set_viewport_size({"width": 1024, "height": 800})
+    page.click("#expand-all")
+    assert _overflowing(page) == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1024
+    # No two cells of a summary table row overlap horizontally.
+    overlaps = page.evaluate(
+        "() => Array.from(document.querySelectorAll('main table tr')).filter(tr => {"
+        "  const r = Array.from(tr.children).map(c => c.getBoundingClientRect());"
+        "  return r.some((a, i) => i > 0 && a.left < r[i - 1].right - 1); }).length"
+    )
+    assert overlaps == 0
+    assert page.problems == []
+
+
+def test_appeal_letters_open_and_print(browser: Any, tmp_path: Path) -> None:
+    from scrubber.output.letters import write_letters
+
+    claims = tmp_path / "claims.csv"
+    claims.write_text(HEADER + "\n" + ROWS, encoding="utf-8")
+    paths = write_letters(scrub([str(claims)]), tmp_path / "letters")
+    letters = [p for p in paths if p.name != "index.html"]
+    assert letters, "the batch has justification findings, so letters are written"
+    context = browser.new_context(viewport={"width": 900, "height": 1200})
+    pg = context.new_page()
+    problems: list[str] = []
+    pg.on("pageerror", lambda exc: problems.append(str(exc)))
+    pg.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
+    for path in [*letters, tmp_path / "letters" / "index.html"]:
+        pg.goto(path.as_uri())
+        assert pg.evaluate("document.documentElement.scrollWidth") <= 900
+        pg.emulate_media(media="print")
+        assert pg.pdf(format="Letter").startswith(b"%PDF")
+        pg.emulate_media(media="screen")
+    pg.goto(letters[0].as_uri())
+    assert pg.locator("mark.ph").count() >= 3  # signature block and missing facts are marked
+    assert problems == []
+    context.close()

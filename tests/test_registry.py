@@ -64,7 +64,7 @@ def test_every_check_is_documented() -> None:
 def test_every_citation_is_a_shipped_source() -> None:
     known = sources()
     for source_id, source in known.items():
-        for key in ("title", "issuer", "date", "where", "cites"):
+        for key in ("title", "issuer", "where", "cites"):
             assert str(source.get(key, "")).strip(), (source_id, key)
     for check in _carded():
         assert set(check.card.sources) <= set(known), check.id

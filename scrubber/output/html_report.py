@@ -491,6 +491,8 @@ def build_context(result: ScrubResult, mask_phi: bool = False) -> dict[str, Any]
         "worst": worst if worst and worst["findings"] else None,
         "chart": _chart(check_rows),
         "by_payer": _breakdown(result, "payer", pl.col("payer")),
+        # Patterns per clinic or physician are what compliance reviews ask for first (issue 13).
+        "by_provider": _breakdown(result, "provider", pl.col("billing_provider")),
         "by_month": _breakdown(result, "month", month),
         "pairs": _co_occurrence(result, order),
         "titles": {c["id"]: c["title"] for c in catalogue},

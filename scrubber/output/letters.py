@@ -1,0 +1,125 @@
+"""Appeal letters (``scrub check ... --letters DIR``): one printable HTML letter per claim that needs a
+justification, for post-payment audit preparation.
+
+A justification finding says the coding stands and the record supports it (units over an MAI 3 MUE, a
+covered diagnosis the record documents...). The letter gathers, for one claim, everything a payer's
+appeals unit asks for: who and what (payer, member, claim, payer claim number, dates, billing
+provider), each contested line with the rule it meets and its primary source, the documentation to
+attach, and a signature block. Facts the claim did not give stay visible placeholders
+(``[payer claim number?]``), marked so they are filled in before the letter is sent.
+
+Each letter is one self-contained file (inline CSS, no script, prints on Letter/A4); ``index.html``
+lists them. Autoescaped: claim data is untrusted text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from scrubber.engine import ScrubResult
+
+if TYPE_CHECKING:  # pragma: no cover
+    from markupsafe import Markup
+
+TEMPLATE = "letter.html.j2"
+INDEX_TEMPLATE = "letters_index.html.j2"
+_PLACEHOLDER = re.compile(r"\[[^\[\]\n]{1,200}\?\]")
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def mark_placeholders(text: str | None) -> Markup:
+    """``text`` HTML-escaped, with every ``[fact?]`` placeholder wrapped in ``<mark class="ph">``."""
+    from markupsafe import Markup, escape
+
+    if not text:
+        return Markup("")
+    out: list[str] = []
+    pos = 0
+    for match in _PLACEHOLDER.finditer(text):
+        out.append(str(escape(text[pos:match.start()])))
+        out.append(f'<mark class="ph">{escape(match.group(0))}</mark>')
+        pos = match.end()
+    out.append(str(escape(text[pos:])))
+    return Markup("".join(out))
+
+
+def letter_file_name(claim_id: str) -> str:
+    """A file name for a claim's letter that is safe on every file system and unique per claim id
+    (two ids that sanitise alike, ``A/1`` and ``A_1``, differ by the hash)."""
+    digest = hashlib.sha256(claim_id.encode("utf-8")).hexdigest()[:8]
+    stem = _UNSAFE.sub("_", claim_id).strip("._")[:60] or "claim"
+    return f"appeal-{stem}-{digest}.html"
+
+
+def letters_payload(result: ScrubResult, mask: Any = None) -> list[dict[str, Any]]:
+    """One dict per claim with justification findings: the claim's facts and its findings.
+
+    ``mask``: a callable turning a member id into what the letter shows (``--mask-phi``), or None.
+    """
+    f = result.findings
+    if f.height == 0:
+        return []
+    claims = f.filter(pl.col("fix_kind") == "justification").select("claim_id").unique()
+    if claims.height == 0:
+        return []
+    mine = f.join(claims, on="claim_id", how="semi").sort("claim_id", "line_number", "check_id")
+    lines = result.lines.join(claims, on="claim_id", how="semi")
+    claim_facts = lines.group_by("claim_id").agg(
+        pl.col("member_id").first(),
+        pl.col("payer").first(),
+        pl.col("payer_kind").first() if "payer_kind" in lines.columns else pl.lit(None, pl.String).alias("payer_kind"),
+        pl.col("claim_type").first(),
+        pl.col("billing_provider").drop_nulls().first(),
+        pl.col("payer_claim_number").drop_nulls().first(),
+        pl.col("date_of_service").min().cast(pl.String).alias("dos_from"),
+        pl.col("date_of_service").max().cast(pl.String).alias("dos_to"),
+        pl.col("charge").fill_null(0).sum().alias("billed"),
+    )
+    out = []
+    for claim in claim_facts.sort("claim_id").iter_rows(named=True):
+        findings = mine.filter(pl.col("claim_id") == claim["claim_id"]).to_dicts()
+        justified = [x for x in findings if x["fix_kind"] == "justification"]
+        corrected = [x for x in findings if x["fix_kind"] == "correction"]
+        attach = list(dict.fromkeys(x["attach"] for x in justified if x.get("attach")))
+        member = claim["member_id"]
+        out.append({
+            **claim,
+            "member_shown": mask(member) if mask else member,
+            "file": letter_file_name(claim["claim_id"]),
+            "justified": justified,
+            "corrected": corrected,
+            "attach": attach,
+            "at_risk": round(sum(x["charge_at_risk"] or 0.0 for x in justified), 2),
+            "medicare": claim["payer_kind"] == "medicare",
+        })
+    return out
+
+
+def write_letters(result: ScrubResult, directory: str | Path, mask: Any = None,
+                  today: dt.date | None = None) -> list[Path]:
+    """Write one letter per claim with justification findings, and ``index.html``; return the paths."""
+    from scrubber.output.html_report import make_environment
+
+    env = make_environment()
+    env.filters["ph"] = mark_placeholders
+    target = Path(directory)
+    target.mkdir(parents=True, exist_ok=True)
+    letters = letters_payload(result, mask)
+    today = today or dt.date.today()
+    written = []
+    template = env.get_template(TEMPLATE)
+    for letter in letters:
+        path = target / letter["file"]
+        path.write_text(template.render(letter=letter, today=today.isoformat(), version=result.provenance.get(
+            "version", "")), encoding="utf-8")
+        written.append(path)
+    index = target / "index.html"
+    index.write_text(env.get_template(INDEX_TEMPLATE).render(letters=letters, today=today.isoformat()),
+                     encoding="utf-8")
+    return [*written, index]
