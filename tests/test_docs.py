@@ -1,0 +1,34 @@
+"""Documentation generated from data stays equal to its data: docs/SOURCES.md, the checks tables of
+README.md and docs/RULES.md (from the cards), and each check's rule as docs/RULES.md states it."""
+
+from __future__ import annotations
+
+import sys
+
+from conftest import ROOT
+
+from checks import all_checks
+from scrubber.legacy import LegacyCheck
+
+sys.path.insert(0, str(ROOT / "scripts"))
+import make_docs
+
+
+def test_generated_docs_are_up_to_date() -> None:
+    for path, text in make_docs.expected().items():
+        assert path.read_text(encoding="utf-8") == text, f"{path.name} is stale: run python scripts/make_docs.py"
+
+
+def test_readme_and_rules_carry_the_checks_table() -> None:
+    table = make_docs.checks_table()
+    for path in (ROOT / "README.md", ROOT / "docs" / "RULES.md"):
+        assert table in path.read_text(encoding="utf-8"), path.name
+
+
+def test_each_checks_rule_is_the_rules_sheet_text() -> None:
+    """docs/RULES.md states each check's rule exactly as the check's docstring does."""
+    rules = " ".join((ROOT / "docs" / "RULES.md").read_text(encoding="utf-8").split())
+    for check in all_checks():
+        if isinstance(check, LegacyCheck):
+            continue
+        assert check.rule in rules, check.id
