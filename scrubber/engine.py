@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -24,6 +25,13 @@ from scrubber.policy import PolicySet
 from scrubber.records import RecordJoin, empty_problems, load_records
 from scrubber.registry import FIX_KINDS, Check, Context, all_checks
 from scrubber.schema import location
+
+if TYPE_CHECKING:  # pragma: no cover
+    from scrubber.suppressions import SuppressionSet
+
+# Called at phase boundaries and per input batch with (phase, lines so far): ``scrub check``'s
+# progress line on a terminal (scrubber.progress). Never called per line.
+Progress = Callable[[str, int], None]
 
 SEVERITY_RANK = {"error": 3, "warning": 2, "info": 1}
 # A line's charge is "at risk" when a finding says the payer will deny or recoup it (an error). A
@@ -71,6 +79,10 @@ class ScrubResult:
     timings: dict[str, float] = field(default_factory=dict)  # wall seconds per phase, for --timings
     # File-level problems that did not stop the read (X12 envelope counts): {"source", "problem"}.
     input_warnings: list[dict[str, str]] = field(default_factory=list)
+    # Findings a suppressions file waived (scrubber.suppressions): out of ``findings``, the gate and
+    # the totals, listed with their suppression_* columns; and the file's expired/unmatched entries.
+    suppressed: pl.DataFrame | None = None
+    suppression_warnings: list[dict[str, Any]] = field(default_factory=list)
 
 
 def select_checks(select: list[str] | None, ignore: list[str] | None) -> list[Check]:
@@ -228,21 +240,25 @@ def scrub(
     select: list[str] | None = None,
     ignore: list[str] | None = None,
     strict: bool = False,
+    suppressions: SuppressionSet | None = None,
+    progress: Progress | None = None,
 ) -> ScrubResult:
     """Scrub claim files; raises :class:`scrubber.errors.ScrubError` for unusable input or options.
 
     ``strict``: X12 inputs must also pass pyx12's structural validation against the implementation
     guide (slow, opt-in); a file that does not is unusable input.
+    ``suppressions``: reviewed findings to take out of the findings and totals (kept in ``suppressed``).
+    ``progress``: called with (phase, lines) per input batch and when each phase ends.
     """
     started = dt.datetime.now(dt.UTC)
-    clock = PhaseClock()
+    clock = PhaseClock(progress)
     checks = select_checks(select, ignore)
     policies = PolicySet.load(policy_files)
     ctx = build_context(policies)
     raw = load_inputs(inputs, records)
     if strict:
         _validate_x12(raw.formats, raw.notices)
-    batches = raw.batches()
+    batches = _counted(raw.batches(), progress, clock)
     joiner = RecordJoin(load_records(records)) if records else None
     if joiner is not None:
         batches = ((n, None if b is None else joiner.apply(b)) for n, b in batches)
@@ -253,9 +269,11 @@ def scrub(
     enriched = enrich(canon.lines, policies, canon.rejected_lines)
     clock.lap("enrich")
     findings, unevaluated = _run_checks(enriched, checks, ctx)
+    findings, suppressed, suppression_warnings = _identify_and_suppress(findings, suppressions)
     clock.lap("checks")
     summary = summarise(enriched, findings, canon.rejected, canon.rows_read, checks, unevaluated, unmatched)
     summary["input_warnings"] = len(raw.notices)
+    summary["suppressed"] = suppressed.height
     clock.lap("summary")
     provenance = {
         "tool": "scrubber",
@@ -280,7 +298,34 @@ def scrub(
         checks=checks,
         timings=clock.phases,
         input_warnings=raw.notices,
+        suppressed=suppressed,
+        suppression_warnings=suppression_warnings,
     )
+
+
+def _identify_and_suppress(findings: pl.DataFrame, suppressions: SuppressionSet | None
+                           ) -> tuple[pl.DataFrame, pl.DataFrame, list[dict[str, Any]]]:
+    """Give every finding its stable ``finding_id``, then take out the ones ``suppressions`` waive."""
+    from scrubber import suppressions as suppress
+    from scrubber.finding_ids import finding_ids
+
+    findings = findings.with_columns(finding_ids(findings))
+    applied = suppress.apply(findings, suppressions)
+    return applied.active, applied.suppressed, applied.warnings
+
+
+def _counted(batches: Iterator[Any], progress: Progress | None, clock: PhaseClock) -> Iterator[Any]:
+    """The raw batches, telling ``progress`` how many rows have been read so far."""
+    if progress is None:
+        yield from batches
+        return
+    rows = 0
+    for number, batch in batches:
+        if batch is not None:
+            rows += batch.height
+            clock.rows = rows
+            progress("read", rows)
+        yield number, batch
 
 
 def _validate_x12(formats: dict[str, str], notices: list[dict[str, str]]) -> None:
@@ -300,11 +345,15 @@ def _validate_x12(formats: dict[str, str], notices: list[dict[str, str]]) -> Non
 class PhaseClock:
     """Wall time of each phase of a run (``scrub check --timings`` prints them; the benchmark reads them)."""
 
-    def __init__(self) -> None:
+    def __init__(self, progress: Progress | None = None) -> None:
         self.phases: dict[str, float] = {}
         self._last = time.perf_counter()
+        self._progress = progress
+        self.rows = 0  # rows read so far, for ``progress``
 
     def lap(self, name: str) -> None:
         now = time.perf_counter()
         self.phases[name] = round(now - self._last, 4)
         self._last = now
+        if self._progress is not None:
+            self._progress(name, self.rows)

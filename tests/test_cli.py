@@ -61,9 +61,9 @@ def test_select_and_ignore() -> None:
     assert {f["check_id"] for f in doc["findings"]} == {"route-mismatch", "over-cap-96371"}
     doc = json.loads(run("check", SAMPLE, "--ignore", "route-mismatch", "--json", "-").stdout)
     assert "route-mismatch" not in {f["check_id"] for f in doc["findings"]}
-    doc = json.loads(run("check", SAMPLE, "--select", "route-mismatch", "--ignore", "route-mismatch",
-                         "--json", "-").stdout)
-    assert doc["findings"] == []
+    nothing = run("check", SAMPLE, "--select", "route-mismatch", "--ignore", "route-mismatch", "--json", "-")
+    assert nothing.exit_code == 2 and nothing.stdout == ""  # no check left would pass anything: usage error
+    assert nothing.stderr == "scrub: error: --select and --ignore leave no check to run\n"
 
 
 def test_unknown_check_id_is_a_usage_error() -> None:
