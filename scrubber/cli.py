@@ -394,7 +394,8 @@ class CheckRun:
             _warn_inputs(shown.input_warnings)
             _warn_suppressions(shown.suppression_warnings)
         to_stdout = "-" in outputs.values()
-        if not outputs:
+        # --rejected and --baseline-write are beside the findings: the terminal summary still shows.
+        if not {"--json", "--csv", "--html"} & set(outputs) and not to_stdout:
             from scrubber.output.terminal import render_summary
 
             compare_lines = comparison.lines() if comparison is not None else None

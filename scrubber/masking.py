@@ -156,9 +156,20 @@ class TextMasker:
 
 
 def mask_quoted(reason: pl.Expr) -> pl.Expr:
-    """A rejection reason with the values it quotes hidden (they may be any cell of the row)."""
-    return (reason.str.replace(_DISAGREE, f"${{1}}{MASKED_VALUE}${{2}}")
-            .str.replace(_QUOTED, f"'{MASKED_VALUE}'"))
+    """A rejection reason with the values it quotes hidden (they may be any cell of the row).
+
+    A reason joins one problem per value with "; ". Each part's quoted value is masked from its
+    first quote to its last, so a quote inside the value cannot end the masking early; when a
+    part's quotes do not pair up (a value holding "; " or a lone quote), everything from the
+    reason's first quote to its last is masked instead: less readable, never leaking.
+    """
+    masked = f"'{MASKED_VALUE}'"
+    reason = reason.str.replace(_DISAGREE, f"${{1}}{MASKED_VALUE}${{2}}")
+    parts = reason.str.split("; ")
+    paired = parts.list.eval(((pl.element().str.count_matches("'", literal=True) % 2) == 0)
+                             & ((pl.element().str.count_matches('"', literal=True) % 2) == 0)).list.all()
+    per_part = parts.list.eval(pl.element().str.replace(_QUOTED, masked)).list.join("; ")
+    return pl.when(paired).then(per_part).otherwise(reason.str.replace(_QUOTED, masked))
 
 
 def _mask_frame(frame: pl.DataFrame, tables: dict[str, pl.DataFrame], files: dict[str, str],

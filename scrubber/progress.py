@@ -36,9 +36,9 @@ def _rate(lines: int, seconds: float) -> str:
 class Progress:
     """The ``progress`` callback of :func:`scrubber.engine.scrub` for ``scrub check``."""
 
-    def __init__(self, stream: TextIO | None = None, threshold: int = SHOW_FROM_LINES) -> None:
+    def __init__(self, stream: TextIO | None = None, threshold: int | None = None) -> None:
         self.stream = stream or sys.stderr
-        self.threshold = threshold
+        self.threshold = SHOW_FROM_LINES if threshold is None else threshold
         self.started = time.perf_counter()
         self._drawn = 0.0
         self._shown = False
