@@ -187,6 +187,16 @@ def _checked_ids(option: str, ids: list[str] | None, known: list[str]) -> None:
             raise UsageError(f"{option}: unknown check id '{check_id}'{hint}")
 
 
+def _utf8_names(paths: list[str]) -> None:
+    """Refuse a file name that is not UTF-8 (the readers cannot open it), with the name shown as bytes."""
+    for path in paths:
+        try:
+            path.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = os.fsencode(path).decode("utf-8", "backslashreplace")
+            raise UsageError(f"file name {shown} is not valid UTF-8; rename the file") from None
+
+
 def _user() -> str:
     for name in ("SCRUB_USER", "USER", "USERNAME", "LOGNAME"):
         if os.environ.get(name):
@@ -276,9 +286,9 @@ class CheckRun:
         if list(outputs.values()).count("-") > 1:
             raise UsageError("only one output can go to standard output (-)")
 
-        from scrubber.registry import all_checks
+        from checks import REGISTERED  # the registered checks, in order (also where all_checks() lives)
 
-        known = [c.id for c in all_checks()]
+        known = [c.id for c in REGISTERED]
         _checked_ids("--select", value["select"], known)
         _checked_ids("--ignore", value["ignore"], known)
         if not [c for c in known if (not value["select"] or c in value["select"]) and c not in value["ignore"]]:
@@ -322,7 +332,9 @@ class CheckRun:
         from scrubber.outputs import check_targets
 
         named = [i for i in inputs if i != "-"]
+        _utf8_names([*named, *(p for paths in (outputs.values(), [self.o.records or ""]) for p in paths)])
         files = [str(p) for p in expand_paths(named, Path(self.o.records) if self.o.records else None)] if named else []
+        _utf8_names(files)
         reads = {
             "input": [*named, *files],
             "records file": [self.o.records] if self.o.records else [],

@@ -403,3 +403,15 @@ def test_progress_line_is_quiet_below_the_threshold_and_rate_limited() -> None:
     assert text.count("scrub: reading: 1,000 lines") == 1 and "2,000 lines" in text.split("reading")[-1]
     assert text.endswith("\r\x1b[2K")
     assert wanted(Tty(), quiet=False) and not wanted(Tty(), quiet=True) and not wanted(io.StringIO(), quiet=False)
+
+
+def test_a_file_name_that_is_not_utf8_is_refused_with_one_line(tmp_path) -> None:
+    import os
+
+    name = os.fsdecode(b"claims-\xff.csv")
+    (tmp_path / name).write_bytes((ROOT / "sample_claims" / "claims.csv").read_bytes())
+    for target in (str(tmp_path / name), str(tmp_path)):  # named, or found in a folder
+        result = run("check", target)
+        assert result.exit_code == 2
+        assert result.stderr.startswith("scrub: error: file name ") and "claims-\\xff.csv is not valid UTF-8" in (
+            result.stderr) and result.stderr.count("\n") == 1

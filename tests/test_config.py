@@ -134,8 +134,8 @@ def test_load_resolves_paths_against_the_config_folder(tmp_path: Path) -> None:
 def test_the_sample_config_and_suppressions(monkeypatch) -> None:
     import datetime as dt
 
+    from checks import REGISTERED
     from scrubber.engine import scrub
-    from scrubber.registry import all_checks
     from scrubber.suppressions import SuppressionSet, apply
 
     samples = ROOT / "sample_claims"
@@ -144,7 +144,7 @@ def test_the_sample_config_and_suppressions(monkeypatch) -> None:
     monkeypatch.chdir(samples)
     shown = run("check", "--show-config").stdout
     assert f'suppressions     = ["{samples / "suppressions.toml"}"]  # {samples / "scrubber.toml"}' in shown
-    entries = SuppressionSet.load([str(samples / "suppressions.toml")], [c.id for c in all_checks()])
+    entries = SuppressionSet.load([str(samples / "suppressions.toml")], [c.id for c in REGISTERED])
     applied = apply(scrub(["claims.csv"]).findings, entries, today=dt.date(2026, 12, 1))
     assert applied.warnings == []
     assert sorted(applied.suppressed.get_column("claim_id")) == ["PCN-2012", "PCN-2018"]

@@ -14,14 +14,14 @@ import pytest
 from click.testing import CliRunner
 from conftest import ROOT
 
+from checks import REGISTERED
 from scrubber.cli import main
 from scrubber.engine import scrub
 from scrubber.errors import UsageError
-from scrubber.registry import all_checks
 from scrubber.suppressions import SuppressionSet, apply, glob_regex, read_file
 
 SAMPLE = str(ROOT / "sample_claims" / "claims.csv")
-ALL = [c.id for c in all_checks()]
+ALL = [c.id for c in REGISTERED]
 KNOWN = ["addon-without-primary", "route-mismatch", "unit-miscalculation", "missing-modifier"]
 FUTURE = "2099-12-31"
 
