@@ -28,9 +28,8 @@ import click
 
 from scrubber import __version__
 from scrubber.errors import ScrubError, UsageError
+from scrubber.gate import EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_OK, EXIT_UNUSABLE, FAIL_ON
 
-FAIL_ON = ("error", "warning", "info", "never")
-EXIT_OK, EXIT_FINDINGS, EXIT_UNUSABLE, EXIT_INTERRUPTED = 0, 1, 2, 130
 BASELINE_REASON = "baseline: accepted on adoption"
 _MAX_WARNINGS_SHOWN = 10
 
@@ -347,7 +346,6 @@ class CheckRun:
         check_targets(outputs, reads, folders, INPUT_SUFFIXES)
 
     def _report(self, result: Any, outputs: dict[str, str], fail_on: str, old: Any) -> int:
-        from scrubber.gate import EXIT_UNUSABLE as NOTHING_CHECKED
         from scrubber.gate import decide
         from scrubber.outputs import OutputSet
 
@@ -419,14 +417,14 @@ class CheckRun:
                       + (f" {s['suppressed']} suppressed." if s.get("suppressed") else ""), err=True)
             if comparison is not None:
                 self._say("\n".join(comparison.lines(limit=0)), err=True)
-            if verdict.failed and verdict.status != NOTHING_CHECKED:
+            if verdict.failed and verdict.status != EXIT_UNUSABLE:
                 self._say(verdict.line(), err=True)
-        elif verdict.failed and verdict.status != NOTHING_CHECKED:
+        elif verdict.failed and verdict.status != EXIT_UNUSABLE:
             self._say(verdict.line(), err=True)
         if o.timings:
             phases = {**result.timings, "write outputs": round(time.perf_counter() - clock, 4)}
             click.echo("timings (s): " + ", ".join(f"{k} {v:.2f}" for k, v in phases.items()), err=True)
-        if verdict.status == NOTHING_CHECKED:
+        if verdict.status == EXIT_UNUSABLE:
             inputs = shown.provenance.get("inputs") or []
             where = f"{inputs[0]}: " if len(inputs) == 1 else ""
             click.echo(f"scrub: error: {where}{verdict.reasons[0]}", err=True)

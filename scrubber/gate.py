@@ -9,10 +9,12 @@ unusable input (exit 2), not a pass. Suppressed findings are outside the gate (t
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from scrubber.engine import SEVERITY_RANK, ScrubResult
+if TYPE_CHECKING:  # the engine (and Polars) are imported when a verdict is made, not by `scrub --help`
+    from scrubber.engine import ScrubResult
 
-EXIT_OK, EXIT_FINDINGS, EXIT_UNUSABLE = 0, 1, 2
+EXIT_OK, EXIT_FINDINGS, EXIT_UNUSABLE, EXIT_INTERRUPTED = 0, 1, 2, 130
 FAIL_ON = ("error", "warning", "info", "never")
 
 
@@ -36,6 +38,8 @@ class Verdict:
 
 def decide(result: ScrubResult, fail_on: str) -> Verdict:
     """The verdict for ``result`` at ``fail_on``."""
+    from scrubber.engine import SEVERITY_RANK
+
     s = result.summary
     if fail_on == "never":
         return Verdict(EXIT_OK, fail_on)
