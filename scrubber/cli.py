@@ -440,7 +440,8 @@ class CheckRun:
 @click.option("--json", "json_path", metavar="PATH", help="Write the comparison as JSON to PATH, or - for stdout.")
 @click.option("--fail-on-new", is_flag=True, help="Exit 1 when there are new findings (a CI gate on what changed).")
 @click.option("--limit", default=50, show_default=True, help="New and fixed findings listed on the terminal.")
-def diff(old: str, new: str, json_path: str | None, fail_on_new: bool, limit: int) -> None:
+@click.option("--debug", is_flag=True, help="Show the traceback of an unexpected error.")
+def diff(old: str, new: str, json_path: str | None, fail_on_new: bool, limit: int, debug: bool) -> None:
     """Which findings are new, fixed and unchanged between two findings JSON files (by finding_id)."""
     import json
 
@@ -461,6 +462,10 @@ def diff(old: str, new: str, json_path: str | None, fail_on_new: bool, limit: in
         _fail(str(exc))
     except KeyboardInterrupt:
         _fail("interrupted", EXIT_INTERRUPTED)
+    except Exception as exc:
+        if debug:
+            raise
+        _fail(f"unexpected {type(exc).__name__}: {exc} (run again with --debug for details)")
     sys.exit(EXIT_FINDINGS if fail_on_new and comparison.parts["new"].height else EXIT_OK)
 
 

@@ -29,8 +29,17 @@ _COLUMNS = {"finding_id": pl.String(), "claim_id": pl.String(), "line_number": p
 
 
 def _frame(records: list[dict[str, Any]]) -> pl.DataFrame:
-    rows = [{k: r.get(k) for k in _COLUMNS} for r in records]
-    return pl.DataFrame(rows, schema=_COLUMNS, strict=False)
+    """The comparison's columns of a JSON findings array; a value of the wrong type (a hand-edited
+    file) reads as null rather than stopping the comparison."""
+    columns = []
+    for key, dtype in _COLUMNS.items():
+        values = [r.get(key) for r in records]
+        if dtype == pl.String():
+            values = [None if v is None else str(v) for v in values]
+        else:
+            values = [v if isinstance(v, int | float) and not isinstance(v, bool) else None for v in values]
+        columns.append(pl.Series(key, values, dtype=dtype, strict=False))
+    return pl.DataFrame(columns)
 
 
 def _select(frame: pl.DataFrame) -> pl.DataFrame:

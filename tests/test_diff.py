@@ -104,3 +104,7 @@ def test_bad_findings_files(tmp_path: Path) -> None:
         assert result.stderr.startswith(f"scrub: error: {path}: ")
     compared = run("check", str(SAMPLE), "--compare", str(old_style))
     assert compared.exit_code == 2 and "no finding_id" in compared.stderr
+    edited = tmp_path / "edited.json"  # a hand-edited value of the wrong type reads as null
+    edited.write_text(json.dumps({"findings": [{"finding_id": "0123456789ab", "line_number": "x", "charge": "lots"}]}))
+    result = run("diff", str(edited), str(good))
+    assert result.exit_code == 0 and "1 fixed ($0.00)" in result.stdout
