@@ -1,26 +1,36 @@
-"""The ``scrub`` command line (click), exactly as FORMATS.md fixes it.
+"""The ``scrub`` command line (click), as FORMATS.md fixes it.
 
-Exit status: 0 no finding at or above ``--fail-on``; 1 findings at or above it; 2 unusable input
-or a usage error, always with a one-line reason on stderr and never a traceback (``--debug``
-shows one).
+Exit status: 0 nothing at or above ``--fail-on`` and every row checked; 1 findings at or above it,
+or rows that could not be checked (the gate fails closed, :mod:`scrubber.gate`); 2 unusable input,
+nothing checked, or a usage error, always with a one-line reason on stderr and never a traceback
+(``--debug`` shows one); 130 interrupted (Ctrl-C).
+
+Order of a ``scrub check`` run: settings (command line > ``scrubber.toml`` > defaults), every usage
+problem (check ids, suppressions, outputs that would overwrite an input or each other), then the
+scrub, then all outputs written together (:class:`scrubber.outputs.OutputSet`), then the verdict.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import difflib
 import os
+import shutil
 import sys
+import tempfile
 import time
-from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any
 
 import click
 
 from scrubber import __version__
-from scrubber.errors import ScrubError
+from scrubber.errors import ScrubError, UsageError
+from scrubber.gate import EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_OK, EXIT_UNUSABLE, FAIL_ON
 
-FAIL_ON = ("error", "warning", "info", "never")
-EXIT_OK, EXIT_FINDINGS, EXIT_UNUSABLE = 0, 1, 2
+BASELINE_REASON = "baseline: accepted on adoption"
+_MAX_WARNINGS_SHOWN = 10
 
 
 def _ids(value: str | None) -> list[str] | None:
@@ -29,42 +39,26 @@ def _ids(value: str | None) -> list[str] | None:
     return [v.strip() for v in value.split(",") if v.strip()]
 
 
-def _write(path: str, text: str) -> None:
-    _write_with(path, lambda out: out.write(text.encode("utf-8")))
+def _fail(message: str, status: int = EXIT_UNUSABLE) -> None:
+    click.echo(f"scrub: error: {message}", err=True)
+    sys.exit(status)
 
 
-def _write_with(path: str, writer: Callable[[BinaryIO], object]) -> None:
-    """Run ``writer`` on the output file (or standard output for ``-``)."""
-    if path == "-":
-        out = sys.stdout.buffer  # (click's get_binary_stream is deprecated in Click 8.3+)
-        writer(out)
-        out.flush()
-        return
-    target = Path(path)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with target.open("wb") as out:
-            writer(out)
-    except OSError as exc:
-        raise ScrubError(f"cannot write output ({exc.strerror})", path) from None
-
-
-_MAX_WARNINGS_SHOWN = 10
+def _warn(lines: list[str], more_hint: str) -> None:
+    for line in lines[:_MAX_WARNINGS_SHOWN]:
+        click.echo(f"scrub: warning: {line}", err=True)
+    if len(lines) > _MAX_WARNINGS_SHOWN:
+        click.echo(f"scrub: warning: ... and {len(lines) - _MAX_WARNINGS_SHOWN} more ({more_hint})", err=True)
 
 
 def _warn_inputs(warnings: list[dict[str, str]]) -> None:
     """File-level problems that did not stop the scrub (X12 envelope counts), one line each on stderr."""
-    for w in warnings[:_MAX_WARNINGS_SHOWN]:
-        click.echo(f"scrub: warning: {w['source']}: {w['problem']} (claims still checked; --strict rejects "
-                   "the file)", err=True)
-    if len(warnings) > _MAX_WARNINGS_SHOWN:
-        click.echo(f"scrub: warning: ... and {len(warnings) - _MAX_WARNINGS_SHOWN} more (input_warnings in the "
-                   "findings JSON)", err=True)
+    _warn([f"{w['source']}: {w['problem']} (claims still checked; --strict rejects the file)" for w in warnings],
+          "input_warnings in the findings JSON")
 
 
-def _fail(message: str) -> None:
-    click.echo(f"scrub: error: {message}", err=True)
-    sys.exit(EXIT_UNUSABLE)
+def _warn_suppressions(warnings: list[dict[str, Any]]) -> None:
+    _warn([f"{w['source']}: {w['problem']}" for w in warnings], "suppression_warnings in the findings JSON")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -77,11 +71,46 @@ def main() -> None:
     """
 
 
+# --------------------------------------------------------------------------- scrub check
+
+
+@dataclass
+class Options:
+    """``scrub check``'s options as given on the command line (None: not given)."""
+
+    inputs: tuple[str, ...]
+    json_path: str | None
+    csv_path: str | None
+    html_path: str | None
+    rejected_path: str | None
+    stdout_format: str | None
+    policies: tuple[str, ...]
+    records: str | None
+    select: str | None
+    ignore: str | None
+    fail_on: str | None
+    suppressions: tuple[str, ...]
+    baseline_write: str | None
+    baseline_expires: dt.datetime | None
+    compare: str | None
+    config: str | None
+    no_config: bool
+    show_config: bool
+    letters_dir: str | None
+    mask_phi: bool
+    strict: bool
+    quiet: bool
+    debug: bool
+    timings: bool
+
+
 @main.command()
-@click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
+@click.argument("inputs", nargs=-1, metavar="INPUT...")
 @click.option("--json", "json_path", metavar="PATH", help="Write findings JSON (FORMATS.md) to PATH, or - for stdout.")
 @click.option("--csv", "csv_path", metavar="PATH", help="Write findings as CSV to PATH, or - for stdout.")
 @click.option("--html", "html_path", metavar="PATH", help="Write the HTML audit report to PATH.")
+@click.option("--rejected", "rejected_path", metavar="PATH",
+              help="Write the rejected rows (source, row, claim_id, line_number, reason) as CSV to PATH.")
 @click.option("--format", "stdout_format", type=click.Choice(("json", "csv", "html")),
               help="Write this format to standard output (the same as --json - / --csv - / --html -).")
 @click.option("--policy", "policies", multiple=True, metavar="FILE",
@@ -89,96 +118,369 @@ def main() -> None:
 @click.option("--records", metavar="FILE", help="Administration records (CSV/JSON) joined on claim_id + line_number.")
 @click.option("--select", metavar="IDS", help="Run only these check ids (comma-separated).")
 @click.option("--ignore", metavar="IDS", help="Skip these check ids (comma-separated); applied after --select.")
-@click.option("--fail-on", type=click.Choice(FAIL_ON), default="error", show_default=True,
-              help="Exit 1 when a finding at or above this severity exists.")
+@click.option("--fail-on", type=click.Choice(FAIL_ON), default=None,
+              help="Exit 1 when a finding at or above this severity exists, or a row could not be checked "
+                   "[default: error].")
+@click.option("--suppressions", multiple=True, metavar="FILE",
+              help="Reviewed findings to suppress (TOML [[suppress]] entries; repeatable).")
+@click.option("--baseline-write", metavar="FILE",
+              help="Write a suppressions file accepting every current finding (adopting the tool on a backlog).")
+@click.option("--baseline-expires", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="DATE",
+              help="Expiry of the --baseline-write entries [default: one year from today].")
+@click.option("--compare", metavar="OLD.json",
+              help="Also say which findings are new, fixed and unchanged since OLD.json.")
+@click.option("--config", metavar="FILE", help="Use this scrubber.toml (or pyproject.toml) instead of finding one.")
+@click.option("--no-config", is_flag=True, help="Ignore scrubber.toml / pyproject.toml [tool.scrubber].")
+@click.option("--show-config", is_flag=True, help="Print the effective settings and where each came from, then exit.")
 @click.option("--letters", "letters_dir", metavar="DIR",
               help="Write one printable HTML appeal letter per claim that needs a justification, and an index, "
               "into DIR.")
-@click.option("--mask-phi", is_flag=True, help="Hide member ids in the HTML report.")
+@click.option("--mask-phi", is_flag=True,
+              help="Pseudonymise member and claim ids and hide file names and quoted values in every output.")
 @click.option("--strict", is_flag=True,
               help="Also validate X12 inputs against the 5010 implementation guide with pyx12 (slow; needs pyx12).")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors (outputs named are still written).")
 @click.option("--debug", is_flag=True, help="Show the traceback of an unexpected error.")
 @click.option("--timings", is_flag=True, help="Print the wall time of each phase on stderr (diagnostics).")
-def check(inputs: tuple[str, ...], json_path: str | None, csv_path: str | None, html_path: str | None,
-          stdout_format: str | None, policies: tuple[str, ...], records: str | None, select: str | None,
-          ignore: str | None, fail_on: str, letters_dir: str | None, mask_phi: bool, strict: bool, debug: bool,
-          timings: bool) -> None:
-    """Scrub claim files: CSV, JSON, JSON Lines or X12 837 (files or folders).
+def check(**kwargs: Any) -> None:
+    """Scrub claim files: CSV, JSON, JSON Lines or X12 837 (files, folders, or - for standard input).
 
-    With no output option, prints a summary table. Exit status 0: nothing at or above --fail-on;
-    1: findings at or above it; 2: unusable input or options.
+    With no output option, prints a summary and the findings. Exit status 0: nothing at or above
+    --fail-on; 1: findings at or above it, or rows that could not be checked; 2: unusable input,
+    nothing checked, or bad options; 130: interrupted.
     """
-    if stdout_format:
-        named = {"json": json_path, "csv": csv_path, "html": html_path}[stdout_format]
-        if named not in (None, "-"):
-            _fail(f"--format {stdout_format} writes to standard output; --{stdout_format} {named} names a file too")
-        json_path, csv_path, html_path = (
-            "-" if stdout_format == f else p for f, p in (("json", json_path), ("csv", csv_path), ("html", html_path))
-        )
-    if [json_path, csv_path, html_path].count("-") > 1:
-        _fail("only one output can go to standard output (-)")
-    failed = False
+    options = Options(**kwargs)
+    run = CheckRun(options)
     try:
-        from scrubber.engine import SEVERITY_RANK, scrub
+        status = run.execute()
+    except ScrubError as exc:
+        run.cleanup()
+        if options.debug:
+            raise
+        _fail(run.shown_error(str(exc)))
+    except KeyboardInterrupt:
+        run.cleanup()
+        _fail("interrupted", EXIT_INTERRUPTED)
+    except BrokenPipeError:  # `scrub check ... --json - | head`: the reader left; nothing to report
+        run.cleanup()
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(run.status)
+    except Exception as exc:
+        run.cleanup()
+        if options.debug:
+            raise
+        _fail(f"unexpected {type(exc).__name__}: {exc} (run again with --debug for details)")
+    except BaseException as exc:
+        run.cleanup()
+        # A panic inside Polars surfaces as pyo3's PanicException, a BaseException: still exit 2 with
+        # one line, never a traceback with status 1 (which would read as "findings").
+        if options.debug or type(exc).__name__ != "PanicException":
+            raise
+        _fail(f"internal error in Polars ({exc}); please report it with the input (run again with --debug)")
+    run.cleanup()
+    sys.exit(status)
 
-        result = scrub(list(inputs), policy_files=policies, records=records, select=_ids(select),
-                       ignore=_ids(ignore), strict=strict)
-        threshold = SEVERITY_RANK.get(fail_on, 99)
-        failed = any(SEVERITY_RANK[s] >= threshold for s in result.findings.get_column("severity").unique())
-        _warn_inputs(result.input_warnings)
+
+def _checked_ids(option: str, ids: list[str] | None, known: list[str]) -> None:
+    for check_id in ids or []:
+        if check_id not in known:
+            near = difflib.get_close_matches(check_id, known, n=1)
+            hint = f"; did you mean '{near[0]}'?" if near else " (see `scrub checks`)"
+            raise UsageError(f"{option}: unknown check id '{check_id}'{hint}")
+
+
+def _utf8_names(paths: list[str]) -> None:
+    """Refuse a file name that is not UTF-8 (the readers cannot open it), with the name shown as bytes."""
+    for path in paths:
+        try:
+            path.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = os.fsencode(path).decode("utf-8", "backslashreplace")
+            raise UsageError(f"file name {shown} is not valid UTF-8; rename the file") from None
+
+
+def _user() -> str:
+    for name in ("SCRUB_USER", "USER", "USERNAME", "LOGNAME"):
+        if os.environ.get(name):
+            return os.environ[name]
+    return "baseline"
+
+
+class CheckRun:
+    """One ``scrub check``: settings, validation, the scrub, outputs and verdict, step by step."""
+
+    def __init__(self, options: Options) -> None:
+        self.o = options
+        self.status = EXIT_OK
+        self._stdin_dir: str | None = None
+        self._stdin_path: str | None = None
+        self._progress: Any = None
+
+    # ----------------------------------------------------------------- helpers
+
+    def cleanup(self) -> None:
+        if self._progress is not None:
+            self._progress.finish()
+        if self._stdin_dir is not None:
+            shutil.rmtree(self._stdin_dir, ignore_errors=True)
+            self._stdin_dir = None
+
+    def shown_error(self, message: str) -> str:
+        if self._stdin_path:
+            return message.replace(self._stdin_path, "<stdin>")
+        return message
+
+    def _say(self, text: str, err: bool = False) -> None:
+        if not self.o.quiet:
+            click.echo(text, err=err, nl=not text.endswith("\n"))
+
+    def _spool_stdin(self) -> str:
+        """Standard input copied to a temporary file, so every loader reads it like a file."""
+        stream = click.get_binary_stream("stdin")
+        try:
+            if stream.isatty():
+                raise UsageError("standard input is a terminal; pipe claims into `scrub check -`")
+        except (AttributeError, ValueError):
+            pass
+        self._stdin_dir = tempfile.mkdtemp(prefix="scrub-stdin-")
+        path = os.path.join(self._stdin_dir, "stdin")
+        with open(path, "wb") as out:
+            shutil.copyfileobj(stream, out)
+        self._stdin_path = path
+        return path
+
+    # ----------------------------------------------------------------- the run
+
+    def settings(self) -> tuple[Any, dict[str, Any]]:
+        from scrubber import config
+
+        o = self.o
+        cfg = config.find(o.config, o.no_config)
+        outputs = {"json": o.json_path, "csv": o.csv_path, "html": o.html_path}
+        if o.stdout_format:
+            named = outputs[o.stdout_format]
+            if named not in (None, "-"):
+                raise UsageError(f"--format {o.stdout_format} writes to standard output; --{o.stdout_format} {named} "
+                                 "names a file too")
+            outputs[o.stdout_format] = "-"
+        cli = {
+            "policies": list(o.policies) or None, "select": _ids(o.select), "ignore": _ids(o.ignore),
+            "fail_on": o.fail_on, "suppressions": list(o.suppressions) or None,
+            **{f"outputs.{k}": v for k, v in outputs.items()}, "outputs.rejected": o.rejected_path,
+        }
+        defaults = {"policies": [], "select": None, "ignore": [], "fail_on": "error", "suppressions": []}
+        return cfg, config.effective(cfg, cli, defaults)
+
+    def execute(self) -> int:
+        from scrubber import config
+
+        o = self.o
+        cfg, settings = self.settings()
+        if o.show_config:
+            click.echo(config.show(cfg, settings), nl=False)
+            return EXIT_OK
+        if not o.inputs:
+            raise UsageError("no INPUT given (claim files, folders, or - for standard input); see scrub check --help")
+        value = {k: s.value for k, s in settings.items()}
+        outputs = {f"--{k.split('.', 1)[1]}": v for k, v in value.items() if k.startswith("outputs.") and v}
+        if o.baseline_write:
+            outputs["--baseline-write"] = o.baseline_write
+        if o.letters_dir:
+            outputs["--letters"] = str(Path(o.letters_dir) / "index.html")  # checked for collisions like a file
+        if list(outputs.values()).count("-") > 1:
+            raise UsageError("only one output can go to standard output (-)")
+
+        from checks import REGISTERED  # the registered checks, in order (also where all_checks() lives)
+
+        known = [c.id for c in REGISTERED]
+        _checked_ids("--select", value["select"], known)
+        _checked_ids("--ignore", value["ignore"], known)
+        if not [c for c in known if (not value["select"] or c in value["select"]) and c not in value["ignore"]]:
+            raise UsageError("--select and --ignore leave no check to run")
+
+        from scrubber.suppressions import SuppressionSet
+
+        suppressions = SuppressionSet.load(value["suppressions"], known)
+        inputs = list(o.inputs)
+        if inputs.count("-") > 1:
+            raise UsageError("standard input (-) can be read only once")
+        self._check_outputs(inputs, outputs, value, cfg)
+        old = None
+        if o.compare:
+            from scrubber.diff import Findings
+
+            old = Findings.read(o.compare)
+        if "-" in inputs:
+            spooled = self._spool_stdin()
+            inputs = [spooled if i == "-" else i for i in inputs]
+
+        from scrubber import progress as progress_module
+
+        if progress_module.wanted(sys.stderr, o.quiet):
+            self._progress = progress_module.Progress(sys.stderr)
+        from scrubber.engine import scrub
+
+        result = scrub(inputs, policy_files=value["policies"], records=o.records, select=value["select"],
+                       ignore=value["ignore"], strict=o.strict, suppressions=suppressions, progress=self._progress)
+        if self._progress is not None:
+            self._progress.finish()
+        if self._stdin_path:
+            from scrubber.masking import STDIN_NAME, relabel_sources
+
+            result = relabel_sources(result, {self._stdin_path: STDIN_NAME})
+        return self._report(result, outputs, value["fail_on"], old)
+
+    def _check_outputs(self, inputs: list[str], outputs: dict[str, str], value: dict[str, Any], cfg: Any) -> None:
+        """Usage errors for outputs that would overwrite what the run reads, or each other (nothing read yet)."""
+        from scrubber.loaders import INPUT_SUFFIXES, expand_paths
+        from scrubber.outputs import check_targets
+
+        named = [i for i in inputs if i != "-"]
+        _utf8_names([*named, *(p for paths in (outputs.values(), [self.o.records or ""]) for p in paths)])
+        files = [str(p) for p in expand_paths(named, Path(self.o.records) if self.o.records else None)] if named else []
+        _utf8_names(files)
+        reads = {
+            "input": [*named, *files],
+            "records file": [self.o.records] if self.o.records else [],
+            "policy file": list(value["policies"]),
+            "suppressions file": list(value["suppressions"]),
+            "findings file compared against": [self.o.compare] if self.o.compare else [],
+            "config file": [str(cfg.path)] if cfg.path else [],
+        }
+        folders = [i for i in named if Path(i).is_dir()]
+        check_targets(outputs, reads, folders, INPUT_SUFFIXES)
+
+    def _report(self, result: Any, outputs: dict[str, str], fail_on: str, old: Any) -> int:
+        from scrubber.gate import decide
+        from scrubber.outputs import OutputSet
+
+        o = self.o
+        verdict = decide(result, fail_on)
+        self.status = verdict.status
         clock = time.perf_counter()
-        if json_path:
-            from scrubber.output.json_output import write_json
+        comparison = None
+        masker = None
+        if o.mask_phi:
+            from scrubber.masking import Masker
 
-            _write_with(json_path, lambda out: write_json(result, out))
-        if csv_path:
-            from scrubber.output.csv_output import render_csv
+            masker = Masker(result, extra=[old.active, old.suppressed] if old is not None else [])
+            shown = masker.result()
+        else:
+            shown = result
+        if old is not None:
+            from scrubber.diff import Findings, compare
 
-            _write(csv_path, render_csv(result))
-        if html_path:
-            from scrubber.output.html_report import render_html
+            comparison = compare(old, Findings.from_result(result, "this run"))
+            if masker is not None:
+                comparison.parts = {k: masker.frame(f) for k, f in comparison.parts.items()}
+        compare_section = comparison.section() if comparison is not None else None
 
-            _write(html_path, render_html(result, mask_phi=mask_phi))
-        if letters_dir:
-            from scrubber.output.html_report import mask_member_id
-            from scrubber.output.letters import write_letters
+        with OutputSet() as written:
+            if "--json" in outputs:
+                from scrubber.output.json_output import write_json
 
-            try:
-                write_letters(result, letters_dir, mask=mask_member_id if mask_phi else None)
-            except OSError as exc:
-                raise ScrubError(f"cannot write letters ({exc.strerror})", letters_dir) from None
-        if not (json_path or csv_path or html_path):
+                with written.open(outputs["--json"]) as out:
+                    write_json(shown, out, compare_section)
+            if "--csv" in outputs:
+                from scrubber.output.csv_output import render_csv
+
+                with written.open(outputs["--csv"]) as out:
+                    out.write(render_csv(shown).encode("utf-8"))
+            if "--html" in outputs:
+                from scrubber.output.html_report import render_html
+
+                with written.open(outputs["--html"]) as out:
+                    out.write(render_html(shown, pseudonymised=o.mask_phi).encode("utf-8"))
+            if "--rejected" in outputs:
+                from scrubber.output.csv_output import render_rejected_csv
+
+                with written.open(outputs["--rejected"]) as out:
+                    out.write(render_rejected_csv(shown).encode("utf-8"))
+            if o.letters_dir:
+                from scrubber.output.letters import render_letters
+
+                for name, text in render_letters(shown).items():
+                    with written.open(str(Path(o.letters_dir) / name)) as out:
+                        out.write(text.encode("utf-8"))
+            if "--baseline-write" in outputs:
+                from scrubber.suppressions import baseline_text
+
+                expires = (o.baseline_expires.date() if o.baseline_expires
+                           else dt.date.today() + dt.timedelta(days=365))
+                text = baseline_text(result.findings, _user(), expires, BASELINE_REASON, labels=shown.findings)
+                with written.open(outputs["--baseline-write"]) as out:
+                    out.write(text.encode("utf-8"))
+
+        if not o.quiet:
+            _warn_inputs(shown.input_warnings)
+            _warn_suppressions(shown.suppression_warnings)
+        to_stdout = "-" in outputs.values()
+        # --rejected and --baseline-write are beside the findings: the terminal summary still shows.
+        if not {"--json", "--csv", "--html"} & set(outputs) and not to_stdout:
             from scrubber.output.terminal import render_summary
 
-            click.echo(render_summary(result, fail_on, failed), nl=False)
-        if timings:
+            compare_lines = comparison.lines() if comparison is not None else None
+            self._say(render_summary(shown, verdict, outputs.get("--rejected"), compare_lines))
+        elif not to_stdout:
+            s = result.summary
+            self._say(f"{s['findings']} finding(s) on {s['claims_with_findings']} of {s['claims']} claim(s); "
+                      f"{s['rows_read']} rows read = {s['rows_checked']} checked + {s['rejected_rows']} rejected."
+                      + (f" {s['suppressed']} suppressed." if s.get("suppressed") else ""), err=True)
+            if comparison is not None:
+                self._say("\n".join(comparison.lines(limit=0)), err=True)
+            if verdict.failed and verdict.status != EXIT_UNUSABLE:
+                self._say(verdict.line(), err=True)
+        elif verdict.failed and verdict.status != EXIT_UNUSABLE:
+            self._say(verdict.line(), err=True)
+        if o.timings:
             phases = {**result.timings, "write outputs": round(time.perf_counter() - clock, 4)}
             click.echo("timings (s): " + ", ".join(f"{k} {v:.2f}" for k, v in phases.items()), err=True)
-        if (json_path or csv_path or html_path) and "-" not in (json_path, csv_path, html_path):
-            s = result.summary
-            click.echo(
-                f"{s['findings']} finding(s) on {s['claims_with_findings']} of {s['claims']} claim(s); "
-                f"{s['rows_read']} rows read = {s['rows_checked']} checked + {s['rejected_rows']} rejected.",
-                err=True,
-            )
+        if verdict.status == EXIT_UNUSABLE:
+            inputs = shown.provenance.get("inputs") or []
+            where = f"{inputs[0]}: " if len(inputs) == 1 else ""
+            click.echo(f"scrub: error: {where}{verdict.reasons[0]}", err=True)
+        return verdict.status
+
+
+# --------------------------------------------------------------------------- scrub diff
+
+
+@main.command()
+@click.argument("old", metavar="OLD.json")
+@click.argument("new", metavar="NEW.json")
+@click.option("--json", "json_path", metavar="PATH", help="Write the comparison as JSON to PATH, or - for stdout.")
+@click.option("--fail-on-new", is_flag=True, help="Exit 1 when there are new findings (a CI gate on what changed).")
+@click.option("--limit", default=50, show_default=True, help="New and fixed findings listed on the terminal.")
+@click.option("--debug", is_flag=True, help="Show the traceback of an unexpected error.")
+def diff(old: str, new: str, json_path: str | None, fail_on_new: bool, limit: int, debug: bool) -> None:
+    """Which findings are new, fixed and unchanged between two findings JSON files (by finding_id)."""
+    import json
+
+    from scrubber.diff import Findings, compare
+
+    try:
+        comparison = compare(Findings.read(old), Findings.read(new))
+        if json_path:
+            from scrubber.outputs import OutputSet, check_targets
+
+            check_targets({"--json": json_path}, {"findings file": [old, new]}, [], set())
+            with OutputSet() as written, written.open(json_path) as out:
+                out.write(json.dumps(comparison.section(), indent=2, ensure_ascii=False, default=str,
+                                     allow_nan=False).encode("utf-8") + b"\n")
+        if json_path != "-":
+            click.echo("\n".join(comparison.lines(limit)))
     except ScrubError as exc:
-        if debug:
-            raise
         _fail(str(exc))
-    except BrokenPipeError:  # `scrub check ... --json - | head`: the reader left; nothing to report
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        sys.exit(EXIT_FINDINGS if failed else EXIT_OK)
+    except KeyboardInterrupt:
+        _fail("interrupted", EXIT_INTERRUPTED)
     except Exception as exc:
         if debug:
             raise
         _fail(f"unexpected {type(exc).__name__}: {exc} (run again with --debug for details)")
-    except BaseException as exc:
-        # A panic inside Polars surfaces as pyo3's PanicException, a BaseException: still exit 2 with
-        # one line, never a traceback with status 1 (which would read as "findings").
-        if debug or type(exc).__name__ != "PanicException":
-            raise
-        _fail(f"internal error in Polars ({exc}); please report it with the input (run again with --debug)")
-    sys.exit(EXIT_FINDINGS if failed else EXIT_OK)
+    sys.exit(EXIT_FINDINGS if fail_on_new and comparison.parts["new"].height else EXIT_OK)
+
+
+# --------------------------------------------------------------------------- checks, explain
 
 
 @main.command(name="checks")
@@ -193,14 +495,15 @@ def list_checks() -> None:
 @main.command()
 @click.argument("check_id")
 def explain(check_id: str) -> None:
-    """Print one check's documentation: what, why, example, fix, sources."""
+    """Print one check's documentation: the rule, why payers deny it, an example, the fix, the sources."""
     from checks import by_id
+    from scrubber.explain import explain_text
 
     checks = by_id()
     if check_id not in checks:
-        _fail(f"unknown check id '{check_id}' (known: {', '.join(checks)})")
-    from scrubber.explain import explain_text
-
+        near = difflib.get_close_matches(check_id, list(checks), n=1)
+        hint = f"did you mean '{near[0]}'? " if near else ""
+        _fail(f"unknown check id '{check_id}' ({hint}known: {', '.join(checks)})")
     click.echo(explain_text(checks[check_id]), nl=False)
 
 

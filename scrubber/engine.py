@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -26,12 +27,21 @@ from scrubber.policy import PolicySet
 from scrubber.records import RecordJoin, empty_problems, load_records
 from scrubber.registry import FIX_KINDS, Check, Context
 from scrubber.schema import location
+from scrubber.suppressions import SUPPRESSION_COLUMNS
+
+if TYPE_CHECKING:  # pragma: no cover
+    from scrubber.suppressions import SuppressionSet
+
+# Called at phase boundaries and per input batch with (phase, lines so far): ``scrub check``'s
+# progress line on a terminal (scrubber.progress). Never called per line.
+Progress = Callable[[str, int], None]
 
 SEVERITY_RANK = {"error": 3, "warning": 2, "info": 1}
 _STREAMING_FROM = 50_000  # lines; below this the in-memory engine finishes first
 _ALL_AT_ONCE_UP_TO = 3_000_000  # lines; above this, checks run one after the other (memory)
 
 FINDINGS_SCHEMA: dict[str, pl.DataType] = {
+    "finding_id": pl.String(),
     "claim_id": pl.String(),
     "line_number": pl.Int32(),
     "check_id": pl.String(),
@@ -79,6 +89,10 @@ class ScrubResult:
     timings: dict[str, float] = field(default_factory=dict)  # wall seconds per phase, for --timings
     # File-level problems that did not stop the read (X12 envelope counts): {"source", "problem"}.
     input_warnings: list[dict[str, str]] = field(default_factory=list)
+    # Findings a suppressions file waived (scrubber.suppressions): out of ``findings``, the gate and
+    # the totals, listed with their suppression_* columns; and the file's expired/unmatched entries.
+    suppressed: pl.DataFrame | None = None
+    suppression_warnings: list[dict[str, Any]] = field(default_factory=list)
 
 
 def select_checks(select: list[str] | None, ignore: list[str] | None) -> list[Check]:
@@ -121,7 +135,7 @@ def _run_checks(enriched: pl.DataFrame, checks: list[Check], ctx: Context) -> tu
     counted = [c for c in checks if c.unevaluated is not None]
     counts = [c.unevaluated(lf).select(pl.len()) for c in counted]  # type: ignore[misc]
     if not plans:
-        return pl.DataFrame(schema=FINDINGS_SCHEMA), {}
+        return pl.DataFrame(schema={**FINDINGS_SCHEMA, "_order": pl.Int32}), {}
     # One collect_all for every check and every "not evaluated" count: Polars runs them side by
     # side and shares what their plans have in common (a check and its count filter alike). The
     # streaming engine: on 2M lines it runs the checks in 0.8x the in-memory engine's time; on a
@@ -137,9 +151,18 @@ def _run_checks(enriched: pl.DataFrame, checks: list[Check], ctx: Context) -> tu
     worded = [_worded(found, check, order, enriched) for order, (check, found)
               in enumerate(zip(checks, results[: len(plans)], strict=True))]
     findings = pl.concat(worded, how="diagonal_relaxed")
+    # Deterministic order before ids are given (two findings with one key are numbered in this order).
+    return findings.sort("claim_id", "line_number", "_order", "reason", "message", nulls_last=True), unevaluated
+
+
+def _finish(findings: pl.DataFrame, enriched: pl.DataFrame, extra: dict[str, pl.DataType] | None = None
+            ) -> pl.DataFrame:
+    """Findings as every output reads them: charges at risk counted, the findings schema, in order."""
+    schema = {**FINDINGS_SCHEMA, **(extra or {})}
+    if findings.height == 0:
+        return pl.DataFrame(schema=schema)
     findings = findings.with_columns(_charges_at_risk(findings, enriched))
-    findings = findings.sort("claim_id", "line_number", "_order", "reason", "message", nulls_last=True)
-    return findings.select(list(FINDINGS_SCHEMA)).cast(FINDINGS_SCHEMA), unevaluated
+    return findings.select(list(schema)).cast(schema)
 
 
 # Line facts every finding carries (and its card may quote), looked up by the finding's row_id.
@@ -296,30 +319,36 @@ def scrub(
     select: list[str] | None = None,
     ignore: list[str] | None = None,
     strict: bool = False,
+    suppressions: SuppressionSet | None = None,
+    progress: Progress | None = None,
 ) -> ScrubResult:
     """Scrub claim files; raises :class:`scrubber.errors.ScrubError` for unusable input or options.
 
     ``strict``: X12 inputs must also pass pyx12's structural validation against the implementation
     guide (slow, opt-in); a file that does not is unusable input.
+    ``suppressions``: reviewed findings to take out of the findings and totals (kept in ``suppressed``).
+    ``progress``: called with (phase, lines) per input batch and when each phase ends.
     """
     started = dt.datetime.now(dt.UTC)
-    clock = PhaseClock()
+    clock = PhaseClock(progress)
     checks = select_checks(select, ignore)
     policies = PolicySet.load(policy_files)
     ctx = build_context(policies)
     raw = load_inputs(inputs, records)
     if strict:
         _validate_x12(raw.formats, raw.notices)
-    batches = raw.batches()
+    batches = _counted(raw.batches(), progress, clock)
     joiner = RecordJoin(load_records(records)) if records else None
     if joiner is not None:
         batches = ((n, None if b is None else joiner.apply(b)) for n, b in batches)
     clock.lap("open inputs and policies")
-    checked = check_batches(batches, policies, checks, ctx, clock)
+    checked = check_batches(batches, policies, checks, ctx, clock, suppressions)
     canon, enriched, findings, unevaluated = checked.canon, checked.enriched, checked.findings, checked.unevaluated
+    suppressed, suppression_warnings = checked.suppressed, checked.suppression_warnings
     unmatched = joiner.problems() if joiner is not None else empty_problems()
     summary = summarise(enriched, findings, canon.rejected, canon.rows_read, checks, unevaluated, unmatched)
     summary["input_warnings"] = len(raw.notices)
+    summary["suppressed"] = suppressed.height
     clock.lap("summary")
     provenance = {
         "tool": "scrubber",
@@ -344,6 +373,8 @@ def scrub(
         checks=checks,
         timings=clock.phases,
         input_warnings=raw.notices,
+        suppressed=suppressed,
+        suppression_warnings=suppression_warnings,
     )
 
 
@@ -359,15 +390,20 @@ class Checked:
     enriched: pl.DataFrame
     findings: pl.DataFrame
     unevaluated: dict[str, int]
+    suppressed: pl.DataFrame
+    suppression_warnings: list[dict[str, Any]]
 
 
 def check_batches(raw: pl.DataFrame | Any, policies: PolicySet, checks: list[Check], ctx: Context | None = None,
-                  clock: PhaseClock | None = None) -> Checked:
+                  clock: PhaseClock | None = None, suppressions: SuppressionSet | None = None) -> Checked:
     """The scrub of claim lines already read: canonicalise, enrich, run the checks, word the findings.
 
     The one entry both engines use: the command line hands it the loaders' raw batches, the Spark
     engine (:mod:`scrubber.spark`) one partition's raw frame. No file I/O happens inside.
     ``raw`` is a raw frame (:data:`scrubber.schema.RAW_SCHEMA`) or what :func:`canonicalise` accepts.
+    Every finding gets its stable ``finding_id``; ``suppressions`` take reviewed findings out of the
+    findings (kept in ``suppressed``) before charges at risk are counted, so a waived finding's line
+    charge goes to the findings that remain on that line, or out of the totals.
     """
     ctx = ctx if ctx is not None else build_context(policies)
     canon = canonicalise(raw)
@@ -376,10 +412,38 @@ def check_batches(raw: pl.DataFrame | Any, policies: PolicySet, checks: list[Che
     enriched = enrich(canon.lines, policies, canon.rejected_lines)
     if clock is not None:
         clock.lap("enrich")
-    findings, unevaluated = _run_checks(enriched, checks, ctx)
+    worded, unevaluated = _run_checks(enriched, checks, ctx)
+    findings, suppressed, warnings = _identify_and_suppress(worded, suppressions)
+    findings, suppressed = _finish(findings, enriched), _finish(suppressed, enriched, SUPPRESSION_COLUMNS)
     if clock is not None:
         clock.lap("checks")
-    return Checked(canon=canon, enriched=enriched, findings=findings, unevaluated=unevaluated)
+    return Checked(canon=canon, enriched=enriched, findings=findings, unevaluated=unevaluated, suppressed=suppressed,
+                   suppression_warnings=warnings)
+
+
+def _identify_and_suppress(findings: pl.DataFrame, suppressions: SuppressionSet | None
+                           ) -> tuple[pl.DataFrame, pl.DataFrame, list[dict[str, Any]]]:
+    """Give every finding its stable ``finding_id``, then take out the ones ``suppressions`` waive."""
+    from scrubber import suppressions as suppress
+    from scrubber.finding_ids import finding_ids
+
+    findings = findings.with_columns(finding_ids(findings))
+    applied = suppress.apply(findings, suppressions)
+    return applied.active, applied.suppressed, applied.warnings
+
+
+def _counted(batches: Iterator[Any], progress: Progress | None, clock: PhaseClock) -> Iterator[Any]:
+    """The raw batches, telling ``progress`` how many rows have been read so far."""
+    if progress is None:
+        yield from batches
+        return
+    rows = 0
+    for number, batch in batches:
+        if batch is not None:
+            rows += batch.height
+            clock.rows = rows
+            progress("read", rows)
+        yield number, batch
 
 
 def _validate_x12(formats: dict[str, str], notices: list[dict[str, str]]) -> None:
@@ -399,11 +463,15 @@ def _validate_x12(formats: dict[str, str], notices: list[dict[str, str]]) -> Non
 class PhaseClock:
     """Wall time of each phase of a run (``scrub check --timings`` prints them; the benchmark reads them)."""
 
-    def __init__(self) -> None:
+    def __init__(self, progress: Progress | None = None) -> None:
         self.phases: dict[str, float] = {}
         self._last = time.perf_counter()
+        self._progress = progress
+        self.rows = 0  # rows read so far, for ``progress``
 
     def lap(self, name: str) -> None:
         now = time.perf_counter()
         self.phases[name] = round(now - self._last, 4)
         self._last = now
+        if self._progress is not None:
+            self._progress(name, self.rows)

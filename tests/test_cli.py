@@ -61,9 +61,9 @@ def test_select_and_ignore() -> None:
     assert {f["check_id"] for f in doc["findings"]} == {"route-mismatch", "over-cap-96371"}
     doc = json.loads(run("check", SAMPLE, "--ignore", "route-mismatch", "--json", "-").stdout)
     assert "route-mismatch" not in {f["check_id"] for f in doc["findings"]}
-    doc = json.loads(run("check", SAMPLE, "--select", "route-mismatch", "--ignore", "route-mismatch",
-                         "--json", "-").stdout)
-    assert doc["findings"] == []
+    nothing = run("check", SAMPLE, "--select", "route-mismatch", "--ignore", "route-mismatch", "--json", "-")
+    assert nothing.exit_code == 2 and nothing.stdout == ""  # no check left would pass anything: usage error
+    assert nothing.stderr == "scrub: error: --select and --ignore leave no check to run\n"
 
 
 def test_unknown_check_id_is_a_usage_error() -> None:
@@ -183,3 +183,236 @@ def test_strict_validates_x12_structure(tmp_path) -> None:
     assert doc["input_warnings"][0]["problem"] in warning
     clean = CliRunner().invoke(main, ["check", str(sample), "--fail-on", "never", "--json", "-"])
     assert clean.stderr == "" and json.loads(clean.stdout)["input_warnings"] == []
+
+
+# -------------------------------------------------------------------------------------------------
+# The gate fails closed.
+
+BAD_DATE = "C3,1,M3,MEDICARE,11,3/2/2026,96365,,1,300,D80.0,,,"
+
+
+def test_a_rejected_row_fails_the_gate(write_csv) -> None:
+    path = str(write_csv(CLEAN.rstrip("\n") + "\n" + BAD_DATE + "\n"))
+    result = run("check", path)
+    assert result.exit_code == 1
+    assert result.stdout.rstrip().endswith("FAIL (--fail-on error): 1 row(s) could not be checked")
+    for fail_on in ("warning", "info"):
+        assert run("check", path, "--fail-on", fail_on).exit_code == 1
+    assert run("check", path, "--fail-on", "never").exit_code == 0
+    to_file = run("check", path, "--json", "/dev/null")
+    assert to_file.exit_code == 1 and "1 row(s) could not be checked" in to_file.stderr
+    to_stdout = run("check", path, "--json", "-")
+    assert to_stdout.exit_code == 1
+    assert to_stdout.stderr == "FAIL (--fail-on error): 1 row(s) could not be checked\n"
+    json.loads(to_stdout.stdout)
+
+
+def test_nothing_checked_exits_2_and_still_writes_its_outputs(write_csv, tmp_path) -> None:
+    header = CLEAN.strip().splitlines()[0]
+    path = str(write_csv(header + "\n" + BAD_DATE + "\n"))
+    out = tmp_path / "f.json"
+    result = run("check", path, "--json", str(out))
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == (f"scrub: error: {path}: nothing could be checked: all 1 row(s) "
+                                              "were rejected")
+    assert json.loads(out.read_text())["rejected_rows"][0]["row"] == 2  # the outputs say which rows and why
+    terminal = run("check", path)
+    assert terminal.exit_code == 2 and "nothing could be checked" in terminal.stdout
+    assert run("check", path, "--fail-on", "never").exit_code == 0
+    header_only = str(write_csv(header + "\n", name="empty.csv"))
+    assert run("check", header_only).exit_code == 2
+
+
+def test_unknown_check_id_suggests_the_nearest() -> None:
+    result = run("check", SAMPLE, "--select", "route-mismach")
+    assert result.exit_code == 2
+    assert result.stderr == "scrub: error: --select: unknown check id 'route-mismach'; did you mean 'route-mismatch'?\n"
+    far = run("check", SAMPLE, "--ignore", "zzz")
+    assert far.exit_code == 2 and "unknown check id 'zzz' (see `scrub checks`)" in far.stderr
+    assert "did you mean 'route-mismatch'" in run("explain", "route-mismatc").stderr
+
+
+def test_ctrl_c_exits_130_with_one_line_and_leaves_nothing(tmp_path) -> None:
+    """SIGINT while the run waits on standard input (a pipe that never ends): exit 130, one line."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    spool = tmp_path / "tmp"
+    spool.mkdir()
+    out = tmp_path / "f.json"
+    proc = subprocess.Popen([sys.executable, "-m", "scrubber.cli", "check", "-", "--json", str(out)],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path,
+                            env={**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(spool)})
+    assert proc.stdin is not None
+    proc.stdin.write(b"claim_id,line_number\n")
+    proc.stdin.flush()
+    deadline = time.monotonic() + 60
+    while not any(spool.iterdir()) and time.monotonic() < deadline:  # it is reading standard input now
+        time.sleep(0.05)
+    assert any(spool.iterdir())
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert stderr.decode() == "scrub: error: interrupted\n" and stdout == b""
+    assert not any(spool.iterdir()) and not out.exists()  # the spooled input removed, no output
+
+
+# -------------------------------------------------------------------------------------------------
+# Standard input, --rejected, --quiet, the terminal's findings list, progress.
+
+
+def test_standard_input_is_read_with_its_format_from_content() -> None:
+    sample_dir = ROOT / "sample_claims"
+    for name in ("claims.csv", "claims.json"):
+        result = CliRunner().invoke(main, ["check", "-", "--json", "-", "--fail-on", "never"],
+                                    input=(sample_dir / name).read_bytes())
+        assert result.exit_code == 0, result.output
+        doc = json.loads(result.stdout)
+        assert doc["provenance"]["inputs"] == ["<stdin>"] and len(doc["findings"]) == 24
+        assert {f["source"] for f in doc["findings"]} == {"<stdin>"}
+    x12 = CliRunner().invoke(main, ["check", "-", "--records", str(sample_dir / "records.csv"), "--json", "-",
+                                    "--fail-on", "never"], input=(sample_dir / "claims.837").read_bytes())
+    assert x12.exit_code == 0 and json.loads(x12.stdout)["provenance"]["formats"] == {"<stdin>": "x12"}
+    empty = CliRunner().invoke(main, ["check", "-"], input=b"")
+    assert empty.exit_code == 2 and empty.stderr == "scrub: error: <stdin>: empty file\n"
+    twice = CliRunner().invoke(main, ["check", "-", "-"], input=b"")
+    assert twice.exit_code == 2 and "only once" in twice.stderr
+
+
+def test_rejected_rows_out_and_the_hint_names_it(write_csv, tmp_path) -> None:
+    bad = [f"B{i},1,M{i},MEDICARE,11,2026-02-30,96365,,1,300,D80.0,,," for i in range(12)]
+    path = str(write_csv(CLEAN.rstrip("\n") + "\n" + "\n".join(bad) + "\n"))
+    terminal = run("check", path)
+    assert "... and 2 more (--rejected PATH writes them all as CSV)." in terminal.stdout
+    out = tmp_path / "rejected.csv"
+    named = run("check", path, "--rejected", str(out))
+    assert named.exit_code == 1
+    assert f"... and 2 more (all of them are in {out})." in named.stdout
+    rows = out.read_text().splitlines()
+    assert rows[0] == "source,row,claim_id,line_number,reason,location" and len(rows) == 13
+    assert rows[1].startswith(f"{path},4,B0,1,unparseable date_of_service '2026-02-30'")
+
+
+def test_quiet_prints_nothing_but_errors(write_csv, tmp_path) -> None:
+    path = str(write_csv(CLEAN.rstrip("\n") + "\n" + BAD_DATE + "\n"))
+    quiet = run("check", path, "-q")
+    assert quiet.exit_code == 1 and quiet.output == ""
+    written = run("check", path, "--quiet", "--json", str(tmp_path / "f.json"))
+    assert written.exit_code == 1 and written.output == "" and (tmp_path / "f.json").exists()
+    error = run("check", "missing.csv", "-q")
+    assert error.exit_code == 2 and error.stderr.startswith("scrub: error: missing.csv")
+
+
+def test_terminal_lists_findings_by_claim_capped(tmp_path) -> None:
+    result = run("check", SAMPLE)
+    lines = result.stdout.splitlines()
+    start = lines.index("Findings (24):")
+    listed = lines[start + 1:start + 25]
+    assert listed[0].split() [:2] == ["PCN-2001:1", "addon-without-primary"]
+    assert "Add-on 96366 on 2026-05-04 is billed without any of its primary services" in listed[0]
+    claims = [line.split()[0].split(":")[0] for line in listed]
+    assert claims == sorted(claims)  # grouped by claim
+    rows = ["claim_id,line_number,member_id,payer,place_of_service,date_of_service,procedure_code,units,charge"]
+    rows += [f"A{i:03d},1,M{i},MEDICARE,11,2026-03-02,96366,1,100" for i in range(60)]
+    many = tmp_path / "many.csv"
+    many.write_text("\n".join(rows) + "\n")
+    out = run("check", str(many), "--select", "addon-without-primary").stdout
+    assert "Findings (first 50 of 60, by claim):" in out
+    assert "  ... and 10 more: write them all with --json, --csv or --html." in out
+    assert "A049:1" in out and "A050:1" not in out
+
+
+def test_terminal_shows_control_characters_not_their_effect(tmp_path) -> None:
+    path = tmp_path / "ansi.csv"
+    path.write_text("claim_id,line_number,member_id,payer,place_of_service,date_of_service,procedure_code,units\n"
+                    '"X\x1b[2J\x1b[31m",1,M1,MEDICARE,11,2026-03-02,96366,1\n', encoding="utf-8")
+    out = run("check", str(path)).stdout
+    assert "\x1b" not in out and "X\\x1b[2J\\x1b[31m:1" in out
+
+
+def test_progress_only_on_a_terminal(tmp_path) -> None:
+    """With stderr on a pty the progress line is drawn (and erased); in a pipe never."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    script = ("import scrubber.progress as p; p.SHOW_FROM_LINES = 1; import sys; from scrubber.cli import main; "
+              "sys.argv = ['scrub', 'check', sys.argv[1], '--json', sys.argv[2], '--fail-on', 'never']; main()")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("CI", None)
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.run([sys.executable, "-c", script, SAMPLE, str(tmp_path / "a.json")], stderr=slave,
+                              stdout=subprocess.PIPE, env=env, timeout=120, check=False)
+        os.close(slave)
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+    finally:
+        os.close(master)
+    assert proc.returncode == 0
+    text = seen.decode()
+    assert "scrub: reading: 127 lines (" in text and "lines/s)" in text and "scrub: checks done: 127 lines" in text
+    assert "\r\x1b[2K" in text
+    piped = subprocess.run([sys.executable, "-c", script, SAMPLE, str(tmp_path / "b.json")], capture_output=True,
+                           env=env, timeout=120, check=False)
+    assert piped.returncode == 0 and "scrub: reading" not in piped.stderr.decode()
+    ci = subprocess.run([sys.executable, "-c", script, SAMPLE, str(tmp_path / "c.json")], stderr=subprocess.PIPE,
+                        env={**env, "CI": "true"}, timeout=120, check=False)
+    assert "scrub: reading" not in ci.stderr.decode()
+
+
+def test_progress_callback_sees_phases_and_rows() -> None:
+    from scrubber.engine import scrub
+
+    calls: list[tuple[str, int]] = []
+    scrub([SAMPLE], progress=lambda phase, lines: calls.append((phase, lines)))
+    phases = [p for p, _ in calls]
+    assert phases[0] == "open inputs and policies" and phases[1] == "read" and ("read", 127) in calls
+    assert phases[-4:] == ["read + canonicalise", "enrich", "checks", "summary"]
+    assert dict(calls)["summary"] == 127
+
+
+def test_progress_line_is_quiet_below_the_threshold_and_rate_limited() -> None:
+    import io
+
+    from scrubber.progress import Progress, wanted
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    stream = Tty()
+    progress = Progress(stream, threshold=1000)
+    progress("read", 999)
+    assert stream.getvalue() == ""
+    progress("read", 1000)
+    progress("read", 2000)  # within the redraw interval: skipped
+    progress("enrich", 2000)  # a phase boundary is always drawn
+    progress.finish()
+    text = stream.getvalue()
+    assert text.count("scrub: reading: 1,000 lines") == 1 and "2,000 lines" in text.split("reading")[-1]
+    assert text.endswith("\r\x1b[2K")
+    assert wanted(Tty(), quiet=False) and not wanted(Tty(), quiet=True) and not wanted(io.StringIO(), quiet=False)
+
+
+def test_a_file_name_that_is_not_utf8_is_refused_with_one_line(tmp_path) -> None:
+    import os
+
+    name = os.fsdecode(b"claims-\xff.csv")
+    (tmp_path / name).write_bytes((ROOT / "sample_claims" / "claims.csv").read_bytes())
+    for target in (str(tmp_path / name), str(tmp_path)):  # named, or found in a folder
+        result = run("check", target)
+        assert result.exit_code == 2
+        assert result.stderr.startswith("scrub: error: file name ") and "claims-\\xff.csv is not valid UTF-8" in (
+            result.stderr) and result.stderr.count("\n") == 1

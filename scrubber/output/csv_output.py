@@ -1,13 +1,64 @@
-"""Findings as CSV: one row per finding, the JSON finding keys as columns (for spreadsheets)."""
+"""Findings as CSV: one row per finding, the JSON finding keys as columns (for spreadsheets).
+
+Suppressed findings are rows too (after the active ones), marked by the ``suppressed`` column
+(``true``) with their suppression's reason, who and until when: a spreadsheet that filters on
+``suppressed = false`` shows what the gate counted; nothing waived disappears from the audit trail.
+
+Spreadsheets execute a cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
+return as a formula, and claim data is attacker-controlled text (``=HYPERLINK(...)`` in a claim id
+reaches the billing manager's Excel). Every text cell that starts so is written with a leading
+single quote (the OWASP "CSV injection" rule); numeric columns (units, charge, line number) are
+written as numbers, so a real negative charge stays a number.
+"""
 
 from __future__ import annotations
 
 import polars as pl
 
 from scrubber.engine import ScrubResult
-from scrubber.output.json_output import CONTRACT_KEYS, EXTRA_KEYS
+from scrubber.output.json_output import findings_frame
+
+FORMULA_START = r"^[=+\-@\t\r]"
+SUPPRESSION_CSV = {"suppression_reason": "suppression_reason", "suppression_by": "suppressed_by",
+                   "suppression_expires": "suppression_expires"}
+REJECTED_CSV = ("source", "row", "claim_id", "line_number", "reason", "location")
+
+
+def neutralise(frame: pl.DataFrame) -> pl.DataFrame:
+    """Text cells that a spreadsheet would run as a formula, prefixed with ``'``; numbers untouched."""
+    text = [c for c, t in frame.schema.items() if t == pl.String()]
+    return frame.with_columns(
+        pl.when(pl.col(c).str.contains(FORMULA_START)).then(pl.lit("'") + pl.col(c)).otherwise(pl.col(c)).alias(c)
+        for c in text
+    )
+
+
+def _suppression_columns(frame: pl.DataFrame, suppressed: bool) -> pl.DataFrame:
+    names = ["suppressed", *SUPPRESSION_CSV.values()]
+    if not suppressed:  # with_columns, not select: literals alone would make a one-row frame
+        return frame.with_columns(pl.lit(False).alias("suppressed"),
+                                  *(pl.lit(None, pl.String()).alias(name) for name in SUPPRESSION_CSV.values())
+                                  ).select(names)
+    return frame.with_columns(pl.lit(True).alias("suppressed"),
+                              *(pl.col(c).cast(pl.String).alias(name) for c, name in SUPPRESSION_CSV.items())
+                              ).select(names)
+
+
+def findings_csv_frame(result: ScrubResult) -> pl.DataFrame:
+    """Active findings, then suppressed ones, with the ``suppressed`` columns."""
+    parts = [pl.concat([findings_frame(result.findings), _suppression_columns(result.findings, False)],
+                       how="horizontal")]
+    if result.suppressed is not None and result.suppressed.height:
+        parts.append(pl.concat([findings_frame(result.suppressed), _suppression_columns(result.suppressed, True)],
+                               how="horizontal"))
+    return neutralise(pl.concat(parts))
 
 
 def render_csv(result: ScrubResult) -> str:
-    frame = result.findings.select(*CONTRACT_KEYS, *EXTRA_KEYS).rename({"source_location": "location"})
-    return frame.with_columns(pl.col("date_of_service").cast(pl.String)).write_csv()
+    return findings_csv_frame(result).write_csv()
+
+
+def render_rejected_csv(result: ScrubResult) -> str:
+    """``--rejected``: every rejected row (source, row, claim_id, line_number, reason, location) as CSV."""
+    return neutralise(result.rejected.select(REJECTED_CSV)).write_csv()
+

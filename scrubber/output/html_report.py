@@ -383,6 +383,7 @@ def _claims_payload(result: ScrubResult, order: dict[str, int], mask_phi: bool) 
             pl.col("appeal_text").alias("appeal"),
             pl.col("fix_kind").alias("kind"),
             _optional(f, "source_location", pl.String()).alias("loc"),
+            _optional(f, "finding_id", pl.String()).alias("id"),
             pl.col("member_id").alias("m"),
         ).alias("findings"),
         pl.col("source").first().alias("f_src"),
@@ -472,6 +473,18 @@ def _policy_use(result: ScrubResult) -> dict[str, dict[str, int]]:
     return {r["policy"]: r for r in table.iter_rows(named=True) if r["policy"] is not None}
 
 
+def _suppressed_context(result: ScrubResult) -> dict[str, Any]:
+    """The suppressed findings (capped) and the suppression warnings, for their section."""
+    suppressed = getattr(result, "suppressed", None)
+    rows: list[dict[str, Any]] = []
+    if suppressed is not None and suppressed.height:
+        rows = suppressed.head(MAX_TABLE_ROWS).select(
+            "claim_id", "line_number", "check_id", "finding_id", "suppression_reason", "suppression_by",
+            pl.col("suppression_expires").cast(pl.String)).to_dicts()
+    return {"suppressed": rows, "suppressed_total": suppressed.height if suppressed is not None else 0,
+            "suppression_warnings": list(getattr(result, "suppression_warnings", []))[:MAX_TABLE_ROWS]}
+
+
 def build_context(result: ScrubResult, mask_phi: bool = False) -> dict[str, Any]:
     """Everything the template shows, computed once; kept apart from rendering so tests can read it."""
     catalogue = _check_catalogue(result)
@@ -502,6 +515,7 @@ def build_context(result: ScrubResult, mask_phi: bool = False) -> dict[str, Any]
         "unmatched": result.unmatched_records.head(MAX_TABLE_ROWS).to_dicts(),
         "unmatched_total": result.unmatched_records.height,
         "input_warnings": result.input_warnings[:MAX_TABLE_ROWS],
+        **_suppressed_context(result),
         "max_rows": MAX_TABLE_ROWS,
         "provenance": provenance,
         "policy_use": _policy_use(result),
@@ -509,6 +523,7 @@ def build_context(result: ScrubResult, mask_phi: bool = False) -> dict[str, Any]
         "run_seconds": round(sum(timings.values()), 2) if timings else None,
         "to_send": _to_send(result),
         "masked": mask_phi,
+        "pseudonymised": False,
         "page_size": PAGE_SIZE,
         "data": json_island({
             "pageSize": PAGE_SIZE,
@@ -519,11 +534,16 @@ def build_context(result: ScrubResult, mask_phi: bool = False) -> dict[str, Any]
     }
 
 
-def render_html(result: ScrubResult, mask_phi: bool = False) -> str:
+def render_html(result: ScrubResult, mask_phi: bool = False, pseudonymised: bool = False) -> str:
     """The audit report for ``result`` as one self-contained HTML document (inline CSS/JS/SVG).
 
     ``mask_phi`` replaces member ids everywhere in the report (claim headers, finding texts,
-    rejection reasons) by :func:`mask_member_id`.
+    rejection reasons) by :func:`mask_member_id`. ``pseudonymised``: ``result`` was already masked
+    by :mod:`scrubber.masking` (``scrub check --mask-phi``: the same pseudonyms as the other
+    outputs); the report says so and masks nothing more.
     """
     env = make_environment()
-    return env.get_template(TEMPLATE_NAME).render(**build_context(result, mask_phi))
+    context = build_context(result, mask_phi)
+    context["pseudonymised"] = pseudonymised
+    context["masked"] = mask_phi or pseudonymised
+    return env.get_template(TEMPLATE_NAME).render(**context)

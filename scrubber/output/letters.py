@@ -101,25 +101,28 @@ def letters_payload(result: ScrubResult, mask: Any = None) -> list[dict[str, Any
     return out
 
 
-def write_letters(result: ScrubResult, directory: str | Path, mask: Any = None,
-                  today: dt.date | None = None) -> list[Path]:
-    """Write one letter per claim with justification findings, and ``index.html``; return the paths."""
+def render_letters(result: ScrubResult, mask: Any = None, today: dt.date | None = None) -> dict[str, str]:
+    """File name -> HTML of each letter (one per claim with justification findings), and ``index.html``."""
     from scrubber.output.html_report import make_environment
 
     env = make_environment()
     env.filters["ph"] = mark_placeholders
+    letters = letters_payload(result, mask)
+    day = (today or dt.date.today()).isoformat()
+    template = env.get_template(TEMPLATE)
+    version = result.provenance.get("version", "")
+    out = {letter["file"]: template.render(letter=letter, today=day, version=version) for letter in letters}
+    out["index.html"] = env.get_template(INDEX_TEMPLATE).render(letters=letters, today=day)
+    return out
+
+
+def write_letters(result: ScrubResult, directory: str | Path, mask: Any = None,
+                  today: dt.date | None = None) -> list[Path]:
+    """Write the letters of :func:`render_letters` into ``directory``; return the paths written."""
     target = Path(directory)
     target.mkdir(parents=True, exist_ok=True)
-    letters = letters_payload(result, mask)
-    today = today or dt.date.today()
-    written = []
-    template = env.get_template(TEMPLATE)
-    for letter in letters:
-        path = target / letter["file"]
-        path.write_text(template.render(letter=letter, today=today.isoformat(), version=result.provenance.get(
-            "version", "")), encoding="utf-8")
-        written.append(path)
-    index = target / "index.html"
-    index.write_text(env.get_template(INDEX_TEMPLATE).render(letters=letters, today=today.isoformat()),
-                     encoding="utf-8")
-    return [*written, index]
+    paths = []
+    for name, text in render_letters(result, mask, today).items():
+        (target / name).write_text(text, encoding="utf-8")
+        paths.append(target / name)
+    return paths

@@ -1,13 +1,58 @@
-"""The short summary printed when no output file is named: totals, one row per check, rejections."""
+"""What ``scrub check`` prints when no output file is named: totals, one row per check, the findings
+one per line (``claim:line  check  message``, by claim, capped), rejections, and the verdict.
+
+Claim data reaches a terminal here, so every value is made printable first: an escape sequence
+hidden in a claim id must not move the cursor or recolour the verdict.
+"""
 
 from __future__ import annotations
 
+import re
+
+import polars as pl
+
 from scrubber.engine import ScrubResult
+from scrubber.gate import Verdict
 
-_MAX_REJECTED_SHOWN = 10
+MAX_REJECTED_SHOWN = 10
+MAX_FINDINGS_SHOWN = 50
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+_CHECK_WIDTH = 34
 
 
-def render_summary(result: ScrubResult, fail_on: str, failed: bool) -> str:
+def printable(value: object) -> str:
+    """``value`` as text with control characters (ANSI escapes, bells, line breaks) shown as ``\\xNN``."""
+    text = "" if value is None else str(value)
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}", text.replace("\n", "\\n").replace("\t", " "))
+
+
+def render_findings(findings: pl.DataFrame, limit: int = MAX_FINDINGS_SHOWN) -> list[str]:
+    """The first ``limit`` findings, one line each, in claim order, and a count of the rest."""
+    if findings.height == 0:
+        return []
+    shown = findings.head(limit).select(
+        pl.concat_str(pl.col("claim_id").fill_null("?"),
+                      pl.when(pl.col("line_number").is_not_null())
+                      .then(pl.lit(":") + pl.col("line_number").cast(pl.String)).otherwise(pl.lit("")))
+        .alias("where"),
+        "check_id", "message",
+    )
+    wheres = [printable(w) for w in shown.get_column("where").to_list()]
+    width = max(len(w) for w in wheres)
+    title = (f"Findings ({findings.height}):" if findings.height <= limit
+             else f"Findings (first {limit} of {findings.height}, by claim):")
+    out = ["", title]
+    for where, check, message in zip(wheres, shown.get_column("check_id").to_list(),
+                                     shown.get_column("message").to_list(), strict=True):
+        out.append(f"  {where:<{width}}  {printable(check):<{_CHECK_WIDTH}}{printable(message)}")
+    if findings.height > limit:
+        out.append(f"  ... and {findings.height - limit} more: write them all with --json, --csv or --html.")
+    return out
+
+
+def render_summary(result: ScrubResult, verdict: Verdict, rejected_path: str | None = None,
+                   compare: list[str] | None = None) -> str:
+    """The terminal summary; ``rejected_path`` is the ``--rejected`` file, if any, for the hint."""
     s = result.summary
     out = [
         f"Scrubbed {s['claims']} claim(s), {s['lines']} line(s) from {len(result.provenance['inputs'])} file(s).",
@@ -25,18 +70,29 @@ def render_summary(result: ScrubResult, fail_on: str, failed: bool) -> str:
         f"{s['findings']} finding(s) on {s['claims_with_findings']} claim(s); "
         f"charges at risk ${s['charges_at_risk']:,.2f} of ${s['charges_billed']:,.2f} billed."
     )
+    suppressed = result.suppressed.height if result.suppressed is not None else 0
+    if suppressed:
+        out.append(f"{suppressed} suppressed finding(s) (reviewed, not counted above; listed in --json/--csv/--html).")
+    out += render_findings(result.findings)
     if result.rejected.height:
         out.append("")
         out.append(f"{result.rejected.height} row(s) rejected and not checked:")
-        for row in result.rejected.head(_MAX_REJECTED_SHOWN).iter_rows(named=True):
-            out.append(f"  {row['source']} {row['location']}: {row['reason']}")
-        if result.rejected.height > _MAX_REJECTED_SHOWN:
-            out.append(f"  ... and {result.rejected.height - _MAX_REJECTED_SHOWN} more (use --json or --csv).")
+        for row in result.rejected.head(MAX_REJECTED_SHOWN).iter_rows(named=True):
+            out.append(f"  {printable(row['source'])} {printable(row['location'])}: {printable(row['reason'])}")
+        if result.rejected.height > MAX_REJECTED_SHOWN:
+            more = result.rejected.height - MAX_REJECTED_SHOWN
+            where = (f"all of them are in {rejected_path}" if rejected_path
+                     else "--rejected PATH writes them all as CSV")
+            out.append(f"  ... and {more} more ({where}).")
+        elif rejected_path:
+            out.append(f"  (also written to {rejected_path})")
     if result.unmatched_records.height:
         out.append(f"{result.unmatched_records.height} administration record(s) matched no claim line.")
     if result.input_warnings:
         out.append(f"{len(result.input_warnings)} input file problem(s) that did not stop the scrub (see stderr).")
-    verdict = "FAIL" if failed else "PASS"
+    if compare:
+        out.append("")
+        out += compare
     out.append("")
-    out.append(f"{verdict} (--fail-on {fail_on})")
+    out.append(verdict.line())
     return "\n".join(out) + "\n"

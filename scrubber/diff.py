@@ -1,0 +1,156 @@
+"""What changed between two runs: findings new, fixed and unchanged, by ``finding_id``.
+
+``scrub diff OLD.json NEW.json`` compares two findings JSON files; ``scrub check ... --compare
+OLD.json`` compares the run with an earlier one. A finding is the same finding when its id is the
+same (:mod:`scrubber.finding_ids`: claim, line, check, reason, codes), so rewording a message or
+reading the claims from another format changes nothing here.
+
+An active finding of the old run that is suppressed in the new one is neither fixed nor new: it is
+counted as ``suppressed`` (a person waived it; the claim was not corrected). Money is the finding's
+``charge_at_risk`` when the findings carry it, else its line's charge counted once per line.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from scrubber.errors import UsageError
+
+KINDS = ("new", "fixed", "unchanged", "suppressed")
+MAX_LISTED = 50
+_COLUMNS = {"finding_id": pl.String(), "claim_id": pl.String(), "line_number": pl.Int64(), "check_id": pl.String(),
+            "severity": pl.String(), "member_id": pl.String(), "procedure_code": pl.String(), "message": pl.String(),
+            "charge": pl.Float64(), "charge_at_risk": pl.Float64()}
+
+
+def _frame(records: list[dict[str, Any]]) -> pl.DataFrame:
+    """The comparison's columns of a JSON findings array; a value of the wrong type (a hand-edited
+    file) reads as null rather than stopping the comparison."""
+    columns = []
+    for key, dtype in _COLUMNS.items():
+        values = [r.get(key) for r in records]
+        if dtype == pl.String():
+            values = [None if v is None else str(v) for v in values]
+        else:
+            values = [v if isinstance(v, int | float) and not isinstance(v, bool) else None for v in values]
+        columns.append(pl.Series(key, values, dtype=dtype, strict=False))
+    return pl.DataFrame(columns)
+
+
+def _select(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.select(pl.col(c).cast(t) if c in frame.columns else pl.lit(None, t).alias(c)
+                        for c, t in _COLUMNS.items())
+
+
+@dataclass
+class Findings:
+    """One findings JSON document, as far as a comparison needs it."""
+
+    source: str
+    active: pl.DataFrame
+    suppressed: pl.DataFrame
+
+    @classmethod
+    def read(cls, path: str) -> Findings:
+        try:
+            doc = json.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise UsageError("no such findings file", path) from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"cannot read findings file ({getattr(exc, 'strerror', None) or exc})", path) from None
+        except json.JSONDecodeError as exc:
+            raise UsageError(f"not a findings JSON file ({exc.msg} at line {exc.lineno})", path) from None
+        return cls.from_document(doc, path)
+
+    @classmethod
+    def from_result(cls, result: Any, source: str) -> Findings:
+        """The findings of a run in this process (``scrub check --compare``)."""
+        suppressed = result.suppressed if result.suppressed is not None else result.findings.clear()
+        return cls(source, _select(result.findings), _select(suppressed))
+
+    @classmethod
+    def from_document(cls, doc: Any, source: str) -> Findings:
+        if not isinstance(doc, dict) or not isinstance(doc.get("findings"), list):
+            raise UsageError("not a findings JSON file (no \"findings\" array; write one with scrub check --json)",
+                             source)
+        findings = [f for f in doc["findings"] if isinstance(f, dict)]
+        suppressed = [f for f in doc.get("suppressed") or [] if isinstance(f, dict)]
+        if any(not f.get("finding_id") for f in [*findings, *suppressed]):
+            raise UsageError("its findings have no finding_id (written by an older scrub); run scrub check again "
+                             "to compare", source)
+        return cls(source, _frame(findings), _frame(suppressed))
+
+
+def _money(frame: pl.DataFrame) -> float:
+    """Charges behind ``frame``'s findings: ``charge_at_risk`` summed, else each line's charge once."""
+    if frame.height == 0:
+        return 0.0
+    if frame.get_column("charge_at_risk").is_not_null().any():
+        total = frame.get_column("charge_at_risk").fill_null(0).sum()
+    else:
+        total = frame.unique(["claim_id", "line_number"]).get_column("charge").fill_null(0).sum()
+    return round(float(total), 2)
+
+
+@dataclass
+class Comparison:
+    """The findings of each kind (new, fixed, unchanged, suppressed), from the run that has them."""
+
+    old: str
+    new: str
+    parts: dict[str, pl.DataFrame]
+
+    def counts(self) -> dict[str, dict[str, Any]]:
+        return {k: {"findings": f.height, "charges": _money(f)} for k, f in self.parts.items()}
+
+    def section(self) -> dict[str, Any]:
+        """The JSON form: counts and charges per kind, the ids of each kind, and the fixed findings
+        in full (they are in no other part of the new document)."""
+        listed = {k: self.parts[k].get_column("finding_id").to_list() for k in KINDS}
+        return {
+            "old": self.old,
+            "new": self.new,
+            "counts": self.counts(),
+            "finding_ids": listed,
+            "fixed_findings": self.parts["fixed"].drop("charge_at_risk").to_dicts(),
+        }
+
+    def lines(self, limit: int = MAX_LISTED) -> list[str]:
+        """For a terminal: the counts, then the new and the fixed findings (capped)."""
+        from scrubber.output.terminal import printable
+
+        counts = self.counts()
+        out = [f"Compared with {self.old}: "
+               + ", ".join(f"{counts[k]['findings']} {k} (${counts[k]['charges']:,.2f})" for k in KINDS) + "."]
+        for kind in ("new", "fixed"):
+            frame = self.parts[kind]
+            if frame.height == 0:
+                continue
+            out.append(f"{kind.capitalize()} ({frame.height}):")
+            for claim, line, check, message in frame.head(limit).select(
+                    "claim_id", "line_number", "check_id", "message").iter_rows():
+                where = f"{claim}:{line}" if line is not None else f"{claim}"
+                out.append(f"  {printable(where)}  {printable(check):<34}{printable(message)}")
+            if frame.height > limit:
+                out.append(f"  ... and {frame.height - limit} more (--json writes them all).")
+        return out
+
+
+def compare(old: Findings, new: Findings) -> Comparison:
+    """Findings of ``new`` that ``old`` did not have, the reverse, and those in both."""
+    old_ids = old.active.select("finding_id")
+    new_ids = new.active.select("finding_id")
+    waived = new.suppressed.select("finding_id")
+    parts = {
+        "new": new.active.join(old_ids, on="finding_id", how="anti", maintain_order="left"),
+        "fixed": old.active.join(new_ids, on="finding_id", how="anti", maintain_order="left")
+                 .join(waived, on="finding_id", how="anti", maintain_order="left"),
+        "unchanged": new.active.join(old_ids, on="finding_id", how="semi", maintain_order="left"),
+        "suppressed": old.active.join(waived, on="finding_id", how="semi", maintain_order="left"),
+    }
+    return Comparison(old.source, new.source, parts)

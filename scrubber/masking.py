@@ -1,0 +1,265 @@
+"""``--mask-phi``: one pseudonymised copy of a run's result, which every output then renders.
+
+Masking the result once, rather than in each writer, is what makes it hold for every output
+(JSON, CSV, HTML, terminal, rejected rows, baseline comments) and keeps the pseudonyms consistent
+between them: within a run the same member id always becomes the same ``M-3f2a9c``.
+
+What is masked:
+
+* member ids, claim ids and payer claim numbers, as columns and wherever a text quotes them
+  (messages, fixes, appeal text, rejection reasons, locations). A pseudonym is a keyed BLAKE2 hash
+  of the id with a random per-run key that is never written anywhere, so two runs give different
+  pseudonyms and nobody can recompute one from a guessed id. Pseudonyms grow from 6 to more hex
+  characters when a batch has so many ids that 6 would collide.
+* input file names (``input-1.csv``; ``records-1.csv`` for ``--records``): names often carry a
+  patient's or a practice's name.
+* values quoted by rejection reasons (``unparseable date_of_service '[masked]'``) and the
+  disagreeing values of a claim whose lines disagree on member, payer or claim type.
+
+What is not masked: dates of service, codes, units, charges, payer names, diagnoses, NDCs and
+provider NPIs (the findings are about them), and ``finding_id`` (a hash of the real ids, so that
+suppressions and ``scrub diff`` keep working on masked runs; it cannot be reversed into an id).
+
+Text is masked token by token, so an id is replaced only where it stands as a word ("M10" is not
+touched inside "M100"): texts are split on spaces, each word's surrounding punctuation set apart,
+and the core looked up in the id table, all as Polars joins over the distinct texts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+if TYPE_CHECKING:
+    from scrubber.engine import ScrubResult
+
+STDIN_NAME = "<stdin>"
+MASKED_VALUE = "[masked]"
+_START_CHARS = 6
+# Pseudonymised columns: column -> pseudonym prefix.
+ID_COLUMNS = {"claim_id": "C-", "member_id": "M-", "payer_claim_number": "N-"}
+TEXT_COLUMNS = ("message", "suggested_fix", "appeal_text", "source_location", "location", "reason",
+                "suppression_reason", "problem")
+_WORD = r"^([(\[{'\"]*)(.*?)([)\]}'\",.;:!?]*)$"
+# A rejection reason quotes the values it read: 'value' (canonical) or repr() (loaders: '...' or "...").
+_QUOTED = r"'.*'|\".*\""
+_DISAGREE = r"(disagree on [a-z_]+ \().*(\); the whole claim)"
+
+
+class Pseudonyms:
+    """Pseudonyms for one run: keyed hashes, consistent within the run, never the same across runs."""
+
+    def __init__(self, key: bytes | None = None) -> None:
+        self._key = key if key is not None else secrets.token_bytes(32)
+
+    def table(self, values: pl.Series, prefix: str) -> pl.DataFrame:
+        """``value -> pseudonym`` for the distinct non-null ``values``, collision-free."""
+        distinct = values.drop_nulls().unique().sort().to_list()
+        digests = [hashlib.blake2b(v.encode("utf-8"), key=self._key, digest_size=16).hexdigest() for v in distinct]
+        chars = _START_CHARS
+        while len({d[:chars] for d in digests}) < len(digests):  # two ids, one pseudonym: lengthen them all
+            chars += 2
+        return pl.DataFrame({"value": distinct, "pseudonym": [prefix + d[:chars] for d in digests]},
+                            schema={"value": pl.String(), "pseudonym": pl.String()})
+
+
+def _file_names(result: ScrubResult) -> dict[str, str]:
+    """Input and records file names -> ``input-N.ext`` / ``records-N.ext`` (standard input keeps its name)."""
+    names: dict[str, str] = {}
+    inputs = list(result.provenance.get("inputs") or [])
+    records = result.provenance.get("records")
+    for path in inputs:
+        if path not in names and path != STDIN_NAME:
+            names[path] = f"input-{len(names) + 1}{Path(path).suffix.lower()}"
+    if records and records not in names and records != STDIN_NAME:
+        names[records] = f"records-1{Path(records).suffix.lower()}"
+    # Sources not named in the provenance (should not happen): still hidden.
+    frames = [result.findings, result.lines, result.rejected, result.unmatched_records]
+    if result.suppressed is not None:
+        frames.append(result.suppressed)
+    for frame in frames:
+        if "source" in frame.columns:
+            for source in frame.get_column("source").drop_nulls().unique().sort().to_list():
+                if source not in names and source != STDIN_NAME:
+                    names[source] = f"input-{len(names) + 1}{Path(source).suffix.lower()}"
+    return names
+
+
+def _frames(result: ScrubResult) -> list[pl.DataFrame]:
+    frames = [result.findings, result.lines, result.rejected, result.unmatched_records]
+    return frames + ([result.suppressed] if result.suppressed is not None else [])
+
+
+def id_tables(frames: list[pl.DataFrame], pseudonyms: Pseudonyms) -> dict[str, pl.DataFrame]:
+    """One pseudonym table per id column, over every frame given."""
+    tables = {}
+    for column, prefix in ID_COLUMNS.items():
+        values = [f.get_column(column).cast(pl.String) for f in frames if column in f.columns]
+        if values:
+            tables[column] = pseudonyms.table(pl.concat(values), prefix)
+    return tables
+
+
+class TextMasker:
+    """Replaces ids and file names in free text by their pseudonyms, word by word."""
+
+    def __init__(self, words: pl.DataFrame, spaced: dict[str, str]) -> None:
+        self.words = words.unique("value", keep="first")  # the first table wins: claim over member ids
+        self.spaced = dict(sorted(spaced.items(), key=lambda kv: -len(kv[0])))  # keys with spaces: substring
+
+    def series(self, texts: pl.Series) -> pl.Series:
+        name = texts.name
+        if texts.len() == 0 or texts.null_count() == texts.len():
+            return texts
+        distinct = pl.DataFrame({"_orig": texts.drop_nulls().unique()})
+        masked = distinct.get_column("_orig")
+        if self.spaced:
+            masked = masked.str.replace_many(list(self.spaced), list(self.spaced.values()), leftmost=True)
+        words = (
+            pl.DataFrame({"_orig": distinct.get_column("_orig"), "_text": masked})
+            .with_row_index("_t")
+            .with_columns(pl.col("_text").str.split(" ").alias("_w"))
+            .explode("_w")
+            .with_columns(pl.col("_w").str.extract_groups(_WORD).alias("_parts"))
+            .unnest("_parts", separator="_")
+        )
+        parts = words.columns[-3:]  # prefix, core, suffix
+        lookup = self.words.rename({"value": "_key"})
+        words = (
+            words.join(lookup.rename({"pseudonym": "_whole"}), left_on="_w", right_on="_key", how="left",
+                       maintain_order="left")
+            .join(lookup.rename({"pseudonym": "_core"}), left_on=parts[1], right_on="_key", how="left",
+                  maintain_order="left")
+            .with_columns(
+                pl.coalesce(
+                    pl.col("_whole"),
+                    pl.when(pl.col("_core").is_not_null())
+                    .then(pl.concat_str(pl.col(parts[0]), pl.col("_core"), pl.col(parts[2]))),
+                    pl.col("_w"),
+                ).alias("_new")
+            )
+        )
+        back = words.group_by("_t", maintain_order=True).agg(pl.col("_orig").first(), pl.col("_new").str.join(" "))
+        mapping = dict(zip(back.get_column("_orig").to_list(), back.get_column("_new").to_list(), strict=True))
+        return texts.replace_strict(mapping, default=texts, return_dtype=pl.String()).alias(name)
+
+    def text(self, text: str | None) -> str | None:
+        if text is None:
+            return None
+        return self.series(pl.Series("t", [text], pl.String())).item()
+
+
+def mask_quoted(reason: pl.Expr) -> pl.Expr:
+    """A rejection reason with the values it quotes hidden (they may be any cell of the row).
+
+    A reason joins one problem per value with "; ". Each part's quoted value is masked from its
+    first quote to its last, so a quote inside the value cannot end the masking early; when a
+    part's quotes do not pair up (a value holding "; " or a lone quote), everything from the
+    reason's first quote to its last is masked instead: less readable, never leaking.
+    """
+    masked = f"'{MASKED_VALUE}'"
+    reason = reason.str.replace(_DISAGREE, f"${{1}}{MASKED_VALUE}${{2}}")
+    parts = reason.str.split("; ")
+    paired = parts.list.eval(((pl.element().str.count_matches("'", literal=True) % 2) == 0)
+                             & ((pl.element().str.count_matches('"', literal=True) % 2) == 0)).list.all()
+    per_part = parts.list.eval(pl.element().str.replace(_QUOTED, masked)).list.join("; ")
+    return pl.when(paired).then(per_part).otherwise(reason.str.replace(_QUOTED, masked))
+
+
+def _mask_frame(frame: pl.DataFrame, tables: dict[str, pl.DataFrame], files: dict[str, str],
+                texts: TextMasker, quoted: bool = False) -> pl.DataFrame:
+    exprs = []
+    for column in frame.columns:
+        if column in tables:
+            t = tables[column]
+            exprs.append(pl.col(column).cast(pl.String).replace_strict(
+                t.get_column("value"), t.get_column("pseudonym"), default=None).alias(column))
+        elif column == "source" and files:
+            exprs.append(pl.col(column).replace(list(files), list(files.values())))
+    out = frame.with_columns(exprs) if exprs else frame
+    if quoted and "reason" in out.columns:
+        out = out.with_columns(mask_quoted(pl.col("reason")))
+    text_columns = [c for c in TEXT_COLUMNS if c in out.columns and out.schema[c] == pl.String()]
+    if text_columns and out.height:
+        out = out.with_columns(texts.series(out.get_column(c)) for c in text_columns)
+    return out
+
+
+def relabel_sources(result: ScrubResult, files: dict[str, str]) -> ScrubResult:
+    """``result`` with file names replaced (``files``: shown name -> new name) in every column and text.
+
+    Standard input is read from a spooled temporary file; this shows it as ``<stdin>``.
+    """
+    if not files:
+        return result
+    words = pl.DataFrame({"value": list(files), "pseudonym": list(files.values())},
+                         schema={"value": pl.String(), "pseudonym": pl.String()})
+    texts = TextMasker(words, {k: v for k, v in files.items() if any(ch.isspace() for ch in k)})
+    return _rebuild(result, lambda f, reasons=False: _mask_frame(f, {}, files, texts), files, texts)
+
+
+class Masker:
+    """The masking of one run: pseudonym tables built once over the result (and any ``extra`` frames,
+    such as the findings of an earlier run compared with this one), so that every output and every
+    frame masked with it shows the same pseudonym for the same id."""
+
+    def __init__(self, result: ScrubResult, pseudonyms: Pseudonyms | None = None,
+                 extra: list[pl.DataFrame] | tuple[pl.DataFrame, ...] = ()) -> None:
+        self._result = result
+        self.tables = id_tables([*_frames(result), *extra], pseudonyms or Pseudonyms())
+        self.files = _file_names(result)
+        word_tables = [self.tables[c] for c in ID_COLUMNS if c in self.tables]
+        word_tables.append(pl.DataFrame({"value": list(self.files), "pseudonym": list(self.files.values())},
+                                        schema={"value": pl.String(), "pseudonym": pl.String()}))
+        words = pl.concat(word_tables)
+        spaced = {v: p for v, p in words.iter_rows() if any(ch.isspace() for ch in v)}
+        self.texts = TextMasker(words, spaced)
+
+    def frame(self, frame: pl.DataFrame, reasons: bool = False) -> pl.DataFrame:
+        """``frame`` with its id columns pseudonymised, file names and (``reasons``) quoted values hidden."""
+        return _mask_frame(frame, self.tables, self.files, self.texts, quoted=reasons)
+
+    def text(self, text: str | None) -> str | None:
+        return self.texts.text(text)
+
+    def result(self) -> ScrubResult:
+        return _rebuild(self._result, self.frame, self.files, self.texts)
+
+
+def mask_result(result: ScrubResult, pseudonyms: Pseudonyms | None = None) -> ScrubResult:
+    """A copy of ``result`` with member/claim ids pseudonymised and file names and quoted values hidden."""
+    return Masker(result, pseudonyms).result()
+
+
+def _rebuild(result: ScrubResult, frame: Callable[..., pl.DataFrame], files: dict[str, str],
+             texts: TextMasker) -> ScrubResult:
+    def name(path: Any) -> Any:
+        return files.get(path, path) if isinstance(path, str) else path
+
+    provenance = dict(result.provenance)
+    if "inputs" in provenance:
+        provenance["inputs"] = [name(p) for p in provenance["inputs"]]
+    if isinstance(provenance.get("formats"), dict):
+        provenance["formats"] = {name(k): v for k, v in provenance["formats"].items()}
+    if provenance.get("records"):
+        provenance["records"] = name(provenance["records"])
+    warnings = [{**w, "source": name(w.get("source")), "problem": texts.text(w.get("problem"))}
+                for w in result.input_warnings]
+    suppression_warnings = [{**w, "problem": texts.text(w.get("problem"))} for w in result.suppression_warnings]
+    return dataclasses.replace(
+        result,
+        findings=frame(result.findings),
+        lines=frame(result.lines),
+        rejected=frame(result.rejected, reasons=True),
+        unmatched_records=frame(result.unmatched_records, reasons=True),
+        suppressed=frame(result.suppressed) if result.suppressed is not None else None,
+        provenance=provenance,
+        input_warnings=warnings,
+        suppression_warnings=suppression_warnings,
+    )

@@ -1,0 +1,181 @@
+"""Writing a run's outputs safely: never over an input, all of them or none, never a torn file.
+
+Two promises, kept apart:
+
+* :func:`check_targets`, before anything is read: no output may resolve (symlinks and hard links
+  followed) to a file the run reads (claims, records, policies, suppressions, the file compared
+  against, the config), lie inside an input folder where it would clobber a file or be read as
+  claims by the next run, or be named by two options.
+* :class:`OutputSet`: each output is written to a temporary file beside its target; only when every
+  output is complete are they renamed into place (``os.replace``: atomic on one file system, so a
+  reader or a concurrent run sees the old file or the new one, never a mix). A failure part-way
+  (full disk, a renderer error, Ctrl-C) removes the temporary files and leaves every existing
+  target untouched. Standard output and special files (``/dev/null``, a FIFO) cannot be renamed
+  onto: their bytes are spooled and copied out after the files are in place.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import stat
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+from scrubber.errors import ScrubError, UsageError
+
+STDOUT = "-"
+
+
+def _resolved(path: str) -> Path:
+    return Path(os.path.realpath(os.path.expanduser(path)))
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    if a == b:
+        return True
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)  # hard links, bind mounts
+    except OSError:
+        return False
+
+
+def check_targets(outputs: dict[str, str], reads: dict[str, list[str]], input_folders: list[str],
+                  claim_suffixes: set[str]) -> None:
+    """Raise :class:`UsageError` for an output that would overwrite something the run reads, or another output.
+
+    ``outputs``: option -> path (``-`` is standard output and is skipped). ``reads``: what the run
+    reads, by what it is ("input", "records file", ...). ``input_folders``: folder inputs; an output
+    inside one may not replace an existing file there, nor add a claim-like file (``claim_suffixes``)
+    the next run of that folder would read as claims.
+    """
+    seen: dict[Path, str] = {}
+    folders = [_resolved(f) for f in input_folders]
+    read = [(kind, p, _resolved(p)) for kind, paths in reads.items() for p in paths if p != STDOUT]
+    for option, path in outputs.items():
+        if path == STDOUT:
+            continue
+        target = _resolved(path)
+        if target.is_dir():
+            raise UsageError(f"{option} {path} is a folder; name a file")
+        for kind, shown, resolved in read:
+            if _same_file(target, resolved):
+                via = "" if Path(os.path.abspath(path)) == resolved else f" (it resolves to {resolved})"
+                raise UsageError(f"{option} {path} would overwrite the {kind} {shown}{via}; write it elsewhere")
+        for other_target, other in seen.items():
+            if _same_file(target, other_target):
+                raise UsageError(f"{option} and {other} both write {path}; give each output its own file")
+        for folder in folders:
+            if target.is_relative_to(folder) and (target.exists() or target.suffix.lower() in claim_suffixes):
+                what = "would overwrite a file in" if target.exists() else "would be read as claims from"
+                raise UsageError(f"{option} {path} {what} the input folder {folder}; write it outside that folder")
+        seen[target] = option
+
+
+@dataclass
+class _Pending:
+    shown: str  # the path as the user wrote it, for messages
+    target: Path | None  # None: standard output
+    temp: Path | None = None  # beside the target (regular files)
+    spool: BinaryIO | None = None  # standard output and special files
+
+
+@dataclass
+class OutputSet:
+    """The outputs of one run, committed together. Use as a context manager around the writes."""
+
+    pending: list[_Pending] = field(default_factory=list)
+    committed: bool = False
+
+    def __enter__(self) -> OutputSet:
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc_type is None and not self.committed:
+            self.commit()
+        elif not self.committed:
+            self.abort()
+
+    @contextlib.contextmanager
+    def open(self, path: str) -> Iterator[BinaryIO]:
+        """A binary stream for ``path``'s new content; nothing is visible at ``path`` until :meth:`commit`."""
+        if path == STDOUT:
+            entry = _Pending(path, None, spool=tempfile.TemporaryFile())
+            self.pending.append(entry)
+            yield entry.spool  # type: ignore[misc]
+            return
+        target = _resolved(path)
+        try:
+            special = target.exists() and not stat.S_ISREG(target.stat().st_mode)
+            if special:  # /dev/null, a FIFO: renaming onto it would replace the device itself
+                entry = _Pending(path, target, spool=tempfile.TemporaryFile())
+                self.pending.append(entry)
+                yield entry.spool  # type: ignore[misc]
+                return
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        except OSError as exc:
+            raise ScrubError(f"cannot write output ({exc.strerror})", path) from None
+        entry = _Pending(path, target, temp=Path(temp))
+        self.pending.append(entry)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                yield out
+                out.flush()
+                os.fsync(out.fileno())  # the bytes are on disk before the rename makes them the file
+        except OSError as exc:
+            raise ScrubError(f"cannot write output ({exc.strerror})", path) from None
+
+    def commit(self) -> None:
+        """Rename every temporary file into place, then copy spooled outputs (standard output last)."""
+        try:
+            for entry in self.pending:
+                if entry.temp is not None and entry.target is not None:
+                    os.chmod(entry.temp, _mode_for(entry.target))
+                    os.replace(entry.temp, entry.target)
+                    entry.temp = None
+        except OSError as exc:
+            self.abort()
+            raise ScrubError(f"cannot write output ({exc.strerror})", entry.shown) from None
+        self.committed = True
+        for entry in sorted(self.pending, key=lambda e: e.target is None):
+            if entry.spool is None:
+                continue
+            entry.spool.seek(0)
+            if entry.target is None:
+                out = sys.stdout.buffer
+                shutil.copyfileobj(entry.spool, out)
+                out.flush()
+            else:
+                try:
+                    with entry.target.open("wb") as out:
+                        shutil.copyfileobj(entry.spool, out)
+                except OSError as exc:
+                    raise ScrubError(f"cannot write output ({exc.strerror})", entry.shown) from None
+            entry.spool.close()
+
+    def abort(self) -> None:
+        """Remove every temporary file; existing targets were never touched."""
+        for entry in self.pending:
+            if entry.temp is not None:
+                with contextlib.suppress(OSError):
+                    entry.temp.unlink()
+                entry.temp = None
+            if entry.spool is not None:
+                entry.spool.close()
+        self.pending.clear()
+
+
+def _mode_for(target: Path) -> int:
+    """The permissions a plain ``open(target, "w")`` would give: the old file's, else 0666 less the umask."""
+    try:
+        return stat.S_IMODE(target.stat().st_mode)
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask

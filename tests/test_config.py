@@ -1,0 +1,153 @@
+"""Project configuration: discovery (scrubber.toml, pyproject [tool.scrubber], parents), precedence
+(command line > config > defaults), --show-config, unknown keys, paths relative to the config."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import ROOT
+
+from scrubber.cli import main
+from scrubber.config import discover, load
+from scrubber.errors import UsageError
+
+SAMPLE = str(ROOT / "sample_claims" / "claims.csv")
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, list(args))
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch) -> Path:
+    """A project folder with a config; the working directory is a subfolder of it."""
+    root = tmp_path / "project"
+    (root / "batches" / "march").mkdir(parents=True)
+    (root / "policies").mkdir()
+    (root / "policies" / "acme.toml").write_text('name = "ACME"\nextends = "DEFAULT"\npayers = ["ACME HEALTH"]\n'
+                                                 '[caps]\n"96371" = 2\n')
+    monkeypatch.chdir(root / "batches" / "march")
+    return root
+
+
+def test_discovery_walks_up_and_prefers_scrubber_toml(project: Path) -> None:
+    assert discover() is None
+    (project / "pyproject.toml").write_text('[project]\nname = "x"\n')  # no [tool.scrubber]: passed over
+    assert discover() is None
+    (project / "pyproject.toml").write_text('[project]\nname = "x"\n[tool.scrubber]\nfail_on = "never"\n')
+    assert discover() == project / "pyproject.toml"
+    (project / "scrubber.toml").write_text('fail_on = "warning"\n')
+    assert discover() == project / "scrubber.toml"
+    nearer = project / "batches" / "scrubber.toml"
+    nearer.write_text("")
+    assert discover() == nearer
+
+
+def test_settings_apply_and_the_command_line_wins(project: Path, write_csv) -> None:
+    claims = write_csv("""
+    claim_id,line_number,member_id,payer,place_of_service,date_of_service,procedure_code,units,charge,diagnosis_1
+    P1,1,M1,ACME HEALTH,11,2026-04-10,96369,1,200,D80.0
+    P1,2,M1,ACME HEALTH,11,2026-04-10,96371,2,200,D80.0
+    P2,1,M2,AETNA,11,2026-04-10,96366,1,200,D80.0
+    """)
+    (project / "scrubber.toml").write_text(
+        'policies = ["policies/acme.toml"]\nignore = "addon-without-primary"\nfail_on = "never"\n'
+        '[outputs]\njson = "out/findings.json"\n')
+    result = run("check", str(claims))
+    assert result.exit_code == 0, result.output  # fail_on never from the config
+    doc = json.loads((project / "out" / "findings.json").read_text())  # relative to the config, not the cwd
+    assert doc["findings"] == []  # ACME allows 2 units of 96371; the add-on check is ignored
+    assert any(p["name"] == "ACME" for p in doc["provenance"]["policies"])
+    # The command line wins, key by key; other keys still come from the config.
+    strict = run("check", str(claims), "--fail-on", "error", "--ignore", "over-cap-96371")
+    assert strict.exit_code == 1
+    doc = json.loads((project / "out" / "findings.json").read_text())
+    assert [f["check_id"] for f in doc["findings"]] == ["addon-without-primary"]
+    to_stdout = run("check", str(claims), "--json", "-")
+    assert to_stdout.exit_code == 0 and json.loads(to_stdout.stdout)["findings"] == []
+    # --no-config ignores it; --config names another.
+    isolated = run("check", str(claims), "--no-config", "--json", "-")
+    assert isolated.exit_code == 1 and {f["check_id"] for f in json.loads(isolated.stdout)["findings"]} == {
+        "over-cap-96371", "addon-without-primary"}
+    other = project / "other.toml"
+    other.write_text('select = ["over-cap-96371"]\n')
+    chosen = run("check", str(claims), "--config", str(other), "--json", "-")
+    assert [f["check_id"] for f in json.loads(chosen.stdout)["findings"]] == ["over-cap-96371"]
+
+
+def test_show_config_prints_values_and_origins(project: Path) -> None:
+    config = project / "scrubber.toml"
+    config.write_text('fail_on = "warning"\nsuppressions = ["s.toml"]\n[outputs]\nhtml = "r.html"\n')
+    result = run("check", "--show-config", "--select", "route-mismatch")
+    assert result.exit_code == 0, result.output
+    lines = {line.split("=", 1)[0].strip(): line for line in result.stdout.splitlines() if "=" in line}
+    assert lines["fail_on"].endswith(f'"warning"  # {config}')
+    assert lines["select"].endswith('["route-mismatch"]  # command line')
+    assert lines["policies"].endswith("[]  # default")
+    assert f'"{project / "s.toml"}"' in lines["suppressions"]
+    assert lines["outputs.html"].endswith(f'"{project / "r.html"}"  # {config}')
+    assert result.stdout.startswith(f"# config: {config}\n")
+    assert not (project / "r.html").exists()  # nothing run
+
+
+def test_pyproject_table(project: Path) -> None:
+    (project / "pyproject.toml").write_text('[tool.scrubber]\nselect = ["route-mismatch"]\n')
+    result = run("check", "--show-config")
+    assert '"route-mismatch"' in result.stdout and str(project / "pyproject.toml") in result.stdout
+    (project / "pyproject.toml").write_text('[tool.scrubber]\nfail-on = "never"\n')
+    bad = run("check", SAMPLE)
+    assert bad.exit_code == 2
+    assert "unknown key 'tool.scrubber.fail-on'; did you mean 'fail_on'?" in bad.stderr
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ('failon = "never"\n', "unknown key 'failon'; did you mean 'fail_on'?"),
+    ('fail_on = "sometimes"\n', "'fail_on' must be one of"),
+    ('[outputs]\npdf = "x.pdf"\n', "unknown key 'outputs.pdf'"),
+    ('policies = "a.toml"\n[outputs]\njson = 3\n', "'outputs.json' must be a path"),
+    ('select = ["route-mismatsh"]\n', "did you mean 'route-mismatch'"),
+    ('select = [1]\n', "'select' must be a list of texts"),
+    ("fail_on = \n", "not valid TOML"),
+])
+def test_bad_config_is_a_usage_error_naming_the_key(project: Path, text: str, words: str) -> None:
+    (project / "scrubber.toml").write_text(text)
+    result = run("check", SAMPLE)
+    assert result.exit_code == 2, result.output
+    assert words in result.stderr and result.stderr.count("\n") == 1
+    assert result.stderr.startswith("scrub: error: ")
+
+
+def test_load_resolves_paths_against_the_config_folder(tmp_path: Path) -> None:
+    config = tmp_path / "conf" / "scrubber.toml"
+    config.parent.mkdir()
+    config.write_text('policies = ["../p.toml"]\n[outputs]\ncsv = "-"\nrejected = "rej/r.csv"\n')
+    loaded = load(config)
+    assert loaded.values["policies"] == [str(config.parent / "../p.toml")]
+    assert loaded.values["outputs"] == {"csv": "-", "rejected": str(config.parent / "rej" / "r.csv")}
+    with pytest.raises(UsageError, match="no such config file"):
+        load(tmp_path / "missing.toml")
+
+
+def test_the_sample_config_and_suppressions(monkeypatch) -> None:
+    import datetime as dt
+
+    from checks import REGISTERED
+    from scrubber.engine import scrub
+    from scrubber.suppressions import SuppressionSet, apply
+
+    samples = ROOT / "sample_claims"
+    monkeypatch.chdir(ROOT)  # the README's command, from the repository root: the sample config is not used
+    assert discover() is None or discover().parent != samples
+    monkeypatch.chdir(samples)
+    shown = run("check", "--show-config").stdout
+    assert f'suppressions     = ["{samples / "suppressions.toml"}"]  # {samples / "scrubber.toml"}' in shown
+    entries = SuppressionSet.load([str(samples / "suppressions.toml")], [c.id for c in REGISTERED])
+    applied = apply(scrub(["claims.csv"]).findings, entries, today=dt.date(2026, 12, 1))
+    assert applied.warnings == []
+    assert sorted(applied.suppressed.get_column("claim_id")) == ["PCN-2012", "PCN-2018"]
+    result = run("check", "claims.csv", "--json", "-")  # the config applies in the sample folder
+    assert result.exit_code == 1 and json.loads(result.stdout)["provenance"]["inputs"] == ["claims.csv"]
+    assert json.loads(result.stdout)["suppressed"] or "expired" in result.stderr

@@ -1,0 +1,111 @@
+"""What changed: scrub diff OLD.json NEW.json and scrub check --compare, by finding_id."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+from conftest import ROOT
+
+from scrubber.cli import main
+
+SAMPLE = ROOT / "sample_claims" / "claims.csv"
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, list(args))
+
+
+def findings_json(tmp_path: Path, name: str, claims: Path, *extra: str) -> Path:
+    out = tmp_path / name
+    result = run("check", str(claims), "--json", str(out), "--fail-on", "never", "-q", *extra)
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def edited_sample(tmp_path: Path) -> Path:
+    """The sample with PCN-2001 fixed (its add-on gets the primary) and a new claim with a finding."""
+    lines = SAMPLE.read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    fixed = []
+    for line in lines[1:]:
+        cells = line.split(",")
+        if cells[0] == "PCN-2001" and cells[header.index("procedure_code")] == "96366":
+            primary = list(cells)
+            primary[header.index("line_number")] = "9"
+            primary[header.index("procedure_code")] = "96365"
+            fixed.append(",".join(primary))
+        fixed.append(line)
+    new = list(lines[1].split(","))
+    new[0], new[header.index("procedure_code")] = "PCN-NEW", "96366"
+    new[header.index("member_id")] = "M-NEW"  # its own encounter: no primary on the member's other claims
+    for col in ("infusion_start", "infusion_stop", "route"):
+        new[header.index(col)] = ""
+    path = tmp_path / "edited.csv"
+    path.write_text("\n".join([lines[0], *fixed, ",".join(new)]) + "\n", encoding="utf-8")
+    return path
+
+
+def test_diff_new_fixed_unchanged_with_counts_and_charges(tmp_path: Path) -> None:
+    old = findings_json(tmp_path, "old.json", SAMPLE)
+    new = findings_json(tmp_path, "new.json", edited_sample(tmp_path))
+    out = tmp_path / "diff.json"
+    result = run("diff", str(old), str(new), "--json", str(out))
+    assert result.exit_code == 0, result.output
+    section = json.loads(out.read_text())
+    old_ids = {f["finding_id"]: f for f in json.loads(old.read_text())["findings"]}
+    new_ids = {f["finding_id"]: f for f in json.loads(new.read_text())["findings"]}
+    assert section["counts"]["new"]["findings"] == 1
+    (new_id,) = section["finding_ids"]["new"]
+    assert new_ids[new_id]["claim_id"] == "PCN-NEW"
+    (fixed,) = section["fixed_findings"]
+    assert fixed["claim_id"] == "PCN-2001" and fixed["finding_id"] not in new_ids
+    assert section["counts"]["fixed"] == {"findings": 1, "charges": old_ids[fixed["finding_id"]]["charge"]}
+    assert sorted(section["finding_ids"]["unchanged"]) == sorted(set(old_ids) & set(new_ids))
+    assert section["counts"]["unchanged"]["findings"] == len(old_ids) - 1
+    assert "1 new" in result.stdout and "1 fixed" in result.stdout
+    assert "PCN-NEW:1" in result.stdout and "PCN-2001:1" in result.stdout
+    assert run("diff", str(old), str(new), "--fail-on-new").exit_code == 1
+    assert run("diff", str(old), str(old), "--fail-on-new").exit_code == 0
+
+
+def test_compare_on_a_check_run(tmp_path: Path) -> None:
+    old = findings_json(tmp_path, "old.json", SAMPLE)
+    edited = edited_sample(tmp_path)
+    terminal = run("check", str(edited), "--compare", str(old))
+    assert "Compared with " in terminal.stdout and "1 new" in terminal.stdout and "1 fixed" in terminal.stdout
+    assert terminal.exit_code == 1  # the gate is the run's own, unchanged by comparing
+    doc = json.loads(run("check", str(edited), "--compare", str(old), "--json", "-", "--fail-on", "never").stdout)
+    assert doc["compare"]["counts"]["new"]["findings"] == 1 and doc["compare"]["old"] == str(old)
+
+
+def test_a_suppressed_finding_is_not_fixed(tmp_path: Path) -> None:
+    old = findings_json(tmp_path, "old.json", SAMPLE)
+    first = json.loads(old.read_text())["findings"][0]["finding_id"]
+    sup = tmp_path / "s.toml"
+    sup.write_text(f'[[suppress]]\nid = "{first}"\nreason = "ok"\nby = "me"\nexpires = 2099-01-01\n')
+    new = findings_json(tmp_path, "new.json", SAMPLE, "--suppressions", str(sup))
+    section = json.loads(run("diff", str(old), str(new), "--json", "-").stdout)
+    assert section["finding_ids"]["suppressed"] == [first]
+    assert section["counts"]["fixed"]["findings"] == 0 and section["counts"]["new"]["findings"] == 0
+
+
+def test_bad_findings_files(tmp_path: Path) -> None:
+    good = findings_json(tmp_path, "good.json", SAMPLE)
+    old_style = tmp_path / "old_style.json"
+    doc = json.loads(good.read_text())
+    for f in doc["findings"]:
+        del f["finding_id"]
+    old_style.write_text(json.dumps(doc))
+    for path, words in ((tmp_path / "none.json", "no such findings file"), (SAMPLE, "not a findings JSON file"),
+                        (old_style, "no finding_id")):
+        result = run("diff", str(path), str(good))
+        assert result.exit_code == 2 and words in result.stderr, result.output
+        assert result.stderr.startswith(f"scrub: error: {path}: ")
+    compared = run("check", str(SAMPLE), "--compare", str(old_style))
+    assert compared.exit_code == 2 and "no finding_id" in compared.stderr
+    edited = tmp_path / "edited.json"  # a hand-edited value of the wrong type reads as null
+    edited.write_text(json.dumps({"findings": [{"finding_id": "0123456789ab", "line_number": "x", "charge": "lots"}]}))
+    result = run("diff", str(edited), str(good))
+    assert result.exit_code == 0 and "1 fixed ($0.00)" in result.stdout

@@ -1,0 +1,149 @@
+"""--mask-phi: member and claim ids pseudonymised consistently in every output (JSON, CSV, HTML, terminal,
+rejected rows, baseline), file names and quoted values hidden; the findings themselves unchanged."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import polars as pl
+from click.testing import CliRunner
+from conftest import ROOT
+
+from scrubber.cli import main
+from scrubber.engine import scrub
+from scrubber.masking import Masker, Pseudonyms, TextMasker, mask_quoted, mask_result
+
+SAMPLE = ROOT / "sample_claims" / "claims.csv"
+HEADER = ("claim_id,line_number,member_id,payer,place_of_service,date_of_service,procedure_code,units,charge,"
+          "diagnosis_1")
+# Claim ids embed the member id (as many billing systems do); a rejected row quotes values; two
+# lines of one claim disagree on the member; a member id is a prefix of another (M10 / M100).
+CLAIMS = HEADER + """
+SMITHJ-MBR4471-01,1,MBR4471,MEDICARE,11,2026-03-02,96366,1,100,D80.0
+SMITHJ-MBR4471-01,2,MBR4471,MEDICARE,11,2026-03-02,96365,x,310,D80.0
+DUP-9,1,MX1234567,MEDICARE,11,2026-02-10,96365,1,250.00,D80.0
+DUP-9,2,MY7654321,MEDICARE,11,2026-02-10,96366,1,120.00,D80.0
+P10,1,M10,MEDICARE,11,2026-04-01,96369,1,200,D80.0
+P10,2,M10,MEDICARE,11,2026-04-01,96371,2,200,D80.0
+P100,1,M100,MEDICARE,11,2026-04-01,96366,1,100,D80.0
+"""
+SECRETS = ("SMITHJ", "MBR4471", "MX1234567", "MY7654321", "M10", "M100", "P10", "P100", "DUP-9", "jsmith_claims")
+
+
+def write_claims(tmp_path: Path) -> Path:
+    path = tmp_path / "jsmith_claims.csv"
+    path.write_text(CLAIMS, encoding="utf-8")
+    return path
+
+
+def tokens(text: str) -> set[str]:
+    return set(re.findall(r"[A-Za-z0-9_\-]+", text))
+
+
+def test_every_output_is_masked(tmp_path: Path, monkeypatch) -> None:
+    claims = write_claims(tmp_path)
+    outs = {k: tmp_path / f"out.{k}" for k in ("json", "csv", "html")}
+    rejected, baseline = tmp_path / "rejected.csv", tmp_path / "baseline.toml"
+    result = CliRunner().invoke(main, ["check", str(claims), "--mask-phi", "--json", str(outs["json"]), "--csv",
+                                       str(outs["csv"]), "--html", str(outs["html"]), "--rejected", str(rejected),
+                                       "--baseline-write", str(baseline), "--fail-on", "never"])
+    assert result.exit_code == 0, result.output
+    terminal = CliRunner().invoke(main, ["check", str(claims), "--mask-phi", "--fail-on", "never"])
+    assert terminal.exit_code == 0, terminal.output
+    texts = {name: path.read_text(encoding="utf-8") for name, path in outs.items()}
+    texts |= {"rejected": rejected.read_text(), "baseline": baseline.read_text(), "terminal": terminal.stdout,
+              "stderr": result.stderr}
+    for name, text in texts.items():
+        leaked = [s for s in SECRETS if s in tokens(text) or (len(s) > 3 and s in text)]
+        assert not leaked, (name, leaked)
+    doc = json.loads(texts["json"])
+    # Pseudonyms are consistent within the run: the same claim id in JSON, CSV, rejected rows, HTML.
+    claim_ids = {f["claim_id"] for f in doc["findings"]} | {r["claim_id"] for r in doc["rejected_rows"]}
+    assert all(re.fullmatch(r"C-[0-9a-f]{6,}", c) for c in claim_ids), claim_ids
+    csv_claims = set(pl.read_csv(outs["csv"]).get_column("claim_id"))
+    assert csv_claims <= claim_ids and set(pl.read_csv(rejected).get_column("claim_id")) <= claim_ids
+    assert all(c in texts["html"] for c in claim_ids)
+    members = {f["member_id"] for f in doc["findings"]}
+    assert all(re.fullmatch(r"M-[0-9a-f]{6,}", m) for m in members)
+    over_cap = next(f for f in doc["findings"] if f["check_id"] == "over-cap-96371")
+    assert f"member {over_cap['member_id']} on" in over_cap["message"]  # the text quotes the same pseudonym
+    assert doc["provenance"]["inputs"] == ["input-1.csv"] and {f["source"] for f in doc["findings"]} == {"input-1.csv"}
+    reasons = [r["reason"] for r in doc["rejected_rows"]]
+    assert any("unparseable units '[masked]'" in r for r in reasons)
+    assert any("disagree on member_id ([masked])" in r for r in reasons)
+    # What the findings are about is not masked: codes, dates, charges, and the stable ids.
+    unmasked = json.loads(CliRunner().invoke(main, ["check", str(claims), "--json", "-", "--fail-on", "never"]).stdout)
+    assert [f["finding_id"] for f in doc["findings"]] == [f["finding_id"] for f in unmasked["findings"]]
+    assert [(f["procedure_code"], f["date_of_service"], f["charge"]) for f in doc["findings"]] == [
+        (f["procedure_code"], f["date_of_service"], f["charge"]) for f in unmasked["findings"]]
+    assert "ids pseudonymised" in texts["html"]
+
+
+def test_pseudonyms_differ_between_runs_but_not_within_one() -> None:
+    a, b = Pseudonyms(), Pseudonyms()
+    values = pl.Series(["M1", "M2", "M1"])
+    ta, tb = a.table(values, "M-"), b.table(values, "M-")
+    assert ta.height == 2 and ta.get_column("pseudonym").n_unique() == 2
+    assert ta.get_column("pseudonym").to_list() != tb.get_column("pseudonym").to_list()
+    assert a.table(values, "M-").equals(ta)
+
+
+def test_pseudonyms_lengthen_rather_than_collide() -> None:
+    values = pl.Series([f"M{i}" for i in range(20_000)])  # 6 hex characters would collide here
+    table = Pseudonyms(b"k" * 32).table(values, "M-")
+    assert table.get_column("pseudonym").n_unique() == 20_000
+    assert table.get_column("pseudonym").str.len_chars().min() > 2 + 6
+
+
+def test_text_is_masked_word_by_word() -> None:
+    words = pl.DataFrame({"value": ["M10", "C 1", "a/b.csv"], "pseudonym": ["M-aa", "C-bb", "input-1.csv"]})
+    masker = TextMasker(words, {"C 1": "C-bb"})
+    texts = pl.Series(["member M10 and M100 (claim C 1, line 2) in a/b.csv.", "M10.", "(M10)", "XM10", None])
+    assert masker.series(texts).to_list() == [
+        "member M-aa and M100 (claim C-bb, line 2) in input-1.csv.", "M-aa.", "(M-aa)", "XM10", None]
+
+
+def test_quoted_values_never_leak_whatever_they_hold() -> None:
+    reasons = pl.Series([
+        "unparseable units 'x' (expected a number); unparseable charge 'y' (expected a number)",
+        "unparseable charge 'a; b' (expected a number)",  # the value holds the separator
+        "malformed modifier 'O'Brien'",  # the value holds a quote
+        'diagnosis pointer "it\'s" is not a whole number',  # repr() chose double quotes
+        "missing required value member_id",
+    ])
+    masked = pl.select(mask_quoted(pl.lit(reasons))).to_series().to_list()
+    assert masked[0] == ("unparseable units '[masked]' (expected a number); unparseable charge '[masked]' "
+                         "(expected a number)")
+    assert masked[4] == "missing required value member_id"
+    for original, text in zip(reasons.to_list(), masked, strict=True):
+        for secret in ("x'", "'y", "a; b", "Brien", "it's"):
+            if secret in original:
+                assert secret not in text, text
+
+
+def test_masker_covers_an_earlier_runs_findings_consistently(tmp_path: Path) -> None:
+    result = scrub([str(SAMPLE)])
+    old = result.findings.head(3).with_columns(pl.lit("GONE-1").alias("claim_id"))
+    masker = Masker(result, extra=[old])
+    shown = masker.result()
+    first = result.findings.get_column("claim_id")[0]
+    masked_first = shown.findings.get_column("claim_id")[0]
+    assert masker.frame(result.findings.head(1)).get_column("claim_id")[0] == masked_first != first
+    assert masker.frame(old).get_column("claim_id").str.starts_with("C-").all()
+    assert mask_result(result).findings.get_column("claim_id")[0] != masked_first  # another run, another key
+
+
+def test_compare_under_mask_phi_masks_the_old_runs_fixed_findings(tmp_path: Path) -> None:
+    old = tmp_path / "old.json"
+    doc = json.loads(CliRunner().invoke(main, ["check", str(SAMPLE), "--json", "-", "--fail-on", "never"]).stdout)
+    doc["findings"].append({**doc["findings"][0], "finding_id": "0123456789ab", "claim_id": "FIXED-CLAIM-77",
+                            "message": "about FIXED-CLAIM-77"})
+    old.write_text(json.dumps(doc))
+    result = CliRunner().invoke(main, ["check", str(SAMPLE), "--compare", str(old), "--mask-phi", "--json", "-",
+                                       "--fail-on", "never"])
+    assert result.exit_code == 0, result.output
+    assert "FIXED-CLAIM-77" not in result.stdout
+    (fixed,) = json.loads(result.stdout)["compare"]["fixed_findings"]
+    assert fixed["claim_id"].startswith("C-") and fixed["message"] == f"about {fixed['claim_id']}"

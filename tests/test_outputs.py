@@ -1,0 +1,218 @@
+"""Outputs never destroy: no output over an input (symlinks and hard links followed) or over another
+output, all outputs of a run or none, atomic replacement, CSV cells that cannot run as formulas,
+strict JSON."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+from click.testing import CliRunner
+from conftest import ROOT
+
+from scrubber.cli import main
+from scrubber.output import html_report
+
+SAMPLE = ROOT / "sample_claims" / "claims.csv"
+HEADER = ("claim_id,line_number,member_id,payer,place_of_service,date_of_service,procedure_code,units,charge,"
+          "diagnosis_1")
+
+
+def run(*args: str, **kwargs):
+    return CliRunner().invoke(main, list(args), **kwargs)
+
+
+def copy_sample(tmp_path: Path) -> Path:
+    claims = tmp_path / "claims.csv"
+    claims.write_bytes(SAMPLE.read_bytes())
+    return claims
+
+
+def usage_error(result, *words: str) -> str:
+    assert result.exit_code == 2, result.output
+    line = result.stderr.strip()
+    assert "\n" not in line and line.startswith("scrub: error: "), result.stderr
+    for word in words:
+        assert word in line, line
+    return line
+
+
+@pytest.mark.parametrize("option", ["--json", "--csv", "--html", "--rejected", "--baseline-write"])
+def test_an_output_over_the_input_is_refused_before_anything_is_read(tmp_path: Path, option: str) -> None:
+    claims = copy_sample(tmp_path)
+    before = claims.read_bytes()
+    usage_error(run("check", str(claims), option, str(claims)), option, "would overwrite the input")
+    assert claims.read_bytes() == before
+
+
+def test_symlinks_and_hard_links_are_followed(tmp_path: Path) -> None:
+    claims = copy_sample(tmp_path)
+    link = tmp_path / "link.csv"
+    link.symlink_to(claims)
+    usage_error(run("check", str(claims), "--html", str(link)), "it resolves to")
+    usage_error(run("check", str(link), "--json", str(claims)), "would overwrite the input")
+    hard = tmp_path / "hard.csv"
+    os.link(claims, hard)
+    usage_error(run("check", str(claims), "--csv", str(hard)), "would overwrite the input")
+    assert claims.read_bytes() == SAMPLE.read_bytes()
+
+
+def test_records_policy_suppressions_and_config_are_protected(tmp_path: Path) -> None:
+    claims = copy_sample(tmp_path)
+    records = tmp_path / "records.csv"
+    records.write_bytes((ROOT / "sample_claims" / "records.csv").read_bytes())
+    policy = tmp_path / "p.toml"
+    policy.write_text('name = "P"\nextends = "DEFAULT"\npayers = ["P"]\n')
+    sup = tmp_path / "s.toml"
+    sup.write_text("")
+    usage_error(run("check", str(claims), "--records", str(records), "--json", str(records)), "records file")
+    usage_error(run("check", str(claims), "--policy", str(policy), "--html", str(policy)), "policy file")
+    usage_error(run("check", str(claims), "--suppressions", str(sup), "--csv", str(sup)), "suppressions file")
+    config = tmp_path / "scrubber.toml"
+    config.write_text("")
+    usage_error(run("check", str(claims), "--config", str(config), "--json", str(config)), "config file")
+
+
+def test_two_outputs_to_one_path(tmp_path: Path) -> None:
+    claims = copy_sample(tmp_path)
+    usage_error(run("check", str(claims), "--json", str(tmp_path / "x"), "--html", str(tmp_path / "x")),
+                "--json", "--html", "give each output its own file")
+    (tmp_path / "real.json").write_text("")
+    (tmp_path / "alias.json").symlink_to(tmp_path / "real.json")
+    usage_error(run("check", str(claims), "--json", str(tmp_path / "real.json"), "--csv", str(tmp_path / "alias.json")),
+                "both write")
+
+
+def test_outputs_inside_an_input_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "claims"
+    folder.mkdir()
+    copy_sample(folder)
+    (folder / "notes.md").write_text("keep me")
+    usage_error(run("check", str(folder), "--json", str(folder / "findings.json")), "would be read as claims")
+    usage_error(run("check", str(folder), "--html", str(folder / "notes.md")), "would overwrite a file in")
+    assert (folder / "notes.md").read_text() == "keep me"
+    ok = run("check", str(folder), "--html", str(folder / "report.html"), "--fail-on", "never")
+    assert ok.exit_code == 0, ok.output  # a new report beside the claims is not read as claims
+    assert (folder / "report.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_a_failing_output_leaves_no_new_output_and_truncates_nothing(tmp_path: Path, monkeypatch) -> None:
+    claims = copy_sample(tmp_path)
+    out_json, out_csv, out_html = tmp_path / "f.json", tmp_path / "f.csv", tmp_path / "r.html"
+    for path in (out_json, out_csv, out_html):
+        path.write_text("the good report of yesterday")
+
+    def disk_full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(html_report, "render_html", disk_full)
+    result = run("check", str(claims), "--json", str(out_json), "--csv", str(out_csv), "--html", str(out_html))
+    line = usage_error(result, str(out_html), "cannot write output", "No space left on device")
+    assert line.startswith(f"scrub: error: {out_html}: ")
+    for path in (out_json, out_csv, out_html):  # JSON and CSV were complete, yet none replaced the old
+        assert path.read_text() == "the good report of yesterday"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["claims.csv", "f.csv", "f.json", "r.html"]  # no temp
+
+
+def test_a_new_file_appears_only_complete(tmp_path: Path, monkeypatch) -> None:
+    claims = copy_sample(tmp_path)
+    monkeypatch.setattr(html_report, "render_html", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("bug")))
+    result = run("check", str(claims), "--json", str(tmp_path / "new.json"), "--html", str(tmp_path / "new.html"))
+    usage_error(result, "unexpected RuntimeError: bug")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["claims.csv"]
+
+
+def test_outputs_keep_the_permissions_of_a_plain_write(tmp_path: Path) -> None:
+    claims = copy_sample(tmp_path)
+    out = tmp_path / "f.json"
+    old_umask = os.umask(0o022)
+    try:
+        run("check", str(claims), "--json", str(out), "--fail-on", "never")
+        assert out.stat().st_mode & 0o777 == 0o644
+        out.chmod(0o600)
+        run("check", str(claims), "--json", str(out), "--fail-on", "never")
+        assert out.stat().st_mode & 0o777 == 0o600
+    finally:
+        os.umask(old_umask)
+
+
+def test_dev_null_is_written_not_replaced(tmp_path: Path) -> None:
+    claims = copy_sample(tmp_path)
+    result = run("check", str(claims), "--json", os.devnull, "--fail-on", "never")
+    assert result.exit_code == 0, result.output
+    assert Path(os.devnull).is_char_device()
+
+
+def test_two_runs_writing_one_path_never_interleave(tmp_path: Path) -> None:
+    claims = copy_sample(tmp_path)
+    out = tmp_path / "shared.json"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    procs = [subprocess.Popen([sys.executable, "-m", "scrubber.cli", "check", str(claims), "--json", str(out),
+                               "--fail-on", "never", "-q"], env=env, cwd=tmp_path) for _ in range(4)]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0, 0, 0]
+    doc = json.loads(out.read_text(encoding="utf-8"))  # one whole document, not a mix of four
+    assert len(doc["findings"]) == 24
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["claims.csv", "shared.json"]
+
+
+def test_csv_cells_never_run_as_formulas(tmp_path: Path) -> None:
+    claims = tmp_path / "evil.csv"
+    claims.write_text(
+        HEADER + "\n"
+        '"=HYPERLINK(""http://x"",""y"")",1,@SUM(A1),MEDICARE,11,2026-03-02,96366,1,100,D80.0\n'
+        "+1-2,1,-2+3,MEDICARE,11,2026-03-02,96366,1,100,D80.0\n"
+        "SAFE-1,1,M1,MEDICARE,11,2026-03-02,96366,1,100,D80.0\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "f.csv"
+    result = run("check", str(claims), "--csv", str(out), "--fail-on", "never")
+    assert result.exit_code == 0, result.output
+    table = pl.read_csv(out, infer_schema=False)
+    assert table.get_column("claim_id").to_list() == ["'+1-2", "'=HYPERLINK(\"http://x\",\"y\")", "SAFE-1"]
+    assert table.get_column("member_id").to_list() == ["'-2+3", "'@SUM(A1)", "M1"]
+    text_cells = [v for c in table.columns for v in table.get_column(c).drop_nulls().to_list()]
+    assert not [v for v in text_cells if v[:1] in ("=", "+", "-", "@", "\t", "\r")]
+
+
+def test_neutralise_quotes_text_cells_only() -> None:
+    from scrubber.output.csv_output import neutralise
+
+    frame = pl.DataFrame({"text": ["=1", "+1", "-1", "@a", "\tx", "\rx", "a=1", "", None],
+                          "number": [-2.0, -1.5, 0.0, 1.0, 2.0, 3.0, 4.0, 5.0, None]})
+    out = neutralise(frame)
+    assert out.get_column("text").to_list() == ["'=1", "'+1", "'-1", "'@a", "'\tx", "'\rx", "a=1", "", None]
+    assert out.get_column("number").to_list() == frame.get_column("number").to_list()
+    assert out.write_csv().splitlines()[1] == "'=1,-2.0"  # a negative number stays a number
+
+
+def test_rejected_csv_cells_are_neutralised_too(tmp_path: Path) -> None:
+    claims = tmp_path / "evil.csv"
+    claims.write_text(HEADER + "\n=1+1,1,M1,MEDICARE,11,2026-02-30,96365,1,100,D80.0\n"
+                      "OK,1,M1,MEDICARE,11,2026-03-02,96365,1,100,D80.0\n", encoding="utf-8")
+    rejected = tmp_path / "r.csv"
+    result = run("check", str(claims), "--rejected", str(rejected), "--fail-on", "never")
+    assert result.exit_code == 0
+    table = pl.read_csv(rejected, infer_schema=False)
+    assert table.columns[:5] == ["source", "row", "claim_id", "line_number", "reason"]
+    assert table.get_column("claim_id").to_list() == ["'=1+1"]
+
+
+def test_json_is_strict_even_for_huge_charges(tmp_path: Path) -> None:
+    claims = tmp_path / "huge.csv"
+    claims.write_text(HEADER + "\nH1,1,M1,MEDICARE,11,2026-03-02,96366,1,1e308,D80.0\n"
+                      "H1,2,M1,MEDICARE,11,2026-03-02,96371,1,1e308,D80.0\n", encoding="utf-8")
+    result = run("check", str(claims), "--json", "-", "--fail-on", "never")
+    assert result.exit_code == 0, result.output
+
+    def refuse(token: str) -> None:
+        raise AssertionError(f"non-standard JSON number {token}")
+
+    doc = json.loads(result.stdout, parse_constant=refuse)
+    assert "Infinity" not in result.stdout and "NaN" not in result.stdout
+    assert doc["summary"]["charges_billed"] is None  # 1e308 + 1e308 overflows: written as null, not Infinity
