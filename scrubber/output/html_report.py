@@ -258,8 +258,9 @@ def _breakdown(result: ScrubResult, key: str, key_expr: pl.Expr) -> list[dict[st
     )
     risk = f.group_by(key_expr.alias(key)).agg(pl.col("charge_at_risk").sum().alias("at_risk"))
     table = (
-        scanned.join(found, on=key, how="left")
-        .join(risk, on=key, how="left")
+        # (nulls_equal: lines without a billing provider are one "(not given)" row, with their findings)
+        scanned.join(found, on=key, how="left", nulls_equal=True)
+        .join(risk, on=key, how="left", nulls_equal=True)
         .with_columns(pl.col("claims_flagged", "findings", "errors").fill_null(0), pl.col("at_risk").fill_null(0.0))
     )
     return table.sort(key, nulls_last=True).to_dicts()
