@@ -9,6 +9,7 @@ words: see :mod:`scrubber.cards`); list it below; add its fixture in ``tests/fix
 from checks import (
     addon_without_primary,
     duplicate_initial_infusion,
+    home_ig_supplies,
     missing_modifier,
     noncovered_diagnosis,
     observation_counted_as_infusion,
@@ -26,6 +27,8 @@ REGISTERED = [
     over_cap_96371.CHECK,
     observation_counted_as_infusion.CHECK,
     noncovered_diagnosis.CHECK,
+    # The second edition's new checks; home-ig-supplies last (the others join before it).
+    home_ig_supplies.CHECK,
 ]
 
 

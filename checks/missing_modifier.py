@@ -1,133 +1,180 @@
-"""missing-modifier: a required JW, JZ or KX modifier is absent, or JW and JZ conflict.
+"""missing-modifier: a required JW, JZ or KX modifier is absent, or JW and JZ contradict each other.
 
-Policy-driven: the payer's policy (``scrubber/policies/*.toml`` or ``--policy``) says from which
-date JW and JZ are required, in which places of service they do not apply, and where KX is
-required.
+**missing-modifier** (error). Policy-driven.
+- JW/JZ, MEDICARE: required on separately payable single-dose drugs (all IG codes); JW since
+  2017-01-01, JZ for dates of service on or after 2023-07-01. Not at POS 21 inpatient, 50 FQHC, 72 RHC.
+  At home (drugs a DME supplier dispenses for self-administration) JZ and JW are required for dates of
+  service on or after 2024-01-01 only. Fires when:
+  - a drug line carries neither JZ nor a JW line for the same drug on the claim and date;
+  - JZ is billed while the documented waste adds at least one billing unit
+    (ceil((dose + wasted) / unit) > ceil(dose / unit)); waste inside the rounded-up unit is not
+    billable, and then JZ is exactly right (A52507 scenario 2; "no billable discarded amount");
+  - a JW line is billed for waste that adds no billing unit (JW not permitted there: use JZ);
+  - JW and JZ sit on one line, or a JZ line and a JW line bill the same drug on the claim and date
+    (they contradict each other at any place of service, required there or not).
+- JW/JZ, DEFAULT: JW for documented waste that adds at least one unit; JZ not required.
+- KX, MEDICARE: subcutaneous immune globulin at home under the External Infusion Pumps policy (A52507)
+  for dates of service on or after 2023-01-01: an SC IG line (J1551, J1555, J1558, J1559, J1575, or
+  J1561/J1569 documented SC or carrying JB) at a home place of service must carry KX (criteria met),
+  GA or GZ (criteria not met, with or without an ABN) or GY (drug not given through a covered pump).
+  Home IVIG under the IVIG benefit (A52509) has no KX requirement: an unmet criterion there is "no
+  benefit category" (see `noncovered-diagnosis`). KX on administration lines is never required.
+  DEFAULT: none.
 
-**What it finds.** On single-dose drug lines (every immune globulin ships in single-dose
-containers):
+Implementation. Every date and place is policy data (``scrubber/policies/*.toml``, materialised per
+line by enrichment): ``jw.required_from`` / ``jz.required_from`` (``pol_jw_from`` / ``pol_jz_from``),
+``jw_jz.exempt_pos`` (``jwjz_exempt``), ``jw_jz.home_from`` (``pol_jwjz_home_from``: at a home place of
+service JW/JZ apply from that date), ``home_pos`` (``is_home``, the one home set coverage and KX read
+too), ``kx.required_from`` and ``kx.accepted`` (``pol_kx_from``, ``kx_ok``). DEFAULT simply has no JZ
+date, no exempt places, no home date and no KX date. Which drugs are single-dose, their billing unit
+and route are the IG table (``scrubber/data/immune_globulins.csv``).
 
-* JW and JZ on the same line (never both);
-* JZ billed while ``drug_wasted_mg`` > 0 is documented (JZ says nothing was discarded);
-* documented waste (> 0 mg) with no separate JW line for the drug on the claim and date (JW
-  required from ``jw.required_from``; MEDICARE and DEFAULT: 2017-01-01);
-* MEDICARE, dates of service from 2023-07-01 (``jz.required_from``): a line with neither JZ nor a
-  JW line for the discarded amount. DEFAULT requires JW for documented waste only, never JZ.
-* JW/JZ do not apply at the policy's exempt places of service (MEDICARE: 21 inpatient, 50 FQHC,
-  72 RHC): none of the findings above fires there, the JW+JZ and JZ-with-waste conflicts included;
-* KX: MEDICARE immune-globulin drug lines at POS 12 (home, DME MAC policies L33610 IVIG and L33794
-  SCIG) must carry KX, or GA/GZ when the coverage criteria are not met. DEFAULT requires no KX.
-  KX is not required on 96365/96366 administration lines (REFERENCE.md 8(g)).
+The waste a line's drug documents (its own ``drug_dose_mg`` / ``drug_wasted_mg``, else the drug's
+administered line on the claim and date, :func:`scrubber.enrich.with_drug_units`) gives the billable
+discarded units, ceil((dose + waste) / unit) - ceil(dose / unit); with dose or waste undocumented it is
+unknown and nothing is decided on a guess. One finding per line and root cause, most specific first:
 
-**Why payers deny it.** From 2023-10-01 Medicare returns single-dose drug claims missing JW/JZ as
-unprocessable; DME lines without KX, GA or GZ are rejected as missing information (A52507). CARC 4
-(modifier missing or inconsistent) with N822/N519, or CO-16.
+* a line with JW and JZ: ``jw_and_jz_on_line`` (remove JZ when another line of the drug bills the dose,
+  so this one bills the waste; else remove JW), or, on the drug's only line with billable waste,
+  ``jz_with_billable_waste``; a JW+JZ line whose waste adds no unit is ``jw_not_billable*`` (deleting
+  the line settles both);
+* a JW line whose waste adds no unit: ``jw_not_billable_use_jz`` (delete it and append JZ to the
+  administered line, where JZ is required there and that line lacks it) or ``jw_not_billable``;
+* a JZ line beside a JW line of the drug: ``jz_and_jw_lines``, unless the waste adds no unit (then the
+  JW line is the error, reported above);
+* JZ with billable waste and no JW line: ``jz_with_billable_waste``;
+* no JZ, no JW line: with billable waste ``waste_without_jw`` where JZ is required (Medicare returns
+  the claim unprocessable: error) or ``waste_unbilled`` where only JW is (DEFAULT, Medicare before
+  2023-07-01: the discarded units are money left unbilled, a warning); without it ``no_jw_jz``.
 
-**Example.** MEDICARE, 2026-02-10, office: J1459 x70, dose 35,000 mg, no waste documented, no JZ,
-no JW line: fires ("neither JZ nor a JW line").
+Deviations from the letter of RULES.md, both following it in substance: the JW line for waste that
+adds no unit and the two contradictions are reported for every policy and place of service
+(``unit-miscalculation`` leaves such a JW line to this check for every payer; a line cannot be both
+JW and JZ anywhere), and DEFAULT's missing JW line is a warning, not an error (under-billing,
+issue 11: money left unbilled, nothing denied).
 
-**Use instead.** Append JZ when nothing was discarded; bill the discarded amount on its own line
-with JW (and never JZ on a line with documented waste); append KX (criteria met) or GA/GZ on home
-IG drug lines.
+KX: a home line of a policy with a KX date, for a code whose IG route is SC, or IV/SC (J1561, J1569)
+documented SC (``route`` SC or JB), on or after the date, without an accepted modifier (``kx_ok``).
+Administration codes and IVIG never need it. KX is its own finding: a line may also have a JW/JZ one.
 
-**Appeal basis.** A correction: resubmit with the modifier. For KX, the appeal is the
-documentation that the LCD coverage criteria are met.
-
-**Sources.** FCSO JW/JZ page; CGS JC DME JZ (2023); Noridian JD DME JZ; A52507 (JW/JZ scenarios,
-KX/GA/GZ); L33610; REFERENCE.md 4a and 4b.
+Cost: the IG lines are filtered first; the sibling facts (the administered line, the JW lines) are
+aggregated only for the claims and dates of the few lines that need them; KX reads home lines only.
 """
 
 from __future__ import annotations
 
 import polars as pl
 
-from scrubber.enrich import is_ig, with_codes, with_drug_units
-from scrubber.legacy import legacy_check
-from scrubber.registry import Context
-from scrubber.text import dotted, fill, number
+from scrubber.cards import load_card
+from scrubber.enrich import documented_sc, is_ig, with_codes, with_drug_units, with_modifier_roles
+from scrubber.registry import Check, Context
+
+_GROUP = ["cd_key", "code_idx"]  # one drug on one claim and date
+# The facts every JW/JZ finding carries (templates use those of their reason).
+_FACTS = ["product", "dose", "waste", "unit_mg", "waste_units", "admin_units", "admin_line", "jw_lines", "drop",
+          "keep", "jz_from"]
+
+
+def _units(mg: pl.Expr, unit: pl.Expr) -> pl.Expr:
+    """Billing units of ``mg``, rounded up (IOM 100-04 ch.17); the 1e-9 keeps 35000/500 at 70."""
+    return (mg / unit - 1e-9).ceil().cast(pl.Int64)
+
+
+def _since(column: str) -> pl.Expr:
+    """The date of service is on or after the policy date in ``column`` (false when the policy has none)."""
+    return (pl.col(column).is_not_null() & (pl.col("date_of_service") >= pl.col(column))).fill_null(False)
+
+
+def _drug_lines(lines: pl.LazyFrame) -> pl.LazyFrame:
+    """Single-dose IG lines with the facts the JW/JZ rules read."""
+    ig = with_drug_units(with_codes(lines.filter(is_ig()), "ig_single_dose", "ig_bit", "ig_product"))
+    ig = ig.filter(pl.col("ig_single_dose").fill_null(False))
+    dose, waste, unit = pl.col("doc_dose"), pl.col("doc_waste"), pl.col("ig_unit_mg")
+    at_home_ok = ~pl.col("is_home") | pl.col("pol_jwjz_home_from").is_null() | _since("pol_jwjz_home_from")
+    applies = ~pl.col("jwjz_exempt") & at_home_ok
+    return ig.with_columns(
+        pl.col("ig_product").alias("product"),
+        dose.alias("dose"),
+        waste.alias("waste"),
+        unit.alias("unit_mg"),
+        pl.when(dose.is_not_null() & waste.is_not_null())
+        .then(_units(dose + waste, unit) - _units(dose, unit)).alias("waste_units"),
+        pl.when(dose.is_not_null()).then(pl.max_horizontal(_units(dose, unit), pl.lit(1))).alias("admin_units"),
+        ((pl.col("cd_jw_mask") & pl.col("ig_bit")) != 0).alias("has_jw_line"),
+        (applies & _since("pol_jw_from")).alias("jw_required"),
+        (applies & _since("pol_jz_from")).alias("jz_required"),
+        pl.col("pol_jz_from").alias("jz_from"),
+    )
+
+
+def _siblings(drugs: pl.LazyFrame, wanted: pl.LazyFrame) -> pl.LazyFrame:
+    """Per drug, claim and date in ``wanted``: the administered line(s) and the JW lines."""
+    is_jw = pl.col("is_jw")
+    return drugs.join(wanted.select(_GROUP).unique(), on=_GROUP, how="semi").group_by(_GROUP).agg(
+        pl.col("line_number").filter(~is_jw).min().alias("admin_line"),
+        (~is_jw).sum().alias("n_admin"),
+        (pl.col("is_jz") & ~is_jw).any().alias("admin_has_jz"),
+        pl.col("line_number").filter(is_jw).sort().cast(pl.String).str.join(", ").alias("jw_lines"),
+    )
+
+
+def _jwjz(lines: pl.LazyFrame) -> pl.LazyFrame:
+    drugs = _drug_lines(lines)
+    is_jw, is_jz = pl.col("is_jw"), pl.col("is_jz")
+    no_unit = (pl.col("waste_units") == 0).fill_null(False)
+    billable = (pl.col("waste_units") >= 1).fill_null(False)
+
+    # Lines whose words need their siblings: JW lines in question, and JZ lines beside a JW line.
+    needs_siblings = (is_jw & (is_jz | no_unit)) | (~is_jw & is_jz & pl.col("has_jw_line"))
+    wanted = drugs.filter(needs_siblings)
+    paired = wanted.join(_siblings(drugs, wanted), on=_GROUP, how="left")
+    waste_line = pl.col("n_admin") > 0  # another line of the drug bills the dose: this JW line bills the waste
+    use_jz = pl.col("jz_required") & pl.col("admin_line").is_not_null() & ~pl.col("admin_has_jz").fill_null(False)
+    paired = paired.with_columns(
+        pl.when(is_jw & no_unit & use_jz).then(pl.lit("jw_not_billable_use_jz"))
+        .when(is_jw & no_unit).then(pl.lit("jw_not_billable"))
+        .when(is_jw & is_jz & ~waste_line & billable).then(pl.lit("jz_with_billable_waste"))
+        .when(is_jw & is_jz).then(pl.lit("jw_and_jz_on_line"))
+        .when(~is_jw & is_jz & ~no_unit).then(pl.lit("jz_and_jw_lines"))
+        .alias("reason"),
+        pl.when(is_jw & is_jz).then(pl.when(waste_line).then(pl.lit("JZ")).otherwise(pl.lit("JW"))).alias("drop"),
+    ).with_columns(
+        pl.when(pl.col("drop") == "JZ").then(pl.lit("JW")).when(pl.col("drop") == "JW").then(pl.lit("JZ"))
+        .alias("keep"),
+    )
+
+    # Every other administered line: what its own modifiers and the documented waste call for.
+    alone = drugs.filter(~needs_siblings & ~is_jw).with_columns(
+        pl.when(is_jz & billable & pl.col("jw_required") & ~pl.col("has_jw_line"))
+        .then(pl.lit("jz_with_billable_waste"))
+        .when(~is_jz & ~pl.col("has_jw_line") & billable & pl.col("jz_required")).then(pl.lit("waste_without_jw"))
+        .when(~is_jz & ~pl.col("has_jw_line") & billable & pl.col("jw_required")).then(pl.lit("waste_unbilled"))
+        .when(~is_jz & ~pl.col("has_jw_line") & ~billable & pl.col("jz_required")).then(pl.lit("no_jw_jz"))
+        .alias("reason"),
+        pl.lit(None, pl.Int32).alias("admin_line"),
+        pl.lit(None, pl.String).alias("jw_lines"),
+        pl.lit(None, pl.String).alias("drop"),
+        pl.lit(None, pl.String).alias("keep"),
+    )
+    columns = ["row_id", "reason", *_FACTS]
+    return pl.concat([
+        paired.filter(pl.col("reason").is_not_null()).select(columns),
+        alone.filter(pl.col("reason").is_not_null()).select(columns),
+    ], how="vertical_relaxed")
+
+
+def _kx(lines: pl.LazyFrame) -> pl.LazyFrame:
+    home = lines.filter(is_ig() & pl.col("is_home") & _since("pol_kx_from") & ~pl.col("kx_ok"))
+    home = with_modifier_roles(with_codes(home, "ig_route", "ig_product"))
+    subcutaneous = (pl.col("ig_route") == "SC") | ((pl.col("ig_route") == "IV_SC") & documented_sc())
+    return home.filter(subcutaneous.fill_null(False)).select(
+        "row_id", pl.lit("kx_missing").alias("reason"), pl.col("ig_product").alias("product"),
+        pl.col("pol_kx_from").alias("kx_from"),
+    )
 
 
 def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
-    lines = with_drug_units(with_codes(lines.filter(is_ig()), "ig_single_dose", "ig_bit", "ig_product"))
-    single_dose = pl.col("ig_single_dose").fill_null(False)
-    exempt = pl.col("jwjz_exempt")
-    jw_required = pl.col("pol_jw_from").is_not_null() & (pl.col("date_of_service") >= pl.col("pol_jw_from")) & ~exempt
-    jz_required = pl.col("pol_jz_from").is_not_null() & (pl.col("date_of_service") >= pl.col("pol_jz_from")) & ~exempt
-    has_jw_line = (pl.col("cd_jw_mask") & pl.col("ig_bit")) != 0  # a JW line of this drug on the claim and date
-    waste = pl.col("doc_waste")
-    is_jw, is_jz = pl.col("is_jw"), pl.col("is_jz")
-    drug = fill("{code} ({product})", code=pl.col("procedure_code"), product=pl.col("ig_product"))
-
-    # At the exempt places of service the JW/JZ policy does not apply at all, its conflicts included.
-    both = single_dose & is_jw & is_jz & ~exempt
-    jz_with_waste = single_dose & is_jz & (waste > 0) & ~exempt
-    waste_without_jw = single_dose & ~is_jw & jw_required & (waste > 0) & ~has_jw_line
-    neither = single_dose & ~is_jw & jz_required & ~is_jz & ~has_jw_line
-    jwjz_hit = both | jz_with_waste | waste_without_jw | neither
-    jwjz = (
-        pl.when(both)
-        .then(fill("{drug} carries both JW and JZ; a line is either discarded drug (JW) or administered with "
-                   "nothing discarded (JZ), never both.", drug=drug))
-        .when(jz_with_waste)
-        .then(fill("{drug} carries JZ (nothing discarded) but {waste} mg of waste is documented.", drug=drug,
-                   waste=number(waste)))
-        .when(waste_without_jw)
-        .then(fill("{drug}: {waste} mg of discarded drug is documented but no JW line reports it ({policy} policy).",
-                   drug=drug, waste=number(waste), policy=pl.col("policy")))
-        .when(neither)
-        .then(fill("{drug} from a single-dose container has neither JZ nor a JW line for the discarded amount "
-                   "({policy} requires JW/JZ for dates of service from {since}).", drug=drug,
-                   policy=pl.col("policy"), since=pl.col("pol_jz_from")))
-    )
-    jwjz_fix = (
-        pl.when(is_jw & is_jz)
-        .then(pl.lit("Keep JZ on the administered line only if nothing was discarded; otherwise remove JZ and bill "
-                     "the discarded amount on its own JW line."))
-        .when(is_jz)
-        .then(fill("Remove JZ and bill the {waste} mg discarded on a separate line with JW.", waste=number(waste)))
-        .when(waste > 0)
-        .then(fill("Add a separate {code}-JW line for the {waste} mg discarded (units = the extra units the waste "
-                   "adds).", code=pl.col("procedure_code"), waste=number(waste)))
-        .otherwise(fill("Append JZ to {code} if nothing was discarded; if drug was discarded, document it and bill "
-                        "it on a separate JW line.", code=pl.col("procedure_code")))
-    )
-    kx_missing = pl.col("kx_pos") & ~pl.col("kx_ok")
-    kx = fill(
-        "{drug} is billed at POS {pos} (home) without KX, GA or GZ ({policy}: DME MAC immune globulin policy).",
-        drug=drug, pos=pl.col("place_of_service"), policy=pl.col("policy"))
-    jwjz_rows = lines.filter(jwjz_hit.fill_null(False)).select(
-        "row_id",
-        jwjz.alias("message"),
-        jwjz_fix.alias("suggested_fix"),
-        fill("Corrected claim: {code} on {dos} is resubmitted with the JW/JZ modifier the discarded-drug policy "
-             "requires for single-dose containers.", code=pl.col("procedure_code"),
-             dos=pl.col("date_of_service")).alias("appeal_text"),
-    )
-    kx_rows = lines.filter(kx_missing.fill_null(False)).select(
-        "row_id",
-        kx.alias("message"),
-        pl.lit("Append KX if the LCD coverage criteria are met and documented; otherwise GA (ABN on file) or GZ "
-               "(no ABN).").alias("suggested_fix"),
-        fill("Corrected claim: {code} on {dos} is resubmitted with KX; the medical record documents that the "
-             "coverage criteria of the immune globulin policy are met (diagnosis {dx}, home administration "
-             "appropriate as found by the treating practitioner).", code=pl.col("procedure_code"),
-             dos=pl.col("date_of_service"), dx=dotted(pl.col("diagnoses").list.first())).alias("appeal_text"),
-    )
-    return pl.concat([jwjz_rows, kx_rows])
+    return pl.concat([_jwjz(lines), _kx(lines)], how="diagonal_relaxed")
 
 
-CHECK = legacy_check(
-    id="missing-modifier",
-    title="Required JW, JZ or KX modifier missing",
-    severity="error",
-    scope="line",
-    rule="Single-dose drugs carry JZ (nothing discarded) or pair with a JW line (discarded amount), never both, per "
-    "the payer policy's dates and settings; home IG drug lines carry KX/GA/GZ where the policy requires it.",
-    sources=("FCSO JW/JZ", "CGS JC DME JZ 2023", "A52507 (JW/JZ, KX/GA/GZ)", "L33610"),
-    fix="Add JZ, or a separate JW line for the waste; add KX (or GA/GZ) on home IG lines.",
-    appeal="Corrected claim with the required modifier.",
-    denial_codes=("CO-4", "CO-16", "N822", "N519", "M114"),
-    fix_kind="correction",
-    disposition="claim returned as unprocessable (JW/JZ) or rejected as missing information (KX)",
-    find=find,
-)
+CHECK = Check(card=load_card(__file__), find=find)

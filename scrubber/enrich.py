@@ -22,11 +22,12 @@ Two kinds of facts, for one reason (issue 5: on 2M lines every full-height colum
   (:func:`with_modifier_roles`), infusion timing (:func:`with_timing`), drug units
   (:func:`with_drug_units`). A check filters with the cheap set tests (:func:`code_is`) first.
 
-Policy columns: ``policy``, ``payer_kind`` (``medicare`` or ``commercial``: which words findings
-speak), ``pol_jw_from``, ``pol_jz_from``, ``pol_cap`` (the policy's cap for
-the line's code), ``is_home`` (POS is one of the policy's home settings), ``jwjz_exempt`` (POS
-exempt from JW/JZ), ``kx_pos`` (POS where the policy asks for KX), ``kx_ok`` (the line carries one
-of the policy's accepted KX/GA/GZ).
+Policy columns (:func:`_policy_columns`): ``policy``, ``payer_kind`` (``medicare`` or
+``commercial``: which words findings speak), ``pol_jw_from``, ``pol_jz_from``,
+``pol_jwjz_home_from`` (JW/JZ at home only from this date), ``pol_kx_from`` (KX for home SC immune
+globulin from this date), ``pol_cap`` (the policy's cap for the line's code), ``is_home`` (POS in the
+policy's one home set, ``home_pos``), ``jwjz_exempt`` (POS exempt from JW/JZ), ``kx_ok`` (the line
+carries one of the policy's accepted KX/GA/GZ/GY; tested on home lines only).
 
 Lines come out with each claim's rows together (in input order when they already were, as
 exports write them).
@@ -41,7 +42,7 @@ import polars as pl
 
 from scrubber import reference
 from scrubber.grouping import claim_order, claim_runs
-from scrubber.policy import FALLBACK, PolicySet
+from scrubber.policy import PolicySet
 
 # The encounter of RULES.md, as one key: see encounters(). Every encounter-scoped rule groups by it.
 ENCOUNTER = ("enc_key",)
@@ -252,42 +253,62 @@ def _code_index(lines: pl.DataFrame) -> pl.Series:
 
 
 def _policy_columns(lines: pl.DataFrame, policies: PolicySet) -> list[pl.Series]:
-    """The policy of each line's payer and the policy facts checks read, as plain columns."""
+    """The policy of each line's payer and the policy facts checks read, as plain columns.
+
+    The payer is mapped once per distinct name (:meth:`PolicySet.policy_for`: exact names, then
+    patterns such as the Medicare contractors'), never per line. Dates are per policy
+    (``pol_jw_from``, ``pol_jz_from``, ``pol_jwjz_home_from``: JW/JZ at home from that date,
+    ``pol_kx_from``: KX for home SC immune globulin from that date; null = never / no such rule);
+    ``is_home`` is the POS in the policy's one home set (``home_pos``); ``kx_ok`` (a modifier the
+    policy accepts for KX) is tested on home lines of policies with a KX date only.
+
+    Payers and places of service take a handful of values in millions of lines, so each is turned
+    into a small integer once (an Enum of its distinct values: 4x cheaper than a string lookup per
+    line on 2M lines) and every per-policy or per-(policy, POS) fact is a gather from a tiny table.
+    """
     pols = list(policies.policies.values())
     number = {p.name: i for i, p in enumerate(pols)}
-    payers = lines.get_column("payer").unique()
-    payer_policy = [number[policies.payer_map.get(p.strip().upper(), FALLBACK)] for p in payers.to_list()]
-    index = lines.get_column("payer").replace_strict(payers, pl.Series(payer_policy, dtype=pl.UInt32()),
-                                                     return_dtype=pl.UInt32()).cast(pl.UInt32)
+    payer = lines.get_column("payer").fill_null("")
+    names = payer.unique().sort()
+    policy_of = pl.Series([number[policies.policy_for(n)] for n in names.to_list()], dtype=pl.UInt32())
+    index = policy_of.gather(payer.cast(pl.Enum(names)).to_physical()).alias("_p")
+    pos = lines.get_column("place_of_service")
+    pos_names = pos.drop_nulls().unique().sort()
+    n_pos = max(pos_names.len(), 1)
+    pos_index = pos.cast(pl.Enum(pos_names)).to_physical().cast(pl.UInt32).alias("_pos")
     table = reference.code_table().get_column("procedure_code")
     caps = pl.Series([p.caps.get(c) for p in pols for c in table.to_list()], dtype=pl.Int64())
-    frame = pl.DataFrame([index.alias("_p"), lines.get_column("place_of_service"), lines.get_column("modifiers"),
-                          lines.get_column("code_idx")])
+    frame = pl.DataFrame([index, pos_index, lines.get_column("code_idx")])
 
-    def where(tests: list[pl.Expr | None]) -> pl.Expr:
-        parts = [(pl.col("_p") == i) & t for i, t in enumerate(tests) if t is not None]
-        return reduce(lambda a, b: a | b, parts, pl.lit(False)).fill_null(False)
+    def per_policy(values: list[Any], dtype: pl.DataType) -> pl.Expr:
+        return pl.lit(pl.Series(values, dtype=dtype)).gather(pl.col("_p"))
 
-    def pos_in(values: tuple[str, ...]) -> pl.Expr | None:
-        return pl.col("place_of_service").is_in(list(values)) if values else None
+    def pos_in(sets: list[tuple[str, ...]]) -> pl.Expr:
+        """True where the line's POS is in its policy's set (one gather from a policies x POS table)."""
+        flags = pl.Series([code in codes for codes in sets for code in pos_names.to_list()] or [False],
+                          dtype=pl.Boolean())
+        return pl.lit(flags).gather(pl.col("_p") * n_pos + pl.col("_pos")).fill_null(False)
 
     out = frame.select(
-        pl.lit(pl.Series([p.name for p in pols])).gather(pl.col("_p")).alias("policy"),
-        pl.lit(pl.Series([p.kind for p in pols])).gather(pl.col("_p")).alias("payer_kind"),
-        pl.lit(pl.Series([p.jw_required_from for p in pols], dtype=pl.Date())).gather(pl.col("_p")).alias(
-            "pol_jw_from"),
-        pl.lit(pl.Series([p.jz_required_from for p in pols], dtype=pl.Date())).gather(pl.col("_p")).alias(
-            "pol_jz_from"),
+        per_policy([p.name for p in pols], pl.String()).alias("policy"),
+        per_policy([p.kind for p in pols], pl.String()).alias("payer_kind"),
+        per_policy([p.jw_required_from for p in pols], pl.Date()).alias("pol_jw_from"),
+        per_policy([p.jz_required_from for p in pols], pl.Date()).alias("pol_jz_from"),
+        per_policy([p.jw_jz_home_from for p in pols], pl.Date()).alias("pol_jwjz_home_from"),
+        per_policy([p.kx_required_from for p in pols], pl.Date()).alias("pol_kx_from"),
         pl.lit(caps).gather(pl.col("_p") * table.len() + pl.col("code_idx")).alias("pol_cap"),
-        where([pos_in(p.home_pos) for p in pols]).alias("is_home"),
-        where([pos_in(p.jw_jz_exempt_pos) for p in pols]).alias("jwjz_exempt"),
-        where([pos_in(p.kx_pos) for p in pols]).alias("kx_pos"),
+        pos_in([p.home_pos for p in pols]).alias("is_home"),
+        pos_in([p.jw_jz_exempt_pos for p in pols]).alias("jwjz_exempt"),
     )
-    # kx_ok only matters where KX is asked for (home lines): test the modifiers of those rows only.
-    rows = out.get_column("kx_pos").arg_true()
-    accepted = [pl.col("modifiers").list.eval(pl.element().is_in(list(p.kx_accepted))).list.any() if p.kx_pos
-                else None for p in pols]
-    at_home = frame[rows].select(where(accepted)).to_series()
+    # kx_ok only matters where KX can be asked for (home lines of a policy with a KX date): test
+    # the modifiers of those rows only.
+    kx_policies = [i for i, p in enumerate(pols) if p.kx_required_from]
+    rows = (out.get_column("is_home") & index.is_in(kx_policies)).arg_true()
+    at_home = pl.DataFrame([index[rows], lines.get_column("modifiers")[rows]]).select(
+        pl.coalesce(*[pl.when(pl.col("_p") == i).then(
+            pl.col("modifiers").list.eval(pl.element().is_in(list(pols[i].kx_accepted))).list.any())
+            for i in kx_policies], pl.lit(False))
+    ).to_series()
     kx_ok = pl.repeat(False, lines.height, eager=True).scatter(rows, at_home).alias("kx_ok")
     return [*out.get_columns(), kx_ok]
 

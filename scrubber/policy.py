@@ -2,13 +2,26 @@
 
 A policy is a TOML document. The built-ins ``MEDICARE`` and ``DEFAULT`` live in
 ``scrubber/policies/``; a user file names a base with ``extends`` and overrides only what
-differs. Lines are matched to a policy by their ``payer`` (trimmed, case-insensitive) against
-each policy's ``payers``; a payer no policy names gets ``DEFAULT``. User policies are applied in
-the order given and win over the built-ins for the payers they name.
+differs. Unknown keys are an error, and so are keys an older release read (``kx.pos``,
+``coverage.home_pos``): the message names the key that replaced them.
 
-Checks never read a :class:`Policy` object: :meth:`PolicySet.line_parameters` turns the set into
-small frames that the engine joins onto the lines, so every check stays one vectorised
-expression whatever the payer mix of the batch.
+**Payer to policy** (RULES.md "Payer to policy"). A line's ``payer`` (trimmed, case-insensitive,
+runs of spaces as one) is claimed by a policy that lists it in ``payers`` (exact names) or matches
+its ``payer_patterns``: ``prefix`` (the name is, or begins with, the word(s): ``MEDICARE`` claims
+"MEDICARE PART B" and "Medicare-B", not "MEDICAREBLUE"), ``contains`` (the word(s) appear anywhere
+as whole words: ``NGS`` claims "NGS Medicare", not "KINGS HEALTH") and ``except_contains`` (a name
+with any of these words is never claimed by this policy's patterns; its exact ``payers`` still are).
+Policies are consulted in load order (the built-ins, then the ``--policy`` files in the order
+given) and the last one that claims a payer wins; a payer no policy claims gets ``DEFAULT``. So a
+user file can take any payer, exact or by pattern, from a built-in. Neither ``payers`` nor
+``payer_patterns`` is inherited through ``extends``: MEDICARE's payers stay MEDICARE's.
+
+**Home** is one key, ``home_pos`` (RULES.md "Words": MEDICARE and DEFAULT 04, 12, 13, 14, 33, 54,
+55, 56): the coverage lists for home, KX and the JW/JZ home date all read it.
+
+Checks never read a :class:`Policy` object: enrichment (``scrubber.enrich._policy_columns``) turns
+the set into plain per-line columns, and :meth:`PolicySet.line_parameters` gives the engine the
+coverage frames, so every check stays one vectorised expression whatever the payer mix of the batch.
 """
 
 from __future__ import annotations
@@ -39,13 +52,59 @@ _KEYS: dict[str, Any] = {
     "kind": str,
     "description": str,
     "payers": list,
+    "payer_patterns": {"prefix": list, "contains": list, "except_contains": list},
+    "home_pos": list,
     "caps": dict,
     "jw": {"required_from": (dt.date, bool)},
     "jz": {"required_from": (dt.date, bool)},
-    "jw_jz": {"exempt_pos": list},
-    "kx": {"pos": list, "accepted": list},
-    "coverage": {"home_pos": list, "home_iv": list, "home_sc": list, "other": list, "lists": dict},
+    "jw_jz": {"exempt_pos": list, "home_from": (dt.date, bool)},
+    "kx": {"required_from": (dt.date, bool), "accepted": list},
+    "coverage": {"home_iv": list, "home_sc": list, "other": list, "lists": dict},
 }
+# Keys an older release read, refused with the key that replaced them (never accepted and ignored).
+_REPLACED: dict[str, str] = {
+    "kx.pos": "'home_pos' (the policy's one set of home places of service, read by coverage, KX and JW/JZ) "
+              "and 'kx.required_from' (the first date of service KX applies on)",
+    "coverage.home_pos": "'home_pos' (the policy's one set of home places of service, read by coverage, KX and "
+                         "JW/JZ)",
+}
+_POS_RE = re.compile(r"[0-9]{2}")
+_MODIFIER_RE = re.compile(r"[A-Z0-9]{2}")
+
+
+@dataclass(frozen=True)
+class PayerPatterns:
+    """Which payer names a policy claims besides its exact ``payers`` (see the module docstring)."""
+
+    prefix: tuple[str, ...] = ()
+    contains: tuple[str, ...] = ()
+    except_contains: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.prefix or self.contains)
+
+    def matches(self, name: str) -> bool:
+        """True when ``name`` (already normalised by :func:`payer_key`) is claimed by the patterns."""
+        if not self or _words(self.except_contains).search(name):
+            return False
+        return bool(_prefix(self.prefix).match(name) or _words(self.contains).search(name))
+
+
+def _alternatives(words: tuple[str, ...]) -> str:
+    return "|".join(re.escape(w) for w in words) or r"(?!)"  # (?!) never matches
+
+
+def _prefix(words: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile(rf"^(?:{_alternatives(words)})(?![A-Z0-9])")
+
+
+def _words(words: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile(rf"(?<![A-Z0-9])(?:{_alternatives(words)})(?![A-Z0-9])")
+
+
+def payer_key(payer: str | None) -> str:
+    """A payer name as policies match it: trimmed, upper case, runs of whitespace as one space."""
+    return " ".join((payer or "").split()).upper()
 
 
 @dataclass(frozen=True)
@@ -60,17 +119,25 @@ class Policy:
     jw_required_from: dt.date | None
     jz_required_from: dt.date | None
     jw_jz_exempt_pos: tuple[str, ...]
-    kx_pos: tuple[str, ...]
+    jw_jz_home_from: dt.date | None  # at home, JW/JZ apply from this date of service (None: no home rule)
+    kx_required_from: dt.date | None  # home SC immune globulin needs KX/GA/GZ/GY from this date (None: never)
     kx_accepted: tuple[str, ...]
     home_pos: tuple[str, ...]
     coverage: dict[str, tuple[str, ...]]  # setting -> list ids
     lists: dict[str, tuple[str, ...]] = field(default_factory=dict)  # inline lists, undotted codes
+    payer_patterns: PayerPatterns = field(default_factory=PayerPatterns)
     origin: str = "built-in"
+
+    def claims(self, name: str) -> bool:
+        """True when this policy names the payer ``name`` (normalised by :func:`payer_key`)."""
+        return name in self.payers or self.payer_patterns.matches(name)
 
 
 def _validate_keys(doc: dict[str, Any], source: str, spec: dict[str, Any] = _KEYS, prefix: str = "") -> None:
     for key, value in doc.items():
         where = f"{prefix}{key}"
+        if where in _REPLACED:
+            raise PolicyError(f"'{where}' is no longer read: use {_REPLACED[where]}", source)
         if key not in spec:
             known = ", ".join(sorted(spec))
             raise PolicyError(f"unknown key '{where}' (known here: {known})", source)
@@ -118,6 +185,34 @@ def _codes(values: Any, where: str, source: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _pos(values: Any, where: str, source: str) -> tuple[str, ...]:
+    """Places of service: two-digit codes (``12``, ``04``); anything else is a PolicyError."""
+    codes = _codes(values, where, source)
+    for code in codes:
+        if not _POS_RE.fullmatch(code):
+            raise PolicyError(f"'{where}' lists '{code}', which is not a two-digit place of service code", source)
+    return codes
+
+
+def _modifiers(values: Any, where: str, source: str) -> tuple[str, ...]:
+    codes = _codes(values, where, source)
+    for code in codes:
+        if not _MODIFIER_RE.fullmatch(code):
+            raise PolicyError(f"'{where}' lists '{code}', which is not a two-character modifier", source)
+    return codes
+
+
+def _patterns(doc: dict[str, Any], source: str) -> PayerPatterns:
+    """``payer_patterns``: lists of words, normalised like payer names (see :func:`payer_key`)."""
+    out = {}
+    for key in ("prefix", "contains", "except_contains"):
+        words = tuple(payer_key(w) for w in _texts(doc.get(key, []), f"payer_patterns.{key}", source))
+        if any(not w for w in words):
+            raise PolicyError(f"'payer_patterns.{key}' must not list an empty name", source)
+        out[key] = words
+    return PayerPatterns(**out)
+
+
 def _diagnoses(values: Any, where: str, source: str) -> tuple[str, ...]:
     """A coverage list: ICD-10-CM codes, normalised as claim diagnoses are (with or without the dot
     after the category; stored undotted) and held to the same format rule."""
@@ -144,20 +239,23 @@ def _build(doc: dict[str, Any], source: str) -> Policy:
     kind = doc.get("kind", "commercial")
     if kind not in PAYER_KINDS:
         raise PolicyError(f"'kind' must be one of {', '.join(PAYER_KINDS)}", source)
+    jw_jz, kx = doc.get("jw_jz", {}), doc.get("kx", {})
     return Policy(
         name=name,
         kind=kind,
         description=doc.get("description", ""),
-        payers=_texts(doc.get("payers", []), "payers", source),
+        payers=tuple(payer_key(p) for p in _texts(doc.get("payers", []), "payers", source)),
         caps=caps,
         jw_required_from=_date_or_none(doc.get("jw", {}).get("required_from", False), "jw.required_from", source),
         jz_required_from=_date_or_none(doc.get("jz", {}).get("required_from", False), "jz.required_from", source),
-        jw_jz_exempt_pos=_codes(doc.get("jw_jz", {}).get("exempt_pos", []), "jw_jz.exempt_pos", source),
-        kx_pos=_codes(doc.get("kx", {}).get("pos", []), "kx.pos", source),
-        kx_accepted=_codes(doc.get("kx", {}).get("accepted", ["KX", "GA", "GZ"]), "kx.accepted", source),
-        home_pos=_codes(cov.get("home_pos", ["12"]), "coverage.home_pos", source),
+        jw_jz_exempt_pos=_pos(jw_jz.get("exempt_pos", []), "jw_jz.exempt_pos", source),
+        jw_jz_home_from=_date_or_none(jw_jz.get("home_from", False), "jw_jz.home_from", source),
+        kx_required_from=_date_or_none(kx.get("required_from", False), "kx.required_from", source),
+        kx_accepted=_modifiers(kx.get("accepted", ["KX", "GA", "GZ", "GY"]), "kx.accepted", source),
+        home_pos=_pos(doc.get("home_pos", []), "home_pos", source),
         coverage={s: _texts(cov.get(s, []), f"coverage.{s}", source) for s in ("home_iv", "home_sc", "other")},
         lists=lists,
+        payer_patterns=_patterns(doc.get("payer_patterns", {}), source),
         origin=source,
     )
 
@@ -188,15 +286,31 @@ def _builtin_doc(name: str) -> dict[str, Any]:
 
 @dataclass
 class PolicySet:
-    """The policies in force for a run, and which payer maps to which."""
+    """The policies in force for a run, and which payer maps to which.
+
+    ``payer_map`` holds the exact names (``payers``) only; :meth:`policy_for` is the whole rule
+    (exact names and ``payer_patterns``, last claimant wins). ``claimants`` lists every policy as
+    loaded, in load order, so that a user file redefining ``MEDICARE`` keeps the built-in's payers
+    mapped to the name ``MEDICARE`` (now the user's definition).
+    """
 
     policies: dict[str, Policy]
     payer_map: dict[str, str]
+    claimants: list[Policy] = field(default_factory=list)
+
+    def policy_for(self, payer: str | None) -> str:
+        """The name of the policy for a payer name (RULES.md "Payer to policy"; module docstring)."""
+        name = payer_key(payer)
+        for policy in reversed(self.claimants):
+            if policy.claims(name):
+                return policy.name
+        return FALLBACK
 
     @classmethod
     def load(cls, files: list[str] | tuple[str, ...] = ()) -> PolicySet:
         docs = {name: _builtin_doc(name) for name in BUILTIN}
         policies = {name: _build(doc, "built-in") for name, doc in docs.items()}
+        claimants = list(policies.values())
         payer_map = {p: name for name, pol in policies.items() for p in pol.payers}
         for file in files:
             raw = _read_toml(Path(file))
@@ -207,13 +321,15 @@ class PolicySet:
             if base not in docs:
                 raise PolicyError(f"extends unknown policy '{base}' (known: {', '.join(sorted(docs))})", file)
             merged = _merge(docs[base], {k: v for k, v in raw.items() if k != "extends"})
-            if "payers" not in raw:
-                merged["payers"] = []  # payers are never inherited: MEDICARE's payers stay MEDICARE's
+            # Payers are never inherited, exact or by pattern: MEDICARE's payers stay MEDICARE's.
+            merged["payers"] = raw.get("payers", [])
+            merged["payer_patterns"] = raw.get("payer_patterns", {})
             policy = _build(merged, file)
             docs[policy.name] = merged
             policies[policy.name] = policy
+            claimants.append(policy)
             payer_map.update({p: policy.name for p in policy.payers})
-        return cls(policies=policies, payer_map=payer_map)
+        return cls(policies=policies, payer_map=payer_map, claimants=claimants)
 
     def line_parameters(self) -> dict[str, pl.DataFrame]:
         """Frames the engine joins onto lines: payer -> policy, policy parameters, caps, coverage."""
@@ -228,7 +344,8 @@ class PolicySet:
                 "pol_jw_from": [p.jw_required_from for p in pols],
                 "pol_jz_from": [p.jz_required_from for p in pols],
                 "pol_jwjz_exempt_pos": [list(p.jw_jz_exempt_pos) for p in pols],
-                "pol_kx_pos": [list(p.kx_pos) for p in pols],
+                "pol_jwjz_home_from": [p.jw_jz_home_from for p in pols],
+                "pol_kx_from": [p.kx_required_from for p in pols],
                 "pol_kx_accepted": [list(p.kx_accepted) for p in pols],
                 "pol_home_pos": [list(p.home_pos) for p in pols],
             },
@@ -237,7 +354,8 @@ class PolicySet:
                 "pol_jw_from": pl.Date(),
                 "pol_jz_from": pl.Date(),
                 "pol_jwjz_exempt_pos": pl.List(pl.String()),
-                "pol_kx_pos": pl.List(pl.String()),
+                "pol_jwjz_home_from": pl.Date(),
+                "pol_kx_from": pl.Date(),
                 "pol_kx_accepted": pl.List(pl.String()),
                 "pol_home_pos": pl.List(pl.String()),
             },
@@ -270,7 +388,21 @@ class PolicySet:
             {
                 "name": p.name,
                 "origin": p.origin,
-                "payers": "all payers no other policy names" if p.name == FALLBACK else ", ".join(p.payers),
+                "payers": "all payers no other policy names" if p.name == FALLBACK else _payers_text(p),
             }
             for p in self.policies.values()
         ]
+
+
+def _payers_text(policy: Policy) -> str:
+    """The payers a policy claims, as a person reads it: exact names, then the patterns."""
+    parts = list(policy.payers)
+    pat = policy.payer_patterns
+    if pat.prefix:
+        parts.append("names beginning with " + " or ".join(pat.prefix))
+    if pat.contains:
+        parts.append("names containing " + ", ".join(pat.contains))
+    text = ", ".join(parts)
+    if pat and pat.except_contains:
+        text += " (except names containing " + " or ".join(pat.except_contains) + ")"
+    return text

@@ -150,6 +150,22 @@ def route_evidence_bits(evidence: str) -> int:
 
 
 @cache
+def home_ivig_supplies() -> pl.DataFrame:
+    """Home IVIG services and supplies codes (Q2052) by period of dates of service: ``max_per_date``,
+    ``unit_basis`` (``visit`` or ``15_minutes``), ``effective_from`` / ``effective_to`` (null: open)
+    and ``drug_window_days`` (see MANIFEST.toml)."""
+    frame = _csv(
+        manifest()["home_ivig_supplies"]["file"],
+        {"code": pl.String(), "benefit": pl.String(), "max_per_date": pl.Int64(), "unit_basis": pl.String(),
+         "effective_from": pl.Date(), "effective_to": pl.Date(), "drug_window_days": pl.Int64()},
+    )
+    unknown = set(frame.get_column("unit_basis").to_list()) - {"visit", "15_minutes"}
+    if unknown:
+        raise ValueError(f"home_ivig_supplies: unknown unit_basis {sorted(unknown)}")
+    return frame.drop("description", "source")
+
+
+@cache
 def covered_diagnoses() -> pl.DataFrame:
     """(list_id, code) with codes undotted, as claims carry them after normalisation."""
     frame = _csv(manifest()["covered_diagnoses"]["file"], {"list_id": pl.String(), "code": pl.String()})
@@ -218,7 +234,7 @@ def releases_summary() -> list[dict[str, str]]:
     """Reference data releases, for the report's provenance footer."""
     m = manifest()
     out = []
-    for key in ("admin_codes", "immune_globulins", "modifiers", "covered_diagnoses"):
+    for key in ("admin_codes", "immune_globulins", "modifiers", "home_ivig_supplies", "covered_diagnoses"):
         out.append({"table": key, "release": m[key]["release"], "source": m[key]["source"]})
     for key, meta in m["icd10cm"].items():
         out.append({"table": f"icd10cm.{key}", "release": meta["release"], "source": meta["source"]})

@@ -187,7 +187,7 @@ def test_claim_detail_shows_lines_findings_and_text_to_send(page: Any) -> None:
     # A justification, and a missing fact highlighted as a placeholder.
     c700 = page.locator("details.claim[data-claim='C700']")
     assert c700.locator(".appeal.justification .appeal-head").first.inner_text().lower().startswith("justification")
-    assert c700.locator("mark.ph").filter(has_text="[dx?]").count() >= 1
+    assert c700.locator("mark.ph").filter(has_text="[payer claim number?]").count() >= 1
     # A long placeholder is marked too, and the text says how many facts are missing.
     justification = c700.locator(".appeal.justification")
     assert justification.locator("mark.ph").filter(has_text="[covered diagnosis").count() == 1

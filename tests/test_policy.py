@@ -1,30 +1,82 @@
-"""Policies are data that layer: a file extends a built-in and overrides only what differs."""
+"""Policies are data that layer: a file extends a built-in and overrides only what differs; payers map
+to policies by exact name or pattern; home is one set of places of service."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+import polars as pl
 import pytest
 
-from scrubber.engine import scrub
+from scrubber.engine import check_batches, scrub
 from scrubber.errors import PolicyError
+from scrubber.loaders import load_inputs
 from scrubber.policy import PolicySet
 
 CLAIM = """
 claim_id,line_number,member_id,payer,place_of_service,date_of_service,procedure_code,modifier_1,units,charge,diagnosis_1,drug_dose_mg
 Q1,1,M1,{payer},{pos},2026-02-10,J1459,{mod},70,7000,{dx},35000
 """
+HOME = ("04", "12", "13", "14", "33", "54", "55", "56")
+
+
+def _enriched(path, policy_files: list[str] | None = None) -> pl.DataFrame:
+    """The enriched lines of a claim file (the policy columns every check reads)."""
+    raw = load_inputs([str(path)])
+    return check_batches(raw.batches(), PolicySet.load(policy_files or []), []).enriched
 
 
 def test_builtins_follow_rules_md() -> None:
     ps = PolicySet.load()
     medicare, default = ps.policies["MEDICARE"], ps.policies["DEFAULT"]
+    assert medicare.kind == "medicare" and default.kind == "commercial"
     assert medicare.jz_required_from == dt.date(2023, 7, 1) and default.jz_required_from is None
-    assert medicare.jw_required_from == dt.date(2017, 1, 1)
-    assert set(medicare.jw_jz_exempt_pos) == {"21", "50", "72"}
-    assert medicare.kx_pos == ("12",) and default.kx_pos == ()
+    assert medicare.jw_required_from == dt.date(2017, 1, 1) == default.jw_required_from
+    assert set(medicare.jw_jz_exempt_pos) == {"21", "50", "72"} and default.jw_jz_exempt_pos == ()
+    assert medicare.jw_jz_home_from == dt.date(2024, 1, 1) and default.jw_jz_home_from is None
+    assert medicare.kx_required_from == dt.date(2023, 1, 1) and default.kx_required_from is None
+    assert set(medicare.kx_accepted) == {"KX", "GA", "GZ", "GY"}
+    assert medicare.home_pos == HOME == default.home_pos
     assert medicare.caps["96371"] == 1 == default.caps["96371"]
-    assert ps.payer_map["MEDICARE"] == "MEDICARE"
+
+
+@pytest.mark.parametrize(
+    ("payer", "policy"),
+    [
+        ("Noridian JE Part B", "MEDICARE"),
+        ("Humana Medicare Advantage", "DEFAULT"),
+        ("UnitedHealthcare Medicare Advantage", "DEFAULT"),
+        ("MEDICARE PART B", "MEDICARE"),
+        ("CMS", "MEDICARE"),
+        ("AETNA", "DEFAULT"),
+        (" medicare ", "MEDICARE"),
+        ("Medicare", "MEDICARE"),
+        ("Medicare-B", "MEDICARE"),
+        ("MEDICARE ADVANTAGE PPO", "DEFAULT"),  # begins with MEDICARE, but an Advantage plan
+        ("Novitas Solutions", "MEDICARE"),
+        ("Palmetto GBA", "MEDICARE"),
+        ("NGS", "MEDICARE"),
+        ("National  Government Services", "MEDICARE"),  # runs of spaces are one
+        ("WPS Government Health Administrators", "MEDICARE"),
+        ("CGS Administrators", "MEDICARE"),
+        ("First Coast Service Options", "MEDICARE"),
+        # Whole words only: these merely contain the letters.
+        ("KINGS HEALTH PLAN", "DEFAULT"),
+        ("MEDICAREBLUE RX", "DEFAULT"),
+        ("CMSA PLAN", "DEFAULT"),
+        ("", "DEFAULT"),
+    ],
+)
+def test_payer_to_policy_follows_rules_md(payer: str, policy: str) -> None:
+    assert PolicySet.load().policy_for(payer) == policy
+
+
+def test_payer_patterns_reach_the_lines(write_csv) -> None:
+    path = write_csv(CLAIM.format(payer="Noridian JE Part B", pos="11", mod="", dx="D80.0")
+                     + "Q2,1,M2,Humana Medicare Advantage,11,2026-02-10,J1459,,70,7000,D80.0,35000\n")
+    lines = _enriched(path)
+    assert dict(lines.select("claim_id", "policy").iter_rows()) == {"Q1": "MEDICARE", "Q2": "DEFAULT"}
+    assert dict(lines.select("claim_id", "payer_kind").iter_rows()) == {"Q1": "medicare", "Q2": "commercial"}
 
 
 def test_payer_names_match_case_insensitively(write_csv) -> None:
@@ -33,12 +85,69 @@ def test_payer_names_match_case_insensitively(write_csv) -> None:
     assert result.findings.height == 1 and result.findings["policy"][0] == "MEDICARE"
 
 
-def test_a_policy_can_require_jz_for_a_commercial_payer(tmp_path, write_csv) -> None:
+def test_a_policy_file_takes_a_payer_from_a_builtin_by_name_or_pattern(tmp_path) -> None:
+    exact = tmp_path / "humana.toml"
+    exact.write_text('name = "HUMANA_MA"\nextends = "MEDICARE"\npayers = ["Humana Medicare Advantage"]\n')
+    ps = PolicySet.load([str(exact)])
+    assert ps.policy_for("HUMANA MEDICARE ADVANTAGE") == "HUMANA_MA"
+    assert ps.policy_for("UnitedHealthcare Medicare Advantage") == "DEFAULT"
+    assert ps.policies["HUMANA_MA"].kind == "medicare"  # extends MEDICARE: Medicare's words
+    pattern = tmp_path / "ma.toml"
+    pattern.write_text('name = "MA"\nextends = "MEDICARE"\n[payer_patterns]\ncontains = ["MEDICARE ADVANTAGE"]\n')
+    ps = PolicySet.load([str(exact), str(pattern)])
+    assert ps.policy_for("UnitedHealthcare Medicare Advantage") == "MA"
+    assert ps.policy_for("Humana Medicare Advantage") == "MA"  # the later file wins
+    assert ps.policy_for("Noridian JE Part B") == "MEDICARE"
+
+
+def test_payers_and_patterns_are_not_inherited(tmp_path) -> None:
+    pol = tmp_path / "acme.toml"
+    pol.write_text('name = "ACME"\nextends = "MEDICARE"\npayers = ["ACME"]\n')
+    ps = PolicySet.load([str(pol)])
+    assert ps.policy_for("ACME") == "ACME"
+    assert ps.policy_for("Noridian JE Part B") == "MEDICARE" and ps.policy_for("MEDICARE PART B") == "MEDICARE"
+    assert ps.policies["ACME"].payer_patterns.prefix == ()
+
+
+def test_redefining_medicare_keeps_its_payers_on_the_new_definition(tmp_path) -> None:
+    pol = tmp_path / "medicare.toml"
+    pol.write_text('name = "MEDICARE"\nextends = "MEDICARE"\n[jz]\nrequired_from = false\n')
+    ps = PolicySet.load([str(pol)])
+    assert ps.policy_for("Noridian JE Part B") == "MEDICARE"
+    assert ps.policies["MEDICARE"].jz_required_from is None
+
+
+def test_home_is_one_set_for_coverage_kx_and_jw_jz(tmp_path, write_csv) -> None:
+    rows = "".join(f"H{pos},1,M{pos},MEDICARE,{pos},2026-02-10,J1559,JZ,80,4000,D80.0,8000\n"
+                   for pos in ("11", "12", "13", "32", "56"))
+    path = write_csv(CLAIM.format(payer="MEDICARE", pos="04", mod="JZ", dx="D80.0").replace("J1459", "J1559")
+                     .replace(",70,7000,", ",80,4000,").replace("35000", "8000") + rows)
+    home = dict(_enriched(path).select("claim_id", "is_home").iter_rows())
+    assert home == {"Q1": True, "H11": False, "H12": True, "H13": True, "H32": False, "H56": True}
+    kx = scrub([str(path)], select=["missing-modifier"]).findings
+    assert sorted(kx["claim_id"]) == ["H12", "H13", "H56", "Q1"] and set(kx["reason"]) == {"kx_missing"}
+    pol = tmp_path / "narrow.toml"
+    pol.write_text('name = "NARROW"\nextends = "MEDICARE"\npayers = ["MEDICARE"]\nhome_pos = ["12"]\n')
+    home = dict(_enriched(path, [str(pol)]).select("claim_id", "is_home").iter_rows())
+    assert [c for c, h in home.items() if h] == ["H12"]
+    kx = scrub([str(path)], [str(pol)], select=["missing-modifier"]).findings
+    assert list(kx["claim_id"]) == ["H12"]
+
+
+def test_a_policy_can_require_kx_and_jz_for_a_commercial_payer(tmp_path, write_csv) -> None:
     path = write_csv(CLAIM.format(payer="BCBS", pos="11", mod="", dx="D80.0"))
     assert scrub([str(path)], select=["missing-modifier"]).findings.height == 0
     pol = tmp_path / "bcbs.toml"
     pol.write_text('name = "BCBS"\nextends = "MEDICARE"\npayers = ["BCBS"]\n')
     assert scrub([str(path)], [str(pol)], select=["missing-modifier"]).findings.height == 1
+    home = write_csv(CLAIM.format(payer="BCBS", pos="12", mod="JZ", dx="D80.0").replace("J1459", "J1559"),
+                     name="home.csv")
+    assert scrub([str(home)], select=["missing-modifier"]).findings.height == 0
+    kx = tmp_path / "bcbs_kx.toml"
+    kx.write_text('name = "BCBS_KX"\npayers = ["BCBS"]\n[kx]\nrequired_from = 2025-01-01\naccepted = ["KX"]\n')
+    found = scrub([str(home)], [str(kx)], select=["missing-modifier"]).findings
+    assert list(found["reason"]) == ["kx_missing"] and found["payer_kind"][0] == "commercial"
+    assert "BCBS_KX" in found["message"][0] and "ABN" not in found["suggested_fix"][0]
 
 
 def test_a_policy_can_replace_a_coverage_list_inline(tmp_path, write_csv) -> None:
@@ -60,6 +169,17 @@ def test_a_policy_can_replace_a_coverage_list_inline(tmp_path, write_csv) -> Non
         ('name = "X"\n[coverage]\nother = ["NO_SUCH_LIST"]\n', "NO_SUCH_LIST"),
         ("payers = [\n", "invalid TOML"),
         ('extends = "MEDICARE"\n', "name"),
+        # The keys home replaced are refused, naming the new key (never accepted and ignored).
+        ('name = "X"\n[kx]\npos = ["12"]\n', "'kx.pos' is no longer read: use 'home_pos'"),
+        ('name = "X"\n[coverage]\nhome_pos = ["12"]\n', "'coverage.home_pos' is no longer read: use 'home_pos'"),
+        ('name = "X"\nhome_pos = ["1"]\n', "not a two-digit place of service"),
+        ('name = "X"\n[jw_jz]\nexempt_pos = ["inpatient"]\n', "not a two-digit place of service"),
+        ('name = "X"\n[kx]\naccepted = ["KX1"]\n', "not a two-character modifier"),
+        ('name = "X"\n[kx]\nrequired_from = true\n', "kx.required_from"),
+        ('name = "X"\n[jw_jz]\nhome_from = "2024"\n', "jw_jz.home_from"),
+        ('name = "X"\n[payer_patterns]\nsuffix = ["X"]\n', "payer_patterns.suffix"),
+        ('name = "X"\n[payer_patterns]\nprefix = "MEDICARE"\n', "payer_patterns.prefix"),
+        ('name = "X"\n[payer_patterns]\ncontains = [" "]\n', "empty name"),
     ],
 )
 def test_bad_policies_are_errors(tmp_path, write_csv, text: str, needle: str) -> None:

@@ -1,0 +1,102 @@
+"""home-ig-supplies: home IVIG services and supplies (Q2052) billed more than once a date or without the drug.
+
+**home-ig-supplies** (error). Q2052 (services, supplies and accessories for home IVIG) billed more than
+1 unit on a date, or with no home IVIG drug line for the member on that date (A52509: one unit per
+infusion date).
+
+Implementation. The codes and what a unit of them counts are data (``scrubber/data/
+home_ivig_supplies.csv``, by period of dates of service). Lines are grouped by member, date of
+service and payer layer (``cob_layer``: a claim sent on to the next payer bills the same visit
+again and is counted apart), across claims and billing providers, because the rule is per member and
+infusion date, whoever bills it. Each Q2052 line gets one finding at most:
+
+* ``no_home_ivig``: no home IVIG drug line for the member in the batch on the Q2052's date or in the
+  ``drug_window_days`` (30) days before it. Home IVIG: an IG code whose IG route is IV, or J1561/J1569
+  not documented SC (``route`` SC or JB), at one of the policy's home places of service.
+* ``second_q2052``: a further Q2052 line for the member and date (input order), after the first.
+* ``over_one_unit``: the first line bills more than one unit where a unit is the date's bundle
+  (``unit_basis`` ``visit``, dates of service to 2023-12-31); the excess units are at risk.
+
+Where the primary sources differ from the rule's letter, and why this follows them: from 2024-01-01
+(the permanent IVIG items and services benefit; LCD L33610 and A52509 revised 2024-01-01, CMS MLN
+"Intravenous Immune Globulin Items & Services" revised 2024-12-23, Noridian JD DME billing tips) Q2052
+is billed each time the drug is administered and paid as one bundle per infusion date, with its
+units reporting the visit length in 15-minute increments: Q2052 x4 for a one-hour visit is right, so
+from then on only a second Q2052 line on the date fires, not a unit count. And when the drug is
+delivered before the infusion, the administration date may follow the drug's date of service by up
+to 30 days (the same sources): a Q2052 on 2026-02-03 after the drug on 2026-02-01 is right. The
+Q2052 x1 vs x2 boundary therefore holds for dates of service to 2023-12-31.
+
+Cost: the Q2052 lines are filtered by code first (none in most batches); the drug lines are read only
+for the members who have one.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from scrubber import reference
+from scrubber.cards import load_card
+from scrubber.enrich import documented_sc, is_ig, with_codes, with_modifier_roles
+from scrubber.registry import Check, Context
+
+_DAY = "date_of_service"
+_KEY = ["member_id", _DAY, "cob_layer"]  # one member, one infusion date, one payer layer
+
+
+def _supply_lines(lines: pl.LazyFrame) -> pl.LazyFrame:
+    """The Q2052 lines with the data row of their date of service (what a unit counts, the window)."""
+    table = reference.home_ivig_supplies()
+    codes = table.get_column("code").unique().to_list()
+    periods = table.lazy().rename({"code": "procedure_code"})
+    return (
+        lines.filter(pl.col("procedure_code").is_in(codes))
+        .select("row_id", "claim_id", "line_number", "member_id", _DAY, "cob_layer", "units", "procedure_code")
+        .join(periods, on="procedure_code", how="inner")
+        .filter((pl.col(_DAY) >= pl.col("effective_from"))
+                & (pl.col("effective_to").is_null() | (pl.col(_DAY) <= pl.col("effective_to"))))
+    )
+
+
+def _home_ivig_dates(lines: pl.LazyFrame, members: pl.LazyFrame) -> pl.LazyFrame:
+    """(member_id, drug_dos): dates of home IVIG drug lines of the given members."""
+    drugs = lines.filter(is_ig() & pl.col("is_home")).join(members, on="member_id", how="semi")
+    drugs = with_modifier_roles(with_codes(drugs, "ig_route"))
+    iv = (pl.col("ig_route") == "IV") | ((pl.col("ig_route") == "IV_SC") & ~documented_sc())
+    return drugs.filter(iv.fill_null(False)).select("member_id", pl.col(_DAY).alias("drug_dos")).unique()
+
+
+def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
+    q = _supply_lines(lines)
+    drugs = _home_ivig_dates(lines, q.select("member_id").unique())
+    window = pl.duration(days=pl.col("drug_window_days"))
+    with_drug = (
+        q.select("row_id", "member_id", _DAY, "drug_window_days").join(drugs, on="member_id", how="inner")
+        .filter((pl.col("drug_dos") <= pl.col(_DAY)) & (pl.col("drug_dos") >= pl.col(_DAY) - window))
+        .select("row_id").unique().with_columns(pl.lit(True).alias("_drug"))
+    )
+    # The few Q2052 lines only: order them once and count per member, date and payer layer.
+    q = q.join(with_drug, on="row_id", how="left").sort("row_id").with_columns(
+        pl.int_range(1, pl.len() + 1).over(_KEY).alias("_nth"),
+        pl.col("claim_id").first().over(_KEY).alias("first_claim"),
+        pl.col("line_number").first().over(_KEY).alias("first_line"),
+    )
+    reason = (
+        pl.when(pl.col("_drug").is_null()).then(pl.lit("no_home_ivig"))
+        .when(pl.col("_nth") > pl.col("max_per_date")).then(pl.lit("second_q2052"))
+        .when((pl.col("unit_basis") == "visit") & (pl.col("units") > pl.col("max_per_date")))
+        .then(pl.lit("over_one_unit"))
+    )
+    return q.with_columns(reason.alias("reason")).filter(pl.col("reason").is_not_null()).select(
+        "row_id",
+        "reason",
+        "first_claim",
+        "first_line",
+        pl.col("max_per_date").alias("allowed_units"),
+        pl.when(pl.col("reason") == "over_one_unit").then(pl.col("units") - pl.col("max_per_date"))
+        .alias("excess_units"),
+        pl.col("drug_window_days").alias("window_days"),
+    )
+
+
+CHECK = Check(card=load_card(__file__), find=find)

@@ -1,0 +1,161 @@
+"""The words of missing-modifier and home-ig-supplies read right for each payer and setting (issue 11).
+
+Every reason of both cards is rendered on real-looking claims, once for Medicare and once for a
+commercial payer whose policy (a file extending DEFAULT) asks for the same modifiers, professional and
+institutional: commercial text carries no Medicare remedy or Medicare source, corrections name frequency
+code 7 and the payer's claim number, fixes give the computed answer (never "x0"), and every fact a
+template names is there (the only placeholder allowed is a payer claim number the input lacks).
+"""
+
+from __future__ import annotations
+
+import re
+
+import polars as pl
+import pytest
+
+from checks import by_id
+from scrubber.engine import scrub
+
+HEADER = ("claim_id,line_number,member_id,payer,claim_type,place_of_service,date_of_service,procedure_code,"
+          "modifier_1,modifier_2,units,charge,diagnosis_1,drug_dose_mg,drug_wasted_mg,route,payer_claim_number")
+# One scenario per reason: (name, the lines as "line,pos,dos,code,mod1,mod2,units,charge,dose,waste,route").
+SCENARIOS = {
+    "no_jw_jz": ["1,11,2026-02-10,J1459,,,70,7000,35000,,IV"],
+    "waste_without_jw": ["1,11,2026-02-10,J1459,,,71,7100,35200,400,IV"],
+    "waste_unbilled": ["1,11,2023-06-30,J1459,,,71,7100,35200,400,IV"],
+    "jz_with_billable_waste": ["1,11,2026-02-10,J1459,JZ,,71,7100,35200,400,IV"],
+    "jw_not_billable_use_jz": ["1,11,2026-02-10,J1459,,,71,7100,35200,200,IV", "2,11,2026-02-10,J1459,JW,,1,100,,,"],
+    "jw_not_billable": ["1,11,2026-02-10,J1459,JZ,,71,7100,35200,200,IV", "2,11,2026-02-10,J1459,JW,,1,100,,,"],
+    "jw_and_jz_on_line": ["1,11,2026-02-10,J1459,,,71,7100,35200,400,IV", "2,11,2026-02-10,J1459,JW,JZ,1,100,,,"],
+    "jz_and_jw_lines": ["1,11,2026-02-10,J1459,JZ,,71,7100,35200,400,IV", "2,11,2026-02-10,J1459,JW,,1,100,,,"],
+    "kx_missing": ["1,12,2026-02-10,J1559,JZ,,80,4000,8000,,SC"],
+    "second_q2052": ["1,12,2026-03-05,J1459,JZ,,60,6000,30000,,IV", "2,12,2026-03-05,Q2052,,,4,420,,,",
+                     "3,12,2026-03-05,Q2052,,,4,420,,,"],
+    "over_one_unit": ["1,12,2023-05-01,J1459,JZ,,60,6000,30000,,IV", "2,12,2023-05-01,Q2052,,,2,840,,,"],
+    "no_home_ivig": ["1,12,2026-03-08,Q2052,,,1,420,,,"],
+}
+PAYERS = {"medicare": "MEDICARE", "commercial": "BCBS"}
+# A commercial payer whose policy asks what Medicare asks: every reason can speak its commercial words.
+BCBS = """name = "BCBS_PLUS"
+extends = "DEFAULT"
+payers = ["BCBS"]
+[jz]
+required_from = 2023-07-01
+[kx]
+required_from = 2023-01-01
+"""
+MEDICARE_ONLY = re.compile(r"\bABN\b|\bG[AZY]\b|Medicare|IOM 100-04|A5250[79]|L33(610|794)|CMS JW/JZ")
+INTERNAL = re.compile(r"RULES\.md|REFERENCE\.md|\.csv|\.toml|IG_OFFICE_DEFAULT|policies/")
+TEXTS = ("message", "suggested_fix", "appeal_text", "citation")
+
+
+@pytest.fixture(scope="module")
+def findings(tmp_path_factory) -> pl.DataFrame:
+    """Every scenario for both payer kinds and both settings, scrubbed with both checks."""
+    tmp = tmp_path_factory.mktemp("words")
+    rows = [HEADER]
+    for kind, payer in PAYERS.items():
+        for setting in ("professional", "institutional"):
+            for n, (reason, lines) in enumerate(SCENARIOS.items()):
+                claim = f"{kind[0].upper()}{setting[0].upper()}{n:02d}"
+                member = f"M-{claim}"
+                pcn = "" if reason == "no_home_ivig" else f"PCN{claim}"
+                for line in lines:
+                    number, pos, dos, code, m1, m2, units, charge, dose, waste, route = line.split(",")
+                    rows.append(",".join([claim, number, member, payer, setting, pos, dos, code, m1, m2, units,
+                                          charge, "D80.0", dose, waste, route, pcn]))
+    claims = tmp / "claims.csv"
+    claims.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    policy = tmp / "bcbs.toml"
+    policy.write_text(BCBS, encoding="utf-8")
+    result = scrub([str(claims)], [str(policy)], select=["missing-modifier", "home-ig-supplies"])
+    assert result.summary["rejected_rows"] == 0
+    return result.findings
+
+
+def _scenario(claim_id: str) -> str:
+    return list(SCENARIOS)[int(claim_id[2:])]
+
+
+def test_every_reason_of_both_cards_is_rendered_for_each_payer_kind_and_setting(findings) -> None:
+    cards = {r for c in ("missing-modifier", "home-ig-supplies") for r in by_id()[c].card.reasons}
+    assert set(SCENARIOS) == cards
+    seen = {(r, k, t) for r, k, t in findings.select("reason", "payer_kind", "claim_type").iter_rows()}
+    for reason in cards:
+        for kind in ("medicare", "commercial"):
+            for setting in ("professional", "institutional"):
+                assert (reason, kind, setting) in seen, (reason, kind, setting)
+    # Each scenario's claim gets exactly the finding it was written for.
+    for claim, reason in findings.select("claim_id", "reason").iter_rows():
+        assert reason == _scenario(claim), (claim, reason)
+
+
+def test_no_internal_names_no_x0_and_every_fact_present(findings) -> None:
+    for row in findings.iter_rows(named=True):
+        for key in TEXTS:
+            text = row[key]
+            assert text and not INTERNAL.search(text), (row["reason"], key, text)
+            assert not re.search(r"\bx0\b|x0\.|units = the", text), (row["reason"], key, text)
+            placeholders = set(re.findall(r"\[([a-z ]+)\?\]", text))
+            allowed = {"payer claim number"} if row["payer_claim_number"] is None else set()
+            assert placeholders <= allowed, (row["reason"], key, placeholders)
+
+
+def test_commercial_findings_carry_no_medicare_remedy_or_source(findings) -> None:
+    commercial = findings.filter(pl.col("payer_kind") == "commercial")
+    assert commercial.height
+    for row in commercial.iter_rows(named=True):
+        for key in TEXTS:
+            assert not MEDICARE_ONLY.search(row[key]), (row["reason"], key, row[key])
+
+
+def test_medicare_findings_cite_the_primary_sources_of_their_rule(findings) -> None:
+    medicare = findings.filter(pl.col("payer_kind") == "medicare")
+    cited = dict(medicare.select("reason", "citation").unique("reason").iter_rows())
+    for reason in ("no_jw_jz", "waste_without_jw", "jz_with_billable_waste", "jw_and_jz_on_line", "jz_and_jw_lines"):
+        assert "IOM 100-04, ch. 17, section 40" in cited[reason] and "CMS JW/JZ Modifier Policy FAQ" in cited[reason]
+    assert "A52507" in cited["jw_not_billable_use_jz"]  # scenario 2: no billable discarded amount
+    assert "L33794" in cited["kx_missing"] and "A52507" in cited["kx_missing"]
+    for reason in ("second_q2052", "over_one_unit", "no_home_ivig"):
+        assert "A52509" in cited[reason]
+    kx = medicare.filter(pl.col("reason") == "kx_missing").row(0, named=True)
+    assert all(m in kx["suggested_fix"] for m in ("KX", "GA", "GZ", "GY", "ABN"))
+    assert not any("ch. 12" in c for c in findings["citation"])  # no physician-manual section here
+
+
+def test_fixes_and_corrections_give_the_computed_answer(findings) -> None:
+    def one(reason: str, kind: str = "medicare") -> dict:
+        return findings.filter((pl.col("reason") == reason) & (pl.col("payer_kind") == kind)
+                               & (pl.col("claim_type") == "professional")).row(0, named=True)
+
+    assert one("no_jw_jz")["suggested_fix"].startswith("Append JZ to line 1 (J1459 x70")
+    assert "Add a line J1459-JW x1 for the 400 mg discarded" in one("waste_without_jw")["suggested_fix"]
+    assert "line 1 bills J1459 x71 for the 35200 mg administered" in one("waste_without_jw")["suggested_fix"]
+    assert "add a line J1459-JW x1 for the 400 mg discarded" in one("jz_with_billable_waste")["suggested_fix"]
+    use_jz = one("jw_not_billable_use_jz")
+    assert use_jz["suggested_fix"] == ("Delete the JW line 2 (J1459-JW x1) and append JZ to line 1 (J1459 x71), "
+                                       f"claim {use_jz['claim_id']}.")
+    assert "append JZ" not in one("jw_not_billable")["suggested_fix"]  # line 1 already carries JZ
+    assert one("jw_and_jz_on_line")["suggested_fix"].startswith("Remove JZ from line 2")
+    assert "Remove JZ from line 1" in one("jz_and_jw_lines")["suggested_fix"]
+    assert "line(s) 2" in one("jz_and_jw_lines")["suggested_fix"]
+    assert one("over_one_unit")["suggested_fix"].startswith("Bill Q2052 x1 on line 2")
+    second = one("second_q2052")
+    assert second["line_number"] == 3 and f"claim {second['claim_id']}, line 2" in second["suggested_fix"]
+    for row in findings.iter_rows(named=True):
+        assert "frequency code 7" in row["appeal_text"], row["reason"]
+        if row["payer_claim_number"]:
+            assert f"payer claim number {row['payer_claim_number']}" in row["appeal_text"], row["reason"]
+
+
+def test_money_at_risk_follows_the_reason(findings) -> None:
+    risk = {(r, c): a for r, c, a in findings.filter(pl.col("payer_kind") == "medicare")
+            .select("reason", "claim_type", "charge_at_risk").iter_rows()}
+    assert risk[("waste_unbilled", "professional")] == 0  # money left unbilled, nothing denied
+    assert risk[("no_jw_jz", "professional")] == 7000
+    assert risk[("jw_not_billable_use_jz", "professional")] == 100  # the JW line itself
+    assert risk[("over_one_unit", "professional")] == 420  # 1 of 2 units of an $840 line
+    severity = dict(findings.select("reason", "severity").unique().iter_rows())
+    assert severity["waste_unbilled"] == "warning"
+    assert {s for r, s in severity.items() if r != "waste_unbilled"} == {"error"}
