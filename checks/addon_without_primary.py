@@ -8,7 +8,11 @@ the chain fires). Allowed primaries (CPT parentheticals): 96361: 96360, 96365, 9
 96415: 96413 · 96417: 96413. The primary may sit on another claim of the same encounter (CMS add-on
 code edits: same practitioner, patient and date). Denial seen as N122 with B15/97/107.
 
-Implementation. The allowed primaries are data (``scrubber/data/admin_codes.csv``). Enrichment gives
+Implementation. The allowed primaries are data: CPT's parentheticals (``admin_codes.csv``
+``allowed_primaries``), and for policies with ``[addons] primaries = "ncci"`` (MEDICARE) the CMS NCCI
+add-on code edit list (``addon_primaries_ncci.csv``), which is wider than CPT's and decides Medicare
+payment: 96366 also after 96360 or 96413, 96367 and 96375 also after 96360, 96368 also after 96360
+(a primary source leads here; docs/RULES.md says so). Enrichment gives
 every line its encounter's ``enc_admin_mask`` (codes billed, rejected rows' readable codes included)
 and ``enc_anchored_mask`` (RULES.md "Anchored", computed transitively once per encounter), so a line
 fires when its code's bit is billed but not anchored: no Python per line, one bit test.
@@ -25,15 +29,20 @@ from scrubber.registry import Check, Context
 
 def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     addons = lines.filter(code_is(adm_role="addon"))
-    addons = with_codes(addons, "adm_bit", "adm_primary_mask", "adm_primaries_text")
-    unanchored = addons.filter((pl.col("adm_bit") & pl.col("enc_anchored_mask")) == 0)
+    unanchored = with_codes(addons, "adm_bit").filter((pl.col("adm_bit") & pl.col("enc_anchored_mask")) == 0)
+    unanchored = with_codes(unanchored, "adm_primary_mask", "adm_primaries_text", "adm_ncci_primary_mask",
+                            "adm_ncci_primaries_text")
+    # The primaries the line's policy accepts: the CMS NCCI add-on code edits (MEDICARE) or CPT's.
+    ncci = pl.col("pol_ncci_addons")
+    mask = pl.when(ncci).then(pl.col("adm_ncci_primary_mask")).otherwise(pl.col("adm_primary_mask"))
+    text = pl.when(ncci).then(pl.col("adm_ncci_primaries_text")).otherwise(pl.col("adm_primaries_text"))
     # Primaries billed in the encounter but not anchored themselves (an orphan chain), if any.
-    billed_primaries = pl.col("adm_primary_mask") & pl.col("enc_admin_mask")
+    billed_primaries = mask & pl.col("enc_admin_mask")
     return unanchored.with_columns(billed_primaries.alias("_billed_primaries")).select(
         "row_id",
         pl.when(pl.col("_billed_primaries") == 0).then(pl.lit("no_primary")).otherwise(pl.lit("unanchored_chain"))
         .alias("reason"),
-        pl.col("adm_primaries_text").alias("primaries"),
+        text.alias("primaries"),
         codes_text("_billed_primaries").alias("unanchored"),
     )
 

@@ -292,6 +292,7 @@ def _policy_columns(lines: pl.DataFrame, policies: PolicySet) -> list[pl.Series]
     out = frame.select(
         per_policy([p.name for p in pols], pl.String()).alias("policy"),
         per_policy([p.kind for p in pols], pl.String()).alias("payer_kind"),
+        per_policy([p.addon_primaries == "ncci" for p in pols], pl.Boolean()).alias("pol_ncci_addons"),
         per_policy([p.jw_required_from for p in pols], pl.Date()).alias("pol_jw_from"),
         per_policy([p.jz_required_from for p in pols], pl.Date()).alias("pol_jz_from"),
         per_policy([p.jw_jz_home_from for p in pols], pl.Date()).alias("pol_jwjz_home_from"),
@@ -601,28 +602,48 @@ def encounters(lines: pl.DataFrame) -> pl.DataFrame:
     return pl.DataFrame([rep.gather(group), per_line.get_column("cob_layer"), per_line.get_column("copy_of")])
 
 
+def _anchored(billed_: pl.Expr, addons: list[tuple[int, int]]) -> list[pl.Expr]:
+    """One step of RULES.md "Anchored" per add-on: the add-on's bit joins the anchored set when it is
+    billed and one of its primaries (``addons``: (bit, primaries mask)) is anchored."""
+    step = pl.col("_anchored")
+    for bit, primaries in addons:
+        lit_bit = pl.lit(bit, pl.UInt64)
+        billed_and_primary = ((billed_ & lit_bit) != 0) & ((pl.col("_anchored") & pl.lit(primaries, pl.UInt64)) != 0)
+        step = pl.when(billed_and_primary).then(step | lit_bit).otherwise(step)
+    return [step.alias("_anchored")]
+
+
+def _anchored_masks(per_enc: pl.DataFrame, mask_column: str) -> pl.Series:
+    """Per encounter, the billed codes that are anchored when add-ons take their primaries from
+    ``mask_column`` of the code table (CPT's lists or the CMS NCCI add-on code edits)."""
+    table = reference.code_table().filter(pl.col("adm_bit").is_not_null())
+    addons = table.filter(pl.col("adm_role") == "addon").select("adm_bit", mask_column).rows()
+    addon_mask = sum(bit for bit, _ in addons)
+    billed_ = pl.col("enc_admin_mask")
+    frame = per_enc.select(billed_, (billed_ & pl.lit(~addon_mask & 0xFFFFFFFFFFFFFFFF, pl.UInt64)).alias("_anchored"))
+    for _ in range(len(addons)):  # a chain is at most as long as the add-on list
+        before = frame.get_column("_anchored")
+        frame = frame.with_columns(_anchored(billed_, addons))
+        if frame.get_column("_anchored").equals(before):
+            break
+    return frame.get_column("_anchored")
+
+
 def _encounter_masks(lines: pl.DataFrame) -> pl.DataFrame:
     """``enc_admin_mask`` (administration codes billed in the encounter, from the claim-and-date masks,
     which hold the readable codes of rejected rows too) and ``enc_anchored_mask`` (RULES.md "Anchored":
     initial and stand-alone services billed, then every billed add-on one of whose allowed primaries
-    is anchored, repeated until nothing changes)."""
+    is anchored, repeated until nothing changes). Which primaries an add-on accepts is the line's
+    policy (``pol_ncci_addons``: the CMS NCCI add-on code edits, else CPT's parentheticals)."""
     per_enc = pl.DataFrame([lines.get_column("enc_key"), lines.get_column("cd_admin_mask")]).group_by(
         "enc_key").agg(pl.col("cd_admin_mask").bitwise_or().alias("enc_admin_mask"))
-    table = reference.code_table().filter(pl.col("adm_bit").is_not_null())
-    addons = table.filter(pl.col("adm_role") == "addon").select("adm_bit", "adm_primary_mask").rows()
-    addon_mask = sum(bit for bit, _ in addons)
-    billed_ = pl.col("enc_admin_mask")
-    anchored = billed_ & pl.lit(~addon_mask & 0xFFFFFFFFFFFFFFFF, pl.UInt64)
-    per_enc = per_enc.with_columns(anchored.alias("enc_anchored_mask"))
-    for _ in range(len(addons)):  # a chain is at most as long as the add-on list
-        step = pl.col("enc_anchored_mask")
-        for bit, primaries in addons:
-            lit_bit = pl.lit(bit, pl.UInt64)
-            step = pl.when(((billed_ & lit_bit) != 0) & ((pl.col("enc_anchored_mask") & pl.lit(primaries, pl.UInt64))
-                                                         != 0)).then(step | lit_bit).otherwise(step)
-        before = per_enc.get_column("enc_anchored_mask")
-        per_enc = per_enc.with_columns(step.alias("enc_anchored_mask"))
-        if per_enc.get_column("enc_anchored_mask").equals(before):
-            break
-    return pl.DataFrame([lines.get_column("enc_key")]).join(per_enc, on="enc_key", how="left",
-                                                             maintain_order="left").drop("enc_key")
+    per_enc = per_enc.with_columns(
+        _anchored_masks(per_enc, "adm_primary_mask").alias("_cpt"),
+        _anchored_masks(per_enc, "adm_ncci_primary_mask").alias("_ncci"),
+    )
+    spread = pl.DataFrame([lines.get_column("enc_key"), lines.get_column("pol_ncci_addons")]).join(
+        per_enc, on="enc_key", how="left", maintain_order="left")
+    return spread.select(
+        "enc_admin_mask",
+        pl.when(pl.col("pol_ncci_addons")).then(pl.col("_ncci")).otherwise(pl.col("_cpt")).alias("enc_anchored_mask"),
+    )

@@ -42,6 +42,7 @@ from scrubber.schema import DIAGNOSIS_RE
 
 BUILTIN = ("MEDICARE", "DEFAULT")
 PAYER_KINDS = ("medicare", "commercial")
+ADDON_PRIMARY_LISTS = ("cpt", "ncci")
 FALLBACK = "DEFAULT"
 
 # Every key a policy file may hold, with the type of its value. Unknown keys are an error:
@@ -59,6 +60,7 @@ _KEYS: dict[str, Any] = {
     "jz": {"required_from": (dt.date, bool)},
     "jw_jz": {"exempt_pos": list, "home_from": (dt.date, bool)},
     "kx": {"required_from": (dt.date, bool), "accepted": list},
+    "addons": {"primaries": str},
     "coverage": {"home_iv": list, "home_sc": list, "other": list, "lists": dict},
 }
 # Keys an older release read, refused with the key that replaced them (never accepted and ignored).
@@ -123,6 +125,7 @@ class Policy:
     kx_required_from: dt.date | None  # home SC immune globulin needs KX/GA/GZ/GY from this date (None: never)
     kx_accepted: tuple[str, ...]
     home_pos: tuple[str, ...]
+    addon_primaries: str  # "cpt" (CPT parentheticals) or "ncci" (CMS NCCI add-on code edits): which primaries anchor
     coverage: dict[str, tuple[str, ...]]  # setting -> list ids
     lists: dict[str, tuple[str, ...]] = field(default_factory=dict)  # inline lists, undotted codes
     payer_patterns: PayerPatterns = field(default_factory=PayerPatterns)
@@ -240,6 +243,9 @@ def _build(doc: dict[str, Any], source: str) -> Policy:
     if kind not in PAYER_KINDS:
         raise PolicyError(f"'kind' must be one of {', '.join(PAYER_KINDS)}", source)
     jw_jz, kx = doc.get("jw_jz", {}), doc.get("kx", {})
+    addon_primaries = doc.get("addons", {}).get("primaries", "cpt")
+    if addon_primaries not in ADDON_PRIMARY_LISTS:
+        raise PolicyError(f"'addons.primaries' must be one of {', '.join(ADDON_PRIMARY_LISTS)}", source)
     return Policy(
         name=name,
         kind=kind,
@@ -253,6 +259,7 @@ def _build(doc: dict[str, Any], source: str) -> Policy:
         kx_required_from=_date_or_none(kx.get("required_from", False), "kx.required_from", source),
         kx_accepted=_modifiers(kx.get("accepted", ["KX", "GA", "GZ", "GY"]), "kx.accepted", source),
         home_pos=_pos(doc.get("home_pos", []), "home_pos", source),
+        addon_primaries=addon_primaries,
         coverage={s: _texts(cov.get(s, []), f"coverage.{s}", source) for s in ("home_iv", "home_sc", "other")},
         lists=lists,
         payer_patterns=_patterns(doc.get("payer_patterns", {}), source),

@@ -65,6 +65,13 @@ def admin_codes() -> pl.DataFrame:
 
 
 @cache
+def addon_primaries_ncci() -> pl.DataFrame:
+    """The CMS NCCI add-on code edit list: each add-on and its eligible primaries (a list)."""
+    frame = _csv(manifest()["addon_primaries_ncci"]["file"], {"addon": pl.String(), "primaries": pl.String()})
+    return frame.with_columns(pl.col("primaries").str.split(" "))
+
+
+@cache
 def immune_globulins() -> pl.DataFrame:
     """IG drug codes: product, route (IV, SC or IV_SC), billing unit in mg, single-dose container."""
     frame = _csv(
@@ -111,6 +118,9 @@ def code_table() -> pl.DataFrame:
     initial_of = {row["addon_hour_code"]: row["code"] for row in adm.iter_rows(named=True) if row["addon_hour_code"]}
     primary_mask = {c: sum(bit.get(p, 0) for p in ps) for c, ps in zip(codes, adm.get_column("allowed_primaries"),
                                                                        strict=True)}
+    aoc = addon_primaries_ncci()
+    aoc_of = dict(zip(aoc.get_column("addon").to_list(), aoc.get_column("primaries").to_list(), strict=True))
+    aoc_mask = {c: sum(bit.get(p, 0) for p in aoc_of.get(c, [])) for c in codes}
     adm_rows = adm.select(
         pl.col("code").alias("procedure_code"),
         *[pl.col(c).alias(f"adm_{c}") for c in adm.columns if c not in ("code", "source", "allowed_primaries")],
@@ -118,6 +128,10 @@ def code_table() -> pl.DataFrame:
         pl.col("family").rank("dense").cast(pl.UInt8).alias("adm_family_idx"),
         pl.Series([bit[c] for c in codes], dtype=pl.UInt64()).alias("adm_bit"),
         pl.Series([primary_mask[c] for c in codes], dtype=pl.UInt64()).alias("adm_primary_mask"),
+        # The CMS NCCI add-on code edit list (policies with [addons] primaries = "ncci", MEDICARE).
+        pl.Series([aoc_mask[c] or primary_mask[c] for c in codes], dtype=pl.UInt64()).alias("adm_ncci_primary_mask"),
+        pl.Series([" or ".join(aoc_of[c]) if c in aoc_of else None for c in codes], dtype=pl.String()
+                  ).alias("adm_ncci_primaries_text"),
         # The primaries the line's subsequent code accepts: whether it can follow a given initial.
         pl.Series([primary_mask.get(s or "", 0) for s in adm.get_column("subsequent_code")],
                   dtype=pl.UInt64()).alias("adm_subsequent_primary_mask"),
