@@ -45,6 +45,7 @@ _KEYS: dict[str, Any] = {
     "jw_jz": {"exempt_pos": list},
     "kx": {"pos": list, "accepted": list},
     "coverage": {"home_pos": list, "home_iv": list, "home_sc": list, "other": list, "lists": dict},
+    "ncci": {"em_pairs": bool},
 }
 
 
@@ -66,6 +67,9 @@ class Policy:
     coverage: dict[str, tuple[str, ...]]  # setting -> list ids
     lists: dict[str, tuple[str, ...]] = field(default_factory=dict)  # inline lists, undotted codes
     origin: str = "built-in"
+    # NCCI pairs with an E/M code (E/M billed with drug administration) apply; a payer that does not
+    # apply NCCI to E/M visits sets [ncci] em_pairs = false (ncci-ptp-conflict then skips those pairs).
+    ncci_em_pairs: bool = True
 
 
 def _validate_keys(doc: dict[str, Any], source: str, spec: dict[str, Any] = _KEYS, prefix: str = "") -> None:
@@ -130,12 +134,29 @@ def _diagnoses(values: Any, where: str, source: str) -> tuple[str, ...]:
     return tuple(codes.to_series())
 
 
-def _build(doc: dict[str, Any], source: str) -> Policy:
+_HCPCS_CODE = re.compile(r"[A-Z0-9]{5}")
+
+
+def _caps(doc: dict[str, Any], source: str) -> dict[str, int]:
+    """``[caps]``: units per encounter for a code (RULES.md over-cap-96371 and units-over-mue).
+
+    Every entry is enforced: 96371's by over-cap-96371, any other code's by units-over-mue, where it
+    replaces the code's MUE. So a key that is not a HCPCS/CPT code (a typo such as ``"9637"`` or
+    ``"96371x"``) is refused, never kept and silently matched to nothing.
+    """
     caps: dict[str, int] = {}
     for code, cap in doc.get("caps", {}).items():
+        key = code.strip().upper()
+        if not _HCPCS_CODE.fullmatch(key):
+            raise PolicyError(f"caps.{code}: not a HCPCS/CPT code (5 letters or digits, e.g. \"96371\")", source)
         if not isinstance(cap, int) or isinstance(cap, bool) or cap < 0:
             raise PolicyError(f"caps.{code} must be a whole number >= 0", source)
-        caps[code.upper()] = cap
+        caps[key] = cap
+    return caps
+
+
+def _build(doc: dict[str, Any], source: str) -> Policy:
+    caps = _caps(doc, source)
     cov = doc.get("coverage", {})
     lists = {k.upper(): _diagnoses(v, f"coverage.lists.{k}", source) for k, v in cov.get("lists", {}).items()}
     name = doc["name"].strip().upper()
@@ -159,6 +180,7 @@ def _build(doc: dict[str, Any], source: str) -> Policy:
         coverage={s: _texts(cov.get(s, []), f"coverage.{s}", source) for s in ("home_iv", "home_sc", "other")},
         lists=lists,
         origin=source,
+        ncci_em_pairs=doc.get("ncci", {}).get("em_pairs", True),
     )
 
 
