@@ -15,6 +15,7 @@ from checks import (
     over_cap_96371,
     route_mismatch,
     unit_miscalculation,
+    units_over_mue,
 )
 
 REGISTERED = [
@@ -26,6 +27,7 @@ REGISTERED = [
     over_cap_96371.CHECK,
     observation_counted_as_infusion.CHECK,
     noncovered_diagnosis.CHECK,
+    units_over_mue.CHECK,
 ]
 
 
