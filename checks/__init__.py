@@ -10,6 +10,7 @@ from checks import (
     addon_without_primary,
     duplicate_initial_infusion,
     missing_modifier,
+    ncci_ptp_conflict,
     noncovered_diagnosis,
     observation_counted_as_infusion,
     over_cap_96371,
@@ -28,6 +29,7 @@ REGISTERED = [
     observation_counted_as_infusion.CHECK,
     noncovered_diagnosis.CHECK,
     units_over_mue.CHECK,
+    ncci_ptp_conflict.CHECK,
 ]
 
 

@@ -13,8 +13,8 @@ once, as functions of the enriched lines:
 * :func:`units_reported_elsewhere`: per line, the units another check reports (the extra initial
   units); ``units-over-mue`` counts a line's units minus these;
 * :data:`CAP_CHECK_CODE`: the code whose units ``over-cap-96371`` counts, and no other check;
-* :func:`pairs_left_to_duplicate_initial`: NCCI pairs of two initial services, which are the
-  one-initial rule's (``ncci-ptp-conflict`` leaves them out).
+* :func:`pair_of_initial_services`: NCCI pairs of two initial services, which are the one-initial
+  rule's (``ncci-ptp-conflict`` leaves them out).
 
 Every function decides from the lines alone, never from another check's findings, so each check
 still runs on its own (``--select units-over-mue`` gives the same findings for that check as a full
@@ -85,10 +85,9 @@ def units_reported_elsewhere(lines: pl.LazyFrame) -> pl.LazyFrame:
     return initial_services(lines).select("row_id", pl.col("extra_units").cast(pl.Float64).alias("reported_units"))
 
 
-def pairs_left_to_duplicate_initial(pairs: pl.DataFrame) -> pl.Expr:
-    """True for the NCCI pairs (``column1``, ``column2`` of ``pairs``) whose two codes are both
-    initial services: billed together they are a second initial service, the one-initial rule's
-    (a pair such as 96365 / 96374 is reported by duplicate-initial-infusion, with the hierarchy's
-    words, not again as a PTP conflict)."""
+def pair_of_initial_services() -> pl.Expr:
+    """True for the NCCI pairs (columns ``column1``, ``column2``) whose two codes are both initial
+    services: billed together they are a second initial service, the one-initial rule's (96365 with
+    96374 is reported by duplicate-initial-infusion with the hierarchy's fix, not again as a PTP pair)."""
     initial = reference.admin_codes_where(role="initial")
     return pl.col("column1").is_in(initial) & pl.col("column2").is_in(initial)

@@ -1,0 +1,140 @@
+"""ncci-ptp-conflict: an NCCI procedure-to-procedure pair billed in one encounter without the modifier it allows.
+
+**ncci-ptp-conflict** (error). Two codes of a shipped NCCI procedure-to-procedure pair billed in one
+encounter: modifier indicator 0, never together (the column-2 line is denied); 1, allowed when the
+column-2 line (or, since 2019, either line) carries 59, XE, XS, XP or XU, or 25 on an E/M line. The
+pairs shipped: the infusion family's own pairs not already reported by `duplicate-initial-infusion`,
+vascular access (36000, 36410, 96523) bundled into administration, 96372 with 96365/96374, and E/M:
+99202-99215 with drug administration need 25 on the E/M; 99211 with drug administration is not paid
+(IOM 100-04 ch.12 section 30.6.7). Values, indicators and table quarter are data.
+
+Implementation. The pairs are ``scrubber/data/ncci_ptp.csv`` (:func:`scrubber.reference.ncci_pairs`;
+``SCRUBBER_REFERENCE_DIR`` loads a newer CMS quarter): column 1, column 2, modifier indicator, the
+dates of service it applies to and the setting (practitioner for professional claims, outpatient for
+institutional, or both). Indicator 9 (not applicable) is ignored. The finding is on the column-2
+line, the one the payer denies, and names the column-1 code(s) and line(s) billed with it in the
+encounter (``enc_key``: member, date and billing provider; an institutional claim; a next-payer copy
+apart). Indicator 1 is bypassed by 59/XE/XS/XP/XU on the column-2 line, or on the column-1 line for
+dates of service from ``ncci_rules.either_line_from`` (2019-07-01, MANIFEST.toml), or by 25 on the
+E/M line of a pair with an E/M code (``ncci_rules.em_codes``); 25 on the drug administration line
+instead is its own reason, with the fix that moves it. An E/M pair with indicator 0 (99211 with
+drug administration in the practitioner table) is ``em_not_payable``: not paid with or without 25.
+A policy with ``[ncci] em_pairs = false`` skips the pairs with an E/M code for its payers. One root
+cause (:mod:`checks._counting`): a pair of two initial services (96365 with 96374 or 96360, 96413
+with 96409...) is the one-initial rule's, reported by duplicate-initial-infusion with the hierarchy's
+fix, never again here. Cost: which encounters can hold a pair is a bit test of the line's
+``enc_admin_mask`` against its code's column-1 administration codes (no join on millions of lines);
+only lines of codes outside the code table (E/M, vascular access) are matched by text, and the pairs
+are joined on the few candidate lines.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from checks._counting import distinct_site, pair_of_initial_services
+from scrubber import reference
+from scrubber.cards import load_card
+from scrubber.enrich import has_modifier
+from scrubber.registry import Check, Context
+
+_SETTINGS = ("practitioner", "outpatient")
+_TABLE_NAMES = {"practitioner": "practitioner", "outpatient": "outpatient hospital"}
+
+
+def _pairs() -> pl.DataFrame:
+    """The pairs each setting applies (``_setting``), indicator 0 or 1, not left to the one-initial
+    rule, with the column-1 code's administration bit (``_bit1``, null outside the code table)."""
+    pairs = reference.ncci_pairs().filter(pl.col("modifier_indicator").is_in([0, 1]) & ~pair_of_initial_services())
+    per_setting = pl.concat([
+        pairs.filter(pl.col("setting").is_in([s, "both"])).with_columns(pl.lit(s).alias("_setting"))
+        for s in _SETTINGS
+    ])
+    bits = reference.code_table().filter(pl.col("adm_bit").is_not_null()).select(
+        pl.col("procedure_code").alias("column1"), pl.col("adm_bit").alias("_bit1"))
+    return per_setting.join(bits, on="column1", how="left").drop("setting")
+
+
+def _by_code_idx(frame: pl.DataFrame, column: str, dtype: pl.DataType) -> pl.Expr:
+    """``frame``'s ``column`` (keyed by ``column2``) for the line's code, gathered by ``code_idx``."""
+    values = reference.by_code_idx(frame.get_column("column2"), frame.get_column(column))
+    if values.null_count() == values.len():  # (a gather from an all-null literal mistypes in Polars 2.1)
+        return pl.lit(None, dtype)
+    return pl.lit(values).gather(pl.col("code_idx")).cast(dtype)
+
+
+def _candidates(lines: pl.LazyFrame, pairs: pl.DataFrame) -> pl.LazyFrame:
+    """Lines whose code is column 2 of a pair whose column-1 code may be billed in the encounter
+    (a necessary condition, cheap on every line; the pairs decide on these few)."""
+    inst = (pl.col("claim_type") == "institutional").fill_null(False)
+    per_col2 = {s: pairs.filter(pl.col("_setting") == s).group_by("column2").agg(
+        pl.col("_bit1").fill_null(0).cast(pl.UInt64).bitwise_or().alias("_mask"),
+        pl.col("_bit1").is_null().any().alias("_text1"),
+    ) for s in _SETTINGS}
+    pick = {c: pl.when(inst).then(_by_code_idx(per_col2["outpatient"], c, t)).otherwise(
+        _by_code_idx(per_col2["practitioner"], c, t)) for c, t in (("_mask", pl.UInt64()), ("_text1", pl.Boolean()))}
+    coded = lines.filter(pl.col("code_idx").is_not_null())
+    # Column 1 an administration code: one bit test against the encounter's codes.
+    by_bits = coded.filter((pl.col("enc_admin_mask") & pick["_mask"].fill_null(0)) != 0)
+    # Column 1 outside the code table (an E/M, 96377, 96401...): encounters that bill one, by text.
+    text1 = sorted(set(pairs.filter(pl.col("_bit1").is_null()).get_column("column1")))
+    with_text1 = lines.filter(pl.col("code_idx").is_null() & pl.col("procedure_code").is_in(text1)).select(
+        "enc_key").unique()
+    by_text1 = coded.filter(pick["_text1"].fill_null(False)).join(with_text1, on="enc_key", how="semi")
+    # Column 2 outside the code table (E/M, 36000, 36410, 96523): by text, on those lines only.
+    known = set(reference.code_table().get_column("procedure_code").to_list())
+    text2 = sorted(set(pairs.get_column("column2")) - known)
+    by_text2 = lines.filter(pl.col("code_idx").is_null() & pl.col("procedure_code").is_in(text2))
+    return pl.concat([by_bits, by_text1, by_text2], how="vertical").unique("row_id")
+
+
+def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
+    pairs = _pairs()
+    rules = reference.ncci_rules()
+    em25 = reference.modifiers_with_role("separate_em")
+    candidates = _candidates(lines, pairs).with_columns(
+        pl.when((pl.col("claim_type") == "institutional").fill_null(False)).then(pl.lit("outpatient"))
+        .otherwise(pl.lit("practitioner")).alias("_setting"),
+        distinct_site().alias("_d2"),
+        has_modifier(*em25).alias("_m25_2"),
+    )
+    on_date = (pl.col("effective_from").is_null() | (pl.col("date_of_service") >= pl.col("effective_from"))) & (
+        pl.col("effective_to").is_null() | (pl.col("date_of_service") <= pl.col("effective_to")))
+    with_pairs = candidates.join(pairs.lazy(), left_on=["_setting", "procedure_code"],
+                                 right_on=["_setting", "column2"], how="inner").filter(on_date)
+    # The column-1 lines of those encounters, with the modifiers that can bypass the pair.
+    encounters = candidates.select("enc_key").unique()
+    column1 = sorted(set(pairs.get_column("column1")))
+    partners = lines.filter(pl.col("procedure_code").is_in(column1)).join(encounters, on="enc_key", how="semi")
+    partners = partners.select(
+        "enc_key", pl.col("procedure_code").alias("column1"), pl.col("row_id").alias("_row1"),
+        pl.format("claim {} line {}", "claim_id", "line_number").alias("_where1"),
+        distinct_site().alias("_d1"), has_modifier(*em25).alias("_m25_1"),
+    )
+    found = with_pairs.join(partners, on=["enc_key", "column1"], how="inner")
+    found = found.filter(pl.col("_row1") != pl.col("row_id"))
+    em1, em2 = reference.is_em(pl.col("column1")), reference.is_em(pl.col("procedure_code"))
+    em_pair = em1 | em2
+    found = found.filter(~em_pair | pl.col("pol_ncci_em"))
+    em_line_25 = (em2 & pl.col("_m25_2")) | (em1 & pl.col("_m25_1"))
+    drug_line_25 = (~em2 & pl.col("_m25_2")) | (~em1 & pl.col("_m25_1"))
+    either_line = pl.col("date_of_service") >= pl.lit(rules["either_line_from"])
+    bypassed = (pl.col("modifier_indicator") == 1) & (
+        pl.col("_d2") | (either_line & pl.col("_d1")) | (em_pair & em_line_25))
+    reason = (
+        pl.when((pl.col("modifier_indicator") == 0) & em_pair).then(pl.lit("em_not_payable"))
+        .when(pl.col("modifier_indicator") == 0).then(pl.lit("pair_never"))
+        .when(em_pair & drug_line_25).then(pl.lit("em_25_on_drug_line"))
+        .when(em_pair).then(pl.lit("em_without_25"))
+        .otherwise(pl.lit("pair_modifier"))
+    )
+    quarter = str(reference.edit_table_meta("ncci_ptp")["table_quarter"])
+    return found.filter(~bypassed).with_columns(reason.alias("reason")).group_by("row_id", "reason").agg(
+        pl.col("column1").unique().sort(),
+        pl.col("_where1").unique().sort().alias("with_lines"),
+        pl.col("modifier_indicator").first().alias("indicator"),
+        pl.col("_setting").first().replace_strict(_TABLE_NAMES, return_dtype=pl.String).alias("table"),
+    ).with_columns(pl.lit(quarter).alias("quarter"))
+
+
+CHECK = Check(card=load_card(__file__), find=find)
