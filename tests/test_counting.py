@@ -69,7 +69,7 @@ def test_each_counting_check_alone_finds_what_it_finds_in_the_full_run(write_csv
 
 def test_the_xs_line_over_the_mue_is_a_justification_with_what_to_attach(write_csv) -> None:
     found = scrub([str(write_csv(BATCH))], select=["units-over-mue"]).findings
-    row = found.filter((found["claim_id"] == "R4")).row(0, named=True)
+    row = found.filter(found["claim_id"] == "R4").row(0, named=True)
     assert (row["reason"], row["fix_kind"], row["severity"]) == ("second_site_over_mue", "justification", "error")
     assert "vascular access site" in row["attach"] and "2026Q2" in row["message"]
     assert row["charge_at_risk"] == 300.0
@@ -99,7 +99,7 @@ def test_a_cap_on_any_code_reaches_the_lines(tmp_path, write_csv) -> None:
 def test_ncci_em_switch_must_be_true_or_false(tmp_path, write_csv) -> None:
     policy = tmp_path / "acme.toml"
     policy.write_text('name = "ACME"\npayers = ["ACME"]\n[ncci]\nem_pairs = "no"\n')
-    with pytest.raises(PolicyError, match="ncci.em_pairs"):
+    with pytest.raises(PolicyError, match=r"ncci\.em_pairs"):
         PolicySet.load([str(policy)])
 
 
