@@ -55,40 +55,60 @@ def _pairs() -> pl.DataFrame:
     return per_setting.join(bits, on="column1", how="left").drop("setting")
 
 
-def _by_code_idx(frame: pl.DataFrame, column: str, dtype: pl.DataType) -> pl.Expr:
-    """``frame``'s ``column`` (keyed by ``column2``) for the line's code, gathered by ``code_idx``."""
-    values = reference.by_code_idx(frame.get_column("column2"), frame.get_column(column))
-    if values.null_count() == values.len():  # (a gather from an all-null literal mistypes in Polars 2.1)
-        return pl.lit(None, dtype)
-    return pl.lit(values).gather(pl.col("code_idx")).cast(dtype)
+def _by_setting_and_code(values: dict[str, pl.DataFrame], column: str) -> pl.Expr:
+    """``values[setting]``'s ``column`` (keyed by ``column2``) for the line's setting and code: one
+    gather from the two settings' arrays laid end to end (``code_idx``, then + the code table's
+    length on institutional claims), no join and no per-setting branch."""
+    n = reference.code_table().height
+    arrays = [reference.by_code_idx(values[s].get_column("column2"), values[s].get_column(column)) for s in _SETTINGS]
+    both = pl.concat(arrays).fill_null(0)
+    inst = (pl.col("claim_type") == "institutional").fill_null(False)
+    return pl.lit(both).gather(pl.col("code_idx").cast(pl.UInt32) + inst.cast(pl.UInt32) * n)
+
+
+# A column-2 code whose column-1 partners include a code outside the code table (96377, 96401, an
+# E/M) has this bit set in its partner mask; no administration code's bit uses it (reference.code_table
+# gives administration codes bits 0-63 in table order, far fewer than 63 of them).
+_TEXT_PARTNER = 1 << 63
 
 
 def _candidates(lines: pl.LazyFrame, pairs: pl.DataFrame) -> pl.LazyFrame:
-    """Lines whose code is column 2 of a pair whose column-1 code may be billed in the encounter
-    (a necessary condition, cheap on every line; the pairs decide on these few)."""
-    inst = (pl.col("claim_type") == "institutional").fill_null(False)
+    """Lines whose code is column 2 of a pair whose column-1 code may be billed in the encounter: one
+    filter, cheap on every line (a bit test of ``enc_admin_mask`` against the column-1 administration
+    codes of the line's code and setting, gathered by ``code_idx``); the pairs decide on the few that
+    pass. A column-1 code outside the code table keeps the line (the join with column-1 lines decides)."""
+    assert reference.code_table().filter(pl.col("adm_bit") >= _TEXT_PARTNER).height == 0
     per_col2 = {s: pairs.filter(pl.col("_setting") == s).group_by("column2").agg(
-        pl.col("_bit1").fill_null(0).cast(pl.UInt64).bitwise_or().alias("_mask"),
-        pl.col("_bit1").is_null().any().alias("_text1"),
+        (pl.col("_bit1").fill_null(0).cast(pl.UInt64).bitwise_or()
+         | pl.when(pl.col("_bit1").is_null().any()).then(pl.lit(_TEXT_PARTNER, pl.UInt64)).otherwise(0))
+        .alias("_mask"),
     ) for s in _SETTINGS}
-    pick = {c: pl.when(inst).then(_by_code_idx(per_col2["outpatient"], c, t)).otherwise(
-        _by_code_idx(per_col2["practitioner"], c, t)) for c, t in (("_mask", pl.UInt64()), ("_text1", pl.Boolean()))}
-    coded = lines.filter(pl.col("code_idx").is_not_null())
-    # Column 1 an administration code: one bit test against the encounter's codes.
-    by_bits = coded.filter((pl.col("enc_admin_mask") & pick["_mask"].fill_null(0)) != 0)
-    # Column 1 outside the code table (an E/M, 96377, 96401...): encounters that bill one, by text.
-    text1 = sorted(set(pairs.filter(pl.col("_bit1").is_null()).get_column("column1")))
-    with_text1 = lines.filter(pl.col("code_idx").is_null() & pl.col("procedure_code").is_in(text1)).select(
-        "enc_key").unique()
-    by_text1 = coded.filter(pick["_text1"].fill_null(False)).join(with_text1, on="enc_key", how="semi")
-    # Column 2 outside the code table (E/M, 36000, 36410, 96523): by text, on those lines only.
+    partners = _by_setting_and_code(per_col2, "_mask")
+    billed = pl.col("enc_admin_mask") | pl.lit(_TEXT_PARTNER, pl.UInt64)
+    # Column 2 outside the code table (E/M, 36000, 36410, 96523): by text.
     known = set(reference.code_table().get_column("procedure_code").to_list())
     text2 = sorted(set(pairs.get_column("column2")) - known)
-    by_text2 = lines.filter(pl.col("code_idx").is_null() & pl.col("procedure_code").is_in(text2))
-    return pl.concat([by_bits, by_text1, by_text2], how="vertical").unique("row_id")
+    return lines.filter(((billed & partners) != 0).fill_null(False)
+                        | (pl.col("code_idx").is_null() & pl.col("procedure_code").is_in(text2)))
+
+
+def _column1_lines(lines: pl.LazyFrame, pairs: pl.DataFrame) -> pl.LazyFrame:
+    """Lines whose code is column 1 of some pair (administration codes by ``code_idx``, others by text)."""
+    column1 = set(pairs.get_column("column1"))
+    codes = reference.code_table().get_column("procedure_code").to_list()
+    idx = [i for i, code in enumerate(codes) if code in column1]
+    text1 = sorted(column1 - set(codes))
+    return lines.filter(pl.col("code_idx").is_in(pl.Series(idx, dtype=pl.UInt8).implode()).fill_null(False)
+                        | (pl.col("code_idx").is_null() & pl.col("procedure_code").is_in(text1)))
+
+
+# The columns the decision reads (the words' line facts come from the engine by row_id).
+_COLUMNS = ("row_id", "enc_key", "code_idx", "procedure_code", "claim_type", "enc_admin_mask", "modifiers",
+            "date_of_service", "pol_ncci_em", "claim_id", "line_number")
 
 
 def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
+    lines = lines.select(_COLUMNS) if False else lines
     pairs = _pairs()
     rules = reference.ncci_rules()
     em25 = reference.modifiers_with_role("separate_em")
@@ -104,8 +124,7 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
                                  right_on=["_setting", "column2"], how="inner").filter(on_date)
     # The column-1 lines of those encounters, with the modifiers that can bypass the pair.
     encounters = candidates.select("enc_key").unique()
-    column1 = sorted(set(pairs.get_column("column1")))
-    partners = lines.filter(pl.col("procedure_code").is_in(column1)).join(encounters, on="enc_key", how="semi")
+    partners = _column1_lines(lines.join(encounters, on="enc_key", how="semi"), pairs)
     partners = partners.select(
         "enc_key", pl.col("procedure_code").alias("column1"), pl.col("row_id").alias("_row1"),
         pl.format("claim {} line {}", "claim_id", "line_number").alias("_where1"),

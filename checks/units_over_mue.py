@@ -44,32 +44,45 @@ _CAP = 9  # stands for "policy cap" beside the MAI values 1-3 in the ``_kind`` c
 _TABLE_NAMES = {"practitioner": "practitioner services", "outpatient": "outpatient hospital services"}
 
 
-def _lookup(table: pl.DataFrame, column: str) -> pl.Expr:
-    """The table's ``column`` for the line's code, gathered by ``code_idx`` (null for other codes)."""
-    values = reference.by_code_idx(table.get_column("code"), table.get_column(column))
-    if values.null_count() == values.len():  # (a gather from an all-null literal mistypes in Polars 2.1)
-        return pl.lit(None, values.dtype)
-    return pl.lit(values).gather(pl.col("code_idx"))
+def _by_setting_and_code(column: str, dtype: pl.DataType) -> pl.Expr:
+    """The MUE tables' ``column`` for the line's setting and code: one gather from the practitioner
+    and outpatient arrays laid end to end (``code_idx``, + the code table's length on institutional
+    claims); null for codes without an MUE."""
+    n = reference.code_table().height
+    tables = [reference.mue_table(s) for s in reference.MUE_SETTINGS]  # practitioner, then outpatient
+    arrays = [reference.by_code_idx(t.get_column("code"), t.get_column(column)) for t in tables]
+    both = pl.concat(arrays).cast(dtype)
+    if both.null_count() == both.len():  # (a gather from an all-null literal mistypes in Polars 2.1)
+        return pl.lit(None, dtype)
+    inst = (pl.col("claim_type") == "institutional").fill_null(False)
+    return pl.lit(both).gather(pl.col("code_idx").cast(pl.UInt32) + inst.cast(pl.UInt32) * n)
+
+
+def _codes_outside_code_table() -> list[str]:
+    """Codes with an MUE that the code table does not hold (E/M, vascular access...): looked up by text."""
+    known = set(reference.code_table().get_column("procedure_code").to_list())
+    return sorted((set(reference.mue_table("practitioner").get_column("code"))
+                   | set(reference.mue_table("outpatient").get_column("code"))) - known)
 
 
 def _limits(lines: pl.LazyFrame) -> pl.LazyFrame:
-    """Lines that have a limit: ``_inst``, ``mue`` / ``mai`` (the setting's MUE, if any), ``_limit``
-    and ``_kind`` (MAI 1-3, or :data:`_CAP` when the policy caps the code), and ``_ck`` (a small
-    integer per code, for the encounter key)."""
+    """Lines that have a limit, with ``_inst``, ``mue`` / ``mai`` (the setting's MUE, if any),
+    ``_limit`` and ``_kind`` (MAI 1-3, or :data:`_CAP` when the policy caps the code), and ``_ck`` (an
+    integer per code, for the encounter-and-code key). Run on the few candidate lines of pass two."""
     prac, out = reference.mue_table("practitioner"), reference.mue_table("outpatient")
     inst = (pl.col("claim_type") == "institutional").fill_null(False)
     idx = pl.col("code_idx")
     # Codes of the code table (administration codes, immune globulins): gathered by code_idx.
-    by_idx = lines.filter(idx.is_not_null()).with_columns(
+    codes = reference.code_table().get_column("procedure_code").to_list()
+    by_idx = lines.filter(idx.is_not_null() & (idx != codes.index(CAP_CHECK_CODE))).with_columns(
         inst.alias("_inst"),
-        pl.when(inst).then(_lookup(out, "mue")).otherwise(_lookup(prac, "mue")).cast(pl.Int64).alias("mue"),
-        pl.when(inst).then(_lookup(out, "mai")).otherwise(_lookup(prac, "mai")).cast(pl.Int8).alias("mai"),
+        _by_setting_and_code("mue", pl.Int64()).alias("mue"),
+        _by_setting_and_code("mai", pl.Int8()).alias("mai"),
         idx.cast(pl.UInt32).alias("_ck"),
     )
     # Any other code with an MUE or a policy cap (an E/M; a code a newer CMS quarter adds): by text,
     # on those lines only.
-    known = set(reference.code_table().get_column("procedure_code").to_list())
-    others = sorted((set(prac.get_column("code")) | set(out.get_column("code"))) - known)
+    others = _codes_outside_code_table()
     other_codes = pl.DataFrame({"procedure_code": others}, schema={"procedure_code": pl.String()}).with_row_index(
         "_ck", offset=256)
     by_text = lines.filter(idx.is_null() & pl.col("procedure_code").is_not_null()
@@ -82,40 +95,66 @@ def _limits(lines: pl.LazyFrame) -> pl.LazyFrame:
                           pl.col("mai").alias("_oa")), on="procedure_code", how="left").with_columns(
         pl.when(pl.col("_inst")).then(pl.col("_om")).otherwise(pl.col("_pm")).cast(pl.Int64).alias("mue"),
         pl.when(pl.col("_inst")).then(pl.col("_oa")).otherwise(pl.col("_pa")).cast(pl.Int8).alias("mai"),
-        # A capped code in neither table: one key per code text is enough (few such lines).
+        # A capped code in neither table: a key from the code's text, above every code index.
         pl.coalesce(pl.col("_ck").cast(pl.UInt32),
-                    pl.col("procedure_code").hash().mod(1 << 20).cast(pl.UInt32) + pl.lit(1 << 10, pl.UInt32))
+                    pl.col("procedure_code").hash().mod(1 << 31).cast(pl.UInt32) + pl.lit(1 << 31, pl.UInt32))
         .alias("_ck"),
     ).drop("_pm", "_pa", "_om", "_oa")
-    both = pl.concat([by_idx, by_text.select(by_idx.collect_schema().names())], how="vertical_relaxed")
-    both = both.filter(pl.col("procedure_code") != CAP_CHECK_CODE)
+    both = pl.concat([by_idx, by_text.select(by_idx.collect_schema().names())], how="vertical")
     return both.with_columns(
         pl.coalesce(pl.col("pol_cap"), pl.col("mue")).alias("_limit"),
         pl.when(pl.col("pol_cap").is_not_null()).then(pl.lit(_CAP, pl.Int8)).otherwise(pl.col("mai")).alias("_kind"),
     ).filter(pl.col("_limit").is_not_null())
 
 
+# The columns the decision reads (the words' line facts come from the engine by row_id).
+_COLUMNS = ("row_id", "enc_key", "code_idx", "procedure_code", "units", "claim_id", "line_number", "modifiers",
+            "claim_type", "pol_cap")
+
+
+def _group() -> pl.Expr:
+    """What a limit counts over, as one integer: the line (MAI 1) or the encounter and code."""
+    return (
+        pl.when(pl.col("_kind") == 1).then(pl.col("row_id").cast(pl.UInt64) | pl.lit(1 << 63, pl.UInt64))
+        .otherwise(pl.col("enc_key").cast(pl.UInt64) * (1 << 32) + pl.col("_ck").cast(pl.UInt64))
+        .alias("_k")
+    )
+
+
+def _over_in_code_table(lines: pl.LazyFrame) -> pl.LazyFrame:
+    """``row_id`` of the lines of code-table codes that are over their limit, alone or with the other
+    lines of their code in the encounter: the one pass over (nearly) every line, on integer columns
+    only (the limit by a gather on ``code_idx``, the sum by a window on encounter and code)."""
+    codes = reference.code_table().get_column("procedure_code").to_list()
+    idx = pl.col("code_idx")
+    limited = lines.select("row_id", "enc_key", "code_idx", "units", "claim_type", "pol_cap").filter(
+        idx.is_not_null() & (idx != codes.index(CAP_CHECK_CODE))).with_columns(
+        pl.coalesce(pl.col("pol_cap"), _by_setting_and_code("mue", pl.Int64())).alias("_limit"),
+        (pl.col("enc_key").cast(pl.UInt64) * (1 << 32) + idx.cast(pl.UInt64)).alias("_k"),
+    ).filter(pl.col("_limit").is_not_null())
+    per_line = pl.col("pol_cap").is_null() & (_by_setting_and_code("mai", pl.Int8()) == 1)
+    over = (pl.col("units") > pl.col("_limit")) | (~per_line & (pl.col("units").sum().over("_k") > pl.col("_limit")))
+    return limited.filter(over).select("row_id")
+
+
 def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
-    limited = _limits(lines)
-    per_line = limited.filter(pl.col("_kind") == 1)
-    per_enc = limited.filter(pl.col("_kind") != 1).with_columns(
-        (pl.col("enc_key").cast(pl.UInt64) * (1 << 32) + pl.col("_ck").cast(pl.UInt64)).alias("_k"))
-    # The one pass over every line with a per-encounter limit: the sum per encounter and code.
-    over_keys = per_enc.group_by("_k").agg(pl.col("units").sum().alias("_sum"), pl.col("_limit").min()).filter(
-        pl.col("_sum") > pl.col("_limit")).select("_k")
-    candidates = pl.concat([
-        per_line.filter(pl.col("units") > pl.col("_limit")).with_columns(pl.lit(None, pl.UInt64).alias("_k")),
-        per_enc.join(over_keys, on="_k", how="semi"),
-    ], how="vertical")
-    # One root cause: units duplicate-initial-infusion reports on these lines are not counted again.
-    encounters = candidates.select("enc_key").unique()
-    initial = lines.filter(code_is(adm_role="initial")).join(encounters, on="enc_key", how="semi")
-    reported = units_reported_elsewhere(initial)
+    # Pass one: which lines can be over their limit. Codes of the code table by integers alone; any
+    # other code with a limit (an E/M, a capped code, a code a newer table adds) is taken whole: few
+    # lines, and an encounter-and-code group never mixes the two kinds.
+    others = _codes_outside_code_table()
+    text_ids = lines.filter(pl.col("code_idx").is_null() & pl.col("procedure_code").is_not_null() & (
+        pl.col("procedure_code").is_in(others) | pl.col("pol_cap").is_not_null())).select("row_id")
+    over_ids = pl.concat([_over_in_code_table(lines), text_ids])
+    # Pass two, on those few lines: the units another check reports, and which line carries the excess.
+    candidates = _limits(lines.select(_COLUMNS).join(over_ids, on="row_id", how="semi")).with_columns(_group())
+    # One root cause: units duplicate-initial-infusion reports on these lines are not counted again
+    # (its decision runs on the initial-service lines alone: cheaper than narrowing them first).
+    reported = units_reported_elsewhere(lines)
     counted = candidates.join(reported, on="row_id", how="left").with_columns(
         (pl.col("units") - pl.col("reported_units").fill_null(0.0)).alias("_counted"),
         distinct_site().alias("_distinct"),
     )
-    ordered = counted.sort("_k", "_distinct", "claim_id", "line_number", nulls_last=True).with_columns(
+    ordered = counted.sort("_k", "_distinct", "claim_id", "line_number").with_columns(
         pl.when(pl.col("_kind") == 1).then(pl.col("_counted"))
         .otherwise(pl.col("_counted").cum_sum().over("_k")).alias("_through"),
         pl.when(pl.col("_kind") == 1).then(pl.col("_counted"))
