@@ -11,11 +11,13 @@ from checks import (
     duplicate_initial_infusion,
     home_ig_supplies,
     missing_modifier,
+    ncci_ptp_conflict,
     noncovered_diagnosis,
     observation_counted_as_infusion,
     over_cap_96371,
     route_mismatch,
     unit_miscalculation,
+    units_over_mue,
 )
 
 REGISTERED = [
@@ -27,6 +29,8 @@ REGISTERED = [
     over_cap_96371.CHECK,
     observation_counted_as_infusion.CHECK,
     noncovered_diagnosis.CHECK,
+    units_over_mue.CHECK,
+    ncci_ptp_conflict.CHECK,
     # The second edition's new checks; home-ig-supplies last (the others join before it).
     home_ig_supplies.CHECK,
 ]

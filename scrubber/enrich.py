@@ -23,11 +23,13 @@ Two kinds of facts, for one reason (issue 5: on 2M lines every full-height colum
   (:func:`with_drug_units`). A check filters with the cheap set tests (:func:`code_is`) first.
 
 Policy columns (:func:`_policy_columns`): ``policy``, ``payer_kind`` (``medicare`` or
-``commercial``: which words findings speak), ``pol_jw_from``, ``pol_jz_from``,
-``pol_jwjz_home_from`` (JW/JZ at home only from this date), ``pol_kx_from`` (KX for home SC immune
-globulin from this date), ``pol_cap`` (the policy's cap for the line's code), ``is_home`` (POS in the
-policy's one home set, ``home_pos``), ``jwjz_exempt`` (POS exempt from JW/JZ), ``kx_ok`` (the line
-carries one of the policy's accepted KX/GA/GZ/GY; tested on home lines only).
+``commercial``: which words findings speak), ``pol_ncci_addons`` (add-ons anchored by the CMS NCCI
+add-on code edits), ``pol_ncci_em`` (the policy applies NCCI pairs with an E/M code), ``pol_jw_from``,
+``pol_jz_from``, ``pol_jwjz_home_from`` (JW/JZ at home only from this date), ``pol_kx_from`` (KX for
+home SC immune globulin from this date), ``pol_cap`` (the policy's ``[caps]`` units per encounter for
+the line's code, any code), ``is_home`` (POS in the policy's one home set, ``home_pos``),
+``jwjz_exempt`` (POS exempt from JW/JZ), ``kx_ok`` (the line carries one of the policy's accepted
+KX/GA/GZ/GY; tested on home lines only).
 
 Lines come out with each claim's rows together (in input order when they already were, as
 exports write them).
@@ -276,8 +278,6 @@ def _policy_columns(lines: pl.DataFrame, policies: PolicySet) -> list[pl.Series]
     pos_names = pos.drop_nulls().unique().sort()
     n_pos = max(pos_names.len(), 1)
     pos_index = pos.cast(pl.Enum(pos_names)).to_physical().cast(pl.UInt32).alias("_pos")
-    table = reference.code_table().get_column("procedure_code")
-    caps = pl.Series([p.caps.get(c) for p in pols for c in table.to_list()], dtype=pl.Int64())
     frame = pl.DataFrame([index, pos_index, lines.get_column("code_idx")])
 
     def per_policy(values: list[Any], dtype: pl.DataType) -> pl.Expr:
@@ -297,7 +297,7 @@ def _policy_columns(lines: pl.DataFrame, policies: PolicySet) -> list[pl.Series]
         per_policy([p.jz_required_from for p in pols], pl.Date()).alias("pol_jz_from"),
         per_policy([p.jw_jz_home_from for p in pols], pl.Date()).alias("pol_jwjz_home_from"),
         per_policy([p.kx_required_from for p in pols], pl.Date()).alias("pol_kx_from"),
-        pl.lit(caps).gather(pl.col("_p") * table.len() + pl.col("code_idx")).alias("pol_cap"),
+        per_policy([p.ncci_em_pairs for p in pols], pl.Boolean()).alias("pol_ncci_em"),
         pos_in([p.home_pos for p in pols]).alias("is_home"),
         pos_in([p.jw_jz_exempt_pos for p in pols]).alias("jwjz_exempt"),
     )
@@ -311,7 +311,31 @@ def _policy_columns(lines: pl.DataFrame, policies: PolicySet) -> list[pl.Series]
             for i in kx_policies], pl.lit(False))
     ).to_series()
     kx_ok = pl.repeat(False, lines.height, eager=True).scatter(rows, at_home).alias("kx_ok")
-    return [*out.get_columns(), kx_ok]
+    return [*out.get_columns(), kx_ok, _policy_caps(lines, pols, index)]
+
+
+def _policy_caps(lines: pl.DataFrame, pols: list[Any], index: pl.Series) -> pl.Series:
+    """``pol_cap``: the line's policy's ``[caps]`` entry for its code (units per encounter), or null.
+
+    Codes of the code table by a gather on ``code_idx``; a cap on any other code (an E/M, a drug
+    outside the IG table) by a lookup on only the lines billing such a code, so that no configured
+    cap is ignored (units-over-mue enforces them).
+    """
+    table = reference.code_table().get_column("procedure_code")
+    caps = pl.Series([p.caps.get(c) for p in pols for c in table.to_list()], dtype=pl.Int64())
+    frame = pl.DataFrame([index.alias("_p"), lines.get_column("code_idx")])
+    out = frame.select(pl.lit(caps).gather(pl.col("_p") * table.len() + pl.col("code_idx")).alias("pol_cap"))
+    others = {c for p in pols for c in p.caps} - set(table.to_list())
+    if not others:
+        return out.to_series()
+    rows = (lines.get_column("procedure_code").is_in(pl.Series(sorted(others)).implode())).arg_true()
+    keys = pl.DataFrame(
+        [(i, code, cap) for i, p in enumerate(pols) for code, cap in p.caps.items() if code in others],
+        schema={"_p": pl.UInt32(), "procedure_code": pl.String(), "pol_cap": pl.Int64()}, orient="row",
+    )
+    found = pl.DataFrame([index.gather(rows).alias("_p"), lines.get_column("procedure_code").gather(rows)]).join(
+        keys, on=["_p", "procedure_code"], how="left", maintain_order="left").get_column("pol_cap")
+    return out.to_series().scatter(rows, found)
 
 
 _MASKS = ("cd_admin_mask", "cd_jw_mask")

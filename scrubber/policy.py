@@ -62,6 +62,7 @@ _KEYS: dict[str, Any] = {
     "kx": {"required_from": (dt.date, bool), "accepted": list},
     "addons": {"primaries": str},
     "coverage": {"home_iv": list, "home_sc": list, "other": list, "lists": dict},
+    "ncci": {"em_pairs": bool},
 }
 # Keys an older release read, refused with the key that replaced them (never accepted and ignored).
 _REPLACED: dict[str, str] = {
@@ -130,6 +131,9 @@ class Policy:
     lists: dict[str, tuple[str, ...]] = field(default_factory=dict)  # inline lists, undotted codes
     payer_patterns: PayerPatterns = field(default_factory=PayerPatterns)
     origin: str = "built-in"
+    # NCCI pairs with an E/M code (E/M billed with drug administration) apply; a payer that does not
+    # apply NCCI to E/M visits sets [ncci] em_pairs = false (ncci-ptp-conflict then skips those pairs).
+    ncci_em_pairs: bool = True
 
     def claims(self, name: str) -> bool:
         """True when this policy names the payer ``name`` (normalised by :func:`payer_key`)."""
@@ -228,12 +232,29 @@ def _diagnoses(values: Any, where: str, source: str) -> tuple[str, ...]:
     return tuple(codes.to_series())
 
 
-def _build(doc: dict[str, Any], source: str) -> Policy:
+_HCPCS_CODE = re.compile(r"[A-Z0-9]{5}")
+
+
+def _caps(doc: dict[str, Any], source: str) -> dict[str, int]:
+    """``[caps]``: units per encounter for a code (RULES.md over-cap-96371 and units-over-mue).
+
+    Every entry is enforced: 96371's by over-cap-96371, any other code's by units-over-mue, where it
+    replaces the code's MUE. So a key that is not a HCPCS/CPT code (a typo such as ``"9637"`` or
+    ``"96371x"``) is refused, never kept and silently matched to nothing.
+    """
     caps: dict[str, int] = {}
     for code, cap in doc.get("caps", {}).items():
+        key = code.strip().upper()
+        if not _HCPCS_CODE.fullmatch(key):
+            raise PolicyError(f"caps.{code}: not a HCPCS/CPT code (5 letters or digits, e.g. \"96371\")", source)
         if not isinstance(cap, int) or isinstance(cap, bool) or cap < 0:
             raise PolicyError(f"caps.{code} must be a whole number >= 0", source)
-        caps[code.upper()] = cap
+        caps[key] = cap
+    return caps
+
+
+def _build(doc: dict[str, Any], source: str) -> Policy:
+    caps = _caps(doc, source)
     cov = doc.get("coverage", {})
     lists = {k.upper(): _diagnoses(v, f"coverage.lists.{k}", source) for k, v in cov.get("lists", {}).items()}
     name = doc["name"].strip().upper()
@@ -264,6 +285,7 @@ def _build(doc: dict[str, Any], source: str) -> Policy:
         lists=lists,
         payer_patterns=_patterns(doc.get("payer_patterns", {}), source),
         origin=source,
+        ncci_em_pairs=doc.get("ncci", {}).get("em_pairs", True),
     )
 
 

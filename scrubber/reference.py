@@ -11,12 +11,16 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import io
+import os
 import tomllib
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import polars as pl
+
+from scrubber.errors import InputError
 
 _PACKAGE = "scrubber.data"
 
@@ -245,11 +249,20 @@ def icd10_coverage_window() -> tuple[dt.date, dt.date]:
 
 
 def releases_summary() -> list[dict[str, str]]:
-    """Reference data releases, for the report's provenance footer."""
+    """Reference data releases, for the report's provenance (findings JSON ``provenance.reference_data``,
+    HTML footer). The CMS edit tables (MUE, NCCI PTP) also give their ``table_quarter`` and, when a
+    newer table was loaded from ``SCRUBBER_REFERENCE_DIR``, the file it came from (``override``)."""
     m = manifest()
     out = []
     for key in ("admin_codes", "immune_globulins", "modifiers", "home_ivig_supplies", "covered_diagnoses"):
         out.append({"table": key, "release": m[key]["release"], "source": m[key]["source"]})
+    for key in EDIT_TABLES:
+        meta = edit_table_meta(key)
+        row = {"table": key, "release": meta["release"], "source": meta["source"],
+               "table_quarter": meta["table_quarter"]}
+        if meta.get("override"):
+            row["override"] = meta["override"]
+        out.append(row)
     for key, meta in m["icd10cm"].items():
         out.append({"table": f"icd10cm.{key}", "release": meta["release"], "source": meta["source"]})
     return out
@@ -261,3 +274,169 @@ def admin_codes_where(**criteria: str) -> list[str]:
     for column, value in criteria.items():
         frame = frame.filter(pl.col(column) == value)
     return frame.get_column("code").sort().to_list()
+
+
+# --------------------------------------------------------------------------- CMS edit tables (MUE, NCCI PTP)
+
+# The quarterly CMS tables a user may replace with a newer quarter without a new release of the
+# product: a directory named by this environment variable holding any of the files below (same
+# names and columns as the shipped ones) and a MANIFEST.toml with an entry per file it replaces
+# (at least ``release`` and ``table_quarter``; the product reports that quarter).
+REFERENCE_DIR_ENV = "SCRUBBER_REFERENCE_DIR"
+EDIT_TABLES = ("mue_practitioner", "mue_outpatient", "ncci_ptp")
+MUE_SETTINGS = {"practitioner": "mue_practitioner", "outpatient": "mue_outpatient"}
+PTP_SETTINGS = ("practitioner", "outpatient", "both")
+_EDIT_COLUMNS = {
+    "mue_practitioner": ("code", "mue", "mai", "rationale"),
+    "mue_outpatient": ("code", "mue", "mai", "rationale"),
+    "ncci_ptp": ("column1", "column2", "modifier_indicator", "effective_from", "effective_to", "setting"),
+}
+
+
+def reference_dir() -> str | None:
+    """The directory of replacement CMS edit tables (``SCRUBBER_REFERENCE_DIR``), or None."""
+    value = os.environ.get(REFERENCE_DIR_ENV, "").strip()
+    return value or None
+
+
+@cache
+def _override_manifest(directory: str) -> dict[str, Any]:
+    """The entries of the override directory's MANIFEST.toml for the edit tables it replaces."""
+    root = Path(directory)
+    if not root.is_dir():
+        raise InputError(f"{REFERENCE_DIR_ENV} names no directory", directory)
+    present = [key for key in EDIT_TABLES if (root / f"{key}.csv").is_file()]
+    if not present:
+        names = ", ".join(f"{k}.csv" for k in EDIT_TABLES)
+        raise InputError(f"{REFERENCE_DIR_ENV}: the directory holds none of {names}", directory)
+    path = root / "MANIFEST.toml"
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError("a replacement table needs MANIFEST.toml beside it saying its release and "
+                         "table_quarter", str(path)) from None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise InputError(f"cannot read the replacement tables' manifest ({exc})", str(path)) from None
+    entries: dict[str, Any] = {}
+    for key in present:
+        meta = doc.get(key)
+        if not isinstance(meta, dict) or not all(str(meta.get(k, "")).strip() for k in ("release", "table_quarter")):
+            raise InputError(f"[{key}] needs 'release' and 'table_quarter' (the CMS table and quarter of "
+                             f"{key}.csv)", str(path))
+        entries[key] = {"source": str(meta.get("source", meta["release"])), **meta,
+                        "file": f"{key}.csv", "override": str(root / f"{key}.csv")}
+    return entries
+
+
+def edit_table_meta(key: str) -> dict[str, Any]:
+    """MANIFEST entry of a CMS edit table (``mue_practitioner``, ``mue_outpatient``, ``ncci_ptp``):
+    the shipped one, or the override directory's when it replaces that table."""
+    directory = reference_dir()
+    if directory is not None:
+        replaced = _override_manifest(directory)
+        if key in replaced:
+            return replaced[key]
+    return manifest()[key]
+
+
+def _edit_table_bytes(key: str) -> tuple[bytes, str]:
+    meta = edit_table_meta(key)
+    if meta.get("override"):
+        return Path(meta["override"]).read_bytes(), meta["override"]
+    return _bytes(meta["file"]), meta["file"]
+
+
+def _read_edit_table(key: str) -> tuple[pl.DataFrame, str]:
+    data, origin = _edit_table_bytes(key)
+    try:
+        frame = pl.read_csv(io.BytesIO(data), infer_schema=False)
+    except pl.exceptions.PolarsError as exc:
+        raise InputError(f"cannot read the table ({str(exc).splitlines()[0]})", origin) from None
+    missing = [c for c in _EDIT_COLUMNS[key] if c not in frame.columns]
+    if missing:
+        raise InputError(f"missing column(s) {', '.join(missing)} (expected {', '.join(_EDIT_COLUMNS[key])})",
+                         origin)
+    return frame.with_columns(pl.col(pl.String).str.strip_chars()), origin
+
+
+def _bad_rows(frame: pl.DataFrame, ok: pl.Expr, what: str, origin: str) -> None:
+    bad = frame.with_row_index("_row", offset=2).filter(~ok.fill_null(False))
+    if bad.height:
+        raise InputError(f"row {bad.item(0, '_row')}: {what}", origin)
+
+
+@cache
+def _mue_table(key: str, directory: str | None) -> pl.DataFrame:
+    frame, origin = _read_edit_table(key)
+    typed = frame.select(
+        pl.col("code").str.to_uppercase(),
+        pl.col("mue").cast(pl.Int64, strict=False),
+        pl.col("mai").cast(pl.Int8, strict=False),
+        pl.col("rationale"),
+    )
+    _bad_rows(typed, pl.col("code").str.contains(r"^[A-Z0-9]{5}$"), "code must be a 5-character HCPCS/CPT code",
+              origin)
+    _bad_rows(typed, pl.col("mue") >= 0, "mue must be a whole number >= 0", origin)
+    _bad_rows(typed, pl.col("mai").is_in([1, 2, 3]), "mai must be 1, 2 or 3", origin)
+    _bad_rows(typed, ~pl.col("code").is_duplicated(), "code listed twice", origin)
+    return typed
+
+
+def mue_table(setting: str) -> pl.DataFrame:
+    """The MUE table of a setting (``practitioner`` for professional claims, ``outpatient`` for
+    institutional): ``code``, ``mue`` (units), ``mai`` (1 claim line, 2 date of service by policy,
+    3 date of service by clinical benchmark), ``rationale``."""
+    return _mue_table(MUE_SETTINGS[setting], reference_dir())
+
+
+@cache
+def _ncci_pairs(directory: str | None) -> pl.DataFrame:
+    frame, origin = _read_edit_table("ncci_ptp")
+    typed = frame.select(
+        pl.col("column1").str.to_uppercase(),
+        pl.col("column2").str.to_uppercase(),
+        pl.col("modifier_indicator").cast(pl.Int8, strict=False),
+        pl.col("effective_from").str.to_date("%Y-%m-%d", strict=False).alias("effective_from"),
+        pl.col("effective_to").str.to_date("%Y-%m-%d", strict=False).alias("effective_to"),
+        pl.col("setting").str.to_lowercase(),
+        pl.col("effective_from").alias("_from_text"),
+        pl.col("effective_to").alias("_to_text"),
+    )
+    code = r"^[A-Z0-9]{5}$"
+    _bad_rows(typed, pl.col("column1").str.contains(code) & pl.col("column2").str.contains(code),
+              "column1 and column2 must be 5-character HCPCS/CPT codes", origin)
+    _bad_rows(typed, pl.col("modifier_indicator").is_in([0, 1, 9]), "modifier_indicator must be 0, 1 or 9", origin)
+    _bad_rows(typed, pl.col("setting").is_in(list(PTP_SETTINGS)),
+              f"setting must be one of {', '.join(PTP_SETTINGS)}", origin)
+    for column in ("effective_from", "effective_to"):
+        _bad_rows(typed, pl.col(f"_{column.split('_')[1]}_text").is_null() | pl.col(column).is_not_null(),
+                  f"{column} must be a date YYYY-MM-DD or empty", origin)
+    return typed.drop("_from_text", "_to_text")
+
+
+def ncci_pairs() -> pl.DataFrame:
+    """NCCI procedure-to-procedure pairs: ``column1``, ``column2``, ``modifier_indicator`` (0 never
+    together, 1 allowed with a modifier, 9 not applicable), ``effective_from`` / ``effective_to``
+    (dates of service; null = open), ``setting`` (practitioner, outpatient or both)."""
+    return _ncci_pairs(reference_dir())
+
+
+def ncci_rules() -> dict[str, Any]:
+    """How indicator 1 pairs are bypassed: ``either_line_from`` (date from which the column 1 line's
+    modifier counts too) and ``em_codes`` (the inclusive range of E/M codes)."""
+    return manifest()["ncci_rules"]
+
+
+def is_em(code: pl.Expr) -> pl.Expr:
+    """True where ``code`` is an Evaluation and Management code (MANIFEST ``ncci_rules.em_codes``)."""
+    low, high = ncci_rules()["em_codes"]
+    return (code >= pl.lit(low)) & (code <= pl.lit(high)) & code.str.contains(r"^[0-9]{5}$")
+
+
+def by_code_idx(codes: pl.Series, values: pl.Series) -> pl.Series:
+    """``values`` (keyed by ``codes``) aligned with the rows of :func:`code_table`, null where a code
+    has no value: gathered by a line's ``code_idx`` this is a lookup with no join or string hash."""
+    known = code_table().get_column("procedure_code")
+    mapping = pl.DataFrame({"procedure_code": codes, "_v": values})
+    return pl.DataFrame({"procedure_code": known}).join(mapping, on="procedure_code", how="left",
+                                                        maintain_order="left").get_column("_v")

@@ -3,6 +3,9 @@
 Fixtures live in ``tests/fixtures/checks/<check-id>.toml``; each case is a small batch of claim
 lines (CSV as in FORMATS.md) and the exact findings expected, as ``claim_id:line_number``;
 optionally ``reasons`` and ``severity`` per finding and ``not_evaluated``, the lines the check could not evaluate.
+A case may bring a payer policy (``policy``: the TOML of a policy file) and replacement CMS edit tables
+(``reference``: file name -> text, loaded as a user loads a newer quarter, through
+``SCRUBBER_REFERENCE_DIR``).
 """
 
 from __future__ import annotations
@@ -25,9 +28,15 @@ def _cases() -> list:
 
 
 @pytest.mark.parametrize(("check_id", "case"), _cases())
-def test_check_fixture(check_id: str, case: dict, write_csv) -> None:
+def test_check_fixture(check_id: str, case: dict, write_csv, tmp_path, monkeypatch) -> None:
     path = write_csv(case["csv"])
-    result = scrub([str(path)], select=[check_id])
+    policies = [str(write_csv(case["policy"], "policy.toml"))] if "policy" in case else []
+    if "reference" in case:
+        (tmp_path / "reference").mkdir()
+        for name, text in case["reference"].items():
+            write_csv(text, f"reference/{name}")
+        monkeypatch.setenv("SCRUBBER_REFERENCE_DIR", str(tmp_path / "reference"))
+    result = scrub([str(path)], select=[check_id], policy_files=policies)
     assert result.summary["rejected_rows"] == 0, result.rejected.to_dicts()
     messages = result.findings.get_column("message").to_list()
     assert finding_keys(result.findings) == sorted(case["expect"]), messages

@@ -1,0 +1,93 @@
+"""One root cause, one finding: what the encounter-counting checks leave to each other.
+
+Four checks count services in an encounter, and one billing error can exceed several of their
+limits at once: 96365 x3 is a second and third initial service (``duplicate-initial-infusion``)
+and 96365 over its practitioner MUE of 1 (``units-over-mue``); 96365 with 96374 as a second
+initial service is also an NCCI pair (``ncci-ptp-conflict``); 96371 x2 is over the CPT cap
+(``over-cap-96371``) and over its MUE. RULES.md (units-over-mue, ncci-ptp-conflict) and issue 17
+say each such error is reported once, by the check whose rule names it. That rule is written here,
+once, as functions of the enriched lines:
+
+* :func:`initial_services`: the one-initial decision itself (which initial service stays initial,
+  which units of every other initial line are extra). ``duplicate-initial-infusion`` words it;
+* :func:`units_reported_elsewhere`: per line, the units another check reports (the extra initial
+  units); ``units-over-mue`` counts a line's units minus these;
+* :data:`CAP_CHECK_CODE`: the code whose units ``over-cap-96371`` counts, and no other check;
+* :func:`pair_of_initial_services`: NCCI pairs of two initial services, which are the one-initial
+  rule's (``ncci-ptp-conflict`` leaves them out).
+
+Every function decides from the lines alone, never from another check's findings, so each check
+still runs on its own (``--select units-over-mue`` gives the same findings for that check as a full
+run).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from scrubber import reference
+from scrubber.enrich import code_is, has_modifier, with_codes
+
+# over-cap-96371 counts this code's units per encounter against the policy cap (CPT: "use 96369,
+# 96371 only once per encounter"); units-over-mue leaves the code to it.
+CAP_CHECK_CODE = "96371"
+
+# The order in which initial services stay initial: adm_initial_rank (the CPT hierarchy, chemo
+# infusion first, in scrubber/data/admin_codes.csv), then claim and line order.
+_KEPT_ORDER = ("adm_initial_rank", "claim_id", "line_number")
+
+
+def distinct_site() -> pl.Expr:
+    """The line carries 59, XE, XS, XP or XU (a separate site or encounter; modifiers.csv role
+    ``distinct_site``)."""
+    return has_modifier(*reference.modifiers_with_role("distinct_site"))
+
+
+def initial_services(lines: pl.LazyFrame) -> pl.LazyFrame:
+    """The initial-service lines that break the one-initial rule, with the decision.
+
+    Counted: lines of initial services (``adm_role`` initial) without a distinct-site modifier, per
+    encounter (``enc_key``: COB copies are their own encounters, an institutional claim is one
+    encounter across midnight). When an encounter has more than one unit, the unit that stays
+    initial is the first in hierarchy, claim and line order; every later unit is extra.
+
+    Returns one row per line holding extra units: the line's columns, the code-table columns the
+    words use (``adm_addon_hour_code``, ``adm_subsequent_code``, ``adm_subsequent_primary_mask``),
+    ``extra_units``, ``is_kept_line`` (the kept initial itself is billed x2 or more), and the kept
+    initial's ``kept_code`` / ``kept_bit`` / ``kept_claim`` / ``kept_line`` / ``kept_dos``.
+    """
+    initial = lines.filter(code_is(adm_role="initial"))
+    # Only encounters with more than one initial unit can break the rule: a cheap window on the
+    # initial lines first, then the modifier test on the few that remain, then the exact count.
+    initial = initial.filter(pl.col("units").sum().over("enc_key") > 1)
+    counted = initial.filter(~distinct_site())
+    counted = counted.filter(pl.col("units").sum().over("enc_key") > 1)
+    counted = with_codes(counted, "adm_initial_rank", "adm_bit", "adm_addon_hour_code", "adm_subsequent_code",
+                         "adm_subsequent_primary_mask")
+    first = {"procedure_code": "kept_code", "adm_bit": "kept_bit", "claim_id": "kept_claim",
+             "line_number": "kept_line", "date_of_service": "kept_dos"}
+    ranked = counted.sort("enc_key", *_KEPT_ORDER).with_columns(
+        pl.col("units").cum_sum().over("enc_key").alias("_through"),
+        *[pl.col(c).first().over("enc_key").alias(name) for c, name in first.items()],
+    )
+    extra = ranked.filter(pl.col("_through") > 1)
+    is_kept = (pl.col("claim_id") == pl.col("kept_claim")) & (pl.col("line_number") == pl.col("kept_line"))
+    return extra.with_columns(
+        pl.min_horizontal(pl.col("units"), pl.col("_through") - 1).alias("extra_units"),
+        is_kept.alias("is_kept_line"),
+    ).drop("_through")
+
+
+def units_reported_elsewhere(lines: pl.LazyFrame) -> pl.LazyFrame:
+    """``row_id``, ``reported_units``: per line, the units another check already reports as the
+    root cause (today: the extra initial units of :func:`initial_services`). Lines not listed have
+    none. A unit counter subtracts these before comparing with its own limit."""
+    return initial_services(lines).select("row_id", pl.col("extra_units").cast(pl.Float64).alias("reported_units"))
+
+
+def pair_of_initial_services() -> pl.Expr:
+    """True for the NCCI pairs (columns ``column1``, ``column2``) whose two codes are both initial
+    services: billed together they are a second initial service, the one-initial rule's (96365 with
+    96374 is reported by duplicate-initial-infusion with the hierarchy's fix, not again as a PTP pair)."""
+    initial = reference.admin_codes_where(role="initial")
+    return pl.col("column1").is_in(initial) & pl.col("column2").is_in(initial)

@@ -1,0 +1,159 @@
+"""ncci-ptp-conflict: an NCCI procedure-to-procedure pair billed in one encounter without the modifier it allows.
+
+**ncci-ptp-conflict** (error). Two codes of a shipped NCCI procedure-to-procedure pair billed in one
+encounter: modifier indicator 0, never together (the column-2 line is denied); 1, allowed when the
+column-2 line (or, since 2019, either line) carries 59, XE, XS, XP or XU, or 25 on an E/M line. The
+pairs shipped: the infusion family's own pairs not already reported by `duplicate-initial-infusion`,
+vascular access (36000, 36410, 96523) bundled into administration, 96372 with 96365/96374, and E/M:
+99202-99215 with drug administration need 25 on the E/M; 99211 with drug administration is not paid
+(IOM 100-04 ch.12 section 30.6.7). Values, indicators and table quarter are data.
+
+Implementation. The pairs are ``scrubber/data/ncci_ptp.csv`` (:func:`scrubber.reference.ncci_pairs`;
+``SCRUBBER_REFERENCE_DIR`` loads a newer CMS quarter): column 1, column 2, modifier indicator, the
+dates of service it applies to and the setting (practitioner for professional claims, outpatient for
+institutional, or both). Indicator 9 (not applicable) is ignored. The finding is on the column-2
+line, the one the payer denies, and names the column-1 code(s) and line(s) billed with it in the
+encounter (``enc_key``: member, date and billing provider; an institutional claim; a next-payer copy
+apart). Indicator 1 is bypassed by 59/XE/XS/XP/XU on the column-2 line, or on the column-1 line for
+dates of service from ``ncci_rules.either_line_from`` (2019-07-01, MANIFEST.toml), or by 25 on the
+E/M line of a pair with an E/M code (``ncci_rules.em_codes``); 25 on the drug administration line
+instead is its own reason, with the fix that moves it. An E/M pair with indicator 0 (99211 with
+drug administration in the practitioner table) is ``em_not_payable``: not paid with or without 25.
+A policy with ``[ncci] em_pairs = false`` skips the pairs with an E/M code for its payers. One root
+cause (:mod:`checks._counting`): a pair of two initial services (96365 with 96374 or 96360, 96413
+with 96409...) is the one-initial rule's, reported by duplicate-initial-infusion with the hierarchy's
+fix, never again here. Cost: which encounters can hold a pair is a bit test of the line's
+``enc_admin_mask`` against its code's column-1 administration codes (no join on millions of lines);
+only lines of codes outside the code table (E/M, vascular access) are matched by text, and the pairs
+are joined on the few candidate lines.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from checks._counting import distinct_site, pair_of_initial_services
+from scrubber import reference
+from scrubber.cards import load_card
+from scrubber.enrich import has_modifier
+from scrubber.registry import Check, Context
+
+_SETTINGS = ("practitioner", "outpatient")
+_TABLE_NAMES = {"practitioner": "practitioner", "outpatient": "outpatient hospital"}
+
+
+def _pairs() -> pl.DataFrame:
+    """The pairs each setting applies (``_setting``), indicator 0 or 1, not left to the one-initial
+    rule, with the column-1 code's administration bit (``_bit1``, null outside the code table)."""
+    pairs = reference.ncci_pairs().filter(pl.col("modifier_indicator").is_in([0, 1]) & ~pair_of_initial_services())
+    per_setting = pl.concat([
+        pairs.filter(pl.col("setting").is_in([s, "both"])).with_columns(pl.lit(s).alias("_setting"))
+        for s in _SETTINGS
+    ])
+    bits = reference.code_table().filter(pl.col("adm_bit").is_not_null()).select(
+        pl.col("procedure_code").alias("column1"), pl.col("adm_bit").alias("_bit1"))
+    return per_setting.join(bits, on="column1", how="left").drop("setting")
+
+
+def _by_setting_and_code(values: dict[str, pl.DataFrame], column: str) -> pl.Expr:
+    """``values[setting]``'s ``column`` (keyed by ``column2``) for the line's setting and code: one
+    gather from the two settings' arrays laid end to end (``code_idx``, then + the code table's
+    length on institutional claims), no join and no per-setting branch."""
+    n = reference.code_table().height
+    arrays = [reference.by_code_idx(values[s].get_column("column2"), values[s].get_column(column)) for s in _SETTINGS]
+    both = pl.concat(arrays).fill_null(0)
+    inst = (pl.col("claim_type") == "institutional").fill_null(False)
+    return pl.lit(both).gather(pl.col("code_idx").cast(pl.UInt32) + inst.cast(pl.UInt32) * n)
+
+
+# A column-2 code whose column-1 partners include a code outside the code table (96377, 96401, an
+# E/M) has this bit set in its partner mask; no administration code's bit uses it (reference.code_table
+# gives administration codes bits 0-63 in table order, far fewer than 63 of them).
+_TEXT_PARTNER = 1 << 63
+
+
+def _candidates(lines: pl.LazyFrame, pairs: pl.DataFrame) -> pl.LazyFrame:
+    """Lines whose code is column 2 of a pair whose column-1 code may be billed in the encounter: one
+    filter, cheap on every line (a bit test of ``enc_admin_mask`` against the column-1 administration
+    codes of the line's code and setting, gathered by ``code_idx``); the pairs decide on the few that
+    pass. A column-1 code outside the code table keeps the line (the join with column-1 lines decides)."""
+    assert reference.code_table().filter(pl.col("adm_bit") >= _TEXT_PARTNER).height == 0
+    per_col2 = {s: pairs.filter(pl.col("_setting") == s).group_by("column2").agg(
+        (pl.col("_bit1").fill_null(0).cast(pl.UInt64).bitwise_or()
+         | pl.when(pl.col("_bit1").is_null().any()).then(pl.lit(_TEXT_PARTNER, pl.UInt64)).otherwise(0))
+        .alias("_mask"),
+    ) for s in _SETTINGS}
+    partners = _by_setting_and_code(per_col2, "_mask")
+    billed = pl.col("enc_admin_mask") | pl.lit(_TEXT_PARTNER, pl.UInt64)
+    # Column 2 outside the code table (E/M, 36000, 36410, 96523): by text.
+    known = set(reference.code_table().get_column("procedure_code").to_list())
+    text2 = sorted(set(pairs.get_column("column2")) - known)
+    return lines.filter(((billed & partners) != 0).fill_null(False)
+                        | (pl.col("code_idx").is_null() & pl.col("procedure_code").is_in(text2)))
+
+
+def _column1_lines(lines: pl.LazyFrame, pairs: pl.DataFrame) -> pl.LazyFrame:
+    """Lines whose code is column 1 of some pair (administration codes by ``code_idx``, others by text)."""
+    column1 = set(pairs.get_column("column1"))
+    codes = reference.code_table().get_column("procedure_code").to_list()
+    idx = [i for i, code in enumerate(codes) if code in column1]
+    text1 = sorted(column1 - set(codes))
+    return lines.filter(pl.col("code_idx").is_in(pl.Series(idx, dtype=pl.UInt8).implode()).fill_null(False)
+                        | (pl.col("code_idx").is_null() & pl.col("procedure_code").is_in(text1)))
+
+
+# The columns the decision reads (the words' line facts come from the engine by row_id).
+_COLUMNS = ("row_id", "enc_key", "code_idx", "procedure_code", "claim_type", "enc_admin_mask", "modifiers",
+            "date_of_service", "pol_ncci_em", "claim_id", "line_number")
+
+
+def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
+    lines = lines.select(_COLUMNS) if False else lines
+    pairs = _pairs()
+    rules = reference.ncci_rules()
+    em25 = reference.modifiers_with_role("separate_em")
+    candidates = _candidates(lines, pairs).with_columns(
+        pl.when((pl.col("claim_type") == "institutional").fill_null(False)).then(pl.lit("outpatient"))
+        .otherwise(pl.lit("practitioner")).alias("_setting"),
+        distinct_site().alias("_d2"),
+        has_modifier(*em25).alias("_m25_2"),
+    )
+    on_date = (pl.col("effective_from").is_null() | (pl.col("date_of_service") >= pl.col("effective_from"))) & (
+        pl.col("effective_to").is_null() | (pl.col("date_of_service") <= pl.col("effective_to")))
+    with_pairs = candidates.join(pairs.lazy(), left_on=["_setting", "procedure_code"],
+                                 right_on=["_setting", "column2"], how="inner").filter(on_date)
+    # The column-1 lines of those encounters, with the modifiers that can bypass the pair.
+    encounters = candidates.select("enc_key").unique()
+    partners = _column1_lines(lines.join(encounters, on="enc_key", how="semi"), pairs)
+    partners = partners.select(
+        "enc_key", pl.col("procedure_code").alias("column1"), pl.col("row_id").alias("_row1"),
+        pl.format("claim {} line {}", "claim_id", "line_number").alias("_where1"),
+        distinct_site().alias("_d1"), has_modifier(*em25).alias("_m25_1"),
+    )
+    found = with_pairs.join(partners, on=["enc_key", "column1"], how="inner")
+    found = found.filter(pl.col("_row1") != pl.col("row_id"))
+    em1, em2 = reference.is_em(pl.col("column1")), reference.is_em(pl.col("procedure_code"))
+    em_pair = em1 | em2
+    found = found.filter(~em_pair | pl.col("pol_ncci_em"))
+    em_line_25 = (em2 & pl.col("_m25_2")) | (em1 & pl.col("_m25_1"))
+    drug_line_25 = (~em2 & pl.col("_m25_2")) | (~em1 & pl.col("_m25_1"))
+    either_line = pl.col("date_of_service") >= pl.lit(rules["either_line_from"])
+    bypassed = (pl.col("modifier_indicator") == 1) & (
+        pl.col("_d2") | (either_line & pl.col("_d1")) | (em_pair & em_line_25))
+    reason = (
+        pl.when((pl.col("modifier_indicator") == 0) & em_pair).then(pl.lit("em_not_payable"))
+        .when(pl.col("modifier_indicator") == 0).then(pl.lit("pair_never"))
+        .when(em_pair & drug_line_25).then(pl.lit("em_25_on_drug_line"))
+        .when(em_pair).then(pl.lit("em_without_25"))
+        .otherwise(pl.lit("pair_modifier"))
+    )
+    quarter = str(reference.edit_table_meta("ncci_ptp")["table_quarter"])
+    return found.filter(~bypassed).with_columns(reason.alias("reason")).group_by("row_id", "reason").agg(
+        pl.col("column1").unique().sort(),
+        pl.col("_where1").unique().sort().alias("with_lines"),
+        pl.col("modifier_indicator").first().alias("indicator"),
+        pl.col("_setting").first().replace_strict(_TABLE_NAMES, return_dtype=pl.String).alias("table"),
+    ).with_columns(pl.lit(quarter).alias("quarter"))
+
+
+CHECK = Check(card=load_card(__file__), find=find)

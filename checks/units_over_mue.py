@@ -1,0 +1,202 @@
+"""units-over-mue: units of a code above its Medically Unlikely Edit (or a policy cap).
+
+**units-over-mue** (error). Units of a code above its Medically Unlikely Edit for the setting
+(practitioner table for professional claims, outpatient hospital table for institutional claims): MAI 1
+per line; MAI 2 and 3 per member, date and provider (institutional: claim). The values, indicators and
+table quarter are data. MAI 2 units above the MUE cannot be appealed; MAI 3 units may be paid on appeal
+with documentation (a justification). 96371 is left to `over-cap-96371`, and units that
+`duplicate-initial-infusion` reports are not reported again (one root cause); a second 96365 carrying
+XS is over the practitioner MUE of 1 and is a justification (MAI 3). A policy cap replaces the MUE for
+its code. 96376 has a practitioner MUE of 0: the message says it is a facility-only code.
+
+Implementation. The MUE tables are ``scrubber/data/mue_practitioner.csv`` and ``mue_outpatient.csv``
+(:func:`scrubber.reference.mue_table`; ``SCRUBBER_REFERENCE_DIR`` replaces them with a newer CMS
+quarter), and the quarter each finding was checked against is a fact of the finding. A line's limit
+is its policy's ``[caps]`` entry for the code when there is one (``pol_cap``, units per encounter),
+else the MUE of its setting. Per line (MAI 1) the line's units are compared; per encounter (MAI 2, 3
+and policy caps; ``enc_key``: member, date and billing provider, an institutional claim, a
+next-payer copy apart) the units of the code are summed and each line whose units run past the
+limit carries the units over (``excess_units``, the money at risk); lines with 59/XE/XS/XP/XU are
+counted last, so the excess lands on the line that claims to be a separate service. MAI 1 excess and
+MAI 2 excess are corrections, MAI 3 excess a justification (paid on appeal with the record), a
+second initial service with XS over its MUE a justification whose record is the second vascular
+access site, an MUE of 0 (96376 on a practitioner claim: CMS Policy) a correction that says the code
+is not payable in that setting. One root cause (:mod:`checks._counting`): 96371 is over-cap-96371's,
+and the units duplicate-initial-infusion reports are subtracted before counting (96365 x3 is two
+extra initial services there, not also 2 units over the MUE here), decided from the lines, not from
+that check having run. Cost: the MUE of codes of the code table is a gather on ``code_idx``; only
+lines of other codes (E/M, codes a newer table adds) are looked up by text; the one full pass is the
+sum per encounter and code, on an integer key; everything after works on the few lines over.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from checks._counting import CAP_CHECK_CODE, distinct_site, units_reported_elsewhere
+from scrubber import reference
+from scrubber.cards import load_card
+from scrubber.enrich import code_is
+from scrubber.registry import Check, Context
+
+# What decides a line's limit: the MUE indicator (1 per line, 2 and 3 per encounter) or a policy cap.
+_CAP = 9  # stands for "policy cap" beside the MAI values 1-3 in the ``_kind`` column
+_TABLE_NAMES = {"practitioner": "practitioner services", "outpatient": "outpatient hospital services"}
+
+
+def _by_setting_and_code(column: str, dtype: pl.DataType) -> pl.Expr:
+    """The MUE tables' ``column`` for the line's setting and code: one gather from the practitioner
+    and outpatient arrays laid end to end (``code_idx``, + the code table's length on institutional
+    claims); null for codes without an MUE."""
+    n = reference.code_table().height
+    tables = [reference.mue_table(s) for s in reference.MUE_SETTINGS]  # practitioner, then outpatient
+    arrays = [reference.by_code_idx(t.get_column("code"), t.get_column(column)) for t in tables]
+    both = pl.concat(arrays).cast(dtype)
+    if both.null_count() == both.len():  # (a gather from an all-null literal mistypes in Polars 2.1)
+        return pl.lit(None, dtype)
+    inst = (pl.col("claim_type") == "institutional").fill_null(False)
+    return pl.lit(both).gather(pl.col("code_idx").cast(pl.UInt32) + inst.cast(pl.UInt32) * n)
+
+
+def _codes_outside_code_table() -> list[str]:
+    """Codes with an MUE that the code table does not hold (E/M, vascular access...): looked up by text."""
+    known = set(reference.code_table().get_column("procedure_code").to_list())
+    return sorted((set(reference.mue_table("practitioner").get_column("code"))
+                   | set(reference.mue_table("outpatient").get_column("code"))) - known)
+
+
+def _limits(lines: pl.LazyFrame) -> pl.LazyFrame:
+    """Lines that have a limit, with ``_inst``, ``mue`` / ``mai`` (the setting's MUE, if any),
+    ``_limit`` and ``_kind`` (MAI 1-3, or :data:`_CAP` when the policy caps the code), and ``_ck`` (an
+    integer per code, for the encounter-and-code key). Run on the few candidate lines of pass two."""
+    prac, out = reference.mue_table("practitioner"), reference.mue_table("outpatient")
+    inst = (pl.col("claim_type") == "institutional").fill_null(False)
+    idx = pl.col("code_idx")
+    # Codes of the code table (administration codes, immune globulins): gathered by code_idx.
+    codes = reference.code_table().get_column("procedure_code").to_list()
+    by_idx = lines.filter(idx.is_not_null() & (idx != codes.index(CAP_CHECK_CODE))).with_columns(
+        inst.alias("_inst"),
+        _by_setting_and_code("mue", pl.Int64()).alias("mue"),
+        _by_setting_and_code("mai", pl.Int8()).alias("mai"),
+        idx.cast(pl.UInt32).alias("_ck"),
+    )
+    # Any other code with an MUE or a policy cap (an E/M; a code a newer CMS quarter adds): by text,
+    # on those lines only.
+    others = _codes_outside_code_table()
+    other_codes = pl.DataFrame({"procedure_code": others}, schema={"procedure_code": pl.String()}).with_row_index(
+        "_ck", offset=256)
+    by_text = lines.filter(idx.is_null() & pl.col("procedure_code").is_not_null()
+                           & (pl.col("procedure_code").is_in(others) | pl.col("pol_cap").is_not_null()))
+    by_text = by_text.with_columns(inst.alias("_inst")).join(
+        other_codes.lazy(), on="procedure_code", how="left").join(
+        prac.lazy().select(pl.col("code").alias("procedure_code"), pl.col("mue").alias("_pm"),
+                           pl.col("mai").alias("_pa")), on="procedure_code", how="left").join(
+        out.lazy().select(pl.col("code").alias("procedure_code"), pl.col("mue").alias("_om"),
+                          pl.col("mai").alias("_oa")), on="procedure_code", how="left").with_columns(
+        pl.when(pl.col("_inst")).then(pl.col("_om")).otherwise(pl.col("_pm")).cast(pl.Int64).alias("mue"),
+        pl.when(pl.col("_inst")).then(pl.col("_oa")).otherwise(pl.col("_pa")).cast(pl.Int8).alias("mai"),
+        # A capped code in neither table: a key from the code's text, above every code index.
+        pl.coalesce(pl.col("_ck").cast(pl.UInt32),
+                    pl.col("procedure_code").hash().mod(1 << 31).cast(pl.UInt32) + pl.lit(1 << 31, pl.UInt32))
+        .alias("_ck"),
+    ).drop("_pm", "_pa", "_om", "_oa")
+    both = pl.concat([by_idx, by_text.select(by_idx.collect_schema().names())], how="vertical")
+    return both.with_columns(
+        pl.coalesce(pl.col("pol_cap"), pl.col("mue")).alias("_limit"),
+        pl.when(pl.col("pol_cap").is_not_null()).then(pl.lit(_CAP, pl.Int8)).otherwise(pl.col("mai")).alias("_kind"),
+    ).filter(pl.col("_limit").is_not_null())
+
+
+# The columns the decision reads (the words' line facts come from the engine by row_id).
+_COLUMNS = ("row_id", "enc_key", "code_idx", "procedure_code", "units", "claim_id", "line_number", "modifiers",
+            "claim_type", "pol_cap")
+
+
+def _group() -> pl.Expr:
+    """What a limit counts over, as one integer: the line (MAI 1) or the encounter and code."""
+    return (
+        pl.when(pl.col("_kind") == 1).then(pl.col("row_id").cast(pl.UInt64) | pl.lit(1 << 63, pl.UInt64))
+        .otherwise(pl.col("enc_key").cast(pl.UInt64) * (1 << 32) + pl.col("_ck").cast(pl.UInt64))
+        .alias("_k")
+    )
+
+
+def _over_in_code_table(lines: pl.LazyFrame) -> pl.LazyFrame:
+    """``row_id`` of the lines of code-table codes that are over their limit, alone or with the other
+    lines of their code in the encounter: the one pass over (nearly) every line, on integer columns
+    only (the limit by a gather on ``code_idx``, the sum by a window on encounter and code)."""
+    codes = reference.code_table().get_column("procedure_code").to_list()
+    idx = pl.col("code_idx")
+    limited = lines.select("row_id", "enc_key", "code_idx", "units", "claim_type", "pol_cap").filter(
+        idx.is_not_null() & (idx != codes.index(CAP_CHECK_CODE))).with_columns(
+        pl.coalesce(pl.col("pol_cap"), _by_setting_and_code("mue", pl.Int64())).alias("_limit"),
+        (pl.col("enc_key").cast(pl.UInt64) * (1 << 32) + idx.cast(pl.UInt64)).alias("_k"),
+    ).filter(pl.col("_limit").is_not_null())
+    per_line = pl.col("pol_cap").is_null() & (_by_setting_and_code("mai", pl.Int8()) == 1)
+    over = (pl.col("units") > pl.col("_limit")) | (~per_line & (pl.col("units").sum().over("_k") > pl.col("_limit")))
+    return limited.filter(over).select("row_id")
+
+
+def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
+    # Pass one: which lines can be over their limit. Codes of the code table by integers alone; any
+    # other code with a limit (an E/M, a capped code, a code a newer table adds) is taken whole: few
+    # lines, and an encounter-and-code group never mixes the two kinds.
+    others = _codes_outside_code_table()
+    text_ids = lines.filter(pl.col("code_idx").is_null() & pl.col("procedure_code").is_not_null() & (
+        pl.col("procedure_code").is_in(others) | pl.col("pol_cap").is_not_null())).select("row_id")
+    over_ids = pl.concat([_over_in_code_table(lines), text_ids])
+    # Pass two, on those few lines: the units another check reports, and which line carries the excess.
+    candidates = _limits(lines.select(_COLUMNS).join(over_ids, on="row_id", how="semi")).with_columns(_group())
+    # One root cause: units duplicate-initial-infusion reports on these lines are not counted again
+    # (its decision runs on the initial-service lines alone: cheaper than narrowing them first).
+    reported = units_reported_elsewhere(lines)
+    counted = candidates.join(reported, on="row_id", how="left").with_columns(
+        (pl.col("units") - pl.col("reported_units").fill_null(0.0)).alias("_counted"),
+        distinct_site().alias("_distinct"),
+    )
+    ordered = counted.sort("_k", "_distinct", "claim_id", "line_number").with_columns(
+        pl.when(pl.col("_kind") == 1).then(pl.col("_counted"))
+        .otherwise(pl.col("_counted").cum_sum().over("_k")).alias("_through"),
+        pl.when(pl.col("_kind") == 1).then(pl.col("_counted"))
+        .otherwise(pl.col("_counted").sum().over("_k")).alias("billed"),
+        pl.when(pl.col("_kind") == 1).then(pl.lit(1, pl.UInt32))
+        .otherwise(pl.len().over("_k")).alias("_lines"),
+    )
+    excess = pl.min_horizontal(pl.col("_counted"), pl.col("_through") - pl.col("_limit")).clip(lower_bound=0)
+    over = ordered.with_columns(excess.alias("excess_units")).filter(pl.col("excess_units") > 0)
+    whole_line = pl.col("excess_units") >= pl.col("units")
+    setting = pl.when(pl.col("_inst")).then(pl.lit("outpatient")).otherwise(pl.lit("practitioner"))
+    reason = (
+        pl.when(pl.col("_kind") == _CAP).then(
+            pl.when(whole_line).then(pl.lit("over_policy_cap_line")).otherwise(pl.lit("over_policy_cap")))
+        .when(pl.col("_limit") == 0).then(pl.lit("mue_zero"))
+        .when(pl.col("_kind") == 1).then(pl.lit("over_mue_line"))
+        .when(pl.col("_kind") == 2).then(
+            pl.when(whole_line).then(pl.lit("over_mue_policy_line")).otherwise(pl.lit("over_mue_policy")))
+        .when(pl.col("_distinct") & code_is(adm_role="initial")).then(pl.lit("second_site_over_mue"))
+        .otherwise(pl.lit("over_mue_clinical"))
+    )
+    quarter = {s: str(reference.edit_table_meta(key)["table_quarter"]) for s, key in reference.MUE_SETTINGS.items()}
+    rationale = pl.concat([
+        reference.mue_table(s).select(pl.lit(s).alias("_setting"), pl.col("code").alias("procedure_code"), "rationale")
+        for s in reference.MUE_SETTINGS
+    ])
+    return over.with_columns(setting.alias("_setting")).join(
+        rationale.lazy(), on=["_setting", "procedure_code"], how="left").select(
+        "row_id",
+        reason.alias("reason"),
+        pl.col("_limit").alias("mue"),
+        pl.col("mai"),
+        pl.col("_limit").alias("cap"),
+        pl.col("billed").cast(pl.Float64),
+        pl.col("excess_units").cast(pl.Float64),
+        (pl.col("units") - pl.col("excess_units")).cast(pl.Float64).alias("correct_units"),
+        pl.col("reported_units").fill_null(0.0).alias("reported_units"),
+        pl.col("_lines").alias("lines_counted"),
+        pl.col("_setting").replace_strict(_TABLE_NAMES, return_dtype=pl.String).alias("table"),
+        pl.col("_setting").replace_strict(quarter, return_dtype=pl.String).alias("quarter"),
+        pl.col("rationale"),
+    )
+
+
+CHECK = Check(card=load_card(__file__), find=find)
