@@ -42,14 +42,17 @@ import polars as pl
 
 from scrubber.grouping import claim_order, run_starts
 from scrubber.schema import (
+    CLAIM_FILLED_COLUMNS,
     CLAIM_LEVEL_COLUMNS,
+    CLAIM_TYPE_DEFAULT,
     DIAGNOSIS_RE,
     FIELDS,
     MODIFIER_RE,
     PROVENANCE,
-    RAW_SCHEMA,
+    RAW_FRAME_SCHEMA,
     location,
     pandera_schema,
+    procedure_code_missing,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -64,7 +67,7 @@ REJECTED_SCHEMA: dict[str, pl.DataType] = {
     "reason": pl.String(),
 }
 _LONG_SCHEMA: dict[str, pl.DataType] = {"row_id": pl.Int64(), "column": pl.String(), "reason": pl.String()}
-_RAW_COLUMNS: dict[str, pl.DataType] = {**RAW_SCHEMA, "load_error": pl.String()}
+_RAW_COLUMNS: dict[str, pl.DataType] = dict(RAW_FRAME_SCHEMA)
 
 _ROUTE_SYNONYMS = {
     "INTRAVENOUS": "IV",
@@ -78,8 +81,16 @@ _ROUTE_SYNONYMS = {
 }
 
 _DATE_FMT = "%Y-%m-%d"
-_DATETIME_FMT = "%Y-%m-%dT%H:%M:%S"
 _DATETIME_FAST_FMT = "%Y-%m-%dT%H:%M"  # the FORMATS.md spelling; anything else takes the lenient path
+# Dates as billing exports write them (FORMATS.md): ISO, month-first M/D/YYYY (US exports), YYYYMMDD.
+_US_DATE = r"^[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}$"
+_COMPACT_DATE = r"^[0-9]{8}$"
+# Forms that can only be day-first: refused with their own reason, never read as something else.
+_DAY_FIRST = r"^(?:1[3-9]|2[0-9]|3[01])/(?:0?[1-9]|1[0-2])/[0-9]{4}$|^[0-9]{1,2}\.[0-9]{1,2}\.[0-9]{4}$"
+# A datetime: a date in one of the forms above, "T" or spaces, then H:MM or HH:MM (seconds optional).
+_DATETIME_PARTS = r"^(\S+?)(?:T|\s+)([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?$"
+_DATE_FORMS = "a date YYYY-MM-DD, M/D/YYYY or YYYYMMDD"
+_DATETIME_FORMS = "a datetime YYYY-MM-DDTHH:MM, M/D/YYYY H:MM or YYYYMMDD HH:MM"
 # "1,234.50" as a spreadsheet formats money: commas only in thousands positions.
 _THOUSANDS_RE = r"^[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?$"
 # Queries over the few failing rows run on the in-memory engine: nothing to stream, and Polars
@@ -106,8 +117,13 @@ class Canonical:
     rejected: pl.DataFrame
     rows_read: int
     # The rejected rows as far as they could be typed (canonical columns, null where a value did not
-    # parse). Never checked; they tell checks which codes the claim bills on its rejected lines.
+    # parse or is out of bounds). Never checked; they tell checks which codes the claim bills on its
+    # rejected lines. Rows the loader could not read are not among them (their values are no evidence).
     rejected_lines: pl.DataFrame | None = None
+    # Those unreadable rows (row_id, source, claim_id, line_number; claim_id and line_number as far as
+    # they could be read): their claims bill a line whose code nobody knows, so a check that needs
+    # every code of the claim can say it could not evaluate it instead of firing on a guess.
+    unreadable_lines: pl.DataFrame | None = None
 
 
 def empty_rejected() -> pl.DataFrame:
@@ -130,6 +146,12 @@ def _pos(text: pl.Expr) -> pl.Expr:
     return pl.when(pos.str.len_bytes() == 1).then(pl.lit("0") + pos).otherwise(pos)
 
 
+def _revenue_code(text: pl.Expr) -> pl.Expr:
+    code = _strip_blank(text)
+    # UB-04 revenue codes are 4 digits; exports (and 4010-era files) drop the leading zero: 250 is 0250.
+    return pl.when(code.str.contains(r"^[0-9]{3}$")).then(pl.lit("0") + code).otherwise(code)
+
+
 _TEXT_NORMALISERS: dict[str, Callable[[pl.Expr], pl.Expr]] = {
     "procedure_code": lambda e: _strip_blank(e).str.to_uppercase(),
     "claim_type": lambda e: _strip_blank(e).str.to_lowercase(),
@@ -137,6 +159,7 @@ _TEXT_NORMALISERS: dict[str, Callable[[pl.Expr], pl.Expr]] = {
     "place_of_service": _pos,
     "ndc": lambda e: _strip_blank(e).str.replace_all("-", "", literal=True),
     "payer_sequence": lambda e: _strip_blank(e).str.to_uppercase(),
+    "revenue_code": _revenue_code,
 }
 
 
@@ -156,7 +179,6 @@ def diagnosis_value(text: pl.Expr) -> pl.Expr:
 
 # Normalised list element (empty after normalising = dropped), per list column.
 _LIST_VALUES: dict[str, Callable[[pl.Expr], pl.Expr]] = {"modifiers": _modifier_value, "diagnoses": diagnosis_value}
-_CLAIM_TYPE_DEFAULT = "professional"
 
 
 def _normalise_list(col: str) -> pl.Expr:
@@ -173,19 +195,22 @@ def _normalise_text(lf: pl.LazyFrame) -> pl.LazyFrame:
     return lf.with_columns(
         *[_text_normaliser(c)(pl.col(c)).alias(c) for c in _SCALAR_TEXT],
         *[_normalise_list(c).alias(c) for c in _LIST_VALUES],
-    ).with_columns(pl.col("claim_type").fill_null(_CLAIM_TYPE_DEFAULT))
+    )
 
 
 def _parse(col: str, dtype: pl.DataType) -> tuple[pl.Expr, str]:
     """Expression casting (normalised) text to ``dtype``, null on failure, and what was expected."""
     text = pl.col(col)
     if dtype == pl.Date():
-        return text.str.to_date(_DATE_FMT, strict=False), "a date YYYY-MM-DD"
+        return _date_value(text), _DATE_FORMS
     if isinstance(dtype, pl.Datetime):
-        # One format: "T" or a space between date and time, seconds optional.
-        iso = text.str.replace(" ", "T", literal=True)
-        iso = pl.when(iso.str.len_bytes() == 16).then(iso + ":00").otherwise(iso)
-        return iso.str.to_datetime(_DATETIME_FMT, time_unit="us", strict=False), "a datetime YYYY-MM-DDTHH:MM"
+        parts = text.str.extract_groups(_DATETIME_PARTS)
+        hour, minute = (parts.struct.field(k).cast(pl.Int64, strict=False) for k in ("2", "3"))
+        second = parts.struct.field("4").cast(pl.Int64, strict=False).fill_null(0)
+        clock = pl.duration(hours=hour, minutes=minute, seconds=second, time_unit="us")
+        day = _date_value(parts.struct.field("1")).cast(pl.Datetime("us"))
+        valid = (hour < 24) & (minute < 60) & (second < 60)
+        return pl.when(valid).then(day + clock), _DATETIME_FORMS
     if dtype in (pl.Int32(), pl.Int64()):
         # "3" and "3.0" are both line 3; "3.5" is not a whole number and fails.
         whole = text.str.replace(r"^([+-]?[0-9]+)\.0*$", "${1}")
@@ -199,6 +224,15 @@ def _parse(col: str, dtype: pl.DataType) -> tuple[pl.Expr, str]:
         # Non-finite numbers ("inf", "nan", "1e400") parse as floats but are not amounts.
         return pl.when(parsed.is_finite()).then(parsed), "a number"
     return text, ""
+
+
+def _date_value(text: pl.Expr) -> pl.Expr:
+    """A date in any accepted form (ISO, M/D/YYYY, YYYYMMDD), null otherwise; never a guess."""
+    return pl.coalesce(
+        text.str.to_date(_DATE_FMT, strict=False),
+        pl.when(text.str.contains(_US_DATE)).then(text.str.to_date("%m/%d/%Y", strict=False)),
+        pl.when(text.str.contains(_COMPACT_DATE)).then(text.str.to_date("%Y%m%d", strict=False)),
+    )
 
 
 def _fast_parse(col: str, dtype: pl.DataType) -> pl.Expr:
@@ -253,6 +287,8 @@ def _numeric_rule_failure(f: Any) -> pl.Expr | None:
     for name, arg, _reason in f.checks:
         if name == "ge":
             cond = pl.col(f.name) < arg
+        elif name == "le":
+            cond = pl.col(f.name) > arg
         elif name == "gt":
             cond = pl.col(f.name) <= arg
         else:  # pragma: no cover
@@ -280,7 +316,7 @@ def _type_batch(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
 
     columns: dict[str, pl.Series] = {c: raw.get_column(c) for c in PROVENANCE}
     remap: list[pl.Expr] = []
-    rule_bad: list[pl.Expr] = [pl.col("load_error").is_not_null()]
+    rule_bad: list[pl.Expr] = [pl.col("load_error").is_not_null(), pl.col("value_error").is_not_null()]
     for f in _TEXT_FIELDS:
         if f.name in _HIGH_CARDINALITY:
             continue
@@ -289,12 +325,8 @@ def _type_batch(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
         expr = pl.col(f.name)
         if mapped is not None:
             expr = expr.replace_strict(distinct, mapped, default=None, return_dtype=pl.String())
-        if f.name == "claim_type":
-            expr = expr.fill_null(_CLAIM_TYPE_DEFAULT)
         remap.append(expr.alias(f.name))
         normalised = (mapped if mapped is not None else distinct).drop_nulls().unique()
-        if f.name == "claim_type":
-            normalised = normalised.append(pl.Series([_CLAIM_TYPE_DEFAULT]))
         bad = _text_rule_failures(f, normalised) if f.checks else normalised.clear()
         if bad.len():
             rule_bad.append(pl.col(f"_n_{f.name}").is_in(bad.implode()))
@@ -326,9 +358,14 @@ def _type_batch(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
 
     checks_frame = typed.with_columns(
         pl.col(c).alias(f"_n_{c}") for c in [*low_card, *_LIST_VALUES]
-    ).with_columns(raw.get_column("load_error"))
+    ).with_columns(raw.get_column("load_error"), raw.get_column("value_error"))
     for f in FIELDS:
-        if f.required:
+        if f.name == "procedure_code":
+            # A line without claim_type may be institutional once its claim's type is known; such a
+            # line with a revenue code is decided after the claim-level pass (canonicalise).
+            undecided = pl.col("claim_type").is_null() & pl.col("revenue_code").is_not_null()
+            rule_bad.append(procedure_code_missing() & ~undecided)
+        elif f.required:
             rule_bad.append(pl.col(f.name).is_null())
         if f.dtype != pl.String() and not isinstance(f.dtype, pl.List) and f.checks:
             numeric = _numeric_rule_failure(f)
@@ -389,11 +426,22 @@ def _complete_parse(raw: pl.DataFrame, columns: dict[str, pl.Series]) -> pl.Seri
 
 
 _SHOWN_CHARS = 60
+# Characters that must never reach a terminal or a report from a cell: C0/C1 controls (ESC starts
+# ANSI sequences that recolour or rewrite the screen), DEL, and the bidirectional overrides that
+# make a reason read differently from what it says.
+_UNPRINTABLE = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+
+
+def printable(text: pl.Expr) -> pl.Expr:
+    """Text safe to print on one line: line breaks and tabs escaped, other control characters replaced."""
+    flat = (text.str.replace_all("\r", "\\r", literal=True).str.replace_all("\n", "\\n", literal=True)
+            .str.replace_all("\t", "\\t", literal=True))
+    return flat.str.replace_all(_UNPRINTABLE, "\ufffd")
 
 
 def _shown(value: pl.Expr) -> pl.Expr:
-    """A value as it may appear inside a one-line reason: line breaks escaped, long text cut."""
-    flat = value.str.replace_all("\r", "\\r", literal=True).str.replace_all("\n", "\\n", literal=True)
+    """A value as it may appear inside a one-line reason: printable (:func:`printable`), long text cut."""
+    flat = printable(value)
     return pl.when(flat.str.len_chars() > _SHOWN_CHARS).then(flat.str.slice(0, _SHOWN_CHARS) + "...").otherwise(flat)
 
 
@@ -401,18 +449,21 @@ def _parse_reasons(raw_failing: pl.LazyFrame) -> pl.DataFrame:
     """One (row_id, column, reason) per value that did not parse, and per loader error, of failing rows."""
     lf = _normalise_text(raw_failing)
     frames = [
-        lf.filter(pl.col("load_error").is_not_null()).select(
-            "row_id", pl.lit("load_error").alias("column"), pl.col("load_error").alias("reason")
-        )
+        lf.filter(pl.col(c).is_not_null()).select("row_id", pl.lit(c).alias("column"), pl.col(c).alias("reason"))
+        for c in ("load_error", "value_error")
     ]
     for f in _PARSED_FIELDS:
         parsed, expected = _parse(f.name, f.dtype)
+        shown = _shown(pl.col(f.name))
+        reason = pl.format("unparseable {} '{}' (expected {})", pl.lit(f.name), shown, pl.lit(expected))
+        if f.dtype == pl.Date() or isinstance(f.dtype, pl.Datetime):
+            day_first = pl.col(f.name).str.split(" ").list.first().str.split("T").list.first().str.contains(_DAY_FIRST)
+            reason = pl.when(day_first).then(pl.format(
+                "day-first {} '{}' is not read (never guessed): write YYYY-MM-DD, or M/D/YYYY month first",
+                pl.lit(f.name), _shown(pl.col(f.name)))).otherwise(reason)
         frames.append(
             lf.filter(pl.col(f.name).is_not_null() & parsed.is_null()).select(
-                "row_id",
-                pl.lit(f.name).alias("column"),
-                pl.format("unparseable {} '{}' (expected {})", pl.lit(f.name), _shown(pl.col(f.name)), pl.lit(expected))
-                .alias("reason"),
+                "row_id", pl.lit(f.name).alias("column"), reason.alias("reason")
             )
         )
     return pl.concat(pl.collect_all(frames, engine=_SMALL)).cast(_LONG_SCHEMA)
@@ -432,7 +483,7 @@ def _validator() -> pa.DataFrameSchema:
     """The schema's value checks, plus element checks for the list columns; built once per process."""
     import pandera.polars as pa
 
-    schema = pandera_schema()
+    schema = pandera_schema(frame_checks=False)  # the procedure-code rule is worded by canonicalise
     for col, (regex, reason) in _LIST_RULES.items():
         schema = schema.update_column(col, checks=[pa.Check(_list_element_matches(regex), error=reason)])
     return schema
@@ -518,8 +569,12 @@ def _claim_level_candidates(keys: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFr
     order = claim_order(keyed.get_column("claim_id"))
     if order is not None:
         keyed = keyed[order]
-    compared = {c: _compared(c, keyed.get_column(c)) for c in CLAIM_LEVEL_COLUMNS}
-    conflict = ~pl.col("_start") & pl.any_horizontal(e.ne_missing(e.shift(1)) for e in compared.values())
+    # Columns no line fills cannot disagree; the others compare each value with the last one seen
+    # (a line without one neither disagrees nor hides a disagreement between the lines around it).
+    compared = {c: _compared(c, keyed.get_column(c)) for c in CLAIM_LEVEL_COLUMNS
+                if keyed.get_column(c).null_count() < keyed.height}
+    conflict = ~pl.col("_start") & pl.any_horizontal(
+        [e.ne(e.forward_fill().shift(1)).fill_null(False) for e in compared.values()] or [pl.lit(False)])
     # Rows without a line number are rejected anyway; they must not hide a repeat between others.
     numbered = keyed.filter(pl.col("line_number").is_not_null())
     repeat = ~pl.col("_start") & (pl.col("line_number") <= pl.col("line_number").shift(1))
@@ -577,6 +632,84 @@ def _claim_level_reasons(keys: pl.DataFrame) -> pl.DataFrame:
                 )
             )
     return pl.concat(frames).cast(_LONG_SCHEMA)
+
+
+def _claim_keys(typed: pl.DataFrame, unreadable: pl.Series) -> pl.DataFrame:
+    """The columns claim-level rules compare, with the values that cannot speak for the claim nulled.
+
+    Isolation (issue 12): a row's own problem rejects that row only. A value that breaks its own
+    rule (claim_type "dental") and every value of a row the loader could not read (a ragged row's
+    cells are shifted or blanked) are nulls here: they neither disagree with the claim's good lines
+    nor fill them. An unreadable row also cannot be the "first" of a duplicated line key.
+    """
+    key_cols = ["row_id", "source", "source_row", "source_location", "claim_id", "line_number", *CLAIM_LEVEL_COLUMNS]
+    keys = typed[key_cols]  # getitem: zero-copy, unlike select on chunked data
+    exprs: dict[str, pl.Expr] = {}
+    for f in FIELDS:
+        if f.name not in CLAIM_LEVEL_COLUMNS or not f.checks:
+            continue
+        column = keys.get_column(f.name)
+        if column.null_count() == column.len() or not _text_rule_failures(f, column.drop_nulls().unique()).len():
+            continue
+        ok = pl.lit(True)
+        for check, arg, _reason in f.checks:
+            ok = ok & (pl.col(f.name).is_in(arg) if check == "isin" else pl.col(f.name).str.contains(arg))
+        exprs[f.name] = pl.when(ok).then(pl.col(f.name))
+    if unreadable.len():
+        readable = ~pl.col("row_id").is_in(unreadable.implode())
+        exprs = {c: pl.when(readable).then(exprs.get(c, pl.col(c))) for c in [*CLAIM_LEVEL_COLUMNS, "line_number"]}
+    fixes = [e.alias(c) for c, e in exprs.items()]
+    return keys.with_columns(fixes) if fixes else keys
+
+
+def _fill_claim_fields(typed: pl.DataFrame, keys: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
+    """Claim-level values missing on some lines, taken from the claim's other lines; claim_type defaults.
+
+    Returns the frame and the row ids that turn out to need a procedure code after all: a line with
+    a revenue code and no code, no claim_type of its own, on a claim that is not institutional.
+    """
+    need = [c for c in CLAIM_FILLED_COLUMNS if 0 < typed.get_column(c).null_count() < typed.height]
+    was_untyped = None
+    if typed.get_column("claim_type").null_count():
+        was_untyped = typed.select(
+            pl.col("claim_type").is_null() & pl.col("procedure_code").is_null() & pl.col("revenue_code").is_not_null()
+        ).to_series()
+        if not was_untyped.any():
+            was_untyped = None
+    if need:
+        part = keys.select("row_id", "claim_id", *need)
+        order = claim_order(part.get_column("claim_id"))
+        if order is not None:
+            part = part[order]
+        run = run_starts(part.get_column("claim_id")).cum_sum().alias("_run")
+        # Claims are runs (sorted), so the window is one pass; nulls take the claim's value.
+        filled = part.with_columns(run).select(
+            "row_id", *[pl.col(c).forward_fill().backward_fill().over("_run") for c in need])
+        if order is not None:
+            filled = filled.sort("row_id")
+        typed = typed.with_columns(
+            pl.coalesce(pl.col(c), filled.get_column(c)).alias(c) for c in need)
+    if typed.get_column("claim_type").null_count():
+        typed = typed.with_columns(pl.col("claim_type").fill_null(CLAIM_TYPE_DEFAULT))
+    undecided = pl.Series("row_id", [], pl.Int64())
+    if was_untyped is not None:
+        undecided = typed.get_column("row_id").filter(was_untyped & (typed.get_column("claim_type") != "institutional"))
+    return typed, undecided
+
+
+def _within_bounds(frame: pl.DataFrame) -> pl.DataFrame:
+    """Values beyond a bound of their field (a year 0 date, 1e308 charges) as nulls, as if unreadable:
+    no later computation on a rejected line meets a date Python cannot hold or an infinite sum."""
+    fixes = []
+    for f in _PARSED_FIELDS:
+        temporal = f.dtype == pl.Date() or isinstance(f.dtype, pl.Datetime)
+        bounds = [(name, arg) for name, arg, _ in f.checks if temporal or name == "le"]
+        if not bounds:
+            continue
+        bad = pl.any_horizontal((pl.col(f.name) < arg) if name == "ge" else (pl.col(f.name) > arg)
+                                for name, arg in bounds).fill_null(False)
+        fixes.append(pl.when(~bad).then(pl.col(f.name)).alias(f.name))
+    return frame.with_columns(fixes) if fixes else frame
 
 
 def _duplicate_reasons(candidates: pl.DataFrame) -> pl.DataFrame:
@@ -662,10 +795,15 @@ def canonicalise(raw: pl.LazyFrame | pl.DataFrame | Iterable[Any]) -> Canonical:
     raw_failing_parts = [r for _, _, r in ordered if r is not None]
     del ordered
     rows_read = typed.height
+    unreadable = pl.concat([r.filter(pl.col("load_error").is_not_null()).get_column("row_id")
+                            for r in raw_failing_parts]) if raw_failing_parts else pl.Series("row_id", [], pl.Int64())
 
-    key_cols = ["row_id", "source", "source_row", "source_location", "claim_id", "line_number", *CLAIM_LEVEL_COLUMNS]
-    claim_failed = _claim_level_reasons(typed[key_cols])  # getitem: zero-copy, unlike select on chunked data
-    failing_ids = pl.concat([typed.get_column("row_id").filter(failed), claim_failed.get_column("row_id")]).unique()
+    keys = _claim_keys(typed, unreadable)
+    claim_failed = _claim_level_reasons(keys)
+    typed, undecided = _fill_claim_fields(typed, keys)
+    del keys
+    failing_ids = pl.concat([typed.get_column("row_id").filter(failed), claim_failed.get_column("row_id"),
+                             undecided]).unique()
 
     rejected = empty_rejected()
     typed_failing = None
@@ -686,8 +824,11 @@ def canonicalise(raw: pl.LazyFrame | pl.DataFrame | Iterable[Any]) -> Canonical:
             pandera_cases = pandera_cases.filter(
                 ~((pl.col("reason") == "not_nullable") & pl.col("row_id").is_in(unread.implode())))
         value_failed = _explain_value_failures(pandera_cases, raw_failing)
+        no_code = typed_failing.filter(procedure_code_missing() & ~pl.col("row_id").is_in(unread.implode())).select(
+            "row_id", pl.lit("procedure_code").alias("column"),
+            pl.lit("missing required value procedure_code").alias("reason"))
         reasons = (
-            pl.concat([parse_failed, value_failed, claim_failed])
+            pl.concat([parse_failed, value_failed, claim_failed, no_code])
             .unique(["row_id", "column", "reason"])
             .sort("row_id", "column", "reason")
             .group_by("row_id", maintain_order=True)
@@ -702,11 +843,11 @@ def canonicalise(raw: pl.LazyFrame | pl.DataFrame | Iterable[Any]) -> Canonical:
             .select(
                 "source",
                 pl.col("source_row").alias("row"),
-                location().alias("location"),
+                printable(location()).alias("location"),
                 "claim_id",
                 # A line number that failed to cast is null in ``typed``; show the text the user wrote.
                 pl.col("line_number").cast(pl.String).fill_null(pl.col("_raw_line")).alias("line_number"),
-                "reason",
+                printable(pl.col("reason")).alias("reason"),
             )
             .collect(engine=_SMALL)
             .cast(REJECTED_SCHEMA)
@@ -722,9 +863,15 @@ def canonicalise(raw: pl.LazyFrame | pl.DataFrame | Iterable[Any]) -> Canonical:
     lines = _compact(typed, keep)
     if lines.height + rejected.height != rows_read:
         raise AssertionError(f"rows read {rows_read} != {lines.height} checked + {rejected.height} rejected")
-    if typed_failing is not None and unread.len():  # an unreadable row's code is no evidence of anything
-        typed_failing = typed_failing.filter(~pl.col("row_id").is_in(unread.implode()))
-    return Canonical(lines=lines, rejected=rejected, rows_read=rows_read, rejected_lines=typed_failing)
+    unreadable_lines = None
+    if typed_failing is not None:
+        if unread.len():  # an unreadable row's code is no evidence of anything
+            unreadable_lines = typed_failing.filter(pl.col("row_id").is_in(unread.implode())).select(
+                "row_id", "source", "claim_id", "line_number")
+            typed_failing = typed_failing.filter(~pl.col("row_id").is_in(unread.implode()))
+        typed_failing = _within_bounds(typed_failing)
+    return Canonical(lines=lines, rejected=rejected, rows_read=rows_read, rejected_lines=typed_failing,
+                     unreadable_lines=unreadable_lines)
 
 
 def _typed_schema() -> dict[str, pl.DataType]:

@@ -299,7 +299,8 @@ def test_debug_shows_the_traceback(tmp_path: Path) -> None:
 
 ROW_CASES = [
     ("bad-date", "B1,1,MB,AETNA,,11,2026-02-30,96365,,1,300,D80.0,,,", "unparseable date_of_service '2026-02-30'"),
-    ("bad-date-format", "B1,1,MB,AETNA,,11,02/10/2026,96365,,1,300,D80.0,,,", "expected a date YYYY-MM-DD"),
+    ("day-first-date", "B1,1,MB,AETNA,,11,13/02/2026,96365,,1,300,D80.0,,,", "day-first date_of_service '13/02/2026'"),
+    ("bad-date-format", "B1,1,MB,AETNA,,11,2026/02/10,96365,,1,300,D80.0,,,", "expected a date YYYY-MM-DD"),
     ("bad-datetime", "B1,1,MB,AETNA,,11,2026-02-10,96365,,1,300,D80.0,,9am,2026-02-10T10:00",
      "unparseable infusion_start '9am'"),
     ("bad-number", "B1,1,MB,AETNA,,11,2026-02-10,96365,,two,300,D80.0,,,", "unparseable units 'two'"),
