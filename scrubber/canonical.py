@@ -422,6 +422,55 @@ def _complete_parse(raw: pl.DataFrame, columns: dict[str, pl.Series]) -> pl.Seri
     return failed.scatter(pl.concat(failed_rows).unique(), True)
 
 
+def _rule(name: str, arg: Any, value: pl.Expr) -> pl.Expr:
+    """A value check of :data:`scrubber.schema.FIELDS` as a Polars condition (true: the value passes)."""
+    if name == "ge":
+        return value >= arg
+    if name == "gt":
+        return value > arg
+    if name == "le":
+        return value <= arg
+    if name == "isin":
+        return value.is_in(arg)
+    if name == "str_matches":
+        return value.str.contains(arg)
+    raise ValueError(f"no rule for check {name}")  # pragma: no cover - FIELDS declares only these
+
+
+def value_problems(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
+    """Why values of ``columns`` (text, as a file holds them) cannot be taken: ``(_i, column, reason)``
+    per value that does not parse or breaks its field's rules, ``_i`` the row's position in ``frame``.
+
+    The same normalisation, parsing and rules as canonical rows get, for text that arrives beside
+    the claims (a ``--records`` file), so its problems can be blamed on the file they come from.
+    """
+    out = [pl.DataFrame(schema={"_i": pl.UInt32(), "column": pl.String(), "reason": pl.String()})]
+    fields = {f.name: f for f in FIELDS}
+    indexed = frame.with_row_index("_i")
+    for col in columns:
+        f = fields[col]
+        text = _text_normaliser(col)(pl.col(col).cast(pl.String)) if f.dtype == pl.String() else _strip_blank(
+            pl.col(col).cast(pl.String))
+        typed = indexed.select("_i", text.alias("_t"), pl.col(col).cast(pl.String).alias("_raw")).filter(
+            pl.col("_t").is_not_null())
+        if f.dtype != pl.String():
+            parsed, expected = _parse("_t", f.dtype)
+            typed = typed.with_columns(parsed.alias("_v"))
+            bad_parse = typed.filter(pl.col("_v").is_null())
+            out.append(bad_parse.select("_i", pl.lit(col).alias("column"), pl.format(
+                "unparseable {} '{}' (expected {})", pl.lit(col), _shown(pl.col("_raw").str.strip_chars()),
+                pl.lit(expected)).alias("reason")))
+            typed = typed.filter(pl.col("_v").is_not_null())
+        else:
+            typed = typed.with_columns(pl.col("_t").alias("_v"))
+        for name, arg, reason in f.checks:
+            shown = _shown(pl.col("_raw").str.strip_chars())
+            out.append(typed.filter(~_rule(name, arg, pl.col("_v"))).select(
+                "_i", pl.lit(col).alias("column"),
+                pl.format("{} ({} = '{}')", pl.lit(reason), pl.lit(col), shown).alias("reason")))
+    return pl.concat(out).sort("_i", "column")
+
+
 # --------------------------------------------------------------------------- reasons for failing rows
 
 

@@ -415,12 +415,13 @@ def test_locations_and_reasons_read_like_the_python_reader() -> None:
     text = TAKEN["pointer-past-diagnoses"][:-2] + ", " + json.dumps(claim(claim_id="C-9", lines=[])) + "]}"
     fast = fast_raw(text, "x.json", 10)
     assert fast is not None
-    assert fast.select("row_id", "source_row", "source_location", "load_error").rows() == [
-        (10, 1, "claim 1 (C-100), line 1", "diagnosis pointer 2 points past the claim's 1 diagnoses"),
-        (11, 2, "claim 1 (C-100), line 2", "diagnosis pointer 0 points past the claim's 1 diagnoses"),
-        (12, 3, "claim 1 (C-100), line 3", None),
-        (13, 4, "claim 2 (C-2), line 1", "diagnosis pointer 1 points past the claim's 0 diagnoses"),
-        (14, 5, "claim 3 (C-9)", "claim has no lines"),
+    # A pointer past the diagnoses is a problem with one value (value_error): the line's code is still read.
+    assert fast.select("row_id", "source_row", "source_location", "load_error", "value_error").rows() == [
+        (10, 1, "claim 1 (C-100), line 1", None, "diagnosis pointer 2 points past the claim's 1 diagnoses"),
+        (11, 2, "claim 1 (C-100), line 2", None, "diagnosis pointer 0 points past the claim's 1 diagnoses"),
+        (12, 3, "claim 1 (C-100), line 3", None, None),
+        (13, 4, "claim 2 (C-2), line 1", None, "diagnosis pointer 1 points past the claim's 0 diagnoses"),
+        (14, 5, "claim 3 (C-9)", "claim has no lines", None),
     ]
 
 
@@ -477,7 +478,9 @@ def test_load_json_uses_the_fast_reader_for_a_large_regular_file(monkeypatch: py
         raise AssertionError("the Python reader ran")
 
     monkeypatch.setattr(json_loader, "claims_to_raw", no_python_reader)
-    assert json_loader.load_json(Path("big.json"), text, 0).equals(expected)
+    frame, counted = json_loader.load_json(Path("big.json"), text, 0)
+    assert frame.equals(expected)
+    assert counted == expected.height  # the count taken from the parsed claims agrees with the rows
 
 
 def test_load_inputs_reads_the_same_rows_either_way(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -302,7 +302,9 @@ def test_leading_bom_and_blank_lines_are_ignored() -> None:
 
 # --- rejections with reasons ---------------------------------------------------------------------
 def _reasons(frame: pl.DataFrame) -> list[str | None]:
-    return column(frame, "load_error")
+    """Both kinds of loader reasons: the row unreadable (load_error) or one value refused (value_error)."""
+    joined = frame.select(pl.concat_str("load_error", "value_error", separator="; ", ignore_nulls=True))
+    return [r or None for r in joined.to_series().to_list()]
 
 
 def test_icd9_qualifier_rejects_the_claim() -> None:
@@ -399,9 +401,13 @@ def test_truncated_file_without_se_rejects_the_transaction() -> None:
     truncated = text[: text.index("SE*")]
     reasons = _reasons(load(truncated))
     assert len(reasons) == 3
+    # The transaction set, its group and its interchange all lack their trailers: each is named.
     assert all(
-        r == "transaction set ST 0001 (segment 3): the file ends before its SE trailer (truncated?)" for r in reasons
-    )
+        r == "transaction set ST 0001 (segment 3): the file ends before its SE trailer (truncated?); "
+        "functional group GS 1 (segment 2) has no GE trailer before the end of the file (truncated?); "
+        "interchange ISA 000000001 (segment 1) has no IEA trailer before the end of the file (truncated?)"
+        for r in reasons
+    ), reasons[0]
 
 
 def test_4010_transaction_is_rejected_with_the_version() -> None:
@@ -805,7 +811,7 @@ def test_imsweb_expected_errors() -> None:
     ]
     # Two claims have an SV1 but no LX (imsweb: "2400 is required but not found" twice).
     repeats = _reasons(load((IMSWEB / "837_5010__x12_missing_required_loops_mult_repeats.txt").read_text()))
-    assert [r.rsplit("; ", 1)[-1] for r in repeats if "has no LX" in r] == [
+    assert [next(p for p in r.split("; ") if "has no LX" in p) for r in repeats if "has no LX" in r] == [
         "SV1 at segment 33 has no LX before it",
         "SV1 at segment 59 has no LX before it",
     ]
