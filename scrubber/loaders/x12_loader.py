@@ -11,9 +11,16 @@ What is read, per service line (LX + SV1 for 837P, LX + SV2 for 837I); one row e
 * ``claim_id`` CLM01; ``charge`` SV102 / SV203; ``units`` SV104 / SV205; ``line_number`` LX01.
 * ``procedure_code`` and ``modifiers`` SV101-2 / SV101-3..6 (SV202-2 / SV202-3..6 for 837I);
   ``revenue_code`` SV201.
-* ``place_of_service``: 837P SV105 when present, else CLM05-1. For 837I it stays null: CLM05-1
-  there is the *facility type code* (first two digits of the type of bill), not a POS, and is
-  deliberately not put anywhere yet.
+* ``place_of_service``: 837P SV105 when present, else CLM05-1. For 837I, CLM05-1 is the *facility
+  type code* (the first two digits of the NUBC type of bill), not a POS; it gives a POS only where
+  both name the same setting (:data:`FACILITY_TYPE_POS`: hospital inpatient 11x/12x is POS 21,
+  RHC 71x is 72, FQHC 73x/77x is 50), so setting rules (JW/JZ do not apply at 21, 50, 72) see
+  an inpatient bill as inpatient. Others (13x outpatient: on or off campus? 85x CAH: which part?)
+  stay null rather than guessed.
+* ``billing_provider`` 2010AA NM1*85 NM109; ``rendering_provider`` NM1*82 NM109 of 2310B/2310D
+  (claim) or 2420A/2420C (line, which wins); ``payer_sequence`` SBR01 of the 2000B subscriber loop
+  (a 2320 SBR inside the claim is another payer's); ``claim_frequency`` CLM05-3;
+  ``payer_claim_number`` REF*F8 of loop 2300 (not 2330B's, another payer's number).
 * ``claim_type`` from the service segment (SV1 professional, SV2 institutional), else from the
   implementation guide in ST03 / GS08; a line whose segment contradicts the guide is rejected.
 * ``payer``: loop 2010BB NM1*PR, NM103 (name), falling back to NM109 (payer id).
@@ -141,6 +148,10 @@ _ISA_WINDOW = 400  # an ISA is 106 characters; leave room for wrongly padded fie
 _NOT_EXTRACTED = ("drug_wasted_mg", "route", "infusion_start", "infusion_stop", "observation_minutes", "sites")
 FRAME_SCHEMA: dict[str, pl.DataType] = dict(RAW_FRAME_SCHEMA)
 _ENVELOPE = frozenset(("ISA", "GS", "ST", "SE", "GE", "IEA"))
+# NUBC facility type code (type of bill, first two digits) -> the CMS place of service naming the same
+# setting. Only exact equivalents: 13x (outpatient, POS 19 or 22?) and 85x (CAH, inpatient or outpatient?)
+# are not here, so they stay null.
+FACILITY_TYPE_POS = {"11": "21", "12": "21", "71": "72", "73": "50", "77": "50"}
 _MAX_MG_DIGITS = 12  # a CTP quantity past 10^12 mg is no dose (and Decimal arithmetic on 1E999999 overflows)
 
 
@@ -858,11 +869,12 @@ class _Reader:
                 else:
                     diagnoses.append(claim.diagnoses[int(pointer) - 1])
         institutional = kind == "institutional"
+        facility_pos = FACILITY_TYPE_POS.get(claim.place_of_service or "")
         if line is None:
-            pos = None if institutional else claim.place_of_service
+            pos = facility_pos if institutional else claim.place_of_service
             date = claim.statement_start if institutional else None
         else:
-            pos = None if institutional else (line.place_of_service or claim.place_of_service)
+            pos = facility_pos if institutional else (line.place_of_service or claim.place_of_service)
             date = line.date_of_service or (claim.statement_start if institutional else None)
         cols["source_location"].append(location)
         cols["claim_id"].append(claim.claim_id)
