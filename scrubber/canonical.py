@@ -746,17 +746,38 @@ def _fill_claim_fields(typed: pl.DataFrame, keys: pl.DataFrame) -> tuple[pl.Data
     return typed, undecided
 
 
+def _bounds(f: Any) -> list[tuple[str, Any, str]]:
+    """The checks of field ``f`` that are bounds: both ends of a date, the upper end of a number."""
+    temporal = f.dtype == pl.Date() or isinstance(f.dtype, pl.Datetime)
+    return [(name, arg, reason) for name, arg, reason in f.checks if temporal or name == "le"]
+
+
+def _bound_reasons(typed: pl.DataFrame, raw: pl.DataFrame) -> pl.DataFrame:
+    """(row_id, column, reason) for each value beyond a bound of its field, quoting the file's text."""
+    frames = [pl.DataFrame(schema=_LONG_SCHEMA)]
+    for f in _PARSED_FIELDS:
+        for name, arg, reason in _bounds(f):
+            beyond = (pl.col(f.name) < arg) if name == "ge" else (pl.col(f.name) > arg)
+            ids = typed.filter(beyond.fill_null(False)).select("row_id")
+            if ids.height:
+                frames.append(ids.join(raw.select("row_id", pl.col(f.name).str.strip_chars().alias("_raw")),
+                                       on="row_id", how="left").select(
+                    "row_id", pl.lit(f.name).alias("column"),
+                    pl.format("{} ({} = '{}')", pl.lit(reason), pl.lit(f.name), _shown(pl.col("_raw")))
+                    .alias("reason")))
+    return pl.concat(frames).cast(_LONG_SCHEMA)
+
+
 def _within_bounds(frame: pl.DataFrame) -> pl.DataFrame:
     """Values beyond a bound of their field (a year 0 date, 1e308 charges) as nulls, as if unreadable:
     no later computation on a rejected line meets a date Python cannot hold or an infinite sum."""
     fixes = []
     for f in _PARSED_FIELDS:
-        temporal = f.dtype == pl.Date() or isinstance(f.dtype, pl.Datetime)
-        bounds = [(name, arg) for name, arg, _ in f.checks if temporal or name == "le"]
+        bounds = _bounds(f)
         if not bounds:
             continue
         bad = pl.any_horizontal((pl.col(f.name) < arg) if name == "ge" else (pl.col(f.name) > arg)
-                                for name, arg in bounds).fill_null(False)
+                                for name, arg, _ in bounds).fill_null(False)
         fixes.append(pl.when(~bad).then(pl.col(f.name)).alias(f.name))
     return frame.with_columns(fixes) if fixes else frame
 
@@ -862,10 +883,14 @@ def canonicalise(raw: pl.LazyFrame | pl.DataFrame | Iterable[Any]) -> Canonical:
         raw_failing = pl.concat(raw_failing_parts).rechunk() if raw_failing_parts else pl.DataFrame(schema=_RAW_COLUMNS)
         typed_failing = typed.filter(pl.col("row_id").is_in(failing_ids.implode())).rechunk()
         parse_failed = _parse_reasons(raw_failing.lazy())
-        pandera_cases = _pandera_reasons(typed_failing) if failed.any() else pl.DataFrame(schema=_LONG_SCHEMA)
-        # A value that did not parse is null in the typed frame; do not also call it missing.
-        pandera_cases = pandera_cases.join(parse_failed.select("row_id", "column"), on=["row_id", "column"],
-                                           how="anti")
+        # Bounds are worded here: pandera turns failing values into Python objects, and a year-0 date
+        # has none (its failure would lose its row). Pandera sees those values as nulls.
+        bounds_failed = _bound_reasons(typed_failing, raw_failing)
+        pandera_cases = (_pandera_reasons(_within_bounds(typed_failing)) if failed.any()
+                         else pl.DataFrame(schema=_LONG_SCHEMA))
+        # A value that did not parse (or is out of bounds) is null in what pandera saw; do not also call it missing.
+        pandera_cases = pandera_cases.join(pl.concat([parse_failed, bounds_failed]).select("row_id", "column"),
+                                           on=["row_id", "column"], how="anti")
         # A row the loader could not read (ragged, unclosed quote, X12 structure) has its values
         # blanked or missing because of that one problem: say it once, not "missing value" per column.
         unread = raw_failing.filter(pl.col("load_error").is_not_null()).get_column("row_id")
@@ -877,7 +902,7 @@ def canonicalise(raw: pl.LazyFrame | pl.DataFrame | Iterable[Any]) -> Canonical:
             "row_id", pl.lit("procedure_code").alias("column"),
             pl.lit("missing required value procedure_code").alias("reason"))
         reasons = (
-            pl.concat([parse_failed, value_failed, claim_failed, no_code])
+            pl.concat([parse_failed, bounds_failed, value_failed, claim_failed, no_code])
             .unique(["row_id", "column", "reason"])
             .sort("row_id", "column", "reason")
             .group_by("row_id", maintain_order=True)
