@@ -56,9 +56,19 @@ class CsvCount:
     swallowed: dict[int, str] = field(default_factory=dict)
 
 
+def polars_path(path: Path) -> Path | bytes:
+    """What to hand Polars for ``path``: the path, or the file's bytes when its name is not UTF-8
+    (Polars takes only text paths; such names are rare, and such files small)."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        return path.read_bytes()
+    return path
+
+
 def count_csv(path: Path, width: int) -> CsvCount:
     """The records of the CSV file at ``path`` (``width``: the header's number of columns)."""
-    lines = pl.scan_lines(path, name="t")
+    lines = pl.scan_lines(polars_path(path), name="t")
     try:
         totals = lines.select(
             pl.len().alias("lines"),
@@ -185,7 +195,7 @@ def _swallowing(path: Path, state: pl.DataFrame, width: int, lines_total: int) -
 
 def _physical_lines(path: Path) -> pl.DataFrame:
     """Every physical line of the file (1-based ``line``, lone CRs counted as breaks)."""
-    frame = pl.scan_lines(path, name="t").collect().with_columns(pl.col("t").str.split("\r")).explode("t")
+    frame = pl.scan_lines(polars_path(path), name="t").collect().with_columns(pl.col("t").str.split("\r")).explode("t")
     return frame.with_row_index("line", offset=1).with_columns(pl.col("line").cast(pl.Int64))
 
 

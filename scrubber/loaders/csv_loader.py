@@ -37,7 +37,7 @@ from pathlib import Path
 import polars as pl
 
 from scrubber.errors import InputError
-from scrubber.loaders.csv_count import CsvCount, count_csv
+from scrubber.loaders.csv_count import CsvCount, count_csv, polars_path
 from scrubber.schema import LOADER_COLUMNS, RAW_SCHEMA, RECORD_COLUMNS, REQUIRED_COLUMNS, SCALAR_COLUMNS
 
 MODIFIER_COLUMNS = tuple(f"modifier_{i}" for i in range(1, 5))
@@ -133,7 +133,7 @@ def _cr_only(path: Path) -> bool:
 def _scan(path: Path, header: list[str]) -> pl.LazyFrame:
     """Fast path: Polars reads every cell as text, numbering rows as a spreadsheet does."""
     return pl.scan_csv(
-        path,
+        polars_path(path),
         has_header=True,
         new_columns=header,
         infer_schema=False,
@@ -237,7 +237,8 @@ def open_csv(path: Path) -> tuple[list[str], bool, CsvCount, list[str]]:
     header = read_header(path)
     _check_header(header, path)
     count = count_csv(path, len(header))
-    return reading_names(header), not (count.lone_cr or _cr_only(path)), count, ignored_notices(header)
+    fast_ok = not (count.lone_cr or _cr_only(path)) and isinstance(polars_path(path), Path)
+    return reading_names(header), fast_ok, count, ignored_notices(header)
 
 
 def fast_batches(path: Path, header: list[str], first_row_id: int,
@@ -353,7 +354,7 @@ def read_text_table(path: Path, known: frozenset[str], required: tuple[str, ...]
     _check_header(header, path, required, known)
     names = reading_names(header, known)
     frame = None
-    if not _cr_only(path):
+    if not _cr_only(path) and isinstance(polars_path(path), Path):
         try:
             frame = _scan(path, names).collect().with_columns(pl.lit(None, pl.String()).alias("load_error"))
         except pl.exceptions.PolarsError as exc:
