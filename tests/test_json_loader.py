@@ -496,3 +496,39 @@ def test_a_file_python_rejects_still_fails_with_its_message(tmp_path: Path) -> N
     text = big_document()[:-2] + ",]}"
     with pytest.raises(InputError, match="invalid JSON"):
         json_loader.load_json(tmp_path / "bad.json", text, 0)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "what"),
+    [
+        ('"units": 1,', '"units": 1, "units": 2,', "line object gives units"),
+        ('"units": 1,', '"units": 1, "units": null,', "line object gives units"),  # Polars keeps 1, Python null
+        ('"units": 1,', '"units": null, "units": null,', "line object gives units"),
+        ('"payer": "AETNA",', '"payer": "AETNA", "payer": "CIGNA",', "claim object gives payer"),
+        ('"diagnosis_pointers": [1]', '"diagnosis_pointers": [1], "diagnosis_pointers": null',
+         "gives diagnosis_pointers"),
+    ],
+    ids=["scalar", "value-then-null", "null-twice", "claim-level", "list"],
+)
+def test_duplicate_keys_reject_the_object_at_any_size(old: str, new: str, what: str) -> None:
+    """Issue 12: Polars keeps the first of two keys, Python the last, so large and small files gave
+    different claims. A known key given twice now declines the fast reader (its count of keys in the
+    text differs from the keys it read), and the Python reader rejects the object."""
+    text = big_document()
+    assert len(text) >= json_loader.FAST_MIN_CHARS and fast_raw(text, "big.json", 0) is not None
+    dup = text.replace(old, new, 1)
+    assert dup != text
+    assert fast_raw(dup, "big.json", 0) is None
+    frame, counted = json_loader.load_json(Path("big.json"), dup, 0)
+    assert counted == frame.height
+    reasons = frame.select(pl.concat_str("load_error", "value_error", ignore_nulls=True)).to_series()
+    reasons = reasons.filter(reasons != "")
+    assert reasons.len() in (1, 4) and all(what in r for r in reasons)
+    small = slow_raw(dup, "big.json", 0)
+    assert small.equals(frame)
+
+
+def test_unknown_keys_given_twice_are_ignored_like_unknown_keys() -> None:
+    text = big_document().replace('"units": 1,', '"units": 1, "note": "a", "note": "b",', 1)
+    assert fast_raw(text, "big.json", 0) is not None
+    assert slow_raw(text, "big.json", 0).get_column("value_error").null_count() == 1600
