@@ -297,8 +297,9 @@ def _numeric_rule_failure(f: Any) -> pl.Expr | None:
     return bad
 
 
-def _type_batch(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
-    """The canonical typed frame of one raw batch, and which of its rows fail (to be explained later)."""
+def _type_batch(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series, dict[str, pl.Series]]:
+    """The canonical typed frame of one raw batch, which of its rows fail (to be explained later), and
+    the values of claim-level text fields that break their own rule (see :func:`_claim_keys`)."""
     low_card = [f.name for f in _TEXT_FIELDS if f.name not in _HIGH_CARDINALITY]
     # One parallel pass: distinct values of the code columns and of list elements, direct casts,
     # and the row-wise normalisation of the few high-cardinality text columns.
@@ -317,6 +318,7 @@ def _type_batch(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
     columns: dict[str, pl.Series] = {c: raw.get_column(c) for c in PROVENANCE}
     remap: list[pl.Expr] = []
     rule_bad: list[pl.Expr] = [pl.col("load_error").is_not_null(), pl.col("value_error").is_not_null()]
+    invalid: dict[str, pl.Series] = {}
     for f in _TEXT_FIELDS:
         if f.name in _HIGH_CARDINALITY:
             continue
@@ -330,6 +332,8 @@ def _type_batch(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
         bad = _text_rule_failures(f, normalised) if f.checks else normalised.clear()
         if bad.len():
             rule_bad.append(pl.col(f"_n_{f.name}").is_in(bad.implode()))
+            if f.name in CLAIM_LEVEL_COLUMNS:
+                invalid[f.name] = bad
     for col in _LIST_VALUES:
         distinct = distinct_row.get_column(col)[0]
         regex, _ = _LIST_RULES[col]
@@ -374,7 +378,7 @@ def _type_batch(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
     failed = checks_frame.select(pl.any_horizontal(rule_bad).alias("_failed")).to_series()
     if parse_failed is not None:
         failed = failed | parse_failed
-    return typed, failed
+    return typed, failed, invalid
 
 
 def _element_value(col: str) -> pl.Expr:
@@ -620,10 +624,12 @@ def _claim_level_candidates(keys: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFr
         keyed = keyed[order]
     # Columns no line fills cannot disagree; the others compare each value with the last one seen
     # (a line without one neither disagrees nor hides a disagreement between the lines around it).
-    compared = {c: _compared(c, keyed.get_column(c)) for c in CLAIM_LEVEL_COLUMNS
-                if keyed.get_column(c).null_count() < keyed.height}
-    conflict = ~pl.col("_start") & pl.any_horizontal(
-        [e.ne(e.forward_fill().shift(1)).fill_null(False) for e in compared.values()] or [pl.lit(False)])
+    nulls = {c: keyed.get_column(c).null_count() for c in CLAIM_LEVEL_COLUMNS}
+    changes = [
+        (e.ne(e.forward_fill().shift(1)).fill_null(False) if nulls[c] else e.ne_missing(e.shift(1)))
+        for c, e in ((c, _compared(c, keyed.get_column(c))) for c in CLAIM_LEVEL_COLUMNS if nulls[c] < keyed.height)
+    ]
+    conflict = ~pl.col("_start") & pl.any_horizontal(changes or [pl.lit(False)])
     # Rows without a line number are rejected anyway; they must not hide a repeat between others.
     numbered = keyed.filter(pl.col("line_number").is_not_null())
     repeat = ~pl.col("_start") & (pl.col("line_number") <= pl.col("line_number").shift(1))
@@ -683,7 +689,7 @@ def _claim_level_reasons(keys: pl.DataFrame) -> pl.DataFrame:
     return pl.concat(frames).cast(_LONG_SCHEMA)
 
 
-def _claim_keys(typed: pl.DataFrame, unreadable: pl.Series) -> pl.DataFrame:
+def _claim_keys(typed: pl.DataFrame, unreadable: pl.Series, invalid: dict[str, pl.Series]) -> pl.DataFrame:
     """The columns claim-level rules compare, with the values that cannot speak for the claim nulled.
 
     Isolation (issue 12): a row's own problem rejects that row only. A value that breaks its own
@@ -693,17 +699,9 @@ def _claim_keys(typed: pl.DataFrame, unreadable: pl.Series) -> pl.DataFrame:
     """
     key_cols = ["row_id", "source", "source_row", "source_location", "claim_id", "line_number", *CLAIM_LEVEL_COLUMNS]
     keys = typed[key_cols]  # getitem: zero-copy, unlike select on chunked data
-    exprs: dict[str, pl.Expr] = {}
-    for f in FIELDS:
-        if f.name not in CLAIM_LEVEL_COLUMNS or not f.checks:
-            continue
-        column = keys.get_column(f.name)
-        if column.null_count() == column.len() or not _text_rule_failures(f, column.drop_nulls().unique()).len():
-            continue
-        ok = pl.lit(True)
-        for check, arg, _reason in f.checks:
-            ok = ok & (pl.col(f.name).is_in(arg) if check == "isin" else pl.col(f.name).str.contains(arg))
-        exprs[f.name] = pl.when(ok).then(pl.col(f.name))
+    # ``invalid``: the values of each claim-level field that break its rule, found while typing.
+    exprs: dict[str, pl.Expr] = {name: pl.when(~pl.col(name).is_in(values.implode())).then(pl.col(name))
+                                 for name, values in invalid.items()}
     if unreadable.len():
         readable = ~pl.col("row_id").is_in(unreadable.implode())
         exprs = {c: pl.when(readable).then(exprs.get(c, pl.col(c))) for c in [*CLAIM_LEVEL_COLUMNS, "line_number"]}
@@ -849,12 +847,15 @@ def canonicalise(raw: pl.LazyFrame | pl.DataFrame | Iterable[Any]) -> Canonical:
     must be unique across all of them. Lines come out in input order.
     """
     parts: dict[int, list[tuple[pl.DataFrame, pl.Series, pl.DataFrame | None]]] = {}
+    invalid: dict[str, list[pl.Series]] = {}
     for number, batch in _batches(raw):
         if batch is None:  # the file is being read again from its first row
             parts[number] = []
             continue
         batch = _conform(batch)
-        typed, failed = _type_batch(batch)
+        typed, failed, bad_values = _type_batch(batch)
+        for name, values in bad_values.items():
+            invalid.setdefault(name, []).append(values)
         parts.setdefault(number, []).append((typed, failed, batch.filter(failed) if failed.any() else None))
         del batch
     ordered = [part for number in sorted(parts) for part in parts[number]]
@@ -868,7 +869,7 @@ def canonicalise(raw: pl.LazyFrame | pl.DataFrame | Iterable[Any]) -> Canonical:
     unreadable = pl.concat([r.filter(pl.col("load_error").is_not_null()).get_column("row_id")
                             for r in raw_failing_parts]) if raw_failing_parts else pl.Series("row_id", [], pl.Int64())
 
-    keys = _claim_keys(typed, unreadable)
+    keys = _claim_keys(typed, unreadable, {name: pl.concat(v).unique() for name, v in invalid.items()})
     claim_failed = _claim_level_reasons(keys)
     typed, undecided = _fill_claim_fields(typed, keys)
     del keys
