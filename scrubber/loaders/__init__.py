@@ -210,7 +210,7 @@ def open_file(path: Path) -> FileReader:
             return csv_loader.slow_batches(path, header, first, count.swallowed)
 
         def fast(first: int) -> Iterator[pl.DataFrame]:
-            return csv_loader.fast_batches(path, header, first, count.swallowed)
+            return csv_loader.fast_batches(path, header, first, count.swallowed, count.rows)
 
         return FileReader(path, fmt, fast if fast_ok else slow, slow if fast_ok else None, notices, count.rows)
     text = _read_text(path)

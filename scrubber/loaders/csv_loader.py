@@ -241,13 +241,15 @@ def open_csv(path: Path) -> tuple[list[str], bool, CsvCount, list[str]]:
     return reading_names(header), fast_ok, count, ignored_notices(header)
 
 
-def fast_batches(path: Path, header: list[str], first_row_id: int,
-                 swallowed: dict[int, str] | None = None) -> Iterator[pl.DataFrame]:
+def fast_batches(path: Path, header: list[str], first_row_id: int, swallowed: dict[int, str] | None = None,
+                 expected: int | None = None) -> Iterator[pl.DataFrame]:
     """Raw batches (RAW_SCHEMA + ``load_error``) read by Polars, ``row_id`` from ``first_row_id``.
 
     Every column of the file is parsed (nothing is projected away), so a ragged row or bad quoting
     anywhere stops the read: then :class:`FastPathRefused` is raised, possibly after some batches,
-    and the caller reads the file again with :func:`slow_batches`.
+    and the caller reads the file again with :func:`slow_batches`. So it is too when the rows it gave
+    differ from ``expected`` (the independent count): Polars may read a file it should refuse
+    differently instead (a quote inside a header name made it read no row at all).
     """
     next_id = first_row_id
     try:
@@ -261,6 +263,8 @@ def fast_batches(path: Path, header: list[str], first_row_id: int,
         raise FastPathRefused(str(exc)) from None
     except OSError as exc:
         raise InputError(f"cannot read file ({exc.strerror})", str(path)) from None
+    if expected is not None and next_id - first_row_id != expected:
+        raise FastPathRefused(f"Polars read {next_id - first_row_id} rows, the file holds {expected}")
 
 
 def slow_batches(path: Path, header: list[str], first_row_id: int,
