@@ -8,8 +8,12 @@ already found), in one frame or in batches. This module is the only place that:
 * casts to the canonical types, turning every unparseable value into a reason;
 * applies the value rules of :data:`scrubber.schema.FIELDS` (the rules the pandera schema is
   built from) and explains each failure with pandera's own failure cases;
+* rejects values beyond the bounds of :data:`scrubber.schema.FIELDS` (dates 1900-2100, units,
+  charges, mg, minutes) with reasons, and reads dates as billing exports write them (ISO,
+  ``M/D/YYYY``, ``YYYYMMDD``; a date that can only be day-first is refused, never guessed);
 * rejects duplicate ``claim_id`` + ``line_number`` rows and whole claims whose lines disagree on a
-  claim-level field.
+  claim-level field, and gives a line that lacks a claim-level value its claim's (isolation: a
+  row's own problem, or an unreadable row, never makes its claim's good lines disagree).
 
 Every input row ends up in exactly one of the two returned frames: rows read = rows checked +
 rows rejected.
