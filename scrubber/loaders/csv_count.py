@@ -86,9 +86,37 @@ def count_csv(path: Path, width: int) -> CsvCount:
     special = (
         lines.with_row_index("i")
         .filter(pl.col("t").str.contains(f'["\r]|{_BLANK}'))
-        .collect()
+        .select("i", *_classified(pl.col("t")), pl.col("t").str.contains("\r").alias("cr"))
+        .collect(engine="streaming")  # the regular expressions run on every core
     )
+    if special.get_column("_b").is_null().all() and not special.get_column("cr").any():
+        # No line opens a quoted cell it does not close: every line starts outside one, so what a
+        # line would do from inside never matters (the common case, spared a second expression).
+        special = special.with_columns(pl.col("_a").alias("_b"))
+    elif special.get_column("_b").null_count():
+        special = special.with_columns(
+            pl.scan_lines(polars_path(path), name="t").with_row_index("i")
+            .filter(pl.col("t").str.contains(f'["\r]|{_BLANK}'))
+            .select(pl.col("t").str.contains(_ENDS_INSIDE_FROM_INSIDE).alias("_b"))
+            .collect(engine="streaming").get_column("_b"))
     return _count_special(path, special, totals["lines"], width)
+
+
+def _classified(text: pl.Expr, from_inside: bool = False) -> list[pl.Expr]:
+    """What a line does to the quoting state (``_a``: ends inside if it starts outside; ``_b``: ends
+    inside if it starts inside), whether it is blank, and its text only where the text is needed
+    later (a line that may belong to a blank quoted record, or one a lone CR splits)."""
+    maybe_blank = text.str.contains(_MAYBE_BLANK)
+    opens = text.str.contains(_ENDS_INSIDE_FROM_OUTSIDE)
+    return [
+        opens.alias("_a"),
+        # Needed only once some line opens a quoted cell (see count_csv); null until then.
+        (text.str.contains(_ENDS_INSIDE_FROM_INSIDE) if from_inside
+         else pl.when(opens.any()).then(text.str.contains(_ENDS_INSIDE_FROM_INSIDE))).alias("_b"),
+        text.str.contains(_BLANK).alias("blank"),
+        (maybe_blank & text.str.contains('"', literal=True)).alias("quoted_blank"),
+        pl.when(maybe_blank | text.str.contains("\r", literal=True)).then(text).alias("t"),
+    ]
 
 
 def _count_special(path: Path, special: pl.DataFrame, total: int, width: int) -> CsvCount:
@@ -97,20 +125,22 @@ def _count_special(path: Path, special: pl.DataFrame, total: int, width: int) ->
     lead = int(idx[0])  # plain lines before the first collected one
     # Lines between two collected lines are plain: nothing changes the quoting state there.
     gap = (idx.shift(-1).fill_null(total) - idx - 1).alias("gap")
-    lone_cr = bool(special.get_column("t").str.contains("\r").any())
-    frame = special.with_columns(gap)
+    lone_cr = bool(special.get_column("cr").any())
+    frame = special.with_columns(gap).drop("cr")
     if lone_cr:  # a lone CR splits a physical line; the plain lines after it follow its last part
-        frame = (
-            frame.with_columns(pl.col("t").str.split("\r"))
+        split = (
+            frame.filter(pl.col("t").str.contains("\r", literal=True))
+            .with_columns(pl.col("t").str.split("\r"))
             .with_columns(pl.int_ranges(pl.col("t").list.len()).alias("_part"), pl.col("t").list.len().alias("_n"))
             .explode("t", "_part")
             .with_columns(pl.when(pl.col("_part") == pl.col("_n") - 1).then(pl.col("gap")).otherwise(0).alias("gap"))
-            .drop("_part", "_n")
+            .with_columns(*_classified(pl.col("t"), from_inside=True))
+            .drop("_n")
         )
+        whole = frame.filter(~pl.col("t").str.contains("\r", literal=True).fill_null(False))
+        frame = pl.concat([whole.with_columns(pl.lit(0, pl.Int64).alias("_part")), split.select(
+            [*whole.columns, "_part"])]).sort("i", "_part").drop("_part")
     state = frame.lazy().with_columns(
-        pl.col("t").str.contains(_ENDS_INSIDE_FROM_OUTSIDE).alias("_a"),
-        pl.col("t").str.contains(_ENDS_INSIDE_FROM_INSIDE).alias("_b"),
-    ).with_columns(
         # What the line does to "inside a quoted cell": keep, flip, or set it whatever it was.
         (pl.col("_a") == pl.col("_b")).alias("_const"),
         (pl.col("_a") & ~pl.col("_b")).alias("_flip"),
@@ -132,11 +162,11 @@ def _count_special(path: Path, special: pl.DataFrame, total: int, width: int) ->
          - pl.when("after").then(pl.col("gap")).otherwise(0)).alias("_inside_before"),
     ).with_columns(
         (pl.col("line") - pl.col("_inside_before")).alias("row"),  # the record's spreadsheet row
-    ).select("t", "gap", "before", "after", "line", "row").collect()
+    ).select("t", "blank", "quoted_blank", "gap", "before", "after", "line", "row").collect()
     lines_total = int(lead + state.height + state.get_column("gap").sum())
     inside = int(state.get_column("before").sum()) + int(state.filter("after").get_column("gap").sum())
     records = lines_total - inside
-    blank = state.filter(~pl.col("before") & ~pl.col("after") & pl.col("t").str.contains(_BLANK)).height
+    blank = state.filter(~pl.col("before") & ~pl.col("after") & pl.col("blank")).height
     blank += _quoted_blank_records(state)
     count = CsvCount(rows=max(0, records - 1 - blank), lone_cr=lone_cr)
     count.swallowed = _swallowing(path, state, width, lines_total)
@@ -146,10 +176,17 @@ def _count_special(path: Path, special: pl.DataFrame, total: int, width: int) ->
 def _quoted_blank_records(state: pl.DataFrame) -> int:
     """Records with quotes whose every cell is blank (``"",""``, a quoted line break): parsed exactly,
     they are few. A record the file ends inside is never blank: it is reported (see _swallowing)."""
-    records = state.with_columns((~pl.col("before")).cum_sum().alias("_rec")).group_by("_rec", maintain_order=True).agg(
+    if not state.get_column("quoted_blank").any():
+        return 0
+    records = state.with_columns((~pl.col("before")).cum_sum().alias("_rec"))
+    # Only records with a quoted, maybe-blank line, and no line that is neither blank nor maybe-blank.
+    wanted = records.filter("quoted_blank").get_column("_rec").unique()
+    spoiled = records.filter(pl.col("t").is_null()).get_column("_rec").unique()
+    records = records.filter(pl.col("_rec").is_in(wanted.implode()) & ~pl.col("_rec").is_in(spoiled.implode()))
+    records = records.group_by("_rec", maintain_order=True).agg(
         pl.col("t").str.join("\n"),
         pl.col("t").str.contains(_MAYBE_BLANK).all().alias("_maybe"),
-        pl.col("t").str.contains('"').any().alias("_quoted"),
+        pl.col("quoted_blank").any().alias("_quoted"),
         # plain lines inside the record (a gap before its last line) are not blank
         (pl.col("gap").sum() - pl.col("gap").last()).alias("_plain"),
         pl.col("after").last().alias("_open"),
