@@ -274,8 +274,12 @@ class RawInput:
 
     @property
     def counted_rows(self) -> dict[str, int]:
-        """The independent count of rows per file (files whose reader counts)."""
-        return {r.name: r.counted_rows for r in self.readers if r.counted_rows is not None}
+        """The independent count of rows per file (files whose reader counts; a file given twice twice)."""
+        out: dict[str, int] = {}
+        for r in self.readers:
+            if r.counted_rows is not None:
+                out[r.name] = out.get(r.name, 0) + r.counted_rows
+        return out
 
     def reconciliation(self) -> list[dict[str, object]]:
         """Files whose rows read differ from their independent count (empty: every row is accounted for).

@@ -36,7 +36,7 @@ from pathlib import Path
 
 import polars as pl
 
-from scrubber.errors import InputError
+from scrubber.errors import InputError, display_name
 from scrubber.loaders.csv_count import CsvCount, count_csv, polars_path
 from scrubber.schema import LOADER_COLUMNS, RAW_SCHEMA, RECORD_COLUMNS, REQUIRED_COLUMNS, SCALAR_COLUMNS
 
@@ -255,7 +255,7 @@ def fast_batches(path: Path, header: list[str], first_row_id: int, swallowed: di
     try:
         for chunk in _scan(path, header).collect_batches(chunk_size=_FAST_BATCH_ROWS):
             chunk = _mark_swallowed(chunk, header, swallowed or {})
-            raw = to_raw_frame(_drop_blank_rows(chunk, header), str(path), next_id)
+            raw = to_raw_frame(_drop_blank_rows(chunk, header), display_name(path), next_id)
             next_id += raw.height
             yield raw
     except pl.exceptions.PolarsError as exc:  # ragged rows, odd quoting, a header Polars splits otherwise
@@ -272,7 +272,7 @@ def slow_batches(path: Path, header: list[str], first_row_id: int,
     """Raw batches read row by row with :mod:`csv` (see :func:`_slow_batches`)."""
     next_id = first_row_id
     for chunk in _slow_batches(path, header, swallowed):
-        raw = to_raw_frame(_drop_blank_rows(chunk, header), str(path), next_id)
+        raw = to_raw_frame(_drop_blank_rows(chunk, header), display_name(path), next_id)
         next_id += raw.height
         yield raw
 
