@@ -321,3 +321,13 @@ def test_the_837_sample_holds_every_claim_of_the_csv() -> None:
     assert (x12.summary["claims"], x12.summary["lines"]) == (csv.summary["claims"], csv.summary["lines"]) == (49, 127)
     inst = x12.lines.filter(pl.col("claim_type") == "institutional")
     assert set(inst.get_column("place_of_service")) == {"21"}  # 837I facility type 11: inpatient
+
+
+def test_payer_responsibility_beyond_tertiary_is_a_later_payer() -> None:
+    """5010 SBR01 also has A-H (fourth to eleventh payer) and U (unknown): valid, so never a rejection."""
+    for code, expected in (("A", "T"), ("H", "T"), ("U", None), ("S", "S")):
+        sub = subscriber(2, "MBR100", "MEDICARE")
+        sub[1] = f"SBR*{code}*18*******CI"
+        text = interchange([*HEADER, *sub, *IVIG_CLAIM])
+        assert column(load(text), "payer_sequence") == [expected] * 3
+        assert canon(text)[1].height == 0

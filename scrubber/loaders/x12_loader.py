@@ -19,7 +19,8 @@ What is read, per service line (LX + SV1 for 837P, LX + SV2 for 837I); one row e
   stay null rather than guessed.
 * ``billing_provider`` 2010AA NM1*85 NM109; ``rendering_provider`` NM1*82 NM109 of 2310B/2310D
   (claim) or 2420A/2420C (line, which wins); ``payer_sequence`` SBR01 of the 2000B subscriber loop
-  (a 2320 SBR inside the claim is another payer's); ``claim_frequency`` CLM05-3;
+  (a 2320 SBR inside the claim is another payer's; A-H, the fourth to eleventh payer, read as T,
+  a later payer, and U, unknown, as none); ``claim_frequency`` CLM05-3;
   ``payer_claim_number`` REF*F8 of loop 2300 (not 2330B's, another payer's number).
 * ``claim_type`` from the service segment (SV1 professional, SV2 institutional), else from the
   implementation guide in ST03 / GS08; a line whose segment contradicts the guide is rejected.
@@ -148,6 +149,7 @@ _ISA_WINDOW = 400  # an ISA is 106 characters; leave room for wrongly padded fie
 _NOT_EXTRACTED = ("drug_wasted_mg", "route", "infusion_start", "infusion_stop", "observation_minutes", "sites")
 FRAME_SCHEMA: dict[str, pl.DataType] = dict(RAW_FRAME_SCHEMA)
 _ENVELOPE = frozenset(("ISA", "GS", "ST", "SE", "GE", "IEA"))
+_LATER_PAYERS = frozenset("ABCDEFGH")  # SBR01 payer responsibility four to eleven: read as T (a later payer)
 # NUBC facility type code (type of bill, first two digits) -> the CMS place of service naming the same
 # setting. Only exact equivalents: 13x (outpatient, POS 19 or 22?) and 85x (CAH, inpatient or outpatient?)
 # are not here, so they stay null.
@@ -677,8 +679,9 @@ class _Reader:
     def _sbr(self, position: int, els: list[str], component: str) -> None:
         if self.claim is not None:
             self.claim.other_payers = True  # 2320: other subscriber information (COB) starts
-        else:
-            self.payer_sequence = _or_none(_el(els, 1).strip())  # 2000B SBR01: P, S, T, ...
+        else:  # 2000B SBR01: P, S, T; A-H (the 4th to 11th payer) are later payers too, U is unknown
+            code = _el(els, 1).strip()
+            self.payer_sequence = "T" if code in _LATER_PAYERS else (code or None) if code != "U" else None
 
     def _ref(self, position: int, els: list[str], component: str) -> None:
         claim = self.claim
