@@ -220,7 +220,7 @@ def test_strict_refuses_claims_outside_an_envelope(tmp_path: Path) -> None:
     path.write_text(_move(two_claims(), "CLM*IVIG101", "END"), encoding="utf-8")
     from scrubber.errors import InputError
 
-    with pytest.raises(InputError, match="--strict.*outside any ST/SE"):
+    with pytest.raises(InputError, match=r"--strict.*outside any ST/SE"):
         scrub([str(path)], strict=True)
 
 
