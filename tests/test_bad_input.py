@@ -1174,3 +1174,13 @@ def test_a_file_name_that_is_not_utf8(tmp_path: Path) -> None:
     result = scrub(missing)
     assert_no_traceback(result)
     assert result.exit_code == 2 and len(result.stderr.splitlines()) == 1 and "unexpected" not in result.stderr
+
+
+# Contract: counted.
+def test_a_quote_inside_a_header_name_loses_no_row(tmp_path: Path) -> None:
+    """Found by the fuzz run once rows were counted: Polars read such a file as no rows at all, and
+    nothing said so. The fast reader's rows are now held against the count; the csv reader takes over."""
+    header = HEADER.replace("diagnosis_1", 'diagn"osis_1')
+    path = write(tmp_path / "quote-in-header.csv", csv_text(*GOOD, *FINDING, header=header))
+    _, canon = read_counted(path)
+    assert (canon.rows_read, canon.rejected.height) == (3, 0)
