@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
-"""Write a claims CSV in the canonical format (docs: FORMATS.md) as an X12 5010 837P file.
+"""Write a claims CSV in the canonical format (docs: FORMATS.md) as an X12 5010 837 file (837P and 837I).
 
 Why: billing systems exchange X12, so the sample claims should exist as an 837 too, and a writer
 that round-trips through ``scrubber.loaders.x12_loader`` proves the reader and the CSV agree.
 
-What is written (005010X222A1): ISA/GS/ST/BHT, submitter (1000A) and receiver (1000B), one
-billing provider (2000A/2010AA), then per claim a subscriber loop (2000B/2010BA) with its payer
-(2010BB), the claim (2300 CLM + HI) and its lines (2400 LX, SV1, DTP*472, and LIN/CTP when the
-line has an NDC), then SE/GE/IEA with correct counts.
+What is written: one interchange; professional claims in a 005010X222A1 (837P) functional group,
+institutional claims in a 005010X223A2 (837I) one (GS08 names one guide per group). Each group:
+GS/ST/BHT, submitter (1000A) and receiver (1000B), one billing provider (2000A/2010AA), then per
+claim a subscriber loop (2000B/2010BA) with its payer (2010BB), the claim (2300 CLM + HI) and its
+lines (2400 LX, SV1 or SV2, DTP*472, and LIN/CTP when the line has an NDC), then SE/GE; IEA last,
+all with correct counts.
 
 Choices a reader of the output should know:
 
@@ -19,7 +21,14 @@ Choices a reader of the output should know:
 * CLM05-1 is the first line's ``place_of_service``; a line with a different one repeats it in SV105.
 * With an NDC, CTP04/CTP05 carry ``drug_dose_mg`` in ME (milligrams) when the CSV has it,
   otherwise the line's units in UN (the 837P requires CTP after LIN).
-* A missing charge is written as 0 (SV102 is required). Only professional claims can be written.
+* A missing charge is written as 0 (SV102 is required).
+* Institutional claims (837I): CLM05-1 is the facility type code of the place of service
+  (:data:`FACILITY_TYPES`: POS 21 inpatient is 11, 19/22/23 outpatient 13, 72 RHC 71, 50 FQHC 77),
+  CLM05-2 ``A``; the statement period (DTP*434) spans the lines' dates; an inpatient bill gets a CL1
+  and an attending provider (2310A). HI carries the principal diagnosis (ABK) and the others (ABF)
+  for the whole claim (837I lines have no pointers). SV201 is the row's ``revenue_code``, else the
+  usual one for the code (:func:`_revenue_code`: 0636 drugs with detailed coding, 0260 IV therapy,
+  0335 chemotherapy IV).
 
 Usage: ``python scripts/csv_to_837.py claims.csv -o claims.837 [--date 2026-01-15T12:00]``
 """
@@ -37,6 +46,10 @@ from pathlib import Path
 ELEMENT, COMPONENT, REPETITION, TERMINATOR = "*", ":", "^", "~"
 _DELIMITERS = (ELEMENT, COMPONENT, REPETITION, TERMINATOR, "\n", "\r")
 VERSION = "005010X222A1"
+INSTITUTIONAL_VERSION = "005010X223A2"
+# Place of service -> NUBC facility type code (first two digits of the type of bill), for 837I CLM05-1.
+FACILITY_TYPES = {"21": "11", "19": "13", "22": "13", "23": "13", "72": "71", "50": "77"}
+_INPATIENT = ("11", "12")
 MAX_CLAIM_DIAGNOSES = 12
 MAX_LINE_POINTERS = 4
 
@@ -133,6 +146,119 @@ def _payer_id(payer: str) -> str:
     return "".join(ch for ch in payer.upper() if ch.isalnum())[:80] or "PAYER"
 
 
+def _claim_type(lines: list[tuple[int, dict[str, str]]]) -> str:
+    types = {_cell(row, "claim_type").lower() or "professional" for _, row in lines}
+    if len(types) > 1 or not types <= {"professional", "institutional"}:
+        first_row, first = lines[0]
+        raise WriterError(f"row {first_row}: claim {_cell(first, 'claim_id')} has claim_type "
+                          f"{', '.join(sorted(types))}; expected professional or institutional")
+    return types.pop()
+
+
+def _revenue_code(row: dict[str, str], where: str) -> str:
+    """SV201: the row's revenue_code, else the usual one for the procedure code."""
+    code = _cell(row, "revenue_code")
+    if code:
+        return _x12(code.zfill(4), f"{where}: revenue_code")
+    procedure = _cell(row, "procedure_code").upper()
+    if procedure[:1] in ("J", "Q"):
+        return "0636"  # drugs requiring detailed coding
+    if procedure.startswith(("9636", "9637")):
+        return "0260"  # IV therapy
+    if procedure.startswith(("964",)):
+        return "0335"  # chemotherapy administration, IV
+    raise WriterError(f"{where}: institutional line {procedure!r} needs a revenue_code")
+
+
+def _institutional_segments(lines: list[tuple[int, dict[str, str]]], hl_number: int, env: Envelope) -> list[str]:
+    """2000B..2400 of one 837I claim (see the module docstring)."""
+    first_row, first = lines[0]
+    claim_id = _x12(_cell(first, "claim_id"), f"row {first_row}: claim_id")
+    member, payer = _claim_parties(lines, claim_id)
+    pos = _cell(first, "place_of_service").zfill(2) if _cell(first, "place_of_service") else ""
+    facility = FACILITY_TYPES.get(pos)
+    if facility is None:
+        raise WriterError(f"row {first_row}: claim {claim_id}: no facility type for place_of_service {pos!r} "
+                          f"(known: {', '.join(sorted(FACILITY_TYPES))})")
+    diagnoses: list[str] = []
+    body: list[str] = []
+    days: list[date] = []
+    total = Decimal(0)
+    for row_number, row in lines:
+        where = f"row {row_number}"
+        for i in range(1, 5):
+            code = _cell(row, f"diagnosis_{i}").upper().replace(".", "")
+            if code and code not in diagnoses:
+                diagnoses.append(_x12(code, f"{where}: diagnosis_{i}"))
+        procedure = _x12(_cell(row, "procedure_code").upper(), f"{where}: procedure_code")
+        modifiers = [_x12(_cell(row, f"modifier_{i}").upper(), f"{where}: modifier_{i}") for i in range(1, 5)]
+        composite = COMPONENT.join(["HC", procedure, *modifiers]).rstrip(COMPONENT) if procedure else ""
+        charge = _number(_cell(row, "charge") or "0", f"{where}: charge", places=2)
+        total += Decimal(charge)
+        units = _number(_cell(row, "units"), f"{where}: units")
+        day = _day(row, where)
+        days.append(day)
+        line_number = _number(_cell(row, "line_number"), f"{where}: line_number")
+        body.append(f"LX{ELEMENT}{line_number}")
+        body.append(ELEMENT.join(["SV2", _revenue_code(row, where), composite, charge, "UN", units]))
+        body.append(f"DTP{ELEMENT}472{ELEMENT}D8{ELEMENT}{day:%Y%m%d}")
+        body.extend(_drug_segments(row, where, units))
+    if not diagnoses:
+        raise WriterError(f"claim {claim_id}: an 837I needs a principal diagnosis (diagnosis_1 on some line)")
+    head = [
+        ELEMENT.join(["HL", str(hl_number), "1", "22", "0"]),
+        ELEMENT.join(["SBR", "P", "18", "", "", "", "", "", "", "MA" if "MEDICARE" in payer.upper() else "CI"]),
+        ELEMENT.join(["NM1", "IL", "1", "MEMBER", "", "", "", "", "MI", member]),
+        ELEMENT.join(["NM1", "PR", "2", payer, "", "", "", "", "PI", _payer_id(payer)]),
+        ELEMENT.join(["CLM", claim_id, f"{total:.2f}", "", "", COMPONENT.join([facility, "A", "1"]), "", "A", "Y",
+                      "Y"]),
+        ELEMENT.join(["DTP", "434", "RD8", f"{min(days):%Y%m%d}-{max(days):%Y%m%d}"]),
+    ]
+    if facility in _INPATIENT:
+        head.append(ELEMENT.join(["CL1", "1", "1", "01"]))
+    head.append(ELEMENT.join(["HI", f"ABK{COMPONENT}{diagnoses[0]}"]))
+    if len(diagnoses) > 1:
+        head.append(ELEMENT.join(["HI", *(f"ABF{COMPONENT}{code}" for code in diagnoses[1:MAX_CLAIM_DIAGNOSES])]))
+    if facility in _INPATIENT:
+        head.append(ELEMENT.join(["NM1", "71", "1", "ATTENDING", "PHYSICIAN", "", "", "", "XX", env.billing_npi]))
+    return head + body
+
+
+def _claim_parties(lines: list[tuple[int, dict[str, str]]], claim_id: str) -> tuple[str, str]:
+    """The claim's member and payer (every line must agree)."""
+    first_row, first = lines[0]
+    for field in ("member_id", "payer"):
+        values = {_cell(row, field) for _, row in lines}
+        if len(values) > 1:
+            raise WriterError(f"claim {claim_id}: lines disagree on {field} ({', '.join(sorted(values))})")
+    member = _x12(_cell(first, "member_id"), f"row {first_row}: member_id")
+    payer = _x12(_cell(first, "payer"), f"row {first_row}: payer")
+    if not member or not payer:
+        raise WriterError(f"row {first_row}: claim {claim_id} needs member_id and payer")
+    return member, payer
+
+
+def _day(row: dict[str, str], where: str) -> date:
+    try:
+        return date.fromisoformat(_cell(row, "date_of_service"))
+    except ValueError:
+        raise WriterError(f"{where}: date_of_service {_cell(row, 'date_of_service')!r} is not YYYY-MM-DD") from None
+
+
+def _drug_segments(row: dict[str, str], where: str, units: str) -> list[str]:
+    """LIN/CTP (2410) of a line with an NDC: the dose in ME when known, else the units in UN."""
+    ndc = _cell(row, "ndc").replace("-", "")
+    if not ndc:
+        return []
+    out = [f"LIN{ELEMENT}{ELEMENT}N4{ELEMENT}{_x12(ndc, f'{where}: ndc')}"]
+    dose = _cell(row, "drug_dose_mg")
+    if dose:
+        out.append(ELEMENT.join(["CTP", "", "", "", _number(dose, f"{where}: drug_dose_mg"), "ME"]))
+    else:
+        out.append(ELEMENT.join(["CTP", "", "", "", units, "UN"]))
+    return out
+
+
 def _claim_segments(lines: list[tuple[int, dict[str, str]]], hl_number: int) -> list[str]:
     first_row, first = lines[0]
     claim_id = _x12(_cell(first, "claim_id"), f"row {first_row}: claim_id")
@@ -150,8 +276,6 @@ def _claim_segments(lines: list[tuple[int, dict[str, str]]], hl_number: int) -> 
     total = Decimal(0)
     for row_number, row in lines:
         where = f"row {row_number}"
-        if _cell(row, "claim_type").lower() not in ("", "professional"):
-            raise WriterError(f"{where}: claim_type {_cell(row, 'claim_type')!r}; this writer only writes 837P")
         pos = _cell(row, "place_of_service")
         pos = f"0{pos}" if len(pos) == 1 else pos
         claim_pos = claim_pos or pos
@@ -173,10 +297,7 @@ def _claim_segments(lines: list[tuple[int, dict[str, str]]], hl_number: int) -> 
         charge = _number(_cell(row, "charge") or "0", f"{where}: charge", places=2)
         total += Decimal(charge)
         units = _number(_cell(row, "units"), f"{where}: units")
-        try:
-            day = date.fromisoformat(_cell(row, "date_of_service"))
-        except ValueError:
-            raise WriterError(f"{where}: date_of_service {_cell(row, 'date_of_service')!r} is not YYYY-MM-DD") from None
+        day = _day(row, where)
         line_pos = pos if pos and pos != claim_pos else ""
         sv1 = [
             "SV1",
@@ -192,14 +313,7 @@ def _claim_segments(lines: list[tuple[int, dict[str, str]]], hl_number: int) -> 
         body.append(f"LX{ELEMENT}{line_number}")
         body.append(ELEMENT.join(sv1).rstrip(ELEMENT))
         body.append(f"DTP{ELEMENT}472{ELEMENT}D8{ELEMENT}{day:%Y%m%d}")
-        ndc = _cell(row, "ndc").replace("-", "")
-        if ndc:
-            body.append(f"LIN{ELEMENT}{ELEMENT}N4{ELEMENT}{_x12(ndc, f'{where}: ndc')}")
-            dose = _cell(row, "drug_dose_mg")
-            if dose:
-                body.append(ELEMENT.join(["CTP", "", "", "", _number(dose, f"{where}: drug_dose_mg"), "ME"]))
-            else:
-                body.append(ELEMENT.join(["CTP", "", "", "", units, "UN"]))
+        body.extend(_drug_segments(row, where, units))
     if not claim_pos:
         raise WriterError(f"claim {claim_id}: no place_of_service on any line (CLM05-1 needs one)")
     head = [
@@ -219,10 +333,12 @@ def _claim_segments(lines: list[tuple[int, dict[str, str]]], hl_number: int) -> 
 
 
 def build_837(rows: list[dict[str, str]], envelope: Envelope | None = None) -> str:
-    """The 837P text for CSV rows (dicts of column -> text); raises :class:`WriterError`."""
+    """The 837 text for CSV rows (dicts of column -> text); raises :class:`WriterError`."""
     env = envelope or Envelope()
     if not rows:
         raise WriterError("no claim lines to write")
+    claims = _group_claims(rows)
+    kinds = [_claim_type(lines) for lines in claims]
     when = env.when
     control = f"{env.control_number:09d}"
     sender = _x12(env.sender, "sender")[:15]
@@ -248,11 +364,24 @@ def build_837(rows: list[dict[str, str]], envelope: Envelope | None = None) -> s
             COMPONENT,
         ]
     )
+    groups: list[str] = []
+    for number, (kind, version) in enumerate(
+            [k for k in (("professional", VERSION), ("institutional", INSTITUTIONAL_VERSION)) if k[0] in kinds]):
+        mine = [lines for lines, k in zip(claims, kinds, strict=True) if k == kind]
+        groups.extend(_group(mine, kind, version, env.control_number + number, env, sender, receiver, control))
+    segments = [isa, *groups, ELEMENT.join(["IEA", str(len(set(kinds))), control])]
+    return "".join(f"{segment}{TERMINATOR}\n" for segment in segments)
+
+
+def _group(claims: list[list[tuple[int, dict[str, str]]]], kind: str, version: str, group_control: int,
+           env: Envelope, sender: str, receiver: str, control: str) -> list[str]:
+    """GS..GE of one guide: one transaction set with every claim of that kind."""
+    when = env.when
     gs = ELEMENT.join(
-        ["GS", "HC", sender, receiver, f"{when:%Y%m%d}", f"{when:%H%M}", str(env.control_number), "X", VERSION]
+        ["GS", "HC", sender, receiver, f"{when:%Y%m%d}", f"{when:%H%M}", str(group_control), "X", version]
     )
     transaction = [
-        ELEMENT.join(["ST", "837", "0001", VERSION]),
+        ELEMENT.join(["ST", "837", "0001", version]),
         ELEMENT.join(["BHT", "0019", "00", control, f"{when:%Y%m%d}", f"{when:%H%M}", "CH"]),
         ELEMENT.join(["NM1", "41", "2", env.submitter_name, "", "", "", "", "46", sender]),
         ELEMENT.join(["PER", "IC", "BILLING OFFICE", "TE", "5555550100"]),
@@ -263,21 +392,17 @@ def build_837(rows: list[dict[str, str]], envelope: Envelope | None = None) -> s
         ELEMENT.join(["N4", "SPRINGFIELD", "IL", "627010000"]),
         ELEMENT.join(["REF", "EI", env.billing_tax_id]),
     ]
-    for hl_number, lines in enumerate(_group_claims(rows), start=2):
-        transaction.extend(_claim_segments(lines, hl_number))
+    for hl_number, lines in enumerate(claims, start=2):
+        if kind == "institutional":
+            transaction.extend(_institutional_segments(lines, hl_number, env))
+        else:
+            transaction.extend(_claim_segments(lines, hl_number))
     transaction.append(ELEMENT.join(["SE", str(len(transaction) + 1), "0001"]))
-    segments = [
-        isa,
-        gs,
-        *transaction,
-        ELEMENT.join(["GE", "1", str(env.control_number)]),
-        ELEMENT.join(["IEA", "1", control]),
-    ]
-    return "".join(f"{segment}{TERMINATOR}\n" for segment in segments)
+    return [gs, *transaction, ELEMENT.join(["GE", "1", str(group_control)])]
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Write a claims CSV (FORMATS.md) as an X12 5010 837P file.")
+    parser = argparse.ArgumentParser(description="Write a claims CSV (FORMATS.md) as an X12 5010 837 file.")
     parser.add_argument("csv", type=Path, help="claims CSV, one row per service line")
     parser.add_argument("-o", "--output", type=Path, help="837 file to write (default: standard output)")
     parser.add_argument("--sender", default=Envelope.sender, help="ISA06/GS02 sender id")

@@ -311,14 +311,15 @@ RECORD_COLUMNS = ["claim_id", "line_number", "drug_dose_mg", "drug_wasted_mg", "
 
 
 def write_x12(rows: list[dict]) -> None:
-    """claims.837 (professional claims only: 837P) and records.csv (their documentation)."""
+    """claims.837 (every claim: professional as 837P, institutional as 837I) and records.csv (their
+    documentation)."""
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from csv_to_837 import Envelope, build_837
 
-    professional = [{k: str(v) for k, v in r.items()} for r in rows if r["claim_type"] == "professional"]
-    text = build_837(professional, Envelope(when=datetime(2026, 6, 15, 8, 0)))
+    claims = [{k: str(v) for k, v in r.items()} for r in rows]
+    text = build_837(claims, Envelope(when=datetime(2026, 6, 15, 8, 0)))
     (OUT / "claims.837").write_text(text, encoding="utf-8")
-    documented = [r for r in professional if any(r[c] for c in RECORD_COLUMNS[2:])]
+    documented = [r for r in claims if any(r[c] for c in RECORD_COLUMNS[2:])]
     with (OUT / "records.csv").open("w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=RECORD_COLUMNS, extrasaction="ignore", lineterminator="\n")
         writer.writeheader()

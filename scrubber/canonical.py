@@ -8,8 +8,12 @@ already found), in one frame or in batches. This module is the only place that:
 * casts to the canonical types, turning every unparseable value into a reason;
 * applies the value rules of :data:`scrubber.schema.FIELDS` (the rules the pandera schema is
   built from) and explains each failure with pandera's own failure cases;
+* rejects values beyond the bounds of :data:`scrubber.schema.FIELDS` (dates 1900-2100, units,
+  charges, mg, minutes) with reasons, and reads dates as billing exports write them (ISO,
+  ``M/D/YYYY``, ``YYYYMMDD``; a date that can only be day-first is refused, never guessed);
 * rejects duplicate ``claim_id`` + ``line_number`` rows and whole claims whose lines disagree on a
-  claim-level field.
+  claim-level field, and gives a line that lacks a claim-level value its claim's (isolation: a
+  row's own problem, or an unreadable row, never makes its claim's good lines disagree).
 
 Every input row ends up in exactly one of the two returned frames: rows read = rows checked +
 rows rejected.
@@ -42,14 +46,17 @@ import polars as pl
 
 from scrubber.grouping import claim_order, run_starts
 from scrubber.schema import (
+    CLAIM_FILLED_COLUMNS,
     CLAIM_LEVEL_COLUMNS,
+    CLAIM_TYPE_DEFAULT,
     DIAGNOSIS_RE,
     FIELDS,
     MODIFIER_RE,
     PROVENANCE,
-    RAW_SCHEMA,
+    RAW_FRAME_SCHEMA,
     location,
     pandera_schema,
+    procedure_code_missing,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -64,7 +71,7 @@ REJECTED_SCHEMA: dict[str, pl.DataType] = {
     "reason": pl.String(),
 }
 _LONG_SCHEMA: dict[str, pl.DataType] = {"row_id": pl.Int64(), "column": pl.String(), "reason": pl.String()}
-_RAW_COLUMNS: dict[str, pl.DataType] = {**RAW_SCHEMA, "load_error": pl.String()}
+_RAW_COLUMNS: dict[str, pl.DataType] = dict(RAW_FRAME_SCHEMA)
 
 _ROUTE_SYNONYMS = {
     "INTRAVENOUS": "IV",
@@ -78,8 +85,16 @@ _ROUTE_SYNONYMS = {
 }
 
 _DATE_FMT = "%Y-%m-%d"
-_DATETIME_FMT = "%Y-%m-%dT%H:%M:%S"
 _DATETIME_FAST_FMT = "%Y-%m-%dT%H:%M"  # the FORMATS.md spelling; anything else takes the lenient path
+# Dates as billing exports write them (FORMATS.md): ISO, month-first M/D/YYYY (US exports), YYYYMMDD.
+_US_DATE = r"^[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}$"
+_COMPACT_DATE = r"^[0-9]{8}$"
+# Forms that can only be day-first: refused with their own reason, never read as something else.
+_DAY_FIRST = r"^(?:1[3-9]|2[0-9]|3[01])/(?:0?[1-9]|1[0-2])/[0-9]{4}$|^[0-9]{1,2}\.[0-9]{1,2}\.[0-9]{4}$"
+# A datetime: a date in one of the forms above, "T" or spaces, then H:MM or HH:MM (seconds optional).
+_DATETIME_PARTS = r"^(\S+?)(?:T|\s+)([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?$"
+_DATE_FORMS = "a date YYYY-MM-DD, M/D/YYYY or YYYYMMDD"
+_DATETIME_FORMS = "a datetime YYYY-MM-DDTHH:MM, M/D/YYYY H:MM or YYYYMMDD HH:MM"
 # "1,234.50" as a spreadsheet formats money: commas only in thousands positions.
 _THOUSANDS_RE = r"^[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?$"
 # Queries over the few failing rows run on the in-memory engine: nothing to stream, and Polars
@@ -106,8 +121,13 @@ class Canonical:
     rejected: pl.DataFrame
     rows_read: int
     # The rejected rows as far as they could be typed (canonical columns, null where a value did not
-    # parse). Never checked; they tell checks which codes the claim bills on its rejected lines.
+    # parse or is out of bounds). Never checked; they tell checks which codes the claim bills on its
+    # rejected lines. Rows the loader could not read are not among them (their values are no evidence).
     rejected_lines: pl.DataFrame | None = None
+    # Those unreadable rows (row_id, source, claim_id, line_number; claim_id and line_number as far as
+    # they could be read): their claims bill a line whose code nobody knows, so a check that needs
+    # every code of the claim can say it could not evaluate it instead of firing on a guess.
+    unreadable_lines: pl.DataFrame | None = None
 
 
 def empty_rejected() -> pl.DataFrame:
@@ -130,6 +150,12 @@ def _pos(text: pl.Expr) -> pl.Expr:
     return pl.when(pos.str.len_bytes() == 1).then(pl.lit("0") + pos).otherwise(pos)
 
 
+def _revenue_code(text: pl.Expr) -> pl.Expr:
+    code = _strip_blank(text)
+    # UB-04 revenue codes are 4 digits; exports (and 4010-era files) drop the leading zero: 250 is 0250.
+    return pl.when(code.str.contains(r"^[0-9]{3}$")).then(pl.lit("0") + code).otherwise(code)
+
+
 _TEXT_NORMALISERS: dict[str, Callable[[pl.Expr], pl.Expr]] = {
     "procedure_code": lambda e: _strip_blank(e).str.to_uppercase(),
     "claim_type": lambda e: _strip_blank(e).str.to_lowercase(),
@@ -137,6 +163,7 @@ _TEXT_NORMALISERS: dict[str, Callable[[pl.Expr], pl.Expr]] = {
     "place_of_service": _pos,
     "ndc": lambda e: _strip_blank(e).str.replace_all("-", "", literal=True),
     "payer_sequence": lambda e: _strip_blank(e).str.to_uppercase(),
+    "revenue_code": _revenue_code,
 }
 
 
@@ -156,7 +183,6 @@ def diagnosis_value(text: pl.Expr) -> pl.Expr:
 
 # Normalised list element (empty after normalising = dropped), per list column.
 _LIST_VALUES: dict[str, Callable[[pl.Expr], pl.Expr]] = {"modifiers": _modifier_value, "diagnoses": diagnosis_value}
-_CLAIM_TYPE_DEFAULT = "professional"
 
 
 def _normalise_list(col: str) -> pl.Expr:
@@ -173,19 +199,22 @@ def _normalise_text(lf: pl.LazyFrame) -> pl.LazyFrame:
     return lf.with_columns(
         *[_text_normaliser(c)(pl.col(c)).alias(c) for c in _SCALAR_TEXT],
         *[_normalise_list(c).alias(c) for c in _LIST_VALUES],
-    ).with_columns(pl.col("claim_type").fill_null(_CLAIM_TYPE_DEFAULT))
+    )
 
 
 def _parse(col: str, dtype: pl.DataType) -> tuple[pl.Expr, str]:
     """Expression casting (normalised) text to ``dtype``, null on failure, and what was expected."""
     text = pl.col(col)
     if dtype == pl.Date():
-        return text.str.to_date(_DATE_FMT, strict=False), "a date YYYY-MM-DD"
+        return _date_value(text), _DATE_FORMS
     if isinstance(dtype, pl.Datetime):
-        # One format: "T" or a space between date and time, seconds optional.
-        iso = text.str.replace(" ", "T", literal=True)
-        iso = pl.when(iso.str.len_bytes() == 16).then(iso + ":00").otherwise(iso)
-        return iso.str.to_datetime(_DATETIME_FMT, time_unit="us", strict=False), "a datetime YYYY-MM-DDTHH:MM"
+        parts = text.str.extract_groups(_DATETIME_PARTS)
+        hour, minute = (parts.struct.field(k).cast(pl.Int64, strict=False) for k in ("2", "3"))
+        second = parts.struct.field("4").cast(pl.Int64, strict=False).fill_null(0)
+        clock = pl.duration(hours=hour, minutes=minute, seconds=second, time_unit="us")
+        day = _date_value(parts.struct.field("1")).cast(pl.Datetime("us"))
+        valid = (hour < 24) & (minute < 60) & (second < 60)
+        return pl.when(valid).then(day + clock), _DATETIME_FORMS
     if dtype in (pl.Int32(), pl.Int64()):
         # "3" and "3.0" are both line 3; "3.5" is not a whole number and fails.
         whole = text.str.replace(r"^([+-]?[0-9]+)\.0*$", "${1}")
@@ -199,6 +228,15 @@ def _parse(col: str, dtype: pl.DataType) -> tuple[pl.Expr, str]:
         # Non-finite numbers ("inf", "nan", "1e400") parse as floats but are not amounts.
         return pl.when(parsed.is_finite()).then(parsed), "a number"
     return text, ""
+
+
+def _date_value(text: pl.Expr) -> pl.Expr:
+    """A date in any accepted form (ISO, M/D/YYYY, YYYYMMDD), null otherwise; never a guess."""
+    return pl.coalesce(
+        text.str.to_date(_DATE_FMT, strict=False),
+        pl.when(text.str.contains(_US_DATE)).then(text.str.to_date("%m/%d/%Y", strict=False)),
+        pl.when(text.str.contains(_COMPACT_DATE)).then(text.str.to_date("%Y%m%d", strict=False)),
+    )
 
 
 def _fast_parse(col: str, dtype: pl.DataType) -> pl.Expr:
@@ -253,6 +291,8 @@ def _numeric_rule_failure(f: Any) -> pl.Expr | None:
     for name, arg, _reason in f.checks:
         if name == "ge":
             cond = pl.col(f.name) < arg
+        elif name == "le":
+            cond = pl.col(f.name) > arg
         elif name == "gt":
             cond = pl.col(f.name) <= arg
         else:  # pragma: no cover
@@ -261,8 +301,9 @@ def _numeric_rule_failure(f: Any) -> pl.Expr | None:
     return bad
 
 
-def _type_batch(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
-    """The canonical typed frame of one raw batch, and which of its rows fail (to be explained later)."""
+def _type_batch(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series, dict[str, pl.Series]]:
+    """The canonical typed frame of one raw batch, which of its rows fail (to be explained later), and
+    the values of claim-level text fields that break their own rule (see :func:`_claim_keys`)."""
     low_card = [f.name for f in _TEXT_FIELDS if f.name not in _HIGH_CARDINALITY]
     # One parallel pass: distinct values of the code columns and of list elements, direct casts,
     # and the row-wise normalisation of the few high-cardinality text columns.
@@ -280,7 +321,8 @@ def _type_batch(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
 
     columns: dict[str, pl.Series] = {c: raw.get_column(c) for c in PROVENANCE}
     remap: list[pl.Expr] = []
-    rule_bad: list[pl.Expr] = [pl.col("load_error").is_not_null()]
+    rule_bad: list[pl.Expr] = [pl.col("load_error").is_not_null(), pl.col("value_error").is_not_null()]
+    invalid: dict[str, pl.Series] = {}
     for f in _TEXT_FIELDS:
         if f.name in _HIGH_CARDINALITY:
             continue
@@ -289,15 +331,13 @@ def _type_batch(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
         expr = pl.col(f.name)
         if mapped is not None:
             expr = expr.replace_strict(distinct, mapped, default=None, return_dtype=pl.String())
-        if f.name == "claim_type":
-            expr = expr.fill_null(_CLAIM_TYPE_DEFAULT)
         remap.append(expr.alias(f.name))
         normalised = (mapped if mapped is not None else distinct).drop_nulls().unique()
-        if f.name == "claim_type":
-            normalised = normalised.append(pl.Series([_CLAIM_TYPE_DEFAULT]))
         bad = _text_rule_failures(f, normalised) if f.checks else normalised.clear()
         if bad.len():
             rule_bad.append(pl.col(f"_n_{f.name}").is_in(bad.implode()))
+            if f.name in CLAIM_LEVEL_COLUMNS:
+                invalid[f.name] = bad
     for col in _LIST_VALUES:
         distinct = distinct_row.get_column(col)[0]
         regex, _ = _LIST_RULES[col]
@@ -326,9 +366,14 @@ def _type_batch(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
 
     checks_frame = typed.with_columns(
         pl.col(c).alias(f"_n_{c}") for c in [*low_card, *_LIST_VALUES]
-    ).with_columns(raw.get_column("load_error"))
+    ).with_columns(raw.get_column("load_error"), raw.get_column("value_error"))
     for f in FIELDS:
-        if f.required:
+        if f.name == "procedure_code":
+            # A line without claim_type may be institutional once its claim's type is known; such a
+            # line with a revenue code is decided after the claim-level pass (canonicalise).
+            undecided = pl.col("claim_type").is_null() & pl.col("revenue_code").is_not_null()
+            rule_bad.append(procedure_code_missing() & ~undecided)
+        elif f.required:
             rule_bad.append(pl.col(f.name).is_null())
         if f.dtype != pl.String() and not isinstance(f.dtype, pl.List) and f.checks:
             numeric = _numeric_rule_failure(f)
@@ -337,7 +382,7 @@ def _type_batch(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
     failed = checks_frame.select(pl.any_horizontal(rule_bad).alias("_failed")).to_series()
     if parse_failed is not None:
         failed = failed | parse_failed
-    return typed, failed
+    return typed, failed, invalid
 
 
 def _element_value(col: str) -> pl.Expr:
@@ -385,15 +430,75 @@ def _complete_parse(raw: pl.DataFrame, columns: dict[str, pl.Series]) -> pl.Seri
     return failed.scatter(pl.concat(failed_rows).unique(), True)
 
 
+def _rule(name: str, arg: Any, value: pl.Expr) -> pl.Expr:
+    """A value check of :data:`scrubber.schema.FIELDS` as a Polars condition (true: the value passes)."""
+    if name == "ge":
+        return value >= arg
+    if name == "gt":
+        return value > arg
+    if name == "le":
+        return value <= arg
+    if name == "isin":
+        return value.is_in(arg)
+    if name == "str_matches":
+        return value.str.contains(arg)
+    raise ValueError(f"no rule for check {name}")  # pragma: no cover - FIELDS declares only these
+
+
+def value_problems(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
+    """Why values of ``columns`` (text, as a file holds them) cannot be taken: ``(_i, column, reason)``
+    per value that does not parse or breaks its field's rules, ``_i`` the row's position in ``frame``.
+
+    The same normalisation, parsing and rules as canonical rows get, for text that arrives beside
+    the claims (a ``--records`` file), so its problems can be blamed on the file they come from.
+    """
+    out = [pl.DataFrame(schema={"_i": pl.UInt32(), "column": pl.String(), "reason": pl.String()})]
+    fields = {f.name: f for f in FIELDS}
+    indexed = frame.with_row_index("_i")
+    for col in columns:
+        f = fields[col]
+        text = _text_normaliser(col)(pl.col(col).cast(pl.String)) if f.dtype == pl.String() else _strip_blank(
+            pl.col(col).cast(pl.String))
+        typed = indexed.select("_i", text.alias("_t"), pl.col(col).cast(pl.String).alias("_raw")).filter(
+            pl.col("_t").is_not_null())
+        if f.dtype != pl.String():
+            parsed, expected = _parse("_t", f.dtype)
+            typed = typed.with_columns(parsed.alias("_v"))
+            bad_parse = typed.filter(pl.col("_v").is_null())
+            out.append(bad_parse.select("_i", pl.lit(col).alias("column"), pl.format(
+                "unparseable {} '{}' (expected {})", pl.lit(col), _shown(pl.col("_raw").str.strip_chars()),
+                pl.lit(expected)).alias("reason")))
+            typed = typed.filter(pl.col("_v").is_not_null())
+        else:
+            typed = typed.with_columns(pl.col("_t").alias("_v"))
+        for name, arg, reason in f.checks:
+            shown = _shown(pl.col("_raw").str.strip_chars())
+            out.append(typed.filter(~_rule(name, arg, pl.col("_v"))).select(
+                "_i", pl.lit(col).alias("column"),
+                pl.format("{} ({} = '{}')", pl.lit(reason), pl.lit(col), shown).alias("reason")))
+    return pl.concat(out).sort("_i", "column")
+
+
 # --------------------------------------------------------------------------- reasons for failing rows
 
 
 _SHOWN_CHARS = 60
+# Characters that must never reach a terminal or a report from a cell: C0/C1 controls (ESC starts
+# ANSI sequences that recolour or rewrite the screen), DEL, and the bidirectional overrides that
+# make a reason read differently from what it says.
+_UNPRINTABLE = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+
+
+def printable(text: pl.Expr) -> pl.Expr:
+    """Text safe to print on one line: line breaks and tabs escaped, other control characters replaced."""
+    flat = (text.str.replace_all("\r", "\\r", literal=True).str.replace_all("\n", "\\n", literal=True)
+            .str.replace_all("\t", "\\t", literal=True))
+    return flat.str.replace_all(_UNPRINTABLE, "\ufffd")
 
 
 def _shown(value: pl.Expr) -> pl.Expr:
-    """A value as it may appear inside a one-line reason: line breaks escaped, long text cut."""
-    flat = value.str.replace_all("\r", "\\r", literal=True).str.replace_all("\n", "\\n", literal=True)
+    """A value as it may appear inside a one-line reason: printable (:func:`printable`), long text cut."""
+    flat = printable(value)
     return pl.when(flat.str.len_chars() > _SHOWN_CHARS).then(flat.str.slice(0, _SHOWN_CHARS) + "...").otherwise(flat)
 
 
@@ -401,18 +506,21 @@ def _parse_reasons(raw_failing: pl.LazyFrame) -> pl.DataFrame:
     """One (row_id, column, reason) per value that did not parse, and per loader error, of failing rows."""
     lf = _normalise_text(raw_failing)
     frames = [
-        lf.filter(pl.col("load_error").is_not_null()).select(
-            "row_id", pl.lit("load_error").alias("column"), pl.col("load_error").alias("reason")
-        )
+        lf.filter(pl.col(c).is_not_null()).select("row_id", pl.lit(c).alias("column"), pl.col(c).alias("reason"))
+        for c in ("load_error", "value_error")
     ]
     for f in _PARSED_FIELDS:
         parsed, expected = _parse(f.name, f.dtype)
+        shown = _shown(pl.col(f.name))
+        reason = pl.format("unparseable {} '{}' (expected {})", pl.lit(f.name), shown, pl.lit(expected))
+        if f.dtype == pl.Date() or isinstance(f.dtype, pl.Datetime):
+            day_first = pl.col(f.name).str.split(" ").list.first().str.split("T").list.first().str.contains(_DAY_FIRST)
+            reason = pl.when(day_first).then(pl.format(
+                "day-first {} '{}' is not read (never guessed): write YYYY-MM-DD, or M/D/YYYY month first",
+                pl.lit(f.name), _shown(pl.col(f.name)))).otherwise(reason)
         frames.append(
             lf.filter(pl.col(f.name).is_not_null() & parsed.is_null()).select(
-                "row_id",
-                pl.lit(f.name).alias("column"),
-                pl.format("unparseable {} '{}' (expected {})", pl.lit(f.name), _shown(pl.col(f.name)), pl.lit(expected))
-                .alias("reason"),
+                "row_id", pl.lit(f.name).alias("column"), reason.alias("reason")
             )
         )
     return pl.concat(pl.collect_all(frames, engine=_SMALL)).cast(_LONG_SCHEMA)
@@ -432,7 +540,7 @@ def _validator() -> pa.DataFrameSchema:
     """The schema's value checks, plus element checks for the list columns; built once per process."""
     import pandera.polars as pa
 
-    schema = pandera_schema()
+    schema = pandera_schema(frame_checks=False)  # the procedure-code rule is worded by canonicalise
     for col, (regex, reason) in _LIST_RULES.items():
         schema = schema.update_column(col, checks=[pa.Check(_list_element_matches(regex), error=reason)])
     return schema
@@ -518,8 +626,14 @@ def _claim_level_candidates(keys: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFr
     order = claim_order(keyed.get_column("claim_id"))
     if order is not None:
         keyed = keyed[order]
-    compared = {c: _compared(c, keyed.get_column(c)) for c in CLAIM_LEVEL_COLUMNS}
-    conflict = ~pl.col("_start") & pl.any_horizontal(e.ne_missing(e.shift(1)) for e in compared.values())
+    # Columns no line fills cannot disagree; the others compare each value with the last one seen
+    # (a line without one neither disagrees nor hides a disagreement between the lines around it).
+    nulls = {c: keyed.get_column(c).null_count() for c in CLAIM_LEVEL_COLUMNS}
+    changes = [
+        (e.ne(e.forward_fill().shift(1)).fill_null(False) if nulls[c] else e.ne_missing(e.shift(1)))
+        for c, e in ((c, _compared(c, keyed.get_column(c))) for c in CLAIM_LEVEL_COLUMNS if nulls[c] < keyed.height)
+    ]
+    conflict = ~pl.col("_start") & pl.any_horizontal(changes or [pl.lit(False)])
     # Rows without a line number are rejected anyway; they must not hide a repeat between others.
     numbered = keyed.filter(pl.col("line_number").is_not_null())
     repeat = ~pl.col("_start") & (pl.col("line_number") <= pl.col("line_number").shift(1))
@@ -577,6 +691,97 @@ def _claim_level_reasons(keys: pl.DataFrame) -> pl.DataFrame:
                 )
             )
     return pl.concat(frames).cast(_LONG_SCHEMA)
+
+
+def _claim_keys(typed: pl.DataFrame, unreadable: pl.Series, invalid: dict[str, pl.Series]) -> pl.DataFrame:
+    """The columns claim-level rules compare, with the values that cannot speak for the claim nulled.
+
+    Isolation (issue 12): a row's own problem rejects that row only. A value that breaks its own
+    rule (claim_type "dental") and every value of a row the loader could not read (a ragged row's
+    cells are shifted or blanked) are nulls here: they neither disagree with the claim's good lines
+    nor fill them. An unreadable row also cannot be the "first" of a duplicated line key.
+    """
+    key_cols = ["row_id", "source", "source_row", "source_location", "claim_id", "line_number", *CLAIM_LEVEL_COLUMNS]
+    keys = typed[key_cols]  # getitem: zero-copy, unlike select on chunked data
+    # ``invalid``: the values of each claim-level field that break its rule, found while typing.
+    exprs: dict[str, pl.Expr] = {name: pl.when(~pl.col(name).is_in(values.implode())).then(pl.col(name))
+                                 for name, values in invalid.items()}
+    if unreadable.len():
+        readable = ~pl.col("row_id").is_in(unreadable.implode())
+        exprs = {c: pl.when(readable).then(exprs.get(c, pl.col(c))) for c in [*CLAIM_LEVEL_COLUMNS, "line_number"]}
+    fixes = [e.alias(c) for c, e in exprs.items()]
+    return keys.with_columns(fixes) if fixes else keys
+
+
+def _fill_claim_fields(typed: pl.DataFrame, keys: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
+    """Claim-level values missing on some lines, taken from the claim's other lines; claim_type defaults.
+
+    Returns the frame and the row ids that turn out to need a procedure code after all: a line with
+    a revenue code and no code, no claim_type of its own, on a claim that is not institutional.
+    """
+    need = [c for c in CLAIM_FILLED_COLUMNS if 0 < typed.get_column(c).null_count() < typed.height]
+    was_untyped = None
+    if typed.get_column("claim_type").null_count():
+        was_untyped = typed.select(
+            pl.col("claim_type").is_null() & pl.col("procedure_code").is_null() & pl.col("revenue_code").is_not_null()
+        ).to_series()
+        if not was_untyped.any():
+            was_untyped = None
+    if need:
+        part = keys.select("row_id", "claim_id", *need)
+        order = claim_order(part.get_column("claim_id"))
+        if order is not None:
+            part = part[order]
+        run = run_starts(part.get_column("claim_id")).cum_sum().alias("_run")
+        # Claims are runs (sorted), so the window is one pass; nulls take the claim's value.
+        filled = part.with_columns(run).select(
+            "row_id", *[pl.col(c).forward_fill().backward_fill().over("_run") for c in need])
+        if order is not None:
+            filled = filled.sort("row_id")
+        typed = typed.with_columns(
+            pl.coalesce(pl.col(c), filled.get_column(c)).alias(c) for c in need)
+    if typed.get_column("claim_type").null_count():
+        typed = typed.with_columns(pl.col("claim_type").fill_null(CLAIM_TYPE_DEFAULT))
+    undecided = pl.Series("row_id", [], pl.Int64())
+    if was_untyped is not None:
+        undecided = typed.get_column("row_id").filter(was_untyped & (typed.get_column("claim_type") != "institutional"))
+    return typed, undecided
+
+
+def _bounds(f: Any) -> list[tuple[str, Any, str]]:
+    """The checks of field ``f`` that are bounds: both ends of a date, the upper end of a number."""
+    temporal = f.dtype == pl.Date() or isinstance(f.dtype, pl.Datetime)
+    return [(name, arg, reason) for name, arg, reason in f.checks if temporal or name == "le"]
+
+
+def _bound_reasons(typed: pl.DataFrame, raw: pl.DataFrame) -> pl.DataFrame:
+    """(row_id, column, reason) for each value beyond a bound of its field, quoting the file's text."""
+    frames = [pl.DataFrame(schema=_LONG_SCHEMA)]
+    for f in _PARSED_FIELDS:
+        for name, arg, reason in _bounds(f):
+            beyond = (pl.col(f.name) < arg) if name == "ge" else (pl.col(f.name) > arg)
+            ids = typed.filter(beyond.fill_null(False)).select("row_id")
+            if ids.height:
+                frames.append(ids.join(raw.select("row_id", pl.col(f.name).str.strip_chars().alias("_raw")),
+                                       on="row_id", how="left").select(
+                    "row_id", pl.lit(f.name).alias("column"),
+                    pl.format("{} ({} = '{}')", pl.lit(reason), pl.lit(f.name), _shown(pl.col("_raw")))
+                    .alias("reason")))
+    return pl.concat(frames).cast(_LONG_SCHEMA)
+
+
+def _within_bounds(frame: pl.DataFrame) -> pl.DataFrame:
+    """Values beyond a bound of their field (a year 0 date, 1e308 charges) as nulls, as if unreadable:
+    no later computation on a rejected line meets a date Python cannot hold or an infinite sum."""
+    fixes = []
+    for f in _PARSED_FIELDS:
+        bounds = _bounds(f)
+        if not bounds:
+            continue
+        bad = pl.any_horizontal((pl.col(f.name) < arg) if name == "ge" else (pl.col(f.name) > arg)
+                                for name, arg, _ in bounds).fill_null(False)
+        fixes.append(pl.when(~bad).then(pl.col(f.name)).alias(f.name))
+    return frame.with_columns(fixes) if fixes else frame
 
 
 def _duplicate_reasons(candidates: pl.DataFrame) -> pl.DataFrame:
@@ -646,12 +851,15 @@ def canonicalise(raw: pl.LazyFrame | pl.DataFrame | Iterable[Any]) -> Canonical:
     must be unique across all of them. Lines come out in input order.
     """
     parts: dict[int, list[tuple[pl.DataFrame, pl.Series, pl.DataFrame | None]]] = {}
+    invalid: dict[str, list[pl.Series]] = {}
     for number, batch in _batches(raw):
         if batch is None:  # the file is being read again from its first row
             parts[number] = []
             continue
         batch = _conform(batch)
-        typed, failed = _type_batch(batch)
+        typed, failed, bad_values = _type_batch(batch)
+        for name, values in bad_values.items():
+            invalid.setdefault(name, []).append(values)
         parts.setdefault(number, []).append((typed, failed, batch.filter(failed) if failed.any() else None))
         del batch
     ordered = [part for number in sorted(parts) for part in parts[number]]
@@ -662,10 +870,15 @@ def canonicalise(raw: pl.LazyFrame | pl.DataFrame | Iterable[Any]) -> Canonical:
     raw_failing_parts = [r for _, _, r in ordered if r is not None]
     del ordered
     rows_read = typed.height
+    unreadable = pl.concat([r.filter(pl.col("load_error").is_not_null()).get_column("row_id")
+                            for r in raw_failing_parts]) if raw_failing_parts else pl.Series("row_id", [], pl.Int64())
 
-    key_cols = ["row_id", "source", "source_row", "source_location", "claim_id", "line_number", *CLAIM_LEVEL_COLUMNS]
-    claim_failed = _claim_level_reasons(typed[key_cols])  # getitem: zero-copy, unlike select on chunked data
-    failing_ids = pl.concat([typed.get_column("row_id").filter(failed), claim_failed.get_column("row_id")]).unique()
+    keys = _claim_keys(typed, unreadable, {name: pl.concat(v).unique() for name, v in invalid.items()})
+    claim_failed = _claim_level_reasons(keys)
+    typed, undecided = _fill_claim_fields(typed, keys)
+    del keys
+    failing_ids = pl.concat([typed.get_column("row_id").filter(failed), claim_failed.get_column("row_id"),
+                             undecided]).unique()
 
     rejected = empty_rejected()
     typed_failing = None
@@ -675,10 +888,14 @@ def canonicalise(raw: pl.LazyFrame | pl.DataFrame | Iterable[Any]) -> Canonical:
         raw_failing = pl.concat(raw_failing_parts).rechunk() if raw_failing_parts else pl.DataFrame(schema=_RAW_COLUMNS)
         typed_failing = typed.filter(pl.col("row_id").is_in(failing_ids.implode())).rechunk()
         parse_failed = _parse_reasons(raw_failing.lazy())
-        pandera_cases = _pandera_reasons(typed_failing) if failed.any() else pl.DataFrame(schema=_LONG_SCHEMA)
-        # A value that did not parse is null in the typed frame; do not also call it missing.
-        pandera_cases = pandera_cases.join(parse_failed.select("row_id", "column"), on=["row_id", "column"],
-                                           how="anti")
+        # Bounds are worded here: pandera turns failing values into Python objects, and a year-0 date
+        # has none (its failure would lose its row). Pandera sees those values as nulls.
+        bounds_failed = _bound_reasons(typed_failing, raw_failing)
+        pandera_cases = (_pandera_reasons(_within_bounds(typed_failing)) if failed.any()
+                         else pl.DataFrame(schema=_LONG_SCHEMA))
+        # A value that did not parse (or is out of bounds) is null in what pandera saw; do not also call it missing.
+        pandera_cases = pandera_cases.join(pl.concat([parse_failed, bounds_failed]).select("row_id", "column"),
+                                           on=["row_id", "column"], how="anti")
         # A row the loader could not read (ragged, unclosed quote, X12 structure) has its values
         # blanked or missing because of that one problem: say it once, not "missing value" per column.
         unread = raw_failing.filter(pl.col("load_error").is_not_null()).get_column("row_id")
@@ -686,8 +903,11 @@ def canonicalise(raw: pl.LazyFrame | pl.DataFrame | Iterable[Any]) -> Canonical:
             pandera_cases = pandera_cases.filter(
                 ~((pl.col("reason") == "not_nullable") & pl.col("row_id").is_in(unread.implode())))
         value_failed = _explain_value_failures(pandera_cases, raw_failing)
+        no_code = typed_failing.filter(procedure_code_missing() & ~pl.col("row_id").is_in(unread.implode())).select(
+            "row_id", pl.lit("procedure_code").alias("column"),
+            pl.lit("missing required value procedure_code").alias("reason"))
         reasons = (
-            pl.concat([parse_failed, value_failed, claim_failed])
+            pl.concat([parse_failed, bounds_failed, value_failed, claim_failed, no_code])
             .unique(["row_id", "column", "reason"])
             .sort("row_id", "column", "reason")
             .group_by("row_id", maintain_order=True)
@@ -702,11 +922,11 @@ def canonicalise(raw: pl.LazyFrame | pl.DataFrame | Iterable[Any]) -> Canonical:
             .select(
                 "source",
                 pl.col("source_row").alias("row"),
-                location().alias("location"),
+                printable(location()).alias("location"),
                 "claim_id",
                 # A line number that failed to cast is null in ``typed``; show the text the user wrote.
                 pl.col("line_number").cast(pl.String).fill_null(pl.col("_raw_line")).alias("line_number"),
-                "reason",
+                printable(pl.col("reason")).alias("reason"),
             )
             .collect(engine=_SMALL)
             .cast(REJECTED_SCHEMA)
@@ -722,9 +942,15 @@ def canonicalise(raw: pl.LazyFrame | pl.DataFrame | Iterable[Any]) -> Canonical:
     lines = _compact(typed, keep)
     if lines.height + rejected.height != rows_read:
         raise AssertionError(f"rows read {rows_read} != {lines.height} checked + {rejected.height} rejected")
-    if typed_failing is not None and unread.len():  # an unreadable row's code is no evidence of anything
-        typed_failing = typed_failing.filter(~pl.col("row_id").is_in(unread.implode()))
-    return Canonical(lines=lines, rejected=rejected, rows_read=rows_read, rejected_lines=typed_failing)
+    unreadable_lines = None
+    if typed_failing is not None:
+        if unread.len():  # an unreadable row's code is no evidence of anything
+            unreadable_lines = typed_failing.filter(pl.col("row_id").is_in(unread.implode())).select(
+                "row_id", "source", "claim_id", "line_number")
+            typed_failing = typed_failing.filter(~pl.col("row_id").is_in(unread.implode()))
+        typed_failing = _within_bounds(typed_failing)
+    return Canonical(lines=lines, rejected=rejected, rows_read=rows_read, rejected_lines=typed_failing,
+                     unreadable_lines=unreadable_lines)
 
 
 def _typed_schema() -> dict[str, pl.DataType]:

@@ -2,14 +2,33 @@
 
 from __future__ import annotations
 
+import os
+import re
+
+# C0/C1 controls (ESC starts ANSI sequences), DEL and bidirectional overrides: never printed as is.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """``text`` safe for one terminal line: undecodable bytes (a file name that is not UTF-8, kept by
+    Python as lone surrogates) and control characters become U+FFFD."""
+    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return _UNPRINTABLE.sub("\ufffd", text)
+
+
+def display_name(path: os.PathLike[str] | str) -> str:
+    """A file name as reports and messages show it (see :func:`printable`); ``str(path)`` for any
+    name that is valid text, so the name in the output is the one the user typed."""
+    return printable(os.fspath(path))
+
 
 class ScrubError(Exception):
     """A problem with the user's input or options that stops the whole run."""
 
     def __init__(self, message: str, source: str | None = None) -> None:
         super().__init__(message)
-        self.source = source
-        self.message = message
+        self.source = printable(source) if source is not None else None
+        self.message = printable(message)
 
     def __str__(self) -> str:
         return f"{self.source}: {self.message}" if self.source else self.message

@@ -5,6 +5,11 @@ A records file (CSV, JSON list, ``{"records": [...]}`` or JSON Lines) holds ``cl
 ``line_number`` and any of the documentation columns of FORMATS.md. Record values fill and
 override the claim line's documentation (the record is the documentation's source of truth).
 Records that match no claim line, or repeat a key, are reported, never dropped silently.
+
+A problem in the records file is the records file's (issue 12): a value that does not parse or
+breaks its rule (``infusion_start`` "soon", a negative dose) is reported with the records file's
+row and is not used, so the claim line keeps its own documentation and is checked on what is
+known; a ragged row is reported the same way and the other records still join.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from typing import Any, TypeVar
 
 import polars as pl
 
-from scrubber.errors import InputError
+from scrubber.errors import InputError, display_name
 from scrubber.loaders import sniff_format
 from scrubber.loaders.csv_loader import read_text_table
 from scrubber.schema import RECORD_COLUMNS
@@ -33,6 +38,8 @@ class Records:
 
     frame: pl.DataFrame  # claim_id, line_number (text, normalised), documentation columns as text
     source: str
+    # Rows or values of the file that are not used, with the reason (UNMATCHED_SCHEMA).
+    problems: pl.DataFrame | None = None
 
 
 def _normalise_key(frame: pl.LazyFrame) -> pl.LazyFrame:
@@ -71,7 +78,7 @@ def _read_json_items(path: Path, path_text: str) -> list[dict[str, Any]]:
 def _text(value: Any) -> str | None:
     if value is None:
         return None
-    if isinstance(value, float) and value.is_integer():
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
         return str(int(value))
     return str(value)
 
@@ -81,27 +88,54 @@ def load_records(path_text: str) -> Records:
     path = Path(path_text)
     if not path.is_file():
         raise InputError("no such records file", path_text)
+    source = display_name(path_text)
     fmt = sniff_format(path)
     if fmt == "csv":
-        frame = read_text_table(path, required=KEY)
+        frame = read_text_table(path, frozenset((*KEY, *RECORD_COLUMNS)), required=KEY)
     elif fmt == "json":
         items = _read_json_items(path, path_text)
         cols = [*KEY, *RECORD_COLUMNS]
         frame = pl.DataFrame(
             {c: [_text(i.get(c)) for i in items] for c in cols},
             schema=dict.fromkeys(cols, pl.String()),
-        ).with_row_index("source_row", offset=1)
+        ).with_row_index("source_row", offset=1).with_columns(pl.lit(None, pl.String()).alias("load_error"))
     else:
         raise InputError("records must be CSV or JSON", path_text)
     missing = [c for c in KEY if c not in frame.columns]
     if missing:
         raise InputError(f"records file lacks column(s): {', '.join(missing)}", path_text)
-    if not any(c in frame.columns for c in RECORD_COLUMNS):
+    doc_cols = [c for c in RECORD_COLUMNS if c in frame.columns]
+    if not doc_cols:
         raise InputError(f"records file has none of the documentation columns ({', '.join(RECORD_COLUMNS)})",
                          path_text)
-    keep = ["source_row", *KEY, *[c for c in RECORD_COLUMNS if c in frame.columns]]
-    frame = _normalise_key(frame.lazy().select(keep).with_columns(pl.col("source_row").cast(pl.Int64))).collect()
-    return Records(frame=frame, source=path_text)
+    frame = _normalise_key(frame.lazy().select("source_row", *KEY, *doc_cols, "load_error").with_columns(
+        pl.col("source_row").cast(pl.Int64))).collect()
+    unreadable = frame.filter(pl.col("load_error").is_not_null())
+    frame = frame.filter(pl.col("load_error").is_null()).drop("load_error")
+    bad = _bad_values(frame, doc_cols)
+    if bad.height:  # a value that cannot be taken is not used: the claim line keeps its own
+        nulls = bad.group_by("_i").agg(pl.col("column"))
+        marks = frame.with_row_index("_i").join(nulls, on="_i", how="left").get_column("column")
+        frame = frame.with_columns(
+            pl.when(marks.list.contains(c).fill_null(False)).then(None).otherwise(pl.col(c)).alias(c)
+            for c in doc_cols)
+    problems = pl.concat([
+        unreadable.select(pl.lit(source).alias("source"), pl.col("source_row").alias("row"), *KEY,
+                          pl.col("load_error").alias("reason")),
+        bad.join(frame.with_row_index("_i").select("_i", "source_row", *KEY), on="_i").group_by(
+            "_i", maintain_order=True).agg(pl.col("source_row").first().alias("row"), *[pl.col(k).first() for k in KEY],
+                                           pl.col("reason").str.join("; ")).select(
+            pl.lit(source).alias("source"), "row", *KEY,
+            (pl.col("reason") + pl.lit("; the value is not used")).alias("reason")),
+    ]).cast(UNMATCHED_SCHEMA)
+    return Records(frame=frame, source=source, problems=problems)
+
+
+def _bad_values(frame: pl.DataFrame, doc_cols: list[str]) -> pl.DataFrame:
+    """``(_i, column, reason)`` for each documentation value that does not parse or breaks its rule."""
+    from scrubber.canonical import value_problems
+
+    return value_problems(frame, doc_cols)
 
 
 class RecordJoin:
@@ -117,6 +151,7 @@ class RecordJoin:
         self.records = rec.unique(list(KEY), keep="first", maintain_order=True)
         self.renamed = self.records.rename({c: f"_rec_{c}" for c in self.doc_cols}).drop("source_row")
         self.matched: list[pl.DataFrame] = []
+        self.file_problems = records.problems if records.problems is not None else empty_problems()
 
     def apply(self, raw: pl.DataFrame) -> pl.DataFrame:
         """``raw`` with each matching record's documentation filling and overriding the line's."""
@@ -138,6 +173,7 @@ class RecordJoin:
         unmatched = self.records.join(matched, on=list(KEY), how="anti")
         return pl.concat(
             [
+                self.file_problems,
                 unmatched.select(pl.lit(self.source).alias("source"), pl.col("source_row").alias("row"), *KEY,
                                  pl.lit("record matches no claim line").alias("reason")),
                 self.duplicates.select(pl.lit(self.source).alias("source"), pl.col("source_row").alias("row"), *KEY,

@@ -12,6 +12,7 @@ columns a file must have, and the documentation table in ``docs/``.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +36,31 @@ ROUTES = ("IV", "SC", "IM", "PUSH")
 DISTINCT_SITE_MODIFIERS = ("59", "XE", "XS", "XP", "XU")
 PAYER_SEQUENCES = ("P", "S", "T")
 CLAIM_FREQUENCY_RE = r"^[0-9]$"
+REVENUE_CODE_RE = r"^[0-9]{4}$"
+
+# Sane bounds (issue 12): a value outside them is a typo or a unit mix-up, never a claim to check, and
+# some (year 0, 1e308) break date arithmetic or strict JSON downstream. They are wide on purpose: the
+# checks judge plausibility, these only keep impossible values out.
+FIRST_DATE = dt.date(1900, 1, 1)
+LAST_DATE = dt.date(2100, 12, 31)
+MAX_UNITS = 100_000  # the largest IG dose in units of 100 mg is a few thousand
+MAX_CHARGE = 10_000_000  # dollars, one line
+MAX_MG = 10_000_000  # 10 kg of drug
+MAX_MINUTES = 10_080  # one week of observation
+MAX_SITES = 100
+MAX_LINE_NUMBER = 999_999  # LX01 is at most 6 digits
+
+
+def _dates(name: str) -> tuple[tuple[str, Any, str], ...]:
+    """Value checks of a date column: within the years a claim can be about."""
+    span = f"{FIRST_DATE:%Y-%m-%d} to {LAST_DATE:%Y-%m-%d}"
+    return (("ge", FIRST_DATE, f"{name} must be within {span}"), ("le", LAST_DATE, f"{name} must be within {span}"))
+
+
+def _datetimes(name: str) -> tuple[tuple[str, Any, str], ...]:
+    first, last = dt.datetime.combine(FIRST_DATE, dt.time()), dt.datetime.combine(LAST_DATE, dt.time(23, 59, 59))
+    span = f"{FIRST_DATE:%Y-%m-%d} to {LAST_DATE:%Y-%m-%d}"
+    return (("ge", first, f"{name} must be within {span}"), ("le", last, f"{name} must be within {span}"))
 
 
 @dataclass(frozen=True)
@@ -56,7 +82,8 @@ FIELDS: tuple[Field, ...] = (
         pl.Int32(),
         True,
         "service line number (LX01)",
-        (("ge", 1, "line_number must be 1 or more"),),
+        (("ge", 1, "line_number must be 1 or more"),
+         ("le", MAX_LINE_NUMBER, f"line_number must be at most {MAX_LINE_NUMBER:,}")),
     ),
     Field("member_id", pl.String(), True, "subscriber/patient id (NM109)"),
     Field("payer", pl.String(), True, "payer name or id; selects the payer policy"),
@@ -74,12 +101,12 @@ FIELDS: tuple[Field, ...] = (
         "2-digit POS code",
         (("str_matches", POS_RE, "place_of_service must be a 2-digit code"),),
     ),
-    Field("date_of_service", pl.Date(), True, "line service date (DTP*472)"),
+    Field("date_of_service", pl.Date(), True, "line service date (DTP*472)", _dates("date_of_service")),
     Field(
         "procedure_code",
         pl.String(),
         True,
-        "5-character HCPCS/CPT code",
+        "5-character HCPCS/CPT code; an institutional line with a revenue code may have none",
         (("str_matches", PROCEDURE_CODE_RE, "malformed procedure code (expected 5 letters/digits)"),),
     ),
     Field("modifiers", pl.List(pl.String()), False, "modifiers, in billed order"),
@@ -88,9 +115,15 @@ FIELDS: tuple[Field, ...] = (
         pl.Float64(),
         True,
         "service units",
-        (("gt", 0, "units must be greater than 0"),),
+        (("gt", 0, "units must be greater than 0"), ("le", MAX_UNITS, f"units must be at most {MAX_UNITS:,}")),
     ),
-    Field("charge", pl.Float64(), False, "line charge", (("ge", 0, "charge must not be negative"),)),
+    Field(
+        "charge",
+        pl.Float64(),
+        False,
+        "line charge",
+        (("ge", 0, "charge must not be negative"), ("le", MAX_CHARGE, f"charge must be at most {MAX_CHARGE:,}")),
+    ),
     Field("diagnoses", pl.List(pl.String()), False, "ICD-10-CM codes the line points to, normalised"),
     Field("ndc", pl.String(), False, "11-digit NDC", (("str_matches", NDC_RE, "ndc must be 11 digits"),)),
     Field(
@@ -98,14 +131,15 @@ FIELDS: tuple[Field, ...] = (
         pl.Float64(),
         False,
         "documented amount administered, mg",
-        (("ge", 0, "drug_dose_mg must not be negative"),),
+        (("ge", 0, "drug_dose_mg must not be negative"), ("le", MAX_MG, f"drug_dose_mg must be at most {MAX_MG:,}")),
     ),
     Field(
         "drug_wasted_mg",
         pl.Float64(),
         False,
         "documented amount discarded, mg",
-        (("ge", 0, "drug_wasted_mg must not be negative"),),
+        (("ge", 0, "drug_wasted_mg must not be negative"),
+         ("le", MAX_MG, f"drug_wasted_mg must be at most {MAX_MG:,}")),
     ),
     Field(
         "route",
@@ -114,17 +148,26 @@ FIELDS: tuple[Field, ...] = (
         "documented route: IV, SC, IM or PUSH",
         (("isin", list(ROUTES), "route must be one of IV, SC, IM, PUSH"),),
     ),
-    Field("infusion_start", pl.Datetime("us"), False, "documented start of active infusion"),
-    Field("infusion_stop", pl.Datetime("us"), False, "documented stop of active infusion"),
+    Field("infusion_start", pl.Datetime("us"), False, "documented start of active infusion",
+          _datetimes("infusion_start")),
+    Field("infusion_stop", pl.Datetime("us"), False, "documented stop of active infusion", _datetimes("infusion_stop")),
     Field(
         "observation_minutes",
         pl.Int64(),
         False,
         "documented post-infusion observation minutes",
-        (("ge", 0, "observation_minutes must not be negative"),),
+        (("ge", 0, "observation_minutes must not be negative"),
+         ("le", MAX_MINUTES, f"observation_minutes must be at most {MAX_MINUTES:,}")),
     ),
-    Field("sites", pl.Int64(), False, "documented SC infusion sites", (("ge", 1, "sites must be 1 or more"),)),
-    Field("revenue_code", pl.String(), False, "institutional revenue code (SV201), when known"),
+    Field("sites", pl.Int64(), False, "documented SC infusion sites",
+          (("ge", 1, "sites must be 1 or more"), ("le", MAX_SITES, f"sites must be at most {MAX_SITES}"))),
+    Field(
+        "revenue_code",
+        pl.String(),
+        False,
+        "institutional revenue code (SV201), 4 digits (a 3-digit one gets its leading 0)",
+        (("str_matches", REVENUE_CODE_RE, "revenue_code must be 4 digits"),),
+    ),
     Field("billing_provider", pl.String(), False, "billing provider NPI (2010AA NM109); part of the professional "
           "encounter"),
     Field("rendering_provider", pl.String(), False, "rendering provider NPI (2310B / 2420A NM109)"),
@@ -161,8 +204,35 @@ RECORD_COLUMNS: tuple[str, ...] = (
     "sites",
 )
 
-# Claim-level fields that must agree across the lines of a claim.
-CLAIM_LEVEL_COLUMNS: tuple[str, ...] = ("member_id", "payer", "claim_type")
+# Claim-level fields: one value per claim, repeated on its lines. Lines that disagree reject the whole
+# claim (which value would be the claim's?); a line without one (an export that writes claim fields
+# once, a row the reader could not split) is not a disagreement. member_id and payer are required on
+# every line; the others are filled from the claim's other lines (CLAIM_FILLED_COLUMNS) so that one
+# line missing a value never puts it in another setting, encounter or payer sequence than its claim.
+CLAIM_LEVEL_COLUMNS: tuple[str, ...] = (
+    "member_id",
+    "payer",
+    "claim_type",
+    "billing_provider",
+    "payer_sequence",
+    "claim_frequency",
+    "payer_claim_number",
+)
+CLAIM_FILLED_COLUMNS: tuple[str, ...] = (
+    "claim_type",
+    "billing_provider",
+    "payer_sequence",
+    "claim_frequency",
+    "payer_claim_number",
+)
+CLAIM_TYPE_DEFAULT = "professional"
+
+# A procedure code is required, except on an institutional line that has a revenue code (room and
+# board 0120, pharmacy 0250: 837I lines often carry no HCPCS); checks that need a code skip such lines.
+def procedure_code_missing() -> pl.Expr:
+    """Rows that break the procedure-code requirement."""
+    exempt = (pl.col("claim_type") == "institutional") & pl.col("revenue_code").is_not_null()
+    return pl.col("procedure_code").is_null() & ~exempt.fill_null(False)
 
 # Provenance: where each row came from, for rejection reports and the audit trail.
 PROVENANCE: dict[str, pl.DataType] = {
@@ -186,20 +256,36 @@ RAW_SCHEMA: dict[str, pl.DataType] = {
     **PROVENANCE,
     **{f.name: (pl.List(pl.String()) if isinstance(f.dtype, pl.List) else pl.String()) for f in FIELDS},
 }
+# What a loader found wrong with a row, beside the values (both null when nothing):
+# * ``load_error``: the row could not be read as a row (ragged CSV row, quote swallowing rows, X12
+#   segment outside an envelope): its values are not evidence of anything, not even its code;
+# * ``value_error``: one value the loader could not take (a diagnosis pointer past the claim's
+#   diagnoses, ``modifiers`` that are not a list, a key written twice); the row is rejected, but
+#   its other values were read and still tell its claim which codes it bills.
+LOADER_COLUMNS: dict[str, pl.DataType] = {"load_error": pl.String(), "value_error": pl.String()}
+RAW_FRAME_SCHEMA: dict[str, pl.DataType] = {**RAW_SCHEMA, **LOADER_COLUMNS}
 
 
-def pandera_schema() -> pa.DataFrameSchema:
+def pandera_schema(frame_checks: bool = True) -> pa.DataFrameSchema:
     """The pandera schema of the canonical frame, built from :data:`FIELDS`.
 
     Validate a *DataFrame* (or a LazyFrame with validation depth SCHEMA_AND_DATA): on a plain
-    LazyFrame pandera checks only names and types, never values.
+    LazyFrame pandera checks only names and types, never values. ``frame_checks=False`` leaves out
+    the rule across columns (a procedure code unless institutional with a revenue code), for callers
+    that word that reason themselves.
     """
     import pandera.polars as pa
 
     columns: dict[str, pa.Column] = {}
     for f in FIELDS:
         checks = [getattr(pa.Check, name)(arg, error=reason) for name, arg, reason in f.checks]
-        columns[f.name] = pa.Column(f.dtype, checks=checks, nullable=not f.required)
+        # procedure_code: null is allowed on institutional revenue-code lines (the frame check below)
+        columns[f.name] = pa.Column(f.dtype, checks=checks, nullable=not f.required or f.name == "procedure_code")
     for name, dtype in PROVENANCE.items():
         columns[name] = pa.Column(dtype, nullable=name in ("source_row", "source_location"))
-    return pa.DataFrameSchema(columns, strict=False, name="canonical claim lines")
+
+    def has_procedure_code(data: Any) -> pl.LazyFrame:
+        return data.lazyframe.select(~procedure_code_missing())
+
+    required = [pa.Check(has_procedure_code, error="missing required value procedure_code")] if frame_checks else []
+    return pa.DataFrameSchema(columns, checks=required, strict=False, name="canonical claim lines")

@@ -415,12 +415,13 @@ def test_locations_and_reasons_read_like_the_python_reader() -> None:
     text = TAKEN["pointer-past-diagnoses"][:-2] + ", " + json.dumps(claim(claim_id="C-9", lines=[])) + "]}"
     fast = fast_raw(text, "x.json", 10)
     assert fast is not None
-    assert fast.select("row_id", "source_row", "source_location", "load_error").rows() == [
-        (10, 1, "claim 1 (C-100), line 1", "diagnosis pointer 2 points past the claim's 1 diagnoses"),
-        (11, 2, "claim 1 (C-100), line 2", "diagnosis pointer 0 points past the claim's 1 diagnoses"),
-        (12, 3, "claim 1 (C-100), line 3", None),
-        (13, 4, "claim 2 (C-2), line 1", "diagnosis pointer 1 points past the claim's 0 diagnoses"),
-        (14, 5, "claim 3 (C-9)", "claim has no lines"),
+    # A pointer past the diagnoses is a problem with one value (value_error): the line's code is still read.
+    assert fast.select("row_id", "source_row", "source_location", "load_error", "value_error").rows() == [
+        (10, 1, "claim 1 (C-100), line 1", None, "diagnosis pointer 2 points past the claim's 1 diagnoses"),
+        (11, 2, "claim 1 (C-100), line 2", None, "diagnosis pointer 0 points past the claim's 1 diagnoses"),
+        (12, 3, "claim 1 (C-100), line 3", None, None),
+        (13, 4, "claim 2 (C-2), line 1", None, "diagnosis pointer 1 points past the claim's 0 diagnoses"),
+        (14, 5, "claim 3 (C-9)", "claim has no lines", None),
     ]
 
 
@@ -477,7 +478,9 @@ def test_load_json_uses_the_fast_reader_for_a_large_regular_file(monkeypatch: py
         raise AssertionError("the Python reader ran")
 
     monkeypatch.setattr(json_loader, "claims_to_raw", no_python_reader)
-    assert json_loader.load_json(Path("big.json"), text, 0).equals(expected)
+    frame, counted = json_loader.load_json(Path("big.json"), text, 0)
+    assert frame.equals(expected)
+    assert counted == expected.height  # the count taken from the parsed claims agrees with the rows
 
 
 def test_load_inputs_reads_the_same_rows_either_way(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -493,3 +496,39 @@ def test_a_file_python_rejects_still_fails_with_its_message(tmp_path: Path) -> N
     text = big_document()[:-2] + ",]}"
     with pytest.raises(InputError, match="invalid JSON"):
         json_loader.load_json(tmp_path / "bad.json", text, 0)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "what"),
+    [
+        ('"units": 1,', '"units": 1, "units": 2,', "line object gives units"),
+        ('"units": 1,', '"units": 1, "units": null,', "line object gives units"),  # Polars keeps 1, Python null
+        ('"units": 1,', '"units": null, "units": null,', "line object gives units"),
+        ('"payer": "AETNA",', '"payer": "AETNA", "payer": "CIGNA",', "claim object gives payer"),
+        ('"diagnosis_pointers": [1]', '"diagnosis_pointers": [1], "diagnosis_pointers": null',
+         "gives diagnosis_pointers"),
+    ],
+    ids=["scalar", "value-then-null", "null-twice", "claim-level", "list"],
+)
+def test_duplicate_keys_reject_the_object_at_any_size(old: str, new: str, what: str) -> None:
+    """Issue 12: Polars keeps the first of two keys, Python the last, so large and small files gave
+    different claims. A known key given twice now declines the fast reader (its count of keys in the
+    text differs from the keys it read), and the Python reader rejects the object."""
+    text = big_document()
+    assert len(text) >= json_loader.FAST_MIN_CHARS and fast_raw(text, "big.json", 0) is not None
+    dup = text.replace(old, new, 1)
+    assert dup != text
+    assert fast_raw(dup, "big.json", 0) is None
+    frame, counted = json_loader.load_json(Path("big.json"), dup, 0)
+    assert counted == frame.height
+    reasons = frame.select(pl.concat_str("load_error", "value_error", ignore_nulls=True)).to_series()
+    reasons = reasons.filter(reasons != "")
+    assert reasons.len() in (1, 4) and all(what in r for r in reasons)
+    small = slow_raw(dup, "big.json", 0)
+    assert small.equals(frame)
+
+
+def test_unknown_keys_given_twice_are_ignored_like_unknown_keys() -> None:
+    text = big_document().replace('"units": 1,', '"units": 1, "note": "a", "note": "b",', 1)
+    assert fast_raw(text, "big.json", 0) is not None
+    assert slow_raw(text, "big.json", 0).get_column("value_error").null_count() == 1600

@@ -302,7 +302,9 @@ def test_leading_bom_and_blank_lines_are_ignored() -> None:
 
 # --- rejections with reasons ---------------------------------------------------------------------
 def _reasons(frame: pl.DataFrame) -> list[str | None]:
-    return column(frame, "load_error")
+    """Both kinds of loader reasons: the row unreadable (load_error) or one value refused (value_error)."""
+    joined = frame.select(pl.concat_str("load_error", "value_error", separator="; ", ignore_nulls=True))
+    return [r or None for r in joined.to_series().to_list()]
 
 
 def test_icd9_qualifier_rejects_the_claim() -> None:
@@ -399,9 +401,13 @@ def test_truncated_file_without_se_rejects_the_transaction() -> None:
     truncated = text[: text.index("SE*")]
     reasons = _reasons(load(truncated))
     assert len(reasons) == 3
+    # The transaction set, its group and its interchange all lack their trailers: each is named.
     assert all(
-        r == "transaction set ST 0001 (segment 3): the file ends before its SE trailer (truncated?)" for r in reasons
-    )
+        r == "transaction set ST 0001 (segment 3): the file ends before its SE trailer (truncated?); "
+        "functional group GS 1 (segment 2) has no GE trailer before the end of the file (truncated?); "
+        "interchange ISA 000000001 (segment 1) has no IEA trailer before the end of the file (truncated?)"
+        for r in reasons
+    ), reasons[0]
 
 
 def test_4010_transaction_is_rejected_with_the_version() -> None:
@@ -805,7 +811,7 @@ def test_imsweb_expected_errors() -> None:
     ]
     # Two claims have an SV1 but no LX (imsweb: "2400 is required but not found" twice).
     repeats = _reasons(load((IMSWEB / "837_5010__x12_missing_required_loops_mult_repeats.txt").read_text()))
-    assert [r.rsplit("; ", 1)[-1] for r in repeats if "has no LX" in r] == [
+    assert [next(p for p in r.split("; ") if "has no LX" in p) for r in repeats if "has no LX" in r] == [
         "SV1 at segment 33 has no LX before it",
         "SV1 at segment 59 has no LX before it",
     ]
@@ -858,6 +864,8 @@ IVIG-1,2,M100,MEDICARE,professional,11,2026-01-10,96365,,,1,250,D80.1,,,
 IVIG-1,3,M100,MEDICARE,professional,11,2026-01-10,96366,,,3,300.5,G61.81,,,
 SCIG-1,2,M200,AETNA,,12,2026-02-03,96369,59,KX,1,200,D83.9,,,
 SCIG-1,1,M200,AETNA,,2,2026-02-03,J1559,JZ,KX,80,900,D83.9,,44206045101,
+HOSP-1,1,M300,MEDICARE,institutional,21,2026-03-16,96365,,,1,350,D80.0,,,
+HOSP-1,2,M300,MEDICARE,institutional,21,2026-03-16,J1459,,,70,6650,D80.0,,44206043810,35000
 """
 
 
@@ -885,6 +893,16 @@ def test_csv_to_837_round_trips(tmp_path: Path) -> None:
         "drug_dose_mg",
         "charge",
     ).rows()
+    # Institutional claims go in their own 837I group: CLM05-1 facility type 11 (inpatient) reads back
+    # as POS 21, SV201 carries the usual revenue code of the line's code.
+    assert got[-2:] == [
+        ("HOSP-1", "1", "M300", "MEDICARE", "96365", [], "1", "2026-03-16", ["D800"], "21", None, None, "350.00"),
+        ("HOSP-1", "2", "M300", "MEDICARE", "J1459", [], "70", "2026-03-16", ["D800"], "21", "44206043810", "35000",
+         "6650.00"),
+    ]
+    assert column(frame, "claim_type")[-2:] == ["institutional"] * 2
+    assert column(frame, "revenue_code")[-2:] == ["0260", "0636"]
+    got = got[:-2]
     assert got == [
         (
             "IVIG-1",
@@ -937,11 +955,13 @@ def test_csv_to_837_round_trips(tmp_path: Path) -> None:
     assert canonicalise(frame.lazy()).rejected.height == 0
     # SE01 counts ST..SE, and the envelope is what pyx12 expects of a 005010X222A1 837P.
     segments = [s.strip() for s in text.split("~") if s.strip()]
-    st, se = (
-        next(i for i, s in enumerate(segments) if s.startswith("ST*")),
-        next(i for i, s in enumerate(segments) if s.startswith("SE*")),
-    )
-    assert segments[se].split("*")[1] == str(se - st + 1)
+    starts = [i for i, s in enumerate(segments) if s.startswith("ST*")]
+    ends = [i for i, s in enumerate(segments) if s.startswith("SE*")]
+    assert len(starts) == len(ends) == 2  # one 837P and one 837I transaction set
+    for st, se in zip(starts, ends, strict=True):
+        assert segments[se].split("*")[1] == str(se - st + 1)
+    assert segments[-1] == "IEA*2*000000001"
+    assert "CLM*HOSP-1*7000.00***11:A:1**A*Y*Y" in segments
     assert "CLM*IVIG-1*5800.50***11:B:1*Y*A*Y*Y" in segments
     assert "CTP****35000*ME" in segments
     assert "CTP****80*UN" in segments  # NDC without a dose: the line's units in UN
@@ -952,7 +972,8 @@ def test_csv_to_837_round_trips(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (("professional,11,2026-01-10,J1459", "institutional,11,2026-01-10,J1459"), "only writes 837P"),
+        (("professional,11,2026-01-10,J1459", "institutional,11,2026-01-10,J1459"), "claim_type"),
+        (("institutional,21,2026-03-16,96365", "institutional,11,2026-03-16,96365"), "no facility type"),
         (
             ("M100,MEDICARE,professional,11,2026-01-10,96365", "M1*0,MEDICARE,professional,11,2026-01-10,96365"),
             "lines disagree on member_id",

@@ -4,6 +4,12 @@ Format is decided by content first (``ISA`` starts an X12 interchange, ``{`` or 
 document, a comma-separated first line naming ``claim_id`` a CSV header), then by extension;
 anything else is read as CSV. File-level problems raise
 :class:`scrubber.errors.InputError` (exit status 2); row-level problems travel with the row.
+
+Every reader also gives an *independent count* of the rows its file holds (``counted_rows``),
+taken without the parser that produces the rows (issue 12): the CSV's records by a quote-aware
+scan of its lines, the X12 service lines by a plain segment count, the JSON lines from the parsed
+document. :meth:`RawInput.reconciliation` compares it with the rows each file actually yielded, so
+"rows read" can be trusted to mean every row the file holds.
 """
 
 from __future__ import annotations
@@ -14,26 +20,38 @@ from pathlib import Path
 
 import polars as pl
 
-from scrubber.errors import InputError
-from scrubber.schema import RAW_SCHEMA
+from scrubber.errors import InputError, display_name
+from scrubber.schema import RAW_FRAME_SCHEMA
 
 INPUT_SUFFIXES = {".csv", ".json", ".jsonl", ".ndjson", ".837", ".x12", ".edi", ".txt", ".dat"}
 _SNIFF_BYTES = 8192
+_FINDINGS_CSV_COLUMNS = {"check_id", "severity", "message"}
 
 
-def expand_paths(inputs: list[str], exclude: Path | None = None) -> list[Path]:
+def expand_paths(inputs: list[str], exclude: Path | None = None, notes: list[dict[str, str]] | None = None
+                 ) -> list[Path]:
     """Files named directly, plus claim files inside named folders (sorted, for determinism).
 
-    ``exclude`` (the ``--records`` file) is not picked up from a folder: a folder of claims may
-    hold its administration records beside them.
+    In a folder, what is not claims is skipped with a note (appended to ``notes``, which become
+    input warnings): hidden files and folders (``.DS_Store``, macOS ``._claims.csv``), the
+    ``exclude`` file (``--records``), any other administration records file, and the scrubber's
+    own findings (a previous ``--csv`` or ``--json`` output). A file named directly is read as
+    claims, or refused with the reason (:func:`open_file`).
     """
     skip = exclude.resolve() if exclude is not None and exclude.exists() else None
     out: list[Path] = []
     for item in inputs:
         path = Path(item)
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in INPUT_SUFFIXES
-                           and p.resolve() != skip)
+            found = []
+            for p in sorted(path.rglob("*")):
+                if not p.is_file() or p.suffix.lower() not in INPUT_SUFFIXES:
+                    continue
+                why = _not_claims(p, path, skip)
+                if why is None:
+                    found.append(p)
+                elif notes is not None:
+                    notes.append({"source": display_name(p), "problem": f"skipped: {why}"})
             if not found:
                 raise InputError("folder holds no claim files (.csv, .json, .jsonl, .837, .x12, .edi)", item)
             out.extend(found)
@@ -44,6 +62,46 @@ def expand_paths(inputs: list[str], exclude: Path | None = None) -> list[Path]:
         else:
             raise InputError("no such file or folder", item)
     return out
+
+
+def _not_claims(path: Path, folder: Path, records: Path | None) -> str | None:
+    """Why a file found in a folder is not claims to read, or None when it is."""
+    if any(part.startswith(".") for part in path.relative_to(folder).parts):
+        return "hidden file (a name starting with '.', such as macOS '._' copies)"
+    if records is not None and path.resolve() == records:
+        return "it is the --records file"
+    return _foreign_content(path)
+
+
+def _foreign_content(path: Path) -> str | None:
+    """'an administration records file' or 'findings written by scrub' when the first bytes say so."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(_SNIFF_BYTES)
+    except OSError:
+        return None  # read as claims: the reader names the problem
+    start = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if start[:1] == b"{":
+        key = start[1:].lstrip(b" \t\r\n")
+        if key.startswith(b'"findings"'):
+            return "findings written by scrub (--json), not claims"
+        if key.startswith(b'"records"'):
+            return "an administration records file (pass it with --records)"
+        return None
+    if start[:1] == b"[" or start[:3].upper() == b"ISA":
+        return None
+    from scrubber.loaders.csv_loader import CLAIM_COLUMNS, _normalise_header
+
+    first = start.split(b"\n", 1)[0].decode("utf-8", "replace")
+    names = {_normalise_header(n.strip().strip('"')) for n in first.split(",")}
+    if _FINDINGS_CSV_COLUMNS <= names:
+        return "findings written by scrub (--csv), not claims"
+    from scrubber.schema import RECORD_COLUMNS, REQUIRED_COLUMNS
+
+    if {"claim_id", "line_number"} <= names and names & set(RECORD_COLUMNS) and not (
+            set(REQUIRED_COLUMNS) - {"claim_id", "line_number"}) & names & CLAIM_COLUMNS:
+        return "an administration records file (claim_id, line_number and documentation only; pass it with --records)"
+    return None
 
 
 _MAGIC = {
@@ -67,16 +125,16 @@ def sniff_format(path: Path) -> str:
             while blank and (block := fh.read(1 << 20)):  # whitespace-only so far: is there anything?
                 blank = not block.strip()
     except OSError as exc:
-        raise InputError(f"cannot read file ({exc.strerror})", str(path)) from None
+        raise InputError(f"cannot read file ({exc.strerror})", display_name(path)) from None
     if blank:
-        raise InputError("empty file", str(path))
+        raise InputError("empty file", display_name(path))
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise InputError("UTF-16 text (Excel 'Unicode Text'); export the file as CSV UTF-8", str(path))
+        raise InputError("UTF-16 text (Excel 'Unicode Text'); export the file as CSV UTF-8", display_name(path))
     for magic, what in _MAGIC.items():
         if head.startswith(magic):
-            raise InputError(f"binary file: {what}", str(path))
+            raise InputError(f"binary file: {what}", display_name(path))
     if b"\x00" in head:
-        raise InputError("binary file (contains NUL bytes); expected CSV, JSON or X12 text", str(path))
+        raise InputError("binary file (contains NUL bytes); expected CSV, JSON or X12 text", display_name(path))
     start = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if start[:3].upper() == b"ISA":
         return "x12"
@@ -104,10 +162,10 @@ def _read_text(path: Path) -> str:
     except UnicodeDecodeError as exc:
         raise InputError(
             f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start}); export the file as UTF-8",
-            str(path),
+            display_name(path),
         ) from None
     except OSError as exc:
-        raise InputError(f"cannot read file ({exc.strerror})", str(path)) from None
+        raise InputError(f"cannot read file ({exc.strerror})", display_name(path)) from None
 
 
 @dataclass
@@ -123,6 +181,13 @@ class FileReader:
     slow: Callable[[int], Iterator[pl.DataFrame]] | None = None
     # File-level problems that do not stop the read (X12 envelope counts): "segment N: ...".
     notices: list[str] = field(default_factory=list)
+    # The independent count of the rows the file holds (see the module docstring).
+    counted_rows: int | None = None
+
+    @property
+    def name(self) -> str:
+        """The file's name as rows and reports carry it (``source``)."""
+        return display_name(self.path)
 
 
 def open_file(path: Path) -> FileReader:
@@ -132,34 +197,42 @@ def open_file(path: Path) -> FileReader:
     parsed here, whole, so their file-level problems surface before any work.
     """
     fmt = sniff_format(path)
+    name = display_name(path)
     if fmt == "csv":
         from scrubber.loaders import csv_loader
 
-        header, fast_ok = csv_loader.open_csv(path)
+        foreign = _foreign_content(path)
+        if foreign is not None and "findings" in foreign:
+            raise InputError(f"this file holds {foreign}", name)
+        header, fast_ok, count, notices = csv_loader.open_csv(path)
 
         def slow(first: int) -> Iterator[pl.DataFrame]:
-            return csv_loader.slow_batches(path, header, first)
+            return csv_loader.slow_batches(path, header, first, count.swallowed)
 
-        if not fast_ok:
-            return FileReader(path, fmt, slow)
-        return FileReader(path, fmt, lambda first: csv_loader.fast_batches(path, header, first), slow)
+        def fast(first: int) -> Iterator[pl.DataFrame]:
+            return csv_loader.fast_batches(path, header, first, count.swallowed, count.rows)
+
+        return FileReader(path, fmt, fast if fast_ok else slow, slow if fast_ok else None, notices, count.rows)
     text = _read_text(path)
     if fmt == "json":
         from scrubber.loaders.json_loader import load_json
 
-        loaded = load_json(path, text, 0)
+        if text.lstrip("\ufeff \t\r\n").startswith("{") and _foreign_content(path):
+            raise InputError(f"this file holds {_foreign_content(path)}", name)
+        loaded, counted = load_json(path, text, 0)
         notices: list[str] = []
     else:
-        from scrubber.loaders.x12_loader import read_x12
+        from scrubber.loaders.x12_loader import count_x12_rows, read_x12
 
         loaded, notices = read_x12(path, text, 0)
+        counted = count_x12_rows(text, name)
     del text
-    return FileReader(path, fmt, lambda first: iter([_aligned(loaded, first)]), notices=notices)
+    return FileReader(path, fmt, lambda first: iter([_aligned(loaded, first)]), notices=notices, counted_rows=counted)
 
 
 def _aligned(frame: pl.DataFrame, first_row_id: int) -> pl.DataFrame:
     """An in-memory loader's frame with exactly the raw columns and ``row_id`` numbered from ``first_row_id``."""
-    schema = {**RAW_SCHEMA, "load_error": pl.String()}
+    schema = RAW_FRAME_SCHEMA
     frame = frame.select(
         [pl.col(c).cast(t) if c in frame.columns else pl.lit(None, t).alias(c) for c, t in schema.items()]
     )
@@ -176,24 +249,50 @@ class RawInput:
     """Every input, opened and checked; :meth:`batches` reads them.
 
     Rows are numbered run-wide (``row_id``) in input order: files in the order given (folders
-    sorted), each file's rows in file order. ``rows`` is the number of rows read, once read.
+    sorted), each file's rows in file order. ``rows`` is the number of rows read, once read, and
+    ``rows_by_file`` the same per file (by :attr:`FileReader.name`).
     """
 
     readers: list[FileReader]
     rows: int = 0
+    rows_by_file: dict[str, int] = field(default_factory=dict)
+    # Notes about the inputs that are not about one file's content (files skipped in a folder).
+    skipped: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def files(self) -> list[str]:
-        return [str(r.path) for r in self.readers]
+        return [r.name for r in self.readers]
 
     @property
     def formats(self) -> dict[str, str]:
-        return {str(r.path): r.fmt for r in self.readers}
+        return {r.name: r.fmt for r in self.readers}
 
     @property
     def notices(self) -> list[dict[str, str]]:
         """File-level problems that did not stop the read, as ``{"source", "problem"}``."""
-        return [{"source": str(r.path), "problem": n} for r in self.readers for n in r.notices]
+        return [*self.skipped, *({"source": r.name, "problem": n} for r in self.readers for n in r.notices)]
+
+    @property
+    def counted_rows(self) -> dict[str, int]:
+        """The independent count of rows per file (files whose reader counts; a file given twice twice)."""
+        out: dict[str, int] = {}
+        for r in self.readers:
+            if r.counted_rows is not None:
+                out[r.name] = out.get(r.name, 0) + r.counted_rows
+        return out
+
+    def reconciliation(self) -> list[dict[str, object]]:
+        """Files whose rows read differ from their independent count (empty: every row is accounted for).
+
+        Call after :meth:`batches` is consumed. Each item: ``source``, ``counted``, ``read``.
+        """
+        return [{"source": name, "counted": counted, "read": self.rows_by_file.get(name, 0)}
+                for name, counted in self.counted_rows.items() if self.rows_by_file.get(name, 0) != counted]
+
+    @property
+    def reconciled(self) -> bool:
+        """Whether every file yielded exactly the rows its independent count says it holds."""
+        return not self.reconciliation()
 
     def batches(self) -> Iterator[RawBatch]:
         from scrubber.loaders.csv_loader import FastPathRefused
@@ -213,6 +312,7 @@ class RawInput:
                 for batch in reader.slow(next_id):
                     count += batch.height
                     yield number, batch
+            self.rows_by_file[reader.name] = self.rows_by_file.get(reader.name, 0) + count
             next_id += count
         self.rows = next_id
 
@@ -225,7 +325,7 @@ class RawInput:
             else:
                 kept.setdefault(number, []).append(batch)
         frames = [f for number in sorted(kept) for f in kept[number]]
-        return pl.concat(frames) if frames else pl.DataFrame(schema={**RAW_SCHEMA, "load_error": pl.String()})
+        return pl.concat(frames) if frames else pl.DataFrame(schema=RAW_FRAME_SCHEMA)
 
 
 def load_inputs(inputs: list[str], records: str | None = None) -> RawInput:
@@ -234,4 +334,6 @@ def load_inputs(inputs: list[str], records: str | None = None) -> RawInput:
     ``records`` is the ``--records`` file, left out of folder inputs (see :func:`expand_paths`).
     """
     exclude = Path(records) if records else None
-    return RawInput(readers=[open_file(path) for path in expand_paths(inputs, exclude)])
+    skipped: list[dict[str, str]] = []
+    paths = expand_paths(inputs, exclude, skipped)
+    return RawInput(readers=[open_file(path) for path in paths], skipped=skipped)

@@ -17,25 +17,36 @@ real-world files; those go through Python's :mod:`csv` module in batches:
 * quotes Polars will not accept (a stray ``"`` inside an unquoted cell);
 * old Mac line endings (CR only), which Polars would read as one long line.
 
-A quote that is never closed swallows the rest of the file into one cell in any CSV reader; that
-row is rejected with a reason that says so, so the rows inside it are not lost without a word.
+A quote that is never closed swallows the rest of the file into one cell in any CSV reader, and
+one closed rows later swallows the rows between: the independent count of :mod:`csv_count` finds
+both, and that row is rejected with a reason naming the lines it swallowed, so the rows inside it
+are not lost without a word. The same count is what "rows read" is reconciled to.
+
+Columns: the claim columns of FORMATS.md are read; any other column is kept out under a name of its
+own (``_extra_N``), so a column that happens to be called ``load_error``, ``source_row``, ``row_id``
+or ``modifiers`` never collides with what the loader adds and never reaches a checked value.
 """
 
 from __future__ import annotations
 
 import csv
-import io
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
 
-from scrubber.errors import InputError
-from scrubber.schema import RAW_SCHEMA, RECORD_COLUMNS, REQUIRED_COLUMNS, SCALAR_COLUMNS
+from scrubber.errors import InputError, display_name
+from scrubber.loaders.csv_count import CsvCount, count_csv, polars_path
+from scrubber.schema import LOADER_COLUMNS, RAW_SCHEMA, RECORD_COLUMNS, REQUIRED_COLUMNS, SCALAR_COLUMNS
 
 MODIFIER_COLUMNS = tuple(f"modifier_{i}" for i in range(1, 5))
 DIAGNOSIS_COLUMNS = tuple(f"diagnosis_{i}" for i in range(1, 5))
+CLAIM_COLUMNS = frozenset((*SCALAR_COLUMNS, *MODIFIER_COLUMNS, *DIAGNOSIS_COLUMNS))
+# Names of what loaders and canonicalisation add to a row: a claims file's column of that name is
+# not read (and a person hears so), it is kept out like any other unknown column.
+INTERNAL_NAMES = frozenset(("load_error", "value_error", "row_id", "source", "source_row", "source_location",
+                            "_index", "modifiers", "diagnoses"))
 _SNIFF_BYTES = 65536
 _BATCH_ROWS = 100_000  # slow path: rows per Polars batch, so Python objects never pile up
 _MAX_CELL = 1 << 27  # csv module default is 128 KiB; a long quoted note must not abort the read
@@ -71,8 +82,28 @@ def read_header(path: Path) -> list[str]:
     return [h or f"_unnamed_{i}" for i, h in enumerate(_normalise_header(h) for h in header)]
 
 
-def _check_header(header: list[str], path: Path, required: tuple[str, ...] = REQUIRED_COLUMNS) -> None:
-    dupes = sorted({h for h in header if header.count(h) > 1})
+def reading_names(header: list[str], known: frozenset[str] = CLAIM_COLUMNS) -> list[str]:
+    """Column names to read the file with: known columns by name, every other one as ``_extra_N``."""
+    return [h if h in known else f"_extra_{i}" for i, h in enumerate(header)]
+
+
+def ignored_notices(header: list[str], known: frozenset[str] = CLAIM_COLUMNS) -> list[str]:
+    """A notice per column named like something the loader adds: it is not read (FORMATS.md: unknown
+    columns are kept and ignored), say so rather than let someone believe it was."""
+    out = []
+    for name in dict.fromkeys(h for h in header if h in INTERNAL_NAMES and h not in known):
+        hint = {"modifiers": "; modifiers go in modifier_1..modifier_4",
+                "diagnoses": "; diagnoses go in diagnosis_1..diagnosis_4"}.get(name, "")
+        out.append(f"column '{name}' is not a claims column and is ignored{hint}")
+    return out
+
+
+def _check_header(header: list[str], path: Path, required: tuple[str, ...] = REQUIRED_COLUMNS,
+                  known: frozenset[str] = CLAIM_COLUMNS) -> None:
+    if required == REQUIRED_COLUMNS and "revenue_code" in header:
+        # FORMATS.md: institutional lines may carry a revenue code instead of a procedure code.
+        required = tuple(c for c in required if c != "procedure_code")
+    dupes = sorted({h for h in header if header.count(h) > 1 and h in known})
     if dupes:
         raise InputError(f"duplicate column(s) in header: {', '.join(dupes)}", str(path))
     missing = [c for c in required if c not in header]
@@ -102,7 +133,7 @@ def _cr_only(path: Path) -> bool:
 def _scan(path: Path, header: list[str]) -> pl.LazyFrame:
     """Fast path: Polars reads every cell as text, numbering rows as a spreadsheet does."""
     return pl.scan_csv(
-        path,
+        polars_path(path),
         has_header=True,
         new_columns=header,
         infer_schema=False,
@@ -113,31 +144,25 @@ def _scan(path: Path, header: list[str]) -> pl.LazyFrame:
     )
 
 
-def _slow_batches(path: Path, header: list[str]) -> Iterator[pl.DataFrame]:
+def _slow_batches(path: Path, header: list[str], swallowed: dict[int, str] | None = None) -> Iterator[pl.DataFrame]:
     """Row-by-row read with the csv module, yielded as text frames of at most ``_BATCH_ROWS`` rows.
 
     Each frame has the header's columns, ``source_row`` and ``load_error``: a row with more cells
-    than the header is kept as a row that carries its reason, so it is reported where it stands.
+    than the header is kept as a row that carries its reason, so it is reported where it stands, as
+    is a row whose quoted cell swallowed others (``swallowed``: row number -> reason).
     """
     width = len(header)
     ident = {header.index(c) for c in ("claim_id", "line_number") if c in header}
     schema = {**dict.fromkeys(header, pl.String()), "source_row": pl.Int64(), "load_error": pl.String()}
     rows: list[list[str | int | None]] = []
-    record_lines: list[str] = []  # physical lines of the record being read, to diagnose the last one
-
-    def tap(fh: Iterator[str]) -> Iterator[str]:
-        for line in fh:
-            record_lines.append(line)
-            yield line
+    swallowed = swallowed or {}
 
     try:
         with path.open("r", encoding="utf-8-sig", newline="") as fh:
-            reader = csv.reader(tap(fh), strict=False)
+            reader = csv.reader(fh, strict=False)
             next(reader, None)
             number = 1
-            last_text = ""
             while True:
-                record_lines.clear()
                 try:
                     cells = next(reader)
                 except StopIteration:
@@ -154,7 +179,9 @@ def _slow_batches(path: Path, header: list[str]) -> Iterator[pl.DataFrame]:
                         # the rejection names the line (other cells may be shifted by a stray comma).
                         cells = [c if i in ident else "" for i, c in enumerate(cells[:width])] if error else []
                 number += 1
-                last_text = "".join(record_lines)
+                if number in swallowed:
+                    cells = [c if i in ident else "" for i, c in enumerate(cells[:width])]
+                    error = swallowed[number]
                 if len(rows) >= _BATCH_ROWS:
                     yield pl.DataFrame(rows, schema=schema, orient="row")
                     rows = []
@@ -164,27 +191,34 @@ def _slow_batches(path: Path, header: list[str]) -> Iterator[pl.DataFrame]:
         raise _not_utf8(exc, path) from None
     except OSError as exc:
         raise InputError(f"cannot read file ({exc.strerror})", str(path)) from None
-    if rows and rows[-1][-1] is None and _ends_inside_quotes(last_text):
-        lines = last_text.count("\n") + last_text.count("\r") - last_text.count("\r\n")
-        rows[-1] = [*([None] * width), number, (
-            f"a quoted cell is never closed: this row runs over the last {lines} line(s) of the file, "
-            "swallowing any rows in them; close the quote")]
     yield pl.DataFrame(rows, schema=schema, orient="row")
-
-
-def _ends_inside_quotes(record_text: str) -> bool:
-    """Whether the file's last record is cut off inside a quoted cell (lenient csv says nothing)."""
-    try:
-        for _ in csv.reader(io.StringIO(record_text, newline=""), strict=True):
-            pass
-    except csv.Error as exc:
-        return "unexpected end of data" in str(exc)
-    return False
 
 
 def _slow_read(path: Path, header: list[str]) -> pl.DataFrame:
     return pl.concat(list(_slow_batches(path, header)), rechunk=False)
 
+
+def _mark_swallowed(chunk: pl.DataFrame, header: list[str], swallowed: dict[int, str]) -> pl.DataFrame:
+    """Rows whose quoted cell swallowed other rows (by spreadsheet row number): unreadable, with the reason.
+
+    Only the claim id and line number are kept, so the rejection names the line; the rest of the
+    row is one cell's worth of other rows.
+    """
+    if not swallowed:
+        return chunk
+    rows = pl.Series(list(swallowed), dtype=pl.Int64)
+    hit = chunk.get_column("source_row").cast(pl.Int64).is_in(rows.implode())
+    if not hit.any():
+        return chunk
+    reasons = pl.DataFrame({"source_row": rows, "_why": list(swallowed.values())})
+    marked = chunk.with_columns(pl.col("source_row").cast(pl.Int64)).join(reasons, on="source_row", how="left",
+                                                                          maintain_order="left")
+    keep = {"claim_id", "line_number", "source_row"}
+    error = pl.coalesce("load_error", "_why") if "load_error" in chunk.columns else pl.col("_why")
+    return marked.with_columns(
+        *[pl.when(pl.col("_why").is_null()).then(pl.col(c)).alias(c) for c in header if c not in keep],
+        error.alias("load_error"),
+    ).drop("_why")
 
 class FastPathRefused(Exception):  # a signal between loader and engine, never shown to a user
     """Polars refused the file part-way (ragged rows, odd quoting): read it again with :mod:`csv`."""
@@ -193,25 +227,35 @@ class FastPathRefused(Exception):  # a signal between loader and engine, never s
 _FAST_BATCH_ROWS = 1_000_000  # rows of text typed at a time (~400 MB): 20M lines never sit in memory as text
 
 
-def open_csv(path: Path) -> tuple[list[str], bool]:
-    """The normalised header of a claims CSV (file-level problems raise InputError) and whether the
-    fast reader can take the file (it cannot read old Mac CR-only line endings)."""
+def open_csv(path: Path) -> tuple[list[str], bool, CsvCount, list[str]]:
+    """A claims CSV, checked before any row is read (file-level problems raise InputError).
+
+    Returns the names to read its columns with (:func:`reading_names`), whether the fast reader
+    can take the file (not with CR-only or lone-CR line breaks, which only :mod:`csv` splits as a
+    spreadsheet does), the independent count of its rows, and notices about columns not read.
+    """
     header = read_header(path)
     _check_header(header, path)
-    return header, not _cr_only(path)
+    count = count_csv(path, len(header))
+    fast_ok = not (count.lone_cr or _cr_only(path)) and isinstance(polars_path(path), Path)
+    return reading_names(header), fast_ok, count, ignored_notices(header)
 
 
-def fast_batches(path: Path, header: list[str], first_row_id: int) -> Iterator[pl.DataFrame]:
+def fast_batches(path: Path, header: list[str], first_row_id: int, swallowed: dict[int, str] | None = None,
+                 expected: int | None = None) -> Iterator[pl.DataFrame]:
     """Raw batches (RAW_SCHEMA + ``load_error``) read by Polars, ``row_id`` from ``first_row_id``.
 
     Every column of the file is parsed (nothing is projected away), so a ragged row or bad quoting
     anywhere stops the read: then :class:`FastPathRefused` is raised, possibly after some batches,
-    and the caller reads the file again with :func:`slow_batches`.
+    and the caller reads the file again with :func:`slow_batches`. So it is too when the rows it gave
+    differ from ``expected`` (the independent count): Polars may read a file it should refuse
+    differently instead (a quote inside a header name made it read no row at all).
     """
     next_id = first_row_id
     try:
         for chunk in _scan(path, header).collect_batches(chunk_size=_FAST_BATCH_ROWS):
-            raw = to_raw_frame(_drop_blank_rows(chunk, header), str(path), next_id)
+            chunk = _mark_swallowed(chunk, header, swallowed or {})
+            raw = to_raw_frame(_drop_blank_rows(chunk, header), display_name(path), next_id)
             next_id += raw.height
             yield raw
     except pl.exceptions.PolarsError as exc:  # ragged rows, odd quoting, a header Polars splits otherwise
@@ -219,13 +263,16 @@ def fast_batches(path: Path, header: list[str], first_row_id: int) -> Iterator[p
         raise FastPathRefused(str(exc)) from None
     except OSError as exc:
         raise InputError(f"cannot read file ({exc.strerror})", str(path)) from None
+    if expected is not None and next_id - first_row_id != expected:
+        raise FastPathRefused(f"Polars read {next_id - first_row_id} rows, the file holds {expected}")
 
 
-def slow_batches(path: Path, header: list[str], first_row_id: int) -> Iterator[pl.DataFrame]:
+def slow_batches(path: Path, header: list[str], first_row_id: int,
+                 swallowed: dict[int, str] | None = None) -> Iterator[pl.DataFrame]:
     """Raw batches read row by row with :mod:`csv` (see :func:`_slow_batches`)."""
     next_id = first_row_id
-    for chunk in _slow_batches(path, header):
-        raw = to_raw_frame(_drop_blank_rows(chunk, header), str(path), next_id)
+    for chunk in _slow_batches(path, header, swallowed):
+        raw = to_raw_frame(_drop_blank_rows(chunk, header), display_name(path), next_id)
         next_id += raw.height
         yield raw
 
@@ -273,14 +320,10 @@ def to_raw(lf: pl.LazyFrame, source: str | pl.Expr, first_row_id: int) -> pl.Laz
     """
     cols = set(lf.collect_schema().names())
 
-    def listed(names: tuple[str, ...], combined: str) -> pl.Expr:
+    def listed(names: tuple[str, ...]) -> pl.Expr:
         items = [pl.col(n) for n in names if n in cols]
-        if combined in cols:  # an extension: one cell such as "JW KX" or "D80.0,G61.81"
-            items.append(pl.col(combined).str.extract_all(r"[^,; ]+"))
         if not items:
             return pl.lit([], pl.List(pl.String()))
-        if combined in cols:
-            return pl.concat_list(items).list.eval(pl.element().filter(pl.element().is_not_null()))
         # concat_list + list.drop_nulls costs 15x this on 2M rows. The unit separator (0x1F) does
         # not occur in claim text; a cell that did hold one would fail the code format check.
         joined = pl.concat_str(items, separator="\x1f", ignore_nulls=True)
@@ -289,33 +332,40 @@ def to_raw(lf: pl.LazyFrame, source: str | pl.Expr, first_row_id: int) -> pl.Laz
 
     wanted = [pl.col(c) if c in cols else pl.lit(None, pl.String()).alias(c) for c in SCALAR_COLUMNS]
     load_error = pl.col("load_error") if "load_error" in cols else pl.lit(None, pl.String()).alias("load_error")
+    value_error = pl.lit(None, pl.String()).alias("value_error")  # CSV cells are typed by canonicalisation
     raw = lf.with_row_index("_index").select(
         (pl.col("_index").cast(pl.Int64) + first_row_id).alias("row_id"),
         (pl.lit(source) if isinstance(source, str) else source).alias("source"),
         pl.col("source_row").cast(pl.Int64),
         pl.lit(None, pl.String()).alias("source_location"),  # "row {source_row}", see schema.location()
         *wanted,
-        listed(MODIFIER_COLUMNS, "modifiers").alias("modifiers"),
-        listed(DIAGNOSIS_COLUMNS, "diagnoses").alias("diagnoses"),
+        listed(MODIFIER_COLUMNS).alias("modifiers"),
+        listed(DIAGNOSIS_COLUMNS).alias("diagnoses"),
         load_error,
+        value_error,
     )
-    return raw.select(*RAW_SCHEMA, "load_error")
+    return raw.select(*RAW_SCHEMA, *LOADER_COLUMNS)
 
 
-def read_text_table(path: Path, required: tuple[str, ...] = ()) -> pl.DataFrame:
-    """Read a small CSV of text (records files) with ``source_row``; raises InputError on ragged rows."""
+def read_text_table(path: Path, known: frozenset[str], required: tuple[str, ...] = ()) -> pl.DataFrame:
+    """Read a small CSV of text (records files) with ``source_row`` and ``load_error``.
+
+    Only the ``known`` columns are read by name (others as ``_extra_N``, see :func:`reading_names`);
+    a ragged row is a row with its reason in ``load_error`` (its cells blanked), never the end of the
+    read: the caller reports it and uses the others.
+    """
     header = read_header(path)
-    _check_header(header, path, required)
-    if not _cr_only(path):
+    _check_header(header, path, required, known)
+    names = reading_names(header, known)
+    frame = None
+    if not _cr_only(path) and isinstance(polars_path(path), Path):
         try:
-            return _scan(path, header).collect()
+            frame = _scan(path, names).collect().with_columns(pl.lit(None, pl.String()).alias("load_error"))
         except pl.exceptions.PolarsError as exc:
             _raise_if_not_utf8(exc, path)
         except OSError as exc:
             raise InputError(f"cannot read file ({exc.strerror})", str(path)) from None
-    frame = _slow_read(path, header)
-    bad = frame.filter(pl.col("load_error").is_not_null())
-    if bad.height:
-        row, reason = bad.row(0, named=False)[-2:]
-        raise InputError(f"row {row}: {reason}", str(path))
-    return frame.drop("load_error")
+    if frame is None:
+        frame = _slow_read(path, names)
+    blank = _blank(names) & pl.col("load_error").is_null()
+    return frame.with_columns(pl.col("source_row").cast(pl.Int64)).filter(~blank)

@@ -8,6 +8,14 @@ from, in order: ``diagnosis_pointers`` (1-based, into the claim's ``diagnoses``)
 Rows are numbered by their position in the file: the n-th line of all claims is row n, and the
 location says "claim 3 (C-100), line 2" so a person can find it.
 
+What rejects what (issue 12, isolation): a line whose diagnosis pointer leaves the claim's
+diagnoses, or whose ``modifiers`` are not a list, is rejected alone and keeps its other values (its
+code still tells the claim what it bills: ``value_error``). A claim or line object that gives one of
+the fields FORMATS.md defines twice is rejected, the same way whatever the file's size (JSON readers
+disagree on which copy counts: Python keeps the last, Polars the first); keys the scrubber does not
+read are ignored, twice or not. In JSON Lines, a line that is not valid JSON is one rejected row; the
+other lines are read.
+
 Two readers, one result. The Python reader (:func:`parse_claims` + :func:`claims_to_raw`, run by
 :func:`slow_raw`) is the definition: it takes any document, however irregular, and gives every row
 its values and reasons. It costs ~30 us a line, so a large document is first offered to
@@ -25,6 +33,7 @@ import itertools
 import json
 import re
 import threading
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -32,10 +41,40 @@ from typing import Any
 import polars as pl
 from polars.exceptions import PanicException, PolarsError
 
-from scrubber.errors import InputError
-from scrubber.schema import RAW_SCHEMA, SCALAR_COLUMNS
+from scrubber.errors import InputError, display_name
+from scrubber.schema import CLAIM_LEVEL_COLUMNS, RAW_FRAME_SCHEMA, SCALAR_COLUMNS
 
-_CLAIM_LEVEL = ("claim_id", "member_id", "payer", "claim_type", "place_of_service", "date_of_service")
+# Claim fields a claim without lines still reports on its one (rejected) row.
+_CLAIM_LEVEL = ("claim_id", *CLAIM_LEVEL_COLUMNS, "place_of_service", "date_of_service")
+# Every key the readers take from a claim or a line: a duplicate of one of them rejects the object.
+KNOWN_KEYS = frozenset((*SCALAR_COLUMNS, "lines", "diagnoses", "diagnosis_pointers", "modifiers",
+                        *(f"modifier_{i}" for i in range(1, 5)), *(f"diagnosis_{i}" for i in range(1, 5))))
+# A duplicate of one of these makes the line's code or date unknown: the line is no evidence (load_error).
+_IDENTITY_KEYS = frozenset(("procedure_code", "date_of_service", "lines"))
+_DUPLICATES = "\x00duplicate keys"  # marker key set by _pairs; no JSON text can spell it as a key here
+
+
+class _BrokenLine:
+    """A JSON Lines line that is not valid JSON: one rejected row, the other lines are still read."""
+
+    def __init__(self, number: int, message: str) -> None:
+        self.number = number
+        self.message = message
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``object_pairs_hook``: the object, marked with the known keys it gives more than once."""
+    obj = dict(pairs)
+    if len(obj) < len(pairs):
+        counts = Counter(k for k, _ in pairs)
+        twice = sorted(k for k, n in counts.items() if n > 1 and k in KNOWN_KEYS)
+        if twice:
+            obj[_DUPLICATES] = twice
+    return obj
+
+
+def _loads(text: str) -> Any:
+    return json.loads(text, object_pairs_hook=_pairs)
 
 
 def _text(value: Any) -> str | None:
@@ -54,13 +93,15 @@ def parse_claims(text: str, source: str) -> list[Any]:
     if not stripped:
         raise InputError("empty file", source)
     try:
-        doc = json.loads(stripped)
+        doc = _loads(stripped)
     except json.JSONDecodeError as exc:
-        if exc.msg == "Extra data":
+        if exc.msg == "Extra data" or _looks_like_json_lines(stripped, source):
             return _parse_json_lines(stripped, source)
         raise InputError(f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", source) from None
     except RecursionError:
         raise InputError("invalid JSON: nested too deeply to be claims", source) from None
+    if isinstance(doc, dict) and _DUPLICATES in doc and "claims" in doc[_DUPLICATES]:
+        raise InputError('the document gives "claims" twice; JSON readers disagree on which one counts', source)
     if isinstance(doc, dict) and "claims" in doc:
         claims = doc["claims"]
         if not isinstance(claims, list):
@@ -73,17 +114,36 @@ def parse_claims(text: str, source: str) -> list[Any]:
     raise InputError('not a claims file (expected {"claims": [...]}, a list of claims, or JSON Lines)', source)
 
 
+def _looks_like_json_lines(text: str, source: str) -> bool:
+    """A document that fails to parse is JSON Lines with broken lines when its first line is a claim
+    object on its own (or the file is named .jsonl / .ndjson and some line is); a broken JSON document
+    is not (its first line is ``{`` or ``{"claims": [``)."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    if len(lines) < 2:
+        return False
+    candidates = lines if source.lower().endswith((".jsonl", ".ndjson")) else lines[:1]
+    for line in candidates:
+        try:
+            value = json.loads(line)
+        except (json.JSONDecodeError, RecursionError):
+            continue
+        if isinstance(value, dict) and ("claim_id" in value or "lines" in value):
+            return True
+    return False
+
+
 def _parse_json_lines(text: str, source: str) -> list[Any]:
     claims: list[Any] = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
-            claims.append(json.loads(line))
+            claims.append(_loads(line))
         except json.JSONDecodeError as exc:
-            raise InputError(f"invalid JSON Lines record at line {number}: {exc.msg}", source) from None
+            claims.append(_BrokenLine(number, f"invalid JSON Lines record at line {number}: {exc.msg} (column "
+                                              f"{exc.colno}); the line is not read"))
         except RecursionError:
-            raise InputError(f"invalid JSON Lines record at line {number}: nested too deeply", source) from None
+            claims.append(_BrokenLine(number, f"invalid JSON Lines record at line {number}: nested too deeply"))
     return claims
 
 
@@ -136,12 +196,28 @@ def _line_modifiers(line: dict) -> tuple[list[str], str | None]:
     return [_text(line[k]) for k in (f"modifier_{i}" for i in range(1, 5)) if line.get(k) is not None], None  # type: ignore[misc]
 
 
+def count_rows(claims: list[Any]) -> int:
+    """The rows a list of claims holds, counted apart from the flattening: a line per line object of
+    a claim with lines, one row for anything else (a claim without lines, a broken JSON Lines line)."""
+    return sum(len(c["lines"]) if isinstance(c, dict) and isinstance(c.get("lines"), list) and c["lines"] else 1
+               for c in claims)
+
+
+def _duplicate_reason(obj: dict, what: str) -> tuple[str | None, bool]:
+    """The reason an object with repeated keys is rejected, and whether its values are still evidence."""
+    twice = obj.get(_DUPLICATES)
+    if not twice:
+        return None, True
+    names = ", ".join(twice)
+    return (f"the {what} object gives {names} more than once (JSON readers disagree on which one counts)",
+            not set(twice) & _IDENTITY_KEYS)
+
+
 def claims_to_raw(claims: list[Any], source: str, first_row_id: int) -> pl.DataFrame:
     """Flatten claim objects to one raw row per line (a claim without lines is one rejected row)."""
-    columns: dict[str, list[Any]] = {c: [] for c in RAW_SCHEMA}
-    columns["load_error"] = []
+    columns: dict[str, list[Any]] = {c: [] for c in RAW_FRAME_SCHEMA}
 
-    def add(values: dict[str, Any], location: str, error: str | None) -> None:
+    def add(values: dict[str, Any], location: str, error: str | None, value_error: str | None = None) -> None:
         row = len(columns["row_id"])
         columns["row_id"].append(first_row_id + row)
         columns["source"].append(source)
@@ -156,50 +232,65 @@ def claims_to_raw(claims: list[Any], source: str, first_row_id: int) -> pl.DataF
         columns["modifiers"].append(values.get("modifiers", []))
         columns["diagnoses"].append(values.get("diagnoses", []))
         columns["load_error"].append(error)
+        columns["value_error"].append(value_error)
 
     for ci, claim in enumerate(claims, start=1):
+        if isinstance(claim, _BrokenLine):
+            add({}, f"line {claim.number}", claim.message)
+            continue
         if not isinstance(claim, dict):
             add({}, f"claim {ci}", "claim is not an object")
             continue
         label = f"claim {ci} ({claim.get('claim_id')})" if claim.get("claim_id") is not None else f"claim {ci}"
+        claim_dup, claim_readable = _duplicate_reason(claim, "claim")
         lines = claim.get("lines")
         if not isinstance(lines, list) or not lines:
-            add({k: claim.get(k) for k in _CLAIM_LEVEL}, label, "claim has no lines")
+            add({k: claim.get(k) for k in _CLAIM_LEVEL}, label, "; ".join(
+                r for r in ("claim has no lines", claim_dup) if r))
             continue
         for li, line in enumerate(lines, start=1):
             location = f"{label}, line {li}"
             if not isinstance(line, dict):
                 add({k: claim.get(k) for k in _CLAIM_LEVEL}, location, "line is not an object")
                 continue
-            values = {k: v for k, v in claim.items() if k not in ("lines", "diagnoses")}
-            values.update({k: v for k, v in line.items() if v is not None or k not in values})
+            values = {k: v for k, v in claim.items() if k not in ("lines", "diagnoses", _DUPLICATES)}
+            values.update({k: v for k, v in line.items() if (v is not None or k not in values) and k != _DUPLICATES})
             dx, dx_error = _line_diagnoses(claim, line)
             mods, mod_error = _line_modifiers(line)
             values["diagnoses"] = dx or []
             values["modifiers"] = mods
-            add(values, location, dx_error or mod_error)
-    return pl.DataFrame(columns, schema={**RAW_SCHEMA, "load_error": pl.String()})
+            line_dup, line_readable = _duplicate_reason(line, "line")
+            unreadable = [r for r, ok in ((claim_dup, claim_readable), (line_dup, line_readable)) if r and not ok]
+            problems = [r for r in (claim_dup, line_dup, dx_error, mod_error) if r and r not in unreadable]
+            add(values, location, "; ".join(unreadable) or None, "; ".join(problems) or None)
+    return pl.DataFrame(columns, schema=RAW_FRAME_SCHEMA)
 
 
-def load_json(path: Path, text: str, first_row_id: int) -> pl.DataFrame:
-    """Raw frame for one JSON / JSON Lines file: the Polars reader when it can vouch, else Python's."""
-    source = str(path)
+def load_json(path: Path, text: str, first_row_id: int) -> tuple[pl.DataFrame, int]:
+    """Raw frame for one JSON / JSON Lines file (the Polars reader when it can vouch, else Python's),
+    and the independent count of the rows it holds (:func:`count_rows`)."""
+    source = display_name(path)
     if len(text) >= FAST_MIN_CHARS:
-        fast = fast_raw(text, source, first_row_id)
+        fast = fast_read(text, source, first_row_id)
         if fast is not None:
             return fast
-    return slow_raw(text, source, first_row_id)
+    return slow_read(text, source, first_row_id)
 
 
 def slow_raw(text: str, source: str, first_row_id: int) -> pl.DataFrame:
     """The Python reader: the definition of what every document loads as (and of its file errors)."""
+    return slow_read(text, source, first_row_id)[0]
+
+
+def slow_read(text: str, source: str, first_row_id: int) -> tuple[pl.DataFrame, int]:
+    """:func:`slow_raw` and the count of rows the parsed document holds."""
     claims = parse_claims(text, source)
     if not claims:
         raise InputError("no claims in file", source)
     if not any(isinstance(c, dict) and ("lines" in c or "claim_id" in c) for c in claims):
         raise InputError("not a claims file: no object has claim_id or lines", source)
     try:
-        return claims_to_raw(claims, source, first_row_id)
+        return claims_to_raw(claims, source, first_row_id), count_rows(claims)
     except UnicodeEncodeError as exc:  # "\ud800": json.loads keeps a lone surrogate, UTF-8 cannot hold it
         raise InputError(f"invalid JSON text: an unpaired surrogate escape (\\u{ord(exc.object[exc.start]):04x}) "
                          "is not a character; fix the exporting system", source) from None
@@ -291,7 +382,14 @@ class _Decline(Exception):
 
 
 def fast_raw(text: str, source: str, first_row_id: int) -> pl.DataFrame | None:
-    """The raw frame :func:`slow_raw` would give, read by Polars; None when it cannot be sure.
+    """The raw frame :func:`slow_raw` would give, read by Polars; None when it cannot be sure."""
+    read = fast_read(text, source, first_row_id)
+    return None if read is None else read[0]
+
+
+def fast_read(text: str, source: str, first_row_id: int) -> tuple[pl.DataFrame, int] | None:
+    """The raw frame :func:`slow_raw` would give, read by Polars, and the rows the parsed claims hold
+    (counted before flattening); None when it cannot be sure.
 
     None also for documents the Python reader rejects (invalid JSON, not claims): it raises the
     error with its wording.
@@ -302,7 +400,7 @@ def fast_raw(text: str, source: str, first_row_id: int) -> pl.DataFrame | None:
         return None
 
 
-def _fast_raw(text: str, source: str, first_row_id: int) -> pl.DataFrame:
+def _fast_raw(text: str, source: str, first_row_id: int) -> tuple[pl.DataFrame, int]:
     data = text.encode("utf-8")
     jsonl = False
     if m := _WRAPPED_START.match(data):
@@ -331,7 +429,7 @@ def _fast_raw(text: str, source: str, first_row_id: int) -> pl.DataFrame:
     for piece in pieces:
         frames.append(piece.frame.with_columns(pl.col("_ci") + offset))
         offset += piece.claims
-    return _finish(pl.concat(frames), source, first_row_id)
+    return _finish(pl.concat(frames), source, first_row_id), sum(p.rows for p in pieces)
 
 
 def _element_spans(data: bytes, start: int, end: int) -> list[tuple[int, int]]:
@@ -374,9 +472,10 @@ def _line_spans(data: bytes) -> list[tuple[int, int]]:
 class _Piece:
     """Consecutive chunks, flattened: raw rows (claim numbers local to the piece) and what they hold."""
 
-    def __init__(self, frame: pl.DataFrame, claims: int, claims_file: bool, null_lines: int) -> None:
+    def __init__(self, frame: pl.DataFrame, claims: int, claims_file: bool, null_lines: int, rows: int) -> None:
         self.frame = frame
         self.claims = claims
+        self.rows = rows  # the rows the parsed claims hold (count_rows' rule), counted before flattening
         self.claims_file = claims_file  # some claim has a claim_id or lines
         self.null_lines = null_lines  # claims whose lines are null or missing
 
@@ -473,7 +572,10 @@ def _read_span(data: bytes, span: _Span, last: bool, jsonl: bool, ascii_only: bo
             k -= 1
         doc = b"".join((b"[", memoryview(data)[a:k], b"]"))
         _check_text(doc)
-        return pl.read_json(doc, schema=_CLAIM_SCHEMA), doc
+        marked, written = _mark_nulls(doc)
+        claims = pl.read_json(marked, schema=_CLAIM_SCHEMA)
+        _no_duplicate_keys(claims, written)
+        return claims, doc
     chunk = data[a:b]
     if chunk.endswith(b"\n"):
         chunk = chunk[:-1]
@@ -486,7 +588,8 @@ def _read_span(data: bytes, span: _Span, last: bool, jsonl: bool, ascii_only: bo
         raise _Decline  # a lone CR ends a line for Python (the chunk's last one preceded its newline)
     key = _RECORD.encode()
     doc = b"".join((b'[{"', key, b'":[', chunk.replace(b"\n", b']},{"' + key + b'":['), b"]}]"))
-    records = pl.read_json(doc, schema=_RECORD_SCHEMA)
+    marked, written = _mark_nulls(doc)
+    records = pl.read_json(marked, schema=_RECORD_SCHEMA)
     counts = records.select(
         pl.len().alias("rows"),
         pl.col(_RECORD).null_count().alias("nulls"),
@@ -495,7 +598,50 @@ def _read_span(data: bytes, span: _Span, last: bool, jsonl: bool, ascii_only: bo
     if counts["rows"] != chunk.count(b"\n") + 1 or counts["nulls"] or counts["several"]:
         raise _Decline  # a line that is not exactly one value: Python rejects the file
     # Blank lines hold no value and give no row; no wrapper is null, so none gives a null row.
-    return records.select(pl.col(_RECORD).explode(empty_as_null=False).struct.unnest()), doc
+    claims = records.select(pl.col(_RECORD).explode(empty_as_null=False).struct.unnest())
+    _no_duplicate_keys(claims, written)
+    return claims, doc
+
+
+# Duplicate keys (see the module docstring). Polars keeps the first copy of a key, Python the last,
+# and neither says there were two; so each chunk's known keys are counted in its text and in what
+# Polars read, and the file is declined when they differ (the Python reader rejects the object).
+# For "what Polars read" to count a key written as ``null``, such nulls are first rewritten to a
+# sentinel string (or a list of it), which _flatten turns back into null.
+_NULL = "\x01"
+_SCALAR_KEYS = (*SCALAR_COLUMNS, *(f"modifier_{i}" for i in range(1, 5)), *(f"diagnosis_{i}" for i in range(1, 5)))
+_LIST_KEYS = ("diagnoses", "diagnosis_pointers", "modifiers")
+_KEY_TEXT = '"(?:{})"[ \t\n\r]*:'
+_KNOWN_KEY_RE = _KEY_TEXT.format("|".join(sorted(KNOWN_KEYS)))
+_NULL_SCALAR_RE = "(" + _KEY_TEXT.format("|".join(_SCALAR_KEYS)) + "[ \t\n\r]*)null"
+_NULL_LIST_RE = "(" + _KEY_TEXT.format("|".join(_LIST_KEYS)) + "[ \t\n\r]*)null"
+_NULL_LINES_RE = "(" + _KEY_TEXT.format("lines") + "[ \t\n\r]*)null"
+_SENTINEL_ESCAPE = re.compile(rb"\\u0001", re.IGNORECASE)
+
+
+def _mark_nulls(doc: bytes) -> tuple[bytes, int]:
+    """``doc`` with every known key's ``null`` rewritten to the sentinel, and how many known keys it writes."""
+    if _SENTINEL_ESCAPE.search(doc):
+        raise _Decline  # the text itself holds the sentinel
+    text = pl.Series([doc.decode("utf-8")])
+    written = int(text.str.count_matches(_KNOWN_KEY_RE).item())
+    if b"null" not in doc:
+        return doc, written
+    marked = (
+        text.str.replace_all(_NULL_SCALAR_RE, '${1}"\\u0001"')
+        .str.replace_all(_NULL_LIST_RE, '${1}["\\u0001"]')
+        .str.replace_all(_NULL_LINES_RE, "${1}[]")
+    )
+    return marked.item().encode("utf-8"), written
+
+
+def _no_duplicate_keys(claims: pl.DataFrame, written: int) -> None:
+    """Decline unless Polars read as many known keys as the text writes (no key twice in an object)."""
+    claim_keys = claims.select(pl.sum_horizontal(pl.all().is_not_null().sum())).item()
+    lines = claims.select(pl.col("lines").explode().struct.unnest())
+    line_keys = lines.select(pl.sum_horizontal(pl.all().is_not_null().sum())).item() if lines.height else 0
+    if claim_keys + line_keys != written:
+        raise _Decline
 
 
 def _check_text(chunk: bytes) -> None:
@@ -539,6 +685,7 @@ def _flatten(frames: list[pl.DataFrame], docs: list[bytes]) -> _Piece:
         .drop("lines")
         .collect()
     )
+    lines = lines.with_columns(_unmarked(c, t) for c, t in lines.schema.items() if c.startswith(("c.", "l.")))
     texts = [f"c.{c}" for c in SCALAR_COLUMNS] + [f"l.{c}" for c in SCALAR_COLUMNS]
     texts += [f"l.{k}" for k in _LINE_EXTRA[3:]]
     lists = ["c.diagnoses", "l.diagnoses", "l.modifiers"]
@@ -580,7 +727,18 @@ def _flatten(frames: list[pl.DataFrame], docs: list[bytes]) -> _Piece:
             raise _Decline  # ["JW KX"] or "JW KX"? Cannot tell which line holds which.
         split_modifiers = as_text and not as_list
     frame = _resolve(lines, split_modifiers)
-    return _Piece(frame, claims.height, flags["claims_file"], claims.get_column("lines").null_count())
+    rows = claims.select(pl.col("lines").list.len().fill_null(0).clip(lower_bound=1).sum()).item()
+    return _Piece(frame, claims.height, flags["claims_file"], claims.get_column("lines").null_count(), int(rows))
+
+
+def _unmarked(column: str, dtype: pl.DataType) -> pl.Expr:
+    """The column with the null sentinel (see _mark_nulls) turned back into null."""
+    col = pl.col(column)
+    if isinstance(dtype, pl.List):
+        marked = (col.list.len() == 1) & (col.list.first() == _NULL)
+    else:
+        marked = col == _NULL
+    return pl.when(marked.fill_null(False)).then(None).otherwise(col).alias(column)
 
 
 def _resolve(lines: pl.DataFrame, split_modifiers: bool) -> pl.DataFrame:
@@ -629,7 +787,8 @@ def _resolve(lines: pl.DataFrame, split_modifiers: bool) -> pl.DataFrame:
         .then(dx_parts)
         .otherwise(filled("c.diagnoses").fill_null(empty))
     )
-    load_error = pl.when(~has).then(pl.lit("claim has no lines")).otherwise(reason)
+    load_error = pl.when(~has).then(pl.lit("claim has no lines"))
+    value_error = pl.when(has).then(reason)  # a pointer past the diagnoses: the line's other values stand
     return frame.select(
         "_ci",
         "_li",
@@ -639,6 +798,7 @@ def _resolve(lines: pl.DataFrame, split_modifiers: bool) -> pl.DataFrame:
         modifiers.alias("modifiers"),
         diagnoses.alias("diagnoses"),
         load_error.alias("load_error"),
+        value_error.alias("value_error"),
     )
 
 
@@ -666,7 +826,7 @@ def _pointer_reasons(frame: pl.DataFrame) -> pl.Expr:
 
 
 def _finish(rows: pl.DataFrame, source: str, first_row_id: int) -> pl.DataFrame:
-    """Provenance columns and the exact raw schema (:data:`RAW_SCHEMA` + ``load_error``)."""
+    """Provenance columns and the exact raw schema (:data:`RAW_FRAME_SCHEMA`)."""
     has, cid = pl.col("_has"), pl.col("_cid")
     location = (
         pl.when(has & cid.is_not_null())
@@ -683,5 +843,6 @@ def _finish(rows: pl.DataFrame, source: str, first_row_id: int) -> pl.DataFrame:
         "source_row": pl.int_range(1, pl.len() + 1, dtype=pl.Int64),
         "source_location": location,
     }
-    schema = {**RAW_SCHEMA, "load_error": _TEXT}
-    return rows.select([(provenance[c] if c in provenance else pl.col(c)).cast(t).alias(c) for c, t in schema.items()])
+    schema = RAW_FRAME_SCHEMA
+    return rows.select([(provenance[c] if c in provenance else pl.col(c) if c in rows.columns else pl.lit(None))
+                        .cast(t).alias(c) for c, t in schema.items()])

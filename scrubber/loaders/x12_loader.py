@@ -11,9 +11,17 @@ What is read, per service line (LX + SV1 for 837P, LX + SV2 for 837I); one row e
 * ``claim_id`` CLM01; ``charge`` SV102 / SV203; ``units`` SV104 / SV205; ``line_number`` LX01.
 * ``procedure_code`` and ``modifiers`` SV101-2 / SV101-3..6 (SV202-2 / SV202-3..6 for 837I);
   ``revenue_code`` SV201.
-* ``place_of_service``: 837P SV105 when present, else CLM05-1. For 837I it stays null: CLM05-1
-  there is the *facility type code* (first two digits of the type of bill), not a POS, and is
-  deliberately not put anywhere yet.
+* ``place_of_service``: 837P SV105 when present, else CLM05-1. For 837I, CLM05-1 is the *facility
+  type code* (the first two digits of the NUBC type of bill), not a POS; it gives a POS only where
+  both name the same setting (:data:`FACILITY_TYPE_POS`: hospital inpatient 11x/12x is POS 21,
+  RHC 71x is 72, FQHC 73x/77x is 50), so setting rules (JW/JZ do not apply at 21, 50, 72) see
+  an inpatient bill as inpatient. Others (13x outpatient: on or off campus? 85x CAH: which part?)
+  stay null rather than guessed.
+* ``billing_provider`` 2010AA NM1*85 NM109; ``rendering_provider`` NM1*82 NM109 of 2310B/2310D
+  (claim) or 2420A/2420C (line, which wins); ``payer_sequence`` SBR01 of the 2000B subscriber loop
+  (a 2320 SBR inside the claim is another payer's; A-H, the fourth to eleventh payer, read as T,
+  a later payer, and U, unknown, as none); ``claim_frequency`` CLM05-3;
+  ``payer_claim_number`` REF*F8 of loop 2300 (not 2330B's, another payer's number).
 * ``claim_type`` from the service segment (SV1 professional, SV2 institutional), else from the
   implementation guide in ST03 / GS08; a line whose segment contradicts the guide is rejected.
 * ``payer``: loop 2010BB NM1*PR, NM103 (name), falling back to NM109 (payer id).
@@ -73,8 +81,8 @@ from pathlib import Path
 
 import polars as pl
 
-from scrubber.errors import InputError
-from scrubber.schema import RAW_SCHEMA
+from scrubber.errors import InputError, display_name
+from scrubber.schema import RAW_FRAME_SCHEMA
 
 # Segment ids of the 5010 837P and 837I guides (pyx12's maps for X222A1 and X223A2, plus the
 # envelope). Anything else inside an 837 transaction set is an unknown segment.
@@ -138,9 +146,15 @@ _ICD9_DX_QUALIFIERS = frozenset(("BK", "BF", "BJ", "PR", "BN"))
 _FOREIGN_COMPONENT = re.compile(r"^[A-Z0-9]{2,3}([^A-Za-z0-9 .\-])")
 _GRAMS_TO_MG = Decimal(1000)
 _ISA_WINDOW = 400  # an ISA is 106 characters; leave room for wrongly padded fields
-_NOT_EXTRACTED = ("drug_wasted_mg", "route", "infusion_start", "infusion_stop", "observation_minutes", "sites",
-                  "billing_provider", "rendering_provider", "payer_sequence", "claim_frequency", "payer_claim_number")
-FRAME_SCHEMA: dict[str, pl.DataType] = {**RAW_SCHEMA, "load_error": pl.String()}
+_NOT_EXTRACTED = ("drug_wasted_mg", "route", "infusion_start", "infusion_stop", "observation_minutes", "sites")
+FRAME_SCHEMA: dict[str, pl.DataType] = dict(RAW_FRAME_SCHEMA)
+_ENVELOPE = frozenset(("ISA", "GS", "ST", "SE", "GE", "IEA"))
+_LATER_PAYERS = frozenset("ABCDEFGH")  # SBR01 payer responsibility four to eleven: read as T (a later payer)
+# NUBC facility type code (type of bill, first two digits) -> the CMS place of service naming the same
+# setting. Only exact equivalents: 13x (outpatient, POS 19 or 22?) and 85x (CAH, inpatient or outpatient?)
+# are not here, so they stay null.
+FACILITY_TYPE_POS = {"11": "21", "12": "21", "71": "72", "73": "50", "77": "50"}
+_MAX_MG_DIGITS = 12  # a CTP quantity past 10^12 mg is no dose (and Decimal arithmetic on 1E999999 overflows)
 
 
 @dataclass(slots=True)
@@ -165,8 +179,11 @@ class _Line:
     date_of_service: str | None = None
     ndc: str | None = None
     drug_dose_mg: str | None = None
+    rendering_provider: str | None = None
     has_ctp: bool = False
     errors: list[str] = field(default_factory=list)
+    # Problems with one value (a pointer, a quantity): the line is rejected, its code still read.
+    value_errors: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -175,10 +192,17 @@ class _Claim:
     position: int
     member_id: str | None
     payer: str | None
+    billing_provider: str | None = None
+    payer_sequence: str | None = None
     place_of_service: str | None = None
+    frequency: str | None = None
     statement_start: str | None = None
+    rendering_provider: str | None = None
+    payer_claim_number: str | None = None
+    other_payers: bool = False  # a 2320 SBR was seen: later NM1*82 / REF*F8 belong to other payers' loops
     diagnoses: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    value_errors: list[str] = field(default_factory=list)
     lines: list[_Line] = field(default_factory=list)
 
 
@@ -192,6 +216,7 @@ class _Transaction:
     first_row: int
     errors: list[str] = field(default_factory=list)
     hl_ids: set[str] = field(default_factory=set)
+    outside: bool = False  # segments outside any ST/SE, read as a transaction set so nothing is lost
 
 
 def _el(elements: list[str], index: int) -> str:
@@ -330,7 +355,13 @@ class _Rows:
                 "ndc",
                 "drug_dose_mg",
                 "revenue_code",
+                "billing_provider",
+                "rendering_provider",
+                "payer_sequence",
+                "claim_frequency",
+                "payer_claim_number",
                 "load_error",
+                "value_error",
             )
         }
 
@@ -383,6 +414,8 @@ class _Reader:
         self.claim: _Claim | None = None
         self.member_id: str | None = None
         self.payer: str | None = None
+        self.billing_provider: str | None = None  # 2010AA NM1*85 of the open billing-provider HL
+        self.payer_sequence: str | None = None  # 2000B SBR01 of the open subscriber HL
         # Unknown-segment reasons found between an HL and the first CLM under it apply to the claims
         # of that billing provider (20), subscriber (22) or patient (23).
         self.hl_errors: dict[str, list[str]] = {"20": [], "22": [], "23": []}
@@ -399,6 +432,12 @@ class _Reader:
         self.claims_seen = 0
         self.in_837 = False
         self.check_unknown = False
+        # Where the open group and interchange started (row count, for rejecting their rows when their
+        # trailer never comes), the last transaction set's guide, and the last envelope boundary.
+        self.gs_first_row = 0
+        self.isa_first_row = 0
+        self.last_tx: tuple[str | None, str, bool] = (None, "", True)  # kind, version, is_837
+        self.boundary = "before any ST"
 
     def run(self, text: str) -> pl.DataFrame:
         """Read every segment of ``text``; dispatch by segment id (a dict lookup, not an if-chain)."""
@@ -421,13 +460,18 @@ class _Reader:
             "HI": self._hi,
             "HL": self._hl,
             "NM1": self._nm1,
+            "SBR": self._sbr,
+            "REF": self._ref,
         }
         for position, els, component in _iter_segments(text, self.source):
             sid = els[0]
             handler = envelope.get(sid)
             if handler is not None:
                 handler(position, els)
-            elif self.in_837:
+                continue
+            if self.tx is None and sid != "TA1":
+                self._outside(position, sid)
+            if self.in_837:
                 handler = body.get(sid)
                 if handler is not None:
                     handler(position, els, component)
@@ -438,31 +482,85 @@ class _Reader:
     # --- envelope -----------------------------------------------------------------------------
     def _isa(self, position: int, els: list[str]) -> None:
         self._end_transaction(f"a new ISA at segment {position} starts before its SE trailer")
+        self._unclosed_group(f"a new ISA at segment {position}")
+        self._unclosed_interchange(f"a new ISA at segment {position}")
         self.gs_version = ""
         self.isa, self.isa_groups, self.gs = (_el(els, 13).strip(), position), 0, None
+        self.isa_first_row = len(self.rows)
+        self.boundary = f"after the ISA at segment {position}"
 
     def _gs(self, position: int, els: list[str]) -> None:
         self._end_transaction(f"a GS at segment {position} starts before its SE trailer")
+        self._unclosed_group(f"a new GS at segment {position}")
         self.gs_version = _el(els, 8)
         self.gs, self.gs_sets, self.gs_controls = (_el(els, 6).strip(), position), 0, set()
+        self.gs_first_row = len(self.rows)
         self.isa_groups += 1
+        self.boundary = f"after the GS at segment {position}"
 
     def _se(self, position: int, els: list[str]) -> None:
         self._close_claim()
         tx = self.tx
-        if tx is not None:
+        if tx is None:
+            self._notice(position, "SE closes no transaction set (no ST is open)")
+        elif tx.outside:
+            self._notice(position, f"SE closes no transaction set (the ST it would close is before the segments "
+                                   f"outside any ST/SE from segment {tx.position})")
+        else:
             self._check_trailer(position, els, (tx.control, tx.position), position - tx.position + 1,
                                 "segments", f"transaction set ST {tx.control}", "ST02")
         self._set_transaction(None)
+        self.boundary = f"after the SE at segment {position}"
 
     def _trailer(self, position: int, els: list[str]) -> None:
         self._end_transaction(f"{els[0]} at segment {position} comes before its SE trailer")
         if els[0] == "GE" and self.gs is not None:
             self._check_trailer(position, els, self.gs, self.gs_sets, "transaction sets", "group", "GS06")
             self.gs = None
-        elif els[0] == "IEA" and self.isa is not None:
-            self._check_trailer(position, els, self.isa, self.isa_groups, "functional groups", "interchange", "ISA13")
+        elif els[0] == "IEA":
+            self._unclosed_group(f"the IEA at segment {position}")
+            if self.isa is not None:
+                self._check_trailer(position, els, self.isa, self.isa_groups, "functional groups", "interchange",
+                                    "ISA13")
             self.isa = None
+        self.boundary = f"after the {els[0]} at segment {position}"
+
+    def _unclosed_group(self, until: str) -> None:
+        """A GS whose GE never came (before ``until``): its claims are rejected, and the file warned of."""
+        if self.gs is None:
+            return
+        control, start = self.gs
+        reason = f"functional group GS {control or '?'} (segment {start}) has no GE trailer before {until}"
+        self.rows.add_error_from(self.gs_first_row, reason)
+        self._notice(start, reason)
+        self.gs = None
+
+    def _unclosed_interchange(self, until: str) -> None:
+        """An ISA whose IEA never came (before ``until``): its claims are rejected, and the file warned of."""
+        if self.isa is None:
+            return
+        control, start = self.isa
+        reason = f"interchange ISA {control or '?'} (segment {start}) has no IEA trailer before {until}"
+        self.rows.add_error_from(self.isa_first_row, reason)
+        self._notice(start, reason)
+        self.isa = None
+
+    def _outside(self, position: int, sid: str) -> None:
+        """A segment where no transaction set is open (a stray SE mid-file, a claim between SE and GE,
+        between GE and IEA, after IEA): the segments from here to the next envelope segment are read as
+        a transaction set of their own, so their service lines become rows, each rejected with the
+        position; the file gets a notice (``--strict`` refuses it)."""
+        kind, version, is_837 = self.last_tx
+        reason = (f"segment {position} ({sid}) is outside any ST/SE transaction set ({self.boundary}): "
+                  "no payer reads it as part of the file")
+        self._notice(position, f"{sid} and the segments after it are outside any ST/SE transaction set "
+                               f"({self.boundary})")
+        self._set_transaction(_Transaction("-", position, kind, version, is_837, len(self.rows), [reason],
+                                           outside=True))
+        self.member_id = self.payer = self.billing_provider = self.payer_sequence = None
+        self.hl_level = None
+        for level in self.hl_errors.values():
+            level.clear()
 
     def _check_trailer(self, position: int, els: list[str], header: tuple[str, int], count: int, counted: str,
                        scope: str, header_control: str) -> None:
@@ -505,7 +603,8 @@ class _Reader:
         self._set_transaction(
             _Transaction(_el(els, 2), position, kind, version, kind_id == "837", len(self.rows), errors)
         )
-        self.member_id = self.payer = None
+        self.last_tx = (kind, version, kind_id == "837")
+        self.member_id = self.payer = self.billing_provider = self.payer_sequence = None
         self.hl_level = None
         for level in self.hl_errors.values():
             level.clear()
@@ -522,12 +621,14 @@ class _Reader:
         if tx is None:
             return
         self._close_claim()
-        if tx.is_837:
+        if tx.is_837 and not tx.outside:
             self.rows.add_error_from(tx.first_row, f"transaction set ST {tx.control} (segment {tx.position}): {reason}")
         self._set_transaction(None)
 
     def finish(self) -> pl.DataFrame:
         self._end_transaction("the file ends before its SE trailer (truncated?)")
+        self._unclosed_group("the end of the file (truncated?)")
+        self._unclosed_interchange("the end of the file (truncated?)")
         if not any(kind == "837" for kind, _ in self.transactions):
             if not self.transactions:
                 raise InputError("no ST transaction set in the file (an 837 starts with ST*837)", self.source)
@@ -549,29 +650,57 @@ class _Reader:
         self.hl_level = level if level in self.hl_errors else "23"
         if level == "20":
             self.hl_errors["20"].clear()
+            self.billing_provider = None
         if level in ("20", "22"):
             self.hl_errors["22"].clear()
-            self.member_id = self.payer = None
+            self.member_id = self.payer = self.payer_sequence = None
         self.hl_errors["23"].clear()
 
     def _nm1(self, position: int, els: list[str], component: str) -> None:
-        if self.claim is not None:
-            return  # 2310x/2330x/2420x names inside a claim: not the subscriber or the payer
         entity = _el(els, 1)
+        claim = self.claim
+        if claim is not None:
+            # Inside a claim only the rendering provider is read: 2310B/2310D (claim), 2420A/2420C
+            # (line, which wins). An NM1*82 after a 2320 SBR is another payer's (2330D) and has no NPI.
+            if entity == "82":
+                npi = _or_none(_el(els, 9).strip())
+                if claim.lines:
+                    claim.lines[-1].rendering_provider = claim.lines[-1].rendering_provider or npi
+                elif not claim.other_payers:
+                    claim.rendering_provider = claim.rendering_provider or npi
+            return  # 2310x/2330x/2420x names inside a claim: not the subscriber or the payer
         if entity == "IL":
             self.member_id = _or_none(_el(els, 9))
         elif entity == "PR":
             self.payer = _or_none(_el(els, 3)) or _or_none(_el(els, 9))
+        elif entity == "85":
+            self.billing_provider = _or_none(_el(els, 9).strip())
+
+    def _sbr(self, position: int, els: list[str], component: str) -> None:
+        if self.claim is not None:
+            self.claim.other_payers = True  # 2320: other subscriber information (COB) starts
+        else:  # 2000B SBR01: P, S, T; A-H (the 4th to 11th payer) are later payers too, U is unknown
+            code = _el(els, 1).strip()
+            self.payer_sequence = "T" if code in _LATER_PAYERS else (code or None) if code != "U" else None
+
+    def _ref(self, position: int, els: list[str], component: str) -> None:
+        claim = self.claim
+        # 2300 REF*F8 (payer claim control number); 2330B has its own REF*F8 for other payers.
+        if claim is not None and not claim.lines and not claim.other_payers and _el(els, 1) == "F8":
+            claim.payer_claim_number = claim.payer_claim_number or _or_none(_el(els, 2).strip())
 
     def _clm(self, position: int, els: list[str], component: str) -> None:
         self._close_claim()
         self.claims_seen += 1
-        claim = self.claim = _Claim(_or_none(_el(els, 1)), position, self.member_id, self.payer)
+        claim = self.claim = _Claim(_or_none(_el(els, 1)), position, self.member_id, self.payer,
+                                    self.billing_provider, self.payer_sequence)
         clm05 = _el(els, 5)
         reason = _foreign_separator("CLM", "CLM05", clm05, component)
         if reason:
             claim.errors.append(reason)
-        claim.place_of_service = _or_none(clm05.split(component)[0].strip())
+        parts = clm05.split(component)
+        claim.place_of_service = _or_none(parts[0].strip())
+        claim.frequency = _or_none(parts[2].strip()) if len(parts) > 2 else None
 
     def _hi(self, position: int, els: list[str], component: str) -> None:
         claim = self.claim
@@ -591,7 +720,7 @@ class _Reader:
             if qualifier in _ICD10_DX_QUALIFIERS:
                 claim.diagnoses.append(code)
             elif qualifier in _ICD9_DX_QUALIFIERS:
-                claim.errors.append(
+                claim.value_errors.append(
                     f"ICD-9 diagnosis qualifier {qualifier} is not accepted; 5010 claims use ICD-10-CM (ABK/ABF)"
                 )
                 claim.diagnoses.append(code)
@@ -631,7 +760,10 @@ class _Reader:
         except InvalidOperation:
             amount = Decimal("NaN")
         if not amount.is_finite():
-            line.errors.append(f"CTP04 drug quantity {quantity!r} (segment {position}) is not a number")
+            line.value_errors.append(f"CTP04 drug quantity {quantity!r} (segment {position}) is not a number")
+        elif amount.adjusted() >= _MAX_MG_DIGITS:
+            line.value_errors.append(f"CTP04 drug quantity {quantity[:20]!r} (segment {position}) is beyond any "
+                                     "dose")
         elif unit == "GR":
             line.drug_dose_mg = format((amount * _GRAMS_TO_MG).normalize(), "f")
         else:
@@ -723,6 +855,7 @@ class _Reader:
                 f"service line LX {line.number or '?'} (segment {line.position}) "
                 "has no SV1 (837P) or SV2 (837I) segment"
             )
+        value_errors = [*claim.value_errors, *(line.value_errors if line is not None else [])]
         diagnoses = list(claim.diagnoses)
         if line is not None and line.pointers is not None:
             diagnoses = []
@@ -730,20 +863,21 @@ class _Reader:
                 if not pointer:
                     continue
                 if not pointer.isdigit():
-                    errors.append(f"diagnosis pointer {pointer!r} (SV107) is not a number")
+                    value_errors.append(f"diagnosis pointer {pointer!r} (SV107) is not a number")
                 elif not 1 <= int(pointer) <= len(claim.diagnoses):
-                    errors.append(
+                    value_errors.append(
                         f"diagnosis pointer {pointer} (SV107) points past the claim's "
                         f"{len(claim.diagnoses)} HI diagnosis code(s)"
                     )
                 else:
                     diagnoses.append(claim.diagnoses[int(pointer) - 1])
         institutional = kind == "institutional"
+        facility_pos = FACILITY_TYPE_POS.get(claim.place_of_service or "")
         if line is None:
-            pos = None if institutional else claim.place_of_service
+            pos = facility_pos if institutional else claim.place_of_service
             date = claim.statement_start if institutional else None
         else:
-            pos = None if institutional else (line.place_of_service or claim.place_of_service)
+            pos = facility_pos if institutional else (line.place_of_service or claim.place_of_service)
             date = line.date_of_service or (claim.statement_start if institutional else None)
         cols["source_location"].append(location)
         cols["claim_id"].append(claim.claim_id)
@@ -761,7 +895,59 @@ class _Reader:
         cols["ndc"].append(line.ndc if line else None)
         cols["drug_dose_mg"].append(line.drug_dose_mg if line else None)
         cols["revenue_code"].append(line.revenue_code if line else None)
+        cols["billing_provider"].append(claim.billing_provider)
+        cols["rendering_provider"].append((line.rendering_provider if line else None) or claim.rendering_provider)
+        cols["payer_sequence"].append(claim.payer_sequence)
+        cols["claim_frequency"].append(claim.frequency)
+        cols["payer_claim_number"].append(claim.payer_claim_number)
         cols["load_error"].append("; ".join(_dedupe(errors)) or None)
+        cols["value_error"].append("; ".join(_dedupe(value_errors)) or None)
+
+
+def count_x12_rows(text: str, source: str) -> int:
+    """The rows an X12 file holds, counted apart from :class:`_Reader` (issue 12's reconciliation).
+
+    A plain pass over the segment ids: one row per LX of an 837 (inside or outside an ST/SE), one
+    for a claim with no LX (its SV1/SV2, or the claim itself when it has no service segment at all);
+    segments of other transaction sets (835, 277) hold no claim lines.
+    """
+    rows = 0
+    claim_open = False
+    claim_rows = 0
+    skipping = False  # inside an ST whose ST01 is not 837
+    last_837 = True
+
+    def close() -> None:
+        nonlocal rows, claim_open, claim_rows
+        if claim_open and claim_rows == 0:
+            rows += 1
+        claim_open, claim_rows = False, 0
+
+    for _position, els, _component in _iter_segments(text, source):
+        sid = els[0]
+        if sid in _ENVELOPE or sid == "HL":
+            close()
+            if sid == "ST":
+                last_837 = _el(els, 1) == "837"
+                skipping = not last_837
+            elif sid in ("SE", "GE", "IEA", "ISA", "GS"):
+                skipping = False
+            continue
+        if skipping or not last_837:
+            continue
+        if sid == "CLM":
+            close()
+            claim_open = True
+        elif sid == "LX":
+            claim_open = True
+            claim_rows += 1
+            rows += 1
+        elif sid in ("SV1", "SV2") and claim_rows == 0:
+            claim_open = True
+            claim_rows += 1
+            rows += 1
+    close()
+    return rows
 
 
 def load_x12(path: Path, text: str, first_row_id: int) -> pl.DataFrame:
@@ -775,7 +961,7 @@ def load_x12(path: Path, text: str, first_row_id: int) -> pl.DataFrame:
 
 def read_x12(path: Path, text: str, first_row_id: int) -> tuple[pl.DataFrame, list[str]]:
     """:func:`load_x12` and the file's envelope notices ("segment N: ..."), in file order."""
-    reader = _Reader(str(path), first_row_id)
+    reader = _Reader(display_name(path), first_row_id)
     frame = reader.run(text)
     return frame, reader.notices
 

@@ -1,0 +1,252 @@
+"""Count the records of a CSV file without the CSV reader: the independent count rows are reconciled to.
+
+Issue 12: a count taken from the rows a parser produced cannot notice the rows that parser lost.
+This module counts a file's records from its physical lines, by the quoting rules of RFC 4180 as
+Python's :mod:`csv` applies them (``strict=False``), so that "rows read" can be checked against it:
+
+* a physical line ends at LF, CRLF or a lone CR (a lone CR is a line break for :mod:`csv` too);
+* a quote opens a quoted cell only at the start of a cell; inside one, ``""`` is a quote and a
+  single ``"`` closes it; anywhere else a quote is a plain character;
+* a line break inside a quoted cell continues the record; a record whose every cell is blank is
+  not a row (the readers skip it), but it keeps its row number.
+
+How it stays cheap (issue 5): Polars splits the lines (``scan_lines``) and counts them with blank
+lines and lines that hold a quote or a CR, in one parallel pass. A file without quotes needs
+nothing more: its records are its non-blank lines. Otherwise only the lines with a quote, a CR or
+nothing in them are collected; each is classified by what it does to the "inside a quoted cell"
+state (two regular expressions: does it end inside a quoted cell if it starts outside, and if it
+starts inside), and the state along the file is a scan over those few lines with cumulative sums,
+with no Python loop over lines.
+
+A quoted cell that runs over lines which hold as many cells as the header are rows of their own
+swallowed into one cell (an unclosed quote mid-file: every CSV reader does it); the record is
+reported with the file lines it swallowed, as is a quoted cell the file ends inside.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from scrubber.errors import InputError
+
+# One cell, starting outside a quoted cell: quoted (a closing quote is followed by a comma, the
+# line's end or a non-quote character, which makes the rest of the cell plain text), plain, or empty.
+_QUOTED_BODY = '(?:[^"]|"")*'
+_CELL = f'(?:"{_QUOTED_BODY}"(?:[^",][^,]*)?|[^",][^,]*|)'
+# The line ends inside a quoted cell when its last cell is a quoted cell that is not closed.
+_ENDS_INSIDE_FROM_OUTSIDE = f'^(?:{_CELL},)*"{_QUOTED_BODY}$'
+_ENDS_INSIDE_FROM_INSIDE = f'^{_QUOTED_BODY}$|^{_QUOTED_BODY}"(?:[^",][^,]*)?,(?:{_CELL},)*"{_QUOTED_BODY}$'
+_BLANK = r"^[\s,]*$"
+_MAYBE_BLANK = r'^[\s,"]*$'
+
+
+@dataclass
+class CsvCount:
+    """What the independent count found in one CSV file."""
+
+    rows: int  # non-blank records after the header: what rows read must equal
+    lone_cr: bool = False  # a CR that is no part of a CRLF: only the csv-module reader splits lines there
+    # Spreadsheet row number (header = 1) -> why the record is unreadable (a quoted cell swallowing rows).
+    swallowed: dict[int, str] = field(default_factory=dict)
+
+
+def polars_path(path: Path) -> Path | bytes:
+    """What to hand Polars for ``path``: the path, or the file's bytes when its name is not UTF-8
+    (Polars takes only text paths; such names are rare, and such files small)."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        return path.read_bytes()
+    return path
+
+
+def count_csv(path: Path, width: int) -> CsvCount:
+    """The records of the CSV file at ``path`` (``width``: the header's number of columns)."""
+    lines = pl.scan_lines(polars_path(path), name="t")
+    try:
+        totals = lines.select(
+            pl.len().alias("lines"),
+            pl.col("t").str.contains('["\r]').sum().alias("special"),
+            pl.col("t").str.contains(_BLANK).sum().alias("blank"),
+        ).collect().row(0, named=True)
+    except pl.exceptions.ComputeError as exc:
+        if "utf8" in str(exc).lower() or "utf-8" in str(exc).lower():
+            raise _not_utf8(path) from None
+        raise
+    except OSError as exc:
+        raise InputError(f"cannot read file ({exc.strerror})", str(path)) from None
+    if not totals["special"]:
+        return CsvCount(rows=max(0, totals["lines"] - 1 - totals["blank"]))
+    special = (
+        lines.with_row_index("i")
+        .filter(pl.col("t").str.contains(f'["\r]|{_BLANK}'))
+        .select("i", *_classified(pl.col("t")), pl.col("t").str.contains("\r").alias("cr"))
+        .collect(engine="streaming")  # the regular expressions run on every core
+    )
+    if special.get_column("_b").is_null().all() and not special.get_column("cr").any():
+        # No line opens a quoted cell it does not close: every line starts outside one, so what a
+        # line would do from inside never matters (the common case, spared a second expression).
+        special = special.with_columns(pl.col("_a").alias("_b"))
+    elif special.get_column("_b").null_count():
+        special = special.with_columns(
+            pl.scan_lines(polars_path(path), name="t").with_row_index("i")
+            .filter(pl.col("t").str.contains(f'["\r]|{_BLANK}'))
+            .select(pl.col("t").str.contains(_ENDS_INSIDE_FROM_INSIDE).alias("_b"))
+            .collect(engine="streaming").get_column("_b"))
+    return _count_special(path, special, totals["lines"], width)
+
+
+def _classified(text: pl.Expr, from_inside: bool = False) -> list[pl.Expr]:
+    """What a line does to the quoting state (``_a``: ends inside if it starts outside; ``_b``: ends
+    inside if it starts inside), whether it is blank, and its text only where the text is needed
+    later (a line that may belong to a blank quoted record, or one a lone CR splits)."""
+    maybe_blank = text.str.contains(_MAYBE_BLANK)
+    opens = text.str.contains(_ENDS_INSIDE_FROM_OUTSIDE)
+    return [
+        opens.alias("_a"),
+        # Needed only once some line opens a quoted cell (see count_csv); null until then.
+        (text.str.contains(_ENDS_INSIDE_FROM_INSIDE) if from_inside
+         else pl.when(opens.any()).then(text.str.contains(_ENDS_INSIDE_FROM_INSIDE))).alias("_b"),
+        text.str.contains(_BLANK).alias("blank"),
+        (maybe_blank & text.str.contains('"', literal=True)).alias("quoted_blank"),
+        pl.when(maybe_blank | text.str.contains("\r", literal=True)).then(text).alias("t"),
+    ]
+
+
+def _count_special(path: Path, special: pl.DataFrame, total: int, width: int) -> CsvCount:
+    """Records from the lines that hold a quote, a CR or nothing (the others are plain one-line records)."""
+    idx = special.get_column("i").cast(pl.Int64)
+    lead = int(idx[0])  # plain lines before the first collected one
+    # Lines between two collected lines are plain: nothing changes the quoting state there.
+    gap = (idx.shift(-1).fill_null(total) - idx - 1).alias("gap")
+    lone_cr = bool(special.get_column("cr").any())
+    frame = special.with_columns(gap).drop("cr")
+    if lone_cr:  # a lone CR splits a physical line; the plain lines after it follow its last part
+        split = (
+            frame.filter(pl.col("t").str.contains("\r", literal=True))
+            .with_columns(pl.col("t").str.split("\r"))
+            .with_columns(pl.int_ranges(pl.col("t").list.len()).alias("_part"), pl.col("t").list.len().alias("_n"))
+            .explode("t", "_part")
+            .with_columns(pl.when(pl.col("_part") == pl.col("_n") - 1).then(pl.col("gap")).otherwise(0).alias("gap"))
+            .with_columns(*_classified(pl.col("t"), from_inside=True))
+            .drop("_n")
+        )
+        whole = frame.filter(~pl.col("t").str.contains("\r", literal=True).fill_null(False))
+        frame = pl.concat([whole.with_columns(pl.lit(0, pl.Int64).alias("_part")), split.select(
+            [*whole.columns, "_part"])]).sort("i", "_part").drop("_part")
+    state = frame.lazy().with_columns(
+        # What the line does to "inside a quoted cell": keep, flip, or set it whatever it was.
+        (pl.col("_a") == pl.col("_b")).alias("_const"),
+        (pl.col("_a") & ~pl.col("_b")).alias("_flip"),
+    ).with_columns(
+        pl.col("_flip").cum_sum().alias("_flips"),
+    ).with_columns(
+        pl.when("_const").then(pl.col("_a")).forward_fill().fill_null(False).alias("_base"),
+        pl.when("_const").then(pl.col("_flips")).forward_fill().fill_null(0).alias("_flips_at_base"),
+    ).with_columns(
+        (pl.col("_base") ^ ((pl.col("_flips") - pl.col("_flips_at_base")) % 2 == 1)).alias("after"),
+    ).with_columns(
+        pl.col("after").shift(1).fill_null(False).alias("before"),
+        # Physical line number (1-based) of each collected line, lone CRs counted as breaks.
+        (pl.int_range(pl.len()) + pl.col("gap").cum_sum() - pl.col("gap") + 1 + lead).alias("line"),
+    ).with_columns(
+        # Lines inside a quoted cell before this one: collected ones, and the plain gaps after an inside line.
+        (pl.col("before").cast(pl.Int64).cum_sum() - pl.col("before").cast(pl.Int64)
+         + pl.when("after").then(pl.col("gap")).otherwise(0).cum_sum()
+         - pl.when("after").then(pl.col("gap")).otherwise(0)).alias("_inside_before"),
+    ).with_columns(
+        (pl.col("line") - pl.col("_inside_before")).alias("row"),  # the record's spreadsheet row
+    ).select("t", "blank", "quoted_blank", "gap", "before", "after", "line", "row").collect()
+    lines_total = int(lead + state.height + state.get_column("gap").sum())
+    inside = int(state.get_column("before").sum()) + int(state.filter("after").get_column("gap").sum())
+    records = lines_total - inside
+    blank = state.filter(~pl.col("before") & ~pl.col("after") & pl.col("blank")).height
+    blank += _quoted_blank_records(state)
+    count = CsvCount(rows=max(0, records - 1 - blank), lone_cr=lone_cr)
+    count.swallowed = _swallowing(path, state, width, lines_total)
+    return count
+
+
+def _quoted_blank_records(state: pl.DataFrame) -> int:
+    """Records with quotes whose every cell is blank (``"",""``, a quoted line break): parsed exactly,
+    they are few. A record the file ends inside is never blank: it is reported (see _swallowing)."""
+    if not state.get_column("quoted_blank").any():
+        return 0
+    records = state.with_columns((~pl.col("before")).cum_sum().alias("_rec"))
+    # Only records with a quoted, maybe-blank line, and no line that is neither blank nor maybe-blank.
+    wanted = records.filter("quoted_blank").get_column("_rec").unique()
+    spoiled = records.filter(pl.col("t").is_null()).get_column("_rec").unique()
+    records = records.filter(pl.col("_rec").is_in(wanted.implode()) & ~pl.col("_rec").is_in(spoiled.implode()))
+    records = records.group_by("_rec", maintain_order=True).agg(
+        pl.col("t").str.join("\n"),
+        pl.col("t").str.contains(_MAYBE_BLANK).all().alias("_maybe"),
+        pl.col("quoted_blank").any().alias("_quoted"),
+        # plain lines inside the record (a gap before its last line) are not blank
+        (pl.col("gap").sum() - pl.col("gap").last()).alias("_plain"),
+        pl.col("after").last().alias("_open"),
+        pl.col("before").first().alias("_continued"),
+    )
+    candidates = records.filter(pl.col("_maybe") & pl.col("_quoted") & (pl.col("_plain") == 0) & ~pl.col("_open")
+                                & ~pl.col("_continued"))
+    blank = 0
+    for text in candidates.get_column("t"):
+        cells = [c for row in csv.reader(io.StringIO(text, newline=""), strict=False) for c in row]
+        blank += all(not c.strip() for c in cells)
+    return blank
+
+
+def _swallowing(path: Path, state: pl.DataFrame, width: int, lines_total: int) -> dict[int, str]:
+    """Records whose quoted cell runs over lines that look like rows, or to the end of the file."""
+    opened = state.filter(~pl.col("before") & pl.col("after")).select("line", "row")
+    if opened.height == 0:
+        return {}
+    closes = state.filter(pl.col("before") & ~pl.col("after")).select(pl.col("line").alias("last"))
+    spans = opened.join_asof(closes, left_on="line", right_on="last", strategy="forward").select(
+        "row", (pl.col("line") + 1).alias("first"), pl.col("last").fill_null(lines_total), pl.col("last").is_null()
+        .alias("to_end"))
+    out: dict[int, str] = {}
+    for row, first, last in spans.filter("to_end").select("row", "first", "last").iter_rows():
+        out[row] = (f"a quoted cell is never closed: this row runs over the last {last - first + 2} line(s) of the "
+                    "file, swallowing any rows in them; close the quote")
+    inner = spans.filter(~pl.col("to_end")).select("row", "first", "last")
+    if inner.height == 0:
+        return out
+    lines = _physical_lines(path).join_asof(inner, left_on="line", right_on="first", strategy="backward")
+    looks = (
+        lines.filter(pl.col("line") <= pl.col("last"))
+        .filter(pl.col("t").str.count_matches(",") >= width - 1)
+        .group_by("row", "first", "last", maintain_order=True)
+        .agg(pl.len().alias("n"), pl.col("line").first().alias("at"))
+    )
+    for row, first, last, n, at in looks.iter_rows():
+        out[row] = (f"a quoted cell opened in this row runs over lines {first}-{last} of the file, which hold {n} "
+                    f"row(s) of their own (the first at line {at}): they are swallowed into one cell; close the quote")
+    return out
+
+
+def _physical_lines(path: Path) -> pl.DataFrame:
+    """Every physical line of the file (1-based ``line``, lone CRs counted as breaks)."""
+    frame = pl.scan_lines(polars_path(path), name="t").collect().with_columns(pl.col("t").str.split("\r")).explode("t")
+    return frame.with_row_index("line", offset=1).with_columns(pl.col("line").cast(pl.Int64))
+
+
+def _not_utf8(path: Path) -> InputError:
+    """The first byte that is not UTF-8, found by decoding the file incrementally."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset = 0
+    with path.open("rb") as fh:
+        while block := fh.read(1 << 20):
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError as exc:
+                at = offset + exc.start
+                return InputError(f"not UTF-8 text (byte 0x{block[exc.start]:02x} near byte offset {at}); "
+                                  "export the file as CSV UTF-8", str(path))
+            offset += len(block)
+    return InputError("not UTF-8 text; export the file as CSV UTF-8", str(path))
