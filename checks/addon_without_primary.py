@@ -15,7 +15,8 @@ payment: 96366 also after 96360 or 96413, 96367 and 96375 also after 96360, 9636
 (a primary source leads here; docs/RULES.md says so). Enrichment gives
 every line its encounter's ``enc_admin_mask`` (codes billed, rejected rows' readable codes included)
 and ``enc_anchored_mask`` (RULES.md "Anchored", computed transitively once per encounter), so a line
-fires when its code's bit is billed but not anchored: no Python per line, one bit test.
+fires when its code's bit is billed but not anchored: no Python per line, one bit test. In an
+encounter holding a row the loader could not read (its code unknown) the line is not evaluated.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ from scrubber.registry import Check, Context
 
 def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     addons = lines.filter(code_is(adm_role="addon"))
-    unanchored = with_codes(addons, "adm_bit").filter((pl.col("adm_bit") & pl.col("enc_anchored_mask")) == 0)
+    unanchored = with_codes(addons, "adm_bit").filter(
+        ((pl.col("adm_bit") & pl.col("enc_anchored_mask")) == 0) & ~pl.col("enc_unreadable"))
     unanchored = with_codes(unanchored, "adm_primary_mask", "adm_primaries_text", "adm_ncci_primary_mask",
                             "adm_ncci_primaries_text")
     # The primaries the line's policy accepts: the CMS NCCI add-on code edits (MEDICARE) or CPT's.
@@ -47,4 +49,9 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     )
 
 
-CHECK = Check(card=load_card(__file__), find=find)
+def unevaluated(lines: pl.LazyFrame) -> pl.LazyFrame:
+    """Add-on lines of encounters holding an unreadable row (its code, perhaps the primary, is unknown)."""
+    return lines.filter(code_is(adm_role="addon") & pl.col("enc_unreadable"))
+
+
+CHECK = Check(card=load_card(__file__), find=find, unevaluated=unevaluated)

@@ -347,7 +347,15 @@ def scrub(
     suppressed, suppression_warnings = checked.suppressed, checked.suppression_warnings
     unmatched = joiner.problems() if joiner is not None else empty_problems()
     summary = summarise(enriched, findings, canon.rejected, canon.rows_read, checks, unevaluated, unmatched)
-    summary["input_warnings"] = len(raw.notices)
+    # Rows are counted independently of the parsers (a quote-aware scan, a segment count): the run is
+    # "reconciled" only when rows read = checked + rejected AND every file gave the rows its count says.
+    mismatched = raw.reconciliation()
+    summary["reconciled"] = bool(summary["reconciled"] and not mismatched)
+    summary["rows_counted"] = sum(raw.counted_rows.values()) if raw.counted_rows else summary["rows_read"]
+    input_warnings = [*raw.notices, *({"source": str(m["source"]), "problem": f"an independent count finds "
+                                       f"{m['counted']} row(s) but {m['read']} were read: rows may be missing from "
+                                       "the check"} for m in mismatched)]
+    summary["input_warnings"] = len(input_warnings)
     summary["suppressed"] = suppressed.height
     clock.lap("summary")
     provenance = {
@@ -372,7 +380,7 @@ def scrub(
         provenance=provenance,
         checks=checks,
         timings=clock.phases,
-        input_warnings=raw.notices,
+        input_warnings=input_warnings,
         suppressed=suppressed,
         suppression_warnings=suppression_warnings,
     )
@@ -409,7 +417,7 @@ def check_batches(raw: pl.DataFrame | Any, policies: PolicySet, checks: list[Che
     canon = canonicalise(raw)
     if clock is not None:
         clock.lap("read + canonicalise")
-    enriched = enrich(canon.lines, policies, canon.rejected_lines)
+    enriched = enrich(canon.lines, policies, canon.rejected_lines, canon.unreadable_lines)
     if clock is not None:
         clock.lap("enrich")
     worded, unevaluated = _run_checks(enriched, checks, ctx)

@@ -11,7 +11,8 @@ Two kinds of facts, for one reason (issue 5: on 2M lines every full-height colum
   encounter (:func:`encounters`, RULES.md "Encounter"): ``enc_key``, its ``enc_admin_mask`` (the
   administration codes billed in the encounter, rejected rows' readable codes included) and
   ``enc_anchored_mask`` (those that are initial services, stand-alone codes, or add-ons anchored by
-  them, transitively: RULES.md "Anchored"), ``cob_layer`` / ``copy_of`` (next-payer copies), the
+  them, transitively: RULES.md "Anchored"), ``enc_unreadable`` (the encounter has a claim with a row
+  the loader could not read), ``cob_layer`` / ``copy_of`` (next-payer copies), the
   facts borrowed from a sibling line: ``init_minutes`` / ``init_obs`` (the family's initial
   line's infusing and observation minutes, on timed add-on lines), ``doc_dose_mg`` /
   ``doc_wasted_mg`` (the drug's documentation on the claim and date, on IG lines), and for add-on
@@ -449,7 +450,8 @@ def _sorted_by(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
     return frame if in_order else frame.sort(columns)
 
 
-def enrich(lines: pl.DataFrame, policies: PolicySet, rejected: pl.DataFrame | None = None) -> pl.DataFrame:
+def enrich(lines: pl.DataFrame, policies: PolicySet, rejected: pl.DataFrame | None = None,
+           unreadable: pl.DataFrame | None = None) -> pl.DataFrame:
     """The enriched frame every check reads: each claim's lines together, shared facts beside them.
 
     ``rejected`` are the typed rejected rows (:attr:`scrubber.canonical.Canonical.rejected_lines`):
@@ -471,6 +473,7 @@ def enrich(lines: pl.DataFrame, policies: PolicySet, rejected: pl.DataFrame | No
         lines = _with_rejected_codes(lines, rejected)
     lines = lines.hstack(encounters(lines))
     lines = lines.hstack(_encounter_masks(lines))
+    lines = lines.hstack([_unreadable_in_encounter(lines, unreadable)])
     lines = lines.hstack(_initial_timing(lines))
     lines = lines.hstack(_addon_billing(lines))
     return lines.hstack(_borrowed(
@@ -671,3 +674,15 @@ def _encounter_masks(lines: pl.DataFrame) -> pl.DataFrame:
         "enc_admin_mask",
         pl.when(pl.col("pol_ncci_addons")).then(pl.col("_ncci")).otherwise(pl.col("_cpt")).alias("enc_anchored_mask"),
     )
+
+
+def _unreadable_in_encounter(lines: pl.DataFrame, unreadable: pl.DataFrame | None) -> pl.Series:
+    """``enc_unreadable``: the encounter holds a claim with a row the loader could not read (ragged,
+    unclosed quote, X12 structure), whose code is unknown. A check that reports the *absence* of a
+    code there (an add-on without its primary) would be guessing: the primary may be on that row. Such
+    lines are left unevaluated instead (issue 12: a bad row never changes good rows' findings)."""
+    if unreadable is None or unreadable.height == 0:
+        return pl.repeat(False, lines.height, eager=True).alias("enc_unreadable")
+    claims = unreadable.get_column("claim_id").drop_nulls().unique().implode()
+    frame = pl.DataFrame([lines.get_column("enc_key"), lines.get_column("claim_id").is_in(claims).alias("_u")])
+    return frame.select(pl.col("_u").any().over("enc_key").alias("enc_unreadable")).to_series()

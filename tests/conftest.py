@@ -36,3 +36,10 @@ def empty_canonical():
     from scrubber.schema import CANONICAL_SCHEMA
 
     return pl.DataFrame(schema=CANONICAL_SCHEMA)
+
+
+def sample_finding_count() -> int:
+    """How many findings the bundled sample batch gives (from the engine, so tests follow the rules)."""
+    from scrubber.engine import scrub
+
+    return scrub([str(ROOT / "sample_claims" / "claims.csv")]).findings.height
