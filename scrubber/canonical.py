@@ -43,7 +43,6 @@ import polars as pl
 from scrubber.grouping import claim_order, run_starts
 from scrubber.schema import (
     CLAIM_LEVEL_COLUMNS,
-    DIAGNOSIS_RE,
     FIELDS,
     MODIFIER_RE,
     PROVENANCE,
@@ -94,7 +93,9 @@ _TEXT_FIELDS = [f for f in FIELDS if f.dtype == pl.String()]
 _HIGH_CARDINALITY = frozenset({"claim_id", "member_id"})
 _LIST_RULES: dict[str, tuple[str, str]] = {
     "modifiers": (MODIFIER_RE, "malformed modifier (expected 2 letters/digits)"),
-    "diagnoses": (DIAGNOSIS_RE, "malformed ICD-10-CM diagnosis code"),
+    # Any non-blank value: one not shaped like an ICD-10-CM code (schema.DIAGNOSIS_RE) is a finding of
+    # noncovered-diagnosis (RULES.md), not a rejected row, so it reaches the check (normalised).
+    "diagnoses": (r".", "malformed ICD-10-CM diagnosis code"),
 }
 
 
