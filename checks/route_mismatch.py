@@ -95,13 +95,10 @@ def _conflicting_lines(flagged: pl.LazyFrame, lines: pl.LazyFrame) -> pl.LazyFra
     """Per flagged line: ``risk_rows`` (the conflicting administration lines of its encounter; the
     line itself for ``route_vs_own_code``) and ``admin_lines`` (them, by line, and claim when another)."""
     keys = flagged.select("row_id", "claim_id", "enc_key", "_conflict")
-    admin = (
-        lines.filter(code_is(adm_role=None))
-        .join(keys.select("enc_key").unique(), on="enc_key", how="semi")  # only the flagged encounters
-        .select("enc_key", pl.col("row_id").alias("_admin_row"), pl.col("claim_id").alias("_admin_claim"),
-                pl.col("line_number").alias("_admin_line"), code("adm_bit"))
-    )
-    pairs = keys.join(admin, on="enc_key", how="inner").filter(
+    admin = lines.filter(code_is(adm_role=None)).select(
+        "enc_key", pl.col("row_id").alias("_admin_row"), pl.col("claim_id").alias("_admin_claim"),
+        pl.col("line_number").alias("_admin_line"), "code_idx")
+    pairs = keys.join(admin, on="enc_key", how="inner").with_columns(code("adm_bit")).filter(
         ((pl.col("_conflict") & pl.col("adm_bit")) != 0)
         | ((pl.col("_conflict") == 0) & (pl.col("_admin_row") == pl.col("row_id")))
     )
@@ -122,15 +119,18 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     candidates = lines.filter(is_ig() | (code_is(adm_documented_routes=None) & pl.col("route").is_not_null()))
     candidates = with_modifier_roles(
         with_codes(candidates, "ig_route", "ig_product", "adm_documented_routes", "adm_description"))
-    reason: pl.Expr = pl.lit(None, pl.String)
-    conflict: pl.Expr = pl.lit(None, pl.UInt64)
-    for name, condition, bits in reversed(rules):
-        hit = condition.fill_null(False)
-        reason = pl.when(hit).then(pl.lit(name)).otherwise(reason)
-        conflict = pl.when(hit).then(pl.lit(bits, pl.UInt64)).otherwise(conflict)
-    # Decide on every candidate; derive the facts on the flagged lines only.
-    flagged = candidates.with_columns(reason.alias("reason"), conflict.alias("_conflict")).filter(
-        pl.col("reason").is_not_null())
+    # Decide on every candidate as a small integer (the first rule that applies); name the reason
+    # and derive the facts on the flagged lines only (strings for every candidate cost seconds).
+    rule: pl.Expr = pl.lit(None, pl.UInt8)
+    for number, (_, condition, _) in reversed(list(enumerate(rules))):
+        rule = pl.when(condition.fill_null(False)).then(pl.lit(number, pl.UInt8)).otherwise(rule)
+    numbers = pl.Series(range(len(rules)), dtype=pl.UInt8)
+    flagged = candidates.with_columns(rule.alias("_rule")).filter(pl.col("_rule").is_not_null()).with_columns(
+        pl.col("_rule").replace_strict(numbers, pl.Series([r[0] for r in rules]), return_dtype=pl.String)
+        .alias("reason"),
+        pl.col("_rule").replace_strict(numbers, pl.Series([r[2] for r in rules], dtype=pl.UInt64),
+                                       return_dtype=pl.UInt64).alias("_conflict"),
+    )
     flagged = flagged.with_columns((pl.col("enc_admin_mask") & pl.col("_conflict")).alias("_billed"))
     documented = (
         pl.when(pl.col("reason") == "documented_iv_sc_billed").then(_documented("IV", "route_iv"))
