@@ -243,3 +243,11 @@ def test_releases_come_from_the_manifest_and_switch_on_october_1() -> None:
     assert reference.icd10_releases_for_dates(dt.date(2024, 9, 30), dt.date(2024, 10, 1)) == [3, 4]
     bits = reference.icd10_billable_bits(pl.Series(["E668", "D800"]), [3, 4])
     assert bits.get_column("billable").to_list() == [1 << 3, (1 << 3) | (1 << 4)]
+
+
+def test_every_shipped_covered_list_has_a_payer_facing_name() -> None:
+    """A list added to covered_diagnoses.csv without its MANIFEST name would be shown by its id."""
+    named = reference.manifest()["covered_diagnoses"]["lists"]
+    for list_id in reference.covered_diagnoses().get_column("list_id").unique().to_list():
+        assert list_id in named and named[list_id]["name"].strip(), list_id
+        assert list_id not in named[list_id]["name"] or named[list_id]["article"] == list_id, list_id
