@@ -1,44 +1,56 @@
-"""noncovered-diagnosis: no covered diagnosis for the immune globulin, or an invalid ICD-10-CM code.
+"""noncovered-diagnosis: no covered diagnosis for the immune globulin, or not a valid ICD-10-CM code.
 
-**What it finds.**
+**noncovered-diagnosis** (error). For an IG drug line:
+- Coverage: none of the line's diagnoses is on the covered list for the payer and setting. MEDICARE
+  home IVIG: the 25 codes of A52509; home SCIG: the same plus G61.81 (A52507). Office and outpatient:
+  the covered list of one named Part A/B contractor's IVIG billing and coding article, shipped whole
+  with its article id and revision date (DEFAULT uses it too); a policy may name another list. Home
+  IVIG with an uncovered diagnosis is "no benefit category": the fix is GY, never an ABN.
+- With GA or GZ on the line, the finding is `info`: the provider has declared the expected denial.
+- Validity: a diagnosis must be a billable ICD-10-CM code in the release in force on the date of
+  service (fiscal years start October 1; for example `D80` and `G35` are categories, and `E66.8` was
+  billable until 2024-09-30). The product ships every release it can source (at least FY2021-FY2026); a
+  date outside every shipped release is not evaluated for validity (counted and shown), never flagged.
+  A value that is not shaped like an ICD-10-CM code (`D8.00`) is a finding of this check, not a
+  rejected row. An invalid diagnosis makes the claim unprocessable: every line that points to it is at
+  risk. A code is accepted with or without its dot.
 
-* An immune-globulin drug line none of whose diagnoses is on the covered list for the payer
-  policy and setting. MEDICARE: home (POS 12) IVIG uses the 25 PIDD codes of article A52509;
-  home SCIG uses the same plus G61.81 CIDP (A52507 groups 3 and 6); office and outpatient use the
-  documented default ``IG_OFFICE_DEFAULT`` (the PIDD codes plus ITP D69.3, GBS G61.0, CIDP G61.81,
-  myasthenia gravis G70.0x, dermatomyositis M33.x and the NCD 250.3 blistering diseases). DEFAULT
-  uses the office default everywhere. A policy file may replace any list. A dual-route product
-  (J1561, J1569) counts as SCIG when documented SC or billed with JB, or, with no route
-  documented (no route, JA or JB), when the only infusion administration billed on the claim and
-  date is SC (96369-96371).
-* A diagnosis that is not a valid *billable* ICD-10-CM code for the date of service, such as a
-  category (``D80``) or a code that became a header (``G35`` from 2025-10-01). Reported once per
-  claim and code, on the first IG drug line that points to it (the line whose coverage depends on
-  it), else on the first line that does: a non-billable code rejects the claim whatever the drug
-  (the rule's own example, G35, is the MS code of infusion claims such as ocrelizumab). Dates of
-  service are matched to the ICD-10-CM release in force (FY2025, FY2026); a date after the newest
-  release shipped is checked against that newest release.
-* One finding per line: an IG line with an invalid code and no covered diagnosis gets one finding
-  giving both reasons.
+Implementation. Two decisions, one finding per line.
 
-Codes are compared without their dot: ``D80.0`` and ``D800`` are the same code (a dot anywhere but
-after the third character, ``D8.00``, is a malformed code: the row is rejected with that reason).
+*Coverage* (IG drug lines only, filtered first). The setting is ``home_sc``, ``home_iv`` or ``other``:
+home is the policy's home places of service (``is_home``); a dual-route product (J1561, J1569 in
+``immune_globulins.csv``) is SCIG when documented SC (route or JB) or, with no route documented,
+when the encounter's administration is SC infusion only. The covered list of each (policy,
+setting) comes from the policy (``[coverage]``, list ids only: switching the office list to a
+contractor article is a policy edit) and is tested as a set on the line's diagnoses. The finding
+names the list by its payer-facing name from MANIFEST.toml (article id and title), never by the
+product's list id. Reasons: ``home_ivig_no_benefit`` (a MEDICARE-kind policy, home IVIG: no benefit
+category, the fix is GY, a correction), ``home_scig_not_covered`` (home SCIG: the External Infusion
+Pumps criteria), ``not_covered`` (office and outpatient, and home IVIG of a commercial policy);
+``declared_noncovered`` (info, nothing at risk) when the line carries a modifier that declares the
+expected denial (``modifiers.csv`` role ``declares_noncovered``: GA, GZ and also GY). Deviation
+from the rule's words, on purpose: GY counts as a declaration too, because for home IVIG GY *is*
+the rule's own fix (flagging a line that already carries it as an error is a false flag, issue
+10), and for home SCIG it is A52507's modifier for a drug outside the pump benefit. An IG line
+with no diagnosis is not covered (its ``dx`` fact is null, shown as a placeholder to fill in).
 
-**Why payers deny it.** IG is covered only for the conditions the LCD/NCD lists (CARC 50, RARC
-N115 where an LCD applies); an invalid or non-billable code rejects the claim (CO-16 + M76/M81).
+*Validity* (every line). The batch's distinct diagnosis values are read once; a value not shaped
+like an ICD-10-CM code (``schema.DIAGNOSIS_RE`` after normalisation: upper case, dot after the
+category removed) is ``malformed_code`` whatever the date; a well-formed code is tested against
+the releases MANIFEST.toml lists (``[icd10cm.*]``) that are in force on some date of the batch,
+as a bit per release. Only lines carrying a suspect value (malformed, or not billable in one of
+those releases) are exploded and judged against the release in force on their own date of
+service (``reference.icd10_release_index``); a date outside every shipped release is not judged
+(counted by ``unevaluated``, never flagged). Filter first: on a clean batch nothing is exploded.
+One finding per claim and code, anchored on the first IG drug line that points to it where it
+is invalid (the line whose coverage depends on it), else the first such line; ``risk_rows`` are
+all the claim's lines that point to it there (the claim is unprocessable: risk ``lines``). Codes
+anchored on the same line make one finding (``codes`` lists them; ``malformed_code`` when any is
+malformed, else ``invalid_code``).
 
-**Example.** MEDICARE, POS 12, J1459 (IVIG) with G61.81 only: fires (CIDP is covered at home only
-for SCIG). The same line at POS 11 is covered by the office default.
-
-**Use instead.** Report the most specific billable code the record supports; if the condition is
-not covered in that setting, do not bill the payer as covered (GA/GZ with an ABN where applicable).
-
-**Appeal basis.** Coverage findings are justifications: the record must document a covered
-condition (the appeal text leaves a visible placeholder for it); without one the service is not
-covered under the policy. Invalid-code findings are corrections: resubmit with the billable code.
-
-**Sources.** A52509 and A52507 ICD-10 tables (CMS MCD); L33610, L33794; NCD 250.3 / A57187;
-ICD-10-CM FY2025 and FY2026 code files (CMS/NCHS); REFERENCE.md 5.
+*One finding per line.* A line with a validity finding gets no coverage finding: the invalid
+code is the stronger reason (the claim cannot be processed at all), and coverage is judged again
+once the corrected code is on the claim.
 """
 
 from __future__ import annotations
@@ -46,18 +58,38 @@ from __future__ import annotations
 import polars as pl
 
 from scrubber import reference
-from scrubber.enrich import billed, documented_iv, documented_sc, is_ig, with_codes, with_modifier_roles
-from scrubber.legacy import legacy_check
-from scrubber.registry import Context
-from scrubber.text import dotted, fill
+from scrubber.cards import load_card
+from scrubber.enrich import (
+    billed,
+    documented_iv,
+    documented_sc,
+    has_modifier,
+    is_ig,
+    with_codes,
+    with_modifier_roles,
+)
+from scrubber.registry import Check, Context
+from scrubber.schema import DIAGNOSIS_RE
+from scrubber.text import dotted
 
-_SETTING_WORDS = {"home_iv": "home IVIG", "home_sc": "home SCIG", "other": "office/outpatient immune globulin"}
+_RISK_ROWS = pl.List(pl.Int64())
+# The facts of a validity finding (the plan's schema, also when nothing is suspect).
+_VALIDITY_SCHEMA: dict[str, pl.DataType] = {
+    "row_id": pl.Int64(),
+    "reason": pl.String(),
+    "codes": pl.List(pl.String()),
+    "malformed": pl.List(pl.String()),
+    "release": pl.String(),
+    "lines": pl.List(pl.Int32()),
+    "risk_rows": _RISK_ROWS,
+    "_rank": pl.Int8(),
+}
 
 
 def _setting() -> pl.Expr:
-    """home_sc, home_iv or other. A dual-route product (J1561, J1569) is SCIG when documented SC
-    (route or JB); with no route documented, when the claim's administration on that date is SC
-    infusion only (the administration billed says how it was given, as in route-mismatch)."""
+    """home_sc, home_iv or other. A dual-route product is SCIG when documented SC (route or JB); with
+    no route documented, when the encounter's administration is SC infusion only (the administration
+    billed says how it was given, as in route-mismatch)."""
     sc_admin_only = billed(reference.route_evidence_bits("sc_infusion")) & ~billed(
         reference.route_evidence_bits("iv_infusion"))
     sc = (pl.col("ig_route") == "SC") | (
@@ -69,7 +101,18 @@ def _setting() -> pl.Expr:
     )
 
 
-def _coverage_findings(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
+def _list_names(ctx: Context) -> pl.LazyFrame:
+    """(policy, setting, covered_list): the payer-facing name of the list(s) behind each policy setting."""
+    rows = [
+        (policy, setting, " or ".join(reference.covered_list_name(i, policy) for i in lists.split(", ")))
+        for policy, setting, lists in ctx.coverage_lists.collect().iter_rows()
+    ]
+    schema = {"policy": pl.String(), "setting": pl.String(), "covered_list": pl.String()}
+    return pl.DataFrame(rows, schema=schema, orient="row").lazy()
+
+
+def _coverage(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
+    """IG drug lines none of whose diagnoses is on the covered list for their policy and setting."""
     ig = with_modifier_roles(with_codes(lines.filter(is_ig()), "ig_route", "ig_product"))
     ig = ig.with_columns(_setting().alias("setting"))
     # One set test per (policy, setting) list on the line's diagnoses: a handful of lists, so this
@@ -78,111 +121,109 @@ def _coverage_findings(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     for (policy, setting), codes in ctx.covered_sets().items():
         hit = pl.col("diagnoses").list.eval(pl.element().is_in(codes.implode())).list.any()
         covered = pl.when((pl.col("policy") == policy) & (pl.col("setting") == setting)).then(hit).otherwise(covered)
-    flagged = (
-        ig.filter(~covered.fill_null(False))
-        .join(ctx.coverage_lists, on=["policy", "setting"], how="left")
-        .with_columns(pl.col("diagnoses").list.eval(dotted(pl.element())).list.join(", ").alias("_dx"))
+    declaring = reference.modifiers_with_role("declares_noncovered")
+    setting = pl.col("setting")
+    reason = (
+        pl.when(has_modifier(*declaring)).then(pl.lit("declared_noncovered"))
+        .when((setting == "home_iv") & (pl.col("payer_kind") == "medicare")).then(pl.lit("home_ivig_no_benefit"))
+        .when(setting == "home_sc").then(pl.lit("home_scig_not_covered"))
+        .otherwise(pl.lit("not_covered"))
     )
-    words = pl.col("setting").replace(_SETTING_WORDS)
-    lists = pl.col("lists")
-    message = (
-        pl.when(pl.col("diagnoses").list.len() == 0)
-        .then(fill("{code} ({product}) has no diagnosis; the {policy} policy covers {setting} only for the "
-                   "diagnoses of {lists}.", code=pl.col("procedure_code"), product=pl.col("ig_product"),
-                   policy=pl.col("policy"), setting=words, lists=lists))
-        .otherwise(fill("None of the diagnoses of {code} ({product}), {dx}, is covered for {setting} under the "
-                        "{policy} policy (covered list: {lists}).", code=pl.col("procedure_code"),
-                        product=pl.col("ig_product"), dx=pl.col("_dx"), setting=words, policy=pl.col("policy"),
-                        lists=lists))
-    )
-    return flagged.select(
-        "row_id",
-        message.alias("message"),
-        fill("Report the covered diagnosis the record documents (see {lists}); if none applies, the drug is not "
-             "covered in this setting: obtain an ABN and bill with GA, or GZ without one.", lists=lists)
-        .alias("suggested_fix"),
-        fill("Medical necessity: the medical record for {dos} documents a condition for which {code} ({product}) "
-             "is covered under {lists}: [covered diagnosis and its documentation, e.g. immunoglobulin levels, "
-             "biopsy or specialist note?]. The claim reports that diagnosis for the drug line.",
-             dos=pl.col("date_of_service"), code=pl.col("procedure_code"), product=pl.col("ig_product"),
-             lists=lists).alias("appeal_text"),
-        pl.lit("justification").alias("fix_kind"),
-    )
-
-
-def _validity_findings(lines: pl.LazyFrame) -> pl.LazyFrame:
-    exploded = (
-        lines.select("row_id", "claim_id", "line_number", "date_of_service", is_ig().alias("_ig"),
-                     pl.col("diagnoses").alias("code"))
-        .explode("code")
-        .filter(pl.col("code").is_not_null())
-        .with_columns(reference.icd10_release_for().alias("release_key"))
-    )
-    # Only the releases the batch's dates use are read (a release is 75,000 codes).
-    dates = pl.col("date_of_service")
-    first, last = lines.select(dates.min().alias("first"), dates.max().alias("last")).collect().row(0)
-    billable = pl.lit(False)
-    for key in reference.icd10_releases_for_dates(first, last):
-        codes = reference.icd10_billable_codes(key).implode()
-        billable = pl.when(pl.col("release_key") == key).then(pl.col("code").is_in(codes)).otherwise(billable)
-    exploded = exploded.filter(~billable)
-    per_code = exploded.group_by("claim_id", "code").agg(
-        # Anchored on the first IG drug line that points to the code (the line the coverage rule is
-        # about), else on the first line that does.
-        pl.col("row_id").sort_by(~pl.col("_ig"), "line_number").first(),
-        pl.col("line_number").unique().sort().cast(pl.String).str.join(", ").alias("_lines"),
-        pl.col("release_key").first().str.to_uppercase().alias("_release"),
-        pl.col("date_of_service").min().alias("_dos"),
-    )
-    code = dotted(pl.col("code"))
-    return per_code.select(
-        "row_id",
-        fill("{code} is not a valid billable ICD-10-CM code for {dos} ({release} code set); claim {claim} "
-             "line(s) {lines} point to it.", code=code, dos=pl.col("_dos"), release=pl.col("_release"),
-             claim=pl.col("claim_id"), lines=pl.col("_lines")).alias("message"),
-        fill("Replace {code} with the complete billable code (all required characters) that the record supports.",
-             code=code).alias("suggested_fix"),
-        fill("Corrected claim: {code} is a category or invalid code, not billable for {dos}; the corrected claim "
-             "reports the billable code documented in the record.", code=code, dos=pl.col("_dos"))
-        .alias("appeal_text"),
-        pl.lit("correction").alias("fix_kind"),
-        code.alias("_order"),
-    )
-
-
-def _one_per_line(findings: pl.LazyFrame) -> pl.LazyFrame:
-    """One finding per line: an IG line with an invalid code and no covered one gets a single
-    finding that gives both reasons (invalid codes first, in code order; then coverage). Any
-    invalid code makes it a correction: the claim must be resubmitted with billable codes."""
-    text = pl.col("message", "suggested_fix", "appeal_text")
+    dx = pl.col("diagnoses")
     return (
-        findings.group_by("row_id")
-        .agg(
-            text.sort_by("_order").str.join(" "),
-            pl.when((pl.col("fix_kind") == "correction").any()).then(pl.lit("correction"))
-            .otherwise(pl.lit("justification")).alias("fix_kind"),
+        ig.filter(~covered.fill_null(False))
+        .join(_list_names(ctx), on=["policy", "setting"], how="left")
+        .select(
+            "row_id",
+            reason.alias("reason"),
+            pl.col("ig_product").alias("product"),
+            pl.when(dx.list.len() > 0).then(dx).alias("dx"),  # none: a visible [dx?] to fill in
+            "covered_list",
+            pl.col("modifiers").list.eval(pl.element().filter(pl.element().is_in(declaring))).alias("declared"),
+            pl.lit(1, pl.Int8).alias("_rank"),
         )
     )
 
 
+def _suspects(lines: pl.LazyFrame) -> tuple[pl.DataFrame, list[int]]:
+    """The batch's diagnosis values that may be invalid somewhere in it, with ``malformed`` and
+    ``billable`` (bit per release, :func:`scrubber.reference.icd10_billable_bits`), and the releases
+    in force on the batch's dates. Distinct values only: a few hundred, whatever the batch size."""
+    values, dates = pl.collect_all([
+        lines.select(pl.col("diagnoses").explode().drop_nulls().unique().alias("code")),
+        lines.select(pl.col("date_of_service").min().alias("first"), pl.col("date_of_service").max().alias("last")),
+    ])
+    releases = reference.icd10_releases_for_dates(*dates.row(0))
+    codes = values.get_column("code")
+    bits = reference.icd10_billable_bits(codes, releases).with_columns(
+        (~pl.col("code").str.contains(DIAGNOSIS_RE)).alias("malformed"))
+    every = sum(1 << i for i in releases)
+    suspect = bits.filter(pl.col("malformed") | ((pl.col("billable") & pl.lit(every, pl.UInt64)) != every))
+    return suspect, releases
+
+
+def _flat(column: str) -> pl.Expr:
+    """The distinct values of a list column over a group, sorted (an aggregation)."""
+    return pl.col(column).list.explode(keep_nulls=False, empty_as_null=False).unique().sort()
+
+
+def _validity(lines: pl.LazyFrame) -> pl.LazyFrame:
+    """One finding per claim and invalid or malformed diagnosis, merged per anchor line."""
+    suspect, releases = _suspects(lines)
+    if suspect.height == 0:
+        return pl.DataFrame(schema=_VALIDITY_SCHEMA).lazy()
+    names = reference.icd10_releases().get_column("release")
+    values = suspect.get_column("code").implode()
+    release = pl.col("icd10_release")
+    # The line's release as its bit of ``billable`` (releases number < 64: MANIFEST fiscal years).
+    bit = release.replace_strict(pl.Series(releases, dtype=pl.UInt8),
+                                 pl.Series([1 << i for i in releases], dtype=pl.UInt64),
+                                 default=pl.lit(0, pl.UInt64))
+    pointing = (
+        lines.filter(pl.col("diagnoses").list.eval(pl.element().is_in(values)).list.any())
+        .select("row_id", "claim_id", "line_number", is_ig().alias("_ig"), reference.icd10_release_index(),
+                pl.col("diagnoses").alias("code"))
+        .explode("code")
+        .join(suspect.lazy(), on="code", how="inner")
+        .filter(
+            pl.col("malformed")
+            | (release.is_not_null() & ((pl.col("billable") & bit) == 0))
+        )
+        .with_columns(release.replace_strict(pl.Series(range(names.len()), dtype=pl.UInt8), names, default=None)
+                      .alias("release"))
+    )
+    shown = pl.when(pl.col("malformed")).then(pl.col("code")).otherwise(dotted(pl.col("code")))
+    per_code = pointing.group_by("claim_id", "code").agg(
+        # Anchored on the first IG drug line that points to the code (the line the coverage rule is
+        # about), else on the first line that does.
+        pl.col("row_id").sort_by(~pl.col("_ig"), "line_number").first(),
+        pl.col("release").sort_by(~pl.col("_ig"), "line_number").first(),
+        pl.col("row_id").unique().alias("_rows"),
+        pl.col("line_number").unique().alias("_lines"),
+        pl.col("malformed").first(),
+        shown.first().alias("_shown"),
+    )
+    return per_code.group_by("row_id").agg(
+        pl.when(pl.col("malformed").any()).then(pl.lit("malformed_code")).otherwise(pl.lit("invalid_code"))
+        .first().alias("reason"),
+        pl.col("_shown").sort().alias("codes"),
+        pl.col("_shown").filter(pl.col("malformed")).sort().alias("malformed"),
+        pl.col("release").drop_nulls().first(),
+        _flat("_lines").cast(pl.Int32).alias("lines"),
+        _flat("_rows").cast(pl.Int64).alias("risk_rows"),
+        pl.lit(0, pl.Int8).alias("_rank"),
+    ).select(list(_VALIDITY_SCHEMA)).cast(_VALIDITY_SCHEMA)
+
+
 def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
-    coverage = _coverage_findings(lines, ctx).with_columns(pl.lit("~coverage").alias("_order"))
-    return _one_per_line(pl.concat([coverage, _validity_findings(lines)]))
+    both = pl.concat([_validity(lines), _coverage(lines, ctx)], how="diagonal_relaxed")
+    # One finding per line: the validity finding (rank 0) wins over coverage (rank 1).
+    return both.sort("row_id", "_rank").unique("row_id", keep="first", maintain_order=True).drop("_rank")
 
 
-CHECK = legacy_check(
-    id="noncovered-diagnosis",
-    title="Diagnosis not covered, or not a billable ICD-10-CM code",
-    severity="error",
-    scope="line",
-    rule="An IG drug line needs a diagnosis on the covered list for the payer policy and setting; every diagnosis "
-    "must be a billable ICD-10-CM code for the date of service.",
-    sources=("A52509 (home IVIG)", "A52507 (home SCIG, CIDP)", "NCD 250.3 / A57187",
-             "ICD-10-CM FY2025/FY2026 (CMS/NCHS)"),
-    fix="Report the covered, billable diagnosis the record documents; otherwise ABN with GA, or GZ.",
-    appeal="Justification: the record documents a covered diagnosis; corrected claim reports it.",
-    denial_codes=("CO-50", "N115", "CO-16", "M76"),
-    fix_kind="justification",
-    disposition="line denied as not medically necessary (CO-50), or rejected for an invalid code",
-    find=find,
-)
+def unevaluated(lines: pl.LazyFrame) -> pl.LazyFrame:
+    """Lines with diagnoses dated outside every shipped ICD-10-CM release: validity not evaluated."""
+    return lines.filter((pl.col("diagnoses").list.len() > 0) & reference.icd10_outside_releases())
+
+
+CHECK = Check(card=load_card(__file__), find=find, unevaluated=unevaluated)

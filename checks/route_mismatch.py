@@ -1,42 +1,35 @@
-"""route-mismatch: the administration code and the immune globulin's route disagree.
+"""route-mismatch: the administration billed and the immune globulin's route disagree.
 
-**What it finds.** Within one claim and date of service:
+**route-mismatch** (error). Within one encounter, an IG drug whose route has no matching
+administration while a conflicting one is billed: an SC-only IG code with IV infusion administration
+(96365/96366/96367) and no SC administration (96369/96370/96371); an IV-only IG code with SC
+administration or 96372 and no IV infusion administration; an IG code whose only administration is IV
+push (96374/96375/96376): immune globulin is never a push. Also a documented `route` or a JA/JB
+modifier that contradicts the administration billed. A claim with no administration codes (a home DME
+claim) has nothing to compare. **Warning**: an IG drug whose only administration is chemotherapy
+administration (96401-96417): immune globulin is paid as a therapeutic infusion (96365) by most
+contractors, not as chemotherapy.
 
-* an SC-only IG (J1551, J1555, J1558, J1559, J1575) billed with IV infusion administration
-  (96365/96366/96367) and no SC administration (96369/96370/96371);
-* an IV-only IG (J1459, J1554, J1556, J1557, J1566, J1568, J1572, J1576, J1599) billed with SC
-  administration or 96372 and no IV infusion administration (96365/96366/96367; a concurrent
-  96368 presupposes another infusion and is no evidence of the route on its own);
-* an IG whose only administration is IV push (96374/96375/96376): immune globulin is never a push;
-* an IG line documented as given by IV push (``route`` PUSH) on a claim with administration codes;
-* an IG line documented IV (``route`` IV, or JA) billed with only SC or injection administration,
-  or documented SC (``route`` SC, or JB) billed with only IV infusion administration: the rule
-  names J1561/J1569 with JA and any IG line with JB; a documented route contradicts the
-  administration billed whatever the product, so it applies to every IG code;
-* a documented ``route`` that contradicts the administration line it sits on (``documented_routes``
-  in ``admin_codes.csv``): SC, IM or PUSH on an IV infusion line (96365, 96360, 96413...); SC or IM
-  on an IV push line (a push is intravenous, so IV agrees); IV, PUSH or IM on an SC infusion line
-  (96369-96371); IV or PUSH on 96372.
+Implementation. Everything is data: the IG codes and their route (IV, SC, IV_SC) come from
+``immune_globulins.csv``, what each administration code says about the route from
+``admin_codes.csv`` (``route_evidence``: iv_infusion, sc_infusion, injection, push; chemotherapy
+administration is the ``chemo`` family, 96401-96417; ``documented_routes``: the routes that agree
+with a code on its own line). Enrichment gives every line its encounter's ``enc_admin_mask``
+(RULES.md "Encounter": a professional claim's member, date and billing provider; an institutional
+claim), so each rule is a bit test on the IG line, with no join: filter first (IG lines, and
+administration lines that document a route), decide, then only for the few flagged lines find
+the administration lines of their encounter that conflict (``risk_rows``: the charges at risk
+are those administration lines, which the payer denies as inconsistent coding, not the drug).
+Reasons, first that applies: ``sc_product_iv_admin``, ``iv_product_sc_admin``, ``ig_as_push``,
+``documented_push`` (an IG line documented PUSH while administration is billed),
+``documented_iv_sc_billed`` / ``documented_sc_iv_billed`` (route IV/SC or JA/JB on the IG line
+against the administration billed, any IG code), ``route_vs_own_code`` (an administration line
+whose documented route its own code does not describe), then the warning ``chemo_admin_only``.
 
-A claim with no administration codes (a home DME drug claim) has nothing to compare and is quiet.
-
-**Why payers deny it.** The administration code must describe how the drug was given; an SC
-product with 96365 (or an IV product with 96369) is an internally inconsistent claim, denied as
-inconsistent coding (CARC 4/16) or on medical review. Hizentra is subcutaneous only; Privigen is
-intravenous only.
-
-**Example.** Claim C20, 2026-05-04: J1559 (Hizentra) x80 with 96365 x1 and 96366 x1: fires on
-the J1559 line.
-
-**Use instead.** Bill the administration that matches the product's route: SC infusion is
-96369 (+96370 per additional hour, 96371 for a new pump set-up); IV infusion is 96365 (+96366).
-For J1561/J1569 make the route modifier (JA/JB) and the documentation agree with the administration.
-
-**Appeal basis.** A correction of the administration code or the product code, whichever the
-administration record shows was wrong.
-
-**Sources.** HCPCS Level II descriptors and product labels (RULES.md IG table); A52507 (JB for SC
-IG on DME claims); First Coast A57778 (JA/JB for J1561/J1569); REFERENCE.md 3 and 4c.
+"Only administration" is read as the administration that can be the immune globulin's: IV push
+codes billed beside a chemotherapy infusion (premedication pushes) do not stop the chemotherapy
+warning, and hydration (96360/96361, no route evidence) stops neither it nor ``ig_as_push``; an
+IG with pushes only, or pushes and hydration, is ``ig_as_push``.
 """
 
 from __future__ import annotations
@@ -44,8 +37,9 @@ from __future__ import annotations
 import polars as pl
 
 from scrubber import reference
+from scrubber.cards import load_card
 from scrubber.enrich import (
-    billed,
+    code,
     code_is,
     codes_text,
     documented_iv,
@@ -54,118 +48,114 @@ from scrubber.enrich import (
     with_codes,
     with_modifier_roles,
 )
-from scrubber.legacy import legacy_check
-from scrubber.registry import Context
-from scrubber.text import fill
+from scrubber.registry import Check, Context
+
+
+def _bits() -> dict[str, int]:
+    """The administration codes, as bit masks, that show each route (admin_codes.csv)."""
+    bits = {e: reference.route_evidence_bits(e) for e in ("iv_infusion", "sc_infusion", "injection", "push")}
+    bits["chemo"] = reference.admin_bits(reference.admin_codes_where(family="chemo"))
+    return bits
+
+
+def _rules(b: dict[str, int]) -> list[tuple[str, pl.Expr, int]]:
+    """(reason, condition, the administration it conflicts with as a mask; 0 = the line itself), in
+    order of precedence: a line gets the first that applies."""
+    mask = pl.col("enc_admin_mask")
+
+    def has(bits: int) -> pl.Expr:
+        return (mask & pl.lit(bits, pl.UInt64)) != 0
+
+    iv, sc, inj, push, chemo = b["iv_infusion"], b["sc_infusion"], b["injection"], b["push"], b["chemo"]
+    ig = pl.col("ig_route").is_not_null()
+    ig_route, route = pl.col("ig_route"), pl.col("route")
+    doc_iv, doc_sc = documented_iv(), documented_sc()
+    own = (pl.col("adm_documented_routes").is_not_null() & route.is_not_null()
+           & ~pl.col("adm_documented_routes").list.contains(route))
+    return [
+        ("sc_product_iv_admin", ig & (ig_route == "SC") & has(iv) & ~has(sc), iv),
+        ("iv_product_sc_admin", ig & (ig_route == "IV") & has(sc | inj) & ~has(iv), sc | inj),
+        ("ig_as_push", ig & has(push) & ~has(iv | sc | inj | chemo), push),
+        ("documented_push", ig & (route == "PUSH") & (mask != 0), iv | sc | inj | push | chemo),
+        ("documented_iv_sc_billed", ig & doc_iv & has(sc | inj) & ~has(iv), sc | inj),
+        ("documented_sc_iv_billed", ig & doc_sc & has(iv) & ~has(sc), iv),
+        ("route_vs_own_code", own, 0),
+        ("chemo_admin_only", ig & has(chemo) & ~has(iv | sc | inj), chemo),
+    ]
+
+
+def _documented(route: str, role: str) -> pl.Expr:
+    """How the line documents a route: its ``route`` value when that is ``route``, else its JA/JB."""
+    modifiers = reference.modifiers_with_role(role)
+    given = pl.col("modifiers").list.eval(pl.element().filter(pl.element().is_in(modifiers))).list.join(" ")
+    return pl.when(pl.col("route") == route).then(pl.lit(route)).otherwise(given)
+
+
+def _conflicting_lines(flagged: pl.LazyFrame, lines: pl.LazyFrame) -> pl.LazyFrame:
+    """Per flagged line: ``risk_rows`` (the conflicting administration lines of its encounter; the
+    line itself for ``route_vs_own_code``) and ``admin_lines`` (them, by line, and claim when another)."""
+    keys = flagged.select("row_id", "claim_id", "enc_key", "_conflict")
+    admin = lines.filter(code_is(adm_role=None)).select(
+        "enc_key", pl.col("row_id").alias("_admin_row"), pl.col("claim_id").alias("_admin_claim"),
+        pl.col("line_number").alias("_admin_line"), "code_idx")
+    pairs = keys.join(admin, on="enc_key", how="inner").with_columns(code("adm_bit")).filter(
+        ((pl.col("_conflict") & pl.col("adm_bit")) != 0)
+        | ((pl.col("_conflict") == 0) & (pl.col("_admin_row") == pl.col("row_id")))
+    )
+    label = (
+        pl.when(pl.col("_admin_claim") == pl.col("claim_id"))
+        .then(pl.format("line {}", pl.col("_admin_line")))
+        .otherwise(pl.format("claim {} line {}", pl.col("_admin_claim"), pl.col("_admin_line")))
+    )
+    return pairs.sort("_admin_claim", "_admin_line").group_by("row_id").agg(
+        pl.col("_admin_row").alias("risk_rows"),
+        label.alias("admin_lines"),
+    )
 
 
 def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
-    # What the billed administration says about the route (admin_codes.csv route_evidence).
-    iv_bits = reference.route_evidence_bits("iv_infusion")
-    sc_bits = reference.route_evidence_bits("sc_infusion")
-    inj_bits = reference.route_evidence_bits("injection")
-    push = reference.route_evidence_bits("push")
-    has_iv, has_sc, has_inj = billed(iv_bits), billed(sc_bits), billed(inj_bits)
-    any_admin = pl.col("cd_admin_mask") != 0
-    only_push = any_admin & ((pl.col("cd_admin_mask") & ~pl.lit(push, pl.UInt64)) == 0)
-    route = pl.col("route")
-    candidates = lines.filter(is_ig() | (code_is(adm_documented_routes=None) & route.is_not_null()))
-    lines = with_modifier_roles(
+    b = _bits()
+    rules = _rules(b)
+    candidates = lines.filter(is_ig() | (code_is(adm_documented_routes=None) & pl.col("route").is_not_null()))
+    candidates = with_modifier_roles(
         with_codes(candidates, "ig_route", "ig_product", "adm_documented_routes", "adm_description"))
-    ig = pl.col("ig_route").is_not_null()
-    ig_route = pl.col("ig_route")
-    doc_iv, doc_sc = documented_iv(), documented_sc()
-    # A documented route the code of its own administration line does not describe
-    # (admin_codes.csv documented_routes: IV on a push line agrees, PUSH on an infusion line does not).
-    line_route_conflict = (
-        pl.col("adm_documented_routes").is_not_null() & route.is_not_null()
-        & ~pl.col("adm_documented_routes").list.contains(route)
+    # Decide on every candidate as a small integer (the first rule that applies); name the reason
+    # and derive the facts on the flagged lines only (strings for every candidate cost seconds).
+    rule: pl.Expr = pl.lit(None, pl.UInt8)
+    for number, (_, condition, _) in reversed(list(enumerate(rules))):
+        rule = pl.when(condition.fill_null(False)).then(pl.lit(number, pl.UInt8)).otherwise(rule)
+    numbers = pl.Series(range(len(rules)), dtype=pl.UInt8)
+    flagged = candidates.with_columns(rule.alias("_rule")).filter(pl.col("_rule").is_not_null()).with_columns(
+        pl.col("_rule").replace_strict(numbers, pl.Series([r[0] for r in rules]), return_dtype=pl.String)
+        .alias("reason"),
+        pl.col("_rule").replace_strict(numbers, pl.Series([r[2] for r in rules], dtype=pl.UInt64),
+                                       return_dtype=pl.UInt64).alias("_conflict"),
     )
-    # (condition, message) in order of precedence: a line gets the first that applies.
-    rules = [
-        (ig & (ig_route == "SC") & has_iv & ~has_sc,
-         "{p} is a subcutaneous-only immune globulin, but the administration billed is IV infusion ({iv}) with "
-         "no SC infusion code."),
-        (ig & (ig_route == "IV") & (has_sc | has_inj) & ~has_iv,
-         "{p} is an intravenous-only immune globulin, but the administration billed is subcutaneous or IM "
-         "({sc_inj}) with no IV infusion code."),
-        (ig & only_push,
-         "{p} is billed with IV push only ({admin}); immune globulin is infused, never pushed."),
-        (ig & (route == "PUSH") & any_admin,
-         "{p} is documented as given by IV push; immune globulin is infused, never pushed (administration "
-         "billed: {admin})."),
-        (ig & doc_iv & (has_sc | has_inj) & ~has_iv,
-         "{p} is documented as given IV ({how_iv}) but only SC/IM administration ({sc_inj}) is billed."),
-        (ig & doc_sc & has_iv & ~has_sc,
-         "{p} is documented as given SC ({how_sc}) but only IV infusion administration ({iv}) is billed."),
-        (line_route_conflict,
-         "The administration record documents route {route} for {code} ({kind}); that code describes route "
-         "{agrees}."),
-    ]
-    rule = pl.lit(None, pl.Int32)
-    for number, (condition, _) in reversed(list(enumerate(rules))):
-        rule = pl.when(condition.fill_null(False)).then(pl.lit(number, pl.Int32)).otherwise(rule)
-    # Text only for the lines that break a rule (building it for every line costs seconds at scale).
-    flagged = lines.with_columns(rule.alias("_rule")).filter(pl.col("_rule").is_not_null())
-    facts = {
-        "p": fill("{code} ({product})", code=pl.col("procedure_code"), product=pl.col("ig_product")),
-        "admin": codes_text(),
-        "iv": codes_text(within=iv_bits),
-        "sc_inj": codes_text(within=sc_bits | inj_bits),
-        "how_iv": pl.when(route == "IV").then(pl.lit("route IV")).otherwise(pl.lit("JA modifier")),
-        "how_sc": pl.when(route == "SC").then(pl.lit("route SC")).otherwise(pl.lit("JB modifier")),
-        "route": route,
-        "code": pl.col("procedure_code"),
-        "kind": pl.col("adm_description"),
-        "agrees": pl.col("adm_documented_routes").list.join(" or "),
-    }
-    reason = pl.lit(None, pl.String)
-    for number, (_, template) in reversed(list(enumerate(rules))):
-        used = {k: v for k, v in facts.items() if "{" + k + "}" in template}
-        reason = pl.when(pl.col("_rule") == number).then(fill(template, **used)).otherwise(reason)
-    sc_like = (ig_route == "SC") | ((ig_route == "IV_SC") & doc_sc & ~doc_iv)
-    fix = (
-        pl.when(pl.col("_rule") == 3)
-        .then(pl.lit("Immune globulin is infused: bill the infusion administration for the route given (IV 96365/"
-                     "96366, SC 96369-96371) and correct the route in the administration record."))
-        .when(pl.col("_rule").is_in([4, 5]))
-        .then(pl.lit("Make the administration code, the documented route and JA/JB agree: bill the administration "
-                     "for the route the drug was given by, or correct the route (or JA/JB) if it was recorded "
-                     "wrongly."))
-        .when(ig & sc_like)
-        .then(pl.lit("Bill the SC administration codes (96369 initial, 96370 each additional hour, 96371 for a "
-                     "new pump set-up) instead of IV infusion or push codes, or correct the product code if an IV "
-                     "product was given."))
-        .when(ig)
-        .then(pl.lit("Bill the IV infusion administration codes (96365 initial, 96366 each additional hour) "
-                     "instead of SC, injection or push codes, or correct the product code if an SC product was "
-                     "given; make JA/JB agree with the route given."))
-        .otherwise(pl.lit("Correct the administration code to the documented route, or correct the route in the "
-                          "administration record if it was recorded wrongly."))
+    flagged = flagged.with_columns((pl.col("enc_admin_mask") & pl.col("_conflict")).alias("_billed"))
+    documented = (
+        pl.when(pl.col("reason") == "documented_iv_sc_billed").then(_documented("IV", "route_iv"))
+        .when(pl.col("reason") == "documented_sc_iv_billed").then(_documented("SC", "route_sc"))
+        .otherwise(pl.col("route"))
     )
-    appeal = fill(
-        "Corrected claim: the administration code is corrected to the route documented in the administration "
-        "record for {code} on {dos} ({why})",
-        code=pl.col("procedure_code"),
-        dos=pl.col("date_of_service"),
-        why=reason,
+    facts = flagged.select(
+        "row_id",
+        "reason",
+        "claim_id",
+        "enc_key",
+        "_conflict",
+        pl.col("ig_product").alias("product"),
+        pl.when(pl.col("_conflict") == 0).then(pl.col("procedure_code")).otherwise(codes_text("_billed"))
+        .alias("billed"),
+        documented.alias("documented"),
+        pl.col("adm_documented_routes").list.join(" or ").alias("agrees"),
+        pl.col("adm_description").alias("kind"),
     )
-    return flagged.select("row_id", reason.alias("message"), fix.alias("suggested_fix"), appeal.alias("appeal_text"))
+    conflicting = _conflicting_lines(facts, lines)
+    return facts.join(conflicting, on="row_id", how="left").select(
+        "row_id", "reason", "product", "billed", "documented", "agrees", "kind",
+        pl.col("admin_lines").list.join(", "),
+        pl.col("risk_rows").cast(pl.List(pl.Int64)),
+    )
 
 
-CHECK = legacy_check(
-    id="route-mismatch",
-    title="Administration code and drug route disagree",
-    severity="error",
-    scope="claim",
-    rule="The administration billed must match the immune globulin's route (SC products with 96369-96371, IV "
-    "products with 96365-96368, never IV push) and the documented route or JA/JB modifier.",
-    sources=("HCPCS Level II IG descriptors (RULES.md IG table)", "A52507 (JB on SC immune globulin)",
-             "First Coast A57778 (JA/JB for J1561/J1569)"),
-    fix="Bill the administration family that matches the product's route, or correct the product code.",
-    appeal="Corrected claim with the administration code matching the documented route.",
-    denial_codes=("CO-4", "CO-16", "M51"),
-    fix_kind="correction",
-    disposition="line denied as inconsistent coding, or on medical review",
-    find=find,
-)
+CHECK = Check(card=load_card(__file__), find=find)

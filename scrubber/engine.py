@@ -302,10 +302,9 @@ def summarise(result_lines: pl.DataFrame, findings: pl.DataFrame, rejected: pl.D
         "unmatched_records": unmatched.height,
     }
     if lines and any(c.id == "noncovered-diagnosis" for c in checks):
-        first, last = reference.icd10_coverage_window()
-        dos = result_lines.get_column("date_of_service")
-        # Dates outside the shipped ICD-10-CM releases were checked against the nearest release.
-        summary["lines_outside_icd10_releases"] = int(((dos < first) | (dos > last)).sum())
+        # Lines with diagnoses dated outside every shipped ICD-10-CM release: their codes were not
+        # evaluated for validity (never flagged); the check's own "not evaluated" count.
+        summary["lines_outside_icd10_releases"] = unevaluated.get("noncovered-diagnosis", 0)
     if "copy_of" in result_lines.columns:
         copies = result_lines.filter(pl.col("copy_of").is_not_null() | pl.col("cob_layer").fill_null(0).gt(0))
         summary["next_payer_copies"] = copies.select("claim_id").unique().height

@@ -190,9 +190,24 @@ def covered_diagnoses() -> pl.DataFrame:
     return frame.select("list_id", pl.col("code").str.replace_all(".", "", literal=True).alias("code"))
 
 
+def covered_list_name(list_id: str, policy: str) -> str:
+    """What a finding calls a covered list: the payer-facing name in MANIFEST.toml
+    (``[covered_diagnoses.lists.<id>]``, e.g. the article id and title), never the product's list id.
+
+    A list a policy file defines itself (``[coverage.lists]``) has no such entry: it is named by
+    ``covered_diagnoses.names.policy_list_name`` with the policy and the list's own name.
+    """
+    meta = manifest()["covered_diagnoses"]
+    named = meta.get("lists", {}).get(list_id)
+    if named is not None:
+        return str(named["name"])
+    return str(meta["names"]["policy_list_name"]).format(list=list_id, policy=policy)
+
+
 @cache
 def icd10_releases() -> pl.DataFrame:
-    """The ICD-10-CM releases shipped, with the dates of service each applies to."""
+    """The ICD-10-CM releases shipped (every ``[icd10cm.*]`` table of MANIFEST.toml), in date order,
+    with the dates of service each applies to (a fiscal year: October 1 to September 30)."""
     rows = [
         (key, meta["release"], meta["effective_from"], meta["effective_to"], meta["file"])
         for key, meta in manifest()["icd10cm"].items()
@@ -212,40 +227,41 @@ def icd10_billable_codes(release_key: str) -> pl.Series:
     return pl.Series("code", gzip.decompress(_bytes(files[release_key])).decode("ascii").split())
 
 
-def icd10_billable() -> pl.DataFrame:
-    """(release_key, code): every billable ICD-10-CM code of every shipped release, undotted."""
-    keys = icd10_releases().get_column("release_key").to_list()
-    return pl.concat([pl.DataFrame({"release_key": key, "code": icd10_billable_codes(key)}) for key in keys])
+def icd10_release_index(date_col: str = "date_of_service") -> pl.Expr:
+    """The position (in :func:`icd10_releases` order, UInt8) of the release in force on each date of
+    service; null for a date outside every shipped release (or in a gap between two), whose
+    diagnoses cannot be judged: RULES.md "a date outside every shipped release is not evaluated for
+    validity, never flagged"."""
+    expr: pl.Expr = pl.lit(None, pl.UInt8)
+    date = pl.col(date_col)
+    for i, (start, end) in enumerate(icd10_releases().select("effective_from", "effective_to").iter_rows()):
+        expr = pl.when(date.is_between(pl.lit(start), pl.lit(end))).then(pl.lit(i, pl.UInt8)).otherwise(expr)
+    return expr.alias("icd10_release")
 
 
-def icd10_release_for(date_col: str = "date_of_service") -> pl.Expr:
-    """Release key for each date: the release in force, else the nearest one shipped.
-
-    Dates before the first release use the first; dates after the last use the last (a newer
-    release is not shipped yet). The report says when that happened.
-    """
-    releases = icd10_releases()
-    keys = releases.get_column("release_key").to_list()
-    starts = releases.get_column("effective_from").to_list()
-    expr: pl.Expr = pl.lit(keys[0])
-    for key, start in zip(keys[1:], starts[1:], strict=True):
-        expr = pl.when(pl.col(date_col) >= pl.lit(start)).then(pl.lit(key)).otherwise(expr)
-    return expr
+def icd10_outside_releases(date_col: str = "date_of_service") -> pl.Expr:
+    """True where the date of service is in no shipped ICD-10-CM release (validity not evaluated)."""
+    return icd10_release_index(date_col).is_null()
 
 
-def icd10_releases_for_dates(first: dt.date | None, last: dt.date | None) -> list[str]:
-    """Keys of the releases :func:`icd10_release_for` gives for dates between ``first`` and ``last``."""
+def icd10_releases_for_dates(first: dt.date | None, last: dt.date | None) -> list[int]:
+    """Positions of the shipped releases in force on some date between ``first`` and ``last``."""
     if first is None or last is None:
         return []
-    frame = pl.DataFrame({"date_of_service": [first, last]}).select(icd10_release_for())
+    spans = icd10_releases().select("effective_from", "effective_to").iter_rows()
+    return [i for i, (start, end) in enumerate(spans) if start <= last and end >= first]
+
+
+def icd10_billable_bits(codes: pl.Series, releases: list[int]) -> pl.DataFrame:
+    """``code`` and ``billable`` (UInt64): bit ``i`` set where the code is billable in release ``i``
+    (positions of :func:`icd10_releases`), for the given releases only (the others are not read)."""
     keys = icd10_releases().get_column("release_key").to_list()
-    lo, hi = (keys.index(k) for k in frame.to_series().to_list())
-    return keys[lo:hi + 1]
-
-
-def icd10_coverage_window() -> tuple[dt.date, dt.date]:
-    releases = icd10_releases()
-    return releases.get_column("effective_from").min(), releases.get_column("effective_to").max()  # type: ignore[return-value]
+    frame = pl.DataFrame({"code": codes.cast(pl.String)})
+    bits: pl.Expr = pl.lit(0, pl.UInt64)
+    for i in releases:
+        hit = pl.col("code").is_in(icd10_billable_codes(keys[i]).implode())
+        bits = bits | pl.when(hit).then(pl.lit(1 << i, pl.UInt64)).otherwise(pl.lit(0, pl.UInt64))
+    return frame.select("code", bits.alias("billable"))
 
 
 def releases_summary() -> list[dict[str, str]]:

@@ -353,10 +353,8 @@ ROW_CASES = [
     ("short-procedure", "B1,1,MB,AETNA,,11,2026-02-10,9636,,1,300,D80.0,,,",
      "malformed procedure code (expected 5 letters/digits) (procedure_code = '9636')"),
     ("long-procedure", "B1,1,MB,AETNA,,11,2026-02-10,96365-A,,1,300,D80.0,,,", "malformed procedure code"),
-    ("bad-diagnosis", "B1,1,MB,AETNA,,11,2026-02-10,96365,,1,300,80.0,,,", "malformed ICD-10-CM diagnosis code '80.0'"),
-    # The dot of an ICD-10-CM code follows the category (3 characters); elsewhere it is a typo.
-    ("misplaced-dx-dot", "B1,1,MB,AETNA,,11,2026-02-10,96365,,1,300,D8.00,,,",
-     "malformed ICD-10-CM diagnosis code 'D8.00'"),
+    # A diagnosis not shaped like an ICD-10-CM code ("80.0", "D8.00") is no rejected row: it is a
+    # noncovered-diagnosis finding (RULES.md second edition; tests/test_coverage_words.py).
     ("bad-modifier", "B1,1,MB,AETNA,,11,2026-02-10,96365,JWX,1,300,D80.0,,,", "malformed modifier"),
     ("bad-claim-type", "B1,1,MB,AETNA,dental,11,2026-02-10,96365,,1,300,D80.0,,,", "claim_type must be"),
     ("bad-pos", "B1,1,MB,AETNA,,office,2026-02-10,96365,,1,300,D80.0,,,", "place_of_service must be a 2-digit code"),

@@ -1,0 +1,253 @@
+"""The words and the money of noncovered-diagnosis and route-mismatch (issue 11), on real-looking claims.
+
+What a payer, a billing clerk or an auditor reads must fit the claim: no Medicare-only remedy (ABN,
+GA/GZ/GY) in text a commercial payer reads; the home IVIG/SCIG articles only on home lines; IOM
+100-04 ch. 4 on hospital claims and ch. 12 on physician claims; the drug actually billed; the
+product's own list names and file names never; computed fixes, never "x0". Money: an invalid
+diagnosis puts every line that points to it at risk, a route mismatch the administration lines
+that contradict the drug, a warning or a declared denial nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import textwrap
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from scrubber import reference
+from scrubber.engine import scrub
+
+HEADER = ("claim_id,line_number,member_id,payer,claim_type,place_of_service,date_of_service,procedure_code,"
+          "revenue_code,modifier_1,modifier_2,units,charge,diagnosis_1,diagnosis_2,route,payer_claim_number")
+TEXTS = ("message", "suggested_fix", "appeal_text", "attach", "citation")
+MEDICARE_ONLY = re.compile(r"\b(ABN|GA|GZ|GY)\b")
+
+# One batch of claims covering every reason of both checks, for a Medicare and a commercial payer,
+# professional and institutional.
+BATCH = """
+H1,1,M1,MEDICARE,professional,12,2026-02-10,J1459,,JZ,,70,7000,G61.81,,,PCN-H1
+H2,1,M2,MEDICARE,professional,12,2026-02-10,J1559,,KX,,80,4000,E11.9,,,
+H3,1,M3,CIGNA,professional,12,2026-02-10,J1559,,,,80,4000,E11.9,,,
+H4,1,M4,CIGNA,professional,12,2026-02-10,J1459,,,,70,7000,E11.9,,,
+O1,1,M5,MEDICARE,professional,11,2026-02-10,J1568,,JZ,,70,7000,E11.9,,,
+O2,1,M6,CIGNA,professional,11,2026-02-10,J1568,,,,70,7000,E11.9,,,
+O3,1,M7,MEDICARE,professional,11,2026-02-10,J1568,,JZ,GA,70,7000,E11.9,,,
+O4,1,M8,CIGNA,professional,11,2026-02-10,J1568,,GZ,,70,7000,E11.9,,,
+V1,1,M9,MEDICARE,professional,11,2026-02-10,96365,,,,1,300,D80,D83.9,,PCN-V1
+V1,2,M9,MEDICARE,professional,11,2026-02-10,J1459,,JZ,,70,7000,D80,D83.9,,PCN-V1
+V1,3,M9,MEDICARE,professional,11,2026-02-10,96366,,,,1,120,D83.9,,,PCN-V1
+V2,1,M10,CIGNA,professional,11,2026-02-10,96365,,,,1,300,D8.00,,,
+R1,1,M11,MEDICARE,institutional,22,2026-05-04,96365,0260,,,1,300,D80.0,,,
+R1,2,M11,MEDICARE,institutional,22,2026-05-04,96366,0260,,,1,120,D80.0,,,
+R1,3,M11,MEDICARE,institutional,22,2026-05-04,J1559,0636,JZ,,80,4000,D80.0,,,
+R2,1,M12,MEDICARE,professional,11,2026-05-04,96365,,,,1,300,D80.0,,,PCN-R2
+R2,2,M12,MEDICARE,professional,11,2026-05-04,96366,,,,1,120,D80.0,,,PCN-R2
+R2,3,M12,MEDICARE,professional,11,2026-05-04,J1559,,JZ,,80,4000,D80.0,,,PCN-R2
+R3,1,M13,CIGNA,institutional,22,2026-05-04,96369,0260,,,1,200,D80.0,,,
+R3,2,M13,CIGNA,institutional,22,2026-05-04,J1459,0636,,,70,7000,D80.0,,,
+R4,1,M14,CIGNA,professional,11,2026-05-04,96374,,,,1,90,D80.0,,,
+R4,2,M14,CIGNA,professional,11,2026-05-04,J1568,,,,70,7000,D80.0,,,
+R5,1,M15,MEDICARE,professional,11,2026-05-04,96369,,,,1,200,D80.0,,,
+R5,2,M15,MEDICARE,professional,11,2026-05-04,J1561,,JA,,20,2000,D80.0,,,
+R6,1,M16,CIGNA,professional,11,2026-05-04,96365,,,,1,300,D80.0,,,
+R6,2,M16,CIGNA,professional,11,2026-05-04,J1569,,JB,,20,2000,D80.0,,,
+R7,1,M17,CIGNA,professional,11,2026-05-04,96365,,,,1,300,D80.0,,,
+R7,2,M17,CIGNA,professional,11,2026-05-04,J1459,,,,70,7000,D80.0,,PUSH,
+R8,1,M18,MEDICARE,institutional,22,2026-05-04,96369,0260,,,1,200,D69.3,,IM,
+R9,1,M19,MEDICARE,professional,11,2026-05-04,96413,,,,1,400,D69.3,,,
+R9,2,M19,MEDICARE,professional,11,2026-05-04,J1459,,JZ,,70,7000,D69.3,,,
+R10,1,M20,CIGNA,institutional,22,2026-05-04,96413,0260,,,1,400,D69.3,,,
+R10,2,M20,CIGNA,institutional,22,2026-05-04,J1459,0636,,,70,7000,D69.3,,,
+"""
+
+
+def _write(tmp: Path, rows: str, name: str = "claims.csv") -> Path:
+    path = tmp / name
+    path.write_text(HEADER + "\n" + textwrap.dedent(rows).strip() + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def findings(tmp_path_factory: pytest.TempPathFactory) -> pl.DataFrame:
+    path = _write(tmp_path_factory.mktemp("words"), BATCH)
+    result = scrub([str(path)], select=["noncovered-diagnosis", "route-mismatch"])
+    assert result.summary["rejected_rows"] == 0, result.rejected.to_dicts()
+    return result.findings
+
+
+def _one(findings: pl.DataFrame, claim: str, line: int) -> dict:
+    rows = findings.filter((pl.col("claim_id") == claim) & (pl.col("line_number") == line)).to_dicts()
+    assert len(rows) == 1, rows
+    return rows[0]
+
+
+def test_the_batch_shows_every_reason_of_both_cards(findings: pl.DataFrame) -> None:
+    from checks import by_id
+
+    shown = set(findings.select("check_id", "reason").unique().iter_rows())
+    for check_id in ("noncovered-diagnosis", "route-mismatch"):
+        for reason in by_id()[check_id].card.reasons:
+            assert (check_id, reason) in shown, (check_id, reason)
+
+
+def test_no_medicare_remedy_in_text_a_commercial_payer_reads(findings: pl.DataFrame) -> None:
+    commercial = findings.filter(pl.col("payer_kind") == "commercial")
+    assert commercial.height >= 8
+    for row in commercial.iter_rows(named=True):
+        for key in TEXTS:
+            assert not MEDICARE_ONLY.search(row[key] or ""), (row["claim_id"], row["reason"], key, row[key])
+            assert "IOM 100-04" not in (row[key] or ""), (row["claim_id"], key)
+    # ... and the commercial words name the payer's policy instead.
+    assert "under the DEFAULT policy" in _one(findings, "O2", 1)["message"]
+
+
+def test_home_ivig_outside_the_benefit_is_fixed_with_gy_never_an_abn(findings: pl.DataFrame) -> None:
+    row = _one(findings, "H1", 1)
+    assert row["reason"] == "home_ivig_no_benefit" and row["fix_kind"] == "correction"
+    assert "append GY to line 1 (J1459)" in row["suggested_fix"]
+    assert "append GA" not in row["suggested_fix"] and "give the beneficiary an ABN" not in row["suggested_fix"]
+    assert "A52509" in row["citation"] and "A52507" not in row["citation"]
+    assert "frequency code 7, payer claim number PCN-H1" in row["appeal_text"]
+    # Office lines get the ABN remedy (Medicare) but never the home articles.
+    office = _one(findings, "O1", 1)
+    assert "give the beneficiary an ABN" in office["suggested_fix"] and "GA to line 1" in office["suggested_fix"]
+    for claim in ("O1", "O2", "O3", "O4", "V1", "V2"):
+        for row in findings.filter(pl.col("claim_id") == claim).iter_rows(named=True):
+            assert "A52509" not in row["citation"] and "A52507" not in row["citation"], claim
+            assert "A52509" not in row["message"] and "A52507" not in row["message"], claim
+
+
+def test_home_scig_cites_the_external_infusion_pumps_article(findings: pl.DataFrame) -> None:
+    medicare = _one(findings, "H2", 1)
+    assert medicare["reason"] == "home_scig_not_covered"
+    assert "A52507" in medicare["citation"] and "L33794" in medicare["citation"]
+    assert "A52509" not in medicare["citation"]
+    assert "Policy Article A52507 (External Infusion Pumps)" in medicare["message"]
+    commercial = _one(findings, "H3", 1)
+    assert "A52507" not in commercial["citation"]
+    assert "the payer's covered list for immune globulin" in commercial["message"]
+
+
+def test_no_product_list_name_or_file_name_in_any_text(findings: pl.DataFrame) -> None:
+    for row in findings.iter_rows(named=True):
+        for key in TEXTS:
+            text = row[key] or ""
+            for banned in ("IG_OFFICE_DEFAULT", "RULES.md", "REFERENCE.md", ".csv", ".toml", " x0"):
+                assert banned not in text, (row["claim_id"], row["reason"], key, text)
+
+
+def test_the_drug_actually_billed_is_named(findings: pl.DataFrame) -> None:
+    assert "J1568 (Octagam)" in _one(findings, "O1", 1)["message"]
+    assert "J1559 (Hizentra)" in _one(findings, "R2", 3)["message"]
+    assert "J1561 (Gamunex-C / Gammaked)" in _one(findings, "R5", 2)["message"]
+
+
+def test_hospital_claims_cite_chapter_4_physician_claims_chapter_12(findings: pl.DataFrame) -> None:
+    hospital = _one(findings, "R1", 3)
+    assert hospital["claim_type"] == "institutional"
+    assert "ch. 4, section 230.2" in hospital["citation"] and "ch. 12" not in hospital["citation"]
+    physician = _one(findings, "R2", 3)
+    assert "ch. 12, section 30.5" in physician["citation"] and "ch. 4" not in physician["citation"]
+    for row in findings.filter(pl.col("claim_type") == "institutional").iter_rows(named=True):
+        assert "ch. 12" not in row["citation"], row
+
+
+def test_corrections_give_the_claim_specifics(findings: pl.DataFrame) -> None:
+    route = _one(findings, "R2", 3)
+    assert route["reason"] == "sc_product_iv_admin"
+    assert "Replace 96365, 96366 (line 1, line 2) with the SC infusion codes" in route["suggested_fix"]
+    assert "Corrected claim R2 (frequency code 7, payer claim number PCN-R2)" in route["appeal_text"]
+    invalid = _one(findings, "V1", 2)
+    assert invalid["reason"] == "invalid_code"
+    assert "Diagnosis D80 on claim V1" in invalid["message"] and "code set FY2026" in invalid["message"]
+    assert "line(s) 1, 2" in invalid["message"]
+    assert "payer claim number PCN-V1" in invalid["appeal_text"]
+    malformed = _one(findings, "V2", 1)
+    assert malformed["reason"] == "malformed_code" and "D8.00" in malformed["message"]
+
+
+def test_money_at_risk(findings: pl.DataFrame) -> None:
+    at_risk = {(c, n): v for c, n, v in findings.select("claim_id", "line_number", "charge_at_risk").iter_rows()}
+    # D80 on V1 lines 1 and 2 (not line 3): the claim is unprocessable for both lines.
+    assert at_risk[("V1", 2)] == 7300.0
+    # An SC product with IV infusion codes: the 96365 and 96366 lines, not the drug.
+    assert at_risk[("R2", 3)] == 420.0 and at_risk[("R1", 3)] == 420.0
+    # A push-only IG: the push line. A line whose own route contradicts its code: that line.
+    assert at_risk[("R4", 2)] == 90.0 and at_risk[("R8", 1)] == 200.0
+    # Coverage: the drug line. A warning or a declared denial: nothing.
+    assert at_risk[("O1", 1)] == 7000.0
+    assert at_risk[("R9", 2)] == 0.0 and at_risk[("R10", 2)] == 0.0
+    assert at_risk[("O3", 1)] == 0.0 and at_risk[("O4", 1)] == 0.0
+
+
+def test_switching_the_office_list_is_a_policy_edit_and_the_finding_names_it(tmp_path: Path) -> None:
+    """The lead replaces the office list by naming another list id in a policy: no code change; a
+    policy's own list is named as the policy's, never by a product list id."""
+    policy = tmp_path / "acme.toml"
+    policy.write_text('name = "ACME"\nextends = "DEFAULT"\npayers = ["ACME HEALTH"]\n'
+                      '[coverage]\nother = ["ACME_IG"]\n[coverage.lists]\nACME_IG = ["D80.0", "D69.3"]\n',
+                      encoding="utf-8")
+    medicare = tmp_path / "mcr.toml"
+    medicare.write_text('name = "MCR2"\nextends = "MEDICARE"\nkind = "medicare"\npayers = ["MCR TWO"]\n'
+                        '[coverage]\nother = ["A52509"]\n', encoding="utf-8")
+    path = _write(tmp_path, """
+        P1,1,M1,ACME HEALTH,professional,11,2026-02-10,J1568,,,,70,7000,G61.0,,,
+        P2,1,M2,ACME HEALTH,professional,11,2026-02-10,J1568,,,,70,7000,D69.3,,,
+        P3,1,M3,MCR TWO,professional,11,2026-02-10,J1568,,JZ,,70,7000,G61.0,,,
+    """)
+    result = scrub([str(path)], policy_files=[str(policy), str(medicare)], select=["noncovered-diagnosis"])
+    f = result.findings
+    assert sorted(f.get_column("claim_id").to_list()) == ["P1", "P3"]
+    assert "the covered list ACME_IG of the ACME policy" in _one(f, "P1", 1)["message"]
+    assert "Policy Article A52509 (Intravenous Immune Globulin)" in _one(f, "P3", 1)["message"]
+
+
+def test_a_value_not_shaped_like_a_code_is_checked_not_rejected(tmp_path: Path) -> None:
+    path = _write(tmp_path, """
+        B1,1,MB,AETNA,professional,11,2026-02-10,96365,,,,1,300,80.0,,,
+        B2,1,MC,AETNA,professional,11,2026-02-10,96365,,,,1,300,d8.00,,,
+    """)
+    result = scrub([str(path)], select=["noncovered-diagnosis"])
+    assert result.summary["rejected_rows"] == 0 and result.summary["rows_checked"] == 2
+    shown = {row["claim_id"]: row for row in result.findings.iter_rows(named=True)}
+    assert shown["B1"]["reason"] == "malformed_code" and "80.0" in shown["B1"]["message"]
+    # Normalised (upper case) but not repaired: a dot after the second character is no code's dot.
+    assert "D8.00" in shown["B2"]["message"]
+
+
+def test_dates_outside_every_release_are_counted_not_flagged(tmp_path: Path) -> None:
+    path = _write(tmp_path, """
+        D1,1,MD,AETNA,professional,11,2019-06-01,96365,,,,1,300,D80,,,
+        D2,1,ME,AETNA,professional,11,2019-06-01,96365,,,,1,300,,,,
+        D3,1,MF,AETNA,professional,11,2026-02-10,96365,,,,1,300,D80,,,
+    """)
+    result = scrub([str(path)], select=["noncovered-diagnosis"])
+    assert result.findings.get_column("claim_id").to_list() == ["D3"]
+    assert result.summary["by_check"]["noncovered-diagnosis"]["lines_not_evaluated"] == 1
+    assert result.summary["lines_outside_icd10_releases"] == 1
+
+
+def test_releases_come_from_the_manifest_and_switch_on_october_1() -> None:
+    releases = reference.icd10_releases()
+    assert releases.height == len(reference.manifest()["icd10cm"])
+    dates = [dt.date(2020, 9, 30), dt.date(2020, 10, 1), dt.date(2024, 9, 30), dt.date(2024, 10, 1),
+             dt.date(2026, 9, 30), dt.date(2099, 1, 1)]
+    index = pl.DataFrame({"date_of_service": dates}).select(reference.icd10_release_index()).to_series()
+    names = releases.get_column("release")
+    shown = [None if i is None else names[i] for i in index.to_list()]
+    assert shown == [None, "FY2021", "FY2024", "FY2025", "FY2026", None]
+    assert reference.icd10_releases_for_dates(dt.date(2024, 9, 30), dt.date(2024, 10, 1)) == [3, 4]
+    bits = reference.icd10_billable_bits(pl.Series(["E668", "D800"]), [3, 4])
+    assert bits.get_column("billable").to_list() == [1 << 3, (1 << 3) | (1 << 4)]
+
+
+def test_every_shipped_covered_list_has_a_payer_facing_name() -> None:
+    """A list added to covered_diagnoses.csv without its MANIFEST name would be shown by its id."""
+    named = reference.manifest()["covered_diagnoses"]["lists"]
+    for list_id in reference.covered_diagnoses().get_column("list_id").unique().to_list():
+        assert list_id in named and named[list_id]["name"].strip(), list_id
+        assert list_id not in named[list_id]["name"] or named[list_id]["article"] == list_id, list_id
