@@ -101,6 +101,16 @@ def _setting() -> pl.Expr:
     )
 
 
+def _has_list() -> pl.Expr:
+    """The line's policy names a covered list for its setting (after ``setting`` is derived). Without one
+    (the office/outpatient list when no contractor article is configured) coverage is not evaluated:
+    a list is never guessed."""
+    setting = pl.col("setting")
+    return (pl.when(setting == "home_iv").then(pl.col("pol_cov_home_iv"))
+            .when(setting == "home_sc").then(pl.col("pol_cov_home_sc"))
+            .otherwise(pl.col("pol_cov_other")))
+
+
 def _list_names(ctx: Context) -> pl.LazyFrame:
     """(policy, setting, covered_list): the payer-facing name of the list(s) behind each policy setting."""
     rows = [
@@ -131,7 +141,7 @@ def _coverage(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     )
     dx = pl.col("diagnoses")
     return (
-        ig.filter(~covered.fill_null(False))
+        ig.filter(_has_list() & ~covered.fill_null(False))
         .join(_list_names(ctx), on=["policy", "setting"], how="left")
         .select(
             "row_id",
@@ -222,8 +232,12 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
 
 
 def unevaluated(lines: pl.LazyFrame) -> pl.LazyFrame:
-    """Lines with diagnoses dated outside every shipped ICD-10-CM release: validity not evaluated."""
-    return lines.filter((pl.col("diagnoses").list.len() > 0) & reference.icd10_outside_releases())
+    """Lines with diagnoses dated outside every shipped ICD-10-CM release (validity not evaluated), and
+    IG lines whose policy names no covered list for their setting (coverage not evaluated)."""
+    outside = (pl.col("diagnoses").list.len() > 0) & reference.icd10_outside_releases()
+    ig = with_modifier_roles(with_codes(lines.filter(is_ig() & ~outside), "ig_route"))
+    no_list = ig.with_columns(_setting().alias("setting")).filter(~_has_list()).select(lines.collect_schema().names())
+    return pl.concat([lines.filter(outside), no_list])
 
 
 CHECK = Check(card=load_card(__file__), find=find, unevaluated=unevaluated)

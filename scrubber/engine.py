@@ -303,8 +303,10 @@ def summarise(result_lines: pl.DataFrame, findings: pl.DataFrame, rejected: pl.D
     }
     if lines and any(c.id == "noncovered-diagnosis" for c in checks):
         # Lines with diagnoses dated outside every shipped ICD-10-CM release: their codes were not
-        # evaluated for validity (never flagged); the check's own "not evaluated" count.
-        summary["lines_outside_icd10_releases"] = unevaluated.get("noncovered-diagnosis", 0)
+        # evaluated for validity (never flagged). Counted apart from the check's "not evaluated" lines,
+        # which also hold IG lines whose policy names no covered list for their setting.
+        summary["lines_outside_icd10_releases"] = int(result_lines.select(
+            (pl.col("diagnoses").list.len() > 0) & reference.icd10_outside_releases()).to_series().sum())
     if "copy_of" in result_lines.columns:
         copies = result_lines.filter(pl.col("copy_of").is_not_null() | pl.col("cob_layer").fill_null(0).gt(0))
         summary["next_payer_copies"] = copies.select("claim_id").unique().height

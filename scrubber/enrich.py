@@ -25,7 +25,8 @@ Two kinds of facts, for one reason (issue 5: on 2M lines every full-height colum
 
 Policy columns (:func:`_policy_columns`): ``policy``, ``payer_kind`` (``medicare`` or
 ``commercial``: which words findings speak), ``pol_ncci_addons`` (add-ons anchored by the CMS NCCI
-add-on code edits), ``pol_ncci_em`` (the policy applies NCCI pairs with an E/M code), ``pol_jw_from``,
+add-on code edits), ``pol_ncci_em`` (the policy applies NCCI pairs with an E/M code), ``pol_cov_home_iv`` /
+``pol_cov_home_sc`` / ``pol_cov_other`` (the policy names a covered list for that setting), ``pol_jw_from``,
 ``pol_jz_from``, ``pol_jwjz_home_from`` (JW/JZ at home only from this date), ``pol_kx_from`` (KX for
 home SC immune globulin from this date), ``pol_cap`` (the policy's ``[caps]`` units per encounter for
 the line's code, any code), ``is_home`` (POS in the policy's one home set, ``home_pos``),
@@ -299,6 +300,9 @@ def _policy_columns(lines: pl.DataFrame, policies: PolicySet) -> list[pl.Series]
         per_policy([p.jw_jz_home_from for p in pols], pl.Date()).alias("pol_jwjz_home_from"),
         per_policy([p.kx_required_from for p in pols], pl.Date()).alias("pol_kx_from"),
         per_policy([p.ncci_em_pairs for p in pols], pl.Boolean()).alias("pol_ncci_em"),
+        # Whether the policy names a covered-diagnosis list for each IG setting (none: coverage not evaluated).
+        *[per_policy([bool(p.coverage.get(setting)) for p in pols], pl.Boolean()).alias(f"pol_cov_{setting}")
+          for setting in ("home_iv", "home_sc", "other")],
         pos_in([p.home_pos for p in pols]).alias("is_home"),
         pos_in([p.jw_jz_exempt_pos for p in pols]).alias("jwjz_exempt"),
     )

@@ -23,6 +23,8 @@ def _cases() -> list:
     for path in sorted((FIXTURES / "checks").glob("*.toml")):
         doc = tomllib.loads(path.read_text(encoding="utf-8"))
         for case in doc["case"]:
+            # `policy_files` (top level): policies of tests/fixtures/policies/ every case of the file uses.
+            case = {**case, "policy_files": case.get("policy_files", doc.get("policy_files", []))}
             params.append(pytest.param(doc["check"], case, id=f"{doc['check']}: {case['name']}"))
     return params
 
@@ -30,7 +32,8 @@ def _cases() -> list:
 @pytest.mark.parametrize(("check_id", "case"), _cases())
 def test_check_fixture(check_id: str, case: dict, write_csv, tmp_path, monkeypatch) -> None:
     path = write_csv(case["csv"])
-    policies = [str(write_csv(case["policy"], "policy.toml"))] if "policy" in case else []
+    policies = [str(FIXTURES / "policies" / name) for name in case["policy_files"]]
+    policies += [str(write_csv(case["policy"], "policy.toml"))] if "policy" in case else []
     if "reference" in case:
         (tmp_path / "reference").mkdir()
         for name, text in case["reference"].items():

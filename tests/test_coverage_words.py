@@ -17,6 +17,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from conftest import FIXTURES
 
 from scrubber import reference
 from scrubber.engine import scrub
@@ -64,6 +65,9 @@ R10,1,M20,CIGNA,institutional,22,2026-05-04,96413,0260,,,1,400,D69.3,,,
 R10,2,M20,CIGNA,institutional,22,2026-05-04,J1459,0636,,,70,7000,D69.3,,,
 """
 
+# No office/outpatient or commercial covered list is shipped: the batch names one as a user would.
+LIST_POLICIES = [str(FIXTURES / "policies" / name) for name in ("office_lists.toml", "commercial_lists.toml")]
+
 
 def _write(tmp: Path, rows: str, name: str = "claims.csv") -> Path:
     path = tmp / name
@@ -74,7 +78,7 @@ def _write(tmp: Path, rows: str, name: str = "claims.csv") -> Path:
 @pytest.fixture(scope="module")
 def findings(tmp_path_factory: pytest.TempPathFactory) -> pl.DataFrame:
     path = _write(tmp_path_factory.mktemp("words"), BATCH)
-    result = scrub([str(path)], select=["noncovered-diagnosis", "route-mismatch"])
+    result = scrub([str(path)], select=["noncovered-diagnosis", "route-mismatch"], policy_files=LIST_POLICIES)
     assert result.summary["rejected_rows"] == 0, result.rejected.to_dicts()
     return result.findings
 
@@ -129,7 +133,7 @@ def test_home_scig_cites_the_external_infusion_pumps_article(findings: pl.DataFr
     assert "Policy Article A52507 (External Infusion Pumps)" in medicare["message"]
     commercial = _one(findings, "H3", 1)
     assert "A52507" not in commercial["citation"]
-    assert "the payer's covered list for immune globulin" in commercial["message"]
+    assert "the covered list TEST_OFFICE_IG under the DEFAULT policy" in commercial["message"]
 
 
 def test_no_product_list_name_or_file_name_in_any_text(findings: pl.DataFrame) -> None:
@@ -202,7 +206,7 @@ def test_switching_the_office_list_is_a_policy_edit_and_the_finding_names_it(tmp
     result = scrub([str(path)], policy_files=[str(policy), str(medicare)], select=["noncovered-diagnosis"])
     f = result.findings
     assert sorted(f.get_column("claim_id").to_list()) == ["P1", "P3"]
-    assert "the covered list ACME_IG of the ACME policy" in _one(f, "P1", 1)["message"]
+    assert "the covered list ACME_IG under the ACME policy" in _one(f, "P1", 1)["message"]
     assert "Policy Article A52509 (Intravenous Immune Globulin)" in _one(f, "P3", 1)["message"]
 
 
