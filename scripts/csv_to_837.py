@@ -155,6 +155,22 @@ def _claim_type(lines: list[tuple[int, dict[str, str]]]) -> str:
     return types.pop()
 
 
+def _sequence(row: dict[str, str]) -> str:
+    """SBR01: the row's payer_sequence (P, S, T), primary when not given."""
+    return (_cell(row, "payer_sequence") or "P").upper()
+
+
+def _frequency(row: dict[str, str]) -> str:
+    """CLM05-3: the row's claim_frequency, 1 (original) when not given."""
+    return _cell(row, "claim_frequency") or "1"
+
+
+def _claim_reference(row: dict[str, str]) -> list[str]:
+    """REF*F8 (payer claim control number) when the row has a payer_claim_number."""
+    number = _cell(row, "payer_claim_number")
+    return [ELEMENT.join(["REF", "F8", _x12(number, "payer_claim_number")])] if number else []
+
+
 def _revenue_code(row: dict[str, str], where: str) -> str:
     """SV201: the row's revenue_code, else the usual one for the procedure code."""
     code = _cell(row, "revenue_code")
@@ -170,7 +186,8 @@ def _revenue_code(row: dict[str, str], where: str) -> str:
     raise WriterError(f"{where}: institutional line {procedure!r} needs a revenue_code")
 
 
-def _institutional_segments(lines: list[tuple[int, dict[str, str]]], hl_number: int, env: Envelope) -> list[str]:
+def _institutional_segments(lines: list[tuple[int, dict[str, str]]], hl_number: int, env: Envelope,
+                            parent: int = 1) -> list[str]:
     """2000B..2400 of one 837I claim (see the module docstring)."""
     first_row, first = lines[0]
     claim_id = _x12(_cell(first, "claim_id"), f"row {first_row}: claim_id")
@@ -206,16 +223,18 @@ def _institutional_segments(lines: list[tuple[int, dict[str, str]]], hl_number: 
     if not diagnoses:
         raise WriterError(f"claim {claim_id}: an 837I needs a principal diagnosis (diagnosis_1 on some line)")
     head = [
-        ELEMENT.join(["HL", str(hl_number), "1", "22", "0"]),
-        ELEMENT.join(["SBR", "P", "18", "", "", "", "", "", "", "MA" if "MEDICARE" in payer.upper() else "CI"]),
+        ELEMENT.join(["HL", str(hl_number), str(parent), "22", "0"]),
+        ELEMENT.join(["SBR", _sequence(first), "18", "", "", "", "", "", "",
+                      "MA" if "MEDICARE" in payer.upper() else "CI"]),
         ELEMENT.join(["NM1", "IL", "1", "MEMBER", "", "", "", "", "MI", member]),
         ELEMENT.join(["NM1", "PR", "2", payer, "", "", "", "", "PI", _payer_id(payer)]),
-        ELEMENT.join(["CLM", claim_id, f"{total:.2f}", "", "", COMPONENT.join([facility, "A", "1"]), "", "A", "Y",
-                      "Y"]),
+        ELEMENT.join(["CLM", claim_id, f"{total:.2f}", "", "", COMPONENT.join([facility, "A", _frequency(first)]), "",
+                      "A", "Y", "Y"]),
         ELEMENT.join(["DTP", "434", "RD8", f"{min(days):%Y%m%d}-{max(days):%Y%m%d}"]),
     ]
     if facility in _INPATIENT:
         head.append(ELEMENT.join(["CL1", "1", "1", "01"]))
+    head.extend(_claim_reference(first))
     head.append(ELEMENT.join(["HI", f"ABK{COMPONENT}{diagnoses[0]}"]))
     if len(diagnoses) > 1:
         head.append(ELEMENT.join(["HI", *(f"ABF{COMPONENT}{code}" for code in diagnoses[1:MAX_CLAIM_DIAGNOSES])]))
@@ -259,7 +278,7 @@ def _drug_segments(row: dict[str, str], where: str, units: str) -> list[str]:
     return out
 
 
-def _claim_segments(lines: list[tuple[int, dict[str, str]]], hl_number: int) -> list[str]:
+def _claim_segments(lines: list[tuple[int, dict[str, str]]], hl_number: int, parent: int = 1) -> list[str]:
     first_row, first = lines[0]
     claim_id = _x12(_cell(first, "claim_id"), f"row {first_row}: claim_id")
     for field in ("member_id", "payer"):
@@ -317,14 +336,16 @@ def _claim_segments(lines: list[tuple[int, dict[str, str]]], hl_number: int) -> 
     if not claim_pos:
         raise WriterError(f"claim {claim_id}: no place_of_service on any line (CLM05-1 needs one)")
     head = [
-        ELEMENT.join(["HL", str(hl_number), "1", "22", "0"]),
-        ELEMENT.join(["SBR", "P", "18", "", "", "", "", "", "", _claim_filing_code(payer)]),
+        ELEMENT.join(["HL", str(hl_number), str(parent), "22", "0"]),
+        ELEMENT.join(["SBR", _sequence(first), "18", "", "", "", "", "", "", _claim_filing_code(payer)]),
         ELEMENT.join(["NM1", "IL", "1", "MEMBER", "", "", "", "", "MI", member]),
         ELEMENT.join(["NM1", "PR", "2", payer, "", "", "", "", "PI", _payer_id(payer)]),
         ELEMENT.join(
-            ["CLM", claim_id, f"{total:.2f}", "", "", COMPONENT.join([claim_pos, "B", "1"]), "Y", "A", "Y", "Y"]
+            ["CLM", claim_id, f"{total:.2f}", "", "", COMPONENT.join([claim_pos, "B", _frequency(first)]), "Y", "A",
+             "Y", "Y"]
         ),
     ]
+    head.extend(_claim_reference(first))
     if diagnoses:
         qualifiers = ["ABK"] + ["ABF"] * (len(diagnoses) - 1)
         pairs = zip(qualifiers, diagnoses, strict=True)
@@ -392,11 +413,29 @@ def _group(claims: list[list[tuple[int, dict[str, str]]]], kind: str, version: s
         ELEMENT.join(["N4", "SPRINGFIELD", "IL", "627010000"]),
         ELEMENT.join(["REF", "EI", env.billing_tax_id]),
     ]
-    for hl_number, lines in enumerate(claims, start=2):
-        if kind == "institutional":
-            transaction.extend(_institutional_segments(lines, hl_number, env))
-        else:
-            transaction.extend(_claim_segments(lines, hl_number))
+    # One 2000A billing-provider loop per billing_provider (the envelope's NPI where a claim names none),
+    # its claims' 2000B loops under it.
+    providers: dict[str, list[list[tuple[int, dict[str, str]]]]] = {}
+    for lines in claims:
+        providers.setdefault(_cell(lines[0][1], "billing_provider") or env.billing_npi, []).append(lines)
+    transaction = transaction[:5]
+    hl_number = 0
+    for npi, mine in providers.items():
+        hl_number += 1
+        parent = hl_number
+        transaction += [
+            ELEMENT.join(["HL", str(parent), "", "20", "1"]),
+            ELEMENT.join(["NM1", "85", "2", env.billing_name, "", "", "", "", "XX", _x12(npi, "billing_provider")]),
+            ELEMENT.join(["N3", "100 MAIN ST"]),
+            ELEMENT.join(["N4", "SPRINGFIELD", "IL", "627010000"]),
+            ELEMENT.join(["REF", "EI", env.billing_tax_id]),
+        ]
+        for lines in mine:
+            hl_number += 1
+            if kind == "institutional":
+                transaction.extend(_institutional_segments(lines, hl_number, env, parent))
+            else:
+                transaction.extend(_claim_segments(lines, hl_number, parent))
     transaction.append(ELEMENT.join(["SE", str(len(transaction) + 1), "0001"]))
     return [gs, *transaction, ELEMENT.join(["GE", "1", str(group_control)])]
 

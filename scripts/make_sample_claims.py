@@ -28,8 +28,11 @@ COLUMNS = [
     "claim_id", "line_number", "member_id", "payer", "claim_type", "place_of_service", "date_of_service",
     "procedure_code", "modifier_1", "modifier_2", "modifier_3", "units", "charge", "diagnosis_1", "diagnosis_2", "ndc",
     "drug_dose_mg", "drug_wasted_mg", "route", "infusion_start", "infusion_stop", "observation_minutes", "sites",
+    "billing_provider", "payer_sequence", "revenue_code", "payer_claim_number",
 ]
-CLAIM_FIELDS = ("claim_id", "member_id", "payer", "claim_type", "place_of_service")
+NEW_COLUMNS = ("billing_provider", "payer_sequence", "revenue_code", "payer_claim_number")
+CLAIM_FIELDS = ("claim_id", "member_id", "payer", "claim_type", "place_of_service", "billing_provider",
+                "payer_sequence", "payer_claim_number")
 
 # Prices per unit, for realistic charges.
 PRICE = {
@@ -64,6 +67,7 @@ def claim(claim_id: str, member: str, payer: str, pos: str, dos: str, dx: list[s
             "infusion_start": f"{dos}T{start}" if start else "",
             "infusion_stop": f"{stop if 'T' in (stop or '') else dos + 'T' + stop}" if stop else "",
             "observation_minutes": line.get("obs", ""), "sites": line.get("sites", ""),
+            **{c: "" for c in NEW_COLUMNS},
         })
     return rows
 
@@ -283,11 +287,108 @@ CLAIMS: list[list[dict]] = [
 ]
 
 
+# Claims of the rules sheet's second edition, written as CSV rows (the columns of COLUMNS up to
+# `sites`, then billing_provider, payer_sequence, revenue_code, payer_claim_number). PCN-1xxx are near
+# misses, PCN-2xxx carry one error each; the comment names the check and reason.
+SECOND_EDITION = """
+# ncci-ptp-conflict em_without_25: 99213 with 96365, no 25 on the E/M (PCN-1101: with 25, quiet)
+PCN-2101,1,1EG4TE5MK91,MEDICARE,professional,11,2026-03-09,99213,,,,1,110.00,D80.0,,,,,,,,,
+PCN-2101,2,1EG4TE5MK91,MEDICARE,professional,11,2026-03-09,96365,,,,1,350.00,D80.0,,,,,IV,2026-03-09T09:00,2026-03-09T10:00,,
+PCN-1101,1,1EG4TE5MK92,MEDICARE,professional,11,2026-03-09,99213,25,,,1,110.00,D80.0,,,,,,,,,
+PCN-1101,2,1EG4TE5MK92,MEDICARE,professional,11,2026-03-09,96365,,,,1,350.00,D80.0,,,,,IV,2026-03-09T09:00,2026-03-09T10:00,,
+# ncci-ptp-conflict em_not_payable: 99211 with drug administration (IOM 100-04 ch.12 section 30.6.7)
+PCN-2102,1,1EG4TE5MK93,MEDICARE,professional,11,2026-03-10,99211,25,,,1,45.00,D80.0,,,,,,,,,
+PCN-2102,2,1EG4TE5MK93,MEDICARE,professional,11,2026-03-10,96372,,,,1,40.00,D80.0,,,,,SC,,,,
+# units-over-mue over_mue_clinical: 96366 x9 against a practitioner MUE of 8 (MAI 3: appeal with the record)
+PCN-2103,1,W77310452,AETNA,professional,11,2026-03-10,96365,,,,1,350.00,D80.0,,,,,IV,2026-03-10T08:00,2026-03-10T17:45,,
+PCN-2103,2,W77310452,AETNA,professional,11,2026-03-10,96366,,,,9,990.00,D80.0,,,,,,,,,
+# units-over-mue mue_zero: 96376 on a physician claim (facility-only code)
+PCN-2104,1,1EG4TE5MK95,MEDICARE,professional,11,2026-03-11,96374,,,,1,120.00,D80.0,,,,,IV,,,,
+PCN-2104,2,1EG4TE5MK95,MEDICARE,professional,11,2026-03-11,96376,,,,1,60.00,D80.0,,,,,IV,,,,
+# units-over-mue second_site_over_mue: a second 96365 with XS is over the MUE of 1 (justification)
+PCN-2105,1,1EG4TE5MK96,MEDICARE,professional,11,2026-03-11,96365,,,,1,350.00,D80.0,,,,,IV,2026-03-11T09:00,2026-03-11T10:00,,
+PCN-2105,2,1EG4TE5MK96,MEDICARE,professional,11,2026-03-11,96365,XS,,,1,350.00,D80.0,,,,,IV,2026-03-11T09:05,2026-03-11T10:05,,
+# duplicate-initial-infusion second_initial: a second 96365 after midnight on the same hospital claim
+PCN-2106,1,1EG4TE5MK97,MEDICARE,institutional,22,2026-03-12,96365,,,,1,520.00,D80.0,,,,,IV,2026-03-12T22:30,2026-03-12T23:30,,,,,0260,
+PCN-2106,2,1EG4TE5MK97,MEDICARE,institutional,22,2026-03-13,96365,,,,1,520.00,D80.0,,,,,IV,2026-03-13T08:00,2026-03-13T09:00,,,,,0260,
+# missing-modifier no_jw_jz: a Medicare contractor's name is Medicare
+PCN-2301,1,3KM8VA2RT41,Noridian JE Part B,professional,11,2026-06-02,96365,,,,1,350.00,D80.0,,,,,IV,2026-06-02T09:00,2026-06-02T10:00,,
+PCN-2301,2,3KM8VA2RT41,Noridian JE Part B,professional,11,2026-06-02,J1459,,,,70,6650.00,D80.0,,44206043810,35000,0,IV,,,,
+# missing-modifier jw_not_billable_use_jz: 200 mg of waste inside the 71st unit; JW line not permitted
+PCN-2302,1,5PW2XC7HN63,MEDICARE,professional,11,2026-06-03,96365,,,,1,350.00,D80.0,,,,,IV,2026-06-03T09:00,2026-06-03T10:00,,
+PCN-2302,2,5PW2XC7HN63,MEDICARE,professional,11,2026-06-03,J1459,,,,71,6745.00,D80.0,,44206043810,35200,200,IV,,,,
+PCN-2302,3,5PW2XC7HN63,MEDICARE,professional,11,2026-06-03,J1459,JW,,,1,95.00,D80.0,,44206043810,,,,,,,
+# missing-modifier kx_missing: home SCIG at POS 13 without KX/GA/GZ/GY
+PCN-2303,1,7QD4JE9UB25,MEDICARE,professional,13,2026-06-04,J1559,JZ,,,80,4000.00,D80.0,,44206045101,8000,0,SC,,,,
+# missing-modifier jw_and_jz_on_line: a contradiction at home before 2024 (JW/JZ not yet required there)
+PCN-2304,1,8RF6KG1WC37,MEDICARE,professional,12,2023-11-15,J1459,JW,JZ,,60,5700.00,D80.0,,44206043810,30000,,IV,,,,
+# home-ig-supplies second_q2052: Q2052 on two claims for one home IVIG date (PCN-1305 alone is quiet)
+PCN-1305,1,9SG8LH3XD49,MEDICARE,professional,12,2026-06-05,J1459,JZ,,,60,5700.00,D80.0,,44206043810,30000,0,IV,,,,
+PCN-1305,2,9SG8LH3XD49,MEDICARE,professional,12,2026-06-05,Q2052,,,,4,420.48,D80.0,,,,,,,,,
+PCN-2305,1,9SG8LH3XD49,MEDICARE,professional,12,2026-06-05,Q2052,,,,4,420.48,D80.0,,,,,,,,,
+# home-ig-supplies no_home_ivig: Q2052 with no home IVIG drug for the member
+PCN-2306,1,2TH1MJ5YE51,MEDICARE,professional,12,2026-06-08,Q2052,,,,1,420.48,D80.0,,,,,,,,,
+# near misses: Medicare Advantage is DEFAULT (no JZ needed); JZ right when the waste adds no unit;
+# home before 2024-01-01 needs no JW/JZ; home IVIG needs no KX
+PCN-1301,1,4UJ3NK7ZF63,Humana Medicare Advantage,professional,11,2026-06-02,96365,,,,1,350.00,D80.0,,,,,IV,2026-06-02T09:00,2026-06-02T10:00,,
+PCN-1301,2,4UJ3NK7ZF63,Humana Medicare Advantage,professional,11,2026-06-02,J1459,,,,70,6650.00,D80.0,,44206043810,35000,0,IV,,,,
+PCN-1302,1,6VK5PL9AG75,MEDICARE,professional,11,2026-06-03,96365,,,,1,350.00,D80.0,,,,,IV,2026-06-03T09:00,2026-06-03T10:00,,
+PCN-1302,2,6VK5PL9AG75,MEDICARE,professional,11,2026-06-03,J1459,JZ,,,71,6745.00,D80.0,,44206043810,35200,200,IV,,,,
+PCN-1303,1,1WM7QM2BH87,MEDICARE,professional,12,2023-12-31,J1459,,,,60,5700.00,D80.0,,44206043810,30000,0,IV,,,,
+PCN-1304,1,3XN9RN4CJ99,MEDICARE,professional,12,2026-06-04,J1459,JZ,,,60,5700.00,D80.0,,44206043810,30000,0,IV,,,,
+# noncovered-diagnosis home_ivig_no_benefit: Medicare home IVIG for CIDP (GY, never an ABN); with GY: info
+PCN-2401,1,3HK7WX2QP41,MEDICARE,professional,12,2026-03-10,J1459,JZ,,,70,6650.00,G61.81,,,35000,0,IV,,,,
+PCN-2402,1,3HK7WX2QP42,MEDICARE,professional,12,2026-03-10,J1459,JZ,GY,,70,6650.00,G61.81,,,35000,0,IV,,,,
+# noncovered-diagnosis invalid_code: E66.8 is not billable from FY2025 (PCN-1401 on 2024-09-30: quiet)
+PCN-2403,1,M2103,AETNA,professional,11,2024-10-01,96365,,,,1,350.00,D83.9,E66.8,,,,IV,2024-10-01T09:00,2024-10-01T10:00,,
+PCN-2403,2,M2103,AETNA,professional,11,2024-10-01,J1568,JZ,,,70,6400.00,D83.9,E66.8,,35000,0,IV,,,,
+PCN-1401,1,3HK7WX2QP51,MEDICARE,professional,11,2024-09-30,96365,,,,1,350.00,D80.0,E66.8,,,,IV,2024-09-30T09:00,2024-09-30T10:00,,
+PCN-1401,2,3HK7WX2QP51,MEDICARE,professional,11,2024-09-30,J1459,JZ,,,70,6650.00,D80.0,E66.8,,35000,0,IV,,,,
+# noncovered-diagnosis malformed_code: 8D0.0 is not shaped like an ICD-10-CM code (a finding, not a rejected row)
+PCN-2404,1,M2104,CIGNA,professional,11,2026-03-11,96365,,,,1,350.00,8D0.0,,,,,IV,2026-03-11T09:00,2026-03-11T10:00,,
+PCN-2404,2,M2104,CIGNA,professional,11,2026-03-11,J1459,,,,70,6650.00,8D0.0,,,35000,0,IV,,,,
+# route-mismatch sc_product_iv_admin: Hizentra with 96365
+PCN-2405,1,3HK7WX2QP45,MEDICARE,professional,11,2026-03-12,96365,,,,1,350.00,D80.0,,,,,,2026-03-12T09:00,2026-03-12T10:00,,
+PCN-2405,2,3HK7WX2QP45,MEDICARE,professional,11,2026-03-12,J1559,JZ,,,80,4000.00,D80.0,,,8000,0,,,,,
+# route-mismatch chemo_admin_only (warning): IVIG billed with chemotherapy administration only
+PCN-2406,1,M2106,AETNA,professional,11,2026-03-13,96413,,,,1,420.00,D69.3,,,,,IV,2026-03-13T09:00,2026-03-13T10:00,,
+PCN-2406,2,M2106,AETNA,professional,11,2026-03-13,J1459,,,,70,6650.00,D69.3,,,35000,0,IV,,,,
+# near miss: home SCIG for CIDP with KX and JB is covered (A52507 group 6)
+PCN-1402,1,3HK7WX2QP52,MEDICARE,professional,12,2026-03-15,J1559,JZ,KX,JB,80,4000.00,G61.81,,,8000,0,SC,,,,
+# Hospital claims (837I): revenue-code-only lines (0250 pharmacy, 0260 IV therapy room) are checked lines;
+# PCN-1501 is clean. PCN-1502/PCN-1503: the same services sent to Medicare (P) and then to a Medigap
+# plan (S): a next-payer copy, never a duplicate initial service.
+PCN-1501,1,5MB9XR2TQ61,MEDICARE,institutional,22,2026-03-16,,,,,1,240.00,D80.0,,,,,,,,,,,,0250,
+PCN-1501,2,5MB9XR2TQ61,MEDICARE,institutional,22,2026-03-16,96365,,,,1,520.00,D80.0,,,,,IV,2026-03-16T09:00,2026-03-16T10:00,,,,,0260,
+PCN-1501,3,5MB9XR2TQ61,MEDICARE,institutional,22,2026-03-16,J1459,JZ,,,70,6650.00,D80.0,,44206043810,35000,0,IV,,,,,,,0636,
+PCN-1502,1,6NC1YS3UR72,MEDICARE,professional,11,2026-03-17,96365,,,,1,350.00,D80.0,,,,,IV,2026-03-17T09:00,2026-03-17T10:00,,,1003000126,P,,
+PCN-1502,2,6NC1YS3UR72,MEDICARE,professional,11,2026-03-17,J1459,JZ,,,70,6650.00,D80.0,,44206043810,35000,0,IV,,,,,1003000126,P,,
+PCN-1503,1,6NC1YS3UR72,AARP MEDICARE SUPPLEMENT,professional,11,2026-03-17,96365,,,,1,350.00,D80.0,,,,,IV,2026-03-17T09:00,2026-03-17T10:00,,,1003000126,S,,MCR2026031700123
+PCN-1503,2,6NC1YS3UR72,AARP MEDICARE SUPPLEMENT,professional,11,2026-03-17,J1459,JZ,,,70,6650.00,D80.0,,44206043810,35000,0,IV,,,,,1003000126,S,,MCR2026031700123
+# Two billing providers the same day: two encounters, each with its own initial service (quiet)
+PCN-1504,1,7PD2ZT4VS83,MEDICARE,professional,11,2026-03-18,96374,,,,1,120.00,D80.0,,,,,IV,,,,,1003000126,,,
+PCN-1505,1,7PD2ZT4VS83,MEDICARE,professional,11,2026-03-18,96374,,,,1,120.00,D80.0,,,,,IV,,,,,1234567893,,,
+"""
+
+
+def second_edition_rows() -> list[dict]:
+    """The rows of :data:`SECOND_EDITION` (comments skipped), as dicts of COLUMNS."""
+    text = "\n".join(line for line in SECOND_EDITION.strip().splitlines() if not line.startswith("#"))
+    rows = []
+    for cells in csv.reader(text.splitlines()):
+        cells += [""] * (len(COLUMNS) - len(cells))
+        row = dict(zip(COLUMNS, cells, strict=True))
+        row["line_number"] = int(row["line_number"])
+        rows.append(row)
+    return rows
+
+
 def to_json(rows: list[dict]) -> dict:
     """The nested JSON of FORMATS.md: claim fields once, diagnoses list, lines with pointers."""
     claims: dict[str, dict] = {}
     for row in rows:
-        c = claims.setdefault(row["claim_id"], {**{k: row[k] for k in CLAIM_FIELDS}, "diagnoses": [], "lines": []})
+        c = claims.setdefault(row["claim_id"], {**{k: row[k] for k in CLAIM_FIELDS if row[k] != ""}, "diagnoses": [],
+                                                "lines": []})
         pointers = []
         for dx in (row["diagnosis_1"], row["diagnosis_2"]):
             if dx:
@@ -295,11 +396,11 @@ def to_json(rows: list[dict]) -> dict:
                     c["diagnoses"].append(dx)
                 pointers.append(c["diagnoses"].index(dx) + 1)
         line = {"line_number": row["line_number"], "date_of_service": row["date_of_service"],
-                "procedure_code": row["procedure_code"],
+                **({"procedure_code": row["procedure_code"]} if row["procedure_code"] else {}),
                 "modifiers": [m for m in (row["modifier_1"], row["modifier_2"], row["modifier_3"]) if m],
                 "units": row["units"], "charge": float(row["charge"]), "diagnosis_pointers": pointers}
         for key in ("ndc", "drug_dose_mg", "drug_wasted_mg", "route", "infusion_start", "infusion_stop",
-                    "observation_minutes", "sites"):
+                    "observation_minutes", "sites", "revenue_code"):
             if row[key] != "":
                 line[key] = row[key]
         c["lines"].append(line)
@@ -327,7 +428,7 @@ def write_x12(rows: list[dict]) -> None:
 
 
 def main() -> None:
-    rows = [row for c in CLAIMS for row in c]
+    rows = [row for c in CLAIMS for row in c] + second_edition_rows()
     OUT.mkdir(exist_ok=True)
     with (OUT / "claims.csv").open("w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=COLUMNS, lineterminator="\n")
