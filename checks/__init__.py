@@ -8,7 +8,9 @@ words: see :mod:`scrubber.cards`); list it below; add its fixture in ``tests/fix
 
 from checks import (
     addon_without_primary,
+    concurrent_hydration,
     duplicate_initial_infusion,
+    infusion_too_short,
     missing_modifier,
     noncovered_diagnosis,
     observation_counted_as_infusion,
@@ -26,6 +28,8 @@ REGISTERED = [
     over_cap_96371.CHECK,
     observation_counted_as_infusion.CHECK,
     noncovered_diagnosis.CHECK,
+    infusion_too_short.CHECK,
+    concurrent_hydration.CHECK,
 ]
 
 
