@@ -26,8 +26,8 @@
 Everything is decided on the timed lines only (filtered first), per encounter, with sorts and
 cumulative maxima instead of windows: rows sorted by (group, start) with the group packed into the
 high bits of an Int64 make one global ``cum_max`` of the stops a per-group running maximum, and an
-interval starting after it opens a new episode. :func:`timing` computes this once per batch (the
-checks that read it share one plan).
+interval starting after it opens a new episode. :func:`timing` computes this once per batch, step by
+step on the timed lines only, and the checks read the results.
 """
 
 from __future__ import annotations
@@ -173,12 +173,12 @@ class Timing:
 
     ``lines``: one row per timed line (infusion or additional hour), with ``tm_kind``, ``tm_chain``,
     ``tm_floor``, ``tm_push``, ``tm_hydration``, ``minutes`` (own, null when unusable), ``has_times``,
-    ``ep`` (its episode, null without usable times), ``ep_minutes`` (the episode's minutes),
-    ``ep_start`` / ``ep_stop`` (minutes since 1970),
-    ``ep_effective`` (outside concurrent infusions, for hydration), ``ep_obs`` (the episode's
-    documented observation), ``overlap`` (a hydration line's own minutes concurrent with another
-    infusion), ``enc_drug_unknown`` (the encounter has a non-hydration infusion line without
-    usable times: concurrency cannot be judged).
+    ``cd_key`` (claim and date, for line order), ``s`` / ``e`` (own start and stop, minutes since
+    1970), ``ep`` (its episode, null without usable times), ``ep_minutes`` (the episode's minutes),
+    ``ep_start`` / ``ep_stop``, ``ep_effective`` (outside concurrent infusions, for hydration),
+    ``ep_obs`` (the episode's documented observation), ``ep_removed``, ``overlap`` (a hydration
+    line's own minutes concurrent with another infusion), ``enc_drug_unknown`` (the encounter has a
+    non-hydration infusion line without usable times: concurrency cannot be judged).
 
     ``episodes``: one row per episode: ``ep``, ``enc_key``, ``tm_chain``, ``has_infusion``,
     ``secondary``, ``ep_minutes``, ``ep_concurrent``, ``ep_effective``, ``ep_obs``, ``ep_units``,
@@ -203,8 +203,8 @@ _LAST: list = [None, None]  # (weak reference to the lines, their Timing): one p
 
 
 def timing(lines: pl.LazyFrame) -> Timing:
-    """The :class:`Timing` of the enriched ``lines``; the same object for the same ``lines``, so the
-    checks' plans share it and one ``collect_all`` computes it once."""
+    """The :class:`Timing` of the enriched ``lines``, computed once: the same object for the same
+    ``lines``, which the engine hands to every check and "not evaluated" count of a run."""
     ref, cached = _LAST
     if ref is not None and ref() is lines:
         return cached
@@ -213,13 +213,20 @@ def timing(lines: pl.LazyFrame) -> Timing:
     return result
 
 
+def _now(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """``frame`` computed now. Each step's result is read by several later ones (and by four checks):
+    left lazy, every reader would recompute it from the 2M-line batch (measured: 140 s instead of
+    about one), so the steps are materialised one after the other on the timed lines only."""
+    return frame.collect().lazy()
+
+
 def _timing(lines: pl.LazyFrame) -> Timing:
     has_times = pl.col("infusion_start").is_not_null() & pl.col("infusion_stop").is_not_null()
     start = pl.col("infusion_start").dt.epoch("s") // 60
-    timed = (
+    timed = _now(
         lines.filter(is_timed())
-        .select("row_id", "enc_key", "claim_id", "line_number", "procedure_code", "units", "observation_minutes",
-                "enc_admin_mask", "infusion_start", "infusion_stop", "code_idx")
+        .select("row_id", "enc_key", "cd_key", "claim_id", "line_number", "procedure_code", "units",
+                "observation_minutes", "enc_admin_mask", "infusion_start", "infusion_stop", "code_idx")
         .with_columns(_attr("tm_kind"), _attr("tm_chain"), _attr("tm_hydration"), _attr("tm_secondary"),
                       _attr("tm_floor"), _attr("tm_push"), _attr("tm_bit"), _attr("tm_extends_mask"),
                       has_times.alias("has_times"), infusing_minutes().alias("minutes"))
@@ -227,50 +234,53 @@ def _timing(lines: pl.LazyFrame) -> Timing:
         .with_columns((pl.col("s") + pl.col("minutes")).alias("e"))
         .drop("infusion_start", "infusion_stop", "code_idx")
     )
-    spans = _episodes(timed.filter(pl.col("minutes").is_not_null()))
-    spans = _concurrency(spans)
-    episodes = _episode_facts(spans)
-    spans = spans.join(episodes.select("ep", "ep_minutes", "ep_effective", "ep_obs", "ep_start", "ep_stop",
-                                       "ep_removed"), on="ep", how="left")
+    spans = _now(_concurrency(_episodes(timed.filter(pl.col("minutes").is_not_null()).collect()).lazy()))
+    episodes = _now(_episode_facts(spans))
     drug_unknown = (
         timed.filter((pl.col("tm_kind") == INFUSION) & ~pl.col("tm_hydration") & pl.col("minutes").is_null())
         .select("enc_key").unique().with_columns(pl.lit(True).alias("enc_drug_unknown"))
     )
-    per_line = (
-        timed.join(spans.select("row_id", "ep", "ep_minutes", "ep_effective", "ep_obs", "ep_start", "ep_stop",
+    facts = spans.join(episodes.select("ep", "ep_minutes", "ep_effective", "ep_obs", "ep_start", "ep_stop",
+                                       "ep_removed"), on="ep", how="left")
+    per_line = _now(
+        timed.join(facts.select("row_id", "ep", "ep_minutes", "ep_effective", "ep_obs", "ep_start", "ep_stop",
                                 "ep_removed", "overlap"), on="row_id", how="left")
         .join(drug_unknown, on="enc_key", how="left")
         .with_columns(pl.col("enc_drug_unknown", "ep_removed").fill_null(False), pl.col("overlap").fill_null(0))
     )
-    return Timing(lines=per_line, episodes=episodes, groups=_groups(per_line, episodes))
+    return Timing(lines=per_line, episodes=episodes, groups=_now(_groups(per_line, episodes)))
 
 
-def _episodes(spans: pl.LazyFrame) -> pl.LazyFrame:
+def _episodes(spans: pl.DataFrame) -> pl.DataFrame:
     """Each timed line with usable minutes gets ``ep`` (its episode) and ``cs``, the start of the
     part of its interval no earlier line of the episode covers (so the pieces ``[cs, e]`` add up to
     the length of the episode's union)."""
-    group = (pl.col("enc_key").cast(pl.UInt64) * 256 + pl.col("tm_chain").cast(pl.UInt64)).rle_id()
-    spans = spans.sort("enc_key", "tm_chain", "s", "tm_kind").with_columns(group.alias("_g"))
+    chain = (pl.col("enc_key").cast(pl.UInt64) * 256 + pl.col("tm_chain").cast(pl.UInt64)).alias("_g")
+    spans = spans.with_columns(chain).sort("_g", "s", "tm_kind").with_columns(pl.col("_g").rle_id())
     reach = _packed(pl.col("_g"), pl.col("e")).cum_max().shift(1).fill_null(-1)
+    starts_inside = _packed(pl.col("_g"), pl.col("s")) <= reach
     # An infusion line opens its own episode; an add-on hour opens one when it starts after every
     # interval before it in its chain and encounter ended (touching = meeting = continuing).
-    opens = (pl.col("tm_kind") == INFUSION) | (_packed(pl.col("_g"), pl.col("s")) > reach)
-    spans = spans.with_columns(opens.cast(pl.Int64).cum_sum().alias("_ep0"))
+    spans = spans.with_columns(((pl.col("tm_kind") == INFUSION) | ~starts_inside).cast(pl.Int64).cum_sum()
+                               .alias("ep"), starts_inside.alias("_inside"))
     # An add-on episode that meets the infusion episode right after it (an add-on line documented
-    # from before its infusion started) continues that infusion.
-    heads = spans.group_by("_ep0").agg(
-        pl.col("_g").first(), (pl.col("tm_kind") == INFUSION).any().alias("_inf"),
-        pl.col("s").min().alias("_s"), pl.col("e").max().alias("_e"),
-    ).sort("_ep0")
-    joins_next = (~pl.col("_inf") & pl.col("_inf").shift(-1).fill_null(False)
-                  & (pl.col("_g").shift(-1) == pl.col("_g")).fill_null(False)
-                  & (pl.col("_s").shift(-1) <= pl.col("_e")).fill_null(False))
-    heads = heads.select("_ep0", (pl.col("_ep0") + joins_next.cast(pl.Int64)).alias("ep"))
-    spans = spans.join(heads, on="_ep0", how="left", maintain_order="left")
+    # from before its infusion started) continues that infusion. Rare: looked for only where an
+    # infusion line starts inside the intervals before it, right after an add-on line.
+    after_hour = (pl.col("tm_kind").shift(1) == HOUR) & (pl.col("_g").shift(1) == pl.col("_g"))
+    if spans.select(((pl.col("tm_kind") == INFUSION) & pl.col("_inside") & after_hour).any()).item():
+        heads = spans.group_by("ep").agg(
+            pl.col("_g").first(), (pl.col("tm_kind") == INFUSION).any().alias("_inf"),
+            pl.col("s").min().alias("_s"), pl.col("e").max().alias("_e"),
+        ).sort("ep")
+        joins_next = (~pl.col("_inf") & pl.col("_inf").shift(-1).fill_null(False)
+                      & (pl.col("_g").shift(-1) == pl.col("_g")).fill_null(False)
+                      & (pl.col("_s").shift(-1) <= pl.col("_e")).fill_null(False))
+        heads = heads.select("ep", (pl.col("ep") + joins_next.cast(pl.Int64)).alias("_ep"))
+        spans = spans.join(heads, on="ep", how="left", maintain_order="left").drop("ep").rename({"_ep": "ep"})
     covered = _packed(pl.col("ep"), pl.col("e")).cum_max().shift(1)
     same = (covered // _HI) == pl.col("ep")
     cs = pl.when(same.fill_null(False)).then(pl.max_horizontal("s", _unpacked_minute(covered))).otherwise("s")
-    return spans.with_columns(cs.alias("cs")).drop("_g", "_ep0")
+    return spans.with_columns(cs.alias("cs")).drop("_g", "_inside")
 
 
 def _concurrency(spans: pl.LazyFrame) -> pl.LazyFrame:
@@ -343,7 +353,7 @@ def _groups(timed: pl.LazyFrame, episodes: pl.LazyFrame) -> pl.LazyFrame:
     """
     hours = (
         timed.filter(pl.col("tm_kind") == HOUR)
-        .sort("enc_key", "tm_chain", "claim_id", "line_number")
+        .sort("enc_key", "tm_chain", "cd_key", "line_number")  # claim, date, line: integers sort fast
         .group_by("enc_key", "tm_chain", maintain_order=True)
         .agg(
             pl.col("row_id").first().alias("head"),

@@ -159,6 +159,8 @@ def test_add_on_units_split_over_lines_and_claims_are_one_total_judged_on_the_fi
         "A,2,MA,AETNA,professional,11,2026-03-02,96366,1,100,,,",
     )
     group = t["groups"].row(0, named=True)
-    head = t["lines"].filter(pl.col("row_id") == group["head"]).row(0, named=True)
-    assert (head["claim_id"], head["line_number"]) == ("A", 2)
-    assert group["billed"] == 3 and group["expected"] == 1 and len(group["hour_rows"]) == 3
+    order = t["lines"].select("row_id", "claim_id", "line_number")
+    named = {r: (c, n) for r, c, n in order.iter_rows()}
+    assert named[group["head"]] == ("B", 1)  # the first claim of the file, then line order
+    assert [named[r] for r in group["hour_rows"]] == [("B", 1), ("A", 2), ("A", 3)]
+    assert group["billed"] == 3 and group["expected"] == 1
