@@ -31,8 +31,9 @@ from scrubber.timing import INFUSION, Timing, chain_code, clock, hydration_floor
 
 def _overlapped(t: Timing, hit: pl.LazyFrame) -> pl.LazyFrame:
     """``row_id`` -> ``overlapped``: the other infusions' lines a hydration line overlaps, with times."""
-    named = labels(t, hit.select("enc_key"))
-    drugs = t.lines.filter(~pl.col("tm_hydration") & pl.col("minutes").is_not_null()).select(
+    named = labels(t.lines, hit.select("enc_key"))
+    drugs = t.lines.join(hit.select("enc_key").unique(), on="enc_key", how="semi").filter(
+        ~pl.col("tm_hydration") & pl.col("minutes").is_not_null()).select(
         "row_id", "enc_key", pl.col("s").alias("_ds"), pl.col("e").alias("_de"))
     drugs = drugs.join(named.select("row_id", "label"), on="row_id").drop("row_id")
     pairs = hit.select("row_id", "enc_key", "s", "e").join(drugs, on="enc_key")
@@ -45,7 +46,7 @@ def _overlapped(t: Timing, hit: pl.LazyFrame) -> pl.LazyFrame:
 def _episodes(t: Timing, hit: pl.LazyFrame) -> pl.LazyFrame:
     """``ep`` -> the hydration episode's lines (``hydration_lines``, ``ep_rows``) and what its minutes
     outside the overlap support (``supported``: "96360 x1 and 96361 x1", "96361 x2")."""
-    named = labels(t, hit.select("enc_key")).join(hit.select("ep").unique(), on="ep", how="semi")
+    named = labels(t.lines, hit.select("enc_key")).join(hit.select("ep").unique(), on="ep", how="semi")
     rows = named.sort("ep", "tm_kind", "claim_id", "line_number").group_by("ep", maintain_order=True).agg(
         pl.col("label").str.join(" + ").alias("hydration_lines"),
         pl.col("row_id").alias("ep_rows"),
@@ -89,10 +90,7 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
 
 def unevaluated(lines: pl.LazyFrame) -> pl.LazyFrame:
     """Hydration lines beside another infusion whose overlap cannot be judged (missing times)."""
-    t = timing(lines)
-    with_drugs = t.lines.filter(~pl.col("tm_hydration") & (pl.col("tm_kind") == INFUSION)).select("enc_key").unique()
-    hydration = t.lines.filter(pl.col("tm_hydration")).join(with_drugs, on="enc_key", how="semi")
-    return hydration.filter(pl.col("minutes").is_null() | pl.col("enc_drug_unknown")).select("row_id")
+    return timing(lines).lines.filter(pl.col("concurrency_unknown")).select("row_id")
 
 
 CHECK = Check(card=load_card(__file__), find=find, unevaluated=unevaluated)

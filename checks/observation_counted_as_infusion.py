@@ -24,7 +24,7 @@ import polars as pl
 
 from scrubber.cards import load_card
 from scrubber.registry import Check, Context
-from scrubber.timing import INFUSION, billed_on, clock, episode_text, timing
+from scrubber.timing import INFUSION, clock, timing
 
 
 def _hours(lines: pl.LazyFrame) -> pl.LazyFrame:
@@ -32,10 +32,8 @@ def _hours(lines: pl.LazyFrame) -> pl.LazyFrame:
     billed, counted, expected = pl.col("billed"), pl.col("counted"), pl.col("expected")
     # ``counted``: without the lines of hydration concurrent-hydration removes (its root cause).
     hit = t.groups.filter(pl.col("evaluable") & (counted > expected) & (counted <= pl.col("expected_obs")))
-    keys = ["enc_key", "tm_chain"]
     return (
-        hit.join(billed_on(t, hit), on=keys, how="left").join(episode_text(t, hit), on=keys, how="left")
-        .select(
+        hit.select(
             pl.col("head").alias("row_id"),
             pl.when(expected == 0).then(pl.lit("addon_hours_none")).otherwise(pl.lit("addon_hours")).alias("reason"),
             billed.alias("billed"),

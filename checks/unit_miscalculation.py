@@ -44,7 +44,7 @@ import polars as pl
 from scrubber.cards import load_card
 from scrubber.enrich import is_ig, with_codes, with_drug_units
 from scrubber.registry import Check, Context
-from scrubber.timing import billed_on, episode_text, timing
+from scrubber.timing import timing
 
 
 def _drugs(lines: pl.LazyFrame) -> pl.LazyFrame:
@@ -85,10 +85,8 @@ def _hour_findings(lines: pl.LazyFrame) -> pl.LazyFrame:
     wrong = t.groups.filter(pl.col("evaluable") & (over | (billed < expected)))
     reason = (pl.when(billed < expected).then(pl.lit("hours_under"))
               .when(expected == 0).then(pl.lit("hours_none")).otherwise(pl.lit("hours_over")))
-    keys = ["enc_key", "tm_chain"]
     return (
-        wrong.join(billed_on(t, wrong), on=keys, how="left").join(episode_text(t, wrong), on=keys, how="left")
-        .select(
+        wrong.select(
             pl.col("head").alias("row_id"),
             reason.alias("reason"),
             billed.alias("billed"),

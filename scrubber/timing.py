@@ -81,6 +81,10 @@ def code_timing() -> pl.DataFrame:
     if missing:
         raise ValueError(f"admin_codes.csv: no additional-hour code extends {sorted(missing)}")
     hours = set(extender.values())
+    for hour in hours:
+        if sum(1 for e in extender.values() if e == hour) > 2:
+            raise ValueError(f"admin_codes.csv: {hour} extends more than two infusion codes (timing._groups "
+                             "assumes at most two)")
     chain_mask = {h: sum(bits[c] or 0 for c, e in extender.items() if e == h) for h in hours}
 
     def chain_of(code_: str) -> str | None:
@@ -178,7 +182,8 @@ class Timing:
     ``ep_start`` / ``ep_stop``, ``ep_effective`` (outside concurrent infusions, for hydration),
     ``ep_obs`` (the episode's documented observation), ``ep_removed``, ``overlap`` (a hydration
     line's own minutes concurrent with another infusion), ``enc_drug_unknown`` (the encounter has a
-    non-hydration infusion line without usable times: concurrency cannot be judged).
+    non-hydration infusion line without usable times), ``concurrency_unknown`` (a hydration line
+    beside another infusion whose overlap cannot be judged for missing times).
 
     ``episodes``: one row per episode: ``ep``, ``enc_key``, ``tm_chain``, ``has_infusion``,
     ``secondary``, ``ep_minutes``, ``ep_concurrent``, ``ep_effective``, ``ep_obs``, ``ep_units``,
@@ -189,9 +194,10 @@ class Timing:
     ``tm_chain``, ``head`` (row id of its first line by claim and line number: where it is judged),
     ``billed`` (units of the code in the encounter), ``counted`` (the same without the lines of
     hydration that concurrent-hydration removes: those are at risk in its finding), ``expected``,
-    ``expected_obs`` (with each
-    episode's observation minutes counted), ``observation`` (those minutes), ``evaluable``,
-    ``hour_rows`` (row ids of its lines).
+    ``expected_obs`` (with each episode's observation minutes counted), ``observation`` (those
+    minutes), ``evaluable``, ``hour_rows`` (row ids of its lines, first line first); where the units
+    billed differ from the units supported, the words' facts ``billed_on`` ("claim C1 lines 2, 3")
+    and ``infusions`` (each episode with its lines, clock times, minutes and the units it supports).
     """
 
     lines: pl.LazyFrame
@@ -213,17 +219,20 @@ def timing(lines: pl.LazyFrame) -> Timing:
     return result
 
 
-def _now(frame: pl.LazyFrame) -> pl.LazyFrame:
-    """``frame`` computed now. Each step's result is read by several later ones (and by four checks):
-    left lazy, every reader would recompute it from the 2M-line batch (measured: 140 s instead of
-    about one), so the steps are materialised one after the other on the timed lines only."""
-    return frame.collect().lazy()
+def _spread(values: pl.DataFrame, at: pl.Series, height: int) -> list[pl.Series]:
+    """Columns of ``height`` rows holding ``values`` at the positions ``at`` and null elsewhere (a
+    scatter: cheaper than joining back by row id)."""
+    return [pl.repeat(None, height, dtype=col.dtype, eager=True).alias(col.name).scatter(at, col)
+            for col in values.get_columns()]
 
 
 def _timing(lines: pl.LazyFrame) -> Timing:
+    """Materialised step by step on the timed lines only: each step's result is read by several
+    later ones and by four checks; left lazy, every reader recomputed it from the whole batch
+    (measured: 140 s instead of a few on 2M lines)."""
     has_times = pl.col("infusion_start").is_not_null() & pl.col("infusion_stop").is_not_null()
     start = pl.col("infusion_start").dt.epoch("s") // 60
-    timed = _now(
+    timed = (
         lines.filter(is_timed())
         .select("row_id", "enc_key", "cd_key", "claim_id", "line_number", "procedure_code", "units",
                 "observation_minutes", "enc_admin_mask", "infusion_start", "infusion_stop", "code_idx")
@@ -233,22 +242,39 @@ def _timing(lines: pl.LazyFrame) -> Timing:
         .with_columns(start.alias("s"))
         .with_columns((pl.col("s") + pl.col("minutes")).alias("e"))
         .drop("infusion_start", "infusion_stop", "code_idx")
+        .with_columns(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_i"))
+        .collect()
     )
-    spans = _now(_concurrency(_episodes(timed.filter(pl.col("minutes").is_not_null()).collect()).lazy()))
-    episodes = _now(_episode_facts(spans))
-    drug_unknown = (
-        timed.filter((pl.col("tm_kind") == INFUSION) & ~pl.col("tm_hydration") & pl.col("minutes").is_null())
-        .select("enc_key").unique().with_columns(pl.lit(True).alias("enc_drug_unknown"))
-    )
-    facts = spans.join(episodes.select("ep", "ep_minutes", "ep_effective", "ep_obs", "ep_start", "ep_stop",
-                                       "ep_removed"), on="ep", how="left")
-    per_line = _now(
-        timed.join(facts.select("row_id", "ep", "ep_minutes", "ep_effective", "ep_obs", "ep_start", "ep_stop",
-                                "ep_removed", "overlap"), on="row_id", how="left")
-        .join(drug_unknown, on="enc_key", how="left")
-        .with_columns(pl.col("enc_drug_unknown", "ep_removed").fill_null(False), pl.col("overlap").fill_null(0))
-    )
-    return Timing(lines=per_line, episodes=episodes, groups=_now(_groups(per_line, episodes)))
+    spans = _concurrency(_episodes(timed.filter(pl.col("minutes").is_not_null())))
+    episodes = _episode_facts(spans)
+    # Episode ids are dense and sorted (0..n-1): an episode's facts are a gather, not a join.
+    per_episode = episodes.select("ep_minutes", "ep_effective", "ep_obs", "ep_start", "ep_stop", "ep_removed")
+    per_span = pl.concat([spans.select("ep", "cs", "overlap"), per_episode[spans.get_column("ep")]],
+                         how="horizontal")
+    drug_unknown = timed.filter((pl.col("tm_kind") == INFUSION) & ~pl.col("tm_hydration")
+                                & pl.col("minutes").is_null()).get_column("enc_key").unique()
+    drugs = timed.filter((pl.col("tm_kind") == INFUSION) & ~pl.col("tm_hydration")).get_column("enc_key").unique()
+    per_line = timed.hstack(_spread(per_span, spans.get_column("_i"), timed.height)).with_columns(
+        pl.col("ep_removed").fill_null(False), pl.col("overlap").fill_null(0),
+        pl.col("enc_key").is_in(drug_unknown.implode()).alias("enc_drug_unknown"),
+    ).with_columns(
+        # Hydration beside another infusion whose overlap cannot be judged (times missing).
+        (pl.col("tm_hydration") & (pl.col("minutes").is_null() | pl.col("enc_drug_unknown"))
+         & pl.col("enc_key").is_in(drugs.implode())).alias("concurrency_unknown"),
+    ).drop("_i")
+    return Timing(lines=per_line.lazy(), episodes=episodes.lazy(), groups=_worded(_groups(per_line, episodes),
+                                                                                 per_line, episodes).lazy())
+
+
+def _worded(groups: pl.DataFrame, lines: pl.DataFrame, episodes: pl.DataFrame) -> pl.DataFrame:
+    """``billed_on`` and ``infusions`` (the words' facts) on the groups whose units differ from what
+    the time supports, the only ones a check can flag; null on the others (derived after the filter)."""
+    keys = ["enc_key", "tm_chain"]
+    off = groups.filter((pl.col("billed") != pl.col("expected")) | (pl.col("counted") != pl.col("expected")))
+    off = off.select(keys).lazy()
+    words = _billed_on(lines.lazy(), off).join(_episode_text(lines.lazy(), episodes.lazy(), off), on=keys,
+                                                 how="left").collect()
+    return groups.join(words, on=keys, how="left", maintain_order="left")
 
 
 def _episodes(spans: pl.DataFrame) -> pl.DataFrame:
@@ -277,42 +303,51 @@ def _episodes(spans: pl.DataFrame) -> pl.DataFrame:
                       & (pl.col("_s").shift(-1) <= pl.col("_e")).fill_null(False))
         heads = heads.select("ep", (pl.col("ep") + joins_next.cast(pl.Int64)).alias("_ep"))
         spans = spans.join(heads, on="ep", how="left", maintain_order="left").drop("ep").rename({"_ep": "ep"})
+    spans = spans.with_columns(pl.col("ep").rle_id().cast(pl.Int64))  # dense: 0, 1, 2... in row order
     covered = _packed(pl.col("ep"), pl.col("e")).cum_max().shift(1)
     same = (covered // _HI) == pl.col("ep")
     cs = pl.when(same.fill_null(False)).then(pl.max_horizontal("s", _unpacked_minute(covered))).otherwise("s")
     return spans.with_columns(cs.alias("cs")).drop("_g", "_inside")
 
 
-def _concurrency(spans: pl.LazyFrame) -> pl.LazyFrame:
+def _concurrency(spans: pl.DataFrame) -> pl.DataFrame:
     """``overlap`` (a hydration line's minutes inside another infusion's documented minutes) and
     ``overlap_piece`` (the same for the line's own piece ``[cs, e]``, which add up per episode).
 
-    The other infusions' intervals (every non-hydration timed line) are merged per encounter into
-    disjoint segments first, so overlapping drug lines are not counted twice."""
-    drugs = spans.filter(~pl.col("tm_hydration")).select("enc_key", "s", "e").sort("enc_key", "s")
+    Only encounters with timed hydration are looked at. Their other infusions' intervals (every
+    non-hydration timed line) are merged per encounter into disjoint segments first, so overlapping
+    drug lines are not counted twice."""
+    at = spans.get_column("tm_hydration").arg_true()
+    zeros = [pl.repeat(0, spans.height, dtype=pl.Int64, eager=True).alias(c) for c in ("overlap", "overlap_piece")]
+    if at.len() == 0:
+        return spans.hstack(zeros)
+    hydration = spans.select("enc_key", "s", "e", "cs")[at].with_columns(at.alias("_p"))
+    drugs = spans.select("enc_key", "s", "e", "tm_hydration").filter(
+        ~pl.col("tm_hydration") & pl.col("enc_key").is_in(hydration.get_column("enc_key").unique().implode())
+    ).sort("enc_key", "s")
     reach = _packed(pl.col("enc_key"), pl.col("e")).cum_max().shift(1).fill_null(-1)
     segments = (
         drugs.with_columns((_packed(pl.col("enc_key"), pl.col("s")) > reach).cast(pl.Int64).cum_sum().alias("_seg"))
         .group_by("_seg").agg(pl.col("enc_key").first(), pl.col("s").min().alias("_ss"), pl.col("e").max().alias("_se"))
         .drop("_seg")
     )
-    hydration = spans.filter(pl.col("tm_hydration")).select("row_id", "enc_key", "s", "e", "cs")
     inside = pl.min_horizontal("e", "_se")
     overlaps = (
         hydration.join(segments, on="enc_key", how="inner")
-        .select("row_id",
+        .select("_p",
                 (inside - pl.max_horizontal("s", "_ss")).clip(lower_bound=0).alias("overlap"),
                 (inside - pl.max_horizontal("cs", "_ss")).clip(lower_bound=0).alias("overlap_piece"))
-        .group_by("row_id").agg(pl.col("overlap").sum(), pl.col("overlap_piece").sum())
+        .group_by("_p").agg(pl.col("overlap").sum(), pl.col("overlap_piece").sum())
     )
-    return spans.join(overlaps, on="row_id", how="left").with_columns(pl.col("overlap", "overlap_piece").fill_null(0))
+    return spans.hstack([z.scatter(overlaps.get_column("_p"), overlaps.get_column(z.name)) for z in zeros])
 
 
-def _episode_facts(spans: pl.LazyFrame) -> pl.LazyFrame:
+def _episode_facts(spans: pl.DataFrame) -> pl.DataFrame:
     """One row per episode: its minutes (union length), concurrent and effective minutes, observation,
     and the add-on units it supports without and with the observation minutes."""
     piece = (pl.col("e") - pl.col("cs")).clip(lower_bound=0)
-    episodes = spans.group_by("ep").agg(
+    # Rows come sorted by episode: the flag lets Polars group them as runs.
+    episodes = spans.with_columns(pl.col("ep").set_sorted()).group_by("ep", maintain_order=True).agg(
         pl.col("enc_key").first(), pl.col("tm_chain").first(), pl.col("tm_hydration").first(),
         (pl.col("tm_kind") == INFUSION).any().alias("has_infusion"),
         # Secondary: an add-on hour timed as its own service because nothing it extends is billed.
@@ -342,7 +377,7 @@ def _episode_facts(spans: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def _groups(timed: pl.LazyFrame, episodes: pl.LazyFrame) -> pl.LazyFrame:
+def _groups(timed: pl.DataFrame, episodes: pl.DataFrame) -> pl.DataFrame:
     """One row per encounter and additional-hour code billed in it: units billed, units the
     encounter's episodes support, and whether the time rules can judge it.
 
@@ -351,11 +386,16 @@ def _groups(timed: pl.LazyFrame, episodes: pl.LazyFrame) -> pl.LazyFrame:
     of the chain billed in the encounter on a row that could not be read (its time is unknown);
     hydration in an encounter whose other infusions' times are unknown (concurrent minutes unknown).
     """
+    key = (pl.col("enc_key").cast(pl.UInt64) * 256 + pl.col("tm_chain").cast(pl.UInt64)).alias("_g")
     hours = (
-        timed.filter(pl.col("tm_kind") == HOUR)
-        .sort("enc_key", "tm_chain", "cd_key", "line_number")  # claim, date, line: integers sort fast
-        .group_by("enc_key", "tm_chain", maintain_order=True)
+        timed.select("tm_kind", "enc_key", "tm_chain", "cd_key", "line_number", "row_id", "units", "ep_removed",
+                     "has_times", "minutes", "enc_admin_mask", "tm_extends_mask", "tm_hydration", "enc_drug_unknown")
+        .filter(pl.col("tm_kind") == HOUR).with_columns(key)
+        .sort("_g", "cd_key", "line_number")  # claim, date, line: integers sort fast
+        .with_columns(pl.col("_g").set_sorted())
+        .group_by("_g", maintain_order=True)
         .agg(
+            pl.col("enc_key").first(), pl.col("tm_chain").first(),
             pl.col("row_id").first().alias("head"),
             pl.col("units").sum().alias("billed"),
             pl.col("units").filter(~pl.col("ep_removed")).sum().alias("counted"),
@@ -366,17 +406,22 @@ def _groups(timed: pl.LazyFrame, episodes: pl.LazyFrame) -> pl.LazyFrame:
             pl.col("enc_drug_unknown").first(),
         )
     )
-    infusions = timed.filter(pl.col("tm_kind") == INFUSION).group_by("enc_key", "tm_chain").agg(
-        pl.len().alias("_infusions"),
-        pl.col("minutes").is_null().sum().alias("_unknown"),
-        pl.col("tm_bit").bitwise_or().alias("_seen"),
+    infusions = (
+        timed.select("tm_kind", "enc_key", "tm_chain", "minutes", "tm_bit").filter(pl.col("tm_kind") == INFUSION)
+        .with_columns(key).sort("_g").with_columns(pl.col("_g").set_sorted())
+        .group_by("_g", maintain_order=True).agg(
+            pl.len().alias("_infusions"),
+            pl.col("minutes").is_null().sum().alias("_unknown"),
+            # The codes seen: a chain has at most two infusion codes (code_timing checks it), so the
+            # smallest and largest bit are all of them (a bitwise-or aggregate costs four times more).
+            (pl.col("tm_bit").min() | pl.col("tm_bit").max()).alias("_seen"),
+        )
     )
-    supported = episodes.group_by("enc_key", "tm_chain").agg(
+    supported = episodes.with_columns(key.set_sorted()).group_by("_g", maintain_order=True).agg(
         pl.col("ep_units").sum().alias("expected"), pl.col("ep_units_obs").sum().alias("expected_obs"),
         pl.col("ep_obs").sum().alias("observation"))
     groups = (
-        hours.join(infusions, on=["enc_key", "tm_chain"], how="left")
-        .join(supported, on=["enc_key", "tm_chain"], how="left")
+        hours.join(infusions, on="_g", how="left").join(supported, on="_g", how="left")
         .with_columns(pl.col("_infusions", "_unknown", "expected", "expected_obs", "observation").fill_null(0),
                       pl.col("_seen").fill_null(0))
     )
@@ -408,10 +453,10 @@ def hydration_floor() -> int:
     return int(floors.max())
 
 
-def labels(t: Timing, enc_keys: pl.LazyFrame) -> pl.LazyFrame:
+def labels(lines: pl.LazyFrame, enc_keys: pl.LazyFrame) -> pl.LazyFrame:
     """``row_id`` -> ``label`` ("96365 line 1", or "96365 claim C2 line 1" in an encounter of several
-    claims) for the timed lines of the encounters in ``enc_keys`` (a frame with ``enc_key``)."""
-    rows = t.lines.join(enc_keys.unique(), on="enc_key", how="semi")
+    claims) for the timed ``lines`` (:attr:`Timing.lines`) of the encounters in ``enc_keys``."""
+    rows = lines.join(enc_keys.unique(), on="enc_key", how="semi")
     claims = rows.group_by("enc_key").agg(pl.col("claim_id").n_unique().alias("_claims"))
     where = (pl.when(pl.col("_claims") > 1).then(pl.lit(" claim ") + pl.col("claim_id") + pl.lit(" line "))
              .otherwise(pl.lit(" line ")))
@@ -421,11 +466,11 @@ def labels(t: Timing, enc_keys: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def billed_on(t: Timing, groups: pl.LazyFrame) -> pl.LazyFrame:
+def _billed_on(lines: pl.LazyFrame, groups: pl.LazyFrame) -> pl.LazyFrame:
     """(``enc_key``, ``tm_chain``) -> ``billed_on``: the lines an add-on code is billed on in the
     encounter ("claim C1 line 2", "claim C1 lines 2, 3", "claim C1 line 2, claim C2 line 1")."""
-    named = t.lines.filter(pl.col("tm_kind") == HOUR).join(groups.select("enc_key", "tm_chain"),
-                                                           on=["enc_key", "tm_chain"], how="semi")
+    named = lines.filter(pl.col("tm_kind") == HOUR).join(groups.select("enc_key", "tm_chain"),
+                                                         on=["enc_key", "tm_chain"], how="semi")
     per_claim = (
         named.sort("claim_id", "line_number")
         .group_by("enc_key", "tm_chain", "claim_id", maintain_order=True)
@@ -439,19 +484,19 @@ def billed_on(t: Timing, groups: pl.LazyFrame) -> pl.LazyFrame:
         pl.col("_place").str.join(", ").alias("billed_on"))
 
 
-def episode_text(t: Timing, groups: pl.LazyFrame) -> pl.LazyFrame:
+def _episode_text(lines: pl.LazyFrame, episodes: pl.LazyFrame, groups: pl.LazyFrame) -> pl.LazyFrame:
     """(``enc_key``, ``tm_chain``) -> ``infusions``: each documented episode of the chain with its
     lines, clock times, minutes and the add-on units it supports (and when the next would be), e.g.
     "96365 line 1, 09:00-10:00 = 60 min, supports 0 (1 from 91 min); 96367 line 2, 10:00-11:40 = 100
     min, supports 1 (2 from 151 min)" (hydration beside another infusion: "... = 120 min (30
     concurrent with another infusion: 90 min of hydration), supports 0 (1 from 91 min)"; secondary
     hydration: "... = 31 min as secondary hydration, supports 1 (2 from 91 min)")."""
-    named = labels(t, groups.select("enc_key")).filter(pl.col("ep").is_not_null())
+    named = labels(lines, groups.select("enc_key")).filter(pl.col("ep").is_not_null())
     named = named.join(groups.select("enc_key", "tm_chain"), on=["enc_key", "tm_chain"], how="semi")
     per_ep = (
         named.sort("ep", "tm_kind", "claim_id", "line_number")
         .group_by("ep", maintain_order=True).agg(pl.col("label").str.join(" + ").alias("_labels"))
-        .join(t.episodes, on="ep")
+        .join(episodes, on="ep")
     )
     minutes = pl.col("ep_minutes").cast(pl.String) + pl.lit(" min")
     concurrent = (pl.when(pl.col("ep_concurrent") > 0)
