@@ -245,15 +245,18 @@ def _timing(lines: pl.LazyFrame) -> Timing:
         .with_columns(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_i"))
         .collect()
     )
-    spans = _concurrency(_episodes(timed.filter(pl.col("minutes").is_not_null())))
+    usable = timed.select("_i", "enc_key", "tm_chain", "tm_kind", "tm_hydration", "tm_secondary", "enc_admin_mask",
+                          "tm_extends_mask", "observation_minutes", "s", "e").filter(pl.col("e").is_not_null())
+    spans = _concurrency(_episodes(usable))
     episodes = _episode_facts(spans)
     # Episode ids are dense and sorted (0..n-1): an episode's facts are a gather, not a join.
     per_episode = episodes.select("ep_minutes", "ep_effective", "ep_obs", "ep_start", "ep_stop", "ep_removed")
     per_span = pl.concat([spans.select("ep", "cs", "overlap"), per_episode[spans.get_column("ep")]],
                          how="horizontal")
-    drug_unknown = timed.filter((pl.col("tm_kind") == INFUSION) & ~pl.col("tm_hydration")
-                                & pl.col("minutes").is_null()).get_column("enc_key").unique()
-    drugs = timed.filter((pl.col("tm_kind") == INFUSION) & ~pl.col("tm_hydration")).get_column("enc_key").unique()
+    drug_lines = timed.select("enc_key", "minutes", "tm_kind", "tm_hydration").filter(
+        (pl.col("tm_kind") == INFUSION) & ~pl.col("tm_hydration"))
+    drugs = drug_lines.get_column("enc_key").unique()
+    drug_unknown = drug_lines.filter(pl.col("minutes").is_null()).get_column("enc_key").unique()
     per_line = timed.hstack(_spread(per_span, spans.get_column("_i"), timed.height)).with_columns(
         pl.col("ep_removed").fill_null(False), pl.col("overlap").fill_null(0),
         pl.col("enc_key").is_in(drug_unknown.implode()).alias("enc_drug_unknown"),
@@ -270,11 +273,14 @@ def _worded(groups: pl.DataFrame, lines: pl.DataFrame, episodes: pl.DataFrame) -
     """``billed_on`` and ``infusions`` (the words' facts) on the groups whose units differ from what
     the time supports, the only ones a check can flag; null on the others (derived after the filter)."""
     keys = ["enc_key", "tm_chain"]
-    off = groups.filter((pl.col("billed") != pl.col("expected")) | (pl.col("counted") != pl.col("expected")))
-    off = off.select(keys).lazy()
-    words = _billed_on(lines.lazy(), off).join(_episode_text(lines.lazy(), episodes.lazy(), off), on=keys,
-                                                 how="left").collect()
-    return groups.join(words, on=keys, how="left", maintain_order="left")
+    off = groups.select(*keys, "billed", "counted", "expected").with_row_index("_r").filter(
+        (pl.col("billed") != pl.col("expected")) | (pl.col("counted") != pl.col("expected"))).select("_r", *keys)
+    mine = lines.filter(pl.col("enc_key").is_in(off.get_column("enc_key").unique().implode())).lazy()
+    words = (
+        off.lazy().join(_billed_on(mine, off.lazy()), on=keys, how="left")
+        .join(_episode_text(mine, episodes.lazy(), off.lazy()), on=keys, how="left").collect()
+    )
+    return groups.hstack(_spread(words.select("billed_on", "infusions"), words.get_column("_r"), groups.height))
 
 
 def _episodes(spans: pl.DataFrame) -> pl.DataFrame:
