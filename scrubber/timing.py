@@ -173,27 +173,26 @@ def _unpacked_minute(packed: pl.Expr) -> pl.Expr:
 
 @dataclass(frozen=True)
 class Timing:
-    """The time facts of one batch, as lazy frames the checks filter and join.
+    """The time facts of one batch, as lazy frames (over data computed once) the checks filter and join.
 
-    ``lines``: one row per timed line (infusion or additional hour), with ``tm_kind``, ``tm_chain``,
-    ``tm_floor``, ``tm_push``, ``tm_hydration``, ``minutes`` (own, null when unusable), ``has_times``,
-    ``cd_key`` (claim and date, for line order), ``s`` / ``e`` (own start and stop, minutes since
-    1970), ``ep`` (its episode, null without usable times), ``ep_minutes`` (the episode's minutes),
-    ``ep_start`` / ``ep_stop``, ``ep_effective`` (outside concurrent infusions, for hydration),
-    ``ep_obs`` (the episode's documented observation), ``ep_removed``, ``overlap`` (a hydration
+    ``lines``: one row per timed line (infusion or additional hour): ``row_id``, ``enc_key``,
+    ``claim_id``, ``line_number``, ``procedure_code``, ``tm_kind``, ``tm_chain``, ``tm_hydration``,
+    ``tm_floor``, ``tm_push``, ``minutes`` (own, null when unusable), ``s`` / ``e`` (own start and
+    stop, minutes since 1970), ``ep`` (its episode, null without usable times), ``ep_minutes`` (the
+    episode's minutes), ``ep_effective`` (outside concurrent infusions, for hydration), ``ep_obs``
+    (the episode's documented observation), ``ep_start`` / ``ep_stop``, ``overlap`` (a hydration
     line's own minutes concurrent with another infusion), ``enc_drug_unknown`` (the encounter has a
     non-hydration infusion line without usable times), ``concurrency_unknown`` (a hydration line
     beside another infusion whose overlap cannot be judged for missing times).
 
     ``episodes``: one row per episode: ``ep``, ``enc_key``, ``tm_chain``, ``has_infusion``,
-    ``secondary``, ``ep_minutes``, ``ep_concurrent``, ``ep_effective``, ``ep_obs``, ``ep_units``,
-    ``ep_units_obs``, ``ep_start``, ``ep_stop`` (minutes since 1970), ``ep_removed`` (hydration of
-    31 minutes or more documented, under 31 outside other infusions: not reportable).
+    ``secondary``, ``ep_minutes``, ``ep_concurrent``, ``ep_effective``, ``ep_units`` (the add-on
+    units it supports), ``ep_start``, ``ep_stop``.
 
     ``groups``: one row per encounter and additional-hour code billed there: ``enc_key``,
-    ``tm_chain``, ``head`` (row id of its first line by claim and line number: where it is judged),
-    ``billed`` (units of the code in the encounter), ``counted`` (the same without the lines of
-    hydration that concurrent-hydration removes: those are at risk in its finding), ``expected``,
+    ``tm_chain``, ``head`` (row id of its first line by claim, date and line number: where it is
+    judged), ``billed`` (units of the code in the encounter), ``counted`` (the same without the lines
+    of hydration that concurrent-hydration removes: those are at risk in its finding), ``expected``,
     ``expected_obs`` (with each episode's observation minutes counted), ``observation`` (those
     minutes), ``evaluable``, ``hour_rows`` (row ids of its lines, first line first); where the units
     billed differ from the units supported, the words' facts ``billed_on`` ("claim C1 lines 2, 3")
@@ -265,8 +264,17 @@ def _timing(lines: pl.LazyFrame) -> Timing:
         (pl.col("tm_hydration") & (pl.col("minutes").is_null() | pl.col("enc_drug_unknown"))
          & pl.col("enc_key").is_in(drugs.implode())).alias("concurrency_unknown"),
     ).drop("_i")
-    return Timing(lines=per_line.lazy(), episodes=episodes.lazy(), groups=_worded(_groups(per_line, episodes),
-                                                                                 per_line, episodes).lazy())
+    groups = _worded(_groups(per_line, episodes), per_line, episodes)
+    # Kept for the checks of the run: only what they read (the batch's timed lines stay in memory).
+    per_line = per_line.select(
+        "row_id", "enc_key", "claim_id", "line_number", "procedure_code", "tm_kind", "tm_chain", "tm_hydration",
+        "tm_floor", "tm_push", "minutes", "s", "e", "ep", "ep_minutes", "ep_effective", "ep_obs", "ep_start",
+        "ep_stop", "overlap", "enc_drug_unknown", "concurrency_unknown")
+    episodes = episodes.select("ep", "enc_key", "tm_chain", "has_infusion", "secondary", "ep_minutes",
+                               "ep_concurrent", "ep_effective", "ep_units", "ep_start", "ep_stop")
+    groups = groups.select("enc_key", "tm_chain", "head", "billed", "counted", "expected", "expected_obs",
+                           "observation", "evaluable", "hour_rows", "billed_on", "infusions")
+    return Timing(lines=per_line.lazy(), episodes=episodes.lazy(), groups=groups.lazy())
 
 
 def _worded(groups: pl.DataFrame, lines: pl.DataFrame, episodes: pl.DataFrame) -> pl.DataFrame:
