@@ -31,7 +31,8 @@ from scrubber.timing import INFUSION, Timing, chain_code, clock, hydration_floor
 
 def _overlapped(t: Timing, hit: pl.LazyFrame) -> pl.LazyFrame:
     """``row_id`` -> ``overlapped``: the other infusions' lines a hydration line overlaps, with times."""
-    named = labels(t.lines, hit.select("enc_key"))
+    nearby = t.lines.join(hit.select("enc_key").unique(), on="enc_key", how="semi")
+    named = labels(t.named(nearby), hit.select("enc_key"))
     drugs = t.lines.join(hit.select("enc_key").unique(), on="enc_key", how="semi").filter(
         ~pl.col("tm_hydration") & pl.col("minutes").is_not_null()).select(
         "row_id", "enc_key", pl.col("s").alias("_ds"), pl.col("e").alias("_de"))
@@ -46,7 +47,8 @@ def _overlapped(t: Timing, hit: pl.LazyFrame) -> pl.LazyFrame:
 def _episodes(t: Timing, hit: pl.LazyFrame) -> pl.LazyFrame:
     """``ep`` -> the hydration episode's lines (``hydration_lines``, ``ep_rows``) and what its minutes
     outside the overlap support (``supported``: "96360 x1 and 96361 x1", "96361 x2")."""
-    named = labels(t.lines, hit.select("enc_key")).join(hit.select("ep").unique(), on="ep", how="semi")
+    nearby = t.lines.join(hit.select("enc_key").unique(), on="enc_key", how="semi")
+    named = labels(t.named(nearby), hit.select("enc_key")).join(hit.select("ep").unique(), on="ep", how="semi")
     rows = named.sort("ep", "tm_kind", "claim_id", "line_number").group_by("ep", maintain_order=True).agg(
         pl.col("label").str.join(" + ").alias("hydration_lines"),
         pl.col("row_id").alias("ep_rows"),

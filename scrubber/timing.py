@@ -176,14 +176,14 @@ class Timing:
     """The time facts of one batch, as lazy frames (over data computed once) the checks filter and join.
 
     ``lines``: one row per timed line (infusion or additional hour): ``row_id``, ``enc_key``,
-    ``claim_id``, ``line_number``, ``procedure_code``, ``tm_kind``, ``tm_chain``, ``tm_hydration``,
-    ``tm_floor``, ``tm_push``, ``minutes`` (own, null when unusable), ``s`` / ``e`` (own start and
-    stop, minutes since 1970), ``ep`` (its episode, null without usable times), ``ep_minutes`` (the
-    episode's minutes), ``ep_effective`` (outside concurrent infusions, for hydration), ``ep_obs``
-    (the episode's documented observation), ``ep_start`` / ``ep_stop``, ``overlap`` (a hydration
-    line's own minutes concurrent with another infusion), ``enc_drug_unknown`` (the encounter has a
-    non-hydration infusion line without usable times), ``concurrency_unknown`` (a hydration line
-    beside another infusion whose overlap cannot be judged for missing times).
+    ``tm_kind``, ``tm_chain``, ``tm_hydration``, ``tm_floor``, ``tm_push``, ``minutes`` (own, null
+    when unusable), ``s`` / ``e`` (own start and stop, minutes since 1970), ``ep`` (its episode,
+    null without usable times), ``ep_minutes`` (the episode's minutes), ``ep_effective`` (outside
+    concurrent infusions, for hydration), ``ep_obs`` (the episode's documented observation),
+    ``ep_start`` / ``ep_stop``, ``overlap`` (a hydration line's own minutes concurrent with another
+    infusion), ``enc_drug_unknown`` (the encounter has a non-hydration infusion line without usable
+    times), ``concurrency_unknown`` (a hydration line beside another infusion whose overlap cannot
+    be judged for missing times). Their claim, line number and code: :meth:`named`.
 
     ``episodes``: one row per episode: ``ep``, ``enc_key``, ``tm_chain``, ``has_infusion``,
     ``secondary``, ``ep_minutes``, ``ep_concurrent``, ``ep_effective``, ``ep_units`` (the add-on
@@ -202,6 +202,14 @@ class Timing:
     lines: pl.LazyFrame
     episodes: pl.LazyFrame
     groups: pl.LazyFrame
+    source: pl.LazyFrame  # the enriched lines they come from
+
+    def named(self, rows: pl.LazyFrame) -> pl.LazyFrame:
+        """``rows`` (with ``row_id``) with their line's ``claim_id``, ``line_number`` and
+        ``procedure_code``, looked up in :attr:`source` for those rows only."""
+        names = self.source.join(rows.select("row_id"), on="row_id", how="semi").select(
+            "row_id", "claim_id", "line_number", "procedure_code")
+        return rows.join(names, on="row_id", how="left")
 
 
 _LAST: list = [None, None]  # (weak reference to the lines, their Timing): one plan for every check
@@ -266,15 +274,19 @@ def _timing(lines: pl.LazyFrame) -> Timing:
     ).drop("_i")
     groups = _worded(_groups(per_line, episodes), per_line, episodes)
     # Kept for the checks of the run: only what they read (the batch's timed lines stay in memory).
+    # Minutes (and minutes since 1970) fit 32 bits; the claim, line and code text stay in ``lines``.
+    small = pl.Int32
     per_line = per_line.select(
-        "row_id", "enc_key", "claim_id", "line_number", "procedure_code", "tm_kind", "tm_chain", "tm_hydration",
-        "tm_floor", "tm_push", "minutes", "s", "e", "ep", "ep_minutes", "ep_effective", "ep_obs", "ep_start",
-        "ep_stop", "overlap", "enc_drug_unknown", "concurrency_unknown")
-    episodes = episodes.select("ep", "enc_key", "tm_chain", "has_infusion", "secondary", "ep_minutes",
-                               "ep_concurrent", "ep_effective", "ep_units", "ep_start", "ep_stop")
-    groups = groups.select("enc_key", "tm_chain", "head", "billed", "counted", "expected", "expected_obs",
-                           "observation", "evaluable", "hour_rows", "billed_on", "infusions")
-    return Timing(lines=per_line.lazy(), episodes=episodes.lazy(), groups=groups.lazy())
+        "row_id", "enc_key", "tm_kind", "tm_chain", "tm_hydration", pl.col("tm_floor").cast(pl.Int16), "tm_push",
+        pl.col("minutes", "s", "e", "ep", "ep_minutes", "ep_effective", "ep_obs", "ep_start", "ep_stop",
+               "overlap").cast(small),
+        "enc_drug_unknown", "concurrency_unknown")
+    episodes = episodes.select("ep", "enc_key", "tm_chain", "has_infusion", "secondary",
+                               pl.col("ep_minutes", "ep_concurrent", "ep_effective", "ep_units", "ep_start",
+                                      "ep_stop").cast(small))
+    groups = groups.select("enc_key", "tm_chain", "head", "billed", "counted", pl.col("expected", "expected_obs",
+                           "observation").cast(small), "evaluable", "hour_rows", "billed_on", "infusions")
+    return Timing(lines=per_line.lazy(), episodes=episodes.lazy(), groups=groups.lazy(), source=lines)
 
 
 def _worded(groups: pl.DataFrame, lines: pl.DataFrame, episodes: pl.DataFrame) -> pl.DataFrame:
@@ -469,7 +481,8 @@ def hydration_floor() -> int:
 
 def labels(lines: pl.LazyFrame, enc_keys: pl.LazyFrame) -> pl.LazyFrame:
     """``row_id`` -> ``label`` ("96365 line 1", or "96365 claim C2 line 1" in an encounter of several
-    claims) for the timed ``lines`` (:attr:`Timing.lines`) of the encounters in ``enc_keys``."""
+    claims) for the timed ``lines`` of the encounters in ``enc_keys``; ``lines`` carry ``claim_id``,
+    ``line_number`` and ``procedure_code`` (:meth:`Timing.named` adds them to :attr:`Timing.lines`)."""
     rows = lines.join(enc_keys.unique(), on="enc_key", how="semi")
     claims = rows.group_by("enc_key").agg(pl.col("claim_id").n_unique().alias("_claims"))
     where = (pl.when(pl.col("_claims") > 1).then(pl.lit(" claim ") + pl.col("claim_id") + pl.lit(" line "))

@@ -27,7 +27,7 @@ def time_of(write_csv):
         canon = canonicalise(pl.concat([b for _, b in raw.batches() if b is not None]))
         assert canon.rejected.height == 0, canon.rejected.to_dicts()
         t = tm.timing(enrich(canon.lines, PolicySet.load(), canon.rejected_lines).lazy())
-        return {"lines": t.lines.sort("row_id").collect(), "episodes": t.episodes.sort("ep").collect(),
+        return {"lines": t.named(t.lines).sort("row_id").collect(), "episodes": t.episodes.sort("ep").collect(),
                 "groups": t.groups.sort("enc_key", "tm_chain").collect()}
 
     return _time
