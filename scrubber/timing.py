@@ -241,19 +241,20 @@ def _timing(lines: pl.LazyFrame) -> Timing:
     start = pl.col("infusion_start").dt.epoch("s") // 60
     timed = (
         lines.filter(is_timed())
-        .select("row_id", "enc_key", "cd_key", "claim_id", "line_number", "procedure_code", "units",
-                "observation_minutes", "enc_admin_mask", "infusion_start", "infusion_stop", "code_idx")
+        .select("row_id", "enc_key", "cd_key", "line_number", "code_idx", "units", "observation_minutes",
+                "enc_admin_mask", "infusion_start", "infusion_stop")
         .with_columns(_attr("tm_kind"), _attr("tm_chain"), _attr("tm_hydration"), _attr("tm_secondary"),
-                      _attr("tm_floor"), _attr("tm_push"), _attr("tm_bit"), _attr("tm_extends_mask"),
-                      has_times.alias("has_times"), infusing_minutes().alias("minutes"))
-        .with_columns(start.alias("s"))
+                      _attr("tm_floor").cast(pl.Int16), has_times.alias("has_times"),
+                      infusing_minutes().cast(pl.Int32).alias("minutes"))
+        .with_columns(start.cast(pl.Int32).alias("s"))
         .with_columns((pl.col("s") + pl.col("minutes")).alias("e"))
-        .drop("infusion_start", "infusion_stop", "code_idx")
+        .drop("infusion_start", "infusion_stop")
         .with_columns(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_i"))
         .collect()
     )
-    usable = timed.select("_i", "enc_key", "tm_chain", "tm_kind", "tm_hydration", "tm_secondary", "enc_admin_mask",
-                          "tm_extends_mask", "observation_minutes", "s", "e").filter(pl.col("e").is_not_null())
+    usable = timed.filter(pl.col("e").is_not_null()).select(
+        "_i", "enc_key", "tm_chain", "tm_kind", "tm_hydration", "tm_secondary", "enc_admin_mask",
+        _attr("tm_extends_mask"), "observation_minutes", "s", "e")
     spans = _concurrency(_episodes(usable))
     episodes = _episode_facts(spans)
     # Episode ids are dense and sorted (0..n-1): an episode's facts are a gather, not a join.
@@ -272,12 +273,12 @@ def _timing(lines: pl.LazyFrame) -> Timing:
         (pl.col("tm_hydration") & (pl.col("minutes").is_null() | pl.col("enc_drug_unknown"))
          & pl.col("enc_key").is_in(drugs.implode())).alias("concurrency_unknown"),
     ).drop("_i")
-    groups = _worded(_groups(per_line, episodes), per_line, episodes)
+    groups = _worded(_groups(per_line, episodes), per_line, episodes, lines)
     # Kept for the checks of the run: only what they read (the batch's timed lines stay in memory).
     # Minutes (and minutes since 1970) fit 32 bits; the claim, line and code text stay in ``lines``.
     small = pl.Int32
     per_line = per_line.select(
-        "row_id", "enc_key", "tm_kind", "tm_chain", "tm_hydration", pl.col("tm_floor").cast(pl.Int16), "tm_push",
+        "row_id", "enc_key", "tm_kind", "tm_chain", "tm_hydration", "tm_floor", _attr("tm_push"),
         pl.col("minutes", "s", "e", "ep", "ep_minutes", "ep_effective", "ep_obs", "ep_start", "ep_stop",
                "overlap").cast(small),
         "enc_drug_unknown", "concurrency_unknown")
@@ -289,13 +290,16 @@ def _timing(lines: pl.LazyFrame) -> Timing:
     return Timing(lines=per_line.lazy(), episodes=episodes.lazy(), groups=groups.lazy(), source=lines)
 
 
-def _worded(groups: pl.DataFrame, lines: pl.DataFrame, episodes: pl.DataFrame) -> pl.DataFrame:
+def _worded(groups: pl.DataFrame, lines: pl.DataFrame, episodes: pl.DataFrame, source: pl.LazyFrame) -> pl.DataFrame:
     """``billed_on`` and ``infusions`` (the words' facts) on the groups whose units differ from what
     the time supports, the only ones a check can flag; null on the others (derived after the filter)."""
     keys = ["enc_key", "tm_chain"]
     off = groups.select(*keys, "billed", "counted", "expected").with_row_index("_r").filter(
         (pl.col("billed") != pl.col("expected")) | (pl.col("counted") != pl.col("expected"))).select("_r", *keys)
     mine = lines.filter(pl.col("enc_key").is_in(off.get_column("enc_key").unique().implode())).lazy()
+    names = source.join(mine.select("row_id"), on="row_id", how="semi").select(
+        "row_id", "claim_id", "line_number", "procedure_code")
+    mine = mine.drop("line_number").join(names, on="row_id", how="left")
     words = (
         off.lazy().join(_billed_on(mine, off.lazy()), on=keys, how="left")
         .join(_episode_text(mine, episodes.lazy(), off.lazy()), on=keys, how="left").collect()
@@ -415,7 +419,8 @@ def _groups(timed: pl.DataFrame, episodes: pl.DataFrame) -> pl.DataFrame:
     key = (pl.col("enc_key").cast(pl.UInt64) * 256 + pl.col("tm_chain").cast(pl.UInt64)).alias("_g")
     hours = (
         timed.select("tm_kind", "enc_key", "tm_chain", "cd_key", "line_number", "row_id", "units", "ep_removed",
-                     "has_times", "minutes", "enc_admin_mask", "tm_extends_mask", "tm_hydration", "enc_drug_unknown")
+                     "has_times", "minutes", "enc_admin_mask", _attr("tm_extends_mask"), "tm_hydration",
+                     "enc_drug_unknown")
         .filter(pl.col("tm_kind") == HOUR).with_columns(key)
         .sort("_g", "cd_key", "line_number")  # claim, date, line: integers sort fast
         .with_columns(pl.col("_g").set_sorted())
@@ -433,7 +438,7 @@ def _groups(timed: pl.DataFrame, episodes: pl.DataFrame) -> pl.DataFrame:
         )
     )
     infusions = (
-        timed.select("tm_kind", "enc_key", "tm_chain", "minutes", "tm_bit").filter(pl.col("tm_kind") == INFUSION)
+        timed.select("tm_kind", "enc_key", "tm_chain", "minutes", _attr("tm_bit")).filter(pl.col("tm_kind") == INFUSION)
         .with_columns(key).sort("_g").with_columns(pl.col("_g").set_sorted())
         .group_by("_g", maintain_order=True).agg(
             pl.len().alias("_infusions"),
