@@ -258,8 +258,9 @@ def _timing(lines: pl.LazyFrame) -> Timing:
     spans = _concurrency(_episodes(usable))
     episodes = _episode_facts(spans)
     # Episode ids are dense and sorted (0..n-1): an episode's facts are a gather, not a join.
-    per_episode = episodes.select("ep_minutes", "ep_effective", "ep_obs", "ep_start", "ep_stop", "ep_removed")
-    per_span = pl.concat([spans.select("ep", "cs", "overlap"), per_episode[spans.get_column("ep")]],
+    per_episode = episodes.select(pl.col("ep_minutes", "ep_effective", "ep_obs", "ep_start", "ep_stop")
+                                  .cast(pl.Int32), "ep_removed")
+    per_span = pl.concat([spans.select(pl.col("ep", "overlap").cast(pl.Int32)), per_episode[spans.get_column("ep")]],
                          how="horizontal")
     drug_lines = timed.select("enc_key", "minutes", "tm_kind", "tm_hydration").filter(
         (pl.col("tm_kind") == INFUSION) & ~pl.col("tm_hydration"))
@@ -273,6 +274,7 @@ def _timing(lines: pl.LazyFrame) -> Timing:
         (pl.col("tm_hydration") & (pl.col("minutes").is_null() | pl.col("enc_drug_unknown"))
          & pl.col("enc_key").is_in(drugs.implode())).alias("concurrency_unknown"),
     ).drop("_i")
+    del usable, spans, per_span, timed  # the peak memory of a run: free what no later step reads
     groups = _worded(_groups(per_line, episodes), per_line, episodes, lines)
     # Kept for the checks of the run: only what they read (the batch's timed lines stay in memory).
     # Minutes (and minutes since 1970) fit 32 bits; the claim, line and code text stay in ``lines``.
