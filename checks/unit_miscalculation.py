@@ -27,10 +27,12 @@ documentation of its own); a JW line whose waste adds no unit is left alone. Add
 encounter's time facts come from :mod:`scrubber.timing` (the one definition of infusing minutes, the
 midnight rule, episodes of merged intervals and the units they support), computed once per batch on
 the timed lines only and shared with the other time checks. Each add-on code is judged once per
-encounter, on its first line by claim and line number, against the units billed on all its lines
-(named when there are several). Hydration minutes concurrent with another infusion are not counted
-(NCCI Policy Manual ch. XI; `concurrent-hydration` reports the overlap itself), so the hydration
-hours expected are those of the minutes outside the overlap. Not evaluated (counted in the summary):
+encounter, on its first line (claims in file order, then date and line number), against the units
+billed on all its lines (named when there are several); an encounter that bills no add-on line is not
+judged for unbilled hours. Hydration minutes concurrent with another infusion are not counted (NCCI
+Policy Manual ch. XI; `concurrent-hydration` reports the overlap), so the hydration hours expected
+are those of the minutes outside the overlap, and the lines of hydration that check removes are left
+to it (one root cause). Not evaluated (counted in the summary):
 a drug line without a documented dose; an add-on code whose encounter has an infusion it extends
 without usable times, an add-on line with unusable times (a stop dated before its start, or a
 same-date stop more than 12 hours round the clock), an add-on line without times and no infusion
