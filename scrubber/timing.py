@@ -175,9 +175,9 @@ def _unpacked_minute(packed: pl.Expr) -> pl.Expr:
 class Timing:
     """The time facts of one batch, as lazy frames (over data computed once) the checks filter and join.
 
-    ``lines``: one row per timed line (infusion or additional hour): ``row_id``, ``enc_key``,
-    ``tm_kind``, ``tm_chain``, ``tm_hydration``, ``tm_floor``, ``tm_push``, ``minutes`` (own, null
-    when unusable), ``s`` / ``e`` (own start and stop, minutes since 1970), ``ep`` (its episode,
+    ``lines``: one row per timed line (infusion or additional hour): ``_pos`` (its row in the batch),
+    ``row_id``, ``enc_key``, ``tm_kind``, ``tm_chain``, ``tm_hydration``, ``tm_floor``, ``tm_push``,
+    ``minutes`` (own, null when unusable), ``s`` / ``e`` (own start and stop, minutes since 1970), ``ep`` (its episode,
     null without usable times), ``ep_minutes`` (the episode's minutes), ``ep_effective`` (outside
     concurrent infusions, for hydration), ``ep_obs`` (the episode's documented observation),
     ``ep_start`` / ``ep_stop``, ``overlap`` (a hydration line's own minutes concurrent with another
@@ -202,14 +202,12 @@ class Timing:
     lines: pl.LazyFrame
     episodes: pl.LazyFrame
     groups: pl.LazyFrame
-    source: pl.LazyFrame  # the enriched lines they come from
+    names: pl.DataFrame  # claim_id, line_number, procedure_code of the enriched lines (shared, not copied)
 
     def named(self, rows: pl.LazyFrame) -> pl.LazyFrame:
-        """``rows`` (with ``row_id``) with their line's ``claim_id``, ``line_number`` and
-        ``procedure_code``, looked up in :attr:`source` for those rows only."""
-        names = self.source.join(rows.select("row_id"), on="row_id", how="semi").select(
-            "row_id", "claim_id", "line_number", "procedure_code")
-        return rows.join(names, on="row_id", how="left")
+        """``rows`` (of :attr:`lines`) with their line's ``claim_id``, ``line_number`` and
+        ``procedure_code``: gathered by position (``_pos``), no join over the batch."""
+        return _named(rows, self.names)
 
 
 _LAST: list = [None, None]  # (weak reference to the lines, their Timing): one plan for every check
@@ -239,9 +237,11 @@ def _timing(lines: pl.LazyFrame) -> Timing:
     (measured: 140 s instead of a few on 2M lines)."""
     has_times = pl.col("infusion_start").is_not_null() & pl.col("infusion_stop").is_not_null()
     start = pl.col("infusion_start").dt.epoch("s") // 60
+    # The claim, line and code of every line, by position: a view of the batch's own columns.
+    names = lines.select("claim_id", "line_number", "procedure_code").collect()
     timed = (
-        lines.filter(is_timed())
-        .select("row_id", "enc_key", "cd_key", "line_number", "code_idx", "units", "observation_minutes",
+        lines.with_row_index("_pos").filter(is_timed())
+        .select("_pos", "row_id", "enc_key", "cd_key", "line_number", "code_idx", "units", "observation_minutes",
                 "enc_admin_mask", "infusion_start", "infusion_stop")
         .with_columns(_attr("tm_kind"), _attr("tm_chain"), _attr("tm_hydration"), _attr("tm_secondary"),
                       _attr("tm_floor").cast(pl.Int16), has_times.alias("has_times"),
@@ -275,12 +275,12 @@ def _timing(lines: pl.LazyFrame) -> Timing:
          & pl.col("enc_key").is_in(drugs.implode())).alias("concurrency_unknown"),
     ).drop("_i")
     del usable, spans, per_span, timed  # the peak memory of a run: free what no later step reads
-    groups = _worded(_groups(per_line, episodes), per_line, episodes, lines)
+    groups = _worded(_groups(per_line, episodes), per_line, episodes, names)
     # Kept for the checks of the run: only what they read (the batch's timed lines stay in memory).
     # Minutes (and minutes since 1970) fit 32 bits; the claim, line and code text stay in ``lines``.
     small = pl.Int32
     per_line = per_line.select(
-        "row_id", "enc_key", "tm_kind", "tm_chain", "tm_hydration", "tm_floor", _attr("tm_push"),
+        "_pos", "row_id", "enc_key", "tm_kind", "tm_chain", "tm_hydration", "tm_floor", _attr("tm_push"),
         pl.col("minutes", "s", "e", "ep", "ep_minutes", "ep_effective", "ep_obs", "ep_start", "ep_stop",
                "overlap").cast(small),
         "enc_drug_unknown", "concurrency_unknown")
@@ -289,19 +289,21 @@ def _timing(lines: pl.LazyFrame) -> Timing:
                                       "ep_stop").cast(small))
     groups = groups.select("enc_key", "tm_chain", "head", "billed", "counted", pl.col("expected", "expected_obs",
                            "observation").cast(small), "evaluable", "hour_rows", "billed_on", "infusions")
-    return Timing(lines=per_line.lazy(), episodes=episodes.lazy(), groups=groups.lazy(), source=lines)
+    return Timing(lines=per_line.lazy(), episodes=episodes.lazy(), groups=groups.lazy(), names=names)
 
 
-def _worded(groups: pl.DataFrame, lines: pl.DataFrame, episodes: pl.DataFrame, source: pl.LazyFrame) -> pl.DataFrame:
+def _named(rows: pl.LazyFrame, names: pl.DataFrame) -> pl.LazyFrame:
+    return rows.with_columns(pl.lit(names.get_column(c)).gather(pl.col("_pos")).alias(c) for c in names.columns)
+
+
+def _worded(groups: pl.DataFrame, lines: pl.DataFrame, episodes: pl.DataFrame, names: pl.DataFrame) -> pl.DataFrame:
     """``billed_on`` and ``infusions`` (the words' facts) on the groups whose units differ from what
     the time supports, the only ones a check can flag; null on the others (derived after the filter)."""
     keys = ["enc_key", "tm_chain"]
     off = groups.select(*keys, "billed", "counted", "expected").with_row_index("_r").filter(
         (pl.col("billed") != pl.col("expected")) | (pl.col("counted") != pl.col("expected"))).select("_r", *keys)
     mine = lines.filter(pl.col("enc_key").is_in(off.get_column("enc_key").unique().implode())).lazy()
-    names = source.join(mine.select("row_id"), on="row_id", how="semi").select(
-        "row_id", "claim_id", "line_number", "procedure_code")
-    mine = mine.drop("line_number").join(names, on="row_id", how="left")
+    mine = _named(mine.drop("line_number"), names)
     words = (
         off.lazy().join(_billed_on(mine, off.lazy()), on=keys, how="left")
         .join(_episode_text(mine, episodes.lazy(), off.lazy()), on=keys, how="left").collect()
