@@ -277,7 +277,7 @@ def _timing(lines: pl.LazyFrame) -> Timing:
     del usable, spans, per_span, timed  # the peak memory of a run: free what no later step reads
     groups = _worded(_groups(per_line, episodes), per_line, episodes, names)
     # Kept for the checks of the run: only what they read (the batch's timed lines stay in memory).
-    # Minutes (and minutes since 1970) fit 32 bits; the claim, line and code text stay in ``lines``.
+    # Minutes (and minutes since 1970) fit 32 bits; the claim, line and code text are in ``names``.
     small = pl.Int32
     per_line = per_line.select(
         "_pos", "row_id", "enc_key", "tm_kind", "tm_chain", "tm_hydration", "tm_floor", _attr("tm_push"),
