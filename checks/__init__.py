@@ -8,8 +8,10 @@ words: see :mod:`scrubber.cards`); list it below; add its fixture in ``tests/fix
 
 from checks import (
     addon_without_primary,
+    concurrent_hydration,
     duplicate_initial_infusion,
     home_ig_supplies,
+    infusion_too_short,
     missing_modifier,
     ncci_ptp_conflict,
     noncovered_diagnosis,
@@ -31,7 +33,9 @@ REGISTERED = [
     noncovered_diagnosis.CHECK,
     units_over_mue.CHECK,
     ncci_ptp_conflict.CHECK,
-    # The second edition's new checks; home-ig-supplies last (the others join before it).
+    infusion_too_short.CHECK,
+    concurrent_hydration.CHECK,
+    # home-ig-supplies last.
     home_ig_supplies.CHECK,
 ]
 

@@ -1,118 +1,81 @@
 """observation-counted-as-infusion: infusion time reached only by counting observation minutes.
 
-**What it finds.** For a time-based family (hydration 96360/96361, therapeutic IV 96365/96366,
-SC 96369/96370, chemo 96413/96415):
+**observation-counted-as-infusion** (error). For a time-based family: the billed add-on units exceed
+what the infusing minutes support but are within what they support with `observation_minutes` added;
+or an infusion needs T >= 16 (hydration T >= 31) and only T + observation reaches it. Observation,
+education, flushes and keep-vein-open time are not infusion time.
 
-* billed add-on units exceed what the documented infusing minutes T support but are within what
-  T + ``observation_minutes`` would support (same formulas as unit-miscalculation, which then stays
-  quiet: one finding per root cause);
-* an initial infusion that needs T >= 16 minutes (96365, 96413) or T >= 31 (hydration 96360)
-  where T falls short and only T + observation reaches the threshold.
-
-**Why payers deny it.** Time-based codes are billed on "the actual time over which the infusion is
-administered"; post-infusion observation, patient education, flushes and keep-vein-open time are
-not infusion time (CPT; IOM 100-04 ch.4; RAC topic 0137). Auditors recoup the extra hours.
-
-**Example.** 96365 + 96366 x1, infusion 09:00-10:20 (80 minutes) and 30 observation minutes:
-80 minutes supports 0 add-on units, 110 would support 1: fires on the 96366 line.
-
-**Use instead.** Bill from the start/stop of active infusion only; remove the add-on units the
-observation period created.
-
-**Appeal basis.** A correction. If the record shows the drug was still infusing, correct the
-documented stop time in the record first; never count monitoring as infusion.
-
-**Sources.** CPT time rules and the post-infusion note (Select Health policy 09 restating CPT);
-revenuecycleadvisor Q&A quoting IOM 100-04 ch.4; RAC topic 0137; REFERENCE.md 7.
+Implementation. The time facts are :mod:`scrubber.timing`'s (episodes of merged intervals per
+encounter, the units each supports with and without the observation minutes documented on its
+lines; one observation period per episode, the longest documented). Add-on hours: an add-on code
+judged once per encounter, on its first line, fires when its billed units exceed what the infusing
+minutes support and do not exceed what they support with the observation added (`unit-miscalculation`
+stays quiet then: one finding per root cause). Floors: an infusion line with a floor in
+``admin_codes.csv`` (``min_minutes``: 16, hydration 31) fires when its minutes (the episode it
+begins, so an add-on line documented as its continuation counts) are below the floor and only the
+observation minutes lift them to it (`infusion-too-short` stays quiet then). The fix names the
+computed answer: the add-on units the infusing minutes support, the push code (``push_code``) for a
+too-short drug infusion, deletion for too-short hydration.
 """
 
 from __future__ import annotations
 
 import polars as pl
 
-from scrubber.enrich import code_is, timed, with_codes, with_timing
-from scrubber.legacy import legacy_check
-from scrubber.registry import Context
-from scrubber.text import fill, number
-
-_TIMED_ADDON = (pl.col("adm_role") == "addon") & pl.col("adm_time_based").fill_null(False)
-_TIMED_INITIAL = (pl.col("adm_role") == "initial") & pl.col("adm_min_minutes").is_not_null()
+from scrubber.cards import load_card
+from scrubber.registry import Check, Context
+from scrubber.timing import INFUSION, clock, timing
 
 
-def _applicable(lines: pl.LazyFrame) -> pl.LazyFrame:
-    """Time-based add-on lines and initial lines with a minimum time, with their infusing minutes."""
-    lines = lines.filter(timed("addon") | code_is(adm_role="initial", adm_time_based=True))
-    return with_codes(with_timing(lines), "adm_min_minutes")
+def _hours(lines: pl.LazyFrame) -> pl.LazyFrame:
+    t = timing(lines)
+    billed, counted, expected = pl.col("billed"), pl.col("counted"), pl.col("expected")
+    # ``counted``: without the lines of hydration concurrent-hydration removes (its root cause).
+    hit = t.groups.filter(pl.col("evaluable") & (counted > expected) & (counted <= pl.col("expected_obs")))
+    return (
+        hit.select(
+            pl.col("head").alias("row_id"),
+            pl.when(expected == 0).then(pl.lit("addon_hours_none")).otherwise(pl.lit("addon_hours")).alias("reason"),
+            billed.alias("billed"),
+            expected.alias("expected"),
+            (billed - expected).alias("excess_units"),
+            pl.col("observation").alias("obs_minutes"),
+            "billed_on",
+            "infusions",
+            pl.when(expected == 0).then(pl.col("hour_rows")).alias("risk_rows"),
+        )
+    )
+
+
+def _floored(lines: pl.LazyFrame) -> pl.LazyFrame:
+    """Infusion lines with a floor (96360, 96365, 96367, 96413, 96417)."""
+    return timing(lines).lines.filter((pl.col("tm_kind") == INFUSION) & pl.col("tm_floor").is_not_null())
+
+
+def _floors(lines: pl.LazyFrame) -> pl.LazyFrame:
+    minutes, floor, obs = pl.col("ep_minutes"), pl.col("tm_floor"), pl.col("ep_obs")
+    hit = _floored(lines).filter(minutes.is_not_null() & (minutes < floor) & (obs > 0) & (minutes + obs >= floor))
+    return hit.select(
+        "row_id",
+        pl.when(pl.col("tm_push").is_not_null()).then(pl.lit("below_floor_push"))
+        .otherwise(pl.lit("below_floor_hydration")).alias("reason"),
+        minutes.alias("minutes"),
+        floor.alias("floor"),
+        obs.alias("obs_minutes"),
+        pl.col("tm_push").alias("push_code"),
+        (clock(pl.col("ep_start")) + pl.lit("-") + clock(pl.col("ep_stop"))).alias("interval"),
+    )
 
 
 def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
-    lines = _applicable(lines)
-    obs = pl.col("t_obs").fill_null(0)
-    addon_hit = (
-        _TIMED_ADDON
-        & pl.col("is_unit_head")
-        & (obs > 0)
-        & (pl.col("billed_units") > pl.col("t_expected_units"))
-        & (pl.col("billed_units") <= pl.col("t_expected_units_with_obs"))
-    )
-    initial_hit = (
-        _TIMED_INITIAL
-        & (obs > 0)
-        & (pl.col("t_minutes") < pl.col("adm_min_minutes"))
-        & (pl.col("t_minutes") + obs >= pl.col("adm_min_minutes"))
-    )
-    minutes = pl.col("t_minutes").cast(pl.String)
-    message = (
-        pl.when(addon_hit)
-        .then(fill(
-            "{code} x{units} needs more time than the {minutes} documented infusing minutes, which support "
-            "{expected} unit(s); it is reached only by adding {obs} observation minutes.",
-            code=pl.col("procedure_code"), units=number(pl.col("billed_units")), minutes=minutes,
-            expected=pl.col("t_expected_units").cast(pl.String), obs=obs.cast(pl.String)))
-        .otherwise(fill(
-            "{code} needs at least {needed} minutes of infusion, but only {minutes} are documented; it is reached "
-            "only by adding {obs} observation minutes.",
-            code=pl.col("procedure_code"), needed=pl.col("adm_min_minutes").cast(pl.String), minutes=minutes,
-            obs=obs.cast(pl.String)))
-    )
-    fix = (
-        pl.when(addon_hit)
-        .then(fill("Bill {code} x{expected} (from the infusion start/stop only); observation is not infusion time.",
-                   code=pl.col("procedure_code"), expected=pl.col("t_expected_units").cast(pl.String)))
-        .otherwise(fill("Do not bill {code} on observation time: {minutes} infusing minutes do not reach the "
-                        "{needed}-minute threshold (a push or nothing, as the record supports).",
-                        code=pl.col("procedure_code"), minutes=minutes,
-                        needed=pl.col("adm_min_minutes").cast(pl.String)))
-    )
-    appeal = fill(
-        "Corrected claim: time-based administration codes are reported on the actual time over which the infusion "
-        "was administered; the {obs} minutes of post-infusion observation on {dos} are not infusion time and were "
-        "removed from the time billed for {code}.",
-        obs=obs.cast(pl.String), dos=pl.col("date_of_service"), code=pl.col("procedure_code"),
-    )
-    return lines.filter(addon_hit | initial_hit).select(
-        "row_id", message.alias("message"), fix.alias("suggested_fix"), appeal.alias("appeal_text")
-    )
+    return pl.concat([_hours(lines), _floors(lines)], how="diagonal_relaxed")
 
 
 def unevaluated(lines: pl.LazyFrame) -> pl.LazyFrame:
-    """Lines this check applies to that document no infusion times (their own or the initial line's)."""
-    return _applicable(lines).filter((_TIMED_ADDON | _TIMED_INITIAL) & pl.col("t_minutes").is_null())
+    """Add-on lines whose encounter's time cannot be judged; infusion lines with a floor and no usable times."""
+    hours = timing(lines).groups.filter(~pl.col("evaluable")).select(pl.col("hour_rows").alias("row_id"))
+    floors = _floored(lines).filter(pl.col("minutes").is_null()).select("row_id")
+    return pl.concat([hours.explode("row_id"), floors])
 
 
-CHECK = legacy_check(
-    id="observation-counted-as-infusion",
-    title="Observation time counted as infusion time",
-    severity="error",
-    scope="line",
-    rule="Time-based units and initial-infusion thresholds (16 min; hydration 31) use infusing minutes only; "
-    "observation, education, flushes and KVO are not infusion time.",
-    sources=("CPT time rules and post-infusion note", "IOM 100-04 ch.4 (actual infusion time)", "RAC topic 0137"),
-    fix="Bill from the documented start/stop of active infusion only.",
-    appeal="Corrected claim with time billed on infusing minutes only.",
-    denial_codes=("CO-151", "N362", "CO-50"),
-    fix_kind="correction",
-    disposition="time-based units recouped on review",
-    find=find,
-    unevaluated=unevaluated,
-)
+CHECK = Check(card=load_card(__file__), find=find, unevaluated=unevaluated)

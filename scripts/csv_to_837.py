@@ -232,8 +232,9 @@ def _institutional_segments(lines: list[tuple[int, dict[str, str]]], hl_number: 
                       "A", "Y", "Y"]),
         ELEMENT.join(["DTP", "434", "RD8", f"{min(days):%Y%m%d}-{max(days):%Y%m%d}"]),
     ]
-    if facility in _INPATIENT:
-        head.append(ELEMENT.join(["CL1", "1", "1", "01"]))
+    # CL1 (admission type, source, patient status): the 837I map pyx12 validates against wants it on
+    # every claim, outpatient ones included (situational in the guide, allowed there).
+    head.append(ELEMENT.join(["CL1", "1", "1", "01"]))
     head.extend(_claim_reference(first))
     head.append(ELEMENT.join(["HI", f"ABK{COMPONENT}{diagnoses[0]}"]))
     if len(diagnoses) > 1:

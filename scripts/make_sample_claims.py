@@ -251,8 +251,9 @@ CLAIMS: list[list[dict]] = [
     claim("PCN-2016", "W100200308", "AETNA", "11", "2026-05-26", ["D69.3"], [
         {"code": "96365", "units": 1, "times": t("09:00", "10:00")},
         {"code": "J1459", "units": 71, "dose": 35200, "waste": 400}]),
-    # missing-modifier: JZ billed although waste is documented
-    claim("PCN-2017", MBI[21], "MEDICARE", "11", "2026-05-27", ["D80.0"], [
+    # near miss (second edition): JZ with 200 mg of waste inside the rounded-up unit is right (A52507
+    # scenario 2: no billable discarded amount)
+    claim("PCN-1117", MBI[21], "MEDICARE", "11", "2026-05-27", ["D80.0"], [
         {"code": "96365", "units": 1, "times": t("09:00", "10:10")},
         {"code": "J1568", "units": 50, "mods": ["JZ"], "dose": 24800, "waste": 200}]),
     # over-cap-96371: 96371 x2 for four Hizentra sites set up together
@@ -280,8 +281,9 @@ CLAIMS: list[list[dict]] = [
         {"code": "96365", "units": 1, "times": t("09:00", "12:30")},
         {"code": "96366", "units": 2},
         {"code": "J2350", "units": 600}]),
-    # noncovered-diagnosis: office IVIG for type 2 diabetes alone
-    claim("PCN-2025", "C771200457", "CIGNA", "11", "2026-06-09", ["E11.9"], [
+    # near miss: office IVIG of a commercial payer is not evaluated for coverage until a policy names the
+    # payer's covered list (none is shipped; counted as not evaluated)
+    claim("PCN-1125", "C771200457", "CIGNA", "11", "2026-06-09", ["E11.9"], [
         {"code": "96365", "units": 1, "times": t("09:00", "10:00")},
         {"code": "J1568", "units": 40, "dose": 20000}]),
 ]
@@ -365,6 +367,24 @@ PCN-1502,1,6NC1YS3UR72,MEDICARE,professional,11,2026-03-17,96365,,,,1,350.00,D80
 PCN-1502,2,6NC1YS3UR72,MEDICARE,professional,11,2026-03-17,J1459,JZ,,,70,6650.00,D80.0,,44206043810,35000,0,IV,,,,,1003000126,P,,
 PCN-1503,1,6NC1YS3UR72,AARP MEDICARE SUPPLEMENT,professional,11,2026-03-17,96365,,,,1,350.00,D80.0,,,,,IV,2026-03-17T09:00,2026-03-17T10:00,,,1003000126,S,,MCR2026031700123
 PCN-1503,2,6NC1YS3UR72,AARP MEDICARE SUPPLEMENT,professional,11,2026-03-17,J1459,JZ,,,70,6650.00,D80.0,,44206043810,35000,0,IV,,,,,1003000126,S,,MCR2026031700123
+# infusion-too-short push: a 12-minute "infusion" is a push (PCN-1061: 16 minutes, quiet)
+PCN-2061,1,1TS9QX2MB40,MEDICARE,professional,11,2026-03-09,96365,,,,1,350.00,D80.0,,,,,IV,2026-03-09T09:00,2026-03-09T09:12,,
+PCN-1061,1,1TS9QX2MB41,MEDICARE,professional,11,2026-03-09,96365,,,,1,350.00,D80.0,,,,,IV,2026-03-09T09:00,2026-03-09T09:16,,
+# infusion-too-short hydration: 25 minutes of hydration is not reported (PCN-1062: 31 minutes, quiet)
+PCN-2062,1,W771300462,AETNA,institutional,22,2026-03-10,96360,,,,1,180.00,E86.0,,,,,IV,2026-03-10T10:00,2026-03-10T10:25,,,,,0260,
+PCN-1062,1,W771300463,AETNA,institutional,22,2026-03-10,96360,,,,1,180.00,E86.0,,,,,IV,2026-03-10T10:00,2026-03-10T10:31,,,,,0260,
+# concurrent-hydration not_reportable: hydration running during the drug infusion (PCN-1063: touching, quiet)
+PCN-2063,1,U44120871,CIGNA,professional,11,2026-03-11,96365,,,,1,350.00,D69.3,,,,,IV,2026-03-11T09:00,2026-03-11T10:00,,
+PCN-2063,2,U44120871,CIGNA,professional,11,2026-03-11,96361,,,,1,95.00,E86.0,,,,,IV,2026-03-11T09:00,2026-03-11T10:20,,
+PCN-1063,1,U44120872,CIGNA,professional,11,2026-03-11,96365,,,,1,350.00,D69.3,,,,,IV,2026-03-11T09:00,2026-03-11T10:00,,
+PCN-1063,2,U44120872,CIGNA,professional,11,2026-03-11,96361,,,,1,95.00,E86.0,,,,,IV,2026-03-11T10:00,2026-03-11T11:00,,
+# unit-miscalculation hours_none: 96365 60 min + sequential 96367 90 min support no 96366 (PCN-1064: 100 min, x1 right)
+PCN-2064,1,1TS9QX2MB42,MEDICARE,professional,11,2026-03-12,96365,,,,1,350.00,G61.81,,,,,IV,2026-03-12T09:00,2026-03-12T10:00,,
+PCN-2064,2,1TS9QX2MB42,MEDICARE,professional,11,2026-03-12,96367,,,,1,160.00,G61.81,,,,,IV,2026-03-12T10:00,2026-03-12T11:30,,
+PCN-2064,3,1TS9QX2MB42,MEDICARE,professional,11,2026-03-12,96366,,,,1,110.00,G61.81,,,,,,,,,
+PCN-1064,1,1TS9QX2MB43,MEDICARE,professional,11,2026-03-12,96365,,,,1,350.00,G61.81,,,,,IV,2026-03-12T09:00,2026-03-12T10:00,,
+PCN-1064,2,1TS9QX2MB43,MEDICARE,professional,11,2026-03-12,96367,,,,1,160.00,G61.81,,,,,IV,2026-03-12T10:00,2026-03-12T11:40,,
+PCN-1064,3,1TS9QX2MB43,MEDICARE,professional,11,2026-03-12,96366,,,,1,110.00,G61.81,,,,,,,,,
 # Two billing providers the same day: two encounters, each with its own initial service (quiet)
 PCN-1504,1,7PD2ZT4VS83,MEDICARE,professional,11,2026-03-18,96374,,,,1,120.00,D80.0,,,,,IV,,,,,1003000126,,,
 PCN-1505,1,7PD2ZT4VS83,MEDICARE,professional,11,2026-03-18,96374,,,,1,120.00,D80.0,,,,,IV,,,,,1234567893,,,

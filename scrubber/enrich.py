@@ -12,16 +12,14 @@ Two kinds of facts, for one reason (issue 5: on 2M lines every full-height colum
   administration codes billed in the encounter, rejected rows' readable codes included) and
   ``enc_anchored_mask`` (those that are initial services, stand-alone codes, or add-ons anchored by
   them, transitively: RULES.md "Anchored"), ``enc_unreadable`` (the encounter has a claim with a row
-  the loader could not read), ``cob_layer`` / ``copy_of`` (next-payer copies), the
-  facts borrowed from a sibling line: ``init_minutes`` / ``init_obs`` (the family's initial
-  line's infusing and observation minutes, on timed add-on lines), ``doc_dose_mg`` /
-  ``doc_wasted_mg`` (the drug's documentation on the claim and date, on IG lines), and for add-on
-  units split across lines ``billed_units`` / ``is_unit_head`` / ``unit_lines`` (see
-  :func:`_addon_billing`).
+  the loader could not read), ``cob_layer`` / ``copy_of`` (next-payer copies), and
+  the facts borrowed from a sibling line: ``doc_dose_mg`` / ``doc_wasted_mg`` (the drug's
+  documentation on the claim and date, on IG lines).
 * **Derived on demand** by the expressions below, which a check applies after it has filtered the
   lines it cares about: code attributes (:func:`with_codes`), modifier roles
-  (:func:`with_modifier_roles`), infusion timing (:func:`with_timing`), drug units
-  (:func:`with_drug_units`). A check filters with the cheap set tests (:func:`code_is`) first.
+  (:func:`with_modifier_roles`), drug units (:func:`with_drug_units`). A check filters with the
+  cheap set tests (:func:`code_is`) first. Infusion time (minutes, episodes, add-on units per
+  encounter) is :mod:`scrubber.timing`'s.
 
 Policy columns (:func:`_policy_columns`): ``policy``, ``payer_kind`` (``medicare`` or
 ``commercial``: which words findings speak), ``pol_ncci_addons`` (add-ons anchored by the CMS NCCI
@@ -50,7 +48,6 @@ from scrubber.policy import PolicySet
 
 # The encounter of RULES.md, as one key: see encounters(). Every encounter-scoped rule groups by it.
 ENCOUNTER = ("enc_key",)
-_MINUTES_PER_DAY = 24 * 60
 # cd_key packs (claim run, date) into one UInt64: the date as days since 1970 made non-negative in
 # 23 bits (every year 0000-9999 fits), the claim run above it. A sub-key of a claim and date (its
 # drug, its administration family) adds 6 more bits below (codes and families number < 64).
@@ -93,11 +90,6 @@ def is_ig() -> pl.Expr:
 def is_admin() -> pl.Expr:
     """An administration line (``scrubber/data/admin_codes.csv``)."""
     return code_is(adm_role=None)
-
-
-def timed(role: str) -> pl.Expr:
-    """A time-based administration line of ``role`` ("initial" or "addon")."""
-    return code_is(adm_role=role, adm_time_based=True)
 
 
 def with_codes(lines: pl.LazyFrame, *attributes: str) -> pl.LazyFrame:
@@ -146,78 +138,6 @@ def codes_text(column: str = "enc_admin_mask", within: int | None = None) -> pl.
         if within is None or bit & within
     ]
     return pl.concat_str(parts, separator=", ", ignore_nulls=True)
-
-
-def infusing_minutes(start: str = "infusion_start", stop: str = "infusion_stop") -> pl.Expr:
-    """Stop minus start in whole minutes, or null where the times cannot be an infusion.
-
-    A stop clock-time before the start *on the same date* is an infusion that crossed midnight
-    recorded under the date of service (23:00 to 02:00 is 180 minutes), as long as the wrapped
-    time is plausible (``timing.max_midnight_wrap_minutes``, 12 h): 10:00 to 09:00 is a recording
-    error, not a 23-hour infusion. A stop dated before its start is an error too. Null minutes
-    make the timing checks leave the line unevaluated instead of firing on a guess.
-    """
-    wrap_max = reference.manifest()["timing"]["max_midnight_wrap_minutes"]
-    minutes = (pl.col(stop) - pl.col(start)).dt.total_minutes()
-    same_date = pl.col(stop).dt.date() == pl.col(start).dt.date()
-    crossed = (minutes < 0) & same_date & (minutes + _MINUTES_PER_DAY <= wrap_max)
-    return pl.when(minutes >= 0).then(minutes).when(crossed).then(minutes + _MINUTES_PER_DAY)
-
-
-def addon_units(minutes: pl.Expr, secondary_hydration: pl.Expr) -> pl.Expr:
-    """Add-on hour units the documented infusing minutes support (RULES.md unit-miscalculation).
-
-    Therapeutic, hydration, SC and chemo add-on hours: ``max(0, floor((T - 31) / 60))``, so
-    61-90 minutes is 0 units and 91-150 is 1. 96361 as secondary hydration (no 96360 that day):
-    0 at T <= 30, else ``1 + floor((T - 31) / 60)``.
-    """
-    timing = reference.manifest()["timing"]
-    hour = timing["unit_minutes"]
-    past = timing["addon_after_minutes"] + 1
-    regular = ((minutes - past) / hour).floor().clip(lower_bound=0)
-    secondary = pl.when(minutes < timing["secondary_hydration_min_minutes"]).then(0).otherwise(
-        1 + ((minutes - past) / hour).floor()
-    )
-    return pl.when(secondary_hydration).then(secondary).otherwise(regular).cast(pl.Int64)
-
-
-def with_timing(lines: pl.LazyFrame) -> pl.LazyFrame:
-    """Infusing minutes of time-based lines (own times, else the family's initial line's) and the units.
-
-    Adds ``has_own_times``, ``t_minutes``, ``t_obs``, ``t_from`` ("own" / "initial line"),
-    ``is_secondary_hydration``, ``t_expected_units`` and ``t_expected_units_with_obs`` (add-on
-    lines: the units T, and T + observation, would support).
-    """
-    own_times = pl.col("infusion_start").is_not_null() & pl.col("infusion_stop").is_not_null()
-    lines = with_codes(lines, "adm_role", "adm_time_based", "adm_secondary_when_initial_absent",
-                       "adm_family_initial_bit").with_columns(own_times.alias("has_own_times"))
-    is_addon_timed = (pl.col("adm_role") == "addon") & pl.col("adm_time_based")
-    is_timed = is_addon_timed | (pl.col("adm_role") == "initial")
-    secondary = pl.col("adm_secondary_when_initial_absent").fill_null(False) & (
-        (pl.col("enc_admin_mask") & pl.col("adm_family_initial_bit")) == 0
-    )
-    # Secondary hydration is timed on its own documented times only (RULES.md).
-    minutes = pl.when(pl.col("has_own_times")).then(infusing_minutes()).when(~secondary).then(pl.col("init_minutes"))
-    obs = (
-        pl.when(pl.col("has_own_times"))
-        .then(pl.col("observation_minutes"))
-        .otherwise(pl.coalesce("observation_minutes", "init_obs"))
-    )
-    lines = lines.with_columns(
-        pl.when(is_timed).then(minutes).alias("t_minutes"),
-        pl.when(is_timed).then(obs).alias("t_obs"),
-        pl.when(pl.col("has_own_times")).then(pl.lit("own")).otherwise(pl.lit("initial line")).alias("t_from"),
-        secondary.alias("is_secondary_hydration"),
-    )
-    with_obs = pl.col("t_minutes") + pl.col("t_obs").fill_null(0)
-    return lines.with_columns(
-        pl.when(is_addon_timed)
-        .then(addon_units(pl.col("t_minutes"), pl.col("is_secondary_hydration")))
-        .alias("t_expected_units"),
-        pl.when(is_addon_timed)
-        .then(addon_units(with_obs, pl.col("is_secondary_hydration")))
-        .alias("t_expected_units_with_obs"),
-    )
 
 
 def _ceil_units(mg: pl.Expr, unit: pl.Expr) -> pl.Expr:
@@ -478,58 +398,11 @@ def enrich(lines: pl.DataFrame, policies: PolicySet, rejected: pl.DataFrame | No
     lines = lines.hstack(encounters(lines))
     lines = lines.hstack(_encounter_masks(lines))
     lines = lines.hstack([_unreadable_in_encounter(lines, unreadable)])
-    lines = lines.hstack(_initial_timing(lines))
-    lines = lines.hstack(_addon_billing(lines))
     return lines.hstack(_borrowed(
         lines, is_ig(), is_ig(), pl.col("code_idx"), ["is_jw", "line_number"],  # the administered line first
         {"doc_dose_mg": (pl.col("drug_dose_mg"), pl.col("drug_dose_mg").is_not_null()),
          "doc_wasted_mg": (pl.col("drug_wasted_mg"), pl.col("drug_wasted_mg").is_not_null())},
     ))
-
-
-def _initial_timing(lines: pl.DataFrame) -> pl.DataFrame:
-    """``init_minutes`` / ``init_obs`` on timed add-on lines: the first initial line of the family
-    (by line number) on the claim and date that documents times."""
-    own = pl.col("infusion_start").is_not_null() & pl.col("infusion_stop").is_not_null()
-    minutes = pl.when(own).then(infusing_minutes())
-    return _borrowed(
-        lines, timed("initial"), timed("addon"), code("adm_family_idx"), ["line_number"],
-        {"init_minutes": (minutes, minutes.is_not_null()), "init_obs": (pl.col("observation_minutes"), own)},
-    )
-
-
-def _addon_billing(lines: pl.DataFrame) -> pl.DataFrame:
-    """The units billed for one add-on hour service, when its units are split across lines.
-
-    Lines of one timed add-on code on a claim and date without times of their own take their time
-    from the same initial line, so they bill one infusion's extra hours between them: 96366 x1 on
-    line 2 and 96366 x1 on line 3 after a 100-minute 96365 are 2 units where the time supports
-    1, and 96366 x1 twice after 151 minutes is right, not twice under. Such a group's units are
-    summed (``billed_units``) and judged once, on its first line (``is_unit_head``); ``unit_lines``
-    lists the group's lines when there are several. Every other line: its own units, its own head.
-    """
-    own = pl.col("infusion_start").is_not_null() & pl.col("infusion_stop").is_not_null()
-    rows = lines.select(timed("addon") & ~own).to_series().arg_true()
-    key = (pl.col("cd_key") * (1 << _SUB_BITS) + pl.col("code_idx").cast(pl.UInt64)).alias("_k")
-    # Sorted by one packed UInt64 key, so each group is a run: Polars' sorted fast path.
-    group = lines.select(key, "line_number", "units")[rows].hstack([rows.alias("_row")])
-    group = _sorted_by(group, ["_k", "line_number"])
-    group = group.with_columns(pl.col("_k").set_sorted()).with_columns(
-        pl.col("units").sum().over("_k").alias("billed_units"),
-        (pl.col("line_number") == pl.col("line_number").first().over("_k")).alias("is_unit_head"),
-        pl.len().over("_k").alias("_n"),
-    )
-    split = group.filter(pl.col("_n") > 1).group_by("_k").agg(
-        pl.col("line_number").cast(pl.String).str.join(", ").alias("unit_lines")  # already in line order
-    )
-    group = group.join(split, on="_k", how="left", maintain_order="left")
-    at = group.get_column("_row")
-    return pl.DataFrame([
-        lines.get_column("units").clone().scatter(at, group.get_column("billed_units")).alias("billed_units"),
-        pl.repeat(True, lines.height, eager=True).scatter(at, group.get_column("is_unit_head")).alias("is_unit_head"),
-        pl.repeat(None, lines.height, dtype=pl.String, eager=True).scatter(at, group.get_column("unit_lines"))
-        .alias("unit_lines"),
-    ])
 
 
 # --------------------------------------------------------------------------- encounters

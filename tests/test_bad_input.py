@@ -836,12 +836,14 @@ def test_x12_stray_se_mid_file_loses_no_line(tmp_path: Path) -> None:
     at = [i for i, s in enumerate(segments) if s.startswith("CLM*")][4]
     path = write(tmp_path / "stray.837", _x12_text([*segments[:at], "SE*12*0001", *segments[at:]]))
     _, canon = read_counted(path)
-    assert canon.rows_read == 127
+    sample = pl.read_csv(SAMPLE / "claims.csv", infer_schema=False)
+    assert canon.rows_read == sample.height
     # The four claims before it are checked (their transaction set ends at the stray SE), and the 837I
-    # group's claim after them; every line between the stray SE and the real one is outside any set.
-    assert canon.lines.get_column("claim_id").unique().sort().to_list() == [
-        "PCN-1001", "PCN-1002", "PCN-1003", "PCN-1004", "PCN-1012"]
-    assert canon.rejected.height == 127 - canon.lines.height
+    # group's claims after them; every line between the stray SE and the real one is outside any set.
+    first_four = [s.split("*")[1] for s in segments if s.startswith("CLM*")][:4]
+    institutional = sample.filter(pl.col("claim_type") == "institutional").get_column("claim_id").unique().to_list()
+    assert canon.lines.get_column("claim_id").unique().sort().to_list() == sorted({*first_four, *institutional})
+    assert canon.rejected.height == sample.height - canon.lines.height
     assert canon.rejected.filter(pl.col("reason").str.contains("outside any ST/SE transaction set")).height > 100
     doc = run_json(path)
     assert any("outside any ST/SE" in w["problem"] for w in doc["input_warnings"])
@@ -872,7 +874,7 @@ def test_x12_claims_outside_the_envelope_are_rejected_with_their_position(tmp_pa
         reason = "outside any ST/SE transaction set"
     path = write(tmp_path / f"{where}.837", _x12_text(segments))
     _, canon = read_counted(path)
-    assert canon.rows_read == 127
+    assert canon.rows_read == _sample_lines()
     assert canon.rejected.height > 0
     assert canon.rejected.filter(~pl.col("reason").str.contains(reason)).height == 0
     assert canon.rejected.filter(pl.col("reason").str.contains(r"segment \d+")).height == canon.rejected.height
@@ -966,6 +968,11 @@ def test_values_beyond_sane_bounds_are_rejected_rows(tmp_path: Path, name: str, 
     assert [f["claim_id"] for f in doc["findings"]] == ["F1"]
 
 
+def _sample_lines() -> int:
+    """Service lines of the bundled sample (its CSV and its 837 hold the same claims)."""
+    return pl.read_csv(SAMPLE / "claims.csv", infer_schema=False).height
+
+
 # Contract: value bounds.
 def test_out_of_range_x12_values_are_rejected_rows(tmp_path: Path) -> None:
     """Issue 12: ``DTP*472*D8*00000101`` and ``CTP****1E999999`` aborted the whole run."""
@@ -977,7 +984,7 @@ def test_out_of_range_x12_values_are_rejected_rows(tmp_path: Path) -> None:
     reasons = [r["reason"] for r in doc["rejected_rows"]]
     assert any("date_of_service must be within" in r for r in reasons)
     assert any("CTP04 drug quantity '1E999999'" in r for r in reasons)
-    assert doc["summary"]["rows_checked"] == 127 - len(reasons)
+    assert doc["summary"]["rows_checked"] == _sample_lines() - len(reasons)
 
 
 # Contract: value bounds.

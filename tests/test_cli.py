@@ -11,6 +11,7 @@ from checks import all_checks
 from scrubber.cli import main
 
 SAMPLE = str(ROOT / "sample_claims" / "claims.csv")
+SAMPLE_LINES = (ROOT / "sample_claims" / "claims.csv").read_text(encoding="utf-8").count("\n") - 1
 
 CLEAN = """
 claim_id,line_number,member_id,payer,place_of_service,date_of_service,procedure_code,modifier_1,units,charge,diagnosis_1,drug_dose_mg,infusion_start,infusion_stop
@@ -365,7 +366,8 @@ def test_progress_only_on_a_terminal(tmp_path) -> None:
         os.close(master)
     assert proc.returncode == 0
     text = seen.decode()
-    assert "scrub: reading: 127 lines (" in text and "lines/s)" in text and "scrub: checks done: 127 lines" in text
+    n = SAMPLE_LINES
+    assert f"scrub: reading: {n} lines (" in text and "lines/s)" in text and f"scrub: checks done: {n} lines" in text
     assert "\r\x1b[2K" in text
     piped = subprocess.run([sys.executable, "-c", script, SAMPLE, str(tmp_path / "b.json")], capture_output=True,
                            env=env, timeout=120, check=False)
@@ -381,9 +383,9 @@ def test_progress_callback_sees_phases_and_rows() -> None:
     calls: list[tuple[str, int]] = []
     scrub([SAMPLE], progress=lambda phase, lines: calls.append((phase, lines)))
     phases = [p for p, _ in calls]
-    assert phases[0] == "open inputs and policies" and phases[1] == "read" and ("read", 127) in calls
+    assert phases[0] == "open inputs and policies" and phases[1] == "read" and ("read", SAMPLE_LINES) in calls
     assert phases[-4:] == ["read + canonicalise", "enrich", "checks", "summary"]
-    assert dict(calls)["summary"] == 127
+    assert dict(calls)["summary"] == SAMPLE_LINES
 
 
 def test_progress_line_is_quiet_below_the_threshold_and_rate_limited() -> None:

@@ -146,7 +146,8 @@ def test_claims_are_in_priority_order_with_their_lines(result: ScrubResult, repo
     assert (j1459["code"], j1459["mods"], j1459["units"], j1459["dx"], j1459["sev"]) == ("J1459", "JZ", 75, "D80.0", 3)
     assert "dose 35000 mg" in j1459["doc"]
     assert c100["lines"][0]["sev"] == 0  # unflagged line is not marked
-    assert c100["risk"] == 7500.0 and c100["billed"] == 7870.0
+    # J1459 x75 for a 35,000 mg dose (70 units): the 5 excess units' share of the $7,500 line is at risk.
+    assert c100["risk"] == 500.0 and c100["billed"] == 7870.0
 
 
 def test_rejected_rows_and_provenance(result: ScrubResult, report: str) -> None:

@@ -66,8 +66,9 @@ def _col(name: str) -> int:
 # --- CSV -------------------------------------------------------------------------------------------
 
 
-def _bad_csv_rows(rnd: random.Random, rows: list[list[str]]) -> list[str]:
-    """Bad rows as CSV text lines (ragged rows cannot be written as cells)."""
+def _bad_csv_rows(rnd: random.Random, rows: list[list[str]], ragged: set[str] | None = None) -> list[str]:
+    """Bad rows as CSV text lines (ragged rows cannot be written as cells). ``ragged`` collects the good
+    claims given an unreadable (ragged) row."""
     out: list[str] = []
     claims = {}
     for row in rows:
@@ -95,6 +96,8 @@ def _bad_csv_rows(rnd: random.Random, rows: list[list[str]]) -> list[str]:
                     template[at] = rnd.choice(NASTY)
         elif kind == "ragged":  # an unquoted comma: cells shifted, the row unreadable (its line number may repeat)
             template.extend(["extra", rnd.choice(NASTY) or "x"])
+            if ragged is not None:
+                ragged.add(template[_col("claim_id")])
         elif kind == "short":
             template[_col("claim_id")] = f"~BAD{k}"
             template = template[: rnd.randint(1, 5)]
@@ -116,8 +119,14 @@ def test_bad_csv_rows_never_change_good_findings(seed: int, bad_seed: int) -> No
         clean = Path(tmp) / "clean.csv"
         clean.write_text(text, encoding="utf-8")
         dirty = Path(tmp) / "dirty.csv"
-        dirty.write_text(text + "\n".join(_bad_csv_rows(random.Random(bad_seed), rows)) + "\n", encoding="utf-8")
-        assert _findings([str(dirty)], good) == _findings([str(clean)], good)
+        ragged: set[str] = set()
+        dirty.write_text(text + "\n".join(_bad_csv_rows(random.Random(bad_seed), rows, ragged)) + "\n",
+                         encoding="utf-8")
+        before, after = _findings([str(clean)], good), _findings([str(dirty)], good)
+        # An unreadable row hides its code: an add-on of its claim may have had its primary there, so the
+        # add-on is left unevaluated instead of reported (issue 12). Nothing else may change.
+        hidden = {f for f in before if f[0] in ragged and f[2] == "addon-without-primary"}
+        assert after - hidden == before - hidden and after <= before
 
 
 # --- JSON ------------------------------------------------------------------------------------------

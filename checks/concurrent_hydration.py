@@ -1,0 +1,98 @@
+"""concurrent-hydration: hydration billed for minutes another infusion was running.
+
+**concurrent-hydration** (error). A hydration line (96360, 96361) whose documented minutes overlap
+another infusion's documented minutes in the encounter: hydration concurrent with other drug
+administration is not separately reportable (NCCI Policy Manual ch. XI). The fix recomputes hydration
+from its minutes outside the overlap (removed when under 31).
+
+Implementation. Intervals come from :mod:`scrubber.timing`: every timed line's own start and stop
+(midnight rule included); the other infusions of the encounter (every timed line that is not
+hydration: infusions and the add-on hours documented with them) are merged into disjoint segments,
+and a hydration line fires when its own interval shares at least one minute with them (touching,
+10:00-11:00 beside 11:00-12:00, is not overlapping). The recomputed hydration is its episode's (96360
+with the 96361 lines documented as its continuation, or a secondary 96361) minutes outside the
+segments: under 31 the hydration is removed (its lines are at risk); otherwise the fix names what
+those minutes support (96360 x1 with 96361 hours by the add-on rule, or 96361 as secondary
+hydration), and `unit-miscalculation`, which counts hydration minutes the same way, reports any
+excess units. One root cause, one finding: hydration whose documented minutes are under 31 anyway
+is `infusion-too-short` (96360) or `unit-miscalculation` (secondary 96361), not this check. Not
+evaluated (counted): hydration lines in an encounter with another infusion when the hydration line
+or an infusion line of the encounter has no usable times.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from scrubber.cards import load_card
+from scrubber.registry import Check, Context
+from scrubber.timing import INFUSION, Timing, chain_code, clock, hydration_floor, labels, timing
+
+
+def _overlapped(t: Timing, hit: pl.LazyFrame) -> pl.LazyFrame:
+    """``row_id`` -> ``overlapped``: the other infusions' lines a hydration line overlaps, with times."""
+    nearby = t.lines.join(hit.select("enc_key").unique(), on="enc_key", how="semi")
+    named = labels(t.named(nearby), hit.select("enc_key"))
+    drugs = t.lines.join(hit.select("enc_key").unique(), on="enc_key", how="semi").filter(
+        ~pl.col("tm_hydration") & pl.col("minutes").is_not_null()).select(
+        "row_id", "enc_key", pl.col("s").alias("_ds"), pl.col("e").alias("_de"))
+    drugs = drugs.join(named.select("row_id", "label"), on="row_id").drop("row_id")
+    pairs = hit.select("row_id", "enc_key", "s", "e").join(drugs, on="enc_key")
+    pairs = pairs.filter((pl.min_horizontal("e", "_de") - pl.max_horizontal("s", "_ds")) > 0)
+    text = pl.col("label") + pl.lit(" (") + clock(pl.col("_ds")) + pl.lit("-") + clock(pl.col("_de")) + pl.lit(")")
+    return pairs.sort("row_id", "_ds").group_by("row_id", maintain_order=True).agg(
+        text.str.join(", ").alias("overlapped"))
+
+
+def _episodes(t: Timing, hit: pl.LazyFrame) -> pl.LazyFrame:
+    """``ep`` -> the hydration episode's lines (``hydration_lines``, ``ep_rows``) and what its minutes
+    outside the overlap support (``supported``: "96360 x1 and 96361 x1", "96361 x2")."""
+    nearby = t.lines.join(hit.select("enc_key").unique(), on="enc_key", how="semi")
+    named = labels(t.named(nearby), hit.select("enc_key")).join(hit.select("ep").unique(), on="ep", how="semi")
+    rows = named.sort("ep", "tm_kind", "claim_id", "line_number").group_by("ep", maintain_order=True).agg(
+        pl.col("label").str.join(" + ").alias("hydration_lines"),
+        pl.col("row_id").alias("ep_rows"),
+        pl.col("label").filter(pl.col("tm_kind") == INFUSION).first().str.extract(r"^(\S+)").alias("_initial"),
+    )
+    episodes = t.episodes.join(rows, on="ep").with_columns(chain_code().alias("_hour"))
+    hours = pl.col("_hour") + pl.lit(" x") + pl.col("ep_units").cast(pl.String)
+    supported = (
+        pl.when(pl.col("has_infusion"))
+        .then(pl.col("_initial") + pl.lit(" x1") + pl.when(pl.col("ep_units") > 0).then(pl.lit(" and ") + hours)
+              .otherwise(pl.lit(" and no ") + pl.col("_hour")))
+        .when(pl.col("ep_units") > 0).then(hours)
+        .otherwise(pl.lit("no ") + pl.col("_hour"))
+    )
+    return episodes.select("ep", "hydration_lines", "ep_rows", supported.alias("supported"))
+
+
+def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
+    t = timing(lines)
+    floor = hydration_floor()
+    # Documented hydration under the floor is infusion-too-short's or unit-miscalculation's root cause.
+    hit = t.lines.filter(pl.col("tm_hydration") & (pl.col("overlap") > 0) & ~pl.col("enc_drug_unknown")
+                         & (pl.col("ep_minutes") >= floor))
+    removed = pl.col("ep_effective") < floor
+    return (
+        hit.join(_overlapped(t, hit), on="row_id", how="left").join(_episodes(t, hit), on="ep", how="left")
+        .select(
+            "row_id",
+            pl.when(removed).then(pl.lit("not_reportable")).otherwise(pl.lit("overlap_excluded")).alias("reason"),
+            pl.col("overlap").alias("overlap_minutes"),
+            pl.col("ep_minutes").alias("minutes"),
+            pl.col("ep_effective").alias("outside_minutes"),
+            (clock(pl.col("s")) + pl.lit("-") + clock(pl.col("e"))).alias("interval"),
+            "overlapped",
+            "hydration_lines",
+            pl.when(~removed).then(pl.col("supported")).alias("supported"),
+            pl.when(removed).then(pl.col("ep_rows")).alias("risk_rows"),
+        )
+    )
+
+
+def unevaluated(lines: pl.LazyFrame) -> pl.LazyFrame:
+    """Hydration lines beside another infusion whose overlap cannot be judged (missing times)."""
+    return timing(lines).lines.filter(pl.col("concurrency_unknown")).select("row_id")
+
+
+CHECK = Check(card=load_card(__file__), find=find, unevaluated=unevaluated)

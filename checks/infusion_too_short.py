@@ -1,0 +1,49 @@
+"""infusion-too-short: an infusion documented for less than its code's minimum time.
+
+**infusion-too-short** (error). An infusion line whose documented minutes, without observation, are
+below its floor: 96365, 96367, 96413 or 96417 with T <= 15 (an infusion of 15 minutes or less is a
+push: use 96374, 96375, 96409, 96411); 96360 with T <= 30 (hydration of 30 minutes or less is not
+reported). When T plus observation reaches the floor, `observation-counted-as-infusion` fires instead.
+
+Implementation. The floors and the codes to use instead are data (``admin_codes.csv``:
+``min_minutes`` 16 for 96365, 96367, 96413, 96417 and 31 for 96360; ``push_code`` 96374, 96375,
+96409, 96411). T is the infusion's minutes from :mod:`scrubber.timing`: its own start and stop, merged
+with an add-on line documented as its continuation (96360 09:00-09:20 with 96361 09:20-10:20 is one
+80-minute hydration, not a 20-minute one). Boundaries: 15 minutes fires and 16 does not; 30 fires and
+31 does not. An infusion without usable times is not evaluated (counted).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from scrubber.cards import load_card
+from scrubber.registry import Check, Context
+from scrubber.timing import INFUSION, clock, timing
+
+
+def _floored(lines: pl.LazyFrame) -> pl.LazyFrame:
+    return timing(lines).lines.filter((pl.col("tm_kind") == INFUSION) & pl.col("tm_floor").is_not_null())
+
+
+def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
+    minutes, floor, obs = pl.col("ep_minutes"), pl.col("tm_floor"), pl.col("ep_obs")
+    # Reached only with the observation minutes: observation-counted-as-infusion's finding.
+    by_observation = (obs > 0) & (minutes + obs >= floor)
+    short = _floored(lines).filter(minutes.is_not_null() & (minutes < floor) & ~by_observation)
+    return short.select(
+        "row_id",
+        pl.when(pl.col("tm_push").is_not_null()).then(pl.lit("push")).otherwise(pl.lit("hydration")).alias("reason"),
+        minutes.alias("minutes"),
+        floor.alias("floor"),
+        pl.col("tm_push").alias("push_code"),
+        (clock(pl.col("ep_start")) + pl.lit("-") + clock(pl.col("ep_stop"))).alias("interval"),
+    )
+
+
+def unevaluated(lines: pl.LazyFrame) -> pl.LazyFrame:
+    """Infusion lines with a floor and no usable start and stop."""
+    return _floored(lines).filter(pl.col("minutes").is_null()).select("row_id")
+
+
+CHECK = Check(card=load_card(__file__), find=find, unevaluated=unevaluated)

@@ -1,0 +1,558 @@
+"""Infusion time, defined once: what every time rule of RULES.md reads.
+
+* **Infusing minutes** (:func:`infusing_minutes`): a line's own ``infusion_stop - infusion_start``.
+  A stop clock-time before the start on the same date crossed midnight when the wrapped time is
+  plausible (``timing.max_midnight_wrap_minutes``); otherwise, and for a stop dated before its start,
+  the minutes are null and the rules that need them leave the line unevaluated.
+* **Infusions and what extends them** (``scrubber/data/admin_codes.csv``: ``infusion``, ``extends``,
+  ``min_minutes``, ``push_code``): infusion lines 96360, 96365, 96367, 96369, 96413, 96417; the
+  additional-hour codes and the infusions each extends (96361: 96360; 96366: 96365, 96367; 96370:
+  96369; 96415: 96413, 96417). An infusion code and the add-on hour that extends it form a *chain*.
+* **Episodes** (merged intervals): within an encounter (``enc_key``) and chain, an add-on line with
+  its own times continues the infusion whose interval it meets or overlaps, so their intervals merge
+  into one episode whose minutes are the length of the union; an add-on line that meets no infusion
+  line is an episode of its own (its minutes are the whole infusion); two infusion lines are never
+  merged (a sequential 96367 is its own infusion). Datetimes are compared, not clock times, so an
+  institutional claim's lines dated after midnight continue the infusion they follow.
+* **Concurrent minutes**: hydration (96360, 96361) running while another infusion runs is not
+  hydration (NCCI Policy Manual ch. XI); a hydration episode's *effective* minutes are its minutes
+  outside the union of the encounter's other infusions' documented intervals. Every other episode's
+  effective minutes are its minutes.
+* **Expected add-on units** per encounter and add-on code: the sum over its episodes of
+  ``max(0, floor((T - 31) / 60))`` (:func:`hour_units`), or for 96361 as secondary hydration (no
+  96360 billed in the encounter) ``1 + floor((T - 31) / 60)`` from 31 minutes (:func:`secondary_units`);
+  compared once per encounter with the units of that code billed there, on its first line.
+
+Everything is decided on the timed lines only (filtered first), per encounter, with sorts and
+cumulative maxima instead of windows: rows sorted by (group, start) with the group packed into the
+high bits of an Int64 make one global ``cum_max`` of the stops a per-group running maximum, and an
+interval starting after it opens a new episode. :func:`timing` computes this once per batch, step by
+step on the timed lines only, and the checks read the results.
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+from functools import cache
+
+import polars as pl
+
+from scrubber import reference
+
+INFUSION, HOUR = 1, 2  # tm_kind: an infusion line, an additional-hour add-on line
+_MINUTES_PER_DAY = 24 * 60
+# Packing (group, minute) into one Int64: minutes since 1970 offset to be non-negative in 32 bits
+# (years 0001-6000 fit), the group number above them.
+_OFF = 1 << 31
+_HI = 1 << 32
+
+
+# --------------------------------------------------------------------------- the code data
+
+
+@cache
+def code_timing() -> pl.DataFrame:
+    """Per row of :func:`scrubber.reference.code_table` (so gathered by ``code_idx``): the timing
+    role of the code, from ``admin_codes.csv``.
+
+    ``tm_kind`` (0 not timed, 1 infusion, 2 additional hour), ``tm_chain`` (code_idx of the add-on
+    hour code of its chain: its own for an add-on hour, its extender's for an infusion),
+    ``tm_hydration``, ``tm_secondary`` (the add-on hour is timed as a secondary service when none
+    of the infusions it extends is billed: 96361), ``tm_floor`` (the fewest minutes the infusion
+    needs), ``tm_push`` (the code for it when shorter), ``tm_bit`` (the code's administration bit)
+    and ``tm_extends_mask`` (bits of the infusion codes of the chain).
+    """
+    table = reference.code_table()
+    codes = table.get_column("procedure_code").to_list()
+    index = {c: i for i, c in enumerate(codes)}
+    bits = dict(zip(codes, table.get_column("adm_bit").to_list(), strict=True))
+    infusions = set(table.filter(pl.col("adm_infusion") == "true").get_column("procedure_code").to_list())
+    extender: dict[str, str] = {}
+    for hour, extends in table.filter(pl.col("adm_extends").is_not_null()).select(
+            "procedure_code", "adm_extends").iter_rows():
+        for code_ in extends.split():
+            if code_ not in infusions:
+                raise ValueError(f"admin_codes.csv: {hour} extends {code_}, which is not an infusion code")
+            if code_ in extender:
+                raise ValueError(f"admin_codes.csv: {code_} is extended by both {extender[code_]} and {hour}")
+            extender[code_] = hour
+    missing = infusions - set(extender)
+    if missing:
+        raise ValueError(f"admin_codes.csv: no additional-hour code extends {sorted(missing)}")
+    hours = set(extender.values())
+    for hour in hours:
+        if sum(1 for e in extender.values() if e == hour) > 2:
+            raise ValueError(f"admin_codes.csv: {hour} extends more than two infusion codes (timing._groups "
+                             "assumes at most two)")
+    chain_mask = {h: sum(bits[c] or 0 for c, e in extender.items() if e == h) for h in hours}
+
+    def chain_of(code_: str) -> str | None:
+        return code_ if code_ in hours else extender.get(code_)
+
+    kind = [INFUSION if c in infusions else HOUR if c in hours else 0 for c in codes]
+    chains = [chain_of(c) for c in codes]
+    return pl.DataFrame({
+        "tm_kind": pl.Series(kind, dtype=pl.UInt8),
+        "tm_chain": pl.Series([None if h is None else index[h] for h in chains], dtype=pl.UInt8),
+        "tm_hydration": (table.get_column("adm_family") == "hydration").fill_null(False),
+        "tm_secondary": table.get_column("adm_secondary_when_initial_absent").fill_null(False),
+        "tm_floor": table.get_column("adm_min_minutes"),
+        "tm_push": table.get_column("adm_push_code"),
+        "tm_bit": table.get_column("adm_bit").fill_null(0),
+        "tm_extends_mask": pl.Series([chain_mask.get(h, 0) if h else 0 for h in chains], dtype=pl.UInt64),
+    })
+
+
+def _attr(name: str) -> pl.Expr:
+    return pl.lit(code_timing().get_column(name)).gather(pl.col("code_idx")).alias(name)
+
+
+def is_timed() -> pl.Expr:
+    """True on infusion and additional-hour lines: a set test on ``code_idx``, cheap enough to filter
+    millions of lines with."""
+    indices = [i for i, k in enumerate(code_timing().get_column("tm_kind").to_list()) if k]
+    return pl.col("code_idx").is_in(pl.Series(indices, dtype=pl.UInt8).implode()).fill_null(False)
+
+
+def codes_where(**criteria: object) -> list[str]:
+    """Codes whose timing attributes equal the values given, e.g. ``codes_where(tm_kind=INFUSION)``."""
+    frame = pl.concat([reference.code_table().select("procedure_code"), code_timing()], how="horizontal")
+    for column, value in criteria.items():
+        frame = frame.filter(pl.col(column) == value)
+    return frame.get_column("procedure_code").to_list()
+
+
+# --------------------------------------------------------------------------- minutes and units
+
+
+def infusing_minutes(start: str = "infusion_start", stop: str = "infusion_stop") -> pl.Expr:
+    """Stop minus start in whole minutes, or null where the times cannot be an infusion.
+
+    A stop clock-time before the start *on the same date* is an infusion that crossed midnight
+    recorded under the date of service (23:00 to 02:00 is 180 minutes), as long as the wrapped
+    time is plausible (``timing.max_midnight_wrap_minutes``, 12 h): 10:00 to 09:00 is a recording
+    error, not a 23-hour infusion. A stop dated before its start is an error too. Null minutes
+    make the timing checks leave the line unevaluated instead of firing on a guess.
+    """
+    wrap_max = reference.manifest()["timing"]["max_midnight_wrap_minutes"]
+    minutes = (pl.col(stop) - pl.col(start)).dt.total_minutes()
+    same_date = pl.col(stop).dt.date() == pl.col(start).dt.date()
+    crossed = (minutes < 0) & same_date & (minutes + _MINUTES_PER_DAY <= wrap_max)
+    return pl.when(minutes >= 0).then(minutes).when(crossed).then(minutes + _MINUTES_PER_DAY)
+
+
+def hour_units(minutes: pl.Expr) -> pl.Expr:
+    """Additional hours an infusion of ``minutes`` supports: ``max(0, floor((T - 31) / 60))``
+    (CPT: an additional hour needs more than 30 minutes beyond the last full hour; 61-90 minutes is
+    0, 91-150 is 1)."""
+    timing = reference.manifest()["timing"]
+    past = timing["addon_after_minutes"] + 1
+    return ((minutes - past) / timing["unit_minutes"]).floor().clip(lower_bound=0).cast(pl.Int64)
+
+
+def secondary_units(minutes: pl.Expr) -> pl.Expr:
+    """96361 as secondary hydration: nothing at 30 minutes or less, then ``1 + floor((T - 31) / 60)``."""
+    timing = reference.manifest()["timing"]
+    past = timing["addon_after_minutes"] + 1
+    return (pl.when(minutes < timing["secondary_hydration_min_minutes"]).then(0)
+            .otherwise(1 + ((minutes - past) / timing["unit_minutes"]).floor()).cast(pl.Int64))
+
+
+def _packed(group: pl.Expr, minute: pl.Expr) -> pl.Expr:
+    """(group, minute) as one Int64 that orders by group, then minute."""
+    return group.cast(pl.Int64) * _HI + minute + _OFF
+
+
+def _unpacked_minute(packed: pl.Expr) -> pl.Expr:
+    return packed % _HI - _OFF
+
+
+# --------------------------------------------------------------------------- the facts
+
+
+@dataclass(frozen=True)
+class Timing:
+    """The time facts of one batch, as lazy frames (over data computed once) the checks filter and join.
+
+    ``lines``: one row per timed line (infusion or additional hour): ``_pos`` (its row in the batch),
+    ``row_id``, ``enc_key``, ``tm_kind``, ``tm_chain``, ``tm_hydration``, ``tm_floor``, ``tm_push``,
+    ``minutes`` (own, null when unusable), ``s`` / ``e`` (own start and stop, minutes since 1970), ``ep`` (its episode,
+    null without usable times), ``ep_minutes`` (the episode's minutes), ``ep_effective`` (outside
+    concurrent infusions, for hydration), ``ep_obs`` (the episode's documented observation),
+    ``ep_start`` / ``ep_stop``, ``overlap`` (a hydration line's own minutes concurrent with another
+    infusion), ``enc_drug_unknown`` (the encounter has a non-hydration infusion line without usable
+    times), ``concurrency_unknown`` (a hydration line beside another infusion whose overlap cannot
+    be judged for missing times). Their claim, line number and code: :meth:`named`.
+
+    ``episodes``: one row per episode: ``ep``, ``enc_key``, ``tm_chain``, ``has_infusion``,
+    ``secondary``, ``ep_minutes``, ``ep_concurrent``, ``ep_effective``, ``ep_units`` (the add-on
+    units it supports), ``ep_start``, ``ep_stop``.
+
+    ``groups``: one row per encounter and additional-hour code billed there: ``enc_key``,
+    ``tm_chain``, ``head`` (row id of its first line by claim, date and line number: where it is
+    judged), ``billed`` (units of the code in the encounter), ``counted`` (the same without the lines
+    of hydration that concurrent-hydration removes: those are at risk in its finding), ``expected``,
+    ``expected_obs`` (with each episode's observation minutes counted), ``observation`` (those
+    minutes), ``evaluable``, ``hour_rows`` (row ids of its lines, first line first); where the units
+    billed differ from the units supported, the words' facts ``billed_on`` ("claim C1 lines 2, 3")
+    and ``infusions`` (each episode with its lines, clock times, minutes and the units it supports).
+    """
+
+    lines: pl.LazyFrame
+    episodes: pl.LazyFrame
+    groups: pl.LazyFrame
+    names: pl.DataFrame  # claim_id, line_number, procedure_code of the enriched lines (shared, not copied)
+
+    def named(self, rows: pl.LazyFrame) -> pl.LazyFrame:
+        """``rows`` (of :attr:`lines`) with their line's ``claim_id``, ``line_number`` and
+        ``procedure_code``: gathered by position (``_pos``), no join over the batch."""
+        return _named(rows, self.names)
+
+
+_LAST: list = [None, None]  # (weak reference to the lines, their Timing): one plan for every check
+
+
+def timing(lines: pl.LazyFrame) -> Timing:
+    """The :class:`Timing` of the enriched ``lines``, computed once: the same object for the same
+    ``lines``, which the engine hands to every check and "not evaluated" count of a run."""
+    ref, cached = _LAST
+    if ref is not None and ref() is lines:
+        return cached
+    result = _timing(lines)
+    _LAST[0], _LAST[1] = weakref.ref(lines), result
+    return result
+
+
+def _spread(values: pl.DataFrame, at: pl.Series, height: int) -> list[pl.Series]:
+    """Columns of ``height`` rows holding ``values`` at the positions ``at`` and null elsewhere (a
+    scatter: cheaper than joining back by row id)."""
+    return [pl.repeat(None, height, dtype=col.dtype, eager=True).alias(col.name).scatter(at, col)
+            for col in values.get_columns()]
+
+
+def _timing(lines: pl.LazyFrame) -> Timing:
+    """Materialised step by step on the timed lines only: each step's result is read by several
+    later ones and by four checks; left lazy, every reader recomputed it from the whole batch
+    (measured: 140 s instead of a few on 2M lines)."""
+    has_times = pl.col("infusion_start").is_not_null() & pl.col("infusion_stop").is_not_null()
+    start = pl.col("infusion_start").dt.epoch("s") // 60
+    # The claim, line and code of every line, by position: a view of the batch's own columns.
+    names = lines.select("claim_id", "line_number", "procedure_code").collect()
+    timed = (
+        lines.with_row_index("_pos").filter(is_timed())
+        .select("_pos", "row_id", "enc_key", "cd_key", "line_number", "code_idx", "units", "observation_minutes",
+                "enc_admin_mask", "infusion_start", "infusion_stop")
+        .with_columns(_attr("tm_kind"), _attr("tm_chain"), _attr("tm_hydration"), _attr("tm_secondary"),
+                      _attr("tm_floor").cast(pl.Int16), has_times.alias("has_times"),
+                      infusing_minutes().cast(pl.Int32).alias("minutes"))
+        .with_columns(start.cast(pl.Int32).alias("s"))
+        .with_columns((pl.col("s") + pl.col("minutes")).alias("e"))
+        .drop("infusion_start", "infusion_stop")
+        .with_columns(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_i"))
+        .collect()
+    )
+    usable = timed.filter(pl.col("e").is_not_null()).select(
+        "_i", "enc_key", "tm_chain", "tm_kind", "tm_hydration", "tm_secondary", "enc_admin_mask",
+        _attr("tm_extends_mask"), "observation_minutes", "s", "e")
+    spans = _concurrency(_episodes(usable))
+    episodes = _episode_facts(spans)
+    # Episode ids are dense and sorted (0..n-1): an episode's facts are a gather, not a join.
+    per_episode = episodes.select(pl.col("ep_minutes", "ep_effective", "ep_obs", "ep_start", "ep_stop")
+                                  .cast(pl.Int32), "ep_removed")
+    per_span = pl.concat([spans.select(pl.col("ep", "overlap").cast(pl.Int32)), per_episode[spans.get_column("ep")]],
+                         how="horizontal")
+    drug_lines = timed.select("enc_key", "minutes", "tm_kind", "tm_hydration").filter(
+        (pl.col("tm_kind") == INFUSION) & ~pl.col("tm_hydration"))
+    drugs = drug_lines.get_column("enc_key").unique()
+    drug_unknown = drug_lines.filter(pl.col("minutes").is_null()).get_column("enc_key").unique()
+    per_line = timed.hstack(_spread(per_span, spans.get_column("_i"), timed.height)).with_columns(
+        pl.col("ep_removed").fill_null(False), pl.col("overlap").fill_null(0),
+        pl.col("enc_key").is_in(drug_unknown.implode()).alias("enc_drug_unknown"),
+    ).with_columns(
+        # Hydration beside another infusion whose overlap cannot be judged (times missing).
+        (pl.col("tm_hydration") & (pl.col("minutes").is_null() | pl.col("enc_drug_unknown"))
+         & pl.col("enc_key").is_in(drugs.implode())).alias("concurrency_unknown"),
+    ).drop("_i")
+    del usable, spans, per_span, timed  # the peak memory of a run: free what no later step reads
+    groups = _worded(_groups(per_line, episodes), per_line, episodes, names)
+    # Kept for the checks of the run: only what they read (the batch's timed lines stay in memory).
+    # Minutes (and minutes since 1970) fit 32 bits; the claim, line and code text are in ``names``.
+    small = pl.Int32
+    per_line = per_line.select(
+        "_pos", "row_id", "enc_key", "tm_kind", "tm_chain", "tm_hydration", "tm_floor", _attr("tm_push"),
+        pl.col("minutes", "s", "e", "ep", "ep_minutes", "ep_effective", "ep_obs", "ep_start", "ep_stop",
+               "overlap").cast(small),
+        "enc_drug_unknown", "concurrency_unknown")
+    episodes = episodes.select("ep", "enc_key", "tm_chain", "has_infusion", "secondary",
+                               pl.col("ep_minutes", "ep_concurrent", "ep_effective", "ep_units", "ep_start",
+                                      "ep_stop").cast(small))
+    groups = groups.select("enc_key", "tm_chain", "head", "billed", "counted", pl.col("expected", "expected_obs",
+                           "observation").cast(small), "evaluable", "hour_rows", "billed_on", "infusions")
+    return Timing(lines=per_line.lazy(), episodes=episodes.lazy(), groups=groups.lazy(), names=names)
+
+
+def _named(rows: pl.LazyFrame, names: pl.DataFrame) -> pl.LazyFrame:
+    return rows.with_columns(pl.lit(names.get_column(c)).gather(pl.col("_pos")).alias(c) for c in names.columns)
+
+
+def _worded(groups: pl.DataFrame, lines: pl.DataFrame, episodes: pl.DataFrame, names: pl.DataFrame) -> pl.DataFrame:
+    """``billed_on`` and ``infusions`` (the words' facts) on the groups whose units differ from what
+    the time supports, the only ones a check can flag; null on the others (derived after the filter)."""
+    keys = ["enc_key", "tm_chain"]
+    off = groups.select(*keys, "billed", "counted", "expected").with_row_index("_r").filter(
+        (pl.col("billed") != pl.col("expected")) | (pl.col("counted") != pl.col("expected"))).select("_r", *keys)
+    mine = lines.filter(pl.col("enc_key").is_in(off.get_column("enc_key").unique().implode())).lazy()
+    mine = _named(mine.drop("line_number"), names)
+    words = (
+        off.lazy().join(_billed_on(mine, off.lazy()), on=keys, how="left")
+        .join(_episode_text(mine, episodes.lazy(), off.lazy()), on=keys, how="left").collect()
+    )
+    return groups.hstack(_spread(words.select("billed_on", "infusions"), words.get_column("_r"), groups.height))
+
+
+def _episodes(spans: pl.DataFrame) -> pl.DataFrame:
+    """Each timed line with usable minutes gets ``ep`` (its episode) and ``cs``, the start of the
+    part of its interval no earlier line of the episode covers (so the pieces ``[cs, e]`` add up to
+    the length of the episode's union)."""
+    chain = (pl.col("enc_key").cast(pl.UInt64) * 256 + pl.col("tm_chain").cast(pl.UInt64)).alias("_g")
+    spans = spans.with_columns(chain).sort("_g", "s", "tm_kind").with_columns(pl.col("_g").rle_id())
+    reach = _packed(pl.col("_g"), pl.col("e")).cum_max().shift(1).fill_null(-1)
+    starts_inside = _packed(pl.col("_g"), pl.col("s")) <= reach
+    # An infusion line opens its own episode; an add-on hour opens one when it starts after every
+    # interval before it in its chain and encounter ended (touching = meeting = continuing).
+    spans = spans.with_columns(((pl.col("tm_kind") == INFUSION) | ~starts_inside).cast(pl.Int64).cum_sum()
+                               .alias("ep"), starts_inside.alias("_inside"))
+    # An add-on episode that meets the infusion episode right after it (an add-on line documented
+    # from before its infusion started) continues that infusion. Rare: looked for only where an
+    # infusion line starts inside the intervals before it, right after an add-on line.
+    after_hour = (pl.col("tm_kind").shift(1) == HOUR) & (pl.col("_g").shift(1) == pl.col("_g"))
+    if spans.select(((pl.col("tm_kind") == INFUSION) & pl.col("_inside") & after_hour).any()).item():
+        heads = spans.group_by("ep").agg(
+            pl.col("_g").first(), (pl.col("tm_kind") == INFUSION).any().alias("_inf"),
+            pl.col("s").min().alias("_s"), pl.col("e").max().alias("_e"),
+        ).sort("ep")
+        joins_next = (~pl.col("_inf") & pl.col("_inf").shift(-1).fill_null(False)
+                      & (pl.col("_g").shift(-1) == pl.col("_g")).fill_null(False)
+                      & (pl.col("_s").shift(-1) <= pl.col("_e")).fill_null(False))
+        heads = heads.select("ep", (pl.col("ep") + joins_next.cast(pl.Int64)).alias("_ep"))
+        spans = spans.join(heads, on="ep", how="left", maintain_order="left").drop("ep").rename({"_ep": "ep"})
+    spans = spans.with_columns(pl.col("ep").rle_id().cast(pl.Int64))  # dense: 0, 1, 2... in row order
+    covered = _packed(pl.col("ep"), pl.col("e")).cum_max().shift(1)
+    same = (covered // _HI) == pl.col("ep")
+    cs = pl.when(same.fill_null(False)).then(pl.max_horizontal("s", _unpacked_minute(covered))).otherwise("s")
+    return spans.with_columns(cs.alias("cs")).drop("_g", "_inside")
+
+
+def _concurrency(spans: pl.DataFrame) -> pl.DataFrame:
+    """``overlap`` (a hydration line's minutes inside another infusion's documented minutes) and
+    ``overlap_piece`` (the same for the line's own piece ``[cs, e]``, which add up per episode).
+
+    Only encounters with timed hydration are looked at. Their other infusions' intervals (every
+    non-hydration timed line) are merged per encounter into disjoint segments first, so overlapping
+    drug lines are not counted twice."""
+    at = spans.get_column("tm_hydration").arg_true()
+    zeros = [pl.repeat(0, spans.height, dtype=pl.Int64, eager=True).alias(c) for c in ("overlap", "overlap_piece")]
+    if at.len() == 0:
+        return spans.hstack(zeros)
+    hydration = spans.select("enc_key", "s", "e", "cs")[at].with_columns(at.alias("_p"))
+    drugs = spans.select("enc_key", "s", "e", "tm_hydration").filter(
+        ~pl.col("tm_hydration") & pl.col("enc_key").is_in(hydration.get_column("enc_key").unique().implode())
+    ).sort("enc_key", "s")
+    reach = _packed(pl.col("enc_key"), pl.col("e")).cum_max().shift(1).fill_null(-1)
+    segments = (
+        drugs.with_columns((_packed(pl.col("enc_key"), pl.col("s")) > reach).cast(pl.Int64).cum_sum().alias("_seg"))
+        .group_by("_seg").agg(pl.col("enc_key").first(), pl.col("s").min().alias("_ss"), pl.col("e").max().alias("_se"))
+        .drop("_seg")
+    )
+    inside = pl.min_horizontal("e", "_se")
+    overlaps = (
+        hydration.join(segments, on="enc_key", how="inner")
+        .select("_p",
+                (inside - pl.max_horizontal("s", "_ss")).clip(lower_bound=0).alias("overlap"),
+                (inside - pl.max_horizontal("cs", "_ss")).clip(lower_bound=0).alias("overlap_piece"))
+        .group_by("_p").agg(pl.col("overlap").sum(), pl.col("overlap_piece").sum())
+    )
+    return spans.hstack([z.scatter(overlaps.get_column("_p"), overlaps.get_column(z.name)) for z in zeros])
+
+
+def _episode_facts(spans: pl.DataFrame) -> pl.DataFrame:
+    """One row per episode: its minutes (union length), concurrent and effective minutes, observation,
+    and the add-on units it supports without and with the observation minutes."""
+    piece = (pl.col("e") - pl.col("cs")).clip(lower_bound=0)
+    # Rows come sorted by episode: the flag lets Polars group them as runs.
+    episodes = spans.with_columns(pl.col("ep").set_sorted()).group_by("ep", maintain_order=True).agg(
+        pl.col("enc_key").first(), pl.col("tm_chain").first(), pl.col("tm_hydration").first(),
+        (pl.col("tm_kind") == INFUSION).any().alias("has_infusion"),
+        # Secondary: an add-on hour timed as its own service because nothing it extends is billed.
+        (pl.col("tm_secondary") & ((pl.col("enc_admin_mask") & pl.col("tm_extends_mask")) == 0)).first()
+        .alias("secondary"),
+        piece.sum().alias("ep_minutes"),
+        pl.col("overlap_piece").sum().alias("ep_concurrent"),
+        # One observation period follows an infusion: documented on several of its lines it is
+        # counted once (the longest).
+        pl.col("observation_minutes").max().fill_null(0).alias("ep_obs"),
+        pl.col("s").min().alias("ep_start"), pl.col("e").max().alias("ep_stop"),
+    )
+    effective = pl.col("ep_minutes") - pl.col("ep_concurrent")
+    as_secondary = pl.col("secondary") & ~pl.col("has_infusion")
+
+    def units(minutes: pl.Expr) -> pl.Expr:
+        return pl.when(as_secondary).then(secondary_units(minutes)).otherwise(hour_units(minutes))
+
+    floor = hydration_floor()
+    # Hydration that concurrent-hydration removes: documented long enough, too short outside the overlap.
+    removed = (pl.col("tm_hydration") & (pl.col("ep_concurrent") > 0) & (pl.col("ep_minutes") >= floor)
+               & (pl.col("ep_effective") < floor))
+    return episodes.with_columns(effective.alias("ep_effective")).with_columns(
+        units(pl.col("ep_effective")).alias("ep_units"),
+        units(pl.col("ep_effective") + pl.col("ep_obs")).alias("ep_units_obs"),
+        removed.alias("ep_removed"),
+    )
+
+
+def _groups(timed: pl.DataFrame, episodes: pl.DataFrame) -> pl.DataFrame:
+    """One row per encounter and additional-hour code billed in it: units billed, units the
+    encounter's episodes support, and whether the time rules can judge it.
+
+    Not evaluable: an infusion line of the chain without usable times; an add-on line whose times
+    are unusable; an add-on line without times and no infusion line to be judged by; an infusion
+    of the chain billed in the encounter on a row that could not be read (its time is unknown);
+    hydration in an encounter whose other infusions' times are unknown (concurrent minutes unknown).
+    """
+    key = (pl.col("enc_key").cast(pl.UInt64) * 256 + pl.col("tm_chain").cast(pl.UInt64)).alias("_g")
+    hours = (
+        timed.select("tm_kind", "enc_key", "tm_chain", "cd_key", "line_number", "row_id", "units", "ep_removed",
+                     "has_times", "minutes", "enc_admin_mask", _attr("tm_extends_mask"), "tm_hydration",
+                     "enc_drug_unknown")
+        .filter(pl.col("tm_kind") == HOUR).with_columns(key)
+        .sort("_g", "cd_key", "line_number")  # claim, date, line: integers sort fast
+        .with_columns(pl.col("_g").set_sorted())
+        .group_by("_g", maintain_order=True)
+        .agg(
+            pl.col("enc_key").first(), pl.col("tm_chain").first(),
+            pl.col("row_id").first().alias("head"),
+            pl.col("units").sum().alias("billed"),
+            pl.col("units").filter(~pl.col("ep_removed")).sum().alias("counted"),
+            pl.col("row_id").alias("hour_rows"),
+            (pl.col("has_times") & pl.col("minutes").is_null()).sum().alias("_bad"),
+            (~pl.col("has_times")).sum().alias("_untimed"),
+            pl.col("enc_admin_mask").first(), pl.col("tm_extends_mask").first(), pl.col("tm_hydration").first(),
+            pl.col("enc_drug_unknown").first(),
+        )
+    )
+    infusions = (
+        timed.select("tm_kind", "enc_key", "tm_chain", "minutes", _attr("tm_bit")).filter(pl.col("tm_kind") == INFUSION)
+        .with_columns(key).sort("_g").with_columns(pl.col("_g").set_sorted())
+        .group_by("_g", maintain_order=True).agg(
+            pl.len().alias("_infusions"),
+            pl.col("minutes").is_null().sum().alias("_unknown"),
+            # The codes seen: a chain has at most two infusion codes (code_timing checks it), so the
+            # smallest and largest bit are all of them (a bitwise-or aggregate costs four times more).
+            (pl.col("tm_bit").min() | pl.col("tm_bit").max()).alias("_seen"),
+        )
+    )
+    supported = episodes.with_columns(key.set_sorted()).group_by("_g", maintain_order=True).agg(
+        pl.col("ep_units").sum().alias("expected"), pl.col("ep_units_obs").sum().alias("expected_obs"),
+        pl.col("ep_obs").sum().alias("observation"))
+    groups = (
+        hours.join(infusions, on="_g", how="left").join(supported, on="_g", how="left")
+        .with_columns(pl.col("_infusions", "_unknown", "expected", "expected_obs", "observation").fill_null(0),
+                      pl.col("_seen").fill_null(0))
+    )
+    unseen = (pl.col("enc_admin_mask") & pl.col("tm_extends_mask") & ~pl.col("_seen")) != 0
+    evaluable = (
+        (pl.col("_unknown") == 0) & (pl.col("_bad") == 0) & ~((pl.col("_untimed") > 0) & (pl.col("_infusions") == 0))
+        & ~unseen & ~(pl.col("tm_hydration") & pl.col("enc_drug_unknown"))
+    )
+    return groups.select("enc_key", "tm_chain", "head", "billed", "counted", "expected", "expected_obs",
+                         "observation", evaluable.alias("evaluable"), "hour_rows")
+
+
+# --------------------------------------------------------------------------- words' facts
+
+
+def clock(minute: pl.Expr) -> pl.Expr:
+    """Minutes since 1970 as a clock time ("09:30")."""
+    return pl.from_epoch(minute * 60, time_unit="s").dt.strftime("%H:%M")
+
+
+def chain_code() -> pl.Expr:
+    """The additional-hour code of a row's chain (from ``tm_chain``), as text."""
+    return pl.lit(reference.code_table().get_column("procedure_code")).gather(pl.col("tm_chain"))
+
+
+def hydration_floor() -> int:
+    """The fewest minutes reportable hydration takes (96360's floor: 31)."""
+    floors = code_timing().filter(pl.col("tm_hydration") & (pl.col("tm_kind") == INFUSION)).get_column("tm_floor")
+    return int(floors.max())
+
+
+def labels(lines: pl.LazyFrame, enc_keys: pl.LazyFrame) -> pl.LazyFrame:
+    """``row_id`` -> ``label`` ("96365 line 1", or "96365 claim C2 line 1" in an encounter of several
+    claims) for the timed ``lines`` of the encounters in ``enc_keys``; ``lines`` carry ``claim_id``,
+    ``line_number`` and ``procedure_code`` (:meth:`Timing.named` adds them to :attr:`Timing.lines`)."""
+    rows = lines.join(enc_keys.unique(), on="enc_key", how="semi")
+    claims = rows.group_by("enc_key").agg(pl.col("claim_id").n_unique().alias("_claims"))
+    where = (pl.when(pl.col("_claims") > 1).then(pl.lit(" claim ") + pl.col("claim_id") + pl.lit(" line "))
+             .otherwise(pl.lit(" line ")))
+    return rows.join(claims, on="enc_key").select(
+        "row_id", "enc_key", "tm_chain", "ep", "tm_kind", "claim_id", "line_number",
+        (pl.col("procedure_code") + where + pl.col("line_number").cast(pl.String)).alias("label"),
+    )
+
+
+def _billed_on(lines: pl.LazyFrame, groups: pl.LazyFrame) -> pl.LazyFrame:
+    """(``enc_key``, ``tm_chain``) -> ``billed_on``: the lines an add-on code is billed on in the
+    encounter ("claim C1 line 2", "claim C1 lines 2, 3", "claim C1 line 2, claim C2 line 1")."""
+    named = lines.filter(pl.col("tm_kind") == HOUR).join(groups.select("enc_key", "tm_chain"),
+                                                         on=["enc_key", "tm_chain"], how="semi")
+    per_claim = (
+        named.sort("claim_id", "line_number")
+        .group_by("enc_key", "tm_chain", "claim_id", maintain_order=True)
+        .agg(pl.col("line_number").cast(pl.String))
+        .select("enc_key", "tm_chain",
+                (pl.lit("claim ") + pl.col("claim_id")
+                 + pl.when(pl.col("line_number").list.len() > 1).then(pl.lit(" lines ")).otherwise(pl.lit(" line "))
+                 + pl.col("line_number").list.join(", ")).alias("_place"))
+    )
+    return per_claim.group_by("enc_key", "tm_chain", maintain_order=True).agg(
+        pl.col("_place").str.join(", ").alias("billed_on"))
+
+
+def _episode_text(lines: pl.LazyFrame, episodes: pl.LazyFrame, groups: pl.LazyFrame) -> pl.LazyFrame:
+    """(``enc_key``, ``tm_chain``) -> ``infusions``: each documented episode of the chain with its
+    lines, clock times, minutes and the add-on units it supports (and when the next would be), e.g.
+    "96365 line 1, 09:00-10:00 = 60 min, supports 0 (1 from 91 min); 96367 line 2, 10:00-11:40 = 100
+    min, supports 1 (2 from 151 min)" (hydration beside another infusion: "... = 120 min (30
+    concurrent with another infusion: 90 min of hydration), supports 0 (1 from 91 min)"; secondary
+    hydration: "... = 31 min as secondary hydration, supports 1 (2 from 91 min)")."""
+    named = labels(lines, groups.select("enc_key")).filter(pl.col("ep").is_not_null())
+    named = named.join(groups.select("enc_key", "tm_chain"), on=["enc_key", "tm_chain"], how="semi")
+    per_ep = (
+        named.sort("ep", "tm_kind", "claim_id", "line_number")
+        .group_by("ep", maintain_order=True).agg(pl.col("label").str.join(" + ").alias("_labels"))
+        .join(episodes, on="ep")
+    )
+    minutes = pl.col("ep_minutes").cast(pl.String) + pl.lit(" min")
+    concurrent = (pl.when(pl.col("ep_concurrent") > 0)
+                  .then(pl.lit(" (") + pl.col("ep_concurrent").cast(pl.String)
+                        + pl.lit(" concurrent with another infusion: ") + pl.col("ep_effective").cast(pl.String)
+                        + pl.lit(" min of hydration)")).otherwise(pl.lit("")))
+    secondary = pl.when(pl.col("secondary") & ~pl.col("has_infusion")).then(pl.lit(" as secondary hydration")) \
+        .otherwise(pl.lit(""))
+    # The minutes the next unit would need: 31 + 60 * units (secondary hydration), 91 + 60 * units.
+    timing_ = reference.manifest()["timing"]
+    first = timing_["addon_after_minutes"] + 1
+    as_secondary = pl.col("secondary") & ~pl.col("has_infusion")
+    next_at = (pl.when(as_secondary).then(first).otherwise(first + timing_["unit_minutes"])
+               + timing_["unit_minutes"] * pl.col("ep_units"))
+    text = (pl.col("_labels") + pl.lit(", ") + clock(pl.col("ep_start")) + pl.lit("-") + clock(pl.col("ep_stop"))
+            + pl.lit(" = ") + minutes + concurrent + secondary + pl.lit(", supports ")
+            + pl.col("ep_units").cast(pl.String) + pl.lit(" (") + (pl.col("ep_units") + 1).cast(pl.String)
+            + pl.lit(" from ") + next_at.cast(pl.String) + pl.lit(" min)"))
+    return (
+        per_ep.sort("enc_key", "tm_chain", "ep_start")
+        .group_by("enc_key", "tm_chain", maintain_order=True)
+        .agg(text.str.join("; ").alias("infusions"))
+    )

@@ -1,0 +1,168 @@
+"""The words of the time checks (unit-miscalculation, observation-counted-as-infusion, infusion-too-short,
+concurrent-hydration) as a payer, a billing clerk and an appeal writer read them: the payer's kind and
+the setting pick the citations, fixes give the computed answer, corrected claims carry frequency code 7
+and the payer's claim number, under-billing is money left unbilled, and the money at risk adds up."""
+
+from __future__ import annotations
+
+import re
+
+import polars as pl
+import pytest
+
+from scrubber.engine import scrub
+
+TIME_CHECKS = ["unit-miscalculation", "observation-counted-as-infusion", "infusion-too-short", "concurrent-hydration"]
+HEADER = ("claim_id,line_number,member_id,payer,claim_type,place_of_service,date_of_service,procedure_code,"
+          "revenue_code,units,charge,diagnosis_1,infusion_start,infusion_stop,observation_minutes,drug_dose_mg,"
+          "payer_claim_number")
+
+
+def _claims(payer: str, claim_type: str, prefix: str) -> list[str]:
+    """One claim per reason of the four cards, for one payer and setting."""
+    pos, rev = ("22", "0260") if claim_type == "institutional" else ("11", "")
+    d = "2026-03-02"
+
+    def line(claim: str, n: int, code: str, units: float, charge: float, start: str = "", stop: str = "",
+             obs: str = "", dose: str = "", dx: str = "D80.0") -> str:
+        times = [f"{d}T{start}" if start else "", f"{d}T{stop}" if stop else ""]
+        return ",".join([f"{prefix}{claim}", str(n), f"M{prefix}{claim}", payer, claim_type, pos, d, code, rev,
+                         f"{units:g}", f"{charge:g}", dx, *times, obs, dose, f"PCN-{prefix}{claim}"])
+
+    return [
+        line("DO", 1, "J1459", 75, 7500, dose="35000"),  # drug_over: 70 supported
+        line("DU", 1, "J1459", 69, 6900, dose="35000"),  # drug_under
+        line("HO", 1, "96365", 1, 300, "09:00", "10:40"), line("HO", 2, "96366", 1, 120),
+        line("HO", 3, "96366", 1, 120),  # hours_over: 100 min supports x1, x2 billed on two lines
+        line("HN", 1, "96365", 1, 300, "09:00", "10:30"), line("HN", 2, "96366", 1, 120),  # hours_none
+        line("HU", 1, "96365", 1, 300, "08:00", "10:31"), line("HU", 2, "96366", 1, 120),  # hours_under
+        line("OB", 1, "96365", 1, 300, "09:00", "10:20", "30"), line("OB", 2, "96366", 1, 120),  # observation
+        line("SH", 1, "96365", 1, 300, "09:00", "09:12"),  # too short: push 96374
+        line("HY", 1, "96360", 1, 150, "09:00", "09:25", dx="E86.0"),  # hydration too short
+        line("CH", 1, "96365", 1, 300, "09:00", "10:00"),
+        line("CH", 2, "96361", 1, 80, "09:00", "10:20", dx="E86.0"),  # concurrent: 20 min outside
+        line("CK", 1, "96365", 1, 300, "09:00", "10:00"),
+        line("CK", 2, "96361", 1, 80, "09:30", "11:00", dx="E86.0"),  # concurrent: 60 min outside
+    ]
+
+
+@pytest.fixture(scope="module")
+def findings(tmp_path_factory: pytest.TempPathFactory) -> pl.DataFrame:
+    rows = [HEADER]
+    for payer, prefix in (("MEDICARE", "M"), ("AETNA", "C")):
+        for claim_type, p2 in (("professional", "P"), ("institutional", "I")):
+            rows += _claims(payer, claim_type, prefix + p2)
+    path = tmp_path_factory.mktemp("words") / "claims.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    result = scrub([str(path)], select=TIME_CHECKS)
+    assert result.summary["rejected_rows"] == 0, result.rejected.to_dicts()
+    return result.findings
+
+
+def _one(findings: pl.DataFrame, claim: str, check: str | None = None) -> dict:
+    mine = findings.filter(pl.col("claim_id") == claim)
+    if check:
+        mine = mine.filter(pl.col("check_id") == check)
+    assert mine.height == 1, mine.select("claim_id", "line_number", "check_id", "reason").to_dicts()
+    return mine.row(0, named=True)
+
+
+TEXTS = ("message", "suggested_fix", "appeal_text", "citation")
+
+
+def test_every_reason_of_the_four_cards_is_rendered(findings: pl.DataFrame) -> None:
+    from checks import by_id
+
+    seen = set(findings.select("check_id", "reason").unique().iter_rows())
+    for check_id in TIME_CHECKS:
+        for reason in by_id()[check_id].card.reasons:
+            if reason in ("jw_over", "jw_under", "addon_hours", "below_floor_push", "below_floor_hydration"):
+                continue  # rendered by the fixtures of tests/fixtures/checks (JW lines, observation floors)
+            assert (check_id, reason) in seen, (check_id, reason)
+
+
+def test_no_internal_names_no_x0_and_no_missing_fact(findings: pl.DataFrame) -> None:
+    for row in findings.iter_rows(named=True):
+        for key in TEXTS:
+            text = row[key] or ""
+            assert not re.search(r"RULES\.md|REFERENCE\.md|\.csv|\.toml|IG_OFFICE|DEFAULT|blog", text), text
+            assert not re.search(r"\bx0\b", text), text
+            assert "?]" not in text, text  # every fact present (the payer claim number is given)
+
+
+def test_commercial_findings_carry_no_medicare_remedy_or_manual(findings: pl.DataFrame) -> None:
+    commercial = findings.filter(pl.col("payer") == "AETNA")
+    assert commercial.height >= 20
+    for row in commercial.iter_rows(named=True):
+        for key in TEXTS:
+            text = row[key] or ""
+            assert not re.search(r"\b(ABN|GA|GZ|GY)\b", text), text
+        assert "IOM" not in row["citation"] and "Recovery Audit" not in row["citation"], row["citation"]
+        assert ("HCPCS" if row["procedure_code"].startswith("J") else "CPT") in row["citation"]
+
+
+def test_medicare_citations_follow_the_setting(findings: pl.DataFrame) -> None:
+    timed = pl.col("check_id").is_in(["observation-counted-as-infusion", "infusion-too-short"]) | pl.col(
+        "reason").str.starts_with("hours")
+    medicare = findings.filter((pl.col("payer") == "MEDICARE") & timed)
+    assert medicare.height >= 10
+    for row in medicare.iter_rows(named=True):
+        if row["claim_type"] == "institutional":
+            assert "ch. 4, section 230.2" in row["citation"] and "ch. 12" not in row["citation"], row
+        else:
+            assert "ch. 12, section 30.5" in row["citation"] and "ch. 4" not in row["citation"], row
+    concurrent = _one(findings, "MPCK", "concurrent-hydration")
+    assert "NCCI Policy Manual for Medicare Services, ch. XI" in concurrent["citation"]
+    assert "NCCI" not in _one(findings, "CPCK", "concurrent-hydration")["citation"]
+
+
+def test_fixes_give_the_computed_answer(findings: pl.DataFrame) -> None:
+    over = _one(findings, "MPHO")
+    assert over["reason"] == "hours_over"
+    assert "Bill 96366 x1 instead of x2" in over["suggested_fix"] and "claim MPHO lines 2, 3" in over["suggested_fix"]
+    assert "96365 line 1, 09:00-10:40 = 100 min, supports 1" in over["message"]
+    none = _one(findings, "MPHN")
+    assert none["suggested_fix"].startswith("Delete 96366 (claim MPHN line 2")
+    assert "90 min, supports 0 (1 from 91 min)" in none["message"]
+    drug = _one(findings, "MPDO")
+    assert "Bill J1459 x70 instead of x75" in drug["suggested_fix"] and "5 more than the dose supports" in drug[
+        "message"]
+    push = _one(findings, "MPSH")
+    assert push["suggested_fix"].startswith("Bill 96374 x1 instead of 96365 on line 1")
+    assert "12 minutes (09:00-09:12)" in push["message"]
+    assert _one(findings, "MPHY")["suggested_fix"].startswith("Delete line 1 (96360)")
+    removed = _one(findings, "MPCH", "concurrent-hydration")
+    assert removed["reason"] == "not_reportable" and removed["suggested_fix"].startswith(
+        "Delete the hydration (96361 line 2)")
+    assert "overlaps 96365 line 1 (09:00-10:00) by 60 min" in removed["message"]
+    kept = _one(findings, "MPCK", "concurrent-hydration")
+    assert kept["reason"] == "overlap_excluded" and kept["suggested_fix"].endswith("60 minutes outside the other "
+                                                                                   "infusion only: 96361 x1.")
+    observed = _one(findings, "MPOB")
+    assert "adding the 30 minutes of documented observation" in observed["message"]
+
+
+def test_corrections_are_frequency_7_with_the_payer_claim_number(findings: pl.DataFrame) -> None:
+    for row in findings.iter_rows(named=True):
+        assert row["fix_kind"] == "correction"
+        assert f"Corrected claim {row['claim_id']} (frequency code 7, payer claim number PCN-{row['claim_id']})" in \
+            row["appeal_text"], row["appeal_text"]
+
+
+def test_under_billing_is_money_left_unbilled_and_puts_nothing_at_risk(findings: pl.DataFrame) -> None:
+    under = findings.filter(pl.col("reason").is_in(["hours_under", "drug_under"]))
+    assert under.height == 8
+    for row in under.iter_rows(named=True):
+        assert row["severity"] == "warning" and row["charge_at_risk"] == 0.0
+        assert "money left unbilled" in row["message"] + row["suggested_fix"]
+
+
+def test_money_at_risk(findings: pl.DataFrame) -> None:
+    # 5 excess units of 75 at $7,500; 96366 x2 on two $120 lines where 1 is supported: the head line's
+    # share (1 of its 1 unit); 96366 supported by none: its whole line; a removed hydration: its line.
+    assert _one(findings, "MPDO")["charge_at_risk"] == 500.0
+    assert _one(findings, "MPHO")["charge_at_risk"] == 120.0
+    assert _one(findings, "MPHN")["charge_at_risk"] == 120.0
+    assert _one(findings, "MPCH", "concurrent-hydration")["charge_at_risk"] == 80.0
+    assert _one(findings, "MPCK", "concurrent-hydration")["charge_at_risk"] == 0.0
+    assert _one(findings, "MPSH")["charge_at_risk"] == 300.0
