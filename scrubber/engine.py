@@ -173,26 +173,10 @@ _FACTS = ("row_id", "claim_id", "line_number", "member_id", "payer", "policy", "
 
 def _worded(found: pl.DataFrame, check: Check, order: int, enriched: pl.DataFrame) -> pl.DataFrame:
     """One check's findings with their line facts and words (message, fix, appeal, citation...)."""
-    if "message" in found.columns:  # a check not yet moved to a card (scrubber.legacy)
-        found = found.unique(["row_id", "message"], maintain_order=True)
-        worded = found.with_columns(
-            pl.lit("legacy").alias("reason"),
-            pl.col("severity") if "severity" in found.columns else pl.lit(check.severity).alias("severity"),
-            pl.col("fix_kind") if "fix_kind" in found.columns else pl.lit(check.fix_kind).alias("fix_kind"),
-            pl.when(pl.col("severity") == "error").then(pl.lit("line")).otherwise(pl.lit("none")).alias("risk")
-            if "severity" in found.columns else pl.lit("line" if check.severity == "error" else "none").alias("risk"),
-            pl.lit(check.citation).alias("citation"),
-            pl.lit(None, pl.String).alias("attach"),
-            pl.lit(", ".join(check.card.carc)).alias("carc"),
-            pl.lit("").alias("rarc"),
-        )
-        facts = _facts_of(enriched, worded.get_column("row_id")).with_columns(location())
-        worded = worded.hstack(facts.drop("row_id"))
-    else:
-        extra = [c for c in _FACTS if c in found.columns and c != "row_id"]
-        found = found.drop(extra).unique(maintain_order=True)
-        facts = _facts_of(enriched, found.get_column("row_id")).with_columns(location())
-        worded = render(found.hstack(facts.drop("row_id")), check.card)
+    extra = [c for c in _FACTS if c in found.columns and c != "row_id"]
+    found = found.drop(extra).unique(maintain_order=True)
+    facts = _facts_of(enriched, found.get_column("row_id")).with_columns(location())
+    worded = render(found.hstack(facts.drop("row_id")), check.card)
     return worded.with_columns(
         pl.lit(check.id).alias("check_id"),
         pl.lit(order).alias("_order"),

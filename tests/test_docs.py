@@ -8,7 +8,6 @@ import sys
 from conftest import ROOT
 
 from checks import all_checks
-from scrubber.legacy import LegacyCheck
 
 sys.path.insert(0, str(ROOT / "scripts"))
 import make_docs
@@ -29,6 +28,4 @@ def test_each_checks_rule_is_the_rules_sheet_text() -> None:
     """docs/RULES.md states each check's rule exactly as the check's docstring does."""
     rules = " ".join((ROOT / "docs" / "RULES.md").read_text(encoding="utf-8").split())
     for check in all_checks():
-        if isinstance(check, LegacyCheck):
-            continue
         assert check.rule in rules, check.id

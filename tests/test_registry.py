@@ -10,7 +10,6 @@ from conftest import FIXTURES, SHARED, empty_canonical
 
 from checks import all_checks
 from scrubber.cards import EXPLAIN_SECTIONS, LINE_FACTS, sources
-from scrubber.legacy import LegacyCheck
 from scrubber.registry import FIX_KINDS, SCOPES, SEVERITIES
 
 # FORMATS.md fixes these ids; other tools build on them.
@@ -24,12 +23,10 @@ CONTRACT_IDS = {
     "observation-counted-as-infusion",
     "noncovered-diagnosis",
 }
-LEGACY_SECTIONS = ("**What it finds.**", "**Why payers deny it.**", "**Example.**", "**Use instead.**",
-                   "**Appeal basis.**", "**Sources.**")
 
 
 def _carded() -> list:
-    return [c for c in all_checks() if not isinstance(c, LegacyCheck)]
+    return all_checks()
 
 
 def test_ids_unique_and_cover_the_contract() -> None:
@@ -52,10 +49,6 @@ def test_every_check_is_documented() -> None:
         assert check.severity in SEVERITIES and check.scope in SCOPES and check.fix_kind in FIX_KINDS
         assert check.title and check.disposition and check.citation
         assert check.doc.startswith(f"{check.id}:"), check.id
-        if isinstance(check, LegacyCheck):
-            for section in LEGACY_SECTIONS:
-                assert section in check.doc, (check.id, section)
-            continue
         assert check.rule.startswith(f"**{check.id}**"), (check.id, check.rule[:80])
         for section in EXPLAIN_SECTIONS:
             assert check.card.explain[section], (check.id, section)
