@@ -96,10 +96,15 @@ def main() -> None:
               help="Also validate X12 inputs against the 5010 implementation guide with pyx12 (slow; needs pyx12).")
 @click.option("--debug", is_flag=True, help="Show the traceback of an unexpected error.")
 @click.option("--timings", is_flag=True, help="Print the wall time of each phase on stderr (diagnostics).")
+@click.option("--engine", type=click.Choice(("local", "spark")), default="local", show_default=True,
+              help="spark: read CSV/Parquet with Apache Spark and scrub partitioned by member (needs scrubber[spark], "
+                   "Java 17+); same outputs.")
+@click.option("--spark-master", metavar="URL", help="Spark master for --engine spark (default local[*]).")
 def check(inputs: tuple[str, ...], json_path: str | None, csv_path: str | None, html_path: str | None,
           stdout_format: str | None, policies: tuple[str, ...], records: str | None, select: str | None,
-          ignore: str | None, fail_on: str, mask_phi: bool, strict: bool, debug: bool, timings: bool) -> None:
-    """Scrub claim files: CSV, JSON, JSON Lines or X12 837 (files or folders).
+          ignore: str | None, fail_on: str, mask_phi: bool, strict: bool, debug: bool, timings: bool,
+          engine: str, spark_master: str | None) -> None:
+    """Scrub claim files: CSV, JSON, JSON Lines, X12 837 or Parquet (files or folders).
 
     With no output option, prints a summary table. Exit status 0: nothing at or above --fail-on;
     1: findings at or above it; 2: unusable input or options.
@@ -113,12 +118,24 @@ def check(inputs: tuple[str, ...], json_path: str | None, csv_path: str | None, 
         )
     if [json_path, csv_path, html_path].count("-") > 1:
         _fail("only one output can go to standard output (-)")
+    if engine == "spark":
+        unsupported = [name for name, given in (("--records", records), ("--strict", strict)) if given]
+        if unsupported:
+            _fail(f"{' and '.join(unsupported)} not supported with --engine spark (use the local engine)")
+    elif spark_master:
+        _fail("--spark-master applies to --engine spark only")
     failed = False
     try:
         from scrubber.engine import SEVERITY_RANK, scrub
 
-        result = scrub(list(inputs), policy_files=policies, records=records, select=_ids(select),
-                       ignore=_ids(ignore), strict=strict)
+        if engine == "spark":  # the only path that imports pyspark
+            from scrubber.spark import scrub_files
+
+            result = scrub_files(list(inputs), policy_files=policies, select=_ids(select), ignore=_ids(ignore),
+                                 master=spark_master or "local[*]", report_lines=bool(html_path))
+        else:
+            result = scrub(list(inputs), policy_files=policies, records=records, select=_ids(select),
+                           ignore=_ids(ignore), strict=strict)
         threshold = SEVERITY_RANK.get(fail_on, 99)
         failed = any(SEVERITY_RANK[s] >= threshold for s in result.findings.get_column("severity").unique())
         _warn_inputs(result.input_warnings)

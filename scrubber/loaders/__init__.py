@@ -17,7 +17,7 @@ import polars as pl
 from scrubber.errors import InputError
 from scrubber.schema import RAW_SCHEMA
 
-INPUT_SUFFIXES = {".csv", ".json", ".jsonl", ".ndjson", ".837", ".x12", ".edi", ".txt", ".dat"}
+INPUT_SUFFIXES = {".csv", ".json", ".jsonl", ".ndjson", ".837", ".x12", ".edi", ".txt", ".dat", ".parquet"}
 _SNIFF_BYTES = 8192
 
 
@@ -35,7 +35,7 @@ def expand_paths(inputs: list[str], exclude: Path | None = None) -> list[Path]:
             found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in INPUT_SUFFIXES
                            and p.resolve() != skip)
             if not found:
-                raise InputError("folder holds no claim files (.csv, .json, .jsonl, .837, .x12, .edi)", item)
+                raise InputError("folder holds no claim files (.csv, .json, .jsonl, .837, .x12, .edi, .parquet)", item)
             out.extend(found)
         elif path.is_file():
             out.append(path)
@@ -55,7 +55,7 @@ _MAGIC = {
 
 
 def sniff_format(path: Path) -> str:
-    """'csv', 'json' or 'x12', from the first bytes and the extension.
+    """'csv', 'json', 'x12' or 'parquet', from the first bytes and the extension.
 
     Raises :class:`InputError` for what is no claims text at all (empty, binary, UTF-16), so the
     user hears the real problem instead of a confusing "missing column" later.
@@ -70,6 +70,8 @@ def sniff_format(path: Path) -> str:
         raise InputError(f"cannot read file ({exc.strerror})", str(path)) from None
     if blank:
         raise InputError("empty file", str(path))
+    if head.startswith(b"PAR1"):  # Parquet's magic number (a lakehouse extract; loaders/parquet_loader.py)
+        return "parquet"
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise InputError("UTF-16 text (Excel 'Unicode Text'); export the file as CSV UTF-8", str(path))
     for magic, what in _MAGIC.items():
@@ -143,6 +145,11 @@ def open_file(path: Path) -> FileReader:
         if not fast_ok:
             return FileReader(path, fmt, slow)
         return FileReader(path, fmt, lambda first: csv_loader.fast_batches(path, header, first), slow)
+    if fmt == "parquet":
+        from scrubber.loaders import parquet_loader
+
+        lf, _ = parquet_loader.open_parquet(path)
+        return FileReader(path, fmt, lambda first: parquet_loader.batches(path, lf, first))
     text = _read_text(path)
     if fmt == "json":
         from scrubber.loaders.json_loader import load_json
