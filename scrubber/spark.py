@@ -229,6 +229,11 @@ def scrub_files(inputs: list[str], policy_files: list[str] | tuple[str, ...] = (
         clock.lap("open inputs and pre-pass (row numbers, member keys)")
         findings, rejected, summary, lines = SparkScrub(out, run.checks, run.policies).collect()
         clock.lap("partition, check, collect")
+    except ScrubError:
+        raise
+    except Exception as exc:  # a failed Spark job (a Java or worker trace): one line, the cause chained
+        raise ScrubError(f"--engine spark: the Spark job failed ({spark_failure(exc)}); run again with --debug "
+                         "for Spark's trace") from exc
     finally:
         if own:
             spark.stop()
@@ -251,6 +256,18 @@ def scrub_files(inputs: list[str], policy_files: list[str] | tuple[str, ...] = (
 
 
 # --------------------------------------------------------------------------- the session and its JVM
+
+
+def spark_failure(exc: BaseException) -> str:
+    """The line of a Spark error that says what went wrong: a Python worker's exception (the last
+    ``SomeError: ...`` line of its traceback), else the first line of the message."""
+    text = str(exc)
+    raised = re.findall(r"^\s*([A-Za-z_][\w.]*(?:Error|Exception)): (.+)$", text, flags=re.MULTILINE)
+    if raised:
+        name, message = raised[-1]
+        return message.strip() if name.startswith("scrubber.") else f"{name.rsplit('.', 1)[-1]}: {message.strip()}"
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[0][:300] if lines else type(exc).__name__
 
 
 def java_problem() -> str | None:
@@ -389,10 +406,25 @@ class _Run:
 
 
 def _normalised(df: DataFrame, source: str) -> DataFrame:
-    """``df`` with its columns named as FORMATS.md names them; missing required columns raise InputError."""
+    """``df`` with its columns named as FORMATS.md names them. Missing required columns, or a claim-line
+    column holding nested values, raise InputError here, on the driver, before any job."""
+    from pyspark.sql.types import ArrayType, MapType, StructType
+
     names = normalised_names(df.columns)
     check_columns(names, source)
-    return df.toDF(*names)
+    df = df.toDF(*names)
+    for f in df.schema.fields:
+        nested = isinstance(f.dataType, ArrayType | MapType | StructType)
+        if f.name in LIST_COLUMNS:
+            if isinstance(f.dataType, MapType | StructType) or (
+                    isinstance(f.dataType, ArrayType) and isinstance(f.dataType.elementType,
+                                                                     ArrayType | MapType | StructType)):
+                raise InputError(f"column {f.name} holds {f.dataType.simpleString()}; expected text or a list of "
+                                 "codes", source)
+        elif f.name in RAW_SCHEMA and nested:
+            raise InputError(f"column {f.name} holds {f.dataType.simpleString()}; expected a single value per row",
+                             source)
+    return df
 
 
 def _numbered(frame: DataFrame, number: int, skip: tuple[str, ...] = ()) -> tuple[DataFrame, DataFrame]:
@@ -550,8 +582,7 @@ def _read(spark: SparkSession, path: Path, fmt: str) -> tuple[DataFrame, InputFi
         # A file with no quote cannot hold a quoted line break: read it in parallel splits.
         multiLine=quoted, mode="PERMISSIVE", columnNameOfCorruptRecord=CORRUPT,
     )
-    spec = InputFile(source=str(path), first_source_row=2, header=tuple(header),
-                     crlf_column=header[-1] if quoted and crlf else None)
+    spec = InputFile(source=str(path), first_source_row=2, header=tuple(header), crlf=quoted and crlf)
     return frame, spec
 
 

@@ -88,7 +88,7 @@ class InputFile:
     source: str  # the path as given (findings' and rejections' ``source``)
     first_source_row: int = 1  # row number of the first data row (CSV: 2, the header is row 1)
     header: tuple[str, ...] = ()  # CSV: the normalised header, to re-read a ragged record
-    crlf_column: str | None = None  # CSV with CRLF line ends read multi-line: the last column ends in "\r"
+    crlf: bool = False  # CSV with CRLF line ends read multi-line: a record's last cell keeps the "\r"
 
 
 @dataclass(frozen=True)
@@ -205,12 +205,13 @@ def _csv_fixes(plan: PartitionPlan, text: pl.DataFrame, corrupt: pl.Series | Non
       the row ("row has N cells but the header names M columns") keeping only its claim id and line
       number; Spark's text of the record (``columnNameOfCorruptRecord``) tells which rows.
     """
-    for number, spec in enumerate(plan.inputs):
-        if spec.crlf_column and spec.crlf_column in text.columns:
-            mine = pl.col(FILE) == number
-            text = text.with_columns(
-                pl.when(mine).then(pl.col(spec.crlf_column).str.strip_suffix("\r"))
-                .otherwise(pl.col(spec.crlf_column)).alias(spec.crlf_column))
+    crlf = [number for number, spec in enumerate(plan.inputs) if spec.crlf]
+    if crlf:
+        # The line end's "\r" stays on the record's last cell, which is not the last column on a short row.
+        mine = pl.col(FILE).is_in(crlf)
+        text = text.with_columns(
+            pl.when(mine).then(pl.col(c).str.strip_suffix("\r")).otherwise(pl.col(c)).alias(c)
+            for c, dtype in text.schema.items() if dtype == pl.String() and c not in ("_source",))
     if corrupt is None or corrupt.null_count() == corrupt.len():
         return text
     errors: list[str | None] = [None] * text.height
@@ -220,7 +221,7 @@ def _csv_fixes(plan: PartitionPlan, text: pl.DataFrame, corrupt: pl.Series | Non
         spec = plan.inputs[files[position]]
         record = corrupt[position]
         cells = next(csv.reader(io.StringIO(record, newline=""), strict=False), [])
-        if spec.crlf_column and cells:
+        if spec.crlf and cells:
             cells[-1] = cells[-1].removesuffix("\r")
         width = len(spec.header)
         if len(cells) > width and any(c.strip() for c in cells):

@@ -126,8 +126,11 @@ def raw_of_text(text: pl.DataFrame, source: str | pl.Expr, first_row_id: int) ->
 
 
 def raw_from_typed(frame: pl.DataFrame, source: str, first_row_id: int, time_zone: str | None = None) -> pl.DataFrame:
-    """The raw frame of one batch of a file: typed columns named as FORMATS.md names them plus
-    ``source_row``; blank rows dropped after numbering, ``row_id`` counting the rows kept."""
+    """The raw frame of one batch of a file: typed columns named as FORMATS.md names them, and
+    ``source_row`` (else rows count from 1); blank rows dropped after numbering, ``row_id`` counting
+    the rows kept."""
+    if "source_row" not in frame.columns:
+        frame = frame.with_row_index("source_row", offset=1).with_columns(pl.col("source_row").cast(pl.Int64))
     text = typed_to_text(frame, time_zone, keep=("source_row",), source=source)
     blank = blank_rows(text, keep=("source_row",))
     if blank.any():
