@@ -93,6 +93,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from scrubber.registry import Check
 
 JAVA_MIN = 17  # Spark 4 runs on Java 17 or 21
+_LOG: Path | None = None  # where the JVM that session() started writes its log
 KEY = "_scrub_key"
 _CLAIM_KEY, _MEMBER_KEY, _IRREGULAR = "_scrub_claim", "_scrub_member", "_scrub_irregular"
 # Columns a raw frame is built from (FORMATS.md, the CSV's modifier_1..4 / diagnosis_1..4, list columns).
@@ -219,16 +220,20 @@ def scrub_files(inputs: list[str], policy_files: list[str] | tuple[str, ...] = (
     if others:
         raise UsageError(f"--engine spark reads CSV and Parquet; {others[0]} is {formats[others[0]].upper()} "
                          "(use the local engine)")
-    own = spark is None
+    if spark is None and pyspark_problem() is None:
+        from pyspark.sql import SparkSession
+
+        spark = SparkSession.getActiveSession()
+    own = spark is None  # a session this call starts, and stops
     spark = spark if spark is not None else session(master)
     clock.lap("start Spark")
     try:
         run = _Run(spark, tuple(policy_files), select, ignore)
         frames = [_read(spark, p, formats[str(p)]) for p in paths]
         out = run.plan(frames, provenance_columns=False, report_lines=report_lines, partitions=None)
-        clock.lap("open inputs and pre-pass (row numbers, member keys)")
+        clock.lap("open inputs + pre-pass (row numbers and member keys)")
         findings, rejected, summary, lines = SparkScrub(out, run.checks, run.policies).collect()
-        clock.lap("partition, check, collect")
+        clock.lap("partition + check + collect")
     except ScrubError:
         raise
     except Exception as exc:  # a failed Spark job (a Java or worker trace): one line, the cause chained
@@ -237,6 +242,8 @@ def scrub_files(inputs: list[str], policy_files: list[str] | tuple[str, ...] = (
     finally:
         if own:
             spark.stop()
+    if own and _LOG is not None:  # the JVM's log is kept only when something went wrong
+        _LOG.unlink(missing_ok=True)
     summary["input_warnings"] = 0
     provenance = {
         "tool": "scrubber",
@@ -341,7 +348,8 @@ def session(master: str | None = None) -> SparkSession:
     if master.startswith("local"):
         # Local workers must run this interpreter (the one with polars and scrubber), not "python3".
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    log = Path(tempfile.gettempdir()) / f"scrubber-spark-{os.getpid()}.log"
+    global _LOG
+    log = _LOG = Path(tempfile.gettempdir()) / f"scrubber-spark-{os.getpid()}.log"
     try:
         with _stderr_to(log):
             return (
