@@ -101,6 +101,7 @@ _WANTED = frozenset(
     [*SCALAR_COLUMNS, *LIST_COLUMNS, *(c for cols in LIST_COLUMNS.values() for c in cols)]
 )
 _PROVENANCE = ("source", "source_row")
+_ROWS_PER_PARTITION = 500_000  # lines a partition's Polars call takes at most (about 1 GB in a worker)
 
 
 # --------------------------------------------------------------------------- public API
@@ -184,8 +185,8 @@ def scrub(df: DataFrame, policies: PolicySet | list[str] | tuple[str, ...] | Non
     names where each row came from instead of ``source``.
 
     ``policies``: a :class:`~scrubber.policy.PolicySet` or policy file paths (``--policy``);
-    ``select`` / ``ignore``: check ids as for ``scrub check``. ``partitions``: the number of
-    shuffle partitions (default: Spark's, which adaptive execution coalesces).
+    ``select`` / ``ignore``: check ids as for ``scrub check``. ``partitions``: how many partitions
+    the lines are spread over (default: one per ~500,000 lines, at least one per core).
 
     Runs one Spark job at once (the pre-pass that numbers rows and finds claims naming several
     members); the scrub itself runs on the first action on the results.
@@ -206,7 +207,7 @@ def scrub(df: DataFrame, policies: PolicySet | list[str] | tuple[str, ...] | Non
 
 def scrub_files(inputs: list[str], policy_files: list[str] | tuple[str, ...] = (), select: list[str] | None = None,
                 ignore: list[str] | None = None, master: str = "local[*]", report_lines: bool = False,
-                spark: SparkSession | None = None) -> ScrubResult:
+                spark: SparkSession | None = None, partitions: int | None = None) -> ScrubResult:
     """``scrub check INPUT --engine spark``: CSV and Parquet files read by Spark, the result collected
     into the :class:`~scrubber.engine.ScrubResult` the outputs are written from.
 
@@ -230,7 +231,7 @@ def scrub_files(inputs: list[str], policy_files: list[str] | tuple[str, ...] = (
     try:
         run = _Run(spark, tuple(policy_files), select, ignore)
         frames = [_read(spark, p, formats[str(p)]) for p in paths]
-        out = run.plan(frames, provenance_columns=False, report_lines=report_lines, partitions=None)
+        out = run.plan(frames, provenance_columns=False, report_lines=report_lines, partitions=partitions)
         clock.lap("open inputs + pre-pass (row numbers and member keys)")
         findings, rejected, summary, lines = SparkScrub(out, run.checks, run.policies).collect()
         clock.lap("partition + check + collect")
@@ -387,7 +388,7 @@ class _Run:
 
         skip = _PROVENANCE if provenance_columns else ()
         numbered = [_numbered(frame, number, skip) for number, (frame, _) in enumerate(frames)]
-        offsets, irregular = _prepass([all_rows for all_rows, _ in numbered])
+        offsets, irregular, rows = _prepass([all_rows for all_rows, _ in numbered])
         kept = _union([kept_rows for _, kept_rows in numbered])
         kept = kept.withColumn(_CLAIM_KEY, _key_text(F.col("claim_id"))).withColumn(
             _MEMBER_KEY, _key_text(F.col("member_id")))
@@ -402,7 +403,12 @@ class _Run:
             F.concat(F.lit("\u0002"), F.col(KEPT).cast("string")),  # neither: the row alone
         )
         kept = kept.withColumn(KEY, key)
-        shuffled = kept.repartition(partitions, KEY) if partitions else kept.repartition(KEY)
+        if not partitions:
+            # One Polars call per partition: few large ones (a call has a fixed cost of ~0.2 s, so
+            # Spark's 200 small partitions, which adaptive execution keeps for parallelism, cost more
+            # than the work), but at least one per core, and none too large for a Python worker.
+            partitions = max(self.spark.sparkContext.defaultParallelism, -(-rows // _ROWS_PER_PARTITION))
+        shuffled = kept.repartition(partitions, KEY)
         shuffled = shuffled.drop(KEY, _CLAIM_KEY, _MEMBER_KEY, _IRREGULAR)
         plan = PartitionPlan(
             policies=self.policies, select=self.select, ignore=self.ignore,
@@ -465,7 +471,7 @@ def _blank(frame: DataFrame, skip: tuple[str, ...] = ()) -> Column:
         if f.name in skip:
             continue
         if f.name == CORRUPT:  # Spark's text of a ragged CSV record: blank only if it holds nothing but commas
-            tests.append(F.coalesce(F.length(F.regexp_replace(F.col(f.name), r'(?U)[\s,"]', "")), F.lit(0)) == 0)
+            tests.append(F.coalesce(F.length(F.translate(F.col(f.name), _WHITESPACE + ',"', "")), F.lit(0)) == 0)
         elif isinstance(f.dataType, ArrayType):
             if f.name in LIST_COLUMNS:
                 tests.append(F.coalesce(F.size(F.col(f.name)), F.lit(0)) <= 0)
@@ -474,11 +480,17 @@ def _blank(frame: DataFrame, skip: tuple[str, ...] = ()) -> Column:
     return functools.reduce(lambda a, b: a & b, tests, F.lit(True))
 
 
+# Unicode's White_Space characters: what Polars' strip_chars() (Rust's char::is_whitespace) strips.
+_WHITESPACE = "\t\n\x0b\x0c\r \x85\xa0\u1680" + "".join(chr(c) for c in range(0x2000, 0x200B)) + \
+    "\u2028\u2029\u202f\u205f\u3000"
+
+
 def _no_space(text: Column) -> Column:
+    """``text`` without any whitespace (``translate``: a character map, several times cheaper than a
+    Unicode regex on every row)."""
     from pyspark.sql import functions as F
 
-    # (?U): Unicode whitespace, as Polars' strip_chars() (Rust's char::is_whitespace) knows it.
-    return F.regexp_replace(text, r"(?U)\s", "")
+    return F.translate(text, _WHITESPACE, "")
 
 
 def _key_text(text: Column) -> Column:
@@ -506,13 +518,13 @@ def _union(frames: list[DataFrame]) -> DataFrame:
     return functools.reduce(lambda a, b: a.unionByName(b, allowMissingColumns=True), frames)
 
 
-def _prepass(frames: list[DataFrame]) -> tuple[dict[tuple[int, int], tuple[int, int]], list[tuple[str, str]]]:
+def _prepass(frames: list[DataFrame]) -> tuple[dict[tuple[int, int], tuple[int, int]], list[tuple[str, str]], int]:
     """One Spark job over the inputs: rows per read partition, and the claims naming several members.
 
     Returns the offsets of every read partition, (input, partition) -> (its first source row within
     its input, its first row id), and (claim key, smallest member key) of each claim whose lines
     name different members or leave the member out on some of them (those claims' lines must meet
-    in one partition, to be rejected together as a local run rejects them).
+    in one partition, to be rejected together as a local run rejects them); and the rows to check.
     """
     from pyspark.sql import functions as F
 
@@ -550,7 +562,7 @@ def _prepass(frames: list[DataFrame]) -> tuple[dict[tuple[int, int], tuple[int, 
         source_row[file] = source_row.get(file, 0) + int(n_all)
         row_id += int(n_kept)
     claims = [(r["_claim"], r["_min"]) for r in result if r["_set"] == 1]
-    return offsets, claims
+    return offsets, claims, row_id
 
 
 def _spark_schema(schema: dict[str, pl.DataType]) -> Any:

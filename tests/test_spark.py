@@ -282,7 +282,7 @@ def test_sample_batch_gives_byte_identical_json_and_the_same_report(spark, tmp_p
     parquet = typed_parquet(SAMPLE, tmp_path / "claims.parquet", row_group_size=16)
     for path in (SAMPLE, parquet):
         local = scrub([str(path)])
-        distributed = scrub_files([str(path)], spark=spark, report_lines=True)
+        distributed = scrub_files([str(path)], spark=spark, report_lines=True, partitions=8)
         assert distributed.findings.height == local.findings.height > 0
         _same_result(distributed, local)
         assert render_json(distributed) == render_json(local)
@@ -299,7 +299,8 @@ def test_the_dataframe_api_matches_a_local_run(spark, tmp_path: Path) -> None:
 
     parquet = typed_parquet(SAMPLE, tmp_path / "claims.parquet")
     local = scrub([str(parquet)], select=None, ignore=["over-cap-96371"])
-    result = spark_scrub(spark.read.parquet(str(parquet)), ignore=["over-cap-96371"], source=str(parquet))
+    result = spark_scrub(spark.read.parquet(str(parquet)), ignore=["over-cap-96371"], source=str(parquet),
+                         partitions=8)
     findings, rejected = result
     assert [f.name for f in findings.schema.fields] == list(FINDINGS_SCHEMA)
     assert findings.schema["date_of_service"].dataType.simpleString() == "date"
@@ -335,7 +336,7 @@ def test_csv_layouts_spark_reads_otherwise_give_the_same_result(spark, tmp_path:
     path.write_bytes(CSV_LAYOUTS.encode("utf-8"))
     local = scrub([str(path)])
     assert local.rejected.height == 1 and "row has 12 cells" in local.rejected.item(0, "reason")
-    _same_result(scrub_files([str(path)], spark=spark), local)
+    _same_result(scrub_files([str(path)], spark=spark, partitions=8), local)
 
 
 def _generator():
@@ -412,7 +413,7 @@ def test_a_50k_claim_batch_split_across_files_gives_the_same_findings(spark, tmp
     reasons = " ".join(local.rejected.get_column("reason").unique().to_list())
     assert "disagree on member_id" in reasons and "duplicate claim_id + line_number" in reasons
     assert local.findings.filter(pl.col("check_id") == "duplicate-initial-infusion").height > 100
-    _same_result(scrub_files(paths, spark=spark), local)
+    _same_result(scrub_files(paths, spark=spark, partitions=8), local)
 
 
 def test_command_line_round_trip_on_parquet(spark, tmp_path: Path) -> None:
