@@ -102,6 +102,8 @@ class Options:
     quiet: bool
     debug: bool
     timings: bool
+    engine: str
+    spark_master: str | None
 
 
 @main.command()
@@ -142,6 +144,10 @@ class Options:
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors (outputs named are still written).")
 @click.option("--debug", is_flag=True, help="Show the traceback of an unexpected error.")
 @click.option("--timings", is_flag=True, help="Print the wall time of each phase on stderr (diagnostics).")
+@click.option("--engine", type=click.Choice(("local", "spark")), default="local", show_default=True,
+              help="spark: read CSV/Parquet with Apache Spark and scrub partitioned by member (needs scrubber[spark], "
+                   "Java 17+); same outputs.")
+@click.option("--spark-master", metavar="URL", help="Spark master for --engine spark (default local[*]).")
 def check(**kwargs: Any) -> None:
     """Scrub claim files: CSV, JSON, JSON Lines or X12 837 (files, folders, or - for standard input).
 
@@ -179,6 +185,11 @@ def check(**kwargs: Any) -> None:
         _fail(f"internal error in Polars ({exc}); please report it with the input (run again with --debug)")
     run.cleanup()
     sys.exit(status)
+
+
+def value_of(settings: dict[str, Any], key: str) -> Any:
+    """The effective value of a setting (command line, config file or default)."""
+    return settings[key].value if key in settings else None
 
 
 def _checked_ids(option: str, ids: list[str] | None, known: list[str]) -> None:
@@ -281,6 +292,15 @@ class CheckRun:
             return EXIT_OK
         if not o.inputs:
             raise UsageError("no INPUT given (claim files, folders, or - for standard input); see scrub check --help")
+        if o.engine == "spark":
+            unsupported = [name for name, given in (("--records", o.records), ("--strict", o.strict),
+                                                    ("--suppressions", value_of(settings, "suppressions")),
+                                                    ("standard input (-)", "-" in o.inputs)) if given]
+            if unsupported:
+                raise UsageError(f"{' and '.join(unsupported)} not supported with --engine spark "
+                                 "(use the local engine)")
+        elif o.spark_master:
+            raise UsageError("--spark-master applies to --engine spark only")
         value = {k: s.value for k, s in settings.items()}
         outputs = {f"--{k.split('.', 1)[1]}": v for k, v in value.items() if k.startswith("outputs.") and v}
         if o.baseline_write:
@@ -318,10 +338,17 @@ class CheckRun:
 
         if progress_module.wanted(sys.stderr, o.quiet):
             self._progress = progress_module.Progress(sys.stderr)
-        from scrubber.engine import scrub
+        if o.engine == "spark":  # the only path that imports pyspark
+            from scrubber.spark import scrub_files
 
-        result = scrub(inputs, policy_files=value["policies"], records=o.records, select=value["select"],
-                       ignore=value["ignore"], strict=o.strict, suppressions=suppressions, progress=self._progress)
+            result = scrub_files(inputs, policy_files=value["policies"], select=value["select"],
+                                 ignore=value["ignore"], master=o.spark_master or "local[*]",
+                                 report_lines=bool(outputs.get("--html") or o.letters_dir))
+        else:
+            from scrubber.engine import scrub
+
+            result = scrub(inputs, policy_files=value["policies"], records=o.records, select=value["select"],
+                           ignore=value["ignore"], strict=o.strict, suppressions=suppressions, progress=self._progress)
         if self._progress is not None:
             self._progress.finish()
         if self._stdin_path:

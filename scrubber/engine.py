@@ -252,49 +252,108 @@ def _claims(claim_id: pl.Series) -> int:
     return int(claim_id.n_unique())
 
 
-def summarise(result_lines: pl.DataFrame, findings: pl.DataFrame, rejected: pl.DataFrame, rows_read: int,
-              checks: list[Check], unevaluated: dict[str, int], unmatched: pl.DataFrame) -> dict[str, Any]:
-    """Totals of the run. Charges at risk are the findings' ``charge_at_risk`` (each line counted once,
-    see :func:`_charges_at_risk`), so the per-check figures add up to the headline."""
+def summary_parts(result_lines: pl.DataFrame, findings: pl.DataFrame, rejected: pl.DataFrame, checks: list[Check],
+                  unevaluated: dict[str, int]) -> dict[str, Any]:
+    """The additive part of :func:`summarise`: counts and unrounded sums over whole claims and members.
+
+    Runs over disjoint sets of members (every line, rejected row and finding of a claim in one run)
+    have parts that add up (:func:`add_summary_parts`) to the parts of one run over all of them;
+    the Spark engine sums its partitions' parts this way, so both engines share this definition.
+    """
     by_check: dict[str, dict[str, Any]] = {}
     for check in checks:
         mine = findings.filter(pl.col("check_id") == check.id)
         by_check[check.id] = {
-            "title": check.title,
-            "severity": check.severity,
             "findings": mine.height,
             "claims": mine.get_column("claim_id").n_unique() if mine.height else 0,
-            "charges_at_risk": round(float(mine.get_column("charge_at_risk").sum()), 2),
+            "charges_at_risk": float(mine.get_column("charge_at_risk").sum()),
             "lines_not_evaluated": unevaluated.get(check.id, 0),
         }
-    by_severity = {s: int(findings.filter(pl.col("severity") == s).height) for s in SEVERITY_RANK}
     lines = result_lines.height
-    summary = {
+    parts: dict[str, Any] = {
         "claims": _claims(result_lines.get_column("claim_id")),
         "lines": lines,
         "claims_with_findings": int(findings.get_column("claim_id").n_unique()) if findings.height else 0,
         "findings": findings.height,
         "rejected_rows": rejected.height,
-        "rows_read": rows_read,
-        "rows_checked": lines,
-        "reconciled": rows_read == lines + rejected.height,
         "claims_with_rejected_rows": int(rejected.get_column("claim_id").drop_nulls().n_unique()),
-        "charges_billed": round(float(result_lines.get_column("charge").fill_null(0).sum()), 2) if lines else 0.0,
-        "charges_at_risk": round(float(findings.get_column("charge_at_risk").sum()), 2),
-        "by_severity": by_severity,
+        "charges_billed": float(result_lines.get_column("charge").fill_null(0).sum()) if lines else 0.0,
+        "charges_at_risk": float(findings.get_column("charge_at_risk").sum()),
+        "by_severity": {s: int(findings.filter(pl.col("severity") == s).height) for s in SEVERITY_RANK},
         "by_check": by_check,
-        "unmatched_records": unmatched.height,
+        "lines_outside_icd10_releases": 0,
     }
     if lines and any(c.id == "noncovered-diagnosis" for c in checks):
         # Lines with diagnoses dated outside every shipped ICD-10-CM release: their codes were not
         # evaluated for validity (never flagged). Counted apart from the check's "not evaluated" lines,
         # which also hold IG lines whose policy names no covered list for their setting.
-        summary["lines_outside_icd10_releases"] = int(result_lines.select(
+        parts["lines_outside_icd10_releases"] = int(result_lines.select(
             (pl.col("diagnoses").list.len() > 0) & reference.icd10_outside_releases()).to_series().sum())
     if "copy_of" in result_lines.columns:
         copies = result_lines.filter(pl.col("copy_of").is_not_null() | pl.col("cob_layer").fill_null(0).gt(0))
-        summary["next_payer_copies"] = copies.select("claim_id").unique().height
+        parts["next_payer_copies"] = copies.select("claim_id").unique().height
+    return parts
+
+
+def add_summary_parts(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    """The parts of two runs over disjoint members, added key by key (nested dicts too)."""
+    out = dict(a)
+    for key, value in b.items():
+        if key not in out:
+            out[key] = value
+        elif isinstance(value, dict):
+            out[key] = add_summary_parts(out[key], value)
+        else:
+            out[key] = out[key] + value
+    return out
+
+
+def summary_from_parts(parts: dict[str, Any], rows_read: int, checks: list[Check], unmatched: int) -> dict[str, Any]:
+    """The summary of a run from its (added) :func:`summary_parts`: rounding, reconciliation, titles."""
+    by_check = {
+        check.id: {
+            "title": check.title,
+            "severity": check.severity,
+            "findings": parts["by_check"][check.id]["findings"],
+            "claims": parts["by_check"][check.id]["claims"],
+            "charges_at_risk": round(parts["by_check"][check.id]["charges_at_risk"], 2),
+            "lines_not_evaluated": parts["by_check"][check.id]["lines_not_evaluated"],
+        }
+        for check in checks
+    }
+    lines = parts["lines"]
+    summary = {
+        "claims": parts["claims"],
+        "lines": lines,
+        "claims_with_findings": parts["claims_with_findings"],
+        "findings": parts["findings"],
+        "rejected_rows": parts["rejected_rows"],
+        "rows_read": rows_read,
+        "rows_counted": rows_read,  # the files' independent count, where the reader has one (scrub() sets it)
+        "rows_checked": lines,
+        "reconciled": rows_read == lines + parts["rejected_rows"],
+        "claims_with_rejected_rows": parts["claims_with_rejected_rows"],
+        "charges_billed": round(parts["charges_billed"], 2) if lines else 0.0,
+        "charges_at_risk": round(parts["charges_at_risk"], 2),
+        "by_severity": dict(parts["by_severity"]),
+        "by_check": by_check,
+        "unmatched_records": unmatched,
+        "suppressed": 0,
+    }
+    if lines and any(c.id == "noncovered-diagnosis" for c in checks):
+        # Dates outside the shipped ICD-10-CM releases were checked against the nearest release.
+        summary["lines_outside_icd10_releases"] = parts["lines_outside_icd10_releases"]
+    if "next_payer_copies" in parts:
+        summary["next_payer_copies"] = parts["next_payer_copies"]
     return summary
+
+
+def summarise(result_lines: pl.DataFrame, findings: pl.DataFrame, rejected: pl.DataFrame, rows_read: int,
+              checks: list[Check], unevaluated: dict[str, int], unmatched: pl.DataFrame) -> dict[str, Any]:
+    """Totals of the run. Charges at risk are the findings' ``charge_at_risk`` (each line counted once,
+    see :func:`_charges_at_risk`), so the per-check figures add up to the headline."""
+    parts = summary_parts(result_lines, findings, rejected, checks, unevaluated)
+    return summary_from_parts(parts, rows_read, checks, unmatched.height)
 
 
 def scrub(
@@ -336,7 +395,8 @@ def scrub(
     # "reconciled" only when rows read = checked + rejected AND every file gave the rows its count says.
     mismatched = raw.reconciliation()
     summary["reconciled"] = bool(summary["reconciled"] and not mismatched)
-    summary["rows_counted"] = sum(raw.counted_rows.values()) if raw.counted_rows else summary["rows_read"]
+    # (files whose reader has no count of its own, Parquet, count as read)
+    summary["rows_counted"] = summary["rows_read"] + sum(int(m["counted"]) - int(m["read"]) for m in mismatched)
     input_warnings = [*raw.notices, *({"source": str(m["source"]), "problem": f"an independent count finds "
                                        f"{m['counted']} row(s) but {m['read']} were read: rows may be missing from "
                                        "the check"} for m in mismatched)]

@@ -417,7 +417,10 @@ def _claims_of(lines: pl.DataFrame) -> tuple[pl.Series, pl.DataFrame]:
     """
     run = claim_runs(lines.get_column("claim_id")).alias("_claim")
     first = lines.select(
-        run, pl.int_range(pl.len(), dtype=pl.UInt32).alias("_pos"),
+        # _pos: where the claim starts in the input (its first row id), not in this frame: claim_order
+        # puts claims in hash order when some claim is not contiguous, and which claim is "earlier"
+        # (the first payer's) must not depend on an unrelated claim's layout (nor on the Spark partition).
+        run, pl.col("row_id").alias("_pos"),
         "claim_id", "member_id", "payer", "claim_type", "billing_provider", "payer_sequence",
     ).filter(pl.col("_claim").is_first_distinct())
     return run, first

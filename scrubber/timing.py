@@ -552,7 +552,7 @@ def _episode_text(lines: pl.LazyFrame, episodes: pl.LazyFrame, groups: pl.LazyFr
             + pl.col("ep_units").cast(pl.String) + pl.lit(" (") + (pl.col("ep_units") + 1).cast(pl.String)
             + pl.lit(" from ") + next_at.cast(pl.String) + pl.lit(" min)"))
     return (
-        per_ep.sort("enc_key", "tm_chain", "ep_start")
+        per_ep.sort("enc_key", "tm_chain", "ep_start", "_labels")  # (ties: by claim and line, deterministic)
         .group_by("enc_key", "tm_chain", maintain_order=True)
         .agg(text.str.join("; ").alias("infusions"))
     )

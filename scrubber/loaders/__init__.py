@@ -23,7 +23,7 @@ import polars as pl
 from scrubber.errors import InputError, display_name
 from scrubber.schema import RAW_FRAME_SCHEMA
 
-INPUT_SUFFIXES = {".csv", ".json", ".jsonl", ".ndjson", ".837", ".x12", ".edi", ".txt", ".dat"}
+INPUT_SUFFIXES = {".csv", ".json", ".jsonl", ".ndjson", ".837", ".x12", ".edi", ".txt", ".dat", ".parquet"}
 _SNIFF_BYTES = 8192
 _FINDINGS_CSV_COLUMNS = {"check_id", "severity", "message"}
 
@@ -53,7 +53,7 @@ def expand_paths(inputs: list[str], exclude: Path | None = None, notes: list[dic
                 elif notes is not None:
                     notes.append({"source": display_name(p), "problem": f"skipped: {why}"})
             if not found:
-                raise InputError("folder holds no claim files (.csv, .json, .jsonl, .837, .x12, .edi)", item)
+                raise InputError("folder holds no claim files (.csv, .json, .jsonl, .837, .x12, .edi, .parquet)", item)
             out.extend(found)
         elif path.is_file():
             out.append(path)
@@ -113,7 +113,7 @@ _MAGIC = {
 
 
 def sniff_format(path: Path) -> str:
-    """'csv', 'json' or 'x12', from the first bytes and the extension.
+    """'csv', 'json', 'x12' or 'parquet', from the first bytes and the extension.
 
     Raises :class:`InputError` for what is no claims text at all (empty, binary, UTF-16), so the
     user hears the real problem instead of a confusing "missing column" later.
@@ -128,6 +128,8 @@ def sniff_format(path: Path) -> str:
         raise InputError(f"cannot read file ({exc.strerror})", display_name(path)) from None
     if blank:
         raise InputError("empty file", display_name(path))
+    if head.startswith(b"PAR1"):  # Parquet's magic number (a lakehouse extract; loaders/parquet_loader.py)
+        return "parquet"
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise InputError("UTF-16 text (Excel 'Unicode Text'); export the file as CSV UTF-8", display_name(path))
     for magic, what in _MAGIC.items():
@@ -213,6 +215,11 @@ def open_file(path: Path) -> FileReader:
             return csv_loader.fast_batches(path, header, first, count.swallowed, count.rows)
 
         return FileReader(path, fmt, fast if fast_ok else slow, slow if fast_ok else None, notices, count.rows)
+    if fmt == "parquet":
+        from scrubber.loaders import parquet_loader
+
+        lf, _ = parquet_loader.open_parquet(path)
+        return FileReader(path, fmt, lambda first: parquet_loader.batches(path, lf, first))
     text = _read_text(path)
     if fmt == "json":
         from scrubber.loaders.json_loader import load_json

@@ -1,0 +1,178 @@
+"""Read claim lines from Parquet (a lakehouse extract) into the raw frame.
+
+Parquet carries types, the raw frame is text: every value is turned into the text a CSV export
+of it would hold, and :mod:`scrubber.canonical` types it exactly as it types a CSV. So a Parquet
+file and the CSV of the same claims give the same lines, the same rejections and the same findings.
+
+* Column names are matched as CSV headers are (trimmed, lower case, spaces as ``_``); the same
+  columns are required (FORMATS.md). Modifiers and diagnoses are either the CSV's
+  ``modifier_1..4`` / ``diagnosis_1..4`` columns or list columns ``modifiers`` / ``diagnoses``
+  (as a lakehouse table usually holds them), or both.
+* Dates are written ``YYYY-MM-DD``; timestamps ``YYYY-MM-DDTHH:MM:SS`` in wall-clock time (a
+  timestamp with a time zone: the time in its zone, or in ``time_zone`` when given: the Spark
+  engine passes the session time zone, which is what Spark reads such a column as); numbers as
+  Polars writes them (``3``, ``3.0``, ``1e-07``), so a whole-number line number stored as a
+  double still reads as that line.
+* Rows are numbered from 1 (``source_row``: "row 1" is the first row of the file, as a Parquet
+  viewer counts them); a row whose every value is empty is skipped, as a blank CSV row is, and
+  keeps its number.
+
+:func:`raw_from_typed` is the one conversion: the local loader calls it per batch of a file, and
+the Spark engine (:mod:`scrubber.spark`) per partition of a Spark DataFrame, so both engines see the
+same raw text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import polars as pl
+
+from scrubber.errors import InputError
+from scrubber.loaders.csv_loader import DIAGNOSIS_COLUMNS, MODIFIER_COLUMNS, _check_header, _normalise_header, to_raw
+from scrubber.schema import RAW_SCHEMA
+
+PARQUET_MAGIC = b"PAR1"
+LIST_COLUMNS = {"modifiers": MODIFIER_COLUMNS, "diagnoses": DIAGNOSIS_COLUMNS}
+_BATCH_ROWS = 1_000_000  # rows typed at a time, as the CSV reader does
+_DATE_FMT = "%Y-%m-%d"
+_DATETIME_FMT = "%Y-%m-%dT%H:%M:%S"
+
+
+def normalised_names(names: list[str]) -> list[str]:
+    """Column names as a CSV header is normalised (``Claim ID`` is ``claim_id``)."""
+    return [_normalise_header(n) or f"_unnamed_{i}" for i, n in enumerate(names)]
+
+
+def check_columns(names: list[str], source: str) -> None:
+    """File-level problems of the (normalised) column names: duplicates, missing required columns."""
+    _check_header(names, Path(source))
+
+
+def _text(expr: pl.Expr, dtype: pl.DataType, time_zone: str | None) -> pl.Expr:
+    """One value as the text a CSV export would hold (null stays null)."""
+    if dtype == pl.String():
+        return expr
+    if dtype == pl.Date():
+        return expr.dt.strftime(_DATE_FMT)
+    if isinstance(dtype, pl.Datetime):
+        if dtype.time_zone is not None:
+            if time_zone is not None:
+                expr = expr.dt.convert_time_zone(time_zone)
+            expr = expr.dt.replace_time_zone(None)
+        return expr.dt.strftime(_DATETIME_FMT)
+    if isinstance(dtype, pl.Binary):
+        return expr.cast(pl.String, strict=False)
+    return expr.cast(pl.String)
+
+
+def _list_text(expr: pl.Expr, dtype: pl.DataType, time_zone: str | None) -> pl.Expr:
+    inner = dtype.inner if isinstance(dtype, pl.List | pl.Array) else pl.String()
+    if isinstance(dtype, pl.Array):
+        expr = expr.arr.to_list()
+    if inner != pl.String():
+        expr = expr.list.eval(_text(pl.element(), inner, time_zone))
+    return expr
+
+
+def typed_to_text(frame: pl.DataFrame, time_zone: str | None = None, keep: tuple[str, ...] = (),
+                  source: str = "input") -> pl.DataFrame:
+    """Claim-line columns of any type as the text a CSV export would hold.
+
+    Scalar columns become text; ``modifiers`` / ``diagnoses`` list columns become lists of text,
+    named ``_list_modifiers`` / ``_list_diagnoses``; other nested columns are extras checks never
+    read and are left out (one named like a canonical column is an :class:`InputError`). The
+    ``keep`` columns (provenance) pass through as they are.
+    """
+    texts: list[pl.Expr] = []
+    lists: list[pl.Expr] = []
+    for name, dtype in frame.schema.items():
+        if name in keep:
+            continue
+        if name in LIST_COLUMNS and isinstance(dtype, pl.List | pl.Array):
+            lists.append(_list_text(pl.col(name), dtype, time_zone).alias(f"_list_{name}"))
+        elif isinstance(dtype, pl.List | pl.Array | pl.Struct | pl.Object):
+            if name in RAW_SCHEMA:
+                raise InputError(f"column {name} holds {dtype}; expected a single value per row", source)
+        else:
+            texts.append(_text(pl.col(name), dtype, time_zone).alias(name))
+    return frame.select(*keep, *texts, *lists)
+
+
+def blank_rows(text: pl.DataFrame, keep: tuple[str, ...] = ()) -> pl.Series:
+    """Rows whose every value is empty or whitespace (lists: empty), as a blank CSV row."""
+    tests = [pl.col(c).str.strip_chars().str.len_bytes().fill_null(0) == 0 if dtype == pl.String()
+             else pl.col(c).list.len().fill_null(0) == 0
+             for c, dtype in text.schema.items() if c not in keep]
+    return text.select(pl.all_horizontal(tests) if tests else pl.repeat(True, text.height)).to_series()
+
+
+def raw_of_text(text: pl.DataFrame, source: str | pl.Expr, first_row_id: int) -> pl.DataFrame:
+    """The raw frame (:data:`scrubber.schema.RAW_SCHEMA` + ``load_error``) of :func:`typed_to_text`'s
+    output with a ``source_row`` column; ``row_id`` counts from ``first_row_id``."""
+    list_cols = [c for c in text.columns if c.startswith("_list_")]
+    raw = to_raw(text.drop(list_cols).lazy(), source, first_row_id).collect(engine="in-memory")
+    if not list_cols:
+        return raw
+    # A list column adds its elements after those of the CSV-style columns (modifier_1..4).
+    extra = text.select(
+        pl.concat_list(pl.lit(raw.get_column(c.removeprefix("_list_"))),
+                       pl.col(c).fill_null(pl.lit([], pl.List(pl.String))))
+        .list.eval(pl.element().filter(pl.element().is_not_null())).alias(c.removeprefix("_list_"))
+        for c in list_cols
+    )
+    return raw.with_columns(extra.get_columns())
+
+
+def raw_from_typed(frame: pl.DataFrame, source: str, first_row_id: int, time_zone: str | None = None) -> pl.DataFrame:
+    """The raw frame of one batch of a file: typed columns named as FORMATS.md names them, and
+    ``source_row`` (else rows count from 1); blank rows dropped after numbering, ``row_id`` counting
+    the rows kept."""
+    if "source_row" not in frame.columns:
+        frame = frame.with_row_index("source_row", offset=1).with_columns(pl.col("source_row").cast(pl.Int64))
+    text = typed_to_text(frame, time_zone, keep=("source_row",), source=source)
+    blank = blank_rows(text, keep=("source_row",))
+    if blank.any():
+        text = text.filter(~blank)
+    return raw_of_text(text, source, first_row_id)
+
+
+def _named(source: str | pl.Expr) -> str:
+    return source if isinstance(source, str) else "input"
+
+
+def _scan(path: Path) -> tuple[pl.LazyFrame, list[str]]:
+    """The file's columns renamed as FORMATS.md names them; file-level problems raise InputError."""
+    try:
+        lf = pl.scan_parquet(path)
+        names = lf.collect_schema().names()
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise InputError(f"unreadable Parquet file ({_first_line(exc)})", str(path)) from None
+    normalised = normalised_names(names)
+    check_columns(normalised, str(path))
+    return lf.rename(dict(zip(names, normalised, strict=True))), normalised
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def open_parquet(path: Path) -> tuple[pl.LazyFrame, list[str]]:
+    """Open a Parquet file and check its columns (before any row is read)."""
+    return _scan(path)
+
+
+def batches(path: Path, lf: pl.LazyFrame, first_row_id: int) -> Iterator[pl.DataFrame]:
+    """Raw batches of the file, ``row_id`` from ``first_row_id``; ``source_row`` counts from 1."""
+    next_id = first_row_id
+    try:
+        for chunk in lf.with_row_index("source_row", offset=1).collect_batches(chunk_size=_BATCH_ROWS):
+            raw = raw_from_typed(chunk.with_columns(pl.col("source_row").cast(pl.Int64)), str(path), next_id)
+            next_id += raw.height
+            yield raw
+    except pl.exceptions.PolarsError as exc:
+        raise InputError(f"unreadable Parquet file ({_first_line(exc)})", str(path)) from None
+    except OSError as exc:
+        raise InputError(f"cannot read file ({exc.strerror})", str(path)) from None
