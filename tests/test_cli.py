@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from click.testing import CliRunner
 from conftest import ROOT, sample_finding_count
 
@@ -388,7 +389,7 @@ def test_progress_callback_sees_phases_and_rows() -> None:
     assert dict(calls)["summary"] == SAMPLE_LINES
 
 
-def test_progress_line_is_quiet_below_the_threshold_and_rate_limited() -> None:
+def test_progress_line_is_quiet_below_the_threshold_and_rate_limited(monkeypatch: pytest.MonkeyPatch) -> None:
     import io
 
     from scrubber.progress import Progress, wanted
@@ -408,7 +409,10 @@ def test_progress_line_is_quiet_below_the_threshold_and_rate_limited() -> None:
     text = stream.getvalue()
     assert text.count("scrub: reading: 1,000 lines") == 1 and "2,000 lines" in text.split("reading")[-1]
     assert text.endswith("\r\x1b[2K")
+    monkeypatch.delenv("CI", raising=False)  # the CI runner sets it, and progress is then off by design
     assert wanted(Tty(), quiet=False) and not wanted(Tty(), quiet=True) and not wanted(io.StringIO(), quiet=False)
+    monkeypatch.setenv("CI", "true")
+    assert not wanted(Tty(), quiet=False)
 
 
 def test_a_file_name_that_is_not_utf8_is_refused_with_one_line(tmp_path) -> None:

@@ -352,3 +352,16 @@ def test_mask_phi_covers_rejection_reasons(tmp_path: Path) -> None:
         assert member not in masked
     assert "disagree on member_id ([masked])" in masked
     assert "MX1234567" in render_html(result)
+
+
+def test_a_next_payer_copy_says_which_claim_it_repeats(tmp_path: Path) -> None:
+    # C401 repeats C400's lines to the secondary payer: its findings are its own, and the report
+    # says it is a copy, so a reader does not take it for a duplicate submission.
+    rows = [r for r in ROWS.splitlines() if r.startswith("C400,")]
+    copy = [r.replace("C400,", "C401,").replace(",MEDICARE,", ",AETNA,") for r in rows]
+    path = tmp_path / "claims.csv"
+    path.write_text(HEADER + "\n" + "\n".join(rows + copy) + "\n", encoding="utf-8")
+    claims = {c["id"]: c for c in island(render_html(scrub([str(path)])))["claims"]}
+    assert set(claims) == {"C400", "C401"}
+    assert claims["C401"]["copy_of"] == "C400" and claims["C401"]["cob"] == 1
+    assert claims["C400"]["copy_of"] is None and claims["C400"]["cob"] == 0

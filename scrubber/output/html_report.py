@@ -30,6 +30,7 @@ import polars as pl
 from scrubber.engine import SEVERITY_RANK, ScrubResult
 from scrubber.schema import location
 from scrubber.text import dotted, number
+from scrubber.timing import infusing_minutes
 
 if TYPE_CHECKING:  # jinja2 is imported lazily: `scrub check` without --html should not pay for it
     import jinja2
@@ -293,8 +294,7 @@ def _co_occurrence(result: ScrubResult, order: dict[str, int]) -> list[dict[str,
 def _documentation() -> pl.Expr:
     """What the administration record says about a line, in one short text (dose, route, times)."""
     start, stop = pl.col("infusion_start"), pl.col("infusion_stop")
-    minutes = (stop - start).dt.total_minutes()
-    minutes = pl.when(minutes < 0).then(minutes + 1440).otherwise(minutes)  # crossing midnight
+    minutes = infusing_minutes()  # the checks' own definition: midnight crossings, implausible times
     parts = [
         pl.when(pl.col("ndc").is_not_null()).then(pl.lit("NDC ") + pl.col("ndc")),
         pl.when(pl.col("drug_dose_mg").is_not_null()).then(pl.lit("dose ") + number(pl.col("drug_dose_mg")) + " mg"),
@@ -303,7 +303,7 @@ def _documentation() -> pl.Expr:
         pl.col("route"),
         pl.when(start.is_not_null() & stop.is_not_null())
         .then(start.dt.strftime("%H:%M") + "\u2013" + stop.dt.strftime("%H:%M")
-              + " (" + minutes.cast(pl.String) + " min)")
+              + " (" + (minutes.cast(pl.String) + " min").fill_null("times do not make an infusion") + ")")
         .when(start.is_not_null() | stop.is_not_null())
         .then(pl.lit("start ") + start.dt.strftime("%H:%M").fill_null("?") + ", stop "
               + stop.dt.strftime("%H:%M").fill_null("?")),
@@ -339,6 +339,7 @@ def _claims_payload(result: ScrubResult, order: dict[str, int], mask_phi: bool) 
         location().alias("loc"),
         _optional(lines, "policy", pl.String()), _optional(lines, "claim_type", pl.String()),
         _optional(lines, "place_of_service", pl.String()), "date_of_service", "procedure_code", "units", "charge",
+        _optional(lines, "copy_of", pl.String()), _optional(lines, "cob_layer", pl.UInt8()),
         pl.col("modifiers").fill_null(_EMPTY_STR_LIST).list.join(" ").alias("mods"),
         pl.col("diagnoses").fill_null(_EMPTY_STR_LIST).list.eval(dotted(pl.element())).list.join(", ").alias("dx"),
         _documentation().alias("doc"),
@@ -348,6 +349,9 @@ def _claims_payload(result: ScrubResult, order: dict[str, int], mask_phi: bool) 
         pl.col("payer").first(),
         pl.col("policy").first(),
         pl.col("claim_type").first().alias("type"),
+        # A claim billing the same services to the next payer (RULES.md): which claim it repeats.
+        pl.col("copy_of").drop_nulls().first().alias("copy_of"),
+        pl.col("cob_layer").max().fill_null(0).alias("cob"),
         pl.col("place_of_service").first().alias("pos"),
         pl.col("date_of_service").min().cast(pl.String).alias("dos"),
         pl.col("date_of_service").max().cast(pl.String).alias("dos_to"),

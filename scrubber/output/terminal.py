@@ -50,6 +50,18 @@ def render_findings(findings: pl.DataFrame, limit: int = MAX_FINDINGS_SHOWN) -> 
     return out
 
 
+def reference_line(result: ScrubResult) -> str:
+    """Which edit tables and code sets the run checked against (issue 17: the quarter is said)."""
+    tables = {r["table"]: r for r in result.provenance.get("reference_data", [])}
+    parts = [f"{label} {tables[key]['table_quarter']}{' (replaced)' if tables[key].get('override') else ''}"
+             for key, label in (("mue_practitioner", "MUE practitioner"), ("mue_outpatient", "MUE outpatient"),
+                                ("ncci_ptp", "NCCI PTP")) if key in tables and tables[key].get("table_quarter")]
+    icd = sorted(t["release"] for k, t in tables.items() if k.startswith("icd10cm."))
+    if icd:
+        parts.append(f"ICD-10-CM {icd[0]}-{icd[-1]}" if len(icd) > 1 else f"ICD-10-CM {icd[0]}")
+    return "Checked against: " + ", ".join(parts) + "." if parts else "Checked against: the shipped tables."
+
+
 def render_summary(result: ScrubResult, verdict: Verdict, rejected_path: str | None = None,
                    compare: list[str] | None = None) -> str:
     """The terminal summary; ``rejected_path`` is the ``--rejected`` file, if any, for the hint."""
@@ -86,6 +98,10 @@ def render_summary(result: ScrubResult, verdict: Verdict, rejected_path: str | N
             out.append(f"  ... and {more} more ({where}).")
         elif rejected_path:
             out.append(f"  (also written to {rejected_path})")
+    if s.get("lines_outside_icd10_releases"):
+        out.append(f"{s['lines_outside_icd10_releases']} line(s) dated outside every shipped ICD-10-CM release: "
+                   "their diagnosis codes were not evaluated for validity.")
+    out.append(reference_line(result))
     if result.unmatched_records.height:
         out.append(f"{result.unmatched_records.height} administration record(s) matched no claim line.")
     if result.input_warnings:
