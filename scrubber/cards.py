@@ -46,6 +46,7 @@ PAYER_KINDS = ("medicare", "commercial")
 SETTINGS = ("professional", "institutional")
 VARIANTS = ("default", *PAYER_KINDS, *SETTINGS, *(f"{k}_{s}" for k in PAYER_KINDS for s in SETTINGS))
 TEXTS = ("message", "fix", "correction", "appeal", "attach")
+MAX_QUOTED_CHARS = 80  # a claim value longer than this is quoted cut, with its length (see _bounded)
 EXPLAIN_SECTIONS = ("why", "example", "use_instead", "appeal_basis")
 EXPLAIN_TITLES = {"why": "Why payers deny it", "example": "Example", "use_instead": "Use instead",
                   "appeal_basis": "Appeal basis"}
@@ -241,8 +242,21 @@ def _as_text(column: str, dtype: pl.DataType) -> pl.Expr:
         inner = pl.element().cast(pl.String)
         if column.endswith("diagnoses") or column == "dx":
             inner = dotted(pl.element())
-        return col.list.eval(inner).list.join(", ")
-    return col.cast(pl.String)
+        return _bounded(col.list.eval(inner).list.join(", "))
+    return _bounded(col.cast(pl.String))
+
+
+def _bounded(text: pl.Expr) -> pl.Expr:
+    """Claim text as quoted in a finding, cut to :data:`MAX_QUOTED_CHARS` characters.
+
+    A cell is untrusted input: a 5 MB "diagnosis" quoted whole in the message, fix and appeal text
+    would make a 15 MB findings file out of one bad row. The quote says how long the value was.
+    """
+    length = text.str.len_chars()
+    return (pl.when(length > MAX_QUOTED_CHARS)
+            .then(text.str.slice(0, MAX_QUOTED_CHARS) + pl.lit("... (") + length.cast(pl.String)
+                  + pl.lit(" characters)"))
+            .otherwise(text))
 
 
 def fact_columns(frame_schema: pl.Schema | dict[str, pl.DataType]) -> dict[str, pl.Expr]:

@@ -1189,3 +1189,23 @@ def test_a_quote_inside_a_header_name_loses_no_row(tmp_path: Path) -> None:
     path = write(tmp_path / "quote-in-header.csv", csv_text(*GOOD, *FINDING, header=header))
     _, canon = read_counted(path)
     assert (canon.rows_read, canon.rejected.height) == (3, 0)
+
+
+def test_a_huge_cell_is_quoted_cut_in_the_words_and_good_rows_keep_their_findings(tmp_path: Path) -> None:
+    # A 200,000-character "diagnosis": the claim gets its malformed-code finding, but the message, fix
+    # and appeal quote 80 characters and the length, so one hostile cell cannot bloat the findings file.
+    huge = "D" * 200_000
+    bad = f"H1,1,MH,AETNA,professional,11,2026-02-10,96365,,1,300,{huge},,2026-02-10T09:00,2026-02-10T10:00"
+    path = tmp_path / "claims.csv"
+    path.write_text("\n".join([HEADER, *GOOD, *FINDING, bad]) + "\n", encoding="utf-8")
+    data = run_json(str(path))
+    by_claim = {}
+    for f in data["findings"]:
+        by_claim.setdefault(f["claim_id"], []).append(f)
+    assert [f["check_id"] for f in by_claim["F1"]] == ["addon-without-primary"] and "G1" not in by_claim
+    (finding,) = by_claim["H1"]
+    assert finding["check_id"] == "noncovered-diagnosis"
+    for text in (finding["message"], finding["suggested_fix"], finding["appeal_text"]):
+        assert "D" * 81 not in text
+    assert "D" * 80 + "... (200000 characters)" in finding["message"]
+    assert len(json.dumps(data)) < 50_000
