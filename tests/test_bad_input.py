@@ -1209,3 +1209,16 @@ def test_a_huge_cell_is_quoted_cut_in_the_words_and_good_rows_keep_their_finding
         assert "D" * 81 not in text
     assert "D" * 80 + "... (200000 characters)" in finding["message"]
     assert len(json.dumps(data)) < 50_000
+
+
+def test_json_lines_that_are_not_a_list_say_what_they_are(tmp_path: Path) -> None:
+    good = {"claim_id": "K1", "member_id": "MK", "payer": "AETNA", "date_of_service": "2026-02-10",
+            "lines": [{"line_number": 1, "procedure_code": "96366", "units": 1}]}
+    claims = {"claims": [good, {**good, "claim_id": "K2", "lines": {"line_number": 1}},
+                         {**good, "claim_id": "K3", "lines": "96365"}, {**good, "claim_id": "K4", "lines": None}]}
+    doc = run_json(write(tmp_path / "claims.json", json.dumps(claims)))
+    by_location = {r["location"]: r["reason"] for r in doc["rejected_rows"]}
+    assert by_location == {"claim 2 (K2)": "claim's \"lines\" is an object, not a list of line objects",
+                           "claim 3 (K3)": "claim's \"lines\" is a string, not a list of line objects",
+                           "claim 4 (K4)": "claim has no lines"}
+    assert [(f["claim_id"], f["check_id"]) for f in doc["findings"]] == [("K1", "addon-without-primary")]

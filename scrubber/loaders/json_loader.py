@@ -203,6 +203,19 @@ def count_rows(claims: list[Any]) -> int:
                for c in claims)
 
 
+def _kind(value: object) -> str:
+    """A JSON value's kind as the file's author would name it (for messages)."""
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "an empty list"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, str):
+        return "a string"
+    return "a number" if isinstance(value, int | float) else "null"
+
+
 def _duplicate_reason(obj: dict, what: str) -> tuple[str | None, bool]:
     """The reason an object with repeated keys is rejected, and whether its values are still evidence."""
     twice = obj.get(_DUPLICATES)
@@ -246,7 +259,8 @@ def claims_to_raw(claims: list[Any], source: str, first_row_id: int) -> pl.DataF
         lines = claim.get("lines")
         if not isinstance(lines, list) or not lines:
             add({k: claim.get(k) for k in _CLAIM_LEVEL}, label, "; ".join(
-                r for r in ("claim has no lines", claim_dup) if r))
+                r for r in ("claim has no lines" if lines is None or lines == [] else
+                            f"claim's \"lines\" is {_kind(lines)}, not a list of line objects", claim_dup) if r))
             continue
         for li, line in enumerate(lines, start=1):
             location = f"{label}, line {li}"
