@@ -247,7 +247,7 @@ class CheckRun:
 
     def _spool_stdin(self) -> str:
         """Standard input copied to a temporary file, so every loader reads it like a file."""
-        stream = click.get_binary_stream("stdin")
+        stream = getattr(sys.stdin, "buffer", sys.stdin)  # bytes: the loaders sniff encodings themselves
         try:
             if stream.isatty():
                 raise UsageError("standard input is a terminal; pipe claims into `scrub check -`")
