@@ -44,14 +44,14 @@ unknown and nothing is decided on a guess. One finding per line and root cause, 
   JW line is the error, reported above);
 * JZ with billable waste and no JW line: ``jz_with_billable_waste``;
 * no JZ, no JW line: with billable waste ``waste_without_jw`` where JZ is required (Medicare returns
-  the claim unprocessable: error) or ``waste_unbilled`` where only JW is (DEFAULT, Medicare before
-  2023-07-01: the discarded units are money left unbilled, a warning); without it ``no_jw_jz``.
+  the claim unprocessable) or ``waste_unbilled`` where only JW is (DEFAULT, Medicare before
+  2023-07-01: the policy's JW requirement is not met, an error like every missing modifier, though
+  the discarded units are only money left unbilled, so nothing is at risk); without it ``no_jw_jz``.
 
-Deviations from the letter of RULES.md, both following it in substance: the JW line for waste that
-adds no unit and the two contradictions are reported for every policy and place of service
+Deviation from the letter of RULES.md, following it in substance: the JW line for waste that adds no
+unit and the two contradictions are reported for every policy and place of service
 (``unit-miscalculation`` leaves such a JW line to this check for every payer; a line cannot be both
-JW and JZ anywhere), and DEFAULT's missing JW line is a warning, not an error (under-billing,
-issue 11: money left unbilled, nothing denied).
+JW and JZ anywhere).
 
 KX: a home line of a policy with a KX date, for a code whose IG route is SC, or IV/SC (J1561, J1569)
 documented SC (``route`` SC or JB), on or after the date, without an accepted modifier (``kx_ok``).
@@ -72,7 +72,7 @@ from scrubber.registry import Check, Context
 _GROUP = ["cd_key", "code_idx"]  # one drug on one claim and date
 # The facts every JW/JZ finding carries (templates use those of their reason).
 _FACTS = ["product", "dose", "waste", "unit_mg", "waste_units", "admin_units", "admin_line", "jw_lines", "drop",
-          "keep", "jz_from"]
+          "keep", "jz_from", "jw_from"]
 
 
 def _units(mg: pl.Expr, unit: pl.Expr) -> pl.Expr:
@@ -104,6 +104,7 @@ def _drug_lines(lines: pl.LazyFrame) -> pl.LazyFrame:
         (applies & _since("pol_jw_from")).alias("jw_required"),
         (applies & _since("pol_jz_from")).alias("jz_required"),
         pl.col("pol_jz_from").alias("jz_from"),
+        pl.col("pol_jw_from").alias("jw_from"),
     )
 
 

@@ -152,10 +152,10 @@ def test_fixes_and_corrections_give_the_computed_answer(findings) -> None:
 def test_money_at_risk_follows_the_reason(findings) -> None:
     risk = {(r, c): a for r, c, a in findings.filter(pl.col("payer_kind") == "medicare")
             .select("reason", "claim_type", "charge_at_risk").iter_rows()}
-    assert risk[("waste_unbilled", "professional")] == 0  # money left unbilled, nothing denied
+    assert risk[("waste_unbilled", "professional")] == 0  # JW missing: money left unbilled, nothing denied
     assert risk[("no_jw_jz", "professional")] == 7000
     assert risk[("jw_not_billable_use_jz", "professional")] == 100  # the JW line itself
     assert risk[("over_one_unit", "professional")] == 420  # 1 of 2 units of an $840 line
     severity = dict(findings.select("reason", "severity").unique().iter_rows())
-    assert severity["waste_unbilled"] == "warning"
-    assert {s for r, s in severity.items() if r != "waste_unbilled"} == {"error"}
+    # A required modifier missing is an error (RULES.md missing-modifier), even when nothing is at risk.
+    assert set(severity.values()) == {"error"}
