@@ -28,7 +28,9 @@ product's list id. Reasons: ``home_ivig_no_benefit`` (a MEDICARE-kind policy, ho
 category, the fix is GY, a correction), ``home_scig_not_covered`` (home SCIG: the External Infusion
 Pumps criteria), ``not_covered`` (office and outpatient, and home IVIG of a commercial policy);
 ``declared_noncovered`` (info, nothing at risk) when the line carries a modifier that declares the
-expected denial (``modifiers.csv`` role ``declares_noncovered``: GA, GZ and also GY). Deviation
+expected denial (``modifiers.csv`` roles ``declares_noncovered``: GA, GZ, and ``declares_no_benefit``:
+GY); ``declared_abn_no_benefit`` (info) when home IVIG under Medicare declares it with GA or GZ but
+not GY: the fix is GY, an ABN does not apply to a service with no benefit category. Deviation
 from the rule's words, on purpose: GY counts as a declaration too, because for home IVIG GY *is*
 the rule's own fix (flagging a line that already carries it as an error is a false flag, issue
 10), and for home SCIG it is A52507's modifier for a drug outside the pump benefit. An IG line
@@ -131,11 +133,17 @@ def _coverage(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     for (policy, setting), codes in ctx.covered_sets().items():
         hit = pl.col("diagnoses").list.eval(pl.element().is_in(codes.implode())).list.any()
         covered = pl.when((pl.col("policy") == policy) & (pl.col("setting") == setting)).then(hit).otherwise(covered)
-    declaring = reference.modifiers_with_role("declares_noncovered")
+    no_benefit = reference.modifiers_with_role("declares_no_benefit")
+    declaring = [*reference.modifiers_with_role("declares_noncovered"), *no_benefit]
     setting = pl.col("setting")
+    home_ivig_medicare = (setting == "home_iv") & (pl.col("payer_kind") == "medicare")
     reason = (
-        pl.when(has_modifier(*declaring)).then(pl.lit("declared_noncovered"))
-        .when((setting == "home_iv") & (pl.col("payer_kind") == "medicare")).then(pl.lit("home_ivig_no_benefit"))
+        # GA/GZ declare "not reasonable and necessary"; home IVIG outside the benefit is no benefit
+        # category, which only GY declares (RULES.md: "the fix is GY, never an ABN").
+        pl.when(has_modifier(*declaring) & home_ivig_medicare & ~has_modifier(*no_benefit))
+        .then(pl.lit("declared_abn_no_benefit"))
+        .when(has_modifier(*declaring)).then(pl.lit("declared_noncovered"))
+        .when(home_ivig_medicare).then(pl.lit("home_ivig_no_benefit"))
         .when(setting == "home_sc").then(pl.lit("home_scig_not_covered"))
         .otherwise(pl.lit("not_covered"))
     )

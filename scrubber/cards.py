@@ -46,7 +46,7 @@ PAYER_KINDS = ("medicare", "commercial")
 SETTINGS = ("professional", "institutional")
 VARIANTS = ("default", *PAYER_KINDS, *SETTINGS, *(f"{k}_{s}" for k in PAYER_KINDS for s in SETTINGS))
 TEXTS = ("message", "fix", "correction", "appeal", "attach")
-MAX_QUOTED_CHARS = 80  # a claim value longer than this is quoted cut, with its length (see _bounded)
+MAX_QUOTED_CHARS = 200  # a claim value longer than this is quoted cut, with its length (see _bounded)
 EXPLAIN_SECTIONS = ("why", "example", "use_instead", "appeal_basis")
 EXPLAIN_TITLES = {"why": "Why payers deny it", "example": "Example", "use_instead": "Use instead",
                   "appeal_basis": "Appeal basis"}

@@ -1193,7 +1193,7 @@ def test_a_quote_inside_a_header_name_loses_no_row(tmp_path: Path) -> None:
 
 def test_a_huge_cell_is_quoted_cut_in_the_words_and_good_rows_keep_their_findings(tmp_path: Path) -> None:
     # A 200,000-character "diagnosis": the claim gets its malformed-code finding, but the message, fix
-    # and appeal quote 80 characters and the length, so one hostile cell cannot bloat the findings file.
+    # and appeal quote 200 characters and the length, so one hostile cell cannot bloat the findings file.
     huge = "D" * 200_000
     bad = f"H1,1,MH,AETNA,professional,11,2026-02-10,96365,,1,300,{huge},,2026-02-10T09:00,2026-02-10T10:00"
     path = tmp_path / "claims.csv"
@@ -1206,8 +1206,8 @@ def test_a_huge_cell_is_quoted_cut_in_the_words_and_good_rows_keep_their_finding
     (finding,) = by_claim["H1"]
     assert finding["check_id"] == "noncovered-diagnosis"
     for text in (finding["message"], finding["suggested_fix"], finding["appeal_text"]):
-        assert "D" * 81 not in text
-    assert "D" * 80 + "... (200000 characters)" in finding["message"]
+        assert "D" * 201 not in text
+    assert "D" * 200 + "... (200000 characters)" in finding["message"]
     assert len(json.dumps(data)) < 50_000
 
 

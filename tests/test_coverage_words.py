@@ -38,6 +38,7 @@ O1,1,M5,MEDICARE,professional,11,2026-02-10,J1568,,JZ,,70,7000,E11.9,,,
 O2,1,M6,CIGNA,professional,11,2026-02-10,J1568,,,,70,7000,E11.9,,,
 O3,1,M7,MEDICARE,professional,11,2026-02-10,J1568,,JZ,GA,70,7000,E11.9,,,
 O4,1,M8,CIGNA,professional,11,2026-02-10,J1568,,GZ,,70,7000,E11.9,,,
+H5,1,M18,MEDICARE,professional,12,2026-02-10,J1459,,JZ,GA,70,7000,G61.81,,,
 V1,1,M9,MEDICARE,professional,11,2026-02-10,96365,,,,1,300,D80,D83.9,,PCN-V1
 V1,2,M9,MEDICARE,professional,11,2026-02-10,J1459,,JZ,,70,7000,D80,D83.9,,PCN-V1
 V1,3,M9,MEDICARE,professional,11,2026-02-10,96366,,,,1,120,D83.9,,,PCN-V1
@@ -116,6 +117,11 @@ def test_home_ivig_outside_the_benefit_is_fixed_with_gy_never_an_abn(findings: p
     assert "append GA" not in row["suggested_fix"] and "give the beneficiary an ABN" not in row["suggested_fix"]
     assert "A52509" in row["citation"] and "A52507" not in row["citation"]
     assert "frequency code 7, payer claim number PCN-H1" in row["appeal_text"]
+    # Home IVIG declared with GA (an ABN): info, and the fix replaces GA with GY.
+    declared = _one(findings, "H5", 1)
+    assert declared["reason"] == "declared_abn_no_benefit" and declared["severity"] == "info"
+    assert declared["suggested_fix"].startswith("Replace GA with GY on line 1 (J1459, claim H5)")
+    assert "ABN on file" not in declared["suggested_fix"]
     # Office lines get the ABN remedy (Medicare) but never the home articles.
     office = _one(findings, "O1", 1)
     assert "give the beneficiary an ABN" in office["suggested_fix"] and "GA to line 1" in office["suggested_fix"]
