@@ -225,3 +225,31 @@ def test_bad_rows_do_not_change_good_findings(runs: dict[str, dict], tmp_path: P
     assert all(r["reason"] for r in out["rejected_rows"])
     keys = {(f["claim_id"], f["line_number"], f["check_id"], f["severity"]) for f in out["findings"]}
     assert keys == {(f["claim_id"], f["line_number"], f["check_id"], f["severity"]) for f in runs["csv"]["findings"]}
+
+
+def test_mai_1_counts_per_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """RULES.md units-over-mue: 'MAI 1 per line; MAI 2 and 3 per member, date and provider'. No shipped code of
+    the family has MAI 1, so a user's newer table (README: SCRUBBER_REFERENCE_DIR) gives 96367 MAI 1, MUE 4."""
+    shipped = Path(__file__).resolve().parents[1] / "scrubber" / "data" / "mue_practitioner.csv"
+    reference = tmp_path / "reference"
+    reference.mkdir()
+    table = []
+    for line in shipped.read_text(encoding="utf-8").splitlines():
+        fields = line.split(",")
+        if fields[0] == "96367":
+            fields[2] = "1"
+        table.append(",".join(fields))
+    (reference / "mue_practitioner.csv").write_text("\n".join(table) + "\n", encoding="utf-8")
+    (reference / "MANIFEST.toml").write_text('[mue_practitioner]\nrelease = "acceptance MAI 1"\n'
+                                             'table_quarter = "2026Q3"\n', encoding="utf-8")
+    header = "claim_id,line_number,member_id,payer,date_of_service,procedure_code,units,diagnosis_1,billing_provider"
+    claims = [header,
+              "MAI-A,1,MA,MEDICARE,2026-05-04,96365,1,D80.0,1", "MAI-A,2,MA,MEDICARE,2026-05-04,96367,3,D80.0,1",
+              "MAI-A,3,MA,MEDICARE,2026-05-04,96367,2,D80.0,1",
+              "MAI-B,1,MB,MEDICARE,2026-05-04,96365,1,D80.0,1", "MAI-B,2,MB,MEDICARE,2026-05-04,96367,5,D80.0,1",
+              "MAI-C,1,MC,MEDICARE,2026-05-04,96365,1,D80.0,1", "MAI-C,2,MC,MEDICARE,2026-05-04,96367,4,D80.0,1"]
+    (tmp_path / "claims.csv").write_text("\n".join(claims) + "\n", encoding="utf-8")
+    monkeypatch.setenv("SCRUBBER_REFERENCE_DIR", str(reference))
+    out = _scrub(tmp_path / "claims.csv", tmp_path / "out.json")
+    got = {(f["claim_id"], f["line_number"]) for f in out["findings"] if f["check_id"] == "units-over-mue"}
+    assert got == {("MAI-B", 2)}
