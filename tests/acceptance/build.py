@@ -74,6 +74,7 @@ class Case:
     run: str = "main"
     xfail: str | None = None
     fix_contains: dict[str, list[str]] = field(default_factory=dict)
+    message_contains: dict[str, list[str]] = field(default_factory=dict)
 
     def claim_id(self, index: int) -> str:
         """The claim id of the case's claim `index` (1-based)."""
@@ -102,6 +103,7 @@ def load_cases() -> list[Case]:
                     run=raw.get("run", "main"),
                     xfail=raw.get("xfail"),
                     fix_contains=raw.get("fix_contains", {}),
+                    message_contains=raw.get("message_contains", {}),
                 )
             )
     ids = [c.id for c in cases]
