@@ -6,8 +6,13 @@ the claim-level defaults below apply unless a claim or line names another value,
 shows only what it is about. Every case has its own member and claim ids, so no two cases share an
 encounter.
 
+A case may also name words its fix or message must hold (`fix_contains`, `message_contains`: the
+computed answer, the product name) and an `xfail` reason quoting RULES.md where the product disagrees.
+The policy files in `policies/` are passed to every run, as a user names a payer's covered list or caps.
+
 Run `python tests/acceptance/build.py OUT_DIR` to write the claims as a user would feed them to
-`scrub check` (claims.csv, claims.json and the expected findings as CSV).
+`scrub check` (claims.csv, claims.json and the expected findings as CSV); `tests/test_acceptance.py`
+runs them.
 """
 
 from __future__ import annotations
