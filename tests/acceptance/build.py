@@ -78,6 +78,9 @@ class Case:
     expect: list[Expected]
     run: str = "main"
     xfail: str | None = None
+    # Where the product follows a primary source over the sheet's words (docs/RULES.md "Where this
+    # project follows a primary source"): which source, and why; `expect` is then that source's answer.
+    follows: str | None = None
     fix_contains: dict[str, list[str]] = field(default_factory=dict)
     message_contains: dict[str, list[str]] = field(default_factory=dict)
 
@@ -107,6 +110,7 @@ def load_cases() -> list[Case]:
                     expect=[Expected.parse(e) for e in raw.get("expect", [])],
                     run=raw.get("run", "main"),
                     xfail=raw.get("xfail"),
+                    follows=raw.get("follows"),
                     fix_contains=raw.get("fix_contains", {}),
                     message_contains=raw.get("message_contains", {}),
                 )
