@@ -40,15 +40,8 @@ def csv_text(*rows: str) -> str:
     return "\n".join([HEADER, *rows]) + "\n"
 
 
-def scrub(*args: str, cwd: Path | None = None) -> Result:
-    if cwd is None:
-        return CliRunner().invoke(main, ["check", *args])
-    old = Path.cwd()
-    os.chdir(cwd)
-    try:
-        return CliRunner().invoke(main, ["check", *args])
-    finally:
-        os.chdir(old)
+def scrub(*args: str) -> Result:
+    return CliRunner().invoke(main, ["check", *args])
 
 
 def assert_no_traceback(result: Result) -> None:
@@ -67,9 +60,9 @@ def assert_one_line_error(result: Result, *words: str) -> str:
     return lines[0]
 
 
-def run_json(*args: str, cwd: Path | None = None) -> dict:
+def run_json(*args: str) -> dict:
     """A report-only run to standard output; the accounting must hold whatever the input."""
-    result = scrub(*args, "--json", "-", "--fail-on", "never", cwd=cwd)
+    result = scrub(*args, "--json", "-", "--fail-on", "never")
     assert_no_traceback(result)
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
@@ -125,6 +118,23 @@ def test_mask_phi_hides_ids_quoted_by_suppression_warnings(tmp_path: Path) -> No
     for name, text in {"stderr": result.stderr, "json": result.stdout, "html": html.read_text()}.items():
         for secret in ("SMITHCLM7", "MBRJONES44", "DOECLM2"):
             assert secret not in text, (name, secret)
+
+
+# Contract: masked.
+@pytest.mark.xfail(strict=True, reason="--mask-phi masks ids wherever a text quotes them; today the 'by' field of a "
+                   "matched suppression is copied verbatim into the JSON (its 'reason' is masked, 'by' is not)")
+def test_mask_phi_masks_ids_in_the_suppression_by_field(tmp_path: Path) -> None:
+    claims = tmp_path / "claims.csv"
+    claims.write_text(csv_text(*GOOD, FINDING[0].replace(",MF,", ",MBR44871,")), encoding="utf-8")
+    suppressions = tmp_path / "suppressions.toml"
+    suppressions.write_text('[[suppress]]\nclaim = "F1"\nreason = "reviewed with MBR44871"\n'
+                            'by = "J. Coder (call re MBR44871)"\nexpires = 2030-01-01\n', encoding="utf-8")
+    result = scrub(str(claims), "--suppressions", str(suppressions), "--mask-phi", "--json", "-", "--fail-on", "never")
+    assert_no_traceback(result)
+    doc = json.loads(result.stdout)
+    (suppressed,) = doc["suppressed"]
+    assert "MBR44871" not in suppressed["suppression"]["reason"]  # holds today
+    assert "MBR44871" not in result.stdout
 
 
 # Contract: isolated.
@@ -250,10 +260,11 @@ def test_a_bad_option_value_is_one_line(tmp_path: Path, option: list[str]) -> No
 # Contract: outputs.
 @pytest.mark.xfail(strict=True, reason="'-' names standard output; letters cannot go there, so --letters - should "
                    "be a usage error; today it silently writes a folder named '-' in the working directory")
-def test_letters_to_standard_output_is_a_usage_error(tmp_path: Path) -> None:
+def test_letters_to_standard_output_is_a_usage_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     claims = tmp_path / "claims.csv"
     claims.write_text(csv_text(*GOOD), encoding="utf-8")
-    result = scrub(str(claims), "--letters", "-", "--fail-on", "never", cwd=tmp_path)
+    monkeypatch.chdir(tmp_path)
+    result = scrub(str(claims), "--letters", "-", "--fail-on", "never")
     assert not (tmp_path / "-").exists()
     assert_one_line_error(result, "--letters")
 
