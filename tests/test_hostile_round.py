@@ -245,6 +245,20 @@ def test_one_bad_entry_in_a_records_json_is_reported_alone(tmp_path: Path) -> No
     assert doc["summary"]["unmatched_records"] == 1
 
 
+# Contract: isolated (records: JSON readers disagree on a key given twice, so the record must not be guessed).
+@pytest.mark.xfail(strict=True, reason="claims JSON rejects an object that gives a key twice ('JSON readers "
+                   "disagree'); a records JSON record giving line_number twice is silently joined by its last "
+                   "value (not reported in unmatched_records), so its documentation may land on the wrong line")
+def test_a_records_json_key_given_twice_is_reported_not_guessed(tmp_path: Path) -> None:
+    claims = tmp_path / "claims.csv"
+    claims.write_text(csv_text(*GOOD, *FINDING), encoding="utf-8")
+    records = tmp_path / "records.json"
+    records.write_text('[{"claim_id": "G1", "line_number": 1, "line_number": 2, "route": "IV"}]', encoding="utf-8")
+    doc = run_json(str(claims), "--records", str(records))
+    assert doc["summary"]["unmatched_records"] == 1
+    assert "more than once" in doc["unmatched_records"][0]["reason"]
+
+
 # Contract: one line.
 @pytest.mark.xfail(strict=True, reason="bad user input gives one line 'scrub: error: ...' and exit 2; today a bad "
                    "option value (e.g. --baseline-expires 2026-02-30, --fail-on sometimes) prints click's "
