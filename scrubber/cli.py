@@ -61,7 +61,36 @@ def _warn_suppressions(warnings: list[dict[str, Any]]) -> None:
     _warn([f"{w['source']}: {w['problem']}" for w in warnings], "suppression_warnings in the findings JSON")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+# click >= 8.2 raises this for a bare `scrub` (a usage error that carries the help); older click prints it.
+_NO_ARGS_IS_HELP: type[Exception] | tuple[()] = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
+
+class _OneLineErrors(click.Group):
+    """click's own usage errors (an unknown option, a bad choice or date) as one line, exit 2.
+
+    FORMATS.md promises "a one-line reason" for every usage error; click would print its four-line
+    "Usage / Try / Error" block. The hint names the command's help instead.
+    """
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs["standalone_mode"] = False
+        try:
+            status = super().main(*args, **kwargs)
+        except _NO_ARGS_IS_HELP as exc:  # plain `scrub`: the help, as click shows it
+            click.echo(exc.ctx.get_help() if exc.ctx is not None else exc.format_message(), err=True)
+            sys.exit(EXIT_UNUSABLE)
+        except click.UsageError as exc:
+            where = exc.ctx.command_path if exc.ctx is not None else "scrub"
+            message = " ".join(exc.format_message().split())
+            _fail(f"{message} (see {where} --help)", EXIT_UNUSABLE)
+        except click.exceptions.Abort:
+            _fail("interrupted", EXIT_INTERRUPTED)
+        except click.ClickException as exc:
+            _fail(" ".join(exc.format_message().split()), exc.exit_code)
+        sys.exit(status if isinstance(status, int) else EXIT_OK)
+
+
+@click.group(cls=_OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="scrub")
 def main() -> None:
     """Scrub infusion and injection claims before submission, or audit them after payment.
@@ -305,6 +334,8 @@ class CheckRun:
         outputs = {f"--{k.split('.', 1)[1]}": v for k, v in value.items() if k.startswith("outputs.") and v}
         if o.baseline_write:
             outputs["--baseline-write"] = o.baseline_write
+        if o.letters_dir == "-":
+            raise UsageError("--letters writes a folder of letters; it cannot go to standard output (-)")
         if o.letters_dir:
             outputs["--letters"] = str(Path(o.letters_dir) / "index.html")  # checked for collisions like a file
         if list(outputs.values()).count("-") > 1:

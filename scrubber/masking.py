@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import re
 import secrets
 from collections.abc import Callable
 from pathlib import Path
@@ -45,7 +46,10 @@ _START_CHARS = 6
 # Pseudonymised columns: column -> pseudonym prefix.
 ID_COLUMNS = {"claim_id": "C-", "member_id": "M-", "payer_claim_number": "N-"}
 TEXT_COLUMNS = ("message", "suggested_fix", "appeal_text", "source_location", "location", "reason",
-                "suppression_reason", "problem")
+                "suppression_reason", "suppression_by", "problem")
+# How a suppression warning names an entry's claim and member patterns (suppressions.Suppression.label):
+# they may name claims and members outside this batch, which no id table can know, so they are hidden.
+PATTERN_IN_LABEL = re.compile(r"\b(claim|member) '[^']*'")
 _WORD = r"^([(\[{'\"]*)(.*?)([)\]}'\",.;:!?]*)$"
 # A rejection reason quotes the values it read: 'value' (canonical) or repr() (loaders: '...' or "...").
 _QUOTED = r"'.*'|\".*\""
@@ -251,7 +255,8 @@ def _rebuild(result: ScrubResult, frame: Callable[..., pl.DataFrame], files: dic
         provenance["records"] = name(provenance["records"])
     warnings = [{**w, "source": name(w.get("source")), "problem": texts.text(w.get("problem"))}
                 for w in result.input_warnings]
-    suppression_warnings = [{**w, "problem": texts.text(w.get("problem"))} for w in result.suppression_warnings]
+    suppression_warnings = [{**w, "problem": texts.text(PATTERN_IN_LABEL.sub(rf"\1 '{MASKED_VALUE}'", w["problem"]))
+                             if w.get("problem") else w.get("problem")} for w in result.suppression_warnings]
     return dataclasses.replace(
         result,
         findings=frame(result.findings),

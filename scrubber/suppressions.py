@@ -67,7 +67,9 @@ class Suppression:
     @property
     def label(self) -> str:
         """How warnings name the entry: file and position, plus what it matches."""
-        what = f"id {self.id}" if self.id else ", ".join(f"{k} {getattr(self, k)}" for k in PATTERN_KEYS
+        # Values quoted ('...'), so --mask-phi can hide the claim and member patterns it names
+        # (masking.PATTERN_IN_LABEL): a shared file names other patients' claims.
+        what = f"id {self.id}" if self.id else ", ".join(f"{k} '{getattr(self, k)}'" for k in PATTERN_KEYS
                                                           if getattr(self, k) is not None)
         return f"entry {self.entry} ({what})"
 

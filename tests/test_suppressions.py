@@ -181,7 +181,7 @@ def test_expired_and_unmatched_entries_warn_on_stderr_in_json_and_html(tmp_path:
     warnings = result.stderr.splitlines()
     assert len(warnings) == 2, result.stderr
     assert warnings[0].startswith(f"scrub: warning: {sup}: entry 1 (id 0123456789ab) matches no finding")
-    assert "entry 2 (check route-mismatch) expired on 2020-01-01" in warnings[1]
+    assert "entry 2 (check 'route-mismatch') expired on 2020-01-01" in warnings[1]
     doc = json.loads(result.stdout)
     assert [(w["entry"], w["source"]) for w in doc["suppression_warnings"]] == [(1, sup), (2, sup)]
     assert doc["suppressed"] == [] and any(f["check_id"] == "route-mismatch" for f in doc["findings"])
