@@ -79,6 +79,8 @@ def _read(path: Path) -> dict[str, Any]:
         raise UsageError(f"cannot read config ({getattr(exc, 'strerror', None) or exc})", str(path)) from None
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"not valid TOML ({exc})", str(path)) from None
+    except RecursionError:
+        raise UsageError("not valid TOML (nested too deeply to be a config)", str(path)) from None
 
 
 def _unknown(key: str, allowed: tuple[str, ...], where: str, path: Path) -> UsageError:
@@ -115,7 +117,10 @@ def load(path: Path) -> Config:
         if key not in KEYS:
             raise _unknown(key, KEYS, prefix, path)
         if key in ("policies", "suppressions"):
-            values[key] = [str(base / p) for p in _texts(value, prefix + key, path)]
+            paths = _texts(value, prefix + key, path)
+            if any("\x00" in p for p in paths):
+                raise UsageError(f"'{prefix}{key}': a path holds a NUL character", str(path))
+            values[key] = [str(base / p) for p in paths]
         elif key in ("select", "ignore"):
             values[key] = _texts(value, prefix + key, path, comma=True)
         elif key == "fail_on":

@@ -65,6 +65,8 @@ class Findings:
             raise UsageError(f"cannot read findings file ({getattr(exc, 'strerror', None) or exc})", path) from None
         except json.JSONDecodeError as exc:
             raise UsageError(f"not a findings JSON file ({exc.msg} at line {exc.lineno})", path) from None
+        except RecursionError:
+            raise UsageError("not a findings JSON file (nested too deeply)", path) from None
         return cls.from_document(doc, path)
 
     @classmethod

@@ -38,7 +38,7 @@ import polars as pl
 
 from scrubber.canonical import diagnosis_value
 from scrubber.errors import PolicyError
-from scrubber.schema import DIAGNOSIS_RE
+from scrubber.schema import DIAGNOSIS_RE, MAX_UNITS
 
 BUILTIN = ("MEDICARE", "DEFAULT")
 PAYER_KINDS = ("medicare", "commercial")
@@ -249,6 +249,8 @@ def _caps(doc: dict[str, Any], source: str) -> dict[str, int]:
             raise PolicyError(f"caps.{code}: not a HCPCS/CPT code (5 letters or digits, e.g. \"96371\")", source)
         if not isinstance(cap, int) or isinstance(cap, bool) or cap < 0:
             raise PolicyError(f"caps.{code} must be a whole number >= 0", source)
+        if cap > MAX_UNITS:  # a line cannot bill more (schema): a larger cap can never be reached
+            raise PolicyError(f"caps.{code} must be at most {MAX_UNITS:,} (the most units a line may bill)", source)
         caps[key] = cap
     return caps
 
@@ -306,6 +308,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise PolicyError(f"invalid TOML ({exc})", str(path)) from None
+    except RecursionError:
+        raise PolicyError("invalid TOML (nested too deeply to be a policy)", str(path)) from None
 
 
 def _builtin_doc(name: str) -> dict[str, Any]:

@@ -114,6 +114,8 @@ def read_file(path: str, known_checks: list[str]) -> list[Suppression]:
         raise UsageError(f"cannot read suppressions file ({getattr(exc, 'strerror', None) or exc})", path) from None
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"not valid TOML ({exc})", path) from None
+    except RecursionError:
+        raise UsageError("not valid TOML (nested too deeply to be a suppressions file)", path) from None
     unknown = sorted(set(data) - {"suppress"})
     if unknown:
         raise UsageError(f"unknown key '{unknown[0]}' (a suppressions file holds [[suppress]] entries)", path)

@@ -264,10 +264,6 @@ def test_a_bad_option_value_is_one_line(tmp_path: Path, option: list[str]) -> No
 
 
 # Contract: one line (a settings or findings file's problem names the file; never an internal error).
-@pytest.mark.xfail(strict=True, reason="a file that cannot be read gives 'scrub: error: FILE: problem'; today a "
-                   "deeply nested findings JSON (--compare, diff) or TOML (--policy, --suppressions, --config) "
-                   "falls to the catch-all: 'scrub: error: unexpected RecursionError: maximum recursion depth "
-                   "exceeded' without the file name (the claims and records readers say 'nested too deeply')")
 @pytest.mark.parametrize("kind", ["diff", "compare", "policy", "suppressions", "config"])
 def test_deeply_nested_settings_and_findings_files_are_named_errors(tmp_path: Path, kind: str) -> None:
     claims = tmp_path / "claims.csv"
@@ -285,9 +281,6 @@ def test_deeply_nested_settings_and_findings_files_are_named_errors(tmp_path: Pa
 
 
 # Contract: one line (policy values are bounded like claim values).
-@pytest.mark.xfail(strict=True, reason="a policy value out of range is a one-line error naming the file; today "
-                   "caps.96371 = 10**29 (beyond 64 bits) passes validation and Polars fails later: 'scrub: error: "
-                   "unexpected ComputeError: could not append value ... i128' over 3 lines of stderr")
 def test_a_policy_cap_beyond_64_bits_is_a_one_line_error(tmp_path: Path) -> None:
     claims = tmp_path / "claims.csv"
     claims.write_text(csv_text(*GOOD), encoding="utf-8")
@@ -298,8 +291,6 @@ def test_a_policy_cap_beyond_64_bits_is_a_one_line_error(tmp_path: Path) -> None
 
 
 # Contract: one line.
-@pytest.mark.xfail(strict=True, reason="a bad path in scrubber.toml is an error naming the config file; today a "
-                   "TOML \\u0000 in a policies/suppressions path gives 'unexpected ValueError: embedded null byte'")
 @pytest.mark.parametrize("key", ["policies", "suppressions"])
 def test_a_nul_in_a_config_path_names_the_config_file(tmp_path: Path, key: str) -> None:
     claims = tmp_path / "claims.csv"
