@@ -50,7 +50,30 @@ def _normalise_key(frame: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def _read_json_items(path: Path, path_text: str) -> list[dict[str, Any]]:
+_REPEATED = "\x00repeated keys"  # set by _pairs on an object that names a key twice
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object; one naming a key twice remembers which (JSON readers disagree on its value)."""
+    obj = dict(pairs)
+    if len(obj) < len(pairs):
+        seen: set[str] = set()
+        obj[_REPEATED] = sorted({k for k, _ in pairs if k in seen or seen.add(k)})  # type: ignore[func-returns-value]
+    return obj
+
+
+def _item_problem(item: Any) -> str | None:
+    """Why one record of a records JSON cannot be used, or None: it is reported alone (as a CSV row is)."""
+    if not isinstance(item, dict):
+        kind = "null" if item is None else type(item).__name__
+        return f"record is not an object ({kind})"
+    if _REPEATED in item:
+        return (f"record gives {', '.join(item[_REPEATED])} more than once (JSON readers disagree on which "
+                "value counts): not used")
+    return None
+
+
+def _read_json_items(path: Path, path_text: str) -> list[Any]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -59,18 +82,18 @@ def _read_json_items(path: Path, path_text: str) -> list[dict[str, Any]]:
     except OSError as exc:
         raise InputError(f"cannot read records file ({exc.strerror})", path_text) from None
     try:
-        doc: Any = json.loads(text)
+        doc: Any = json.loads(text, object_pairs_hook=_pairs)
     except json.JSONDecodeError as exc:
         if exc.msg != "Extra data":
             raise InputError(f"invalid JSON ({exc.msg} at line {exc.lineno})", path_text) from None
         try:
-            doc = [json.loads(line) for line in text.splitlines() if line.strip()]
+            doc = [json.loads(line, object_pairs_hook=_pairs) for line in text.splitlines() if line.strip()]
         except json.JSONDecodeError as exc2:
             raise InputError(f"invalid JSON Lines ({exc2.msg})", path_text) from None
     except RecursionError:
         raise InputError("invalid JSON (nested too deeply)", path_text) from None
     items = doc.get("records") if isinstance(doc, dict) else doc
-    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+    if not isinstance(items, list):
         raise InputError('records JSON must be a list of objects or {"records": [...]}', path_text)
     return items
 
@@ -95,10 +118,12 @@ def load_records(path_text: str) -> Records:
     elif fmt == "json":
         items = _read_json_items(path, path_text)
         cols = [*KEY, *RECORD_COLUMNS]
+        objects = [i if isinstance(i, dict) else {} for i in items]
         frame = pl.DataFrame(
-            {c: [_text(i.get(c)) for i in items] for c in cols},
-            schema=dict.fromkeys(cols, pl.String()),
-        ).with_row_index("source_row", offset=1).with_columns(pl.lit(None, pl.String()).alias("load_error"))
+            {**{c: [_text(i.get(c)) for i in objects] for c in cols},
+             "load_error": [_item_problem(i) for i in items]},
+            schema={**dict.fromkeys(cols, pl.String()), "load_error": pl.String()},
+        ).with_row_index("source_row", offset=1)
     else:
         raise InputError("records must be CSV or JSON", path_text)
     missing = [c for c in KEY if c not in frame.columns]

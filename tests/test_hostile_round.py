@@ -228,8 +228,6 @@ def test_the_same_file_given_twice_is_read_once(tmp_path: Path) -> None:
 
 
 # Contract: isolated (records: a bad record is blamed on its own row, as a ragged records CSV row is).
-@pytest.mark.xfail(strict=True, reason="a bad record is reported alone, as in a records CSV; today one non-object "
-                   "entry in a records JSON list stops the run: exit 2 'records JSON must be a list of objects'")
 def test_one_bad_entry_in_a_records_json_is_reported_alone(tmp_path: Path) -> None:
     claims = tmp_path / "claims.csv"
     claims.write_text(csv_text(*GOOD, *FINDING), encoding="utf-8")
@@ -241,9 +239,6 @@ def test_one_bad_entry_in_a_records_json_is_reported_alone(tmp_path: Path) -> No
 
 
 # Contract: isolated (records: JSON readers disagree on a key given twice, so the record must not be guessed).
-@pytest.mark.xfail(strict=True, reason="claims JSON rejects an object that gives a key twice ('JSON readers "
-                   "disagree'); a records JSON record giving line_number twice is silently joined by its last "
-                   "value (not reported in unmatched_records), so its documentation may land on the wrong line")
 def test_a_records_json_key_given_twice_is_reported_not_guessed(tmp_path: Path) -> None:
     claims = tmp_path / "claims.csv"
     claims.write_text(csv_text(*GOOD, *FINDING), encoding="utf-8")
