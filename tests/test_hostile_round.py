@@ -182,9 +182,6 @@ def test_json_lines_lone_surrogate_rejects_only_its_line(tmp_path: Path) -> None
 
 
 # Contract: folders.
-@pytest.mark.xfail(strict=True, reason="a folder input skips what it cannot read with a note; today a dangling "
-                   "symlink claims.csv and a FIFO named like a claims file are skipped silently (no "
-                   "input_warnings), so a missing export goes unnoticed")
 def test_folder_notes_claim_files_it_cannot_read(tmp_path: Path) -> None:
     folder = tmp_path / "in"
     folder.mkdir()
@@ -198,8 +195,6 @@ def test_folder_notes_claim_files_it_cannot_read(tmp_path: Path) -> None:
 
 
 # Contract: folders.
-@pytest.mark.xfail(strict=True, reason="a folder input skips what is not claims with a note; today a README.txt "
-                   "of prose beside the claims stops the whole run: exit 2 'missing required column(s)'")
 def test_folder_skips_a_text_file_that_is_not_claims(tmp_path: Path) -> None:
     folder = tmp_path / "in"
     folder.mkdir()
@@ -211,9 +206,6 @@ def test_folder_skips_a_text_file_that_is_not_claims(tmp_path: Path) -> None:
 
 
 # Contract: accounted (and the gate: "a row that could not be checked" should be a real problem).
-@pytest.mark.xfail(strict=True, reason="the same file named twice (or through a symlink in a folder) is read "
-                   "twice: every row of the second read is rejected as a duplicate 'first seen at row N' of "
-                   "itself and the default gate fails (exit 1); expected: read once with a note, or a usage error")
 def test_the_same_file_given_twice_is_read_once(tmp_path: Path) -> None:
     claims = tmp_path / "claims.csv"
     claims.write_text(csv_text(*GOOD), encoding="utf-8")

@@ -25,6 +25,8 @@ from scrubber.schema import RAW_FRAME_SCHEMA
 
 INPUT_SUFFIXES = {".csv", ".json", ".jsonl", ".ndjson", ".837", ".x12", ".edi", ".txt", ".dat", ".parquet"}
 _SNIFF_BYTES = 8192
+# Extensions that also hold notes and prose: in a folder, such a file is claims only if it says so.
+_PROSE_SUFFIXES = {".txt", ".dat"}
 _FINDINGS_CSV_COLUMNS = {"check_id", "severity", "message"}
 
 
@@ -40,23 +42,44 @@ def expand_paths(inputs: list[str], exclude: Path | None = None, notes: list[dic
     """
     skip = exclude.resolve() if exclude is not None and exclude.exists() else None
     out: list[Path] = []
+    seen: dict[tuple[int, int], Path] = {}
+
+    def note(p: Path, why: str) -> None:
+        if notes is not None:
+            notes.append({"source": display_name(p), "problem": f"skipped: {why}"})
+
+    def take(p: Path) -> None:
+        """Read each file once, however it is named (twice, ./x, a link): the second read would
+        reject every row as a duplicate of itself."""
+        st = p.stat()
+        first = seen.setdefault((st.st_dev, st.st_ino), p)
+        if first is p:
+            out.append(p)
+        else:
+            note(p, f"the same file as {display_name(first)}, read once")
+
     for item in inputs:
         path = Path(item)
         if path.is_dir():
             found = []
             for p in sorted(path.rglob("*")):
-                if not p.is_file() or p.suffix.lower() not in INPUT_SUFFIXES:
+                if p.suffix.lower() not in INPUT_SUFFIXES or p.is_dir():
+                    continue
+                if not p.is_file():  # named like claims but unreadable: say so, a missing export matters
+                    note(p, "a link to a file that does not exist" if p.is_symlink() and not p.exists()
+                         else "not a regular file (a pipe, socket or device)")
                     continue
                 why = _not_claims(p, path, skip)
                 if why is None:
                     found.append(p)
-                elif notes is not None:
-                    notes.append({"source": display_name(p), "problem": f"skipped: {why}"})
+                else:
+                    note(p, why)
             if not found:
                 raise InputError("folder holds no claim files (.csv, .json, .jsonl, .837, .x12, .edi, .parquet)", item)
-            out.extend(found)
+            for p in found:
+                take(p)
         elif path.is_file():
-            out.append(path)
+            take(path)
         elif path.exists():
             raise InputError("not a regular file", item)
         else:
@@ -94,6 +117,8 @@ def _foreign_content(path: Path) -> str | None:
 
     first = start.split(b"\n", 1)[0].decode("utf-8", "replace")
     names = {_normalise_header(n.strip().strip('"')) for n in first.split(",")}
+    if path.suffix.lower() in _PROSE_SUFFIXES and "claim_id" not in names:
+        return f"a {path.suffix.lower()} file without a claims header (claim_id, ...), not claims"
     if _FINDINGS_CSV_COLUMNS <= names:
         return "findings written by scrub (--csv), not claims"
     from scrubber.schema import RECORD_COLUMNS, REQUIRED_COLUMNS
