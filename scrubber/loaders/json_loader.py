@@ -51,6 +51,8 @@ KNOWN_KEYS = frozenset((*SCALAR_COLUMNS, "lines", "diagnoses", "diagnosis_pointe
                         *(f"modifier_{i}" for i in range(1, 5)), *(f"diagnosis_{i}" for i in range(1, 5))))
 # A duplicate of one of these makes the line's code or date unknown: the line is no evidence (load_error).
 _IDENTITY_KEYS = frozenset(("procedure_code", "date_of_service", "lines"))
+# The keys that identify a row: given twice, the row cannot say which claim line it is.
+_KEY_FIELDS = frozenset(("claim_id", "line_number"))
 _DUPLICATES = "\x00duplicate keys"  # marker key set by _pairs; no JSON text can spell it as a key here
 
 
@@ -138,13 +140,29 @@ def _parse_json_lines(text: str, source: str) -> list[Any]:
         if not line.strip():
             continue
         try:
-            claims.append(_loads(line))
+            value = _loads(line)
         except json.JSONDecodeError as exc:
             claims.append(_BrokenLine(number, f"invalid JSON Lines record at line {number}: {exc.msg} (column "
                                               f"{exc.colno}); the line is not read"))
         except RecursionError:
             claims.append(_BrokenLine(number, f"invalid JSON Lines record at line {number}: nested too deeply"))
+        else:
+            # "\ud800": json.loads keeps a lone surrogate that UTF-8 cannot hold; in JSON Lines that
+            # is this line's problem, not the file's (the escape is ASCII, so the raw line shows it).
+            if "\\ud" in line.lower() and _has_lone_surrogate(value):
+                claims.append(_BrokenLine(number, f"invalid JSON Lines record at line {number}: an unpaired "
+                                                  "surrogate escape is not a character; the line is not read"))
+            else:
+                claims.append(value)
     return claims
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _line_diagnoses(claim: dict, line: dict) -> tuple[list[str] | None, str | None]:
@@ -274,6 +292,10 @@ def claims_to_raw(claims: list[Any], source: str, first_row_id: int) -> pl.DataF
             values["diagnoses"] = dx or []
             values["modifiers"] = mods
             line_dup, line_readable = _duplicate_reason(line, "line")
+            # A key given twice is no key: its last value must not make this row the twin of another
+            # claim's or line's (a bad row never changes good rows), so the row keeps no value for it.
+            for key in _KEY_FIELDS.intersection([*claim.get(_DUPLICATES, ()), *line.get(_DUPLICATES, ())]):
+                values[key] = None
             unreadable = [r for r, ok in ((claim_dup, claim_readable), (line_dup, line_readable)) if r and not ok]
             problems = [r for r in (claim_dup, line_dup, dx_error, mod_error) if r and r not in unreadable]
             add(values, location, "; ".join(unreadable) or None, "; ".join(problems) or None)
