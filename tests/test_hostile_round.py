@@ -11,7 +11,7 @@ Contracts attacked (README, FORMATS.md):
 * **folders**: a folder input skips what is not claims with a note (``input_warnings``), silently never.
 * **outputs**: ``-`` means standard output; an output that cannot go there is a usage error.
 
-Tests marked ``xfail(strict=True)`` fail today; each reason states the contract and what happens.
+Every problem the round found is fixed; each test states the contract it holds.
 """
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ ADDON = {"line_number": 2, "date_of_service": "2026-02-10", "procedure_code": "9
 
 
 # -------------------------------------------------------------------------------------------------
-# Problems found (xfail until fixed), most severe first.
+# Problems the round found (all fixed), most severe first.
 
 
 # Contract: masked.
