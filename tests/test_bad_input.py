@@ -84,6 +84,8 @@ def run_json(*args: str) -> dict:
     assert s["rows_read"] == s["rows_checked"] + s["rejected_rows"]
     assert s["reconciled"] is True
     assert len(doc["rejected_rows"]) == s["rejected_rows"]
+    for row in doc["rejected_rows"]:
+        assert row["source"] and row["row"] and row["reason"], row
     return doc
 
 

@@ -23,56 +23,18 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from scrubber.cli import main
+# The bad-input suite's claims and CLI helpers: one definition of "a clean run accounts for every row".
+from test_bad_input import FINDING, GOOD, HEADER, assert_file_error, assert_no_traceback, run_json, scrub
 
-HEADER = ("claim_id,line_number,member_id,payer,claim_type,place_of_service,date_of_service,procedure_code,"
-          "modifier_1,units,charge,diagnosis_1,drug_dose_mg,infusion_start,infusion_stop")
-# IV infusion with 120 documented minutes (96365) and its add-on hour (96366): no finding.
-GOOD = [
-    "G1,1,MG,AETNA,professional,11,2026-02-10,96365,,1,300,D80.0,,2026-02-10T09:00,2026-02-10T11:00",
-    "G1,2,MG,AETNA,professional,11,2026-02-10,96366,,1,120,D80.0,,,",
-]
-# An add-on with no primary: one addon-without-primary finding, so we see the checks ran.
-FINDING = ["F1,1,MF,AETNA,professional,11,2026-02-10,96366,,1,120,D80.0,,,"]
+from scrubber.cli import main
 
 
 def csv_text(*rows: str) -> str:
     return "\n".join([HEADER, *rows]) + "\n"
 
 
-def scrub(*args: str) -> Result:
-    return CliRunner().invoke(main, ["check", *args])
-
-
-def assert_no_traceback(result: Result) -> None:
-    assert "Traceback" not in result.stdout + result.stderr
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-
-
 def assert_one_line_error(result: Result, *words: str) -> str:
-    assert_no_traceback(result)
-    assert result.exit_code == 2, (result.exit_code, result.output)
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("scrub: error: "), lines[0]
-    for word in words:
-        assert word.lower() in lines[0].lower(), lines[0]
-    return lines[0]
-
-
-def run_json(*args: str) -> dict:
-    """A report-only run to standard output; the accounting must hold whatever the input."""
-    result = scrub(*args, "--json", "-", "--fail-on", "never")
-    assert_no_traceback(result)
-    assert result.exit_code == 0, result.output
-    doc = json.loads(result.stdout)
-    s = doc["summary"]
-    assert s["rows_read"] == s["rows_checked"] + s["rejected_rows"]
-    assert s["reconciled"] is True
-    assert len(doc["rejected_rows"]) == s["rejected_rows"]
-    for row in doc["rejected_rows"]:
-        assert row["source"] and row["row"] and row["reason"], row
-    return doc
+    return assert_file_error(result, "", *words)
 
 
 def findings_of(doc: dict) -> set[tuple[str, int | None, str]]:
