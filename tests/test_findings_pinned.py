@@ -9,6 +9,7 @@ left out: it names paths, versions and times) with ``tests/fixtures/golden/findi
   nested JSON;
 * ``tests/claimgen.write_large_csv`` (a second, differently shaped generator) at 8k lines;
 * the benchmark CSV with unreadable and odd cells spread over it (rejected rows, lenient parsing);
+* the benchmark CSV with next-payer copies of some claims (lines reordered, modifiers swapped) and near misses;
 * messy-but-valid CSV layouts from ``tests/claimgen`` (column order, BOM, CRLF, quoting, spellings);
 * the sample batch (CSV, JSON, 837 with its records file).
 
@@ -97,6 +98,24 @@ def _bad_cells_csv(source: Path, path: Path) -> None:
     frame.with_columns(cols).write_csv(path)
 
 
+def _copies_csv(source: Path, path: Path) -> None:
+    """The benchmark CSV plus next-payer copies of some of its claims (another payer, the same lines in
+    another order with modifiers swapped) and near misses (one line's units changed)."""
+    import polars as pl
+
+    frame = pl.read_csv(source, infer_schema=False)
+    claims = frame.get_column("claim_id").unique(maintain_order=True)
+    picked = frame.filter(pl.col("claim_id").is_in(claims.gather_every(7).head(400).implode()))
+    other = pl.when(pl.col("payer") == "MEDICARE").then(pl.lit("AETNA")).otherwise(pl.lit("Medicare"))
+    copies = picked.reverse().with_columns(
+        (pl.col("claim_id") + "-C").alias("claim_id"), other.alias("payer"),
+        pl.col("modifier_2").alias("modifier_1"), pl.col("modifier_1").alias("modifier_2"))
+    near = picked.filter(pl.col("claim_id").is_in(claims.gather_every(21).head(100).implode())).with_columns(
+        (pl.col("claim_id") + "-N").alias("claim_id"), other.alias("payer"),
+        pl.when(pl.col("line_number") == "1").then(pl.lit("2")).otherwise(pl.col("units")).alias("units"))
+    pl.concat([frame, copies, near]).write_csv(path)
+
+
 def batches(tmp: Path) -> dict[str, dict[str, Any]]:
     """Every pinned batch's digest, keyed by a name."""
     frame = generate.generate_lines(20_000, BENCH_SEED)
@@ -105,12 +124,14 @@ def batches(tmp: Path) -> dict[str, dict[str, Any]]:
     claimgen.write_large_csv(tmp / "large.csv", 8_000, seed=7, error_rate=0.05)
     _messy_csv(tmp / "messy.csv")
     _bad_cells_csv(tmp / "bench.csv", tmp / "bad.csv")
+    _copies_csv(tmp / "bench.csv", tmp / "copies.csv")
     return {
         "bench_20k_csv": _digest([str(tmp / "bench.csv")]),
         "bench_20k_json": _digest([str(tmp / "bench.json")]),
         "claimgen_large_8k_csv": _digest([str(tmp / "large.csv")]),
         "claimgen_messy_csv": _digest([str(tmp / "messy.csv")]),
         "bench_20k_bad_cells_csv": _digest([str(tmp / "bad.csv")]),
+        "bench_20k_next_payer_copies_csv": _digest([str(tmp / "copies.csv")]),
         "sample_csv": _digest([str(SAMPLE / "claims.csv")]),
         "sample_json": _digest([str(SAMPLE / "claims.json")]),
         "sample_837_records": _digest([str(SAMPLE / "claims.837")], records=str(SAMPLE / "records.csv")),
