@@ -515,8 +515,12 @@ def encounters(lines: pl.DataFrame) -> pl.DataFrame:
     # The key is decided per claim and date (a few hundred thousand groups, not millions of lines): one
     # representative row per cd_key group, the exact dense rank of its key, spread back by position.
     cd_key = lines.get_column("cd_key")
-    group = cd_key.rle_id() if cd_key.is_sorted() else cd_key.rank("dense").cast(pl.UInt32) - 1
-    firsts = group.is_first_distinct()
+    if cd_key.is_sorted():  # each claim and date is one run: its first row is where the run starts
+        group = cd_key.rle_id()
+        firsts = run_starts(group)
+    else:
+        group = cd_key.rank("dense").cast(pl.UInt32) - 1
+        firsts = group.is_first_distinct()
     rep = pl.DataFrame([group.alias("_g"), run, per_line.get_column("_inst"), per_line.get_column("cob_layer"),
                         lines.get_column("member_id"), lines.get_column("date_of_service"),
                         lines.get_column("billing_provider")]).filter(firsts)
