@@ -580,8 +580,16 @@ def _encounter_masks(lines: pl.DataFrame) -> pl.DataFrame:
         # The mask is one value per claim and date, and so is the encounter: one row per claim and
         # date is enough to OR over (0.3 s -> 0.1 s on 2M lines).
         parts = parts[run_starts(cd_key).arg_true()]
-    per_enc = parts.group_by("enc_key").agg(pl.col("cd_admin_mask").bitwise_or().alias("enc_admin_mask")).sort(
-        "enc_key")
+    # Sorted by encounter: the OR runs on Polars' sorted path (a hash group-by with a bitwise-or
+    # aggregate took 0.2 s on 600k rows, this 0.06 s), and not at all when each encounter is one
+    # claim and date (the usual case).
+    parts = parts.sort("enc_key")
+    keys = parts.get_column("enc_key")
+    if keys.len() < 2 or bool((keys.diff().slice(1) > 0).all()):
+        per_enc = parts.rename({"cd_admin_mask": "enc_admin_mask"})
+    else:
+        per_enc = parts.with_columns(keys.set_sorted()).group_by("enc_key", maintain_order=True).agg(
+            pl.col("cd_admin_mask").bitwise_or().alias("enc_admin_mask"))
     # The anchored set depends on the billed set only: decided once per distinct mask (a few dozen
     # values, not 600k encounters; 1.2 s -> 0.01 s on 2M lines), then mapped to the encounters.
     distinct = per_enc.select(pl.col("enc_admin_mask").unique())

@@ -10,6 +10,7 @@ left out: it names paths, versions and times) with ``tests/fixtures/golden/findi
 * ``tests/claimgen.write_large_csv`` (a second, differently shaped generator) at 8k lines;
 * the benchmark CSV with unreadable and odd cells spread over it (rejected rows, lenient parsing);
 * the benchmark CSV with next-payer copies of some claims (lines reordered, modifiers swapped) and near misses;
+* the benchmark CSV with every fifth claim split in two (encounters of several claims);
 * messy-but-valid CSV layouts from ``tests/claimgen`` (column order, BOM, CRLF, quoting, spellings);
 * the sample batch (CSV, JSON, 837 with its records file).
 
@@ -62,7 +63,7 @@ def _digest(inputs: list[str], records: str | None = None) -> dict[str, Any]:
     findings = doc.pop("findings")
     return {
         "count": len(findings),
-        "findings": [hashlib.sha256(norm(f)).hexdigest()[:20] for f in findings],
+        "findings": [hashlib.sha256(norm(f)).hexdigest()[:12] for f in findings],
         "rest": hashlib.sha256(norm(doc)).hexdigest(),
     }
 
@@ -116,6 +117,18 @@ def _copies_csv(source: Path, path: Path) -> None:
     pl.concat([frame, copies, near]).write_csv(path)
 
 
+def _split_claims_csv(source: Path, path: Path) -> None:
+    """The benchmark CSV with every fifth claim split in two (its lines after the first billed on a
+    second claim of the same member and date): encounters that span several claims."""
+    import polars as pl
+
+    frame = pl.read_csv(source, infer_schema=False)
+    number = pl.col("claim_id").str.slice(1).cast(pl.Int64)
+    split = (number % 5 == 0) & (pl.col("line_number").cast(pl.Int64) > 1)
+    frame.with_columns(pl.when(split).then(pl.col("claim_id") + "-B").otherwise(pl.col("claim_id"))
+                       .alias("claim_id")).write_csv(path)
+
+
 def batches(tmp: Path) -> dict[str, dict[str, Any]]:
     """Every pinned batch's digest, keyed by a name."""
     frame = generate.generate_lines(20_000, BENCH_SEED)
@@ -125,6 +138,7 @@ def batches(tmp: Path) -> dict[str, dict[str, Any]]:
     _messy_csv(tmp / "messy.csv")
     _bad_cells_csv(tmp / "bench.csv", tmp / "bad.csv")
     _copies_csv(tmp / "bench.csv", tmp / "copies.csv")
+    _split_claims_csv(tmp / "bench.csv", tmp / "split.csv")
     return {
         "bench_20k_csv": _digest([str(tmp / "bench.csv")]),
         "bench_20k_json": _digest([str(tmp / "bench.json")]),
@@ -132,6 +146,7 @@ def batches(tmp: Path) -> dict[str, dict[str, Any]]:
         "claimgen_messy_csv": _digest([str(tmp / "messy.csv")]),
         "bench_20k_bad_cells_csv": _digest([str(tmp / "bad.csv")]),
         "bench_20k_next_payer_copies_csv": _digest([str(tmp / "copies.csv")]),
+        "bench_20k_split_claims_csv": _digest([str(tmp / "split.csv")]),
         "sample_csv": _digest([str(SAMPLE / "claims.csv")]),
         "sample_json": _digest([str(SAMPLE / "claims.json")]),
         "sample_837_records": _digest([str(SAMPLE / "claims.837")], records=str(SAMPLE / "records.csv")),
