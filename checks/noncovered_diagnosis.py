@@ -125,7 +125,7 @@ def _list_names(ctx: Context) -> pl.LazyFrame:
 
 def _coverage(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     """IG drug lines none of whose diagnoses is on the covered list for their policy and setting."""
-    ig = with_modifier_roles(with_codes(lines.filter(is_ig()), "ig_route", "ig_product"))
+    ig = with_modifier_roles(with_codes(lines.filter(is_ig()), "ig_route"))
     ig = ig.with_columns(_setting().alias("setting"))
     # One set test per (policy, setting) list on the line's diagnoses: a handful of lists, so this
     # is cheaper than exploding every IG line's diagnoses and joining them to the lists.
@@ -149,7 +149,7 @@ def _coverage(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     )
     dx = pl.col("diagnoses")
     return (
-        ig.filter(_has_list() & ~covered.fill_null(False))
+        with_codes(ig.filter(_has_list() & ~covered.fill_null(False)), "ig_product")  # derived after the filter
         .join(_list_names(ctx), on=["policy", "setting"], how="left")
         .select(
             "row_id",

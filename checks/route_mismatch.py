@@ -117,8 +117,7 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     b = _bits()
     rules = _rules(b)
     candidates = lines.filter(is_ig() | (code_is(adm_documented_routes=None) & pl.col("route").is_not_null()))
-    candidates = with_modifier_roles(
-        with_codes(candidates, "ig_route", "ig_product", "adm_documented_routes", "adm_description"))
+    candidates = with_modifier_roles(with_codes(candidates, "ig_route", "adm_documented_routes"))
     # Decide on every candidate as a small integer (the first rule that applies); name the reason
     # and derive the facts on the flagged lines only (strings for every candidate cost seconds).
     rule: pl.Expr = pl.lit(None, pl.UInt8)
@@ -131,7 +130,9 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         pl.col("_rule").replace_strict(numbers, pl.Series([r[2] for r in rules], dtype=pl.UInt64),
                                        return_dtype=pl.UInt64).alias("_conflict"),
     )
-    flagged = flagged.with_columns((pl.col("enc_admin_mask") & pl.col("_conflict")).alias("_billed"))
+    # Text facts of the code on the flagged lines only (derived after the filter).
+    flagged = with_codes(flagged, "ig_product", "adm_description").with_columns(
+        (pl.col("enc_admin_mask") & pl.col("_conflict")).alias("_billed"))
     documented = (
         pl.when(pl.col("reason") == "documented_iv_sc_billed").then(_documented("IV", "route_iv"))
         .when(pl.col("reason") == "documented_sc_iv_billed").then(_documented("SC", "route_sc"))

@@ -623,7 +623,8 @@ def _claim_level_candidates(keys: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFr
     compared exactly (:func:`_claim_level_reasons`); a clean batch pays a few vectorised
     comparisons.
     """
-    keyed = keys.filter(pl.col("claim_id").is_not_null())
+    # (each filter copies every key column: skipped when it would keep every row)
+    keyed = keys.filter(pl.col("claim_id").is_not_null()) if keys.get_column("claim_id").null_count() else keys
     order = claim_order(keyed.get_column("claim_id"))
     if order is not None:
         keyed = keyed[order]
@@ -636,7 +637,8 @@ def _claim_level_candidates(keys: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFr
     ]
     conflict = ~pl.col("_start") & pl.any_horizontal(changes or [pl.lit(False)])
     # Rows without a line number are rejected anyway; they must not hide a repeat between others.
-    numbered = keyed.filter(pl.col("line_number").is_not_null())
+    numbered = keyed.filter(pl.col("line_number").is_not_null()) if keyed.get_column(
+        "line_number").null_count() else keyed
     repeat = ~pl.col("_start") & (pl.col("line_number") <= pl.col("line_number").shift(1))
     return _runs_where(numbered, repeat), _runs_where(keyed, conflict)
 

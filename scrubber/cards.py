@@ -284,23 +284,29 @@ def render(found: pl.DataFrame, card: Card) -> pl.DataFrame:
     severity, fix_kind, risk, carc, rarc.
 
     ``found`` holds ``reason``, ``payer_kind``, ``claim_type`` and the facts (the check's own columns and
-    the line facts of :data:`LINE_FACTS`). Vectorised: one when/then per reason and variant in use.
+    the line facts of :data:`LINE_FACTS`). Vectorised per variant: the findings of each (reason, payer
+    kind, setting) in use are worded together with that variant's templates and put back by position
+    (a when/then chain over every finding evaluated every template on every row: 0.7 s for 60k findings).
     """
     unknown = set(found.get_column("reason").unique().drop_nulls().to_list()) - set(card.reasons)
     if unknown:
         raise CardError(f"{card.check_id}: find() returned reason(s) {sorted(unknown)} that its card does not have")
     facts = fact_columns(found.schema)
-    combos = found.select("reason", "payer_kind", "claim_type").unique().rows()
-    is_reason = {name: pl.col("reason") == name for name in card.reasons}
-    cases: dict[str, list[tuple[pl.Expr, pl.Expr]]] = {k: [] for k in (*TEXTS, "citation")}
-    for name, kind, setting in sorted(combos, key=lambda r: tuple(str(x) for x in r)):
+    # The variant a finding takes: its reason, Medicare or not (any other kind reads as commercial),
+    # institutional or not (any other setting reads as professional).
+    variants = found.select(
+        "reason",
+        pl.col("payer_kind").eq_missing(pl.lit("medicare")).alias("_medicare"),
+        pl.col("claim_type").eq_missing(pl.lit("institutional")).alias("_inst"),
+    ).with_row_index("_r").group_by("reason", "_medicare", "_inst").agg("_r")
+    names = {"message": "message", "fix": "suggested_fix", "appeal": "appeal_text", "attach": "attach",
+             "citation": "citation"}
+    texts = {key: pl.repeat(None, found.height, dtype=pl.String, eager=True).alias(key) for key in names.values()}
+    for name, medicare, inst, rows in sorted(variants.rows(), key=lambda r: (r[0], r[1], r[2])):
         reason = card.reasons[name]
-        kind = kind if kind in PAYER_KINDS else "commercial"
-        setting = setting if setting in SETTINGS else "professional"
-        when = is_reason[name] & (pl.col("payer_kind").eq_missing(pl.lit(kind)) if kind == "medicare"
-                                  else pl.col("payer_kind").ne_missing(pl.lit("medicare")))
-        when = when & (pl.col("claim_type").eq_missing(pl.lit("institutional")) if setting == "institutional"
-                       else pl.col("claim_type").ne_missing(pl.lit("institutional")))
+        kind = "medicare" if medicare else "commercial"
+        setting = "institutional" if inst else "professional"
+        exprs = [pl.col("reason").alias("_keep")]  # a column, so that literal texts take the subset's height
         for text_kind in TEXTS:
             template = _pick(reason.texts.get(text_kind, {}), kind, setting)
             if template is None:
@@ -309,9 +315,19 @@ def render(found: pl.DataFrame, card: Card) -> pl.DataFrame:
             if missing:
                 raise CardError(f"{card.check_id}.{name}.{text_kind}: no fact for {missing}")
             used = {p: facts[p] for p in _PLACEHOLDER.findall(template)}
-            cases[text_kind].append((when, fill(template, **used)))
-        cases["citation"].append((when, pl.lit(cite(_pick(reason.citations, kind, setting)))))
+            exprs.append(fill(template, **used).cast(pl.String).alias(text_kind))
+        exprs.append(pl.lit(cite(_pick(reason.citations, kind, setting))).alias("citation"))
+        at = pl.Series(rows, dtype=pl.UInt32)
+        worded = found[at].select(exprs)
+        columns = set(worded.columns)
+        # A correction (a corrected claim's words) takes the place of an appeal where the card has both.
+        appeal = "correction" if "correction" in columns else "appeal" if "appeal" in columns else None
+        for text_kind, out in names.items():
+            source = appeal if text_kind == "appeal" else text_kind
+            if source is not None and source in columns:
+                texts[out] = texts[out].scatter(at, worded.get_column(source))
     none = pl.lit(None, pl.String)
+    is_reason = {name: pl.col("reason") == name for name in card.reasons}
     per_reason = {
         key: _chain([(is_reason[n], pl.lit(getattr(r, key))) for n, r in card.reasons.items()], none)
         for key in ("severity", "fix_kind", "risk")
@@ -321,13 +337,8 @@ def render(found: pl.DataFrame, card: Card) -> pl.DataFrame:
                      for n, r in card.reasons.items()], none)
         for key in ("carc", "rarc")
     }
-    appeal = _chain(cases["correction"] + cases["appeal"], none)
     return found.with_columns(
-        _chain(cases["message"], none).alias("message"),
-        _chain(cases["fix"], none).alias("suggested_fix"),
-        appeal.alias("appeal_text"),
-        _chain(cases["attach"], none).alias("attach"),
-        _chain(cases["citation"], none).alias("citation"),
+        *[texts[out] for out in names.values()],
         *[e.alias(k) for k, e in per_reason.items()],
         *[e.alias(k) for k, e in codes.items()],
     )

@@ -308,8 +308,13 @@ def _drop_blank_rows(frame: pl.DataFrame, header: list[str]) -> pl.DataFrame:
 
 
 def to_raw_frame(frame: pl.DataFrame, source: str, first_row_id: int) -> pl.DataFrame:
-    """:func:`to_raw` of one eager batch."""
-    return to_raw(frame.lazy(), source, first_row_id).collect(engine="in-memory")
+    """:func:`to_raw` of one eager batch.
+
+    Modifier and diagnosis columns that are empty in the whole batch (modifier_3/4 in most exports)
+    hold nothing for the lists: left out, so the lists are built from the others only."""
+    empty = [c for c in (*MODIFIER_COLUMNS, *DIAGNOSIS_COLUMNS)
+             if c in frame.columns and frame.get_column(c).null_count() == frame.height]
+    return to_raw(frame.drop(empty).lazy(), source, first_row_id).collect(engine="in-memory")
 
 
 def to_raw(lf: pl.LazyFrame, source: str | pl.Expr, first_row_id: int) -> pl.LazyFrame:

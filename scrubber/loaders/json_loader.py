@@ -653,6 +653,12 @@ _NULL_SCALAR_RE = "(" + _KEY_TEXT.format("|".join(_SCALAR_KEYS)) + "[ \t\n\r]*)n
 _NULL_LIST_RE = "(" + _KEY_TEXT.format("|".join(_LIST_KEYS)) + "[ \t\n\r]*)null"
 _NULL_LINES_RE = "(" + _KEY_TEXT.format("lines") + "[ \t\n\r]*)null"
 _SENTINEL_ESCAPE = re.compile(rb"\\u0001", re.IGNORECASE)
+_COMPACT_NULLS = {
+    **{f'"{k}":null': f'"{k}":"\\u0001"' for k in _SCALAR_KEYS},
+    **{f'"{k}":null': f'"{k}":["\\u0001"]' for k in _LIST_KEYS},
+    '"lines":null': '"lines":[]',
+}
+_SPACED_NULL = '"[ \t\n\r]+:|:[ \t\n\r]+null'  # a key, then spaces before or after its colon
 
 
 def _mark_nulls(doc: bytes) -> tuple[bytes, int]:
@@ -663,11 +669,16 @@ def _mark_nulls(doc: bytes) -> tuple[bytes, int]:
     written = int(text.str.count_matches(_KNOWN_KEY_RE).item())
     if b"null" not in doc:
         return doc, written
-    marked = (
-        text.str.replace_all(_NULL_SCALAR_RE, '${1}"\\u0001"')
-        .str.replace_all(_NULL_LIST_RE, '${1}["\\u0001"]')
-        .str.replace_all(_NULL_LINES_RE, "${1}[]")
-    )
+    # Compact ``"key":null`` (how exporters write JSON) in one literal pass; the regular expressions,
+    # which also take spaces around the colon, only when a null is written with spaces (0.17 s -> 0.04 s
+    # per 20 MB). The same rewrite either way: a literal match is exactly what the expression matches.
+    marked = text.str.replace_many(_COMPACT_NULLS)
+    if marked.str.contains(_SPACED_NULL).item():
+        marked = (
+            marked.str.replace_all(_NULL_SCALAR_RE, '${1}"\\u0001"')
+            .str.replace_all(_NULL_LIST_RE, '${1}["\\u0001"]')
+            .str.replace_all(_NULL_LINES_RE, "${1}[]")
+        )
     return marked.item().encode("utf-8"), written
 
 
@@ -777,6 +788,16 @@ def _unmarked(column: str, dtype: pl.DataType) -> pl.Expr:
     return pl.when(marked.fill_null(False)).then(None).otherwise(col).alias(column)
 
 
+def _present_list(lines: pl.DataFrame, columns: list[str]) -> pl.Expr:
+    """The non-null values of ``columns`` as a list per row. Columns null on every row add nothing and
+    are left out (usually all four: nested JSON gives lists, not numbered fields), since
+    ``concat_list`` + ``list.drop_nulls`` costs ~1 s per million rows even when the branch is not taken."""
+    present = [c for c in columns if lines.get_column(c).null_count() < lines.height]
+    if not present:
+        return pl.lit([], dtype=_TEXTS)
+    return pl.concat_list([pl.col(c) for c in present]).list.drop_nulls()
+
+
 def _resolve(lines: pl.DataFrame, split_modifiers: bool) -> pl.DataFrame:
     """Values, modifiers, diagnoses and reasons of every row (claims without lines: one row each)."""
     has = pl.col("_has")
@@ -794,7 +815,7 @@ def _resolve(lines: pl.DataFrame, split_modifiers: bool) -> pl.DataFrame:
         own = pl.col("l.modifiers").list.first().str.extract_all(_MODIFIER_TOKENS)
     else:
         own = filled("l.modifiers")
-    parts = pl.concat_list([pl.col(f"l.modifier_{i}") for i in range(1, 5)]).list.drop_nulls()
+    parts = _present_list(lines, [f"l.modifier_{i}" for i in range(1, 5)])
     modifiers = pl.when(~has).then(empty).when(pl.col("l.modifiers").is_not_null()).then(own).otherwise(parts)
 
     pointers = pl.col("l.diagnosis_pointers").list.eval(pl.element().cast(pl.Int64))
@@ -810,7 +831,7 @@ def _resolve(lines: pl.DataFrame, split_modifiers: bool) -> pl.DataFrame:
 
     by_pointer = pl.col("c.diagnoses").list.gather(pl.col("_ptr") - 1, null_on_oob=True)
     by_pointer = by_pointer.list.eval(pl.element().fill_null("")).fill_null(empty)
-    dx_parts = pl.concat_list([pl.col(f"l.diagnosis_{i}") for i in range(1, 5)]).list.drop_nulls()
+    dx_parts = _present_list(lines, [f"l.diagnosis_{i}" for i in range(1, 5)])
     any_part = pl.any_horizontal([pl.col(f"l.diagnosis_{i}").is_not_null() for i in range(1, 5)])
     diagnoses = (
         pl.when(~has | pl.col("_bad"))
