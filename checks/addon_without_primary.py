@@ -5,8 +5,10 @@ is billed in the encounter, or its only primaries are themselves unanchored add-
 the chain fires). Allowed primaries (CPT parentheticals): 96361: 96360, 96365, 96374, 96409, 96413 ·
 96366: 96365, 96367 · 96367: 96365, 96374, 96409, 96413 · 96368: 96365, 96366, 96413, 96415, 96416 ·
 96370: 96369 · 96371: 96369 · 96375 and 96376: 96365, 96374, 96409, 96413 · 96411: 96409, 96413 ·
-96415: 96413 · 96417: 96413. The primary may sit on another claim of the same encounter (CMS add-on
-code edits: same practitioner, patient and date). Denial seen as N122 with B15/97/107.
+96415: 96413 · 96417: 96413. MEDICARE (policy setting `[addons] primaries = "ncci"`) anchors by the CMS
+NCCI add-on code edit list instead, which accepts more: 96366 also with 96360 and 96413; 96367, 96368
+and 96375 also with 96360. The primary may sit on another claim of the same encounter (CMS add-on code
+edits: same practitioner, patient and date). Denial seen as N122 with B15/97/107.
 
 Implementation. The allowed primaries are data: CPT's parentheticals (``admin_codes.csv``
 ``allowed_primaries``), and for policies with ``[addons] primaries = "ncci"`` (MEDICARE) the CMS NCCI

@@ -1,8 +1,10 @@
 """home-ig-supplies: home IVIG services and supplies (Q2052) billed more than once a date or without the drug.
 
-**home-ig-supplies** (error). Q2052 (services, supplies and accessories for home IVIG) billed more than
-1 unit on a date, or with no home IVIG drug line for the member on that date (A52509: one unit per
-infusion date).
+**home-ig-supplies** (error). Q2052 (services, supplies and accessories for home IVIG) billed on a
+second line for the member and date; for dates of service to 2023-12-31 also more than 1 unit on a
+date (from 2024-01-01 its units report the visit in 15-minute increments); or with no home IVIG drug
+line for the member on that date or in the 30 days before it (A52509, L33610: one Q2052 per infusion
+date, the drug's date of service up to 30 days earlier).
 
 Implementation. The codes and what a unit of them counts are data (``scrubber/data/
 home_ivig_supplies.csv``, by period of dates of service). Lines are grouped by member, date of

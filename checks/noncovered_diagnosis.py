@@ -3,10 +3,12 @@
 **noncovered-diagnosis** (error). For an IG drug line:
 - Coverage: none of the line's diagnoses is on the covered list for the payer and setting. MEDICARE
   home IVIG: the 25 codes of A52509; home SCIG: the same plus G61.81 (A52507). Office and outpatient:
-  the covered list of one named Part A/B contractor's IVIG billing and coding article, shipped whole
-  with its article id and revision date (DEFAULT uses it too); a policy may name another list. Home
-  IVIG with an uncovered diagnosis is "no benefit category": the fix is GY, never an ABN.
-- With GA or GZ on the line, the finding is `info`: the provider has declared the expected denial.
+  the covered list a policy names (`[coverage] other`); the built-in policies name none yet (no Part
+  A/B contractor article's list could be shipped whole), so those lines are counted as coverage not
+  evaluated, never flagged. Home IVIG with an uncovered diagnosis is "no benefit category": the fix is
+  GY, never an ABN.
+- With GA, GZ or GY on the line, the finding is `info`: the provider has declared the expected denial.
+  Home IVIG under MEDICARE declared with GA or GZ but not GY is `info` with the fix GY.
 - Validity: a diagnosis must be a billable ICD-10-CM code in the release in force on the date of
   service (fiscal years start October 1; for example `D80` and `G35` are categories, and `E66.8` was
   billable until 2024-09-30). The product ships every release it can source (at least FY2021-FY2026); a
@@ -30,10 +32,10 @@ Pumps criteria), ``not_covered`` (office and outpatient, and home IVIG of a comm
 ``declared_noncovered`` (info, nothing at risk) when the line carries a modifier that declares the
 expected denial (``modifiers.csv`` roles ``declares_noncovered``: GA, GZ, and ``declares_no_benefit``:
 GY); ``declared_abn_no_benefit`` (info) when home IVIG under Medicare declares it with GA or GZ but
-not GY: the fix is GY, an ABN does not apply to a service with no benefit category. Deviation
-from the rule's words, on purpose: GY counts as a declaration too, because for home IVIG GY *is*
-the rule's own fix (flagging a line that already carries it as an error is a false flag, issue
-10), and for home SCIG it is A52507's modifier for a drug outside the pump benefit. An IG line
+not GY: the fix is GY, an ABN does not apply to a service with no benefit category. GY counts as
+a declaration (the shared sheet names GA and GZ only) because for home IVIG GY *is* the rule's own
+fix (flagging a line that already carries it as an error is a false flag, issue 10), and for home
+SCIG it is A52507's modifier for a drug outside the pump benefit. An IG line
 with no diagnosis is not covered (its ``dx`` fact is null, shown as a placeholder to fill in).
 
 *Validity* (every line). The batch's distinct diagnosis values are read once; a value not shaped
