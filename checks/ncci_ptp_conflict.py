@@ -102,13 +102,7 @@ def _column1_lines(lines: pl.LazyFrame, pairs: pl.DataFrame) -> pl.LazyFrame:
                         | (pl.col("code_idx").is_null() & pl.col("procedure_code").is_in(text1)))
 
 
-# The columns the decision reads (the words' line facts come from the engine by row_id).
-_COLUMNS = ("row_id", "enc_key", "code_idx", "procedure_code", "claim_type", "enc_admin_mask", "modifiers",
-            "date_of_service", "pol_ncci_em", "claim_id", "line_number")
-
-
 def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
-    lines = lines.select(_COLUMNS) if False else lines
     pairs = _pairs()
     rules = reference.ncci_rules()
     em25 = reference.modifiers_with_role("separate_em")

@@ -24,13 +24,13 @@ from __future__ import annotations
 
 import difflib
 import json
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from scrubber.errors import UsageError
 from scrubber.gate import FAIL_ON
+from scrubber.settings_files import read_toml
 
 CONFIG_NAME = "scrubber.toml"
 PYPROJECT = "pyproject.toml"
@@ -73,14 +73,7 @@ def discover(start: Path | None = None) -> Path | None:
 
 
 def _read(path: Path) -> dict[str, Any]:
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read config ({getattr(exc, 'strerror', None) or exc})", str(path)) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise UsageError(f"not valid TOML ({exc})", str(path)) from None
-    except RecursionError:
-        raise UsageError("not valid TOML (nested too deeply to be a config)", str(path)) from None
+    return read_toml(path, "config")
 
 
 def _unknown(key: str, allowed: tuple[str, ...], where: str, path: Path) -> UsageError:

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from scrubber.errors import UsageError
+from scrubber.settings_files import read_text
 
 KINDS = ("new", "fixed", "unchanged", "suppressed")
 MAX_LISTED = 50
@@ -57,12 +57,9 @@ class Findings:
 
     @classmethod
     def read(cls, path: str) -> Findings:
+        text = read_text(path, "findings file")
         try:
-            doc = json.loads(Path(path).read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise UsageError("no such findings file", path) from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise UsageError(f"cannot read findings file ({getattr(exc, 'strerror', None) or exc})", path) from None
+            doc = json.loads(text)
         except json.JSONDecodeError as exc:
             raise UsageError(f"not a findings JSON file ({exc.msg} at line {exc.lineno})", path) from None
         except RecursionError:

@@ -46,8 +46,6 @@ from scrubber import reference
 from scrubber.grouping import claim_order, claim_runs, run_starts
 from scrubber.policy import PolicySet
 
-# The encounter of RULES.md, as one key: see encounters(). Every encounter-scoped rule groups by it.
-ENCOUNTER = ("enc_key",)
 # cd_key packs (claim run, date) into one UInt64: the date as days since 1970 made non-negative in
 # 23 bits (every year 0000-9999 fits), the claim run above it. A sub-key of a claim and date (its
 # drug, its administration family) adds 6 more bits below (codes and families number < 64).
@@ -85,11 +83,6 @@ def _code_indices(criteria: tuple[tuple[str, Any], ...]) -> tuple[int, ...]:
 def is_ig() -> pl.Expr:
     """An immune-globulin drug line (``scrubber/data/immune_globulins.csv``)."""
     return code_is(ig_product=None)
-
-
-def is_admin() -> pl.Expr:
-    """An administration line (``scrubber/data/admin_codes.csv``)."""
-    return code_is(adm_role=None)
 
 
 def with_codes(lines: pl.LazyFrame, *attributes: str) -> pl.LazyFrame:

@@ -192,21 +192,22 @@ def _codes(values: Any, where: str, source: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _pos(values: Any, where: str, source: str) -> tuple[str, ...]:
-    """Places of service: two-digit codes (``12``, ``04``); anything else is a PolicyError."""
+def _shaped(values: Any, where: str, source: str, shape: re.Pattern[str], what: str) -> tuple[str, ...]:
+    """:func:`_codes`, each of which must match ``shape``; else a PolicyError saying it is not ``what``."""
     codes = _codes(values, where, source)
     for code in codes:
-        if not _POS_RE.fullmatch(code):
-            raise PolicyError(f"'{where}' lists '{code}', which is not a two-digit place of service code", source)
+        if not shape.fullmatch(code):
+            raise PolicyError(f"'{where}' lists '{code}', which is not {what}", source)
     return codes
+
+
+def _pos(values: Any, where: str, source: str) -> tuple[str, ...]:
+    """Places of service: two-digit codes (``12``, ``04``); anything else is a PolicyError."""
+    return _shaped(values, where, source, _POS_RE, "a two-digit place of service code")
 
 
 def _modifiers(values: Any, where: str, source: str) -> tuple[str, ...]:
-    codes = _codes(values, where, source)
-    for code in codes:
-        if not _MODIFIER_RE.fullmatch(code):
-            raise PolicyError(f"'{where}' lists '{code}', which is not a two-character modifier", source)
-    return codes
+    return _shaped(values, where, source, _MODIFIER_RE, "a two-character modifier")
 
 
 def _patterns(doc: dict[str, Any], source: str) -> PayerPatterns:

@@ -17,17 +17,17 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import polars as pl
 
 from scrubber.errors import InputError, display_name
 from scrubber.loaders import sniff_format
 from scrubber.loaders.csv_loader import read_text_table
+from scrubber.loaders.json_loader import REPEATED_KEYS, mark_repeated_keys
 from scrubber.schema import RECORD_COLUMNS
 
 KEY = ("claim_id", "line_number")
-Frame = TypeVar("Frame", pl.DataFrame, pl.LazyFrame)
 UNMATCHED_SCHEMA = {"source": pl.String(), "row": pl.Int64(), "claim_id": pl.String(),
                     "line_number": pl.String(), "reason": pl.String()}
 
@@ -50,25 +50,13 @@ def _normalise_key(frame: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-_REPEATED = "\x00repeated keys"  # set by _pairs on an object that names a key twice
-
-
-def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """A JSON object; one naming a key twice remembers which (JSON readers disagree on its value)."""
-    obj = dict(pairs)
-    if len(obj) < len(pairs):
-        seen: set[str] = set()
-        obj[_REPEATED] = sorted({k for k, _ in pairs if k in seen or seen.add(k)})  # type: ignore[func-returns-value]
-    return obj
-
-
 def _item_problem(item: Any) -> str | None:
     """Why one record of a records JSON cannot be used, or None: it is reported alone (as a CSV row is)."""
     if not isinstance(item, dict):
         kind = "null" if item is None else type(item).__name__
         return f"record is not an object ({kind})"
-    if _REPEATED in item:
-        return (f"record gives {', '.join(item[_REPEATED])} more than once (JSON readers disagree on which "
+    if REPEATED_KEYS in item:
+        return (f"record gives {', '.join(item[REPEATED_KEYS])} more than once (JSON readers disagree on which "
                 "value counts): not used")
     return None
 
@@ -82,12 +70,12 @@ def _read_json_items(path: Path, path_text: str) -> list[Any]:
     except OSError as exc:
         raise InputError(f"cannot read records file ({exc.strerror})", path_text) from None
     try:
-        doc: Any = json.loads(text, object_pairs_hook=_pairs)
+        doc: Any = json.loads(text, object_pairs_hook=mark_repeated_keys)
     except json.JSONDecodeError as exc:
         if exc.msg != "Extra data":
             raise InputError(f"invalid JSON ({exc.msg} at line {exc.lineno})", path_text) from None
         try:
-            doc = [json.loads(line, object_pairs_hook=_pairs) for line in text.splitlines() if line.strip()]
+            doc = [json.loads(line, object_pairs_hook=mark_repeated_keys) for line in text.splitlines() if line.strip()]
         except json.JSONDecodeError as exc2:
             raise InputError(f"invalid JSON Lines ({exc2.msg})", path_text) from None
     except RecursionError:
@@ -206,13 +194,6 @@ class RecordJoin:
                                        .alias("reason")),
             ]
         ).cast(UNMATCHED_SCHEMA).sort("row", "reason")
-
-
-def attach_records(raw: Frame, records: Records) -> tuple[Frame, pl.DataFrame]:
-    """Raw claim lines with record documentation joined; and the records that matched nothing."""
-    joiner = RecordJoin(records)
-    out = joiner.apply(raw.lazy().collect())
-    return (out.lazy() if isinstance(raw, pl.LazyFrame) else out), joiner.problems()  # type: ignore[return-value]
 
 
 def empty_problems() -> pl.DataFrame:

@@ -33,7 +33,6 @@ POS_RE = r"^[0-9]{2}$"
 
 CLAIM_TYPES = ("professional", "institutional")
 ROUTES = ("IV", "SC", "IM", "PUSH")
-DISTINCT_SITE_MODIFIERS = ("59", "XE", "XS", "XP", "XU")
 PAYER_SEQUENCES = ("P", "S", "T")
 CLAIM_FREQUENCY_RE = r"^[0-9]$"
 REVENUE_CODE_RE = r"^[0-9]{4}$"
@@ -188,7 +187,6 @@ FIELDS: tuple[Field, ...] = (
     Field("payer_claim_number", pl.String(), False, "payer's claim control number of the original claim (REF*F8)"),
 )
 
-FIELD_BY_NAME: dict[str, Field] = {f.name: f for f in FIELDS}
 REQUIRED_COLUMNS: tuple[str, ...] = tuple(f.name for f in FIELDS if f.required)
 LIST_COLUMNS: tuple[str, ...] = tuple(f.name for f in FIELDS if isinstance(f.dtype, pl.List))
 SCALAR_COLUMNS: tuple[str, ...] = tuple(f.name for f in FIELDS if not isinstance(f.dtype, pl.List))

@@ -24,15 +24,14 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
-import tomllib
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from scrubber.errors import UsageError
 from scrubber.finding_ids import ID_CHARS
+from scrubber.settings_files import read_toml
 
 PATTERN_KEYS = ("check", "claim", "member", "payer", "code")
 REQUIRED_KEYS = ("reason", "by", "expires")
@@ -106,16 +105,7 @@ def _date(value: Any, where: str, path: str) -> dt.date:
 
 def read_file(path: str, known_checks: list[str]) -> list[Suppression]:
     """The entries of one suppressions file; any problem is a usage error naming the file and entry."""
-    try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UsageError("no such suppressions file", path) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read suppressions file ({getattr(exc, 'strerror', None) or exc})", path) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise UsageError(f"not valid TOML ({exc})", path) from None
-    except RecursionError:
-        raise UsageError("not valid TOML (nested too deeply to be a suppressions file)", path) from None
+    data = read_toml(path, "suppressions file")
     unknown = sorted(set(data) - {"suppress"})
     if unknown:
         raise UsageError(f"unknown key '{unknown[0]}' (a suppressions file holds [[suppress]] entries)", path)

@@ -53,7 +53,7 @@ KNOWN_KEYS = frozenset((*SCALAR_COLUMNS, "lines", "diagnoses", "diagnosis_pointe
 _IDENTITY_KEYS = frozenset(("procedure_code", "date_of_service", "lines"))
 # The keys that identify a row: given twice, the row cannot say which claim line it is.
 _KEY_FIELDS = frozenset(("claim_id", "line_number"))
-_DUPLICATES = "\x00duplicate keys"  # marker key set by _pairs; no JSON text can spell it as a key here
+REPEATED_KEYS = "\x00duplicate keys"  # set by mark_repeated_keys; no JSON text can spell it as a key
 
 
 class _BrokenLine:
@@ -64,19 +64,19 @@ class _BrokenLine:
         self.message = message
 
 
-def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+def mark_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     """``object_pairs_hook``: the object, marked with the known keys it gives more than once."""
     obj = dict(pairs)
     if len(obj) < len(pairs):
         counts = Counter(k for k, _ in pairs)
         twice = sorted(k for k, n in counts.items() if n > 1 and k in KNOWN_KEYS)
         if twice:
-            obj[_DUPLICATES] = twice
+            obj[REPEATED_KEYS] = twice
     return obj
 
 
 def _loads(text: str) -> Any:
-    return json.loads(text, object_pairs_hook=_pairs)
+    return json.loads(text, object_pairs_hook=mark_repeated_keys)
 
 
 def _text(value: Any) -> str | None:
@@ -102,7 +102,7 @@ def parse_claims(text: str, source: str) -> list[Any]:
         raise InputError(f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", source) from None
     except RecursionError:
         raise InputError("invalid JSON: nested too deeply to be claims", source) from None
-    if isinstance(doc, dict) and _DUPLICATES in doc and "claims" in doc[_DUPLICATES]:
+    if isinstance(doc, dict) and REPEATED_KEYS in doc and "claims" in doc[REPEATED_KEYS]:
         raise InputError('the document gives "claims" twice; JSON readers disagree on which one counts', source)
     if isinstance(doc, dict) and "claims" in doc:
         claims = doc["claims"]
@@ -236,7 +236,7 @@ def _kind(value: object) -> str:
 
 def _duplicate_reason(obj: dict, what: str) -> tuple[str | None, bool]:
     """The reason an object with repeated keys is rejected, and whether its values are still evidence."""
-    twice = obj.get(_DUPLICATES)
+    twice = obj.get(REPEATED_KEYS)
     if not twice:
         return None, True
     names = ", ".join(twice)
@@ -285,8 +285,8 @@ def claims_to_raw(claims: list[Any], source: str, first_row_id: int) -> pl.DataF
             if not isinstance(line, dict):
                 add({k: claim.get(k) for k in _CLAIM_LEVEL}, location, "line is not an object")
                 continue
-            values = {k: v for k, v in claim.items() if k not in ("lines", "diagnoses", _DUPLICATES)}
-            values.update({k: v for k, v in line.items() if (v is not None or k not in values) and k != _DUPLICATES})
+            values = {k: v for k, v in claim.items() if k not in ("lines", "diagnoses", REPEATED_KEYS)}
+            values.update({k: v for k, v in line.items() if (v is not None or k not in values) and k != REPEATED_KEYS})
             dx, dx_error = _line_diagnoses(claim, line)
             mods, mod_error = _line_modifiers(line)
             values["diagnoses"] = dx or []
@@ -294,7 +294,7 @@ def claims_to_raw(claims: list[Any], source: str, first_row_id: int) -> pl.DataF
             line_dup, line_readable = _duplicate_reason(line, "line")
             # A key given twice is no key: its last value must not make this row the twin of another
             # claim's or line's (a bad row never changes good rows), so the row keeps no value for it.
-            for key in _KEY_FIELDS.intersection([*claim.get(_DUPLICATES, ()), *line.get(_DUPLICATES, ())]):
+            for key in _KEY_FIELDS.intersection([*claim.get(REPEATED_KEYS, ()), *line.get(REPEATED_KEYS, ())]):
                 values[key] = None
             unreadable = [r for r, ok in ((claim_dup, claim_readable), (line_dup, line_readable)) if r and not ok]
             problems = [r for r in (claim_dup, line_dup, dx_error, mod_error) if r and r not in unreadable]

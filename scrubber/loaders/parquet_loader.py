@@ -33,7 +33,6 @@ from scrubber.errors import InputError
 from scrubber.loaders.csv_loader import DIAGNOSIS_COLUMNS, MODIFIER_COLUMNS, _check_header, _normalise_header, to_raw
 from scrubber.schema import RAW_SCHEMA
 
-PARQUET_MAGIC = b"PAR1"
 LIST_COLUMNS = {"modifiers": MODIFIER_COLUMNS, "diagnoses": DIAGNOSIS_COLUMNS}
 _BATCH_ROWS = 1_000_000  # rows typed at a time, as the CSV reader does
 _DATE_FMT = "%Y-%m-%d"
