@@ -26,7 +26,7 @@ from __future__ import annotations
 import polars as pl
 
 from scrubber.cards import load_card
-from scrubber.enrich import code_is, codes_text, with_codes
+from scrubber.enrich import code, code_is, codes_text, with_codes
 from scrubber.registry import Check, Context
 
 
@@ -52,8 +52,14 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
 
 
 def unevaluated(lines: pl.LazyFrame) -> pl.LazyFrame:
-    """Add-on lines of encounters holding an unreadable row (its code, perhaps the primary, is unknown)."""
-    return lines.filter(code_is(adm_role="addon") & pl.col("enc_unreadable"))
+    """Add-on lines of encounters holding an unreadable row (its code, perhaps the primary, is
+    unknown), and add-on lines anchored only by the code of a rejected row (the primary was billed
+    on a line that could not be checked: not reported, not silently passed either)."""
+    undecided = pl.col("enc_unreadable")
+    if "enc_rejected_anchor_mask" in lines.collect_schema():
+        by_rejected = (code("adm_bit") & pl.col("enc_rejected_anchor_mask")) != 0
+        undecided = undecided | by_rejected.fill_null(False)
+    return lines.filter(code_is(adm_role="addon") & undecided)
 
 
 CHECK = Check(card=load_card(__file__), find=find, unevaluated=unevaluated)

@@ -9,7 +9,8 @@
   GY, never an ABN.
 - With GA, GZ or GY on the line, the finding is `info`: the provider has declared the expected denial.
   Home IVIG under MEDICARE declared with GA or GZ but not GY is `info` with the fix GY.
-- Validity: a diagnosis must be a billable ICD-10-CM code in the release in force on the date of
+- Validity, on every line that points to the code (an IG drug line or not: an invalid code makes the
+  whole claim unprocessable): a diagnosis must be a billable ICD-10-CM code in the release in force on the date of
   service (fiscal years start October 1; for example `D80` and `G35` are categories, and `E66.8` was
   billable until 2024-09-30). The product ships every release it can source (at least FY2021-FY2026); a
   date outside every shipped release is not evaluated for validity (counted and shown), never flagged.
@@ -157,7 +158,9 @@ def _coverage(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
             "row_id",
             reason.alias("reason"),
             pl.col("ig_product").alias("product"),
-            pl.when(dx.list.len() > 0).then(dx).alias("dx"),  # none: a visible [dx?] to fill in
+            # The line's codes as people read them; a line without any says so (it covers nothing).
+            pl.when(dx.list.len() > 0).then(dx.list.eval(dotted(pl.element())).list.join(", "))
+            .otherwise(pl.lit("(none reported on the line)")).alias("dx"),
             "covered_list",
             pl.col("modifiers").list.eval(pl.element().filter(pl.element().is_in(declaring))).alias("declared"),
             pl.lit(1, pl.Int8).alias("_rank"),

@@ -51,10 +51,12 @@ def _warn(lines: list[str], more_hint: str) -> None:
         click.echo(f"scrub: warning: ... and {len(lines) - _MAX_WARNINGS_SHOWN} more ({more_hint})", err=True)
 
 
-def _warn_inputs(warnings: list[dict[str, str]]) -> None:
-    """File-level problems that did not stop the scrub (X12 envelope counts), one line each on stderr."""
-    _warn([f"{w['source']}: {w['problem']} (claims still checked; --strict rejects the file)" for w in warnings],
-          "input_warnings in the findings JSON")
+def _warn_inputs(warnings: list[dict[str, str]], x12: list[bool]) -> None:
+    """File-level problems that did not stop the scrub (X12 envelope counts, files skipped in a folder),
+    one line each on stderr. ``x12``: per warning, whether it is an X12 reader's, which --strict turns
+    into a refusal of the file (the others it does not touch)."""
+    _warn([f"{w['source']}: {w['problem']}" + (" (not fatal; --strict rejects the file)" if strict else "")
+           for w, strict in zip(warnings, x12, strict=True)], "input_warnings in the findings JSON")
 
 
 def _warn_suppressions(warnings: list[dict[str, Any]]) -> None:
@@ -470,7 +472,9 @@ class CheckRun:
                     out.write(text.encode("utf-8"))
 
         if not o.quiet:
-            _warn_inputs(shown.input_warnings)
+            formats = result.provenance.get("formats", {})
+            _warn_inputs(shown.input_warnings, [formats.get(w["source"]) == "x12" and not w["problem"].startswith(
+                "skipped: ") for w in result.input_warnings])
             _warn_suppressions(shown.suppression_warnings)
         to_stdout = "-" in outputs.values()
         # --rejected and --baseline-write are beside the findings: the terminal summary still shows.

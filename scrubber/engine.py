@@ -380,7 +380,7 @@ def scrub(
     ctx = build_context(policies)
     raw = load_inputs(inputs, records)
     if strict:
-        _validate_x12(raw.formats, raw.notices)
+        _validate_x12(raw.formats, raw.file_notices)
     batches = _counted(raw.batches(), progress, clock)
     joiner = RecordJoin(load_records(records)) if records else None
     if joiner is not None:

@@ -386,10 +386,16 @@ def enrich(lines: pl.DataFrame, policies: PolicySet, rejected: pl.DataFrame | No
         has_modifier(*reference.modifiers_with_role("no_waste")).alias("is_jz"),
     )
     lines = lines.hstack(_claim_date(lines))
+    own = None
     if rejected is not None and rejected.height:
+        own = lines.get_column("cd_admin_mask")
         lines = _with_rejected_codes(lines, rejected)
+        if lines.get_column("cd_admin_mask").equals(own):
+            own = None
     lines = lines.hstack(encounters(lines))
     lines = lines.hstack(_encounter_masks(lines))
+    if own is not None:
+        lines = lines.hstack([_anchored_by_rejected(lines, own)])
     lines = lines.hstack([_unreadable_in_encounter(lines, unreadable)])
     return lines.hstack(_borrowed(
         lines, is_ig(), is_ig(), pl.col("code_idx"), ["is_jw", "line_number"],  # the administered line first
@@ -606,6 +612,17 @@ def _encounter_masks(lines: pl.DataFrame) -> pl.DataFrame:
         "enc_admin_mask",
         pl.when(pl.col("pol_ncci_addons")).then(pl.col("_ncci")).otherwise(pl.col("_cpt")).alias("enc_anchored_mask"),
     )
+
+
+def _anchored_by_rejected(lines: pl.DataFrame, own: pl.Series) -> pl.Series:
+    """``enc_rejected_anchor_mask``: the codes of the encounter that are anchored only because a
+    rejected row of its claim and date bills their primary (``own``: the claim-and-date masks
+    without rejected rows' codes). A check reporting an add-on without its primary does not report
+    those (the primary was billed: our rejection must not invent a finding) and counts them as not
+    evaluated (their primary's line could not be checked). Only built when rejected rows add codes."""
+    without = _encounter_masks(lines.with_columns(own.alias("cd_admin_mask")))
+    return (lines.get_column("enc_anchored_mask") & ~without.get_column("enc_anchored_mask")).alias(
+        "enc_rejected_anchor_mask")
 
 
 def _unreadable_in_encounter(lines: pl.DataFrame, unreadable: pl.DataFrame | None) -> pl.Series:

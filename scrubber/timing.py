@@ -415,7 +415,9 @@ def _groups(timed: pl.DataFrame, episodes: pl.DataFrame) -> pl.DataFrame:
     """One row per encounter and additional-hour code billed in it: units billed, units the
     encounter's episodes support, and whether the time rules can judge it.
 
-    Not evaluable: an infusion line of the chain without usable times; an add-on line whose times
+    Not evaluable: an infusion line of the chain whose times are unusable, or that has no times while
+    an add-on line of the chain has none either (an add-on with its own times that meets no timed
+    infusion is the whole infusion, RULES.md); an add-on line whose times
     are unusable; an add-on line without times and no infusion line to be judged by; an infusion
     of the chain billed in the encounter on a row that could not be read (its time is unknown);
     hydration in an encounter whose other infusions' times are unknown (concurrent minutes unknown).
@@ -442,11 +444,14 @@ def _groups(timed: pl.DataFrame, episodes: pl.DataFrame) -> pl.DataFrame:
         )
     )
     infusions = (
-        timed.select("tm_kind", "enc_key", "tm_chain", "minutes", _attr("tm_bit")).filter(pl.col("tm_kind") == INFUSION)
+        timed.select("tm_kind", "enc_key", "tm_chain", "minutes", "has_times", _attr("tm_bit"))
+        .filter(pl.col("tm_kind") == INFUSION)
         .with_columns(key).sort("_g").with_columns(pl.col("_g").set_sorted())
         .group_by("_g", maintain_order=True).agg(
             pl.len().alias("_infusions"),
-            pl.col("minutes").is_null().sum().alias("_unknown"),
+            # Times given but unusable (stop before start): unknown. No times at all: no documented minutes.
+            (pl.col("has_times") & pl.col("minutes").is_null()).sum().alias("_unknown"),
+            (~pl.col("has_times")).sum().alias("_inf_untimed"),
             # The codes seen: a chain has at most two infusion codes (code_timing checks it), so the
             # smallest and largest bit are all of them (a bitwise-or aggregate costs four times more).
             (pl.col("tm_bit").min() | pl.col("tm_bit").max()).alias("_seen"),
@@ -457,12 +462,18 @@ def _groups(timed: pl.DataFrame, episodes: pl.DataFrame) -> pl.DataFrame:
         pl.col("ep_obs").sum().alias("observation"))
     groups = (
         hours.join(infusions, on="_g", how="left").join(supported, on="_g", how="left")
-        .with_columns(pl.col("_infusions", "_unknown", "expected", "expected_obs", "observation").fill_null(0),
-                      pl.col("_seen").fill_null(0))
+        .with_columns(pl.col("_infusions", "_unknown", "_inf_untimed", "expected", "expected_obs", "observation")
+                      .fill_null(0), pl.col("_seen").fill_null(0))
     )
     unseen = (pl.col("enc_admin_mask") & pl.col("tm_extends_mask") & ~pl.col("_seen")) != 0
+    # RULES.md: an add-on line with its own times that meets no infusion line is the whole infusion.
+    # An infusion line without times meets nothing and documents no minutes, so when every add-on line
+    # documents its own times the add-ons are judged by those; an add-on without times would be judged
+    # by the infusions it extends, whose minutes are then unknown.
+    untimed_infusions_ok = (pl.col("_inf_untimed") == 0) | (pl.col("_untimed") == 0)
     evaluable = (
-        (pl.col("_unknown") == 0) & (pl.col("_bad") == 0) & ~((pl.col("_untimed") > 0) & (pl.col("_infusions") == 0))
+        (pl.col("_unknown") == 0) & untimed_infusions_ok & (pl.col("_bad") == 0)
+        & ~((pl.col("_untimed") > 0) & (pl.col("_infusions") == 0))
         & ~unseen & ~(pl.col("tm_hydration") & pl.col("enc_drug_unknown"))
     )
     return groups.select("enc_key", "tm_chain", "head", "billed", "counted", "expected", "expected_obs",

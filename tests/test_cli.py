@@ -178,7 +178,7 @@ def test_strict_validates_x12_structure(tmp_path) -> None:
     assert relaxed.exit_code == 0
     (warning,) = relaxed.stderr.splitlines()
     assert warning.startswith(f"scrub: warning: {broken}: segment "), warning
-    assert "SE01 says 9999 segments" in warning and "claims still checked" in warning
+    assert "SE01 says 9999 segments" in warning and "not fatal; --strict rejects the file" in warning
     doc = json.loads(relaxed.stdout)
     assert doc["summary"]["input_warnings"] == 1 and doc["summary"]["rows_checked"] > 0
     assert [w["source"] for w in doc["input_warnings"]] == [str(broken)]

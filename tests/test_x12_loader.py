@@ -719,7 +719,7 @@ SNIP_READER_CASES = {
 }
 # Cases the reader passes on, that canonicalisation rejects (value rules, not structure).
 SNIP_CANONICAL_CASES = {
-    "L1_invalid_service_date.x12": "unparseable date_of_service '2026-02-30'",
+    "L1_invalid_service_date.x12": "unparseable date_of_service '20260230'",
     "L4_prof_line_without_dos.x12": "missing required value date_of_service",
     "L5_bad_cpt_and_modifier.x12": "malformed procedure code",
 }

@@ -14,9 +14,11 @@ document. :meth:`RawInput.reconciliation` compares it with the rows each file ac
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import polars as pl
 
@@ -101,6 +103,9 @@ def _foreign_content(path: Path) -> str | None:
     try:
         with path.open("rb") as fh:
             head = fh.read(_SNIFF_BYTES)
+            if _blank_from(fh, head):
+                # One empty export in a folder holds no rows: noted, not a reason to check none of the others.
+                return "empty file (no claim rows)"
     except OSError:
         return None  # read as claims: the reader names the problem
     start = head.lstrip(b"\xef\xbb\xbf \t\r\n")
@@ -137,6 +142,14 @@ _MAGIC = {
 }
 
 
+def _blank_from(fh: BinaryIO, head: bytes) -> bool:
+    """Whether a file whose first bytes are ``head`` (read from ``fh``) holds nothing but whitespace."""
+    blank = not head.strip()
+    while blank and (block := fh.read(1 << 20)):  # whitespace-only so far: is there anything?
+        blank = not block.strip()
+    return blank
+
+
 def sniff_format(path: Path) -> str:
     """'csv', 'json', 'x12' or 'parquet', from the first bytes and the extension.
 
@@ -146,9 +159,7 @@ def sniff_format(path: Path) -> str:
     try:
         with path.open("rb") as fh:
             head = fh.read(_SNIFF_BYTES)
-            blank = not head.strip()
-            while blank and (block := fh.read(1 << 20)):  # whitespace-only so far: is there anything?
-                blank = not block.strip()
+            blank = _blank_from(fh, head)
     except OSError as exc:
         raise InputError(f"cannot read file ({exc.strerror})", display_name(path)) from None
     if blank:
@@ -161,9 +172,13 @@ def sniff_format(path: Path) -> str:
         if head.startswith(magic):
             raise InputError(f"binary file: {what}", display_name(path))
     if b"\x00" in head:
+        if _utf16_without_bom(head):
+            raise InputError("UTF-16 text without a byte order mark; export the file as UTF-8", display_name(path))
         raise InputError("binary file (contains NUL bytes); expected CSV, JSON or X12 text", display_name(path))
     start = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if start[:3].upper() == b"ISA":
+        return "x12"
+    if _X12_WITHOUT_ISA.match(start):  # GS/ST first: X12 cut below its envelope, whatever the name says
         return "x12"
     if start[:1] in (b"{", b"["):
         return "json"
@@ -175,6 +190,21 @@ def sniff_format(path: Path) -> str:
     if suffix in (".837", ".x12", ".edi"):
         return "x12"
     return "csv"
+
+
+# A file that starts with a GS or ST segment (an element separator right after the id): X12 whose ISA
+# is missing; the X12 reader then says so, instead of a CSV reader listing "missing columns".
+_X12_WITHOUT_ISA = re.compile(rb"^(?:GS|ST)[*|^~!#:]", re.IGNORECASE)
+
+
+def _utf16_without_bom(head: bytes) -> bool:
+    """Text in UTF-16 without its BOM: nearly every other byte NUL (ASCII and Latin letters), none of the others."""
+    pairs = head[: len(head) - len(head) % 2]
+    if len(pairs) < 8:
+        return False
+    half = len(pairs) // 2
+    even, odd = pairs[0::2].count(0), pairs[1::2].count(0)
+    return (odd >= 0.9 * half and even == 0) or (even >= 0.9 * half and odd == 0)
 
 
 def _csv_header(start: bytes) -> bool:
@@ -302,7 +332,12 @@ class RawInput:
     @property
     def notices(self) -> list[dict[str, str]]:
         """File-level problems that did not stop the read, as ``{"source", "problem"}``."""
-        return [*self.skipped, *({"source": r.name, "problem": n} for r in self.readers for n in r.notices)]
+        return [*self.skipped, *self.file_notices]
+
+    @property
+    def file_notices(self) -> list[dict[str, str]]:
+        """The readers' notices about the content of the files they read (not the files skipped)."""
+        return [{"source": r.name, "problem": n} for r in self.readers for n in r.notices]
 
     @property
     def counted_rows(self) -> dict[str, int]:

@@ -73,6 +73,7 @@ position is also the line number.
 
 from __future__ import annotations
 
+import datetime as _dt
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -149,6 +150,8 @@ _ISA_WINDOW = 400  # an ISA is 106 characters; leave room for wrongly padded fie
 _NOT_EXTRACTED = ("drug_wasted_mg", "route", "infusion_start", "infusion_stop", "observation_minutes", "sites")
 FRAME_SCHEMA: dict[str, pl.DataType] = dict(RAW_FRAME_SCHEMA)
 _ENVELOPE = frozenset(("ISA", "GS", "ST", "SE", "GE", "IEA"))
+# CPT anesthesia codes 00100-01999: the only lines whose quantity the 837 TR3s let be minutes (MJ).
+_ANESTHESIA = re.compile(r"^0[01][0-9]{3}$")
 _LATER_PAYERS = frozenset("ABCDEFGH")  # SBR01 payer responsibility four to eleven: read as T (a later payer)
 # NUBC facility type code (type of bill, first two digits) -> the CMS place of service naming the same
 # setting. Only exact equivalents: 13x (outpatient, POS 19 or 22?) and 85x (CAH, inpatient or outpatient?)
@@ -279,9 +282,14 @@ def _iter_segments(text: str, source: str) -> Iterator[tuple[int, list[str], str
         delims = _read_isa(text, offset, position + 1, source)
         element, component, terminator = delims.element, delims.component, delims.terminator
         chunks = text[offset:].split(terminator)
+        # CR and LF are in neither X12 character set: unless one is the terminator, a line break
+        # inside a segment is transport wrapping (files folded at 80 columns), not data.
+        unwrap = terminator not in "\r\n"
         restart = -1
         for index, raw in enumerate(chunks):
             segment = raw.strip()
+            if unwrap and ("\n" in segment or "\r" in segment):
+                segment = segment.replace("\r", "").replace("\n", "")
             if not segment:
                 continue
             if index and segment.startswith("ISA"):
@@ -292,11 +300,30 @@ def _iter_segments(text: str, source: str) -> Iterator[tuple[int, list[str], str
                     restart = index
                     break
             position += 1
-            yield position, segment.split(element), component
+            elements = segment.split(element)
+            upper = elements[0].strip().upper()
+            if upper in _KNOWN_837_SEGMENTS or upper in _ENVELOPE:  # ids are upper case: "clm" is a CLM
+                elements[0] = upper  # (an unknown id keeps its spelling for the message that quotes it)
+            yield position, elements, component
         if restart < 0:
             return
         raw = chunks[restart]
         offset += sum(len(c) for c in chunks[:restart]) + restart * len(terminator) + len(raw) - len(raw.lstrip())
+
+
+def _bad_range(qualifier: str, value: str) -> str | None:
+    """Why an RD8 service date range cannot be read (no end, or an end before its start), or None.
+
+    The line's date is the range's start; a reversed range leaves it unknown which day that is.
+    """
+    if qualifier != "RD8" or not value:
+        return None
+    start, sep, end = value.partition("-")
+    if not sep or not end:
+        return f"RD8 date range {value!r} has no end date (expected CCYYMMDD-CCYYMMDD)"
+    if len(start) == len(end) == 8 and start.isdigit() and end.isdigit() and end < start:
+        return f"RD8 date range {value!r} ends before it starts"
+    return None
 
 
 def _date(qualifier: str, value: str) -> str | None:
@@ -309,7 +336,12 @@ def _date(qualifier: str, value: str) -> str | None:
         return None
     day = value.split("-", 1)[0] if qualifier == "RD8" else value[:8] if qualifier == "DT" else value
     if len(day) == 8 and day.isdigit():
-        return f"{day[:4]}-{day[4:6]}-{day[6:]}"
+        iso = f"{day[:4]}-{day[4:6]}-{day[6:]}"
+        try:
+            _dt.date.fromisoformat(iso)
+        except ValueError:
+            return day  # no such day (20261310): rejected quoting the digits the file holds
+        return iso
     return value
 
 
@@ -734,6 +766,9 @@ class _Reader:
             line = claim.lines[-1]
             if line.date_of_service is None:
                 line.date_of_service = _date(_el(els, 2), _el(els, 3))
+                reason = _bad_range(_el(els, 2), _el(els, 3))
+                if reason:
+                    line.errors.append(f"DTP*472 at segment {position}: {reason}")
         elif qualifier == "434" and claim.statement_start is None:
             claim.statement_start = _date(_el(els, 2), _el(els, 3))
 
@@ -795,14 +830,14 @@ class _Reader:
             return
         line.kind = sid
         if sid == "SV1":
-            composite, charge, units = _el(els, 1), _el(els, 2), _el(els, 4)
+            composite, charge, basis, units = _el(els, 1), _el(els, 2), _el(els, 3), _el(els, 4)
             line.place_of_service = _or_none(_el(els, 5))
             pointers = _el(els, 7)
             if pointers:
                 line.pointers = [p.strip() for p in pointers.split(component)]
         else:
             line.revenue_code = _or_none(_el(els, 1))
-            composite, charge, units = _el(els, 2), _el(els, 3), _el(els, 5)
+            composite, charge, basis, units = _el(els, 2), _el(els, 3), _el(els, 4), _el(els, 5)
         label = "SV101" if sid == "SV1" else "SV202"
         reason = _foreign_separator(sid, label, composite, component)
         if reason:
@@ -811,6 +846,14 @@ class _Reader:
         line.procedure_code = _or_none(parts[1].strip()) if len(parts) > 1 else None
         line.modifiers = [m.strip() for m in parts[2:6] if m.strip()]
         line.charge, line.units = _or_none(charge), _or_none(units)
+        code = line.procedure_code or ""
+        if basis.strip().upper() == "MJ" and not _ANESTHESIA.match(code):
+            # The TR3s report minutes (MJ) for anesthesia time only; read as units of service, 60
+            # minutes of 96365 would be 60 initial infusions.
+            where = "SV103" if sid == "SV1" else "SV204"
+            line.errors.append(f"{where} unit basis MJ (minutes) on {code or 'a line without a code'}: the "
+                               f"quantity {units or '(none)'} is minutes, not units of service; minutes are "
+                               "reported for anesthesia codes only (bill this code in units, UN)")
 
     # --- output -------------------------------------------------------------------------------
     def _close_claim(self) -> None:
