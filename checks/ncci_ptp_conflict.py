@@ -16,7 +16,8 @@ line, the one the payer denies, and names the column-1 code(s) and line(s) bille
 encounter (``enc_key``: member, date and billing provider; an institutional claim; a next-payer copy
 apart). Indicator 1 is bypassed by 59/XE/XS/XP/XU on the column-2 line, or on the column-1 line for
 dates of service from ``ncci_rules.either_line_from`` (2019-07-01, MANIFEST.toml), or by 25 on the
-E/M line of a pair with an E/M code (``ncci_rules.em_codes``); 25 on the drug administration line
+E/M line of a pair with an E/M code (``ncci_rules.em_codes``); an E/M with drug administration only
+by that 25 (59 or X{EPSU} on either line is no separately identifiable E/M); 25 on the drug administration line
 instead is its own reason, with the fix that moves it. An E/M pair with indicator 0 (99211 with
 drug administration in the practitioner table) is ``em_not_payable``: not paid with or without 25.
 A policy with ``[ncci] em_pairs = false`` skips the pairs with an E/M code for its payers. One root
@@ -132,7 +133,10 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     em_line_25 = (em2 & pl.col("_m25_2")) | (em1 & pl.col("_m25_1"))
     drug_line_25 = (~em2 & pl.col("_m25_2")) | (~em1 & pl.col("_m25_1"))
     either_line = pl.col("date_of_service") >= pl.lit(rules["either_line_from"])
-    bypassed = (pl.col("modifier_indicator") == 1) & (
+    # An E/M with drug administration is bypassed by 25 on the E/M line only (RULES.md: "need 25 on the
+    # E/M"): 59 or X{EPSU}, on either line, does not stand for a separately identifiable E/M.
+    em_with_admin = em1 != em2
+    bypassed = (pl.col("modifier_indicator") == 1) & pl.when(em_with_admin).then(em_line_25).otherwise(
         pl.col("_d2") | (either_line & pl.col("_d1")) | (em_pair & em_line_25))
     reason = (
         pl.when((pl.col("modifier_indicator") == 0) & em_pair).then(pl.lit("em_not_payable"))

@@ -2,7 +2,8 @@
 
 **units-over-mue** (error). Units of a code above its Medically Unlikely Edit for the setting
 (practitioner table for professional claims, outpatient hospital table for institutional claims): MAI 1
-per line; MAI 2 and 3 per member, date and provider (institutional: claim). The values, indicators and
+per line; MAI 2 and 3 per member, date and provider (institutional: claim and date of service: MAI 2
+and 3 are date-of-service edits). The values, indicators and
 table quarter are data. MAI 2 units above the MUE cannot be appealed; MAI 3 units may be paid on appeal
 with documentation (a justification). 96371 is left to `over-cap-96371`, and units that
 `duplicate-initial-infusion` reports are not reported again (one root cause); a second 96365 carrying
@@ -15,7 +16,8 @@ quarter), and the quarter each finding was checked against is a fact of the find
 is its policy's ``[caps]`` entry for the code when there is one (``pol_cap``, units per encounter),
 else the MUE of its setting. Per line (MAI 1) the line's units are compared; per encounter (MAI 2, 3
 and policy caps; ``enc_key``: member, date and billing provider, an institutional claim, a
-next-payer copy apart) the units of the code are summed and each line whose units run past the
+next-payer copy apart; MAI 2 and 3 on an institutional claim per claim and date, ``cd_key``) the
+units of the code are summed and each line whose units run past the
 limit carries the units over (``excess_units``, the money at risk); lines with 59/XE/XS/XP/XU are
 counted last, so the excess lands on the line that claims to be a separate service. MAI 1 excess and
 MAI 2 excess are corrections, MAI 3 excess a justification (paid on appeal with the record), a
@@ -108,17 +110,25 @@ def _limits(lines: pl.LazyFrame) -> pl.LazyFrame:
 
 
 # The columns the decision reads (the words' line facts come from the engine by row_id).
-_COLUMNS = ("row_id", "enc_key", "code_idx", "procedure_code", "units", "claim_id", "line_number", "modifiers",
-            "claim_type", "pol_cap")
+_COLUMNS = ("row_id", "enc_key", "cd_key", "code_idx", "procedure_code", "units", "claim_id", "line_number",
+            "modifiers", "claim_type", "pol_cap")
 
 
-def _group() -> pl.Expr:
-    """What a limit counts over, as one integer: the line (MAI 1) or the encounter and code."""
-    return (
+_GROUP = ["_ge", "_gc"]  # what a limit counts over: (the line, 0), or (the encounter or claim-date, the code)
+
+
+def _group() -> list[pl.Expr]:
+    """What a limit counts over, as two integers: the line (MAI 1); for MAI 2 and 3, date-of-service
+    edits, the encounter and code, where an institutional claim (one encounter whatever its dates)
+    counts each date of service apart (claim and date: ``cd_key``); a policy cap, the encounter."""
+    per_day_claim = pl.col("_inst") & pl.col("_kind").is_in([2, 3])
+    where = (
         pl.when(pl.col("_kind") == 1).then(pl.col("row_id").cast(pl.UInt64) | pl.lit(1 << 63, pl.UInt64))
-        .otherwise(pl.col("enc_key").cast(pl.UInt64) * (1 << 32) + pl.col("_ck").cast(pl.UInt64))
-        .alias("_k")
+        .when(per_day_claim).then(pl.col("cd_key").cast(pl.UInt64) | pl.lit(1 << 62, pl.UInt64))
+        .otherwise(pl.col("enc_key").cast(pl.UInt64))
     )
+    code = pl.when(pl.col("_kind") == 1).then(pl.lit(0, pl.UInt64)).otherwise(pl.col("_ck").cast(pl.UInt64))
+    return [where.alias("_ge"), code.alias("_gc")]
 
 
 def _over_in_code_table(lines: pl.LazyFrame) -> pl.LazyFrame:
@@ -146,6 +156,7 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         pl.col("procedure_code").is_in(others) | pl.col("pol_cap").is_not_null())).select("row_id")
     over_ids = pl.concat([_over_in_code_table(lines), text_ids])
     # Pass two, on those few lines: the units another check reports, and which line carries the excess.
+    # (pass one sums per encounter: a superset of the claim-date sums of institutional claims)
     candidates = _limits(lines.select(_COLUMNS).join(over_ids, on="row_id", how="semi")).with_columns(_group())
     # One root cause: units duplicate-initial-infusion reports on these lines are not counted again
     # (its decision runs on the initial-service lines alone: cheaper than narrowing them first).
@@ -154,13 +165,13 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         (pl.col("units") - pl.col("reported_units").fill_null(0.0)).alias("_counted"),
         distinct_site().alias("_distinct"),
     )
-    ordered = counted.sort("_k", "_distinct", "claim_id", "line_number").with_columns(
+    ordered = counted.sort(*_GROUP, "_distinct", "claim_id", "line_number").with_columns(
         pl.when(pl.col("_kind") == 1).then(pl.col("_counted"))
-        .otherwise(pl.col("_counted").cum_sum().over("_k")).alias("_through"),
+        .otherwise(pl.col("_counted").cum_sum().over(_GROUP)).alias("_through"),
         pl.when(pl.col("_kind") == 1).then(pl.col("_counted"))
-        .otherwise(pl.col("_counted").sum().over("_k")).alias("billed"),
+        .otherwise(pl.col("_counted").sum().over(_GROUP)).alias("billed"),
         pl.when(pl.col("_kind") == 1).then(pl.lit(1, pl.UInt32))
-        .otherwise(pl.len().over("_k")).alias("_lines"),
+        .otherwise(pl.len().over(_GROUP)).alias("_lines"),
     )
     excess = pl.min_horizontal(pl.col("_counted"), pl.col("_through") - pl.col("_limit")).clip(lower_bound=0)
     over = ordered.with_columns(excess.alias("excess_units")).filter(pl.col("excess_units") > 0)
