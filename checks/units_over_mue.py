@@ -38,7 +38,7 @@ import polars as pl
 from checks._counting import CAP_CHECK_CODE, distinct_site, units_reported_elsewhere
 from scrubber import reference
 from scrubber.cards import load_card
-from scrubber.enrich import code_is
+from scrubber.enrich import code, code_is
 from scrubber.registry import Check, Context
 
 # What decides a line's limit: the MUE indicator (1 per line, 2 and 3 per encounter) or a policy cap.
@@ -192,6 +192,14 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         reference.mue_table(s).select(pl.lit(s).alias("_setting"), pl.col("code").alias("procedure_code"), "rationale")
         for s in reference.MUE_SETTINGS
     ])
+    # The codes a second initial service that was no second site is reported with instead (96374:
+    # 96375; 96360: 96361; 96365: 96367 or 96366), from the code table: words for second_site only.
+    sub, hour = code("adm_subsequent_code"), code("adm_addon_hour_code")
+    subsequent = pl.concat_str(
+        [pl.when(sub.is_not_null() & (sub == hour)).then(sub + pl.lit(" for a sequential or additional hour"))
+         .when(sub.is_not_null()).then(sub + pl.lit(" for a sequential service")),
+         pl.when(hour.is_not_null() & (hour != sub)).then(hour + pl.lit(" for an additional hour"))],
+        separator=", ", ignore_nulls=True)
     return over.with_columns(setting.alias("_setting")).join(
         rationale.lazy(), on=["_setting", "procedure_code"], how="left").select(
         "row_id",
@@ -207,6 +215,7 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         pl.col("_setting").replace_strict(_TABLE_NAMES, return_dtype=pl.String).alias("table"),
         pl.col("_setting").replace_strict(quarter, return_dtype=pl.String).alias("quarter"),
         pl.col("rationale"),
+        pl.when(reason == "second_site_over_mue").then(subsequent).alias("subsequent"),
     )
 
 

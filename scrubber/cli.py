@@ -19,6 +19,7 @@ import shutil
 import sys
 import tempfile
 import time
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -67,12 +68,39 @@ def _warn_suppressions(warnings: list[dict[str, Any]]) -> None:
 _NO_ARGS_IS_HELP: type[Exception] | tuple[()] = getattr(click.exceptions, "NoArgsIsHelpError", ())
 
 
+class _NoRepeatedOptions(click.Command):
+    """A command whose single-value options may be given once: click keeps the last of two
+    (``--records A --records B`` joined only B), and a setting accepted must never be ignored."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        single = {name: option for option in self.params if isinstance(option, click.Option)
+                  and not option.multiple and not option.is_flag and not option.count
+                  for name in [*option.opts, *option.secondary_opts]}
+        seen: dict[str, str] = {}
+        tokens = iter(args)
+        for token in tokens:
+            if token == "--":
+                break
+            name = token.split("=", 1)[0] if token.startswith("--") else token
+            option = single.get(name)
+            if option is None:
+                continue
+            if option.name in seen:
+                raise click.UsageError(f"{seen[option.name]} is given twice; give it once", ctx)
+            seen[option.name] = name
+            if "=" not in token:
+                next(tokens, None)  # its value
+        return super().parse_args(ctx, args)
+
+
 class _OneLineErrors(click.Group):
     """click's own usage errors (an unknown option, a bad choice or date) as one line, exit 2.
 
     FORMATS.md promises "a one-line reason" for every usage error; click would print its four-line
     "Usage / Try / Error" block. The hint names the command's help instead.
     """
+
+    command_class = _NoRepeatedOptions
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         kwargs["standalone_mode"] = False
@@ -192,8 +220,7 @@ def check(**kwargs: Any) -> None:
         status = run.execute()
     except ScrubError as exc:
         run.cleanup()
-        if options.debug:
-            raise
+        _traceback_if(options.debug)
         _fail(run.shown_error(str(exc)))
     except KeyboardInterrupt:
         run.cleanup()
@@ -202,20 +229,27 @@ def check(**kwargs: Any) -> None:
         run.cleanup()
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(run.status)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: exit 2 with one line, never 1
         run.cleanup()
-        if options.debug:
-            raise
+        _traceback_if(options.debug)
         _fail(f"unexpected {type(exc).__name__}: {exc} (run again with --debug for details)")
     except BaseException as exc:
         run.cleanup()
         # A panic inside Polars surfaces as pyo3's PanicException, a BaseException: still exit 2 with
         # one line, never a traceback with status 1 (which would read as "findings").
-        if options.debug or type(exc).__name__ != "PanicException":
+        if type(exc).__name__ != "PanicException":
             raise
+        _traceback_if(options.debug)
         _fail(f"internal error in Polars ({exc}); please report it with the input (run again with --debug)")
     run.cleanup()
     sys.exit(status)
+
+
+def _traceback_if(debug: bool) -> None:
+    """With --debug, the traceback of the error being handled, on stderr; the exit status stays the
+    error's (2), never Python's 1 for an uncaught exception, which would read as "findings"."""
+    if debug:
+        traceback.print_exc()
 
 
 def value_of(settings: dict[str, Any], key: str) -> Any:
@@ -535,9 +569,8 @@ def diff(old: str, new: str, json_path: str | None, fail_on_new: bool, limit: in
         _fail(str(exc))
     except KeyboardInterrupt:
         _fail("interrupted", EXIT_INTERRUPTED)
-    except Exception as exc:
-        if debug:
-            raise
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: exit 2 with one line, never 1
+        _traceback_if(debug)
         _fail(f"unexpected {type(exc).__name__}: {exc} (run again with --debug for details)")
     sys.exit(EXIT_FINDINGS if fail_on_new and comparison.parts["new"].height else EXIT_OK)
 

@@ -54,6 +54,9 @@ class Findings:
     source: str
     active: pl.DataFrame
     suppressed: pl.DataFrame
+    # The checks the run ran (summary.by_check), when the document says: a finding of a check one of
+    # the two runs did not run is not "fixed" or "new", it was not looked for.
+    checks: frozenset[str] | None = None
 
     @classmethod
     def read(cls, path: str) -> Findings:
@@ -70,7 +73,7 @@ class Findings:
     def from_result(cls, result: Any, source: str) -> Findings:
         """The findings of a run in this process (``scrub check --compare``)."""
         suppressed = result.suppressed if result.suppressed is not None else result.findings.clear()
-        return cls(source, _select(result.findings), _select(suppressed))
+        return cls(source, _select(result.findings), _select(suppressed), _checks_of(result.summary))
 
     @classmethod
     def from_document(cls, doc: Any, source: str) -> Findings:
@@ -82,7 +85,15 @@ class Findings:
         if any(not f.get("finding_id") for f in [*findings, *suppressed]):
             raise UsageError("its findings have no finding_id (written by an older scrub); run scrub check again "
                              "to compare", source)
-        return cls(source, _frame(findings), _frame(suppressed))
+        return cls(source, _frame(findings), _frame(suppressed), _checks_of(doc.get("summary")))
+
+
+def _checks_of(summary: Any) -> frozenset[str] | None:
+    """The check ids a run ran, from its summary's ``by_check`` (None when it does not say)."""
+    by_check = summary.get("by_check") if isinstance(summary, dict) else None
+    if not isinstance(by_check, dict) or not by_check:
+        return None
+    return frozenset(str(k) for k in by_check)
 
 
 def _money(frame: pl.DataFrame) -> float:
@@ -103,6 +114,7 @@ class Comparison:
     old: str
     new: str
     parts: dict[str, pl.DataFrame]
+    not_compared: list[str] | None = None  # checks only one of the runs ran: their findings are left out
 
     def counts(self) -> dict[str, dict[str, Any]]:
         return {k: {"findings": f.height, "charges": _money(f)} for k, f in self.parts.items()}
@@ -117,6 +129,7 @@ class Comparison:
             "counts": self.counts(),
             "finding_ids": listed,
             "fixed_findings": self.parts["fixed"].drop("charge_at_risk").to_dicts(),
+            "checks_not_compared": self.not_compared or [],
         }
 
     def lines(self, limit: int = MAX_LISTED) -> list[str]:
@@ -126,6 +139,8 @@ class Comparison:
         counts = self.counts()
         out = [f"Compared with {self.old}: "
                + ", ".join(f"{counts[k]['findings']} {k} (${counts[k]['charges']:,.2f})" for k in KINDS) + "."]
+        if self.not_compared:
+            out.append("Not compared (run in only one of the two): " + ", ".join(self.not_compared) + ".")
         for kind in ("new", "fixed"):
             frame = self.parts[kind]
             if frame.height == 0:
@@ -141,7 +156,14 @@ class Comparison:
 
 
 def compare(old: Findings, new: Findings) -> Comparison:
-    """Findings of ``new`` that ``old`` did not have, the reverse, and those in both."""
+    """Findings of ``new`` that ``old`` did not have, the reverse, and those in both, for the checks
+    both runs ran (the others are named in ``not_compared``)."""
+    not_compared = None
+    if old.checks is not None and new.checks is not None and old.checks != new.checks:
+        both = sorted(old.checks & new.checks)
+        not_compared = sorted(old.checks ^ new.checks)
+        old, new = (Findings(f.source, *(p.filter(pl.col("check_id").is_in(both)) for p in (f.active, f.suppressed)),
+                             f.checks) for f in (old, new))
     old_ids = old.active.select("finding_id")
     new_ids = new.active.select("finding_id")
     waived = new.suppressed.select("finding_id")
@@ -152,4 +174,4 @@ def compare(old: Findings, new: Findings) -> Comparison:
         "unchanged": new.active.join(old_ids, on="finding_id", how="semi", maintain_order="left"),
         "suppressed": old.active.join(waived, on="finding_id", how="semi", maintain_order="left"),
     }
-    return Comparison(old.source, new.source, parts)
+    return Comparison(old.source, new.source, parts, not_compared)

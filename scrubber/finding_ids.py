@@ -31,6 +31,8 @@ def _codes(findings: pl.DataFrame) -> pl.Expr:
             # (list.eval's sort: list.sort is ~15x slower in Polars 2.1)
             codes = codes.list.eval(pl.element().cast(pl.String).sort()).list.join(",")
         parts.append(codes.cast(pl.String).fill_null(""))
+    else:  # no check of this run gives codes (noncovered-diagnosis not selected): the same key as when one does
+        parts.append(pl.lit(""))
     return pl.concat_str(parts, separator=",")
 
 

@@ -328,11 +328,14 @@ def test_missing_records_file(tmp_path: Path, good_csv: str) -> None:
 
 # Contract: file-level (--debug).
 def test_debug_shows_the_traceback(tmp_path: Path) -> None:
-    """``--debug`` is the way to see one; without it, one line."""
+    """``--debug`` is the way to see one; without it, one line. The exit status stays 2 (unusable
+    input): Python's 1 for an uncaught exception would read as "findings" to a CI gate."""
     missing = str(tmp_path / "nope.csv")
     result = scrub(missing, "--debug")
-    assert result.exit_code != 0
-    assert result.exception is not None and not isinstance(result.exception, SystemExit)
+    assert result.exit_code == 2
+    assert "Traceback" in result.stderr and "no such file" in result.stderr.splitlines()[-1]
+    bad_select = scrub(missing, "--select", "bogus", "--debug")
+    assert bad_select.exit_code == 2
 
 
 # -------------------------------------------------------------------------------------------------

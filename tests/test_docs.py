@@ -4,6 +4,7 @@ README.md and docs/RULES.md (from the cards), and each check's rule as docs/RULE
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from conftest import ROOT
 
@@ -29,3 +30,21 @@ def test_each_checks_rule_is_the_rules_sheet_text() -> None:
     rules = " ".join((ROOT / "docs" / "RULES.md").read_text(encoding="utf-8").split())
     for check in all_checks():
         assert check.rule in rules, check.id
+
+
+def test_the_readme_policy_example_loads_as_written(tmp_path: Path) -> None:
+    """The policy file of the README's Policies section, copied verbatim, is a valid policy that does
+    what its comments say (a user copies it; a key under the wrong table was an error)."""
+    import re
+
+    from scrubber.policy import PolicySet
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"## Policies.*?```toml\n(.*?)```", readme, re.S)
+    assert block, "no toml example under ## Policies"
+    path = tmp_path / "acme.toml"
+    path.write_text(block.group(1), encoding="utf-8")
+    policies = PolicySet.load([str(path)])
+    assert policies.policy_for("ACME HEALTH") == "ACME"
+    acme = policies.policies["ACME"]
+    assert tuple(acme.home_pos) == ("12", "13", "14")
