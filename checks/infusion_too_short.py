@@ -10,7 +10,9 @@ Implementation. The floors and the codes to use instead are data (``admin_codes.
 96409, 96411). T is the infusion's minutes from :mod:`scrubber.timing`: its own start and stop, merged
 with an add-on line documented as its continuation (96360 09:00-09:20 with 96361 09:20-10:20 is one
 80-minute hydration, not a 20-minute one). Boundaries: 15 minutes fires and 16 does not; 30 fires and
-31 does not. An infusion without usable times is not evaluated (counted).
+31 does not. An infusion without usable times is not evaluated (counted). In an encounter that bills
+an immune globulin the reason is ``ig_push``: IG is never a push (route-mismatch), so the fix is the
+documented times, not the push code.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import polars as pl
 
 from scrubber.cards import load_card
+from scrubber.enrich import is_ig
 from scrubber.registry import Check, Context
 from scrubber.timing import INFUSION, clock, timing
 
@@ -31,9 +34,14 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     # Reached only with the observation minutes: observation-counted-as-infusion's finding.
     by_observation = (obs > 0) & (minutes + obs >= floor)
     short = _floored(lines).filter(minutes.is_not_null() & (minutes < floor) & ~by_observation)
+    # Immune globulin is never a push (route-mismatch): in an encounter that bills one, the push code
+    # would trade this finding for another, so the fix is the record's times (derived after the filter).
+    ig_encounters = lines.filter(is_ig()).select("enc_key").unique().with_columns(pl.lit(True).alias("_ig"))
+    short = short.join(ig_encounters, on="enc_key", how="left")
+    push = pl.when(pl.col("_ig").fill_null(False)).then(pl.lit("ig_push")).otherwise(pl.lit("push"))
     return short.select(
         "row_id",
-        pl.when(pl.col("tm_push").is_not_null()).then(pl.lit("push")).otherwise(pl.lit("hydration")).alias("reason"),
+        pl.when(pl.col("tm_push").is_not_null()).then(push).otherwise(pl.lit("hydration")).alias("reason"),
         minutes.alias("minutes"),
         floor.alias("floor"),
         pl.col("tm_push").alias("push_code"),

@@ -236,6 +236,20 @@ def _diagnoses(values: Any, where: str, source: str) -> tuple[str, ...]:
 _HCPCS_CODE = re.compile(r"[A-Z0-9]{5}")
 
 
+def _no_repeated_caps(raw: dict[str, Any], source: str) -> None:
+    """One ``[caps]`` entry per code in a file: ``"96366"`` and ``"96366 "`` (or ``"j1459"`` and
+    ``"J1459"``) are one code, and keeping the later of two caps silently would ignore a setting."""
+    caps = raw.get("caps")
+    if not isinstance(caps, dict):
+        return
+    seen: dict[str, str] = {}
+    for code in caps:
+        key = str(code).strip().upper()
+        if key in seen:
+            raise PolicyError(f"caps.{seen[key]} and caps.{code} are the same code {key}: give its cap once", source)
+        seen[key] = str(code)
+
+
 def _caps(doc: dict[str, Any], source: str) -> dict[str, int]:
     """``[caps]``: units per encounter for a code (RULES.md over-cap-96371 and units-over-mue).
 
@@ -354,11 +368,16 @@ class PolicySet:
             base = raw.get("extends", FALLBACK).strip().upper()
             if base not in docs:
                 raise PolicyError(f"extends unknown policy '{base}' (known: {', '.join(sorted(docs))})", file)
+            _no_repeated_caps(raw, file)
             merged = _merge(docs[base], {k: v for k, v in raw.items() if k != "extends"})
             # Payers are never inherited, exact or by pattern: MEDICARE's payers stay MEDICARE's.
             merged["payers"] = raw.get("payers", [])
             merged["payer_patterns"] = raw.get("payer_patterns", {})
             policy = _build(merged, file)
+            if policy.name not in BUILTIN and not policy.payers and not policy.payer_patterns:
+                # A redefined MEDICARE or DEFAULT keeps the built-in's payers; a new policy names its own.
+                raise PolicyError(f"policy '{policy.name}' names no payers ('payers' or [payer_patterns]): it would "
+                                  "apply to no claim", file)
             docs[policy.name] = merged
             policies[policy.name] = policy
             claimants.append(policy)

@@ -166,7 +166,11 @@ def test_a_policy_can_replace_a_coverage_list_inline(tmp_path, write_csv) -> Non
         ('name = "X"\nextends = "NOPE"\n', "NOPE"),
         ('name = "X"\n[kx]\nposition = ["12"]\n', "kx.position"),
         ('name = "X"\n[caps]\n"96371" = -1\n', "caps.96371"),
-        ('name = "X"\n[coverage]\nother = ["NO_SUCH_LIST"]\n', "NO_SUCH_LIST"),
+        ('name = "X"\npayers = ["X"]\n[coverage]\nother = ["NO_SUCH_LIST"]\n', "NO_SUCH_LIST"),
+        # A new policy that names no payer would apply to no claim; two caps for one code keep one.
+        ('name = "X"\n', "names no payers"),
+        ('name = "X"\npayers = ["X"]\n[caps]\n"96366" = 10\n"96366 " = 3\n', "same code 96366"),
+        ('name = "X"\npayers = ["X"]\n[caps]\n"j1459" = 100\n"J1459" = 400\n', "same code J1459"),
         ("payers = [\n", "invalid TOML"),
         ('extends = "MEDICARE"\n', "name"),
         # The keys home replaced are refused, naming the new key (never accepted and ignored).
