@@ -34,10 +34,15 @@ BASELINE_REASON = "baseline: accepted on adoption"
 _MAX_WARNINGS_SHOWN = 10
 
 
-def _ids(value: str | None) -> list[str] | None:
+def _ids(value: str | None, option: str) -> list[str] | None:
+    """Comma-separated check ids (case-insensitive: ids are lower case); given empty, an error, not
+    "every check" (``--select ''`` from an unset shell variable must not run what was not asked)."""
     if value is None:
         return None
-    return [v.strip() for v in value.split(",") if v.strip()]
+    ids = [v.strip().lower() for v in value.split(",") if v.strip()]
+    if not ids:
+        raise UsageError(f"{option} names no check id (see `scrub checks`)")
+    return ids
 
 
 def _fail(message: str, status: int = EXIT_UNUSABLE) -> None:
@@ -340,7 +345,8 @@ class CheckRun:
                                  "names a file too")
             outputs[o.stdout_format] = "-"
         cli = {
-            "policies": list(o.policies) or None, "select": _ids(o.select), "ignore": _ids(o.ignore),
+            "policies": list(o.policies) or None, "select": _ids(o.select, "--select"),
+            "ignore": _ids(o.ignore, "--ignore"),
             "fail_on": o.fail_on, "suppressions": list(o.suppressions) or None,
             **{f"outputs.{k}": v for k, v in outputs.items()}, "outputs.rejected": o.rejected_path,
         }

@@ -145,6 +145,9 @@ class Comparison:
             frame = self.parts[kind]
             if frame.height == 0:
                 continue
+            if limit <= 0:  # counts only (the findings JSON lists them)
+                out.append(f"{kind.capitalize()}: {frame.height} (the findings JSON lists them).")
+                continue
             out.append(f"{kind.capitalize()} ({frame.height}):")
             for claim, line, check, message in frame.head(limit).select(
                     "claim_id", "line_number", "check_id", "message").iter_rows():

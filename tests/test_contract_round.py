@@ -74,3 +74,14 @@ def test_repeatable_options_may_repeat(tmp_path: Path) -> None:
         files += ["--policy", str(path)]
     result = scrub(str(SAMPLE), *files, "--fail-on", "never", "-q")
     assert result.exit_code == 0, result.stderr
+
+
+# Contract: --select names the checks to run. An empty --select (an unset shell variable) ran every
+# check; an id in capitals got no suggestion (ids are lower case: accepted as such now).
+def test_an_empty_select_is_a_usage_error() -> None:
+    result = scrub(str(SAMPLE), "--select", "")
+    assert result.exit_code == 2 and "--select names no check id" in result.stderr
+
+
+def test_check_ids_are_case_insensitive() -> None:
+    assert _doc("--select", "Route-Mismatch")["summary"]["by_check"].keys() == {"route-mismatch"}

@@ -48,3 +48,13 @@ def test_the_readme_policy_example_loads_as_written(tmp_path: Path) -> None:
     assert policies.policy_for("ACME HEALTH") == "ACME"
     acme = policies.policies["ACME"]
     assert tuple(acme.home_pos) == ("12", "13", "14")
+
+
+def test_formats_lists_every_registered_check_id() -> None:
+    """docs/FORMATS.md's check-id table (the stable ids other tools build on) is the registry's."""
+    import re
+
+    text = (ROOT / "docs" / "FORMATS.md").read_text(encoding="utf-8")
+    table = text.split("## Check ids", 1)[1].split("\n\n", 1)[0]
+    listed = re.findall(r"^\| `([a-z0-9-]+)` \|", table, re.M)
+    assert sorted(listed) == sorted(c.id for c in all_checks())
