@@ -11,7 +11,8 @@ once, as functions of the enriched lines:
 * :func:`initial_services`: the one-initial decision itself (which initial service stays initial,
   which units of every other initial line are extra). ``duplicate-initial-infusion`` words it;
 * :func:`units_reported_elsewhere`: per line, the units another check reports (the extra initial
-  units); ``units-over-mue`` counts a line's units minus these;
+  units; additional hours the documented time does not support); ``units-over-mue`` counts a line's
+  units minus these;
 * :data:`CAP_CHECK_CODE`: the code whose units ``over-cap-96371`` counts, and no other check;
 * :func:`pair_of_initial_services`: NCCI pairs of two initial services, which are the one-initial
   rule's (``ncci-ptp-conflict`` leaves them out).
@@ -80,9 +81,29 @@ def initial_services(lines: pl.LazyFrame) -> pl.LazyFrame:
 
 def units_reported_elsewhere(lines: pl.LazyFrame) -> pl.LazyFrame:
     """``row_id``, ``reported_units``: per line, the units another check already reports as the
-    root cause (today: the extra initial units of :func:`initial_services`). Lines not listed have
-    none. A unit counter subtracts these before comparing with its own limit."""
-    return initial_services(lines).select("row_id", pl.col("extra_units").cast(pl.Float64).alias("reported_units"))
+    root cause: the extra initial units of :func:`initial_services`, and the additional-hour units
+    the documented time does not support (``unit-miscalculation``, or ``observation-counted-as-
+    infusion`` when observation minutes explain them: either way not units an MUE appeal could
+    claim the record supports). Lines not listed have none. A unit counter subtracts these before
+    comparing with its own limit."""
+    initial = initial_services(lines).select("row_id", pl.col("extra_units").cast(pl.Float64).alias("reported_units"))
+    return pl.concat([initial, _hours_not_supported(lines)]).group_by("row_id").agg(pl.col("reported_units").sum())
+
+
+def _hours_not_supported(lines: pl.LazyFrame) -> pl.LazyFrame:
+    """Per additional-hour line, its units beyond what the encounter's documented time supports
+    (:mod:`scrubber.timing` groups that can be judged), laid on the chain's lines in order, each
+    line at most its own units."""
+    from scrubber.timing import timing
+
+    groups = timing(lines).groups.filter(pl.col("evaluable") & (pl.col("counted") > pl.col("expected")))
+    rows = groups.select((pl.col("counted") - pl.col("expected")).cast(pl.Float64).alias("_excess"),
+                         pl.col("hour_rows").alias("row_id"), pl.int_range(pl.len()).alias("_g")).explode("row_id")
+    units = lines.select("row_id", pl.col("units").cast(pl.Float64))
+    rows = rows.join(units, on="row_id", how="inner", maintain_order="left")
+    before = pl.col("units").cum_sum().over("_g") - pl.col("units")
+    return rows.select("row_id", pl.min_horizontal(pl.col("units"), (pl.col("_excess") - before).clip(lower_bound=0))
+                       .alias("reported_units")).filter(pl.col("reported_units") > 0)
 
 
 def pair_of_initial_services() -> pl.Expr:
