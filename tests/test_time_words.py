@@ -38,6 +38,8 @@ def _claims(payer: str, claim_type: str, prefix: str) -> list[str]:
         line("HU", 1, "96365", 1, 300, "08:00", "10:31"), line("HU", 2, "96366", 1, 120),  # hours_under
         line("OB", 1, "96365", 1, 300, "09:00", "10:20", "30"), line("OB", 2, "96366", 1, 120),  # observation
         line("SH", 1, "96365", 1, 300, "09:00", "09:12"),  # too short: push 96374
+        line("SI", 1, "96365", 1, 300, "09:00", "09:12"),
+        line("SI", 2, "J1459", 70, 7000, dose="35000"),  # too short beside immune globulin: ig_push
         line("HY", 1, "96360", 1, 150, "09:00", "09:25", dx="E86.0"),  # hydration too short
         line("CH", 1, "96365", 1, 300, "09:00", "10:00"),
         line("CH", 2, "96361", 1, 80, "09:00", "10:20", dx="E86.0"),  # concurrent: 20 min outside
