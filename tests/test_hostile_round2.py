@@ -15,7 +15,7 @@ from test_bad_input import FINDING, GOOD, HEADER, run_json, scrub
 from test_x12_loader import HEADER as X12_HEADER
 from test_x12_loader import IVIG_CLAIM, interchange, ivig_text, load, subscriber
 
-from scrubber.loaders.x12_loader import count_x12_rows
+from scrubber.loaders.x12_loader import count_x12_rows, read_x12
 
 
 def _reasons(frame: pl.DataFrame) -> list[str | None]:
@@ -147,3 +147,24 @@ def test_an_add_on_anchored_by_a_rejected_row_is_counted_not_evaluated(tmp_path:
     assert doc["summary"]["rejected_rows"] == 1
     assert not [f for f in doc["findings"] if f["check_id"] == "addon-without-primary"]
     assert doc["summary"]["by_check"]["addon-without-primary"]["lines_not_evaluated"] == not_evaluated
+
+
+# Contract: nothing skipped without a word. A repeated HL id and an 835 transaction set inside an 837
+# group were passed over silently (the 835's segments hold no claim lines).
+def test_a_repeated_hl_id_is_a_notice() -> None:
+    second = [s.replace("IVIG100", "IVIG101") for s in IVIG_CLAIM]
+    text = interchange([*X12_HEADER, *subscriber(2, "M1", "AETNA"), *IVIG_CLAIM, *subscriber(2, "M2", "AETNA"),
+                        *second])
+    frame, notices = read_x12(Path("claims.837"), text, 0)
+    assert frame.height == 6
+    assert any("HL01 2 is used twice" in n for n in notices), notices
+
+
+def test_a_transaction_set_that_is_not_an_837_is_a_notice() -> None:
+    text = ivig_text()
+    st = text.index("ST*837")
+    other = "ST*835*0002*005010X221A1~BPR*I*100*C*ACH~SE*3*0002~\n"
+    text = text[:st] + other + text[st:]
+    frame, notices = read_x12(Path("claims.837"), text, 0)
+    assert frame.height == 3
+    assert any("transaction set 835 is not an 837" in n for n in notices), notices

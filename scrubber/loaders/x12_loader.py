@@ -635,6 +635,9 @@ class _Reader:
         self._set_transaction(
             _Transaction(_el(els, 2), position, kind, version, kind_id == "837", len(self.rows), errors)
         )
+        if kind_id != "837":
+            self._notice(position, f"transaction set {kind_id or '(no ST01)'} is not an 837: its segments hold no "
+                         "claim lines and are skipped")
         self.last_tx = (kind, version, kind_id == "837")
         self.member_id = self.payer = self.billing_provider = self.payer_sequence = None
         self.hl_level = None
@@ -677,7 +680,10 @@ class _Reader:
             parent = _el(els, 2).strip()
             if parent and parent not in self.tx.hl_ids:
                 self._notice(position, f"HL02 names parent HL {parent}, which is no earlier HL of the transaction set")
-            self.tx.hl_ids.add(_el(els, 1).strip())
+            hl_id = _el(els, 1).strip()
+            if hl_id in self.tx.hl_ids:
+                self._notice(position, f"HL01 {hl_id} is used twice in the transaction set (HL ids are unique)")
+            self.tx.hl_ids.add(hl_id)
         level = _el(els, 3)
         self.hl_level = level if level in self.hl_errors else "23"
         if level == "20":
