@@ -376,6 +376,12 @@ class CheckRun:
         outputs = {f"--{k.split('.', 1)[1]}": v for k, v in value.items() if k.startswith("outputs.") and v}
         if o.baseline_write:
             outputs["--baseline-write"] = o.baseline_write
+        if o.baseline_expires is not None:
+            if not o.baseline_write:
+                raise UsageError("--baseline-expires applies to --baseline-write only")
+            if o.baseline_expires.date() < dt.date.today():
+                raise UsageError(f"--baseline-expires {o.baseline_expires.date().isoformat()} is in the past: the "
+                                 "baseline would suppress nothing")
         if o.letters_dir == "-":
             raise UsageError("--letters writes a folder of letters; it cannot go to standard output (-)")
         if o.letters_dir:

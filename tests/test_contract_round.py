@@ -85,3 +85,15 @@ def test_an_empty_select_is_a_usage_error() -> None:
 
 def test_check_ids_are_case_insensitive() -> None:
     assert _doc("--select", "Route-Mismatch")["summary"]["by_check"].keys() == {"route-mismatch"}
+
+
+# Contract: a setting accepted is never ignored. A past --baseline-expires wrote a baseline that
+# suppressed nothing; --baseline-expires without --baseline-write was ignored.
+@pytest.mark.parametrize(("args", "words"), [
+    (["--baseline-write", "b.toml", "--baseline-expires", "2020-01-01"], "is in the past"),
+    (["--baseline-expires", "2099-01-01"], "applies to --baseline-write only"),
+])
+def test_baseline_expiry_that_would_do_nothing_is_a_usage_error(tmp_path: Path, args: list[str], words: str) -> None:
+    args = [str(tmp_path / a) if a == "b.toml" else a for a in args]
+    result = scrub(str(SAMPLE), *args)
+    assert result.exit_code == 2 and words in result.stderr
