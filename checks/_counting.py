@@ -9,7 +9,8 @@ say each such error is reported once, by the check whose rule names it. That rul
 once, as functions of the enriched lines:
 
 * :func:`initial_services`: the one-initial decision itself (which initial service stays initial,
-  which units of every other initial line are extra). ``duplicate-initial-infusion`` words it;
+  which units of every other initial line are extra; hydration the overlap with another infusion
+  removes is concurrent-hydration's, not counted). ``duplicate-initial-infusion`` words it;
 * :func:`units_reported_elsewhere`: per line, the units another check reports (the extra initial
   units; additional hours the documented time does not support); ``units-over-mue`` counts a line's
   units minus these;
@@ -61,6 +62,9 @@ def initial_services(lines: pl.LazyFrame) -> pl.LazyFrame:
     # Only encounters with more than one initial unit can break the rule: a cheap window on the
     # initial lines first, then the modifier test on the few that remain, then the exact count.
     initial = initial.filter(pl.col("units").sum().over("enc_key") > 1)
+    # Hydration concurrent-hydration removes (under 31 minutes outside another infusion) is not
+    # reportable at all: its root cause is the overlap, and "report it as 96361" would be wrong.
+    initial = initial.join(_hydration_removed(lines), on="row_id", how="anti")
     counted = initial.filter(~distinct_site())
     counted = counted.filter(pl.col("units").sum().over("enc_key") > 1)
     counted = with_codes(counted, "adm_initial_rank", "adm_bit", "adm_addon_hour_code", "adm_subsequent_code",
@@ -77,6 +81,14 @@ def initial_services(lines: pl.LazyFrame) -> pl.LazyFrame:
         pl.min_horizontal(pl.col("units"), pl.col("_through") - 1).alias("extra_units"),
         is_kept.alias("is_kept_line"),
     ).drop("_through")
+
+
+def _hydration_removed(lines: pl.LazyFrame) -> pl.LazyFrame:
+    """``row_id`` of hydration lines whose documented minutes outside another infusion are under 31
+    (concurrent-hydration's ``not_reportable``: the whole hydration goes)."""
+    from scrubber.timing import removed_hydration, timing
+
+    return timing(lines).lines.filter(removed_hydration()).select("row_id")
 
 
 def units_reported_elsewhere(lines: pl.LazyFrame) -> pl.LazyFrame:

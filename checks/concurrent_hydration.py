@@ -26,7 +26,7 @@ import polars as pl
 
 from scrubber.cards import load_card
 from scrubber.registry import Check, Context
-from scrubber.timing import INFUSION, Timing, chain_code, clock, hydration_floor, labels, timing
+from scrubber.timing import INFUSION, Timing, chain_code, clock, hydration_floor, labels, removed_hydration, timing
 
 
 def _overlapped(t: Timing, hit: pl.LazyFrame) -> pl.LazyFrame:
@@ -72,7 +72,7 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     # Documented hydration under the floor is infusion-too-short's or unit-miscalculation's root cause.
     hit = t.lines.filter(pl.col("tm_hydration") & (pl.col("overlap") > 0) & ~pl.col("enc_drug_unknown")
                          & (pl.col("ep_minutes") >= floor))
-    removed = pl.col("ep_effective") < floor
+    removed = removed_hydration()
     return (
         hit.join(_overlapped(t, hit), on="row_id", how="left").join(_episodes(t, hit), on="ep", how="left")
         .select(

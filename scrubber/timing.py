@@ -493,6 +493,15 @@ def chain_code() -> pl.Expr:
     return pl.lit(reference.code_table().get_column("procedure_code")).gather(pl.col("tm_chain"))
 
 
+def removed_hydration() -> pl.Expr:
+    """On :attr:`Timing.lines`: a hydration line whose documented minutes reach the floor but whose
+    minutes outside another infusion do not, so the overlap removes it (concurrent-hydration's
+    ``not_reportable``; the one-initial rule does not count it as an initial service)."""
+    floor = hydration_floor()
+    return (pl.col("tm_hydration") & (pl.col("overlap") > 0) & ~pl.col("enc_drug_unknown")
+            & (pl.col("ep_minutes") >= floor) & (pl.col("ep_effective") < floor))
+
+
 def hydration_floor() -> int:
     """The fewest minutes reportable hydration takes (96360's floor: 31)."""
     floors = code_timing().filter(pl.col("tm_hydration") & (pl.col("tm_kind") == INFUSION)).get_column("tm_floor")
