@@ -12,8 +12,8 @@ once, as functions of the enriched lines:
   which units of every other initial line are extra; hydration the overlap with another infusion
   removes is concurrent-hydration's, not counted). ``duplicate-initial-infusion`` words it;
 * :func:`units_reported_elsewhere`: per line, the units another check reports (the extra initial
-  units; additional hours the documented time does not support); ``units-over-mue`` counts a line's
-  units minus these;
+  units; additional hours the documented time does not support; Q2052 lines home-ig-supplies
+  reports); ``units-over-mue`` counts a line's units minus these;
 * :data:`CAP_CHECK_CODE`: the code whose units ``over-cap-96371`` counts, and no other check;
 * :func:`pair_of_initial_services`: NCCI pairs of two initial services, which are the one-initial
   rule's (``ncci-ptp-conflict`` leaves them out).
@@ -98,8 +98,13 @@ def units_reported_elsewhere(lines: pl.LazyFrame) -> pl.LazyFrame:
     infusion`` when observation minutes explain them: either way not units an MUE appeal could
     claim the record supports). Lines not listed have none. A unit counter subtracts these before
     comparing with its own limit."""
+    from checks.home_ig_supplies import supply_decisions
+
     initial = initial_services(lines).select("row_id", pl.col("extra_units").cast(pl.Float64).alias("reported_units"))
-    return pl.concat([initial, _hours_not_supported(lines)]).group_by("row_id").agg(pl.col("reported_units").sum())
+    supplies = supply_decisions(lines).join(lines.select("row_id", "units"), on="row_id", how="inner").select(
+        "row_id", pl.coalesce(pl.col("excess_units"), pl.col("units")).cast(pl.Float64).alias("reported_units"))
+    return pl.concat([initial, _hours_not_supported(lines), supplies]).group_by("row_id").agg(
+        pl.col("reported_units").sum())
 
 
 def _hours_not_supported(lines: pl.LazyFrame) -> pl.LazyFrame:

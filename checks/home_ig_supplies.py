@@ -69,6 +69,13 @@ def _home_ivig_dates(lines: pl.LazyFrame, members: pl.LazyFrame) -> pl.LazyFrame
 
 
 def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
+    return supply_decisions(lines)
+
+
+def supply_decisions(lines: pl.LazyFrame) -> pl.LazyFrame:
+    """The Q2052 lines this rule reports, with the reason and facts (``excess_units`` for
+    ``over_one_unit``; the whole line otherwise). :mod:`checks._counting` reads it too, so a policy
+    cap on Q2052 does not report the same line again (one root cause)."""
     q = _supply_lines(lines)
     drugs = _home_ivig_dates(lines, q.select("member_id").unique())
     window = pl.duration(days=pl.col("drug_window_days"))
