@@ -407,6 +407,7 @@ def enrich(lines: pl.DataFrame, policies: PolicySet, rejected: pl.DataFrame | No
 # --------------------------------------------------------------------------- encounters
 
 _COPY_LAYER = {"P": 0, "S": 1, "T": 2}  # SBR01 payer responsibility: primary, secondary, tertiary
+_CORRECTION_FREQUENCIES = ("7", "8")  # CLM05-3: replacement of a prior claim, void/cancel of a prior claim
 
 
 def _claims_of(lines: pl.DataFrame) -> tuple[pl.Series, pl.DataFrame]:
@@ -420,7 +421,7 @@ def _claims_of(lines: pl.DataFrame) -> tuple[pl.Series, pl.DataFrame]:
         # puts claims in hash order when some claim is not contiguous, and which claim is "earlier"
         # (the first payer's) must not depend on an unrelated claim's layout (nor on the Spark partition).
         run, pl.col("row_id").alias("_pos"),
-        "claim_id", "member_id", "payer", "claim_type", "billing_provider", "payer_sequence",
+        "claim_id", "member_id", "payer", "claim_type", "billing_provider", "payer_sequence", "claim_frequency",
     ).filter(run_starts(run))  # run ids are sorted: a claim's first row is where its run starts
     return run, first
 
@@ -503,6 +504,8 @@ def encounters(lines: pl.DataFrame) -> pl.DataFrame:
     * Institutional claims: the claim, whatever the dates of its lines (a hospital outpatient
       encounter may run past midnight).
     * A professional and an institutional claim never share an encounter.
+    * A replacement or void (``claim_frequency`` 7, 8) is its own encounter (per date when
+      professional): it sends again the services of the claim it corrects (docs/RULES.md).
 
     This is the one definition: add-on matching, the one-initial rule, caps, MUEs, route and time
     rules all group by ``enc_key``.
@@ -513,9 +516,12 @@ def encounters(lines: pl.DataFrame) -> pl.DataFrame:
         pl.coalesce(pl.col("payer_sequence").replace_strict(_COPY_LAYER, default=None, return_dtype=pl.UInt8),
                     pl.col("_layer"), pl.lit(0, pl.UInt8)).alias("cob_layer"),
         (pl.col("claim_type") == "institutional").fill_null(False).alias("_inst"),
+        # A replacement or void (CLM05-3 7, 8) sends again services billed on an earlier claim: like
+        # a next-payer copy, its own encounter, never counted with the original it corrects.
+        pl.col("claim_frequency").is_in(list(_CORRECTION_FREQUENCIES)).fill_null(False).alias("_corr"),
     )
-    per_line = pl.DataFrame([run]).join(claims.select("_claim", "cob_layer", "copy_of", "_inst"), on="_claim",
-                                        how="left", maintain_order="left")
+    per_line = pl.DataFrame([run]).join(claims.select("_claim", "cob_layer", "copy_of", "_inst", "_corr"),
+                                        on="_claim", how="left", maintain_order="left")
     # The key is decided per claim and date (a few hundred thousand groups, not millions of lines): one
     # representative row per cd_key group, the exact dense rank of its key, spread back by position.
     cd_key = lines.get_column("cd_key")
@@ -525,19 +531,20 @@ def encounters(lines: pl.DataFrame) -> pl.DataFrame:
     else:
         group = cd_key.rank("dense").cast(pl.UInt32) - 1
         firsts = group.is_first_distinct()
-    rep = pl.DataFrame([group.alias("_g"), run, per_line.get_column("_inst"), per_line.get_column("cob_layer"),
-                        lines.get_column("member_id"), lines.get_column("date_of_service"),
-                        lines.get_column("billing_provider")]).filter(firsts)
-    inst = pl.col("_inst")
+    rep = pl.DataFrame([group.alias("_g"), run, per_line.get_column("_inst"), per_line.get_column("_corr"),
+                        per_line.get_column("cob_layer"), lines.get_column("member_id"),
+                        lines.get_column("date_of_service"), lines.get_column("billing_provider")]).filter(firsts)
+    inst, alone = pl.col("_inst"), pl.col("_inst") | pl.col("_corr")
     rep = rep.sort("_g").select(
         pl.struct(
             inst,
-            # Institutional: the claim. Professional: member, date, billing provider, payer layer.
-            pl.when(inst).then(pl.col("_claim")).alias("_c"),
-            pl.when(~inst).then(pl.col("member_id")).alias("_m"),
+            # Institutional: the claim. Professional: member, date, billing provider, payer layer; a
+            # professional replacement or void: the claim and date.
+            pl.when(alone).then(pl.col("_claim")).alias("_c"),
+            pl.when(~alone).then(pl.col("member_id")).alias("_m"),
             pl.when(~inst).then(pl.col("date_of_service")).alias("_d"),
-            pl.when(~inst).then(pl.col("billing_provider")).alias("_p"),
-            pl.when(~inst).then(pl.col("cob_layer")).alias("_l"),
+            pl.when(~alone).then(pl.col("billing_provider")).alias("_p"),
+            pl.when(~alone).then(pl.col("cob_layer")).alias("_l"),
         ).rank("dense").cast(pl.UInt32).alias("enc_key")
     ).to_series()
     return pl.DataFrame([rep.gather(group), per_line.get_column("cob_layer"), per_line.get_column("copy_of")])
