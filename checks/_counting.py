@@ -101,7 +101,7 @@ def units_reported_elsewhere(lines: pl.LazyFrame) -> pl.LazyFrame:
     from checks.home_ig_supplies import supply_decisions
 
     initial = initial_services(lines).select("row_id", pl.col("extra_units").cast(pl.Float64).alias("reported_units"))
-    supplies = supply_decisions(lines).join(lines.select("row_id", "units"), on="row_id", how="inner").select(
+    supplies = supply_decisions(lines, with_units=True).select(
         "row_id", pl.coalesce(pl.col("excess_units"), pl.col("units")).cast(pl.Float64).alias("reported_units"))
     return pl.concat([initial, _hours_not_supported(lines), supplies]).group_by("row_id").agg(
         pl.col("reported_units").sum())
@@ -116,7 +116,7 @@ def _hours_not_supported(lines: pl.LazyFrame) -> pl.LazyFrame:
     groups = timing(lines).groups.filter(pl.col("evaluable") & (pl.col("counted") > pl.col("expected")))
     rows = groups.select((pl.col("counted") - pl.col("expected")).cast(pl.Float64).alias("_excess"),
                          pl.col("hour_rows").alias("row_id"), pl.int_range(pl.len()).alias("_g")).explode("row_id")
-    units = lines.select("row_id", pl.col("units").cast(pl.Float64))
+    units = lines.filter(code_is(adm_role="addon")).select("row_id", pl.col("units").cast(pl.Float64))
     rows = rows.join(units, on="row_id", how="inner", maintain_order="left")
     before = pl.col("units").cum_sum().over("_g") - pl.col("units")
     return rows.select("row_id", pl.min_horizontal(pl.col("units"), (pl.col("_excess") - before).clip(lower_bound=0))

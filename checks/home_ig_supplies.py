@@ -72,10 +72,11 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     return supply_decisions(lines)
 
 
-def supply_decisions(lines: pl.LazyFrame) -> pl.LazyFrame:
+def supply_decisions(lines: pl.LazyFrame, with_units: bool = False) -> pl.LazyFrame:
     """The Q2052 lines this rule reports, with the reason and facts (``excess_units`` for
     ``over_one_unit``; the whole line otherwise). :mod:`checks._counting` reads it too, so a policy
-    cap on Q2052 does not report the same line again (one root cause)."""
+    cap on Q2052 does not report the same line again (one root cause); ``with_units`` adds the
+    line's ``units`` for it (no second pass over the lines)."""
     q = _supply_lines(lines)
     drugs = _home_ivig_dates(lines, q.select("member_id").unique())
     window = pl.duration(days=pl.col("drug_window_days"))
@@ -105,6 +106,7 @@ def supply_decisions(lines: pl.LazyFrame) -> pl.LazyFrame:
         pl.when(pl.col("reason") == "over_one_unit").then(pl.col("units") - pl.col("max_per_date"))
         .alias("excess_units"),
         pl.col("drug_window_days").alias("window_days"),
+        *(["units"] if with_units else []),
     )
 
 
