@@ -318,6 +318,8 @@ class CheckRun:
     def _spool_stdin(self) -> str:
         """Standard input copied to a temporary file, so every loader reads it like a file."""
         stream = getattr(sys.stdin, "buffer", sys.stdin)  # bytes: the loaders sniff encodings themselves
+        if stream is None or getattr(stream, "closed", False):
+            raise UsageError("standard input is closed; pipe claims into `scrub check -`")
         try:
             if stream.isatty():
                 raise UsageError("standard input is a terminal; pipe claims into `scrub check -`")

@@ -24,7 +24,7 @@ import polars as pl
 from scrubber.errors import InputError, display_name
 from scrubber.loaders import sniff_format
 from scrubber.loaders.csv_loader import read_text_table
-from scrubber.loaders.json_loader import REPEATED_KEYS, mark_repeated_keys
+from scrubber.loaders.json_loader import REPEATED_KEYS, mark_repeated_keys, whole_number
 from scrubber.schema import RECORD_COLUMNS
 
 KEY = ("claim_id", "line_number")
@@ -70,12 +70,13 @@ def _read_json_items(path: Path, path_text: str) -> list[Any]:
     except OSError as exc:
         raise InputError(f"cannot read records file ({exc.strerror})", path_text) from None
     try:
-        doc: Any = json.loads(text, object_pairs_hook=mark_repeated_keys)
+        doc: Any = json.loads(text, object_pairs_hook=mark_repeated_keys, parse_int=whole_number)
     except json.JSONDecodeError as exc:
         if exc.msg != "Extra data":
             raise InputError(f"invalid JSON ({exc.msg} at line {exc.lineno})", path_text) from None
         try:
-            doc = [json.loads(line, object_pairs_hook=mark_repeated_keys) for line in text.splitlines() if line.strip()]
+            doc = [json.loads(line, object_pairs_hook=mark_repeated_keys, parse_int=whole_number)
+                   for line in text.splitlines() if line.strip()]
         except json.JSONDecodeError as exc2:
             raise InputError(f"invalid JSON Lines ({exc2.msg})", path_text) from None
     except RecursionError:

@@ -274,7 +274,8 @@ def open_file(path: Path) -> FileReader:
         from scrubber.loaders import parquet_loader
 
         lf, _ = parquet_loader.open_parquet(path)
-        return FileReader(path, fmt, lambda first: parquet_loader.batches(path, lf, first))
+        return FileReader(path, fmt, lambda first: parquet_loader.batches(path, lf, first),
+                          notices=parquet_loader.column_notices(path))
     text = _read_text(path)
     if fmt == "json":
         from scrubber.loaders.json_loader import load_json

@@ -75,8 +75,18 @@ def mark_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return obj
 
 
+def whole_number(text: str) -> int | float:
+    """``parse_int`` for :func:`json.loads`: an integer of more digits than Python converts (4,300)
+    is read as a float (infinite), so the value it sits in is refused on its own row (a number out
+    of range) instead of the whole file failing with a ValueError."""
+    try:
+        return int(text)
+    except ValueError:
+        return float(text)
+
+
 def _loads(text: str) -> Any:
-    return json.loads(text, object_pairs_hook=mark_repeated_keys)
+    return json.loads(text, object_pairs_hook=mark_repeated_keys, parse_int=whole_number)
 
 
 def _text(value: Any) -> str | None:

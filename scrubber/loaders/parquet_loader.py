@@ -30,10 +30,19 @@ from pathlib import Path
 import polars as pl
 
 from scrubber.errors import InputError
-from scrubber.loaders.csv_loader import DIAGNOSIS_COLUMNS, MODIFIER_COLUMNS, _check_header, _normalise_header, to_raw
+from scrubber.loaders.csv_loader import (
+    CLAIM_COLUMNS,
+    DIAGNOSIS_COLUMNS,
+    MODIFIER_COLUMNS,
+    _check_header,
+    _normalise_header,
+    ignored_notices,
+    to_raw,
+)
 from scrubber.schema import RAW_SCHEMA
 
 LIST_COLUMNS = {"modifiers": MODIFIER_COLUMNS, "diagnoses": DIAGNOSIS_COLUMNS}
+_KNOWN = CLAIM_COLUMNS | frozenset(LIST_COLUMNS)  # the columns read; any other is kept as _extra_N
 _BATCH_ROWS = 1_000_000  # rows typed at a time, as the CSV reader does
 _DATE_FMT = "%Y-%m-%d"
 _DATETIME_FMT = "%Y-%m-%dT%H:%M:%S"
@@ -150,7 +159,10 @@ def _scan(path: Path) -> tuple[pl.LazyFrame, list[str]]:
         raise InputError(f"unreadable Parquet file ({_first_line(exc)})", str(path)) from None
     normalised = normalised_names(names)
     check_columns(normalised, str(path))
-    return lf.rename(dict(zip(names, normalised, strict=True))), normalised
+    # A column named like one the loader adds (load_error, source_row, row_id, source) or any other
+    # unknown column is not read, as in a CSV: kept under a name of its own, with a notice.
+    read_as = [n if n in _KNOWN else f"_extra_{i}" for i, n in enumerate(normalised)]
+    return lf.rename(dict(zip(names, read_as, strict=True))), read_as
 
 
 def _first_line(exc: BaseException) -> str:
@@ -161,6 +173,12 @@ def _first_line(exc: BaseException) -> str:
 def open_parquet(path: Path) -> tuple[pl.LazyFrame, list[str]]:
     """Open a Parquet file and check its columns (before any row is read)."""
     return _scan(path)
+
+
+def column_notices(path: Path) -> list[str]:
+    """A notice per column named like something the loader adds: not read (as in a CSV)."""
+    names = normalised_names(pl.scan_parquet(path).collect_schema().names())
+    return ignored_notices(names, _KNOWN)
 
 
 def batches(path: Path, lf: pl.LazyFrame, first_row_id: int) -> Iterator[pl.DataFrame]:

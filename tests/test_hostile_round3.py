@@ -1,0 +1,71 @@
+"""Hostile-input round 3 (JSON, JSON Lines, records, standard input; black box): one test per problem
+fixed. The contracts: every row accounted for, a bad row never changes the good rows' findings, and bad
+input is a clear message, never "unexpected ValueError".
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from test_bad_input import run_json
+
+GOOD_CLAIM = {"claim_id": "G1", "member_id": "M1", "payer": "AETNA", "place_of_service": "11",
+              "diagnoses": ["D80.0"],
+              "lines": [{"line_number": 1, "date_of_service": "2026-02-10", "procedure_code": "96365", "units": 1,
+                         "diagnosis_pointers": [1]}]}
+
+
+# Contract: isolated. An integer of more than 4,300 digits (Python's conversion limit) anywhere in a
+# JSON file, even in an unknown field, failed the whole file with "unexpected ValueError".
+def test_a_huge_integer_rejects_its_own_line_only(tmp_path: Path) -> None:
+    bad = json.loads(json.dumps(GOOD_CLAIM))
+    bad["claim_id"] = "B1"
+    path = tmp_path / "claims.jsonl"
+    text = json.dumps(GOOD_CLAIM) + "\n" + json.dumps(bad).replace('"units": 1', '"units": 1' + "0" * 5000) + "\n"
+    path.write_text(text, encoding="utf-8")
+    doc = run_json(str(path))
+    assert (doc["summary"]["rows_read"], doc["summary"]["rejected_rows"]) == (2, 1)
+    assert doc["rejected_rows"][0]["claim_id"] == "B1"
+
+
+def test_a_huge_integer_in_an_unknown_field_changes_nothing(tmp_path: Path) -> None:
+    """Near miss: the value sits where nothing reads it; every row is checked."""
+    claim = json.loads(json.dumps(GOOD_CLAIM))
+    path = tmp_path / "claims.json"
+    path.write_text(json.dumps({"claims": [claim]}).replace('"payer"', '"note": 1' + "0" * 5000 + ', "payer"'),
+                    encoding="utf-8")
+    doc = run_json(str(path))
+    assert (doc["summary"]["rows_read"], doc["summary"]["rejected_rows"]) == (1, 0)
+
+
+# Contract: one line, exit 2. `scrub check - <&-` (standard input closed) said "unexpected AttributeError".
+def test_closed_standard_input_is_a_usage_error() -> None:
+    proc = subprocess.run([sys.executable, "-m", "scrubber.cli", "check", "-"], capture_output=True, text=True,
+                          preexec_fn=lambda: os.close(0), cwd="/", timeout=120, check=False)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip() == "scrub: error: standard input is closed; pipe claims into `scrub check -`"
+
+
+# Contract: a column the product does not read is ignored with a notice, as in a CSV (FORMATS.md). In
+# Parquet a 'load_error' column rejected every row with its own text as the reason, and a
+# 'source_row' column refused the whole file ("duplicate column name").
+def test_parquet_columns_named_like_the_loaders_own_are_ignored_with_a_notice(tmp_path: Path) -> None:
+    import polars as pl
+
+    frame = pl.DataFrame({
+        "claim_id": ["P1", "P1"], "line_number": [1, 2], "member_id": ["M1", "M1"], "payer": ["AETNA", "AETNA"],
+        "place_of_service": ["11", "11"], "date_of_service": ["2026-02-10", "2026-02-10"],
+        "procedure_code": ["96365", "96366"], "units": [1, 1], "charge": [300.0, 120.0],
+        "diagnosis_1": ["D80.0", "D80.0"], "load_error": ["boom", "boom"], "source_row": [7, 8], "row_id": [1, 1],
+    })
+    path = tmp_path / "claims.parquet"
+    frame.write_parquet(path)
+    doc = run_json(str(path))
+    assert (doc["summary"]["rows_read"], doc["summary"]["rejected_rows"]) == (2, 0)
+    ignored = {w["problem"] for w in doc["input_warnings"]}
+    assert {f"column '{c}' is not a claims column and is ignored" for c in ("load_error", "source_row", "row_id")} \
+        <= ignored
