@@ -27,8 +27,10 @@ from __future__ import annotations
 
 import polars as pl
 
+from checks.home_ig_supplies import supply_decisions
 from scrubber import reference
 from scrubber.enrich import code_is, has_modifier, with_codes
+from scrubber.timing import removed_hydration, timing
 
 # over-cap-96371 counts this code's units per encounter against the policy cap (CPT: "use 96369,
 # 96371 only once per encounter"); units-over-mue leaves the code to it.
@@ -86,8 +88,6 @@ def initial_services(lines: pl.LazyFrame) -> pl.LazyFrame:
 def _hydration_removed(lines: pl.LazyFrame) -> pl.LazyFrame:
     """``row_id`` of hydration lines whose documented minutes outside another infusion are under 31
     (concurrent-hydration's ``not_reportable``: the whole hydration goes)."""
-    from scrubber.timing import removed_hydration, timing
-
     return timing(lines).lines.filter(removed_hydration()).select("row_id")
 
 
@@ -98,8 +98,6 @@ def units_reported_elsewhere(lines: pl.LazyFrame) -> pl.LazyFrame:
     infusion`` when observation minutes explain them: either way not units an MUE appeal could
     claim the record supports). Lines not listed have none. A unit counter subtracts these before
     comparing with its own limit."""
-    from checks.home_ig_supplies import supply_decisions
-
     initial = initial_services(lines).select("row_id", pl.col("extra_units").cast(pl.Float64).alias("reported_units"))
     supplies = supply_decisions(lines, with_units=True).select(
         "row_id", pl.coalesce(pl.col("excess_units"), pl.col("units")).cast(pl.Float64).alias("reported_units"))
@@ -111,8 +109,6 @@ def _hours_not_supported(lines: pl.LazyFrame) -> pl.LazyFrame:
     """Per additional-hour line, its units beyond what the encounter's documented time supports
     (:mod:`scrubber.timing` groups that can be judged), laid on the chain's lines in order, each
     line at most its own units."""
-    from scrubber.timing import timing
-
     groups = timing(lines).groups.filter(pl.col("evaluable") & (pl.col("counted") > pl.col("expected")))
     rows = groups.select((pl.col("counted") - pl.col("expected")).cast(pl.Float64).alias("_excess"),
                          pl.col("hour_rows").alias("row_id"), pl.int_range(pl.len()).alias("_g")).explode("row_id")

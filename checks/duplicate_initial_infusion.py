@@ -1,8 +1,10 @@
 """duplicate-initial-infusion: more than one initial administration service in an encounter.
 
 **duplicate-initial-infusion** (error). More than one unit of initial services in one encounter
-(two 96365 lines, 96365 x3 units, 96365 plus 96360 or 96374 as initial), where the extra one does not
-carry 59, XE, XS, XP or XU. The service that stays initial is the highest in the CPT hierarchy (chemo
+(two 96365 lines, 96365 x3 units, 96365 plus 96360 or 96374 as initial), where neither the extra one
+nor the one that stays initial carries 59, XE, XS, XP or XU (the modifier may sit on either, as NCCI
+reads it). Hydration that concurrent-hydration removes (under 31 minutes outside another infusion) is
+not an initial service here. The service that stays initial is the highest in the CPT hierarchy (chemo
 infusion > chemo push > therapeutic infusion > SC infusion > therapeutic push > hydration), then claim
 and line order. The fix names the right subsequent code: second therapeutic drug 96367, hydration
 after 96365 is 96361, push after 96365 is 96375, extra hours are 96366. Services sent again to the next

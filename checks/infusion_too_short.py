@@ -2,7 +2,8 @@
 
 **infusion-too-short** (error). An infusion line whose documented minutes, without observation, are
 below its floor: 96365, 96367, 96413 or 96417 with T <= 15 (an infusion of 15 minutes or less is a
-push: use 96374, 96375, 96409, 96411); 96360 with T <= 30 (hydration of 30 minutes or less is not
+push: use 96374, 96375, 96409, 96411; in an encounter that bills an immune globulin, never a push,
+the fix is the documented times instead); 96360 with T <= 30 (hydration of 30 minutes or less is not
 reported). When T plus observation reaches the floor, `observation-counted-as-infusion` fires instead.
 
 Implementation. The floors and the codes to use instead are data (``admin_codes.csv``:

@@ -2,7 +2,8 @@
 
 **ncci-ptp-conflict** (error). Two codes of a shipped NCCI procedure-to-procedure pair billed in one
 encounter: modifier indicator 0, never together (the column-2 line is denied); 1, allowed when the
-column-2 line (or, since 2019, either line) carries 59, XE, XS, XP or XU, or 25 on an E/M line. The
+column-2 line (or, since 2019, either line) carries 59, XE, XS, XP or XU, or 25 on an E/M line (an
+E/M with drug administration: only 25 on the E/M). The
 pairs shipped: the infusion family's own pairs not already reported by `duplicate-initial-infusion`,
 vascular access (36000, 36410, 96523) bundled into administration, 96372 with 96365/96374, and E/M:
 99202-99215 with drug administration need 25 on the E/M; 99211 with drug administration is not paid

@@ -7,7 +7,8 @@ and 3 are date-of-service edits). The values, indicators and
 table quarter are data. MAI 2 units above the MUE cannot be appealed; MAI 3 units may be paid on appeal
 with documentation (a justification). 96371 is left to `over-cap-96371`, and units that
 `duplicate-initial-infusion` reports, or additional hours the documented time does not support
-(`unit-miscalculation`, `observation-counted-as-infusion`), are not reported again (one root cause); a
+(`unit-miscalculation`, `observation-counted-as-infusion`), or Q2052 lines `home-ig-supplies` reports,
+are not reported again (one root cause); a
 second 96365 carrying XS is over the practitioner MUE of 1 and is a justification (MAI 3). A policy cap
 replaces the MUE for its code. 96376 has a practitioner MUE of 0: the message says it is a facility-only code.
 

@@ -58,6 +58,11 @@ class Findings:
     # the two runs did not run is not "fixed" or "new", it was not looked for.
     checks: frozenset[str] | None = None
 
+    def only(self, check_ids: list[str]) -> Findings:
+        """These findings restricted to the given checks."""
+        keep = pl.col("check_id").is_in(check_ids)
+        return Findings(self.source, self.active.filter(keep), self.suppressed.filter(keep), self.checks)
+
     @classmethod
     def read(cls, path: str) -> Findings:
         text = read_text(path, "findings file")
@@ -165,8 +170,7 @@ def compare(old: Findings, new: Findings) -> Comparison:
     if old.checks is not None and new.checks is not None and old.checks != new.checks:
         both = sorted(old.checks & new.checks)
         not_compared = sorted(old.checks ^ new.checks)
-        old, new = (Findings(f.source, *(p.filter(pl.col("check_id").is_in(both)) for p in (f.active, f.suppressed)),
-                             f.checks) for f in (old, new))
+        old, new = old.only(both), new.only(both)
     old_ids = old.active.select("finding_id")
     new_ids = new.active.select("finding_id")
     waived = new.suppressed.select("finding_id")

@@ -443,6 +443,19 @@ def ncci_rules() -> dict[str, Any]:
     return manifest()["ncci_rules"]
 
 
+@cache
+def _minutes_range() -> tuple[str, str]:
+    low, high = manifest()["unit_basis"]["minutes_codes"]
+    return str(low), str(high)
+
+
+def minutes_allowed(code: str) -> bool:
+    """Whether a line of ``code`` may report its quantity in minutes (MANIFEST ``unit_basis``:
+    anesthesia time, 00100-01999); one X12 service line at a time, not a column."""
+    low, high = _minutes_range()
+    return len(code) == 5 and code.isdigit() and low <= code <= high
+
+
 def is_em(code: pl.Expr) -> pl.Expr:
     """True where ``code`` is an Evaluation and Management code (MANIFEST ``ncci_rules.em_codes``)."""
     low, high = ncci_rules()["em_codes"]

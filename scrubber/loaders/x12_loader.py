@@ -82,6 +82,7 @@ from pathlib import Path
 
 import polars as pl
 
+from scrubber import reference
 from scrubber.errors import InputError, display_name
 from scrubber.schema import RAW_FRAME_SCHEMA
 
@@ -150,8 +151,6 @@ _ISA_WINDOW = 400  # an ISA is 106 characters; leave room for wrongly padded fie
 _NOT_EXTRACTED = ("drug_wasted_mg", "route", "infusion_start", "infusion_stop", "observation_minutes", "sites")
 FRAME_SCHEMA: dict[str, pl.DataType] = dict(RAW_FRAME_SCHEMA)
 _ENVELOPE = frozenset(("ISA", "GS", "ST", "SE", "GE", "IEA"))
-# CPT anesthesia codes 00100-01999: the only lines whose quantity the 837 TR3s let be minutes (MJ).
-_ANESTHESIA = re.compile(r"^0[01][0-9]{3}$")
 _LATER_PAYERS = frozenset("ABCDEFGH")  # SBR01 payer responsibility four to eleven: read as T (a later payer)
 # NUBC facility type code (type of bill, first two digits) -> the CMS place of service naming the same
 # setting. Only exact equivalents: 13x (outpatient, POS 19 or 22?) and 85x (CAH, inpatient or outpatient?)
@@ -853,7 +852,7 @@ class _Reader:
         line.modifiers = [m.strip() for m in parts[2:6] if m.strip()]
         line.charge, line.units = _or_none(charge), _or_none(units)
         code = line.procedure_code or ""
-        if basis.strip().upper() == "MJ" and not _ANESTHESIA.match(code):
+        if basis.strip().upper() == "MJ" and not reference.minutes_allowed(code):
             # The TR3s report minutes (MJ) for anesthesia time only; read as units of service, 60
             # minutes of 96365 would be 60 initial infusions.
             where = "SV103" if sid == "SV1" else "SV204"
