@@ -162,11 +162,13 @@ def with_drug_units(lines: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def _code_index(lines: pl.DataFrame) -> pl.Series:
+    """``code_idx``: the line's row in :func:`scrubber.reference.code_table`, null for other codes.
+
+    A non-strict cast to an Enum of the table's codes (its physical value is that row; a code outside
+    the table becomes null): 2.5x cheaper than a ``replace_strict`` lookup on 2M lines."""
     table = reference.code_table().get_column("procedure_code")
-    # (the cast: Polars 2.1 ignores return_dtype on an empty series)
-    return lines.get_column("procedure_code").replace_strict(
-        table, pl.int_range(table.len(), dtype=pl.UInt8, eager=True), default=None, return_dtype=pl.UInt8()
-    ).cast(pl.UInt8).alias("code_idx")
+    return lines.get_column("procedure_code").cast(pl.Enum(table), strict=False).to_physical().cast(
+        pl.UInt8).alias("code_idx")
 
 
 def _policy_columns(lines: pl.DataFrame, policies: PolicySet) -> list[pl.Series]:
@@ -186,13 +188,11 @@ def _policy_columns(lines: pl.DataFrame, policies: PolicySet) -> list[pl.Series]
     """
     pols = list(policies.policies.values())
     number = {p.name: i for i, p in enumerate(pols)}
-    payer = lines.get_column("payer").fill_null("")
-    names = payer.unique().sort()
+    names, payer_index = _small_codes(lines.get_column("payer").fill_null(""))
     policy_of = pl.Series([number[policies.policy_for(n)] for n in names.to_list()], dtype=pl.UInt32())
-    index = policy_of.gather(payer.cast(pl.Enum(names)).to_physical()).alias("_p")
-    pos = lines.get_column("place_of_service")
-    pos_names = pos.drop_nulls().unique().sort()
-    pos_index = pos.cast(pl.Enum(pos_names)).to_physical().cast(pl.UInt32).alias("_pos")
+    index = policy_of.gather(payer_index).alias("_p")
+    pos_names, pos_index = _small_codes(lines.get_column("place_of_service"))
+    pos_index = pos_index.cast(pl.UInt32).alias("_pos")
     frame = pl.DataFrame([index, pos_index, lines.get_column("code_idx")])
 
     def pos_in(sets: list[tuple[str, ...]]) -> pl.Expr:
@@ -231,6 +231,18 @@ def _policy_columns(lines: pl.DataFrame, policies: PolicySet) -> list[pl.Series]
     ).to_series()
     kx_ok = pl.repeat(False, lines.height, eager=True).scatter(rows, at_home).alias("kx_ok")
     return [*out.get_columns(), kx_ok, _policy_caps(lines, pols, index)]
+
+
+def _small_codes(values: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """The distinct values of a text column that takes a handful of values (payer, place of
+    service), sorted, and each row's position among them (null for null).
+
+    Lines of a claim repeat them, so the distinct values are found among the first rows of runs of
+    equal values (a few hundred thousand of 2M lines) and spread back by run: 0.05 -> 0.035 s."""
+    run = values.rle_id()
+    heads = values.filter(run_starts(run))
+    names = heads.drop_nulls().unique().sort()
+    return names, heads.cast(pl.Enum(names)).to_physical().gather(run)
 
 
 def _index_in(column: str, indices: list[int]) -> pl.Expr:
