@@ -678,7 +678,14 @@ def _encounter_masks(lines: pl.DataFrame) -> pl.DataFrame:
     if cd_key.is_sorted():
         # The mask is one value per claim and date, and so is the encounter: one row per claim and
         # date is enough to OR over (0.3 s -> 0.1 s on 2M lines).
-        parts = parts[run_starts(cd_key).arg_true()]
+        group = cd_key.rle_id()
+        firsts = run_starts(group).arg_true()
+        keys = enc_key.gather(firsts)
+        # enc_key is a dense rank (1..n, see encounters()): as many keys as claim-and-date groups
+        # means each encounter is one claim and date (the usual case).
+        if keys.len() == 0 or (keys.null_count() == 0 and keys.max() == keys.len()):
+            return _one_group_encounters(lines, group, firsts)
+        parts = parts[firsts]
     # Sorted by encounter: the OR runs on Polars' sorted path (a hash group-by with a bitwise-or
     # aggregate took 0.2 s on 600k rows, this 0.06 s), and not at all when each encounter is one
     # claim and date (the usual case).
@@ -707,6 +714,23 @@ def _encounter_masks(lines: pl.DataFrame) -> pl.DataFrame:
         "enc_admin_mask",
         pl.when(pl.col("pol_ncci_addons")).then(pl.col("_ncci")).otherwise(pl.col("_cpt")).alias("enc_anchored_mask"),
     )
+
+
+def _one_group_encounters(lines: pl.DataFrame, group: pl.Series, firsts: pl.Series) -> pl.DataFrame:
+    """:func:`_encounter_masks` when each encounter is one claim and date (``group``: each line's
+    claim-and-date run, ``firsts``: the runs' first rows): the encounter's mask is the line's own
+    ``cd_admin_mask``, and its anchored set is decided per run and spread to the lines by one gather
+    from the CPT sets followed by the NCCI ones (no sort by encounter, no 2M-row gather per column:
+    0.12 -> 0.04 s on 2M lines)."""
+    billed = lines.get_column("cd_admin_mask")
+    per_group = billed.gather(firsts)
+    masks = per_group.unique()
+    choices = pl.concat([
+        per_group.replace_strict(masks, _anchored_masks(masks, column), return_dtype=pl.UInt64)
+        for column in ("adm_primary_mask", "adm_ncci_primary_mask")])
+    ncci = lines.get_column("pol_ncci_addons").fill_null(False).cast(pl.UInt32)
+    return pl.DataFrame([billed.alias("enc_admin_mask"),
+                         choices.gather(group + ncci * per_group.len()).alias("enc_anchored_mask")])
 
 
 def _anchored_by_rejected(lines: pl.DataFrame, own: pl.Series) -> pl.Series:
