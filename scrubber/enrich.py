@@ -388,8 +388,12 @@ def _borrowed(lines: pl.DataFrame, donors: pl.Expr, takers: pl.Expr, sub_key: pl
     elsewhere. Done on the donor and taker rows only, sorted once by a packed UInt64 key (claim,
     date, sub-key), so the per-group step runs on Polars' sorted fast path with no join.
     """
-    flags = lines.select(donors.alias("_d"), takers.alias("_t"))
-    rows = (flags.get_column("_d") | flags.get_column("_t")).arg_true()
+    if donors.meta.eq(takers):  # the same lines give and take (one test, not two)
+        flags = lines.select(donors.alias("_d")).with_columns(pl.col("_d").alias("_t"))
+        rows = flags.get_column("_d").arg_true()
+    else:
+        flags = lines.select(donors.alias("_d"), takers.alias("_t"))
+        rows = (flags.get_column("_d") | flags.get_column("_t")).arg_true()
     roots = list(dict.fromkeys(c for pair in values.values() for e in pair for c in e.meta.root_names()))
     subset = (
         lines.select(*dict.fromkeys([*order, *roots, "cd_key"]), sub_key.cast(pl.UInt64).alias("_sub"))[rows]
@@ -398,10 +402,11 @@ def _borrowed(lines: pl.DataFrame, donors: pl.Expr, takers: pl.Expr, sub_key: pl
     )
     subset = _sorted_by(subset, ["_key", *order])
     subset = subset.with_columns(subset.get_column("_key").set_sorted())
-    spread = subset.select(
-        "_row", "_t", *[value.filter(pl.col("_d") & counts).first().over("_key").alias(name)
-                        for name, (value, counts) in values.items()]
-    ).filter("_t")
+    # The donor's value as a column first, then the window: a filter inside ``over`` is evaluated
+    # group by group (0.045 s on 520k rows; this 0.027 s).
+    spread = subset.with_columns(
+        pl.when(pl.col("_d") & counts).then(value).alias(name) for name, (value, counts) in values.items()
+    ).select("_row", "_t", *[pl.col(name).first(ignore_nulls=True).over("_key") for name in values]).filter("_t")
     out = []
     for name in values:
         column = pl.repeat(None, lines.height, dtype=spread.schema[name], eager=True).alias(name)
@@ -467,23 +472,30 @@ _COPY_LAYER = {"P": 0, "S": 1, "T": 2}  # SBR01 payer responsibility: primary, s
 _CORRECTION_FREQUENCIES = ("7", "8")  # CLM05-3: replacement of a prior claim, void/cancel of a prior claim
 
 
-def _claims_of(lines: pl.DataFrame) -> tuple[pl.Series, pl.DataFrame]:
-    """Each line's claim number (dense, in order) and one row per claim with its claim-level facts.
+def _claims_of(lines: pl.DataFrame) -> tuple[pl.Series, pl.DataFrame, pl.Series]:
+    """Each line's claim number (dense, in order), one row per claim with its claim-level facts, and
+    the row where each claim starts.
 
-    Lines arrive with each claim's rows together (:func:`enrich`), so a claim is a run.
+    Lines arrive with each claim's rows together (:func:`enrich`), so a claim is a run; its number
+    is the upper bits of ``cd_key`` (no second pass over the claim ids' text) unless a date is null.
     """
-    run = claim_runs(lines.get_column("claim_id")).alias("_claim")
+    cd_key = lines.get_column("cd_key")
+    if cd_key.null_count() == 0:
+        run = (cd_key // (1 << _DAY_BITS)).cast(pl.UInt32).set_sorted().alias("_claim")
+    else:
+        run = claim_runs(lines.get_column("claim_id")).alias("_claim")
+    starts = run_starts(run).arg_true()  # run ids are sorted: a claim's first row is where its run starts
     first = lines.select(
         # _pos: where the claim starts in the input (its first row id), not in this frame: claim_order
         # puts claims in hash order when some claim is not contiguous, and which claim is "earlier"
         # (the first payer's) must not depend on an unrelated claim's layout (nor on the Spark partition).
-        run, pl.col("row_id").alias("_pos"),
+        pl.col("row_id").alias("_pos"),
         "claim_id", "member_id", "payer", "claim_type", "billing_provider", "payer_sequence", "claim_frequency",
-    ).filter(run_starts(run))  # run ids are sorted: a claim's first row is where its run starts
-    return run, first
+    )[starts]
+    return run, pl.DataFrame([run.gather(starts)]).hstack(first), starts
 
 
-def _copies(lines: pl.DataFrame, run: pl.Series, claims: pl.DataFrame) -> pl.DataFrame:
+def _copies(lines: pl.DataFrame, run: pl.Series, claims: pl.DataFrame, starts: pl.Series) -> pl.DataFrame:
     """Next-payer copies among claims that do not say their payer sequence (RULES.md "Same services
     sent to the next payer"): a claim whose lines (date, code, modifiers, units) equal those of an
     earlier claim of the same member and billing provider sent to a different payer.
@@ -500,12 +512,15 @@ def _copies(lines: pl.DataFrame, run: pl.Series, claims: pl.DataFrame) -> pl.Dat
     # (most claims share them with none: 0.45 s -> 0.1 s on 2M lines). A group of equal claims lies
     # inside one such set, so it is kept whole and found as before. Claims are runs of ``run``: the
     # per-claim count and sum are differences of running totals at each run's last row.
+    if claims.height < 2:
+        return none
     counted_line = lines.get_column("payer_sequence").is_null()
     totals = pl.DataFrame([counted_line.alias("_u"), lines.get_column("date_of_service").alias("_d")]).select(
         pl.col("_u").cast(pl.Int64).cum_sum().alias("_n"),
         pl.when("_u").then(pl.col("_d").cast(pl.Int64).fill_null(0)).otherwise(0).cum_sum().alias("_days"),
     )
-    ends = run.ne_missing(run.shift(-1)).fill_null(True).arg_true()
+    # A claim ends on the row before the next one starts.
+    ends = (starts.slice(1) - 1).append(pl.Series([lines.height - 1], dtype=starts.dtype))
     per_claim = totals[ends].select(pl.all().diff().fill_null(pl.all()))  # first claim: its own total
     sets = claims.select("_claim", "member_id", "billing_provider", "payer").hstack(per_claim)
     sets = sets[_sharing_a_key(sets.select(pl.struct("member_id", "billing_provider", "_n", "_days").hash(0x51D3)))]
@@ -583,8 +598,8 @@ def encounters(lines: pl.DataFrame) -> pl.DataFrame:
     This is the one definition: add-on matching, the one-initial rule, caps, MUEs, route and time
     rules all group by ``enc_key``.
     """
-    run, claims = _claims_of(lines)
-    facts, copy_of = _claim_facts(claims, _copies(lines, run, claims))
+    run, claims, starts = _claims_of(lines)
+    facts, copy_of = _claim_facts(claims, _copies(lines, run, claims, starts))
     # The key is decided per claim and date (a few hundred thousand groups, not millions of lines): one
     # representative row per cd_key group, the exact dense rank of its key, spread back by position.
     cd_key = lines.get_column("cd_key")
