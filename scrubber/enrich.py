@@ -614,22 +614,51 @@ def encounters(lines: pl.DataFrame) -> pl.DataFrame:
     rep_claim = run.gather(firsts)
     rep = pl.DataFrame([rep_claim, *facts.select("_inst", "_corr", "cob_layer")[rep_claim].get_columns(),
                         *lines.select("member_id", "date_of_service", "billing_provider")[firsts].get_columns()])
-    inst, alone = pl.col("_inst"), pl.col("_inst") | pl.col("_corr")
-    rep = rep.select(
-        pl.struct(
-            inst,
-            # Institutional: the claim. Professional: member, date, billing provider, payer layer; a
-            # professional replacement or void: the claim and date.
-            pl.when(alone).then(pl.col("_claim")).alias("_c"),
-            pl.when(~alone).then(pl.col("member_id")).alias("_m"),
-            pl.when(~inst).then(pl.col("date_of_service")).alias("_d"),
-            pl.when(~alone).then(pl.col("billing_provider")).alias("_p"),
-            pl.when(~alone).then(pl.col("cob_layer")).alias("_l"),
-        ).rank("dense").cast(pl.UInt32).alias("enc_key")
-    ).to_series()
+    rep = _encounter_numbers(rep, in_claim_date_order=cd_key.null_count() == 0)
     copies = (copy_of.gather(run) if copy_of.null_count() < copy_of.len()
               else pl.repeat(None, lines.height, dtype=pl.String, eager=True).alias("copy_of"))
     return pl.DataFrame([rep.gather(group), facts.get_column("cob_layer").gather(run), copies])
+
+
+def _encounter_numbers(rep: pl.DataFrame, in_claim_date_order: bool) -> pl.Series:
+    """``enc_key`` of each claim-and-date row of ``rep``: the dense rank (1..n) of its encounter key.
+
+    The key (RULES.md "Encounter") is the struct (institutional, claim when institutional or a
+    replacement/void, member, date unless institutional, billing provider, payer layer), with fields
+    that do not apply null. Ranked as one struct it is a sort of every row with its text (0.1 s on
+    600k rows). In that order, nulls first, the keys fall in three blocks: professional claims
+    (member, date, provider, layer), then professional replacements and voids (claim, date), then
+    institutional claims (claim). When the rows are in claim-and-date order, as :func:`encounters`
+    builds them from a ``cd_key`` without nulls, the last two blocks are in key order already: only
+    the first is sorted, and each block's ranks follow the previous block's."""
+    inst, alone = pl.col("_inst"), pl.col("_inst") | pl.col("_corr")
+    if not in_claim_date_order:
+        return rep.select(
+            pl.struct(
+                inst,
+                # Institutional: the claim. Professional: member, date, billing provider, payer layer; a
+                # professional replacement or void: the claim and date.
+                pl.when(alone).then(pl.col("_claim")).alias("_c"),
+                pl.when(~alone).then(pl.col("member_id")).alias("_m"),
+                pl.when(~inst).then(pl.col("date_of_service")).alias("_d"),
+                pl.when(~alone).then(pl.col("billing_provider")).alias("_p"),
+                pl.when(~alone).then(pl.col("cob_layer")).alias("_l"),
+            ).rank("dense").cast(pl.UInt32).alias("enc_key")
+        ).to_series()
+    blocks = rep.select((~alone).alias("_a"), (alone & ~inst).alias("_b"), inst.alias("_c"))
+    professional, corrections, institutional = (blocks.get_column(c).arg_true() for c in blocks.columns)
+    ranked = rep[professional].select(
+        pl.struct("member_id", "date_of_service", "billing_provider", "cob_layer").rank("dense").cast(pl.UInt32)
+    ).to_series()
+    first = (ranked.max() or 0) + 1
+    # Replacements and voids: one row per claim and date, each its own key, in key order.
+    numbered = pl.int_range(first, first + corrections.len(), dtype=pl.UInt32, eager=True)
+    # Institutional: the claim is the key; its dates' rows are together.
+    claims = rep.get_column("_claim").gather(institutional).rle_id() + (first + corrections.len())
+    out = pl.repeat(0, rep.height, dtype=pl.UInt32, eager=True).alias("enc_key")
+    for rows, values in ((professional, ranked), (corrections, numbered), (institutional, claims)):
+        out = out.scatter(rows, values.cast(pl.UInt32))
+    return out
 
 
 def _claim_facts(claims: pl.DataFrame, copies: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
