@@ -647,9 +647,12 @@ def _encounter_numbers(rep: pl.DataFrame, in_claim_date_order: bool) -> pl.Serie
         ).to_series()
     blocks = rep.select((~alone).alias("_a"), (alone & ~inst).alias("_b"), inst.alias("_c"))
     professional, corrections, institutional = (blocks.get_column(c).arg_true() for c in blocks.columns)
-    ranked = rep[professional].select(
-        pl.struct("member_id", "date_of_service", "billing_provider", "cob_layer").rank("dense").cast(pl.UInt32)
-    ).to_series()
+    fields = rep.select("member_id", "date_of_service", "billing_provider", "cob_layer")[professional]
+    # A field with one value for every row (no billing provider at all, only primary claims) orders
+    # nothing: ranking without it is the same and half the work.
+    varying = [c for c in fields.columns if not _constant(fields.get_column(c))]
+    fields = fields.select(varying or fields.columns[:1])
+    ranked = fields.select(pl.struct(pl.all()).rank("dense").cast(pl.UInt32)).to_series()
     first = (ranked.max() or 0) + 1
     # Replacements and voids: one row per claim and date, each its own key, in key order.
     numbered = pl.int_range(first, first + corrections.len(), dtype=pl.UInt32, eager=True)
@@ -659,6 +662,14 @@ def _encounter_numbers(rep: pl.DataFrame, in_claim_date_order: bool) -> pl.Serie
     for rows, values in ((professional, ranked), (corrections, numbered), (institutional, claims)):
         out = out.scatter(rows, values.cast(pl.UInt32))
     return out
+
+
+def _constant(values: pl.Series) -> bool:
+    """Whether every row has the same value (all null, or no null and min = max); cheap tests only:
+    text is constant here only when all null."""
+    if values.null_count() == values.len():
+        return True
+    return values.dtype.is_numeric() and values.null_count() == 0 and values.min() == values.max()
 
 
 def _claim_facts(claims: pl.DataFrame, copies: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
