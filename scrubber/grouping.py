@@ -27,6 +27,11 @@ def run_starts(values: pl.Series) -> pl.Series:
 def _runs_are_groups(values: pl.Series) -> bool:
     """Whether no value starts two runs, i.e. every group of equal values is one contiguous run."""
     starts = values.filter(run_starts(values))
+    # Runs in increasing order (claim ids exported in order, as they usually are): neighbouring runs
+    # differ, so no two are equal; one comparison pass instead of counting distinct hashes (0.02 s).
+    # (Not with nulls: Polars' is_sorted does not order them.)
+    if starts.null_count() == 0 and starts.is_sorted():
+        return True
     return starts.hash(_SEED).n_unique() == starts.len()
 
 
