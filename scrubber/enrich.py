@@ -58,8 +58,17 @@ _SUB_BITS = 6
 
 
 def code(attribute: str) -> pl.Expr:
-    """The code-table value ``attribute`` (``adm_role``, ``ig_unit_mg``, ...) of the line's code."""
-    return pl.lit(reference.code_table().get_column(attribute)).gather(pl.col("code_idx")).alias(attribute)
+    """The code-table value ``attribute`` (``adm_role``, ``ig_unit_mg``, ...) of the line's code.
+
+    The table is padded with nulls to every UInt8 value and a null ``code_idx`` (a code outside the
+    table) reads the last one: a gather with no null index is 2.5x cheaper (2M lines: 0.016 -> 0.006 s).
+    """
+    values = reference.code_table().get_column(attribute)
+    padded = pl.concat([values, pl.repeat(None, _NO_CODE + 1 - values.len(), dtype=values.dtype, eager=True)])
+    return pl.lit(padded).gather(pl.col("code_idx").fill_null(_NO_CODE)).alias(attribute)
+
+
+_NO_CODE = 255  # the largest UInt8: where code() reads a null code_idx (tables hold at most 64 codes each)
 
 
 def code_is(**criteria: Any) -> pl.Expr:
@@ -324,29 +333,35 @@ def _claim_date(lines: pl.DataFrame) -> pl.DataFrame:
     cd_key = (runs.cast(pl.UInt64) * (1 << _DAY_BITS) + days).alias("cd_key")
     # Materialise the bits before aggregating: a code() lookup inside a window is evaluated group
     # by group (1.1 s instead of 0.2 s on 2M lines).
-    bits = pl.DataFrame([lines.get_column("code_idx"), lines.get_column("is_jw")]).select(_line_bits())
+    frame = pl.DataFrame([lines.get_column("code_idx"), lines.get_column("is_jw")])
+    admin, jw = _line_bits()
     if cd_key.is_sorted():
         # Claims together and each claim's dates in order (as exports write them): each claim and
-        # date is one run, so aggregate per run and spread back by position.
+        # date is one run, so aggregate per run and spread back by position. Only rows with a bit
+        # set are aggregated (a drug or E/M line adds nothing to the administration mask, a line
+        # without JW nothing to the JW mask; the JW bits are looked up on JW lines only).
         group = cd_key.rle_id().set_sorted().alias("_g")
-        spread = pl.DataFrame([_or_per_run(bits.get_column(c), group) for c in bits.columns])
+        frame = frame.hstack([group])
+        spread = pl.DataFrame([
+            _or_per_run(frame.select(admin, "_g").filter(pl.col("cd_admin_mask") != 0), group),
+            _or_per_run(frame.filter("is_jw").select(jw, "_g").filter(pl.col("cd_jw_mask") != 0), group),
+        ])
     else:
-        masks = [pl.col(c).bitwise_or() for c in bits.columns]
-        spread = bits.hstack([cd_key]).select(m.over("cd_key") for m in masks)
-    return spread.hstack([cd_key]).select("cd_key", *bits.columns)
+        bits = frame.select(admin, jw)
+        spread = bits.hstack([cd_key]).select(pl.col(c).bitwise_or().over("cd_key") for c in _MASKS)
+    return spread.hstack([cd_key]).select("cd_key", *_MASKS)
 
 
-def _or_per_run(bits: pl.Series, group: pl.Series) -> pl.Series:
-    """The bitwise OR of ``bits`` over each run of ``group`` (sorted run ids 0..n-1), on every row.
-
-    Only rows with a bit set are aggregated (a drug or E/M line adds nothing to the administration
-    mask, a line without JW nothing to the JW mask): 0.16 s -> 0.1 s for both masks on 2M lines."""
-    rows = pl.DataFrame([bits, group]).filter(pl.col(bits.name) != 0)
-    per_run = rows.group_by(group.name, maintain_order=True).agg(pl.col(bits.name).bitwise_or())
+def _or_per_run(rows: pl.DataFrame, group: pl.Series) -> pl.Series:
+    """The bitwise OR over each run of ``group`` (sorted run ids 0..n-1) of the first column of
+    ``rows`` (the rows with a bit set, with their run in ``group``'s name), on every row of ``group``
+    (0 for a run without any): 0.16 s -> 0.08 s for both masks on 2M lines."""
+    name = rows.columns[0]
+    per_run = rows.group_by(group.name, maintain_order=True).agg(pl.col(name).bitwise_or())
     runs = 0 if group.len() == 0 else group[-1] + 1
-    full = pl.repeat(0, runs, dtype=bits.dtype, eager=True).scatter(per_run.get_column(group.name),
-                                                                     per_run.get_column(bits.name))
-    return full.gather(group).alias(bits.name)
+    full = pl.repeat(0, runs, dtype=rows.schema[name], eager=True).scatter(per_run.get_column(group.name),
+                                                                          per_run.get_column(name))
+    return full.gather(group).alias(name)
 
 
 def _with_rejected_codes(lines: pl.DataFrame, rejected: pl.DataFrame) -> pl.DataFrame:
