@@ -291,12 +291,17 @@ def _policy_caps(lines: pl.DataFrame, pols: list[Any], index: pl.Series) -> pl.S
     cap is ignored (units-over-mue enforces them).
     """
     table = reference.code_table().get_column("procedure_code")
-    caps = pl.Series([p.caps.get(c) for p in pols for c in table.to_list()], dtype=pl.Int64())
+    # One row of _NO_CODE + 1 entries per policy, null past the table: a null code_idx reads the pad
+    # (see code(): a gather with no null index is 2.5x cheaper).
+    pad = [None] * (_NO_CODE + 1 - table.len())
+    caps = pl.Series([cap for p in pols for cap in [*(p.caps.get(c) for c in table.to_list()), *pad]],
+                     dtype=pl.Int64())
     if caps.null_count() == caps.len():  # no policy caps a code of the table: nothing to look up per line
         out = pl.DataFrame([pl.repeat(None, lines.height, dtype=pl.Int64, eager=True).alias("pol_cap")])
     else:
         frame = pl.DataFrame([index.alias("_p"), lines.get_column("code_idx")])
-        out = frame.select(pl.lit(caps).gather(pl.col("_p") * table.len() + pl.col("code_idx")).alias("pol_cap"))
+        out = frame.select(pl.lit(caps).gather(
+            pl.col("_p") * (_NO_CODE + 1) + pl.col("code_idx").fill_null(_NO_CODE).cast(pl.UInt32)).alias("pol_cap"))
     others = {c for p in pols for c in p.caps} - set(table.to_list())
     if not others:
         return out.to_series()
