@@ -116,6 +116,16 @@ def _has_list() -> pl.Expr:
             .otherwise(pl.col("pol_cov_other")))
 
 
+def _may_have_list() -> pl.Expr:
+    """A cheap superset of :func:`_has_list`, from the policy's flags alone (before ``setting`` is
+    derived): a home line whose policy names a home list, or another line whose policy names an
+    office/outpatient list. Filtered first, so the modifiers and the setting are derived on those
+    lines only (the built-in policies name no office list: most IG lines go at once)."""
+    home = pl.col("is_home").fill_null(False)
+    return ((home & (pl.col("pol_cov_home_iv") | pl.col("pol_cov_home_sc")).fill_null(False))
+            | (~home & pl.col("pol_cov_other").fill_null(False)))
+
+
 def _list_names(ctx: Context) -> pl.LazyFrame:
     """(policy, setting, covered_list): the payer-facing name of the list(s) behind each policy setting."""
     rows = [
@@ -128,7 +138,7 @@ def _list_names(ctx: Context) -> pl.LazyFrame:
 
 def _coverage(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     """IG drug lines none of whose diagnoses is on the covered list for their policy and setting."""
-    ig = with_modifier_roles(with_codes(lines.filter(is_ig()), "ig_route"))
+    ig = with_modifier_roles(with_codes(lines.filter(is_ig() & _may_have_list()), "ig_route"))
     ig = ig.with_columns(_setting().alias("setting"))
     # One set test per (policy, setting) list on the line's diagnoses: a handful of lists, so this
     # is cheaper than exploding every IG line's diagnoses and joining them to the lists.
@@ -248,9 +258,14 @@ def unevaluated(lines: pl.LazyFrame) -> pl.LazyFrame:
     """Lines with diagnoses dated outside every shipped ICD-10-CM release (validity not evaluated), and
     IG lines whose policy names no covered list for their setting (coverage not evaluated)."""
     outside = (pl.col("diagnoses").list.len() > 0) & reference.icd10_outside_releases()
-    ig = with_modifier_roles(with_codes(lines.filter(is_ig() & ~outside), "ig_route"))
-    no_list = ig.with_columns(_setting().alias("setting")).filter(~_has_list()).select(lines.collect_schema().names())
-    return pl.concat([lines.filter(outside), no_list])
+    ig = lines.filter(is_ig() & ~outside)
+    # Away from home the setting is ``other`` whatever the route: its list is the policy's flag, and
+    # the modifiers and route are derived on the home lines only.
+    home = pl.col("is_home").fill_null(False)
+    away = ig.filter(~home & ~pl.col("pol_cov_other"))
+    at_home = with_modifier_roles(with_codes(ig.filter(home), "ig_route")).with_columns(_setting().alias("setting"))
+    at_home = at_home.filter(~_has_list()).select(lines.collect_schema().names())
+    return pl.concat([lines.filter(outside), away, at_home])
 
 
 CHECK = Check(card=load_card(__file__), find=find, unevaluated=unevaluated)

@@ -44,7 +44,6 @@ from scrubber.enrich import (
     codes_text,
     documented_iv,
     documented_sc,
-    is_ig,
     with_codes,
     with_modifier_roles,
 )
@@ -84,6 +83,39 @@ def _rules(b: dict[str, int]) -> list[tuple[str, pl.Expr, int]]:
     ]
 
 
+def _may_conflict(b: dict[str, int]) -> pl.Expr:
+    """A superset of the lines some rule of :func:`_rules` flags, from integer tests and route values
+    alone (no list column, no modifier): filtered first, the rules' list and modifier work runs on
+    the third of the lines left. Each rule's conditions imply one term here."""
+    mask = pl.col("enc_admin_mask")
+
+    def has(bits: int) -> pl.Expr:
+        return (mask & pl.lit(bits, pl.UInt64)) != 0
+
+    iv, sc, inj, push, chemo = b["iv_infusion"], b["sc_infusion"], b["injection"], b["push"], b["chemo"]
+    ig = code_is(ig_route=None) & (
+        (has(sc | inj) & ~has(iv))  # iv_product_sc_admin, documented_iv_sc_billed
+        | (has(iv) & ~has(sc))  # sc_product_iv_admin, documented_sc_iv_billed
+        | (has(push) & ~has(iv | sc | inj | chemo))  # ig_as_push
+        | ((pl.col("route") == "PUSH").fill_null(False) & (mask != 0))  # documented_push
+        | (has(chemo) & ~has(iv | sc | inj))  # chemo_admin_only
+    )
+    return ig | _own_code_conflict()
+
+
+def _own_code_conflict() -> pl.Expr:
+    """``route_vs_own_code`` without the list column: an administration line with a documented
+    ``route`` that is none of the routes its code describes (per route, the codes that describe it)."""
+    lists = reference.code_table().get_column("adm_documented_routes").to_list()
+    routes = sorted({r for described in lists if described for r in described})
+    route = pl.col("route")
+    agrees: pl.Expr = pl.lit(False)
+    for r in routes:
+        codes = pl.Series([i for i, described in enumerate(lists) if described and r in described], dtype=pl.UInt8)
+        agrees = agrees | ((route == r) & pl.col("code_idx").is_in(codes.implode()))
+    return code_is(adm_documented_routes=None) & route.is_not_null() & ~agrees
+
+
 def _documented(route: str, role: str) -> pl.Expr:
     """How the line documents a route: its ``route`` value when that is ``route``, else its JA/JB."""
     modifiers = reference.modifiers_with_role(role)
@@ -116,7 +148,7 @@ def _conflicting_lines(flagged: pl.LazyFrame, lines: pl.LazyFrame) -> pl.LazyFra
 def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     b = _bits()
     rules = _rules(b)
-    candidates = lines.filter(is_ig() | (code_is(adm_documented_routes=None) & pl.col("route").is_not_null()))
+    candidates = lines.filter(_may_conflict(b))
     candidates = with_modifier_roles(with_codes(candidates, "ig_route", "adm_documented_routes"))
     # Decide on every candidate as a small integer (the first rule that applies); name the reason
     # and derive the facts on the flagged lines only (strings for every candidate cost seconds).

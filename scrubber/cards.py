@@ -261,15 +261,36 @@ def _bounded(text: pl.Expr) -> pl.Expr:
 
 def fact_columns(frame_schema: pl.Schema | dict[str, pl.DataType]) -> dict[str, pl.Expr]:
     """Template fact name -> text expression, for every fact a findings frame can offer."""
-    facts: dict[str, pl.Expr] = {}
-    for name, column in LINE_FACTS.items():
-        if column in frame_schema:
-            facts[name] = _as_text(column, frame_schema[column])
-    for column, dtype in frame_schema.items():
-        if column.startswith("_") or column in facts:
-            continue
-        facts[column] = _as_text(column, dtype)
+    return {name: _as_text(column, frame_schema[column]) for name, column in _fact_sources(frame_schema).items()}
+
+
+def _fact_sources(frame_schema: pl.Schema | dict[str, pl.DataType]) -> dict[str, str]:
+    """Template fact name -> the column it is read from (its text expression is built only when a
+    template uses it: a findings frame offers hundreds of facts over its variants, templates use few)."""
+    facts = {name: column for name, column in LINE_FACTS.items() if column in frame_schema}
+    for column in frame_schema:
+        if not column.startswith("_") and column not in facts:
+            facts[column] = column
     return facts
+
+
+class _FactTexts:
+    """Template fact name -> text expression, built the first time a template of the frame uses it
+    (a findings frame offers dozens of facts, its templates use a few; each expression costs Python time)."""
+
+    def __init__(self, frame_schema: pl.Schema | dict[str, pl.DataType]) -> None:
+        self._schema = frame_schema
+        self._sources = _fact_sources(frame_schema)
+        self._built: dict[str, pl.Expr] = {}
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._sources
+
+    def __getitem__(self, name: str) -> pl.Expr:
+        if name not in self._built:
+            column = self._sources[name]
+            self._built[name] = _as_text(column, self._schema[column])
+        return self._built[name]
 
 
 def _chain(cases: list[tuple[pl.Expr, pl.Expr]], otherwise: pl.Expr) -> pl.Expr:
@@ -281,52 +302,48 @@ def _chain(cases: list[tuple[pl.Expr, pl.Expr]], otherwise: pl.Expr) -> pl.Expr:
 
 def render(found: pl.DataFrame, card: Card) -> pl.DataFrame:
     """The words of each finding of one check: message, suggested_fix, appeal_text, attach, citation,
-    severity, fix_kind, risk, carc, rarc.
+    severity, fix_kind, risk, carc, rarc (see :func:`render_plan`)."""
+    return render_plan(found, card).collect(engine="in-memory")
+
+
+# The per-reason columns every worded finding gets besides its texts.
+RENDERED_CODES = ("severity", "fix_kind", "risk", "carc", "rarc")
+# Output column of each text kind (a correction is written to appeal_text: a reason has one or the other).
+_TEXT_COLUMNS = {"message": "message", "fix": "suggested_fix", "appeal": "appeal_text", "correction": "appeal_text",
+                 "attach": "attach"}
+
+
+def render_plan(found: pl.DataFrame, card: Card) -> pl.LazyFrame:
+    """:func:`render` as a plan, so that the engine words every check's findings in one ``collect_all``
+    (a collect per variant and check cost more in start-up than the words themselves).
 
     ``found`` holds ``reason``, ``payer_kind``, ``claim_type`` and the facts (the check's own columns and
     the line facts of :data:`LINE_FACTS`). Vectorised per variant: the findings of each (reason, payer
-    kind, setting) in use are worded together with that variant's templates and put back by position
-    (a when/then chain over every finding evaluated every template on every row: 0.7 s for 60k findings).
+    kind, setting) in use are worded together with that variant's templates, and the parts are put
+    back in the findings' order (a when/then chain over every finding evaluated every template on
+    every row: 0.7 s for 60k findings).
     """
-    unknown = set(found.get_column("reason").unique().drop_nulls().to_list()) - set(card.reasons)
-    if unknown:
-        raise CardError(f"{card.check_id}: find() returned reason(s) {sorted(unknown)} that its card does not have")
-    facts = fact_columns(found.schema)
+    medicare = pl.col("payer_kind").eq_missing(pl.lit("medicare"))
+    inst = pl.col("claim_type").eq_missing(pl.lit("institutional"))
     # The variant a finding takes: its reason, Medicare or not (any other kind reads as commercial),
     # institutional or not (any other setting reads as professional).
-    variants = found.select(
-        "reason",
-        pl.col("payer_kind").eq_missing(pl.lit("medicare")).alias("_medicare"),
-        pl.col("claim_type").eq_missing(pl.lit("institutional")).alias("_inst"),
-    ).with_row_index("_r").group_by("reason", "_medicare", "_inst").agg("_r")
-    names = {"message": "message", "fix": "suggested_fix", "appeal": "appeal_text", "attach": "attach",
-             "citation": "citation"}
-    texts = {key: pl.repeat(None, found.height, dtype=pl.String, eager=True).alias(key) for key in names.values()}
-    for name, medicare, inst, rows in sorted(variants.rows(), key=lambda r: (r[0], r[1], r[2])):
-        reason = card.reasons[name]
-        kind = "medicare" if medicare else "commercial"
-        setting = "institutional" if inst else "professional"
-        exprs = [pl.col("reason").alias("_keep")]  # a column, so that literal texts take the subset's height
-        for text_kind in TEXTS:
-            template = _pick(reason.texts.get(text_kind, {}), kind, setting)
-            if template is None:
-                continue
-            missing = [p for p in _PLACEHOLDER.findall(template) if p not in facts]
-            if missing:
-                raise CardError(f"{card.check_id}.{name}.{text_kind}: no fact for {missing}")
-            used = {p: facts[p] for p in _PLACEHOLDER.findall(template)}
-            exprs.append(fill(template, **used).cast(pl.String).alias(text_kind))
-        exprs.append(pl.lit(cite(_pick(reason.citations, kind, setting))).alias("citation"))
-        at = pl.Series(rows, dtype=pl.UInt32)
-        worded = found[at].select(exprs)
-        columns = set(worded.columns)
-        # A correction (a corrected claim's words) takes the place of an appeal where the card has both.
-        appeal = "correction" if "correction" in columns else "appeal" if "appeal" in columns else None
-        for text_kind, out in names.items():
-            source = appeal if text_kind == "appeal" else text_kind
-            if source is not None and source in columns:
-                texts[out] = texts[out].scatter(at, worded.get_column(source))
+    variants = found.select("reason", medicare.alias("_medicare"), inst.alias("_inst")).unique()
+    unknown = set(variants.get_column("reason").drop_nulls().to_list()) - set(card.reasons)
+    if unknown:
+        raise CardError(f"{card.check_id}: find() returned reason(s) {sorted(unknown)} that its card does not have")
+    facts = _FactTexts(found.schema)
     none = pl.lit(None, pl.String)
+    rows = found.lazy().with_row_index("_r")
+    parts, present = [], set()
+    for name, is_medicare, is_inst in sorted(variants.rows(), key=lambda r: (r[0], r[1], r[2])):
+        exprs = _variant_texts(card, name, is_medicare, is_inst, facts)
+        present |= {e.meta.output_name() for e in exprs}
+        parts.append(rows.filter((pl.col("reason") == name) & (medicare == is_medicare) & (inst == is_inst))
+                     .select("_r", *exprs))
+    outputs = ("message", "suggested_fix", "appeal_text", "attach", "citation")
+    if not parts:  # no findings
+        return found.lazy().with_columns(*[none.alias(c) for c in outputs], *[none.alias(k) for k in RENDERED_CODES])
+    texts = pl.concat(parts, how="diagonal")
     is_reason = {name: pl.col("reason") == name for name in card.reasons}
     per_reason = {
         key: _chain([(is_reason[n], pl.lit(getattr(r, key))) for n, r in card.reasons.items()], none)
@@ -337,8 +354,29 @@ def render(found: pl.DataFrame, card: Card) -> pl.DataFrame:
                      for n, r in card.reasons.items()], none)
         for key in ("carc", "rarc")
     }
-    return found.with_columns(
-        *[texts[out] for out in names.values()],
+    # Every finding is in exactly one part: sorted back by position, the texts line up with ``found``.
+    texts = texts.sort("_r").select(pl.col(c).cast(pl.String) if c in present else none.alias(c) for c in outputs)
+    return pl.concat([found.lazy(), texts], how="horizontal").with_columns(
         *[e.alias(k) for k, e in per_reason.items()],
         *[e.alias(k) for k, e in codes.items()],
     )
+
+
+def _variant_texts(card: Card, name: str, medicare: bool, inst: bool, facts: _FactTexts) -> list[pl.Expr]:
+    """The text expressions of one variant (reason, Medicare or not, institutional or not), each
+    aliased to its output column, and its citation."""
+    reason = card.reasons[name]
+    kind = "medicare" if medicare else "commercial"
+    setting = "institutional" if inst else "professional"
+    exprs = []
+    for text_kind in TEXTS:
+        template = _pick(reason.texts.get(text_kind, {}), kind, setting)
+        if template is None:
+            continue
+        missing = [p for p in _PLACEHOLDER.findall(template) if p not in facts]
+        if missing:
+            raise CardError(f"{card.check_id}.{name}.{text_kind}: no fact for {missing}")
+        used = {p: facts[p] for p in _PLACEHOLDER.findall(template)}
+        exprs.append(fill(template, **used).cast(pl.String).alias(_TEXT_COLUMNS[text_kind]))
+    exprs.append(pl.lit(cite(_pick(reason.citations, kind, setting))).alias("citation"))
+    return exprs

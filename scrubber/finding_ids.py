@@ -53,11 +53,17 @@ def finding_keys(findings: pl.DataFrame) -> pl.Series:
         ],
         separator=_SEP,
     )
-    keyed = findings.select(key.alias("_key"))
+    keys = findings.select(key.alias("_key")).to_series()
+    # Repeats are rare: counted on the keys that occur more than once only (a window over every
+    # finding's key cost four times the duplicate test).
+    at = keys.is_duplicated().arg_true()
+    if at.len() == 0:
+        return keys
     repeat = pl.int_range(pl.len(), dtype=pl.Int64).over("_key")
-    return keyed.select(
+    numbered = keys[at].to_frame().select(
         pl.when(repeat > 0).then(pl.format("{}#{}", pl.col("_key"), repeat + 1)).otherwise(pl.col("_key"))
     ).to_series()
+    return keys.scatter(at, numbered)
 
 
 def finding_ids(findings: pl.DataFrame) -> pl.Series:
