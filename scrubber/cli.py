@@ -528,20 +528,20 @@ class CheckRun:
                 with written.open(outputs["--json"]) as out:
                     write_json(shown, out, compare_section)
             if "--csv" in outputs:
-                from scrubber.output.csv_output import render_csv
+                from scrubber.output.csv_output import write_csv
 
                 with written.open(outputs["--csv"]) as out:
-                    out.write(render_csv(shown).encode("utf-8"))
+                    write_csv(shown, out)
             if "--html" in outputs:
                 from scrubber.output.html_report import render_html
 
                 with written.open(outputs["--html"]) as out:
                     out.write(render_html(shown, pseudonymised=o.mask_phi).encode("utf-8"))
             if "--rejected" in outputs:
-                from scrubber.output.csv_output import render_rejected_csv
+                from scrubber.output.csv_output import write_rejected_csv
 
                 with written.open(outputs["--rejected"]) as out:
-                    out.write(render_rejected_csv(shown).encode("utf-8"))
+                    write_rejected_csv(shown, out)
             if o.letters_dir:
                 from scrubber.output.letters import render_letters
 

@@ -28,6 +28,7 @@ from typing import Any, BinaryIO
 import polars as pl
 
 from scrubber.engine import ScrubResult
+from scrubber.outputs import polars_writes
 
 CONTRACT_KEYS = ("claim_id", "line_number", "check_id", "severity", "message", "suggested_fix", "appeal_text",
                  "citation")
@@ -101,7 +102,8 @@ def _write_array(frame: pl.DataFrame, out: BinaryIO) -> None:
 
 def _sink_lines(lines: pl.LazyFrame, out: BinaryIO, terminator: str) -> None:
     """Write a one-column frame of text, each value followed by ``terminator``, exactly as it is."""
-    lines.sink_csv(out, include_header=False, quote_style="never", line_terminator=terminator)
+    with polars_writes():
+        lines.sink_csv(out, include_header=False, quote_style="never", line_terminator=terminator)
 
 
 def _value(obj: Any) -> str:
