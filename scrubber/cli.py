@@ -12,12 +12,14 @@ scrub, then all outputs written together (:class:`scrubber.outputs.OutputSet`), 
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import difflib
 import os
 import shutil
 import sys
 import tempfile
+import threading
 import time
 import traceback
 from dataclasses import dataclass
@@ -108,6 +110,16 @@ class _OneLineErrors(click.Group):
     command_class = _NoRepeatedOptions
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
+        """Run a command; from the process's own command line (no ``args``: not a test's CliRunner),
+        end the process as soon as the command's status is known (:func:`_exit_process`)."""
+        try:
+            return self._main(*args, **kwargs)
+        except SystemExit as exc:
+            if not args and kwargs.get("args") is None:
+                _exit_process(exc.code)
+            raise
+
+    def _main(self, *args: Any, **kwargs: Any) -> Any:
         kwargs["standalone_mode"] = False
         try:
             status = super().main(*args, **kwargs)
@@ -123,6 +135,32 @@ class _OneLineErrors(click.Group):
         except click.ClickException as exc:
             _fail(" ".join(exc.format_message().split()), exc.exit_code)
         sys.exit(status if isinstance(status, int) else EXIT_OK)
+
+
+def _exit_process(code: object) -> None:
+    """End the process with ``code`` as ``sys.exit`` would, without the interpreter's teardown.
+
+    Shutting the interpreter down frees every module and object one by one (0.1-0.4 s after a
+    2M-line batch, ~0.05 s even after 10 claims) for memory the operating system takes back at
+    once. What a finished command still needs happens first: exit handlers (Polars', logging's)
+    and the standard streams flushed; outputs are committed and temporary files gone by then.
+    Returns (the interpreter then exits as usual) when that cannot be done safely: a status that
+    is not a number, another thread still running, or a stream that cannot be flushed (a closed
+    pipe, reported as Python always did).
+    """
+    run_exit_handlers = getattr(atexit, "_run_exitfuncs", None)
+    others = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon]
+    if not isinstance(code, int | None) or run_exit_handlers is None or others:
+        return
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        run_exit_handlers()
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError, AttributeError):
+        return
+    os._exit(code or 0)
 
 
 @click.group(cls=_OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
@@ -490,20 +528,20 @@ class CheckRun:
                 with written.open(outputs["--json"]) as out:
                     write_json(shown, out, compare_section)
             if "--csv" in outputs:
-                from scrubber.output.csv_output import render_csv
+                from scrubber.output.csv_output import write_csv
 
                 with written.open(outputs["--csv"]) as out:
-                    out.write(render_csv(shown).encode("utf-8"))
+                    write_csv(shown, out)
             if "--html" in outputs:
                 from scrubber.output.html_report import render_html
 
                 with written.open(outputs["--html"]) as out:
                     out.write(render_html(shown, pseudonymised=o.mask_phi).encode("utf-8"))
             if "--rejected" in outputs:
-                from scrubber.output.csv_output import render_rejected_csv
+                from scrubber.output.csv_output import write_rejected_csv
 
                 with written.open(outputs["--rejected"]) as out:
-                    out.write(render_rejected_csv(shown).encode("utf-8"))
+                    write_rejected_csv(shown, out)
             if o.letters_dir:
                 from scrubber.output.letters import render_letters
 

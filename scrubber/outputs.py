@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import stat
 import sys
@@ -169,6 +170,24 @@ class OutputSet:
             if entry.spool is not None:
                 entry.spool.close()
         self.pending.clear()
+
+
+@contextlib.contextmanager
+def polars_writes() -> Iterator[None]:
+    """Around Polars writing to an output stream itself (``write_csv(out)``, ``sink_csv(out)``).
+
+    Polars reports a failed write as ``OSError('File too large (os error 27)')``, without the error
+    number; it is raised again as Python's own ``OSError(27, 'File too large')``, so a full disk or a
+    file size limit reads the same ("cannot write output (File too large)") whoever wrote the bytes.
+    """
+    try:
+        yield
+    except OSError as exc:
+        found = re.search(r"\(os error (\d+)\)", str(exc)) if exc.errno is None else None
+        if found is None:
+            raise
+        code = int(found.group(1))
+        raise OSError(code, os.strerror(code)) from None
 
 
 def _mode_for(target: Path) -> int:

@@ -28,6 +28,7 @@ from typing import Any, BinaryIO
 import polars as pl
 
 from scrubber.engine import ScrubResult
+from scrubber.outputs import polars_writes
 
 CONTRACT_KEYS = ("claim_id", "line_number", "check_id", "severity", "message", "suggested_fix", "appeal_text",
                  "citation")
@@ -81,15 +82,28 @@ def findings_records(findings: pl.DataFrame) -> list[dict[str, Any]]:
 
 
 def _write_array(frame: pl.DataFrame, out: BinaryIO) -> None:
-    """A JSON array of ``frame``'s rows, one object per line, written as UTF-8 bytes."""
+    """A JSON array of ``frame``'s rows, one object per line, written as UTF-8 bytes.
+
+    Each row is encoded by Polars (``struct.json_encode``: the bytes ``write_ndjson`` writes) in the
+    streaming engine, which writes them straight to ``out`` as a one-column CSV without quoting whose
+    line terminator is the array's separator. No document-sized copy passes through Python (a
+    ``write_ndjson`` buffer with its newlines replaced cost twice the time: 93 MB for 60,000 findings).
+    """
     if frame.height == 0:
         out.write(b"[]")
         return
-    buffer = io.BytesIO()
-    frame.write_ndjson(buffer)
+    rows = frame.lazy().select(pl.struct(pl.all()).struct.json_encode())
     out.write(b"[\n    ")
-    out.write(buffer.getvalue().rstrip(b"\n").replace(b"\n", b",\n    "))
-    out.write(b"\n  ]")
+    out.flush()  # Polars writes to a real file's descriptor itself: what Python buffered goes first
+    if frame.height > 1:
+        _sink_lines(rows.slice(0, frame.height - 1), out, ",\n    ")
+    _sink_lines(rows.slice(frame.height - 1), out, "\n  ]")  # the last row closes the array
+
+
+def _sink_lines(lines: pl.LazyFrame, out: BinaryIO, terminator: str) -> None:
+    """Write a one-column frame of text, each value followed by ``terminator``, exactly as it is."""
+    with polars_writes():
+        lines.sink_csv(out, include_header=False, quote_style="never", line_terminator=terminator)
 
 
 def _value(obj: Any) -> str:
