@@ -635,24 +635,37 @@ def _claim_level_candidates(keys: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFr
         (e.ne(e.forward_fill().shift(1)).fill_null(False) if nulls[c] else e.ne_missing(e.shift(1)))
         for c, e in ((c, _compared(c, keyed.get_column(c))) for c in CLAIM_LEVEL_COLUMNS if nulls[c] < keyed.height)
     ]
-    conflict = ~pl.col("_start") & pl.any_horizontal(changes or [pl.lit(False)])
     # Rows without a line number are rejected anyway; they must not hide a repeat between others.
     numbered = keyed.filter(pl.col("line_number").is_not_null()) if keyed.get_column(
         "line_number").null_count() else keyed
-    repeat = ~pl.col("_start") & (pl.col("line_number") <= pl.col("line_number").shift(1))
-    return _runs_where(numbered, repeat), _runs_where(keyed, conflict)
+    start = run_starts(keyed.get_column("claim_id"))
+    # One select computes the flags from the key columns as they are: adding the run columns to the
+    # frame first (hstack) realigned every key column's chunks, twice (0.1 s on 2M lines).
+    flags = keyed.select(
+        (~pl.lit(start) & pl.any_horizontal(changes or [pl.lit(False)])).fill_null(False).alias("conflict"),
+        *([_repeat(pl.lit(start)).alias("repeat")] if numbered is keyed else []),
+    )
+    runs = start.cum_sum()
+    if numbered is keyed:
+        dup = _runs_where(numbered, runs, flags.get_column("repeat"))
+    else:
+        numbered_start = run_starts(numbered.get_column("claim_id"))
+        repeat = numbered.select(_repeat(pl.lit(numbered_start))).to_series()
+        dup = _runs_where(numbered, numbered_start.cum_sum(), repeat)
+    return dup, _runs_where(keyed, runs, flags.get_column("conflict"))
 
 
-def _runs_where(rows: pl.DataFrame, flag: pl.Expr) -> pl.DataFrame:
-    """The rows of every claim run (contiguous claims) in which ``flag`` holds on some row."""
-    runs = rows.select(
-        run_starts(rows.get_column("claim_id")).alias("_start")
-    ).with_columns(pl.col("_start").cum_sum().alias("_run"))
-    flagged = rows.hstack(runs).select("_run", flag.fill_null(False).alias("_flag"))
-    bad = flagged.filter("_flag").get_column("_run")
+def _repeat(start: pl.Expr) -> pl.Expr:
+    """A line number not above the previous one of its claim run (``start``: the row starts a run)."""
+    return (~start & (pl.col("line_number") <= pl.col("line_number").shift(1))).fill_null(False)
+
+
+def _runs_where(rows: pl.DataFrame, runs: pl.Series, flag: pl.Series) -> pl.DataFrame:
+    """The rows of every claim run (``runs``: run id per row) in which ``flag`` holds on some row."""
+    bad = runs.filter(flag)
     if bad.len() == 0:
         return rows.clear()
-    return rows.filter(flagged.get_column("_run").is_in(bad.unique().implode()))
+    return rows.filter(pl.lit(runs).is_in(bad.unique().implode()))
 
 
 def _claim_level_reasons(keys: pl.DataFrame) -> pl.DataFrame:
