@@ -839,16 +839,23 @@ def _compact(frame: pl.DataFrame, keep: pl.Series | None) -> pl.DataFrame:
     on 2M lines), so the lines are made contiguous once. Columns move out a group at a time
     (``drop_in_place``), so the extra memory is a few columns, not a second copy of the frame.
     The caller must hold no other reference to ``frame``'s columns.
+
+    A column without a value (billing_provider, revenue_code... in most exports) is not copied but
+    made anew: the same nulls, and no memory touched until read (copying one costs as much as
+    copying a column of text: 0.02 s per column on 2M lines).
     """
     order = frame.columns
-    parts = []
-    for start in range(0, len(order), _COMPACT_GROUP):
-        group = pl.DataFrame([frame.drop_in_place(name) for name in order[start:start + _COMPACT_GROUP]])
+    height = frame.height if keep is None else int(keep.sum())
+    empty = [name for name in order if frame.get_column(name).null_count() == frame.height]
+    parts = [pl.DataFrame([frame.drop_in_place(name).clear(height) for name in empty])] if empty else []
+    rest = frame.columns
+    for start in range(0, len(rest), _COMPACT_GROUP):
+        group = pl.DataFrame([frame.drop_in_place(name) for name in rest[start:start + _COMPACT_GROUP]])
         if keep is not None:
             group = group.filter(keep)
         parts.append(group.rechunk())
         del group
-    return pl.concat(parts, how="horizontal") if parts else frame
+    return pl.concat(parts, how="horizontal").select(order)
 
 
 def _batches(raw: pl.LazyFrame | pl.DataFrame | Iterable[Any]) -> Iterable[tuple[int, pl.DataFrame | None]]:
