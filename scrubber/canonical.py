@@ -316,7 +316,8 @@ def _type_batch(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series, dict[str, p
         *[_fast_parse(f.name, f.dtype).alias(f.name) for f in _PARSED_FIELDS],
         *[pl.col(c).str.strip_chars().alias(c) for c in _HIGH_CARDINALITY],
     )
-    blank = direct.select(pl.any_horizontal((pl.col(c) == "").any() for c in _HIGH_CARDINALITY)).item()
+    # (the length of a string view is in the view: cheaper than comparing every id with "")
+    blank = direct.select(pl.any_horizontal((pl.col(c).str.len_bytes() == 0).any() for c in _HIGH_CARDINALITY)).item()
     if blank:  # a whitespace-only id: empty, as _strip_blank says (rare, so not paid on every row)
         direct = direct.with_columns(pl.col(c).replace("", None) for c in _HIGH_CARDINALITY)
 
@@ -635,24 +636,37 @@ def _claim_level_candidates(keys: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFr
         (e.ne(e.forward_fill().shift(1)).fill_null(False) if nulls[c] else e.ne_missing(e.shift(1)))
         for c, e in ((c, _compared(c, keyed.get_column(c))) for c in CLAIM_LEVEL_COLUMNS if nulls[c] < keyed.height)
     ]
-    conflict = ~pl.col("_start") & pl.any_horizontal(changes or [pl.lit(False)])
     # Rows without a line number are rejected anyway; they must not hide a repeat between others.
     numbered = keyed.filter(pl.col("line_number").is_not_null()) if keyed.get_column(
         "line_number").null_count() else keyed
-    repeat = ~pl.col("_start") & (pl.col("line_number") <= pl.col("line_number").shift(1))
-    return _runs_where(numbered, repeat), _runs_where(keyed, conflict)
+    start = run_starts(keyed.get_column("claim_id"))
+    # One select computes the flags from the key columns as they are: adding the run columns to the
+    # frame first (hstack) realigned every key column's chunks, twice (0.1 s on 2M lines).
+    flags = keyed.select(
+        (~pl.lit(start) & pl.any_horizontal(changes or [pl.lit(False)])).fill_null(False).alias("conflict"),
+        *([_repeat(pl.lit(start)).alias("repeat")] if numbered is keyed else []),
+    )
+    runs = start.cum_sum()
+    if numbered is keyed:
+        dup = _runs_where(numbered, runs, flags.get_column("repeat"))
+    else:
+        numbered_start = run_starts(numbered.get_column("claim_id"))
+        repeat = numbered.select(_repeat(pl.lit(numbered_start))).to_series()
+        dup = _runs_where(numbered, numbered_start.cum_sum(), repeat)
+    return dup, _runs_where(keyed, runs, flags.get_column("conflict"))
 
 
-def _runs_where(rows: pl.DataFrame, flag: pl.Expr) -> pl.DataFrame:
-    """The rows of every claim run (contiguous claims) in which ``flag`` holds on some row."""
-    runs = rows.select(
-        run_starts(rows.get_column("claim_id")).alias("_start")
-    ).with_columns(pl.col("_start").cum_sum().alias("_run"))
-    flagged = rows.hstack(runs).select("_run", flag.fill_null(False).alias("_flag"))
-    bad = flagged.filter("_flag").get_column("_run")
+def _repeat(start: pl.Expr) -> pl.Expr:
+    """A line number not above the previous one of its claim run (``start``: the row starts a run)."""
+    return (~start & (pl.col("line_number") <= pl.col("line_number").shift(1))).fill_null(False)
+
+
+def _runs_where(rows: pl.DataFrame, runs: pl.Series, flag: pl.Series) -> pl.DataFrame:
+    """The rows of every claim run (``runs``: run id per row) in which ``flag`` holds on some row."""
+    bad = runs.filter(flag)
     if bad.len() == 0:
         return rows.clear()
-    return rows.filter(flagged.get_column("_run").is_in(bad.unique().implode()))
+    return rows.filter(pl.lit(runs).is_in(bad.unique().implode()))
 
 
 def _claim_level_reasons(keys: pl.DataFrame) -> pl.DataFrame:
@@ -825,16 +839,23 @@ def _compact(frame: pl.DataFrame, keep: pl.Series | None) -> pl.DataFrame:
     on 2M lines), so the lines are made contiguous once. Columns move out a group at a time
     (``drop_in_place``), so the extra memory is a few columns, not a second copy of the frame.
     The caller must hold no other reference to ``frame``'s columns.
+
+    A column without a value (billing_provider, revenue_code... in most exports) is not copied but
+    made anew: the same nulls, and no memory touched until read (copying one costs as much as
+    copying a column of text: 0.02 s per column on 2M lines).
     """
     order = frame.columns
-    parts = []
-    for start in range(0, len(order), _COMPACT_GROUP):
-        group = pl.DataFrame([frame.drop_in_place(name) for name in order[start:start + _COMPACT_GROUP]])
+    height = frame.height if keep is None else int(keep.sum())
+    empty = [name for name in order if frame.get_column(name).null_count() == frame.height]
+    parts = [pl.DataFrame([frame.drop_in_place(name).clear(height) for name in empty])] if empty else []
+    rest = frame.columns
+    for start in range(0, len(rest), _COMPACT_GROUP):
+        group = pl.DataFrame([frame.drop_in_place(name) for name in rest[start:start + _COMPACT_GROUP]])
         if keep is not None:
             group = group.filter(keep)
         parts.append(group.rechunk())
         del group
-    return pl.concat(parts, how="horizontal") if parts else frame
+    return pl.concat(parts, how="horizontal").select(order)
 
 
 def _batches(raw: pl.LazyFrame | pl.DataFrame | Iterable[Any]) -> Iterable[tuple[int, pl.DataFrame | None]]:
@@ -875,6 +896,11 @@ def canonicalise(raw: pl.LazyFrame | pl.DataFrame | Iterable[Any]) -> Canonical:
     rows_read = typed.height
     unreadable = pl.concat([r.filter(pl.col("load_error").is_not_null()).get_column("row_id")
                             for r in raw_failing_parts]) if raw_failing_parts else pl.Series("row_id", [], pl.Int64())
+    if not raw_failing_parts:
+        # No row failed a row rule (a clean file): the lines will almost surely all be kept, so they are
+        # made contiguous now rather than at the end, and the claim-level passes below read contiguous
+        # columns (0.05 s less on 2M lines). The final _compact then has nothing left to copy.
+        typed = _compact(typed, None)
 
     keys = _claim_keys(typed, unreadable, {name: pl.concat(v).unique() for name, v in invalid.items()})
     claim_failed = _claim_level_reasons(keys)
