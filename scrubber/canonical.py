@@ -855,7 +855,7 @@ def _compact(frame: pl.DataFrame, keep: pl.Series | None) -> pl.DataFrame:
             group = group.filter(keep)
         parts.append(group.rechunk())
         del group
-    return pl.concat(parts, how="horizontal").select(order)
+    return pl.concat(parts, how="horizontal").select(order) if parts else frame
 
 
 def _batches(raw: pl.LazyFrame | pl.DataFrame | Iterable[Any]) -> Iterable[tuple[int, pl.DataFrame | None]]:
