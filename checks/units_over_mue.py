@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from checks._counting import CAP_CHECK_CODE, distinct_site, units_reported_elsewhere
+from checks._counting import CAP_CHECK_CODE, distinct_site, shared_keys, units_reported_elsewhere
 from scrubber import reference
 from scrubber.cards import load_card
 from scrubber.enrich import code, code_is
@@ -146,8 +146,8 @@ def _over_in_code_table(lines: pl.LazyFrame) -> pl.LazyFrame:
 
     A window over every line was the costly part (a hash group per encounter and code, nearly every
     group one line: 0.25 s of CPU on 2M lines). A group of one line sums to its own units, so the
-    window runs only on the lines of groups of several lines (:func:`_shared_keys`, a sort of the
-    keys) and on the lines over alone; a line left out is alone in its group and not over."""
+    window runs only on the lines of groups of several lines (:func:`checks._counting.shared_keys`, a
+    sort of the keys) and on the lines over alone; a line left out is alone in its group and not over."""
     codes = reference.code_table().get_column("procedure_code").to_list()
     idx = pl.col("code_idx")
     at = pl.col("_at")  # (the setting and code, computed once for the two gathers)
@@ -162,18 +162,10 @@ def _over_in_code_table(lines: pl.LazyFrame) -> pl.LazyFrame:
     # (a group of one line sums to its units, a null as 0, as the window sums it)
     alone_over = (pl.col("units").fill_null(0) > pl.col("_limit")) | (pl.col("units") > pl.col("_limit"))
     # (lines without an encounter share the null key's group, as in the window)
-    shared = pl.col("_k").is_in(_shared_keys(limited.get_column("_k")).implode()) | pl.col("_k").is_null()
+    shared = pl.col("_k").is_in(shared_keys(limited.get_column("_k")).implode()) | pl.col("_k").is_null()
     over = (pl.col("units") > pl.col("_limit")) | (
         ~pl.col("_per_line") & (pl.col("units").sum().over("_k") > pl.col("_limit")))
     return limited.filter(shared | alone_over).lazy().filter(over).select("row_id")
-
-
-def _shared_keys(keys: pl.Series) -> pl.Series:
-    """The keys that occur more than once: neighbours in the sorted keys (a sort of integers costs a
-    fifth of hashing them into groups)."""
-    ordered = keys.sort()
-    after = ordered.slice(1)
-    return after.filter(after == ordered.slice(0, max(ordered.len() - 1, 0)))
 
 
 def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
