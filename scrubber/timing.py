@@ -304,11 +304,15 @@ def _worded(groups: pl.DataFrame, lines: pl.DataFrame, episodes: pl.DataFrame, n
     keys = ["enc_key", "tm_chain"]
     off = groups.select(*keys, "billed", "counted", "expected").with_row_index("_r").filter(
         (pl.col("billed") != pl.col("expected")) | (pl.col("counted") != pl.col("expected"))).select("_r", *keys)
-    mine = lines.filter(pl.col("enc_key").is_in(off.get_column("enc_key").unique().implode())).lazy()
-    mine = _named(mine.drop("line_number"), names)
+    mine = lines.filter(pl.col("enc_key").is_in(off.get_column("enc_key").unique().implode())).drop("line_number")
+    # Their episodes by id (ids are row numbers): the words join these few, not every episode.
+    mine_episodes = episodes[mine.get_column("ep").drop_nulls().unique().sort()]
+    # Their claim, line and code by position: a gather of a few thousand rows (a join with the 2M rows
+    # of ``names`` cost 0.03 s, and each of the two plans below ran it).
+    mine = mine.hstack(names.drop("_pos")[mine.get_column("_pos")]).lazy()
     words = (
         off.lazy().join(_billed_on(mine, off.lazy()), on=keys, how="left")
-        .join(_episode_text(mine, episodes.lazy(), off.lazy()), on=keys, how="left").collect()
+        .join(_episode_text(mine, mine_episodes.lazy(), off.lazy()), on=keys, how="left").collect()
     )
     return groups.hstack(_spread(words.select("billed_on", "infusions"), words.get_column("_r"), groups.height))
 
@@ -413,6 +417,11 @@ def _episode_facts(spans: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _one_row_each(keys: pl.Series) -> bool:
+    """Whether sorted ``keys`` are all distinct (each group one row: its sums are its values)."""
+    return keys.len() < 2 or bool((keys.diff().slice(1) > 0).all())
+
+
 def _groups(timed: pl.DataFrame, episodes: pl.DataFrame) -> pl.DataFrame:
     """One row per encounter and additional-hour code billed in it: units billed, units the
     encounter's episodes support, and whether the time rules can judge it.
@@ -425,26 +434,39 @@ def _groups(timed: pl.DataFrame, episodes: pl.DataFrame) -> pl.DataFrame:
     hydration in an encounter whose other infusions' times are unknown (concurrent minutes unknown).
     """
     key = (pl.col("enc_key").cast(pl.UInt64) * 256 + pl.col("tm_chain").cast(pl.UInt64)).alias("_g")
-    hours = (
+    hour_lines = (
         timed.select("tm_kind", "enc_key", "tm_chain", "cd_key", "line_number", "row_id", "units", "ep_removed",
                      "has_times", "minutes", "enc_admin_mask", _attr("tm_extends_mask"), "tm_hydration",
                      "enc_drug_unknown")
         .filter(pl.col("tm_kind") == HOUR).with_columns(key)
         .sort("_g", "cd_key", "line_number")  # claim, date, line: integers sort fast
         .with_columns(pl.col("_g").set_sorted())
-        .group_by("_g", maintain_order=True)
-        .agg(
+    )
+    bad = pl.col("has_times") & pl.col("minutes").is_null()
+    if _one_row_each(hour_lines.get_column("_g")):
+        # Each group one line (the usual case: an add-on code once per encounter): its sums are its
+        # own values, without a group-by building one list per group (0.03 s on 450k groups).
+        hours = hour_lines.select(
+            "_g", "enc_key", "tm_chain", pl.col("row_id").alias("head"),
+            # (as the sums: a null as 0; the lines of removed hydration not counted)
+            pl.col("units").fill_null(0.0).alias("billed"),
+            pl.when(pl.col("ep_removed")).then(0.0).otherwise(pl.col("units").fill_null(0.0)).alias("counted"),
+            pl.concat_list("row_id").alias("hour_rows"),
+            bad.cast(pl.UInt32).alias("_bad"), (~pl.col("has_times")).cast(pl.UInt32).alias("_untimed"),
+            "enc_admin_mask", "tm_extends_mask", "tm_hydration", "enc_drug_unknown",
+        )
+    else:
+        hours = hour_lines.group_by("_g", maintain_order=True).agg(
             pl.col("enc_key").first(), pl.col("tm_chain").first(),
             pl.col("row_id").first().alias("head"),
             pl.col("units").sum().alias("billed"),
             pl.col("units").filter(~pl.col("ep_removed")).sum().alias("counted"),
             pl.col("row_id").alias("hour_rows"),
-            (pl.col("has_times") & pl.col("minutes").is_null()).sum().alias("_bad"),
+            bad.sum().alias("_bad"),
             (~pl.col("has_times")).sum().alias("_untimed"),
             pl.col("enc_admin_mask").first(), pl.col("tm_extends_mask").first(), pl.col("tm_hydration").first(),
             pl.col("enc_drug_unknown").first(),
         )
-    )
     infusions = (
         timed.select("tm_kind", "enc_key", "tm_chain", "minutes", "has_times", _attr("tm_bit"))
         .filter(pl.col("tm_kind") == INFUSION)
@@ -459,9 +481,13 @@ def _groups(timed: pl.DataFrame, episodes: pl.DataFrame) -> pl.DataFrame:
             (pl.col("tm_bit").min() | pl.col("tm_bit").max()).alias("_seen"),
         )
     )
-    supported = episodes.with_columns(key.set_sorted()).group_by("_g", maintain_order=True).agg(
-        pl.col("ep_units").sum().alias("expected"), pl.col("ep_units_obs").sum().alias("expected_obs"),
-        pl.col("ep_obs").sum().alias("observation"))
+    supported = episodes.select(key.set_sorted(), "ep_units", "ep_units_obs", "ep_obs")
+    sums = {"ep_units": "expected", "ep_units_obs": "expected_obs", "ep_obs": "observation"}
+    if _one_row_each(supported.get_column("_g")):  # (the usual case: one episode per add-on code)
+        supported = supported.select("_g", *[pl.col(c).fill_null(0).alias(name) for c, name in sums.items()])
+    else:
+        supported = supported.group_by("_g", maintain_order=True).agg(
+            pl.col(c).sum().alias(name) for c, name in sums.items())
     groups = (
         hours.join(infusions, on="_g", how="left").join(supported, on="_g", how="left")
         .with_columns(pl.col("_infusions", "_unknown", "_inf_untimed", "expected", "expected_obs", "observation")
