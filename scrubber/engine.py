@@ -21,7 +21,7 @@ from scrubber.canonical import Canonical, canonicalise
 from scrubber.cards import render_plan
 from scrubber.enrich import enrich
 from scrubber.errors import InputError, PolicyError, UsageError
-from scrubber.grouping import claim_order, run_starts
+from scrubber.grouping import run_starts
 from scrubber.loaders import load_inputs
 from scrubber.policy import PolicySet
 from scrubber.records import RecordJoin, empty_problems, load_records
@@ -263,12 +263,13 @@ def _facts_of(enriched: pl.DataFrame, row_ids: pl.Series) -> pl.DataFrame:
 
 
 def _claims(claim_id: pl.Series) -> int:
-    """Distinct claims; counted as runs when each claim's lines are together (the enriched order)."""
-    if claim_id.len() == 0:
-        return 0
-    if claim_order(claim_id) is None:
-        return int(run_starts(claim_id).sum())
-    return int(claim_id.n_unique())
+    """Distinct claims: the distinct ids among the first rows of runs of equal ids (every id starts
+    some run), which are the runs themselves when the ids run in increasing order (as exports write
+    them). One pass over the 2M ids' text instead of two (a test that claims are runs, then the runs)."""
+    heads = claim_id.filter(run_starts(claim_id))
+    if heads.null_count() == 0 and heads.is_sorted():  # neighbouring runs differ: no id starts two
+        return heads.len()
+    return int(heads.n_unique())
 
 
 def summary_parts(result_lines: pl.DataFrame, findings: pl.DataFrame, rejected: pl.DataFrame, checks: list[Check],
@@ -280,8 +281,11 @@ def summary_parts(result_lines: pl.DataFrame, findings: pl.DataFrame, rejected: 
     the Spark engine sums its partitions' parts this way, so both engines share this definition.
     """
     by_check: dict[str, dict[str, Any]] = {}
+    # One pass splits the findings by check (13 filters over every finding cost 0.017 s of 60k);
+    # each check's rows keep their order, so its sum is the one a filter gave.
+    per_check = findings.partition_by("check_id", as_dict=True, maintain_order=True) if findings.height else {}
     for check in checks:
-        mine = findings.filter(pl.col("check_id") == check.id)
+        mine = per_check.get((check.id,), findings.clear())
         by_check[check.id] = {
             "findings": mine.height,
             "claims": mine.get_column("claim_id").n_unique() if mine.height else 0,
