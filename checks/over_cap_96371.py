@@ -22,11 +22,13 @@ import polars as pl
 
 from checks._counting import CAP_CHECK_CODE
 from scrubber.cards import load_card
+from scrubber.enrich import code_is
 from scrubber.registry import Check, Context
 
 
 def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
-    setup = lines.filter((pl.col("procedure_code") == CAP_CHECK_CODE) & pl.col("pol_cap").is_not_null())
+    # The code by its code-table row (an integer test, not a text comparison on every line).
+    setup = lines.filter(code_is(procedure_code=CAP_CHECK_CODE) & pl.col("pol_cap").is_not_null())
     totals = setup.with_columns(
         pl.col("units").cum_sum().over("enc_key", order_by=["claim_id", "line_number"]).alias("_through"),
         pl.col("units").sum().over("enc_key").alias("total"),

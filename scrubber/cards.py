@@ -276,11 +276,17 @@ def _fact_sources(frame_schema: pl.Schema | dict[str, pl.DataType]) -> dict[str,
 
 class _FactTexts:
     """Template fact name -> text expression, built the first time a template of the frame uses it
-    (a findings frame offers dozens of facts, its templates use a few; each expression costs Python time)."""
+    (a findings frame offers dozens of facts, its templates use a few; each expression costs Python time).
 
-    def __init__(self, frame_schema: pl.Schema | dict[str, pl.DataType]) -> None:
-        self._schema = frame_schema
-        self._sources = _fact_sources(frame_schema)
+    A fact that cannot be longer than :data:`MAX_QUOTED_CHARS` in this frame (a number, a date, a
+    flag; text whose longest value in ``frame`` is shorter in bytes, hence in characters) is quoted
+    as it is: :func:`_bounded` evaluates its cut form on every row of every variant, whether or
+    not a value is that long."""
+
+    def __init__(self, frame: pl.DataFrame) -> None:
+        self._frame = frame
+        self._schema = frame.schema
+        self._sources = _fact_sources(frame.schema)
         self._built: dict[str, pl.Expr] = {}
 
     def __contains__(self, name: str) -> bool:
@@ -289,8 +295,21 @@ class _FactTexts:
     def __getitem__(self, name: str) -> pl.Expr:
         if name not in self._built:
             column = self._sources[name]
-            self._built[name] = _as_text(column, self._schema[column])
+            dtype = self._schema[column]
+            if not dtype.is_float() and self._short(column, dtype):
+                self._built[name] = pl.col(column).cast(pl.String)
+            else:
+                self._built[name] = _as_text(column, dtype)
         return self._built[name]
+
+    def _short(self, column: str, dtype: pl.DataType) -> bool:
+        """Every value of ``column`` as text is at most :data:`MAX_QUOTED_CHARS` characters."""
+        if dtype.is_integer() or dtype.is_temporal() or dtype == pl.Boolean():
+            return True  # 20 digits, an ISO date or time, true/false
+        if dtype == pl.String():
+            longest = self._frame.get_column(column).str.len_bytes().max()
+            return longest is None or int(longest) <= MAX_QUOTED_CHARS  # type: ignore[arg-type]
+        return False
 
 
 def _chain(cases: list[tuple[pl.Expr, pl.Expr]], otherwise: pl.Expr) -> pl.Expr:
@@ -331,7 +350,7 @@ def render_plan(found: pl.DataFrame, card: Card) -> pl.LazyFrame:
     unknown = set(variants.get_column("reason").drop_nulls().to_list()) - set(card.reasons)
     if unknown:
         raise CardError(f"{card.check_id}: find() returned reason(s) {sorted(unknown)} that its card does not have")
-    facts = _FactTexts(found.schema)
+    facts = _FactTexts(found)
     none = pl.lit(None, pl.String)
     rows = found.lazy().with_row_index("_r")
     parts, present = [], set()

@@ -16,12 +16,13 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from checks import all_checks
+from checks.noncovered_diagnosis import outside_releases
 from scrubber import __version__, reference
 from scrubber.canonical import Canonical, canonicalise
 from scrubber.cards import render_plan
 from scrubber.enrich import enrich
 from scrubber.errors import InputError, PolicyError, UsageError
-from scrubber.grouping import claim_order, run_starts
+from scrubber.grouping import run_starts
 from scrubber.loaders import load_inputs
 from scrubber.policy import PolicySet
 from scrubber.records import RecordJoin, empty_problems, load_records
@@ -235,8 +236,7 @@ def _charges_at_risk(findings: pl.DataFrame, enriched: pl.DataFrame) -> pl.Serie
     )
     spread = base.filter(pl.col("risk") == "lines").select("_f", "_rank", "_order", "_rows").explode("_rows")
     spread = spread.drop_nulls("_rows").rename({"_rows": "row_id"})
-    line_charges = enriched.select("row_id", charge.alias("_amount"))
-    spread = spread.join(line_charges, on="row_id", how="inner")
+    spread = _with_line_charges(spread, enriched)
     claims = pl.concat([own, spread.select(own.columns)])
     kept = claims.sort(["row_id", "_amount", "_rank", "_order", "_f"], descending=[False, True, True, False, False])
     kept = kept.unique("row_id", keep="first", maintain_order=True)
@@ -245,6 +245,23 @@ def _charges_at_risk(findings: pl.DataFrame, enriched: pl.DataFrame) -> pl.Serie
         base.select("_f").join(per_finding, on="_f", how="left", maintain_order="left")
         .get_column("_amount").fill_null(0.0).round(2).alias("charge_at_risk")
     )
+
+
+def _with_line_charges(spread: pl.DataFrame, enriched: pl.DataFrame) -> pl.DataFrame:
+    """``spread`` with the charge (``_amount``, 0 when missing) of the line its ``row_id`` names; rows
+    naming no line are dropped (an inner join).
+
+    Lines are almost always in row order, so the lines are found by a binary search (as in
+    :func:`_facts_of`) instead of a join hashing every line of the batch: 0.04 s of 2M lines."""
+    charge = pl.col("charge").fill_null(0.0).alias("_amount")
+    ids = enriched.get_column("row_id")
+    if not ids.is_sorted() or ids.len() == 0:
+        return spread.join(enriched.select("row_id", charge), on="row_id", how="inner")
+    wanted = spread.get_column("row_id").cast(ids.dtype)
+    positions = ids.search_sorted(wanted).clip(upper_bound=ids.len() - 1)
+    found = ids.gather(positions) == wanted
+    amounts = enriched.select(charge).to_series().gather(positions)
+    return spread.with_columns(amounts).filter(found)
 
 
 def _facts_of(enriched: pl.DataFrame, row_ids: pl.Series) -> pl.DataFrame:
@@ -263,12 +280,13 @@ def _facts_of(enriched: pl.DataFrame, row_ids: pl.Series) -> pl.DataFrame:
 
 
 def _claims(claim_id: pl.Series) -> int:
-    """Distinct claims; counted as runs when each claim's lines are together (the enriched order)."""
-    if claim_id.len() == 0:
-        return 0
-    if claim_order(claim_id) is None:
-        return int(run_starts(claim_id).sum())
-    return int(claim_id.n_unique())
+    """Distinct claims: the distinct ids among the first rows of runs of equal ids (every id starts
+    some run), which are the runs themselves when the ids run in increasing order (as exports write
+    them). One pass over the 2M ids' text instead of two (a test that claims are runs, then the runs)."""
+    heads = claim_id.filter(run_starts(claim_id))
+    if heads.null_count() == 0 and heads.is_sorted():  # neighbouring runs differ: no id starts two
+        return heads.len()
+    return int(heads.n_unique())
 
 
 def summary_parts(result_lines: pl.DataFrame, findings: pl.DataFrame, rejected: pl.DataFrame, checks: list[Check],
@@ -280,8 +298,11 @@ def summary_parts(result_lines: pl.DataFrame, findings: pl.DataFrame, rejected: 
     the Spark engine sums its partitions' parts this way, so both engines share this definition.
     """
     by_check: dict[str, dict[str, Any]] = {}
+    # One pass splits the findings by check (13 filters over every finding cost 0.017 s of 60k);
+    # each check's rows keep their order, so its sum is the one a filter gave.
+    per_check = findings.partition_by("check_id", as_dict=True, maintain_order=True) if findings.height else {}
     for check in checks:
-        mine = findings.filter(pl.col("check_id") == check.id)
+        mine = per_check.get((check.id,), findings.clear())
         by_check[check.id] = {
             "findings": mine.height,
             "claims": mine.get_column("claim_id").n_unique() if mine.height else 0,
@@ -306,8 +327,7 @@ def summary_parts(result_lines: pl.DataFrame, findings: pl.DataFrame, rejected: 
         # Lines with diagnoses dated outside every shipped ICD-10-CM release: their codes were not
         # evaluated for validity (never flagged). Counted apart from the check's "not evaluated" lines,
         # which also hold IG lines whose policy names no covered list for their setting.
-        parts["lines_outside_icd10_releases"] = int(result_lines.select(
-            (pl.col("diagnoses").list.len() > 0) & reference.icd10_outside_releases()).to_series().sum())
+        parts["lines_outside_icd10_releases"] = int(result_lines.select(outside_releases()).to_series().sum())
     if "copy_of" in result_lines.columns:
         copies = result_lines.filter(pl.col("copy_of").is_not_null() | pl.col("cob_layer").fill_null(0).gt(0))
         parts["next_payer_copies"] = copies.select("claim_id").unique().height
