@@ -52,7 +52,7 @@ def _setting_and_code() -> pl.Expr:
     """The line's row in the MUE arrays of :func:`_by_setting_and_code`: ``code_idx``, + the code
     table's length on institutional claims."""
     n = reference.code_table().height
-    inst = (pl.col("claim_type") == "institutional").fill_null(False)
+    inst = pl.col("is_inst")  # enrich: claim_type is institutional (never null)
     return pl.col("code_idx").cast(pl.UInt32) + inst.cast(pl.UInt32) * n
 
 
@@ -80,7 +80,7 @@ def _limits(lines: pl.LazyFrame) -> pl.LazyFrame:
     ``_limit`` and ``_kind`` (MAI 1-3, or :data:`_CAP` when the policy caps the code), and ``_ck`` (an
     integer per code, for the encounter-and-code key). Run on the few candidate lines of pass two."""
     prac, out = reference.mue_table("practitioner"), reference.mue_table("outpatient")
-    inst = (pl.col("claim_type") == "institutional").fill_null(False)
+    inst = pl.col("is_inst")  # enrich: claim_type is institutional (never null)
     idx = pl.col("code_idx")
     # Codes of the code table (administration codes, immune globulins): gathered by code_idx.
     codes = reference.code_table().get_column("procedure_code").to_list()
@@ -119,7 +119,7 @@ def _limits(lines: pl.LazyFrame) -> pl.LazyFrame:
 
 # The columns the decision reads (the words' line facts come from the engine by row_id).
 _COLUMNS = ("row_id", "enc_key", "cd_key", "code_idx", "procedure_code", "units", "claim_id", "line_number",
-            "modifiers", "claim_type", "pol_cap")
+            "modifiers", "is_inst", "pol_cap")
 
 
 _GROUP = ["_ge", "_gc"]  # what a limit counts over: (the line, 0), or (the encounter or claim-date, the code)
@@ -152,7 +152,7 @@ def _over_in_code_table(lines: pl.LazyFrame) -> pl.LazyFrame:
     idx = pl.col("code_idx")
     at = pl.col("_at")  # (the setting and code, computed once for the two gathers)
     per_line = pl.col("pol_cap").is_null() & (_by_setting_and_code("mai", pl.Int8(), at) == 1)
-    limited = lines.select("row_id", "enc_key", "code_idx", "units", "claim_type", "pol_cap").filter(
+    limited = lines.select("row_id", "enc_key", "code_idx", "units", "is_inst", "pol_cap").filter(
         idx.is_not_null() & (idx != codes.index(CAP_CHECK_CODE))).with_columns(_setting_and_code().alias("_at")).select(
         "row_id", "units",
         pl.coalesce(pl.col("pol_cap"), _by_setting_and_code("mue", pl.Int64(), at)).alias("_limit"),

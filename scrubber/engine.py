@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from checks import all_checks
-from checks.noncovered_diagnosis import outside_releases
 from scrubber import __version__, reference
 from scrubber.canonical import Canonical, canonicalise
 from scrubber.cards import render_plan
@@ -327,7 +326,8 @@ def summary_parts(result_lines: pl.DataFrame, findings: pl.DataFrame, rejected: 
         # Lines with diagnoses dated outside every shipped ICD-10-CM release: their codes were not
         # evaluated for validity (never flagged). Counted apart from the check's "not evaluated" lines,
         # which also hold IG lines whose policy names no covered list for their setting.
-        parts["lines_outside_icd10_releases"] = int(result_lines.select(outside_releases()).to_series().sum())
+        parts["lines_outside_icd10_releases"] = int(result_lines.select(
+            (pl.col("diagnoses").list.len() > 0) & reference.icd10_outside_releases()).to_series().sum())
     if "copy_of" in result_lines.columns:
         copies = result_lines.filter(pl.col("copy_of").is_not_null() | pl.col("cob_layer").fill_null(0).gt(0))
         parts["next_payer_copies"] = copies.select("claim_id").unique().height
