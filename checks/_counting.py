@@ -14,6 +14,8 @@ once, as functions of the enriched lines:
 * :func:`units_reported_elsewhere`: per line, the units another check reports (the extra initial
   units; additional hours the documented time does not support; Q2052 lines home-ig-supplies
   reports); ``units-over-mue`` counts a line's units minus these;
+* :func:`setting_and_code`, :func:`in_shared_group`: the index of per-setting code arrays, and the
+  rows whose key repeats (a window restricted to them), for the unit counters;
 * :data:`CAP_CHECK_CODE`: the code whose units ``over-cap-96371`` counts, and no other check;
 * :func:`pair_of_initial_services`: NCCI pairs of two initial services, which are the one-initial
   rule's (``ncci-ptp-conflict`` leaves them out).
@@ -30,6 +32,7 @@ import polars as pl
 from checks.home_ig_supplies import supply_decisions
 from scrubber import reference
 from scrubber.enrich import code_is, has_modifier, with_codes
+from scrubber.grouping import shared_keys
 from scrubber.timing import removed_hydration, timing
 
 # over-cap-96371 counts this code's units per encounter against the policy cap (CPT: "use 96369,
@@ -47,12 +50,12 @@ def distinct_site() -> pl.Expr:
     return has_modifier(*reference.modifiers_with_role("distinct_site"))
 
 
-def shared_keys(keys: pl.Series) -> pl.Series:
-    """The values that occur more than once in ``keys``: neighbours in the sorted keys (a sort of
-    integers costs a fifth of hashing them into groups)."""
-    ordered = keys.sort()
-    after = ordered.slice(1)
-    return after.filter(after == ordered.slice(0, max(ordered.len() - 1, 0)))
+def setting_and_code() -> pl.Expr:
+    """The line's row in per-setting code arrays laid end to end (practitioner, then outpatient):
+    ``code_idx``, + the code table's length on institutional claims (``is_inst``). The MUE and NCCI
+    lookups gather at it: one gather, no join and no per-setting branch."""
+    n = reference.code_table().height
+    return pl.col("code_idx").cast(pl.UInt32) + pl.col("is_inst").cast(pl.UInt32) * n
 
 
 def in_shared_group(frame: pl.LazyFrame, key: str) -> pl.Expr:
@@ -115,8 +118,9 @@ def units_reported_elsewhere(lines: pl.LazyFrame) -> pl.LazyFrame:
     root cause: the extra initial units of :func:`initial_services`, and the additional-hour units
     the documented time does not support (``unit-miscalculation``, or ``observation-counted-as-
     infusion`` when observation minutes explain them: either way not units an MUE appeal could
-    claim the record supports). Lines not listed have none. A unit counter subtracts these before
-    comparing with its own limit."""
+    claim the record supports), and the Q2052 lines ``home-ig-supplies`` reports
+    (:func:`checks.home_ig_supplies.supply_decisions`). Lines not listed have none. A unit counter
+    subtracts these before comparing with its own limit."""
     initial = initial_services(lines).select("row_id", pl.col("extra_units").cast(pl.Float64).alias("reported_units"))
     supplies = supply_decisions(lines, with_units=True).select(
         "row_id", pl.coalesce(pl.col("excess_units"), pl.col("units")).cast(pl.Float64).alias("reported_units"))

@@ -162,7 +162,7 @@ def _jwjz(lines: pl.LazyFrame) -> pl.LazyFrame:
         pl.lit(None, pl.String).alias("keep"),
     )
     # The product's name (text) on the findings only.
-    columns = ["row_id", "reason", code("ig_product").alias("product"), *_FACTS[1:]]
+    columns = ["row_id", "reason", code("ig_product").alias("product"), *(f for f in _FACTS if f != "product")]
     return pl.concat([
         paired.filter(pl.col("reason").is_not_null()).select(columns),
         alone.select(columns),

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from checks._counting import distinct_site, pair_of_initial_services
+from checks._counting import distinct_site, pair_of_initial_services, setting_and_code
 from scrubber import reference
 from scrubber.cards import load_card
 from scrubber.enrich import has_modifier
@@ -61,10 +61,8 @@ def _by_setting_and_code(values: dict[str, pl.DataFrame], column: str) -> pl.Exp
     """``values[setting]``'s ``column`` (keyed by ``column2``) for the line's setting and code: one
     gather from the two settings' arrays laid end to end (``code_idx``, then + the code table's
     length on institutional claims), no join and no per-setting branch."""
-    n = reference.code_table().height
     arrays = [reference.by_code_idx(values[s].get_column("column2"), values[s].get_column(column)) for s in _SETTINGS]
-    both = pl.concat(arrays).fill_null(0)
-    return pl.lit(both).gather(pl.col("code_idx").cast(pl.UInt32) + pl.col("is_inst").cast(pl.UInt32) * n)
+    return pl.lit(pl.concat(arrays).fill_null(0)).gather(setting_and_code())
 
 
 # A column-2 code whose column-1 partners include a code outside the code table (96377, 96401, an

@@ -37,7 +37,7 @@ not GY: the fix is GY, an ABN does not apply to a service with no benefit catego
 a declaration (the shared sheet names GA and GZ only) because for home IVIG GY *is* the rule's own
 fix (flagging a line that already carries it as an error is a false flag, issue 10), and for home
 SCIG it is A52507's modifier for a drug outside the pump benefit. An IG line
-with no diagnosis is not covered (its ``dx`` fact is null, shown as a placeholder to fill in).
+with no diagnosis is not covered (its ``dx`` fact says "(none reported on the line)").
 
 *Validity* (every line). The batch's distinct diagnosis values are read once; a value not shaped
 like an ICD-10-CM code (``schema.DIAGNOSIS_RE`` after normalisation: upper case, dot after the
@@ -254,7 +254,7 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     return both.sort("row_id", "_rank").unique("row_id", keep="first", maintain_order=True).drop("_rank")
 
 
-def outside_releases() -> pl.Expr:
+def _outside_releases() -> pl.Expr:
     """True where the line has diagnoses and its date of service is in no shipped ICD-10-CM release
     (:func:`scrubber.reference.icd10_outside_releases`; a null date is in none): validity not evaluated."""
     return (pl.col("diagnoses").list.len() > 0) & reference.icd10_outside_releases()
@@ -263,7 +263,7 @@ def outside_releases() -> pl.Expr:
 def unevaluated(lines: pl.LazyFrame) -> pl.LazyFrame:
     """Lines with diagnoses dated outside every shipped ICD-10-CM release (validity not evaluated), and
     IG lines whose policy names no covered list for their setting (coverage not evaluated)."""
-    outside = outside_releases()
+    outside = _outside_releases()
     ig = lines.filter(is_ig() & ~outside)
     # Away from home the setting is ``other`` whatever the route: its list is the policy's flag, and
     # the modifiers and route are derived on the home lines only.

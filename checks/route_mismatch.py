@@ -57,29 +57,29 @@ def _bits() -> dict[str, int]:
     return bits
 
 
+def _has(bits: int) -> pl.Expr:
+    """The encounter bills an administration of ``bits`` (a mask of administration codes)."""
+    return (pl.col("enc_admin_mask") & pl.lit(bits, pl.UInt64)) != 0
+
+
 def _rules(b: dict[str, int]) -> list[tuple[str, pl.Expr, int]]:
     """(reason, condition, the administration it conflicts with as a mask; 0 = the line itself), in
     order of precedence: a line gets the first that applies."""
     mask = pl.col("enc_admin_mask")
-
-    def has(bits: int) -> pl.Expr:
-        return (mask & pl.lit(bits, pl.UInt64)) != 0
-
     iv, sc, inj, push, chemo = b["iv_infusion"], b["sc_infusion"], b["injection"], b["push"], b["chemo"]
     ig = pl.col("ig_route").is_not_null()
     ig_route, route = pl.col("ig_route"), pl.col("route")
     doc_iv, doc_sc = documented_iv(), documented_sc()
-    own = (pl.col("adm_documented_routes").is_not_null() & route.is_not_null()
-           & ~pl.col("adm_documented_routes").list.contains(route))
+    own = _own_code_conflict()
     return [
-        ("sc_product_iv_admin", ig & (ig_route == "SC") & has(iv) & ~has(sc), iv),
-        ("iv_product_sc_admin", ig & (ig_route == "IV") & has(sc | inj) & ~has(iv), sc | inj),
-        ("ig_as_push", ig & has(push) & ~has(iv | sc | inj | chemo), push),
+        ("sc_product_iv_admin", ig & (ig_route == "SC") & _has(iv) & ~_has(sc), iv),
+        ("iv_product_sc_admin", ig & (ig_route == "IV") & _has(sc | inj) & ~_has(iv), sc | inj),
+        ("ig_as_push", ig & _has(push) & ~_has(iv | sc | inj | chemo), push),
         ("documented_push", ig & (route == "PUSH") & (mask != 0), iv | sc | inj | push | chemo),
-        ("documented_iv_sc_billed", ig & doc_iv & has(sc | inj) & ~has(iv), sc | inj),
-        ("documented_sc_iv_billed", ig & doc_sc & has(iv) & ~has(sc), iv),
+        ("documented_iv_sc_billed", ig & doc_iv & _has(sc | inj) & ~_has(iv), sc | inj),
+        ("documented_sc_iv_billed", ig & doc_sc & _has(iv) & ~_has(sc), iv),
         ("route_vs_own_code", own, 0),
-        ("chemo_admin_only", ig & has(chemo) & ~has(iv | sc | inj), chemo),
+        ("chemo_admin_only", ig & _has(chemo) & ~_has(iv | sc | inj), chemo),
     ]
 
 
@@ -88,17 +88,13 @@ def _may_conflict(b: dict[str, int]) -> pl.Expr:
     alone (no list column, no modifier): filtered first, the rules' list and modifier work runs on
     the third of the lines left. Each rule's conditions imply one term here."""
     mask = pl.col("enc_admin_mask")
-
-    def has(bits: int) -> pl.Expr:
-        return (mask & pl.lit(bits, pl.UInt64)) != 0
-
     iv, sc, inj, push, chemo = b["iv_infusion"], b["sc_infusion"], b["injection"], b["push"], b["chemo"]
     ig = code_is(ig_route=None) & (
-        (has(sc | inj) & ~has(iv))  # iv_product_sc_admin, documented_iv_sc_billed
-        | (has(iv) & ~has(sc))  # sc_product_iv_admin, documented_sc_iv_billed
-        | (has(push) & ~has(iv | sc | inj | chemo))  # ig_as_push
+        (_has(sc | inj) & ~_has(iv))  # iv_product_sc_admin, documented_iv_sc_billed
+        | (_has(iv) & ~_has(sc))  # sc_product_iv_admin, documented_sc_iv_billed
+        | (_has(push) & ~_has(iv | sc | inj | chemo))  # ig_as_push
         | ((pl.col("route") == "PUSH").fill_null(False) & (mask != 0))  # documented_push
-        | (has(chemo) & ~has(iv | sc | inj))  # chemo_admin_only
+        | (_has(chemo) & ~_has(iv | sc | inj))  # chemo_admin_only
     )
     return ig | _own_code_conflict()
 

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from checks._counting import CAP_CHECK_CODE, distinct_site, shared_keys, units_reported_elsewhere
+from checks._counting import CAP_CHECK_CODE, distinct_site, in_shared_group, setting_and_code, units_reported_elsewhere
 from scrubber import reference
 from scrubber.cards import load_card
 from scrubber.enrich import code, code_is
@@ -48,24 +48,16 @@ _CAP = 9  # stands for "policy cap" beside the MAI values 1-3 in the ``_kind`` c
 _TABLE_NAMES = {"practitioner": "practitioner services", "outpatient": "outpatient hospital services"}
 
 
-def _setting_and_code() -> pl.Expr:
-    """The line's row in the MUE arrays of :func:`_by_setting_and_code`: ``code_idx``, + the code
-    table's length on institutional claims."""
-    n = reference.code_table().height
-    inst = pl.col("is_inst")  # enrich: claim_type is institutional (never null)
-    return pl.col("code_idx").cast(pl.UInt32) + inst.cast(pl.UInt32) * n
-
-
 def _by_setting_and_code(column: str, dtype: pl.DataType, at: pl.Expr | None = None) -> pl.Expr:
     """The MUE tables' ``column`` for the line's setting and code: one gather from the practitioner
-    and outpatient arrays laid end to end (at :func:`_setting_and_code`, or ``at`` when the caller
+    and outpatient arrays laid end to end (at :func:`checks._counting.setting_and_code`, or ``at`` when the caller
     computed it once for several columns); null for codes without an MUE."""
     tables = [reference.mue_table(s) for s in reference.MUE_SETTINGS]  # practitioner, then outpatient
     arrays = [reference.by_code_idx(t.get_column("code"), t.get_column(column)) for t in tables]
     both = pl.concat(arrays).cast(dtype)
     if both.null_count() == both.len():  # (a gather from an all-null literal mistypes in Polars 2.1)
         return pl.lit(None, dtype)
-    return pl.lit(both).gather(_setting_and_code() if at is None else at)
+    return pl.lit(both).gather(setting_and_code() if at is None else at)
 
 
 def _codes_outside_code_table() -> list[str]:
@@ -146,23 +138,23 @@ def _over_in_code_table(lines: pl.LazyFrame) -> pl.LazyFrame:
 
     A window over every line was the costly part (a hash group per encounter and code, nearly every
     group one line: 0.25 s of CPU on 2M lines). A group of one line sums to its own units, so the
-    window runs only on the lines of groups of several lines (:func:`checks._counting.shared_keys`, a
+    window runs only on the lines of groups of several lines (:func:`checks._counting.in_shared_group`, a
     sort of the keys) and on the lines over alone; a line left out is alone in its group and not over."""
     codes = reference.code_table().get_column("procedure_code").to_list()
     idx = pl.col("code_idx")
     at = pl.col("_at")  # (the setting and code, computed once for the two gathers)
     per_line = pl.col("pol_cap").is_null() & (_by_setting_and_code("mai", pl.Int8(), at) == 1)
     limited = lines.select("row_id", "enc_key", "code_idx", "units", "is_inst", "pol_cap").filter(
-        idx.is_not_null() & (idx != codes.index(CAP_CHECK_CODE))).with_columns(_setting_and_code().alias("_at")).select(
+        idx.is_not_null() & (idx != codes.index(CAP_CHECK_CODE))).with_columns(setting_and_code().alias("_at")).select(
         "row_id", "units",
         pl.coalesce(pl.col("pol_cap"), _by_setting_and_code("mue", pl.Int64(), at)).alias("_limit"),
         (pl.col("enc_key").cast(pl.UInt64) * (1 << 32) + idx.cast(pl.UInt64)).alias("_k"),
         per_line.alias("_per_line"),
     ).filter(pl.col("_limit").is_not_null()).collect()
     # (a group of one line sums to its units, a null as 0, as the window sums it)
-    alone_over = (pl.col("units").fill_null(0) > pl.col("_limit")) | (pl.col("units") > pl.col("_limit"))
+    alone_over = pl.col("units").fill_null(0) > pl.col("_limit")
     # (lines without an encounter share the null key's group, as in the window)
-    shared = pl.col("_k").is_in(shared_keys(limited.get_column("_k")).implode()) | pl.col("_k").is_null()
+    shared = in_shared_group(limited.lazy(), "_k")
     over = (pl.col("units") > pl.col("_limit")) | (
         ~pl.col("_per_line") & (pl.col("units").sum().over("_k") > pl.col("_limit")))
     return limited.filter(shared | alone_over).lazy().filter(over).select("row_id")
@@ -179,8 +171,9 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     # Pass two, on those few lines: the units another check reports, and which line carries the excess.
     # (pass one sums per encounter: a superset of the claim-date sums of institutional claims)
     candidates = _limits(lines.select(_COLUMNS).join(over_ids, on="row_id", how="semi")).with_columns(_group())
-    # One root cause: units duplicate-initial-infusion reports on these lines are not counted again
-    # (its decision runs on the initial-service lines alone: cheaper than narrowing them first).
+    # One root cause: units another check reports on these lines are not counted again (extra initial
+    # units, additional hours the documented time does not support, Q2052 lines home-ig-supplies
+    # reports: checks._counting.units_reported_elsewhere, decided on their own lines).
     reported = units_reported_elsewhere(lines)
     counted = candidates.join(reported, on="row_id", how="left").with_columns(
         (pl.col("units") - pl.col("reported_units").fill_null(0.0)).alias("_counted"),

@@ -259,11 +259,6 @@ def _bounded(text: pl.Expr) -> pl.Expr:
             .otherwise(text))
 
 
-def fact_columns(frame_schema: pl.Schema | dict[str, pl.DataType]) -> dict[str, pl.Expr]:
-    """Template fact name -> text expression, for every fact a findings frame can offer."""
-    return {name: _as_text(column, frame_schema[column]) for name, column in _fact_sources(frame_schema).items()}
-
-
 def _fact_sources(frame_schema: pl.Schema | dict[str, pl.DataType]) -> dict[str, str]:
     """Template fact name -> the column it is read from (its text expression is built only when a
     template uses it: a findings frame offers hundreds of facts over its variants, templates use few)."""

@@ -43,7 +43,7 @@ from typing import Any
 import polars as pl
 
 from scrubber import reference
-from scrubber.grouping import claim_order, claim_runs, run_starts
+from scrubber.grouping import claim_order, claim_runs, run_starts, shared_keys, sorted_distinct
 from scrubber.policy import PolicySet
 
 # cd_key packs (claim run, date) into one UInt64: the date as days since 1970 made non-negative in
@@ -604,9 +604,7 @@ def _sharing_a_key(keys: pl.DataFrame) -> pl.Series:
     none), instead of a hash group-by on four columns with text (0.14 s): only claims sharing a hash
     can share the key it hashes (a collision only adds rows, which the exact test after it drops)."""
     key = keys.to_series()
-    ordered = key.sort()
-    repeated = ordered.filter((ordered == ordered.shift(1)).fill_null(False))
-    return key.is_in(repeated.implode()).arg_true()
+    return key.is_in(shared_keys(key).implode()).arg_true()
 
 
 def _sorted_modifiers(lines: pl.DataFrame) -> pl.Series:
@@ -798,7 +796,7 @@ def _encounter_masks(lines: pl.DataFrame, cd_runs: tuple[pl.Series, pl.Series] |
     # claim and date (the usual case).
     parts = parts.sort("enc_key")
     keys = parts.get_column("enc_key")
-    if keys.len() < 2 or bool((keys.diff().slice(1) > 0).all()):
+    if sorted_distinct(keys):
         per_enc = parts.rename({"cd_admin_mask": "enc_admin_mask"})
     else:
         per_enc = parts.with_columns(keys.set_sorted()).group_by("enc_key", maintain_order=True).agg(

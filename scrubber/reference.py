@@ -247,7 +247,7 @@ def icd10_outside_releases(date_col: str = "date_of_service") -> pl.Expr:
     shipped fiscal years are one span: two comparisons per line instead of a chain of one branch per
     release, 0.03 -> 0.01 s on 2M lines)."""
     spans: list[list[dt.date]] = []
-    for start, end in icd10_releases().select("effective_from", "effective_to").sort("effective_from").iter_rows():
+    for start, end in icd10_releases().select("effective_from", "effective_to").iter_rows():  # (sorted by date)
         if spans and start <= spans[-1][1] + dt.timedelta(days=1):
             spans[-1][1] = max(spans[-1][1], end)
         else:

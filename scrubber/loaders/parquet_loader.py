@@ -43,7 +43,7 @@ from scrubber.schema import RAW_SCHEMA
 
 LIST_COLUMNS = {"modifiers": MODIFIER_COLUMNS, "diagnoses": DIAGNOSIS_COLUMNS}
 _KNOWN = CLAIM_COLUMNS | frozenset(LIST_COLUMNS)  # the columns read; any other is kept as _extra_N
-_BATCH_ROWS = 1_000_000  # rows typed at a time, as the CSV reader does
+_BATCH_ROWS = 1_000_000  # rows typed at a time
 _DATE_FMT = "%Y-%m-%d"
 _DATETIME_FMT = "%Y-%m-%dT%H:%M:%S"
 
