@@ -508,7 +508,6 @@ def _institutional(lines: pl.DataFrame) -> pl.Series:
 # --------------------------------------------------------------------------- encounters
 
 _COPY_LAYER = {"P": 0, "S": 1, "T": 2}  # SBR01 payer responsibility: primary, secondary, tertiary
-_CORRECTION_FREQUENCIES = ("7", "8")  # CLM05-3: replacement of a prior claim, void/cancel of a prior claim
 
 
 def _claims_of(lines: pl.DataFrame) -> tuple[pl.Series, pl.DataFrame, pl.Series]:
@@ -738,7 +737,7 @@ def _claim_facts(claims: pl.DataFrame, copies: pl.DataFrame) -> tuple[pl.DataFra
         (pl.col("claim_type") == "institutional").fill_null(False).alias("_inst"),
         # A replacement or void (CLM05-3 7, 8) sends again services billed on an earlier claim: like
         # a next-payer copy, its own encounter, never counted with the original it corrects.
-        pl.col("claim_frequency").is_in(list(_CORRECTION_FREQUENCIES)).fill_null(False).alias("_corr"),
+        pl.col("claim_frequency").is_in(reference.correction_frequencies()).fill_null(False).alias("_corr"),
     )
     return facts, copy_of
 

@@ -462,9 +462,20 @@ def _minutes_range() -> tuple[str, str]:
     return str(low), str(high)
 
 
+def minutes_basis() -> str:
+    """The X12 unit basis qualifier that reports a quantity in minutes (MANIFEST ``unit_basis``)."""
+    return str(manifest()["unit_basis"]["minutes_basis"])
+
+
+def correction_frequencies() -> list[str]:
+    """Claim frequency codes (CLM05-3) of a claim that corrects an earlier one: a replacement or a void
+    (MANIFEST ``claim_frequency``)."""
+    return [str(c) for c in manifest()["claim_frequency"]["corrections"]]
+
+
 def minutes_allowed(code: str) -> bool:
-    """Whether a line of ``code`` may report its quantity in minutes (MANIFEST ``unit_basis``:
-    anesthesia time, 00100-01999); one X12 service line at a time, not a column."""
+    """Whether a line of ``code`` may report its quantity in minutes (MANIFEST ``unit_basis``: the
+    anesthesia time range ``minutes_codes``); one X12 service line at a time, not a column."""
     low, high = _minutes_range()
     return len(code) == 5 and code.isdigit() and low <= code <= high
 

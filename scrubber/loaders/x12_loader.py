@@ -852,7 +852,7 @@ class _Reader:
         line.modifiers = [m.strip() for m in parts[2:6] if m.strip()]
         line.charge, line.units = _or_none(charge), _or_none(units)
         code = line.procedure_code or ""
-        if basis.strip().upper() == "MJ" and not reference.minutes_allowed(code):
+        if basis.strip().upper() == reference.minutes_basis() and not reference.minutes_allowed(code):
             # The TR3s report minutes (MJ) for anesthesia time only; read as units of service, 60
             # minutes of 96365 would be 60 initial infusions.
             where = "SV103" if sid == "SV1" else "SV204"
