@@ -26,7 +26,16 @@ import polars as pl
 
 from scrubber.cards import load_card
 from scrubber.registry import Check, Context
-from scrubber.timing import INFUSION, Timing, chain_code, clock, hydration_floor, labels, removed_hydration, timing
+from scrubber.timing import (
+    INFUSION,
+    Timing,
+    chain_code,
+    clock,
+    concurrent_hydration,
+    labels,
+    removed_hydration,
+    timing,
+)
 
 
 def _overlapped(t: Timing, hit: pl.LazyFrame) -> pl.LazyFrame:
@@ -68,10 +77,8 @@ def _episodes(t: Timing, hit: pl.LazyFrame) -> pl.LazyFrame:
 
 def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     t = timing(lines)
-    floor = hydration_floor()
     # Documented hydration under the floor is infusion-too-short's or unit-miscalculation's root cause.
-    hit = t.lines.filter(pl.col("tm_hydration") & (pl.col("overlap") > 0) & ~pl.col("enc_drug_unknown")
-                         & (pl.col("ep_minutes") >= floor))
+    hit = t.lines.filter(concurrent_hydration())
     removed = removed_hydration()
     return (
         hit.join(_overlapped(t, hit), on="row_id", how="left").join(_episodes(t, hit), on="ep", how="left")

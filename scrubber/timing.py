@@ -407,10 +407,8 @@ def _episode_facts(spans: pl.DataFrame) -> pl.DataFrame:
     def units(minutes: pl.Expr) -> pl.Expr:
         return pl.when(as_secondary).then(secondary_units(minutes)).otherwise(hour_units(minutes))
 
-    floor = hydration_floor()
     # Hydration that concurrent-hydration removes: documented long enough, too short outside the overlap.
-    removed = (pl.col("tm_hydration") & (pl.col("ep_concurrent") > 0) & (pl.col("ep_minutes") >= floor)
-               & (pl.col("ep_effective") < floor))
+    removed = _documented_concurrent_hydration(pl.col("ep_concurrent")) & (pl.col("ep_effective") < hydration_floor())
     return episodes.with_columns(effective.alias("ep_effective")).with_columns(
         units(pl.col("ep_effective")).alias("ep_units"),
         units(pl.col("ep_effective") + pl.col("ep_obs")).alias("ep_units_obs"),
@@ -517,13 +515,24 @@ def chain_code() -> pl.Expr:
     return pl.lit(reference.code_table().get_column("procedure_code")).gather(pl.col("tm_chain"))
 
 
+def _documented_concurrent_hydration(concurrent: pl.Expr) -> pl.Expr:
+    """Hydration documented at or above its floor with ``concurrent`` minutes inside another infusion
+    (per episode: ``ep_concurrent``; per line: ``overlap``)."""
+    return pl.col("tm_hydration") & (concurrent > 0) & (pl.col("ep_minutes") >= hydration_floor())
+
+
+def concurrent_hydration() -> pl.Expr:
+    """On :attr:`Timing.lines`: a hydration line documented at or above the floor whose minutes overlap
+    another infusion whose times are known (concurrent-hydration's lines; documented hydration under
+    the floor is infusion-too-short's or unit-miscalculation's root cause)."""
+    return _documented_concurrent_hydration(pl.col("overlap")) & ~pl.col("enc_drug_unknown")
+
+
 def removed_hydration() -> pl.Expr:
-    """On :attr:`Timing.lines`: a hydration line whose documented minutes reach the floor but whose
-    minutes outside another infusion do not, so the overlap removes it (concurrent-hydration's
-    ``not_reportable``; the one-initial rule does not count it as an initial service)."""
-    floor = hydration_floor()
-    return (pl.col("tm_hydration") & (pl.col("overlap") > 0) & ~pl.col("enc_drug_unknown")
-            & (pl.col("ep_minutes") >= floor) & (pl.col("ep_effective") < floor))
+    """On :attr:`Timing.lines`: a :func:`concurrent_hydration` line whose minutes outside the other
+    infusion are under the floor, so the overlap removes it (concurrent-hydration's ``not_reportable``;
+    the one-initial rule does not count it as an initial service)."""
+    return concurrent_hydration() & (pl.col("ep_effective") < hydration_floor())
 
 
 def hydration_floor() -> int:
