@@ -37,6 +37,7 @@ Why it is written the way it is (issue 5: a scrub should cost little more than r
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
@@ -250,7 +251,9 @@ def _fast_parse(col: str, dtype: pl.DataType) -> pl.Expr:
     if dtype == pl.Date():
         return text.str.to_date(_DATE_FMT, strict=False)
     if isinstance(dtype, pl.Datetime):
-        return text.str.to_datetime(_DATETIME_FAST_FMT, time_unit="us", strict=False)
+        # No cache of distinct values: datetimes are nearly unique per line, so hashing them costs more
+        # than it saves (dates above keep it: a few hundred days in a million lines).
+        return text.str.to_datetime(_DATETIME_FAST_FMT, time_unit="us", strict=False, cache=False)
     # Floats: a non-finite value ("inf", "nan") counts as refused (see _complete_parse), which is
     # cheaper than a when/then over every row.
     return text.cast(dtype, strict=False)
@@ -266,40 +269,92 @@ def _conform(raw: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _value_map(values: pl.Series, normalise: Callable[[pl.Expr], pl.Expr]) -> pl.Series | None:
-    """Normalised spelling of each distinct value, or None when normalising changes nothing."""
-    normalised = pl.DataFrame({"v": values}).select(normalise(pl.col("v"))).to_series()
-    if normalised.null_count() == 0 and bool((normalised == values).all()):
-        return None
-    return normalised
+def _element_value(col: str, element: pl.Expr) -> pl.Expr:
+    """Normalised list element; empty becomes null (dropped from the list)."""
+    value = _LIST_VALUES[col](element)
+    return pl.when(value.str.len_bytes() > 0).then(value)
 
 
-def _text_rule_failures(f: Any, distinct: pl.Series) -> pl.Series:
-    """The distinct normalised values of text field ``f`` that break one of its rules."""
+def _passes(f: Any, value: pl.Expr) -> pl.Expr:
+    """Whether a normalised text value passes every rule of text field ``f``."""
     ok = pl.lit(True)
     for name, arg, _reason in f.checks:
-        if name == "isin":
-            ok = ok & pl.col("v").is_in(arg)
-        elif name == "str_matches":
-            ok = ok & pl.col("v").str.contains(arg)
-        else:  # pragma: no cover - FIELDS declares only these for text
-            raise ValueError(f"no fast rule for text check {name}")
-    return pl.DataFrame({"v": distinct}).filter(~ok).to_series()
+        ok = ok & _rule(name, arg, value)
+    return ok
 
 
-def _numeric_rule_failure(f: Any) -> pl.Expr | None:
-    bad: pl.Expr | None = None
-    for name, arg, _reason in f.checks:
-        if name == "ge":
-            cond = pl.col(f.name) < arg
-        elif name == "le":
-            cond = pl.col(f.name) > arg
-        elif name == "gt":
-            cond = pl.col(f.name) <= arg
-        else:  # pragma: no cover
-            raise ValueError(f"no fast rule for numeric check {name}")
-        bad = cond if bad is None else bad | cond
-    return bad
+def _per_value(distinct_row: pl.DataFrame, low_card: list[str]) -> dict[str, tuple[pl.Series, pl.Series, pl.Series]]:
+    """For each code column and list column: its distinct values, their normalised spelling (same
+    order), and the distinct normalised values that break a rule of the column.
+
+    One query over the one-row frame of distinct values: a query per column and step (fifty small
+    ones per batch) cost little CPU but waited for the thread pool each time (0.2 s wall on 2M lines).
+    """
+    fields = {f.name: f for f in FIELDS}
+    normalised = {
+        **{c: pl.col(c).list.eval(_text_normaliser(c)(pl.element())) for c in low_card},
+        **{c: pl.col(c).list.eval(_element_value(c, pl.element())) for c in _LIST_VALUES},
+    }
+    passes = {
+        **{c: (lambda e, f=fields[c]: _passes(f, e)) for c in low_card if fields[c].checks},
+        **{c: (lambda e, regex=_LIST_RULES[c][0]: e.str.contains(regex)) for c in _LIST_VALUES},
+    }
+    out = distinct_row.select(
+        *[e.alias(c) for c, e in normalised.items()],
+        *[normalised[c].list.eval(pl.element().drop_nulls().unique())
+          .list.eval(pl.element().filter(~ok(pl.element()))).alias(f"_bad_{c}") for c, ok in passes.items()],
+    )
+    empty = pl.Series([], dtype=pl.String())
+    return {c: (distinct_row.get_column(c)[0], out.get_column(c)[0],
+                out.get_column(f"_bad_{c}")[0] if c in passes else empty) for c in normalised}
+
+
+def _unchanged(distinct: pl.Series, normalised: pl.Series) -> bool:
+    """Whether normalising leaves every distinct value as it is (then no row needs remapping)."""
+    return normalised.null_count() == 0 and bool((normalised == distinct).all())
+
+
+def _bound_test(name: str, arg: Any, value: pl.Expr) -> pl.Expr:
+    """Where ``value`` breaks the bound check ``name`` (ge, le, gt) of a numeric or temporal field."""
+    if name == "ge":
+        return value < arg
+    if name == "le":
+        return value > arg
+    if name == "gt":
+        return value <= arg
+    raise ValueError(f"no fast rule for numeric check {name}")  # pragma: no cover
+
+
+@cache
+def _physical(arg: Any, dtype: pl.DataType) -> Any:
+    """A bound as the integer (or float) Polars stores for it in a column of ``dtype``."""
+    return pl.select(pl.lit(arg, dtype).to_physical()).item()
+
+
+def _bound_failures(columns: dict[str, pl.Series]) -> list[pl.Expr]:
+    """Row tests for the bounds of the parsed fields that some row breaks; none for a bound the
+    column's extremes keep (the usual case: then no row-level test is paid).
+
+    Extremes are read as the stored integers (a year-0 date has no Python value) straight from
+    each Series (a query over the batch would first realign its columns' chunks). ``columns`` are
+    those :func:`_complete_parse` completed: no NaN (which min/max would skip) is left in a float.
+    """
+    tests: list[pl.Expr] = []
+    for f in _PARSED_FIELDS:
+        column = columns[f.name]
+        if not f.checks or column.null_count() == column.len():
+            continue
+        physical = column.to_physical() if column.dtype.is_temporal() else column
+        low, high = physical.min(), physical.max()
+        test: pl.Expr | None = None
+        for name, arg, _reason in f.checks:
+            bound = _physical(arg, f.dtype)
+            if (low < bound) if name == "ge" else (high > bound) if name == "le" else (low <= bound):
+                row = _bound_test(name, arg, pl.col(f.name))
+                test = row if test is None else test | row
+        if test is not None:
+            tests.append(test.fill_null(False))
+    return tests
 
 
 def _type_batch(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series, dict[str, pl.Series]]:
@@ -316,46 +371,42 @@ def _type_batch(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series, dict[str, p
         *[_fast_parse(f.name, f.dtype).alias(f.name) for f in _PARSED_FIELDS],
         *[pl.col(c).str.strip_chars().alias(c) for c in _HIGH_CARDINALITY],
     )
-    # (the length of a string view is in the view: cheaper than comparing every id with "")
-    blank = direct.select(pl.any_horizontal((pl.col(c).str.len_bytes() == 0).any() for c in _HIGH_CARDINALITY)).item()
-    if blank:  # a whitespace-only id: empty, as _strip_blank says (rare, so not paid on every row)
+    # (the length of a string view is in the view: its minimum costs a read of the views, no query)
+    if any(direct.get_column(c).str.len_bytes().min() == 0 for c in _HIGH_CARDINALITY):
+        # a whitespace-only id: empty, as _strip_blank says (rare, so not paid on every row)
         direct = direct.with_columns(pl.col(c).replace("", None) for c in _HIGH_CARDINALITY)
 
     columns: dict[str, pl.Series] = {c: raw.get_column(c) for c in PROVENANCE}
     remap: list[pl.Expr] = []
-    rule_bad: list[pl.Expr] = [pl.col("load_error").is_not_null(), pl.col("value_error").is_not_null()]
+    # Row-level tests only for what some row may fail: a rule of a code column when one of its
+    # distinct values breaks it, a null test when the column has nulls, a bound when the column's
+    # extremes pass it. A clean batch pays for none of them.
+    rule_bad: list[pl.Expr] = [pl.col(c).is_not_null() for c in ("load_error", "value_error")
+                               if raw.get_column(c).null_count() < raw.height]
     invalid: dict[str, pl.Series] = {}
-    for f in _TEXT_FIELDS:
-        if f.name in _HIGH_CARDINALITY:
-            continue
-        distinct = distinct_row.get_column(f.name)[0]
-        mapped = _value_map(distinct, _text_normaliser(f.name))
-        expr = pl.col(f.name)
-        if mapped is not None:
-            expr = expr.replace_strict(distinct, mapped, default=None, return_dtype=pl.String())
-        remap.append(expr.alias(f.name))
-        normalised = (mapped if mapped is not None else distinct).drop_nulls().unique()
-        bad = _text_rule_failures(f, normalised) if f.checks else normalised.clear()
+    per_value = _per_value(distinct_row, low_card)
+    for col in low_card:
+        distinct, normalised, bad = per_value[col]
+        expr = pl.col(col)
+        if not _unchanged(distinct, normalised):
+            expr = expr.replace_strict(distinct, normalised, default=None, return_dtype=pl.String())
+        remap.append(expr.alias(col))
         if bad.len():
-            rule_bad.append(pl.col(f"_n_{f.name}").is_in(bad.implode()))
-            if f.name in CLAIM_LEVEL_COLUMNS:
-                invalid[f.name] = bad
+            rule_bad.append(pl.col(col).is_in(bad.implode()))
+            if col in CLAIM_LEVEL_COLUMNS:
+                invalid[col] = bad
     for col in _LIST_VALUES:
-        distinct = distinct_row.get_column(col)[0]
-        regex, _ = _LIST_RULES[col]
-        normalised = pl.DataFrame({"v": distinct}).select(_element_value(col)).to_series()
+        distinct, normalised, bad = per_value[col]
         expr = pl.col(col).fill_null(pl.lit([], dtype=pl.List(pl.String())))
-        if not (normalised.null_count() == 0 and bool((normalised == distinct).all())):
+        if not _unchanged(distinct, normalised):
             element = pl.element().replace_strict(distinct, normalised, default=None)
             if normalised.null_count():  # some element is blank once trimmed: drop it
                 element = element.drop_nulls()
             # (inside list.eval: list.drop_nulls() costs 15x as much on 2M lists)
             expr = expr.list.eval(element)
         remap.append(expr.alias(col))
-        bad = normalised.drop_nulls().unique()
-        bad = pl.DataFrame({"v": bad}).filter(~pl.col("v").str.contains(regex)).to_series()
         if bad.len():
-            rule_bad.append(pl.col(f"_n_{col}").list.eval(pl.element().is_in(bad.implode())).list.any())
+            rule_bad.append(pl.col(col).list.eval(pl.element().is_in(bad.implode())).list.any())
     normalised_frame = raw.select(remap)
 
     for f in FIELDS:
@@ -366,31 +417,34 @@ def _type_batch(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series, dict[str, p
     parse_failed = _complete_parse(raw, columns)
     typed = pl.DataFrame([columns[c] for c in _CANONICAL_COLS])
 
-    checks_frame = typed.with_columns(
-        pl.col(c).alias(f"_n_{c}") for c in [*low_card, *_LIST_VALUES]
-    ).with_columns(raw.get_column("load_error"), raw.get_column("value_error"))
     for f in FIELDS:
+        nulls = columns[f.name].null_count()
         if f.name == "procedure_code":
-            # A line without claim_type may be institutional once its claim's type is known; such a
-            # line with a revenue code is decided after the claim-level pass (canonicalise).
-            undecided = pl.col("claim_type").is_null() & pl.col("revenue_code").is_not_null()
-            rule_bad.append(procedure_code_missing() & ~undecided)
-        elif f.required:
+            if nulls:
+                # A line without claim_type may be institutional once its claim's type is known; such a
+                # line with a revenue code is decided after the claim-level pass (canonicalise).
+                undecided = pl.col("claim_type").is_null() & pl.col("revenue_code").is_not_null()
+                rule_bad.append(procedure_code_missing() & ~undecided)
+        elif f.required and nulls:
             rule_bad.append(pl.col(f.name).is_null())
-        if f.dtype != pl.String() and not isinstance(f.dtype, pl.List) and f.checks:
-            numeric = _numeric_rule_failure(f)
-            if numeric is not None:
-                rule_bad.append(numeric.fill_null(False))
-    failed = checks_frame.select(pl.any_horizontal(rule_bad).alias("_failed")).to_series()
+    rule_bad.extend(_bound_failures(columns))
+    if rule_bad:
+        checks_frame = typed.with_columns(raw.get_column(c) for c in ("load_error", "value_error")
+                                          if raw.get_column(c).null_count() < raw.height)
+        failed = checks_frame.select(pl.any_horizontal(rule_bad).alias("_failed")).to_series()
+    else:
+        failed = pl.repeat(False, raw.height, eager=True).alias("_failed")
     if parse_failed is not None:
         failed = failed | parse_failed
     return typed, failed, invalid
 
 
-def _element_value(col: str) -> pl.Expr:
-    """Normalised list element as a value expression over column ``v``; empty becomes null (dropped)."""
-    value = _LIST_VALUES[col](pl.col("v"))
-    return pl.when(value.str.len_bytes() > 0).then(value).alias("v")
+def _refused_some(text: pl.Series, value: pl.Series) -> bool:
+    """Whether the direct cast of ``text`` to ``value`` refused a value (see :func:`_complete_parse`)."""
+    if value.null_count() > text.null_count():
+        return True
+    # A NaN or an infinity makes the sum non-finite (so may a sum beyond 1.8e308: a needless re-parse).
+    return value.dtype == pl.Float64() and not math.isfinite(value.sum())
 
 
 def _complete_parse(raw: pl.DataFrame, columns: dict[str, pl.Series]) -> pl.Series | None:
@@ -404,10 +458,13 @@ def _complete_parse(raw: pl.DataFrame, columns: dict[str, pl.Series]) -> pl.Seri
         missing = value.is_null() if f.dtype != pl.Float64() else ~value.is_finite().fill_null(False)
         return (pl.col(f.name).is_not_null() & missing).alias(f.name)
 
-    refused = raw.select(not_parsed(f) for f in _PARSED_FIELDS)
-    any_refused = refused.select(pl.any_horizontal(pl.all())).to_series()
-    if not any_refused.any():
+    # A cast never turns a null into a value, so a column refused nothing when it has as many nulls as
+    # its text (and, for floats, no NaN or infinity): counts kept with each Series, no pass over rows.
+    fields = [f for f in _PARSED_FIELDS if _refused_some(raw.get_column(f.name), columns[f.name])]
+    if not fields:
         return None
+    refused = raw.select(not_parsed(f) for f in fields)
+    any_refused = refused.select(pl.any_horizontal(pl.all())).to_series()
     rows = any_refused.arg_true()
     subset = raw.select(*[pl.col(f.name).gather(rows) for f in _PARSED_FIELDS])
     lenient = subset.select(
@@ -415,7 +472,7 @@ def _complete_parse(raw: pl.DataFrame, columns: dict[str, pl.Series]) -> pl.Seri
     )
     failed = pl.repeat(False, raw.height, eager=True).alias("_failed")
     failed_rows: list[pl.Series] = []
-    for f in _PARSED_FIELDS:
+    for f in fields:
         was_refused = refused.get_column(f.name).gather(rows)
         if not was_refused.any():
             continue
