@@ -283,12 +283,13 @@ def _passes(f: Any, value: pl.Expr) -> pl.Expr:
     return ok
 
 
-def _per_value(distinct_row: pl.DataFrame, low_card: list[str]) -> dict[str, tuple[pl.Series, pl.Series, pl.Series]]:
-    """For each code column and list column: its distinct values, their normalised spelling (same
-    order), and the distinct normalised values that break a rule of the column.
+def _distinct_values(raw: pl.LazyFrame, low_card: list[str]) -> pl.LazyFrame:
+    """One row: for each code column and list column, its distinct values (``c``), their normalised
+    spelling in the same order (``_norm_c``), and the distinct normalised values that break a rule
+    of the column (``_bad_c``).
 
-    One query over the one-row frame of distinct values: a query per column and step (fifty small
-    ones per batch) cost little CPU but waited for the thread pool each time (0.2 s wall on 2M lines).
+    A lazy plan, run with the direct casts (:func:`_type_batch`): a query per column and step was
+    some fifty small ones per batch, each waiting for its turn in the thread pool.
     """
     fields = {f.name: f for f in FIELDS}
     normalised = {
@@ -299,14 +300,22 @@ def _per_value(distinct_row: pl.DataFrame, low_card: list[str]) -> dict[str, tup
         **{c: (lambda e, f=fields[c]: _passes(f, e)) for c in low_card if fields[c].checks},
         **{c: (lambda e, regex=_LIST_RULES[c][0]: e.str.contains(regex)) for c in _LIST_VALUES},
     }
-    out = distinct_row.select(
-        *[e.alias(c) for c, e in normalised.items()],
-        *[normalised[c].list.eval(pl.element().drop_nulls().unique())
-          .list.eval(pl.element().filter(~ok(pl.element()))).alias(f"_bad_{c}") for c, ok in passes.items()],
+    empty = pl.lit([], dtype=pl.List(pl.String()))
+    return raw.select(
+        *[pl.col(c).drop_nulls().unique().implode() for c in low_card],
+        *[pl.col(c).explode().drop_nulls().unique().implode() for c in _LIST_VALUES],
+    ).with_columns(
+        *[e.alias(f"_norm_{c}") for c, e in normalised.items()],
+        *[(normalised[c].list.eval(pl.element().drop_nulls().unique())
+           .list.eval(pl.element().filter(~passes[c](pl.element()))) if c in passes else empty).alias(f"_bad_{c}")
+          for c in normalised],
     )
-    empty = pl.Series([], dtype=pl.String())
-    return {c: (distinct_row.get_column(c)[0], out.get_column(c)[0],
-                out.get_column(f"_bad_{c}")[0] if c in passes else empty) for c in normalised}
+
+
+def _per_value(row: pl.DataFrame, col: str) -> tuple[pl.Series, pl.Series, pl.Series]:
+    """Column ``col``'s distinct values, their normalised spelling and its rule breakers (one row
+    of :func:`_distinct_values`)."""
+    return row.get_column(col)[0], row.get_column(f"_norm_{col}")[0], row.get_column(f"_bad_{col}")[0]
 
 
 def _unchanged(distinct: pl.Series, normalised: pl.Series) -> bool:
@@ -325,58 +334,55 @@ def _bound_test(name: str, arg: Any, value: pl.Expr) -> pl.Expr:
     raise ValueError(f"no fast rule for numeric check {name}")  # pragma: no cover
 
 
-@cache
-def _physical(arg: Any, dtype: pl.DataType) -> Any:
-    """A bound as the integer (or float) Polars stores for it in a column of ``dtype``."""
-    return pl.select(pl.lit(arg, dtype).to_physical()).item()
+# Every bound of the parsed fields, in order: (column, check, bound).
+_BOUNDS: list[tuple[str, str, Any]] = [(f.name, name, arg) for f in _PARSED_FIELDS for name, arg, _ in f.checks]
 
 
-def _bound_failures(columns: dict[str, pl.Series]) -> list[pl.Expr]:
-    """Row tests for the bounds of the parsed fields that some row breaks; none for a bound the
-    column's extremes keep (the usual case: then no row-level test is paid).
+def _bounds_broken(names: Iterable[str]) -> list[pl.Expr]:
+    """Aggregates (``_bound_i``, one per bound of :data:`_BOUNDS` on ``names``): whether the column's
+    extreme breaks it, i.e. whether some row may. Compared by Polars (a year-0 date has no Python
+    value). A float column that read a NaN, which min/max skip, is re-parsed (:func:`_complete_parse`)
+    and its flags asked again."""
+    names = set(names)
+    return [_bound_test(name, arg, pl.col(col).max() if name == "le" else pl.col(col).min())
+            .fill_null(False).alias(f"_bound_{i}") for i, (col, name, arg) in enumerate(_BOUNDS) if col in names]
 
-    Extremes are read as the stored integers (a year-0 date has no Python value) straight from
-    each Series (a query over the batch would first realign its columns' chunks). ``columns`` are
-    those :func:`_complete_parse` completed: no NaN (which min/max would skip) is left in a float.
-    """
-    tests: list[pl.Expr] = []
-    for f in _PARSED_FIELDS:
-        column = columns[f.name]
-        if not f.checks or column.null_count() == column.len():
-            continue
-        physical = column.to_physical() if column.dtype.is_temporal() else column
-        low, high = physical.min(), physical.max()
-        test: pl.Expr | None = None
-        for name, arg, _reason in f.checks:
-            bound = _physical(arg, f.dtype)
-            if (low < bound) if name == "ge" else (high > bound) if name == "le" else (low <= bound):
-                row = _bound_test(name, arg, pl.col(f.name))
-                test = row if test is None else test | row
-        if test is not None:
-            tests.append(test.fill_null(False))
-    return tests
+
+def _bound_failures(stats: dict[str, Any]) -> list[pl.Expr]:
+    """Row tests for the bounds whose flag (:func:`_bounds_broken`) is set in ``stats``; none for a
+    bound the column's extremes keep (the usual case: then no row-level test is paid)."""
+    tests: dict[str, pl.Expr] = {}
+    for i, (col, name, arg) in enumerate(_BOUNDS):
+        if stats.get(f"_bound_{i}"):
+            row = _bound_test(name, arg, pl.col(col))
+            tests[col] = tests[col] | row if col in tests else row
+    return [test.fill_null(False) for test in tests.values()]
 
 
 def _type_batch(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series, dict[str, pl.Series], pl.Series]:
     """The canonical typed frame of one raw batch, which of its rows fail (to be explained later),
     the values of claim-level text fields that break their own rule (see :func:`_claim_keys`), and
-    its distinct typed payers (known here per distinct value; :func:`_compared` needs them)."""
+    its distinct typed payers (known here per distinct value; :func:`_compared` needs them).
+
+    A clean batch costs three queries: distinct values with their normalisation and rule checks
+    together with the direct casts, the facts about the cast columns (:func:`_cast_stats`), the
+    remap. While the background CSV reader runs, each query waits for its turn in the thread pool
+    (1-3 ms measured), so what a column's metadata (null counts) tells is read there, and the rest
+    is asked in as few queries as possible (they replace ~40 per batch).
+    """
     low_card = [f.name for f in _TEXT_FIELDS if f.name not in _HIGH_CARDINALITY]
-    # One parallel pass: distinct values of the code columns and of list elements, direct casts,
-    # and the row-wise normalisation of the few high-cardinality text columns.
-    distinct_row = raw.select(
-        *[pl.col(c).drop_nulls().unique().implode() for c in low_card],
-        *[pl.col(c).explode().drop_nulls().unique().implode() for c in _LIST_VALUES],
-    )
     # A column the batch never fills (infusion times of an export without them) is made null, not
     # parsed: to_date/to_datetime cost ~15 ms per 2M nulls.
-    direct = raw.select(
+    direct_plan = raw.lazy().select(
         *[(pl.lit(None, f.dtype) if raw.get_column(f.name).null_count() == raw.height
            else _fast_parse(f.name, f.dtype)).alias(f.name) for f in _PARSED_FIELDS],
         *[pl.col(c).str.strip_chars().alias(c) for c in _HIGH_CARDINALITY],
     )
-    # (the length of a string view is in the view: its minimum costs a read of the views, no query)
-    if any(direct.get_column(c).str.len_bytes().min() == 0 for c in _HIGH_CARDINALITY):
+    # (in memory, as an eager select runs: the default engine splits the casts into more chunks, for
+    # 0.04 s more CPU on 2M lines)
+    values, direct = pl.collect_all([_distinct_values(raw.lazy(), low_card), direct_plan], engine="in-memory")
+    stats = _cast_stats(direct)
+    if any(stats[f"_shortest_{c}"] == 0 for c in _HIGH_CARDINALITY):
         # a whitespace-only id: empty, as _strip_blank says (rare, so not paid on every row)
         direct = direct.with_columns(pl.col(c).replace("", None) for c in _HIGH_CARDINALITY)
 
@@ -388,9 +394,8 @@ def _type_batch(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series, dict[str, p
     rule_bad: list[pl.Expr] = [pl.col(c).is_not_null() for c in ("load_error", "value_error")
                                if raw.get_column(c).null_count() < raw.height]
     invalid: dict[str, pl.Series] = {}
-    per_value = _per_value(distinct_row, low_card)
     for col in low_card:
-        distinct, normalised, bad = per_value[col]
+        distinct, normalised, bad = _per_value(values, col)
         expr = pl.col(col)
         if not _unchanged(distinct, normalised):
             expr = expr.replace_strict(distinct, normalised, default=None, return_dtype=pl.String())
@@ -399,9 +404,9 @@ def _type_batch(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series, dict[str, p
             rule_bad.append(pl.col(col).is_in(bad.implode()))
             if col in CLAIM_LEVEL_COLUMNS:
                 invalid[col] = bad
-    payers = per_value["payer"][1].drop_nulls()  # the typed column's values
+    payers = _per_value(values, "payer")[1].drop_nulls()  # the typed column's values
     for col in _LIST_VALUES:
-        distinct, normalised, bad = per_value[col]
+        distinct, normalised, bad = _per_value(values, col)
         expr = pl.col(col).fill_null(pl.lit([], dtype=pl.List(pl.String())))
         if not _unchanged(distinct, normalised):
             element = pl.element().replace_strict(distinct, normalised, default=None)
@@ -419,7 +424,14 @@ def _type_batch(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series, dict[str, p
             columns[f.name] = direct.get_column(f.name)
         else:
             columns[f.name] = normalised_frame.get_column(f.name)
-    parse_failed = _complete_parse(raw, columns)
+    # A cast never turns a null into a value: a column refused some text when it has more nulls than
+    # the text (metadata, no pass over the rows), or a float read a NaN or an infinity.
+    refused = [f for f in _PARSED_FIELDS if columns[f.name].null_count() > raw.get_column(f.name).null_count()
+               or not math.isfinite(stats.get(f"_sum_{f.name}") or 0.0)]
+    parse_failed = _complete_parse(raw, columns, refused) if refused else None
+    if refused:  # the re-parsed columns have other extremes
+        stats.update(pl.DataFrame([columns[f.name] for f in refused]).select(
+            _bounds_broken(f.name for f in refused)).row(0, named=True))
     typed = pl.DataFrame([columns[c] for c in _CANONICAL_COLS])
 
     for f in FIELDS:
@@ -432,7 +444,7 @@ def _type_batch(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series, dict[str, p
                 rule_bad.append(procedure_code_missing() & ~undecided)
         elif f.required and nulls:
             rule_bad.append(pl.col(f.name).is_null())
-    rule_bad.extend(_bound_failures(columns))
+    rule_bad.extend(_bound_failures(stats))
     if rule_bad:
         checks_frame = typed.with_columns(raw.get_column(c) for c in ("load_error", "value_error")
                                           if raw.get_column(c).null_count() < raw.height)
@@ -444,30 +456,32 @@ def _type_batch(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series, dict[str, p
     return typed, failed, invalid, payers
 
 
-def _refused_some(text: pl.Series, value: pl.Series) -> bool:
-    """Whether the direct cast of ``text`` to ``value`` refused a value (see :func:`_complete_parse`)."""
-    if value.null_count() > text.null_count():
-        return True
-    # A NaN or an infinity makes the sum non-finite (so may a sum beyond 1.8e308: a needless re-parse).
-    return value.dtype == pl.Float64() and not math.isfinite(value.sum())
+def _cast_stats(direct: pl.DataFrame) -> dict[str, Any]:
+    """What typing needs to know of the cast columns, in one query: the shortest stripped id
+    (``_shortest_c``: 0 when one is blank), each float column's sum (``_sum_c``: not finite when a
+    NaN or an infinity was read, or a sum beyond 1.8e308: then a needless re-parse) and which
+    bounds the extremes break (:func:`_bounds_broken`)."""
+    filled = [f.name for f in _PARSED_FIELDS if direct.get_column(f.name).null_count() < direct.height]
+    return direct.select(
+        *[pl.col(c).str.len_bytes().min().alias(f"_shortest_{c}") for c in _HIGH_CARDINALITY],
+        *[pl.col(c).sum().alias(f"_sum_{c}") for c in filled if direct.schema[c] == pl.Float64()],
+        *_bounds_broken(filled),
+    ).row(0, named=True)
 
 
-def _complete_parse(raw: pl.DataFrame, columns: dict[str, pl.Series]) -> pl.Series | None:
+def _complete_parse(raw: pl.DataFrame, columns: dict[str, pl.Series], fields: list[Any]) -> pl.Series | None:
     """Re-parse leniently the values the direct cast refused; mark the ones that still fail.
 
-    Updates ``columns`` in place; returns the rows with a value that does not parse at all (None
-    when there is none).
+    ``fields``: the parsed fields whose direct cast refused some value (a cast never turns a null
+    into a value, so those with more nulls than their text, and floats that read a NaN or an
+    infinity). Updates ``columns`` in place; returns the rows with a value that does not parse at
+    all (None when there is none).
     """
     def not_parsed(f: Any) -> pl.Expr:
         value = pl.lit(columns[f.name])
         missing = value.is_null() if f.dtype != pl.Float64() else ~value.is_finite().fill_null(False)
         return (pl.col(f.name).is_not_null() & missing).alias(f.name)
 
-    # A cast never turns a null into a value, so a column refused nothing when it has as many nulls as
-    # its text (and, for floats, no NaN or infinity): counts kept with each Series, no pass over rows.
-    fields = [f for f in _PARSED_FIELDS if _refused_some(raw.get_column(f.name), columns[f.name])]
-    if not fields:
-        return None
     refused = raw.select(not_parsed(f) for f in fields)
     any_refused = refused.select(pl.any_horizontal(pl.all())).to_series()
     rows = any_refused.arg_true()
