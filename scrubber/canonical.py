@@ -264,6 +264,8 @@ def _fast_parse(col: str, dtype: pl.DataType) -> pl.Expr:
 
 def _conform(raw: pl.DataFrame) -> pl.DataFrame:
     """Exactly the raw columns, in order (missing optional ones as nulls)."""
+    if raw.schema == _RAW_COLUMNS and list(raw.schema) == list(_RAW_COLUMNS):  # the CSV loader's batches
+        return raw
     return raw.select(
         [pl.col(c).cast(t) if c in raw.columns else pl.lit(None, t).alias(c) for c, t in _RAW_COLUMNS.items()]
     )
