@@ -333,9 +333,12 @@ def _is_jw() -> pl.Expr:
 
 def _claim_date_key(lines: pl.DataFrame, claims: pl.Series) -> pl.Series:
     """``cd_key``: the claim run (``claims``, :func:`scrubber.grouping.claim_runs`) and the date packed in
-    one UInt64 (null where the date is)."""
-    days = (lines.get_column("date_of_service").cast(pl.Int64) + _DAY_OFFSET).cast(pl.UInt64)
-    return (claims.cast(pl.UInt64) * (1 << _DAY_BITS) + days).alias("cd_key")
+    one UInt64 (null where the date is). One expression on Int64 (the claim run is below 2^32, so
+    the packed key is below 2^56): 6 full-height temporaries of the Series arithmetic become 2 (2M lines:
+    0.025 -> 0.012 s CPU)."""
+    return pl.DataFrame([claims.alias("_claim"), lines.get_column("date_of_service")]).select(
+        (pl.col("_claim").cast(pl.Int64) * (1 << _DAY_BITS) + pl.col("date_of_service").cast(pl.Int64) + _DAY_OFFSET)
+        .cast(pl.UInt64).alias("cd_key")).to_series()
 
 
 def _claim_date(lines: pl.DataFrame, cd_runs: tuple[pl.Series, pl.Series] | None) -> pl.DataFrame:
@@ -664,9 +667,16 @@ def encounters(lines: pl.DataFrame, cd_runs: tuple[pl.Series, pl.Series] | None 
         firsts = group.is_first_distinct().arg_true()
         firsts = firsts.gather(group.gather(firsts).arg_sort())  # in group order
     # Claim facts are rows of ``facts`` by claim number: gathers by position, no join on 2M lines.
-    rep_claim = run.gather(firsts)
-    rep = pl.DataFrame([rep_claim, *facts.select("_inst", "_corr", "cob_layer")[rep_claim].get_columns(),
-                        *lines.select("member_id", "date_of_service", "billing_provider")[firsts].get_columns()])
+    if runs and firsts.len() == claims.height:
+        # Each claim is one claim and date (runs refine claims): the claims' rows are the representatives,
+        # their member and provider already gathered.
+        rep = pl.DataFrame([claims.get_column("_claim"), *facts.select("_inst", "_corr", "cob_layer").get_columns(),
+                            claims.get_column("member_id"), lines.get_column("date_of_service").gather(firsts),
+                            claims.get_column("billing_provider")])
+    else:
+        rep_claim = run.gather(firsts)
+        rep = pl.DataFrame([rep_claim, *facts.select("_inst", "_corr", "cob_layer")[rep_claim].get_columns(),
+                            *lines.select("member_id", "date_of_service", "billing_provider")[firsts].get_columns()])
     rep = _encounter_numbers(rep, in_claim_date_order=cd_key.null_count() == 0)
     copies = (copy_of.gather(run) if copy_of.null_count() < copy_of.len()
               else pl.repeat(None, lines.height, dtype=pl.String, eager=True).alias("copy_of"))
