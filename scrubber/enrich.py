@@ -353,12 +353,13 @@ def _claim_date(lines: pl.DataFrame, cd_runs: tuple[pl.Series, pl.Series] | None
         # Claims together and each claim's dates in order (as exports write them): each claim and
         # date is one run, so aggregate per run and spread back by position. Only rows with a bit
         # set are aggregated (a drug or E/M line adds nothing to the administration mask, a line
-        # without JW nothing to the JW mask; the JW bits are looked up on JW lines only).
+        # without JW nothing to the JW mask; the bits are looked up on those lines only: administration
+        # codes found by a set test on code_idx first, 0.035 -> 0.010 s CPU on 2M lines).
         group, firsts = cd_runs
         group = group.alias("_g")
         frame = frame.hstack([group])
         return pl.DataFrame([
-            _or_per_run(frame.select(admin, "_g").filter(pl.col("cd_admin_mask") != 0), group, firsts.len()),
+            _or_per_run(frame.filter(code_is(adm_bit=None)).select(admin, "_g"), group, firsts.len()),
             _or_per_run(frame.filter("is_jw").select(jw, "_g").filter(pl.col("cd_jw_mask") != 0), group,
                         firsts.len()),
         ])
@@ -554,15 +555,18 @@ def _institutional(lines: pl.DataFrame) -> pl.Series:
 _COPY_LAYER = {"P": 0, "S": 1, "T": 2}  # SBR01 payer responsibility: primary, secondary, tertiary
 
 
-def _claims_of(lines: pl.DataFrame, claims: pl.Series | None = None) -> tuple[pl.Series, pl.DataFrame, pl.Series]:
+def _claims_of(lines: pl.DataFrame, claims: pl.Series | None = None, starts: pl.Series | None = None
+               ) -> tuple[pl.Series, pl.DataFrame, pl.Series]:
     """Each line's claim number (dense, in order), one row per claim with its claim-level facts, and
     the row where each claim starts.
 
     Lines arrive with each claim's rows together (:func:`enrich`), so a claim is a run: ``claims``
-    (:func:`scrubber.grouping.claim_runs` of ``claim_id``) when the caller has them, else computed.
+    (:func:`scrubber.grouping.claim_runs` of ``claim_id``) and ``starts`` (where they start) when the
+    caller has them, else computed.
     """
     run = (claim_runs(lines.get_column("claim_id")) if claims is None else claims).alias("_claim")
-    starts = run_starts(run).arg_true()  # run ids are sorted: a claim's first row is where its run starts
+    if starts is None:
+        starts = run_starts(run).arg_true()  # run ids are sorted: a claim's first row is where its run starts
     first = lines.select(
         # _pos: where the claim starts in the input (its first row id), not in this frame: claim_order
         # puts claims in hash order when some claim is not contiguous, and which claim is "earlier"
@@ -681,12 +685,18 @@ def encounters(lines: pl.DataFrame, cd_runs: tuple[pl.Series, pl.Series] | None 
     rules all group by ``enc_key``. ``cd_runs``: :func:`_claim_date_runs` of ``cd_key``, ``claims``: the
     claim runs of ``cd_key``, when the caller has them (computed here otherwise).
     """
-    run, claims, starts = _claims_of(lines, claims)
+    cd_key = lines.get_column("cd_key")
+    runs = _claim_date_runs(cd_key) if cd_runs is None else cd_runs
+    # Without a null date the claim-and-date runs refine the claim runs: as many of them as claims
+    # means each claim is one claim and date, and the runs start where the claims do.
+    one_date = None
+    if runs and cd_key.null_count() == 0 and cd_key.len():
+        n_claims = cd_key[-1] // (1 << _DAY_BITS) + 1  # claim runs are dense and sorted
+        one_date = runs[1] if runs[1].len() == n_claims else None
+    run, claims, starts = _claims_of(lines, claims, one_date)
     facts, copy_of = _claim_facts(claims, _copies(lines, run, claims, starts))
     # The key is decided per claim and date (a few hundred thousand groups, not millions of lines): one
     # representative row per cd_key group, the exact dense rank of its key, spread back by position.
-    cd_key = lines.get_column("cd_key")
-    runs = _claim_date_runs(cd_key) if cd_runs is None else cd_runs
     if runs:  # each claim and date is one run: its first row is where the run starts
         group, firsts = runs
     else:
@@ -694,9 +704,9 @@ def encounters(lines: pl.DataFrame, cd_runs: tuple[pl.Series, pl.Series] | None 
         firsts = group.is_first_distinct().arg_true()
         firsts = firsts.gather(group.gather(firsts).arg_sort())  # in group order
     # Claim facts are rows of ``facts`` by claim number: gathers by position, no join on 2M lines.
-    if runs and firsts.len() == claims.height:
-        # Each claim is one claim and date (runs refine claims): the claims' rows are the representatives,
-        # their member and provider already gathered.
+    if one_date is not None:
+        # Each claim is one claim and date: the claims' rows are the representatives, their member
+        # and provider already gathered.
         rep = pl.DataFrame([claims.get_column("_claim"), *facts.select("_inst", "_corr", "cob_layer").get_columns(),
                             claims.get_column("member_id"), lines.get_column("date_of_service").gather(firsts),
                             claims.get_column("billing_provider")])
