@@ -369,13 +369,33 @@ def _claim_date(lines: pl.DataFrame, cd_runs: tuple[pl.Series, pl.Series] | None
 
 def _or_per_run(rows: pl.DataFrame, group: pl.Series, runs: int) -> pl.Series:
     """The bitwise OR over each run of ``group`` (sorted run ids 0..runs-1) of the first column of
-    ``rows`` (the rows with a bit set, with their run in ``group``'s name), on every row of ``group``
-    (0 for a run without any): 0.16 s -> 0.08 s for both masks on 2M lines."""
+    ``rows`` (the rows with a bit set, in run order, with their run in ``group``'s name), on every row
+    of ``group`` (0 for a run without any).
+
+    A claim and date bills a handful of lines, so the OR is taken by doubling instead of grouping:
+    each row ORs in the row 1, then 2, 4... places after it while that row is still in its run, and
+    after log2(longest run) steps a run's first row holds its whole run's OR (1.2M rows: 0.06 s CPU for
+    a sorted group-by, 0.035 s this way). Runs longer than :data:`_DOUBLING_UP_TO` rows are grouped."""
     name = rows.columns[0]
-    per_run = rows.group_by(group.name, maintain_order=True).agg(pl.col(name).bitwise_or())
+    heads = run_starts(rows.get_column(group.name))
+    starts = heads.arg_true()
+    longest = (starts.append(pl.Series([rows.height], dtype=starts.dtype)).diff().max() or 0) if rows.height else 0
+    if longest <= _DOUBLING_UP_TO:
+        value, run = pl.col(name), pl.col(group.name)
+        step = 1
+        while step < longest:
+            rows = rows.with_columns(
+                pl.when(run == run.shift(-step)).then(value | value.shift(-step)).otherwise(value).alias(name))
+            step *= 2
+        per_run = rows.filter(heads)
+    else:
+        per_run = rows.group_by(group.name, maintain_order=True).agg(pl.col(name).bitwise_or())
     full = pl.repeat(0, runs, dtype=rows.schema[name], eager=True).scatter(per_run.get_column(group.name),
                                                                           per_run.get_column(name))
     return full.gather(group).alias(name)
+
+
+_DOUBLING_UP_TO = 16  # rows of one claim and date with a bit set: 4 doubling steps at most
 
 
 def _claim_date_runs(cd_key: pl.Series) -> tuple[pl.Series, pl.Series] | None:
