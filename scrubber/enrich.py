@@ -702,8 +702,8 @@ def encounters(lines: pl.DataFrame, cd_runs: tuple[pl.Series, pl.Series] | None 
       professional): it sends again the services of the claim it corrects (docs/RULES.md).
 
     This is the one definition: add-on matching, the one-initial rule, caps, MUEs, route and time
-    rules all group by ``enc_key``. ``cd_runs``: :func:`_claim_date_runs` of ``cd_key``, ``claims``: the
-    claim runs of ``cd_key``, when the caller has them (computed here otherwise).
+    rules all group by ``enc_key``. ``cd_runs``: :func:`_claim_date_runs` of ``cd_key``, ``claims``:
+    :func:`scrubber.grouping.claim_runs` of ``claim_id``, when the caller has them (computed here otherwise).
     """
     cd_key = lines.get_column("cd_key")
     runs = _claim_date_runs(cd_key) if cd_runs is None else cd_runs
