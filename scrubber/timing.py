@@ -323,7 +323,13 @@ def _episodes(spans: pl.DataFrame) -> pl.DataFrame:
     part of its interval no earlier line of the episode covers (so the pieces ``[cs, e]`` add up to
     the length of the episode's union)."""
     chain = (pl.col("enc_key").cast(pl.UInt64) * 256 + pl.col("tm_chain").cast(pl.UInt64)).alias("_g")
-    spans = spans.with_columns(chain).sort("_g", "s", "tm_kind").with_columns(pl.col("_g").rle_id())
+    spans = spans.with_columns(chain).sort("_g", "s", "tm_kind")
+    if not spans.select((pl.col("tm_kind") == HOUR).any()).item():
+        # No add-on line has times of its own (the usual case): two infusion lines never merge, so
+        # every line is an episode and covers its whole interval.
+        return spans.with_columns(pl.int_range(pl.len(), dtype=pl.Int64).alias("ep"),
+                                  pl.col("s").cast(pl.Int64).alias("cs")).drop("_g")
+    spans = spans.with_columns(pl.col("_g").rle_id())
     reach = _packed(pl.col("_g"), pl.col("e")).cum_max().shift(1).fill_null(-1)
     starts_inside = _packed(pl.col("_g"), pl.col("s")) <= reach
     # An infusion line opens its own episode; an add-on hour opens one when it starts after every
@@ -387,20 +393,30 @@ def _episode_facts(spans: pl.DataFrame) -> pl.DataFrame:
     """One row per episode: its minutes (union length), concurrent and effective minutes, observation,
     and the add-on units it supports without and with the observation minutes."""
     piece = (pl.col("e") - pl.col("cs")).clip(lower_bound=0)
-    # Rows come sorted by episode: the flag lets Polars group them as runs.
-    episodes = spans.with_columns(pl.col("ep").set_sorted()).group_by("ep", maintain_order=True).agg(
-        pl.col("enc_key").first(), pl.col("tm_chain").first(), pl.col("tm_hydration").first(),
-        (pl.col("tm_kind") == INFUSION).any().alias("has_infusion"),
+    # (a line's value, how an episode's lines combine it)
+    facts = [
+        (pl.col("enc_key"), pl.Expr.first), (pl.col("tm_chain"), pl.Expr.first),
+        (pl.col("tm_hydration"), pl.Expr.first),
+        ((pl.col("tm_kind") == INFUSION).alias("has_infusion"), pl.Expr.any),
         # Secondary: an add-on hour timed as its own service because nothing it extends is billed.
-        (pl.col("tm_secondary") & ((pl.col("enc_admin_mask") & pl.col("tm_extends_mask")) == 0)).first()
-        .alias("secondary"),
-        piece.sum().alias("ep_minutes"),
-        pl.col("overlap_piece").sum().alias("ep_concurrent"),
+        ((pl.col("tm_secondary") & ((pl.col("enc_admin_mask") & pl.col("tm_extends_mask")) == 0))
+         .alias("secondary"), pl.Expr.first),
+        (piece.alias("ep_minutes"), pl.Expr.sum),
+        (pl.col("overlap_piece").alias("ep_concurrent"), pl.Expr.sum),
         # One observation period follows an infusion: documented on several of its lines it is
         # counted once (the longest).
-        pl.col("observation_minutes").max().fill_null(0).alias("ep_obs"),
-        pl.col("s").min().alias("ep_start"), pl.col("e").max().alias("ep_stop"),
-    )
+        (pl.col("observation_minutes").alias("ep_obs"), pl.Expr.max),
+        (pl.col("s").alias("ep_start"), pl.Expr.min), (pl.col("e").alias("ep_stop"), pl.Expr.max),
+    ]
+    if spans.height == 0 or spans.get_column("ep")[-1] == spans.height - 1:
+        # Ids are dense in row order, so the last one tells whether each episode is one line (the usual
+        # case: add-on lines without times of their own): its facts are its values, no group-by
+        # (0.1 s for 500k one-line groups).
+        episodes = spans.select("ep", *(value for value, _ in facts))
+    else:
+        # Rows come sorted by episode: the flag lets Polars group them as runs.
+        episodes = spans.with_columns(pl.col("ep").set_sorted()).group_by("ep", maintain_order=True).agg(
+            combine(value) for value, combine in facts)
     effective = pl.col("ep_minutes") - pl.col("ep_concurrent")
     as_secondary = pl.col("secondary") & ~pl.col("has_infusion")
 
@@ -409,7 +425,7 @@ def _episode_facts(spans: pl.DataFrame) -> pl.DataFrame:
 
     # Hydration that concurrent-hydration removes: documented long enough, too short outside the overlap.
     removed = _documented_concurrent_hydration(pl.col("ep_concurrent")) & (pl.col("ep_effective") < hydration_floor())
-    return episodes.with_columns(effective.alias("ep_effective")).with_columns(
+    return episodes.with_columns(effective.alias("ep_effective"), pl.col("ep_obs").fill_null(0)).with_columns(
         units(pl.col("ep_effective")).alias("ep_units"),
         units(pl.col("ep_effective") + pl.col("ep_obs")).alias("ep_units_obs"),
         removed.alias("ep_removed"),
