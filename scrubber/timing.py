@@ -33,6 +33,7 @@ step on the timed lines only, and the checks read the results.
 from __future__ import annotations
 
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
@@ -242,8 +243,8 @@ def _timing(lines: pl.LazyFrame) -> Timing:
     names = lines.select("claim_id", "line_number", "procedure_code").with_row_index("_pos").collect()
     timed = (
         lines.with_row_index("_pos").filter(is_timed())
-        .select("_pos", "row_id", "enc_key", "cd_key", "line_number", "code_idx", "units", "observation_minutes",
-                "enc_admin_mask", "infusion_start", "infusion_stop")
+        .select("_pos", "row_id", "enc_key", "code_idx", "units", "observation_minutes", "enc_admin_mask",
+                "infusion_start", "infusion_stop")
         .with_columns(_attr("tm_kind"), _attr("tm_chain"), _attr("tm_hydration"), _attr("tm_secondary"),
                       _attr("tm_floor").cast(pl.Int16), has_times.alias("has_times"),
                       infusing_minutes().cast(pl.Int32).alias("minutes"))
@@ -278,7 +279,7 @@ def _timing(lines: pl.LazyFrame) -> Timing:
          & pl.col("enc_key").is_in(drugs.implode())).alias("concurrency_unknown"),
     ).drop("_i")
     del usable, spans, per_span, timed  # the peak memory of a run: free what no later step reads
-    groups = _worded(_groups(per_line, episodes), per_line, episodes, names)
+    groups = _worded(_groups(per_line, episodes, lines), per_line, episodes, names)
     # Kept for the checks of the run: only what they read (the batch's timed lines stay in memory).
     # Minutes (and minutes since 1970) fit 32 bits; the claim, line and code text are in ``names``.
     small = pl.Int32
@@ -312,7 +313,7 @@ def _worded(groups: pl.DataFrame, lines: pl.DataFrame, episodes: pl.DataFrame, n
     # sorts and group-bys that join several (0.03 s of the words' 0.04 s on 2M lines).
     one_line = bool((off.get_column("hour_rows").list.len() == 1).all())
     off = off.select("_r", *keys)
-    mine = lines.filter(pl.col("enc_key").is_in(off.get_column("enc_key").unique().implode())).drop("line_number")
+    mine = lines.filter(pl.col("enc_key").is_in(off.get_column("enc_key").unique().implode()))
     # Their episodes by id (ids are row numbers): the words join these few, not every episode.
     mine_episodes = episodes[mine.get_column("ep").drop_nulls().unique().sort()]
     one_episode = (mine.get_column("ep").count() == mine_episodes.height
@@ -327,12 +328,16 @@ def _worded(groups: pl.DataFrame, lines: pl.DataFrame, episodes: pl.DataFrame, n
     return groups.hstack(_spread(words.select("billed_on", "infusions"), words.get_column("_r"), groups.height))
 
 
-def _in_group_order(rows: pl.DataFrame, *ties: str) -> tuple[pl.DataFrame, bool]:
+def _in_group_order(rows: pl.DataFrame, *ties: str, ties_of: Callable[[pl.Series], pl.DataFrame] | None = None,
+                    ) -> tuple[pl.DataFrame, bool]:
     """``rows`` sorted by their group ``_g`` (flagged sorted), then by ``ties``, and whether each group
     is one row. Rows that already come one per group in increasing order (the usual case: encounters
     numbered in line order, one line of a chain in each) are left as they are: there is no tie to
-    break (a multi-column sort of 500k rows costs 10-20 ms)."""
+    break (a multi-column sort of 500k rows costs 10-20 ms). ``ties_of``: the ``ties`` of the lines
+    at batch positions ``_pos``, when ``rows`` do not carry them (fetched only to sort)."""
     if rows.get_column("_g").null_count() or not sorted_distinct(rows.get_column("_g")):
+        if ties_of is not None:
+            rows = rows.hstack(ties_of(rows.get_column("_pos")))
         rows = rows.sort("_g", *ties)
         return rows.with_columns(pl.col("_g").set_sorted()), sorted_distinct(rows.get_column("_g"))
     return rows.with_columns(pl.col("_g").set_sorted()), True
@@ -452,7 +457,7 @@ def _episode_facts(spans: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _groups(timed: pl.DataFrame, episodes: pl.DataFrame) -> pl.DataFrame:
+def _groups(timed: pl.DataFrame, episodes: pl.DataFrame, batch: pl.LazyFrame) -> pl.DataFrame:
     """One row per encounter and additional-hour code billed in it: units billed, units the
     encounter's episodes support, and whether the time rules can judge it.
 
@@ -462,15 +467,20 @@ def _groups(timed: pl.DataFrame, episodes: pl.DataFrame) -> pl.DataFrame:
     are unusable; an add-on line without times and no infusion line to be judged by; an infusion
     of the chain billed in the encounter on a row that could not be read (its time is unknown);
     hydration in an encounter whose other infusions' times are unknown (concurrent minutes unknown).
+    ``batch``: the enriched lines, whose claim-and-date key and line number order an add-on code's
+    lines when it has several (not carried by the timed lines: the usual add-on code is billed once).
     """
     key = (pl.col("enc_key").cast(pl.UInt64) * 256 + pl.col("tm_chain").cast(pl.UInt64)).alias("_g")
     hour_lines = (
-        timed.select("tm_kind", "enc_key", "tm_chain", "cd_key", "line_number", "row_id", "units", "ep_removed",
-                     "has_times", "minutes", "enc_admin_mask", _attr("tm_extends_mask"), "tm_hydration",
-                     "enc_drug_unknown")
-        .filter(pl.col("tm_kind") == HOUR).with_columns(key)
+        timed.select("_pos", "tm_kind", "enc_key", "tm_chain", "row_id", "units", "ep_removed", "has_times",
+                     "minutes", "enc_admin_mask", "code_idx", "tm_hydration", "enc_drug_unknown")
+        .filter(pl.col("tm_kind") == HOUR).with_columns(key, _attr("tm_extends_mask"))
     )
-    hour_lines, one_each = _in_group_order(hour_lines, "cd_key", "line_number")  # claim, date, line
+
+    def claim_date_line(at: pl.Series) -> pl.DataFrame:
+        return batch.select("cd_key", "line_number").collect()[at]
+
+    hour_lines, one_each = _in_group_order(hour_lines, "cd_key", "line_number", ties_of=claim_date_line)
     bad = pl.col("has_times") & pl.col("minutes").is_null()
     if one_each:
         # Each group one line (the usual case: an add-on code once per encounter): its sums are its
@@ -496,8 +506,8 @@ def _groups(timed: pl.DataFrame, episodes: pl.DataFrame) -> pl.DataFrame:
             pl.col("enc_admin_mask").first(), pl.col("tm_extends_mask").first(), pl.col("tm_hydration").first(),
             pl.col("enc_drug_unknown").first(),
         )
-    infusion_lines = (timed.select("tm_kind", "enc_key", "tm_chain", "minutes", "has_times", _attr("tm_bit"))
-                      .filter(pl.col("tm_kind") == INFUSION).with_columns(key))
+    infusion_lines = (timed.select("tm_kind", "enc_key", "tm_chain", "minutes", "has_times", "code_idx")
+                      .filter(pl.col("tm_kind") == INFUSION).with_columns(key, _attr("tm_bit")))
     if infusion_lines.get_column("_g").null_count() or not infusion_lines.get_column("_g").is_sorted():
         infusion_lines = infusion_lines.sort("_g")  # (no tie to break: the counts do not depend on order)
     # Times given but unusable (stop before start): unknown. No times at all: no documented minutes.
