@@ -254,7 +254,10 @@ def _timing(lines: pl.LazyFrame) -> Timing:
         .with_columns(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_i"))
         .collect()
     )
-    usable = timed.filter(pl.col("e").is_not_null()).select(
+    # (Projected before filtering: a frame's filter gathers every column it has.)
+    usable = timed.select(
+        "_i", "enc_key", "tm_chain", "tm_kind", "tm_hydration", "tm_secondary", "enc_admin_mask", "code_idx",
+        "observation_minutes", "s", "e").filter(pl.col("e").is_not_null()).select(
         "_i", "enc_key", "tm_chain", "tm_kind", "tm_hydration", "tm_secondary", "enc_admin_mask",
         _attr("tm_extends_mask"), "observation_minutes", "s", "e")
     spans = _concurrency(_episodes(usable))
