@@ -226,10 +226,12 @@ def timing(lines: pl.LazyFrame) -> Timing:
     return result
 
 
-def _spread(values: pl.DataFrame, at: pl.Series, height: int) -> list[pl.Series]:
-    """Columns of ``height`` rows holding ``values`` at the positions ``at`` and null elsewhere (a
-    scatter: cheaper than joining back by row id)."""
-    return [pl.repeat(None, height, dtype=col.dtype, eager=True).alias(col.name).scatter(at, col)
+def _spread(values: pl.DataFrame, at: pl.Series, height: int, elsewhere: dict[str, object] | None = None,
+            ) -> list[pl.Series]:
+    """Columns of ``height`` rows holding ``values`` at the positions ``at`` and null elsewhere, or the
+    column's value in ``elsewhere`` (a scatter: cheaper than joining back by row id)."""
+    elsewhere = elsewhere or {}
+    return [pl.repeat(elsewhere.get(col.name), height, dtype=col.dtype, eager=True).alias(col.name).scatter(at, col)
             for col in values.get_columns()]
 
 
@@ -273,14 +275,16 @@ def _timing(lines: pl.LazyFrame) -> Timing:
         (pl.col("tm_kind") == INFUSION) & ~pl.col("tm_hydration"))
     drugs = drug_lines.get_column("enc_key").unique()
     drug_unknown = drug_lines.filter(pl.col("minutes").is_null()).get_column("enc_key").unique()
-    per_line = timed.hstack(_spread(per_span, spans.get_column("_i"), timed.height)).with_columns(
-        pl.col("ep_removed").fill_null(False), pl.col("overlap").fill_null(0),
+    # (Without the columns no later step reads: joining columns of other chunks copies them all.)
+    per_line = timed.drop("_i", "observation_minutes", "tm_secondary").hstack(
+        _spread(per_span, spans.get_column("_i"), timed.height, {"ep_removed": False, "overlap": 0})
+    ).with_columns(
         pl.col("enc_key").is_in(drug_unknown.implode()).alias("enc_drug_unknown"),
     ).with_columns(
         # Hydration beside another infusion whose overlap cannot be judged (times missing).
         (pl.col("tm_hydration") & (pl.col("minutes").is_null() | pl.col("enc_drug_unknown"))
          & pl.col("enc_key").is_in(drugs.implode())).alias("concurrency_unknown"),
-    ).drop("_i")
+    )
     del usable, spans, per_span, timed  # the peak memory of a run: free what no later step reads
     groups = _worded(_groups(per_line, episodes, lines), per_line, episodes, names)
     # Kept for the checks of the run: only what they read (the batch's timed lines stay in memory).
