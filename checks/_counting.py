@@ -82,7 +82,7 @@ def initial_services(lines: pl.LazyFrame, encounters: pl.Series | None = None) -
     ``extra_units``, ``is_kept_line`` (the kept initial itself is billed x2 or more), and the kept
     initial's ``kept_code`` / ``kept_bit`` / ``kept_claim`` / ``kept_line`` / ``kept_dos``.
     """
-    initial = lines.filter(code_is(adm_role="initial") & _within(encounters))
+    initial = _within(lines.filter(code_is(adm_role="initial")), encounters)
     # Only encounters with more than one initial unit can break the rule: a window on the initial
     # lines first, then the modifier test on the few that remain, then the exact count. The window
     # runs only where an encounter has several initial lines (a line alone sums to its own units).
@@ -115,13 +115,14 @@ def _hydration_removed(lines: pl.LazyFrame) -> pl.LazyFrame:
     return timing(lines).lines.filter(removed_hydration()).select("row_id")
 
 
-def _within(encounters: pl.Series | None) -> pl.Expr:
-    """True on the lines of the encounters ``encounters`` (``enc_key`` values, a null one standing for
-    the lines without an encounter, which windows group together); every line when it is ``None``."""
+def _within(lines: pl.LazyFrame, encounters: pl.Series | None) -> pl.LazyFrame:
+    """The ``lines`` of the encounters ``encounters`` (``enc_key`` values; a null one stands for the
+    lines without an encounter, which windows group together); all of them when it is ``None``. A
+    join on the few keys (after the caller's filter): an ``is_in`` in the filter tests every line."""
     if encounters is None:
-        return pl.lit(True)
-    within = pl.col("enc_key").is_in(encounters.drop_nulls().implode())
-    return within | pl.col("enc_key").is_null() if encounters.null_count() else within
+        return lines
+    keys = pl.DataFrame({"enc_key": encounters}).lazy()
+    return lines.join(keys, on="enc_key", how="semi", nulls_equal=True)
 
 
 def units_reported_elsewhere(lines: pl.LazyFrame, of: pl.DataFrame | None = None) -> pl.LazyFrame:
@@ -153,11 +154,11 @@ def _hours_not_supported(lines: pl.LazyFrame, encounters: pl.Series | None = Non
     """Per additional-hour line, its units beyond what the encounter's documented time supports
     (:mod:`scrubber.timing` groups that can be judged), laid on the chain's lines in order, each
     line at most its own units; with ``encounters``, of those encounters' lines only."""
-    groups = timing(lines).groups.filter(pl.col("evaluable") & (pl.col("counted") > pl.col("expected"))
-                                         & _within(encounters))
+    groups = _within(timing(lines).groups.filter(pl.col("evaluable") & (pl.col("counted") > pl.col("expected"))),
+                     encounters)
     rows = groups.select((pl.col("counted") - pl.col("expected")).cast(pl.Float64).alias("_excess"),
                          pl.col("hour_rows").alias("row_id"), pl.int_range(pl.len()).alias("_g")).explode("row_id")
-    units = lines.filter(code_is(adm_role="addon") & _within(encounters)).select(
+    units = _within(lines.filter(code_is(adm_role="addon")), encounters).select(
         "row_id", pl.col("units").cast(pl.Float64))
     rows = rows.join(units, on="row_id", how="inner", maintain_order="left")
     before = pl.col("units").cum_sum().over("_g") - pl.col("units")

@@ -42,8 +42,10 @@ from scrubber.enrich import (
     code,
     code_is,
     codes_text,
-    has_modifier,
+    documented_iv,
+    documented_sc,
     with_codes,
+    with_modifier_roles,
 )
 from scrubber.registry import Check, Context
 
@@ -62,48 +64,39 @@ def _has(bits: int) -> pl.Expr:
 
 def _rules(b: dict[str, int]) -> list[tuple[str, pl.Expr, int]]:
     """(reason, condition, the administration it conflicts with as a mask; 0 = the line itself), in
-    order of precedence: a line gets the first that applies. Integer tests on ``code_idx`` and
-    ``enc_admin_mask``, the ``route`` value and JA/JB: no column is derived for them."""
+    order of precedence: a line gets the first that applies."""
     mask = pl.col("enc_admin_mask")
     iv, sc, inj, push, chemo = b["iv_infusion"], b["sc_infusion"], b["injection"], b["push"], b["chemo"]
-    ig = _ig()
-    route = pl.col("route")
-    doc_iv = (route == "IV").fill_null(False) | has_modifier(*reference.modifiers_with_role("route_iv"))
-    doc_sc = (route == "SC").fill_null(False) | has_modifier(*reference.modifiers_with_role("route_sc"))
+    ig = pl.col("ig_route").is_not_null()
+    ig_route, route = pl.col("ig_route"), pl.col("route")
+    doc_iv, doc_sc = documented_iv(), documented_sc()
+    own = _own_code_conflict()
     return [
-        ("sc_product_iv_admin", code_is(ig_route="SC") & _has(iv) & ~_has(sc), iv),
-        ("iv_product_sc_admin", code_is(ig_route="IV") & _has(sc | inj) & ~_has(iv), sc | inj),
+        ("sc_product_iv_admin", ig & (ig_route == "SC") & _has(iv) & ~_has(sc), iv),
+        ("iv_product_sc_admin", ig & (ig_route == "IV") & _has(sc | inj) & ~_has(iv), sc | inj),
         ("ig_as_push", ig & _has(push) & ~_has(iv | sc | inj | chemo), push),
         ("documented_push", ig & (route == "PUSH") & (mask != 0), iv | sc | inj | push | chemo),
         ("documented_iv_sc_billed", ig & doc_iv & _has(sc | inj) & ~_has(iv), sc | inj),
         ("documented_sc_iv_billed", ig & doc_sc & _has(iv) & ~_has(sc), iv),
-        ("route_vs_own_code", _own_code_conflict(), 0),
+        ("route_vs_own_code", own, 0),
         ("chemo_admin_only", ig & _has(chemo) & ~_has(iv | sc | inj), chemo),
     ]
 
 
-def _ig() -> pl.Expr:
-    """An immune globulin with a route (``immune_globulins.csv``): every rule but ``route_vs_own_code``
-    is about these lines."""
-    return code_is(ig_route=None)
-
-
-def _flagged(lines: pl.LazyFrame, rules: list[tuple[str, pl.Expr, int]]) -> pl.LazyFrame:
-    """The lines some rule flags, with ``_rule``: the number of the first rule that applies.
-
-    Filter first, decide after. A filter's condition is evaluated on every row (and a second filter
-    is merged into the first), so the rules are a column of the immune globulin lines (a quarter of
-    the lines); of the other lines only ``route_vs_own_code`` can flag any, and that one test is their
-    filter. As one filter over every line, the twenty-odd integer tests of the rules cost 0.05 s of
-    2M lines. A line gets one finding and the engine orders findings by claim and line, so the two
-    sets' order does not matter."""
-    rule: pl.Expr = pl.lit(None, pl.UInt8)
-    for number, (_, condition, _) in reversed(list(enumerate(rules))):
-        rule = pl.when(condition.fill_null(False)).then(pl.lit(number, pl.UInt8)).otherwise(rule)
-    own = next(number for number, (name, _, _) in enumerate(rules) if name == "route_vs_own_code")
-    ig = lines.filter(_ig()).with_columns(rule.alias("_rule")).filter(pl.col("_rule").is_not_null())
-    other = lines.filter(~_ig() & _own_code_conflict()).with_columns(pl.lit(own, pl.UInt8).alias("_rule"))
-    return pl.concat([ig, other])
+def _may_conflict(b: dict[str, int]) -> pl.Expr:
+    """A superset of the lines some rule of :func:`_rules` flags, from integer tests and route values
+    alone (no list column, no modifier): filtered first, the rules' list and modifier work runs on
+    the third of the lines left. Each rule's conditions imply one term here."""
+    mask = pl.col("enc_admin_mask")
+    iv, sc, inj, push, chemo = b["iv_infusion"], b["sc_infusion"], b["injection"], b["push"], b["chemo"]
+    ig = code_is(ig_route=None) & (
+        (_has(sc | inj) & ~_has(iv))  # iv_product_sc_admin, documented_iv_sc_billed
+        | (_has(iv) & ~_has(sc))  # sc_product_iv_admin, documented_sc_iv_billed
+        | (_has(push) & ~_has(iv | sc | inj | chemo))  # ig_as_push
+        | ((pl.col("route") == "PUSH").fill_null(False) & (mask != 0))  # documented_push
+        | (_has(chemo) & ~_has(iv | sc | inj))  # chemo_admin_only
+    )
+    return ig | _own_code_conflict()
 
 
 def _own_code_conflict() -> pl.Expr:
@@ -149,18 +142,24 @@ def _conflicting_lines(flagged: pl.LazyFrame, lines: pl.LazyFrame) -> pl.LazyFra
 
 
 def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
-    rules = _rules(_bits())
-    # Decided as a small integer (the first rule that applies); the reason is named and the facts
-    # are derived on the flagged lines only (strings for every candidate cost seconds).
+    b = _bits()
+    rules = _rules(b)
+    candidates = lines.filter(_may_conflict(b))
+    candidates = with_modifier_roles(with_codes(candidates, "ig_route", "adm_documented_routes"))
+    # Decide on every candidate as a small integer (the first rule that applies); name the reason
+    # and derive the facts on the flagged lines only (strings for every candidate cost seconds).
+    rule: pl.Expr = pl.lit(None, pl.UInt8)
+    for number, (_, condition, _) in reversed(list(enumerate(rules))):
+        rule = pl.when(condition.fill_null(False)).then(pl.lit(number, pl.UInt8)).otherwise(rule)
     numbers = pl.Series(range(len(rules)), dtype=pl.UInt8)
-    flagged = _flagged(lines, rules).with_columns(
+    flagged = candidates.with_columns(rule.alias("_rule")).filter(pl.col("_rule").is_not_null()).with_columns(
         pl.col("_rule").replace_strict(numbers, pl.Series([r[0] for r in rules]), return_dtype=pl.String)
         .alias("reason"),
         pl.col("_rule").replace_strict(numbers, pl.Series([r[2] for r in rules], dtype=pl.UInt64),
                                        return_dtype=pl.UInt64).alias("_conflict"),
     )
     # Text facts of the code on the flagged lines only (derived after the filter).
-    flagged = with_codes(flagged, "ig_product", "adm_description", "adm_documented_routes").with_columns(
+    flagged = with_codes(flagged, "ig_product", "adm_description").with_columns(
         (pl.col("enc_admin_mask") & pl.col("_conflict")).alias("_billed"))
     documented = (
         pl.when(pl.col("reason") == "documented_iv_sc_billed").then(_documented("IV", "route_iv"))

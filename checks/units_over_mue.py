@@ -133,15 +133,15 @@ def _group() -> list[pl.Expr]:
 
 def _limited(lines: pl.LazyFrame) -> pl.LazyFrame:
     """The lines of code-table codes that have a limit, on integer columns only: ``row_id``,
-    ``enc_key``, ``code_idx``, ``units``, ``_limit`` (by a gather on ``code_idx``), ``_k`` (encounter and
-    code) and ``_per_line`` (MAI 1): the one pass over (nearly) every line."""
+    ``code_idx``, ``units``, ``_limit`` (by a gather on ``code_idx``), ``_k`` (encounter and code, the
+    encounter in the high 32 bits) and ``_per_line`` (MAI 1): the one pass over (nearly) every line."""
     codes = reference.code_table().get_column("procedure_code").to_list()
     idx = pl.col("code_idx")
     at = pl.col("_at")  # (the setting and code, computed once for the two gathers)
     per_line = pl.col("pol_cap").is_null() & (_by_setting_and_code("mai", pl.Int8(), at) == 1)
     return lines.select("row_id", "enc_key", "code_idx", "units", "is_inst", "pol_cap").filter(
         idx.is_not_null() & (idx != codes.index(CAP_CHECK_CODE))).with_columns(setting_and_code().alias("_at")).select(
-        "row_id", "enc_key", "code_idx", "units",
+        "row_id", "code_idx", "units",
         pl.coalesce(pl.col("pol_cap"), _by_setting_and_code("mue", pl.Int64(), at)).alias("_limit"),
         (pl.col("enc_key").cast(pl.UInt64) * (1 << 32) + idx.cast(pl.UInt64)).alias("_k"),
         per_line.alias("_per_line"),
@@ -164,7 +164,8 @@ def _over_in_code_table(limited: pl.DataFrame) -> pl.DataFrame:
         ~pl.col("_per_line") & (pl.col("units").sum().over("_k") > pl.col("_limit")))
     codes = reference.code_table().get_column("procedure_code")
     return limited.filter(shared | alone_over).filter(over).select(
-        "row_id", "enc_key", pl.lit(codes).gather(pl.col("code_idx")).alias("procedure_code"))
+        "row_id", (pl.col("_k") // (1 << 32)).cast(pl.UInt32).alias("enc_key"),
+        pl.lit(codes).gather(pl.col("code_idx")).alias("procedure_code"))
 
 
 def _candidates(lines: pl.LazyFrame) -> pl.DataFrame:
