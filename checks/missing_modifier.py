@@ -85,10 +85,16 @@ def _since(column: str) -> pl.Expr:
     return (pl.col(column).is_not_null() & (pl.col("date_of_service") >= pl.col(column))).fill_null(False)
 
 
-def _drug_lines(lines: pl.LazyFrame) -> pl.LazyFrame:
-    """Single-dose IG lines with the facts the JW/JZ rules read."""
-    ig = with_drug_units(with_codes(lines.filter(is_ig()), "ig_single_dose", "ig_bit"))
-    ig = ig.filter(pl.col("ig_single_dose").fill_null(False))
+def _single_dose(lines: pl.LazyFrame) -> pl.LazyFrame:
+    """Single-dose IG lines, with ``has_jw_line`` (a JW line of the drug on the claim and date): the
+    flag and mask facts the rules are filtered by before any dose is read."""
+    ig = with_codes(lines.filter(is_ig()), "ig_single_dose", "ig_bit").filter(pl.col("ig_single_dose").fill_null(False))
+    return ig.with_columns(((pl.col("cd_jw_mask") & pl.col("ig_bit")) != 0).alias("has_jw_line"))
+
+
+def _drug_lines(drugs: pl.LazyFrame) -> pl.LazyFrame:
+    """Lines of :func:`_single_dose` with the facts the JW/JZ rules read (dose, waste, units)."""
+    ig = with_drug_units(drugs)
     dose, waste, unit = pl.col("doc_dose"), pl.col("doc_waste"), pl.col("ig_unit_mg")
     at_home_ok = ~pl.col("is_home") | pl.col("pol_jwjz_home_from").is_null() | _since("pol_jwjz_home_from")
     applies = ~pl.col("jwjz_exempt") & at_home_ok
@@ -99,7 +105,6 @@ def _drug_lines(lines: pl.LazyFrame) -> pl.LazyFrame:
         pl.when(dose.is_not_null() & waste.is_not_null())
         .then(_units(dose + waste, unit) - _units(dose, unit)).alias("waste_units"),
         pl.when(dose.is_not_null()).then(pl.max_horizontal(_units(dose, unit), pl.lit(1))).alias("admin_units"),
-        ((pl.col("cd_jw_mask") & pl.col("ig_bit")) != 0).alias("has_jw_line"),
         (applies & _since("pol_jw_from")).alias("jw_required"),
         (applies & _since("pol_jz_from")).alias("jz_required"),
         pl.col("pol_jz_from").alias("jz_from"),
@@ -119,14 +124,23 @@ def _siblings(drugs: pl.LazyFrame, wanted: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def _jwjz(lines: pl.LazyFrame) -> pl.LazyFrame:
-    drugs = _drug_lines(lines)
+    # Filter first, derive after: each rule below implies a test of flags and masks (a JW line or a JZ
+    # line beside one; or no JW line of the drug and, on a JZ line, documented waste), so the doses
+    # and units are derived on the lines that pass it only: a twentieth of the IG lines. (The tests
+    # are columns of the IG lines, and the filters after them: a filter's condition is evaluated on
+    # every row, and those of consecutive filters are merged.)
+    drugs = _single_dose(lines)
     is_jw, is_jz = pl.col("is_jw"), pl.col("is_jz")
+    waste_documented = pl.coalesce("drug_wasted_mg", "doc_wasted_mg") > 0
+    maybe_paired = is_jw | (is_jz & pl.col("has_jw_line"))
+    maybe_alone = ~is_jw & ~pl.col("has_jw_line") & (~is_jz | waste_documented)
+    drugs = drugs.with_columns(maybe_paired.alias("_paired"), maybe_alone.alias("_alone"))
     no_unit = (pl.col("waste_units") == 0).fill_null(False)
     billable = (pl.col("waste_units") >= 1).fill_null(False)
 
     # Lines whose words need their siblings: JW lines in question, and JZ lines beside a JW line.
     needs_siblings = (is_jw & (is_jz | no_unit)) | (~is_jw & is_jz & pl.col("has_jw_line"))
-    wanted = drugs.filter(needs_siblings)
+    wanted = _drug_lines(drugs.filter(pl.col("_paired"))).filter(needs_siblings)
     paired = wanted.join(_siblings(drugs, wanted), on=_GROUP, how="left")
     waste_line = pl.col("n_admin") > 0  # another line of the drug bills the dose: this JW line bills the waste
     use_jz = pl.col("jz_required") & pl.col("admin_line").is_not_null() & ~pl.col("admin_has_jz").fill_null(False)
@@ -148,7 +162,7 @@ def _jwjz(lines: pl.LazyFrame) -> pl.LazyFrame:
     # cost more than the decision).
     reasons = pl.Series(["jz_with_billable_waste", "waste_without_jw", "waste_unbilled", "no_jw_jz"])
     numbers = pl.Series(range(reasons.len()), dtype=pl.UInt8)
-    alone = drugs.filter(~needs_siblings & ~is_jw).with_columns(
+    alone = _drug_lines(drugs.filter(pl.col("_alone"))).filter(~needs_siblings & ~is_jw).with_columns(
         pl.when(is_jz & billable & pl.col("jw_required") & ~pl.col("has_jw_line")).then(pl.lit(0, pl.UInt8))
         .when(~is_jz & ~pl.col("has_jw_line") & billable & pl.col("jz_required")).then(pl.lit(1, pl.UInt8))
         .when(~is_jz & ~pl.col("has_jw_line") & billable & pl.col("jw_required")).then(pl.lit(2, pl.UInt8))

@@ -131,50 +131,67 @@ def _group() -> list[pl.Expr]:
     return [where.alias("_ge"), code.alias("_gc")]
 
 
-def _over_in_code_table(lines: pl.LazyFrame) -> pl.LazyFrame:
-    """``row_id`` of the lines of code-table codes that are over their limit, alone or with the other
-    lines of their code in the encounter: the one pass over (nearly) every line, on integer columns
-    only (the limit by a gather on ``code_idx``, the sum by a window on encounter and code).
+def _limited(lines: pl.LazyFrame) -> pl.LazyFrame:
+    """The lines of code-table codes that have a limit, on integer columns only: ``row_id``,
+    ``code_idx``, ``units``, ``_limit`` (by a gather on ``code_idx``), ``_k`` (encounter and code, the
+    encounter in the high 32 bits) and ``_per_line`` (MAI 1): the one pass over (nearly) every line."""
+    codes = reference.code_table().get_column("procedure_code").to_list()
+    idx = pl.col("code_idx")
+    at = pl.col("_at")  # (the setting and code, computed once for the two gathers)
+    per_line = pl.col("pol_cap").is_null() & (_by_setting_and_code("mai", pl.Int8(), at) == 1)
+    return lines.select("row_id", "enc_key", "code_idx", "units", "is_inst", "pol_cap").filter(
+        idx.is_not_null() & (idx != codes.index(CAP_CHECK_CODE))).with_columns(setting_and_code().alias("_at")).select(
+        "row_id", "code_idx", "units",
+        pl.coalesce(pl.col("pol_cap"), _by_setting_and_code("mue", pl.Int64(), at)).alias("_limit"),
+        (pl.col("enc_key").cast(pl.UInt64) * (1 << 32) + idx.cast(pl.UInt64)).alias("_k"),
+        per_line.alias("_per_line"),
+    ).filter(pl.col("_limit").is_not_null())
+
+
+def _over_in_code_table(limited: pl.DataFrame) -> pl.DataFrame:
+    """``row_id``, ``enc_key``, ``procedure_code`` of the lines of :func:`_limited` that are over their
+    limit, alone or with the other lines of their code in the encounter (a window on encounter and code).
 
     A window over every line was the costly part (a hash group per encounter and code, nearly every
     group one line: 0.25 s of CPU on 2M lines). A group of one line sums to its own units, so the
     window runs only on the lines of groups of several lines (:func:`checks._counting.in_shared_group`, a
     sort of the keys) and on the lines over alone; a line left out is alone in its group and not over."""
-    codes = reference.code_table().get_column("procedure_code").to_list()
-    idx = pl.col("code_idx")
-    at = pl.col("_at")  # (the setting and code, computed once for the two gathers)
-    per_line = pl.col("pol_cap").is_null() & (_by_setting_and_code("mai", pl.Int8(), at) == 1)
-    limited = lines.select("row_id", "enc_key", "code_idx", "units", "is_inst", "pol_cap").filter(
-        idx.is_not_null() & (idx != codes.index(CAP_CHECK_CODE))).with_columns(setting_and_code().alias("_at")).select(
-        "row_id", "units",
-        pl.coalesce(pl.col("pol_cap"), _by_setting_and_code("mue", pl.Int64(), at)).alias("_limit"),
-        (pl.col("enc_key").cast(pl.UInt64) * (1 << 32) + idx.cast(pl.UInt64)).alias("_k"),
-        per_line.alias("_per_line"),
-    ).filter(pl.col("_limit").is_not_null()).collect()
     # (a group of one line sums to its units, a null as 0, as the window sums it)
     alone_over = pl.col("units").fill_null(0) > pl.col("_limit")
     # (lines without an encounter share the null key's group, as in the window)
     shared = in_shared_group(limited.lazy(), "_k")
     over = (pl.col("units") > pl.col("_limit")) | (
         ~pl.col("_per_line") & (pl.col("units").sum().over("_k") > pl.col("_limit")))
-    return limited.filter(shared | alone_over).lazy().filter(over).select("row_id")
+    codes = reference.code_table().get_column("procedure_code")
+    return limited.filter(shared | alone_over).filter(over).select(
+        "row_id", (pl.col("_k") // (1 << 32)).cast(pl.UInt32).alias("enc_key"),
+        pl.lit(codes).gather(pl.col("code_idx")).alias("procedure_code"))
+
+
+def _candidates(lines: pl.LazyFrame) -> pl.DataFrame:
+    """Pass one, decided now: ``row_id``, ``enc_key``, ``procedure_code`` of the lines that can be over
+    their limit, a few thousand of 2M. Codes of the code table by integers alone; any other code with
+    a limit (an E/M, a capped code, a code a newer table adds) is taken whole: few lines, and an
+    encounter-and-code group never mixes the two kinds."""
+    others = _codes_outside_code_table()
+    text = lines.filter(pl.col("code_idx").is_null() & pl.col("procedure_code").is_not_null() & (
+        pl.col("procedure_code").is_in(others) | pl.col("pol_cap").is_not_null())).select(
+        "row_id", "enc_key", "procedure_code")
+    limited, text_lines = pl.collect_all([_limited(lines), text])
+    return pl.concat([_over_in_code_table(limited), text_lines])
 
 
 def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
-    # Pass one: which lines can be over their limit. Codes of the code table by integers alone; any
-    # other code with a limit (an E/M, a capped code, a code a newer table adds) is taken whole: few
-    # lines, and an encounter-and-code group never mixes the two kinds.
-    others = _codes_outside_code_table()
-    text_ids = lines.filter(pl.col("code_idx").is_null() & pl.col("procedure_code").is_not_null() & (
-        pl.col("procedure_code").is_in(others) | pl.col("pol_cap").is_not_null())).select("row_id")
-    over_ids = pl.concat([_over_in_code_table(lines), text_ids])
+    # Pass one: which lines can be over their limit.
+    over_ids = _candidates(lines)
     # Pass two, on those few lines: the units another check reports, and which line carries the excess.
     # (pass one sums per encounter: a superset of the claim-date sums of institutional claims)
-    candidates = _limits(lines.select(_COLUMNS).join(over_ids, on="row_id", how="semi")).with_columns(_group())
+    ids = over_ids.get_column("row_id").implode()
+    candidates = _limits(lines.select(_COLUMNS).filter(pl.col("row_id").is_in(ids))).with_columns(_group())
     # One root cause: units another check reports on these lines are not counted again (extra initial
     # units, additional hours the documented time does not support, Q2052 lines home-ig-supplies
-    # reports: checks._counting.units_reported_elsewhere, decided on their own lines).
-    reported = units_reported_elsewhere(lines)
+    # reports: checks._counting.units_reported_elsewhere, decided on their own lines, theirs only).
+    reported = units_reported_elsewhere(lines, over_ids)
     counted = candidates.join(reported, on="row_id", how="left").with_columns(
         (pl.col("units") - pl.col("reported_units").fill_null(0.0)).alias("_counted"),
         distinct_site().alias("_distinct"),

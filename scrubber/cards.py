@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -270,8 +270,8 @@ def _fact_sources(frame_schema: pl.Schema | dict[str, pl.DataType]) -> dict[str,
 
 
 class _FactTexts:
-    """Template fact name -> text expression, built the first time a template of the frame uses it
-    (a findings frame offers dozens of facts, its templates use a few; each expression costs Python time).
+    """Template fact name -> how it is quoted as text (:meth:`quoted`), decided the first time a
+    template of the frame uses it (a findings frame offers dozens of facts, its templates use a few).
 
     A fact that cannot be longer than :data:`MAX_QUOTED_CHARS` in this frame (a number, a date, a
     flag; text whose longest value in ``frame`` is shorter in bytes, hence in characters) is quoted
@@ -282,19 +282,18 @@ class _FactTexts:
         self._frame = frame
         self._schema = frame.schema
         self._sources = _fact_sources(frame.schema)
-        self._built: dict[str, pl.Expr] = {}
+        self._built: dict[str, tuple[str, str, pl.DataType, bool]] = {}
+        self._longest: dict[str, int | None] | None = None
 
     def __contains__(self, name: str) -> bool:
         return name in self._sources
 
-    def __getitem__(self, name: str) -> pl.Expr:
+    def quoted(self, name: str) -> tuple[str, str, pl.DataType, bool]:
+        """(name, column, dtype, quoted as it is): what :func:`_fact_text` builds the text from."""
         if name not in self._built:
             column = self._sources[name]
             dtype = self._schema[column]
-            if not dtype.is_float() and self._short(column, dtype):
-                self._built[name] = pl.col(column).cast(pl.String)
-            else:
-                self._built[name] = _as_text(column, dtype)
+            self._built[name] = (name, column, dtype, not dtype.is_float() and self._short(column, dtype))
         return self._built[name]
 
     def _short(self, column: str, dtype: pl.DataType) -> bool:
@@ -302,9 +301,25 @@ class _FactTexts:
         if dtype.is_integer() or dtype.is_temporal() or dtype == pl.Boolean():
             return True  # 20 digits, an ISO date or time, true/false
         if dtype == pl.String():
-            longest = self._frame.get_column(column).str.len_bytes().max()
-            return longest is None or int(longest) <= MAX_QUOTED_CHARS  # type: ignore[arg-type]
+            if self._longest is None:  # every text column's longest value at once (one pass, not one per fact)
+                texts = [c for c, d in self._schema.items() if d == pl.String()]
+                self._longest = self._frame.select(pl.col(texts).str.len_bytes().max()).row(0, named=True)
+            longest = self._longest[column]
+            return longest is None or int(longest) <= MAX_QUOTED_CHARS
         return False
+
+
+def _fact_text(column: str, dtype: pl.DataType, as_is: bool) -> pl.Expr:
+    """A fact's text expression (see :class:`_FactTexts`)."""
+    return pl.col(column).cast(pl.String) if as_is else _as_text(column, dtype)
+
+
+@lru_cache(maxsize=4096)
+def _filled(template: str, facts: tuple[tuple[str, str, pl.DataType, bool], ...]) -> pl.Expr:
+    """``template`` filled with ``facts`` (:meth:`_FactTexts.quoted` of each name it uses). Built once
+    per template and facts: the variants of a reason and the batches of a run share most templates,
+    and building a text expression costs Python time per part."""
+    return fill(template, **{name: _fact_text(column, dtype, as_is) for name, column, dtype, as_is in facts})
 
 
 def _chain(cases: list[tuple[pl.Expr, pl.Expr]], otherwise: pl.Expr) -> pl.Expr:
@@ -390,7 +405,7 @@ def _variant_texts(card: Card, name: str, medicare: bool, inst: bool, facts: _Fa
         missing = [p for p in _PLACEHOLDER.findall(template) if p not in facts]
         if missing:
             raise CardError(f"{card.check_id}.{name}.{text_kind}: no fact for {missing}")
-        used = {p: facts[p] for p in _PLACEHOLDER.findall(template)}
-        exprs.append(fill(template, **used).cast(pl.String).alias(_TEXT_COLUMNS[text_kind]))
+        used = tuple(facts.quoted(p) for p in dict.fromkeys(_PLACEHOLDER.findall(template)))
+        exprs.append(_filled(template, used).cast(pl.String).alias(_TEXT_COLUMNS[text_kind]))
     exprs.append(pl.lit(cite(_pick(reason.citations, kind, setting))).alias("citation"))
     return exprs
