@@ -102,4 +102,4 @@ def unevaluated(lines: pl.LazyFrame) -> pl.LazyFrame:
     return timing(lines).lines.filter(pl.col("concurrency_unknown")).select("row_id")
 
 
-CHECK = Check(card=load_card(__file__), find=find, unevaluated=unevaluated)
+CHECK = Check(card=load_card(__file__), find=find, unevaluated=unevaluated, reads_timing=True)

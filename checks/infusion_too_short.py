@@ -55,4 +55,4 @@ def unevaluated(lines: pl.LazyFrame) -> pl.LazyFrame:
     return _floored(lines).filter(pl.col("minutes").is_null()).select("row_id")
 
 
-CHECK = Check(card=load_card(__file__), find=find, unevaluated=unevaluated)
+CHECK = Check(card=load_card(__file__), find=find, unevaluated=unevaluated, reads_timing=True)

@@ -78,4 +78,4 @@ def unevaluated(lines: pl.LazyFrame) -> pl.LazyFrame:
     return pl.concat([hours.explode("row_id"), floors])
 
 
-CHECK = Check(card=load_card(__file__), find=find, unevaluated=unevaluated)
+CHECK = Check(card=load_card(__file__), find=find, unevaluated=unevaluated, reads_timing=True)

@@ -113,4 +113,4 @@ def unevaluated(lines: pl.LazyFrame) -> pl.LazyFrame:
     return pl.concat([drugs, hours.explode("row_id")])
 
 
-CHECK = Check(card=load_card(__file__), find=find, unevaluated=unevaluated)
+CHECK = Check(card=load_card(__file__), find=find, unevaluated=unevaluated, reads_timing=True)

@@ -250,4 +250,4 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     )
 
 
-CHECK = Check(card=load_card(__file__), find=find)
+CHECK = Check(card=load_card(__file__), find=find, reads_timing=True)

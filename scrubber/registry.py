@@ -47,11 +47,15 @@ class Check:
     ``reason`` (a name in the card) and the facts the card's templates use, nothing else.
     ``unevaluated`` takes the same lines and returns the ones the check applies to but lacks the
     data to decide (no times, no dose); the engine counts them for the summary.
+    ``reads_timing``: ``find`` or ``unevaluated`` reads :func:`scrubber.timing.timing` (directly or
+    through :mod:`checks._counting`); the engine computes the time facts while the other checks run
+    (tests/test_reads_timing.py holds every check to its flag).
     """
 
     card: Card
     find: Callable[[pl.LazyFrame, Context], pl.LazyFrame]
     unevaluated: Callable[[pl.LazyFrame], pl.LazyFrame] | None = None
+    reads_timing: bool = False
 
     @property
     def id(self) -> str:

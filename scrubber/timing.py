@@ -32,6 +32,7 @@ step on the timed lines only, and the checks read the results.
 
 from __future__ import annotations
 
+import threading
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -213,17 +214,22 @@ class Timing:
 
 
 _LAST: list = [None, None]  # (weak reference to the lines, their Timing): one plan for every check
+# The engine computes the timing on a worker thread while other checks run (scrubber.engine._run_checks):
+# a check asking for it meanwhile waits for that result instead of computing it a second time.
+_LOCK = threading.Lock()
 
 
 def timing(lines: pl.LazyFrame) -> Timing:
     """The :class:`Timing` of the enriched ``lines``, computed once: the same object for the same
-    ``lines``, which the engine hands to every check and "not evaluated" count of a run."""
-    ref, cached = _LAST
-    if ref is not None and ref() is lines:
-        return cached
-    result = _timing(lines)
-    _LAST[0], _LAST[1] = weakref.ref(lines), result
-    return result
+    ``lines``, which the engine hands to every check and "not evaluated" count of a run. Thread-safe:
+    a second caller for the same ``lines`` waits for the first one's result."""
+    with _LOCK:
+        ref, cached = _LAST
+        if ref is not None and ref() is lines:
+            return cached
+        result = _timing(lines)
+        _LAST[0], _LAST[1] = weakref.ref(lines), result
+        return result
 
 
 def _spread(values: pl.DataFrame, at: pl.Series, height: int, elsewhere: dict[str, object] | None = None,
