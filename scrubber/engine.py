@@ -171,16 +171,16 @@ def _with_timing_aside(checks: list[Check], lf: pl.LazyFrame, ctx: Context, engi
     thread while the checks that do not read them run: their plans are built first, so they never
     wait for it (``Check.reads_timing``); the checks that do are built and run once it is done.
     An exception of the worker is raised here by ``result()``."""
-    aside = [c for c in checks if not c.reads_timing]
-    after = [c for c in checks if c.reads_timing]
+    untimed = [c for c in checks if not c.reads_timing]
+    timed = [c for c in checks if c.reads_timing]
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="timing") as worker:
         computing = worker.submit(timing, lf)
-        first = pl.collect_all(_plans(aside, lf, ctx), engine=engine)
+        first = pl.collect_all(_plans(untimed, lf, ctx), engine=engine)
         computing.result()
-    second = pl.collect_all(_plans(after, lf, ctx), engine=engine)
+    second = pl.collect_all(_plans(timed, lf, ctx), engine=engine)
     found: dict[str, pl.DataFrame] = {}
     counts: dict[str, pl.DataFrame] = {}
-    for group, results in ((aside, first), (after, second)):
+    for group, results in ((untimed, first), (timed, second)):
         counted = [c.id for c in group if c.unevaluated is not None]
         found.update(zip((c.id for c in group), results[: len(group)], strict=True))
         counts.update(zip(counted, results[len(group):], strict=True))
