@@ -45,6 +45,7 @@ from scrubber.registry import Check, Context
 
 # What decides a line's limit: the MUE indicator (1 per line, 2 and 3 per encounter) or a policy cap.
 _CAP = 9  # stands for "policy cap" beside the MAI values 1-3 in the ``_kind`` column
+_ENCOUNTER = 1 << 32  # ``_k`` packs the encounter above the code index: enc_key * _ENCOUNTER + code_idx
 _TABLE_NAMES = {"practitioner": "practitioner services", "outpatient": "outpatient hospital services"}
 
 
@@ -143,7 +144,7 @@ def _limited(lines: pl.LazyFrame) -> pl.LazyFrame:
         idx.is_not_null() & (idx != codes.index(CAP_CHECK_CODE))).with_columns(setting_and_code().alias("_at")).select(
         "row_id", "code_idx", "units",
         pl.coalesce(pl.col("pol_cap"), _by_setting_and_code("mue", pl.Int64(), at)).alias("_limit"),
-        (pl.col("enc_key").cast(pl.UInt64) * (1 << 32) + idx.cast(pl.UInt64)).alias("_k"),
+        (pl.col("enc_key").cast(pl.UInt64) * _ENCOUNTER + idx.cast(pl.UInt64)).alias("_k"),
         per_line.alias("_per_line"),
     ).filter(pl.col("_limit").is_not_null())
 
@@ -162,10 +163,8 @@ def _over_in_code_table(limited: pl.DataFrame) -> pl.DataFrame:
     shared = in_shared_group(limited.lazy(), "_k")
     over = (pl.col("units") > pl.col("_limit")) | (
         ~pl.col("_per_line") & (pl.col("units").sum().over("_k") > pl.col("_limit")))
-    codes = reference.code_table().get_column("procedure_code")
     return limited.filter(shared | alone_over).filter(over).select(
-        "row_id", (pl.col("_k") // (1 << 32)).cast(pl.UInt32).alias("enc_key"),
-        pl.lit(codes).gather(pl.col("code_idx")).alias("procedure_code"))
+        "row_id", (pl.col("_k") // _ENCOUNTER).cast(pl.UInt32).alias("enc_key"), code("procedure_code"))
 
 
 def _candidates(lines: pl.LazyFrame) -> pl.DataFrame:

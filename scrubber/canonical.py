@@ -325,17 +325,6 @@ def _unchanged(distinct: pl.Series, normalised: pl.Series) -> bool:
     return normalised.null_count() == 0 and bool((normalised == distinct).all())
 
 
-def _bound_test(name: str, arg: Any, value: pl.Expr) -> pl.Expr:
-    """Where ``value`` breaks the bound check ``name`` (ge, le, gt) of a numeric or temporal field."""
-    if name == "ge":
-        return value < arg
-    if name == "le":
-        return value > arg
-    if name == "gt":
-        return value <= arg
-    raise ValueError(f"no fast rule for numeric check {name}")  # pragma: no cover
-
-
 # Every bound of the parsed fields, in order: (column, check, bound).
 _BOUNDS: list[tuple[str, str, Any]] = [(f.name, name, arg) for f in _PARSED_FIELDS for name, arg, _ in f.checks]
 
@@ -346,7 +335,7 @@ def _bounds_broken(names: Iterable[str]) -> list[pl.Expr]:
     value). A float column that read a NaN, which min/max skip, is re-parsed (:func:`_complete_parse`)
     and its flags asked again."""
     names = set(names)
-    return [_bound_test(name, arg, pl.col(col).max() if name == "le" else pl.col(col).min())
+    return [(~_rule(name, arg, pl.col(col).max() if name == "le" else pl.col(col).min()))
             .fill_null(False).alias(f"_bound_{i}") for i, (col, name, arg) in enumerate(_BOUNDS) if col in names]
 
 
@@ -356,7 +345,7 @@ def _bound_failures(stats: dict[str, Any]) -> list[pl.Expr]:
     tests: dict[str, pl.Expr] = {}
     for i, (col, name, arg) in enumerate(_BOUNDS):
         if stats.get(f"_bound_{i}"):
-            row = _bound_test(name, arg, pl.col(col))
+            row = ~_rule(name, arg, pl.col(col))
             tests[col] = tests[col] | row if col in tests else row
     return [test.fill_null(False) for test in tests.values()]
 
@@ -855,7 +844,7 @@ def _bound_reasons(typed: pl.DataFrame, raw: pl.DataFrame) -> pl.DataFrame:
     frames = [pl.DataFrame(schema=_LONG_SCHEMA)]
     for f in _PARSED_FIELDS:
         for name, arg, reason in _bounds(f):
-            beyond = (pl.col(f.name) < arg) if name == "ge" else (pl.col(f.name) > arg)
+            beyond = ~_rule(name, arg, pl.col(f.name))
             ids = typed.filter(beyond.fill_null(False)).select("row_id")
             if ids.height:
                 frames.append(ids.join(raw.select("row_id", pl.col(f.name).str.strip_chars().alias("_raw")),
@@ -874,7 +863,7 @@ def _within_bounds(frame: pl.DataFrame) -> pl.DataFrame:
         bounds = _bounds(f)
         if not bounds:
             continue
-        bad = pl.any_horizontal((pl.col(f.name) < arg) if name == "ge" else (pl.col(f.name) > arg)
+        bad = pl.any_horizontal(~_rule(name, arg, pl.col(f.name))
                                 for name, arg, _ in bounds).fill_null(False)
         fixes.append(pl.when(~bad).then(pl.col(f.name)).alias(f.name))
     return frame.with_columns(fixes) if fixes else frame
