@@ -28,7 +28,7 @@ from typing import Any
 
 import click
 
-from scrubber import __version__
+from scrubber import __version__, allocator
 from scrubber.errors import ScrubError, UsageError
 from scrubber.gate import EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_OK, EXIT_UNUSABLE, FAIL_ON
 
@@ -111,11 +111,15 @@ class _OneLineErrors(click.Group):
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         """Run a command; from the process's own command line (no ``args``: not a test's CliRunner),
-        end the process as soon as the command's status is known (:func:`_exit_process`)."""
+        with Polars' allocator set to give freed memory back (:mod:`scrubber.allocator`) and ending
+        the process as soon as the command's status is known (:func:`_exit_process`)."""
+        own_process = not args and kwargs.get("args") is None
+        if own_process:
+            allocator.configure()
         try:
             return self._main(*args, **kwargs)
         except SystemExit as exc:
-            if not args and kwargs.get("args") is None:
+            if own_process:
                 _exit_process(exc.code)
             raise
 

@@ -1,0 +1,41 @@
+"""How a ``scrub`` process asks Polars' memory allocator to give freed memory back.
+
+Polars allocates with jemalloc and configures it when it is first imported, from the environment
+variable ``_RJEM_MALLOC_CONF`` (its own defaults first, then the variable's value, which wins:
+``polars/__init__.py``). Its defaults keep freed pages for a while in two stages: "dirty" for 0.5 s,
+then "muzzy" (handed back with ``MADV_FREE``) for 1 s more. A muzzy page is free for the kernel to
+take, but it still counts in the process's resident memory until the kernel needs it, which on a
+machine with free memory is never: what ``time -v``, ``ps`` and a container's memory accounting
+report as the run's peak then includes memory the run had already freed.
+
+A scrub frees large columns all along (each batch's text once typed, every intermediate column of
+enrichment and of the checks), so its reported peak is mostly such memory: on the 2M-line benchmark
+batch ``muzzy_decay_ms:0`` (skip the muzzy stage: pages leave when their 0.5 s as dirty pages is up)
+takes the peak from ~1.70 to ~1.33 GB with the phases before the write as fast as before
+(benchmarks/results.md, "Issue 16, fifth pass"). The 10M-line peak, set by live data, does not move.
+
+Only the command line does this (:meth:`scrubber.cli._OneLineErrors.main`), never an import: a
+program that uses scrubber as a library keeps its own allocator settings. A value the user set in
+``_RJEM_MALLOC_CONF`` is left as it is (theirs is the setting that counts), and nothing is done once
+Polars is imported (jemalloc has read its settings by then).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import MutableMapping
+
+VARIABLE = "_RJEM_MALLOC_CONF"
+SETTING = "muzzy_decay_ms:0"
+
+
+def configure(environ: MutableMapping[str, str] = os.environ) -> bool:
+    """Ask for :data:`SETTING` unless the user set the variable or Polars is already imported.
+
+    Returns whether it did (the variable then holds :data:`SETTING`, for Polars to append to its own).
+    """
+    if VARIABLE in environ or "polars" in sys.modules:
+        return False
+    environ[VARIABLE] = SETTING
+    return True

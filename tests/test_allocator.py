@@ -1,0 +1,81 @@
+"""The scrub process's allocator setting (scrubber.allocator): asked for by the command line only,
+never over the user's own setting, and read by Polars' jemalloc."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from scrubber import allocator
+
+
+def test_sets_the_variable_before_polars_is_imported(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delitem(sys.modules, "polars", raising=False)
+    environ: dict[str, str] = {}
+    assert allocator.configure(environ) is True
+    assert environ == {allocator.VARIABLE: allocator.SETTING}
+
+
+def test_leaves_the_users_own_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delitem(sys.modules, "polars", raising=False)
+    environ = {allocator.VARIABLE: "dirty_decay_ms:2000"}
+    assert allocator.configure(environ) is False
+    assert environ == {allocator.VARIABLE: "dirty_decay_ms:2000"}
+
+
+def test_does_nothing_once_polars_is_imported() -> None:
+    import polars  # noqa: F401  (jemalloc has read its settings)
+
+    environ: dict[str, str] = {}
+    assert allocator.configure(environ) is False
+    assert environ == {}
+
+
+def _clean_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != allocator.VARIABLE}
+    env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+    return env
+
+
+def test_jemalloc_reads_the_setting_polars_passes_on() -> None:
+    """In a fresh process: the setting reaches jemalloc as Polars' override (its statistics at exit
+    show the option's value), so the memory it promises is really given back."""
+    code = (
+        "import os\n"
+        "from scrubber import allocator\n"
+        "assert allocator.configure()\n"
+        "os.environ[allocator.VARIABLE] += ',stats_print:true'\n"
+        "import polars\n"
+        "polars.DataFrame({'a': [1]})\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], env=_clean_env(), capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    options = [line for line in done.stderr.splitlines() if "opt.muzzy_decay_ms" in line]
+    if not options:
+        pytest.skip("this Polars build does not allocate with jemalloc (no statistics printed)")
+    assert "opt.muzzy_decay_ms: 0 " in options[0] + " "
+
+
+def test_the_command_line_configures_and_a_library_import_does_not() -> None:
+    code = (
+        "import sys\n"
+        "import scrubber.allocator as a\n"
+        "real = a.configure\n"
+        "def spy():\n"
+        "    print('configure ->', real(), flush=True)\n"
+        "    return True\n"
+        "a.configure = spy\n"
+        "import scrubber.cli\n"
+        "print('imported', flush=True)\n"
+        "sys.argv = ['scrub', 'checks']\n"
+        "scrubber.cli.main()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], env=_clean_env(), capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("imported\nconfigure -> True\n"), done.stdout[:200]
+    assert "addon-without-primary" in done.stdout  # the command ran after it
