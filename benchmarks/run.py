@@ -43,6 +43,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# The measured processes get this process's environment as it was before Polars was imported here:
+# importing Polars writes its allocator defaults into _RJEM_MALLOC_CONF, and a scrub process that
+# inherited them would take them for the user's setting and keep them (scrubber/allocator.py).
+CHILD_ENV: dict[str, str] = dict(os.environ)
+
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
@@ -82,7 +87,6 @@ class Measure:
         return max(self.rss_kb)
 
 
-CHILD_ENV: dict[str, str] = dict(os.environ)
 CHILD_CWD: str | None = None  # a neutral folder, so '' on sys.path is not the work tree
 
 

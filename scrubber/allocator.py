@@ -17,7 +17,10 @@ takes the peak from ~1.70 to ~1.33 GB with the phases before the write as fast a
 Only the command line does this (:meth:`scrubber.cli._OneLineErrors.main`), never an import: a
 program that uses scrubber as a library keeps its own allocator settings. A value the user set in
 ``_RJEM_MALLOC_CONF`` is left as it is (theirs is the setting that counts), and nothing is done once
-Polars is imported (jemalloc has read its settings by then).
+Polars is imported (jemalloc has read its settings by then). A ``scrub`` started by a Python
+process that had imported Polars inherits the variable Polars wrote there (its own defaults) and so
+keeps Polars' defaults too: the run is the same, its reported peak higher (``benchmarks/run.py``
+hands its children the environment it had before importing Polars, for that reason).
 """
 
 from __future__ import annotations
