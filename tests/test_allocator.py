@@ -34,26 +34,28 @@ def test_does_nothing_once_polars_is_imported() -> None:
     assert environ == {}
 
 
-def _clean_env() -> dict[str, str]:
+def _fresh_process(*lines: str) -> subprocess.CompletedProcess[str]:
+    """Run ``lines`` of Python in a new interpreter without the variable this process's Polars wrote
+    (as from a shell), on this process's import path; it must succeed."""
     env = {k: v for k, v in os.environ.items() if k != allocator.VARIABLE}
     env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
-    return env
+    done = subprocess.run([sys.executable, "-c", "\n".join(lines)], env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done
 
 
 def test_jemalloc_reads_the_setting_polars_passes_on() -> None:
     """In a fresh process: the setting reaches jemalloc as Polars' override (its statistics at exit
     show the option's value), so the memory it promises is really given back."""
-    code = (
-        "import os\n"
-        "from scrubber import allocator\n"
-        "assert allocator.configure()\n"
-        "os.environ[allocator.VARIABLE] += ',stats_print:true'\n"
-        "import polars\n"
-        "polars.DataFrame({'a': [1]})\n"
+    done = _fresh_process(
+        "import os",
+        "from scrubber import allocator",
+        "assert allocator.configure()",
+        "os.environ[allocator.VARIABLE] += ',stats_print:true'",
+        "import polars",
+        "polars.DataFrame({'a': [1]})",
     )
-    done = subprocess.run([sys.executable, "-c", code], env=_clean_env(), capture_output=True, text=True,
-                          timeout=120)
-    assert done.returncode == 0, done.stderr
     options = [line for line in done.stderr.splitlines() if "opt.muzzy_decay_ms" in line]
     if not options:
         pytest.skip("this Polars build does not allocate with jemalloc (no statistics printed)")
@@ -61,21 +63,18 @@ def test_jemalloc_reads_the_setting_polars_passes_on() -> None:
 
 
 def test_the_command_line_configures_and_a_library_import_does_not() -> None:
-    code = (
-        "import sys\n"
-        "import scrubber.allocator as a\n"
-        "real = a.configure\n"
-        "def spy():\n"
-        "    print('configure ->', real(), flush=True)\n"
-        "    return True\n"
-        "a.configure = spy\n"
-        "import scrubber.cli\n"
-        "print('imported', flush=True)\n"
-        "sys.argv = ['scrub', 'checks']\n"
-        "scrubber.cli.main()\n"
+    done = _fresh_process(
+        "import sys",
+        "import scrubber.allocator as a",
+        "real = a.configure",
+        "def spy():",
+        "    print('configure ->', real(), flush=True)",
+        "    return True",
+        "a.configure = spy",
+        "import scrubber.cli",
+        "print('imported', flush=True)",
+        "sys.argv = ['scrub', 'checks']",
+        "scrubber.cli.main()",
     )
-    done = subprocess.run([sys.executable, "-c", code], env=_clean_env(), capture_output=True, text=True,
-                          timeout=120)
-    assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("imported\nconfigure -> True\n"), done.stdout[:200]
     assert "addon-without-primary" in done.stdout  # the command ran after it
