@@ -160,14 +160,19 @@ def _jwjz(lines: pl.LazyFrame) -> pl.LazyFrame:
     # Every other administered line: what its own modifiers and the documented waste call for, decided
     # as a small integer and named on the flagged lines only (a text reason on each of 500k IG lines
     # cost more than the decision).
-    reasons = pl.Series(["jz_with_billable_waste", "waste_without_jw", "waste_unbilled", "no_jw_jz"])
-    numbers = pl.Series(range(reasons.len()), dtype=pl.UInt8)
+    rules = [  # (reason, condition), in order of precedence: a line gets the first that applies
+        ("jz_with_billable_waste", is_jz & billable & pl.col("jw_required") & ~pl.col("has_jw_line")),
+        ("waste_without_jw", ~is_jz & ~pl.col("has_jw_line") & billable & pl.col("jz_required")),
+        ("waste_unbilled", ~is_jz & ~pl.col("has_jw_line") & billable & pl.col("jw_required")),
+        ("no_jw_jz", ~is_jz & ~pl.col("has_jw_line") & ~billable & pl.col("jz_required")),
+    ]
+    decided = pl.lit(None, pl.UInt8)
+    for number, (_, condition) in reversed(list(enumerate(rules))):
+        decided = pl.when(condition).then(pl.lit(number, pl.UInt8)).otherwise(decided)
+    reasons = pl.Series([reason for reason, _ in rules])
+    numbers = pl.Series(range(len(rules)), dtype=pl.UInt8)
     alone = _drug_lines(drugs.filter(pl.col("_alone"))).filter(~needs_siblings & ~is_jw).with_columns(
-        pl.when(is_jz & billable & pl.col("jw_required") & ~pl.col("has_jw_line")).then(pl.lit(0, pl.UInt8))
-        .when(~is_jz & ~pl.col("has_jw_line") & billable & pl.col("jz_required")).then(pl.lit(1, pl.UInt8))
-        .when(~is_jz & ~pl.col("has_jw_line") & billable & pl.col("jw_required")).then(pl.lit(2, pl.UInt8))
-        .when(~is_jz & ~pl.col("has_jw_line") & ~billable & pl.col("jz_required")).then(pl.lit(3, pl.UInt8))
-        .alias("_rule"),
+        decided.alias("_rule"),
     ).filter(pl.col("_rule").is_not_null()).with_columns(
         pl.col("_rule").replace_strict(numbers, reasons, return_dtype=pl.String).alias("reason"),
         pl.lit(None, pl.Int32).alias("admin_line"),

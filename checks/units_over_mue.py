@@ -68,6 +68,21 @@ def _codes_outside_code_table() -> list[str]:
                    | set(reference.mue_table("outpatient").get_column("code"))) - known)
 
 
+def _by_index() -> pl.Expr:
+    """Lines whose limit is gathered by ``code_idx``: codes of the code table, but the one
+    over-cap-96371 counts (:data:`checks._counting.CAP_CHECK_CODE`)."""
+    codes = reference.code_table().get_column("procedure_code").to_list()
+    idx = pl.col("code_idx")
+    return idx.is_not_null() & (idx != codes.index(CAP_CHECK_CODE))
+
+
+def _by_text() -> pl.Expr:
+    """Lines of any other code with a limit, looked up by text: a code with an MUE outside the code
+    table (:func:`_codes_outside_code_table`) or one a policy caps."""
+    return pl.col("code_idx").is_null() & pl.col("procedure_code").is_not_null() & (
+        pl.col("procedure_code").is_in(_codes_outside_code_table()) | pl.col("pol_cap").is_not_null())
+
+
 def _limits(lines: pl.LazyFrame) -> pl.LazyFrame:
     """Lines that have a limit, with ``_inst``, ``mue`` / ``mai`` (the setting's MUE, if any),
     ``_limit`` and ``_kind`` (MAI 1-3, or :data:`_CAP` when the policy caps the code), and ``_ck`` (an
@@ -76,8 +91,7 @@ def _limits(lines: pl.LazyFrame) -> pl.LazyFrame:
     inst = pl.col("is_inst")  # enrich: claim_type is institutional (never null)
     idx = pl.col("code_idx")
     # Codes of the code table (administration codes, immune globulins): gathered by code_idx.
-    codes = reference.code_table().get_column("procedure_code").to_list()
-    by_idx = lines.filter(idx.is_not_null() & (idx != codes.index(CAP_CHECK_CODE))).with_columns(
+    by_idx = lines.filter(_by_index()).with_columns(
         inst.alias("_inst"),
         _by_setting_and_code("mue", pl.Int64()).alias("mue"),
         _by_setting_and_code("mai", pl.Int8()).alias("mai"),
@@ -88,9 +102,7 @@ def _limits(lines: pl.LazyFrame) -> pl.LazyFrame:
     others = _codes_outside_code_table()
     other_codes = pl.DataFrame({"procedure_code": others}, schema={"procedure_code": pl.String()}).with_row_index(
         "_ck", offset=256)
-    by_text = lines.filter(idx.is_null() & pl.col("procedure_code").is_not_null()
-                           & (pl.col("procedure_code").is_in(others) | pl.col("pol_cap").is_not_null()))
-    by_text = by_text.with_columns(inst.alias("_inst")).join(
+    by_text = lines.filter(_by_text()).with_columns(inst.alias("_inst")).join(
         other_codes.lazy(), on="procedure_code", how="left").join(
         prac.lazy().select(pl.col("code").alias("procedure_code"), pl.col("mue").alias("_pm"),
                            pl.col("mai").alias("_pa")), on="procedure_code", how="left").join(
@@ -136,12 +148,11 @@ def _limited(lines: pl.LazyFrame) -> pl.LazyFrame:
     """The lines of code-table codes that have a limit, on integer columns only: ``row_id``,
     ``code_idx``, ``units``, ``_limit`` (by a gather on ``code_idx``), ``_k`` (encounter and code, the
     encounter in the high 32 bits) and ``_per_line`` (MAI 1): the one pass over (nearly) every line."""
-    codes = reference.code_table().get_column("procedure_code").to_list()
     idx = pl.col("code_idx")
     at = pl.col("_at")  # (the setting and code, computed once for the two gathers)
     per_line = pl.col("pol_cap").is_null() & (_by_setting_and_code("mai", pl.Int8(), at) == 1)
     return lines.select("row_id", "enc_key", "code_idx", "units", "is_inst", "pol_cap").filter(
-        idx.is_not_null() & (idx != codes.index(CAP_CHECK_CODE))).with_columns(setting_and_code().alias("_at")).select(
+        _by_index()).with_columns(setting_and_code().alias("_at")).select(
         "row_id", "code_idx", "units",
         pl.coalesce(pl.col("pol_cap"), _by_setting_and_code("mue", pl.Int64(), at)).alias("_limit"),
         (pl.col("enc_key").cast(pl.UInt64) * _ENCOUNTER + idx.cast(pl.UInt64)).alias("_k"),
@@ -172,10 +183,7 @@ def _candidates(lines: pl.LazyFrame) -> pl.DataFrame:
     their limit, a few thousand of 2M. Codes of the code table by integers alone; any other code with
     a limit (an E/M, a capped code, a code a newer table adds) is taken whole: few lines, and an
     encounter-and-code group never mixes the two kinds."""
-    others = _codes_outside_code_table()
-    text = lines.filter(pl.col("code_idx").is_null() & pl.col("procedure_code").is_not_null() & (
-        pl.col("procedure_code").is_in(others) | pl.col("pol_cap").is_not_null())).select(
-        "row_id", "enc_key", "procedure_code")
+    text = lines.filter(_by_text()).select("row_id", "enc_key", "procedure_code")
     limited, text_lines = pl.collect_all([_limited(lines), text])
     return pl.concat([_over_in_code_table(limited), text_lines])
 
