@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -145,17 +145,25 @@ def _run_checks(enriched: pl.DataFrame, checks: list[Check], ctx: Context) -> tu
         # A very large batch: one check at a time, so that only one check's intermediate frames
         # are in memory at once (all at once took 10M lines from 4.4 to 7.6 GB).
         results = [plan.collect(engine=engine) for plan in _plans(checks, lf, ctx)]
+        findings, unevaluated = _worded_and_counted(checks, results, enriched, range(len(checks)))
     elif enriched.height >= _TIMING_ASIDE_FROM and 0 < sum(c.reads_timing for c in checks) < len(checks):
-        results = _with_timing_aside(checks, lf, ctx, engine)
+        findings, unevaluated = _with_timing_aside(checks, lf, ctx, engine, enriched)
     else:
         # One collect_all for every check and every "not evaluated" count: Polars runs them side by
         # side and shares what their plans have in common (a check and its count filter alike).
         results = pl.collect_all(_plans(checks, lf, ctx), engine=engine)
-    counted = [c for c in checks if c.unevaluated is not None]
-    unevaluated = {c.id: int(f.item()) for c, f in zip(counted, results[len(checks):], strict=True)}
-    findings = _worded(checks, results[: len(checks)], enriched)
+        findings, unevaluated = _worded_and_counted(checks, results, enriched, range(len(checks)))
     # Deterministic order before ids are given (two findings with one key are numbered in this order).
     return findings.sort("claim_id", "line_number", "_order", "reason", "message", nulls_last=True), unevaluated
+
+
+def _worded_and_counted(checks: list[Check], results: list[pl.DataFrame], enriched: pl.DataFrame,
+                        orders: Iterable[int]) -> tuple[pl.DataFrame, dict[str, int]]:
+    """The worded findings (:func:`_worded`) and "not evaluated" counts of ``checks`` from what their
+    plans (:func:`_plans`) returned; ``orders``: each check's place in the registry order."""
+    counted = [c for c in checks if c.unevaluated is not None]
+    unevaluated = {c.id: int(f.item()) for c, f in zip(counted, results[len(checks):], strict=True)}
+    return _worded(checks, results[: len(checks)], enriched, orders), unevaluated
 
 
 def _plans(checks: list[Check], lf: pl.LazyFrame, ctx: Context) -> list[pl.LazyFrame]:
@@ -164,26 +172,29 @@ def _plans(checks: list[Check], lf: pl.LazyFrame, ctx: Context) -> list[pl.LazyF
     return [*plans, *(c.unevaluated(lf).select(pl.len()) for c in checks if c.unevaluated is not None)]
 
 
-def _with_timing_aside(checks: list[Check], lf: pl.LazyFrame, ctx: Context, engine: str) -> list[pl.DataFrame]:
-    """What ``pl.collect_all(_plans(checks, lf, ctx))`` returns, in its order, with the time facts
-    (:func:`scrubber.timing.timing`, eager, ~0.45 s on 2M lines using ~1.4 cores) computed on a worker
-    thread while the checks that do not read them run: their plans are built first, so they never
-    wait for it (``Check.reads_timing``); the checks that do are built and run once it is done.
-    An exception of the worker is raised here by ``result()``."""
+def _with_timing_aside(checks: list[Check], lf: pl.LazyFrame, ctx: Context, engine: str, enriched: pl.DataFrame
+                       ) -> tuple[pl.DataFrame, dict[str, int]]:
+    """:func:`_worded_and_counted` of every check, with the checks that read the time facts
+    (:func:`scrubber.timing.timing`, eager, ~0.45 s on 2M lines using ~1.4 cores;
+    ``Check.reads_timing``) built and run on a worker thread while the others run and are worded
+    on this one: neither group waits for the other's work. An exception of the worker is raised
+    here by ``result()``."""
+    place = {c.id: i for i, c in enumerate(checks)}
     untimed = [c for c in checks if not c.reads_timing]
     timed = [c for c in checks if c.reads_timing]
+
+    def timed_results() -> list[pl.DataFrame]:
+        timing(lf)
+        return pl.collect_all(_plans(timed, lf, ctx), engine=engine)
+
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="timing") as worker:
-        computing = worker.submit(timing, lf)
+        computing = worker.submit(timed_results)
         first = pl.collect_all(_plans(untimed, lf, ctx), engine=engine)
-        computing.result()
-    second = pl.collect_all(_plans(timed, lf, ctx), engine=engine)
-    found: dict[str, pl.DataFrame] = {}
-    counts: dict[str, pl.DataFrame] = {}
-    for group, results in ((untimed, first), (timed, second)):
-        counted = [c.id for c in group if c.unevaluated is not None]
-        found.update(zip((c.id for c in group), results[: len(group)], strict=True))
-        counts.update(zip(counted, results[len(group):], strict=True))
-    return [*(found[c.id] for c in checks), *(counts[c.id] for c in checks if c.unevaluated is not None)]
+        words, counts = _worded_and_counted(untimed, first, enriched, [place[c.id] for c in untimed])
+        second = computing.result()
+    more_words, more_counts = _worded_and_counted(timed, second, enriched, [place[c.id] for c in timed])
+    counts.update(more_counts)
+    return _stacked([words, more_words]), {c.id: counts[c.id] for c in checks if c.id in counts}
 
 
 def _finish(findings: pl.DataFrame, enriched: pl.DataFrame, extra: dict[str, pl.DataType] | None = None
@@ -202,7 +213,8 @@ _FACTS = ("row_id", "claim_id", "line_number", "member_id", "payer", "policy", "
           "procedure_code", "units", "charge", "source", "source_row", "source_location")
 
 
-def _worded(checks: list[Check], found: list[pl.DataFrame], enriched: pl.DataFrame) -> pl.DataFrame:
+def _worded(checks: list[Check], found: list[pl.DataFrame], enriched: pl.DataFrame, orders: Iterable[int]
+            ) -> pl.DataFrame:
     """Every check's findings with their line facts and words (message, fix, appeal, citation...).
 
     The line facts of all findings are gathered in one go, and the cards' words of every check are
@@ -219,7 +231,7 @@ def _worded(checks: list[Check], found: list[pl.DataFrame], enriched: pl.DataFra
     facts = _facts_of(enriched, pl.concat([f.get_column("row_id") for f in kept])).with_columns(location())
     facts = facts.drop("row_id")
     plans, offset = [], 0
-    for order, (check, frame) in enumerate(zip(checks, kept, strict=True)):
+    for order, check, frame in zip(orders, checks, kept, strict=True):
         mine = facts.slice(offset, frame.height)
         offset += frame.height
         plans.append(render_plan(frame.hstack(mine), check.card).with_columns(
@@ -230,15 +242,21 @@ def _worded(checks: list[Check], found: list[pl.DataFrame], enriched: pl.DataFra
         ))
     # Only what the rest of the run reads: the findings' fields, and what ids, charges and order need
     # (each check's own facts are in its words now; 100 columns sorted and concatenated cost double).
-    keep = [*FINDINGS_SCHEMA, *(c for c in _WORDED_EXTRA if c not in FINDINGS_SCHEMA)]
-    worded = [frame.select(c for c in keep if c in frame.columns)
-              for frame in pl.collect_all(plans, engine="in-memory")]
-    return pl.concat(worded, how="diagonal_relaxed")
+    return _stacked([frame.select(c for c in _WORDED if c in frame.columns)
+                     for frame in pl.collect_all(plans, engine="in-memory")])
 
 
 # Columns of a worded finding read after the words besides FINDINGS_SCHEMA: the order of checks, the
 # finding's reason (ids, order), the codes involved (ids), what its charge at risk is counted from.
 _WORDED_EXTRA = ("_order", "codes", "risk", "excess_units", "risk_rows")
+_WORDED = (*FINDINGS_SCHEMA, *(c for c in _WORDED_EXTRA if c not in FINDINGS_SCHEMA))
+
+
+def _stacked(worded: list[pl.DataFrame]) -> pl.DataFrame:
+    """Worded findings of several checks in one frame, columns in :data:`_WORDED` order whichever
+    check has them (a check without ``excess_units`` may come first)."""
+    both = pl.concat(worded, how="diagonal_relaxed")
+    return both.select(c for c in _WORDED if c in both.columns)
 
 
 def _charges_at_risk(findings: pl.DataFrame, enriched: pl.DataFrame) -> pl.Series:

@@ -69,13 +69,16 @@ def test_the_time_facts_are_computed_once_for_concurrent_callers(enriched, compu
     assert len(computed) == 1 and len(got) == 4 and all(t is got[0] for t in got)
 
 
-def test_timing_aside_gives_what_one_collect_all_gives_in_its_order(enriched, computed) -> None:
+def test_timing_aside_gives_what_one_collect_all_gives(enriched, computed) -> None:
     checks, ctx, lines = all_checks(), engine.build_context(PolicySet.load()), enriched.lazy()
     together = pl.collect_all(engine._plans(checks, lines, ctx), engine="in-memory")
-    aside = engine._with_timing_aside(checks, lines, ctx, "in-memory")
-    assert len(aside) == len(together)
-    for a, b in zip(aside, together, strict=True):
-        assert_frame_equal(a, b, check_row_order=False)  # a check's rows: in no set order
+    words, counts = engine._worded_and_counted(checks, together, enriched, range(len(checks)))
+    aside_words, aside_counts = engine._with_timing_aside(checks, lines, ctx, "in-memory", enriched)
+    assert aside_counts == counts and list(aside_counts) == list(counts)  # (the summary lists them in this order)
+    # Each check's words in its registry place (``_order``): the engine sorts by it, rows in no set order.
+    assert_frame_equal(aside_words, words, check_row_order=False, check_column_order=False)
+    assert set(words.get_column("_order")) == set(range(len(checks))) - {
+        i for i, f in enumerate(together[: len(checks)]) if f.height == 0}
 
 
 def test_run_checks_with_and_without_timing_aside_agree(enriched, monkeypatch) -> None:
