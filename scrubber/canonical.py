@@ -52,6 +52,7 @@ from scrubber.schema import (
     CLAIM_TYPE_DEFAULT,
     FIELDS,
     MODIFIER_RE,
+    NUMBER_FIELDS,
     PROVENANCE,
     RAW_FRAME_SCHEMA,
     location,
@@ -263,12 +264,36 @@ def _fast_parse(col: str, dtype: pl.DataType) -> pl.Expr:
 
 
 def _conform(raw: pl.DataFrame) -> pl.DataFrame:
-    """Exactly the raw columns, in order (missing optional ones as nulls)."""
-    if raw.schema == _RAW_COLUMNS and list(raw.schema) == list(_RAW_COLUMNS):  # the CSV loader's batches
+    """Exactly the raw columns, in order (missing optional ones as nulls), as text but the number
+    columns a reader typed with values taken as they are (:func:`takes_as_read`)."""
+    if list(raw.schema) == list(_RAW_COLUMNS) and all(  # the CSV loader's batches
+            t == _RAW_COLUMNS[c] or t == NUMBER_FIELDS.get(c) for c, t in raw.schema.items()) and takes_as_read(raw):
         return raw
     return raw.select(
         [pl.col(c).cast(t) if c in raw.columns else pl.lit(None, t).alias(c) for c, t in _RAW_COLUMNS.items()]
     )
+
+
+def takes_as_read(batch: pl.DataFrame) -> bool:
+    """Whether typing takes the number columns ``batch`` holds already typed
+    (:data:`scrubber.schema.NUMBER_FIELDS`) as they are: every value finite and within every check of
+    its field, so that no row can fail on one. A value that fails must come as the file wrote it:
+    its rejection quotes the text, and the lenient parse and the reasons read text."""
+    typed = [f for f in _PARSED_FIELDS if batch.schema.get(f.name) == f.dtype and f.name in NUMBER_FIELDS]
+    tests = []
+    for f in typed:
+        ok = pl.col(f.name).is_finite() if f.dtype.is_float() else pl.lit(True)
+        for name, arg, _reason in f.checks:
+            ok = ok & _rule(name, arg, pl.col(f.name))
+        tests.append(ok.all(ignore_nulls=True).alias(f.name))
+    return not tests or all(batch.select(tests).row(0))
+
+
+def _as_text(raw: pl.DataFrame) -> pl.DataFrame:
+    """``raw`` with its typed number columns as text: what the reasons of rejected rows read (values
+    :func:`takes_as_read` took are never quoted as failing; they must only parse again)."""
+    typed = {c: pl.String() for c, t in raw.schema.items() if c in NUMBER_FIELDS and t != pl.String()}
+    return raw.cast(typed) if typed else raw
 
 
 def _element_value(col: str, element: pl.Expr) -> pl.Expr:
@@ -417,8 +442,9 @@ def _type_batch(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series, dict[str, p
             columns[f.name] = normalised_frame.get_column(f.name)
     # A cast never turns a null into a value: a column refused some text when it has more nulls than
     # the text (metadata, no pass over the rows), or a float read a NaN or an infinity.
-    refused = [f for f in _PARSED_FIELDS if columns[f.name].null_count() > raw.get_column(f.name).null_count()
-               or not math.isfinite(stats.get(f"_sum_{f.name}") or 0.0)]
+    refused = [f for f in _PARSED_FIELDS if raw.schema[f.name] == pl.String() and (  # (typed ones were taken)
+               columns[f.name].null_count() > raw.get_column(f.name).null_count()
+               or not math.isfinite(stats.get(f"_sum_{f.name}") or 0.0))]
     parse_failed = _complete_parse(raw, columns, refused) if refused else None
     if refused:  # the re-parsed columns have other extremes
         stats.update(pl.DataFrame([columns[f.name] for f in refused]).select(
@@ -476,10 +502,7 @@ def _complete_parse(raw: pl.DataFrame, columns: dict[str, pl.Series], fields: li
     refused = raw.select(not_parsed(f) for f in fields)
     any_refused = refused.select(pl.any_horizontal(pl.all())).to_series()
     rows = any_refused.arg_true()
-    subset = raw.select(*[pl.col(f.name).gather(rows) for f in _PARSED_FIELDS])
-    lenient = subset.select(
-        *[pl.col(f.name).pipe(_strip_blank).alias(f"_t_{f.name}") for f in _PARSED_FIELDS]
-    )
+    lenient = raw.select(*[pl.col(f.name).gather(rows).pipe(_strip_blank).alias(f"_t_{f.name}") for f in fields])
     failed = pl.repeat(False, raw.height, eager=True).alias("_failed")
     failed_rows: list[pl.Series] = []
     for f in fields:
@@ -955,7 +978,7 @@ def canonicalise(raw: pl.LazyFrame | pl.DataFrame | Iterable[Any]) -> Canonical:
         for name, values in bad_values.items():
             invalid.setdefault(name, []).append(values)
         payers.setdefault(number, []).append(batch_payers)
-        parts.setdefault(number, []).append((typed, failed, batch.filter(failed) if failed.any() else None))
+        parts.setdefault(number, []).append((typed, failed, _as_text(batch.filter(failed)) if failed.any() else None))
         del batch
     ordered = [part for number in sorted(parts) for part in parts[number]]
     del parts

@@ -483,8 +483,9 @@ def scrub(
     raw = load_inputs(inputs, records)
     if strict:
         _validate_x12(raw.formats, raw.file_notices)
-    batches = _counted(raw.batches(), progress, clock)
     joiner = RecordJoin(load_records(records)) if records else None
+    # (a records join reads and merges the batches' text: numbers are typed at the reader only without one)
+    batches = _counted(raw.batches(numbers=joiner is None), progress, clock)
     if joiner is not None:
         batches = ((n, None if b is None else joiner.apply(b)) for n, b in batches)
     clock.lap("open inputs and policies")

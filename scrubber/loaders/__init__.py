@@ -230,6 +230,8 @@ class FileReader:
     """One input file, opened and checked, ready to yield raw batches from a given first ``row_id``.
 
     ``fast`` may raise :class:`FastPathRefused` part-way; then ``slow`` reads the file again.
+    ``numbers``, when the reader can, is ``fast`` with the number columns read as numbers
+    (:data:`scrubber.schema.NUMBER_FIELDS`), for a caller that takes such batches.
     """
 
     path: Path
@@ -240,6 +242,7 @@ class FileReader:
     notices: list[str] = field(default_factory=list)
     # The independent count of the rows the file holds (see the module docstring).
     counted_rows: int | None = None
+    numbers: Callable[[int], Iterator[pl.DataFrame]] | None = None
 
     @property
     def name(self) -> str:
@@ -269,7 +272,13 @@ def open_file(path: Path) -> FileReader:
         def fast(first: int) -> Iterator[pl.DataFrame]:
             return csv_loader.fast_batches(path, header, first, count.swallowed, count.rows)
 
-        return FileReader(path, fmt, fast if fast_ok else slow, slow if fast_ok else None, notices, count.rows)
+        def numbers(first: int) -> Iterator[pl.DataFrame]:
+            return csv_loader.number_batches(path, header, first, count.rows)
+
+        if not fast_ok:
+            return FileReader(path, fmt, slow, notices=notices, counted_rows=count.rows)
+        # (a quoted cell swallowing rows is marked on the text read: csv_loader._mark_swallowed)
+        return FileReader(path, fmt, fast, slow, notices, count.rows, numbers=None if count.swallowed else numbers)
     if fmt == "parquet":
         from scrubber.loaders import parquet_loader
 
@@ -362,24 +371,30 @@ class RawInput:
         """Whether every file yielded exactly the rows its independent count says it holds."""
         return not self.reconciliation()
 
-    def batches(self) -> Iterator[RawBatch]:
+    def batches(self, numbers: bool = False) -> Iterator[RawBatch]:
+        """``(file, batch)`` pairs; a ``None`` batch drops what that file gave so far (it is read
+        again). ``numbers``: the caller takes batches whose number columns are already typed
+        (:func:`scrubber.canonical.canonicalise` does; a records join does not), so a reader that
+        can read them as numbers does."""
         from scrubber.loaders.csv_loader import FastPathRefused
 
         next_id = 0
         for number, reader in enumerate(self.readers):
-            count = 0
-            try:
-                for batch in reader.fast(next_id):
-                    count += batch.height
-                    yield number, batch
-            except FastPathRefused:
-                if reader.slow is None:  # pragma: no cover - only CSV refuses, and it has a slow path
-                    raise
-                yield number, None
+            # Each read that refuses the file part-way (FastPathRefused) hands over to the next, after
+            # a None that drops what it gave: numbers typed, then text by Polars, then the csv module.
+            reads = [r for r in (reader.numbers if numbers else None, reader.fast, reader.slow) if r is not None]
+            for attempt, read in enumerate(reads):
                 count = 0
-                for batch in reader.slow(next_id):
-                    count += batch.height
-                    yield number, batch
+                try:
+                    for batch in read(next_id):
+                        count += batch.height
+                        yield number, batch
+                except FastPathRefused:
+                    if attempt == len(reads) - 1:  # pragma: no cover - the csv module's read never refuses
+                        raise
+                    yield number, None
+                    continue
+                break
             self.rows_by_file[reader.name] = self.rows_by_file.get(reader.name, 0) + count
             next_id += count
         self.rows = next_id
