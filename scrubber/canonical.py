@@ -267,8 +267,8 @@ def _conform(raw: pl.DataFrame) -> pl.DataFrame:
     """Exactly the raw columns, in order (missing optional ones as nulls), as text but the number
     columns a reader typed with values taken as they are (:func:`takes_as_read`)."""
     if list(raw.schema) == list(_RAW_COLUMNS) and all(  # the CSV loader's batches
-            t == _RAW_COLUMNS[c] or t == NUMBER_FIELDS.get(c) for c, t in raw.schema.items()) and takes_as_read(raw):
-        return raw
+            t == _RAW_COLUMNS[c] or t == NUMBER_FIELDS.get(c) for c, t in raw.schema.items()):
+        return raw  # (typed number columns are held to takes_as_read by _type_batch)
     return raw.select(
         [pl.col(c).cast(t) if c in raw.columns else pl.lit(None, t).alias(c) for c, t in _RAW_COLUMNS.items()]
     )
@@ -398,6 +398,8 @@ def _type_batch(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series, dict[str, p
     # 0.04 s more CPU on 2M lines)
     values, direct = pl.collect_all([_distinct_values(raw.lazy(), low_card), direct_plan], engine="in-memory")
     stats = _cast_stats(direct)
+    if _typed_not_as_read(raw, stats):
+        return _type_batch(_as_text(raw))
     if any(stats[f"_shortest_{c}"] == 0 for c in _HIGH_CARDINALITY):
         # a whitespace-only id: empty, as _strip_blank says (rare, so not paid on every row)
         direct = direct.with_columns(pl.col(c).replace("", None) for c in _HIGH_CARDINALITY)
@@ -471,6 +473,17 @@ def _type_batch(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series, dict[str, p
     if parse_failed is not None:
         failed = failed | parse_failed
     return typed, failed, invalid, payers
+
+
+def _typed_not_as_read(raw: pl.DataFrame, stats: dict[str, Any]) -> bool:
+    """Whether a number column ``raw`` holds already typed breaks :func:`takes_as_read` (a bound its
+    extremes break, a sum not finite), from the facts typing asks anyway. The CSV loader never hands
+    over such a batch; a caller that did gets its numbers typed from their text (quoted as Polars
+    writes them)."""
+    typed = {c for c, t in raw.schema.items() if c in NUMBER_FIELDS and t != pl.String()}
+    return bool(typed) and (
+        any(stats.get(f"_bound_{i}") for i, (col, _, _) in enumerate(_BOUNDS) if col in typed)
+        or not all(math.isfinite(stats.get(f"_sum_{c}") or 0.0) for c in typed))
 
 
 def _cast_stats(direct: pl.DataFrame) -> dict[str, Any]:

@@ -168,8 +168,9 @@ def test_damaged_files_read_alike_either_way(seed: int, batch_rows: int) -> None
     rows = _mutate(rnd, _clean_rows(n_claims=rnd.randint(1, 5), seed=seed), rnd.randint(0, 4))
     for _ in range(rnd.randint(0, 3)):
         if rows:
-            row = rows[rnd.randrange(len(rows))]
-            row[CSV_COLUMNS.index(rnd.choice(sorted(NUMBER_FIELDS)))] = rnd.choice((*NASTY, *SPELLINGS))
+            row, col = rows[rnd.randrange(len(rows))], CSV_COLUMNS.index(rnd.choice(sorted(NUMBER_FIELDS)))
+            if col < len(row):  # (a mutation may have shortened the row)
+                row[col] = rnd.choice((*NASTY, *SPELLINGS))
     data = write_rows(list(CSV_COLUMNS), rows).encode("utf-8")
     if rnd.random() < 0.3:
         data = _damage_bytes(rnd, data, rnd.randint(1, 2))
@@ -201,3 +202,19 @@ def test_the_engine_reads_numbers_but_not_for_a_records_join(monkeypatch, record
     result = scrub([str(SAMPLES / "claims.csv")], records=str(SAMPLES / records) if records else None)
     assert asked == [records is None]
     assert result.findings.height > 0
+
+
+@pytest.mark.parametrize(("value", "reason"), [(-5.0, "units must be greater than 0 (units = '-5.0')"),
+                                               (float("nan"), "unparseable units 'NaN' (expected a number)"),
+                                               (1e9, "units must be at most 100,000 (units = '1000000000.0')")])
+def test_typed_numbers_typing_would_not_take_are_typed_from_their_text(value: float, reason: str) -> None:
+    """A caller (not the CSV loader) handing canonicalisation typed numbers it would not take as read
+    gets them typed from their text: the row is rejected with its reason, the others are kept."""
+    raw = load_inputs([str(SAMPLES / "claims.csv")]).collect()
+    typed = raw.with_columns(pl.col("units").cast(pl.Float64), pl.col("line_number").cast(pl.Int32))
+    assert_frame_equal(canonicalise(typed).lines, canonicalise(raw).lines)
+    victim = typed.get_column("row_id")[3]
+    canon = canonicalise(typed.with_columns(
+        pl.when(pl.col("row_id") == victim).then(pl.lit(value)).otherwise(pl.col("units")).alias("units")))
+    assert canon.rejected.get_column("reason").to_list() == [reason]
+    assert canon.lines.height == raw.height - 1
