@@ -277,9 +277,13 @@ def _conform(raw: pl.DataFrame) -> pl.DataFrame:
 def takes_as_read(batch: pl.DataFrame) -> bool:
     """Whether typing takes the number columns ``batch`` holds already typed
     (:data:`scrubber.schema.NUMBER_FIELDS`) as they are: every value finite and within every check of
-    its field, so that no row can fail on one. A value that fails must come as the file wrote it:
-    its rejection quotes the text, and the lenient parse and the reasons read text."""
+    its field, so that no row can fail on one, and no line number missing. A value that fails must
+    come as the file wrote it: its rejection quotes the text, and the lenient parse and the reasons
+    read text; a rejected row shows its line number as written, even blank (the reader reads a
+    blank number cell as null)."""
     typed = [f for f in _PARSED_FIELDS if batch.schema.get(f.name) == f.dtype and f.name in NUMBER_FIELDS]
+    if any(f.name == "line_number" for f in typed) and batch.get_column("line_number").null_count():
+        return False
     tests = []
     for f in typed:
         ok = pl.col(f.name).is_finite() if f.dtype.is_float() else pl.lit(True)
@@ -478,8 +482,8 @@ def _type_batch(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series, dict[str, p
 def _typed_not_as_read(raw: pl.DataFrame, stats: dict[str, Any]) -> bool:
     """Whether a number column ``raw`` holds already typed breaks :func:`takes_as_read` (a bound its
     extremes break, a sum not finite), from the facts typing asks anyway. The CSV loader never hands
-    over such a batch; a caller that did gets its numbers typed from their text (quoted as Polars
-    writes them)."""
+    over such a batch; a caller that did gets its numbers typed from their text (written as Polars
+    writes them; a missing line number is missing either way)."""
     typed = {c for c, t in raw.schema.items() if c in NUMBER_FIELDS and t != pl.String()}
     return bool(typed) and (
         any(stats.get(f"_bound_{i}") for i, (col, _, _) in enumerate(_BOUNDS) if col in typed)

@@ -34,7 +34,7 @@ SAMPLES = Path(__file__).resolve().parents[1] / "sample_claims"
 SPELLINGS = ("5", "5.0", "5.", ".5", "+5", "-5", "0", "-0", "1e3", "1E3", "05", "2.5", "1.0000000000000002",
              "2147483647", "2147483648", "9223372036854775808", "1e400", "1e-400", "inf", "-inf", "NaN",
              " 5", "5 ", "\t5", "1,000", "1,000.50", "$5", "5$", "0x10", "1_000", "\u0665", "\uff15", "TRUE", "-",
-             ".", "e5", "1.2.3", "")
+             ".", "e5", "1.2.3", "", " ", "\t")
 
 
 def _file(tmp: Path, rows: list[list[str]], name: str = "claims.csv") -> Path:
@@ -101,6 +101,18 @@ def test_every_spelling_of_a_number_reads_as_the_text_read_does(text: str, kind:
         rows[3 + 4 * n][CSV_COLUMNS.index(column)] = text
     with tempfile.TemporaryDirectory() as tmp:
         _same(_file(Path(tmp), rows))
+
+
+def test_a_blank_line_number_is_shown_as_written() -> None:
+    """Polars reads a blank number cell as null; a rejected row shows the line number the file
+    wrote (here blank, not null), so a batch with a line number missing is read as text."""
+    rows = _clean_rows()
+    rows[4][CSV_COLUMNS.index("line_number")] = " "
+    with tempfile.TemporaryDirectory() as tmp:
+        path = _file(Path(tmp), rows)
+        assert _dtypes(path) == [pl.String()]
+        canon = _same(path)
+    assert canon.rejected.get_column("line_number").to_list() == [""]
 
 
 def test_a_value_polars_reads_as_no_number_sends_the_whole_file_to_text(monkeypatch) -> None:

@@ -298,9 +298,10 @@ def number_batches(path: Path, header: list[str], first_row_id: int, expected: i
     next_id, done = first_row_id, 0  # (done: rows Polars gave, blank ones too: a text read's offset)
     try:
         for chunk in _scan(path, header, numbers=True).collect_batches(chunk_size=_FAST_BATCH_ROWS):
-            if not takes_as_read(chunk):
-                chunk = _scan(path, header).slice(done, chunk.height).collect()
-            raw = to_raw_frame(_drop_blank_rows(chunk, header), display_name(path), next_id)
+            rows = _drop_blank_rows(chunk, header)
+            if not takes_as_read(rows):
+                rows = _drop_blank_rows(_scan(path, header).slice(done, chunk.height).collect(), header)
+            raw = to_raw_frame(rows, display_name(path), next_id)
             done, next_id = done + chunk.height, next_id + raw.height
             yield raw
     except pl.exceptions.PolarsError as exc:
