@@ -15,7 +15,15 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from claimgen import CSV_COLUMNS, generate_claims, table, write_large_csv, write_rows
+from claimgen import (
+    CSV_COLUMNS,
+    generate_claims,
+    generate_layout,
+    render_csv,
+    table,
+    write_large_csv,
+    write_rows,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
@@ -196,6 +204,32 @@ def test_damaged_files_read_alike_either_way(seed: int, batch_rows: int) -> None
             with pytest.raises(type(exc)):
                 _read(path, numbers=True)
             return
+        _same(path)
+
+
+def _plain_document(seed: int) -> bytes:
+    """A generated file in a random layout (claimgen), its numbers written plainly so that the number
+    read takes it (the generator's own spellings, "$1,190.00" or " 1 ", send most files to text)."""
+    rnd = random.Random(seed)
+    lines = generate_claims(rnd, prefix="L", n_claims=rnd.randint(1, 5))
+    for line in lines:
+        for name, dtype in NUMBER_FIELDS.items():
+            value = line.cells.get(name, "").strip().replace("$", "").replace(",", "")
+            if name in line.cells:
+                line.cells[name] = str(int(float(value))) if value and dtype.is_integer() else value
+    return render_csv(lines, generate_layout(rnd))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 2**32 - 1))
+def test_any_layout_reads_alike_either_way(seed: int) -> None:
+    """BOM, CRLF, every cell quoted, columns in any order and spelling, extra columns holding commas,
+    quotes and line breaks, blank lines at the end: the number read takes the file, and gives what
+    the text read gives."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "claims.csv"
+        path.write_bytes(_plain_document(seed))
+        assert set(_dtypes(path)) == {pl.Float64()}
         _same(path)
 
 
