@@ -22,7 +22,7 @@ from scrubber.canonical import Canonical, canonicalise
 from scrubber.cards import render_plan
 from scrubber.enrich import enrich
 from scrubber.errors import InputError, PolicyError, UsageError
-from scrubber.grouping import run_starts
+from scrubber.grouping import run_heads
 from scrubber.loaders import load_inputs
 from scrubber.policy import PolicySet
 from scrubber.records import RecordJoin, empty_problems, load_records
@@ -342,13 +342,11 @@ def _facts_of(enriched: pl.DataFrame, row_ids: pl.Series) -> pl.DataFrame:
 
 
 def _claims(claim_id: pl.Series) -> int:
-    """Distinct claims: the distinct ids among the first rows of runs of equal ids (every id starts
-    some run), which are the runs themselves when the ids run in increasing order (as exports write
-    them). One pass over the 2M ids' text instead of two (a test that claims are runs, then the runs)."""
-    heads = claim_id.filter(run_starts(claim_id))
-    if heads.null_count() == 0 and heads.is_sorted():  # neighbouring runs differ: no id starts two
-        return heads.len()
-    return int(heads.n_unique())
+    """Distinct claims: the distinct ids among the heads of runs of equal ids (every id starts some
+    run), which are the runs themselves when the ids run in increasing order (as exports write them):
+    :func:`scrubber.grouping.run_heads`."""
+    heads, distinct = run_heads(claim_id)
+    return heads.len() if distinct else int(heads.n_unique())
 
 
 def summary_parts(result_lines: pl.DataFrame, findings: pl.DataFrame, rejected: pl.DataFrame, checks: list[Check],

@@ -37,15 +37,21 @@ def sorted_distinct(keys: pl.Series) -> bool:
     return keys.len() < 2 or bool((keys.diff().slice(1) > 0).all())
 
 
+def run_heads(values: pl.Series) -> tuple[pl.Series, bool]:
+    """The value starting each run of equal values, and whether those are surely all different.
+
+    Runs in increasing order (claim ids exported in order, as they usually are): neighbouring runs
+    differ, so no two heads are equal; one comparison pass instead of counting distinct values
+    (0.02 s on 2M lines). (Not with nulls: Polars' ``is_sorted`` does not order them.) ``False``
+    says only that the caller must count."""
+    heads = values.filter(run_starts(values))
+    return heads, heads.null_count() == 0 and heads.is_sorted()
+
+
 def _runs_are_groups(values: pl.Series) -> bool:
     """Whether no value starts two runs, i.e. every group of equal values is one contiguous run."""
-    starts = values.filter(run_starts(values))
-    # Runs in increasing order (claim ids exported in order, as they usually are): neighbouring runs
-    # differ, so no two are equal; one comparison pass instead of counting distinct hashes (0.02 s).
-    # (Not with nulls: Polars' is_sorted does not order them.)
-    if starts.null_count() == 0 and starts.is_sorted():
-        return True
-    return starts.hash(_SEED).n_unique() == starts.len()
+    heads, distinct = run_heads(values)
+    return distinct or heads.hash(_SEED).n_unique() == heads.len()
 
 
 def claim_order(claim_id: pl.Series) -> pl.Series | None:
