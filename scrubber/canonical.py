@@ -280,24 +280,36 @@ def takes_as_read(batch: pl.DataFrame) -> bool:
     its field, so that no row can fail on one, and no line number missing. A value that fails must
     come as the file wrote it: its rejection quotes the text, and the lenient parse and the reasons
     read text; a rejected row shows its line number as written, even blank (the reader reads a
-    blank number cell as null)."""
-    typed = [f for f in _PARSED_FIELDS if batch.schema.get(f.name) == f.dtype and f.name in NUMBER_FIELDS]
-    if any(f.name == "line_number" for f in typed) and batch.get_column("line_number").null_count():
+    blank number cell as null). Decided from the columns' extremes and float sums, as typing asks
+    them (:func:`_not_as_read`)."""
+    typed = _typed_numbers(batch)
+    if "line_number" in typed and batch.get_column("line_number").null_count():
         return False
-    tests = []
-    for f in typed:
-        ok = pl.col(f.name).is_finite() if f.dtype.is_float() else pl.lit(True)
-        for name, arg, _reason in f.checks:
-            ok = ok & _rule(name, arg, pl.col(f.name))
-        tests.append(ok.all(ignore_nulls=True).alias(f.name))
-    return not tests or all(batch.select(tests).row(0))
+    if not typed:
+        return True
+    facts = batch.select(*_bounds_broken(typed),
+                         *[pl.col(c).sum().alias(f"_sum_{c}") for c in typed if batch.schema[c].is_float()])
+    return not _not_as_read(facts.row(0, named=True), typed)
+
+
+def _typed_numbers(raw: pl.DataFrame) -> set[str]:
+    """The number columns ``raw`` holds already typed (in their canonical dtype) instead of as text."""
+    return {c for c, t in raw.schema.items() if t == NUMBER_FIELDS.get(c)}
+
+
+def _not_as_read(facts: dict[str, Any], typed: set[str]) -> bool:
+    """Whether a typed number column breaks :func:`takes_as_read`, from the facts typing asks anyway
+    (:func:`_cast_stats`): a bound its extremes break (``_bound_i``), a float sum not finite (a NaN
+    or an infinity read; ``_sum_c``)."""
+    return (any(facts.get(f"_bound_{i}") for i, (col, _, _) in enumerate(_BOUNDS) if col in typed)
+            or not all(math.isfinite(facts.get(f"_sum_{c}") or 0.0) for c in typed))
 
 
 def _as_text(raw: pl.DataFrame) -> pl.DataFrame:
     """``raw`` with its typed number columns as text: what the reasons of rejected rows read (values
     :func:`takes_as_read` took are never quoted as failing; they must only parse again)."""
-    typed = {c: pl.String() for c, t in raw.schema.items() if c in NUMBER_FIELDS and t != pl.String()}
-    return raw.cast(typed) if typed else raw
+    typed = _typed_numbers(raw)
+    return raw.cast(dict.fromkeys(typed, pl.String())) if typed else raw
 
 
 def _element_value(col: str, element: pl.Expr) -> pl.Expr:
@@ -402,7 +414,9 @@ def _type_batch(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series, dict[str, p
     # 0.04 s more CPU on 2M lines)
     values, direct = pl.collect_all([_distinct_values(raw.lazy(), low_card), direct_plan], engine="in-memory")
     stats = _cast_stats(direct)
-    if _typed_not_as_read(raw, stats):
+    if _not_as_read(stats, _typed_numbers(raw)):
+        # (never from the CSV loader, which holds its batches to takes_as_read; a caller that hands
+        # over such typed numbers gets them typed from their text, written as Polars writes them)
         return _type_batch(_as_text(raw))
     if any(stats[f"_shortest_{c}"] == 0 for c in _HIGH_CARDINALITY):
         # a whitespace-only id: empty, as _strip_blank says (rare, so not paid on every row)
@@ -477,17 +491,6 @@ def _type_batch(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series, dict[str, p
     if parse_failed is not None:
         failed = failed | parse_failed
     return typed, failed, invalid, payers
-
-
-def _typed_not_as_read(raw: pl.DataFrame, stats: dict[str, Any]) -> bool:
-    """Whether a number column ``raw`` holds already typed breaks :func:`takes_as_read` (a bound its
-    extremes break, a sum not finite), from the facts typing asks anyway. The CSV loader never hands
-    over such a batch; a caller that did gets its numbers typed from their text (written as Polars
-    writes them; a missing line number is missing either way)."""
-    typed = {c for c, t in raw.schema.items() if c in NUMBER_FIELDS and t != pl.String()}
-    return bool(typed) and (
-        any(stats.get(f"_bound_{i}") for i, (col, _, _) in enumerate(_BOUNDS) if col in typed)
-        or not all(math.isfinite(stats.get(f"_sum_{c}") or 0.0) for c in typed))
 
 
 def _cast_stats(direct: pl.DataFrame) -> dict[str, Any]:
