@@ -24,7 +24,15 @@ import polars as pl
 from scrubber.errors import InputError, display_name
 from scrubber.loaders import sniff_format
 from scrubber.loaders.csv_loader import read_text_table
-from scrubber.loaders.json_loader import REPEATED_KEYS, mark_repeated_keys, whole_number
+from scrubber.loaders.json_loader import (
+    REPEATED_KEYS,
+    BrokenLine,
+    has_lone_surrogate,
+    json_lines,
+    looks_like_json_lines,
+    mark_repeated_keys,
+    whole_number,
+)
 from scrubber.schema import RECORD_COLUMNS
 
 KEY = ("claim_id", "line_number")
@@ -52,6 +60,8 @@ def _normalise_key(frame: pl.LazyFrame) -> pl.LazyFrame:
 
 def _item_problem(item: Any) -> str | None:
     """Why one record of a records JSON cannot be used, or None: it is reported alone (as a CSV row is)."""
+    if isinstance(item, BrokenLine):
+        return item.message
     if not isinstance(item, dict):
         kind = "null" if item is None else type(item).__name__
         return f"record is not an object ({kind})"
@@ -61,7 +71,11 @@ def _item_problem(item: Any) -> str | None:
     return None
 
 
-def _read_json_items(path: Path, path_text: str) -> list[Any]:
+def _read_json_items(path: Path, path_text: str) -> list[tuple[int, Any]]:
+    """``(row, record)`` of a records JSON: a list's items numbered from 1, a JSON Lines file's by
+    their line in the file. A JSON Lines line that is not JSON is one record that cannot be used
+    (a :class:`~scrubber.loaders.json_loader.BrokenLine`, reported with its line), never the end of
+    the run: the other records still join, as a CSV records file's ragged row does."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -72,19 +86,23 @@ def _read_json_items(path: Path, path_text: str) -> list[Any]:
     try:
         doc: Any = json.loads(text, object_pairs_hook=mark_repeated_keys, parse_int=whole_number)
     except json.JSONDecodeError as exc:
-        if exc.msg != "Extra data":
-            raise InputError(f"invalid JSON ({exc.msg} at line {exc.lineno})", path_text) from None
-        try:
-            doc = [json.loads(line, object_pairs_hook=mark_repeated_keys, parse_int=whole_number)
-                   for line in text.splitlines() if line.strip()]
-        except json.JSONDecodeError as exc2:
-            raise InputError(f"invalid JSON Lines ({exc2.msg})", path_text) from None
+        if exc.msg == "Extra data" or looks_like_json_lines(text, path_text):
+            return json_lines(text)
+        raise InputError(f"invalid JSON ({exc.msg} at line {exc.lineno})", path_text) from None
     except RecursionError:
+        if looks_like_json_lines(text, path_text):
+            return json_lines(text)
         raise InputError("invalid JSON (nested too deeply)", path_text) from None
+    if isinstance(doc, dict) and "records" not in doc and any(k in doc for k in KEY):
+        # JSON Lines of one record (a one-line file is one JSON document)
+        return [(text[:len(text) - len(text.lstrip())].count("\n") + 1, doc)]
     items = doc.get("records") if isinstance(doc, dict) else doc
     if not isinstance(items, list):
         raise InputError('records JSON must be a list of objects or {"records": [...]}', path_text)
-    return items
+    if "\\ud" in text.lower():  # a lone surrogate escape ("\ud800") is no character: that record is not used
+        items = [BrokenLine(row, "a value holds an unpaired surrogate escape, which is not a character; not used")
+                 if has_lone_surrogate(item) else item for row, item in enumerate(items, start=1)]
+    return list(enumerate(items, start=1))
 
 
 def _text(value: Any) -> str | None:
@@ -105,14 +123,15 @@ def load_records(path_text: str) -> Records:
     if fmt == "csv":
         frame = read_text_table(path, frozenset((*KEY, *RECORD_COLUMNS)), required=KEY)
     elif fmt == "json":
-        items = _read_json_items(path, path_text)
+        numbered = _read_json_items(path, path_text)
+        items = [item for _, item in numbered]
         cols = [*KEY, *RECORD_COLUMNS]
         objects = [i if isinstance(i, dict) else {} for i in items]
         frame = pl.DataFrame(
-            {**{c: [_text(i.get(c)) for i in objects] for c in cols},
+            {"source_row": [row for row, _ in numbered], **{c: [_text(i.get(c)) for i in objects] for c in cols},
              "load_error": [_item_problem(i) for i in items]},
-            schema={**dict.fromkeys(cols, pl.String()), "load_error": pl.String()},
-        ).with_row_index("source_row", offset=1)
+            schema={"source_row": pl.Int64(), **dict.fromkeys(cols, pl.String()), "load_error": pl.String()},
+        )
     else:
         raise InputError("records must be CSV or JSON", path_text)
     missing = [c for c in KEY if c not in frame.columns]

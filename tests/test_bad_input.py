@@ -741,6 +741,69 @@ def test_duplicate_records_list_only_the_ones_not_used(tmp_path: Path, good_csv:
         (4, "duplicate record for this claim line; the first one was used")]
 
 
+# Contract: records.
+@pytest.mark.parametrize("broken", [
+    '{"claim_id": "G1", "line_number": 1, broken',  # not JSON
+    "[" * 100_000,  # JSON nested too deeply for the reader
+    "[1, 2]",  # JSON, but not a record
+    '{"claim_id": "X9", "line_number": 1, "route": "\\ud800"}',  # a lone surrogate: no text holds it
+], ids=["not-json", "too-deep", "not-an-object", "lone-surrogate"])
+@pytest.mark.parametrize("first", [True, False], ids=["first-line", "mid-file"])
+def test_json_lines_records_bad_line_is_reported_alone(tmp_path: Path, broken: str, first: bool) -> None:
+    """One bad line of a JSON Lines records file is that record's problem, reported with its line in
+    the file (blank lines count), as a CSV records file's ragged row is: the other records still
+    join, and the run goes on instead of stopping on the whole file."""
+    bare = [GOOD[0].replace("2026-02-10T09:00,2026-02-10T11:00", ","), GOOD[1]]
+    claims = write(tmp_path / "claims.csv", csv_text(*bare))
+    good = json.dumps({"claim_id": "G1", "line_number": 1, "infusion_start": "2026-02-10T09:00",
+                       "infusion_stop": "2026-02-10T10:00"})
+    lines = [broken, "", good] if first else ["", good, "", broken, json.dumps({"claim_id": "ZZ", "line_number": 9,
+                                                                                 "observation_minutes": 5})]
+    records = write(tmp_path / "records.jsonl", "\n".join(lines) + "\n")
+    doc = run_json(claims, "--records", records)
+    # The 60 minutes from the good record joined: they support no add-on hour, so 96366 x1 is over.
+    assert [(f["claim_id"], f["line_number"], f["check_id"]) for f in doc["findings"]] == [
+        ("G1", 2, "unit-miscalculation")]
+    bad_row = 1 if first else 4
+    reported = [(u["row"], u["reason"]) for u in doc["unmatched_records"]]
+    assert reported[0][0] == bad_row and ("not read" in reported[0][1] or "not an object" in reported[0][1]), reported
+    assert [row for row, _ in reported[1:]] == ([] if first else [5])
+
+
+# Contract: records.
+def test_records_json_one_record_and_a_lone_surrogate_in_a_list(tmp_path: Path) -> None:
+    """A JSON Lines records file of one line is one record (not "a list of objects" refused); in a
+    JSON list, a record holding an unpaired surrogate escape is not used and is reported, the others
+    join (it used to stop the run with an unexpected error)."""
+    bare = [GOOD[0].replace("2026-02-10T09:00,2026-02-10T11:00", ","), GOOD[1]]
+    claims = write(tmp_path / "claims.csv", csv_text(*bare))
+    record = {"claim_id": "G1", "line_number": 1, "infusion_start": "2026-02-10T09:00",
+              "infusion_stop": "2026-02-10T10:00"}
+    one = write(tmp_path / "one.jsonl", "\n\n" + json.dumps(record) + "\n")
+    doc = run_json(claims, "--records", one)
+    assert [(f["claim_id"], f["check_id"]) for f in doc["findings"]] == [("G1", "unit-miscalculation")]
+    assert doc["unmatched_records"] == []
+    listed = write(tmp_path / "list.json", "[" + json.dumps(record) + ', {"claim_id": "G1", "line_number": 2, '
+                   '"route": "\\ud800"}]')
+    doc = run_json(claims, "--records", listed)
+    assert [(f["claim_id"], f["check_id"]) for f in doc["findings"]] == [("G1", "unit-miscalculation")]
+    assert [(u["row"], "unpaired surrogate" in u["reason"]) for u in doc["unmatched_records"]] == [(2, True)]
+
+
+# Contract: counted.
+def test_json_lines_claims_line_numbers_count_leading_blank_lines(tmp_path: Path) -> None:
+    """A broken JSON Lines claim is reported at its line in the file, leading blank lines included,
+    and a line nested too deeply for the reader is that line's problem, not the file's."""
+    good = {"claim_id": "L1", "member_id": "ML", "payer": "AETNA", "date_of_service": "2026-02-10",
+            "lines": [{"line_number": 1, "procedure_code": "96365", "units": 1}]}
+    path = write(tmp_path / "claims.jsonl", "\n\n" + "\n".join(["[" * 100_000, json.dumps(good),
+                                                                   '{"claim_id": "L2", "lines": [']) + "\n")
+    doc = run_json(path)
+    assert doc["summary"]["rows_checked"] == 1
+    assert [(r["location"], r["reason"].split(":")[0]) for r in doc["rejected_rows"]] == [
+        ("line 3", "invalid JSON Lines record at line 3"), ("line 5", "invalid JSON Lines record at line 5")]
+
+
 # Contract: rejected (a claim-wide problem).
 def test_claim_id_reused_across_files_names_both_files(tmp_path: Path) -> None:
     """Claim ids are unique across the inputs of a run: two exports that reuse C1 for different

@@ -56,8 +56,9 @@ _KEY_FIELDS = frozenset(("claim_id", "line_number"))
 REPEATED_KEYS = "\x00duplicate keys"  # set by mark_repeated_keys; no JSON text can spell it as a key
 
 
-class _BrokenLine:
-    """A JSON Lines line that is not valid JSON: one rejected row, the other lines are still read."""
+class BrokenLine:
+    """A JSON Lines line that is not valid JSON: one rejected row (claims) or unused record
+    (``--records``), the other lines are still read."""
 
     def __init__(self, number: int, message: str) -> None:
         self.number = number
@@ -107,10 +108,12 @@ def parse_claims(text: str, source: str) -> list[Any]:
     try:
         doc = _loads(stripped)
     except json.JSONDecodeError as exc:
-        if exc.msg == "Extra data" or _looks_like_json_lines(stripped, source):
-            return _parse_json_lines(stripped, source)
+        if exc.msg == "Extra data" or looks_like_json_lines(stripped, source):
+            return [value for _, value in json_lines(text)]  # (text: line numbers as in the file)
         raise InputError(f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", source) from None
     except RecursionError:
+        if looks_like_json_lines(stripped, source):  # one line nested too deeply: that line's problem
+            return [value for _, value in json_lines(text)]
         raise InputError("invalid JSON: nested too deeply to be claims", source) from None
     if isinstance(doc, dict) and REPEATED_KEYS in doc and "claims" in doc[REPEATED_KEYS]:
         raise InputError('the document gives "claims" twice; JSON readers disagree on which one counts', source)
@@ -126,7 +129,7 @@ def parse_claims(text: str, source: str) -> list[Any]:
     raise InputError('not a claims file (expected {"claims": [...]}, a list of claims, or JSON Lines)', source)
 
 
-def _looks_like_json_lines(text: str, source: str) -> bool:
+def looks_like_json_lines(text: str, source: str) -> bool:
     """A document that fails to parse is JSON Lines with broken lines when its first line is a claim
     object on its own (or the file is named .jsonl / .ndjson and some line is); a broken JSON document
     is not (its first line is ``{`` or ``{"claims": [``)."""
@@ -144,30 +147,35 @@ def _looks_like_json_lines(text: str, source: str) -> bool:
     return False
 
 
-def _parse_json_lines(text: str, source: str) -> list[Any]:
-    claims: list[Any] = []
+def json_lines(text: str) -> list[tuple[int, Any]]:
+    """``(line number, value)`` for each non-blank line of a JSON Lines document; a line that is not
+    one JSON value gives a :class:`BrokenLine` saying why, so that it is reported alone and the other
+    lines are still read (claims and ``--records`` files alike)."""
+    values: list[tuple[int, Any]] = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
             value = _loads(line)
         except json.JSONDecodeError as exc:
-            claims.append(_BrokenLine(number, f"invalid JSON Lines record at line {number}: {exc.msg} (column "
-                                              f"{exc.colno}); the line is not read"))
+            value = BrokenLine(number, f"invalid JSON Lines record at line {number}: {exc.msg} (column "
+                                       f"{exc.colno}); the line is not read")
         except RecursionError:
-            claims.append(_BrokenLine(number, f"invalid JSON Lines record at line {number}: nested too deeply"))
+            value = BrokenLine(number, f"invalid JSON Lines record at line {number}: nested too deeply; "
+                                       "the line is not read")
         else:
             # "\ud800": json.loads keeps a lone surrogate that UTF-8 cannot hold; in JSON Lines that
             # is this line's problem, not the file's (the escape is ASCII, so the raw line shows it).
-            if "\\ud" in line.lower() and _has_lone_surrogate(value):
-                claims.append(_BrokenLine(number, f"invalid JSON Lines record at line {number}: an unpaired "
-                                                  "surrogate escape is not a character; the line is not read"))
-            else:
-                claims.append(value)
-    return claims
+            if "\\ud" in line.lower() and has_lone_surrogate(value):
+                value = BrokenLine(number, f"invalid JSON Lines record at line {number}: an unpaired "
+                                           "surrogate escape is not a character; the line is not read")
+        values.append((number, value))
+    return values
 
 
-def _has_lone_surrogate(value: Any) -> bool:
+def has_lone_surrogate(value: Any) -> bool:
+    """Whether a parsed JSON value holds a lone surrogate (``"\\ud800"``): :func:`json.loads` keeps it,
+    but no UTF-8 text (nor a Polars string) can hold it."""
     try:
         json.dumps(value, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError:
@@ -276,7 +284,7 @@ def claims_to_raw(claims: list[Any], source: str, first_row_id: int) -> pl.DataF
         columns["value_error"].append(value_error)
 
     for ci, claim in enumerate(claims, start=1):
-        if isinstance(claim, _BrokenLine):
+        if isinstance(claim, BrokenLine):
             add({}, f"line {claim.number}", claim.message)
             continue
         if not isinstance(claim, dict):
