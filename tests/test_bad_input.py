@@ -171,6 +171,19 @@ def test_missing_required_column(tmp_path: Path) -> None:
 
 
 # Contract: file-level.
+@pytest.mark.parametrize(("separator", "name"), [(";", "semicolons"), ("\t", "tabs"), ("|", "vertical bars")])
+def test_other_separator_is_named(tmp_path: Path, separator: str, name: str) -> None:
+    """A semicolon CSV (Excel in a comma-decimal locale) or a tab-separated export reads as one
+    column: the error says which separator the header uses, so the fix (the export's setting) is
+    plain; a header that merely lacks a column gets no such hint."""
+    text = csv_text(*GOOD).replace(",", separator)
+    path = write(tmp_path / "export.csv", text)
+    assert_file_error(scrub(path), path, "missing required column", f"separated by {name}, not commas")
+    short = write(tmp_path / "short.csv", text.replace(f"{separator}units", "", 1))
+    assert "separated by" not in assert_file_error(scrub(short), short, "missing required column")
+
+
+# Contract: file-level.
 def test_header_only_names_nothing_we_know(tmp_path: Path) -> None:
     path = write(tmp_path / "other.csv", "a,b,c\n1,2,3\n")
     assert_file_error(scrub(path), path, "missing required column")

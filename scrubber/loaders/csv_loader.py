@@ -123,7 +123,23 @@ def _check_header(header: list[str], path: Path, required: tuple[str, ...] = REQ
         if required == REQUIRED_COLUMNS and {"claim_id", "line_number"} <= set(header) and set(header) & set(
                 RECORD_COLUMNS):
             hint = "; if this is an administration records file, pass it with --records"
+        elif len(header) == 1:
+            hint = _separator_hint(header[0], required)
         raise InputError(f"missing required column(s): {', '.join(missing)} (found: {found}){hint}", str(path))
+
+
+# Separators a spreadsheet may export with instead of commas (Excel in a comma-decimal locale: ';').
+_OTHER_SEPARATORS = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}
+
+
+def _separator_hint(cell: str, required: tuple[str, ...]) -> str:
+    """When the one header cell read holds the required columns split by another separator (a
+    semicolon CSV from a comma-decimal locale, a tab-separated export), say so: the fix is the
+    export's setting, which the bare list of missing columns does not tell."""
+    for separator, name in _OTHER_SEPARATORS.items():
+        if set(required) <= {c.strip().lower() for c in cell.split(separator)}:
+            return f"; the header is separated by {name}, not commas: export the file as comma-separated CSV"
+    return ""
 
 
 def _raise_if_not_utf8(exc: Exception, path: Path) -> None:
