@@ -60,6 +60,10 @@ def test_jemalloc_reads_the_setting_polars_passes_on() -> None:
     if not options:
         pytest.skip("this Polars build does not allocate with jemalloc (no statistics printed)")
     assert "opt.muzzy_decay_ms: 0 " in options[0] + " "
+    if sys.platform.startswith("linux"):  # one arena per CPU (see the module's docstring)
+        assert 'opt.percpu_arena: "percpu"' in done.stderr
+        cpus = len(os.sched_getaffinity(0))
+        assert f"opt.narenas: {cpus}\n" in done.stderr or f"opt.narenas: {os.cpu_count()}\n" in done.stderr
 
 
 def test_the_command_line_configures_and_a_library_import_does_not() -> None:
