@@ -20,8 +20,8 @@ threads built and the main thread frees is reused only by threads of that arena;
 fresh pages (a page fault each). ``percpu_arena:percpu`` (one arena per CPU, picked by the CPU the
 thread runs on) lets the next allocation on that CPU reuse it: on the 2M-line benchmark batch ~14%
 fewer page faults (760k -> 655k), ~0.5 s less system time, the phases before the write ~0.07 s
-faster and the write phase steady (0.16-0.38 s instead of 0.17-1.16 s; why is not measured), peak
-within 20 MB (benchmarks/results.md, "Issue 16, seventh pass").
+faster and the write phase less often slow (medians 0.26-0.40 s against 0.39-0.64 s; why is not
+measured), peak within 20 MB (benchmarks/results.md, "Issue 16, seventh pass").
 
 Only the command line does this (:meth:`scrubber.cli._OneLineErrors.main`), never an import: a
 program that uses scrubber as a library keeps its own allocator settings. A value the user set in
