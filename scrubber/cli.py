@@ -562,9 +562,7 @@ class CheckRun:
                     out.write(text.encode("utf-8"))
 
         if not o.quiet:
-            formats = result.provenance.get("formats", {})
-            _warn_inputs(shown.input_warnings, [formats.get(w["source"]) == "x12" and not w["problem"].startswith(
-                "skipped: ") for w in result.input_warnings])
+            _warn_inputs(shown.input_warnings, result.strict_refuses)
             _warn_suppressions(shown.suppression_warnings)
         to_stdout = "-" in outputs.values()
         # --rejected and --baseline-write are beside the findings: the terminal summary still shows.

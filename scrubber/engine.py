@@ -94,6 +94,9 @@ class ScrubResult:
     timings: dict[str, float] = field(default_factory=dict)  # wall seconds per phase, for --timings
     # File-level problems that did not stop the read (X12 envelope counts): {"source", "problem"}.
     input_warnings: list[dict[str, str]] = field(default_factory=list)
+    # Per input warning: whether ``--strict`` refuses its file for it (an X12 reader's notice; not a
+    # file skipped in a folder, nor a count that differs from the rows read).
+    strict_refuses: list[bool] = field(default_factory=list)
     # Findings a suppressions file waived (scrubber.suppressions): out of ``findings``, the gate and
     # the totals, listed with their suppression_* columns; and the file's expired/unmatched entries.
     suppressed: pl.DataFrame | None = None
@@ -498,9 +501,11 @@ def scrub(
     summary["reconciled"] = bool(summary["reconciled"] and not mismatched)
     # (files whose reader has no count of its own, Parquet, count as read)
     summary["rows_counted"] = summary["rows_read"] + sum(int(m["counted"]) - int(m["read"]) for m in mismatched)
-    input_warnings = [*raw.notices, *({"source": str(m["source"]), "problem": f"an independent count finds "
-                                       f"{m['counted']} row(s) but {m['read']} were read: rows may be missing from "
-                                       "the check"} for m in mismatched)]
+    counts = [{"source": str(m["source"]), "problem": f"an independent count finds {m['counted']} row(s) but "
+               f"{m['read']} were read: rows may be missing from the check"} for m in mismatched]
+    input_warnings = [*raw.skipped, *raw.file_notices, *counts]
+    strict_refuses = [False] * len(raw.skipped) + [raw.formats.get(n["source"]) == "x12" for n in raw.file_notices] \
+        + [False] * len(counts)
     summary["input_warnings"] = len(input_warnings)
     summary["suppressed"] = suppressed.height
     clock.lap("summary")
@@ -527,6 +532,7 @@ def scrub(
         checks=checks,
         timings=clock.phases,
         input_warnings=input_warnings,
+        strict_refuses=strict_refuses,
         suppressed=suppressed,
         suppression_warnings=suppression_warnings,
     )

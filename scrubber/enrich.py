@@ -46,6 +46,7 @@ import polars as pl
 from scrubber import reference
 from scrubber.grouping import claim_order, claim_runs, run_starts, shared_keys, sorted_distinct
 from scrubber.policy import PolicySet
+from scrubber.schema import PAYER_SEQUENCES
 
 # cd_key packs (claim run, date) into one UInt64: the date as days since 1970 made non-negative in
 # 23 bits (every year 0000-9999 fits), the claim run above it. A sub-key of a claim and date (its
@@ -572,7 +573,7 @@ def _institutional(lines: pl.DataFrame) -> pl.Series:
 
 # --------------------------------------------------------------------------- encounters
 
-_COPY_LAYER = {"P": 0, "S": 1, "T": 2}  # SBR01 payer responsibility: primary, secondary, tertiary
+_COPY_LAYER = {seq: layer for layer, seq in enumerate(PAYER_SEQUENCES)}  # P 0, S 1, T 2: the payer it goes to
 
 
 def _claims_of(lines: pl.DataFrame, claims: pl.Series | None = None, starts: pl.Series | None = None

@@ -33,7 +33,7 @@ POS_RE = r"^[0-9]{2}$"
 
 CLAIM_TYPES = ("professional", "institutional")
 ROUTES = ("IV", "SC", "IM", "PUSH")
-PAYER_SEQUENCES = ("P", "S", "T")
+PAYER_SEQUENCES = ("P", "S", "T")  # SBR01 payer responsibility: primary, secondary, tertiary, in that order
 CLAIM_FREQUENCY_RE = r"^[0-9]$"
 REVENUE_CODE_RE = r"^[0-9]{4}$"
 

@@ -185,6 +185,31 @@ def test_strict_validates_x12_structure(tmp_path) -> None:
     assert doc["input_warnings"][0]["problem"] in warning
     clean = CliRunner().invoke(main, ["check", str(sample), "--fail-on", "never", "--json", "-"])
     assert clean.stderr == "" and json.loads(clean.stdout)["input_warnings"] == []
+    # In a folder, a file skipped (here a hidden one) is a warning --strict does not act on: only the
+    # 837's own envelope problem says it would refuse the file.
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "broken.837").write_text(broken.read_text(encoding="utf-8"), encoding="utf-8")
+    (folder / ".hidden.csv").write_text("claim_id\n", encoding="utf-8")
+    both = CliRunner().invoke(main, ["check", str(folder), "--fail-on", "never", "--json", "-"])
+    assert both.exit_code == 0, both.output
+    by_file = {line.split(": ")[2]: line for line in both.stderr.splitlines()}
+    assert set(by_file) == {str(folder / ".hidden.csv"), str(folder / "broken.837")}, both.stderr
+    assert "skipped" in by_file[str(folder / ".hidden.csv")] and "--strict" not in by_file[str(folder / ".hidden.csv")]
+    assert "not fatal; --strict rejects the file" in by_file[str(folder / "broken.837")]
+
+
+def test_a_count_warning_on_an_837_does_not_promise_strict(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A row count that differs from the rows read is the run's warning, not the 837's structure:
+    --strict does not refuse the file for it, so the warning does not say it would."""
+    from scrubber.loaders import RawInput
+
+    sample = ROOT / "sample_claims" / "claims.837"
+    monkeypatch.setattr(RawInput, "reconciliation", lambda self: [{"source": self.files[0], "counted": 999,
+                                                                   "read": self.rows}])
+    result = CliRunner().invoke(main, ["check", str(sample), "--fail-on", "never", "--json", "-"])
+    (warning,) = result.stderr.splitlines()
+    assert "an independent count finds 999 row(s)" in warning and "--strict" not in warning, warning
 
 
 # -------------------------------------------------------------------------------------------------

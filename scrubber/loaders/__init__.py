@@ -340,11 +340,6 @@ class RawInput:
         return {r.name: r.fmt for r in self.readers}
 
     @property
-    def notices(self) -> list[dict[str, str]]:
-        """File-level problems that did not stop the read, as ``{"source", "problem"}``."""
-        return [*self.skipped, *self.file_notices]
-
-    @property
     def file_notices(self) -> list[dict[str, str]]:
         """The readers' notices about the content of the files they read (not the files skipped)."""
         return [{"source": r.name, "problem": n} for r in self.readers for n in r.notices]
