@@ -50,7 +50,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from scrubber import __version__, reference
+from scrubber import __version__, allocator, reference
 from scrubber.canonical import REJECTED_SCHEMA
 from scrubber.engine import (
     FINDINGS_SCHEMA,
@@ -351,15 +351,21 @@ def session(master: str | None = None) -> SparkSession:
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     global _LOG
     log = _LOG = Path(tempfile.gettempdir()) / f"scrubber-spark-{os.getpid()}.log"
+    builder = (
+        SparkSession.builder.master(master)
+        .appName("scrub check")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+    )
+    if allocator.VARIABLE in os.environ:
+        # The executors' Python workers run the same Polars pipeline: they get this process's allocator
+        # setting (scrubber.allocator, or the user's own) too. A local worker inherits it anyway; a
+        # cluster's would otherwise keep Polars' defaults, whose freed-but-held pages count against a
+        # container's memory limit.
+        builder = builder.config(f"spark.executorEnv.{allocator.VARIABLE}", os.environ[allocator.VARIABLE])
     try:
         with _stderr_to(log):
-            return (
-                SparkSession.builder.master(master)
-                .appName("scrub check")
-                .config("spark.ui.enabled", "false")
-                .config("spark.ui.showConsoleProgress", "false")
-                .getOrCreate()
-            )
+            return builder.getOrCreate()
     except Exception as exc:  # noqa: BLE001 - whatever the gateway raised, the user gets one line
         said = [line.strip() for line in log.read_text(errors="replace").splitlines() if line.strip()]
         reason = said[-1] if said else str(exc).splitlines()[0]

@@ -274,6 +274,16 @@ def _same_result(spark_result, local_result) -> None:
     assert spark_result.summary == local_result.summary
 
 
+def test_executors_get_the_allocator_setting(spark) -> None:
+    """The executors' Python workers run Polars too: the session the command line starts passes them
+    this process's allocator setting (scrubber.allocator), and a worker sees it."""
+    from scrubber.allocator import VARIABLE
+
+    assert spark.sparkContext.getConf().get(f"spark.executorEnv.{VARIABLE}") == os.environ[VARIABLE]
+    seen = spark.sparkContext.parallelize([0], 1).map(lambda _: __import__("os").environ.get(VARIABLE)).collect()
+    assert seen == [os.environ[VARIABLE]]
+
+
 def test_sample_batch_gives_byte_identical_json_and_the_same_report(spark, tmp_path: Path) -> None:
     from scrubber.output.html_report import build_context
     from scrubber.output.json_output import render_json
