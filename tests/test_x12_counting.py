@@ -131,6 +131,26 @@ def test_revenue_code_only_lines_are_checked_and_keep_their_dates() -> None:
     assert column(rejected, "reason") == ["missing required value procedure_code"]
 
 
+def test_bare_code_without_its_qualifier_is_an_unreadable_line(tmp_path: Path) -> None:
+    """``SV1*96365`` (no ``HC:``): SV101's first component is the qualifier, so the line names no code.
+    It is rejected saying so (not as a line without a code), and as a line whose code is unknown it
+    leaves its add-on not evaluated instead of reported without a primary that was in fact billed.
+    A bare two-character ``HC`` is a qualifier whose code is missing: typing's reason, as before."""
+    claim = [line.replace("SV1*HC:96365*", "SV1*96365*") for line in IVIG_CLAIM]
+    assert claim != IVIG_CLAIM
+    _, rejected = canon(interchange([*HEADER, *subscriber(2, "M", "AETNA"), *claim]))
+    assert column(rejected, "reason") == [
+        "SV1 SV101 '96365' has no product/service ID qualifier; the code goes after it (HC:96365 for a HCPCS/CPT code)"]
+    path = tmp_path / "bare.837"
+    path.write_text(interchange([*HEADER, *subscriber(2, "M", "AETNA"), *claim]), encoding="utf-8")
+    result = scrub([str(path)])
+    assert result.summary["by_check"]["addon-without-primary"]["findings"] == 0
+    assert result.summary["by_check"]["addon-without-primary"]["lines_not_evaluated"] == 1
+    qualifier_only = [line.replace("SV1*HC:96365*", "SV1*HC*") for line in IVIG_CLAIM]
+    _, rejected = canon(interchange([*HEADER, *subscriber(2, "M", "AETNA"), *qualifier_only]))
+    assert column(rejected, "reason") == ["missing required value procedure_code"]
+
+
 def test_outpatient_facility_type_has_no_pos() -> None:
     """13x (hospital outpatient) may be POS 19 or 22: not guessed."""
     text = interchange([*HEADER, *subscriber(2, "MBR100", "MEDICARE"), *INSTITUTIONAL_CLAIM], version="005010X223A2")

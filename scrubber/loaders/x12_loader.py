@@ -51,7 +51,8 @@ transaction sets; non-837 transaction sets in a mixed file are skipped.
 Problems with one claim or line travel with its rows in ``load_error`` (canonicalisation turns
 them into rejections): ICD-9 qualifiers, an LX without SV1/SV2, an SV1/SV2 without LX, a claim
 without lines (one row with the claim-level fields), SV107 pointers past the HI codes, a CTP
-quantity that is not a number, a composite written with a component separator other than ISA16,
+quantity that is not a number, a composite written with a component separator other than ISA16, a
+procedure composite that is a bare code without its qualifier (``SV1*96365``),
 segment ids outside the 5010 837 guides (the claim, or every claim under the HL loop or
 transaction header they sit in), a transaction set without its SE trailer (truncated file), and
 guides other than 5010 837P/837I (4010 was retired in 2012).
@@ -355,6 +356,18 @@ def _foreign_separator(segment: str, label: str, value: str, component: str) -> 
         f"{segment} {label} {value!r} separates its components with {match.group(1)!r}, but ISA16 "
         f"declares {component!r} as the component separator"
     )
+
+
+def _no_qualifier(segment: str, label: str, value: str, component: str) -> str | None:
+    """Reason when a procedure composite is a bare code: its first component is the product/service
+    ID qualifier (HC for HCPCS/CPT), so ``SV1*96365`` names no code, and the line cannot say what
+    was billed (a payer's front end rejects it before any edit). A qualifier is two characters (X12
+    element 235, ID 2/2): a bare ``HC`` is a qualifier whose code is missing, which typing reports."""
+    code = value.strip()
+    if len(code) <= 2 or component in value:
+        return None
+    return (f"{segment} {label} {code!r} has no product/service ID qualifier; the code goes after it "
+            f"({'HC' + component + code} for a HCPCS/CPT code)")
 
 
 def _dedupe(reasons: list[str]) -> list[str]:
@@ -844,7 +857,7 @@ class _Reader:
             line.revenue_code = _or_none(_el(els, 1))
             composite, charge, basis, units = _el(els, 2), _el(els, 3), _el(els, 4), _el(els, 5)
         label = "SV101" if sid == "SV1" else "SV202"
-        reason = _foreign_separator(sid, label, composite, component)
+        reason = _foreign_separator(sid, label, composite, component) or _no_qualifier(sid, label, composite, component)
         if reason:
             line.errors.append(reason)
         parts = composite.split(component)
