@@ -27,9 +27,11 @@ Only the command line does this (:meth:`scrubber.cli._OneLineErrors.main`), neve
 program that uses scrubber as a library keeps its own allocator settings. A value the user set in
 ``_RJEM_MALLOC_CONF`` is left as it is (theirs is the setting that counts), and nothing is done once
 Polars is imported (jemalloc has read its settings by then). A ``scrub`` started by a Python
-process that had imported Polars inherits the variable Polars wrote there (its own defaults) and so
-keeps Polars' defaults too: the run is the same, its reported peak higher (``benchmarks/run.py``
-hands its children the environment it had before importing Polars, for that reason).
+process that had imported Polars (a pipeline script that uses Polars itself) inherits the variable
+Polars wrote there on import, its own defaults and nothing else: that is no one's choice, so the
+setting is added after them (the last value of an option counts). A variable that holds anything
+more is the user's and is left alone. (``benchmarks/run.py`` still hands its children the
+environment it had before importing Polars, so that every measured process starts alike.)
 """
 
 from __future__ import annotations
@@ -43,14 +45,27 @@ VARIABLE = "_RJEM_MALLOC_CONF"
 # (Linux only: it needs the CPU a thread runs on): one arena per CPU instead of jemalloc's four per
 # CPU chosen per thread (above).
 SETTING = "muzzy_decay_ms:0,percpu_arena:percpu" if sys.platform.startswith("linux") else "muzzy_decay_ms:0"
+# What Polars writes into the variable when it is imported and nobody had set it (polars/__init__.py
+# of Polars 2.1; with POLARS_THP=1 it adds huge pages): a child process inherits it. Should a
+# later Polars write other defaults, they read as a user's setting and are left alone (the safe side).
+_POLARS_DEFAULTS = ("dirty_decay_ms:500,muzzy_decay_ms:1000",
+                    "dirty_decay_ms:500,muzzy_decay_ms:1000,thp:always,metadata_thp:always")
 
 
 def configure(environ: MutableMapping[str, str] = os.environ) -> bool:
-    """Ask for :data:`SETTING` unless the user set the variable or Polars is already imported.
+    """Ask for :data:`SETTING` unless the user set the variable or Polars is already imported; a
+    variable holding only Polars' own defaults (inherited from a process that imported Polars) gets
+    :data:`SETTING` after them.
 
-    Returns whether it did (the variable then holds :data:`SETTING`, for Polars to append to its own).
+    Returns whether it did (the variable then ends with :data:`SETTING`, for Polars to append to its own).
     """
-    if VARIABLE in environ or "polars" in sys.modules:
+    if "polars" in sys.modules:
         return False
-    environ[VARIABLE] = SETTING
+    current = environ.get(VARIABLE)
+    if current is None:
+        environ[VARIABLE] = SETTING
+    elif current in _POLARS_DEFAULTS:
+        environ[VARIABLE] = f"{current},{SETTING}"
+    else:
+        return False
     return True

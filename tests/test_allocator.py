@@ -26,6 +26,20 @@ def test_leaves_the_users_own_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     assert environ == {allocator.VARIABLE: "dirty_decay_ms:2000"}
 
 
+def test_adds_the_setting_after_polars_defaults_a_parent_process_left(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A scrub started by a script that imported Polars inherits the variable Polars wrote (its own
+    defaults, no one's choice): the setting goes after them, and counts. More than the defaults is a
+    user's setting, left alone."""
+    inherited = _written_by_polars()
+    monkeypatch.delitem(sys.modules, "polars", raising=False)
+    environ = {allocator.VARIABLE: inherited}
+    assert allocator.configure(environ) is True
+    assert environ == {allocator.VARIABLE: f"{inherited},{allocator.SETTING}"}
+    chosen = {allocator.VARIABLE: f"{inherited},narenas:4"}
+    assert allocator.configure(chosen) is False
+    assert chosen == {allocator.VARIABLE: f"{inherited},narenas:4"}
+
+
 def test_does_nothing_once_polars_is_imported() -> None:
     import polars  # noqa: F401  (jemalloc has read its settings)
 
@@ -43,6 +57,13 @@ def _fresh_process(*lines: str) -> subprocess.CompletedProcess[str]:
                           timeout=120)
     assert done.returncode == 0, done.stderr
     return done
+
+
+def _written_by_polars() -> str:
+    """What importing Polars writes into the variable of a process that had none (what its children
+    inherit)."""
+    done = _fresh_process("import os, polars", f"print(os.environ[{allocator.VARIABLE!r}])")
+    return done.stdout.strip()
 
 
 def test_jemalloc_reads_the_setting_polars_passes_on() -> None:
@@ -64,6 +85,25 @@ def test_jemalloc_reads_the_setting_polars_passes_on() -> None:
         assert 'opt.percpu_arena: "percpu"' in done.stderr
         cpus = len(os.sched_getaffinity(0))
         assert f"opt.narenas: {cpus}\n" in done.stderr or f"opt.narenas: {os.cpu_count()}\n" in done.stderr
+
+
+def test_a_scrub_started_by_a_polars_process_gets_the_setting() -> None:
+    """In a fresh process whose environment holds what a parent's Polars import wrote there: the
+    setting reaches jemalloc all the same (the last value of an option counts)."""
+    inherited = _written_by_polars()
+    done = _fresh_process(
+        "import os",
+        f"os.environ[{allocator.VARIABLE!r}] = {inherited!r}",
+        "from scrubber import allocator",
+        "assert allocator.configure()",
+        "os.environ[allocator.VARIABLE] += ',stats_print:true'",
+        "import polars",
+        "polars.DataFrame({'a': [1]})",
+    )
+    options = [line for line in done.stderr.splitlines() if "opt.muzzy_decay_ms" in line]
+    if not options:
+        pytest.skip("this Polars build does not allocate with jemalloc (no statistics printed)")
+    assert "opt.muzzy_decay_ms: 0 " in options[0] + " "
 
 
 def test_the_command_line_configures_and_a_library_import_does_not() -> None:
