@@ -66,44 +66,44 @@ def _written_by_polars() -> str:
     return done.stdout.strip()
 
 
-def test_jemalloc_reads_the_setting_polars_passes_on() -> None:
-    """In a fresh process: the setting reaches jemalloc as Polars' override (its statistics at exit
-    show the option's value), so the memory it promises is really given back."""
+def _statistics_after_configure(*before: str) -> str:
+    """jemalloc's statistics (printed at exit) of a fresh process that ran ``before``, then
+    :func:`allocator.configure`, then imported Polars; skips where Polars has no jemalloc."""
     done = _fresh_process(
         "import os",
+        *before,
         "from scrubber import allocator",
         "assert allocator.configure()",
         "os.environ[allocator.VARIABLE] += ',stats_print:true'",
         "import polars",
         "polars.DataFrame({'a': [1]})",
     )
-    options = [line for line in done.stderr.splitlines() if "opt.muzzy_decay_ms" in line]
-    if not options:
+    if "opt.muzzy_decay_ms" not in done.stderr:
         pytest.skip("this Polars build does not allocate with jemalloc (no statistics printed)")
-    assert "opt.muzzy_decay_ms: 0 " in options[0] + " "
+    return done.stderr
+
+
+def _assert_setting_taken(statistics: str) -> None:
+    """The options of :data:`allocator.SETTING` are the ones jemalloc runs with."""
+    (muzzy,) = [line for line in statistics.splitlines() if "opt.muzzy_decay_ms" in line]
+    assert "opt.muzzy_decay_ms: 0 " in muzzy + " "
     if sys.platform.startswith("linux"):  # one arena per CPU (see the module's docstring)
-        assert 'opt.percpu_arena: "percpu"' in done.stderr
+        assert 'opt.percpu_arena: "percpu"' in statistics
         cpus = len(os.sched_getaffinity(0))
-        assert f"opt.narenas: {cpus}\n" in done.stderr or f"opt.narenas: {os.cpu_count()}\n" in done.stderr
+        assert f"opt.narenas: {cpus}\n" in statistics or f"opt.narenas: {os.cpu_count()}\n" in statistics
+
+
+def test_jemalloc_reads_the_setting_polars_passes_on() -> None:
+    """In a fresh process: the setting reaches jemalloc as Polars' override (its statistics at exit
+    show the option's value), so the memory it promises is really given back."""
+    _assert_setting_taken(_statistics_after_configure())
 
 
 def test_a_scrub_started_by_a_polars_process_gets_the_setting() -> None:
     """In a fresh process whose environment holds what a parent's Polars import wrote there: the
     setting reaches jemalloc all the same (the last value of an option counts)."""
     inherited = _written_by_polars()
-    done = _fresh_process(
-        "import os",
-        f"os.environ[{allocator.VARIABLE!r}] = {inherited!r}",
-        "from scrubber import allocator",
-        "assert allocator.configure()",
-        "os.environ[allocator.VARIABLE] += ',stats_print:true'",
-        "import polars",
-        "polars.DataFrame({'a': [1]})",
-    )
-    options = [line for line in done.stderr.splitlines() if "opt.muzzy_decay_ms" in line]
-    if not options:
-        pytest.skip("this Polars build does not allocate with jemalloc (no statistics printed)")
-    assert "opt.muzzy_decay_ms: 0 " in options[0] + " "
+    _assert_setting_taken(_statistics_after_configure(f"os.environ[{allocator.VARIABLE!r}] = {inherited!r}"))
 
 
 def test_the_command_line_configures_and_a_library_import_does_not() -> None:
