@@ -65,6 +65,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from checks._first_rule import first_rule, rule_value
 from scrubber.cards import load_card
 from scrubber.enrich import code, documented_sc, is_ig, with_codes, with_drug_units, with_modifier_roles
 from scrubber.registry import Check, Context
@@ -166,15 +167,10 @@ def _jwjz(lines: pl.LazyFrame) -> pl.LazyFrame:
         ("waste_unbilled", ~is_jz & ~pl.col("has_jw_line") & billable & pl.col("jw_required")),
         ("no_jw_jz", ~is_jz & ~pl.col("has_jw_line") & ~billable & pl.col("jz_required")),
     ]
-    decided = pl.lit(None, pl.UInt8)
-    for number, (_, condition) in reversed(list(enumerate(rules))):
-        decided = pl.when(condition).then(pl.lit(number, pl.UInt8)).otherwise(decided)
-    reasons = pl.Series([reason for reason, _ in rules])
-    numbers = pl.Series(range(len(rules)), dtype=pl.UInt8)
     alone = _drug_lines(drugs.filter(pl.col("_alone"))).filter(~needs_siblings & ~is_jw).with_columns(
-        decided.alias("_rule"),
+        first_rule([condition for _, condition in rules]).alias("_rule"),
     ).filter(pl.col("_rule").is_not_null()).with_columns(
-        pl.col("_rule").replace_strict(numbers, reasons, return_dtype=pl.String).alias("reason"),
+        rule_value(pl.col("_rule"), [reason for reason, _ in rules], pl.String()).alias("reason"),
         pl.lit(None, pl.Int32).alias("admin_line"),
         pl.lit(None, pl.String).alias("jw_lines"),
         pl.lit(None, pl.String).alias("drop"),

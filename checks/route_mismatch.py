@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from checks._first_rule import first_rule, rule_value
 from scrubber import reference
 from scrubber.cards import load_card
 from scrubber.enrich import (
@@ -148,15 +149,10 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     candidates = with_modifier_roles(with_codes(candidates, "ig_route", "adm_documented_routes"))
     # Decide on every candidate as a small integer (the first rule that applies); name the reason
     # and derive the facts on the flagged lines only (strings for every candidate cost seconds).
-    rule: pl.Expr = pl.lit(None, pl.UInt8)
-    for number, (_, condition, _) in reversed(list(enumerate(rules))):
-        rule = pl.when(condition.fill_null(False)).then(pl.lit(number, pl.UInt8)).otherwise(rule)
-    numbers = pl.Series(range(len(rules)), dtype=pl.UInt8)
+    rule = first_rule([condition for _, condition, _ in rules])
     flagged = candidates.with_columns(rule.alias("_rule")).filter(pl.col("_rule").is_not_null()).with_columns(
-        pl.col("_rule").replace_strict(numbers, pl.Series([r[0] for r in rules]), return_dtype=pl.String)
-        .alias("reason"),
-        pl.col("_rule").replace_strict(numbers, pl.Series([r[2] for r in rules], dtype=pl.UInt64),
-                                       return_dtype=pl.UInt64).alias("_conflict"),
+        rule_value(pl.col("_rule"), [reason for reason, _, _ in rules], pl.String()).alias("reason"),
+        rule_value(pl.col("_rule"), [conflict for _, _, conflict in rules], pl.UInt64()).alias("_conflict"),
     )
     # Text facts of the code on the flagged lines only (derived after the filter).
     flagged = with_codes(flagged, "ig_product", "adm_description").with_columns(
