@@ -23,6 +23,18 @@ fewer page faults (760k -> 655k), ~0.5 s less system time, the phases before the
 faster and the write phase less often slow (medians 0.26-0.40 s against 0.39-0.64 s; why is not
 measured), peak within 20 MB (benchmarks/results.md, "Issue 16, seventh pass").
 
+And large blocks should be reused too. jemalloc serves every allocation of 8 MiB or more (a column
+of a million rows: each column of a batch) from one dedicated arena that purges a freed block at
+once, "because less immediate reuse is expected for huge allocations" (jemalloc ``arena.c``,
+``arena_choose_huge``): the next column of that size faults in fresh pages, and the purge itself is
+a system call that interrupts the other CPU. A scrub frees and allocates such columns all along, so
+``oversize_threshold:0`` (no dedicated arena: large blocks come from the per-CPU arenas and stay as
+dirty pages for Polars' 0.5 s like any other) is the better trade here: on the 10M-line batch, six
+interleaved pairs, system time 12.7 -> 8.9 s and process wall 20.5 -> 16.6 s (medians; as many page
+faults: the time saved is the purging), peak the same (5.26-5.40 GB); on the 2M-line benchmark batch 7%
+fewer page faults, the phases before the write 0.03-0.05 s faster, peak within 30 MB
+(benchmarks/results.md, "Issue 16, eighth pass").
+
 Only the command line does this (:meth:`scrubber.cli._OneLineErrors.main`), never an import: a
 program that uses scrubber as a library keeps its own allocator settings. A value the user set in
 ``_RJEM_MALLOC_CONF`` is left as it is (theirs is the setting that counts), and nothing is done once
@@ -43,8 +55,10 @@ from collections.abc import MutableMapping
 VARIABLE = "_RJEM_MALLOC_CONF"
 # muzzy_decay_ms:0: freed pages leave after their 0.5 s as dirty pages (above). percpu_arena:percpu
 # (Linux only: it needs the CPU a thread runs on): one arena per CPU instead of jemalloc's four per
-# CPU chosen per thread (above).
-SETTING = "muzzy_decay_ms:0,percpu_arena:percpu" if sys.platform.startswith("linux") else "muzzy_decay_ms:0"
+# CPU chosen per thread; oversize_threshold:0 (measured on Linux only): no arena that purges large
+# blocks at once (above).
+SETTING = ("muzzy_decay_ms:0,percpu_arena:percpu,oversize_threshold:0" if sys.platform.startswith("linux")
+           else "muzzy_decay_ms:0")
 # What Polars writes into the variable when it is imported and nobody had set it (polars/__init__.py
 # of Polars 2.1; with POLARS_THP=1 it adds huge pages): a child process inherits it. Should a
 # later Polars write other defaults, they read as a user's setting and are left alone (the safe side).

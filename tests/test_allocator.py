@@ -89,6 +89,7 @@ def _assert_setting_taken(statistics: str) -> None:
     assert "opt.muzzy_decay_ms: 0 " in muzzy + " "
     if sys.platform.startswith("linux"):  # one arena per CPU (see the module's docstring)
         assert 'opt.percpu_arena: "percpu"' in statistics
+        assert "opt.oversize_threshold: 0\n" in statistics  # (jemalloc's default: 8388608)
         cpus = len(os.sched_getaffinity(0))
         assert f"opt.narenas: {cpus}\n" in statistics or f"opt.narenas: {os.cpu_count()}\n" in statistics
 
