@@ -26,8 +26,8 @@ measured), peak within 20 MB (benchmarks/results.md, "Issue 16, seventh pass").
 And large blocks should be reused too. jemalloc serves every allocation of 8 MiB or more (a column
 of a million rows: each column of a batch) from one dedicated arena that purges a freed block at
 once, "because less immediate reuse is expected for huge allocations" (jemalloc ``arena.c``,
-``arena_choose_huge``): the next column of that size faults in fresh pages, and the purge itself is
-a system call that interrupts the other CPU. A scrub frees and allocates such columns all along, so
+``arena_choose_huge``): the next column of that size faults in fresh pages, and every purge is a
+system call. A scrub frees and allocates such columns all along, so
 ``oversize_threshold:0`` (no dedicated arena: large blocks come from the per-CPU arenas and stay as
 dirty pages for Polars' 0.5 s like any other) is the better trade here: on the 10M-line batch, six
 interleaved pairs, system time 12.7 -> 8.9 s and process wall 20.5 -> 16.6 s (medians; as many page
