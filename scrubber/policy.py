@@ -210,15 +210,20 @@ def _modifiers(values: Any, where: str, source: str) -> tuple[str, ...]:
     return _shaped(values, where, source, _MODIFIER_RE, "a two-character modifier")
 
 
+def _payer_names(values: Any, where: str, source: str) -> tuple[str, ...]:
+    """Payer names or pattern words, normalised like claims' payers (:func:`payer_key`). An empty one
+    is refused: as a name it would match no claim, as a word it would match odd names (never a
+    setting accepted and ignored)."""
+    names = tuple(payer_key(w) for w in _texts(values, where, source))
+    if any(not n for n in names):
+        raise PolicyError(f"'{where}' must not list an empty name", source)
+    return names
+
+
 def _patterns(doc: dict[str, Any], source: str) -> PayerPatterns:
     """``payer_patterns``: lists of words, normalised like payer names (see :func:`payer_key`)."""
-    out = {}
-    for key in ("prefix", "contains", "except_contains"):
-        words = tuple(payer_key(w) for w in _texts(doc.get(key, []), f"payer_patterns.{key}", source))
-        if any(not w for w in words):
-            raise PolicyError(f"'payer_patterns.{key}' must not list an empty name", source)
-        out[key] = words
-    return PayerPatterns(**out)
+    return PayerPatterns(**{key: _payer_names(doc.get(key, []), f"payer_patterns.{key}", source)
+                            for key in ("prefix", "contains", "except_contains")})
 
 
 def _diagnoses(values: Any, where: str, source: str) -> tuple[str, ...]:
@@ -288,7 +293,7 @@ def _build(doc: dict[str, Any], source: str) -> Policy:
         name=name,
         kind=kind,
         description=doc.get("description", ""),
-        payers=tuple(payer_key(p) for p in _texts(doc.get("payers", []), "payers", source)),
+        payers=_payer_names(doc.get("payers", []), "payers", source),
         caps=caps,
         jw_required_from=_date_or_none(doc.get("jw", {}).get("required_from", False), "jw.required_from", source),
         jz_required_from=_date_or_none(doc.get("jz", {}).get("required_from", False), "jz.required_from", source),

@@ -184,6 +184,8 @@ def test_a_policy_can_replace_a_coverage_list_inline(tmp_path, write_csv) -> Non
         ('name = "X"\n[payer_patterns]\nsuffix = ["X"]\n', "payer_patterns.suffix"),
         ('name = "X"\n[payer_patterns]\nprefix = "MEDICARE"\n', "payer_patterns.prefix"),
         ('name = "X"\n[payer_patterns]\ncontains = [" "]\n', "empty name"),
+        # An empty payer name would claim no claim: refused, not accepted and ignored.
+        ('name = "X"\npayers = ["ACME", ""]\n', "'payers' must not list an empty name"),
     ],
 )
 def test_bad_policies_are_errors(tmp_path, write_csv, text: str, needle: str) -> None:
