@@ -57,6 +57,9 @@ def compare(text: str, first_row_id: int = 0) -> str:
         assert fast_raw(text, "in.json", first_row_id) is None, "the fast reader took a file Python rejects"
         return "rejected"
     fast = fast_raw(text, "in.json", first_row_id)
+    # The same document as bytes (how load_inputs hands over an ASCII file): the same outcome.
+    from_bytes = fast_raw(text.encode("utf-8"), "in.json", first_row_id)
+    assert (from_bytes is None) == (fast is None) and (fast is None or from_bytes.equals(fast))
     if fast is None:
         return "declined"
     if not fast.equals(slow):
@@ -367,6 +370,8 @@ DECLINED = {
     "float-1e16": doc(claim(lines=[{**LINE, "charge": 1e16}])),
     "string-16-digits": doc(claim(member_id="1234567890123456", lines=[LINE])),
     "lone-surrogate": '{"claims": [{"claim_id": "C\\ud800x", "lines": [{"line_number": 1}]}]}',
+    # A value holding the character the reader writes for a key's null (its sentinel): declined.
+    "sentinel-in-a-value": doc(claim(member_id="M\x01", lines=[LINE])),
     "escaped-key": '{"claims": [{"claim_id": "C1", "diagnose\\u0073": "D80", "lines": [{"line_number": 1}]}]}',
     "jsonl-u2028-in-string": json.dumps(claim(member_id="a\u2028b", lines=[LINE]), ensure_ascii=False)
     + "\n"
@@ -490,6 +495,24 @@ def test_load_inputs_reads_the_same_rows_either_way(tmp_path: Path, monkeypatch:
     monkeypatch.setattr(json_loader, "FAST_MIN_CHARS", 1 << 62)
     slow = load_inputs([str(path)]).collect()
     assert fast.height == 1600 and fast.equals(slow)
+
+
+@pytest.mark.parametrize(
+    ("prefix", "newline", "name"),
+    [("", "\r\n", "B"), ("", "\r", "B"), ("\ufeff", "\r\n", "B"), ("", "\n", "Bé")],
+    ids=["ascii-crlf", "ascii-lone-cr", "byte-order-mark", "not-ascii"],
+)
+def test_load_inputs_reads_a_file_as_its_text(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prefix: str,
+                                              newline: str, name: str) -> None:
+    """An ASCII file reaches the fast reader as its bytes (not decoded to be encoded again), with its
+    line ends made newlines as reading it as text does; any other file as text. Either way the rows
+    are those of the Python reader reading the file's text."""
+    text = json.dumps(json.loads(big_document()), indent=1).replace('"B', f'"{name}')
+    path = tmp_path / "big.json"
+    path.write_bytes((prefix + text.replace("\n", newline)).encode("utf-8"))
+    expected = slow_raw(text, "big.json", 0)
+    monkeypatch.setattr(json_loader, "claims_to_raw", lambda *a: pytest.fail("the Python reader ran"))
+    assert load_inputs([str(path)]).collect().drop("source").equals(expected.drop("source"))
 
 
 def test_a_file_python_rejects_still_fails_with_its_message(tmp_path: Path) -> None:

@@ -213,6 +213,28 @@ def _csv_header(start: bytes) -> bool:
     return b"," in first and b"claim_id" in first.replace(b" ", b"_")
 
 
+def _json_document(path: Path) -> str | bytes:
+    """A JSON file for :func:`scrubber.loaders.json_loader.load_json`: an ASCII file as its bytes, line
+    ends made newlines as reading it as text does (the same bytes as the text encoded again, without
+    decoding 650 MB to encode them back); any other file as text (:func:`_read_text`: its decoding,
+    byte order mark and errors are defined once, there)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read file ({exc.strerror})", display_name(path)) from None
+    if not data.isascii():  # (a byte order mark is not ASCII either)
+        del data
+        return _read_text(path)
+    return data.replace(b"\r\n", b"\n").replace(b"\r", b"\n") if b"\r" in data else data
+
+
+def _opens_an_object(document: str | bytes) -> bool:
+    """Whether a JSON document starts with an object, as a findings or records file does (:func:`_foreign_content`)."""
+    if isinstance(document, bytes):
+        return document.lstrip(b" \t\r\n").startswith(b"{")
+    return document.lstrip("\ufeff \t\r\n").startswith("{")
+
+
 def _read_text(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8-sig")
@@ -285,20 +307,22 @@ def open_file(path: Path) -> FileReader:
         lf, _ = parquet_loader.open_parquet(path)
         return FileReader(path, fmt, lambda first: parquet_loader.batches(path, lf, first),
                           notices=parquet_loader.column_notices(path))
-    text = _read_text(path)
     if fmt == "json":
         from scrubber.loaders.json_loader import load_json
 
-        if text.lstrip("\ufeff \t\r\n").startswith("{") and _foreign_content(path):
+        document = _json_document(path)
+        if _opens_an_object(document) and _foreign_content(path):
             raise InputError(f"this file holds {_foreign_content(path)}", name)
-        loaded, counted = load_json(path, text, 0)
+        loaded, counted = load_json(path, document, 0)
         notices: list[str] = []
+        del document
     else:
         from scrubber.loaders.x12_loader import count_x12_rows, read_x12
 
+        text = _read_text(path)
         loaded, notices = read_x12(path, text, 0)
         counted = count_x12_rows(text, name)
-    del text
+        del text
     return FileReader(path, fmt, lambda first: iter([_aligned(loaded, first)]), notices=notices, counted_rows=counted)
 
 

@@ -320,15 +320,19 @@ def claims_to_raw(claims: list[Any], source: str, first_row_id: int) -> pl.DataF
     return pl.DataFrame(columns, schema=RAW_FRAME_SCHEMA)
 
 
-def load_json(path: Path, text: str, first_row_id: int) -> tuple[pl.DataFrame, int]:
+def load_json(path: Path, text: str | bytes, first_row_id: int) -> tuple[pl.DataFrame, int]:
     """Raw frame for one JSON / JSON Lines file (the Polars reader when it can vouch, else Python's),
-    and the independent count of the rows it holds (:func:`count_rows`)."""
+    and the independent count of the rows it holds (:func:`count_rows`).
+
+    ``text`` is the file as text, or as the UTF-8 bytes of that text (line ends already newlines, no
+    byte order mark): the Polars reader parses bytes, so a large file given as bytes is neither decoded
+    nor encoded again unless the Python reader has to read it (650 MB: 0.27 s and 0.37 s saved)."""
     source = display_name(path)
     if len(text) >= FAST_MIN_CHARS:
         fast = fast_read(text, source, first_row_id)
         if fast is not None:
             return fast
-    return slow_read(text, source, first_row_id)
+    return slow_read(text.decode("utf-8") if isinstance(text, bytes) else text, source, first_row_id)
 
 
 def slow_raw(text: str, source: str, first_row_id: int) -> pl.DataFrame:
@@ -435,15 +439,15 @@ class _Decline(Exception):
     """The fast reader cannot vouch for this document; the Python reader reads it instead."""
 
 
-def fast_raw(text: str, source: str, first_row_id: int) -> pl.DataFrame | None:
+def fast_raw(text: str | bytes, source: str, first_row_id: int) -> pl.DataFrame | None:
     """The raw frame :func:`slow_raw` would give, read by Polars; None when it cannot be sure."""
     read = fast_read(text, source, first_row_id)
     return None if read is None else read[0]
 
 
-def fast_read(text: str, source: str, first_row_id: int) -> tuple[pl.DataFrame, int] | None:
+def fast_read(text: str | bytes, source: str, first_row_id: int) -> tuple[pl.DataFrame, int] | None:
     """The raw frame :func:`slow_raw` would give, read by Polars, and the rows the parsed claims hold
-    (counted before flattening); None when it cannot be sure.
+    (counted before flattening); None when it cannot be sure. ``text``: as :func:`load_json` takes it.
 
     None also for documents the Python reader rejects (invalid JSON, not claims): it raises the
     error with its wording.
@@ -454,8 +458,8 @@ def fast_read(text: str, source: str, first_row_id: int) -> tuple[pl.DataFrame, 
         return None
 
 
-def _fast_raw(text: str, source: str, first_row_id: int) -> tuple[pl.DataFrame, int]:
-    data = text.encode("utf-8")
+def _fast_raw(text: str | bytes, source: str, first_row_id: int) -> tuple[pl.DataFrame, int]:
+    data = text if isinstance(text, bytes) else text.encode("utf-8")
     jsonl = False
     if m := _WRAPPED_START.match(data):
         end = _WRAPPED_END.search(data, max(0, len(data) - 4096))
@@ -683,7 +687,8 @@ def _mark_nulls(doc: bytes) -> tuple[bytes, int]:
     """``doc`` with every known key's ``null`` rewritten to the sentinel, and how many known keys it writes."""
     if _SENTINEL_ESCAPE.search(doc):
         raise _Decline  # the text itself holds the sentinel
-    text = pl.Series([doc.decode("utf-8")])
+    # (bytes in and out through Polars' binary type: a Python str between them cost 0.8 ms per MB)
+    text = pl.Series([doc], dtype=pl.Binary).cast(pl.String)
     written = int(text.str.count_matches(_KNOWN_KEY_RE).item())
     if b"null" not in doc:
         return doc, written
@@ -697,16 +702,23 @@ def _mark_nulls(doc: bytes) -> tuple[bytes, int]:
             .str.replace_all(_NULL_LIST_RE, '${1}["\\u0001"]')
             .str.replace_all(_NULL_LINES_RE, "${1}[]")
         )
-    return marked.item().encode("utf-8"), written
+    return marked.cast(pl.Binary).item(), written
 
 
 def _no_duplicate_keys(claims: pl.DataFrame, written: int) -> None:
-    """Decline unless Polars read as many known keys as the text writes (no key twice in an object)."""
-    claim_keys = claims.select(pl.sum_horizontal(pl.all().is_not_null().sum())).item()
-    lines = claims.select(pl.col("lines").explode().struct.unnest())
-    line_keys = lines.select(pl.sum_horizontal(pl.all().is_not_null().sum())).item() if lines.height else 0
-    if claim_keys + line_keys != written:
+    """Decline unless Polars read as many known keys as the text writes (no key twice in an object).
+
+    A key read is a value that is not null (a written ``null`` reads as the sentinel), counted from
+    the columns' null counts, which Polars keeps as metadata: no query per chunk (1.5 -> 0.1 ms a
+    chunk; 620 chunks in the 2M-line benchmark file)."""
+    lines = claims.get_column("lines").explode().struct.unnest()
+    if _values(claims) + (_values(lines) if lines.height else 0) != written:
         raise _Decline
+
+
+def _values(frame: pl.DataFrame) -> int:
+    """How many values of ``frame`` are not null."""
+    return frame.height * frame.width - sum(frame.null_count().row(0))
 
 
 def _check_text(chunk: bytes) -> None:
