@@ -39,7 +39,10 @@ unknown and nothing is decided on a guess. One finding per line and root cause, 
   ``jz_with_billable_waste``; a JW+JZ line whose waste adds no unit is ``jw_not_billable*`` (deleting
   the line settles both);
 * a JW line whose waste adds no unit: ``jw_not_billable_use_jz`` (delete it and append JZ to the
-  administered line, where JZ is required there and that line lacks it) or ``jw_not_billable``;
+  administered line, where JZ is required there and that line lacks it) or ``jw_not_billable``; but
+  when it is the drug's only line on the claim and date it bills the administered dose, and the fix
+  takes JW off it instead of deleting it: ``jw_on_dose_line_use_jz`` (and append JZ, where required
+  and absent) or ``jw_on_dose_line``;
 * a JZ line beside a JW line of the drug: ``jz_and_jw_lines``, unless the waste adds no unit (then the
   JW line is the error, reported above);
 * JZ with billable waste and no JW line: ``jz_with_billable_waste``;
@@ -145,8 +148,13 @@ def _jwjz(lines: pl.LazyFrame) -> pl.LazyFrame:
     paired = wanted.join(_siblings(drugs, wanted), on=_GROUP, how="left")
     waste_line = pl.col("n_admin") > 0  # another line of the drug bills the dose: this JW line bills the waste
     use_jz = pl.col("jz_required") & pl.col("admin_line").is_not_null() & ~pl.col("admin_has_jz").fill_null(False)
+    # The drug's only line on the claim and date carries JW: it bills the administered dose, so JW comes
+    # off it (and JZ goes on where required); deleting it would drop the dose.
+    dose_line = is_jw & no_unit & ~waste_line
     paired = paired.with_columns(
-        pl.when(is_jw & no_unit & use_jz).then(pl.lit("jw_not_billable_use_jz"))
+        pl.when(dose_line & pl.col("jz_required") & ~is_jz).then(pl.lit("jw_on_dose_line_use_jz"))
+        .when(dose_line).then(pl.lit("jw_on_dose_line"))
+        .when(is_jw & no_unit & use_jz).then(pl.lit("jw_not_billable_use_jz"))
         .when(is_jw & no_unit).then(pl.lit("jw_not_billable"))
         .when(is_jw & is_jz & ~waste_line & billable).then(pl.lit("jz_with_billable_waste"))
         .when(is_jw & is_jz).then(pl.lit("jw_and_jz_on_line"))

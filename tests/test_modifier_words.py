@@ -27,6 +27,8 @@ SCENARIOS = {
     "jz_with_billable_waste": ["1,11,2026-02-10,J1459,JZ,,71,7100,35200,400,IV"],
     "jw_not_billable_use_jz": ["1,11,2026-02-10,J1459,,,71,7100,35200,200,IV", "2,11,2026-02-10,J1459,JW,,1,100,,,"],
     "jw_not_billable": ["1,11,2026-02-10,J1459,JZ,,71,7100,35200,200,IV", "2,11,2026-02-10,J1459,JW,,1,100,,,"],
+    "jw_on_dose_line_use_jz": ["1,11,2026-02-10,J1459,JW,,71,7100,35200,200,IV"],
+    "jw_on_dose_line": ["1,11,2026-02-10,J1459,JW,JZ,71,7100,35200,200,IV"],
     "jw_and_jz_on_line": ["1,11,2026-02-10,J1459,,,71,7100,35200,400,IV", "2,11,2026-02-10,J1459,JW,JZ,1,100,,,"],
     "jz_and_jw_lines": ["1,11,2026-02-10,J1459,JZ,,71,7100,35200,400,IV", "2,11,2026-02-10,J1459,JW,,1,100,,,"],
     "kx_missing": ["1,12,2026-02-10,J1559,JZ,,80,4000,8000,,SC"],
@@ -137,6 +139,12 @@ def test_fixes_and_corrections_give_the_computed_answer(findings) -> None:
     assert use_jz["suggested_fix"] == ("Delete the JW line 2 (J1459-JW x1) and append JZ to line 1 (J1459 x71), "
                                        f"claim {use_jz['claim_id']}.")
     assert "append JZ" not in one("jw_not_billable")["suggested_fix"]  # line 1 already carries JZ
+    # The drug's only line carries JW: it bills the dose, so JW comes off it; it is never deleted.
+    on_dose = one("jw_on_dose_line_use_jz")
+    assert on_dose["suggested_fix"] == ("Bill line 1 as J1459-JZ x71 for the 35200 mg administered: remove JW and "
+                                        f"append JZ (claim {on_dose['claim_id']}).")
+    assert one("jw_on_dose_line")["suggested_fix"].startswith("Bill line 1 as J1459 x71 for the 35200 mg")
+    assert not any("Delete" in one(r)["suggested_fix"] for r in ("jw_on_dose_line_use_jz", "jw_on_dose_line"))
     assert one("jw_and_jz_on_line")["suggested_fix"].startswith("Remove JZ from line 2")
     assert "Remove JZ from line 1" in one("jz_and_jw_lines")["suggested_fix"]
     assert "line(s) 2" in one("jz_and_jw_lines")["suggested_fix"]
