@@ -11,7 +11,10 @@
     billable, and then JZ is exactly right (A52507 scenario 2; "no billable discarded amount");
   - a JW line is billed for waste that adds no billing unit (JW not permitted there: use JZ);
   - JW and JZ sit on one line, or a JZ line and a JW line bill the same drug on the claim and date
-    (they contradict each other at any place of service, required there or not).
+    (they contradict each other at any place of service, required there or not);
+  - a JW line is its drug's only line on the claim and date: it bills the administered dose under JW
+    (the fix takes JW off it, appends JZ where required, and bills documented waste that adds a unit
+    on its own JW line; never "delete the JW line", which would drop the dose).
 - JW/JZ, DEFAULT: JW for documented waste that adds at least one unit; JZ not required.
 - KX, MEDICARE: subcutaneous immune globulin at home under the External Infusion Pumps policy (A52507)
   for dates of service on or after 2023-01-01: an SC IG line (J1551, J1555, J1558, J1559, J1575, or
@@ -42,7 +45,8 @@ unknown and nothing is decided on a guess. One finding per line and root cause, 
   administered line, where JZ is required there and that line lacks it) or ``jw_not_billable``; but
   when it is the drug's only line on the claim and date it bills the administered dose, and the fix
   takes JW off it instead of deleting it: ``jw_on_dose_line_use_jz`` (and append JZ, where required
-  and absent) or ``jw_on_dose_line``;
+  and absent) or ``jw_on_dose_line``; such a line whose waste adds a unit bills dose and waste
+  together under JW: ``jw_on_dose_line_with_waste`` (the dose without JW, the waste on its own JW line);
 * a JZ line beside a JW line of the drug: ``jz_and_jw_lines``, unless the waste adds no unit (then the
   JW line is the error, reported above);
 * JZ with billable waste and no JW line: ``jz_with_billable_waste``;
@@ -68,12 +72,12 @@ from __future__ import annotations
 
 import polars as pl
 
+from checks._drug_lines import GROUP, jw_billing_the_dose, siblings
 from checks._first_rule import first_rule, rule_value
 from scrubber.cards import load_card
 from scrubber.enrich import code, documented_sc, is_ig, with_codes, with_drug_units, with_modifier_roles
 from scrubber.registry import Check, Context
 
-_GROUP = ["cd_key", "code_idx"]  # one drug on one claim and date
 # The facts every JW/JZ finding carries (templates use those of their reason).
 _FACTS = ["product", "dose", "waste", "unit_mg", "waste_units", "admin_units", "admin_line", "jw_lines", "drop",
           "keep", "jz_from", "jw_from"]
@@ -116,17 +120,6 @@ def _drug_lines(drugs: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def _siblings(drugs: pl.LazyFrame, wanted: pl.LazyFrame) -> pl.LazyFrame:
-    """Per drug, claim and date in ``wanted``: the administered line(s) and the JW lines."""
-    is_jw = pl.col("is_jw")
-    return drugs.join(wanted.select(_GROUP).unique(), on=_GROUP, how="semi").group_by(_GROUP).agg(
-        pl.col("line_number").filter(~is_jw).min().alias("admin_line"),
-        (~is_jw).sum().alias("n_admin"),
-        (pl.col("is_jz") & ~is_jw).any().alias("admin_has_jz"),
-        pl.col("line_number").filter(is_jw).sort().cast(pl.String).str.join(", ").alias("jw_lines"),
-    )
-
-
 def _jwjz(lines: pl.LazyFrame) -> pl.LazyFrame:
     # Filter first, derive after: each rule below implies a test of flags and masks (a JW line or a JZ
     # line beside one; or no JW line of the drug and, on a JZ line, documented waste), so the doses
@@ -142,18 +135,22 @@ def _jwjz(lines: pl.LazyFrame) -> pl.LazyFrame:
     no_unit = (pl.col("waste_units") == 0).fill_null(False)
     billable = (pl.col("waste_units") >= 1).fill_null(False)
 
-    # Lines whose words need their siblings: JW lines in question, and JZ lines beside a JW line.
-    needs_siblings = (is_jw & (is_jz | no_unit)) | (~is_jw & is_jz & pl.col("has_jw_line"))
+    # Lines whose words need their siblings: JW lines in question, and JZ lines beside a JW line. A JW
+    # line with billable waste is in question when its units are not the waste's (it may bill the dose
+    # as the drug's only line); one that bills the waste's units, as nearly every one does, is not.
+    off_waste = billable & (pl.col("units") != pl.col("waste_units"))
+    needs_siblings = (is_jw & (is_jz | no_unit | off_waste)) | (~is_jw & is_jz & pl.col("has_jw_line"))
     wanted = _drug_lines(drugs.filter(pl.col("_paired"))).filter(needs_siblings)
-    paired = wanted.join(_siblings(drugs, wanted), on=_GROUP, how="left")
+    paired = wanted.join(siblings(drugs, wanted), on=GROUP, how="left")
     waste_line = pl.col("n_admin") > 0  # another line of the drug bills the dose: this JW line bills the waste
     use_jz = pl.col("jz_required") & pl.col("admin_line").is_not_null() & ~pl.col("admin_has_jz").fill_null(False)
     # The drug's only line on the claim and date carries JW: it bills the administered dose, so JW comes
     # off it (and JZ goes on where required); deleting it would drop the dose.
-    dose_line = is_jw & no_unit & ~waste_line
+    dose_line = jw_billing_the_dose()
     paired = paired.with_columns(
-        pl.when(dose_line & pl.col("jz_required") & ~is_jz).then(pl.lit("jw_on_dose_line_use_jz"))
-        .when(dose_line).then(pl.lit("jw_on_dose_line"))
+        pl.when(dose_line & no_unit & pl.col("jz_required") & ~is_jz).then(pl.lit("jw_on_dose_line_use_jz"))
+        .when(dose_line & no_unit).then(pl.lit("jw_on_dose_line"))
+        .when(dose_line & ~is_jz & billable).then(pl.lit("jw_on_dose_line_with_waste"))
         .when(is_jw & no_unit & use_jz).then(pl.lit("jw_not_billable_use_jz"))
         .when(is_jw & no_unit).then(pl.lit("jw_not_billable"))
         .when(is_jw & is_jz & ~waste_line & billable).then(pl.lit("jz_with_billable_waste"))

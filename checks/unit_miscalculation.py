@@ -3,7 +3,8 @@
 **unit-miscalculation** (error when over, warning when under).
 - Drug lines: expected units = max(1, ceil(dose_mg / unit_mg)) (CMS rounds up to the next unit). A
   JW line's expected units = ceil((dose + wasted) / unit) - ceil(dose / unit) when that is 1 or more
-  (a JW line for waste that adds no unit is `missing-modifier`, not this check). Fractional units are
+  (a JW line for waste that adds no unit is `missing-modifier`, not this check; so is a JW line that is
+  its drug's only line on the claim and date). Fractional units are
   over or under by their difference. Example: 35 g of J1459 = 70 units; 8 g of J1559 = 80 units.
 - Additional-hour add-ons (96361, 96366, 96370, 96415): for each infusion it extends in the encounter,
   with T its documented minutes (crossing midnight allowed), the infusion supports
@@ -23,7 +24,9 @@
 
 Implementation. Drug lines: dose and waste come from the line, or from the other line of the same
 drug on the claim and date (:func:`scrubber.enrich.with_drug_units`; the JW line usually carries no
-documentation of its own); a JW line whose waste adds no unit is left alone. Additional hours: the
+documentation of its own); a JW line whose waste adds no unit is left alone, and so is a JW line that
+is its drug's only line on the claim and date (it bills the dose under JW: ``missing-modifier``'s, see
+:mod:`checks._drug_lines`). Additional hours: the
 encounter's time facts come from :mod:`scrubber.timing` (the one definition of infusing minutes, the
 midnight rule, episodes of merged intervals and the units they support), computed once per batch on
 the timed lines only and shared with the other time checks. Each add-on code is judged once per
@@ -43,6 +46,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from checks._drug_lines import GROUP, jw_billing_the_dose, siblings
 from scrubber.cards import load_card
 from scrubber.enrich import is_ig, with_codes, with_drug_units
 from scrubber.registry import Check, Context
@@ -60,6 +64,9 @@ def _drug_findings(lines: pl.LazyFrame) -> pl.LazyFrame:
     # A JW line whose waste adds no billing unit is missing-modifier's (JW not permitted: use JZ).
     judged = drugs.filter(expected.is_not_null() & (~pl.col("is_jw") | (expected >= 1))
                           & (pl.col("units") != expected))
+    # So is a JW line that is its drug's only line on the claim and date: it bills the dose under JW.
+    judged = judged.join(siblings(drugs, judged.filter("is_jw")).select(*GROUP, "n_admin"), on=GROUP,
+                         how="left").filter(~jw_billing_the_dose().fill_null(False))
     over = pl.col("units") > expected
     reason = (pl.when(pl.col("is_jw")).then(pl.when(over).then(pl.lit("jw_over")).otherwise(pl.lit("jw_under")))
               .otherwise(pl.when(over).then(pl.lit("drug_over")).otherwise(pl.lit("drug_under"))))
