@@ -75,17 +75,12 @@ import polars as pl
 from checks._drug_lines import GROUP, jw_billing_the_dose, siblings
 from checks._first_rule import first_rule, rule_value
 from scrubber.cards import load_card
-from scrubber.enrich import code, documented_sc, is_ig, with_codes, with_drug_units, with_modifier_roles
+from scrubber.enrich import ceil_units, code, documented_sc, is_ig, with_codes, with_drug_units, with_modifier_roles
 from scrubber.registry import Check, Context
 
 # The facts every JW/JZ finding carries (templates use those of their reason).
 _FACTS = ["product", "dose", "waste", "unit_mg", "waste_units", "admin_units", "admin_line", "jw_lines", "drop",
           "keep", "jz_from", "jw_from"]
-
-
-def _units(mg: pl.Expr, unit: pl.Expr) -> pl.Expr:
-    """Billing units of ``mg``, rounded up (IOM 100-04 ch.17); the 1e-9 keeps 35000/500 at 70."""
-    return (mg / unit - 1e-9).ceil().cast(pl.Int64)
 
 
 def _since(column: str) -> pl.Expr:
@@ -111,8 +106,8 @@ def _drug_lines(drugs: pl.LazyFrame) -> pl.LazyFrame:
         waste.alias("waste"),
         unit.alias("unit_mg"),
         pl.when(dose.is_not_null() & waste.is_not_null())
-        .then(_units(dose + waste, unit) - _units(dose, unit)).alias("waste_units"),
-        pl.when(dose.is_not_null()).then(pl.max_horizontal(_units(dose, unit), pl.lit(1))).alias("admin_units"),
+        .then(ceil_units(dose + waste, unit) - ceil_units(dose, unit)).alias("waste_units"),
+        pl.when(dose.is_not_null()).then(pl.max_horizontal(ceil_units(dose, unit), pl.lit(1))).alias("admin_units"),
         (applies & _since("pol_jw_from")).alias("jw_required"),
         (applies & _since("pol_jz_from")).alias("jz_required"),
         pl.col("pol_jz_from").alias("jz_from"),

@@ -5,7 +5,10 @@
   JW line's expected units = ceil((dose + wasted) / unit) - ceil(dose / unit) when that is 1 or more
   (a JW line for waste that adds no unit is `missing-modifier`, not this check; so is a JW line that is
   its drug's only line on the claim and date). Fractional units are
-  over or under by their difference. Example: 35 g of J1459 = 70 units; 8 g of J1559 = 80 units.
+  over or under by their difference. Example: 35 g of J1459 = 70 units; 8 g of J1559 = 80 units. A
+  dose billed over several lines of the drug without JW on the claim and date (one line per NDC) where
+  a line documents no dose of its own is judged in all: the lines' units against the dose the record
+  documents (x40 + x30 for 35 g of J1459 is right; x70 + x70 is 70 over).
 - Additional-hour add-ons (96361, 96366, 96370, 96415): for each infusion it extends in the encounter,
   with T its documented minutes (crossing midnight allowed), the infusion supports
   max(0, floor((T - 31) / 60)) additional hours: 61-90 minutes is 0, 91-150 is 1, 151-210 is 2, 211-270
@@ -48,7 +51,7 @@ import polars as pl
 
 from checks._drug_lines import GROUP, jw_billing_the_dose, siblings
 from scrubber.cards import load_card
-from scrubber.enrich import is_ig, with_codes, with_drug_units
+from scrubber.enrich import ceil_units, is_ig, with_codes, with_drug_units
 from scrubber.registry import Check, Context
 from scrubber.timing import timing
 
@@ -61,16 +64,21 @@ def _drugs(lines: pl.LazyFrame) -> pl.LazyFrame:
 def _drug_findings(lines: pl.LazyFrame) -> pl.LazyFrame:
     drugs = _drugs(lines)
     expected = pl.col("drug_expected_units")
+    is_jw = pl.col("is_jw")
+    ig = lines.filter(is_ig())  # (the siblings and split doses read these columns as they are)
+    split = _split_doses(ig)
     # A JW line whose waste adds no billing unit is missing-modifier's (JW not permitted: use JZ).
-    judged = drugs.filter(expected.is_not_null() & (~pl.col("is_jw") | (expected >= 1))
-                          & (pl.col("units") != expected))
+    judged = drugs.filter(expected.is_not_null() & (~is_jw | (expected >= 1)) & (pl.col("units") != expected))
     # So is a JW line that is its drug's only line on the claim and date: it bills the dose under JW.
-    judged = judged.join(siblings(drugs, judged.filter("is_jw")).select(*GROUP, "n_admin"), on=GROUP,
+    judged = judged.join(siblings(ig, judged.filter("is_jw")).select(*GROUP, "n_admin"), on=GROUP,
                          how="left").filter(~jw_billing_the_dose().fill_null(False))
+    # The lines of a dose split over several lines are judged together (below), not one by one.
+    judged = judged.join(split.select(*GROUP, pl.lit(True).alias("_split")), on=GROUP, how="left").filter(
+        is_jw | pl.col("_split").is_null())
     over = pl.col("units") > expected
-    reason = (pl.when(pl.col("is_jw")).then(pl.when(over).then(pl.lit("jw_over")).otherwise(pl.lit("jw_under")))
+    reason = (pl.when(is_jw).then(pl.when(over).then(pl.lit("jw_over")).otherwise(pl.lit("jw_under")))
               .otherwise(pl.when(over).then(pl.lit("drug_over")).otherwise(pl.lit("drug_under"))))
-    return judged.select(
+    per_line = judged.select(
         "row_id",
         reason.alias("reason"),
         pl.col("units").alias("billed"),
@@ -82,6 +90,50 @@ def _drug_findings(lines: pl.LazyFrame) -> pl.LazyFrame:
         pl.col("ig_unit_mg").alias("unit_mg"),
         pl.col("ig_product").alias("product"),
     )
+    billed, total = pl.col("billed"), pl.col("expected")
+    per_dose = split.filter(billed != total).select(
+        "row_id",
+        pl.when(billed > total).then(pl.lit("drug_over_lines")).otherwise(pl.lit("drug_under_lines")).alias("reason"),
+        "billed",
+        "expected",
+        pl.when(billed > total).then(billed - total).alias("excess_units"),
+        pl.when(billed < total).then(total - billed).alias("short_units"),
+        "dose",
+        pl.lit(None, pl.Float64).alias("waste"),
+        "unit_mg",
+        "product",
+        "lines",
+    )
+    return pl.concat([per_line, per_dose], how="diagonal_relaxed")
+
+
+def _split_doses(ig: pl.LazyFrame) -> pl.LazyFrame:
+    """One drug's dose billed over several lines without JW on a claim and date (one line per NDC, say)
+    where a line documents no dose of its own: the units of all those lines against the dose the
+    record documents (their own doses summed; or, where none has one, the dose they all borrow).
+    Judged one by one, each undocumented line would be held to the whole dose (x40 + x30 for 35,000 mg:
+    "x70 expected" twice), and a repeated line would pass (x70 + x70). One row per such dose, on the
+    last line that documents no dose of its own (the units the record does not back), with its
+    ``lines``; groups are found from the few lines that borrow a dose."""
+    own = pl.col("drug_dose_mg")
+    plain = ig.filter(~pl.col("is_jw"))
+    # Filter first, decided now: the drugs a borrowing line belongs to (none in most batches; a join
+    # against no key still reads every drug line), then derive on their lines only.
+    keys = plain.filter(own.is_null() & pl.col("doc_dose_mg").is_not_null()).select(GROUP).unique().collect()
+    members = _drugs(plain.join(keys.lazy(), on=GROUP, how="semi") if keys.height else plain.head(0)).filter(
+        pl.col("drug_expected_units").is_not_null())
+    dose = pl.when(own.is_not_null().any()).then(own.sum()).otherwise(pl.col("doc_dose").first())
+    return members.group_by(GROUP).agg(
+        pl.len().alias("_n"),
+        pl.col("units").sum().alias("billed"),
+        dose.alias("dose"),
+        pl.col("ig_unit_mg").first().alias("unit_mg"),
+        pl.col("ig_product").first().alias("product"),
+        pl.col("row_id").filter(own.is_null()).sort_by(pl.col("line_number").filter(own.is_null())).last()
+        .alias("row_id"),
+        pl.col("line_number").sort().cast(pl.String).str.join(", ").alias("lines"),
+    ).filter(pl.col("_n") > 1).with_columns(
+        pl.max_horizontal(ceil_units(pl.col("dose"), pl.col("unit_mg")), pl.lit(1)).alias("expected"))
 
 
 def _hour_findings(lines: pl.LazyFrame) -> pl.LazyFrame:

@@ -144,7 +144,8 @@ def codes_text(column: str = "enc_admin_mask", within: int | None = None) -> pl.
     return pl.concat_str(parts, separator=", ", ignore_nulls=True)
 
 
-def _ceil_units(mg: pl.Expr, unit: pl.Expr) -> pl.Expr:
+def ceil_units(mg: pl.Expr, unit: pl.Expr) -> pl.Expr:
+    """Billing units of ``mg``, rounded up to the next unit (IOM 100-04 ch.17)."""
     # 1e-9 guards against 35000/500 landing a hair above 70 in floating point.
     return (mg / unit - 1e-9).ceil().cast(pl.Int64)
 
@@ -158,8 +159,8 @@ def with_drug_units(lines: pl.LazyFrame) -> pl.LazyFrame:
     unit = pl.col("ig_unit_mg")
     # max_horizontal ignores nulls, so guard: no documented dose means no expectation at all.
     administered = pl.when(pl.col("doc_dose").is_not_null()).then(
-        pl.max_horizontal(_ceil_units(pl.col("doc_dose"), unit), pl.lit(1)))
-    jw_units = _ceil_units(pl.col("doc_dose") + pl.col("doc_waste"), unit) - _ceil_units(pl.col("doc_dose"), unit)
+        pl.max_horizontal(ceil_units(pl.col("doc_dose"), unit), pl.lit(1)))
+    jw_units = ceil_units(pl.col("doc_dose") + pl.col("doc_waste"), unit) - ceil_units(pl.col("doc_dose"), unit)
     return lines.with_columns(
         pl.when(unit.is_not_null() & ~pl.col("is_jw"))
         .then(administered)

@@ -32,6 +32,8 @@ def _claims(payer: str, claim_type: str, prefix: str) -> list[str]:
     return [
         line("DO", 1, "J1459", 75, 7500, dose="35000"),  # drug_over: 70 supported
         line("DU", 1, "J1459", 69, 6900, dose="35000"),  # drug_under
+        line("DL", 1, "J1459", 70, 7000, dose="35000"), line("DL", 2, "J1459", 70, 7000),  # drug_over_lines
+        line("DM", 1, "J1459", 40, 4000, dose="35000"), line("DM", 2, "J1459", 20, 2000),  # drug_under_lines
         line("HO", 1, "96365", 1, 300, "09:00", "10:40"), line("HO", 2, "96366", 1, 120),
         line("HO", 3, "96366", 1, 120),  # hours_over: 100 min supports x1, x2 billed on two lines
         line("HN", 1, "96365", 1, 300, "09:00", "10:30"), line("HN", 2, "96366", 1, 120),  # hours_none
