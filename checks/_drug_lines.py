@@ -6,11 +6,19 @@ is its drug's only line on the claim and date bills the administered dose under 
 modifier (``missing-modifier``: JW comes off, the waste goes on its own line), not a count of
 discarded units, so ``unit-miscalculation`` leaves it alone. That decision is
 :func:`jw_billing_the_dose`, written here once for both.
+
+The mirror case is :func:`jz_waste_lines`: the discarded amount billed on a line of its own but with
+JZ instead of JW (the two confused), beside the line that bills the dose and documents the record.
+Its error is the modifier on that line (``missing-modifier``); the dose line's "waste not billed with
+JW" and the units over the dose that ``unit-miscalculation`` would count are the same root cause, so
+both leave the drug's lines on that claim and date to it.
 """
 
 from __future__ import annotations
 
 import polars as pl
+
+from scrubber.enrich import ceil_units, is_ig, with_drug_units
 
 GROUP = ["cd_key", "code_idx"]  # one drug on one claim and date
 
@@ -32,3 +40,29 @@ def jw_billing_the_dose() -> pl.Expr:
     """On lines joined with :func:`siblings`: a JW line with no line of its drug without JW on the
     claim and date, i.e. the line that bills the administered dose."""
     return pl.col("is_jw") & (pl.col("n_admin") == 0)
+
+
+def jz_waste_lines(lines: pl.LazyFrame) -> pl.LazyFrame:
+    """Per drug, claim and date where the discarded amount is billed on a line with JZ instead of JW:
+    ``row_id`` of that line and the group's keys (:data:`GROUP`). A JZ line without JW and without a
+    dose of its own (a waste line borrows the record from the dose line) whose units are the units
+    the documented waste adds (ceil((dose + waste) / unit) - ceil(dose / unit), at least 1), on a claim
+    and date whose lines of the drug without JW bill the dose's units and the waste's units together,
+    in two lines or more; when two lines could be it, the last one is. The candidates are decided now
+    from columns as they are (none in most batches: then nothing else is read)."""
+    plain = lines.filter(is_ig() & ~pl.col("is_jw"))
+    borrowing_jz = plain.filter(pl.col("is_jz") & pl.col("drug_dose_mg").is_null() & pl.col("doc_dose_mg").is_not_null()
+                                & (pl.coalesce("drug_wasted_mg", "doc_wasted_mg") > 0).fill_null(False))
+    keys = borrowing_jz.select(GROUP).unique().collect()
+    if not keys.height:
+        return pl.LazyFrame(schema={"row_id": pl.Int64, **keys.schema})
+    dose, waste, unit = pl.col("doc_dose"), pl.col("doc_waste"), pl.col("ig_unit_mg")
+    waste_units = ceil_units(dose + waste, unit) - ceil_units(dose, unit)
+    dose_units = pl.max_horizontal(ceil_units(dose, unit), pl.lit(1))
+    candidates = with_drug_units(borrowing_jz).with_columns(waste_units.alias("_w"), dose_units.alias("_a")).filter(
+        (pl.col("_w") >= 1) & (pl.col("units") == pl.col("_w")))
+    totals = plain.join(keys.lazy(), on=GROUP, how="semi").group_by(GROUP).agg(
+        pl.len().alias("_n"), pl.col("units").sum().alias("_total"))
+    return candidates.join(totals, on=GROUP).filter(
+        (pl.col("_n") >= 2) & (pl.col("_total") == pl.col("_a") + pl.col("_w"))
+    ).sort("line_number").group_by(GROUP).agg(pl.col("row_id").last()).select("row_id", *GROUP)

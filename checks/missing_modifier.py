@@ -14,7 +14,9 @@
     (they contradict each other at any place of service, required there or not);
   - a JW line is its drug's only line on the claim and date: it bills the administered dose under JW
     (the fix takes JW off it, appends JZ where required, and bills documented waste that adds a unit
-    on its own JW line; never "delete the JW line", which would drop the dose).
+    on its own JW line; never "delete the JW line", which would drop the dose);
+  - the discarded amount is billed on its own line with JZ instead of JW, beside the line that bills
+    the dose (the fix replaces JZ with JW there; the dose line is not reported again).
 - JW/JZ, DEFAULT: JW for documented waste that adds at least one unit; JZ not required.
 - KX, MEDICARE: subcutaneous immune globulin at home under the External Infusion Pumps policy (A52507)
   for dates of service on or after 2023-01-01: an SC IG line (J1551, J1555, J1558, J1559, J1575, or
@@ -47,6 +49,8 @@ unknown and nothing is decided on a guess. One finding per line and root cause, 
   takes JW off it instead of deleting it: ``jw_on_dose_line_use_jz`` (and append JZ, where required
   and absent) or ``jw_on_dose_line``; such a line whose waste adds a unit bills dose and waste
   together under JW: ``jw_on_dose_line_with_waste`` (the dose without JW, the waste on its own JW line);
+* the waste billed on its own line with JZ beside the dose line (:func:`checks._drug_lines.jz_waste_lines`):
+  ``jz_on_waste_line`` on that line, and nothing on the drug's other lines there;
 * a JZ line beside a JW line of the drug: ``jz_and_jw_lines``, unless the waste adds no unit (then the
   JW line is the error, reported above);
 * JZ with billable waste and no JW line: ``jz_with_billable_waste``;
@@ -72,7 +76,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from checks._drug_lines import GROUP, jw_billing_the_dose, siblings
+from checks._drug_lines import GROUP, jw_billing_the_dose, jz_waste_lines, siblings
 from checks._first_rule import first_rule, rule_value
 from scrubber.cards import load_card
 from scrubber.enrich import ceil_units, code, documented_sc, is_ig, with_codes, with_drug_units, with_modifier_roles
@@ -167,7 +171,18 @@ def _jwjz(lines: pl.LazyFrame) -> pl.LazyFrame:
         ("waste_unbilled", ~is_jz & ~pl.col("has_jw_line") & billable & pl.col("jw_required")),
         ("no_jw_jz", ~is_jz & ~pl.col("has_jw_line") & ~billable & pl.col("jz_required")),
     ]
-    alone = _drug_lines(drugs.filter(pl.col("_alone"))).filter(~needs_siblings & ~is_jw).with_columns(
+    # The discarded amount billed with JZ instead of JW beside the dose line (checks._drug_lines): one
+    # finding, on that line; the drug's other lines there are the same root cause.
+    confused = jz_waste_lines(lines)
+    on_waste = _drug_lines(drugs.join(confused.select("row_id"), on="row_id", how="semi")).with_columns(
+        pl.lit("jz_on_waste_line").alias("reason"),
+        pl.lit(None, pl.Int32).alias("admin_line"),
+        pl.lit(None, pl.String).alias("jw_lines"),
+        pl.lit("JZ").alias("drop"),
+        pl.lit("JW").alias("keep"),
+    )
+    alone = _drug_lines(drugs.filter(pl.col("_alone"))).filter(~needs_siblings & ~is_jw).join(
+        confused.select(GROUP), on=GROUP, how="anti").with_columns(
         first_rule([condition for _, condition in rules]).alias("_rule"),
     ).filter(pl.col("_rule").is_not_null()).with_columns(
         rule_value(pl.col("_rule"), [reason for reason, _ in rules], pl.String()).alias("reason"),
@@ -181,6 +196,7 @@ def _jwjz(lines: pl.LazyFrame) -> pl.LazyFrame:
     return pl.concat([
         paired.filter(pl.col("reason").is_not_null()).select(columns),
         alone.select(columns),
+        on_waste.select(columns),
     ], how="vertical_relaxed")
 
 

@@ -30,6 +30,7 @@ SCENARIOS = {
     "jw_on_dose_line_use_jz": ["1,11,2026-02-10,J1459,JW,,71,7100,35200,200,IV"],
     "jw_on_dose_line": ["1,11,2026-02-10,J1459,JW,JZ,71,7100,35200,200,IV"],
     "jw_on_dose_line_with_waste": ["1,11,2026-02-10,J1459,JW,,72,7200,35200,400,IV"],
+    "jz_on_waste_line": ["1,11,2026-02-10,J1459,,,71,7100,35200,400,IV", "2,11,2026-02-10,J1459,JZ,,1,100,,,"],
     "jw_and_jz_on_line": ["1,11,2026-02-10,J1459,,,71,7100,35200,400,IV", "2,11,2026-02-10,J1459,JW,JZ,1,100,,,"],
     "jz_and_jw_lines": ["1,11,2026-02-10,J1459,JZ,,71,7100,35200,400,IV", "2,11,2026-02-10,J1459,JW,,1,100,,,"],
     "kx_missing": ["1,12,2026-02-10,J1559,JZ,,80,4000,8000,,SC"],
@@ -146,6 +147,9 @@ def test_fixes_and_corrections_give_the_computed_answer(findings) -> None:
                                         f"append JZ (claim {on_dose['claim_id']}).")
     assert one("jw_on_dose_line")["suggested_fix"].startswith("Bill line 1 as J1459 x71 for the 35200 mg")
     assert not any("Delete" in one(r)["suggested_fix"] for r in ("jw_on_dose_line_use_jz", "jw_on_dose_line"))
+    waste_jz = one("jz_on_waste_line")
+    assert waste_jz["line_number"] == 2 and waste_jz["suggested_fix"] == (
+        f"Replace JZ with JW on line 2 (J1459 x1, claim {waste_jz['claim_id']}): it bills the 400 mg discarded.")
     assert one("jw_on_dose_line_with_waste")["suggested_fix"] == (
         "Bill line 1 as J1459 x71 for the 35200 mg administered, without JW, and add a line J1459-JW x1 for the "
         f"400 mg discarded (claim {one('jw_on_dose_line_with_waste')['claim_id']}).")
