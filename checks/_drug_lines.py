@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from scrubber.enrich import ceil_units, is_ig, with_drug_units
+from scrubber.enrich import dose_units, is_ig, waste_units, with_drug_units
 
 GROUP = ["cd_key", "code_idx"]  # one drug on one claim and date
 
@@ -57,9 +57,8 @@ def jz_waste_lines(lines: pl.LazyFrame) -> pl.LazyFrame:
     if not keys.height:
         return pl.LazyFrame(schema={"row_id": pl.Int64, **keys.schema})
     dose, waste, unit = pl.col("doc_dose"), pl.col("doc_waste"), pl.col("ig_unit_mg")
-    waste_units = ceil_units(dose + waste, unit) - ceil_units(dose, unit)
-    dose_units = pl.max_horizontal(ceil_units(dose, unit), pl.lit(1))
-    candidates = with_drug_units(borrowing_jz).with_columns(waste_units.alias("_w"), dose_units.alias("_a")).filter(
+    candidates = with_drug_units(borrowing_jz).with_columns(
+        waste_units(dose, waste, unit).alias("_w"), dose_units(dose, unit).alias("_a")).filter(
         (pl.col("_w") >= 1) & (pl.col("units") == pl.col("_w")))
     totals = plain.join(keys.lazy(), on=GROUP, how="semi").group_by(GROUP).agg(
         pl.len().alias("_n"), pl.col("units").sum().alias("_total"))

@@ -79,7 +79,16 @@ import polars as pl
 from checks._drug_lines import GROUP, jw_billing_the_dose, jz_waste_lines, siblings
 from checks._first_rule import first_rule, rule_value
 from scrubber.cards import load_card
-from scrubber.enrich import ceil_units, code, documented_sc, is_ig, with_codes, with_drug_units, with_modifier_roles
+from scrubber.enrich import (
+    code,
+    documented_sc,
+    dose_units,
+    is_ig,
+    waste_units,
+    with_codes,
+    with_drug_units,
+    with_modifier_roles,
+)
 from scrubber.registry import Check, Context
 
 # The facts every JW/JZ finding carries (templates use those of their reason).
@@ -109,9 +118,8 @@ def _drug_lines(drugs: pl.LazyFrame) -> pl.LazyFrame:
         dose.alias("dose"),
         waste.alias("waste"),
         unit.alias("unit_mg"),
-        pl.when(dose.is_not_null() & waste.is_not_null())
-        .then(ceil_units(dose + waste, unit) - ceil_units(dose, unit)).alias("waste_units"),
-        pl.when(dose.is_not_null()).then(pl.max_horizontal(ceil_units(dose, unit), pl.lit(1))).alias("admin_units"),
+        waste_units(dose, waste, unit).alias("waste_units"),
+        dose_units(dose, unit).alias("admin_units"),
         (applies & _since("pol_jw_from")).alias("jw_required"),
         (applies & _since("pol_jz_from")).alias("jz_required"),
         pl.col("pol_jz_from").alias("jz_from"),

@@ -51,7 +51,7 @@ import polars as pl
 
 from checks._drug_lines import GROUP, jw_billing_the_dose, jz_waste_lines, siblings
 from scrubber.cards import load_card
-from scrubber.enrich import ceil_units, is_ig, with_codes, with_drug_units
+from scrubber.enrich import dose_units, is_ig, with_codes, with_drug_units
 from scrubber.registry import Check, Context
 from scrubber.timing import timing
 
@@ -137,7 +137,7 @@ def _split_doses(ig: pl.LazyFrame) -> pl.LazyFrame:
         .alias("row_id"),
         pl.col("line_number").sort().cast(pl.String).str.join(", ").alias("lines"),
     ).filter(pl.col("_n") > 1).with_columns(
-        pl.max_horizontal(ceil_units(pl.col("dose"), pl.col("unit_mg")), pl.lit(1)).alias("expected"))
+        dose_units(pl.col("dose"), pl.col("unit_mg")).alias("expected"))
 
 
 def _hour_findings(lines: pl.LazyFrame) -> pl.LazyFrame:

@@ -144,10 +144,23 @@ def codes_text(column: str = "enc_admin_mask", within: int | None = None) -> pl.
     return pl.concat_str(parts, separator=", ", ignore_nulls=True)
 
 
-def ceil_units(mg: pl.Expr, unit: pl.Expr) -> pl.Expr:
+def _ceil_units(mg: pl.Expr, unit: pl.Expr) -> pl.Expr:
     """Billing units of ``mg``, rounded up to the next unit (IOM 100-04 ch.17)."""
     # 1e-9 guards against 35000/500 landing a hair above 70 in floating point.
     return (mg / unit - 1e-9).ceil().cast(pl.Int64)
+
+
+def dose_units(dose: pl.Expr, unit: pl.Expr) -> pl.Expr:
+    """Units an administered dose bills: max(1, ceil(dose / unit)); null without a documented dose
+    (``max_horizontal`` alone would read a null dose as 1 unit). The one rounding of a dose, for every
+    check that needs it (RULES.md unit-miscalculation, missing-modifier)."""
+    return pl.when(dose.is_not_null()).then(pl.max_horizontal(_ceil_units(dose, unit), pl.lit(1)))
+
+
+def waste_units(dose: pl.Expr, waste: pl.Expr, unit: pl.Expr) -> pl.Expr:
+    """Billing units the discarded amount adds to the dose: ceil((dose + waste) / unit) - ceil(dose /
+    unit) (0: the waste fits inside the rounded-up unit; null without dose or waste)."""
+    return _ceil_units(dose + waste, unit) - _ceil_units(dose, unit)
 
 
 def with_drug_units(lines: pl.LazyFrame) -> pl.LazyFrame:
@@ -157,15 +170,11 @@ def with_drug_units(lines: pl.LazyFrame) -> pl.LazyFrame:
     waste = pl.coalesce("drug_wasted_mg", "doc_wasted_mg")
     lines = with_codes(lines, "ig_unit_mg").with_columns(dose.alias("doc_dose"), waste.alias("doc_waste"))
     unit = pl.col("ig_unit_mg")
-    # max_horizontal ignores nulls, so guard: no documented dose means no expectation at all.
-    administered = pl.when(pl.col("doc_dose").is_not_null()).then(
-        pl.max_horizontal(ceil_units(pl.col("doc_dose"), unit), pl.lit(1)))
-    jw_units = ceil_units(pl.col("doc_dose") + pl.col("doc_waste"), unit) - ceil_units(pl.col("doc_dose"), unit)
     return lines.with_columns(
         pl.when(unit.is_not_null() & ~pl.col("is_jw"))
-        .then(administered)
+        .then(dose_units(pl.col("doc_dose"), unit))
         .when(unit.is_not_null() & pl.col("is_jw"))
-        .then(jw_units)
+        .then(waste_units(pl.col("doc_dose"), pl.col("doc_waste"), unit))
         .alias("drug_expected_units"),
     )
 
