@@ -7,11 +7,16 @@ modifier (``missing-modifier``: JW comes off, the waste goes on its own line), n
 discarded units, so ``unit-miscalculation`` leaves it alone. That decision is
 :func:`jw_billing_the_dose`, written here once for both.
 
-The mirror case is :func:`jz_waste_lines`: the discarded amount billed on a line of its own but with
-JZ instead of JW (the two confused), beside the line that bills the dose and documents the record.
-Its error is the modifier on that line (``missing-modifier``); the dose line's "waste not billed with
-JW" and the units over the dose that ``unit-miscalculation`` would count are the same root cause, so
-both leave the drug's lines on that claim and date to it.
+The mirror case is :func:`waste_lines`: the discarded amount billed on a line of its own but without
+JW (with JZ instead, the two confused, or with no modifier), beside the line that bills the dose and
+documents the record. Its error is the modifier on that line (``missing-modifier``, which also names
+the dose lines that carry JZ: JZ beside a JW line contradicts it); the dose line's "waste not billed
+with JW" and the units over the dose that ``unit-miscalculation`` would count are the same root cause,
+so both leave the drug's lines on that claim and date to it.
+
+Whether JW and JZ apply to a line (the policy's dates, exempt places, home) is written here too
+(:func:`jw_required`, :func:`jz_required`): the waste-line decision reads it, and so does
+``missing-modifier``.
 """
 
 from __future__ import annotations
@@ -42,26 +47,55 @@ def jw_billing_the_dose() -> pl.Expr:
     return pl.col("is_jw") & (pl.col("n_admin") == 0)
 
 
-def jz_waste_lines(lines: pl.LazyFrame) -> pl.LazyFrame:
-    """Per drug, claim and date where the discarded amount is billed on a line with JZ instead of JW:
-    ``row_id`` of that line and the group's keys (:data:`GROUP`). A JZ line without JW and without a
-    dose of its own (a waste line borrows the record from the dose line) whose units are the units
-    the documented waste adds (ceil((dose + waste) / unit) - ceil(dose / unit), at least 1), on a claim
-    and date whose lines of the drug without JW bill the dose's units and the waste's units together,
-    in two lines or more; when two lines could be it, the last one is. The candidates are decided now
-    from columns as they are (none in most batches: then nothing else is read)."""
+def since(column: str) -> pl.Expr:
+    """The date of service is on or after the policy date in ``column`` (false when the policy has none)."""
+    return (pl.col(column).is_not_null() & (pl.col("date_of_service") >= pl.col(column))).fill_null(False)
+
+
+def _jw_jz_apply() -> pl.Expr:
+    """JW/JZ apply at the line's place of service: not an exempt place (``jw_jz.exempt_pos``), and at
+    home only from the policy's home date (``jw_jz.home_from``), where it has one."""
+    at_home_ok = ~pl.col("is_home") | pl.col("pol_jwjz_home_from").is_null() | since("pol_jwjz_home_from")
+    return ~pl.col("jwjz_exempt") & at_home_ok
+
+
+def jw_required() -> pl.Expr:
+    """The policy requires JW for billable waste on this line (``jw.required_from``)."""
+    return _jw_jz_apply() & since("pol_jw_from")
+
+
+def jz_required() -> pl.Expr:
+    """The policy requires JZ on this line when nothing billable was discarded (``jz.required_from``)."""
+    return _jw_jz_apply() & since("pol_jz_from")
+
+
+def waste_lines(lines: pl.LazyFrame) -> pl.LazyFrame:
+    """Per drug, claim and date where the discarded amount is billed on a line of its own without JW:
+    ``row_id`` of that line, the group's keys (:data:`GROUP`), ``is_jz`` (the line carries JZ instead
+    of JW; else no modifier, which counts only where the policy requires JW there) and ``jz_lines``
+    (the drug's other lines there that carry JZ, e.g. "1"; null when none). A line without JW and
+    without a dose of its own (a waste line borrows the record from the dose line) whose units are the
+    units the documented waste adds (ceil((dose + waste) / unit) - ceil(dose / unit), at least 1), on a
+    claim and date whose lines of the drug without JW bill the dose's units and the waste's units
+    together, in two lines or more; when two lines could be it, the last one is. The candidates are
+    decided now from columns as they are (none in most batches: then nothing else is read)."""
     plain = lines.filter(is_ig() & ~pl.col("is_jw"))
-    borrowing_jz = plain.filter(pl.col("is_jz") & pl.col("drug_dose_mg").is_null() & pl.col("doc_dose_mg").is_not_null()
-                                & (pl.coalesce("drug_wasted_mg", "doc_wasted_mg") > 0).fill_null(False))
-    keys = borrowing_jz.select(GROUP).unique().collect()
+    borrowing = plain.filter(pl.col("drug_dose_mg").is_null() & pl.col("doc_dose_mg").is_not_null()
+                             & (pl.coalesce("drug_wasted_mg", "doc_wasted_mg") > 0).fill_null(False)
+                             & (pl.col("is_jz") | jw_required()))
+    keys = borrowing.select(GROUP).unique().collect()
     if not keys.height:
-        return pl.LazyFrame(schema={"row_id": pl.Int64, **keys.schema})
+        return pl.LazyFrame(schema={"row_id": pl.Int64, **keys.schema, "is_jz": pl.Boolean, "jz_lines": pl.String})
     dose, waste, unit = pl.col("doc_dose"), pl.col("doc_waste"), pl.col("ig_unit_mg")
-    candidates = with_drug_units(borrowing_jz).with_columns(
+    candidates = with_drug_units(borrowing).with_columns(
         waste_units(dose, waste, unit).alias("_w"), dose_units(dose, unit).alias("_a")).filter(
         (pl.col("_w") >= 1) & (pl.col("units") == pl.col("_w")))
-    totals = plain.join(keys.lazy(), on=GROUP, how="semi").group_by(GROUP).agg(
-        pl.len().alias("_n"), pl.col("units").sum().alias("_total"))
-    return candidates.join(totals, on=GROUP).filter(
+    group = plain.join(keys.lazy(), on=GROUP, how="semi")
+    totals = group.group_by(GROUP).agg(pl.len().alias("_n"), pl.col("units").sum().alias("_total"))
+    chosen = candidates.join(totals, on=GROUP).filter(
         (pl.col("_n") >= 2) & (pl.col("_total") == pl.col("_a") + pl.col("_w"))
-    ).sort("line_number").group_by(GROUP).agg(pl.col("row_id").last()).select("row_id", *GROUP)
+    ).sort("line_number").group_by(GROUP).agg(pl.col("row_id", "is_jz").last())
+    jz_lines = group.filter("is_jz").join(chosen.select(*GROUP, pl.col("row_id").alias("_chosen")), on=GROUP).filter(
+        pl.col("row_id") != pl.col("_chosen")).group_by(GROUP).agg(
+        pl.col("line_number").sort().cast(pl.String).str.join(", ").alias("jz_lines"))
+    return chosen.join(jz_lines, on=GROUP, how="left").select("row_id", *GROUP, "is_jz", "jz_lines")

@@ -15,8 +15,11 @@
   - a JW line is its drug's only line on the claim and date: it bills the administered dose under JW
     (the fix takes JW off it, appends JZ where required, and bills documented waste that adds a unit
     on its own JW line; never "delete the JW line", which would drop the dose);
-  - the discarded amount is billed on its own line with JZ instead of JW, beside the line that bills
-    the dose (the fix replaces JZ with JW there; the dose line is not reported again).
+  - the discarded amount is billed on its own line with JZ instead of JW, or with no modifier where
+    the policy requires JW, beside the line that bills the dose (the fix puts JW on that line, and
+    takes JZ off the dose line if it carries it; the dose line is not reported again);
+  - a dose billed over several lines (one per NDC, the record on one of them) whose documented waste
+    adds a unit and is not billed with JW is one finding, naming all the lines (one JW line to add).
 - JW/JZ, DEFAULT: JW for documented waste that adds at least one unit; JZ not required.
 - KX, MEDICARE: subcutaneous immune globulin at home under the External Infusion Pumps policy (A52507)
   for dates of service on or after 2023-01-01: an SC IG line (J1551, J1555, J1558, J1559, J1575, or
@@ -49,8 +52,10 @@ unknown and nothing is decided on a guess. One finding per line and root cause, 
   takes JW off it instead of deleting it: ``jw_on_dose_line_use_jz`` (and append JZ, where required
   and absent) or ``jw_on_dose_line``; such a line whose waste adds a unit bills dose and waste
   together under JW: ``jw_on_dose_line_with_waste`` (the dose without JW, the waste on its own JW line);
-* the waste billed on its own line with JZ beside the dose line (:func:`checks._drug_lines.jz_waste_lines`):
-  ``jz_on_waste_line`` on that line, and nothing on the drug's other lines there;
+* the waste billed on its own line with JZ, or with no modifier where JW is required, beside the dose
+  line (:func:`checks._drug_lines.waste_lines`): ``jz_on_waste_line`` / ``waste_line_without_jw`` on
+  that line, or ``jz_on_waste_and_dose_lines`` / ``waste_line_without_jw_dose_jz`` when the dose
+  lines carry JZ (named: the fix takes it off), and nothing on the drug's other lines there;
 * a JZ line beside a JW line of the drug: ``jz_and_jw_lines``, unless the waste adds no unit (then the
   JW line is the error, reported above);
 * JZ with billable waste and no JW line: ``jz_with_billable_waste``;
@@ -58,6 +63,10 @@ unknown and nothing is decided on a guess. One finding per line and root cause, 
   the claim unprocessable) or ``waste_unbilled`` where only JW is (DEFAULT, Medicare before
   2023-07-01: the policy's JW requirement is not met, an error like every missing modifier, though
   the discarded units are only money left unbilled, so nothing is at risk); without it ``no_jw_jz``.
+* a dose billed over several lines without JW (the record on one of them, the others borrowing it):
+  the three waste reasons above once for the dose, on the record's line, with ``_lines`` appended
+  (``jz_with_billable_waste_lines``, ...) and the lines named, so the fix adds one JW line; the
+  lines' own ``no_jw_jz`` stays per line (each line needs JZ).
 
 Deviation from the letter of RULES.md, following it in substance: the JW line for waste that adds no
 unit and the two contradictions are reported for every policy and place of service
@@ -76,7 +85,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from checks._drug_lines import GROUP, jw_billing_the_dose, jz_waste_lines, siblings
+from checks._drug_lines import GROUP, jw_billing_the_dose, jw_required, jz_required, siblings, since, waste_lines
 from checks._first_rule import first_rule, rule_value
 from scrubber.cards import load_card
 from scrubber.enrich import (
@@ -92,13 +101,8 @@ from scrubber.enrich import (
 from scrubber.registry import Check, Context
 
 # The facts every JW/JZ finding carries (templates use those of their reason).
-_FACTS = ["product", "dose", "waste", "unit_mg", "waste_units", "admin_units", "admin_line", "jw_lines", "drop",
-          "keep", "jz_from", "jw_from"]
-
-
-def _since(column: str) -> pl.Expr:
-    """The date of service is on or after the policy date in ``column`` (false when the policy has none)."""
-    return (pl.col(column).is_not_null() & (pl.col("date_of_service") >= pl.col(column))).fill_null(False)
+_FACTS = ["product", "dose", "waste", "unit_mg", "waste_units", "admin_units", "admin_line", "jw_lines", "jz_lines",
+          "dose_lines", "drop", "keep", "jz_from", "jw_from"]
 
 
 def _single_dose(lines: pl.LazyFrame) -> pl.LazyFrame:
@@ -112,18 +116,48 @@ def _drug_lines(drugs: pl.LazyFrame) -> pl.LazyFrame:
     """Lines of :func:`_single_dose` with the facts the JW/JZ rules read (dose, waste, units)."""
     ig = with_drug_units(drugs)
     dose, waste, unit = pl.col("doc_dose"), pl.col("doc_waste"), pl.col("ig_unit_mg")
-    at_home_ok = ~pl.col("is_home") | pl.col("pol_jwjz_home_from").is_null() | _since("pol_jwjz_home_from")
-    applies = ~pl.col("jwjz_exempt") & at_home_ok
     return ig.with_columns(
         dose.alias("dose"),
         waste.alias("waste"),
         unit.alias("unit_mg"),
         waste_units(dose, waste, unit).alias("waste_units"),
         dose_units(dose, unit).alias("admin_units"),
-        (applies & _since("pol_jw_from")).alias("jw_required"),
-        (applies & _since("pol_jz_from")).alias("jz_required"),
+        jw_required().alias("jw_required"),
+        jz_required().alias("jz_required"),
         pl.col("pol_jz_from").alias("jz_from"),
         pl.col("pol_jw_from").alias("jw_from"),
+    )
+
+
+def _one_per_split_dose(flagged: pl.LazyFrame, waste_rules: int) -> pl.LazyFrame:
+    """The waste rules' findings (``_rule`` below ``waste_rules``) once per dose billed over several
+    lines without JW (one line per NDC, the record on one of them): the discarded amount goes unbilled
+    once, so one finding, on the line that documents the record (else the first), with ``dose_lines``
+    (all the lines, "3, 4"; null for a dose on one line) and ``jz_lines`` (those carrying JZ). A rule
+    on one line would say "line 4 bills x64" of a line billing part of it. Lines that each document
+    their own dose stay one finding each (each is its own dose); so do the other rules' findings
+    (``no_jw_jz``: every line needs JZ). Aggregated over the flagged lines only (a few thousand in a
+    batch of millions) and joined back: the flagged lines are derived once."""
+    own = pl.col("drug_dose_mg").is_not_null()
+    waste = pl.col("_rule") < waste_rules
+
+    def lines(of: pl.Expr) -> pl.Expr:
+        return of.sort().cast(pl.String).str.join(", ")
+
+    doses = flagged.filter(waste).group_by(GROUP).agg(
+        pl.col("row_id").sort_by(~own, "line_number").first().alias("_first"),
+        pl.col("_rule").min().alias("_dose_rule"),
+        lines(pl.col("line_number")).alias("dose_lines"),
+        lines(pl.col("line_number").filter("is_jz")).alias("jz_lines"),
+        pl.len().alias("_n"),
+        own.sum().alias("_own"),
+    ).filter((pl.col("_n") >= 2) & (pl.col("_own") <= 1))
+    split = waste & pl.col("_first").is_not_null()
+    return flagged.join(doses.drop("_n", "_own"), on=GROUP, how="left").filter(
+        ~split | (pl.col("row_id") == pl.col("_first"))).with_columns(
+        pl.when(split).then("_dose_rule").otherwise("_rule").alias("_rule"),
+        pl.when(split).then("dose_lines").alias("dose_lines"),
+        pl.when(split & (pl.col("jz_lines") != "")).then("jz_lines").alias("jz_lines"),
     )
 
 
@@ -165,6 +199,8 @@ def _jwjz(lines: pl.LazyFrame) -> pl.LazyFrame:
         .when(~is_jw & is_jz & ~no_unit).then(pl.lit("jz_and_jw_lines"))
         .alias("reason"),
         pl.when(is_jw & is_jz).then(pl.when(waste_line).then(pl.lit("JZ")).otherwise(pl.lit("JW"))).alias("drop"),
+        pl.lit(None, pl.String).alias("jz_lines"),
+        pl.lit(None, pl.String).alias("dose_lines"),
     ).with_columns(
         pl.when(pl.col("drop") == "JZ").then(pl.lit("JW")).when(pl.col("drop") == "JW").then(pl.lit("JZ"))
         .alias("keep"),
@@ -179,21 +215,32 @@ def _jwjz(lines: pl.LazyFrame) -> pl.LazyFrame:
         ("waste_unbilled", ~is_jz & ~pl.col("has_jw_line") & billable & pl.col("jw_required")),
         ("no_jw_jz", ~is_jz & ~pl.col("has_jw_line") & ~billable & pl.col("jz_required")),
     ]
-    # The discarded amount billed with JZ instead of JW beside the dose line (checks._drug_lines): one
-    # finding, on that line; the drug's other lines there are the same root cause.
-    confused = jz_waste_lines(lines)
-    on_waste = _drug_lines(drugs.join(confused.select("row_id"), on="row_id", how="semi")).with_columns(
-        pl.lit("jz_on_waste_line").alias("reason"),
+    # The discarded amount billed on its own line without JW (JZ instead, or nothing) beside the dose
+    # line (checks._drug_lines): one finding, on that line; the drug's other lines there are the same
+    # root cause (the ones with JZ are named in it: JZ would contradict the JW line).
+    confused = waste_lines(lines)
+    dose_jz = pl.col("jz_lines").is_not_null()
+    on_waste = _drug_lines(drugs.join(confused.select("row_id", "jz_lines"), on="row_id")).with_columns(
+        pl.when(is_jz & dose_jz).then(pl.lit("jz_on_waste_and_dose_lines"))
+        .when(is_jz).then(pl.lit("jz_on_waste_line"))
+        .when(dose_jz).then(pl.lit("waste_line_without_jw_dose_jz"))
+        .otherwise(pl.lit("waste_line_without_jw")).alias("reason"),
         pl.lit(None, pl.Int32).alias("admin_line"),
         pl.lit(None, pl.String).alias("jw_lines"),
-        pl.lit("JZ").alias("drop"),
+        pl.lit(None, pl.String).alias("dose_lines"),
+        pl.when(is_jz).then(pl.lit("JZ")).alias("drop"),
         pl.lit("JW").alias("keep"),
     )
-    alone = _drug_lines(drugs.filter(pl.col("_alone"))).filter(~needs_siblings & ~is_jw).join(
+    flagged = _drug_lines(drugs.filter(pl.col("_alone"))).filter(~needs_siblings & ~is_jw).join(
         confused.select(GROUP), on=GROUP, how="anti").with_columns(
         first_rule([condition for _, condition in rules]).alias("_rule"),
-    ).filter(pl.col("_rule").is_not_null()).with_columns(
+    ).filter(pl.col("_rule").is_not_null())
+    # The waste rules are all but the last (no_jw_jz).
+    alone = _one_per_split_dose(flagged, waste_rules=len(rules) - 1).with_columns(
         rule_value(pl.col("_rule"), [reason for reason, _ in rules], pl.String()).alias("reason"),
+    ).with_columns(
+        pl.when(pl.col("dose_lines").is_not_null()).then(pl.concat_str("reason", pl.lit("_lines")))
+        .otherwise("reason").alias("reason"),
         pl.lit(None, pl.Int32).alias("admin_line"),
         pl.lit(None, pl.String).alias("jw_lines"),
         pl.lit(None, pl.String).alias("drop"),
@@ -209,7 +256,7 @@ def _jwjz(lines: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def _kx(lines: pl.LazyFrame) -> pl.LazyFrame:
-    home = lines.filter(is_ig() & pl.col("is_home") & _since("pol_kx_from") & ~pl.col("kx_ok"))
+    home = lines.filter(is_ig() & pl.col("is_home") & since("pol_kx_from") & ~pl.col("kx_ok"))
     home = with_modifier_roles(with_codes(home, "ig_route", "ig_product"))
     subcutaneous = (pl.col("ig_route") == "SC") | ((pl.col("ig_route") == "IV_SC") & documented_sc())
     return home.filter(subcutaneous.fill_null(False)).select(

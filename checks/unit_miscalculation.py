@@ -49,7 +49,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from checks._drug_lines import GROUP, jw_billing_the_dose, jz_waste_lines, siblings
+from checks._drug_lines import GROUP, jw_billing_the_dose, siblings, waste_lines
 from scrubber.cards import load_card
 from scrubber.enrich import dose_units, is_ig, with_codes, with_drug_units
 from scrubber.registry import Check, Context
@@ -75,8 +75,9 @@ def _drug_findings(lines: pl.LazyFrame) -> pl.LazyFrame:
     # The lines of a dose split over several lines are judged together (below), not one by one.
     judged = judged.join(split.select(*GROUP, pl.lit(True).alias("_split")), on=GROUP, how="left").filter(
         is_jw | pl.col("_split").is_null())
-    # The discarded amount billed with JZ beside the dose line is missing-modifier's (checks._drug_lines).
-    confused = jz_waste_lines(lines).select(GROUP)
+    # The discarded amount billed on its own line without JW beside the dose line is missing-modifier's
+    # (checks._drug_lines).
+    confused = waste_lines(lines).select(GROUP)
     judged = judged.join(confused, on=GROUP, how="anti")
     split = split.join(confused, on=GROUP, how="anti")
     over = pl.col("units") > expected

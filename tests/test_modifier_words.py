@@ -38,6 +38,16 @@ SCENARIOS = {
                      "3,12,2026-03-05,Q2052,,,4,420,,,"],
     "over_one_unit": ["1,12,2023-05-01,J1459,JZ,,60,6000,30000,,IV", "2,12,2023-05-01,Q2052,,,2,840,,,"],
     "no_home_ivig": ["1,12,2026-03-08,Q2052,,,1,420,,,"],
+    # A dose over two lines (one per NDC, the record on the first) and the waste's lines.
+    "waste_without_jw_lines": ["1,11,2026-02-10,J1459,,,40,4000,35200,400,IV", "2,11,2026-02-10,J1459,,,31,3100,,,"],
+    "waste_unbilled_lines": ["1,11,2023-06-30,J1459,,,40,4000,35200,400,IV", "2,11,2023-06-30,J1459,,,31,3100,,,"],
+    "jz_with_billable_waste_lines": ["1,11,2026-02-10,J1459,JZ,,40,4000,35200,400,IV",
+                                     "2,11,2026-02-10,J1459,JZ,,31,3100,,,"],
+    "jz_on_waste_and_dose_lines": ["1,11,2026-02-10,J1459,JZ,,71,7100,35200,400,IV",
+                                   "2,11,2026-02-10,J1459,JZ,,1,100,,,"],
+    "waste_line_without_jw": ["1,11,2026-02-10,J1459,,,71,7100,35200,400,IV", "2,11,2026-02-10,J1459,,,1,100,,,"],
+    "waste_line_without_jw_dose_jz": ["1,11,2026-02-10,J1459,JZ,,71,7100,35200,400,IV",
+                                      "2,11,2026-02-10,J1459,,,1,100,,,"],
 }
 PAYERS = {"medicare": "MEDICARE", "commercial": "BCBS"}
 # A commercial payer whose policy asks what Medicare asks: every reason can speak its commercial words.
@@ -153,6 +163,21 @@ def test_fixes_and_corrections_give_the_computed_answer(findings) -> None:
     assert one("jw_on_dose_line_with_waste")["suggested_fix"] == (
         "Bill line 1 as J1459 x71 for the 35200 mg administered, without JW, and add a line J1459-JW x1 for the "
         f"400 mg discarded (claim {one('jw_on_dose_line_with_waste')['claim_id']}).")
+    # A dose billed over lines 1 and 2: one finding, whose fix bills the dose on both and the waste once.
+    split = one("waste_without_jw_lines")
+    assert split["line_number"] == 1 and split["suggested_fix"] == (
+        f"Add one line J1459-JW x1 for the 400 mg discarded (claim {split['claim_id']}, 2026-02-10); lines 1, 2 "
+        "bill J1459 x71 in all for the 35200 mg administered, without JZ.")
+    assert one("jz_with_billable_waste_lines")["suggested_fix"].startswith(
+        "Remove JZ from line(s) 1, 2 (lines 1, 2 bill J1459 x71 in all")
+    assert "lines 1, 2 keep J1459 x71 in all" in one("waste_unbilled_lines")["suggested_fix"]
+    # The waste's own line without JW: JW goes on it, and JZ comes off the dose line that carries it.
+    assert one("waste_line_without_jw")["suggested_fix"].startswith("Append JW to line 2 (J1459 x1,")
+    assert one("waste_line_without_jw_dose_jz")["suggested_fix"].endswith(
+        "and remove JZ from line(s) 1, which bill the dose (JZ beside a JW line contradicts it).")
+    assert one("jz_on_waste_and_dose_lines")["suggested_fix"].startswith(
+        "Replace JZ with JW on line 2 (J1459 x1,")
+    assert "remove JZ from line(s) 1" in one("jz_on_waste_and_dose_lines")["suggested_fix"]
     assert one("jw_and_jz_on_line")["suggested_fix"].startswith("Remove JZ from line 2")
     assert "Remove JZ from line 1" in one("jz_and_jw_lines")["suggested_fix"]
     assert "line(s) 2" in one("jz_and_jw_lines")["suggested_fix"]
@@ -169,6 +194,8 @@ def test_money_at_risk_follows_the_reason(findings) -> None:
     risk = {(r, c): a for r, c, a in findings.filter(pl.col("payer_kind") == "medicare")
             .select("reason", "claim_type", "charge_at_risk").iter_rows()}
     assert risk[("waste_unbilled", "professional")] == 0  # JW missing: money left unbilled, nothing denied
+    assert risk[("waste_unbilled_lines", "professional")] == 0
+    assert risk[("waste_line_without_jw", "professional")] == 100  # the waste's line
     assert risk[("no_jw_jz", "professional")] == 7000
     assert risk[("jw_not_billable_use_jz", "professional")] == 100  # the JW line itself
     assert risk[("over_one_unit", "professional")] == 420  # 1 of 2 units of an $840 line
