@@ -12,8 +12,9 @@ once, as functions of the enriched lines:
   which units of every other initial line are extra; hydration the overlap with another infusion
   removes is concurrent-hydration's, not counted). ``duplicate-initial-infusion`` words it;
 * :func:`units_reported_elsewhere`: per line, the units another check reports (the extra initial
-  units; additional hours the documented time does not support; Q2052 lines home-ig-supplies
-  reports); ``units-over-mue`` counts a line's units minus these;
+  units; additional hours the documented time does not support; drug units the documented dose or
+  waste does not support; Q2052 lines home-ig-supplies reports); ``units-over-mue`` counts a line's
+  units minus these;
 * :func:`setting_and_code`, :func:`in_shared_group`: the index of per-setting code arrays, and the
   rows whose key repeats (a window restricted to them), for the unit counters;
 * :data:`CAP_CHECK_CODE`: the code whose units ``over-cap-96371`` counts, and no other check;
@@ -30,6 +31,7 @@ from __future__ import annotations
 import polars as pl
 
 from checks.home_ig_supplies import supply_decisions
+from checks.unit_miscalculation import drug_units_over
 from scrubber import reference
 from scrubber.enrich import code_is, has_modifier, with_codes
 from scrubber.grouping import shared_keys
@@ -130,7 +132,10 @@ def units_reported_elsewhere(lines: pl.LazyFrame, of: pl.DataFrame | None = None
     root cause: the extra initial units of :func:`initial_services`, and the additional-hour units
     the documented time does not support (``unit-miscalculation``, or ``observation-counted-as-
     infusion`` when observation minutes explain them: either way not units an MUE appeal could
-    claim the record supports), and the Q2052 lines ``home-ig-supplies`` reports
+    claim the record supports), the drug units over the documented dose (or a JW line's over the
+    documented waste: ``unit-miscalculation``'s excess, on the line it reports; J1459 x310 for a
+    documented 150,000 mg is 10 units over the dose, not also 10 over the MUE of 300 with an appeal
+    for units the record does not document), and the Q2052 lines ``home-ig-supplies`` reports
     (:func:`checks.home_ig_supplies.supply_decisions`). Lines not listed have none. A unit counter
     subtracts these before comparing with its own limit.
 
@@ -143,6 +148,10 @@ def units_reported_elsewhere(lines: pl.LazyFrame, of: pl.DataFrame | None = None
     initial = initial_services(lines, encounters).select(
         "row_id", pl.col("extra_units").cast(pl.Float64).alias("reported_units"))
     parts = [initial, _hours_not_supported(lines, encounters)]
+    ig_codes = reference.immune_globulins().get_column("code")
+    if of is None or of.get_column("procedure_code").is_in(ig_codes.implode()).any():
+        parts.append(drug_units_over(_within(lines, encounters)).select(
+            "row_id", pl.col("excess_units").cast(pl.Float64).alias("reported_units")))
     supply_codes = reference.home_ivig_supplies().get_column("code")
     if of is None or of.get_column("procedure_code").is_in(supply_codes.implode()).any():
         parts.append(supply_decisions(lines, with_units=True).select(

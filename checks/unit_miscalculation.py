@@ -112,6 +112,13 @@ def _drug_findings(lines: pl.LazyFrame) -> pl.LazyFrame:
     return pl.concat([per_line, per_dose], how="diagonal_relaxed")
 
 
+def drug_units_over(lines: pl.LazyFrame) -> pl.LazyFrame:
+    """``row_id``, ``excess_units``: the drug units this check reports as over the documented dose (a
+    JW line: waste), on the line its finding sits on. The unit counters (``units-over-mue``, through
+    :func:`checks._counting.units_reported_elsewhere`) leave them out: one root cause, one finding."""
+    return _drug_findings(lines).filter(pl.col("excess_units").is_not_null()).select("row_id", "excess_units")
+
+
 def _split_doses(ig: pl.LazyFrame) -> pl.LazyFrame:
     """One drug's dose billed over several lines without JW on a claim and date (one line per NDC, say)
     where a line documents no dose of its own: the units of all those lines against the dose the

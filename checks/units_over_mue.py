@@ -7,8 +7,9 @@ and 3 are date-of-service edits). The values, indicators and
 table quarter are data. MAI 2 units above the MUE cannot be appealed; MAI 3 units may be paid on appeal
 with documentation (a justification). 96371 is left to `over-cap-96371`, and units that
 `duplicate-initial-infusion` reports, or additional hours the documented time does not support
-(`unit-miscalculation`, `observation-counted-as-infusion`), or Q2052 lines `home-ig-supplies` reports,
-are not reported again (one root cause); a
+(`unit-miscalculation`, `observation-counted-as-infusion`), or drug units over the documented dose
+or waste (`unit-miscalculation`), or Q2052 lines `home-ig-supplies` reports, are not reported again
+(one root cause); a
 second 96365 carrying XS is over the practitioner MUE of 1 and is a justification (MAI 3). A policy cap
 replaces the MUE for its code. 96376 has a practitioner MUE of 0: the message says it is a facility-only code.
 
@@ -196,8 +197,9 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     ids = over_ids.get_column("row_id").implode()
     candidates = _limits(lines.select(_COLUMNS).filter(pl.col("row_id").is_in(ids))).with_columns(_group())
     # One root cause: units another check reports on these lines are not counted again (extra initial
-    # units, additional hours the documented time does not support, Q2052 lines home-ig-supplies
-    # reports: checks._counting.units_reported_elsewhere, decided on their own lines, theirs only).
+    # units, additional hours the documented time does not support, drug units over the documented dose,
+    # Q2052 lines home-ig-supplies reports: checks._counting.units_reported_elsewhere, decided on their
+    # own lines, theirs only).
     reported = units_reported_elsewhere(lines, over_ids)
     counted = candidates.join(reported, on="row_id", how="left").with_columns(
         (pl.col("units") - pl.col("reported_units").fill_null(0.0)).alias("_counted"),
