@@ -35,7 +35,7 @@ from checks.unit_miscalculation import drug_units_over
 from scrubber import reference
 from scrubber.enrich import code_is, has_modifier, with_codes
 from scrubber.grouping import shared_keys
-from scrubber.timing import removed_hydration, timing
+from scrubber.timing import INFUSION, codes_where, removed_hydration, secondary_units, timing
 
 # over-cap-96371 counts this code's units per encounter against the policy cap (CPT: "use 96369,
 # 96371 only once per encounter"); units-over-mue leaves the code to it.
@@ -109,6 +109,40 @@ def initial_services(lines: pl.LazyFrame, encounters: pl.Series | None = None) -
         pl.min_horizontal(pl.col("units"), pl.col("_through") - 1).alias("extra_units"),
         is_kept.alias("is_kept_line"),
     ).drop("_through")
+
+
+def hydration_as_secondary(lines: pl.LazyFrame, extra: pl.LazyFrame) -> pl.LazyFrame:
+    """The initial hydration lines (96360) of ``extra`` (rows of :func:`initial_services`) that another
+    initial service outranks: hydration after it is secondary hydration (96361), whose units are
+    ``1 + floor((T - 31) / 60)`` of the hydration's minutes outside other infusions (T: its episode's,
+    the 96360 line with the 96361 hours documented as its continuation). Per such line: ``row_id``,
+    ``ep``, ``secondary_units`` (what those minutes support as 96361, for the episode) and
+    ``instead_units`` (the same less the units of the episode's other lines, which stay: what this
+    line is billed as instead; null when nothing is left for it). Lines without usable times, or
+    beside an infusion without them (the minutes outside it cannot be told), are left out; so is a
+    second 96360 behind a first (a repeat, not secondary hydration). ``duplicate-initial-infusion``
+    ("report line 2 as 96361 x2") and ``concurrent-hydration`` ("for its 120 minutes outside the other
+    infusion: 96361 x2") read it, so the two fixes on one line agree."""
+    t = timing(lines)
+    hydration_initial = codes_where(tm_hydration=True, tm_kind=INFUSION)
+    demoted = extra.filter(~pl.col("is_kept_line") & ~pl.col("kept_code").is_in(hydration_initial)).select("row_id")
+    # Decided now, on the few lines it can be (none in most batches: then nothing else is read).
+    hydration = t.lines.join(demoted, on="row_id", how="semi").filter(
+        pl.col("tm_hydration") & (pl.col("tm_kind") == INFUSION) & pl.col("ep").is_not_null()
+        & pl.col("ep_effective").is_not_null() & ~pl.col("concurrency_unknown")).select(
+        "row_id", "ep", "ep_effective").collect()
+    supported = secondary_units(pl.col("ep_effective"))
+    if not hydration.height:
+        return hydration.lazy().select("row_id", "ep", supported.alias("secondary_units"),
+                                       supported.alias("instead_units"))
+    # The units of the episodes' other lines, gathered by position (``_pos``) from the batch's column.
+    members = t.lines.join(hydration.lazy().select("ep").unique(), on="ep", how="semi").join(
+        hydration.lazy().select("row_id"), on="row_id", how="anti").select("ep", "_pos").collect()
+    units = lines.select("units").collect().get_column("units").gather(members.get_column("_pos"))
+    others = members.with_columns(units.alias("units")).group_by("ep").agg(pl.col("units").sum().alias("_others"))
+    left = supported - pl.col("_others").fill_null(0)
+    return hydration.lazy().join(others.lazy(), on="ep", how="left").select(
+        "row_id", "ep", supported.alias("secondary_units"), pl.when(left >= 1).then(left).alias("instead_units"))
 
 
 def _hydration_removed(lines: pl.LazyFrame) -> pl.LazyFrame:

@@ -13,17 +13,20 @@ and a hydration line fires when its own interval shares at least one minute with
 with the 96361 lines documented as its continuation, or a secondary 96361) minutes outside the
 segments: under 31 the hydration is removed (its lines are at risk); otherwise the fix names what
 those minutes support (96360 x1 with 96361 hours by the add-on rule, or 96361 as secondary
-hydration), and `unit-miscalculation`, which counts hydration minutes the same way, reports any
-excess units. One root cause, one finding: hydration whose documented minutes are under 31 anyway
-is `infusion-too-short` (96360) or `unit-miscalculation` (secondary 96361), not this check. Not
-evaluated (counted): hydration lines in an encounter with another infusion when the hydration line
-or an infusion line of the encounter has no usable times.
+hydration, also when another initial service of the encounter outranks the 96360: the fix then
+agrees with `duplicate-initial-infusion`'s on the same line), and `unit-miscalculation`, which
+counts hydration minutes the same way, reports any excess units. One root cause, one finding:
+hydration whose documented minutes are under 31 anyway is `infusion-too-short` (96360) or
+`unit-miscalculation` (secondary 96361), not this check. Not evaluated (counted): hydration lines in
+an encounter with another infusion when the hydration line or an infusion line of the encounter has
+no usable times.
 """
 
 from __future__ import annotations
 
 import polars as pl
 
+from checks._counting import hydration_as_secondary, initial_services
 from scrubber.cards import load_card
 from scrubber.registry import Check, Context
 from scrubber.timing import (
@@ -53,9 +56,12 @@ def _overlapped(t: Timing, hit: pl.LazyFrame) -> pl.LazyFrame:
         text.str.join(", ").alias("overlapped"))
 
 
-def _episodes(t: Timing, hit: pl.LazyFrame) -> pl.LazyFrame:
+def _episodes(lines: pl.LazyFrame, t: Timing, hit: pl.LazyFrame) -> pl.LazyFrame:
     """``ep`` -> the hydration episode's lines (``hydration_lines``, ``ep_rows``) and what its minutes
-    outside the overlap support (``supported``: "96360 x1 and 96361 x1", "96361 x2")."""
+    outside the overlap support (``supported``: "96360 x1 and 96361 x1", "96361 x2"). Hydration that
+    another initial service of the encounter outranks (96360 beside 96365) is secondary hydration:
+    "96361 x2" for 120 minutes (:func:`checks._counting.hydration_as_secondary`, which
+    duplicate-initial-infusion's fix reads too), never 96360 back as a second initial service."""
     nearby = t.lines.join(hit.select("enc_key").unique(), on="enc_key", how="semi")
     named = labels(t.named(nearby), hit.select("enc_key")).join(hit.select("ep").unique(), on="ep", how="semi")
     rows = named.sort("ep", "tm_kind", "claim_id", "line_number").group_by("ep", maintain_order=True).agg(
@@ -63,10 +69,16 @@ def _episodes(t: Timing, hit: pl.LazyFrame) -> pl.LazyFrame:
         pl.col("row_id").alias("ep_rows"),
         pl.col("label").filter(pl.col("tm_kind") == INFUSION).first().str.extract(r"^(\S+)").alias("_initial"),
     )
-    episodes = t.episodes.join(rows, on="ep").with_columns(chain_code().alias("_hour"))
+    encounters = hit.select("enc_key").unique().collect().get_column("enc_key")
+    demoted = (hydration_as_secondary(lines, initial_services(lines, encounters)) if encounters.len()
+               else pl.LazyFrame(schema={"ep": pl.Int32, "secondary_units": pl.Int64})).select("ep", "secondary_units")
+    episodes = t.episodes.join(rows, on="ep").join(demoted, on="ep", how="left").with_columns(
+        chain_code().alias("_hour"))
     hours = pl.col("_hour") + pl.lit(" x") + pl.col("ep_units").cast(pl.String)
     supported = (
-        pl.when(pl.col("has_infusion"))
+        pl.when(pl.col("secondary_units").is_not_null())
+        .then(pl.col("_hour") + pl.lit(" x") + pl.col("secondary_units").cast(pl.String))
+        .when(pl.col("has_infusion"))
         .then(pl.col("_initial") + pl.lit(" x1") + pl.when(pl.col("ep_units") > 0).then(pl.lit(" and ") + hours)
               .otherwise(pl.lit(" and no ") + pl.col("_hour")))
         .when(pl.col("ep_units") > 0).then(hours)
@@ -78,10 +90,10 @@ def _episodes(t: Timing, hit: pl.LazyFrame) -> pl.LazyFrame:
 def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     t = timing(lines)
     # Documented hydration under the floor is infusion-too-short's or unit-miscalculation's root cause.
-    hit = t.lines.filter(concurrent_hydration())
+    hit = t.lines.filter(concurrent_hydration()).collect().lazy()  # a few lines, read three times
     removed = removed_hydration()
     return (
-        hit.join(_overlapped(t, hit), on="row_id", how="left").join(_episodes(t, hit), on="ep", how="left")
+        hit.join(_overlapped(t, hit), on="row_id", how="left").join(_episodes(lines, t, hit), on="ep", how="left")
         .select(
             "row_id",
             pl.when(removed).then(pl.lit("not_reportable")).otherwise(pl.lit("overlap_excluded")).alias("reason"),

@@ -31,13 +31,18 @@ from __future__ import annotations
 
 import polars as pl
 
-from checks._counting import initial_services
+from checks._counting import hydration_as_secondary, initial_services
 from scrubber.cards import load_card
 from scrubber.registry import Check, Context
 
 
 def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
-    extra = initial_services(lines)
+    # Collected once, the columns read here only: the words and the secondary-hydration units both
+    # read it (a few lines of a batch).
+    extra = initial_services(lines).select(
+        "row_id", "is_kept_line", "extra_units", "adm_bit", "adm_addon_hour_code", "adm_subsequent_code",
+        "adm_subsequent_primary_mask", "kept_code", "kept_bit", "kept_claim", "kept_line", "kept_dos",
+    ).collect().lazy()
     # The subsequent code only fits if its allowed primaries include the initial that stays.
     follows_kept = (pl.col("adm_subsequent_primary_mask") & pl.col("kept_bit")) != 0
     follows_itself = (pl.col("adm_subsequent_primary_mask") & pl.col("adm_bit")) != 0
@@ -53,7 +58,9 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         .when(pl.col("is_kept_line") & follows_itself).then(pl.col("adm_subsequent_code"))
         .when(~pl.col("is_kept_line") & follows_kept).then(pl.col("adm_subsequent_code"))
     )
-    return extra.select(
+    # Hydration after another initial service is secondary hydration, in units of its own minutes.
+    secondary = hydration_as_secondary(lines, extra).select("row_id", "instead_units")
+    return extra.join(secondary, on="row_id", how="left").select(
         "row_id",
         reason.alias("reason"),
         pl.col("kept_code").alias("kept"),
@@ -62,6 +69,8 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         "kept_dos",
         instead.alias("instead"),
         pl.col("extra_units").cast(pl.Float64).alias("excess_units"),
+        pl.coalesce(pl.col("instead_units").cast(pl.Float64), pl.col("extra_units").cast(pl.Float64))
+        .alias("instead_units"),
     )
 
 

@@ -1,0 +1,68 @@
+"""Hydration that another initial service outranks is secondary hydration, in units of its minutes.
+
+96360 beside 96365 is a second initial service (``duplicate-initial-infusion``: "report it as 96361"),
+and when it also ran concurrently with the 96365, ``concurrent-hydration`` recomputes it from its
+minutes outside the overlap. Both fixes sit on the same line and must give the same coding: 96361 in
+the units of secondary hydration, ``1 + floor((T - 31) / 60)`` of the minutes outside other infusions
+(RULES.md unit-miscalculation; CPT: hydration after another initial service is 96361), never "96361
+x1" for two hours, nor 96360 back as an initial service (``checks._counting.hydration_as_secondary``).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from scrubber.engine import scrub
+
+HEADER = ("claim_id,line_number,member_id,payer,place_of_service,date_of_service,procedure_code,units,charge,"
+          "diagnosis_1,infusion_start,infusion_stop")
+D = "2026-03-10"
+
+
+def _line(claim: str, n: int, code: str, units: int, start: str = "", stop: str = "") -> str:
+    times = [f"{D}T{start}" if start else "", f"{D}T{stop}" if stop else ""]
+    return ",".join([claim, str(n), f"M{claim}", "MEDICARE", "11", D, code, str(units), "100", "E86.0", *times])
+
+
+CLAIMS = [
+    # Concurrent 08:00-09:30 with 96365 09:00-10:00: 60 minutes outside -> 96361 x1 in both fixes.
+    _line("H1", 1, "96365", 1, "09:00", "10:00"), _line("H1", 2, "96360", 1, "08:00", "09:30"),
+    # 07:00-09:30: 120 minutes outside -> 96361 x2 in both (was x1 and "96360 x1 and 96361 x1").
+    _line("H2", 1, "96365", 1, "09:00", "10:00"), _line("H2", 2, "96360", 1, "07:00", "09:30"),
+    # Not concurrent, 10:00-12:00 after 96365: 120 minutes -> 96361 x2 (was x1).
+    _line("H3", 1, "96365", 1, "09:00", "10:00"), _line("H3", 2, "96360", 1, "10:00", "12:00"),
+    # 96360 10:00-11:00 with its 96361 11:00-12:00: 120 minutes support 96361 x2; line 3 stays: line 2 x1.
+    _line("H4", 1, "96365", 1, "09:00", "10:00"), _line("H4", 2, "96360", 1, "10:00", "11:00"),
+    _line("H4", 3, "96361", 1, "11:00", "12:00"),
+    # Near misses: 45 minutes -> x1 (boundary: 91 minutes would be x2); the 96365 has no times (the
+    # minutes outside it cannot be told): the excess units, as before; 96360 twice: a repeat, x1.
+    _line("H5", 1, "96365", 1, "09:00", "10:00"), _line("H5", 2, "96360", 1, "10:00", "10:45"),
+    _line("H6", 1, "96365", 1), _line("H6", 2, "96360", 1, "10:00", "12:00"),
+    _line("H7", 1, "96360", 1, "10:00", "12:00"), _line("H7", 2, "96360", 1, "13:00", "15:00"),
+    _line("H8", 1, "96365", 1, "09:00", "10:00"), _line("H8", 2, "96360", 1, "10:00", "11:30"),
+    _line("H9", 1, "96365", 1, "09:00", "10:00"), _line("H9", 2, "96360", 1, "10:00", "11:31"),
+]
+
+
+@pytest.fixture(scope="module")
+def fixes(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], str]:
+    path = tmp_path_factory.mktemp("hydration") / "claims.csv"
+    path.write_text("\n".join([HEADER, *CLAIMS]) + "\n", encoding="utf-8")
+    result = scrub([str(path)], select=["duplicate-initial-infusion", "concurrent-hydration"])
+    assert result.summary["rejected_rows"] == 0
+    found = result.findings.filter(pl.col("line_number") == 2)
+    return {(c, k): f for c, k, f in found.select("claim_id", "check_id", "suggested_fix").iter_rows()}
+
+
+@pytest.mark.parametrize(("claim", "units"), [("H1", 1), ("H2", 2)])
+def test_both_fixes_on_concurrent_hydration_agree_on_secondary_units(fixes, claim: str, units: int) -> None:
+    assert f"as 96361 x{units} instead of 96360" in fixes[(claim, "duplicate-initial-infusion")]
+    assert fixes[(claim, "concurrent-hydration")].endswith(f"outside the other infusion only: 96361 x{units}.")
+
+
+@pytest.mark.parametrize(("claim", "units"), [("H3", 2), ("H4", 1), ("H5", 1), ("H6", 1), ("H7", 1), ("H8", 1),
+                                              ("H9", 2)])
+def test_hydration_after_another_initial_is_billed_in_its_secondary_units(fixes, claim: str, units: int) -> None:
+    assert f"as 96361 x{units} instead of 96360" in fixes[(claim, "duplicate-initial-infusion")]
+    assert (claim, "concurrent-hydration") not in fixes
