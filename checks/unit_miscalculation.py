@@ -8,7 +8,10 @@
   over or under by their difference. Example: 35 g of J1459 = 70 units; 8 g of J1559 = 80 units. A
   dose billed over several lines of the drug without JW on the claim and date (one line per NDC) where
   a line documents no dose of its own is judged in all: the lines' units against the dose the record
-  documents (x40 + x30 for 35 g of J1459 is right; x70 + x70 is 70 over).
+  documents (x40 + x30 for 35 g of J1459 is right; x70 + x70 is 70 over). Likewise the JW lines of a
+  drug on the claim and date, when there are several beside the line that bills the dose: their units
+  in all against the documented waste (JW x5 + x4 for 4,800 mg after 35,200 mg is right; x9 + x9 is 9
+  over).
 - Additional-hour add-ons (96361, 96366, 96370, 96415): for each infusion it extends in the encounter,
   with T its documented minutes (crossing midnight allowed), the infusion supports
   max(0, floor((T - 31) / 60)) additional hours: 61-90 minutes is 0, 91-150 is 1, 151-210 is 2, 211-270
@@ -51,7 +54,7 @@ import polars as pl
 
 from checks._drug_lines import GROUP, jw_billing_the_dose, siblings, waste_lines
 from scrubber.cards import load_card
-from scrubber.enrich import dose_units, is_ig, with_codes, with_drug_units
+from scrubber.enrich import dose_units, is_ig, waste_units, with_codes, with_drug_units
 from scrubber.registry import Check, Context
 from scrubber.timing import timing
 
@@ -72,14 +75,18 @@ def _drug_findings(lines: pl.LazyFrame) -> pl.LazyFrame:
     # So is a JW line that is its drug's only line on the claim and date: it bills the dose under JW.
     judged = judged.join(siblings(ig, judged.filter("is_jw")).select(*GROUP, "n_admin"), on=GROUP,
                          how="left").filter(~jw_billing_the_dose().fill_null(False))
-    # The lines of a dose split over several lines are judged together (below), not one by one.
-    judged = judged.join(split.select(*GROUP, pl.lit(True).alias("_split")), on=GROUP, how="left").filter(
-        is_jw | pl.col("_split").is_null())
+    # The lines of a dose split over several lines are judged together (below), not one by one; so
+    # are the JW lines of a discarded amount split over several JW lines.
+    split_waste = _split_waste(ig)
+    judged = judged.join(split.select(*GROUP, pl.lit(True).alias("_split")), on=GROUP, how="left").join(
+        split_waste.select(*GROUP, pl.lit(True).alias("_split_waste")), on=GROUP, how="left").filter(
+        pl.when(is_jw).then(pl.col("_split_waste").is_null()).otherwise(pl.col("_split").is_null()))
     # The discarded amount billed on its own line without JW beside the dose line is missing-modifier's
     # (checks._drug_lines).
     confused = waste_lines(lines).select(GROUP)
     judged = judged.join(confused, on=GROUP, how="anti")
     split = split.join(confused, on=GROUP, how="anti")
+    split_waste = split_waste.join(confused, on=GROUP, how="anti")
     over = pl.col("units") > expected
     reason = (pl.when(is_jw).then(pl.when(over).then(pl.lit("jw_over")).otherwise(pl.lit("jw_under")))
               .otherwise(pl.when(over).then(pl.lit("drug_over")).otherwise(pl.lit("drug_under"))))
@@ -109,7 +116,20 @@ def _drug_findings(lines: pl.LazyFrame) -> pl.LazyFrame:
         "product",
         "lines",
     )
-    return pl.concat([per_line, per_dose], how="diagonal_relaxed")
+    per_waste = split_waste.filter(billed != total).select(
+        "row_id",
+        pl.when(billed > total).then(pl.lit("jw_over_lines")).otherwise(pl.lit("jw_under_lines")).alias("reason"),
+        "billed",
+        "expected",
+        pl.when(billed > total).then(billed - total).alias("excess_units"),
+        pl.when(billed < total).then(total - billed).alias("short_units"),
+        "dose",
+        "waste",
+        "unit_mg",
+        "product",
+        "lines",
+    )
+    return pl.concat([per_line, per_dose, per_waste], how="diagonal_relaxed")
 
 
 def drug_units_over(lines: pl.LazyFrame) -> pl.LazyFrame:
@@ -117,6 +137,43 @@ def drug_units_over(lines: pl.LazyFrame) -> pl.LazyFrame:
     JW line: waste), on the line its finding sits on. The unit counters (``units-over-mue``, through
     :func:`checks._counting.units_reported_elsewhere`) leave them out: one root cause, one finding."""
     return _drug_findings(lines).filter(pl.col("excess_units").is_not_null()).select("row_id", "excess_units")
+
+
+def _split_waste(ig: pl.LazyFrame) -> pl.LazyFrame:
+    """The discarded amount billed over several JW lines of one drug on a claim and date (one per NDC,
+    say): the units of all those JW lines against the waste the record documents (their own waste
+    summed; or, where none has one, the waste they all borrow), beside a line that bills the dose
+    (else the JW lines bill the dose: missing-modifier's). Judged one by one, each borrowing line would
+    be held to the whole waste (JW x5 + x4 for 9 units: "x9 expected" twice, and fixes that bill 18), a
+    repeated JW line would pass (x9 + x9), and waste documented per line would be rounded per line
+    (2,400 mg + 2,400 mg after 35,200 mg is JW x9 in all, not x5 twice). One row per such waste, on the
+    last JW line that documents no waste of its own (else the last), with its ``lines``; waste that
+    adds no unit is missing-modifier's. Groups are found from the few JW lines (most drugs have one)."""
+    own = pl.col("drug_wasted_mg")
+    jw = ig.filter(pl.col("is_jw"))
+    keys = jw.select(GROUP).group_by(GROUP).len().filter(pl.col("len") > 1).drop("len").collect()
+    if not keys.height:
+        return _drugs(jw.head(0)).select(
+            *GROUP, "row_id", pl.col("units").alias("billed"), pl.col("units").alias("expected"),
+            pl.col("doc_dose").alias("dose"), pl.col("doc_waste").alias("waste"),
+            pl.col("ig_unit_mg").alias("unit_mg"), pl.col("ig_product").alias("product"),
+            pl.col("procedure_code").alias("lines"))
+    members = _drugs(jw.join(keys.lazy(), on=GROUP, how="semi")).filter(pl.col("doc_dose").is_not_null())
+    dosed = siblings(ig, members).filter(pl.col("n_admin") > 0).select(GROUP)
+    waste = pl.when(own.is_not_null().any()).then(own.sum()).otherwise(pl.col("doc_waste").first())
+    borrowing = own.is_null()
+    return members.join(dosed, on=GROUP, how="semi").group_by(GROUP).agg(
+        pl.len().alias("_n"),
+        pl.col("units").sum().alias("billed"),
+        pl.col("doc_dose").first().alias("dose"),
+        waste.alias("waste"),
+        pl.col("ig_unit_mg").first().alias("unit_mg"),
+        pl.col("ig_product").first().alias("product"),
+        pl.col("row_id").sort_by(borrowing, "line_number").last().alias("row_id"),
+        pl.col("line_number").sort().cast(pl.String).str.join(", ").alias("lines"),
+    ).filter(pl.col("_n") > 1).with_columns(
+        waste_units(pl.col("dose"), pl.col("waste"), pl.col("unit_mg")).alias("expected")).filter(
+        pl.col("expected") >= 1).drop("_n")
 
 
 def _split_doses(ig: pl.LazyFrame) -> pl.LazyFrame:

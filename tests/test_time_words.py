@@ -80,8 +80,10 @@ def test_every_reason_of_the_four_cards_is_rendered(findings: pl.DataFrame) -> N
     seen = set(findings.select("check_id", "reason").unique().iter_rows())
     for check_id in TIME_CHECKS:
         for reason in by_id()[check_id].card.reasons:
-            if reason in ("jw_over", "jw_under", "addon_hours", "below_floor_push", "below_floor_hydration"):
-                continue  # rendered by the fixtures of tests/fixtures/checks (JW lines, observation floors)
+            if reason in ("jw_over", "jw_under", "jw_over_lines", "jw_under_lines", "addon_hours", "below_floor_push",
+                          "below_floor_hydration"):
+                continue  # rendered by the fixtures of tests/fixtures/checks (JW lines, observation floors) and
+                # tests/test_jw_lines.py
             assert (check_id, reason) in seen, (check_id, reason)
 
 

@@ -1,0 +1,58 @@
+"""The discarded amount billed over several JW lines reads right and is counted once.
+
+``unit-miscalculation`` judges the JW lines of one drug on a claim and date together against the
+documented waste (``jw_over_lines`` / ``jw_under_lines``): the fix bills the JW units once in all, the
+money at risk is the units over, and ``units-over-mue`` does not count those units again.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from scrubber.engine import scrub
+
+HEADER = ("claim_id,line_number,member_id,payer,place_of_service,date_of_service,procedure_code,modifier_1,units,"
+          "charge,diagnosis_1,ndc,drug_dose_mg,drug_wasted_mg,payer_claim_number")
+ROWS = [
+    "JL1,1,M1,MEDICARE,11,2026-02-10,J1459,,71,7100,D80.0,44206043810,35200,4800,PCN1",
+    "JL1,2,M1,MEDICARE,11,2026-02-10,J1459,JW,9,900,D80.0,44206043810,,,PCN1",
+    "JL1,3,M1,MEDICARE,11,2026-02-10,J1459,JW,9,900,D80.0,44206043620,,,PCN1",
+    "JL2,1,M2,AETNA,11,2026-02-10,J1459,,71,7100,D80.0,44206043810,35200,4800,PCN2",
+    "JL2,2,M2,AETNA,11,2026-02-10,J1459,JW,5,500,D80.0,44206043810,,,PCN2",
+    "JL2,3,M2,AETNA,11,2026-02-10,J1459,JW,3,300,D80.0,44206043620,,,PCN2",
+    # 290 units given (145,000 mg) and 5,000 mg discarded: JW x10, x20 billed on two lines; the MUE of
+    # J1459 is 300 per date: the 10 units over are the waste's excess, not also units over the MUE.
+    "JL3,1,M3,MEDICARE,11,2026-02-10,J1459,,290,29000,D80.0,44206043810,145000,5000,PCN3",
+    "JL3,2,M3,MEDICARE,11,2026-02-10,J1459,JW,10,1000,D80.0,44206043810,,,PCN3",
+    "JL3,3,M3,MEDICARE,11,2026-02-10,J1459,JW,10,1000,D80.0,44206043620,,,PCN3",
+]
+
+
+def _findings(tmp_path) -> pl.DataFrame:
+    path = tmp_path / "claims.csv"
+    path.write_text("\n".join([HEADER, *ROWS]) + "\n", encoding="utf-8")
+    result = scrub([str(path)])
+    assert result.summary["rejected_rows"] == 0
+    return result.findings
+
+
+def test_jw_lines_judged_in_all_read_right(tmp_path) -> None:
+    found = _findings(tmp_path)
+    over = found.filter(pl.col("claim_id") == "JL1").row(0, named=True)
+    assert (over["check_id"], over["reason"], over["line_number"]) == ("unit-miscalculation", "jw_over_lines", 3)
+    assert over["suggested_fix"] == ("Bill J1459-JW x9 in all on the JW lines 2, 3 of claim JL1 (2026-02-10) "
+                                     "instead of x18.")
+    assert "x18 in all" in over["message"] and "supports JW x9 in all" in over["message"]
+    assert over["charge_at_risk"] == 900.0  # 9 of line 3's 9 units
+    assert "payer claim number PCN1" in over["appeal_text"]
+    under = found.filter(pl.col("claim_id") == "JL2").row(0, named=True)
+    assert (under["reason"], under["severity"], under["charge_at_risk"]) == ("jw_under_lines", "warning", 0.0)
+    assert "money left unbilled" in under["suggested_fix"] and "Medicare" not in under["message"]
+    for row in found.iter_rows(named=True):
+        for key in ("message", "suggested_fix", "appeal_text"):
+            assert "?]" not in row[key], (row["reason"], key, row[key])
+
+
+def test_units_over_the_waste_are_not_also_over_the_mue(tmp_path) -> None:
+    found = _findings(tmp_path).filter(pl.col("claim_id") == "JL3")
+    assert found.select("check_id", "reason").rows() == [("unit-miscalculation", "jw_over_lines")]
