@@ -30,21 +30,35 @@ GROUP = ["cd_key", "code_idx"]  # one drug on one claim and date
 
 def siblings(drugs: pl.LazyFrame, wanted: pl.LazyFrame) -> pl.LazyFrame:
     """Per drug, claim and date in ``wanted`` (lines of ``drugs``): ``admin_line`` (the first line
-    without JW), ``n_admin`` (how many lines without JW), ``admin_has_jz`` and ``jw_lines`` (the JW
-    lines' numbers). Aggregated only for the groups of ``wanted``: a few lines of a batch."""
+    without JW), ``n_admin`` (how many lines without JW), ``admin_has_jz``, ``jw_lines`` (the JW
+    lines' numbers), ``n_jw`` and ``dose_jw_row`` (when every line carries JW, the one that bills the
+    dose: the one documenting its own dose, else the most units, else the first) and
+    ``waste_jw_lines`` (the other JW lines' numbers). Aggregated only for
+    the groups of ``wanted``: a few lines of a batch."""
     is_jw = pl.col("is_jw")
+
+    def of_jw(name: str) -> pl.Expr:
+        return pl.col(name).filter(is_jw)
+
+    dose_first = [pl.col("drug_dose_mg").is_not_null().filter(is_jw), of_jw("units"), of_jw("line_number")]
+    dose_row = of_jw("row_id").sort_by(dose_first, descending=[True, True, False]).first()
     return drugs.join(wanted.select(GROUP).unique(), on=GROUP, how="semi").group_by(GROUP).agg(
         pl.col("line_number").filter(~is_jw).min().alias("admin_line"),
         (~is_jw).sum().alias("n_admin"),
         (pl.col("is_jz") & ~is_jw).any().alias("admin_has_jz"),
         pl.col("line_number").filter(is_jw).sort().cast(pl.String).str.join(", ").alias("jw_lines"),
+        is_jw.sum().alias("n_jw"),
+        dose_row.alias("dose_jw_row"),
+        pl.col("line_number").filter(is_jw & (pl.col("row_id") != dose_row)).sort().cast(pl.String).str.join(", ")
+        .alias("waste_jw_lines"),
     )
 
 
 def jw_billing_the_dose() -> pl.Expr:
-    """On lines joined with :func:`siblings`: a JW line with no line of its drug without JW on the
-    claim and date, i.e. the line that bills the administered dose."""
-    return pl.col("is_jw") & (pl.col("n_admin") == 0)
+    """On lines joined with :func:`siblings`: the JW line that bills the administered dose, where no
+    line of its drug on the claim and date is without JW (with several JW lines, the one
+    ``dose_jw_row`` names; the others bill the discarded amount)."""
+    return pl.col("is_jw") & (pl.col("n_admin") == 0) & (pl.col("row_id") == pl.col("dose_jw_row"))
 
 
 def since(column: str) -> pl.Expr:

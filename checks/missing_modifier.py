@@ -14,7 +14,9 @@
     (they contradict each other at any place of service, required there or not);
   - a JW line is its drug's only line on the claim and date: it bills the administered dose under JW
     (the fix takes JW off it, appends JZ where required, and bills documented waste that adds a unit
-    on its own JW line; never "delete the JW line", which would drop the dose);
+    on its own JW line; never "delete the JW line", which would drop the dose); when every line of
+    the drug there carries JW, the one that bills the dose (documents it, else the most units) is
+    that line, and the others bill the waste (the fix takes JW, and JZ, off the dose line only);
   - the discarded amount is billed on its own line with JZ instead of JW, or with no modifier where
     the policy requires JW, beside the line that bills the dose (the fix puts JW on that line, and
     takes JZ off the dose line if it carries it; the dose line is not reported again);
@@ -52,6 +54,8 @@ unknown and nothing is decided on a guess. One finding per line and root cause, 
   takes JW off it instead of deleting it: ``jw_on_dose_line_use_jz`` (and append JZ, where required
   and absent) or ``jw_on_dose_line``; such a line whose waste adds a unit bills dose and waste
   together under JW: ``jw_on_dose_line_with_waste`` (the dose without JW, the waste on its own JW line);
+  beside JW lines that bill the waste, ``jw_on_dose_line_beside_jw`` / ``jw_and_jz_on_dose_line`` (the
+  modifiers come off the dose line; no JW line is added);
 * the waste billed on its own line with JZ, or with no modifier where JW is required, beside the dose
   line (:func:`checks._drug_lines.waste_lines`): ``jz_on_waste_line`` / ``waste_line_without_jw`` on
   that line, or ``jz_on_waste_and_dose_lines`` / ``waste_line_without_jw_dose_jz`` when the dose
@@ -102,7 +106,7 @@ from scrubber.registry import Check, Context
 
 # The facts every JW/JZ finding carries (templates use those of their reason).
 _FACTS = ["product", "dose", "waste", "unit_mg", "waste_units", "admin_units", "admin_line", "jw_lines", "jz_lines",
-          "dose_lines", "drop", "keep", "jz_from", "jw_from"]
+          "dose_lines", "waste_jw_lines", "drop", "keep", "jz_from", "jw_from"]
 
 
 def _single_dose(lines: pl.LazyFrame) -> pl.LazyFrame:
@@ -189,7 +193,10 @@ def _jwjz(lines: pl.LazyFrame) -> pl.LazyFrame:
     # off it (and JZ goes on where required); deleting it would drop the dose.
     dose_line = jw_billing_the_dose()
     paired = paired.with_columns(
-        pl.when(dose_line & no_unit & pl.col("jz_required") & ~is_jz).then(pl.lit("jw_on_dose_line_use_jz"))
+        # Beside JW lines that bill the discarded amount: only the modifiers come off the dose line.
+        pl.when(dose_line & billable & (pl.col("n_jw") >= 2) & is_jz).then(pl.lit("jw_and_jz_on_dose_line"))
+        .when(dose_line & billable & (pl.col("n_jw") >= 2)).then(pl.lit("jw_on_dose_line_beside_jw"))
+        .when(dose_line & no_unit & pl.col("jz_required") & ~is_jz).then(pl.lit("jw_on_dose_line_use_jz"))
         .when(dose_line & no_unit).then(pl.lit("jw_on_dose_line"))
         .when(dose_line & ~is_jz & billable).then(pl.lit("jw_on_dose_line_with_waste"))
         .when(is_jw & no_unit & use_jz).then(pl.lit("jw_not_billable_use_jz"))
@@ -228,6 +235,7 @@ def _jwjz(lines: pl.LazyFrame) -> pl.LazyFrame:
         pl.lit(None, pl.Int32).alias("admin_line"),
         pl.lit(None, pl.String).alias("jw_lines"),
         pl.lit(None, pl.String).alias("dose_lines"),
+        pl.lit(None, pl.String).alias("waste_jw_lines"),
         pl.when(is_jz).then(pl.lit("JZ")).alias("drop"),
         pl.lit("JW").alias("keep"),
     )
@@ -243,6 +251,7 @@ def _jwjz(lines: pl.LazyFrame) -> pl.LazyFrame:
         .otherwise("reason").alias("reason"),
         pl.lit(None, pl.Int32).alias("admin_line"),
         pl.lit(None, pl.String).alias("jw_lines"),
+        pl.lit(None, pl.String).alias("waste_jw_lines"),
         pl.lit(None, pl.String).alias("drop"),
         pl.lit(None, pl.String).alias("keep"),
     )

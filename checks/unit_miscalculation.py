@@ -73,7 +73,7 @@ def _drug_findings(lines: pl.LazyFrame) -> pl.LazyFrame:
     # A JW line whose waste adds no billing unit is missing-modifier's (JW not permitted: use JZ).
     judged = drugs.filter(expected.is_not_null() & (~is_jw | (expected >= 1)) & (pl.col("units") != expected))
     # So is a JW line that is its drug's only line on the claim and date: it bills the dose under JW.
-    judged = judged.join(siblings(ig, judged.filter("is_jw")).select(*GROUP, "n_admin"), on=GROUP,
+    judged = judged.join(siblings(ig, judged.filter("is_jw")).select(*GROUP, "n_admin", "dose_jw_row"), on=GROUP,
                          how="left").filter(~jw_billing_the_dose().fill_null(False))
     # The lines of a dose split over several lines are judged together (below), not one by one; so
     # are the JW lines of a discarded amount split over several JW lines.

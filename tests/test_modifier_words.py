@@ -48,6 +48,11 @@ SCENARIOS = {
     "waste_line_without_jw": ["1,11,2026-02-10,J1459,,,71,7100,35200,400,IV", "2,11,2026-02-10,J1459,,,1,100,,,"],
     "waste_line_without_jw_dose_jz": ["1,11,2026-02-10,J1459,JZ,,71,7100,35200,400,IV",
                                       "2,11,2026-02-10,J1459,,,1,100,,,"],
+    # Every line carries JW: the dose line is the one documenting the dose; the other bills the waste.
+    "jw_on_dose_line_beside_jw": ["1,11,2026-02-10,J1459,JW,,71,7100,35200,400,IV",
+                                  "2,11,2026-02-10,J1459,JW,,1,100,,,"],
+    "jw_and_jz_on_dose_line": ["1,11,2026-02-10,J1459,JW,JZ,71,7100,35200,400,IV",
+                               "2,11,2026-02-10,J1459,JW,,1,100,,,"],
 }
 PAYERS = {"medicare": "MEDICARE", "commercial": "BCBS"}
 # A commercial payer whose policy asks what Medicare asks: every reason can speak its commercial words.
@@ -178,6 +183,13 @@ def test_fixes_and_corrections_give_the_computed_answer(findings) -> None:
     assert one("jz_on_waste_and_dose_lines")["suggested_fix"].startswith(
         "Replace JZ with JW on line 2 (J1459 x1,")
     assert "remove JZ from line(s) 1" in one("jz_on_waste_and_dose_lines")["suggested_fix"]
+    beside = one("jw_on_dose_line_beside_jw")
+    assert beside["line_number"] == 1 and beside["suggested_fix"] == (
+        f"Remove JW from line 1 (J1459 x71, claim {beside['claim_id']}): it bills the 35200 mg administered; "
+        "line(s) 2 keep JW for the 400 mg discarded.")
+    assert one("jw_and_jz_on_dose_line")["suggested_fix"].startswith("Remove JW and JZ from line 1 (J1459 x71")
+    assert not any("add a line" in one(r)["suggested_fix"].lower()
+                   for r in ("jw_on_dose_line_beside_jw", "jw_and_jz_on_dose_line"))
     assert one("jw_and_jz_on_line")["suggested_fix"].startswith("Remove JZ from line 2")
     assert "Remove JZ from line 1" in one("jz_and_jw_lines")["suggested_fix"]
     assert "line(s) 2" in one("jz_and_jw_lines")["suggested_fix"]
