@@ -19,7 +19,11 @@ once, as functions of the enriched lines:
   rows whose key repeats (a window restricted to them), for the unit counters;
 * :data:`CAP_CHECK_CODE`: the code whose units ``over-cap-96371`` counts, and no other check;
 * :func:`pair_of_initial_services`: NCCI pairs of two initial services, which are the one-initial
-  rule's (``ncci-ptp-conflict`` leaves them out).
+  rule's (``ncci-ptp-conflict`` leaves them out);
+* :func:`hydration_as_secondary`, :func:`short_infusions`, :func:`sequential_push`: what a service
+  the one-initial rule outranks is billed as (hydration: 96361 in its secondary units; an infusion
+  of 15 minutes or less: the sequential push, 96375), read by ``duplicate-initial-infusion``,
+  ``concurrent-hydration`` and ``infusion-too-short`` so that their fixes on one line agree.
 
 Every function decides from the lines alone, never from another check's findings, so each check
 still runs on its own (``--select units-over-mue`` gives the same findings for that check as a full
@@ -143,6 +147,25 @@ def hydration_as_secondary(lines: pl.LazyFrame, extra: pl.LazyFrame) -> pl.LazyF
     left = supported - pl.col("_others").fill_null(0)
     return hydration.lazy().join(others.lazy(), on="ep", how="left").select(
         "row_id", "ep", supported.alias("secondary_units"), pl.when(left >= 1).then(left).alias("instead_units"))
+
+
+def short_infusions(lines: pl.LazyFrame) -> pl.LazyFrame:
+    """Infusion lines (:mod:`scrubber.timing` lines) whose documented minutes, without observation, are
+    below their code's floor (``min_minutes``: 16, hydration 31), where the observation minutes would
+    not reach it (that is ``observation-counted-as-infusion``'s): ``infusion-too-short``'s decision."""
+    minutes, floor, obs = pl.col("ep_minutes"), pl.col("tm_floor"), pl.col("ep_obs")
+    by_observation = (obs > 0) & (minutes + obs >= floor)
+    floored = timing(lines).lines.filter((pl.col("tm_kind") == INFUSION) & floor.is_not_null())
+    return floored.filter(minutes.is_not_null() & (minutes < floor) & ~by_observation)
+
+
+def sequential_push(push: pl.Expr) -> pl.Expr:
+    """The push code to bill when the push ``push`` (an initial push: 96374, 96409) follows another
+    initial service: its subsequent code (96375, 96411; ``subsequent_code`` in ``admin_codes.csv``).
+    A 10-minute 96365 after 96413 is 96375, not 96374 (a second initial) nor 96367 (an infusion)."""
+    table = reference.code_table().filter(pl.col("adm_subsequent_code").is_not_null()
+                                          & (pl.col("adm_role") == "initial"))
+    return push.replace(table.get_column("procedure_code"), table.get_column("adm_subsequent_code"))
 
 
 def _hydration_removed(lines: pl.LazyFrame) -> pl.LazyFrame:

@@ -7,8 +7,9 @@ reads it). Hydration that concurrent-hydration removes (under 31 minutes outside
 not an initial service here. The service that stays initial is the highest in the CPT hierarchy (chemo
 infusion > chemo push > therapeutic infusion > SC infusion > therapeutic push > hydration), then claim
 and line order. The fix names the right subsequent code: second therapeutic drug 96367, hydration
-after 96365 is 96361, push after 96365 is 96375, extra hours are 96366. Services sent again to the next
-payer are not duplicates. Professional claims cite IOM 100-04 ch.12 section 30.5; institutional claims
+after 96365 is 96361 (in the units its minutes outside other infusions support as secondary
+hydration), push after 96365 is 96375 (so is an infusion of 15 minutes or less, which is a push),
+extra hours are 96366. Services sent again to the next payer are not duplicates. Professional claims cite IOM 100-04 ch.12 section 30.5; institutional claims
 cite ch.4 section 230.2 (one initial service per vascular access site per encounter).
 
 Implementation. The decision is :func:`checks._counting.initial_services`, shared with
@@ -31,7 +32,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from checks._counting import hydration_as_secondary, initial_services
+from checks._counting import hydration_as_secondary, initial_services, sequential_push, short_infusions
 from scrubber.cards import load_card
 from scrubber.registry import Check, Context
 
@@ -58,9 +59,13 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         .when(pl.col("is_kept_line") & follows_itself).then(pl.col("adm_subsequent_code"))
         .when(~pl.col("is_kept_line") & follows_kept).then(pl.col("adm_subsequent_code"))
     )
-    # Hydration after another initial service is secondary hydration, in units of its own minutes.
+    # Hydration after another initial service is secondary hydration, in units of its own minutes; an
+    # infusion of 15 minutes or less (infusion-too-short's) is the sequential push (96375), not 96367.
     secondary = hydration_as_secondary(lines, extra).select("row_id", "instead_units")
-    return extra.join(secondary, on="row_id", how="left").select(
+    short = short_infusions(lines).join(extra.select("row_id"), on="row_id", how="semi").select(
+        "row_id", sequential_push(pl.col("tm_push")).alias("_push"))
+    instead = pl.when(~pl.col("is_kept_line") & pl.col("_push").is_not_null()).then(pl.col("_push")).otherwise(instead)
+    return extra.join(secondary, on="row_id", how="left").join(short, on="row_id", how="left").select(
         "row_id",
         reason.alias("reason"),
         pl.col("kept_code").alias("kept"),

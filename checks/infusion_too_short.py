@@ -13,13 +13,16 @@ with an add-on line documented as its continuation (96360 09:00-09:20 with 96361
 80-minute hydration, not a 20-minute one). Boundaries: 15 minutes fires and 16 does not; 30 fires and
 31 does not. An infusion without usable times is not evaluated (counted). In an encounter that bills
 an immune globulin the reason is ``ig_push``: IG is never a push (route-mismatch), so the fix is the
-documented times, not the push code.
+documented times, not the push code. A short infusion that another initial service of the
+encounter outranks is a sequential push (96365 for 10 minutes after 96413: 96375, the code
+``duplicate-initial-infusion``'s fix on the same line names; :func:`checks._counting.sequential_push`).
 """
 
 from __future__ import annotations
 
 import polars as pl
 
+from checks._counting import initial_services, sequential_push, short_infusions
 from scrubber.cards import load_card
 from scrubber.enrich import is_ig
 from scrubber.registry import Check, Context
@@ -31,21 +34,27 @@ def _floored(lines: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
-    minutes, floor, obs = pl.col("ep_minutes"), pl.col("tm_floor"), pl.col("ep_obs")
-    # Reached only with the observation minutes: observation-counted-as-infusion's finding.
-    by_observation = (obs > 0) & (minutes + obs >= floor)
-    short = _floored(lines).filter(minutes.is_not_null() & (minutes < floor) & ~by_observation)
+    minutes, floor = pl.col("ep_minutes"), pl.col("tm_floor")
+    # (the decision, checks._counting: without the minutes observation would add to reach the floor)
+    short = short_infusions(lines).collect()  # a few lines, read twice
     # Immune globulin is never a push (route-mismatch): in an encounter that bills one, the push code
     # would trade this finding for another, so the fix is the record's times (derived after the filter).
     ig_encounters = lines.filter(is_ig()).select("enc_key").unique().with_columns(pl.lit(True).alias("_ig"))
-    short = short.join(ig_encounters, on="enc_key", how="left")
+    # A short infusion that another initial service outranks is a sequential push (96375), the code
+    # duplicate-initial-infusion's fix on the same line names too.
+    encounters = short.get_column("enc_key").unique()
+    outranked = (initial_services(lines, encounters).filter(~pl.col("is_kept_line")).select(
+        "row_id", pl.lit(True).alias("_outranked")) if encounters.len()
+        else pl.LazyFrame(schema={"row_id": pl.Int64, "_outranked": pl.Boolean}))
+    short = short.lazy().join(ig_encounters, on="enc_key", how="left").join(outranked, on="row_id", how="left")
     push = pl.when(pl.col("_ig").fill_null(False)).then(pl.lit("ig_push")).otherwise(pl.lit("push"))
     return short.select(
         "row_id",
         pl.when(pl.col("tm_push").is_not_null()).then(push).otherwise(pl.lit("hydration")).alias("reason"),
         minutes.alias("minutes"),
         floor.alias("floor"),
-        pl.col("tm_push").alias("push_code"),
+        pl.when(pl.col("_outranked").fill_null(False)).then(sequential_push(pl.col("tm_push")))
+        .otherwise(pl.col("tm_push")).alias("push_code"),
         (clock(pl.col("ep_start")) + pl.lit("-") + clock(pl.col("ep_stop"))).alias("interval"),
     )
 

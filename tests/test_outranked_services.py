@@ -1,4 +1,7 @@
-"""Hydration that another initial service outranks is secondary hydration, in units of its minutes.
+"""What a service the one-initial rule outranks is billed as, the same in every fix on its line.
+
+Hydration that another initial service outranks is secondary hydration, in units of its minutes; an
+infusion of 15 minutes or less that another initial service outranks is a sequential push (below).
 
 96360 beside 96365 is a second initial service (``duplicate-initial-infusion``: "report it as 96361"),
 and when it also ran concurrently with the 96365, ``concurrent-hydration`` recomputes it from its
@@ -66,3 +69,26 @@ def test_both_fixes_on_concurrent_hydration_agree_on_secondary_units(fixes, clai
 def test_hydration_after_another_initial_is_billed_in_its_secondary_units(fixes, claim: str, units: int) -> None:
     assert f"as 96361 x{units} instead of 96360" in fixes[(claim, "duplicate-initial-infusion")]
     assert (claim, "concurrent-hydration") not in fixes
+
+
+SHORT = [
+    # 96365 for 10 minutes after 96413: a sequential push, 96375, in both fixes (was 96367 from the
+    # one-initial rule and 96374, a second initial service, from the too-short rule).
+    _line("P1", 1, "96413", 1, "09:00", "10:00"), _line("P1", 2, "96365", 1, "10:00", "10:10"),
+    # Near misses: 16 minutes is an infusion (96367); 15 minutes alone on the claim is the initial push 96374.
+    _line("P2", 1, "96413", 1, "09:00", "10:00"), _line("P2", 2, "96365", 1, "10:00", "10:16"),
+    _line("P3", 1, "96365", 1, "09:00", "09:15"),
+]
+
+
+def test_a_short_infusion_after_another_initial_is_a_sequential_push(tmp_path) -> None:
+    path = tmp_path / "claims.csv"
+    path.write_text("\n".join([HEADER, *SHORT]) + "\n", encoding="utf-8")
+    found = scrub([str(path)], select=["duplicate-initial-infusion", "infusion-too-short"]).findings
+    fixes = {(c, n, k): f for c, n, k, f in found.select("claim_id", "line_number", "check_id", "suggested_fix")
+             .iter_rows()}
+    assert "as 96375 x1 instead of 96365" in fixes[("P1", 2, "duplicate-initial-infusion")]
+    assert fixes[("P1", 2, "infusion-too-short")].startswith("Bill 96375 x1 instead of 96365 on line 2")
+    assert "as 96367 x1 instead of 96365" in fixes[("P2", 2, "duplicate-initial-infusion")]
+    assert ("P2", 2, "infusion-too-short") not in fixes
+    assert fixes[("P3", 1, "infusion-too-short")].startswith("Bill 96374 x1 instead of 96365 on line 1")
