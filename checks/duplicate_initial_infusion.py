@@ -9,8 +9,9 @@ infusion > chemo push > therapeutic infusion > SC infusion > therapeutic push > 
 and line order. The fix names the right subsequent code: second therapeutic drug 96367, hydration
 after 96365 is 96361 (in the units its minutes outside other infusions support as secondary
 hydration), push after 96365 is 96375 (so is an infusion of 15 minutes or less, which is a push),
-extra hours are 96366. Services sent again to the next payer are not duplicates. Professional claims cite IOM 100-04 ch.12 section 30.5; institutional claims
-cite ch.4 section 230.2 (one initial service per vascular access site per encounter).
+extra hours are 96366. Services sent again to the next payer are not duplicates. Professional
+claims cite IOM 100-04 ch.12 section 30.5; institutional claims cite ch.4 section 230.2 (one initial
+service per vascular access site per encounter).
 
 Implementation. The decision is :func:`checks._counting.initial_services`, shared with
 units-over-mue and ncci-ptp-conflict so that a second initial service is reported once, here. It
