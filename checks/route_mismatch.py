@@ -20,10 +20,15 @@ claim), so each rule is a bit test on the IG line, with no join: filter first (I
 administration lines that document a route), decide, then only for the few flagged lines find
 the administration lines of their encounter that conflict (``risk_rows``: the charges at risk
 are those administration lines, which the payer denies as inconsistent coding, not the drug).
-Reasons, first that applies: ``sc_product_iv_admin``, ``iv_product_sc_admin``, ``ig_as_push``,
+Reasons, first that applies: ``sc_product_iv_admin``, ``iv_product_sc_admin``, ``ig_as_push`` (the
+fix names the infusion codes of the product's route only, ``infusion_codes``: an IV-only product is
+never given by SC infusion),
 ``documented_push`` (an IG line documented PUSH while administration is billed),
+``documented_sc_iv_product`` / ``documented_iv_sc_product`` (an IV-only or SC-only product whose
+administration agrees with it, documented the other way: the fix corrects the record or the drug
+code, never the administration, which would give ``iv_product_sc_admin`` back),
 ``documented_iv_sc_billed`` / ``documented_sc_iv_billed`` (route IV/SC or JA/JB on the IG line
-against the administration billed, any IG code), ``route_vs_own_code`` (an administration line
+against the administration billed, IV/SC products), ``route_vs_own_code`` (an administration line
 whose documented route its own code does not describe), then the warning ``chemo_admin_only``.
 
 "Only administration" is read as the administration that can be the immune globulin's: IV push
@@ -77,6 +82,10 @@ def _rules(b: dict[str, int]) -> list[tuple[str, pl.Expr, int]]:
         ("iv_product_sc_admin", ig & (ig_route == "IV") & _has(sc | inj) & ~_has(iv), sc | inj),
         ("ig_as_push", ig & _has(push) & ~_has(iv | sc | inj | chemo), push),
         ("documented_push", ig & (route == "PUSH") & (mask != 0), iv | sc | inj | push | chemo),
+        # A one-route product whose administration agrees with it, documented the other way: the record
+        # (or the drug code) is wrong, not the administration (changing it would give the rule above).
+        ("documented_sc_iv_product", ig & (ig_route == "IV") & doc_sc & _has(iv) & ~_has(sc), iv),
+        ("documented_iv_sc_product", ig & (ig_route == "SC") & doc_iv & _has(sc | inj) & ~_has(iv), sc | inj),
         ("documented_iv_sc_billed", ig & doc_iv & _has(sc | inj) & ~_has(iv), sc | inj),
         ("documented_sc_iv_billed", ig & doc_sc & _has(iv) & ~_has(sc), iv),
         ("route_vs_own_code", own, 0),
@@ -111,6 +120,20 @@ def _own_code_conflict() -> pl.Expr:
         codes = pl.Series([i for i, described in enumerate(lists) if described and r in described], dtype=pl.UInt8)
         agrees = agrees | ((route == r) & pl.col("code_idx").is_in(codes.implode()))
     return code_is(adm_documented_routes=None) & route.is_not_null() & ~agrees
+
+
+def _infusion_codes() -> pl.Expr:
+    """Per IG line, the infusion codes its route is billed with (first hour, each additional hour):
+    "96365, 96366" for an IV product, "96369, 96370" for an SC one, both for IV/SC products. From
+    ``admin_codes.csv``: the initial code whose route evidence is IV or SC infusion, and its hour code."""
+    table = reference.code_table().filter(pl.col("adm_role") == "initial")
+    codes = {}
+    for evidence in ("iv_infusion", "sc_infusion"):
+        row = table.filter(pl.col("adm_route_evidence") == evidence).row(0, named=True)
+        codes[evidence] = f"{row['procedure_code']}, {row['adm_addon_hour_code']}"
+    iv, sc = codes["iv_infusion"], codes["sc_infusion"]
+    return pl.col("ig_route").replace_strict({"IV": iv, "SC": sc, "IV_SC": f"{iv} or {sc}"}, default=None,
+                                             return_dtype=pl.String)
 
 
 def _documented(route: str, role: str) -> pl.Expr:
@@ -158,8 +181,10 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     flagged = with_codes(flagged, "ig_product", "adm_description").with_columns(
         (pl.col("enc_admin_mask") & pl.col("_conflict")).alias("_billed"))
     documented = (
-        pl.when(pl.col("reason") == "documented_iv_sc_billed").then(_documented("IV", "route_iv"))
-        .when(pl.col("reason") == "documented_sc_iv_billed").then(_documented("SC", "route_sc"))
+        pl.when(pl.col("reason").is_in(["documented_iv_sc_billed", "documented_iv_sc_product"]))
+        .then(_documented("IV", "route_iv"))
+        .when(pl.col("reason").is_in(["documented_sc_iv_billed", "documented_sc_iv_product"]))
+        .then(_documented("SC", "route_sc"))
         .otherwise(pl.col("route"))
     )
     facts = flagged.select(
@@ -174,10 +199,11 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         documented.alias("documented"),
         pl.col("adm_documented_routes").list.join(" or ").alias("agrees"),
         pl.col("adm_description").alias("kind"),
+        _infusion_codes().alias("infusion_codes"),
     )
     conflicting = _conflicting_lines(facts, lines)
     return facts.join(conflicting, on="row_id", how="left").select(
-        "row_id", "reason", "product", "billed", "documented", "agrees", "kind",
+        "row_id", "reason", "product", "billed", "documented", "agrees", "kind", "infusion_codes",
         pl.col("admin_lines").list.join(", "),
         pl.col("risk_rows").cast(pl.List(pl.Int64)),
     )

@@ -64,6 +64,10 @@ R9,1,M19,MEDICARE,professional,11,2026-05-04,96413,,,,1,400,D69.3,,,
 R9,2,M19,MEDICARE,professional,11,2026-05-04,J1459,,JZ,,70,7000,D69.3,,,
 R10,1,M20,CIGNA,institutional,22,2026-05-04,96413,0260,,,1,400,D69.3,,,
 R10,2,M20,CIGNA,institutional,22,2026-05-04,J1459,0636,,,70,7000,D69.3,,,
+R11,1,M21,MEDICARE,professional,11,2026-05-04,96365,,,,1,300,D80.0,,,PCN-R11
+R11,2,M21,MEDICARE,professional,11,2026-05-04,J1459,,JZ,,70,7000,D80.0,,SC,PCN-R11
+R12,1,M22,CIGNA,institutional,22,2026-05-04,96369,0260,,,1,200,D80.0,,,
+R12,2,M22,CIGNA,institutional,22,2026-05-04,J1559,0636,,,80,4000,D80.0,,IV,
 """
 
 # No office/outpatient or commercial covered list is shipped: the batch names one as a user would.
@@ -178,6 +182,21 @@ def test_corrections_give_the_claim_specifics(findings: pl.DataFrame) -> None:
     assert "payer claim number PCN-V1" in invalid["appeal_text"]
     malformed = _one(findings, "V2", 1)
     assert malformed["reason"] == "malformed_code" and "D8.00" in malformed["message"]
+
+
+def test_route_fixes_never_propose_a_route_the_product_does_not_have(findings: pl.DataFrame) -> None:
+    # Privigen (IV only) documented SC with 96365 billed: the record or the drug code is wrong; replacing
+    # 96365 with 96369 would give iv_product_sc_admin back (a loop). Hizentra (SC only) likewise.
+    iv_only = _one(findings, "R11", 2)
+    assert iv_only["reason"] == "documented_sc_iv_product"
+    assert "correct the route in the administration record (or JB to JA)" in iv_only["suggested_fix"]
+    assert "replace 96365" not in iv_only["suggested_fix"].lower()
+    sc_only = _one(findings, "R12", 2)
+    assert sc_only["reason"] == "documented_iv_sc_product" and "(or JA to JB)" in sc_only["suggested_fix"]
+    # An IV-only product billed with a push: the IV infusion codes only (never 96369).
+    push = _one(findings, "R4", 2)
+    assert push["reason"] == "ig_as_push" and "96365, 96366 (the first hour" in push["suggested_fix"]
+    assert "96369" not in push["suggested_fix"]
 
 
 def test_money_at_risk(findings: pl.DataFrame) -> None:
