@@ -26,7 +26,9 @@
   billable at T <= 30; otherwise expected units = 1 + floor((T - 31) / 60).
 - An initial code is billed at 1 unit; more than 1 is `duplicate-initial-infusion`, not this check.
 - Where the excess is fully explained by counting observation minutes, this check stays quiet and
-  `observation-counted-as-infusion` fires instead: one finding per root cause.
+  `observation-counted-as-infusion` fires instead: one finding per root cause. Likewise hydration
+  hours whose excess is fully explained by the minutes concurrent with another infusion are
+  `concurrent-hydration`'s (its fix recomputes the hydration).
 
 Implementation. Drug lines: dose and waste come from the line, or from the other line of the same
 drug on the claim and date (:func:`scrubber.enrich.with_drug_units`; the JW line usually carries no
@@ -40,12 +42,13 @@ encounter, on its first line (claims in file order, then date and line number), 
 billed on all its lines (named when there are several); an encounter that bills no add-on line is not
 judged for unbilled hours. Hydration minutes concurrent with another infusion are not counted (NCCI
 Policy Manual ch. XI; `concurrent-hydration` reports the overlap), so the hydration hours expected
-are those of the minutes outside the overlap, and the lines of hydration that check removes are left
-to it (one root cause). Not evaluated (counted in the summary):
-a drug line without a documented dose; an add-on code whose encounter has an infusion it extends
-without usable times, an add-on line with unusable times (a stop dated before its start, or a
-same-date stop more than 12 hours round the clock), an add-on line without times and no infusion
-line to judge it by, or hydration beside an infusion of unknown times.
+are those of the minutes outside the overlap, and the lines of hydration that check removes, or
+whose excess those minutes fully explain (``expected_concurrent``), are left to it (one root
+cause). Not evaluated (counted in the summary): a drug line without a documented dose; an add-on
+code whose encounter has an infusion it extends without usable times, an add-on line with unusable
+times (a stop dated before its start, or a same-date stop more than 12 hours round the clock), an
+add-on line without times and no infusion line to judge it by, or hydration beside an infusion of
+unknown times.
 """
 
 from __future__ import annotations
@@ -209,9 +212,11 @@ def _hour_findings(lines: pl.LazyFrame) -> pl.LazyFrame:
     t = timing(lines)
     billed, counted, expected = pl.col("billed"), pl.col("counted"), pl.col("expected")
     # One finding per root cause: excess that counting the observation minutes would explain is
-    # observation-counted-as-infusion's, and the lines of hydration that concurrent-hydration removes
+    # observation-counted-as-infusion's, excess that counting the minutes concurrent with another
+    # infusion would explain is concurrent-hydration's, and the lines of hydration that check removes
     # are at risk in its finding (``counted`` leaves them out). The words give the totals.
-    over = (counted > expected) & ~(counted <= pl.col("expected_obs"))
+    explained = (counted <= pl.col("expected_obs")) | (counted <= pl.col("expected_concurrent"))
+    over = (counted > expected) & ~explained
     wrong = t.groups.filter(pl.col("evaluable") & (over | (billed < expected)))
     reason = (pl.when(billed < expected).then(pl.lit("hours_under"))
               .when(expected == 0).then(pl.lit("hours_none")).otherwise(pl.lit("hours_over")))

@@ -197,9 +197,11 @@ class Timing:
     judged), ``billed`` (units of the code in the encounter), ``counted`` (the same without the lines
     of hydration that concurrent-hydration removes: those are at risk in its finding), ``expected``,
     ``expected_obs`` (with each episode's observation minutes counted), ``observation`` (those
-    minutes), ``evaluable``, ``hour_rows`` (row ids of its lines, first line first); where the units
-    billed differ from the units supported, the words' facts ``billed_on`` ("claim C1 lines 2, 3")
-    and ``infusions`` (each episode with its lines, clock times, minutes and the units it supports).
+    minutes), ``expected_concurrent`` (with hydration's minutes concurrent with another infusion
+    counted: units over ``expected`` up to it are concurrent-hydration's), ``evaluable``,
+    ``hour_rows`` (row ids of its lines, first line first); where the units billed differ from the
+    units supported, the words' facts ``billed_on`` ("claim C1 lines 2, 3") and ``infusions`` (each
+    episode with its lines, clock times, minutes and the units it supports).
     """
 
     lines: pl.LazyFrame
@@ -305,7 +307,8 @@ def _timing(lines: pl.LazyFrame) -> Timing:
                                pl.col("ep_minutes", "ep_concurrent", "ep_effective", "ep_units", "ep_start",
                                       "ep_stop").cast(small))
     groups = groups.select("enc_key", "tm_chain", "head", "billed", "counted", pl.col("expected", "expected_obs",
-                           "observation").cast(small), "evaluable", "hour_rows", "billed_on", "infusions")
+                           "observation", "expected_concurrent").cast(small), "evaluable", "hour_rows", "billed_on",
+                           "infusions")
     return Timing(lines=per_line.lazy(), episodes=episodes.lazy(), groups=groups.lazy(), names=names)
 
 
@@ -429,7 +432,8 @@ def _concurrency(spans: pl.DataFrame) -> pl.DataFrame:
 
 def _episode_facts(spans: pl.DataFrame) -> pl.DataFrame:
     """One row per episode: its minutes (union length), concurrent and effective minutes, observation,
-    and the add-on units it supports without and with the observation minutes."""
+    and the add-on units it supports without and with the observation minutes, and with the minutes
+    concurrent with another infusion (hydration: what they would support were they reportable)."""
     piece = (pl.col("e") - pl.col("cs")).clip(lower_bound=0)
     # (a line's value, how an episode's lines combine it)
     facts = [
@@ -466,6 +470,7 @@ def _episode_facts(spans: pl.DataFrame) -> pl.DataFrame:
     return episodes.with_columns(effective.alias("ep_effective"), pl.col("ep_obs").fill_null(0)).with_columns(
         units(pl.col("ep_effective")).alias("ep_units"),
         units(pl.col("ep_effective") + pl.col("ep_obs")).alias("ep_units_obs"),
+        units(pl.col("ep_minutes")).alias("ep_units_concurrent"),
         removed.alias("ep_removed"),
     )
 
@@ -532,8 +537,9 @@ def _groups(timed: pl.DataFrame, episodes: pl.DataFrame, batch: pl.LazyFrame) ->
         # smallest and largest bit are all of them (a bitwise-or aggregate costs four times more).
         (pl.col("tm_bit").min() | pl.col("tm_bit").max()).alias("_seen"),
     )
-    supported = episodes.select(key.set_sorted(), "ep_units", "ep_units_obs", "ep_obs")
-    sums = {"ep_units": "expected", "ep_units_obs": "expected_obs", "ep_obs": "observation"}
+    supported = episodes.select(key.set_sorted(), "ep_units", "ep_units_obs", "ep_obs", "ep_units_concurrent")
+    sums = {"ep_units": "expected", "ep_units_obs": "expected_obs", "ep_obs": "observation",
+            "ep_units_concurrent": "expected_concurrent"}
     if sorted_distinct(supported.get_column("_g")):  # (the usual case: one episode per add-on code)
         supported = supported.select("_g", *[pl.col(c).fill_null(0).alias(name) for c, name in sums.items()])
     else:
@@ -541,8 +547,8 @@ def _groups(timed: pl.DataFrame, episodes: pl.DataFrame, batch: pl.LazyFrame) ->
             pl.col(c).sum().alias(name) for c, name in sums.items())
     groups = (
         hours.join(infusions, on="_g", how="left").join(supported, on="_g", how="left")
-        .with_columns(pl.col("_infusions", "_unknown", "_inf_untimed", "expected", "expected_obs", "observation")
-                      .fill_null(0), pl.col("_seen").fill_null(0))
+        .with_columns(pl.col("_infusions", "_unknown", "_inf_untimed", "expected", "expected_obs", "observation",
+                             "expected_concurrent").fill_null(0), pl.col("_seen").fill_null(0))
     )
     unseen = (pl.col("enc_admin_mask") & pl.col("tm_extends_mask") & ~pl.col("_seen")) != 0
     # RULES.md: an add-on line with its own times that meets no infusion line is the whole infusion.
@@ -556,7 +562,7 @@ def _groups(timed: pl.DataFrame, episodes: pl.DataFrame, batch: pl.LazyFrame) ->
         & ~unseen & ~(pl.col("tm_hydration") & pl.col("enc_drug_unknown"))
     )
     return groups.select("enc_key", "tm_chain", "head", "billed", "counted", "expected", "expected_obs",
-                         "observation", evaluable.alias("evaluable"), "hour_rows")
+                         "observation", "expected_concurrent", evaluable.alias("evaluable"), "hour_rows")
 
 
 # --------------------------------------------------------------------------- words' facts
