@@ -93,7 +93,7 @@ def waste_lines(lines: pl.LazyFrame) -> pl.LazyFrame:
     claim and date whose lines of the drug without JW bill the dose's units and the waste's units
     together, in two lines or more; when two lines could be it, the last one is. The candidates are
     decided now from columns as they are (none in most batches: then nothing else is read)."""
-    plain = lines.filter(is_ig() & ~pl.col("is_jw"))
+    plain = lines.filter(is_ig() & ~pl.col("is_jw") & ~pl.col("enc_unreadable"))
     borrowing = plain.filter(pl.col("drug_dose_mg").is_null() & pl.col("doc_dose_mg").is_not_null()
                              & (pl.coalesce("drug_wasted_mg", "doc_wasted_mg") > 0).fill_null(False)
                              & (pl.col("is_jz") | jw_required()))

@@ -53,7 +53,8 @@ def _supply_lines(lines: pl.LazyFrame) -> pl.LazyFrame:
     periods = table.lazy().rename({"code": "procedure_code"})
     return (
         lines.filter(pl.col("procedure_code").is_in(codes))
-        .select("row_id", "claim_id", "line_number", "member_id", _DAY, "cob_layer", "units", "procedure_code")
+        .select("row_id", "claim_id", "line_number", "member_id", _DAY, "cob_layer", "units", "procedure_code",
+                "enc_unreadable")
         .join(periods, on="procedure_code", how="inner")
         .filter((pl.col(_DAY) >= pl.col("effective_from"))
                 & (pl.col("effective_to").is_null() | (pl.col(_DAY) <= pl.col("effective_to"))))
@@ -70,6 +71,11 @@ def _home_ivig_dates(lines: pl.LazyFrame, members: pl.LazyFrame) -> pl.LazyFrame
 
 def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     return supply_decisions(lines)
+
+
+def unevaluated(lines: pl.LazyFrame) -> pl.LazyFrame:
+    """Q2052 lines of an encounter with a row that could not be read (the drug may be that row)."""
+    return _supply_lines(lines).filter("enc_unreadable").select("row_id")
 
 
 def supply_decisions(lines: pl.LazyFrame, with_units: bool = False) -> pl.LazyFrame:
@@ -91,8 +97,10 @@ def supply_decisions(lines: pl.LazyFrame, with_units: bool = False) -> pl.LazyFr
         pl.col("claim_id").first().over(_KEY).alias("first_claim"),
         pl.col("line_number").first().over(_KEY).alias("first_line"),
     )
+    # Without the drug, where a row of the encounter could not be read (it may be the drug): not judged.
     reason = (
-        pl.when(pl.col("_drug").is_null()).then(pl.lit("no_home_ivig"))
+        pl.when(pl.col("_drug").is_null() & pl.col("enc_unreadable")).then(pl.lit(None, pl.String))
+        .when(pl.col("_drug").is_null()).then(pl.lit("no_home_ivig"))
         .when(pl.col("_nth") > pl.col("max_per_date")).then(pl.lit("second_q2052"))
         .when((pl.col("unit_basis") == "visit") & (pl.col("units") > pl.col("max_per_date")))
         .then(pl.lit("over_one_unit"))
@@ -110,4 +118,4 @@ def supply_decisions(lines: pl.LazyFrame, with_units: bool = False) -> pl.LazyFr
     )
 
 
-CHECK = Check(card=load_card(__file__), find=find)
+CHECK = Check(card=load_card(__file__), find=find, unevaluated=unevaluated)

@@ -111,8 +111,11 @@ _FACTS = ["product", "dose", "waste", "unit_mg", "waste_units", "admin_units", "
 
 def _single_dose(lines: pl.LazyFrame) -> pl.LazyFrame:
     """Single-dose IG lines, with ``has_jw_line`` (a JW line of the drug on the claim and date): the
-    flag and mask facts the rules are filtered by before any dose is read."""
-    ig = with_codes(lines.filter(is_ig()), "ig_single_dose", "ig_bit").filter(pl.col("ig_single_dose").fill_null(False))
+    flag and mask facts the rules are filtered by before any dose is read. Not those of an encounter
+    with a row that could not be read (enrich: ``enc_unreadable``): the rules weigh a drug's lines
+    against each other, and the missing row may be the dose line or the JW line (not evaluated)."""
+    ig = with_codes(lines.filter(is_ig() & ~pl.col("enc_unreadable")), "ig_single_dose", "ig_bit").filter(
+        pl.col("ig_single_dose").fill_null(False))
     return ig.with_columns(((pl.col("cd_jw_mask") & pl.col("ig_bit")) != 0).alias("has_jw_line"))
 
 
@@ -278,4 +281,10 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     return pl.concat([_jwjz(lines), _kx(lines)], how="diagonal_relaxed")
 
 
-CHECK = Check(card=load_card(__file__), find=find)
+def unevaluated(lines: pl.LazyFrame) -> pl.LazyFrame:
+    """Single-dose IG lines of an encounter with a row that could not be read (JW/JZ not judged)."""
+    ig = with_codes(lines.filter(is_ig() & pl.col("enc_unreadable")), "ig_single_dose")
+    return ig.filter(pl.col("ig_single_dose").fill_null(False)).select("row_id")
+
+
+CHECK = Check(card=load_card(__file__), find=find, unevaluated=unevaluated)

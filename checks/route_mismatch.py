@@ -165,15 +165,31 @@ def _conflicting_lines(flagged: pl.LazyFrame, lines: pl.LazyFrame) -> pl.LazyFra
     )
 
 
-def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
-    b = _bits()
-    rules = _rules(b)
+def _decided(lines: pl.LazyFrame, b: dict[str, int], rules: list[tuple[str, pl.Expr, int]]) -> pl.LazyFrame:
+    """The candidate lines with ``_rule`` (the first rule that applies, null for none) and ``_guess``:
+    the rule reads what the encounter bills or lacks, and a row of the encounter could not be read
+    (enrich: ``enc_unreadable``): such lines are not evaluated rather than flagged on a guess. Only
+    the line's own code against its documented route reads nothing else."""
     candidates = lines.filter(_may_conflict(b))
     candidates = with_modifier_roles(with_codes(candidates, "ig_route", "adm_documented_routes"))
     # Decide on every candidate as a small integer (the first rule that applies); name the reason
     # and derive the facts on the flagged lines only (strings for every candidate cost seconds).
     rule = first_rule([condition for _, condition, _ in rules])
-    flagged = candidates.with_columns(rule.alias("_rule")).filter(pl.col("_rule").is_not_null()).with_columns(
+    own_code = [reason for reason, _, _ in rules].index("route_vs_own_code")
+    return candidates.with_columns(rule.alias("_rule")).filter(pl.col("_rule").is_not_null()).with_columns(
+        (pl.col("enc_unreadable") & (pl.col("_rule") != own_code)).alias("_guess"))
+
+
+def unevaluated(lines: pl.LazyFrame) -> pl.LazyFrame:
+    """Lines a rule would flag from what an encounter with an unreadable row bills or lacks."""
+    b = _bits()
+    return _decided(lines, b, _rules(b)).filter("_guess").select("row_id")
+
+
+def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
+    b = _bits()
+    rules = _rules(b)
+    flagged = _decided(lines, b, rules).filter(~pl.col("_guess")).with_columns(
         rule_value(pl.col("_rule"), [reason for reason, _, _ in rules], pl.String()).alias("reason"),
         rule_value(pl.col("_rule"), [conflict for _, _, conflict in rules], pl.UInt64()).alias("_conflict"),
     )
@@ -209,4 +225,4 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     )
 
 
-CHECK = Check(card=load_card(__file__), find=find)
+CHECK = Check(card=load_card(__file__), find=find, unevaluated=unevaluated)

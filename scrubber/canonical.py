@@ -1090,7 +1090,7 @@ def canonicalise(raw: pl.LazyFrame | pl.DataFrame | Iterable[Any]) -> Canonical:
     if typed_failing is not None:
         if unread.len():  # an unreadable row's code is no evidence of anything
             unreadable_lines = typed_failing.filter(pl.col("row_id").is_in(unread.implode())).select(
-                "row_id", "source", "claim_id", "line_number")
+                "row_id", "source", "claim_id", "line_number", "member_id", "date_of_service")
             typed_failing = typed_failing.filter(~pl.col("row_id").is_in(unread.implode()))
         typed_failing = _within_bounds(typed_failing)
     return Canonical(lines=lines, rejected=rejected, rows_read=rows_read, rejected_lines=typed_failing,

@@ -11,8 +11,9 @@ Two kinds of facts, for one reason (issue 5: on 2M lines every full-height colum
   encounter (:func:`encounters`, RULES.md "Encounter"): ``enc_key``, its ``enc_admin_mask`` (the
   administration codes billed in the encounter, rejected rows' readable codes included) and
   ``enc_anchored_mask`` (those that are initial services, stand-alone codes, or add-ons anchored by
-  them, transitively: RULES.md "Anchored"), ``enc_unreadable`` (the encounter has a claim with a row
-  the loader could not read), ``cob_layer`` / ``copy_of`` (next-payer copies), and
+  them, transitively: RULES.md "Anchored"), ``enc_unreadable`` (the encounter's lines may be
+  incomplete: a row of it could not be read, or was rejected with an unknown code or as a drug
+  line), ``cob_layer`` / ``copy_of`` (next-payer copies), and
   the facts borrowed from a sibling line: ``doc_dose_mg`` / ``doc_wasted_mg`` (the drug's
   documentation on the claim and date, on IG lines).
 * **Derived on demand** by the expressions below, which a check applies after it has filtered the
@@ -425,28 +426,37 @@ def _with_rejected_codes(lines: pl.DataFrame, rejected: pl.DataFrame) -> pl.Data
 
     A rejected row whose date could not be read counts for every date of its claim: the claim
     bills that code on a date we cannot tell, so a check must not report its absence (the cost is
-    a finding missed on a multi-date claim, never one invented by our own rejection).
+    a finding missed on a multi-date claim, never one invented by our own rejection). A rejected row
+    whose claim has no line checked counts for its member's claims on its date (96365 rejected on
+    claim A anchors the 96366 of claim B in the same encounter: not evaluated, never "no primary").
     """
-    known = rejected.filter(pl.all_horizontal(pl.col("claim_id", "procedure_code").is_not_null()))
+    known = rejected.filter(pl.col("procedure_code").is_not_null())
     if known.height == 0:
         return lines
-    ghosts = known.select("claim_id", "date_of_service", _code_index(known), _is_jw()).select(
-        "claim_id", "date_of_service", *_line_bits())
-    rows = lines.get_column("claim_id").is_in(ghosts.get_column("claim_id").unique().implode()).arg_true()
-    if rows.len() == 0:
-        return lines
-    masks = pl.col(_MASKS).bitwise_or()
-    dated = ghosts.filter(pl.col("date_of_service").is_not_null()).group_by("claim_id", "date_of_service").agg(masks)
-    undated = ghosts.filter(pl.col("date_of_service").is_null()).group_by("claim_id").agg(masks.name.suffix("_any"))
-    extra = (
-        lines.select("claim_id", "date_of_service")[rows]
-        .join(dated, on=["claim_id", "date_of_service"], how="left", maintain_order="left")
-        .join(undated, on="claim_id", how="left", maintain_order="left")
-        .select((pl.col(m).fill_null(0) | pl.col(f"{m}_any").fill_null(0)).cast(pl.UInt64).alias(m) for m in _MASKS)
-    )
-    return lines.with_columns(
-        lines.get_column(m).scatter(rows, lines.get_column(m).gather(rows) | extra.get_column(m)) for m in _MASKS
-    )
+    ghosts = known.select("claim_id", "member_id", "date_of_service", _code_index(known), _is_jw()).select(
+        "claim_id", "member_id", "date_of_service", *_line_bits())
+    # A rejected row whose claim has no line checked at all belongs to an encounter the batch cannot
+    # name: its codes count for its member's claims on its date (on every date when it has none).
+    checked = ghosts.get_column("claim_id").is_in(lines.get_column("claim_id").unique().implode()).fill_null(False)
+    for key, of in (("claim_id", ghosts.filter(checked)), ("member_id", ghosts.filter(~checked))):
+        of = of.filter(pl.col(key).is_not_null())
+        rows = lines.get_column(key).is_in(of.get_column(key).unique().implode()).arg_true()
+        if rows.len() == 0:
+            continue
+        masks = pl.col(_MASKS).bitwise_or()
+        dated = of.filter(pl.col("date_of_service").is_not_null()).group_by(key, "date_of_service").agg(masks)
+        undated = of.filter(pl.col("date_of_service").is_null()).group_by(key).agg(masks.name.suffix("_any"))
+        extra = (
+            lines.select(key, "date_of_service")[rows]
+            .join(dated, on=[key, "date_of_service"], how="left", maintain_order="left")
+            .join(undated, on=key, how="left", maintain_order="left")
+            .select((pl.col(m).fill_null(0) | pl.col(f"{m}_any").fill_null(0)).cast(pl.UInt64).alias(m)
+                    for m in _MASKS)
+        )
+        lines = lines.with_columns(
+            lines.get_column(m).scatter(rows, lines.get_column(m).gather(rows) | extra.get_column(m)) for m in _MASKS
+        )
+    return lines
 
 
 def _borrowed(lines: pl.DataFrame, donors: pl.Expr, takers: pl.Expr, sub_key: pl.Expr, order: list[str],
@@ -541,7 +551,8 @@ def enrich(lines: pl.DataFrame, policies: PolicySet, rejected: pl.DataFrame | No
         work = work.hstack(_encounter_masks(work, cd_runs))
         if own is not None:
             work = work.hstack([_anchored_by_rejected(work, own)])
-        work = work.hstack([_unreadable_in_encounter(work, unreadable), *doses.result(), *flags.result()])
+        work = work.hstack([_unreadable_in_encounter(work, unreadable, rejected), *doses.result(),
+                            *flags.result()])
     # The columns in their documented order (reports list them so): the policy facts after code_idx,
     # the line flags beside is_jw, is_inst last.
     first = [*lines.columns, *(f.name for f in facts), "is_jw", "is_jz"]
@@ -938,13 +949,43 @@ def _anchored_by_rejected(lines: pl.DataFrame, own: pl.Series) -> pl.Series:
         "enc_rejected_anchor_mask")
 
 
-def _unreadable_in_encounter(lines: pl.DataFrame, unreadable: pl.DataFrame | None) -> pl.Series:
-    """``enc_unreadable``: the encounter holds a claim with a row the loader could not read (ragged,
-    unclosed quote, X12 structure), whose code is unknown. A check that reports the *absence* of a
-    code there (an add-on without its primary) would be guessing: the primary may be on that row. Such
-    lines are left unevaluated instead (issue 12: a bad row never changes good rows' findings)."""
-    if unreadable is None or unreadable.height == 0:
-        return pl.repeat(False, lines.height, eager=True).alias("enc_unreadable")
-    claims = unreadable.get_column("claim_id").drop_nulls().unique().implode()
-    frame = pl.DataFrame([lines.get_column("enc_key"), lines.get_column("claim_id").is_in(claims).alias("_u")])
+def _unreadable_in_encounter(lines: pl.DataFrame, unreadable: pl.DataFrame | None,
+                             rejected: pl.DataFrame | None = None) -> pl.Series:
+    """``enc_unreadable``: the encounter's lines may be incomplete, so a check that reports the
+    *absence* of a line there (an add-on without its primary, a drug without its administration or
+    its JW line, home IVIG supplies without the drug) would be guessing; such lines are left
+    unevaluated instead (issue 12: a bad row never changes good rows' findings). Set where the
+    encounter holds a claim with a row the loader could not read (ragged, unclosed quote, X12
+    structure: its code is unknown), or a rejected immune globulin line (the drug billed, its facts
+    unreadable: the code masks hold administration and JW codes only), or is its member's on the
+    date of such a drug line whose claim has no line checked. An unreadable row whose claim has no
+    line checked says nothing about any encounter (as if the file did not hold it); nor does a
+    rejected row whose code is none of the tables' (a code a check reads is what it could miss).
+    Rejected rows whose administration code is readable are in the code masks instead
+    (:func:`_with_rejected_codes`)."""
+    false = pl.repeat(False, lines.height, eager=True).alias("enc_unreadable")
+    parts = [f.select("claim_id", "member_id", "date_of_service", pl.lit(True).alias("_unknown_code"),
+                      pl.lit(False).alias("_drug")) for f in (unreadable,) if f is not None and f.height]
+    if rejected is not None and rejected.height:
+        ig = rejected.select(_code_index(rejected)).select(is_ig().fill_null(False)).to_series()
+        parts.append(rejected.select("claim_id", "member_id", "date_of_service",
+                                     pl.lit(False).alias("_unknown_code"), ig.alias("_drug")))
+    if not parts:
+        return false
+    bad = pl.concat(parts, how="vertical_relaxed")
+    checked = lines.get_column("claim_id").unique().implode()
+    orphan = ~pl.col("claim_id").is_in(checked).fill_null(False)
+    claims = bad.filter((pl.col("_unknown_code") | pl.col("_drug")) & ~orphan).get_column("claim_id").unique()
+    lost = bad.filter(orphan & pl.col("_drug") & pl.col("member_id").is_not_null())
+    dated = lost.filter(pl.col("date_of_service").is_not_null()).select("member_id", "date_of_service").unique()
+    undated = lost.filter(pl.col("date_of_service").is_null()).get_column("member_id").unique()
+    if not claims.len() and not dated.height and not undated.len():
+        return false
+    hit = lines.get_column("claim_id").is_in(claims.implode()) | lines.get_column("member_id").is_in(
+        undated.implode())
+    if dated.height:
+        hit = hit | lines.select("member_id", "date_of_service").join(
+            dated.with_columns(pl.lit(True).alias("_d")), on=["member_id", "date_of_service"], how="left",
+            maintain_order="left").get_column("_d").fill_null(False)
+    frame = pl.DataFrame([lines.get_column("enc_key"), hit.alias("_u")])
     return frame.select(pl.col("_u").any().over("enc_key").alias("enc_unreadable")).to_series()

@@ -254,7 +254,7 @@ def _timing(lines: pl.LazyFrame) -> Timing:
     timed = (
         lines.with_row_index("_pos").filter(is_timed())
         .select("_pos", "row_id", "enc_key", "code_idx", "units", "observation_minutes", "enc_admin_mask",
-                "infusion_start", "infusion_stop")
+                "enc_unreadable", "infusion_start", "infusion_stop")
         .with_columns(_attr("tm_kind"), _attr("tm_chain"), _attr("tm_hydration"), _attr("tm_secondary"),
                       _attr("tm_floor").cast(pl.Int16), has_times.alias("has_times"),
                       infusing_minutes().cast(pl.Int32).alias("minutes"))
@@ -484,14 +484,16 @@ def _groups(timed: pl.DataFrame, episodes: pl.DataFrame, batch: pl.LazyFrame) ->
     infusion is the whole infusion, RULES.md); an add-on line whose times
     are unusable; an add-on line without times and no infusion line to be judged by; an infusion
     of the chain billed in the encounter on a row that could not be read (its time is unknown);
-    hydration in an encounter whose other infusions' times are unknown (concurrent minutes unknown).
+    hydration in an encounter whose other infusions' times are unknown (concurrent minutes unknown);
+    an encounter with a row that could not be read (enrich: ``enc_unreadable``: it may be an
+    infusion or an add-on line of the chain).
     ``batch``: the enriched lines, whose claim-and-date key and line number order an add-on code's
     lines when it has several (not carried by the timed lines: the usual add-on code is billed once).
     """
     key = (pl.col("enc_key").cast(pl.UInt64) * 256 + pl.col("tm_chain").cast(pl.UInt64)).alias("_g")
     hour_lines = (
         timed.select("_pos", "tm_kind", "enc_key", "tm_chain", "row_id", "units", "ep_removed", "has_times",
-                     "minutes", "enc_admin_mask", "code_idx", "tm_hydration", "enc_drug_unknown")
+                     "minutes", "enc_admin_mask", "code_idx", "tm_hydration", "enc_drug_unknown", "enc_unreadable")
         .filter(pl.col("tm_kind") == HOUR).with_columns(key, _attr("tm_extends_mask"))
     )
 
@@ -510,7 +512,7 @@ def _groups(timed: pl.DataFrame, episodes: pl.DataFrame, batch: pl.LazyFrame) ->
             pl.when(pl.col("ep_removed")).then(0.0).otherwise(pl.col("units").fill_null(0.0)).alias("counted"),
             pl.concat_list("row_id").alias("hour_rows"),
             bad.cast(pl.UInt32).alias("_bad"), (~pl.col("has_times")).cast(pl.UInt32).alias("_untimed"),
-            "enc_admin_mask", "tm_extends_mask", "tm_hydration", "enc_drug_unknown",
+            "enc_admin_mask", "tm_extends_mask", "tm_hydration", "enc_drug_unknown", "enc_unreadable",
         )
     else:
         hours = hour_lines.group_by("_g", maintain_order=True).agg(
@@ -522,7 +524,7 @@ def _groups(timed: pl.DataFrame, episodes: pl.DataFrame, batch: pl.LazyFrame) ->
             bad.sum().alias("_bad"),
             (~pl.col("has_times")).sum().alias("_untimed"),
             pl.col("enc_admin_mask").first(), pl.col("tm_extends_mask").first(), pl.col("tm_hydration").first(),
-            pl.col("enc_drug_unknown").first(),
+            pl.col("enc_drug_unknown").first(), pl.col("enc_unreadable").first(),
         )
     infusion_lines = (timed.select("tm_kind", "enc_key", "tm_chain", "minutes", "has_times", "code_idx")
                       .filter(pl.col("tm_kind") == INFUSION).with_columns(key, _attr("tm_bit")))
@@ -559,7 +561,7 @@ def _groups(timed: pl.DataFrame, episodes: pl.DataFrame, batch: pl.LazyFrame) ->
     evaluable = (
         (pl.col("_unknown") == 0) & untimed_infusions_ok & (pl.col("_bad") == 0)
         & ~((pl.col("_untimed") > 0) & (pl.col("_infusions") == 0))
-        & ~unseen & ~(pl.col("tm_hydration") & pl.col("enc_drug_unknown"))
+        & ~unseen & ~(pl.col("tm_hydration") & pl.col("enc_drug_unknown")) & ~pl.col("enc_unreadable")
     )
     return groups.select("enc_key", "tm_chain", "head", "billed", "counted", "expected", "expected_obs",
                          "observation", "expected_concurrent", evaluable.alias("evaluable"), "hour_rows")
