@@ -1303,3 +1303,15 @@ def test_json_lines_that_are_not_a_list_say_what_they_are(tmp_path: Path) -> Non
                            "claim 3 (K3)": "claim's \"lines\" is a string, not a list of line objects",
                            "claim 4 (K4)": "claim has no lines"}
     assert [(f["claim_id"], f["check_id"]) for f in doc["findings"]] == [("K1", "addon-without-primary")]
+
+
+@pytest.mark.parametrize("copies", [1, 2000], ids=["python-reader", "polars-reader"])
+def test_a_document_giving_claims_twice_is_refused_not_half_read(tmp_path: Path, copies: int) -> None:
+    # {"claims": [...], "claims": [...]}: json.loads keeps the last list, other readers the first; the
+    # rows of the other would vanish from the count, which is taken from the same parsed document.
+    claim = {"claim_id": "C1", "member_id": "M1", "payer": "AETNA", "date_of_service": "2026-02-10",
+             "lines": [{"line_number": 1, "procedure_code": "96365", "units": 1}]}
+    first = json.dumps({"claims": [claim] * copies})
+    text = first[:-1] + ', "claims": ' + json.dumps([claim]) + "}"
+    path = write(tmp_path / "claims.json", text)
+    assert_file_error(scrub(path, "--json", "-"), path, '"claims" twice')
