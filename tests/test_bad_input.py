@@ -1315,3 +1315,16 @@ def test_a_document_giving_claims_twice_is_refused_not_half_read(tmp_path: Path,
     text = first[:-1] + ', "claims": ' + json.dumps([claim]) + "}"
     path = write(tmp_path / "claims.json", text)
     assert_file_error(scrub(path, "--json", "-"), path, '"claims" twice')
+
+
+def test_a_misspelled_column_is_named_and_a_hyphen_is_an_underscore(tmp_path: Path) -> None:
+    # 'modifer_1' read as absent would give "neither JZ nor a JW line": the warning names the column
+    # it looks like. 'Diagnosis-1' is diagnosis_1, as 'Diagnosis 1' is (no "no diagnosis" finding).
+    header = HEADER.replace("modifier_1", "modifer_1").replace("diagnosis_1", "Diagnosis-1")
+    path = write(tmp_path / "claims.csv", csv_text(*GOOD, *FINDING, header=header))
+    doc = run_json(path)
+    noted = " ".join(w["problem"] for w in doc["input_warnings"])
+    assert "column 'modifer_1' is not a claims column and is ignored; did you mean 'modifier_1'?" in noted
+    assert "diagnosis" not in noted.lower()
+    _, canon = read_counted(path)
+    assert canon.lines.get_column("diagnoses").to_list() == [["D800"]] * 3

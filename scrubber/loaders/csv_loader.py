@@ -32,6 +32,7 @@ or ``modifiers`` never collides with what the loader adds and never reaches a ch
 from __future__ import annotations
 
 import csv
+import difflib
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -65,7 +66,9 @@ csv.field_size_limit(min(sys.maxsize, _MAX_CELL))
 
 
 def _normalise_header(name: str) -> str:
-    return name.strip().lstrip("\ufeff").strip().lower().replace(" ", "_")
+    """``Claim ID``, ``claim-id`` and `` claim_id`` all name ``claim_id`` (spaces and hyphens are how
+    spreadsheets and other exports spell the underscore)."""
+    return name.strip().lstrip("\ufeff").strip().lower().replace(" ", "_").replace("-", "_")
 
 
 def _not_utf8(exc: UnicodeDecodeError, path: Path) -> InputError:
@@ -98,12 +101,20 @@ def reading_names(header: list[str], known: frozenset[str] = CLAIM_COLUMNS) -> l
 
 
 def ignored_notices(header: list[str], known: frozenset[str] = CLAIM_COLUMNS) -> list[str]:
-    """A notice per column named like something the loader adds: it is not read (FORMATS.md: unknown
-    columns are kept and ignored), say so rather than let someone believe it was."""
+    """A notice per column named like something the loader adds, or like a claims column misspelled
+    (``modifer_1``, ``drug_dose``): it is not read (FORMATS.md: unknown columns are kept and ignored),
+    say so rather than let someone believe it was; a misspelled modifier or dose column read as
+    absent would give findings ("neither JZ nor JW") that are the header's fault."""
     out = []
-    for name in dict.fromkeys(h for h in header if h in INTERNAL_NAMES and h not in known):
-        hint = {"modifiers": "; modifiers go in modifier_1..modifier_4",
-                "diagnoses": "; diagnoses go in diagnosis_1..diagnosis_4"}.get(name, "")
+    for name in dict.fromkeys(h for h in header if h not in known):
+        if name in INTERNAL_NAMES:
+            hint = {"modifiers": "; modifiers go in modifier_1..modifier_4",
+                    "diagnoses": "; diagnoses go in diagnosis_1..diagnosis_4"}.get(name, "")
+        else:
+            close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.8)
+            if not close:
+                continue
+            hint = f"; did you mean '{close[0]}'?"
         out.append(f"column '{name}' is not a claims column and is ignored{hint}")
     return out
 
