@@ -111,6 +111,8 @@ class OutputSet:
             yield entry.spool  # type: ignore[misc]
             return
         target = _resolved(path)
+        if target.is_dir():  # (a letter named like a folder the user made): before anything is written
+            raise ScrubError("cannot write output: it is a folder; nothing was written", path)
         try:
             special = target.exists() and not stat.S_ISREG(target.stat().st_mode)
             if special:  # /dev/null, a FIFO: renaming onto it would replace the device itself
@@ -133,16 +135,51 @@ class OutputSet:
             raise ScrubError(f"cannot write output ({exc.strerror})", path) from None
 
     def commit(self) -> None:
-        """Rename every temporary file into place, then copy spooled outputs (standard output last)."""
+        """Rename every temporary file into place, then copy spooled outputs (standard output last).
+
+        All or none: two outputs naming one file (a letter named like the report), or a target that
+        has become a folder, stop the run before anything is renamed; a rename that fails part-way
+        puts back the files already replaced (each is kept beside its target until every rename has
+        succeeded) and removes the ones created."""
+        renamed = [e for e in self.pending if e.temp is not None and e.target is not None]
+        seen: dict[Path, str] = {}
+        for entry in renamed:
+            assert entry.target is not None
+            other = next((shown for target, shown in seen.items() if _same_file(entry.target, target)), None)
+            if other is not None or entry.target.is_dir():
+                self.abort()
+                why = "two outputs would write it (give each its own file)" if other is not None else "it is a folder"
+                raise ScrubError(f"cannot write output: {why}; nothing was written", entry.shown)
+            seen[entry.target] = entry.shown
+        done: list[tuple[_Pending, Path | None]] = []  # (entry, the file it replaced, kept aside)
         try:
-            for entry in self.pending:
-                if entry.temp is not None and entry.target is not None:
-                    os.chmod(entry.temp, _mode_for(entry.target))
-                    os.replace(entry.temp, entry.target)
-                    entry.temp = None
+            for entry in renamed:
+                assert entry.temp is not None and entry.target is not None
+                os.chmod(entry.temp, _mode_for(entry.target))
+                kept = None
+                if entry.target.exists():
+                    fd, aside = tempfile.mkstemp(prefix=f".{entry.target.name}.", suffix=".old",
+                                                 dir=entry.target.parent)
+                    os.close(fd)
+                    kept = Path(aside)
+                    os.replace(entry.target, kept)
+                done.append((entry, kept))
+                os.replace(entry.temp, entry.target)
+                entry.temp = None
         except OSError as exc:
+            for placed, kept in reversed(done):
+                assert placed.target is not None
+                with contextlib.suppress(OSError):
+                    if placed.temp is None:
+                        placed.target.unlink()
+                    if kept is not None:
+                        os.replace(kept, placed.target)
             self.abort()
             raise ScrubError(f"cannot write output ({exc.strerror})", entry.shown) from None
+        for _, kept in done:
+            if kept is not None:
+                with contextlib.suppress(OSError):
+                    kept.unlink()
         self.committed = True
         for entry in sorted(self.pending, key=lambda e: e.target is None):
             if entry.spool is None:

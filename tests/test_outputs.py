@@ -128,6 +128,53 @@ def test_a_new_file_appears_only_complete(tmp_path: Path, monkeypatch) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["claims.csv"]
 
 
+def _letters_of(claims: Path, tmp_path: Path) -> list[str]:
+    """The names --letters gives for the claims (a dry run in a folder of its own)."""
+    run("check", str(claims), "--letters", str(tmp_path / "dry"), "--fail-on", "never")
+    return sorted(p.name for p in (tmp_path / "dry").iterdir() if p.name != "index.html")
+
+
+def test_a_letter_named_like_another_output_writes_nothing(tmp_path: Path) -> None:
+    claims = copy_sample(tmp_path)
+    letter = _letters_of(claims, tmp_path)[0]
+    folder = tmp_path / "col"
+    result = run("check", str(claims), "--letters", str(folder), "--json", str(folder / letter), "--fail-on", "never")
+    usage_error(result, "two outputs would write it", "nothing was written")
+    assert not folder.exists() or not any(folder.iterdir())
+
+
+def test_a_folder_where_a_letter_goes_writes_nothing(tmp_path: Path) -> None:
+    claims = copy_sample(tmp_path)
+    letter = _letters_of(claims, tmp_path)[0]
+    (tmp_path / "L" / letter).mkdir(parents=True)
+    old = tmp_path / "old.json"
+    old.write_text("yesterday")
+    result = run("check", str(claims), "--json", str(old), "--html", str(tmp_path / "new.html"),
+                 "--letters", str(tmp_path / "L"), "--fail-on", "never")
+    usage_error(result, "it is a folder", "nothing was written")
+    assert old.read_text() == "yesterday" and not (tmp_path / "new.html").exists()
+    assert sorted(p.name for p in (tmp_path / "L").iterdir()) == [letter]
+
+
+def test_a_rename_failing_part_way_puts_back_what_it_replaced(tmp_path: Path, monkeypatch) -> None:
+    claims = copy_sample(tmp_path)
+    first, second = tmp_path / "a.json", tmp_path / "b.csv"
+    first.write_text("yesterday's findings")
+    real_replace, calls = os.replace, []
+
+    def failing_second_output(src, dst, *args, **kwargs):
+        if Path(dst) == second:
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+        calls.append(dst)
+        return real_replace(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(os, "replace", failing_second_output)
+    result = run("check", str(claims), "--json", str(first), "--csv", str(second), "--fail-on", "never")
+    usage_error(result, "cannot write output")
+    assert first.read_text() == "yesterday's findings" and not second.exists()
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name != "dry") == ["a.json", "claims.csv"]
+
+
 def test_outputs_keep_the_permissions_of_a_plain_write(tmp_path: Path) -> None:
     claims = copy_sample(tmp_path)
     out = tmp_path / "f.json"
