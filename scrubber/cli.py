@@ -466,7 +466,9 @@ class CheckRun:
 
             result = scrub_files(inputs, policy_files=value["policies"], select=value["select"],
                                  ignore=value["ignore"], master=o.spark_master or "local[*]",
-                                 report_lines=bool(outputs.get("--html") or o.letters_dir))
+                                 # (--mask-phi: every line's ids, so a text quoting another claim's id is
+                                 # masked too, as the local engine does)
+                                 report_lines=bool(outputs.get("--html") or o.letters_dir or o.mask_phi))
         else:
             from scrubber.engine import scrub
 

@@ -443,3 +443,16 @@ def test_command_line_round_trip_on_parquet(spark, tmp_path: Path) -> None:
     for name in ("f.json", "f.csv"):
         assert (outputs["spark"] / name).read_bytes() == (outputs["local"] / name).read_bytes()
     assert (outputs["spark"] / "r.html").stat().st_size > 10_000
+
+
+def test_mask_phi_hides_every_claim_id_with_the_spark_engine(spark, tmp_path: Path) -> None:
+    """A finding's text may quote another claim's id ("already billed on claim PCN-1305, line 2"); the
+    Spark engine collects every line's ids for --mask-phi as the local engine has them, even with no
+    HTML report asked for."""
+    out = tmp_path / "f.json"
+    proc = _cli("check", str(SAMPLE), "--engine", "spark", "--spark-master", "local[2]", "--mask-phi",
+                "--json", str(out), "--fail-on", "never")
+    assert proc.returncode == 0, proc.stderr
+    text = out.read_text(encoding="utf-8")
+    claims = {row.split(",", 1)[0] for row in SAMPLE.read_text(encoding="utf-8").splitlines()[1:]}
+    assert json.loads(text)["findings"] and not [c for c in claims if c in text]
