@@ -1328,3 +1328,23 @@ def test_a_misspelled_column_is_named_and_a_hyphen_is_an_underscore(tmp_path: Pa
     assert "diagnosis" not in noted.lower()
     _, canon = read_counted(path)
     assert canon.lines.get_column("diagnoses").to_list() == [["D800"]] * 3
+
+
+def test_a_folder_says_which_files_it_did_not_read(tmp_path: Path) -> None:
+    # A .837i file (an 837I export's own extension) is read as X12; a .tsv, a .bak and a file without
+    # an extension are not read, and each gets an input warning (they were skipped silently).
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    write(folder / "claims.csv", csv_text(*GOOD))
+    x12 = (Path(__file__).resolve().parents[1] / "sample_claims" / "claims.837").read_text(encoding="utf-8")
+    write(folder / "hospital.837i", x12)
+    for name in ("claims.tsv", "claims.json.bak", "noext"):
+        write(folder / name, csv_text(*FINDING))
+    write(folder / ".hidden.tsv", "x")
+    doc = run_json(str(folder))
+    assert doc["provenance"]["formats"][str(folder / "hospital.837i")] == "x12"
+    noted = {Path(w["source"]).name: w["problem"] for w in doc["input_warnings"]}
+    assert noted["claims.tsv"].startswith("skipped: '.tsv' is not a claims file extension")
+    assert noted["claims.json.bak"].startswith("skipped: '.bak' is not a claims file extension")
+    assert noted["noext"].startswith("skipped: no file extension")
+    assert ".hidden.tsv" not in noted

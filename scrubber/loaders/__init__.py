@@ -25,7 +25,8 @@ import polars as pl
 from scrubber.errors import InputError, display_name
 from scrubber.schema import RAW_FRAME_SCHEMA
 
-INPUT_SUFFIXES = {".csv", ".json", ".jsonl", ".ndjson", ".837", ".x12", ".edi", ".txt", ".dat", ".parquet"}
+INPUT_SUFFIXES = {".csv", ".json", ".jsonl", ".ndjson", ".837", ".837i", ".837p", ".x12", ".edi", ".txt", ".dat",
+                  ".parquet"}
 _SNIFF_BYTES = 8192
 # Extensions that also hold notes and prose: in a folder, such a file is claims only if it says so.
 _PROSE_SUFFIXES = {".txt", ".dat"}
@@ -65,7 +66,13 @@ def expand_paths(inputs: list[str], exclude: Path | None = None, notes: list[dic
         if path.is_dir():
             found = []
             for p in sorted(path.rglob("*")):
-                if p.suffix.lower() not in INPUT_SUFFIXES or p.is_dir():
+                if p.is_dir():
+                    continue
+                if p.suffix.lower() not in INPUT_SUFFIXES:  # (a .tsv, .bak or no extension): say it was not read
+                    if not any(part.startswith(".") for part in p.relative_to(path).parts):
+                        what = f"'{p.suffix}' is not a claims file extension" if p.suffix else "no file extension"
+                        note(p, f"{what} (.csv, .json, .jsonl, .837, .x12, .edi, .txt, .parquet); name the file "
+                                "on the command line to read it")
                     continue
                 if not p.is_file():  # named like claims but unreadable: say so, a missing export matters
                     note(p, "a link to a file that does not exist" if p.is_symlink() and not p.exists()
@@ -187,7 +194,7 @@ def sniff_format(path: Path) -> str:
     suffix = path.suffix.lower()
     if suffix in (".json", ".jsonl", ".ndjson"):
         return "json"
-    if suffix in (".837", ".x12", ".edi"):
+    if suffix in (".837", ".837i", ".837p", ".x12", ".edi"):
         return "x12"
     return "csv"
 
