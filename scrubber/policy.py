@@ -289,6 +289,12 @@ def _build(doc: dict[str, Any], source: str) -> Policy:
     addon_primaries = doc.get("addons", {}).get("primaries", "cpt")
     if addon_primaries not in ADDON_PRIMARY_LISTS:
         raise PolicyError(f"'addons.primaries' must be one of {', '.join(ADDON_PRIMARY_LISTS)}", source)
+    coverage = {s: _texts(cov.get(s, []), f"coverage.{s}", source) for s in ("home_iv", "home_sc", "other")}
+    named = {list_id.upper() for ids in coverage.values() for list_id in ids}
+    for list_id in lists:
+        if list_id not in named:  # defined, read by nothing: a setting accepted and ignored
+            raise PolicyError(f"'coverage.lists.{list_id}' is defined but no setting names it; add it to "
+                              "coverage.home_iv, coverage.home_sc or coverage.other", source)
     return Policy(
         name=name,
         kind=kind,
@@ -303,7 +309,7 @@ def _build(doc: dict[str, Any], source: str) -> Policy:
         kx_accepted=_modifiers(kx.get("accepted", ["KX", "GA", "GZ", "GY"]), "kx.accepted", source),
         home_pos=_pos(doc.get("home_pos", []), "home_pos", source),
         addon_primaries=addon_primaries,
-        coverage={s: _texts(cov.get(s, []), f"coverage.{s}", source) for s in ("home_iv", "home_sc", "other")},
+        coverage=coverage,
         lists=lists,
         payer_patterns=_patterns(doc.get("payer_patterns", {}), source),
         origin=source,

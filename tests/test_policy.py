@@ -186,6 +186,9 @@ def test_a_policy_can_replace_a_coverage_list_inline(tmp_path, write_csv) -> Non
         ('name = "X"\n[payer_patterns]\ncontains = [" "]\n', "empty name"),
         # An empty payer name would claim no claim: refused, not accepted and ignored.
         ('name = "X"\npayers = ["ACME", ""]\n', "'payers' must not list an empty name"),
+        # A covered list no setting names would be read by nothing: refused.
+        ('name = "X"\npayers = ["ACME"]\n[coverage.lists]\nMYLIST = ["D80.0"]\n',
+         "'coverage.lists.MYLIST' is defined but no setting names it"),
     ],
 )
 def test_bad_policies_are_errors(tmp_path, write_csv, text: str, needle: str) -> None:
