@@ -385,6 +385,18 @@ class PolicySet:
             merged["payers"] = raw.get("payers", [])
             merged["payer_patterns"] = raw.get("payer_patterns", {})
             policy = _build(merged, file)
+            patterns = policy.payer_patterns
+            if patterns.except_contains and policy.name in BUILTIN:
+                raise PolicyError(f"'payer_patterns.except_contains' cannot take payers from {policy.name}: a "
+                                  f"redefined {policy.name} keeps the built-in's payers; to send such payers to "
+                                  "another policy, name them in that policy's payers or payer_patterns (the last "
+                                  "claimant wins)", file)
+            if patterns.except_contains and not (patterns.prefix or patterns.contains):
+                # It narrows this file's own patterns only: with none, it would be read by nothing (and
+                # a redefined MEDICARE's built-in payers stay MEDICARE's whatever it says).
+                raise PolicyError("'payer_patterns.except_contains' narrows this policy's own prefix/contains "
+                                  "patterns, and it has none; to send such payers to another policy, name them in "
+                                  "that policy's payers or payer_patterns (the last claimant wins)", file)
             if policy.name not in BUILTIN and not policy.payers and not policy.payer_patterns:
                 # A redefined MEDICARE or DEFAULT keeps the built-in's payers; a new policy names its own.
                 raise PolicyError(f"policy '{policy.name}' names no payers ('payers' or [payer_patterns]): it would "

@@ -186,6 +186,12 @@ def test_a_policy_can_replace_a_coverage_list_inline(tmp_path, write_csv) -> Non
         ('name = "X"\n[payer_patterns]\ncontains = [" "]\n', "empty name"),
         # An empty payer name would claim no claim: refused, not accepted and ignored.
         ('name = "X"\npayers = ["ACME", ""]\n', "'payers' must not list an empty name"),
+        # except_contains narrows only the file's own patterns: alone, or on a redefined built-in (whose
+        # payers stay its own), it would be read by nothing.
+        ('name = "X"\npayers = ["ACME"]\n[payer_patterns]\nexcept_contains = ["HUMANA"]\n',
+         "narrows this policy's own prefix/contains patterns, and it has none"),
+        ('name = "MEDICARE"\nextends = "MEDICARE"\n[payer_patterns]\nprefix = ["MEDICARE"]\n'
+         'except_contains = ["HUMANA"]\n', "cannot take payers from MEDICARE"),
         # A covered list no setting names would be read by nothing: refused.
         ('name = "X"\npayers = ["ACME"]\n[coverage.lists]\nMYLIST = ["D80.0"]\n',
          "'coverage.lists.MYLIST' is defined but no setting names it"),
