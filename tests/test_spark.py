@@ -112,6 +112,24 @@ def test_parquet_timestamps_with_a_zone_are_read_as_their_wall_clock(tmp_path: P
     assert raw_from_typed(frame, "x", 0, time_zone="UTC").item(0, "infusion_start") == "2026-03-02T09:00:00"
 
 
+def test_a_date_column_stored_as_a_timestamp_reads_as_its_date(tmp_path: Path) -> None:
+    """pandas writes a date column as a timestamp: at midnight it is the date (every row was rejected);
+    with a time of day it is written in full and rejected as the same text in a CSV would be."""
+    from scrubber.loaders.parquet_loader import raw_from_typed
+
+    days = [dt.datetime(2026, 3, 2), dt.datetime(2026, 3, 2, 9, 30)]
+    frame = pl.DataFrame({"claim_id": ["C1", "C2"], "date_of_service": days})
+    assert raw_from_typed(frame, "x", 0).get_column("date_of_service").to_list() == ["2026-03-02",
+                                                                                      "2026-03-02T09:30:00"]
+    parquet = typed_parquet(SAMPLE, tmp_path / "claims.parquet")
+    stamped = tmp_path / "stamped.parquet"
+    pl.read_parquet(parquet).with_columns(pl.col("date_of_service").cast(pl.Datetime("ns"))).write_parquet(stamped)
+    same = [c for c in FINDINGS_SCHEMA if c not in ("source", "source_location")]
+    dated, timed = scrub([str(parquet)]), scrub([str(stamped)])
+    assert timed.summary == dated.summary and timed.summary["rejected_rows"] == 0
+    assert timed.findings.select(same).equals(dated.findings.select(same))
+
+
 @pytest.mark.parametrize(("content", "expected"), [
     ("missing", "missing required column(s): payer"),
     ("corrupt", "unreadable Parquet file"),

@@ -8,7 +8,8 @@ file and the CSV of the same claims give the same lines, the same rejections and
   columns are required (FORMATS.md). Modifiers and diagnoses are either the CSV's
   ``modifier_1..4`` / ``diagnosis_1..4`` columns or list columns ``modifiers`` / ``diagnoses``
   (as a lakehouse table usually holds them), or both.
-* Dates are written ``YYYY-MM-DD``; timestamps ``YYYY-MM-DDTHH:MM:SS`` in wall-clock time (a
+* Dates are written ``YYYY-MM-DD`` (so is a timestamp at midnight in ``date_of_service``, as pandas
+  stores a date column); timestamps ``YYYY-MM-DDTHH:MM:SS`` in wall-clock time (a
   timestamp with a time zone: the time in its zone, or in ``time_zone`` when given: the Spark
   engine passes the session time zone, which is what Spark reads such a column as); numbers as
   Polars writes them (``3``, ``3.0``, ``1e-07``), so a whole-number line number stored as a
@@ -58,7 +59,13 @@ def check_columns(names: list[str], source: str) -> None:
     _check_header(names, Path(source))
 
 
-def _text(expr: pl.Expr, dtype: pl.DataType, time_zone: str | None) -> pl.Expr:
+# Columns that hold a date, no time: a timestamp there at midnight is that date (pandas and many
+# lakehouse writers store a date column as a timestamp); one with a time of day is written in full
+# and rejected like the same text in a CSV.
+_DATE_ONLY = frozenset(("date_of_service",))
+
+
+def _text(expr: pl.Expr, dtype: pl.DataType, time_zone: str | None, date_only: bool = False) -> pl.Expr:
     """One value as the text a CSV export would hold (null stays null)."""
     if dtype == pl.String():
         return expr
@@ -69,6 +76,9 @@ def _text(expr: pl.Expr, dtype: pl.DataType, time_zone: str | None) -> pl.Expr:
             if time_zone is not None:
                 expr = expr.dt.convert_time_zone(time_zone)
             expr = expr.dt.replace_time_zone(None)
+        if date_only:
+            midnight = expr.dt.truncate("1d") == expr
+            return pl.when(midnight).then(expr.dt.strftime(_DATE_FMT)).otherwise(expr.dt.strftime(_DATETIME_FMT))
         return expr.dt.strftime(_DATETIME_FMT)
     if isinstance(dtype, pl.Binary):
         return expr.cast(pl.String, strict=False)
@@ -104,7 +114,7 @@ def typed_to_text(frame: pl.DataFrame, time_zone: str | None = None, keep: tuple
             if name in RAW_SCHEMA:
                 raise InputError(f"column {name} holds {dtype}; expected a single value per row", source)
         else:
-            texts.append(_text(pl.col(name), dtype, time_zone).alias(name))
+            texts.append(_text(pl.col(name), dtype, time_zone, date_only=name in _DATE_ONLY).alias(name))
     return frame.select(*keep, *texts, *lists)
 
 
