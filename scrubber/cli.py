@@ -602,7 +602,8 @@ class CheckRun:
 @click.argument("new", metavar="NEW.json")
 @click.option("--json", "json_path", metavar="PATH", help="Write the comparison as JSON to PATH, or - for stdout.")
 @click.option("--fail-on-new", is_flag=True, help="Exit 1 when there are new findings (a CI gate on what changed).")
-@click.option("--limit", default=50, show_default=True, help="New and fixed findings listed on the terminal.")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(min=0),
+              help="New and fixed findings listed on the terminal (0: none).")
 @click.option("--debug", is_flag=True, help="Show the traceback of an unexpected error.")
 def diff(old: str, new: str, json_path: str | None, fail_on_new: bool, limit: int, debug: bool) -> None:
     """Which findings are new, fixed and unchanged between two findings JSON files (by finding_id)."""

@@ -13,6 +13,7 @@ counted as ``suppressed`` (a person waived it; the claim was not corrected). Mon
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,11 +86,21 @@ class Findings:
         if not isinstance(doc, dict) or not isinstance(doc.get("findings"), list):
             raise UsageError("not a findings JSON file (no \"findings\" array; write one with scrub check --json)",
                              source)
-        findings = [f for f in doc["findings"] if isinstance(f, dict)]
-        suppressed = [f for f in doc.get("suppressed") or [] if isinstance(f, dict)]
+        findings, suppressed = doc["findings"], doc.get("suppressed") or []
+        for name, entries in (("findings", findings), ("suppressed", suppressed)):
+            if not isinstance(entries, list):
+                raise UsageError(f'not a findings JSON file ("{name}" is not a list)', source)
+            bad = next((i for i, f in enumerate(entries) if not isinstance(f, dict)), None)
+            if bad is not None:  # dropped, it would read as a finding fixed (or never there)
+                raise UsageError(f"not a findings JSON file ({name}[{bad}] is not a finding object)", source)
         if any(not f.get("finding_id") for f in [*findings, *suppressed]):
             raise UsageError("its findings have no finding_id (written by an older scrub); run scrub check again "
                              "to compare", source)
+        ids = Counter(str(f["finding_id"]) for f in [*findings, *suppressed])
+        repeated = next((i for i, n in ids.items() if n > 1), None)
+        if repeated is not None:  # scrub writes each id once: counted once, the rest would read as fixed
+            raise UsageError(f"not a findings file scrub wrote (finding_id {repeated} appears {ids[repeated]} "
+                             "times; each finding has its own)", source)
         return cls(source, _frame(findings), _frame(suppressed), _checks_of(doc.get("summary")))
 
 

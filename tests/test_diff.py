@@ -109,3 +109,13 @@ def test_bad_findings_files(tmp_path: Path) -> None:
     edited.write_text(json.dumps({"findings": [{"finding_id": "0123456789ab", "line_number": "x", "charge": "lots"}]}))
     result = run("diff", str(edited), str(good))
     assert result.exit_code == 0 and "1 fixed ($0.00)" in result.stdout
+    # Entries that are not findings, and one id given for many findings, are not a file scrub wrote:
+    # read as they were, [1, 2, 3] compared as "no findings" and copies of one id as that many "fixed".
+    numbers = tmp_path / "numbers.json"
+    numbers.write_text(json.dumps({"findings": [1, 2, 3]}))
+    repeated = tmp_path / "repeated.json"
+    repeated.write_text(json.dumps({"findings": [{**f, "finding_id": "aaaaaaaaaaaa"} for f in doc["findings"]]}))
+    for path, words in ((numbers, "findings[0] is not a finding object"),
+                        (repeated, f"appears {len(doc['findings'])} times")):
+        result = run("diff", str(path), str(good))
+        assert result.exit_code == 2 and words in result.stderr, result.output
