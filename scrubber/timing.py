@@ -135,14 +135,16 @@ def infusing_minutes(start: str = "infusion_start", stop: str = "infusion_stop")
     A stop clock-time before the start *on the same date* is an infusion that crossed midnight
     recorded under the date of service (23:00 to 02:00 is 180 minutes), as long as the wrapped
     time is plausible (``timing.max_midnight_wrap_minutes``, 12 h): 10:00 to 09:00 is a recording
-    error, not a 23-hour infusion. A stop dated before its start is an error too. Null minutes
+    error, not a 23-hour infusion. A stop dated before its start is an error too, and so is an
+    infusion longer than ``timing.max_infusion_minutes`` (a day: a start typed in 1900). Null minutes
     make the timing checks leave the line unevaluated instead of firing on a guess.
     """
-    wrap_max = reference.manifest()["timing"]["max_midnight_wrap_minutes"]
+    timing_ = reference.manifest()["timing"]
+    wrap_max, longest = timing_["max_midnight_wrap_minutes"], timing_["max_infusion_minutes"]
     minutes = (pl.col(stop) - pl.col(start)).dt.total_minutes()
     same_date = pl.col(stop).dt.date() == pl.col(start).dt.date()
     crossed = (minutes < 0) & same_date & (minutes + _MINUTES_PER_DAY <= wrap_max)
-    return pl.when(minutes >= 0).then(minutes).when(crossed).then(minutes + _MINUTES_PER_DAY)
+    return pl.when((minutes >= 0) & (minutes <= longest)).then(minutes).when(crossed).then(minutes + _MINUTES_PER_DAY)
 
 
 def hour_units(minutes: pl.Expr) -> pl.Expr:
