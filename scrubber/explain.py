@@ -10,12 +10,12 @@ from __future__ import annotations
 import re
 import textwrap
 
-from scrubber.cards import EXPLAIN_SECTIONS, EXPLAIN_TITLES, sources
+from scrubber.cards import EXPLAIN_SECTIONS, EXPLAIN_TITLES, Card, sources
 from scrubber.registry import Check
 
 _WIDTH = 100
 _RISK_WORDS = {"line": "the line's charge", "excess": "the excess units' share of the line charge",
-               "lines": "every line that points to it", "none": "nothing (not a denial)"}
+               "lines": "the charges of every line the finding names", "none": "nothing (not a denial)"}
 
 
 def plain(text: str) -> str:
@@ -27,12 +27,20 @@ def _para(text: str, indent: str = "  ") -> str:
     return textwrap.fill(" ".join(plain(text).split()), width=_WIDTH, initial_indent=indent, subsequent_indent=indent)
 
 
+def _codes(card: Card, kind: str) -> list[str]:
+    """The card's CARC or RARC codes, else those its reasons give (in order, once each)."""
+    own = list(getattr(card, kind))
+    if own:
+        return own
+    return list(dict.fromkeys(c for reason in card.reasons.values() for c in getattr(reason, kind)))
+
+
 def explain_text(check: Check) -> str:
     card = check.card
     out = [
         f"{check.id}: {check.title}",
         f"severity: {' / '.join(card.severities)}    scope: {card.scope}    fix: {' / '.join(card.fix_kinds)}",
-        f"denial codes: CARC {', '.join(card.carc) or '-'}; RARC {', '.join(card.rarc) or '-'}",
+        f"denial codes: CARC {', '.join(_codes(card, 'carc')) or '-'}; RARC {', '.join(_codes(card, 'rarc')) or '-'}",
         f"what the payer does: {card.disposition}",
         "",
         "Rule",
