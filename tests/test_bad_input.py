@@ -1348,3 +1348,13 @@ def test_a_folder_says_which_files_it_did_not_read(tmp_path: Path) -> None:
     assert noted["claims.json.bak"].startswith("skipped: '.bak' is not a claims file extension")
     assert noted["noext"].startswith("skipped: no file extension")
     assert ".hidden.tsv" not in noted
+
+
+def test_a_closed_multiline_note_in_the_first_column_is_read(tmp_path: Path) -> None:
+    # The quote closes on the next line, followed by the row's own claim cells: one row, read, not
+    # "a quoted cell ... swallowed" (the same note in the last column always was).
+    first, *rest = GOOD
+    rows = ['"Patient tolerated well.\nNo reaction",' + first, *("," + r for r in rest), "," + FINDING[0]]
+    path = write(tmp_path / "notes.csv", csv_text(*rows, header="notes," + HEADER))
+    doc = run_json(path)
+    assert doc["summary"]["rejected_rows"] == 0 and doc["summary"]["rows_checked"] == 3

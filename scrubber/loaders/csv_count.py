@@ -218,9 +218,14 @@ def _swallowing(path: Path, state: pl.DataFrame, width: int, lines_total: int) -
     if inner.height == 0:
         return out
     lines = _physical_lines(path).join_asof(inner, left_on="line", right_on="first", strategy="backward")
+    # A line holding a whole row's cells looks like a row, except the line that closes the cell when
+    # the cells after its quote are a whole row's: they are the opening row's own (a note in the first
+    # column, closed, then the claim's cells), not a row swallowed.
+    whole = pl.col("t").str.count_matches(",") >= width - 1
+    own_cells = pl.col("t").str.splitn('"', 2).struct.field("field_1").str.count_matches(",") >= width - 1
     looks = (
         lines.filter(pl.col("line") <= pl.col("last"))
-        .filter(pl.col("t").str.count_matches(",") >= width - 1)
+        .filter(whole & ~((pl.col("line") == pl.col("last")) & own_cells.fill_null(False)))
         .group_by("row", "first", "last", maintain_order=True)
         .agg(pl.len().alias("n"), pl.col("line").first().alias("at"))
     )

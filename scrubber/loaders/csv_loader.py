@@ -111,10 +111,11 @@ def ignored_notices(header: list[str], known: frozenset[str] = CLAIM_COLUMNS) ->
             hint = {"modifiers": "; modifiers go in modifier_1..modifier_4",
                     "diagnoses": "; diagnoses go in diagnosis_1..diagnosis_4"}.get(name, "")
         else:
-            close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.8)
-            if not close:
+            scores = {k: difflib.SequenceMatcher(None, name, k).ratio() for k in known}
+            best = max(scores.values(), default=0.0)
+            if best < 0.8:
                 continue
-            hint = f"; did you mean '{close[0]}'?"
+            hint = f"; did you mean '{min(k for k, v in scores.items() if v == best)}'?"  # diagnosis: diagnosis_1
         out.append(f"column '{name}' is not a claims column and is ignored{hint}")
     return out
 
