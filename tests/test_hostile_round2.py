@@ -56,6 +56,16 @@ def test_lower_case_segment_ids_are_read_as_their_segments() -> None:
     assert count_x12_rows(text, "claims.837") == 6
 
 
+def test_a_lower_case_interchange_header_is_read() -> None:
+    # 'isa*00*...' was refused ("segment 1 is not an ISA interchange header") though every other
+    # segment id is read in any case.
+    text = ivig_text()
+    lowered = "\n".join(s[:3].lower() + s[3:] for s in text.split("\n"))
+    assert lowered.startswith("isa*")
+    assert load(lowered).drop("source_location").equals(load(text).drop("source_location"))
+    assert count_x12_rows(lowered, "claims.837") == 3
+
+
 # Contract: a clear message, and the claims as sent. CR/LF are in no X12 character set: a file
 # folded at 80 columns (mainframe and VAN exports) was refused with "its transaction sets are 8?37",
 # and a line break inside the payer name sent a Medicare claim to the DEFAULT policy.

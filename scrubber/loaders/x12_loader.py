@@ -274,7 +274,7 @@ def _iter_segments(text: str, source: str) -> Iterator[tuple[int, list[str], str
     ISA onwards, so files that concatenate interchanges from different senders still read.
     """
     offset = len(text) - len(text.lstrip("\ufeff \t\r\n"))
-    if text[offset : offset + 3] != "ISA":
+    if text[offset : offset + 3].upper() != "ISA":  # (segment ids are read in any case, as everywhere)
         start = text[offset : offset + 40].splitlines()[0] if text[offset:].strip() else ""
         raise InputError(f"segment 1 is not an ISA interchange header; the file starts with {start!r}", source)
     position = 0
@@ -292,7 +292,7 @@ def _iter_segments(text: str, source: str) -> Iterator[tuple[int, list[str], str
                 segment = segment.replace("\r", "").replace("\n", "")
             if not segment:
                 continue
-            if index and segment.startswith("ISA"):
+            if index and segment[:3].upper() == "ISA":
                 parts = segment.split(element, 16) if segment[3:4] == element else []
                 if len(parts) == 17 and len(parts[16]) == 1:
                     component = parts[16]  # same element separator and terminator: just a new ISA16
