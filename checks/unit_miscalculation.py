@@ -17,7 +17,9 @@
   max(0, floor((T - 31) / 60)) additional hours: 61-90 minutes is 0, 91-150 is 1, 151-210 is 2, 211-270
   is 3. The expected units of the add-on code are the sum over those infusions, compared with the
   units of that code billed in the encounter (split over several lines or not). 96365 for 60 minutes and
-  96367 for 100 minutes support 96366 x1.
+  96367 for 100 minutes support 96366 x1. With no infusion it extends billed in the encounter, an
+  add-on anchored by another primary (MEDICARE's CMS list: 96366 with 96413 or 96360) supports none
+  (`hours_no_infusion`); without any primary it is `addon-without-primary`'s.
 - An add-on line that documents its own start and stop continues the infusion whose interval it meets
   or overlaps: the two intervals merge (96360 09:00-10:00 and 96361 10:00-11:00 is one 120-minute
   hydration: 96361 x1). If it meets no infusion line, its own minutes are the whole infusion. An add-on
@@ -56,6 +58,7 @@ from __future__ import annotations
 import polars as pl
 
 from checks._drug_lines import GROUP, jw_billing_the_dose, siblings, waste_lines
+from scrubber import reference
 from scrubber.cards import load_card
 from scrubber.enrich import dose_units, is_ig, waste_units, with_codes, with_drug_units
 from scrubber.registry import Check, Context
@@ -218,8 +221,12 @@ def _hour_findings(lines: pl.LazyFrame) -> pl.LazyFrame:
     explained = (counted <= pl.col("expected_obs")) | (counted <= pl.col("expected_concurrent"))
     over = (counted > expected) & ~explained
     wrong = t.groups.filter(pl.col("evaluable") & (over | (billed < expected)))
+    # No infusion of the add-on's chain billed at all (MEDICARE anchors 96366 with 96413 or 96360, but
+    # only 96365 and 96367 give it hours): none supported, and the words name what it would extend.
     reason = (pl.when(billed < expected).then(pl.lit("hours_under"))
+              .when((expected == 0) & pl.col("infusions").is_null()).then(pl.lit("hours_no_infusion"))
               .when(expected == 0).then(pl.lit("hours_none")).otherwise(pl.lit("hours_over")))
+    extends = reference.code_table().get_column("adm_extends").str.replace_all(" ", " or ")
     return (
         wrong.select(
             pl.col("head").alias("row_id"),
@@ -230,6 +237,7 @@ def _hour_findings(lines: pl.LazyFrame) -> pl.LazyFrame:
             pl.when(billed < expected).then(expected - billed).alias("short_units"),
             "billed_on",
             "infusions",
+            pl.lit(extends).gather(pl.col("tm_chain")).alias("extends"),
             pl.when(expected == 0).then(pl.col("hour_rows")).alias("risk_rows"),
         )
     )

@@ -256,7 +256,7 @@ def _timing(lines: pl.LazyFrame) -> Timing:
     timed = (
         lines.with_row_index("_pos").filter(is_timed())
         .select("_pos", "row_id", "enc_key", "code_idx", "units", "observation_minutes", "enc_admin_mask",
-                "enc_unreadable", "infusion_start", "infusion_stop")
+                "enc_anchored_mask", "enc_unreadable", "infusion_start", "infusion_stop")
         .with_columns(_attr("tm_kind"), _attr("tm_chain"), _attr("tm_hydration"), _attr("tm_secondary"),
                       _attr("tm_floor").cast(pl.Int16), has_times.alias("has_times"),
                       infusing_minutes().cast(pl.Int32).alias("minutes"))
@@ -495,8 +495,13 @@ def _groups(timed: pl.DataFrame, episodes: pl.DataFrame, batch: pl.LazyFrame) ->
     key = (pl.col("enc_key").cast(pl.UInt64) * 256 + pl.col("tm_chain").cast(pl.UInt64)).alias("_g")
     hour_lines = (
         timed.select("_pos", "tm_kind", "enc_key", "tm_chain", "row_id", "units", "ep_removed", "has_times",
-                     "minutes", "enc_admin_mask", "code_idx", "tm_hydration", "enc_drug_unknown", "enc_unreadable")
-        .filter(pl.col("tm_kind") == HOUR).with_columns(key, _attr("tm_extends_mask"))
+                     "minutes", "enc_admin_mask", "code_idx", "tm_hydration", "enc_drug_unknown", "enc_unreadable",
+                     "enc_anchored_mask")
+        .filter(pl.col("tm_kind") == HOUR).with_columns(
+            key, _attr("tm_extends_mask"),
+            # The add-on is anchored in its encounter (a primary of it is billed: its policy's list) and
+            # is not one timed on its own as a secondary service (96361: its own minutes decide it).
+            (((pl.col("enc_anchored_mask") & _attr("tm_bit")) != 0) & ~_attr("tm_secondary")).alias("_anchored"))
     )
 
     def claim_date_line(at: pl.Series) -> pl.DataFrame:
@@ -514,7 +519,7 @@ def _groups(timed: pl.DataFrame, episodes: pl.DataFrame, batch: pl.LazyFrame) ->
             pl.when(pl.col("ep_removed")).then(0.0).otherwise(pl.col("units").fill_null(0.0)).alias("counted"),
             pl.concat_list("row_id").alias("hour_rows"),
             bad.cast(pl.UInt32).alias("_bad"), (~pl.col("has_times")).cast(pl.UInt32).alias("_untimed"),
-            "enc_admin_mask", "tm_extends_mask", "tm_hydration", "enc_drug_unknown", "enc_unreadable",
+            "enc_admin_mask", "tm_extends_mask", "tm_hydration", "enc_drug_unknown", "enc_unreadable", "_anchored",
         )
     else:
         hours = hour_lines.group_by("_g", maintain_order=True).agg(
@@ -526,7 +531,7 @@ def _groups(timed: pl.DataFrame, episodes: pl.DataFrame, batch: pl.LazyFrame) ->
             bad.sum().alias("_bad"),
             (~pl.col("has_times")).sum().alias("_untimed"),
             pl.col("enc_admin_mask").first(), pl.col("tm_extends_mask").first(), pl.col("tm_hydration").first(),
-            pl.col("enc_drug_unknown").first(), pl.col("enc_unreadable").first(),
+            pl.col("enc_drug_unknown").first(), pl.col("enc_unreadable").first(), pl.col("_anchored").first(),
         )
     infusion_lines = (timed.select("tm_kind", "enc_key", "tm_chain", "minutes", "has_times", "code_idx")
                       .filter(pl.col("tm_kind") == INFUSION).with_columns(key, _attr("tm_bit")))
@@ -562,7 +567,10 @@ def _groups(timed: pl.DataFrame, episodes: pl.DataFrame, batch: pl.LazyFrame) ->
     untimed_infusions_ok = (pl.col("_inf_untimed") == 0) | (pl.col("_untimed") == 0)
     evaluable = (
         (pl.col("_unknown") == 0) & untimed_infusions_ok & (pl.col("_bad") == 0)
-        & ~((pl.col("_untimed") > 0) & (pl.col("_infusions") == 0))
+        # An add-on without times and no infusion of its chain billed: judged (none supported) where
+        # a primary anchors it (MEDICARE: 96413 anchors 96366 by the CMS list, but only 96365 and
+        # 96367 give it hours); else it has no primary at all, addon-without-primary's finding.
+        & ~((pl.col("_untimed") > 0) & (pl.col("_infusions") == 0) & ~pl.col("_anchored"))
         & ~unseen & ~(pl.col("tm_hydration") & pl.col("enc_drug_unknown")) & ~pl.col("enc_unreadable")
     )
     return groups.select("enc_key", "tm_chain", "head", "billed", "counted", "expected", "expected_obs",

@@ -37,6 +37,8 @@ def _claims(payer: str, claim_type: str, prefix: str) -> list[str]:
         line("HO", 1, "96365", 1, 300, "09:00", "10:40"), line("HO", 2, "96366", 1, 120),
         line("HO", 3, "96366", 1, 120),  # hours_over: 100 min supports x1, x2 billed on two lines
         line("HN", 1, "96365", 1, 300, "09:00", "10:30"), line("HN", 2, "96366", 1, 120),  # hours_none
+        # 96366 beside 96413 only: anchored for MEDICARE (the CMS list), but no 96365/96367 gives it hours
+        line("HX", 1, "96413", 1, 400, "09:00", "10:00", dx="C50.911"), line("HX", 2, "96366", 1, 120),
         line("HU", 1, "96365", 1, 300, "08:00", "10:31"), line("HU", 2, "96366", 1, 120),  # hours_under
         line("OB", 1, "96365", 1, 300, "09:00", "10:20", "30"), line("OB", 2, "96366", 1, 120),  # observation
         line("SH", 1, "96365", 1, 300, "09:00", "09:12"),  # too short: push 96374
@@ -127,6 +129,10 @@ def test_fixes_give_the_computed_answer(findings: pl.DataFrame) -> None:
     assert over["reason"] == "hours_over"
     assert "Bill 96366 x1 instead of x2" in over["suggested_fix"] and "claim MPHO lines 2, 3" in over["suggested_fix"]
     assert "96365 line 1, 09:00-10:40 = 100 min, supports 1" in over["message"]
+    orphan_hours = _one(findings, "MPHX")
+    assert orphan_hours["reason"] == "hours_no_infusion"
+    assert "no infusion it extends (96365 or 96367) is billed in the encounter" in orphan_hours["message"]
+    assert orphan_hours["suggested_fix"].startswith("Delete 96366 (claim MPHX line 2")
     none = _one(findings, "MPHN")
     assert none["suggested_fix"].startswith("Delete 96366 (claim MPHN line 2")
     assert "90 min, supports 0 (1 from 91 min)" in none["message"]
