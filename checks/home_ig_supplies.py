@@ -75,7 +75,9 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
 
 def unevaluated(lines: pl.LazyFrame) -> pl.LazyFrame:
     """Q2052 lines of an encounter with a row that could not be read (the drug may be that row)."""
-    return _supply_lines(lines).filter("enc_unreadable").select("row_id")
+    if not lines.select(pl.col("enc_unreadable").any()).collect().item():  # (none in most batches)
+        return pl.LazyFrame(schema={"row_id": pl.Int64})
+    return _supply_lines(lines.filter(pl.col("enc_unreadable"))).select("row_id")
 
 
 def supply_decisions(lines: pl.LazyFrame, with_units: bool = False) -> pl.LazyFrame:

@@ -182,8 +182,11 @@ def _decided(lines: pl.LazyFrame, b: dict[str, int], rules: list[tuple[str, pl.E
 
 def unevaluated(lines: pl.LazyFrame) -> pl.LazyFrame:
     """Lines a rule would flag from what an encounter with an unreadable row bills or lacks."""
+    # (decided now: the flag is set on a few encounters of a batch, if any; the rules only run there)
+    if not lines.select(pl.col("enc_unreadable").any()).collect().item():
+        return pl.LazyFrame(schema={"row_id": pl.Int64})
     b = _bits()
-    return _decided(lines, b, _rules(b)).filter("_guess").select("row_id")
+    return _decided(lines.filter(pl.col("enc_unreadable")), b, _rules(b)).filter("_guess").select("row_id")
 
 
 def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
