@@ -108,23 +108,19 @@ def _drug_findings(lines: pl.LazyFrame) -> pl.LazyFrame:
         pl.col("ig_unit_mg").alias("unit_mg"),
         pl.col("ig_product").alias("product"),
     )
+    per_dose = _in_all(split.with_columns(pl.lit(None, pl.Float64).alias("waste")), "drug")
+    per_waste = _in_all(split_waste, "jw")
+    return pl.concat([per_line, per_dose, per_waste], how="diagonal_relaxed")
+
+
+def _in_all(groups: pl.LazyFrame, kind: str) -> pl.LazyFrame:
+    """The findings of lines judged together (:func:`_split_doses`, :func:`_split_waste`): the units
+    ``billed`` in all against the ``expected``, ``{kind}_over_lines`` or ``{kind}_under_lines``."""
     billed, total = pl.col("billed"), pl.col("expected")
-    per_dose = split.filter(billed != total).select(
+    return groups.filter(billed != total).select(
         "row_id",
-        pl.when(billed > total).then(pl.lit("drug_over_lines")).otherwise(pl.lit("drug_under_lines")).alias("reason"),
-        "billed",
-        "expected",
-        pl.when(billed > total).then(billed - total).alias("excess_units"),
-        pl.when(billed < total).then(total - billed).alias("short_units"),
-        "dose",
-        pl.lit(None, pl.Float64).alias("waste"),
-        "unit_mg",
-        "product",
-        "lines",
-    )
-    per_waste = split_waste.filter(billed != total).select(
-        "row_id",
-        pl.when(billed > total).then(pl.lit("jw_over_lines")).otherwise(pl.lit("jw_under_lines")).alias("reason"),
+        pl.when(billed > total).then(pl.lit(f"{kind}_over_lines")).otherwise(pl.lit(f"{kind}_under_lines"))
+        .alias("reason"),
         "billed",
         "expected",
         pl.when(billed > total).then(billed - total).alias("excess_units"),
@@ -135,7 +131,6 @@ def _drug_findings(lines: pl.LazyFrame) -> pl.LazyFrame:
         "product",
         "lines",
     )
-    return pl.concat([per_line, per_dose, per_waste], how="diagonal_relaxed")
 
 
 def drug_units_over(lines: pl.LazyFrame) -> pl.LazyFrame:
