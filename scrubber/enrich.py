@@ -12,7 +12,8 @@ Two kinds of facts, for one reason (issue 5: on 2M lines every full-height colum
   administration codes billed in the encounter, rejected rows' readable codes included) and
   ``enc_anchored_mask`` (those that are initial services, stand-alone codes, or add-ons anchored by
   them, transitively: RULES.md "Anchored"), ``enc_unreadable`` (the encounter's lines may be
-  incomplete: a row of it could not be read, or a drug line of it was rejected), ``cob_layer`` / ``copy_of`` (next-payer copies), and
+  incomplete: a row of it could not be read, or a drug line of it was rejected), ``cob_layer`` /
+  ``copy_of`` (next-payer copies), and
   the facts borrowed from a sibling line: ``doc_dose_mg`` / ``doc_wasted_mg`` (the drug's
   documentation on the claim and date, on IG lines).
 * **Derived on demand** by the expressions below, which a check applies after it has filtered the
