@@ -9,7 +9,8 @@ date, the drug's date of service up to 30 days earlier).
 Implementation. The codes and what a unit of them counts are data (``scrubber/data/
 home_ivig_supplies.csv``, by period of dates of service). Lines are grouped by member, date of
 service and payer layer (``cob_layer``: a claim sent on to the next payer bills the same visit
-again and is counted apart), across claims and billing providers, because the rule is per member and
+again and is counted apart; so does a replacement or void claim, ``claim_frequency`` 7 or 8),
+across claims and billing providers, because the rule is per member and
 infusion date, whoever bills it. Each Q2052 line gets one finding at most:
 
 * ``no_home_ivig``: no home IVIG drug line for the member in the batch on the Q2052's date or in the
@@ -43,7 +44,9 @@ from scrubber.enrich import documented_sc, is_ig, with_codes, with_modifier_role
 from scrubber.registry import Check, Context
 
 _DAY = "date_of_service"
-_KEY = ["member_id", _DAY, "cob_layer"]  # one member, one infusion date, one payer layer
+# One member, one infusion date, one payer layer; a replacement or void claim is its own (RULES.md
+# "Words": it sends the same services again and is never counted with the claim it corrects).
+_KEY = ["member_id", _DAY, "cob_layer", "_correction"]
 
 
 def _supply_lines(lines: pl.LazyFrame) -> pl.LazyFrame:
@@ -54,7 +57,8 @@ def _supply_lines(lines: pl.LazyFrame) -> pl.LazyFrame:
     return (
         lines.filter(pl.col("procedure_code").is_in(codes))
         .select("row_id", "claim_id", "line_number", "member_id", _DAY, "cob_layer", "units", "procedure_code",
-                "enc_unreadable")
+                "enc_unreadable", pl.when(pl.col("claim_frequency").is_in(reference.correction_frequencies()))
+                .then(pl.col("claim_id")).alias("_correction"))
         .join(periods, on="procedure_code", how="inner")
         .filter((pl.col(_DAY) >= pl.col("effective_from"))
                 & (pl.col("effective_to").is_null() | (pl.col(_DAY) <= pl.col("effective_to"))))
