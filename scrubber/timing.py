@@ -499,8 +499,9 @@ def _groups(timed: pl.DataFrame, episodes: pl.DataFrame, batch: pl.LazyFrame) ->
                      "enc_anchored_mask")
         .filter(pl.col("tm_kind") == HOUR).with_columns(
             key, _attr("tm_extends_mask"),
-            # The add-on is anchored in its encounter (a primary of it is billed: its policy's list) and
-            # is not one timed on its own as a secondary service (96361: its own minutes decide it).
+            # The add-on is anchored in its encounter (a primary of it is billed: its policy's list);
+            # ``_anchored``: and is not one timed on its own as a secondary service (96361).
+            ((pl.col("enc_anchored_mask") & _attr("tm_bit")) == 0).alias("_orphan"),
             (((pl.col("enc_anchored_mask") & _attr("tm_bit")) != 0) & ~_attr("tm_secondary")).alias("_anchored"))
     )
 
@@ -520,6 +521,7 @@ def _groups(timed: pl.DataFrame, episodes: pl.DataFrame, batch: pl.LazyFrame) ->
             pl.concat_list("row_id").alias("hour_rows"),
             bad.cast(pl.UInt32).alias("_bad"), (~pl.col("has_times")).cast(pl.UInt32).alias("_untimed"),
             "enc_admin_mask", "tm_extends_mask", "tm_hydration", "enc_drug_unknown", "enc_unreadable", "_anchored",
+            "_orphan",
         )
     else:
         hours = hour_lines.group_by("_g", maintain_order=True).agg(
@@ -532,6 +534,7 @@ def _groups(timed: pl.DataFrame, episodes: pl.DataFrame, batch: pl.LazyFrame) ->
             (~pl.col("has_times")).sum().alias("_untimed"),
             pl.col("enc_admin_mask").first(), pl.col("tm_extends_mask").first(), pl.col("tm_hydration").first(),
             pl.col("enc_drug_unknown").first(), pl.col("enc_unreadable").first(), pl.col("_anchored").first(),
+            pl.col("_orphan").first(),
         )
     infusion_lines = (timed.select("tm_kind", "enc_key", "tm_chain", "minutes", "has_times", "code_idx")
                       .filter(pl.col("tm_kind") == INFUSION).with_columns(key, _attr("tm_bit")))
@@ -571,6 +574,9 @@ def _groups(timed: pl.DataFrame, episodes: pl.DataFrame, batch: pl.LazyFrame) ->
         # a primary anchors it (MEDICARE: 96413 anchors 96366 by the CMS list, but only 96365 and
         # 96367 give it hours); else it has no primary at all, addon-without-primary's finding.
         & ~((pl.col("_untimed") > 0) & (pl.col("_infusions") == 0) & ~pl.col("_anchored"))
+        # No primary of it in the encounter: addon-without-primary's finding (one root cause), not
+        # also its hours judged by its own minutes.
+        & ~pl.col("_orphan")
         & ~unseen & ~(pl.col("tm_hydration") & pl.col("enc_drug_unknown")) & ~pl.col("enc_unreadable")
     )
     return groups.select("enc_key", "tm_chain", "head", "billed", "counted", "expected", "expected_obs",
