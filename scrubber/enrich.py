@@ -12,7 +12,7 @@ Two kinds of facts, for one reason (issue 5: on 2M lines every full-height colum
   administration codes billed in the encounter, rejected rows' readable codes included) and
   ``enc_anchored_mask`` (those that are initial services, stand-alone codes, or add-ons anchored by
   them, transitively: RULES.md "Anchored"), ``enc_unreadable`` (the encounter's lines may be
-  incomplete: a row of it could not be read, or a drug line of it was rejected), ``cob_layer`` /
+  incomplete: a row of it whose code is unknown, or a rejected drug line), ``cob_layer`` /
   ``copy_of`` (next-payer copies), and
   the facts borrowed from a sibling line: ``doc_dose_mg`` / ``doc_wasted_mg`` (the drug's
   documentation on the claim and date, on IG lines).
@@ -955,13 +955,13 @@ def _unreadable_in_encounter(lines: pl.DataFrame, unreadable: pl.DataFrame | Non
     *absence* of a line there (an add-on without its primary, a drug without its administration or
     its JW line, home IVIG supplies without the drug) would be guessing; such lines are left
     unevaluated instead (issue 12: a bad row never changes good rows' findings). Set where the
-    encounter holds a claim with a row the loader could not read (ragged, unclosed quote, X12
-    structure: its code is unknown), or a rejected immune globulin line (the drug billed, its facts
-    unreadable: the code masks hold administration and JW codes only), or is its member's on the
-    date of such a drug line whose claim has no line checked. An unreadable row whose claim has no
-    line checked says nothing about any encounter (as if the file did not hold it); nor does a
-    rejected row whose code is none of the tables' (a code a check reads is what it could miss).
-    Rejected rows whose administration code is readable are in the code masks instead
+    encounter holds a claim with a row whose code is unknown (on that row's date, every date of the
+    claim when it has none): a row the loader could not read (ragged, unclosed quote, X12 structure)
+    or a rejected row whose code is missing or malformed; or a rejected immune globulin line (the
+    drug billed, its facts unreadable: the code masks hold administration and JW codes only), or is
+    its member's on the date of such a drug line whose claim has no line checked. A row of unknown
+    code whose claim has no line checked says nothing about any encounter (as if the file did not
+    hold it). Rejected rows whose administration code is readable are in the code masks instead
     (:func:`_with_rejected_codes`)."""
     false = pl.repeat(False, lines.height, eager=True).alias("enc_unreadable")
     parts = [f.select("claim_id", "member_id", "date_of_service", pl.lit(True).alias("_unknown_code"),
@@ -969,23 +969,27 @@ def _unreadable_in_encounter(lines: pl.DataFrame, unreadable: pl.DataFrame | Non
     if rejected is not None and rejected.height:
         ig = rejected.select(_code_index(rejected)).select(is_ig().fill_null(False)).to_series()
         parts.append(rejected.select("claim_id", "member_id", "date_of_service",
-                                     pl.lit(False).alias("_unknown_code"), ig.alias("_drug")))
+                                     pl.col("procedure_code").is_null().alias("_unknown_code"), ig.alias("_drug")))
     if not parts:
         return false
     bad = pl.concat(parts, how="vertical_relaxed")
     checked = lines.get_column("claim_id").unique().implode()
     orphan = ~pl.col("claim_id").is_in(checked).fill_null(False)
-    claims = bad.filter((pl.col("_unknown_code") | pl.col("_drug")) & ~orphan).get_column("claim_id").unique()
-    lost = bad.filter(orphan & pl.col("_drug") & pl.col("member_id").is_not_null())
-    dated = lost.filter(pl.col("date_of_service").is_not_null()).select("member_id", "date_of_service").unique()
-    undated = lost.filter(pl.col("date_of_service").is_null()).get_column("member_id").unique()
-    if not claims.len() and not dated.height and not undated.len():
+    # Where each such row belongs: its claim on its date (every date of the claim when its date is
+    # unknown); a row whose claim has no line checked, its member on its date.
+    hit = pl.repeat(False, lines.height, eager=True)
+    for key, rows in (("claim_id", bad.filter((pl.col("_unknown_code") | pl.col("_drug")) & ~orphan)),
+                      ("member_id", bad.filter(orphan & pl.col("_drug")))):
+        rows = rows.filter(pl.col(key).is_not_null())
+        undated = rows.filter(pl.col("date_of_service").is_null()).get_column(key).unique()
+        dated = rows.filter(pl.col("date_of_service").is_not_null()).select(key, "date_of_service").unique()
+        if undated.len():
+            hit = hit | lines.get_column(key).is_in(undated.implode())
+        if dated.height:
+            hit = hit | lines.select(key, "date_of_service").join(
+                dated.with_columns(pl.lit(True).alias("_d")), on=[key, "date_of_service"], how="left",
+                maintain_order="left").get_column("_d").fill_null(False)
+    if not hit.any():
         return false
-    hit = lines.get_column("claim_id").is_in(claims.implode()) | lines.get_column("member_id").is_in(
-        undated.implode())
-    if dated.height:
-        hit = hit | lines.select("member_id", "date_of_service").join(
-            dated.with_columns(pl.lit(True).alias("_d")), on=["member_id", "date_of_service"], how="left",
-            maintain_order="left").get_column("_d").fill_null(False)
     frame = pl.DataFrame([lines.get_column("enc_key"), hit.alias("_u")])
     return frame.select(pl.col("_u").any().over("enc_key").alias("enc_unreadable")).to_series()

@@ -2,15 +2,15 @@
 
 Each row of the bundled sample claims is made bad in turn, as a user's file would be: a ragged row
 (one cell too many: the loader cannot read it, its code is unknown), a row whose units cannot be
-read (rejected, its code readable) and one whose documented dose cannot be (a drug line
-rejected). The other rows must get no finding they did not get before: a
-check that reports the *absence* of a line (an add-on without its primary, an immune globulin
-without its administration or its JW line, Q2052 without the drug, hours an infusion line does not
-support) leaves such an encounter unevaluated instead of reporting the bad row's line as missing.
-Findings may go (not evaluated), never appear; a claim-level finding the bad row's own line carried
-may move to another line of its claim that points to the same code (an invalid diagnosis is
-reported on the first line that points to it). Every fourth row, a different offset per kind of
-damage (the whole batch row by row takes minutes).
+read (rejected, its code readable), one whose documented dose cannot be (a drug line rejected) and
+one whose procedure code is blank (rejected, its code unknown). The other rows must get no finding
+they did not get before: a check that reports the *absence* of a line (an add-on without its
+primary, an immune globulin without its administration or its JW line, Q2052 without the drug,
+hours an infusion line does not support) leaves such an encounter unevaluated instead of reporting
+the bad row's line as missing. Findings may go (not evaluated), never appear; a claim-level finding
+the bad row's own line carried may move to another line of its claim that points to the same code
+(an invalid diagnosis is reported on the first line that points to it). Every fourth row, a
+different offset per kind of damage (the whole batch row by row takes minutes).
 """
 
 from __future__ import annotations
@@ -46,7 +46,8 @@ def _findings(tmp_path: Path, header: list[str], rows: list[list[str]], extra: d
     return set(found.select("claim_id", "line_number", "check_id", "reason").iter_rows())
 
 
-@pytest.mark.parametrize(("bad", "offset"), [("ragged", 0), ("units", 2), ("drug_dose_mg", 1)])
+@pytest.mark.parametrize(("bad", "offset"), [("ragged", 0), ("units", 2), ("drug_dose_mg", 1),
+                                             ("procedure_code", 3)])
 def test_no_bad_row_adds_a_finding_to_the_good_rows(tmp_path: Path, bad: str, offset: int) -> None:
     header, rows = _rows()
     good = _findings(tmp_path, header, rows)
@@ -59,8 +60,8 @@ def test_no_bad_row_adds_a_finding_to_the_good_rows(tmp_path: Path, bad: str, of
             column = header.index(bad)
             if bad == "drug_dose_mg" and not row[column]:
                 continue
-            damaged = [*rows[:i], [*row[:column], row[column] + "mg" if row[column] else "abc", *row[column + 1:]],
-                       *rows[i + 1:]]
+            value = "" if bad == "procedure_code" else row[column] + "mg" if row[column] else "abc"
+            damaged = [*rows[:i], [*row[:column], value, *row[column + 1:]], *rows[i + 1:]]
             found = _findings(tmp_path, header, damaged)
         claim, own = row[header.index("claim_id")], int(row[header.index("line_number")])
         moved = {(c, k, r) for c, n, k, r in good if (c, n) == (claim, own)}

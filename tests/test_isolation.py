@@ -68,7 +68,7 @@ def _col(name: str) -> int:
 
 def _bad_csv_rows(rnd: random.Random, rows: list[list[str]], ragged: set[str] | None = None) -> list[str]:
     """Bad rows as CSV text lines (ragged rows cannot be written as cells). ``ragged`` collects the good
-    claims given an unreadable (ragged) row."""
+    claims given a row whose code is unknown (a ragged row, or a line whose code cannot be read)."""
     out: list[str] = []
     claims = {}
     for row in rows:
@@ -85,6 +85,9 @@ def _bad_csv_rows(rnd: random.Random, rows: list[list[str]], ragged: set[str] | 
             template[_col("member_id")] = f"~BADM{k}"
         elif kind == "in_claim":
             # A line of a good claim whose code cannot be read; its claim-level cells blank or the claim's.
+            # Its code unknown, the claim may be missing a line: collected with the ragged ones.
+            if ragged is not None:
+                ragged.add(template[_col("claim_id")])
             template[_col("line_number")] = str(900 + k)
             template[_col("procedure_code")] = rnd.choice(UNREADABLE_CODES)
             for name in ("claim_type", "place_of_service"):
@@ -127,7 +130,7 @@ def test_bad_csv_rows_never_change_good_findings(seed: int, bad_seed: int) -> No
         dirty.write_text(text + "\n".join(_bad_csv_rows(random.Random(bad_seed), rows, ragged)) + "\n",
                          encoding="utf-8")
         before, after = _findings([str(clean)], good), _findings([str(dirty)], good)
-        # An unreadable row hides its code: an add-on of its encounter may have had its primary there, a
+        # A row of unknown code hides a line: an add-on of its encounter may have had its primary there, a
         # drug its administration or its JW line, so the checks that report an absence leave that
         # encounter unevaluated instead of reporting (issue 12). Nothing else may change.
         where = {(r[_col("member_id")], r[_col("date_of_service")]) for r in rows if r[_col("claim_id")] in ragged}
