@@ -62,7 +62,7 @@ def check_targets(outputs: dict[str, str], reads: dict[str, list[str]], input_fo
         if path == STDOUT:
             continue
         target = _resolved(path)
-        if target.is_dir():
+        if target.is_dir() or path.endswith(("/", os.sep)):  # ("out/" names a folder even before it exists)
             raise UsageError(f"{option} {path} is a folder; name a file")
         for kind, shown, resolved in read:
             if _same_file(target, resolved):

@@ -134,6 +134,13 @@ def _letters_of(claims: Path, tmp_path: Path) -> list[str]:
     return sorted(p.name for p in (tmp_path / "dry").iterdir() if p.name != "index.html")
 
 
+def test_an_output_path_ending_in_a_slash_is_a_folder(tmp_path: Path) -> None:
+    # "--json newdir/x/" wrote a file named x (and "sub/" a file named sub).
+    claims = copy_sample(tmp_path)
+    usage_error(run("check", str(claims), "--json", str(tmp_path / "newdir" / "x") + "/"), "is a folder; name a file")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["claims.csv"]
+
+
 def test_a_letter_named_like_another_output_writes_nothing(tmp_path: Path) -> None:
     claims = copy_sample(tmp_path)
     letter = _letters_of(claims, tmp_path)[0]
