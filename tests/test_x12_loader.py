@@ -989,3 +989,13 @@ def test_csv_to_837_refuses_what_it_cannot_write(
     source.write_text(CLAIMS_CSV.replace(*change), encoding="utf-8")
     assert _writer().main([str(source), "-o", str(tmp_path / "x.837")]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_a_statement_period_that_cannot_date_a_line_rejects_the_lines_it_dates() -> None:
+    # DTP*434 reversed (or without an end) dates no line: LX 2 has no DTP*472 and took its start
+    # silently; LX 1, dated by its own DTP*472, is read as before. A line-level RD8 already was checked.
+    for period, why in (("RD8*20260302-20260301", "ends before it starts"), ("RD8*20260301", "has no end date")):
+        claim = [s.replace("DTP*434*RD8*20260301-20260302", f"DTP*434*{period}") for s in INSTITUTIONAL_CLAIM]
+        frame = load(interchange([*HEADER, *subscriber(2, "MBR300", "BLUE CROSS"), *claim], version="005010X223A2"))
+        errors = column(frame, "load_error")
+        assert errors[0] is None and why in errors[1] and "DTP*434" in errors[1], errors

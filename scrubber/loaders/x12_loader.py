@@ -200,6 +200,7 @@ class _Claim:
     place_of_service: str | None = None
     frequency: str | None = None
     statement_start: str | None = None
+    statement_error: str | None = None  # a statement period that cannot date a line (reversed, no end)
     rendering_provider: str | None = None
     payer_claim_number: str | None = None
     other_payers: bool = False  # a 2320 SBR was seen: later NM1*82 / REF*F8 belong to other payers' loops
@@ -789,6 +790,9 @@ class _Reader:
                     line.errors.append(f"DTP*472 at segment {position}: {reason}")
         elif qualifier == "434" and claim.statement_start is None:
             claim.statement_start = _date(_el(els, 2), _el(els, 3))
+            reason = _bad_range(_el(els, 2), _el(els, 3))
+            if reason:  # it dates the lines that give no date of their own, which then have none
+                claim.statement_error = f"DTP*434 at segment {position}: {reason}"
 
     def _lx(self, position: int, els: list[str], component: str) -> None:
         claim = self.claim or self._orphan(position, "LX")
@@ -891,12 +895,17 @@ class _Reader:
             )
             return
         for line in claim.lines:
+            # A line dated by the claim's statement period only: a period that cannot be read leaves it
+            # undated (an 837I line; an 837P line never takes it).
+            undated = (claim.statement_error is not None and line.date_of_service is None
+                       and tx.kind == "institutional")
             self._add(
                 claim,
                 line,
                 tx.kind,
                 f"segment {line.position} ({label}, LX {line.number if line.number is not None else '?'})",
-                context + line.errors,
+                context + line.errors + ([f"{claim.statement_error} (the line has no DTP*472 of its own)"]
+                                         if undated else []),
             )
 
     def _add(self, claim: _Claim, line: _Line | None, guide_kind: str | None, location: str, errors: list[str]) -> None:
