@@ -562,6 +562,18 @@ def _groups(timed: pl.DataFrame, episodes: pl.DataFrame, batch: pl.LazyFrame) ->
         .with_columns(pl.col("_infusions", "_unknown", "_inf_untimed", "expected", "expected_obs", "observation",
                              "expected_concurrent").fill_null(0), pl.col("_seen").fill_null(0))
     )
+    # An anchored add-on with no infusion of its chain is judged (none supported) only where every
+    # infusion line of its encounter documents its minutes: then no hour can hide anywhere. With no
+    # time documented (96360 + 96366, no times), nothing is decided on a guess. Decided for those few
+    # encounters only.
+    orphan_hours = (pl.col("_untimed") > 0) & (pl.col("_infusions") == 0) & pl.col("_anchored")
+    need = groups.filter(orphan_hours).get_column("enc_key").unique()
+    if need.len():
+        timed_encounters = timed.filter((pl.col("tm_kind") == INFUSION) & pl.col("enc_key").is_in(need.implode())) \
+            .group_by("enc_key").agg(pl.col("minutes").is_not_null().all().alias("_all_timed"))
+        groups = groups.join(timed_encounters, on="enc_key", how="left", maintain_order="left")
+    else:
+        groups = groups.with_columns(pl.lit(None, pl.Boolean).alias("_all_timed"))
     unseen = (pl.col("enc_admin_mask") & pl.col("tm_extends_mask") & ~pl.col("_seen")) != 0
     # RULES.md: an add-on line with its own times that meets no infusion line is the whole infusion.
     # An infusion line without times meets nothing and documents no minutes, so when every add-on line
@@ -572,8 +584,10 @@ def _groups(timed: pl.DataFrame, episodes: pl.DataFrame, batch: pl.LazyFrame) ->
         (pl.col("_unknown") == 0) & untimed_infusions_ok & (pl.col("_bad") == 0)
         # An add-on without times and no infusion of its chain billed: judged (none supported) where
         # a primary anchors it (MEDICARE: 96413 anchors 96366 by the CMS list, but only 96365 and
-        # 96367 give it hours); else it has no primary at all, addon-without-primary's finding.
-        & ~((pl.col("_untimed") > 0) & (pl.col("_infusions") == 0) & ~pl.col("_anchored"))
+        # 96367 give it hours) and the encounter's infusions all document their minutes; with no
+        # primary at all it is addon-without-primary's finding.
+        & ~((pl.col("_untimed") > 0) & (pl.col("_infusions") == 0)
+            & ~(pl.col("_anchored") & pl.col("_all_timed").fill_null(False)))
         # No primary of it in the encounter: addon-without-primary's finding (one root cause), not
         # also its hours judged by its own minutes.
         & ~pl.col("_orphan")
