@@ -209,8 +209,6 @@ def _jwjz(lines: pl.LazyFrame) -> pl.LazyFrame:
         .when(~is_jw & is_jz & ~no_unit).then(pl.lit("jz_and_jw_lines"))
         .alias("reason"),
         pl.when(is_jw & is_jz).then(pl.when(waste_line).then(pl.lit("JZ")).otherwise(pl.lit("JW"))).alias("drop"),
-        pl.lit(None, pl.String).alias("jz_lines"),
-        pl.lit(None, pl.String).alias("dose_lines"),
     ).with_columns(
         pl.when(pl.col("drop") == "JZ").then(pl.lit("JW")).when(pl.col("drop") == "JW").then(pl.lit("JZ"))
         .alias("keep"),
@@ -235,10 +233,6 @@ def _jwjz(lines: pl.LazyFrame) -> pl.LazyFrame:
         .when(is_jz).then(pl.lit("jz_on_waste_line"))
         .when(dose_jz).then(pl.lit("waste_line_without_jw_dose_jz"))
         .otherwise(pl.lit("waste_line_without_jw")).alias("reason"),
-        pl.lit(None, pl.Int32).alias("admin_line"),
-        pl.lit(None, pl.String).alias("jw_lines"),
-        pl.lit(None, pl.String).alias("dose_lines"),
-        pl.lit(None, pl.String).alias("waste_jw_lines"),
         pl.when(is_jz).then(pl.lit("JZ")).alias("drop"),
         pl.lit("JW").alias("keep"),
     )
@@ -252,19 +246,16 @@ def _jwjz(lines: pl.LazyFrame) -> pl.LazyFrame:
     ).with_columns(
         pl.when(pl.col("dose_lines").is_not_null()).then(pl.concat_str("reason", pl.lit("_lines")))
         .otherwise("reason").alias("reason"),
-        pl.lit(None, pl.Int32).alias("admin_line"),
-        pl.lit(None, pl.String).alias("jw_lines"),
-        pl.lit(None, pl.String).alias("waste_jw_lines"),
-        pl.lit(None, pl.String).alias("drop"),
-        pl.lit(None, pl.String).alias("keep"),
     )
-    # The product's name (text) on the findings only.
-    columns = ["row_id", "reason", code("ig_product").alias("product"), *(f for f in _FACTS if f != "product")]
-    return pl.concat([
-        paired.filter(pl.col("reason").is_not_null()).select(columns),
-        alone.select(columns),
-        on_waste.select(columns),
-    ], how="vertical_relaxed")
+    # The product's name (text) on the findings only; each part has the facts of its reasons (the
+    # others are null in the concatenation).
+    def facts(part: pl.LazyFrame) -> pl.LazyFrame:
+        names = part.collect_schema().names()
+        return part.select("row_id", "reason", code("ig_product").alias("product"),
+                           *(f for f in _FACTS if f != "product" and f in names))
+
+    return pl.concat([facts(paired.filter(pl.col("reason").is_not_null())), facts(alone), facts(on_waste)],
+                     how="diagonal_relaxed")
 
 
 def _kx(lines: pl.LazyFrame) -> pl.LazyFrame:

@@ -20,8 +20,9 @@
   96367 for 100 minutes support 96366 x1. With no infusion it extends billed in the encounter, an
   add-on anchored by another primary (MEDICARE's CMS list: 96366 with 96413 or 96360) supports none
   where every infusion line of the encounter documents its minutes (`hours_no_infusion`; with no
-  time documented it is not evaluated). An add-on without any primary in the encounter is `addon-without-primary`'s,
-  and its hours are not judged here (one root cause; counted not evaluated).
+  time documented it is not evaluated). An add-on without any primary in the encounter is
+  `addon-without-primary`'s, and its hours are not judged here (one root cause; counted not
+  evaluated).
 - An add-on line that documents its own start and stop continues the infusion whose interval it meets
   or overlaps: the two intervals merge (96360 09:00-10:00 and 96361 10:00-11:00 is one 120-minute
   hydration: 96361 x1). If it meets no infusion line, its own minutes are the whole infusion. An add-on
