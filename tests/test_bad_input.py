@@ -879,6 +879,37 @@ def test_unclosed_quote_mid_file_names_the_rows_it_swallowed(tmp_path: Path) -> 
 
 
 # Contract: counted.
+@pytest.mark.parametrize("many", [False, True], ids=["small", "fast-reader-batches"])
+def test_file_cut_off_inside_its_last_row(tmp_path: Path, many: bool) -> None:
+    """A file cut off in transfer ends inside its last row: "J1569,,70" cut to "J1569,,7" was read
+    with its missing cells empty and checked as 7 units. Now that row is rejected as cut off (no
+    line break after it, fewer cells than the header); every other row is checked."""
+    drug = "C1,3,MC,AETNA,professional,11,2026-02-10,J1569,,70,500,D80.0,35000,,"
+    rows = [*GOOD, *[g.replace("G1,", f"G{i},") for i in range(2, 30_000 if many else 3) for g in GOOD]]
+    path = write(tmp_path / "cut.csv", csv_text(*rows, drug).rstrip("\n")[:-len("0,500,D80.0,35000,,")])
+    _, canon = read_counted(path)
+    (rejected,) = canon.rejected.to_dicts()
+    assert rejected["row"] == len(rows) + 2 and rejected["claim_id"] == "C1"
+    assert "ends part-way through this row (10 of the header's 15 cells" in rejected["reason"]
+    assert canon.lines.height == len(rows)
+
+
+# Contract: counted.
+@pytest.mark.parametrize("ending", ["newline", "whole-row"])
+def test_short_last_row_that_is_not_cut_off_is_read(tmp_path: Path, ending: str) -> None:
+    """Near misses: a short last row that ends with its line break (an export dropping trailing
+    empty cells), and a whole last row with no line break after it, are rows like any other."""
+    drug = "C1,3,MC,AETNA,professional,11,2026-02-10,J1569,JW,2,40,D80.0"
+    if ending == "whole-row":
+        drug += ",,,"
+    text = csv_text(*GOOD, drug)
+    path = write(tmp_path / "short.csv", text if ending == "newline" else text.rstrip("\n"))
+    _, canon = read_counted(path)
+    assert canon.rejected.height == 0
+    assert canon.lines.height == 3
+
+
+# Contract: counted.
 def test_unclosed_quote_to_the_end_of_a_large_file(tmp_path: Path) -> None:
     """The same on the fast reader's path: a file large enough to be read in Polars batches."""
     rows = [f"C{i},1,M{i},AETNA,,11,2026-02-10,96365,,1,300,D80.0,,," for i in range(30_000)]

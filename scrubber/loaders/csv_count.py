@@ -82,7 +82,9 @@ def count_csv(path: Path, width: int) -> CsvCount:
     except OSError as exc:
         raise InputError(f"cannot read file ({exc.strerror})", str(path)) from None
     if not totals["special"]:
-        return CsvCount(rows=max(0, totals["lines"] - 1 - totals["blank"]))
+        count = CsvCount(rows=max(0, totals["lines"] - 1 - totals["blank"]))
+        count.swallowed.update(_cut_off_last_row(path, width, totals["lines"]))
+        return count
     special = (
         lines.with_row_index("i")
         .filter(pl.col("t").str.contains(f'["\r]|{_BLANK}'))
@@ -170,6 +172,8 @@ def _count_special(path: Path, special: pl.DataFrame, total: int, width: int) ->
     blank += _quoted_blank_records(state)
     count = CsvCount(rows=max(0, records - 1 - blank), lone_cr=lone_cr)
     count.swallowed = _swallowing(path, state, width, lines_total)
+    if not lone_cr and not state.item(-1, "after"):  # the last record starts on the last line
+        count.swallowed.update(_cut_off_last_row(path, width, lines_total - inside))
     return count
 
 
@@ -233,6 +237,37 @@ def _swallowing(path: Path, state: pl.DataFrame, width: int, lines_total: int) -
         out[row] = (f"a quoted cell opened in this row runs over lines {first}-{last} of the file, which hold {n} "
                     f"row(s) of their own (the first at line {at}): they are swallowed into one cell; close the quote")
     return out
+
+
+_TAIL_BYTES = 1 << 16  # enough for any claim line; a longer last line is not judged
+
+
+def _cut_off_last_row(path: Path, width: int, row: int) -> dict[int, str]:
+    """The last record (spreadsheet row ``row``) when the file ends part-way through it.
+
+    A file cut off in transfer or by a full disk ends without a line break inside its last row, whose
+    missing cells a reader fills with nulls: a cut units cell ("7" of "70") would be checked as the
+    claim's. A last line with no line break and fewer cells than the header is that row; it is
+    reported, not read. Rows short of cells elsewhere are read with their missing cells empty (some
+    exports drop trailing empty cells, and each row ends with its line break); a last line holding
+    a quote is not judged here (its cells are counted by the reader's quoting rules only).
+    """
+    if row < 2:
+        return {}
+    with path.open("rb") as fh:
+        size = fh.seek(0, 2)
+        fh.seek(max(0, size - _TAIL_BYTES))
+        tail = fh.read()
+    if not tail or tail.endswith((b"\n", b"\r")) or b'"' in tail.rsplit(b"\n", 1)[-1]:
+        return {}
+    last = tail.rsplit(b"\n", 1)
+    if len(last) < 2 and size > _TAIL_BYTES:
+        return {}
+    cells = last[-1].count(b",") + 1
+    if cells >= width or not last[-1].strip(b" \t,"):
+        return {}
+    return {row: (f"the file ends part-way through this row ({cells} of the header's {width} cells, and no "
+                  "line break after it): the file looks cut off; send the whole file")}
 
 
 def _physical_lines(path: Path) -> pl.DataFrame:
