@@ -37,9 +37,15 @@ import polars as pl
 from checks.home_ig_supplies import supply_decisions
 from checks.unit_miscalculation import drug_units_over
 from scrubber import reference
-from scrubber.enrich import code_is, has_modifier, with_codes
+from scrubber.enrich import code_is, has_modifier, is_ig, with_codes
 from scrubber.grouping import shared_keys
-from scrubber.timing import INFUSION, codes_where, removed_hydration, secondary_units, timing
+from scrubber.timing import (
+    INFUSION,
+    codes_where,
+    removed_hydration,
+    secondary_units,
+    timing,
+)
 
 # over-cap-96371 counts this code's units per encounter against the policy cap (CPT: "use 96369,
 # 96371 only once per encounter"); units-over-mue leaves the code to it.
@@ -166,6 +172,39 @@ def sequential_push(push: pl.Expr) -> pl.Expr:
     table = reference.code_table().filter(pl.col("adm_subsequent_code").is_not_null()
                                           & (pl.col("adm_role") == "initial"))
     return push.replace(table.get_column("procedure_code"), table.get_column("adm_subsequent_code"))
+
+
+def below_floor(lines: pl.LazyFrame, rows: pl.LazyFrame) -> pl.DataFrame:
+    """The timing lines among ``rows`` (``row_id``) documented under their floor, with or without
+    observation minutes reaching it (``infusion-too-short``'s or ``observation-counted-as-infusion``'s
+    line), collected: ``row_id``, ``enc_key``, ``tm_push`` (null for hydration), ``ep_minutes``.
+    ``duplicate-initial-infusion`` reads it so that its fix on such a line names what theirs do:
+    the push :func:`outranked_push` gives, or no code for hydration of 30 minutes or less."""
+    minutes, floor = pl.col("ep_minutes"), pl.col("tm_floor")
+    below = (pl.col("tm_kind") == INFUSION) & floor.is_not_null() & minutes.is_not_null() & (minutes < floor)
+    return timing(lines).lines.join(rows.select("row_id"), on="row_id", how="semi").filter(below).select(
+        "row_id", "enc_key", "tm_push", "ep_minutes").collect()
+
+
+def outranked_push(lines: pl.LazyFrame, short: pl.DataFrame) -> pl.LazyFrame:
+    """For ``short`` infusion lines (timing lines under their floor, collected): ``row_id``,
+    ``push_code`` (the push to bill instead: the sequential push, 96375, where another initial service
+    of the encounter outranks the line, :func:`sequential_push`; else the line's own push code) and
+    ``ig`` (the encounter bills an immune globulin, never a push: the fix is the record's times).
+    ``infusion-too-short`` and ``observation-counted-as-infusion`` read it, so the two time rules name
+    the same code, and ``route-mismatch`` never sends the line back (96374 -> "IG is not a push")."""
+    encounters = short.get_column("enc_key").unique()
+    outranked = (initial_services(lines, encounters).filter(~pl.col("is_kept_line")).select(
+        "row_id", pl.lit(True).alias("_outranked")) if encounters.len()
+        else pl.LazyFrame(schema={"row_id": pl.Int64, "_outranked": pl.Boolean}))
+    ig = _within(lines.filter(is_ig()), encounters).select("enc_key").unique().with_columns(pl.lit(True).alias("ig"))
+    return short.lazy().select("row_id", "enc_key", "tm_push").join(outranked, on="row_id", how="left").join(
+        ig, on="enc_key", how="left").select(
+        "row_id",
+        pl.when(pl.col("_outranked").fill_null(False)).then(sequential_push(pl.col("tm_push")))
+        .otherwise(pl.col("tm_push")).alias("push_code"),
+        pl.col("ig").fill_null(False),
+    )
 
 
 def _hydration_removed(lines: pl.LazyFrame) -> pl.LazyFrame:

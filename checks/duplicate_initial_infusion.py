@@ -8,8 +8,12 @@ not an initial service here. The service that stays initial is the highest in th
 infusion > chemo push > therapeutic infusion > SC infusion > therapeutic push > hydration), then claim
 and line order. The fix names the right subsequent code: second therapeutic drug 96367, hydration
 after 96365 is 96361 (in the units its minutes outside other infusions support as secondary
-hydration), push after 96365 is 96375 (so is an infusion of 15 minutes or less, which is a push),
-extra hours are 96366. Services sent again to the next payer are not duplicates. Professional
+hydration; hydration of 30 minutes or less is deleted, as infusion-too-short says), push after 96365
+is 96375 (so is an infusion of 15 minutes or less, which is a push, also when only observation
+minutes lift it over 15; for an immune globulin, never a push, the fix is 96367 with the record's
+times corrected), extra hours are 96366 (an initial billed x2 or more whose infusion documents its
+times is told what those minutes support: 96365 x2 for 60 minutes is 96365 x1 and no 96366).
+Services sent again to the next payer are not duplicates. Professional
 claims cite IOM 100-04 ch.12 section 30.5; institutional claims cite ch.4 section 230.2 (one initial
 service per vascular access site per encounter).
 
@@ -33,9 +37,15 @@ from __future__ import annotations
 
 import polars as pl
 
-from checks._counting import hydration_as_secondary, initial_services, sequential_push, short_infusions
+from checks._counting import (
+    below_floor,
+    hydration_as_secondary,
+    initial_services,
+    outranked_push,
+)
 from scrubber.cards import load_card
 from scrubber.registry import Check, Context
+from scrubber.timing import chain_code, clock, timing
 
 
 def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
@@ -49,24 +59,37 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     follows_kept = (pl.col("adm_subsequent_primary_mask") & pl.col("kept_bit")) != 0
     follows_itself = (pl.col("adm_subsequent_primary_mask") & pl.col("adm_bit")) != 0
     has_hours = pl.col("adm_addon_hour_code").is_not_null()
+    # A kept initial billed x2 or more whose infusion documents its minutes: the fix names what those
+    # minutes support (96365 x2 for 60 minutes is 96365 x1 and no 96366), not "the extra units as hours".
+    timed = _documented_hours(lines, extra.filter(pl.col("is_kept_line") & has_hours))
+    # A line documented under its floor (infusion-too-short's or observation-counted-as-infusion's too)
+    # is billed as their fixes say: an infusion of 15 minutes or less as the sequential push (96375),
+    # not 96367 (immune globulin, never a push: the usual subsequent code, once the times are corrected);
+    # hydration of 30 minutes or less not at all.
+    below = below_floor(lines, extra.filter(~pl.col("is_kept_line")))
+    short = outranked_push(lines, below).join(
+        below.lazy().select("row_id", "tm_push", pl.col("ep_minutes").alias("_short_minutes")), on="row_id")
+    short_hydration = ~pl.col("is_kept_line") & pl.col("_short_minutes").is_not_null() & pl.col("tm_push").is_null()
     reason = (
-        pl.when(pl.col("is_kept_line") & has_hours).then(pl.lit("repeated_hours"))
+        pl.when(pl.col("is_kept_line") & has_hours & pl.col("supported").is_not_null())
+        .then(pl.lit("repeated_hours_timed"))
+        .when(pl.col("is_kept_line") & has_hours).then(pl.lit("repeated_hours"))
         .when(pl.col("is_kept_line")).then(pl.lit("repeated_service"))
+        .when(short_hydration).then(pl.lit("second_initial_short_hydration"))
         .when(follows_kept).then(pl.lit("second_initial"))
         .otherwise(pl.lit("second_initial_no_subsequent"))
     )
     instead = (
         pl.when(pl.col("is_kept_line") & has_hours).then(pl.col("adm_addon_hour_code"))
         .when(pl.col("is_kept_line") & follows_itself).then(pl.col("adm_subsequent_code"))
+        .when(~pl.col("is_kept_line") & pl.col("tm_push").is_not_null() & ~pl.col("ig").fill_null(False))
+        .then(pl.col("push_code"))
         .when(~pl.col("is_kept_line") & follows_kept).then(pl.col("adm_subsequent_code"))
     )
-    # Hydration after another initial service is secondary hydration, in units of its own minutes; an
-    # infusion of 15 minutes or less (infusion-too-short's) is the sequential push (96375), not 96367.
+    # Hydration after another initial service is secondary hydration, in units of its own minutes.
     secondary = hydration_as_secondary(lines, extra).select("row_id", "instead_units")
-    short = short_infusions(lines).join(extra.select("row_id"), on="row_id", how="semi").select(
-        "row_id", sequential_push(pl.col("tm_push")).alias("_push"))
-    instead = pl.when(~pl.col("is_kept_line") & pl.col("_push").is_not_null()).then(pl.col("_push")).otherwise(instead)
-    return extra.join(secondary, on="row_id", how="left").join(short, on="row_id", how="left").select(
+    return extra.join(secondary, on="row_id", how="left").join(short, on="row_id", how="left").join(
+        timed, on="row_id", how="left").select(
         "row_id",
         reason.alias("reason"),
         pl.col("kept_code").alias("kept"),
@@ -77,6 +100,28 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         pl.col("extra_units").cast(pl.Float64).alias("excess_units"),
         pl.coalesce(pl.col("instead_units").cast(pl.Float64), pl.col("extra_units").cast(pl.Float64))
         .alias("instead_units"),
+        pl.coalesce("minutes", "_short_minutes").alias("minutes"),
+        "interval",
+        "supported",
+    )
+
+
+def _documented_hours(lines: pl.LazyFrame, kept: pl.LazyFrame) -> pl.LazyFrame:
+    """``row_id`` -> ``minutes``, ``interval`` and ``supported`` ("96365 x1 and 96366 x2", "96365 x1
+    and no 96366"): for kept initial lines billed x2 or more, what their infusion's documented minutes
+    support in all (:mod:`scrubber.timing`'s episode: the line with any add-on line documented as its
+    continuation, the add-on units of ``1 + floor((T - 91) / 60)`` from 91 minutes). Lines without
+    usable times are left out (their fix says the documented minutes decide)."""
+    t = timing(lines)
+    rows = t.lines.join(kept.select("row_id"), on="row_id", how="semi").filter(pl.col("ep").is_not_null())
+    hours = chain_code() + pl.lit(" x") + pl.col("ep_units").cast(pl.String)
+    return rows.join(t.episodes.select("ep", "ep_units"), on="ep").join(
+        lines.select("row_id", "procedure_code"), on="row_id").select(
+        "row_id",
+        pl.col("ep_minutes").alias("minutes"),
+        (clock(pl.col("ep_start")) + pl.lit("-") + clock(pl.col("ep_stop"))).alias("interval"),
+        (pl.col("procedure_code") + pl.lit(" x1 and ")
+         + pl.when(pl.col("ep_units") > 0).then(hours).otherwise(pl.lit("no ") + chain_code())).alias("supported"),
     )
 
 

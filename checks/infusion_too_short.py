@@ -22,9 +22,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from checks._counting import initial_services, sequential_push, short_infusions
+from checks._counting import outranked_push, short_infusions
 from scrubber.cards import load_card
-from scrubber.enrich import is_ig
 from scrubber.registry import Check, Context
 from scrubber.timing import INFUSION, clock, timing
 
@@ -37,24 +36,16 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     minutes, floor = pl.col("ep_minutes"), pl.col("tm_floor")
     # (the decision, checks._counting: without the minutes observation would add to reach the floor)
     short = short_infusions(lines).collect()  # a few lines, read twice
-    # Immune globulin is never a push (route-mismatch): in an encounter that bills one, the push code
-    # would trade this finding for another, so the fix is the record's times (derived after the filter).
-    ig_encounters = lines.filter(is_ig()).select("enc_key").unique().with_columns(pl.lit(True).alias("_ig"))
-    # A short infusion that another initial service outranks is a sequential push (96375), the code
-    # duplicate-initial-infusion's fix on the same line names too.
-    encounters = short.get_column("enc_key").unique()
-    outranked = (initial_services(lines, encounters).filter(~pl.col("is_kept_line")).select(
-        "row_id", pl.lit(True).alias("_outranked")) if encounters.len()
-        else pl.LazyFrame(schema={"row_id": pl.Int64, "_outranked": pl.Boolean}))
-    short = short.lazy().join(ig_encounters, on="enc_key", how="left").join(outranked, on="row_id", how="left")
-    push = pl.when(pl.col("_ig").fill_null(False)).then(pl.lit("ig_push")).otherwise(pl.lit("push"))
-    return short.select(
+    # The push to bill (the sequential push where another initial service outranks the line), and
+    # whether the encounter bills an immune globulin, never a push (then the fix is the record's times).
+    push = outranked_push(lines, short)
+    reason = pl.when(pl.col("ig")).then(pl.lit("ig_push")).otherwise(pl.lit("push"))
+    return short.lazy().join(push, on="row_id", how="left").select(
         "row_id",
-        pl.when(pl.col("tm_push").is_not_null()).then(push).otherwise(pl.lit("hydration")).alias("reason"),
+        pl.when(pl.col("tm_push").is_not_null()).then(reason).otherwise(pl.lit("hydration")).alias("reason"),
         minutes.alias("minutes"),
         floor.alias("floor"),
-        pl.when(pl.col("_outranked").fill_null(False)).then(sequential_push(pl.col("tm_push")))
-        .otherwise(pl.col("tm_push")).alias("push_code"),
+        "push_code",
         (clock(pl.col("ep_start")) + pl.lit("-") + clock(pl.col("ep_stop"))).alias("interval"),
     )
 

@@ -15,13 +15,18 @@ stays quiet then: one finding per root cause). Floors: an infusion line with a f
 begins, so an add-on line documented as its continuation counts) are below the floor and only the
 observation minutes lift them to it (`infusion-too-short` stays quiet then). The fix names the
 computed answer: the add-on units the infusing minutes support, the push code (``push_code``) for a
-too-short drug infusion, deletion for too-short hydration.
+too-short drug infusion (the sequential push, 96375, where another initial service outranks it, as
+infusion-too-short and duplicate-initial-infusion name it: :func:`checks._counting.outranked_push`),
+deletion for too-short hydration. In an encounter that bills an immune globulin, never a push, the
+fix is the record's times (``below_floor_ig``), as infusion-too-short's ``ig_push``: a push code
+would only trade this finding for route-mismatch's.
 """
 
 from __future__ import annotations
 
 import polars as pl
 
+from checks._counting import outranked_push
 from scrubber.cards import load_card
 from scrubber.registry import Check, Context
 from scrubber.timing import INFUSION, clock, timing
@@ -55,14 +60,18 @@ def _floored(lines: pl.LazyFrame) -> pl.LazyFrame:
 def _floors(lines: pl.LazyFrame) -> pl.LazyFrame:
     minutes, floor, obs = pl.col("ep_minutes"), pl.col("tm_floor"), pl.col("ep_obs")
     hit = _floored(lines).filter(minutes.is_not_null() & (minutes < floor) & (obs > 0) & (minutes + obs >= floor))
-    return hit.select(
+    hit = hit.collect()  # a few lines, read twice
+    # The push code infusion-too-short would name (the sequential push where another initial service
+    # outranks the line); immune globulin is never a push, so there the fix is the record's times.
+    push = outranked_push(lines, hit)
+    drug = pl.when(pl.col("ig")).then(pl.lit("below_floor_ig")).otherwise(pl.lit("below_floor_push"))
+    return hit.lazy().join(push, on="row_id", how="left").select(
         "row_id",
-        pl.when(pl.col("tm_push").is_not_null()).then(pl.lit("below_floor_push"))
-        .otherwise(pl.lit("below_floor_hydration")).alias("reason"),
+        pl.when(pl.col("tm_push").is_not_null()).then(drug).otherwise(pl.lit("below_floor_hydration")).alias("reason"),
         minutes.alias("minutes"),
         floor.alias("floor"),
         obs.alias("obs_minutes"),
-        pl.col("tm_push").alias("push_code"),
+        "push_code",
         (clock(pl.col("ep_start")) + pl.lit("-") + clock(pl.col("ep_stop"))).alias("interval"),
     )
 

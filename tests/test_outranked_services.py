@@ -92,3 +92,86 @@ def test_a_short_infusion_after_another_initial_is_a_sequential_push(tmp_path) -
     assert "as 96367 x1 instead of 96365" in fixes[("P2", 2, "duplicate-initial-infusion")]
     assert ("P2", 2, "infusion-too-short") not in fixes
     assert fixes[("P3", 1, "infusion-too-short")].startswith("Bill 96374 x1 instead of 96365 on line 1")
+
+
+OBS_HEADER = HEADER + ",observation_minutes,ndc,drug_dose_mg"
+
+
+def _obs_line(claim: str, n: int, code: str, units: int, start: str = "", stop: str = "", obs: str = "",
+              dose: str = "") -> str:
+    return ",".join([_line(claim, n, code, units, start, stop), obs, "", dose])
+
+
+# Every fix on a line documented under its floor names the same coding (a coding expert's probe: the
+# one-initial rule said "96361 x1" for 25 minutes of hydration the too-short rule deletes; "96367" for
+# a 10-minute infusion lifted by observation the observation rule sent to 96374, a second initial; the
+# observation rule sent an immune globulin infusion to 96374, which route-mismatch sends back).
+FLOOR = [
+    # Hydration of 25 minutes before 96365: not reportable, in both fixes (was "as 96361 x1").
+    _obs_line("S1", 1, "96360", 1, "08:00", "08:25"), _obs_line("S1", 2, "96365", 1, "09:00", "10:00"),
+    # Near miss: 31 minutes is secondary hydration, 96361 x1.
+    _obs_line("S2", 1, "96360", 1, "08:00", "08:31"), _obs_line("S2", 2, "96365", 1, "09:00", "10:00"),
+    # 10 minutes + 10 of observation after 96365: the sequential push 96375 in both (was 96367 and 96374).
+    _obs_line("S3", 1, "96365", 1, "09:00", "10:00"), _obs_line("S3", 2, "96365", 1, "10:00", "10:10", "10"),
+    # The same alone on its claim: the initial push, 96374 (near miss of S3).
+    _obs_line("S4", 1, "96365", 1, "10:00", "10:10", "10"),
+    # Immune globulin: never a push; the observation rule asks for the record's times (was "bill 96374").
+    _obs_line("S5", 1, "96365", 1, "10:00", "10:10", "10"), _obs_line("S5", 2, "J1459", 10, dose="5000"),
+]
+
+
+@pytest.fixture(scope="module")
+def floor_findings(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, int, str], tuple[str, str]]:
+    path = tmp_path_factory.mktemp("floor") / "claims.csv"
+    path.write_text("\n".join([OBS_HEADER, *FLOOR]) + "\n", encoding="utf-8")
+    result = scrub([str(path)], select=["duplicate-initial-infusion", "infusion-too-short",
+                                        "observation-counted-as-infusion", "route-mismatch"])
+    assert result.summary["rejected_rows"] == 0
+    return {(c, n, k): (r, f) for c, n, k, r, f in result.findings.select(
+        "claim_id", "line_number", "check_id", "reason", "suggested_fix").iter_rows()}
+
+
+def test_short_hydration_beside_another_initial_is_deleted_in_every_fix(floor_findings) -> None:
+    reason, fix = floor_findings[("S1", 1, "duplicate-initial-infusion")]
+    assert reason == "second_initial_short_hydration" and fix.startswith("Delete claim S1 line 1 (96360)")
+    assert floor_findings[("S1", 1, "infusion-too-short")][1].startswith("Delete line 1 (96360)")
+    reason, fix = floor_findings[("S2", 1, "duplicate-initial-infusion")]
+    assert reason == "second_initial" and "as 96361 x1 instead of 96360" in fix
+    assert ("S2", 1, "infusion-too-short") not in floor_findings
+
+
+def test_infusion_lifted_by_observation_after_another_initial_is_the_sequential_push(floor_findings) -> None:
+    assert "as 96375 x1 instead of 96365" in floor_findings[("S3", 2, "duplicate-initial-infusion")][1]
+    reason, fix = floor_findings[("S3", 2, "observation-counted-as-infusion")]
+    assert reason == "below_floor_push" and fix.startswith("Bill 96375 x1 instead of 96365 on line 2")
+    reason, fix = floor_findings[("S4", 1, "observation-counted-as-infusion")]
+    assert reason == "below_floor_push" and fix.startswith("Bill 96374 x1 instead of 96365 on line 1")
+
+
+def test_immune_globulin_infusion_lifted_by_observation_is_fixed_by_its_times(floor_findings) -> None:
+    reason, fix = floor_findings[("S5", 1, "observation-counted-as-infusion")]
+    assert reason == "below_floor_ig" and "correct the infusion's start and stop times" in fix
+    assert not any(k[0] == "S5" and k[2] == "route-mismatch" for k in floor_findings)
+
+
+REPEATED = [
+    # 96365 x2 documented 60 minutes: 96365 x1 and no 96366 (was "96365 x1 and 96366 x1 as documented").
+    _line("R1", 1, "96365", 2, "09:00", "10:00"),
+    # Boundary: 90 minutes supports no 96366, 91 minutes one; 151 minutes two.
+    _line("R2", 1, "96365", 3, "09:00", "10:30"), _line("R3", 1, "96365", 2, "09:00", "10:31"),
+    _line("R4", 1, "96365", 2, "09:00", "11:31"),
+    # No times: the fix leaves the hours to the documented minutes (reason repeated_hours).
+    _line("R5", 1, "96365", 2),
+]
+
+
+@pytest.mark.parametrize(("claim", "supported"), [("R1", "96365 x1 and no 96366"), ("R2", "96365 x1 and no 96366"),
+                                                  ("R3", "96365 x1 and 96366 x1"), ("R4", "96365 x1 and 96366 x2")])
+def test_repeated_initial_hours_are_what_the_documented_minutes_support(tmp_path, claim: str, supported: str) -> None:
+    path = tmp_path / "claims.csv"
+    path.write_text("\n".join([HEADER, *REPEATED]) + "\n", encoding="utf-8")
+    found = scrub([str(path)], select=["duplicate-initial-infusion"]).findings
+    rows = {c: (r, f) for c, r, f in found.select("claim_id", "reason", "suggested_fix").iter_rows()}
+    reason, fix = rows[claim]
+    assert reason == "repeated_hours_timed" and f"support {supported} in all" in fix
+    assert rows["R5"][0] == "repeated_hours"
