@@ -49,7 +49,8 @@ not used. A file may hold several interchanges (each with its own delimiters), g
 transaction sets; non-837 transaction sets in a mixed file are skipped.
 
 Problems with one claim or line travel with its rows in ``load_error`` (canonicalisation turns
-them into rejections): ICD-9 qualifiers, an LX without SV1/SV2, an SV1/SV2 without LX, a claim
+them into rejections): ICD-9 qualifiers, an LX without SV1/SV2, an SV1/SV2 without LX, an LX or
+SV1/SV2 with no CLM before it (a row of its own; the claim after it still reads whole), a claim
 without lines (one row with the claim-level fields), SV107 pointers past the HI codes, a CTP
 quantity that is not a number, a composite written with a component separator other than ISA16, a
 procedure composite that is a bare code without its qualifier (``SV1*96365``),
@@ -457,6 +458,9 @@ class _Reader:
         self.gs_version = ""
         self.tx: _Transaction | None = None
         self.claim: _Claim | None = None
+        # Service lines read where no CLM is open (see _orphan): kept apart from ``self.claim`` so the
+        # subscriber/payer segments that follow them still reach the HL's context, not the strays.
+        self.orphan: _Claim | None = None
         self.member_id: str | None = None
         self.payer: str | None = None
         self.billing_provider: str | None = None  # 2010AA NM1*85 of the open billing-provider HL
@@ -465,6 +469,7 @@ class _Reader:
         # of that billing provider (20), subscriber (22) or patient (23).
         self.hl_errors: dict[str, list[str]] = {"20": [], "22": [], "23": []}
         self.hl_level: str | None = None
+        self.hl_position: int | None = None  # the open HL's segment position, for orphan-line reasons
         self.transactions: list[tuple[str, int]] = []
         # Envelope bookkeeping (notices, see the module docstring): the open ISA and GS headers
         # (control number, position), their counts, and the ST02s seen in the open group.
@@ -603,7 +608,7 @@ class _Reader:
         self._set_transaction(_Transaction("-", position, kind, version, is_837, len(self.rows), [reason],
                                            outside=True))
         self.member_id = self.payer = self.billing_provider = self.payer_sequence = None
-        self.hl_level = None
+        self.hl_level = self.hl_position = None
         for level in self.hl_errors.values():
             level.clear()
 
@@ -653,7 +658,7 @@ class _Reader:
                          "claim lines and are skipped")
         self.last_tx = (kind, version, kind_id == "837")
         self.member_id = self.payer = self.billing_provider = self.payer_sequence = None
-        self.hl_level = None
+        self.hl_level = self.hl_position = None
         for level in self.hl_errors.values():
             level.clear()
 
@@ -699,6 +704,7 @@ class _Reader:
             self.tx.hl_ids.add(hl_id)
         level = _el(els, 3)
         self.hl_level = level if level in self.hl_errors else "23"
+        self.hl_position = position
         if level == "20":
             self.hl_errors["20"].clear()
             self.billing_provider = None
@@ -777,7 +783,7 @@ class _Reader:
                 claim.diagnoses.append(code)
 
     def _dtp(self, position: int, els: list[str], component: str) -> None:
-        claim = self.claim
+        claim = self.claim or self.orphan  # a stray line's DTP*472 dates that line (it is no claim's)
         if claim is None:
             return
         qualifier = _el(els, 1)
@@ -795,16 +801,20 @@ class _Reader:
                 claim.statement_error = f"DTP*434 at segment {position}: {reason}"
 
     def _lx(self, position: int, els: list[str], component: str) -> None:
-        claim = self.claim or self._orphan(position, "LX")
-        claim.lines.append(_Line(_or_none(_el(els, 1)), position))
+        line = _Line(_or_none(_el(els, 1)), position)
+        claim = self.claim
+        if claim is None:
+            claim = self._orphan(position)
+            line.errors.append(self._no_claim(position, "LX"))
+        claim.lines.append(line)
 
     def _lin(self, position: int, els: list[str], component: str) -> None:
-        claim = self.claim
+        claim = self.claim or self.orphan
         if claim is not None and claim.lines and _el(els, 2) == "N4" and claim.lines[-1].ndc is None:
             claim.lines[-1].ndc = _or_none(_el(els, 3).replace("-", ""))
 
     def _ctp(self, position: int, els: list[str], component: str) -> None:
-        claim = self.claim
+        claim = self.claim or self.orphan
         if claim is None or not claim.lines or claim.lines[-1].has_ctp:
             return
         line = claim.lines[-1]
@@ -828,24 +838,43 @@ class _Reader:
 
     def _unknown(self, sid: str, position: int) -> None:
         reason = f"unknown segment {sid!r} at segment {position} (not part of the 5010 837 guides)"
-        if self.claim is not None:
-            self.claim.errors.append(reason)
+        claim = self.claim or self.orphan  # after a stray line: that line's, as when it was the open claim
+        if claim is not None:
+            claim.errors.append(reason)
         elif self.hl_level is not None:
             self.hl_errors[self.hl_level].append(reason)
         elif self.tx is not None:
             self.tx.errors.append(reason)
 
-    def _orphan(self, position: int, sid: str) -> _Claim:
-        """A claim to carry a service line that has no CLM before it, so the line gets a reason."""
-        self.claim = _Claim(None, position, self.member_id, self.payer)
-        self.claim.errors.append(f"{sid} at segment {position} has no CLM claim segment before it")
-        return self.claim
+    def _orphan(self, position: int) -> _Claim:
+        """The claim that carries service lines with no CLM before them (after an HL, before its CLM), so
+        each becomes a row rejected with its reason (:meth:`_no_claim`).
+
+        It is *not* the open claim (``self.claim``): segments after a stray LX/SV1 that belong to the HL's
+        loops (NM1*IL/*PR/*85, SBR, REF, HI) must keep going to the HL's context. Were the strays the open
+        claim, those segments would read as the strays' own 2330x/2320 loops, and the intact claim after
+        them would lose its member id, payer and billing provider. Only a stray line's own DTP*472, LIN
+        and CTP go to it. The next CLM, HL or SE emits its rows (:meth:`_close_claim`).
+        """
+        if self.orphan is None:
+            self.orphan = _Claim(None, position, self.member_id, self.payer)
+        return self.orphan
+
+    def _no_claim(self, position: int, sid: str) -> str:
+        """Why a service line read by :meth:`_orphan` is rejected: where it is, and that it is in no claim."""
+        where = (f"after the HL at segment {self.hl_position}, before any CLM of that HL"
+                 if self.hl_position is not None else "before any HL or CLM of its transaction set")
+        return (f"{sid} at segment {position} has no CLM claim segment before it: the service line is in no "
+                f"claim ({where})")
 
     def _service(self, position: int, els: list[str], component: str) -> None:
         sid = els[0]
-        claim = self.claim or self._orphan(position, sid)
+        claim = self.claim or self._orphan(position)
         if not claim.lines:
-            claim.lines.append(_Line(None, position, errors=[f"{sid} at segment {position} has no LX before it"]))
+            errors = [f"{sid} at segment {position} has no LX before it"]
+            if claim is self.orphan:
+                errors.insert(0, self._no_claim(position, sid))
+            claim.lines.append(_Line(None, position, errors=errors))
         line = claim.lines[-1]
         if line.kind is not None:
             line.errors.append(f"second service segment {sid} (segment {position}) under one LX")
@@ -855,7 +884,7 @@ class _Reader:
             composite, charge, basis, units = _el(els, 1), _el(els, 2), _el(els, 3), _el(els, 4)
             line.place_of_service = _or_none(_el(els, 5))
             pointers = _el(els, 7)
-            if pointers:
+            if pointers and claim is not self.orphan:  # a stray line has no HI codes to point into
                 line.pointers = [p.strip() for p in pointers.split(component)]
         else:
             line.revenue_code = _or_none(_el(els, 1))
@@ -879,8 +908,10 @@ class _Reader:
 
     # --- output -------------------------------------------------------------------------------
     def _close_claim(self) -> None:
-        claim, tx = self.claim, self.tx
-        self.claim = None
+        """Emit the rows of the open claim, or of the stray lines read where none was open (at most one of
+        the two exists: :meth:`_clm` closes the strays before it opens its claim, so theirs come first)."""
+        claim, tx = self.claim or self.orphan, self.tx
+        self.claim = self.orphan = None
         if claim is None or tx is None:
             return
         context = tx.errors + self.hl_errors["20"] + self.hl_errors["22"] + self.hl_errors["23"] + claim.errors
