@@ -19,19 +19,19 @@ service per vascular access site per encounter).
 
 Implementation. The decision is :func:`checks._counting.initial_services`, shared with
 units-over-mue and ncci-ptp-conflict so that a second initial service is reported once, here. It
-counts the units of initial-service lines (``adm_role`` initial in ``scrubber/data/admin_codes.csv``)
-without a distinct-site modifier per encounter (``enc_key``: a next-payer copy is its own encounter,
-an institutional claim is one encounter whatever the dates of its lines, so one initial across
-midnight), ranks them by ``adm_initial_rank`` (the hierarchy), then claim and line, and flags every
-unit after the first. The hospital hierarchy of issue 13 (chemotherapy > therapeutic > hydration;
-infusion > push > injection) orders the initial codes exactly as the physician one, so one rank
-serves both; the words and citations differ by setting (the card). The fix names a subsequent code
-only when that code's allowed primaries accept the initial that stays (``adm_subsequent_code`` and
-its primaries): after 96369, 96365 has no add-on that follows it, so the fix is XS for a documented
-second site, or removing the line. A kept initial billed x2 or more is told to bill x1 and report
-the rest with the add-on hour code (96365 x3: 96365 x1 and 96366 x2) or the subsequent code (96374
-x2: 96374 x1 and 96375 x1). The units over one are the money at risk (``excess_units``).
-"""
+counts the units of initial-service lines (``adm_role`` initial in
+``scrubber/data/admin_codes.csv``) without a distinct-site modifier per encounter (``enc_key``: a
+next-payer copy is its own encounter, an institutional claim is one encounter across midnight, split
+only where its dates leave a whole day without service, :func:`scrubber.enrich.encounters`), ranks
+them by ``adm_initial_rank`` (the hierarchy), then claim and line, and flags every unit after the
+first. The hospital hierarchy of issue 13 (chemotherapy > therapeutic > hydration; infusion > push >
+injection) orders the initial codes exactly as the physician one, so one rank serves both; the words
+and citations differ by setting (the card). The fix names a subsequent code only when that code's
+allowed primaries accept the initial that stays (``adm_subsequent_code`` and its primaries): after
+96369, 96365 has no add-on that follows it, so the fix is XS for a documented second site, or
+removing the line. A kept initial billed x2 or more is told to bill x1 and report the rest with the
+add-on hour code (96365 x3: 96365 x1 and 96366 x2) or the subsequent code (96374 x2: 96374 x1 and
+96375 x1). The units over one are the money at risk (``excess_units``). """
 
 from __future__ import annotations
 

@@ -717,8 +717,10 @@ def encounters(lines: pl.DataFrame, cd_runs: tuple[pl.Series, pl.Series] | None 
       day), and one payer layer: a claim sent to the next payer (``payer_sequence`` S/T, or a
       detected copy) bills the same services again and never counts with the primary payer's
       claims (COB copies are not duplicates).
-    * Institutional claims: the claim, whatever the dates of its lines (a hospital outpatient
-      encounter may run past midnight).
+    * Institutional claims: the claim (a hospital outpatient encounter may run past midnight), split
+      where its line dates leave a whole calendar day without service: visits days apart billed on one
+      claim (a hospital's recurring claim) are separate encounters, as IOM 100-04 ch.4 section
+      230.2(B) counts one initial service per encounter (:func:`_visit_starts`).
     * A professional and an institutional claim never share an encounter.
     * A replacement or void (``claim_frequency`` 7, 8) is its own encounter (per date when
       professional): it sends again the services of the claim it corrects (docs/RULES.md).
@@ -783,14 +785,15 @@ def _encounter_numbers(rep: pl.DataFrame, in_claim_date_order: bool) -> pl.Serie
     the first is sorted, and each block's ranks follow the previous block's."""
     inst, alone = pl.col("_inst"), pl.col("_inst") | pl.col("_corr")
     if not in_claim_date_order:
-        return rep.select(
+        visits = _visit_starts(rep)
+        return rep.with_columns(visits).select(
             pl.struct(
                 inst,
-                # Institutional: the claim. Professional: member, date, billing provider, payer layer; a
-                # professional replacement or void: the claim and date.
+                # Institutional: the claim and visit. Professional: member, date, billing provider, payer
+                # layer; a professional replacement or void: the claim and date.
                 pl.when(alone).then(pl.col("_claim")).alias("_c"),
                 pl.when(~alone).then(pl.col("member_id")).alias("_m"),
-                pl.when(~inst).then(pl.col("date_of_service")).alias("_d"),
+                pl.when(~inst).then(pl.col("date_of_service")).otherwise(pl.col("_visit")).alias("_d"),
                 pl.when(~alone).then(pl.col("billing_provider")).alias("_p"),
                 pl.when(~alone).then(pl.col("cob_layer")).alias("_l"),
             ).rank("dense").cast(pl.UInt32).alias("enc_key")
@@ -806,12 +809,37 @@ def _encounter_numbers(rep: pl.DataFrame, in_claim_date_order: bool) -> pl.Serie
     first = (ranked.max() or 0) + 1
     # Replacements and voids: one row per claim and date, each its own key, in key order.
     numbered = pl.int_range(first, first + corrections.len(), dtype=pl.UInt32, eager=True)
-    # Institutional: the claim is the key; its dates' rows are together.
-    claims = rep.get_column("_claim").gather(institutional).rle_id() + (first + corrections.len())
+    # Institutional: the claim and visit are the key; its dates' rows are together, in date order.
+    inst_rows = rep.select("_claim", "date_of_service")[institutional]
+    claims = _visit_runs(inst_rows).cast(pl.UInt32) + (first + corrections.len())
     out = pl.repeat(0, rep.height, dtype=pl.UInt32, eager=True).alias("enc_key")
     for rows, values in ((professional, ranked), (corrections, numbered), (institutional, claims)):
         out = out.scatter(rows, values.cast(pl.UInt32))
     return out
+
+
+def _new_visit(claim: pl.Expr, date: pl.Expr) -> pl.Expr:
+    """On rows sorted by claim and date: the row starts a visit (its claim's first date, or a date more
+    than one day after the claim's previous date: a whole calendar day without service between)."""
+    return (claim != claim.shift(1)).fill_null(True) | ((date - date.shift(1)).dt.total_days() > 1).fill_null(True)
+
+
+def _visit_runs(rows: pl.DataFrame) -> pl.Series:
+    """0-based visit number of each row of ``rows`` (``_claim``, ``date_of_service``), which are in claim
+    and date order: one institutional encounter per visit (see :func:`encounters`)."""
+    return rows.select(_new_visit(pl.col("_claim"), pl.col("date_of_service")).cum_sum() - 1).to_series()
+
+
+def _visit_starts(rep: pl.DataFrame) -> pl.Series:
+    """``_visit``: per row of ``rep`` (one per claim and date, any order), the first date of its visit
+    (see :func:`encounters`); for institutional rows only (null elsewhere). An encounter that spans
+    midnight keeps one visit (consecutive dates); a claim's lines a week apart are two visits."""
+    rows = rep.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_i"), "_claim", "date_of_service",
+                      "_inst").filter("_inst").sort("_claim", "date_of_service")
+    first = rows.select(pl.when(_new_visit(pl.col("_claim"), pl.col("date_of_service")))
+                        .then(pl.col("date_of_service")).forward_fill().alias("_visit"), "_i")
+    out = pl.repeat(None, rep.height, dtype=rep.schema["date_of_service"], eager=True).alias("_visit")
+    return out.scatter(first.get_column("_i"), first.get_column("_visit")) if first.height else out
 
 
 def _constant(values: pl.Series) -> bool:

@@ -51,3 +51,45 @@ def test_distinct_claims_and_their_order(values: list[str], in_order: bool) -> N
 def test_shared_keys_are_the_values_that_repeat(values: list[int]) -> None:
     keys = pl.Series(values, dtype=pl.UInt64)
     assert set(shared_keys(keys).to_list()) == {v for v in values if values.count(v) > 1}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 12), st.booleans(), st.booleans()), min_size=1,
+                max_size=30, unique_by=lambda r: (r[0], r[1])))
+def test_encounter_keys_are_the_same_on_both_paths(rows: list[tuple[int, int, bool, bool]]) -> None:
+    """The encounter key of claim-and-date rows (scrubber.enrich._encounter_numbers) is the same
+    partition whether the rows come in claim-and-date order (the fast path) or not: institutional
+    claims split into visits where a whole calendar day has no service, professional rows by member,
+    date, provider and layer. (A claim is institutional or not as a whole: its first row decides.)"""
+    import datetime as dt
+
+    from scrubber.enrich import _encounter_numbers
+
+    kind = {}
+    for claim, _, inst, _ in rows:
+        kind.setdefault(claim, inst)
+    frame = pl.DataFrame({
+        "_claim": [r[0] for r in rows],
+        "_inst": [kind[r[0]] for r in rows],
+        "_corr": [r[3] and not kind[r[0]] for r in rows],
+        "cob_layer": pl.Series([0] * len(rows), dtype=pl.UInt8),
+        "member_id": [f"M{r[0] % 2}" for r in rows],
+        "date_of_service": [dt.date(2026, 3, 1) + dt.timedelta(days=r[1]) for r in rows],
+        "billing_provider": ["P"] * len(rows),
+    }).with_columns(pl.col("_claim").cast(pl.UInt32))
+    ordered = frame.sort("_claim", "date_of_service")
+    fast = ordered.with_columns(_encounter_numbers(ordered, in_claim_date_order=True).alias("k"))
+    slow = ordered.with_columns(_encounter_numbers(ordered, in_claim_date_order=False).alias("k"))
+
+    def partition(keys: pl.DataFrame) -> set[frozenset[tuple[int, dt.date]]]:
+        return {frozenset(zip(g["_claim"], g["date_of_service"], strict=True))
+                for g in keys.partition_by("k", as_dict=False)}
+
+    assert partition(fast) == partition(slow)
+    # Institutional rows of one claim share a key exactly when no date between them lacks a service.
+    for claim in ordered.filter("_inst").get_column("_claim").unique():
+        dates = sorted(ordered.filter(pl.col("_claim") == claim).get_column("date_of_service"))
+        keys = fast.filter(pl.col("_claim") == claim).sort("date_of_service").get_column("k").to_list()
+        for (d1, k1), (d2, k2) in zip(zip(dates, keys, strict=True), zip(dates[1:], keys[1:], strict=True),
+                                      strict=False):
+            assert (k1 == k2) == ((d2 - d1).days <= 1)
