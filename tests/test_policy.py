@@ -53,6 +53,18 @@ def test_builtins_follow_rules_md() -> None:
         ("Medicare", "MEDICARE"),
         ("Medicare-B", "MEDICARE"),
         ("MEDICARE ADVANTAGE PPO", "DEFAULT"),  # begins with MEDICARE, but an Advantage plan
+        # Medicare Advantage by other names (Part C; the plan types of 42 CFR 422.4), and WPS's
+        # commercial carrier: DEFAULT. The MAC and Original Medicare's parts stay MEDICARE.
+        ("MEDICARE PART C HUMANA", "DEFAULT"),
+        ("MEDICARE HMO BLUE", "DEFAULT"),
+        ("Medicare PPO Plan", "DEFAULT"),
+        ("Medicare D-SNP", "DEFAULT"),
+        ("MEDICARE MAPD", "DEFAULT"),
+        ("WPS Health Insurance", "DEFAULT"),
+        ("WPS HEALTH PLAN", "DEFAULT"),
+        ("WPS Medicare", "MEDICARE"),
+        ("MEDICARE PART A", "MEDICARE"),
+        ("Medicare Part B Noridian", "MEDICARE"),
         ("Novitas Solutions", "MEDICARE"),
         ("Palmetto GBA", "MEDICARE"),
         ("NGS", "MEDICARE"),
