@@ -15,7 +15,12 @@ infusion date, whoever bills it. Each Q2052 line gets one finding at most:
 
 * ``no_home_ivig``: no home IVIG drug line for the member in the batch on the Q2052's date or in the
   ``drug_window_days`` (30) days before it. Home IVIG: an IG code whose IG route is IV, or J1561/J1569
-  not documented SC (``route`` SC or JB), at one of the policy's home places of service.
+  not documented SC (``route`` SC or JB), at one of the policy's home IVIG places of service
+  (``home_ivig_pos``: the home set and 32, nursing facility, the "home or other home-like setting" of
+  the Noridian JD DME IVIG billing tips; KX and the JW/JZ home date read ``home_pos``).
+* ``pos_differs``: home IVIG drug lines in that window, none at the Q2052's own place of service: the
+  drug and its Q2052 are billed at the same home or home-like place of service (Noridian JD DME IVIG
+  billing tips), so a Q2052 at 13 beside the drug at 12 is denied as if it had no drug.
 * ``second_q2052``: a further Q2052 line for the member and date (input order), after the first.
 * ``over_one_unit``: the first line bills more than one unit where a unit is the date's bundle
   (``unit_basis`` ``visit``, dates of service to 2023-12-31); the excess units are at risk.
@@ -57,6 +62,7 @@ def _supply_lines(lines: pl.LazyFrame) -> pl.LazyFrame:
     return (
         lines.filter(pl.col("procedure_code").is_in(codes))
         .select("row_id", "claim_id", "line_number", "member_id", _DAY, "cob_layer", "units", "procedure_code",
+                "place_of_service",
                 "enc_unreadable", pl.when(pl.col("claim_frequency").is_in(reference.correction_frequencies()))
                 .then(pl.col("claim_id")).alias("_correction"))
         .join(periods, on="procedure_code", how="inner")
@@ -66,11 +72,13 @@ def _supply_lines(lines: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def _home_ivig_dates(lines: pl.LazyFrame, members: pl.LazyFrame) -> pl.LazyFrame:
-    """(member_id, drug_dos): dates of home IVIG drug lines of the given members."""
-    drugs = lines.filter(is_ig() & pl.col("is_home")).join(members, on="member_id", how="semi")
+    """(member_id, drug_dos, drug_pos): dates and places of service of home IVIG drug lines of the
+    given members (at one of the policy's home IVIG places of service, ``home_ivig_pos``)."""
+    drugs = lines.filter(is_ig() & pl.col("is_home_ivig")).join(members, on="member_id", how="semi")
     drugs = with_modifier_roles(with_codes(drugs, "ig_route"))
     iv = (pl.col("ig_route") == "IV") | ((pl.col("ig_route") == "IV_SC") & ~documented_sc())
-    return drugs.filter(iv.fill_null(False)).select("member_id", pl.col(_DAY).alias("drug_dos")).unique()
+    return drugs.filter(iv.fill_null(False)).select(
+        "member_id", pl.col(_DAY).alias("drug_dos"), pl.col("place_of_service").alias("drug_pos")).unique()
 
 
 def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
@@ -92,10 +100,17 @@ def supply_decisions(lines: pl.LazyFrame, with_units: bool = False) -> pl.LazyFr
     q = _supply_lines(lines)
     drugs = _home_ivig_dates(lines, q.select("member_id").unique())
     window = pl.duration(days=pl.col("drug_window_days"))
+    # Per Q2052 line: a home IVIG drug in its window, and one at its own place of service (the drug and
+    # its Q2052 are billed at the same one); else the places the window's drugs were billed at.
     with_drug = (
-        q.select("row_id", "member_id", _DAY, "drug_window_days").join(drugs, on="member_id", how="inner")
+        q.select("row_id", "member_id", _DAY, "drug_window_days", "place_of_service").join(
+            drugs, on="member_id", how="inner")
         .filter((pl.col("drug_dos") <= pl.col(_DAY)) & (pl.col("drug_dos") >= pl.col(_DAY) - window))
-        .select("row_id").unique().with_columns(pl.lit(True).alias("_drug"))
+        .group_by("row_id").agg(
+            pl.lit(True).alias("_drug"),
+            (pl.col("drug_pos") == pl.col("place_of_service")).fill_null(False).any().alias("_same_pos"),
+            pl.col("drug_pos").drop_nulls().unique().sort().str.join(", ").alias("drug_pos"),
+        )
     )
     # The few Q2052 lines only: order them once and count per member, date and payer layer.
     q = q.join(with_drug, on="row_id", how="left").sort("row_id").with_columns(
@@ -107,6 +122,7 @@ def supply_decisions(lines: pl.LazyFrame, with_units: bool = False) -> pl.LazyFr
     reason = (
         pl.when(pl.col("_drug").is_null() & pl.col("enc_unreadable")).then(pl.lit(None, pl.String))
         .when(pl.col("_drug").is_null()).then(pl.lit("no_home_ivig"))
+        .when(~pl.col("_same_pos")).then(pl.lit("pos_differs"))
         .when(pl.col("_nth") > pl.col("max_per_date")).then(pl.lit("second_q2052"))
         .when((pl.col("unit_basis") == "visit") & (pl.col("units") > pl.col("max_per_date")))
         .then(pl.lit("over_one_unit"))
@@ -120,6 +136,7 @@ def supply_decisions(lines: pl.LazyFrame, with_units: bool = False) -> pl.LazyFr
         pl.when(pl.col("reason") == "over_one_unit").then(pl.col("units") - pl.col("max_per_date"))
         .alias("excess_units"),
         pl.col("drug_window_days").alias("window_days"),
+        pl.when(pl.col("reason") == "pos_differs").then(pl.col("drug_pos")).alias("drug_pos"),
         *(["units"] if with_units else []),
     )
 

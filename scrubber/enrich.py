@@ -29,6 +29,7 @@ add-on code edits), ``pol_ncci_em`` (the policy applies NCCI pairs with an E/M c
 ``pol_jz_from``, ``pol_jwjz_home_from`` (JW/JZ at home only from this date), ``pol_kx_from`` (KX for
 home SC immune globulin from this date), ``pol_cap`` (the policy's ``[caps]`` units per encounter for
 the line's code, any code), ``is_home`` (POS in the policy's one home set, ``home_pos``),
+``is_home_ivig`` (POS where the home IVIG benefit pays the drug and Q2052, ``home_ivig_pos``),
 ``jwjz_exempt`` (POS exempt from JW/JZ), ``kx_ok`` (the line carries one of the policy's accepted
 KX/GA/GZ/GY; tested on home lines only).
 
@@ -200,7 +201,8 @@ def _policy_columns(lines: pl.DataFrame, policies: PolicySet) -> list[pl.Series]
     patterns such as the Medicare contractors'), never per line. Dates are per policy
     (``pol_jw_from``, ``pol_jz_from``, ``pol_jwjz_home_from``: JW/JZ at home from that date,
     ``pol_kx_from``: KX for home SC immune globulin from that date; null = never / no such rule);
-    ``is_home`` is the POS in the policy's one home set (``home_pos``); ``kx_ok`` (a modifier the
+    ``is_home`` is the POS in the policy's one home set (``home_pos``), ``is_home_ivig`` in its home
+    IVIG set (``home_ivig_pos``); ``kx_ok`` (a modifier the
     policy accepts for KX) is tested on home lines of policies with a KX date only.
 
     Payers and places of service take a handful of values in millions of lines, so each is turned
@@ -240,6 +242,7 @@ def _policy_columns(lines: pl.DataFrame, policies: PolicySet) -> list[pl.Series]
         *[_per_policy([bool(p.coverage.get(setting)) for p in pols], pl.Boolean()).alias(f"pol_cov_{setting}")
           for setting in ("home_iv", "home_sc", "other")],
         pos_in([p.home_pos for p in pols]).alias("is_home"),
+        pos_in([p.home_ivig_pos for p in pols]).alias("is_home_ivig"),
         pos_in([p.jw_jz_exempt_pos for p in pols]).alias("jwjz_exempt"),
     ).drop("_p")
     # kx_ok only matters where KX can be asked for (home lines of a policy with a KX date): test

@@ -55,6 +55,7 @@ _KEYS: dict[str, Any] = {
     "payers": list,
     "payer_patterns": {"prefix": list, "contains": list, "except_contains": list},
     "home_pos": list,
+    "home_ivig_pos": list,
     "caps": dict,
     "jw": {"required_from": (dt.date, bool)},
     "jz": {"required_from": (dt.date, bool)},
@@ -126,6 +127,10 @@ class Policy:
     kx_required_from: dt.date | None  # home SC immune globulin needs KX/GA/GZ/GY from this date (None: never)
     kx_accepted: tuple[str, ...]
     home_pos: tuple[str, ...]
+    # Where the home IVIG benefit pays the drug and Q2052 (the home set and 32, nursing facility: Noridian
+    # JD DME IVIG billing tips; the drug and its Q2052 at the same one). Read by home-ig-supplies and
+    # the home IVIG coverage list; KX and the JW/JZ home date read ``home_pos``.
+    home_ivig_pos: tuple[str, ...]
     addon_primaries: str  # "cpt" (CPT parentheticals) or "ncci" (CMS NCCI add-on code edits): which primaries anchor
     coverage: dict[str, tuple[str, ...]]  # setting -> list ids
     lists: dict[str, tuple[str, ...]] = field(default_factory=dict)  # inline lists, undotted codes
@@ -308,6 +313,7 @@ def _build(doc: dict[str, Any], source: str) -> Policy:
         kx_required_from=_date_or_none(kx.get("required_from", False), "kx.required_from", source),
         kx_accepted=_modifiers(kx.get("accepted", ["KX", "GA", "GZ", "GY"]), "kx.accepted", source),
         home_pos=_pos(doc.get("home_pos", []), "home_pos", source),
+        home_ivig_pos=_pos(doc.get("home_ivig_pos", []), "home_ivig_pos", source),
         addon_primaries=addon_primaries,
         coverage=coverage,
         lists=lists,
@@ -424,6 +430,7 @@ class PolicySet:
                 "pol_kx_from": [p.kx_required_from for p in pols],
                 "pol_kx_accepted": [list(p.kx_accepted) for p in pols],
                 "pol_home_pos": [list(p.home_pos) for p in pols],
+                "pol_home_ivig_pos": [list(p.home_ivig_pos) for p in pols],
             },
             schema={
                 "policy": pl.String(),
@@ -434,6 +441,7 @@ class PolicySet:
                 "pol_kx_from": pl.Date(),
                 "pol_kx_accepted": pl.List(pl.String()),
                 "pol_home_pos": pl.List(pl.String()),
+                "pol_home_ivig_pos": pl.List(pl.String()),
             },
         )
         caps = pl.DataFrame(

@@ -146,6 +146,24 @@ def test_home_is_one_set_for_coverage_kx_and_jw_jz(tmp_path, write_csv) -> None:
     assert list(kx["claim_id"]) == ["H12"]
 
 
+def test_home_ivig_places_are_their_own_set_and_a_policy_sets_them(tmp_path) -> None:
+    """The home IVIG benefit's places (the drug and Q2052) add 32, nursing facility, to the home set
+    (Noridian JD DME IVIG billing tips); KX and JW/JZ keep home_pos. A policy's home_ivig_pos is read:
+    narrowed to 12, the drug and Q2052 at 32 are no home IVIG."""
+    medicare, default = (PolicySet.load().policies[n] for n in ("MEDICARE", "DEFAULT"))
+    assert set(medicare.home_ivig_pos) == set(HOME) | {"32"} == set(default.home_ivig_pos)
+    path = tmp_path / "claims.csv"
+    path.write_text("claim_id,line_number,member_id,payer,place_of_service,date_of_service,procedure_code,"
+                    "modifier_1,units,charge,diagnosis_1,drug_dose_mg\n"
+                    "N1,1,M1,MEDICARE,32,2026-03-02,J1459,JZ,70,7000,D80.0,35000\n"
+                    "N1,2,M1,MEDICARE,32,2026-03-02,Q2052,,4,420,D80.0,\n")
+    assert scrub([str(path)], select=["home-ig-supplies"]).findings.height == 0
+    pol = tmp_path / "narrow.toml"
+    pol.write_text('name = "NARROW"\nextends = "MEDICARE"\npayers = ["MEDICARE"]\nhome_ivig_pos = ["12"]\n')
+    found = scrub([str(path)], [str(pol)], select=["home-ig-supplies"]).findings
+    assert list(found["reason"]) == ["no_home_ivig"]
+
+
 def test_a_policy_can_require_kx_and_jz_for_a_commercial_payer(tmp_path, write_csv) -> None:
     path = write_csv(CLAIM.format(payer="BCBS", pos="11", mod="", dx="D80.0"))
     assert scrub([str(path)], select=["missing-modifier"]).findings.height == 0
