@@ -57,5 +57,6 @@ def explain_text(check: Check) -> str:
     out += ["", "Sources"]
     for source_id in card.sources:
         s = table[source_id]
-        out.append(_para(f"{source_id}: {s['title']}. {s['issuer']}, {s['date']}. {s['where']}"))
+        issued = ", ".join(part for part in (s["issuer"], s["date"]) if part)  # (a source may have no date)
+        out.append(_para(f"{source_id}: {s['title']}. {issued}. {s['where']}"))
     return "\n".join(out) + "\n"
