@@ -97,6 +97,7 @@ def test_checks_lists_every_check_and_explain_prints_docs() -> None:
         text = run("explain", check.id).stdout
         assert "Why payers deny it" in text and "Sources" in text
         assert "**" not in text  # plain text for a terminal
+        assert ", ." not in " ".join(text.split())  # a source without a date: "issuer." (A52509)
         # The denial codes its findings carry (the card's, else its reasons'), never "CARC -" beside
         # findings that carry 151; the words of the money at risk fit every check.
         codes = {c for r in check.card.reasons.values() for c in r.carc} | set(check.card.carc)
