@@ -596,7 +596,7 @@ def _read(spark: SparkSession, path: Path, fmt: str) -> tuple[DataFrame, InputFi
         from scrubber.loaders.parquet_loader import open_parquet
 
         open_parquet(path)  # file-level problems (not Parquet, missing columns) as the local engine words them
-        frame = spark.read.parquet(str(path))
+        frame = spark.read.parquet(_literal(path))
         return _normalised(frame, str(path)), InputFile(source=str(path), first_source_row=1)
     from scrubber.loaders import csv_loader
 
@@ -604,12 +604,18 @@ def _read(spark: SparkSession, path: Path, fmt: str) -> tuple[DataFrame, InputFi
     quoted, crlf = _csv_layout(path)
     schema = T.StructType([T.StructField(h, T.StringType()) for h in header] + [T.StructField(CORRUPT, T.StringType())])
     frame = spark.read.csv(
-        str(path), schema=schema, header=True, enforceSchema=True, encoding="UTF-8", escape='"',
+        _literal(path), schema=schema, header=True, enforceSchema=True, encoding="UTF-8", escape='"',
         # A file with no quote cannot hold a quoted line break: read it in parallel splits.
         multiLine=quoted, mode="PERMISSIVE", columnNameOfCorruptRecord=CORRUPT,
     )
     spec = InputFile(source=str(path), first_source_row=2, header=tuple(header), crlf=quoted and crlf)
     return frame, spec
+
+
+def _literal(path: Path) -> str:
+    """``path`` as Spark's readers take it literally: Hadoop reads ``* ? [ ] { } \\`` in a path as a
+    glob pattern, so a file named ``claims[1].csv`` would read ``claims1.csv``; each is escaped."""
+    return re.sub(r"([*?\[\]{}\\])", r"\\\1", str(path))
 
 
 def _csv_layout(path: Path) -> tuple[bool, bool]:

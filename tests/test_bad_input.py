@@ -30,6 +30,7 @@ line ("claim 2 (C2), line 1").
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import subprocess
@@ -1389,3 +1390,25 @@ def test_a_closed_multiline_note_in_the_first_column_is_read(tmp_path: Path) -> 
     path = write(tmp_path / "notes.csv", csv_text(*rows, header="notes," + HEADER))
     doc = run_json(path)
     assert doc["summary"]["rejected_rows"] == 0 and doc["summary"]["rows_checked"] == 3
+
+
+# Contract: counted.
+@pytest.mark.parametrize("name", ["claims[1].csv", "claims?.csv", "claims*.csv", "a[.csv", "claims{1,2}.csv"])
+def test_a_file_name_is_never_a_pattern(tmp_path: Path, name: str) -> None:
+    """A hostile probe: a file named claims[1].csv was read as a glob pattern, so claims1.csv (1 row)
+    was checked in its place, labelled claims[1].csv, and the run passed; 'a[.csv' stopped a folder
+    run with 'invalid glob pattern'. Every Polars reader takes names literally now."""
+    write(tmp_path / "claims1.csv", csv_text(*GOOD))
+    target = write(tmp_path / name, csv_text(*GOOD, *FINDING))
+    doc = run_json(target)
+    assert doc["summary"]["rows_read"] == 3 and [f["claim_id"] for f in doc["findings"]] == ["F1"]
+    folder = run_json(str(tmp_path))
+    assert folder["summary"]["rows_read"] == 5 and [f["claim_id"] for f in folder["findings"]] == ["F1"]
+
+
+def test_a_parquet_file_name_is_never_a_pattern(tmp_path: Path) -> None:
+    frame = pl.read_csv(io.StringIO(csv_text(*GOOD, *FINDING)), infer_schema=False)
+    frame.head(1).write_parquet(tmp_path / "claims1.parquet")
+    frame.write_parquet(tmp_path / "claims[1].parquet")
+    doc = run_json(str(tmp_path / "claims[1].parquet"))
+    assert doc["summary"]["rows_read"] == 3 and [f["claim_id"] for f in doc["findings"]] == ["F1"]

@@ -367,6 +367,22 @@ def test_csv_layouts_spark_reads_otherwise_give_the_same_result(spark, tmp_path:
     _same_result(scrub_files([str(path)], spark=spark, partitions=8), local)
 
 
+def test_a_file_name_is_never_a_pattern_on_spark(spark, tmp_path: Path) -> None:
+    """Hadoop reads [ ] * ? { } in a path as a glob: claims[1].csv read claims1.csv. Names are literal."""
+    from scrubber.spark import scrub_files
+
+    (tmp_path / "claims1.csv").write_text(SAMPLE.read_text().splitlines()[0] + "\n", encoding="utf-8")
+    for name in ("claims[1].csv", "claims{1}.csv"):
+        path = tmp_path / name
+        path.write_bytes(SAMPLE.read_bytes())
+        local = scrub([str(path)])
+        assert local.summary["rows_read"] == 194
+        _same_result(scrub_files([str(path)], spark=spark, partitions=8), local)
+    parquet = typed_parquet(SAMPLE, tmp_path / "claims[2].parquet")
+    (tmp_path / "claims2.parquet").write_bytes(b"")
+    _same_result(scrub_files([str(parquet)], spark=spark, partitions=8), scrub([str(parquet)]))
+
+
 def _generator():
     spec = importlib.util.spec_from_file_location("scrubber_bench_generate", ROOT / "benchmarks" / "generate.py")
     assert spec is not None and spec.loader is not None

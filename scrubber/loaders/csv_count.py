@@ -58,7 +58,9 @@ class CsvCount:
 
 def polars_path(path: Path) -> Path | bytes:
     """What to hand Polars for ``path``: the path, or the file's bytes when its name is not UTF-8
-    (Polars takes only text paths; such names are rare, and such files small)."""
+    (Polars takes only text paths; such names are rare, and such files small). Every Polars reader
+    is called with ``glob=False``: a file named ``claims[1].csv`` is that file, not a pattern that
+    matches ``claims1.csv``."""
     try:
         str(path).encode("utf-8")
     except UnicodeEncodeError:
@@ -68,7 +70,7 @@ def polars_path(path: Path) -> Path | bytes:
 
 def count_csv(path: Path, width: int) -> CsvCount:
     """The records of the CSV file at ``path`` (``width``: the header's number of columns)."""
-    lines = pl.scan_lines(polars_path(path), name="t")
+    lines = pl.scan_lines(polars_path(path), name="t", glob=False)
     try:
         totals = lines.select(
             pl.len().alias("lines"),
@@ -97,7 +99,7 @@ def count_csv(path: Path, width: int) -> CsvCount:
         special = special.with_columns(pl.col("_a").alias("_b"))
     elif special.get_column("_b").null_count():
         special = special.with_columns(
-            pl.scan_lines(polars_path(path), name="t").with_row_index("i")
+            pl.scan_lines(polars_path(path), name="t", glob=False).with_row_index("i")
             .filter(pl.col("t").str.contains(f'["\r]|{_BLANK}'))
             .select(pl.col("t").str.contains(_ENDS_INSIDE_FROM_INSIDE).alias("_b"))
             .collect(engine="streaming").get_column("_b"))
@@ -272,7 +274,8 @@ def _cut_off_last_row(path: Path, width: int, row: int) -> dict[int, str]:
 
 def _physical_lines(path: Path) -> pl.DataFrame:
     """Every physical line of the file (1-based ``line``, lone CRs counted as breaks)."""
-    frame = pl.scan_lines(polars_path(path), name="t").collect().with_columns(pl.col("t").str.split("\r")).explode("t")
+    frame = (pl.scan_lines(polars_path(path), name="t", glob=False).collect()
+             .with_columns(pl.col("t").str.split("\r")).explode("t"))
     return frame.with_row_index("line", offset=1).with_columns(pl.col("line").cast(pl.Int64))
 
 

@@ -181,6 +181,7 @@ def _scan(path: Path, header: list[str], numbers: bool = False) -> pl.LazyFrame:
         raise_if_empty=False,
         row_index_name="source_row",
         row_index_offset=2,
+        glob=False,  # a file name is a name: "claims[1].csv" is not a pattern
     )
 
 

@@ -163,7 +163,7 @@ def _named(source: str | pl.Expr) -> str:
 def _scan(path: Path) -> tuple[pl.LazyFrame, list[str]]:
     """The file's columns renamed as FORMATS.md names them; file-level problems raise InputError."""
     try:
-        lf = pl.scan_parquet(path)
+        lf = pl.scan_parquet(path, glob=False)  # a file name is a name, not a pattern
         names = lf.collect_schema().names()
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise InputError(f"unreadable Parquet file ({_first_line(exc)})", str(path)) from None
@@ -187,7 +187,7 @@ def open_parquet(path: Path) -> tuple[pl.LazyFrame, list[str]]:
 
 def column_notices(path: Path) -> list[str]:
     """A notice per column named like something the loader adds: not read (as in a CSV)."""
-    names = normalised_names(pl.scan_parquet(path).collect_schema().names())
+    names = normalised_names(pl.scan_parquet(path, glob=False).collect_schema().names())
     return ignored_notices(names, _KNOWN)
 
 
