@@ -391,6 +391,15 @@ class PolicySet:
             merged["payers"] = raw.get("payers", [])
             merged["payer_patterns"] = raw.get("payer_patterns", {})
             policy = _build(merged, file)
+            if policy.name in BUILTIN and base != policy.name:
+                # A file named like a built-in redefines it for every payer it claims (DEFAULT: all the
+                # payers no other policy names); built on the other built-in, it would swap the rules of
+                # all of them, silently (a file meant for one payer, misnamed DEFAULT, gave every
+                # commercial claim Medicare's JZ and KX rules).
+                raise PolicyError(f"a policy named {policy.name} redefines the built-in {policy.name} for all its "
+                                  f"payers, so it must extend {policy.name} (it extends {base}); to give some payers "
+                                  f"{base}'s rules, name a new policy with extends = \"{base}\" and those payers",
+                                  file)
             patterns = policy.payer_patterns
             if patterns.except_contains and policy.name in BUILTIN:
                 raise PolicyError(f"'payer_patterns.except_contains' cannot take payers from {policy.name}: a "

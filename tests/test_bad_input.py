@@ -293,9 +293,15 @@ def test_policy_without_permission(tmp_path: Path, good_csv: str) -> None:
         ('payers = ["ACME"]\n', ("needs a 'name'",)),
         ('name = "  "\n', ("name",)),
         ('name = "ACME"\npayers = [', ("invalid TOML",)),
+        # A file named like a built-in redefines it for all its payers: built on the other one, it
+        # swapped every commercial (or Medicare) payer's rules silently.
+        ('name = "DEFAULT"\nextends = "MEDICARE"\npayers = ["ACME"]\n', ("named DEFAULT", "must extend DEFAULT")),
+        ('name = "medicare"\nextends = "DEFAULT"\n', ("named MEDICARE", "must extend MEDICARE")),
+        ('name = "MEDICARE"\n[jz]\nrequired_from = false\n', ("must extend MEDICARE", "extends DEFAULT")),
     ],
     ids=["unknown-top", "unknown-nested", "list-not-list", "list-not-icd10", "payers-not-text", "coverage-not-text",
-         "datetime-not-date", "negative-cap", "unknown-base", "no-name", "blank-name", "bad-toml"],
+         "datetime-not-date", "negative-cap", "unknown-base", "no-name", "blank-name", "bad-toml",
+         "default-on-medicare", "medicare-on-default", "medicare-without-extends"],
 )
 def test_bad_policy(tmp_path: Path, good_csv: str, toml: str, words: tuple[str, ...]) -> None:
     policy = write(tmp_path / "acme.toml", toml)
