@@ -36,8 +36,12 @@ What is read, per service line (LX + SV1 for 837P, LX + SV2 for 837I); one row e
   are *not* added: they describe why the patient came in, not what was treated, and mixing them in
   could make an uncovered drug look covered. ICD-9 qualifiers (BK, BF, BJ, PR, BN) reject the
   claim with a reason: 5010 claims for dates after 2015-10-01 must use ICD-10-CM.
-* ``date_of_service``: line DTP*472, D8 or the start of an RD8 range, as ``YYYY-MM-DD``; an 837I
-  line without one takes the start of the claim's DTP*434 statement period.
+* ``date_of_service``: line DTP*472, D8 or an RD8 range of one day, as ``YYYY-MM-DD``; an 837I line
+  without one takes the claim's DTP*434 statement period when that is one day. Where the date is a
+  span of several days (an 837P RD8 range; an undated 837I line of a longer statement period) the
+  line is rejected and given no date: per-date rules (MUE per day, one initial service per encounter)
+  would judge the whole span as its first day. An 837I line's own RD8 range (room and board days) is
+  read from its start.
 * ``ndc``: LIN*N4 (LIN03), hyphens removed. ``drug_dose_mg`` from CTP04 (quantity) and CTP05-1
   (unit) only when the unit converts to milligrams: ME (milligram) as is, GR (gram) x 1000.
   ML and UN (and F2) do not convert without the product's concentration, so they leave it null.
@@ -48,8 +52,13 @@ ISA11 is the repetition separator in 5010 (``U`` in 4010); no element read here 
 not used. A file may hold several interchanges (each with its own delimiters), groups and
 transaction sets; non-837 transaction sets in a mixed file are skipped.
 
+Qualifiers and code values (NM1*IL, HI ABK, LIN N4, CTP ME, REF F8, D8/RD8, the guide in ST03/GS08)
+are compared in any case, as segment ids are; names, ids and codes are kept as written.
+
 Problems with one claim or line travel with its rows in ``load_error`` (canonicalisation turns
-them into rejections): ICD-9 qualifiers, an LX without SV1/SV2, an SV1/SV2 without LX, an LX or
+them into rejections): ICD-9 qualifiers, a CLM01 that repeats an earlier claim's in the file (each
+CLM is a claim: the later one's lines are rejected, the earlier reads as alone), a unit basis the
+guide does not allow (SV103 UN/MJ, SV204 UN/DA), an LX without SV1/SV2, an SV1/SV2 without LX, an LX or
 SV1/SV2 with no CLM before it (a row of its own; the claim after it still reads whole), a claim
 without lines (one row with the claim-level fields), SV107 pointers past the HI codes, a CTP
 quantity that is not a number, a composite written with a component separator other than ISA16, a
@@ -147,7 +156,7 @@ _ICD10_DX_QUALIFIERS = frozenset(("ABK", "ABF"))
 # ICD-9-CM: principal, other, admitting, patient's reason for visit, external cause of injury.
 _ICD9_DX_QUALIFIERS = frozenset(("BK", "BF", "BJ", "PR", "BN"))
 # A composite written with a separator other than the ISA16 one, e.g. "HC>98940" when ISA16 is ":".
-_FOREIGN_COMPONENT = re.compile(r"^[A-Z0-9]{2,3}([^A-Za-z0-9 .\-])")
+_FOREIGN_COMPONENT = re.compile(r"^[A-Z0-9]{2,3}([^A-Za-z0-9 .\-])", re.IGNORECASE)
 _GRAMS_TO_MG = Decimal(1000)
 _ISA_WINDOW = 400  # an ISA is 106 characters; leave room for wrongly padded fields
 _NOT_EXTRACTED = ("drug_wasted_mg", "route", "infusion_start", "infusion_stop", "observation_minutes", "sites")
@@ -159,6 +168,9 @@ _LATER_PAYERS = frozenset("ABCDEFGH")  # SBR01 payer responsibility four to elev
 # are not here, so they stay null.
 FACILITY_TYPE_POS = {"11": "21", "12": "21", "71": "72", "73": "50", "77": "50"}
 _MAX_MG_DIGITS = 12  # a CTP quantity past 10^12 mg is no dose (and Decimal arithmetic on 1E999999 overflows)
+# The unit bases each guide allows for the service line's quantity (SV103 / SV204), with what they count.
+# Any other (ML, GR, F2: a drug's amount written where its HCPCS units go) is not units of service.
+_UNIT_BASES = {"SV1": {"UN": "units", "MJ": "minutes"}, "SV2": {"UN": "units", "DA": "days"}}
 
 
 @dataclass(slots=True)
@@ -185,6 +197,7 @@ class _Line:
     drug_dose_mg: str | None = None
     rendering_provider: str | None = None
     has_ctp: bool = False
+    undated: bool = False  # the line's date of service is unknown: its row gets none, not a guess
     errors: list[str] = field(default_factory=list)
     # Problems with one value (a pointer, a quantity): the line is rejected, its code still read.
     value_errors: list[str] = field(default_factory=list)
@@ -202,6 +215,7 @@ class _Claim:
     frequency: str | None = None
     statement_start: str | None = None
     statement_error: str | None = None  # a statement period that cannot date a line (reversed, no end)
+    statement_span: str | None = None  # why it cannot date a line without DTP*472: it spans several days
     rendering_provider: str | None = None
     payer_claim_number: str | None = None
     other_payers: bool = False  # a 2320 SBR was seen: later NM1*82 / REF*F8 belong to other payers' loops
@@ -318,7 +332,7 @@ def _bad_range(qualifier: str, value: str) -> str | None:
 
     The line's date is the range's start; a reversed range leaves it unknown which day that is.
     """
-    if qualifier != "RD8" or not value:
+    if qualifier.upper() != "RD8" or not value:
         return None
     start, sep, end = value.partition("-")
     if not sep or not end:
@@ -326,6 +340,26 @@ def _bad_range(qualifier: str, value: str) -> str | None:
     if len(start) == len(end) == 8 and start.isdigit() and end.isdigit() and end < start:
         return f"RD8 date range {value!r} ends before it starts"
     return None
+
+
+def _span(qualifier: str, value: str) -> tuple[str, str, int] | None:
+    """First and last day (YYYY-MM-DD) and the number of days of an RD8 range over more than one day.
+
+    None for a single day (D8, or an RD8 whose start is its end: that date) and for a range that
+    :func:`_bad_range` or :func:`_date` already reports (reversed, no end, no such day).
+    """
+    if qualifier.upper() != "RD8":
+        return None
+    start, _, end = value.partition("-")
+    if not (len(start) == len(end) == 8 and start.isdigit() and end.isdigit()):
+        return None
+    try:
+        first, last = (_dt.date(int(d[:4]), int(d[4:6]), int(d[6:])) for d in (start, end))
+    except ValueError:
+        return None
+    if last <= first:
+        return None
+    return first.isoformat(), last.isoformat(), (last - first).days + 1
 
 
 def _date(qualifier: str, value: str) -> str | None:
@@ -336,6 +370,7 @@ def _date(qualifier: str, value: str) -> str | None:
     """
     if not value:
         return None
+    qualifier = qualifier.upper()
     day = value.split("-", 1)[0] if qualifier == "RD8" else value[:8] if qualifier == "DT" else value
     if len(day) == 8 and day.isdigit():
         iso = f"{day[:4]}-{day[4:6]}-{day[6:]}"
@@ -480,6 +515,9 @@ class _Reader:
         self.gs_sets = 0
         self.gs_controls: set[str] = set()
         self.claims_seen = 0
+        # CLM01 -> segment position of the first CLM with it: a later claim with the same id is rejected
+        # (canonicalisation keys lines on claim id + line number, which would merge the two claims).
+        self.claim_positions: dict[str, int] = {}
         self.in_837 = False
         self.check_unknown = False
         # Where the open group and interchange started (row count, for rejecting their rows when their
@@ -641,9 +679,9 @@ class _Reader:
         version = _el(els, 3) or self.gs_version
         kind: str | None = None
         errors: list[str] = []
-        if version.startswith("005010X222"):
+        if version.upper().startswith("005010X222"):  # (code values are compared in any case, as ids are)
             kind = "professional"
-        elif version.startswith("005010X223"):
+        elif version.upper().startswith("005010X223"):
             kind = "institutional"
         elif version:
             errors.append(
@@ -714,7 +752,7 @@ class _Reader:
         self.hl_errors["23"].clear()
 
     def _nm1(self, position: int, els: list[str], component: str) -> None:
-        entity = _el(els, 1)
+        entity = _el(els, 1).upper()
         claim = self.claim
         if claim is not None:
             # Inside a claim only the rendering provider is read: 2310B/2310D (claim), 2420A/2420C
@@ -737,13 +775,13 @@ class _Reader:
         if self.claim is not None:
             self.claim.other_payers = True  # 2320: other subscriber information (COB) starts
         else:  # 2000B SBR01: P, S, T; A-H (the 4th to 11th payer) are later payers too, U is unknown
-            code = _el(els, 1).strip()
+            code = _el(els, 1).strip().upper()
             self.payer_sequence = "T" if code in _LATER_PAYERS else (code or None) if code != "U" else None
 
     def _ref(self, position: int, els: list[str], component: str) -> None:
         claim = self.claim
         # 2300 REF*F8 (payer claim control number); 2330B has its own REF*F8 for other payers.
-        if claim is not None and not claim.lines and not claim.other_payers and _el(els, 1) == "F8":
+        if claim is not None and not claim.lines and not claim.other_payers and _el(els, 1).upper() == "F8":
             claim.payer_claim_number = claim.payer_claim_number or _or_none(_el(els, 2).strip())
 
     def _clm(self, position: int, els: list[str], component: str) -> None:
@@ -751,6 +789,16 @@ class _Reader:
         self.claims_seen += 1
         claim = self.claim = _Claim(_or_none(_el(els, 1)), position, self.member_id, self.payer,
                                     self.billing_provider, self.payer_sequence)
+        claim_id = _el(els, 1).strip()
+        first = self.claim_positions.setdefault(claim_id, position) if claim_id else position
+        if first != position:
+            # Every CLM starts a claim, and CLM01 (the patient control number) may repeat in a file when a
+            # practice system reuses the patient's account number. Read under one id, the later claim's LX 1
+            # and 2 were "duplicates" of the earlier claim's lines and its LX 3 was checked as the earlier
+            # claim's line 3; rejected whole, the earlier claim reads as it would alone.
+            claim.errors.append(f"claim id {claim_id} repeats the claim at segment {first} of this file: each "
+                                "claim needs its own CLM01 (patient control number), else the two claims' lines "
+                                "are read as one claim; this claim's lines are not checked")
         clm05 = _el(els, 5)
         reason = _foreign_separator("CLM", "CLM05", clm05, component)
         if reason:
@@ -774,9 +822,9 @@ class _Reader:
             parts = value.split(component)
             qualifier = parts[0].strip()
             code = parts[1].strip() if len(parts) > 1 else ""
-            if qualifier in _ICD10_DX_QUALIFIERS:
+            if qualifier.upper() in _ICD10_DX_QUALIFIERS:
                 claim.diagnoses.append(code)
-            elif qualifier in _ICD9_DX_QUALIFIERS:
+            elif qualifier.upper() in _ICD9_DX_QUALIFIERS:
                 claim.value_errors.append(
                     f"ICD-9 diagnosis qualifier {qualifier} is not accepted; 5010 claims use ICD-10-CM (ABK/ABF)"
                 )
@@ -787,18 +835,25 @@ class _Reader:
         if claim is None:
             return
         qualifier = _el(els, 1)
+        date_format, value = _el(els, 2), _el(els, 3)
         if qualifier == "472" and claim.lines:
             line = claim.lines[-1]
             if line.date_of_service is None:
-                line.date_of_service = _date(_el(els, 2), _el(els, 3))
-                reason = _bad_range(_el(els, 2), _el(els, 3))
+                line.date_of_service = _date(date_format, value)
+                reason = _bad_range(date_format, value)
                 if reason:
                     line.errors.append(f"DTP*472 at segment {position}: {reason}")
         elif qualifier == "434" and claim.statement_start is None:
-            claim.statement_start = _date(_el(els, 2), _el(els, 3))
-            reason = _bad_range(_el(els, 2), _el(els, 3))
+            claim.statement_start = _date(date_format, value)
+            reason = _bad_range(date_format, value)
             if reason:  # it dates the lines that give no date of their own, which then have none
                 claim.statement_error = f"DTP*434 at segment {position}: {reason}"
+            elif span := _span(date_format, value):
+                # Its first day is no outpatient line's date: a second 96365 on day 5 would be a duplicate
+                # on day 1 (an inpatient claim's lines carry no dates by the guide: see _close_claim).
+                claim.statement_span = (f"no DTP*472 service date on this line, and the claim's statement period "
+                                        f"{span[0]} to {span[1]} (DTP*434 at segment {position}) spans {span[2]} "
+                                        "days: the line's date of service is unknown")
 
     def _lx(self, position: int, els: list[str], component: str) -> None:
         line = _Line(_or_none(_el(els, 1)), position)
@@ -810,7 +865,7 @@ class _Reader:
 
     def _lin(self, position: int, els: list[str], component: str) -> None:
         claim = self.claim or self.orphan
-        if claim is not None and claim.lines and _el(els, 2) == "N4" and claim.lines[-1].ndc is None:
+        if claim is not None and claim.lines and _el(els, 2).upper() == "N4" and claim.lines[-1].ndc is None:
             claim.lines[-1].ndc = _or_none(_el(els, 3).replace("-", ""))
 
     def _ctp(self, position: int, els: list[str], component: str) -> None:
@@ -819,7 +874,7 @@ class _Reader:
             return
         line = claim.lines[-1]
         line.has_ctp = True
-        quantity, unit = _el(els, 4), _el(els, 5).split(component)[0].strip()
+        quantity, unit = _el(els, 4), _el(els, 5).split(component)[0].strip().upper()
         if unit not in ("ME", "GR") or not quantity:
             return  # ML, UN, F2: not convertible to mg without the product's strength
         try:
@@ -898,10 +953,17 @@ class _Reader:
         line.modifiers = [m.strip() for m in parts[2:6] if m.strip()]
         line.charge, line.units = _or_none(charge), _or_none(units)
         code = line.procedure_code or ""
-        if basis.strip().upper() == reference.minutes_basis() and not reference.minutes_allowed(code):
+        where = "SV103" if sid == "SV1" else "SV204"
+        bases, unit_basis = _UNIT_BASES[sid], basis.strip().upper()
+        if unit_basis and unit_basis not in bases:
+            # SV1*HC:J1569:JZ*9000*ML*200 is 200 mL (the NDC quantity), not 200 HCPCS units. The code is
+            # still what was billed (it counts in its claim), so the line is rejected as a value problem.
+            allowed = " or ".join(f"{b} ({what})" for b, what in bases.items())
+            line.value_errors.append(f"{where} unit basis {basis.strip()!r} is not {allowed}: the units cannot be "
+                                     "read as HCPCS units")
+        elif unit_basis == reference.minutes_basis() and not reference.minutes_allowed(code):
             # The TR3s report minutes (MJ) for anesthesia time only; read as units of service, 60
             # minutes of 96365 would be 60 initial infusions.
-            where = "SV103" if sid == "SV1" else "SV204"
             line.errors.append(f"{where} unit basis MJ (minutes) on {code or 'a line without a code'}: the "
                                f"quantity {units or '(none)'} is minutes, not units of service; minutes are "
                                "reported for anesthesia codes only (bill this code in units, UN)")
@@ -926,17 +988,24 @@ class _Reader:
             )
             return
         for line in claim.lines:
-            # A line dated by the claim's statement period only: a period that cannot be read leaves it
-            # undated (an 837I line; an 837P line never takes it).
-            undated = (claim.statement_error is not None and line.date_of_service is None
-                       and tx.kind == "institutional")
+            errors = context + line.errors
+            # A line dated by the claim's statement period only (an 837I line; an 837P line never takes it):
+            # a period that cannot be read, or spans several days, leaves its date unknown.
+            if line.date_of_service is None and tx.kind == "institutional":
+                if claim.statement_error is not None:
+                    errors.append(f"{claim.statement_error} (the line has no DTP*472 of its own)")
+                elif claim.statement_span is not None and FACILITY_TYPE_POS.get(claim.place_of_service or "") != "21":
+                    # An outpatient line of a several-day claim without its own date (the 837I guide has
+                    # line dates on outpatient claims; an inpatient 11x/12x claim's lines have none and keep
+                    # the period's start, as every inpatient rule here is per claim).
+                    errors.append(claim.statement_span)
+                    line.undated = True
             self._add(
                 claim,
                 line,
                 tx.kind,
                 f"segment {line.position} ({label}, LX {line.number if line.number is not None else '?'})",
-                context + line.errors + ([f"{claim.statement_error} (the line has no DTP*472 of its own)"]
-                                         if undated else []),
+                errors,
             )
 
     def _add(self, claim: _Claim, line: _Line | None, guide_kind: str | None, location: str, errors: list[str]) -> None:
@@ -979,7 +1048,7 @@ class _Reader:
             date = claim.statement_start if institutional else None
         else:
             pos = facility_pos if institutional else (line.place_of_service or claim.place_of_service)
-            date = line.date_of_service or (claim.statement_start if institutional else None)
+            date = None if line.undated else line.date_of_service or (claim.statement_start if institutional else None)
         cols["source_location"].append(location)
         cols["claim_id"].append(claim.claim_id)
         cols["line_number"].append(line.number if line else None)
