@@ -48,7 +48,7 @@ import polars as pl
 from scrubber import reference
 from scrubber.grouping import claim_order, claim_runs, run_starts, shared_keys, sorted_distinct
 from scrubber.policy import PolicySet
-from scrubber.schema import PAYER_SEQUENCES
+from scrubber.schema import PAYER_SEQUENCES, PROCEDURE_CODE_RE
 
 # cd_key packs (claim run, date) into one UInt64: the date as days since 1970 made non-negative in
 # 23 bits (every year 0000-9999 fits), the claim run above it. A sub-key of a claim and date (its
@@ -999,8 +999,12 @@ def _unreadable_in_encounter(lines: pl.DataFrame, unreadable: pl.DataFrame | Non
                       pl.lit(False).alias("_drug")) for f in (unreadable,) if f is not None and f.height]
     if rejected is not None and rejected.height:
         ig = rejected.select(_code_index(rejected)).select(is_ig().fill_null(False)).to_series()
-        parts.append(rejected.select("claim_id", "member_id", "date_of_service",
-                                     pl.col("procedure_code").is_null().alias("_unknown_code"), ig.alias("_drug")))
+        # Unknown: missing, or not a 5-character code ("9636", "96365X", Arabic-Indic digits): what
+        # the row billed cannot be told, so it may be the primary an add-on beside it needs.
+        code = pl.col("procedure_code")
+        unknown = code.is_null() | ~code.str.contains(PROCEDURE_CODE_RE).fill_null(False)
+        parts.append(rejected.select("claim_id", "member_id", "date_of_service", unknown.alias("_unknown_code"),
+                                     ig.alias("_drug")))
     if not parts:
         return false
     bad = pl.concat(parts, how="vertical_relaxed")

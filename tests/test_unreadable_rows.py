@@ -18,3 +18,22 @@ def test_ragged_primary_row_does_not_make_its_sibling_addon_an_orphan(write_csv)
     flagged = {(c, n) for c, n in result.findings.select("claim_id", "line_number").iter_rows()}
     assert flagged == {("U2", 1)}  # the other member's orphan still fires
     assert result.summary["by_check"]["addon-without-primary"]["lines_not_evaluated"] == 1
+
+
+def test_a_primary_rejected_for_a_malformed_code_leaves_its_addon_unevaluated(write_csv) -> None:
+    """A hostile probe: 96365 typed "9636", "96365X" or with Arabic-Indic digits is rejected, and the
+    good 96366 beside it got "billed without any of its primary services" (a blank code already left it
+    not evaluated). A code that is not a 5-character code is unknown as a blank one is; a well-formed
+    code on a rejected row (here with an unreadable charge) still counts as billed."""
+    bad = ["9636", "96365X", "\u0669\u0666\u0663\u0666\u0665", "96\u200d365"]
+    rows = [f"B{i},1,MB{i},MEDICARE,11,2026-03-02,{code},1,300,D80.0\n"
+            f"B{i},2,MB{i},MEDICARE,11,2026-03-02,96366,1,120,D80.0\n" for i, code in enumerate(bad)]
+    near = ("K1,1,MK1,MEDICARE,11,2026-03-02,96365,1,abc,D80.0\n"
+            "K1,2,MK1,MEDICARE,11,2026-03-02,96366,1,120,D80.0\n"
+            "U2,1,MU2,MEDICARE,11,2026-03-02,96366,1,120,D80.0\n")
+    result = scrub([str(write_csv(HEADER + "\n" + "".join(rows) + near))], select=["addon-without-primary"])
+    assert result.summary["rejected_rows"] == len(bad) + 1
+    flagged = {(c, n) for c, n in result.findings.select("claim_id", "line_number").iter_rows()}
+    assert flagged == {("U2", 1)}  # the other member's orphan still fires; K1's readable 96365 anchors it
+    # (the four beside a malformed code, and K1's, whose primary is known only from a rejected row)
+    assert result.summary["by_check"]["addon-without-primary"]["lines_not_evaluated"] == len(bad) + 1
