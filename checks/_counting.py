@@ -265,8 +265,12 @@ def _hours_not_supported(lines: pl.LazyFrame, encounters: pl.Series | None = Non
     """Per additional-hour line, its units beyond what the encounter's documented time supports
     (:mod:`scrubber.timing` groups that can be judged), laid on the chain's lines in order, each
     line at most its own units; with ``encounters``, of those encounters' lines only."""
-    groups = _within(timing(lines).groups.filter(pl.col("evaluable") & (pl.col("counted") > pl.col("expected"))),
-                     encounters)
+    # Judged on the lines that could be read, also where a row of the encounter could not be (then
+    # unit-miscalculation is quiet, not evaluated): a row missing could only add infusion time, so the
+    # excess is at most this, and a counter subtracting it never reports units it would not have
+    # reported beside a good row (a bad row never changes good rows' findings).
+    groups = _within(timing(lines).groups.filter(pl.col("evaluable_as_read")
+                                                 & (pl.col("counted") > pl.col("expected"))), encounters)
     rows = groups.select((pl.col("counted") - pl.col("expected")).cast(pl.Float64).alias("_excess"),
                          pl.col("hour_rows").alias("row_id"), pl.int_range(pl.len()).alias("_g")).explode("row_id")
     units = _within(lines.filter(code_is(adm_role="addon")), encounters).select(

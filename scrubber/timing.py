@@ -200,7 +200,9 @@ class Timing:
     of hydration that concurrent-hydration removes: those are at risk in its finding), ``expected``,
     ``expected_obs`` (with each episode's observation minutes counted), ``observation`` (those
     minutes), ``expected_concurrent`` (with hydration's minutes concurrent with another infusion
-    counted: units over ``expected`` up to it are concurrent-hydration's), ``evaluable``,
+    counted: units over ``expected`` up to it are concurrent-hydration's), ``evaluable``
+    (``evaluable_as_read``: the same judged on the lines that could be read, when a row of the
+    encounter could not be),
     ``hour_rows`` (row ids of its lines, first line first); where the units billed differ from the
     units supported, the words' facts ``billed_on`` ("claim C1 lines 2, 3") and ``infusions`` (each
     episode with its lines, clock times, minutes and the units it supports).
@@ -309,7 +311,8 @@ def _timing(lines: pl.LazyFrame) -> Timing:
                                pl.col("ep_minutes", "ep_concurrent", "ep_effective", "ep_units", "ep_start",
                                       "ep_stop").cast(small))
     groups = groups.select("enc_key", "tm_chain", "head", "billed", "counted", pl.col("expected", "expected_obs",
-                           "observation", "expected_concurrent").cast(small), "evaluable", "hour_rows", "billed_on",
+                           "observation", "expected_concurrent").cast(small), "evaluable", "evaluable_as_read",
+                           "hour_rows", "billed_on",
                            "infusions")
     return Timing(lines=per_line.lazy(), episodes=episodes.lazy(), groups=groups.lazy(), names=names)
 
@@ -591,10 +594,14 @@ def _groups(timed: pl.DataFrame, episodes: pl.DataFrame, batch: pl.LazyFrame) ->
         # No primary of it in the encounter: addon-without-primary's finding (one root cause), not
         # also its hours judged by its own minutes.
         & ~pl.col("_orphan")
-        & ~unseen & ~(pl.col("tm_hydration") & pl.col("enc_drug_unknown")) & ~pl.col("enc_unreadable")
+        & ~unseen & ~(pl.col("tm_hydration") & pl.col("enc_drug_unknown"))
     )
+    # ``evaluable_as_read``: judged on the lines that could be read; ``evaluable`` also needs every row of
+    # the encounter read (a row that could not be may be an infusion that supports more hours).
     return groups.select("enc_key", "tm_chain", "head", "billed", "counted", "expected", "expected_obs",
-                         "observation", "expected_concurrent", evaluable.alias("evaluable"), "hour_rows")
+                         "observation", "expected_concurrent",
+                         (evaluable & ~pl.col("enc_unreadable")).alias("evaluable"),
+                         evaluable.alias("evaluable_as_read"), "hour_rows")
 
 
 # --------------------------------------------------------------------------- words' facts
