@@ -12,6 +12,7 @@ import datetime as dt
 import gzip
 import io
 import os
+import re
 import tomllib
 from functools import cache
 from importlib import resources
@@ -352,6 +353,11 @@ def _override_manifest(directory: str) -> dict[str, Any]:
         if not isinstance(meta, dict) or not all(str(meta.get(k, "")).strip() for k in ("release", "table_quarter")):
             raise InputError(f"[{key}] needs 'release' and 'table_quarter' (the CMS table and quarter of "
                              f"{key}.csv)", str(path))
+        if not re.fullmatch(r"[0-9]{4}Q[1-4]", str(meta["table_quarter"]).strip()):
+            # The quarter is printed on every finding the table decides (and compared with the claims'
+            # dates): "garbage" would be reported as the table's quarter.
+            raise InputError(f"[{key}] table_quarter must be a year and quarter such as 2026Q3 "
+                             f"(got {meta['table_quarter']!r})", str(path))
         entries[key] = {"source": str(meta.get("source", meta["release"])), **meta,
                         "file": f"{key}.csv", "override": str(root / f"{key}.csv")}
     return entries
@@ -385,6 +391,8 @@ def _read_edit_table(key: str) -> tuple[pl.DataFrame, str]:
     if missing:
         raise InputError(f"missing column(s) {', '.join(missing)} (expected {', '.join(_EDIT_COLUMNS[key])})",
                          origin)
+    if frame.height == 0:  # it replaces the shipped table whole: empty, every edit of it would go quiet
+        raise InputError("the table has no rows (a replacement table replaces the shipped one whole)", origin)
     return frame.with_columns(pl.col(pl.String).str.strip_chars()), origin
 
 

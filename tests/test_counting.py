@@ -141,6 +141,11 @@ def test_a_newer_quarter_replaces_the_table_and_is_reported(tmp_path, monkeypatc
         (lambda d: _tables(d / "t", mue_rows="96366,10,4,x,y\n"), "row 2: mai must be 1, 2 or 3"),
         (lambda d: _tables(d / "t", mue_rows="96366,ten,3,x,y\n"), "row 2: mue must be a whole number"),
         (lambda d: _tables(d / "t", mue_rows="9636,1,3,x,y\n"), "5-character"),
+        # A hostile probe: a header-only table and a nonsense quarter were taken silently (every MUE
+        # edit went quiet, and "garbage" would be printed as the table's quarter).
+        (lambda d: _tables(d / "t", mue_rows=""), "the table has no rows"),
+        (lambda d: _tables(d / "t", manifest='[mue_practitioner]\nrelease = "x"\ntable_quarter = "garbage"\n'),
+         "table_quarter must be a year and quarter"),
     ],
 )
 def test_a_bad_replacement_table_is_a_clear_error(tmp_path, monkeypatch, write_csv, make, needle) -> None:
