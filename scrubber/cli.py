@@ -432,6 +432,10 @@ class CheckRun:
             outputs["--letters"] = str(Path(o.letters_dir) / "index.html")  # checked for collisions like a file
         if list(outputs.values()).count("-") > 1:
             raise UsageError("only one output can go to standard output (-)")
+        to_stdout = [f"{option} -" for option, path in outputs.items() if path == "-"]
+        if to_stdout and (sys.stdout is None or sys.stdout.closed):  # `scrub check ... --json - >&-`
+            shown = f"--format {o.stdout_format}" if o.stdout_format else to_stdout[0]
+            raise UsageError(f"{shown} writes to standard output, which is closed; name a file instead")
 
         from checks import REGISTERED  # the registered checks, in order (also where all_checks() lives)
 

@@ -484,7 +484,8 @@ def scrub(
     raw = load_inputs(inputs, records)
     if strict:
         _validate_x12(raw.formats, raw.file_notices)
-    joiner = RecordJoin(load_records(records)) if records else None
+    loaded = load_records(records) if records else None
+    joiner = RecordJoin(loaded) if loaded is not None else None
     # (a records join reads and merges the batches' text: numbers are typed at the reader only without one)
     batches = _counted(raw.batches(numbers=joiner is None), progress, clock)
     if joiner is not None:
@@ -503,9 +504,11 @@ def scrub(
     summary["rows_counted"] = summary["rows_read"] + sum(int(m["counted"]) - int(m["read"]) for m in mismatched)
     counts = [{"source": str(m["source"]), "problem": f"an independent count finds {m['counted']} row(s) but "
                f"{m['read']} were read: rows may be missing from the check"} for m in mismatched]
-    input_warnings = [*raw.skipped, *raw.file_notices, *counts]
+    # (a records file's columns not read but named like documentation: warned as a claims file's are)
+    record_notices = [{"source": loaded.source, "problem": n} for n in loaded.notices] if loaded is not None else []
+    input_warnings = [*raw.skipped, *raw.file_notices, *record_notices, *counts]
     strict_refuses = [False] * len(raw.skipped) + [raw.formats.get(n["source"]) == "x12" for n in raw.file_notices] \
-        + [False] * len(counts)
+        + [False] * (len(record_notices) + len(counts))
     summary["input_warnings"] = len(input_warnings)
     summary["suppressed"] = suppressed.height
     clock.lap("summary")

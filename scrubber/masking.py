@@ -11,8 +11,9 @@ What is masked:
   of the id with a random per-run key that is never written anywhere, so two runs give different
   pseudonyms and nobody can recompute one from a guessed id. Pseudonyms grow from 6 to more hex
   characters when a batch has so many ids that 6 would collide.
-* input file names (``input-1.csv``; ``records-1.csv`` for ``--records``): names often carry a
-  patient's or a practice's name.
+* input file names (``input-1.csv``; ``records-1.csv`` for ``--records``; ``skipped-1.pdf`` for a
+  file an input folder held but that was not read): names often carry a patient's or a practice's
+  name, and so do the folders they sit in.
 * values quoted by rejection reasons (``unparseable date_of_service '[masked]'``) and the
   disagreeing values of a claim whose lines disagree on member, payer or claim type.
 
@@ -74,7 +75,9 @@ class Pseudonyms:
 
 
 def _file_names(result: ScrubResult) -> dict[str, str]:
-    """Input and records file names -> ``input-N.ext`` / ``records-N.ext`` (standard input keeps its name)."""
+    """Input and records file names -> ``input-N.ext`` / ``records-N.ext``, and the files an input
+    folder held but that were not read (input warnings: "skipped: empty file") -> ``skipped-N.ext``,
+    folder and all (``SMITH_JOHN/SMITH_JOHN_referral.pdf``). Standard input keeps its name."""
     names: dict[str, str] = {}
     inputs = list(result.provenance.get("inputs") or [])
     records = result.provenance.get("records")
@@ -92,6 +95,12 @@ def _file_names(result: ScrubResult) -> dict[str, str]:
             for source in frame.get_column("source").drop_nulls().unique().sort().to_list():
                 if source not in names and source != STDIN_NAME:
                     names[source] = f"input-{len(names) + 1}{Path(source).suffix.lower()}"
+    skipped = 0
+    for warning in result.input_warnings:  # the read files' own warnings are named above
+        source = warning.get("source")
+        if isinstance(source, str) and source not in names and source != STDIN_NAME:
+            skipped += 1
+            names[source] = f"skipped-{skipped}{Path(source).suffix.lower()}"
     return names
 
 

@@ -11,7 +11,8 @@ Two promises, kept apart:
   reader or a concurrent run sees the old file or the new one, never a mix). A failure part-way
   (full disk, a renderer error, Ctrl-C) removes the temporary files and leaves every existing
   target untouched. Standard output and special files (``/dev/null``, a FIFO) cannot be renamed
-  onto: their bytes are spooled and copied out after the files are in place.
+  onto: their bytes are spooled and copied out first, and the files renamed into place only when
+  that has worked (a full disk behind ``--json - > file`` replaces nothing).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import secrets
 import shutil
 import stat
 import sys
@@ -121,11 +123,11 @@ class OutputSet:
                 yield entry.spool  # type: ignore[misc]
                 return
             target.parent.mkdir(parents=True, exist_ok=True)
-            fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+            entry = _Pending(path, target)
+            self.pending.append(entry)
+            fd = _create_temp(entry)
         except OSError as exc:
             raise ScrubError(f"cannot write output ({exc.strerror})", path) from None
-        entry = _Pending(path, target, temp=Path(temp))
-        self.pending.append(entry)
         try:
             with os.fdopen(fd, "wb") as out:
                 yield out
@@ -135,67 +137,102 @@ class OutputSet:
             raise ScrubError(f"cannot write output ({exc.strerror})", path) from None
 
     def commit(self) -> None:
-        """Rename every temporary file into place, then copy spooled outputs (standard output last).
+        """Write the held-back outputs (devices, then standard output), then rename every temporary
+        file into place.
 
         All or none: two outputs naming one file (a letter named like the report), or a target that
-        has become a folder, stop the run before anything is renamed; a rename that fails part-way
+        has become a folder, stop the run before anything is written; so does a device or standard
+        output that cannot be written (``--json - > /dev/full``, ``--csv /dev/full``), since those
+        cannot be taken back and the files are renamed only after them. A rename that fails part-way
         puts back the files already replaced (each is kept beside its target until every rename has
-        succeeded) and removes the ones created."""
-        renamed = [e for e in self.pending if e.temp is not None and e.target is not None]
-        seen: dict[Path, str] = {}
-        for entry in renamed:
-            assert entry.target is not None
-            other = next((shown for target, shown in seen.items() if _same_file(entry.target, target)), None)
-            if other is not None or entry.target.is_dir():
-                self.abort()
-                why = "two outputs would write it (give each its own file)" if other is not None else "it is a folder"
-                raise ScrubError(f"cannot write output: {why}; nothing was written", entry.shown)
-            seen[entry.target] = entry.shown
-        done: list[tuple[_Pending, Path | None]] = []  # (entry, the file it replaced, kept aside)
+        succeeded) and removes the ones created. An interrupt (Ctrl-C) anywhere in here does the same
+        before it goes on: no temporary file is left and every target is as it was.
+
+        A reader of standard output that leaves early (``--json - | head``) is no failure of the run:
+        the files are still put in place, then the :class:`BrokenPipeError` goes on to the caller."""
+        try:
+            renamed = [e for e in self.pending if e.temp is not None and e.target is not None]
+            _refuse_clashes(renamed)
+            reader_left = self._write_held_back()
+            self._rename(renamed)
+        except BaseException:
+            self.abort()
+            raise
+        self.committed = True
+        self.abort()  # (every temporary file is in place by now: this only closes the spools)
+        if reader_left is not None:
+            raise reader_left
+
+    def _write_held_back(self) -> BrokenPipeError | None:
+        """Copy the spooled outputs out, devices first and standard output last; a failure is a
+        :class:`ScrubError` (nothing renamed yet). Returns the broken pipe of a reader that left."""
+        for entry in sorted(self.pending, key=lambda e: e.target is None):
+            if entry.spool is None:
+                continue
+            entry.spool.seek(0)
+            if entry.target is not None:
+                try:
+                    with entry.target.open("wb") as out:
+                        shutil.copyfileobj(entry.spool, out)
+                except OSError as exc:
+                    raise ScrubError(f"cannot write output ({exc.strerror}); no file was replaced",
+                                     entry.shown) from None
+                continue
+            out = getattr(sys.stdout, "buffer", None)
+            if out is None or out.closed:  # `scrub ... --json - >&-`
+                raise ScrubError("standard output is closed; no file was replaced")
+            try:
+                shutil.copyfileobj(entry.spool, out)
+                out.flush()
+            except BrokenPipeError as exc:
+                return exc
+            except OSError as exc:  # `--json - > /dev/full`
+                raise ScrubError(f"cannot write to standard output ({exc.strerror}); no file was replaced") \
+                    from None
+        return None
+
+    @staticmethod
+    def _rename(renamed: list[_Pending]) -> None:
+        """Rename each temporary file onto its target, keeping the replaced file aside until all are
+        in place; on a failure or an interrupt before then, put back what was replaced and remove
+        what was created (one after all are in place only finishes removing the kept files).
+
+        Each step is recorded before it is taken and undone by what is on disk (is the temporary
+        file still there?), so an interrupt between any two steps finds everything it has to undo."""
+        done: list[tuple[_Pending, Path | None]] = []  # (entry, where the file it replaces is kept)
+        entry: _Pending | None = None
+        placed = False
         try:
             for entry in renamed:
                 assert entry.temp is not None and entry.target is not None
                 os.chmod(entry.temp, _mode_for(entry.target))
                 kept = None
                 if entry.target.exists():
-                    fd, aside = tempfile.mkstemp(prefix=f".{entry.target.name}.", suffix=".old",
-                                                 dir=entry.target.parent)
-                    os.close(fd)
-                    kept = Path(aside)
-                    os.replace(entry.target, kept)
+                    kept = entry.target.with_name(f".{entry.target.name}.{secrets.token_hex(8)}.old")
                 done.append((entry, kept))
+                if kept is not None:
+                    os.replace(entry.target, kept)
                 os.replace(entry.temp, entry.target)
-                entry.temp = None
-        except OSError as exc:
-            for placed, kept in reversed(done):
-                assert placed.target is not None
-                with contextlib.suppress(OSError):
-                    if placed.temp is None:
-                        placed.target.unlink()
-                    if kept is not None:
-                        os.replace(kept, placed.target)
-            self.abort()
-            raise ScrubError(f"cannot write output ({exc.strerror})", entry.shown) from None
-        for _, kept in done:
-            if kept is not None:
-                with contextlib.suppress(OSError):
-                    kept.unlink()
-        self.committed = True
-        for entry in sorted(self.pending, key=lambda e: e.target is None):
-            if entry.spool is None:
-                continue
-            entry.spool.seek(0)
-            if entry.target is None:
-                out = sys.stdout.buffer
-                shutil.copyfileobj(entry.spool, out)
-                out.flush()
+            placed = True
+            _remove_kept(done)
+        except BaseException as exc:
+            if placed:
+                _remove_kept(done)
             else:
-                try:
-                    with entry.target.open("wb") as out:
-                        shutil.copyfileobj(entry.spool, out)
-                except OSError as exc:
+                for item, kept in reversed(done):
+                    assert item.temp is not None and item.target is not None
+                    with contextlib.suppress(OSError):  # (a step not taken: nothing to undo)
+                        if kept is not None:  # the old file back, over the new one if it is in place
+                            os.replace(kept, item.target)
+                        elif not item.temp.exists():  # a new file in place: taken away
+                            item.target.unlink()
+                if isinstance(exc, OSError) and entry is not None:
                     raise ScrubError(f"cannot write output ({exc.strerror})", entry.shown) from None
-            entry.spool.close()
+            raise
+        finally:
+            if placed:
+                for item, _ in done:
+                    item.temp = None
 
     def abort(self) -> None:
         """Remove every temporary file; existing targets were never touched."""
@@ -207,6 +244,53 @@ class OutputSet:
             if entry.spool is not None:
                 entry.spool.close()
         self.pending.clear()
+
+
+def _create_temp(entry: _Pending) -> int:
+    """Create the temporary file beside ``entry.target`` (as ``mkstemp`` does: a new name, mode 0600)
+    and return its descriptor. Its name is in ``entry`` before it exists, so that an interrupt at
+    any point (936 letters give Ctrl-C many chances) leaves nothing that :meth:`OutputSet.abort`
+    does not know to remove."""
+    assert entry.target is not None
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    while True:
+        entry.temp = entry.target.with_name(f".{entry.target.name}.{secrets.token_hex(6)}.tmp")
+        try:
+            return os.open(entry.temp, flags, 0o600)
+        except OSError as exc:  # not made, or someone else's file (not ours to remove): forget the name
+            entry.temp = None
+            if not isinstance(exc, FileExistsError):
+                raise
+
+
+def _refuse_clashes(renamed: list[_Pending]) -> None:
+    """:class:`ScrubError` for two outputs naming one file (a path, or a hard link of another) or a
+    target that has become a folder. Linear in the outputs (936 letters): each target's path and
+    file identity are looked up, not compared with every other target."""
+    by_path: dict[Path, str] = {}
+    by_file: dict[tuple[int, int], str] = {}
+    for entry in renamed:
+        assert entry.target is not None
+        try:
+            st = os.stat(entry.target)
+        except OSError:
+            st = None
+        identity = (st.st_dev, st.st_ino) if st is not None else None
+        other = by_path.get(entry.target) or (by_file.get(identity) if identity is not None else None)
+        if other is not None or (st is not None and stat.S_ISDIR(st.st_mode)):
+            why = "two outputs would write it (give each its own file)" if other is not None else "it is a folder"
+            raise ScrubError(f"cannot write output: {why}; nothing was written", entry.shown)
+        by_path[entry.target] = entry.shown
+        if identity is not None:
+            by_file[identity] = entry.shown
+
+
+def _remove_kept(done: list[tuple[_Pending, Path | None]]) -> None:
+    """Remove the replaced files kept aside (every new file is in place)."""
+    for _, kept in done:
+        if kept is not None:
+            with contextlib.suppress(OSError):
+                kept.unlink()
 
 
 @contextlib.contextmanager

@@ -9,13 +9,15 @@ Records that match no claim line, or repeat a key, are reported, never dropped s
 A problem in the records file is the records file's (issue 12): a value that does not parse or
 breaks its rule (``infusion_start`` "soon", a negative dose) is reported with the records file's
 row and is not used, so the claim line keeps its own documentation and is checked on what is
-known; a ragged row is reported the same way and the other records still join.
+known; a ragged row is reported the same way and the other records still join. So is a column that
+is not read but looks meant to be: a misspelled documentation column (``drug_dose``) or a claims
+column (``units``), with the row that names it (the header, row 1).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +25,7 @@ import polars as pl
 
 from scrubber.errors import InputError, display_name
 from scrubber.loaders import sniff_format
-from scrubber.loaders.csv_loader import read_text_table
+from scrubber.loaders.csv_loader import CLAIM_COLUMNS, ignored_notices, read_header, read_text_table
 from scrubber.loaders.json_loader import (
     REPEATED_KEYS,
     BrokenLine,
@@ -36,6 +38,7 @@ from scrubber.loaders.json_loader import (
 from scrubber.schema import RECORD_COLUMNS
 
 KEY = ("claim_id", "line_number")
+READ_COLUMNS = frozenset((*KEY, *RECORD_COLUMNS))  # what a records file gives; any other column is not read
 UNMATCHED_SCHEMA = {"source": pl.String(), "row": pl.Int64(), "claim_id": pl.String(),
                     "line_number": pl.String(), "reason": pl.String()}
 
@@ -48,6 +51,8 @@ class Records:
     source: str
     # Rows or values of the file that are not used, with the reason (UNMATCHED_SCHEMA).
     problems: pl.DataFrame | None = None
+    # Columns that are not read but look meant to be (input warnings, as a claims file's columns are).
+    notices: list[str] = field(default_factory=list)
 
 
 def _normalise_key(frame: pl.LazyFrame) -> pl.LazyFrame:
@@ -121,12 +126,19 @@ def load_records(path_text: str) -> Records:
     source = display_name(path_text)
     fmt = sniff_format(path)
     if fmt == "csv":
-        frame = read_text_table(path, frozenset((*KEY, *RECORD_COLUMNS)), required=KEY)
+        frame = read_text_table(path, READ_COLUMNS, required=KEY)
+        columns = {name: 1 for name in read_header(path)}  # the header is row 1
     elif fmt == "json":
         numbered = _read_json_items(path, path_text)
         items = [item for _, item in numbered]
         cols = [*KEY, *RECORD_COLUMNS]
         objects = [i if isinstance(i, dict) else {} for i in items]
+        columns = {}  # each key at the first record that gives it
+        for row, item in numbered:
+            if isinstance(item, dict):
+                for key in item:
+                    if isinstance(key, str) and key != REPEATED_KEYS:
+                        columns.setdefault(key, row)
         frame = pl.DataFrame(
             {"source_row": [row for row, _ in numbered], **{c: [_text(i.get(c)) for i in objects] for c in cols},
              "load_error": [_item_problem(i) for i in items]},
@@ -161,7 +173,26 @@ def load_records(path_text: str) -> Records:
             pl.lit(source).alias("source"), "row", *KEY,
             (pl.col("reason") + pl.lit("; the value is not used")).alias("reason")),
     ]).cast(UNMATCHED_SCHEMA)
-    return Records(frame=frame, source=source, problems=problems)
+    return Records(frame=frame, source=source, problems=problems, notices=_column_notices(columns))
+
+
+def _column_notices(columns: dict[str, int]) -> list[str]:
+    """The records file's columns that are not read but look meant to be: a misspelled documentation
+    column (``drug_dose``), worded as a claims file's (:func:`~scrubber.loaders.csv_loader.ignored_notices`),
+    and a claims column that is no documentation column (``units``): records carry only the documentation
+    columns (FORMATS.md). Read as absent, either would change findings without a word. Other columns
+    (an EHR's own) are ignored, as in a claims file. ``columns``: name -> the row that names it (a CSV's
+    header, row 1; a JSON file's first record with the key)."""
+    out: list[str] = []
+    for name, row in columns.items():
+        where = "" if row == 1 else f" (first in record {row})"
+        if name in CLAIM_COLUMNS and name not in READ_COLUMNS:
+            out.append(f"column '{name}'{where} is not a documentation column and is not read (records give "
+                       f"claim_id, line_number and {', '.join(RECORD_COLUMNS)})")
+        else:
+            out.extend(n.replace(f"column '{name}'", f"column '{name}'{where}", 1)
+                       for n in ignored_notices([name], READ_COLUMNS, kind="records"))
+    return out
 
 
 def _bad_values(frame: pl.DataFrame, doc_cols: list[str]) -> pl.DataFrame:
