@@ -391,8 +391,6 @@ def _read_edit_table(key: str) -> tuple[pl.DataFrame, str]:
     if missing:
         raise InputError(f"missing column(s) {', '.join(missing)} (expected {', '.join(_EDIT_COLUMNS[key])})",
                          origin)
-    if frame.height == 0:  # it replaces the shipped table whole: empty, every edit of it would go quiet
-        raise InputError("the table has no rows (a replacement table replaces the shipped one whole)", origin)
     return frame.with_columns(pl.col(pl.String).str.strip_chars()), origin
 
 

@@ -38,6 +38,7 @@ SCENARIOS = {
                      "3,12,2026-03-05,Q2052,,,4,420,,,"],
     "over_one_unit": ["1,12,2023-05-01,J1459,JZ,,60,6000,30000,,IV", "2,12,2023-05-01,Q2052,,,2,840,,,"],
     "no_home_ivig": ["1,12,2026-03-08,Q2052,,,1,420,,,"],
+    "pos_differs": ["1,12,2026-03-05,J1459,JZ,,60,6000,30000,,IV", "2,13,2026-03-05,Q2052,,,4,420,,,"],
     # A dose over two lines (one per NDC, the record on the first) and the waste's lines.
     "waste_without_jw_lines": ["1,11,2026-02-10,J1459,,,40,4000,35200,400,IV", "2,11,2026-02-10,J1459,,,31,3100,,,"],
     "waste_unbilled_lines": ["1,11,2023-06-30,J1459,,,40,4000,35200,400,IV", "2,11,2023-06-30,J1459,,,31,3100,,,"],
@@ -136,8 +137,9 @@ def test_medicare_findings_cite_the_primary_sources_of_their_rule(findings) -> N
         assert "IOM 100-04, ch. 17, section 40" in cited[reason] and "CMS JW/JZ Modifier Policy FAQ" in cited[reason]
     assert "A52507" in cited["jw_not_billable_use_jz"]  # scenario 2: no billable discarded amount
     assert "L33794" in cited["kx_missing"] and "A52507" in cited["kx_missing"]
-    for reason in ("second_q2052", "over_one_unit", "no_home_ivig"):
+    for reason in ("second_q2052", "over_one_unit", "no_home_ivig", "pos_differs"):
         assert "A52509" in cited[reason]
+    assert "Noridian JD DME" in cited["pos_differs"]
     kx = medicare.filter(pl.col("reason") == "kx_missing").row(0, named=True)
     assert all(m in kx["suggested_fix"] for m in ("KX", "GA", "GZ", "GY", "ABN"))
     assert not any("ch. 12" in c for c in findings["citation"])  # no physician-manual section here
