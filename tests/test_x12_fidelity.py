@@ -23,6 +23,7 @@ from typing import Any
 
 import polars as pl
 from test_x12_loader import HEADER, IVIG_CLAIM, interchange, load, subscriber
+from test_x12_stray_segments import HOME_CLAIM as STRAY_HOME_CLAIM
 
 from scrubber.engine import scrub
 from scrubber.loaders.x12_loader import count_x12_rows
@@ -34,16 +35,7 @@ _FINDING = ("claim_id", "line_number", "check_id", "severity", "member_id", "pay
             "procedure_code", "message")
 # A bystander in every file: home IVIG for a Medicare member with a diagnosis off the LCD list, so it has
 # a finding (noncovered-diagnosis) of its own that must not change.
-HOME_CLAIM = [
-    *subscriber(9, "MBR900", "MEDICARE"),
-    "CLM*HOME1*6650***12:B:1*Y*A*Y*Y",
-    "HI*ABK:G6181",
-    "LX*1",
-    "SV1*HC:J1459:KX:JZ*6650*UN*70***1",
-    "DTP*472*D8*20260604",
-    "LIN**N4*44206043810",
-    "CTP****35000*ME",
-]
+HOME_CLAIM = [*subscriber(9, "MBR900", "MEDICARE"), *STRAY_HOME_CLAIM]
 # An 837I bystander: an outpatient IVIG visit whose lines carry their dates.
 OUTPATIENT_CLAIM = [
     *subscriber(9, "MBR901", "MEDICARE"),
@@ -117,14 +109,7 @@ _UPPER_837P = [
     "NM1*PR*2*Aetna Better Health*****PI*PAYER01",
     "CLM*Ivig-7a*6100***11:B:7*Y*A*Y*Y",
     "REF*F8*Orig-123",
-    "HI*ABK:D801*ABF:G6181",
-    "LX*1",
-    "SV1*HC:J1459:JZ*5250*UN*350***1:2",
-    "DTP*472*D8*20260110",
-    "LIN**N4*44206-0436-10",
-    "CTP****35000*ME",
-    "LX*2",
-    "SV1*HC:96365*250*UN*1***1",
+    *IVIG_CLAIM[1:9],  # HI, the J1459 line with LIN/CTP, the 96365 line
     "DTP*472*RD8*20260110-20260110",
     "LX*3",
     "SV1*HC:J1559:JZ*900*UN*80***2",
@@ -180,12 +165,18 @@ def test_lower_case_qualifiers_read_as_upper_case(tmp_path: Path) -> None:
     lower_body = _lowered(_UPPER_837P)
     assert sum(a != b for a, b in zip(lower_body, _UPPER_837P, strict=True)) >= 12
     lower_text = interchange(lower_body, version="005010x222a1")
+    _read_as_upper_case(tmp_path, lower_text, upper_text, "p")
+
+
+def _read_as_upper_case(tmp_path: Path, lower_text: str, upper_text: str, name: str) -> pl.DataFrame:
+    """The lower-case file's rows and findings are the upper-case file's; returns the upper-case rows."""
     lower, upper = _read(lower_text), _read(upper_text)
     assert lower.to_dicts() == upper.to_dicts()
-    findings, rejected = _scrub(tmp_path, "lower", lower_text)
-    upper_findings, upper_rejected = _scrub(tmp_path, "upper", upper_text)
+    findings, rejected = _scrub(tmp_path, f"lower_{name}", lower_text)
+    upper_findings, upper_rejected = _scrub(tmp_path, f"upper_{name}", upper_text)
     assert rejected.height == upper_rejected.height == 0
     assert findings == upper_findings
+    return upper
 
 
 def test_lower_case_837i_diagnoses_statement_period_and_version(tmp_path: Path) -> None:
@@ -206,14 +197,9 @@ def test_lower_case_837i_diagnoses_statement_period_and_version(tmp_path: Path) 
                .replace("*UN*", "*un*").replace("*D8*", "*d8*") for s in claim]
     upper_text = _institutional(claim, OUTPATIENT_CLAIM)
     lower_text = interchange([*HEADER, *lowered, *OUTPATIENT_CLAIM], version="005010x223a2")
-    lower, upper = _read(lower_text), _read(upper_text)
+    upper = _read_as_upper_case(tmp_path, lower_text, upper_text, "i")
     assert upper.get_column("diagnoses").to_list()[0] == ["D801", "G6181"]
     assert upper.get_column("date_of_service").to_list()[:2] == ["2026-03-01"] * 2
-    assert lower.to_dicts() == upper.to_dicts()
-    findings, rejected = _scrub(tmp_path, "lower_i", lower_text)
-    upper_findings, upper_rejected = _scrub(tmp_path, "upper_i", upper_text)
-    assert rejected.height == upper_rejected.height == 0
-    assert findings == upper_findings
 
 
 # --- 2. unit basis the guide does not allow ---------------------------------------------------------------
