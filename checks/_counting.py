@@ -155,14 +155,29 @@ def hydration_as_secondary(lines: pl.LazyFrame, extra: pl.LazyFrame) -> pl.LazyF
         "row_id", "ep", supported.alias("secondary_units"), pl.when(left >= 1).then(left).alias("instead_units"))
 
 
+def floored_infusions(lines: pl.LazyFrame) -> pl.LazyFrame:
+    """The infusion lines (:mod:`scrubber.timing` lines) whose code has a floor (``min_minutes`` in
+    ``admin_codes.csv``: 16, hydration 31): the lines infusion-too-short and
+    observation-counted-as-infusion judge."""
+    return timing(lines).lines.filter((pl.col("tm_kind") == INFUSION) & pl.col("tm_floor").is_not_null())
+
+
+def under_floor() -> pl.Expr:
+    """On :func:`floored_infusions`: the documented minutes, without observation, are below the floor."""
+    return pl.col("ep_minutes").is_not_null() & (pl.col("ep_minutes") < pl.col("tm_floor"))
+
+
+def lifted_by_observation() -> pl.Expr:
+    """On :func:`floored_infusions`: the documented observation minutes lift the minutes to the floor
+    (that is ``observation-counted-as-infusion``'s, not ``infusion-too-short``'s)."""
+    obs = pl.col("ep_obs")
+    return (obs > 0) & (pl.col("ep_minutes") + obs >= pl.col("tm_floor"))
+
+
 def short_infusions(lines: pl.LazyFrame) -> pl.LazyFrame:
-    """Infusion lines (:mod:`scrubber.timing` lines) whose documented minutes, without observation, are
-    below their code's floor (``min_minutes``: 16, hydration 31), where the observation minutes would
-    not reach it (that is ``observation-counted-as-infusion``'s): ``infusion-too-short``'s decision."""
-    minutes, floor, obs = pl.col("ep_minutes"), pl.col("tm_floor"), pl.col("ep_obs")
-    by_observation = (obs > 0) & (minutes + obs >= floor)
-    floored = timing(lines).lines.filter((pl.col("tm_kind") == INFUSION) & floor.is_not_null())
-    return floored.filter(minutes.is_not_null() & (minutes < floor) & ~by_observation)
+    """Infusion lines whose documented minutes, without observation, are below their code's floor,
+    where the observation minutes would not reach it: ``infusion-too-short``'s decision."""
+    return floored_infusions(lines).filter(under_floor() & ~lifted_by_observation())
 
 
 def sequential_push(push: pl.Expr) -> pl.Expr:
@@ -180,9 +195,7 @@ def below_floor(lines: pl.LazyFrame, rows: pl.LazyFrame) -> pl.DataFrame:
     line), collected: ``row_id``, ``enc_key``, ``tm_push`` (null for hydration), ``ep_minutes``.
     ``duplicate-initial-infusion`` reads it so that its fix on such a line names what theirs do:
     the push :func:`outranked_push` gives, or no code for hydration of 30 minutes or less."""
-    minutes, floor = pl.col("ep_minutes"), pl.col("tm_floor")
-    below = (pl.col("tm_kind") == INFUSION) & floor.is_not_null() & minutes.is_not_null() & (minutes < floor)
-    return timing(lines).lines.join(rows.select("row_id"), on="row_id", how="semi").filter(below).select(
+    return floored_infusions(lines).join(rows.select("row_id"), on="row_id", how="semi").filter(under_floor()).select(
         "row_id", "enc_key", "tm_push", "ep_minutes").collect()
 
 

@@ -32,6 +32,7 @@ from scrubber.registry import Check, Context
 from scrubber.timing import (
     INFUSION,
     Timing,
+    billed_as,
     chain_code,
     clock,
     concurrent_hydration,
@@ -74,15 +75,11 @@ def _episodes(lines: pl.LazyFrame, t: Timing, hit: pl.LazyFrame) -> pl.LazyFrame
                else pl.LazyFrame(schema={"ep": pl.Int32, "secondary_units": pl.Int64})).select("ep", "secondary_units")
     episodes = t.episodes.join(rows, on="ep").join(demoted, on="ep", how="left").with_columns(
         chain_code().alias("_hour"))
-    hours = pl.col("_hour") + pl.lit(" x") + pl.col("ep_units").cast(pl.String)
+    hours = billed_as(pl.col("_hour"), pl.col("ep_units"))
     supported = (
-        pl.when(pl.col("secondary_units").is_not_null())
-        .then(pl.col("_hour") + pl.lit(" x") + pl.col("secondary_units").cast(pl.String))
-        .when(pl.col("has_infusion"))
-        .then(pl.col("_initial") + pl.lit(" x1") + pl.when(pl.col("ep_units") > 0).then(pl.lit(" and ") + hours)
-              .otherwise(pl.lit(" and no ") + pl.col("_hour")))
-        .when(pl.col("ep_units") > 0).then(hours)
-        .otherwise(pl.lit("no ") + pl.col("_hour"))
+        pl.when(pl.col("secondary_units").is_not_null()).then(billed_as(pl.col("_hour"), pl.col("secondary_units")))
+        .when(pl.col("has_infusion")).then(pl.col("_initial") + pl.lit(" x1 and ") + hours)
+        .otherwise(hours)
     )
     return episodes.select("ep", "hydration_lines", "ep_rows", supported.alias("supported"))
 

@@ -45,7 +45,7 @@ from checks._counting import (
 )
 from scrubber.cards import load_card
 from scrubber.registry import Check, Context
-from scrubber.timing import chain_code, clock, timing
+from scrubber.timing import billed_as, chain_code, episode_interval, timing
 
 
 def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
@@ -114,14 +114,13 @@ def _documented_hours(lines: pl.LazyFrame, kept: pl.LazyFrame) -> pl.LazyFrame:
     usable times are left out (their fix says the documented minutes decide)."""
     t = timing(lines)
     rows = t.lines.join(kept.select("row_id"), on="row_id", how="semi").filter(pl.col("ep").is_not_null())
-    hours = chain_code() + pl.lit(" x") + pl.col("ep_units").cast(pl.String)
     return rows.join(t.episodes.select("ep", "ep_units"), on="ep").join(
         lines.select("row_id", "procedure_code"), on="row_id").select(
         "row_id",
         pl.col("ep_minutes").alias("minutes"),
-        (clock(pl.col("ep_start")) + pl.lit("-") + clock(pl.col("ep_stop"))).alias("interval"),
+        episode_interval().alias("interval"),
         (pl.col("procedure_code") + pl.lit(" x1 and ")
-         + pl.when(pl.col("ep_units") > 0).then(hours).otherwise(pl.lit("no ") + chain_code())).alias("supported"),
+         + billed_as(chain_code(), pl.col("ep_units"))).alias("supported"),
     )
 
 

@@ -4,7 +4,8 @@
 second line for the member and date; for dates of service to 2023-12-31 also more than 1 unit on a
 date (from 2024-01-01 its units report the visit in 15-minute increments); or with no home IVIG drug
 line for the member on that date or in the 30 days before it (A52509, L33610: one Q2052 per infusion
-date, the drug's date of service up to 30 days earlier).
+date, the drug's date of service up to 30 days earlier); or at another place of service than that
+drug (Noridian JD DME IVIG billing tips: the same place of service for the drug and Q2052).
 
 Implementation. The codes and what a unit of them counts are data (``scrubber/data/
 home_ivig_supplies.csv``, by period of dates of service). Lines are grouped by member, date of

@@ -22,14 +22,10 @@ from __future__ import annotations
 
 import polars as pl
 
-from checks._counting import outranked_push, short_infusions
+from checks._counting import floored_infusions, outranked_push, short_infusions
 from scrubber.cards import load_card
 from scrubber.registry import Check, Context
-from scrubber.timing import INFUSION, clock, timing
-
-
-def _floored(lines: pl.LazyFrame) -> pl.LazyFrame:
-    return timing(lines).lines.filter((pl.col("tm_kind") == INFUSION) & pl.col("tm_floor").is_not_null())
+from scrubber.timing import episode_interval
 
 
 def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
@@ -46,13 +42,13 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         minutes.alias("minutes"),
         floor.alias("floor"),
         "push_code",
-        (clock(pl.col("ep_start")) + pl.lit("-") + clock(pl.col("ep_stop"))).alias("interval"),
+        episode_interval().alias("interval"),
     )
 
 
 def unevaluated(lines: pl.LazyFrame) -> pl.LazyFrame:
     """Infusion lines with a floor and no usable start and stop."""
-    return _floored(lines).filter(pl.col("minutes").is_null()).select("row_id")
+    return floored_infusions(lines).filter(pl.col("minutes").is_null()).select("row_id")
 
 
 CHECK = Check(card=load_card(__file__), find=find, unevaluated=unevaluated, reads_timing=True)

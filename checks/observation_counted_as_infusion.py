@@ -3,7 +3,9 @@
 **observation-counted-as-infusion** (error). For a time-based family: the billed add-on units exceed
 what the infusing minutes support but are within what they support with `observation_minutes` added;
 or an infusion needs T >= 16 (hydration T >= 31) and only T + observation reaches it. Observation,
-education, flushes and keep-vein-open time are not infusion time.
+education, flushes and keep-vein-open time are not infusion time. A too-short drug infusion is fixed
+as infusion-too-short fixes it: its push code (the sequential push where another initial service
+outranks it), or in an encounter that bills an immune globulin, never a push, the record's times.
 
 Implementation. The time facts are :mod:`scrubber.timing`'s (episodes of merged intervals per
 encounter, the units each supports with and without the observation minutes documented on its
@@ -26,10 +28,10 @@ from __future__ import annotations
 
 import polars as pl
 
-from checks._counting import outranked_push
+from checks._counting import floored_infusions, lifted_by_observation, outranked_push, under_floor
 from scrubber.cards import load_card
 from scrubber.registry import Check, Context
-from scrubber.timing import INFUSION, clock, timing
+from scrubber.timing import episode_interval, timing
 
 
 def _hours(lines: pl.LazyFrame) -> pl.LazyFrame:
@@ -52,15 +54,9 @@ def _hours(lines: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def _floored(lines: pl.LazyFrame) -> pl.LazyFrame:
-    """Infusion lines with a floor (96360, 96365, 96367, 96413, 96417)."""
-    return timing(lines).lines.filter((pl.col("tm_kind") == INFUSION) & pl.col("tm_floor").is_not_null())
-
-
 def _floors(lines: pl.LazyFrame) -> pl.LazyFrame:
     minutes, floor, obs = pl.col("ep_minutes"), pl.col("tm_floor"), pl.col("ep_obs")
-    hit = _floored(lines).filter(minutes.is_not_null() & (minutes < floor) & (obs > 0) & (minutes + obs >= floor))
-    hit = hit.collect()  # a few lines, read twice
+    hit = floored_infusions(lines).filter(under_floor() & lifted_by_observation()).collect()  # few, read twice
     # The push code infusion-too-short would name (the sequential push where another initial service
     # outranks the line); immune globulin is never a push, so there the fix is the record's times.
     push = outranked_push(lines, hit)
@@ -72,7 +68,7 @@ def _floors(lines: pl.LazyFrame) -> pl.LazyFrame:
         floor.alias("floor"),
         obs.alias("obs_minutes"),
         "push_code",
-        (clock(pl.col("ep_start")) + pl.lit("-") + clock(pl.col("ep_stop"))).alias("interval"),
+        episode_interval().alias("interval"),
     )
 
 
@@ -83,7 +79,7 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
 def unevaluated(lines: pl.LazyFrame) -> pl.LazyFrame:
     """Add-on lines whose encounter's time cannot be judged; infusion lines with a floor and no usable times."""
     hours = timing(lines).groups.filter(~pl.col("evaluable")).select(pl.col("hour_rows").alias("row_id"))
-    floors = _floored(lines).filter(pl.col("minutes").is_null()).select("row_id")
+    floors = floored_infusions(lines).filter(pl.col("minutes").is_null()).select("row_id")
     return pl.concat([hours.explode("row_id"), floors])
 
 

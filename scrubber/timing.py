@@ -612,9 +612,19 @@ def clock(minute: pl.Expr) -> pl.Expr:
     return pl.from_epoch(minute * 60, time_unit="s").dt.strftime("%H:%M")
 
 
+def episode_interval() -> pl.Expr:
+    """An episode's clock interval as the words show it ("09:00-10:15"), from ``ep_start``/``ep_stop``."""
+    return clock(pl.col("ep_start")) + pl.lit("-") + clock(pl.col("ep_stop"))
+
+
 def chain_code() -> pl.Expr:
     """The additional-hour code of a row's chain (from ``tm_chain``), as text."""
     return pl.lit(reference.code_table().get_column("procedure_code")).gather(pl.col("tm_chain"))
+
+
+def billed_as(code: pl.Expr, units: pl.Expr) -> pl.Expr:
+    """A code and its units as the fixes write them ("96366 x2"), or "no 96366" for none."""
+    return pl.when(units > 0).then(code + pl.lit(" x") + units.cast(pl.String)).otherwise(pl.lit("no ") + code)
 
 
 def _documented_concurrent_hydration(concurrent: pl.Expr) -> pl.Expr:
@@ -710,7 +720,7 @@ def _episode_text(lines: pl.LazyFrame, episodes: pl.LazyFrame, groups: pl.LazyFr
     as_secondary = pl.col("secondary") & ~pl.col("has_infusion")
     next_at = (pl.when(as_secondary).then(first).otherwise(first + timing_["unit_minutes"])
                + timing_["unit_minutes"] * pl.col("ep_units"))
-    text = (pl.col("_labels") + pl.lit(", ") + clock(pl.col("ep_start")) + pl.lit("-") + clock(pl.col("ep_stop"))
+    text = (pl.col("_labels") + pl.lit(", ") + episode_interval()
             + pl.lit(" = ") + minutes + concurrent + secondary + pl.lit(", supports ")
             + pl.col("ep_units").cast(pl.String) + pl.lit(" (") + (pl.col("ep_units") + 1).cast(pl.String)
             + pl.lit(" from ") + next_at.cast(pl.String) + pl.lit(" min)"))
