@@ -14,6 +14,12 @@ the dose lines that carry JZ: JZ beside a JW line contradicts it); the dose line
 with JW" and the units over the dose that ``unit-miscalculation`` would count are the same root cause,
 so both leave the drug's lines on that claim and date to it.
 
+A third case is :func:`waste_in_dose_units`: the discarded amount billed in the dose line's own units
+(J1569 x25 for 12,000 mg administered and 500 mg discarded, no JW line), where the policy asks for it
+on a JW line of its own. The one unit over the dose is the waste without JW: ``missing-modifier``
+reports it (``waste_in_dose_units``, whose fix bills the dose's units and adds the JW line), and
+``unit-miscalculation`` does not count the same unit again as over the dose.
+
 Whether JW and JZ apply to a line (the policy's dates, exempt places, home) is written here too
 (:func:`jw_required`, :func:`jz_required`): the waste-line decision reads it, and so does
 ``missing-modifier``.
@@ -81,6 +87,27 @@ def jw_required() -> pl.Expr:
 def jz_required() -> pl.Expr:
     """The policy requires JZ on this line when nothing billable was discarded (``jz.required_from``)."""
     return _jw_jz_apply() & since("pol_jz_from")
+
+
+def jw_line_due() -> pl.Expr:
+    """On IG lines with the ``ig_single_dose`` and ``ig_bit`` codes: a single-dose drug's line without
+    JW, in a readable encounter, whose drug has no JW line on the claim and date although the policy
+    asks for the discarded amount on one there (``jw.required_from``): the lines ``missing-modifier``
+    holds to their documented waste (its ``jz_with_billable_waste``, ``waste_unbilled`` and
+    ``waste_without_jw``)."""
+    no_jw_line = (pl.col("cd_jw_mask") & pl.col("ig_bit")) == 0
+    return (pl.col("ig_single_dose").fill_null(False) & ~pl.col("is_jw") & no_jw_line & ~pl.col("enc_unreadable")
+            & jw_required())
+
+
+def waste_in_dose_units(billed: pl.Expr, dose: pl.Expr, waste: pl.Expr, unit: pl.Expr, due: pl.Expr) -> pl.Expr:
+    """The dose's line (or lines, ``billed`` in all) bill the documented dose and its billable waste
+    together, ceil(dose / unit) + the waste's units exactly, where the waste is ``due`` on a JW line of
+    its own (:func:`jw_line_due`): one root cause, the waste without JW, reported by
+    ``missing-modifier`` and not also counted over the dose by ``unit-miscalculation``. False where
+    anything is undocumented."""
+    extra = waste_units(dose, waste, unit)
+    return (due & (extra >= 1) & (billed == dose_units(dose, unit) + extra)).fill_null(False)
 
 
 def waste_lines(lines: pl.LazyFrame) -> pl.LazyFrame:

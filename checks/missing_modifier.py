@@ -21,7 +21,11 @@
     the policy requires JW, beside the line that bills the dose (the fix puts JW on that line, and
     takes JZ off the dose line if it carries it; the dose line is not reported again);
   - a dose billed over several lines (one per NDC, the record on one of them) whose documented waste
-    adds a unit and is not billed with JW is one finding, naming all the lines (one JW line to add).
+    adds a unit and is not billed with JW is one finding, naming all the lines (one JW line to add);
+  - the discarded amount is billed in the dose line's own units (J1568 x70 for 32,000 mg administered,
+    64 units, and 3,000 mg discarded, 6 units; no JW line) where the policy requires JW: the waste
+    without JW (`waste_in_dose_units`, the fix bills the dose's units and adds the JW line), not also
+    units over the dose under `unit-miscalculation` (one root cause).
 - JW/JZ, DEFAULT: JW for documented waste that adds at least one unit; JZ not required.
 - KX, MEDICARE: subcutaneous immune globulin at home under the External Infusion Pumps policy (A52507)
   for dates of service on or after 2023-01-01: an SC IG line (J1551, J1555, J1558, J1559, J1575, or
@@ -89,7 +93,16 @@ from __future__ import annotations
 
 import polars as pl
 
-from checks._drug_lines import GROUP, jw_billing_the_dose, jw_required, jz_required, siblings, since, waste_lines
+from checks._drug_lines import (
+    GROUP,
+    jw_billing_the_dose,
+    jw_required,
+    jz_required,
+    siblings,
+    since,
+    waste_in_dose_units,
+    waste_lines,
+)
 from checks._first_rule import first_rule, rule_value
 from scrubber.cards import load_card
 from scrubber.enrich import (
@@ -106,7 +119,7 @@ from scrubber.registry import Check, Context
 
 # The facts every JW/JZ finding carries (templates use those of their reason).
 _FACTS = ["product", "dose", "waste", "unit_mg", "waste_units", "admin_units", "admin_line", "jw_lines", "jz_lines",
-          "dose_lines", "waste_jw_lines", "drop", "keep", "jz_from", "jw_from"]
+          "dose_lines", "waste_jw_lines", "drop", "keep", "jz_from", "jw_from", "billed"]
 
 
 def _single_dose(lines: pl.LazyFrame) -> pl.LazyFrame:
@@ -153,6 +166,7 @@ def _one_per_split_dose(flagged: pl.LazyFrame, waste_rules: int) -> pl.LazyFrame
 
     doses = flagged.filter(waste).group_by(GROUP).agg(
         pl.col("row_id").sort_by(~own, "line_number").first().alias("_first"),
+        pl.col("units").sum().alias("_billed"),
         pl.col("_rule").min().alias("_dose_rule"),
         lines(pl.col("line_number")).alias("dose_lines"),
         lines(pl.col("line_number").filter("is_jz")).alias("jz_lines"),
@@ -165,6 +179,7 @@ def _one_per_split_dose(flagged: pl.LazyFrame, waste_rules: int) -> pl.LazyFrame
         pl.when(split).then("_dose_rule").otherwise("_rule").alias("_rule"),
         pl.when(split).then("dose_lines").alias("dose_lines"),
         pl.when(split & (pl.col("jz_lines") != "")).then("jz_lines").alias("jz_lines"),
+        pl.when(split).then("_billed").otherwise("units").alias("billed"),
     )
 
 
@@ -240,9 +255,15 @@ def _jwjz(lines: pl.LazyFrame) -> pl.LazyFrame:
         confused.select(GROUP), on=GROUP, how="anti").with_columns(
         first_rule([condition for _, condition in rules]).alias("_rule"),
     ).filter(pl.col("_rule").is_not_null())
+    # The waste billed in the dose's own units, no JW line, no JZ (checks._drug_lines.waste_in_dose_units):
+    # its fix takes the waste's units off the dose line, so it is named apart from waste not billed at all.
+    no_jw = [i for i, (reason, _) in enumerate(rules) if reason in ("waste_without_jw", "waste_unbilled")]
+    in_dose = pl.col("_rule").is_in(no_jw) & waste_in_dose_units(
+        pl.col("billed"), pl.col("dose"), pl.col("waste"), pl.col("unit_mg"), jw_required())
     # The waste rules are all but the last (no_jw_jz).
     alone = _one_per_split_dose(flagged, waste_rules=len(rules) - 1).with_columns(
-        rule_value(pl.col("_rule"), [reason for reason, _ in rules], pl.String()).alias("reason"),
+        pl.when(in_dose).then(pl.lit("waste_in_dose_units"))
+        .otherwise(rule_value(pl.col("_rule"), [reason for reason, _ in rules], pl.String())).alias("reason"),
     ).with_columns(
         pl.when(pl.col("dose_lines").is_not_null()).then(pl.concat_str("reason", pl.lit("_lines")))
         .otherwise("reason").alias("reason"),

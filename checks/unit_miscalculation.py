@@ -11,7 +11,9 @@
   documents (x40 + x30 for 35 g of J1459 is right; x70 + x70 is 70 over). Likewise the JW lines of a
   drug on the claim and date, when there are several beside the line that bills the dose: their units
   in all against the documented waste (JW x5 + x4 for 4,800 mg after 35,200 mg is right; x9 + x9 is 9
-  over).
+  over). A drug line (or lines) billing exactly the dose's units plus the units of its documented
+  waste, with no JW line where the policy requires one, is `missing-modifier`'s (the waste without JW:
+  one root cause); a unit past both is over here.
 - Additional-hour add-ons (96361, 96366, 96370, 96415): for each infusion it extends in the encounter,
   with T its documented minutes (crossing midnight allowed), the infusion supports
   max(0, floor((T - 31) / 60)) additional hours: 61-90 minutes is 0, 91-150 is 1, 151-210 is 2, 211-270
@@ -60,7 +62,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from checks._drug_lines import GROUP, jw_billing_the_dose, siblings, waste_lines
+from checks._drug_lines import GROUP, jw_billing_the_dose, jw_line_due, siblings, waste_in_dose_units, waste_lines
 from scrubber import reference
 from scrubber.cards import load_card
 from scrubber.enrich import dose_units, is_ig, waste_units, with_codes, with_drug_units
@@ -96,6 +98,12 @@ def _drug_findings(lines: pl.LazyFrame) -> pl.LazyFrame:
     judged = judged.join(confused, on=GROUP, how="anti")
     split = split.join(confused, on=GROUP, how="anti")
     split_waste = split_waste.join(confused, on=GROUP, how="anti")
+    # So is the discarded amount billed in the dose line's own units where the policy wants it on a JW
+    # line (checks._drug_lines.waste_in_dose_units): the unit over the dose is the waste without JW.
+    judged = with_codes(judged, "ig_single_dose", "ig_bit").filter(~waste_in_dose_units(
+        pl.col("units"), pl.col("doc_dose"), pl.col("doc_waste"), pl.col("ig_unit_mg"), jw_line_due()))
+    split = split.filter(~waste_in_dose_units(pl.col("billed"), pl.col("dose"), pl.col("waste"), pl.col("unit_mg"),
+                                              pl.col("_jw_due")))
     over = pl.col("units") > expected
     reason = (pl.when(is_jw).then(pl.when(over).then(pl.lit("jw_over")).otherwise(pl.lit("jw_under")))
               .otherwise(pl.when(over).then(pl.lit("drug_over")).otherwise(pl.lit("drug_under"))))
@@ -111,7 +119,7 @@ def _drug_findings(lines: pl.LazyFrame) -> pl.LazyFrame:
         pl.col("ig_unit_mg").alias("unit_mg"),
         pl.col("ig_product").alias("product"),
     )
-    per_dose = _in_all(split.with_columns(pl.lit(None, pl.Float64).alias("waste")), "drug")
+    per_dose = _in_all(split.with_columns(pl.lit(None, pl.Float64).alias("waste")), "drug")  # (words: the dose only)
     per_waste = _in_all(split_waste, "jw")
     return pl.concat([per_line, per_dose, per_waste], how="diagonal_relaxed")
 
@@ -193,13 +201,15 @@ def _split_doses(ig: pl.LazyFrame) -> pl.LazyFrame:
     # Filter first, decided now: the drugs a borrowing line belongs to (none in most batches; a join
     # against no key still reads every drug line), then derive on their lines only.
     keys = plain.filter(own.is_null() & pl.col("doc_dose_mg").is_not_null()).select(GROUP).unique().collect()
-    members = _drugs(plain.join(keys.lazy(), on=GROUP, how="semi") if keys.height else plain.head(0)).filter(
-        pl.col("drug_expected_units").is_not_null())
+    members = with_codes(_drugs(plain.join(keys.lazy(), on=GROUP, how="semi") if keys.height else plain.head(0)),
+                         "ig_single_dose", "ig_bit").filter(pl.col("drug_expected_units").is_not_null())
     dose = pl.when(own.is_not_null().any()).then(own.sum()).otherwise(pl.col("doc_dose").first())
     return members.group_by(GROUP).agg(
         pl.len().alias("_n"),
         pl.col("units").sum().alias("billed"),
         dose.alias("dose"),
+        pl.col("doc_waste").drop_nulls().first().alias("waste"),
+        jw_line_due().all().alias("_jw_due"),
         pl.col("ig_unit_mg").first().alias("unit_mg"),
         pl.col("ig_product").first().alias("product"),
         pl.col("row_id").filter(own.is_null()).sort_by(pl.col("line_number").filter(own.is_null())).last()

@@ -1,0 +1,86 @@
+"""The discarded amount billed in the dose line's own units is one finding, not two.
+
+J1569 (500 mg units) for 12,000 mg administered and 500 mg discarded, billed x25 on one line with no
+JW line, is the waste without JW (CMS JW/JZ FAQ: the discarded amount on its own line with JW), and
+the one unit over the dose is that same waste: ``missing-modifier`` reports it
+(``waste_in_dose_units``: bill x24, add J1569-JW x1) and ``unit-miscalculation`` does not also count
+the unit as over the dose (``checks._drug_lines.waste_in_dose_units``). Near misses keep their own
+findings: a unit more than dose and waste (a unit the record does not back at all), a place where JW
+is not required (inpatient), a line billing only the dose (waste unbilled), JZ on the line.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from scrubber.engine import scrub
+
+HEADER = ("claim_id,line_number,member_id,payer,place_of_service,date_of_service,procedure_code,modifier_1,units,"
+          "charge,diagnosis_1,ndc,drug_dose_mg,drug_wasted_mg,route,infusion_start,infusion_stop,payer_claim_number")
+
+
+def _claim(claim: str, payer: str, pos: str, drug_lines: list[tuple[str, int, str, str]]) -> list[str]:
+    """A 55-minute IVIG infusion (96365) and the J1569 lines (modifier, units, dose, waste)."""
+    rows = [f"{claim},1,M{claim},{payer},{pos},2026-03-02,96365,,1,200,D80.0,,,,IV,2026-03-02T09:00,"
+            f"2026-03-02T09:55,PCN{claim}"]
+    for n, (mod, units, dose, waste) in enumerate(drug_lines, start=2):
+        rows.append(f"{claim},{n},M{claim},{payer},{pos},2026-03-02,J1569,{mod},{units},{units * 100},D80.0,"
+                    f"00944270005,{dose},{waste},IV,,,PCN{claim}")
+    return rows
+
+
+CLAIMS = {
+    "ONE": _claim("ONE", "MEDICARE", "11", [("", 25, "12000", "500")]),
+    "SPLIT": _claim("SPLIT", "MEDICARE", "11", [("", 20, "12000", "500"), ("", 5, "", "")]),
+    "COMMERCIAL": _claim("COMMERCIAL", "AETNA", "11", [("", 25, "12000", "500")]),
+    "MORE": _claim("MORE", "MEDICARE", "11", [("", 26, "12000", "500")]),
+    "INPATIENT": _claim("INPATIENT", "MEDICARE", "21", [("", 25, "12000", "500")]),
+    "DOSE_ONLY": _claim("DOSE_ONLY", "MEDICARE", "11", [("", 24, "12000", "500")]),
+    "WITH_JZ": _claim("WITH_JZ", "MEDICARE", "11", [("JZ", 25, "12000", "500")]),
+    "NO_WASTE_UNIT": _claim("NO_WASTE_UNIT", "MEDICARE", "11", [("", 25, "11800", "200")]),
+}
+
+
+@pytest.fixture(scope="module")
+def found(tmp_path_factory) -> pl.DataFrame:
+    path = tmp_path_factory.mktemp("waste") / "claims.csv"
+    path.write_text("\n".join([HEADER, *(r for rows in CLAIMS.values() for r in rows)]) + "\n", encoding="utf-8")
+    result = scrub([str(path)])
+    assert result.summary["rejected_rows"] == 0
+    return result.findings
+
+
+def _of(found: pl.DataFrame, claim: str) -> list[tuple[str, str, int]]:
+    return sorted(found.filter(pl.col("claim_id") == claim).select("check_id", "reason", "line_number").rows())
+
+
+def test_waste_in_the_dose_units_is_one_missing_modifier_finding(found) -> None:
+    assert _of(found, "ONE") == [("missing-modifier", "waste_in_dose_units", 2)]
+    row = found.filter(pl.col("claim_id") == "ONE").row(0, named=True)
+    assert "line 2 bills x25, the 12000 mg administered (x24) and the 500 mg discarded (x1)" in row["message"]
+    assert row["suggested_fix"] == ("Bill line 2 as J1569 x24 for the 12000 mg administered and add a line "
+                                    "J1569-JW x1 for the 500 mg discarded (claim ONE, 2026-03-02).")
+    assert "corrected from 25 to 24 unit(s)" in row["appeal_text"]
+    assert _of(found, "COMMERCIAL") == [("missing-modifier", "waste_in_dose_units", 2)]
+
+
+def test_a_dose_and_its_waste_over_two_lines_is_one_finding(found) -> None:
+    assert _of(found, "SPLIT") == [("missing-modifier", "waste_in_dose_units_lines", 2)]
+    row = found.filter(pl.col("claim_id") == "SPLIT").row(0, named=True)
+    assert "lines 2, 3 bill x25 in all" in row["message"]
+    assert row["suggested_fix"].startswith("Bill lines 2, 3 as J1569 x24 in all")
+
+
+def test_near_misses_keep_their_own_findings(found) -> None:
+    # x26: one unit the record backs as waste and one it does not back at all.
+    assert _of(found, "MORE") == [("missing-modifier", "waste_without_jw", 2), ("unit-miscalculation", "drug_over", 2)]
+    # Inpatient: JW/JZ do not apply, so the unit is only over the dose.
+    assert _of(found, "INPATIENT") == [("unit-miscalculation", "drug_over", 2)]
+    # The dose's units only: the waste is not billed at all (the older reason, its words unchanged).
+    assert _of(found, "DOSE_ONLY") == [("missing-modifier", "waste_without_jw", 2)]
+    # JZ on the line: its own reason, whose fix already bills the dose's units.
+    assert _of(found, "WITH_JZ") == [("missing-modifier", "jz_with_billable_waste", 2)]
+    # 11,800 + 200 mg fits in 24 units: no billable waste, so x25 is one over the dose (and no JZ).
+    assert sorted(r[:2] for r in _of(found, "NO_WASTE_UNIT")) == [
+        ("missing-modifier", "no_jw_jz"), ("unit-miscalculation", "drug_over")]
