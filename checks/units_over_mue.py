@@ -10,7 +10,8 @@ with documentation (a justification). 96371 is left to `over-cap-96371`, and uni
 (`unit-miscalculation`, `observation-counted-as-infusion`), or drug units over the documented dose
 or waste (`unit-miscalculation`), or Q2052 lines `home-ig-supplies` reports, are not reported again
 (one root cause); a
-second 96365 carrying XS is over the practitioner MUE of 1 and is a justification (MAI 3). A policy cap
+second 96365 carrying XS is over the practitioner MUE of 1 and is a justification (MAI 3); with XE alone (a separate encounter that day) its
+words and the record it asks for are that encounter's, not a second site's. A policy cap
 replaces the MUE for its code. 96376 has a practitioner MUE of 0: the message says it is a facility-only code.
 
 Implementation. The MUE tables are ``scrubber/data/mue_practitioner.csv`` and ``mue_outpatient.csv``
@@ -41,7 +42,7 @@ import polars as pl
 from checks._counting import CAP_CHECK_CODE, distinct_site, in_shared_group, setting_and_code, units_reported_elsewhere
 from scrubber import reference
 from scrubber.cards import load_card
-from scrubber.enrich import code, code_is
+from scrubber.enrich import code, code_is, has_modifier
 from scrubber.registry import Check, Context
 
 # What decides a line's limit: the MUE indicator (1 per line, 2 and 3 per encounter) or a policy cap.
@@ -217,6 +218,8 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     over = ordered.with_columns(excess.alias("excess_units")).filter(pl.col("excess_units") > 0)
     whole_line = pl.col("excess_units") >= pl.col("units")
     setting = pl.when(pl.col("_inst")).then(pl.lit("outpatient")).otherwise(pl.lit("practitioner"))
+    encounter = reference.modifiers_with_role("separate_encounter")
+    site = reference.modifiers_with_role("distinct_site")
     reason = (
         pl.when(pl.col("_kind") == _CAP).then(
             pl.when(whole_line).then(pl.lit("over_policy_cap_line")).otherwise(pl.lit("over_policy_cap")))
@@ -224,7 +227,10 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         .when(pl.col("_kind") == 1).then(pl.lit("over_mue_line"))
         .when(pl.col("_kind") == 2).then(
             pl.when(whole_line).then(pl.lit("over_mue_policy_line")).otherwise(pl.lit("over_mue_policy")))
-        .when(pl.col("_distinct") & code_is(adm_role="initial")).then(pl.lit("second_site_over_mue"))
+        .when(pl.col("_distinct") & code_is(adm_role="initial")).then(
+            # XE says a separate encounter, not a second site: its words and record are that encounter's.
+            pl.when(has_modifier(*encounter) & ~has_modifier(*(m for m in site if m not in encounter)))
+            .then(pl.lit("second_encounter_over_mue")).otherwise(pl.lit("second_site_over_mue")))
         .otherwise(pl.lit("over_mue_clinical"))
     )
     quarter = {s: str(reference.edit_table_meta(key)["table_quarter"]) for s, key in reference.MUE_SETTINGS.items()}
@@ -255,7 +261,8 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         pl.col("_setting").replace_strict(_TABLE_NAMES, return_dtype=pl.String).alias("table"),
         pl.col("_setting").replace_strict(quarter, return_dtype=pl.String).alias("quarter"),
         pl.col("rationale"),
-        pl.when(reason == "second_site_over_mue").then(subsequent).alias("subsequent"),
+        pl.when(reason.is_in(["second_site_over_mue", "second_encounter_over_mue"])).then(subsequent)
+        .alias("subsequent"),
     )
 
 

@@ -723,7 +723,8 @@ def encounters(lines: pl.DataFrame, cd_runs: tuple[pl.Series, pl.Series] | None 
     * Institutional claims: the claim (a hospital outpatient encounter may run past midnight), split
       where its line dates leave a whole calendar day without service: visits days apart billed on one
       claim (a hospital's recurring claim) are separate encounters, as IOM 100-04 ch.4 section
-      230.2(B) counts one initial service per encounter (:func:`_visit_starts`).
+      230.2(B) counts one initial service per encounter (:func:`_visit_starts`); so are consecutive
+      dates whose documented times show two visits (:func:`_continues`).
     * A professional and an institutional claim never share an encounter.
     * A replacement or void (``claim_frequency`` 7, 8) is its own encounter (per date when
       professional): it sends again the services of the claim it corrects (docs/RULES.md).
@@ -761,6 +762,7 @@ def encounters(lines: pl.DataFrame, cd_runs: tuple[pl.Series, pl.Series] | None 
         rep_claim = run.gather(firsts)
         rep = pl.DataFrame([rep_claim, *facts.select("_inst", "_corr", "cob_layer")[rep_claim].get_columns(),
                             *lines.select("member_id", "date_of_service", "billing_provider")[firsts].get_columns()])
+    rep = rep.hstack([_continues(lines, rep, run)])
     rep = _encounter_numbers(rep, in_claim_date_order=cd_key.null_count() == 0)
     copies = (copy_of.gather(run) if copy_of.null_count() < copy_of.len()
               else pl.repeat(None, lines.height, dtype=pl.String, eager=True).alias("copy_of"))
@@ -813,7 +815,7 @@ def _encounter_numbers(rep: pl.DataFrame, in_claim_date_order: bool) -> pl.Serie
     # Replacements and voids: one row per claim and date, each its own key, in key order.
     numbered = pl.int_range(first, first + corrections.len(), dtype=pl.UInt32, eager=True)
     # Institutional: the claim and visit are the key; its dates' rows are together, in date order.
-    inst_rows = rep.select("_claim", "date_of_service")[institutional]
+    inst_rows = rep.select("_claim", "date_of_service", "_cont")[institutional]
     claims = _visit_runs(inst_rows).cast(pl.UInt32) + (first + corrections.len())
     out = pl.repeat(0, rep.height, dtype=pl.UInt32, eager=True).alias("enc_key")
     for rows, values in ((professional, ranked), (corrections, numbered), (institutional, claims)):
@@ -821,25 +823,71 @@ def _encounter_numbers(rep: pl.DataFrame, in_claim_date_order: bool) -> pl.Serie
     return out
 
 
-def _new_visit(claim: pl.Expr, date: pl.Expr) -> pl.Expr:
-    """On rows sorted by claim and date: the row starts a visit (its claim's first date, or a date more
-    than one day after the claim's previous date: a whole calendar day without service between)."""
-    return (claim != claim.shift(1)).fill_null(True) | ((date - date.shift(1)).dt.total_days() > 1).fill_null(True)
+def _new_visit(claim: pl.Expr, date: pl.Expr, cont: pl.Expr) -> pl.Expr:
+    """On rows sorted by claim and date: the row starts a visit (its claim's first date; a date more
+    than one day after the claim's previous date, a whole calendar day without service between; or the
+    next day where it does not continue the previous day's visit, ``cont``: :func:`_continues`)."""
+    gap = (date - date.shift(1)).dt.total_days()
+    return (claim != claim.shift(1)).fill_null(True) | (gap > 1).fill_null(True) | ((gap == 1) & ~cont).fill_null(False)
 
 
 def _visit_runs(rows: pl.DataFrame) -> pl.Series:
-    """0-based visit number of each row of ``rows`` (``_claim``, ``date_of_service``), which are in claim
-    and date order: one institutional encounter per visit (see :func:`encounters`)."""
-    return rows.select(_new_visit(pl.col("_claim"), pl.col("date_of_service")).cum_sum() - 1).to_series()
+    """0-based visit number of each row of ``rows`` (``_claim``, ``date_of_service``, ``_cont``), which are
+    in claim and date order: one institutional encounter per visit (see :func:`encounters`)."""
+    return rows.select(_new_visit(pl.col("_claim"), pl.col("date_of_service"), pl.col("_cont")).cum_sum() - 1
+                       ).to_series()
+
+
+def _continues(lines: pl.DataFrame, rep: pl.DataFrame, run: pl.Series) -> pl.Series:
+    """``_cont``: per row of ``rep`` (one per claim and date), whether an institutional claim's date
+    continues the visit of the day before, when the claim bills that day too. The sheet keeps a
+    hospital encounter across midnight one encounter, and IOM 100-04 ch.4 section 230.2(B) counts one
+    initial service per encounter, "including during an encounter where observation services span
+    more than 1 calendar day": per encounter, not per claim. So the next day continues the visit
+    unless the record shows two visits: the documented infusion times of both days are at least
+    ``timing.new_visit_gap_minutes`` apart (09:00-13:00 and 09:00 the next morning: a course of daily
+    infusions billed on one claim), and the claim bills no observation (G0378, G0379, revenue code
+    0762: MANIFEST ``observation``), which makes one stay of the days it spans. An infusion across
+    midnight, or a stop at 23:00 and a start at 08:00, stays one encounter; so do dates without
+    documented times (nothing to tell them apart by).
+
+    Decided on the lines of institutional claims with several dates only (none in most batches); true
+    elsewhere (the flag is read on consecutive dates of one institutional claim only)."""
+    out = pl.repeat(True, rep.height, dtype=pl.Boolean, eager=True).alias("_cont")
+    inst = rep.select("_claim").filter(rep.get_column("_inst")).get_column("_claim")
+    several = inst.filter(inst.is_duplicated()).unique()
+    if not several.len():
+        return out
+    rows = run.is_in(several).arg_true()
+    sub = lines.select("procedure_code", "revenue_code", "date_of_service", "infusion_start", "infusion_stop"
+                       )[rows].hstack([run.gather(rows)])
+    codes, revenue = reference.observation_codes()
+    observed = sub.filter(pl.col("procedure_code").is_in(codes) | pl.col("revenue_code").is_in(revenue)
+                          ).get_column("_claim").unique()
+    gap = reference.manifest()["timing"]["new_visit_gap_minutes"]
+    days = sub.filter(~pl.col("_claim").is_in(observed.implode())).group_by("_claim", "date_of_service").agg(
+        pl.col("infusion_start").min().alias("_first"), pl.col("infusion_stop").max().alias("_last"),
+    ).sort("_claim", "date_of_service")
+    same = pl.col("_claim") == pl.col("_claim").shift(1)
+    next_day = (pl.col("date_of_service") - pl.col("date_of_service").shift(1)).dt.total_days() == 1
+    apart = (pl.col("_first") - pl.col("_last").shift(1)).dt.total_minutes() >= gap
+    new = days.filter((same & next_day & apart).fill_null(False)).select("_claim", "date_of_service")
+    if not new.height:
+        return out
+    at = rep.get_column("_claim").is_in(new.get_column("_claim").unique()).arg_true()
+    keys = rep.select("_claim", "date_of_service")[at]
+    cont = keys.select(~pl.struct(pl.all()).is_in(new.select(pl.struct(pl.all())).to_series().implode())).to_series()
+    return out.scatter(at, cont)
 
 
 def _visit_starts(rep: pl.DataFrame) -> pl.Series:
     """``_visit``: per row of ``rep`` (one per claim and date, any order), the first date of its visit
     (see :func:`encounters`); for institutional rows only (null elsewhere). An encounter that spans
-    midnight keeps one visit (consecutive dates); a claim's lines a week apart are two visits."""
+    midnight keeps one visit (consecutive dates that continue it, :func:`_continues`); a claim's lines a
+    week apart are two visits."""
     rows = rep.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_i"), "_claim", "date_of_service",
-                      "_inst").filter("_inst").sort("_claim", "date_of_service")
-    first = rows.select(pl.when(_new_visit(pl.col("_claim"), pl.col("date_of_service")))
+                      "_inst", "_cont").filter("_inst").sort("_claim", "date_of_service")
+    first = rows.select(pl.when(_new_visit(pl.col("_claim"), pl.col("date_of_service"), pl.col("_cont")))
                         .then(pl.col("date_of_service")).forward_fill().alias("_visit"), "_i")
     out = pl.repeat(None, rep.height, dtype=rep.schema["date_of_service"], eager=True).alias("_visit")
     return out.scatter(first.get_column("_i"), first.get_column("_visit")) if first.height else out

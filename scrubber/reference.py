@@ -479,6 +479,13 @@ def correction_frequencies() -> list[str]:
     return [str(c) for c in manifest()["claim_frequency"]["corrections"]]
 
 
+def observation_codes() -> tuple[list[str], list[str]]:
+    """HCPCS codes and revenue codes of hospital observation (MANIFEST ``observation``): a hospital claim
+    billing one keeps its consecutive dates one encounter (IOM 100-04 ch.4 section 230.2(B))."""
+    section = manifest()["observation"]
+    return [str(c) for c in section["codes"]], [str(c) for c in section["revenue_codes"]]
+
+
 def minutes_allowed(code: str) -> bool:
     """Whether a line of ``code`` may report its quantity in minutes (MANIFEST ``unit_basis``: the
     anesthesia time range ``minutes_codes``); one X12 service line at a time, not a column."""
