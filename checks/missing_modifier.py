@@ -20,8 +20,9 @@
   - the discarded amount is billed on its own line with JZ instead of JW, or with no modifier where
     the policy requires JW, beside the line that bills the dose (the fix puts JW on that line, and
     takes JZ off the dose line if it carries it; the dose line is not reported again);
-  - a dose billed over several lines (one per NDC, the record on one of them) whose documented waste
-    adds a unit and is not billed with JW is one finding, naming all the lines (one JW line to add);
+  - a dose billed over several lines (one per NDC, the record on one of them, or each line its own
+    dose and one of them the discarded amount) whose documented waste adds a unit and is not billed
+    with JW is one finding, naming all the lines (one JW line to add, for the doses in all);
   - the discarded amount is billed in the dose line's own units (J1568 x70 for 32,000 mg administered,
     64 units, and 3,000 mg discarded, 6 units; no JW line) where the policy requires JW: the waste
     without JW (`waste_in_dose_units`, the fix bills the dose's units and adds the JW line), not also
@@ -154,32 +155,43 @@ def _one_per_split_dose(flagged: pl.LazyFrame, waste_rules: int) -> pl.LazyFrame
     lines without JW (one line per NDC, the record on one of them): the discarded amount goes unbilled
     once, so one finding, on the line that documents the record (else the first), with ``dose_lines``
     (all the lines, "3, 4"; null for a dose on one line) and ``jz_lines`` (those carrying JZ). A rule
-    on one line would say "line 4 bills x64" of a line billing part of it. Lines that each document
-    their own dose stay one finding each (each is its own dose); so do the other rules' findings
-    (``no_jw_jz``: every line needs JZ). Aggregated over the flagged lines only (a few thousand in a
-    batch of millions) and joined back: the flagged lines are derived once."""
+    on one line would say "line 4 bills x64" of a line billing part of it. Likewise lines that each
+    document their own dose where one of them documents the discarded amount (the others borrow it):
+    one discard, one JW line to add (a finding per line told the biller to add it twice), judged
+    against the lines' doses in all. Lines that each document their own dose and waste stay one
+    finding each (each is its own dose); so do the other rules' findings (``no_jw_jz``: every line
+    needs JZ). Aggregated over the flagged lines only (a few thousand in a batch of millions) and
+    joined back: the flagged lines are derived once."""
     own = pl.col("drug_dose_mg").is_not_null()
+    own_waste = pl.col("drug_wasted_mg").is_not_null()
     waste = pl.col("_rule") < waste_rules
 
     def lines(of: pl.Expr) -> pl.Expr:
         return of.sort().cast(pl.String).str.join(", ")
 
     doses = flagged.filter(waste).group_by(GROUP).agg(
-        pl.col("row_id").sort_by(~own, "line_number").first().alias("_first"),
+        pl.col("row_id").sort_by(~(own & own_waste), ~own, "line_number").first().alias("_first"),
         pl.col("units").sum().alias("_billed"),
         pl.col("_rule").min().alias("_dose_rule"),
         lines(pl.col("line_number")).alias("dose_lines"),
         lines(pl.col("line_number").filter("is_jz")).alias("jz_lines"),
         pl.len().alias("_n"),
         own.sum().alias("_own"),
-    ).filter((pl.col("_n") >= 2) & (pl.col("_own") <= 1))
+        own_waste.sum().alias("_own_waste"),
+        pl.col("drug_dose_mg").sum().alias("_doses"),
+    ).filter((pl.col("_n") >= 2) & ((pl.col("_own") <= 1) | (pl.col("_own_waste") == 1)))
     split = waste & pl.col("_first").is_not_null()
-    return flagged.join(doses.drop("_n", "_own"), on=GROUP, how="left").filter(
+    # Several documented doses: the lines' doses in all, and the units they and the waste make.
+    dose = pl.when(split & (pl.col("_own") >= 2)).then("_doses").otherwise("dose")
+    return flagged.join(doses.drop("_n"), on=GROUP, how="left").filter(
         ~split | (pl.col("row_id") == pl.col("_first"))).with_columns(
         pl.when(split).then("_dose_rule").otherwise("_rule").alias("_rule"),
         pl.when(split).then("dose_lines").alias("dose_lines"),
         pl.when(split & (pl.col("jz_lines") != "")).then("jz_lines").alias("jz_lines"),
         pl.when(split).then("_billed").otherwise("units").alias("billed"),
+        dose.alias("dose"),
+        waste_units(dose, pl.col("waste"), pl.col("unit_mg")).alias("waste_units"),
+        dose_units(dose, pl.col("unit_mg")).alias("admin_units"),
     )
 
 

@@ -10,8 +10,9 @@ with documentation (a justification). 96371 is left to `over-cap-96371`, and uni
 (`unit-miscalculation`, `observation-counted-as-infusion`), or drug units over the documented dose
 or waste (`unit-miscalculation`), or Q2052 lines `home-ig-supplies` reports, are not reported again
 (one root cause); a
-second 96365 carrying XS is over the practitioner MUE of 1 and is a justification (MAI 3); with XE alone (a separate encounter that day) its
-words and the record it asks for are that encounter's, not a second site's. A policy cap
+second 96365 carrying XS is over the practitioner MUE of 1 and is a justification (MAI 3); with XE
+alone (a separate encounter that day) its words and the record it asks for are that encounter's, not
+a second site's. A policy cap
 replaces the MUE for its code. 96376 has a practitioner MUE of 0: the message says it is a facility-only code.
 
 Implementation. The MUE tables are ``scrubber/data/mue_practitioner.csv`` and ``mue_outpatient.csv``

@@ -84,3 +84,16 @@ def test_near_misses_keep_their_own_findings(found) -> None:
     # 11,800 + 200 mg fits in 24 units: no billable waste, so x25 is one over the dose (and no JZ).
     assert sorted(r[:2] for r in _of(found, "NO_WASTE_UNIT")) == [
         ("missing-modifier", "no_jw_jz"), ("unit-miscalculation", "drug_over")]
+
+
+def test_one_discard_beside_two_documented_doses_adds_one_jw_line(tmp_path) -> None:
+    """Each line documents its own dose and line 2 the 400 mg discarded: the fix adds one JW line for
+    the doses in all (35,200 + 400 mg: one unit), not one per line (probe K: JW x2 for one discard)."""
+    rows = _claim("TWO", "MEDICARE", "11", [("", 40, "20000", ""), ("", 31, "15200", "400")])
+    path = tmp_path / "claims.csv"
+    path.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
+    found = scrub([str(path)]).findings
+    assert _of(found, "TWO") == [("missing-modifier", "waste_without_jw_lines", 3)]
+    fix = found.row(0, named=True)["suggested_fix"]
+    assert fix.startswith("Add one line J1569-JW x1 for the 400 mg discarded")
+    assert "lines 2, 3 bill J1569 x71 in all for the 35200 mg administered" in fix
