@@ -126,12 +126,19 @@ def test_every_finding_is_in_the_report(result: ScrubResult, report: str) -> Non
     data = island(report)
     flagged = set(result.findings.get_column("claim_id"))
     assert {c["id"] for c in data["claims"]} == flagged
-    got = sorted((f["check"], f["msg"], f["fix"], f["appeal"] or "", f["kind"]) for f in all_findings(data))
+    got = sorted((f["check"], f["msg"], f["fix"], f["appeal"] or "", f["kind"], f["cite"])
+                 for f in all_findings(data))
     want = sorted(
-        (r["check_id"], r["message"], r["suggested_fix"], r["appeal_text"] or "", r["fix_kind"])
+        (r["check_id"], r["message"], r["suggested_fix"], r["appeal_text"] or "", r["fix_kind"], r["citation"])
         for r in result.findings.iter_rows(named=True)
     )
     assert got == want
+    # Each finding shows its own sources: a professional claim's second initial service cites the
+    # physician section (ch.12 30.5), never the hospital one its check also cites for institutional claims.
+    professional = [f for c in data["claims"] for f in c["findings"]
+                    if f["check"] == "duplicate-initial-infusion" and "30.5" in f["cite"]]
+    assert professional and all("230.2" not in f["cite"] for f in professional)
+    assert "f.cite || meta.citation" in report
     for check_id, meta in data["checks"].items():
         assert meta["title"] and meta["citation"], check_id
 

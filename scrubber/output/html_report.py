@@ -396,6 +396,8 @@ def _claims_payload(result: ScrubResult, order: dict[str, int], mask_phi: bool) 
             pl.col("suggested_fix").alias("fix"),
             pl.col("appeal_text").alias("appeal"),
             pl.col("fix_kind").alias("kind"),
+            # The finding's own sources (its payer kind and setting), not every source its check may cite.
+            pl.col("citation").alias("cite"),
             _optional(f, "source_location", pl.String()).alias("loc"),
             _optional(f, "finding_id", pl.String()).alias("id"),
             pl.col("member_id").alias("m"),
