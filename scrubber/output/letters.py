@@ -65,7 +65,13 @@ def letters_payload(result: ScrubResult, mask: Any = None) -> list[dict[str, Any
     f = result.findings
     if f.height == 0:
         return []
-    claims = f.filter(pl.col("fix_kind") == "justification").select("claim_id").unique()
+    # A justification argues that a line stands as billed: not for a line another finding corrects or
+    # deletes (the letter asked to pay units of a line it listed as corrected, "$0.00 in question"), nor
+    # for an info finding, whose line declares the denial the provider expects (GA, GZ, GY).
+    corrected_lines = f.filter(pl.col("fix_kind") == "correction").select("claim_id", "line_number").unique()
+    arguable = f.filter((pl.col("fix_kind") == "justification") & (pl.col("severity") != "info")).join(
+        corrected_lines, on=["claim_id", "line_number"], how="anti", nulls_equal=True)
+    claims = arguable.select("claim_id").unique()
     if claims.height == 0:
         return []
     mine = f.join(claims, on="claim_id", how="semi").sort("claim_id", "line_number", "check_id")
@@ -84,8 +90,10 @@ def letters_payload(result: ScrubResult, mask: Any = None) -> list[dict[str, Any
     out = []
     for claim in claim_facts.sort("claim_id").iter_rows(named=True):
         findings = mine.filter(pl.col("claim_id") == claim["claim_id"]).to_dicts()
-        justified = [x for x in findings if x["fix_kind"] == "justification"]
         corrected = [x for x in findings if x["fix_kind"] == "correction"]
+        fixed = {x["line_number"] for x in corrected}
+        justified = [x for x in findings if x["fix_kind"] == "justification" and x["severity"] != "info"
+                     and x["line_number"] not in fixed]
         attach = list(dict.fromkeys(x["attach"] for x in justified if x.get("attach")))
         member = claim["member_id"]
         out.append({

@@ -1,0 +1,52 @@
+"""Appeal letters argue only for lines that stand as billed.
+
+A justification (units over an MAI 3 MUE, a covered diagnosis the record documents) is appealed with
+the record. A line another finding corrects or deletes is not (MU7: 96367 x5 with no primary, also
+over its MUE: the letter asked to pay "1 denied unit" of a line it listed as corrected, "$0.00 in
+question"), and an info finding, whose line declares the expected denial (GA/GZ/GY), is not either.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from scrubber.engine import scrub
+from scrubber.output.letters import letters_payload
+
+HEADER = ("claim_id,line_number,member_id,payer,place_of_service,date_of_service,procedure_code,modifier_1,units,"
+          "charge,diagnosis_1")
+ROWS = [
+    # 96367 x5, no primary: addon-without-primary corrects it; units-over-mue's MAI 3 part is not appealed.
+    "MU7,1,MMU7,MEDICARE,11,2026-03-02,96367,,5,100,D80.0",
+    # A second 96365 with XS over the MUE of 1, nothing else wrong: appealed with the record of the site.
+    "XS1,1,MXS1,MEDICARE,11,2026-03-02,96365,,1,300,D80.0",
+    "XS1,2,MXS1,MEDICARE,11,2026-03-02,96365,XS,1,300,D80.0",
+    # Home IVIG for CIDP with GY: the provider declared no benefit; the info finding is not appealed.
+    "GY1,1,MGY1,MEDICARE,12,2026-03-02,J1459,GY,70,6650,G61.81",
+]
+
+
+def _letters(tmp_path: Path) -> dict[str, dict]:
+    path = tmp_path / "claims.csv"
+    path.write_text("\n".join([HEADER, *ROWS]) + "\n", encoding="utf-8")
+    result = scrub([str(path)])
+    found = result.findings.filter(result.findings["claim_id"] == "MU7")
+    assert set(found.get_column("fix_kind")) == {"correction", "justification"}  # the premises
+    gy = result.findings.filter(result.findings["claim_id"] == "GY1")
+    assert ("info", "justification") in gy.select("severity", "fix_kind").rows()
+    return {letter["claim_id"]: letter for letter in letters_payload(result)}
+
+
+def test_a_corrected_line_gets_no_appeal(tmp_path: Path) -> None:
+    letters = _letters(tmp_path)
+    assert "MU7" not in letters
+
+
+def test_an_info_finding_gets_no_appeal(tmp_path: Path) -> None:
+    assert "GY1" not in _letters(tmp_path)
+
+
+def test_a_line_that_stands_is_appealed(tmp_path: Path) -> None:
+    letter = _letters(tmp_path)["XS1"]
+    assert [(x["check_id"], x["line_number"]) for x in letter["justified"]] == [("units-over-mue", 2)]
+    assert letter["at_risk"] == 300.0
