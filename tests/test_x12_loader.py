@@ -15,6 +15,7 @@ import io
 import random
 import re
 import sys
+from hashlib import sha256
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -250,7 +251,7 @@ def test_valid_snippets_canonicalise_clean() -> None:
     assert lines.get_column("diagnoses").to_list()[0] == ["D801", "G6181"]
 
 
-def test_dependent_patient_keeps_subscriber_id_and_cob_names_are_ignored() -> None:
+def test_dependent_patient_is_the_subscriber_id_and_its_own_code_and_cob_names_are_ignored() -> None:
     body = [
         *HEADER,
         "HL*2*1*22*1",
@@ -268,7 +269,8 @@ def test_dependent_patient_keeps_subscriber_id_and_cob_names_are_ignored() -> No
         *IVIG_CLAIM[2:],
     ]
     frame = load(interchange(body))
-    assert set(column(frame, "member_id")) == {"SUB999"}
+    # The subscriber id, then six hex digits of the dependant's name and birth date (2010CA NM1*QC, DMG).
+    assert set(column(frame, "member_id")) == {"SUB999-P" + sha256(b"DOE|JIMMY||20100101").hexdigest()[:6]}
     assert set(column(frame, "payer")) == {"UNITED HEALTHCARE"}
     assert column(frame, "load_error") == [None] * 3
 

@@ -185,6 +185,9 @@ def test_a_claims_own_lx_before_its_clm_is_rejected_and_the_rest_of_the_claim_ke
     assert frame.slice(1).drop(_POSITIONAL).to_dicts() == expected.to_dicts()
 
 
+DEPENDANT = "MBR200-Pab5e62"  # sha256 of "DOE|JIMMY||" (NM1*QC, no DMG), six hex digits
+
+
 def test_near_miss_two_claims_under_one_hl_with_several_line_loops_read_clean(tmp_path: Path) -> None:
     """Not a stray: two claims under one subscriber HL, each with several LX loops (DTP, LIN, CTP, a line
     NM1*82), and a dependant's HL: every line is read in its claim, none rejected."""
@@ -213,8 +216,9 @@ def test_near_miss_two_claims_under_one_hl_with_several_line_loops_read_clean(tm
         ("IVIG100", "3", "MBR100", "MEDICARE"), ("HOME1", "1", "MBR200", "MEDICARE"),
         ("HOME1", "2", "MBR200", "MEDICARE"), ("IVIG101", "1", "MBR200", "MEDICARE"),
         ("IVIG101", "2", "MBR200", "MEDICARE"), ("IVIG101", "3", "MBR200", "MEDICARE"),
-        ("IVIG102", "1", "MBR200", "MEDICARE"), ("IVIG102", "2", "MBR200", "MEDICARE"),
-        ("IVIG102", "3", "MBR200", "MEDICARE"),
+        # IVIG102 is the dependant's (HL 23: the subscriber id and a code of the patient's name).
+        ("IVIG102", "1", DEPENDANT, "MEDICARE"), ("IVIG102", "2", DEPENDANT, "MEDICARE"),
+        ("IVIG102", "3", DEPENDANT, "MEDICARE"),
     ]
     assert frame.get_column("rendering_provider").to_list()[3] == "1497758544"
     _, rejected = _scrub(tmp_path, "near_miss", text)

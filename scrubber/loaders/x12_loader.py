@@ -26,9 +26,11 @@ What is read, per service line (LX + SV1 for 837P, LX + SV2 for 837I); one row e
   implementation guide in ST03 / GS08; a line whose segment contradicts the guide is rejected.
 * ``payer``: loop 2010BB NM1*PR, NM103 (name), falling back to NM109 (payer id).
 * ``member_id``: loop 2010BA NM1*IL NM109, the *subscriber* id. When a 2000C patient loop
-  exists (patient is a dependant) the subscriber id is kept: in 5010 the patient NM1*QC carries
-  no id, and payers key eligibility on the subscriber's member id. NM1*IL / NM1*PR inside a claim
-  (2330A/2330B other-subscriber / other-payer loops of COB claims) never replace these.
+  exists (patient is a dependant; in 5010 the patient NM1*QC carries no id, and payers key
+  eligibility on the subscriber's member id) it is that id followed by ``-P`` and six hex digits of
+  the patient's 2010CA name (NM103-NM105) and DMG birth date: two dependants of one subscriber are
+  two members, never one encounter. NM1*IL / NM1*PR inside a claim (2330A/2330B other-subscriber /
+  other-payer loops of COB claims) never replace these.
 * ``diagnoses``: HI codes with qualifier ABK (principal) and ABF (other), in order, as given
   (X12 carries no dots; canonicalisation normalises). SV107 pointers (1-based, into those codes)
   pick the line's codes; without SV107 (always so on 837I) the line gets all of them.
@@ -85,6 +87,7 @@ position is also the line number.
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -497,6 +500,9 @@ class _Reader:
         # subscriber/payer segments that follow them still reach the HL's context, not the strays.
         self.orphan: _Claim | None = None
         self.member_id: str | None = None
+        # A 2000C patient (a dependant of the subscriber): its 2010CA NM1*QC name and DMG birth date,
+        # None while the open HL is not a patient HL (see _patient_member).
+        self.patient: list[str] | None = None
         self.payer: str | None = None
         self.billing_provider: str | None = None  # 2010AA NM1*85 of the open billing-provider HL
         self.payer_sequence: str | None = None  # 2000B SBR01 of the open subscriber HL
@@ -548,6 +554,7 @@ class _Reader:
             "HI": self._hi,
             "HL": self._hl,
             "NM1": self._nm1,
+            "DMG": self._dmg,
             "SBR": self._sbr,
             "REF": self._ref,
         }
@@ -749,6 +756,7 @@ class _Reader:
         if level in ("20", "22"):
             self.hl_errors["22"].clear()
             self.member_id = self.payer = self.payer_sequence = None
+        self.patient = ["", "", "", ""] if level == "23" else None
         self.hl_errors["23"].clear()
 
     def _nm1(self, position: int, els: list[str], component: str) -> None:
@@ -766,10 +774,27 @@ class _Reader:
             return  # 2310x/2330x/2420x names inside a claim: not the subscriber or the payer
         if entity == "IL":
             self.member_id = _or_none(_el(els, 9))
+        elif entity == "QC" and self.patient is not None:
+            self.patient[:3] = (_el(els, n).strip().upper() for n in (3, 4, 5))
         elif entity == "PR":
             self.payer = _or_none(_el(els, 3)) or _or_none(_el(els, 9))
         elif entity == "85":
             self.billing_provider = _or_none(_el(els, 9).strip())
+
+    def _dmg(self, position: int, els: list[str], component: str) -> None:
+        if self.claim is None and self.patient is not None:  # 2010CA: the dependant's birth date
+            self.patient[3] = _el(els, 2).strip()
+
+    def _patient_member(self) -> str | None:
+        """The member of the claims under the open HL: the subscriber id (2010BA NM109), or for a 2000C
+        patient (a dependant: in 5010 its NM1*QC carries no id) that id followed by ``-P`` and six hex
+        digits of the patient's name and birth date. Two children of one subscriber are two members:
+        read as one, a child's 96365 was the sibling's "second initial" and a child's lone 96366 was
+        anchored by the sibling's infusion."""
+        if self.member_id is None or self.patient is None:
+            return self.member_id
+        digest = hashlib.sha256("|".join(self.patient).encode("utf-8")).hexdigest()[:6]
+        return f"{self.member_id}-P{digest}"
 
     def _sbr(self, position: int, els: list[str], component: str) -> None:
         if self.claim is not None:
@@ -787,7 +812,7 @@ class _Reader:
     def _clm(self, position: int, els: list[str], component: str) -> None:
         self._close_claim()
         self.claims_seen += 1
-        claim = self.claim = _Claim(_or_none(_el(els, 1)), position, self.member_id, self.payer,
+        claim = self.claim = _Claim(_or_none(_el(els, 1)), position, self._patient_member(), self.payer,
                                     self.billing_provider, self.payer_sequence)
         claim_id = _el(els, 1).strip()
         first = self.claim_positions.setdefault(claim_id, position) if claim_id else position
@@ -912,7 +937,7 @@ class _Reader:
         and CTP go to it. The next CLM, HL or SE emits its rows (:meth:`_close_claim`).
         """
         if self.orphan is None:
-            self.orphan = _Claim(None, position, self.member_id, self.payer)
+            self.orphan = _Claim(None, position, self._patient_member(), self.payer)
         return self.orphan
 
     def _no_claim(self, position: int, sid: str) -> str:
