@@ -1,0 +1,61 @@
+"""A row that repeats a checked line exactly leaves nothing of its encounter unread.
+
+The repeat is rejected (duplicate claim_id + line_number), and that is right; but it was also counted
+as a rejected drug line, so the encounter "may be missing a line" and the good lines' findings became
+"not evaluated": the sample claims given twice (one export sent again) lost 15 of their 44 findings and
+$21,045 of charges at risk (probe J). A repeat that differs in anything (other units) is a line the
+batch could not check, and the encounter stays unevaluated where a check would report an absence.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from scrubber.engine import scrub
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "sample_claims" / "claims.csv"
+HEADER = SAMPLE.read_text(encoding="utf-8").splitlines()[0]
+# J1559 (SC immune globulin) with IV infusion 96365: route-mismatch on line 3.
+CLAIM = [
+    "PCN-2006,1,7XA1MX2FD28,MEDICARE,professional,11,2026-05-11,96365,,,,1,350.00,D80.0,,,,,,2026-05-11T09:00,"
+    "2026-05-11T10:40,,,,,,",
+    "PCN-2006,2,7XA1MX2FD28,MEDICARE,professional,11,2026-05-11,96366,,,,1,110.00,D80.0,,,,,,,,,,,,,",
+    "PCN-2006,3,7XA1MX2FD28,MEDICARE,professional,11,2026-05-11,J1559,JZ,,,80,6400.00,D80.0,,44206045494,8000,,,,,,,"
+    ",,,",
+]
+
+
+def _ids(paths: list[Path]) -> tuple[list[str], int]:
+    result = scrub([str(p) for p in paths])
+    return sorted(result.findings.get_column("finding_id")), result.summary["rejected_rows"]
+
+
+def _write(path: Path, rows: list[str]) -> Path:
+    path.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+def test_a_repeated_drug_row_keeps_the_claims_findings(tmp_path: Path) -> None:
+    once, _ = _ids([_write(tmp_path / "once.csv", CLAIM)])
+    twice, rejected = _ids([_write(tmp_path / "twice.csv", [*CLAIM, CLAIM[2]])])
+    assert rejected == 1 and once and twice == once
+
+
+def test_the_same_export_given_twice_has_the_findings_of_one(tmp_path: Path) -> None:
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    shutil.copy(SAMPLE, a)
+    shutil.copy(SAMPLE, b)
+    once, _ = _ids([a])
+    twice, rejected = _ids([a, b])
+    assert rejected == len(SAMPLE.read_text(encoding="utf-8").splitlines()) - 1
+    assert twice == once
+
+
+def test_near_miss_a_repeat_with_other_units_leaves_the_drug_unevaluated(tmp_path: Path) -> None:
+    other = CLAIM[2].replace(",80,6400.00,", ",60,4800.00,")
+    result = scrub([str(_write(tmp_path / "other.csv", [*CLAIM, other]))])
+    assert result.summary["rejected_rows"] == 1
+    assert "route-mismatch" not in set(result.findings.get_column("check_id"))
+    assert result.summary["by_check"]["route-mismatch"]["lines_not_evaluated"] >= 1
