@@ -38,6 +38,7 @@ import polars as pl
 
 from scrubber.canonical import diagnosis_value
 from scrubber.errors import PolicyError
+from scrubber.payer_names import payer_key
 from scrubber.schema import DIAGNOSIS_RE, MAX_UNITS
 
 BUILTIN = ("MEDICARE", "DEFAULT")
@@ -106,9 +107,6 @@ def _words(words: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(rf"(?<![A-Z0-9])(?:{_alternatives(words)})(?![A-Z0-9])")
 
 
-def payer_key(payer: str | None) -> str:
-    """A payer name as policies match it: trimmed, upper case, runs of whitespace as one space."""
-    return " ".join((payer or "").split()).upper()
 
 
 @dataclass(frozen=True)
