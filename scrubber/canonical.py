@@ -1046,6 +1046,9 @@ def canonicalise(raw: pl.LazyFrame | pl.DataFrame | Iterable[Any]) -> Canonical:
             pl.lit("missing required value procedure_code").alias("reason"))
         reasons = (
             pl.concat([parse_failed, bounds_failed, value_failed, claim_failed, no_code])
+            # An unreadable row is rejected for that alone: the cells kept of it (its line's ids, and the
+            # member and date that place it) may be shifted by a stray comma, so no reason about them.
+            .filter(~pl.col("row_id").is_in(unread.implode()) | (pl.col("column") == "load_error"))
             .unique(["row_id", "column", "reason"])
             .sort("row_id", "column", "reason")
             .group_by("row_id", maintain_order=True)

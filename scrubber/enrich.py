@@ -1066,10 +1066,13 @@ def _unreadable_in_encounter(lines: pl.DataFrame, unreadable: pl.DataFrame | Non
     claim when it has none): a row the loader could not read (ragged, unclosed quote, X12 structure)
     or a rejected row whose code is missing or malformed; or a rejected immune globulin line (the
     drug billed, its facts unreadable: the code masks hold administration and JW codes only), or is
-    its member's on the date of such a drug line whose claim has no line checked. A row of unknown
-    code whose claim has no line checked says nothing about any encounter (as if the file did not
-    hold it). Rejected rows whose administration code is readable are in the code masks instead
-    (:func:`_with_rejected_codes`)."""
+    its member's on the date of such a row (a drug line, every date of the member when its date is
+    unknown; or a row of unknown code with a readable date) whose claim has no line checked: another
+    claim of the encounter may be the one that bills the primary (96365 on a ragged row of claim A1
+    beside claim B1's 96366 of the same member and date: B1's add-on was reported "without its
+    primary"). A row of unknown code and unknown date or member whose claim has no line checked (a
+    row cut to its first cells) says nothing about any encounter. Rejected rows whose administration
+    code is readable are in the code masks instead (:func:`_with_rejected_codes`)."""
     false = pl.repeat(False, lines.height, eager=True).alias("enc_unreadable")
     parts = [f.select("claim_id", "member_id", "date_of_service", pl.lit(True).alias("_unknown_code"),
                       pl.lit(False).alias("_drug")) for f in (unreadable,) if f is not None and f.height]
@@ -1090,7 +1093,8 @@ def _unreadable_in_encounter(lines: pl.DataFrame, unreadable: pl.DataFrame | Non
     # unknown); a row whose claim has no line checked, its member on its date.
     hit = pl.repeat(False, lines.height, eager=True)
     for key, rows in (("claim_id", bad.filter((pl.col("_unknown_code") | pl.col("_drug")) & ~orphan)),
-                      ("member_id", bad.filter(orphan & pl.col("_drug")))):
+                      ("member_id", bad.filter(orphan & (pl.col("_drug") | (
+                          pl.col("_unknown_code") & pl.col("date_of_service").is_not_null()))))):
         rows = rows.filter(pl.col(key).is_not_null())
         undated = rows.filter(pl.col("date_of_service").is_null()).get_column(key).unique()
         dated = rows.filter(pl.col("date_of_service").is_not_null()).select(key, "date_of_service").unique()

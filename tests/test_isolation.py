@@ -66,9 +66,12 @@ def _col(name: str) -> int:
 # --- CSV -------------------------------------------------------------------------------------------
 
 
-def _bad_csv_rows(rnd: random.Random, rows: list[list[str]], ragged: set[str] | None = None) -> list[str]:
+def _bad_csv_rows(rnd: random.Random, rows: list[list[str]], ragged: set[str] | None = None,
+                  placed: set[tuple[str, str]] | None = None) -> list[str]:
     """Bad rows as CSV text lines (ragged rows cannot be written as cells). ``ragged`` collects the good
-    claims given a row whose code is unknown (a ragged row, or a line whose code cannot be read)."""
+    claims given a row whose code is unknown (a ragged row, or a line whose code cannot be read);
+    ``placed`` the (member, date) of a row of unknown code on a claim of its own that still names them
+    (a row cut short after its date): it may bill the primary of that member's encounter that day."""
     out: list[str] = []
     claims = {}
     for row in rows:
@@ -104,6 +107,9 @@ def _bad_csv_rows(rnd: random.Random, rows: list[list[str]], ragged: set[str] | 
         elif kind == "short":
             template[_col("claim_id")] = f"~BAD{k}"
             template = template[: rnd.randint(1, 5)]
+            member, day = _col("member_id"), _col("date_of_service")
+            if placed is not None and len(template) > max(member, day) and template[member] and template[day]:
+                placed.add((template[member], template[day]))
         else:
             out.append(",".join([""] * len(CSV_COLUMNS)))
             continue
@@ -127,13 +133,15 @@ def test_bad_csv_rows_never_change_good_findings(seed: int, bad_seed: int) -> No
         clean.write_text(text, encoding="utf-8")
         dirty = Path(tmp) / "dirty.csv"
         ragged: set[str] = set()
-        dirty.write_text(text + "\n".join(_bad_csv_rows(random.Random(bad_seed), rows, ragged)) + "\n",
+        placed: set[tuple[str, str]] = set()
+        dirty.write_text(text + "\n".join(_bad_csv_rows(random.Random(bad_seed), rows, ragged, placed)) + "\n",
                          encoding="utf-8")
         before, after = _findings([str(clean)], good), _findings([str(dirty)], good)
         # A row of unknown code hides a line: an add-on of its encounter may have had its primary there, a
         # drug its administration or its JW line, so the checks that report an absence leave that
         # encounter unevaluated instead of reporting (issue 12). Nothing else may change.
         where = {(r[_col("member_id")], r[_col("date_of_service")]) for r in rows if r[_col("claim_id")] in ragged}
+        where |= placed
         near = {r[_col("claim_id")] for r in rows if (r[_col("member_id")], r[_col("date_of_service")]) in where}
         hidden = {f for f in before if f[0] in near and f[2] in ABSENCE_CHECKS}
         assert after - hidden == before - hidden and after <= before

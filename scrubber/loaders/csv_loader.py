@@ -214,7 +214,10 @@ def _slow_batches(path: Path, header: list[str], swallowed: dict[int, str] | Non
     is a row whose quoted cell swallowed others (``swallowed``: row number -> reason).
     """
     width = len(header)
-    ident = {header.index(c) for c in ("claim_id", "line_number") if c in header}
+    # Kept of a ragged row: the cells that name its line, and those that place it in an encounter
+    # (member and date, read only to leave that encounter unevaluated: a stray comma after them
+    # leaves them right, one before them makes them text that matches no encounter).
+    ident = {header.index(c) for c in ("claim_id", "line_number", "member_id", "date_of_service") if c in header}
     schema = {**dict.fromkeys(header, pl.String()), "source_row": pl.Int64(), "load_error": pl.String()}
     rows: list[list[str | int | None]] = []
     swallowed = swallowed or {}
