@@ -212,35 +212,48 @@ class Options:
     spark_master: str | None
 
 
+def _a_path(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """A path option given as an empty text (``--json "$OUT"`` with OUT unset) is a usage error: read as
+    "not given", the run wrote nothing and a stale findings file stayed where the script looks."""
+    values = value if isinstance(value, tuple) else (value,)
+    if any(v is not None and not str(v).strip() for v in values):
+        raise click.BadParameter("an empty path (was a variable left unset?)")
+    return value
+
+
 @main.command()
 @click.argument("inputs", nargs=-1, metavar="INPUT...")
-@click.option("--json", "json_path", metavar="PATH", help="Write findings JSON (FORMATS.md) to PATH, or - for stdout.")
-@click.option("--csv", "csv_path", metavar="PATH", help="Write findings as CSV to PATH, or - for stdout.")
-@click.option("--html", "html_path", metavar="PATH", help="Write the HTML audit report to PATH.")
-@click.option("--rejected", "rejected_path", metavar="PATH",
+@click.option("--json", "json_path", callback=_a_path, metavar="PATH",
+              help="Write findings JSON (FORMATS.md) to PATH, or - for stdout.")
+@click.option("--csv", "csv_path", callback=_a_path, metavar="PATH",
+              help="Write findings as CSV to PATH, or - for stdout.")
+@click.option("--html", "html_path", callback=_a_path, metavar="PATH", help="Write the HTML audit report to PATH.")
+@click.option("--rejected", "rejected_path", callback=_a_path, metavar="PATH",
               help="Write the rejected rows (source, row, claim_id, line_number, reason) as CSV to PATH.")
 @click.option("--format", "stdout_format", type=click.Choice(("json", "csv", "html")),
               help="Write this format to standard output (the same as --json - / --csv - / --html -).")
-@click.option("--policy", "policies", multiple=True, metavar="FILE",
+@click.option("--policy", "policies", callback=_a_path, multiple=True, metavar="FILE",
               help="Payer policy TOML extending MEDICARE or DEFAULT (repeatable; later files win).")
-@click.option("--records", metavar="FILE", help="Administration records (CSV/JSON) joined on claim_id + line_number.")
+@click.option("--records", callback=_a_path, metavar="FILE",
+              help="Administration records (CSV/JSON) joined on claim_id + line_number.")
 @click.option("--select", metavar="IDS", help="Run only these check ids (comma-separated).")
 @click.option("--ignore", metavar="IDS", help="Skip these check ids (comma-separated); applied after --select.")
 @click.option("--fail-on", type=click.Choice(FAIL_ON), default=None,
               help="Exit 1 when a finding at or above this severity exists, or a row could not be checked "
                    "[default: error].")
-@click.option("--suppressions", multiple=True, metavar="FILE",
+@click.option("--suppressions", callback=_a_path, multiple=True, metavar="FILE",
               help="Reviewed findings to suppress (TOML [[suppress]] entries; repeatable).")
-@click.option("--baseline-write", metavar="FILE",
+@click.option("--baseline-write", callback=_a_path, metavar="FILE",
               help="Write a suppressions file accepting every current finding (adopting the tool on a backlog).")
 @click.option("--baseline-expires", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="DATE",
               help="Expiry of the --baseline-write entries [default: one year from today].")
-@click.option("--compare", metavar="OLD.json",
+@click.option("--compare", callback=_a_path, metavar="OLD.json",
               help="Also say which findings are new, fixed and unchanged since OLD.json.")
-@click.option("--config", metavar="FILE", help="Use this scrubber.toml (or pyproject.toml) instead of finding one.")
+@click.option("--config", callback=_a_path, metavar="FILE",
+              help="Use this scrubber.toml (or pyproject.toml) instead of finding one.")
 @click.option("--no-config", is_flag=True, help="Ignore scrubber.toml / pyproject.toml [tool.scrubber].")
 @click.option("--show-config", is_flag=True, help="Print the effective settings and where each came from, then exit.")
-@click.option("--letters", "letters_dir", metavar="DIR",
+@click.option("--letters", "letters_dir", callback=_a_path, metavar="DIR",
               help="Write one printable HTML appeal letter per claim that needs a justification, and an index, "
               "into DIR.")
 @click.option("--mask-phi", is_flag=True,
@@ -380,6 +393,8 @@ class CheckRun:
         from scrubber import config
 
         o = self.o
+        if o.config is not None and o.no_config:
+            raise UsageError(f"--config {o.config} and --no-config contradict each other: give one")
         cfg = config.find(o.config, o.no_config)
         outputs = {"json": o.json_path, "csv": o.csv_path, "html": o.html_path}
         if o.stdout_format:
@@ -604,7 +619,8 @@ class CheckRun:
 @main.command()
 @click.argument("old", metavar="OLD.json")
 @click.argument("new", metavar="NEW.json")
-@click.option("--json", "json_path", metavar="PATH", help="Write the comparison as JSON to PATH, or - for stdout.")
+@click.option("--json", "json_path", callback=_a_path, metavar="PATH",
+              help="Write the comparison as JSON to PATH, or - for stdout.")
 @click.option("--fail-on-new", is_flag=True, help="Exit 1 when there are new findings (a CI gate on what changed).")
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(min=0),
               help="New and fixed findings listed on the terminal (0: none).")

@@ -456,3 +456,21 @@ def test_a_file_name_that_is_not_utf8_is_refused_with_one_line(tmp_path) -> None
         assert result.exit_code == 2
         assert result.stderr.startswith("scrub: error: file name ") and "claims-\\xff.csv is not valid UTF-8" in (
             result.stderr) and result.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize("option", ["--json", "--csv", "--html", "--rejected", "--policy", "--records",
+                                    "--suppressions", "--baseline-write", "--compare", "--config", "--letters"])
+def test_an_empty_path_is_a_usage_error_not_an_option_left_out(option: str) -> None:
+    """``--json "$OUT"`` with OUT unset: the run wrote nothing and said nothing (probe J)."""
+    result = run("check", SAMPLE, "--no-config" if option != "--config" else "--quiet", option, "")
+    assert result.exit_code == 2 and "an empty path" in result.output, result.output
+
+
+def test_near_miss_a_path_option_with_a_name_runs(tmp_path) -> None:
+    result = run("check", SAMPLE, "--no-config", "--json", str(tmp_path / "out.json"), "--fail-on", "never")
+    assert result.exit_code == 0 and (tmp_path / "out.json").is_file()
+
+
+def test_config_and_no_config_together_are_a_usage_error() -> None:
+    result = run("check", SAMPLE, "--no-config", "--config", str(ROOT / "sample_claims" / "scrubber.toml"))
+    assert result.exit_code == 2 and "contradict" in result.output
