@@ -201,11 +201,13 @@ def _line_diagnoses(claim: dict, line: dict) -> tuple[list[str] | None, str | No
                 return None, f"diagnosis pointer {index} points past the claim's {len(claim_dx or [])} diagnoses"
             out.append(_text(claim_dx[index - 1]) or "")
         return out, None
+    # The numbered fields, then the line's list (as the Parquet reader merges them): a line giving
+    # both forms loses neither.
+    listed = [_text(v) for v in (line.get(f"diagnosis_{i}") for i in range(1, 5)) if v is not None]
     if isinstance(line.get("diagnoses"), list):
-        return [_text(d) or "" for d in line["diagnoses"]], None
-    listed = [line.get(f"diagnosis_{i}") for i in range(1, 5)]
-    if any(v is not None for v in listed):
-        return [_text(v) for v in listed if v is not None], None  # type: ignore[misc]
+        return [*listed, *(_text(d) or "" for d in line["diagnoses"])], None  # type: ignore[list-item]
+    if listed:
+        return listed, None  # type: ignore[return-value]
     return [_text(d) or "" for d in (claim_dx or [])], None
 
 
@@ -223,14 +225,17 @@ def _pointer(value: Any) -> int | None:
 
 
 def _line_modifiers(line: dict) -> tuple[list[str], str | None]:
+    """``modifier_1..4``, then the ``modifiers`` list (as the Parquet reader merges them): a line giving
+    both forms loses neither (an empty list beside ``modifier_1`` JZ dropped the JZ)."""
+    numbered = [_text(line[k]) for k in (f"modifier_{i}" for i in range(1, 5)) if line.get(k) is not None]
     mods = line.get("modifiers")
     if mods is not None:
         if isinstance(mods, str):
             mods = mods.replace(",", " ").split()
         if not isinstance(mods, list):
             return [], "modifiers must be a list"
-        return [_text(m) or "" for m in mods], None
-    return [_text(line[k]) for k in (f"modifier_{i}" for i in range(1, 5)) if line.get(k) is not None], None  # type: ignore[misc]
+        return [*numbered, *(_text(m) or "" for m in mods)], None  # type: ignore[list-item]
+    return numbered, None  # type: ignore[return-value]
 
 
 def count_rows(claims: list[Any]) -> int:
@@ -829,6 +834,11 @@ def _present_list(lines: pl.DataFrame, columns: list[str]) -> pl.Expr:
     return pl.concat_list([pl.col(c) for c in present]).list.drop_nulls()
 
 
+def _any_present(lines: pl.DataFrame, columns: list[str]) -> bool:
+    """Whether any row gives a value in ``columns`` (numbered fields beside the lists: rare)."""
+    return any(lines.get_column(c).null_count() < lines.height for c in columns)
+
+
 def _resolve(lines: pl.DataFrame, split_modifiers: bool) -> pl.DataFrame:
     """Values, modifiers, diagnoses and reasons of every row (claims without lines: one row each)."""
     has = pl.col("_has")
@@ -846,7 +856,10 @@ def _resolve(lines: pl.DataFrame, split_modifiers: bool) -> pl.DataFrame:
         own = pl.col("l.modifiers").list.first().str.extract_all(_MODIFIER_TOKENS)
     else:
         own = filled("l.modifiers")
-    parts = _present_list(lines, [f"l.modifier_{i}" for i in range(1, 5)])
+    numbered = [f"l.modifier_{i}" for i in range(1, 5)]
+    parts = _present_list(lines, numbered)
+    if _any_present(lines, numbered):  # the numbered fields, then the list (both forms are kept)
+        own = pl.concat_list(parts, own)
     modifiers = pl.when(~has).then(empty).when(pl.col("l.modifiers").is_not_null()).then(own).otherwise(parts)
 
     pointers = pl.col("l.diagnosis_pointers").list.eval(pl.element().cast(pl.Int64))
@@ -862,15 +875,19 @@ def _resolve(lines: pl.DataFrame, split_modifiers: bool) -> pl.DataFrame:
 
     by_pointer = pl.col("c.diagnoses").list.gather(pl.col("_ptr") - 1, null_on_oob=True)
     by_pointer = by_pointer.list.eval(pl.element().fill_null("")).fill_null(empty)
-    dx_parts = _present_list(lines, [f"l.diagnosis_{i}" for i in range(1, 5)])
-    any_part = pl.any_horizontal([pl.col(f"l.diagnosis_{i}").is_not_null() for i in range(1, 5)])
+    numbered_dx = [f"l.diagnosis_{i}" for i in range(1, 5)]
+    dx_parts = _present_list(lines, numbered_dx)
+    any_part = pl.any_horizontal([pl.col(c).is_not_null() for c in numbered_dx])
+    own_dx = filled("l.diagnoses")
+    if _any_present(lines, numbered_dx):
+        own_dx = pl.concat_list(dx_parts, own_dx)
     diagnoses = (
         pl.when(~has | pl.col("_bad"))
         .then(empty)
         .when(pl.col("_ptr").is_not_null())
         .then(by_pointer)
         .when(pl.col("l.diagnoses").is_not_null())
-        .then(filled("l.diagnoses"))
+        .then(own_dx)
         .when(any_part)
         .then(dx_parts)
         .otherwise(filled("c.diagnoses").fill_null(empty))
