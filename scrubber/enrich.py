@@ -886,7 +886,7 @@ def _continues(lines: pl.DataFrame, rep: pl.DataFrame, run: pl.Series) -> pl.Ser
     several = inst.filter(inst.is_duplicated()).unique()
     if not several.len():
         return out
-    rows = run.is_in(several).arg_true()
+    rows = run.is_in(several.implode()).arg_true()
     sub = lines.select("procedure_code", "revenue_code", "date_of_service", "infusion_start", "infusion_stop"
                        )[rows].hstack([run.gather(rows)])
     codes, revenue = reference.observation_codes()
@@ -902,7 +902,7 @@ def _continues(lines: pl.DataFrame, rep: pl.DataFrame, run: pl.Series) -> pl.Ser
     new = days.filter((same & next_day & apart).fill_null(False)).select("_claim", "date_of_service")
     if not new.height:
         return out
-    at = rep.get_column("_claim").is_in(new.get_column("_claim").unique()).arg_true()
+    at = rep.get_column("_claim").is_in(new.get_column("_claim").unique().implode()).arg_true()
     keys = rep.select("_claim", "date_of_service")[at]
     cont = keys.select(~pl.struct(pl.all()).is_in(new.select(pl.struct(pl.all())).to_series().implode())).to_series()
     return out.scatter(at, cont)
