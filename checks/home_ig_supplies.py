@@ -113,8 +113,10 @@ def supply_decisions(lines: pl.LazyFrame, with_units: bool = False) -> pl.LazyFr
             pl.col("drug_pos").drop_nulls().unique().sort().str.join(", ").alias("drug_pos"),
         )
     )
-    # The few Q2052 lines only: order them once and count per member, date and payer layer.
-    q = q.join(with_drug, on="row_id", how="left").sort("row_id").with_columns(
+    # The few Q2052 lines only: order them once and count per member, date and payer layer. By claim id
+    # and line, not by row: the same claims re-exported in another order (or split over two files) give
+    # the "billed again" finding to the same line, with the same finding id.
+    q = q.join(with_drug, on="row_id", how="left").sort("claim_id", "line_number", "row_id").with_columns(
         pl.int_range(1, pl.len() + 1).over(_KEY).alias("_nth"),
         pl.col("claim_id").first().over(_KEY).alias("first_claim"),
         pl.col("line_number").first().over(_KEY).alias("first_line"),

@@ -5,6 +5,7 @@ as a rejected drug line, so the encounter "may be missing a line" and the good l
 "not evaluated": the sample claims given twice (one export sent again) lost 15 of their 44 findings and
 $21,045 of charges at risk (probe J). A repeat that differs in anything (other units) is a line the
 batch could not check, and the encounter stays unevaluated where a check would report an absence.
+Rows in another order are the same claims too: which Q2052 is "billed again" does not move with them.
 """
 
 from __future__ import annotations
@@ -59,3 +60,17 @@ def test_near_miss_a_repeat_with_other_units_leaves_the_drug_unevaluated(tmp_pat
     assert result.summary["rejected_rows"] == 1
     assert "route-mismatch" not in set(result.findings.get_column("check_id"))
     assert result.summary["by_check"]["route-mismatch"]["lines_not_evaluated"] >= 1
+
+
+def test_the_second_q2052_is_the_same_line_whatever_the_row_order(tmp_path: Path) -> None:
+    """Two claims bill Q2052 for one member and date: the later claim's line is the one billed again,
+    in any row order (it moved with a re-export, and its finding id with it; probe J)."""
+    drug = ("X1,1,M9,MEDICARE,professional,12,2026-06-05,J1459,JZ,,,60,5700.00,D80.0,,44206043810,30000,0,IV,,,,,,,"
+            ",")
+    first = "X1,2,M9,MEDICARE,professional,12,2026-06-05,Q2052,,,,1,105.12,D80.0,,,,,,,,,,,,,"
+    again = "X2,1,M9,MEDICARE,professional,12,2026-06-05,Q2052,,,,1,105.12,D80.0,,,,,,,,,,,,,"
+    seen = set()
+    for n, rows in enumerate(([drug, first, again], [again, drug, first], [first, again, drug])):
+        found = scrub([str(_write(tmp_path / f"order{n}.csv", rows))]).findings
+        seen.add(tuple(found.select("claim_id", "line_number", "reason", "finding_id").rows()))
+    assert len(seen) == 1 and next(iter(seen))[0][:3] == ("X2", 1, "second_q2052")
