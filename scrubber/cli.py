@@ -544,6 +544,7 @@ class CheckRun:
             comparison = compare(old, Findings.from_result(result, "this run"))
             if masker is not None:
                 comparison.parts = {k: masker.frame(f) for k, f in comparison.parts.items()}
+                comparison.old = f"compared{Path(o.compare).suffix.lower()}"  # the file's name may name a patient
         compare_section = comparison.section() if comparison is not None else None
 
         with OutputSet() as written:

@@ -12,8 +12,9 @@ What is masked:
   pseudonyms and nobody can recompute one from a guessed id. Pseudonyms grow from 6 to more hex
   characters when a batch has so many ids that 6 would collide.
 * input file names (``input-1.csv``; ``records-1.csv`` for ``--records``; ``skipped-1.pdf`` for a
-  file an input folder held but that was not read): names often carry a patient's or a practice's
-  name, and so do the folders they sit in.
+  file an input folder held but that was not read; ``policy-1.toml`` and ``suppressions-1.toml`` for
+  the settings files a run names; the CLI names a ``--compare`` file ``compared.json``): names often
+  carry a patient's or a practice's name, and so do the folders they sit in.
 * values quoted by rejection reasons (``unparseable date_of_service '[masked]'``) and the
   disagreeing values of a claim whose lines disagree on member, payer or claim type.
 
@@ -95,6 +96,19 @@ def _file_names(result: ScrubResult) -> dict[str, str]:
             for source in frame.get_column("source").drop_nulls().unique().sort().to_list():
                 if source not in names and source != STDIN_NAME:
                     names[source] = f"input-{len(names) + 1}{Path(source).suffix.lower()}"
+    # The settings files a run names (--policy, --suppressions): their names may carry a patient's or a
+    # practice's name as much as an input's.
+    for path in result.provenance.get("policy_files") or []:
+        if isinstance(path, str) and path not in names:
+            count = sum(v.startswith("policy-") for v in names.values()) + 1
+            names[path] = f"policy-{count}{Path(path).suffix.lower()}"
+    sources = {w.get("source") for w in result.suppression_warnings}
+    if result.suppressed is not None and "suppression_source" in result.suppressed.columns:
+        sources |= set(result.suppressed.get_column("suppression_source").drop_nulls().to_list())
+    for path in sorted(s for s in sources if isinstance(s, str)):
+        if path not in names:
+            count = sum(v.startswith("suppressions-") for v in names.values()) + 1
+            names[path] = f"suppressions-{count}{Path(path).suffix.lower()}"
     skipped = 0
     for warning in result.input_warnings:  # the read files' own warnings are named above
         source = warning.get("source")
@@ -193,7 +207,7 @@ def _mask_frame(frame: pl.DataFrame, tables: dict[str, pl.DataFrame], files: dic
             t = tables[column]
             exprs.append(pl.col(column).cast(pl.String).replace_strict(
                 t.get_column("value"), t.get_column("pseudonym"), default=None).alias(column))
-        elif column == "source" and files:
+        elif column in ("source", "suppression_source") and files:
             exprs.append(pl.col(column).replace(list(files), list(files.values())))
     out = frame.with_columns(exprs) if exprs else frame
     if quoted and "reason" in out.columns:
@@ -262,9 +276,15 @@ def _rebuild(result: ScrubResult, frame: Callable[..., pl.DataFrame], files: dic
         provenance["formats"] = {name(k): v for k, v in provenance["formats"].items()}
     if provenance.get("records"):
         provenance["records"] = name(provenance["records"])
+    if provenance.get("policy_files"):
+        provenance["policy_files"] = [name(p) for p in provenance["policy_files"]]
+    if isinstance(provenance.get("policies"), list):
+        provenance["policies"] = [{**p, "origin": name(p.get("origin"))} if isinstance(p, dict) else p
+                                  for p in provenance["policies"]]
     warnings = [{**w, "source": name(w.get("source")), "problem": texts.text(w.get("problem"))}
                 for w in result.input_warnings]
-    suppression_warnings = [{**w, "problem": texts.text(PATTERN_IN_LABEL.sub(rf"\1 '{MASKED_VALUE}'", w["problem"]))
+    suppression_warnings = [{**w, "source": name(w.get("source")),
+                             "problem": texts.text(PATTERN_IN_LABEL.sub(rf"\1 '{MASKED_VALUE}'", w["problem"]))
                              if w.get("problem") else w.get("problem")} for w in result.suppression_warnings]
     return dataclasses.replace(
         result,

@@ -147,3 +147,37 @@ def test_compare_under_mask_phi_masks_the_old_runs_fixed_findings(tmp_path: Path
     assert "FIXED-CLAIM-77" not in result.stdout
     (fixed,) = json.loads(result.stdout)["compare"]["fixed_findings"]
     assert fixed["claim_id"].startswith("C-") and fixed["message"] == f"about {fixed['claim_id']}"
+
+
+def test_the_names_of_policy_suppressions_and_compare_files_are_masked(tmp_path: Path) -> None:
+    """A settings file named after a patient (DOE_JANE_policy.toml) was named in the JSON, the HTML and
+    on stderr under --mask-phi (probe J): it becomes policy-1.toml, suppressions-1.toml, compared.json."""
+    folder = tmp_path / "DOE_JANE"
+    folder.mkdir()
+    old = folder / "DOE_JANE_findings.json"
+    runner = CliRunner()
+    runner.invoke(main, ["check", str(SAMPLE), "--no-config", "-q", "--json", str(old), "--fail-on", "never"])
+    supp = folder / "DOE_JANE_supp.toml"
+    supp.write_text((ROOT / "sample_claims" / "suppressions.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    policy = folder / "DOE_JANE_policy.toml"
+    policy.write_text('name = "ACME"\nextends = "DEFAULT"\npayers = ["ACME"]\n', encoding="utf-8")
+    out, html = tmp_path / "m.json", tmp_path / "m.html"
+    result = runner.invoke(main, ["check", str(SAMPLE), "--no-config", "--mask-phi", "--compare", str(old),
+                                  "--suppressions", str(supp), "--policy", str(policy), "--json", str(out),
+                                  "--html", str(html), "--fail-on", "never"])
+    assert result.exit_code == 0, result.output
+    for text in (out.read_text(encoding="utf-8"), html.read_text(encoding="utf-8"), result.output):
+        assert "DOE_JANE" not in text
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    assert doc["compare"]["old"] == "compared.json"
+    assert doc["provenance"]["policy_files"] == ["policy-1.toml"]
+    assert {f["suppression"]["source"] for f in doc["suppressed"]} == {"suppressions-1.toml"}
+
+
+def test_near_miss_without_mask_phi_settings_files_are_named(tmp_path: Path) -> None:
+    policy = tmp_path / "acme_policy.toml"
+    policy.write_text('name = "ACME"\nextends = "DEFAULT"\npayers = ["ACME"]\n', encoding="utf-8")
+    out = tmp_path / "m.json"
+    CliRunner().invoke(main, ["check", str(SAMPLE), "--no-config", "--policy", str(policy), "--json", str(out),
+                              "--fail-on", "never"])
+    assert json.loads(out.read_text(encoding="utf-8"))["provenance"]["policy_files"] == [str(policy)]
