@@ -337,8 +337,8 @@ def _utf8_names(paths: list[str]) -> None:
 
 def _user() -> str:
     for name in ("SCRUB_USER", "USER", "USERNAME", "LOGNAME"):
-        if os.environ.get(name):
-            return os.environ[name]
+        if os.environ.get(name, "").strip():  # blank: the reader refuses an empty `by`
+            return os.environ[name].strip()
     return "baseline"
 
 

@@ -286,8 +286,13 @@ def _toml_string(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
+_NOT_IN_TOML_COMMENT = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
 def _comment(text: str) -> str:
-    return " ".join(str(text).split()).replace("\x7f", "")
+    """Text for one TOML comment line: TOML forbids control characters other than tab in a comment (a
+    claim id holding \\x01 made a baseline the scrubber could not read back), so they become U+FFFD."""
+    return _NOT_IN_TOML_COMMENT.sub("\ufffd", " ".join(str(text).split()))
 
 
 def baseline_text(findings: pl.DataFrame, by: str, expires: dt.date, reason: str,

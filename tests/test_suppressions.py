@@ -220,3 +220,26 @@ def test_baseline_expiry_flag(tmp_path: Path) -> None:
     assert "expires = 2027-03-31" in baseline.read_text() and "expires = 20" in baseline.read_text()
     bad = run("check", SAMPLE, "--baseline-write", str(baseline), "--baseline-expires", "next year")
     assert bad.exit_code == 2
+
+
+def test_a_baseline_of_a_claim_id_with_a_control_character_reads_back(tmp_path: Path, monkeypatch) -> None:
+    """The claim id goes into the comment above its entry; TOML forbids control characters there, so the
+    baseline was written and then refused ("invalid character"); a blank SCRUB_USER wrote `by = "   "`,
+    which the reader refuses too (probe J)."""
+    from scrubber.cli import main
+
+    header = (ROOT / "sample_claims" / "claims.csv").read_text(encoding="utf-8").splitlines()[0]
+    claims = tmp_path / "claims.csv"
+    claims.write_text(header + "\nPCN\x01-1,1,M1,AETNA,professional,11,2026-03-02,96366,,,,1,150.00,D80.0,,,,,IV,,,,,"
+                      "1234567893,,,\n", encoding="utf-8")
+    monkeypatch.setenv("SCRUB_USER", "   ")
+    monkeypatch.setenv("USER", "reviewer")
+    baseline = tmp_path / "baseline.toml"
+    runner = CliRunner()
+    first = runner.invoke(main, ["check", str(claims), "--no-config", "-q", "--baseline-write", str(baseline),
+                                 "--fail-on", "never"])
+    assert first.exit_code == 0, first.output
+    assert 'by = "reviewer"' in baseline.read_text(encoding="utf-8")
+    again = runner.invoke(main, ["check", str(claims), "--no-config", "--suppressions", str(baseline), "--json", "-"])
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.output)["findings"] == []
