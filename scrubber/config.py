@@ -67,13 +67,20 @@ def discover(start: Path | None = None) -> Path | None:
         if candidate.is_file():
             return candidate
         pyproject = directory / PYPROJECT
-        if pyproject.is_file() and "scrubber" in _read(pyproject).get("tool", {}):
+        if pyproject.is_file() and "scrubber" in _tool(_read(pyproject)):
             return pyproject
     return None
 
 
 def _read(path: Path) -> dict[str, Any]:
     return read_toml(path, "config")
+
+
+def _tool(data: dict[str, Any]) -> dict[str, Any]:
+    """A pyproject's ``[tool]`` table; anything else (``tool = 1`` in a project of someone else's) holds
+    no scrubber settings (it gave "unexpected TypeError" on every run below it)."""
+    tool = data.get("tool", {})
+    return tool if isinstance(tool, dict) else {}
 
 
 def _unknown(key: str, allowed: tuple[str, ...], where: str, path: Path) -> UsageError:
@@ -100,7 +107,7 @@ def load(path: Path) -> Config:
     data = _read(path)
     prefix = ""
     if path.name == PYPROJECT:
-        data = data.get("tool", {}).get("scrubber", {})
+        data = _tool(data).get("scrubber", {})
         prefix = "tool.scrubber."
         if not isinstance(data, dict):
             raise UsageError("[tool.scrubber] must be a table", str(path))

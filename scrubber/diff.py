@@ -73,6 +73,12 @@ class Findings:
             raise UsageError(f"not a findings JSON file ({exc.msg} at line {exc.lineno})", path) from None
         except RecursionError:
             raise UsageError("not a findings JSON file (nested too deeply)", path) from None
+        if "\\ud" in text.lower():
+            from scrubber.loaders.json_loader import has_lone_surrogate
+
+            if has_lone_surrogate(doc):  # "\udcff": JSON allows the escape, no text can hold it
+                raise UsageError("not a findings JSON file (a text holds an unpaired surrogate escape such as "
+                                 "\\udcff, which is no character)", path)
         return cls.from_document(doc, path)
 
     @classmethod

@@ -127,6 +127,10 @@ class OutputSet:
             self.pending.append(entry)
             fd = _create_temp(entry)
         except OSError as exc:
+            blocked = next((p for p in target.parents if p.exists() and not p.is_dir()), None)
+            if blocked is not None:  # mkdir said "File exists" of a path whose folder is a file
+                raise ScrubError(f"cannot write output: {blocked} is a file, not a folder; nothing was written",
+                                 path) from None
             raise ScrubError(f"cannot write output ({exc.strerror})", path) from None
         try:
             with os.fdopen(fd, "wb") as out:
