@@ -189,10 +189,12 @@ def test_route_fixes_never_propose_a_route_the_product_does_not_have(findings: p
     # 96365 with 96369 would give iv_product_sc_admin back (a loop). Hizentra (SC only) likewise.
     iv_only = _one(findings, "R11", 2)
     assert iv_only["reason"] == "documented_sc_iv_product"
-    assert "correct the route in the administration record (or JB to JA)" in iv_only["suggested_fix"]
+    # The record is confirmed with the clinician and amended by its author, never "corrected" to fit.
+    assert "confirm the route with the clinician" in iv_only["suggested_fix"]
+    assert "a JB on claim R11, line 2 becomes JA" in iv_only["suggested_fix"]
     assert "replace 96365" not in iv_only["suggested_fix"].lower()
     sc_only = _one(findings, "R12", 2)
-    assert sc_only["reason"] == "documented_iv_sc_product" and "(or JA to JB)" in sc_only["suggested_fix"]
+    assert sc_only["reason"] == "documented_iv_sc_product" and "becomes JB" in sc_only["suggested_fix"]
     # An IV-only product billed with a push: the IV infusion codes only (never 96369).
     push = _one(findings, "R4", 2)
     assert push["reason"] == "ig_as_push" and "96365, 96366 (the first hour" in push["suggested_fix"]

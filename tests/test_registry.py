@@ -103,3 +103,28 @@ def test_every_reason_has_a_fixture() -> None:
         doc = tomllib.loads((FIXTURES / "checks" / f"{check.id}.toml").read_text(encoding="utf-8"))
         named = {r for case in doc["case"] for r in case.get("reasons", {}).values()}
         assert set(check.card.reasons) <= named, (check.id, set(check.card.reasons) - named)
+
+
+_RECORD_BLAME = re.compile(r"recording error|was an error|so that it supports|correct(?:ed)? the route in the "
+                           r"administration record", re.IGNORECASE)
+
+
+def test_no_payer_facing_text_declares_the_record_wrong_or_fits_it_to_the_code() -> None:
+    """A corrected claim cannot attest that the clinical record "was a recording error", and a fix must
+    not tell the biller to change the record "so that it supports" the code billed: an auditor reads
+    that as altering records to fit billing (probe K). The record is confirmed with the clinician and
+    amended by its author as a dated late entry."""
+    for check in all_checks():
+        for reason in check.card.reasons.values():
+            for text in _texts_of(reason.texts):
+                assert not _RECORD_BLAME.search(text), (check.id, reason.name, text)
+
+
+def _texts_of(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [t for v in value.values() for t in _texts_of(v)]
+    if isinstance(value, list | tuple):
+        return [t for v in value for t in _texts_of(v)]
+    return []
