@@ -21,6 +21,10 @@ ROWS = [
     # A second 96365 with XS over the MUE of 1, nothing else wrong: appealed with the record of the site.
     "XS1,1,MXS1,MEDICARE,11,2026-03-02,96365,,1,300,D80.0",
     "XS1,2,MXS1,MEDICARE,11,2026-03-02,96365,XS,1,300,D80.0",
+    # Home SCIG without KX (a modifier to add) and no diagnosis on the line: the coverage justification
+    # stands beside missing-modifier's correction, which leaves the service standing.
+    "KX1,1,MKX1,MEDICARE,12,2026-05-01,96369,,1,300,",
+    "KX1,2,MKX1,MEDICARE,12,2026-05-01,J1559,JZ,80,4000,",
     # Home IVIG for CIDP with GY: the provider declared no benefit; the info finding is not appealed.
     "GY1,1,MGY1,MEDICARE,12,2026-03-02,J1459,GY,70,6650,G61.81",
 ]
@@ -40,6 +44,12 @@ def _letters(tmp_path: Path) -> dict[str, dict]:
 def test_a_corrected_line_gets_no_appeal(tmp_path: Path) -> None:
     letters = _letters(tmp_path)
     assert "MU7" not in letters
+
+
+def test_a_line_whose_correction_is_a_modifier_is_still_appealed(tmp_path: Path) -> None:
+    letter = _letters(tmp_path)["KX1"]
+    assert ("noncovered-diagnosis", 2) in [(x["check_id"], x["line_number"]) for x in letter["justified"]]
+    assert ("missing-modifier", 2) in [(x["check_id"], x["line_number"]) for x in letter["corrected"]]
 
 
 def test_an_info_finding_gets_no_appeal(tmp_path: Path) -> None:

@@ -31,6 +31,7 @@ TEMPLATE = "letter.html.j2"
 INDEX_TEMPLATE = "letters_index.html.j2"
 _PLACEHOLDER = re.compile(r"\[[^\[\]\n]{1,200}\?\]")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_MODIFIERS_ONLY = "missing-modifier"  # its corrections change a line's modifiers, never its service
 
 
 def mark_placeholders(text: str | None) -> Markup:
@@ -65,10 +66,12 @@ def letters_payload(result: ScrubResult, mask: Any = None) -> list[dict[str, Any
     f = result.findings
     if f.height == 0:
         return []
-    # A justification argues that a line stands as billed: not for a line another finding corrects or
-    # deletes (the letter asked to pay units of a line it listed as corrected, "$0.00 in question"), nor
-    # for an info finding, whose line declares the denial the provider expects (GA, GZ, GY).
-    corrected_lines = f.filter(pl.col("fix_kind") == "correction").select("claim_id", "line_number").unique()
+    # A justification argues that a line's service stands: not for a line another finding recodes,
+    # re-counts or deletes (the letter asked to pay units of a line it listed as corrected, "$0.00 in
+    # question"), nor for an info finding, whose line declares the denial the provider expects (GA, GZ,
+    # GY). A missing modifier's correction (JZ, JW, KX added or taken off) leaves the service standing.
+    recoded = (pl.col("fix_kind") == "correction") & (pl.col("check_id") != _MODIFIERS_ONLY)
+    corrected_lines = f.filter(recoded).select("claim_id", "line_number").unique()
     arguable = f.filter((pl.col("fix_kind") == "justification") & (pl.col("severity") != "info")).join(
         corrected_lines, on=["claim_id", "line_number"], how="anti", nulls_equal=True)
     claims = arguable.select("claim_id").unique()
@@ -91,7 +94,7 @@ def letters_payload(result: ScrubResult, mask: Any = None) -> list[dict[str, Any
     for claim in claim_facts.sort("claim_id").iter_rows(named=True):
         findings = mine.filter(pl.col("claim_id") == claim["claim_id"]).to_dicts()
         corrected = [x for x in findings if x["fix_kind"] == "correction"]
-        fixed = {x["line_number"] for x in corrected}
+        fixed = {x["line_number"] for x in corrected if x["check_id"] != _MODIFIERS_ONLY}
         justified = [x for x in findings if x["fix_kind"] == "justification" and x["severity"] != "info"
                      and x["line_number"] not in fixed]
         attach = list(dict.fromkeys(x["attach"] for x in justified if x.get("attach")))
