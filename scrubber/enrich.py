@@ -745,7 +745,8 @@ def encounters(lines: pl.DataFrame, cd_runs: tuple[pl.Series, pl.Series] | None 
 
     * Professional claims: one member, one date of service, one billing provider (a claim without
       ``billing_provider`` shares the encounter of the member's other unnamed-provider claims that
-      day), and one payer layer: a claim sent to the next payer (``payer_sequence`` S/T, or a
+      day, or of the one provider the member's other claims name that day, :func:`_unnamed_provider`),
+      and one payer layer: a claim sent to the next payer (``payer_sequence`` S/T, or a
       detected copy) bills the same services again and never counts with the primary payer's
       claims (COB copies are not duplicates).
     * Institutional claims: the claim (a hospital outpatient encounter may run past midnight), split
@@ -790,7 +791,7 @@ def encounters(lines: pl.DataFrame, cd_runs: tuple[pl.Series, pl.Series] | None 
         rep_claim = run.gather(firsts)
         rep = pl.DataFrame([rep_claim, *facts.select("_inst", "_corr", "cob_layer")[rep_claim].get_columns(),
                             *lines.select("member_id", "date_of_service", "billing_provider")[firsts].get_columns()])
-    rep = rep.hstack([_continues(lines, rep, run)])
+    rep = _unnamed_provider(rep).hstack([_continues(lines, rep, run)])
     rep = _encounter_numbers(rep, in_claim_date_order=cd_key.null_count() == 0)
     copies = (copy_of.gather(run) if copy_of.null_count() < copy_of.len()
               else pl.repeat(None, lines.height, dtype=pl.String, eager=True).alias("copy_of"))
@@ -864,6 +865,29 @@ def _visit_runs(rows: pl.DataFrame) -> pl.Series:
     in claim and date order: one institutional encounter per visit (see :func:`encounters`)."""
     return rows.select(_new_visit(pl.col("_claim"), pl.col("date_of_service"), pl.col("_cont")).cum_sum() - 1
                        ).to_series()
+
+
+def _unnamed_provider(rep: pl.DataFrame) -> pl.DataFrame:
+    """``rep`` (one row per claim and date) where a professional claim without ``billing_provider``
+    takes the provider of its member's other claims that date and payer layer when they name exactly
+    one: the sheet makes an input without providers one provider per member and date, and a claim that
+    leaves the column blank beside one that names the NPI was an encounter of its own (a second 96365
+    there was no duplicate). With two providers named that day the blank claim stays apart (which of
+    them billed it cannot be told). Nothing to do unless some rows name a provider and some do not."""
+    provider = rep.get_column("billing_provider")
+    if provider.null_count() in (0, rep.height):
+        return rep
+    key = ["member_id", "date_of_service", "cob_layer"]
+    professional = ~pl.col("_inst") & ~pl.col("_corr")
+    named = rep.filter(professional & pl.col("billing_provider").is_not_null()).group_by(key).agg(
+        pl.col("billing_provider").unique().alias("_named")).filter(pl.col("_named").list.len() == 1)
+    if not named.height:
+        return rep
+    filled = rep.join(named.with_columns(pl.col("_named").list.first()), on=key, how="left",
+                      maintain_order="left", nulls_equal=False)
+    return filled.with_columns(
+        pl.when(professional & pl.col("billing_provider").is_null()).then(pl.col("_named"))
+        .otherwise(pl.col("billing_provider")).alias("billing_provider")).drop("_named")
 
 
 def _continues(lines: pl.DataFrame, rep: pl.DataFrame, run: pl.Series) -> pl.Series:
