@@ -150,7 +150,7 @@ def test_infusion_lifted_by_observation_after_another_initial_is_the_sequential_
 
 def test_immune_globulin_infusion_lifted_by_observation_is_fixed_by_its_times(floor_findings) -> None:
     reason, fix = floor_findings[("S5", 1, "observation-counted-as-infusion")]
-    assert reason == "below_floor_ig" and "correct the infusion's start and stop times" in fix
+    assert reason == "below_floor_ig" and "confirm the infusion's start and stop times" in fix
     assert not any(k[0] == "S5" and k[2] == "route-mismatch" for k in floor_findings)
 
 
