@@ -2,7 +2,8 @@
 
 **noncovered-diagnosis** (error). For an IG drug line:
 - Coverage: none of the line's diagnoses is on the covered list for the payer and setting. MEDICARE
-  home IVIG: the 25 codes of A52509; home SCIG: the same plus G61.81 (A52507). Office and outpatient:
+  home IVIG (at the policy's home IVIG places, `home_ivig_pos`, POS 32 included): the 25 codes of
+  A52509; home SCIG: the same plus G61.81 (A52507). Office and outpatient:
   the covered list a policy names (`[coverage] other`); the built-in policies name none yet (no Part
   A/B contractor article's list could be shipped whole), so those lines are counted as coverage not
   evaluated, never flagged. Home IVIG with an uncovered diagnosis is "no benefit category": the fix is
@@ -21,7 +22,8 @@
 Implementation. Two decisions, one finding per line.
 
 *Coverage* (IG drug lines only, filtered first). The setting is ``home_sc``, ``home_iv`` or ``other``:
-home is the policy's home places of service (``is_home``); a dual-route product (J1561, J1569 in
+home is the policy's home places of service (``is_home``), and for home IVIG also its home IVIG
+places (``is_home_ivig``: POS 32, where the drug and its Q2052 are billed too); a dual-route product (J1561, J1569 in
 ``immune_globulins.csv``) is SCIG when documented SC (route or JB) or, with no route documented,
 when the encounter's administration is SC infusion only. The covered list of each (policy,
 setting) comes from the policy (``[coverage]``, list ids only: switching the office list to a
@@ -101,7 +103,8 @@ def _setting() -> pl.Expr:
         (pl.col("ig_route") == "IV_SC") & (documented_sc() | (~documented_iv() & sc_admin_only))
     )
     return (
-        pl.when(pl.col("is_home") & sc).then(pl.lit("home_sc")).when(pl.col("is_home")).then(pl.lit("home_iv"))
+        pl.when(pl.col("is_home") & sc).then(pl.lit("home_sc"))
+        .when(pl.col("is_home") | (_ivig_place_only() & ~sc)).then(pl.lit("home_iv"))
         .otherwise(pl.lit("other"))
     )
 
@@ -121,9 +124,17 @@ def _may_have_list() -> pl.Expr:
     derived): a home line whose policy names a home list, or another line whose policy names an
     office/outpatient list. Filtered first, so the modifiers and the setting are derived on those
     lines only (the built-in policies name no office list: most IG lines go at once)."""
-    home = pl.col("is_home").fill_null(False)
+    home, ivig = pl.col("is_home").fill_null(False), _ivig_place_only()
     return ((home & (pl.col("pol_cov_home_iv") | pl.col("pol_cov_home_sc")).fill_null(False))
+            | (ivig & pl.col("pol_cov_home_iv").fill_null(False))
             | (~home & pl.col("pol_cov_other").fill_null(False)))
+
+
+def _ivig_place_only() -> pl.Expr:
+    """A place of the policy's home IVIG benefit that is not one of its home places (``home_ivig_pos``
+    beyond ``home_pos``: POS 32, a nursing facility): home IVIG there, any other product's line is an
+    ``other`` line (the External Infusion Pumps benefit's home is ``home_pos``)."""
+    return (pl.col("is_home_ivig") & ~pl.col("is_home")).fill_null(False)
 
 
 def _list_names(ctx: Context) -> pl.LazyFrame:
@@ -274,14 +285,16 @@ def unevaluated(lines: pl.LazyFrame) -> pl.LazyFrame:
     # At home, a line is home_sc when it is SC (:func:`_setting`; a null test is home_iv), so it
     # lacks a list when the flag of its home setting is false; with both flags alike, the route does
     # not matter (``eq_missing``: a null flag is alike only to a null one, and leaves the line out).
+    # At a home IVIG place that is not a home place (POS 32) the route decides home_iv or other.
     alike = _pol_cov("home_iv").eq_missing(_pol_cov("home_sc"))
-    differ = with_modifier_roles(with_codes(lines.filter(ig & home & ~alike), "ig_route")).with_columns(
-        _setting().alias("setting"))
+    differ = with_modifier_roles(with_codes(lines.filter(ig & ((home & ~alike) | _ivig_place_only())),
+                                            "ig_route")).with_columns(_setting().alias("setting"))
     differ = differ.filter(~_has_list()).select(lines.collect_schema().names())
     # The other lines in one filter (the cases exclude each other; a null flag leaves a line out):
     # outside the releases; IG away from home, where the setting is ``other`` whatever the route;
     # IG at home with both home flags alike.
-    decided = outside | (ig & ((~home & ~_pol_cov("other")) | (home & alike & ~_pol_cov("home_iv"))))
+    decided = outside | (ig & ((~home & ~_ivig_place_only() & ~_pol_cov("other"))
+                               | (home & alike & ~_pol_cov("home_iv"))))
     return pl.concat([lines.filter(decided), differ])
 
 
