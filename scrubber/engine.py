@@ -459,6 +459,32 @@ def summarise(result_lines: pl.DataFrame, findings: pl.DataFrame, rejected: pl.D
     return summary_from_parts(parts, rows_read, checks, unmatched.height)
 
 
+_TIMES_LISTED = 5
+
+
+def _unusable_times(lines: pl.DataFrame) -> list[dict[str, str]]:
+    """Per file, the checked lines whose documented start and stop cannot be an infusion (a stop before
+    the start that is no crossing of midnight, or more than a day after it): the timing checks leave
+    them unevaluated, which the summary only counted, so a gate passed 96366 x3 beside a 96365 whose
+    stop was typed before its start. Named here (the first rows) so the biller checks the record."""
+    from scrubber.timing import infusing_minutes
+
+    if "infusion_start" not in lines.columns or not lines.height:
+        return []
+    bad = lines.filter(pl.col("infusion_start").is_not_null() & pl.col("infusion_stop").is_not_null()
+                       & infusing_minutes().is_null()).with_columns(location())
+    if not bad.height:
+        return []
+    out = []
+    for (source,), rows in bad.sort("row_id").group_by("source", maintain_order=True):
+        shown = ", ".join(str(x) for x in rows.get_column("source_location").head(_TIMES_LISTED).to_list())
+        more = f" and {rows.height - _TIMES_LISTED} more" if rows.height > _TIMES_LISTED else ""
+        out.append({"source": str(source), "problem": (
+            f"{rows.height} line(s) document an infusion_stop that cannot end their infusion_start (before it, "
+            f"or more than a day after it): {shown}{more}; their infusion minutes are not evaluated (check the "
+            "times in the administration record)")})
+    return out
+
 def scrub(
     inputs: list[str],
     policy_files: list[str] | tuple[str, ...] = (),
@@ -506,9 +532,10 @@ def scrub(
                f"{m['read']} were read: rows may be missing from the check"} for m in mismatched]
     # (a records file's columns not read but named like documentation: warned as a claims file's are)
     record_notices = [{"source": loaded.source, "problem": n} for n in loaded.notices] if loaded is not None else []
-    input_warnings = [*raw.skipped, *raw.file_notices, *record_notices, *counts]
+    times = _unusable_times(enriched)
+    input_warnings = [*raw.skipped, *raw.file_notices, *record_notices, *counts, *times]
     strict_refuses = [False] * len(raw.skipped) + [raw.formats.get(n["source"]) == "x12" for n in raw.file_notices] \
-        + [False] * (len(record_notices) + len(counts))
+        + [False] * (len(record_notices) + len(counts) + len(times))
     summary["input_warnings"] = len(input_warnings)
     summary["suppressed"] = suppressed.height
     clock.lap("summary")

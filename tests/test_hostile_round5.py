@@ -51,3 +51,22 @@ def test_an_output_whose_folder_is_a_file_says_so(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["check", SAMPLE, "--no-config", "-q", "--json", str(notes / "x.json")])
     assert result.exit_code == 2 and "is a file, not a folder" in result.output, result.output
     assert notes.read_text(encoding="utf-8") == "hi\n"
+
+
+def test_times_that_cannot_be_an_infusion_are_named_not_only_counted(tmp_path: Path) -> None:
+    """A stop typed before its start left the line's minutes unevaluated with only a summary counter: a
+    gate passed 96366 x3 beside it (probe I). The file now gets an input warning naming the row; an
+    infusion across midnight (22:00 to 01:00 on one date) is read as 180 minutes and named nowhere."""
+    claims = tmp_path / "claims.csv"
+    claims.write_text(
+        "claim_id,line_number,member_id,payer,place_of_service,date_of_service,procedure_code,units,diagnosis_1,"
+        "infusion_start,infusion_stop\n"
+        "Z1,1,M11,MEDICARE,11,2026-03-02,96365,1,E11.9,2026-03-02T10:00,2026-03-02T09:00\n"
+        "Z1,2,M11,MEDICARE,11,2026-03-02,96366,3,E11.9,,\n"
+        "Z2,1,M12,MEDICARE,11,2026-03-02,96365,1,E11.9,2026-03-02T22:00,2026-03-02T01:00\n"
+        "Z2,2,M12,MEDICARE,11,2026-03-02,96366,2,E11.9,,\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["check", str(claims), "--no-config", "--json", "-", "--fail-on", "never"])
+    doc = json.loads(result.stdout)
+    problems = [w["problem"] for w in doc["input_warnings"]]
+    assert len(problems) == 1 and "1 line(s) document an infusion_stop" in problems[0] and "row 2" in problems[0]
+    assert "row 4" not in problems[0]
