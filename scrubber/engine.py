@@ -395,6 +395,9 @@ def summary_parts(result_lines: pl.DataFrame, findings: pl.DataFrame, rejected: 
     if "copy_of" in result_lines.columns:
         copies = result_lines.filter(pl.col("copy_of").is_not_null() | pl.col("cob_layer").fill_null(0).gt(0))
         parts["next_payer_copies"] = copies.select("claim_id").unique().height
+    if lines and "claim_frequency" in result_lines.columns:
+        voids = result_lines.filter(pl.col("claim_frequency").is_in(reference.void_frequencies()))
+        parts["void_claims"] = voids.select("claim_id").unique().height
     return parts
 
 
@@ -448,6 +451,8 @@ def summary_from_parts(parts: dict[str, Any], rows_read: int, checks: list[Check
         summary["lines_outside_icd10_releases"] = parts["lines_outside_icd10_releases"]
     if "next_payer_copies" in parts:
         summary["next_payer_copies"] = parts["next_payer_copies"]
+    if parts.get("void_claims"):
+        summary["void_claims"] = parts["void_claims"]  # read and counted, not scrubbed (a void cancels)
     return summary
 
 
@@ -603,6 +608,12 @@ def check_batches(raw: pl.DataFrame | Any, policies: PolicySet, checks: list[Che
     if clock is not None:
         clock.lap("enrich")
     worded, unevaluated = _run_checks(enriched, checks, ctx)
+    # A void claim (CLM05-3 8) cancels the claim it repeats: the payer adjudicates none of its lines,
+    # so no finding is reported on them (summary ``void_claims`` counts them; findings on a void blocked
+    # the gate that sends it).
+    voids = enriched.filter(pl.col("claim_frequency").is_in(reference.void_frequencies())).get_column("claim_id")
+    if voids.len():
+        worded = worded.filter(~pl.col("claim_id").is_in(voids.unique().implode()))
     findings, suppressed, warnings = _identify_and_suppress(worded, suppressions)
     findings, suppressed = _finish(findings, enriched), _finish(suppressed, enriched, SUPPRESSION_COLUMNS)
     if clock is not None:

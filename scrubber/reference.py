@@ -479,6 +479,12 @@ def correction_frequencies() -> list[str]:
     return [str(c) for c in manifest()["claim_frequency"]["corrections"]]
 
 
+def void_frequencies() -> list[str]:
+    """Claim frequency codes (CLM05-3) of a void/cancel of a prior claim (MANIFEST ``claim_frequency``
+    ``voids``): its lines are read and counted, never scrubbed."""
+    return [str(c) for c in manifest()["claim_frequency"]["voids"]]
+
+
 def observation_codes() -> tuple[list[str], list[str]]:
     """HCPCS codes and revenue codes of hospital observation (MANIFEST ``observation``): a hospital claim
     billing one keeps its consecutive dates one encounter (IOM 100-04 ch.4 section 230.2(B))."""
