@@ -791,7 +791,8 @@ def encounters(lines: pl.DataFrame, cd_runs: tuple[pl.Series, pl.Series] | None 
         rep_claim = run.gather(firsts)
         rep = pl.DataFrame([rep_claim, *facts.select("_inst", "_corr", "cob_layer")[rep_claim].get_columns(),
                             *lines.select("member_id", "date_of_service", "billing_provider")[firsts].get_columns()])
-    rep = _unnamed_provider(rep).hstack([_continues(lines, rep, run)])
+    rep = _unnamed_provider(rep, claims.get_column("payer").gather(rep.get_column("_claim"))).hstack(
+        [_continues(lines, rep, run)])
     rep = _encounter_numbers(rep, in_claim_date_order=cd_key.null_count() == 0)
     copies = (copy_of.gather(run) if copy_of.null_count() < copy_of.len()
               else pl.repeat(None, lines.height, dtype=pl.String, eager=True).alias("copy_of"))
@@ -867,27 +868,31 @@ def _visit_runs(rows: pl.DataFrame) -> pl.Series:
                        ).to_series()
 
 
-def _unnamed_provider(rep: pl.DataFrame) -> pl.DataFrame:
+def _unnamed_provider(rep: pl.DataFrame, payers: pl.Series) -> pl.DataFrame:
     """``rep`` (one row per claim and date) where a professional claim without ``billing_provider``
-    takes the provider of its member's other claims that date and payer layer when they name exactly
-    one: the sheet makes an input without providers one provider per member and date, and a claim that
-    leaves the column blank beside one that names the NPI was an encounter of its own (a second 96365
-    there was no duplicate). With two providers named that day the blank claim stays apart (which of
-    them billed it cannot be told). Nothing to do unless some rows name a provider and some do not."""
+    takes the provider of its member's other claims that date, payer (``payers``: each row's claim's,
+    read as policies read it) and payer layer when they name exactly one: the sheet makes an input
+    without providers one provider per member and date, and a claim that leaves the column blank beside
+    one that names the NPI was an encounter of its own (a second 96365 there was no duplicate). With two
+    providers named that day the blank claim stays apart (which of them billed it cannot be told); so
+    does a blank claim to another payer, which may be the same visit sent to the next payer (copy
+    detection compares providers as written: filled, the copy was a duplicate of the primary claim).
+    Nothing to do unless some rows name a provider and some do not."""
     provider = rep.get_column("billing_provider")
     if provider.null_count() in (0, rep.height):
         return rep
-    key = ["member_id", "date_of_service", "cob_layer"]
+    keyed = rep.hstack([payers.alias("_payer")]).with_columns(payer_keys("_payer", payers))
+    key = ["member_id", "date_of_service", "cob_layer", "_payer"]
     professional = ~pl.col("_inst") & ~pl.col("_corr")
-    named = rep.filter(professional & pl.col("billing_provider").is_not_null()).group_by(key).agg(
+    named = keyed.filter(professional & pl.col("billing_provider").is_not_null()).group_by(key).agg(
         pl.col("billing_provider").unique().alias("_named")).filter(pl.col("_named").list.len() == 1)
     if not named.height:
         return rep
-    filled = rep.join(named.with_columns(pl.col("_named").list.first()), on=key, how="left",
+    filled = keyed.join(named.with_columns(pl.col("_named").list.first()), on=key, how="left",
                       maintain_order="left", nulls_equal=False)
     return filled.with_columns(
         pl.when(professional & pl.col("billing_provider").is_null()).then(pl.col("_named"))
-        .otherwise(pl.col("billing_provider")).alias("billing_provider")).drop("_named")
+        .otherwise(pl.col("billing_provider")).alias("billing_provider")).drop("_named", "_payer")
 
 
 def _continues(lines: pl.DataFrame, rep: pl.DataFrame, run: pl.Series) -> pl.Series:
@@ -898,10 +903,12 @@ def _continues(lines: pl.DataFrame, rep: pl.DataFrame, run: pl.Series) -> pl.Ser
     more than 1 calendar day": per encounter, not per claim. So the next day continues the visit
     unless the record shows two visits: the documented infusion times of both days are at least
     ``timing.new_visit_gap_minutes`` apart (09:00-13:00 and 09:00 the next morning: a course of daily
-    infusions billed on one claim), and the claim bills no observation (G0378, G0379, revenue code
-    0762: MANIFEST ``observation``), which makes one stay of the days it spans. An infusion across
-    midnight, or a stop at 23:00 and a start at 08:00, stays one encounter; so do dates without
-    documented times (nothing to tell them apart by).
+    infusions billed on one claim; measured from the last documented stop before the day, so an
+    untimed day between does not chain two timed visits), and neither day bills observation (G0378,
+    G0379, revenue code 0762: MANIFEST ``observation``; G0378 is billed on the date observation
+    begins), which makes one stay of the days it spans. An infusion across midnight, or a stop at 23:00
+    and a start at 08:00, stays one encounter; so do dates without documented times (nothing to tell
+    them apart by).
 
     Decided on the lines of institutional claims with several dates only (none in most batches); true
     elsewhere (the flag is read on consecutive dates of one institutional claim only)."""
@@ -914,16 +921,21 @@ def _continues(lines: pl.DataFrame, rep: pl.DataFrame, run: pl.Series) -> pl.Ser
     sub = lines.select("procedure_code", "revenue_code", "date_of_service", "infusion_start", "infusion_stop"
                        )[rows].hstack([run.gather(rows)])
     codes, revenue = reference.observation_codes()
-    observed = sub.filter(pl.col("procedure_code").is_in(codes) | pl.col("revenue_code").is_in(revenue)
-                          ).get_column("_claim").unique()
+    observation = pl.col("procedure_code").is_in(codes) | pl.col("revenue_code").is_in(revenue)
     gap = reference.manifest()["timing"]["new_visit_gap_minutes"]
-    days = sub.filter(~pl.col("_claim").is_in(observed.implode())).group_by("_claim", "date_of_service").agg(
+    days = sub.group_by("_claim", "date_of_service").agg(
         pl.col("infusion_start").min().alias("_first"), pl.col("infusion_stop").max().alias("_last"),
+        observation.any().alias("_obs"),
     ).sort("_claim", "date_of_service")
     same = pl.col("_claim") == pl.col("_claim").shift(1)
     next_day = (pl.col("date_of_service") - pl.col("date_of_service").shift(1)).dt.total_days() == 1
-    apart = (pl.col("_first") - pl.col("_last").shift(1)).dt.total_minutes() >= gap
-    new = days.filter((same & next_day & apart).fill_null(False)).select("_claim", "date_of_service")
+    # From the last documented stop so far (a day without times between does not join the days around
+    # it: 44 hours from day 1's stop to day 3's start are two visits whatever day 2 documents).
+    last = pl.col("_last").forward_fill().over("_claim").shift(1)
+    apart = (pl.col("_first") - last).dt.total_minutes() >= gap
+    # Observation billed on either day (G0378 is billed on the date observation begins): one stay.
+    stay = pl.col("_obs") | pl.col("_obs").shift(1)
+    new = days.filter((same & next_day & apart & ~stay).fill_null(False)).select("_claim", "date_of_service")
     if not new.height:
         return out
     at = rep.get_column("_claim").is_in(new.get_column("_claim").unique().implode()).arg_true()
