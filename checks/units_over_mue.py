@@ -12,7 +12,7 @@ or waste (`unit-miscalculation`), or Q2052 lines `home-ig-supplies` reports, are
 (one root cause); a
 second 96365 carrying XS is over the practitioner MUE of 1 and is a justification (MAI 3); with XE
 alone (a separate encounter that day) its words and the record it asks for are that encounter's, not
-a second site's. A policy cap
+a second site's, and with XP or XU a distinct service's. A policy cap
 replaces the MUE for its code. 96376 has a practitioner MUE of 0: the message says it is a facility-only code.
 
 Implementation. The MUE tables are ``scrubber/data/mue_practitioner.csv`` and ``mue_outpatient.csv``
@@ -220,7 +220,7 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     whole_line = pl.col("excess_units") >= pl.col("units")
     setting = pl.when(pl.col("_inst")).then(pl.lit("outpatient")).otherwise(pl.lit("practitioner"))
     encounter = reference.modifiers_with_role("separate_encounter")
-    site = reference.modifiers_with_role("distinct_site")
+    site = reference.modifiers_with_role("separate_site")
     reason = (
         pl.when(pl.col("_kind") == _CAP).then(
             pl.when(whole_line).then(pl.lit("over_policy_cap_line")).otherwise(pl.lit("over_policy_cap")))
@@ -229,9 +229,11 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         .when(pl.col("_kind") == 2).then(
             pl.when(whole_line).then(pl.lit("over_mue_policy_line")).otherwise(pl.lit("over_mue_policy")))
         .when(pl.col("_distinct") & code_is(adm_role="initial")).then(
-            # XE says a separate encounter, not a second site: its words and record are that encounter's.
-            pl.when(has_modifier(*encounter) & ~has_modifier(*(m for m in site if m not in encounter)))
-            .then(pl.lit("second_encounter_over_mue")).otherwise(pl.lit("second_site_over_mue")))
+            # XS or 59 say a second site; XE a separate encounter, XP or XU a distinct service: each
+            # reason's words and the record it asks for are its own (modifiers.csv roles).
+            pl.when(has_modifier(*site)).then(pl.lit("second_site_over_mue"))
+            .when(has_modifier(*encounter)).then(pl.lit("second_encounter_over_mue"))
+            .otherwise(pl.lit("second_distinct_over_mue")))
         .otherwise(pl.lit("over_mue_clinical"))
     )
     quarter = {s: str(reference.edit_table_meta(key)["table_quarter"]) for s, key in reference.MUE_SETTINGS.items()}
@@ -262,7 +264,8 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         pl.col("_setting").replace_strict(_TABLE_NAMES, return_dtype=pl.String).alias("table"),
         pl.col("_setting").replace_strict(quarter, return_dtype=pl.String).alias("quarter"),
         pl.col("rationale"),
-        pl.when(reason.is_in(["second_site_over_mue", "second_encounter_over_mue"])).then(subsequent)
+        pl.when(reason.is_in(["second_site_over_mue", "second_encounter_over_mue", "second_distinct_over_mue"]))
+        .then(subsequent)
         .alias("subsequent"),
     )
 
