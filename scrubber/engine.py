@@ -380,7 +380,10 @@ def summary_parts(result_lines: pl.DataFrame, findings: pl.DataFrame, rejected: 
         "findings": findings.height,
         "rejected_rows": rejected.height,
         "claims_with_rejected_rows": int(rejected.get_column("claim_id").drop_nulls().n_unique()),
-        "charges_billed": float(result_lines.get_column("charge").fill_null(0).sum()) if lines else 0.0,
+        # (a void's charges cancel the claim it repeats: not billed again)
+        "charges_billed": float(result_lines.select(pl.col("charge").filter(
+            ~pl.col("claim_frequency").is_in(reference.void_frequencies()).fill_null(False)).fill_null(0).sum()
+        ).item() or 0.0) if lines else 0.0,
         "charges_at_risk": float(findings.get_column("charge_at_risk").sum()),
         "by_severity": {s: int(findings.filter(pl.col("severity") == s).height) for s in SEVERITY_RANK},
         "by_check": by_check,
@@ -607,13 +610,13 @@ def check_batches(raw: pl.DataFrame | Any, policies: PolicySet, checks: list[Che
     enriched = enrich(canon.lines, policies, canon.rejected_lines, canon.unreadable_lines)
     if clock is not None:
         clock.lap("enrich")
-    worded, unevaluated = _run_checks(enriched, checks, ctx)
     # A void claim (CLM05-3 8) cancels the claim it repeats: the payer adjudicates none of its lines,
-    # so no finding is reported on them (summary ``void_claims`` counts them; findings on a void blocked
-    # the gate that sends it).
-    voids = enriched.filter(pl.col("claim_frequency").is_in(reference.void_frequencies())).get_column("claim_id")
-    if voids.len():
-        worded = worded.filter(~pl.col("claim_id").is_in(voids.unique().implode()))
+    # so the checks do not read them (summary ``void_claims`` counts them; findings on a void blocked
+    # the gate that sends it, and its lines were counted "not evaluated"). A void is its own encounter:
+    # leaving it out changes no other claim's findings.
+    void = pl.col("claim_frequency").is_in(reference.void_frequencies()).fill_null(False)
+    scrubbed = enriched.filter(~void) if enriched.select(void.any()).item() else enriched
+    worded, unevaluated = _run_checks(scrubbed, checks, ctx)
     findings, suppressed, warnings = _identify_and_suppress(worded, suppressions)
     findings, suppressed = _finish(findings, enriched), _finish(suppressed, enriched, SUPPRESSION_COLUMNS)
     if clock is not None:

@@ -31,6 +31,9 @@ def test_a_void_claim_is_counted_not_scrubbed_and_a_replacement_is_scrubbed(tmp_
     assert sorted(set(result.findings.get_column("claim_id"))) == ["OR", "RP"]
     assert result.summary["void_claims"] == 1
     assert result.summary["rows_checked"] == 6 and result.summary["reconciled"]
+    # Not read by the checks (no line "not evaluated") and not billed again (its charges cancel).
+    void_lines = result.lines.filter(result.lines["claim_id"] == "VD").height
+    assert void_lines == 2 and all(c["lines_not_evaluated"] == 0 for c in result.summary["by_check"].values())
 
 
 def test_near_miss_a_batch_without_voids_says_nothing_of_them(tmp_path: Path) -> None:
