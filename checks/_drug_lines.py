@@ -74,8 +74,11 @@ def since(column: str) -> pl.Expr:
 
 def _jw_jz_apply() -> pl.Expr:
     """JW/JZ apply at the line's place of service: not an exempt place (``jw_jz.exempt_pos``), and at
-    home only from the policy's home date (``jw_jz.home_from``), where it has one."""
-    at_home_ok = ~pl.col("is_home") | pl.col("pol_jwjz_home_from").is_null() | since("pol_jwjz_home_from")
+    home only from the policy's home date (``jw_jz.home_from``), where it has one. Home is the policy's
+    home places and its home IVIG places (``is_home_ivig``: POS 32, where the supplier bills the drug
+    and its Q2052 too): the same drug at POS 32 and POS 12 in 2023 was told to append JZ at 32 only."""
+    home = (pl.col("is_home") | pl.col("is_home_ivig")).fill_null(False)
+    at_home_ok = ~home | pl.col("pol_jwjz_home_from").is_null() | since("pol_jwjz_home_from")
     return ~pl.col("jwjz_exempt") & at_home_ok
 
 
