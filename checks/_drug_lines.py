@@ -92,15 +92,20 @@ def jz_required() -> pl.Expr:
     return _jw_jz_apply() & since("pol_jz_from")
 
 
+def has_jw_line() -> pl.Expr:
+    """On IG lines with the ``ig_bit`` code: a line of the same drug on the claim and date carries JW
+    (the claim-and-date JW mask, enrich ``cd_jw_mask``)."""
+    return (pl.col("cd_jw_mask") & pl.col("ig_bit")) != 0
+
+
 def jw_line_due() -> pl.Expr:
     """On IG lines with the ``ig_single_dose`` and ``ig_bit`` codes: a single-dose drug's line without
     JW, in a readable encounter, whose drug has no JW line on the claim and date although the policy
     asks for the discarded amount on one there (``jw.required_from``): the lines ``missing-modifier``
     holds to their documented waste (its ``jz_with_billable_waste``, ``waste_unbilled`` and
     ``waste_without_jw``)."""
-    no_jw_line = (pl.col("cd_jw_mask") & pl.col("ig_bit")) == 0
-    return (pl.col("ig_single_dose").fill_null(False) & ~pl.col("is_jw") & no_jw_line & ~pl.col("enc_unreadable")
-            & jw_required())
+    return (pl.col("ig_single_dose").fill_null(False) & ~pl.col("is_jw") & ~has_jw_line()
+            & ~pl.col("enc_unreadable") & jw_required())
 
 
 def waste_in_dose_units(billed: pl.Expr, dose: pl.Expr, waste: pl.Expr, unit: pl.Expr, due: pl.Expr) -> pl.Expr:

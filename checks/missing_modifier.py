@@ -96,6 +96,7 @@ import polars as pl
 
 from checks._drug_lines import (
     GROUP,
+    has_jw_line,
     jw_billing_the_dose,
     jw_required,
     jz_required,
@@ -130,7 +131,7 @@ def _single_dose(lines: pl.LazyFrame) -> pl.LazyFrame:
     against each other, and the missing row may be the dose line or the JW line (not evaluated)."""
     ig = with_codes(lines.filter(is_ig() & ~pl.col("enc_unreadable")), "ig_single_dose", "ig_bit").filter(
         pl.col("ig_single_dose").fill_null(False))
-    return ig.with_columns(((pl.col("cd_jw_mask") & pl.col("ig_bit")) != 0).alias("has_jw_line"))
+    return ig.with_columns(has_jw_line().alias("has_jw_line"))
 
 
 def _drug_lines(drugs: pl.LazyFrame) -> pl.LazyFrame:
