@@ -1,21 +1,26 @@
 """duplicate-initial-infusion: more than one initial administration service in an encounter.
 
-**duplicate-initial-infusion** (error). More than one unit of initial services in one encounter
-(two 96365 lines, 96365 x3 units, 96365 plus 96360 or 96374 as initial), where neither the extra one
-nor the one that stays initial carries 59, XE, XS, XP or XU (the modifier may sit on either, as NCCI
-reads it). Hydration that concurrent-hydration removes (under 31 minutes outside another infusion) is
-not an initial service here. The service that stays initial is the highest in the CPT hierarchy (chemo
-infusion > chemo push > therapeutic infusion > SC infusion > therapeutic push > hydration), then claim
-and line order. The fix names the right subsequent code: second therapeutic drug 96367, hydration
-after 96365 is 96361 (in the units its minutes outside other infusions support as secondary
-hydration; hydration of 30 minutes or less is deleted, as infusion-too-short says), push after 96365
-is 96375 (so is an infusion of 15 minutes or less, which is a push, also when only observation
-minutes lift it over 15; for an immune globulin, never a push, the fix is 96367 with the record's
-times corrected), extra hours are 96366 (an initial billed x2 or more whose infusion documents its
-times is told what those minutes support: 96365 x2 for 60 minutes is 96365 x1 and no 96366).
-Services sent again to the next payer are not duplicates. Professional
-claims cite IOM 100-04 ch.12 section 30.5; institutional claims cite ch.4 section 230.2 (one initial
-service per vascular access site per encounter).
+**duplicate-initial-infusion** (error). More than one unit of initial services in one encounter (two
+96365 lines, 96365 x3 units, 96365 plus 96360 or 96374 as initial), where neither the extra one nor
+the one that stays initial carries 59, XE, XS, XP or XU (the modifier may sit on either, as NCCI
+reads it). Hydration that concurrent-hydration removes (under 31 minutes outside another infusion)
+is not an initial service here. The service that stays initial is the highest in the CPT hierarchy
+(chemo infusion > chemo push > therapeutic infusion > SC infusion > therapeutic push > hydration),
+then claim and line order. The fix names the right subsequent code: second therapeutic drug 96367,
+hydration after 96365 is 96361 (in the units its minutes outside other infusions support as
+secondary hydration; hydration of 30 minutes or less is deleted, as infusion-too-short says), push
+after 96365 is 96375 (so is an infusion of 15 minutes or less, which is a push, also when only
+observation minutes lift it over 15; for an immune globulin, never a push, the fix is 96367 with the
+record's times corrected), extra hours are 96366 (an initial billed x2 or more whose infusion
+documents its times is told what those minutes support: 96365 x2 for 60 minutes is 96365 x1 and no
+96366). A second infusion recoded to its sequential code is reported once, its further hours with
+the add-on hour code (CPT: 96367 and 96417 once per sequential infusion): 96365 x3 documented for
+180 minutes after 96413 is 96367 x1 and 96366 x2, 96413 x2 for 120 minutes after 96413 is 96417 x1
+and 96415 x1; without times, 96367 x1 and 96366 as the record documents. A subcutaneous infusion
+beside an IV initial service (96369 and 96365: no subsequent code reports one after the other) is at
+a site of its own: the fix is XS (or 59) on it, not deleting it. Services sent again to the next
+payer are not duplicates. Professional claims cite IOM 100-04 ch.12 section 30.5; institutional
+claims cite ch.4 section 230.2 (one initial service per vascular access site per encounter).
 
 Implementation. The decision is :func:`checks._counting.initial_services`, shared with
 units-over-mue and ncci-ptp-conflict so that a second initial service is reported once, here. It
@@ -28,8 +33,8 @@ first. The hospital hierarchy of issue 13 (chemotherapy > therapeutic > hydratio
 injection) orders the initial codes exactly as the physician one, so one rank serves both; the words
 and citations differ by setting (the card). The fix names a subsequent code only when that code's
 allowed primaries accept the initial that stays (``adm_subsequent_code`` and its primaries): after
-96369, 96365 has no add-on that follows it, so the fix is XS for a documented second site, or
-removing the line. A kept initial billed x2 or more is told to bill x1 and report the rest with the
+96369, 96365 has no add-on that follows it, so the fix is XS (a subcutaneous infusion site and an IV
+access are separate sites). A kept initial billed x2 or more is told to bill x1 and report the rest with the
 add-on hour code (96365 x3: 96365 x1 and 96366 x2) or the subsequent code (96374 x2: 96374 x1 and
 96375 x1). The units over one are the money at risk (``excess_units``). """
 
@@ -59,9 +64,18 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     follows_kept = (pl.col("adm_subsequent_primary_mask") & pl.col("kept_bit")) != 0
     follows_itself = (pl.col("adm_subsequent_primary_mask") & pl.col("adm_bit")) != 0
     has_hours = pl.col("adm_addon_hour_code").is_not_null()
-    # A kept initial billed x2 or more whose infusion documents its minutes: the fix names what those
-    # minutes support (96365 x2 for 60 minutes is 96365 x1 and no 96366), not "the extra units as hours".
-    timed = _documented_hours(lines, extra.filter(pl.col("is_kept_line") & has_hours))
+    # A second infusion of a family with hours (96365 after 96413: 96367 and 96366; 96413 after 96413:
+    # 96417 and 96415) is reported once as its subsequent code, its later hours with the add-on hour
+    # code (CPT: 96367 and 96417 once per sequential infusion). Hydration (96361 is both) is
+    # secondary hydration, sized by its own rule (:func:`hydration_as_secondary`).
+    sequential = (~pl.col("is_kept_line") & follows_kept & has_hours
+                  & (pl.col("adm_subsequent_code") != pl.col("adm_addon_hour_code")))
+    # A kept initial billed x2 or more, or such a sequential infusion, whose infusion documents its
+    # minutes: the fix names what those minutes support (96365 x2 for 60 minutes is 96365 x1 and no
+    # 96366; 96365 x3 for 180 minutes after 96413 is 96367 x1 and 96366 x2), not "the units as hours".
+    named = pl.when(~pl.col("is_kept_line")).then(pl.col("adm_subsequent_code"))  # (kept: its own code)
+    timed = _documented_hours(lines, extra.filter((pl.col("is_kept_line") & has_hours) | sequential).select(
+        "row_id", named.alias("_named")))
     # A line documented under its floor (infusion-too-short's or observation-counted-as-infusion's too)
     # is billed as their fixes say: an infusion of 15 minutes or less as the sequential push (96375),
     # not 96367 (immune globulin, never a push: the usual subsequent code, once the times are corrected);
@@ -70,12 +84,18 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     short = outranked_push(lines, below).join(
         below.lazy().select("row_id", "tm_push", pl.col("ep_minutes").alias("_short_minutes")), on="row_id")
     short_hydration = ~pl.col("is_kept_line") & pl.col("_short_minutes").is_not_null() & pl.col("tm_push").is_null()
+    # (a line under its floor is billed as the time rules say: a push, or no hydration)
+    long_enough = pl.col("_short_minutes").is_null()
     reason = (
         pl.when(pl.col("is_kept_line") & has_hours & pl.col("supported").is_not_null())
         .then(pl.lit("repeated_hours_timed"))
         .when(pl.col("is_kept_line") & has_hours).then(pl.lit("repeated_hours"))
         .when(pl.col("is_kept_line")).then(pl.lit("repeated_service"))
         .when(short_hydration).then(pl.lit("second_initial_short_hydration"))
+        .when(sequential & long_enough & pl.col("supported").is_not_null()
+              & ((pl.col("extra_units") > 1) | (pl.col("ep_units") > 0))).then(pl.lit("second_initial_hours_timed"))
+        .when(sequential & long_enough & pl.col("supported").is_null() & (pl.col("extra_units") > 1))
+        .then(pl.lit("second_initial_units"))
         .when(follows_kept).then(pl.lit("second_initial"))
         .otherwise(pl.lit("second_initial_no_subsequent"))
     )
@@ -97,6 +117,7 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         "kept_line",
         "kept_dos",
         instead.alias("instead"),
+        pl.col("adm_addon_hour_code").alias("hour_code"),
         pl.col("extra_units").cast(pl.Float64).alias("excess_units"),
         pl.coalesce(pl.col("instead_units").cast(pl.Float64), pl.col("extra_units").cast(pl.Float64))
         .alias("instead_units"),
@@ -107,20 +128,23 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
 
 
 def _documented_hours(lines: pl.LazyFrame, kept: pl.LazyFrame) -> pl.LazyFrame:
-    """``row_id`` -> ``minutes``, ``interval`` and ``supported`` ("96365 x1 and 96366 x2", "96365 x1
-    and no 96366"): for kept initial lines billed x2 or more, what their infusion's documented minutes
-    support in all (:mod:`scrubber.timing`'s episode: the line with any add-on line documented as its
-    continuation, the add-on units of ``1 + floor((T - 91) / 60)`` from 91 minutes). Lines without
-    usable times are left out (their fix says the documented minutes decide)."""
+    """``row_id`` -> ``minutes``, ``interval``, ``ep_units`` and ``supported`` ("96365 x1 and 96366 x2",
+    "96365 x1 and no 96366"; ``kept``'s ``_named``, when given, names the first code: "96367 x1 and
+    96366 x2"): for kept initial lines billed x2 or more, and second infusions reported as their
+    sequential code, what their infusion's documented minutes support in all (:mod:`scrubber.timing`'s
+    episode: the line with any add-on line documented as its continuation, the add-on units of
+    ``1 + floor((T - 91) / 60)`` from 91 minutes). Lines without usable times are left out (their fix
+    says the documented minutes decide)."""
     t = timing(lines)
-    rows = t.lines.join(kept.select("row_id"), on="row_id", how="semi").filter(pl.col("ep").is_not_null())
+    rows = t.lines.join(kept, on="row_id").filter(pl.col("ep").is_not_null())
     return rows.join(t.episodes.select("ep", "ep_units"), on="ep").join(
         lines.select("row_id", "procedure_code"), on="row_id").select(
         "row_id",
         pl.col("ep_minutes").alias("minutes"),
         episode_interval().alias("interval"),
-        (pl.col("procedure_code") + pl.lit(" x1 and ")
+        (pl.coalesce("_named", "procedure_code") + pl.lit(" x1 and ")
          + billed_as(chain_code(), pl.col("ep_units"))).alias("supported"),
+        "ep_units",
     )
 
 

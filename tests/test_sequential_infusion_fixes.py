@@ -1,0 +1,129 @@
+"""What duplicate-initial-infusion tells the biller to bill instead of a second initial infusion.
+
+CPT reports a sequential infusion once ("Report 96367 only once per sequential infusion of same
+infusate mix"; 96417 likewise), its later hours with the add-on hour code (96366, 96415). A second
+96365 billed x3 for one documented 180-minute infusion after 96413 is 96367 x1 and 96366 x2, never
+"96367 x3" (the old fix, which a corrected claim then passed). A subcutaneous infusion beside an IV
+initial service is given at a site of its own: XS (or 59), never "delete the line".
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from importlib import resources
+
+import polars as pl
+import pytest
+
+from scrubber.engine import scrub
+
+HEADER = ("claim_id,line_number,member_id,payer,claim_type,place_of_service,date_of_service,procedure_code,units,"
+          "charge,diagnosis_1,revenue_code,infusion_start,infusion_stop")
+D = "2026-06-10"
+
+
+def _line(claim: str, n: int, code: str, units: int, start: str = "", stop: str = "", payer: str = "MEDICARE",
+          kind: str = "professional") -> str:
+    times = [f"{D}T{start}" if start else "", f"{D}T{stop}" if stop else ""]
+    revenue = "0260" if kind == "institutional" else ""
+    return ",".join([claim, str(n), f"M{claim}", payer, kind, "11" if kind == "professional" else "22", D, code,
+                     str(units), "100", "A41.9", revenue, *times])
+
+
+CLAIMS = [
+    _line("S1", 1, "96413", 1, "09:00", "10:00"), _line("S1", 2, "96365", 3, "10:00", "13:00"),
+    _line("S2", 1, "96413", 1, "09:00", "10:00"), _line("S2", 2, "96413", 2, "10:00", "12:00"),
+    _line("S3", 1, "96365", 1, "09:00", "10:00", kind="institutional"),
+    _line("S3", 2, "96365", 2, "10:00", "12:00", kind="institutional"),
+    # 91 minutes billed x1: its hour is named too (96367 x1 and 96366 x1); 90 minutes: 96367 x1 only.
+    _line("S4", 1, "96413", 1, "09:00", "10:00", payer="AETNA"),
+    _line("S4", 2, "96365", 1, "10:00", "11:31", payer="AETNA"),
+    _line("S5", 1, "96413", 1, "09:00", "10:00", payer="AETNA"),
+    _line("S5", 2, "96365", 1, "10:00", "11:30", payer="AETNA"),
+    # No times: once, and the hours as the record documents them.
+    _line("S6", 1, "96413", 1), _line("S6", 2, "96365", 3),
+    # An infusion of 15 minutes or less billed x2 after 96413: a push (the time rules), not 96367 and hours.
+    _line("S7", 1, "96413", 1, "09:00", "10:00"), _line("S7", 2, "96365", 2, "10:00", "10:10"),
+    # The SC infusion beside an IV initial: XS on it.
+    _line("S8", 1, "96365", 1, "09:00", "11:00"), _line("S8", 2, "96369", 1),
+]
+
+
+@pytest.fixture(scope="module")
+def found(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, str]]:
+    path = tmp_path_factory.mktemp("sequential") / "claims.csv"
+    path.write_text("\n".join([HEADER, *CLAIMS]) + "\n", encoding="utf-8")
+    result = scrub([str(path)], select=["duplicate-initial-infusion"])
+    assert result.summary["rejected_rows"] == 0
+    rows = result.findings.filter(pl.col("line_number") == 2).select(
+        "claim_id", "reason", "message", "suggested_fix", "appeal_text").to_dicts()
+    assert len(rows) == len({r["claim_id"] for r in rows})
+    return {r["claim_id"]: r for r in rows}
+
+
+@pytest.mark.parametrize(("claim", "supported", "was"), [
+    ("S1", "96367 x1 and 96366 x2", "96367 x3"),
+    ("S2", "96417 x1 and 96415 x1", "96417 x2"),
+    ("S3", "96367 x1 and 96366 x1", "96367 x2"),
+    ("S4", "96367 x1 and 96366 x1", None),
+])
+def test_a_timed_second_infusion_is_one_sequential_code_and_its_hours(
+        found: dict[str, dict[str, str]], claim: str, supported: str, was: str | None) -> None:
+    f = found[claim]
+    assert f["reason"] == "second_initial_hours_timed"
+    code = supported.split()[0]
+    assert f["suggested_fix"].startswith(f"Report claim {claim} line 2 as {code} x1 instead of ")
+    assert f"support {supported} in all" in f["suggested_fix"]
+    assert supported in f["appeal_text"] and supported in f["message"]
+    if was:
+        assert was not in f["suggested_fix"] and was not in f["appeal_text"]
+
+
+def test_ninety_minutes_names_no_hour(found: dict[str, dict[str, str]]) -> None:
+    f = found["S5"]
+    assert f["reason"] == "second_initial"
+    assert "as 96367 x1 instead of 96365" in f["suggested_fix"] and "96366" not in f["suggested_fix"]
+
+
+def test_an_untimed_second_infusion_billed_x3_is_once_and_the_documented_hours(
+        found: dict[str, dict[str, str]]) -> None:
+    f = found["S6"]
+    assert f["reason"] == "second_initial_units"
+    assert "as 96367 x1 instead of 96365 x3" in f["suggested_fix"]
+    assert "additional hours as 96366 as the documented infusion minutes support" in f["suggested_fix"]
+    assert "96367 x3" not in f["suggested_fix"] + f["appeal_text"]
+
+
+def test_a_short_second_infusion_is_still_the_push(found: dict[str, dict[str, str]]) -> None:
+    f = found["S7"]
+    assert f["reason"] == "second_initial"
+    assert "as 96375" in f["suggested_fix"] and "96367" not in f["suggested_fix"]
+
+
+def test_the_sc_infusion_beside_an_iv_initial_takes_xs_not_deletion(found: dict[str, dict[str, str]]) -> None:
+    f = found["S8"]
+    assert f["reason"] == "second_initial_no_subsequent"
+    assert f["suggested_fix"].startswith("Append XS (or 59) to claim S8 line 2 (96369)")
+    for words in (f["suggested_fix"], f["appeal_text"], f["message"]):
+        assert "delete" not in words and "removed" not in words
+        assert "IV site for 96369" not in words
+
+
+def test_no_subsequent_code_only_between_sc_and_iv_initial_services() -> None:
+    """second_initial_no_subsequent's words say "a subcutaneous infusion and an IV service": true only while
+    every pair of initial codes (the one that stays first in the hierarchy) without a subsequent code of
+    the other after it is SC beside IV."""
+    text = resources.files("scrubber.data").joinpath("admin_codes.csv").read_text(encoding="utf-8")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    primaries = {r["code"]: set(r["allowed_primaries"].split()) for r in rows}
+    initial = [r for r in rows if r["role"] == "initial" and r["code"] != "96416"]
+    for kept in initial:
+        for extra in initial:
+            if int(kept["initial_rank"]) > int(extra["initial_rank"]):
+                continue  # (the higher in the hierarchy stays initial)
+            subsequent = extra["subsequent_code"]
+            if subsequent and kept["code"] in primaries.get(subsequent, set()):
+                continue
+            routes = {kept["documented_routes"] == "SC", extra["documented_routes"] == "SC"}
+            assert routes == {True, False}, (kept["code"], extra["code"])
