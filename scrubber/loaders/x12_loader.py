@@ -228,6 +228,19 @@ class _Claim:
     lines: list[_Line] = field(default_factory=list)
 
 
+@dataclass(frozen=True, slots=True)
+class _HlContext:
+    """What an HL level read (2010AA billing provider; 2000B/2010BA subscriber, payer, SBR01; the errors
+    of the HLs above): the context HL02 hands to the HLs that name it as their parent."""
+
+    billing_provider: str | None
+    member_id: str | None
+    payer: str | None
+    payer_sequence: str | None
+    errors_20: tuple[str, ...]
+    errors_22: tuple[str, ...]
+
+
 @dataclass(slots=True)
 class _Transaction:
     control: str
@@ -238,6 +251,10 @@ class _Transaction:
     first_row: int
     errors: list[str] = field(default_factory=list)
     hl_ids: set[str] = field(default_factory=set)
+    # What each HL read gives its children (billing provider, subscriber, payer, their errors), by HL01;
+    # ``hl_open``: the HL whose segments are being read.
+    hl_context: dict[str, _HlContext] = field(default_factory=dict)
+    hl_open: str | None = None
     outside: bool = False  # segments outside any ST/SE, read as a transaction set so nothing is lost
 
 
@@ -740,13 +757,21 @@ class _Reader:
     def _hl(self, position: int, els: list[str], component: str) -> None:
         self._close_claim()
         if self.tx is not None:
+            tx = self.tx
+            if tx.hl_open is not None:
+                tx.hl_context[tx.hl_open] = self._hl_context()
             parent = _el(els, 2).strip()
-            if parent and parent not in self.tx.hl_ids:
+            if parent and parent not in tx.hl_ids:
                 self._notice(position, f"HL02 names parent HL {parent}, which is no earlier HL of the transaction set")
+            elif parent in tx.hl_context:
+                # The parent HL02 names, not the last HL read: a subscriber may follow another
+                # provider's HL, a patient another subscriber's (the hierarchy is HL02's).
+                self._restore(tx.hl_context[parent])
             hl_id = _el(els, 1).strip()
-            if hl_id in self.tx.hl_ids:
+            if hl_id in tx.hl_ids:
                 self._notice(position, f"HL01 {hl_id} is used twice in the transaction set (HL ids are unique)")
-            self.tx.hl_ids.add(hl_id)
+            tx.hl_ids.add(hl_id)
+            tx.hl_open = hl_id
         level = _el(els, 3)
         self.hl_level = level if level in self.hl_errors else "23"
         self.hl_position = position
@@ -758,6 +783,18 @@ class _Reader:
             self.member_id = self.payer = self.payer_sequence = None
         self.patient = ["", "", "", ""] if level == "23" else None
         self.hl_errors["23"].clear()
+
+    def _hl_context(self) -> _HlContext:
+        """The open HL's context, as its children will read it."""
+        return _HlContext(self.billing_provider, self.member_id, self.payer, self.payer_sequence,
+                          tuple(self.hl_errors["20"]), tuple(self.hl_errors["22"]))
+
+    def _restore(self, context: _HlContext) -> None:
+        """The reader's running context set to ``context`` (a parent HL's)."""
+        self.billing_provider, self.member_id = context.billing_provider, context.member_id
+        self.payer, self.payer_sequence = context.payer, context.payer_sequence
+        self.hl_errors["20"][:] = context.errors_20
+        self.hl_errors["22"][:] = context.errors_22
 
     def _nm1(self, position: int, els: list[str], component: str) -> None:
         entity = _el(els, 1).upper()

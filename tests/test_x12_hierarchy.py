@@ -1,0 +1,71 @@
+"""Claims take the billing provider and subscriber of the parent HL02 names, not of the last HL read.
+
+The 5010 guides build the hierarchy with HL02: a subscriber HL (22) names its billing provider HL (20),
+a patient HL (23) its subscriber. A valid file may list a second provider's HL before the first
+provider's next subscriber, or a second subscriber before the first subscriber's dependant. Read as
+"the last HL of that level", claim A2 below took the other provider's NPI: its 96366 left the
+encounter of its own 96365 and was a false "add-on without its primary" (probe N).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+from test_x12_loader import interchange
+
+from scrubber.engine import scrub
+
+START = ["BHT*0019*00*1*20260101*1200*CH", "NM1*41*2*SUB*****46*S", "NM1*40*2*RCV*****46*R"]
+
+
+def _claim(claim_id: str, code: str) -> list[str]:
+    return [f"CLM*{claim_id}*100***11:B:1*Y*A*Y*Y", "HI*ABK:D800", "LX*1", f"SV1*HC:{code}*100*UN*1***1",
+            "DTP*472*D8*20260302"]
+
+
+def _subscriber(hl: int, parent: int, member: str, children: bool = False) -> list[str]:
+    return [f"HL*{hl}*{parent}*22*{int(children)}", "SBR*P*18*******MB", f"NM1*IL*1*DOE*JOHN****MI*{member}",
+            "NM1*PR*2*MEDICARE*****PI*MEDICARE"]
+
+
+def _run(tmp_path: Path, body: list[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    path = tmp_path / "claims.837"
+    path.write_text(interchange([*START, *body]), encoding="utf-8")
+    result = scrub([str(path)], select=["addon-without-primary", "duplicate-initial-infusion"])
+    assert result.summary["rejected_rows"] == 0
+    return result.lines, result.findings
+
+
+def test_a_subscriber_after_another_providers_hl_takes_its_own_provider(tmp_path: Path) -> None:
+    lines, found = _run(tmp_path, [
+        "HL*1**20*1", "NM1*85*2*CLINIC ONE*****XX*1111111111",
+        *_subscriber(2, 1, "SUB1"), *_claim("A1", "96365"),
+        "HL*3**20*1", "NM1*85*2*CLINIC TWO*****XX*2222222222",
+        *_subscriber(4, 1, "SUB1"), *_claim("A2", "96366"),  # HL02 = 1: the first clinic's
+    ])
+    assert dict(lines.select("claim_id", "billing_provider").rows()) == {"A1": "1111111111", "A2": "1111111111"}
+    assert found.height == 0
+
+
+def test_near_miss_a_subscriber_under_the_second_provider_is_that_providers(tmp_path: Path) -> None:
+    lines, found = _run(tmp_path, [
+        "HL*1**20*1", "NM1*85*2*CLINIC ONE*****XX*1111111111",
+        *_subscriber(2, 1, "SUB1"), *_claim("A1", "96365"),
+        "HL*3**20*1", "NM1*85*2*CLINIC TWO*****XX*2222222222",
+        *_subscriber(4, 3, "SUB1"), *_claim("A2", "96366"),
+    ])
+    assert dict(lines.select("claim_id", "billing_provider").rows()) == {"A1": "1111111111", "A2": "2222222222"}
+    assert found.select("claim_id", "check_id").rows() == [("A2", "addon-without-primary")]
+
+
+def test_a_dependant_after_another_subscriber_is_its_own_subscribers(tmp_path: Path) -> None:
+    lines, _ = _run(tmp_path, [
+        "HL*1**20*1", "NM1*85*2*CLINIC*****XX*1111111111",
+        *_subscriber(2, 1, "SUB1", children=True),
+        *_subscriber(3, 1, "SUB2"), *_claim("B1", "96365"),
+        "HL*4*2*23*0", "PAT*19", "NM1*QC*1*DOE*JANE", "DMG*D8*20150101*F", *_claim("A1", "96366"),
+    ])
+    members = dict(lines.select("claim_id", "member_id").rows())
+    assert members["B1"] == "SUB2"
+    assert members["A1"].startswith("SUB1-P")
