@@ -240,7 +240,7 @@ def _a_path(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
 @click.option("--ignore", metavar="IDS", help="Skip these check ids (comma-separated); applied after --select.")
 @click.option("--fail-on", type=click.Choice(FAIL_ON), default=None,
               help="Exit 1 when a finding at or above this severity exists, or a row could not be checked "
-                   "[default: error].")
+                   "[default: error]; never: exit 0 unless no row could be checked at all (exit 2).")
 @click.option("--suppressions", callback=_a_path, multiple=True, metavar="FILE",
               help="Reviewed findings to suppress (TOML [[suppress]] entries; repeatable).")
 @click.option("--baseline-write", callback=_a_path, metavar="FILE",

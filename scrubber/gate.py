@@ -2,8 +2,9 @@
 
 It fails closed. A row that could not be checked is not a row that passed: any rejected row fails
 the gate at every ``--fail-on`` but ``never``, and a run in which no row at all could be checked is
-unusable input (exit 2), not a pass. Suppressed findings are outside the gate (they were reviewed);
-``--fail-on never`` always exits 0 (a report-only run).
+unusable input (exit 2), not a pass, at every ``--fail-on``. Suppressed findings are outside the gate
+(they were reviewed); ``--fail-on never`` otherwise exits 0 (a report-only run): it sets how findings
+and rejected rows count, and an input of which nothing could be checked has neither to count.
 """
 
 from __future__ import annotations
@@ -41,13 +42,13 @@ def decide(result: ScrubResult, fail_on: str) -> Verdict:
     from scrubber.engine import SEVERITY_RANK
 
     s = result.summary
-    if fail_on == "never":
-        return Verdict(EXIT_OK, fail_on)
     reasons = []
     checked, rejected = int(s.get("rows_checked", 0)), int(s.get("rejected_rows", 0))
-    if checked == 0:
+    if checked == 0:  # (at every --fail-on: no threshold of findings makes an unusable input a pass)
         what = f"all {rejected} row(s) were rejected" if rejected else "the input holds no claim lines"
         return Verdict(EXIT_UNUSABLE, fail_on, [f"nothing could be checked: {what}"])
+    if fail_on == "never":
+        return Verdict(EXIT_OK, fail_on)
     threshold = SEVERITY_RANK[fail_on]
     severities = result.findings.get_column("severity")
     at_or_above = int(severities.is_in([sev for sev, rank in SEVERITY_RANK.items() if rank >= threshold]).sum())
