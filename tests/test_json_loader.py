@@ -423,7 +423,7 @@ def test_locations_and_reasons_read_like_the_python_reader() -> None:
     # A pointer past the diagnoses is a problem with one value (value_error): the line's code is still read.
     assert fast.select("row_id", "source_row", "source_location", "load_error", "value_error").rows() == [
         (10, 1, "claim 1 (C-100), line 1", None, "diagnosis pointer 2 points past the claim's 1 diagnoses"),
-        (11, 2, "claim 1 (C-100), line 2", None, "diagnosis pointer 0 points past the claim's 1 diagnoses"),
+        (11, 2, "claim 1 (C-100), line 2", None, "diagnosis pointer 0 must be 1 or more (pointers count from 1)"),
         (12, 3, "claim 1 (C-100), line 3", None, None),
         (13, 4, "claim 2 (C-2), line 1", None, "diagnosis pointer 1 points past the claim's 0 diagnoses"),
         (14, 5, "claim 3 (C-9)", "claim has no lines", None),
@@ -555,3 +555,34 @@ def test_unknown_keys_given_twice_are_ignored_like_unknown_keys() -> None:
     text = big_document().replace('"units": 1,', '"units": 1, "note": "a", "note": "b",', 1)
     assert fast_raw(text, "big.json", 0) is not None
     assert slow_raw(text, "big.json", 0).get_column("value_error").null_count() == 1600
+
+
+@pytest.mark.parametrize(("entry", "kind"), [(["D80.0"], "a list"), ({"code": "D80.0"}, "an object")])
+@pytest.mark.parametrize("whose", ["claim", "line"])
+def test_a_diagnosis_given_as_a_list_or_object_rejects_its_line(entry: Any, kind: str, whose: str) -> None:
+    """Read as text, ``[["D80.0"]]`` was Python's spelling "['D80.0']", reported as a malformed diagnosis
+    the claim never held (probe N); the line is rejected with the reason, as a nested modifier is."""
+    line = {**LINE, "diagnoses": [entry]} if whose == "line" else LINE
+    text = doc(claim(lines=[line, {**LINE, "line_number": 2, "diagnoses": ["D80.0"]}],
+                     **({"diagnoses": [entry]} if whose == "claim" else {})))
+    assert compare(text) in ("fast", "declined")
+    raw = slow_raw(text, "in.json", 0)
+    reasons = raw.get_column("value_error").to_list()
+    assert reasons[0] == f"{whose} diagnoses must list codes as text, not {kind}"
+    # near miss: the other line, whose own diagnoses are text, takes nothing from the bad entry
+    assert reasons[1] is None
+    assert raw.get_column("diagnoses").to_list()[1] == ["D80.0"]
+
+
+def test_a_json_lines_line_holding_a_claims_document_says_so() -> None:
+    """Not "claim has no lines": the line holds a whole claims file's document (probe N)."""
+    text = (json.dumps(claim(lines=[LINE])) + "\n"
+            + json.dumps({"claims": [claim(claim_id="C2", lines=[LINE, {**LINE, "line_number": 2}])]}) + "\n")
+    assert compare(text) != "fast"
+    raw = slow_raw(text, "in.jsonl", 0)
+    assert raw.get_column("load_error").to_list() == [
+        None, 'a {"claims": [...]} document of 1 claim(s) where one claim object belongs (JSON Lines holds one '
+        "claim per line): its claims were not read"]
+    # near miss: a claim object without lines is still "claim has no lines"
+    none = json.dumps(claim(claim_id="C3", lines=[])) + "\n" + json.dumps(claim(lines=[LINE])) + "\n"
+    assert slow_raw(none, "in.jsonl", 0).get_column("load_error").to_list() == ["claim has no lines", None]

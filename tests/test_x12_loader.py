@@ -343,11 +343,15 @@ def test_diagnosis_pointer_past_hi_codes() -> None:
         "LX*2",
         "SV1*HC:96366*100*UN*1***X",
         "DTP*472*D8*20260110",
+        "LX*3",
+        "SV1*HC:96366*100*UN*1***0",
+        "DTP*472*D8*20260110",
     ]
     frame = load(interchange([*HEADER, *subscriber(2, "M1", "AETNA"), *claim]))
     assert _reasons(frame) == [
         "diagnosis pointer 3 (SV107) points past the claim's 1 HI diagnosis code(s)",
         "diagnosis pointer 'X' (SV107) is not a number",
+        "diagnosis pointer 0 (SV107) must be 1 or more (pointers count from 1)",  # (it pointed "past" the codes)
     ]
     assert column(frame, "diagnoses")[0] == ["D801"]
 

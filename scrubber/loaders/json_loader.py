@@ -194,6 +194,20 @@ def has_lone_surrogate(value: Any) -> bool:
     return False
 
 
+def _not_codes(values: Any, whose: str) -> str | None:
+    """The reason a ``diagnoses`` list a line takes holds an entry that is no code: a list or an object
+    (``[["D80.0"]]``, ``[{"code": "D80.0"}]``). Read as text it was Python's spelling of the entry,
+    reported as a malformed diagnosis the claim never held; the row is rejected instead, as a nested
+    modifier is (a line with its own diagnoses or pointers to good entries takes none of them)."""
+    if not isinstance(values, list):
+        return None
+    for value in values:
+        if isinstance(value, (list, dict)):
+            kind = "an object" if isinstance(value, dict) else "a list"
+            return f"{whose} diagnoses must list codes as text, not {kind}"
+    return None
+
+
 def _line_diagnoses(claim: dict, line: dict) -> tuple[list[str] | None, str | None]:
     claim_dx = claim.get("diagnoses")
     if claim_dx is not None and not isinstance(claim_dx, list):
@@ -207,17 +221,28 @@ def _line_diagnoses(claim: dict, line: dict) -> tuple[list[str] | None, str | No
             index = _pointer(p)
             if index is None:
                 return None, f"diagnosis pointer {p!r} is not a whole number"
-            if not claim_dx or index < 1 or index > len(claim_dx):
+            if index < 1:
+                return None, f"diagnosis pointer {index} must be 1 or more (pointers count from 1)"
+            if not claim_dx or index > len(claim_dx):
                 return None, f"diagnosis pointer {index} points past the claim's {len(claim_dx or [])} diagnoses"
+            nested = _not_codes([claim_dx[index - 1]], "claim")
+            if nested:
+                return None, nested
             out.append(_text(claim_dx[index - 1]) or "")
         return out, None
     # The numbered fields, then the line's list (as the Parquet reader merges them): a line giving
     # both forms loses neither.
     listed = [_text(v) for v in (line.get(f"diagnosis_{i}") for i in range(1, 5)) if v is not None]
     if isinstance(line.get("diagnoses"), list):
+        nested = _not_codes(line["diagnoses"], "line")
+        if nested:
+            return None, nested
         return [*listed, *(_text(d) or "" for d in line["diagnoses"])], None  # type: ignore[list-item]
     if listed:
         return listed, None  # type: ignore[return-value]
+    nested = _not_codes(claim_dx, "claim")
+    if nested:
+        return None, nested
     return [_text(d) or "" for d in (claim_dx or [])], None
 
 
@@ -309,6 +334,13 @@ def claims_to_raw(claims: list[Any], source: str, first_row_id: int) -> pl.DataF
         label = f"claim {ci} ({claim.get('claim_id')})" if claim.get("claim_id") is not None else f"claim {ci}"
         claim_dup, claim_readable = _duplicate_reason(claim, "claim")
         lines = claim.get("lines")
+        if lines is None and isinstance(claim.get("claims"), list):
+            # A whole {"claims": [...]} document where one claim object belongs (JSON Lines files
+            # concatenated with a claims file): say so, and how many claims it holds unread.
+            inner = claim["claims"]
+            add({}, label, f'a {{"claims": [...]}} document of {len(inner)} claim(s) where one claim object belongs '
+                           "(JSON Lines holds one claim per line): its claims were not read")
+            continue
         if not isinstance(lines, list) or not lines:
             add({k: claim.get(k) for k in _CLAIM_LEVEL}, label, "; ".join(
                 r for r in ("claim has no lines" if lines is None or lines == [] else
@@ -932,7 +964,10 @@ def _pointer_reasons(frame: pl.DataFrame) -> pl.Expr:
         .agg(pl.col("_ptr").first(), pl.col("_ndx").first())
         .select(
             "_row",
-            pl.format("diagnosis pointer {} points past the claim's {} diagnoses", "_ptr", "_ndx").alias("_why"),
+            pl.when(pl.col("_ptr") < 1)
+            .then(pl.format("diagnosis pointer {} must be 1 or more (pointers count from 1)", "_ptr"))
+            .otherwise(pl.format("diagnosis pointer {} points past the claim's {} diagnoses", "_ptr", "_ndx"))
+            .alias("_why"),
         )
         .collect()
     )

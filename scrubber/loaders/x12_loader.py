@@ -1096,7 +1096,10 @@ class _Reader:
                     continue
                 if not pointer.isdigit():
                     value_errors.append(f"diagnosis pointer {pointer!r} (SV107) is not a number")
-                elif not 1 <= int(pointer) <= len(claim.diagnoses):
+                elif int(pointer) < 1:
+                    value_errors.append(
+                        f"diagnosis pointer {pointer} (SV107) must be 1 or more (pointers count from 1)")
+                elif int(pointer) > len(claim.diagnoses):
                     value_errors.append(
                         f"diagnosis pointer {pointer} (SV107) points past the claim's "
                         f"{len(claim.diagnoses)} HI diagnosis code(s)"
