@@ -123,6 +123,10 @@ def load(path: Path) -> Config:
             values[key] = [str(base / p) for p in paths]
         elif key in ("select", "ignore"):
             values[key] = _texts(value, prefix + key, path, comma=True)
+            if key == "select" and not values[key]:
+                # Not "every check" (what an absent select means): --select '' is refused likewise.
+                raise UsageError(f"'{prefix}select' names no check id (leave it out to run every check; "
+                                 "see `scrub checks`)", str(path))
         elif key == "fail_on":
             if value not in FAIL_ON:
                 raise UsageError(f"'{prefix}fail_on' must be one of {', '.join(FAIL_ON)}, not {value!r}", str(path))

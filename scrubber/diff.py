@@ -43,6 +43,20 @@ def _frame(records: list[dict[str, Any]]) -> pl.DataFrame:
     return pl.DataFrame(columns)
 
 
+def _mistyped(finding: dict[str, Any]) -> list[str]:
+    """What a finding gives with a type scrub never writes, for the fields a comparison counts by: its
+    ``finding_id`` (the key: a number 5 is no id "5" of the other run) and the money it adds up
+    (a charge "abc" counted as $0.00)."""
+    out = []
+    if not isinstance(finding.get("finding_id"), str):
+        out.append(f"finding_id {finding.get('finding_id')!r} is not text")
+    for key in ("charge", "charge_at_risk"):
+        value = finding.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            out.append(f"{key} {value!r} is not a number")
+    return out
+
+
 def _select(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.select(pl.col(c).cast(t) if c in frame.columns else pl.lit(None, t).alias(c)
                         for c, t in _COLUMNS.items())
@@ -102,6 +116,10 @@ class Findings:
         if any(not f.get("finding_id") for f in [*findings, *suppressed]):
             raise UsageError("its findings have no finding_id (written by an older scrub); run scrub check again "
                              "to compare", source)
+        for name, entries in (("findings", findings), ("suppressed", suppressed)):
+            wrong = next((f"{name}[{i}].{why}" for i, f in enumerate(entries) for why in _mistyped(f)), None)
+            if wrong is not None:  # a key that is no text, or money that is no number, would compare as another
+                raise UsageError(f"not a findings file scrub wrote ({wrong})", source)
         ids = Counter(str(f["finding_id"]) for f in [*findings, *suppressed])
         repeated = next((i for i, n in ids.items() if n > 1), None)
         if repeated is not None:  # scrub writes each id once: counted once, the rest would read as fixed

@@ -541,9 +541,13 @@ def scrub(
     # (a records file's columns not read but named like documentation: warned as a claims file's are)
     record_notices = [{"source": loaded.source, "problem": n} for n in loaded.notices] if loaded is not None else []
     times = _unusable_times(enriched)
-    input_warnings = [*raw.skipped, *raw.file_notices, *record_notices, *counts, *times]
+    # --strict validates X12 inputs only: said when there is none, not silently a no-op.
+    unvalidated = ([{"source": "--strict", "problem": "no input is an X12 837 file, and --strict validates X12 "
+                     "files only: nothing more was validated"}]
+                   if strict and "x12" not in raw.formats.values() else [])
+    input_warnings = [*raw.skipped, *raw.file_notices, *record_notices, *counts, *times, *unvalidated]
     strict_refuses = [False] * len(raw.skipped) + [raw.formats.get(n["source"]) == "x12" for n in raw.file_notices] \
-        + [False] * (len(record_notices) + len(counts) + len(times))
+        + [False] * (len(record_notices) + len(counts) + len(times) + len(unvalidated))
     summary["input_warnings"] = len(input_warnings)
     summary["suppressed"] = suppressed.height
     clock.lap("summary")

@@ -164,6 +164,20 @@ def test_a_closed_pipe_is_not_an_error() -> None:
     assert proc.stderr == ""
 
 
+def test_strict_without_an_x12_input_says_it_validated_nothing() -> None:
+    """A setting accepted is never silently ignored: --strict on CSV input warns (probe N)."""
+    result = run("check", SAMPLE, "--strict", "--fail-on", "never", "--json", "-")
+    assert result.exit_code == 0
+    warning = ("scrub: warning: --strict: no input is an X12 837 file, and --strict validates X12 files only: "
+               "nothing more was validated")
+    assert warning in result.stderr.splitlines()
+    assert any(w["source"] == "--strict" for w in json.loads(result.stdout)["input_warnings"])
+    # near miss: with an X12 input, or without --strict, no such warning
+    x12 = run("check", str(ROOT / "sample_claims" / "claims.837"), "--strict", "--fail-on", "never")
+    assert "--strict: no input" not in x12.stderr
+    assert "--strict: no input" not in run("check", SAMPLE, "--fail-on", "never").stderr
+
+
 def test_strict_validates_x12_structure(tmp_path) -> None:
     """--strict: an 837 whose SE01 segment count is wrong is unusable input (exit 2, one line)."""
     sample = ROOT / "sample_claims" / "claims.837"

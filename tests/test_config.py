@@ -110,6 +110,9 @@ def test_pyproject_table(project: Path) -> None:
     ('policies = "a.toml"\n[outputs]\njson = 3\n', "'outputs.json' must be a path"),
     ('select = ["route-mismatsh"]\n', "did you mean 'route-mismatch'"),
     ('select = [1]\n', "'select' must be a list of texts"),
+    # an empty select ran every check, shown as `select = []` by --show-config (probe N)
+    ('select = []\n', "'select' names no check id (leave it out to run every check"),
+    ('select = ""\n', "'select' names no check id"),
     ("fail_on = \n", "not valid TOML"),
 ])
 def test_bad_config_is_a_usage_error_naming_the_key(project: Path, text: str, words: str) -> None:

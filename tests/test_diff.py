@@ -105,10 +105,19 @@ def test_bad_findings_files(tmp_path: Path) -> None:
         assert result.stderr.startswith(f"scrub: error: {path}: ")
     compared = run("check", str(SAMPLE), "--compare", str(old_style))
     assert compared.exit_code == 2 and "no finding_id" in compared.stderr
-    edited = tmp_path / "edited.json"  # a hand-edited value of the wrong type reads as null
-    edited.write_text(json.dumps({"findings": [{"finding_id": "0123456789ab", "line_number": "x", "charge": "lots"}]}))
+    edited = tmp_path / "edited.json"  # a hand-edited shown value of the wrong type reads as null
+    edited.write_text(json.dumps({"findings": [{"finding_id": "0123456789ab", "line_number": "x", "charge": 5}]}))
     result = run("diff", str(edited), str(good))
-    assert result.exit_code == 0 and "1 fixed ($0.00)" in result.stdout
+    assert result.exit_code == 0 and "1 fixed ($5.00)" in result.stdout
+    # ... but the key and the money are what the comparison counts by: a number for an id, or money
+    # that is no number, are refused (they compared as another id, and added $0.00; probe N).
+    for entry, words in (({"finding_id": 5}, "findings[0].finding_id 5 is not text"),
+                         ({"finding_id": "0123456789ab", "charge_at_risk": "abc"},
+                          "findings[0].charge_at_risk 'abc' is not a number"),
+                         ({"finding_id": "0123456789ab", "charge": True}, "findings[0].charge True is not a number")):
+        edited.write_text(json.dumps({"findings": [entry]}))
+        result = run("diff", str(edited), str(good))
+        assert result.exit_code == 2 and words in result.stderr, result.output
     # Entries that are not findings, and one id given for many findings, are not a file scrub wrote:
     # read as they were, [1, 2, 3] compared as "no findings" and copies of one id as that many "fixed".
     numbers = tmp_path / "numbers.json"

@@ -157,7 +157,9 @@ def _check_header(header: list[str], path: Path, required: tuple[str, ...] = REQ
                 RECORD_COLUMNS):
             hint = "; if this is an administration records file, pass it with --records"
         elif len(header) == 1:
-            hint = _separator_hint(header[0], required)
+            hint, separator = _separator_hint(header[0], required)
+            if separator:  # the names as the file meant them (a tab shows as U+FFFD on a terminal)
+                found = ", ".join(c.strip() for c in header[0].split(separator))
         raise InputError(f"missing required column(s): {', '.join(missing)} (found: {found}){hint}", str(path))
 
 
@@ -165,14 +167,16 @@ def _check_header(header: list[str], path: Path, required: tuple[str, ...] = REQ
 _OTHER_SEPARATORS = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}
 
 
-def _separator_hint(cell: str, required: tuple[str, ...]) -> str:
+def _separator_hint(cell: str, required: tuple[str, ...]) -> tuple[str, str | None]:
     """When the one header cell read holds the required columns split by another separator (a
     semicolon CSV from a comma-decimal locale, a tab-separated export), say so: the fix is the
-    export's setting, which the bare list of missing columns does not tell."""
+    export's setting, which the bare list of missing columns does not tell. Returns the hint and
+    the separator found (None: none)."""
     for separator, name in _OTHER_SEPARATORS.items():
         if set(required) <= {c.strip().lower() for c in cell.split(separator)}:
-            return f"; the header is separated by {name}, not commas: export the file as comma-separated CSV"
-    return ""
+            return (f"; the header is separated by {name}, not commas: export the file as comma-separated CSV",
+                    separator)
+    return "", None
 
 
 def _raise_if_not_utf8(exc: Exception, path: Path) -> None:
