@@ -2,8 +2,11 @@
 
 **concurrent-hydration** (error). A hydration line (96360, 96361) whose documented minutes overlap
 another infusion's documented minutes in the encounter: hydration concurrent with other drug
-administration is not separately reportable (NCCI Policy Manual ch. XI). The fix recomputes hydration
-from its minutes outside the overlap (removed when under 31).
+administration is not separately reportable (NCCI Policy Manual ch. XI). The fix recomputes
+hydration from its minutes outside the overlap (removed when under 31). Where the hydration is
+already billed in the units its minutes outside the overlap support, the finding is information, not
+an error (nothing to correct; the record of both intervals is what a payer asks for); otherwise the
+units billed over those are at risk.
 
 Implementation. Intervals come from :mod:`scrubber.timing`: every timed line's own start and stop
 (midnight rule included); the other infusions of the encounter (every timed line that is not
@@ -30,6 +33,7 @@ from checks._counting import hydration_as_secondary, initial_services
 from scrubber.cards import load_card
 from scrubber.registry import Check, Context
 from scrubber.timing import (
+    HOUR,
     INFUSION,
     Timing,
     billed_as,
@@ -73,15 +77,38 @@ def _episodes(lines: pl.LazyFrame, t: Timing, hit: pl.LazyFrame) -> pl.LazyFrame
     encounters = hit.select("enc_key").unique().collect().get_column("enc_key")
     demoted = (hydration_as_secondary(lines, initial_services(lines, encounters)) if encounters.len()
                else pl.LazyFrame(schema={"ep": pl.Int32, "secondary_units": pl.Int64})).select("ep", "secondary_units")
-    episodes = t.episodes.join(rows, on="ep").join(demoted, on="ep", how="left").with_columns(
-        chain_code().alias("_hour"))
+    # What the episode's lines bill, written as ``supported`` is (whole units; a fraction never matches).
+    units = named.join(lines.select("row_id", "units"), on="row_id", how="left").group_by("ep").agg(
+        pl.col("units").filter(pl.col("tm_kind") == INFUSION).sum().alias("_initial_units"),
+        (pl.col("tm_kind") == INFUSION).any().alias("_has_initial"),
+        pl.col("units").filter(pl.col("tm_kind") == HOUR).sum().alias("_hour_units"),
+    )
+    episodes = t.episodes.join(rows, on="ep").join(demoted, on="ep", how="left").join(
+        units, on="ep", how="left").with_columns(chain_code().alias("_hour"))
     hours = billed_as(pl.col("_hour"), pl.col("ep_units"))
     supported = (
         pl.when(pl.col("secondary_units").is_not_null()).then(billed_as(pl.col("_hour"), pl.col("secondary_units")))
         .when(pl.col("has_infusion")).then(pl.col("_initial") + pl.lit(" x1 and ") + hours)
         .otherwise(hours)
     )
-    return episodes.select("ep", "hydration_lines", "ep_rows", supported.alias("supported"))
+    # (as billed_as writes it, with the units as billed)
+    billed_hours = (pl.when(pl.col("_hour_units") > 0)
+                    .then(pl.col("_hour") + pl.lit(" x") + _whole(pl.col("_hour_units")))
+                    .otherwise(pl.lit("no ") + pl.col("_hour")))
+    billed = (
+        pl.when(pl.col("_has_initial"))
+        .then(pl.col("_initial") + pl.lit(" x") + _whole(pl.col("_initial_units")) + pl.lit(" and ") + billed_hours)
+        .otherwise(billed_hours)
+    )
+    supported_hours = pl.coalesce("secondary_units", "ep_units")
+    return episodes.select(
+        "ep", "hydration_lines", "ep_rows", supported.alias("supported"), billed.alias("billed"),
+        (pl.col("_hour_units") - supported_hours).clip(lower_bound=0).alias("excess_hours"))
+
+
+def _whole(units: pl.Expr) -> pl.Expr:
+    """Units as the fixes write them ("2"), a fraction as it is ("1.5": never a count the minutes support)."""
+    return pl.when(units == units.floor()).then(units.cast(pl.Int64).cast(pl.String)).otherwise(units.cast(pl.String))
 
 
 def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
@@ -89,11 +116,21 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     # Documented hydration under the floor is infusion-too-short's or unit-miscalculation's root cause.
     hit = t.lines.filter(concurrent_hydration()).collect().lazy()  # a few lines, read three times
     removed = removed_hydration()
+    # Units billed beyond what the minutes outside the overlap support are at risk, once per episode:
+    # on its first hydration-hour line that overlaps (the line they are billed on).
+    first_hour = hit.filter(pl.col("tm_kind") == HOUR).group_by("ep", maintain_order=True).agg(
+        pl.col("row_id").first().alias("_first_hour"))
+    # Billed already as the minutes outside the overlap support: said (info), nothing to correct.
+    already = pl.col("billed") == pl.col("supported")
     return (
         hit.join(_overlapped(t, hit), on="row_id", how="left").join(_episodes(lines, t, hit), on="ep", how="left")
+        .join(first_hour, on="ep", how="left")
         .select(
             "row_id",
-            pl.when(removed).then(pl.lit("not_reportable")).otherwise(pl.lit("overlap_excluded")).alias("reason"),
+            pl.when(removed).then(pl.lit("not_reportable")).when(already).then(pl.lit("overlap_already_excluded"))
+            .otherwise(pl.lit("overlap_excluded")).alias("reason"),
+            pl.when(~removed & ~already & (pl.col("row_id") == pl.col("_first_hour")))
+            .then(pl.col("excess_hours")).cast(pl.Float64).alias("excess_units"),
             pl.col("overlap").alias("overlap_minutes"),
             pl.col("ep_minutes").alias("minutes"),
             pl.col("ep_effective").alias("outside_minutes"),
@@ -101,6 +138,7 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
             "overlapped",
             "hydration_lines",
             pl.when(~removed).then(pl.col("supported")).alias("supported"),
+            "billed",
             pl.when(removed).then(pl.col("ep_rows")).alias("risk_rows"),
         )
     )

@@ -48,7 +48,10 @@ def _claims(payer: str, claim_type: str, prefix: str) -> list[str]:
         line("CH", 1, "96365", 1, 300, "09:00", "10:00"),
         line("CH", 2, "96361", 1, 80, "09:00", "10:20", dx="E86.0"),  # concurrent: 20 min outside
         line("CK", 1, "96365", 1, 300, "09:00", "10:00"),
-        line("CK", 2, "96361", 1, 80, "09:30", "11:00", dx="E86.0"),  # concurrent: 60 min outside
+        line("CK", 2, "96361", 1, 80, "09:30", "11:00", dx="E86.0"),  # concurrent: 60 min outside, x1 as billed
+        line("CX", 1, "96365", 1, 300, "09:00", "10:00"),
+        # 96361 x2 for 09:00-11:00: 120 minutes support x2, but 60 of them run with the 96365: x1, one over
+        line("CX", 2, "96361", 2, 160, "09:00", "11:00", dx="E86.0"),
     ]
 
 
@@ -148,15 +151,22 @@ def test_fixes_give_the_computed_answer(findings: pl.DataFrame) -> None:
     assert removed["reason"] == "not_reportable" and removed["suggested_fix"].startswith(
         "Delete the hydration (96361 line 2)")
     assert "overlaps 96365 line 1 (09:00-10:00) by 60 min" in removed["message"]
-    kept = _one(findings, "MPCK", "concurrent-hydration")
+    kept = _one(findings, "MPCX", "concurrent-hydration")
     assert kept["reason"] == "overlap_excluded" and kept["suggested_fix"].endswith("60 minutes outside the other "
                                                                                    "infusion only: 96361 x1.")
+    assert "support 96361 x1; billed: 96361 x2" in kept["message"]
+    right = _one(findings, "MPCK", "concurrent-hydration")  # billed as the minutes outside support: said, no fix
+    assert right["reason"] == "overlap_already_excluded" and right["severity"] == "info"
+    assert right["suggested_fix"].startswith("No change: claim MPCK bills the hydration on")
     observed = _one(findings, "MPOB")
     assert "adding the 30 minutes of documented observation" in observed["message"]
 
 
 def test_corrections_are_frequency_7_with_the_payer_claim_number(findings: pl.DataFrame) -> None:
     for row in findings.iter_rows(named=True):
+        if row["reason"] == "overlap_already_excluded":  # nothing to correct: the record, if asked
+            assert row["fix_kind"] == "justification" and "Corrected claim" not in row["appeal_text"]
+            continue
         assert row["fix_kind"] == "correction"
         assert f"Corrected claim {row['claim_id']} (frequency code 7, payer claim number PCN-{row['claim_id']})" in \
             row["appeal_text"], row["appeal_text"]
@@ -178,4 +188,7 @@ def test_money_at_risk(findings: pl.DataFrame) -> None:
     assert _one(findings, "MPHN")["charge_at_risk"] == 120.0
     assert _one(findings, "MPCH", "concurrent-hydration")["charge_at_risk"] == 80.0
     assert _one(findings, "MPCK", "concurrent-hydration")["charge_at_risk"] == 0.0
+    # one unit of two over what the 60 minutes outside the overlap support: half the $160 (it was $0.00,
+    # and unit-miscalculation leaves the excess the concurrent minutes explain to this check)
+    assert _one(findings, "MPCX", "concurrent-hydration")["charge_at_risk"] == 80.0
     assert _one(findings, "MPSH")["charge_at_risk"] == 300.0
