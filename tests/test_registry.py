@@ -128,3 +128,14 @@ def _texts_of(value: object) -> list[str]:
     if isinstance(value, list | tuple):
         return [t for v in value for t in _texts_of(v)]
     return []
+
+
+def test_payer_facing_texts_never_name_the_scrubbers_own_policy() -> None:
+    """Corrections and appeals go to the payer: "per the DEFAULT policy for discarded drug" names this
+    tool's fallback policy, which a BCBS reviewer cannot know (probe M). They name the payer ({payer})
+    or the coding rule itself; the messages and fixes, read by the biller, may name the policy."""
+    for check in all_checks():
+        for reason in check.card.reasons.values():
+            for kind in ("correction", "appeal"):
+                for text in _texts_of(reason.texts.get(kind)):
+                    assert "{policy}" not in text and "DEFAULT" not in text, (check.id, reason.name, kind, text)
