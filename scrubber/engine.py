@@ -20,7 +20,7 @@ from checks import all_checks
 from scrubber import __version__, reference
 from scrubber.canonical import Canonical, canonicalise
 from scrubber.cards import render_plan
-from scrubber.enrich import enrich
+from scrubber.enrich import enrich, is_ig
 from scrubber.errors import InputError, PolicyError, UsageError
 from scrubber.grouping import run_heads
 from scrubber.loaders import load_inputs
@@ -395,6 +395,12 @@ def summary_parts(result_lines: pl.DataFrame, findings: pl.DataFrame, rejected: 
         # which also hold IG lines whose policy names no covered list for their setting.
         parts["lines_outside_icd10_releases"] = int(result_lines.select(
             (pl.col("diagnoses").list.len() > 0) & reference.icd10_outside_releases()).to_series().sum())
+    if lines and "code_idx" in result_lines.columns:
+        # Drug lines (J codes) outside the immune globulin table: no check judges their units or JW/JZ,
+        # so a PASS must not read as if it had (the checks' scope is the IG drugs).
+        drug = pl.any_horizontal(pl.col("procedure_code").str.starts_with(p) for p in reference.drug_code_prefixes())
+        parts["drug_lines_not_checked"] = int(result_lines.select(
+            (drug & ~is_ig()).fill_null(False).sum()).item())
     if "copy_of" in result_lines.columns:
         copies = result_lines.filter(pl.col("copy_of").is_not_null() | pl.col("cob_layer").fill_null(0).gt(0))
         parts["next_payer_copies"] = copies.select("claim_id").unique().height
@@ -454,6 +460,8 @@ def summary_from_parts(parts: dict[str, Any], rows_read: int, checks: list[Check
         summary["lines_outside_icd10_releases"] = parts["lines_outside_icd10_releases"]
     if "next_payer_copies" in parts:
         summary["next_payer_copies"] = parts["next_payer_copies"]
+    if parts.get("drug_lines_not_checked"):
+        summary["drug_lines_not_checked"] = parts["drug_lines_not_checked"]  # J codes outside the IG table
     if parts.get("void_claims"):
         summary["void_claims"] = parts["void_claims"]  # read and counted, not scrubbed (a void cancels)
     return summary

@@ -485,6 +485,12 @@ def void_frequencies() -> list[str]:
     return [str(c) for c in manifest()["claim_frequency"]["voids"]]
 
 
+def drug_code_prefixes() -> list[str]:
+    """HCPCS prefixes of drug codes (MANIFEST ``drug_codes``): a drug line outside the immune globulin
+    table is counted as not checked for units and JW/JZ (summary ``drug_lines_not_checked``)."""
+    return [str(p) for p in manifest()["drug_codes"]["prefixes"]]
+
+
 def observation_codes() -> tuple[list[str], list[str]]:
     """HCPCS codes and revenue codes of hospital observation (MANIFEST ``observation``): a hospital claim
     billing one keeps its consecutive dates one encounter (IOM 100-04 ch.4 section 230.2(B))."""

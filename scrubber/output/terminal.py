@@ -71,6 +71,8 @@ def render_summary(result: ScrubResult, verdict: Verdict, rejected_path: str | N
         f"Rows read {s['rows_read']} = checked {s['rows_checked']} + rejected {s['rejected_rows']}.",
         *([f"{s['void_claims']} void claim(s) (frequency 8) read and counted, not scrubbed: a void cancels the claim "
            "it repeats."] if s.get("void_claims") else []),
+        *([f"{s['drug_lines_not_checked']} drug line(s) outside the immune globulin table: their units and JW/JZ "
+           "were not checked."] if s.get("drug_lines_not_checked") else []),
         "",
         f"{'check':<34}{'severity':<10}{'findings':>9}{'claims':>8}{'at risk $':>13}{'not eval.':>11}",
     ]
