@@ -246,7 +246,9 @@ def _hour_findings(lines: pl.LazyFrame) -> pl.LazyFrame:
             "billed_on",
             "infusions",
             pl.lit(extends).gather(pl.col("tm_chain")).alias("extends"),
-            pl.when(expected == 0).then(pl.col("hour_rows")).alias("risk_rows"),
+            # (hours_none: every line at risk; hours_over: the excess laid on the chain's lines in order,
+            # as checks._counting lays it for the unit counters, each line at most its own units)
+            pl.col("hour_rows").alias("risk_rows"),
         )
     )
 

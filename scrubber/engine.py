@@ -267,11 +267,15 @@ def _charges_at_risk(findings: pl.DataFrame, enriched: pl.DataFrame) -> pl.Serie
 
     Per finding, by its reason's ``risk`` (the card): ``line`` its line's charge; ``excess`` the share
     of its line's charge that the excess units are (fact ``excess_units``; 10 of 80 units at $7,600 is
-    $950); ``lines`` the charges of every line a claim-level problem makes unprocessable (fact
-    ``risk_rows``: an invalid diagnosis puts each line pointing to it at risk); ``none`` nothing.
+    $950), or, when the excess is billed over several lines (fact ``risk_rows``: 96366 x1 and x2 with
+    one hour supported), the excess laid on those lines in order, each at most its own units;
+    ``excess_after`` the same for units counted after those other findings report on the line (an MUE
+    counts the units the record supports: they add to the units over the record); ``lines`` the
+    charges of every line a claim-level problem makes unprocessable (fact ``risk_rows``: an invalid
+    diagnosis puts each line pointing to it at risk); ``none`` nothing.
     A line claimed by several findings counts once, at the largest amount, on the first of them
-    (most severe, then registry order), so per-check, per-payer and per-claim totals add up to the
-    headline.
+    (most severe, then registry order), plus the ``excess_after`` amounts, up to the line's charge; so
+    per-check, per-payer and per-claim totals add up to the headline.
     """
     n = findings.height
     if n == 0:
@@ -285,18 +289,45 @@ def _charges_at_risk(findings: pl.DataFrame, enriched: pl.DataFrame) -> pl.Serie
         .cast(pl.List(pl.Int64)).alias("_rows"),
     ).with_columns(pl.col("severity").replace_strict(SEVERITY_RANK, default=0, return_dtype=pl.Int8).alias("_rank"))
     charge = pl.col("charge").fill_null(0.0)
-    own = base.filter(pl.col("risk").is_in(["line", "excess"])).select(
-        "_f", "row_id", "_rank", "_order",
-        pl.when(pl.col("risk") == "excess")
-        .then(charge * (pl.col("_excess").fill_null(0.0) / pl.col("units")).clip(0.0, 1.0))
-        .otherwise(charge).alias("_amount"),
+    excess_kinds = ["excess", "excess_after"]
+    spread_excess = pl.col("risk").is_in(excess_kinds) & pl.col("_rows").list.len().fill_null(0).gt(0)
+    own = base.filter((pl.col("risk") == "line") | (pl.col("risk").is_in(excess_kinds) & ~spread_excess)).select(
+        "_f", "row_id", "_rank", "_order", (pl.col("risk") == "excess_after").alias("_after"),
+        charge.alias("_charge"),
+        pl.when(pl.col("risk") == "line").then(charge)
+        .otherwise(charge * (pl.col("_excess").fill_null(0.0) / pl.col("units")).clip(0.0, 1.0)).alias("_amount"),
     )
     spread = base.filter(pl.col("risk") == "lines").select("_f", "_rank", "_order", "_rows").explode("_rows")
     spread = spread.drop_nulls("_rows").rename({"_rows": "row_id"})
-    spread = _with_line_charges(spread, enriched)
-    claims = pl.concat([own, spread.select(own.columns)])
-    kept = claims.sort(["row_id", "_amount", "_rank", "_order", "_f"], descending=[False, True, True, False, False])
+    spread = _with_line_charges(spread, enriched).with_columns(
+        pl.lit(False).alias("_after"), pl.col("_amount").alias("_charge"))
+    parts = [own, spread.select(own.columns)]
+    laid = base.filter(spread_excess)
+    if laid.height:
+        # The excess units laid on the lines in the finding's order, each line at most its own units.
+        rows = laid.select("_f", "_rank", "_order", (pl.col("risk") == "excess_after").alias("_after"),
+                           pl.col("_excess").fill_null(0.0), "_rows").explode("_rows").drop_nulls("_rows")
+        rows = _with_line_charges(rows.rename({"_rows": "row_id"}), enriched).rename({"_amount": "_charge"})
+        rows = rows.join(enriched.select("row_id", pl.col("units").cast(pl.Float64).alias("_units")), on="row_id",
+                         how="left", maintain_order="left")
+        before = pl.col("_units").fill_null(0.0).cum_sum().over("_f") - pl.col("_units").fill_null(0.0)
+        share = pl.min_horizontal(pl.col("_units"), (pl.col("_excess") - before).clip(lower_bound=0.0))
+        parts.append(rows.select(*own.columns[:-1], (pl.col("_charge") * (share / pl.col("_units")))
+                                 .fill_nan(0.0).fill_null(0.0).clip(lower_bound=0.0).alias("_amount")))
+    claims = pl.concat(parts)
+    first = claims.filter(~pl.col("_after"))
+    kept = first.sort(["row_id", "_amount", "_rank", "_order", "_f"], descending=[False, True, True, False, False])
     kept = kept.unique("row_id", keep="first", maintain_order=True)
+    after = claims.filter(pl.col("_after"))
+    if after.height:
+        # Units counted after the others' add to them, up to the line's charge.
+        room = (pl.col("_charge") - pl.col("_taken").fill_null(0.0)).clip(lower_bound=0.0)
+        after = after.join(kept.select("row_id", pl.col("_amount").alias("_taken")), on="row_id", how="left")
+        after = after.sort("row_id", "_rank", "_order", "_f", descending=[False, True, False, False]).with_columns(
+            (pl.min_horizontal(pl.col("_amount").cum_sum().over("row_id"), room)
+             - pl.min_horizontal((pl.col("_amount").cum_sum() - pl.col("_amount")).over("row_id"), room))
+            .alias("_amount"))
+        kept = pl.concat([kept, after.select(kept.columns)])
     per_finding = kept.group_by("_f").agg(pl.col("_amount").sum())
     return (
         base.select("_f").join(per_finding, on="_f", how="left", maintain_order="left")

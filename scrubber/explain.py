@@ -15,6 +15,7 @@ from scrubber.registry import Check
 
 _WIDTH = 100
 _RISK_WORDS = {"line": "the line's charge", "excess": "the excess units' share of the line charge",
+               "excess_after": "the excess units' share of the line charge, beyond the units other findings report",
                "lines": "the charges of every line the finding names", "none": "nothing (not a denial)"}
 
 

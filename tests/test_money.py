@@ -38,3 +38,58 @@ def test_warnings_and_info_put_nothing_at_risk() -> None:
     result = scrub([str(BATCHES[0])])
     f = result.findings
     assert float(f.filter(f["severity"] != "error").get_column("charge_at_risk").sum()) == 0.0
+
+
+MONEY_HEADER = ("claim_id,line_number,member_id,payer,place_of_service,date_of_service,procedure_code,modifier_1,units,"
+                "charge,diagnosis_1,drug_dose_mg,drug_wasted_mg,infusion_start,infusion_stop,billing_provider")
+
+
+def _at_risk(tmp_path, *rows: str) -> dict[tuple[str, int, str], float]:
+    path = tmp_path / "claims.csv"
+    path.write_text("\n".join([MONEY_HEADER, *rows]) + "\n", encoding="utf-8")
+    f = scrub([str(path)]).findings
+    return {(c, n, k): a for c, n, k, a in f.select("claim_id", "line_number", "check_id", "charge_at_risk").rows()}
+
+
+def test_units_over_the_record_and_over_the_mue_on_one_line_add_up(tmp_path) -> None:
+    """units-over-mue counts the units the record supports (it subtracts those another finding reports
+    as over the record): the two excesses are different units and their money adds, up to the line's
+    charge. It counted only the larger (probe P: $200 of $400, $2,000 of $3,000)."""
+    money = _at_risk(
+        tmp_path,
+        # 96366 x12 at $100 a unit, 660 minutes: x10 supported (2 over), MUE 8 (2 more over)
+        "L1,1,M1,MEDICARE,11,2026-03-02,96365,,1,350,D80.0,,,2026-03-02T08:00,2026-03-02T19:00,1111111111",
+        "L1,2,M1,MEDICARE,11,2026-03-02,96366,,12,1200,D80.0,,,,,1111111111",
+        # J1459 x330 at $100: 160,000 mg is 320 units (10 over), MUE 300 (20 more over)
+        "L2,1,M2,MEDICARE,11,2026-03-02,96365,,1,350,D80.0,,,2026-03-02T08:00,2026-03-02T10:00,1111111111",
+        "L2,2,M2,MEDICARE,11,2026-03-02,96366,,1,100,D80.0,,,,,1111111111",
+        "L2,3,M2,MEDICARE,11,2026-03-02,J1459,JZ,330,33000,D80.0,160000,0,,,1111111111",
+    )
+    assert money[("L1", 2, "unit-miscalculation")] + money[("L1", 2, "units-over-mue")] == 400.0
+    assert money[("L2", 3, "unit-miscalculation")] + money[("L2", 3, "units-over-mue")] == 3000.0
+
+
+def test_near_miss_a_whole_line_at_risk_leaves_no_room_for_more(tmp_path) -> None:
+    """Units over the MUE on a line whose whole charge another finding puts at risk add nothing."""
+    money = _at_risk(
+        tmp_path,
+        "L3,1,M3,MEDICARE,11,2026-03-02,96365,,1,350,D80.0,,,2026-03-02T08:00,2026-03-02T10:00,1111111111",
+        "L3,2,M3,MEDICARE,11,2026-03-02,J1459,,330,33000,D80.0,160000,0,,,1111111111",  # no JZ: the whole line
+    )
+    assert sum(a for (c, n, _), a in money.items() if (c, n) == ("L3", 2)) == 33000.0
+
+
+def test_unsupported_hours_split_over_two_lines_are_priced_on_both(tmp_path) -> None:
+    """96366 x1 ($110) and x2 ($220) with one hour supported: two units over, $220, laid on the chain's
+    lines in order; the excess priced on the head line alone was capped at its $110 (probe P)."""
+    money = _at_risk(
+        tmp_path,
+        "K1,1,M1,MEDICARE,11,2026-03-02,96365,,1,350,D80.0,,,2026-03-02T09:00,2026-03-02T10:31,1111111111",
+        "K1,2,M1,MEDICARE,11,2026-03-02,96366,,1,110,D80.0,,,,,1111111111",
+        "K1,3,M1,MEDICARE,11,2026-03-02,96366,,2,220,D80.0,,,,,1111111111",
+        # near miss: one unit over on the head line alone stays its share of that line
+        "K2,1,M2,MEDICARE,11,2026-03-02,96365,,1,350,D80.0,,,2026-03-02T09:00,2026-03-02T10:31,1111111111",
+        "K2,2,M2,MEDICARE,11,2026-03-02,96366,,2,220,D80.0,,,,,1111111111",
+    )
+    assert money[("K1", 2, "unit-miscalculation")] == 220.0
+    assert money[("K2", 2, "unit-miscalculation")] == 110.0
