@@ -260,6 +260,13 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         pl.col("excess_units").cast(pl.Float64),
         (pl.col("units") - pl.col("excess_units")).cast(pl.Float64).alias("correct_units"),
         pl.col("reported_units").fill_null(0.0).alias("reported_units"),
+        # The line bills more than is counted here when another finding reports units of it (x12 with 2
+        # over the documented time: 10 counted): the words say so, or the line reads as contradicting them.
+        pl.when(pl.col("reported_units").fill_null(0.0) > 0).then(pl.format(
+            " (besides the {} unit(s) of claim {} line {} another finding already reports)",
+            pl.col("reported_units").cast(pl.Int64, strict=False).cast(pl.String).fill_null(
+                pl.col("reported_units").cast(pl.String)), "claim_id", "line_number")).otherwise(pl.lit(""))
+        .alias("counted_note"),
         pl.col("_lines").alias("lines_counted"),
         pl.col("_setting").replace_strict(_TABLE_NAMES, return_dtype=pl.String).alias("table"),
         pl.col("_setting").replace_strict(quarter, return_dtype=pl.String).alias("quarter"),

@@ -93,3 +93,21 @@ def test_unsupported_hours_split_over_two_lines_are_priced_on_both(tmp_path) -> 
     )
     assert money[("K1", 2, "unit-miscalculation")] == 220.0
     assert money[("K2", 2, "unit-miscalculation")] == 110.0
+
+
+def test_the_mue_words_say_which_units_another_finding_reports(tmp_path) -> None:
+    """"96366 is billed 10 unit(s)" on a line billing x12 read as a contradiction (probe P): the MUE
+    counts the units after those another finding reports, and says so."""
+    path = tmp_path / "claims.csv"
+    path.write_text("\n".join([
+        MONEY_HEADER,
+        "L1,1,M1,MEDICARE,11,2026-03-02,96365,,1,350,D80.0,,,2026-03-02T08:00,2026-03-02T19:00,1111111111",
+        "L1,2,M1,MEDICARE,11,2026-03-02,96366,,12,1200,D80.0,,,,,1111111111",
+        "L4,1,M4,MEDICARE,11,2026-03-02,96365,,1,350,D80.0,,,2026-03-02T08:00,2026-03-02T19:00,1111111111",
+        "L4,2,M4,MEDICARE,11,2026-03-02,96366,,10,1000,D80.0,,,,,1111111111",  # near miss: all 10 supported
+    ]) + "\n", encoding="utf-8")
+    f = scrub([str(path)], select=["units-over-mue", "unit-miscalculation"]).findings
+    mue = {c: m for c, k, m in f.select("claim_id", "check_id", "message").rows() if k == "units-over-mue"}
+    assert mue["L1"].startswith("96366 is billed 10 unit(s) (besides the 2 unit(s) of claim L1 line 2 another "
+                                "finding already reports) in this encounter")
+    assert mue["L4"].startswith("96366 is billed 10 unit(s) in this encounter")
