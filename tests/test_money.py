@@ -111,3 +111,22 @@ def test_the_mue_words_say_which_units_another_finding_reports(tmp_path) -> None
     assert mue["L1"].startswith("96366 is billed 10 unit(s) (besides the 2 unit(s) of claim L1 line 2 another "
                                 "finding already reports) in this encounter")
     assert mue["L4"].startswith("96366 is billed 10 unit(s) in this encounter")
+
+
+def test_the_report_tables_bill_what_the_headline_bills_also_beside_a_void(tmp_path) -> None:
+    """A void's charges cancel the claim it repeats: left out of the headline's billed, they were in
+    the HTML payer, provider and month tables ($920 against $460, probe P)."""
+    path = tmp_path / "claims.csv"
+    header = MONEY_HEADER + ",claim_frequency,payer_claim_number"
+    path.write_text("\n".join([
+        header,
+        "V1,1,M1,MEDICARE,11,2026-03-02,96365,,1,350,D80.0,,,2026-03-02T09:00,2026-03-02T10:00,1111111111,1,",
+        "V1,2,M1,MEDICARE,11,2026-03-02,96366,,1,110,D80.0,,,,,1111111111,1,",
+        "V2,1,M1,MEDICARE,11,2026-03-02,96365,,1,350,D80.0,,,2026-03-02T09:00,2026-03-02T10:00,1111111111,8,P-V1",
+        "V2,2,M1,MEDICARE,11,2026-03-02,96366,,1,110,D80.0,,,,,1111111111,8,P-V1",
+    ]) + "\n", encoding="utf-8")
+    result = scrub([str(path)])
+    assert result.summary["charges_billed"] == 460.0
+    ctx = build_context(result)
+    for table in ("by_payer", "by_provider", "by_month"):
+        assert sum(r["billed"] for r in ctx[table]) == 460.0, table

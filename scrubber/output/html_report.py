@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from scrubber import reference
 from scrubber.engine import SEVERITY_RANK, ScrubResult
 from scrubber.schema import location
 from scrubber.text import dotted, number
@@ -259,7 +260,9 @@ def _breakdown(result: ScrubResult, key: str, key_expr: pl.Expr, lines: pl.DataF
     scanned = lines.group_by(key_expr.alias(key)).agg(
         pl.col("_claim").n_unique().alias("claims"),
         pl.len().alias("lines"),
-        pl.col("charge").fill_null(0).sum().alias("billed"),
+        # (as the headline's charges billed: a void's charges cancel the claim it repeats, not billed again)
+        pl.col("charge").filter(~pl.col("claim_frequency").is_in(reference.void_frequencies()).fill_null(False))
+        .fill_null(0).sum().alias("billed"),
     )
     found = f.group_by(key_expr.alias(key)).agg(
         pl.col("claim_id").n_unique().alias("claims_flagged"),
