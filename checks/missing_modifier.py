@@ -17,6 +17,10 @@
     on its own JW line; never "delete the JW line", which would drop the dose); when every line of
     the drug there carries JW, the one that bills the dose (documents it, else the most units) is
     that line, and the others bill the waste (the fix takes JW, and JZ, off the dose line only);
+    also where the record's amounts are not documented (an 837I line carries none): a discarded
+    amount is paid only beside the dose administered from the container (IOM 100-04 ch.17 s.40), so
+    a lone JW line is wrong either way, unless a line of the drug without JW is billed in the
+    encounter on another claim (a claim split in two);
   - the discarded amount is billed on its own line with JZ instead of JW, or with no modifier where
     the policy requires JW, beside the line that bills the dose (the fix puts JW on that line, and
     takes JZ off the dose line if it carries it; the dose line is not reported again);
@@ -215,7 +219,9 @@ def _jwjz(lines: pl.LazyFrame) -> pl.LazyFrame:
     # line with billable waste is in question when its units are not the waste's (it may bill the dose
     # as the drug's only line); one that bills the waste's units, as nearly every one does, is not.
     off_waste = billable & (pl.col("units") != pl.col("waste_units"))
-    needs_siblings = (is_jw & (is_jz | no_unit | off_waste)) | (~is_jw & is_jz & pl.col("has_jw_line"))
+    # (a JW line whose waste is not documented is in question too: it may be the drug's only line)
+    unknown = pl.col("waste_units").is_null()
+    needs_siblings = (is_jw & (is_jz | no_unit | off_waste | unknown)) | (~is_jw & is_jz & pl.col("has_jw_line"))
     wanted = _drug_lines(drugs.filter(pl.col("_paired"))).filter(needs_siblings)
     paired = wanted.join(siblings(drugs, wanted), on=GROUP, how="left")
     waste_line = pl.col("n_admin") > 0  # another line of the drug bills the dose: this JW line bills the waste
@@ -223,6 +229,17 @@ def _jwjz(lines: pl.LazyFrame) -> pl.LazyFrame:
     # The drug's only line on the claim and date carries JW: it bills the administered dose, so JW comes
     # off it (and JZ goes on where required); deleting it would drop the dose.
     dose_line = jw_billing_the_dose()
+    # Without documented amounts, a lone JW line bills the dose only if no line of its drug without JW
+    # is billed in the encounter on another claim (a claim split in two: the dose on one, the waste's
+    # JW line on the other).
+    undocumented = dose_line & ~is_jz & unknown
+    candidates = paired.filter(undocumented).select("row_id", "enc_key", "code_idx", "cd_key")
+    elsewhere = candidates.join(
+        drugs.filter(~is_jw).select("enc_key", "code_idx", pl.col("cd_key").alias("_other")),
+        on=["enc_key", "code_idx"]).filter(pl.col("cd_key") != pl.col("_other")).select(
+        "row_id", pl.lit(True).alias("_dose_elsewhere")).unique("row_id")
+    paired = paired.join(elsewhere, on="row_id", how="left")
+    undocumented = undocumented & pl.col("_dose_elsewhere").is_null()
     paired = paired.with_columns(
         # Beside JW lines that bill the discarded amount: only the modifiers come off the dose line.
         pl.when(dose_line & billable & (pl.col("n_jw") >= 2) & is_jz).then(pl.lit("jw_and_jz_on_dose_line"))
@@ -230,6 +247,10 @@ def _jwjz(lines: pl.LazyFrame) -> pl.LazyFrame:
         .when(dose_line & no_unit & pl.col("jz_required") & ~is_jz).then(pl.lit("jw_on_dose_line_use_jz"))
         .when(dose_line & no_unit).then(pl.lit("jw_on_dose_line"))
         .when(dose_line & ~is_jz & billable).then(pl.lit("jw_on_dose_line_with_waste"))
+        # No discarded amount documented: the line still bills the dose under JW (the record decides
+        # between JZ and a JW line of its own for the waste).
+        .when(undocumented & pl.col("jz_required")).then(pl.lit("jw_on_dose_line_undocumented_jz"))
+        .when(undocumented).then(pl.lit("jw_on_dose_line_undocumented"))
         .when(is_jw & no_unit & use_jz).then(pl.lit("jw_not_billable_use_jz"))
         .when(is_jw & no_unit).then(pl.lit("jw_not_billable"))
         .when(is_jw & is_jz & ~waste_line & billable).then(pl.lit("jz_with_billable_waste"))

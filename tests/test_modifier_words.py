@@ -32,6 +32,9 @@ SCENARIOS = {
     "jw_on_dose_line_use_jz": ["1,11,2026-02-10,J1459,JW,,71,7100,35200,200,IV"],
     "jw_on_dose_line": ["1,11,2026-02-10,J1459,JW,JZ,71,7100,35200,200,IV"],
     "jw_on_dose_line_with_waste": ["1,11,2026-02-10,J1459,JW,,72,7200,35200,400,IV"],
+    # A lone JW line with no waste documented (an 837I line carries none): it still bills the dose.
+    "jw_on_dose_line_undocumented_jz": ["1,11,2026-02-10,J1459,JW,,70,7000,35000,,IV"],
+    "jw_on_dose_line_undocumented": ["1,11,2023-06-30,J1459,JW,,70,7000,35000,,IV"],
     "jz_on_waste_line": ["1,11,2026-02-10,J1459,,,71,7100,35200,400,IV", "2,11,2026-02-10,J1459,JZ,,1,100,,,"],
     "jw_and_jz_on_line": ["1,11,2026-02-10,J1459,,,71,7100,35200,400,IV", "2,11,2026-02-10,J1459,JW,JZ,1,100,,,"],
     "jz_and_jw_lines": ["1,11,2026-02-10,J1459,JZ,,71,7100,35200,400,IV", "2,11,2026-02-10,J1459,JW,,1,100,,,"],

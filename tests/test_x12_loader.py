@@ -462,6 +462,20 @@ def test_bad_ctp_quantity_and_service_without_lx() -> None:
     ]
 
 
+def test_the_ctp_quantity_of_a_jw_line_is_the_amount_discarded() -> None:
+    """CTP04 is the quantity of the drug the line bills: on the JW line, the amount discarded (CMS JW/JZ
+    FAQ: the discarded amount on its own line with JW). Read as a dose, a JW line for waste inside the
+    rounded unit passed on X12 while the same claim in CSV fired (probe O)."""
+    claim = [
+        "CLM*W1*7200***11:B:1*Y*A*Y*Y", "HI*ABK:D801",
+        "LX*1", "SV1*HC:J1459*7100*UN*71***1", "DTP*472*D8*20260110", "LIN**N4*44206043610", "CTP****35200*ME",
+        "LX*2", "SV1*HC:J1459:JW*100*UN*1***1", "DTP*472*D8*20260110", "LIN**N4*44206043610", "CTP****0.3*GR",
+    ]
+    frame = load(interchange([*HEADER, *subscriber(2, "M1", "MEDICARE"), *claim]))
+    assert column(frame, "drug_dose_mg") == ["35200", None]
+    assert column(frame, "drug_wasted_mg") == [None, "300"]  # (grams read as mg, as a dose is)
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [

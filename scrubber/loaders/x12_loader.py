@@ -45,7 +45,8 @@ What is read, per service line (LX + SV1 for 837P, LX + SV2 for 837I); one row e
   would judge the whole span as its first day. An 837I line's own RD8 range (room and board days) is
   read from its start.
 * ``ndc``: LIN*N4 (LIN03), hyphens removed. ``drug_dose_mg`` from CTP04 (quantity) and CTP05-1
-  (unit) only when the unit converts to milligrams: ME (milligram) as is, GR (gram) x 1000.
+  (unit) only when the unit converts to milligrams: ME (milligram) as is, GR (gram) x 1000; on a
+  line with JW and not JZ (the discarded amount's own line) the same quantity is ``drug_wasted_mg``.
   ML and UN (and F2) do not convert without the product's concentration, so they leave it null.
 
 Delimiters come from each ISA: element separator = its 4th character, component separator =
@@ -161,8 +162,11 @@ _ICD9_DX_QUALIFIERS = frozenset(("BK", "BF", "BJ", "PR", "BN"))
 # A composite written with a separator other than the ISA16 one, e.g. "HC>98940" when ISA16 is ":".
 _FOREIGN_COMPONENT = re.compile(r"^[A-Z0-9]{2,3}([^A-Za-z0-9 .\-])", re.IGNORECASE)
 _GRAMS_TO_MG = Decimal(1000)
+# The modifiers that say a line bills a discarded amount (JW: modifiers.csv role "waste").
+_WASTE_MODIFIERS = frozenset(reference.modifiers_with_role("waste"))
+_NO_WASTE_MODIFIERS = frozenset(reference.modifiers_with_role("no_waste"))
 _ISA_WINDOW = 400  # an ISA is 106 characters; leave room for wrongly padded fields
-_NOT_EXTRACTED = ("drug_wasted_mg", "route", "infusion_start", "infusion_stop", "observation_minutes", "sites")
+_NOT_EXTRACTED = ("route", "infusion_start", "infusion_stop", "observation_minutes", "sites")
 FRAME_SCHEMA: dict[str, pl.DataType] = dict(RAW_FRAME_SCHEMA)
 _ENVELOPE = frozenset(("ISA", "GS", "ST", "SE", "GE", "IEA"))
 _LATER_PAYERS = frozenset("ABCDEFGH")  # SBR01 payer responsibility four to eleven: read as T (a later payer)
@@ -455,6 +459,7 @@ class _Rows:
                 "diagnoses",
                 "ndc",
                 "drug_dose_mg",
+                "drug_wasted_mg",
                 "revenue_code",
                 "billing_provider",
                 "rendering_provider",
@@ -1128,7 +1133,13 @@ class _Reader:
         cols["charge"].append(line.charge if line else None)
         cols["diagnoses"].append(diagnoses)
         cols["ndc"].append(line.ndc if line else None)
-        cols["drug_dose_mg"].append(line.drug_dose_mg if line else None)
+        # CTP04 is the quantity of the drug the line bills: on a JW line, the amount discarded (CMS JW/JZ
+        # FAQ: the discarded amount is billed on its own line with JW), not a dose administered.
+        # (a line with JZ as well says both; its quantity stays the dose, as the check then reports)
+        marks = {m.upper() for m in line.modifiers} if line is not None else set()
+        waste = bool(_WASTE_MODIFIERS & marks) and not _NO_WASTE_MODIFIERS & marks
+        cols["drug_dose_mg"].append(line.drug_dose_mg if line and not waste else None)
+        cols["drug_wasted_mg"].append(line.drug_dose_mg if line and waste else None)
         cols["revenue_code"].append(line.revenue_code if line else None)
         cols["billing_provider"].append(claim.billing_provider)
         cols["rendering_provider"].append((line.rendering_provider if line else None) or claim.rendering_provider)
