@@ -450,3 +450,30 @@ def test_ivig_claim_is_untouched() -> None:
     """The reference 837P claim reads as it always has (none of the above applies to it)."""
     frame = _read(_professional([*subscriber(2, "MBR100", "MEDICARE"), *IVIG_CLAIM]))
     assert frame.get_column("load_error").null_count() == frame.height == 3
+
+
+def test_an_outpatient_837i_line_dated_by_a_range_of_several_days_is_rejected(tmp_path: Path) -> None:
+    """IOM 100-04 ch.4 s.230.2: drug administration is reported with a line item date of service on the
+    day it is provided. 96365 x4 dated 09-07 to 09-28 (four weekly visits) was read as four units on
+    09-07: "bill 96365 x1 and 96366 x3", three infusion hours nobody documented (probe O)."""
+    claim = [
+        *subscriber(2, "MBR400", "MEDICARE"),
+        "CLM*RNG1*1800***13:A:1**A*Y*Y",
+        "DTP*434*RD8*20260907-20260928",
+        "HI*ABK:D801",
+        "LX*1", "SV2*0260*HC:96365*1800*UN*4", "DTP*472*RD8*20260907-20260928",
+        # near misses: a one-day range is that day; a line in days (DA) keeps its range's start
+        "LX*2", "SV2*0260*HC:96365*450*UN*1", "DTP*472*RD8*20260907-20260907",
+        "LX*3", "SV2*0120**3000*DA*2", "DTP*472*RD8*20260907-20260908",
+    ]
+    frame = _read(_institutional(claim))
+    ranged = _row(frame, "RNG1", "1")
+    assert ranged["date_of_service"] is None
+    assert ranged["load_error"] == ("DTP*472 at segment 23 dates the line 2026-09-07 to 2026-09-28, 22 days: per-date "
+                                    "rules (one initial service per encounter, MUEs per day) cannot judge a range; "
+                                    "bill one line per date of service")
+    assert (_row(frame, "RNG1", "2")["date_of_service"], _row(frame, "RNG1", "2")["load_error"]) == ("2026-09-07", None)
+    assert (_row(frame, "RNG1", "3")["date_of_service"], _row(frame, "RNG1", "3")["load_error"]) == ("2026-09-07", None)
+    findings, rejected = _scrub(tmp_path, "range", _institutional(claim))
+    assert rejected.select("claim_id", "line_number").rows() == [("RNG1", "1")]
+    assert not [f for f in findings if f[2] == "duplicate-initial-infusion"]

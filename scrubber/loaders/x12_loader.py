@@ -40,10 +40,11 @@ What is read, per service line (LX + SV1 for 837P, LX + SV2 for 837I); one row e
   claim with a reason: 5010 claims for dates after 2015-10-01 must use ICD-10-CM.
 * ``date_of_service``: line DTP*472, D8 or an RD8 range of one day, as ``YYYY-MM-DD``; an 837I line
   without one takes the claim's DTP*434 statement period when that is one day. Where the date is a
-  span of several days (an 837P RD8 range; an undated 837I line of a longer statement period) the
-  line is rejected and given no date: per-date rules (MUE per day, one initial service per encounter)
-  would judge the whole span as its first day. An 837I line's own RD8 range (room and board days) is
-  read from its start.
+  span of several days (an outpatient 837I line's own RD8 range; an undated 837I line of a longer
+  statement period) the line is rejected and given no date: per-date rules (MUE per day, one initial
+  service per encounter) would judge the whole span as its first day. An inpatient (11x/12x) line's
+  own RD8 range (room and board days) and an 837P line's (CMS-1500 from-to dates) are read from
+  their start.
 * ``ndc``: LIN*N4 (LIN03), hyphens removed. ``drug_dose_mg`` from CTP04 (quantity) and CTP05-1
   (unit) only when the unit converts to milligrams: ME (milligram) as is, GR (gram) x 1000; on a
   line with JW and not JZ (the discarded amount's own line) the same quantity is ``drug_wasted_mg``.
@@ -205,6 +206,8 @@ class _Line:
     rendering_provider: str | None = None
     has_ctp: bool = False
     undated: bool = False  # the line's date of service is unknown: its row gets none, not a guess
+    range_span: str | None = None  # why its own DTP*472 range of several days dates no one day
+    in_days: bool = False  # SV204 unit basis DA: its units are days (a range is its days)
     errors: list[str] = field(default_factory=list)
     # Problems with one value (a pointer, a quantity): the line is rejected, its code still read.
     value_errors: list[str] = field(default_factory=list)
@@ -910,6 +913,10 @@ class _Reader:
                 reason = _bad_range(date_format, value)
                 if reason:
                     line.errors.append(f"DTP*472 at segment {position}: {reason}")
+                elif span := _span(date_format, value):
+                    line.range_span = (f"DTP*472 at segment {position} dates the line {span[0]} to {span[1]}, "
+                                       f"{span[2]} days: per-date rules (one initial service per encounter, MUEs "
+                                       "per day) cannot judge a range; bill one line per date of service")
         elif qualifier == "434" and claim.statement_start is None:
             claim.statement_start = _date(date_format, value)
             reason = _bad_range(date_format, value)
@@ -1022,6 +1029,7 @@ class _Reader:
         code = line.procedure_code or ""
         where = "SV103" if sid == "SV1" else "SV204"
         bases, unit_basis = _UNIT_BASES[sid], basis.strip().upper()
+        line.in_days = unit_basis == "DA"
         if unit_basis and unit_basis not in bases:
             # SV1*HC:J1569:JZ*9000*ML*200 is 200 mL (the NDC quantity), not 200 HCPCS units. The code is
             # still what was billed (it counts in its claim), so the line is rejected as a value problem.
@@ -1054,8 +1062,18 @@ class _Reader:
                 [*context, "claim has no service lines (no LX with SV1/SV2 in loop 2400)"],
             )
             return
+        inpatient = tx.kind == "institutional" and FACILITY_TYPE_POS.get(claim.place_of_service or "") == "21"
         for line in claim.lines:
             errors = context + line.errors
+            # An outpatient 837I line's own range of several days (IOM 100-04 ch.4 s.230.2: drug
+            # administration is reported with a line item date of service on the day it is provided).
+            # Read from its first day, four weekly 96365 visits were "96365 x4 on one date". An inpatient
+            # bill's room-and-board days keep their start, as does a line billed in days (SV204 DA); so
+            # does an 837P line (CMS-1500 from-to dates of a service repeated on consecutive days, common
+            # in real files).
+            if line.range_span is not None and tx.kind == "institutional" and not inpatient and not line.in_days:
+                errors.append(line.range_span)
+                line.undated = True
             # A line dated by the claim's statement period only (an 837I line; an 837P line never takes it):
             # a period that cannot be read, or spans several days, leaves its date unknown.
             if line.date_of_service is None and tx.kind == "institutional":
