@@ -222,3 +222,19 @@ def test_money_at_risk_follows_the_reason(findings) -> None:
     severity = dict(findings.select("reason", "severity").unique().iter_rows())
     # A required modifier missing is an error (RULES.md missing-modifier), even when nothing is at risk.
     assert set(severity.values()) == {"error"}
+
+
+def test_a_claim_returned_as_unprocessable_is_not_told_to_adjust_itself(findings) -> None:
+    """Medicare returns a claim whose drug line carries neither JW nor JZ as unprocessable: it never
+    enters claim history, so a frequency 7 adjustment of it rejects (probe O). Those corrections say
+    both ways; a line that carries a modifier (processed, then denied) keeps the adjustment."""
+    unprocessable = {"no_jw_jz", "waste_without_jw", "waste_in_dose_units", "waste_without_jw_lines",
+                     "waste_in_dose_units_lines"}
+    for row in findings.iter_rows(named=True):
+        text = row["appeal_text"]
+        if row["reason"] in unprocessable:
+            assert text.startswith(f"Corrected claim {row['claim_id']}: "), text
+            assert "a claim returned as unprocessable, never entered in the payer's history, is sent again as a new " \
+                   "claim." in text
+        elif row["reason"] == "jz_with_billable_waste":  # near miss: JZ on the line, the claim was processed
+            assert text.startswith(f"Corrected claim {row['claim_id']} (frequency code 7"), text
