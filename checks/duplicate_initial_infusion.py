@@ -59,6 +59,7 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     extra = initial_services(lines).select(
         "row_id", "is_kept_line", "extra_units", "adm_bit", "adm_addon_hour_code", "adm_subsequent_code",
         "adm_subsequent_primary_mask", "kept_code", "kept_bit", "kept_claim", "kept_line", "kept_dos",
+        "date_of_service",
     ).collect().lazy()
     # The subsequent code only fits if its allowed primaries include the initial that stays.
     follows_kept = (pl.col("adm_subsequent_primary_mask") & pl.col("kept_bit")) != 0
@@ -118,6 +119,12 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         "kept_dos",
         instead.alias("instead"),
         pl.col("adm_addon_hour_code").alias("hour_code"),
+        # A hospital encounter across dates (no documented times told the days apart): the visit may
+        # have been a new one, which the record decides; XE (same day) is no remedy across dates.
+        pl.when(pl.col("date_of_service") != pl.col("kept_dos")).then(pl.format(
+            " If the record shows the patient left and came back on {}, that is a separate visit and this initial "
+            "service stands (document both visits' times; XE is for a separate encounter the same day).",
+            pl.col("date_of_service").cast(pl.String))).otherwise(pl.lit("")).alias("visit_note"),
         pl.col("extra_units").cast(pl.Float64).alias("excess_units"),
         pl.coalesce(pl.col("instead_units").cast(pl.Float64), pl.col("extra_units").cast(pl.Float64))
         .alias("instead_units"),
