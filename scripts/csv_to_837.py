@@ -156,8 +156,10 @@ def _claim_type(lines: list[tuple[int, dict[str, str]]]) -> str:
 
 
 def _sequence(row: dict[str, str]) -> str:
-    """SBR01: the row's payer_sequence (P, S, T), primary when not given."""
-    return (_cell(row, "payer_sequence") or "P").upper()
+    """SBR01: the row's payer_sequence (P, S, T); U (unknown) when not given: P would assert "primary",
+    and two equal claims to two payers, a next-payer copy in the CSV, became two primaries and a
+    duplicate in the 837 (probe P). The reader takes U as no sequence, as the CSV's blank cell."""
+    return (_cell(row, "payer_sequence") or "U").upper()
 
 
 def _frequency(row: dict[str, str]) -> str:

@@ -904,6 +904,10 @@ def test_csv_to_837_round_trips(tmp_path: Path) -> None:
     assert writer.main([str(source), "-o", str(out), "--date", "2026-01-15T12:00"]) == 0
     text = out.read_text(encoding="utf-8")
     frame = load(text)
+    # A blank payer_sequence is SBR01 U (unknown), read back as none: P asserted "primary", and two
+    # equal claims to two payers (a next-payer copy in the CSV) were two primaries in the 837 (probe P).
+    assert "SBR*P*" not in text and "SBR*U*" in text
+    assert frame.get_column("payer_sequence").null_count() == frame.height
     assert frame.get_column("load_error").null_count() == frame.height
     got = frame.select(
         "claim_id",
