@@ -307,9 +307,8 @@ def _charges_at_risk(findings: pl.DataFrame, enriched: pl.DataFrame) -> pl.Serie
         # The excess units laid on the lines in the finding's order, each line at most its own units.
         rows = laid.select("_f", "_rank", "_order", (pl.col("risk") == "excess_after").alias("_after"),
                            pl.col("_excess").fill_null(0.0), "_rows").explode("_rows").drop_nulls("_rows")
-        rows = _with_line_charges(rows.rename({"_rows": "row_id"}), enriched).rename({"_amount": "_charge"})
-        rows = rows.join(enriched.select("row_id", pl.col("units").cast(pl.Float64).alias("_units")), on="row_id",
-                         how="left", maintain_order="left")
+        rows = _with_line_charges(rows.rename({"_rows": "row_id"}), enriched, with_units=True).rename(
+            {"_amount": "_charge"})
         before = pl.col("_units").fill_null(0.0).cum_sum().over("_f") - pl.col("_units").fill_null(0.0)
         share = pl.min_horizontal(pl.col("_units"), (pl.col("_excess") - before).clip(lower_bound=0.0))
         parts.append(rows.select(*own.columns[:-1], (pl.col("_charge") * (share / pl.col("_units")))
@@ -335,19 +334,19 @@ def _charges_at_risk(findings: pl.DataFrame, enriched: pl.DataFrame) -> pl.Serie
     )
 
 
-def _with_line_charges(spread: pl.DataFrame, enriched: pl.DataFrame) -> pl.DataFrame:
-    """``spread`` with the charge (``_amount``, 0 when missing) of the line its ``row_id`` names; rows
-    naming no line are dropped (an inner join).
+def _with_line_charges(spread: pl.DataFrame, enriched: pl.DataFrame, with_units: bool = False) -> pl.DataFrame:
+    """``spread`` with the charge (``_amount``, 0 when missing) of the line its ``row_id`` names, and
+    with ``with_units`` its units (``_units``); rows naming no line are dropped (an inner join).
 
     Lines are almost always in row order, so the lines are found by a binary search (:func:`_positions`)
     instead of a join hashing every line of the batch: 0.04 s of 2M lines."""
-    charge = pl.col("charge").fill_null(0.0).alias("_amount")
+    columns = [pl.col("charge").fill_null(0.0).alias("_amount"),
+               *([pl.col("units").cast(pl.Float64).alias("_units")] if with_units else [])]
     located = _positions(enriched, spread.get_column("row_id"))
     if located is None:
-        return spread.join(enriched.select("row_id", charge), on="row_id", how="inner")
+        return spread.join(enriched.select("row_id", *columns), on="row_id", how="inner")
     positions, found = located
-    amounts = enriched.select(charge).to_series().gather(positions)
-    return spread.with_columns(amounts).filter(found)
+    return spread.with_columns(enriched.select(columns)[positions]).filter(found)
 
 
 def _positions(enriched: pl.DataFrame, row_ids: pl.Series) -> tuple[pl.Series, pl.Series] | None:
