@@ -77,14 +77,22 @@ def _episodes(lines: pl.LazyFrame, t: Timing, hit: pl.LazyFrame) -> pl.LazyFrame
     encounters = hit.select("enc_key").unique().collect().get_column("enc_key")
     demoted = (hydration_as_secondary(lines, initial_services(lines, encounters)) if encounters.len()
                else pl.LazyFrame(schema={"ep": pl.Int32, "secondary_units": pl.Int64})).select("ep", "secondary_units")
-    # What the episode's lines bill, written as ``supported`` is (whole units; a fraction never matches).
+    # What is billed, written as ``supported`` is (whole units; a fraction never matches): the initial
+    # line(s) of the episode, and every unit of its hour code in the encounter, timed or not (an
+    # untimed 96361 x2 beside a timed x3 is billed too: the timed lines alone read as "nothing to
+    # correct"). The hours are compared so only where the encounter has one episode of the chain.
     units = named.join(lines.select("row_id", "units"), on="row_id", how="left").group_by("ep").agg(
         pl.col("units").filter(pl.col("tm_kind") == INFUSION).sum().alias("_initial_units"),
         (pl.col("tm_kind") == INFUSION).any().alias("_has_initial"),
-        pl.col("units").filter(pl.col("tm_kind") == HOUR).sum().alias("_hour_units"),
     )
+    chains = t.episodes.join(hit.select("enc_key").unique(), on="enc_key", how="semi").group_by(
+        "enc_key", "tm_chain").agg(pl.len().alias("_episodes"))
+    billed_hours = t.groups.select("enc_key", "tm_chain", pl.col("billed").alias("_hour_units"),
+                                   pl.col("hour_rows").alias("_hour_rows"))
     episodes = t.episodes.join(rows, on="ep").join(demoted, on="ep", how="left").join(
-        units, on="ep", how="left").with_columns(chain_code().alias("_hour"))
+        units, on="ep", how="left").join(chains, on=["enc_key", "tm_chain"], how="left").join(
+        billed_hours, on=["enc_key", "tm_chain"], how="left").with_columns(
+        pl.col("_hour_units").fill_null(0.0), chain_code().alias("_hour"))
     hours = billed_as(pl.col("_hour"), pl.col("ep_units"))
     supported = (
         pl.when(pl.col("secondary_units").is_not_null()).then(billed_as(pl.col("_hour"), pl.col("secondary_units")))
@@ -102,8 +110,12 @@ def _episodes(lines: pl.LazyFrame, t: Timing, hit: pl.LazyFrame) -> pl.LazyFrame
     )
     supported_hours = pl.coalesce("secondary_units", "ep_units")
     return episodes.select(
-        "ep", "hydration_lines", "ep_rows", supported.alias("supported"), billed.alias("billed"),
-        (pl.col("_hour_units") - supported_hours).clip(lower_bound=0).alias("excess_hours"))
+        "ep", "hydration_lines", "ep_rows", supported.alias("supported"),
+        billed.alias("billed"),
+        # (several episodes of the chain in the encounter: its hours are not one episode's to compare)
+        (pl.col("_episodes").fill_null(1) == 1).alias("_one_episode"),
+        (pl.col("_hour_units") - supported_hours).clip(lower_bound=0).alias("excess_hours"),
+        "_hour_rows")
 
 
 def _whole(units: pl.Expr) -> pl.Expr:
@@ -121,7 +133,7 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     first_hour = hit.filter(pl.col("tm_kind") == HOUR).group_by("ep", maintain_order=True).agg(
         pl.col("row_id").first().alias("_first_hour"))
     # Billed already as the minutes outside the overlap support: said (info), nothing to correct.
-    already = pl.col("billed") == pl.col("supported")
+    already = ((pl.col("billed") == pl.col("supported")) & pl.col("_one_episode")).fill_null(False)
     return (
         hit.join(_overlapped(t, hit), on="row_id", how="left").join(_episodes(lines, t, hit), on="ep", how="left")
         .join(first_hour, on="ep", how="left")
@@ -139,7 +151,9 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
             "hydration_lines",
             pl.when(~removed).then(pl.col("supported")).alias("supported"),
             "billed",
-            pl.when(removed).then(pl.col("ep_rows")).alias("risk_rows"),
+            # (removed: every line of the episode; units over: laid on the hour code's lines in order)
+            pl.when(removed).then(pl.col("ep_rows")).when(~already & (pl.col("row_id") == pl.col("_first_hour")))
+            .then(pl.col("_hour_rows")).alias("risk_rows"),
         )
     )
 

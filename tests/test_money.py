@@ -130,3 +130,15 @@ def test_the_report_tables_bill_what_the_headline_bills_also_beside_a_void(tmp_p
     ctx = build_context(result)
     for table in ("by_payer", "by_provider", "by_month"):
         assert sum(r["billed"] for r in ctx[table]) == 460.0, table
+
+
+def test_hydration_units_over_the_outside_minutes_count_untimed_lines_too(tmp_path) -> None:
+    """96361 x3 timed (180 minutes outside the overlap: x3) and x2 untimed: 2 units over, $200 (probe Q:
+    the untimed line was left out, info, $0.00)."""
+    money = _at_risk(
+        tmp_path,
+        "B1,1,M1,MEDICARE,11,2026-03-02,96365,,1,350,D80.0,,,2026-03-02T09:00,2026-03-02T10:00,1111111111",
+        "B1,2,M1,MEDICARE,11,2026-03-02,96361,,3,300,D80.0,,,2026-03-02T09:00,2026-03-02T13:00,1111111111",
+        "B1,3,M1,MEDICARE,11,2026-03-02,96361,,2,200,D80.0,,,,,1111111111",
+    )
+    assert sum(a for (c, _, k), a in money.items() if c == "B1" and k == "concurrent-hydration") == 200.0
