@@ -155,6 +155,9 @@ class Comparison:
     new: str
     parts: dict[str, pl.DataFrame]
     not_compared: list[str] | None = None  # checks only one of the runs ran: their findings are left out
+    # Each run's charges at risk in all (its active findings): a fixed finding's line may stay at risk
+    # under another finding, so "fixed" money is not what left the total; the totals say what did.
+    totals: tuple[float, float] | None = None
 
     def counts(self) -> dict[str, dict[str, Any]]:
         return {k: {"findings": f.height, "charges": _money(f)} for k, f in self.parts.items()}
@@ -170,6 +173,7 @@ class Comparison:
             "finding_ids": listed,
             "fixed_findings": self.parts["fixed"].drop("charge_at_risk").to_dicts(),
             "checks_not_compared": self.not_compared or [],
+            **({"charges_at_risk": {"old": self.totals[0], "new": self.totals[1]}} if self.totals else {}),
         }
 
     def lines(self, limit: int = MAX_LISTED) -> list[str]:
@@ -179,6 +183,9 @@ class Comparison:
         counts = self.counts()
         out = [f"Compared with {self.old}: "
                + ", ".join(f"{counts[k]['findings']} {k} (${counts[k]['charges']:,.2f})" for k in KINDS) + "."]
+        if self.totals is not None:
+            out.append(f"Charges at risk in all: ${self.totals[0]:,.2f} -> ${self.totals[1]:,.2f} (a fixed finding's "
+                       "line may stay at risk under another finding: the totals say what left).")
         if self.not_compared:
             out.append("Not compared (run in only one of the two): " + ", ".join(self.not_compared) + ".")
         for kind in ("new", "fixed"):
@@ -216,4 +223,4 @@ def compare(old: Findings, new: Findings) -> Comparison:
         "unchanged": new.active.join(old_ids, on="finding_id", how="semi", maintain_order="left"),
         "suppressed": old.active.join(waived, on="finding_id", how="semi", maintain_order="left"),
     }
-    return Comparison(old.source, new.source, parts, not_compared)
+    return Comparison(old.source, new.source, parts, not_compared, (_money(old.active), _money(new.active)))

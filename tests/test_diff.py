@@ -128,3 +128,27 @@ def test_bad_findings_files(tmp_path: Path) -> None:
                         (repeated, f"appears {len(doc['findings'])} times")):
         result = run("diff", str(path), str(good))
         assert result.exit_code == 2 and words in result.stderr, result.output
+
+
+def test_the_totals_say_what_left_when_a_fixed_findings_line_stays_at_risk(tmp_path: Path) -> None:
+    """A finding fixed while its line stays at risk under another finding: "fixed ($1,900)" read as money
+    recovered though the total did not move (probe P). The comparison gives each run's total."""
+    header = "claim_id,line_number,member_id,payer,place_of_service,date_of_service,procedure_code,modifier_1,units,"
+    header += "charge,diagnosis_1,drug_dose_mg"
+    old_rows = ["X1,1,M1,MEDICARE,11,2026-03-02,96365,,1,350,D80,",
+                "X1,2,M1,MEDICARE,11,2026-03-02,J1459,,38,1900,D80,19000"]
+    new_rows = [old_rows[0], old_rows[1].replace(",J1459,,", ",J1459,JZ,")]
+    paths = []
+    for name, rows in (("old", old_rows), ("new", new_rows)):
+        claims = tmp_path / f"{name}.csv"
+        claims.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+        paths.append(findings_json(tmp_path, f"{name}.json", claims))
+    result = run("diff", str(paths[0]), str(paths[1]), "--json", "-")
+    doc = json.loads(result.stdout)
+    old_total = json.loads(paths[0].read_text())["summary"]["charges_at_risk"]
+    new_total = json.loads(paths[1].read_text())["summary"]["charges_at_risk"]
+    assert doc["charges_at_risk"] == {"old": old_total, "new": new_total}
+    assert old_total == new_total == 2250.0  # the invalid diagnosis keeps both lines at risk
+    assert doc["counts"]["fixed"]["findings"] == 1
+    terminal = run("diff", str(paths[0]), str(paths[1]))
+    assert "Charges at risk in all: $2,250.00 -> $2,250.00" in terminal.stdout
