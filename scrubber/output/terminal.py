@@ -88,7 +88,8 @@ def render_summary(result: ScrubResult, verdict: Verdict, rejected_path: str | N
     )
     suppressed = result.suppressed.height if result.suppressed is not None else 0
     if suppressed:
-        out.append(f"{suppressed} suppressed finding(s) (reviewed, not counted above; listed in --json/--csv/--html).")
+        out.append(f"{suppressed} suppressed finding(s) (reviewed, not counted above; listed in --json/--csv/--html; "
+                   "a line another finding also names stays at risk under it).")
     out += render_findings(result.findings)
     if result.rejected.height:
         out.append("")
