@@ -32,6 +32,7 @@ import polars as pl
 from checks._counting import hydration_as_secondary, initial_services
 from scrubber.cards import load_card
 from scrubber.registry import Check, Context
+from scrubber.text import number
 from scrubber.timing import (
     HOUR,
     INFUSION,
@@ -77,7 +78,7 @@ def _episodes(lines: pl.LazyFrame, t: Timing, hit: pl.LazyFrame) -> pl.LazyFrame
     encounters = hit.select("enc_key").unique().collect().get_column("enc_key")
     demoted = (hydration_as_secondary(lines, initial_services(lines, encounters)) if encounters.len()
                else pl.LazyFrame(schema={"ep": pl.Int32, "secondary_units": pl.Int64})).select("ep", "secondary_units")
-    # What is billed, written as ``supported`` is (whole units; a fraction never matches): the initial
+    # What is billed, written as ``supported`` is (:func:`scrubber.text.number`; a fraction never matches): the initial
     # line(s) of the episode, and every unit of its hour code in the encounter, timed or not (an
     # untimed 96361 x2 beside a timed x3 is billed too: the timed lines alone read as "nothing to
     # correct"). The hours are compared so only where the encounter has one episode of the chain.
@@ -101,11 +102,11 @@ def _episodes(lines: pl.LazyFrame, t: Timing, hit: pl.LazyFrame) -> pl.LazyFrame
     )
     # (as billed_as writes it, with the units as billed)
     billed_hours = (pl.when(pl.col("_hour_units") > 0)
-                    .then(pl.col("_hour") + pl.lit(" x") + _whole(pl.col("_hour_units")))
+                    .then(pl.col("_hour") + pl.lit(" x") + number(pl.col("_hour_units")))
                     .otherwise(pl.lit("no ") + pl.col("_hour")))
     billed = (
         pl.when(pl.col("_has_initial"))
-        .then(pl.col("_initial") + pl.lit(" x") + _whole(pl.col("_initial_units")) + pl.lit(" and ") + billed_hours)
+        .then(pl.col("_initial") + pl.lit(" x") + number(pl.col("_initial_units")) + pl.lit(" and ") + billed_hours)
         .otherwise(billed_hours)
     )
     supported_hours = pl.coalesce("secondary_units", "ep_units")
@@ -116,11 +117,6 @@ def _episodes(lines: pl.LazyFrame, t: Timing, hit: pl.LazyFrame) -> pl.LazyFrame
         (pl.col("_episodes").fill_null(1) == 1).alias("_one_episode"),
         (pl.col("_hour_units") - supported_hours).clip(lower_bound=0).alias("excess_hours"),
         "_hour_rows")
-
-
-def _whole(units: pl.Expr) -> pl.Expr:
-    """Units as the fixes write them ("2"), a fraction as it is ("1.5": never a count the minutes support)."""
-    return pl.when(units == units.floor()).then(units.cast(pl.Int64).cast(pl.String)).otherwise(units.cast(pl.String))
 
 
 def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:

@@ -45,6 +45,7 @@ from scrubber import reference
 from scrubber.cards import load_card
 from scrubber.enrich import code, code_is, has_modifier
 from scrubber.registry import Check, Context
+from scrubber.text import number
 
 # What decides a line's limit: the MUE indicator (1 per line, 2 and 3 per encounter) or a policy cap.
 _CAP = 9  # stands for "policy cap" beside the MAI values 1-3 in the ``_kind`` column
@@ -264,8 +265,7 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         # over the documented time: 10 counted): the words say so, or the line reads as contradicting them.
         pl.when(pl.col("reported_units").fill_null(0.0) > 0).then(pl.format(
             " (besides the {} unit(s) of claim {} line {} another finding already reports)",
-            pl.col("reported_units").cast(pl.Int64, strict=False).cast(pl.String).fill_null(
-                pl.col("reported_units").cast(pl.String)), "claim_id", "line_number")).otherwise(pl.lit(""))
+            number(pl.col("reported_units")), "claim_id", "line_number")).otherwise(pl.lit(""))
         .alias("counted_note"),
         pl.col("_lines").alias("lines_counted"),
         pl.col("_setting").replace_strict(_TABLE_NAMES, return_dtype=pl.String).alias("table"),

@@ -1029,7 +1029,7 @@ class _Reader:
         code = line.procedure_code or ""
         where = "SV103" if sid == "SV1" else "SV204"
         bases, unit_basis = _UNIT_BASES[sid], basis.strip().upper()
-        line.in_days = unit_basis == "DA"
+        line.in_days = bases.get(unit_basis) == "days"
         if unit_basis and unit_basis not in bases:
             # SV1*HC:J1569:JZ*9000*ML*200 is 200 mL (the NDC quantity), not 200 HCPCS units. The code is
             # still what was billed (it counts in its claim), so the line is rejected as a value problem.
