@@ -14,7 +14,10 @@
   whole claim unprocessable): a diagnosis must be a billable ICD-10-CM code in the release in force on the date of
   service (fiscal years start October 1; for example `D80` and `G35` are categories, and `E66.8` was
   billable until 2024-09-30). The product ships every release it can source (at least FY2021-FY2026); a
-  date outside every shipped release is not evaluated for validity (counted and shown), never flagged.
+  date outside every shipped release is not evaluated for validity (counted and shown), never flagged,
+  but in the release after the newest shipped one (FY2027, not shipped: MANIFEST `[icd10cm_next]`) a
+  code that the newest shipped release subdivides into more specific codes (`D80`) is flagged
+  (`invalid_code_category`): no release has ever made such a category billable again.
   A value that is not shaped like an ICD-10-CM code (`D8.00`) is a finding of this check, not a
   rejected row. An invalid diagnosis makes the claim unprocessable: every line that points to it is at
   risk. A code is accepted with or without its dot.
@@ -48,12 +51,16 @@ the releases MANIFEST.toml lists (``[icd10cm.*]``) that are in force on some dat
 as a bit per release. Only lines carrying a suspect value (malformed, or not billable in one of
 those releases) are exploded and judged against the release in force on their own date of
 service (``reference.icd10_release_index``); a date outside every shipped release is not judged
-(counted by ``unevaluated``, never flagged). Filter first: on a clean batch nothing is exploded.
+(counted by ``unevaluated``, never flagged), except a date in ``reference.icd10_next`` (the release
+after the newest shipped one), where a code in ``reference.icd10_categories`` of the newest release is
+suspect and flagged as ``invalid_code_category`` (its ``release`` fact is the unshipped release,
+``judged_by`` the newest shipped one); those lines stay counted by ``unevaluated``, since any other
+code on them is not judged. Filter first: on a clean batch nothing is exploded.
 One finding per claim and code, anchored on the first IG drug line that points to it where it
 is invalid (the line whose coverage depends on it), else the first such line; ``risk_rows`` are
 all the claim's lines that point to it there (the claim is unprocessable: risk ``lines``). Codes
 anchored on the same line make one finding (``codes`` lists them; ``malformed_code`` when any is
-malformed, else ``invalid_code``).
+malformed, else ``invalid_code_category`` on a date of the next release, else ``invalid_code``).
 
 *One finding per line.* A line with a validity finding gets no coverage finding: the invalid
 code is the stronger reason (the claim cannot be processed at all), and coverage is judged again
@@ -87,6 +94,7 @@ _VALIDITY_SCHEMA: dict[str, pl.DataType] = {
     "codes": pl.List(pl.String()),
     "malformed": pl.List(pl.String()),
     "release": pl.String(),
+    "judged_by": pl.String(),
     "lines": pl.List(pl.Int32()),
     "risk_rows": _RISK_ROWS,
     "_rank": pl.Int8(),
@@ -197,12 +205,20 @@ def _suspects(lines: pl.LazyFrame) -> tuple[pl.DataFrame, list[int]]:
         lines.select(pl.col("diagnoses").explode().drop_nulls().unique().alias("code")),
         lines.select(pl.col("date_of_service").min().alias("first"), pl.col("date_of_service").max().alias("last")),
     ])
-    releases = reference.icd10_releases_for_dates(*dates.row(0))
+    first, last = dates.row(0)
+    releases = reference.icd10_releases_for_dates(first, last)
     codes = values.get_column("code")
+    nxt = reference.icd10_next()
+    # A category of the newest release is suspect only where a date of the batch is in the next one.
+    judged = (nxt is not None and first is not None and last is not None
+              and first <= nxt["effective_to"] and last >= nxt["effective_from"])
+    category = (pl.col("code").is_in(reference.icd10_categories(nxt["judged_by_key"]).implode()) if judged
+                else pl.lit(False))
     bits = reference.icd10_billable_bits(codes, releases).with_columns(
-        (~pl.col("code").str.contains(DIAGNOSIS_RE)).alias("malformed"))
+        (~pl.col("code").str.contains(DIAGNOSIS_RE)).alias("malformed"), category.alias("category_next"))
     every = sum(1 << i for i in releases)
-    suspect = bits.filter(pl.col("malformed") | ((pl.col("billable") & pl.lit(every, pl.UInt64)) != every))
+    suspect = bits.filter(pl.col("malformed") | pl.col("category_next")
+                          | ((pl.col("billable") & pl.lit(every, pl.UInt64)) != every))
     return suspect, releases
 
 
@@ -223,18 +239,24 @@ def _validity(lines: pl.LazyFrame) -> pl.LazyFrame:
     bit = release.replace_strict(pl.Series(releases, dtype=pl.UInt8),
                                  pl.Series([1 << i for i in releases], dtype=pl.UInt64),
                                  default=pl.lit(0, pl.UInt64))
+    nxt = reference.icd10_next()
     pointing = (
         lines.filter(pl.col("diagnoses").list.eval(pl.element().is_in(values)).list.any())
         .select("row_id", "claim_id", "line_number", is_ig().alias("_ig"), reference.icd10_release_index(),
-                pl.col("diagnoses").alias("code"))
+                reference.icd10_in_next().alias("_next"), pl.col("diagnoses").alias("code"))
         .explode("code")
         .join(suspect.lazy(), on="code", how="inner")
         .filter(
             pl.col("malformed")
             | (release.is_not_null() & ((pl.col("billable") & bit) == 0))
+            | (pl.col("_next") & pl.col("category_next"))
         )
-        .with_columns(release.replace_strict(pl.Series(range(names.len()), dtype=pl.UInt8), names, default=None)
-                      .alias("release"))
+        .with_columns(
+            pl.when(pl.col("_next")).then(pl.lit(nxt["release"] if nxt else None, pl.String))
+            .otherwise(release.replace_strict(pl.Series(range(names.len()), dtype=pl.UInt8), names, default=None))
+            .alias("release"),
+            pl.when(pl.col("_next")).then(pl.lit(nxt["judged_by"] if nxt else None, pl.String)).alias("judged_by"),
+        )
     )
     shown = pl.when(pl.col("malformed")).then(pl.col("code")).otherwise(dotted(pl.col("code")))
     per_code = pointing.group_by("claim_id", "code").agg(
@@ -242,17 +264,20 @@ def _validity(lines: pl.LazyFrame) -> pl.LazyFrame:
         # about), else on the first line that does.
         pl.col("row_id").sort_by(~pl.col("_ig"), "line_number").first(),
         pl.col("release").sort_by(~pl.col("_ig"), "line_number").first(),
+        pl.col("judged_by").sort_by(~pl.col("_ig"), "line_number").first(),
         pl.col("row_id").unique().alias("_rows"),
         pl.col("line_number").unique().alias("_lines"),
         pl.col("malformed").first(),
         shown.first().alias("_shown"),
     )
     return per_code.group_by("row_id").agg(
-        pl.when(pl.col("malformed").any()).then(pl.lit("malformed_code")).otherwise(pl.lit("invalid_code"))
-        .first().alias("reason"),
+        pl.when(pl.col("malformed").any()).then(pl.lit("malformed_code"))
+        .when(pl.col("judged_by").is_not_null().any()).then(pl.lit("invalid_code_category"))
+        .otherwise(pl.lit("invalid_code")).first().alias("reason"),
         pl.col("_shown").sort().alias("codes"),
         pl.col("_shown").filter(pl.col("malformed")).sort().alias("malformed"),
         pl.col("release").drop_nulls().first(),
+        pl.col("judged_by").drop_nulls().first(),
         _flat("_lines").cast(pl.Int32).alias("lines"),
         _flat("_rows").cast(pl.Int64).alias("risk_rows"),
         pl.lit(0, pl.Int8).alias("_rank"),

@@ -423,8 +423,14 @@ def summary_parts(result_lines: pl.DataFrame, findings: pl.DataFrame, rejected: 
         # Lines with diagnoses dated outside every shipped ICD-10-CM release: their codes were not
         # evaluated for validity (never flagged). Counted apart from the check's "not evaluated" lines,
         # which also hold IG lines whose policy names no covered list for their setting.
-        parts["lines_outside_icd10_releases"] = int(result_lines.select(
-            (pl.col("diagnoses").list.len() > 0) & reference.icd10_outside_releases()).to_series().sum())
+        has_dx = pl.col("diagnoses").list.len() > 0
+        outside, in_next = result_lines.select(
+            (has_dx & reference.icd10_outside_releases()).sum().alias("outside"),
+            (has_dx & reference.icd10_in_next()).sum().alias("in_next")).row(0)
+        parts["lines_outside_icd10_releases"] = int(outside)
+        # Of those, the lines dated in the release after the newest shipped one: their codes that the
+        # newest release subdivides are judged (and flagged), the others not.
+        parts["lines_in_icd10_next"] = int(in_next)
     if lines and "code_idx" in result_lines.columns:
         # Drug lines (J codes) outside the immune globulin table: no check judges their units or JW/JZ,
         # so a PASS must not read as if it had (the checks' scope is the IG drugs).
@@ -486,8 +492,13 @@ def summary_from_parts(parts: dict[str, Any], rows_read: int, checks: list[Check
         "suppressed": 0,
     }
     if lines and any(c.id == "noncovered-diagnosis" for c in checks):
-        # Dates outside the shipped ICD-10-CM releases were checked against the nearest release.
+        # Lines whose diagnoses were not evaluated for validity (dated outside every shipped release),
+        # and of them those dated in the next, unshipped release (judged by its categories only).
         summary["lines_outside_icd10_releases"] = parts["lines_outside_icd10_releases"]
+        nxt = reference.icd10_next()
+        if nxt is not None and parts.get("lines_in_icd10_next"):
+            summary["icd10_next_release"] = {"release": nxt["release"], "judged_by": nxt["judged_by"],
+                                             "lines": parts["lines_in_icd10_next"]}
     if "next_payer_copies" in parts:
         summary["next_payer_copies"] = parts["next_payer_copies"]
     if parts.get("drug_lines_not_checked"):

@@ -278,6 +278,49 @@ def icd10_billable_bits(codes: pl.Series, releases: list[int]) -> pl.DataFrame:
     return frame.select("code", bits.alias("billable"))
 
 
+@cache
+def icd10_next() -> dict[str, Any] | None:
+    """The release in force after the newest shipped one (MANIFEST ``[icd10cm_next]``), not shipped:
+    ``release`` (e.g. FY2027), ``effective_from`` / ``effective_to``, and ``judged_by`` /
+    ``judged_by_key``, the newest shipped release whose categories judge its dates (RULES.md keeps
+    "never flagged" for every other date outside the shipped releases). None when the MANIFEST has
+    no such table. It must start the day after the newest release ends and name it: anything else
+    is a packaging error, raised (a test holds it)."""
+    meta = manifest().get("icd10cm_next")
+    if meta is None:
+        return None
+    last = icd10_releases().row(-1, named=True)
+    start = last["effective_to"] + dt.timedelta(days=1)
+    if meta["judged_by"] != last["release_key"] or meta["effective_from"] != start:
+        raise ValueError(f"MANIFEST [icd10cm_next] must start on {start} and be judged by "
+                         f"{last['release_key']}, the newest shipped release")
+    return {"release": str(meta["release"]), "effective_from": meta["effective_from"],
+            "effective_to": meta["effective_to"], "judged_by": str(last["release"]),
+            "judged_by_key": str(last["release_key"])}
+
+
+@cache
+def icd10_categories(release_key: str) -> pl.Series:
+    """The codes a shipped release subdivides (undotted): every leading part of 3 characters or more
+    of a billable code that is not billable itself, e.g. D80 and D80.8 are not, D80.0 is. ICD-10-CM
+    Official Guidelines I.B.2: such a code has not been coded to the full number of characters."""
+    codes = icd10_billable_codes(release_key)
+    frame = pl.DataFrame({"code": codes})
+    parts = pl.concat([frame.filter(pl.col("code").str.len_chars() > n).select(pl.col("code").str.slice(0, n))
+                       for n in range(3, int(codes.str.len_chars().max() or 3))]).unique()
+    return parts.filter(~pl.col("code").is_in(codes.implode())).get_column("code").sort()
+
+
+def icd10_in_next(date_col: str = "date_of_service") -> pl.Expr:
+    """True where the date of service falls in :func:`icd10_next` (false when there is none, or the
+    date is null)."""
+    nxt = icd10_next()
+    if nxt is None:
+        return pl.lit(False)
+    date = pl.col(date_col)
+    return date.is_between(pl.lit(nxt["effective_from"]), pl.lit(nxt["effective_to"])).fill_null(False)
+
+
 def releases_summary() -> list[dict[str, str]]:
     """Reference data releases, for the report's provenance (findings JSON ``provenance.reference_data``,
     HTML footer). The CMS edit tables (MUE, NCCI PTP) also give their ``table_quarter`` and, when a
@@ -295,6 +338,10 @@ def releases_summary() -> list[dict[str, str]]:
         out.append(row)
     for key, meta in m["icd10cm"].items():
         out.append({"table": f"icd10cm.{key}", "release": meta["release"], "source": meta["source"]})
+    if "icd10cm_next" in m:
+        meta = m["icd10cm_next"]
+        out.append({"table": "icd10cm_next", "release": f"{meta['release']} (not shipped: {meta['title']})",
+                    "source": meta["source"]})
     return out
 
 

@@ -43,6 +43,8 @@ V1,1,M9,MEDICARE,professional,11,2026-02-10,96365,,,,1,300,D80,D83.9,,PCN-V1
 V1,2,M9,MEDICARE,professional,11,2026-02-10,J1459,,JZ,,70,7000,D80,D83.9,,PCN-V1
 V1,3,M9,MEDICARE,professional,11,2026-02-10,96366,,,,1,120,D83.9,,,PCN-V1
 V2,1,M10,CIGNA,professional,11,2026-02-10,96365,,,,1,300,D8.00,,,
+V3,1,M23,MEDICARE,professional,11,2026-11-16,J1459,,JZ,,70,7000,D80,,,PCN-V3
+V4,1,M24,CIGNA,institutional,22,2026-11-16,96365,0260,,,1,300,D80,,,
 R1,1,M11,MEDICARE,institutional,22,2026-05-04,96365,0260,,,1,300,D80.0,,,
 R1,2,M11,MEDICARE,institutional,22,2026-05-04,96366,0260,,,1,120,D80.0,,,
 R1,3,M11,MEDICARE,institutional,22,2026-05-04,J1559,0636,JZ,,80,4000,D80.0,,,
@@ -260,6 +262,47 @@ def test_dates_outside_every_release_are_counted_not_flagged(tmp_path: Path) -> 
     assert result.findings.get_column("claim_id").to_list() == ["D3"]
     assert result.summary["by_check"]["noncovered-diagnosis"]["lines_not_evaluated"] == 1
     assert result.summary["lines_outside_icd10_releases"] == 1
+
+
+def test_fy2027_judges_the_categories_of_fy2026_and_says_so(findings: pl.DataFrame, tmp_path: Path) -> None:
+    """FY2027 is not shipped: a code FY2026 subdivides is flagged, naming both code sets to the user and
+    neither the product nor its shipping to the payer; the run says which lines were judged that way."""
+    from scrubber.gate import Verdict
+    from scrubber.output.html_report import render_html
+    from scrubber.output.terminal import render_summary
+
+    for claim in ("V3", "V4"):
+        row = _one(findings, claim, 1)
+        assert row["reason"] == "invalid_code_category" and row["severity"] == "error"
+        assert "D80" in row["message"] and "FY2026" in row["message"] and "FY2027" in row["message"]
+        assert row["charge_at_risk"] == (7000.0 if claim == "V3" else 300.0)
+        assert "full number of characters" in row["appeal_text"]
+        assert not re.search(r"FY2026|shipp|product", row["appeal_text"]), row["appeal_text"]
+    path = _write(tmp_path, """
+        F1,1,MA,AETNA,professional,11,2026-11-16,96365,,,,1,300,D80,,,
+        F2,1,MB,AETNA,professional,11,2026-11-16,96365,,,,1,300,D80.0,,,
+        F3,1,MC,AETNA,professional,11,2027-10-01,96365,,,,1,300,D80,,,
+        F4,1,MD,AETNA,professional,11,2026-02-10,96365,,,,1,300,D80.0,,,
+    """)
+    result = scrub([str(path)], select=["noncovered-diagnosis"])
+    assert result.findings.get_column("claim_id").to_list() == ["F1"]
+    assert result.summary["lines_outside_icd10_releases"] == 3
+    assert result.summary["icd10_next_release"] == {"release": "FY2027", "judged_by": "FY2026", "lines": 2}
+    said = ("not evaluated for validity, except that on the 2 dated in FY2027 (not shipped) a code that FY2026 "
+            "subdivides into more specific codes was flagged")
+    assert said in render_summary(result, Verdict(status=1, fail_on="error"))
+    assert said in render_html(result)
+    tables = {row["table"]: row for row in reference.releases_summary()}
+    assert tables["icd10cm_next"]["release"].startswith("FY2027 (not shipped")
+
+
+def test_no_next_release_line_where_no_date_is_in_it(tmp_path: Path) -> None:
+    path = _write(tmp_path, """
+        G1,1,MA,AETNA,professional,11,2019-06-01,96365,,,,1,300,D80,,,
+    """)
+    result = scrub([str(path)], select=["noncovered-diagnosis"])
+    assert result.summary["lines_outside_icd10_releases"] == 1
+    assert "icd10_next_release" not in result.summary
 
 
 def test_releases_come_from_the_manifest_and_switch_on_october_1() -> None:

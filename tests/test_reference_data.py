@@ -8,6 +8,7 @@ source fails here rather than in a claim.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 import pytest
 
@@ -148,3 +149,30 @@ def test_sources_list_is_complete_and_well_formed() -> None:
             "IOM-100-04-12-30.6.7", "CPT-DRUG-ADMIN", "NCCI-PM-XI", "NCCI-AOC", "A52507", "A52509", "L33610",
             "L33794", "NCD-250.3", "CMS-JWJZ-FAQ", "MLN-MM13056", "CR7501", "CR3631", "CMS-MUE", "CMS-NCCI-PTP",
             "RAC-0071", "RAC-0074", "RAC-0137", "ICD10CM", "HCPCS", "CARC-RARC"} <= set(sources)
+
+
+def test_the_next_release_follows_the_newest_shipped_one() -> None:
+    nxt = reference.icd10_next()
+    assert nxt is not None
+    last = reference.icd10_releases().row(-1, named=True)
+    assert nxt["judged_by_key"] == last["release_key"] and nxt["judged_by"] == last["release"]
+    assert nxt["effective_from"] == last["effective_to"] + dt.timedelta(days=1)
+    assert nxt["effective_to"] == dt.date(nxt["effective_from"].year + 1, 9, 30)
+    assert nxt["release"] == f"FY{nxt['effective_to'].year}"
+
+
+def test_categories_are_the_subdivided_codes_never_a_billable_one() -> None:
+    categories = set(reference.icd10_categories("fy2026").to_list())
+    codes = billable("fy2026")
+    assert {"D80", "G35", "J459", "J4590", "E668"} <= categories
+    assert not categories & codes
+    assert "D808" not in categories and "D8099" not in categories  # billable; not a part of any code
+    for category in ("D80", "J4590"):  # each is a leading part of longer billable codes
+        assert any(code.startswith(category) and len(code) > len(category) for code in codes)
+
+
+@pytest.mark.parametrize(("before", "after"), list(itertools.pairwise(FISCAL_YEARS)))
+def test_no_category_ever_became_billable_in_the_next_release(before: str, after: str) -> None:
+    """What lets FY2026's categories judge FY2027 dates (docs/RULES.md): a subdivided code has never
+    been made billable again; the other way (a billable code subdivided, as G35) happens every year."""
+    assert not set(reference.icd10_categories(before).to_list()) & billable(after)

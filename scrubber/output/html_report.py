@@ -29,6 +29,7 @@ import polars as pl
 
 from scrubber import reference
 from scrubber.engine import SEVERITY_RANK, ScrubResult
+from scrubber.output import icd10_next_words
 from scrubber.schema import location
 from scrubber.text import dotted, number
 from scrubber.timing import infusing_minutes
@@ -157,6 +158,7 @@ def make_environment() -> jinja2.Environment:
     env.filters["money"] = money
     env.filters["count"] = count
     env.globals["percent"] = percent
+    env.globals["icd10_next_words"] = icd10_next_words
     return env
 
 

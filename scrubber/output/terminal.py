@@ -13,6 +13,7 @@ import polars as pl
 
 from scrubber.engine import ScrubResult
 from scrubber.gate import Verdict
+from scrubber.output import icd10_next_words
 
 MAX_REJECTED_SHOWN = 10
 MAX_FINDINGS_SHOWN = 50
@@ -105,7 +106,7 @@ def render_summary(result: ScrubResult, verdict: Verdict, rejected_path: str | N
             out.append(f"  (also written to {rejected_path})")
     if s.get("lines_outside_icd10_releases"):
         out.append(f"{s['lines_outside_icd10_releases']} line(s) dated outside every shipped ICD-10-CM release: "
-                   "their diagnosis codes were not evaluated for validity.")
+                   f"their diagnosis codes were not evaluated for validity{icd10_next_words(s)}.")
     out.append(reference_line(result))
     if result.unmatched_records.height:
         out.append(f"{result.unmatched_records.height} administration record(s) matched no claim line.")
