@@ -54,11 +54,12 @@ def _overlapped(t: Timing, hit: pl.LazyFrame) -> pl.LazyFrame:
     drugs = t.lines.join(hit.select("enc_key").unique(), on="enc_key", how="semi").filter(
         ~pl.col("tm_hydration") & pl.col("minutes").is_not_null()).select(
         "row_id", "enc_key", pl.col("s").alias("_ds"), pl.col("e").alias("_de"))
-    drugs = drugs.join(named.select("row_id", "label"), on="row_id").drop("row_id")
+    drugs = drugs.join(named.select("row_id", "label", "claim_id", "line_number"), on="row_id").drop("row_id")
     pairs = hit.select("row_id", "enc_key", "s", "e").join(drugs, on="enc_key")
     pairs = pairs.filter((pl.min_horizontal("e", "_de") - pl.max_horizontal("s", "_ds")) > 0)
     text = pl.col("label") + pl.lit(" (") + clock(pl.col("_ds")) + pl.lit("-") + clock(pl.col("_de")) + pl.lit(")")
-    return pairs.sort("row_id", "_ds").group_by("row_id", maintain_order=True).agg(
+    # By start, then claim and line: the same words whatever order the file lists the claims in.
+    return pairs.sort("row_id", "_ds", "claim_id", "line_number").group_by("row_id", maintain_order=True).agg(
         text.str.join(", ").alias("overlapped"))
 
 
@@ -125,9 +126,10 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     hit = t.lines.filter(concurrent_hydration()).collect().lazy()  # a few lines, read three times
     removed = removed_hydration()
     # Units billed beyond what the minutes outside the overlap support are at risk, once per episode:
-    # on its first hydration-hour line that overlaps (the line they are billed on).
-    first_hour = hit.filter(pl.col("tm_kind") == HOUR).group_by("ep", maintain_order=True).agg(
-        pl.col("row_id").first().alias("_first_hour"))
+    # on its first hydration-hour line that overlaps (the line they are billed on), first by claim and
+    # line number, never by file order.
+    first_hour = t.named(hit.filter(pl.col("tm_kind") == HOUR)).group_by("ep").agg(
+        pl.col("row_id").sort_by("claim_id", "line_number").first().alias("_first_hour"))
     # Billed already as the minutes outside the overlap support: said (info), nothing to correct.
     already = ((pl.col("billed") == pl.col("supported")) & pl.col("_one_episode")).fill_null(False)
     return (

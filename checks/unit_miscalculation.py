@@ -45,7 +45,7 @@ is its drug's only line on the claim and date (it bills the dose under JW: ``mis
 encounter's time facts come from :mod:`scrubber.timing` (the one definition of infusing minutes, the
 midnight rule, episodes of merged intervals and the units they support), computed once per batch on
 the timed lines only and shared with the other time checks. Each add-on code is judged once per
-encounter, on its first line (claims in file order, then date and line number), against the units
+encounter, on its first line (by claim id, then date and line number, never file order), against the units
 billed on all its lines (named when there are several); an encounter that bills no add-on line is not
 judged for unbilled hours. Hydration minutes concurrent with another infusion are not counted (NCCI
 Policy Manual ch. XI; `concurrent-hydration` reports the overlap), so the hydration hours expected

@@ -327,7 +327,9 @@ def _charges_at_risk(findings: pl.DataFrame, enriched: pl.DataFrame) -> pl.Serie
              - pl.min_horizontal((pl.col("_amount").cum_sum() - pl.col("_amount")).over("row_id"), room))
             .alias("_amount"))
         kept = pl.concat([kept, after.select(kept.columns)])
-    per_finding = kept.group_by("_f").agg(pl.col("_amount").sum())
+    # Each line's amount in cents before the sum: a float sum depends on the order of its terms (lines
+    # in file order), and a half cent laid on a line rounded either way with the claims' order.
+    per_finding = kept.group_by("_f").agg(pl.col("_amount").round(2).sum())
     return (
         base.select("_f").join(per_finding, on="_f", how="left", maintain_order="left")
         .get_column("_amount").fill_null(0.0).round(2).alias("charge_at_risk")
@@ -344,7 +346,8 @@ def _with_line_charges(spread: pl.DataFrame, enriched: pl.DataFrame, with_units:
                *([pl.col("units").cast(pl.Float64).alias("_units")] if with_units else [])]
     located = _positions(enriched, spread.get_column("row_id"))
     if located is None:
-        return spread.join(enriched.select("row_id", *columns), on="row_id", how="inner")
+        # (In ``spread``'s order: an excess is laid on a finding's lines in the order it names them.)
+        return spread.join(enriched.select("row_id", *columns), on="row_id", how="inner", maintain_order="left")
     positions, found = located
     return spread.with_columns(enriched.select(columns)[positions]).filter(found)
 

@@ -274,7 +274,12 @@ def _timing(lines: pl.LazyFrame) -> Timing:
         "observation_minutes", "s", "e").filter(pl.col("e").is_not_null()).select(
         "_i", "enc_key", "tm_chain", "tm_kind", "tm_hydration", "tm_secondary", "enc_admin_mask",
         _attr("tm_extends_mask"), "observation_minutes", "s", "e")
-    spans = _concurrency(_episodes(usable))
+    positions = timed.get_column("_pos")
+
+    def claim_line(at: pl.Series) -> pl.DataFrame:
+        return names.select(pl.col("claim_id").alias("_tc"), pl.col("line_number").alias("_tl"))[positions.gather(at)]
+
+    spans = _concurrency(_episodes(usable, claim_line))
     episodes = _episode_facts(spans)
     # Episode ids are dense and sorted (0..n-1): an episode's facts are a gather, not a join (and none
     # when each line is its own episode, row for row).
@@ -364,12 +369,22 @@ def _in_group_order(rows: pl.DataFrame, *ties: str, ties_of: Callable[[pl.Series
     return rows.with_columns(pl.col("_g").set_sorted()), True
 
 
-def _episodes(spans: pl.DataFrame) -> pl.DataFrame:
+def _episodes(spans: pl.DataFrame, claim_line: Callable[[pl.Series], pl.DataFrame]) -> pl.DataFrame:
     """Each timed line with usable minutes gets ``ep`` (its episode) and ``cs``, the start of the
     part of its interval no earlier line of the episode covers (so the pieces ``[cs, e]`` add up to
-    the length of the episode's union)."""
+    the length of the episode's union).
+
+    Lines are taken by start, infusions before add-on hours, the shorter interval first (an add-on
+    that follows continues the latest infusion, so of two starting together the one reaching further
+    takes it), and only then by claim id and line number (``claim_line``: those of the rows at the
+    positions ``_i``, fetched only where such a tie exists): never by where the claims sit in the
+    file, so an export listing an encounter's claims in another order gives the same episodes."""
     chain = (pl.col("enc_key").cast(pl.UInt64) * 256 + pl.col("tm_chain").cast(pl.UInt64)).alias("_g")
-    spans, _ = _in_group_order(spans.with_columns(chain), "s", "tm_kind")
+    spans, _ = _in_group_order(spans.with_columns(chain), "s", "tm_kind", "e")
+    tied = pl.struct("_g", "s", "tm_kind", "e")
+    if spans.height > 1 and spans.select((tied == tied.shift(1)).any()).item():
+        spans = spans.hstack(claim_line(spans.get_column("_i"))).sort("_g", "s", "tm_kind", "e", "_tc", "_tl")
+        spans = spans.drop("_tc", "_tl").with_columns(pl.col("_g").set_sorted())
     if not spans.select((pl.col("tm_kind") == HOUR).any()).item():
         # No add-on line has times of its own (the usual case): two infusion lines never merge, so
         # every line is an episode and covers its whole interval.
@@ -492,7 +507,7 @@ def _groups(timed: pl.DataFrame, episodes: pl.DataFrame, batch: pl.LazyFrame) ->
     hydration in an encounter whose other infusions' times are unknown (concurrent minutes unknown);
     an encounter with a row that could not be read (enrich: ``enc_unreadable``: it may be an
     infusion or an add-on line of the chain).
-    ``batch``: the enriched lines, whose claim-and-date key and line number order an add-on code's
+    ``batch``: the enriched lines, whose claim id, date and line number order an add-on code's
     lines when it has several (not carried by the timed lines: the usual add-on code is billed once).
     """
     key = (pl.col("enc_key").cast(pl.UInt64) * 256 + pl.col("tm_chain").cast(pl.UInt64)).alias("_g")
@@ -509,9 +524,14 @@ def _groups(timed: pl.DataFrame, episodes: pl.DataFrame, batch: pl.LazyFrame) ->
     )
 
     def claim_date_line(at: pl.Series) -> pl.DataFrame:
-        return batch.select("cd_key", "line_number").collect()[at]
+        return batch.select(pl.col("claim_id").alias("_claim_id"), pl.col("date_of_service").alias("_dos"),
+                            pl.col("line_number").alias("_line")).collect()[at]
 
-    hour_lines, one_each = _in_group_order(hour_lines, "cd_key", "line_number", ties_of=claim_date_line)
+    # The head line of a code billed on several lines: the first by claim id, date and line number,
+    # never by where the claims sit in the file (the finding's id and claim must not change when an
+    # export lists the claims of an encounter in another order).
+    hour_lines, one_each = _in_group_order(hour_lines, "_claim_id", "_dos", "_line", ties_of=claim_date_line)
+    hour_lines = hour_lines.drop("_claim_id", "_dos", "_line", strict=False)
     bad = pl.col("has_times") & pl.col("minutes").is_null()
     if one_each:
         # Each group one line (the usual case: an add-on code once per encounter): its sums are its
