@@ -340,7 +340,9 @@ def releases_summary() -> list[dict[str, str]]:
         out.append({"table": f"icd10cm.{key}", "release": meta["release"], "source": meta["source"]})
     if "icd10cm_next" in m:
         meta = m["icd10cm_next"]
-        out.append({"table": "icd10cm_next", "release": f"{meta['release']} (not shipped: {meta['title']})",
+        judged = m["icd10cm"][meta["judged_by"]]["release"]
+        out.append({"table": "icd10cm_next",
+                    "release": f"{meta['release']} (not shipped: judged by the codes {judged} subdivides)",
                     "source": meta["source"]})
     return out
 

@@ -288,12 +288,12 @@ def test_fy2027_judges_the_categories_of_fy2026_and_says_so(findings: pl.DataFra
     assert result.findings.get_column("claim_id").to_list() == ["F1"]
     assert result.summary["lines_outside_icd10_releases"] == 3
     assert result.summary["icd10_next_release"] == {"release": "FY2027", "judged_by": "FY2026", "lines": 2}
-    said = ("not evaluated for validity, except that on the 2 dated in FY2027 (not shipped) a code that FY2026 "
-            "subdivides into more specific codes was flagged")
+    said = ("not evaluated for validity, except that the 2 dated in FY2027 (not shipped) were checked for codes "
+            "that FY2026 subdivides into more specific codes, and those are flagged")
     assert said in render_summary(result, Verdict(status=1, fail_on="error"))
     assert said in render_html(result)
     tables = {row["table"]: row for row in reference.releases_summary()}
-    assert tables["icd10cm_next"]["release"].startswith("FY2027 (not shipped")
+    assert tables["icd10cm_next"]["release"] == "FY2027 (not shipped: judged by the codes FY2026 subdivides)"
 
 
 def test_no_next_release_line_where_no_date_is_in_it(tmp_path: Path) -> None:

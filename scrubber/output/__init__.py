@@ -10,5 +10,5 @@ def icd10_next_words(summary: dict[str, Any]) -> str:
     nxt = summary.get("icd10_next_release")
     if not nxt:
         return ""
-    return (f", except that on the {nxt['lines']} dated in {nxt['release']} (not shipped) a code that "
-            f"{nxt['judged_by']} subdivides into more specific codes was flagged")
+    return (f", except that the {nxt['lines']} dated in {nxt['release']} (not shipped) were checked for codes "
+            f"that {nxt['judged_by']} subdivides into more specific codes, and those are flagged")
