@@ -1,8 +1,9 @@
 """ncci-ptp-conflict: an NCCI procedure-to-procedure pair billed in one encounter without the modifier it allows.
 
 **ncci-ptp-conflict** (error). Two codes of a shipped NCCI procedure-to-procedure pair billed in one
-encounter: modifier indicator 0, never together (the column-2 line is denied); 1, allowed when the
-column-2 line (or, since 2019, either line) carries 59, XE, XS, XP or XU, or 25 on an E/M line (an
+encounter on the same date of service: modifier indicator 0, never together (the column-2 line is
+denied); 1, allowed when the column-2 line (or, since 2019, either line) carries 59, XE, XS, XP or
+XU, or 25 on an E/M line (an
 E/M with drug administration: only 25 on the E/M). The
 pairs shipped: the infusion family's own pairs not already reported by `duplicate-initial-infusion`,
 vascular access (36000, 36410, 96523) bundled into administration, 96372 with 96365/96374, and E/M:
@@ -15,7 +16,8 @@ dates of service it applies to and the setting (practitioner for professional cl
 institutional, or both). Indicator 9 (not applicable) is ignored. The finding is on the column-2
 line, the one the payer denies, and names the column-1 code(s) and line(s) billed with it in the
 encounter (``enc_key``: member, date and billing provider; an institutional claim; a next-payer copy
-apart). Indicator 1 is bypassed by 59/XE/XS/XP/XU on the column-2 line, or on the column-1 line for
+apart) on the same date of service (a hospital claim's lines of two dates are no pair). Indicator 1
+is bypassed by 59/XE/XS/XP/XU on the column-2 line, or on the column-1 line for
 dates of service from ``ncci_rules.either_line_from`` (2019-07-01, MANIFEST.toml), or by 25 on the
 E/M line of a pair with an E/M code (``ncci_rules.em_codes``); an E/M with drug administration only
 by that 25 (59 or X{EPSU} on either line is no separately identifiable E/M); 25 on the drug administration line
@@ -111,11 +113,13 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     # optimiser pushes a filter below the semi join): 0.04 s of 2M lines for no candidate at all.
     encounters = candidates.select("enc_key").unique()
     partners = lines.join(encounters, on="enc_key", how="semi").select(
-        "enc_key", pl.col("procedure_code").alias("column1"), pl.col("row_id").alias("_row1"),
+        "enc_key", "date_of_service", pl.col("procedure_code").alias("column1"), pl.col("row_id").alias("_row1"),
         pl.format("claim {} line {}", "claim_id", "line_number").alias("_where1"),
         distinct_site().alias("_d1"), has_modifier(*em25).alias("_m25_1"),
     )
-    found = with_pairs.join(partners, on=["enc_key", "column1"], how="inner")
+    # PTP edits pair codes of one date of service (a multi-day hospital claim is one encounter, but
+    # its lines of another date are no pair).
+    found = with_pairs.join(partners, on=["enc_key", "date_of_service", "column1"], how="inner")
     found = found.filter(pl.col("_row1") != pl.col("row_id"))
     em1, em2 = reference.is_em(pl.col("column1")), reference.is_em(pl.col("procedure_code"))
     em_pair = em1 | em2

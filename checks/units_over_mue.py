@@ -23,8 +23,13 @@ else the MUE of its setting. Per line (MAI 1) the line's units are compared; per
 and policy caps; ``enc_key``: member, date and billing provider, an institutional claim, a
 next-payer copy apart; MAI 2 and 3 on an institutional claim per claim and date, ``cd_key``) the
 units of the code are summed and each line whose units run past the
-limit carries the units over (``excess_units``, the money at risk); lines with 59/XE/XS/XP/XU are
-counted last, so the excess lands on the line that claims to be a separate service. MAI 1 excess and
+limit carries the units over (``excess_units``, what the fix removes); lines with 59/XE/XS/XP/XU are
+counted last, so the excess lands on the line that claims to be a separate service. The money at
+risk is what CMS denies: every unit of the line over an MAI 1 MUE, and every unit of the code on the
+claim that takes a date over an MAI 2 or 3 MUE (CGS: MUEs "are set to deny claim lines exceeding
+the acceptable maximums"; NGS: 88350 x8 against an MUE of 4 "and the claim denies"), not only the
+units over: ``risk_rows`` are the group's lines of the finding's claim (``denied_lines`` names
+them), risk ``lines``. A policy cap is the payer's: its units over are at risk (``excess_after``). MAI 1 excess and
 MAI 2 excess are corrections, MAI 3 excess a justification (paid on appeal with the record), a
 second initial service with XS over its MUE a justification whose record is the second vascular
 access site, an MUE of 0 (96376 on a practitioner claim: CMS Policy) a correction that says the code
@@ -217,7 +222,15 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         .otherwise(pl.len().over(_GROUP)).alias("_lines"),
     )
     excess = pl.min_horizontal(pl.col("_counted"), pl.col("_through") - pl.col("_limit")).clip(lower_bound=0)
-    over = ordered.with_columns(excess.alias("excess_units")).filter(pl.col("excess_units") > 0)
+    # A date-of-service MUE denies every unit of the code on the claim that takes the units over it
+    # (CMS: "all UOS for the code on the current claim are denied"); a claim-line MUE, the whole line.
+    # The lines denied with this one: the group's lines of the same claim (MAI 1: the line itself).
+    claim_group = [*_GROUP, "claim_id"]
+    over = ordered.with_columns(
+        excess.alias("excess_units"),
+        pl.col("row_id").over(claim_group, mapping_strategy="join").alias("risk_rows"),
+        pl.col("line_number").over(claim_group, mapping_strategy="join").alias("_denied"),
+    ).filter(pl.col("excess_units") > 0)
     whole_line = pl.col("excess_units") >= pl.col("units")
     setting = pl.when(pl.col("_inst")).then(pl.lit("outpatient")).otherwise(pl.lit("practitioner"))
     encounter = reference.modifiers_with_role("separate_encounter")
@@ -268,6 +281,9 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
             number(pl.col("reported_units")), "claim_id", "line_number")).otherwise(pl.lit(""))
         .alias("counted_note"),
         pl.col("_lines").alias("lines_counted"),
+        # (a policy cap is the payer's: its units over are at risk, laid on this line, not the claim's)
+        pl.when(pl.col("_kind") != _CAP).then(pl.col("risk_rows")).cast(pl.List(pl.Int64)).alias("risk_rows"),
+        pl.col("_denied").list.sort().cast(pl.List(pl.String)).list.join(", ").alias("denied_lines"),
         pl.col("_setting").replace_strict(_TABLE_NAMES, return_dtype=pl.String).alias("table"),
         pl.col("_setting").replace_strict(quarter, return_dtype=pl.String).alias("quarter"),
         pl.col("rationale"),

@@ -72,7 +72,9 @@ def test_the_xs_line_over_the_mue_is_a_justification_with_what_to_attach(write_c
     row = found.filter(found["claim_id"] == "R4").row(0, named=True)
     assert (row["reason"], row["fix_kind"], row["severity"]) == ("second_site_over_mue", "justification", "error")
     assert "vascular access site" in row["attach"] and "2026Q2" in row["message"]
-    assert row["charge_at_risk"] == 300.0
+    # The MUE (MAI 3, a date-of-service edit) denies every 96365 unit of the claim until the appeal:
+    # both lines, $600 (not the XS line's $300 alone).
+    assert row["charge_at_risk"] == 600.0 and "line(s) 1, 2" in row["message"]
 
 
 @pytest.mark.parametrize("key", ["9637", "96371x", "963 71"])

@@ -59,4 +59,5 @@ def test_an_info_finding_gets_no_appeal(tmp_path: Path) -> None:
 def test_a_line_that_stands_is_appealed(tmp_path: Path) -> None:
     letter = _letters(tmp_path)["XS1"]
     assert [(x["check_id"], x["line_number"]) for x in letter["justified"]] == [("units-over-mue", 2)]
-    assert letter["at_risk"] == 300.0
+    # The MUE denies every 96365 unit of the claim until the appeal is decided: both lines' $300.
+    assert letter["at_risk"] == 600.0

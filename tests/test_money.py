@@ -51,22 +51,42 @@ def _at_risk(tmp_path, *rows: str) -> dict[tuple[str, int, str], float]:
     return {(c, n, k): a for c, n, k, a in f.select("claim_id", "line_number", "check_id", "charge_at_risk").rows()}
 
 
-def test_units_over_the_record_and_over_the_mue_on_one_line_add_up(tmp_path) -> None:
-    """units-over-mue counts the units the record supports (it subtracts those another finding reports
-    as over the record): the two excesses are different units and their money adds, up to the line's
-    charge. It counted only the larger (probe P: $200 of $400, $2,000 of $3,000)."""
+def test_a_line_over_its_mue_is_at_risk_whole_once(tmp_path) -> None:
+    """CMS denies every unit of a claim line over an MAI 1 MUE, and every unit of the code on the claim
+    that takes a date over an MAI 2 or 3 MUE (CMS NCCI MUE FAQ; CGS: "set to deny claim lines
+    exceeding the acceptable maximums"), not only the units over: the line's whole charge is at risk,
+    once, whatever units over the record another finding also reports on it (probe S: 96372 x5 put
+    $25 of $125 at risk; probe P had the two excesses add up to part of the line)."""
     money = _at_risk(
         tmp_path,
-        # 96366 x12 at $100 a unit, 660 minutes: x10 supported (2 over), MUE 8 (2 more over)
+        # 96366 x12 at $100 a unit, 660 minutes: x10 supported (2 over), MUE 8 (MAI 3)
         "L1,1,M1,MEDICARE,11,2026-03-02,96365,,1,350,D80.0,,,2026-03-02T08:00,2026-03-02T19:00,1111111111",
         "L1,2,M1,MEDICARE,11,2026-03-02,96366,,12,1200,D80.0,,,,,1111111111",
-        # J1459 x330 at $100: 160,000 mg is 320 units (10 over), MUE 300 (20 more over)
+        # J1459 x330 at $100: 160,000 mg is 320 units (10 over), MUE 300
         "L2,1,M2,MEDICARE,11,2026-03-02,96365,,1,350,D80.0,,,2026-03-02T08:00,2026-03-02T10:00,1111111111",
         "L2,2,M2,MEDICARE,11,2026-03-02,96366,,1,100,D80.0,,,,,1111111111",
         "L2,3,M2,MEDICARE,11,2026-03-02,J1459,JZ,330,33000,D80.0,160000,0,,,1111111111",
+        # 96372 x5 at $125 (MUE 4): the whole line, not $25
+        "L4,1,M4,MEDICARE,11,2026-03-02,96372,,5,125,D80.0,,,,,1111111111",
     )
-    assert money[("L1", 2, "unit-miscalculation")] + money[("L1", 2, "units-over-mue")] == 400.0
-    assert money[("L2", 3, "unit-miscalculation")] + money[("L2", 3, "units-over-mue")] == 3000.0
+    assert money[("L1", 2, "units-over-mue")] == 1200.0 and money[("L1", 2, "unit-miscalculation")] == 0.0
+    assert money[("L2", 3, "units-over-mue")] == 33000.0 and money[("L2", 3, "unit-miscalculation")] == 0.0
+    assert money[("L4", 1, "units-over-mue")] == 125.0
+
+
+def test_a_date_of_service_mue_denies_the_code_on_the_claim_that_goes_over(tmp_path) -> None:
+    """96372 x3 on claim B1 and x3 on claim B2 (MUE 4 a date): B2 takes the date over, and all of B2's
+    96372 units are denied ($90, not the $60 of its 2 units over); B1's are not. Two 96365 lines on one
+    claim, one with XS (MUE 1, MAI 3): both are denied until the appeal ($600). Near miss: x4 alone."""
+    money = _at_risk(
+        tmp_path,
+        "B1,1,M5,MEDICARE,11,2026-03-02,96372,,3,90,D80.0,,,,,1111111111",
+        "B2,1,M5,MEDICARE,11,2026-03-02,96372,,3,90,D80.0,,,,,1111111111",
+        "X1,1,M6,MEDICARE,11,2026-03-02,96365,,1,300,D80.0,,,2026-03-02T08:00,2026-03-02T09:00,1111111111",
+        "X1,2,M6,MEDICARE,11,2026-03-02,96365,XS,1,300,D80.0,,,2026-03-02T08:00,2026-03-02T09:00,1111111111",
+        "N1,1,M7,MEDICARE,11,2026-03-02,96372,,4,120,D80.0,,,,,1111111111",
+    )
+    assert money == {("B2", 1, "units-over-mue"): 90.0, ("X1", 2, "units-over-mue"): 600.0}
 
 
 def test_near_miss_a_whole_line_at_risk_leaves_no_room_for_more(tmp_path) -> None:
