@@ -29,8 +29,8 @@ risk is what CMS denies: every unit of the line over an MAI 1 MUE, and every uni
 claim that takes a date over an MAI 2 or 3 MUE (CGS: MUEs "are set to deny claim lines exceeding
 the acceptable maximums"; NGS: 88350 x8 against an MUE of 4 "and the claim denies"), not only the
 units over: ``risk_rows`` are the group's lines of the finding's claim (``denied_lines`` names
-them), risk ``lines``. A policy cap is the payer's: its units over are at risk (``excess_after``). MAI 1 excess and
-MAI 2 excess are corrections, MAI 3 excess a justification (paid on appeal with the record), a
+them), risk ``lines``. A policy cap is the payer's: its units over are at risk (``excess_after``).
+MAI 1 excess and MAI 2 excess are corrections, MAI 3 excess a justification (paid on appeal with the record), a
 second initial service with XS over its MUE a justification whose record is the second vascular
 access site, an MUE of 0 (96376 on a practitioner claim: CMS Policy) a correction that says the code
 is not payable in that setting. One root cause (:mod:`checks._counting`): 96371 is over-cap-96371's,
@@ -222,8 +222,8 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         .otherwise(pl.len().over(_GROUP)).alias("_lines"),
     )
     excess = pl.min_horizontal(pl.col("_counted"), pl.col("_through") - pl.col("_limit")).clip(lower_bound=0)
-    # A date-of-service MUE denies every unit of the code on the claim that takes the units over it
-    # (CMS: "all UOS for the code on the current claim are denied"); a claim-line MUE, the whole line.
+    # A date-of-service MUE denies every unit of the code on the claim that takes the units over it; a
+    # claim-line MUE, the whole line (docs/RULES.md, "An MUE denies the line, not the units over").
     # The lines denied with this one: the group's lines of the same claim (MAI 1: the line itself).
     claim_group = [*_GROUP, "claim_id"]
     over = ordered.with_columns(
