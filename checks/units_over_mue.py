@@ -29,7 +29,9 @@ risk is what CMS denies: every unit of the line over an MAI 1 MUE, and every uni
 claim that takes a date over an MAI 2 or 3 MUE (CGS: MUEs "are set to deny claim lines exceeding
 the acceptable maximums"; NGS: 88350 x8 against an MUE of 4 "and the claim denies"), not only the
 units over: ``risk_rows`` are the group's lines of the finding's claim (``denied_lines`` names
-them), risk ``lines``. A policy cap is the payer's: its units over are at risk (``excess_after``).
+them), risk ``lines_after``: what another finding already puts at risk on those lines stays its own
+(the hours over the record, the extra initial units: the cause keeps its part) and the MUE takes the
+rest of each line. A policy cap is the payer's: its units over are at risk (``excess_after``).
 MAI 1 excess and MAI 2 excess are corrections, MAI 3 excess a justification (paid on appeal with the record), a
 second initial service with XS over its MUE a justification whose record is the second vascular
 access site, an MUE of 0 (96376 on a practitioner claim: CMS Policy) a correction that says the code

@@ -41,9 +41,11 @@ SCOPES = ("line", "claim", "encounter")
 # What a finding puts at risk (RULES.md / issue 11 "Money"): the whole line charge; the share of the
 # line charge of the excess units (fact ``excess_units``; laid on the lines of ``risk_rows`` in order
 # when the excess is billed over several); the same for units counted after the units other findings
-# report on the line, which add to them (an MUE); every line a claim-level problem makes
-# unprocessable (fact ``risk_rows``: their row ids); nothing (info, under-billing).
-RISKS = ("line", "excess", "excess_after", "lines", "none")
+# report on the line, which add to them (a policy cap); every line a claim-level problem makes
+# unprocessable (fact ``risk_rows``: their row ids); the same lines counted after what other findings
+# put at risk on them, up to each line's charge (an MUE denies the whole line: the rest of it, so a
+# finding that is the cause of part of it keeps that part); nothing (info, under-billing).
+RISKS = ("line", "excess", "excess_after", "lines", "lines_after", "none")
 PAYER_KINDS = ("medicare", "commercial")
 SETTINGS = ("professional", "institutional")
 VARIANTS = ("default", *PAYER_KINDS, *SETTINGS, *(f"{k}_{s}" for k in PAYER_KINDS for s in SETTINGS))

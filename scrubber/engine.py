@@ -269,10 +269,12 @@ def _charges_at_risk(findings: pl.DataFrame, enriched: pl.DataFrame) -> pl.Serie
     of its line's charge that the excess units are (fact ``excess_units``; 10 of 80 units at $7,600 is
     $950), or, when the excess is billed over several lines (fact ``risk_rows``: 96366 x1 and x2 with
     one hour supported), the excess laid on those lines in order, each at most its own units;
-    ``excess_after`` the same for units counted after those other findings report on the line (an MUE
-    counts the units the record supports: they add to the units over the record); ``lines`` the
-    charges of every line a claim-level problem makes unprocessable (fact ``risk_rows``: an invalid
-    diagnosis puts each line pointing to it at risk); ``none`` nothing.
+    ``excess_after`` the same for units counted after those other findings report on the line (a
+    policy cap counts the units the record supports: they add to the units over the record); ``lines``
+    the charges of every line a claim-level problem makes unprocessable (fact ``risk_rows``: an invalid
+    diagnosis puts each line pointing to it at risk); ``lines_after`` those charges counted after the
+    other findings' amounts on each line (an MUE denies whole lines: it takes the rest of each line, and
+    the finding that is the cause of part of it, hours over the record, keeps that part); ``none`` nothing.
     A line claimed by several findings counts once, at the largest amount, on the first of them
     (most severe, then registry order), plus the ``excess_after`` amounts, up to the line's charge; so
     per-check, per-payer and per-claim totals add up to the headline.
@@ -297,10 +299,10 @@ def _charges_at_risk(findings: pl.DataFrame, enriched: pl.DataFrame) -> pl.Serie
         pl.when(pl.col("risk") == "line").then(charge)
         .otherwise(charge * (pl.col("_excess").fill_null(0.0) / pl.col("units")).clip(0.0, 1.0)).alias("_amount"),
     )
-    spread = base.filter(pl.col("risk") == "lines").select("_f", "_rank", "_order", "_rows").explode("_rows")
+    spread = base.filter(pl.col("risk").is_in(["lines", "lines_after"])).select(
+        "_f", "_rank", "_order", "_rows", (pl.col("risk") == "lines_after").alias("_after")).explode("_rows")
     spread = spread.drop_nulls("_rows").rename({"_rows": "row_id"})
-    spread = _with_line_charges(spread, enriched).with_columns(
-        pl.lit(False).alias("_after"), pl.col("_amount").alias("_charge"))
+    spread = _with_line_charges(spread, enriched).with_columns(pl.col("_amount").alias("_charge"))
     parts = [own, spread.select(own.columns)]
     laid = base.filter(spread_excess)
     if laid.height:

@@ -16,7 +16,9 @@ from scrubber.registry import Check
 _WIDTH = 100
 _RISK_WORDS = {"line": "the line's charge", "excess": "the excess units' share of the line charge",
                "excess_after": "the excess units' share of the line charge, beyond the units other findings report",
-               "lines": "the charges of every line the finding names", "none": "nothing (not a denial)"}
+               "lines": "the charges of every line the finding names",
+               "lines_after": "the charges of the lines the finding names, beyond what other findings put at risk",
+               "none": "nothing (not a denial)"}
 
 
 def plain(text: str) -> str:

@@ -55,8 +55,9 @@ def test_a_line_over_its_mue_is_at_risk_whole_once(tmp_path) -> None:
     """CMS denies every unit of a claim line over an MAI 1 MUE, and every unit of the code on the claim
     that takes a date over an MAI 2 or 3 MUE (CMS NCCI MUE FAQ; CGS: "set to deny claim lines
     exceeding the acceptable maximums"), not only the units over: the line's whole charge is at risk,
-    once, whatever units over the record another finding also reports on it (probe S: 96372 x5 put
-    $25 of $125 at risk; probe P had the two excesses add up to part of the line)."""
+    once (probe S: 96372 x5 put $25 of $125 at risk). Units over the record that another finding
+    reports on the line stay that finding's money, the cause of them; the MUE takes the rest of the
+    line (probe U: the MUE took all of it and left the hours over the record at $0)."""
     money = _at_risk(
         tmp_path,
         # 96366 x12 at $100 a unit, 660 minutes: x10 supported (2 over), MUE 8 (MAI 3)
@@ -69,8 +70,8 @@ def test_a_line_over_its_mue_is_at_risk_whole_once(tmp_path) -> None:
         # 96372 x5 at $125 (MUE 4): the whole line, not $25
         "L4,1,M4,MEDICARE,11,2026-03-02,96372,,5,125,D80.0,,,,,1111111111",
     )
-    assert money[("L1", 2, "units-over-mue")] == 1200.0 and money[("L1", 2, "unit-miscalculation")] == 0.0
-    assert money[("L2", 3, "units-over-mue")] == 33000.0 and money[("L2", 3, "unit-miscalculation")] == 0.0
+    assert money[("L1", 2, "unit-miscalculation")] == 200.0 and money[("L1", 2, "units-over-mue")] == 1000.0
+    assert money[("L2", 3, "unit-miscalculation")] == 1000.0 and money[("L2", 3, "units-over-mue")] == 32000.0
     assert money[("L4", 1, "units-over-mue")] == 125.0
 
 
@@ -87,6 +88,18 @@ def test_a_date_of_service_mue_denies_the_code_on_the_claim_that_goes_over(tmp_p
         "N1,1,M7,MEDICARE,11,2026-03-02,96372,,4,120,D80.0,,,,,1111111111",
     )
     assert money == {("B2", 1, "units-over-mue"): 90.0, ("X1", 2, "units-over-mue"): 600.0}
+
+
+def test_an_extra_initial_unit_keeps_its_money_beside_the_mue(tmp_path) -> None:
+    """96365 x3 (two extra initial units, duplicate-initial-infusion's) and 96365-XS over the MUE of 1:
+    the extra units' $600 stay the duplicate's, the MUE takes the rest of both lines ($600)."""
+    money = _at_risk(
+        tmp_path,
+        "W1,1,N3,AETNA,11,2026-03-02,96365,,3,900,D80.0,,,2026-03-02T08:00,2026-03-02T09:00,1111111111",
+        "W1,2,N3,AETNA,11,2026-03-02,96365,XS,1,300,D80.0,,,2026-03-02T08:00,2026-03-02T09:00,1111111111",
+    )
+    assert money[("W1", 1, "duplicate-initial-infusion")] == 600.0
+    assert money[("W1", 2, "units-over-mue")] == 600.0
 
 
 def test_near_miss_a_whole_line_at_risk_leaves_no_room_for_more(tmp_path) -> None:
