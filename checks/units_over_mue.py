@@ -285,7 +285,7 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         pl.col("_lines").alias("lines_counted"),
         # (a policy cap is the payer's: its units over are at risk, laid on this line, not the claim's)
         pl.when(pl.col("_kind") != _CAP).then(pl.col("risk_rows")).cast(pl.List(pl.Int64)).alias("risk_rows"),
-        pl.col("_denied").list.sort().cast(pl.List(pl.String)).list.join(", ").alias("denied_lines"),
+        pl.col("_denied").list.sort().alias("denied_lines"),  # (a list: the card joins it with ", ")
         pl.col("_setting").replace_strict(_TABLE_NAMES, return_dtype=pl.String).alias("table"),
         pl.col("_setting").replace_strict(quarter, return_dtype=pl.String).alias("quarter"),
         pl.col("rationale"),
