@@ -214,6 +214,10 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     counted = candidates.join(reported, on="row_id", how="left").with_columns(
         (pl.col("units") - pl.col("reported_units").fill_null(0.0)).alias("_counted"),
         distinct_site().alias("_distinct"),
+        # Where the units another finding reports sit: the words name them beside the units counted.
+        pl.when(pl.col("reported_units").fill_null(0.0) > 0).then(pl.format(
+            "{} unit(s) of claim {} line {}", number(pl.col("reported_units")), "claim_id", "line_number"))
+        .alias("_reported_at"),
     )
     ordered = counted.sort(*_GROUP, "_distinct", "claim_id", "line_number").with_columns(
         pl.when(pl.col("_kind") == 1).then(pl.col("_counted"))
@@ -222,6 +226,8 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         .otherwise(pl.col("_counted").sum().over(_GROUP)).alias("billed"),
         pl.when(pl.col("_kind") == 1).then(pl.lit(1, pl.UInt32))
         .otherwise(pl.len().over(_GROUP)).alias("_lines"),
+        # (every line of the group: units reported on another line of it are left out of "billed" too)
+        pl.col("_reported_at").drop_nulls().over(_GROUP, mapping_strategy="join").alias("_reported_in_group"),
     )
     excess = pl.min_horizontal(pl.col("_counted"), pl.col("_through") - pl.col("_limit")).clip(lower_bound=0)
     # A date-of-service MUE denies every unit of the code on the claim that takes the units over it; a
@@ -276,12 +282,12 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         pl.col("excess_units").cast(pl.Float64),
         (pl.col("units") - pl.col("excess_units")).cast(pl.Float64).alias("correct_units"),
         pl.col("reported_units").fill_null(0.0).alias("reported_units"),
-        # The line bills more than is counted here when another finding reports units of it (x12 with 2
-        # over the documented time: 10 counted): the words say so, or the line reads as contradicting them.
-        pl.when(pl.col("reported_units").fill_null(0.0) > 0).then(pl.format(
-            " (besides the {} unit(s) of claim {} line {} another finding already reports)",
-            number(pl.col("reported_units")), "claim_id", "line_number")).otherwise(pl.lit(""))
-        .alias("counted_note"),
+        # The lines bill more than is counted here when another finding reports units of them (x12 with 2
+        # over the documented time: 10 counted), on this line or another line counted with it: the words
+        # say so, or the claim reads as contradicting them.
+        pl.when(pl.col("_reported_in_group").list.len() > 0).then(pl.format(
+            " (besides the {} another finding already reports)", pl.col("_reported_in_group").list.join(", ")))
+        .otherwise(pl.lit("")).alias("counted_note"),
         pl.col("_lines").alias("lines_counted"),
         # (a policy cap is the payer's: its units over are at risk, laid on this line, not the claim's)
         pl.when(pl.col("_kind") != _CAP).then(pl.col("risk_rows")).cast(pl.List(pl.Int64)).alias("risk_rows"),

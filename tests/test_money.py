@@ -146,6 +146,32 @@ def test_the_mue_words_say_which_units_another_finding_reports(tmp_path) -> None
     assert mue["L4"].startswith("96366 is billed 10 unit(s) in this encounter")
 
 
+def test_the_mue_words_name_units_another_finding_reports_on_another_line_of_the_code(tmp_path) -> None:
+    """96366 x4 and x8 with 10 hours documented: unit-miscalculation reports the 2 units on the first
+    line, the MUE's excess lands on the second; "billed 10 unit(s)" said nothing of the other 2 (the
+    note was read from the finding's own line only)."""
+    path = tmp_path / "claims.csv"
+    path.write_text("\n".join([
+        MONEY_HEADER,
+        "L1,1,M1,MEDICARE,11,2026-03-02,96365,,1,350,D80.0,,,2026-03-02T08:00,2026-03-02T19:00,1111111111",
+        "L1,2,M1,MEDICARE,11,2026-03-02,96366,,4,400,D80.0,,,,,1111111111",
+        "L1,3,M1,MEDICARE,11,2026-03-02,96366,,8,800,D80.0,,,,,1111111111",
+        # near miss: 10 hours documented, 10 billed over two lines: nothing reported elsewhere
+        "L4,1,M4,MEDICARE,11,2026-03-02,96365,,1,350,D80.0,,,2026-03-02T08:00,2026-03-02T19:00,1111111111",
+        "L4,2,M4,MEDICARE,11,2026-03-02,96366,,4,400,D80.0,,,,,1111111111",
+        "L4,3,M4,MEDICARE,11,2026-03-02,96366,,6,600,D80.0,,,,,1111111111",
+    ]) + "\n", encoding="utf-8")
+    f = scrub([str(path)], select=["units-over-mue", "unit-miscalculation"]).findings
+    mue = {c: (n, m, a) for c, n, k, m, a in f.select("claim_id", "line_number", "check_id", "message",
+                                                     "charge_at_risk").rows() if k == "units-over-mue"}
+    line, message, at_risk = mue["L1"]
+    assert line == 3
+    assert message.startswith("96366 is billed 10 unit(s) (besides the 2 unit(s) of claim L1 line 2 another "
+                              "finding already reports) in this encounter")
+    assert at_risk == 1000.0  # line 3 and what unit-miscalculation leaves of line 2
+    assert mue["L4"][1].startswith("96366 is billed 10 unit(s) in this encounter")
+
+
 def test_the_report_tables_bill_what_the_headline_bills_also_beside_a_void(tmp_path) -> None:
     """A void's charges cancel the claim it repeats: left out of the headline's billed, they were in
     the HTML payer, provider and month tables ($920 against $460, probe P)."""
