@@ -18,6 +18,7 @@ once, as functions of the enriched lines:
 * :func:`setting_and_code`, :func:`in_shared_group`: the index of per-setting code arrays, and the
   rows whose key repeats (a window restricted to them), for the unit counters;
 * :data:`CAP_CHECK_CODE`: the code whose units ``over-cap-96371`` counts, and no other check;
+  :func:`mue_table_words`: the MUE table's name and quarter in both checks' words;
 * :func:`pair_of_initial_services`: NCCI pairs of two initial services, which are the one-initial
   rule's (``ncci-ptp-conflict`` leaves them out);
 * :func:`hydration_as_secondary`, :func:`short_infusions`, :func:`sequential_push`: what a service
@@ -50,6 +51,16 @@ from scrubber.timing import (
 # over-cap-96371 counts this code's units per encounter against the policy cap (CPT: "use 96369,
 # 96371 only once per encounter"); units-over-mue leaves the code to it.
 CAP_CHECK_CODE = "96371"
+
+
+def mue_table_words(setting: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """The facts ``table`` (its name in the words) and ``quarter`` (the CMS table quarter checked
+    against) of the MUE table of ``setting`` ("practitioner" or "outpatient"), for the checks that
+    count units against an MUE (``units-over-mue``, ``over-cap-96371``)."""
+    names = {"practitioner": "practitioner services", "outpatient": "outpatient hospital services"}
+    quarters = {s: str(reference.edit_table_meta(key)["table_quarter"]) for s, key in reference.MUE_SETTINGS.items()}
+    return (setting.replace_strict(names, return_dtype=pl.String).alias("table"),
+            setting.replace_strict(quarters, return_dtype=pl.String).alias("quarter"))
 
 # The order in which initial services stay initial: adm_initial_rank (the CPT hierarchy, chemo
 # infusion first, in scrubber/data/admin_codes.csv), then claim and line order.

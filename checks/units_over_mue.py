@@ -47,7 +47,14 @@ from __future__ import annotations
 
 import polars as pl
 
-from checks._counting import CAP_CHECK_CODE, distinct_site, in_shared_group, setting_and_code, units_reported_elsewhere
+from checks._counting import (
+    CAP_CHECK_CODE,
+    distinct_site,
+    in_shared_group,
+    mue_table_words,
+    setting_and_code,
+    units_reported_elsewhere,
+)
 from scrubber import reference
 from scrubber.cards import load_card
 from scrubber.enrich import code, code_is, has_modifier
@@ -57,7 +64,6 @@ from scrubber.text import number
 # What decides a line's limit: the MUE indicator (1 per line, 2 and 3 per encounter) or a policy cap.
 _CAP = 9  # stands for "policy cap" beside the MAI values 1-3 in the ``_kind`` column
 _ENCOUNTER = 1 << 32  # ``_k`` packs the encounter above the code index: enc_key * _ENCOUNTER + code_idx
-_TABLE_NAMES = {"practitioner": "practitioner services", "outpatient": "outpatient hospital services"}
 
 
 def _by_setting_and_code(column: str, dtype: pl.DataType, at: pl.Expr | None = None) -> pl.Expr:
@@ -258,7 +264,6 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
             .otherwise(pl.lit("second_distinct_over_mue")))
         .otherwise(pl.lit("over_mue_clinical"))
     )
-    quarter = {s: str(reference.edit_table_meta(key)["table_quarter"]) for s, key in reference.MUE_SETTINGS.items()}
     rationale = pl.concat([
         reference.mue_table(s).select(pl.lit(s).alias("_setting"), pl.col("code").alias("procedure_code"), "rationale")
         for s in reference.MUE_SETTINGS
@@ -292,8 +297,7 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         # (a policy cap is the payer's: its units over are at risk, laid on this line, not the claim's)
         pl.when(pl.col("_kind") != _CAP).then(pl.col("risk_rows")).cast(pl.List(pl.Int64)).alias("risk_rows"),
         pl.col("_denied").list.sort().alias("denied_lines"),  # (a list: the card joins it with ", ")
-        pl.col("_setting").replace_strict(_TABLE_NAMES, return_dtype=pl.String).alias("table"),
-        pl.col("_setting").replace_strict(quarter, return_dtype=pl.String).alias("quarter"),
+        *mue_table_words(pl.col("_setting")),
         pl.col("rationale"),
         pl.when(reason.is_in(["second_site_over_mue", "second_encounter_over_mue", "second_distinct_over_mue"]))
         .then(subsequent)

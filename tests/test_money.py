@@ -112,6 +112,38 @@ def test_near_miss_a_whole_line_at_risk_leaves_no_room_for_more(tmp_path) -> Non
     assert sum(a for (c, n, _), a in money.items() if (c, n) == ("L3", 2)) == 33000.0
 
 
+def test_96371_over_its_mue_puts_the_claims_96371_lines_at_risk(tmp_path) -> None:
+    """96371's CMS MUE is 1 (MAI 3, a date-of-service edit): units over it deny every 96371 unit of the
+    claim that date, as units-over-mue prices every other code (the check put only the unit over at
+    risk, $100 of a $200 line). A payer's cap above the MUE is its own: its units over stay the
+    money; an institutional claim's 96371 on each side of midnight is within the MUE on each date."""
+    money = _at_risk(
+        tmp_path,
+        "C1,1,M1,MEDICARE,11,2026-04-10,96369,,1,200,D80.0,,,,,1111111111",
+        "C1,2,M1,MEDICARE,11,2026-04-10,96371,,2,200,D80.0,,,,,1111111111",
+        "C2,1,M2,MEDICARE,11,2026-04-10,96369,,1,200,D80.0,,,,,1111111111",
+        "C2,2,M2,MEDICARE,11,2026-04-10,96371,,1,100,D80.0,,,,,1111111111",
+        "C2,3,M2,MEDICARE,11,2026-04-10,96371,,1,100,D80.0,,,,,1111111111",
+    )
+    assert money[("C1", 2, "over-cap-96371")] == 200.0
+    assert money[("C2", 3, "over-cap-96371")] == 200.0  # lines 2 and 3, on the finding of line 3
+    path = tmp_path / "claims.csv"
+    path.write_text("\n".join([
+        "claim_id,line_number,member_id,payer,claim_type,place_of_service,date_of_service,procedure_code,"
+        "revenue_code,units,charge,diagnosis_1",
+        "H1,1,M9,MEDICARE,institutional,22,2026-04-10,96371,0260,1,100,D80.0",
+        "H1,2,M9,MEDICARE,institutional,22,2026-04-11,96371,0260,1,100,D80.0",
+        "A1,1,M5,ACME HEALTH,professional,11,2026-04-10,96369,,1,200,D80.0",
+        "A1,2,M5,ACME HEALTH,professional,11,2026-04-10,96371,,3,300,D80.0",
+    ]) + "\n", encoding="utf-8")
+    policy = tmp_path / "acme.toml"
+    policy.write_text('name = "ACME"\nextends = "DEFAULT"\npayers = ["ACME HEALTH"]\n[caps]\n"96371" = 2\n',
+                      encoding="utf-8")
+    f = scrub([str(path)], select=["over-cap-96371"], policy_files=[str(policy)]).findings
+    near = {(c, n): a for c, n, a in f.select("claim_id", "line_number", "charge_at_risk").rows()}
+    assert near == {("H1", 2): 100.0, ("A1", 2): 100.0}
+
+
 def test_unsupported_hours_split_over_two_lines_are_priced_on_both(tmp_path) -> None:
     """96366 x1 ($110) and x2 ($220) with one hour supported: two units over, $220, laid on the chain's
     lines in order; the excess priced on the head line alone was capped at its $110 (probe P)."""
