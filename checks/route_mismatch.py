@@ -4,11 +4,13 @@
 administration while a conflicting one is billed: an SC-only IG code with IV infusion administration
 (96365/96366/96367) and no SC administration (96369/96370/96371); an IV-only IG code with SC
 administration or 96372 and no IV infusion administration; an IG code whose only administration is IV
-push (96374/96375/96376): immune globulin is never a push. Also a documented `route` or a JA/JB
-modifier that contradicts the administration billed. A claim with no administration codes (a home DME
-claim) has nothing to compare. **Warning**: an IG drug whose only administration is chemotherapy
-administration (96401-96417): immune globulin is paid as a therapeutic infusion (96365) by most
-contractors, not as chemotherapy.
+push (96374/96375/96376): immune globulin is never a push; or hydration (96360/96361): the hydration
+codes report pre-packaged fluid and electrolytes, "not used to report infusion of drugs or other
+substances" (Noridian, Billing and Coding: Hydration Services). Also a documented `route` or a JA/JB
+modifier that contradicts the administration billed (IM or PUSH on an IG: it is infused). A claim with
+no administration codes (a home DME claim) has nothing to compare. **Warning**: an IG drug whose only
+administration is chemotherapy administration (96401-96417): immune globulin is paid as a therapeutic
+infusion (96365) by most contractors, not as chemotherapy.
 
 Implementation. Everything is data: the IG codes and their route (IV, SC, IV_SC) come from
 ``immune_globulins.csv``, what each administration code says about the route from
@@ -22,11 +24,14 @@ the administration lines of their encounter that conflict (``risk_rows``: the ch
 are those administration lines, which the payer denies as inconsistent coding, not the drug).
 Reasons, first that applies: ``sc_product_iv_admin``, ``iv_product_sc_admin``, ``ig_as_push`` (the
 fix names the infusion codes of the product's route only, ``infusion_codes``: an IV-only product is
-never given by SC infusion),
-``documented_push`` (an IG line documented PUSH while administration is billed),
+never given by SC infusion), ``ig_as_hydration`` (hydration the only administration: at risk, the
+hydration lines),
+``documented_push`` / ``documented_im`` (an IG line documented PUSH or IM while administration is billed),
 ``documented_sc_iv_product`` / ``documented_iv_sc_product`` (an IV-only or SC-only product whose
 administration agrees with it, documented the other way: the fix corrects the record or the drug
-code, never the administration, which would give ``iv_product_sc_admin`` back),
+code, never the administration, which would give ``iv_product_sc_admin`` back; when the drug line's
+own JB / JA says it, the payer denies the drug line for a modifier its code does not take, so that
+line is at risk, else the administration the record contradicts),
 ``documented_iv_sc_billed`` / ``documented_sc_iv_billed`` (route IV/SC or JA/JB on the IG line
 against the administration billed, IV/SC products), ``route_vs_own_code`` (an administration line
 whose documented route its own code does not describe), then the warning ``chemo_admin_only``.
@@ -60,6 +65,7 @@ def _bits() -> dict[str, int]:
     """The administration codes, as bit masks, that show each route (admin_codes.csv)."""
     bits = {e: reference.route_evidence_bits(e) for e in ("iv_infusion", "sc_infusion", "injection", "push")}
     bits["chemo"] = reference.admin_bits(reference.admin_codes_where(family="chemo"))
+    bits["hydration"] = reference.admin_bits(reference.admin_codes_where(family="hydration"))
     return bits
 
 
@@ -73,15 +79,19 @@ def _rules(b: dict[str, int]) -> list[tuple[str, pl.Expr, int]]:
     order of precedence: a line gets the first that applies."""
     mask = pl.col("enc_admin_mask")
     iv, sc, inj, push, chemo = b["iv_infusion"], b["sc_infusion"], b["injection"], b["push"], b["chemo"]
+    hydration = b["hydration"]
     ig = pl.col("ig_route").is_not_null()
     ig_route, route = pl.col("ig_route"), pl.col("route")
     doc_iv, doc_sc = documented_iv(), documented_sc()
     own = _own_code_conflict()
+    given = iv | sc | inj | push | chemo  # administration that says how a drug was given (not hydration)
     return [
         ("sc_product_iv_admin", ig & (ig_route == "SC") & _has(iv) & ~_has(sc), iv),
         ("iv_product_sc_admin", ig & (ig_route == "IV") & _has(sc | inj) & ~_has(iv), sc | inj),
         ("ig_as_push", ig & _has(push) & ~_has(iv | sc | inj | chemo), push),
-        ("documented_push", ig & (route == "PUSH") & (mask != 0), iv | sc | inj | push | chemo),
+        ("ig_as_hydration", ig & _has(hydration) & ~_has(iv | sc | inj | push | chemo), hydration),
+        ("documented_push", ig & (route == "PUSH") & (mask != 0), given),
+        ("documented_im", ig & (route == "IM") & (mask != 0), given),
         # A one-route product whose administration agrees with it, documented the other way: the record
         # (or the drug code) is wrong, not the administration (changing it would give the rule above).
         ("documented_sc_iv_product", ig & (ig_route == "IV") & doc_sc & _has(iv) & ~_has(sc), iv),
@@ -103,7 +113,8 @@ def _may_conflict(b: dict[str, int]) -> pl.Expr:
         (_has(sc | inj) & ~_has(iv))  # iv_product_sc_admin, documented_iv_sc_billed
         | (_has(iv) & ~_has(sc))  # sc_product_iv_admin, documented_sc_iv_billed
         | (_has(push) & ~_has(iv | sc | inj | chemo))  # ig_as_push
-        | ((pl.col("route") == "PUSH").fill_null(False) & (mask != 0))  # documented_push
+        | (_has(b["hydration"]) & ~_has(iv | sc | inj | push | chemo))  # ig_as_hydration
+        | (pl.col("route").is_in(["PUSH", "IM"]).fill_null(False) & (mask != 0))  # documented_push, _im
         | (_has(chemo) & ~_has(iv | sc | inj))  # chemo_admin_only
     )
     return ig | _own_code_conflict()
@@ -219,12 +230,19 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         pl.col("adm_documented_routes").list.join(" or ").alias("agrees"),
         pl.col("adm_description").alias("kind"),
         _infusion_codes().alias("infusion_codes"),
+        # A one-route product whose JA/JB on its own line says the other route: the payer sees a
+        # modifier its code does not take and denies the drug line (CARC 4), not the administration
+        # that agrees with the product; a route written only in the record leaves the administration
+        # the record contradicts at risk.
+        (((pl.col("reason") == "documented_sc_iv_product") & pl.col("has_route_sc_modifier"))
+         | ((pl.col("reason") == "documented_iv_sc_product") & pl.col("has_route_iv_modifier"))).alias("_own_line"),
     )
     conflicting = _conflicting_lines(facts, lines)
     return facts.join(conflicting, on="row_id", how="left").select(
         "row_id", "reason", "product", "billed", "documented", "agrees", "kind", "infusion_codes",
         pl.col("admin_lines").list.join(", "),
-        pl.col("risk_rows").cast(pl.List(pl.Int64)),
+        pl.when(pl.col("_own_line")).then(pl.concat_list("row_id")).otherwise(pl.col("risk_rows"))
+        .cast(pl.List(pl.Int64)).alias("risk_rows"),
     )
 
 

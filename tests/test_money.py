@@ -144,6 +144,30 @@ def test_96371_over_its_mue_puts_the_claims_96371_lines_at_risk(tmp_path) -> Non
     assert near == {("H1", 2): 100.0, ("A1", 2): 100.0}
 
 
+def test_a_jb_on_an_iv_only_immune_globulin_puts_the_drug_line_at_risk(tmp_path) -> None:
+    """J1459-JB with 96365: the payer denies the line whose modifier its code does not take (CARC 4), the
+    drug, not the 96365 that agrees with it (probe V: $350 on the 96365). A route written only in the
+    record (no modifier on the claim) leaves the administration it contradicts at risk."""
+    money = _at_risk(
+        tmp_path,
+        "R1,1,M1,MEDICARE,11,2026-03-02,96365,,1,350,D80.0,,,2026-03-02T09:00,2026-03-02T10:00,1111111111",
+        "R1,2,M1,MEDICARE,11,2026-03-02,J1459,JB,40,3800,D80.0,20000,0,,,1111111111",
+        "R2,1,M2,MEDICARE,11,2026-03-02,96365,,1,350,D80.0,,,2026-03-02T09:00,2026-03-02T10:00,1111111111",
+        "R2,2,M2,MEDICARE,11,2026-03-02,J1459,,40,3800,D80.0,20000,0,,,1111111111",
+    )
+    assert money[("R1", 2, "route-mismatch")] == 3800.0
+    assert ("R2", 2, "route-mismatch") not in money  # no route documented: nothing to contradict
+    path = tmp_path / "record.csv"
+    path.write_text("\n".join([
+        "claim_id,line_number,member_id,payer,place_of_service,date_of_service,procedure_code,units,charge,"
+        "diagnosis_1,drug_dose_mg,route,infusion_start,infusion_stop",
+        "R3,1,M3,MEDICARE,11,2026-03-02,96365,1,350,D80.0,,,2026-03-02T09:00,2026-03-02T10:00",
+        "R3,2,M3,MEDICARE,11,2026-03-02,J1459,40,3800,D80.0,20000,SC,,",
+    ]) + "\n", encoding="utf-8")
+    f = scrub([str(path)], select=["route-mismatch"]).findings
+    assert f.select("line_number", "reason", "charge_at_risk").rows() == [(2, "documented_sc_iv_product", 350.0)]
+
+
 def test_unsupported_hours_split_over_two_lines_are_priced_on_both(tmp_path) -> None:
     """96366 x1 ($110) and x2 ($220) with one hour supported: two units over, $220, laid on the chain's
     lines in order; the excess priced on the head line alone was capped at its $110 (probe P)."""
