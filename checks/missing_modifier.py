@@ -30,7 +30,10 @@
   - the discarded amount is billed in the dose line's own units (J1568 x70 for 32,000 mg administered,
     64 units, and 3,000 mg discarded, 6 units; no JW line) where the policy requires JW: the waste
     without JW (`waste_in_dose_units`, the fix bills the dose's units and adds the JW line), not also
-    units over the dose under `unit-miscalculation` (one root cause).
+    units over the dose under `unit-miscalculation` (one root cause). Where JZ is required the line,
+    with neither JW nor JZ, is returned unprocessed (its whole charge at risk); where only JW is (the
+    DEFAULT policy, Medicare before 2023-07-01) the line is processed and the waste's units are at risk
+    (`waste_units_without_jw`).
 - JW/JZ, DEFAULT: JW for documented waste that adds at least one unit; JZ not required.
 - KX, MEDICARE: subcutaneous immune globulin at home under the External Infusion Pumps policy (A52507)
   for dates of service on or after 2023-01-01: an SC IG line (J1551, J1555, J1558, J1559, J1575, or
@@ -125,7 +128,7 @@ from scrubber.registry import Check, Context
 
 # The facts every JW/JZ finding carries (templates use those of their reason).
 _FACTS = ["product", "dose", "waste", "unit_mg", "waste_units", "admin_units", "admin_line", "jw_lines", "jz_lines",
-          "dose_lines", "waste_jw_lines", "drop", "keep", "jz_from", "jw_from", "billed"]
+          "dose_lines", "waste_jw_lines", "drop", "keep", "jz_from", "jw_from", "billed", "excess_units"]
 
 
 def _single_dose(lines: pl.LazyFrame) -> pl.LazyFrame:
@@ -294,10 +297,16 @@ def _jwjz(lines: pl.LazyFrame) -> pl.LazyFrame:
     no_jw = [i for i, (reason, _) in enumerate(rules) if reason in ("waste_without_jw", "waste_unbilled")]
     in_dose = pl.col("_rule").is_in(no_jw) & waste_in_dose_units(
         pl.col("billed"), pl.col("dose"), pl.col("waste"), pl.col("unit_mg"), jw_required())
+    # Where JZ is required, a line with neither JW nor JZ is returned unprocessed: the whole line is at
+    # risk. Where only JW is (a policy without JZ, or Medicare before JZ was required), the line is
+    # processed and what is billed wrongly is the waste's units without JW (risk "excess").
+    jw_only = pl.col("_rule") == [reason for reason, _ in rules].index("waste_unbilled")
     # The waste rules are all but the last (no_jw_jz).
     alone = _one_per_split_dose(flagged, waste_rules=len(rules) - 1).with_columns(
-        pl.when(in_dose).then(pl.lit("waste_in_dose_units"))
+        pl.when(in_dose & jw_only).then(pl.lit("waste_units_without_jw"))
+        .when(in_dose).then(pl.lit("waste_in_dose_units"))
         .otherwise(rule_value(pl.col("_rule"), [reason for reason, _ in rules], pl.String())).alias("reason"),
+        pl.when(in_dose & jw_only).then(pl.col("waste_units").cast(pl.Float64)).alias("excess_units"),
     ).with_columns(
         pl.when(pl.col("dose_lines").is_not_null()).then(pl.concat_str("reason", pl.lit("_lines")))
         .otherwise("reason").alias("reason"),

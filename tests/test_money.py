@@ -168,6 +168,22 @@ def test_a_jb_on_an_iv_only_immune_globulin_puts_the_drug_line_at_risk(tmp_path)
     assert f.select("line_number", "reason", "charge_at_risk").rows() == [(2, "documented_sc_iv_product", 350.0)]
 
 
+def test_waste_billed_in_the_dose_units_risks_the_line_only_where_jz_is_required(tmp_path) -> None:
+    """J1459 x72 at $95 a unit: 71 units of dose and 1 of waste on one line, no JW line. Where JZ is
+    required (Medicare from 2023-07-01) a line with neither JW nor JZ is returned unprocessed: the whole
+    line. Where only JW is (the DEFAULT policy; Medicare before), the line is processed and the waste's
+    unit billed without JW is what is at risk (probe V: $6,840 for a commercial payer)."""
+    money = _at_risk(
+        tmp_path,
+        "W1,1,M1,MEDICARE,11,2026-03-02,J1459,,72,6840,D80.0,35200,800,,,1111111111",
+        "W2,1,M2,AETNA,11,2026-03-02,J1459,,72,6840,D80.0,35200,800,,,1111111111",
+        "W3,1,M3,MEDICARE,11,2023-06-30,J1459,,72,6840,D80.0,35200,800,,,1111111111",
+    )
+    assert money[("W1", 1, "missing-modifier")] == 6840.0
+    assert money[("W2", 1, "missing-modifier")] == 95.0
+    assert money[("W3", 1, "missing-modifier")] == 95.0
+
+
 def test_unsupported_hours_split_over_two_lines_are_priced_on_both(tmp_path) -> None:
     """96366 x1 ($110) and x2 ($220) with one hour supported: two units over, $220, laid on the chain's
     lines in order; the excess priced on the head line alone was capped at its $110 (probe P)."""
