@@ -20,6 +20,7 @@ from typing import Any
 import polars as pl
 
 from scrubber.errors import UsageError
+from scrubber.schema import MAX_CHARGE, MAX_LINE_NUMBER
 from scrubber.settings_files import read_text
 
 KINDS = ("new", "fixed", "unchanged", "suppressed")
@@ -43,6 +44,22 @@ def _frame(records: list[dict[str, Any]]) -> pl.DataFrame:
     return pl.DataFrame(columns)
 
 
+class _RepeatedKey(ValueError):
+    """A key given twice in one object of a findings file (scrub writes each once)."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) < len(pairs):
+        raise _RepeatedKey(next(k for k, n in Counter(k for k, _ in pairs).items() if n > 1))
+    return obj
+
+
+# The largest amount a finding can carry: a line's charge (schema.MAX_CHARGE); the charges at risk of a
+# finding naming every line of a claim, at most MAX_LINE_NUMBER of them.
+_MAX_AMOUNT = {"charge": MAX_CHARGE, "charge_at_risk": MAX_CHARGE * MAX_LINE_NUMBER}
+
+
 def _mistyped(finding: dict[str, Any]) -> list[str]:
     """What a finding gives with a type scrub never writes, for the fields a comparison counts by: its
     ``finding_id`` (the key: a number 5 is no id "5" of the other run) and the money it adds up
@@ -54,6 +71,10 @@ def _mistyped(finding: dict[str, Any]) -> list[str]:
         value = finding.get(key)
         if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
             out.append(f"{key} {value!r} is not a number")
+        elif value is not None and not 0 <= value <= _MAX_AMOUNT[key]:
+            # (NaN and infinity too: scrub never writes them, nor a negative amount or one above what
+            # the lines of a claim can bill; summed, they would make the totals no number at all)
+            out.append(f"{key} {value!r} is not an amount scrub writes (0 to {_MAX_AMOUNT[key]:,})")
     return out
 
 
@@ -82,7 +103,10 @@ class Findings:
     def read(cls, path: str) -> Findings:
         text = read_text(path, "findings file")
         try:
-            doc = json.loads(text)
+            doc = json.loads(text, object_pairs_hook=_unique_keys)
+        except _RepeatedKey as exc:  # JSON keeps the last: a second "findings" would silently win
+            raise UsageError(f"not a findings file scrub wrote (key {exc.args[0]!r} given twice in one object)",
+                             path) from None
         except json.JSONDecodeError as exc:
             raise UsageError(f"not a findings JSON file ({exc.msg} at line {exc.lineno})", path) from None
         except RecursionError:

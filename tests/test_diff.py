@@ -114,10 +114,25 @@ def test_bad_findings_files(tmp_path: Path) -> None:
     for entry, words in (({"finding_id": 5}, "findings[0].finding_id 5 is not text"),
                          ({"finding_id": "0123456789ab", "charge_at_risk": "abc"},
                           "findings[0].charge_at_risk 'abc' is not a number"),
-                         ({"finding_id": "0123456789ab", "charge": True}, "findings[0].charge True is not a number")):
+                         ({"finding_id": "0123456789ab", "charge": True}, "findings[0].charge True is not a number"),
+                         # NaN, infinity and amounts no claim bills: the totals were no number ("$nan"), and
+                         # writing them stopped the run with an internal error (probe W)
+                         ({"finding_id": "0123456789ab", "charge_at_risk": float("nan")},
+                          "findings[0].charge_at_risk nan is not an amount scrub writes"),
+                         ({"finding_id": "0123456789ab", "charge_at_risk": 1e308},
+                          "findings[0].charge_at_risk 1e+308 is not an amount scrub writes"),
+                         ({"finding_id": "0123456789ab", "charge": -5}, "findings[0].charge -5 is not an amount")):
         edited.write_text(json.dumps({"findings": [entry]}))
         result = run("diff", str(edited), str(good))
         assert result.exit_code == 2 and words in result.stderr, result.output
+    # a second "findings" key: JSON keeps the last one, which silently compared another list
+    edited.write_text('{"findings": [{"finding_id": "0123456789ab"}], "findings": []}')
+    result = run("diff", str(edited), str(good))
+    assert result.exit_code == 2 and "key 'findings' given twice" in result.stderr, result.output
+    # near miss: the largest amounts scrub can write still compare
+    edited.write_text(json.dumps({"findings": [{"finding_id": "0123456789ab", "charge": 10_000_000,
+                                                "charge_at_risk": 25_000_000.5}]}))
+    assert run("diff", str(edited), str(good)).exit_code == 0
     # Entries that are not findings, and one id given for many findings, are not a file scrub wrote:
     # read as they were, [1, 2, 3] compared as "no findings" and copies of one id as that many "fixed".
     numbers = tmp_path / "numbers.json"
