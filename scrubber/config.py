@@ -107,7 +107,9 @@ def load(path: Path) -> Config:
     data = _read(path)
     prefix = ""
     if path.name == PYPROJECT:
-        data = _tool(data).get("scrubber", {})
+        if "scrubber" not in _tool(data):  # (discovery passes such a file over; one named is a mistake)
+            raise UsageError("has no [tool.scrubber] table: no settings to read", str(path))
+        data = _tool(data)["scrubber"]
         prefix = "tool.scrubber."
         if not isinstance(data, dict):
             raise UsageError("[tool.scrubber] must be a table", str(path))

@@ -101,6 +101,12 @@ def test_pyproject_table(project: Path) -> None:
     bad = run("check", SAMPLE)
     assert bad.exit_code == 2
     assert "unknown key 'tool.scrubber.fail-on'; did you mean 'fail_on'?" in bad.stderr
+    # A pyproject named with --config that has no [tool.scrubber] table ran as if none was given
+    # (discovery passes such a file over; naming one is a mistake, probe W).
+    (project / "pyproject.toml").write_text('[project]\nname = "x"\n')
+    named = run("check", SAMPLE, "--config", str(project / "pyproject.toml"))
+    assert named.exit_code == 2 and "has no [tool.scrubber] table" in named.stderr
+    assert run("check", SAMPLE, "--fail-on", "never").exit_code == 0  # near miss: discovered, passed over
 
 
 @pytest.mark.parametrize(("text", "words"), [

@@ -50,6 +50,22 @@ def test_the_readme_policy_example_loads_as_written(tmp_path: Path) -> None:
     assert tuple(acme.home_pos) == ("12", "13", "14")
 
 
+def test_the_readme_config_example_loads_as_written(tmp_path: Path) -> None:
+    """The README's scrubber.toml example, copied verbatim, is accepted (its `select = []` with the
+    comment "empty or absent: all" was refused: an empty select names no check; probe W)."""
+    import re
+
+    from scrubber import config
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"`--no-config`\s+ignores them.*?```toml\n(.*?)```", readme, re.S)
+    assert block, "no toml example of the config file in the README"
+    path = tmp_path / "scrubber.toml"
+    path.write_text(block.group(1), encoding="utf-8")
+    loaded = config.load(path)
+    assert loaded.values["ignore"] == ["over-cap-96371"] and loaded.values["fail_on"] == "error"
+
+
 def test_formats_lists_every_registered_check_id() -> None:
     """docs/FORMATS.md's check-id table (the stable ids other tools build on) is the registry's."""
     import re
