@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from scrubber.errors import UNPRINTABLE
 from scrubber.grouping import claim_order, run_starts
 from scrubber.payer_names import payer_keys
 from scrubber.schema import (
@@ -596,17 +597,13 @@ def value_problems(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
 
 
 _SHOWN_CHARS = 60
-# Characters that must never reach a terminal or a report from a cell: C0/C1 controls (ESC starts
-# ANSI sequences that recolour or rewrite the screen), DEL, and the bidirectional overrides that
-# make a reason read differently from what it says.
-_UNPRINTABLE = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]"
 
 
 def printable(text: pl.Expr) -> pl.Expr:
     """Text safe to print on one line: line breaks and tabs escaped, other control characters replaced."""
     flat = (text.str.replace_all("\r", "\\r", literal=True).str.replace_all("\n", "\\n", literal=True)
             .str.replace_all("\t", "\\t", literal=True))
-    return flat.str.replace_all(_UNPRINTABLE, "\ufffd")
+    return flat.str.replace_all(UNPRINTABLE, "\ufffd")
 
 
 def _shown(value: pl.Expr) -> pl.Expr:

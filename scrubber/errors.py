@@ -5,8 +5,12 @@ from __future__ import annotations
 import os
 import re
 
-# C0/C1 controls (ESC starts ANSI sequences), DEL and bidirectional overrides: never printed as is.
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# Characters that never reach a terminal or a report as they are, from a cell or a file name: C0/C1
+# controls (ESC starts ANSI sequences that recolour or rewrite the screen), DEL, the line and paragraph
+# separators, and the bidirectional marks and overrides that make a text read differently from what it
+# says ("PCN-1\u202e1002"). The one definition: the terminal and the rejected rows' reasons use it too.
+UNPRINTABLE = "[\x00-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+_UNPRINTABLE = re.compile(UNPRINTABLE)
 
 
 def printable(text: str) -> str:

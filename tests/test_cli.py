@@ -388,6 +388,11 @@ def test_terminal_shows_control_characters_not_their_effect(tmp_path) -> None:
                     '"X\x1b[2J\x1b[31m",1,M1,MEDICARE,11,2026-03-02,96366,1\n', encoding="utf-8")
     out = run("check", str(path)).stdout
     assert "\x1b" not in out and "X\\x1b[2J\\x1b[31m:1" in out
+    # A right-to-left override in a claim id showed the rest of the line reversed (probe W).
+    path.write_text("claim_id,line_number,member_id,payer,place_of_service,date_of_service,procedure_code,units\n"
+                    "PCN-1\u202e1002,1,M1,MEDICARE,11,2026-03-02,96366,1\n", encoding="utf-8")
+    out = run("check", str(path)).stdout
+    assert "\u202e" not in out and "PCN-1\\u202e1002:1" in out
 
 
 def test_progress_only_on_a_terminal(tmp_path) -> None:

@@ -12,19 +12,25 @@ import re
 import polars as pl
 
 from scrubber.engine import ScrubResult
+from scrubber.errors import UNPRINTABLE
 from scrubber.gate import Verdict
 from scrubber.output import icd10_next_words
 
 MAX_REJECTED_SHOWN = 10
 MAX_FINDINGS_SHOWN = 50
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+_CONTROL = re.compile(UNPRINTABLE)
 _CHECK_WIDTH = 34
 
 
 def printable(value: object) -> str:
     """``value`` as text with control characters (ANSI escapes, bells, line breaks) shown as ``\\xNN``."""
     text = "" if value is None else str(value)
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}", text.replace("\n", "\\n").replace("\t", " "))
+    return _CONTROL.sub(_escaped, text.replace("\n", "\\n").replace("\t", " "))
+
+
+def _escaped(match: re.Match[str]) -> str:
+    code = ord(match.group(0))
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
 
 
 def render_findings(findings: pl.DataFrame, limit: int = MAX_FINDINGS_SHOWN) -> list[str]:
