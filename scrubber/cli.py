@@ -673,6 +673,7 @@ def explain(check_id: str) -> None:
     from scrubber.explain import explain_text
 
     checks = by_id()
+    check_id = check_id.strip().lower()  # (ids are lower case, as --select reads them)
     if check_id not in checks:
         near = difflib.get_close_matches(check_id, list(checks), n=1)
         hint = f"did you mean '{near[0]}'? " if near else ""

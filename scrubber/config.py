@@ -124,7 +124,7 @@ def load(path: Path) -> Config:
                 raise UsageError(f"'{prefix}{key}': a path holds a NUL character", str(path))
             values[key] = [str(base / p) for p in paths]
         elif key in ("select", "ignore"):
-            values[key] = _texts(value, prefix + key, path, comma=True)
+            values[key] = [v.strip().lower() for v in _texts(value, prefix + key, path, comma=True)]
             if key == "select" and not values[key]:
                 # Not "every check" (what an absent select means): --select '' is refused likewise.
                 raise UsageError(f"'{prefix}select' names no check id (leave it out to run every check; "

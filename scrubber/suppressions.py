@@ -141,6 +141,7 @@ def _entry(item: dict[str, Any], number: int, path: str, known_checks: list[str]
             raise UsageError(f"{where}: id '{item['id']}' is not a finding id ({MIN_ID_CHARS} to {ID_CHARS} hex "
                              "characters, as in the findings' finding_id)", path)
     check = item.get("check")
+    check = check.strip().lower() if isinstance(check, str) else check  # (ids are lower case, as --select reads them)
     if check is not None and check not in known_checks:
         near = difflib.get_close_matches(check, known_checks, n=1)
         hint = f"; did you mean '{near[0]}'?" if near else " (see `scrub checks`)"

@@ -83,8 +83,24 @@ def test_an_empty_select_is_a_usage_error() -> None:
     assert result.exit_code == 2 and "--select names no check id" in result.stderr
 
 
-def test_check_ids_are_case_insensitive() -> None:
+def test_check_ids_are_case_insensitive(tmp_path: Path) -> None:
     assert _doc("--select", "Route-Mismatch")["summary"]["by_check"].keys() == {"route-mismatch"}
+    # ... everywhere a check id is read: `scrub explain`, a suppression's check, a config's select (each
+    # refused an id --select accepted; probe W)
+    from click.testing import CliRunner
+
+    from scrubber.cli import main
+
+    explained = CliRunner().invoke(main, ["explain", "Route-Mismatch"])
+    assert explained.exit_code == 0 and explained.output.startswith("route-mismatch: ")
+    waived = tmp_path / "s.toml"
+    waived.write_text('[[suppress]]\ncheck = "Over-Cap-96371"\nreason = "r"\nby = "b"\nexpires = 2099-01-01\n')
+    doc = _doc("--suppressions", str(waived))
+    assert "over-cap-96371" not in {f["check_id"] for f in doc["findings"]}
+    assert "over-cap-96371" in {f["check_id"] for f in doc["suppressed"]}
+    config = tmp_path / "scrubber.toml"
+    config.write_text('select = ["Route-Mismatch"]\n')
+    assert _doc("--config", str(config))["summary"]["by_check"].keys() == {"route-mismatch"}
 
 
 # Contract: a setting accepted is never ignored. A past --baseline-expires wrote a baseline that
