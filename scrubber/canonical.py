@@ -770,15 +770,17 @@ def _runs_where(rows: pl.DataFrame, runs: pl.Series, flag: pl.Series) -> pl.Data
     return rows.filter(pl.lit(runs).is_in(bad.unique().implode()))
 
 
-def _claim_level_reasons(keys: pl.DataFrame, payers: pl.Series) -> pl.DataFrame:
+def _claim_level_reasons(keys: pl.DataFrame, payers: pl.Series, typed: pl.DataFrame, failed: pl.Series
+                         ) -> pl.DataFrame:
     """Duplicate line keys, and claims whose lines disagree on member, payer or claim type.
 
     Payer is compared as policies match it (:func:`scrubber.payer_names.payer_key`): ``Medicare`` and
     ``MEDICARE`` select the same policy and are not a disagreement. ``payers``: every distinct
-    payer of ``keys``, known from typing.
+    payer of ``keys``, known from typing. ``typed`` and ``failed`` (row ids failing a row rule): what
+    repeated line keys are compared by (:func:`_duplicate_reasons`).
     """
     dup, claims = _claim_level_candidates(keys, payers)
-    frames = [_duplicate_reasons(dup)]
+    frames = [_duplicate_reasons(dup, typed, failed)]
     if claims.height:
         # A claim whose lines come from several input files: say so, the usual cause is two
         # systems' exports reusing a claim id (ids must be unique across the inputs of one run).
@@ -903,25 +905,52 @@ def _within_bounds(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(fixes) if fixes else frame
 
 
-def _duplicate_reasons(candidates: pl.DataFrame) -> pl.DataFrame:
-    """Every repeat of a ``claim_id`` + ``line_number`` after its first row (exact text comparison)."""
+# What two rows of one claim line may differ in without being two lines: where they were read.
+_WHERE_READ = ("row_id", "source", "source_row", "source_location")
+
+
+def _duplicate_reasons(candidates: pl.DataFrame, typed: pl.DataFrame, failed: pl.Series) -> pl.DataFrame:
+    """Rows that repeat a ``claim_id`` + ``line_number`` (exact text comparison), decided the same
+    whatever the rows' order: rows that are the same line (every value equal) keep the first and reject
+    the repeats (the same export given twice; a value one of them leaves out, as an 837 leaves out the
+    administration record, is no difference); rows that give one field of a line different values are
+    all rejected, naming what differs (which of them is the line cannot be told: the first one read won,
+    so a row put before the real line replaced it). A row that fails its own rules (``failed``: row
+    ids) is rejected for them and takes no part here, as an unreadable one (see :func:`_claim_keys`)."""
     if candidates.height == 0:
         return pl.DataFrame(schema=_LONG_SCHEMA)
-    dup = candidates.filter(pl.len().over("claim_id", "line_number") > 1).with_columns(location())
-    first = dup.group_by("claim_id", "line_number").agg(pl.all().sort_by("row_id").first().name.prefix("_first_"))
+    key = ["claim_id", "line_number"]
+    dup = candidates.filter(pl.len().over(key) > 1)
+    if failed.len() and dup.height:
+        dup = dup.filter(~pl.col("row_id").is_in(failed.implode())).filter(pl.len().over(key) > 1)
+    if dup.height == 0:
+        return pl.DataFrame(schema=_LONG_SCHEMA)
+    content = [c for c in typed.columns if c not in (*_WHERE_READ, *key)]
+    values = typed.filter(pl.col("row_id").is_in(dup.get_column("row_id").implode())).select("row_id", *content)
+    dup = dup.join(values, on="row_id", how="left").with_columns(location()).with_columns(
+        pl.concat_str([pl.when(pl.col(c).drop_nulls().n_unique().over(key) > 1).then(pl.lit(c)) for c in content],
+                      separator=", ", ignore_nulls=True).alias("_differ"))
+    where = pl.when(pl.col("source").n_unique().over(key) > 1).then(
+        pl.format("{} of {}", pl.col("source_location"), pl.col("source"))).otherwise(pl.col("source_location"))
+    first = dup.with_columns(where.alias("_where")).group_by(key).agg(
+        pl.all().sort_by("row_id").first().name.prefix("_first_"),
+        pl.col("_where").sort_by("row_id").str.join(", ").alias("_rows"))
+    dup = dup.join(first, on=key, how="left")
+    same = pl.col("_differ") == ""
     return (
-        dup.join(first, on=["claim_id", "line_number"], how="left")
-        .filter(pl.col("row_id") != pl.col("_first_row_id"))
+        dup.filter(~same | (pl.col("row_id") != pl.col("_first_row_id")))
         .select(
             "row_id",
             pl.lit("line_number").alias("column"),
-            pl.format(
+            pl.when(same).then(pl.format(
                 "duplicate claim_id + line_number ({} line {}); first seen at {} of {}",
-                _shown(pl.col("claim_id")),
-                pl.col("line_number"),
-                pl.col("_first_source_location"),
+                _shown(pl.col("claim_id")), pl.col("line_number"), pl.col("_first_source_location"),
                 pl.col("_first_source"),
-            ).alias("reason"),
+            )).otherwise(pl.format(
+                "claim_id + line_number ({} line {}) is given by several rows that differ in {} ({}): which "
+                "one is the line cannot be told, so none is checked",
+                _shown(pl.col("claim_id")), pl.col("line_number"), pl.col("_differ"), pl.col("_rows"),
+            )).alias("reason"),
         )
         .cast(_LONG_SCHEMA)
     )
@@ -1009,7 +1038,8 @@ def canonicalise(raw: pl.LazyFrame | pl.DataFrame | Iterable[Any]) -> Canonical:
 
     keys = _claim_keys(typed, unreadable, {name: pl.concat(v).unique() for name, v in invalid.items()})
     claim_failed = _claim_level_reasons(
-        keys, pl.concat([p for ps in payers.values() for p in ps] or [pl.Series([], dtype=pl.String())]).unique())
+        keys, pl.concat([p for ps in payers.values() for p in ps] or [pl.Series([], dtype=pl.String())]).unique(),
+        typed, typed.get_column("row_id").filter(failed))
     typed, undecided = _fill_claim_fields(typed, keys)
     del keys
     failing_ids = pl.concat([typed.get_column("row_id").filter(failed), claim_failed.get_column("row_id"),

@@ -422,11 +422,41 @@ def test_several_problems_on_one_row_are_all_reported(tmp_path: Path) -> None:
 
 # Contract: rejected.
 def test_duplicate_claim_line(tmp_path: Path) -> None:
-    path = write(tmp_path / "dup.csv", csv_text(*GOOD, GOOD[1].replace(",120,", ",99,"), *FINDING))
+    """A row repeating a line exactly (the export given twice): the repeat is rejected, the line kept."""
+    path = write(tmp_path / "dup.csv", csv_text(*GOOD, GOOD[1], *FINDING))
     doc = run_json(path)
     (rejected,) = doc["rejected_rows"]
     assert rejected["row"] == 4
     assert "duplicate claim_id + line_number (G1 line 2); first seen at row 3" in rejected["reason"]
+    assert doc["summary"]["rows_checked"] == 3
+
+
+@pytest.mark.parametrize("hostile_first", [True, False])
+def test_rows_that_differ_on_one_claim_line_are_all_rejected_whatever_their_order(tmp_path: Path,
+                                                                                hostile_first: bool) -> None:
+    """Two rows of one claim_id + line_number that say different things: the first one read won, so a
+    row put before the real line replaced it and changed the claim's findings (probe W). Which is the
+    line cannot be told: both are rejected, naming what differs, in either order."""
+    other = GOOD[1].replace(",120,", ",99,")
+    rows = [other, GOOD[1]] if hostile_first else [GOOD[1], other]
+    doc = run_json(write(tmp_path / "dup.csv", csv_text(GOOD[0], *rows, *FINDING)))
+    rejected = sorted((r["row"], r["reason"]) for r in doc["rejected_rows"])
+    assert [row for row, _ in rejected] == [3, 4]
+    assert all("(G1 line 2) is given by several rows that differ in charge (row 3, row 4)" in reason
+               for _, reason in rejected)
+    assert doc["summary"]["rows_checked"] == 2
+
+
+@pytest.mark.parametrize("bad_first", [True, False])
+def test_a_row_failing_its_own_rules_never_displaces_the_line_it_repeats(tmp_path: Path, bad_first: bool) -> None:
+    """A row with units "x" under a good line's claim_id + line_number is rejected for its units; put
+    first, it made the good line "duplicate ... first seen" and took it out of the check."""
+    bad = GOOD[1].replace(",1,120,", ",x,120,")
+    rows = [bad, GOOD[1]] if bad_first else [GOOD[1], bad]
+    doc = run_json(write(tmp_path / "dup.csv", csv_text(GOOD[0], *rows, *FINDING)))
+    (rejected,) = doc["rejected_rows"]
+    assert rejected["row"] == (3 if bad_first else 4) and "units" in rejected["reason"]
+    assert "duplicate" not in rejected["reason"]
     assert doc["summary"]["rows_checked"] == 3
 
 
