@@ -136,6 +136,19 @@ def test_binary_file(tmp_path: Path, content: bytes, word: str) -> None:
     assert_file_error(scrub(path), path, word)
 
 
+@pytest.mark.parametrize("at", ["first", "last"])
+def test_a_stray_nul_byte_rejects_its_row_wherever_it_is(tmp_path: Path, at: str) -> None:
+    """A NUL in a row near the top refused the whole file as binary; the same row further down was
+    checked with the NUL in its claim id (probe W). Either way: that row rejected, the others checked."""
+    stray = "HX\x00-1,1,MH,AETNA,professional,11,2026-02-10,96366,,1,120,D80.0,,,"
+    rows = [stray, *GOOD, *FINDING] if at == "first" else [*GOOD, *FINDING, stray]
+    doc = run_json(write(tmp_path / "nul.csv", csv_text(*rows)))
+    (rejected,) = doc["rejected_rows"]
+    assert rejected["row"] == (2 if at == "first" else 5) and "NUL byte" in rejected["reason"]
+    assert doc["summary"]["rows_checked"] == 3
+    assert [(f["claim_id"], f["check_id"]) for f in doc["findings"]] == [("F1", "addon-without-primary")]
+
+
 # Contract: file-level.
 def test_latin1_in_first_block(tmp_path: Path) -> None:
     data = csv_text(*GOOD).encode() + "G2,1,Müller,AETNA,,11,2026-02-10,96365,,1,1,D80.0,,,\n".encode("latin-1")

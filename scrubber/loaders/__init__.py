@@ -178,7 +178,9 @@ def sniff_format(path: Path) -> str:
     for magic, what in _MAGIC.items():
         if head.startswith(magic):
             raise InputError(f"binary file: {what}", display_name(path))
-    if b"\x00" in head:
+    # A file that is mostly NULs is binary; a text file with a stray NUL is read, and the rows that hold
+    # one are rejected where they stand (the same NUL past the first bytes was read as text).
+    if head.count(b"\x00") * 100 > len(head) or (b"\x00" in head and _utf16_without_bom(head)):
         if _utf16_without_bom(head):
             raise InputError("UTF-16 text without a byte order mark; export the file as UTF-8", display_name(path))
         raise InputError("binary file (contains NUL bytes); expected CSV, JSON or X12 text", display_name(path))
@@ -296,10 +298,10 @@ def open_file(path: Path) -> FileReader:
         header, fast_ok, count, notices = csv_loader.open_csv(path)
 
         def slow(first: int) -> Iterator[pl.DataFrame]:
-            return csv_loader.slow_batches(path, header, first, count.swallowed)
+            return csv_loader.slow_batches(path, header, first, count.swallowed, count.nul)
 
         def fast(first: int) -> Iterator[pl.DataFrame]:
-            return csv_loader.fast_batches(path, header, first, count.swallowed, count.rows)
+            return csv_loader.fast_batches(path, header, first, count.swallowed, count.rows, count.nul)
 
         def numbers(first: int) -> Iterator[pl.DataFrame]:
             return csv_loader.number_batches(path, header, first, count.rows)
@@ -307,7 +309,8 @@ def open_file(path: Path) -> FileReader:
         if not fast_ok:
             return FileReader(path, fmt, slow, notices=notices, counted_rows=count.rows)
         # (a quoted cell swallowing rows is marked on the text read: csv_loader._mark_swallowed)
-        return FileReader(path, fmt, fast, slow, notices, count.rows, numbers=None if count.swallowed else numbers)
+        return FileReader(path, fmt, fast, slow, notices, count.rows,
+                          numbers=None if count.swallowed or count.nul else numbers)
     if fmt == "parquet":
         from scrubber.loaders import parquet_loader
 

@@ -54,6 +54,7 @@ class CsvCount:
     lone_cr: bool = False  # a CR that is no part of a CRLF: only the csv-module reader splits lines there
     # Spreadsheet row number (header = 1) -> why the record is unreadable (a quoted cell swallowing rows).
     swallowed: dict[int, str] = field(default_factory=dict)
+    nul: bool = False  # a NUL byte somewhere: the readers reject the rows that hold one (csv_loader.nul_rows)
 
 
 def polars_path(path: Path) -> Path | bytes:
@@ -76,6 +77,7 @@ def count_csv(path: Path, width: int) -> CsvCount:
             pl.len().alias("lines"),
             pl.col("t").str.contains('["\r]').sum().alias("special"),
             pl.col("t").str.contains(_BLANK).sum().alias("blank"),
+            pl.col("t").str.contains("\x00", literal=True).any().alias("nul"),
         ).collect().row(0, named=True)
     except pl.exceptions.ComputeError as exc:
         if "utf8" in str(exc).lower() or "utf-8" in str(exc).lower():
@@ -84,7 +86,7 @@ def count_csv(path: Path, width: int) -> CsvCount:
     except OSError as exc:
         raise InputError(f"cannot read file ({exc.strerror})", str(path)) from None
     if not totals["special"]:
-        count = CsvCount(rows=max(0, totals["lines"] - 1 - totals["blank"]))
+        count = CsvCount(rows=max(0, totals["lines"] - 1 - totals["blank"]), nul=bool(totals["nul"]))
         count.swallowed.update(_cut_off_last_row(path, width, totals["lines"]))
         return count
     special = (
@@ -103,7 +105,9 @@ def count_csv(path: Path, width: int) -> CsvCount:
             .filter(pl.col("t").str.contains(f'["\r]|{_BLANK}'))
             .select(pl.col("t").str.contains(_ENDS_INSIDE_FROM_INSIDE).alias("_b"))
             .collect(engine="streaming").get_column("_b"))
-    return _count_special(path, special, totals["lines"], width)
+    count = _count_special(path, special, totals["lines"], width)
+    count.nul = bool(totals["nul"])
+    return count
 
 
 def _classified(text: pl.Expr, from_inside: bool = False) -> list[pl.Expr]:

@@ -315,8 +315,19 @@ def open_csv(path: Path) -> tuple[list[str], bool, CsvCount, list[str]]:
     return reading_names(header), fast_ok, count, ignored_notices(header)
 
 
+_NUL = "the row holds a NUL byte (binary data inside a text file): its cells cannot be trusted"
+
+
+def nul_rows(chunk: pl.DataFrame, header: list[str]) -> dict[int, str]:
+    """Spreadsheet row number -> reason, for the rows of ``chunk`` with a NUL byte in a cell: each is
+    rejected where it stands, wherever it is in the file (only a file that is mostly NULs is refused
+    whole as binary, :func:`scrubber.loaders.sniff_format`). Run only when the count saw one."""
+    hit = chunk.filter(pl.any_horizontal(pl.col(c).str.contains("\x00", literal=True) for c in header))
+    return dict.fromkeys(hit.get_column("source_row").cast(pl.Int64).to_list(), _NUL)
+
+
 def fast_batches(path: Path, header: list[str], first_row_id: int, swallowed: dict[int, str] | None = None,
-                 expected: int | None = None) -> Iterator[pl.DataFrame]:
+                 expected: int | None = None, nul: bool = False) -> Iterator[pl.DataFrame]:
     """Raw batches (RAW_SCHEMA + ``load_error``) read by Polars, ``row_id`` from ``first_row_id``.
 
     Every column of the file is parsed (nothing is projected away), so a ragged row or bad quoting
@@ -329,6 +340,8 @@ def fast_batches(path: Path, header: list[str], first_row_id: int, swallowed: di
     try:
         for chunk in _scan(path, header).collect_batches(chunk_size=_FAST_BATCH_ROWS):
             chunk = _mark_swallowed(chunk, header, swallowed or {})
+            if nul:
+                chunk = _mark_swallowed(chunk, header, nul_rows(chunk, header))
             raw = to_raw_frame(_drop_blank_rows(chunk, header), display_name(path), next_id)
             next_id += raw.height
             yield raw
@@ -376,10 +389,12 @@ def _check_count(read: int, expected: int | None, refusal: type[FastPathRefused]
 
 
 def slow_batches(path: Path, header: list[str], first_row_id: int,
-                 swallowed: dict[int, str] | None = None) -> Iterator[pl.DataFrame]:
+                 swallowed: dict[int, str] | None = None, nul: bool = False) -> Iterator[pl.DataFrame]:
     """Raw batches read row by row with :mod:`csv` (see :func:`_slow_batches`)."""
     next_id = first_row_id
     for chunk in _slow_batches(path, header, swallowed):
+        if nul:
+            chunk = _mark_swallowed(chunk, header, nul_rows(chunk, header))
         raw = to_raw_frame(_drop_blank_rows(chunk, header), display_name(path), next_id)
         next_id += raw.height
         yield raw
