@@ -9,6 +9,7 @@ are cached; the ICD-10-CM tables (~150k codes) load only when a check asks for t
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import gzip
 import io
 import os
@@ -396,6 +397,7 @@ def _override_manifest(directory: str) -> dict[str, Any]:
                          "table_quarter", str(path)) from None
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise InputError(f"cannot read the replacement tables' manifest ({exc})", str(path)) from None
+    _refuse_unread(root, doc, present, str(path))
     entries: dict[str, Any] = {}
     for key in present:
         meta = doc.get(key)
@@ -410,6 +412,33 @@ def _override_manifest(directory: str) -> dict[str, Any]:
         entries[key] = {"source": str(meta.get("source", meta["release"])), **meta,
                         "file": f"{key}.csv", "override": str(root / f"{key}.csv")}
     return entries
+
+
+# What a replacement table's MANIFEST entry may say (the shipped MANIFEST's keys for these tables).
+_OVERRIDE_KEYS = ("release", "table_quarter", "source", "effective_from", "title", "file")
+
+
+def _refuse_unread(root: Path, doc: dict[str, Any], present: list[str], manifest_path: str) -> None:
+    """Everything in the override directory that would be passed over unread is an error: a user who
+    put it there believes it replaces a table (a misspelled ``mue_outpatien.csv`` left the shipped table
+    in force; an ``[ncci_ptp]`` entry without its file, or a misspelled key, changed nothing)."""
+    known = ", ".join(f"{k}.csv" for k in EDIT_TABLES)
+    for other in sorted(p.name for p in root.glob("*.csv") if p.stem not in EDIT_TABLES):
+        near = difflib.get_close_matches(other, [f"{k}.csv" for k in EDIT_TABLES], n=1)
+        hint = f"; did you mean {near[0]}?" if near else f" (the tables it replaces: {known})"
+        raise InputError(f"{REFERENCE_DIR_ENV}: {other} is no table this product reads{hint}", str(root / other))
+    for key, meta in doc.items():
+        if key not in EDIT_TABLES:
+            near = difflib.get_close_matches(key, EDIT_TABLES, n=1)
+            hint = f"; did you mean [{near[0]}]?" if near else f" (known: {', '.join(EDIT_TABLES)})"
+            raise InputError(f"unknown entry [{key}]{hint}", manifest_path)
+        if key not in present:
+            raise InputError(f"[{key}] describes {key}.csv, which is not in the directory", manifest_path)
+        unknown = sorted(set(meta) - set(_OVERRIDE_KEYS)) if isinstance(meta, dict) else []
+        if unknown:
+            near = difflib.get_close_matches(unknown[0], _OVERRIDE_KEYS, n=1)
+            hint = f"; did you mean '{near[0]}'?" if near else f" (allowed: {', '.join(_OVERRIDE_KEYS)})"
+            raise InputError(f"[{key}] unknown key '{unknown[0]}'{hint}", manifest_path)
 
 
 def edit_table_meta(key: str) -> dict[str, Any]:

@@ -5,6 +5,7 @@ and a newer CMS quarter loads from SCRUBBER_REFERENCE_DIR (and is reported)."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from click.testing import CliRunner
@@ -147,12 +148,25 @@ def test_a_newer_quarter_replaces_the_table_and_is_reported(tmp_path, monkeypatc
         # table's quarter). (A header-only table is a table without edits: tests/test_peer_ncci.py.)
         (lambda d: _tables(d / "t", manifest='[mue_practitioner]\nrelease = "x"\ntable_quarter = "garbage"\n'),
          "table_quarter must be a year and quarter"),
+        # What the directory holds that would be passed over unread (probe W): a misspelled key, an entry
+        # without its file, a misspelled table file, an entry for no table.
+        (lambda d: _tables(d / "t", manifest='[mue_practitioner]\nrelease = "x"\ntable_quarter = "2026Q3"\n'
+                                              'efective_from = 2026-07-01\n'),
+         "[mue_practitioner] unknown key 'efective_from'; did you mean 'effective_from'?"),
+        (lambda d: _tables(d / "t", manifest='[mue_practitioner]\nrelease = "x"\ntable_quarter = "2026Q3"\n'
+                                              '[ncci_ptp]\nrelease = "y"\ntable_quarter = "2026Q3"\n'),
+         "[ncci_ptp] describes ncci_ptp.csv, which is not in the directory"),
+        (lambda d: (_tables(d / "t"), (d / "t" / "mue_outpatien.csv").write_text("code,mue,mai,rationale\n"))[0],
+         "mue_outpatien.csv is no table this product reads; did you mean mue_outpatient.csv?"),
+        (lambda d: _tables(d / "t", manifest='[mue_practitioner]\nrelease = "x"\ntable_quarter = "2026Q3"\n'
+                                              '[mue_outpatien]\nrelease = "y"\n'),
+         "unknown entry [mue_outpatien]; did you mean [mue_outpatient]?"),
     ],
 )
 def test_a_bad_replacement_table_is_a_clear_error(tmp_path, monkeypatch, write_csv, make, needle) -> None:
     monkeypatch.setenv(reference.REFERENCE_DIR_ENV, str(make(tmp_path)))
     path = str(write_csv(HEADER + "Q1,1,M1,MEDICARE,,11,2026-07-02,96366,,9,1080,D80.0\n"))
-    with pytest.raises(InputError, match=needle.replace("(", r"\(")):
+    with pytest.raises(InputError, match=re.escape(needle)):
         scrub([path], select=["units-over-mue"])
     result = CliRunner().invoke(main, ["check", path, "--json", "-"], catch_exceptions=False)
     assert result.exit_code == 2 and needle in result.stderr and "Traceback" not in result.output
