@@ -70,6 +70,12 @@ R11,1,M21,MEDICARE,professional,11,2026-05-04,96365,,,,1,300,D80.0,,,PCN-R11
 R11,2,M21,MEDICARE,professional,11,2026-05-04,J1459,,JZ,,70,7000,D80.0,,SC,PCN-R11
 R12,1,M22,CIGNA,institutional,22,2026-05-04,96369,0260,,,1,200,D80.0,,,
 R12,2,M22,CIGNA,institutional,22,2026-05-04,J1559,0636,,,80,4000,D80.0,,IV,
+R13,1,M25,MEDICARE,professional,11,2026-05-04,96360,,,,1,180,D80.0,,,PCN-R13
+R13,2,M25,MEDICARE,professional,11,2026-05-04,J1459,,JZ,,70,7000,D80.0,,,PCN-R13
+R14,1,M26,CIGNA,institutional,22,2026-05-04,96360,0260,,,1,180,D80.0,,,
+R14,2,M26,CIGNA,institutional,22,2026-05-04,J1459,0636,,,70,7000,D80.0,,,
+R15,1,M27,MEDICARE,professional,11,2026-05-04,96365,,,,1,300,D80.0,,,PCN-R15
+R15,2,M27,MEDICARE,professional,11,2026-05-04,J1459,,JZ,,70,7000,D80.0,,IM,PCN-R15
 """
 
 # No office/outpatient or commercial covered list is shipped: the batch names one as a user would.
@@ -193,7 +199,9 @@ def test_route_fixes_never_propose_a_route_the_product_does_not_have(findings: p
     assert iv_only["reason"] == "documented_sc_iv_product"
     # The record is confirmed with the clinician and amended by its author, never "corrected" to fit.
     assert "confirm the route with the clinician" in iv_only["suggested_fix"]
-    assert "a JB on claim R11, line 2 becomes JA" in iv_only["suggested_fix"]
+    # (a JB on an IV-only code is removed, not turned into JA: JA/JB tell the route of a code given both
+    # ways, A52507 "for other methods of administration, no modifier should be added"; probe V)
+    assert "a JB on claim R11, line 2 is removed" in iv_only["suggested_fix"]
     assert "replace 96365" not in iv_only["suggested_fix"].lower()
     sc_only = _one(findings, "R12", 2)
     assert sc_only["reason"] == "documented_iv_sc_product" and "becomes JB" in sc_only["suggested_fix"]
@@ -211,6 +219,8 @@ def test_money_at_risk(findings: pl.DataFrame) -> None:
     assert at_risk[("R2", 3)] == 420.0 and at_risk[("R1", 3)] == 420.0
     # A push-only IG: the push line. A line whose own route contradicts its code: that line.
     assert at_risk[("R4", 2)] == 90.0 and at_risk[("R8", 1)] == 200.0
+    # An IG with hydration only: the hydration line. Documented IM: the administration it contradicts.
+    assert at_risk[("R13", 2)] == 180.0 and at_risk[("R14", 2)] == 180.0 and at_risk[("R15", 2)] == 300.0
     # Coverage: the drug line. A warning or a declared denial: nothing.
     assert at_risk[("O1", 1)] == 7000.0
     assert at_risk[("R9", 2)] == 0.0 and at_risk[("R10", 2)] == 0.0
