@@ -907,8 +907,11 @@ def _continues(lines: pl.DataFrame, rep: pl.DataFrame, run: pl.Series) -> pl.Ser
     untimed day between does not chain two timed visits), and neither day bills observation (G0378,
     G0379, revenue code 0762: MANIFEST ``observation``; G0378 is billed on the date observation
     begins), which makes one stay of the days it spans. An infusion across midnight, or a stop at 23:00
-    and a start at 08:00, stays one encounter; so do dates without documented times (nothing to tell
-    them apart by).
+    and a start at 08:00, stays one encounter. Where the times of either day are not documented (an
+    837I never carries them), the next day is a new visit when it bills an initial service of its own
+    (96360, 96365, 96369, 96374, 96409, 96413: a daily course of infusions, each day's visit coded from
+    its start) and neither day bills observation; a next day that bills only add-on hours continues the
+    infusion of the day before.
 
     Decided on the lines of institutional claims with several dates only (none in most batches); true
     elsewhere (the flag is read on consecutive dates of one institutional claim only)."""
@@ -923,9 +926,10 @@ def _continues(lines: pl.DataFrame, rep: pl.DataFrame, run: pl.Series) -> pl.Ser
     codes, revenue = reference.observation_codes()
     observation = pl.col("procedure_code").is_in(codes) | pl.col("revenue_code").is_in(revenue)
     gap = reference.manifest()["timing"]["new_visit_gap_minutes"]
+    initial = pl.col("procedure_code").is_in(reference.admin_codes_where(role="initial"))
     days = sub.group_by("_claim", "date_of_service").agg(
         pl.col("infusion_start").min().alias("_first"), pl.col("infusion_stop").max().alias("_last"),
-        observation.any().alias("_obs"),
+        observation.any().alias("_obs"), initial.any().alias("_initial"),
     ).sort("_claim", "date_of_service")
     same = pl.col("_claim") == pl.col("_claim").shift(1)
     next_day = (pl.col("date_of_service") - pl.col("date_of_service").shift(1)).dt.total_days() == 1
@@ -933,6 +937,8 @@ def _continues(lines: pl.DataFrame, rep: pl.DataFrame, run: pl.Series) -> pl.Ser
     # it: 44 hours from day 1's stop to day 3's start are two visits whatever day 2 documents).
     last = pl.col("_last").forward_fill().over("_claim").shift(1)
     apart = (pl.col("_first") - last).dt.total_minutes() >= gap
+    # Without the times of both days: the day's own initial service starts a new visit.
+    apart = pl.when(apart.is_null()).then(pl.col("_initial")).otherwise(apart)
     # Observation billed on either day (G0378 is billed on the date observation begins): one stay.
     stay = pl.col("_obs") | pl.col("_obs").shift(1)
     new = days.filter((same & next_day & apart & ~stay).fill_null(False)).select("_claim", "date_of_service")
