@@ -13,8 +13,8 @@ once, as functions of the enriched lines:
   removes is concurrent-hydration's, not counted). ``duplicate-initial-infusion`` words it;
 * :func:`units_reported_elsewhere`: per line, the units another check reports (the extra initial
   units; additional hours the documented time does not support; drug units the documented dose or
-  waste does not support; Q2052 lines home-ig-supplies reports); ``units-over-mue`` counts a line's
-  units minus these;
+  waste does not support; Q2052 lines home-ig-supplies reports; every unit of an add-on line with no
+  primary, addon-without-primary's); ``units-over-mue`` counts a line's units minus these;
 * :func:`setting_and_code`, :func:`in_shared_group`: the index of per-setting code arrays, and the
   rows whose key repeats (a window restricted to them), for the unit counters;
 * :data:`CAP_CHECK_CODE`: the code whose units ``over-cap-96371`` counts, and no other check;
@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from checks.addon_without_primary import unanchored_addons
 from checks.home_ig_supplies import supply_decisions
 from checks.unit_miscalculation import drug_units_over
 from scrubber import reference
@@ -268,6 +269,10 @@ def units_reported_elsewhere(lines: pl.LazyFrame, of: pl.DataFrame | None = None
     initial = initial_services(lines, encounters).select(
         "row_id", pl.col("extra_units").cast(pl.Float64).alias("reported_units"))
     parts = [initial, _hours_not_supported(lines, encounters)]
+    # An add-on with no primary in the encounter: every unit is addon-without-primary's (96366 x10 alone
+    # was also "2 over the MUE", with a fix to reduce it and an appeal for units no primary supports).
+    within = lines if encounters is None else lines.filter(pl.col("enc_key").is_in(encounters.implode()))
+    parts.append(unanchored_addons(within).select("row_id", pl.col("units").cast(pl.Float64).alias("reported_units")))
     ig_codes = reference.immune_globulins().get_column("code")
     if of is None:
         parts.append(drug_units_over(lines).select(

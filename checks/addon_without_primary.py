@@ -30,10 +30,16 @@ from scrubber.enrich import code, code_is, codes_text, with_codes
 from scrubber.registry import Check, Context
 
 
-def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
+def unanchored_addons(lines: pl.LazyFrame) -> pl.LazyFrame:
+    """The add-on lines this check reports: not anchored in a readable encounter. :mod:`checks._counting`
+    reads it too (one root cause: an MUE does not count the units of an add-on with no primary)."""
     addons = lines.filter(code_is(adm_role="addon"))
-    unanchored = with_codes(addons, "adm_bit").filter(
+    return with_codes(addons, "adm_bit").filter(
         ((pl.col("adm_bit") & pl.col("enc_anchored_mask")) == 0) & ~pl.col("enc_unreadable"))
+
+
+def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
+    unanchored = unanchored_addons(lines)
     unanchored = with_codes(unanchored, "adm_primary_mask", "adm_primaries_text", "adm_ncci_primary_mask",
                             "adm_ncci_primaries_text")
     # The primaries the line's policy accepts: the CMS NCCI add-on code edits (MEDICARE) or CPT's.

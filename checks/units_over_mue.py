@@ -8,8 +8,8 @@ table quarter are data. MAI 2 units above the MUE cannot be appealed; MAI 3 unit
 with documentation (a justification). 96371 is left to `over-cap-96371`, and units that
 `duplicate-initial-infusion` reports, or additional hours the documented time does not support
 (`unit-miscalculation`, `observation-counted-as-infusion`), or drug units over the documented dose
-or waste (`unit-miscalculation`), or Q2052 lines `home-ig-supplies` reports, are not reported again
-(one root cause); a
+or waste (`unit-miscalculation`), or Q2052 lines `home-ig-supplies` reports, or the units of an add-on
+with no primary (`addon-without-primary`), are not reported again (one root cause); a
 second 96365 carrying XS is over the practitioner MUE of 1 and is a justification (MAI 3); with XE
 alone (a separate encounter that day) its words and the record it asks for are that encounter's, not
 a second site's, and with XP or XU a distinct service's. A policy cap
@@ -218,7 +218,9 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     # own lines, theirs only).
     reported = units_reported_elsewhere(lines, over_ids)
     counted = candidates.join(reported, on="row_id", how="left").with_columns(
-        (pl.col("units") - pl.col("reported_units").fill_null(0.0)).alias("_counted"),
+        # (an MUE of 0, a code not payable in the setting, counts every unit: another root cause)
+        pl.when(pl.col("_limit") == 0).then(pl.col("units"))
+        .otherwise(pl.col("units") - pl.col("reported_units").fill_null(0.0)).alias("_counted"),
         distinct_site().alias("_distinct"),
         # Where the units another finding reports sit: the words name them beside the units counted.
         pl.when(pl.col("reported_units").fill_null(0.0) > 0).then(pl.format(
