@@ -42,6 +42,7 @@ from scrubber import reference
 from scrubber.enrich import code_is, has_modifier, is_ig, with_codes
 from scrubber.grouping import shared_keys
 from scrubber.timing import (
+    HOUR,
     INFUSION,
     codes_where,
     removed_hydration,
@@ -139,8 +140,9 @@ def hydration_as_secondary(lines: pl.LazyFrame, extra: pl.LazyFrame) -> pl.LazyF
     ``1 + floor((T - 31) / 60)`` of the hydration's minutes outside other infusions (T: its episode's,
     the 96360 line with the 96361 hours documented as its continuation). Per such line: ``row_id``,
     ``ep``, ``secondary_units`` (what those minutes support as 96361, for the episode) and
-    ``instead_units`` (the same less the units of the episode's other lines, which stay: what this
-    line is billed as instead; null when nothing is left for it). Lines without usable times, or
+    ``instead_units`` (the same less the units of the episode's other lines and of the encounter's
+    hydration hour lines without times, which stay: what this line is billed as instead; null when
+    nothing is left for it). Lines without usable times, or
     beside an infusion without them (the minutes outside it cannot be told), are left out; so is a
     second 96360 behind a first (a repeat, not secondary hydration). ``duplicate-initial-infusion``
     ("report line 2 as 96361 x2") and ``concurrent-hydration`` ("for its 120 minutes outside the other
@@ -152,7 +154,7 @@ def hydration_as_secondary(lines: pl.LazyFrame, extra: pl.LazyFrame) -> pl.LazyF
     hydration = t.lines.join(demoted, on="row_id", how="semi").filter(
         pl.col("tm_hydration") & (pl.col("tm_kind") == INFUSION) & pl.col("ep").is_not_null()
         & pl.col("ep_effective").is_not_null() & ~pl.col("concurrency_unknown")).select(
-        "row_id", "ep", "ep_effective").collect()
+        "row_id", "ep", "ep_effective", "enc_key").collect()
     supported = secondary_units(pl.col("ep_effective"))
     if not hydration.height:
         return hydration.lazy().select("row_id", "ep", supported.alias("secondary_units"),
@@ -160,10 +162,19 @@ def hydration_as_secondary(lines: pl.LazyFrame, extra: pl.LazyFrame) -> pl.LazyF
     # The units of the episodes' other lines, gathered by position (``_pos``) from the batch's column.
     members = t.lines.join(hydration.lazy().select("ep").unique(), on="ep", how="semi").join(
         hydration.lazy().select("row_id"), on="row_id", how="anti").select("ep", "_pos").collect()
-    units = lines.select("units").collect().get_column("units").gather(members.get_column("_pos"))
-    others = members.with_columns(units.alias("units")).group_by("ep").agg(pl.col("units").sum().alias("_others"))
-    left = supported - pl.col("_others").fill_null(0)
-    return hydration.lazy().join(others.lazy(), on="ep", how="left").select(
+    # ... and of the encounter's hydration hour lines without times (96361 x2 beside a 96360 of 180
+    # minutes: "report it as 96361 x3" made x5 in all; probe X): they stay, this line bills the rest.
+    untimed = t.lines.join(hydration.lazy().select("enc_key").unique(), on="enc_key", how="semi").filter(
+        pl.col("tm_hydration") & (pl.col("tm_kind") == HOUR) & pl.col("ep").is_null()).select(
+        "enc_key", "_pos").collect()
+    column = lines.select("units").collect().get_column("units")
+    others = members.with_columns(column.gather(members.get_column("_pos")).alias("units")).group_by("ep").agg(
+        pl.col("units").sum().alias("_others"))
+    beside = untimed.with_columns(column.gather(untimed.get_column("_pos")).alias("units")).group_by(
+        "enc_key").agg(pl.col("units").sum().alias("_untimed"))
+    left = supported - pl.col("_others").fill_null(0) - pl.col("_untimed").fill_null(0)
+    return hydration.lazy().join(others.lazy(), on="ep", how="left").join(
+        beside.lazy(), on="enc_key", how="left").select(
         "row_id", "ep", supported.alias("secondary_units"), pl.when(left >= 1).then(left).alias("instead_units"))
 
 

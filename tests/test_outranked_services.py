@@ -45,6 +45,12 @@ CLAIMS = [
     _line("H7", 1, "96360", 1, "10:00", "12:00"), _line("H7", 2, "96360", 1, "13:00", "15:00"),
     _line("H8", 1, "96365", 1, "09:00", "10:00"), _line("H8", 2, "96360", 1, "10:00", "11:30"),
     _line("H9", 1, "96365", 1, "09:00", "10:00"), _line("H9", 2, "96360", 1, "10:00", "11:31"),
+    # 96360 10:00-13:00 (180 minutes: 96361 x3 in all) beside an untimed 96361 x2, which stays: line 2
+    # is x1 (it said x3: x5 in all, probe X); near miss H11, the untimed 96361 x1 beside 120 minutes: x1.
+    _line("H10", 1, "96365", 1, "09:00", "10:00"), _line("H10", 2, "96360", 1, "10:00", "13:00"),
+    _line("H10", 3, "96361", 2),
+    _line("H11", 1, "96365", 1, "09:00", "10:00"), _line("H11", 2, "96360", 1, "10:00", "12:00"),
+    _line("H11", 3, "96361", 1),
 ]
 
 
@@ -65,7 +71,7 @@ def test_both_fixes_on_concurrent_hydration_agree_on_secondary_units(fixes, clai
 
 
 @pytest.mark.parametrize(("claim", "units"), [("H3", 2), ("H4", 1), ("H5", 1), ("H6", 1), ("H7", 1), ("H8", 1),
-                                              ("H9", 2)])
+                                              ("H9", 2), ("H10", 1), ("H11", 1)])
 def test_hydration_after_another_initial_is_billed_in_its_secondary_units(fixes, claim: str, units: int) -> None:
     assert f"as 96361 x{units} instead of 96360" in fixes[(claim, "duplicate-initial-infusion")]
     assert (claim, "concurrent-hydration") not in fixes

@@ -130,20 +130,24 @@ def test_no_subsequent_code_only_between_sc_and_iv_initial_services() -> None:
 
 
 def test_a_second_initial_on_the_next_date_of_a_hospital_claim_offers_the_separate_visit(tmp_path) -> None:
-    """Consecutive dates of a hospital claim without documented times are one encounter (nothing tells
-    them apart); the fix says that a return visit the next day keeps its initial service, and that XE
-    (the same day) is no remedy across dates (probe O). Near miss: the same day gets no such note."""
+    """Consecutive dates of a hospital claim whose documented times are under 12 hours apart are one
+    encounter; the fix says that a return visit the next day keeps its initial service, and that XE
+    (the same day) is no remedy across dates (probe O). Near misses: the same day gets no such note;
+    untimed days each billing their own initial service are two visits, quiet (probe X)."""
     header = ("claim_id,line_number,member_id,payer,claim_type,place_of_service,date_of_service,procedure_code,units,"
-              "charge,diagnosis_1,revenue_code")
-    rows = ["H1,1,MH1,MEDICARE,institutional,22,2026-09-14,96365,1,450,G61.0,0260",
-            "H1,2,MH1,MEDICARE,institutional,22,2026-09-15,96365,1,450,G61.0,0260",
-            "H2,1,MH2,MEDICARE,institutional,22,2026-09-14,96365,1,450,G61.0,0260",
-            "H2,2,MH2,MEDICARE,institutional,22,2026-09-14,96365,1,450,G61.0,0260"]
+              "charge,diagnosis_1,revenue_code,infusion_start,infusion_stop")
+    rows = ["H1,1,MH1,MEDICARE,institutional,22,2026-09-14,96365,1,450,G61.0,0260,2026-09-14T20:01,2026-09-14T21:01",
+            "H1,2,MH1,MEDICARE,institutional,22,2026-09-15,96365,1,450,G61.0,0260,2026-09-15T09:00,2026-09-15T10:00",
+            "H2,1,MH2,MEDICARE,institutional,22,2026-09-14,96365,1,450,G61.0,0260,,",
+            "H2,2,MH2,MEDICARE,institutional,22,2026-09-14,96365,1,450,G61.0,0260,,",
+            "H3,1,MH3,MEDICARE,institutional,22,2026-09-14,96365,1,450,G61.0,0260,,",
+            "H3,2,MH3,MEDICARE,institutional,22,2026-09-15,96365,1,450,G61.0,0260,,"]
     path = tmp_path / "claims.csv"
     path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
     found = scrub([str(path)], select=["duplicate-initial-infusion"]).findings
     fixes = dict(found.select("claim_id", "suggested_fix").rows())
-    assert fixes["H1"].endswith("If the record shows the patient left and came back on 2026-09-15, that is a separate "
-                                "visit and this initial service stands (document both visits' times; XE is for a "
-                                "separate encounter the same day).")
+    assert "If the record shows the patient left and came back on 2026-09-15, that is a separate visit and this " \
+           "initial service stands (document both visits' times; XE is for a separate encounter the same day)." \
+           in fixes["H1"]
     assert "left and came back" not in fixes["H2"]
+    assert "H3" not in fixes
