@@ -40,8 +40,10 @@
   J1561/J1569 documented SC or carrying JB) at a home place of service must carry KX (criteria met),
   GA or GZ (criteria not met, with or without an ABN) or GY (drug not given through a covered pump).
   Home IVIG under the IVIG benefit (A52509) has no KX requirement: an unmet criterion there is "no
-  benefit category" (see `noncovered-diagnosis`). KX on administration lines is never required.
-  DEFAULT: none.
+  benefit category" (see `noncovered-diagnosis`). KX on administration lines is never required. A
+  line whose diagnoses are off the covered list is `noncovered-diagnosis`'s (`home_scig_not_covered`:
+  the criteria are not met, its fix appends GA or GZ), not also missing KX (one root cause: the KX
+  fix asserted the criteria met). DEFAULT: none.
 
 Implementation. Every date and place is policy data (``scrubber/policies/*.toml``, materialised per
 line by enrichment): ``jw.required_from`` / ``jz.required_from`` (``pol_jw_from`` / ``pol_jz_from``),
@@ -113,6 +115,7 @@ from checks._drug_lines import (
     waste_lines,
 )
 from checks._first_rule import first_rule, rule_value
+from checks.noncovered_diagnosis import home_scig_uncovered
 from scrubber.cards import load_card
 from scrubber.enrich import (
     code,
@@ -322,18 +325,20 @@ def _jwjz(lines: pl.LazyFrame) -> pl.LazyFrame:
                      how="diagonal_relaxed")
 
 
-def _kx(lines: pl.LazyFrame) -> pl.LazyFrame:
+def _kx(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     home = lines.filter(is_ig() & pl.col("is_home") & since("pol_kx_from") & ~pl.col("kx_ok"))
     home = with_modifier_roles(with_codes(home, "ig_route", "ig_product"))
     subcutaneous = (pl.col("ig_route") == "SC") | ((pl.col("ig_route") == "IV_SC") & documented_sc())
-    return home.filter(subcutaneous.fill_null(False)).select(
+    # (off the covered list: noncovered-diagnosis's home_scig_not_covered, decided on the few lines here)
+    missing = home.filter(subcutaneous.fill_null(False))
+    return missing.join(home_scig_uncovered(missing, ctx), on="row_id", how="anti").select(
         "row_id", pl.lit("kx_missing").alias("reason"), pl.col("ig_product").alias("product"),
         pl.col("pol_kx_from").alias("kx_from"),
     )
 
 
 def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
-    return pl.concat([_jwjz(lines), _kx(lines)], how="diagonal_relaxed")
+    return pl.concat([_jwjz(lines), _kx(lines, ctx)], how="diagonal_relaxed")
 
 
 def unevaluated(lines: pl.LazyFrame) -> pl.LazyFrame:

@@ -197,6 +197,13 @@ def _coverage(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     )
 
 
+def home_scig_uncovered(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
+    """``row_id`` of the home SC immune globulin lines whose diagnoses are off the covered list (reason
+    ``home_scig_not_covered``): missing-modifier leaves their KX to this check (one root cause: the
+    criteria are not met, the fix appends GA or GZ)."""
+    return _coverage(lines, ctx).filter(pl.col("reason") == "home_scig_not_covered").select("row_id")
+
+
 def _suspects(lines: pl.LazyFrame) -> tuple[pl.DataFrame, list[int]]:
     """The batch's diagnosis values that may be invalid somewhere in it, with ``malformed`` and
     ``billable`` (bit per release, :func:`scrubber.reference.icd10_billable_bits`), and the releases

@@ -27,6 +27,8 @@ SCENARIOS = {
     "jz_with_billable_waste": ["1,11,2026-02-10,J1459,JZ,,71,7100,35200,400,IV"],
     # The waste's unit billed in the dose line's own units (x72 = x71 for the dose + x1 discarded).
     "waste_in_dose_units": ["1,11,2026-02-10,J1459,,,72,7200,35200,400,IV"],
+    # The same where JW is required and JZ not yet (the line is processed: the waste's unit at risk).
+    "waste_units_without_jw": ["1,11,2023-06-30,J1459,,,72,7200,35200,400,IV"],
     "jw_not_billable_use_jz": ["1,11,2026-02-10,J1459,,,71,7100,35200,200,IV", "2,11,2026-02-10,J1459,JW,,1,100,,,"],
     "jw_not_billable": ["1,11,2026-02-10,J1459,JZ,,71,7100,35200,200,IV", "2,11,2026-02-10,J1459,JW,,1,100,,,"],
     "jw_on_dose_line_use_jz": ["1,11,2026-02-10,J1459,JW,,71,7100,35200,200,IV"],
@@ -48,6 +50,8 @@ SCENARIOS = {
     "waste_without_jw_lines": ["1,11,2026-02-10,J1459,,,40,4000,35200,400,IV", "2,11,2026-02-10,J1459,,,31,3100,,,"],
     "waste_unbilled_lines": ["1,11,2023-06-30,J1459,,,40,4000,35200,400,IV", "2,11,2023-06-30,J1459,,,31,3100,,,"],
     "waste_in_dose_units_lines": ["1,11,2026-02-10,J1459,,,40,4000,35200,400,IV", "2,11,2026-02-10,J1459,,,32,3200,,,"],
+    "waste_units_without_jw_lines": ["1,11,2023-06-30,J1459,,,40,4000,35200,400,IV",
+                                     "2,11,2023-06-30,J1459,,,32,3200,,,"],
     "jz_with_billable_waste_lines": ["1,11,2026-02-10,J1459,JZ,,40,4000,35200,400,IV",
                                      "2,11,2026-02-10,J1459,JZ,,31,3100,,,"],
     "jz_on_waste_and_dose_lines": ["1,11,2026-02-10,J1459,JZ,,71,7100,35200,400,IV",
