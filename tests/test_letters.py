@@ -16,15 +16,16 @@ from scrubber.output.letters import letters_payload
 HEADER = ("claim_id,line_number,member_id,payer,place_of_service,date_of_service,procedure_code,modifier_1,units,"
           "charge,diagnosis_1")
 ROWS = [
-    # 96367 x5, no primary: addon-without-primary corrects it; units-over-mue's MAI 3 part is not appealed.
+    # 96367 x5, no primary: addon-without-primary corrects it (units-over-mue's MAI 3 part was appealed).
     "MU7,1,MMU7,MEDICARE,11,2026-03-02,96367,,5,100,D80.0",
     # A second 96365 with XS over the MUE of 1, nothing else wrong: appealed with the record of the site.
     "XS1,1,MXS1,MEDICARE,11,2026-03-02,96365,,1,300,D80.0",
     "XS1,2,MXS1,MEDICARE,11,2026-03-02,96365,XS,1,300,D80.0",
-    # Home SCIG without KX (a modifier to add) and no diagnosis on the line: the coverage justification
-    # stands beside missing-modifier's correction, which leaves the service standing.
+    # Home SCIG without JZ (a modifier to add) and no diagnosis on the line: the coverage justification
+    # stands beside missing-modifier's correction, which leaves the service standing. (Its missing KX is
+    # the coverage finding's: GA or GZ, the criteria not met on the claim.)
     "KX1,1,MKX1,MEDICARE,12,2026-05-01,96369,,1,300,",
-    "KX1,2,MKX1,MEDICARE,12,2026-05-01,J1559,JZ,80,4000,",
+    "KX1,2,MKX1,MEDICARE,12,2026-05-01,J1559,,80,4000,",
     # Home IVIG for CIDP with GY: the provider declared no benefit; the info finding is not appealed.
     "GY1,1,MGY1,MEDICARE,12,2026-03-02,J1459,GY,70,6650,G61.81",
 ]
@@ -35,7 +36,8 @@ def _letters(tmp_path: Path) -> dict[str, dict]:
     path.write_text("\n".join([HEADER, *ROWS]) + "\n", encoding="utf-8")
     result = scrub([str(path)])
     found = result.findings.filter(result.findings["claim_id"] == "MU7")
-    assert set(found.get_column("fix_kind")) == {"correction", "justification"}  # the premises
+    # (units-over-mue leaves an add-on with no primary to addon-without-primary now: one root cause)
+    assert set(found.get_column("check_id")) == {"addon-without-primary"}  # the premises
     gy = result.findings.filter(result.findings["claim_id"] == "GY1")
     assert ("info", "justification") in gy.select("severity", "fix_kind").rows()
     return {letter["claim_id"]: letter for letter in letters_payload(result)}
