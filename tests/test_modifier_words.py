@@ -160,7 +160,8 @@ def test_fixes_and_corrections_give_the_computed_answer(findings) -> None:
         return findings.filter((pl.col("reason") == reason) & (pl.col("payer_kind") == kind)
                                & (pl.col("claim_type") == "professional")).row(0, named=True)
 
-    assert one("no_jw_jz")["suggested_fix"].startswith("Append JZ to line 1 (J1459 x70")
+    # (no units: another finding may correct them, and "J1459 x80" beside "bill x70" read as two fixes; probe Y)
+    assert one("no_jw_jz")["suggested_fix"].startswith("Append JZ to line 1 (J1459, claim ")
     assert "Add a line J1459-JW x1 for the 400 mg discarded" in one("waste_without_jw")["suggested_fix"]
     assert "line 1 bills J1459 x71 for the 35200 mg administered" in one("waste_without_jw")["suggested_fix"]
     assert "add a line J1459-JW x1 for the 400 mg discarded" in one("jz_with_billable_waste")["suggested_fix"]
