@@ -62,7 +62,11 @@ def test_waste_in_the_dose_units_is_one_missing_modifier_finding(found) -> None:
     assert row["suggested_fix"] == ("Bill line 2 as J1569 x24 for the 12000 mg administered and add a line "
                                     "J1569-JW x1 for the 500 mg discarded (claim ONE, 2026-03-02).")
     assert "corrected from 25 to 24 unit(s)" in row["appeal_text"]
-    assert _of(found, "COMMERCIAL") == [("missing-modifier", "waste_in_dose_units", 2)]
+    # A commercial payer that requires JW but not JZ processes the line: the reason whose money is the
+    # waste's unit, not the whole line (same words).
+    assert _of(found, "COMMERCIAL") == [("missing-modifier", "waste_units_without_jw", 2)]
+    commercial = found.filter(pl.col("claim_id") == "COMMERCIAL").row(0, named=True)
+    assert commercial["charge_at_risk"] == 100.0 and row["charge_at_risk"] == 2500.0
 
 
 def test_a_dose_and_its_waste_over_two_lines_is_one_finding(found) -> None:
