@@ -31,15 +31,16 @@ from scrubber.registry import Check, Context
 
 
 def unanchored_addons(lines: pl.LazyFrame) -> pl.LazyFrame:
-    """The add-on lines this check reports: not anchored in a readable encounter. :mod:`checks._counting`
-    reads it too (one root cause: an MUE does not count the units of an add-on with no primary)."""
+    """The add-on lines no readable line of the encounter anchors: those this check reports, and, where
+    a row of the encounter could not be read, those it leaves unevaluated. :mod:`checks._counting` reads
+    it too (one root cause: an MUE does not count the units of an add-on with no primary, nor of one
+    whose primary may be the unread row: a bad row never adds a finding to the good lines)."""
     addons = lines.filter(code_is(adm_role="addon"))
-    return with_codes(addons, "adm_bit").filter(
-        ((pl.col("adm_bit") & pl.col("enc_anchored_mask")) == 0) & ~pl.col("enc_unreadable"))
+    return with_codes(addons, "adm_bit").filter((pl.col("adm_bit") & pl.col("enc_anchored_mask")) == 0)
 
 
 def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
-    unanchored = unanchored_addons(lines)
+    unanchored = unanchored_addons(lines).filter(~pl.col("enc_unreadable"))
     unanchored = with_codes(unanchored, "adm_primary_mask", "adm_primaries_text", "adm_ncci_primary_mask",
                             "adm_ncci_primaries_text")
     # The primaries the line's policy accepts: the CMS NCCI add-on code edits (MEDICARE) or CPT's.

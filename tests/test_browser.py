@@ -34,6 +34,8 @@ HEADER = (
     "claim_id,line_number,member_id,payer,place_of_service,date_of_service,procedure_code,modifier_1,units,charge,"
     "diagnosis_1,drug_dose_mg,route,infusion_start,infusion_stop,sites"
 )
+# (C700: home SCIG without JZ, a modifier to correct, beside the coverage justification; its missing KX
+# is the coverage finding's, one root cause.)
 # Errors on several checks and payers, one under-billing warning, a justification, a [dx?]
 # placeholder, a hostile claim id and a rejected row.
 ROWS = """\
@@ -46,7 +48,7 @@ C300,1,M3000011,MEDICARE,12,2026-04-10,96369,,1,300.00,D80.0,,SC,2026-04-10T09:0
 C300,2,M3000011,MEDICARE,12,2026-04-10,96371,,2,200.00,D80.0,,SC,,,
 C300,3,M3000011,MEDICARE,12,2026-04-10,J1559,,80,4000.00,D80.0,8000,SC,,,
 C700,1,M7000001,MEDICARE,12,2026-05-01,96369,,1,300.00,,,SC,2026-05-01T09:00,2026-05-01T10:00,1
-C700,2,M7000001,MEDICARE,12,2026-05-01,J1559,JZ,80,4000.00,,8000,SC,,,
+C700,2,M7000001,MEDICARE,12,2026-05-01,J1559,,80,4000.00,,8000,SC,,,
 C800,1,M8000001,CIGNA,11,2026-05-02,96365,,1,250.00,D80.0,,IV,2026-05-02T09:00,2026-05-02T10:00,
 C800,2,M8000001,CIGNA,11,2026-05-02,J1459,JZ,60,6000.00,D80.0,35000,IV,,,
 C500,x,M5000001,MEDICARE,11,2026-04-12,96365,,1,250.00,D80.0,,IV,,,
