@@ -5,7 +5,7 @@
 other code is enforced by `units-over-mue` (it replaces the MUE for that code): no setting is accepted
 and ignored. When the units also take a date of service over 96371's CMS MUE (1, MAI 3) and the cap
 is not above it, the MUE denies every 96371 unit of the claim that date: those lines are at risk
-(reasons `over_mue_units`, `over_mue_line`); a cap above the MUE is the payer's own, and its units over
+(reasons `over_cap_units`, `over_cap_line`); a cap above the MUE is the payer's own, and its units over
 are at risk.
 
 Implementation. The cap is the line's policy's ``[caps]`` entry for 96371 (``pol_cap``; both
@@ -14,12 +14,14 @@ filtered first and their units summed per encounter (``enc_key``: an institution
 encounter, a next-payer copy its own) in claim and line order; each line whose units run past the
 cap is flagged with the units over it on that line (``excess_units``), so that 96371 x1 on two lines
 flags the second (reason ``over_cap_line``: delete it) and 96371 x3 on one line flags 2 units
-(``over_cap_units``: bill it x1), never a fix that says "x0". The money: the units over (risk
-``excess``), unless the units of the date (per encounter; an institutional claim per claim and date,
-``cd_key``) exceed 96371's MUE of the setting (``mue_practitioner.csv`` / ``mue_outpatient.csv``) and the
-cap is not above it: then, as units-over-mue prices an MUE, the 96371 lines of the finding's claim that
-date (``risk_rows``, named by ``denied_lines``) counted after other findings' amounts (``lines_after``;
-reasons ``over_mue_line`` / ``over_mue_units``, the same fixes). The code is
+(``over_cap_units``: bill it x1), never a fix that says "x0". The money: when the units of the date
+(per encounter; an institutional claim per claim and date, ``cd_key``) exceed 96371's MUE of the
+setting (``mue_practitioner.csv`` / ``mue_outpatient.csv``) and the cap is not above it, as units-over-mue
+prices an MUE, the 96371 lines of the finding's claim that date (``risk_rows``, named by
+``denied_lines``) counted after other findings' amounts (``lines_after``); otherwise (a payer's cap
+above the MUE; an institutional encounter over midnight within the MUE on each date) the units over
+(``excess``: reasons ``over_cap_only_line`` / ``over_cap_only_units``, the same fixes). The reasons of
+the usual case keep the names, and so the finding ids, they had before the MUE was priced. The code is
 :data:`checks._counting.CAP_CHECK_CODE`: units-over-mue leaves it to this check, so 96371 over the
 cap is one finding, not also an MUE one.
 """
@@ -71,8 +73,8 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     setting = pl.when(pl.col("is_inst")).then(pl.lit("outpatient")).otherwise(pl.lit("practitioner"))
     return over.select(
         "row_id",
-        pl.when(denied).then(pl.when(whole).then(pl.lit("over_mue_line")).otherwise(pl.lit("over_mue_units")))
-        .when(whole).then(pl.lit("over_cap_line")).otherwise(pl.lit("over_cap_units"))
+        pl.when(denied).then(pl.when(whole).then(pl.lit("over_cap_line")).otherwise(pl.lit("over_cap_units")))
+        .when(whole).then(pl.lit("over_cap_only_line")).otherwise(pl.lit("over_cap_only_units"))
         .alias("reason"),
         pl.col("total").cast(pl.Float64),
         pl.col("pol_cap").alias("cap"),
