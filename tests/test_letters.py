@@ -63,3 +63,18 @@ def test_a_line_that_stands_is_appealed(tmp_path: Path) -> None:
     assert [(x["check_id"], x["line_number"]) for x in letter["justified"]] == [("units-over-mue", 2)]
     # The MUE denies every 96365 unit of the claim until the appeal is decided: both lines' $300.
     assert letter["at_risk"] == 600.0
+
+
+def test_the_amount_in_question_is_at_least_the_lines_argued_for(tmp_path: Path) -> None:
+    """J1459 x320 without JZ, over its MUE of 300 (MAI 3): missing-modifier's correction takes the line's
+    money first, and the letter appealing the MUE said "Amount in question $0.00" for a $30,400 line
+    (probe Y). Near miss XS1: the MUE's own amount (both 96365 lines, $600) stays."""
+    path = tmp_path / "claims.csv"
+    path.write_text("\n".join([HEADER,
+                               "L12,1,ML12,MEDICARE,11,2026-03-02,96365,,1,350,D80.0",
+                               "L12,2,ML12,MEDICARE,11,2026-03-02,J1459,,320,30400,D80.0",
+                               *[r for r in ROWS if r.startswith("XS1")]]) + "\n", encoding="utf-8")
+    letters = {x["claim_id"]: x for x in letters_payload(scrub([str(path)]))}
+    assert letters["L12"]["at_risk"] == 30400.0
+    assert letters["XS1"]["at_risk"] == 600.0
+

@@ -90,6 +90,9 @@ def letters_payload(result: ScrubResult, mask: Any = None) -> list[dict[str, Any
         pl.col("date_of_service").max().cast(pl.String).alias("dos_to"),
         pl.col("charge").fill_null(0).sum().alias("billed"),
     )
+    charges: dict[str, list[tuple[int, float]]] = {}
+    for claim_id, number, charge in lines.select("claim_id", "line_number", "charge").iter_rows():
+        charges.setdefault(claim_id, []).append((number, charge))
     out = []
     for claim in claim_facts.sort("claim_id").iter_rows(named=True):
         findings = mine.filter(pl.col("claim_id") == claim["claim_id"]).to_dicts()
@@ -98,6 +101,11 @@ def letters_payload(result: ScrubResult, mask: Any = None) -> list[dict[str, Any
         justified = [x for x in findings if x["fix_kind"] == "justification" and x["severity"] != "info"
                      and x["line_number"] not in fixed]
         attach = list(dict.fromkeys(x["attach"] for x in justified if x.get("attach")))
+        # The amount in question: what the findings put at risk, and at least the charges of the lines
+        # argued for (a modifier's correction, JZ added, can take a line's money first and leave the MUE
+        # denial it still faces at $0.00: "Amount in question $0.00" for a $30,400 line; probe Y).
+        argued = {x["line_number"] for x in justified}
+        own = sum(c or 0.0 for n, c in charges.get(claim["claim_id"], []) if n in argued)
         member = claim["member_id"]
         out.append({
             **claim,
@@ -106,7 +114,7 @@ def letters_payload(result: ScrubResult, mask: Any = None) -> list[dict[str, Any
             "justified": justified,
             "corrected": corrected,
             "attach": attach,
-            "at_risk": round(sum(x["charge_at_risk"] or 0.0 for x in justified), 2),
+            "at_risk": round(max(sum(x["charge_at_risk"] or 0.0 for x in justified), own), 2),
             "medicare": claim["payer_kind"] == "medicare",
         })
     return out
