@@ -586,3 +586,18 @@ def test_a_json_lines_line_holding_a_claims_document_says_so() -> None:
     # near miss: a claim object without lines is still "claim has no lines"
     none = json.dumps(claim(claim_id="C3", lines=[])) + "\n" + json.dumps(claim(lines=[LINE])) + "\n"
     assert slow_raw(none, "in.jsonl", 0).get_column("load_error").to_list() == ["claim has no lines", None]
+
+
+@pytest.mark.parametrize("indent", [None, 1])
+def test_text_after_a_claims_document_is_named_as_such(tmp_path: Path, indent: int | None) -> None:
+    """A claims document with a stray brace after it was read as one broken JSON Lines line and refused
+    as "no object has claim_id or lines" (probe W); it says what is wrong. Near miss: JSON Lines of
+    claim objects still reads line by line."""
+    doc = {"claims": [{"claim_id": "T1", "member_id": "M1", "payer": "MEDICARE", "date_of_service": "2026-03-02",
+                       "lines": [{"line_number": 1, "procedure_code": "96365", "units": 1}]}]}
+    path = tmp_path / "claims.json"
+    path.write_text(json.dumps(doc, indent=indent) + "}\n", encoding="utf-8")
+    with pytest.raises(InputError, match="text after the end of the claims document"):
+        json_loader.parse_claims(path.read_text(encoding="utf-8"), str(path))
+    lines = "\n".join(json.dumps(c) for c in doc["claims"] * 2)
+    assert len(json_loader.parse_claims(lines, "claims.jsonl")) == 2

@@ -109,8 +109,16 @@ def parse_claims(text: str, source: str) -> list[Any]:
     try:
         doc = _loads(stripped)
     except json.JSONDecodeError as exc:
-        if exc.msg == "Extra data" or looks_like_json_lines(stripped, source):
+        if looks_like_json_lines(stripped, source):
             return [value for _, value in json_lines(text)]  # (text: line numbers as in the file)
+        if exc.msg == "Extra data":
+            first = _loads(stripped[:exc.pos])
+            if isinstance(first, list) or (isinstance(first, dict) and "claims" in first):
+                # One claims document and text after its end (a stray brace, two files pasted together):
+                # say so, not "no object has claim_id" from reading it as one JSON Lines line.
+                raise InputError(f"invalid JSON at line {exc.lineno}, column {exc.colno}: text after the end of "
+                                 "the claims document", source) from None
+            return [value for _, value in json_lines(text)]  # JSON Lines: claim objects one after another
         raise InputError(f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", source) from None
     except RecursionError:
         if looks_like_json_lines(stripped, source):  # one line nested too deeply: that line's problem
