@@ -291,10 +291,27 @@ def _validity(lines: pl.LazyFrame) -> pl.LazyFrame:
     ).select(list(_VALIDITY_SCHEMA)).cast(_VALIDITY_SCHEMA)
 
 
+def _number_words() -> list[pl.Expr]:
+    """The words that agree with how many codes a validity finding names ("Diagnosis D80 is a
+    category", "Diagnoses D80, G35 are categories"): facts ``dx_noun``, ``dx_noun_lc``, ``dx_verb``,
+    ``dx_code``, ``dx_category``, ``dx_it`` (null on coverage findings, whose words name one line)."""
+    several = pl.col("codes").list.len() > 1
+
+    def pick(one: str, many: str) -> pl.Expr:
+        return pl.when(pl.col("codes").is_null()).then(pl.lit(None, pl.String)).when(several).then(
+            pl.lit(many)).otherwise(pl.lit(one))
+
+    return [pick("Diagnosis", "Diagnoses").alias("dx_noun"), pick("diagnosis", "diagnoses").alias("dx_noun_lc"),
+            pick("is", "are").alias("dx_verb"),
+            pick("a billable ICD-10-CM code", "billable ICD-10-CM codes").alias("dx_code"),
+            pick("a category", "categories").alias("dx_category"), pick("it", "them").alias("dx_it")]
+
+
 def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     both = pl.concat([_validity(lines), _coverage(lines, ctx)], how="diagonal_relaxed")
     # One finding per line: the validity finding (rank 0) wins over coverage (rank 1).
-    return both.sort("row_id", "_rank").unique("row_id", keep="first", maintain_order=True).drop("_rank")
+    return both.sort("row_id", "_rank").unique("row_id", keep="first", maintain_order=True).drop(
+        "_rank").with_columns(_number_words())
 
 
 def _outside_releases() -> pl.Expr:

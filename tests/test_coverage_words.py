@@ -335,3 +335,17 @@ def test_every_shipped_covered_list_has_a_payer_facing_name() -> None:
     for list_id in reference.covered_diagnoses().get_column("list_id").unique().to_list():
         assert list_id in named and named[list_id]["name"].strip(), list_id
         assert list_id not in named[list_id]["name"] or named[list_id]["article"] == list_id, list_id
+
+
+def test_the_validity_words_agree_with_how_many_codes_they_name(tmp_path: Path) -> None:
+    """ "Diagnosis D80, G35 on claim V1 is not a billable ICD-10-CM code" (probe T): plural words for
+    several codes; one code keeps the singular (near miss)."""
+    path = _write(tmp_path, """
+        P1,1,M1,MEDICARE,professional,11,2026-02-10,96365,,,,1,300,D80,G35,,
+        P2,1,M2,MEDICARE,professional,11,2026-02-10,96365,,,,1,300,D80,D83.9,,
+        """)
+    found = scrub([str(path)], select=["noncovered-diagnosis"]).findings
+    words = dict(found.select("claim_id", "message").rows())
+    assert words["P1"].startswith("Diagnoses D80, G35 on claim P1 are not billable ICD-10-CM codes on 2026-02-10")
+    assert words["P1"].endswith("cannot be processed with them; line(s) 1 point to them.")
+    assert words["P2"].startswith("Diagnosis D80 on claim P2 is not a billable ICD-10-CM code on 2026-02-10")
