@@ -294,7 +294,7 @@ def _validity(lines: pl.LazyFrame) -> pl.LazyFrame:
 def _number_words() -> list[pl.Expr]:
     """The words that agree with how many codes a validity finding names ("Diagnosis D80 is a
     category", "Diagnoses D80, G35 are categories"): facts ``dx_noun``, ``dx_noun_lc``, ``dx_verb``,
-    ``dx_code``, ``dx_category``, ``dx_it`` (null on coverage findings, whose words name one line)."""
+    ``dx_code``, ``dx_valid``, ``dx_category``, ``dx_it`` (null on coverage findings, whose words name one line)."""
     several = pl.col("codes").list.len() > 1
 
     def pick(one: str, many: str) -> pl.Expr:
@@ -304,6 +304,7 @@ def _number_words() -> list[pl.Expr]:
     return [pick("Diagnosis", "Diagnoses").alias("dx_noun"), pick("diagnosis", "diagnoses").alias("dx_noun_lc"),
             pick("is", "are").alias("dx_verb"),
             pick("a billable ICD-10-CM code", "billable ICD-10-CM codes").alias("dx_code"),
+            pick("a valid ICD-10-CM code", "valid ICD-10-CM codes").alias("dx_valid"),
             pick("a category", "categories").alias("dx_category"), pick("it", "them").alias("dx_it")]
 
 
