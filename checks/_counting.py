@@ -18,7 +18,8 @@ once, as functions of the enriched lines:
 * :func:`setting_and_code`, :func:`in_shared_group`: the index of per-setting code arrays, and the
   rows whose key repeats (a window restricted to them), for the unit counters;
 * :data:`CAP_CHECK_CODE`: the code whose units ``over-cap-96371`` counts, and no other check;
-  :func:`mue_table_words`: the MUE table's name and quarter in both checks' words;
+  :func:`mue_table_words`, :func:`date_of_service_group`: the MUE table's name and quarter in both
+  checks' words, and what a date-of-service MUE counts over;
 * :func:`pair_of_initial_services`: NCCI pairs of two initial services, which are the one-initial
   rule's (``ncci-ptp-conflict`` leaves them out);
 * :func:`hydration_as_secondary`, :func:`short_infusions`, :func:`sequential_push`: what a service
@@ -53,6 +54,15 @@ from scrubber.timing import (
 # over-cap-96371 counts this code's units per encounter against the policy cap (CPT: "use 96369,
 # 96371 only once per encounter"); units-over-mue leaves the code to it.
 CAP_CHECK_CODE = "96371"
+
+
+def date_of_service_group(institutional: pl.Expr) -> pl.Expr:
+    """What a date-of-service MUE (MAI 2 and 3) counts over, as one integer: the encounter, where an
+    institutional claim (one encounter whatever its dates) counts each date of service apart (claim and
+    date: ``cd_key``, set apart from encounter keys by a high bit); for ``units-over-mue`` and
+    ``over-cap-96371`` alike."""
+    return (pl.when(institutional).then(pl.col("cd_key").cast(pl.UInt64) | pl.lit(1 << 62, pl.UInt64))
+            .otherwise(pl.col("enc_key").cast(pl.UInt64)))
 
 
 def mue_table_words(setting: pl.Expr) -> tuple[pl.Expr, pl.Expr]:

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from checks._counting import CAP_CHECK_CODE, mue_table_words
+from checks._counting import CAP_CHECK_CODE, date_of_service_group, mue_table_words
 from scrubber import reference
 from scrubber.cards import load_card
 from scrubber.enrich import code_is
@@ -51,8 +51,7 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     setup = lines.filter(code_is(procedure_code=CAP_CHECK_CODE) & pl.col("pol_cap").is_not_null())
     # The MUE is a date-of-service edit (MAI 3): the encounter's units on one date (an institutional
     # claim, one encounter over midnight, counts each date apart: claim and date, ``cd_key``).
-    mue_group = pl.when(pl.col("is_inst")).then(pl.col("cd_key").cast(pl.UInt64) | pl.lit(1 << 63, pl.UInt64)
-                                                 ).otherwise(pl.col("enc_key").cast(pl.UInt64))
+    mue_group = date_of_service_group(pl.col("is_inst"))
     totals = setup.with_columns(
         pl.col("units").cum_sum().over("enc_key", order_by=["claim_id", "line_number"]).alias("_through"),
         pl.col("units").sum().over("enc_key").alias("total"),

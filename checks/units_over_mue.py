@@ -49,6 +49,7 @@ import polars as pl
 
 from checks._counting import (
     CAP_CHECK_CODE,
+    date_of_service_group,
     distinct_site,
     in_shared_group,
     mue_table_words,
@@ -151,10 +152,9 @@ def _group() -> list[pl.Expr]:
     """What a limit counts over, as two integers: the line (MAI 1); for MAI 2 and 3, date-of-service
     edits, the encounter and code, where an institutional claim (one encounter whatever its dates)
     counts each date of service apart (claim and date: ``cd_key``); a policy cap, the encounter."""
-    per_day_claim = pl.col("_inst") & pl.col("_kind").is_in([2, 3])
     where = (
         pl.when(pl.col("_kind") == 1).then(pl.col("row_id").cast(pl.UInt64) | pl.lit(1 << 63, pl.UInt64))
-        .when(per_day_claim).then(pl.col("cd_key").cast(pl.UInt64) | pl.lit(1 << 62, pl.UInt64))
+        .when(pl.col("_kind").is_in([2, 3])).then(date_of_service_group(pl.col("_inst")))
         .otherwise(pl.col("enc_key").cast(pl.UInt64))
     )
     code = pl.when(pl.col("_kind") == 1).then(pl.lit(0, pl.UInt64)).otherwise(pl.col("_ck").cast(pl.UInt64))
