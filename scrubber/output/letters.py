@@ -90,9 +90,6 @@ def letters_payload(result: ScrubResult, mask: Any = None) -> list[dict[str, Any
         pl.col("date_of_service").max().cast(pl.String).alias("dos_to"),
         pl.col("charge").fill_null(0).sum().alias("billed"),
     )
-    charges: dict[str, list[tuple[int, float]]] = {}
-    for claim_id, number, charge in lines.select("claim_id", "line_number", "charge").iter_rows():
-        charges.setdefault(claim_id, []).append((number, charge))
     out = []
     for claim in claim_facts.sort("claim_id").iter_rows(named=True):
         findings = mine.filter(pl.col("claim_id") == claim["claim_id"]).to_dicts()
@@ -104,8 +101,9 @@ def letters_payload(result: ScrubResult, mask: Any = None) -> list[dict[str, Any
         # The amount in question: what the findings put at risk, and at least the charges of the lines
         # argued for (a modifier's correction, JZ added, can take a line's money first and leave the MUE
         # denial it still faces at $0.00: "Amount in question $0.00" for a $30,400 line; probe Y).
-        argued = {x["line_number"] for x in justified}
-        own = sum(c or 0.0 for n, c in charges.get(claim["claim_id"], []) if n in argued)
+        argued = [x["line_number"] for x in justified]
+        own = float(lines.filter((pl.col("claim_id") == claim["claim_id"]) & pl.col("line_number").is_in(argued))
+                    .get_column("charge").fill_null(0.0).sum())
         member = claim["member_id"]
         out.append({
             **claim,
