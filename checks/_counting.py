@@ -113,9 +113,10 @@ def initial_services(lines: pl.LazyFrame, encounters: pl.Series | None = None) -
     initial is the first in hierarchy, claim and line order; every later unit is extra.
 
     Returns one row per line holding extra units: the line's columns, the code-table columns the
-    words use (``adm_addon_hour_code``, ``adm_subsequent_code``, ``adm_subsequent_primary_mask``),
-    ``extra_units``, ``is_kept_line`` (the kept initial itself is billed x2 or more), and the kept
-    initial's ``kept_code`` / ``kept_bit`` / ``kept_claim`` / ``kept_line`` / ``kept_dos``.
+    words use (``adm_addon_hour_code``, ``adm_subsequent_code``, ``adm_subsequent_primary_mask``, the
+    concurrent code's ``adm_concurrent_code`` / ``_primary_mask`` / ``_bit``), ``extra_units``,
+    ``is_kept_line`` (the kept initial itself is billed x2 or more), and the kept initial's
+    ``kept_code`` / ``kept_bit`` / ``kept_claim`` / ``kept_line`` / ``kept_dos`` / ``kept_row``.
     """
     initial = _within(lines.filter(code_is(adm_role="initial")), encounters)
     # Only encounters with more than one initial unit can break the rule: a window on the initial
@@ -129,9 +130,10 @@ def initial_services(lines: pl.LazyFrame, encounters: pl.Series | None = None) -
     counted = initial.filter(~distinct_site())
     counted = counted.filter(pl.col("units").sum().over("enc_key") > 1)
     counted = with_codes(counted, "adm_initial_rank", "adm_bit", "adm_addon_hour_code", "adm_subsequent_code",
-                         "adm_subsequent_primary_mask")
+                         "adm_subsequent_primary_mask", "adm_concurrent_code", "adm_concurrent_primary_mask",
+                         "adm_concurrent_bit")
     first = {"procedure_code": "kept_code", "adm_bit": "kept_bit", "claim_id": "kept_claim",
-             "line_number": "kept_line", "date_of_service": "kept_dos"}
+             "line_number": "kept_line", "date_of_service": "kept_dos", "row_id": "kept_row"}
     ranked = counted.sort("enc_key", *_KEPT_ORDER).with_columns(
         pl.col("units").cum_sum().over("enc_key").alias("_through"),
         *[pl.col(c).first().over("enc_key").alias(name) for c, name in first.items()],

@@ -16,9 +16,13 @@ documents its times is told what those minutes support: 96365 x2 for 60 minutes 
 96366). A second infusion recoded to its sequential code is reported once, its further hours with
 the add-on hour code (CPT: 96367 and 96417 once per sequential infusion): 96365 x3 documented for
 180 minutes after 96413 is 96367 x1 and 96366 x2, 96413 x2 for 120 minutes after 96413 is 96417 x1
-and 96415 x1; without times, 96367 x1 and 96366 as the record documents. A subcutaneous infusion
-beside an IV initial service (96369 and 96365: no subsequent code reports one after the other) is at
-a site of its own: the fix is XS (or 59) on it, not deleting it. Services sent again to the next
+and 96415 x1; without times, 96367 x1 and 96366 as the record documents. A second infusion
+documented while the one that stays initial runs (together for more than 15 minutes, CPT's floor
+of an infusion; end to start, or a few minutes' overlap, is sequential) is a concurrent infusion:
+the fix is 96368 x1, with no additional hours (CPT: 96368 with 96365 or 96413, once per encounter),
+or deleting the line where the encounter already bills 96368 or an earlier line takes it. A
+subcutaneous infusion beside an IV initial service (96369 and 96365: no subsequent code reports one
+after the other) is at a site of its own: the fix is XS (or 59) on it, not deleting it. Services sent again to the next
 payer are not duplicates. Professional claims cite IOM 100-04 ch.12 section 30.5; institutional
 claims cite ch.4 section 230.2 (one initial service per vascular access site per encounter).
 
@@ -49,8 +53,9 @@ from checks._counting import (
     outranked_push,
 )
 from scrubber.cards import load_card
+from scrubber.enrich import with_codes
 from scrubber.registry import Check, Context
-from scrubber.timing import billed_as, chain_code, episode_interval, timing
+from scrubber.timing import billed_as, chain_code, clock, episode_interval, timing
 
 
 def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
@@ -59,7 +64,8 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     extra = initial_services(lines).select(
         "row_id", "is_kept_line", "extra_units", "adm_bit", "adm_addon_hour_code", "adm_subsequent_code",
         "adm_subsequent_primary_mask", "kept_code", "kept_bit", "kept_claim", "kept_line", "kept_dos",
-        "date_of_service",
+        "date_of_service", "claim_id", "line_number", "enc_key", "enc_admin_mask", "kept_row",
+        "adm_concurrent_code", "adm_concurrent_primary_mask", "adm_concurrent_bit", "code_idx",
     ).collect().lazy()
     # The subsequent code only fits if its allowed primaries include the initial that stays.
     follows_kept = (pl.col("adm_subsequent_primary_mask") & pl.col("kept_bit")) != 0
@@ -87,12 +93,16 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     short_hydration = ~pl.col("is_kept_line") & pl.col("_short_minutes").is_not_null() & pl.col("tm_push").is_null()
     # (a line under its floor is billed as the time rules say: a push, or no hydration)
     long_enough = pl.col("_short_minutes").is_null()
+    # An infusion documented while the kept one runs is a concurrent infusion (96368), once per encounter.
+    concurrent = ~pl.col("is_kept_line") & long_enough & pl.col("_concurrent").fill_null(False)
     reason = (
         pl.when(pl.col("is_kept_line") & has_hours & pl.col("supported").is_not_null())
         .then(pl.lit("repeated_hours_timed"))
         .when(pl.col("is_kept_line") & has_hours).then(pl.lit("repeated_hours"))
         .when(pl.col("is_kept_line")).then(pl.lit("repeated_service"))
         .when(short_hydration).then(pl.lit("second_initial_short_hydration"))
+        .when(concurrent & pl.col("_concurrent_code").is_not_null()).then(pl.lit("second_initial_concurrent"))
+        .when(concurrent).then(pl.lit("second_initial_concurrent_again"))
         .when(sequential & long_enough & pl.col("supported").is_not_null()
               & ((pl.col("extra_units") > 1) | (pl.col("ep_units") > 0))).then(pl.lit("second_initial_hours_timed"))
         .when(sequential & long_enough & pl.col("supported").is_null() & (pl.col("extra_units") > 1))
@@ -101,7 +111,8 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         .otherwise(pl.lit("second_initial_no_subsequent"))
     )
     instead = (
-        pl.when(pl.col("is_kept_line") & has_hours).then(pl.col("adm_addon_hour_code"))
+        pl.when(concurrent).then(pl.col("_concurrent_code"))
+        .when(pl.col("is_kept_line") & has_hours).then(pl.col("adm_addon_hour_code"))
         .when(pl.col("is_kept_line") & follows_itself).then(pl.col("adm_subsequent_code"))
         .when(~pl.col("is_kept_line") & pl.col("tm_push").is_not_null() & ~pl.col("ig").fill_null(False))
         .then(pl.col("push_code"))
@@ -110,7 +121,7 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     # Hydration after another initial service is secondary hydration, in units of its own minutes.
     secondary = hydration_as_secondary(lines, extra).select("row_id", "instead_units")
     return extra.join(secondary, on="row_id", how="left").join(short, on="row_id", how="left").join(
-        timed, on="row_id", how="left").select(
+        timed, on="row_id", how="left").join(_concurrent(lines, extra), on="row_id", how="left").select(
         "row_id",
         reason.alias("reason"),
         pl.col("kept_code").alias("kept"),
@@ -126,11 +137,54 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
             "service stands (document both visits' times; XE is for a separate encounter the same day).",
             pl.col("date_of_service").cast(pl.String))).otherwise(pl.lit("")).alias("visit_note"),
         pl.col("extra_units").cast(pl.Float64).alias("excess_units"),
-        pl.coalesce(pl.col("instead_units").cast(pl.Float64), pl.col("extra_units").cast(pl.Float64))
-        .alias("instead_units"),
+        pl.when(concurrent).then(pl.lit(1.0)).otherwise(pl.coalesce(
+            pl.col("instead_units").cast(pl.Float64), pl.col("extra_units").cast(pl.Float64))).alias("instead_units"),
+        "own_interval",
+        "kept_interval",
+        "concurrent_code",
+        "concurrent_elsewhere",
         pl.coalesce("minutes", "_short_minutes").alias("minutes"),
         "interval",
         "supported",
+    )
+
+
+def _concurrent(lines: pl.LazyFrame, extra: pl.LazyFrame) -> pl.LazyFrame:
+    """``row_id`` -> ``_concurrent`` (true), ``_concurrent_code`` (96368, or null where the encounter's one
+    concurrent code is already billed or goes to an earlier line), ``concurrent_code``,
+    ``concurrent_elsewhere`` (where that one is), ``own_interval`` and ``kept_interval``: for extra
+    infusion lines with a concurrent code (``concurrent_code`` in ``admin_codes.csv``) whose documented
+    interval runs inside the kept initial's infusion (its episode, with any add-on hours documented as
+    its continuation) for at least the line's infusion floor (``min_minutes``: more than 15 minutes
+    together), where the concurrent code accepts the kept initial as its primary (CPT: 96368 with
+    96365 or 96413). Lines meeting the kept one end to start are sequential, not concurrent."""
+    rows = extra.filter(~pl.col("is_kept_line") & pl.col("adm_concurrent_code").is_not_null()
+                        & ((pl.col("adm_concurrent_primary_mask") & pl.col("kept_bit")) != 0))
+    t = timing(lines).lines
+    own = t.select("row_id", "s", "e").filter(pl.col("e").is_not_null())
+    kept = t.select(pl.col("row_id").alias("kept_row"), pl.col("ep_start").alias("_ks"),
+                    pl.col("ep_stop").alias("_ke")).filter(pl.col("_ke").is_not_null())
+    # Together long enough to be an infusion of its own (CPT: more than 15 minutes, ``min_minutes``):
+    # a few minutes' overlap where one bag is hung as the other ends is a sequential infusion.
+    together = pl.min_horizontal("e", "_ke") - pl.max_horizontal("s", "_ks")
+    overlapping = with_codes(rows, "adm_min_minutes").join(own, on="row_id").join(kept, on="kept_row").filter(
+        together >= pl.col("adm_min_minutes"))
+    # Once per encounter (CPT): the first such line by claim and line gets it, unless it is billed.
+    ranked = overlapping.sort("enc_key", "claim_id", "line_number").with_columns(
+        pl.col("claim_id").first().over("enc_key").alias("_first_claim"),
+        pl.col("line_number").first().over("enc_key").alias("_first_line"),
+        (pl.int_range(pl.len()).over("enc_key") == 0).alias("_is_first"),
+        ((pl.col("enc_admin_mask") & pl.col("adm_concurrent_bit")) != 0).alias("_billed"),
+    )
+    return ranked.select(
+        "row_id",
+        pl.lit(True).alias("_concurrent"),
+        pl.when(pl.col("_is_first") & ~pl.col("_billed")).then(pl.col("adm_concurrent_code")).alias("_concurrent_code"),
+        pl.col("adm_concurrent_code").alias("concurrent_code"),
+        pl.when(pl.col("_billed")).then(pl.lit("is already billed in this encounter")).otherwise(pl.format(
+            "goes to claim {} line {}", "_first_claim", "_first_line")).alias("concurrent_elsewhere"),
+        (clock(pl.col("s")) + pl.lit("-") + clock(pl.col("e"))).alias("own_interval"),
+        (clock(pl.col("_ks")) + pl.lit("-") + clock(pl.col("_ke"))).alias("kept_interval"),
     )
 
 

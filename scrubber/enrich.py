@@ -792,7 +792,7 @@ def encounters(lines: pl.DataFrame, cd_runs: tuple[pl.Series, pl.Series] | None 
         rep = pl.DataFrame([rep_claim, *facts.select("_inst", "_corr", "cob_layer")[rep_claim].get_columns(),
                             *lines.select("member_id", "date_of_service", "billing_provider")[firsts].get_columns()])
     rep = _unnamed_provider(rep, claims.get_column("payer").gather(rep.get_column("_claim"))).hstack(
-        [_continues(lines, rep, run)])
+        _continues(lines, rep, run))
     rep = _encounter_numbers(rep, in_claim_date_order=cd_key.null_count() == 0)
     copies = (copy_of.gather(run) if copy_of.null_count() < copy_of.len()
               else pl.repeat(None, lines.height, dtype=pl.String, eager=True).alias("copy_of"))
@@ -845,7 +845,7 @@ def _encounter_numbers(rep: pl.DataFrame, in_claim_date_order: bool) -> pl.Serie
     # Replacements and voids: one row per claim and date, each its own key, in key order.
     numbered = pl.int_range(first, first + corrections.len(), dtype=pl.UInt32, eager=True)
     # Institutional: the claim and visit are the key; its dates' rows are together, in date order.
-    inst_rows = rep.select("_claim", "date_of_service", "_cont")[institutional]
+    inst_rows = rep.select("_claim", "date_of_service", "_cont", "_stay")[institutional]
     claims = _visit_runs(inst_rows).cast(pl.UInt32) + (first + corrections.len())
     out = pl.repeat(0, rep.height, dtype=pl.UInt32, eager=True).alias("enc_key")
     for rows, values in ((professional, ranked), (corrections, numbered), (institutional, claims)):
@@ -853,19 +853,21 @@ def _encounter_numbers(rep: pl.DataFrame, in_claim_date_order: bool) -> pl.Serie
     return out
 
 
-def _new_visit(claim: pl.Expr, date: pl.Expr, cont: pl.Expr) -> pl.Expr:
+def _new_visit(claim: pl.Expr, date: pl.Expr, cont: pl.Expr, stay: pl.Expr) -> pl.Expr:
     """On rows sorted by claim and date: the row starts a visit (its claim's first date; a date more
     than one day after the claim's previous date, a whole calendar day without service between; or the
-    next day where it does not continue the previous day's visit, ``cont``: :func:`_continues`)."""
+    next day where it does not continue the previous day's visit, ``cont``: :func:`_continues`), unless
+    it lies inside an observation stay begun on an earlier date of the claim (``stay``)."""
     gap = (date - date.shift(1)).dt.total_days()
-    return (claim != claim.shift(1)).fill_null(True) | (gap > 1).fill_null(True) | ((gap == 1) & ~cont).fill_null(False)
+    return (claim != claim.shift(1)).fill_null(True) | (
+        ~stay & ((gap > 1).fill_null(True) | ((gap == 1) & ~cont).fill_null(False)))
 
 
 def _visit_runs(rows: pl.DataFrame) -> pl.Series:
     """0-based visit number of each row of ``rows`` (``_claim``, ``date_of_service``, ``_cont``), which are
     in claim and date order: one institutional encounter per visit (see :func:`encounters`)."""
-    return rows.select(_new_visit(pl.col("_claim"), pl.col("date_of_service"), pl.col("_cont")).cum_sum() - 1
-                       ).to_series()
+    return rows.select(_new_visit(pl.col("_claim"), pl.col("date_of_service"), pl.col("_cont"), pl.col("_stay")
+                                  ).cum_sum() - 1).to_series()
 
 
 def _unnamed_provider(rep: pl.DataFrame, payers: pl.Series) -> pl.DataFrame:
@@ -895,9 +897,11 @@ def _unnamed_provider(rep: pl.DataFrame, payers: pl.Series) -> pl.DataFrame:
         .otherwise(pl.col("billing_provider")).alias("billing_provider")).drop("_named", "_payer")
 
 
-def _continues(lines: pl.DataFrame, rep: pl.DataFrame, run: pl.Series) -> pl.Series:
+def _continues(lines: pl.DataFrame, rep: pl.DataFrame, run: pl.Series) -> list[pl.Series]:
     """``_cont``: per row of ``rep`` (one per claim and date), whether an institutional claim's date
-    continues the visit of the day before, when the claim bills that day too. The sheet keeps a
+    continues the visit of the day before, when the claim bills that day too; ``_stay``: whether the
+    date lies inside an observation stay begun on an earlier date of the claim (one encounter whatever
+    dates lie between: G0378 x50 from 03-10 keeps 03-12 in the stay also without a line on 03-11). The sheet keeps a
     hospital encounter across midnight one encounter, and IOM 100-04 ch.4 section 230.2(B) counts one
     initial service per encounter, "including during an encounter where observation services span
     more than 1 calendar day": per encounter, not per claim. So the next day continues the visit
@@ -906,7 +910,8 @@ def _continues(lines: pl.DataFrame, rep: pl.DataFrame, run: pl.Series) -> pl.Ser
     infusions billed on one claim; measured from the last documented stop before the day, so an
     untimed day between does not chain two timed visits), and neither day bills observation (G0378,
     G0379, revenue code 0762: MANIFEST ``observation``; G0378 is billed on the date observation
-    begins), which makes one stay of the days it spans. An infusion across midnight, or a stop at 23:00
+    begins), which makes one stay of the days it spans (its hours reach date + ceil(hours / 24) days;
+    another observation line its date and the next). An infusion across midnight, or a stop at 23:00
     and a start at 08:00, stays one encounter. Where the times of either day are not documented (an
     837I never carries them), the next day is a new visit when it bills an initial service of its own
     (96360, 96365, 96369, 96374, 96409, 96413: a daily course of infusions, each day's visit coded from
@@ -916,21 +921,31 @@ def _continues(lines: pl.DataFrame, rep: pl.DataFrame, run: pl.Series) -> pl.Ser
     Decided on the lines of institutional claims with several dates only (none in most batches); true
     elsewhere (the flag is read on consecutive dates of one institutional claim only)."""
     out = pl.repeat(True, rep.height, dtype=pl.Boolean, eager=True).alias("_cont")
+    in_stay = pl.repeat(False, rep.height, dtype=pl.Boolean, eager=True).alias("_stay")
     inst = rep.select("_claim").filter(rep.get_column("_inst")).get_column("_claim")
     several = inst.filter(inst.is_duplicated()).unique()
     if not several.len():
-        return out
+        return [out, in_stay]
     rows = run.is_in(several.implode()).arg_true()
-    sub = lines.select("procedure_code", "revenue_code", "date_of_service", "infusion_start", "infusion_stop"
-                       )[rows].hstack([run.gather(rows)])
+    sub = lines.select("procedure_code", "revenue_code", "date_of_service", "infusion_start", "infusion_stop",
+                       "units")[rows].hstack([run.gather(rows)])
     codes, revenue = reference.observation_codes()
     observation = pl.col("procedure_code").is_in(codes) | pl.col("revenue_code").is_in(revenue)
+    # The last date an observation line's stay can reach: G0378's hours from its date, whatever hour it
+    # began (50 hours from 03-10 can reach 03-13); any other observation line its date and the next.
+    hourly = pl.col("procedure_code").is_in(reference.observation_hourly_codes())
+    days_spanned = pl.when(hourly).then((pl.col("units").fill_null(0).clip(lower_bound=0) / 24).ceil()) \
+        .otherwise(1).clip(lower_bound=1).cast(pl.Int32)
+    reach = pl.when(observation).then(pl.col("date_of_service") + pl.duration(days=days_spanned))
     gap = reference.manifest()["timing"]["new_visit_gap_minutes"]
     initial = pl.col("procedure_code").is_in(reference.admin_codes_where(role="initial"))
     days = sub.group_by("_claim", "date_of_service").agg(
         pl.col("infusion_start").min().alias("_first"), pl.col("infusion_stop").max().alias("_last"),
-        observation.any().alias("_obs"), initial.any().alias("_initial"),
-    ).sort("_claim", "date_of_service")
+        observation.any().alias("_obs"), initial.any().alias("_initial"), reach.max().alias("_reach"),
+    ).sort("_claim", "date_of_service").with_columns(
+        # Inside a stay that began on an earlier date of the claim: one encounter, whatever lies between.
+        (pl.col("date_of_service") <= pl.col("_reach").cum_max().forward_fill().shift(1).over("_claim"))
+        .fill_null(False).alias("_stay"))
     same = pl.col("_claim") == pl.col("_claim").shift(1)
     next_day = (pl.col("date_of_service") - pl.col("date_of_service").shift(1)).dt.total_days() == 1
     # From the last documented stop so far (a day without times between does not join the days around
@@ -939,15 +954,23 @@ def _continues(lines: pl.DataFrame, rep: pl.DataFrame, run: pl.Series) -> pl.Ser
     apart = (pl.col("_first") - last).dt.total_minutes() >= gap
     # Without the times of both days: the day's own initial service starts a new visit.
     apart = pl.when(apart.is_null()).then(pl.col("_initial")).otherwise(apart)
-    # Observation billed on either day (G0378 is billed on the date observation begins): one stay.
-    stay = pl.col("_obs") | pl.col("_obs").shift(1)
+    # Observation billed on the day, or a stay begun before that reaches it: one stay.
+    stay = pl.col("_obs") | pl.col("_stay")
     new = days.filter((same & next_day & apart & ~stay).fill_null(False)).select("_claim", "date_of_service")
-    if not new.height:
-        return out
-    at = rep.get_column("_claim").is_in(new.get_column("_claim").unique().implode()).arg_true()
+    stays = days.filter("_stay").select("_claim", "date_of_service")
+    return [_set_at(rep, new, out, False), _set_at(rep, stays, in_stay, True)]
+
+
+def _set_at(rep: pl.DataFrame, marked: pl.DataFrame, series: pl.Series, value: bool) -> pl.Series:
+    """``series`` (one value per row of ``rep``) set to ``value`` on the rows whose claim and date are in
+    ``marked``."""
+    if not marked.height:
+        return series
+    at = rep.get_column("_claim").is_in(marked.get_column("_claim").unique().implode()).arg_true()
     keys = rep.select("_claim", "date_of_service")[at]
-    cont = keys.select(~pl.struct(pl.all()).is_in(new.select(pl.struct(pl.all())).to_series().implode())).to_series()
-    return out.scatter(at, cont)
+    hit = keys.select(pl.struct(pl.all()).is_in(marked.select(pl.struct(pl.all())).to_series().implode())).to_series()
+    return series.scatter(at, series.gather(at).zip_with(~hit, pl.repeat(value, at.len(), dtype=pl.Boolean,
+                                                                           eager=True)))
 
 
 def _visit_starts(rep: pl.DataFrame) -> pl.Series:
@@ -956,8 +979,9 @@ def _visit_starts(rep: pl.DataFrame) -> pl.Series:
     midnight keeps one visit (consecutive dates that continue it, :func:`_continues`); a claim's lines a
     week apart are two visits."""
     rows = rep.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_i"), "_claim", "date_of_service",
-                      "_inst", "_cont").filter("_inst").sort("_claim", "date_of_service")
-    first = rows.select(pl.when(_new_visit(pl.col("_claim"), pl.col("date_of_service"), pl.col("_cont")))
+                      "_inst", "_cont", "_stay").filter("_inst").sort("_claim", "date_of_service")
+    first = rows.select(pl.when(_new_visit(pl.col("_claim"), pl.col("date_of_service"), pl.col("_cont"),
+                                           pl.col("_stay")))
                         .then(pl.col("date_of_service")).forward_fill().alias("_visit"), "_i")
     out = pl.repeat(None, rep.height, dtype=rep.schema["date_of_service"], eager=True).alias("_visit")
     return out.scatter(first.get_column("_i"), first.get_column("_visit")) if first.height else out

@@ -60,6 +60,7 @@ def admin_codes() -> pl.DataFrame:
             "subsequent_code": pl.String(),
             "secondary_when_initial_absent": pl.String(),
             "route_evidence": pl.String(),
+            "concurrent_code": pl.String(),
         },
     )
     return frame.with_columns(
@@ -143,6 +144,11 @@ def code_table() -> pl.DataFrame:
                   dtype=pl.UInt64()).alias("adm_subsequent_primary_mask"),
         pl.Series([bit.get(initial_of.get(c, ""), 0) for c in codes], dtype=pl.UInt64()).alias(
             "adm_family_initial_bit"),
+        # The primaries the line's concurrent code accepts (96368 after 96365 or 96413), and its bit.
+        pl.Series([primary_mask.get(s or "", 0) for s in adm.get_column("concurrent_code")],
+                  dtype=pl.UInt64()).alias("adm_concurrent_primary_mask"),
+        pl.Series([bit.get(s or "", 0) for s in adm.get_column("concurrent_code")],
+                  dtype=pl.UInt64()).alias("adm_concurrent_bit"),
     )
     ig_rows = ig.select(
         pl.col("code").alias("procedure_code"),
@@ -574,6 +580,12 @@ def observation_codes() -> tuple[list[str], list[str]]:
     billing one keeps its consecutive dates one encounter (IOM 100-04 ch.4 section 230.2(B))."""
     section = manifest()["observation"]
     return [str(c) for c in section["codes"]], [str(c) for c in section["revenue_codes"]]
+
+
+def observation_hourly_codes() -> list[str]:
+    """Observation codes billed per hour (MANIFEST ``observation.hourly_codes``: G0378), whose units say
+    how many calendar days the stay can span."""
+    return [str(c) for c in manifest()["observation"]["hourly_codes"]]
 
 
 def minutes_allowed(code: str) -> bool:

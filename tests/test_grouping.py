@@ -78,6 +78,8 @@ def test_encounter_keys_are_the_same_on_both_paths(rows: list[tuple[int, int, bo
         "billing_provider": ["P"] * len(rows),
         # Whether a date continues the day before's visit (enrich._continues): varied per claim and date.
         "_cont": [(r[0] + r[1]) % 3 != 0 for r in rows],
+        # Whether the date lies inside an observation stay begun earlier on the claim: varied too.
+        "_stay": [(r[0] * 7 + r[1]) % 5 == 0 for r in rows],
     }).with_columns(pl.col("_claim").cast(pl.UInt32))
     ordered = frame.sort("_claim", "date_of_service")
     fast = ordered.with_columns(_encounter_numbers(ordered, in_claim_date_order=True).alias("k"))
@@ -89,10 +91,11 @@ def test_encounter_keys_are_the_same_on_both_paths(rows: list[tuple[int, int, bo
 
     assert partition(fast) == partition(slow)
     # Institutional rows of one claim share a key exactly when no date between them lacks a service
-    # and the later date continues the earlier one's visit (or is the same date).
+    # and the later date continues the earlier one's visit (or is the same date), or the later date
+    # lies inside an observation stay begun earlier (whatever the gap).
     for claim in ordered.filter("_inst").get_column("_claim").unique():
         mine = fast.filter(pl.col("_claim") == claim).sort("date_of_service")
-        dates, keys, cont = (mine.get_column(c).to_list() for c in ("date_of_service", "k", "_cont"))
+        dates, keys, cont, stay = (mine.get_column(c).to_list() for c in ("date_of_service", "k", "_cont", "_stay"))
         for i in range(1, len(dates)):
             gap = (dates[i] - dates[i - 1]).days
-            assert (keys[i] == keys[i - 1]) == (gap == 0 or (gap == 1 and cont[i]))
+            assert (keys[i] == keys[i - 1]) == (gap == 0 or stay[i] or (gap == 1 and cont[i]))
