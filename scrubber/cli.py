@@ -455,8 +455,9 @@ class CheckRun:
         from checks import REGISTERED  # the registered checks, in order (also where all_checks() lives)
 
         known = [c.id for c in REGISTERED]
-        _checked_ids("--select", value["select"], known)
-        _checked_ids("--ignore", value["ignore"], known)
+        for key in ("select", "ignore"):  # named as the user wrote it: the option, or the config file's key
+            origin = settings[key].origin if key in settings else "command line"
+            _checked_ids(f"--{key}" if origin in ("command line", "default") else f"{origin}: {key}", value[key], known)
         if not [c for c in known if (not value["select"] or c in value["select"]) and c not in value["ignore"]]:
             raise UsageError("--select and --ignore leave no check to run")
 

@@ -675,7 +675,8 @@ def check_batches(raw: pl.DataFrame | Any, policies: PolicySet, checks: list[Che
     void = pl.col("claim_frequency").is_in(reference.void_frequencies()).fill_null(False)
     scrubbed = enriched.filter(~void) if enriched.select(void.any()).item() else enriched
     worded, unevaluated = _run_checks(scrubbed, checks, ctx)
-    findings, suppressed, warnings = _identify_and_suppress(worded, suppressions)
+    skipped = frozenset(c.id for c in all_checks()) - {c.id for c in checks}
+    findings, suppressed, warnings = _identify_and_suppress(worded, suppressions, skipped)
     findings, suppressed = _finish(findings, enriched), _finish(suppressed, enriched, SUPPRESSION_COLUMNS)
     if clock is not None:
         clock.lap("checks")
@@ -683,14 +684,16 @@ def check_batches(raw: pl.DataFrame | Any, policies: PolicySet, checks: list[Che
                    suppression_warnings=warnings)
 
 
-def _identify_and_suppress(findings: pl.DataFrame, suppressions: SuppressionSet | None
+def _identify_and_suppress(findings: pl.DataFrame, suppressions: SuppressionSet | None,
+                           skipped: frozenset[str] = frozenset(),
                            ) -> tuple[pl.DataFrame, pl.DataFrame, list[dict[str, Any]]]:
-    """Give every finding its stable ``finding_id``, then take out the ones ``suppressions`` waive."""
+    """Give every finding its stable ``finding_id``, then take out the ones ``suppressions`` waive
+    (``skipped``: the checks not run, whose waivers are not stale)."""
     from scrubber import suppressions as suppress
     from scrubber.finding_ids import finding_ids
 
     findings = findings.with_columns(finding_ids(findings))
-    applied = suppress.apply(findings, suppressions)
+    applied = suppress.apply(findings, suppressions, skipped=skipped)
     return applied.active, applied.suppressed, applied.warnings
 
 

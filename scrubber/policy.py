@@ -161,13 +161,28 @@ def _validate_keys(doc: dict[str, Any], source: str, spec: dict[str, Any] = _KEY
 
 
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """``override`` over ``base``, table by table: a policy that extends another restates only what
+    differs (its ``coverage.lists`` add to the base's lists, a list of the same name replacing it)."""
     out = dict(base)
     for key, value in override.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict) and key != "lists":
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
             out[key] = _merge(out[key], value)
         else:
             out[key] = value
     return out
+
+
+def _inherited_lists_in_use(merged: dict[str, Any], raw: dict[str, Any]) -> dict[str, Any]:
+    """``merged`` keeping, of the lists it inherits, those its coverage settings still name: a base's
+    list the file no longer uses is not the file's setting (the file's own unused lists stay, and are
+    an error in :func:`_build`)."""
+    cov = merged.get("coverage")
+    if not isinstance(cov, dict) or not isinstance(cov.get("lists"), dict):
+        return merged
+    own = {str(k).upper() for k in raw.get("coverage", {}).get("lists", {})}
+    named = {str(i).upper() for s in ("home_iv", "home_sc", "other") for i in cov.get(s, []) if isinstance(i, str)}
+    lists = {k: v for k, v in cov["lists"].items() if str(k).upper() in own | named}
+    return {**merged, "coverage": {**cov, "lists": lists}}
 
 
 def _date_or_none(value: Any, where: str, source: str) -> dt.date | None:
@@ -298,14 +313,21 @@ def _build(doc: dict[str, Any], source: str) -> Policy:
         if list_id not in named:  # defined, read by nothing: a setting accepted and ignored
             raise PolicyError(f"'coverage.lists.{list_id}' is defined but no setting names it; add it to "
                               "coverage.home_iv, coverage.home_sc or coverage.other", source)
+    jw_from = _date_or_none(doc.get("jw", {}).get("required_from", False), "jw.required_from", source)
+    jz_from = _date_or_none(doc.get("jz", {}).get("required_from", False), "jz.required_from", source)
+    if jz_from is not None and (jw_from is None or jw_from > jz_from):
+        # Where JZ is required, discarded drug is billed on a JW line (CMS JW/JZ FAQ): a later or no JW
+        # date would be read by nothing while JZ is in force.
+        raise PolicyError(f"'jw.required_from' must be on or before 'jz.required_from' ({jz_from.isoformat()}): "
+                          "where JZ is required, discarded amounts are billed with JW (CMS JW/JZ FAQ)", source)
     return Policy(
         name=name,
         kind=kind,
         description=doc.get("description", ""),
         payers=_payer_names(doc.get("payers", []), "payers", source),
         caps=caps,
-        jw_required_from=_date_or_none(doc.get("jw", {}).get("required_from", False), "jw.required_from", source),
-        jz_required_from=_date_or_none(doc.get("jz", {}).get("required_from", False), "jz.required_from", source),
+        jw_required_from=jw_from,
+        jz_required_from=jz_from,
         jw_jz_exempt_pos=_pos(jw_jz.get("exempt_pos", []), "jw_jz.exempt_pos", source),
         jw_jz_home_from=_date_or_none(jw_jz.get("home_from", False), "jw_jz.home_from", source),
         kx_required_from=_date_or_none(kx.get("required_from", False), "kx.required_from", source),
@@ -375,6 +397,7 @@ class PolicySet:
         policies = {name: _build(doc, "built-in") for name, doc in docs.items()}
         claimants = list(policies.values())
         payer_map = {p: name for name, pol in policies.items() for p in pol.payers}
+        defined_in: dict[str, str] = {}  # policy name -> the user file that defines it
         for file in files:
             raw = _read_toml(Path(file))
             _validate_keys(raw, file)
@@ -384,7 +407,8 @@ class PolicySet:
             if base not in docs:
                 raise PolicyError(f"extends unknown policy '{base}' (known: {', '.join(sorted(docs))})", file)
             _no_repeated_caps(raw, file)
-            merged = _merge(docs[base], {k: v for k, v in raw.items() if k != "extends"})
+            merged = _inherited_lists_in_use(_merge(docs[base], {k: v for k, v in raw.items() if k != "extends"}),
+                                             raw)
             # Payers are never inherited, exact or by pattern: MEDICARE's payers stay MEDICARE's.
             merged["payers"] = raw.get("payers", [])
             merged["payer_patterns"] = raw.get("payer_patterns", {})
@@ -414,6 +438,11 @@ class PolicySet:
                 # A redefined MEDICARE or DEFAULT keeps the built-in's payers; a new policy names its own.
                 raise PolicyError(f"policy '{policy.name}' names no payers ('payers' or [payer_patterns]): it would "
                                   "apply to no claim", file)
+            if policy.name in defined_in:
+                # The second file replaced the first's rules for the first's payers too, silently.
+                raise PolicyError(f"policy '{policy.name}' is also defined in {defined_in[policy.name]}; give each "
+                                  "policy file its own name (or name all its payers in one file)", file)
+            defined_in[policy.name] = file
             docs[policy.name] = merged
             policies[policy.name] = policy
             claimants.append(policy)

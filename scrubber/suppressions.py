@@ -234,8 +234,11 @@ def empty_suppressed(findings: pl.DataFrame) -> pl.DataFrame:
     return findings.clear().with_columns(pl.lit(None, t).alias(c) for c, t in SUPPRESSION_COLUMNS.items())
 
 
-def apply(findings: pl.DataFrame, suppressions: SuppressionSet | None, today: dt.date | None = None) -> Applied:
-    """Split ``findings`` (which carry ``finding_id``) by ``suppressions``; order is kept in both parts."""
+def apply(findings: pl.DataFrame, suppressions: SuppressionSet | None, today: dt.date | None = None,
+          skipped: frozenset[str] = frozenset()) -> Applied:
+    """Split ``findings`` (which carry ``finding_id``) by ``suppressions``; order is kept in both parts.
+    ``skipped``: the check ids that did not run (``--select``/``--ignore``): an entry of such a check
+    matching nothing is not stale, and an entry by id alone is not told to be deleted then."""
     if not suppressions:
         return Applied(findings, empty_suppressed(findings), [])
     today = today or dt.date.today()
@@ -254,9 +257,12 @@ def apply(findings: pl.DataFrame, suppressions: SuppressionSet | None, today: dt
         chosen = _first_entry(findings, active)
     used = set(chosen.drop_nulls().unique().to_list())
     for i, s in active:
-        if i not in used:
-            warnings.append({"source": s.source, "entry": s.entry,
-                             "problem": f"{s.label} matches no finding (fixed, or no longer found? delete it)"})
+        if i in used or (s.check is not None and s.check in skipped):
+            continue  # (a waiver of a check that did not run is neither used nor stale)
+        problem = (f"{s.label} matches no finding (fixed, or no longer found? delete it)" if not skipped else
+                   f"{s.label} matches no finding of the checks that ran (fixed, no longer found, or a finding "
+                   f"of {', '.join(sorted(skipped))}, not run in this scrub)")
+        warnings.append({"source": s.source, "entry": s.entry, "problem": problem})
     warnings.sort(key=lambda w: (w["source"], w["entry"]))
     if not used:
         return Applied(findings, empty_suppressed(findings), warnings)

@@ -160,3 +160,14 @@ def test_the_sample_config_and_suppressions(monkeypatch) -> None:
     result = run("check", "claims.csv", "--json", "-")  # the config applies in the sample folder
     assert result.exit_code == 1 and json.loads(result.stdout)["provenance"]["inputs"] == ["claims.csv"]
     assert json.loads(result.stdout)["suppressed"] or "expired" in result.stderr
+
+
+def test_an_unknown_check_id_in_the_config_names_the_file_and_key(project: Path) -> None:
+    """It said "--select: unknown check id" for an option the user never typed."""
+    (project / "scrubber.toml").write_text('select = ["route-mismatch", "nope-check"]\n')
+    result = run("check", SAMPLE, "--json", "-")
+    assert result.exit_code == 2
+    assert f"{project / 'scrubber.toml'}: select: unknown check id 'nope-check'" in result.output
+    # Near miss: the same id on the command line is named as the option.
+    result = run("check", SAMPLE, "--no-config", "--ignore", "nope-check", "--json", "-")
+    assert result.exit_code == 2 and "--ignore: unknown check id 'nope-check'" in result.output

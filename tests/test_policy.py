@@ -222,6 +222,11 @@ def test_a_policy_can_replace_a_coverage_list_inline(tmp_path, write_csv) -> Non
          "narrows this policy's own prefix/contains patterns, and it has none"),
         ('name = "MEDICARE"\nextends = "MEDICARE"\n[payer_patterns]\nprefix = ["MEDICARE"]\n'
          'except_contains = ["HUMANA"]\n', "cannot take payers from MEDICARE"),
+        # Where JZ is required, waste is billed with JW: a later or no JW date would be read by nothing.
+        ('name = "X"\npayers = ["ACME"]\nextends = "MEDICARE"\n[jw]\nrequired_from = false\n',
+         "'jw.required_from' must be on or before 'jz.required_from' \\(2023-07-01\\)"),
+        ('name = "X"\npayers = ["ACME"]\n[jw]\nrequired_from = 2025-01-01\n[jz]\nrequired_from = 2023-07-01\n',
+         "'jw.required_from' must be on or before"),
         # A covered list no setting names would be read by nothing: refused.
         ('name = "X"\npayers = ["ACME"]\n[coverage.lists]\nMYLIST = ["D80.0"]\n',
          "'coverage.lists.MYLIST' is defined but no setting names it"),
@@ -233,3 +238,37 @@ def test_bad_policies_are_errors(tmp_path, write_csv, text: str, needle: str) ->
     claims = write_csv(CLAIM.format(payer="ACME", pos="11", mod="", dx="D69.3"))
     with pytest.raises(PolicyError, match=needle):
         scrub([str(claims)], [str(pol)])
+
+
+def test_two_files_defining_one_policy_name_are_an_error(tmp_path, write_csv) -> None:
+    """The second file replaced the first one's rules for the first one's payers too, silently (ACME's
+    claims got BETA's file's rules, while the provenance named the first file)."""
+    first, second = tmp_path / "a.toml", tmp_path / "b.toml"
+    first.write_text('name = "ACME"\npayers = ["ACME"]\n[ncci]\nem_pairs = true\n')
+    second.write_text('name = "acme"\npayers = ["BETA"]\n[ncci]\nem_pairs = false\n')
+    with pytest.raises(PolicyError, match=f"policy 'ACME' is also defined in {first}"):
+        PolicySet.load([str(first), str(second)])
+    # Near miss: two names, or one file given once, load.
+    second.write_text('name = "BETA"\npayers = ["BETA"]\n[ncci]\nem_pairs = false\n')
+    loaded = PolicySet.load([str(first), str(second)])
+    assert loaded.policy_for("ACME") == "ACME" and loaded.policy_for("BETA") == "BETA"
+
+
+def test_a_child_policy_inherits_its_base_policys_inline_lists(tmp_path, write_csv) -> None:
+    """A policy extending another restates only what differs: adding a list of its own kept the base's
+    'other' setting but dropped the list it names (refused: "unknown list 'L1'")."""
+    parent, child = tmp_path / "parent.toml", tmp_path / "child.toml"
+    parent.write_text('name = "ACME"\npayers = ["ACME"]\n[coverage]\nother = ["L1"]\n[coverage.lists]\n'
+                      'L1 = ["D80.0"]\n')
+    child.write_text('name = "ACME2"\nextends = "ACME"\npayers = ["ACME2"]\n[coverage]\nhome_iv = ["L2"]\n'
+                     '[coverage.lists]\nL2 = ["D69.3"]\n')
+    acme2 = PolicySet.load([str(parent), str(child)]).policies["ACME2"]
+    assert acme2.coverage["other"] == ("L1",) and acme2.coverage["home_iv"] == ("L2",)
+    assert acme2.lists == {"L1": ("D800",), "L2": ("D693",)}  # (codes kept without the dot)
+    # The base's list the child no longer names is not the child's setting (no error); a list of the
+    # same name replaces the base's.
+    child.write_text('name = "ACME2"\nextends = "ACME"\npayers = ["ACME2"]\n[coverage]\nother = ["L1"]\n'
+                     '[coverage.lists]\nL1 = ["D83.9"]\n')
+    assert PolicySet.load([str(parent), str(child)]).policies["ACME2"].lists == {"L1": ("D839",)}
+    child.write_text('name = "ACME2"\nextends = "ACME"\npayers = ["ACME2"]\n[coverage]\nother = ["A52509"]\n')
+    assert PolicySet.load([str(parent), str(child)]).policies["ACME2"].lists == {}

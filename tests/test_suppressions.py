@@ -243,3 +243,19 @@ def test_a_baseline_of_a_claim_id_with_a_control_character_reads_back(tmp_path: 
     again = runner.invoke(main, ["check", str(claims), "--no-config", "--suppressions", str(baseline), "--json", "-"])
     assert again.exit_code == 0, again.output
     assert json.loads(again.output)["findings"] == []
+
+
+def test_a_waiver_of_a_check_not_run_is_not_called_stale(tmp_path: Path) -> None:
+    """With --ignore (or --select) leaving a check out, its still-valid waiver matched nothing and was told
+    "fixed, or no longer found? delete it"; the finding was not fixed, the check did not run."""
+    sup = write(tmp_path / "sup.toml", entry(check="addon-without-primary", claim="PCN-1*")
+                + entry(id="0123456789ab"))
+    result = run("check", SAMPLE, "--suppressions", sup, "--ignore", "addon-without-primary", "--json", "-",
+                 "--fail-on", "never")
+    warnings = [w for w in result.stderr.splitlines() if "warning" in w]
+    assert len(warnings) == 1, result.stderr  # the id entry only, and not told to delete
+    assert "entry 2 (id 0123456789ab) matches no finding of the checks that ran" in warnings[0]
+    assert "addon-without-primary, not run in this scrub" in warnings[0] and "delete it" not in warnings[0]
+    # Near miss: with every check run, the unmatched id entry is stale as before.
+    result = run("check", SAMPLE, "--suppressions", sup, "--json", "-", "--fail-on", "never")
+    assert "entry 2 (id 0123456789ab) matches no finding (fixed, or no longer found? delete it)" in result.stderr
