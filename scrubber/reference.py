@@ -335,16 +335,20 @@ def releases_summary() -> list[dict[str, str]]:
     m = manifest()
     out = []
     for key in ("admin_codes", "immune_globulins", "modifiers", "home_ivig_supplies", "covered_diagnoses"):
-        out.append({"table": key, "release": m[key]["release"], "source": m[key]["source"]})
+        out.append({"table": key, "release": m[key]["release"], "source": m[key]["source"],
+                    "effective_from": str(m[key]["effective_from"])})
     for key in EDIT_TABLES:
         meta = edit_table_meta(key)
         row = {"table": key, "release": meta["release"], "source": meta["source"],
                "table_quarter": meta["table_quarter"]}
+        if meta.get("effective_from"):
+            row["effective_from"] = str(meta["effective_from"])
         if meta.get("override"):
             row["override"] = meta["override"]
         out.append(row)
     for key, meta in m["icd10cm"].items():
-        out.append({"table": f"icd10cm.{key}", "release": meta["release"], "source": meta["source"]})
+        out.append({"table": f"icd10cm.{key}", "release": meta["release"], "source": meta["source"],
+                    "effective_from": str(meta["effective_from"]), "effective_to": str(meta["effective_to"])})
     if "icd10cm_next" in m:
         meta = m["icd10cm_next"]
         judged = m["icd10cm"][meta["judged_by"]]["release"]
@@ -415,6 +419,13 @@ def _override_manifest(directory: str) -> dict[str, Any]:
             # dates): "garbage" would be reported as the table's quarter.
             raise InputError(f"[{key}] table_quarter must be a year and quarter such as 2026Q3 "
                              f"(got {meta['table_quarter']!r})", str(path))
+        if "file" in meta and str(meta["file"]).strip() != f"{key}.csv":
+            # The table is read from {key}.csv whatever the entry says: another name was passed over.
+            raise InputError(f"[{key}] file = {meta['file']!r}: the table of [{key}] is read from {key}.csv "
+                             "(leave 'file' out, or name that file)", str(path))
+        if "effective_from" in meta and not isinstance(meta["effective_from"], dt.date):
+            raise InputError(f"[{key}] effective_from must be a TOML date such as 2026-07-01 (got "
+                             f"{meta['effective_from']!r})", str(path))
         entries[key] = {"source": str(meta.get("source", meta["release"])), **meta,
                         "file": f"{key}.csv", "override": str(root / f"{key}.csv")}
     return entries

@@ -130,6 +130,7 @@ def test_a_newer_quarter_replaces_the_table_and_is_reported(tmp_path, monkeypatc
     tables = {r["table"]: r for r in newer.provenance["reference_data"]}
     assert tables["mue_practitioner"]["table_quarter"] == "2026Q3"
     assert tables["mue_practitioner"]["override"].endswith("mue_practitioner.csv")
+    assert "effective_from" not in tables["mue_practitioner"]  # (the replacement's manifest gives none)
     assert tables["mue_outpatient"]["table_quarter"] == "2024Q3" and "override" not in tables["mue_outpatient"]
     assert tables["ncci_ptp"]["table_quarter"] == reference.manifest()["ncci_ptp"]["table_quarter"]
 
@@ -161,6 +162,14 @@ def test_a_newer_quarter_replaces_the_table_and_is_reported(tmp_path, monkeypatc
         (lambda d: _tables(d / "t", manifest='[mue_practitioner]\nrelease = "x"\ntable_quarter = "2026Q3"\n'
                                               '[mue_outpatien]\nrelease = "y"\n'),
          "unknown entry [mue_outpatien]; did you mean [mue_outpatient]?"),
+        # Keys taken and read by nothing (probe 15C): a file name other than the table's, a date as text.
+        (lambda d: _tables(d / "t", manifest='[mue_practitioner]\nrelease = "x"\ntable_quarter = "2026Q3"\n'
+                                              'file = "not_this_name.csv.txt"\n'),
+         "[mue_practitioner] file = 'not_this_name.csv.txt': the table of [mue_practitioner] is read from "
+         "mue_practitioner.csv"),
+        (lambda d: _tables(d / "t", manifest='[mue_practitioner]\nrelease = "x"\ntable_quarter = "2026Q3"\n'
+                                              'effective_from = "July 2026"\n'),
+         "[mue_practitioner] effective_from must be a TOML date"),
     ],
 )
 def test_a_bad_replacement_table_is_a_clear_error(tmp_path, monkeypatch, write_csv, make, needle) -> None:
@@ -198,4 +207,17 @@ def test_releases_summary_names_the_quarter_of_each_edit_table() -> None:
     tables = {r["table"]: r for r in reference.releases_summary()}
     for key in reference.EDIT_TABLES:
         assert tables[key]["table_quarter"] == reference.manifest()[key]["table_quarter"]
+        # Versioned with its effective date (the probe found none in the provenance).
+        assert tables[key]["effective_from"] == str(reference.manifest()[key]["effective_from"])
+    assert tables["icd10cm.fy2026"]["effective_from"] == "2025-10-01"
+    assert tables["icd10cm.fy2026"]["effective_to"] == "2026-09-30"
+
+
+def test_a_replacement_tables_effective_date_is_in_the_provenance(tmp_path, monkeypatch, write_csv) -> None:
+    monkeypatch.setenv(reference.REFERENCE_DIR_ENV, str(_tables(tmp_path / "q3", manifest=(
+        '[mue_practitioner]\nrelease = "x"\ntable_quarter = "2026Q3"\neffective_from = 2026-07-01\n'
+        'file = "mue_practitioner.csv"\n'))))
+    path = str(write_csv(HEADER + "Q1,1,M1,MEDICARE,,11,2026-07-02,96366,,9,1080,D80.0\n"))
+    tables = {r["table"]: r for r in scrub([path], select=["units-over-mue"]).provenance["reference_data"]}
+    assert tables["mue_practitioner"]["effective_from"] == "2026-07-01"
     json.dumps(reference.releases_summary())  # plain data for the findings JSON
