@@ -423,8 +423,11 @@ class CheckRun:
         if not o.inputs:
             raise UsageError("no INPUT given (claim files, folders, or - for standard input); see scrub check --help")
         if o.engine == "spark":
+            origin = settings["suppressions"].origin if "suppressions" in settings else "command line"
+            suppressions = ("--suppressions" if origin in ("command line", "default") else
+                            f"suppressions (from {origin}; --no-config leaves them out)")
             unsupported = [name for name, given in (("--records", o.records), ("--strict", o.strict),
-                                                    ("--suppressions", value_of(settings, "suppressions")),
+                                                    (suppressions, value_of(settings, "suppressions")),
                                                     ("standard input (-)", "-" in o.inputs)) if given]
             if unsupported:
                 raise UsageError(f"{' and '.join(unsupported)} not supported with --engine spark "

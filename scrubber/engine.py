@@ -529,23 +529,40 @@ def _unusable_times(lines: pl.DataFrame) -> list[dict[str, str]]:
     the start that is no crossing of midnight, or more than a day after it): the timing checks leave
     them unevaluated, which the summary only counted, so a gate passed 96366 x3 beside a 96365 whose
     stop was typed before its start. Named here (the first rows) so the biller checks the record."""
+    return unusable_times_warnings(unusable_times_parts(lines))
+
+
+def unusable_times_parts(lines: pl.DataFrame) -> dict[str, dict[str, Any]]:
+    """Per file (``source``): ``count`` of the lines :func:`_unusable_times` names and ``first``, the
+    first of them by row (``[row_id, location]``, at most as many as the warning lists). Parts of
+    disjoint rows add up with :func:`add_summary_parts` (counts summed, lists joined): the Spark engine
+    adds its partitions' and words them once on the driver (:func:`unusable_times_warnings`)."""
     from scrubber.timing import infusing_minutes
 
     if "infusion_start" not in lines.columns or not lines.height:
-        return []
+        return {}
     bad = lines.filter(pl.col("infusion_start").is_not_null() & pl.col("infusion_stop").is_not_null()
                        & infusing_minutes().is_null()).with_columns(location())
-    if not bad.height:
-        return []
-    out = []
+    out: dict[str, dict[str, Any]] = {}
     for (source,), rows in bad.sort("row_id").group_by("source", maintain_order=True):
-        shown = ", ".join(str(x) for x in rows.get_column("source_location").head(_TIMES_LISTED).to_list())
-        more = f" and {rows.height - _TIMES_LISTED} more" if rows.height > _TIMES_LISTED else ""
-        out.append({"source": str(source), "problem": (
-            f"{rows.height} line(s) document an infusion_stop that cannot end their infusion_start (before it, "
+        first = rows.head(_TIMES_LISTED).select("row_id", "source_location").rows()
+        out[str(source)] = {"count": rows.height, "first": [[int(r), str(loc)] for r, loc in first]}
+    return out
+
+
+def unusable_times_warnings(parts: dict[str, dict[str, Any]]) -> list[dict[str, str]]:
+    """The input warnings of :func:`unusable_times_parts` (added up), one per file in the order given."""
+    out = []
+    # (files in the order of their first such row, as the rows are numbered across files)
+    for source, part in sorted(parts.items(), key=lambda item: min(r for r, _ in item[1]["first"])):
+        shown = ", ".join(loc for _, loc in sorted(part["first"])[:_TIMES_LISTED])
+        more = f" and {part['count'] - _TIMES_LISTED} more" if part["count"] > _TIMES_LISTED else ""
+        out.append({"source": source, "problem": (
+            f"{part['count']} line(s) document an infusion_stop that cannot end their infusion_start (before it, "
             f"or more than a day after it): {shown}{more}; their infusion minutes are not evaluated (check the "
             "times in the administration record)")})
     return out
+
 
 def scrub(
     inputs: list[str],

@@ -62,9 +62,10 @@ from scrubber.engine import (
     select_checks,
     summary_from_parts,
     summary_parts,
+    unusable_times_warnings,
 )
 from scrubber.errors import InputError, ScrubError, UsageError
-from scrubber.loaders import expand_paths, sniff_format
+from scrubber.loaders import expand_paths, open_file, sniff_format
 from scrubber.loaders.parquet_loader import LIST_COLUMNS, check_columns, normalised_names
 from scrubber.policy import PolicySet
 from scrubber.records import empty_problems
@@ -81,6 +82,7 @@ from scrubber.spark_partition import (
     PARTS,
     REJECTED,
     REJECTED_PREFIX,
+    UNUSABLE_TIMES,
     InputFile,
     PartitionPlan,
     output_schema,
@@ -146,11 +148,11 @@ class SparkScrub:
         from pyspark.sql import functions as F
 
         rows = self._out.where(F.col(KIND) == PARTS).select("_parts").collect()
-        return _summary([r[0] for r in rows], self.checks, self.policies)
+        return _summary([r[0] for r in rows], self.checks, self.policies)[0]
 
-    def collect(self) -> tuple[pl.DataFrame, pl.DataFrame, dict[str, Any], pl.DataFrame]:
-        """Findings (in the local run's order), rejected rows (in row order), summary and report lines,
-        collected to the driver in one Spark job."""
+    def collect(self) -> tuple[pl.DataFrame, pl.DataFrame, dict[str, Any], pl.DataFrame, list[dict[str, str]]]:
+        """Findings (in the local run's order), rejected rows (in row order), summary, report lines and
+        the input warnings of the lines' content, collected to the driver in one Spark job."""
         table = _to_arrow(self._out)
         out = pl.from_arrow(table)
         assert isinstance(out, pl.DataFrame)
@@ -161,12 +163,12 @@ class SparkScrub:
             .select([pl.col(f"{REJECTED_PREFIX}{n}").alias(n) for n in names])
             .sort("row_id").select(list(REJECTED_SCHEMA)).cast(REJECTED_SCHEMA)
         )
-        summary = _summary(out.filter(pl.col(KIND) == PARTS).get_column("_parts").to_list(), self.checks,
-                           self.policies)
+        summary, warnings = _summary(out.filter(pl.col(KIND) == PARTS).get_column("_parts").to_list(), self.checks,
+                                     self.policies)
         blobs = out.filter(pl.col(KIND) == LINES).get_column("_lines").to_list()
         frames = [pl.read_ipc(b) for b in blobs]
         lines = pl.concat(frames, how="vertical_relaxed").sort("row_id") if frames else pl.DataFrame()
-        return findings, rejected, summary, lines
+        return findings, rejected, summary, lines, warnings
 
     def unpersist(self) -> None:
         self._out.unpersist()
@@ -215,12 +217,15 @@ def scrub_files(inputs: list[str], policy_files: list[str] | tuple[str, ...] = (
     """
     started = dt.datetime.now(dt.UTC)
     clock = PhaseClock()
-    paths = expand_paths(inputs)
+    skipped: list[dict[str, str]] = []
+    paths = expand_paths(inputs, None, skipped)
     formats = {str(p): sniff_format(p) for p in paths}
     others = [p for p, f in formats.items() if f not in ("csv", "parquet")]
     if others:
         raise UsageError(f"--engine spark reads CSV and Parquet; {others[0]} is {formats[others[0]].upper()} "
                          "(use the local engine)")
+    # The notices a local reader gives on opening a file (columns not read, named like claims columns).
+    notices = [{"source": r.name, "problem": n} for r in (open_file(p) for p in paths) for n in r.notices]
     if spark is None and pyspark_problem() is None:
         from pyspark.sql import SparkSession
 
@@ -233,7 +238,7 @@ def scrub_files(inputs: list[str], policy_files: list[str] | tuple[str, ...] = (
         frames = [_read(spark, p, formats[str(p)]) for p in paths]
         out = run.plan(frames, provenance_columns=False, report_lines=report_lines, partitions=partitions)
         clock.lap("open inputs + pre-pass (row numbers and member keys)")
-        findings, rejected, summary, lines = SparkScrub(out, run.checks, run.policies).collect()
+        findings, rejected, summary, lines, content_warnings = SparkScrub(out, run.checks, run.policies).collect()
         clock.lap("partition + check + collect")
     except ScrubError:
         raise
@@ -245,7 +250,10 @@ def scrub_files(inputs: list[str], policy_files: list[str] | tuple[str, ...] = (
             spark.stop()
     if own and _LOG is not None:  # the JVM's log is kept only when something went wrong
         _LOG.unlink(missing_ok=True)
-    summary["input_warnings"] = 0
+    # As the local engine words them: files skipped in a folder, each file's notices on its columns (read
+    # from its header here), then the lines' content (added up from the partitions).
+    input_warnings = [*skipped, *notices, *content_warnings]
+    summary["input_warnings"] = len(input_warnings)
     provenance = {
         "tool": "scrubber",
         "version": __version__,
@@ -260,7 +268,7 @@ def scrub_files(inputs: list[str], policy_files: list[str] | tuple[str, ...] = (
     }
     return ScrubResult(findings=findings, lines=lines, rejected=rejected, unmatched_records=empty_problems(),
                        summary=summary, provenance=provenance, checks=run.checks, timings=clock.phases,
-                       input_warnings=[])
+                       input_warnings=input_warnings, strict_refuses=[False] * len(input_warnings))
 
 
 # --------------------------------------------------------------------------- the session and its JVM
@@ -654,8 +662,10 @@ def _ordered_findings(findings: pl.DataFrame, checks: list[Check]) -> pl.DataFra
         "_order")
 
 
-def _summary(parts_json: list[str], checks: list[Check], policies: PolicySet) -> dict[str, Any]:
-    """The summary dict of the run from its partitions' parts (the engine's definition)."""
+def _summary(parts_json: list[str], checks: list[Check], policies: PolicySet
+             ) -> tuple[dict[str, Any], list[dict[str, str]]]:
+    """The summary dict of the run from its partitions' parts (the engine's definition), and the input
+    warnings on the lines' content (:func:`scrubber.engine.unusable_times_warnings`)."""
     import json
 
     parts_list = [json.loads(p) for p in parts_json]
@@ -666,6 +676,7 @@ def _summary(parts_json: list[str], checks: list[Check], policies: PolicySet) ->
         parts["rows_read"] = 0
         parts_list = [parts]
     total = functools.reduce(add_summary_parts, parts_list)
+    warnings = unusable_times_warnings(total.pop(UNUSABLE_TIMES, {}))
     summary = summary_from_parts(total, total["rows_read"], checks, 0)
-    summary["input_warnings"] = 0
-    return summary
+    summary["input_warnings"] = len(warnings)
+    return summary, warnings

@@ -31,7 +31,14 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from scrubber.canonical import REJECTED_SCHEMA
-from scrubber.engine import FINDINGS_SCHEMA, REPORTED_LINE_FACTS, build_context, check_batches, select_checks
+from scrubber.engine import (
+    FINDINGS_SCHEMA,
+    REPORTED_LINE_FACTS,
+    build_context,
+    check_batches,
+    select_checks,
+    unusable_times_parts,
+)
 from scrubber.engine import summary_parts as engine_summary_parts
 from scrubber.loaders.parquet_loader import raw_of_text, typed_to_text
 from scrubber.policy import PolicySet
@@ -56,6 +63,8 @@ PARTITION_SHIFT = 33
 # The columns the report's breakdowns (payer, billing provider, month, policy) read of every line.
 REPORT_NARROW = ("row_id", "claim_id", "payer", "billing_provider", "date_of_service", "charge", "policy")
 
+
+UNUSABLE_TIMES = "unusable_times"  # the key of the parts holding engine.unusable_times_parts
 
 def output_schema() -> dict[str, pl.DataType]:
     """The columns every partition returns (see the module docstring), from the engine's schemas."""
@@ -147,6 +156,8 @@ def partition_outputs(plan: PartitionPlan, frame: pl.DataFrame) -> pl.DataFrame:
     rejected = canon.rejected.with_columns(_rejected_row_ids(raw, canon.lines).alias("row_id"))
     parts = engine_summary_parts(enriched, findings, canon.rejected, checks, checked.unevaluated)
     parts["rows_read"] = canon.rows_read
+    # The lines whose times cannot be an infusion, per file: an input warning, worded on the driver.
+    parts[UNUSABLE_TIMES] = unusable_times_parts(enriched)
     frames = [
         _shaped(FINDING, findings),
         _shaped(REJECTED, rejected.rename({c: f"{REJECTED_PREFIX}{c}" for c in rejected.columns})),

@@ -264,6 +264,15 @@ def test_spark_options_are_refused_where_they_do_not_apply(args: tuple[str, ...]
     assert proc.returncode == 2 and expected in proc.stderr and proc.stderr.count("\n") == 1, proc.stderr
 
 
+def test_suppressions_of_a_config_file_are_named_as_such_on_spark() -> None:
+    """The bundled sample folder's scrubber.toml names suppressions: on Spark the refusal named the
+    --suppressions option, which the user never gave, and not the way out."""
+    proc = _cli("check", "claims.csv", "--engine", "spark", cwd=ROOT / "sample_claims")
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+    assert f"suppressions (from {ROOT / 'sample_claims' / 'scrubber.toml'}; --no-config leaves them out) not " \
+           "supported with --engine spark" in proc.stderr
+
+
 # --------------------------------------------------------------------------- Spark local[2]
 
 
@@ -490,3 +499,28 @@ def test_mask_phi_hides_every_claim_id_with_the_spark_engine(spark, tmp_path: Pa
     text = out.read_text(encoding="utf-8")
     claims = {row.split(",", 1)[0] for row in SAMPLE.read_text(encoding="utf-8").splitlines()[1:]}
     assert json.loads(text)["findings"] and not [c for c in claims if c in text]
+
+
+def test_input_warnings_are_the_local_engines(spark, tmp_path: Path) -> None:
+    """Spark dropped every input warning: a misspelled column (its modifiers silently not read), stops
+    before their starts on lines spread over partitions, a folder's empty file and a file not read."""
+    from scrubber.spark import scrub_files
+
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    rows = [f"W{i},1,M{i % 7},MEDICARE,,11,2026-03-02,96365,,1,300,D80.0,2026-03-02T10:00,2026-03-02T09:00"
+            for i in range(40)]
+    (folder / "times.csv").write_text("claim_id,line_number,member_id,payer,claim_type,place_of_service,"
+                                      "date_of_service,procedure_code,modifer_1,units,charge,diagnosis_1,"
+                                      "infusion_start,infusion_stop\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    (folder / "sample.csv").write_text(SAMPLE.read_text(), encoding="utf-8")
+    (folder / "empty.csv").write_text("", encoding="utf-8")
+    (folder / "notes.pdf").write_bytes(b"%PDF-1.4")
+    local = scrub([str(folder)])
+    problems = [w["problem"] for w in local.input_warnings]
+    assert any("modifer_1" in p for p in problems) and any("40 line(s) document an infusion_stop" in p
+                                                               for p in problems)
+    assert sum(p.startswith("skipped:") for p in problems) == 2
+    ran = scrub_files([str(folder)], spark=spark, partitions=8)
+    assert ran.input_warnings == local.input_warnings
+    _same_result(ran, local)
