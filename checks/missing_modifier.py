@@ -40,7 +40,11 @@
   J1561/J1569 documented SC or carrying JB) at a home place of service must carry KX (criteria met),
   GA or GZ (criteria not met, with or without an ABN) or GY (drug not given through a covered pump).
   Home IVIG under the IVIG benefit (A52509) has no KX requirement: an unmet criterion there is "no
-  benefit category" (see `noncovered-diagnosis`). KX on administration lines is never required. A
+  benefit category" (see `noncovered-diagnosis`). KX on administration lines is never required. The
+  external infusion pump and supply lines (E0779, E0780, E0781, E0791, A4221, A4222) of a claim that
+  bills such an SC IG line at home need one of the same modifiers: "claims for external infusion
+  pumps, drugs, and supplies billed without a KX, GA, or GZ modifier ... will be rejected for missing
+  information" (Noridian JA DME, 2023 EIP modifiers; `kx_missing_pump_supply`). A
   line whose diagnoses are off the covered list is `noncovered-diagnosis`'s (`home_scig_not_covered`:
   the criteria are not met, its fix appends GA or GZ), not also missing KX (one root cause: the KX
   fix asserted the criteria met). DEFAULT: none.
@@ -116,6 +120,7 @@ from checks._drug_lines import (
 )
 from checks._first_rule import first_rule, rule_value
 from checks.noncovered_diagnosis import home_scig_uncovered
+from scrubber import reference
 from scrubber.cards import load_card
 from scrubber.enrich import (
     code,
@@ -326,15 +331,32 @@ def _jwjz(lines: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def _kx(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
-    home = lines.filter(is_ig() & pl.col("is_home") & since("pol_kx_from") & ~pl.col("kx_ok"))
+    home = lines.filter(is_ig() & pl.col("is_home") & since("pol_kx_from"))
     home = with_modifier_roles(with_codes(home, "ig_route", "ig_product"))
     subcutaneous = (pl.col("ig_route") == "SC") | ((pl.col("ig_route") == "IV_SC") & documented_sc())
+    # Collected once (a few lines): the drug lines' KX and their claims' pump and supply lines read it.
+    scig = home.filter(subcutaneous.fill_null(False)).collect().lazy()
     # (off the covered list: noncovered-diagnosis's home_scig_not_covered, decided on the few lines here)
-    missing = home.filter(subcutaneous.fill_null(False))
-    return missing.join(home_scig_uncovered(missing, ctx), on="row_id", how="anti").select(
+    uncovered = home_scig_uncovered(scig, ctx).collect().lazy()
+    missing = scig.filter(~pl.col("kx_ok")).join(uncovered, on="row_id", how="anti").select(
         "row_id", pl.lit("kx_missing").alias("reason"), pl.col("ig_product").alias("product"),
         pl.col("pol_kx_from").alias("kx_from"),
     )
+    return pl.concat([missing, _kx_pump_supplies(lines, scig, uncovered)], how="diagonal_relaxed")
+
+
+def _kx_pump_supplies(lines: pl.LazyFrame, scig: pl.LazyFrame, uncovered: pl.LazyFrame) -> pl.LazyFrame:
+    """The external infusion pump and supply lines (MANIFEST ``external_infusion_pump``) at home without
+    an accepted modifier on a claim that bills home SC immune globulin needing one: the policy asks it
+    of the pump, drug and supply lines alike (Noridian JA DME, 2023 EIP modifiers). A claim whose SC IG
+    is off the covered list is left to noncovered-diagnosis (one root cause, as its drug line)."""
+    items = lines.filter(pl.col("procedure_code").is_in(reference.external_infusion_pump_codes())
+                         & pl.col("is_home") & since("pol_kx_from") & ~pl.col("kx_ok"))
+    claims = scig.join(uncovered, on="row_id", how="anti").group_by("claim_id").agg(
+        pl.col("ig_product").sort().first().alias("product"))
+    off_list = scig.join(uncovered, on="row_id").select("claim_id").unique()
+    return items.join(claims, on="claim_id").join(off_list, on="claim_id", how="anti").select(
+        "row_id", pl.lit("kx_missing_pump_supply").alias("reason"), "product", pl.col("pol_kx_from").alias("kx_from"))
 
 
 def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:

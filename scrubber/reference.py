@@ -593,6 +593,12 @@ def observation_codes() -> tuple[list[str], list[str]]:
     return [str(c) for c in section["codes"]], [str(c) for c in section["revenue_codes"]]
 
 
+def external_infusion_pump_codes() -> list[str]:
+    """External infusion pump and supply codes (MANIFEST ``external_infusion_pump``) whose lines need
+    the KX/GA/GZ/GY of the home SC immune globulin billed on their claim."""
+    return [str(c) for c in manifest()["external_infusion_pump"]["codes"]]
+
+
 def observation_hourly_codes() -> list[str]:
     """Observation codes billed per hour (MANIFEST ``observation.hourly_codes``: G0378), whose units say
     how many calendar days the stay can span."""
