@@ -6,7 +6,8 @@ other code is enforced by `units-over-mue` (it replaces the MUE for that code): 
 and ignored. When the units also take a date of service over 96371's CMS MUE (1, MAI 3) and the cap
 is not above it, the MUE denies every 96371 unit of the claim that date: those lines are at risk
 (reasons `over_cap_units`, `over_cap_line`); a cap above the MUE is the payer's own, and its units over
-are at risk.
+are at risk. 96371 billed where no 96369 anchors it is `addon-without-primary`'s (its whole line is
+denied for that), not also over the cap.
 
 Implementation. The cap is the line's policy's ``[caps]`` entry for 96371 (``pol_cap``; both
 built-in policies set 1, a policy file may set another number). The 96371 lines are few, so they are
@@ -31,6 +32,7 @@ from __future__ import annotations
 import polars as pl
 
 from checks._counting import CAP_CHECK_CODE, date_of_service_group, mue_table_words
+from checks.addon_without_primary import unanchored_addons
 from scrubber import reference
 from scrubber.cards import load_card
 from scrubber.enrich import code_is
@@ -49,6 +51,9 @@ def _mue_of_96371(column: str, dtype: pl.DataType) -> pl.Expr:
 def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     # The code by its code-table row (an integer test, not a text comparison on every line).
     setup = lines.filter(code_is(procedure_code=CAP_CHECK_CODE) & pl.col("pol_cap").is_not_null())
+    # 96371 that no readable line anchors (no 96369 in the encounter) is addon-without-primary's: the
+    # whole line is denied for that, and its units are not also over the cap (one root cause).
+    setup = setup.join(unanchored_addons(setup), on="row_id", how="anti")
     # The MUE is a date-of-service edit (MAI 3): the encounter's units on one date (an institutional
     # claim, one encounter over midnight, counts each date apart: claim and date, ``cd_key``).
     mue_group = date_of_service_group(pl.col("is_inst"))

@@ -133,6 +133,7 @@ def test_96371_over_its_mue_puts_the_claims_96371_lines_at_risk(tmp_path) -> Non
         "revenue_code,units,charge,diagnosis_1",
         "H1,1,M9,MEDICARE,institutional,22,2026-04-10,96371,0260,1,100,D80.0",
         "H1,2,M9,MEDICARE,institutional,22,2026-04-11,96371,0260,1,100,D80.0",
+        "H1,3,M9,MEDICARE,institutional,22,2026-04-10,96369,0260,1,250,D80.0",
         "A1,1,M5,ACME HEALTH,professional,11,2026-04-10,96369,,1,200,D80.0",
         "A1,2,M5,ACME HEALTH,professional,11,2026-04-10,96371,,3,300,D80.0",
     ]) + "\n", encoding="utf-8")
