@@ -52,6 +52,7 @@ from checks._counting import (
     initial_services,
     outranked_push,
 )
+from checks.route_mismatch import replaced_administration
 from scrubber.cards import load_card
 from scrubber.enrich import with_codes
 from scrubber.registry import Check, Context
@@ -61,7 +62,7 @@ from scrubber.timing import billed_as, chain_code, clock, episode_interval, timi
 def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     # Collected once, the columns read here only: the words and the secondary-hydration units both
     # read it (a few lines of a batch).
-    extra = initial_services(lines).select(
+    extra = _not_replaced(lines, initial_services(lines)).select(
         "row_id", "is_kept_line", "extra_units", "adm_bit", "adm_addon_hour_code", "adm_subsequent_code",
         "adm_subsequent_primary_mask", "kept_code", "kept_bit", "kept_claim", "kept_line", "kept_dos",
         "date_of_service", "claim_id", "line_number", "enc_key", "enc_admin_mask", "kept_row",
@@ -147,6 +148,15 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         "interval",
         "supported",
     )
+
+
+def _not_replaced(lines: pl.LazyFrame, extra: pl.LazyFrame) -> pl.LazyFrame:
+    """``extra`` without the lines route-mismatch replaces with the product's infusion codes (96369 x2
+    for an IVIG is "96365 and 96366 for the time documented" there, not also "96369 x1 and 96370 x1"
+    here), decided on the few encounters ``extra`` holds."""
+    extra = extra.collect().lazy()
+    within = lines.join(extra.select("enc_key").unique(), on="enc_key", how="semi")
+    return extra.join(replaced_administration(within), on="row_id", how="anti")
 
 
 def _concurrent(lines: pl.LazyFrame, extra: pl.LazyFrame) -> pl.LazyFrame:

@@ -191,6 +191,24 @@ def _decided(lines: pl.LazyFrame, b: dict[str, int], rules: list[tuple[str, pl.E
         (pl.col("enc_unreadable") & (pl.col("_rule") != own_code)).alias("_guess"))
 
 
+# The reasons whose fix replaces the conflicting administration lines with the infusion codes of the
+# product's route (the first hour and each additional hour): the units those lines bill go with them.
+REPLACING = ("sc_product_iv_admin", "iv_product_sc_admin", "ig_as_push", "ig_as_hydration")
+
+
+def replaced_administration(lines: pl.LazyFrame) -> pl.LazyFrame:
+    """``row_id`` of the administration lines this check's fix replaces (:data:`REPLACING`): their code
+    and units are recoded here, so duplicate-initial-infusion does not also fix them ("96369 x1 and
+    96370 x1" beside "replace 96369 with 96365, 96366" for an IVIG: one root cause, the route)."""
+    b = _bits()
+    rules = _rules(b)
+    names = [reason for reason, _, _ in rules]
+    flagged = _decided(lines, b, rules).filter(
+        ~pl.col("_guess") & pl.col("_rule").is_in([names.index(r) for r in REPLACING])).with_columns(
+        rule_value(pl.col("_rule"), [conflict for _, _, conflict in rules], pl.UInt64()).alias("_conflict"))
+    return _conflicting_lines(flagged, lines).select(pl.col("risk_rows").explode().alias("row_id")).unique()
+
+
 def unevaluated(lines: pl.LazyFrame) -> pl.LazyFrame:
     """Lines a rule would flag from what an encounter with an unreadable row bills or lacks."""
     # (decided now: the flag is set on a few encounters of a batch, if any; the rules only run there)
