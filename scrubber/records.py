@@ -210,9 +210,7 @@ class RecordJoin:
         rec = records.frame
         self.source = records.source
         self.doc_cols = [c for c in RECORD_COLUMNS if c in rec.columns]
-        # Every record after the first for its claim line (the first one is used, so it is not listed).
-        self.duplicates = rec.filter(pl.int_range(pl.len()).over(*KEY) > 0)
-        self.records = rec.unique(list(KEY), keep="first", maintain_order=True)
+        self.records, self.duplicates = _one_record_per_line(rec, self.doc_cols)
         self.renamed = self.records.rename({c: f"_rec_{c}" for c in self.doc_cols}).drop("source_row")
         self.matched: list[pl.DataFrame] = []
         self.file_problems = records.problems if records.problems is not None else empty_problems()
@@ -231,7 +229,8 @@ class RecordJoin:
         )
 
     def problems(self) -> pl.DataFrame:
-        """Records that matched no claim line, and repeated record keys (the first one was used)."""
+        """Records that matched no claim line, and repeated record keys (used once when they agree, not at
+        all when they disagree)."""
         matched = pl.concat(self.matched).unique() if self.matched else pl.DataFrame(schema=dict.fromkeys(KEY,
                                                                                                       pl.String()))
         unmatched = self.records.join(matched, on=list(KEY), how="anti")
@@ -241,10 +240,36 @@ class RecordJoin:
                 unmatched.select(pl.lit(self.source).alias("source"), pl.col("source_row").alias("row"), *KEY,
                                  pl.lit("record matches no claim line").alias("reason")),
                 self.duplicates.select(pl.lit(self.source).alias("source"), pl.col("source_row").alias("row"), *KEY,
-                                       pl.lit("duplicate record for this claim line; the first one was used")
-                                       .alias("reason")),
+                                       "reason"),
             ]
         ).cast(UNMATCHED_SCHEMA).sort("row", "reason")
+
+
+def _one_record_per_line(rec: pl.DataFrame, doc_cols: list[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The records to join, one per claim line, and the repeated ones with their ``reason``. Rows of one
+    claim line that agree (a value one leaves out is no difference) are one record, their values
+    together; rows that disagree are none: which one the file lists first must not decide the
+    findings (the claims' own rule for a line given twice), so the line keeps its own documentation."""
+    repeated = pl.len().over(*KEY) > 1
+    if not rec.select(repeated.any()).item():
+        return rec, rec.clear().with_columns(pl.lit(None, pl.String()).alias("reason"))
+    many = rec.filter(repeated)
+    differs = many.group_by(list(KEY)).agg(
+        pl.concat_list([pl.when(pl.col(c).drop_nulls().n_unique() > 1).then(pl.lit(c)) for c in doc_cols]
+                       ).list.drop_nulls().list.join(", ").alias("_differs"))
+    many = many.join(differs, on=list(KEY), how="left")
+    conflicting = many.filter(pl.col("_differs") != "")
+    agreeing = many.filter(pl.col("_differs") == "")
+    merged = agreeing.group_by(list(KEY), maintain_order=True).agg(
+        pl.col("source_row").min(), *[pl.col(c).drop_nulls().first() for c in doc_cols])
+    records = pl.concat([rec.filter(~repeated), merged.select(rec.columns)]).sort("source_row")
+    duplicates = pl.concat([
+        agreeing.filter(pl.int_range(pl.len()).over(*KEY) > 0).with_columns(
+            pl.lit("duplicate record for this claim line (the same values): used once").alias("reason")),
+        conflicting.with_columns(pl.format("records for this claim line disagree on {}: none is used (the line "
+                                           "keeps its own documentation)", "_differs").alias("reason")),
+    ]).drop("_differs")
+    return records, duplicates
 
 
 def empty_problems() -> pl.DataFrame:

@@ -801,13 +801,25 @@ def test_rejected_line_still_counts_as_billed_for_its_siblings(tmp_path: Path) -
 
 
 # Contract: records.
-def test_duplicate_records_list_only_the_ones_not_used(tmp_path: Path, good_csv: str) -> None:
+def test_duplicate_records_are_used_once_when_they_agree_and_not_at_all_when_they_disagree(
+        tmp_path: Path, good_csv: str) -> None:
+    """The first record read won, so swapping two rows of the records file changed the findings (probe
+    15B: 0 findings one way, 2 the other). Rows of one claim line that disagree are all set aside."""
     records = write(tmp_path / "r.csv", "claim_id,line_number,observation_minutes\n"
                     "G1,1,10\nG1,1,20\nG1,1,30\n")
     doc = run_json(good_csv, "--records", records)
+    reason = "records for this claim line disagree on observation_minutes: none is used (the line keeps its own " \
+             "documentation)"
+    assert [(u["row"], u["reason"]) for u in doc["unmatched_records"]] == [(2, reason), (3, reason), (4, reason)]
+    swapped = write(tmp_path / "s.csv", "claim_id,line_number,observation_minutes\nG1,1,30\nG1,1,20\nG1,1,10\n")
+    assert run_json(good_csv, "--records", swapped)["findings"] == doc["findings"]
+    # Near miss: rows that agree (a value one leaves out is no difference) are one record, used once.
+    agreeing = write(tmp_path / "a.csv", "claim_id,line_number,observation_minutes,route\n"
+                     "G1,1,10,\nG1,1,,IV\nG1,1,10,IV\n")
+    doc = run_json(good_csv, "--records", agreeing)
     assert [(u["row"], u["reason"]) for u in doc["unmatched_records"]] == [
-        (3, "duplicate record for this claim line; the first one was used"),
-        (4, "duplicate record for this claim line; the first one was used")]
+        (3, "duplicate record for this claim line (the same values): used once"),
+        (4, "duplicate record for this claim line (the same values): used once")]
 
 
 # Contract: records.
