@@ -203,8 +203,10 @@ def replaced_administration(lines: pl.LazyFrame) -> pl.LazyFrame:
     b = _bits()
     rules = _rules(b)
     names = [reason for reason, _, _ in rules]
+    # (also where a row of the encounter could not be read and this check leaves the line unevaluated: a
+    # bad row must not turn the replaced line into another check's finding)
     flagged = _decided(lines, b, rules).filter(
-        ~pl.col("_guess") & pl.col("_rule").is_in([names.index(r) for r in REPLACING])).with_columns(
+        pl.col("_rule").is_in([names.index(r) for r in REPLACING])).with_columns(
         rule_value(pl.col("_rule"), [conflict for _, _, conflict in rules], pl.UInt64()).alias("_conflict"))
     return _conflicting_lines(flagged, lines).select(pl.col("risk_rows").explode().alias("row_id")).unique()
 

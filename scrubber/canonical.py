@@ -127,7 +127,8 @@ class Canonical:
     rows_read: int
     # The rejected rows as far as they could be typed (canonical columns, null where a value did not
     # parse or is out of bounds). Never checked; they tell checks which codes the claim bills on its
-    # rejected lines. Rows the loader could not read are not among them (their values are no evidence).
+    # rejected lines. Rows the loader could not read are not among them (their values are no evidence),
+    # nor rows rejected as repeats of a kept line (the same values: nothing of the encounter is unread).
     rejected_lines: pl.DataFrame | None = None
     # Those unreadable rows (row_id, source, claim_id, line_number; claim_id and line_number as far as
     # they could be read): their claims bill a line whose code nobody knows, so a check that needs
@@ -771,16 +772,18 @@ def _runs_where(rows: pl.DataFrame, runs: pl.Series, flag: pl.Series) -> pl.Data
 
 
 def _claim_level_reasons(keys: pl.DataFrame, payers: pl.Series, typed: pl.DataFrame, failed: pl.Series
-                         ) -> pl.DataFrame:
+                         ) -> tuple[pl.DataFrame, pl.Series]:
     """Duplicate line keys, and claims whose lines disagree on member, payer or claim type.
 
     Payer is compared as policies match it (:func:`scrubber.payer_names.payer_key`): ``Medicare`` and
     ``MEDICARE`` select the same policy and are not a disagreement. ``payers``: every distinct
     payer of ``keys``, known from typing. ``typed`` and ``failed`` (row ids failing a row rule): what
-    repeated line keys are compared by (:func:`_duplicate_reasons`).
+    repeated line keys are compared by (:func:`_duplicate_reasons`). Also returns the row ids rejected
+    as repeats of a kept line.
     """
     dup, claims = _claim_level_candidates(keys, payers)
-    frames = [_duplicate_reasons(dup, typed, failed)]
+    duplicates, repeats = _duplicate_reasons(dup, typed, failed)
+    frames = [duplicates]
     if claims.height:
         # A claim whose lines come from several input files: say so, the usual cause is two
         # systems' exports reusing a claim id (ids must be unique across the inputs of one run).
@@ -811,7 +814,7 @@ def _claim_level_reasons(keys: pl.DataFrame, payers: pl.Series, typed: pl.DataFr
                     ).alias("reason"),
                 )
             )
-    return pl.concat(frames).cast(_LONG_SCHEMA)
+    return pl.concat(frames).cast(_LONG_SCHEMA), repeats
 
 
 def _claim_keys(typed: pl.DataFrame, unreadable: pl.Series, invalid: dict[str, pl.Series]) -> pl.DataFrame:
@@ -909,24 +912,30 @@ def _within_bounds(frame: pl.DataFrame) -> pl.DataFrame:
 _WHERE_READ = ("row_id", "source", "source_row", "source_location")
 
 
-def _duplicate_reasons(candidates: pl.DataFrame, typed: pl.DataFrame, failed: pl.Series) -> pl.DataFrame:
+def _duplicate_reasons(candidates: pl.DataFrame, typed: pl.DataFrame, failed: pl.Series
+                       ) -> tuple[pl.DataFrame, pl.Series]:
     """Rows that repeat a ``claim_id`` + ``line_number`` (exact text comparison), decided the same
     whatever the rows' order: rows that are the same line (every value equal) keep the first and reject
     the repeats (the same export given twice; a value one of them leaves out, as an 837 leaves out the
     administration record, is no difference); rows that give one field of a line different values are
     all rejected, naming what differs (which of them is the line cannot be told: the first one read won,
     so a row put before the real line replaced it). A row that fails its own rules (``failed``: row
-    ids) is rejected for them and takes no part here, as an unreadable one (see :func:`_claim_keys`)."""
+    ids) is rejected for them and takes no part here, as an unreadable one (see :func:`_claim_keys`).
+    Also returns the row ids rejected as repeats of a kept line (the same values): nothing of their
+    encounter is unread (:attr:`Canonical.rejected_lines` leaves them out)."""
+    none = (pl.DataFrame(schema=_LONG_SCHEMA), pl.Series("row_id", [], pl.Int64()))
     if candidates.height == 0:
-        return pl.DataFrame(schema=_LONG_SCHEMA)
+        return none
     key = ["claim_id", "line_number"]
     dup = candidates.filter(pl.len().over(key) > 1)
     if failed.len() and dup.height:
         dup = dup.filter(~pl.col("row_id").is_in(failed.implode())).filter(pl.len().over(key) > 1)
     if dup.height == 0:
-        return pl.DataFrame(schema=_LONG_SCHEMA)
+        return none
     content = [c for c in typed.columns if c not in (*_WHERE_READ, *key)]
     values = typed.filter(pl.col("row_id").is_in(dup.get_column("row_id").implode())).select("row_id", *content)
+    if "payer" in dup.columns:  # compared as policies read it (FORMATS.md): MEDICARE and medicare are one payer
+        dup = dup.with_columns(payer_keys("payer", dup.get_column("payer")).alias("payer"))
     dup = dup.join(values, on="row_id", how="left").with_columns(location()).with_columns(
         pl.concat_str([pl.when(pl.col(c).drop_nulls().n_unique().over(key) > 1).then(pl.lit(c)) for c in content],
                       separator=", ", ignore_nulls=True).alias("_differ"))
@@ -937,6 +946,7 @@ def _duplicate_reasons(candidates: pl.DataFrame, typed: pl.DataFrame, failed: pl
         pl.col("_where").sort_by("row_id").str.join(", ").alias("_rows"))
     dup = dup.join(first, on=key, how="left")
     same = pl.col("_differ") == ""
+    repeats = dup.filter(same & (pl.col("row_id") != pl.col("_first_row_id"))).get_column("row_id")
     return (
         dup.filter(~same | (pl.col("row_id") != pl.col("_first_row_id")))
         .select(
@@ -953,7 +963,7 @@ def _duplicate_reasons(candidates: pl.DataFrame, typed: pl.DataFrame, failed: pl
             )).alias("reason"),
         )
         .cast(_LONG_SCHEMA)
-    )
+    ), repeats
 
 
 # --------------------------------------------------------------------------- assembling the result
@@ -1037,7 +1047,7 @@ def canonicalise(raw: pl.LazyFrame | pl.DataFrame | Iterable[Any]) -> Canonical:
         typed = _compact(typed, None)
 
     keys = _claim_keys(typed, unreadable, {name: pl.concat(v).unique() for name, v in invalid.items()})
-    claim_failed = _claim_level_reasons(
+    claim_failed, repeats = _claim_level_reasons(
         keys, pl.concat([p for ps in payers.values() for p in ps] or [pl.Series([], dtype=pl.String())]).unique(),
         typed, typed.get_column("row_id").filter(failed))
     typed, undecided = _fill_claim_fields(typed, keys)
@@ -1116,6 +1126,8 @@ def canonicalise(raw: pl.LazyFrame | pl.DataFrame | Iterable[Any]) -> Canonical:
             unreadable_lines = typed_failing.filter(pl.col("row_id").is_in(unread.implode())).select(
                 "row_id", "source", "claim_id", "line_number", "member_id", "date_of_service")
             typed_failing = typed_failing.filter(~pl.col("row_id").is_in(unread.implode()))
+        if repeats.len():  # a repeat of a kept line leaves nothing of its encounter unread
+            typed_failing = typed_failing.filter(~pl.col("row_id").is_in(repeats.implode()))
         typed_failing = _within_bounds(typed_failing)
     return Canonical(lines=lines, rejected=rejected, rows_read=rows_read, rejected_lines=typed_failing,
                      unreadable_lines=unreadable_lines)

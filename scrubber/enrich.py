@@ -516,29 +516,6 @@ def _sorted_by(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
 _POSITION_COLUMNS = frozenset({"row_id", "source", "source_row", "source_location"})
 
 
-def _not_repeats(rejected: pl.DataFrame | None, lines: pl.DataFrame) -> pl.DataFrame | None:
-    """``rejected`` less the rows that repeat a checked line exactly: its claim and line number and every
-    fact it bills (code, units, modifiers, dates, documentation...), as when one export is given twice or
-    a row is copied. Such a row is rejected as a duplicate, but nothing of its encounter is unread: were
-    it counted as a rejected drug line, the good lines' findings became "not evaluated" (the sample given
-    twice lost 15 of its 44 findings). A repeat that differs in anything still counts. Compared on the
-    rejected rows' claims only (a handful in a batch)."""
-    if rejected is None or not rejected.height:
-        return rejected
-    keys = ["claim_id", "line_number"]
-    same = [c for c in rejected.columns if c in lines.columns and c not in _POSITION_COLUMNS and c not in keys
-            and rejected.schema[c] == lines.schema[c]]
-    mine = lines.filter(pl.col("claim_id").is_in(rejected.get_column("claim_id").drop_nulls().unique().implode()))
-    if not mine.height:
-        return rejected
-    pairs = rejected.select("row_id", *keys, *same).join(
-        mine.select(*keys, *(pl.col(c).alias(f"{c}__kept") for c in same)), on=keys, how="inner")
-    repeats = pairs.filter(pl.all_horizontal(pl.col(c).eq_missing(pl.col(f"{c}__kept")) for c in same))
-    if not repeats.height:
-        return rejected
-    return rejected.filter(~pl.col("row_id").is_in(repeats.get_column("row_id").implode()))
-
-
 def enrich(lines: pl.DataFrame, policies: PolicySet, rejected: pl.DataFrame | None = None,
            unreadable: pl.DataFrame | None = None) -> pl.DataFrame:
     """The enriched frame every check reads: each claim's lines together, shared facts beside them.
@@ -548,7 +525,6 @@ def enrich(lines: pl.DataFrame, policies: PolicySet, rejected: pl.DataFrame | No
     counts in its claim and date's code masks (the 96365 of a 96366 is there even if its record is
     unreadable; without this the add-on would be reported without its primary).
     """
-    rejected = _not_repeats(rejected, lines)
     order = claim_order(lines.get_column("claim_id"))
     if order is not None:
         lines = lines[order]

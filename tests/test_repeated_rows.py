@@ -76,3 +76,18 @@ def test_the_second_q2052_is_the_same_line_whatever_the_row_order(tmp_path: Path
         found = scrub([str(_write(tmp_path / f"order{n}.csv", rows))]).findings
         seen.add(tuple(found.select("claim_id", "line_number", "reason", "finding_id").rows()))
     assert len(seen) == 1 and next(iter(seen))[0][:3] == ("X2", 1, "second_q2052")
+
+
+def test_a_repeat_spelling_the_payer_otherwise_is_the_same_line(tmp_path: Path) -> None:
+    """FORMATS.md compares payer as policies read it: 'medicare' (or full-width letters) repeating a
+    MEDICARE line was "a row that differs in payer", both rejected (probe 15B)."""
+    once, _ = _ids([_write(tmp_path / "once.csv", CLAIM)])
+    for spelled in ("medicare", "".join(chr(ord(c) + 0xFEE0) for c in "MEDICARE")):  # (full-width)
+        again = CLAIM[2].replace(",MEDICARE,", f",{spelled},")
+        twice, rejected = _ids([_write(tmp_path / "twice.csv", [*CLAIM, again])])
+        assert rejected == 1 and twice == once, spelled
+    # Near miss: another payer is another value (the claim's lines disagree: the whole claim is rejected).
+    other = CLAIM[2].replace(",MEDICARE,", ",AETNA,")
+    result = scrub([str(_write(tmp_path / "other.csv", [*CLAIM, other]))])
+    assert result.summary["rejected_rows"] == 4
+    assert any("disagree on payer" in r for r in result.rejected.get_column("reason"))
