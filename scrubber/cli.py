@@ -362,8 +362,17 @@ class CheckRun:
             self._stdin_dir = None
 
     def shown_error(self, message: str) -> str:
+        """A run-stopping error as stderr shows it: standard input named ``<stdin>``, and with
+        --mask-phi the values it quotes hidden (a validator quotes the member id it found too long;
+        the file name stays as the user gave it)."""
         if self._stdin_path:
-            return message.replace(self._stdin_path, "<stdin>")
+            message = message.replace(self._stdin_path, "<stdin>")
+        if self.o.mask_phi:
+            import polars as pl
+
+            from scrubber.masking import mask_quoted
+
+            message = pl.select(mask_quoted(pl.lit(message, pl.String))).item()
         return message
 
     def _say(self, text: str, err: bool = False) -> None:

@@ -500,3 +500,22 @@ def test_near_miss_a_path_option_with_a_name_runs(tmp_path) -> None:
 def test_config_and_no_config_together_are_a_usage_error() -> None:
     result = run("check", SAMPLE, "--no-config", "--config", str(ROOT / "sample_claims" / "scrubber.toml"))
     assert result.exit_code == 2 and "contradict" in result.output
+
+
+def test_strict_errors_keep_member_ids_out_under_mask_phi(tmp_path) -> None:
+    """pyx12 quotes the value it finds too long: with --mask-phi the member id was printed on stderr
+    (probe 15B). The error keeps the file name and the segment, the value is masked."""
+    pytest.importorskip("pyx12")
+    sample = ROOT / "sample_claims" / "claims.837"
+    text = sample.read_text(encoding="utf-8")
+    at = text.index("NM1*IL")
+    end = text.index("~", at)
+    fields = text[at:end].split("*")
+    fields[9] = "PHIMEMBER" + "Q" * 80  # NM109 too long (80 at most)
+    leaky = tmp_path / "leaky.837"
+    leaky.write_text(text[:at] + "*".join(fields) + text[end:], encoding="utf-8")
+    plain = CliRunner().invoke(main, ["check", str(leaky), "--strict", "--no-config"])
+    assert plain.exit_code == 2 and "PHIMEMBER" in plain.stderr  # (the value is what pyx12 reports)
+    masked = CliRunner().invoke(main, ["check", str(leaky), "--strict", "--no-config", "--mask-phi"])
+    assert masked.exit_code == 2 and "PHIMEMBER" not in masked.stderr, masked.stderr
+    assert f"{leaky}: fails X12 structural validation (--strict): segment" in masked.stderr
