@@ -601,3 +601,27 @@ def test_text_after_a_claims_document_is_named_as_such(tmp_path: Path, indent: i
         json_loader.parse_claims(path.read_text(encoding="utf-8"), str(path))
     lines = "\n".join(json.dumps(c) for c in doc["claims"] * 2)
     assert len(json_loader.parse_claims(lines, "claims.jsonl")) == 2
+
+
+def test_misspelled_fields_are_noted_as_the_csv_columns_are(tmp_path, monkeypatch) -> None:
+    """A JSON claim's 'modifer_1' or 'drug_dose' was dropped without a word (the CSV says 'did you mean')
+    and its JZ read as absent (probe 15B). Noted for JSON and JSON Lines; for a large document, from the
+    claims of its first bytes."""
+    from scrubber.engine import scrub
+
+    line = {"line_number": 1, "procedure_code": "J1459", "modifer_1": "JZ", "units": 70, "charge": 7000,
+            "drug_dose": 35000}
+    claim = {"claim_id": "K1", "member_id": "M1", "payer": "MEDICARE", "place_of_service": "11",
+             "date_of_service": "2026-03-02", "diagnoses": ["D80.0"], "lines": [line]}
+    expected = ["field 'drug_dose' is not a claims field and is ignored; did you mean 'drug_dose_mg'?",
+                "field 'modifer_1' is not a claims field and is ignored; did you mean 'modifier_1'?"]
+    for name, text in (("c.json", json.dumps({"claims": [claim]})), ("c.jsonl", json.dumps(claim) + "\n")):
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        assert [w["problem"] for w in scrub([str(path)]).input_warnings] == expected, name
+    # A large document: the keys of the claims in its first bytes.
+    monkeypatch.setattr(json_loader, "KEY_SAMPLE_BYTES", 600)
+    good = {**claim, "lines": [{"line_number": 1, "procedure_code": "J1459", "modifiers": ["JZ"], "units": 70}]}
+    many = [claim, *[{**good, "claim_id": f"K{i}"} for i in range(2, 40)]]
+    assert json_loader.key_notices(json.dumps({"claims": many})) == expected
+    assert json_loader.key_notices(json.dumps([good] * 40)) == []  # near miss: the fields as FORMATS names them

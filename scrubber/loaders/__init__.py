@@ -318,13 +318,13 @@ def open_file(path: Path) -> FileReader:
         return FileReader(path, fmt, lambda first: parquet_loader.batches(path, lf, first),
                           notices=parquet_loader.column_notices(path))
     if fmt == "json":
-        from scrubber.loaders.json_loader import load_json
+        from scrubber.loaders.json_loader import key_notices, load_json
 
         document = _json_document(path)
         if _opens_an_object(document) and _foreign_content(path):
             raise InputError(f"this file holds {_foreign_content(path)}", name)
         loaded, counted = load_json(path, document, 0)
-        notices: list[str] = []
+        notices: list[str] = key_notices(document)
         del document
     else:
         from scrubber.loaders.x12_loader import count_x12_rows, read_x12

@@ -102,7 +102,8 @@ def reading_names(header: list[str], known: frozenset[str] = CLAIM_COLUMNS) -> l
     return [h if h in known else f"_extra_{i}" for i, h in enumerate(header)]
 
 
-def ignored_notices(header: list[str], known: frozenset[str] = CLAIM_COLUMNS, kind: str = "claims") -> list[str]:
+def ignored_notices(header: list[str], known: frozenset[str] = CLAIM_COLUMNS, kind: str = "claims",
+                    noun: str = "column") -> list[str]:
     """A notice per column named like something the loader adds, or like a claims column misspelled
     (``modifer_1``, ``drug_dose``): it is not read (FORMATS.md: unknown columns are kept and ignored),
     say so rather than let someone believe it was; a misspelled modifier or dose column read as
@@ -118,7 +119,7 @@ def ignored_notices(header: list[str], known: frozenset[str] = CLAIM_COLUMNS, ki
             if best < 0.8:
                 continue
             hint = f"; did you mean '{min(k for k, v in scores.items() if v == best)}'?"  # diagnosis: diagnosis_1
-        out.append(f"column '{name}' is not a {kind} column and is ignored{hint}")
+        out.append(f"{noun} '{name}' is not a {kind} {noun} and is ignored{hint}")
     return out
 
 

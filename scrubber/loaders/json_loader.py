@@ -376,6 +376,58 @@ def claims_to_raw(claims: list[Any], source: str, first_row_id: int) -> pl.DataF
     return pl.DataFrame(columns, schema=RAW_FRAME_SCHEMA)
 
 
+KEY_SAMPLE_BYTES = 4 << 20  # the keys of a large document's claims are read from its first 4 MiB
+
+
+def key_notices(text: str | bytes) -> list[str]:
+    """A notice per key of the claims and their lines named like a claims field but not one
+    (``modifer_1``, ``drug_dose``): not read, as a CSV column of that name is not, and said so (a JZ
+    under a misspelled key read as absent gave "neither JZ nor JW"). The claims of the whole document,
+    or of its first :data:`KEY_SAMPLE_BYTES` when larger (an export misspells a field in every claim;
+    parsing all of a 650 MB file again in Python would double the read). Call after the document read."""
+    from scrubber.loaders.csv_loader import ignored_notices
+
+    data = text if isinstance(text, bytes) else text.encode("utf-8")
+    head = data[:KEY_SAMPLE_BYTES].decode("utf-8", errors="ignore")
+    try:
+        claims = parse_claims(head, "") if len(data) <= KEY_SAMPLE_BYTES else _head_claims(head)
+    except InputError:
+        return []
+    keys: set[str] = set()
+    for claim in claims:
+        if isinstance(claim, dict):
+            keys.update(k for k in claim if isinstance(k, str))
+            lines = claim.get("lines")
+            for line in lines if isinstance(lines, list) else []:
+                if isinstance(line, dict):
+                    keys.update(k for k in line if isinstance(k, str))
+    keys.discard(REPEATED_KEYS)
+    return ignored_notices(sorted(keys), KNOWN_KEYS, noun="field")
+
+
+def _head_claims(head: str) -> list[Any]:
+    """The complete claim objects at the start of ``head`` (a document's first bytes), one at a time."""
+    decoder = json.JSONDecoder()
+    start = None
+    for pattern in (_WRAPPED_START, _LIST_START, _OBJECT_START):
+        if m := re.match(pattern.pattern.decode(), head):
+            start = m.end() if pattern is not _OBJECT_START else m.start()
+            break
+    claims: list[Any] = []
+    at = start if start is not None else len(head)
+    while at < len(head):
+        while at < len(head) and head[at] in " \t\r\n,":
+            at += 1
+        if at >= len(head) or head[at] == "]":
+            break
+        try:
+            value, at = decoder.raw_decode(head, at)
+        except json.JSONDecodeError:
+            break  # (the cut at the sample's end, or a broken claim: the reader says so)
+        claims.append(value)
+    return claims
+
+
 def load_json(path: Path, text: str | bytes, first_row_id: int) -> tuple[pl.DataFrame, int]:
     """Raw frame for one JSON / JSON Lines file (the Polars reader when it can vouch, else Python's),
     and the independent count of the rows it holds (:func:`count_rows`).
