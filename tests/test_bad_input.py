@@ -1482,3 +1482,24 @@ def test_a_parquet_file_name_is_never_a_pattern(tmp_path: Path) -> None:
     frame.write_parquet(tmp_path / "claims[1].parquet")
     doc = run_json(str(tmp_path / "claims[1].parquet"))
     assert doc["summary"]["rows_read"] == 3 and [f["claim_id"] for f in doc["findings"]] == ["F1"]
+
+
+def test_a_folders_file_without_claims_is_noted_not_fatal(tmp_path: Path) -> None:
+    """An empty claims list in a folder stopped the whole run ("no claims in file"; probe 15B) while a
+    header-only CSV passed without a word. Both are noted and the folder's other files are checked."""
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    (folder / "a.csv").write_text((REPO / "sample_claims" / "claims.csv").read_text(encoding="utf-8"), encoding="utf-8")
+    (folder / "b.json").write_text('{"claims": []}\n', encoding="utf-8")
+    (folder / "c.csv").write_text("claim_id,line_number,member_id,payer,date_of_service,procedure_code\n",
+                                  encoding="utf-8")
+    result = CliRunner().invoke(main, ["check", str(folder), "--no-config", "--fail-on", "never", "--json", "-"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["summary"]["rows_read"] == 194
+    notes = {Path(w["source"]).name: w["problem"] for w in doc["input_warnings"]}
+    assert notes == {"b.json": "skipped: no claim rows (an empty claims list, or a header without rows)",
+                     "c.csv": "skipped: no claim rows (an empty claims list, or a header without rows)"}
+    # Near miss: named on its own, a file without claims is still unusable input.
+    alone = CliRunner().invoke(main, ["check", str(folder / "b.json"), "--no-config"])
+    assert alone.exit_code == 2 and "b.json: this file holds no claim rows" in alone.stderr

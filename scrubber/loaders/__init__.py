@@ -105,6 +105,13 @@ def _not_claims(path: Path, folder: Path, records: Path | None) -> str | None:
     return _foreign_content(path)
 
 
+# A whole small file that holds no claim: an empty JSON claims list, or a CSV header line alone. In a
+# folder it is noted and passed over like an empty file (an export of a day without claims), not a
+# reason to check none of the other files ("no claims in file" stopped the run).
+_NO_CLAIMS = re.compile(rb'(\{[ \t\r\n]*"claims"[ \t\r\n]*:[ \t\r\n]*\[[ \t\r\n]*\][ \t\r\n]*\}|\[[ \t\r\n]*\]'
+                        rb'|[^\r\n\[{]*claim_id[^\r\n]*)[ \t\r\n]*')
+
+
 def _foreign_content(path: Path) -> str | None:
     """'an administration records file' or 'findings written by scrub' when the first bytes say so."""
     try:
@@ -116,6 +123,8 @@ def _foreign_content(path: Path) -> str | None:
     except OSError:
         return None  # read as claims: the reader names the problem
     start = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if len(head) < _SNIFF_BYTES and _NO_CLAIMS.fullmatch(start):
+        return "no claim rows (an empty claims list, or a header without rows)"
     if start[:1] == b"{":
         key = start[1:].lstrip(b" \t\r\n")
         if key.startswith(b'"findings"'):
