@@ -361,6 +361,18 @@ class CheckRun:
             shutil.rmtree(self._stdin_dir, ignore_errors=True)
             self._stdin_dir = None
 
+    def _remove_stale_letters(self, folder: Path, written: set[str]) -> None:
+        """Letters an earlier run wrote into ``folder`` that this run did not write again: left beside the
+        new index, they read as this run's (claim ids unmasked after a --mask-phi run, or claims since
+        corrected). Only this tool's letter files (``appeal-*.html``) are removed, after every output
+        of the run is in place; the count is said on stderr."""
+        stale = [p for p in folder.glob("appeal-*.html") if p.name not in written and p.is_file()]
+        for path in stale:
+            path.unlink(missing_ok=True)
+        if stale and not self.o.quiet:
+            click.echo(f"scrub: removed {len(stale)} letter(s) of an earlier run from {self.shown_error(str(folder))}",
+                       err=True)
+
     def shown_error(self, message: str) -> str:
         """A run-stopping error as stderr shows it: standard input named ``<stdin>``, and with
         --mask-phi the values it quotes hidden (a validator quotes the member id it found too long;
@@ -581,10 +593,12 @@ class CheckRun:
 
                 with written.open(outputs["--rejected"]) as out:
                     write_rejected_csv(shown, out)
+            letters: set[str] = set()
             if o.letters_dir:
                 from scrubber.output.letters import render_letters
 
                 for name, text in render_letters(shown).items():
+                    letters.add(name)
                     with written.open(str(Path(o.letters_dir) / name)) as out:
                         out.write(text.encode("utf-8"))
             if "--baseline-write" in outputs:
@@ -596,6 +610,8 @@ class CheckRun:
                 with written.open(outputs["--baseline-write"]) as out:
                     out.write(text.encode("utf-8"))
 
+        if o.letters_dir:
+            self._remove_stale_letters(Path(o.letters_dir), letters)
         if not o.quiet:
             _warn_inputs(shown.input_warnings, result.strict_refuses)
             _warn_suppressions(shown.suppression_warnings)

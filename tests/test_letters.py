@@ -78,3 +78,35 @@ def test_the_amount_in_question_is_at_least_the_lines_argued_for(tmp_path: Path)
     assert letters["L12"]["at_risk"] == 30400.0
     assert letters["XS1"]["at_risk"] == 600.0
 
+
+
+def test_letters_of_an_earlier_run_do_not_stay_beside_this_runs(tmp_path: Path) -> None:
+    """A masked run into a folder an unmasked run had filled left the old letters, real claim ids in
+    their names and text, beside an index saying '0 claim(s)' (probe 15B). Only this tool's letter
+    files go; anything else in the folder stays."""
+    from click.testing import CliRunner
+
+    from scrubber.cli import main
+
+    claims = tmp_path / "claims.csv"
+    claims.write_text("\n".join([HEADER, *ROWS]) + "\n", encoding="utf-8")
+    folder = tmp_path / "letters"
+    first = CliRunner().invoke(main, ["check", str(claims), "--no-config", "--fail-on", "never",
+                                      "--letters", str(folder)])
+    assert first.exit_code == 0, first.output
+    old = sorted(p.name for p in folder.glob("appeal-*.html"))
+    assert old
+    (folder / "notes.txt").write_text("mine", encoding="utf-8")
+    clean = tmp_path / "clean.csv"
+    clean.write_text(HEADER + "\nOK1,1,MOK1,MEDICARE,11,2026-03-02,96365,,1,300,D80.0\n", encoding="utf-8")
+    second = CliRunner().invoke(main, ["check", str(clean), "--no-config", "--fail-on", "never", "--mask-phi",
+                                       "--letters", str(folder)])
+    assert second.exit_code == 0, second.output
+    assert sorted(p.name for p in folder.iterdir()) == ["index.html", "notes.txt"]
+    assert f"removed {len(old)} letter(s) of an earlier run" in second.stderr
+    # Near miss: the same run again rewrites its letters and removes none.
+    again = CliRunner().invoke(main, ["check", str(claims), "--no-config", "--fail-on", "never",
+                                      "--letters", str(folder)])
+    again = CliRunner().invoke(main, ["check", str(claims), "--no-config", "--fail-on", "never",
+                                      "--letters", str(folder)])
+    assert "removed" not in again.stderr and sorted(p.name for p in folder.glob("appeal-*.html")) == old
