@@ -107,6 +107,4 @@ def test_letters_of_an_earlier_run_do_not_stay_beside_this_runs(tmp_path: Path) 
     # Near miss: the same run again rewrites its letters and removes none.
     again = CliRunner().invoke(main, ["check", str(claims), "--no-config", "--fail-on", "never",
                                       "--letters", str(folder)])
-    again = CliRunner().invoke(main, ["check", str(claims), "--no-config", "--fail-on", "never",
-                                      "--letters", str(folder)])
     assert "removed" not in again.stderr and sorted(p.name for p in folder.glob("appeal-*.html")) == old

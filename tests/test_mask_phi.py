@@ -181,3 +181,18 @@ def test_near_miss_without_mask_phi_settings_files_are_named(tmp_path: Path) -> 
     CliRunner().invoke(main, ["check", str(SAMPLE), "--no-config", "--policy", str(policy), "--json", str(out),
                               "--fail-on", "never"])
     assert json.loads(out.read_text(encoding="utf-8"))["provenance"]["policy_files"] == [str(policy)]
+
+
+def test_masking_a_reason_hides_its_value_and_keeps_its_words() -> None:
+    """--mask-phi masks a reason from its first quote to its last: a possessive apostrophe ("the two
+    claims' lines ... this claim's lines") or quoted separators hid the sentence between them (probe 15B)."""
+    import polars as pl
+
+    from scrubber.loaders.x12_loader import _foreign_separator
+    from scrubber.masking import mask_quoted
+
+    reason = _foreign_separator("CLM", "CLM05", "11>B>1", ":")
+    masked = pl.select(mask_quoted(pl.lit(reason))).item()
+    assert "11>B>1" not in masked
+    assert masked == ("CLM CLM05 '[masked]' separates its components with the character >, but ISA16 declares "
+                      "the character : as the component separator")

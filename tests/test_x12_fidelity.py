@@ -309,8 +309,8 @@ def test_repeated_clm01_rejects_the_later_claim_whole(tmp_path: Path) -> None:
     assert frame.height == 2 + 3 + 1
     first_clm = _position(text, _ACCT_FIRST[5])
     reason = (f"claim id ACCT-77 repeats the claim at segment {first_clm} of this file: each claim needs its own "
-              "CLM01 (patient control number), else the two claims' lines are read as one claim; this claim's "
-              "lines are not checked")
+              "CLM01 (patient control number), else the lines of the two claims are read as one claim; the lines "
+              "of this claim are not checked")
     assert frame.slice(2, 3).get_column("load_error").to_list() == [reason] * 3
     assert frame.slice(2, 3).get_column("procedure_code").to_list() == ["96365", "J1459", "96366"]
     alone = _read(_professional(_ACCT_FIRST, HOME_CLAIM))

@@ -440,7 +440,8 @@ def test_component_separator_other_than_isa16_is_named() -> None:
     text = ivig_text().replace("HC:96365", "HC>96365")
     reasons = _reasons(load(text))
     assert reasons[1] == (
-        "SV1 SV101 'HC>96365' separates its components with '>', but ISA16 declares ':' as the component separator"
+        "SV1 SV101 'HC>96365' separates its components with the character >, but ISA16 declares the character : "
+        "as the component separator"
     )
 
 
@@ -825,7 +826,7 @@ def test_imsweb_expected_errors() -> None:
         assert reasons and all(reasons), name
     # (these files repeat a CLM01 in one file: the later claim also says so, test_x12_fidelity.py)
     for name in ("837_5010__x12_valid.txt", "837_5010__x12_no_errors.txt"):
-        repeat = r"^claim id \S+ repeats the claim at segment \d+ .*?this claim's lines are not checked; "
+        repeat = r"^claim id \S+ repeats the claim at segment \d+ .*?the lines of this claim are not checked; "
         reasons = {re.sub(repeat, "", r) for r in _reasons(load((IMSWEB / name).read_text()))}
         assert reasons == {ICD9_BK_BF}, name
     bad_ids = _reasons(load((IMSWEB / "837_5010__x12_bad_segment_identifier.txt").read_text()))

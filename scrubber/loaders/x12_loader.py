@@ -417,8 +417,9 @@ def _foreign_separator(segment: str, label: str, value: str, component: str) -> 
     if match is None:
         return None
     return (
-        f"{segment} {label} {value!r} separates its components with {match.group(1)!r}, but ISA16 "
-        f"declares {component!r} as the component separator"
+        # (one quoted value: --mask-phi masks a reason from its first quote to its last)
+        f"{segment} {label} {value!r} separates its components with the character {match.group(1)}, but "
+        f"ISA16 declares the character {component} as the component separator"
     )
 
 
@@ -867,8 +868,8 @@ class _Reader:
             # and 2 were "duplicates" of the earlier claim's lines and its LX 3 was checked as the earlier
             # claim's line 3; rejected whole, the earlier claim reads as it would alone.
             claim.errors.append(f"claim id {claim_id} repeats the claim at segment {first} of this file: each "
-                                "claim needs its own CLM01 (patient control number), else the two claims' lines "
-                                "are read as one claim; this claim's lines are not checked")
+                                "claim needs its own CLM01 (patient control number), else the lines of the two claims "
+                                "are read as one claim; the lines of this claim are not checked")
         clm05 = _el(els, 5)
         reason = _foreign_separator("CLM", "CLM05", clm05, component)
         if reason:
