@@ -438,6 +438,9 @@ class CheckRun:
 
         o = self.o
         cfg, settings = self.settings()
+        if cfg.shadowed is not None and not o.quiet:
+            click.echo(f"scrub: warning: {cfg.shadowed}: [tool.scrubber] is not read; {cfg.path} in the same folder "
+                       "is the config (scrubber.toml wins): move its settings there or delete one", err=True)
         if o.show_config:
             click.echo(config.show(cfg, settings), nl=False)
             return EXIT_OK

@@ -52,6 +52,9 @@ class Config:
 
     path: Path | None = None
     values: dict[str, Any] = field(default_factory=dict)
+    # A pyproject.toml beside the discovered scrubber.toml whose [tool.scrubber] is not read (said, not
+    # silently passed over: a setting accepted is never silently ignored).
+    shadowed: Path | None = None
 
     @property
     def origin(self) -> str:
@@ -155,7 +158,13 @@ def find(explicit: str | None, isolated: bool) -> Config:
     if isolated:
         return Config()
     found = discover()
-    return load(found) if found else Config()
+    if not found:
+        return Config()
+    config = load(found)
+    beside = found.with_name(PYPROJECT)
+    if found.name == CONFIG_NAME and beside.is_file() and "scrubber" in _tool(_read(beside)):
+        config.shadowed = beside
+    return config
 
 
 def effective(config: Config, cli: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Setting]:

@@ -171,3 +171,17 @@ def test_an_unknown_check_id_in_the_config_names_the_file_and_key(project: Path)
     # Near miss: the same id on the command line is named as the option.
     result = run("check", SAMPLE, "--no-config", "--ignore", "nope-check", "--json", "-")
     assert result.exit_code == 2 and "--ignore: unknown check id 'nope-check'" in result.output
+
+
+def test_a_pyproject_table_beside_scrubber_toml_is_said_not_read(project: Path) -> None:
+    """scrubber.toml wins over a pyproject.toml [tool.scrubber] in the same folder; the pyproject's
+    settings were passed over without a word (probe 15B)."""
+    (project / "scrubber.toml").write_text('fail_on = "never"\n')
+    (project / "pyproject.toml").write_text('[project]\nname = "x"\n[tool.scrubber]\nselect = ["route-mismatch"]\n')
+    result = run("check", SAMPLE, "--show-config")
+    assert result.exit_code == 0
+    assert (f"scrub: warning: {project / 'pyproject.toml'}: [tool.scrubber] is not read; "
+            f"{project / 'scrubber.toml'} in the same folder is the config") in result.output
+    # Near miss: a pyproject without the table says nothing.
+    (project / "pyproject.toml").write_text('[project]\nname = "x"\n')
+    assert "is not read" not in run("check", SAMPLE, "--show-config").output
