@@ -23,8 +23,10 @@ the fix is 96368 x1, with no additional hours (CPT: 96368 with 96365 or 96413, o
 or deleting the line where the encounter already bills 96368 or an earlier line takes it. A
 subcutaneous infusion beside an IV initial service (96369 and 96365: no subsequent code reports one
 after the other) is at a site of its own: the fix is XS (or 59) on it, not deleting it. Services sent again to the next
-payer are not duplicates. Professional claims cite IOM 100-04 ch.12 section 30.5; institutional
-claims cite ch.4 section 230.2 (one initial service per vascular access site per encounter).
+payer are not duplicates, and an administration line route-mismatch replaces with the product's
+infusion codes (96369 x2 for an IV-only immune globulin) is not recoded here too. Professional claims
+cite IOM 100-04 ch.12 section 30.5; institutional claims cite ch.4 section 230.2 (one initial service
+per vascular access site per encounter).
 
 Implementation. The decision is :func:`checks._counting.initial_services`, shared with
 units-over-mue and ncci-ptp-conflict so that a second initial service is reported once, here. It
@@ -62,12 +64,12 @@ from scrubber.timing import billed_as, chain_code, clock, episode_interval, timi
 def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     # Collected once, the columns read here only: the words and the secondary-hydration units both
     # read it (a few lines of a batch).
-    extra = _not_replaced(lines, initial_services(lines)).select(
+    extra = _not_replaced(lines, initial_services(lines).select(
         "row_id", "is_kept_line", "extra_units", "adm_bit", "adm_addon_hour_code", "adm_subsequent_code",
         "adm_subsequent_primary_mask", "kept_code", "kept_bit", "kept_claim", "kept_line", "kept_dos",
         "date_of_service", "claim_id", "line_number", "enc_key", "enc_admin_mask", "kept_row",
         "adm_concurrent_code", "adm_concurrent_primary_mask", "adm_concurrent_bit", "code_idx",
-    ).collect().lazy()
+    ).collect())
     # The subsequent code only fits if its allowed primaries include the initial that stays.
     follows_kept = (pl.col("adm_subsequent_primary_mask") & pl.col("kept_bit")) != 0
     follows_itself = (pl.col("adm_subsequent_primary_mask") & pl.col("adm_bit")) != 0
@@ -150,13 +152,16 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     )
 
 
-def _not_replaced(lines: pl.LazyFrame, extra: pl.LazyFrame) -> pl.LazyFrame:
+def _not_replaced(lines: pl.LazyFrame, extra: pl.DataFrame) -> pl.LazyFrame:
     """``extra`` without the lines route-mismatch replaces with the product's infusion codes (96369 x2
     for an IVIG is "96365 and 96366 for the time documented" there, not also "96369 x1 and 96370 x1"
     here), decided on the few encounters ``extra`` holds."""
-    extra = extra.collect().lazy()
-    within = lines.join(extra.select("enc_key").unique(), on="enc_key", how="semi")
-    return extra.join(replaced_administration(within), on="row_id", how="anti")
+    if not extra.height:
+        return extra.lazy()
+    # (an integer set test, not a join of every line: the encounters are a handful)
+    within = lines.filter(pl.col("enc_key").is_in(extra.get_column("enc_key").unique().implode()))
+    # (collected: every later step of the check reads it)
+    return extra.lazy().join(replaced_administration(within), on="row_id", how="anti").collect().lazy()
 
 
 def _concurrent(lines: pl.LazyFrame, extra: pl.LazyFrame) -> pl.LazyFrame:

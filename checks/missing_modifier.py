@@ -330,32 +330,41 @@ def _jwjz(lines: pl.LazyFrame) -> pl.LazyFrame:
                      how="diagonal_relaxed")
 
 
-def _kx(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
+def _home_scig(lines: pl.LazyFrame) -> pl.LazyFrame:
+    """Home SC immune globulin lines from the policy's KX date (the lines KX is asked of)."""
     home = lines.filter(is_ig() & pl.col("is_home") & since("pol_kx_from"))
     home = with_modifier_roles(with_codes(home, "ig_route", "ig_product"))
     subcutaneous = (pl.col("ig_route") == "SC") | ((pl.col("ig_route") == "IV_SC") & documented_sc())
-    # Collected once (a few lines): the drug lines' KX and their claims' pump and supply lines read it.
-    scig = home.filter(subcutaneous.fill_null(False)).collect().lazy()
+    return home.filter(subcutaneous.fill_null(False))
+
+
+def _kx(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     # (off the covered list: noncovered-diagnosis's home_scig_not_covered, decided on the few lines here)
-    uncovered = home_scig_uncovered(scig, ctx).collect().lazy()
-    missing = scig.filter(~pl.col("kx_ok")).join(uncovered, on="row_id", how="anti").select(
+    missing = _home_scig(lines.filter(~pl.col("kx_ok")))
+    missing = missing.join(home_scig_uncovered(missing, ctx), on="row_id", how="anti").select(
         "row_id", pl.lit("kx_missing").alias("reason"), pl.col("ig_product").alias("product"),
         pl.col("pol_kx_from").alias("kx_from"),
     )
-    return pl.concat([missing, _kx_pump_supplies(lines, scig, uncovered)], how="diagonal_relaxed")
+    return pl.concat([missing, _kx_pump_supplies(lines, ctx)], how="diagonal_relaxed")
 
 
-def _kx_pump_supplies(lines: pl.LazyFrame, scig: pl.LazyFrame, uncovered: pl.LazyFrame) -> pl.LazyFrame:
+def _kx_pump_supplies(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     """The external infusion pump and supply lines (MANIFEST ``external_infusion_pump``) at home without
     an accepted modifier on a claim that bills home SC immune globulin needing one: the policy asks it
     of the pump, drug and supply lines alike (Noridian JA DME, 2023 EIP modifiers). A claim whose SC IG
-    is off the covered list is left to noncovered-diagnosis (one root cause, as its drug line)."""
-    items = lines.filter(pl.col("procedure_code").is_in(reference.external_infusion_pump_codes())
-                         & pl.col("is_home") & since("pol_kx_from") & ~pl.col("kx_ok"))
+    is off the covered list is left to noncovered-diagnosis (one root cause, as its drug line). The pump
+    and supply lines are found first (home lines, then their codes: none in most batches)."""
+    home = lines.filter(pl.col("is_home") & since("pol_kx_from") & ~pl.col("kx_ok")).select(
+        "row_id", "claim_id", "procedure_code", "pol_kx_from").collect()
+    items = home.filter(pl.col("procedure_code").is_in(reference.external_infusion_pump_codes()))
+    if not items.height:
+        return pl.LazyFrame(schema={"row_id": pl.Int64, "reason": pl.String})
+    scig = _home_scig(lines.filter(pl.col("claim_id").is_in(items.get_column("claim_id").unique().implode())))
+    uncovered = home_scig_uncovered(scig, ctx)
     claims = scig.join(uncovered, on="row_id", how="anti").group_by("claim_id").agg(
         pl.col("ig_product").sort().first().alias("product"))
     off_list = scig.join(uncovered, on="row_id").select("claim_id").unique()
-    return items.join(claims, on="claim_id").join(off_list, on="claim_id", how="anti").select(
+    return items.lazy().join(claims, on="claim_id").join(off_list, on="claim_id", how="anti").select(
         "row_id", pl.lit("kx_missing_pump_supply").alias("reason"), "product", pl.col("pol_kx_from").alias("kx_from"))
 
 
