@@ -513,9 +513,6 @@ def _sorted_by(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
     return frame if in_order else frame.sort(columns)
 
 
-_POSITION_COLUMNS = frozenset({"row_id", "source", "source_row", "source_location"})
-
-
 def enrich(lines: pl.DataFrame, policies: PolicySet, rejected: pl.DataFrame | None = None,
            unreadable: pl.DataFrame | None = None) -> pl.DataFrame:
     """The enriched frame every check reads: each claim's lines together, shared facts beside them.
@@ -840,8 +837,8 @@ def _new_visit(claim: pl.Expr, date: pl.Expr, cont: pl.Expr, stay: pl.Expr) -> p
 
 
 def _visit_runs(rows: pl.DataFrame) -> pl.Series:
-    """0-based visit number of each row of ``rows`` (``_claim``, ``date_of_service``, ``_cont``), which are
-    in claim and date order: one institutional encounter per visit (see :func:`encounters`)."""
+    """0-based visit number of each row of ``rows`` (``_claim``, ``date_of_service``, ``_cont``, ``_stay``),
+    which are in claim and date order: one institutional encounter per visit (see :func:`encounters`)."""
     return rows.select(_new_visit(pl.col("_claim"), pl.col("date_of_service"), pl.col("_cont"), pl.col("_stay")
                                   ).cum_sum() - 1).to_series()
 
@@ -877,8 +874,8 @@ def _continues(lines: pl.DataFrame, rep: pl.DataFrame, run: pl.Series) -> list[p
     """``_cont``: per row of ``rep`` (one per claim and date), whether an institutional claim's date
     continues the visit of the day before, when the claim bills that day too; ``_stay``: whether the
     date lies inside an observation stay begun on an earlier date of the claim (one encounter whatever
-    dates lie between: G0378 x50 from 03-10 keeps 03-12 in the stay also without a line on 03-11). The sheet keeps a
-    hospital encounter across midnight one encounter, and IOM 100-04 ch.4 section 230.2(B) counts one
+    dates lie between: G0378 x50 from 03-10 keeps 03-12 in the stay also without a line on 03-11). The
+    sheet keeps a hospital encounter across midnight one encounter, and IOM 100-04 ch.4 section 230.2(B) counts one
     initial service per encounter, "including during an encounter where observation services span
     more than 1 calendar day": per encounter, not per claim. So the next day continues the visit
     unless the record shows two visits: the documented infusion times of both days are at least
