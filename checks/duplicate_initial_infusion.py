@@ -22,11 +22,11 @@ of an infusion; end to start, or a few minutes' overlap, is sequential) is a con
 the fix is 96368 x1, with no additional hours (CPT: 96368 with 96365 or 96413, once per encounter),
 or deleting the line where the encounter already bills 96368 or an earlier line takes it. A
 subcutaneous infusion beside an IV initial service (96369 and 96365: no subsequent code reports one
-after the other) is at a site of its own: the fix is XS (or 59) on it, not deleting it. Services sent again to the next
-payer are not duplicates, and an administration line route-mismatch replaces with the product's
-infusion codes (96369 x2 for an IV-only immune globulin) is not recoded here too. Professional claims
-cite IOM 100-04 ch.12 section 30.5; institutional claims cite ch.4 section 230.2 (one initial service
-per vascular access site per encounter).
+after the other) is at a site of its own: the fix is XS (or 59) on it, not deleting it. Services
+sent again to the next payer are not duplicates, and an administration line route-mismatch replaces
+with the product's infusion codes (96369 x2 for an IV-only immune globulin) is not recoded here too.
+Professional claims cite IOM 100-04 ch.12 section 30.5; institutional claims cite ch.4 section 230.2
+(one initial service per vascular access site per encounter).
 
 Implementation. The decision is :func:`checks._counting.initial_services`, shared with
 units-over-mue and ncci-ptp-conflict so that a second initial service is reported once, here. It
