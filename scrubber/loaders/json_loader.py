@@ -391,7 +391,7 @@ def key_notices(text: str | bytes) -> list[str]:
     head = data[:KEY_SAMPLE_BYTES].decode("utf-8", errors="ignore")
     try:
         claims = parse_claims(head, "") if len(data) <= KEY_SAMPLE_BYTES else _head_claims(head)
-    except InputError:
+    except (InputError, RecursionError, ValueError):  # (the reader has said what is wrong with the document)
         return []
     keys: set[str] = set()
     for claim in claims:
