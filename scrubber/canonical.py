@@ -208,6 +208,24 @@ def _normalise_text(lf: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
+def _unparsed_reason(f: Any, text: pl.Expr, shown: pl.Expr) -> pl.Expr:
+    """Why ``text`` (field ``f``'s value) did not parse: "unparseable ... (expected ...)", except a whole
+    number too large for the column's integer type, which breaks the field's bound (line_number
+    100000000000000000000000 is no "unparseable" text: it is over 999,999)."""
+    expected = _parse(f.name, f.dtype)[1]
+    reason = pl.format("unparseable {} '{}' (expected {})", pl.lit(f.name), shown, pl.lit(expected))
+    if f.dtype not in (pl.Int32(), pl.Int64()):
+        return reason
+    bounds = {name: words for name, _, words in f.checks if name in ("ge", "le")}
+    whole = text.str.strip_chars().str.contains(r"^[+-]?[0-9]+(\.0*)?$")
+    negative = text.str.strip_chars().str.starts_with("-")
+    for name, condition in (("ge", negative), ("le", ~negative)):
+        if name in bounds:
+            reason = pl.when(whole & condition).then(
+                pl.format("{} ({} = '{}')", pl.lit(bounds[name]), pl.lit(f.name), shown)).otherwise(reason)
+    return reason
+
+
 def _parse(col: str, dtype: pl.DataType) -> tuple[pl.Expr, str]:
     """Expression casting (normalised) text to ``dtype``, null on failure, and what was expected."""
     text = pl.col(col)
@@ -577,12 +595,11 @@ def value_problems(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
         typed = indexed.select("_i", text.alias("_t"), pl.col(col).cast(pl.String).alias("_raw")).filter(
             pl.col("_t").is_not_null())
         if f.dtype != pl.String():
-            parsed, expected = _parse("_t", f.dtype)
+            parsed, _ = _parse("_t", f.dtype)
             typed = typed.with_columns(parsed.alias("_v"))
             bad_parse = typed.filter(pl.col("_v").is_null())
-            out.append(bad_parse.select("_i", pl.lit(col).alias("column"), pl.format(
-                "unparseable {} '{}' (expected {})", pl.lit(col), _shown(pl.col("_raw").str.strip_chars()),
-                pl.lit(expected)).alias("reason")))
+            out.append(bad_parse.select("_i", pl.lit(col).alias("column"), _unparsed_reason(
+                f, pl.col("_t"), _shown(pl.col("_raw").str.strip_chars())).alias("reason")))
             typed = typed.filter(pl.col("_v").is_not_null())
         else:
             typed = typed.with_columns(pl.col("_t").alias("_v"))
@@ -621,9 +638,8 @@ def _parse_reasons(raw_failing: pl.LazyFrame) -> pl.DataFrame:
         for c in ("load_error", "value_error")
     ]
     for f in _PARSED_FIELDS:
-        parsed, expected = _parse(f.name, f.dtype)
-        shown = _shown(pl.col(f.name))
-        reason = pl.format("unparseable {} '{}' (expected {})", pl.lit(f.name), shown, pl.lit(expected))
+        parsed, _ = _parse(f.name, f.dtype)
+        reason = _unparsed_reason(f, pl.col(f.name), _shown(pl.col(f.name)))
         if f.dtype == pl.Date() or isinstance(f.dtype, pl.Datetime):
             day_first = pl.col(f.name).str.split(" ").list.first().str.split("T").list.first().str.contains(_DAY_FIRST)
             reason = pl.when(day_first).then(pl.format(

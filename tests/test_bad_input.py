@@ -1503,3 +1503,21 @@ def test_a_folders_file_without_claims_is_noted_not_fatal(tmp_path: Path) -> Non
     # Near miss: named on its own, a file without claims is still unusable input.
     alone = CliRunner().invoke(main, ["check", str(folder / "b.json"), "--no-config"])
     assert alone.exit_code == 2 and "b.json: this file holds no claim rows" in alone.stderr
+
+
+@pytest.mark.parametrize(("value", "reason"), [
+    # A whole number too large for the column's integer was "unparseable ... (expected a whole number)"
+    # (probe 15B): it is a whole number, over the field's bound.
+    ("100000000000000000000000", "line_number must be at most 999,999 (line_number = '100000000000000000000000')"),
+    ("-9223372036854775809", "line_number must be 1 or more (line_number = '-9223372036854775809')"),
+    ("1000000", "line_number must be at most 999,999 (line_number = '1000000')"),
+    # Near misses: text that is no whole number stays unparseable.
+    ("1.5", "unparseable line_number '1.5' (expected a whole number)"),
+    ("12abc", "unparseable line_number '12abc' (expected a whole number)"),
+])
+def test_a_whole_number_out_of_range_names_the_bound(tmp_path: Path, value: str, reason: str) -> None:
+    path = write(tmp_path / "c.csv", "claim_id,line_number,member_id,payer,place_of_service,date_of_service,"
+                 f"procedure_code,units,charge\nB1,{value},M1,AETNA,11,2026-03-02,96365,1,100\n"
+                 "B2,1,M2,AETNA,11,2026-03-02,96365,1,100\n")
+    doc = run_json(path)
+    assert [r["reason"] for r in doc["rejected_rows"]] == [reason]
