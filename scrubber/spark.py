@@ -64,8 +64,8 @@ from scrubber.engine import (
     summary_parts,
     unusable_times_warnings,
 )
-from scrubber.errors import InputError, ScrubError, UsageError
-from scrubber.loaders import expand_paths, open_file, sniff_format
+from scrubber.errors import InputError, ScrubError, UsageError, display_name
+from scrubber.loaders import column_notices, expand_paths, sniff_format
 from scrubber.loaders.parquet_loader import LIST_COLUMNS, check_columns, normalised_names
 from scrubber.policy import PolicySet
 from scrubber.records import empty_problems
@@ -224,8 +224,9 @@ def scrub_files(inputs: list[str], policy_files: list[str] | tuple[str, ...] = (
     if others:
         raise UsageError(f"--engine spark reads CSV and Parquet; {others[0]} is {formats[others[0]].upper()} "
                          "(use the local engine)")
-    # The notices a local reader gives on opening a file (columns not read, named like claims columns).
-    notices = [{"source": r.name, "problem": n} for r in (open_file(p) for p in paths) for n in r.notices]
+    # The notices a local reader gives on opening a file (columns not read, named like claims columns),
+    # from headers and schemas only: the driver reads no rows.
+    notices = [{"source": display_name(p), "problem": n} for p in paths for n in column_notices(p, formats[str(p)])]
     if spark is None and pyspark_problem() is None:
         from pyspark.sql import SparkSession
 

@@ -345,6 +345,19 @@ def open_file(path: Path) -> FileReader:
     return FileReader(path, fmt, lambda first: iter([_aligned(loaded, first)]), notices=notices, counted_rows=counted)
 
 
+def column_notices(path: Path, fmt: str) -> list[str]:
+    """The notices :func:`open_file` gives about a CSV or Parquet file's columns (not read, named like
+    claims columns), from its header or schema alone: the Spark driver words them so without reading
+    the rows (open_file also counts every row of a CSV, a second pass over a large input)."""
+    if fmt == "csv":
+        from scrubber.loaders import csv_loader
+
+        return csv_loader.ignored_notices(csv_loader.read_header(path))
+    from scrubber.loaders import parquet_loader
+
+    return parquet_loader.column_notices(path)
+
+
 def _aligned(frame: pl.DataFrame, first_row_id: int) -> pl.DataFrame:
     """An in-memory loader's frame with exactly the raw columns and ``row_id`` numbered from ``first_row_id``."""
     schema = RAW_FRAME_SCHEMA
