@@ -364,9 +364,11 @@ class CheckRun:
     def _remove_stale_letters(self, folder: Path, written: set[str]) -> None:
         """Letters an earlier run wrote into ``folder`` that this run did not write again: left beside the
         new index, they read as this run's (claim ids unmasked after a --mask-phi run, or claims since
-        corrected). Only this tool's letter files (``appeal-*.html``) are removed, after every output
-        of the run is in place; the count is said on stderr."""
-        stale = [p for p in folder.glob("appeal-*.html") if p.name not in written and p.is_file()]
+        corrected). Only this tool's letter files (:data:`~scrubber.output.letters.LETTER_FILES`) are
+        removed, after every output of the run is in place; the count is said on stderr."""
+        from scrubber.output.letters import LETTER_FILES
+
+        stale = [p for p in folder.glob(LETTER_FILES) if p.name not in written and p.is_file()]
         for path in stale:
             path.unlink(missing_ok=True)
         if stale and not self.o.quiet:

@@ -50,6 +50,9 @@ def mark_placeholders(text: str | None) -> Markup:
     return Markup("".join(out))
 
 
+LETTER_FILES = "appeal-*.html"  # every letter's file name (letter_file_name): what a later run may replace
+
+
 def letter_file_name(claim_id: str) -> str:
     """A file name for a claim's letter that is safe on every file system and unique per claim id
     (two ids that sanitise alike, ``A/1`` and ``A_1``, differ by the hash)."""
