@@ -39,8 +39,8 @@ from scrubber.timing import (
     Timing,
     billed_as,
     chain_code,
-    clock,
     concurrent_hydration,
+    interval,
     labels,
     removed_hydration,
     timing,
@@ -57,7 +57,7 @@ def _overlapped(t: Timing, hit: pl.LazyFrame) -> pl.LazyFrame:
     drugs = drugs.join(named.select("row_id", "label", "claim_id", "line_number"), on="row_id").drop("row_id")
     pairs = hit.select("row_id", "enc_key", "s", "e").join(drugs, on="enc_key")
     pairs = pairs.filter((pl.min_horizontal("e", "_de") - pl.max_horizontal("s", "_ds")) > 0)
-    text = pl.col("label") + pl.lit(" (") + clock(pl.col("_ds")) + pl.lit("-") + clock(pl.col("_de")) + pl.lit(")")
+    text = pl.col("label") + pl.lit(" (") + interval("_ds", "_de") + pl.lit(")")
     # By start, then claim and line: the same words whatever order the file lists the claims in.
     return pairs.sort("row_id", "_ds", "claim_id", "line_number").group_by("row_id", maintain_order=True).agg(
         text.str.join(", ").alias("overlapped"))
@@ -144,7 +144,7 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
             pl.col("overlap").alias("overlap_minutes"),
             pl.col("ep_minutes").alias("minutes"),
             pl.col("ep_effective").alias("outside_minutes"),
-            (clock(pl.col("s")) + pl.lit("-") + clock(pl.col("e"))).alias("interval"),
+            interval("s", "e").alias("interval"),
             "overlapped",
             "hydration_lines",
             pl.when(~removed).then(pl.col("supported")).alias("supported"),

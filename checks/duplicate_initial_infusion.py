@@ -58,7 +58,7 @@ from checks.route_mismatch import replaced_administration
 from scrubber.cards import load_card
 from scrubber.enrich import with_codes
 from scrubber.registry import Check, Context
-from scrubber.timing import billed_as, chain_code, clock, episode_interval, timing
+from scrubber.timing import billed_as, chain_code, episode_interval, interval, timing
 
 
 def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
@@ -198,8 +198,8 @@ def _concurrent(lines: pl.LazyFrame, extra: pl.LazyFrame) -> pl.LazyFrame:
         pl.col("adm_concurrent_code").alias("concurrent_code"),
         pl.when(pl.col("_billed")).then(pl.lit("is already billed in this encounter")).otherwise(pl.format(
             "goes to claim {} line {}", "_first_claim", "_first_line")).alias("concurrent_elsewhere"),
-        (clock(pl.col("s")) + pl.lit("-") + clock(pl.col("e"))).alias("own_interval"),
-        (clock(pl.col("_ks")) + pl.lit("-") + clock(pl.col("_ke"))).alias("kept_interval"),
+        interval("s", "e").alias("own_interval"),
+        interval("_ks", "_ke").alias("kept_interval"),
     )
 
 

@@ -632,9 +632,14 @@ def clock(minute: pl.Expr) -> pl.Expr:
     return pl.from_epoch(minute * 60, time_unit="s").dt.strftime("%H:%M")
 
 
+def interval(start: str, stop: str) -> pl.Expr:
+    """A clock interval as the words show it ("09:00-10:15"), from two columns of minutes since 1970."""
+    return clock(pl.col(start)) + pl.lit("-") + clock(pl.col(stop))
+
+
 def episode_interval() -> pl.Expr:
-    """An episode's clock interval as the words show it ("09:00-10:15"), from ``ep_start``/``ep_stop``."""
-    return clock(pl.col("ep_start")) + pl.lit("-") + clock(pl.col("ep_stop"))
+    """An episode's clock interval as the words show it, from ``ep_start``/``ep_stop``."""
+    return interval("ep_start", "ep_stop")
 
 
 def chain_code() -> pl.Expr:
