@@ -8,7 +8,9 @@ is not an initial service here. The service that stays initial is the highest in
 (chemo infusion > chemo push > therapeutic infusion > SC infusion > therapeutic push > hydration),
 then claim and line order. The fix names the right subsequent code: second therapeutic drug 96367,
 hydration after 96365 is 96361 (in the units its minutes outside other infusions support as
-secondary hydration; hydration of 30 minutes or less is deleted, as infusion-too-short says), push
+secondary hydration, less the units the encounter's other hydration lines bill, which stay: the line is
+deleted when they bill them all; hydration of 30 minutes or less is deleted, as infusion-too-short
+says), push
 after 96365 is 96375 (so is an infusion of 15 minutes or less, which is a push, also when only
 observation minutes lift it over 15; for an immune globulin, never a push, the fix is 96367 with the
 record's times corrected), extra hours are 96366 (an initial billed x2 or more whose infusion
@@ -98,12 +100,17 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     long_enough = pl.col("_short_minutes").is_null()
     # An infusion documented while the kept one runs is a concurrent infusion (96368), once per encounter.
     concurrent = ~pl.col("is_kept_line") & long_enough & pl.col("_concurrent").fill_null(False)
+    # Hydration after the kept initial is secondary hydration (:func:`hydration_as_secondary`); when the
+    # encounter's other hydration lines already bill every unit its minutes support, this line is deleted
+    # ("report it as 96361 x1" beside a 96361 x1 that stays made x2 where the minutes support x1).
+    nothing_left = (pl.col("secondary_units") >= 1) & pl.col("instead_units").is_null()
     reason = (
         pl.when(pl.col("is_kept_line") & has_hours & pl.col("supported").is_not_null())
         .then(pl.lit("repeated_hours_timed"))
         .when(pl.col("is_kept_line") & has_hours).then(pl.lit("repeated_hours"))
         .when(pl.col("is_kept_line")).then(pl.lit("repeated_service"))
         .when(short_hydration).then(pl.lit("second_initial_short_hydration"))
+        .when(~pl.col("is_kept_line") & nothing_left).then(pl.lit("second_initial_hydration_billed"))
         .when(concurrent & pl.col("_concurrent_code").is_not_null()).then(pl.lit("second_initial_concurrent"))
         .when(concurrent).then(pl.lit("second_initial_concurrent_again"))
         .when(sequential & long_enough & pl.col("supported").is_not_null()
@@ -121,8 +128,9 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         .then(pl.col("push_code"))
         .when(~pl.col("is_kept_line") & follows_kept).then(pl.col("adm_subsequent_code"))
     )
-    # Hydration after another initial service is secondary hydration, in units of its own minutes.
-    secondary = hydration_as_secondary(lines, extra).select("row_id", "instead_units")
+    # Hydration after another initial service is secondary hydration, in units of its own minutes; none
+    # left for this line when the encounter's other hydration lines already bill them (delete it).
+    secondary = hydration_as_secondary(lines, extra).select("row_id", "instead_units", "secondary_units")
     return extra.join(secondary, on="row_id", how="left").join(short, on="row_id", how="left").join(
         timed, on="row_id", how="left").join(_concurrent(lines, extra), on="row_id", how="left").select(
         "row_id",
@@ -149,6 +157,7 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         pl.coalesce("minutes", "_short_minutes").alias("minutes"),
         "interval",
         "supported",
+        pl.col("secondary_units").cast(pl.Float64),
     )
 
 

@@ -51,6 +51,11 @@ CLAIMS = [
     _line("H10", 3, "96361", 2),
     _line("H11", 1, "96365", 1, "09:00", "10:00"), _line("H11", 2, "96360", 1, "10:00", "12:00"),
     _line("H11", 3, "96361", 1),
+    # 96360 09:00-11:00 around 96365 09:30-10:30: 60 minutes outside support 96361 x1, which the untimed
+    # 96361 x1 already bills: line 2 is deleted in the one-initial fix (it said "as 96361 x1": x2 in all,
+    # against concurrent-hydration's "96361 x1"; probe 16A).
+    _line("H12", 1, "96365", 1, "09:30", "10:30"), _line("H12", 2, "96360", 1, "09:00", "11:00"),
+    _line("H12", 3, "96361", 1),
 ]
 
 
@@ -75,6 +80,13 @@ def test_both_fixes_on_concurrent_hydration_agree_on_secondary_units(fixes, clai
 def test_hydration_after_another_initial_is_billed_in_its_secondary_units(fixes, claim: str, units: int) -> None:
     assert f"as 96361 x{units} instead of 96360" in fixes[(claim, "duplicate-initial-infusion")]
     assert (claim, "concurrent-hydration") not in fixes
+
+
+def test_hydration_whose_secondary_units_are_billed_elsewhere_is_deleted(fixes) -> None:
+    one_initial = fixes[("H12", "duplicate-initial-infusion")]
+    assert one_initial.startswith("Delete claim H12 line 2 (96360)") and "96361 x1 in all" in one_initial
+    assert "instead of 96360" not in one_initial
+    assert fixes[("H12", "concurrent-hydration")].endswith("outside the other infusion only: 96361 x1.")
 
 
 SHORT = [
