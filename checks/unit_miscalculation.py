@@ -32,6 +32,10 @@
 - 96361 billed as secondary hydration (no 96360 in the encounter) with its own times T: nothing is
   billable at T <= 30; otherwise expected units = 1 + floor((T - 31) / 60).
 - An initial code is billed at 1 unit; more than 1 is `duplicate-initial-infusion`, not this check.
+- Units left unbilled are asked for up to a policy cap on the code (units per encounter, replacing
+  the MUE, as units-over-mue counts it): no warning where the units billed reach the cap, and where
+  the record supports more than the cap the warning asks for the cap (`under_cap`), not for units the
+  cap then reports over.
 - Where the excess is fully explained by counting observation minutes, this check stays quiet and
   `observation-counted-as-infusion` fires instead: one finding per root cause. Likewise hydration
   hours whose excess is fully explained by the minutes concurrent with another infusion are
@@ -253,8 +257,27 @@ def _hour_findings(lines: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
+# Reasons that say units are left unbilled: what they ask to bill is bounded by a payer's cap.
+_UNDER = ("drug_under", "jw_under", "drug_under_lines", "jw_under_lines", "hours_under")
+
+
+def _within_cap(found: pl.LazyFrame, lines: pl.LazyFrame) -> pl.LazyFrame:
+    """``found`` with its money-left-unbilled findings bounded by the policy's cap on the code (``pol_cap``,
+    units per encounter, which replaces the MUE; units-over-mue counts it): none where the units billed
+    already reach the cap (96366 x2 under a cap of 2 whose record supports x3: "bill x3" was then an
+    over-cap error, a loop), and ``under_cap`` asking for the cap where the record supports more."""
+    caps = lines.filter(pl.col("pol_cap").is_not_null()).select("row_id", pl.col("pol_cap").alias("cap"))
+    under = pl.col("reason").is_in(_UNDER)
+    capped = under & (pl.col("expected") > pl.col("cap"))
+    return found.join(caps, on="row_id", how="left").filter(
+        ~(under & (pl.col("billed") >= pl.col("cap"))).fill_null(False)).with_columns(
+        pl.when(capped).then(pl.lit("under_cap")).otherwise(pl.col("reason")).alias("reason"),
+        pl.when(capped).then(pl.col("cap") - pl.col("billed")).otherwise(pl.col("short_units")).alias("short_units"),
+    )
+
+
 def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
-    return pl.concat([_drug_findings(lines), _hour_findings(lines)], how="diagonal_relaxed")
+    return _within_cap(pl.concat([_drug_findings(lines), _hour_findings(lines)], how="diagonal_relaxed"), lines)
 
 
 def unevaluated(lines: pl.LazyFrame) -> pl.LazyFrame:

@@ -287,7 +287,9 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         pl.col("_limit").alias("cap"),
         pl.col("billed").cast(pl.Float64),
         pl.col("excess_units").cast(pl.Float64),
-        (pl.col("units") - pl.col("excess_units")).cast(pl.Float64).alias("correct_units"),
+        # What the line bills once corrected: its units counted here (less what another finding reports
+        # on it: 96366 x5 whose record supports x3, under a cap of 2, is x2, not "x4") less those over.
+        (pl.col("_counted") - pl.col("excess_units")).cast(pl.Float64).alias("correct_units"),
         pl.col("reported_units").fill_null(0.0).alias("reported_units"),
         # The lines bill more than is counted here when another finding reports units of them (x12 with 2
         # over the documented time: 10 counted), on this line or another line counted with it: the words
