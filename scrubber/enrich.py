@@ -871,27 +871,26 @@ def _unnamed_provider(rep: pl.DataFrame, payers: pl.Series) -> pl.DataFrame:
 
 
 def _continues(lines: pl.DataFrame, rep: pl.DataFrame, run: pl.Series) -> list[pl.Series]:
-    """``_cont``: per row of ``rep`` (one per claim and date), whether an institutional claim's date
-    continues the visit of the day before, when the claim bills that day too; ``_stay``: whether the
-    date lies inside an observation stay begun on an earlier date of the claim (one encounter whatever
-    dates lie between: G0378 x50 from 03-10 keeps 03-12 in the stay also without a line on 03-11). The
-    sheet keeps a hospital encounter across midnight one encounter, and IOM 100-04 ch.4 section 230.2(B) counts one
-    initial service per encounter, "including during an encounter where observation services span
-    more than 1 calendar day": per encounter, not per claim. So the next day continues the visit
-    unless the record shows two visits: the documented infusion times of both days are at least
-    ``timing.new_visit_gap_minutes`` apart (09:00-13:00 and 09:00 the next morning: a course of daily
-    infusions billed on one claim; measured from the last documented stop before the day, so an
-    untimed day between does not chain two timed visits), and neither day bills observation (G0378,
-    G0379, revenue code 0762: MANIFEST ``observation``; G0378 is billed on the date observation
-    begins), which makes one stay of the days it spans (its hours reach date + ceil(hours / 24) days;
-    another observation line its date and the next). An infusion across midnight, or a stop at 23:00
-    and a start at 08:00, stays one encounter. Where the times of either day are not documented (an
-    837I never carries them), the next day is a new visit when it bills an initial service of its own
-    (96360, 96365, 96369, 96374, 96409, 96413: a daily course of infusions, each day's visit coded from
-    its start), neither day bills observation, and neither day bills an add-on no line of its own date
-    can anchor (:func:`_open_days`: 96375 at 23:10 whose 96365 is after midnight, 96366 continuing the
-    day before's 96365: half of one visit each); a next day that bills only add-on hours continues the
-    infusion of the day before.
+    """``_cont``: per row of ``rep`` (one per claim and date), whether an institutional claim's date continues the
+    visit of the day before, when the claim bills that day too; ``_stay``: whether the date lies inside an
+    observation stay begun on an earlier date of the claim (one encounter whatever dates lie between: G0378
+    x50 from 03-10 keeps 03-12 in the stay also without a line on 03-11). The sheet keeps a hospital
+    encounter across midnight one encounter, and IOM 100-04 ch.4 section 230.2(B) counts one initial service
+    per encounter, "including during an encounter where observation services span more than 1 calendar day":
+    per encounter, not per claim. So the next day continues the visit unless the record shows two visits:
+    the documented infusion times of both days are at least ``timing.new_visit_gap_minutes`` apart
+    (09:00-13:00 and 09:00 the next morning: a course of daily infusions billed on one claim; measured from
+    the last documented stop before the day, so an untimed day between does not chain two timed visits), and
+    neither day bills observation (G0378, G0379, revenue code 0762: MANIFEST ``observation``; G0378 is
+    billed on the date observation begins), which makes one stay of the days it spans (its hours reach date
+    + ceil(hours / 24) days, as do a 0762 line's without a HCPCS code; another observation line its date and
+    the next). An infusion across midnight, or a stop at 23:00 and a start at 08:00, stays one encounter.
+    Where the times of either day are not documented (an 837I never carries them), the next day is a new
+    visit when it bills an initial service of its own (96360, 96365, 96369, 96374, 96409, 96413: a daily
+    course of infusions, each day's visit coded from its start), neither day bills observation, and neither
+    day bills an add-on no line of its own date can anchor (:func:`_open_days`: 96375 at 23:10 whose 96365
+    is after midnight, 96366 continuing the day before's 96365: half of one visit each); a next day that
+    bills only add-on hours continues the infusion of the day before.
 
     Decided on the lines of institutional claims with several dates only (none in most batches); true
     elsewhere (the flag is read on consecutive dates of one institutional claim only)."""
@@ -908,7 +907,8 @@ def _continues(lines: pl.DataFrame, rep: pl.DataFrame, run: pl.Series) -> list[p
     observation = pl.col("procedure_code").is_in(codes) | pl.col("revenue_code").is_in(revenue)
     # The last date an observation line's stay can reach: G0378's hours from its date, whatever hour it
     # began (50 hours from 03-10 can reach 03-13); any other observation line its date and the next.
-    hourly = pl.col("procedure_code").is_in(reference.observation_hourly_codes())
+    hourly = pl.col("procedure_code").is_in(reference.observation_hourly_codes()) | (
+        pl.col("procedure_code").is_null() & pl.col("revenue_code").is_in(reference.observation_hourly_revenue_codes()))
     days_spanned = pl.when(hourly).then((pl.col("units").fill_null(0).clip(lower_bound=0) / 24).ceil()) \
         .otherwise(1).clip(lower_bound=1).cast(pl.Int32)
     reach = pl.when(observation).then(pl.col("date_of_service") + pl.duration(days=days_spanned))

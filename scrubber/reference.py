@@ -605,6 +605,12 @@ def observation_hourly_codes() -> list[str]:
     return [str(c) for c in manifest()["observation"]["hourly_codes"]]
 
 
+def observation_hourly_revenue_codes() -> list[str]:
+    """Observation revenue codes whose lines report hours when they carry no HCPCS of their own
+    (MANIFEST ``observation.hourly_revenue_codes``: 0762 x40 on a commercial UB-04)."""
+    return [str(c) for c in manifest()["observation"].get("hourly_revenue_codes", [])]
+
+
 def minutes_allowed(code: str) -> bool:
     """Whether a line of ``code`` may report its quantity in minutes (MANIFEST ``unit_basis``: the
     anesthesia time range ``minutes_codes``); one X12 service line at a time, not a column."""
