@@ -372,3 +372,20 @@ def test_a_next_payer_copy_says_which_claim_it_repeats(tmp_path: Path) -> None:
     assert set(claims) == {"C400", "C401"}
     assert claims["C401"]["copy_of"] == "C400" and claims["C401"]["cob"] == 1
     assert claims["C400"]["copy_of"] is None and claims["C400"]["cob"] == 0
+
+
+def test_one_payer_written_in_several_cases_is_one_row_and_one_filter_entry(tmp_path: Path) -> None:
+    # README: payer names are read trimmed and case-insensitively. AETNA, Aetna and "aetna " scattered
+    # one payer's exposure over three rows of "By payer" and three entries of the payer filter (probe 16D).
+    rows = [f"P{i},1,M{i},{payer},professional,11,2026-01-05,96366,,,1,100,D80.0,,,IV,,,"
+            for i, payer in enumerate(["AETNA", "Aetna", " aetna ", "MEDICARE"])]
+    path = tmp_path / "payers.csv"
+    path.write_text(HEADER + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    from scrubber.output.html_report import build_context
+    context = build_context(scrub([str(path)]))
+    by_payer = {r["payer"]: (r["claims"], r["findings"], r["at_risk"]) for r in context["by_payer"]}
+    assert by_payer == {"AETNA": (3, 3, 300.0), "MEDICARE": (1, 1, 100.0)}
+    assert context["payers"] == ["AETNA", "MEDICARE"]
+    # Each claim keeps its payer as written; the filter reads the grouped name.
+    claims = island(render_html(scrub([str(path)])))["claims"]
+    assert {c["payer"]: c["pk"] for c in claims if c["pk"] == "AETNA"}.keys() == {"AETNA", "Aetna", "aetna"}

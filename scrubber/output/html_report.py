@@ -30,6 +30,7 @@ import polars as pl
 from scrubber import reference
 from scrubber.engine import SEVERITY_RANK, ScrubResult
 from scrubber.output import icd10_next_words
+from scrubber.payer_names import payer_key, payer_keys
 from scrubber.schema import location
 from scrubber.text import dotted, number
 from scrubber.timing import infusing_minutes
@@ -426,7 +427,11 @@ def _claims_payload(result: ScrubResult, order: dict[str, int], mask_phi: bool) 
         .drop("f_member", "f_payer", "f_dos", "f_src")
     )
     records = claims.to_dicts()
+    keys: dict[str | None, str | None] = {}
     for r in records:
+        # The payer filter groups names as policies read them (AETNA, Aetna, "aetna ": one payer).
+        name = r["payer"]
+        r["pk"] = keys[name] if name in keys else keys.setdefault(name, payer_key(name) if name is not None else None)
         # A finding's text may quote its member id ("for member M123 on ..."): mask it there too.
         members = _mask_order({r["member"], *(fd["m"] for fd in r["findings"])}) if mask_phi else []
         if mask_phi:
@@ -516,7 +521,7 @@ def build_context(result: ScrubResult, mask_phi: bool = False) -> dict[str, Any]
     summary = dict(result.summary)
     worst = max(check_rows, key=lambda r: (r["charges_at_risk"], r["findings"]), default=None)
     claims = _claims_payload(result, order, mask_phi)
-    payers = sorted({c["payer"] for c in claims if c["payer"] is not None})
+    payers = sorted({c["pk"] for c in claims if c["pk"] is not None})
     month = pl.col("date_of_service").dt.strftime("%Y-%m")
     provenance = dict(result.provenance)
     timings = dict(getattr(result, "timings", {}) or {})
@@ -527,7 +532,9 @@ def build_context(result: ScrubResult, mask_phi: bool = False) -> dict[str, Any]
         "checks": check_rows,
         "worst": worst if worst and worst["findings"] else None,
         "chart": _chart(check_rows),
-        "by_payer": _breakdown(result, "payer", pl.col("payer"), lines),
+        # (one row per payer as policies read the name: AETNA, Aetna and "aetna " are one payer)
+        "by_payer": _breakdown(result, "payer", payer_keys("payer", pl.concat(
+            [lines.get_column("payer"), result.findings.get_column("payer")])), lines),
         # Patterns per clinic or physician are what compliance reviews ask for first (issue 13).
         "by_provider": _breakdown(result, "provider", pl.col("billing_provider"), lines),
         "by_month": _breakdown(result, "month", month, lines),
