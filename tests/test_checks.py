@@ -10,12 +10,17 @@ A case may bring a payer policy (``policy``: the TOML of a policy file) and repl
 
 from __future__ import annotations
 
+import re
 import tomllib
 
 import pytest
 from conftest import FIXTURES, finding_keys
 
 from scrubber.engine import scrub
+
+
+# "1 units", "1 hours": a count of one before a plural noun (not "0.1 units", "11 units" or "21 hours").
+_ONE_PLURAL = re.compile(r"(?<![\d.,])1 (units|hours|minutes|lines|claims|days|codes)\b")
 
 
 def _cases() -> list:
@@ -55,6 +60,9 @@ def test_check_fixture(check_id: str, case: dict, write_csv, tmp_path, monkeypat
         f = result.findings
         mine = f.filter((f["claim_id"] == claim) & (f["line_number"] == int(line)))
         assert mine.get_column("severity").to_list() == [severity]
-    # Every finding is complete: a message, a fix, appeal text and a citation.
+    # Every finding is complete: a message, a fix, appeal text and a citation; and reads as English where
+    # a count is one ("corrected from 3 to 1 units" went into claim notes; probe 16D).
     for row in result.findings.iter_rows(named=True):
         assert row["message"] and row["suggested_fix"] and row["appeal_text"] and row["citation"]
+        for text in (row["message"], row["suggested_fix"], row["appeal_text"]):
+            assert not _ONE_PLURAL.search(text), text
