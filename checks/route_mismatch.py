@@ -7,7 +7,11 @@ administration or 96372 and no IV infusion administration; an IG code whose only
 push (96374/96375/96376): immune globulin is never a push; or hydration (96360/96361): the hydration
 codes report pre-packaged fluid and electrolytes, "not used to report infusion of drugs or other
 substances" (Noridian, Billing and Coding: Hydration Services). Also a documented `route` or a JA/JB
-modifier that contradicts the administration billed (IM or PUSH on an IG: it is infused). A claim with
+modifier that contradicts the administration billed (IM or PUSH on an IG: it is infused). Where the
+IG line documents the route the administration billed (route IV or JA beside IV infusion for an
+SC-only product, route SC or JB beside SC administration for an IV-only one), the drug code is what
+disagrees with the record: the fix leads with the drug code, and recodes the administration only if
+the record is amended. A claim with
 no administration codes (a home DME claim) has nothing to compare. **Warning**: an IG drug whose only
 administration is chemotherapy administration (96401-96417): immune globulin is paid as a therapeutic
 infusion (96365) by most contractors, not as chemotherapy.
@@ -22,7 +26,10 @@ claim), so each rule is a bit test on the IG line, with no join: filter first (I
 administration lines that document a route), decide, then only for the few flagged lines find
 the administration lines of their encounter that conflict (``risk_rows``: the charges at risk
 are those administration lines, which the payer denies as inconsistent coding, not the drug).
-Reasons, first that applies: ``sc_product_iv_admin``, ``iv_product_sc_admin``, ``ig_as_push`` (the
+Reasons, first that applies: ``sc_product_documented_iv``, ``iv_product_documented_sc`` (the record on
+the IG line agrees with the administration billed, not with the product; probe 16D: recoding the
+administration against the record gave four new findings), ``sc_product_iv_admin``,
+``iv_product_sc_admin``, ``ig_as_push`` (the
 fix names the infusion codes of the product's route only, ``infusion_codes``: an IV-only product is
 never given by SC infusion), ``ig_as_hydration`` (hydration the only administration: at risk, the
 hydration lines),
@@ -86,6 +93,10 @@ def _rules(b: dict[str, int]) -> list[tuple[str, pl.Expr, int]]:
     own = _own_code_conflict()
     given = iv | sc | inj | push | chemo  # administration that says how a drug was given (not hydration)
     return [
+        # The record documents the route the administration billed, and the product is the other one:
+        # the drug code is what disagrees (recoding the administration against the record was the fix).
+        ("sc_product_documented_iv", ig & (ig_route == "SC") & doc_iv & _has(iv) & ~_has(sc), iv),
+        ("iv_product_documented_sc", ig & (ig_route == "IV") & doc_sc & _has(sc | inj) & ~_has(iv), sc | inj),
         ("sc_product_iv_admin", ig & (ig_route == "SC") & _has(iv) & ~_has(sc), iv),
         ("iv_product_sc_admin", ig & (ig_route == "IV") & _has(sc | inj) & ~_has(iv), sc | inj),
         ("ig_as_push", ig & _has(push) & ~_has(iv | sc | inj | chemo), push),
@@ -230,10 +241,12 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     # Text facts of the code on the flagged lines only (derived after the filter).
     flagged = with_codes(flagged, "ig_product", "adm_description").with_columns(
         (pl.col("enc_admin_mask") & pl.col("_conflict")).alias("_billed"))
+    says_iv = ["documented_iv_sc_billed", "documented_iv_sc_product", "sc_product_documented_iv"]
+    says_sc = ["documented_sc_iv_billed", "documented_sc_iv_product", "iv_product_documented_sc"]
     documented = (
-        pl.when(pl.col("reason").is_in(["documented_iv_sc_billed", "documented_iv_sc_product"]))
+        pl.when(pl.col("reason").is_in(says_iv))
         .then(_documented("IV", "route_iv"))
-        .when(pl.col("reason").is_in(["documented_sc_iv_billed", "documented_sc_iv_product"]))
+        .when(pl.col("reason").is_in(says_sc))
         .then(_documented("SC", "route_sc"))
         .otherwise(pl.col("route"))
     )
@@ -254,8 +267,10 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         # modifier its code does not take and denies the drug line (CARC 4), not the administration
         # that agrees with the product; a route written only in the record leaves the administration
         # the record contradicts at risk.
-        (((pl.col("reason") == "documented_sc_iv_product") & pl.col("has_route_sc_modifier"))
-         | ((pl.col("reason") == "documented_iv_sc_product") & pl.col("has_route_iv_modifier"))).alias("_own_line"),
+        ((pl.col("reason").is_in(["documented_sc_iv_product", "iv_product_documented_sc"])
+          & pl.col("has_route_sc_modifier"))
+         | (pl.col("reason").is_in(["documented_iv_sc_product", "sc_product_documented_iv"])
+            & pl.col("has_route_iv_modifier"))).alias("_own_line"),
     )
     conflicting = _conflicting_lines(facts, lines)
     return facts.join(conflicting, on="row_id", how="left").select(

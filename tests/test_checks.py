@@ -18,7 +18,6 @@ from conftest import FIXTURES, finding_keys
 
 from scrubber.engine import scrub
 
-
 # "1 units", "1 hours": a count of one before a plural noun (not "0.1 units", "11 units" or "21 hours").
 _ONE_PLURAL = re.compile(r"(?<![\d.,])1 (units|hours|minutes|lines|claims|days|codes)\b")
 

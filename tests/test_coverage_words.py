@@ -76,6 +76,10 @@ R14,1,M26,CIGNA,institutional,22,2026-05-04,96360,0260,,,1,180,D80.0,,,
 R14,2,M26,CIGNA,institutional,22,2026-05-04,J1459,0636,,,70,7000,D80.0,,,
 R15,1,M27,MEDICARE,professional,11,2026-05-04,96365,,,,1,300,D80.0,,,PCN-R15
 R15,2,M27,MEDICARE,professional,11,2026-05-04,J1459,,JZ,,70,7000,D80.0,,IM,PCN-R15
+R16,1,M28,MEDICARE,institutional,22,2026-05-04,96365,0260,,,1,300,D80.0,,,PCN-R16
+R16,2,M28,MEDICARE,institutional,22,2026-05-04,J1559,0636,JZ,,80,4000,D80.0,,IV,PCN-R16
+R17,1,M29,CIGNA,professional,11,2026-05-04,96369,,,,1,200,D80.0,,,
+R17,2,M29,CIGNA,professional,11,2026-05-04,J1459,,,,70,7000,D80.0,,SC,
 """
 
 # No office/outpatient or commercial covered list is shipped: the batch names one as a user would.
