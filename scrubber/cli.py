@@ -351,6 +351,8 @@ class CheckRun:
         self._stdin_dir: str | None = None
         self._stdin_path: str | None = None
         self._progress: Any = None
+        # (outputs, reads) as checked before the read: each letter's file is checked against them too.
+        self._guarded: tuple[dict[str, str], dict[str, list[str]]] = ({}, {})
 
     # ----------------------------------------------------------------- helpers
 
@@ -550,6 +552,12 @@ class CheckRun:
         }
         folders = [i for i in named if Path(i).is_dir()]
         check_targets(outputs, reads, folders, INPUT_SUFFIXES)
+        if self.o.letters_dir:
+            from scrubber.output.letters import LETTER_FILES
+            from scrubber.outputs import check_letters_folder
+
+            check_letters_folder(self.o.letters_dir, LETTER_FILES, outputs, reads)
+        self._guarded = (outputs, reads)  # (each letter's file, once its name is known: _report)
 
     def _report(self, result: Any, outputs: dict[str, str], fail_on: str, old: Any) -> int:
         from scrubber.gate import decide
@@ -601,9 +609,11 @@ class CheckRun:
             letters: set[str] = set()
             if o.letters_dir:
                 from scrubber.output.letters import render_letters
+                from scrubber.outputs import check_letter_target
 
                 for name, text in render_letters(shown).items():
                     letters.add(name)
+                    check_letter_target(str(Path(o.letters_dir) / name), *self._guarded)
                     with written.open(str(Path(o.letters_dir) / name)) as out:
                         out.write(text.encode("utf-8"))
             if "--baseline-write" in outputs:

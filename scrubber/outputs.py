@@ -18,6 +18,7 @@ Two promises, kept apart:
 from __future__ import annotations
 
 import contextlib
+import fnmatch
 import os
 import re
 import secrets
@@ -74,10 +75,44 @@ def check_targets(outputs: dict[str, str], reads: dict[str, list[str]], input_fo
             if _same_file(target, other_target):
                 raise UsageError(f"{option} and {other} both write {path}; give each output its own file")
         for folder in folders:
-            if target.is_relative_to(folder) and (target.exists() or target.suffix.lower() in claim_suffixes):
-                what = "would overwrite a file in" if target.exists() else "would be read as claims from"
+            # Any file: a new one would be found by the next run of the folder (and refused then, as
+            # one that exists: the same command worked once, then failed), or read as claims.
+            if target.is_relative_to(folder):
+                what = ("would overwrite a file in" if target.exists() else "would be read as claims from"
+                        if target.suffix.lower() in claim_suffixes else "would be written into")
                 raise UsageError(f"{option} {path} {what} the input folder {folder}; write it outside that folder")
         seen[target] = option
+
+
+def check_letters_folder(folder: str, pattern: str, outputs: dict[str, str], reads: dict[str, list[str]]) -> None:
+    """Raise :class:`UsageError` for a file the run reads or writes that lies in the letters ``folder``
+    under a letter's name (``pattern``, ``appeal-*.html``): a letter would replace it, or the removal of
+    an earlier run's letters after the run would delete it (an input named appeal-x.html was deleted,
+    and so was the run's own --html report). Checked before anything is read."""
+    root = _resolved(folder)
+    named = [*((kind, p) for kind, paths in reads.items() for p in paths),
+             *((option, p) for option, p in outputs.items() if option != "--letters")]
+    for kind, path in named:
+        if path == STDOUT:
+            continue
+        where = {(_resolved(str(Path(path).parent)), Path(path).name), (_resolved(path).parent, _resolved(path).name)}
+        if any(parent == root and fnmatch.fnmatchcase(name, pattern) for parent, name in where):
+            raise UsageError(f"--letters {folder} holds the {kind} {path} under a letter's file name ({pattern}): "
+                             "a letter would replace it, or the removal of earlier letters delete it; rename it "
+                             "or write the letters elsewhere")
+
+
+def check_letter_target(path: str, outputs: dict[str, str], reads: dict[str, list[str]]) -> None:
+    """Raise :class:`UsageError` when the letter file ``path`` resolves (a symlink or hard link planted
+    under a letter's name) to a file the run reads or another output: letter names are known only
+    once the findings are, so this runs as each letter is written, before any output is committed."""
+    target = _resolved(path)
+    named = [*((kind, p) for kind, paths in reads.items() for p in paths),
+             *((option, p) for option, p in outputs.items() if option != "--letters")]
+    for kind, other in named:
+        if other != STDOUT and _same_file(target, _resolved(other)):
+            raise UsageError(f"--letters would write {path}, which resolves to the {kind} {other}; remove that link "
+                             "or write the letters elsewhere")
 
 
 @dataclass

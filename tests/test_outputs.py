@@ -97,9 +97,13 @@ def test_outputs_inside_an_input_folder(tmp_path: Path) -> None:
     usage_error(run("check", str(folder), "--json", str(folder / "findings.json")), "would be read as claims")
     usage_error(run("check", str(folder), "--html", str(folder / "notes.md")), "would overwrite a file in")
     assert (folder / "notes.md").read_text() == "keep me"
-    ok = run("check", str(folder), "--html", str(folder / "report.html"), "--fail-on", "never")
-    assert ok.exit_code == 0, ok.output  # a new report beside the claims is not read as claims
-    assert (folder / "report.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    # A new report beside the claims is refused too: it worked once, and the same command then failed
+    # ("would overwrite a file in"), the next run of the folder finding it there (probe 16B).
+    usage_error(run("check", str(folder), "--html", str(folder / "report.html"), "--fail-on", "never"),
+                "would be written into the input folder")
+    assert not (folder / "report.html").exists()
+    ok = run("check", str(folder), "--html", str(tmp_path / "report.html"), "--fail-on", "never")
+    assert ok.exit_code == 0, ok.output  # (near miss: beside the folder)
 
 
 def test_a_failing_output_leaves_no_new_output_and_truncates_nothing(tmp_path: Path, monkeypatch) -> None:
@@ -146,8 +150,39 @@ def test_a_letter_named_like_another_output_writes_nothing(tmp_path: Path) -> No
     letter = _letters_of(claims, tmp_path)[0]
     folder = tmp_path / "col"
     result = run("check", str(claims), "--letters", str(folder), "--json", str(folder / letter), "--fail-on", "never")
-    usage_error(result, "two outputs would write it", "nothing was written")
+    # (refused before the read: any output named like a letter in the letters folder, this one or not)
+    usage_error(result, f"holds the --json {folder / letter} under a letter's file name")
     assert not folder.exists() or not any(folder.iterdir())
+
+
+def test_nothing_the_run_reads_or_writes_is_replaced_or_removed_as_a_letter(tmp_path: Path) -> None:
+    # The removal of earlier letters deleted any appeal-*.html in DIR it had not written as a letter:
+    # the run's own --html report, its input (probe 16B). Refused before anything is read.
+    claims = copy_sample(tmp_path)
+    folder = tmp_path / "L"
+    folder.mkdir()
+    report = folder / "appeal-report.html"
+    usage_error(run("check", str(claims), "--letters", str(folder), "--html", str(report), "--fail-on", "never"),
+                "a letter would replace it, or the removal of earlier letters delete it")
+    assert not report.exists()
+    held = folder / "appeal-input.csv.html"
+    held.write_bytes(claims.read_bytes())
+    usage_error(run("check", str(held), "--letters", str(folder), "--fail-on", "never"), f"holds the input {held}")
+    assert held.read_bytes() == claims.read_bytes()
+    # A link planted under a letter's name (the names are predictable) would write the letter through it.
+    letter = _letters_of(claims, tmp_path)[0]
+    linked = tmp_path / "M"
+    linked.mkdir()
+    (linked / letter).symlink_to(claims)
+    before = claims.read_bytes()
+    usage_error(run("check", str(claims), "--letters", str(linked), "--fail-on", "never"),
+                "which resolves to the input")
+    assert claims.read_bytes() == before and not (linked / "index.html").exists()
+    # Near miss: a report named otherwise in the same folder is written, and stays.
+    ok = run("check", str(claims), "--letters", str(folder), "--html", str(folder / "report.html"),
+             "--fail-on", "never")
+    assert ok.exit_code == 0, ok.output
+    assert (folder / "report.html").exists() and (folder / "index.html").exists()
 
 
 def test_a_folder_where_a_letter_goes_writes_nothing(tmp_path: Path) -> None:
