@@ -117,8 +117,11 @@ def test_strict_accepts_a_valid_file_named_twice(tmp_path: Path) -> None:
 
 # Contract: nothing accepted without a word. A reversed RD8 range (20260112-20260110) was read as
 # 2026-01-12 and moved the line to another encounter; an RD8 with no end was accepted too.
+# An end that is no date (a short "0305", or no such day) was read as the start day alone (probe 16B).
 @pytest.mark.parametrize(("value", "words"), [("20260112-20260110", "ends before it starts"),
-                                              ("20260110", "has no end date")])
+                                              ("20260110", "has no end date"),
+                                              ("20260110-0113", "has an end that is not a date"),
+                                              ("20260110-20260132", "has an end that is not a date")])
 def test_an_unreadable_service_date_range_rejects_its_line(value: str, words: str) -> None:
     first = IVIG_CLAIM.index("DTP*472*D8*20260110")  # the drug line's date
     claim = [*IVIG_CLAIM[:first], f"DTP*472*RD8*{value}", *IVIG_CLAIM[first + 1:]]

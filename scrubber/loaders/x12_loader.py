@@ -364,9 +364,24 @@ def _bad_range(qualifier: str, value: str) -> str | None:
     start, sep, end = value.partition("-")
     if not sep or not end:
         return f"RD8 date range {value!r} has no end date (expected CCYYMMDD-CCYYMMDD)"
+    # An end that is no date (20260302-0305, 20260302-20260399) was read as the start day alone: a
+    # four-day outpatient range passed as one day (probe 16B). The start is _date's to judge.
+    if len(start) == 8 and start.isdigit() and not _is_day(end):
+        return f"RD8 date range {value!r} has an end that is not a date (expected CCYYMMDD-CCYYMMDD)"
     if len(start) == len(end) == 8 and start.isdigit() and end.isdigit() and end < start:
         return f"RD8 date range {value!r} ends before it starts"
     return None
+
+
+def _is_day(text: str) -> bool:
+    """``text`` is a CCYYMMDD date that exists."""
+    if not (len(text) == 8 and text.isdigit()):
+        return False
+    try:
+        _dt.date(int(text[:4]), int(text[4:6]), int(text[6:]))
+    except ValueError:
+        return False
+    return True
 
 
 def _span(qualifier: str, value: str) -> tuple[str, str, int] | None:
