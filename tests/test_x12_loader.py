@@ -302,6 +302,18 @@ def test_segment_terminator_with_or_without_newlines(newline: str) -> None:
     assert frame.get_column("load_error").null_count() == 3
 
 
+@pytest.mark.parametrize("width", range(98, 110))
+def test_a_file_folded_at_any_width_reads_the_same(width: int) -> None:
+    # Folded where the line break lands before ISA16 (104) or before the segment terminator (105), the
+    # break was read as a delimiter: "no ST transaction set in the file" (probe 16B).
+    flat = ivig_text()
+    folded = "\n".join(flat[i:i + width] for i in range(0, len(flat), width))
+    frame, unfolded = load(folded), load(flat)
+    assert frame.height == unfolded.height == 3
+    assert column(frame, "procedure_code") == column(unfolded, "procedure_code")
+    assert frame.get_column("load_error").null_count() == 3
+
+
 def test_leading_bom_and_blank_lines_are_ignored() -> None:
     assert load("\ufeff\n\n" + ivig_text()).height == 3
 
@@ -1031,3 +1043,17 @@ def test_a_statement_period_that_cannot_date_a_line_rejects_the_lines_it_dates()
         frame = load(interchange([*HEADER, *subscriber(2, "MBR300", "BLUE CROSS"), *claim], version="005010X223A2"))
         errors = column(frame, "load_error")
         assert errors[0] is None and why in errors[1] and "DTP*434" in errors[1], errors
+
+
+@pytest.mark.parametrize(("qualifier", "words"), [("ZZ", "qualifier ZZ is not HC"), ("", "qualifier (empty) is not HC"),
+                                                  ("IV", "qualifier IV is not HC")])
+def test_a_code_under_another_qualifier_than_hc_is_not_read_as_hcpcs(qualifier: str, words: str) -> None:
+    # SV1*ZZ:96365 and SV1*:96365 were checked as HCPCS 96365; IV (home infusion EDI codes) is another
+    # code set the guide allows, not HCPCS either (probe 16B). Near miss: hc (any case) is HCPCS.
+    claim = [s.replace("SV1*HC:96365*", f"SV1*{qualifier}:96365*") for s in IVIG_CLAIM]
+    reasons = _reasons(load(interchange([*HEADER, *subscriber(2, "MBR100", "MEDICARE"), *claim])))
+    assert reasons[0] is None and reasons[2] is None
+    assert reasons[1] is not None and words in reasons[1], reasons
+    assert ("the 5010 guide allows" in reasons[1]) == (qualifier != "IV")
+    lower = [s.replace("SV1*HC:96365*", "SV1*hc:96365*") for s in IVIG_CLAIM]
+    assert _reasons(load(interchange([*HEADER, *subscriber(2, "MBR100", "MEDICARE"), *lower]))) == [None] * 3

@@ -300,14 +300,38 @@ def _read_isa(text: str, offset: int, position: int, source: str) -> _Delimiters
             f"(found {min(len(parts), 17) - 1} of 16 elements and no segment terminator after ISA16)",
             source,
         )
-    component, terminator = parts[16][0], parts[16][1]
-    if terminator.isalnum() or len({element, component, terminator}) < 3 or component.isalnum():
+    component, terminator = _isa16_and_terminator(parts[16], element)
+    if not terminator or terminator.isalnum() or len({element, component, terminator}) < 3 or component.isalnum():
         raise InputError(
             f"segment {position}: ISA declares unusable delimiters (element {element!r}, component "
             f"{component!r}, segment terminator {terminator!r}); they must be three different symbols",
             source,
         )
     return _Delimiters(element, component, terminator)
+
+
+def _isa16_and_terminator(rest: str, element: str) -> tuple[str, str]:
+    """ISA16 (the component separator) and the segment terminator from the text after ISA's 16th
+    element separator. A file folded at a fixed width may break the line right before ISA16 or
+    before the terminator (line breaks are in neither X12 character set, and are ignored inside
+    segments): a line break followed by a symbol is a fold, the symbol the delimiter. A terminator
+    that is itself a line break is followed by the next segment's id (letters), so it stays one."""
+    def symbol_after_fold(at: int) -> tuple[str, int]:
+        folded = at
+        while folded < len(rest) and rest[folded] in "\r\n":
+            folded += 1
+        if (folded > at and folded < len(rest) and not rest[folded].isalnum() and not rest[folded].isspace()
+                and rest[folded] != element):
+            return rest[folded], folded
+        return rest[at], at
+
+    component, at = symbol_after_fold(0)
+    if at + 1 >= len(rest):
+        return component, ""
+    terminator, _ = symbol_after_fold(at + 1)
+    if terminator == component:  # (a line break after ISA16, then ISA16's symbol again: not a fold)
+        terminator = rest[at + 1]
+    return component, terminator
 
 
 def _iter_segments(text: str, source: str) -> Iterator[tuple[int, list[str], str]]:
@@ -436,6 +460,11 @@ def _foreign_separator(segment: str, label: str, value: str, component: str) -> 
         f"{segment} {label} {value!r} separates its components with the character {match.group(1)}, but "
         f"ISA16 declares the character {component} as the component separator"
     )
+
+
+_HCPCS_QUALIFIER = "HC"
+# SV101-1 / SV202-1 product/service ID qualifiers the 5010 837P / 837I guides allow.
+_QUALIFIERS = {"SV1": ("ER", "HC", "IV", "WK"), "SV2": ("ER", "HC", "HP", "IV", "WK")}
 
 
 def _no_qualifier(segment: str, label: str, value: str, component: str) -> str | None:
@@ -1040,6 +1069,15 @@ class _Reader:
             line.errors.append(reason)
         parts = composite.split(component)
         line.procedure_code = _or_none(parts[1].strip()) if len(parts) > 1 else None
+        qualifier = parts[0].strip().upper() if len(parts) > 1 else ""
+        if len(parts) > 1 and qualifier != _HCPCS_QUALIFIER and not reason:
+            # SV1*ZZ:96365 or SV1*:96365 was read as HCPCS 96365; IV (home infusion EDI), ER and WK codes
+            # are other code sets. The line counts in its claim; its code is not a HCPCS code to check.
+            allowed = _QUALIFIERS[sid]
+            line.value_errors.append(
+                f"{label}-1 product/service ID qualifier {qualifier or '(empty)'} is not HC (HCPCS/CPT): the code "
+                f"{line.procedure_code or ''} is not read as a HCPCS code"
+                + ("" if qualifier in allowed else f" (the 5010 guide allows {', '.join(allowed)})"))
         line.modifiers = [m.strip() for m in parts[2:6] if m.strip()]
         line.charge, line.units = _or_none(charge), _or_none(units)
         code = line.procedure_code or ""
