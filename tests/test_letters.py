@@ -108,3 +108,16 @@ def test_letters_of_an_earlier_run_do_not_stay_beside_this_runs(tmp_path: Path) 
     again = CliRunner().invoke(main, ["check", str(claims), "--no-config", "--fail-on", "never",
                                       "--letters", str(folder)])
     assert "removed" not in again.stderr and sorted(p.name for p in folder.glob("appeal-*.html")) == old
+
+
+def test_the_report_counts_the_claims_to_justify_that_get_a_letter(tmp_path: Path) -> None:
+    # The HTML said "Send justification: 3 claim(s)", counting the info-only GY claim and the claim whose
+    # only justification sits on a corrected line, where --letters writes two letters (probe 16D).
+    from scrubber.output.html_report import build_context
+
+    path = tmp_path / "claims.csv"
+    path.write_text("\n".join([HEADER, *ROWS]) + "\n", encoding="utf-8")
+    result = scrub([str(path)])
+    letters = {letter["claim_id"] for letter in letters_payload(result)}
+    assert letters == {"XS1", "KX1"}
+    assert build_context(result)["to_send"]["justify"] == len(letters)

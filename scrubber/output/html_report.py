@@ -30,6 +30,7 @@ import polars as pl
 from scrubber import reference
 from scrubber.engine import SEVERITY_RANK, ScrubResult
 from scrubber.output import icd10_next_words
+from scrubber.output.letters import arguable_justifications
 from scrubber.payer_names import payer_key, payer_keys
 from scrubber.schema import location
 from scrubber.text import dotted, number
@@ -475,11 +476,12 @@ def _to_send(result: ScrubResult) -> dict[str, int]:
     f = result.findings
     if f.height == 0:
         return {"correct": 0, "justify": 0, "both": 0, "placeholders": 0, "placeholder_claims": 0}
+    # (the claims a letter argues for: --letters writes one per claim counted here)
+    argued = arguable_justifications(f).select("claim_id").unique().with_columns(pl.lit(True).alias("j"))
     per_claim = f.group_by("claim_id").agg(
         (pl.col("fix_kind") == "correction").any().alias("c"),
-        (pl.col("fix_kind") == "justification").any().alias("j"),
         pl.col("appeal_text").str.contains(_PLACEHOLDER).fill_null(False).sum().alias("ph"),
-    )
+    ).join(argued, on="claim_id", how="left", nulls_equal=True).with_columns(pl.col("j").fill_null(False))
     row = per_claim.select(
         pl.col("c").sum().alias("correct"),
         pl.col("j").sum().alias("justify"),

@@ -61,6 +61,16 @@ def letter_file_name(claim_id: str) -> str:
     return f"appeal-{stem}-{digest}.html"
 
 
+def arguable_justifications(f: pl.DataFrame) -> pl.DataFrame:
+    """The justification findings a letter argues for: not an info finding, nor one on a line another
+    finding recodes, re-counts or deletes (a modifier's correction leaves the service standing). The
+    HTML report's "send justification" count reads the same (it counted info-only GY claims too)."""
+    recoded = (pl.col("fix_kind") == "correction") & (pl.col("check_id") != _MODIFIERS_ONLY)
+    corrected_lines = f.filter(recoded).select("claim_id", "line_number").unique()
+    return f.filter((pl.col("fix_kind") == "justification") & (pl.col("severity") != "info")).join(
+        corrected_lines, on=["claim_id", "line_number"], how="anti", nulls_equal=True)
+
+
 def letters_payload(result: ScrubResult, mask: Any = None) -> list[dict[str, Any]]:
     """One dict per claim with justification findings: the claim's facts and its findings.
 
@@ -73,11 +83,7 @@ def letters_payload(result: ScrubResult, mask: Any = None) -> list[dict[str, Any
     # re-counts or deletes (the letter asked to pay units of a line it listed as corrected, "$0.00 in
     # question"), nor for an info finding, whose line declares the denial the provider expects (GA, GZ,
     # GY). A missing modifier's correction (JZ, JW, KX added or taken off) leaves the service standing.
-    recoded = (pl.col("fix_kind") == "correction") & (pl.col("check_id") != _MODIFIERS_ONLY)
-    corrected_lines = f.filter(recoded).select("claim_id", "line_number").unique()
-    arguable = f.filter((pl.col("fix_kind") == "justification") & (pl.col("severity") != "info")).join(
-        corrected_lines, on=["claim_id", "line_number"], how="anti", nulls_equal=True)
-    claims = arguable.select("claim_id").unique()
+    claims = arguable_justifications(f).select("claim_id").unique()
     if claims.height == 0:
         return []
     mine = f.join(claims, on="claim_id", how="semi").sort("claim_id", "line_number", "check_id")
