@@ -121,3 +121,20 @@ def test_the_report_counts_the_claims_to_justify_that_get_a_letter(tmp_path: Pat
     letters = {letter["claim_id"] for letter in letters_payload(result)}
     assert letters == {"XS1", "KX1"}
     assert build_context(result)["to_send"]["justify"] == len(letters)
+
+
+def test_a_line_argued_for_without_a_charge_asks_for_it(tmp_path: Path) -> None:
+    # "Amount in question $0.00" for a claim that gave no charge on the line argued for (probe 16D): the
+    # amount is a fact to fill in, marked as the other missing facts are. Near miss: XS1 gave its charges.
+    from scrubber.output.letters import render_letters
+
+    rows = [*ROWS, "XS2,1,MXS2,MEDICARE,11,2026-03-02,96365,,1,300,D80.0",
+            "XS2,2,MXS2,MEDICARE,11,2026-03-02,96365,XS,1,,D80.0"]
+    path = tmp_path / "claims.csv"
+    path.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
+    result = scrub([str(path)])
+    letters = {letter["claim_id"]: letter for letter in letters_payload(result)}
+    assert letters["XS2"]["amount_shown"] == "$300.00 and [charge of line 2?]"
+    assert letters["XS1"]["amount_shown"] == "$600.00"
+    page = render_letters(result)[letters["XS2"]["file"]]
+    assert '<mark class="ph">[charge of line 2?]</mark>' in page

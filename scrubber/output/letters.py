@@ -111,8 +111,16 @@ def letters_payload(result: ScrubResult, mask: Any = None) -> list[dict[str, Any
         # argued for (a modifier's correction, JZ added, can take a line's money first and leave the MUE
         # denial it still faces at $0.00: "Amount in question $0.00" for a $30,400 line; probe Y).
         argued = [x["line_number"] for x in justified]
-        own = float(lines.filter((pl.col("claim_id") == claim["claim_id"]) & pl.col("line_number").is_in(argued))
-                    .get_column("charge").fill_null(0.0).sum())
+        charges = lines.filter((pl.col("claim_id") == claim["claim_id"]) & pl.col("line_number").is_in(argued))
+        own = float(charges.get_column("charge").fill_null(0.0).sum())
+        at_risk = round(max(sum(x["charge_at_risk"] or 0.0 for x in justified), own), 2)
+        # A line argued for whose charge the claim did not give: the amount is a fact to fill in, not
+        # "$0.00" (README: facts the claim did not give are [fact?] placeholders; probe 16D).
+        uncharged = sorted(charges.filter(pl.col("charge").is_null()).get_column("line_number").unique().to_list())
+        amount = f"${at_risk:,.2f}"
+        if uncharged:
+            missing = f"[charge of line{'s' if len(uncharged) > 1 else ''} {', '.join(map(str, uncharged))}?]"
+            amount = missing if at_risk == 0 else f"{amount} and {missing}"
         member = claim["member_id"]
         out.append({
             **claim,
@@ -121,7 +129,8 @@ def letters_payload(result: ScrubResult, mask: Any = None) -> list[dict[str, Any
             "justified": justified,
             "corrected": corrected,
             "attach": attach,
-            "at_risk": round(max(sum(x["charge_at_risk"] or 0.0 for x in justified), own), 2),
+            "at_risk": at_risk,
+            "amount_shown": amount,  # (the amount as the letter and the index show it)
             "medicare": claim["payer_kind"] == "medicare",
         })
     return out
