@@ -20,7 +20,7 @@
   (`invalid_code_category`): no release has ever made such a category billable again.
   A value that is not shaped like an ICD-10-CM code (`D8.00`) is a finding of this check, not a
   rejected row. An invalid diagnosis makes the claim unprocessable: every line that points to it is at
-  risk. A code is accepted with or without its dot.
+  risk, and is judged for coverage once the corrected code is on the claim. A code is accepted with or without its dot.
 
 Implementation. Two decisions, one finding per line.
 
@@ -62,9 +62,9 @@ all the claim's lines that point to it there (the claim is unprocessable: risk `
 anchored on the same line make one finding (``codes`` lists them; ``malformed_code`` when any is
 malformed, else ``invalid_code_category`` on a date of the next release, else ``invalid_code``).
 
-*One finding per line.* A line with a validity finding gets no coverage finding: the invalid
-code is the stronger reason (the claim cannot be processed at all), and coverage is judged again
-once the corrected code is on the claim.
+*One finding per line.* A line that points to an invalid code gets no coverage finding, whichever
+line the validity finding sits on: the invalid code is the stronger reason (the claim cannot be
+processed at all), and coverage is judged again once the corrected code is on the claim.
 """
 
 from __future__ import annotations
@@ -309,7 +309,13 @@ def _number_words() -> list[pl.Expr]:
 
 
 def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
-    both = pl.concat([_validity(lines), _coverage(lines, ctx)], how="diagonal_relaxed")
+    validity = _validity(lines)
+    # A line pointing to an invalid code is judged for coverage once the corrected code is on the claim:
+    # every such line (risk_rows), not only the one the validity finding sits on (line 1 of two home
+    # IVIG lines pointing to G35 had no coverage finding, line 2 had one; probe 16D).
+    pointing = validity.select(pl.col("risk_rows").explode().alias("row_id")).drop_nulls()
+    coverage = _coverage(lines, ctx).join(pointing, on="row_id", how="anti")
+    both = pl.concat([validity, coverage], how="diagonal_relaxed")
     # One finding per line: the validity finding (rank 0) wins over coverage (rank 1).
     return both.sort("row_id", "_rank").unique("row_id", keep="first", maintain_order=True).drop(
         "_rank").with_columns(_number_words())
