@@ -160,15 +160,23 @@ def _checks_of(summary: Any) -> frozenset[str] | None:
     return frozenset(str(k) for k in by_check)
 
 
-def _money(frame: pl.DataFrame) -> float:
-    """Charges behind ``frame``'s findings: ``charge_at_risk`` summed, else each line's charge once."""
+def _money(frame: pl.DataFrame, counted: pl.DataFrame | None = None) -> float:
+    """Charges behind ``frame``'s findings: ``charge_at_risk`` summed, else each line's charge once, and
+    not a line of ``counted`` (``claim_id``, ``line_number``: lines another part of the same run counted)."""
     if frame.height == 0:
         return 0.0
     if frame.get_column("charge_at_risk").is_not_null().any():
         total = frame.get_column("charge_at_risk").fill_null(0).sum()
     else:
-        total = frame.unique(["claim_id", "line_number"]).get_column("charge").fill_null(0).sum()
+        lines = frame.unique(["claim_id", "line_number"])
+        if counted is not None and counted.height:
+            lines = lines.join(counted, on=["claim_id", "line_number"], how="anti", nulls_equal=True)
+        total = lines.get_column("charge").fill_null(0).sum()
     return round(float(total), 2)
+
+
+# The run each kind's findings come from (compare): its line charges count once across its kinds.
+_RUN_OF = {"new": "new", "unchanged": "new", "fixed": "old", "suppressed": "old"}
 
 
 @dataclass
@@ -184,7 +192,15 @@ class Comparison:
     totals: tuple[float, float] | None = None
 
     def counts(self) -> dict[str, dict[str, Any]]:
-        return {k: {"findings": f.height, "charges": _money(f)} for k, f in self.parts.items()}
+        # Findings files without charge_at_risk (earlier versions) count line charges: a line with a new
+        # and an unchanged finding was counted in both, and the kinds added to more than the run's total.
+        counted: dict[str, list[pl.DataFrame]] = {"new": [], "old": []}
+        out = {}
+        for kind, frame in self.parts.items():
+            earlier = counted[_RUN_OF[kind]]
+            out[kind] = {"findings": frame.height, "charges": _money(frame, pl.concat(earlier) if earlier else None)}
+            earlier.append(frame.select("claim_id", "line_number"))
+        return out
 
     def section(self) -> dict[str, Any]:
         """The JSON form: counts and charges per kind, the ids of each kind, and the fixed findings

@@ -167,3 +167,30 @@ def test_the_totals_say_what_left_when_a_fixed_findings_line_stays_at_risk(tmp_p
     assert doc["counts"]["fixed"]["findings"] == 1
     terminal = run("diff", str(paths[0]), str(paths[1]))
     assert "Charges at risk in all: $2,250.00 -> $2,250.00" in terminal.stdout
+
+
+def test_findings_files_without_charges_at_risk_count_each_line_once_across_kinds(tmp_path: Path) -> None:
+    # An earlier version's findings file (no charge_at_risk): the kinds count line charges, and a line with
+    # a new and an unchanged finding was counted in both: "2 new ($14,250), 1 unchanged ($7,600)" for a
+    # run whose lines come to $14,250 (probe 16D).
+    def doc(findings: list[dict]) -> dict:
+        return {"findings": findings, "summary": {}}
+
+    def finding(fid: str, line: int, check: str, charge: float) -> dict:
+        return {"finding_id": fid, "claim_id": "C1", "line_number": line, "check_id": check, "charge": charge,
+                "message": "m"}
+
+    old = tmp_path / "old.json"
+    new = tmp_path / "new.json"
+    old.write_text(json.dumps(doc([finding("aaaaaaaaaaaa", 3, "unit-miscalculation", 7600.0)])))
+    new.write_text(json.dumps(doc([finding("aaaaaaaaaaaa", 3, "unit-miscalculation", 7600.0),
+                                   finding("bbbbbbbbbbbb", 3, "units-over-mue", 7600.0),
+                                   finding("cccccccccccc", 2, "missing-modifier", 6650.0)])))
+    result = run("diff", str(old), str(new), "--json", "-")
+    assert result.exit_code == 0, result.output
+    counts = json.loads(result.stdout)["counts"]
+    assert (counts["new"]["charges"], counts["unchanged"]["charges"]) == (14250.0, 0.0)
+    assert counts["new"]["charges"] + counts["unchanged"]["charges"] == json.loads(result.stdout)[
+        "charges_at_risk"]["new"]
+    # Near miss: the old run's one line, counted once in its own total.
+    assert json.loads(result.stdout)["charges_at_risk"]["old"] == 7600.0
