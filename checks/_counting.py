@@ -176,14 +176,20 @@ def hydration_as_secondary(lines: pl.LazyFrame, extra: pl.LazyFrame) -> pl.LazyF
         hydration.lazy().select("row_id"), on="row_id", how="anti").select("ep", "_pos").collect()
     # ... and of the encounter's hydration hour lines without times (96361 x2 beside a 96360 of 180
     # minutes: "report it as 96361 x3" made x5 in all; probe X): they stay, this line bills the rest.
+    # ... less the units unit-miscalculation (or observation-counted-as-infusion) takes off them, which
+    # do not stay (96360 of 60 minutes beside an untimed 96361 x1 whose hour that check deletes: line 2 is
+    # 96361 x1, not deleted too, which left no hydration billed; probe 16E).
+    encounters = hydration.get_column("enc_key").unique()
     untimed = t.lines.join(hydration.lazy().select("enc_key").unique(), on="enc_key", how="semi").filter(
         pl.col("tm_hydration") & (pl.col("tm_kind") == HOUR) & pl.col("ep").is_null()).select(
-        "enc_key", "_pos").collect()
+        "row_id", "enc_key", "_pos").join(
+        _hours_not_supported(lines, encounters, removed_by_a_line_fix=True), on="row_id", how="left").collect()
     column = lines.select("units").collect().get_column("units")
     others = members.with_columns(column.gather(members.get_column("_pos")).alias("units")).group_by("ep").agg(
         pl.col("units").sum().alias("_others"))
-    beside = untimed.with_columns(column.gather(untimed.get_column("_pos")).alias("units")).group_by(
-        "enc_key").agg(pl.col("units").sum().alias("_untimed"))
+    beside = untimed.with_columns(
+        (column.gather(untimed.get_column("_pos")) - untimed.get_column("reported_units").fill_null(0.0))
+        .alias("units")).group_by("enc_key").agg(pl.col("units").sum().alias("_untimed"))
     left = supported - pl.col("_others").fill_null(0) - pl.col("_untimed").fill_null(0)
     return hydration.lazy().join(others.lazy(), on="ep", how="left").join(
         beside.lazy(), on="enc_key", how="left").select(
@@ -313,16 +319,22 @@ def units_reported_elsewhere(lines: pl.LazyFrame, of: pl.DataFrame | None = None
     return pl.concat(parts).group_by("row_id").agg(pl.col("reported_units").sum())
 
 
-def _hours_not_supported(lines: pl.LazyFrame, encounters: pl.Series | None = None) -> pl.LazyFrame:
+def _hours_not_supported(lines: pl.LazyFrame, encounters: pl.Series | None = None,
+                         removed_by_a_line_fix: bool = False) -> pl.LazyFrame:
     """Per additional-hour line, its units beyond what the encounter's documented time supports
     (:mod:`scrubber.timing` groups that can be judged), laid on the chain's lines in order, each
-    line at most its own units; with ``encounters``, of those encounters' lines only."""
+    line at most its own units; with ``encounters``, of those encounters' lines only. With
+    ``removed_by_a_line_fix``, only the units a finding's fix takes off those lines: not where the
+    minutes concurrent with another infusion explain the excess (concurrent-hydration recomputes the
+    hydration for the claim; unit-miscalculation leaves those hours alone)."""
     # Judged on the lines that could be read, also where a row of the encounter could not be (then
     # unit-miscalculation is quiet, not evaluated): a row missing could only add infusion time, so the
     # excess is at most this, and a counter subtracting it never reports units it would not have
     # reported beside a good row (a bad row never changes good rows' findings).
-    groups = _within(timing(lines).groups.filter(pl.col("evaluable_as_read")
-                                                 & (pl.col("counted") > pl.col("expected"))), encounters)
+    judged = pl.col("evaluable_as_read") & (pl.col("counted") > pl.col("expected"))
+    if removed_by_a_line_fix:
+        judged = judged & (pl.col("counted") > pl.col("expected_concurrent"))
+    groups = _within(timing(lines).groups.filter(judged), encounters)
     rows = groups.select((pl.col("counted") - pl.col("expected")).cast(pl.Float64).alias("_excess"),
                          pl.col("hour_rows").alias("row_id"), pl.int_range(pl.len()).alias("_g")).explode("row_id")
     units = _within(lines.filter(code_is(adm_role="addon")), encounters).select(

@@ -888,9 +888,9 @@ def _continues(lines: pl.DataFrame, rep: pl.DataFrame, run: pl.Series) -> list[p
     Where the times of either day are not documented (an 837I never carries them), the next day is a new
     visit when it bills an initial service of its own (96360, 96365, 96369, 96374, 96409, 96413: a daily
     course of infusions, each day's visit coded from its start), neither day bills observation, and neither
-    day bills an add-on no line of its own date can anchor (:func:`_open_days`: 96375 at 23:10 whose 96365
-    is after midnight, 96366 continuing the day before's 96365: half of one visit each); a next day that
-    bills only add-on hours continues the infusion of the day before.
+    day bills an add-on only the other day can anchor (:func:`_open_days`: 96375 at 23:10 whose 96365 is
+    after midnight, 96366 continuing the day before's 96365: halves of one visit); a next day that bills
+    only add-on hours continues the infusion of the day before.
 
     Decided on the lines of institutional claims with several dates only (none in most batches); true
     elsewhere (the flag is read on consecutive dates of one institutional claim only)."""
@@ -918,7 +918,7 @@ def _continues(lines: pl.DataFrame, rep: pl.DataFrame, run: pl.Series) -> list[p
         pl.col("infusion_start").min().alias("_first"), pl.col("infusion_stop").max().alias("_last"),
         observation.any().alias("_obs"), initial.any().alias("_initial"), reach.max().alias("_reach"),
     ).join(_open_days(sub), on=["_claim", "date_of_service"], how="left").with_columns(
-        pl.col("_open").fill_null(False)
+        pl.col("_back", "_fwd").fill_null(False)
     ).sort("_claim", "date_of_service").with_columns(
         # Inside a stay that began on an earlier date of the claim: one encounter, whatever lies between.
         (pl.col("date_of_service") <= pl.col("_reach").cum_max().forward_fill().shift(1).over("_claim"))
@@ -929,13 +929,13 @@ def _continues(lines: pl.DataFrame, rep: pl.DataFrame, run: pl.Series) -> list[p
     # it: 44 hours from day 1's stop to day 3's start are two visits whatever day 2 documents).
     last = pl.col("_last").forward_fill().over("_claim").shift(1)
     apart = (pl.col("_first") - last).dt.total_minutes() >= gap
-    # Without the times of both days: the day's own initial service starts a new visit, unless either
-    # day bills an add-on that none of its own lines can anchor (96375 at 23:10 before a 96365 after
-    # midnight; 96366 x2 continuing the day before's 96365 beside a 96374): that day is one half of a
-    # visit across midnight, not a visit of its own.
-    open_day = pl.col("_open")
+    # Without the times of both days: the day's own initial service starts a new visit, unless the day
+    # bills an add-on only the day before anchors (96366 x2 continuing the day before's 96365, beside a
+    # 96374), or the day before bills one only this day anchors (96375 at 23:10 before a 96365 after
+    # midnight): halves of one visit across midnight (:func:`_open_days`).
     apart = pl.when(apart.is_null()).then(
-        pl.col("_initial") & ~open_day & ~open_day.shift(1).over("_claim").fill_null(False)).otherwise(apart)
+        pl.col("_initial") & ~pl.col("_back") & ~pl.col("_fwd").shift(1).over("_claim").fill_null(False)
+    ).otherwise(apart)
     # Observation billed on the day, or a stay begun before that reaches it: one stay.
     stay = pl.col("_obs") | pl.col("_stay")
     new = days.filter((same & next_day & apart & ~stay).fill_null(False)).select("_claim", "date_of_service")
@@ -944,22 +944,34 @@ def _continues(lines: pl.DataFrame, rep: pl.DataFrame, run: pl.Series) -> list[p
 
 
 def _open_days(sub: pl.DataFrame) -> pl.DataFrame:
-    """``_claim``, ``date_of_service``, ``_open`` (true): the dates of a claim that bill an administration
+    """``_claim``, ``date_of_service``, ``_back``, ``_fwd``: the dates of a claim that bill an administration
     add-on none of whose primaries (CPT's parentheticals or the CMS NCCI add-on edits, the wider of the
-    two) the same date bills: a date that cannot be a visit of its own. A few institutional lines."""
+    two) the same date bills, and that the date before (``_back``: 96366 x2 continuing the day before's
+    96365) or else the date after (``_fwd``: a push 96375 at 23:10 whose 96365 is after midnight) does
+    bill: each is half of one visit across midnight. An add-on no neighbouring date anchors either
+    (96370 beside a 96365: a wrong code) joins nothing; a date that continues the day before never
+    reaches forward (a daily course's third day stays its own visit). A few institutional lines."""
     cpt = reference.admin_codes().filter(pl.col("role") == "addon").select(
         pl.col("code").alias("procedure_code"), pl.col("allowed_primaries").alias("_primary"))
     ncci = reference.addon_primaries_ncci().select(
         pl.col("addon").alias("procedure_code"), pl.col("primaries").alias("_primary"))
     pairs = pl.concat([cpt, ncci]).explode("_primary").drop_nulls().unique()
-    billed = sub.select("_claim", "date_of_service", pl.col("procedure_code").alias("_primary")).unique()
-    addons = sub.select("_claim", "date_of_service", "procedure_code").unique().join(
-        pairs.select("procedure_code").unique(), on="procedure_code", how="semi")
-    anchored = addons.join(pairs, on="procedure_code").join(
-        billed, on=["_claim", "date_of_service", "_primary"], how="semi").select(
-        "_claim", "date_of_service", "procedure_code").unique()
-    return addons.join(anchored, on=["_claim", "date_of_service", "procedure_code"], how="anti").select(
-        "_claim", "date_of_service").unique().with_columns(pl.lit(True).alias("_open"))
+    keys = ["_claim", "date_of_service"]
+    billed = sub.select(*keys, pl.col("procedure_code").alias("_primary")).unique()
+    addons = sub.select(*keys, "procedure_code").unique().join(
+        pairs.select("procedure_code").unique(), on="procedure_code", how="semi").join(pairs, on="procedure_code")
+    unanchored = addons.join(
+        addons.join(billed, on=[*keys, "_primary"], how="semi").select(*keys, "procedure_code").unique(),
+        on=[*keys, "procedure_code"], how="anti")
+
+    def anchored_on(days: int) -> pl.DataFrame:
+        """The dates whose unanchored add-ons a primary on the date ``days`` away anchors."""
+        shifted = billed.with_columns(pl.col("date_of_service") - pl.duration(days=days))
+        return unanchored.join(shifted, on=[*keys, "_primary"], how="semi").select(keys).unique()
+
+    back = anchored_on(-1).with_columns(pl.lit(True).alias("_back"))
+    fwd = anchored_on(1).join(back, on=keys, how="anti").with_columns(pl.lit(True).alias("_fwd"))
+    return back.join(fwd, on=keys, how="full", coalesce=True)
 
 
 def _set_at(rep: pl.DataFrame, marked: pl.DataFrame, series: pl.Series, value: bool) -> pl.Series:

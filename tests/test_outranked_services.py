@@ -56,6 +56,11 @@ CLAIMS = [
     # against concurrent-hydration's "96361 x1"; probe 16A).
     _line("H12", 1, "96365", 1, "09:30", "10:30"), _line("H12", 2, "96360", 1, "09:00", "11:00"),
     _line("H12", 3, "96361", 1),
+    # Near miss: 96360 10:00-11:00 after the 96365 (60 minutes: 96361 x1) beside an untimed 96361 x1 whose
+    # hour unit-miscalculation deletes (60 minutes of initial hydration support no hour): that line does
+    # not stay, so line 2 is 96361 x1 (the first cut deleted both: no hydration billed; probe 16E).
+    _line("H13", 1, "96365", 1, "09:00", "10:00"), _line("H13", 2, "96360", 1, "10:00", "11:00"),
+    _line("H13", 3, "96361", 1),
 ]
 
 
@@ -63,9 +68,11 @@ CLAIMS = [
 def fixes(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], str]:
     path = tmp_path_factory.mktemp("hydration") / "claims.csv"
     path.write_text("\n".join([HEADER, *CLAIMS]) + "\n", encoding="utf-8")
-    result = scrub([str(path)], select=["duplicate-initial-infusion", "concurrent-hydration"])
+    result = scrub([str(path)], select=["duplicate-initial-infusion", "concurrent-hydration", "unit-miscalculation"])
     assert result.summary["rejected_rows"] == 0
-    found = result.findings.filter(pl.col("line_number") == 2)
+    found = result.findings.filter(pl.col("line_number") >= 2).with_columns(
+        pl.when(pl.col("line_number") == 3).then(pl.col("check_id") + "@3").otherwise(pl.col("check_id"))
+        .alias("check_id"))
     return {(c, k): f for c, k, f in found.select("claim_id", "check_id", "suggested_fix").iter_rows()}
 
 
@@ -80,6 +87,11 @@ def test_both_fixes_on_concurrent_hydration_agree_on_secondary_units(fixes, clai
 def test_hydration_after_another_initial_is_billed_in_its_secondary_units(fixes, claim: str, units: int) -> None:
     assert f"as 96361 x{units} instead of 96360" in fixes[(claim, "duplicate-initial-infusion")]
     assert (claim, "concurrent-hydration") not in fixes
+
+
+def test_hydration_beside_an_hour_line_another_fix_deletes_is_still_billed(fixes) -> None:
+    assert "as 96361 x1 instead of 96360" in fixes[("H13", "duplicate-initial-infusion")]
+    assert fixes[("H13", "unit-miscalculation@3")].startswith("Delete 96361 (claim H13 line 3")
 
 
 def test_hydration_whose_secondary_units_are_billed_elsewhere_is_deleted(fixes) -> None:
