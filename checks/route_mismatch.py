@@ -8,8 +8,9 @@ push (96374/96375/96376): immune globulin is never a push; or hydration (96360/9
 codes report pre-packaged fluid and electrolytes, "not used to report infusion of drugs or other
 substances" (Noridian, Billing and Coding: Hydration Services). Also a documented `route` or a JA/JB
 modifier that contradicts the administration billed (IM or PUSH on an IG: it is infused). Where the
-IG line documents the route the administration billed (route IV or JA beside IV infusion for an
-SC-only product, route SC or JB beside SC administration for an IV-only one), the drug code is what
+IG line documents the route the administration billed, and only that route (route IV or JA beside IV
+infusion for an SC-only product, route SC or JB beside SC administration for an IV-only one), the
+drug code is what
 disagrees with the record: the fix leads with the drug code, and recodes the administration only if
 the record is amended. A claim with
 no administration codes (a home DME claim) has nothing to compare. **Warning**: an IG drug whose only
@@ -95,8 +96,10 @@ def _rules(b: dict[str, int]) -> list[tuple[str, pl.Expr, int]]:
     return [
         # The record documents the route the administration billed, and the product is the other one:
         # the drug code is what disagrees (recoding the administration against the record was the fix).
-        ("sc_product_documented_iv", ig & (ig_route == "SC") & doc_iv & _has(iv) & ~_has(sc), iv),
-        ("iv_product_documented_sc", ig & (ig_route == "IV") & doc_sc & _has(sc | inj) & ~_has(iv), sc | inj),
+        # (the line's record says one route only: route SC with a JA is a wrong modifier, not an IV record)
+        ("sc_product_documented_iv", ig & (ig_route == "SC") & doc_iv & ~doc_sc & _has(iv) & ~_has(sc), iv),
+        ("iv_product_documented_sc", ig & (ig_route == "IV") & doc_sc & ~doc_iv & _has(sc | inj) & ~_has(iv),
+         sc | inj),
         ("sc_product_iv_admin", ig & (ig_route == "SC") & _has(iv) & ~_has(sc), iv),
         ("iv_product_sc_admin", ig & (ig_route == "IV") & _has(sc | inj) & ~_has(iv), sc | inj),
         ("ig_as_push", ig & _has(push) & ~_has(iv | sc | inj | chemo), push),
