@@ -33,9 +33,9 @@
   billable at T <= 30; otherwise expected units = 1 + floor((T - 31) / 60).
 - An initial code is billed at 1 unit; more than 1 is `duplicate-initial-infusion`, not this check.
 - Units left unbilled are asked for up to a policy cap on the code (units per encounter, replacing
-  the MUE, as units-over-mue counts it): no warning where the units billed reach the cap, and where
-  the record supports more than the cap the warning asks for the cap (`under_cap`), not for units the
-  cap then reports over.
+  the MUE, as units-over-mue counts it): no warning where the encounter's units of the code reach the
+  cap, and where the record supports more than the cap leaves room for, the warning asks for the room
+  (`under_cap`), not for units the cap then reports over.
 - Where the excess is fully explained by counting observation minutes, this check stays quiet and
   `observation-counted-as-infusion` fires instead: one finding per root cause. Likewise hydration
   hours whose excess is fully explained by the minutes concurrent with another infusion are
@@ -263,17 +263,24 @@ _UNDER = ("drug_under", "jw_under", "drug_under_lines", "jw_under_lines", "hours
 
 def _within_cap(found: pl.LazyFrame, lines: pl.LazyFrame) -> pl.LazyFrame:
     """``found`` with its money-left-unbilled findings bounded by the policy's cap on the code (``pol_cap``,
-    units per encounter, which replaces the MUE; units-over-mue counts it): none where the units billed
-    already reach the cap (96366 x2 under a cap of 2 whose record supports x3: "bill x3" was then an
-    over-cap error, a loop), and ``under_cap`` asking for the cap where the record supports more."""
-    caps = lines.filter(pl.col("pol_cap").is_not_null()).select("row_id", pl.col("pol_cap").alias("cap"))
+    units per encounter, which replaces the MUE; units-over-mue counts it): none where the encounter's
+    units of the code already reach the cap (96366 x2 under a cap of 2 whose record supports x3: "bill
+    x3" was then an over-cap error, a loop), and ``under_cap`` asking for what the cap leaves room for
+    (``capped_units``: the line's, or the lines judged together, units and the room) where the record
+    supports more. The room is the encounter's: a JW line x1 beside the dose's x78 under a cap of 80
+    has room for one more, not for the x4 its waste supports (probe 16E)."""
+    capped_lines = lines.filter(pl.col("pol_cap").is_not_null()).select("row_id", "enc_key", "code_idx", "units",
+                                                                       "pol_cap")
+    caps = capped_lines.with_columns(pl.col("units").sum().over("enc_key", "code_idx").alias("_in_encounter")).select(
+        "row_id", pl.col("pol_cap").alias("cap"), "_in_encounter")
     under = pl.col("reason").is_in(_UNDER)
-    capped = under & (pl.col("expected") > pl.col("cap"))
-    return found.join(caps, on="row_id", how="left").filter(
-        ~(under & (pl.col("billed") >= pl.col("cap"))).fill_null(False)).with_columns(
+    room = pl.col("cap") - pl.col("_in_encounter")
+    capped = under & ((pl.col("expected") - pl.col("billed")) > room)
+    return found.join(caps, on="row_id", how="left").filter(~(under & (room <= 0)).fill_null(False)).with_columns(
         pl.when(capped).then(pl.lit("under_cap")).otherwise(pl.col("reason")).alias("reason"),
-        pl.when(capped).then(pl.col("cap") - pl.col("billed")).otherwise(pl.col("short_units")).alias("short_units"),
-    )
+        pl.when(capped).then(room).otherwise(pl.col("short_units")).alias("short_units"),
+        pl.when(capped).then(pl.col("billed") + room).alias("capped_units"),
+    ).drop("_in_encounter")
 
 
 def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:

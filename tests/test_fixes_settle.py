@@ -55,3 +55,32 @@ def test_a_policy_cap_fix_counts_the_units_another_finding_takes_off_the_line(tm
     assert _run(tmp_path, "after.csv", _claim(corrected), [str(policy)]).height == 0
     # Near miss: x2 to begin with is within the record and the cap.
     assert _run(tmp_path, "within.csv", _claim(2), [str(policy)]).height == 0
+
+
+JW_HEADER = ("claim_id,line_number,member_id,payer,claim_type,place_of_service,date_of_service,procedure_code,"
+             "modifier_1,units,charge,diagnosis_1,drug_dose_mg,drug_wasted_mg,infusion_start,infusion_stop")
+
+
+def test_a_waste_line_left_unbilled_is_asked_for_within_the_encounters_cap(tmp_path: Path) -> None:
+    # J1459 capped at 80 per encounter: 39,000 mg given (x78) and 2,000 mg wasted (JW x4 by the record).
+    # The JW line x1 was compared with the cap alone: "bill JW x4", then 82 units over the cap (probe 16E).
+    policy = tmp_path / "acme.toml"
+    policy.write_text(CAP_POLICY.replace('"96366" = 2', '"J1459" = 80'), encoding="utf-8")
+
+    def claim(jw_units: int) -> list[str]:
+        return ["U6,1,MU6,ACME,professional,11,2026-03-02,96365,,1,100,D80.0,,,2026-03-02T09:00,2026-03-02T13:00",
+                "U6,2,MU6,ACME,professional,11,2026-03-02,J1459,,78,7800,D80.0,39000,,,",
+                f"U6,3,MU6,ACME,professional,11,2026-03-02,J1459,JW,{jw_units},{100 * jw_units},D80.0,,2000,,"]
+
+    def run(name: str, rows: list[str]) -> pl.DataFrame:
+        path = tmp_path / name
+        path.write_text("\n".join([JW_HEADER, *rows]) + "\n", encoding="utf-8")
+        result = scrub([str(path)], policy_files=[str(policy)])
+        assert result.summary["rejected_rows"] == 0
+        return result.findings
+
+    first = run("before.csv", claim(1))
+    assert first.select("check_id", "reason").rows() == [("unit-miscalculation", "under_cap")]
+    fix = first.item(0, "suggested_fix")
+    assert fix.startswith("Bill J1459 x2 instead of x1"), fix
+    assert run("after.csv", claim(2)).height == 0
