@@ -178,6 +178,13 @@ def test_nothing_the_run_reads_or_writes_is_replaced_or_removed_as_a_letter(tmp_
     usage_error(run("check", str(claims), "--letters", str(linked), "--fail-on", "never"),
                 "which resolves to the input")
     assert claims.read_bytes() == before and not (linked / "index.html").exists()
+    # ... and a link to a file the run does not read or write is not written through either (probe 16E).
+    precious = tmp_path / "precious.txt"
+    precious.write_text("keep me")
+    (linked / letter).unlink()
+    (linked / letter).symlink_to(precious)
+    usage_error(run("check", str(claims), "--letters", str(linked), "--fail-on", "never"), "is a symbolic link")
+    assert precious.read_text() == "keep me"
     # Near miss: a report named otherwise in the same folder is written, and stays.
     ok = run("check", str(claims), "--letters", str(folder), "--html", str(folder / "report.html"),
              "--fail-on", "never")
