@@ -106,11 +106,6 @@ def check_letter_target(path: str, outputs: dict[str, str], reads: dict[str, lis
     """Raise :class:`UsageError` when the letter file ``path`` resolves (a symlink or hard link planted
     under a letter's name) to a file the run reads or another output: letter names are known only
     once the findings are, so this runs as each letter is written, before any output is committed."""
-    if Path(path).is_symlink():
-        # (a letter is this tool's own file: a link under its name would have the letter written through
-        # it into whatever file it names; probe 16E)
-        raise UsageError(f"--letters would write {path}, which is a symbolic link to {_resolved(path)}; letters are "
-                         "written as files of their own: remove that link or write the letters elsewhere")
     target = _resolved(path)
     named = [*((kind, p) for kind, paths in reads.items() for p in paths),
              *((option, p) for option, p in outputs.items() if option != "--letters")]
@@ -118,6 +113,11 @@ def check_letter_target(path: str, outputs: dict[str, str], reads: dict[str, lis
         if other != STDOUT and _same_file(target, _resolved(other)):
             raise UsageError(f"--letters would write {path}, which resolves to the {kind} {other}; remove that link "
                              "or write the letters elsewhere")
+    if Path(path).is_symlink():
+        # (a letter is this tool's own file: a link under its name would have the letter written through
+        # it into whatever file it names; probe 16E)
+        raise UsageError(f"--letters would write {path}, which is a symbolic link to {_resolved(path)}; letters are "
+                         "written as files of their own: remove that link or write the letters elsewhere")
 
 
 @dataclass
