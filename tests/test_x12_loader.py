@@ -404,6 +404,15 @@ def test_unknown_segment_rejects_its_claim_only() -> None:
     assert reasons[3:] == [None] * 3
 
 
+def test_unknown_segment_inside_a_service_line_rejects_that_line_only() -> None:
+    # ZZZ in line 2's loop rejected all three lines of the claim; lines 1 and 3 are good (probe 16G).
+    at = IVIG_CLAIM.index("SV1*HC:96365*250*UN*1***1") + 1
+    claim = [*IVIG_CLAIM[:at], "ZZZ*1*2", *IVIG_CLAIM[at:]]
+    reasons = _reasons(load(interchange([*HEADER, *subscriber(2, "M1", "AETNA"), *claim])))
+    assert reasons[0] is None and reasons[2] is None
+    assert reasons[1] is not None and "unknown segment 'ZZZ'" in reasons[1]
+
+
 def test_unknown_segment_in_subscriber_loop_rejects_that_subscribers_claims() -> None:
     body = [
         *HEADER,

@@ -1013,7 +1013,11 @@ class _Reader:
     def _unknown(self, sid: str, position: int) -> None:
         reason = f"unknown segment {sid!r} at segment {position} (not part of the 5010 837 guides)"
         claim = self.claim or self.orphan  # after a stray line: that line's, as when it was the open claim
-        if claim is not None:
+        if claim is not None and claim.lines:
+            # Inside a service line's loop (after its LX): that line's, not every line of the claim (the
+            # claim's good lines were rejected for a segment in line 3's loop; probe 16G).
+            claim.lines[-1].errors.append(reason)
+        elif claim is not None:
             claim.errors.append(reason)
         elif self.hl_level is not None:
             self.hl_errors[self.hl_level].append(reason)
