@@ -153,8 +153,8 @@ def hydration_as_secondary(lines: pl.LazyFrame, extra: pl.LazyFrame) -> pl.LazyF
     the 96360 line with the 96361 hours documented as its continuation). Per such line: ``row_id``,
     ``ep``, ``secondary_units`` (what those minutes support as 96361, for the episode) and
     ``instead_units`` (the same less the units of the episode's other lines and of the encounter's
-    hydration hour lines without times, which stay: what this line is billed as instead; null when
-    nothing is left for it). Lines without usable times, or
+    hydration hour lines without times, which stay but for the units a line fix takes off them: what
+    this line is billed as instead; null when nothing is left for it). Lines without usable times, or
     beside an infusion without them (the minutes outside it cannot be told), are left out; so is a
     second 96360 behind a first (a repeat, not secondary hydration). ``duplicate-initial-infusion``
     ("report line 2 as 96361 x2") and ``concurrent-hydration`` ("for its 120 minutes outside the other

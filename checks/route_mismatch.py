@@ -244,8 +244,11 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     # Text facts of the code on the flagged lines only (derived after the filter).
     flagged = with_codes(flagged, "ig_product", "adm_description").with_columns(
         (pl.col("enc_admin_mask") & pl.col("_conflict")).alias("_billed"))
-    says_iv = ["documented_iv_sc_billed", "documented_iv_sc_product", "sc_product_documented_iv"]
-    says_sc = ["documented_sc_iv_billed", "documented_sc_iv_product", "iv_product_documented_sc"]
+    # The reasons whose IG line documents IV / SC: of a one-route product, or of an IV/SC product billed
+    # the other way (only the former's own JA/JB puts the drug line at risk, below).
+    product_iv = ["documented_iv_sc_product", "sc_product_documented_iv"]
+    product_sc = ["documented_sc_iv_product", "iv_product_documented_sc"]
+    says_iv, says_sc = ["documented_iv_sc_billed", *product_iv], ["documented_sc_iv_billed", *product_sc]
     documented = (
         pl.when(pl.col("reason").is_in(says_iv))
         .then(_documented("IV", "route_iv"))
@@ -270,10 +273,8 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         # modifier its code does not take and denies the drug line (CARC 4), not the administration
         # that agrees with the product; a route written only in the record leaves the administration
         # the record contradicts at risk.
-        ((pl.col("reason").is_in(["documented_sc_iv_product", "iv_product_documented_sc"])
-          & pl.col("has_route_sc_modifier"))
-         | (pl.col("reason").is_in(["documented_iv_sc_product", "sc_product_documented_iv"])
-            & pl.col("has_route_iv_modifier"))).alias("_own_line"),
+        ((pl.col("reason").is_in(product_sc) & pl.col("has_route_sc_modifier"))
+         | (pl.col("reason").is_in(product_iv) & pl.col("has_route_iv_modifier"))).alias("_own_line"),
     )
     conflicting = _conflicting_lines(facts, lines)
     return facts.join(conflicting, on="row_id", how="left").select(

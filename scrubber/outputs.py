@@ -84,17 +84,21 @@ def check_targets(outputs: dict[str, str], reads: dict[str, list[str]], input_fo
         seen[target] = option
 
 
+def _beside_letters(outputs: dict[str, str], reads: dict[str, list[str]]) -> list[tuple[str, str]]:
+    """(what it is, path) of every file the run reads and every output but the letters (standard output
+    left out): what a letter file may neither be nor replace."""
+    return [(kind, p) for kind, p in [*((kind, p) for kind, paths in reads.items() for p in paths),
+                                      *((option, p) for option, p in outputs.items() if option != "--letters")]
+            if p != STDOUT]
+
+
 def check_letters_folder(folder: str, pattern: str, outputs: dict[str, str], reads: dict[str, list[str]]) -> None:
     """Raise :class:`UsageError` for a file the run reads or writes that lies in the letters ``folder``
     under a letter's name (``pattern``, ``appeal-*.html``): a letter would replace it, or the removal of
     an earlier run's letters after the run would delete it (an input named appeal-x.html was deleted,
     and so was the run's own --html report). Checked before anything is read."""
     root = _resolved(folder)
-    named = [*((kind, p) for kind, paths in reads.items() for p in paths),
-             *((option, p) for option, p in outputs.items() if option != "--letters")]
-    for kind, path in named:
-        if path == STDOUT:
-            continue
+    for kind, path in _beside_letters(outputs, reads):
         where = {(_resolved(str(Path(path).parent)), Path(path).name), (_resolved(path).parent, _resolved(path).name)}
         if any(parent == root and fnmatch.fnmatchcase(name, pattern) for parent, name in where):
             raise UsageError(f"--letters {folder} holds the {kind} {path} under a letter's file name ({pattern}): "
@@ -107,10 +111,8 @@ def check_letter_target(path: str, outputs: dict[str, str], reads: dict[str, lis
     under a letter's name) to a file the run reads or another output: letter names are known only
     once the findings are, so this runs as each letter is written, before any output is committed."""
     target = _resolved(path)
-    named = [*((kind, p) for kind, paths in reads.items() for p in paths),
-             *((option, p) for option, p in outputs.items() if option != "--letters")]
-    for kind, other in named:
-        if other != STDOUT and _same_file(target, _resolved(other)):
+    for kind, other in _beside_letters(outputs, reads):
+        if _same_file(target, _resolved(other)):
             raise UsageError(f"--letters would write {path}, which resolves to the {kind} {other}; remove that link "
                              "or write the letters elsewhere")
     if Path(path).is_symlink():

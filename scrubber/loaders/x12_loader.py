@@ -390,22 +390,21 @@ def _bad_range(qualifier: str, value: str) -> str | None:
         return f"RD8 date range {value!r} has no end date (expected CCYYMMDD-CCYYMMDD)"
     # An end that is no date (20260302-0305, 20260302-20260399) was read as the start day alone: a
     # four-day outpatient range passed as one day (probe 16B). The start is _date's to judge.
-    if len(start) == 8 and start.isdigit() and not _is_day(end):
+    if len(start) == 8 and start.isdigit() and _day(end) is None:
         return f"RD8 date range {value!r} has an end that is not a date (expected CCYYMMDD-CCYYMMDD)"
     if len(start) == len(end) == 8 and start.isdigit() and end.isdigit() and end < start:
         return f"RD8 date range {value!r} ends before it starts"
     return None
 
 
-def _is_day(text: str) -> bool:
-    """``text`` is a CCYYMMDD date that exists."""
+def _day(text: str) -> _dt.date | None:
+    """The date ``text`` names as CCYYMMDD, or None (not eight digits, or no such day)."""
     if not (len(text) == 8 and text.isdigit()):
-        return False
+        return None
     try:
-        _dt.date(int(text[:4]), int(text[4:6]), int(text[6:]))
+        return _dt.date(int(text[:4]), int(text[4:6]), int(text[6:]))
     except ValueError:
-        return False
-    return True
+        return None
 
 
 def _span(qualifier: str, value: str) -> tuple[str, str, int] | None:
@@ -417,13 +416,8 @@ def _span(qualifier: str, value: str) -> tuple[str, str, int] | None:
     if qualifier.upper() != "RD8":
         return None
     start, _, end = value.partition("-")
-    if not (len(start) == len(end) == 8 and start.isdigit() and end.isdigit()):
-        return None
-    try:
-        first, last = (_dt.date(int(d[:4]), int(d[4:6]), int(d[6:])) for d in (start, end))
-    except ValueError:
-        return None
-    if last <= first:
+    first, last = _day(start), _day(end)
+    if first is None or last is None or last <= first:
         return None
     return first.isoformat(), last.isoformat(), (last - first).days + 1
 
@@ -439,12 +433,9 @@ def _date(qualifier: str, value: str) -> str | None:
     qualifier = qualifier.upper()
     day = value.split("-", 1)[0] if qualifier == "RD8" else value[:8] if qualifier == "DT" else value
     if len(day) == 8 and day.isdigit():
-        iso = f"{day[:4]}-{day[4:6]}-{day[6:]}"
-        try:
-            _dt.date.fromisoformat(iso)
-        except ValueError:
-            return day  # no such day (20261310): rejected quoting the digits the file holds
-        return iso
+        named = _day(day)
+        # (no such day, 20261310: rejected quoting the digits the file holds)
+        return named.isoformat() if named is not None else day
     return value
 
 

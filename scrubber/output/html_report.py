@@ -31,7 +31,7 @@ from scrubber import reference
 from scrubber.engine import SEVERITY_RANK, ScrubResult
 from scrubber.output import icd10_next_words
 from scrubber.output.letters import arguable_justifications
-from scrubber.payer_names import payer_key, payer_keys
+from scrubber.payer_names import payer_keys
 from scrubber.schema import location
 from scrubber.text import dotted, number
 from scrubber.timing import infusing_minutes
@@ -427,12 +427,9 @@ def _claims_payload(result: ScrubResult, order: dict[str, int], mask_phi: bool) 
         .rename({"claim_id": "id"})
         .drop("f_member", "f_payer", "f_dos", "f_src")
     )
-    records = claims.to_dicts()
-    keys: dict[str | None, str | None] = {}
+    # The payer filter groups names as policies read them (AETNA, Aetna, "aetna ": one payer).
+    records = claims.with_columns(payer_keys("payer", claims.get_column("payer")).alias("pk")).to_dicts()
     for r in records:
-        # The payer filter groups names as policies read them (AETNA, Aetna, "aetna ": one payer).
-        name = r["payer"]
-        r["pk"] = keys[name] if name in keys else keys.setdefault(name, payer_key(name) if name is not None else None)
         # A finding's text may quote its member id ("for member M123 on ..."): mask it there too.
         members = _mask_order({r["member"], *(fd["m"] for fd in r["findings"])}) if mask_phi else []
         if mask_phi:
