@@ -16,8 +16,25 @@ _UNPRINTABLE = re.compile(UNPRINTABLE)
 def printable(text: str) -> str:
     """``text`` safe for one terminal line: undecodable bytes (a file name that is not UTF-8, kept by
     Python as lone surrogates) and control characters become U+FFFD."""
-    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-    return _UNPRINTABLE.sub("\ufffd", text)
+    return _UNPRINTABLE.sub("\ufffd", decoded(text))
+
+
+def undecodable_byte(text: str) -> str | None:
+    """The first byte of ``text`` that was not UTF-8 (read with ``errors="surrogateescape"``, which
+    keeps such a byte as a lone surrogate), as ``0xe9``; None when there is none."""
+    if text.isascii():
+        return None
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        code = ord(text[exc.start])
+        return f"0x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else None
+    return None
+
+
+def decoded(text: str) -> str:
+    """``text`` read with ``surrogateescape`` as UTF-8 text: each byte that was not UTF-8 shown as U+FFFD."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def display_name(path: os.PathLike[str] | str) -> str:

@@ -609,7 +609,10 @@ def _read(spark: SparkSession, path: Path, fmt: str) -> tuple[DataFrame, InputFi
         return _normalised(frame, str(path)), InputFile(source=str(path), first_source_row=1)
     from scrubber.loaders import csv_loader
 
-    header = csv_loader.open_csv(path)[0]
+    header, _, count, _ = csv_loader.open_csv(path)
+    if count.not_utf8:  # Spark's reader would read each such byte as U+FFFD, silently: refused whole here
+        raise InputError(f"not UTF-8 text ({count.not_utf8}); export the file as CSV UTF-8 (the local engine "
+                         "rejects only the rows that hold such bytes)", str(path))
     quoted, crlf = _csv_layout(path)
     schema = T.StructType([T.StructField(h, T.StringType()) for h in header] + [T.StructField(CORRUPT, T.StringType())])
     frame = spark.read.csv(

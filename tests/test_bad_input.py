@@ -149,20 +149,47 @@ def test_a_stray_nul_byte_rejects_its_row_wherever_it_is(tmp_path: Path, at: str
     assert [(f["claim_id"], f["check_id"]) for f in doc["findings"]] == [("F1", "addon-without-primary")]
 
 
-# Contract: file-level.
-def test_latin1_in_first_block(tmp_path: Path) -> None:
+# Contract: row-level (probe 16G: one latin-1 byte in one cell stopped the whole file, exit 2).
+def test_latin1_cell_rejects_its_row_and_the_others_keep_their_findings(tmp_path: Path) -> None:
+    clean = write(tmp_path / "clean.csv", csv_text(*GOOD, *FINDING))
     data = csv_text(*GOOD).encode() + "G2,1,Müller,AETNA,,11,2026-02-10,96365,,1,1,D80.0,,,\n".encode("latin-1")
-    path = write(tmp_path / "latin1.csv", data)
-    assert_file_error(scrub(path), path, "not UTF-8", "0xfc")
+    data += csv_text(*FINDING).split("\n", 1)[1].encode()
+    doc = run_json(write(tmp_path / "latin1.csv", data))
+    (rejected,) = doc["rejected_rows"]
+    assert rejected["row"] == 4 and rejected["claim_id"] == "G2" and rejected["line_number"] == "1"
+    assert "not UTF-8" in rejected["reason"] and "0xfc" in rejected["reason"] and "member_id" in rejected["reason"]
+    assert doc["summary"]["rows_read"] == 4 and doc["summary"]["rows_checked"] == 3
+    def kept(findings: list[dict]) -> list[tuple]:  # (the row numbers and file name differ, the rest may not)
+        return [(f["claim_id"], f["line_number"], f["check_id"], f["message"], f["suggested_fix"]) for f in findings]
+
+    assert kept(doc["findings"]) == kept(run_json(clean)["findings"]) != []
 
 
-# Contract: file-level.
+# Contract: row-level.
 def test_latin1_deep_in_large_file(tmp_path: Path) -> None:
-    """A bad byte past the first read block is found by the fast reader, not by a crash."""
+    """A bad byte past the first read block (and past the header's read) rejects its row only."""
     rows = [f"C{i},1,M{i},AETNA,,11,2026-02-10,96365,,1,1,D80.0,,," for i in range(5000)]
     data = csv_text(*rows).encode() + "Z1,1,José,AETNA,,11,2026-02-10,96365,,1,1,D80.0,,,\n".encode("latin-1")
-    path = write(tmp_path / "big-latin1.csv", data)
-    assert_file_error(scrub(path), path, "not UTF-8")
+    doc = run_json(write(tmp_path / "big-latin1.csv", data))
+    (rejected,) = doc["rejected_rows"]
+    assert rejected["row"] == 5002 and "0xe9" in rejected["reason"]
+    assert doc["summary"]["rows_checked"] == 5000
+
+
+# Contract: row-level. A byte in another encoding inside a quoted cell running over two lines.
+def test_latin1_in_a_quoted_multiline_cell(tmp_path: Path) -> None:
+    data = (csv_text(*GOOD).encode() + 'Q1,1,"Mé\nX",AETNA,,11,2026-02-10,96365,,1,1,D80.0,,,\n'.encode("latin-1")
+            + csv_text(*FINDING).split("\n", 1)[1].encode())
+    doc = run_json(write(tmp_path / "q.csv", data))
+    assert [(r["row"], r["claim_id"]) for r in doc["rejected_rows"]] == [(4, "Q1")]
+    assert [(f["claim_id"], f["check_id"]) for f in doc["findings"]] == [("F1", "addon-without-primary")]
+
+
+# Contract: file-level. A column's name that is not UTF-8 cannot be matched to a column.
+def test_latin1_in_the_header(tmp_path: Path) -> None:
+    data = (HEADER + ",not\xe9s").encode("latin-1") + b"\n" + "\n".join(GOOD).encode() + b"\n"
+    path = write(tmp_path / "h.csv", data)
+    assert_file_error(scrub(path), path, "not UTF-8", "0xe9", "header")
 
 
 # Contract: file-level.
@@ -171,10 +198,23 @@ def test_utf16_file(tmp_path: Path) -> None:
     assert_file_error(scrub(path), path, "UTF-16")
 
 
-# Contract: file-level.
+# Contract: file-level. One JSON document is parsed whole: no claim of it can be read apart.
 def test_latin1_json(tmp_path: Path) -> None:
     path = write(tmp_path / "c.json", '{"claims": [{"claim_id": "Müller"}]}'.encode("latin-1"))
-    assert_file_error(scrub(path), path, "not UTF-8")
+    assert_file_error(scrub(path), path, "not UTF-8", "0xfc")
+
+
+# Contract: row-level. In JSON Lines each line is a record: the line in another encoding is rejected.
+def test_latin1_json_lines_rejects_its_line(tmp_path: Path) -> None:
+    def claim(cid: str, member: str, code: str) -> bytes:
+        return json.dumps({"claim_id": cid, "member_id": member, "payer": "AETNA", "place_of_service": "11",
+                           "date_of_service": "2026-02-10", "lines": [{"line_number": 1, "procedure_code": code,
+                           "units": 1, "charge": 120, "diagnoses": ["D80.0"]}]}, ensure_ascii=False).encode("latin-1")
+    lines = [claim("J1", "MA", "96366"), claim("J2", "Müller", "96366"), claim("J3", "MC", "96366")]
+    doc = run_json(write(tmp_path / "c.jsonl", b"\n".join(lines) + b"\n"))
+    (rejected,) = doc["rejected_rows"]
+    assert rejected["location"] == "line 2" and "not UTF-8" in rejected["reason"] and "0xfc" in rejected["reason"]
+    assert sorted(f["claim_id"] for f in doc["findings"]) == ["J1", "J3"]
 
 
 # Contract: file-level.
@@ -1521,3 +1561,29 @@ def test_a_whole_number_out_of_range_names_the_bound(tmp_path: Path, value: str,
                  "B2,1,M2,AETNA,11,2026-03-02,96365,1,100\n")
     doc = run_json(path)
     assert [r["reason"] for r in doc["rejected_rows"]] == [reason]
+
+
+# Contract: row-level in X12 too. A segment in another encoding rejects what it belongs to: the
+# subscriber's name, every line of that subscriber's claim; a note in one line's loop, that line.
+@pytest.mark.parametrize(("edit", "rejected"), [
+    ((b"NM1*IL*1*MEMBER*****MI*2FH5UF6NL83~", b"NM1*IL*1*M\xc9MBER*****MI*2FH5UF6NL83~"),
+     [("PCN-1002", "1"), ("PCN-1002", "2"), ("PCN-1002", "3")]),
+    ((b"SV1*HC:96366*220.00*UN*2***1~\nDTP*472*D8*20260302~",
+      b"SV1*HC:96366*220.00*UN*2***1~\nDTP*472*D8*20260302~\nNTE*ADD*SEEN BY DR M\xfcLLER~"),
+     [("PCN-1001", "2")]),
+])
+def test_latin1_in_an_x12_segment_rejects_what_it_belongs_to(tmp_path: Path, edit: tuple[bytes, bytes],
+                                                             rejected: list[tuple[str, str]]) -> None:
+    sample = (REPO / "sample_claims" / "claims.837").read_bytes()
+    assert edit[0] in sample
+    doc = run_json(write(tmp_path / "bad.837", sample.replace(*edit, 1)))
+    assert [(r["claim_id"], r["line_number"]) for r in doc["rejected_rows"]] == rejected
+    assert all("not UTF-8" in r["reason"] for r in doc["rejected_rows"])
+    clean = run_json(str(REPO / "sample_claims" / "claims.837"))
+    gone = {c for c, _ in rejected}
+
+    def kept(findings: list[dict]) -> list[tuple]:
+        return [(f["claim_id"], f["line_number"], f["check_id"], f["message"])
+                for f in findings if f["claim_id"] not in gone]
+
+    assert kept(doc["findings"]) == kept(clean["findings"]) != []

@@ -242,7 +242,7 @@ def _json_document(path: Path) -> str | bytes:
         raise InputError(f"cannot read file ({exc.strerror})", display_name(path)) from None
     if not data.isascii():  # (a byte order mark is not ASCII either)
         del data
-        return _read_text(path)
+        return _read_text(path, lossy=True)
     return data.replace(b"\r\n", b"\n").replace(b"\r", b"\n") if b"\r" in data else data
 
 
@@ -253,10 +253,15 @@ def _opens_an_object(document: str | bytes) -> bool:
     return document.lstrip("\ufeff \t\r\n").startswith("{")
 
 
-def _read_text(path: Path) -> str:
+def _read_text(path: Path, lossy: bool = False) -> str:
+    """The file's UTF-8 text. ``lossy``: a file that is not all UTF-8 is read with each such byte kept
+    as a lone surrogate (``surrogateescape``), for a reader that rejects only the records holding one
+    (JSON Lines: :func:`scrubber.loaders.json_loader.json_lines`; X12, by segment); otherwise it is an error."""
     try:
         return path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
+        if lossy:
+            return path.read_text(encoding="utf-8-sig", errors="surrogateescape")
         raise InputError(
             f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start}); export the file as UTF-8",
             display_name(path),
@@ -338,7 +343,7 @@ def open_file(path: Path) -> FileReader:
     else:
         from scrubber.loaders.x12_loader import count_x12_rows, read_x12
 
-        text = _read_text(path)
+        text = _read_text(path, lossy=True)  # (a segment holding a byte in another encoding rejects its own)
         loaded, notices = read_x12(path, text, 0)
         counted = count_x12_rows(text, name)
         del text

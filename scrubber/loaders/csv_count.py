@@ -55,6 +55,9 @@ class CsvCount:
     # Spreadsheet row number (header = 1) -> why the record is unreadable (a quoted cell swallowing rows).
     swallowed: dict[int, str] = field(default_factory=dict)
     nul: bool = False  # a NUL byte somewhere: the readers reject the rows that hold one (csv_loader.nul_rows)
+    # The first byte that is not UTF-8 (a cell typed in another encoding): the text reader rejects
+    # the rows holding one (csv_loader._slow_batches); None for a UTF-8 file.
+    not_utf8: str | None = None
 
 
 def polars_path(path: Path) -> Path | bytes:
@@ -70,8 +73,28 @@ def polars_path(path: Path) -> Path | bytes:
 
 
 def count_csv(path: Path, width: int) -> CsvCount:
-    """The records of the CSV file at ``path`` (``width``: the header's number of columns)."""
-    lines = pl.scan_lines(polars_path(path), name="t", glob=False)
+    """The records of the CSV file at ``path`` (``width``: the header's number of columns).
+
+    A file that is not all UTF-8 is counted on its text decoded with each bad byte replaced: no
+    byte that is not UTF-8 is a line break, a quote or a comma (those are ASCII, which UTF-8
+    decoding never swallows), so the records are the same; one latin-1 name must not cost the
+    file's other rows their check (the rows holding such a byte are rejected as they are read)."""
+    try:
+        return _count(path, polars_path(path), width)
+    except _NotUtf8:
+        first = _not_utf8(path)
+        count = _count(path, path.read_bytes().decode("utf-8", "replace").encode("utf-8"), width)
+        count.not_utf8 = first
+        return count
+
+
+class _NotUtf8(Exception):  # between count_csv and _count only
+    """Polars refused the file's text as UTF-8."""
+
+
+def _count(path: Path, source: Path | bytes, width: int) -> CsvCount:
+    """:func:`count_csv` of the text Polars reads from ``source`` (the file, or its bytes)."""
+    lines = pl.scan_lines(source, name="t", glob=False)
     try:
         totals = lines.select(
             pl.len().alias("lines"),
@@ -81,7 +104,7 @@ def count_csv(path: Path, width: int) -> CsvCount:
         ).collect().row(0, named=True)
     except pl.exceptions.ComputeError as exc:
         if "utf8" in str(exc).lower() or "utf-8" in str(exc).lower():
-            raise _not_utf8(path) from None
+            raise _NotUtf8 from None
         raise
     except OSError as exc:
         raise InputError(f"cannot read file ({exc.strerror})", str(path)) from None
@@ -101,11 +124,11 @@ def count_csv(path: Path, width: int) -> CsvCount:
         special = special.with_columns(pl.col("_a").alias("_b"))
     elif special.get_column("_b").null_count():
         special = special.with_columns(
-            pl.scan_lines(polars_path(path), name="t", glob=False).with_row_index("i")
+            pl.scan_lines(source, name="t", glob=False).with_row_index("i")
             .filter(pl.col("t").str.contains(f'["\r]|{_BLANK}'))
             .select(pl.col("t").str.contains(_ENDS_INSIDE_FROM_INSIDE).alias("_b"))
             .collect(engine="streaming").get_column("_b"))
-    count = _count_special(path, special, totals["lines"], width)
+    count = _count_special(path, source, special, totals["lines"], width)
     count.nul = bool(totals["nul"])
     return count
 
@@ -127,7 +150,7 @@ def _classified(text: pl.Expr, from_inside: bool = False) -> list[pl.Expr]:
     ]
 
 
-def _count_special(path: Path, special: pl.DataFrame, total: int, width: int) -> CsvCount:
+def _count_special(path: Path, source: Path | bytes, special: pl.DataFrame, total: int, width: int) -> CsvCount:
     """Records from the lines that hold a quote, a CR or nothing (the others are plain one-line records)."""
     idx = special.get_column("i").cast(pl.Int64)
     lead = int(idx[0])  # plain lines before the first collected one
@@ -177,7 +200,7 @@ def _count_special(path: Path, special: pl.DataFrame, total: int, width: int) ->
     blank = state.filter(~pl.col("before") & ~pl.col("after") & pl.col("blank")).height
     blank += _quoted_blank_records(state)
     count = CsvCount(rows=max(0, records - 1 - blank), lone_cr=lone_cr)
-    count.swallowed = _swallowing(path, state, width, lines_total)
+    count.swallowed = _swallowing(source, state, width, lines_total)
     if not lone_cr and not state.item(-1, "after"):  # the last record starts on the last line
         count.swallowed.update(_cut_off_last_row(path, width, lines_total - inside))
     return count
@@ -211,7 +234,7 @@ def _quoted_blank_records(state: pl.DataFrame) -> int:
     return blank
 
 
-def _swallowing(path: Path, state: pl.DataFrame, width: int, lines_total: int) -> dict[int, str]:
+def _swallowing(source: Path | bytes, state: pl.DataFrame, width: int, lines_total: int) -> dict[int, str]:
     """Records whose quoted cell runs over lines that look like rows, or to the end of the file."""
     opened = state.filter(~pl.col("before") & pl.col("after")).select("line", "row")
     if opened.height == 0:
@@ -227,7 +250,7 @@ def _swallowing(path: Path, state: pl.DataFrame, width: int, lines_total: int) -
     inner = spans.filter(~pl.col("to_end")).select("row", "first", "last")
     if inner.height == 0:
         return out
-    lines = _physical_lines(path).join_asof(inner, left_on="line", right_on="first", strategy="backward")
+    lines = _physical_lines(source).join_asof(inner, left_on="line", right_on="first", strategy="backward")
     # A line holding a whole row's cells looks like a row, except the line that closes the cell when
     # the cells after its quote are a whole row's: they are the opening row's own (a note in the first
     # column, closed, then the claim's cells), not a row swallowed.
@@ -276,15 +299,15 @@ def _cut_off_last_row(path: Path, width: int, row: int) -> dict[int, str]:
                   "line break after it): the file looks cut off; send the whole file")}
 
 
-def _physical_lines(path: Path) -> pl.DataFrame:
+def _physical_lines(source: Path | bytes) -> pl.DataFrame:
     """Every physical line of the file (1-based ``line``, lone CRs counted as breaks)."""
-    frame = (pl.scan_lines(polars_path(path), name="t", glob=False).collect()
+    frame = (pl.scan_lines(source, name="t", glob=False).collect()
              .with_columns(pl.col("t").str.split("\r")).explode("t"))
     return frame.with_row_index("line", offset=1).with_columns(pl.col("line").cast(pl.Int64))
 
 
-def _not_utf8(path: Path) -> InputError:
-    """The first byte that is not UTF-8, found by decoding the file incrementally."""
+def _not_utf8(path: Path) -> str:
+    """The first byte that is not UTF-8, found by decoding the file incrementally, in words."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     offset = 0
     with path.open("rb") as fh:
@@ -293,7 +316,6 @@ def _not_utf8(path: Path) -> InputError:
                 decoder.decode(block)
             except UnicodeDecodeError as exc:
                 at = offset + exc.start
-                return InputError(f"not UTF-8 text (byte 0x{block[exc.start]:02x} near byte offset {at}); "
-                                  "export the file as CSV UTF-8", str(path))
+                return f"byte 0x{block[exc.start]:02x} near byte offset {at}"
             offset += len(block)
-    return InputError("not UTF-8 text; export the file as CSV UTF-8", str(path))
+    return "a sequence cut off at the end of the file"

@@ -42,7 +42,7 @@ from pathlib import Path
 import polars as pl
 
 from scrubber.canonical import takes_as_read
-from scrubber.errors import InputError, display_name
+from scrubber.errors import InputError, decoded, display_name, undecodable_byte
 from scrubber.loaders.csv_count import CsvCount, count_csv, polars_path
 from scrubber.schema import (
     LOADER_COLUMNS,
@@ -73,27 +73,32 @@ def _normalise_header(name: str) -> str:
     return name.strip().lstrip("\ufeff").strip().lower().replace(" ", "_").replace("-", "_")
 
 
-def _not_utf8(exc: UnicodeDecodeError, path: Path) -> InputError:
-    return InputError(
-        f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x} near byte offset {exc.start}); "
-        "export the file as CSV UTF-8",
-        str(path),
-    )
+def _not_utf8_row(cells: list[str], header: list[str]) -> str | None:
+    """Why a row (read with ``surrogateescape``) holding a byte that is not UTF-8 is not read: a cell
+    in another encoding (a latin-1 "é") cannot be read as its writer meant, and the row's other cells
+    are not trusted either (the file's other rows are read)."""
+    for i, cell in enumerate(cells[:len(header)]):
+        if byte := undecodable_byte(cell):
+            column = header[i] if not header[i].startswith("_extra_") else f"column {i + 1}"
+            return (f"not UTF-8 text (byte {byte} in {column}): this row was saved in another encoding, so its "
+                    "cells cannot be trusted; export the file as CSV UTF-8")
+    return None
 
 
 def read_header(path: Path) -> list[str]:
-    """The header row, normalised; raises :class:`InputError` when it cannot be read."""
+    """The header row, normalised; raises :class:`InputError` when it cannot be read (a byte that is
+    not UTF-8 in a column's name too: the rows after it may hold one, each its own row's problem)."""
     try:
-        with path.open("r", encoding="utf-8-sig", newline="") as fh:
+        with path.open("r", encoding="utf-8-sig", errors="surrogateescape", newline="") as fh:
             header = next(csv.reader(fh), None)
-    except UnicodeDecodeError as exc:
-        raise _not_utf8(exc, path) from None
     except csv.Error as exc:
         raise InputError(f"unreadable CSV header ({exc})", str(path)) from None
     except OSError as exc:
         raise InputError(f"cannot read file ({exc.strerror})", str(path)) from None
     if not header or all(not h.strip() for h in header):
         raise InputError("no header row (the first line must name the columns)", str(path))
+    if bad := next((undecodable_byte(h) for h in header if undecodable_byte(h)), None):
+        raise InputError(f"not UTF-8 text (byte {bad} in the header row); export the file as CSV UTF-8", str(path))
     return [h or f"_unnamed_{i}" for i, h in enumerate(_normalise_header(h) for h in header)]
 
 
@@ -228,7 +233,8 @@ def _slow_batches(path: Path, header: list[str], swallowed: dict[int, str] | Non
     swallowed = swallowed or {}
 
     try:
-        with path.open("r", encoding="utf-8-sig", newline="") as fh:
+        # surrogateescape: a byte that is not UTF-8 rejects its row (below), not the file
+        with path.open("r", encoding="utf-8-sig", errors="surrogateescape", newline="") as fh:
             reader = csv.reader(fh, strict=False)
             next(reader, None)
             number = 1
@@ -249,16 +255,17 @@ def _slow_batches(path: Path, header: list[str], swallowed: dict[int, str] | Non
                         # the rejection names the line (other cells may be shifted by a stray comma).
                         cells = [c if i in ident else "" for i, c in enumerate(cells[:width])] if error else []
                 number += 1
+                if not error and (error := _not_utf8_row(cells, header)):
+                    cells = [c if i in ident else "" for i, c in enumerate(cells[:width])]
                 if number in swallowed:
                     cells = [c if i in ident else "" for i, c in enumerate(cells[:width])]
                     error = swallowed[number]
                 if len(rows) >= _BATCH_ROWS:
                     yield pl.DataFrame(rows, schema=schema, orient="row")
                     rows = []
-                padded = [c if c != "" else None for c in cells] + [None] * (width - len(cells))
+                padded = [(c if c.isascii() else decoded(c)) if c != "" else None for c in cells]
+                padded += [None] * (width - len(cells))
                 rows.append([*padded, number, error])
-    except UnicodeDecodeError as exc:
-        raise _not_utf8(exc, path) from None
     except OSError as exc:
         raise InputError(f"cannot read file ({exc.strerror})", str(path)) from None
     yield pl.DataFrame(rows, schema=schema, orient="row")
@@ -312,7 +319,7 @@ def open_csv(path: Path) -> tuple[list[str], bool, CsvCount, list[str]]:
     header = read_header(path)
     _check_header(header, path)
     count = count_csv(path, len(header))
-    fast_ok = not (count.lone_cr or _cr_only(path)) and isinstance(polars_path(path), Path)
+    fast_ok = not (count.lone_cr or count.not_utf8 or _cr_only(path)) and isinstance(polars_path(path), Path)
     return reading_names(header), fast_ok, count, ignored_notices(header)
 
 

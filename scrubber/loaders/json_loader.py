@@ -41,7 +41,7 @@ from typing import Any
 import polars as pl
 from polars.exceptions import PanicException, PolarsError
 
-from scrubber.errors import InputError, display_name
+from scrubber.errors import InputError, display_name, undecodable_byte
 from scrubber.schema import CLAIM_LEVEL_COLUMNS, RAW_FRAME_SCHEMA, SCALAR_COLUMNS
 
 # Claim fields a claim without lines still reports on its one (rejected) row.
@@ -173,6 +173,11 @@ def json_lines(text: str) -> list[tuple[int, Any]]:
     values: list[tuple[int, Any]] = []
     for number, line in enumerate(record_lines(text), start=1):
         if not line.strip():
+            continue
+        if byte := undecodable_byte(line):
+            values.append((number, BrokenLine(number, f"not UTF-8 text at line {number} (byte {byte}): this line was "
+                                                      "saved in another encoding, so it is not read; export the file "
+                                                      "as UTF-8")))
             continue
         try:
             value = _loads(line)
@@ -387,7 +392,7 @@ def key_notices(text: str | bytes) -> list[str]:
     parsing all of a 650 MB file again in Python would double the read). Call after the document read."""
     from scrubber.loaders.csv_loader import ignored_notices
 
-    data = text if isinstance(text, bytes) else text.encode("utf-8")
+    data = text if isinstance(text, bytes) else text.encode("utf-8", "surrogateescape")  # (a lossy read's bytes)
     head = data[:KEY_SAMPLE_BYTES].decode("utf-8", errors="ignore")
     try:
         claims = parse_claims(head, "") if len(data) <= KEY_SAMPLE_BYTES else _head_claims(head)
@@ -458,6 +463,9 @@ def slow_read(text: str, source: str, first_row_id: int) -> tuple[pl.DataFrame, 
     try:
         return claims_to_raw(claims, source, first_row_id), count_rows(claims)
     except UnicodeEncodeError as exc:  # "\ud800": json.loads keeps a lone surrogate, UTF-8 cannot hold it
+        if byte := undecodable_byte(text):  # a byte in another encoding (loaders._read_text, lossy)
+            raise InputError(f"not UTF-8 text (byte {byte}); a JSON document is read whole, so export the file as "
+                             "UTF-8 (in JSON Lines only the line holding it would be rejected)", source) from None
         raise InputError(f"invalid JSON text: an unpaired surrogate escape (\\u{ord(exc.object[exc.start]):04x}) "
                          "is not a character; fix the exporting system", source) from None
 

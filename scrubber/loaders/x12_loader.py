@@ -99,7 +99,7 @@ from pathlib import Path
 import polars as pl
 
 from scrubber import reference
-from scrubber.errors import InputError, display_name
+from scrubber.errors import InputError, decoded, display_name, undecodable_byte
 from scrubber.schema import RAW_FRAME_SCHEMA
 
 # Segment ids of the 5010 837P and 837I guides (pyx12's maps for X222A1 and X223A2, plus the
@@ -619,20 +619,26 @@ class _Reader:
             "SBR": self._sbr,
             "REF": self._ref,
         }
+        lossy = undecodable_byte(text) is not None  # (loaders._read_text, lossy: a byte in another encoding)
         for position, els, component in _iter_segments(text, self.source):
+            bad = lossy and next((b for e in els if (b := undecodable_byte(e))), None)
+            if bad:
+                els = [decoded(e) for e in els]
             sid = els[0]
             handler = envelope.get(sid)
             if handler is not None:
                 handler(position, els)
-                continue
-            if self.tx is None and sid != "TA1":
-                self._outside(position, sid)
-            if self.in_837:
-                handler = body.get(sid)
-                if handler is not None:
-                    handler(position, els, component)
-                elif self.check_unknown and sid not in _KNOWN_837_SEGMENTS:
-                    self._unknown(sid, position)
+            else:
+                if self.tx is None and sid != "TA1":
+                    self._outside(position, sid)
+                if self.in_837:
+                    handler = body.get(sid)
+                    if handler is not None:
+                        handler(position, els, component)
+                    elif self.check_unknown and sid not in _KNOWN_837_SEGMENTS:
+                        self._unknown(sid, position)
+            if bad:
+                self._not_utf8(position, sid, bad)
         return self.finish()
 
     # --- envelope -----------------------------------------------------------------------------
@@ -1002,7 +1008,20 @@ class _Reader:
             line.drug_dose_mg = quantity
 
     def _unknown(self, sid: str, position: int) -> None:
-        reason = f"unknown segment {sid!r} at segment {position} (not part of the 5010 837 guides)"
+        self._rejects(f"unknown segment {sid!r} at segment {position} (not part of the 5010 837 guides)")
+
+    def _not_utf8(self, position: int, sid: str, byte: str) -> None:
+        """A segment holding a byte that is not UTF-8 (a name typed in another encoding): what it
+        belongs to is rejected as an unknown segment's is (its line, claim, or HL's claims); one
+        outside any transaction set is a notice."""
+        reason = (f"not UTF-8 text (byte {byte}) in segment {position} ({sid}): saved in another encoding, so its "
+                  "values cannot be trusted; export the file as UTF-8")
+        if not self._rejects(reason):
+            self._notice(position, reason)
+
+    def _rejects(self, reason: str) -> bool:
+        """Give ``reason`` to what the segment just read belongs to: the open service line, claim, HL
+        or transaction set (False when there is none)."""
         claim = self.claim or self.orphan  # after a stray line: that line's, as when it was the open claim
         if claim is not None and claim.lines:
             # Inside a service line's loop (after its LX): that line's, not every line of the claim (the
@@ -1014,6 +1033,9 @@ class _Reader:
             self.hl_errors[self.hl_level].append(reason)
         elif self.tx is not None:
             self.tx.errors.append(reason)
+        else:
+            return False
+        return True
 
     def _orphan(self, position: int) -> _Claim:
         """The claim that carries service lines with no CLM before them (after an HL, before its CLM), so
