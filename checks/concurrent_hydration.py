@@ -126,10 +126,13 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     hit = t.lines.filter(concurrent_hydration()).collect().lazy()  # a few lines, read three times
     removed = removed_hydration()
     # Units billed beyond what the minutes outside the overlap support are at risk, once per episode:
-    # on its first hydration-hour line that overlaps (the line they are billed on), first by claim and
-    # line number, never by file order.
-    first_hour = t.named(hit.filter(pl.col("tm_kind") == HOUR)).group_by("ep").agg(
-        pl.col("row_id").sort_by("claim_id", "line_number").first().alias("_first_hour"))
+    # on its first hydration-hour line that overlaps (the line they are billed on), else its first line
+    # that overlaps, first by claim and line number, never by file order (laid on the hour lines).
+    # An episode whose hour lines carry no times of their own (the usual untimed 96361 continuing a timed
+    # 96360) has no hour line among the lines that overlap: its excess goes on its first one that does
+    # (the 96360), laid on the hour lines (risk_rows); it was priced nowhere (probe 17C).
+    first_hour = t.named(hit).group_by("ep").agg(
+        pl.col("row_id").sort_by(pl.col("tm_kind") != HOUR, "claim_id", "line_number").first().alias("_first_hour"))
     # Billed already as the minutes outside the overlap support: said (info), nothing to correct.
     already = ((pl.col("billed") == pl.col("supported")) & pl.col("_one_episode")).fill_null(False)
     return (

@@ -274,3 +274,25 @@ def test_hydration_units_over_the_outside_minutes_count_untimed_lines_too(tmp_pa
         "B1,3,M1,MEDICARE,11,2026-03-02,96361,,2,200,D80.0,,,,,1111111111",
     )
     assert sum(a for (c, _, k), a in money.items() if c == "B1" and k == "concurrent-hydration") == 200.0
+
+
+def test_hydration_hours_over_the_outside_minutes_on_an_untimed_line_are_priced(tmp_path) -> None:
+    """96360-XS 10:00-12:00 beside 96365 10:00-11:00, with the usual untimed 96361 x1: 60 minutes outside
+    the overlap support 96360 x1 and no 96361, so the 96361's $90 is at risk (probe 17C: the error said
+    so and priced $0, unit-miscalculation leaving the excess to this check). Near miss: 150 minutes
+    (10:00-12:30, 90 outside) support no 96361 either (91 would): the same $90; 10:00-12:31 supports x1."""
+    money = _at_risk(
+        tmp_path,
+        "H1,1,M1,MEDICARE,11,2026-04-08,96365,,1,520,A41.9,,,2026-04-08T10:00,2026-04-08T11:00,1111111111",
+        "H1,2,M1,MEDICARE,11,2026-04-08,96360,XS,1,180,E86.0,,,2026-04-08T10:00,2026-04-08T12:00,1111111111",
+        "H1,3,M1,MEDICARE,11,2026-04-08,96361,,1,90,E86.0,,,,,1111111111",
+        "H2,1,M2,MEDICARE,11,2026-04-08,96365,,1,520,A41.9,,,2026-04-08T10:00,2026-04-08T11:00,2222222222",
+        "H2,2,M2,MEDICARE,11,2026-04-08,96360,XS,1,180,E86.0,,,2026-04-08T10:00,2026-04-08T12:30,2222222222",
+        "H2,3,M2,MEDICARE,11,2026-04-08,96361,,1,90,E86.0,,,,,2222222222",
+        "H3,1,M3,MEDICARE,11,2026-04-08,96365,,1,520,A41.9,,,2026-04-08T10:00,2026-04-08T11:00,3333333333",
+        "H3,2,M3,MEDICARE,11,2026-04-08,96360,XS,1,180,E86.0,,,2026-04-08T10:00,2026-04-08T12:31,3333333333",
+        "H3,3,M3,MEDICARE,11,2026-04-08,96361,,1,90,E86.0,,,,,3333333333",
+    )
+    assert money[("H1", 2, "concurrent-hydration")] == 90.0
+    assert money[("H2", 2, "concurrent-hydration")] == 90.0
+    assert money.get(("H3", 2, "concurrent-hydration"), 0.0) == 0.0
