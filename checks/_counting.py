@@ -42,10 +42,12 @@ from checks.unit_miscalculation import drug_units_over
 from scrubber import reference
 from scrubber.enrich import code_is, has_modifier, is_ig, with_codes
 from scrubber.grouping import shared_keys
+from scrubber.text import number
 from scrubber.timing import (
     HOUR,
     INFUSION,
     codes_where,
+    interval,
     removed_hydration,
     secondary_units,
     timing,
@@ -282,8 +284,9 @@ def units_reported_elsewhere(lines: pl.LazyFrame, of: pl.DataFrame | None = None
     root cause: the extra initial units of :func:`initial_services`, and the additional-hour units
     the documented time does not support (``unit-miscalculation``, or ``observation-counted-as-
     infusion`` when observation minutes explain them: either way not units an MUE appeal could
-    claim the record supports), the drug units over the documented dose (or a JW line's over the
-    documented waste: ``unit-miscalculation``'s excess, on the line it reports; J1459 x310 for a
+    claim the record supports) or that go with a concurrent infusion's recode
+    (:func:`hours_of_concurrent_infusions`), the drug units over the documented dose (or a JW line's
+    over the documented waste: ``unit-miscalculation``'s excess, on the line it reports; J1459 x310 for a
     documented 150,000 mg is 10 units over the dose, not also 10 over the MUE of 300 with an appeal
     for units the record does not document), and the Q2052 lines ``home-ig-supplies`` reports
     (:func:`checks.home_ig_supplies.supply_decisions`). Lines not listed have none. A unit counter
@@ -297,7 +300,9 @@ def units_reported_elsewhere(lines: pl.LazyFrame, of: pl.DataFrame | None = None
     encounters = None if of is None else of.get_column("enc_key").unique()
     initial = initial_services(lines, encounters).select(
         "row_id", pl.col("extra_units").cast(pl.Float64).alias("reported_units"))
-    parts = [initial, _hours_not_supported(lines, encounters)]
+    # (a concurrent infusion's hours go whole with its recode: not also as hours over the record)
+    concurrent = hours_of_concurrent_infusions(lines, encounters)
+    parts = [initial, concurrent, _hours_not_supported(lines, encounters).join(concurrent, on="row_id", how="anti")]
     # An add-on with no primary in the encounter: every unit is addon-without-primary's (96366 x10 alone
     # was also "2 over the MUE", with a fix to reduce it and an appeal for units no primary supports).
     within = lines if encounters is None else lines.filter(pl.col("enc_key").is_in(encounters.implode()))
@@ -343,6 +348,106 @@ def _hours_not_supported(lines: pl.LazyFrame, encounters: pl.Series | None = Non
     before = pl.col("units").cum_sum().over("_g") - pl.col("units")
     return rows.select("row_id", pl.min_horizontal(pl.col("units"), (pl.col("_excess") - before).clip(lower_bound=0))
                        .alias("reported_units")).filter(pl.col("reported_units") > 0)
+
+
+def concurrent_infusions(lines: pl.LazyFrame, extra: pl.LazyFrame) -> pl.LazyFrame:
+    """``row_id`` -> ``_concurrent`` (true), ``_concurrent_code`` (96368, or null where the encounter's one
+    concurrent code is already billed or goes to an earlier line), ``concurrent_code``,
+    ``concurrent_elsewhere`` (where that one is), ``own_interval`` and ``kept_interval``, and the hours
+    that go with it (:func:`concurrent_hours`): for the extra infusion lines of ``extra``
+    (:func:`initial_services`' rows) with a concurrent code (``concurrent_code`` in ``admin_codes.csv``)
+    whose documented interval runs inside the kept initial's infusion (its episode, with any add-on hours documented as
+    its continuation) for at least the line's infusion floor (``min_minutes``: more than 15 minutes
+    together), where the concurrent code accepts the kept initial as its primary (CPT: 96368 with
+    96365 or 96413). Lines meeting the kept one end to start are sequential, not concurrent."""
+    rows = extra.filter(~pl.col("is_kept_line") & pl.col("adm_concurrent_code").is_not_null()
+                        & ((pl.col("adm_concurrent_primary_mask") & pl.col("kept_bit")) != 0))
+    t = timing(lines).lines
+    own = t.select("row_id", "s", "e").filter(pl.col("e").is_not_null())
+    kept = t.select(pl.col("row_id").alias("kept_row"), pl.col("ep_start").alias("_ks"),
+                    pl.col("ep_stop").alias("_ke")).filter(pl.col("_ke").is_not_null())
+    # Together long enough to be an infusion of its own (CPT: more than 15 minutes, ``min_minutes``):
+    # a few minutes' overlap where one bag is hung as the other ends is a sequential infusion.
+    together = pl.min_horizontal("e", "_ke") - pl.max_horizontal("s", "_ks")
+    overlapping = with_codes(rows, "adm_min_minutes").join(own, on="row_id").join(kept, on="kept_row").filter(
+        together >= pl.col("adm_min_minutes"))
+    # Once per encounter (CPT): the first such line by claim and line gets it, unless it is billed.
+    ranked = overlapping.sort("enc_key", "claim_id", "line_number").with_columns(
+        pl.col("claim_id").first().over("enc_key").alias("_first_claim"),
+        pl.col("line_number").first().over("enc_key").alias("_first_line"),
+        (pl.int_range(pl.len()).over("enc_key") == 0).alias("_is_first"),
+        ((pl.col("enc_admin_mask") & pl.col("adm_concurrent_bit")) != 0).alias("_billed"),
+    )
+    return ranked.join(concurrent_hours(lines, ranked), on="row_id", how="left").select(
+        "row_id",
+        pl.lit(True).alias("_concurrent"),
+        "_hour_rows",
+        "_hour_units",
+        "hours_note",
+        "hours_removed",
+        pl.when(pl.col("_is_first") & ~pl.col("_billed")).then(pl.col("adm_concurrent_code")).alias("_concurrent_code"),
+        pl.col("adm_concurrent_code").alias("concurrent_code"),
+        pl.when(pl.col("_billed")).then(pl.lit("is already billed in this encounter")).otherwise(pl.format(
+            "goes to claim {} line {}", "_first_claim", "_first_line")).alias("concurrent_elsewhere"),
+        interval("s", "e").alias("own_interval"),
+        interval("_ks", "_ke").alias("kept_interval"),
+    )
+
+
+def concurrent_hours(lines: pl.LazyFrame, concurrent: pl.LazyFrame) -> pl.LazyFrame:
+    """``row_id`` -> ``_hour_rows``, ``_hour_units`` and ``hours_note``: the additional-hour lines
+    (96366) of a concurrent infusion's chain in its encounter when every infusion of that chain there is
+    a concurrent one (``concurrent``: :func:`concurrent_infusions`'s rows): CPT reports a concurrent infusion
+    without additional hours, so those hours go with the recode; on the first concurrent line of the
+    chain by claim and line. Where another infusion of the chain stays (96365 kept, 96367), the hours
+    may be its own: the time rules judge them (unit-miscalculation)."""
+    tm = timing(lines)
+    t = tm.lines
+    mine = t.join(concurrent.select("row_id", "claim_id", "line_number"), on="row_id").select(
+        "row_id", "enc_key", "tm_chain", "claim_id", "line_number")
+    chains = mine.select("enc_key", "tm_chain").unique()
+    infusions = t.filter(pl.col("tm_kind") == INFUSION).join(chains, on=["enc_key", "tm_chain"]).select(
+        "enc_key", "tm_chain", pl.col("row_id").is_in(mine.select("row_id").collect().get_column("row_id").implode())
+        .alias("_concurrent"))
+    only = infusions.group_by("enc_key", "tm_chain").agg(pl.col("_concurrent").all()).filter("_concurrent")
+    first = mine.join(only, on=["enc_key", "tm_chain"]).sort("claim_id", "line_number").group_by(
+        "enc_key", "tm_chain").agg(pl.col("row_id").first())
+    hours = tm.named(t.filter(pl.col("tm_kind") == HOUR).join(only, on=["enc_key", "tm_chain"]).select(
+        "_pos", "row_id", "enc_key", "tm_chain")).join(lines.select("row_id", "units"), on="row_id").sort(
+        "claim_id", "line_number")
+    return first.join(hours.group_by("enc_key", "tm_chain").agg(
+        pl.col("row_id").alias("_hour_rows"),
+        pl.col("units").fill_null(0.0).cast(pl.Float64).sum().alias("_hour_units"),
+        pl.format("{} x{} on claim {} line {}", "procedure_code", number(pl.col("units")), "claim_id",
+                  "line_number").str.join(", ").alias("_named"),
+    ), on=["enc_key", "tm_chain"]).select(
+        "row_id", "_hour_rows", "_hour_units",
+        pl.format(" Delete {} too: additional hours of this infusion, which a concurrent infusion does not report.",
+                  "_named").alias("hours_note"),
+        pl.format(" Its additional hours ({}) are removed: a concurrent infusion is reported without additional "
+                  "hours.", "_named").alias("hours_removed"),
+    )
+
+
+def hours_of_concurrent_infusions(lines: pl.LazyFrame, encounters: pl.Series | None = None) -> pl.LazyFrame:
+    """``row_id``, ``reported_units``: the additional-hour lines duplicate-initial-infusion deletes with a
+    concurrent infusion's recode (:func:`concurrent_hours`: every unit), for the checks that count
+    those hours otherwise (unit-miscalculation's time rules, the MUE): one root cause, one finding."""
+    extra = initial_services(lines, encounters).filter(~pl.col("is_kept_line") & pl.col("adm_concurrent_code")
+                                                       .is_not_null())
+    hours = concurrent_infusions(lines, extra).select("_hour_rows").explode("_hour_rows").drop_nulls()
+    return hours.join(lines.select("row_id", pl.col("units").cast(pl.Float64).alias("reported_units")),
+                      left_on="_hour_rows", right_on="row_id").select(pl.col("_hour_rows").alias("row_id"),
+                                                                      "reported_units")
+
+
+def recoded_by_one_initial_rule(lines: pl.LazyFrame, encounters: pl.Series) -> pl.LazyFrame:
+    """``row_id`` of the lines of ``encounters`` every unit of which is an extra initial service
+    (:func:`initial_services`): duplicate-initial-infusion's fix gives the line another code (96360
+    after 96413 is 96361) or deletes it, so a rule about the code as billed (an NCCI pair of 96416
+    with 96360) is the one-initial rule's to settle, not a second fix on the line ("delete it")."""
+    return initial_services(lines, encounters).filter(
+        ~pl.col("is_kept_line") & (pl.col("extra_units") >= pl.col("units"))).select("row_id")
 
 
 def pair_of_initial_services() -> pl.Expr:

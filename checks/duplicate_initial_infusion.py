@@ -22,7 +22,9 @@ and 96415 x1; without times, 96367 x1 and 96366 as the record documents. A secon
 documented while the one that stays initial runs (together for more than 15 minutes, CPT's floor
 of an infusion; end to start, or a few minutes' overlap, is sequential) is a concurrent infusion:
 the fix is 96368 x1, with no additional hours (CPT: 96368 with 96365 or 96413, once per encounter),
-or deleting the line where the encounter already bills 96368 or an earlier line takes it. A
+or deleting the line where the encounter already bills 96368 or an earlier line takes it; where no
+other infusion of its family stays in the encounter, its additional-hour lines (96366) are deleted
+with it, their units at risk in this finding (not also hours over the record or the MUE). A
 subcutaneous infusion beside an IV initial service (96369 and 96365: no subsequent code reports one
 after the other) is at a site of its own: the fix is XS (or 59) on it, not deleting it. Services
 sent again to the next payer are not duplicates, and an administration line route-mismatch replaces
@@ -52,15 +54,15 @@ import polars as pl
 
 from checks._counting import (
     below_floor,
+    concurrent_infusions,
     hydration_as_secondary,
     initial_services,
     outranked_push,
 )
 from checks.route_mismatch import replaced_administration
 from scrubber.cards import load_card
-from scrubber.enrich import with_codes
 from scrubber.registry import Check, Context
-from scrubber.timing import billed_as, chain_code, episode_interval, interval, timing
+from scrubber.timing import billed_as, chain_code, episode_interval, timing
 
 
 def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
@@ -132,7 +134,7 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     # left for this line when the encounter's other hydration lines already bill them (delete it).
     secondary = hydration_as_secondary(lines, extra).select("row_id", "instead_units", "secondary_units")
     return extra.join(secondary, on="row_id", how="left").join(short, on="row_id", how="left").join(
-        timed, on="row_id", how="left").join(_concurrent(lines, extra), on="row_id", how="left").select(
+        timed, on="row_id", how="left").join(concurrent_infusions(lines, extra), on="row_id", how="left").select(
         "row_id",
         reason.alias("reason"),
         pl.col("kept_code").alias("kept"),
@@ -147,7 +149,13 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
             " If the record shows the patient left and came back on {}, that is a separate visit and this initial "
             "service stands (document both visits' times; XE is for a separate encounter the same day).",
             pl.col("date_of_service").cast(pl.String))).otherwise(pl.lit("")).alias("visit_note"),
-        pl.col("extra_units").cast(pl.Float64).alias("excess_units"),
+        # A concurrent infusion's own additional hours go with it (:func:`_concurrent_hours`): their units
+        # are at risk too, laid on its line, then on theirs.
+        (pl.col("extra_units").cast(pl.Float64) + pl.when(concurrent).then(pl.col("_hour_units")).fill_null(0.0))
+        .alias("excess_units"),
+        pl.when(concurrent & pl.col("_hour_rows").is_not_null()).then(pl.concat_list(pl.col("row_id"), "_hour_rows"))
+        .alias("risk_rows"),
+        pl.when(concurrent).then(pl.col("hours_note", "hours_removed")).fill_null(""),
         pl.when(concurrent).then(pl.lit(1.0)).otherwise(pl.coalesce(
             pl.col("instead_units").cast(pl.Float64), pl.col("extra_units").cast(pl.Float64))).alias("instead_units"),
         "own_interval",
@@ -171,45 +179,6 @@ def _not_replaced(lines: pl.LazyFrame, extra: pl.DataFrame) -> pl.LazyFrame:
     within = lines.filter(pl.col("enc_key").is_in(extra.get_column("enc_key").unique().implode()))
     # (collected: every later step of the check reads it)
     return extra.lazy().join(replaced_administration(within), on="row_id", how="anti").collect().lazy()
-
-
-def _concurrent(lines: pl.LazyFrame, extra: pl.LazyFrame) -> pl.LazyFrame:
-    """``row_id`` -> ``_concurrent`` (true), ``_concurrent_code`` (96368, or null where the encounter's one
-    concurrent code is already billed or goes to an earlier line), ``concurrent_code``,
-    ``concurrent_elsewhere`` (where that one is), ``own_interval`` and ``kept_interval``: for extra
-    infusion lines with a concurrent code (``concurrent_code`` in ``admin_codes.csv``) whose documented
-    interval runs inside the kept initial's infusion (its episode, with any add-on hours documented as
-    its continuation) for at least the line's infusion floor (``min_minutes``: more than 15 minutes
-    together), where the concurrent code accepts the kept initial as its primary (CPT: 96368 with
-    96365 or 96413). Lines meeting the kept one end to start are sequential, not concurrent."""
-    rows = extra.filter(~pl.col("is_kept_line") & pl.col("adm_concurrent_code").is_not_null()
-                        & ((pl.col("adm_concurrent_primary_mask") & pl.col("kept_bit")) != 0))
-    t = timing(lines).lines
-    own = t.select("row_id", "s", "e").filter(pl.col("e").is_not_null())
-    kept = t.select(pl.col("row_id").alias("kept_row"), pl.col("ep_start").alias("_ks"),
-                    pl.col("ep_stop").alias("_ke")).filter(pl.col("_ke").is_not_null())
-    # Together long enough to be an infusion of its own (CPT: more than 15 minutes, ``min_minutes``):
-    # a few minutes' overlap where one bag is hung as the other ends is a sequential infusion.
-    together = pl.min_horizontal("e", "_ke") - pl.max_horizontal("s", "_ks")
-    overlapping = with_codes(rows, "adm_min_minutes").join(own, on="row_id").join(kept, on="kept_row").filter(
-        together >= pl.col("adm_min_minutes"))
-    # Once per encounter (CPT): the first such line by claim and line gets it, unless it is billed.
-    ranked = overlapping.sort("enc_key", "claim_id", "line_number").with_columns(
-        pl.col("claim_id").first().over("enc_key").alias("_first_claim"),
-        pl.col("line_number").first().over("enc_key").alias("_first_line"),
-        (pl.int_range(pl.len()).over("enc_key") == 0).alias("_is_first"),
-        ((pl.col("enc_admin_mask") & pl.col("adm_concurrent_bit")) != 0).alias("_billed"),
-    )
-    return ranked.select(
-        "row_id",
-        pl.lit(True).alias("_concurrent"),
-        pl.when(pl.col("_is_first") & ~pl.col("_billed")).then(pl.col("adm_concurrent_code")).alias("_concurrent_code"),
-        pl.col("adm_concurrent_code").alias("concurrent_code"),
-        pl.when(pl.col("_billed")).then(pl.lit("is already billed in this encounter")).otherwise(pl.format(
-            "goes to claim {} line {}", "_first_claim", "_first_line")).alias("concurrent_elsewhere"),
-        interval("s", "e").alias("own_interval"),
-        interval("_ks", "_ke").alias("kept_interval"),
-    )
 
 
 def _documented_hours(lines: pl.LazyFrame, kept: pl.LazyFrame) -> pl.LazyFrame:

@@ -26,17 +26,19 @@ drug administration in the practitioner table) is ``em_not_payable``: not paid w
 A policy with ``[ncci] em_pairs = false`` skips the pairs with an E/M code for its payers. One root
 cause (:mod:`checks._counting`): a pair of two initial services (96365 with 96374 or 96360, 96413
 with 96409...) is the one-initial rule's, reported by duplicate-initial-infusion with the hierarchy's
-fix, never again here. Cost: which encounters can hold a pair is a bit test of the line's
-``enc_admin_mask`` against its code's column-1 administration codes (no join on millions of lines);
-only lines of codes outside the code table (E/M, vascular access) are matched by text, and the pairs
-are joined on the few candidate lines.
+fix, never again here; so is a pair whose column-2 line that rule recodes or deletes whole (96360
+after 96413 beside 96416: reported as 96361, which 96416 does not bundle, not also "delete it").
+Cost: which encounters can hold a pair is a bit test of the line's ``enc_admin_mask`` against its
+code's column-1 administration codes (no join on millions of lines); only lines of codes outside the
+code table (E/M, vascular access) are matched by text, and the pairs are joined on the few candidate
+lines.
 """
 
 from __future__ import annotations
 
 import polars as pl
 
-from checks._counting import distinct_site, pair_of_initial_services, setting_and_code
+from checks._counting import distinct_site, pair_of_initial_services, recoded_by_one_initial_rule, setting_and_code
 from scrubber import reference
 from scrubber.cards import load_card
 from scrubber.enrich import has_modifier
@@ -140,7 +142,11 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         .otherwise(pl.lit("pair_modifier"))
     )
     quarter = str(reference.edit_table_meta("ncci_ptp")["table_quarter"])
-    return found.filter(~bypassed).with_columns(reason.alias("reason")).group_by("row_id", "reason").agg(
+    found = found.filter(~bypassed).collect()  # (the few lines of a pair billed without its modifier)
+    if found.height:
+        found = found.join(recoded_by_one_initial_rule(lines, found.get_column("enc_key").unique()).collect(),
+                           on="row_id", how="anti")
+    return found.lazy().with_columns(reason.alias("reason")).group_by("row_id", "reason").agg(
         pl.col("column1").unique().sort(),
         pl.col("_where1").unique().sort().alias("with_lines"),
         pl.col("modifier_indicator").first().alias("indicator"),

@@ -39,7 +39,8 @@
 - Where the excess is fully explained by counting observation minutes, this check stays quiet and
   `observation-counted-as-infusion` fires instead: one finding per root cause. Likewise hydration
   hours whose excess is fully explained by the minutes concurrent with another infusion are
-  `concurrent-hydration`'s (its fix recomputes the hydration).
+  `concurrent-hydration`'s (its fix recomputes the hydration), and the hours of an infusion that
+  `duplicate-initial-infusion` recodes as concurrent (96368, no additional hours) are its own.
 
 Implementation. Drug lines: dose and waste come from the line, or from the other line of the same
 drug on the claim and date (:func:`scrubber.enrich.with_drug_units`; the JW line usually carries no
@@ -232,7 +233,15 @@ def _hour_findings(lines: pl.LazyFrame) -> pl.LazyFrame:
     # are at risk in its finding (``counted`` leaves them out). The words give the totals.
     explained = (counted <= pl.col("expected_obs")) | (counted <= pl.col("expected_concurrent"))
     over = (counted > expected) & ~explained
-    wrong = t.groups.filter(pl.col("evaluable") & (over | (billed < expected)))
+    wrong = t.groups.filter(pl.col("evaluable") & (over | (billed < expected))).collect()
+    if wrong.height:
+        # The hours of a concurrent infusion go whole with its recode (duplicate-initial-infusion): not
+        # also "bill x1" here (the rule is decided once, for the few encounters judged).
+        from checks._counting import hours_of_concurrent_infusions  # (that module imports this one)
+
+        gone = hours_of_concurrent_infusions(lines, wrong.get_column("enc_key").unique()).collect()
+        wrong = wrong.filter(~pl.col("head").is_in(gone.get_column("row_id").implode()))
+    wrong = wrong.lazy()
     # No infusion of the add-on's chain billed at all (MEDICARE anchors 96366 with 96413 or 96360, but
     # only 96365 and 96367 give it hours): none supported, and the words name what it would extend.
     reason = (pl.when(billed < expected).then(pl.lit("hours_under"))

@@ -151,3 +151,29 @@ def test_a_second_initial_on_the_next_date_of_a_hospital_claim_offers_the_separa
            in fixes["H1"]
     assert "left and came back" not in fixes["H2"]
     assert "H3" not in fixes
+
+
+def test_a_concurrent_infusion_takes_its_own_additional_hours_with_it(tmp_path) -> None:
+    """A 96365 documented inside the 96413 that stays initial is 96368 x1, which CPT reports without
+    additional hours: the 96366 that only it supports goes too, in the same finding and money, and
+    unit-miscalculation does not also ask to "bill x1" of it (probe 17A: the hours stayed billed and
+    surfaced only on the corrected claim). Near misses: a kept 96365 of the same family owns the
+    hours (C2), and a sequential 96365 is 96367 whose hours stay (C3)."""
+    rows = [_line("C1", 1, "96413", 1, "09:00", "12:00"), _line("C1", 2, "96415", 2),
+            _line("C1", 3, "96365", 1, "09:30", "11:45"), _line("C1", 4, "96366", 3),
+            _line("C2", 1, "96365", 1, "09:00", "11:00"), _line("C2", 2, "96366", 1),
+            _line("C2", 3, "96365", 1, "09:30", "10:30"),
+            _line("C3", 1, "96413", 1, "09:00", "10:00"), _line("C3", 2, "96365", 1, "10:00", "12:15"),
+            _line("C3", 3, "96366", 1)]
+    path = tmp_path / "claims.csv"
+    path.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
+    result = scrub([str(path)], select=["duplicate-initial-infusion", "unit-miscalculation", "units-over-mue"])
+    found = {(c, n): (check, reason, fix, risk) for c, n, check, reason, fix, risk in result.findings.select(
+        "claim_id", "line_number", "check_id", "reason", "suggested_fix", "charge_at_risk").rows()}
+    check, reason, fix, risk = found[("C1", 3)]
+    assert (check, reason) == ("duplicate-initial-infusion", "second_initial_concurrent")
+    assert "Delete 96366 x3 on claim C1 line 4 too" in fix and risk == 200.0  # (its $100 and the hours' $100)
+    assert ("C1", 4) not in found  # (x3 for 135 minutes was also "bill x1" here)
+    assert found[("C2", 3)][1] == "second_initial_concurrent" and "Delete" not in found[("C2", 3)][2]
+    assert found[("C2", 3)][3] == 100.0 and ("C2", 2) not in found
+    assert found[("C3", 2)][1] == "second_initial_hours_timed" and ("C3", 3) not in found
