@@ -881,10 +881,12 @@ def _continues(lines: pl.DataFrame, rep: pl.DataFrame, run: pl.Series) -> list[p
     the documented infusion times of both days are at least ``timing.new_visit_gap_minutes`` apart
     (09:00-13:00 and 09:00 the next morning: a course of daily infusions billed on one claim; measured from
     the last documented stop before the day, so an untimed day between does not chain two timed visits), and
-    neither day bills observation (G0378, G0379, revenue code 0762: MANIFEST ``observation``; G0378 is
-    billed on the date observation begins), which makes one stay of the days it spans (its hours reach date
-    + ceil(hours / 24) days, as do a 0762 line's without a HCPCS code; another observation line its date and
-    the next). An infusion across midnight, or a stop at 23:00 and a start at 08:00, stays one encounter.
+    no observation begun on an earlier date reaches the day (G0378, G0379, revenue code 0762: MANIFEST
+    ``observation``; G0378 is billed on the date observation begins), which makes one stay of the days it
+    spans (its hours reach date + ceil(hours / 24) days, as do a 0762 line's without a HCPCS code; another
+    observation line its date and the next); observation billed on the day itself joins it to the day before
+    unless the documented times show two visits. An infusion across midnight, or a stop at 23:00 and a
+    start at 08:00, stays one encounter.
     Where the times of either day are not documented (an 837I never carries them), the next day is a new
     visit when it bills an initial service of its own (96360, 96365, 96369, 96374, 96409, 96413: a daily
     course of infusions, each day's visit coded from its start), neither day bills observation, and neither
@@ -933,11 +935,13 @@ def _continues(lines: pl.DataFrame, rep: pl.DataFrame, run: pl.Series) -> list[p
     # bills an add-on only the day before anchors (96366 x2 continuing the day before's 96365, beside a
     # 96374), or the day before bills one only this day anchors (96375 at 23:10 before a 96365 after
     # midnight): halves of one visit across midnight (:func:`_open_days`).
-    apart = pl.when(apart.is_null()).then(
-        pl.col("_initial") & ~pl.col("_back") & ~pl.col("_fwd").shift(1).over("_claim").fill_null(False)
-    ).otherwise(apart)
-    # Observation billed on the day, or a stay begun before that reaches it: one stay.
-    stay = pl.col("_obs") | pl.col("_stay")
+    # Observation billed on the day (the date it begins) joins the day before unless the documented times
+    # show two visits: an ED visit at 22:00 and observation dated after midnight are one stay, a 96365 at
+    # 08:00 the day before a 22:00 ED visit that goes on to observation is its own visit (probe 17C).
+    untimed_new = pl.col("_initial") & ~pl.col("_back") & ~pl.col("_fwd").shift(1).over("_claim").fill_null(False)
+    apart = pl.when(apart.is_null()).then(untimed_new & ~pl.col("_obs")).otherwise(apart)
+    # A stay begun on an earlier date that reaches the day: one stay, whatever the times.
+    stay = pl.col("_stay")
     new = days.filter((same & next_day & apart & ~stay).fill_null(False)).select("_claim", "date_of_service")
     stays = days.filter("_stay").select("_claim", "date_of_service")
     return [_set_at(rep, new, out, False), _set_at(rep, stays, in_stay, True)]
