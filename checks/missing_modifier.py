@@ -341,9 +341,10 @@ def _home_scig(lines: pl.LazyFrame) -> pl.LazyFrame:
 def _kx(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     # (off the covered list: noncovered-diagnosis's home_scig_not_covered, decided on the few lines here)
     missing = _home_scig(lines.filter(~pl.col("kx_ok")))
-    missing = missing.join(home_scig_uncovered(missing, ctx), on="row_id", how="anti").select(
+    missing = missing.join(home_scig_uncovered(missing, ctx), on="row_id", how="anti").join(
+        ctx.policy_params.select("policy", "pol_kx_accepted"), on="policy", how="left").select(
         "row_id", pl.lit("kx_missing").alias("reason"), pl.col("ig_product").alias("product"),
-        pl.col("pol_kx_from").alias("kx_from"),
+        pl.col("pol_kx_from").alias("kx_from"), *_kx_words(),
     )
     return pl.concat([missing, _kx_pump_supplies(lines, ctx)], how="diagonal_relaxed")
 
@@ -355,7 +356,7 @@ def _kx_pump_supplies(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     is off the covered list is left to noncovered-diagnosis (one root cause, as its drug line). The pump
     and supply lines are found first (home lines, then their codes: none in most batches)."""
     home = lines.filter(pl.col("is_home") & since("pol_kx_from") & ~pl.col("kx_ok")).select(
-        "row_id", "claim_id", "procedure_code", "pol_kx_from").collect()
+        "row_id", "claim_id", "procedure_code", "pol_kx_from", "policy").collect()
     items = home.filter(pl.col("procedure_code").is_in(reference.external_infusion_pump_codes()))
     if not items.height:
         return pl.LazyFrame(schema={"row_id": pl.Int64, "reason": pl.String})
@@ -364,8 +365,45 @@ def _kx_pump_supplies(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     claims = scig.join(uncovered, on="row_id", how="anti").group_by("claim_id").agg(
         pl.col("ig_product").sort().first().alias("product"))
     off_list = scig.join(uncovered, on="row_id").select("claim_id").unique()
-    return items.lazy().join(claims, on="claim_id").join(off_list, on="claim_id", how="anti").select(
-        "row_id", pl.lit("kx_missing_pump_supply").alias("reason"), "product", pl.col("pol_kx_from").alias("kx_from"))
+    return items.lazy().join(claims, on="claim_id").join(off_list, on="claim_id", how="anti").join(
+        ctx.policy_params.select("policy", "pol_kx_accepted"), on="policy", how="left").select(
+        "row_id", pl.lit("kx_missing_pump_supply").alias("reason"), "product", pl.col("pol_kx_from").alias("kx_from"),
+        *_kx_words())
+
+
+# What each modifier a policy may accept instead of KX tells the payer, in the fix's words (the MEDICARE
+# policy accepts all three, A52507): a policy that narrows ``kx.accepted`` is told only its own.
+_KX_OTHERWISE = {"GA": "GA (criteria not met, ABN on file)", "GZ": "GZ (no ABN)",
+                 "GY": "GY if the drug was not given through a covered external infusion pump"}
+
+
+def _kx_words() -> list[pl.Expr]:
+    """Facts ``kx_accepted`` ("KX, GA, GZ or GY": the line's policy's ``kx.accepted``), ``kx_otherwise``
+    (the fix's sentence for criteria not met: "otherwise GA (...) or GZ (...), or GY if ...", or that
+    the policy accepts no other modifier) and ``kx_record`` (the appeal's " (or with GA, GZ or GY as the
+    record supports)", empty when KX is all the policy accepts). A policy narrowing the list was told to
+    use the modifiers it refuses (probe 17C)."""
+    accepted = pl.col("pol_kx_accepted")
+    n = accepted.list.len()
+    listed = pl.when(n > 1).then(pl.concat_str(accepted.list.head(n - 1).list.join(", "), pl.lit(" or "),
+                                               accepted.list.last())).otherwise(accepted.list.first())
+    # The accepted alternatives in the order of _KX_OTHERWISE (GA, GZ, GY: "a or b, or c" as MEDICARE reads)
+    order = pl.lit(list(_KX_OTHERWISE)).list.set_intersection(accepted)
+    phrases = order.list.eval(pl.element().replace_strict(_KX_OTHERWISE, return_dtype=pl.String))
+    k = phrases.list.len()
+    joined = (pl.when(k == 3).then(pl.concat_str(phrases.list.get(0), pl.lit(" or "), phrases.list.get(1),
+                                                 pl.lit(", or "), phrases.list.get(2)))
+              .when(k == 2).then(pl.concat_str(phrases.list.get(0), pl.lit(" or "), phrases.list.get(1)))
+              .otherwise(phrases.list.first()))
+    return [
+        listed.alias("kx_accepted"),
+        pl.when(k > 0).then(pl.concat_str(pl.lit("otherwise "), joined, pl.lit(".")))
+        .otherwise(pl.lit("otherwise the line is not payable under this payer's policy, which accepts no other "
+                          "modifier.")).alias("kx_otherwise"),
+        pl.when(k > 0).then(pl.format(" (or with {} as the record supports)", pl.when(k > 1).then(pl.concat_str(
+            order.list.head(k - 1).list.join(", "), pl.lit(" or "), order.list.last())).otherwise(order.list.first())))
+        .otherwise(pl.lit("")).alias("kx_record"),
+    ]
 
 
 def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:

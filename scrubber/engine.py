@@ -129,7 +129,8 @@ def build_context(policies: PolicySet) -> Context:
     names = params["coverage"].with_columns(pl.col("list_id").str.replace(r"^[^:]+:", ""))
     coverage_lists = names.group_by("policy", "setting", maintain_order=True).agg(pl.col("list_id").str.join(", ")
                                                                                 .alias("lists"))
-    return Context(coverage=coverage.lazy(), coverage_lists=coverage_lists.lazy())
+    return Context(coverage=coverage.lazy(), coverage_lists=coverage_lists.lazy(),
+                   policy_params=params["params"].lazy())
 
 
 def _run_checks(enriched: pl.DataFrame, checks: list[Check], ctx: Context) -> tuple[pl.DataFrame, dict[str, int]]:

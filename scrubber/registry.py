@@ -26,10 +26,13 @@ class Context:
 
     ``coverage``: (policy, setting, code) for every covered diagnosis, undotted.
     ``coverage_lists``: (policy, setting, lists), the list ids behind each, for messages.
+    ``policy_params``: one row per policy, its parameters (``pol_kx_accepted``...), for the few finding
+    rows whose words name them (the lines carry what they decide with, not every list).
     """
 
     coverage: pl.LazyFrame
     coverage_lists: pl.LazyFrame
+    policy_params: pl.LazyFrame
 
     def covered_sets(self) -> dict[tuple[str, str], pl.Series]:
         """(policy, setting) -> the covered codes, for set tests."""

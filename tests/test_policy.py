@@ -180,6 +180,33 @@ def test_a_policy_can_require_kx_and_jz_for_a_commercial_payer(tmp_path, write_c
     assert "BCBS_KX" in found["message"][0] and "ABN" not in found["suggested_fix"][0]
 
 
+def test_a_narrowed_kx_accepted_names_only_the_modifiers_it_accepts(tmp_path, write_csv) -> None:
+    """A MEDICARE-kind policy accepting KX only: J1559-JZ-GA at home fires (GA is not accepted), and its
+    words no longer say "without KX, GA, GZ or GY" nor offer GA, GZ or GY as the fix (probe 17C: the
+    fix told the biller to append a modifier the policy refuses). Near misses: MEDICARE's own words
+    offer all three; a policy accepting KX and GZ offers GZ alone, and GA on the line still fires."""
+    home = write_csv(CLAIM.format(payer="MEDICARE", pos="12", mod="JZ", dx="D80.0").replace("J1459", "J1559")
+                     .replace("JZ,", "JZ,GA,", 1).replace("modifier_1,", "modifier_1,modifier_2,", 1), name="home.csv")
+    assert scrub([str(home)], select=["missing-modifier"]).findings.height == 0  # (GA answers KX for MEDICARE)
+    plain = write_csv(CLAIM.format(payer="MEDICARE", pos="12", mod="JZ", dx="D80.0").replace("J1459", "J1559"),
+                      name="plain.csv")
+    medicare = scrub([str(plain)], select=["missing-modifier"]).findings.row(0, named=True)
+    assert "without KX, GA, GZ or GY" in medicare["message"]
+    assert medicare["suggested_fix"].endswith("otherwise GA (criteria not met, ABN on file) or GZ (no ABN), or GY "
+                                              "if the drug was not given through a covered external infusion pump.")
+    only_kx = tmp_path / "kx_only.toml"
+    only_kx.write_text('name = "KX_ONLY"\nextends = "MEDICARE"\npayers = ["MEDICARE"]\n[kx]\naccepted = ["KX"]\n')
+    found = scrub([str(home)], [str(only_kx)], select=["missing-modifier"]).findings.row(0, named=True)
+    assert found["reason"] == "kx_missing" and "without KX:" in found["message"]
+    assert "GA" not in found["suggested_fix"] and "accepts no other modifier" in found["suggested_fix"]
+    assert "GA, GZ or GY" not in found["appeal_text"]
+    kx_gz = tmp_path / "kx_gz.toml"
+    kx_gz.write_text('name = "KX_GZ"\nextends = "MEDICARE"\npayers = ["MEDICARE"]\n[kx]\naccepted = ["KX", "GZ"]\n')
+    found = scrub([str(home)], [str(kx_gz)], select=["missing-modifier"]).findings.row(0, named=True)
+    assert "without KX or GZ:" in found["message"] and found["suggested_fix"].endswith("otherwise GZ (no ABN).")
+    assert "(or with GZ as the record supports)" in found["appeal_text"]
+
+
 def test_a_policy_can_replace_a_coverage_list_inline(tmp_path, write_csv) -> None:
     path = write_csv(CLAIM.format(payer="ACME", pos="11", mod="", dx="D69.3"))
     assert scrub([str(path)], select=["noncovered-diagnosis"]).findings.height == 0
