@@ -41,8 +41,9 @@
   GA or GZ (criteria not met, with or without an ABN) or GY (drug not given through a covered pump).
   Home IVIG under the IVIG benefit (A52509) has no KX requirement: an unmet criterion there is "no
   benefit category" (see `noncovered-diagnosis`). KX on administration lines is never required. The
-  external infusion pump and supply lines (E0779, E0780, E0781, E0791, A4221, A4222) of a claim that
-  bills such an SC IG line at home need one of the same modifiers: "claims for external infusion
+  external infusion pump and supply lines (E0779, E0780, E0781, E0791, A4221, A4222) billed at home
+  by the supplier of such an SC IG line for the patient and date (on its claim or one of their own)
+  need one of the same modifiers: "claims for external infusion
   pumps, drugs, and supplies billed without a KX, GA, or GZ modifier ... will be rejected for missing
   information" (Noridian JA DME, 2023 EIP modifiers; `kx_missing_pump_supply`). A
   line whose diagnoses are off the covered list is `noncovered-diagnosis`'s (`home_scig_not_covered`:
@@ -351,21 +352,23 @@ def _kx(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
 
 def _kx_pump_supplies(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     """The external infusion pump and supply lines (MANIFEST ``external_infusion_pump``) at home without
-    an accepted modifier on a claim that bills home SC immune globulin needing one: the policy asks it
-    of the pump, drug and supply lines alike (Noridian JA DME, 2023 EIP modifiers). A claim whose SC IG
-    is off the covered list is left to noncovered-diagnosis (one root cause, as its drug line). The pump
-    and supply lines are found first (home lines, then their codes: none in most batches)."""
+    an accepted modifier where the patient's home SC immune globulin needing one is billed the same date
+    by the same supplier (``enc_key``; on the drug's claim or a claim of their own, probe 17A): the policy
+    asks it of the pump, drug and supply lines alike (Noridian JA DME, 2023 EIP modifiers: "claims for
+    external infusion pumps, drugs, and supplies"). An encounter whose SC IG is off the covered list is
+    left to noncovered-diagnosis (one root cause, as its drug line). The pump and supply lines are found
+    first (home lines, then their codes: none in most batches)."""
     home = lines.filter(pl.col("is_home") & since("pol_kx_from") & ~pl.col("kx_ok")).select(
-        "row_id", "claim_id", "procedure_code", "pol_kx_from", "policy").collect()
+        "row_id", "enc_key", "procedure_code", "pol_kx_from", "policy").collect()
     items = home.filter(pl.col("procedure_code").is_in(reference.external_infusion_pump_codes()))
     if not items.height:
         return pl.LazyFrame(schema={"row_id": pl.Int64, "reason": pl.String})
-    scig = _home_scig(lines.filter(pl.col("claim_id").is_in(items.get_column("claim_id").unique().implode())))
+    scig = _home_scig(lines.filter(pl.col("enc_key").is_in(items.get_column("enc_key").unique().implode())))
     uncovered = home_scig_uncovered(scig, ctx)
-    claims = scig.join(uncovered, on="row_id", how="anti").group_by("claim_id").agg(
+    drugs = scig.join(uncovered, on="row_id", how="anti").group_by("enc_key").agg(
         pl.col("ig_product").sort().first().alias("product"))
-    off_list = scig.join(uncovered, on="row_id").select("claim_id").unique()
-    return items.lazy().join(claims, on="claim_id").join(off_list, on="claim_id", how="anti").join(
+    off_list = scig.join(uncovered, on="row_id").select("enc_key").unique()
+    return items.lazy().join(drugs, on="enc_key").join(off_list, on="enc_key", how="anti").join(
         ctx.policy_params.select("policy", "pol_kx_accepted"), on="policy", how="left").select(
         "row_id", pl.lit("kx_missing_pump_supply").alias("reason"), "product", pl.col("pol_kx_from").alias("kx_from"),
         *_kx_words())
