@@ -466,6 +466,10 @@ class CheckRun:
         outputs = {f"--{k.split('.', 1)[1]}": v for k, v in value.items() if k.startswith("outputs.") and v}
         if o.baseline_write:
             outputs["--baseline-write"] = o.baseline_write
+        if o.baseline_write and o.mask_phi:
+            raise UsageError("--baseline-write cannot be used with --mask-phi: a baseline names the real finding ids, "
+                             "which give the claim ids back (a masked output shows them keyed for its run, which no "
+                             "later run matches); write the baseline from a run without --mask-phi")
         if o.baseline_expires is not None:
             if not o.baseline_write:
                 raise UsageError("--baseline-expires applies to --baseline-write only")

@@ -137,6 +137,10 @@ class Findings:
             bad = next((i for i, f in enumerate(entries) if not isinstance(f, dict)), None)
             if bad is not None:  # dropped, it would read as a finding fixed (or never there)
                 raise UsageError(f"not a findings JSON file ({name}[{bad}] is not a finding object)", source)
+        provenance = doc.get("provenance")
+        if isinstance(provenance, dict) and provenance.get("masked") is True:
+            raise UsageError("written with --mask-phi: its finding ids are keyed for that run only and match no other "
+                             "run's; compare findings files written without --mask-phi", source)
         if any(not f.get("finding_id") for f in [*findings, *suppressed]):
             raise UsageError("its findings have no finding_id (written by an older scrub); run scrub check again "
                              "to compare", source)
