@@ -437,23 +437,27 @@ def _with_rejected_codes(lines: pl.DataFrame, rejected: pl.DataFrame) -> pl.Data
     known = rejected.filter(pl.col("procedure_code").is_not_null())
     if known.height == 0:
         return lines
-    ghosts = known.select("claim_id", "member_id", "date_of_service", _code_index(known), _is_jw()).select(
-        "claim_id", "member_id", "date_of_service", *_line_bits())
+    ghosts = known.select("claim_id", "member_id", "date_of_service", "claim_type", "billing_provider",
+                          _code_index(known), _is_jw()).select(
+        "claim_id", "member_id", "date_of_service", "claim_type", "billing_provider", *_line_bits())
     # A rejected row whose claim has no line checked at all belongs to an encounter the batch cannot
-    # name: its codes count for its member's claims on its date (on every date when it has none).
+    # name: its codes count for the encounters of its member and date it may belong to (on every date
+    # when it has none): :func:`_orphan_passes`.
     checked = ghosts.get_column("claim_id").is_in(lines.get_column("claim_id").unique().implode()).fill_null(False)
-    for key, of in (("claim_id", ghosts.filter(checked)), ("member_id", ghosts.filter(~checked))):
-        of = of.filter(pl.col(key).is_not_null())
-        rows = lines.get_column(key).is_in(of.get_column(key).unique().implode()).arg_true()
+    passes = [(lines.get_column("claim_id"), ghosts.filter(checked).with_columns(pl.col("claim_id").alias("_key"))),
+              *_orphan_passes(lines, ghosts.filter(~checked))]
+    for line_keys, of in passes:
+        of = of.filter(pl.col("_key").is_not_null())
+        rows = line_keys.is_in(of.get_column("_key").unique().implode()).fill_null(False).arg_true()
         if rows.len() == 0:
             continue
         masks = pl.col(_MASKS).bitwise_or()
-        dated = of.filter(pl.col("date_of_service").is_not_null()).group_by(key, "date_of_service").agg(masks)
-        undated = of.filter(pl.col("date_of_service").is_null()).group_by(key).agg(masks.name.suffix("_any"))
+        dated = of.filter(pl.col("date_of_service").is_not_null()).group_by("_key", "date_of_service").agg(masks)
+        undated = of.filter(pl.col("date_of_service").is_null()).group_by("_key").agg(masks.name.suffix("_any"))
         extra = (
-            lines.select(key, "date_of_service")[rows]
-            .join(dated, on=[key, "date_of_service"], how="left", maintain_order="left")
-            .join(undated, on=key, how="left", maintain_order="left")
+            pl.DataFrame([line_keys.gather(rows).alias("_key"), lines.get_column("date_of_service").gather(rows)])
+            .join(dated, on=["_key", "date_of_service"], how="left", maintain_order="left")
+            .join(undated, on="_key", how="left", maintain_order="left")
             .select((pl.col(m).fill_null(0) | pl.col(f"{m}_any").fill_null(0)).cast(pl.UInt64).alias(m)
                     for m in _MASKS)
         )
@@ -461,6 +465,34 @@ def _with_rejected_codes(lines: pl.DataFrame, rejected: pl.DataFrame) -> pl.Data
             lines.get_column(m).scatter(rows, lines.get_column(m).gather(rows) | extra.get_column(m)) for m in _MASKS
         )
     return lines
+
+
+def _orphan_passes(lines: pl.DataFrame, orphans: pl.DataFrame) -> list[tuple[pl.Series, pl.DataFrame]]:
+    """Where rejected rows whose claim has no line checked (``orphans``: ``member_id``, ``claim_type``,
+    ``billing_provider``) may belong: ``(line keys, orphans with _key)`` pairs, a line's key null where
+    the rows cannot be in its encounter. An institutional claim is an encounter of its own, so such a
+    row is in none of the batch's (its claim has no line checked) and no hospital line is in its
+    encounter; a professional row (or one of unknown type, read as professional as lines are) is in
+    the professional encounters of its member and date under its billing provider, or under any when
+    its provider cannot be read, as a line without a provider is in any (probe 17B: a physician's
+    rejected 96365 of another provider, or a hospital's, left a good claim's "no primary" unevaluated)."""
+    institutional = (pl.col("claim_type") == "institutional").fill_null(False)
+    professional = orphans.filter(~institutional)
+    if not professional.height:
+        return []
+    eligible = ~lines.select(institutional).to_series()
+    member, provider = lines.get_column("member_id"), lines.get_column("billing_provider")
+    with_provider = professional.filter(pl.col("billing_provider").is_not_null())
+    keyed = with_provider.with_columns(pl.concat_str("member_id", pl.lit("\x1f"), "billing_provider").alias("_key"))
+    anyone = professional.filter(pl.col("billing_provider").is_null()).with_columns(pl.col("member_id").alias("_key"))
+
+    def keys(expr: pl.Expr, where: pl.Series) -> pl.Series:
+        return pl.select(pl.when(where).then(expr)).to_series()
+
+    return [(keys(pl.concat_str(pl.lit(member), pl.lit("\x1f"), pl.lit(provider)), eligible), keyed),
+            (keys(pl.lit(member), eligible), anyone),
+            (keys(pl.lit(member), eligible & provider.is_null()), with_provider.with_columns(
+                pl.col("member_id").alias("_key")))]
 
 
 def _borrowed(lines: pl.DataFrame, donors: pl.Expr, takers: pl.Expr, sub_key: pl.Expr, order: list[str],
@@ -1157,35 +1189,42 @@ def _unreadable_in_encounter(lines: pl.DataFrame, unreadable: pl.DataFrame | Non
     row cut to its first cells) says nothing about any encounter. Rejected rows whose administration
     code is readable are in the code masks instead (:func:`_with_rejected_codes`)."""
     false = pl.repeat(False, lines.height, eager=True).alias("enc_unreadable")
-    parts = [f.select("claim_id", "member_id", "date_of_service", pl.lit(True).alias("_unknown_code"),
-                      pl.lit(False).alias("_drug")) for f in (unreadable,) if f is not None and f.height]
+    parts = [f.select("claim_id", "member_id", "date_of_service",
+                      *[(pl.col(c) if c in f.columns else pl.lit(None, pl.String)).cast(pl.String).alias(c)
+                        for c in ("claim_type", "billing_provider")],
+                      pl.lit(True).alias("_unknown_code"), pl.lit(False).alias("_drug"))
+             for f in (unreadable,) if f is not None and f.height]
     if rejected is not None and rejected.height:
         ig = rejected.select(_code_index(rejected)).select(is_ig().fill_null(False)).to_series()
         # Unknown: missing, or not a 5-character code ("9636", "96365X", Arabic-Indic digits): what
         # the row billed cannot be told, so it may be the primary an add-on beside it needs.
         code = pl.col("procedure_code")
         unknown = code.is_null() | ~code.str.contains(PROCEDURE_CODE_RE).fill_null(False)
-        parts.append(rejected.select("claim_id", "member_id", "date_of_service", unknown.alias("_unknown_code"),
-                                     ig.alias("_drug")))
+        parts.append(rejected.select("claim_id", "member_id", "date_of_service", "claim_type", "billing_provider",
+                                     unknown.alias("_unknown_code"), ig.alias("_drug")))
     if not parts:
         return false
     bad = pl.concat(parts, how="vertical_relaxed")
     checked = lines.get_column("claim_id").unique().implode()
     orphan = ~pl.col("claim_id").is_in(checked).fill_null(False)
     # Where each such row belongs: its claim on its date (every date of the claim when its date is
-    # unknown); a row whose claim has no line checked, its member on its date.
+    # unknown); a row whose claim has no line checked, the encounters of its member and date it may
+    # belong to (:func:`_orphan_passes`).
     hit = pl.repeat(False, lines.height, eager=True)
-    for key, rows in (("claim_id", bad.filter((pl.col("_unknown_code") | pl.col("_drug")) & ~orphan)),
-                      ("member_id", bad.filter(orphan & (pl.col("_drug") | (
-                          pl.col("_unknown_code") & pl.col("date_of_service").is_not_null()))))):
-        rows = rows.filter(pl.col(key).is_not_null())
-        undated = rows.filter(pl.col("date_of_service").is_null()).get_column(key).unique()
-        dated = rows.filter(pl.col("date_of_service").is_not_null()).select(key, "date_of_service").unique()
+    own = bad.filter((pl.col("_unknown_code") | pl.col("_drug")) & ~orphan)
+    orphans = bad.filter(orphan & (pl.col("_drug") | (pl.col("_unknown_code")
+                                                      & pl.col("date_of_service").is_not_null())))
+    passes = [(lines.get_column("claim_id"), own.with_columns(pl.col("claim_id").alias("_key"))),
+              *_orphan_passes(lines, orphans)]
+    for line_keys, rows in passes:
+        rows = rows.filter(pl.col("_key").is_not_null())
+        undated = rows.filter(pl.col("date_of_service").is_null()).get_column("_key").unique()
+        dated = rows.filter(pl.col("date_of_service").is_not_null()).select("_key", "date_of_service").unique()
         if undated.len():
-            hit = hit | lines.get_column(key).is_in(undated.implode())
+            hit = hit | line_keys.is_in(undated.implode()).fill_null(False)
         if dated.height:
-            hit = hit | lines.select(key, "date_of_service").join(
-                dated.with_columns(pl.lit(True).alias("_d")), on=[key, "date_of_service"], how="left",
+            hit = hit | pl.DataFrame([line_keys.alias("_key"), lines.get_column("date_of_service")]).join(
+                dated.with_columns(pl.lit(True).alias("_d")), on=["_key", "date_of_service"], how="left",
                 maintain_order="left").get_column("_d").fill_null(False)
     if not hit.any():
         return false

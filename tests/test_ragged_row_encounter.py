@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from scrubber.engine import scrub
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,3 +37,37 @@ def test_a_ragged_row_of_the_members_other_claim_leaves_the_add_on_unevaluated(t
 def test_near_miss_a_ragged_row_of_another_member_changes_nothing(tmp_path: Path) -> None:
     result = _run(tmp_path, "M2")
     assert result.findings.select("claim_id", "check_id").rows() == [("B1", "addon-without-primary")]
+
+
+_H = "claim_id,line_number,member_id,payer,claim_type,place_of_service,date_of_service,procedure_code,units,charge," \
+     "diagnosis_1,billing_provider"
+_DOC = "DOC-1,1,M100,MEDICARE,professional,11,2026-05-04,96366,1,110.00,D80.0,1111111112"
+_HOSP = "HOSP-1,1,M100,MEDICARE,institutional,22,2026-05-04,96366,1,110.00,D80.0,"
+
+
+@pytest.mark.parametrize(("good", "other", "hidden"), [
+    # Another billing provider's professional claim, a hospital's claim beside a physician's, a physician's
+    # beside a hospital's, another hospital claim: not the good claim's encounter (probe 17B).
+    (_DOC, "DOC-2,1,M100,MEDICARE,professional,11,2026-05-04,96365,x,350.00,D80.0,1234567893", False),
+    (_DOC, "HOSP-9,1,M100,MEDICARE,institutional,22,2026-05-04,96365,x,350.00,D80.0,", False),
+    (_HOSP, "DOC-9,1,M100,MEDICARE,professional,11,2026-05-04,96365,x,350.00,D80.0,", False),
+    (_HOSP, "HOSP-9,1,M100,MEDICARE,institutional,22,2026-05-04,96365,x,350.00,D80.0,", False),
+    (_HOSP, "HOSP-9,1,M100,MEDICARE,institutional,22,2026-05-04,9636,1,350.00,D80.0,", False),
+    # Near misses: the same provider, or a row whose provider cannot be read: it may be the primary.
+    (_DOC, "DOC-2,1,M100,MEDICARE,professional,11,2026-05-04,96365,x,350.00,D80.0,1111111112", True),
+    (_DOC, "DOC-2,1,M100,MEDICARE,professional,11,2026-05-04,96365,x,350.00,D80.0,", True),
+    (_DOC, "DOC-2,1,M100,MEDICARE,professional,11,2026-05-04,9636,1,350.00,D80.0,1111111112", True),
+])
+def test_a_rejected_row_of_a_claim_of_its_own_reaches_only_encounters_it_may_be_in(
+        tmp_path: Path, good: str, other: str, hidden: bool) -> None:
+    """A rejected row whose claim has no line checked (unreadable units, or a malformed code) leaves the
+    encounters of its member and date unevaluated, where the primary an add-on lacks may be: only the
+    professional encounters under its billing provider (any, when it cannot be read); an institutional
+    claim is an encounter of its own, and a physician's and a hospital's bill are never one."""
+    path = tmp_path / "claims.csv"
+    path.write_text("\n".join([_H, good, other]) + "\n", encoding="utf-8")
+    result = scrub([str(path)])
+    assert result.summary["rejected_rows"] == 1
+    found = result.findings.select("claim_id", "check_id").rows()
+    assert found == ([] if hidden else [(good.split(",")[0], "addon-without-primary")])
+    assert result.summary["by_check"]["addon-without-primary"]["lines_not_evaluated"] == (1 if hidden else 0)
