@@ -101,9 +101,12 @@ class Findings:
 
     @classmethod
     def read(cls, path: str) -> Findings:
+        from scrubber.loaders.json_loader import whole_number
+
         text = read_text(path, "findings file")
         try:
-            doc = json.loads(text, object_pairs_hook=_unique_keys)
+            # (an integer of more digits than Python converts reads as infinity: "not an amount", below)
+            doc = json.loads(text, object_pairs_hook=_unique_keys, parse_int=whole_number)
         except _RepeatedKey as exc:  # JSON keeps the last: a second "findings" would silently win
             raise UsageError(f"not a findings file scrub wrote (key {exc.args[0]!r} given twice in one object)",
                              path) from None

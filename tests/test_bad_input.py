@@ -1587,3 +1587,27 @@ def test_latin1_in_an_x12_segment_rejects_what_it_belongs_to(tmp_path: Path, edi
                 for f in findings if f["claim_id"] not in gone]
 
     assert kept(doc["findings"]) == kept(clean["findings"]) != []
+
+
+# Contract: row-level. An integer of more digits than Python converts (4,300) on the first line of a
+# JSON Lines file stopped the run with "unexpected ValueError" (probe 17B); on a later line, or in a
+# field read, it was already that line's problem. A findings file holding one is refused by diff.
+def test_a_huge_integer_on_the_first_json_lines_line_is_that_lines_problem(tmp_path: Path) -> None:
+    big = "9" * 5000
+
+    def claim(cid: str, member: str, code: str, extra: str = "", units: str = "1") -> str:
+        return (f'{{"claim_id":"{cid}","member_id":"{member}","payer":"MEDICARE",{extra}"diagnoses":["D80.0"],'
+                f'"lines":[{{"line_number":1,"date_of_service":"2026-03-02","procedure_code":"{code}",'
+                f'"units":{units},"charge":110}}]}}')
+
+    unread = run_json(write(tmp_path / "a.jsonl", "\n".join([claim("C1", "M1", "96365", f'"notes":{big},'),
+                                                             claim("C2", "M2", "96366")]) + "\n"))
+    assert [f["claim_id"] for f in unread["findings"]] == ["C2"] and unread["rejected_rows"] == []
+    read = run_json(write(tmp_path / "b.jsonl", "\n".join([claim("C1", "M1", "96365", units=big),
+                                                           claim("C2", "M2", "96366")]) + "\n"))
+    assert [(r["claim_id"], "units" in r["reason"]) for r in read["rejected_rows"]] == [("C1", True)]
+    assert [f["claim_id"] for f in read["findings"]] == ["C2"]
+    findings = tmp_path / "f.json"
+    findings.write_text(json.dumps(unread).replace('"charge_at_risk": 110.0', f'"charge_at_risk": {big}', 1))
+    result = CliRunner().invoke(main, ["diff", str(findings), str(findings)])
+    assert result.exit_code == 2 and "not an amount scrub writes" in result.stderr

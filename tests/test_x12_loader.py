@@ -25,7 +25,7 @@ import pytest
 
 from scrubber.canonical import canonicalise
 from scrubber.errors import InputError
-from scrubber.loaders.x12_loader import FRAME_SCHEMA, load_x12, read_x12, validate_x12_strict
+from scrubber.loaders.x12_loader import FRAME_SCHEMA, count_x12_rows, load_x12, read_x12, validate_x12_strict
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -1066,3 +1066,18 @@ def test_a_code_under_another_qualifier_than_hc_is_not_read_as_hcpcs(qualifier: 
     assert ("the 5010 guide allows" in reasons[1]) == (qualifier != "IV")
     lower = [s.replace("SV1*HC:96365*", "SV1*hc:96365*") for s in IVIG_CLAIM]
     assert _reasons(load(interchange([*HEADER, *subscriber(2, "MBR100", "MEDICARE"), *lower]))) == [None] * 3
+
+
+def test_a_space_padded_st01_is_still_an_837() -> None:
+    """``ST*837 *`` (a padded ST01, as ST02 and GS08 can be): its transaction set was skipped as "not an
+    837", its claims neither read, counted nor rejected, and the run passed (probe 17B). Near miss: an
+    835 stays skipped."""
+    text = ivig_text()
+    padded = text.replace("ST*837*", "ST*837 *", 1)
+    assert padded != text
+    assert load(padded).height == load(text).height > 0
+    assert count_x12_rows(padded, "claims.837") == count_x12_rows(text, "claims.837")
+    other = text.replace("ST*837*", "ST*835*", 1)
+    assert count_x12_rows(other, "claims.837") == 0
+    with pytest.raises(InputError, match="not an 837 claim file"):
+        load(other)

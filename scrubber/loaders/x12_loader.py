@@ -654,7 +654,7 @@ class _Reader:
     def _gs(self, position: int, els: list[str]) -> None:
         self._end_transaction(f"a GS at segment {position} starts before its SE trailer")
         self._unclosed_group(f"a new GS at segment {position}")
-        self.gs_version = _el(els, 8)
+        self.gs_version = _el(els, 8).strip()
         self.gs, self.gs_sets, self.gs_controls = (_el(els, 6).strip(), position), 0, set()
         self.gs_first_row = len(self.rows)
         self.isa_groups += 1
@@ -742,7 +742,7 @@ class _Reader:
 
     def _st(self, position: int, els: list[str]) -> None:
         self._end_transaction(f"the next ST at segment {position} starts before its SE trailer")
-        kind_id = _el(els, 1)
+        kind_id = _el(els, 1).strip()  # ("837 " padded: its claims were skipped as no 837's; probe 17B)
         self.transactions.append((kind_id, position))
         control = _el(els, 2).strip()
         self.gs_sets += 1
@@ -750,7 +750,7 @@ class _Reader:
             self._notice(position, f"ST02 control number {control} is used twice in the functional group"
                          + (f" starting at segment {self.gs[1]}" if self.gs else ""))
         self.gs_controls.add(control)
-        version = _el(els, 3) or self.gs_version
+        version = _el(els, 3).strip() or self.gs_version
         kind: str | None = None
         errors: list[str] = []
         if version.upper().startswith("005010X222"):  # (code values are compared in any case, as ids are)
@@ -1263,7 +1263,7 @@ def count_x12_rows(text: str, source: str) -> int:
         if sid in _ENVELOPE or sid == "HL":
             close()
             if sid == "ST":
-                last_837 = _el(els, 1) == "837"
+                last_837 = _el(els, 1).strip() == "837"
                 skipping = not last_837
             elif sid in ("SE", "GE", "IEA", "ISA", "GS"):
                 skipping = False
