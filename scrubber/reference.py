@@ -440,7 +440,10 @@ def _refuse_unread(root: Path, doc: dict[str, Any], present: list[str], manifest
     put it there believes it replaces a table (a misspelled ``mue_outpatien.csv`` left the shipped table
     in force; an ``[ncci_ptp]`` entry without its file, or a misspelled key, changed nothing)."""
     known = ", ".join(f"{k}.csv" for k in EDIT_TABLES)
-    for other in sorted(p.name for p in root.glob("*.csv") if p.stem not in EDIT_TABLES):
+    # (any case of .csv: "mue_practitioner.CSV" was passed over without a word, probe 17B; the tables
+    # are read by their lower-case names only)
+    for other in sorted(p.name for p in root.iterdir()
+                        if p.suffix.lower() == ".csv" and not (p.suffix == ".csv" and p.stem in EDIT_TABLES)):
         near = difflib.get_close_matches(other, [f"{k}.csv" for k in EDIT_TABLES], n=1)
         hint = f"; did you mean {near[0]}?" if near else f" (the tables it replaces: {known})"
         raise InputError(f"{REFERENCE_DIR_ENV}: {other} is no table this product reads{hint}", str(root / other))

@@ -287,10 +287,12 @@ def apply(findings: pl.DataFrame, suppressions: SuppressionSet | None, today: dt
 
 
 def _toml_string(text: str) -> str:
-    """A TOML basic string (JSON escaping is a subset TOML accepts for these characters)."""
+    """A TOML basic string (JSON escaping is a subset TOML accepts for these characters; DEL, which JSON
+    leaves as it is and TOML refuses in a string, escaped too: a DEL in $USER wrote a baseline the next
+    run could not read, probe 17B)."""
     import json
 
-    return json.dumps(text, ensure_ascii=False)
+    return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007F")
 
 
 _NOT_IN_TOML_COMMENT = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")

@@ -159,6 +159,10 @@ def test_a_newer_quarter_replaces_the_table_and_is_reported(tmp_path, monkeypatc
          "[ncci_ptp] describes ncci_ptp.csv, which is not in the directory"),
         (lambda d: (_tables(d / "t"), (d / "t" / "mue_outpatien.csv").write_text("code,mue,mai,rationale\n"))[0],
          "mue_outpatien.csv is no table this product reads; did you mean mue_outpatient.csv?"),
+        # A table named in upper case is not read (the names are lower case): it was passed over in silence
+        # beside a table that is (probe 17B).
+        (lambda d: (_tables(d / "t"), (d / "t" / "mue_outpatient.CSV").write_text("code,mue,mai,rationale\n"))[0],
+         "mue_outpatient.CSV is no table this product reads; did you mean mue_outpatient.csv?"),
         (lambda d: _tables(d / "t", manifest='[mue_practitioner]\nrelease = "x"\ntable_quarter = "2026Q3"\n'
                                               '[mue_outpatien]\nrelease = "y"\n'),
          "unknown entry [mue_outpatien]; did you mean [mue_outpatient]?"),

@@ -243,6 +243,12 @@ def test_a_baseline_of_a_claim_id_with_a_control_character_reads_back(tmp_path: 
     again = runner.invoke(main, ["check", str(claims), "--no-config", "--suppressions", str(baseline), "--json", "-"])
     assert again.exit_code == 0, again.output
     assert json.loads(again.output)["findings"] == []
+    # A DEL in the user name: JSON leaves it as it is, TOML refuses it in a string (probe 17B).
+    monkeypatch.setenv("SCRUB_USER", "re\x7fviewer")
+    assert runner.invoke(main, ["check", str(claims), "--no-config", "-q", "--baseline-write", str(baseline),
+                                "--fail-on", "never"]).exit_code == 0
+    again = runner.invoke(main, ["check", str(claims), "--no-config", "--suppressions", str(baseline), "--json", "-"])
+    assert again.exit_code == 0, again.output
 
 
 def test_a_waiver_of_a_check_not_run_is_not_called_stale(tmp_path: Path) -> None:
