@@ -1081,3 +1081,18 @@ def test_a_space_padded_st01_is_still_an_837() -> None:
     assert count_x12_rows(other, "claims.837") == 0
     with pytest.raises(InputError, match="not an 837 claim file"):
         load(other)
+
+
+def test_a_second_service_date_on_one_line_rejects_the_line() -> None:
+    """The guides allow one DTP*472 per service line; a second one with another date was dropped without
+    a word and the line checked on the first (probe 17B; the CSV equivalent is rejected). Near miss: the
+    same date given twice is one date."""
+    text = ivig_text()
+    first = "DTP*472*D8*20260110"
+    assert first in text
+    two = load(text.replace(first, f"{first}~\nDTP*472*D8*20260111", 1))
+    reasons = two.get_column("load_error").to_list()
+    assert reasons[0] is not None and "second date of service ('20260111')" in reasons[0]
+    assert reasons[1:] == [None] * (len(reasons) - 1)
+    same = load(text.replace(first, f"{first}~\n{first}", 1))
+    assert same.get_column("load_error").is_null().all()

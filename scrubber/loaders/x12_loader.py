@@ -205,6 +205,8 @@ class _Line:
     drug_dose_mg: str | None = None
     rendering_provider: str | None = None
     has_ctp: bool = False
+    dated_at: int | None = None  # the segment of its DTP*472: a second one gives the line two dates
+    dated_value: str | None = None  # (and that DTP03, as given)
     undated: bool = False  # the line's date of service is unknown: its row gets none, not a guess
     range_span: str | None = None  # why its own DTP*472 range of several days dates no one day
     in_days: bool = False  # SV204 unit basis DA: its units are days (a range is its days)
@@ -950,6 +952,15 @@ class _Reader:
         date_format, value = _el(els, 2), _el(els, 3)
         if qualifier == "472" and claim.lines:
             line = claim.lines[-1]
+            if line.dated_at is not None:
+                # The guide allows one DTP*472 per service line: checked on the first date, the second
+                # was dropped without a word (probe 17B); which one is the line's cannot be told.
+                if (_date(date_format, value), value) != (line.date_of_service, line.dated_value):
+                    line.errors.append(f"DTP*472 at segment {position} gives the line a second date of service "
+                                       f"({value!r}) after segment {line.dated_at}'s: which is the line's cannot be "
+                                       "told; send one DTP*472 per line")
+                return
+            line.dated_at, line.dated_value = position, value
             if line.date_of_service is None:
                 line.date_of_service = _date(date_format, value)
                 reason = _bad_range(date_format, value)
