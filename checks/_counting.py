@@ -397,10 +397,10 @@ def concurrent_infusions(lines: pl.LazyFrame, extra: pl.LazyFrame) -> pl.LazyFra
 def concurrent_hours(lines: pl.LazyFrame, concurrent: pl.LazyFrame) -> pl.LazyFrame:
     """``row_id`` -> ``_hour_rows``, ``_hour_units`` and ``hours_note``: the additional-hour lines
     (96366) of a concurrent infusion's chain in its encounter when every infusion of that chain there is
-    a concurrent one (``concurrent``: :func:`concurrent_infusions`'s rows): CPT reports a concurrent infusion
-    without additional hours, so those hours go with the recode; on the first concurrent line of the
-    chain by claim and line. Where another infusion of the chain stays (96365 kept, 96367), the hours
-    may be its own: the time rules judge them (unit-miscalculation)."""
+    a concurrent one (``concurrent``: :func:`concurrent_infusions`'s rows), on the claim of the first
+    concurrent line of the chain by claim and line: CPT reports a concurrent infusion without
+    additional hours, so those hours go with the recode, on that line. Where another infusion of
+    the chain stays (96365 kept, 96367), the hours may be its own: the time rules judge them (unit-miscalculation)."""
     tm = timing(lines)
     t = tm.lines
     mine = t.join(concurrent.select("row_id", "claim_id", "line_number"), on="row_id").select(
@@ -411,11 +411,16 @@ def concurrent_hours(lines: pl.LazyFrame, concurrent: pl.LazyFrame) -> pl.LazyFr
         .alias("_concurrent"))
     only = infusions.group_by("enc_key", "tm_chain").agg(pl.col("_concurrent").all()).filter("_concurrent")
     first = mine.join(only, on=["enc_key", "tm_chain"]).sort("claim_id", "line_number").group_by(
-        "enc_key", "tm_chain").agg(pl.col("row_id").first())
+        "enc_key", "tm_chain").agg(pl.col("row_id").first(), pl.col("claim_id").first())
+    # Only the hour lines of the concurrent line's own claim: its corrected claim removes them; a line of
+    # another claim of the encounter stays that claim's to correct (the time rules report it there;
+    # probe 17D: its $100 moved onto this claim's finding and the other claim went out clean).
     hours = tm.named(t.filter(pl.col("tm_kind") == HOUR).join(only, on=["enc_key", "tm_chain"]).select(
         "_pos", "row_id", "enc_key", "tm_chain")).join(lines.select("row_id", "units"), on="row_id").sort(
         "claim_id", "line_number")
-    return first.join(hours.group_by("enc_key", "tm_chain").agg(
+    hours = hours.join(first.select("enc_key", "tm_chain", pl.col("claim_id").alias("_own")),
+                       on=["enc_key", "tm_chain"]).filter(pl.col("claim_id") == pl.col("_own"))
+    return first.drop("claim_id").join(hours.group_by("enc_key", "tm_chain").agg(
         pl.col("row_id").alias("_hour_rows"),
         pl.col("units").fill_null(0.0).cast(pl.Float64).sum().alias("_hour_units"),
         pl.format("{} x{} on claim {} line {}", "procedure_code", number(pl.col("units")), "claim_id",

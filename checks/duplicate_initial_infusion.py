@@ -23,8 +23,8 @@ documented while the one that stays initial runs (together for more than 15 minu
 of an infusion; end to start, or a few minutes' overlap, is sequential) is a concurrent infusion:
 the fix is 96368 x1, with no additional hours (CPT: 96368 with 96365 or 96413, once per encounter),
 or deleting the line where the encounter already bills 96368 or an earlier line takes it; where no
-other infusion of its family stays in the encounter, its additional-hour lines (96366) are deleted
-with it, their units at risk in this finding (not also hours over the record or the MUE). A
+other infusion of its family stays in the encounter, its claim's additional-hour lines (96366) are
+deleted with it, their units at risk in this finding (not also hours over the record or the MUE). A
 subcutaneous infusion beside an IV initial service (96369 and 96365: no subsequent code reports one
 after the other) is at a site of its own: the fix is XS (or 59) on it, not deleting it. Services
 sent again to the next payer are not duplicates, and an administration line route-mismatch replaces

@@ -49,6 +49,12 @@
   line whose diagnoses are off the covered list is `noncovered-diagnosis`'s (`home_scig_not_covered`:
   the criteria are not met, its fix appends GA or GZ), not also missing KX (one root cause: the KX
   fix asserted the criteria met). DEFAULT: none.
+- JB, MEDICARE: the same SC IG lines at home (J1551, J1555, J1558, J1559, J1561, J1569, J1575), and
+  the E0779/E0781 pump lines their supplier bills for the patient and date, carry JB (administered
+  subcutaneously) for dates of service from 2011-07-22: "For J1569 and associated infusion pump (E0779)
+  claims where the route of administration is subcutaneous, a JB modifier must be added to each HCPCS
+  code" (Noridian JD DME; A52507 names the codes; `jb_missing_home_sc`). A line with JA is
+  route-mismatch's contradiction, not a missing JB; another route takes no modifier. DEFAULT: none.
 
 Implementation. Every date and place is policy data (``scrubber/policies/*.toml``, materialised per
 line by enrichment): ``jw.required_from`` / ``jz.required_from`` (``pol_jw_from`` / ``pol_jz_from``),
@@ -331,9 +337,10 @@ def _jwjz(lines: pl.LazyFrame) -> pl.LazyFrame:
                      how="diagonal_relaxed")
 
 
-def _home_scig(lines: pl.LazyFrame) -> pl.LazyFrame:
-    """Home SC immune globulin lines from the policy's KX date (the lines KX is asked of)."""
-    home = lines.filter(is_ig() & pl.col("is_home") & since("pol_kx_from"))
+def _home_scig(lines: pl.LazyFrame, date: str = "pol_kx_from") -> pl.LazyFrame:
+    """Home SC immune globulin lines from the policy's KX date (the lines KX is asked of), or from
+    another of its dates (``date``: ``pol_jb_from``)."""
+    home = lines.filter(is_ig() & pl.col("is_home") & since(date))
     home = with_modifier_roles(with_codes(home, "ig_route", "ig_product"))
     subcutaneous = (pl.col("ig_route") == "SC") | ((pl.col("ig_route") == "IV_SC") & documented_sc())
     return home.filter(subcutaneous.fill_null(False))
@@ -352,23 +359,31 @@ def _kx(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
 
 def _kx_pump_supplies(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     """The external infusion pump and supply lines (MANIFEST ``external_infusion_pump``) at home without
-    an accepted modifier where the patient's home SC immune globulin needing one is billed the same date
-    by the same supplier (``enc_key``; on the drug's claim or a claim of their own, probe 17A): the policy
+    an accepted modifier on a claim billing home SC immune globulin needing one, or billed by its
+    supplier for the patient and date on a claim of their own (``enc_key``, probe 17A): the policy
     asks it of the pump, drug and supply lines alike (Noridian JA DME, 2023 EIP modifiers: "claims for
     external infusion pumps, drugs, and supplies"). An encounter whose SC IG is off the covered list is
     left to noncovered-diagnosis (one root cause, as its drug line). The pump and supply lines are found
     first (home lines, then their codes: none in most batches)."""
     home = lines.filter(pl.col("is_home") & since("pol_kx_from") & ~pl.col("kx_ok")).select(
-        "row_id", "enc_key", "procedure_code", "pol_kx_from", "policy").collect()
+        "row_id", "claim_id", "enc_key", "procedure_code", "pol_kx_from", "policy").collect()
     items = home.filter(pl.col("procedure_code").is_in(reference.external_infusion_pump_codes()))
     if not items.height:
         return pl.LazyFrame(schema={"row_id": pl.Int64, "reason": pl.String})
-    scig = _home_scig(lines.filter(pl.col("enc_key").is_in(items.get_column("enc_key").unique().implode())))
+    near = lines.filter(pl.col("claim_id").is_in(items.get_column("claim_id").unique().implode())
+                        | pl.col("enc_key").is_in(items.get_column("enc_key").unique().implode()))
+    scig = _home_scig(near)
     uncovered = home_scig_uncovered(scig, ctx)
-    drugs = scig.join(uncovered, on="row_id", how="anti").group_by("enc_key").agg(
-        pl.col("ig_product").sort().first().alias("product"))
-    off_list = scig.join(uncovered, on="row_id").select("enc_key").unique()
-    return items.lazy().join(drugs, on="enc_key").join(off_list, on="enc_key", how="anti").join(
+    covered = scig.join(uncovered, on="row_id", how="anti")
+    matched = []
+    # On the drug's claim whatever its dates (a pump rented from the day before), or billed by the same
+    # supplier for the patient and date on a claim of its own (probe 17A; 17D: both, not one for the other).
+    for key in ("claim_id", "enc_key"):
+        drugs = covered.group_by(key).agg(pl.col("ig_product").sort().first().alias("product"))
+        off_list = scig.join(uncovered, on="row_id").select(key).unique()
+        matched.append(items.lazy().join(drugs, on=key).join(off_list, on=key, how="anti").select("row_id", "product"))
+    found = pl.concat(matched).unique("row_id", keep="first", maintain_order=True)
+    return found.join(items.lazy().select("row_id", "pol_kx_from", "policy"), on="row_id").join(
         ctx.policy_params.select("policy", "pol_kx_accepted"), on="policy", how="left").select(
         "row_id", pl.lit("kx_missing_pump_supply").alias("reason"), "product", pl.col("pol_kx_from").alias("kx_from"),
         *_kx_words())
@@ -390,14 +405,15 @@ def _kx_words() -> list[pl.Expr]:
     n = accepted.list.len()
     listed = pl.when(n > 1).then(pl.concat_str(accepted.list.head(n - 1).list.join(", "), pl.lit(" or "),
                                                accepted.list.last())).otherwise(accepted.list.first())
-    # The accepted alternatives in the order of _KX_OTHERWISE (GA, GZ, GY: "a or b, or c" as MEDICARE reads)
-    order = pl.lit(list(_KX_OTHERWISE)).list.set_intersection(accepted)
-    phrases = order.list.eval(pl.element().replace_strict(_KX_OTHERWISE, return_dtype=pl.String))
+    # The accepted alternatives in the order of _KX_OTHERWISE (GA, GZ, GY: "a or b, or c" as MEDICARE reads),
+    # then any other the policy accepts, by its code (XX: "otherwise XX", not "accepts no other")
+    order = pl.concat_list(pl.lit(list(_KX_OTHERWISE)).list.set_intersection(accepted),
+                           accepted.list.set_difference(pl.lit(["KX", *_KX_OTHERWISE])).list.sort())
+    phrases = order.list.eval(pl.element().replace(_KX_OTHERWISE))
     k = phrases.list.len()
-    joined = (pl.when(k == 3).then(pl.concat_str(phrases.list.get(0), pl.lit(" or "), phrases.list.get(1),
-                                                 pl.lit(", or "), phrases.list.get(2)))
-              .when(k == 2).then(pl.concat_str(phrases.list.get(0), pl.lit(" or "), phrases.list.get(1)))
-              .otherwise(phrases.list.first()))
+    joined = (pl.when(k >= 3).then(pl.concat_str(phrases.list.head(k - 1).list.join(" or "), pl.lit(", or "),
+                                                 phrases.list.last()))
+              .otherwise(phrases.list.join(" or ")))
     return [
         listed.alias("kx_accepted"),
         pl.when(k > 0).then(pl.concat_str(pl.lit("otherwise "), joined, pl.lit(".")))
@@ -409,8 +425,29 @@ def _kx_words() -> list[pl.Expr]:
     ]
 
 
+def _jb(lines: pl.LazyFrame) -> pl.LazyFrame:
+    """Home SC immune globulin lines of the JB codes (MANIFEST ``dme_jb``), and the pump lines on such a
+    line's claim or its supplier's for the patient and date, that carry neither JB nor JA, from the policy's
+    JB date: "a JB modifier must be added to each HCPCS code" (Noridian JD DME; A52507). A line with JA
+    says IV: route-mismatch's (a contradiction, not a missing modifier). The home lines first (none in
+    most batches)."""
+    drugs, pumps = reference.dme_jb_codes()
+    unmarked = ~pl.col("has_route_sc_modifier") & ~pl.col("has_route_iv_modifier")
+    home = lines.filter(pl.col("is_home") & since("pol_jb_from") & pl.col("procedure_code").is_in([*drugs, *pumps]))
+    scig = _home_scig(home.filter(pl.col("procedure_code").is_in(drugs)), "pol_jb_from")
+    drug_lines = scig.filter(unmarked).select("row_id", pl.col("ig_product").alias("product"),
+                                              pl.col("pol_jb_from").alias("jb_from"))
+    pumps_unmarked = with_modifier_roles(home.filter(pl.col("procedure_code").is_in(pumps))).filter(unmarked)
+    # (beside the drug on its claim, or billed by its supplier for the patient and date: as KX's)
+    pump_lines = pl.concat([pumps_unmarked.join(scig.group_by(key).agg(
+        pl.col("ig_product").sort().first().alias("product")), on=key).select(
+        "row_id", "product", pl.col("pol_jb_from").alias("jb_from")) for key in ("claim_id", "enc_key")]).unique(
+        "row_id", keep="first", maintain_order=True)
+    return pl.concat([drug_lines, pump_lines]).with_columns(pl.lit("jb_missing_home_sc").alias("reason"))
+
+
 def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
-    return pl.concat([_jwjz(lines), _kx(lines, ctx)], how="diagonal_relaxed")
+    return pl.concat([_jwjz(lines), _kx(lines, ctx), _jb(lines)], how="diagonal_relaxed")
 
 
 def unevaluated(lines: pl.LazyFrame) -> pl.LazyFrame:

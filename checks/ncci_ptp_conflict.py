@@ -154,4 +154,4 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     ).with_columns(pl.lit(quarter).alias("quarter"))
 
 
-CHECK = Check(card=load_card(__file__), find=find)
+CHECK = Check(card=load_card(__file__), find=find, reads_timing=True)

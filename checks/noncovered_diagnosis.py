@@ -21,6 +21,10 @@
   A value that is not shaped like an ICD-10-CM code (`D8.00`) is a finding of this check, not a
   rejected row. An invalid diagnosis makes the claim unprocessable: every line that points to it is at
   risk, and is judged for coverage once the corrected code is on the claim. A code is accepted with or without its dot.
+  The claim's own list (X12 HI, a JSON claim's `diagnoses`) is validated whole, pointed to or not (CGS
+  Part B ICD-10 edits: "code validation ... regardless of pointer definition in SV107"): an invalid
+  code no line points to is `unpointed_invalid_code`, with every line of the claim at risk and the
+  lines' own coverage still judged.
 
 Implementation. Two decisions, one finding per line.
 
@@ -61,6 +65,10 @@ is invalid (the line whose coverage depends on it), else the first such line; ``
 all the claim's lines that point to it there (the claim is unprocessable: risk ``lines``). Codes
 anchored on the same line make one finding (``codes`` lists them; ``malformed_code`` when any is
 malformed, else ``invalid_code_category`` on a date of the next release, else ``invalid_code``).
+The codes of a claim's own list (``claim_diagnoses``) that no line of the claim points to
+(:func:`_unpointed`: the few claims whose list is longer than what their lines point to) are held
+by every line of the claim for this judgement; a finding of such codes only is
+``unpointed_invalid_code`` (its ``lines`` empty: no line points to them).
 
 *One finding per line.* A line that points to an invalid code gets no coverage finding, whichever
 line the validity finding sits on: the invalid code is the stronger reason (the claim cannot be
@@ -204,17 +212,34 @@ def home_scig_uncovered(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     return _coverage(lines, ctx).filter(pl.col("reason") == "home_scig_not_covered").select("row_id")
 
 
-def _suspects(lines: pl.LazyFrame) -> tuple[pl.DataFrame, list[int]]:
-    """The batch's diagnosis values that may be invalid somewhere in it, with ``malformed`` and
-    ``billable`` (bit per release, :func:`scrubber.reference.icd10_billable_bits`), and the releases
-    in force on the batch's dates. Distinct values only: a few hundred, whatever the batch size."""
+def _unpointed(lines: pl.LazyFrame) -> pl.DataFrame:
+    """``row_id``, ``code``: per line of a claim that lists its own diagnoses (``claim_diagnoses``: X12
+    HI, a JSON claim's list), each code of that list no line of the claim points to. A payer validates
+    them all (CGS Part B ICD-10 edits: "regardless of pointer definition in SV107"): an invalid one no
+    line pointed to passed (probe 17A). CSV lines carry none: nothing to do for them."""
+    held = lines.filter(pl.col("claim_diagnoses").list.len() > 0).select(
+        "row_id", "claim_id", "claim_diagnoses", "diagnoses")
+    claims = held.group_by("claim_id").agg(
+        pl.col("claim_diagnoses").first(),
+        pl.col("diagnoses").list.explode(keep_nulls=False, empty_as_null=False).unique().alias("_pointed"))
+    codes = claims.select("claim_id", pl.col("claim_diagnoses").list.set_difference("_pointed").alias("code")) \
+        .filter(pl.col("code").list.len() > 0)
+    return held.select("row_id", "claim_id").join(codes, on="claim_id").explode("code").select(
+        "row_id", "code").unique().collect()
+
+
+def _suspects(lines: pl.LazyFrame, more: pl.Series) -> tuple[pl.DataFrame, list[int]]:
+    """The batch's diagnosis values that may be invalid somewhere in it (``more``: the codes of the
+    claims no line points to, :func:`_unpointed`), with ``malformed`` and ``billable`` (bit per release,
+    :func:`scrubber.reference.icd10_billable_bits`), and the releases in force on the batch's dates.
+    Distinct values only: a few hundred, whatever the batch size."""
     values, dates = pl.collect_all([
         lines.select(pl.col("diagnoses").explode().drop_nulls().unique().alias("code")),
         lines.select(pl.col("date_of_service").min().alias("first"), pl.col("date_of_service").max().alias("last")),
     ])
     first, last = dates.row(0)
     releases = reference.icd10_releases_for_dates(first, last)
-    codes = values.get_column("code")
+    codes = pl.concat([values.get_column("code"), more.alias("code")]).unique()
     nxt = reference.icd10_next()
     # A category of the newest release is suspect only where a date of the batch is in the next one.
     judged = (nxt is not None and first is not None and last is not None
@@ -236,7 +261,8 @@ def _flat(column: str) -> pl.Expr:
 
 def _validity(lines: pl.LazyFrame) -> pl.LazyFrame:
     """One finding per claim and invalid or malformed diagnosis, merged per anchor line."""
-    suspect, releases = _suspects(lines)
+    unpointed = _unpointed(lines)
+    suspect, releases = _suspects(lines, unpointed.get_column("code"))
     if suspect.height == 0:
         return pl.DataFrame(schema=_VALIDITY_SCHEMA).lazy()
     names = reference.icd10_releases().get_column("release")
@@ -247,11 +273,20 @@ def _validity(lines: pl.LazyFrame) -> pl.LazyFrame:
                                  pl.Series([1 << i for i in releases], dtype=pl.UInt64),
                                  default=pl.lit(0, pl.UInt64))
     nxt = reference.icd10_next()
+    held = ["row_id", "claim_id", "line_number", is_ig().alias("_ig"), reference.icd10_release_index(),
+            reference.icd10_in_next().alias("_next")]
     pointing = (
         lines.filter(pl.col("diagnoses").list.eval(pl.element().is_in(values)).list.any())
-        .select("row_id", "claim_id", "line_number", is_ig().alias("_ig"), reference.icd10_release_index(),
-                reference.icd10_in_next().alias("_next"), pl.col("diagnoses").alias("code"))
+        .select(*held, pl.col("diagnoses").alias("code"))
         .explode("code")
+        .with_columns(pl.lit(True).alias("_points"))
+    )
+    if unpointed.height:  # (each line of the claim holds them: the claim is what the payer rejects)
+        on_claim = lines.filter(pl.col("row_id").is_in(unpointed.get_column("row_id").unique().implode())).select(
+            *held).join(unpointed.lazy(), on="row_id").with_columns(pl.lit(False).alias("_points"))
+        pointing = pl.concat([pointing, on_claim.select(pointing.collect_schema().names())])
+    pointing = (
+        pointing
         .join(suspect.lazy(), on="code", how="inner")
         .filter(
             pl.col("malformed")
@@ -273,12 +308,15 @@ def _validity(lines: pl.LazyFrame) -> pl.LazyFrame:
         pl.col("release").sort_by(~pl.col("_ig"), "line_number").first(),
         pl.col("judged_by").sort_by(~pl.col("_ig"), "line_number").first(),
         pl.col("row_id").unique().alias("_rows"),
-        pl.col("line_number").unique().alias("_lines"),
+        pl.col("line_number").filter("_points").unique().alias("_lines"),
+        pl.col("_points").any(),
         pl.col("malformed").first(),
         shown.first().alias("_shown"),
     )
     return per_code.group_by("row_id").agg(
-        pl.when(pl.col("malformed").any()).then(pl.lit("malformed_code"))
+        # (a code no line points to: the claim's, in words of its own; beside a pointed one, that one's)
+        pl.when(~pl.col("_points").any()).then(pl.lit("unpointed_invalid_code"))
+        .when(pl.col("malformed").any()).then(pl.lit("malformed_code"))
         .when(pl.col("judged_by").is_not_null().any()).then(pl.lit("invalid_code_category"))
         .otherwise(pl.lit("invalid_code")).first().alias("reason"),
         pl.col("_shown").sort().alias("codes"),
@@ -313,7 +351,9 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     # A line pointing to an invalid code is judged for coverage once the corrected code is on the claim:
     # every such line (risk_rows), not only the one the validity finding sits on (line 1 of two home
     # IVIG lines pointing to G35 had no coverage finding, line 2 had one; probe 16D).
-    pointing = validity.select(pl.col("risk_rows").explode().alias("row_id")).drop_nulls()
+    # (a code no line points to leaves the lines' own coverage to be judged: their diagnoses stand)
+    pointing = validity.filter(pl.col("reason") != "unpointed_invalid_code").select(
+        pl.col("risk_rows").explode().alias("row_id")).drop_nulls()
     coverage = _coverage(lines, ctx).join(pointing, on="row_id", how="anti")
     both = pl.concat([validity, coverage], how="diagonal_relaxed")
     # One finding per line: the validity finding (rank 0) wins over coverage (rank 1).

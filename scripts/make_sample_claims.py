@@ -92,9 +92,9 @@ CLAIMS: list[list[dict]] = [
         {"code": "96366", "units": 2},
         {"code": "J1569", "units": 80, "mods": ["JZ", "JA"], "dose": 40000, "route": "IV"}]),
     claim("PCN-1003", MBI[2], "MEDICARE", "12", "2026-03-04", ["D83.9"], [
-        {"code": "J1559", "units": 80, "mods": ["KX", "JZ"], "dose": 8000, "route": "SC"}]),
+        {"code": "J1559", "units": 80, "mods": ["JB", "KX", "JZ"], "dose": 8000, "route": "SC"}]),
     claim("PCN-1004", MBI[3], "MEDICARE", "12", "2026-03-05", ["G61.81"], [
-        {"code": "J1555", "units": 100, "mods": ["KX", "JZ"], "dose": 10000, "route": "SC"}]),
+        {"code": "J1555", "units": 100, "mods": ["JB", "KX", "JZ"], "dose": 10000, "route": "SC"}]),
     claim("PCN-1005", "W100200301", "AETNA", "11", "2026-03-06", ["D80.3"], [
         {"code": "96369", "units": 1, "times": t("09:00", "10:40"), "sites": 4},
         {"code": "96370", "units": 1},
@@ -244,9 +244,9 @@ CLAIMS: list[list[dict]] = [
     claim("PCN-2014", MBI[19], "MEDICARE", "11", "2026-05-21", ["D80.0"], [
         {"code": "96365", "units": 1, "times": t("09:00", "10:00")},
         {"code": "J1459", "units": 70, "dose": 35000}]),
-    # missing-modifier: Medicare home SCIG without KX
+    # missing-modifier: Medicare home SCIG without KX (JB, administered subcutaneously, as A52507 asks)
     claim("PCN-2015", MBI[20], "MEDICARE", "12", "2026-05-22", ["D80.0"], [
-        {"code": "J1559", "units": 80, "mods": ["JZ"], "dose": 8000, "route": "SC"}]),
+        {"code": "J1559", "units": 80, "mods": ["JB", "JZ"], "dose": 8000, "route": "SC"}]),
     # missing-modifier: documented waste with no JW line (commercial default)
     claim("PCN-2016", "W100200308", "AETNA", "11", "2026-05-26", ["D69.3"], [
         {"code": "96365", "units": 1, "times": t("09:00", "10:00")},
@@ -321,7 +321,7 @@ PCN-2302,1,5PW2XC7HN63,MEDICARE,professional,11,2026-06-03,96365,,,,1,350.00,D80
 PCN-2302,2,5PW2XC7HN63,MEDICARE,professional,11,2026-06-03,J1459,,,,71,6745.00,D80.0,,44206043810,35200,200,IV,,,,
 PCN-2302,3,5PW2XC7HN63,MEDICARE,professional,11,2026-06-03,J1459,JW,,,1,95.00,D80.0,,44206043810,,,,,,,
 # missing-modifier kx_missing: home SCIG at POS 13 without KX/GA/GZ/GY
-PCN-2303,1,7QD4JE9UB25,MEDICARE,professional,13,2026-06-04,J1559,JZ,,,80,4000.00,D80.0,,44206045101,8000,0,SC,,,,
+PCN-2303,1,7QD4JE9UB25,MEDICARE,professional,13,2026-06-04,J1559,JZ,JB,,80,4000.00,D80.0,,44206045101,8000,0,SC,,,,
 # missing-modifier jw_and_jz_on_line: a contradiction at home before 2024 (JW/JZ not yet required there)
 PCN-2304,1,8RF6KG1WC37,MEDICARE,professional,12,2023-11-15,J1459,JW,JZ,,60,5700.00,D80.0,,44206043810,30000,,IV,,,,
 # home-ig-supplies second_q2052: Q2052 on two claims for one home IVIG date (PCN-1305 alone is quiet)

@@ -115,6 +115,7 @@ _LIST_RULES: dict[str, tuple[str, str]] = {
     # Any non-blank value: one not shaped like an ICD-10-CM code (schema.DIAGNOSIS_RE) is a finding of
     # noncovered-diagnosis (RULES.md), not a rejected row, so it reaches the check (normalised).
     "diagnoses": (r".", "malformed ICD-10-CM diagnosis code"),
+    "claim_diagnoses": (r".", "malformed ICD-10-CM diagnosis code"),
 }
 
 
@@ -188,16 +189,24 @@ def diagnosis_value(text: pl.Expr) -> pl.Expr:
 
 
 # Normalised list element (empty after normalising = dropped), per list column.
-_LIST_VALUES: dict[str, Callable[[pl.Expr], pl.Expr]] = {"modifiers": _modifier_value, "diagnoses": diagnosis_value}
+_LIST_VALUES: dict[str, Callable[[pl.Expr], pl.Expr]] = {"modifiers": _modifier_value, "diagnoses": diagnosis_value,
+                                                          "claim_diagnoses": diagnosis_value}
+
+
+# List columns a row may leave out (null: not given) rather than give empty: a claim's own diagnoses,
+# which a CSV row has no place for; so an 837's list and the same line from a CSV are one line, not two
+# rows that differ (a value one of them leaves out is no difference: _duplicate_reasons).
+_NULL_WHEN_ABSENT = frozenset({"claim_diagnoses"})
+
+
+def _list_filled(col: str, expr: pl.Expr) -> pl.Expr:
+    """``expr`` with a null list made empty, except for the columns of :data:`_NULL_WHEN_ABSENT`."""
+    return expr if col in _NULL_WHEN_ABSENT else expr.fill_null(pl.lit([], dtype=pl.List(pl.String())))
 
 
 def _normalise_list(col: str) -> pl.Expr:
     element = _LIST_VALUES[col](pl.element())
-    return (
-        pl.col(col)
-        .list.eval(element.filter(element.str.len_bytes() > 0))
-        .fill_null(pl.lit([], dtype=pl.List(pl.String())))
-    )
+    return _list_filled(col, pl.col(col).list.eval(element.filter(element.str.len_bytes() > 0)))
 
 
 def _normalise_text(lf: pl.LazyFrame) -> pl.LazyFrame:
@@ -464,7 +473,7 @@ def _type_batch(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series, dict[str, p
     payers = _per_value(values, "payer")[1].drop_nulls()  # the typed column's values
     for col in _LIST_VALUES:
         distinct, normalised, bad = _per_value(values, col)
-        expr = pl.col(col).fill_null(pl.lit([], dtype=pl.List(pl.String())))
+        expr = _list_filled(col, pl.col(col))
         if not _unchanged(distinct, normalised):
             element = pl.element().replace_strict(distinct, normalised, default=None)
             if normalised.null_count():  # some element is blank once trimmed: drop it

@@ -416,10 +416,11 @@ def summary_parts(result_lines: pl.DataFrame, findings: pl.DataFrame, rejected: 
         "findings": findings.height,
         "rejected_rows": rejected.height,
         "claims_with_rejected_rows": int(rejected.get_column("claim_id").drop_nulls().n_unique()),
-        # (a void's charges cancel the claim it repeats: not billed again)
+        # (a void's charges cancel the claim it repeats: neither is billed, the rebill is)
         "charges_billed": float(result_lines.select(pl.col("charge").filter(
-            ~pl.col("claim_frequency").is_in(reference.void_frequencies()).fill_null(False)).fill_null(0).sum()
-        ).item() or 0.0) if lines else 0.0,
+            ~pl.col("claim_frequency").is_in(reference.void_frequencies()).fill_null(False)
+            & (pl.col("voided_by").is_null() if "voided_by" in result_lines.columns else pl.lit(True))
+        ).fill_null(0).sum()).item() or 0.0) if lines else 0.0,
         "charges_at_risk": float(findings.get_column("charge_at_risk").sum()),
         "by_severity": {s: int(findings.filter(pl.col("severity") == s).height) for s in SEVERITY_RANK},
         "by_check": by_check,
@@ -449,6 +450,9 @@ def summary_parts(result_lines: pl.DataFrame, findings: pl.DataFrame, rejected: 
     if lines and "claim_frequency" in result_lines.columns:
         voids = result_lines.filter(pl.col("claim_frequency").is_in(reference.void_frequencies()))
         parts["void_claims"] = voids.select("claim_id").unique().height
+    if "voided_by" in result_lines.columns:
+        voided = result_lines.filter(pl.col("voided_by").is_not_null())
+        parts["voided_claims"] = voided.select("claim_id").unique().height
     return parts
 
 
@@ -511,6 +515,8 @@ def summary_from_parts(parts: dict[str, Any], rows_read: int, checks: list[Check
         summary["drug_lines_not_checked"] = parts["drug_lines_not_checked"]  # J codes outside the IG table
     if parts.get("void_claims"):
         summary["void_claims"] = parts["void_claims"]  # read and counted, not scrubbed (a void cancels)
+    if parts.get("voided_claims"):
+        summary["voided_claims"] = parts["voided_claims"]  # the claims those voids cancel: not scrubbed either
     return summary
 
 
@@ -653,7 +659,7 @@ def scrub(
 
 
 # Derived line facts the reports show beside the canonical columns.
-REPORTED_LINE_FACTS = ("policy", "payer_kind", "enc_key", "cob_layer", "copy_of")
+REPORTED_LINE_FACTS = ("policy", "payer_kind", "enc_key", "cob_layer", "copy_of", "voided_by")
 
 
 @dataclass
@@ -690,7 +696,9 @@ def check_batches(raw: pl.DataFrame | Any, policies: PolicySet, checks: list[Che
     # so the checks do not read them (summary ``void_claims`` counts them; findings on a void blocked
     # the gate that sends it, and its lines were counted "not evaluated"). A void is its own encounter:
     # leaving it out changes no other claim's findings.
-    void = pl.col("claim_frequency").is_in(reference.void_frequencies()).fill_null(False)
+    # So is a claim a void of the batch cancels (``voided_by``: the original it repeats; probe 17E).
+    void = pl.col("claim_frequency").is_in(reference.void_frequencies()).fill_null(False) | pl.col(
+        "voided_by").is_not_null()
     scrubbed = enriched.filter(~void) if enriched.select(void.any()).item() else enriched
     worded, unevaluated = _run_checks(scrubbed, checks, ctx)
     skipped = frozenset(c.id for c in all_checks()) - {c.id for c in checks}

@@ -201,7 +201,8 @@ def _policy_columns(lines: pl.DataFrame, policies: PolicySet) -> list[pl.Series]
     The payer is mapped once per distinct name (:meth:`PolicySet.policy_for`: exact names, then
     patterns such as the Medicare contractors'), never per line. Dates are per policy
     (``pol_jw_from``, ``pol_jz_from``, ``pol_jwjz_home_from``: JW/JZ at home from that date,
-    ``pol_kx_from``: KX for home SC immune globulin from that date; null = never / no such rule);
+    ``pol_kx_from``: KX for home SC immune globulin from that date, ``pol_jb_from``: JB on it and its
+    pump from that date; null = never / no such rule);
     ``is_home`` is the POS in the policy's one home set (``home_pos``), ``is_home_ivig`` in its home
     IVIG set (``home_ivig_pos``); ``kx_ok`` (a modifier the
     policy accepts for KX) is tested on home lines of policies with a KX date only.
@@ -238,6 +239,7 @@ def _policy_columns(lines: pl.DataFrame, policies: PolicySet) -> list[pl.Series]
         _per_policy([p.jz_required_from for p in pols], pl.Date()).alias("pol_jz_from"),
         _per_policy([p.jw_jz_home_from for p in pols], pl.Date()).alias("pol_jwjz_home_from"),
         _per_policy([p.kx_required_from for p in pols], pl.Date()).alias("pol_kx_from"),
+        _per_policy([p.jb_required_from for p in pols], pl.Date()).alias("pol_jb_from"),
         _per_policy([p.ncci_em_pairs for p in pols], pl.Boolean()).alias("pol_ncci_em"),
         # Whether the policy names a covered-diagnosis list for each IG setting (none: coverage not evaluated).
         *[_per_policy([bool(p.coverage.get(setting)) for p in pols], pl.Boolean()).alias(f"pol_cov_{setting}")
@@ -728,6 +730,38 @@ def _sharing_a_key(keys: pl.DataFrame) -> pl.Series:
     return key.is_in(shared_keys(key).implode()).arg_true()
 
 
+def _voided(lines: pl.DataFrame, run: pl.Series, claims: pl.DataFrame) -> pl.DataFrame:
+    """``_claim``, ``voided_by``: the claims a void of the batch (CLM05-3 8) cancels. A void repeats the
+    claim it cancels: the same member, billing provider and payer (as policies read it) and the same
+    lines (date, code, modifiers, units: the order-independent signature of :func:`_copies`); each void
+    cancels one such claim that is no correction itself, the first in input order not taken by an
+    earlier void. An original, its void and the rebill sent after it, all in one audit batch: the
+    cancelled original was counted with the rebill (a second initial service, twice the MUE: probe 17E).
+    Only the members with a void are looked at (none in most batches)."""
+    none = pl.DataFrame(schema={"_claim": pl.UInt32, "voided_by": pl.String})
+    frequency = claims.get_column("claim_frequency")
+    void = frequency.is_in(reference.void_frequencies()).fill_null(False)
+    if not void.any():
+        return none
+    members = claims.filter(void).get_column("member_id").unique()
+    candidates = claims.filter(pl.col("member_id").is_in(members.implode()))
+    rows = run.is_in(candidates.get_column("_claim").implode()).arg_true()
+    subset = lines.select("date_of_service", "procedure_code", "modifiers", "units")[rows]
+    line_hash = pl.struct("date_of_service", "procedure_code", _sorted_modifiers(subset), "units").hash(0x2F1E)
+    sigs = pl.DataFrame([run.gather(rows)]).hstack(subset.select(line_hash.alias("_h"))).group_by("_claim").agg(
+        pl.col("_h").sum().alias("_sig"), pl.len().alias("_n"))
+    kinds = candidates.with_columns(
+        payer_keys("payer", candidates.get_column("payer")).alias("_payer"),
+        pl.col("claim_frequency").is_in(reference.void_frequencies()).fill_null(False).alias("_void"),
+        pl.col("claim_frequency").is_in(reference.correction_frequencies()).fill_null(False).alias("_corr"))
+    key = ["member_id", "billing_provider", "_payer", "_sig", "_n"]
+    grouped = sigs.join(kinds, on="_claim").sort("_pos")
+    nth = pl.int_range(pl.len()).over(key).alias("_k")
+    voids = grouped.filter("_void").with_columns(nth).select(*key, "_k", pl.col("claim_id").alias("voided_by"))
+    originals = grouped.filter(~pl.col("_corr")).with_columns(nth)
+    return originals.join(voids, on=[*key, "_k"], nulls_equal=True).select("_claim", "voided_by")
+
+
 def _sorted_modifiers(lines: pl.DataFrame) -> pl.Series:
     """Each line's modifiers in sorted order, joined by spaces (the same modifiers in another order are
     the same line). A list of none or one is its first element (or ""); only lists of two or more
@@ -776,7 +810,8 @@ def encounters(lines: pl.DataFrame, cd_runs: tuple[pl.Series, pl.Series] | None 
         n_claims = cd_key[-1] // (1 << _DAY_BITS) + 1  # claim runs are dense and sorted
         one_date = runs[1] if runs[1].len() == n_claims else None
     run, claims, starts = _claims_of(lines, claims, one_date)
-    facts, copy_of = _claim_facts(claims, _copies(lines, run, claims, starts))
+    voided = _voided(lines, run, claims)
+    facts, copy_of = _claim_facts(claims, _copies(lines, run, claims, starts), voided)
     # The key is decided per claim and date (a few hundred thousand groups, not millions of lines): one
     # representative row per cd_key group, the exact dense rank of its key, spread back by position.
     if runs:  # each claim and date is one run: its first row is where the run starts
@@ -809,7 +844,9 @@ def encounters(lines: pl.DataFrame, cd_runs: tuple[pl.Series, pl.Series] | None 
         enc_key = (group + 1).cast(pl.UInt32).set_sorted().alias("enc_key")
     else:
         enc_key = rep.gather(group)
-    return pl.DataFrame([enc_key, facts.get_column("cob_layer").gather(run), copies])
+    voided_by = (facts.get_column("voided_by").gather(run) if voided.height
+                 else pl.repeat(None, lines.height, dtype=pl.String, eager=True).alias("voided_by"))
+    return pl.DataFrame([enc_key, facts.get_column("cob_layer").gather(run), copies, voided_by])
 
 
 def _encounter_numbers(rep: pl.DataFrame, in_claim_date_order: bool) -> pl.Series:
@@ -917,8 +954,8 @@ def _continues(lines: pl.DataFrame, rep: pl.DataFrame, run: pl.Series) -> list[p
     ``observation``; G0378 is billed on the date observation begins), which makes one stay of the days it
     spans (its hours reach date + ceil(hours / 24) days, as do a 0762 line's without a HCPCS code; another
     observation line its date and the next); observation billed on the day itself joins it to the day before
-    unless the documented times show two visits. An infusion across midnight, or a stop at 23:00 and a
-    start at 08:00, stays one encounter.
+    unless the day bills an E/M visit of its own and the documented times show two visits. An infusion
+    across midnight, or a stop at 23:00 and a start at 08:00, stays one encounter.
     Where the times of either day are not documented (an 837I never carries them), the next day is a new
     visit when it bills an initial service of its own (96360, 96365, 96369, 96374, 96409, 96413: a daily
     course of infusions, each day's visit coded from its start), neither day bills observation, and neither
@@ -951,6 +988,7 @@ def _continues(lines: pl.DataFrame, rep: pl.DataFrame, run: pl.Series) -> list[p
     days = sub.group_by("_claim", "date_of_service").agg(
         pl.col("infusion_start").min().alias("_first"), pl.col("infusion_stop").max().alias("_last"),
         observation.any().alias("_obs"), initial.any().alias("_initial"), reach.max().alias("_reach"),
+        reference.is_em(pl.col("procedure_code")).any().alias("_visit"),
     ).join(_open_days(sub), on=["_claim", "date_of_service"], how="left").with_columns(
         pl.col("_back", "_fwd").fill_null(False)
     ).sort("_claim", "date_of_service").with_columns(
@@ -967,11 +1005,13 @@ def _continues(lines: pl.DataFrame, rep: pl.DataFrame, run: pl.Series) -> list[p
     # bills an add-on only the day before anchors (96366 x2 continuing the day before's 96365, beside a
     # 96374), or the day before bills one only this day anchors (96375 at 23:10 before a 96365 after
     # midnight): halves of one visit across midnight (:func:`_open_days`).
-    # Observation billed on the day (the date it begins) joins the day before unless the documented times
-    # show two visits: an ED visit at 22:00 and observation dated after midnight are one stay, a 96365 at
-    # 08:00 the day before a 22:00 ED visit that goes on to observation is its own visit (probe 17C).
+    # Observation billed on the day (the date it begins) joins the day before unless the day opens a visit
+    # of its own (an E/M: the patient registered again) and the documented times show two visits: a 96365
+    # at 08:00, then a 22:00 ED visit the next day that goes on to observation, are two (probe 17C); an ED
+    # visit at 20:00 whose observation, dated after midnight, holds a 96365 at 09:30 is one stay (17D).
     untimed_new = pl.col("_initial") & ~pl.col("_back") & ~pl.col("_fwd").shift(1).over("_claim").fill_null(False)
-    apart = pl.when(apart.is_null()).then(untimed_new & ~pl.col("_obs")).otherwise(apart)
+    apart = pl.when(apart.is_null()).then(untimed_new & ~pl.col("_obs")).when(pl.col("_obs")).then(
+        apart & pl.col("_visit")).otherwise(apart)
     # A stay begun on an earlier date that reaches the day: one stay, whatever the times.
     stay = pl.col("_stay")
     new = days.filter((same & next_day & apart & ~stay).fill_null(False)).select("_claim", "date_of_service")
@@ -1044,9 +1084,10 @@ def _constant(values: pl.Series) -> bool:
     return values.dtype.is_numeric() and values.null_count() == 0 and values.min() == values.max()
 
 
-def _claim_facts(claims: pl.DataFrame, copies: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
+def _claim_facts(claims: pl.DataFrame, copies: pl.DataFrame, voided: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
     """Per claim (row ``i`` is claim ``i``, as :func:`_claims_of` returns them): ``cob_layer``,
-    ``_inst`` (institutional) and ``_corr`` (a replacement or void); and ``copy_of``.
+    ``_inst`` (institutional), ``_corr`` (a replacement or void, or a claim a void of the batch cancels:
+    ``voided``, :func:`_voided`) and ``voided_by``; and ``copy_of``.
 
     The copies' layers are scattered by claim number (a handful of rows), not joined."""
     layer = pl.repeat(None, claims.height, dtype=pl.UInt8, eager=True).alias("_layer")
@@ -1054,13 +1095,18 @@ def _claim_facts(claims: pl.DataFrame, copies: pl.DataFrame) -> tuple[pl.DataFra
     if copies.height:
         layer = layer.scatter(copies.get_column("_claim"), copies.get_column("_layer"))
         copy_of = copy_of.scatter(copies.get_column("_claim"), copies.get_column("copy_of"))
+    cancelled = pl.repeat(None, claims.height, dtype=pl.String, eager=True).alias("voided_by")
+    if voided.height:
+        cancelled = cancelled.scatter(voided.get_column("_claim"), voided.get_column("voided_by"))
     facts = claims.select(
         pl.coalesce(pl.col("payer_sequence").replace_strict(_COPY_LAYER, default=None, return_dtype=pl.UInt8),
                     pl.lit(layer), pl.lit(0, pl.UInt8)).alias("cob_layer"),
         (pl.col("claim_type") == "institutional").fill_null(False).alias("_inst"),
         # A replacement or void (CLM05-3 7, 8) sends again services billed on an earlier claim: like
         # a next-payer copy, its own encounter, never counted with the original it corrects.
-        pl.col("claim_frequency").is_in(reference.correction_frequencies()).fill_null(False).alias("_corr"),
+        (pl.col("claim_frequency").is_in(reference.correction_frequencies()).fill_null(False)
+         | pl.lit(cancelled).is_not_null()).alias("_corr"),
+        pl.lit(cancelled).alias("voided_by"),
     )
     return facts, copy_of
 

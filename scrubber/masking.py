@@ -60,6 +60,9 @@ TEXT_COLUMNS = ("message", "suggested_fix", "appeal_text", "source_location", "l
 # How a suppression warning names an entry's claim and member patterns (suppressions.Suppression.label):
 # they may name claims and members outside this batch, which no id table can know, so they are hidden.
 PATTERN_IN_LABEL = re.compile(r"\b(claim|member) '[^']*'")
+# ... and the finding id an entry names (suppressions.Suppression.label: "entry 2 (id de37d3840bd6)"): a
+# real id, which with the finding shown beside it gives the claim id back (probe 17D), as the finding's own did.
+ID_IN_LABEL = re.compile(r"\(id [^)]*\)")
 _WORD = r"^([(\[{'\"]*)(.*?)([)\]}'\",.;:!?]*)$"
 # A rejection reason quotes the values it read: 'value' (canonical) or repr() (loaders: '...' or "...").
 _QUOTED = r"'.*'|\".*\""
@@ -309,7 +312,8 @@ def _rebuild(result: ScrubResult, frame: Callable[..., pl.DataFrame], files: dic
     warnings = [{**w, "source": name(w.get("source")), "problem": texts.text(w.get("problem"))}
                 for w in result.input_warnings]
     suppression_warnings = [{**w, "source": name(w.get("source")),
-                             "problem": texts.text(PATTERN_IN_LABEL.sub(rf"\1 '{MASKED_VALUE}'", w["problem"]))
+                             "problem": texts.text(ID_IN_LABEL.sub(f"(id {MASKED_VALUE})", PATTERN_IN_LABEL.sub(
+                                 rf"\1 '{MASKED_VALUE}'", w["problem"])))
                              if w.get("problem") else w.get("problem")} for w in result.suppression_warnings]
     return dataclasses.replace(
         result,

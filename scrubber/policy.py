@@ -62,6 +62,7 @@ _KEYS: dict[str, Any] = {
     "jz": {"required_from": (dt.date, bool)},
     "jw_jz": {"exempt_pos": list, "home_from": (dt.date, bool)},
     "kx": {"required_from": (dt.date, bool), "accepted": list},
+    "jb": {"required_from": (dt.date, bool)},
     "addons": {"primaries": str},
     "coverage": {"home_iv": list, "home_sc": list, "other": list, "lists": dict},
     "ncci": {"em_pairs": bool},
@@ -124,6 +125,8 @@ class Policy:
     jw_jz_home_from: dt.date | None  # at home, JW/JZ apply from this date of service (None: no home rule)
     kx_required_from: dt.date | None  # home SC immune globulin needs KX/GA/GZ/GY from this date (None: never)
     kx_accepted: tuple[str, ...]
+    # home SC immune globulin and its pump carry JB (administered subcutaneously) from this date (None: never)
+    jb_required_from: dt.date | None
     home_pos: tuple[str, ...]
     # Where the home IVIG benefit pays the drug and Q2052 (the home set and 32, nursing facility: Noridian
     # JD DME IVIG billing tips; the drug and its Q2052 at the same one). Read by home-ig-supplies and
@@ -226,6 +229,16 @@ def _pos(values: Any, where: str, source: str) -> tuple[str, ...]:
 
 def _modifiers(values: Any, where: str, source: str) -> tuple[str, ...]:
     return _shaped(values, where, source, _MODIFIER_RE, "a two-character modifier")
+
+
+def _kx_accepted(values: Any, source: str) -> tuple[str, ...]:
+    """``kx.accepted``: the modifiers that answer the KX requirement, KX among them: a list without it
+    asks of a line something no fix can give (the finding says "append KX"; probe 17D)."""
+    accepted = _modifiers(values, "kx.accepted", source)
+    if "KX" not in accepted:
+        raise PolicyError("'kx.accepted' must list KX (the modifier that says the coverage criteria are met), "
+                          "beside any others the payer accepts", source)
+    return accepted
 
 
 def _payer_names(values: Any, where: str, source: str) -> tuple[str, ...]:
@@ -331,7 +344,8 @@ def _build(doc: dict[str, Any], source: str) -> Policy:
         jw_jz_exempt_pos=_pos(jw_jz.get("exempt_pos", []), "jw_jz.exempt_pos", source),
         jw_jz_home_from=_date_or_none(jw_jz.get("home_from", False), "jw_jz.home_from", source),
         kx_required_from=_date_or_none(kx.get("required_from", False), "kx.required_from", source),
-        kx_accepted=_modifiers(kx.get("accepted", ["KX", "GA", "GZ", "GY"]), "kx.accepted", source),
+        kx_accepted=_kx_accepted(kx.get("accepted", ["KX", "GA", "GZ", "GY"]), source),
+        jb_required_from=_date_or_none(doc.get("jb", {}).get("required_from", False), "jb.required_from", source),
         home_pos=_pos(doc.get("home_pos", []), "home_pos", source),
         home_ivig_pos=_pos(doc.get("home_ivig_pos", []), "home_ivig_pos", source),
         addon_primaries=addon_primaries,

@@ -602,6 +602,13 @@ def external_infusion_pump_codes() -> list[str]:
     return [str(c) for c in manifest()["external_infusion_pump"]["codes"]]
 
 
+def dme_jb_codes() -> tuple[list[str], list[str]]:
+    """The home SC immune globulin codes and the pump codes that carry JB when the drug is given
+    subcutaneously (MANIFEST ``dme_jb``: A52507; Noridian JD DME)."""
+    entry = manifest()["dme_jb"]
+    return [str(c) for c in entry["drugs"]], [str(c) for c in entry["pumps"]]
+
+
 def observation_hourly_codes() -> list[str]:
     """Observation codes billed per hour (MANIFEST ``observation.hourly_codes``: G0378), whose units say
     how many calendar days the stay can span."""

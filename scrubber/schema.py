@@ -124,6 +124,10 @@ FIELDS: tuple[Field, ...] = (
         (("ge", 0, "charge must not be negative"), ("le", MAX_CHARGE, f"charge must be at most {MAX_CHARGE:,}")),
     ),
     Field("diagnoses", pl.List(pl.String()), False, "ICD-10-CM codes the line points to, normalised"),
+    # The claim's own list where the input has one apart from its lines' (X12 HI, a JSON claim's
+    # "diagnoses" with pointers): a payer validates every code on the claim, pointed to or not (CGS Part
+    # B ICD-10 edits: "code validation ... regardless of pointer definition in SV107"). Null from CSV.
+    Field("claim_diagnoses", pl.List(pl.String()), False, "ICD-10-CM codes of the claim (HI), normalised"),
     Field("ndc", pl.String(), False, "11-digit NDC", (("str_matches", NDC_RE, "ndc must be 11 digits"),)),
     Field(
         "drug_dose_mg",

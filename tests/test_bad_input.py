@@ -213,8 +213,15 @@ def test_latin1_json_lines_rejects_its_line(tmp_path: Path) -> None:
     lines = [claim("J1", "MA", "96366"), claim("J2", "Müller", "96366"), claim("J3", "MC", "96366")]
     doc = run_json(write(tmp_path / "c.jsonl", b"\n".join(lines) + b"\n"))
     (rejected,) = doc["rejected_rows"]
-    assert rejected["location"] == "line 2" and "not UTF-8" in rejected["reason"] and "0xfc" in rejected["reason"]
+    assert rejected["claim_id"] == "J2" and "line 2" in rejected["reason"] and "0xfc" in rejected["reason"]
     assert sorted(f["claim_id"] for f in doc["findings"]) == ["J1", "J3"]
+    # The rejected line keeps its ids, as a CSV row does: its 96365 may be the primary of another claim's
+    # 96366 that day, which is then not evaluated rather than "without its primary" (probe 17D).
+    lines = [claim("K1", "Müller", "96365").replace(b'"M\xfcller"', b'"M7", "notes": "M\xfcller"'),
+             claim("K2", "M7", "96366")]
+    doc = run_json(write(tmp_path / "k.jsonl", b"\n".join(lines) + b"\n"))
+    assert [r["claim_id"] for r in doc["rejected_rows"]] == ["K1"] and doc["findings"] == []
+    assert doc["summary"]["by_check"]["addon-without-primary"]["lines_not_evaluated"] == 1
 
 
 # Contract: file-level.

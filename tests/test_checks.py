@@ -1,7 +1,8 @@
 """Every check against its fixture: must-fire cases and near misses at each RULES.md boundary.
 
 Fixtures live in ``tests/fixtures/checks/<check-id>.toml``; each case is a small batch of claim
-lines (CSV as in FORMATS.md) and the exact findings expected, as ``claim_id:line_number``;
+lines (CSV as in FORMATS.md, or ``json``: a claims JSON document) and the exact findings expected,
+as ``claim_id:line_number``;
 optionally ``reasons`` and ``severity`` per finding and ``not_evaluated``, the lines the check could not evaluate.
 A case may bring a payer policy (``policy``: the TOML of a policy file) and replacement CMS edit tables
 (``reference``: file name -> text, loaded as a user loads a newer quarter, through
@@ -35,7 +36,8 @@ def _cases() -> list:
 
 @pytest.mark.parametrize(("check_id", "case"), _cases())
 def test_check_fixture(check_id: str, case: dict, write_csv, tmp_path, monkeypatch) -> None:
-    path = write_csv(case["csv"])
+    # (``json``: a claims JSON document instead, for what a CSV row cannot say: a claim's own diagnoses)
+    path = write_csv(case["csv"]) if "csv" in case else write_csv(case["json"], "claims.json")
     policies = [str(FIXTURES / "policies" / name) for name in case["policy_files"]]
     policies += [str(write_csv(case["policy"], "policy.toml"))] if "policy" in case else []
     if "reference" in case:

@@ -92,10 +92,28 @@ def _write(tmp: Path, rows: str, name: str = "claims.csv") -> Path:
     return path
 
 
+# What a CSV row cannot say: a claim's own diagnoses, one of them invalid and pointed to by no line (X12
+# HI, a JSON claim's list), for a Medicare physician claim and a commercial hospital claim.
+JSON_BATCH = """{"claims": [
+ {"claim_id": "U1", "member_id": "M40", "payer": "MEDICARE", "claim_type": "professional", "place_of_service": "11",
+  "diagnoses": ["D80.0", "D80"], "payer_claim_number": "PCN-U1",
+  "lines": [{"line_number": 1, "date_of_service": "2026-02-10", "procedure_code": "96365", "units": 1,
+             "charge": 300, "diagnosis_pointers": [1]}]},
+ {"claim_id": "U2", "member_id": "M41", "payer": "CIGNA", "claim_type": "institutional", "place_of_service": "22",
+  "diagnoses": ["D80.0", "G35"],
+  "lines": [{"line_number": 1, "date_of_service": "2026-02-10", "procedure_code": "96365", "revenue_code": "0260",
+             "units": 1, "charge": 300, "diagnosis_pointers": [1]}]}
+]}
+"""
+
+
 @pytest.fixture(scope="module")
 def findings(tmp_path_factory: pytest.TempPathFactory) -> pl.DataFrame:
-    path = _write(tmp_path_factory.mktemp("words"), BATCH)
-    result = scrub([str(path)], select=["noncovered-diagnosis", "route-mismatch"], policy_files=LIST_POLICIES)
+    tmp = tmp_path_factory.mktemp("words")
+    path = _write(tmp, BATCH)
+    (tmp / "claims.json").write_text(JSON_BATCH, encoding="utf-8")
+    result = scrub([str(path), str(tmp / "claims.json")], select=["noncovered-diagnosis", "route-mismatch"],
+                   policy_files=LIST_POLICIES)
     assert result.summary["rejected_rows"] == 0, result.rejected.to_dicts()
     return result.findings
 

@@ -223,3 +223,24 @@ def test_masking_a_reason_hides_its_value_and_keeps_its_words() -> None:
     assert "11>B>1" not in masked
     assert masked == ("CLM CLM05 '[masked]' separates its components with the character >, but ISA16 declares "
                       "the character : as the component separator")
+
+
+def test_suppression_warnings_of_a_masked_run_do_not_quote_finding_ids(tmp_path: Path) -> None:
+    """An entry's id is a real finding id (or its first characters): quoted beside the finding it
+    matched, it gave the claim id back as the finding's own id did (probe 17D). Near miss: unmasked, the
+    warning names the id the user wrote."""
+    claims = write_claims(tmp_path)
+    plain = json.loads(CliRunner().invoke(main, ["check", str(claims), "--json", "-", "--fail-on", "never"]).stdout)
+    real = plain["findings"][0]["finding_id"]
+    sup = tmp_path / "sup.toml"
+    sup.write_text(f'[[suppress]]\nid = "{real}"\nreason = "old"\nby = "J. Coder"\nexpires = "2020-01-01"\n',
+                   encoding="utf-8")
+    masked = CliRunner().invoke(main, ["check", str(claims), "--mask-phi", "--suppressions", str(sup), "--json", "-",
+                                       "--fail-on", "never"])
+    doc = json.loads(masked.stdout)
+    problems = [w["problem"] for w in doc["suppression_warnings"]]
+    assert problems and all("(id [masked])" in p for p in problems)
+    assert real not in masked.stdout + masked.stderr
+    unmasked = CliRunner().invoke(main, ["check", str(claims), "--suppressions", str(sup), "--json", "-",
+                                         "--fail-on", "never"])
+    assert f"(id {real})" in unmasked.stdout

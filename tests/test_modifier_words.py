@@ -40,9 +40,11 @@ SCENARIOS = {
     "jz_on_waste_line": ["1,11,2026-02-10,J1459,,,71,7100,35200,400,IV", "2,11,2026-02-10,J1459,JZ,,1,100,,,"],
     "jw_and_jz_on_line": ["1,11,2026-02-10,J1459,,,71,7100,35200,400,IV", "2,11,2026-02-10,J1459,JW,JZ,1,100,,,"],
     "jz_and_jw_lines": ["1,11,2026-02-10,J1459,JZ,,71,7100,35200,400,IV", "2,11,2026-02-10,J1459,JW,,1,100,,,"],
-    "kx_missing": ["1,12,2026-02-10,J1559,JZ,,80,4000,8000,,SC"],
-    # The pump of that home SCIG without KX, the drug line with it.
-    "kx_missing_pump_supply": ["1,12,2026-02-10,J1559,JZ,KX,80,4000,8000,,SC", "2,12,2026-02-10,E0779,RR,,1,250,,,"],
+    "kx_missing": ["1,12,2026-02-10,J1559,JZ,JB,80,4000,8000,,SC"],
+    # The pump of that home SCIG without KX, the drug line with it (2023: no JW/JZ at home yet, so the
+    # two modifier slots hold JB and KX).
+    "kx_missing_pump_supply": ["1,12,2023-06-01,J1559,JB,KX,80,4000,8000,,SC", "2,12,2023-06-01,E0779,RR,JB,1,250,,,"],
+    "jb_missing_home_sc": ["1,12,2023-06-01,J1559,KX,,80,4000,8000,,SC"],
     "second_q2052": ["1,12,2026-03-05,J1459,JZ,,60,6000,30000,,IV", "2,12,2026-03-05,Q2052,,,4,420,,,",
                      "3,12,2026-03-05,Q2052,,,4,420,,,"],
     "over_one_unit": ["1,12,2023-05-01,J1459,JZ,,60,6000,30000,,IV", "2,12,2023-05-01,Q2052,,,2,840,,,"],
@@ -76,6 +78,8 @@ payers = ["BCBS"]
 required_from = 2023-07-01
 [kx]
 required_from = 2023-01-01
+[jb]
+required_from = 2011-07-22
 """
 MEDICARE_ONLY = re.compile(r"\bABN\b|\bG[AZY]\b|Medicare|IOM 100-04|A5250[79]|L33(610|794)|CMS JW/JZ")
 INTERNAL = re.compile(r"RULES\.md|REFERENCE\.md|\.csv|\.toml|IG_OFFICE_DEFAULT|policies/")

@@ -136,13 +136,14 @@ def test_home_is_one_set_for_coverage_kx_and_jw_jz(tmp_path, write_csv) -> None:
                      .replace(",70,7000,", ",80,4000,").replace("35000", "8000") + rows)
     home = dict(_enriched(path).select("claim_id", "is_home").iter_rows())
     assert home == {"Q1": True, "H11": False, "H12": True, "H13": True, "H32": False, "H56": True}
-    kx = scrub([str(path)], select=["missing-modifier"]).findings
+    kx = scrub([str(path)], select=["missing-modifier"]).findings.filter(pl.col("reason") != "jb_missing_home_sc")
     assert sorted(kx["claim_id"]) == ["H12", "H13", "H56", "Q1"] and set(kx["reason"]) == {"kx_missing"}
     pol = tmp_path / "narrow.toml"
     pol.write_text('name = "NARROW"\nextends = "MEDICARE"\npayers = ["MEDICARE"]\nhome_pos = ["12"]\n')
     home = dict(_enriched(path, [str(pol)]).select("claim_id", "is_home").iter_rows())
     assert [c for c, h in home.items() if h] == ["H12"]
-    kx = scrub([str(path)], [str(pol)], select=["missing-modifier"]).findings
+    kx = scrub([str(path)], [str(pol)], select=["missing-modifier"]).findings.filter(
+        pl.col("reason") != "jb_missing_home_sc")
     assert list(kx["claim_id"]) == ["H12"]
 
 
@@ -186,9 +187,11 @@ def test_a_narrowed_kx_accepted_names_only_the_modifiers_it_accepts(tmp_path, wr
     fix told the biller to append a modifier the policy refuses). Near misses: MEDICARE's own words
     offer all three; a policy accepting KX and GZ offers GZ alone, and GA on the line still fires."""
     home = write_csv(CLAIM.format(payer="MEDICARE", pos="12", mod="JZ", dx="D80.0").replace("J1459", "J1559")
-                     .replace("JZ,", "JZ,GA,", 1).replace("modifier_1,", "modifier_1,modifier_2,", 1), name="home.csv")
+                     .replace("JZ,", "JZ,GA,JB,", 1).replace("modifier_1,", "modifier_1,modifier_2,modifier_3,", 1),
+                     name="home.csv")
     assert scrub([str(home)], select=["missing-modifier"]).findings.height == 0  # (GA answers KX for MEDICARE)
-    plain = write_csv(CLAIM.format(payer="MEDICARE", pos="12", mod="JZ", dx="D80.0").replace("J1459", "J1559"),
+    plain = write_csv(CLAIM.format(payer="MEDICARE", pos="12", mod="JZ", dx="D80.0").replace("J1459", "J1559")
+                      .replace("JZ,", "JZ,JB,", 1).replace("modifier_1,", "modifier_1,modifier_2,", 1),
                       name="plain.csv")
     medicare = scrub([str(plain)], select=["missing-modifier"]).findings.row(0, named=True)
     assert "without KX, GA, GZ or GY" in medicare["message"]
@@ -222,6 +225,8 @@ def test_a_policy_can_replace_a_coverage_list_inline(tmp_path, write_csv) -> Non
     [
         ('name = "X"\nextends = "NOPE"\n', "NOPE"),
         ('name = "X"\n[kx]\nposition = ["12"]\n', "kx.position"),
+        # KX left out of what answers the KX requirement: no fix could clear the finding (probe 17D).
+        ('name = "X"\nextends = "MEDICARE"\npayers = ["X"]\n[kx]\naccepted = ["GA"]\n', "must list KX"),
         ('name = "X"\n[caps]\n"96371" = -1\n', "caps.96371"),
         ('name = "X"\npayers = ["X"]\n[coverage]\nother = ["NO_SUCH_LIST"]\n', "NO_SUCH_LIST"),
         # A new policy that names no payer would apply to no claim; two caps for one code keep one.

@@ -177,3 +177,19 @@ def test_a_concurrent_infusion_takes_its_own_additional_hours_with_it(tmp_path) 
     assert found[("C2", 3)][1] == "second_initial_concurrent" and "Delete" not in found[("C2", 3)][2]
     assert found[("C2", 3)][3] == 100.0 and ("C2", 2) not in found
     assert found[("C3", 2)][1] == "second_initial_hours_timed" and ("C3", 3) not in found
+
+
+def test_a_concurrent_infusions_hours_on_another_claim_stay_that_claims(tmp_path) -> None:
+    """The 96366 of the encounter is billed on another claim (Q2): the concurrent line's corrected claim
+    cannot remove it, so it is not in that finding's fix or money; the time rules report it on its own
+    claim (probe 17D: Q2 went out clean while Q1's finding carried its $100)."""
+    rows = [_line("Q1", 1, "96413", 1, "09:00", "12:00"), _line("Q1", 2, "96365", 1, "09:30", "11:45")]
+    rows.append(_line("Q2", 1, "96366", 2).replace(",MQ2,", ",MQ1,"))
+    path = tmp_path / "claims.csv"
+    path.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
+    result = scrub([str(path)], select=["duplicate-initial-infusion", "unit-miscalculation"])
+    found = {(c, n): (check, fix, risk) for c, n, check, fix, risk in result.findings.select(
+        "claim_id", "line_number", "check_id", "suggested_fix", "charge_at_risk").rows()}
+    assert "Delete" not in found[("Q1", 2)][1] and found[("Q1", 2)][2] == 100.0
+    assert found[("Q2", 1)][0] == "unit-miscalculation" and found[("Q2", 1)][2] > 0
+

@@ -40,3 +40,48 @@ def test_near_miss_a_batch_without_voids_says_nothing_of_them(tmp_path: Path) ->
     path = tmp_path / "claims.csv"
     path.write_text("\n".join([HEADER, *_claim("OR", "M7", "1")]) + "\n", encoding="utf-8")
     assert "void_claims" not in scrub([str(path)]).summary
+
+
+_REBILL = ("claim_id,line_number,member_id,payer,place_of_service,date_of_service,procedure_code,modifier_1,units,"
+           "charge,diagnosis_1,ndc,drug_dose_mg,route,infusion_start,infusion_stop,billing_provider,claim_frequency,"
+           "payer_claim_number")
+
+
+def _visit(claim: str, frequency: str, member: str = "1EG4R58QX", provider: str = "1679576722",
+           hours: str = "4") -> list[str]:
+    tail = f"{provider},{frequency},{'26041000555099' if frequency == '8' else ''}"
+    return [f"{claim},1,{member},MEDICARE,11,2026-02-10,96365,,1,350,D69.3,,,,2026-02-10T08:00,2026-02-10T13:00,{tail}",
+            f"{claim},2,{member},MEDICARE,11,2026-02-10,96366,,{hours},440,D69.3,,,,,,{tail}",
+            f"{claim},3,{member},MEDICARE,11,2026-02-10,J1459,JZ,200,19000,D69.3,44206043810,100000,IV,,,{tail}"]
+
+
+def test_an_original_its_void_and_the_rebill_count_the_visit_once(tmp_path: Path) -> None:
+    """R58 billed, R59 voids it (the same lines), R60 bills the visit again: R58 was counted with R60 (a
+    "second initial" 96365 to recode as concurrent, J1459 x400 over its MUE of 300: $19,350 of false errors
+    on a correct claim; probe 17E). The void cancels R58: neither is scrubbed, R60 is, alone. Near misses:
+    without the void the two originals are one visit billed twice (findings); a void of another
+    provider's claim cancels nothing here."""
+    path = tmp_path / "claims.csv"
+    path.write_text("\n".join([_REBILL, *_visit("R58", "1"), *_visit("R59", "8"), *_visit("R60", "1")]) + "\n",
+                    encoding="utf-8")
+    result = scrub([str(path)])
+    assert result.findings.height == 0
+    assert result.summary["void_claims"] == 1 and result.summary["voided_claims"] == 1
+    assert result.summary["charges_billed"] == 19790.0  # (R60's: R58's and R59's cancel)
+    path.write_text("\n".join([_REBILL, *_visit("R58", "1"), *_visit("R60", "1")]) + "\n", encoding="utf-8")
+    twice = scrub([str(path)])
+    assert {"duplicate-initial-infusion", "units-over-mue"} <= set(twice.findings.get_column("check_id"))
+    assert "voided_claims" not in twice.summary
+    other = [*_visit("R58", "1"), *_visit("R59", "8", provider="1111111111"), *_visit("R60", "1")]
+    path.write_text("\n".join([_REBILL, *other]) + "\n", encoding="utf-8")
+    assert scrub([str(path)]).findings.height > 0
+
+
+def test_a_rebill_without_its_primary_is_reported_not_anchored_by_the_voided_original(tmp_path: Path) -> None:
+    """The rebill leaves out the 96365: the voided original's 96365 anchored its 96366, and the excess hours
+    were reported on the cancelled claim (probe 17E)."""
+    rebill = [row for row in _visit("R50", "1", hours="2") if ",96365," not in row]
+    path = tmp_path / "claims.csv"
+    path.write_text("\n".join([_REBILL, *_visit("R48", "1"), *_visit("R49", "8"), *rebill]) + "\n", encoding="utf-8")
+    found = scrub([str(path)]).findings.select("claim_id", "check_id").rows()
+    assert found == [("R50", "addon-without-primary")]

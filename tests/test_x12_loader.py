@@ -1096,3 +1096,5 @@ def test_a_second_service_date_on_one_line_rejects_the_line() -> None:
     assert reasons[1:] == [None] * (len(reasons) - 1)
     same = load(text.replace(first, f"{first}~\n{first}", 1))
     assert same.get_column("load_error").is_null().all()
+    one_day = load(text.replace(first, f"{first}~\nDTP*472*RD8*20260110-20260110", 1))  # (one date in two forms)
+    assert one_day.get_column("load_error").is_null().all()

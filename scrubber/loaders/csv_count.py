@@ -82,7 +82,7 @@ def count_csv(path: Path, width: int) -> CsvCount:
     try:
         return _count(path, polars_path(path), width)
     except _NotUtf8:
-        first = _not_utf8(path)
+        first = first_not_utf8(path)
         count = _count(path, path.read_bytes().decode("utf-8", "replace").encode("utf-8"), width)
         count.not_utf8 = first
         return count
@@ -306,7 +306,7 @@ def _physical_lines(source: Path | bytes) -> pl.DataFrame:
     return frame.with_row_index("line", offset=1).with_columns(pl.col("line").cast(pl.Int64))
 
 
-def _not_utf8(path: Path) -> str:
+def first_not_utf8(path: Path) -> str:
     """The first byte that is not UTF-8, found by decoding the file incrementally, in words."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     offset = 0

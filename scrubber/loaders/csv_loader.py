@@ -43,7 +43,7 @@ import polars as pl
 
 from scrubber.canonical import takes_as_read
 from scrubber.errors import InputError, decoded, display_name, undecodable_byte
-from scrubber.loaders.csv_count import CsvCount, count_csv, polars_path
+from scrubber.loaders.csv_count import CsvCount, count_csv, first_not_utf8, polars_path
 from scrubber.schema import (
     LOADER_COLUMNS,
     NUMBER_FIELDS,
@@ -188,8 +188,8 @@ def _separator_hint(cell: str, required: tuple[str, ...]) -> tuple[str, str | No
 def _raise_if_not_utf8(exc: Exception, path: Path) -> None:
     """Polars' UTF-8 complaint is a file-level problem; its other complaints go to the slow path."""
     text = str(exc).lower()
-    if "utf-8" in text or "utf8" in text:
-        raise InputError("not UTF-8 text; export the file as CSV UTF-8", str(path)) from None
+    if "utf-8" in text or "utf8" in text:  # (where: the first such byte, as the count finds it)
+        raise InputError(f"not UTF-8 text ({first_not_utf8(path)}); export the file as CSV UTF-8", str(path)) from None
 
 
 def _cr_only(path: Path) -> bool:
@@ -478,6 +478,7 @@ def to_raw(lf: pl.LazyFrame, source: str | pl.Expr, first_row_id: int) -> pl.Laz
         *wanted,
         listed(MODIFIER_COLUMNS).alias("modifiers"),
         listed(DIAGNOSIS_COLUMNS).alias("diagnoses"),
+        pl.lit(None, pl.List(pl.String())).alias("claim_diagnoses"),  # (a CSV row is its line's diagnoses)
         load_error,
         value_error,
     )

@@ -41,7 +41,7 @@ from typing import Any
 import polars as pl
 from polars.exceptions import PanicException, PolarsError
 
-from scrubber.errors import InputError, display_name, undecodable_byte
+from scrubber.errors import InputError, decoded, display_name, undecodable_byte
 from scrubber.schema import CLAIM_LEVEL_COLUMNS, RAW_FRAME_SCHEMA, SCALAR_COLUMNS
 
 # Claim fields a claim without lines still reports on its one (rejected) row.
@@ -54,6 +54,24 @@ _IDENTITY_KEYS = frozenset(("procedure_code", "date_of_service", "lines"))
 # The keys that identify a row: given twice, the row cannot say which claim line it is.
 _KEY_FIELDS = frozenset(("claim_id", "line_number"))
 REPEATED_KEYS = "\x00duplicate keys"  # set by mark_repeated_keys; no JSON text can spell it as a key
+NOT_UTF8 = "\x00not utf-8"  # set by json_lines on a claim read from a line in another encoding: its reason
+
+
+def _not_utf8_line(number: int, byte: str) -> str:
+    """Why the JSON Lines line ``number`` holding a byte that is not UTF-8 (``byte``: "0xfc") is rejected."""
+    return (f"not UTF-8 text at line {number} (byte {byte}): this line was saved in another encoding, so its "
+            "values cannot be trusted; export the file as UTF-8")
+
+
+def _as_text(value: Any) -> Any:
+    """``value`` with every text (keys too) read as UTF-8, bytes that were not shown as U+FFFD."""
+    if isinstance(value, str):
+        return decoded(value)
+    if isinstance(value, list):
+        return [_as_text(v) for v in value]
+    if isinstance(value, dict):
+        return {(decoded(k) if isinstance(k, str) else k): _as_text(v) for k, v in value.items()}
+    return value
 
 
 class BrokenLine:
@@ -124,6 +142,11 @@ def parse_claims(text: str, source: str) -> list[Any]:
         if looks_like_json_lines(stripped, source):  # one line nested too deeply: that line's problem
             return [value for _, value in json_lines(text)]
         raise InputError("invalid JSON: nested too deeply to be claims", source) from None
+    if byte := undecodable_byte(stripped):  # (one document is read whole: no claim of it can be set apart)
+        if isinstance(doc, dict) and "lines" in doc and "claims" not in doc:  # JSON Lines of one claim: its line's
+            return [{**_as_text(doc), NOT_UTF8: _not_utf8_line(1, byte)}]
+        raise InputError(f"not UTF-8 text (byte {byte}); a JSON document is read whole, so export the file as "
+                         "UTF-8 (in JSON Lines only the line holding it would be rejected)", source)
     if isinstance(doc, dict) and REPEATED_KEYS in doc and "claims" in doc[REPEATED_KEYS]:
         raise InputError('the document gives "claims" twice; JSON readers disagree on which one counts', source)
     if isinstance(doc, dict) and "claims" in doc:
@@ -175,9 +198,17 @@ def json_lines(text: str) -> list[tuple[int, Any]]:
         if not line.strip():
             continue
         if byte := undecodable_byte(line):
-            values.append((number, BrokenLine(number, f"not UTF-8 text at line {number} (byte {byte}): this line was "
-                                                      "saved in another encoding, so it is not read; export the file "
-                                                      "as UTF-8")))
+            reason = _not_utf8_line(number, byte)
+            try:
+                value = _loads(line)
+            except (json.JSONDecodeError, RecursionError):
+                value = None
+            if isinstance(value, dict):
+                # Its claim is rejected, its lines keeping their ids (as a CSV row does): its encounter is
+                # then left unevaluated, not told a primary it may bill is missing (probe 17D).
+                values.append((number, {**_as_text(value), NOT_UTF8: reason}))
+            else:
+                values.append((number, BrokenLine(number, reason)))
             continue
         try:
             value = _loads(line)
@@ -259,6 +290,15 @@ def _line_diagnoses(claim: dict, line: dict) -> tuple[list[str] | None, str | No
     return [_text(d) or "" for d in (claim_dx or [])], None
 
 
+def _claim_codes(claim: dict) -> list[str] | None:
+    """The claim's own ``diagnoses`` as text (the list pointers point into: every code of it is on the
+    claim a payer validates), None when it gives none or not as a list of codes."""
+    codes = claim.get("diagnoses")
+    if not isinstance(codes, list) or _not_codes(codes, "claim"):
+        return None
+    return [t for t in (_text(c) for c in codes) if t]
+
+
 def _pointer(value: Any) -> int | None:
     """A 1-based diagnosis pointer: 2, 2.0 or "2"; not 1.5, true, Infinity or "B"."""
     if isinstance(value, bool):
@@ -334,6 +374,7 @@ def claims_to_raw(claims: list[Any], source: str, first_row_id: int) -> pl.DataF
             columns[c].append(_text(v))
         columns["modifiers"].append(values.get("modifiers", []))
         columns["diagnoses"].append(values.get("diagnoses", []))
+        columns["claim_diagnoses"].append(values.get("claim_diagnoses"))
         columns["load_error"].append(error)
         columns["value_error"].append(value_error)
 
@@ -364,11 +405,12 @@ def claims_to_raw(claims: list[Any], source: str, first_row_id: int) -> pl.DataF
             if not isinstance(line, dict):
                 add({k: claim.get(k) for k in _CLAIM_LEVEL}, location, "line is not an object")
                 continue
-            values = {k: v for k, v in claim.items() if k not in ("lines", "diagnoses", REPEATED_KEYS)}
+            values = {k: v for k, v in claim.items() if k not in ("lines", "diagnoses", REPEATED_KEYS, NOT_UTF8)}
             values.update({k: v for k, v in line.items() if (v is not None or k not in values) and k != REPEATED_KEYS})
             dx, dx_error = _line_diagnoses(claim, line)
             mods, mod_error = _line_modifiers(line)
             values["diagnoses"] = dx or []
+            values["claim_diagnoses"] = _claim_codes(claim)
             values["modifiers"] = mods
             line_dup, line_readable = _duplicate_reason(line, "line")
             # A key given twice is no key: its last value must not make this row the twin of another
@@ -376,6 +418,8 @@ def claims_to_raw(claims: list[Any], source: str, first_row_id: int) -> pl.DataF
             for key in _KEY_FIELDS.intersection([*claim.get(REPEATED_KEYS, ()), *line.get(REPEATED_KEYS, ())]):
                 values[key] = None
             unreadable = [r for r, ok in ((claim_dup, claim_readable), (line_dup, line_readable)) if r and not ok]
+            if claim.get(NOT_UTF8):
+                unreadable.insert(0, claim[NOT_UTF8])
             problems = [r for r in (claim_dup, line_dup, dx_error, mod_error) if r and r not in unreadable]
             add(values, location, "; ".join(unreadable) or None, "; ".join(problems) or None)
     return pl.DataFrame(columns, schema=RAW_FRAME_SCHEMA)
@@ -1014,6 +1058,9 @@ def _resolve(lines: pl.DataFrame, split_modifiers: bool) -> pl.DataFrame:
         *scalars,
         modifiers.alias("modifiers"),
         diagnoses.alias("diagnoses"),
+        # (as _claim_codes: the codes given, a null or empty entry left out)
+        pl.when(has).then(pl.col("c.diagnoses").list.eval(pl.element().filter(pl.element().str.len_bytes() > 0)))
+        .alias("claim_diagnoses"),
         load_error.alias("load_error"),
         value_error.alias("value_error"),
     )

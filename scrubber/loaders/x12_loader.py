@@ -206,7 +206,7 @@ class _Line:
     rendering_provider: str | None = None
     has_ctp: bool = False
     dated_at: int | None = None  # the segment of its DTP*472: a second one gives the line two dates
-    dated_value: str | None = None  # (and that DTP03, as given)
+    dated_value: tuple[str | None, tuple[str, str, int] | None] | None = None  # (and its date, as read)
     undated: bool = False  # the line's date of service is unknown: its row gets none, not a guess
     range_span: str | None = None  # why its own DTP*472 range of several days dates no one day
     in_days: bool = False  # SV204 unit basis DA: its units are days (a range is its days)
@@ -498,6 +498,7 @@ class _Rows:
                 "units",
                 "charge",
                 "diagnoses",
+                "claim_diagnoses",
                 "ndc",
                 "drug_dose_mg",
                 "drug_wasted_mg",
@@ -531,7 +532,7 @@ class _Rows:
         }
         for name in _NOT_EXTRACTED:
             data[name] = [None] * n
-        lists = {name: data.pop(name) for name in ("modifiers", "diagnoses")}
+        lists = {name: data.pop(name) for name in ("modifiers", "diagnoses", "claim_diagnoses")}
         frame = pl.DataFrame(data, schema={k: FRAME_SCHEMA[k] for k in data})
         return frame.with_columns(_list_series(name, values) for name, values in lists.items()).select(
             list(FRAME_SCHEMA)
@@ -955,12 +956,12 @@ class _Reader:
             if line.dated_at is not None:
                 # The guide allows one DTP*472 per service line: checked on the first date, the second
                 # was dropped without a word (probe 17B); which one is the line's cannot be told.
-                if (_date(date_format, value), value) != (line.date_of_service, line.dated_value):
+                if (_date(date_format, value), _span(date_format, value)) != line.dated_value:
                     line.errors.append(f"DTP*472 at segment {position} gives the line a second date of service "
                                        f"({value!r}) after segment {line.dated_at}'s: which is the line's cannot be "
                                        "told; send one DTP*472 per line")
                 return
-            line.dated_at, line.dated_value = position, value
+            line.dated_at, line.dated_value = position, (_date(date_format, value), _span(date_format, value))
             if line.date_of_service is None:
                 line.date_of_service = _date(date_format, value)
                 reason = _bad_range(date_format, value)
@@ -1232,6 +1233,7 @@ class _Reader:
         cols["units"].append(line.units if line else None)
         cols["charge"].append(line.charge if line else None)
         cols["diagnoses"].append(diagnoses)
+        cols["claim_diagnoses"].append(list(claim.diagnoses))
         cols["ndc"].append(line.ndc if line else None)
         # CTP04 is the quantity of the drug the line bills: on a JW line, the amount discarded (CMS JW/JZ
         # FAQ: the discarded amount is billed on its own line with JW), not a dose administered.
