@@ -734,8 +734,8 @@ def _voided(lines: pl.DataFrame, run: pl.Series, claims: pl.DataFrame) -> pl.Dat
     """``_claim``, ``voided_by``: the claims a void of the batch (CLM05-3 8) cancels. A void repeats the
     claim it cancels: the same member, billing provider and payer (as policies read it) and the same
     lines (date, code, modifiers, units: the order-independent signature of :func:`_copies`); each void
-    cancels one such claim that is no correction itself, the first in input order not taken by an
-    earlier void. An original, its void and the rebill sent after it, all in one audit batch: the
+    cancels one such claim that is no correction itself and is read before it, the nearest one.
+    An original, its void and the rebill sent after it, all in one audit batch: the
     cancelled original was counted with the rebill (a second initial service, twice the MUE: probe 17E).
     Only the members with a void are looked at (none in most batches)."""
     none = pl.DataFrame(schema={"_claim": pl.UInt32, "voided_by": pl.String})
@@ -755,11 +755,17 @@ def _voided(lines: pl.DataFrame, run: pl.Series, claims: pl.DataFrame) -> pl.Dat
         pl.col("claim_frequency").is_in(reference.void_frequencies()).fill_null(False).alias("_void"),
         pl.col("claim_frequency").is_in(reference.correction_frequencies()).fill_null(False).alias("_corr"))
     key = ["member_id", "billing_provider", "_payer", "_sig", "_n"]
-    grouped = sigs.join(kinds, on="_claim").sort("_pos")
-    nth = pl.int_range(pl.len()).over(key).alias("_k")
-    voids = grouped.filter("_void").with_columns(nth).select(*key, "_k", pl.col("claim_id").alias("voided_by"))
-    originals = grouped.filter(~pl.col("_corr")).with_columns(nth)
-    return originals.join(voids, on=[*key, "_k"], nulls_equal=True).select("_claim", "voided_by")
+    grouped = sigs.join(kinds, on="_claim")
+    voids = grouped.filter("_void").select(*key, pl.col("_pos").alias("_void_pos"),
+                                           pl.col("claim_id").alias("voided_by"))
+    originals = grouped.filter(~pl.col("_corr")).select(*key, "_claim", "_pos")
+    # Only a claim read before the void: a void and the rebill after it, the original sent in an earlier
+    # batch, cancel nothing here (the rebill is the claim to scrub). Each void takes the nearest such
+    # claim before it, each claim one void.
+    pairs = voids.join(originals, on=key, nulls_equal=True).filter(pl.col("_pos") < pl.col("_void_pos"))
+    pairs = pairs.sort("_void_pos", pl.col("_pos"), descending=[False, True]).unique(
+        "_void_pos", keep="first", maintain_order=True).unique("_claim", keep="first", maintain_order=True)
+    return pairs.select("_claim", "voided_by")
 
 
 def _sorted_modifiers(lines: pl.DataFrame) -> pl.Series:

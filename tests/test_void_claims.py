@@ -75,6 +75,13 @@ def test_an_original_its_void_and_the_rebill_count_the_visit_once(tmp_path: Path
     other = [*_visit("R58", "1"), *_visit("R59", "8", provider="1111111111"), *_visit("R60", "1")]
     path.write_text("\n".join([_REBILL, *other]) + "\n", encoding="utf-8")
     assert scrub([str(path)]).findings.height > 0
+    # A void and the rebill after it, the original sent in an earlier batch: the void cancels no claim of
+    # this one (the rebill, with one more hour than documented, is scrubbed).
+    path.write_text("\n".join([_REBILL, *_visit("R59", "8"), *_visit("R60", "1", hours="5")]) + "\n",
+                    encoding="utf-8")
+    rebill = scrub([str(path)])
+    assert "voided_claims" not in rebill.summary
+    assert rebill.findings.select("claim_id", "check_id").rows() == [("R60", "unit-miscalculation")]
 
 
 def test_a_rebill_without_its_primary_is_reported_not_anchored_by_the_voided_original(tmp_path: Path) -> None:
