@@ -416,11 +416,8 @@ def summary_parts(result_lines: pl.DataFrame, findings: pl.DataFrame, rejected: 
         "findings": findings.height,
         "rejected_rows": rejected.height,
         "claims_with_rejected_rows": int(rejected.get_column("claim_id").drop_nulls().n_unique()),
-        # (a void's charges cancel the claim it repeats: neither is billed, the rebill is)
-        "charges_billed": float(result_lines.select(pl.col("charge").filter(
-            ~pl.col("claim_frequency").is_in(reference.void_frequencies()).fill_null(False)
-            & (pl.col("voided_by").is_null() if "voided_by" in result_lines.columns else pl.lit(True))
-        ).fill_null(0).sum()).item() or 0.0) if lines else 0.0,
+        "charges_billed": float(result_lines.select(pl.col("charge").filter(billed_lines(result_lines))
+                                .fill_null(0).sum()).item() or 0.0) if lines else 0.0,
         "charges_at_risk": float(findings.get_column("charge_at_risk").sum()),
         "by_severity": {s: int(findings.filter(pl.col("severity") == s).height) for s in SEVERITY_RANK},
         "by_check": by_check,
@@ -454,6 +451,14 @@ def summary_parts(result_lines: pl.DataFrame, findings: pl.DataFrame, rejected: 
         voided = result_lines.filter(pl.col("voided_by").is_not_null())
         parts["voided_claims"] = voided.select("claim_id").unique().height
     return parts
+
+
+def billed_lines(lines: pl.DataFrame) -> pl.Expr:
+    """The lines whose charges count as billed (the headline and the report's tables alike): not a void's,
+    whose charges cancel the claim it repeats, nor a claim a void of the batch cancels (``voided_by``):
+    an original, its void and the rebill bill the visit once."""
+    void = pl.col("claim_frequency").is_in(reference.void_frequencies()).fill_null(False)
+    return ~void & (pl.col("voided_by").is_null() if "voided_by" in lines.columns else pl.lit(True))
 
 
 def add_summary_parts(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:

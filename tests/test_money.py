@@ -258,10 +258,19 @@ def test_the_report_tables_bill_what_the_headline_bills_also_beside_a_void(tmp_p
         "V2,2,M1,MEDICARE,11,2026-03-02,96366,,1,110,D80.0,,,,,1111111111,8,P-V1",
     ]) + "\n", encoding="utf-8")
     result = scrub([str(path)])
-    assert result.summary["charges_billed"] == 460.0
+    # The void cancels V1, which the batch holds: neither is billed (probe 17E: an original, its void and
+    # the rebill bill the visit once); the tables agree with the headline.
+    assert result.summary["charges_billed"] == 0.0 and result.summary["voided_claims"] == 1
     ctx = build_context(result)
     for table in ("by_payer", "by_provider", "by_month"):
-        assert sum(r["billed"] for r in ctx[table]) == 460.0, table
+        assert sum(r["billed"] for r in ctx[table]) == 0.0, table
+    # Near miss: the void alone (its original sent in an earlier batch) cancels nothing here.
+    path.write_text("\n".join([header, *[r for r in path.read_text().splitlines()[1:] if r.startswith("V2")],
+                               "V3,1,M1,MEDICARE,11,2026-03-02,96365,,1,350,D80.0,,,2026-03-02T09:00,"
+                               "2026-03-02T10:00,1111111111,1,"]) + "\n", encoding="utf-8")
+    alone = scrub([str(path)])
+    assert alone.summary["charges_billed"] == 350.0 and "voided_claims" not in alone.summary
+    assert sum(r["billed"] for r in build_context(alone)["by_payer"]) == 350.0
 
 
 def test_hydration_units_over_the_outside_minutes_count_untimed_lines_too(tmp_path) -> None:

@@ -27,8 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from scrubber import reference
-from scrubber.engine import SEVERITY_RANK, ScrubResult
+from scrubber.engine import SEVERITY_RANK, ScrubResult, billed_lines
 from scrubber.output import icd10_next_words
 from scrubber.output.letters import arguable_justifications
 from scrubber.payer_names import payer_keys
@@ -264,9 +263,7 @@ def _breakdown(result: ScrubResult, key: str, key_expr: pl.Expr, lines: pl.DataF
     scanned = lines.group_by(key_expr.alias(key)).agg(
         pl.col("_claim").n_unique().alias("claims"),
         pl.len().alias("lines"),
-        # (as the headline's charges billed: a void's charges cancel the claim it repeats, not billed again)
-        pl.col("charge").filter(~pl.col("claim_frequency").is_in(reference.void_frequencies()).fill_null(False))
-        .fill_null(0).sum().alias("billed"),
+        pl.col("charge").filter(billed_lines(lines)).fill_null(0).sum().alias("billed"),  # (as the headline's)
     )
     found = f.group_by(key_expr.alias(key)).agg(
         pl.col("claim_id").n_unique().alias("claims_flagged"),
