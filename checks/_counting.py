@@ -298,10 +298,10 @@ def units_reported_elsewhere(lines: pl.LazyFrame, of: pl.DataFrame | None = None
     same as without it; other lines may be left out. A few thousand candidate lines instead of 2M:
     the three decisions over every line cost 0.1 s of CPU."""
     encounters = None if of is None else of.get_column("enc_key").unique()
-    initial = initial_services(lines, encounters).select(
-        "row_id", pl.col("extra_units").cast(pl.Float64).alias("reported_units"))
+    extra = initial_services(lines, encounters).collect().lazy()  # (read twice: the units, the concurrent hours)
+    initial = extra.select("row_id", pl.col("extra_units").cast(pl.Float64).alias("reported_units"))
     # (a concurrent infusion's hours go whole with its recode: not also as hours over the record)
-    concurrent = hours_of_concurrent_infusions(lines, encounters)
+    concurrent = hours_of_concurrent_infusions(lines, encounters, extra)
     parts = [initial, concurrent, _hours_not_supported(lines, encounters).join(concurrent, on="row_id", how="anti")]
     # An add-on with no primary in the encounter: every unit is addon-without-primary's (96366 x10 alone
     # was also "2 over the MUE", with a fix to reduce it and an appeal for units no primary supports).
@@ -361,11 +361,14 @@ def concurrent_infusions(lines: pl.LazyFrame, extra: pl.LazyFrame) -> pl.LazyFra
     together), where the concurrent code accepts the kept initial as its primary (CPT: 96368 with
     96365 or 96413). Lines meeting the kept one end to start are sequential, not concurrent."""
     rows = extra.filter(~pl.col("is_kept_line") & pl.col("adm_concurrent_code").is_not_null()
-                        & ((pl.col("adm_concurrent_primary_mask") & pl.col("kept_bit")) != 0))
-    t = timing(lines).lines
+                        & ((pl.col("adm_concurrent_primary_mask") & pl.col("kept_bit")) != 0)).collect()
+    # (the timed lines of these rows and of their kept initials only: an integer set test, no join of all)
+    wanted = pl.concat([rows.get_column("row_id"), rows.get_column("kept_row")]).unique()
+    t = timing(lines).lines.filter(pl.col("row_id").is_in(wanted.implode()))
     own = t.select("row_id", "s", "e").filter(pl.col("e").is_not_null())
     kept = t.select(pl.col("row_id").alias("kept_row"), pl.col("ep_start").alias("_ks"),
                     pl.col("ep_stop").alias("_ke")).filter(pl.col("_ke").is_not_null())
+    rows = rows.lazy()
     # Together long enough to be an infusion of its own (CPT: more than 15 minutes, ``min_minutes``):
     # a few minutes' overlap where one bag is hung as the other ends is a sequential infusion.
     together = pl.min_horizontal("e", "_ke") - pl.max_horizontal("s", "_ks")
@@ -377,8 +380,11 @@ def concurrent_infusions(lines: pl.LazyFrame, extra: pl.LazyFrame) -> pl.LazyFra
         pl.col("line_number").first().over("enc_key").alias("_first_line"),
         (pl.int_range(pl.len()).over("enc_key") == 0).alias("_is_first"),
         ((pl.col("enc_admin_mask") & pl.col("adm_concurrent_bit")) != 0).alias("_billed"),
-    )
-    return ranked.join(concurrent_hours(lines, ranked), on="row_id", how="left").select(
+    ).collect()  # (a few lines, or none: then the hours are not looked for)
+    hours = (concurrent_hours(lines, ranked.lazy()) if ranked.height else pl.LazyFrame(schema={
+        "row_id": pl.Int64, "_hour_rows": pl.List(pl.Int64), "_hour_units": pl.Float64, "hours_note": pl.String,
+        "hours_removed": pl.String}))
+    return ranked.lazy().join(hours, on="row_id", how="left").select(
         "row_id",
         pl.lit(True).alias("_concurrent"),
         "_hour_rows",
@@ -402,7 +408,9 @@ def concurrent_hours(lines: pl.LazyFrame, concurrent: pl.LazyFrame) -> pl.LazyFr
     additional hours, so those hours go with the recode, on that line. Where another infusion of
     the chain stays (96365 kept, 96367), the hours may be its own: the time rules judge them (unit-miscalculation)."""
     tm = timing(lines)
-    t = tm.lines
+    # (the timed lines of the concurrent lines' encounters only: a handful, not every timed line)
+    encounters = concurrent.select("enc_key").unique().collect().get_column("enc_key")
+    t = tm.lines.filter(pl.col("enc_key").is_in(encounters.implode()))
     mine = t.join(concurrent.select("row_id", "claim_id", "line_number"), on="row_id").select(
         "row_id", "enc_key", "tm_chain", "claim_id", "line_number")
     chains = mine.select("enc_key", "tm_chain").unique()
@@ -434,13 +442,17 @@ def concurrent_hours(lines: pl.LazyFrame, concurrent: pl.LazyFrame) -> pl.LazyFr
     )
 
 
-def hours_of_concurrent_infusions(lines: pl.LazyFrame, encounters: pl.Series | None = None) -> pl.LazyFrame:
+def hours_of_concurrent_infusions(lines: pl.LazyFrame, encounters: pl.Series | None = None,
+                                  initial: pl.LazyFrame | None = None) -> pl.LazyFrame:
     """``row_id``, ``reported_units``: the additional-hour lines duplicate-initial-infusion deletes with a
     concurrent infusion's recode (:func:`concurrent_hours`: every unit), for the checks that count
-    those hours otherwise (unit-miscalculation's time rules, the MUE): one root cause, one finding."""
-    extra = initial_services(lines, encounters).filter(~pl.col("is_kept_line") & pl.col("adm_concurrent_code")
-                                                       .is_not_null())
-    hours = concurrent_infusions(lines, extra).select("_hour_rows").explode("_hour_rows").drop_nulls()
+    those hours otherwise (unit-miscalculation's time rules, the MUE): one root cause, one finding.
+    ``initial``: :func:`initial_services` of those encounters, when the caller has it."""
+    initial = initial_services(lines, encounters) if initial is None else initial  # (a caller's, when it has it)
+    extra = initial.filter(~pl.col("is_kept_line") & pl.col("adm_concurrent_code").is_not_null()).collect()
+    if not extra.height:  # (no second infusion with a concurrent code: the usual encounter)
+        return pl.LazyFrame(schema={"row_id": pl.Int64, "reported_units": pl.Float64})
+    hours = concurrent_infusions(lines, extra.lazy()).select("_hour_rows").explode("_hour_rows").drop_nulls()
     return hours.join(lines.select("row_id", pl.col("units").cast(pl.Float64).alias("reported_units")),
                       left_on="_hour_rows", right_on="row_id").select(pl.col("_hour_rows").alias("row_id"),
                                                                       "reported_units")

@@ -433,13 +433,19 @@ def _jb(lines: pl.LazyFrame) -> pl.LazyFrame:
     most batches)."""
     drugs, pumps = reference.dme_jb_codes()
     unmarked = ~pl.col("has_route_sc_modifier") & ~pl.col("has_route_iv_modifier")
-    home = lines.filter(pl.col("is_home") & since("pol_jb_from") & pl.col("procedure_code").is_in([*drugs, *pumps]))
-    scig = _home_scig(home.filter(pl.col("procedure_code").is_in(drugs)), "pol_jb_from")
-    drug_lines = scig.filter(unmarked).select("row_id", pl.col("ig_product").alias("product"),
-                                              pl.col("pol_jb_from").alias("jb_from"))
-    pumps_unmarked = with_modifier_roles(home.filter(pl.col("procedure_code").is_in(pumps))).filter(unmarked)
+    home = lines.filter(pl.col("is_home") & since("pol_jb_from"))
+    # (the drugs are immune globulins: a code-table test first; the pumps are no code of the table)
+    scig = _home_scig(home.filter(is_ig()).filter(pl.col("procedure_code").is_in(drugs)), "pol_jb_from").select(
+        "row_id", "claim_id", "enc_key", "ig_product", "pol_jb_from", "has_route_sc_modifier",
+        "has_route_iv_modifier").collect()
+    drug_lines = scig.lazy().filter(unmarked).select("row_id", pl.col("ig_product").alias("product"),
+                                                     pl.col("pol_jb_from").alias("jb_from"))
+    pump_home = home.filter(pl.col("code_idx").is_null()).filter(pl.col("procedure_code").is_in(pumps))
+    pumps_unmarked = with_modifier_roles(pump_home).filter(unmarked).collect()
+    if not pumps_unmarked.height or not scig.height:
+        return drug_lines.with_columns(pl.lit("jb_missing_home_sc").alias("reason"))
     # (beside the drug on its claim, or billed by its supplier for the patient and date: as KX's)
-    pump_lines = pl.concat([pumps_unmarked.join(scig.group_by(key).agg(
+    pump_lines = pl.concat([pumps_unmarked.lazy().join(scig.lazy().group_by(key).agg(
         pl.col("ig_product").sort().first().alias("product")), on=key).select(
         "row_id", "product", pl.col("pol_jb_from").alias("jb_from")) for key in ("claim_id", "enc_key")]).unique(
         "row_id", keep="first", maintain_order=True)
