@@ -458,6 +458,21 @@ def hours_of_concurrent_infusions(lines: pl.LazyFrame, encounters: pl.Series | N
                                                                       "reported_units")
 
 
+def chains_with_concurrent_infusions(lines: pl.LazyFrame, encounters: pl.Series) -> pl.DataFrame:
+    """``enc_key``, ``tm_chain``: the families of ``encounters`` holding an infusion duplicate-initial-
+    infusion recodes as concurrent (96368, without additional hours). Their documented minutes count
+    that infusion's own time, which supports no hour: a judge of hours left unbilled there would ask
+    for hours CPT does not report (probe 17F: "bill 96366 x3" beside "96368 without hours")."""
+    empty = pl.DataFrame(schema={"enc_key": pl.UInt32, "tm_chain": pl.UInt8})
+    extra = initial_services(lines, encounters).filter(
+        ~pl.col("is_kept_line") & pl.col("adm_concurrent_code").is_not_null()).collect()
+    if not extra.height:
+        return empty
+    rows = concurrent_infusions(lines, extra.lazy()).select("row_id").collect().get_column("row_id")
+    chains = timing(lines).lines.filter(pl.col("row_id").is_in(rows.implode())).select("enc_key", "tm_chain")
+    return chains.unique().collect().cast(empty.schema)
+
+
 def recoded_by_one_initial_rule(lines: pl.LazyFrame, encounters: pl.Series) -> pl.LazyFrame:
     """``row_id`` of the lines of ``encounters`` every unit of which is an extra initial service
     (:func:`initial_services`): duplicate-initial-infusion's fix gives the line another code (96360

@@ -40,7 +40,8 @@
   `observation-counted-as-infusion` fires instead: one finding per root cause. Likewise hydration
   hours whose excess is fully explained by the minutes concurrent with another infusion are
   `concurrent-hydration`'s (its fix recomputes the hydration), and the hours of an infusion that
-  `duplicate-initial-infusion` recodes as concurrent (96368, no additional hours) are its own.
+  `duplicate-initial-infusion` recodes as concurrent (96368, no additional hours) are its own; no
+  hours are asked for as left unbilled in a family holding such an infusion (its minutes support none).
 
 Implementation. Drug lines: dose and waste come from the line, or from the other line of the same
 drug on the claim and date (:func:`scrubber.enrich.with_drug_units`; the JW line usually carries no
@@ -241,6 +242,15 @@ def _hour_findings(lines: pl.LazyFrame) -> pl.LazyFrame:
 
         gone = hours_of_concurrent_infusions(lines, wrong.get_column("enc_key").unique()).collect()
         wrong = wrong.filter(~pl.col("head").is_in(gone.get_column("row_id").implode()))
+        # Nor "bill more" where a concurrent infusion's own minutes are what supports it.
+        under = wrong.filter(billed < expected)
+        if under.height:
+            from checks._counting import chains_with_concurrent_infusions
+
+            concurrent = chains_with_concurrent_infusions(lines, under.get_column("enc_key").unique())
+            wrong = wrong.join(concurrent.with_columns(pl.lit(True).alias("_concurrent")), on=["enc_key", "tm_chain"],
+                               how="left", maintain_order="left").filter(
+                ~((billed < expected) & pl.col("_concurrent").fill_null(False))).drop("_concurrent")
     wrong = wrong.lazy()
     # No infusion of the add-on's chain billed at all (MEDICARE anchors 96366 with 96413 or 96360, but
     # only 96365 and 96367 give it hours): none supported, and the words name what it would extend.

@@ -193,3 +193,21 @@ def test_a_concurrent_infusions_hours_on_another_claim_stay_that_claims(tmp_path
     assert "Delete" not in found[("Q1", 2)][1] and found[("Q1", 2)][2] == 100.0
     assert found[("Q2", 1)][0] == "unit-miscalculation" and found[("Q2", 1)][2] > 0
 
+
+
+def test_a_concurrent_infusions_minutes_ask_for_no_more_hours(tmp_path) -> None:
+    """96365 09:00-11:40 with 96366 x2, and a second 96365 09:30-11:30 inside it: the second is 96368
+    without hours; its 120 minutes were also counted as a sequential infusion's, and unit-miscalculation
+    asked to "bill 96366 x3" beside that fix (probe 17F). Near miss: the same second infusion from 11:40
+    on (sequential: 96367, whose hours count) leaves the hours to the time rules."""
+    rows = [_line("C8", 1, "96365", 1, "09:00", "11:40"), _line("C8", 2, "96366", 2),
+            _line("C8", 3, "96365", 1, "09:30", "11:30"),
+            _line("C9", 1, "96365", 1, "09:00", "11:40"), _line("C9", 2, "96366", 2),
+            _line("C9", 3, "96365", 1, "11:40", "13:40")]
+    path = tmp_path / "claims.csv"
+    path.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
+    result = scrub([str(path)], select=["duplicate-initial-infusion", "unit-miscalculation"])
+    found = result.findings.select("claim_id", "line_number", "check_id", "reason").rows()
+    assert ("C8", 3, "duplicate-initial-infusion", "second_initial_concurrent") in found
+    assert not [f for f in found if f[0] == "C8" and f[2] == "unit-miscalculation"]
+    assert ("C9", 3, "duplicate-initial-infusion", "second_initial_hours_timed") in found
