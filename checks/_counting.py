@@ -442,17 +442,26 @@ def concurrent_hours(lines: pl.LazyFrame, concurrent: pl.LazyFrame) -> pl.LazyFr
     )
 
 
+def _concurrent_in(lines: pl.LazyFrame, encounters: pl.Series | None,
+                   initial: pl.LazyFrame | None = None) -> pl.DataFrame | None:
+    """:func:`concurrent_infusions` of ``encounters`` (collected), None where no second infusion has a
+    concurrent code (the usual encounter: nothing else is looked at). ``initial``: :func:`initial_services`
+    of those encounters, when the caller has it."""
+    initial = initial_services(lines, encounters) if initial is None else initial
+    extra = initial.filter(~pl.col("is_kept_line") & pl.col("adm_concurrent_code").is_not_null()).collect()
+    return concurrent_infusions(lines, extra.lazy()).collect() if extra.height else None
+
+
 def hours_of_concurrent_infusions(lines: pl.LazyFrame, encounters: pl.Series | None = None,
                                   initial: pl.LazyFrame | None = None) -> pl.LazyFrame:
     """``row_id``, ``reported_units``: the additional-hour lines duplicate-initial-infusion deletes with a
     concurrent infusion's recode (:func:`concurrent_hours`: every unit), for the checks that count
     those hours otherwise (unit-miscalculation's time rules, the MUE): one root cause, one finding.
     ``initial``: :func:`initial_services` of those encounters, when the caller has it."""
-    initial = initial_services(lines, encounters) if initial is None else initial  # (a caller's, when it has it)
-    extra = initial.filter(~pl.col("is_kept_line") & pl.col("adm_concurrent_code").is_not_null()).collect()
-    if not extra.height:  # (no second infusion with a concurrent code: the usual encounter)
+    concurrent = _concurrent_in(lines, encounters, initial)
+    if concurrent is None:
         return pl.LazyFrame(schema={"row_id": pl.Int64, "reported_units": pl.Float64})
-    hours = concurrent_infusions(lines, extra.lazy()).select("_hour_rows").explode("_hour_rows").drop_nulls()
+    hours = concurrent.lazy().select("_hour_rows").explode("_hour_rows").drop_nulls()
     return hours.join(lines.select("row_id", pl.col("units").cast(pl.Float64).alias("reported_units")),
                       left_on="_hour_rows", right_on="row_id").select(pl.col("_hour_rows").alias("row_id"),
                                                                       "reported_units")
@@ -464,11 +473,10 @@ def chains_with_concurrent_infusions(lines: pl.LazyFrame, encounters: pl.Series)
     that infusion's own time, which supports no hour: a judge of hours left unbilled there would ask
     for hours CPT does not report (probe 17F: "bill 96366 x3" beside "96368 without hours")."""
     empty = pl.DataFrame(schema={"enc_key": pl.UInt32, "tm_chain": pl.UInt8})
-    extra = initial_services(lines, encounters).filter(
-        ~pl.col("is_kept_line") & pl.col("adm_concurrent_code").is_not_null()).collect()
-    if not extra.height:
+    concurrent = _concurrent_in(lines, encounters)
+    if concurrent is None:
         return empty
-    rows = concurrent_infusions(lines, extra.lazy()).select("row_id").collect().get_column("row_id")
+    rows = concurrent.get_column("row_id")
     chains = timing(lines).lines.filter(pl.col("row_id").is_in(rows.implode())).select("enc_key", "tm_chain")
     return chains.unique().collect().cast(empty.schema)
 

@@ -374,19 +374,27 @@ def _kx_pump_supplies(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
                         | pl.col("enc_key").is_in(items.get_column("enc_key").unique().implode()))
     scig = _home_scig(near)
     uncovered = home_scig_uncovered(scig, ctx)
-    covered = scig.join(uncovered, on="row_id", how="anti")
-    matched = []
-    # On the drug's claim whatever its dates (a pump rented from the day before), or billed by the same
-    # supplier for the patient and date on a claim of its own (probe 17A; 17D: both, not one for the other).
-    for key in ("claim_id", "enc_key"):
-        drugs = covered.group_by(key).agg(pl.col("ig_product").sort().first().alias("product"))
-        off_list = scig.join(uncovered, on="row_id").select(key).unique()
-        matched.append(items.lazy().join(drugs, on=key).join(off_list, on=key, how="anti").select("row_id", "product"))
-    found = pl.concat(matched).unique("row_id", keep="first", maintain_order=True)
+    found = _beside_home_scig(items.lazy(), scig.join(uncovered, on="row_id", how="anti"),
+                              excluded=scig.join(uncovered, on="row_id"))
     return found.join(items.lazy().select("row_id", "pol_kx_from", "policy"), on="row_id").join(
         ctx.policy_params.select("policy", "pol_kx_accepted"), on="policy", how="left").select(
         "row_id", pl.lit("kx_missing_pump_supply").alias("reason"), "product", pl.col("pol_kx_from").alias("kx_from"),
         *_kx_words())
+
+
+def _beside_home_scig(items: pl.LazyFrame, scig: pl.LazyFrame, excluded: pl.LazyFrame | None = None
+                      ) -> pl.LazyFrame:
+    """``row_id``, ``product``: the pump and supply lines of ``items`` beside a home SC immune globulin
+    line of ``scig``: on its claim whatever their date (a pump rented from the day before), or billed by
+    its supplier for the patient and date on a claim of their own (probe 17A; 17D: both, not one for the
+    other); never where a line of ``excluded`` (off the covered list: noncovered-diagnosis's) is so."""
+    found = []
+    for key in ("claim_id", "enc_key"):
+        matched = items.join(scig.group_by(key).agg(pl.col("ig_product").sort().first().alias("product")), on=key)
+        if excluded is not None:
+            matched = matched.join(excluded.select(key).unique(), on=key, how="anti")
+        found.append(matched.select("row_id", "product"))
+    return pl.concat(found).unique("row_id", keep="first", maintain_order=True)
 
 
 # What each modifier a policy may accept instead of KX tells the payer, in the fix's words (the MEDICARE
@@ -444,11 +452,8 @@ def _jb(lines: pl.LazyFrame) -> pl.LazyFrame:
     pumps_unmarked = with_modifier_roles(pump_home).filter(unmarked).collect()
     if not pumps_unmarked.height or not scig.height:
         return drug_lines.with_columns(pl.lit("jb_missing_home_sc").alias("reason"))
-    # (beside the drug on its claim, or billed by its supplier for the patient and date: as KX's)
-    pump_lines = pl.concat([pumps_unmarked.lazy().join(scig.lazy().group_by(key).agg(
-        pl.col("ig_product").sort().first().alias("product")), on=key).select(
-        "row_id", "product", pl.col("pol_jb_from").alias("jb_from")) for key in ("claim_id", "enc_key")]).unique(
-        "row_id", keep="first", maintain_order=True)
+    pump_lines = _beside_home_scig(pumps_unmarked.lazy(), scig.lazy()).join(
+        pumps_unmarked.lazy().select("row_id", pl.col("pol_jb_from").alias("jb_from")), on="row_id")
     return pl.concat([drug_lines, pump_lines]).with_columns(pl.lit("jb_missing_home_sc").alias("reason"))
 
 

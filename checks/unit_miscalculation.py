@@ -238,15 +238,14 @@ def _hour_findings(lines: pl.LazyFrame) -> pl.LazyFrame:
     if wrong.height:
         # The hours of a concurrent infusion go whole with its recode (duplicate-initial-infusion): not
         # also "bill x1" here (the rule is decided once, for the few encounters judged).
-        from checks._counting import hours_of_concurrent_infusions  # (that module imports this one)
+        # (that module imports this one)
+        from checks._counting import chains_with_concurrent_infusions, hours_of_concurrent_infusions
 
         gone = hours_of_concurrent_infusions(lines, wrong.get_column("enc_key").unique()).collect()
         wrong = wrong.filter(~pl.col("head").is_in(gone.get_column("row_id").implode()))
         # Nor "bill more" where a concurrent infusion's own minutes are what supports it.
         under = wrong.filter(billed < expected)
         if under.height:
-            from checks._counting import chains_with_concurrent_infusions
-
             concurrent = chains_with_concurrent_infusions(lines, under.get_column("enc_key").unique())
             wrong = wrong.join(concurrent.with_columns(pl.lit(True).alias("_concurrent")), on=["enc_key", "tm_chain"],
                                how="left", maintain_order="left").filter(

@@ -697,14 +697,7 @@ def _copies(lines: pl.DataFrame, run: pl.Series, claims: pl.DataFrame, starts: p
     if candidates.len() < 2:
         return none
     rows = run.is_in(candidates.implode()).arg_true()
-    subset = lines.select("date_of_service", "procedure_code", "modifiers", "units", "payer_sequence")[rows]
-    line_hash = pl.struct("date_of_service", "procedure_code", _sorted_modifiers(subset), "units").hash(0x2F1E)
-    sigs = (
-        pl.DataFrame([run.gather(rows), subset.get_column("payer_sequence")]).hstack(
-            subset.select(line_hash.alias("_h")))
-        .filter(pl.col("payer_sequence").is_null())
-        .group_by("_claim").agg(pl.col("_h").sum().alias("_sig"), pl.len().alias("_n"))
-    )
+    sigs = _claim_signatures(lines, run, rows, unsent_only=True)
     if sigs.height < 2:
         return none
     key = ["member_id", "billing_provider", "_sig", "_n"]
@@ -745,11 +738,7 @@ def _voided(lines: pl.DataFrame, run: pl.Series, claims: pl.DataFrame) -> pl.Dat
         return none
     members = claims.filter(void).get_column("member_id").unique()
     candidates = claims.filter(pl.col("member_id").is_in(members.implode()))
-    rows = run.is_in(candidates.get_column("_claim").implode()).arg_true()
-    subset = lines.select("date_of_service", "procedure_code", "modifiers", "units")[rows]
-    line_hash = pl.struct("date_of_service", "procedure_code", _sorted_modifiers(subset), "units").hash(0x2F1E)
-    sigs = pl.DataFrame([run.gather(rows)]).hstack(subset.select(line_hash.alias("_h"))).group_by("_claim").agg(
-        pl.col("_h").sum().alias("_sig"), pl.len().alias("_n"))
+    sigs = _claim_signatures(lines, run, run.is_in(candidates.get_column("_claim").implode()).arg_true())
     kinds = candidates.with_columns(
         payer_keys("payer", candidates.get_column("payer")).alias("_payer"),
         pl.col("claim_frequency").is_in(reference.void_frequencies()).fill_null(False).alias("_void"),
@@ -766,6 +755,21 @@ def _voided(lines: pl.DataFrame, run: pl.Series, claims: pl.DataFrame) -> pl.Dat
     pairs = pairs.sort("_void_pos", pl.col("_pos"), descending=[False, True]).unique(
         "_void_pos", keep="first", maintain_order=True).unique("_claim", keep="first", maintain_order=True)
     return pairs.select("_claim", "voided_by")
+
+
+def _claim_signatures(lines: pl.DataFrame, run: pl.Series, rows: pl.Series, unsent_only: bool = False
+                      ) -> pl.DataFrame:
+    """``_claim``, ``_sig``, ``_n``: the order-independent signature of the claims' lines at ``rows``
+    (date, code, modifiers, units: a wrapping sum of 64-bit line hashes) and their count, by which
+    :func:`_copies` and :func:`_voided` tell that one claim repeats another; with ``unsent_only``, of
+    the lines that do not say their payer sequence only."""
+    subset = lines.select("date_of_service", "procedure_code", "modifiers", "units", "payer_sequence")[rows]
+    line_hash = pl.struct("date_of_service", "procedure_code", _sorted_modifiers(subset), "units").hash(0x2F1E)
+    frame = pl.DataFrame([run.gather(rows), subset.get_column("payer_sequence")]).hstack(
+        subset.select(line_hash.alias("_h")))
+    if unsent_only:
+        frame = frame.filter(pl.col("payer_sequence").is_null())
+    return frame.group_by("_claim").agg(pl.col("_h").sum().alias("_sig"), pl.len().alias("_n"))
 
 
 def _sorted_modifiers(lines: pl.DataFrame) -> pl.Series:
