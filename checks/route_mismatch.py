@@ -13,9 +13,11 @@ infusion for an SC-only product, route SC or JB beside SC administration for an 
 drug code is what
 disagrees with the record: the fix leads with the drug code, and recodes the administration only if
 the record is amended. A claim with
-no administration codes (a home DME claim) has nothing to compare. **Warning**: an IG drug whose only
-administration is chemotherapy administration (96401-96417): immune globulin is paid as a therapeutic
-infusion (96365) by most contractors, not as chemotherapy.
+no administration codes (a home DME claim) has no administration to compare; there a JA on an SC-only
+product, or a JB on an IV-only one, still names a route the drug's code does not take, and the drug
+line is at risk (A52507 adds JB to the codes given subcutaneously, no modifier to other routes).
+**Warning**: an IG drug whose only administration is chemotherapy administration (96401-96417): immune
+globulin is paid as a therapeutic infusion (96365) by most contractors, not as chemotherapy.
 
 Implementation. Everything is data: the IG codes and their route (IV, SC, IV_SC) come from
 ``immune_globulins.csv``, what each administration code says about the route from
@@ -41,7 +43,10 @@ code, never the administration, which would give ``iv_product_sc_admin`` back; w
 own JB / JA says it, the payer denies the drug line for a modifier its code does not take, so that
 line is at risk, else the administration the record contradicts),
 ``documented_iv_sc_billed`` / ``documented_sc_iv_billed`` (route IV/SC or JA/JB on the IG line
-against the administration billed, IV/SC products), ``route_vs_own_code`` (an administration line
+against the administration billed, IV/SC products), ``modifier_iv_sc_product`` /
+``modifier_sc_iv_product`` (a JA on an SC-only product, a JB on an IV-only one, where the encounter
+bills no administration: the drug line at risk; a route written only in the record, which the payer
+does not see, is left alone there), ``route_vs_own_code`` (an administration line
 whose documented route its own code does not describe), then the warning ``chemo_admin_only``.
 
 "Only administration" is read as the administration that can be the immune globulin's: IV push
@@ -112,6 +117,12 @@ def _rules(b: dict[str, int]) -> list[tuple[str, pl.Expr, int]]:
         ("documented_iv_sc_product", ig & (ig_route == "SC") & doc_iv & _has(sc | inj) & ~_has(iv), sc | inj),
         ("documented_iv_sc_billed", ig & doc_iv & _has(sc | inj) & ~_has(iv), sc | inj),
         ("documented_sc_iv_billed", ig & doc_sc & _has(iv) & ~_has(sc), iv),
+        # No administration billed in the encounter (a home claim): the line's own JA/JB still names a
+        # route its code does not take, and the payer denies the drug line for it (A52507).
+        ("modifier_iv_sc_product", ig & (ig_route == "SC") & pl.col("has_route_iv_modifier")
+         & ~pl.col("has_route_sc_modifier") & (mask == 0), 0),
+        ("modifier_sc_iv_product", ig & (ig_route == "IV") & pl.col("has_route_sc_modifier")
+         & ~pl.col("has_route_iv_modifier") & (mask == 0), 0),
         ("route_vs_own_code", own, 0),
         ("chemo_admin_only", ig & _has(chemo) & ~_has(iv | sc | inj), chemo),
     ]
@@ -130,6 +141,7 @@ def _may_conflict(b: dict[str, int]) -> pl.Expr:
         | (_has(b["hydration"]) & ~_has(iv | sc | inj | push | chemo))  # ig_as_hydration
         | (pl.col("route").is_in(["PUSH", "IM"]).fill_null(False) & (mask != 0))  # documented_push, _im
         | (_has(chemo) & ~_has(iv | sc | inj))  # chemo_admin_only
+        | (mask == 0)  # modifier_iv_sc_product, modifier_sc_iv_product (no administration billed)
     )
     return ig | _own_code_conflict()
 
@@ -161,11 +173,15 @@ def _infusion_codes() -> pl.Expr:
                                              return_dtype=pl.String)
 
 
+def _route_modifier(role: str) -> pl.Expr:
+    """The line's modifiers of ``role`` (route_iv: JA; route_sc: JB), as text."""
+    modifiers = reference.modifiers_with_role(role)
+    return pl.col("modifiers").list.eval(pl.element().filter(pl.element().is_in(modifiers))).list.join(" ")
+
+
 def _documented(route: str, role: str) -> pl.Expr:
     """How the line documents a route: its ``route`` value when that is ``route``, else its JA/JB."""
-    modifiers = reference.modifiers_with_role(role)
-    given = pl.col("modifiers").list.eval(pl.element().filter(pl.element().is_in(modifiers))).list.join(" ")
-    return pl.when(pl.col("route") == route).then(pl.lit(route)).otherwise(given)
+    return pl.when(pl.col("route") == route).then(pl.lit(route)).otherwise(_route_modifier(role))
 
 
 def _conflicting_lines(flagged: pl.LazyFrame, lines: pl.LazyFrame) -> pl.LazyFrame:
@@ -254,6 +270,10 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         .then(_documented("IV", "route_iv"))
         .when(pl.col("reason").is_in(says_sc))
         .then(_documented("SC", "route_sc"))
+        .when(pl.col("reason") == "modifier_iv_sc_product")
+        .then(_route_modifier("route_iv"))
+        .when(pl.col("reason") == "modifier_sc_iv_product")
+        .then(_route_modifier("route_sc"))
         .otherwise(pl.col("route"))
     )
     facts = flagged.select(
@@ -274,7 +294,8 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         # that agrees with the product; a route written only in the record leaves the administration
         # the record contradicts at risk.
         ((pl.col("reason").is_in(product_sc) & pl.col("has_route_sc_modifier"))
-         | (pl.col("reason").is_in(product_iv) & pl.col("has_route_iv_modifier"))).alias("_own_line"),
+         | (pl.col("reason").is_in(product_iv) & pl.col("has_route_iv_modifier"))
+         | pl.col("reason").is_in(["modifier_iv_sc_product", "modifier_sc_iv_product"])).alias("_own_line"),
     )
     conflicting = _conflicting_lines(facts, lines)
     return facts.join(conflicting, on="row_id", how="left").select(

@@ -80,6 +80,8 @@ R16,1,M28,MEDICARE,institutional,22,2026-05-04,96365,0260,,,1,300,D80.0,,,PCN-R1
 R16,2,M28,MEDICARE,institutional,22,2026-05-04,J1559,0636,JZ,,80,4000,D80.0,,IV,PCN-R16
 R17,1,M29,CIGNA,professional,11,2026-05-04,96369,,,,1,200,D80.0,,,
 R17,2,M29,CIGNA,professional,11,2026-05-04,J1459,,,,70,7000,D80.0,,SC,
+R18,1,M30,MEDICARE,professional,12,2026-05-04,J1559,,JA,KX,80,4000,D80.0,,,PCN-R18
+R19,1,M31,CIGNA,professional,12,2026-05-04,J1459,,JB,,70,7000,D80.0,,,
 """
 
 # No office/outpatient or commercial covered list is shipped: the batch names one as a user would.
@@ -227,6 +229,14 @@ def test_route_fixes_never_propose_a_route_the_product_does_not_have(findings: p
     assert "replace 96365" not in iv_only["suggested_fix"].lower()
     sc_only = _one(findings, "R12", 2)
     assert sc_only["reason"] == "documented_iv_sc_product" and "becomes JB" in sc_only["suggested_fix"]
+    # No administration billed (a home claim): the drug line's own JA on an SC-only product becomes JB,
+    # a JB on an IV-only product is removed; never "append JA" (probe 17F: J1559-JA at home passed).
+    home_sc = _one(findings, "R18", 1)
+    assert home_sc["reason"] == "modifier_iv_sc_product"
+    assert "replace JA with JB on claim R18, line 1" in home_sc["suggested_fix"]
+    home_iv = _one(findings, "R19", 1)
+    assert home_iv["reason"] == "modifier_sc_iv_product"
+    assert "remove JB from claim R19, line 1" in home_iv["suggested_fix"]
     # An IV-only product billed with a push: the IV infusion codes only (never 96369).
     push = _one(findings, "R4", 2)
     assert push["reason"] == "ig_as_push" and "96365, 96366 (the first hour" in push["suggested_fix"]
@@ -243,6 +253,8 @@ def test_money_at_risk(findings: pl.DataFrame) -> None:
     assert at_risk[("R4", 2)] == 90.0 and at_risk[("R8", 1)] == 200.0
     # An IG with hydration only: the hydration line. Documented IM: the administration it contradicts.
     assert at_risk[("R13", 2)] == 180.0 and at_risk[("R14", 2)] == 180.0 and at_risk[("R15", 2)] == 300.0
+    # A JA/JB its drug's code does not take, no administration billed: the drug line.
+    assert at_risk[("R18", 1)] == 4000.0 and at_risk[("R19", 1)] == 7000.0
     # Coverage: the drug line. A warning or a declared denial: nothing.
     assert at_risk[("O1", 1)] == 7000.0
     assert at_risk[("R9", 2)] == 0.0 and at_risk[("R10", 2)] == 0.0
