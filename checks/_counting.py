@@ -46,6 +46,7 @@ from scrubber.text import number
 from scrubber.timing import (
     HOUR,
     INFUSION,
+    billed_on,
     codes_where,
     interval,
     removed_hydration,
@@ -302,7 +303,7 @@ def units_reported_elsewhere(lines: pl.LazyFrame, of: pl.DataFrame | None = None
     initial = extra.select("row_id", pl.col("extra_units").cast(pl.Float64).alias("reported_units"))
     # (a concurrent infusion's hours go whole with its recode: not also as hours over the record)
     concurrent = hours_of_concurrent_infusions(lines, encounters, extra)
-    parts = [initial, concurrent, _hours_not_supported(lines, encounters).join(concurrent, on="row_id", how="anti")]
+    parts = [initial, concurrent, _hours_not_supported(lines, encounters, gone=concurrent)]
     # An add-on with no primary in the encounter: every unit is addon-without-primary's (96366 x10 alone
     # was also "2 over the MUE", with a fix to reduce it and an appeal for units no primary supports).
     within = lines if encounters is None else lines.filter(pl.col("enc_key").is_in(encounters.implode()))
@@ -325,13 +326,14 @@ def units_reported_elsewhere(lines: pl.LazyFrame, of: pl.DataFrame | None = None
 
 
 def _hours_not_supported(lines: pl.LazyFrame, encounters: pl.Series | None = None,
-                         removed_by_a_line_fix: bool = False) -> pl.LazyFrame:
+                         removed_by_a_line_fix: bool = False, gone: pl.LazyFrame | None = None) -> pl.LazyFrame:
     """Per additional-hour line, its units beyond what the encounter's documented time supports
     (:mod:`scrubber.timing` groups that can be judged), laid on the chain's lines in order, each
     line at most its own units; with ``encounters``, of those encounters' lines only. With
     ``removed_by_a_line_fix``, only the units a finding's fix takes off those lines: not where the
     minutes concurrent with another infusion explain the excess (concurrent-hydration recomputes the
-    hydration for the claim; unit-miscalculation leaves those hours alone)."""
+    hydration for the claim; unit-miscalculation leaves those hours alone). ``gone``: the hours that
+    go with a concurrent infusion's recode (:func:`hours_of_concurrent_infusions`), not counted here."""
     # Judged on the lines that could be read, also where a row of the encounter could not be (then
     # unit-miscalculation is quiet, not evaluated): a row missing could only add infusion time, so the
     # excess is at most this, and a counter subtracting it never reports units it would not have
@@ -340,6 +342,8 @@ def _hours_not_supported(lines: pl.LazyFrame, encounters: pl.Series | None = Non
     if removed_by_a_line_fix:
         judged = judged & (pl.col("counted") > pl.col("expected_concurrent"))
     groups = _within(timing(lines).groups.filter(judged), encounters)
+    if gone is not None:
+        groups = less_concurrent_hours(groups, lines, gone).filter(pl.col("counted") > pl.col("expected"))
     rows = groups.select((pl.col("counted") - pl.col("expected")).cast(pl.Float64).alias("_excess"),
                          pl.col("hour_rows").alias("row_id"), pl.int_range(pl.len()).alias("_g")).explode("row_id")
     units = _within(lines.filter(code_is(adm_role="addon")), encounters).select(
@@ -380,6 +384,7 @@ def concurrent_infusions(lines: pl.LazyFrame, extra: pl.LazyFrame) -> pl.LazyFra
         pl.col("line_number").first().over("enc_key").alias("_first_line"),
         (pl.int_range(pl.len()).over("enc_key") == 0).alias("_is_first"),
         ((pl.col("enc_admin_mask") & pl.col("adm_concurrent_bit")) != 0).alias("_billed"),
+        ((pl.col("s") >= pl.col("_ks")) & (pl.col("e") <= pl.col("_ke"))).alias("_inside"),
     ).collect()  # (a few lines, or none: then the hours are not looked for)
     hours = (concurrent_hours(lines, ranked.lazy()) if ranked.height else pl.LazyFrame(schema={
         "row_id": pl.Int64, "_hour_rows": pl.List(pl.Int64), "_hour_units": pl.Float64, "hours_note": pl.String,
@@ -402,38 +407,47 @@ def concurrent_infusions(lines: pl.LazyFrame, extra: pl.LazyFrame) -> pl.LazyFra
 
 def concurrent_hours(lines: pl.LazyFrame, concurrent: pl.LazyFrame) -> pl.LazyFrame:
     """``row_id`` -> ``_hour_rows``, ``_hour_units`` and ``hours_note``: the additional-hour lines
-    (96366) of a concurrent infusion's chain in its encounter when every infusion of that chain there is
-    a concurrent one (``concurrent``: :func:`concurrent_infusions`'s rows), on the claim of the first
-    concurrent line of the chain by claim and line: CPT reports a concurrent infusion without
-    additional hours, so those hours go with the recode, on that line. Where another infusion of
-    the chain stays (96365 kept, 96367), the hours may be its own: the time rules judge them (unit-miscalculation)."""
+    (96366) of a concurrent infusion's chain on a claim whose infusions of that chain are all
+    concurrent ones (``concurrent``: :func:`concurrent_infusions`'s rows, ``_inside``: run inside the
+    kept infusion), on that claim's first concurrent line by line number, where each runs inside the
+    kept infusion or no infusion of the chain is kept: CPT reports a concurrent infusion without
+    additional hours, so those hours go with the recode, on that line. Where another infusion of the
+    chain stays on the claim (96365 kept, 96367), or the concurrent one runs beyond the kept one, the
+    hours may be the chain's: the time rules judge them (unit-miscalculation)."""
     tm = timing(lines)
     # (the timed lines of the concurrent lines' encounters only: a handful, not every timed line)
     encounters = concurrent.select("enc_key").unique().collect().get_column("enc_key")
     t = tm.lines.filter(pl.col("enc_key").is_in(encounters.implode()))
-    mine = t.join(concurrent.select("row_id", "claim_id", "line_number"), on="row_id").select(
-        "row_id", "enc_key", "tm_chain", "claim_id", "line_number")
+    mine = t.join(concurrent.select("row_id", "claim_id", "line_number", "_inside"), on="row_id").select(
+        "row_id", "enc_key", "tm_chain", "claim_id", "line_number", "_inside")
     chains = mine.select("enc_key", "tm_chain").unique()
-    infusions = t.filter(pl.col("tm_kind") == INFUSION).join(chains, on=["enc_key", "tm_chain"]).select(
-        "enc_key", "tm_chain", pl.col("row_id").is_in(mine.select("row_id").collect().get_column("row_id").implode())
-        .alias("_concurrent"))
-    only = infusions.group_by("enc_key", "tm_chain").agg(pl.col("_concurrent").all()).filter("_concurrent")
-    first = mine.join(only, on=["enc_key", "tm_chain"]).sort("claim_id", "line_number").group_by(
-        "enc_key", "tm_chain").agg(pl.col("row_id").first(), pl.col("claim_id").first())
+    # Per claim: a claim whose infusions of the chain are all concurrent ones, each run inside the kept
+    # infusion, bills hours of no other infusion of the chain (the kept one documents its own; probe
+    # 17F: C01b's 96366 stayed, and the time rules put its excess on C01a's correct line). One that runs
+    # beyond the kept infusion adds time of its own to the chain: the time rules judge those hours,
+    # unless no infusion of the chain is kept (all concurrent with another chain's: 96365 in a 96413).
+    infusions = t.filter(pl.col("tm_kind") == INFUSION).join(chains, on=["enc_key", "tm_chain"]).join(
+        lines.select("row_id", "claim_id"), on="row_id").join(mine.select("row_id", "_inside"), on="row_id",
+                                                              how="left").select(
+        "enc_key", "tm_chain", "claim_id", pl.col("_inside").is_not_null().alias("_concurrent"),
+        pl.col("_inside").fill_null(True))
+    group = ["enc_key", "tm_chain", "claim_id"]
+    only = infusions.with_columns(pl.col("_concurrent").all().over("enc_key", "tm_chain").alias("_all")).group_by(
+        group).agg(pl.col("_concurrent").all(), (pl.col("_inside").all() | pl.col("_all").first()).alias("_own")
+                   ).filter(pl.col("_concurrent") & pl.col("_own")).select(group)
+    first = mine.join(only, on=group).sort("claim_id", "line_number").group_by(group).agg(pl.col("row_id").first())
     # Only the hour lines of the concurrent line's own claim: its corrected claim removes them; a line of
     # another claim of the encounter stays that claim's to correct (the time rules report it there;
     # probe 17D: its $100 moved onto this claim's finding and the other claim went out clean).
-    hours = tm.named(t.filter(pl.col("tm_kind") == HOUR).join(only, on=["enc_key", "tm_chain"]).select(
-        "_pos", "row_id", "enc_key", "tm_chain")).join(lines.select("row_id", "units"), on="row_id").sort(
+    hours = tm.named(t.filter(pl.col("tm_kind") == HOUR).select("_pos", "row_id", "enc_key", "tm_chain")).join(
+        lines.select("row_id", "units"), on="row_id").join(first.select(group), on=group).sort(
         "claim_id", "line_number")
-    hours = hours.join(first.select("enc_key", "tm_chain", pl.col("claim_id").alias("_own")),
-                       on=["enc_key", "tm_chain"]).filter(pl.col("claim_id") == pl.col("_own"))
-    return first.drop("claim_id").join(hours.group_by("enc_key", "tm_chain").agg(
+    return first.join(hours.group_by(group).agg(
         pl.col("row_id").alias("_hour_rows"),
         pl.col("units").fill_null(0.0).cast(pl.Float64).sum().alias("_hour_units"),
         pl.format("{} x{} on claim {} line {}", "procedure_code", number(pl.col("units")), "claim_id",
                   "line_number").str.join(", ").alias("_named"),
-    ), on=["enc_key", "tm_chain"]).select(
+    ), on=group).select(
         "row_id", "_hour_rows", "_hour_units",
         pl.format(" Delete {} too: additional hours of this infusion, which a concurrent infusion does not report.",
                   "_named").alias("hours_note"),
@@ -465,6 +479,31 @@ def hours_of_concurrent_infusions(lines: pl.LazyFrame, encounters: pl.Series | N
     return hours.join(lines.select("row_id", pl.col("units").cast(pl.Float64).alias("reported_units")),
                       left_on="_hour_rows", right_on="row_id").select(pl.col("_hour_rows").alias("row_id"),
                                                                       "reported_units")
+
+
+def less_concurrent_hours(groups: pl.LazyFrame, lines: pl.LazyFrame, gone: pl.LazyFrame) -> pl.LazyFrame:
+    """Timing ``groups`` without the additional-hour lines ``gone`` (``row_id``, ``reported_units``:
+    :func:`hours_of_concurrent_infusions`, which go whole with a concurrent infusion's recode): their
+    units leave ``billed`` and ``counted``, their rows ``hour_rows``, ``head`` is the first line left and
+    ``billed_on`` names the lines left; a group left with none is dropped. The time rules then judge
+    what the kept infusions' claims bill (probe 17F: a concurrent infusion's 96366 on its own claim
+    made the kept claim's correct 96366 "x3 instead of x2")."""
+    g = groups.with_row_index("_g")
+    rows = g.select("_g", pl.col("hour_rows").alias("row_id")).explode("row_id").with_row_index("_order")
+    rows = rows.join(gone.select("row_id", pl.col("reported_units").alias("_gone")), on="row_id", how="left")
+    left = rows.filter(pl.col("_gone").is_null())
+    less = rows.group_by("_g").agg(pl.col("_gone").sum().alias("_less"), pl.col("_gone").is_not_null().any()
+                                   .alias("_touched"))
+    kept = left.sort("_order").group_by("_g", maintain_order=True).agg(pl.col("row_id").alias("_rows"))
+    words = billed_on(left.join(lines.select("row_id", "claim_id", "line_number"), on="row_id"), ["_g"])
+    return g.join(less, on="_g").join(kept, on="_g").join(words.rename({"billed_on": "_words"}), on="_g",
+                                                          how="left").with_columns(
+        pl.col("billed") - pl.col("_less"),
+        pl.col("counted") - pl.col("_less"),
+        pl.col("_rows").alias("hour_rows"),
+        pl.col("_rows").list.first().alias("head"),
+        pl.when("_touched").then(pl.col("_words")).otherwise(pl.col("billed_on")).alias("billed_on"),
+    ).drop("_g", "_less", "_touched", "_rows", "_words")
 
 
 def chains_with_concurrent_infusions(lines: pl.LazyFrame, encounters: pl.Series) -> pl.DataFrame:

@@ -32,6 +32,7 @@ import polars as pl
 from checks._counting import (
     floored_infusions,
     hours_of_concurrent_infusions,
+    less_concurrent_hours,
     lifted_by_observation,
     outranked_push,
     under_floor,
@@ -50,7 +51,9 @@ def _hours(lines: pl.LazyFrame) -> pl.LazyFrame:
         # The hours of an infusion recoded as concurrent go whole with it (duplicate-initial-infusion's
         # finding): not also here (probe 17D: an error at $0 beside it).
         gone = hours_of_concurrent_infusions(lines, hit.get_column("enc_key").unique()).collect()
-        hit = hit.filter(~pl.col("head").is_in(gone.get_column("row_id").implode()))
+        if gone.height:
+            hit = less_concurrent_hours(hit.lazy(), lines, gone.lazy()).filter(
+                (counted > expected) & (counted <= pl.col("expected_obs"))).collect()
     return (
         hit.lazy().select(
             pl.col("head").alias("row_id"),

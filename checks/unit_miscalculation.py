@@ -239,10 +239,16 @@ def _hour_findings(lines: pl.LazyFrame) -> pl.LazyFrame:
         # The hours of a concurrent infusion go whole with its recode (duplicate-initial-infusion): not
         # also "bill x1" here (the rule is decided once, for the few encounters judged).
         # (that module imports this one)
-        from checks._counting import chains_with_concurrent_infusions, hours_of_concurrent_infusions
+        from checks._counting import (
+            chains_with_concurrent_infusions,
+            hours_of_concurrent_infusions,
+            less_concurrent_hours,
+        )
 
         gone = hours_of_concurrent_infusions(lines, wrong.get_column("enc_key").unique()).collect()
-        wrong = wrong.filter(~pl.col("head").is_in(gone.get_column("row_id").implode()))
+        if gone.height:
+            wrong = less_concurrent_hours(wrong.lazy(), lines, gone.lazy()).filter(
+                (counted > expected) & ~explained | (billed < expected)).collect()
         # Nor "bill more" where a concurrent infusion's own minutes are what supports it.
         under = wrong.filter(billed < expected)
         if under.height:

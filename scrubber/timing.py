@@ -701,17 +701,22 @@ def _billed_on(lines: pl.LazyFrame, groups: pl.LazyFrame, one_line: bool = False
     if one_line:
         return named.select("enc_key", "tm_chain", (pl.lit("claim ") + pl.col("claim_id") + pl.lit(" line ")
                                                     + pl.col("line_number").cast(pl.String)).alias("billed_on"))
+    return billed_on(named, ["enc_key", "tm_chain"])
+
+
+def billed_on(named: pl.LazyFrame, keys: list[str]) -> pl.LazyFrame:
+    """``keys`` -> ``billed_on``, the lines of ``named`` (``claim_id``, ``line_number``) per key, as the
+    words name them ("claim C1 line 2", "claim C1 lines 2, 3", "claim C1 line 2, claim C2 line 1")."""
     per_claim = (
         named.sort("claim_id", "line_number")
-        .group_by("enc_key", "tm_chain", "claim_id", maintain_order=True)
+        .group_by(*keys, "claim_id", maintain_order=True)
         .agg(pl.col("line_number").cast(pl.String))
-        .select("enc_key", "tm_chain",
+        .select(*keys,
                 (pl.lit("claim ") + pl.col("claim_id")
                  + pl.when(pl.col("line_number").list.len() > 1).then(pl.lit(" lines ")).otherwise(pl.lit(" line "))
                  + pl.col("line_number").list.join(", ")).alias("_place"))
     )
-    return per_claim.group_by("enc_key", "tm_chain", maintain_order=True).agg(
-        pl.col("_place").str.join(", ").alias("billed_on"))
+    return per_claim.group_by(*keys, maintain_order=True).agg(pl.col("_place").str.join(", ").alias("billed_on"))
 
 
 def _episode_text(lines: pl.LazyFrame, episodes: pl.LazyFrame, groups: pl.LazyFrame,

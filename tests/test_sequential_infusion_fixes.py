@@ -211,3 +211,43 @@ def test_a_concurrent_infusions_minutes_ask_for_no_more_hours(tmp_path) -> None:
     assert ("C8", 3, "duplicate-initial-infusion", "second_initial_concurrent") in found
     assert not [f for f in found if f[0] == "C8" and f[2] == "unit-miscalculation"]
     assert ("C9", 3, "duplicate-initial-infusion", "second_initial_hours_timed") in found
+
+
+def _member(line: str, member: str) -> str:
+    """``line`` billed for ``member`` (claims of one encounter: the same member, date and provider)."""
+    parts = line.split(",")
+    parts[2] = member
+    return ",".join(parts)
+
+
+def test_a_concurrent_infusion_on_a_claim_of_its_own_takes_that_claims_hours(tmp_path) -> None:
+    """K1 bills the kept 96365 09:00-11:40 and its 96366 x2 (right); K2, another claim of the encounter,
+    a 96365 09:30-11:00 inside it and 96366 x1. K2's line is 96368 without hours: its 96366 goes in the
+    same finding, and the time rules do not put "x3 instead of x2" on K1's correct line (probe 17F).
+    With K1 billing x3 (L1, L2) the time rules still report K1's own excess, naming K1's line only.
+    Near miss: M2's second infusion runs 08:30-12:00, beyond the kept one (its time is the chain's):
+    its hours stay for the time rules."""
+    rows = [_line("K1", 1, "96365", 1, "09:00", "11:40"), _line("K1", 2, "96366", 2),
+            _member(_line("K2", 1, "96365", 1, "09:30", "11:00"), "MK1"), _member(_line("K2", 2, "96366", 1), "MK1"),
+            _line("L1", 1, "96365", 1, "09:00", "11:40"), _line("L1", 2, "96366", 3),
+            _member(_line("L2", 1, "96365", 1, "09:30", "11:00"), "ML1"), _member(_line("L2", 2, "96366", 1), "ML1"),
+            _line("M1", 1, "96365", 1, "09:00", "11:40"), _line("M1", 2, "96366", 2),
+            _member(_line("M2", 1, "96365", 1, "08:30", "12:00"), "MM1"), _member(_line("M2", 2, "96366", 2), "MM1")]
+    path = tmp_path / "claims.csv"
+    path.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
+    result = scrub([str(path)], select=["duplicate-initial-infusion", "unit-miscalculation", "units-over-mue"])
+    found = {(c, n): (check, reason, message, fix, risk) for c, n, check, reason, message, fix, risk in
+             result.findings.select("claim_id", "line_number", "check_id", "reason", "message", "suggested_fix",
+                                    "charge_at_risk").rows()}
+    check, reason, _, fix, risk = found[("K2", 1)]
+    assert (check, reason) == ("duplicate-initial-infusion", "second_initial_concurrent")
+    assert "Delete 96366 x1 on claim K2 line 2 too" in fix and risk == 200.0
+    assert not [k for k in found if k[0] in ("K1", "K2") and k != ("K2", 1)]
+    # K1's own excess: x3 billed on L1 for 160 minutes, not x4 over two claims.
+    assert "Delete 96366 x1 on claim L2 line 2 too" in found[("L2", 1)][3]
+    check, reason, message, fix, risk = found[("L1", 2)]
+    assert (check, reason) == ("unit-miscalculation", "hours_over") and risk == pytest.approx(100 / 3, abs=0.01)
+    assert "billed x3 for 2026-06-10 (claim L1 line 2), but" in message
+    assert fix == "Bill 96366 x2 instead of x3 in all for 2026-06-10 (claim L1 line 2)."
+    # Beyond the kept infusion: M2's hours are not deleted with the recode (the time rules judge them).
+    assert "Delete" not in found[("M2", 1)][3] and found[("M2", 1)][4] == 100.0
