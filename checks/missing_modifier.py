@@ -20,7 +20,9 @@
     also where the record's amounts are not documented (an 837I line carries none): a discarded
     amount is paid only beside the dose administered from the container (IOM 100-04 ch.17 s.40), so
     a lone JW line is wrong either way, unless a line of the drug without JW is billed in the
-    encounter on another claim (a claim split in two);
+    encounter on another claim (a claim split in two); and where the lone JW line bills just the
+    documented discarded amount, the dose documented is billed on no line (the fix adds the dose's
+    line and keeps the JW line);
   - the discarded amount is billed on its own line with JZ instead of JW, or with no modifier where
     the policy requires JW, beside the line that bills the dose (the fix puts JW on that line, and
     takes JZ off the dose line if it carries it; the dose line is not reported again);
@@ -239,7 +241,10 @@ def _jwjz(lines: pl.LazyFrame) -> pl.LazyFrame:
     off_waste = billable & (pl.col("units") != pl.col("waste_units"))
     # (a JW line whose waste is not documented is in question too: it may be the drug's only line)
     unknown = pl.col("waste_units").is_null()
-    needs_siblings = (is_jw & (is_jz | no_unit | off_waste | unknown)) | (~is_jw & is_jz & pl.col("has_jw_line"))
+    # (and one that bills the waste's units beside no line of the dose documented: the dose unbilled)
+    waste_units_only = billable & ~off_waste & (pl.col("dose") > 0).fill_null(False)
+    needs_siblings = ((is_jw & (is_jz | no_unit | off_waste | unknown | waste_units_only))
+                      | (~is_jw & is_jz & pl.col("has_jw_line")))
     wanted = _drug_lines(drugs.filter(pl.col("_paired"))).filter(needs_siblings)
     paired = wanted.join(siblings(drugs, wanted), on=GROUP, how="left")
     waste_line = pl.col("n_admin") > 0  # another line of the drug bills the dose: this JW line bills the waste
@@ -251,7 +256,10 @@ def _jwjz(lines: pl.LazyFrame) -> pl.LazyFrame:
     # is billed in the encounter on another claim (a claim split in two: the dose on one, the waste's
     # JW line on the other).
     undocumented = dose_line & ~is_jz & unknown
-    candidates = paired.filter(undocumented).select("row_id", "enc_key", "code_idx", "cd_key")
+    # The drug's only line bills the discarded amount under JW, and no line bills the dose documented:
+    # the waste is paid only beside the dose's line (IOM 100-04 ch.17 s.40), unless that is on another claim.
+    waste_alone = dose_line & ~is_jz & waste_units_only
+    candidates = paired.filter(undocumented | waste_alone).select("row_id", "enc_key", "code_idx", "cd_key")
     elsewhere = candidates.join(
         drugs.filter(~is_jw).select("enc_key", "code_idx", pl.col("cd_key").alias("_other")),
         on=["enc_key", "code_idx"]).filter(pl.col("cd_key") != pl.col("_other")).select(
@@ -259,8 +267,10 @@ def _jwjz(lines: pl.LazyFrame) -> pl.LazyFrame:
     paired = paired.join(elsewhere, on="row_id", how="left")
     undocumented = undocumented & pl.col("_dose_elsewhere").is_null()
     paired = paired.with_columns(
+        pl.when(waste_alone & (pl.col("n_jw") == 1)).then(
+            pl.when(pl.col("_dose_elsewhere").is_null()).then(pl.lit("jw_waste_without_dose_line")))
         # Beside JW lines that bill the discarded amount: only the modifiers come off the dose line.
-        pl.when(dose_line & billable & (pl.col("n_jw") >= 2) & is_jz).then(pl.lit("jw_and_jz_on_dose_line"))
+        .when(dose_line & billable & (pl.col("n_jw") >= 2) & is_jz).then(pl.lit("jw_and_jz_on_dose_line"))
         .when(dose_line & billable & (pl.col("n_jw") >= 2)).then(pl.lit("jw_on_dose_line_beside_jw"))
         .when(dose_line & no_unit & pl.col("jz_required") & ~is_jz).then(pl.lit("jw_on_dose_line_use_jz"))
         .when(dose_line & no_unit).then(pl.lit("jw_on_dose_line"))

@@ -34,6 +34,8 @@ SCENARIOS = {
     "jw_on_dose_line_use_jz": ["1,11,2026-02-10,J1459,JW,,71,7100,35200,200,IV"],
     "jw_on_dose_line": ["1,11,2026-02-10,J1459,JW,JZ,71,7100,35200,200,IV"],
     "jw_on_dose_line_with_waste": ["1,11,2026-02-10,J1459,JW,,72,7200,35200,400,IV"],
+    # The drug's only line bills the discarded amount under JW; no line bills the documented dose.
+    "jw_waste_without_dose_line": ["1,11,2026-02-10,J1459,JW,,1,100,35200,400,IV"],
     # A lone JW line with no waste documented (an 837I line carries none): it still bills the dose.
     "jw_on_dose_line_undocumented_jz": ["1,11,2026-02-10,J1459,JW,,70,7000,35000,,IV"],
     "jw_on_dose_line_undocumented": ["1,11,2023-06-30,J1459,JW,,70,7000,35000,,IV"],
