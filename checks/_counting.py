@@ -481,6 +481,42 @@ def hours_of_concurrent_infusions(lines: pl.LazyFrame, encounters: pl.Series | N
                                                                       "reported_units")
 
 
+def as_secondary_hydration(groups: pl.DataFrame, lines: pl.LazyFrame) -> pl.DataFrame:
+    """Timing ``groups`` (collected: the few a check judges) with the hydration hours of encounters
+    whose 96360 another initial service outranks (:func:`hydration_as_secondary`) judged as secondary
+    hydration: every hydration episode of the chain supports ``1 + floor((T - 31) / 60)`` units of
+    96361 (CPT: hydration "as a secondary or subsequent service after a different initial service"),
+    of which the outranked 96360 lines are billed as their ``instead_units``
+    (duplicate-initial-infusion's fix); the rest is what the 96361 lines may bill. Timed as an
+    initial 96360's additional hours, 96360 09:00-09:30 + 96361 09:30-10:30 before 96413 supported none,
+    and the 96361 was deleted beside the 96360's own deletion: no hydration left of 90 minutes (probe
+    18A). ``expected`` moves, and ``expected_obs`` / ``expected_concurrent`` by as much."""
+    if not groups.height:
+        return groups
+    t = timing(lines)
+    encounters = groups.get_column("enc_key").unique()
+    demoted = hydration_as_secondary(lines, initial_services(lines, encounters)).collect()
+    if not demoted.height:
+        return groups
+    keys = ["enc_key", "tm_chain"]
+    rows = t.lines.join(demoted.lazy().select("row_id", "instead_units"), on="row_id").group_by(keys).agg(
+        pl.col("instead_units").fill_null(0).sum().cast(pl.Int64).alias("_instead")).collect()
+    supported = t.episodes.join(rows.lazy().select(keys), on=keys, how="semi").group_by(keys).agg(
+        secondary_units(pl.col("ep_effective")).sum().alias("_secondary")).collect()
+    # (the 96360 lines' own units are not in these 96361 groups: what they become is taken off)
+    shift = (pl.col("_secondary") - pl.col("_instead")).clip(lower_bound=0) - pl.col("expected")
+    return groups.join(rows.join(supported, on=keys), on=keys, how="left", maintain_order="left").with_columns(
+        pl.when(pl.col("_secondary").is_null()).then(pl.col(c)).otherwise(pl.col(c) + shift)
+        .cast(groups.schema[c]).alias(c) for c in ("expected", "expected_obs", "expected_concurrent")
+    ).with_columns(
+        # (the episode words time it as an initial 96360's hours: they say how it was judged instead)
+        pl.when(pl.col("_secondary").is_not_null() & pl.col("infusions").is_not_null()).then(pl.format(
+            "{}; as secondary hydration after another initial service: x{} in all, x{} on the 96360 line",
+            "infusions", "_secondary", "_instead"))
+        .otherwise(pl.col("infusions")).alias("infusions"),
+    ).drop("_instead", "_secondary")
+
+
 def less_concurrent_hours(groups: pl.LazyFrame, lines: pl.LazyFrame, gone: pl.LazyFrame) -> pl.LazyFrame:
     """Timing ``groups`` without the additional-hour lines ``gone`` (``row_id``, ``reported_units``:
     :func:`hours_of_concurrent_infusions`, which go whole with a concurrent infusion's recode): their

@@ -30,6 +30,7 @@ from __future__ import annotations
 import polars as pl
 
 from checks._counting import (
+    as_secondary_hydration,
     floored_infusions,
     hours_of_concurrent_infusions,
     less_concurrent_hours,
@@ -47,6 +48,9 @@ def _hours(lines: pl.LazyFrame) -> pl.LazyFrame:
     billed, counted, expected = pl.col("billed"), pl.col("counted"), pl.col("expected")
     # ``counted``: without the lines of hydration concurrent-hydration removes (its root cause).
     hit = t.groups.filter(pl.col("evaluable") & (counted > expected) & (counted <= pl.col("expected_obs"))).collect()
+    if hit.height:
+        # (hydration after an initial service that outranks the 96360 is secondary hydration)
+        hit = as_secondary_hydration(hit, lines).filter((counted > expected) & (counted <= pl.col("expected_obs")))
     if hit.height:
         # The hours of an infusion recoded as concurrent go whole with it (duplicate-initial-infusion's
         # finding): not also here (probe 17D: an error at $0 beside it).

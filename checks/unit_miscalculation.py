@@ -27,8 +27,10 @@
   evaluated).
 - An add-on line that documents its own start and stop continues the infusion whose interval it meets
   or overlaps: the two intervals merge (96360 09:00-10:00 and 96361 10:00-11:00 is one 120-minute
-  hydration: 96361 x1). If it meets no infusion line, its own minutes are the whole infusion. An add-on
-  line with no times borrows nothing: it is judged by the infusions it extends.
+  hydration: 96361 x1). After a gap it still continues the latest infusion of its family before it,
+  the gap not counted (96365 09:00-10:00 and 96366 10:01-11:00 is 119 minutes: 96366 x1); only an
+  add-on line with no infusion of its family before it is an infusion of its own. An add-on line
+  with no times borrows nothing: it is judged by the infusions it extends.
 - 96361 billed as secondary hydration (no 96360 in the encounter) with its own times T: nothing is
   billable at T <= 30; otherwise expected units = 1 + floor((T - 31) / 60).
 - An initial code is billed at 1 unit; more than 1 is `duplicate-initial-infusion`, not this check.
@@ -240,10 +242,14 @@ def _hour_findings(lines: pl.LazyFrame) -> pl.LazyFrame:
         # also "bill x1" here (the rule is decided once, for the few encounters judged).
         # (that module imports this one)
         from checks._counting import (
+            as_secondary_hydration,
             chains_with_concurrent_infusions,
             hours_of_concurrent_infusions,
             less_concurrent_hours,
         )
+
+        # Hydration after an initial service that outranks the 96360 is secondary hydration.
+        wrong = as_secondary_hydration(wrong, lines).filter(over | (billed < expected))
 
         gone = hours_of_concurrent_infusions(lines, wrong.get_column("enc_key").unique()).collect()
         if gone.height:

@@ -74,7 +74,7 @@ def test_additional_hour_units(minutes: int, hours: int, secondary: int) -> None
     assert frame.select(tm.secondary_units(pl.col("t"))).item() == secondary
 
 
-def test_an_add_on_meeting_its_infusion_merges_and_two_infusions_never_do(time_of) -> None:
+def test_an_add_on_continues_its_infusion_and_two_infusions_never_merge(time_of) -> None:
     t = time_of(
         _row("A", 1, "96360", start="2026-03-02T09:00", stop="2026-03-02T10:00"),
         _row("A", 2, "96361", start="2026-03-02T10:00", stop="2026-03-02T11:00"),  # meets: one 120-min hydration
@@ -82,7 +82,9 @@ def test_an_add_on_meeting_its_infusion_merges_and_two_infusions_never_do(time_o
         _row("B", 2, "96367", start="2026-03-02T10:00", stop="2026-03-02T11:40"),  # meets, but is an infusion
         _row("B", 3, "96366", start="2026-03-02T11:40", stop="2026-03-02T12:10"),  # continues the 96367
         _row("C", 1, "96369", start="2026-03-02T09:00", stop="2026-03-02T10:00"),
-        _row("C", 2, "96370", start="2026-03-02T10:01", stop="2026-03-02T11:41"),  # a minute apart: its own
+        # a minute apart: more time of the same infusion, the gap not counted (probe 18A: read as an
+        # infusion of its own, 100 minutes less a phantom initial hour)
+        _row("C", 2, "96370", start="2026-03-02T10:01", stop="2026-03-02T11:41"),
         _row("D", 1, "96360", start="2026-03-02T08:30", stop="2026-03-02T09:10"),
         _row("D", 2, "96361", start="2026-03-02T08:00", stop="2026-03-02T08:30"),  # before its infusion, meets it
     )
@@ -92,13 +94,13 @@ def test_an_add_on_meeting_its_infusion_merges_and_two_infusions_never_do(time_o
     assert minutes[("A", 1)] == minutes[("A", 2)] == 120 and ep[("A", 1)] == ep[("A", 2)]
     assert (minutes[("B", 1)], minutes[("B", 2)], minutes[("B", 3)]) == (60, 130, 130)
     assert ep[("B", 1)] != ep[("B", 2)] == ep[("B", 3)]
-    assert (minutes[("C", 1)], minutes[("C", 2)]) == (60, 100) and ep[("C", 1)] != ep[("C", 2)]
+    assert minutes[("C", 1)] == minutes[("C", 2)] == 160 and ep[("C", 1)] == ep[("C", 2)]
     assert minutes[("D", 1)] == minutes[("D", 2)] == 70
     expected = dict(zip(t["groups"]["head"], t["groups"]["expected"], strict=True))
     row = {(c, n): r for r, c, n in t["lines"].select("row_id", "claim_id", "line_number").iter_rows()}
     assert expected[row[("A", 2)]] == 1  # 120 minutes
     assert expected[row[("B", 3)]] == 1  # 60 -> 0, 96367 with its hour 130 -> 1
-    assert expected[row[("C", 2)]] == 1  # the 96370 line alone: 100 minutes
+    assert expected[row[("C", 2)]] == 2  # 60 + 100 minutes of one SC infusion
     assert expected[row[("D", 2)]] == 0  # 70 minutes
 
 
