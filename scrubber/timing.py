@@ -13,8 +13,9 @@
   into one episode whose minutes are the length of the union; after a gap it continues the latest
   infusion of its chain before it (the gap not counted: its minutes are more time of that
   infusion); an add-on line with no infusion of its chain before it is an episode of its own; two
-  infusion lines are never merged (a sequential 96367 is its own infusion). Datetimes are compared, not clock times, so an
-  institutional claim's lines dated after midnight continue the infusion they follow.
+  infusion lines are never merged (a sequential 96367 is its own infusion). Datetimes are compared,
+  not clock times, so an institutional claim's lines dated after midnight continue the infusion they
+  follow.
 * **Concurrent minutes**: hydration (96360, 96361) running while another infusion runs is not
   hydration (NCCI Policy Manual ch. XI); a hydration episode's *effective* minutes are its minutes
   outside the union of the encounter's other infusions' documented intervals. Every other episode's
