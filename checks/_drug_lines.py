@@ -22,14 +22,17 @@ reports it (``waste_in_dose_units``, whose fix bills the dose's units and adds t
 
 Whether JW and JZ apply to a line (the policy's dates, exempt places, home) is written here too
 (:func:`jw_required`, :func:`jz_required`): the waste-line decision reads it, and so does
-``missing-modifier``.
+``missing-modifier``. So is whether an immune globulin was given subcutaneously
+(:func:`given_subcutaneously`), which decides both the home SCIG coverage list
+(``noncovered-diagnosis``) and the KX and JB modifiers (``missing-modifier``).
 """
 
 from __future__ import annotations
 
 import polars as pl
 
-from scrubber.enrich import dose_units, is_ig, waste_units, with_drug_units
+from scrubber import reference
+from scrubber.enrich import billed, documented_iv, documented_sc, dose_units, is_ig, waste_units, with_drug_units
 
 GROUP = ["cd_key", "code_idx"]  # one drug on one claim and date
 
@@ -148,3 +151,25 @@ def waste_lines(lines: pl.LazyFrame) -> pl.LazyFrame:
         pl.col("row_id") != pl.col("_chosen")).group_by(GROUP).agg(
         pl.col("line_number").sort().cast(pl.String).str.join(", ").alias("jz_lines"))
     return chosen.join(jz_lines, on=GROUP, how="left").select("row_id", *GROUP, "is_jz", "jz_lines")
+
+
+def given_subcutaneously(batch: pl.LazyFrame) -> pl.Expr:
+    """On IG lines with ``ig_route`` and the modifier roles (``with_modifier_roles``): the drug was given
+    subcutaneously. An SC-only product; or one given both ways (J1561, J1569) documented SC (route or
+    JB), or documenting no route where the encounter's administration is SC infusion only (the
+    administration billed says how it was given, as in route-mismatch) or a subcutaneous infusion pump
+    (E0779, E0781: MANIFEST ``dme_jb``) is billed at home on the line's claim or by its supplier for the
+    patient and date (``enc_key``) in ``batch``: an 837P carries no route, and home IVIG under its own
+    benefit is billed with Q2052, not a pump (A52509; probe 18A: J1569 + E0779 at home without JB or KX
+    passed)."""
+    sc_admin_only = billed(reference.route_evidence_bits("sc_infusion")) & ~billed(
+        reference.route_evidence_bits("iv_infusion"))
+    _, pumps = reference.dme_jb_codes()
+    pumped = batch.filter(pl.col("is_home") & pl.col("code_idx").is_null()).filter(
+        pl.col("procedure_code").is_in(pumps)).select("claim_id", "enc_key").collect()
+    beside_pump = (pl.col("is_home") & (
+        pl.col("claim_id").is_in(pumped.get_column("claim_id").unique().implode())
+        | pl.col("enc_key").is_in(pumped.get_column("enc_key").unique().implode())))
+    return ((pl.col("ig_route") == "SC") | (
+        (pl.col("ig_route") == "IV_SC") & (documented_sc() | (~documented_iv() & (sc_admin_only | beside_pump)))
+    )).fill_null(False)

@@ -39,7 +39,9 @@
 - JW/JZ, DEFAULT: JW for documented waste that adds at least one unit; JZ not required.
 - KX, MEDICARE: subcutaneous immune globulin at home under the External Infusion Pumps policy (A52507)
   for dates of service on or after 2023-01-01: an SC IG line (J1551, J1555, J1558, J1559, J1575, or
-  J1561/J1569 documented SC or carrying JB) at a home place of service must carry KX (criteria met),
+  J1561/J1569 documented SC or carrying JB, or with no route documented beside SC administration only
+  or a subcutaneous infusion pump, E0779/E0781, for the patient and date: an 837P carries no route)
+  at a home place of service must carry KX (criteria met),
   GA or GZ (criteria not met, with or without an ABN) or GY (drug not given through a covered pump).
   Home IVIG under the IVIG benefit (A52509) has no KX requirement: an unmet criterion there is "no
   benefit category" (see `noncovered-diagnosis`). KX on administration lines is never required. The
@@ -118,6 +120,7 @@ import polars as pl
 
 from checks._drug_lines import (
     GROUP,
+    given_subcutaneously,
     has_jw_line,
     jw_billing_the_dose,
     jw_required,
@@ -133,7 +136,6 @@ from scrubber import reference
 from scrubber.cards import load_card
 from scrubber.enrich import (
     code,
-    documented_sc,
     dose_units,
     is_ig,
     waste_units,
@@ -347,19 +349,19 @@ def _jwjz(lines: pl.LazyFrame) -> pl.LazyFrame:
                      how="diagonal_relaxed")
 
 
-def _home_scig(lines: pl.LazyFrame, date: str = "pol_kx_from") -> pl.LazyFrame:
-    """Home SC immune globulin lines from the policy's KX date (the lines KX is asked of), or from
-    another of its dates (``date``: ``pol_jb_from``)."""
+def _home_scig(lines: pl.LazyFrame, date: str = "pol_kx_from", batch: pl.LazyFrame | None = None) -> pl.LazyFrame:
+    """Home SC immune globulin lines (:func:`checks._drug_lines.given_subcutaneously`, the pumps read in
+    ``batch``, default ``lines``) from the policy's KX date (the lines KX is asked of), or from another
+    of its dates (``date``: ``pol_jb_from``)."""
     home = lines.filter(is_ig() & pl.col("is_home") & since(date))
     home = with_modifier_roles(with_codes(home, "ig_route", "ig_product"))
-    subcutaneous = (pl.col("ig_route") == "SC") | ((pl.col("ig_route") == "IV_SC") & documented_sc())
-    return home.filter(subcutaneous.fill_null(False))
+    return home.filter(given_subcutaneously(lines if batch is None else batch))
 
 
 def _kx(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     # (off the covered list: noncovered-diagnosis's home_scig_not_covered, decided on the few lines here)
-    missing = _home_scig(lines.filter(~pl.col("kx_ok")))
-    missing = missing.join(home_scig_uncovered(missing, ctx), on="row_id", how="anti").join(
+    missing = _home_scig(lines.filter(~pl.col("kx_ok")), batch=lines)
+    missing = missing.join(home_scig_uncovered(missing, ctx, lines), on="row_id", how="anti").join(
         ctx.policy_params.select("policy", "pol_kx_accepted"), on="policy", how="left").select(
         "row_id", pl.lit("kx_missing").alias("reason"), pl.col("ig_product").alias("product"),
         pl.col("pol_kx_from").alias("kx_from"), *_kx_words(),
@@ -383,7 +385,7 @@ def _kx_pump_supplies(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     near = lines.filter(pl.col("claim_id").is_in(items.get_column("claim_id").unique().implode())
                         | pl.col("enc_key").is_in(items.get_column("enc_key").unique().implode()))
     scig = _home_scig(near)
-    uncovered = home_scig_uncovered(scig, ctx)
+    uncovered = home_scig_uncovered(scig, ctx, near)
     found = _beside_home_scig(items.lazy(), scig.join(uncovered, on="row_id", how="anti"),
                               excluded=scig.join(uncovered, on="row_id"))
     return found.join(items.lazy().select("row_id", "pol_kx_from", "policy"), on="row_id").join(
@@ -453,7 +455,8 @@ def _jb(lines: pl.LazyFrame) -> pl.LazyFrame:
     unmarked = ~pl.col("has_route_sc_modifier") & ~pl.col("has_route_iv_modifier")
     home = lines.filter(pl.col("is_home") & since("pol_jb_from"))
     # (the drugs are immune globulins: a code-table test first; the pumps are no code of the table)
-    scig = _home_scig(home.filter(is_ig()).filter(pl.col("procedure_code").is_in(drugs)), "pol_jb_from").select(
+    scig = _home_scig(home.filter(is_ig()).filter(pl.col("procedure_code").is_in(drugs)), "pol_jb_from",
+                      batch=home).select(
         "row_id", "claim_id", "enc_key", "ig_product", "pol_jb_from", "has_route_sc_modifier",
         "has_route_iv_modifier").collect()
     drug_lines = scig.lazy().filter(unmarked).select("row_id", pl.col("ig_product").alias("product"),

@@ -32,7 +32,9 @@ Implementation. Two decisions, one finding per line.
 home is the policy's home places of service (``is_home``), and for home IVIG also its home IVIG
 places (``is_home_ivig``: POS 32, where the drug and its Q2052 are billed too); a dual-route product (J1561, J1569 in
 ``immune_globulins.csv``) is SCIG when documented SC (route or JB) or, with no route documented,
-when the encounter's administration is SC infusion only. The covered list of each (policy,
+when the encounter's administration is SC infusion only or a subcutaneous infusion pump (E0779,
+E0781) is billed at home on its claim or by its supplier for the patient and date
+(:func:`checks._drug_lines.given_subcutaneously`, shared with missing-modifier). The covered list of each (policy,
 setting) comes from the policy (``[coverage]``, list ids only: switching the office list to a
 contractor article is a policy edit) and is tested as a set on the line's diagnoses. The finding
 names the list by its payer-facing name from MANIFEST.toml (article id and title), never by the
@@ -79,12 +81,10 @@ from __future__ import annotations
 
 import polars as pl
 
+from checks._drug_lines import given_subcutaneously
 from scrubber import reference
 from scrubber.cards import load_card
 from scrubber.enrich import (
-    billed,
-    documented_iv,
-    documented_sc,
     has_modifier,
     is_ig,
     with_codes,
@@ -109,15 +109,10 @@ _VALIDITY_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
-def _setting() -> pl.Expr:
-    """home_sc, home_iv or other. A dual-route product is SCIG when documented SC (route or JB); with
-    no route documented, when the encounter's administration is SC infusion only (the administration
-    billed says how it was given, as in route-mismatch)."""
-    sc_admin_only = billed(reference.route_evidence_bits("sc_infusion")) & ~billed(
-        reference.route_evidence_bits("iv_infusion"))
-    sc = (pl.col("ig_route") == "SC") | (
-        (pl.col("ig_route") == "IV_SC") & (documented_sc() | (~documented_iv() & sc_admin_only))
-    )
+def _setting(batch: pl.LazyFrame) -> pl.Expr:
+    """home_sc, home_iv or other: at home, SCIG where the drug was given subcutaneously
+    (:func:`checks._drug_lines.given_subcutaneously`, the pumps read in ``batch``)."""
+    sc = given_subcutaneously(batch)
     return (
         pl.when(pl.col("is_home") & sc).then(pl.lit("home_sc"))
         .when(pl.col("is_home") | (_ivig_place_only() & ~sc)).then(pl.lit("home_iv"))
@@ -163,10 +158,11 @@ def _list_names(ctx: Context) -> pl.LazyFrame:
     return pl.DataFrame(rows, schema=schema, orient="row").lazy()
 
 
-def _coverage(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
-    """IG drug lines none of whose diagnoses is on the covered list for their policy and setting."""
+def _coverage(lines: pl.LazyFrame, ctx: Context, batch: pl.LazyFrame | None = None) -> pl.LazyFrame:
+    """IG drug lines of ``lines`` none of whose diagnoses is on the covered list for their policy and
+    setting (the pumps that tell a home setting SC read in ``batch``, default ``lines``)."""
     ig = with_modifier_roles(with_codes(lines.filter(is_ig() & _may_have_list()), "ig_route"))
-    ig = ig.with_columns(_setting().alias("setting"))
+    ig = ig.with_columns(_setting(lines if batch is None else batch).alias("setting"))
     # One set test per (policy, setting) list on the line's diagnoses: a handful of lists, so this
     # is cheaper than exploding every IG line's diagnoses and joining them to the lists.
     covered = pl.lit(False)
@@ -205,11 +201,11 @@ def _coverage(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     )
 
 
-def home_scig_uncovered(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
-    """``row_id`` of the home SC immune globulin lines whose diagnoses are off the covered list (reason
-    ``home_scig_not_covered``): missing-modifier leaves their KX to this check (one root cause: the
-    criteria are not met, the fix appends GA or GZ)."""
-    return _coverage(lines, ctx).filter(pl.col("reason") == "home_scig_not_covered").select("row_id")
+def home_scig_uncovered(lines: pl.LazyFrame, ctx: Context, batch: pl.LazyFrame) -> pl.LazyFrame:
+    """``row_id`` of the home SC immune globulin lines of ``lines`` whose diagnoses are off the covered
+    list (reason ``home_scig_not_covered``; ``batch``: the lines they were read from): missing-modifier
+    leaves their KX to this check (one root cause: the criteria are not met, the fix appends GA or GZ)."""
+    return _coverage(lines, ctx, batch).filter(pl.col("reason") == "home_scig_not_covered").select("row_id")
 
 
 def _unpointed(lines: pl.LazyFrame) -> pl.DataFrame:
@@ -384,7 +380,7 @@ def unevaluated(lines: pl.LazyFrame) -> pl.LazyFrame:
     # At a home IVIG place that is not a home place (POS 32) the route decides home_iv or other.
     alike = _pol_cov("home_iv").eq_missing(_pol_cov("home_sc"))
     differ = with_modifier_roles(with_codes(lines.filter(ig & ((home & ~alike) | _ivig_place_only())),
-                                            "ig_route")).with_columns(_setting().alias("setting"))
+                                            "ig_route")).with_columns(_setting(lines).alias("setting"))
     differ = differ.filter(~_has_list()).select(lines.collect_schema().names())
     # The other lines in one filter (the cases exclude each other; a null flag leaves a line out):
     # outside the releases; IG away from home, where the setting is ``other`` whatever the route;
