@@ -72,6 +72,12 @@ def test_builtins_follow_rules_md() -> None:
         ("WPS Government Health Administrators", "MEDICARE"),
         ("CGS Administrators", "MEDICARE"),
         ("First Coast Service Options", "MEDICARE"),
+        # Railroad Retirement Board beneficiaries' Part B: Original Medicare, processed by Palmetto GBA's
+        # Specialty MAC, named by clearinghouses without the contractor (probe 18A: DEFAULT, no JZ asked).
+        ("RAILROAD MEDICARE", "MEDICARE"),
+        ("Railroad Medicare Part B", "MEDICARE"),
+        ("RR MEDICARE", "MEDICARE"),
+        ("RAILROAD EMPLOYEES HEALTH PLAN", "DEFAULT"),
         # Whole words only: these merely contain the letters.
         ("KINGS HEALTH PLAN", "DEFAULT"),
         ("MEDICAREBLUE RX", "DEFAULT"),
