@@ -51,6 +51,12 @@ SETTINGS = ("professional", "institutional")
 VARIANTS = ("default", *PAYER_KINDS, *SETTINGS, *(f"{k}_{s}" for k in PAYER_KINDS for s in SETTINGS))
 TEXTS = ("message", "fix", "correction", "appeal", "attach")
 MAX_QUOTED_CHARS = 200  # a claim value longer than this is quoted cut, with its length (see _bounded)
+# The facts a check composes from several lines (the episodes of an encounter with their times, the
+# lines a code is billed on, the hours that go with a recode): codes, numbers and clock times, each
+# line's claim id at most once; bounded too (a claim id is untrusted text), but not at one value's
+# length: 96366 judged over four sequential infusions was cut mid-sentence at 200 characters.
+COMPOSED_FACTS = frozenset(("infusions", "billed_on", "admin_lines", "hours_note", "hours_removed"))
+MAX_COMPOSED_CHARS = 2000
 EXPLAIN_SECTIONS = ("why", "example", "use_instead", "appeal_basis")
 EXPLAIN_TITLES = {"why": "Why payers deny it", "example": "Example", "use_instead": "Use instead",
                   "appeal_basis": "Appeal basis"}
@@ -237,6 +243,12 @@ def _pick(variants: dict[str, Any], kind: str, setting: str) -> Any:
     return None
 
 
+def _limit(column: str) -> int:
+    """How long a fact of ``column`` may be quoted: one claim value, or a fact a check composes from
+    several lines (:data:`COMPOSED_FACTS`)."""
+    return MAX_COMPOSED_CHARS if column in COMPOSED_FACTS else MAX_QUOTED_CHARS
+
+
 def _as_text(column: str, dtype: pl.DataType) -> pl.Expr:
     """A fact as a person reads it: 70 not 70.0, dates ISO, diagnoses dotted, lists joined."""
     col = pl.col(column)
@@ -246,19 +258,20 @@ def _as_text(column: str, dtype: pl.DataType) -> pl.Expr:
         inner = pl.element().cast(pl.String)
         if column.endswith("diagnoses") or column == "dx":
             inner = dotted(pl.element())
-        return _bounded(col.list.eval(inner).list.join(", "))
-    return _bounded(col.cast(pl.String))
+        return _bounded(col.list.eval(inner).list.join(", "), _limit(column))
+    return _bounded(col.cast(pl.String), _limit(column))
 
 
-def _bounded(text: pl.Expr) -> pl.Expr:
-    """Claim text as quoted in a finding, cut to :data:`MAX_QUOTED_CHARS` characters.
+def _bounded(text: pl.Expr, limit: int = MAX_QUOTED_CHARS) -> pl.Expr:
+    """Claim text as quoted in a finding, cut to ``limit`` characters (:data:`MAX_QUOTED_CHARS` for one
+    claim value).
 
     A cell is untrusted input: a 5 MB "diagnosis" quoted whole in the message, fix and appeal text
     would make a 15 MB findings file out of one bad row. The quote says how long the value was.
     """
     length = text.str.len_chars()
-    return (pl.when(length > MAX_QUOTED_CHARS)
-            .then(text.str.slice(0, MAX_QUOTED_CHARS) + pl.lit("... (") + length.cast(pl.String)
+    return (pl.when(length > limit)
+            .then(text.str.slice(0, limit) + pl.lit("... (") + length.cast(pl.String)
                   + pl.lit(" characters)"))
             .otherwise(text))
 
@@ -301,7 +314,7 @@ class _FactTexts:
         return self._built[name]
 
     def _short(self, column: str, dtype: pl.DataType) -> bool:
-        """Every value of ``column`` as text is at most :data:`MAX_QUOTED_CHARS` characters."""
+        """Every value of ``column`` as text is at most its :func:`_limit` of characters."""
         if dtype.is_integer() or dtype.is_temporal() or dtype == pl.Boolean():
             return True  # 20 digits, an ISO date or time, true/false
         if dtype == pl.String():
@@ -309,7 +322,7 @@ class _FactTexts:
                 texts = [c for c, d in self._schema.items() if d == pl.String()]
                 self._longest = self._frame.select(pl.col(texts).str.len_bytes().max()).row(0, named=True)
             longest = self._longest[column]
-            return longest is None or int(longest) <= MAX_QUOTED_CHARS
+            return longest is None or int(longest) <= _limit(column)
         return False
 
 

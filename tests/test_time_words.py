@@ -192,3 +192,29 @@ def test_money_at_risk(findings: pl.DataFrame) -> None:
     # and unit-miscalculation leaves the excess the concurrent minutes explain to this check)
     assert _one(findings, "MPCX", "concurrent-hydration")["charge_at_risk"] == 80.0
     assert _one(findings, "MPSH")["charge_at_risk"] == 300.0
+
+
+def test_the_episodes_of_a_busy_encounter_are_quoted_whole_and_a_huge_claim_id_is_still_cut(tmp_path) -> None:
+    """96366 judged over four infusions: the episode list (a fact the time rules compose, ~300
+    characters) was cut at 200 like one claim value ("9636... (260 characters)"), mid-sentence. It is
+    quoted whole; a composed fact is still bounded, so a 100,000-character claim id cannot bloat it."""
+    d = "2026-02-10"
+    times = [("08:00", "09:00"), ("09:00", "10:40"), ("10:40", "12:20"), ("12:20", "14:00")]
+
+    def claim(claim_id: str) -> list[str]:
+        rows = [",".join([claim_id, str(n), "MB", "AETNA", "professional", "11", d, "96365" if n == 1 else "96367",
+                          "", "1", "300", "D80.0", f"{d}T{a}", f"{d}T{b}", "", "", ""])
+                for n, (a, b) in enumerate(times, start=1)]
+        return [*rows, ",".join([claim_id, "5", "MB", "AETNA", "professional", "11", d, "96366", "", "9", "900",
+                                 "D80.0", "", "", "", "", ""])]
+
+    path = tmp_path / "claims.csv"
+    path.write_text("\n".join([HEADER, *claim("B1")]) + "\n", encoding="utf-8")
+    (message,) = scrub([str(path)], select=["unit-miscalculation"]).findings.get_column("message").to_list()
+    assert "96367 line 4, 12:20-14:00 = 100 min, supports 1 (2 from 151 min)." in message
+    assert "characters)" not in message
+    huge = "C" * 100_000
+    path.write_text("\n".join([HEADER, *[r.replace("B1,", f"{huge},", 1) for r in claim("B1")]]) + "\n",
+                    encoding="utf-8")
+    (message,) = scrub([str(path)], select=["unit-miscalculation"]).findings.get_column("message").to_list()
+    assert len(message) < 5_000
