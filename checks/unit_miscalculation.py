@@ -22,7 +22,10 @@
   96367 for 100 minutes support 96366 x1. With no infusion it extends billed in the encounter, an
   add-on anchored by another primary (MEDICARE's CMS list: 96366 with 96413 or 96360) supports none
   where every infusion line of the encounter documents its minutes (`hours_no_infusion`; with no
-  time documented it is not evaluated). An add-on without any primary in the encounter is
+  time documented it is not evaluated); where the time of another family's infusion billed there
+  supports hours of its own add-on code not billed (96366 after 96413 alone for 120 minutes: 96415
+  x1; after 96360: 96361), the fix recodes the line to that code (`hours_other_family`) instead of
+  deleting a payable hour. An add-on without any primary in the encounter is
   `addon-without-primary`'s, and its hours are not judged here (one root cause; counted not
   evaluated).
 - An add-on line that documents its own start and stop continues the infusion whose interval it meets
@@ -75,7 +78,7 @@ from scrubber import reference
 from scrubber.cards import load_card
 from scrubber.enrich import dose_units, is_ig, waste_units, with_codes, with_drug_units
 from scrubber.registry import Check, Context
-from scrubber.timing import timing
+from scrubber.timing import Timing, timing
 
 
 def _drugs(lines: pl.LazyFrame) -> pl.LazyFrame:
@@ -262,11 +265,14 @@ def _hour_findings(lines: pl.LazyFrame) -> pl.LazyFrame:
             wrong = wrong.join(concurrent.with_columns(pl.lit(True).alias("_concurrent")), on=["enc_key", "tm_chain"],
                                how="left", maintain_order="left").filter(
                 ~((billed < expected) & pl.col("_concurrent").fill_null(False))).drop("_concurrent")
-    wrong = wrong.lazy()
+    wrong = _other_family(wrong, t).lazy()
     # No infusion of the add-on's chain billed at all (MEDICARE anchors 96366 with 96413 or 96360, but
-    # only 96365 and 96367 give it hours): none supported, and the words name what it would extend.
+    # only 96365 and 96367 give it hours): none supported, and the words name what it would extend, or
+    # the add-on hour code of the infusion billed whose time supports hours not billed.
+    no_infusion = (expected == 0) & pl.col("infusions").is_null()
     reason = (pl.when(billed < expected).then(pl.lit("hours_under"))
-              .when((expected == 0) & pl.col("infusions").is_null()).then(pl.lit("hours_no_infusion"))
+              .when(no_infusion & pl.col("other_code").is_not_null()).then(pl.lit("hours_other_family"))
+              .when(no_infusion).then(pl.lit("hours_no_infusion"))
               .when(expected == 0).then(pl.lit("hours_none")).otherwise(pl.lit("hours_over")))
     extends = reference.code_table().get_column("adm_extends").str.replace_all(" ", " or ")
     return (
@@ -280,11 +286,49 @@ def _hour_findings(lines: pl.LazyFrame) -> pl.LazyFrame:
             "billed_on",
             "infusions",
             pl.lit(extends).gather(pl.col("tm_chain")).alias("extends"),
+            "other_code", "other_units", "other_extends",
             # (hours_none: every line at risk; hours_over: the excess laid on the chain's lines in order,
             # as checks._counting lays it for the unit counters, each line at most its own units)
             pl.col("hour_rows").alias("risk_rows"),
         )
     )
+
+
+def _other_family(wrong: pl.DataFrame, t: Timing) -> pl.DataFrame:
+    """``wrong`` (timing groups judged, collected) with ``other_code``, ``other_units`` and
+    ``other_extends`` on an add-on whose own family has no infusion billed in the encounter where
+    another family's infusion billed there documents time its own add-on hour code does not yet bill:
+    96366 after 96413 alone, 120 minutes, is 96415 x1; after 96360 alone, 96361 x1 (CPT: each
+    add-on is the additional hour of its own family's infusion). The fix recodes the line instead of
+    deleting a payable hour (probe 18A). Of several such families, the one with the most hours left
+    (then the lowest code); ``other_units``: the units billed, at most those hours."""
+    table = reference.code_table()
+    empty = wrong.with_columns(pl.lit(None, pl.String).alias("other_code"),
+                               pl.lit(None, pl.Int64).alias("other_units"),
+                               pl.lit(None, pl.String).alias("other_extends"))
+    alone = wrong.filter((pl.col("expected") == 0) & pl.col("infusions").is_null()).select(
+        "enc_key", pl.col("tm_chain").alias("_own"))
+    if not alone.height:
+        return empty
+    keys = ["enc_key", "tm_chain"]
+    supported = t.episodes.join(alone.lazy().select("enc_key").unique(), on="enc_key", how="semi").filter(
+        "has_infusion").group_by(keys).agg(pl.col("ep_units").sum().alias("_supported"))
+    already = t.groups.join(alone.lazy().select("enc_key").unique(), on="enc_key", how="semi").select(
+        *keys, pl.col("billed").alias("_billed"))
+    spare = supported.join(already, on=keys, how="left").select(
+        *keys, (pl.col("_supported") - pl.col("_billed").fill_null(0)).alias("_spare")).filter(pl.col("_spare") >= 1)
+    codes = table.get_column("procedure_code")
+    extends = table.get_column("adm_extends").str.replace_all(" ", " or ")
+    best = alone.lazy().join(spare, on="enc_key").filter(pl.col("tm_chain") != pl.col("_own")).sort(
+        "enc_key", "_own", "_spare", "tm_chain", descending=[False, False, True, False]).group_by(
+        "enc_key", "_own", maintain_order=True).first().select(
+        "enc_key", pl.col("_own").alias("tm_chain"), pl.lit(codes).gather(pl.col("tm_chain")).alias("other_code"),
+        pl.col("_spare").cast(pl.Int64).alias("_spare"),
+        pl.lit(extends).gather(pl.col("tm_chain")).alias("other_extends")).collect()
+    return wrong.join(best, on=keys, how="left", maintain_order="left").with_columns(
+        pl.when(pl.col("other_code").is_not_null()).then(
+            pl.min_horizontal(pl.col("billed").cast(pl.Int64), pl.col("_spare"))).alias("other_units"),
+    ).drop("_spare")
 
 
 # Reasons that say units are left unbilled: what they ask to bill is bounded by a payer's cap.

@@ -39,6 +39,8 @@ def _claims(payer: str, claim_type: str, prefix: str) -> list[str]:
         line("HN", 1, "96365", 1, 300, "09:00", "10:30"), line("HN", 2, "96366", 1, 120),  # hours_none
         # 96366 beside 96413 only: anchored for MEDICARE (the CMS list), but no 96365/96367 gives it hours
         line("HX", 1, "96413", 1, 400, "09:00", "10:00", dx="C50.911"), line("HX", 2, "96366", 1, 120),
+        # the same after 120 minutes of chemotherapy, which support 96415 x1: recoded, not deleted
+        line("HF", 1, "96413", 1, 400, "09:00", "11:00", dx="C50.911"), line("HF", 2, "96366", 1, 120),
         line("HU", 1, "96365", 1, 300, "08:00", "10:31"), line("HU", 2, "96366", 1, 120),  # hours_under
         line("OB", 1, "96365", 1, 300, "09:00", "10:20", "30"), line("OB", 2, "96366", 1, 120),  # observation
         line("SH", 1, "96365", 1, 300, "09:00", "09:12"),  # too short: push 96374
