@@ -9,7 +9,8 @@ outranks it), or in an encounter that bills an immune globulin, never a push, th
 
 Implementation. The time facts are :mod:`scrubber.timing`'s (episodes of merged intervals per
 encounter, the units each supports with and without the observation minutes documented on its
-lines; one observation period per episode, the longest documented). Add-on hours: an add-on code
+lines, or on an add-on line without times of its chain, which count for the latest infusion it
+extends; one observation period per episode, the longest documented). Add-on hours: an add-on code
 judged once per encounter, on its first line, fires when its billed units exceed what the infusing
 minutes support and do not exceed what they support with the observation added (`unit-miscalculation`
 stays quiet then: one finding per root cause); the hours of an infusion duplicate-initial-infusion

@@ -240,6 +240,26 @@ def timing(lines: pl.LazyFrame) -> Timing:
         return result
 
 
+def _untimed_observation(timed: pl.DataFrame, usable: pl.DataFrame) -> pl.DataFrame:
+    """``usable`` (the timed lines with usable times) with the observation minutes documented on an
+    add-on line without times of its own given to the latest infusion of its chain in the encounter,
+    the one whose hours the add-on line bills (the longest where several say it: one observation
+    period follows an infusion). They were read only from lines with times, so 96365 09:00-10:20 with
+    96366 x1 documenting 30 minutes of observation was an hour over the record under
+    unit-miscalculation, not observation counted as infusion (probes 17C, 17E). None in most batches."""
+    untimed = timed.filter((pl.col("tm_kind") == HOUR) & pl.col("e").is_null()
+                           & (pl.col("observation_minutes") > 0)).group_by("enc_key", "tm_chain").agg(
+        pl.col("observation_minutes").max().alias("_obs"))
+    if not untimed.height:
+        return usable
+    keys = ["enc_key", "tm_chain"]
+    latest = usable.filter(pl.col("tm_kind") == INFUSION).join(untimed, on=keys).sort("s", "_i").group_by(
+        keys).last().select("_i", "_obs")
+    return usable.join(latest, on="_i", how="left", maintain_order="left").with_columns(
+        pl.max_horizontal("observation_minutes", "_obs").cast(usable.schema["observation_minutes"])
+        .alias("observation_minutes")).drop("_obs")
+
+
 def _spread(values: pl.DataFrame, at: pl.Series, height: int, elsewhere: dict[str, object] | None = None,
             ) -> list[pl.Series]:
     """Columns of ``height`` rows holding ``values`` at the positions ``at`` and null elsewhere, or the
@@ -276,6 +296,7 @@ def _timing(lines: pl.LazyFrame) -> Timing:
         "observation_minutes", "s", "e").filter(pl.col("e").is_not_null()).select(
         "_i", "enc_key", "tm_chain", "tm_kind", "tm_hydration", "tm_secondary", "enc_admin_mask",
         _attr("tm_extends_mask"), "observation_minutes", "s", "e")
+    usable = _untimed_observation(timed, usable)
     positions = timed.get_column("_pos")
 
     def claim_line(at: pl.Series) -> pl.DataFrame:
