@@ -757,6 +757,37 @@ def _voided(lines: pl.DataFrame, run: pl.Series, claims: pl.DataFrame) -> pl.Dat
     return pairs.select("_claim", "voided_by")
 
 
+def _standalone_replacements(lines: pl.DataFrame, run: pl.Series, claims: pl.DataFrame) -> pl.Series:
+    """Claim numbers of the replacements (CLM05-3 7, a correction that is no void) that correct no claim
+    of the batch: no other claim of the same member, billing provider and payer (as policies read it)
+    that is no correction itself bills a line on one of its dates with one of its codes. The claim it
+    replaces was sent earlier, outside the batch; the visit's other claims may be in it: cut off from
+    them as an encounter of its own, its 96367 beside their 96365 was an add-on without its primary
+    (probe 18A; CMS's add-on edits look across the practitioner's claims for the patient and date).
+    It joins their encounter; one that may repeat a claim of the batch stays on its own (an audit
+    batch holding the original and its replacement counts the visit once). None in most batches."""
+    frequency = claims.get_column("claim_frequency")
+    corrections, voids = reference.correction_frequencies(), reference.void_frequencies()
+    replacement = (frequency.is_in(corrections) & ~frequency.is_in(voids)).fill_null(False)
+    if not replacement.any():
+        return pl.Series("_claim", [], dtype=pl.UInt32)
+    members = claims.filter(replacement).get_column("member_id").unique()
+    mine = claims.filter(pl.col("member_id").is_in(members.implode())).select(
+        "_claim", "member_id", "billing_provider", payer_keys("payer", claims.filter(
+            pl.col("member_id").is_in(members.implode())).get_column("payer")).alias("_payer"),
+        pl.col("claim_frequency").is_in(corrections).fill_null(False).alias("_corr"),
+        (pl.col("claim_frequency").is_in(corrections) & ~pl.col("claim_frequency").is_in(voids)).fill_null(False)
+        .alias("_replacement"))
+    rows = run.is_in(mine.get_column("_claim").implode()).arg_true()
+    billed = pl.DataFrame([run.gather(rows)]).hstack(lines.select("date_of_service", "procedure_code")[rows]).join(
+        mine, on="_claim").unique()
+    key = ["member_id", "billing_provider", "_payer", "date_of_service", "procedure_code"]
+    repeats = billed.filter("_replacement").join(
+        billed.filter(~pl.col("_corr")).select(*key, pl.col("_claim").alias("_other")), on=key, nulls_equal=True
+    ).filter(pl.col("_other") != pl.col("_claim")).get_column("_claim").unique()
+    return mine.filter(pl.col("_replacement") & ~pl.col("_claim").is_in(repeats.implode())).get_column("_claim")
+
+
 def _claim_signatures(lines: pl.DataFrame, run: pl.Series, rows: pl.Series, unsent_only: bool = False
                       ) -> pl.DataFrame:
     """``_claim``, ``_sig``, ``_n``: the order-independent signature of the claims' lines at ``rows``
@@ -821,7 +852,8 @@ def encounters(lines: pl.DataFrame, cd_runs: tuple[pl.Series, pl.Series] | None 
         one_date = runs[1] if runs[1].len() == n_claims else None
     run, claims, starts = _claims_of(lines, claims, one_date)
     voided = _voided(lines, run, claims)
-    facts, copy_of = _claim_facts(claims, _copies(lines, run, claims, starts), voided)
+    facts, copy_of = _claim_facts(claims, _copies(lines, run, claims, starts), voided,
+                                  _standalone_replacements(lines, run, claims))
     # The key is decided per claim and date (a few hundred thousand groups, not millions of lines): one
     # representative row per cd_key group, the exact dense rank of its key, spread back by position.
     if runs:  # each claim and date is one run: its first row is where the run starts
@@ -1094,7 +1126,8 @@ def _constant(values: pl.Series) -> bool:
     return values.dtype.is_numeric() and values.null_count() == 0 and values.min() == values.max()
 
 
-def _claim_facts(claims: pl.DataFrame, copies: pl.DataFrame, voided: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
+def _claim_facts(claims: pl.DataFrame, copies: pl.DataFrame, voided: pl.DataFrame,
+                 standalone: pl.Series | None = None) -> tuple[pl.DataFrame, pl.Series]:
     """Per claim (row ``i`` is claim ``i``, as :func:`_claims_of` returns them): ``cob_layer``,
     ``_inst`` (institutional), ``_corr`` (a replacement or void, or a claim a void of the batch cancels:
     ``voided``, :func:`_voided`) and ``voided_by``; and ``copy_of``.
@@ -1114,7 +1147,11 @@ def _claim_facts(claims: pl.DataFrame, copies: pl.DataFrame, voided: pl.DataFram
         (pl.col("claim_type") == "institutional").fill_null(False).alias("_inst"),
         # A replacement or void (CLM05-3 7, 8) sends again services billed on an earlier claim: like
         # a next-payer copy, its own encounter, never counted with the original it corrects.
-        (pl.col("claim_frequency").is_in(reference.correction_frequencies()).fill_null(False)
+        # (a replacement of a claim outside the batch counts with the visit's other claims:
+        # :func:`_standalone_replacements`)
+        ((pl.col("claim_frequency").is_in(reference.correction_frequencies()).fill_null(False)
+          & ~pl.col("_claim").is_in((standalone if standalone is not None
+                                     else pl.Series([], dtype=pl.UInt32)).implode()))
          | pl.lit(cancelled).is_not_null()).alias("_corr"),
         pl.lit(cancelled).alias("voided_by"),
     )
