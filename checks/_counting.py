@@ -369,7 +369,7 @@ def concurrent_infusions(lines: pl.LazyFrame, extra: pl.LazyFrame) -> pl.LazyFra
     # (the timed lines of these rows and of their kept initials only: an integer set test, no join of all)
     wanted = pl.concat([rows.get_column("row_id"), rows.get_column("kept_row")]).unique()
     t = timing(lines).lines.filter(pl.col("row_id").is_in(wanted.implode()))
-    own = t.select("row_id", "s", "e").filter(pl.col("e").is_not_null())
+    own = t.select("row_id", "s", "e", pl.coalesce("ep_stop", "e").alias("_own_stop")).filter(pl.col("e").is_not_null())
     kept = t.select(pl.col("row_id").alias("kept_row"), pl.col("ep_start").alias("_ks"),
                     pl.col("ep_stop").alias("_ke")).filter(pl.col("_ke").is_not_null())
     rows = rows.lazy()
@@ -384,7 +384,8 @@ def concurrent_infusions(lines: pl.LazyFrame, extra: pl.LazyFrame) -> pl.LazyFra
         pl.col("line_number").first().over("enc_key").alias("_first_line"),
         (pl.int_range(pl.len()).over("enc_key") == 0).alias("_is_first"),
         ((pl.col("enc_admin_mask") & pl.col("adm_concurrent_bit")) != 0).alias("_billed"),
-        ((pl.col("s") >= pl.col("_ks")) & (pl.col("e") <= pl.col("_ke"))).alias("_inside"),
+        # (with its own hours documented as its continuation: probe 18D, a 96366 timed past the kept one)
+        ((pl.col("s") >= pl.col("_ks")) & (pl.col("_own_stop") <= pl.col("_ke"))).alias("_inside"),
     ).collect()  # (a few lines, or none: then the hours are not looked for)
     hours = (concurrent_hours(lines, ranked.lazy()) if ranked.height else pl.LazyFrame(schema={
         "row_id": pl.Int64, "_hour_rows": pl.List(pl.Int64), "_hour_units": pl.Float64, "hours_note": pl.String,
@@ -432,9 +433,24 @@ def concurrent_hours(lines: pl.LazyFrame, concurrent: pl.LazyFrame) -> pl.LazyFr
         "enc_key", "tm_chain", "claim_id", pl.col("_inside").is_not_null().alias("_concurrent"),
         pl.col("_inside").fill_null(True))
     group = ["enc_key", "tm_chain", "claim_id"]
+    # ... and only where the encounter's other claims bill the hours its kept infusions document (the
+    # kept one "documents its own": probe 18D, 96366 x2 on the concurrent line's claim were the kept
+    # 180-minute infusion's only hours, and deleting them lost two payable units).
+    hour_units = t.filter(pl.col("tm_kind") == HOUR).join(chains, on=["enc_key", "tm_chain"]).join(
+        lines.select("row_id", "claim_id", pl.col("units").fill_null(0.0).cast(pl.Float64)), on="row_id")
+    concurrent_eps = t.join(mine.select("row_id"), on="row_id").select("ep").drop_nulls().unique()
+    kept_hours = tm.episodes.join(chains, on=["enc_key", "tm_chain"]).join(
+        concurrent_eps, on="ep", how="anti").group_by("enc_key", "tm_chain").agg(
+        pl.col("ep_units").sum().alias("_kept_hours"))
+    billed = hour_units.group_by(group).agg(pl.col("units").sum().alias("_mine")).join(
+        hour_units.group_by("enc_key", "tm_chain").agg(pl.col("units").sum().alias("_all_units")),
+        on=["enc_key", "tm_chain"])
     only = infusions.with_columns(pl.col("_concurrent").all().over("enc_key", "tm_chain").alias("_all")).group_by(
-        group).agg(pl.col("_concurrent").all(), (pl.col("_inside").all() | pl.col("_all").first()).alias("_own")
-                   ).filter(pl.col("_concurrent") & pl.col("_own")).select(group)
+        group).agg(pl.col("_concurrent").all(), pl.col("_inside").all(), pl.col("_all").first()).join(
+        billed, on=group, how="left").join(kept_hours, on=["enc_key", "tm_chain"], how="left").filter(
+        pl.col("_concurrent") & (pl.col("_all") | (
+            pl.col("_inside") & ((pl.col("_all_units").fill_null(0) - pl.col("_mine").fill_null(0))
+                                 >= pl.col("_kept_hours").fill_null(0))))).select(group)
     first = mine.join(only, on=group).sort("claim_id", "line_number").group_by(group).agg(pl.col("row_id").first())
     # Only the hour lines of the concurrent line's own claim: its corrected claim removes them; a line of
     # another claim of the encounter stays that claim's to correct (the time rules report it there;

@@ -159,17 +159,25 @@ def given_subcutaneously(batch: pl.LazyFrame) -> pl.Expr:
     JB), or documenting no route where the encounter's administration is SC infusion only (the
     administration billed says how it was given, as in route-mismatch) or a subcutaneous infusion pump
     (E0779, E0781: MANIFEST ``dme_jb``) is billed at home on the line's claim or by its supplier for the
-    patient and date (``enc_key``) in ``batch``: an 837P carries no route, and home IVIG under its own
-    benefit is billed with Q2052, not a pump (A52509; probe 18A: J1569 + E0779 at home without JB or KX
-    passed)."""
+    patient and date (``enc_key``) in ``batch`` and no home IVIG supply (Q2052) is: an 837P carries no
+    route, and home IVIG under its own benefit is billed with Q2052, not a pump (A52509; probe 18A:
+    J1569 + E0779 at home without JB or KX passed)."""
     sc_admin_only = billed(reference.route_evidence_bits("sc_infusion")) & ~billed(
         reference.route_evidence_bits("iv_infusion"))
     _, pumps = reference.dme_jb_codes()
-    pumped = batch.filter(pl.col("is_home") & pl.col("code_idx").is_null()).filter(
-        pl.col("procedure_code").is_in(pumps)).select("claim_id", "enc_key").collect()
-    beside_pump = (pl.col("is_home") & (
-        pl.col("claim_id").is_in(pumped.get_column("claim_id").unique().implode())
-        | pl.col("enc_key").is_in(pumped.get_column("enc_key").unique().implode())))
+    supplies = reference.home_ivig_supplies().get_column("code")
+    items = batch.filter(pl.col("is_home") & pl.col("code_idx").is_null()).filter(
+        pl.col("procedure_code").is_in(pumps) | pl.col("procedure_code").is_in(supplies.implode())).select(
+        "claim_id", "enc_key", pl.col("procedure_code").is_in(pumps).alias("_pump")).collect()
+
+    def beside(kind: pl.Expr) -> pl.Expr:
+        found = items.filter(kind)
+        return (pl.col("claim_id").is_in(found.get_column("claim_id").unique().implode())
+                | pl.col("enc_key").is_in(found.get_column("enc_key").unique().implode()))
+
+    # (a home IVIG supply, Q2052, beside it says the IVIG benefit: the evidence conflicts, no SC is
+    # read from the pump; probe 18D: JB/KX asked of a drug home-ig-supplies pairs as home IVIG)
+    beside_pump = pl.col("is_home") & beside(pl.col("_pump")) & ~beside(~pl.col("_pump"))
     return ((pl.col("ig_route") == "SC") | (
         (pl.col("ig_route") == "IV_SC") & (documented_sc() | (~documented_iv() & (sc_admin_only | beside_pump)))
     )).fill_null(False)

@@ -269,8 +269,10 @@ def _jwjz(lines: pl.LazyFrame) -> pl.LazyFrame:
     paired = paired.join(elsewhere, on="row_id", how="left")
     undocumented = undocumented & pl.col("_dose_elsewhere").is_null()
     paired = paired.with_columns(
+        # (where the policy asks JW there: not at an exempt place, nor at home before its home date)
         pl.when(waste_alone & (pl.col("n_jw") == 1)).then(
-            pl.when(pl.col("_dose_elsewhere").is_null()).then(pl.lit("jw_waste_without_dose_line")))
+            pl.when(pl.col("_dose_elsewhere").is_null() & pl.col("jw_required"))
+            .then(pl.lit("jw_waste_without_dose_line")))
         # Beside JW lines that bill the discarded amount: only the modifiers come off the dose line.
         .when(dose_line & billable & (pl.col("n_jw") >= 2) & is_jz).then(pl.lit("jw_and_jz_on_dose_line"))
         .when(dose_line & billable & (pl.col("n_jw") >= 2)).then(pl.lit("jw_on_dose_line_beside_jw"))

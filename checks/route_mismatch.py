@@ -13,9 +13,9 @@ infusion for an SC-only product, route SC or JB beside SC administration for an 
 drug code is what
 disagrees with the record: the fix leads with the drug code, and recodes the administration only if
 the record is amended. A claim with
-no administration codes (a home DME claim) has no administration to compare; there a JA on an SC-only
-product, or a JB on an IV-only one, still names a route the drug's code does not take, and the drug
-line is at risk (A52507 adds JB to the codes given subcutaneously, no modifier to other routes).
+no administration codes (a home DME claim) has no administration to compare; at home a JA on an
+SC-only product, or a JB on an IV-only one, still names a route the drug's code does not take, and the
+drug line is at risk (A52507 adds JB to the codes given subcutaneously, no modifier to other routes).
 **Warning**: an IG drug whose only administration is chemotherapy administration (96401-96417): immune
 globulin is paid as a therapeutic infusion (96365) by most contractors, not as chemotherapy.
 
@@ -97,6 +97,7 @@ def _rules(b: dict[str, int]) -> list[tuple[str, pl.Expr, int]]:
     ig_route, route = pl.col("ig_route"), pl.col("route")
     doc_iv, doc_sc = documented_iv(), documented_sc()
     own = _own_code_conflict()
+    home = pl.col("is_home").fill_null(False)
     given = iv | sc | inj | push | chemo  # administration that says how a drug was given (not hydration)
     return [
         # The record documents the route the administration billed, and the product is the other one:
@@ -117,12 +118,13 @@ def _rules(b: dict[str, int]) -> list[tuple[str, pl.Expr, int]]:
         ("documented_iv_sc_product", ig & (ig_route == "SC") & doc_iv & _has(sc | inj) & ~_has(iv), sc | inj),
         ("documented_iv_sc_billed", ig & doc_iv & _has(sc | inj) & ~_has(iv), sc | inj),
         ("documented_sc_iv_billed", ig & doc_sc & _has(iv) & ~_has(sc), iv),
-        # No administration billed in the encounter (a home claim): the line's own JA/JB still names a
-        # route its code does not take, and the payer denies the drug line for it (A52507).
+        # No administration billed in the encounter of a home claim (the DME MAC's): the line's own JA/JB
+        # still names a route its code does not take, and the payer denies the drug line for it (A52507).
+        # (elsewhere JA/JB are the DME MAC's convention, not a denial by an A/B contractor: probe 18D)
         ("modifier_iv_sc_product", ig & (ig_route == "SC") & pl.col("has_route_iv_modifier")
-         & ~pl.col("has_route_sc_modifier") & (mask == 0), 0),
+         & ~pl.col("has_route_sc_modifier") & (mask == 0) & home, 0),
         ("modifier_sc_iv_product", ig & (ig_route == "IV") & pl.col("has_route_sc_modifier")
-         & ~pl.col("has_route_iv_modifier") & (mask == 0), 0),
+         & ~pl.col("has_route_iv_modifier") & (mask == 0) & home, 0),
         ("route_vs_own_code", own, 0),
         ("chemo_admin_only", ig & _has(chemo) & ~_has(iv | sc | inj), chemo),
     ]
@@ -141,7 +143,7 @@ def _may_conflict(b: dict[str, int]) -> pl.Expr:
         | (_has(b["hydration"]) & ~_has(iv | sc | inj | push | chemo))  # ig_as_hydration
         | (pl.col("route").is_in(["PUSH", "IM"]).fill_null(False) & (mask != 0))  # documented_push, _im
         | (_has(chemo) & ~_has(iv | sc | inj))  # chemo_admin_only
-        | (mask == 0)  # modifier_iv_sc_product, modifier_sc_iv_product (no administration billed)
+        | ((mask == 0) & pl.col("is_home").fill_null(False))  # modifier_iv_sc_product, _sc_iv_ (home)
     )
     return ig | _own_code_conflict()
 

@@ -30,10 +30,10 @@
   evaluated).
 - An add-on line that documents its own start and stop continues the infusion whose interval it meets
   or overlaps: the two intervals merge (96360 09:00-10:00 and 96361 10:00-11:00 is one 120-minute
-  hydration: 96361 x1). After a gap it still continues the latest infusion of its family before it,
-  the gap not counted (96365 09:00-10:00 and 96366 10:01-11:00 is 119 minutes: 96366 x1); only an
-  add-on line with no infusion of its family before it is an infusion of its own. An add-on line
-  with no times borrows nothing: it is judged by the infusions it extends.
+  hydration: 96361 x1). After an interruption of at most 30 minutes (a bag change) it still
+  continues it, the gap not counted (96365 09:00-10:00 and 96366 10:01-11:00 is 119 minutes: 96366
+  x1); an add-on line starting later, or with no infusion of its family before it, is an infusion of
+  its own. An add-on line with no times borrows nothing: it is judged by the infusions it extends.
 - 96361 billed as secondary hydration (no 96360 in the encounter) with its own times T: nothing is
   billable at T <= 30; otherwise expected units = 1 + floor((T - 31) / 60).
 - An initial code is billed at 1 unit; more than 1 is `duplicate-initial-infusion`, not this check.
@@ -230,7 +230,7 @@ def _split_doses(ig: pl.LazyFrame) -> pl.LazyFrame:
         dose_units(pl.col("dose"), pl.col("unit_mg")).alias("expected"))
 
 
-def _hour_findings(lines: pl.LazyFrame) -> pl.LazyFrame:
+def _hour_findings(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     t = timing(lines)
     billed, counted, expected = pl.col("billed"), pl.col("counted"), pl.col("expected")
     # One finding per root cause: excess that counting the observation minutes would explain is
@@ -265,7 +265,7 @@ def _hour_findings(lines: pl.LazyFrame) -> pl.LazyFrame:
             wrong = wrong.join(concurrent.with_columns(pl.lit(True).alias("_concurrent")), on=["enc_key", "tm_chain"],
                                how="left", maintain_order="left").filter(
                 ~((billed < expected) & pl.col("_concurrent").fill_null(False))).drop("_concurrent")
-    wrong = _other_family(wrong, t).lazy()
+    wrong = _other_family(wrong, t, lines, ctx).lazy()
     # No infusion of the add-on's chain billed at all (MEDICARE anchors 96366 with 96413 or 96360, but
     # only 96365 and 96367 give it hours): none supported, and the words name what it would extend, or
     # the add-on hour code of the infusion billed whose time supports hours not billed.
@@ -294,14 +294,17 @@ def _hour_findings(lines: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def _other_family(wrong: pl.DataFrame, t: Timing) -> pl.DataFrame:
+def _other_family(wrong: pl.DataFrame, t: Timing, lines: pl.LazyFrame, ctx: Context) -> pl.DataFrame:
     """``wrong`` (timing groups judged, collected) with ``other_code``, ``other_units`` and
     ``other_extends`` on an add-on whose own family has no infusion billed in the encounter where
     another family's infusion billed there documents time its own add-on hour code does not yet bill:
     96366 after 96413 alone, 120 minutes, is 96415 x1; after 96360 alone, 96361 x1 (CPT: each
     add-on is the additional hour of its own family's infusion). The fix recodes the line instead of
-    deleting a payable hour (probe 18A). Of several such families, the one with the most hours left
-    (then the lowest code); ``other_units``: the units billed, at most those hours."""
+    deleting a payable hour (probe 18A). Not a family whose infusion line the one-initial rule recodes
+    (duplicate-initial-infusion's fix sizes its hours: a 96360 outranked by a push is 96361 x2 for 120
+    minutes, and "96366 as 96361 x1" beside it made x3; probe 18D). Of several such families, the one
+    with the most hours left (then the lowest code); ``other_units``: the units billed, at most those
+    hours and the room the policy's cap on that code leaves (``ctx.policy_caps``)."""
     table = reference.code_table()
     empty = wrong.with_columns(pl.lit(None, pl.String).alias("other_code"),
                                pl.lit(None, pl.Int64).alias("other_units"),
@@ -315,7 +318,12 @@ def _other_family(wrong: pl.DataFrame, t: Timing) -> pl.DataFrame:
         "has_infusion").group_by(keys).agg(pl.col("ep_units").sum().alias("_supported"))
     already = t.groups.join(alone.lazy().select("enc_key").unique(), on="enc_key", how="semi").select(
         *keys, pl.col("billed").alias("_billed"))
-    spare = supported.join(already, on=keys, how="left").select(
+    # (the families whose infusion line is an extra initial service: that check's fix sizes their hours)
+    from checks._counting import initial_services
+
+    recoded = initial_services(lines, alone.get_column("enc_key").unique()).filter(~pl.col("is_kept_line")).select(
+        "row_id").join(t.lines.select("row_id", *keys), on="row_id").select(keys)
+    spare = supported.join(already, on=keys, how="left").join(recoded, on=keys, how="anti").select(
         *keys, (pl.col("_supported") - pl.col("_billed").fill_null(0)).alias("_spare")).filter(pl.col("_spare") >= 1)
     codes = table.get_column("procedure_code")
     extends = table.get_column("adm_extends").str.replace_all(" ", " or ")
@@ -325,6 +333,19 @@ def _other_family(wrong: pl.DataFrame, t: Timing) -> pl.DataFrame:
         "enc_key", pl.col("_own").alias("tm_chain"), pl.lit(codes).gather(pl.col("tm_chain")).alias("other_code"),
         pl.col("_spare").cast(pl.Int64).alias("_spare"),
         pl.lit(extends).gather(pl.col("tm_chain")).alias("other_extends")).collect()
+    # The room a policy's cap on the other code leaves (units per encounter; none billed yet beyond
+    # ``_billed``, already out of ``_spare``): never a recode the cap then reports over.
+    caps = ctx.policy_caps.collect()
+    if caps.height:
+        policy = lines.select("row_id", "policy").join(pl.LazyFrame({"row_id": wrong.get_column("head")}), on="row_id")
+        best = best.join(wrong.select("enc_key", "tm_chain", "head"), on=keys).join(
+            policy.collect(), left_on="head", right_on="row_id").join(
+            caps.rename({"procedure_code": "other_code"}), on=["policy", "other_code"], how="left").join(
+            already.collect().rename({"tm_chain": "_other_chain"}).with_columns(
+                pl.lit(codes).gather(pl.col("_other_chain")).alias("other_code")).select(
+                "enc_key", "other_code", "_billed"), on=["enc_key", "other_code"], how="left").with_columns(
+            pl.min_horizontal("_spare", pl.col("cap") - pl.col("_billed").fill_null(0)).alias("_spare")).filter(
+            pl.col("_spare") >= 1).drop("head", "policy", "cap", "_billed")
     return wrong.join(best, on=keys, how="left", maintain_order="left").with_columns(
         pl.when(pl.col("other_code").is_not_null()).then(
             pl.min_horizontal(pl.col("billed").cast(pl.Int64), pl.col("_spare"))).alias("other_units"),
@@ -358,7 +379,7 @@ def _within_cap(found: pl.LazyFrame, lines: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
-    return _within_cap(pl.concat([_drug_findings(lines), _hour_findings(lines)], how="diagonal_relaxed"), lines)
+    return _within_cap(pl.concat([_drug_findings(lines), _hour_findings(lines, ctx)], how="diagonal_relaxed"), lines)
 
 
 def unevaluated(lines: pl.LazyFrame) -> pl.LazyFrame:

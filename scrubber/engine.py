@@ -130,7 +130,7 @@ def build_context(policies: PolicySet) -> Context:
     coverage_lists = names.group_by("policy", "setting", maintain_order=True).agg(pl.col("list_id").str.join(", ")
                                                                                 .alias("lists"))
     return Context(coverage=coverage.lazy(), coverage_lists=coverage_lists.lazy(),
-                   policy_params=params["params"].lazy())
+                   policy_params=params["params"].lazy(), policy_caps=params["caps"].lazy())
 
 
 def _run_checks(enriched: pl.DataFrame, checks: list[Check], ctx: Context) -> tuple[pl.DataFrame, dict[str, int]]:

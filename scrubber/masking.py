@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from scrubber.cards import MAX_QUOTED_CHARS
 from scrubber.finding_ids import ID_CHARS
 
 if TYPE_CHECKING:
@@ -268,6 +269,10 @@ class Masker:
         self.tables = id_tables([*_frames(result), *extra], pseudonyms or Pseudonyms())
         self.files = _file_names(result)
         word_tables = [self.tables[c] for c in ID_COLUMNS if c in self.tables]
+        # An id longer than one quoted value is quoted cut ("C...C... (300 characters)", cards._bounded):
+        # its cut form is the same id to mask (probe 18D: its first 200 characters were shown).
+        word_tables += [t.filter(pl.col("value").str.len_chars() > MAX_QUOTED_CHARS).with_columns(
+            pl.col("value").str.slice(0, MAX_QUOTED_CHARS)) for t in word_tables]
         word_tables.append(pl.DataFrame({"value": list(self.files), "pseudonym": list(self.files.values())},
                                         schema={"value": pl.String(), "pseudonym": pl.String()}))
         words = pl.concat(word_tables)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import inspect
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
 
@@ -28,11 +28,15 @@ class Context:
     ``coverage_lists``: (policy, setting, lists), the list ids behind each, for messages.
     ``policy_params``: one row per policy, its parameters (``pol_kx_accepted``...), for the few finding
     rows whose words name them (the lines carry what they decide with, not every list).
+    ``policy_caps``: (policy, procedure_code, cap), the caps of every policy, for a fix that names a
+    code its line does not bill (a line carries only its own code's cap, ``pol_cap``).
     """
 
     coverage: pl.LazyFrame
     coverage_lists: pl.LazyFrame
     policy_params: pl.LazyFrame
+    policy_caps: pl.LazyFrame = field(default_factory=lambda: pl.LazyFrame(
+        schema={"policy": pl.String(), "procedure_code": pl.String(), "cap": pl.Int64()}))
 
     def covered_sets(self) -> dict[tuple[str, str], pl.Series]:
         """(policy, setting) -> the covered codes, for set tests."""

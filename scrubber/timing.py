@@ -10,10 +10,10 @@
   96369; 96415: 96413, 96417). An infusion code and the add-on hour that extends it form a *chain*.
 * **Episodes** (merged intervals): within an encounter (``enc_key``) and chain, an add-on line with
   its own times continues the infusion whose interval it meets or overlaps, so their intervals merge
-  into one episode whose minutes are the length of the union; after a gap it continues the latest
-  infusion of its chain before it (the gap not counted: its minutes are more time of that
-  infusion); an add-on line with no infusion of its chain before it is an episode of its own; two
-  infusion lines are never merged (a sequential 96367 is its own infusion). Datetimes are compared,
+  into one episode whose minutes are the length of the union; after an interruption of at most
+  ``timing.addon_gap_minutes`` behind an infusion of its chain it continues it too (the gap not
+  counted); otherwise an add-on line with times is an episode of its own (its minutes are the whole
+  infusion); two infusion lines are never merged (a sequential 96367 is its own infusion). Datetimes are compared,
   not clock times, so an institutional claim's lines dated after midnight continue the infusion they
   follow.
 * **Concurrent minutes**: hydration (96360, 96361) running while another infusion runs is not
@@ -416,15 +416,16 @@ def _episodes(spans: pl.DataFrame, claim_line: Callable[[pl.Series], pl.DataFram
     spans = spans.with_columns(pl.col("_g").rle_id())
     reach = _packed(pl.col("_g"), pl.col("e")).cum_max().shift(1).fill_null(-1)
     starts_inside = _packed(pl.col("_g"), pl.col("s")) <= reach
-    # An infusion line opens its own episode; an add-on hour continues the latest infusion of its
-    # chain and encounter before it, also after a gap (its minutes are more time of that infusion: a
-    # 96366 documented 10:01-11:00 after a 96365 09:00-10:00 is 119 minutes of one infusion, not an
-    # infusion of 59 minutes of its own; probe 18A), the gap not counted; with no infusion before it,
-    # it opens one when it starts after every interval before it ended (touching = continuing).
+    # An infusion line opens its own episode; an add-on hour continues the intervals before it in its
+    # chain and encounter when it starts inside them (touching = continuing), or after an interruption
+    # of at most ``timing.addon_gap_minutes`` behind an infusion of the chain (a 96366 documented
+    # 10:01-11:00 after a 96365 09:00-10:00 is 119 minutes of one infusion, the gap not counted, not an
+    # infusion of 59 minutes of its own; probe 18A); a later one is an infusion of its own.
     infusion_before = _packed(pl.col("_g"), (pl.col("tm_kind") == INFUSION).cast(pl.Int64)).cum_max()
     after_infusion = (infusion_before // _HI == pl.col("_g").cast(pl.Int64)) & (
         _unpacked_minute(infusion_before) == 1)
-    opens = (pl.col("tm_kind") == INFUSION) | (~starts_inside & ~after_infusion)
+    interrupted = _packed(pl.col("_g"), pl.col("s")) <= reach + reference.manifest()["timing"]["addon_gap_minutes"]
+    opens = (pl.col("tm_kind") == INFUSION) | (~starts_inside & ~(after_infusion & interrupted))
     spans = spans.with_columns(opens.cast(pl.Int64).cum_sum().alias("ep"), starts_inside.alias("_inside"))
     # An add-on episode that meets the infusion episode right after it (an add-on line documented
     # from before its infusion started) continues that infusion. Rare: looked for only where an

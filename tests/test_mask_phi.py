@@ -244,3 +244,21 @@ def test_suppression_warnings_of_a_masked_run_do_not_quote_finding_ids(tmp_path:
     unmasked = CliRunner().invoke(main, ["check", str(claims), "--suppressions", str(sup), "--json", "-",
                                          "--fail-on", "never"])
     assert f"(id {real})" in unmasked.stdout
+
+
+def test_a_claim_id_longer_than_one_quoted_value_is_masked_in_its_cut_form(tmp_path: Path) -> None:
+    """A 300-character claim id is quoted cut at 200 characters in the words ("C...C... (300 characters)"):
+    the masker matched the whole id only, so the first 200 characters were shown (probe 18D). Near
+    miss: an id of 200 characters is quoted and masked whole."""
+    long_id, short_id = "C" * 300, "D" * 200
+    rows = ["claim_id,line_number,member_id,payer,place_of_service,date_of_service,procedure_code,units,charge,"
+            "diagnosis_1,payer_claim_number"]
+    rows += [f"{cid},1,M1,MEDICARE,11,2026-02-10,96366,1,100,D80.0,PCN1" for cid in (long_id, short_id)]
+    path = tmp_path / "claims.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    out = tmp_path / "out.json"
+    result = CliRunner().invoke(main, ["check", str(path), "--json", str(out), "--mask-phi", "--fail-on", "never"])
+    assert result.exit_code == 0, result.output
+    text = out.read_text(encoding="utf-8")
+    assert "C" * 20 not in text and "D" * 20 not in text
+    assert len(json.loads(text)["findings"]) == 2

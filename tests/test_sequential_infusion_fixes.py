@@ -225,14 +225,17 @@ def test_a_concurrent_infusion_on_a_claim_of_its_own_takes_that_claims_hours(tmp
     a 96365 09:30-11:00 inside it and 96366 x1. K2's line is 96368 without hours: its 96366 goes in the
     same finding, and the time rules do not put "x3 instead of x2" on K1's correct line (probe 17F).
     With K1 billing x3 (L1, L2) the time rules still report K1's own excess, naming K1's line only.
-    Near miss: M2's second infusion runs 08:30-12:00, beyond the kept one (its time is the chain's):
-    its hours stay for the time rules."""
+    Near misses: M2's second infusion runs 08:30-12:00, beyond the kept one (its time is the chain's):
+    its hours stay for the time rules; N1's kept infusion bills no hours of its own claim, so N2's are
+    its hours, billed on the other claim of the encounter."""
     rows = [_line("K1", 1, "96365", 1, "09:00", "11:40"), _line("K1", 2, "96366", 2),
             _member(_line("K2", 1, "96365", 1, "09:30", "11:00"), "MK1"), _member(_line("K2", 2, "96366", 1), "MK1"),
             _line("L1", 1, "96365", 1, "09:00", "11:40"), _line("L1", 2, "96366", 3),
             _member(_line("L2", 1, "96365", 1, "09:30", "11:00"), "ML1"), _member(_line("L2", 2, "96366", 1), "ML1"),
             _line("M1", 1, "96365", 1, "09:00", "11:40"), _line("M1", 2, "96366", 2),
-            _member(_line("M2", 1, "96365", 1, "08:30", "12:00"), "MM1"), _member(_line("M2", 2, "96366", 2), "MM1")]
+            _member(_line("M2", 1, "96365", 1, "08:30", "12:00"), "MM1"), _member(_line("M2", 2, "96366", 2), "MM1"),
+            _line("N1", 1, "96365", 1, "09:00", "12:00"),
+            _member(_line("N2", 1, "96365", 1, "09:30", "10:30"), "MN1"), _member(_line("N2", 2, "96366", 2), "MN1")]
     path = tmp_path / "claims.csv"
     path.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
     result = scrub([str(path)], select=["duplicate-initial-infusion", "unit-miscalculation", "units-over-mue"])
@@ -251,3 +254,6 @@ def test_a_concurrent_infusion_on_a_claim_of_its_own_takes_that_claims_hours(tmp
     assert fix == "Bill 96366 x2 instead of x3 in all for 2026-06-10 (claim L1 line 2)."
     # Beyond the kept infusion: M2's hours are not deleted with the recode (the time rules judge them).
     assert "Delete" not in found[("M2", 1)][3] and found[("M2", 1)][4] == 100.0
+    # The kept 180-minute infusion's claim bills no hours: N2's 96366 x2 are its hours, not the
+    # concurrent one's (probe 18D: deleting them lost two payable units).
+    assert "Delete" not in found[("N2", 1)][3] and found[("N2", 1)][4] == 100.0 and ("N2", 2) not in found
