@@ -410,11 +410,13 @@ def concurrent_hours(lines: pl.LazyFrame, concurrent: pl.LazyFrame) -> pl.LazyFr
     """``row_id`` -> ``_hour_rows``, ``_hour_units`` and ``hours_note``: the additional-hour lines
     (96366) of a concurrent infusion's chain on a claim whose infusions of that chain are all
     concurrent ones (``concurrent``: :func:`concurrent_infusions`'s rows, ``_inside``: run inside the
-    kept infusion), on that claim's first concurrent line by line number, where each runs inside the
-    kept infusion or no infusion of the chain is kept: CPT reports a concurrent infusion without
-    additional hours, so those hours go with the recode, on that line. Where another infusion of the
-    chain stays on the claim (96365 kept, 96367), or the concurrent one runs beyond the kept one, the
-    hours may be the chain's: the time rules judge them (unit-miscalculation)."""
+    kept infusion), on that claim's first concurrent line by line number, where no infusion of the
+    chain is kept, or where each runs inside the kept infusion (its own documented hours included) and
+    the encounter's other claims bill the hours the kept infusions document: CPT reports a concurrent
+    infusion without additional hours, so those hours go with the recode, on that line. Where another
+    infusion of the chain stays on the claim (96365 kept, 96367), the concurrent one runs beyond the
+    kept one, or the hours are the kept infusion's own billed on this claim, the time rules judge them
+    (unit-miscalculation)."""
     tm = timing(lines)
     # (the timed lines of the concurrent lines' encounters only: a handful, not every timed line)
     encounters = concurrent.select("enc_key").unique().collect().get_column("enc_key")
