@@ -26,7 +26,7 @@ from __future__ import annotations
 import polars as pl
 
 from scrubber.cards import load_card
-from scrubber.enrich import code, code_is, codes_text, with_codes
+from scrubber.enrich import checked_admin_masks, code, code_is, codes_text, with_codes
 from scrubber.registry import Check, Context
 
 
@@ -47,8 +47,16 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     ncci = pl.col("pol_ncci_addons")
     mask = pl.when(ncci).then(pl.col("adm_ncci_primary_mask")).otherwise(pl.col("adm_primary_mask"))
     text = pl.when(ncci).then(pl.col("adm_ncci_primaries_text")).otherwise(pl.col("adm_primaries_text"))
-    # Primaries billed in the encounter but not anchored themselves (an orphan chain), if any.
-    billed_primaries = mask & pl.col("enc_admin_mask")
+    # Primaries billed on the encounter's checked lines but not anchored themselves (an orphan chain), if
+    # any (a rejected row's code is no word of a finding: enrich.checked_admin_masks).
+    billed_primaries = mask & pl.col("checked_admin_mask").fill_null(0).cast(pl.UInt64)
+    # (the few unanchored add-ons, collected: a left join of an empty frame panicked in Polars' streaming
+    # engine)
+    unanchored = unanchored.collect()
+    if unanchored.height:
+        unanchored = unanchored.lazy().join(checked_admin_masks(lines, unanchored.lazy()), on="enc_key", how="left")
+    else:
+        unanchored = unanchored.lazy().with_columns(pl.lit(0, pl.UInt64).alias("checked_admin_mask"))
     return unanchored.with_columns(billed_primaries.alias("_billed_primaries")).select(
         "row_id",
         pl.when(pl.col("_billed_primaries") == 0).then(pl.lit("no_primary")).otherwise(pl.lit("unanchored_chain"))

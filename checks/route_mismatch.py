@@ -63,6 +63,7 @@ from checks._first_rule import first_rule, rule_value
 from scrubber import reference
 from scrubber.cards import load_card
 from scrubber.enrich import (
+    checked_admin_masks,
     code,
     code_is,
     codes_text,
@@ -219,8 +220,23 @@ def _decided(lines: pl.LazyFrame, b: dict[str, int], rules: list[tuple[str, pl.E
     # and derive the facts on the flagged lines only (strings for every candidate cost seconds).
     rule = first_rule([condition for _, condition, _ in rules])
     own_code = [reason for reason, _, _ in rules].index("route_vs_own_code")
-    return candidates.with_columns(rule.alias("_rule")).filter(pl.col("_rule").is_not_null()).with_columns(
-        (pl.col("enc_unreadable") & (pl.col("_rule") != own_code)).alias("_guess"))
+    # (collected: the few lines a rule flags; the second decision below joins them to their encounters,
+    # where there are any: an empty left join panicked in Polars' streaming engine)
+    decided = candidates.with_columns(rule.alias("_rule")).filter(pl.col("_rule").is_not_null()).collect()
+    if not decided.height:
+        return decided.lazy().with_columns(pl.lit(False).alias("_guess"))
+    decided = decided.lazy()
+    # A rejected row's readable code is in ``enc_admin_mask`` (it anchors add-ons: enrich
+    # _with_rejected_codes), but it is no evidence for a finding (probe 18B: a rejected 96365 beside a
+    # home J1559 made a route error, its words naming "[admin lines?]"). Decided again on the checked
+    # lines' codes of these few encounters: where the two disagree the line is not evaluated, and the
+    # words name the checked lines' codes only.
+    decided = decided.join(checked_admin_masks(lines, decided), on="enc_key", how="left").with_columns(
+        pl.col("checked_admin_mask").fill_null(0).cast(pl.UInt64).alias("enc_admin_mask"))
+    decided = decided.with_columns(rule.alias("_rule_checked"))
+    return decided.with_columns(
+        ((pl.col("enc_unreadable") | pl.col("_rule").ne_missing(pl.col("_rule_checked")))
+         & (pl.col("_rule") != own_code)).alias("_guess")).drop("checked_admin_mask", "_rule_checked")
 
 
 # The reasons whose fix replaces the conflicting administration lines with the infusion codes of the

@@ -119,6 +119,18 @@ def with_modifier_roles(lines: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
+def checked_admin_masks(lines: pl.LazyFrame, of: pl.LazyFrame) -> pl.LazyFrame:
+    """``enc_key`` -> ``checked_admin_mask``: the administration codes the checked lines of the
+    encounters of ``of`` bill. ``enc_admin_mask`` also holds the readable codes of rejected rows
+    (:func:`_with_rejected_codes`: they anchor add-ons, so our rejection invents no "no primary"),
+    but such a code is no evidence for a finding nor a word of one (probe 18B: a rejected 96365
+    beside a home J1559 made a route error; a rejected 96367 turned a 96366's "no primary" into
+    "billed with 96367"). For the few encounters a check flags, not every line."""
+    return lines.filter(code_is(adm_role=None)).join(of.select("enc_key").unique(), on="enc_key", how="semi").group_by(
+        "enc_key").agg(code("adm_bit").cast(pl.UInt64).bitwise_or().alias("checked_admin_mask")).with_columns(
+        pl.col("checked_admin_mask").cast(pl.UInt64))  # (typed also where no group is left: a Null column)
+
+
 def documented_iv() -> pl.Expr:
     """The line documents IV administration: ``route`` IV or a JA modifier (after
     :func:`with_modifier_roles`); false, not null, where nothing is documented."""

@@ -68,3 +68,41 @@ def test_no_bad_row_adds_a_finding_to_the_good_rows(tmp_path: Path, bad: str, of
         added += [(i, f) for f in found - good if f[1] != own or f[0] != claim
                   if (f[0], f[2], f[3]) not in moved]
     assert not added, added[:10]
+
+
+ADDED_HEADER = ("claim_id,line_number,member_id,payer,place_of_service,date_of_service,procedure_code,modifier_1,"
+                "modifier_2,modifier_3,units,charge,diagnosis_1,drug_dose_mg,route")
+ADDED_GOOD = [
+    # home SCIG, no administration: no finding
+    "H1,1,M1,MEDICARE,12,2026-03-04,J1559,JB,KX,JZ,80,6400.00,D83.9,8000,SC",
+    # an add-on with no primary: no_primary
+    "A1,1,MA,MEDICARE,11,2026-05-04,96366,,,,1,110.00,D80.0,,",
+    # an SC-only product with IV infusion billed: sc_product_iv_admin naming 96365 (line 2)
+    "S1,1,MS,MEDICARE,11,2026-03-04,J1559,JZ,,,80,6400.00,D83.9,8000,",
+    "S1,2,MS,MEDICARE,11,2026-03-04,96365,,,,1,300.00,D83.9,,",
+]
+
+
+@pytest.mark.parametrize("added", [
+    "H1,2,M1,MEDICARE,12,2026-03-04,96365,,,,1,abc,D83.9,,",    # an IV infusion the good J1559 would contradict
+    "H1,2,M1,MEDICARE,12,2026-02-30,96365,,,,1,300.00,D83.9,,",  # the same, its date unreadable
+    "A1,2,MA,MEDICARE,11,2026-05-04,96367,,,,1,abc,D80.0,,",     # an add-on beside the good add-on
+    "S1,3,MS,MEDICARE,11,2026-03-04,96366,,,,1,abc,D83.9,,",     # another IV code beside the good finding's
+])
+def test_a_rejected_rows_readable_code_is_no_evidence_for_a_finding(tmp_path: Path, added: str) -> None:
+    """A rejected row's readable code anchors add-ons (a bad row never makes a "no primary"), but it is
+    no evidence for a finding nor a word of one (probe 18B): a rejected 96365 made a route error on a
+    home J1559 whose words named "[admin lines?]"; a rejected 96367 turned a 96366's no_primary into
+    unanchored_chain, a new finding id; a rejected 96366 was named in a good route finding's codes."""
+    def run(rows: list[str]) -> set:
+        path = tmp_path / "claims.csv"
+        path.write_text("\n".join([ADDED_HEADER, *rows]) + "\n", encoding="utf-8")
+        result = scrub([str(path)])
+        assert result.summary["rows_checked"] == len(ADDED_GOOD)
+        return set(result.findings.select("finding_id", "claim_id", "line_number", "check_id", "reason", "message",
+                                          "suggested_fix").iter_rows())
+
+    good = run(ADDED_GOOD)
+    assert {(c, n, k, r) for _, c, n, k, r, _, _ in good} >= {("A1", 1, "addon-without-primary", "no_primary"),
+                                                               ("S1", 1, "route-mismatch", "sc_product_iv_admin")}
+    assert run([*ADDED_GOOD, added]) == good
