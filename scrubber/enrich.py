@@ -690,18 +690,10 @@ def _copies(lines: pl.DataFrame, run: pl.Series, claims: pl.DataFrame, starts: p
         return none
     # A claim ends on the row before the next one starts.
     ends = (starts.slice(1) - 1).append(pl.Series([lines.height - 1], dtype=starts.dtype))
-    sequence = lines.get_column("payer_sequence")
-    if sequence.null_count() == sequence.len():  # no line says its payer sequence: every line counts
-        days = lines.get_column("date_of_service").cast(pl.Int64).fill_null(0).cum_sum().alias("_days")
-        per_claim = pl.DataFrame([(ends - starts + 1).cast(pl.Int64).alias("_n"), days.gather(ends)]).with_columns(
-            pl.col("_days").diff().fill_null(pl.col("_days")))  # first claim: its own total
-    else:
-        counted_line = sequence.is_null()
-        totals = pl.DataFrame([counted_line.alias("_u"), lines.get_column("date_of_service").alias("_d")]).select(
-            pl.col("_u").cast(pl.Int64).cum_sum().alias("_n"),
-            pl.when("_u").then(pl.col("_d").cast(pl.Int64).fill_null(0)).otherwise(0).cum_sum().alias("_days"),
-        )
-        per_claim = totals[ends].select(pl.all().diff().fill_null(pl.all()))  # first claim: its own total
+    # (every line: a claim that says its sequence is the original a claim that does not may repeat)
+    days = lines.get_column("date_of_service").cast(pl.Int64).fill_null(0).cum_sum().alias("_days")
+    per_claim = pl.DataFrame([(ends - starts + 1).cast(pl.Int64).alias("_n"), days.gather(ends)]).with_columns(
+        pl.col("_days").diff().fill_null(pl.col("_days")))  # first claim: its own total
     sets = claims.select("_claim", "member_id", "billing_provider", "payer").hstack(per_claim)
     sets = sets[_sharing_a_key(sets.select(pl.struct("member_id", "billing_provider", "_n", "_days").hash(0x51D3)))]
     candidates = sets.filter(
@@ -709,7 +701,7 @@ def _copies(lines: pl.DataFrame, run: pl.Series, claims: pl.DataFrame, starts: p
     if candidates.len() < 2:
         return none
     rows = run.is_in(candidates.implode()).arg_true()
-    sigs = _claim_signatures(lines, run, rows, unsent_only=True)
+    sigs = _claim_signatures(lines, run, rows)
     if sigs.height < 2:
         return none
     key = ["member_id", "billing_provider", "_sig", "_n"]
@@ -717,12 +709,32 @@ def _copies(lines: pl.DataFrame, run: pl.Series, claims: pl.DataFrame, starts: p
     grouped = grouped.filter(pl.col("_payer").n_unique().over(key) > 1).sort("_pos")
     if grouped.height == 0:
         return none
-    first_payer = pl.col("_payer").first().over(key)
-    return grouped.with_columns(
-        # Layer by the order each payer first appears in the group: the first payer's claims are primary.
-        (pl.col("_pos").min().over([*key, "_payer"]).rank("dense").over(key) - 1).cast(pl.UInt8).alias("_layer"),
-        pl.when(pl.col("_payer") != first_payer).then(pl.col("claim_id").first().over(key)).alias("copy_of"),
-    ).filter(pl.col("_layer") > 0).select("_claim", "_layer", "copy_of")
+    return _blank_layers(grouped, key)
+
+
+def _blank_layers(grouped: pl.DataFrame, key: list[str]) -> pl.DataFrame:
+    """``_claim``, ``_layer``, ``copy_of`` of the claims of ``grouped`` (groups of equal claims sent to
+    several payers, in input order) that do not say their payer sequence: each payer takes a layer in
+    the order it first appears, skipping the layers the group's claims that say theirs take (P 0, S 1,
+    T 2): beside a claim marked P for BCBS, the same lines to Medicare unmarked are the next payer's
+    (probe 18E: counted as a second visit, a duplicate initial and twice the MUE). ``copy_of``: the
+    group's first claim of layer 0. Groups of copies are few: decided in Python."""
+    out = []
+    for _, group in grouped.group_by(key, maintain_order=True):
+        stated = {p: _COPY_LAYER.get(q) for p, q in group.select("_payer", "payer_sequence").iter_rows()
+                  if q is not None and _COPY_LAYER.get(q) is not None}
+        taken = set(stated.values())
+        free = (layer for layer in range(len(taken) + group.height + 1) if layer not in taken)
+        layer_of = dict(stated)
+        for p in group.get_column("_payer").unique(maintain_order=True):
+            if p not in layer_of:
+                layer_of[p] = next(free)
+        first = next((c for c, p in group.select("claim_id", "_payer").iter_rows() if layer_of[p] == 0),
+                     group.get_column("claim_id")[0])
+        for claim, p, q in group.select("_claim", "_payer", "payer_sequence").iter_rows():
+            if q is None and layer_of[p] > 0:
+                out.append((claim, layer_of[p], first))
+    return pl.DataFrame(out, schema={"_claim": pl.UInt32, "_layer": pl.UInt8, "copy_of": pl.String}, orient="row")
 
 
 def _sharing_a_key(keys: pl.DataFrame) -> pl.Series:
@@ -800,18 +812,13 @@ def _standalone_replacements(lines: pl.DataFrame, run: pl.Series, claims: pl.Dat
     return mine.filter(pl.col("_replacement") & ~pl.col("_claim").is_in(repeats.implode())).get_column("_claim")
 
 
-def _claim_signatures(lines: pl.DataFrame, run: pl.Series, rows: pl.Series, unsent_only: bool = False
-                      ) -> pl.DataFrame:
+def _claim_signatures(lines: pl.DataFrame, run: pl.Series, rows: pl.Series) -> pl.DataFrame:
     """``_claim``, ``_sig``, ``_n``: the order-independent signature of the claims' lines at ``rows``
     (date, code, modifiers, units: a wrapping sum of 64-bit line hashes) and their count, by which
-    :func:`_copies` and :func:`_voided` tell that one claim repeats another; with ``unsent_only``, of
-    the lines that do not say their payer sequence only."""
-    subset = lines.select("date_of_service", "procedure_code", "modifiers", "units", "payer_sequence")[rows]
+    :func:`_copies` and :func:`_voided` tell that one claim repeats another."""
+    subset = lines.select("date_of_service", "procedure_code", "modifiers", "units")[rows]
     line_hash = pl.struct("date_of_service", "procedure_code", _sorted_modifiers(subset), "units").hash(0x2F1E)
-    frame = pl.DataFrame([run.gather(rows), subset.get_column("payer_sequence")]).hstack(
-        subset.select(line_hash.alias("_h")))
-    if unsent_only:
-        frame = frame.filter(pl.col("payer_sequence").is_null())
+    frame = pl.DataFrame([run.gather(rows)]).hstack(subset.select(line_hash.alias("_h")))
     return frame.group_by("_claim").agg(pl.col("_h").sum().alias("_sig"), pl.len().alias("_n"))
 
 

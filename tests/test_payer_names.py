@@ -54,3 +54,33 @@ def test_near_miss_the_same_claim_sent_to_another_payer_is_a_copy(tmp_path: Path
 def test_payer_key_composes_accents_and_folds_width() -> None:
     assert payer_key("SANTE\u0301") == payer_key("SANT\u00c9") == "SANT\u00c9"
     assert payer_key("\uff21\uff25\uff34\uff2e\uff21") == "AETNA"
+
+
+COB_HEADER = ("claim_id,line_number,member_id,payer,claim_type,place_of_service,date_of_service,procedure_code,units,"
+              "charge,diagnosis_1,infusion_start,infusion_stop,billing_provider,payer_sequence")
+
+
+@pytest.mark.parametrize(("first", "second", "copies"), [
+    (("BCBS", "P"), ("MEDICARE", ""), 1),   # the primary marked, the next payer's claim not (probe 18E)
+    (("MEDICARE", ""), ("BCBS", "P"), 1),   # the unmarked one first: still the next payer's
+    (("BCBS", "P"), ("MEDICARE", "S"), 1),  # both marked: their layers are their own
+    (("BCBS", ""), ("MEDICARE", ""), 1),    # neither marked: the second payer's
+])
+def test_a_claim_that_does_not_say_its_sequence_is_a_copy_of_one_that_does(tmp_path: Path, first, second,
+                                                                           copies: int) -> None:
+    """The same lines to two payers, one claim marked P (or S) and the other blank, were one visit: a
+    duplicate initial 96365 on the second and twice the MUE. A blank claim takes the first layer the
+    marked ones leave free. Near miss: the same lines to the same payer are a duplicate (a finding)."""
+    def claim(cid: str, payer: str, sequence: str) -> list[str]:
+        return [f"{cid},1,MC,{payer},professional,11,2026-03-02,96365,1,150,D83.9,2026-03-02T09:00,2026-03-02T13:00,"
+                f"1111111111,{sequence}",
+                f"{cid},2,MC,{payer},professional,11,2026-03-02,96366,3,450,D83.9,,,1111111111,{sequence}"]
+
+    path = tmp_path / "claims.csv"
+    path.write_text("\n".join([COB_HEADER, *claim("K1", *first), *claim("K2", *second)]) + "\n", encoding="utf-8")
+    result = scrub([str(path)])
+    assert result.findings.height == 0, result.findings.select("claim_id", "check_id", "reason").rows()
+    assert result.summary["next_payer_copies"] == copies
+    path.write_text("\n".join([COB_HEADER, *claim("K1", "BCBS", "P"), *claim("K2", "BCBS", "")]) + "\n",
+                    encoding="utf-8")
+    assert ("K2", "duplicate-initial-infusion") in scrub([str(path)]).findings.select("claim_id", "check_id").rows()
