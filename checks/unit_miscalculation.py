@@ -33,7 +33,9 @@
   hydration: 96361 x1). After an interruption of at most 30 minutes (a bag change) it still
   continues it, the gap not counted (96365 09:00-10:00 and 96366 10:01-11:00 is 119 minutes: 96366
   x1); an add-on line starting later, or with no infusion of its family before it, is an infusion of
-  its own. An add-on line with no times borrows nothing: it is judged by the infusions it extends.
+  its own. Beside an infusion line of its family without times, whether it continues that infusion is
+  unknown: not evaluated. An add-on line with no times borrows nothing: it is judged by the infusions
+  it extends.
 - 96361 billed as secondary hydration (no 96360 in the encounter) with its own times T: nothing is
   billable at T <= 30; otherwise expected units = 1 + floor((T - 31) / 60).
 - An initial code is billed at 1 unit; more than 1 is `duplicate-initial-infusion`, not this check.

@@ -529,9 +529,8 @@ def _groups(timed: pl.DataFrame, episodes: pl.DataFrame, batch: pl.LazyFrame) ->
     """One row per encounter and additional-hour code billed in it: units billed, units the
     encounter's episodes support, and whether the time rules can judge it.
 
-    Not evaluable: an infusion line of the chain whose times are unusable, or that has no times while
-    an add-on line of the chain has none either (an add-on with its own times that meets no timed
-    infusion is the whole infusion, RULES.md); an add-on line whose times
+    Not evaluable: an infusion line of the chain whose times are unusable, or that has no times (whether
+    an add-on line with times of its own continues it is unknown too); an add-on line whose times
     are unusable; an add-on line without times and no infusion line to be judged by; an infusion
     of the chain billed in the encounter on a row that could not be read (its time is unknown);
     hydration in an encounter whose other infusions' times are unknown (concurrent minutes unknown);
@@ -628,11 +627,11 @@ def _groups(timed: pl.DataFrame, episodes: pl.DataFrame, batch: pl.LazyFrame) ->
     else:
         groups = groups.with_columns(pl.lit(None, pl.Boolean).alias("_all_timed"))
     unseen = (pl.col("enc_admin_mask") & pl.col("tm_extends_mask") & ~pl.col("_seen")) != 0
-    # RULES.md: an add-on line with its own times that meets no infusion line is the whole infusion.
-    # An infusion line without times meets nothing and documents no minutes, so when every add-on line
-    # documents its own times the add-ons are judged by those; an add-on without times would be judged
-    # by the infusions it extends, whose minutes are then unknown.
-    untimed_infusions_ok = (pl.col("_inf_untimed") == 0) | (pl.col("_untimed") == 0)
+    # An infusion line of the chain without times: its minutes are unknown, and so is whether an add-on
+    # line with times of its own continues it (its first hour before the add-on's interval): judging the
+    # add-on's interval as a whole infusion subtracted a first hour that was never documented there, and
+    # documenting the add-on's times turned a claim that passed into "delete 96366" (probe 18E).
+    untimed_infusions_ok = pl.col("_inf_untimed") == 0
     evaluable = (
         (pl.col("_unknown") == 0) & untimed_infusions_ok & (pl.col("_bad") == 0)
         # An add-on without times and no infusion of its chain billed: judged (none supported) where
