@@ -155,10 +155,12 @@ class OutputSet:
             yield entry.spool  # type: ignore[misc]
             return
         target = _resolved(path)
+        if not target.exists() and _special(Path(path)):  # /dev/stdout: a link to a pipe with no path of its own
+            target = Path(path)
         if target.is_dir():  # (a letter named like a folder the user made): before anything is written
             raise ScrubError("cannot write output: it is a folder; nothing was written", path)
         try:
-            special = target.exists() and not stat.S_ISREG(target.stat().st_mode)
+            special = _special(target)
             if special:  # /dev/null, a FIFO: renaming onto it would replace the device itself
                 entry = _Pending(path, target, spool=tempfile.TemporaryFile())
                 self.pending.append(entry)
@@ -365,3 +367,12 @@ def _mode_for(target: Path) -> int:
         umask = os.umask(0)
         os.umask(umask)
         return 0o666 & ~umask
+
+
+def _special(path: Path) -> bool:
+    """``path`` exists and is no regular file (/dev/null, a FIFO, /dev/stdout): written through, not
+    replaced by a rename."""
+    try:
+        return not stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False

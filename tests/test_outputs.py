@@ -313,3 +313,19 @@ def test_json_is_strict_even_for_huge_charges(tmp_path: Path) -> None:
     assert "Infinity" not in result.stdout and "NaN" not in result.stdout
     # 1e308 charges are out of bounds (rejected rows), and a total that overflows is null, never Infinity.
     assert doc["summary"]["charges_billed"] in (None, 0.0)
+
+
+def test_dev_stdout_is_written_through(tmp_path) -> None:
+    """``--json /dev/stdout`` was refused ("No such file or directory": the link resolves to a pipe with
+    no path of its own, and the temporary file beside it could not be made; probe 18B). It is written
+    through, as /dev/null is."""
+    import subprocess
+    import sys
+
+    claims = tmp_path / "claims.csv"
+    claims.write_text("claim_id,line_number,member_id,payer,place_of_service,date_of_service,procedure_code,units,"
+                      "charge,diagnosis_1\nA1,1,M1,MEDICARE,11,2026-05-04,96366,1,110.00,D80.0\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "scrubber.cli", "check", str(claims), "--json", "/dev/stdout",
+                           "--fail-on", "never"], capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert '"check_id":"addon-without-primary"' in done.stdout
