@@ -29,6 +29,8 @@ Whether JW and JZ apply to a line (the policy's dates, exempt places, home) is w
 
 from __future__ import annotations
 
+import weakref
+
 import polars as pl
 
 from scrubber import reference
@@ -101,6 +103,12 @@ def has_jw_line() -> pl.Expr:
     return (pl.col("cd_jw_mask") & pl.col("ig_bit")) != 0
 
 
+def has_dose_line() -> pl.Expr:
+    """On IG lines with the ``ig_bit`` code: a line of the same drug on the claim and date carries no JW
+    (the claim-and-date mask enrich ``cd_dose_mask``; a rejected row's readable code counts)."""
+    return (pl.col("cd_dose_mask") & pl.col("ig_bit")) != 0
+
+
 def jw_line_due() -> pl.Expr:
     """On IG lines with the ``ig_single_dose`` and ``ig_bit`` codes: a single-dose drug's line without
     JW, in a readable encounter, whose drug has no JW line on the claim and date although the policy
@@ -164,11 +172,7 @@ def given_subcutaneously(batch: pl.LazyFrame) -> pl.Expr:
     J1569 + E0779 at home without JB or KX passed)."""
     sc_admin_only = billed(reference.route_evidence_bits("sc_infusion")) & ~billed(
         reference.route_evidence_bits("iv_infusion"))
-    _, pumps = reference.dme_jb_codes()
-    supplies = reference.home_ivig_supplies().get_column("code")
-    items = batch.filter(pl.col("is_home") & pl.col("code_idx").is_null()).filter(
-        pl.col("procedure_code").is_in(pumps) | pl.col("procedure_code").is_in(supplies.implode())).select(
-        "claim_id", "enc_key", pl.col("procedure_code").is_in(pumps).alias("_pump")).collect()
+    items = _home_pumps_and_supplies(batch)
 
     def beside(kind: pl.Expr) -> pl.Expr:
         found = items.filter(kind)
@@ -181,3 +185,22 @@ def given_subcutaneously(batch: pl.LazyFrame) -> pl.Expr:
     return ((pl.col("ig_route") == "SC") | (
         (pl.col("ig_route") == "IV_SC") & (documented_sc() | (~documented_iv() & (sc_admin_only | beside_pump)))
     )).fill_null(False)
+
+
+_PUMPS: list = [None, None]  # (weak reference to the batch, its pumps and supplies): read once per run
+
+
+def _home_pumps_and_supplies(batch: pl.LazyFrame) -> pl.DataFrame:
+    """``claim_id``, ``enc_key``, ``_pump`` of the batch's home pump (E0779, E0781) and home IVIG supply
+    (Q2052) lines: a scan of the batch, made once for the lines every check is handed (missing-modifier
+    asks three times, noncovered-diagnosis once; none in most batches)."""
+    cached, items = _PUMPS
+    if cached is not None and cached() is batch:
+        return items
+    _, pumps = reference.dme_jb_codes()
+    supplies = reference.home_ivig_supplies().get_column("code")
+    items = batch.filter(pl.col("is_home") & pl.col("code_idx").is_null()).filter(
+        pl.col("procedure_code").is_in(pumps) | pl.col("procedure_code").is_in(supplies.implode())).select(
+        "claim_id", "enc_key", pl.col("procedure_code").is_in(pumps).alias("_pump")).collect()
+    _PUMPS[:] = [weakref.ref(batch), items]
+    return items

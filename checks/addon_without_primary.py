@@ -26,7 +26,7 @@ from __future__ import annotations
 import polars as pl
 
 from scrubber.cards import load_card
-from scrubber.enrich import checked_admin_masks, code, code_is, codes_text, with_codes
+from scrubber.enrich import checked_admin_masks, code, code_is, codes_text, rejected_codes_in_masks, with_codes
 from scrubber.registry import Check, Context
 
 
@@ -50,13 +50,15 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     # Primaries billed on the encounter's checked lines but not anchored themselves (an orphan chain), if
     # any (a rejected row's code is no word of a finding: enrich.checked_admin_masks).
     billed_primaries = mask & pl.col("checked_admin_mask").fill_null(0).cast(pl.UInt64)
-    # (the few unanchored add-ons, collected: a left join of an empty frame panicked in Polars' streaming
-    # engine)
-    unanchored = unanchored.collect()
-    if unanchored.height:
-        unanchored = unanchored.lazy().join(checked_admin_masks(lines, unanchored.lazy()), on="enc_key", how="left")
+    if not rejected_codes_in_masks(lines):  # (the usual batch: the masks hold checked lines' codes only)
+        unanchored = unanchored.with_columns(pl.col("enc_admin_mask").alias("checked_admin_mask"))
     else:
-        unanchored = unanchored.lazy().with_columns(pl.lit(0, pl.UInt64).alias("checked_admin_mask"))
+        # (the few unanchored add-ons, collected: a left join of an empty frame panicked in Polars'
+        # streaming engine)
+        unanchored = unanchored.collect()
+        unanchored = (unanchored.lazy().join(checked_admin_masks(lines, unanchored.lazy()), on="enc_key", how="left")
+                      if unanchored.height else
+                      unanchored.lazy().with_columns(pl.lit(0, pl.UInt64).alias("checked_admin_mask")))
     return unanchored.with_columns(billed_primaries.alias("_billed_primaries")).select(
         "row_id",
         pl.when(pl.col("_billed_primaries") == 0).then(pl.lit("no_primary")).otherwise(pl.lit("unanchored_chain"))

@@ -121,6 +121,7 @@ import polars as pl
 from checks._drug_lines import (
     GROUP,
     given_subcutaneously,
+    has_dose_line,
     has_jw_line,
     jw_billing_the_dose,
     jw_required,
@@ -243,9 +244,13 @@ def _jwjz(lines: pl.LazyFrame) -> pl.LazyFrame:
     off_waste = billable & (pl.col("units") != pl.col("waste_units"))
     # (a JW line whose waste is not documented is in question too: it may be the drug's only line)
     unknown = pl.col("waste_units").is_null()
-    # (and one that bills the waste's units beside no line of the dose documented: the dose unbilled)
+    # A JW line billing the waste's units, a dose documented:
     waste_units_only = billable & ~off_waste & (pl.col("dose") > 0).fill_null(False)
-    needs_siblings = ((is_jw & (is_jz | no_unit | off_waste | unknown | waste_units_only))
+    # ... in question too where its drug has no line without JW on the claim and date (the dose billed
+    # on no line): a bit test, so the siblings of every JW line (nearly every one bills the waste beside
+    # its dose line) are not gathered.
+    lone_waste = is_jw & ~is_jz & waste_units_only & ~has_dose_line()
+    needs_siblings = ((is_jw & (is_jz | no_unit | off_waste | unknown)) | lone_waste
                       | (~is_jw & is_jz & pl.col("has_jw_line")))
     wanted = _drug_lines(drugs.filter(pl.col("_paired"))).filter(needs_siblings)
     paired = wanted.join(siblings(drugs, wanted), on=GROUP, how="left")
@@ -386,8 +391,8 @@ def _kx_pump_supplies(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         return pl.LazyFrame(schema={"row_id": pl.Int64, "reason": pl.String})
     near = lines.filter(pl.col("claim_id").is_in(items.get_column("claim_id").unique().implode())
                         | pl.col("enc_key").is_in(items.get_column("enc_key").unique().implode()))
-    scig = _home_scig(near)
-    uncovered = home_scig_uncovered(scig, ctx, near)
+    scig = _home_scig(near, batch=lines)
+    uncovered = home_scig_uncovered(scig, ctx, lines)
     found = _beside_home_scig(items.lazy(), scig.join(uncovered, on="row_id", how="anti"),
                               excluded=scig.join(uncovered, on="row_id"))
     return found.join(items.lazy().select("row_id", "pol_kx_from", "policy"), on="row_id").join(
@@ -458,7 +463,7 @@ def _jb(lines: pl.LazyFrame) -> pl.LazyFrame:
     home = lines.filter(pl.col("is_home") & since("pol_jb_from"))
     # (the drugs are immune globulins: a code-table test first; the pumps are no code of the table)
     scig = _home_scig(home.filter(is_ig()).filter(pl.col("procedure_code").is_in(drugs)), "pol_jb_from",
-                      batch=home).select(
+                      batch=lines).select(
         "row_id", "claim_id", "enc_key", "ig_product", "pol_jb_from", "has_route_sc_modifier",
         "has_route_iv_modifier").collect()
     drug_lines = scig.lazy().filter(unmarked).select("row_id", pl.col("ig_product").alias("product"),

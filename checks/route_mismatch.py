@@ -69,6 +69,7 @@ from scrubber.enrich import (
     codes_text,
     documented_iv,
     documented_sc,
+    rejected_codes_in_masks,
     with_codes,
     with_modifier_roles,
 )
@@ -220,9 +221,12 @@ def _decided(lines: pl.LazyFrame, b: dict[str, int], rules: list[tuple[str, pl.E
     # and derive the facts on the flagged lines only (strings for every candidate cost seconds).
     rule = first_rule([condition for _, condition, _ in rules])
     own_code = [reason for reason, _, _ in rules].index("route_vs_own_code")
+    decided = candidates.with_columns(rule.alias("_rule")).filter(pl.col("_rule").is_not_null())
+    if not rejected_codes_in_masks(lines):  # (the usual batch: the masks hold checked lines' codes only)
+        return decided.with_columns((pl.col("enc_unreadable") & (pl.col("_rule") != own_code)).alias("_guess"))
     # (collected: the few lines a rule flags; the second decision below joins them to their encounters,
     # where there are any: an empty left join panicked in Polars' streaming engine)
-    decided = candidates.with_columns(rule.alias("_rule")).filter(pl.col("_rule").is_not_null()).collect()
+    decided = decided.collect()
     if not decided.height:
         return decided.lazy().with_columns(pl.lit(False).alias("_guess"))
     decided = decided.lazy()
