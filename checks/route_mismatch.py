@@ -264,12 +264,15 @@ def replaced_administration(lines: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def unevaluated(lines: pl.LazyFrame) -> pl.LazyFrame:
-    """Lines a rule would flag from what an encounter with an unreadable row bills or lacks."""
+    """Lines a rule would flag from what an encounter with an unreadable row bills or lacks, or only
+    from a rejected row's code (probe 18F: such a line was neither flagged nor counted)."""
+    rejected = rejected_codes_in_masks(lines)
     # (decided now: the flag is set on a few encounters of a batch, if any; the rules only run there)
-    if not lines.select(pl.col("enc_unreadable").any()).collect().item():
+    if not rejected and not lines.select(pl.col("enc_unreadable").any()).collect().item():
         return pl.LazyFrame(schema={"row_id": pl.Int64})
     b = _bits()
-    return _decided(lines.filter(pl.col("enc_unreadable")), b, _rules(b)).filter("_guess").select("row_id")
+    scope = lines if rejected else lines.filter(pl.col("enc_unreadable"))
+    return _decided(scope, b, _rules(b)).filter("_guess").select("row_id")
 
 
 def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:

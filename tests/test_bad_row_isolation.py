@@ -106,3 +106,18 @@ def test_a_rejected_rows_readable_code_is_no_evidence_for_a_finding(tmp_path: Pa
     assert {(c, n, k, r) for _, c, n, k, r, _, _ in good} >= {("A1", 1, "addon-without-primary", "no_primary"),
                                                                ("S1", 1, "route-mismatch", "sc_product_iv_admin")}
     assert run([*ADDED_GOOD, added]) == good
+
+
+def test_a_line_only_a_rejected_rows_code_would_flag_is_counted_not_evaluated(tmp_path: Path) -> None:
+    """A home J1559 whose only administration is a rejected 96365: no route finding (the rejected code
+    is no evidence), and the drug line is counted as not evaluated, not silently passed (probe 18F).
+    Near miss: without the rejected row nothing is left unevaluated."""
+    rows = [ADDED_HEADER, ADDED_GOOD[0]]
+    path = tmp_path / "claims.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    assert scrub([str(path)]).summary["by_check"]["route-mismatch"]["lines_not_evaluated"] == 0
+    path.write_text("\n".join([*rows, "H1,2,M1,MEDICARE,12,2026-03-04,96365,,,,1,abc,D83.9,,"]) + "\n",
+                    encoding="utf-8")
+    result = scrub([str(path)])
+    assert result.findings.height == 0
+    assert result.summary["by_check"]["route-mismatch"]["lines_not_evaluated"] == 1

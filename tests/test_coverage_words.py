@@ -151,7 +151,7 @@ def test_home_ivig_outside_the_benefit_is_fixed_with_gy_never_an_abn(findings: p
     assert row["reason"] == "home_ivig_no_benefit" and row["fix_kind"] == "correction"
     assert "append GY to line 1 (J1459)" in row["suggested_fix"]
     # (its Q2052 is outside the benefit too: probe 18E, it kept no GY)
-    assert "and to the home IVIG items and services line (Q2052) billed with it" in row["suggested_fix"]
+    assert "and to the home IVIG items and services line (Q2052) where one is billed with it" in row["suggested_fix"]
     assert "append GA" not in row["suggested_fix"] and "give the beneficiary an ABN" not in row["suggested_fix"]
     assert "A52509" in row["citation"] and "A52507" not in row["citation"]
     assert "frequency code 7, payer claim number PCN-H1" in row["appeal_text"]
@@ -177,7 +177,7 @@ def test_home_scig_cites_the_external_infusion_pumps_article(findings: pl.DataFr
     assert "Policy Article A52507 (External Infusion Pumps)" in medicare["message"]
     # The pump and supplies take the same GA/GZ instead of KX (probe 18E: they kept KX; the next run
     # asked KX of them).
-    assert "the external infusion pump and supply lines billed for this drug take the same GA or GZ" \
+    assert "any external infusion pump and supply lines billed for this drug take the same GA or GZ" \
         in medicare["suggested_fix"]
     commercial = _one(findings, "H3", 1)
     assert "A52507" not in commercial["citation"]
