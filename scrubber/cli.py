@@ -490,11 +490,15 @@ class CheckRun:
         from checks import REGISTERED  # the registered checks, in order (also where all_checks() lives)
 
         known = [c.id for c in REGISTERED]
+        named = {}
         for key in ("select", "ignore"):  # named as the user wrote it: the option, or the config file's key
             origin = settings[key].origin if key in settings else "command line"
-            _checked_ids(f"--{key}" if origin in ("command line", "default") else f"{origin}: {key}", value[key], known)
+            named[key] = f"--{key}" if origin in ("command line", "default") else f"{origin}: {key}"
+            _checked_ids(named[key], value[key], known)
         if not [c for c in known if (not value["select"] or c in value["select"]) and c not in value["ignore"]]:
-            raise UsageError("--select and --ignore leave no check to run")
+            # (a config file's ignore beside --select on the command line: name where each came from;
+            # probe 18B: the message blamed an --ignore the user never gave)
+            raise UsageError(f"{named['select']} and {named['ignore']} leave no check to run")
 
         from scrubber.suppressions import SuppressionSet
 

@@ -173,6 +173,15 @@ def test_an_unknown_check_id_in_the_config_names_the_file_and_key(project: Path)
     assert result.exit_code == 2 and "--ignore: unknown check id 'nope-check'" in result.output
 
 
+def test_a_config_ignore_beside_a_command_line_select_names_where_each_came_from(project: Path) -> None:
+    """The config file ignores route-mismatch and the command line selects it alone: "--select and
+    --ignore leave no check to run" blamed an --ignore the user never gave (probe 18B)."""
+    (project / "scrubber.toml").write_text('ignore = ["route-mismatch"]\n')
+    result = run("check", SAMPLE, "--select", "route-mismatch", "--json", "-")
+    assert result.exit_code == 2
+    assert f"--select and {project / 'scrubber.toml'}: ignore leave no check to run" in result.output
+
+
 def test_a_pyproject_table_beside_scrubber_toml_is_said_not_read(project: Path) -> None:
     """scrubber.toml wins over a pyproject.toml [tool.scrubber] in the same folder; the pyproject's
     settings were passed over without a word (probe 15B)."""

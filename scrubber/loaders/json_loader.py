@@ -95,6 +95,13 @@ def mark_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return obj
 
 
+class _Digits(float):
+    """An integer of more digits than Python converts, as the float it overflows to, keeping its text:
+    the row's rejection quotes the digits written, not 'inf' (probe 18B)."""
+
+    text: str
+
+
 def whole_number(text: str) -> int | float:
     """``parse_int`` for :func:`json.loads`: an integer of more digits than Python converts (4,300)
     is read as a float (infinite), so the value it sits in is refused on its own row (a number out
@@ -102,7 +109,9 @@ def whole_number(text: str) -> int | float:
     try:
         return int(text)
     except ValueError:
-        return float(text)
+        out = _Digits(text)
+        out.text = text
+        return out
 
 
 def _loads(text: str) -> Any:
@@ -114,6 +123,8 @@ def _text(value: Any) -> str | None:
         return None
     if isinstance(value, bool):
         return "true" if value else "false"  # fails the typed cast with a clear reason
+    if isinstance(value, _Digits):
+        return value.text
     if isinstance(value, float) and value.is_integer():
         return str(int(value)) if abs(value) < 1e15 else repr(value)
     return str(value)
