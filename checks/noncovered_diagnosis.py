@@ -40,7 +40,9 @@ contractor article is a policy edit) and is tested as a set on the line's diagno
 names the list by its payer-facing name from MANIFEST.toml (article id and title), never by the
 product's list id. Reasons: ``home_ivig_no_benefit`` (a MEDICARE-kind policy, home IVIG: no benefit
 category, the fix is GY, a correction), ``home_scig_not_covered`` (home SCIG: the External Infusion
-Pumps criteria), ``not_covered`` (office and outpatient, and home IVIG of a commercial policy);
+Pumps criteria; the pump and supply lines billed at home on its claim, or by its supplier for the
+patient and date, are at risk with the drug line), ``not_covered`` (office and outpatient, and home
+IVIG of a commercial policy);
 ``declared_noncovered`` (info, nothing at risk) when the line carries a modifier that declares the
 expected denial (``modifiers.csv`` roles ``declares_noncovered``: GA, GZ, and ``declares_no_benefit``:
 GY); ``declared_abn_no_benefit`` (info) when home IVIG under Medicare declares it with GA or GZ but
@@ -201,6 +203,26 @@ def _coverage(lines: pl.LazyFrame, ctx: Context, batch: pl.LazyFrame | None = No
     )
 
 
+def _with_pumps_at_risk(coverage: pl.LazyFrame, lines: pl.LazyFrame) -> pl.LazyFrame:
+    """``coverage`` with ``risk_rows`` on its home SCIG findings: the drug line and the external
+    infusion pump and supply lines (MANIFEST ``external_infusion_pump``) billed at home on its claim,
+    or by its supplier for the patient and date (``enc_key``): the criteria are the drug's, and the
+    payer denies them with it (probe 18E: their $750 was not counted, and they kept KX)."""
+    scig = coverage.filter(pl.col("reason") == "home_scig_not_covered").select("row_id").join(
+        lines.select("row_id", "claim_id", "enc_key"), on="row_id")
+    items = lines.filter(pl.col("is_home").fill_null(False) & pl.col("code_idx").is_null()).filter(
+        pl.col("procedure_code").is_in(reference.external_infusion_pump_codes())).select(
+        pl.col("row_id").alias("_item"), "claim_id", "enc_key")
+    on_claim = scig.join(items.drop("enc_key"), on="claim_id")
+    of_supplier = scig.join(items.drop("claim_id"), on="enc_key")
+    pairs = pl.concat([on_claim, of_supplier], how="diagonal_relaxed").select("row_id", "_item").unique()
+    beside = pairs.sort("_item").group_by("row_id").agg(pl.col("_item").cast(pl.Int64).alias("_items"))
+    return coverage.join(beside, on="row_id", how="left").with_columns(
+        pl.when(pl.col("reason") == "home_scig_not_covered")
+        .then(pl.concat_list(pl.col("row_id").cast(pl.Int64), pl.col("_items").fill_null(pl.lit([], _RISK_ROWS))))
+        .cast(_RISK_ROWS).alias("risk_rows")).drop("_items")
+
+
 def home_scig_uncovered(lines: pl.LazyFrame, ctx: Context, batch: pl.LazyFrame) -> pl.LazyFrame:
     """``row_id`` of the home SC immune globulin lines of ``lines`` whose diagnoses are off the covered
     list (reason ``home_scig_not_covered``; ``batch``: the lines they were read from): missing-modifier
@@ -350,7 +372,7 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     # (a code no line points to leaves the lines' own coverage to be judged: their diagnoses stand)
     pointing = validity.filter(pl.col("reason") != "unpointed_invalid_code").select(
         pl.col("risk_rows").explode().alias("row_id")).drop_nulls()
-    coverage = _coverage(lines, ctx).join(pointing, on="row_id", how="anti")
+    coverage = _with_pumps_at_risk(_coverage(lines, ctx).join(pointing, on="row_id", how="anti"), lines)
     both = pl.concat([validity, coverage], how="diagonal_relaxed")
     # One finding per line: the validity finding (rank 0) wins over coverage (rank 1).
     return both.sort("row_id", "_rank").unique("row_id", keep="first", maintain_order=True).drop(

@@ -32,6 +32,7 @@ MEDICARE_ONLY = re.compile(r"\b(ABN|GA|GZ|GY)\b")
 BATCH = """
 H1,1,M1,MEDICARE,professional,12,2026-02-10,J1459,,JZ,,70,7000,G61.81,,,PCN-H1
 H2,1,M2,MEDICARE,professional,12,2026-02-10,J1559,,KX,,80,4000,E11.9,,,
+H2,2,M2,MEDICARE,professional,12,2026-02-10,E0779,,KX,RR,1,300,E11.9,,,
 H3,1,M3,CIGNA,professional,12,2026-02-10,J1559,,,,80,4000,E11.9,,,
 H4,1,M4,CIGNA,professional,12,2026-02-10,J1459,,,,70,7000,E11.9,,,
 O1,1,M5,MEDICARE,professional,11,2026-02-10,J1568,,JZ,,70,7000,E11.9,,,
@@ -261,8 +262,9 @@ def test_money_at_risk(findings: pl.DataFrame) -> None:
     assert at_risk[("R13", 2)] == 180.0 and at_risk[("R14", 2)] == 180.0 and at_risk[("R15", 2)] == 300.0
     # A JA/JB its drug's code does not take, no administration billed: the drug line.
     assert at_risk[("R18", 1)] == 4000.0 and at_risk[("R19", 1)] == 7000.0
-    # Coverage: the drug line. A warning or a declared denial: nothing.
-    assert at_risk[("O1", 1)] == 7000.0
+    # Coverage: the drug line; of home SCIG, its pump too (the criteria are the drug's; probe 18E: the
+    # pump kept KX and its charge was not counted). A warning or a declared denial: nothing.
+    assert at_risk[("O1", 1)] == 7000.0 and at_risk[("H2", 1)] == 4300.0 and ("H2", 2) not in at_risk
     assert at_risk[("R9", 2)] == 0.0 and at_risk[("R10", 2)] == 0.0
     assert at_risk[("O3", 1)] == 0.0 and at_risk[("O4", 1)] == 0.0
 
