@@ -120,6 +120,7 @@ import polars as pl
 
 from checks._drug_lines import (
     GROUP,
+    beside_home_scig,
     given_subcutaneously,
     has_dose_line,
     has_jw_line,
@@ -404,16 +405,16 @@ def _kx_pump_supplies(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
 def _beside_home_scig(items: pl.LazyFrame, scig: pl.LazyFrame, excluded: pl.LazyFrame | None = None
                       ) -> pl.LazyFrame:
     """``row_id``, ``product``: the pump and supply lines of ``items`` beside a home SC immune globulin
-    line of ``scig``: on its claim whatever their date (a pump rented from the day before), or billed by
-    its supplier for the patient and date on a claim of their own (probe 17A; 17D: both, not one for the
-    other); never where a line of ``excluded`` (off the covered list: noncovered-diagnosis's) is so."""
-    found = []
-    for key in ("claim_id", "enc_key"):
-        matched = items.join(scig.group_by(key).agg(pl.col("ig_product").sort().first().alias("product")), on=key)
-        if excluded is not None:
-            matched = matched.join(excluded.select(key).unique(), on=key, how="anti")
-        found.append(matched.select("row_id", "product"))
-    return pl.concat(found).unique("row_id", keep="first", maintain_order=True)
+    line of ``scig`` (:func:`checks._drug_lines.beside_home_scig`: on its claim, or its supplier's for the
+    patient and date; the claim's product first); never where a line of ``excluded`` (off the covered
+    list: noncovered-diagnosis's) is so."""
+    pairs = beside_home_scig(items, scig).join(scig.select("row_id", "ig_product"), on="row_id")
+    if excluded is not None:
+        barred = beside_home_scig(items, excluded).select("_item", "_via").unique()
+        pairs = pairs.join(barred, on=["_item", "_via"], how="anti")
+    return pairs.group_by("_item", "_via").agg(pl.col("ig_product").sort().first().alias("product")).sort(
+        "_item", "_via").unique("_item", keep="first", maintain_order=True).select(
+        pl.col("_item").alias("row_id"), "product")
 
 
 # What each modifier a policy may accept instead of KX tells the payer, in the fix's words (the MEDICARE

@@ -83,7 +83,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from checks._drug_lines import given_subcutaneously
+from checks._drug_lines import beside_home_scig, given_subcutaneously
 from scrubber import reference
 from scrubber.cards import load_card
 from scrubber.enrich import (
@@ -212,10 +212,8 @@ def _with_pumps_at_risk(coverage: pl.LazyFrame, lines: pl.LazyFrame) -> pl.LazyF
         lines.select("row_id", "claim_id", "enc_key"), on="row_id")
     items = lines.filter(pl.col("is_home").fill_null(False) & pl.col("code_idx").is_null()).filter(
         pl.col("procedure_code").is_in(reference.external_infusion_pump_codes())).select(
-        pl.col("row_id").alias("_item"), "claim_id", "enc_key")
-    on_claim = scig.join(items.drop("enc_key"), on="claim_id")
-    of_supplier = scig.join(items.drop("claim_id"), on="enc_key")
-    pairs = pl.concat([on_claim, of_supplier], how="diagonal_relaxed").select("row_id", "_item").unique()
+        "row_id", "claim_id", "enc_key")
+    pairs = beside_home_scig(items, scig).select("row_id", "_item").unique()
     beside = pairs.sort("_item").group_by("row_id").agg(pl.col("_item").cast(pl.Int64).alias("_items"))
     return coverage.join(beside, on="row_id", how="left").with_columns(
         pl.when(pl.col("reason") == "home_scig_not_covered")
