@@ -187,15 +187,16 @@ def given_subcutaneously(batch: pl.LazyFrame) -> pl.Expr:
     )).fill_null(False)
 
 
-def beside_home_scig(items: pl.LazyFrame, scig: pl.LazyFrame) -> pl.LazyFrame:
-    """``_item``, ``row_id``, ``_via``: each pump or supply line of ``items`` with each home SC immune
-    globulin line of ``scig`` it goes with (both with ``row_id``, ``claim_id``, ``enc_key``): on the
-    drug's claim whatever their date (``_via`` 0: a pump rented from the day before), or billed by its
-    supplier for the patient and date on a claim of their own (``_via`` 1; probes 17A, 17D). The one
-    pairing missing-modifier (KX and JB on the pump) and noncovered-diagnosis (the pump at risk with
-    an uncovered drug) read."""
+def beside_home_drug(items: pl.LazyFrame, drugs: pl.LazyFrame) -> pl.LazyFrame:
+    """``_item``, ``row_id``, ``_via``: each pump or supply line of ``items`` with each home immune
+    globulin line of ``drugs`` it goes with (both with ``row_id``, ``claim_id``, ``enc_key``): on the
+    drug's claim whatever their date (``_via`` 0: a pump rented from the day before, a Q2052 up to 30
+    days after the drug's delivery), or billed by its supplier for the patient and date on a claim of
+    their own (``_via`` 1; probes 17A, 17D). The one pairing missing-modifier (KX and JB on the pump of
+    home SCIG) and noncovered-diagnosis (the pump, or the Q2052 of home IVIG, at risk with an uncovered
+    drug) read."""
     return pl.concat([
-        items.select(pl.col("row_id").alias("_item"), key).join(scig.select("row_id", key), on=key).select(
+        items.select(pl.col("row_id").alias("_item"), key).join(drugs.select("row_id", key), on=key).select(
             "_item", "row_id", pl.lit(via, pl.UInt8).alias("_via"))
         for via, key in enumerate(("claim_id", "enc_key"))
     ])

@@ -120,7 +120,7 @@ import polars as pl
 
 from checks._drug_lines import (
     GROUP,
-    beside_home_scig,
+    beside_home_drug,
     given_subcutaneously,
     has_dose_line,
     has_jw_line,
@@ -405,12 +405,12 @@ def _kx_pump_supplies(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
 def _beside_home_scig(items: pl.LazyFrame, scig: pl.LazyFrame, excluded: pl.LazyFrame | None = None
                       ) -> pl.LazyFrame:
     """``row_id``, ``product``: the pump and supply lines of ``items`` beside a home SC immune globulin
-    line of ``scig`` (:func:`checks._drug_lines.beside_home_scig`: on its claim, or its supplier's for the
+    line of ``scig`` (:func:`checks._drug_lines.beside_home_drug`: on its claim, or its supplier's for the
     patient and date; the claim's product first); never where a line of ``excluded`` (off the covered
     list: noncovered-diagnosis's) is so."""
-    pairs = beside_home_scig(items, scig).join(scig.select("row_id", "ig_product"), on="row_id")
+    pairs = beside_home_drug(items, scig).join(scig.select("row_id", "ig_product"), on="row_id")
     if excluded is not None:
-        barred = beside_home_scig(items, excluded).select("_item", "_via").unique()
+        barred = beside_home_drug(items, excluded).select("_item", "_via").unique()
         pairs = pairs.join(barred, on=["_item", "_via"], how="anti")
     return pairs.group_by("_item", "_via").agg(pl.col("ig_product").sort().first().alias("product")).sort(
         "_item", "_via").unique("_item", keep="first", maintain_order=True).select(

@@ -7,7 +7,7 @@
   the covered list a policy names (`[coverage] other`); the built-in policies name none yet (no Part
   A/B contractor article's list could be shipped whole), so those lines are counted as coverage not
   evaluated, never flagged. Home IVIG with an uncovered diagnosis is "no benefit category": the fix is
-  GY, never an ABN.
+  GY, never an ABN, and its home IVIG items and services (Q2052) are outside the benefit with it.
 - With GA, GZ or GY on the line, the finding is `info`: the provider has declared the expected denial.
   Home IVIG under MEDICARE declared with GA or GZ but not GY is `info` with the fix GY.
 - Validity, on every line that points to the code (an IG drug line or not: an invalid code makes the
@@ -39,7 +39,9 @@ setting) comes from the policy (``[coverage]``, list ids only: switching the off
 contractor article is a policy edit) and is tested as a set on the line's diagnoses. The finding
 names the list by its payer-facing name from MANIFEST.toml (article id and title), never by the
 product's list id. Reasons: ``home_ivig_no_benefit`` (a MEDICARE-kind policy, home IVIG: no benefit
-category, the fix is GY, a correction), ``home_scig_not_covered`` (home SCIG: the External Infusion
+category, the fix is GY, a correction; the home IVIG items and services lines, Q2052, billed on its
+claim or by its supplier for the patient and date are at risk with the drug line: the benefit pays
+them for primary immune deficiency only), ``home_scig_not_covered`` (home SCIG: the External Infusion
 Pumps criteria; the pump and supply lines billed at home on its claim, or by its supplier for the
 patient and date, are at risk with the drug line), ``not_covered`` (office and outpatient, and home
 IVIG of a commercial policy);
@@ -83,7 +85,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from checks._drug_lines import beside_home_scig, given_subcutaneously
+from checks._drug_lines import beside_home_drug, given_subcutaneously
 from scrubber import reference
 from scrubber.cards import load_card
 from scrubber.enrich import (
@@ -204,19 +206,27 @@ def _coverage(lines: pl.LazyFrame, ctx: Context, batch: pl.LazyFrame | None = No
 
 
 def _with_pumps_at_risk(coverage: pl.LazyFrame, lines: pl.LazyFrame) -> pl.LazyFrame:
-    """``coverage`` with ``risk_rows`` on its home SCIG findings: the drug line and the external
-    infusion pump and supply lines (MANIFEST ``external_infusion_pump``) billed at home on its claim,
-    or by its supplier for the patient and date (``enc_key``): the criteria are the drug's, and the
-    payer denies them with it (probe 18E: their $750 was not counted, and they kept KX)."""
-    scig = coverage.filter(pl.col("reason") == "home_scig_not_covered").select("row_id").join(
+    """``coverage`` with ``risk_rows`` on its home findings: the drug line and the lines billed for it
+    on its claim, or by its supplier for the patient and date (``enc_key``). Home SCIG: the external
+    infusion pump and supply lines at home (MANIFEST ``external_infusion_pump``): the criteria are the
+    drug's, and the payer denies them with it (probe 18E: their $750 was not counted, and they kept
+    KX). Home IVIG outside the benefit: its home IVIG items and services lines (Q2052, at the places of
+    the home IVIG benefit): the benefit pays them for primary immune deficiency only (A52509, L33610,
+    42 USC 1395x(zz); probe 18E: the Q2052's $2,400 was not counted)."""
+    kinds = (("home_scig_not_covered", "is_home", reference.external_infusion_pump_codes()),
+             ("home_ivig_no_benefit", "is_home_ivig", reference.home_ivig_supplies().get_column("code").to_list()))
+    drugs = coverage.filter(pl.col("reason").is_in([kind for kind, _, _ in kinds])).select("row_id", "reason").join(
         lines.select("row_id", "claim_id", "enc_key"), on="row_id")
-    items = lines.filter(pl.col("is_home").fill_null(False) & pl.col("code_idx").is_null()).filter(
-        pl.col("procedure_code").is_in(reference.external_infusion_pump_codes())).select(
-        "row_id", "claim_id", "enc_key")
-    pairs = beside_home_scig(items, scig).select("row_id", "_item").unique()
+    pairs = pl.concat([
+        beside_home_drug(
+            lines.filter(pl.col(place).fill_null(False) & pl.col("code_idx").is_null()).filter(
+                pl.col("procedure_code").is_in(codes)).select("row_id", "claim_id", "enc_key"),
+            drugs.filter(pl.col("reason") == kind))
+        for kind, place, codes in kinds
+    ]).select("row_id", "_item").unique()
     beside = pairs.sort("_item").group_by("row_id").agg(pl.col("_item").cast(pl.Int64).alias("_items"))
     return coverage.join(beside, on="row_id", how="left").with_columns(
-        pl.when(pl.col("reason") == "home_scig_not_covered")
+        pl.when(pl.col("reason").is_in([kind for kind, _, _ in kinds]))
         .then(pl.concat_list(pl.col("row_id").cast(pl.Int64), pl.col("_items").fill_null(pl.lit([], _RISK_ROWS))))
         .cast(_RISK_ROWS).alias("risk_rows")).drop("_items")
 

@@ -31,6 +31,11 @@ MEDICARE_ONLY = re.compile(r"\b(ABN|GA|GZ|GY)\b")
 # professional and institutional.
 BATCH = """
 H1,1,M1,MEDICARE,professional,12,2026-02-10,J1459,,JZ,,70,7000,G61.81,,,PCN-H1
+H1,2,M1,MEDICARE,professional,12,2026-02-10,Q2052,,,,16,2400,G61.81,,,PCN-H1
+H6,1,M30,MEDICARE,professional,12,2026-02-10,J1459,,JZ,,70,7000,G61.81,,,
+H6Q,1,M30,MEDICARE,professional,12,2026-02-10,Q2052,,,,16,1600,G61.81,,,
+H7,1,M31,MEDICARE,professional,12,2026-02-10,J1459,,JZ,,70,7000,D80.0,,,
+H7,2,M31,MEDICARE,professional,12,2026-02-10,Q2052,,,,16,2400,D80.0,,,
 H2,1,M2,MEDICARE,professional,12,2026-02-10,J1559,,KX,,80,4000,E11.9,,,
 H2,2,M2,MEDICARE,professional,12,2026-02-10,E0779,,KX,RR,1,300,E11.9,,,
 H3,1,M3,CIGNA,professional,12,2026-02-10,J1559,,,,80,4000,E11.9,,,
@@ -265,6 +270,11 @@ def test_money_at_risk(findings: pl.DataFrame) -> None:
     # Coverage: the drug line; of home SCIG, its pump too (the criteria are the drug's; probe 18E: the
     # pump kept KX and its charge was not counted). A warning or a declared denial: nothing.
     assert at_risk[("O1", 1)] == 7000.0 and at_risk[("H2", 1)] == 4300.0 and ("H2", 2) not in at_risk
+    # Home IVIG outside the benefit: its Q2052 on its claim, or the supplier's for the patient and date
+    # (probe 18E: the Q2052 was not counted); a covered home IVIG's Q2052 is not at risk.
+    assert at_risk[("H1", 1)] == 9400.0 and ("H1", 2) not in at_risk
+    assert at_risk[("H6", 1)] == 8600.0 and ("H6Q", 1) not in at_risk
+    assert not any(claim == "H7" for claim, _ in at_risk)
     assert at_risk[("R9", 2)] == 0.0 and at_risk[("R10", 2)] == 0.0
     assert at_risk[("O3", 1)] == 0.0 and at_risk[("O4", 1)] == 0.0
 
