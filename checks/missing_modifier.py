@@ -350,11 +350,24 @@ def _jwjz(lines: pl.LazyFrame) -> pl.LazyFrame:
     # others are null in the concatenation).
     def facts(part: pl.LazyFrame) -> pl.LazyFrame:
         names = part.collect_schema().names()
-        return part.select("row_id", "reason", code("ig_product").alias("product"),
+        return part.select("row_id", "reason", code("ig_product").alias("product"), _jw_code().alias("jw_code"),
                            *(f for f in _FACTS if f != "product" and f in names))
 
     return pl.concat([facts(paired.filter(pl.col("reason").is_not_null())), facts(alone), facts(on_waste)],
                      how="diagonal_relaxed")
+
+
+def _jw_code() -> pl.Expr:
+    """The line a fix asks to add for the discarded amount, as billed: the drug's code with JW and the
+    modifiers of the dose line that every line of the drug carries (``modifiers.csv`` role
+    ``copied_to_waste_line``: KX, GA, GZ, GY, JA, JB). Home SC immune globulin: "J1559-JW-KX-JB", not
+    "J1559-JW", which the payer rejects without KX and JB (probe 19A: the fix, applied as written,
+    made two findings on the line it added)."""
+    carried = pl.col("modifiers").list.eval(
+        pl.element().filter(pl.element().is_in(reference.modifiers_with_role("copied_to_waste_line"))))
+    return pl.concat_str(pl.col("procedure_code"), pl.lit("-JW"),
+                         pl.when(carried.list.len() > 0).then(pl.lit("-") + carried.list.join("-"))
+                         .otherwise(pl.lit("")))
 
 
 def _home_scig(lines: pl.LazyFrame, date: str = "pol_kx_from", batch: pl.LazyFrame | None = None) -> pl.LazyFrame:
