@@ -305,3 +305,22 @@ def test_hydration_hours_over_the_outside_minutes_on_an_untimed_line_are_priced(
     assert money[("H1", 2, "concurrent-hydration")] == 90.0
     assert money[("H2", 2, "concurrent-hydration")] == 90.0
     assert money.get(("H3", 2, "concurrent-hydration"), 0.0) == 0.0
+
+
+def test_an_mue_finding_cites_the_table_it_was_judged_by(tmp_path) -> None:
+    """A hospital claim's MUE finding (and letter) cites the Outpatient Hospital Services table only, a
+    physician claim's the Practitioner Services table only (probe 19C: both were cited on a UB-04)."""
+    claims = tmp_path / "claims.csv"
+    claims.write_text(
+        "claim_id,line_number,member_id,payer,claim_type,place_of_service,date_of_service,procedure_code,"
+        "revenue_code,modifier_1,units,charge,diagnosis_1,drug_dose_mg,billing_provider\n"
+        "H1,1,M1,MEDICARE,institutional,22,2026-05-04,96365,0260,,1,400,D80.0,,1234567893\n"
+        "H1,2,M1,MEDICARE,institutional,22,2026-05-04,J1459,0636,JZ,400,38000,D80.0,200000,1234567893\n"
+        "P1,1,M2,MEDICARE,professional,11,2026-05-04,96365,,,1,150,D80.0,,1234567893\n"
+        "P1,2,M2,MEDICARE,professional,11,2026-05-04,J1459,,JZ,400,38000,D80.0,200000,1234567893\n",
+        encoding="utf-8")
+    findings = scrub([str(claims)], select=["units-over-mue"]).findings
+    cited = dict(findings.select("claim_id", "citation").iter_rows())
+    assert set(cited) == {"H1", "P1"}
+    assert "Outpatient Hospital Services (2024 Q3)" in cited["H1"] and "Practitioner" not in cited["H1"]
+    assert "Practitioner Services (2026 Q2)" in cited["P1"] and "Outpatient" not in cited["P1"]
