@@ -91,3 +91,59 @@ def test_a_repeat_spelling_the_payer_otherwise_is_the_same_line(tmp_path: Path) 
     result = scrub([str(_write(tmp_path / "other.csv", [*CLAIM, other]))])
     assert result.summary["rejected_rows"] == 4
     assert any("disagree on payer" in r for r in result.rejected.get_column("reason"))
+
+
+def test_one_837_interchange_sent_twice_in_one_file_has_the_findings_of_one(tmp_path: Path) -> None:
+    """The sample 837 concatenated with itself (a resend appended to a feed): its second copy's claims
+    repeat the first copy's CLM01 with the same values, rows the exact-duplicate rule rejects as it does
+    for a second file. Rejected as "repeats the claim" they were bad rows: 12 of the 33 findings went
+    "not evaluated" (probe 19B)."""
+    sample = ROOT / "sample_claims" / "claims.837"
+    text = sample.read_text(encoding="utf-8")
+    twice = tmp_path / "twice.837"
+    twice.write_text(text + text, encoding="utf-8")
+    once = scrub([str(sample)])
+    both = scrub([str(twice)])
+    assert sorted(both.findings.get_column("finding_id")) == sorted(once.findings.get_column("finding_id"))
+    assert both.findings.height == once.findings.height > 30
+    reasons = both.rejected.get_column("reason").to_list()
+    assert len(reasons) == once.summary["rows_read"] and all(
+        r.startswith("duplicate claim_id + line_number") for r in reasons)
+
+
+def test_near_miss_a_clm01_reused_with_other_values_is_still_a_repeat(tmp_path: Path) -> None:
+    """The same CLM01 with another charge later in the file is another claim under a reused patient
+    control number: rejected whole as a repeat (the earlier claim reads as it would alone)."""
+    isa = "ISA*00*          *00*          *ZZ*SUBMITTER      *ZZ*PAYER          *260615*0800*^*00501*000000001*0*T*:~"
+    interchange = isa + """
+GS*HC*SUBMITTER*PAYER*20260615*0800*1*X*005010X222A1~
+ST*837*0001*005010X222A1~
+BHT*0019*00*000000001*20260615*0800*CH~
+NM1*41*2*SUBMITTER*****46*SUBMITTER~
+PER*IC*BILLING*TE*5555550100~
+NM1*40*2*PAYER*****46*PAYER~
+HL*1**20*1~
+NM1*85*2*CLINIC*****XX*1234567893~
+N3*100 MAIN ST~
+N4*SPRINGFIELD*IL*627010000~
+REF*EI*123456789~
+HL*2*1*22*0~
+SBR*P*18*******MB~
+NM1*IL*1*MEMBER*****MI*M001~
+NM1*PR*2*MEDICARE*****PI*MEDICARE~
+CLM*C001*{charge}***11:B:1*Y*A*Y*Y~
+HI*ABK:D800~
+LX*1~
+SV1*HC:96366*{charge}*UN*1***1~
+DTP*472*D8*20260504~
+SE*20*0001~
+GE*1*1~
+IEA*1*000000001~
+"""
+    path = tmp_path / "reused.837"
+    path.write_text(interchange.format(charge="110.00") + interchange.format(charge="120.00"), encoding="utf-8")
+    result = scrub([str(path)])
+    reasons = result.rejected.get_column("reason").to_list()
+    assert len(reasons) == 1 and reasons[0].startswith("claim id C001 repeats the claim at segment")
+    # The first claim's line is read and checked; the reused id's line is not.
+    assert result.summary["rows_checked"] == 1 and result.summary["rows_read"] == 2

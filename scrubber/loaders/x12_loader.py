@@ -92,7 +92,7 @@ import datetime as _dt
 import hashlib
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -235,6 +235,23 @@ class _Claim:
     errors: list[str] = field(default_factory=list)
     value_errors: list[str] = field(default_factory=list)
     lines: list[_Line] = field(default_factory=list)
+    repeats: int | None = None  # the segment of an earlier claim of the file with the same CLM01
+
+
+# What tells two claims of one CLM01 apart: every value read, not where in the file it was read.
+_PLACE_ONLY = {"position", "dated_at", "errors", "lines", "repeats"}
+
+
+def _content(claim: _Claim) -> tuple:
+    """A claim's values as read (its service lines' too), without their segment positions: equal for a
+    claim and its exact copy later in the file (the same interchange sent twice)."""
+    def values(item: _Claim | _Line) -> tuple:
+        return tuple(getattr(item, f.name) for f in fields(item) if f.name not in _PLACE_ONLY)
+    # (the messages a value carries name the segment they were read at: "(DTP*434 at segment 1219)")
+    return _SEGMENT_AT.sub("segment ?", repr((values(claim), [values(line) for line in claim.lines])))
+
+
+_SEGMENT_AT = re.compile(r"segment \d+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -588,6 +605,7 @@ class _Reader:
         # CLM01 -> segment position of the first CLM with it: a later claim with the same id is rejected
         # (canonicalisation keys lines on claim id + line number, which would merge the two claims).
         self.claim_positions: dict[str, int] = {}
+        self.claim_contents: dict[str, str] = {}  # CLM01 -> the values of the first claim read with it
         self.in_837 = False
         self.check_unknown = False
         # Where the open group and interchange started (row count, for rejecting their rows when their
@@ -907,13 +925,7 @@ class _Reader:
         claim_id = _el(els, 1).strip()
         first = self.claim_positions.setdefault(claim_id, position) if claim_id else position
         if first != position:
-            # Every CLM starts a claim, and CLM01 (the patient control number) may repeat in a file when a
-            # practice system reuses the patient's account number. Read under one id, the later claim's LX 1
-            # and 2 were "duplicates" of the earlier claim's lines and its LX 3 was checked as the earlier
-            # claim's line 3; rejected whole, the earlier claim reads as it would alone.
-            claim.errors.append(f"claim id {claim_id} repeats the claim at segment {first} of this file: each "
-                                "claim needs its own CLM01 (patient control number), else the lines of the two claims "
-                                "are read as one claim; the lines of this claim are not checked")
+            claim.repeats = first  # (judged when its lines are read: :meth:`_close_claim`)
         clm05 = _el(els, 5)
         reason = _foreign_separator("CLM", "CLM05", clm05, component)
         if reason:
@@ -1127,6 +1139,27 @@ class _Reader:
                                "reported for anesthesia codes only (bill this code in units, UN)")
 
     # --- output -------------------------------------------------------------------------------
+    def _repeated(self, claim: _Claim) -> list[str]:
+        """The error of a claim whose CLM01 an earlier claim of the file has, unless it is that claim's
+        exact copy. Every CLM starts a claim, and CLM01 (the patient control number) may repeat in a file
+        when a practice system reuses the patient's account number: read under one id, the later claim's
+        LX 1 and 2 were "duplicates" of the earlier claim's lines and its LX 3 was checked as the earlier
+        claim's line 3; rejected whole, the earlier claim reads as it would alone. An exact copy (the same
+        interchange sent twice in one file) is left to the exact-duplicate rows rule, as a second file
+        is: rejected as a repeat "of a bad claim", its encounter read as incomplete and its findings of
+        what is absent went quiet (probe 19B: 12 of the sample 837's 33 findings)."""
+        if claim.claim_id is None:
+            return []
+        content = _content(claim)
+        if claim.repeats is None:
+            self.claim_contents.setdefault(claim.claim_id, content)
+            return []
+        if self.claim_contents.get(claim.claim_id) == content:
+            return []
+        return [f"claim id {claim.claim_id} repeats the claim at segment {claim.repeats} of this file: each claim "
+                "needs its own CLM01 (patient control number), else the lines of the two claims are read as one "
+                "claim; the lines of this claim are not checked"]
+
     def _close_claim(self) -> None:
         """Emit the rows of the open claim, or of the stray lines read where none was open (at most one of
         the two exists: :meth:`_clm` closes the strays before it opens its claim, so theirs come first)."""
@@ -1135,6 +1168,7 @@ class _Reader:
         if claim is None or tx is None:
             return
         context = tx.errors + self.hl_errors["20"] + self.hl_errors["22"] + self.hl_errors["23"] + claim.errors
+        context += self._repeated(claim)
         label = f"claim {claim.claim_id}" if claim.claim_id is not None else "no claim id"
         if not claim.lines:
             self._add(
