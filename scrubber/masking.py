@@ -209,6 +209,10 @@ class TextMasker:
         return self.series(pl.Series("t", [text], pl.String())).item()
 
 
+# A line number as a rejected row may quote it unmasked: up to six digits (schema.MAX_LINE_NUMBER, 999,999).
+_LINE_NUMBER = r"^\s*\d{1,6}\s*$"
+
+
 def mask_quoted(reason: pl.Expr) -> pl.Expr:
     """A rejection reason with the values it quotes hidden (they may be any cell of the row).
 
@@ -239,6 +243,12 @@ def _mask_frame(frame: pl.DataFrame, tables: dict[str, pl.DataFrame], files: dic
     out = frame.with_columns(exprs) if exprs else frame
     if quoted and "reason" in out.columns:
         out = out.with_columns(mask_quoted(pl.col("reason")))
+    if quoted and out.schema.get("line_number") == pl.String():
+        # A rejected row's line number as its cell held it: a value that is no line number (a member id
+        # shifted into the column by an export) is what its reason quotes, masked there and so here
+        # (probe 19B: the reason said '[masked]', the column beside it the id).
+        out = out.with_columns(pl.when(pl.col("line_number").str.contains(_LINE_NUMBER))
+                               .then(pl.col("line_number")).otherwise(pl.lit(MASKED_VALUE)).alias("line_number"))
     text_columns = [c for c in TEXT_COLUMNS if c in out.columns and out.schema[c] == pl.String()]
     if text_columns and out.height:
         out = out.with_columns(texts.series(out.get_column(c)) for c in text_columns)

@@ -262,3 +262,24 @@ def test_a_claim_id_longer_than_one_quoted_value_is_masked_in_its_cut_form(tmp_p
     text = out.read_text(encoding="utf-8")
     assert "C" * 20 not in text and "D" * 20 not in text
     assert len(json.loads(text)["findings"]) == 2
+
+
+def test_a_rejected_rows_line_number_that_is_no_number_is_masked_in_every_output(tmp_path: Path) -> None:
+    """An export that shifts the member id into line_number: the reason quoted it masked, the rejected
+    row's line_number column beside it showed it (probe 19B: JSON, HTML and --rejected). Near miss: a
+    rejected row's plain line number (2) stays readable."""
+    path = tmp_path / "claims.csv"
+    path.write_text(
+        "claim_id,line_number,member_id,payer,date_of_service,procedure_code,units\n"
+        "C-OK,1,MEMBER-OK,MEDICARE,2026-03-02,96365,1\n"
+        "C-OK,2,MEMBER-OK,MEDICARE,2026-03-02,96366,x\n"
+        "PCN-77123,1EG4TE5MK72,1EG4TE5MK72,MEDICARE,2026-03-02,96365,1\n", encoding="utf-8")
+    out, rejected, html = tmp_path / "f.json", tmp_path / "rej.csv", tmp_path / "r.html"
+    result = CliRunner().invoke(main, ["check", str(path), "--mask-phi", "--no-config", "--fail-on", "never",
+                                       "--json", str(out), "--rejected", str(rejected), "--html", str(html)])
+    assert result.exit_code == 0, result.output
+    for text in (out.read_text(encoding="utf-8"), rejected.read_text(encoding="utf-8"),
+                 html.read_text(encoding="utf-8"), result.output):
+        assert "1EG4TE5MK72" not in text
+    numbers = sorted(str(r["line_number"]) for r in json.loads(out.read_text(encoding="utf-8"))["rejected_rows"])
+    assert numbers == ["2", "[masked]"]
