@@ -26,7 +26,10 @@ or deleting the line where the encounter already bills 96368 or an earlier line 
 other infusion of its family stays in the encounter, its claim's additional-hour lines (96366) are
 deleted with it, their units at risk in this finding (not also hours over the record or the MUE). A
 subcutaneous infusion beside an IV initial service (96369 and 96365: no subsequent code reports one
-after the other) is at a site of its own: the fix is XS (or 59) on it, not deleting it. Services
+after the other) is at a site of its own: the fix is XS (or 59) on it, not deleting it. A second
+initial whose subsequent code is reported once per encounter (96371, a policy cap of 1) is deleted
+where the encounter already bills that code or an earlier line takes it (its time, where the record
+documents further hours of the same infusion, is 96370), not recoded to a second one. Services
 sent again to the next payer are not duplicates, and an administration line route-mismatch replaces
 with the product's infusion codes (96369 x2 for an IV-only immune globulin) is not recoded here too.
 Professional claims cite IOM 100-04 ch.12 section 30.5; institutional claims cite ch.4 section 230.2
@@ -60,6 +63,7 @@ from checks._counting import (
     outranked_push,
 )
 from checks.route_mismatch import replaced_administration
+from scrubber import reference
 from scrubber.cards import load_card
 from scrubber.registry import Check, Context
 from scrubber.timing import billed_as, chain_code, episode_interval, timing
@@ -72,7 +76,7 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         "row_id", "is_kept_line", "extra_units", "adm_bit", "adm_addon_hour_code", "adm_subsequent_code",
         "adm_subsequent_primary_mask", "kept_code", "kept_bit", "kept_claim", "kept_line", "kept_dos",
         "date_of_service", "claim_id", "line_number", "enc_key", "enc_admin_mask", "kept_row",
-        "adm_concurrent_code", "adm_concurrent_primary_mask", "adm_concurrent_bit", "code_idx",
+        "adm_concurrent_code", "adm_concurrent_primary_mask", "adm_concurrent_bit", "code_idx", "policy", "units",
     ).collect())
     # The subsequent code only fits if its allowed primaries include the initial that stays.
     follows_kept = (pl.col("adm_subsequent_primary_mask") & pl.col("kept_bit")) != 0
@@ -106,6 +110,10 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     # encounter's other hydration lines already bill every unit its minutes support, this line is deleted
     # ("report it as 96361 x1" beside a 96361 x1 that stays made x2 where the minutes support x1).
     nothing_left = (pl.col("secondary_units") >= 1) & pl.col("instead_units").is_null()
+    # A code the encounter may bill once (a policy cap of 1: 96371) and already bills, or an earlier
+    # line takes: the line is deleted, not recoded to it (probe 19C: 96369, 96371, 96369 was told "line 3
+    # as 96371", and the fix applied was over-cap-96371's finding).
+    taken = ~pl.col("is_kept_line") & long_enough & pl.col("_taken").fill_null(False)
     reason = (
         pl.when(pl.col("is_kept_line") & has_hours & pl.col("supported").is_not_null())
         .then(pl.lit("repeated_hours_timed"))
@@ -115,6 +123,7 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         .when(~pl.col("is_kept_line") & nothing_left).then(pl.lit("second_initial_hydration_billed"))
         .when(concurrent & pl.col("_concurrent_code").is_not_null()).then(pl.lit("second_initial_concurrent"))
         .when(concurrent).then(pl.lit("second_initial_concurrent_again"))
+        .when(taken).then(pl.lit("second_initial_subsequent_taken"))
         .when(sequential & long_enough & pl.col("supported").is_not_null()
               & ((pl.col("extra_units") > 1) | (pl.col("ep_units") > 0))).then(pl.lit("second_initial_hours_timed"))
         .when(sequential & long_enough & pl.col("supported").is_null() & (pl.col("extra_units") > 1))
@@ -134,7 +143,8 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     # left for this line when the encounter's other hydration lines already bill them (delete it).
     secondary = hydration_as_secondary(lines, extra).select("row_id", "instead_units", "secondary_units")
     return extra.join(secondary, on="row_id", how="left").join(short, on="row_id", how="left").join(
-        timed, on="row_id", how="left").join(concurrent_infusions(lines, extra), on="row_id", how="left").select(
+        timed, on="row_id", how="left").join(concurrent_infusions(lines, extra), on="row_id", how="left").join(
+        _subsequent_taken(extra, ctx), on="row_id", how="left").select(
         "row_id",
         reason.alias("reason"),
         pl.col("kept_code").alias("kept"),
@@ -162,10 +172,38 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         "kept_interval",
         "concurrent_code",
         "concurrent_elsewhere",
+        pl.col("adm_subsequent_code").alias("subsequent_code"),
+        "subsequent_elsewhere",
         pl.coalesce("minutes", "_short_minutes").alias("minutes"),
         "interval",
         "supported",
         pl.col("secondary_units").cast(pl.Float64),
+    )
+
+
+def _subsequent_taken(extra: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
+    """``row_id`` -> ``_taken``, ``subsequent_elsewhere``: the outranked initial lines of ``extra`` whose
+    subsequent code the line's policy caps at one unit per encounter (``[caps]``: 96371, CPT "Use
+    96369, 96371 only once per encounter") and which the encounter already bills, or which an earlier
+    such line (by claim and line) takes."""
+    bits = reference.code_table().filter(pl.col("adm_bit").is_not_null()).select(
+        pl.col("procedure_code").alias("adm_subsequent_code"), pl.col("adm_bit").alias("_sub_bit"))
+    once = ctx.policy_caps.filter(pl.col("cap") == 1).select(
+        "policy", pl.col("procedure_code").alias("adm_subsequent_code"))
+    follows = (pl.col("adm_subsequent_primary_mask") & pl.col("kept_bit")) != 0
+    rows = extra.filter(~pl.col("is_kept_line") & follows).join(once, on=["policy", "adm_subsequent_code"]).join(
+        bits.lazy(), on="adm_subsequent_code")
+    ranked = rows.sort("enc_key", "claim_id", "line_number").with_columns(
+        pl.col("claim_id").first().over("enc_key").alias("_first_claim"),
+        pl.col("line_number").first().over("enc_key").alias("_first_line"),
+        (pl.int_range(pl.len()).over("enc_key") == 0).alias("_is_first"),
+        ((pl.col("enc_admin_mask") & pl.col("_sub_bit")) != 0).alias("_billed"),
+    )
+    return ranked.filter(pl.col("_billed") | ~pl.col("_is_first")).select(
+        "row_id",
+        pl.lit(True).alias("_taken"),
+        pl.when(pl.col("_billed")).then(pl.lit("is already billed in this encounter")).otherwise(pl.format(
+            "goes to claim {} line {}", "_first_claim", "_first_line")).alias("subsequent_elsewhere"),
     )
 
 

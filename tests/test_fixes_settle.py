@@ -84,3 +84,20 @@ def test_a_waste_line_left_unbilled_is_asked_for_within_the_encounters_cap(tmp_p
     fix = first.item(0, "suggested_fix")
     assert fix.startswith("Bill J1459 x2 instead of x1"), fix
     assert run("after.csv", claim(2)).height == 0
+
+
+def test_a_second_96369_beside_a_billed_96371_is_deleted_and_the_claim_settles(tmp_path: Path) -> None:
+    """96369, 96371, 96369: the third line was told "report as 96371 x1", and the claim so corrected
+    billed 96371 twice, over-cap-96371's finding (probe 19C; CPT: 96369 and 96371 once per encounter).
+    Its fix now deletes the line; the claim so corrected has no finding."""
+    line = "S1,{n},M1,MEDICARE,professional,11,2026-03-02,{code},1,300,D80.0,,{start},{stop}"
+    rows = [line.format(n=1, code="96369", start="2026-03-02T09:00", stop="2026-03-02T10:00"),
+            line.format(n=2, code="96371", start="", stop=""),
+            line.format(n=3, code="96369", start="2026-03-02T10:00", stop="2026-03-02T11:00")]
+    first = _run(tmp_path, "before.csv", rows, [])
+    assert first.select("line_number", "check_id", "reason").rows() == [
+        (3, "duplicate-initial-infusion", "second_initial_subsequent_taken")]
+    fix = first.get_column("suggested_fix")[0]
+    assert fix.startswith("Delete claim S1 line 3 (96369): 96371, reported once per encounter, is already billed")
+    assert "96371 x1 instead" not in fix
+    assert _run(tmp_path, "after.csv", rows[:2], []).height == 0
