@@ -76,7 +76,7 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         "row_id", "is_kept_line", "extra_units", "adm_bit", "adm_addon_hour_code", "adm_subsequent_code",
         "adm_subsequent_primary_mask", "kept_code", "kept_bit", "kept_claim", "kept_line", "kept_dos",
         "date_of_service", "claim_id", "line_number", "enc_key", "enc_admin_mask", "kept_row",
-        "adm_concurrent_code", "adm_concurrent_primary_mask", "adm_concurrent_bit", "code_idx", "policy", "units",
+        "adm_concurrent_code", "adm_concurrent_primary_mask", "adm_concurrent_bit", "code_idx", "policy",
     ).collect())
     # The subsequent code only fits if its allowed primaries include the initial that stays.
     follows_kept = (pl.col("adm_subsequent_primary_mask") & pl.col("kept_bit")) != 0

@@ -247,8 +247,9 @@ def _mask_frame(frame: pl.DataFrame, tables: dict[str, pl.DataFrame], files: dic
         # A rejected row's line number as its cell held it: a value that is no line number (a member id
         # shifted into the column by an export) is what its reason quotes, masked there and so here
         # (probe 19B: the reason said '[masked]', the column beside it the id).
-        out = out.with_columns(pl.when(pl.col("line_number").str.contains(_LINE_NUMBER))
-                               .then(pl.col("line_number")).otherwise(pl.lit(MASKED_VALUE)).alias("line_number"))
+        number = pl.col("line_number")
+        out = out.with_columns(pl.when(number.is_null() | number.str.contains(_LINE_NUMBER))
+                               .then(number).otherwise(pl.lit(MASKED_VALUE)).alias("line_number"))
     text_columns = [c for c in TEXT_COLUMNS if c in out.columns and out.schema[c] == pl.String()]
     if text_columns and out.height:
         out = out.with_columns(texts.series(out.get_column(c)) for c in text_columns)

@@ -273,7 +273,8 @@ def test_a_rejected_rows_line_number_that_is_no_number_is_masked_in_every_output
         "claim_id,line_number,member_id,payer,date_of_service,procedure_code,units\n"
         "C-OK,1,MEMBER-OK,MEDICARE,2026-03-02,96365,1\n"
         "C-OK,2,MEMBER-OK,MEDICARE,2026-03-02,96366,x\n"
-        "PCN-77123,1EG4TE5MK72,1EG4TE5MK72,MEDICARE,2026-03-02,96365,1\n", encoding="utf-8")
+        "PCN-77123,1EG4TE5MK72,1EG4TE5MK72,MEDICARE,2026-03-02,96365,1\n"
+        "C-NONE,,MEMBER-OK,MEDICARE,2026-03-02,96365,1\n", encoding="utf-8")
     out, rejected, html = tmp_path / "f.json", tmp_path / "rej.csv", tmp_path / "r.html"
     result = CliRunner().invoke(main, ["check", str(path), "--mask-phi", "--no-config", "--fail-on", "never",
                                        "--json", str(out), "--rejected", str(rejected), "--html", str(html)])
@@ -282,4 +283,5 @@ def test_a_rejected_rows_line_number_that_is_no_number_is_masked_in_every_output
                  html.read_text(encoding="utf-8"), result.output):
         assert "1EG4TE5MK72" not in text
     numbers = sorted(str(r["line_number"]) for r in json.loads(out.read_text(encoding="utf-8"))["rejected_rows"])
-    assert numbers == ["2", "[masked]"]
+    # (a rejected row without a line number stays without one)
+    assert numbers == ["2", "None", "[masked]"]
