@@ -25,7 +25,9 @@
   time documented it is not evaluated); where the time of another family's infusion billed there
   supports hours of its own add-on code not billed (96366 after 96413 alone for 120 minutes: 96415
   x1; after 96360: 96361), the fix recodes the line to that code (`hours_other_family`) instead of
-  deleting a payable hour. An add-on without any primary in the encounter is
+  deleting a payable hour; so it does where the infusion of its own family is billed but its time
+  supports none (96415 beside 96413 of 60 minutes and a sequential 96367 of 95 minutes: 96366 x1,
+  `hours_other_family_timed`). An add-on without any primary in the encounter is
   `addon-without-primary`'s, and its hours are not judged here (one root cause; counted not
   evaluated).
 - An add-on line that documents its own start and stop continues the infusion whose interval it meets
@@ -274,6 +276,7 @@ def _hour_findings(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     no_infusion = (expected == 0) & pl.col("infusions").is_null()
     reason = (pl.when(billed < expected).then(pl.lit("hours_under"))
               .when(no_infusion & pl.col("other_code").is_not_null()).then(pl.lit("hours_other_family"))
+              .when((expected == 0) & pl.col("other_code").is_not_null()).then(pl.lit("hours_other_family_timed"))
               .when(no_infusion).then(pl.lit("hours_no_infusion"))
               .when(expected == 0).then(pl.lit("hours_none")).otherwise(pl.lit("hours_over")))
     extends = reference.code_table().get_column("adm_extends").str.replace_all(" ", " or ")
@@ -298,12 +301,14 @@ def _hour_findings(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
 
 def _other_family(wrong: pl.DataFrame, t: Timing, lines: pl.LazyFrame, ctx: Context) -> pl.DataFrame:
     """``wrong`` (timing groups judged, collected) with ``other_code``, ``other_units`` and
-    ``other_extends`` on an add-on whose own family has no infusion billed in the encounter where
-    another family's infusion billed there documents time its own add-on hour code does not yet bill:
-    96366 after 96413 alone, 120 minutes, is 96415 x1; after 96360 alone, 96361 x1 (CPT: each
-    add-on is the additional hour of its own family's infusion). The fix recodes the line instead of
-    deleting a payable hour (probe 18A). Not a family whose infusion line the one-initial rule recodes
-    (duplicate-initial-infusion's fix sizes its hours: a 96360 outranked by a push is 96361 x2 for 120
+    ``other_extends`` on an add-on whose own family's documented time supports none (no infusion of
+    it billed in the encounter, or one too short for an additional hour) where another family's
+    infusion billed there documents time its own add-on hour code does not yet bill: 96366 after 96413
+    alone, 120 minutes, is 96415 x1; after 96360 alone, 96361 x1; 96415 beside 96413 of 60 minutes and
+    a sequential 96367 of 95 minutes is 96366 x1 (CPT: each add-on is the additional hour of its own
+    family's infusion). The fix recodes the line instead of deleting a payable hour (probes 18A, 19D).
+    Not a family whose infusion line the one-initial rule recodes (duplicate-initial-infusion's fix
+    sizes its hours: a 96360 outranked by a push is 96361 x2 for 120
     minutes, and "96366 as 96361 x1" beside it made x3; probe 18D). Of several such families, the one
     with the most hours left (then the lowest code); ``other_units``: the units billed, at most those
     hours and the room the policy's cap on that code leaves (``ctx.policy_caps``)."""
@@ -311,7 +316,7 @@ def _other_family(wrong: pl.DataFrame, t: Timing, lines: pl.LazyFrame, ctx: Cont
     empty = wrong.with_columns(pl.lit(None, pl.String).alias("other_code"),
                                pl.lit(None, pl.Int64).alias("other_units"),
                                pl.lit(None, pl.String).alias("other_extends"))
-    alone = wrong.filter((pl.col("expected") == 0) & pl.col("infusions").is_null()).select(
+    alone = wrong.filter((pl.col("expected") == 0) & (pl.col("billed") > 0)).select(
         "enc_key", pl.col("tm_chain").alias("_own"))
     if not alone.height:
         return empty

@@ -41,6 +41,9 @@ def _claims(payer: str, claim_type: str, prefix: str) -> list[str]:
         line("HX", 1, "96413", 1, 400, "09:00", "10:00", dx="C50.911"), line("HX", 2, "96366", 1, 120),
         # the same after 120 minutes of chemotherapy, which support 96415 x1: recoded, not deleted
         line("HF", 1, "96413", 1, 400, "09:00", "11:00", dx="C50.911"), line("HF", 2, "96366", 1, 120),
+        # 96415 beside 96413 of 60 minutes (none of its own) and a sequential 96367 of 95 (96366 x1): recoded
+        line("HT", 1, "96413", 1, 400, "09:00", "10:00", dx="C50.911"),
+        line("HT", 2, "96367", 1, 150, "10:00", "11:35", dx="C50.911"), line("HT", 3, "96415", 1, 150),
         line("HU", 1, "96365", 1, 300, "08:00", "10:31"), line("HU", 2, "96366", 1, 120),  # hours_under
         line("OB", 1, "96365", 1, 300, "09:00", "10:20", "30"), line("OB", 2, "96366", 1, 120),  # observation
         line("SH", 1, "96365", 1, 300, "09:00", "09:12"),  # too short: push 96374
