@@ -215,18 +215,25 @@ def _with_pumps_at_risk(coverage: pl.LazyFrame, lines: pl.LazyFrame) -> pl.LazyF
     42 USC 1395x(zz); probe 18E: the Q2052's $2,400 was not counted)."""
     kinds = (("home_scig_not_covered", "is_home", reference.external_infusion_pump_codes()),
              ("home_ivig_no_benefit", "is_home_ivig", reference.home_ivig_supplies().get_column("code").to_list()))
-    drugs = coverage.filter(pl.col("reason").is_in([kind for kind, _, _ in kinds])).select("row_id", "reason").join(
+    found = coverage.collect()  # (a few lines: the findings; read again below)
+    at_home = pl.col("reason").is_in([kind for kind, _, _ in kinds])
+    if not found.select(at_home.any()).item():  # (no home finding: no scan of the batch for its items)
+        return found.lazy().with_columns(pl.lit(None, _RISK_ROWS).alias("risk_rows"))
+    drugs = found.lazy().filter(at_home).select("row_id", "reason").join(
         lines.select("row_id", "claim_id", "enc_key"), on="row_id")
+    # One scan for both kinds' items (codes outside the code table), split on the few lines found.
+    items = lines.filter(pl.col("code_idx").is_null()).filter(
+        pl.col("procedure_code").is_in([code for _, _, codes in kinds for code in codes])).select(
+        "row_id", "claim_id", "enc_key", "procedure_code", "is_home", "is_home_ivig").collect().lazy()
     pairs = pl.concat([
         beside_home_drug(
-            lines.filter(pl.col(place).fill_null(False) & pl.col("code_idx").is_null()).filter(
-                pl.col("procedure_code").is_in(codes)).select("row_id", "claim_id", "enc_key"),
+            items.filter(pl.col(place).fill_null(False) & pl.col("procedure_code").is_in(codes)),
             drugs.filter(pl.col("reason") == kind))
         for kind, place, codes in kinds
     ]).select("row_id", "_item").unique()
     beside = pairs.sort("_item").group_by("row_id").agg(pl.col("_item").cast(pl.Int64).alias("_items"))
-    return coverage.join(beside, on="row_id", how="left").with_columns(
-        pl.when(pl.col("reason").is_in([kind for kind, _, _ in kinds]))
+    return found.lazy().join(beside, on="row_id", how="left").with_columns(
+        pl.when(at_home)
         .then(pl.concat_list(pl.col("row_id").cast(pl.Int64), pl.col("_items").fill_null(pl.lit([], _RISK_ROWS))))
         .cast(_RISK_ROWS).alias("risk_rows")).drop("_items")
 

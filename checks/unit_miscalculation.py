@@ -325,13 +325,18 @@ def _other_family(wrong: pl.DataFrame, t: Timing, lines: pl.LazyFrame, ctx: Cont
         "has_infusion").group_by(keys).agg(pl.col("ep_units").sum().alias("_supported"))
     already = t.groups.join(alone.lazy().select("enc_key").unique(), on="enc_key", how="semi").select(
         *keys, pl.col("billed").alias("_billed"))
-    # (the families whose infusion line is an extra initial service: that check's fix sizes their hours)
+    spare = supported.join(already, on=keys, how="left").select(
+        *keys, (pl.col("_supported") - pl.col("_billed").fill_null(0)).alias("_spare")).filter(pl.col("_spare") >= 1)
+    spare = spare.collect()
+    if not spare.height:
+        return empty
+    # (the families whose infusion line is an extra initial service: that check's fix sizes their hours;
+    # decided for the encounters with hours to spare only, a few of those judged)
     from checks._counting import initial_services
 
-    recoded = initial_services(lines, alone.get_column("enc_key").unique()).filter(~pl.col("is_kept_line")).select(
+    recoded = initial_services(lines, spare.get_column("enc_key").unique()).filter(~pl.col("is_kept_line")).select(
         "row_id").join(t.lines.select("row_id", *keys), on="row_id").select(keys)
-    spare = supported.join(already, on=keys, how="left").join(recoded, on=keys, how="anti").select(
-        *keys, (pl.col("_supported") - pl.col("_billed").fill_null(0)).alias("_spare")).filter(pl.col("_spare") >= 1)
+    spare = spare.lazy().join(recoded, on=keys, how="anti")
     codes = table.get_column("procedure_code")
     extends = table.get_column("adm_extends").str.replace_all(" ", " or ")
     best = alone.lazy().join(spare, on="enc_key").filter(pl.col("tm_chain") != pl.col("_own")).sort(
