@@ -40,7 +40,7 @@ contractor article is a policy edit) and is tested as a set on the line's diagno
 names the list by its payer-facing name from MANIFEST.toml (article id and title), never by the
 product's list id. Reasons: ``home_ivig_no_benefit`` (a MEDICARE-kind policy, home IVIG: no benefit
 category, the fix is GY, a correction; the home IVIG items and services lines, Q2052, billed on its
-claim or by its supplier for the patient and date are at risk with the drug line: the benefit pays
+claim or by its supplier for the patient and the drug's date are at risk with the drug line: the benefit pays
 them for primary immune deficiency only), ``home_scig_not_covered`` (home SCIG: the External Infusion
 Pumps criteria; the pump and supply lines billed at home on its claim, or by its supplier for the
 patient and date, are at risk with the drug line), ``not_covered`` (office and outpatient, and home
@@ -205,14 +205,16 @@ def _coverage(lines: pl.LazyFrame, ctx: Context, batch: pl.LazyFrame | None = No
     )
 
 
-def _with_pumps_at_risk(coverage: pl.LazyFrame, lines: pl.LazyFrame) -> pl.LazyFrame:
+def _with_items_at_risk(coverage: pl.LazyFrame, lines: pl.LazyFrame) -> pl.LazyFrame:
     """``coverage`` with ``risk_rows`` on its home findings: the drug line and the lines billed for it
     on its claim, or by its supplier for the patient and date (``enc_key``). Home SCIG: the external
     infusion pump and supply lines at home (MANIFEST ``external_infusion_pump``): the criteria are the
     drug's, and the payer denies them with it (probe 18E: their $750 was not counted, and they kept
-    KX). Home IVIG outside the benefit: its home IVIG items and services lines (Q2052, at the places of
-    the home IVIG benefit): the benefit pays them for primary immune deficiency only (A52509, L33610,
-    42 USC 1395x(zz); probe 18E: the Q2052's $2,400 was not counted)."""
+    KX). Home IVIG outside the benefit: its home IVIG items and services lines of its date (Q2052, at
+    the places of the home IVIG benefit): the benefit pays them for primary immune deficiency only
+    (A52509, L33610, 42 USC 1395x(zz); probe 18E: the Q2052's $2,400 was not counted). A Q2052 dated
+    after its drug (delivered before the infusion) is not counted (home-ig-supplies' window pairs it
+    with the drug, not with its coverage)."""
     kinds = (("home_scig_not_covered", "is_home", reference.external_infusion_pump_codes()),
              ("home_ivig_no_benefit", "is_home_ivig", reference.home_ivig_supplies().get_column("code").to_list()))
     found = coverage.collect()  # (a few lines: the findings; read again below)
@@ -220,17 +222,24 @@ def _with_pumps_at_risk(coverage: pl.LazyFrame, lines: pl.LazyFrame) -> pl.LazyF
     if not found.select(at_home.any()).item():  # (no home finding: no scan of the batch for its items)
         return found.lazy().with_columns(pl.lit(None, _RISK_ROWS).alias("risk_rows"))
     drugs = found.lazy().filter(at_home).select("row_id", "reason").join(
-        lines.select("row_id", "claim_id", "enc_key"), on="row_id")
+        lines.select("row_id", "claim_id", "enc_key", pl.col("date_of_service").alias("_drug_dos")), on="row_id")
     # One scan for both kinds' items (codes outside the code table), split on the few lines found.
     items = lines.filter(pl.col("code_idx").is_null()).filter(
         pl.col("procedure_code").is_in([code for _, _, codes in kinds for code in codes])).select(
-        "row_id", "claim_id", "enc_key", "procedure_code", "is_home", "is_home_ivig").collect().lazy()
+        "row_id", "claim_id", "enc_key", "procedure_code", "is_home", "is_home_ivig", "date_of_service",
+    ).collect().lazy()
     pairs = pl.concat([
         beside_home_drug(
             items.filter(pl.col(place).fill_null(False) & pl.col("procedure_code").is_in(codes)),
-            drugs.filter(pl.col("reason") == kind))
+            drugs.filter(pl.col("reason") == kind)).with_columns(pl.lit(kind).alias("reason"))
         for kind, place, codes in kinds
-    ]).select("row_id", "_item").unique()
+    ]).join(items.select(pl.col("row_id").alias("_item"), "date_of_service"), on="_item").join(
+        drugs.select("row_id", "_drug_dos"), on="row_id")
+    # A Q2052 goes with the uncovered drug of its own date only: a claim billing a month of visits may
+    # hold a covered date's Q2052 too (probe 19E: 11,800 counted where 9,400 was right); the pump and
+    # supplies of home SCIG, rented from the day before, go with it whatever their date on its claim.
+    pairs = pairs.filter((pl.col("reason") != "home_ivig_no_benefit")
+                         | (pl.col("date_of_service") == pl.col("_drug_dos"))).select("row_id", "_item").unique()
     beside = pairs.sort("_item").group_by("row_id").agg(pl.col("_item").cast(pl.Int64).alias("_items"))
     return found.lazy().join(beside, on="row_id", how="left").with_columns(
         pl.when(at_home)
@@ -387,7 +396,7 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     # (a code no line points to leaves the lines' own coverage to be judged: their diagnoses stand)
     pointing = validity.filter(pl.col("reason") != "unpointed_invalid_code").select(
         pl.col("risk_rows").explode().alias("row_id")).drop_nulls()
-    coverage = _with_pumps_at_risk(_coverage(lines, ctx).join(pointing, on="row_id", how="anti"), lines)
+    coverage = _with_items_at_risk(_coverage(lines, ctx).join(pointing, on="row_id", how="anti"), lines)
     both = pl.concat([validity, coverage], how="diagonal_relaxed")
     # One finding per line: the validity finding (rank 0) wins over coverage (rank 1).
     return both.sort("row_id", "_rank").unique("row_id", keep="first", maintain_order=True).drop(

@@ -401,3 +401,18 @@ def test_the_validity_words_agree_with_how_many_codes_they_name(tmp_path: Path) 
     assert words["P1"].startswith("Diagnoses D80, G35 on claim P1 are not billable ICD-10-CM codes on 2026-02-10")
     assert words["P1"].endswith("cannot be processed with them; line(s) 1 point to them.")
     assert words["P2"].startswith("Diagnosis D80 on claim P2 is not a billable ICD-10-CM code on 2026-02-10")
+
+
+def test_a_q2052_goes_at_risk_with_the_uncovered_drug_of_its_own_date_only(tmp_path: Path) -> None:
+    """A monthly home IVIG claim: 2026-02-10 for CIDP (no benefit), 2026-02-24 for PIDD (covered), each
+    with its Q2052. Only the first date's Q2052 is at risk with its drug (probe 19E: both were)."""
+    path = tmp_path / "monthly.csv"
+    path.write_text(
+        "claim_id,line_number,member_id,payer,place_of_service,date_of_service,procedure_code,modifier_1,units,"
+        "charge,diagnosis_1,billing_provider\n"
+        "A1,1,M1,MEDICARE,12,2026-02-10,J1459,JZ,70,7000,G61.81,1234567893\n"
+        "A1,2,M1,MEDICARE,12,2026-02-10,Q2052,,16,2400,G61.81,1234567893\n"
+        "A1,3,M1,MEDICARE,12,2026-02-24,J1459,JZ,70,7000,D80.0,1234567893\n"
+        "A1,4,M1,MEDICARE,12,2026-02-24,Q2052,,16,2400,D80.0,1234567893\n", encoding="utf-8")
+    findings = scrub([str(path)], select=["noncovered-diagnosis"]).findings
+    assert findings.select("line_number", "reason", "charge_at_risk").rows() == [(1, "home_ivig_no_benefit", 9400.0)]

@@ -98,6 +98,6 @@ def test_a_second_96369_beside_a_billed_96371_is_deleted_and_the_claim_settles(t
     assert first.select("line_number", "check_id", "reason").rows() == [
         (3, "duplicate-initial-infusion", "second_initial_subsequent_taken")]
     fix = first.get_column("suggested_fix")[0]
-    assert fix.startswith("Delete claim S1 line 3 (96369): 96371, reported once per encounter, is already billed")
+    assert fix.startswith("Delete claim S1 line 3 (96369): 96371, paid once per encounter, is already billed")
     assert "96371 x1 instead" not in fix
     assert _run(tmp_path, "after.csv", rows[:2], []).height == 0
