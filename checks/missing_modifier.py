@@ -224,7 +224,7 @@ def _one_per_split_dose(flagged: pl.LazyFrame, waste_rules: int) -> pl.LazyFrame
     )
 
 
-def _jwjz(lines: pl.LazyFrame) -> pl.LazyFrame:
+def _jwjz(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     # Filter first, derive after: each rule below implies a test of flags and masks (a JW line or a JZ
     # line beside one; or no JW line of the drug and, on a JZ line, documented waste), so the doses
     # and units are derived on the lines that pass it only: a twentieth of the IG lines. (The tests
@@ -357,28 +357,31 @@ def _jwjz(lines: pl.LazyFrame) -> pl.LazyFrame:
                       how="diagonal_relaxed").collect()
     if not found.height:  # (a left join of an empty frame: the streaming engine's panic, see enrich)
         return found.lazy().with_columns(pl.lit(None, pl.String).alias("jw_code"))
-    # The JW line a fix adds, worded from the flagged lines' own code and modifiers, read for them only
-    # (a list column carried through the rules' joins cost more than the rules).
-    named = lines.filter(pl.col("row_id").is_in(found.get_column("row_id").implode())).select(
-        "row_id", _jw_code().alias("jw_code"))
-    return found.lazy().join(named, on="row_id", how="left")
+    # The JW line a fix adds, named for the flagged lines only, after the rules (a list column carried
+    # through the rules' joins cost more than the rules).
+    flagged = lines.filter(pl.col("row_id").is_in(found.get_column("row_id").implode())).collect().lazy()
+    return found.lazy().join(_jw_codes(flagged, lines, ctx), on="row_id", how="left")
 
 
-def _jw_code() -> pl.Expr:
-    """The line a fix asks to add for the discarded amount, as billed: the drug's code with JW and the
-    modifiers of the dose line that every line of the drug carries (``modifiers.csv`` role
-    ``copied_to_waste_line``: KX, GA, GZ, GY, JA, JB). Home SC immune globulin: "J1559-JW-KX-JB", not
-    "J1559-JW", which the payer rejects without KX and JB (probe 19A: the fix, applied as written,
-    made two findings on the line it added). The line's modifier slots read one by one (a claim line
-    has four: SV101-3..6): a ``list.eval`` per line cost 0.07 s of the 2M batch's checks."""
-    carried = reference.modifiers_with_role("copied_to_waste_line")
-    slots = [pl.col("modifiers").list.get(i, null_on_oob=True) for i in range(_MODIFIER_SLOTS)]
-    return pl.concat_str([pl.col("procedure_code"), pl.lit("-JW"),
-                          *(pl.when(slot.is_in(carried)).then(pl.lit("-") + slot) for slot in slots)],
-                         ignore_nulls=True)
-
-
-_MODIFIER_SLOTS = 4  # modifiers on a claim line: SV101-3..6 (837P), SV202-3..6 (837I), modifier_1..4 (CSV)
+def _jw_codes(flagged: pl.LazyFrame, lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
+    """``row_id``, ``jw_code``: the line a fix asks to add for the discarded amount, as it is billed: the
+    drug's code with JW, and for home SC immune globulin the modifiers every line of the drug needs
+    there: KX from the policy's KX date where the criteria are met (A52507; GA or GZ instead where
+    they are not, which noncovered-diagnosis's fix names), JB from its JB date for the JB codes (the
+    Noridian JD DME JB notice: "a JB modifier must be added to each HCPCS code"). "J1559-JW x4", applied
+    as written, made two findings on the line it added (probe 19A); the dose line's modifiers as
+    billed are not copied (its own findings may take them off, and GA/GZ are no commercial remedy;
+    probe 19E)."""
+    kx = _home_scig(flagged, batch=lines)
+    kx = kx.join(home_scig_uncovered(kx, ctx, lines), on="row_id", how="anti").select(
+        "row_id", pl.lit("-KX").alias("_kx"))
+    drugs, _ = reference.dme_jb_codes()
+    jb = _home_scig(flagged.filter(pl.col("procedure_code").is_in(drugs)), "pol_jb_from", batch=lines).select(
+        "row_id", pl.lit("-JB").alias("_jb"))
+    return flagged.select("row_id", "procedure_code").join(kx, on="row_id", how="left").join(
+        jb, on="row_id", how="left").select(
+        "row_id", pl.concat_str([pl.col("procedure_code"), pl.lit("-JW"), "_kx", "_jb"], ignore_nulls=True)
+        .alias("jw_code"))
 
 
 def _home_scig(lines: pl.LazyFrame, date: str = "pol_kx_from", batch: pl.LazyFrame | None = None) -> pl.LazyFrame:
@@ -503,7 +506,7 @@ def _jb(lines: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
-    return pl.concat([_jwjz(lines), _kx(lines, ctx), _jb(lines)], how="diagonal_relaxed")
+    return pl.concat([_jwjz(lines, ctx), _kx(lines, ctx), _jb(lines)], how="diagonal_relaxed")
 
 
 def unevaluated(lines: pl.LazyFrame) -> pl.LazyFrame:

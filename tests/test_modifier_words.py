@@ -255,16 +255,17 @@ def test_a_claim_returned_as_unprocessable_is_not_told_to_adjust_itself(findings
 
 def test_the_jw_line_a_fix_adds_carries_the_drug_lines_kx_and_jb(tmp_path) -> None:
     """Home SC immune globulin: the discarded amount's JW line is billed with the KX and JB every line of
-    the drug carries (A52507; the Noridian JD DME JB notice). "Add a line J1559-JW x4", applied as
+    the drug needs (A52507; the Noridian JD DME JB notice). "Add a line J1559-JW x4", applied as
     written, made two findings on the added line (probe 19A: kx_missing, jb_missing_home_sc). The office
-    line's JW line takes no other modifier (near miss)."""
+    line's JW line takes no other modifier, not even those its dose line carries (near miss: GA is the
+    dose line's own declaration; probe 19E)."""
     claims = tmp_path / "claims.csv"
     claims.write_text(
         "claim_id,line_number,member_id,payer,place_of_service,date_of_service,procedure_code,modifier_1,"
         "modifier_2,modifier_3,units,charge,diagnosis_1,drug_dose_mg,drug_wasted_mg,route,billing_provider\n"
         "H1,1,M1,MEDICARE,12,2026-02-10,J1559,JZ,KX,JB,76,3800,D80.0,7600,400,SC,1234567893\n"
         "H1,2,M1,MEDICARE,12,2026-02-10,E0779,RR,KX,JB,1,250,D80.0,,,,1234567893\n"
-        "O1,1,M2,MEDICARE,11,2026-02-10,J1459,JZ,,,71,7100,D80.0,35200,400,IV,1234567893\n", encoding="utf-8")
+        "O1,1,M2,MEDICARE,11,2026-02-10,J1459,JZ,GA,,71,7100,D80.0,35200,400,IV,1234567893\n", encoding="utf-8")
     findings = scrub([str(claims)], select=["missing-modifier"]).findings
     fixes = dict(findings.select("claim_id", "suggested_fix").iter_rows())
     assert set(fixes) == {"H1", "O1"}
