@@ -311,7 +311,8 @@ def _other_family(wrong: pl.DataFrame, t: Timing, lines: pl.LazyFrame, ctx: Cont
     sizes its hours: a 96360 outranked by a push is 96361 x2 for 120
     minutes, and "96366 as 96361 x1" beside it made x3; probe 18D). Of several such families, the one
     with the most hours left (then the lowest code); ``other_units``: the units billed, at most those
-    hours and the room the policy's cap on that code leaves (``ctx.policy_caps``)."""
+    hours and the room the policy's cap on that code leaves (``ctx.policy_caps``). Never a family
+    whose own lines ``hours_under`` asks to bill more of (its fix claims those hours already)."""
     table = reference.code_table()
     empty = wrong.with_columns(pl.lit(None, pl.String).alias("other_code"),
                                pl.lit(None, pl.Int64).alias("other_units"),
@@ -325,7 +326,10 @@ def _other_family(wrong: pl.DataFrame, t: Timing, lines: pl.LazyFrame, ctx: Cont
         "has_infusion").group_by(keys).agg(pl.col("ep_units").sum().alias("_supported"))
     already = t.groups.join(alone.lazy().select("enc_key").unique(), on="enc_key", how="semi").select(
         *keys, pl.col("billed").alias("_billed"))
-    spare = supported.join(already, on=keys, how="left").select(
+    # (not a family hours_under asks to bill more of: its fix claims those hours, and the recode beside
+    # it made them billed twice; probe 19E)
+    asked = wrong.filter(pl.col("billed") < pl.col("expected")).select(keys)
+    spare = supported.join(already, on=keys, how="left").join(asked.lazy(), on=keys, how="anti").select(
         *keys, (pl.col("_supported") - pl.col("_billed").fill_null(0)).alias("_spare")).filter(pl.col("_spare") >= 1)
     spare = spare.collect()
     if not spare.height:
