@@ -142,6 +142,12 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     # Hydration after another initial service is secondary hydration, in units of its own minutes; none
     # left for this line when the encounter's other hydration lines already bill them (delete it).
     secondary = hydration_as_secondary(lines, extra).select("row_id", "instead_units", "secondary_units")
+    # A subsequent code the policy pays once per encounter (96371, CPT "once per encounter") is worded so,
+    # not "once per sequential infusion" as 96367 and 96417 are (probe 19E: two findings of one claim
+    # said both of 96371).
+    once = ctx.policy_caps.filter(pl.col("cap") == 1).select(
+        "policy", pl.col("procedure_code").alias("adm_subsequent_code"), pl.lit(True).alias("_once"))
+    extra = extra.join(once, on=["policy", "adm_subsequent_code"], how="left")
     return extra.join(secondary, on="row_id", how="left").join(short, on="row_id", how="left").join(
         timed, on="row_id", how="left").join(concurrent_infusions(lines, extra), on="row_id", how="left").join(
         _subsequent_taken(extra, ctx), on="row_id", how="left").select(
@@ -174,6 +180,10 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         "concurrent_elsewhere",
         pl.col("adm_subsequent_code").alias("subsequent_code"),
         "subsequent_elsewhere",
+        pl.when(pl.col("_once")).then(pl.lit("once per encounter")).otherwise(pl.lit("once per sequential infusion"))
+        .alias("per"),
+        pl.when(pl.col("_once")).then(pl.lit("")).otherwise(pl.format(
+            ", and each further new drug's infusion is its own {}", "adm_subsequent_code")).alias("per_more"),
         pl.coalesce("minutes", "_short_minutes").alias("minutes"),
         "interval",
         "supported",
