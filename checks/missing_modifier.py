@@ -76,7 +76,9 @@ unknown and nothing is decided on a guess. One finding per line and root cause, 
 * a line with JW and JZ: ``jw_and_jz_on_line`` (remove JZ when another line of the drug bills the dose,
   so this one bills the waste; else remove JW), or, on the drug's only line with billable waste,
   ``jz_with_billable_waste``; a JW+JZ line whose waste adds no unit is ``jw_not_billable*`` (deleting
-  the line settles both);
+  the line settles both), unless it is the drug's only line billing the dose's units: then it is
+  ``jw_and_jz_on_line`` too (remove JW), as the same line without documented amounts (an 837 line)
+  reads;
 * a JW line whose waste adds no unit: ``jw_not_billable_use_jz`` (delete it and append JZ to the
   administered line, where JZ is required there and that line lacks it) or ``jw_not_billable``; but
   when it is the drug's only line on the claim and date it bills the administered dose, and the fix
@@ -282,6 +284,11 @@ def _jwjz(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         # Beside JW lines that bill the discarded amount: only the modifiers come off the dose line.
         .when(dose_line & billable & (pl.col("n_jw") >= 2) & is_jz).then(pl.lit("jw_and_jz_on_dose_line"))
         .when(dose_line & billable & (pl.col("n_jw") >= 2)).then(pl.lit("jw_on_dose_line_beside_jw"))
+        # JW and JZ on the drug's only line, its units the dose's: the contradiction, as a line without
+        # documented amounts reads (an 837 line: probe 19A, the reason and finding id changed with the
+        # format); JW comes off, JZ stays.
+        .when(dose_line & no_unit & is_jz & (pl.col("units") == pl.col("admin_units")))
+        .then(pl.lit("jw_and_jz_on_line"))
         .when(dose_line & no_unit & pl.col("jz_required") & ~is_jz).then(pl.lit("jw_on_dose_line_use_jz"))
         .when(dose_line & no_unit).then(pl.lit("jw_on_dose_line"))
         .when(dose_line & ~is_jz & billable).then(pl.lit("jw_on_dose_line_with_waste"))

@@ -32,7 +32,8 @@ SCENARIOS = {
     "jw_not_billable_use_jz": ["1,11,2026-02-10,J1459,,,71,7100,35200,200,IV", "2,11,2026-02-10,J1459,JW,,1,100,,,"],
     "jw_not_billable": ["1,11,2026-02-10,J1459,JZ,,71,7100,35200,200,IV", "2,11,2026-02-10,J1459,JW,,1,100,,,"],
     "jw_on_dose_line_use_jz": ["1,11,2026-02-10,J1459,JW,,71,7100,35200,200,IV"],
-    "jw_on_dose_line": ["1,11,2026-02-10,J1459,JW,JZ,71,7100,35200,200,IV"],
+    # (before JZ was required; JW and JZ together on such a line are jw_and_jz_on_line's, probe 19A)
+    "jw_on_dose_line": ["1,11,2023-06-30,J1459,JW,,71,7100,35200,200,IV"],
     "jw_on_dose_line_with_waste": ["1,11,2026-02-10,J1459,JW,,72,7200,35200,400,IV"],
     # The drug's only line bills the discarded amount under JW; no line bills the documented dose.
     "jw_waste_without_dose_line": ["1,11,2026-02-10,J1459,JW,,1,100,35200,400,IV"],
