@@ -81,8 +81,11 @@ def _jw_jz_apply() -> pl.Expr:
     """JW/JZ apply at the line's place of service: not an exempt place (``jw_jz.exempt_pos``), and at
     home only from the policy's home date (``jw_jz.home_from``), where it has one. Home is the policy's
     home places and its home IVIG places (``is_home_ivig``: POS 32, where the supplier bills the drug
-    and its Q2052 too): the same drug at POS 32 and POS 12 in 2023 was told to append JZ at 32 only."""
-    home = (pl.col("is_home") | pl.col("is_home_ivig")).fill_null(False)
+    and its Q2052 too): the same drug at POS 32 and POS 12 in 2023 was told to append JZ at 32 only.
+    The home date is the DME supplier's (drugs dispensed for self-administration): a drug whose
+    encounter bills an administration service was given by the practitioner, whose claims follow the
+    general dates (probe 19D: 96365 + J1459 at POS 12 in August 2023 was asked no JZ)."""
+    home = ((pl.col("is_home") | pl.col("is_home_ivig")) & (pl.col("enc_admin_mask") == 0)).fill_null(False)
     at_home_ok = ~home | pl.col("pol_jwjz_home_from").is_null() | since("pol_jwjz_home_from")
     return ~pl.col("jwjz_exempt") & at_home_ok
 

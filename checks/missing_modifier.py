@@ -4,7 +4,9 @@
 - JW/JZ, MEDICARE: required on separately payable single-dose drugs (all IG codes); JW since
   2017-01-01, JZ for dates of service on or after 2023-07-01. Not at POS 21 inpatient, 50 FQHC, 72 RHC.
   At home (drugs a DME supplier dispenses for self-administration; the home places and the home IVIG
-  places, POS 32 included) JZ and JW are required for dates of service on or after 2024-01-01 only. Fires when:
+  places, POS 32 included) JZ and JW are required for dates of service on or after 2024-01-01 only; a
+  drug the practitioner gives at home (the encounter bills an administration service, 96365...) is no
+  supplier's and follows the dates above. Fires when:
   - a drug line carries neither JZ nor a JW line for the same drug on the claim and date;
   - JZ is billed while the documented waste adds at least one billing unit
     (ceil((dose + wasted) / unit) > ceil(dose / unit)); waste inside the rounded-up unit is not
