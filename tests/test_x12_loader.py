@@ -514,6 +514,13 @@ def test_the_ctp_quantity_of_a_jw_line_is_the_amount_discarded() -> None:
             ),
             "segment 1: ISA declares unusable delimiters",
         ),
+        (  # ISA11, the repetition separator, is the segment terminator: the ISA would end there (probe 19B)
+            (
+                "ISA*00*          *00*          *ZZ*A              *ZZ*B              *260115*1200*~*00501*"
+                "000000001*0*T*:~GS*HC*A*B*20260115*1200*1*X*005010X222A1~"
+            ),
+            "repetition separator ISA11 '~' is also the segment terminator",
+        ),
     ],
 )
 def test_whole_file_problems_raise_input_error(text: str, message: str) -> None:

@@ -331,6 +331,15 @@ def _read_isa(text: str, offset: int, position: int, source: str) -> _Delimiters
             f"{component!r}, segment terminator {terminator!r}); they must be three different symbols",
             source,
         )
+    # ISA11, the 5010 repetition separator (4010: "U", a letter), equal to the segment terminator: the ISA
+    # itself ends at it and every warning after quotes garbled segments (probe 19B). (Equal to the component
+    # separator it is harmless here, no element read repeats, and real files do it: Inteligenz's 837I.)
+    if parts[11].strip() == terminator:
+        raise InputError(
+            f"segment {position}: ISA declares unusable delimiters (repetition separator ISA11 {terminator!r} is "
+            "also the segment terminator, so the ISA ends inside itself)",
+            source,
+        )
     return _Delimiters(element, component, terminator)
 
 
