@@ -29,7 +29,11 @@ subcutaneous infusion beside an IV initial service (96369 and 96365: no subseque
 after the other) is at a site of its own: the fix is XS (or 59) on it, not deleting it. A second
 initial whose subsequent code is reported once per encounter (96371, a policy cap of 1) is deleted
 where the encounter already bills that code or an earlier line takes it (its time, where the record
-documents further hours of the same infusion, is 96370), not recoded to a second one. Services
+documents further hours of the same infusion, is 96370), not recoded to a second one; and a second
+96369 whose documented times continue the kept one's infusion (from its end, or within 30 minutes
+after it), where the encounter bills no 96370, is that infusion going on: its time beyond the first
+hour is 96370 (`1 + floor((T - 91) / 60)` of the two intervals' minutes), the line deleted where they
+support none. Services
 sent again to the next payer are not duplicates, and an administration line route-mismatch replaces
 with the product's infusion codes (96369 x2 for an IV-only immune globulin) is not recoded here too.
 Professional claims cite IOM 100-04 ch.12 section 30.5; institutional claims cite ch.4 section 230.2
@@ -66,7 +70,7 @@ from checks.route_mismatch import replaced_administration
 from scrubber import reference
 from scrubber.cards import load_card
 from scrubber.registry import Check, Context
-from scrubber.timing import billed_as, chain_code, episode_interval, timing
+from scrubber.timing import billed_as, chain_code, episode_interval, interval, timing
 
 
 def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
@@ -114,6 +118,9 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     # line takes: the line is deleted, not recoded to it (probe 19C: 96369, 96371, 96369 was told "line 3
     # as 96371", and the fix applied was over-cap-96371's finding).
     taken = ~pl.col("is_kept_line") & long_enough & pl.col("_taken").fill_null(False)
+    # A second 96369 whose times continue the kept one's infusion is that infusion going on: its time is
+    # the additional hours (96370), not a second pump set-up (96371) (probe 19C).
+    continued = ~pl.col("is_kept_line") & pl.col("_cont_units").is_not_null()
     reason = (
         pl.when(pl.col("is_kept_line") & has_hours & pl.col("supported").is_not_null())
         .then(pl.lit("repeated_hours_timed"))
@@ -123,6 +130,8 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         .when(~pl.col("is_kept_line") & nothing_left).then(pl.lit("second_initial_hydration_billed"))
         .when(concurrent & pl.col("_concurrent_code").is_not_null()).then(pl.lit("second_initial_concurrent"))
         .when(concurrent).then(pl.lit("second_initial_concurrent_again"))
+        .when(continued & (pl.col("_cont_units") >= 1)).then(pl.lit("second_initial_continues"))
+        .when(continued).then(pl.lit("second_initial_continues_none"))
         .when(taken).then(pl.lit("second_initial_subsequent_taken"))
         .when(sequential & long_enough & pl.col("supported").is_not_null()
               & ((pl.col("extra_units") > 1) | (pl.col("ep_units") > 0))).then(pl.lit("second_initial_hours_timed"))
@@ -132,7 +141,8 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         .otherwise(pl.lit("second_initial_no_subsequent"))
     )
     instead = (
-        pl.when(concurrent).then(pl.col("_concurrent_code"))
+        pl.when(continued).then(pl.col("adm_addon_hour_code"))
+        .when(concurrent).then(pl.col("_concurrent_code"))
         .when(pl.col("is_kept_line") & has_hours).then(pl.col("adm_addon_hour_code"))
         .when(pl.col("is_kept_line") & follows_itself).then(pl.col("adm_subsequent_code"))
         .when(~pl.col("is_kept_line") & pl.col("tm_push").is_not_null() & ~pl.col("ig").fill_null(False))
@@ -148,9 +158,10 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     once = ctx.policy_caps.filter(pl.col("cap") == 1).select(
         "policy", pl.col("procedure_code").alias("adm_subsequent_code"), pl.lit(True).alias("_once"))
     extra = extra.join(once, on=["policy", "adm_subsequent_code"], how="left")
+    continues = _continuations(lines, extra)
     return extra.join(secondary, on="row_id", how="left").join(short, on="row_id", how="left").join(
         timed, on="row_id", how="left").join(concurrent_infusions(lines, extra), on="row_id", how="left").join(
-        _subsequent_taken(extra, ctx), on="row_id", how="left").select(
+        _subsequent_taken(extra, ctx), on="row_id", how="left").join(continues, on="row_id", how="left").select(
         "row_id",
         reason.alias("reason"),
         pl.col("kept_code").alias("kept"),
@@ -172,7 +183,8 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         pl.when(concurrent & pl.col("_hour_rows").is_not_null()).then(pl.concat_list(pl.col("row_id"), "_hour_rows"))
         .alias("risk_rows"),
         pl.when(concurrent).then(pl.col("hours_note", "hours_removed")).fill_null(""),
-        pl.when(concurrent).then(pl.lit(1.0)).otherwise(pl.coalesce(
+        pl.when(continued).then(pl.col("_cont_units").cast(pl.Float64))
+        .when(concurrent).then(pl.lit(1.0)).otherwise(pl.coalesce(
             pl.col("instead_units").cast(pl.Float64), pl.col("extra_units").cast(pl.Float64))).alias("instead_units"),
         "own_interval",
         "kept_interval",
@@ -184,10 +196,45 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         .alias("per"),
         pl.when(pl.col("_once")).then(pl.lit("")).otherwise(pl.format(
             ", and each further new drug's infusion is its own {}", "adm_subsequent_code")).alias("per_more"),
-        pl.coalesce("minutes", "_short_minutes").alias("minutes"),
-        "interval",
+        pl.when(continued).then(pl.col("_cont_minutes")).otherwise(pl.coalesce("minutes", "_short_minutes"))
+        .alias("minutes"),
+        pl.when(continued).then(pl.col("_cont_interval")).otherwise(pl.col("interval")).alias("interval"),
         "supported",
         pl.col("secondary_units").cast(pl.Float64),
+    )
+
+
+def _continuations(lines: pl.LazyFrame, extra: pl.LazyFrame) -> pl.LazyFrame:
+    """``row_id`` -> ``_cont_units``, ``_cont_minutes``, ``_cont_interval``: the outranked initial lines
+    of ``extra`` billing the kept initial's own code, whose subsequent code is paid once per encounter
+    (``_once``: 96369, whose 96371 is a new pump set-up with new sites), whose documented interval
+    starts where the kept line's infusion ends or within ``timing.addon_gap_minutes`` after it, in an
+    encounter billing no additional-hour line of the chain: one infusion going on, whose time beyond
+    the first hour is the additional hours (96370), ``1 + floor((T - 91) / 60)`` from 91 minutes (the
+    gap not counted). 96369 09:00-10:00 and 96369 10:00-11:00 was "report as 96371", where 96369 x2 on
+    one line for the same 120 minutes was 96369 + 96370 (probe 19C)."""
+    bits = reference.code_table().filter(pl.col("adm_bit").is_not_null()).select(
+        pl.col("procedure_code").alias("adm_addon_hour_code"), pl.col("adm_bit").alias("_hour_bit"))
+    rows = extra.filter(~pl.col("is_kept_line") & pl.col("_once").fill_null(False)
+                        & (pl.col("adm_bit") == pl.col("kept_bit"))).join(bits.lazy(), on="adm_addon_hour_code")
+    rows = rows.filter((pl.col("enc_admin_mask") & pl.col("_hour_bit")) == 0).select("row_id", "kept_row").collect()
+    if not rows.height:
+        return pl.LazyFrame(schema={"row_id": pl.Int64, "_cont_units": pl.Int64, "_cont_minutes": pl.Int64,
+                                    "_cont_interval": pl.String})
+    wanted = pl.concat([rows.get_column("row_id"), rows.get_column("kept_row")]).unique()
+    t = timing(lines).lines.filter(pl.col("row_id").is_in(wanted.implode()))
+    own = t.select("row_id", "s", "e").filter(pl.col("e").is_not_null())
+    kept = t.select(pl.col("row_id").alias("kept_row"), pl.col("ep_start").alias("_ks"),
+                    pl.col("ep_stop").alias("_ke")).filter(pl.col("_ke").is_not_null())
+    gap = reference.manifest()["timing"]["addon_gap_minutes"]
+    minutes = (pl.col("_ke") - pl.col("_ks")) + (pl.col("e") - pl.col("s"))
+    return rows.lazy().join(own, on="row_id").join(kept, on="kept_row").filter(
+        (pl.col("s") >= pl.col("_ke")) & (pl.col("s") - pl.col("_ke") <= gap) & (pl.col("e") > pl.col("s"))
+    ).select(
+        "row_id",
+        pl.when(minutes >= 91).then(1 + (minutes - 91) // 60).otherwise(0).cast(pl.Int64).alias("_cont_units"),
+        minutes.cast(pl.Int64).alias("_cont_minutes"),
+        (interval("_ks", "_ke") + pl.lit(" and ") + interval("s", "e")).alias("_cont_interval"),
     )
 
 

@@ -93,7 +93,8 @@ def test_a_second_96369_beside_a_billed_96371_is_deleted_and_the_claim_settles(t
     line = "S1,{n},M1,MEDICARE,professional,11,2026-03-02,{code},1,300,D80.0,,{start},{stop}"
     rows = [line.format(n=1, code="96369", start="2026-03-02T09:00", stop="2026-03-02T10:00"),
             line.format(n=2, code="96371", start="", stop=""),
-            line.format(n=3, code="96369", start="2026-03-02T10:00", stop="2026-03-02T11:00")]
+            # (run beside the first, at new sites: a continuing one is 96370's, the test below)
+            line.format(n=3, code="96369", start="2026-03-02T09:30", stop="2026-03-02T10:30")]
     first = _run(tmp_path, "before.csv", rows, [])
     assert first.select("line_number", "check_id", "reason").rows() == [
         (3, "duplicate-initial-infusion", "second_initial_subsequent_taken")]
@@ -101,3 +102,17 @@ def test_a_second_96369_beside_a_billed_96371_is_deleted_and_the_claim_settles(t
     assert fix.startswith("Delete claim S1 line 3 (96369): 96371, paid once per encounter, is already billed")
     assert "96371 x1 instead" not in fix
     assert _run(tmp_path, "after.csv", rows[:2], []).height == 0
+
+
+def test_a_second_96369_that_continues_the_first_is_its_additional_hour_and_settles(tmp_path: Path) -> None:
+    """96369 09:00-10:00 and 96369 10:00-11:00: one subcutaneous infusion of 120 minutes, whose second
+    hour is 96370 (probe 19C: it was told "96371", a second pump set-up the record does not show, where
+    96369 x2 on one line for the same minutes was 96369 + 96370). Applied, the claim has no finding."""
+    line = "S2,{n},M2,MEDICARE,professional,11,2026-03-02,{code},1,300,D80.0,,{start},{stop}"
+    rows = [line.format(n=1, code="96369", start="2026-03-02T09:00", stop="2026-03-02T10:00"),
+            line.format(n=2, code="96369", start="2026-03-02T10:00", stop="2026-03-02T11:00")]
+    first = _run(tmp_path, "before.csv", rows, [])
+    assert first.select("line_number", "reason").rows() == [(2, "second_initial_continues")]
+    assert first.get_column("suggested_fix")[0].startswith("Report claim S2 line 2 as 96370 x1 instead of 96369")
+    fixed = [rows[0], rows[1].replace(",96369,", ",96370,")]
+    assert _run(tmp_path, "after.csv", fixed, []).height == 0
