@@ -498,7 +498,9 @@ class CheckRun:
         if not [c for c in known if (not value["select"] or c in value["select"]) and c not in value["ignore"]]:
             # (a config file's ignore beside --select on the command line: name where each came from;
             # probe 18B: the message blamed an --ignore the user never gave)
-            raise UsageError(f"{named['select']} and {named['ignore']} leave no check to run")
+            # (only what was given: no --select, the ignore alone; probe 19B: "--select and c.toml: ignore")
+            given = [named[k] for k in ("select", "ignore") if value[k]]
+            raise UsageError(f"{' and '.join(given)} {'leave' if len(given) > 1 else 'leaves'} no check to run")
 
         from scrubber.suppressions import SuppressionSet
 

@@ -182,6 +182,19 @@ def test_a_config_ignore_beside_a_command_line_select_names_where_each_came_from
     assert f"--select and {project / 'scrubber.toml'}: ignore leave no check to run" in result.output
 
 
+def test_a_config_ignoring_every_check_names_only_the_ignore(project: Path) -> None:
+    """No --select given: the message named one anyway ("--select and c.toml: ignore leave...", probe
+    19B)."""
+    from checks import all_checks
+
+    ids = ", ".join(f'"{c.id}"' for c in all_checks())
+    (project / "scrubber.toml").write_text(f"ignore = [{ids}]\n")
+    result = run("check", SAMPLE, "--json", "-")
+    assert result.exit_code == 2
+    assert f"error: {project / 'scrubber.toml'}: ignore leaves no check to run" in result.output
+    assert "--select" not in result.output
+
+
 def test_a_pyproject_table_beside_scrubber_toml_is_said_not_read(project: Path) -> None:
     """scrubber.toml wins over a pyproject.toml [tool.scrubber] in the same folder; the pyproject's
     settings were passed over without a word (probe 15B)."""
