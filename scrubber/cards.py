@@ -7,7 +7,9 @@ tested and cited on its own, and the same decision reads right for each reader:
 
 * **per reason**: severity, fix kind (a correction to resubmit, or a justification to appeal with
   the record), which money is at risk (``risk``), the message, the suggested fix, the correction or
-  appeal text, the documentation to attach (justifications), the citations and CARC/RARC;
+  appeal text, the documentation to attach (justifications), the citations and CARC/RARC, and
+  ``keeps_line`` (the correction recodes other lines, the finding's own line stands: letters still
+  argue a justification on it);
 * **per variant**: any text or citation list may be a table keyed by the payer kind
   (``medicare`` / ``commercial``, from the payer's policy) and the setting (``professional`` /
   ``institutional``, the claim type), most specific first: ``medicare_institutional``, then
@@ -95,6 +97,9 @@ class Reason:
     citations: dict[str, tuple[str, ...]]  # variant -> source ids
     carc: tuple[str, ...] = ()
     rarc: tuple[str, ...] = ()
+    # The correction leaves the service of the finding's own line standing (it recodes other lines):
+    # a justification on that line is still argued (letters).
+    keeps_line: bool = False
 
     def placeholders(self) -> set[str]:
         """Every fact name any of the reason's templates uses."""
@@ -151,7 +156,7 @@ def _strings(value: Any, where: str) -> tuple[str, ...]:
 
 def _reason(check_id: str, name: str, doc: dict[str, Any], card_sources: tuple[str, ...]) -> Reason:
     where = f"{check_id}.reasons.{name}"
-    known = {"severity", "fix_kind", "risk", "citations", "carc", "rarc", *TEXTS}
+    known = {"severity", "fix_kind", "risk", "citations", "carc", "rarc", "keeps_line", *TEXTS}
     unknown = set(doc) - known
     if unknown:
         raise CardError(f"{where}: unknown key(s) {sorted(unknown)}")
@@ -166,6 +171,8 @@ def _reason(check_id: str, name: str, doc: dict[str, Any], card_sources: tuple[s
         raise CardError(f"{where}: a {doc['fix_kind']} reason has '{text_for_kind}' text (and not '{other}')")
     if doc["fix_kind"] == "justification" and "attach" not in doc:
         raise CardError(f"{where}: a justification says what documentation to attach ('attach')")
+    if not isinstance(doc.get("keeps_line", False), bool):
+        raise CardError(f"{where}.keeps_line must be true or false")
     if doc["severity"] != "error" and doc["risk"] != "none":
         raise CardError(f"{where}: only an error puts money at risk (risk = 'none' for {doc['severity']})")
     texts = {kind: {k: str(v) for k, v in _variants(doc[kind], f"{where}.{kind}").items()}
@@ -174,7 +181,7 @@ def _reason(check_id: str, name: str, doc: dict[str, Any], card_sources: tuple[s
                  _variants(doc.get("citations", list(card_sources)), f"{where}.citations").items()}
     return Reason(name=name, severity=doc["severity"], fix_kind=doc["fix_kind"], risk=doc["risk"], texts=texts,
                   citations=citations, carc=_strings(doc.get("carc", []), f"{where}.carc"),
-                  rarc=_strings(doc.get("rarc", []), f"{where}.rarc"))
+                  rarc=_strings(doc.get("rarc", []), f"{where}.rarc"), keeps_line=doc.get("keeps_line", False))
 
 
 def parse_card(doc: dict[str, Any], origin: str = "card") -> Card:

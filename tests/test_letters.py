@@ -138,3 +138,22 @@ def test_a_line_argued_for_without_a_charge_asks_for_it(tmp_path: Path) -> None:
     assert letters["XS1"]["amount_shown"] == "$600.00"
     page = render_letters(result)[letters["XS2"]["file"]]
     assert '<mark class="ph">[charge of line 2?]</mark>' in page
+
+
+def test_a_drug_line_whose_route_finding_recodes_the_push_is_still_appealed(tmp_path: Path) -> None:
+    """J1459 x400 with a 96374: route-mismatch (immune globulin is never pushed) sits on the drug line
+    but recodes the push line; the drug line stands, and its MAI 3 MUE justification was left without
+    a letter (probe 19C). Near miss: the same drug billed with 96367 and no primary (its own line
+    recoded) is still no letter's (test_a_corrected_line_gets_no_appeal)."""
+    path = tmp_path / "claims.csv"
+    path.write_text(
+        "claim_id,line_number,member_id,payer,claim_type,place_of_service,date_of_service,procedure_code,"
+        "revenue_code,modifier_1,units,charge,diagnosis_1,drug_dose_mg,drug_wasted_mg\n"
+        "H303,1,M303,MEDICARE,institutional,22,2026-03-10,96374,0260,,1,210,D83.9,,\n"
+        "H303,2,M303,MEDICARE,institutional,22,2026-03-10,J1459,0636,JZ,400,38000,D83.9,200000,0\n",
+        encoding="utf-8")
+    result = scrub([str(path)])
+    assert ("route-mismatch", "ig_as_push", 2) in result.findings.select("check_id", "reason", "line_number").rows()
+    letter = {x["claim_id"]: x for x in letters_payload(result)}["H303"]
+    assert [(x["check_id"], x["line_number"]) for x in letter["justified"]] == [("units-over-mue", 2)]
+    assert all(x["line_number"] != 2 for x in letter["corrected"])

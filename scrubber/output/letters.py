@@ -61,11 +61,28 @@ def letter_file_name(claim_id: str) -> str:
     return f"appeal-{stem}-{digest}.html"
 
 
+def _keeping() -> frozenset[tuple[str, str]]:
+    """(check, reason) of the corrections that leave their own line's service standing (card
+    ``keeps_line``: an immune globulin billed with push codes recodes the push lines, not the drug)."""
+    from checks import all_checks
+
+    return frozenset((c.id, r.name) for c in all_checks() for r in c.card.reasons.values() if r.keeps_line)
+
+
+_KEEPING = _keeping()
+
+
+def _keeps_line() -> pl.Expr:
+    return pl.struct("check_id", "reason").is_in(
+        pl.DataFrame(sorted(_KEEPING), schema=["check_id", "reason"], orient="row").to_struct().implode()) \
+        if _KEEPING else pl.lit(False)
+
+
 def arguable_justifications(f: pl.DataFrame) -> pl.DataFrame:
     """The justification findings a letter argues for: not an info finding, nor one on a line another
     finding recodes, re-counts or deletes (a modifier's correction leaves the service standing). The
     HTML report's "send justification" count reads the same (it counted info-only GY claims too)."""
-    recoded = (pl.col("fix_kind") == "correction") & (pl.col("check_id") != _MODIFIERS_ONLY)
+    recoded = (pl.col("fix_kind") == "correction") & (pl.col("check_id") != _MODIFIERS_ONLY) & ~_keeps_line()
     corrected_lines = f.filter(recoded).select("claim_id", "line_number").unique()
     return f.filter((pl.col("fix_kind") == "justification") & (pl.col("severity") != "info")).join(
         corrected_lines, on=["claim_id", "line_number"], how="anti", nulls_equal=True)
@@ -102,7 +119,10 @@ def letters_payload(result: ScrubResult, mask: Any = None) -> list[dict[str, Any
     out = []
     for claim in claim_facts.sort("claim_id").iter_rows(named=True):
         findings = mine.filter(pl.col("claim_id") == claim["claim_id"]).to_dicts()
-        corrected = [x for x in findings if x["fix_kind"] == "correction"]
+        # (a correction that recodes other lines than its own, keeps_line, is not listed as its line's:
+        # the letter argued for a line it listed as "corrected separately"; probe 19C)
+        corrected = [x for x in findings
+                     if x["fix_kind"] == "correction" and (x["check_id"], x["reason"]) not in _KEEPING]
         fixed = {x["line_number"] for x in corrected if x["check_id"] != _MODIFIERS_ONLY}
         justified = [x for x in findings if x["fix_kind"] == "justification" and x["severity"] != "info"
                      and x["line_number"] not in fixed]
