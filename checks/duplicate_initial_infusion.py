@@ -32,8 +32,8 @@ where the encounter already bills that code or an earlier line takes it (its tim
 documents further hours of the same infusion, is 96370), not recoded to a second one; and a second
 96369 whose documented times continue the kept one's infusion (from its end, or within 30 minutes
 after it), where the encounter bills no 96370, is that infusion going on: its time beyond the first
-hour is 96370 (`1 + floor((T - 91) / 60)` of the two intervals' minutes), the line deleted where they
-support none. Services
+hour is 96370 (as many as the two intervals' minutes support beyond the first hour), the line deleted
+where they support none (one such line per encounter: several are left to the set-up rule). Services
 sent again to the next payer are not duplicates, and an administration line route-mismatch replaces
 with the product's infusion codes (96369 x2 for an IV-only immune globulin) is not recoded here too.
 Professional claims cite IOM 100-04 ch.12 section 30.5; institutional claims cite ch.4 section 230.2
@@ -70,7 +70,7 @@ from checks.route_mismatch import replaced_administration
 from scrubber import reference
 from scrubber.cards import load_card
 from scrubber.registry import Check, Context
-from scrubber.timing import billed_as, chain_code, episode_interval, interval, timing
+from scrubber.timing import billed_as, chain_code, episode_interval, hour_units, interval, timing
 
 
 def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
@@ -210,13 +210,18 @@ def _continuations(lines: pl.LazyFrame, extra: pl.LazyFrame) -> pl.LazyFrame:
     (``_once``: 96369, whose 96371 is a new pump set-up with new sites), whose documented interval
     starts where the kept line's infusion ends or within ``timing.addon_gap_minutes`` after it, in an
     encounter billing no additional-hour line of the chain: one infusion going on, whose time beyond
-    the first hour is the additional hours (96370), ``1 + floor((T - 91) / 60)`` from 91 minutes (the
-    gap not counted). 96369 09:00-10:00 and 96369 10:00-11:00 was "report as 96371", where 96369 x2 on
-    one line for the same 120 minutes was 96369 + 96370 (probe 19C)."""
+    the first hour is the additional hours (96370) its minutes support
+    (:func:`scrubber.timing.hour_units`, the gap not counted); only where it is the one such line of its
+    encounter. 96369 09:00-10:00 and 96369 10:00-11:00 was "report as 96371", where 96369 x2 on one
+    line for the same 120 minutes was 96369 + 96370 (probe 19C)."""
     bits = reference.code_table().filter(pl.col("adm_bit").is_not_null()).select(
         pl.col("procedure_code").alias("adm_addon_hour_code"), pl.col("adm_bit").alias("_hour_bit"))
     rows = extra.filter(~pl.col("is_kept_line") & pl.col("_once").fill_null(False)
                         & (pl.col("adm_bit") == pl.col("kept_bit"))).join(bits.lazy(), on="adm_addon_hour_code")
+    # One such line in the encounter only: several (a chain of three, two beside each other) are left to
+    # the set-up rule, whose fixes agree with each other (probe 19F: "96370 x1" twice for one hour, and a
+    # third line told that "96371 goes to" a line recoded to 96370).
+    rows = rows.filter(pl.len().over("enc_key") == 1)
     rows = rows.filter((pl.col("enc_admin_mask") & pl.col("_hour_bit")) == 0).select("row_id", "kept_row").collect()
     if not rows.height:
         return pl.LazyFrame(schema={"row_id": pl.Int64, "_cont_units": pl.Int64, "_cont_minutes": pl.Int64,
@@ -232,7 +237,7 @@ def _continuations(lines: pl.LazyFrame, extra: pl.LazyFrame) -> pl.LazyFrame:
         (pl.col("s") >= pl.col("_ke")) & (pl.col("s") - pl.col("_ke") <= gap) & (pl.col("e") > pl.col("s"))
     ).select(
         "row_id",
-        pl.when(minutes >= 91).then(1 + (minutes - 91) // 60).otherwise(0).cast(pl.Int64).alias("_cont_units"),
+        hour_units(minutes).alias("_cont_units"),
         minutes.cast(pl.Int64).alias("_cont_minutes"),
         (interval("_ks", "_ke") + pl.lit(" and ") + interval("s", "e")).alias("_cont_interval"),
     )

@@ -141,9 +141,12 @@ from checks.noncovered_diagnosis import home_scig_uncovered
 from scrubber import reference
 from scrubber.cards import load_card
 from scrubber.enrich import (
+    checked_admin_masks,
     code,
     dose_units,
+    has_modifier,
     is_ig,
+    rejected_codes_in_masks,
     waste_units,
     with_codes,
     with_drug_units,
@@ -364,6 +367,8 @@ def _jwjz(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
 
     found = pl.concat([facts(paired.filter(pl.col("reason").is_not_null())), facts(alone), facts(on_waste)],
                       how="diagonal_relaxed").collect()
+    if found.height and rejected_codes_in_masks(lines):  # (rejected rows' codes in the masks: a few batches)
+        found = _without_rejected_lift(found, lines)
     if not found.height:  # (a left join of an empty frame: the streaming engine's panic, see enrich)
         return found.lazy().with_columns(pl.lit(None, pl.String).alias("jw_code"))
     # The JW line a fix adds, named for the flagged lines only, after the rules (a list column carried
@@ -372,25 +377,62 @@ def _jwjz(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     return found.lazy().join(_jw_codes(flagged, lines, ctx), on="row_id", how="left")
 
 
+# The reasons that say JW or JZ is required (the rules of _jwjz and the names derived from them): what a
+# home line asks before the policy's home date depends on the encounter's administration codes.
+_REQUIRED = ("no_jw_jz", "waste_without_jw", "waste_unbilled", "jz_with_billable_waste", "waste_in_dose_units",
+             "waste_units_without_jw")
+
+
+def _without_rejected_lift(found: pl.DataFrame, lines: pl.LazyFrame) -> pl.DataFrame:
+    """``found`` without the requirement findings on home lines before the policy's home date whose
+    encounter bills an administration service only on rejected rows: the practitioner's dates
+    (:func:`checks._drug_lines._jw_jz_apply`) rest on a code a rejected row holds, which is no
+    evidence for a finding (enrich.checked_admin_masks; probe 19F: a rejected 96365 asked JZ of a
+    home J1459 in 2023)."""
+    home = (pl.col("is_home") | pl.col("is_home_ivig")).fill_null(False)
+    early = pl.col("pol_jwjz_home_from").is_not_null() & (pl.col("date_of_service") < pl.col("pol_jwjz_home_from"))
+    candidates = lines.filter(pl.col("row_id").is_in(found.get_column("row_id").implode())).filter(
+        home & early & (pl.col("enc_admin_mask") != 0)).select("row_id", "enc_key").collect()
+    if not candidates.height:
+        return found
+    checked = checked_admin_masks(lines, candidates.lazy()).collect()
+    lifted = candidates.join(checked, on="enc_key", how="left").filter(
+        pl.col("checked_admin_mask").fill_null(0) == 0).get_column("row_id")
+    required = pl.col("reason").str.replace(r"_lines$", "").is_in(_REQUIRED)
+    return found.filter(~(pl.col("row_id").is_in(lifted.implode()) & required))
+
+
 def _jw_codes(flagged: pl.LazyFrame, lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     """``row_id``, ``jw_code``: the line a fix asks to add for the discarded amount, as it is billed: the
-    drug's code with JW, and for home SC immune globulin the modifiers every line of the drug needs
-    there: KX from the policy's KX date where the criteria are met (A52507; GA or GZ instead where
-    they are not, which noncovered-diagnosis's fix names), JB from its JB date for the JB codes (the
-    Noridian JD DME JB notice: "a JB modifier must be added to each HCPCS code"). "J1559-JW x4", applied
-    as written, made two findings on the line it added (probe 19A); the dose line's modifiers as
-    billed are not copied (its own findings may take them off, and GA/GZ are no commercial remedy;
-    probe 19E)."""
-    kx = _home_scig(flagged, batch=lines)
+    drug's code with JW; under a Medicare-kind policy the dose line's declaration of the expected
+    denial (GA, GZ, GY: ``modifiers.csv`` roles ``declares_noncovered`` / ``declares_no_benefit``),
+    which the waste of the same drug shares (probe 19F: without it the rerun reported the JW line as
+    not covered); and for home SC immune globulin the modifiers every line of the drug needs there:
+    KX from the policy's KX date where the criteria are met and nothing is declared (A52507), JB from
+    its JB date for the JB codes (the Noridian JD DME JB notice: "a JB modifier must be added to each
+    HCPCS code"). "J1559-JW x4", applied as written, made two findings on the line it added (probe
+    19A); other modifiers of the dose line are not copied (its own findings may take them off, and
+    GA/GZ/GY are no commercial remedy; probe 19E)."""
+    declaring = [*reference.modifiers_with_role("declares_noncovered"), *reference.modifiers_with_role(
+        "declares_no_benefit")]
+    slots = [pl.col("modifiers").list.get(i, null_on_oob=True) for i in range(_MODIFIER_SLOTS)]
+    medicare = (pl.col("payer_kind") == "medicare").fill_null(False)
+    declared = flagged.select("row_id", *(
+        pl.when(medicare & slot.is_in(declaring)).then(pl.lit("-") + slot).alias(f"_d{i}")
+        for i, slot in enumerate(slots)))
+    kx = _home_scig(flagged.filter(~has_modifier(*declaring)), batch=lines)
     kx = kx.join(home_scig_uncovered(kx, ctx, lines), on="row_id", how="anti").select(
         "row_id", pl.lit("-KX").alias("_kx"))
     drugs, _ = reference.dme_jb_codes()
     jb = _home_scig(flagged.filter(pl.col("procedure_code").is_in(drugs)), "pol_jb_from", batch=lines).select(
         "row_id", pl.lit("-JB").alias("_jb"))
-    return flagged.select("row_id", "procedure_code").join(kx, on="row_id", how="left").join(
-        jb, on="row_id", how="left").select(
-        "row_id", pl.concat_str([pl.col("procedure_code"), pl.lit("-JW"), "_kx", "_jb"], ignore_nulls=True)
-        .alias("jw_code"))
+    return flagged.select("row_id", "procedure_code").join(declared, on="row_id", how="left").join(
+        kx, on="row_id", how="left").join(jb, on="row_id", how="left").select(
+        "row_id", pl.concat_str([pl.col("procedure_code"), pl.lit("-JW"), *(f"_d{i}" for i in range(_MODIFIER_SLOTS)),
+                                 "_kx", "_jb"], ignore_nulls=True).alias("jw_code"))
+
+
+_MODIFIER_SLOTS = 4  # modifiers on a claim line: SV101-3..6 (837P), SV202-3..6 (837I), modifier_1..4 (CSV)
 
 
 def _home_scig(lines: pl.LazyFrame, date: str = "pol_kx_from", batch: pl.LazyFrame | None = None) -> pl.LazyFrame:

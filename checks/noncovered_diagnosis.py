@@ -212,9 +212,8 @@ def _with_items_at_risk(coverage: pl.LazyFrame, lines: pl.LazyFrame) -> pl.LazyF
     drug's, and the payer denies them with it (probe 18E: their $750 was not counted, and they kept
     KX). Home IVIG outside the benefit: its home IVIG items and services lines of its date (Q2052, at
     the places of the home IVIG benefit): the benefit pays them for primary immune deficiency only
-    (A52509, L33610, 42 USC 1395x(zz); probe 18E: the Q2052's $2,400 was not counted). A Q2052 dated
-    after its drug (delivered before the infusion) is not counted (home-ig-supplies' window pairs it
-    with the drug, not with its coverage)."""
+    (A52509, L33610, 42 USC 1395x(zz); probe 18E: the Q2052's $2,400 was not counted), paired as
+    :func:`_q2052_of` says."""
     kinds = (("home_scig_not_covered", "is_home", reference.external_infusion_pump_codes()),
              ("home_ivig_no_benefit", "is_home_ivig", reference.home_ivig_supplies().get_column("code").to_list()))
     found = coverage.collect()  # (a few lines: the findings; read again below)
@@ -222,29 +221,45 @@ def _with_items_at_risk(coverage: pl.LazyFrame, lines: pl.LazyFrame) -> pl.LazyF
     if not found.select(at_home.any()).item():  # (no home finding: no scan of the batch for its items)
         return found.lazy().with_columns(pl.lit(None, _RISK_ROWS).alias("risk_rows"))
     drugs = found.lazy().filter(at_home).select("row_id", "reason").join(
-        lines.select("row_id", "claim_id", "enc_key", pl.col("date_of_service").alias("_drug_dos")), on="row_id")
+        lines.select("row_id", "claim_id", "enc_key"), on="row_id")
     # One scan for both kinds' items (codes outside the code table), split on the few lines found.
     items = lines.filter(pl.col("code_idx").is_null()).filter(
         pl.col("procedure_code").is_in([code for _, _, codes in kinds for code in codes])).select(
-        "row_id", "claim_id", "enc_key", "procedure_code", "is_home", "is_home_ivig", "date_of_service",
-    ).collect().lazy()
+        "row_id", "claim_id", "enc_key", "member_id", "procedure_code", "is_home", "is_home_ivig",
+        "date_of_service").collect().lazy()
+    scig, ivig = kinds
     pairs = pl.concat([
         beside_home_drug(
-            items.filter(pl.col(place).fill_null(False) & pl.col("procedure_code").is_in(codes)),
-            drugs.filter(pl.col("reason") == kind)).with_columns(pl.lit(kind).alias("reason"))
-        for kind, place, codes in kinds
-    ]).join(items.select(pl.col("row_id").alias("_item"), "date_of_service"), on="_item").join(
-        drugs.select("row_id", "_drug_dos"), on="row_id")
-    # A Q2052 goes with the uncovered drug of its own date only: a claim billing a month of visits may
-    # hold a covered date's Q2052 too (probe 19E: 11,800 counted where 9,400 was right); the pump and
-    # supplies of home SCIG, rented from the day before, go with it whatever their date on its claim.
-    pairs = pairs.filter((pl.col("reason") != "home_ivig_no_benefit")
-                         | (pl.col("date_of_service") == pl.col("_drug_dos"))).select("row_id", "_item").unique()
+            items.filter(pl.col(scig[1]).fill_null(False) & pl.col("procedure_code").is_in(scig[2])),
+            drugs.filter(pl.col("reason") == scig[0])),
+        _q2052_of(items.filter(pl.col(ivig[1]).fill_null(False) & pl.col("procedure_code").is_in(ivig[2])),
+                  drugs.filter(pl.col("reason") == ivig[0]), lines),
+    ], how="diagonal_relaxed").select("row_id", "_item").unique()
     beside = pairs.sort("_item").group_by("row_id").agg(pl.col("_item").cast(pl.Int64).alias("_items"))
     return found.lazy().join(beside, on="row_id", how="left").with_columns(
         pl.when(at_home)
         .then(pl.concat_list(pl.col("row_id").cast(pl.Int64), pl.col("_items").fill_null(pl.lit([], _RISK_ROWS))))
         .cast(_RISK_ROWS).alias("risk_rows")).drop("_items")
+
+
+def _q2052_of(supplies: pl.LazyFrame, uncovered: pl.LazyFrame, lines: pl.LazyFrame) -> pl.LazyFrame:
+    """``row_id`` (the drug), ``_item`` (the Q2052): each home IVIG items-and-services line with the
+    home IVIG drug line it serves, when that drug is one of ``uncovered``: the member's latest home IVIG
+    drug line on or before its date, within the window home-ig-supplies reads (``drug_window_days``:
+    the drug delivered up to 30 days before the infusion; A52509, L33610). A Q2052 whose latest drug is
+    a covered one is not at risk (probe 19E: a monthly claim's covered date), nor one dated after the
+    uncovered drug's day, a covered drug's between them (probe 19F: the next day's was lost)."""
+    window = int(reference.home_ivig_supplies().get_column("drug_window_days").max())
+    members = supplies.select("member_id").unique()
+    drugs = lines.filter(is_ig() & pl.col("is_home_ivig").fill_null(False)).join(
+        members, on="member_id", how="semi").select(
+        pl.col("row_id").alias("_drug"), "member_id", pl.col("date_of_service").alias("_drug_dos")).sort("_drug_dos")
+    matched = supplies.select(pl.col("row_id").alias("_item"), "member_id", "date_of_service").sort(
+        "date_of_service").join_asof(drugs, left_on="date_of_service", right_on="_drug_dos", by="member_id",
+                                     strategy="backward", tolerance=f"{window}d",
+                                     check_sortedness=False)  # (sorted above; by-groups cannot be checked)
+    return matched.join(uncovered.select(pl.col("row_id").alias("_drug")), on="_drug").select(
+        pl.col("_drug").alias("row_id"), "_item")
 
 
 def home_scig_uncovered(lines: pl.LazyFrame, ctx: Context, batch: pl.LazyFrame) -> pl.LazyFrame:

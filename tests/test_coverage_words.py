@@ -416,3 +416,16 @@ def test_a_q2052_goes_at_risk_with_the_uncovered_drug_of_its_own_date_only(tmp_p
         "A1,4,M1,MEDICARE,12,2026-02-24,Q2052,,16,2400,D80.0,1234567893\n", encoding="utf-8")
     findings = scrub([str(path)], select=["noncovered-diagnosis"]).findings
     assert findings.select("line_number", "reason", "charge_at_risk").rows() == [(1, "home_ivig_no_benefit", 9400.0)]
+
+
+def test_a_q2052_dated_after_its_uncovered_drug_goes_at_risk_with_it(tmp_path: Path) -> None:
+    """The drug delivered on 2026-02-10, its Q2052 on 2026-02-11 (A52509: up to 30 days later): the
+    Q2052 is at risk with the uncovered drug (probe 19F: the same-date rule lost it)."""
+    path = tmp_path / "next_day.csv"
+    path.write_text(
+        "claim_id,line_number,member_id,payer,place_of_service,date_of_service,procedure_code,modifier_1,units,"
+        "charge,diagnosis_1,billing_provider\n"
+        "A1,1,M1,MEDICARE,12,2026-02-10,J1459,JZ,70,7000,G61.81,1234567893\n"
+        "A1,2,M1,MEDICARE,12,2026-02-11,Q2052,,1,2400,G61.81,1234567893\n", encoding="utf-8")
+    findings = scrub([str(path)], select=["noncovered-diagnosis"]).findings
+    assert findings.select("line_number", "reason", "charge_at_risk").rows() == [(1, "home_ivig_no_benefit", 9400.0)]

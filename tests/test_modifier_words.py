@@ -258,8 +258,8 @@ def test_the_jw_line_a_fix_adds_carries_the_drug_lines_kx_and_jb(tmp_path) -> No
     """Home SC immune globulin: the discarded amount's JW line is billed with the KX and JB every line of
     the drug needs (A52507; the Noridian JD DME JB notice). "Add a line J1559-JW x4", applied as
     written, made two findings on the added line (probe 19A: kx_missing, jb_missing_home_sc). The office
-    line's JW line takes no other modifier, not even those its dose line carries (near miss: GA is the
-    dose line's own declaration; probe 19E)."""
+    line's JW line takes no KX or JB (near miss), only the denial its dose line declares (GA; probe
+    19F)."""
     claims = tmp_path / "claims.csv"
     claims.write_text(
         "claim_id,line_number,member_id,payer,place_of_service,date_of_service,procedure_code,modifier_1,"
@@ -271,7 +271,8 @@ def test_the_jw_line_a_fix_adds_carries_the_drug_lines_kx_and_jb(tmp_path) -> No
     fixes = dict(findings.select("claim_id", "suggested_fix").iter_rows())
     assert set(fixes) == {"H1", "O1"}
     assert "add a line J1559-JW-KX-JB x4 for the 400 mg discarded" in fixes["H1"]
-    assert "add a line J1459-JW x1 for the 400 mg discarded" in fixes["O1"]
+    # (GA, the dose line's declared denial, is the waste's too; nothing else of the dose line is copied)
+    assert "add a line J1459-JW-GA x1 for the 400 mg discarded" in fixes["O1"]
     # Applied as written, the home claim has no finding left.
     fixed = tmp_path / "fixed.csv"
     fixed.write_text(
@@ -281,3 +282,26 @@ def test_the_jw_line_a_fix_adds_carries_the_drug_lines_kx_and_jb(tmp_path) -> No
         "H1,2,M1,MEDICARE,12,2026-02-10,E0779,RR,KX,JB,1,250,D80.0,,,,1234567893\n"
         "H1,3,M1,MEDICARE,12,2026-02-10,J1559,JW,KX,JB,4,200,D80.0,,,SC,1234567893\n", encoding="utf-8")
     assert scrub([str(fixed)]).findings.height == 0
+
+
+def test_the_jw_line_shares_the_dose_lines_declared_denial_and_no_rejected_row_lifts_the_home_date(
+        tmp_path) -> None:
+    """Probe 19F: (1) home SCIG off the covered list declared with GA: the JW line is J1559-JW-GA-JB, not
+    -KX-JB (applied, the rerun found it not covered); home IVIG with GY: J1459-JW-GY. (2) A rejected
+    96365 row is no evidence that the practitioner gave the drug: a home J1459 in August 2023 is asked
+    no JZ (the supplier's home date), as without that row."""
+    claims = tmp_path / "claims.csv"
+    claims.write_text(
+        "claim_id,line_number,member_id,payer,place_of_service,date_of_service,procedure_code,modifier_1,"
+        "modifier_2,modifier_3,units,charge,diagnosis_1,drug_dose_mg,drug_wasted_mg,route,billing_provider,"
+        "infusion_start,infusion_stop\n"
+        "H1,1,M1,MEDICARE,12,2026-02-10,J1559,JZ,GA,JB,76,3800,G70.00,7600,400,SC,1234567893,,\n"
+        "H1,2,M1,MEDICARE,12,2026-02-10,E0779,RR,GA,JB,1,250,G70.00,,,,1234567893,,\n"
+        "G1,1,M2,MEDICARE,12,2026-02-10,J1459,JZ,GY,,71,7100,G61.81,35200,400,IV,1234567893,,\n"
+        "KR1,1,M3,MEDICARE,12,2023-08-01,96365,,,,abc,350,D80.0,,,,1234567893,2023-08-01T09:00,2023-08-01T10:00\n"
+        "KR1,2,M3,MEDICARE,12,2023-08-01,J1459,,,,40,4000,D80.0,20000,0,IV,1234567893,,\n", encoding="utf-8")
+    result = scrub([str(claims)], select=["missing-modifier"])
+    fixes = {(c, n): f for c, n, f in result.findings.select("claim_id", "line_number", "suggested_fix").iter_rows()}
+    assert "add a line J1559-JW-GA-JB x4" in fixes[("H1", 1)]
+    assert "add a line J1459-JW-GY x1" in fixes[("G1", 1)]
+    assert ("KR1", 2) not in fixes and result.summary["rejected_rows"] == 1

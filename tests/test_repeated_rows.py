@@ -147,3 +147,18 @@ IEA*1*000000001~
     assert len(reasons) == 1 and reasons[0].startswith("claim id C001 repeats the claim at segment")
     # The first claim's line is read and checked; the reused id's line is not.
     assert result.summary["rows_checked"] == 1 and result.summary["rows_read"] == 2
+
+
+def test_an_exact_copy_whose_drug_quantity_is_bad_is_still_an_exact_copy(tmp_path: Path) -> None:
+    """The same interchange twice, its CTP04 unreadable ('abc'): the copy's message quotes another
+    segment number, and it was judged a reused CLM01 (probe 19F). The two bad rows are rejected for
+    the quantity; the copy's good line as a duplicate."""
+    text = (ROOT / "sample_claims" / "claims.837").read_text(encoding="utf-8")
+    # (one claim of the sample: its first CTP made unreadable)
+    start = text.index("CTP*")
+    bad = text[:start] + "CTP****abc*ME" + text[text.index("~", start):]
+    path = tmp_path / "twice_bad.837"
+    path.write_text(bad + bad, encoding="utf-8")
+    reasons = scrub([str(path)]).rejected.get_column("reason").to_list()
+    assert not any("repeats the claim" in r for r in reasons)
+    assert sum("CTP04" in r for r in reasons) == 2

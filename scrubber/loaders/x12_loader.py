@@ -239,24 +239,30 @@ class _Claim:
 
 
 # What tells two claims of one CLM01 apart: every value read, not where in the file it was read (the
-# segment positions, and the messages that quote them).
-_PLACE_ONLY = {"position", "dated_at", "errors", "lines", "repeats", "range_span", "statement_error",
-               "statement_span"}
+# segment positions; the messages about a value quote them, and are compared without them).
+_PLACE_ONLY = {"position", "dated_at", "errors", "lines", "repeats"}
+_MESSAGES = {"value_errors", "statement_error", "statement_span", "range_span"}
 _CLAIM_VALUES = tuple(f.name for f in fields(_Claim) if f.name not in _PLACE_ONLY)
 _LINE_VALUES = tuple(f.name for f in fields(_Line) if f.name not in _PLACE_ONLY)
+_SEGMENT_AT = re.compile(r"segment \d+")
 
 
 def _content(claim: _Claim) -> int:
     """A digest of a claim's values as read (its service lines' too), without where they were read:
     equal for a claim and its exact copy later in the file (the same interchange sent twice). A hash
     of tuples, kept per CLM01 (no text per claim: probe 19E measured 14 us and 460 bytes a claim for
-    a text form); two claims that differ yet hash alike leave rows the exact-duplicate row rule then
+    a text form); the messages about a value (a bad CTP04, a statement period of several days) are
+    compared with their segment numbers taken out (probe 19F: an exact copy with a bad CTP04 was a
+    reused CLM01). Two claims that differ yet hash alike leave rows the exact-duplicate row rule then
     tells apart (it rejects a line repeated with other values), so a collision never merges claims."""
-    def frozen(value: object) -> object:
+    def frozen(name: str, value: object) -> object:
+        if name in _MESSAGES and value:
+            return tuple(_SEGMENT_AT.sub("segment ?", v) for v in value) if isinstance(value, list) \
+                else _SEGMENT_AT.sub("segment ?", str(value))
         return tuple(value) if isinstance(value, list) else value
 
-    return hash((tuple(frozen(getattr(claim, name)) for name in _CLAIM_VALUES),
-                 tuple(tuple(frozen(getattr(line, name)) for name in _LINE_VALUES) for line in claim.lines)))
+    return hash((tuple(frozen(name, getattr(claim, name)) for name in _CLAIM_VALUES),
+                 tuple(tuple(frozen(name, getattr(line, name)) for name in _LINE_VALUES) for line in claim.lines)))
 
 
 @dataclass(frozen=True, slots=True)
