@@ -403,29 +403,31 @@ def test_the_validity_words_agree_with_how_many_codes_they_name(tmp_path: Path) 
     assert words["P2"].startswith("Diagnosis D80 on claim P2 is not a billable ICD-10-CM code on 2026-02-10")
 
 
+HOME_IVIG_HEADER = ("claim_id,line_number,member_id,payer,place_of_service,date_of_service,procedure_code,"
+                    "modifier_1,units,charge,diagnosis_1,billing_provider")
+
+
+def _at_risk_of_home_ivig(tmp_path: Path, rows: list[str]) -> list[tuple]:
+    """(line, reason, charge at risk) of noncovered-diagnosis on claim A1 of member M1 at home (POS 12),
+    one row per "date,code,modifier,units,charge,diagnosis"."""
+    path = tmp_path / "home_ivig.csv"
+    lines = [f"A1,{n},M1,MEDICARE,12,{row},1234567893" for n, row in enumerate(rows, start=1)]
+    path.write_text("\n".join([HOME_IVIG_HEADER, *lines]) + "\n", encoding="utf-8")
+    findings = scrub([str(path)], select=["noncovered-diagnosis"]).findings
+    return findings.select("line_number", "reason", "charge_at_risk").rows()
+
+
 def test_a_q2052_goes_at_risk_with_the_uncovered_drug_of_its_own_date_only(tmp_path: Path) -> None:
     """A monthly home IVIG claim: 2026-02-10 for CIDP (no benefit), 2026-02-24 for PIDD (covered), each
     with its Q2052. Only the first date's Q2052 is at risk with its drug (probe 19E: both were)."""
-    path = tmp_path / "monthly.csv"
-    path.write_text(
-        "claim_id,line_number,member_id,payer,place_of_service,date_of_service,procedure_code,modifier_1,units,"
-        "charge,diagnosis_1,billing_provider\n"
-        "A1,1,M1,MEDICARE,12,2026-02-10,J1459,JZ,70,7000,G61.81,1234567893\n"
-        "A1,2,M1,MEDICARE,12,2026-02-10,Q2052,,16,2400,G61.81,1234567893\n"
-        "A1,3,M1,MEDICARE,12,2026-02-24,J1459,JZ,70,7000,D80.0,1234567893\n"
-        "A1,4,M1,MEDICARE,12,2026-02-24,Q2052,,16,2400,D80.0,1234567893\n", encoding="utf-8")
-    findings = scrub([str(path)], select=["noncovered-diagnosis"]).findings
-    assert findings.select("line_number", "reason", "charge_at_risk").rows() == [(1, "home_ivig_no_benefit", 9400.0)]
+    assert _at_risk_of_home_ivig(tmp_path, [
+        "2026-02-10,J1459,JZ,70,7000,G61.81", "2026-02-10,Q2052,,16,2400,G61.81",
+        "2026-02-24,J1459,JZ,70,7000,D80.0", "2026-02-24,Q2052,,16,2400,D80.0",
+    ]) == [(1, "home_ivig_no_benefit", 9400.0)]
 
 
 def test_a_q2052_dated_after_its_uncovered_drug_goes_at_risk_with_it(tmp_path: Path) -> None:
     """The drug delivered on 2026-02-10, its Q2052 on 2026-02-11 (A52509: up to 30 days later): the
     Q2052 is at risk with the uncovered drug (probe 19F: the same-date rule lost it)."""
-    path = tmp_path / "next_day.csv"
-    path.write_text(
-        "claim_id,line_number,member_id,payer,place_of_service,date_of_service,procedure_code,modifier_1,units,"
-        "charge,diagnosis_1,billing_provider\n"
-        "A1,1,M1,MEDICARE,12,2026-02-10,J1459,JZ,70,7000,G61.81,1234567893\n"
-        "A1,2,M1,MEDICARE,12,2026-02-11,Q2052,,1,2400,G61.81,1234567893\n", encoding="utf-8")
-    findings = scrub([str(path)], select=["noncovered-diagnosis"]).findings
-    assert findings.select("line_number", "reason", "charge_at_risk").rows() == [(1, "home_ivig_no_benefit", 9400.0)]
+    assert _at_risk_of_home_ivig(tmp_path, ["2026-02-10,J1459,JZ,70,7000,G61.81", "2026-02-11,Q2052,,1,2400,G61.81"]) \
+        == [(1, "home_ivig_no_benefit", 9400.0)]
