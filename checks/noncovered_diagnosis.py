@@ -39,9 +39,10 @@ setting) comes from the policy (``[coverage]``, list ids only: switching the off
 contractor article is a policy edit) and is tested as a set on the line's diagnoses. The finding
 names the list by its payer-facing name from MANIFEST.toml (article id and title), never by the
 product's list id. Reasons: ``home_ivig_no_benefit`` (a MEDICARE-kind policy, home IVIG: no benefit
-category, the fix is GY, a correction; the home IVIG items and services lines, Q2052, billed on its
-claim or by its supplier for the patient and the drug's date are at risk with the drug line: the benefit pays
-them for primary immune deficiency only), ``home_scig_not_covered`` (home SCIG: the External Infusion
+category, the fix is GY, a correction; the home IVIG items and services lines, Q2052, that go with
+the drug (the member's latest home IVIG drug line on or before them, within the 30 days home-ig-supplies
+reads) are at risk with it: the benefit pays them for primary immune deficiency only),
+``home_scig_not_covered`` (home SCIG: the External Infusion
 Pumps criteria; the pump and supply lines billed at home on its claim, or by its supplier for the
 patient and date, are at risk with the drug line), ``not_covered`` (office and outpatient, and home
 IVIG of a commercial policy);
@@ -225,7 +226,7 @@ def _with_items_at_risk(coverage: pl.LazyFrame, lines: pl.LazyFrame) -> pl.LazyF
     # One scan for both kinds' items (codes outside the code table), split on the few lines found.
     items = lines.filter(pl.col("code_idx").is_null()).filter(
         pl.col("procedure_code").is_in([code for _, _, codes in kinds for code in codes])).select(
-        "row_id", "claim_id", "enc_key", "member_id", "procedure_code", "is_home", "is_home_ivig",
+        "row_id", "claim_id", "enc_key", "member_id", "cob_layer", "procedure_code", "is_home", "is_home_ivig",
         "date_of_service").collect().lazy()
     scig, ivig = kinds
     pairs = pl.concat([
@@ -245,17 +246,20 @@ def _with_items_at_risk(coverage: pl.LazyFrame, lines: pl.LazyFrame) -> pl.LazyF
 def _q2052_of(supplies: pl.LazyFrame, uncovered: pl.LazyFrame, lines: pl.LazyFrame) -> pl.LazyFrame:
     """``row_id`` (the drug), ``_item`` (the Q2052): each home IVIG items-and-services line with the
     home IVIG drug line it serves, when that drug is one of ``uncovered``: the member's latest home IVIG
-    drug line on or before its date, within the window home-ig-supplies reads (``drug_window_days``:
-    the drug delivered up to 30 days before the infusion; A52509, L33610). A Q2052 whose latest drug is
-    a covered one is not at risk (probe 19E: a monthly claim's covered date), nor one dated after the
-    uncovered drug's day, a covered drug's between them (probe 19F: the next day's was lost)."""
+    drug line on or before its date in its payer layer (``cob_layer``: a next-payer copy's drug is the
+    same drug sent again), within the window home-ig-supplies reads (``drug_window_days``: the drug
+    delivered up to 30 days before the infusion; A52509, L33610). A Q2052 whose latest drug is covered
+    is not at risk (probe 19E: a monthly claim's covered date); one the day after its uncovered drug is
+    (probe 19F: a same-date rule lost it)."""
     window = int(reference.home_ivig_supplies().get_column("drug_window_days").max())
     members = supplies.select("member_id").unique()
     drugs = lines.filter(is_ig() & pl.col("is_home_ivig").fill_null(False)).join(
         members, on="member_id", how="semi").select(
-        pl.col("row_id").alias("_drug"), "member_id", pl.col("date_of_service").alias("_drug_dos")).sort("_drug_dos")
-    matched = supplies.select(pl.col("row_id").alias("_item"), "member_id", "date_of_service").sort(
-        "date_of_service").join_asof(drugs, left_on="date_of_service", right_on="_drug_dos", by="member_id",
+        pl.col("row_id").alias("_drug"), "member_id", "cob_layer", pl.col("date_of_service").alias("_drug_dos")
+    ).sort("_drug_dos")
+    matched = supplies.select(pl.col("row_id").alias("_item"), "member_id", "cob_layer", "date_of_service").sort(
+        "date_of_service").join_asof(drugs, left_on="date_of_service", right_on="_drug_dos",
+                                     by=["member_id", "cob_layer"],
                                      strategy="backward", tolerance=f"{window}d",
                                      check_sortedness=False)  # (sorted above; by-groups cannot be checked)
     return matched.join(uncovered.select(pl.col("row_id").alias("_drug")), on="_drug").select(
