@@ -161,7 +161,7 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     continues = _continuations(lines, extra)
     return extra.join(secondary, on="row_id", how="left").join(short, on="row_id", how="left").join(
         timed, on="row_id", how="left").join(concurrent_infusions(lines, extra), on="row_id", how="left").join(
-        _subsequent_taken(extra, ctx), on="row_id", how="left").join(continues, on="row_id", how="left").select(
+        _subsequent_taken(extra), on="row_id", how="left").join(continues, on="row_id", how="left").select(
         "row_id",
         reason.alias("reason"),
         pl.col("kept_code").alias("kept"),
@@ -204,6 +204,13 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     )
 
 
+def _bits_of(column: str, alias: str) -> pl.LazyFrame:
+    """(``column``, ``alias``): each administration code of the code table, named as ``column`` names a
+    code (the add-on hour code, the subsequent code), with its bit in the encounter's code masks."""
+    return reference.code_table().lazy().filter(pl.col("adm_bit").is_not_null()).select(
+        pl.col("procedure_code").alias(column), pl.col("adm_bit").alias(alias))
+
+
 def _continuations(lines: pl.LazyFrame, extra: pl.LazyFrame) -> pl.LazyFrame:
     """``row_id`` -> ``_cont_units``, ``_cont_minutes``, ``_cont_interval``: the outranked initial lines
     of ``extra`` billing the kept initial's own code, whose subsequent code is paid once per encounter
@@ -214,10 +221,9 @@ def _continuations(lines: pl.LazyFrame, extra: pl.LazyFrame) -> pl.LazyFrame:
     (:func:`scrubber.timing.hour_units`, the gap not counted); only where it is the one such line of its
     encounter. 96369 09:00-10:00 and 96369 10:00-11:00 was "report as 96371", where 96369 x2 on one
     line for the same 120 minutes was 96369 + 96370 (probe 19C)."""
-    bits = reference.code_table().filter(pl.col("adm_bit").is_not_null()).select(
-        pl.col("procedure_code").alias("adm_addon_hour_code"), pl.col("adm_bit").alias("_hour_bit"))
     rows = extra.filter(~pl.col("is_kept_line") & pl.col("_once").fill_null(False)
-                        & (pl.col("adm_bit") == pl.col("kept_bit"))).join(bits.lazy(), on="adm_addon_hour_code")
+                        & (pl.col("adm_bit") == pl.col("kept_bit"))).join(
+        _bits_of("adm_addon_hour_code", "_hour_bit"), on="adm_addon_hour_code")
     # One such line in the encounter only: several (a chain of three, two beside each other) are left to
     # the set-up rule, whose fixes agree with each other (probe 19F: "96370 x1" twice for one hour, and a
     # third line told that "96371 goes to" a line recoded to 96370).
@@ -243,18 +249,14 @@ def _continuations(lines: pl.LazyFrame, extra: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def _subsequent_taken(extra: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
+def _subsequent_taken(extra: pl.LazyFrame) -> pl.LazyFrame:
     """``row_id`` -> ``_taken``, ``subsequent_elsewhere``: the outranked initial lines of ``extra`` whose
-    subsequent code the line's policy caps at one unit per encounter (``[caps]``: 96371, CPT "Use
+    subsequent code the line's policy caps at one unit per encounter (``_once``, from ``[caps]``: 96371, CPT "Use
     96369, 96371 only once per encounter") and which the encounter already bills, or which an earlier
     such line (by claim and line) takes."""
-    bits = reference.code_table().filter(pl.col("adm_bit").is_not_null()).select(
-        pl.col("procedure_code").alias("adm_subsequent_code"), pl.col("adm_bit").alias("_sub_bit"))
-    once = ctx.policy_caps.filter(pl.col("cap") == 1).select(
-        "policy", pl.col("procedure_code").alias("adm_subsequent_code"))
     follows = (pl.col("adm_subsequent_primary_mask") & pl.col("kept_bit")) != 0
-    rows = extra.filter(~pl.col("is_kept_line") & follows).join(once, on=["policy", "adm_subsequent_code"]).join(
-        bits.lazy(), on="adm_subsequent_code")
+    rows = extra.filter(~pl.col("is_kept_line") & follows & pl.col("_once").fill_null(False)).join(
+        _bits_of("adm_subsequent_code", "_sub_bit"), on="adm_subsequent_code")
     ranked = rows.sort("enc_key", "claim_id", "line_number").with_columns(
         pl.col("claim_id").first().over("enc_key").alias("_first_claim"),
         pl.col("line_number").first().over("enc_key").alias("_first_line"),

@@ -415,11 +415,11 @@ def _jw_codes(flagged: pl.LazyFrame, lines: pl.LazyFrame, ctx: Context) -> pl.La
     GA/GZ/GY are no commercial remedy; probe 19E)."""
     declaring = [*reference.modifiers_with_role("declares_noncovered"), *reference.modifiers_with_role(
         "declares_no_benefit")]
-    slots = [pl.col("modifiers").list.get(i, null_on_oob=True) for i in range(_MODIFIER_SLOTS)]
+    # (the flagged lines only, a few: a list.eval per line is cheap here)
     medicare = (pl.col("payer_kind") == "medicare").fill_null(False)
-    declared = flagged.select("row_id", *(
-        pl.when(medicare & slot.is_in(declaring)).then(pl.lit("-") + slot).alias(f"_d{i}")
-        for i, slot in enumerate(slots)))
+    declared = flagged.select("row_id", pl.when(medicare).then(
+        pl.col("modifiers").list.eval(pl.lit("-") + pl.element().filter(pl.element().is_in(declaring))).list.join(""))
+        .alias("_declared"))
     kx = _home_scig(flagged.filter(~has_modifier(*declaring)), batch=lines)
     kx = kx.join(home_scig_uncovered(kx, ctx, lines), on="row_id", how="anti").select(
         "row_id", pl.lit("-KX").alias("_kx"))
@@ -428,11 +428,8 @@ def _jw_codes(flagged: pl.LazyFrame, lines: pl.LazyFrame, ctx: Context) -> pl.La
         "row_id", pl.lit("-JB").alias("_jb"))
     return flagged.select("row_id", "procedure_code").join(declared, on="row_id", how="left").join(
         kx, on="row_id", how="left").join(jb, on="row_id", how="left").select(
-        "row_id", pl.concat_str([pl.col("procedure_code"), pl.lit("-JW"), *(f"_d{i}" for i in range(_MODIFIER_SLOTS)),
-                                 "_kx", "_jb"], ignore_nulls=True).alias("jw_code"))
-
-
-_MODIFIER_SLOTS = 4  # modifiers on a claim line: SV101-3..6 (837P), SV202-3..6 (837I), modifier_1..4 (CSV)
+        "row_id", pl.concat_str([pl.col("procedure_code"), pl.lit("-JW"), "_declared", "_kx", "_jb"],
+                                ignore_nulls=True).alias("jw_code"))
 
 
 def _home_scig(lines: pl.LazyFrame, date: str = "pol_kx_from", batch: pl.LazyFrame | None = None) -> pl.LazyFrame:
