@@ -46,12 +46,14 @@ from scrubber.text import number
 from scrubber.timing import (
     HOUR,
     INFUSION,
+    Timing,
     billed_on,
     codes_where,
     interval,
     removed_hydration,
     secondary_units,
     timing,
+    timing_without,
 )
 
 # over-cap-96371 counts this code's units per encounter against the policy cap (CPT: "use 96369,
@@ -326,14 +328,16 @@ def units_reported_elsewhere(lines: pl.LazyFrame, of: pl.DataFrame | None = None
 
 
 def _hours_not_supported(lines: pl.LazyFrame, encounters: pl.Series | None = None,
-                         removed_by_a_line_fix: bool = False, gone: pl.LazyFrame | None = None) -> pl.LazyFrame:
+                         removed_by_a_line_fix: bool = False, gone: pl.LazyFrame | None = None,
+                         tm: Timing | None = None) -> pl.LazyFrame:
     """Per additional-hour line, its units beyond what the encounter's documented time supports
     (:mod:`scrubber.timing` groups that can be judged), laid on the chain's lines in order, each
     line at most its own units; with ``encounters``, of those encounters' lines only. With
     ``removed_by_a_line_fix``, only the units a finding's fix takes off those lines: not where the
     minutes concurrent with another infusion explain the excess (concurrent-hydration recomputes the
     hydration for the claim; unit-miscalculation leaves those hours alone). ``gone``: the hours that
-    go with a concurrent infusion's recode (:func:`hours_of_concurrent_infusions`), not counted here."""
+    go with a concurrent infusion's recode (:func:`hours_of_concurrent_infusions`), not counted here.
+    ``tm``: the time facts to judge by (:func:`scrubber.timing.timing_without`), else the batch's."""
     # Judged on the lines that could be read, also where a row of the encounter could not be (then
     # unit-miscalculation is quiet, not evaluated): a row missing could only add infusion time, so the
     # excess is at most this, and a counter subtracting it never reports units it would not have
@@ -341,7 +345,7 @@ def _hours_not_supported(lines: pl.LazyFrame, encounters: pl.Series | None = Non
     judged = pl.col("evaluable_as_read") & (pl.col("counted") > pl.col("expected"))
     if removed_by_a_line_fix:
         judged = judged & (pl.col("counted") > pl.col("expected_concurrent"))
-    groups = _within(timing(lines).groups.filter(judged), encounters)
+    groups = _within((timing(lines) if tm is None else tm).groups.filter(judged), encounters)
     if gone is not None:
         groups = less_concurrent_hours(groups, lines, gone).filter(pl.col("counted") > pl.col("expected"))
     rows = groups.select((pl.col("counted") - pl.col("expected")).cast(pl.Float64).alias("_excess"),
@@ -352,6 +356,54 @@ def _hours_not_supported(lines: pl.LazyFrame, encounters: pl.Series | None = Non
     before = pl.col("units").cum_sum().over("_g") - pl.col("units")
     return rows.select("row_id", pl.min_horizontal(pl.col("units"), (pl.col("_excess") - before).clip(lower_bound=0))
                        .alias("reported_units")).filter(pl.col("reported_units") > 0)
+
+
+_NO_HOURS = {"row_id": pl.Int64, "_hour_rows": pl.List(pl.Int64), "_hour_units": pl.Float64,
+             "hours_note": pl.String, "hours_removed": pl.String}
+
+
+def hours_of_deleted_infusions(lines: pl.LazyFrame, deleted: pl.Series) -> pl.DataFrame:
+    """``row_id`` -> ``_hour_rows``, ``_hour_units``, ``hours_note`` and ``hours_removed``: for the
+    lines a finding's fix deletes whole (``deleted``: ``row_id`` values) that are infusions of a time
+    chain, the additional-hour units of the same claim that only the deleted infusion's minutes
+    support: what the time rules find unsupported once the lines are gone
+    (:func:`scrubber.timing.timing_without`) less what they find unsupported now (that excess stays
+    unit-miscalculation's), laid on the chain's hour lines in order. Probe 19D: 96369 09:00-10:00,
+    96369-XE 14:00-15:40 and 96370 x1, the MUE deleting the second 96369 left the 96370 its 100
+    minutes supported, and the corrected claim drew "delete 96370" next. A line of another claim
+    stays that claim's to correct (as :func:`concurrent_hours`). Several deleted lines of one claim
+    and chain: the hours go with the first by line number. None where no deleted line is timed."""
+    infusions = timing(lines).lines.filter(
+        pl.col("row_id").is_in(deleted.implode()) & (pl.col("tm_kind") == INFUSION)).select("row_id").collect()
+    if not infusions.height:
+        return pl.DataFrame(schema=_NO_HOURS)
+    gone = infusions.get_column("row_id")
+    after = timing_without(lines, gone)
+    encounters = after.groups.select("enc_key").unique().collect().get_column("enc_key")
+    now = _hours_not_supported(lines, encounters).rename({"reported_units": "_now"})
+    going = _hours_not_supported(lines, encounters, tm=after).join(now, on="row_id", how="left").select(
+        "row_id", (pl.col("reported_units") - pl.col("_now").fill_null(0.0)).alias("_going")).filter(
+        pl.col("_going") > 0)
+    chains = timing(lines).lines.select("row_id", "tm_chain")
+    named = ["row_id", "enc_key", "claim_id", "line_number", "procedure_code", "units"]
+    hours = going.join(lines.select(named), on="row_id").join(chains, on="row_id")
+    owners = lines.select(named[:4]).filter(pl.col("row_id").is_in(gone.implode())).join(
+        chains, on="row_id").sort("line_number").group_by("enc_key", "claim_id", "tm_chain").agg(
+        pl.col("row_id").first().alias("_owner"))
+    words = pl.when(pl.col("_going") >= pl.col("units")).then(pl.format(
+        "{} x{} on claim {} line {}", "procedure_code", number(pl.col("units")), "claim_id", "line_number")).otherwise(
+        pl.format("{} of the {} unit(s) of {} on claim {} line {}", number(pl.col("_going")),
+                  number(pl.col("units")), "procedure_code", "claim_id", "line_number"))
+    per_owner = hours.join(owners, on=["enc_key", "claim_id", "tm_chain"]).sort("claim_id", "line_number").group_by(
+        "_owner").agg(pl.col("row_id").alias("_hour_rows"), pl.col("_going").sum().alias("_hour_units"),
+                      words.str.join(", ").alias("_named"))
+    return per_owner.select(
+        pl.col("_owner").alias("row_id"), "_hour_rows", pl.col("_hour_units").cast(pl.Float64),
+        pl.format(" Delete {} too: additional hours only the deleted infusion's minutes support.", "_named")
+        .alias("hours_note"),
+        pl.format(" The additional hours only its minutes supported ({}) are removed with it.", "_named")
+        .alias("hours_removed"),
+    ).collect()
 
 
 def concurrent_infusions(lines: pl.LazyFrame, extra: pl.LazyFrame) -> pl.LazyFrame:

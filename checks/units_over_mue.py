@@ -14,6 +14,9 @@ second 96365 carrying XS is over the practitioner MUE of 1 and is a justificatio
 alone (a separate encounter that day) its words and the record it asks for are that encounter's, not
 a second site's, and with XP or XU a distinct service's. A policy cap
 replaces the MUE for its code. 96376 has a practitioner MUE of 0: the message says it is a facility-only code.
+A line the fix deletes whole (MAI 2, a policy cap) that is an infusion takes with it the additional
+hours of its claim that only its minutes supported (96369-XE 14:00-15:40 deleted with the 96370
+those 100 minutes supported, beside a first 96369 of 60 minutes): named in the fix, at risk with it.
 
 Implementation. The MUE tables are ``scrubber/data/mue_practitioner.csv`` and ``mue_outpatient.csv``
 (:func:`scrubber.reference.mue_table`; ``SCRUBBER_REFERENCE_DIR`` replaces them with a newer CMS
@@ -38,7 +41,10 @@ access site, an MUE of 0 (96376 on a practitioner claim: CMS Policy) a correctio
 is not payable in that setting. One root cause (:mod:`checks._counting`): 96371 is over-cap-96371's,
 and the units duplicate-initial-infusion reports are subtracted before counting (96365 x3 is two
 extra initial services there, not also 2 units over the MUE here), decided from the lines, not from
-that check having run. Cost: the MUE of codes of the code table is a gather on ``code_idx``; only
+that check having run. The hours a deleted infusion line takes are
+:func:`checks._counting.hours_of_deleted_infusions`: the time rules' excess once the line is gone
+(:func:`scrubber.timing.timing_without`, on its encounter) less their excess now, which stays
+unit-miscalculation's. Cost: the MUE of codes of the code table is a gather on ``code_idx``; only
 lines of other codes (E/M, codes a newer table adds) are looked up by text; the one full pass is the
 sum per encounter and code, on an integer key; everything after works on the few lines over.
 """
@@ -51,6 +57,7 @@ from checks._counting import (
     CAP_CHECK_CODE,
     date_of_service_group,
     distinct_site,
+    hours_of_deleted_infusions,
     in_shared_group,
     mue_table_words,
     setting_and_code,
@@ -278,7 +285,7 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
          .when(sub.is_not_null()).then(sub + pl.lit(" for a sequential service")),
          pl.when(hour.is_not_null() & (hour != sub)).then(hour + pl.lit(" for an additional hour"))],
         separator=", ", ignore_nulls=True)
-    return over.with_columns(setting.alias("_setting")).join(
+    found = over.with_columns(setting.alias("_setting")).join(
         rationale.lazy(), on=["_setting", "procedure_code"], how="left").select(
         "row_id",
         reason.alias("reason"),
@@ -306,7 +313,31 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         pl.when(reason.is_in(["second_site_over_mue", "second_encounter_over_mue", "second_distinct_over_mue"]))
         .then(subsequent)
         .alias("subsequent"),
-    )
+    ).collect()
+    return _with_hours_of_deleted_lines(lines, found).lazy()
+
+
+# The reasons whose fix deletes the line whole (MAI 2 or a policy cap; MAI 3 is a justification).
+_DELETES_LINE = ("over_mue_policy_line", "over_policy_cap_line")
+
+
+def _with_hours_of_deleted_lines(lines: pl.LazyFrame, found: pl.DataFrame) -> pl.DataFrame:
+    """``found`` with ``hours_note`` / ``hours_removed`` (empty where none) and, at risk with the
+    deleted line, the additional hours only its minutes supported
+    (:func:`checks._counting.hours_of_deleted_infusions`): 96369-XE over its MAI 2 MUE of 1 is deleted
+    with the 96370 its 100 minutes supported, in one finding (one root cause)."""
+    hours = hours_of_deleted_infusions(
+        lines, found.filter(pl.col("reason").is_in(_DELETES_LINE)).get_column("row_id"))
+    with_hours = pl.col("_hour_rows").is_not_null()
+    return found.join(hours, on="row_id", how="left").with_columns(
+        # (a cap's risk is its excess laid on its line, then on the hour lines; an MUE's, the lines')
+        pl.when(with_hours).then(pl.concat_list(pl.coalesce(pl.col("risk_rows"), pl.concat_list("row_id")),
+                                                "_hour_rows")).otherwise(pl.col("risk_rows")).alias("risk_rows"),
+        pl.when(pl.col("reason") == "over_policy_cap_line").then(
+            pl.col("excess_units") + pl.col("_hour_units").fill_null(0.0)).otherwise("excess_units")
+        .alias("excess_units"),
+        pl.col("hours_note", "hours_removed").fill_null(""),
+    ).drop("_hour_rows", "_hour_units")
 
 
 CHECK = Check(card=load_card(__file__), find=find, reads_timing=True)

@@ -240,6 +240,17 @@ def timing(lines: pl.LazyFrame) -> Timing:
         return result
 
 
+def timing_without(lines: pl.LazyFrame, rows: pl.Series) -> Timing:
+    """The :class:`Timing` of the encounters of ``rows`` (``row_id`` values of ``lines``) with those
+    rows left out: what the time rules read once a fix deletes them (a second 96369 an MUE deletes
+    takes with it the hours only its minutes supported). Computed anew on those encounters' lines,
+    never cached: the batch's own :func:`timing` stays the one every check reads."""
+    ids = rows.implode()
+    encounters = lines.filter(pl.col("row_id").is_in(ids)).select("enc_key").unique()
+    within = lines.join(encounters, on="enc_key", how="semi").filter(~pl.col("row_id").is_in(ids))
+    return _timing(within.collect().lazy())
+
+
 def _untimed_observation(timed: pl.DataFrame, usable: pl.DataFrame) -> pl.DataFrame:
     """``usable`` (the timed lines with usable times) with the observation minutes documented on an
     add-on line without times of its own given to the latest infusion of its chain in the encounter,

@@ -1,0 +1,106 @@
+"""A fix that deletes an infusion line takes the additional hours only its minutes supported.
+
+Probe 19D: 96369 09:00-10:00, 96369-XE 14:00-15:40 and 96370 x1 on one office claim. 96369 has an
+MAI 2 MUE of 1, so units-over-mue deletes the second 96369; the 96370 was billed for the 100
+minutes of that second infusion and the first one's 60 minutes support none. The MUE's fix named the
+96369 alone and the corrected claim drew "delete 96370" from unit-miscalculation on the next run: one
+root cause, two rounds. The deletion's finding now names those hours and puts them at risk with it.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import polars as pl
+
+from scrubber.engine import scrub
+
+HEADER = ("claim_id,line_number,member_id,payer,claim_type,place_of_service,date_of_service,procedure_code,"
+          "modifier_1,units,charge,diagnosis_1,infusion_start,infusion_stop,billing_provider")
+
+
+def _row(claim: str, line: int, code: str, modifier: str = "", units: int = 1, charge: float = 300.0,
+         times: str = "", payer: str = "MEDICARE") -> str:
+    start, stop = (f"2026-03-10T{t}" for t in times.split("-")) if times else ("", "")
+    return (f"{claim},{line},M-{claim[:2]},{payer},professional,11,2026-03-10,{code},{modifier},{units},{charge:.2f},"
+            f"D80.0,{start},{stop},1234567893")
+
+
+def _run(tmp_path: Path, name: str, rows: list[str], policies: list[str] | None = None) -> pl.DataFrame:
+    path = tmp_path / name
+    path.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
+    result = scrub([str(path)], policy_files=policies or [])
+    assert result.summary["rejected_rows"] == 0
+    return result.findings
+
+
+def _second_session(first: str, hours: int = 1, hour_claim: str = "E1") -> list[str]:
+    """96369 ``first``, 96369-XE 14:00-15:40 (100 minutes: one 96370), 96370 x``hours`` on ``hour_claim``."""
+    return [_row("E1", 1, "96369", times=first), _row("E1", 2, "96369", "XE", times="14:00-15:40"),
+            _row(hour_claim, 3, "96370", units=hours, charge=110.0 * hours)]
+
+
+def _one(findings: pl.DataFrame, check: str) -> dict:
+    rows = findings.filter(pl.col("check_id") == check).to_dicts()
+    assert len(rows) == 1, findings.select("claim_id", "line_number", "check_id", "reason").to_dicts()
+    return rows[0]
+
+
+def test_the_mue_deletion_of_a_second_96369_takes_the_96370_only_its_minutes_support(tmp_path: Path) -> None:
+    findings = _run(tmp_path, "claim.csv", _second_session("09:00-10:00"))
+    mue = _one(findings, "units-over-mue")
+    assert (mue["line_number"], mue["reason"]) == (2, "over_mue_policy_line")
+    assert "Delete 96370 x1 on claim E1 line 3 too" in mue["suggested_fix"], mue["suggested_fix"]
+    assert "(96370 x1 on claim E1 line 3) are removed with it" in mue["appeal_text"]
+    # Both 96369 lines (the MUE denies every unit of the code on the claim) and the 96370.
+    assert mue["charge_at_risk"] == 710.0
+    assert findings.height == 1  # the 96370 is supported as billed: no time finding beside it
+    # The fix applied as written settles the claim.
+    settled = _run(tmp_path, "corrected.csv", [_row("E1", 1, "96369", times="09:00-10:00")])
+    assert settled.height == 0, settled.select("check_id", "reason").to_dicts()
+
+
+def test_near_miss_hours_the_kept_infusion_supports_stay(tmp_path: Path) -> None:
+    # The first 96369 ran 120 minutes: it supports the 96370 itself, which stays when line 2 goes.
+    findings = _run(tmp_path, "claim.csv", _second_session("09:00-11:00"))
+    mue = _one(findings, "units-over-mue")
+    assert "96370" not in mue["suggested_fix"] and mue["charge_at_risk"] == 600.0
+    settled = _run(tmp_path, "corrected.csv", [_row("E1", 1, "96369", times="09:00-11:00"),
+                                               _row("E1", 3, "96370", charge=110.0)])
+    assert settled.height == 0
+
+
+def test_only_the_hours_the_record_supported_now_go_with_the_deletion(tmp_path: Path) -> None:
+    # 96370 x2: the record supports one now (unit-miscalculation's finding for the other), none after.
+    findings = _run(tmp_path, "claim.csv", _second_session("09:00-10:00", hours=2))
+    mue = _one(findings, "units-over-mue")
+    assert "Delete 1 of the 2 unit(s) of 96370 on claim E1 line 3 too" in mue["suggested_fix"]
+    hours = _one(findings, "unit-miscalculation")
+    assert (hours["line_number"], hours["reason"]) == (3, "hours_over")
+
+
+def test_hours_billed_on_another_claim_stay_that_claims_to_correct(tmp_path: Path) -> None:
+    findings = _run(tmp_path, "claim.csv", _second_session("09:00-10:00", hour_claim="E2"))
+    mue = _one(findings, "units-over-mue")
+    assert "96370" not in mue["suggested_fix"] and mue["charge_at_risk"] == 600.0
+
+
+def test_a_policy_caps_deletion_takes_the_hours_too(tmp_path: Path) -> None:
+    # A payer capping 96365 at one per encounter (a policy cap replaces the MUE): 96365-XE 14:00-15:40 is
+    # deleted, and the 96366 its 100 minutes supported goes with it, its units at risk after the line's.
+    policy = tmp_path / "acme.toml"
+    policy.write_text(textwrap.dedent('''
+        name = "ACME"
+        extends = "DEFAULT"
+        payers = ["ACME"]
+        [caps]
+        "96365" = 1
+    '''), encoding="utf-8")
+    rows = [_row("C1", 1, "96365", times="09:00-10:00", payer="ACME"),
+            _row("C1", 2, "96365", "XE", times="14:00-15:40", payer="ACME"),
+            _row("C1", 3, "96366", charge=110.0, payer="ACME")]
+    cap = _one(_run(tmp_path, "claim.csv", rows, [str(policy)]), "units-over-mue")
+    assert cap["reason"] == "over_policy_cap_line"
+    assert "Delete 96366 x1 on claim C1 line 3 too" in cap["suggested_fix"]
+    assert cap["charge_at_risk"] == 410.0
