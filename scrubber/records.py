@@ -256,7 +256,10 @@ def _one_record_per_line(rec: pl.DataFrame, doc_cols: list[str]) -> tuple[pl.Dat
     many = rec.filter(repeated)
     differs = many.group_by(list(KEY)).agg(
         pl.concat_list([pl.when(pl.col(c).drop_nulls().n_unique() > 1).then(pl.lit(c)) for c in doc_cols]
-                       ).list.drop_nulls().list.join(", ").alias("_differs"))
+                       ).list.drop_nulls().list.join(", ").alias("_differs"),
+        # (values one row gives and another leaves empty: combined, and the message says which)
+        pl.concat_list([pl.when(pl.col(c).is_null().any() & pl.col(c).is_not_null().any()).then(pl.lit(c))
+                        for c in doc_cols]).list.drop_nulls().list.join(", ").alias("_combined"))
     many = many.join(differs, on=list(KEY), how="left")
     conflicting = many.filter(pl.col("_differs") != "")
     agreeing = many.filter(pl.col("_differs") == "")
@@ -265,10 +268,13 @@ def _one_record_per_line(rec: pl.DataFrame, doc_cols: list[str]) -> tuple[pl.Dat
     records = pl.concat([rec.filter(~repeated), merged.select(rec.columns)]).sort("source_row")
     duplicates = pl.concat([
         agreeing.filter(pl.int_range(pl.len()).over(*KEY) > 0).with_columns(
-            pl.lit("duplicate record for this claim line (the same values): used once").alias("reason")),
+            pl.when(pl.col("_combined") == "").then(
+                pl.lit("duplicate record for this claim line (the same values): used once"))
+            .otherwise(pl.format("repeated record for this claim line (no value disagrees; {} taken from the row "
+                                 "that gives it): used once, combined", "_combined")).alias("reason")),
         conflicting.with_columns(pl.format("records for this claim line disagree on {}: none is used (the line "
                                            "keeps its own documentation)", "_differs").alias("reason")),
-    ]).drop("_differs")
+    ]).drop("_differs", "_combined")
     return records, duplicates
 
 

@@ -91,9 +91,9 @@ class SuppressionSet:
 
 
 def _date(value: Any, where: str, path: str) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
+    # A date and time is refused, as a policy's dates refuse it (probe 19B): which day a time in some
+    # zone expires on is a guess.
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         return value
     if isinstance(value, str):
         try:

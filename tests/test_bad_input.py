@@ -864,9 +864,13 @@ def test_duplicate_records_are_used_once_when_they_agree_and_not_at_all_when_the
     agreeing = write(tmp_path / "a.csv", "claim_id,line_number,observation_minutes,route\n"
                      "G1,1,10,\nG1,1,,IV\nG1,1,10,IV\n")
     doc = run_json(good_csv, "--records", agreeing)
-    assert [(u["row"], u["reason"]) for u in doc["unmatched_records"]] == [
-        (3, "duplicate record for this claim line (the same values): used once"),
-        (4, "duplicate record for this claim line (the same values): used once")]
+    # (probe 19B: "the same values" where a row left a value empty: the message says what was combined)
+    combined = ("repeated record for this claim line (no value disagrees; route, observation_minutes taken from the "
+                "row that gives it): used once, combined")
+    assert [(u["row"], u["reason"]) for u in doc["unmatched_records"]] == [(3, combined), (4, combined)]
+    same = write(tmp_path / "d.csv", "claim_id,line_number,observation_minutes,route\nG1,1,10,IV\nG1,1,10,IV\n")
+    assert [(u["row"], u["reason"]) for u in run_json(good_csv, "--records", same)["unmatched_records"]] == [
+        (3, "duplicate record for this claim line (the same values): used once")]
 
 
 # Contract: records.

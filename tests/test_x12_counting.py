@@ -236,6 +236,20 @@ def test_a_missing_ge_rejects_its_group_with_a_notice() -> None:
     assert any("has no GE trailer" in n for n in notices)
 
 
+def test_missing_gs_headers_are_named() -> None:
+    # Probe 19B: without its GS the file was warned of only indirectly ("ST02 used twice in the
+    # functional group", "IEA01 says 1 functional groups ... has 0"). The rows are still read.
+    text = _text([s for s in _segments(ivig_text()) if not s.startswith("GS*")])
+    frame, notices = rows_and_notices(text)
+    assert frame.height == 3 and frame.get_column("load_error").is_null().all()
+    assert any("ST is outside any functional group (no GS header before it)" in n for n in notices), notices
+    assert any("GE closes no functional group (no GS is open)" in n for n in notices), notices
+    assert not any("used twice in the functional group" in n for n in notices)
+    # Near miss: the whole envelope says nothing of a functional group.
+    _, clean = rows_and_notices(ivig_text())
+    assert not any("functional group" in n for n in clean), clean
+
+
 def test_strict_refuses_claims_outside_an_envelope(tmp_path: Path) -> None:
     path = tmp_path / "outside.837"
     path.write_text(_move(two_claims(), "CLM*IVIG101", "END"), encoding="utf-8")

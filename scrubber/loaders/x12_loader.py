@@ -720,6 +720,8 @@ class _Reader:
         if els[0] == "GE" and self.gs is not None:
             self._check_trailer(position, els, self.gs, self.gs_sets, "transaction sets", "group", "GS06")
             self.gs = None
+        elif els[0] == "GE":  # (probe 19B: a file without its GS headers was warned of only indirectly)
+            self._notice(position, "GE closes no functional group (no GS is open)")
         elif els[0] == "IEA":
             self._unclosed_group(f"the IEA at segment {position}")
             if self.isa is not None:
@@ -787,9 +789,11 @@ class _Reader:
         self.transactions.append((kind_id, position))
         control = _el(els, 2).strip()
         self.gs_sets += 1
-        if control in self.gs_controls:
-            self._notice(position, f"ST02 control number {control} is used twice in the functional group"
-                         + (f" starting at segment {self.gs[1]}" if self.gs else ""))
+        if self.gs is None:
+            self._notice(position, "ST is outside any functional group (no GS header before it)")
+        elif control in self.gs_controls:
+            self._notice(position, f"ST02 control number {control} is used twice in the functional group "
+                                   f"starting at segment {self.gs[1]}")
         self.gs_controls.add(control)
         version = _el(els, 3).strip() or self.gs_version
         kind: str | None = None
