@@ -171,11 +171,14 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         instead.alias("instead"),
         pl.col("adm_addon_hour_code").alias("hour_code"),
         # A hospital encounter across dates (no documented times told the days apart): the visit may
-        # have been a new one, which the record decides; XE (same day) is no remedy across dates.
+        # have been a new one, which the record decides; XE (same day) is no remedy across dates. The
+        # return is on the later of the two dates (probe 20A: an outranked line of the stay's first day
+        # named that day as the one the patient "came back on").
         pl.when(pl.col("date_of_service") != pl.col("kept_dos")).then(pl.format(
             " If the record shows the patient left and came back on {}, that is a separate visit and this initial "
             "service stands (document both visits' times; XE is for a separate encounter the same day).",
-            pl.col("date_of_service").cast(pl.String))).otherwise(pl.lit("")).alias("visit_note"),
+            pl.max_horizontal("date_of_service", "kept_dos").cast(pl.String))).otherwise(pl.lit(""))
+        .alias("visit_note"),
         # A concurrent infusion's own additional hours go with it (:func:`_concurrent_hours`): their units
         # are at risk too, laid on its line, then on theirs.
         (pl.col("extra_units").cast(pl.Float64) + pl.when(concurrent).then(pl.col("_hour_units")).fill_null(0.0))

@@ -141,7 +141,11 @@ def test_a_second_initial_on_the_next_date_of_a_hospital_claim_offers_the_separa
             "H2,1,MH2,MEDICARE,institutional,22,2026-09-14,96365,1,450,G61.0,0260,,",
             "H2,2,MH2,MEDICARE,institutional,22,2026-09-14,96365,1,450,G61.0,0260,,",
             "H3,1,MH3,MEDICARE,institutional,22,2026-09-14,96365,1,450,G61.0,0260,,",
-            "H3,2,MH3,MEDICARE,institutional,22,2026-09-15,96365,1,450,G61.0,0260,,"]
+            "H3,2,MH3,MEDICARE,institutional,22,2026-09-15,96365,1,450,G61.0,0260,,",
+            # The outranked line on the earlier date (hydration the night before the 96365 that stays
+            # initial): the return is still on the later date (probe 20A named the first day).
+            "H4,1,MH4,MEDICARE,institutional,22,2026-09-14,96360,1,200,E86.0,0260,2026-09-14T20:00,2026-09-14T21:00",
+            "H4,2,MH4,MEDICARE,institutional,22,2026-09-15,96365,1,450,E86.0,0260,2026-09-15T08:00,2026-09-15T09:00"]
     path = tmp_path / "claims.csv"
     path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
     found = scrub([str(path)], select=["duplicate-initial-infusion"]).findings
@@ -151,6 +155,7 @@ def test_a_second_initial_on_the_next_date_of_a_hospital_claim_offers_the_separa
            in fixes["H1"]
     assert "left and came back" not in fixes["H2"]
     assert "H3" not in fixes
+    assert "came back on 2026-09-15, that is a separate visit" in fixes["H4"], fixes["H4"]
 
 
 def test_a_concurrent_infusion_takes_its_own_additional_hours_with_it(tmp_path) -> None:
