@@ -60,6 +60,9 @@ def test_builtins_follow_rules_md() -> None:
         ("Medicare PPO Plan", "DEFAULT"),
         ("Medicare D-SNP", "DEFAULT"),
         ("MEDICARE MAPD", "DEFAULT"),
+        ("MEDICARE ADV", "DEFAULT"),  # the clearinghouses' short form of Advantage (probe 20A)
+        ("Medicare Adv. Plan", "DEFAULT"),
+        ("MEDICARE ADVISORY SERVICES", "MEDICARE"),  # (a whole word: not a name that begins ADV)
         ("WPS Health Insurance", "DEFAULT"),
         ("WPS HEALTH PLAN", "DEFAULT"),
         ("WPS Medicare", "MEDICARE"),
