@@ -273,6 +273,11 @@ def test_the_jw_line_a_fix_adds_carries_the_drug_lines_kx_and_jb(tmp_path) -> No
     assert "add a line J1559-JW-KX-JB x4 for the 400 mg discarded" in fixes["H1"]
     # (GA, the dose line's declared denial, is the waste's too; nothing else of the dose line is copied)
     assert "add a line J1459-JW-GA x1 for the 400 mg discarded" in fixes["O1"]
+    # The corrected claim's words name the line as the fix does, not "a new line with modifier JW"
+    # (probe 19E: the letter and the fix disagreed on the home SCIG line's modifiers).
+    appeals = dict(findings.select("claim_id", "appeal_text").iter_rows())
+    assert "on a new line J1559-JW-KX-JB, 4 unit(s) for the 400 mg discarded" in appeals["H1"], appeals["H1"]
+    assert "on a new line J1459-JW-GA, 1 unit(s) for the 400 mg discarded" in appeals["O1"], appeals["O1"]
     # Applied as written, the home claim has no finding left.
     fixed = tmp_path / "fixed.csv"
     fixed.write_text(
