@@ -20,7 +20,9 @@ tested and cited on its own, and the same decision reads right for each reader:
 Templates name facts in braces: ``{code}``, ``{dos}``, ``{units}``... A fact that is null renders as a
 visible placeholder ``[name?]`` (:func:`scrubber.text.fill`), never as an empty string or a guess.
 Citations are ids of ``scrubber/data/sources.toml`` (primary sources a user can look up) and are
-rendered with their short form ("IOM 100-04, ch. 12, section 30.5").
+rendered with their short form ("IOM 100-04, ch. 12, section 30.5"). A reason without ``citations``
+cites the card's own ``citations`` (its variants too: units-over-mue cites the MUE table of the
+claim's setting in every reason that does not say otherwise), else the card's ``sources``.
 """
 
 from __future__ import annotations
@@ -154,7 +156,7 @@ def _strings(value: Any, where: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _reason(check_id: str, name: str, doc: dict[str, Any], card_sources: tuple[str, ...]) -> Reason:
+def _reason(check_id: str, name: str, doc: dict[str, Any], card_citations: Any) -> Reason:
     where = f"{check_id}.reasons.{name}"
     known = {"severity", "fix_kind", "risk", "citations", "carc", "rarc", "keeps_line", *TEXTS}
     unknown = set(doc) - known
@@ -178,7 +180,7 @@ def _reason(check_id: str, name: str, doc: dict[str, Any], card_sources: tuple[s
     texts = {kind: {k: str(v) for k, v in _variants(doc[kind], f"{where}.{kind}").items()}
              for kind in TEXTS if kind in doc}
     citations = {k: _strings(v, f"{where}.citations") for k, v in
-                 _variants(doc.get("citations", list(card_sources)), f"{where}.citations").items()}
+                 _variants(doc.get("citations", card_citations), f"{where}.citations").items()}
     return Reason(name=name, severity=doc["severity"], fix_kind=doc["fix_kind"], risk=doc["risk"], texts=texts,
                   citations=citations, carc=_strings(doc.get("carc", []), f"{where}.carc"),
                   rarc=_strings(doc.get("rarc", []), f"{where}.rarc"), keeps_line=doc.get("keeps_line", False))
@@ -186,7 +188,8 @@ def _reason(check_id: str, name: str, doc: dict[str, Any], card_sources: tuple[s
 
 def parse_card(doc: dict[str, Any], origin: str = "card") -> Card:
     """A :class:`Card` from its TOML document; every shape error is a :class:`CardError`."""
-    known = {"id", "title", "scope", "summary", "disposition", "sources", "carc", "rarc", "explain", "reasons"}
+    known = {"id", "title", "scope", "summary", "disposition", "sources", "citations", "carc", "rarc", "explain",
+             "reasons"}
     unknown = set(doc) - known
     if unknown:
         raise CardError(f"{origin}: unknown key(s) {sorted(unknown)}")
@@ -200,7 +203,9 @@ def parse_card(doc: dict[str, Any], origin: str = "card") -> Card:
     missing = [s for s in EXPLAIN_SECTIONS if not str(explain.get(s, "")).strip()]
     if missing:
         raise CardError(f"{origin}: explain needs {', '.join(missing)}")
-    reasons = {name: _reason(doc["id"], name, body, sources) for name, body in doc.get("reasons", {}).items()}
+    # (what a reason without citations of its own cites: the card's citations, else its sources)
+    cited = doc.get("citations", list(sources))
+    reasons = {name: _reason(doc["id"], name, body, cited) for name, body in doc.get("reasons", {}).items()}
     if not reasons:
         raise CardError(f"{origin}: a card needs at least one reason")
     return Card(check_id=doc["id"], title=doc["title"], scope=doc["scope"], summary=doc["summary"],

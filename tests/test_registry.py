@@ -66,6 +66,27 @@ def test_every_citation_is_a_shipped_source() -> None:
                 assert ids and set(ids) <= set(known), (check.id, reason.name, ids)
 
 
+def test_a_reason_without_citations_cites_the_cards_citations_else_its_sources() -> None:
+    """units-over-mue says once which MUE table each setting cites (19E: the same variants were
+    repeated in six reasons); a reason that says otherwise keeps its own; a card without citations
+    lends its sources."""
+    from scrubber.cards import parse_card
+
+    mue = {c.id: c for c in all_checks()}["units-over-mue"].card
+    table = {"default": ("CMS-MUE-PRACTITIONER",), "professional": ("CMS-MUE-PRACTITIONER",),
+             "institutional": ("CMS-MUE-OUTPATIENT",)}
+    assert mue.reasons["over_mue_policy_line"].citations == table
+    assert "CPT-DRUG-ADMIN" in mue.reasons["second_site_over_mue"].citations["default"]  # its own
+    explain = dict.fromkeys(EXPLAIN_SECTIONS, "x")
+    reason = {"severity": "error", "fix_kind": "correction", "risk": "line", "message": "m", "fix": "f",
+              "correction": "c"}
+    card = {"id": "x", "title": "X", "scope": "line", "summary": "s", "disposition": "d", "sources": ["CPT-DRUG-ADMIN"],
+            "explain": explain, "reasons": {"r": reason}}
+    assert parse_card(card).reasons["r"].citations == {"default": ("CPT-DRUG-ADMIN",)}
+    cited = parse_card({**card, "citations": {"medicare": ["IOM-100-04-12-30.5"], "commercial": ["CPT-DRUG-ADMIN"]}})
+    assert cited.reasons["r"].citations == {"medicare": ("IOM-100-04-12-30.5",), "commercial": ("CPT-DRUG-ADMIN",)}
+
+
 def test_every_placeholder_of_every_card_has_its_fact() -> None:
     """A template may only name a line fact or a fact the check's find() returns (checked on the
     plan's schema, so a renamed fact fails here, not on a customer's claim)."""
