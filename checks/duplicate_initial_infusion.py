@@ -32,8 +32,9 @@ where the encounter already bills that code or an earlier line takes it (its tim
 documents further hours of the same infusion, is 96370), not recoded to a second one; and a second
 96369 whose documented times continue the kept one's infusion (from its end, or within 30 minutes
 after it), where the encounter bills no 96370, is that infusion going on: its time beyond the first
-hour is 96370 (as many as the two intervals' minutes support beyond the first hour), the line deleted
-where they support none (one such line per encounter: several are left to the set-up rule). Services
+hour is 96370 (as many as its minutes add to the hours the infusion so far supports), the line deleted
+where they add none; several such lines are one infusion only where each continues the one before
+(09:00-10:00, 10:00-11:00, 11:00-12:00: 96369 + 96370 x2), else all are left to the set-up rule. Services
 sent again to the next payer are not duplicates, and an administration line route-mismatch replaces
 with the product's infusion codes (96369 x2 for an IV-only immune globulin) is not recoded here too.
 Professional claims cite IOM 100-04 ch.12 section 30.5; institutional claims cite ch.4 section 230.2
@@ -199,6 +200,8 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         .alias("per"),
         pl.when(pl.col("_once")).then(pl.lit("")).otherwise(pl.format(
             ", and each further new drug's infusion is its own {}", "adm_subsequent_code")).alias("per_more"),
+        pl.col("_cont_total").alias("cont_total"),
+        pl.col("cont_before").fill_null(""),
         pl.when(continued).then(pl.col("_cont_minutes")).otherwise(pl.coalesce("minutes", "_short_minutes"))
         .alias("minutes"),
         pl.when(continued).then(pl.col("_cont_interval")).otherwise(pl.col("interval")).alias("interval"),
@@ -215,41 +218,70 @@ def _bits_of(column: str, alias: str) -> pl.LazyFrame:
 
 
 def _continuations(lines: pl.LazyFrame, extra: pl.LazyFrame) -> pl.LazyFrame:
-    """``row_id`` -> ``_cont_units``, ``_cont_minutes``, ``_cont_interval``: the outranked initial lines
-    of ``extra`` billing the kept initial's own code, whose subsequent code is paid once per encounter
-    (``_once``: 96369, whose 96371 is a new pump set-up with new sites), whose documented interval
-    starts where the kept line's infusion ends or within ``timing.addon_gap_minutes`` after it, in an
-    encounter billing no additional-hour line of the chain: one infusion going on, whose time beyond
-    the first hour is the additional hours (96370) its minutes support
-    (:func:`scrubber.timing.hour_units`, the gap not counted); only where it is the one such line of its
-    encounter. 96369 09:00-10:00 and 96369 10:00-11:00 was "report as 96371", where 96369 x2 on one
-    line for the same 120 minutes was 96369 + 96370 (probe 19C)."""
+    """``row_id`` -> ``_cont_units``, ``_cont_total``, ``_cont_minutes``, ``_cont_interval``,
+    ``cont_before``: the outranked initial lines of ``extra`` billing the kept initial's own code, whose
+    subsequent code is paid once per encounter (``_once``: 96369, whose 96371 is a new pump set-up with
+    new sites), in an encounter billing no additional-hour line of the chain, that together continue the
+    kept line's infusion: each starts where the infusion so far ends or within
+    ``timing.addon_gap_minutes`` after it. One infusion going on, whose time beyond the first hour is
+    the additional hours (96370) its minutes support (:func:`scrubber.timing.hour_units`, the gaps not
+    counted): each line is the hours its own minutes add (``_cont_units``, of ``_cont_total`` through
+    it; ``cont_before``: those the earlier lines report). Only where every such line of the encounter
+    continues it: a later second set-up among them is left to the set-up rule for all, whose fixes
+    agree with each other (probe 19F: a third line told that "96371 goes to" a line recoded to 96370).
+    96369 09:00-10:00 and 96369 10:00-11:00 was "report as 96371", where 96369 x2 on one line for the
+    same 120 minutes was 96369 + 96370 (probe 19C); three such lines were 96371 and a deletion where
+    their 180 minutes are 96369 + 96370 x2 (probe 19F)."""
     rows = extra.filter(~pl.col("is_kept_line") & pl.col("_once").fill_null(False)
                         & (pl.col("adm_bit") == pl.col("kept_bit"))).join(
         _bits_of("adm_addon_hour_code", "_hour_bit"), on="adm_addon_hour_code")
-    # One such line in the encounter only: several (a chain of three, two beside each other) are left to
-    # the set-up rule, whose fixes agree with each other (probe 19F: "96370 x1" twice for one hour, and a
-    # third line told that "96371 goes to" a line recoded to 96370).
-    rows = rows.filter(pl.len().over("enc_key") == 1)
-    rows = rows.filter((pl.col("enc_admin_mask") & pl.col("_hour_bit")) == 0).select("row_id", "kept_row").collect()
+    rows = rows.filter((pl.col("enc_admin_mask") & pl.col("_hour_bit")) == 0).select(
+        "row_id", "kept_row", "enc_key", "claim_id", "line_number", "adm_addon_hour_code").collect()
     if not rows.height:
-        return pl.LazyFrame(schema={"row_id": pl.Int64, "_cont_units": pl.Int64, "_cont_minutes": pl.Int64,
-                                    "_cont_interval": pl.String})
+        return pl.LazyFrame(schema={"row_id": pl.Int64, "_cont_units": pl.Int64, "_cont_total": pl.Int64,
+                                    "_cont_minutes": pl.Int64, "_cont_interval": pl.String, "cont_before": pl.String})
     wanted = pl.concat([rows.get_column("row_id"), rows.get_column("kept_row")]).unique()
     t = timing(lines).lines.filter(pl.col("row_id").is_in(wanted.implode()))
     own = t.select("row_id", "s", "e").filter(pl.col("e").is_not_null())
     kept = t.select(pl.col("row_id").alias("kept_row"), pl.col("ep_start").alias("_ks"),
                     pl.col("ep_stop").alias("_ke")).filter(pl.col("_ke").is_not_null())
     gap = reference.manifest()["timing"]["addon_gap_minutes"]
-    minutes = (pl.col("_ke") - pl.col("_ks")) + (pl.col("e") - pl.col("s"))
-    return rows.lazy().join(own, on="row_id").join(kept, on="kept_row").filter(
-        (pl.col("s") >= pl.col("_ke")) & (pl.col("s") - pl.col("_ke") <= gap) & (pl.col("e") > pl.col("s"))
-    ).select(
-        "row_id",
-        hour_units(minutes).alias("_cont_units"),
-        minutes.cast(pl.Int64).alias("_cont_minutes"),
-        (interval("_ks", "_ke") + pl.lit(" and ") + interval("s", "e")).alias("_cont_interval"),
+    # In start order: where the infusion so far ends (the kept one's stop, then the latest stop before).
+    ordered = rows.lazy().join(own, on="row_id", how="left").join(kept, on="kept_row", how="left").sort(
+        "enc_key", "s", "line_number").with_columns(
+        pl.max_horizontal(pl.col("_ke"), pl.col("e").cum_max().shift(1).over("enc_key")).alias("_so_far"))
+    follows = ((pl.col("s") >= pl.col("_so_far")) & (pl.col("s") - pl.col("_so_far") <= gap)
+               & (pl.col("e") > pl.col("s")))
+    minutes = (pl.col("_ke") - pl.col("_ks")) + (pl.col("e") - pl.col("s")).cum_sum().over("enc_key")
+    chained = ordered.filter(follows.fill_null(False).all().over("enc_key")).with_columns(minutes.alias("_m"))
+    # The earlier lines that report hours, named ("96370 x1 on claim S1 line 2"), for the words.
+    named = pl.when(pl.col("_units") > 0).then(pl.format("{} x{} on claim {} line {}", "adm_addon_hour_code",
+                                                           "_units", "claim_id", "line_number"))
+    worded = chained.with_columns(
+        hour_units(pl.col("_m")).cast(pl.Int64).alias("_total"),
+        pl.int_range(pl.len()).over("enc_key").alias("_k"),  # (the line's place in the chain, from 0)
+        interval("s", "e").alias("_iv"),
+    ).with_columns(
+        (pl.col("_total") - pl.col("_total").shift(1, fill_value=0).over("enc_key")).alias("_units"),
+    ).with_columns(
+        named.alias("_named"),
+    ).with_columns(
+        pl.col("_iv").over("enc_key", mapping_strategy="join").alias("_ivs"),
+        pl.col("_named").over("enc_key", mapping_strategy="join").alias("_names"),
     )
+    # (the intervals so far: the kept one's, then each line's through this one)
+    intervals = pl.concat_list(interval("_ks", "_ke"), pl.col("_ivs").list.head(pl.col("_k") + 1))
+    before = pl.col("_names").list.head(pl.col("_k")).list.drop_nulls()
+    return worded.select(
+        "row_id",
+        "_units",
+        "_total",
+        pl.col("_m").cast(pl.Int64).alias("_cont_minutes"),
+        (intervals.list.head(intervals.list.len() - 1).list.join(", ") + pl.lit(" and ") + intervals.list.last())
+        .alias("_cont_interval"),
+        pl.when(before.list.len() > 0).then(pl.lit("; the earlier hours: ") + before.list.join(", "))
+        .otherwise(pl.lit("")).alias("cont_before"),
+    ).rename({"_units": "_cont_units", "_total": "_cont_total"})
 
 
 def _subsequent_taken(extra: pl.LazyFrame) -> pl.LazyFrame:

@@ -116,3 +116,44 @@ def test_a_second_96369_that_continues_the_first_is_its_additional_hour_and_sett
     assert first.get_column("suggested_fix")[0].startswith("Report claim S2 line 2 as 96370 x1 instead of 96369")
     fixed = [rows[0], rows[1].replace(",96369,", ",96370,")]
     assert _run(tmp_path, "after.csv", fixed, []).height == 0
+
+
+def test_a_chain_of_96369_lines_continuing_one_infusion_is_its_additional_hours_and_settles(tmp_path: Path) -> None:
+    """96369 09:00-10:00, 10:00-11:00 and 11:00-12:00: one subcutaneous infusion of 180 minutes, 96369 +
+    96370 x2. Three such lines were left to the set-up rule (line 2 "as 96371", line 3 deleted: probe
+    19F's D3/D4, left); each line is now the hours its own minutes add. A third line adding under 31
+    minutes adds none: deleted, naming the earlier hours. Applied, the claims have no finding."""
+    line = "S3,{n},M3,MEDICARE,professional,11,2026-03-02,{code},1,300,D80.0,,{start},{stop}"
+    rows = [line.format(n=1, code="96369", start="2026-03-02T09:00", stop="2026-03-02T10:00"),
+            line.format(n=2, code="96369", start="2026-03-02T10:00", stop="2026-03-02T11:00"),
+            line.format(n=3, code="96369", start="2026-03-02T11:00", stop="2026-03-02T12:00")]
+    first = _run(tmp_path, "before.csv", rows, [])
+    assert first.select("line_number", "reason").rows() == [(2, "second_initial_continues"),
+                                                            (3, "second_initial_continues")]
+    fixes = first.get_column("suggested_fix").to_list()
+    assert fixes[0].startswith("Report claim S3 line 2 as 96370 x1 instead of 96369: the documented 120 minutes")
+    assert fixes[1].startswith("Report claim S3 line 3 as 96370 x1 instead of 96369: the documented 180 minutes "
+                               "(09:00-10:00, 10:00-11:00 and 11:00-12:00) support 96369 x1 and 96370 x2 (96369 on "
+                               "claim S3 line 1 stays initial; the earlier hours: 96370 x1 on claim S3 line 2)"), \
+        fixes[1]
+    fixed = [rows[0], rows[1].replace(",96369,", ",96370,"), rows[2].replace(",96369,", ",96370,")]
+    assert _run(tmp_path, "after.csv", fixed, []).height == 0
+    # The third line adds 20 minutes (140 in all: 96370 x1, line 2's): deleted.
+    short = [*rows[:2], rows[2].replace("T12:00", "T11:20")]
+    first = _run(tmp_path, "short.csv", short, [])
+    assert first.select("line_number", "reason").rows() == [(2, "second_initial_continues"),
+                                                            (3, "second_initial_continues_none")]
+    assert "the earlier hours: 96370 x1 on claim S3 line 2" in first.get_column("suggested_fix")[1]
+    assert _run(tmp_path, "short_after.csv", [rows[0], rows[1].replace(",96369,", ",96370,")], []).height == 0
+
+
+def test_near_miss_a_later_second_set_up_among_them_leaves_all_to_the_set_up_rule(tmp_path: Path) -> None:
+    # The third 96369 starts at 14:00, after a break longer than an interruption: a new pump set-up.
+    # Then none of them is read as the infusion going on (the fixes must agree with each other).
+    line = "S4,{n},M4,MEDICARE,professional,11,2026-03-02,{code},1,300,D80.0,,{start},{stop}"
+    rows = [line.format(n=1, code="96369", start="2026-03-02T09:00", stop="2026-03-02T10:00"),
+            line.format(n=2, code="96369", start="2026-03-02T10:00", stop="2026-03-02T11:00"),
+            line.format(n=3, code="96369", start="2026-03-02T14:00", stop="2026-03-02T15:00")]
+    first = _run(tmp_path, "before.csv", rows, [])
+    assert first.select("line_number", "reason").rows() == [(2, "second_initial"),
+                                                            (3, "second_initial_subsequent_taken")]
