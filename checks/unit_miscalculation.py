@@ -280,6 +280,15 @@ def _hour_findings(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
               .when(no_infusion).then(pl.lit("hours_no_infusion"))
               .when(expected == 0).then(pl.lit("hours_none")).otherwise(pl.lit("hours_over")))
     extends = reference.code_table().get_column("adm_extends").str.replace_all(" ", " or ")
+    # The dates the code's lines are billed on: an institutional encounter across midnight bills its
+    # hours on both ("96415 is billed x2 for 2026-03-10" named a line of 2026-03-11 too: probe 20A).
+    dates = wrong.select("head", "hour_rows").explode("hour_rows").join(
+        lines.select(pl.col("row_id").alias("hour_rows"), "date_of_service"), on="hour_rows").group_by("head").agg(
+        pl.col("date_of_service").unique().sort().cast(pl.String).alias("_dates"))
+    days = pl.col("_dates")
+    wrong = wrong.join(dates, on="head", how="left").with_columns(
+        pl.when(days.list.len() > 1).then(days.list.head(days.list.len() - 1).list.join(", ") + pl.lit(" and ")
+                                          + days.list.last()).otherwise(days.list.first()).alias("dates"))
     return (
         wrong.select(
             pl.col("head").alias("row_id"),
@@ -289,6 +298,7 @@ def _hour_findings(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
             pl.when(billed > expected).then(billed - expected).alias("excess_units"),
             pl.when(billed < expected).then(expected - billed).alias("short_units"),
             "billed_on",
+            "dates",
             "infusions",
             pl.lit(extends).gather(pl.col("tm_chain")).alias("extends"),
             "other_code", "other_units", "other_extends",

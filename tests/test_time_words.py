@@ -223,3 +223,25 @@ def test_the_episodes_of_a_busy_encounter_are_quoted_whole_and_a_huge_claim_id_i
                     encoding="utf-8")
     (message,) = scrub([str(path)], select=["unit-miscalculation"]).findings.get_column("message").to_list()
     assert len(message) < 5_000
+
+
+def test_hours_billed_on_two_dates_of_one_encounter_name_both_dates(tmp_path) -> None:
+    """Probe 20A: a hospital encounter across midnight bills 96415 on each date; the finding said "billed
+    x2 for 2026-03-10 (claim R42 lines 2, 3)" though line 3 is dated 2026-03-11. Near miss: hours billed
+    on one date name that date alone."""
+    header = ("claim_id,line_number,member_id,payer,claim_type,place_of_service,date_of_service,procedure_code,"
+              "revenue_code,units,charge,diagnosis_1,infusion_start,infusion_stop")
+    rows = ["R42,1,M42,MEDICARE,institutional,22,2026-03-10,96413,0335,1,800,C50.911,2026-03-10T22:00,2026-03-11T00:30",
+            "R42,2,M42,MEDICARE,institutional,22,2026-03-10,96415,0335,1,200,C50.911,,",
+            "R42,3,M42,MEDICARE,institutional,22,2026-03-11,96415,0335,1,200,C50.911,,",
+            "R43,1,M43,MEDICARE,institutional,22,2026-03-10,96413,0335,1,800,C50.911,2026-03-10T12:00,2026-03-10T14:30",
+            "R43,2,M43,MEDICARE,institutional,22,2026-03-10,96415,0335,2,400,C50.911,,"]
+    path = tmp_path / "claims.csv"
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    found = scrub([str(path)], select=["unit-miscalculation"]).findings
+    words = {r["claim_id"]: r for r in found.iter_rows(named=True)}
+    assert set(words) == {"R42", "R43"}
+    assert words["R42"]["message"].startswith("96415 is billed x2 for 2026-03-10 and 2026-03-11 (claim R42 lines 2, 3)")
+    assert words["R42"]["suggested_fix"] == "Bill 96415 x1 instead of x2 in all for 2026-03-10 and 2026-03-11 " \
+                                            "(claim R42 lines 2, 3)."
+    assert words["R43"]["message"].startswith("96415 is billed x2 for 2026-03-10 (claim R43 line 2)")
