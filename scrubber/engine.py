@@ -538,8 +538,8 @@ _TIMES_LISTED = 5
 
 def _unusable_times(lines: pl.DataFrame) -> list[dict[str, str]]:
     """Per file, the checked lines whose documented start and stop cannot be an infusion (a stop before
-    the start that is no crossing of midnight, or more than a day after it, two on a hospital claim): the
-    timing checks leave them unevaluated, which the summary only counted, so a gate passed 96366 x3 beside a 96365 whose
+    the start that is no crossing of midnight, or more than a day after it): the timing checks leave
+    them unevaluated, which the summary only counted, so a gate passed 96366 x3 beside a 96365 whose
     stop was typed before its start. Named here (the first rows) so the biller checks the record."""
     return unusable_times_warnings(unusable_times_parts(lines))
 
@@ -571,8 +571,7 @@ def unusable_times_warnings(parts: dict[str, dict[str, Any]]) -> list[dict[str, 
         more = f" and {part['count'] - _TIMES_LISTED} more" if part["count"] > _TIMES_LISTED else ""
         out.append({"source": source, "problem": (
             f"{part['count']} line(s) document an infusion_stop that cannot end their infusion_start (before it, "
-            f"or more than a day after it, two on a hospital claim): {shown}{more}; their infusion minutes are not "
-            "evaluated (check the "
+            f"or more than a day after it): {shown}{more}; their infusion minutes are not evaluated (check the "
             "times in the administration record)")})
     return out
 

@@ -131,24 +131,18 @@ def codes_where(**criteria: object) -> list[str]:
 # --------------------------------------------------------------------------- minutes and units
 
 
-def infusing_minutes(start: str = "infusion_start", stop: str = "infusion_stop",
-                     institutional: pl.Expr | None = None) -> pl.Expr:
+def infusing_minutes(start: str = "infusion_start", stop: str = "infusion_stop") -> pl.Expr:
     """Stop minus start in whole minutes, or null where the times cannot be an infusion.
 
     A stop clock-time before the start *on the same date* is an infusion that crossed midnight
     recorded under the date of service (23:00 to 02:00 is 180 minutes), as long as the wrapped
     time is plausible (``timing.max_midnight_wrap_minutes``, 12 h): 10:00 to 09:00 is a recording
     error, not a 23-hour infusion. A stop dated before its start is an error too, and so is an
-    infusion longer than ``timing.max_infusion_minutes`` (a day: a start typed in 1900), or on a hospital
-    claim ``max_infusion_minutes_institutional`` (two days: an observation stay spanning dates;
-    ``institutional``: the line's claim is one, by default from ``claim_type``). Null minutes make the
-    timing checks leave the line unevaluated instead of firing on a guess.
+    infusion longer than ``timing.max_infusion_minutes`` (a day: a start typed in 1900). Null minutes
+    make the timing checks leave the line unevaluated instead of firing on a guess.
     """
     timing_ = reference.manifest()["timing"]
-    wrap_max = timing_["max_midnight_wrap_minutes"]
-    hospital = pl.col("claim_type") == "institutional" if institutional is None else institutional
-    longest = pl.when(hospital).then(pl.lit(timing_["max_infusion_minutes_institutional"])).otherwise(
-        pl.lit(timing_["max_infusion_minutes"]))
+    wrap_max, longest = timing_["max_midnight_wrap_minutes"], timing_["max_infusion_minutes"]
     minutes = (pl.col(stop) - pl.col(start)).dt.total_minutes()
     same_date = pl.col(stop).dt.date() == pl.col(start).dt.date()
     crossed = (minutes < 0) & same_date & (minutes + _MINUTES_PER_DAY <= wrap_max)
@@ -297,13 +291,13 @@ def _timing(lines: pl.LazyFrame) -> Timing:
     timed = (
         lines.with_row_index("_pos").filter(is_timed())
         .select("_pos", "row_id", "enc_key", "code_idx", "units", "observation_minutes", "enc_admin_mask",
-                "enc_anchored_mask", "enc_unreadable", "infusion_start", "infusion_stop", "is_inst")
+                "enc_anchored_mask", "enc_unreadable", "infusion_start", "infusion_stop")
         .with_columns(_attr("tm_kind"), _attr("tm_chain"), _attr("tm_hydration"), _attr("tm_secondary"),
                       _attr("tm_floor").cast(pl.Int16), has_times.alias("has_times"),
-                      infusing_minutes(institutional=pl.col("is_inst")).cast(pl.Int32).alias("minutes"))
+                      infusing_minutes().cast(pl.Int32).alias("minutes"))
         .with_columns(start.cast(pl.Int32).alias("s"))
         .with_columns((pl.col("s") + pl.col("minutes")).alias("e"))
-        .drop("infusion_start", "infusion_stop", "is_inst")
+        .drop("infusion_start", "infusion_stop")
         .with_columns(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_i"))
         .collect()
     )
