@@ -365,39 +365,45 @@ _NO_HOURS = {"row_id": pl.Int64, "_hour_rows": pl.List(pl.Int64), "_hour_units":
 def hours_of_deleted_infusions(lines: pl.LazyFrame, deleted: pl.Series) -> pl.DataFrame:
     """``row_id`` -> ``_hour_rows``, ``_hour_units``, ``hours_note`` and ``hours_removed``: for the
     lines a finding's fix deletes whole (``deleted``: ``row_id`` values) that are infusions of a time
-    chain, the additional-hour units of the same claim that only the deleted infusion's minutes
-    support: what the time rules find unsupported once the lines are gone
-    (:func:`scrubber.timing.timing_without`) less what they find unsupported now (that excess stays
-    unit-miscalculation's), laid on the chain's hour lines in order. Probe 19D: 96369 09:00-10:00,
-    96369-XE 14:00-15:40 and 96370 x1, the MUE deleting the second 96369 left the 96370 its 100
-    minutes supported, and the corrected claim drew "delete 96370" next. A line of another claim
-    stays that claim's to correct (as :func:`concurrent_hours`). Several deleted lines of one claim
-    and chain: the hours go with the first by line number. None where no deleted line is timed."""
-    infusions = timing(lines).lines.filter(
+    chain, the additional-hour lines of the same claim that only the deleted infusion's minutes
+    supported: those the time rules find unsupported once the lines are gone
+    (:func:`scrubber.timing.timing_without`). Probe 19D: 96369 09:00-10:00, 96369-XE 14:00-15:40 and
+    96370 x1, the MUE deleting the second 96369 left the 96370 its 100 minutes supported, and the
+    corrected claim drew "delete 96370" next.
+
+    Taken only where the deletion settles the hours in one fix (review 20C): the chain's hours are
+    exactly what the record supports now (the time rules are quiet on it: a chain they judge over or
+    under keeps their finding, which a second fix here contradicted, "delete 96370" beside "bill
+    96370 x2"), and each hour line goes whole (a line losing some of its units is the time rules'
+    next round, not a relative fix beside an absolute one). A line of another claim stays that
+    claim's to correct (as :func:`concurrent_hours`). Several deleted lines of one claim and chain:
+    the hours go with the first by line number. None where no deleted line is timed."""
+    tm = timing(lines)
+    infusions = tm.lines.filter(
         pl.col("row_id").is_in(deleted.implode()) & (pl.col("tm_kind") == INFUSION)).select("row_id").collect()
     if not infusions.height:
         return pl.DataFrame(schema=_NO_HOURS)
     gone = infusions.get_column("row_id")
     after = timing_without(lines, gone)
     encounters = after.groups.select("enc_key").unique().collect().get_column("enc_key")
-    now = _hours_not_supported(lines, encounters).rename({"reported_units": "_now"})
-    going = _hours_not_supported(lines, encounters, tm=after).join(now, on="row_id", how="left").select(
-        "row_id", (pl.col("reported_units") - pl.col("_now").fill_null(0.0)).alias("_going")).filter(
-        pl.col("_going") > 0)
-    chains = timing(lines).lines.select("row_id", "tm_chain")
+    # (the chains the time rules find right as billed now: judged, and every hour supported)
+    settled = _within(tm.groups.filter(pl.col("evaluable_as_read") & (pl.col("counted") == pl.col("expected"))
+                                       & (pl.col("billed") == pl.col("counted"))), encounters).select(
+        "enc_key", "tm_chain")
+    chains = tm.lines.select("row_id", "tm_chain")
     named = ["row_id", "enc_key", "claim_id", "line_number", "procedure_code", "units"]
-    hours = going.join(lines.select(named), on="row_id").join(chains, on="row_id")
+    hours = _hours_not_supported(lines, encounters, tm=after).join(lines.select(named), on="row_id").join(
+        chains, on="row_id").join(settled, on=["enc_key", "tm_chain"], how="semi")
     owners = lines.select(named[:4]).filter(pl.col("row_id").is_in(gone.implode())).join(
         chains, on="row_id").sort("line_number").group_by("enc_key", "claim_id", "tm_chain").agg(
         pl.col("row_id").first().alias("_owner"))
-    words = pl.when(pl.col("_going") >= pl.col("units")).then(pl.format(
-        "{} x{} on claim {} line {}", "procedure_code", number(pl.col("units")), "claim_id", "line_number")).otherwise(
-        pl.format("{} of the {} unit(s) of {} on claim {} line {}", number(pl.col("_going")),
-                  number(pl.col("units")), "procedure_code", "claim_id", "line_number"))
     per_owner = hours.join(owners, on=["enc_key", "claim_id", "tm_chain"]).sort("claim_id", "line_number").group_by(
-        "_owner").agg(pl.col("row_id").alias("_hour_rows"), pl.col("_going").sum().alias("_hour_units"),
-                      words.str.join(", ").alias("_named"))
-    return per_owner.select(
+        "_owner").agg(
+        pl.col("row_id").alias("_hour_rows"), pl.col("reported_units").sum().alias("_hour_units"),
+        (pl.col("reported_units") >= pl.col("units")).all().alias("_whole"),
+        pl.format("{} x{} on claim {} line {}", "procedure_code", number(pl.col("units")), "claim_id",
+                  "line_number").str.join(", ").alias("_named"))
+    return per_owner.filter(pl.col("_whole")).select(
         pl.col("_owner").alias("row_id"), "_hour_rows", pl.col("_hour_units").cast(pl.Float64),
         pl.format(" Delete {} too: additional hours only the deleted infusion's minutes support.", "_named")
         .alias("hours_note"),

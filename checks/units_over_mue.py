@@ -15,8 +15,10 @@ alone (a separate encounter that day) its words and the record it asks for are t
 a second site's, and with XP or XU a distinct service's. A policy cap
 replaces the MUE for its code. 96376 has a practitioner MUE of 0: the message says it is a facility-only code.
 A line the fix deletes whole (MAI 2, a policy cap) that is an infusion takes with it the additional
-hours of its claim that only its minutes supported (96369-XE 14:00-15:40 deleted with the 96370
-those 100 minutes supported, beside a first 96369 of 60 minutes): named in the fix, at risk with it.
+hour lines of its claim that only its minutes supported (96369-XE 14:00-15:40 deleted with the 96370
+those 100 minutes supported, beside a first 96369 of 60 minutes): named in the fix, at risk with it,
+not also over their own MUE; only where those hours are right as billed now and each line goes whole
+(hours the time rules judge over or under stay their finding).
 
 Implementation. The MUE tables are ``scrubber/data/mue_practitioner.csv`` and ``mue_outpatient.csv``
 (:func:`scrubber.reference.mue_table`; ``SCRUBBER_REFERENCE_DIR`` replaces them with a newer CMS
@@ -43,10 +45,10 @@ and the units duplicate-initial-infusion reports are subtracted before counting 
 extra initial services there, not also 2 units over the MUE here), decided from the lines, not from
 that check having run. The hours a deleted infusion line takes are
 :func:`checks._counting.hours_of_deleted_infusions`: the time rules' excess once the line is gone
-(:func:`scrubber.timing.timing_without`, on its encounter) less their excess now, which stays
-unit-miscalculation's. Cost: the MUE of codes of the code table is a gather on ``code_idx``; only
-lines of other codes (E/M, codes a newer table adds) are looked up by text; the one full pass is the
-sum per encounter and code, on an integer key; everything after works on the few lines over.
+(:func:`scrubber.timing.timing_without`, on its encounter), on chains they find right now. Cost:
+the MUE of codes of the code table is a gather on ``code_idx``; only lines of other codes (E/M,
+codes a newer table adds) are looked up by text; the one full pass is the sum per encounter and
+code, on an integer key; everything after works on the few lines over.
 """
 
 from __future__ import annotations
@@ -329,7 +331,10 @@ def _with_hours_of_deleted_lines(lines: pl.LazyFrame, found: pl.DataFrame) -> pl
     hours = hours_of_deleted_infusions(
         lines, found.filter(pl.col("reason").is_in(_DELETES_LINE)).get_column("row_id"))
     with_hours = pl.col("_hour_rows").is_not_null()
-    return found.join(hours, on="row_id", how="left").with_columns(
+    # An hour line that goes whole with the deletion is not also over its own MUE (review 20C: "delete
+    # 96370 x5" beside "keep all 5 and appeal"): its units are the deletion's.
+    taken = hours.get_column("_hour_rows").explode().drop_nulls()
+    return found.filter(~pl.col("row_id").is_in(taken.implode())).join(hours, on="row_id", how="left").with_columns(
         # (a cap's risk is its excess laid on its line, then on the hour lines; an MUE's, the lines')
         pl.when(with_hours).then(pl.concat_list(pl.coalesce(pl.col("risk_rows"), pl.concat_list("row_id")),
                                                 "_hour_rows")).otherwise(pl.col("risk_rows")).alias("risk_rows"),

@@ -71,13 +71,36 @@ def test_near_miss_hours_the_kept_infusion_supports_stay(tmp_path: Path) -> None
     assert settled.height == 0
 
 
-def test_only_the_hours_the_record_supported_now_go_with_the_deletion(tmp_path: Path) -> None:
-    # 96370 x2: the record supports one now (unit-miscalculation's finding for the other), none after.
-    findings = _run(tmp_path, "claim.csv", _second_session("09:00-10:00", hours=2))
-    mue = _one(findings, "units-over-mue")
-    assert "Delete 1 of the 2 unit(s) of 96370 on claim E1 line 3 too" in mue["suggested_fix"]
-    hours = _one(findings, "unit-miscalculation")
+def test_near_miss_hours_the_time_rules_judge_now_keep_their_finding(tmp_path: Path) -> None:
+    # 96370 x2 (one over the record now) or x1 where the second session's 160 minutes support two (one
+    # under): the time rules' finding stays theirs, and the MUE's fix names no hours beside it (review
+    # 20C: "delete 96370 x1 too" beside "bill 96370 x2", and a relative "1 of the 2 units" beside "bill x1").
+    over = _run(tmp_path, "over.csv", _second_session("09:00-10:00", hours=2))
+    assert "96370" not in _one(over, "units-over-mue")["suggested_fix"]
+    hours = _one(over, "unit-miscalculation")
     assert (hours["line_number"], hours["reason"]) == (3, "hours_over")
+    rows = _second_session("09:00-10:00")
+    under = _run(tmp_path, "under.csv", [rows[0], rows[1].replace("T15:40", "T16:40"), rows[2]])
+    assert "96370" not in _one(under, "units-over-mue")["suggested_fix"]
+    assert _one(under, "unit-miscalculation")["reason"] == "hours_under"
+
+
+def test_a_partly_supported_hour_line_is_left_to_the_next_round(tmp_path: Path) -> None:
+    # The first 96369 runs 120 minutes (one 96370 of its own), the second 100 (one more): 96370 x2 is
+    # right now, and x1 once line 2 goes. A line losing some of its units is not named as "1 of the 2".
+    findings = _run(tmp_path, "claim.csv", _second_session("09:00-11:00", hours=2))
+    mue = _one(findings, "units-over-mue")
+    assert "96370" not in mue["suggested_fix"] and mue["charge_at_risk"] == 600.0
+
+
+def test_hours_taken_whole_are_not_also_over_their_own_mue(tmp_path: Path) -> None:
+    # 96369-XE 14:00-19:40 (340 minutes: 96370 x5) deleted with its 96370 x5: no second finding telling
+    # the biller to keep the five units and appeal their MUE of 3 (review 20C).
+    rows = _second_session("09:00-10:00", hours=5)
+    findings = _run(tmp_path, "claim.csv", [rows[0], rows[1].replace("T15:40", "T19:40"), rows[2]])
+    mue = _one(findings, "units-over-mue")
+    assert mue["line_number"] == 2 and "Delete 96370 x5 on claim E1 line 3 too" in mue["suggested_fix"]
+    assert mue["charge_at_risk"] == 1150.0
 
 
 def test_hours_billed_on_another_claim_stay_that_claims_to_correct(tmp_path: Path) -> None:
