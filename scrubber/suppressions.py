@@ -95,12 +95,14 @@ def _date(value: Any, where: str, path: str) -> dt.date:
     # zone expires on is a guess.
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         return value
-    if isinstance(value, str):
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        # (the one form the message names: fromisoformat also takes week dates, "2027-W26-3")
         try:
             return dt.date.fromisoformat(value.strip())
         except ValueError:
             pass
-    raise UsageError(f"{where}: expires must be a date such as 2027-06-30, not {value!r}", path)
+    shown = value.isoformat() if isinstance(value, dt.datetime | dt.time) else repr(value)
+    raise UsageError(f"{where}: expires must be a date such as 2027-06-30, not {shown}", path)
 
 
 def read_file(path: str, known_checks: list[str]) -> list[Suppression]:

@@ -244,7 +244,8 @@ def timing_without(lines: pl.LazyFrame, rows: pl.Series) -> Timing:
     """The :class:`Timing` of the encounters of ``rows`` (``row_id`` values of ``lines``) with those
     rows left out: what the time rules read once a fix deletes them (a second 96369 an MUE deletes
     takes with it the hours only its minutes supported). Computed anew on those encounters' lines,
-    never cached: the batch's own :func:`timing` stays the one every check reads."""
+    never cached: the batch's own :func:`timing` stays the one every check reads. Its ``_pos`` and
+    ``names`` index that subset, not the batch: join its frames by ``row_id`` only."""
     ids = rows.implode()
     encounters = lines.filter(pl.col("row_id").is_in(ids)).select("enc_key").unique()
     within = lines.join(encounters, on="enc_key", how="semi").filter(~pl.col("row_id").is_in(ids))

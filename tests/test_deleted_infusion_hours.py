@@ -127,3 +127,14 @@ def test_a_policy_caps_deletion_takes_the_hours_too(tmp_path: Path) -> None:
     assert cap["reason"] == "over_policy_cap_line"
     assert "Delete 96366 x1 on claim C1 line 3 too" in cap["suggested_fix"]
     assert cap["charge_at_risk"] == 410.0
+
+
+def test_near_miss_a_claim_deleting_two_infusions_of_the_chain_names_no_hours(tmp_path: Path) -> None:
+    # 96369-XE 11:00-12:00 (no hour) and 96369-XE 14:00-15:40 (one) both deleted: whose minutes supported
+    # the 96370 is not said in one line's fix (review 20C: line 2's said "only the deleted infusion's").
+    rows = [_row("E1", 1, "96369", times="09:00-10:00"), _row("E1", 2, "96369", "XE", times="11:00-12:00"),
+            _row("E1", 3, "96369", "XE", times="14:00-15:40"), _row("E1", 4, "96370", charge=110.0)]
+    findings = _run(tmp_path, "claim.csv", rows).filter(pl.col("check_id") == "units-over-mue")
+    assert sorted(findings.get_column("line_number").to_list()) == [2, 3]
+    assert not findings.get_column("suggested_fix").str.contains("96370").any()
+
