@@ -40,6 +40,7 @@ exports write them).
 
 from __future__ import annotations
 
+import re
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import cache, reduce
 from typing import Any
@@ -517,6 +518,27 @@ def _orphan_passes(lines: pl.DataFrame, orphans: pl.DataFrame) -> list[tuple[pl.
             (keys(pl.lit(member), eligible), anyone),
             (keys(pl.lit(member), eligible & provider.is_null()), with_provider.with_columns(
                 pl.col("member_id").alias("_key")))]
+
+
+def _members_of_lossy_ids(lines: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
+    """``rows`` with each member id read with the decoder's replacement character (a byte of another
+    encoding in the cell: "M\ufffdller") replaced by the batch's member ids it may stand for (one
+    character for each such mark: "M1ller", not "M1"), a row per id; a row matching none keeps its
+    id, which keys it to no encounter. Probe 20B: "1EG4TE5MK7\ufffd" keyed a rejected 96365 to no
+    encounter, and the 96366 of its member's other claim was reported "without its primary". A few
+    rejected rows at most: their distinct ids are matched one by one."""
+    lossy = pl.col("member_id").str.contains("\ufffd", literal=True).fill_null(False)
+    marked = rows.filter(lossy)
+    if not marked.height:
+        return rows
+    members = lines.get_column("member_id").drop_nulls().unique()
+    pairs = [(marked_id, member) for marked_id in marked.get_column("member_id").unique().to_list()
+             for member in members.filter(members.str.contains(
+                 "^" + ".".join(re.escape(part) for part in marked_id.split("\ufffd")) + "$")).to_list()]
+    matches = pl.DataFrame(pairs, schema={"member_id": pl.String, "_as": pl.String}, orient="row")
+    expanded = marked.join(matches, on="member_id", how="left").with_columns(
+        pl.coalesce("_as", "member_id").alias("member_id")).drop("_as")
+    return pl.concat([rows.filter(~lossy), expanded], how="vertical_relaxed")
 
 
 def _borrowed(lines: pl.DataFrame, donors: pl.Expr, takers: pl.Expr, sub_key: pl.Expr, order: list[str],
@@ -1307,9 +1329,12 @@ def _unreadable_in_encounter(lines: pl.DataFrame, unreadable: pl.DataFrame | Non
     unknown; or a row of unknown code with a readable date) whose claim has no line checked: another
     claim of the encounter may be the one that bills the primary (96365 on a ragged row of claim A1
     beside claim B1's 96366 of the same member and date: B1's add-on was reported "without its
-    primary"). A row of unknown code and unknown date or member whose claim has no line checked (a
-    row cut to its first cells) says nothing about any encounter. Rejected rows whose administration
-    code is readable are in the code masks instead (:func:`_with_rejected_codes`)."""
+    primary"); such a row of unknown code and unknown date is its member's on every date (a row cut
+    after its payer), and a member id read with a byte of another encoding is the batch's ids it may
+    stand for (:func:`_members_of_lossy_ids`; probe 20B: each made "no primary" on the good claim
+    beside it). A row whose member is unknown (empty) says nothing about any encounter. Rejected rows
+    whose administration code is readable are in the code masks instead
+    (:func:`_with_rejected_codes`)."""
     false = pl.repeat(False, lines.height, eager=True).alias("enc_unreadable")
     parts = [f.select("claim_id", "member_id", "date_of_service",
                       *[(pl.col(c) if c in f.columns else pl.lit(None, pl.String)).cast(pl.String).alias(c)
@@ -1334,8 +1359,10 @@ def _unreadable_in_encounter(lines: pl.DataFrame, unreadable: pl.DataFrame | Non
     # belong to (:func:`_orphan_passes`).
     hit = pl.repeat(False, lines.height, eager=True)
     own = bad.filter((pl.col("_unknown_code") | pl.col("_drug")) & ~orphan)
-    orphans = bad.filter(orphan & (pl.col("_drug") | (pl.col("_unknown_code")
-                                                      & pl.col("date_of_service").is_not_null())))
+    # (probe 20B: a row of unknown code whose date could not be read, of a claim with no line checked,
+    # made "no primary" on a good claim of its member: it is that member's on every date)
+    orphans = _members_of_lossy_ids(lines, bad.filter(
+        orphan & pl.col("member_id").is_not_null() & (pl.col("_drug") | pl.col("_unknown_code"))))
     passes = [(lines.get_column("claim_id"), own.with_columns(pl.col("claim_id").alias("_key"))),
               *_orphan_passes(lines, orphans)]
     for line_keys, rows in passes:
