@@ -580,9 +580,10 @@ class CheckRun:
         comparison = None
         masker = None
         if o.mask_phi:
-            from scrubber.masking import Masker
+            from scrubber.masking import Masker, quoted_ids
 
-            masker = Masker(result, extra=[old.active, old.suppressed] if old is not None else [])
+            earlier = [old.active, old.suppressed] if old is not None else []
+            masker = Masker(result, extra=[*earlier, quoted_ids(earlier)] if earlier else [])
             shown = masker.result()
         else:
             shown = result

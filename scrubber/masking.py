@@ -147,6 +147,26 @@ def _frames(result: ScrubResult) -> list[pl.DataFrame]:
     return frames + ([result.suppressed] if result.suppressed is not None else [])
 
 
+# How the cards quote a claim, a member and a payer claim number in a message ("on claim PCN-1305,
+# line 2", "for member M1"): an id has a digit (the words after "claim" are not ids: "claim number").
+_QUOTED_IDS = {"claim_id": r"\bclaim ([^\s,;:()]*\d[^\s,;:()]*)", "member_id": r"\bmember ([^\s,;:()]*\d[^\s,;:()]*)",
+               "payer_claim_number": r"\bpayer claim number ([^\s,;:()]*\d[^\s,;:()]*)"}
+
+
+def quoted_ids(frames: list[pl.DataFrame]) -> pl.DataFrame:
+    """The claim ids, member ids and payer claim numbers the ``message`` of ``frames`` quote, as id
+    columns for :class:`Masker`'s tables: an earlier run's findings compared with this one (probe 20B:
+    a fixed finding's message named "claim PCN-1305", a claim of no finding and not in this run, which
+    no table knew, so it was shown as it was)."""
+    texts = pl.concat([f.select(pl.col("message").cast(pl.String)) for f in frames if "message" in f.columns]
+                      or [pl.DataFrame(schema={"message": pl.String()})])
+    columns = {c: texts.select(pl.col("message").str.extract_all(p)).explode("message").drop_nulls()
+               .select(pl.col("message").str.replace(r"^\S+( claim number)? ", "").alias(c)).get_column(c)
+               for c, p in _QUOTED_IDS.items()}
+    longest = max(len(v) for v in columns.values())
+    return pl.DataFrame([v.extend_constant(None, longest - len(v)) for v in columns.values()])
+
+
 def id_tables(frames: list[pl.DataFrame], pseudonyms: Pseudonyms) -> dict[str, pl.DataFrame]:
     """One pseudonym table per id column, over every frame given."""
     tables = {}

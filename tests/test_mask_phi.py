@@ -176,6 +176,26 @@ def test_compare_under_mask_phi_masks_the_old_runs_fixed_findings(tmp_path: Path
     assert fixed["claim_id"].startswith("C-") and fixed["message"] == f"about {fixed['claim_id']}"
 
 
+def test_compare_under_mask_phi_masks_ids_an_old_message_quotes(tmp_path: Path) -> None:
+    """Probe 20B: a fixed finding's message quoted "claim PCN-1305", a claim with no finding of its own and
+    not in this run: no id table knew it, and it was shown as written. The cards quote ids after "claim",
+    "member" and "payer claim number". Near miss: words after "claim" that hold no digit stay words."""
+    old = tmp_path / "old.json"
+    doc = json.loads(CliRunner().invoke(main, ["check", str(SAMPLE), "--json", "-", "--fail-on", "never"]).stdout)
+    doc["findings"].append({**doc["findings"][0], "finding_id": "0123456789ab", "claim_id": "GONE-1",
+                            "message": "billed again; it is already billed on claim QUOTED-905, line 2, for member "
+                                       "MBR77 (payer claim number PCN88); see the claim number"})
+    old.write_text(json.dumps(doc))
+    result = CliRunner().invoke(main, ["check", str(SAMPLE), "--compare", str(old), "--mask-phi", "--json", "-",
+                                       "--fail-on", "never"])
+    assert result.exit_code == 0, result.output
+    for real in ("GONE-1", "QUOTED-905", "MBR77", "PCN88"):
+        assert real not in result.stdout, real
+    (fixed,) = json.loads(result.stdout)["compare"]["fixed_findings"]
+    assert re.fullmatch(r"billed again; it is already billed on claim C-\w+, line 2, for member M-\w+ \(payer claim "
+                        r"number N-\w+\); see the claim number", fixed["message"]), fixed["message"]
+
+
 def test_the_names_of_policy_suppressions_and_compare_files_are_masked(tmp_path: Path) -> None:
     """A settings file named after a patient (DOE_JANE_policy.toml) was named in the JSON, the HTML and
     on stderr under --mask-phi (probe J): it becomes policy-1.toml, suppressions-1.toml, compared.json."""
