@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import os
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -82,7 +83,13 @@ class SuppressionSet:
     @classmethod
     def load(cls, paths: list[str] | tuple[str, ...], known_checks: list[str]) -> SuppressionSet:
         entries: list[Suppression] = []
+        read: set[str] = set()
         for path in paths:
+            # (a file given twice is read once, as an input is: its second copy's entries all shadowed by
+            # the first's were warned of as stale; probe 20B)
+            if (where := os.path.realpath(path)) in read:
+                continue
+            read.add(where)
             entries.extend(read_file(path, known_checks))
         return cls(entries)
 
@@ -258,12 +265,24 @@ def apply(findings: pl.DataFrame, suppressions: SuppressionSet | None, today: dt
     else:
         chosen = _first_entry(findings, active)
     used = set(chosen.drop_nulls().unique().to_list())
+    entries = dict(active)
     for i, s in active:
         if i in used or (s.check is not None and s.check in skipped):
             continue  # (a waiver of a check that did not run is neither used nor stale)
-        problem = (f"{s.label} matches no finding (fixed, or no longer found? delete it)" if not skipped else
-                   f"{s.label} matches no finding of the checks that ran (fixed, no longer found, or a finding "
-                   f"of {', '.join(sorted(skipped))}, not run in this scrub)")
+        # An entry whose findings an earlier entry already suppresses is not stale (probe 20B: "delete it"
+        # of a longer-lived waiver shadowed by one expiring sooner, or of a file given twice).
+        mine = (findings.get_column("finding_id").str.starts_with(s.id) if s.id is not None
+                else findings.select(_pattern_match(findings, s)).to_series()).fill_null(False)
+        if mine.any():
+            first = entries[int(chosen.filter(mine).drop_nulls()[0])]
+            problem = (f"{s.label} matches only findings that {first.label} of {first.source} suppresses first "
+                       "(the first matching entry in file order is the one applied): it applies once that one "
+                       "expires or is removed")
+        elif not skipped:
+            problem = f"{s.label} matches no finding (fixed, or no longer found? delete it)"
+        else:
+            problem = (f"{s.label} matches no finding of the checks that ran (fixed, no longer found, or a finding "
+                       f"of {', '.join(sorted(skipped))}, not run in this scrub)")
         warnings.append({"source": s.source, "entry": s.entry, "problem": problem})
     warnings.sort(key=lambda w: (w["source"], w["entry"]))
     if not used:

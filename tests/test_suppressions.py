@@ -270,3 +270,19 @@ def test_a_waiver_of_a_check_not_run_is_not_called_stale(tmp_path: Path) -> None
     # Near miss: with every check run, the unmatched id entry is stale as before.
     result = run("check", SAMPLE, "--suppressions", sup, "--json", "-", "--fail-on", "never")
     assert "entry 2 (id 0123456789ab) matches no finding (fixed, or no longer found? delete it)" in result.stderr
+
+
+def test_a_waiver_shadowed_by_an_earlier_one_is_not_called_stale(tmp_path: Path) -> None:
+    """Probe 20B: entry 2 (route-mismatch on claim PCN-2006, expiring later) matches a finding entry 1
+    (every route-mismatch, expiring sooner) suppresses first: it was told "matches no finding ... delete
+    it", and deleting it would bring the finding back when entry 1 expires. The same file given twice
+    told every entry of its second copy so. Near miss: an entry matching nothing is still stale."""
+    sup = write(tmp_path / "sup.toml", entry(check="route-mismatch") + entry(check="route-mismatch", claim="PCN-2006")
+                + entry(check="route-mismatch", claim="NO-SUCH-CLAIM"))
+    result = run("check", SAMPLE, "--suppressions", sup, "--suppressions", sup, "--json", "-", "--fail-on", "never")
+    warnings = [w for w in result.stderr.splitlines() if "warning" in w]
+    assert len(warnings) == 2, result.stderr
+    assert "entry 2 (check 'route-mismatch', claim 'PCN-2006') matches only findings that entry 1 " \
+           "(check 'route-mismatch')" in warnings[0] and "delete it" not in warnings[0]
+    assert "entry 3 (check 'route-mismatch', claim 'NO-SUCH-CLAIM') matches no finding (fixed, or no longer " \
+           "found? delete it)" in warnings[1]
