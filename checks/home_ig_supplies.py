@@ -87,10 +87,12 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
 
 
 def unevaluated(lines: pl.LazyFrame) -> pl.LazyFrame:
-    """Q2052 lines of an encounter with a row that could not be read (the drug may be that row)."""
+    """Q2052 lines of an encounter with a row that could not be read (the drug may be that row), but
+    those billed again that date (judged whether the drug is there or not)."""
     if not lines.select(pl.col("enc_unreadable").any()).collect().item():  # (none in most batches)
         return pl.LazyFrame(schema={"row_id": pl.Int64})
-    return _supply_lines(lines.filter(pl.col("enc_unreadable"))).select("row_id")
+    again = supply_decisions(lines).filter(pl.col("reason") == "second_q2052").select("row_id")
+    return _supply_lines(lines.filter(pl.col("enc_unreadable"))).select("row_id").join(again, on="row_id", how="anti")
 
 
 def supply_decisions(lines: pl.LazyFrame, with_units: bool = False) -> pl.LazyFrame:
@@ -121,12 +123,16 @@ def supply_decisions(lines: pl.LazyFrame, with_units: bool = False) -> pl.LazyFr
         pl.col("claim_id").first().over(_KEY).alias("first_claim"),
         pl.col("line_number").first().over(_KEY).alias("first_line"),
     )
-    # Without the drug, where a row of the encounter could not be read (it may be the drug): not judged.
+    # Without the drug, where a row of the encounter could not be read (it may be the drug): not judged;
+    # but a Q2052 billed again that date is denied whether the drug is there or not (probe 20B: the drug
+    # row rejected for its units took the "billed again" finding with it).
+    again = pl.col("_nth") > pl.col("max_per_date")
     reason = (
-        pl.when(pl.col("_drug").is_null() & pl.col("enc_unreadable")).then(pl.lit(None, pl.String))
+        pl.when(pl.col("_drug").is_null() & pl.col("enc_unreadable") & again).then(pl.lit("second_q2052"))
+        .when(pl.col("_drug").is_null() & pl.col("enc_unreadable")).then(pl.lit(None, pl.String))
         .when(pl.col("_drug").is_null()).then(pl.lit("no_home_ivig"))
         .when(~pl.col("_same_pos")).then(pl.lit("pos_differs"))
-        .when(pl.col("_nth") > pl.col("max_per_date")).then(pl.lit("second_q2052"))
+        .when(again).then(pl.lit("second_q2052"))
         .when((pl.col("unit_basis") == "visit") & (pl.col("units") > pl.col("max_per_date")))
         .then(pl.lit("over_one_unit"))
     )

@@ -154,3 +154,20 @@ def test_a_row_whose_member_or_date_cannot_be_read_makes_no_finding_on_its_encou
                                     PRIMARY_B, ""]).encode(encoding))
         other = scrub([str(path)]).findings
         assert other.select("claim_id", "check_id", "reason").rows() == [("PB", "addon-without-primary", "no_primary")]
+
+
+def test_a_q2052_billed_again_stays_reported_beside_a_rejected_drug_row(tmp_path: Path) -> None:
+    """Probe 20B: the home J1459 rejected for its units took the finding of the second Q2052 of that
+    member and date with it; a Q2052 billed again is denied whether the drug is there or not. The first
+    Q2052, whose drug is the rejected row, is not evaluated (near miss: with the drug row read, it passes)."""
+    header = "claim_id,line_number,member_id,payer,place_of_service,date_of_service,procedure_code,modifier_1,units," \
+             "charge,diagnosis_1,drug_dose_mg,route"
+    rows = ["P1,1,M9,MEDICARE,12,2026-06-05,J1459,JZ,{units},5700.00,D80.0,30000,IV",
+            "P1,2,M9,MEDICARE,12,2026-06-05,Q2052,,4,420.48,D80.0,,",
+            "P2,1,M9,MEDICARE,12,2026-06-05,Q2052,,4,420.48,D80.0,,"]
+    path = tmp_path / "claims.csv"
+    for units, not_evaluated in (("60", 0), ("abc", 1)):
+        path.write_text("\n".join([header, *rows]).format(units=units) + "\n", encoding="utf-8")
+        result = scrub([str(path)], select=["home-ig-supplies"])
+        assert result.findings.select("claim_id", "line_number", "reason").rows() == [("P2", 1, "second_q2052")]
+        assert result.summary["by_check"]["home-ig-supplies"]["lines_not_evaluated"] == not_evaluated
