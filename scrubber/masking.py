@@ -270,6 +270,13 @@ def _mask_frame(frame: pl.DataFrame, tables: dict[str, pl.DataFrame], files: dic
         number = pl.col("line_number")
         out = out.with_columns(pl.when(number.is_null() | number.str.contains(_LINE_NUMBER))
                                .then(number).otherwise(pl.lit(MASKED_VALUE)).alias("line_number"))
+        # ... and an X12 row's location quotes the LX01 it read ("segment 25 (claim C1, LX SMITHSON)"):
+        # a value that is no line number is masked there too (probe 20B).
+        if "location" in out.columns and out.schema["location"] == pl.String():
+            out = out.with_columns(pl.col("location").str.replace(
+                r"(, LX )([^)]*)(\))$", "${1}" + MASKED_VALUE + "${3}").alias("_masked_lx")).with_columns(
+                pl.when(pl.col("location").str.extract(r", LX ([^)]*)\)$").str.contains(_LINE_NUMBER).fill_null(True))
+                .then(pl.col("location")).otherwise(pl.col("_masked_lx")).alias("location")).drop("_masked_lx")
     text_columns = [c for c in TEXT_COLUMNS if c in out.columns and out.schema[c] == pl.String()]
     if text_columns and out.height:
         out = out.with_columns(texts.series(out.get_column(c)) for c in text_columns)

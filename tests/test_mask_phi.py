@@ -305,3 +305,21 @@ def test_a_rejected_rows_line_number_that_is_no_number_is_masked_in_every_output
     numbers = sorted(str(r["line_number"]) for r in json.loads(out.read_text(encoding="utf-8"))["rejected_rows"])
     # (a rejected row without a line number stays without one)
     assert numbers == ["2", "None", "[masked]"]
+
+
+def test_a_rejected_x12_lines_location_masks_an_lx_that_is_no_line_number(tmp_path: Path) -> None:
+    """Probe 20B: LX01 holding a name ("LX*SMITHSON") was masked in the rejected row's line_number and
+    reason but quoted in its location ("segment 25 (claim C-..., LX SMITHSON)"). Near miss: the
+    location of a row with a numeric LX keeps it."""
+    text = (ROOT / "sample_claims" / "claims.837").read_text(encoding="utf-8")
+    path = tmp_path / "claims.837"
+    path.write_text(text.replace("LX*2~", "LX*SMITHSON~", 1), encoding="utf-8")
+    result = CliRunner().invoke(main, ["check", str(path), "--no-config", "--mask-phi", "--json", "-",
+                                       "--fail-on", "never"])
+    assert "SMITHSON" not in result.stdout
+    (rejected,) = [r for r in json.loads(result.stdout)["rejected_rows"] if "line_number" in r["reason"]]
+    assert rejected["location"].endswith(", LX [masked])"), rejected["location"]
+    path.write_text(text.replace("LX*2~", "LX*2~SV1*BAD~", 1), encoding="utf-8")
+    other = json.loads(CliRunner().invoke(main, ["check", str(path), "--no-config", "--mask-phi", "--json", "-",
+                                                 "--fail-on", "never"]).stdout)["rejected_rows"]
+    assert other and all(not r["location"].endswith("[masked])") for r in other), other
