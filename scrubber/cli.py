@@ -63,7 +63,10 @@ def _warn_inputs(warnings: list[dict[str, str]], x12: list[bool]) -> None:
     """File-level problems that did not stop the scrub (X12 envelope counts, files skipped in a folder),
     one line each on stderr. ``x12``: per warning, whether it is an X12 reader's, which --strict turns
     into a refusal of the file (the others it does not touch)."""
-    _warn([f"{w['source']}: {w['problem']}" + (" (not fatal; --strict rejects the file)" if strict else "")
+    from scrubber.loaders.x12_loader import ROWS_REJECTED
+
+    _warn([f"{w['source']}: {w['problem']}" + (" (not fatal; --strict rejects the file)"
+                                               if strict and not w["problem"].endswith(ROWS_REJECTED) else "")
            for w, strict in zip(warnings, x12, strict=True)], "input_warnings in the findings JSON")
 
 

@@ -368,3 +368,25 @@ def test_payer_responsibility_beyond_tertiary_is_a_later_payer() -> None:
         text = interchange([*HEADER, *sub, *IVIG_CLAIM])
         assert column(load(text), "payer_sequence") == [expected] * 3
         assert canon(text)[1].height == 0
+
+
+def test_an_unclosed_interchange_is_not_called_not_fatal(tmp_path: Path) -> None:
+    """Probe 20B: the IEA alone missing rejects every claim of the interchange (exit 2: nothing checked),
+    beside a warning that said "(not fatal; --strict rejects the file)". The warning says the claims are
+    rejected. Near miss: a wrong SE01 count is still a warning that the file is read."""
+    from click.testing import CliRunner
+
+    from scrubber.cli import main
+
+    path = tmp_path / "no_iea.837"
+    path.write_text(_text([s for s in _segments(ivig_text()) if not s.startswith("IEA*")]), encoding="utf-8")
+    result = CliRunner().invoke(main, ["check", str(path), "--no-config", "--fail-on", "never"])
+    assert result.exit_code == 2
+    (warning,) = [w for w in result.stderr.splitlines() if "no IEA trailer" in w]
+    assert warning.endswith("the claims it holds are rejected") and "not fatal" not in warning
+    segs = _segments(ivig_text())
+    path.write_text(_text([("SE*99*" + s.split("*", 2)[2]) if s.startswith("SE*") else s for s in segs]),
+                    encoding="utf-8")
+    result = CliRunner().invoke(main, ["check", str(path), "--no-config", "--fail-on", "never"])
+    assert result.exit_code == 0 and "SE01 says 99 segments" in result.stderr
+    assert "(not fatal; --strict rejects the file)" in result.stderr

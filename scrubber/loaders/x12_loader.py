@@ -170,6 +170,10 @@ _ISA_WINDOW = 400  # an ISA is 106 characters; leave room for wrongly padded fie
 _NOT_EXTRACTED = ("route", "infusion_start", "infusion_stop", "observation_minutes", "sites")
 FRAME_SCHEMA: dict[str, pl.DataType] = dict(RAW_FRAME_SCHEMA)
 _ENVELOPE = frozenset(("ISA", "GS", "ST", "SE", "GE", "IEA"))
+# Said by a notice whose envelope problem rejected the claims it holds (an unclosed group or
+# interchange, segments outside any transaction set): the CLI does not call it "not fatal" (probe
+# 20B: every row rejected, exit 2, beside a warning that said the file was read).
+ROWS_REJECTED = "; the claims it holds are rejected"
 _LATER_PAYERS = frozenset("ABCDEFGH")  # SBR01 payer responsibility four to eleven: read as T (a later payer)
 # NUBC facility type code (type of bill, first two digits) -> the CMS place of service naming the same
 # setting. Only exact equivalents: 13x (outpatient, POS 19 or 22?) and 85x (CAH, inpatient or outpatient?)
@@ -737,7 +741,7 @@ class _Reader:
         control, start = self.gs
         reason = f"functional group GS {control or '?'} (segment {start}) has no GE trailer before {until}"
         self.rows.add_error_from(self.gs_first_row, reason)
-        self._notice(start, reason)
+        self._notice(start, reason + ROWS_REJECTED)
         self.gs = None
 
     def _unclosed_interchange(self, until: str) -> None:
@@ -747,7 +751,7 @@ class _Reader:
         control, start = self.isa
         reason = f"interchange ISA {control or '?'} (segment {start}) has no IEA trailer before {until}"
         self.rows.add_error_from(self.isa_first_row, reason)
-        self._notice(start, reason)
+        self._notice(start, reason + ROWS_REJECTED)
         self.isa = None
 
     def _outside(self, position: int, sid: str) -> None:
@@ -759,7 +763,7 @@ class _Reader:
         reason = (f"segment {position} ({sid}) is outside any ST/SE transaction set ({self.boundary}): "
                   "no payer reads it as part of the file")
         self._notice(position, f"{sid} and the segments after it are outside any ST/SE transaction set "
-                               f"({self.boundary})")
+                               f"({self.boundary})" + ROWS_REJECTED)
         self._set_transaction(_Transaction("-", position, kind, version, is_837, len(self.rows), [reason],
                                            outside=True))
         self.member_id = self.payer = self.billing_provider = self.payer_sequence = None
