@@ -562,6 +562,23 @@ def unusable_times_parts(lines: pl.DataFrame) -> dict[str, dict[str, Any]]:
     return out
 
 
+def policies_used(lines: pl.DataFrame) -> dict[str, int]:
+    """Per policy name, the checked lines it decides: parts of disjoint rows add up (the Spark engine's
+    partitions), and :func:`unused_policy_warnings` reads them."""
+    if "policy" not in lines.columns or not lines.height:
+        return {}
+    return dict(lines.group_by("policy").len().drop_nulls("policy").iter_rows())
+
+
+def unused_policy_warnings(policies: PolicySet, used: dict[str, int]) -> list[dict[str, str]]:
+    """An input warning per policy of a ``--policy`` file that decides no line of the batch: no payer
+    name of the batch maps to it (a typo, "MEDICAR"; a payer another file claims later), so the file
+    changed nothing, which a run must not do silently (probe 20B)."""
+    return [{"source": p.origin, "problem": f"policy {p.name} applies to no claim of this batch: no payer name here "
+             "maps to it (check its payers and payer_patterns against the claims' payer names)"}
+            for p in policies.claimants if p.origin != "built-in" and not used.get(p.name)]
+
+
 def unusable_times_warnings(parts: dict[str, dict[str, Any]]) -> list[dict[str, str]]:
     """The input warnings of :func:`unusable_times_parts` (added up), one per file in the order given."""
     out = []
@@ -628,9 +645,10 @@ def scrub(
     unvalidated = ([{"source": "--strict", "problem": "no input is an X12 837 file, and --strict validates X12 "
                      "files only: nothing more was validated"}]
                    if strict and "x12" not in raw.formats.values() else [])
-    input_warnings = [*raw.skipped, *raw.file_notices, *record_notices, *counts, *times, *unvalidated]
+    unused = unused_policy_warnings(policies, policies_used(enriched))
+    input_warnings = [*raw.skipped, *raw.file_notices, *record_notices, *counts, *times, *unused, *unvalidated]
     strict_refuses = [False] * len(raw.skipped) + [raw.formats.get(n["source"]) == "x12" for n in raw.file_notices] \
-        + [False] * (len(record_notices) + len(counts) + len(times) + len(unvalidated))
+        + [False] * (len(record_notices) + len(counts) + len(times) + len(unused) + len(unvalidated))
     summary["input_warnings"] = len(input_warnings)
     summary["suppressed"] = suppressed.height
     clock.lap("summary")

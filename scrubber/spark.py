@@ -63,6 +63,7 @@ from scrubber.engine import (
     summary_from_parts,
     summary_parts,
     unusable_times_warnings,
+    unused_policy_warnings,
 )
 from scrubber.errors import InputError, ScrubError, UsageError, display_name
 from scrubber.loaders import column_notices, expand_paths, sniff_format
@@ -80,6 +81,7 @@ from scrubber.spark_partition import (
     LINES,
     PARTITION_SHIFT,
     PARTS,
+    POLICIES_USED,
     REJECTED,
     REJECTED_PREFIX,
     UNUSABLE_TIMES,
@@ -669,7 +671,8 @@ def _ordered_findings(findings: pl.DataFrame, checks: list[Check]) -> pl.DataFra
 def _summary(parts_json: list[str], checks: list[Check], policies: PolicySet
              ) -> tuple[dict[str, Any], list[dict[str, str]]]:
     """The summary dict of the run from its partitions' parts (the engine's definition), and the input
-    warnings on the lines' content (:func:`scrubber.engine.unusable_times_warnings`)."""
+    warnings on the lines' content (:func:`scrubber.engine.unusable_times_warnings`) and on the
+    ``--policy`` files deciding no line (:func:`scrubber.engine.unused_policy_warnings`)."""
     import json
 
     parts_list = [json.loads(p) for p in parts_json]
@@ -681,6 +684,7 @@ def _summary(parts_json: list[str], checks: list[Check], policies: PolicySet
         parts_list = [parts]
     total = functools.reduce(add_summary_parts, parts_list)
     warnings = unusable_times_warnings(total.pop(UNUSABLE_TIMES, {}))
+    warnings += unused_policy_warnings(policies, total.pop(POLICIES_USED, {}))
     summary = summary_from_parts(total, total["rows_read"], checks, 0)
     summary["input_warnings"] = len(warnings)
     return summary, warnings

@@ -36,6 +36,7 @@ from scrubber.engine import (
     REPORTED_LINE_FACTS,
     build_context,
     check_batches,
+    policies_used,
     select_checks,
     unusable_times_parts,
 )
@@ -65,6 +66,7 @@ REPORT_NARROW = ("row_id", "claim_id", "payer", "billing_provider", "date_of_ser
 
 
 UNUSABLE_TIMES = "unusable_times"  # the key of the parts holding engine.unusable_times_parts
+POLICIES_USED = "policies_used"  # ... and engine.policies_used
 
 def output_schema() -> dict[str, pl.DataType]:
     """The columns every partition returns (see the module docstring), from the engine's schemas."""
@@ -158,6 +160,7 @@ def partition_outputs(plan: PartitionPlan, frame: pl.DataFrame) -> pl.DataFrame:
     parts["rows_read"] = canon.rows_read
     # The lines whose times cannot be an infusion, per file: an input warning, worded on the driver.
     parts[UNUSABLE_TIMES] = unusable_times_parts(enriched)
+    parts[POLICIES_USED] = policies_used(enriched)  # (a --policy file deciding no line: warned on the driver)
     frames = [
         _shaped(FINDING, findings),
         _shaped(REJECTED, rejected.rename({c: f"{REJECTED_PREFIX}{c}" for c in rejected.columns})),

@@ -313,3 +313,18 @@ def test_a_child_policy_inherits_its_base_policys_inline_lists(tmp_path, write_c
     assert PolicySet.load([str(parent), str(child)]).policies["ACME2"].lists == {"L1": ("D839",)}
     child.write_text('name = "ACME2"\nextends = "ACME"\npayers = ["ACME2"]\n[coverage]\nother = ["A52509"]\n')
     assert PolicySet.load([str(parent), str(child)]).policies["ACME2"].lists == {}
+
+
+def test_a_policy_file_deciding_no_claim_is_warned_of(tmp_path, write_csv) -> None:
+    """Probe 20B: a --policy whose payers match no claim of the batch (a typo, "MEDICAR") changed nothing,
+    silently. Its file gets an input warning. Near miss: a policy that decides a claim says nothing."""
+    claims = write_csv("claim_id,line_number,member_id,payer,place_of_service,date_of_service,procedure_code,units\n"
+                       "C1,1,M1,ACME HEALTH,11,2026-03-02,96372,1\n")
+    typo = tmp_path / "typo.toml"
+    typo.write_text('name = "ACME"\nextends = "DEFAULT"\npayers = ["ACME HELTH"]\n', encoding="utf-8")
+    result = scrub([str(claims)], policy_files=[str(typo)])
+    assert [w for w in result.input_warnings if w["source"] == str(typo)] == [{
+        "source": str(typo), "problem": "policy ACME applies to no claim of this batch: no payer name here maps to it "
+        "(check its payers and payer_patterns against the claims' payer names)"}]
+    typo.write_text('name = "ACME"\nextends = "DEFAULT"\npayers = ["ACME HEALTH"]\n', encoding="utf-8")
+    assert not [w for w in scrub([str(claims)], policy_files=[str(typo)]).input_warnings if w["source"] == str(typo)]
