@@ -34,7 +34,8 @@ documents further hours of the same infusion, is 96370), not recoded to a second
 after it), where the encounter bills no 96370, is that infusion going on: its time beyond the first
 hour is 96370 (as many as its minutes add to the hours the infusion so far supports), the line deleted
 where they add none; several such lines are one infusion only where each continues the one before
-(09:00-10:00, 10:00-11:00, 11:00-12:00: 96369 + 96370 x2), else all are left to the set-up rule. Services
+and each but the last adds an hour (09:00-10:00, 10:00-11:00, 11:00-12:00: 96369 + 96370 x2), else
+all are left to the set-up rule. Services
 sent again to the next payer are not duplicates, and an administration line route-mismatch replaces
 with the product's infusion codes (96369 x2 for an IV-only immune globulin) is not recoded here too.
 Professional claims cite IOM 100-04 ch.12 section 30.5; institutional claims cite ch.4 section 230.2
@@ -263,6 +264,11 @@ def _continuations(lines: pl.LazyFrame, extra: pl.LazyFrame) -> pl.LazyFrame:
         interval("s", "e").alias("_iv"),
     ).with_columns(
         (pl.col("_total") - pl.col("_total").shift(1, fill_value=0).over("enc_key")).alias("_units"),
+    ).filter(
+        # A line before the last that adds no hour would be deleted while its minutes carry the next
+        # line's hours (and may bridge the gap to it): applied, the claim did not settle (review 20D).
+        # Such a chain is left to the set-up rule.
+        ~((pl.col("_units") == 0) & (pl.col("_k") < pl.len().over("enc_key") - 1)).any().over("enc_key"),
     ).with_columns(
         named.alias("_named"),
     ).with_columns(

@@ -63,7 +63,7 @@ def _supply_lines(lines: pl.LazyFrame) -> pl.LazyFrame:
     return (
         lines.filter(pl.col("procedure_code").is_in(codes))
         .select("row_id", "claim_id", "line_number", "member_id", _DAY, "cob_layer", "units", "procedure_code",
-                "place_of_service",
+                "place_of_service", "payer",
                 "enc_unreadable", pl.when(pl.col("claim_frequency").is_in(reference.correction_frequencies()))
                 .then(pl.col("claim_id")).alias("_correction"))
         .join(periods, on="procedure_code", how="inner")
@@ -122,13 +122,19 @@ def supply_decisions(lines: pl.LazyFrame, with_units: bool = False) -> pl.LazyFr
         pl.int_range(1, pl.len() + 1).over(_KEY).alias("_nth"),
         pl.col("claim_id").first().over(_KEY).alias("first_claim"),
         pl.col("line_number").first().over(_KEY).alias("first_line"),
+        (pl.col("payer").str.to_uppercase().str.replace_all(r"\s+", " ").str.strip_chars().n_unique().over(_KEY)
+         == 1).alias("_one_payer"),
     )
     # Without the drug, where a row of the encounter could not be read (it may be the drug): not judged;
     # but a Q2052 billed again that date is denied whether the drug is there or not (probe 20B: the drug
     # row rejected for its units took the "billed again" finding with it).
+    # (one payer's, where the drug row is unreadable: without a payer_sequence a next payer's copy is
+    # told apart by its lines, the rejected row among them, so a copy to another payer would read as
+    # billed again; review 20D)
     again = pl.col("_nth") > pl.col("max_per_date")
     reason = (
-        pl.when(pl.col("_drug").is_null() & pl.col("enc_unreadable") & again).then(pl.lit("second_q2052"))
+        pl.when(pl.col("_drug").is_null() & pl.col("enc_unreadable") & again & pl.col("_one_payer"))
+        .then(pl.lit("second_q2052"))
         .when(pl.col("_drug").is_null() & pl.col("enc_unreadable")).then(pl.lit(None, pl.String))
         .when(pl.col("_drug").is_null()).then(pl.lit("no_home_ivig"))
         .when(~pl.col("_same_pos")).then(pl.lit("pos_differs"))

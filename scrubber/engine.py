@@ -24,7 +24,7 @@ from scrubber.enrich import enrich, is_ig
 from scrubber.errors import InputError, PolicyError, UsageError
 from scrubber.grouping import run_heads
 from scrubber.loaders import load_inputs
-from scrubber.policy import PolicySet
+from scrubber.policy import BUILTIN, PolicySet
 from scrubber.records import RecordJoin, empty_problems, load_records
 from scrubber.registry import FIX_KINDS, Check, Context
 from scrubber.schema import location
@@ -562,12 +562,19 @@ def unusable_times_parts(lines: pl.DataFrame) -> dict[str, dict[str, Any]]:
     return out
 
 
-def policies_used(lines: pl.DataFrame) -> dict[str, int]:
-    """Per policy name, the checked lines it decides: parts of disjoint rows add up (the Spark engine's
-    partitions), and :func:`unused_policy_warnings` reads them."""
-    if "policy" not in lines.columns or not lines.height:
-        return {}
-    return dict(lines.group_by("policy").len().drop_nulls("policy").iter_rows())
+def policies_used(lines: pl.DataFrame, rejected: pl.DataFrame | None = None,
+                  policies: PolicySet | None = None) -> dict[str, int]:
+    """Per policy name, the checked lines it decides, and the rejected rows its payers name (a policy
+    whose claims were all rejected is in use: review 20D): parts of disjoint rows add up (the Spark
+    engine's partitions), and :func:`unused_policy_warnings` reads them."""
+    used: dict[str, int] = {}
+    if "policy" in lines.columns and lines.height:
+        used = dict(lines.group_by("policy").len().drop_nulls("policy").iter_rows())
+    if rejected is not None and policies is not None and "payer" in rejected.columns and rejected.height:
+        for payer in rejected.get_column("payer").drop_nulls().unique().to_list():
+            name = policies.policy_for(payer)
+            used[name] = used.get(name, 0) + 1
+    return used
 
 
 def unused_policy_warnings(policies: PolicySet, used: dict[str, int]) -> list[dict[str, str]]:
@@ -575,7 +582,8 @@ def unused_policy_warnings(policies: PolicySet, used: dict[str, int]) -> list[di
     name of the batch maps to it (a typo, "MEDICAR"; a payer another file claims later), so the file
     changed nothing, which a run must not do silently (probe 20B)."""
     return [{"source": p.origin, "problem": f"policy {p.name} applies to no claim of this batch: no payer name here "
-             "maps to it (check its payers and payer_patterns against the claims' payer names)"}
+             "maps to it" + ("" if p.name in BUILTIN else
+                             " (check its payers and payer_patterns against the claims' payer names)")}
             for p in policies.claimants if p.origin != "built-in" and not used.get(p.name)]
 
 
@@ -645,7 +653,7 @@ def scrub(
     unvalidated = ([{"source": "--strict", "problem": "no input is an X12 837 file, and --strict validates X12 "
                      "files only: nothing more was validated"}]
                    if strict and "x12" not in raw.formats.values() else [])
-    unused = unused_policy_warnings(policies, policies_used(enriched))
+    unused = unused_policy_warnings(policies, policies_used(enriched, canon.rejected_lines, policies))
     input_warnings = [*raw.skipped, *raw.file_notices, *record_notices, *counts, *times, *unused, *unvalidated]
     strict_refuses = [False] * len(raw.skipped) + [raw.formats.get(n["source"]) == "x12" for n in raw.file_notices] \
         + [False] * (len(record_notices) + len(counts) + len(times) + len(unused) + len(unvalidated))

@@ -40,7 +40,6 @@ exports write them).
 
 from __future__ import annotations
 
-import re
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import cache, reduce
 from typing import Any
@@ -522,20 +521,34 @@ def _orphan_passes(lines: pl.DataFrame, orphans: pl.DataFrame) -> list[tuple[pl.
 
 def _members_of_lossy_ids(lines: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
     """``rows`` with each member id read with the decoder's replacement character (a byte of another
-    encoding in the cell: "M\ufffdller") replaced by the batch's member ids it may stand for (one
-    character for each such mark: "M1ller", not "M1"), a row per id; a row matching none keeps its
-    id, which keys it to no encounter. Probe 20B: "1EG4TE5MK7\ufffd" keyed a rejected 96365 to no
-    encounter, and the 96366 of its member's other claim was reported "without its primary". A few
-    rejected rows at most: their distinct ids are matched one by one."""
+    encoding in the cell: "M\ufffdller") replaced by the batch's member ids it may stand for (the same
+    length, the same characters where it has them: "M1ller", not "M1"), a row per id; a row matching
+    none keeps its id, which keys it to no encounter. Probe 20B: "1EG4TE5MK7\ufffd" keyed a rejected
+    96365 to no encounter, and the 96366 of its member's other claim was reported "without its
+    primary". An id mostly unreadable (fewer than three characters read, or half of it marked) stands
+    for no one: eleven marks matched every Medicare id of the batch (review 20D). Matched per pattern
+    of marks (length and positions: a handful), each a slice-and-join over the members of that length."""
     lossy = pl.col("member_id").str.contains("\ufffd", literal=True).fill_null(False)
     marked = rows.filter(lossy)
     if not marked.height:
         return rows
-    members = lines.get_column("member_id").drop_nulls().unique()
-    pairs = [(marked_id, member) for marked_id in marked.get_column("member_id").unique().to_list()
-             for member in members.filter(members.str.contains(
-                 "^" + ".".join(re.escape(part) for part in marked_id.split("\ufffd")) + "$")).to_list()]
-    matches = pl.DataFrame(pairs, schema={"member_id": pl.String, "_as": pl.String}, orient="row")
+    members = lines.select(pl.col("member_id").drop_nulls().unique())
+    patterns: dict[tuple[int, tuple[int, ...]], list[str]] = {}
+    for marked_id in marked.get_column("member_id").unique().to_list():
+        at = tuple(k for k, ch in enumerate(marked_id) if ch == "\ufffd")
+        if len(marked_id) - len(at) >= 3 and 2 * len(at) < len(marked_id):
+            patterns.setdefault((len(marked_id), at), []).append(marked_id)
+    found = []
+    for (length, at), ids in patterns.items():
+        pieces, start = [], 0
+        for k in at:  # the member id with the characters at the marks' places replaced by the mark
+            pieces += [pl.col("_as").str.slice(start, k - start), pl.lit("\ufffd")]
+            start = k + 1
+        pieces.append(pl.col("_as").str.slice(start))
+        found.append(members.select(pl.col("member_id").alias("_as")).filter(
+            pl.col("_as").str.len_chars() == length).with_columns(pl.concat_str(pieces).alias("member_id")).join(
+            pl.DataFrame({"member_id": ids}, schema={"member_id": pl.String}), on="member_id"))
+    matches = pl.concat(found) if found else pl.DataFrame(schema={"_as": pl.String, "member_id": pl.String})
     expanded = marked.join(matches, on="member_id", how="left").with_columns(
         pl.coalesce("_as", "member_id").alias("member_id")).drop("_as")
     return pl.concat([rows.filter(~lossy), expanded], how="vertical_relaxed")

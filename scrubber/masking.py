@@ -148,16 +148,19 @@ def _frames(result: ScrubResult) -> list[pl.DataFrame]:
 
 
 # How the cards quote a claim, a member and a payer claim number in a message ("on claim PCN-1305,
-# line 2", "for member M1"): an id has a digit (the words after "claim" are not ids: "claim number").
-_QUOTED_IDS = {"claim_id": r"\bclaim ([^\s,;:()]*\d[^\s,;:()]*)", "member_id": r"\bmember ([^\s,;:()]*\d[^\s,;:()]*)",
-               "payer_claim_number": r"\bpayer claim number ([^\s,;:()]*\d[^\s,;:()]*)"}
+# line 2", "for member M1"): an id has a digit or a capital (the words the cards write after "claim"
+# are lower case: "claim number", "claim line"; review 20D: "ADAMSJANE" was shown).
+_ID_TOKEN = r"([^\s,;:()]*[0-9A-Z][^\s,;:()]*)"
+_QUOTED_IDS = {"claim_id": r"\bclaim " + _ID_TOKEN, "member_id": r"\bmember " + _ID_TOKEN,
+               "payer_claim_number": r"\bpayer claim number " + _ID_TOKEN}
 
 
 def quoted_ids(frames: list[pl.DataFrame]) -> pl.DataFrame:
     """The claim ids, member ids and payer claim numbers the ``message`` of ``frames`` quote, as id
     columns for :class:`Masker`'s tables: an earlier run's findings compared with this one (probe 20B:
     a fixed finding's message named "claim PCN-1305", a claim of no finding and not in this run, which
-    no table knew, so it was shown as it was)."""
+    no table knew, so it was shown as it was). An id holding a space, comma or parenthesis is cut
+    there (its first part masked)."""
     texts = pl.concat([f.select(pl.col("message").cast(pl.String)) for f in frames if "message" in f.columns]
                       or [pl.DataFrame(schema={"message": pl.String()})])
     columns = {c: texts.select(pl.col("message").str.extract_all(p)).explode("message").drop_nulls()
@@ -273,9 +276,10 @@ def _mask_frame(frame: pl.DataFrame, tables: dict[str, pl.DataFrame], files: dic
         # ... and an X12 row's location quotes the LX01 it read ("segment 25 (claim C1, LX SMITHSON)"):
         # a value that is no line number is masked there too (probe 20B).
         if "location" in out.columns and out.schema["location"] == pl.String():
+            # (to the location's last parenthesis: an LX01 may hold one, which left it shown; review 20D)
             out = out.with_columns(pl.col("location").str.replace(
-                r"(, LX )([^)]*)(\))$", "${1}" + MASKED_VALUE + "${3}").alias("_masked_lx")).with_columns(
-                pl.when(pl.col("location").str.extract(r", LX ([^)]*)\)$").str.contains(_LINE_NUMBER).fill_null(True))
+                r"(, LX )(.*)(\))$", "${1}" + MASKED_VALUE + "${3}").alias("_masked_lx")).with_columns(
+                pl.when(pl.col("location").str.extract(r", LX (.*)\)$").str.contains(_LINE_NUMBER).fill_null(True))
                 .then(pl.col("location")).otherwise(pl.col("_masked_lx")).alias("location")).drop("_masked_lx")
     text_columns = [c for c in TEXT_COLUMNS if c in out.columns and out.schema[c] == pl.String()]
     if text_columns and out.height:

@@ -160,7 +160,8 @@ def partition_outputs(plan: PartitionPlan, frame: pl.DataFrame) -> pl.DataFrame:
     parts["rows_read"] = canon.rows_read
     # The lines whose times cannot be an infusion, per file: an input warning, worded on the driver.
     parts[UNUSABLE_TIMES] = unusable_times_parts(enriched)
-    parts[POLICIES_USED] = policies_used(enriched)  # (a --policy file deciding no line: warned on the driver)
+    # (a --policy file deciding no line nor naming a rejected row: warned on the driver)
+    parts[POLICIES_USED] = policies_used(enriched, canon.rejected_lines, plan.policies)
     frames = [
         _shaped(FINDING, findings),
         _shaped(REJECTED, rejected.rename({c: f"{REJECTED_PREFIX}{c}" for c in rejected.columns})),

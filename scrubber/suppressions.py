@@ -275,9 +275,10 @@ def apply(findings: pl.DataFrame, suppressions: SuppressionSet | None, today: dt
                 else findings.select(_pattern_match(findings, s)).to_series()).fill_null(False)
         if mine.any():
             first = entries[int(chosen.filter(mine).drop_nulls()[0])]
+            after = ("it applies once that one expires or is removed" if first.expires < s.expires else
+                     "that one lasts as long, so this one never applies (delete it, or put it first)")
             problem = (f"{s.label} matches only findings that {first.label} of {first.source} suppresses first "
-                       "(the first matching entry in file order is the one applied): it applies once that one "
-                       "expires or is removed")
+                       f"(the first matching entry in file order is the one applied): {after}")
         elif not skipped:
             problem = f"{s.label} matches no finding (fixed, or no longer found? delete it)"
         else:

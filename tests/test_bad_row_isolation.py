@@ -125,21 +125,21 @@ def test_a_line_only_a_rejected_rows_code_would_flag_is_counted_not_evaluated(tm
 
 PRIMARY_HEADER = "claim_id,line_number,member_id,payer,place_of_service,date_of_service,procedure_code,units,charge," \
                  "diagnosis_1,infusion_start,infusion_stop"
-PRIMARY_B = "PB,1,M7,MEDICARE,11,2026-03-02,96366,2,220.00,D80.0,,"  # its primary is claim PA's 96365
+PRIMARY_B = "PB,1,1EG4TE5MK72,MEDICARE,11,2026-03-02,96366,2,220.00,D80.0,,"  # its primary is claim PA's 96365
 
 
 @pytest.mark.parametrize(("primary", "encoding"), [
-    ("PA,1,M\xe9,MEDICARE,11,2026-03-02,96365,1,350.00,D80.0,2026-03-02T09:00,2026-03-02T11:45", "latin-1"),
-    ("PA,1,M7,MEDICARE,11,2026-03-0\xe9,96365,1,350.00,D80.0,2026-03-02T09:00,2026-03-02T11:45", "latin-1"),
-    ("PA,1,M7,MEDICARE", "utf-8"),  # a row cut after its payer: date and code unknown
+    ("PA,1,1EG4TE5MK7\xe9,MEDICARE,11,2026-03-02,96365,1,350.00,D80.0,2026-03-02T09:00,2026-03-02T11:45", "latin-1"),
+    ("PA,1,1EG4TE5MK72,MEDICARE,11,2026-03-0\xe9,96365,1,350.00,D80.0,2026-03-02T09:00,2026-03-02T11:45", "latin-1"),
+    ("PA,1,1EG4TE5MK72,MEDICARE", "utf-8"),  # a row cut after its payer: date and code unknown
 ], ids=["bad-byte-member", "bad-byte-date", "cut-row"])
 def test_a_row_whose_member_or_date_cannot_be_read_makes_no_finding_on_its_encounter(
         tmp_path: Path, primary: str, encoding: str) -> None:
     """Probe 20B: the 96365 of claim PA anchors claim PB's 96366 (the same member and date). Its row
     rejected for a member or date that cannot be read (a byte of another encoding, a row cut short),
-    PB's add-on was reported "without its primary": the row may be of PB's encounter ("M\ufffd" may be
-    "M7"), so the add-on is not evaluated. Near misses: without the row at all the add-on has no
-    primary; a member id that cannot be PB's ("X\ufffd") leaves it reported."""
+    PB's add-on was reported "without its primary": the row may be of PB's encounter ("1EG4TE5MK7\ufffd"
+    may be "1EG4TE5MK72"), so the add-on is not evaluated. Near misses: without the row at all the add-on has no
+    primary; a member id that cannot be PB's ("9XX9XX9XX9\ufffd") leaves it reported."""
     path = tmp_path / "claims.csv"
     path.write_bytes("\n".join([PRIMARY_HEADER, primary, PRIMARY_B, ""]).encode(encoding))
     result = scrub([str(path)])
@@ -150,7 +150,7 @@ def test_a_row_whose_member_or_date_cannot_be_read_makes_no_finding_on_its_encou
     alone = scrub([str(path)]).findings
     assert alone.select("claim_id", "check_id", "reason").rows() == [("PB", "addon-without-primary", "no_primary")]
     if encoding == "latin-1":
-        path.write_bytes("\n".join([PRIMARY_HEADER, primary.replace("M\xe9", "X\xe9").replace(",M7,", ",X7,"),
+        path.write_bytes("\n".join([PRIMARY_HEADER, primary.replace("1EG4TE5MK7", "9XX9XX9XX9"),
                                     PRIMARY_B, ""]).encode(encoding))
         other = scrub([str(path)]).findings
         assert other.select("claim_id", "check_id", "reason").rows() == [("PB", "addon-without-primary", "no_primary")]
@@ -171,3 +171,18 @@ def test_a_q2052_billed_again_stays_reported_beside_a_rejected_drug_row(tmp_path
         result = scrub([str(path)], select=["home-ig-supplies"])
         assert result.findings.select("claim_id", "line_number", "reason").rows() == [("P2", 1, "second_q2052")]
         assert result.summary["by_check"]["home-ig-supplies"]["lines_not_evaluated"] == not_evaluated
+
+
+def test_a_member_id_mostly_unreadable_stands_for_no_member(tmp_path: Path) -> None:
+    """Review 20D: eleven bytes of another encoding matched every eleven-character member id of the batch
+    (every Medicare id), and every add-on without its primary went "not evaluated". An id with fewer than
+    three characters read, or half of it marked, stands for no one; one mark among ten read stands for
+    its member (the test above)."""
+    good = ["PB,1,1EG4TE5MK72,MEDICARE,11,2026-03-02,96366,2,220.00,D80.0,,",
+            "PC,1,9ZZ9ZZ9ZZ99,MEDICARE,11,2026-03-02,96366,1,110.00,D80.0,,"]
+    bad = "PA,1," + "\xe9" * 11 + ",MEDICARE,11,2026-03-02,96365,1,350.00,D80.0,2026-03-02T09:00,2026-03-02T11:45"
+    path = tmp_path / "claims.csv"
+    path.write_bytes("\n".join([PRIMARY_HEADER, bad, *good, ""]).encode("latin-1"))
+    result = scrub([str(path)])
+    assert sorted(result.findings.get_column("claim_id").to_list()) == ["PB", "PC"]
+    assert result.summary["by_check"]["addon-without-primary"]["lines_not_evaluated"] == 0

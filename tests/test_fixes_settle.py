@@ -147,6 +147,18 @@ def test_a_chain_of_96369_lines_continuing_one_infusion_is_its_additional_hours_
     assert _run(tmp_path, "short_after.csv", [rows[0], rows[1].replace(",96369,", ",96370,")], []).height == 0
 
 
+def test_near_miss_a_chain_whose_middle_line_adds_no_hour_is_left_to_the_set_up_rule(tmp_path: Path) -> None:
+    # 09:00-10:00, 10:00-10:20 (80 minutes: no hour yet), 10:20-12:00 (180: 96370 x2). Deleting line 2 as
+    # "adds none" while line 3 takes x2 from the minutes line 2 carried did not settle (review 20D).
+    line = "S5,{n},M5,MEDICARE,professional,11,2026-03-02,96369,1,300,D80.0,,{start},{stop}"
+    rows = [line.format(n=1, start="2026-03-02T09:00", stop="2026-03-02T10:00"),
+            line.format(n=2, start="2026-03-02T10:00", stop="2026-03-02T10:20"),
+            line.format(n=3, start="2026-03-02T10:20", stop="2026-03-02T12:00")]
+    first = _run(tmp_path, "before.csv", rows, [])
+    assert first.select("line_number", "reason").rows() == [(2, "second_initial"),
+                                                            (3, "second_initial_subsequent_taken")]
+
+
 def test_near_miss_a_later_second_set_up_among_them_leaves_all_to_the_set_up_rule(tmp_path: Path) -> None:
     # The third 96369 starts at 14:00, after a break longer than an interruption: a new pump set-up.
     # Then none of them is read as the infusion going on (the fixes must agree with each other).

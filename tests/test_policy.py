@@ -328,3 +328,8 @@ def test_a_policy_file_deciding_no_claim_is_warned_of(tmp_path, write_csv) -> No
         "(check its payers and payer_patterns against the claims' payer names)"}]
     typo.write_text('name = "ACME"\nextends = "DEFAULT"\npayers = ["ACME HEALTH"]\n', encoding="utf-8")
     assert not [w for w in scrub([str(claims)], policy_files=[str(typo)]).input_warnings if w["source"] == str(typo)]
+    # ... nor one whose claims were all rejected (review 20D: it was told to check its payers).
+    rejected = write_csv("claim_id,line_number,member_id,payer,place_of_service,date_of_service,procedure_code,units\n"
+                         "C1,1,M1,ACME HEALTH,11,2026-03-02,96372,abc\nC2,1,M2,AETNA,11,2026-03-02,96372,1\n")
+    assert not [w for w in scrub([str(rejected)], policy_files=[str(typo)]).input_warnings
+                if w["source"] == str(typo)]

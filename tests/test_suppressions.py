@@ -277,12 +277,19 @@ def test_a_waiver_shadowed_by_an_earlier_one_is_not_called_stale(tmp_path: Path)
     (every route-mismatch, expiring sooner) suppresses first: it was told "matches no finding ... delete
     it", and deleting it would bring the finding back when entry 1 expires. The same file given twice
     told every entry of its second copy so. Near miss: an entry matching nothing is still stale."""
-    sup = write(tmp_path / "sup.toml", entry(check="route-mismatch") + entry(check="route-mismatch", claim="PCN-2006")
+    soon = (dt.date.today() + dt.timedelta(days=30)).isoformat()
+    sup = write(tmp_path / "sup.toml", entry(check="route-mismatch", expires=soon)
+                + entry(check="route-mismatch", claim="PCN-2006")
                 + entry(check="route-mismatch", claim="NO-SUCH-CLAIM"))
     result = run("check", SAMPLE, "--suppressions", sup, "--suppressions", sup, "--json", "-", "--fail-on", "never")
     warnings = [w for w in result.stderr.splitlines() if "warning" in w]
     assert len(warnings) == 2, result.stderr
     assert "entry 2 (check 'route-mismatch', claim 'PCN-2006') matches only findings that entry 1 " \
            "(check 'route-mismatch')" in warnings[0] and "delete it" not in warnings[0]
+    assert "it applies once that one expires or is removed" in warnings[0]
     assert "entry 3 (check 'route-mismatch', claim 'NO-SUCH-CLAIM') matches no finding (fixed, or no longer " \
            "found? delete it)" in warnings[1]
+    # Shadowed by an entry lasting as long, it never applies: said so (review 20D).
+    sup = write(tmp_path / "sup2.toml", entry(check="route-mismatch") + entry(check="route-mismatch", claim="PCN-2006"))
+    result = run("check", SAMPLE, "--suppressions", sup, "--json", "-", "--fail-on", "never")
+    assert "that one lasts as long, so this one never applies (delete it, or put it first)" in result.stderr
