@@ -381,7 +381,8 @@ def hours_of_deleted_infusions(lines: pl.LazyFrame, deleted: pl.Series) -> pl.Da
     no deleted line is timed."""
     tm = timing(lines)
     infusions = tm.lines.filter(
-        pl.col("row_id").is_in(deleted.implode()) & (pl.col("tm_kind") == INFUSION)).select("row_id").collect()
+        pl.col("row_id").is_in(deleted.implode()) & (pl.col("tm_kind") == INFUSION)).select(
+        "row_id", "enc_key").collect()
     if not infusions.height:
         return pl.DataFrame(schema=_NO_HOURS)
     gone = infusions.get_column("row_id")
@@ -391,11 +392,14 @@ def hours_of_deleted_infusions(lines: pl.LazyFrame, deleted: pl.Series) -> pl.Da
     settled = _within(tm.groups.filter(pl.col("evaluable_as_read") & (pl.col("counted") == pl.col("expected"))
                                        & (pl.col("billed") == pl.col("counted"))), encounters).select(
         "enc_key", "tm_chain")
-    chains = tm.lines.select("row_id", "tm_chain")
     named = ["row_id", "enc_key", "claim_id", "line_number", "procedure_code", "units"]
-    hours = _hours_not_supported(lines, encounters, tm=after).join(lines.select(named), on="row_id").join(
+    # (the deleted lines' encounters only, read once: a join with every line cost 0.03 s on 2M)
+    local = _within(lines.select(named), infusions.get_column("enc_key").unique()).collect().lazy()
+    chains = _within(tm.lines.select("row_id", "enc_key", "tm_chain"), infusions.get_column("enc_key").unique()
+                     ).select("row_id", "tm_chain").collect().lazy()
+    hours = _hours_not_supported(lines, encounters, tm=after).join(local, on="row_id").join(
         chains, on="row_id").join(settled, on=["enc_key", "tm_chain"], how="semi")
-    owners = lines.select(named[:4]).filter(pl.col("row_id").is_in(gone.implode())).join(
+    owners = local.select(named[:4]).filter(pl.col("row_id").is_in(gone.implode())).join(
         chains, on="row_id").group_by("enc_key", "claim_id", "tm_chain").agg(
         pl.col("row_id").first().alias("_owner"), pl.len().alias("_deleted")).filter(pl.col("_deleted") == 1)
     per_owner = hours.join(owners, on=["enc_key", "claim_id", "tm_chain"]).sort("claim_id", "line_number").group_by(
