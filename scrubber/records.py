@@ -39,6 +39,7 @@ from scrubber.schema import RECORD_COLUMNS
 
 KEY = ("claim_id", "line_number")
 READ_COLUMNS = frozenset((*KEY, *RECORD_COLUMNS))  # what a records file gives; any other column is not read
+UNMATCHED_REASON = "record matches no claim line"  # (the terminal counts these apart from other problems)
 UNMATCHED_SCHEMA = {"source": pl.String(), "row": pl.Int64(), "claim_id": pl.String(),
                     "line_number": pl.String(), "reason": pl.String()}
 
@@ -238,7 +239,7 @@ class RecordJoin:
             [
                 self.file_problems,
                 unmatched.select(pl.lit(self.source).alias("source"), pl.col("source_row").alias("row"), *KEY,
-                                 pl.lit("record matches no claim line").alias("reason")),
+                                 pl.lit(UNMATCHED_REASON).alias("reason")),
                 self.duplicates.select(pl.lit(self.source).alias("source"), pl.col("source_row").alias("row"), *KEY,
                                        "reason"),
             ]

@@ -519,3 +519,15 @@ def test_strict_errors_keep_member_ids_out_under_mask_phi(tmp_path) -> None:
     masked = CliRunner().invoke(main, ["check", str(leaky), "--strict", "--no-config", "--mask-phi"])
     assert masked.exit_code == 2 and "PHIMEMBER" not in masked.stderr, masked.stderr
     assert f"{leaky}: fails X12 structural validation (--strict): segment" in masked.stderr
+
+
+def test_the_terminal_tells_unmatched_records_from_records_whose_value_is_not_used(tmp_path) -> None:
+    """Probe 20B: a record that matched its claim line but held a value that cannot be used
+    (infusion_start "yesterday") was summed as "1 administration record(s) matched no claim line".
+    Near miss: a record of no claim line is counted as such."""
+    records = tmp_path / "records.csv"
+    records.write_text("claim_id,line_number,infusion_start\nPCN-1001,1,yesterday\nNO-SUCH,1,2026-03-02T09:00\n",
+                       encoding="utf-8")
+    result = run("check", SAMPLE, "--records", str(records), "--fail-on", "never")
+    assert "1 administration record(s) matched no claim line; 1 record problem(s) (a value not used, a repeated " \
+           "record) (unmatched_records in the findings JSON)." in result.output, result.output

@@ -15,6 +15,7 @@ from scrubber.engine import ScrubResult
 from scrubber.errors import UNPRINTABLE
 from scrubber.gate import Verdict
 from scrubber.output import icd10_next_words
+from scrubber.records import UNMATCHED_REASON
 
 MAX_REJECTED_SHOWN = 10
 MAX_FINDINGS_SHOWN = 50
@@ -115,7 +116,14 @@ def render_summary(result: ScrubResult, verdict: Verdict, rejected_path: str | N
                    f"their diagnosis codes were not evaluated for validity{icd10_next_words(s)}.")
     out.append(reference_line(result))
     if result.unmatched_records.height:
-        out.append(f"{result.unmatched_records.height} administration record(s) matched no claim line.")
+        # (a record that matched its line but holds a value that cannot be used, or repeats another, is
+        # no unmatched record: probe 20B read "1 record matched no claim line" for one of those)
+        unmatched = int((result.unmatched_records.get_column("reason") == UNMATCHED_REASON).sum())
+        others = result.unmatched_records.height - unmatched
+        words = [f"{unmatched} administration record(s) matched no claim line"] if unmatched else []
+        if others:
+            words.append(f"{others} record problem(s) (a value not used, a repeated record)")
+        out.append("; ".join(words) + " (unmatched_records in the findings JSON).")
     if result.input_warnings:
         out.append(f"{len(result.input_warnings)} input file problem(s) that did not stop the scrub (see stderr).")
     if compare:
