@@ -358,8 +358,16 @@ def _hours_not_supported(lines: pl.LazyFrame, encounters: pl.Series | None = Non
                        .alias("reported_units")).filter(pl.col("reported_units") > 0)
 
 
+# The hour lines that go with another line's fix (:func:`hours_of_deleted_infusions`,
+# :func:`concurrent_hours`), where there are none.
 _NO_HOURS = {"row_id": pl.Int64, "_hour_rows": pl.List(pl.Int64), "_hour_units": pl.Float64,
              "hours_note": pl.String, "hours_removed": pl.String}
+
+
+def billed_line(code: pl.Expr | str, units: pl.Expr | str) -> pl.Expr:
+    """A line as the fixes name it: "96370 x1 on claim S1 line 2" (the code and units given, the
+    line's claim and number): the hours that go with a deletion, a recode or a continuation."""
+    return pl.format("{} x{} on claim {} line {}", code, units, "claim_id", "line_number")
 
 
 def hours_of_deleted_infusions(lines: pl.LazyFrame, deleted: pl.Series) -> pl.DataFrame:
@@ -406,8 +414,7 @@ def hours_of_deleted_infusions(lines: pl.LazyFrame, deleted: pl.Series) -> pl.Da
         "_owner").agg(
         pl.col("row_id").alias("_hour_rows"), pl.col("reported_units").sum().alias("_hour_units"),
         (pl.col("reported_units") >= pl.col("units")).all().alias("_whole"),
-        pl.format("{} x{} on claim {} line {}", "procedure_code", number(pl.col("units")), "claim_id",
-                  "line_number").str.join(", ").alias("_named"))
+        billed_line("procedure_code", number(pl.col("units"))).str.join(", ").alias("_named"))
     return per_owner.filter(pl.col("_whole")).select(
         pl.col("_owner").alias("row_id"), "_hour_rows", pl.col("_hour_units").cast(pl.Float64),
         pl.format(" Delete {} too: additional hours only the deleted infusion's minutes support.", "_named")
@@ -450,9 +457,7 @@ def concurrent_infusions(lines: pl.LazyFrame, extra: pl.LazyFrame) -> pl.LazyFra
         # (with its own hours documented as its continuation: probe 18D, a 96366 timed past the kept one)
         ((pl.col("s") >= pl.col("_ks")) & (pl.col("_own_stop") <= pl.col("_ke"))).alias("_inside"),
     ).collect()  # (a few lines, or none: then the hours are not looked for)
-    hours = (concurrent_hours(lines, ranked.lazy()) if ranked.height else pl.LazyFrame(schema={
-        "row_id": pl.Int64, "_hour_rows": pl.List(pl.Int64), "_hour_units": pl.Float64, "hours_note": pl.String,
-        "hours_removed": pl.String}))
+    hours = concurrent_hours(lines, ranked.lazy()) if ranked.height else pl.LazyFrame(schema=_NO_HOURS)
     return ranked.lazy().join(hours, on="row_id", how="left").select(
         "row_id",
         pl.lit(True).alias("_concurrent"),
@@ -526,8 +531,7 @@ def concurrent_hours(lines: pl.LazyFrame, concurrent: pl.LazyFrame) -> pl.LazyFr
     return first.join(hours.group_by(group).agg(
         pl.col("row_id").alias("_hour_rows"),
         pl.col("units").fill_null(0.0).cast(pl.Float64).sum().alias("_hour_units"),
-        pl.format("{} x{} on claim {} line {}", "procedure_code", number(pl.col("units")), "claim_id",
-                  "line_number").str.join(", ").alias("_named"),
+        billed_line("procedure_code", number(pl.col("units"))).str.join(", ").alias("_named"),
     ), on=group).select(
         "row_id", "_hour_rows", "_hour_units",
         pl.format(" Delete {} too: additional hours of this infusion, which a concurrent infusion does not report.",

@@ -63,6 +63,7 @@ import polars as pl
 
 from checks._counting import (
     below_floor,
+    billed_line,
     concurrent_infusions,
     hydration_as_secondary,
     initial_services,
@@ -256,8 +257,7 @@ def _continuations(lines: pl.LazyFrame, extra: pl.LazyFrame) -> pl.LazyFrame:
     minutes = (pl.col("_ke") - pl.col("_ks")) + (pl.col("e") - pl.col("s")).cum_sum().over("enc_key")
     chained = ordered.filter(follows.fill_null(False).all().over("enc_key")).with_columns(minutes.alias("_m"))
     # The earlier lines that report hours, named ("96370 x1 on claim S1 line 2"), for the words.
-    named = pl.when(pl.col("_units") > 0).then(pl.format("{} x{} on claim {} line {}", "adm_addon_hour_code",
-                                                           "_units", "claim_id", "line_number"))
+    named = pl.when(pl.col("_units") > 0).then(billed_line("adm_addon_hour_code", "_units"))
     worded = chained.with_columns(
         hour_units(pl.col("_m")).cast(pl.Int64).alias("_total"),
         pl.int_range(pl.len()).over("enc_key").alias("_k"),  # (the line's place in the chain, from 0)

@@ -15,9 +15,10 @@
   waste, with no JW line where the policy requires one, is `missing-modifier`'s (the waste without JW:
   one root cause); a unit past both is over here.
 - Additional-hour add-ons (96361, 96366, 96370, 96415): for each infusion it extends in the encounter,
-  with T its documented minutes (crossing midnight allowed), the infusion supports
-  max(0, floor((T - 31) / 60)) additional hours: 61-90 minutes is 0, 91-150 is 1, 151-210 is 2, 211-270
-  is 3. The expected units of the add-on code are the sum over those infusions, compared with the
+  with T its documented minutes (crossing midnight allowed; a stop more than a day after its start,
+  `timing.max_infusion_minutes`, is read as a recording error: not evaluated, an input warning), the
+  infusion supports max(0, floor((T - 31) / 60)) additional hours: 61-90 minutes is 0, 91-150 is 1,
+  151-210 is 2, 211-270 is 3. The expected units of the add-on code are the sum over those infusions, compared with the
   units of that code billed in the encounter (split over several lines or not). 96365 for 60 minutes and
   96367 for 100 minutes support 96366 x1. With no infusion it extends billed in the encounter, an
   add-on anchored by another primary (MEDICARE's CMS list: 96366 with 96413 or 96360) supports none

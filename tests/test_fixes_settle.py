@@ -118,15 +118,19 @@ def test_a_second_96369_that_continues_the_first_is_its_additional_hour_and_sett
     assert _run(tmp_path, "after.csv", fixed, []).height == 0
 
 
+def _sc_sessions(claim: str, *intervals: str) -> list[str]:
+    """One 96369 line per interval ("09:00-10:00") on ``claim`` (MEDICARE, office, 2026-03-02)."""
+    line = f"{claim},{{n}},M{claim[1:]},MEDICARE,professional,11,2026-03-02,96369,1,300,D80.0,,{{start}},{{stop}}"
+    return [line.format(n=n, start=f"2026-03-02T{start}", stop=f"2026-03-02T{stop}")
+            for n, (start, stop) in enumerate((i.split("-") for i in intervals), start=1)]
+
+
 def test_a_chain_of_96369_lines_continuing_one_infusion_is_its_additional_hours_and_settles(tmp_path: Path) -> None:
     """96369 09:00-10:00, 10:00-11:00 and 11:00-12:00: one subcutaneous infusion of 180 minutes, 96369 +
     96370 x2. Three such lines were left to the set-up rule (line 2 "as 96371", line 3 deleted: probe
     19F's D3/D4, left); each line is now the hours its own minutes add. A third line adding under 31
     minutes adds none: deleted, naming the earlier hours. Applied, the claims have no finding."""
-    line = "S3,{n},M3,MEDICARE,professional,11,2026-03-02,{code},1,300,D80.0,,{start},{stop}"
-    rows = [line.format(n=1, code="96369", start="2026-03-02T09:00", stop="2026-03-02T10:00"),
-            line.format(n=2, code="96369", start="2026-03-02T10:00", stop="2026-03-02T11:00"),
-            line.format(n=3, code="96369", start="2026-03-02T11:00", stop="2026-03-02T12:00")]
+    rows = _sc_sessions("S3", "09:00-10:00", "10:00-11:00", "11:00-12:00")
     first = _run(tmp_path, "before.csv", rows, [])
     assert first.select("line_number", "reason").rows() == [(2, "second_initial_continues"),
                                                             (3, "second_initial_continues")]
@@ -150,10 +154,7 @@ def test_a_chain_of_96369_lines_continuing_one_infusion_is_its_additional_hours_
 def test_near_miss_a_chain_whose_middle_line_adds_no_hour_is_left_to_the_set_up_rule(tmp_path: Path) -> None:
     # 09:00-10:00, 10:00-10:20 (80 minutes: no hour yet), 10:20-12:00 (180: 96370 x2). Deleting line 2 as
     # "adds none" while line 3 takes x2 from the minutes line 2 carried did not settle (review 20D).
-    line = "S5,{n},M5,MEDICARE,professional,11,2026-03-02,96369,1,300,D80.0,,{start},{stop}"
-    rows = [line.format(n=1, start="2026-03-02T09:00", stop="2026-03-02T10:00"),
-            line.format(n=2, start="2026-03-02T10:00", stop="2026-03-02T10:20"),
-            line.format(n=3, start="2026-03-02T10:20", stop="2026-03-02T12:00")]
+    rows = _sc_sessions("S5", "09:00-10:00", "10:00-10:20", "10:20-12:00")
     first = _run(tmp_path, "before.csv", rows, [])
     assert first.select("line_number", "reason").rows() == [(2, "second_initial"),
                                                             (3, "second_initial_subsequent_taken")]
@@ -162,10 +163,7 @@ def test_near_miss_a_chain_whose_middle_line_adds_no_hour_is_left_to_the_set_up_
 def test_near_miss_a_later_second_set_up_among_them_leaves_all_to_the_set_up_rule(tmp_path: Path) -> None:
     # The third 96369 starts at 14:00, after a break longer than an interruption: a new pump set-up.
     # Then none of them is read as the infusion going on (the fixes must agree with each other).
-    line = "S4,{n},M4,MEDICARE,professional,11,2026-03-02,{code},1,300,D80.0,,{start},{stop}"
-    rows = [line.format(n=1, code="96369", start="2026-03-02T09:00", stop="2026-03-02T10:00"),
-            line.format(n=2, code="96369", start="2026-03-02T10:00", stop="2026-03-02T11:00"),
-            line.format(n=3, code="96369", start="2026-03-02T14:00", stop="2026-03-02T15:00")]
+    rows = _sc_sessions("S4", "09:00-10:00", "10:00-11:00", "14:00-15:00")
     first = _run(tmp_path, "before.csv", rows, [])
     assert first.select("line_number", "reason").rows() == [(2, "second_initial"),
                                                             (3, "second_initial_subsequent_taken")]
