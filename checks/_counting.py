@@ -25,7 +25,10 @@ once, as functions of the enriched lines:
 * :func:`hydration_as_secondary`, :func:`short_infusions`, :func:`sequential_push`: what a service
   the one-initial rule outranks is billed as (hydration: 96361 in its secondary units; an infusion
   of 15 minutes or less: the sequential push, 96375), read by ``duplicate-initial-infusion``,
-  ``concurrent-hydration`` and ``infusion-too-short`` so that their fixes on one line agree.
+  ``concurrent-hydration`` and ``infusion-too-short`` so that their fixes on one line agree;
+* :func:`hours_of_deleted_infusions`: the hour lines an infusion units-over-mue deletes whole takes
+  with it (``unit-miscalculation`` judges the encounter without both:
+  :func:`checks.units_over_mue.lines_deleted_whole`, decided once per batch).
 
 Every function decides from the lines alone, never from another check's findings, so each check
 still runs on its own (``--select units-over-mue`` gives the same findings for that check as a full

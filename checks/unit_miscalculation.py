@@ -52,6 +52,11 @@
   `concurrent-hydration`'s (its fix recomputes the hydration), and the hours of an infusion that
   `duplicate-initial-infusion` recodes as concurrent (96368, no additional hours) are its own; no
   hours are asked for as left unbilled in a family holding such an infusion (its minutes support none).
+- An infusion line that `units-over-mue` deletes whole (over an MAI 2 MUE or a policy cap) supports
+  no hours here: the encounter is judged as that deletion leaves it, the hour lines the deletion
+  takes with it are that finding's, and the words name the line not counted (96369 09:00-10:00,
+  96369-XE 14:00-16:40 and 96370 x1: the MUE deletes line 2, and the 96370 is "delete", not "bill
+  x2" on the deleted line's minutes).
 
 Implementation. Drug lines: dose and waste come from the line, or from the other line of the same
 drug on the claim and date (:func:`scrubber.enrich.with_drug_units`; the JW line usually carries no
@@ -83,7 +88,8 @@ from scrubber import reference
 from scrubber.cards import load_card
 from scrubber.enrich import dose_units, is_ig, waste_units, with_codes, with_drug_units
 from scrubber.registry import Check, Context
-from scrubber.timing import Timing, timing
+from scrubber.text import number
+from scrubber.timing import INFUSION, Timing, timing
 
 
 def _drugs(lines: pl.LazyFrame) -> pl.LazyFrame:
@@ -236,6 +242,36 @@ def _split_doses(ig: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def _hour_findings(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
+    """The hours findings, an encounter losing lines to units-over-mue's deletions judged as the
+    deletion leaves it (:func:`checks.units_over_mue.lines_deleted_whole`, decided once per batch): a
+    second 96369 the MUE deletes supports no hours here, and the hour lines the deletion takes are that
+    finding's."""
+    # (that module imports this one)
+    from checks.units_over_mue import lines_deleted_whole
+
+    removed = lines_deleted_whole(lines)
+    if not removed.len():
+        return _judged_hours(lines, ctx)
+    encounters = lines.filter(pl.col("row_id").is_in(removed.implode())).select("enc_key").unique().collect()
+    corrected = lines.join(encounters.lazy(), on="enc_key", how="semi").filter(
+        ~pl.col("row_id").is_in(removed.implode())).collect().lazy()
+    # The words name the infusion lines left out, or "supports none" reads as ignoring them.
+    from checks._counting import billed_line
+
+    deleted = timing(lines).lines.filter((pl.col("tm_kind") == INFUSION) & pl.col("row_id").is_in(removed.implode())
+                                         ).select("row_id")
+    left_out = lines.join(deleted, on="row_id", how="semi").sort("claim_id", "line_number").group_by("enc_key").agg(
+        billed_line("procedure_code", number(pl.col("units"))).str.join(", ").alias("_left_out"))
+    heads = lines.select(pl.col("row_id"), "enc_key").join(encounters.lazy(), on="enc_key", how="semi")
+    judged = _judged_hours(corrected, ctx).join(heads, on="row_id", how="left").join(
+        left_out, on="enc_key", how="left").with_columns(
+        pl.format("{}; not counted: {}, which the units-over-mue finding deletes", "infusions", "_left_out")
+        .alias("infusions")).drop("enc_key", "_left_out")
+    return pl.concat([_judged_hours(lines, ctx, skip=encounters.get_column("enc_key")), judged])
+
+
+def _judged_hours(lines: pl.LazyFrame, ctx: Context, skip: pl.Series | None = None) -> pl.LazyFrame:
+    """The hours findings of ``lines`` by their time facts, but for the encounters ``skip``."""
     t = timing(lines)
     billed, counted, expected = pl.col("billed"), pl.col("counted"), pl.col("expected")
     # One finding per root cause: excess that counting the observation minutes would explain is
@@ -244,7 +280,8 @@ def _hour_findings(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     # are at risk in its finding (``counted`` leaves them out). The words give the totals.
     explained = (counted <= pl.col("expected_obs")) | (counted <= pl.col("expected_concurrent"))
     over = (counted > expected) & ~explained
-    wrong = t.groups.filter(pl.col("evaluable") & (over | (billed < expected))).collect()
+    judged = t.groups if skip is None else t.groups.filter(~pl.col("enc_key").is_in(skip.implode()))
+    wrong = judged.filter(pl.col("evaluable") & (over | (billed < expected))).collect()
     if wrong.height:
         # The hours of a concurrent infusion go whole with its recode (duplicate-initial-infusion): not
         # also "bill x1" here (the rule is decided once, for the few encounters judged).

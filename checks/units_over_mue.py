@@ -68,8 +68,10 @@ from checks._counting import (
 from scrubber import reference
 from scrubber.cards import load_card
 from scrubber.enrich import code, code_is, has_modifier
+from scrubber.per_batch import once_per_batch
 from scrubber.registry import Check, Context
 from scrubber.text import number
+from scrubber.timing import INFUSION, timing
 
 # What decides a line's limit: the MUE indicator (1 per line, 2 and 3 per encounter) or a policy cap.
 _CAP = 9  # stands for "policy cap" beside the MAI values 1-3 in the ``_kind`` column
@@ -215,6 +217,23 @@ def _candidates(lines: pl.LazyFrame) -> pl.DataFrame:
 
 
 def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
+    found, hours = _decided(lines)
+    return _with_hours_of_deleted_lines(found, hours).lazy()
+
+
+@once_per_batch
+def _decided(lines: pl.LazyFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The lines over their limit (:func:`_over`) and the hour lines each line deleted whole takes with
+    it (:func:`checks._counting.hours_of_deleted_infusions`): decided once per batch, for this check's
+    findings and for the lines unit-miscalculation judges the hours without
+    (:func:`lines_deleted_whole`)."""
+    found = _over(lines)
+    return found, hours_of_deleted_infusions(lines, found.filter(pl.col("reason").is_in(_DELETES_LINE)).get_column(
+        "row_id"))
+
+
+def _over(lines: pl.LazyFrame) -> pl.DataFrame:
+    """The lines over their MUE or policy cap, with their reason, units and words (collected)."""
     # Pass one: which lines can be over their limit.
     over_ids = _candidates(lines)
     # Pass two, on those few lines: the units another check reports, and which line carries the excess.
@@ -316,20 +335,31 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         .then(subsequent)
         .alias("subsequent"),
     ).collect()
-    return _with_hours_of_deleted_lines(lines, found).lazy()
+    return found
 
 
 # The reasons whose fix deletes the line whole (MAI 2 or a policy cap; MAI 3 is a justification).
 _DELETES_LINE = ("over_mue_policy_line", "over_policy_cap_line")
 
 
-def _with_hours_of_deleted_lines(lines: pl.LazyFrame, found: pl.DataFrame) -> pl.DataFrame:
+def lines_deleted_whole(lines: pl.LazyFrame) -> pl.Series:
+    """``row_id`` of the timed infusion lines this check's fixes delete whole (an MAI 2 MUE, a policy
+    cap) and of the hour lines that go with them: the lines the claim loses once its fixes are applied,
+    which unit-miscalculation's time rules read it without (review 20C: 96369 09:00-10:00, 96369-XE
+    14:00-16:40 and 96370 x1 drew "delete line 2" beside "bill 96370 x2", the second on the minutes
+    the first deletes)."""
+    found, hours = _decided(lines)
+    deleted = found.filter(pl.col("reason").is_in(_DELETES_LINE)).get_column("row_id")
+    timed = timing(lines).lines.filter(pl.col("row_id").is_in(deleted.implode()) & (pl.col("tm_kind") == INFUSION))
+    return pl.concat([timed.select("row_id").collect().get_column("row_id"),
+                      hours.get_column("_hour_rows").explode().drop_nulls()]).unique()
+
+
+def _with_hours_of_deleted_lines(found: pl.DataFrame, hours: pl.DataFrame) -> pl.DataFrame:
     """``found`` with ``hours_note`` / ``hours_removed`` (empty where none) and, at risk with the
     deleted line, the additional hours only its minutes supported
     (:func:`checks._counting.hours_of_deleted_infusions`): 96369-XE over its MAI 2 MUE of 1 is deleted
     with the 96370 its 100 minutes supported, in one finding (one root cause)."""
-    hours = hours_of_deleted_infusions(
-        lines, found.filter(pl.col("reason").is_in(_DELETES_LINE)).get_column("row_id"))
     with_hours = pl.col("_hour_rows").is_not_null()
     # An hour line that goes whole with the deletion is not also over its own MUE (review 20C: "delete
     # 96370 x5" beside "keep all 5 and appeal"): its units are the deletion's.

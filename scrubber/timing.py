@@ -221,7 +221,11 @@ class Timing:
         return _named(rows, self.names)
 
 
-_LAST: list = [None, None]  # (weak reference to the lines, their Timing): one plan for every check
+# (weak reference to the lines, their Timing), the latest used first: one plan for every check of the
+# batch, and room beside it for the few encounters a check judges as corrected (unit-miscalculation
+# reads the claim as an MUE's deletion leaves it): computing those must not evict the batch's.
+_CACHE: list[tuple[weakref.ref, Timing]] = []
+_CACHED = 3
 # The engine computes the timing on a worker thread while other checks run (scrubber.engine._run_checks):
 # a check asking for it meanwhile waits for that result instead of computing it a second time.
 _LOCK = threading.Lock()
@@ -232,11 +236,15 @@ def timing(lines: pl.LazyFrame) -> Timing:
     ``lines``, which the engine hands to every check and "not evaluated" count of a run. Thread-safe:
     a second caller for the same ``lines`` waits for the first one's result."""
     with _LOCK:
-        ref, cached = _LAST
-        if ref is not None and ref() is lines:
-            return cached
+        # (entries whose lines are gone are let go: their facts are never asked for again)
+        _CACHE[:] = [(ref, cached) for ref, cached in _CACHE if ref() is not None]
+        for i, (ref, cached) in enumerate(_CACHE):
+            if ref() is lines:
+                _CACHE.insert(0, _CACHE.pop(i))
+                return cached
         result = _timing(lines)
-        _LAST[0], _LAST[1] = weakref.ref(lines), result
+        _CACHE.insert(0, (weakref.ref(lines), result))
+        del _CACHE[_CACHED:]
         return result
 
 

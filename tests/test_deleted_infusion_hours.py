@@ -71,26 +71,46 @@ def test_near_miss_hours_the_kept_infusion_supports_stay(tmp_path: Path) -> None
     assert settled.height == 0
 
 
-def test_near_miss_hours_the_time_rules_judge_now_keep_their_finding(tmp_path: Path) -> None:
-    # 96370 x2 (one over the record now) or x1 where the second session's 160 minutes support two (one
-    # under): the time rules' finding stays theirs, and the MUE's fix names no hours beside it (review
-    # 20C: "delete 96370 x1 too" beside "bill 96370 x2", and a relative "1 of the 2 units" beside "bill x1").
+def test_hours_the_time_rules_judge_now_are_judged_as_the_deletion_leaves_the_claim(tmp_path: Path) -> None:
+    # 96370 x2 (one over the record as billed) or x1 where the second session's 160 minutes support two
+    # (one under): the MUE's fix names no hours beside the time rules' finding, and that finding reads
+    # the claim without the 96369 the MUE deletes (review 20C: "bill 96370 x2" beside "delete line 2",
+    # on the minutes of the line deleted; applied, the claim drew a second round).
     over = _run(tmp_path, "over.csv", _second_session("09:00-10:00", hours=2))
     assert "96370" not in _one(over, "units-over-mue")["suggested_fix"]
     hours = _one(over, "unit-miscalculation")
-    assert (hours["line_number"], hours["reason"]) == (3, "hours_over")
+    assert (hours["line_number"], hours["reason"]) == (3, "hours_none")
+    assert hours["charge_at_risk"] == 220.0
+    assert "not counted: 96369 x1 on claim E1 line 2, which the units-over-mue finding deletes" in hours["message"]
     rows = _second_session("09:00-10:00")
     under = _run(tmp_path, "under.csv", [rows[0], rows[1].replace("T15:40", "T16:40"), rows[2]])
     assert "96370" not in _one(under, "units-over-mue")["suggested_fix"]
-    assert _one(under, "unit-miscalculation")["reason"] == "hours_under"
+    assert _one(under, "unit-miscalculation")["reason"] == "hours_none"
+    # Both fixes applied as written settle the claim.
+    settled = _run(tmp_path, "corrected.csv", [rows[0]])
+    assert settled.height == 0, settled.select("check_id", "reason").to_dicts()
 
 
-def test_a_partly_supported_hour_line_is_left_to_the_next_round(tmp_path: Path) -> None:
+def test_near_miss_hours_the_kept_infusion_continues_are_right_once_the_line_goes(tmp_path: Path) -> None:
+    # 96370 x1 10:00-11:00 continuing the first 96369 (120 minutes together: one hour) beside the second
+    # session of 100 minutes: x2 as billed would be one under, x1 once line 2 goes is right: no time
+    # finding beside the deletion (review 20C's owntimes2: "bill 96370 x2" applied drew "bill x1").
+    rows = _second_session("09:00-10:00")
+    hour = rows[2].replace(",,,1234567893", ",2026-03-10T10:00,2026-03-10T11:00,1234567893")
+    findings = _run(tmp_path, "claim.csv", [rows[0], rows[1], hour])
+    assert findings.get_column("check_id").to_list() == ["units-over-mue"]
+
+
+def test_a_partly_supported_hour_line_is_corrected_by_the_time_rules(tmp_path: Path) -> None:
     # The first 96369 runs 120 minutes (one 96370 of its own), the second 100 (one more): 96370 x2 is
-    # right now, and x1 once line 2 goes. A line losing some of its units is not named as "1 of the 2".
+    # right now, and x1 once line 2 goes. A line losing some of its units is not named as "1 of the 2"
+    # by the MUE's fix; the time rules say "x1", judged without line 2.
     findings = _run(tmp_path, "claim.csv", _second_session("09:00-11:00", hours=2))
     mue = _one(findings, "units-over-mue")
     assert "96370" not in mue["suggested_fix"] and mue["charge_at_risk"] == 600.0
+    hours = _one(findings, "unit-miscalculation")
+    assert (hours["reason"], hours["charge_at_risk"]) == ("hours_over", 110.0)
+    assert "Bill 96370 x1 instead of x2" in hours["suggested_fix"]
 
 
 def test_hours_taken_whole_are_not_also_over_their_own_mue(tmp_path: Path) -> None:
