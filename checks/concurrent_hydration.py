@@ -30,7 +30,9 @@ from __future__ import annotations
 import polars as pl
 
 from checks._counting import hydration_as_secondary, initial_services
+from scrubber import reference
 from scrubber.cards import load_card
+from scrubber.enrich import beside_rejected_codes, code
 from scrubber.registry import Check, Context
 from scrubber.text import number
 from scrubber.timing import (
@@ -39,6 +41,7 @@ from scrubber.timing import (
     Timing,
     billed_as,
     chain_code,
+    codes_where,
     concurrent_hydration,
     interval,
     labels,
@@ -160,8 +163,15 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
 
 
 def unevaluated(lines: pl.LazyFrame) -> pl.LazyFrame:
-    """Hydration lines beside another infusion whose overlap cannot be judged (missing times)."""
-    return timing(lines).lines.filter(pl.col("concurrency_unknown")).select("row_id")
+    """Hydration lines beside another infusion whose overlap cannot be judged (missing times), or in
+    an encounter where a rejected row bills another infusion (its code read, another cell not: its
+    interval is unknown; probe 20B D2: the good 96361 inside a rejected 96365 passed uncounted)."""
+    unknown = timing(lines).lines.filter(pl.col("concurrency_unknown")).select("row_id")
+    others = reference.admin_bits(codes_where(tm_kind=INFUSION, tm_hydration=False))
+    hydration = reference.admin_bits(codes_where(tm_hydration=True))
+    own = ((code("adm_bit").cast(pl.UInt64) & pl.lit(hydration, pl.UInt64)) != 0).fill_null(False)
+    beside = beside_rejected_codes(lines.filter(own), others).select("row_id")
+    return pl.concat([unknown, beside]).unique()
 
 
 CHECK = Check(card=load_card(__file__), find=find, unevaluated=unevaluated, reads_timing=True)

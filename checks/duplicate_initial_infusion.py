@@ -72,6 +72,7 @@ from checks._counting import (
 from checks.route_mismatch import replaced_administration
 from scrubber import reference
 from scrubber.cards import load_card
+from scrubber.enrich import beside_rejected_codes, code_is
 from scrubber.registry import Check, Context
 from scrubber.timing import billed_as, chain_code, episode_interval, hour_units, interval, timing
 
@@ -345,4 +346,12 @@ def _documented_hours(lines: pl.LazyFrame, kept: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-CHECK = Check(card=load_card(__file__), find=find, reads_timing=True)
+def unevaluated(lines: pl.LazyFrame) -> pl.LazyFrame:
+    """Initial-service lines of an encounter where a rejected row bills an initial service too (its
+    code read, another cell not): which service stays initial cannot be told (probe 20B D2: a rejected
+    96365 left the good second 96365 neither reported nor counted)."""
+    initial = reference.admin_bits(reference.admin_codes_where(role="initial"))
+    return beside_rejected_codes(lines.filter(code_is(adm_role="initial")), initial).select("row_id")
+
+
+CHECK = Check(card=load_card(__file__), find=find, unevaluated=unevaluated, reads_timing=True)

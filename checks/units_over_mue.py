@@ -67,7 +67,7 @@ from checks._counting import (
 )
 from scrubber import reference
 from scrubber.cards import load_card
-from scrubber.enrich import code, code_is, has_modifier
+from scrubber.enrich import beside_rejected_codes, code, code_is, has_modifier
 from scrubber.per_batch import once_per_batch
 from scrubber.registry import Check, Context
 from scrubber.text import number
@@ -375,4 +375,12 @@ def _with_hours_of_deleted_lines(found: pl.DataFrame, hours: pl.DataFrame) -> pl
     ).drop("_hour_rows", "_hour_units")
 
 
-CHECK = Check(card=load_card(__file__), find=find, reads_timing=True)
+def unevaluated(lines: pl.LazyFrame) -> pl.LazyFrame:
+    """Administration lines of an encounter where a rejected row bills the same code (its code read,
+    its units or another cell not): the units over the MUE cannot be told (probe 20B D2: a rejected
+    96365 left the good second one's "second site over the MUE" neither reported nor counted)."""
+    return beside_rejected_codes(lines.filter(pl.col("code_idx").is_not_null()), code("adm_bit").cast(pl.UInt64)
+                                 ).select("row_id")
+
+
+CHECK = Check(card=load_card(__file__), find=find, unevaluated=unevaluated, reads_timing=True)

@@ -126,6 +126,17 @@ def rejected_codes_in_masks(lines: pl.LazyFrame) -> bool:
     return "enc_rejected_anchor_mask" in lines.collect_schema()
 
 
+def beside_rejected_codes(lines: pl.LazyFrame, mask: int | pl.Expr) -> pl.LazyFrame:
+    """The ``lines`` of encounters whose rejected rows bill a code of ``mask`` (administration bits,
+    or an expression of them per line): what a check judging two billed services together cannot
+    decide there (:func:`_rejected_in_encounter`), counted not evaluated. None in most batches (no
+    such rows: no ``enc_rejected_mask`` column)."""
+    if "enc_rejected_mask" not in lines.collect_schema():
+        return lines.filter(pl.lit(False))
+    bits = pl.lit(mask, pl.UInt64) if isinstance(mask, int) else mask
+    return lines.filter(((pl.col("enc_rejected_mask") & bits) != 0).fill_null(False))
+
+
 def checked_admin_masks(lines: pl.LazyFrame, of: pl.LazyFrame) -> pl.LazyFrame:
     """``enc_key`` -> ``checked_admin_mask``: the administration codes the checked lines of the
     encounters of ``of`` bill. ``enc_admin_mask`` also holds the readable codes of rejected rows
@@ -448,9 +459,11 @@ def _claim_date_runs(cd_key: pl.Series) -> tuple[pl.Series, pl.Series] | None:
     return group, run_starts(group).arg_true()
 
 
-def _with_rejected_codes(lines: pl.DataFrame, rejected: pl.DataFrame) -> pl.DataFrame:
+def _with_rejected_codes(lines: pl.DataFrame, rejected: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series | None]:
     """OR into the code masks the codes billed on rejected rows of the same claim and date (rows
-    whose claim id and code could be read); only the lines of those claims are touched.
+    whose claim id and code could be read); only the lines of those claims are touched. With them,
+    each line's administration codes of such rows alone (``cd_rejected_mask``, ``None`` where no
+    rejected row's code lands on a line): what :func:`_rejected_in_encounter` spreads.
 
     A rejected row whose date could not be read counts for every date of its claim: the claim
     bills that code on a date we cannot tell, so a check must not report its absence (the cost is
@@ -460,7 +473,8 @@ def _with_rejected_codes(lines: pl.DataFrame, rejected: pl.DataFrame) -> pl.Data
     """
     known = rejected.filter(pl.col("procedure_code").is_not_null())
     if known.height == 0:
-        return lines
+        return lines, None
+    added = pl.repeat(0, lines.height, dtype=pl.UInt64, eager=True)
     ghosts = known.select("claim_id", "member_id", "date_of_service", "claim_type", "billing_provider",
                           _code_index(known), _is_jw()).select(
         "claim_id", "member_id", "date_of_service", "claim_type", "billing_provider", *_line_bits())
@@ -488,7 +502,18 @@ def _with_rejected_codes(lines: pl.DataFrame, rejected: pl.DataFrame) -> pl.Data
         lines = lines.with_columns(
             lines.get_column(m).scatter(rows, lines.get_column(m).gather(rows) | extra.get_column(m)) for m in _MASKS
         )
-    return lines
+        added = added.scatter(rows, added.gather(rows) | extra.get_column("cd_admin_mask"))
+    # A hospital claim is one encounter across its dates (:func:`encounters`): its rejected rows are
+    # beside its lines of every date (a rejected 96365 of 22:30 beside the 08:00 one of the next day).
+    per_claim = ghosts.filter(checked).group_by("claim_id").agg(pl.col("cd_admin_mask").bitwise_or().alias("_c"))
+    hospital = (lines.get_column("claim_type") == "institutional").fill_null(False) & lines.get_column(
+        "claim_id").is_in(per_claim.get_column("claim_id").implode()).fill_null(False)
+    rows = hospital.arg_true()
+    if rows.len():
+        of = pl.DataFrame([lines.get_column("claim_id").gather(rows)]).join(
+            per_claim, on="claim_id", how="left", maintain_order="left").get_column("_c").fill_null(0)
+        added = added.scatter(rows, added.gather(rows) | of.cast(pl.UInt64))
+    return lines, (added.alias("cd_rejected_mask") if (added != 0).any() else None)
 
 
 def _orphan_passes(lines: pl.DataFrame, orphans: pl.DataFrame) -> list[tuple[pl.Series, pl.DataFrame]]:
@@ -634,13 +659,15 @@ def enrich(lines: pl.DataFrame, policies: PolicySet, rejected: pl.DataFrame | No
         work = lines.hstack([is_jw, cd_key])
         doses = pool.submit(_documented_doses, work)
         work = work.hstack(_claim_date(work, cd_runs))
-        own = None
+        own = added = None
         if rejected is not None and rejected.height:
             own = work.get_column("cd_admin_mask")
-            work = _with_rejected_codes(work, rejected)
+            work, added = _with_rejected_codes(work, rejected)
             if work.get_column("cd_admin_mask").equals(own):
                 own = None
         work = work.hstack(encounters(work, cd_runs, claims))
+        if added is not None:
+            work = work.hstack([_rejected_in_encounter(work, added)])
         facts = policy.result()
         work = work.hstack(facts)
         work = work.hstack(_encounter_masks(work, cd_runs))
@@ -1315,6 +1342,18 @@ def _one_group_encounters(lines: pl.DataFrame, group: pl.Series, firsts: pl.Seri
     ncci = lines.get_column("pol_ncci_addons").fill_null(False).cast(pl.UInt32)
     return pl.DataFrame([billed.alias("enc_admin_mask"),
                          choices.gather(group + ncci * per_group.len()).alias("enc_anchored_mask")])
+
+
+def _rejected_in_encounter(lines: pl.DataFrame, added: pl.Series) -> pl.Series:
+    """``enc_rejected_mask``: the administration codes billed in the encounter on rejected rows whose
+    code could be read (``added``: per line, those of its claim and date). Such a code is no evidence
+    for a finding (:func:`checked_admin_masks`), yet the finding a good line would get beside it
+    cannot be told either (a rejected 96365 beside a good 96365: which is the second initial service
+    is unknown): the checks judging two billed services together count those lines not evaluated
+    (probe 20B D2: the good line's finding went with no count). Only built when there are such rows."""
+    frame = pl.DataFrame([lines.get_column("enc_key"), added])
+    return frame.select(pl.col("cd_rejected_mask").bitwise_or().over("enc_key").alias("enc_rejected_mask")
+                        ).to_series()
 
 
 def _anchored_by_rejected(lines: pl.DataFrame, own: pl.Series) -> pl.Series:
