@@ -35,7 +35,11 @@ after it), where the encounter bills no 96370, is that infusion going on: its ti
 hour is 96370 (as many as its minutes add to the hours the infusion so far supports), the line deleted
 where they add none; several such lines are one infusion only where each continues the one before
 and each but the last adds an hour (09:00-10:00, 10:00-11:00, 11:00-12:00: 96369 + 96370 x2), else
-all are left to the set-up rule. Services
+all are left to the set-up rule. A second 96360 documented apart from the kept one's hydration
+(starting more than 30 minutes after it ends, or ending before it starts), where the encounter bills
+no 96361, is reported as 96361 in the hours beyond a first hour its own minutes support (recoded, it
+meets no infusion: its own minutes are a whole infusion, as unit-miscalculation reads it), and
+deleted where they support none (13:00-14:00 after 09:00-10:00; 13:00-14:40 is 96361 x1). Services
 sent again to the next payer are not duplicates, and an administration line route-mismatch replaces
 with the product's infusion codes (96369 x2 for an IV-only immune globulin) is not recoded here too.
 Professional claims cite IOM 100-04 ch.12 section 30.5; institutional claims cite ch.4 section 230.2
@@ -125,6 +129,10 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     # A second 96369 whose times continue the kept one's infusion is that infusion going on: its time is
     # the additional hours (96370), not a second pump set-up (96371) (probe 19C).
     continued = ~pl.col("is_kept_line") & pl.col("_cont_units").is_not_null()
+    # A second 96360 documented apart from the kept one's hydration is, recoded, a 96361 that meets no
+    # infusion: its own minutes a whole infusion, billed as the hours beyond a first hour (probe 21A:
+    # "report it as 96361 x1" for 60 minutes drew "delete 96361" on the corrected claim).
+    separate = ~pl.col("is_kept_line") & long_enough & pl.col("_own_units").is_not_null()
     reason = (
         pl.when(pl.col("is_kept_line") & has_hours & pl.col("supported").is_not_null())
         .then(pl.lit("repeated_hours_timed"))
@@ -136,6 +144,7 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         .when(concurrent).then(pl.lit("second_initial_concurrent_again"))
         .when(continued & (pl.col("_cont_units") >= 1)).then(pl.lit("second_initial_continues"))
         .when(continued).then(pl.lit("second_initial_continues_none"))
+        .when(separate & (pl.col("_own_units") < 1)).then(pl.lit("second_initial_separate_none"))
         .when(taken).then(pl.lit("second_initial_subsequent_taken"))
         .when(sequential & long_enough & pl.col("supported").is_not_null()
               & ((pl.col("extra_units") > 1) | (pl.col("ep_units") > 0))).then(pl.lit("second_initial_hours_timed"))
@@ -163,9 +172,11 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         "policy", pl.col("procedure_code").alias("adm_subsequent_code"), pl.lit(True).alias("_once"))
     extra = extra.join(once, on=["policy", "adm_subsequent_code"], how="left")
     continues = _continuations(lines, extra)
+    apart = _separate_sessions(lines, extra)
     return extra.join(secondary, on="row_id", how="left").join(short, on="row_id", how="left").join(
         timed, on="row_id", how="left").join(concurrent_infusions(lines, extra), on="row_id", how="left").join(
-        _subsequent_taken(extra), on="row_id", how="left").join(continues, on="row_id", how="left").select(
+        _subsequent_taken(extra), on="row_id", how="left").join(continues, on="row_id", how="left").join(
+        apart, on="row_id", how="left").select(
         "row_id",
         reason.alias("reason"),
         pl.col("kept_code").alias("kept"),
@@ -191,6 +202,7 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         .alias("risk_rows"),
         pl.when(concurrent).then(pl.col("hours_note", "hours_removed")).fill_null(""),
         pl.when(continued).then(pl.col("_cont_units").cast(pl.Float64))
+        .when(separate).then(pl.col("_own_units").cast(pl.Float64))
         .when(concurrent).then(pl.lit(1.0)).otherwise(pl.coalesce(
             pl.col("instead_units").cast(pl.Float64), pl.col("extra_units").cast(pl.Float64))).alias("instead_units"),
         "own_interval",
@@ -205,9 +217,10 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
             ", and each further new drug's infusion is its own {}", "adm_subsequent_code")).alias("per_more"),
         pl.col("_cont_total").alias("cont_total"),
         pl.col("cont_before").fill_null(""),
-        pl.when(continued).then(pl.col("_cont_minutes")).otherwise(pl.coalesce("minutes", "_short_minutes"))
-        .alias("minutes"),
-        pl.when(continued).then(pl.col("_cont_interval")).otherwise(pl.col("interval")).alias("interval"),
+        pl.when(continued).then(pl.col("_cont_minutes")).when(separate).then(pl.col("_own_minutes"))
+        .otherwise(pl.coalesce("minutes", "_short_minutes")).alias("minutes"),
+        pl.when(continued).then(pl.col("_cont_interval")).when(separate).then(pl.col("_own_interval"))
+        .otherwise(pl.col("interval")).alias("interval"),
         "supported",
         pl.col("secondary_units").cast(pl.Float64),
     )
@@ -289,6 +302,34 @@ def _continuations(lines: pl.LazyFrame, extra: pl.LazyFrame) -> pl.LazyFrame:
         pl.when(before.list.len() > 0).then(pl.lit("; the earlier hours: ") + before.list.join(", "))
         .otherwise(pl.lit("")).alias("cont_before"),
     ).rename({"_units": "_cont_units", "_total": "_cont_total"})
+
+
+def _separate_sessions(lines: pl.LazyFrame, extra: pl.LazyFrame) -> pl.LazyFrame:
+    """``row_id`` -> ``_own_units``, ``_own_minutes``, ``_own_interval``: the outranked initial lines of
+    ``extra`` billing the kept line's own code whose subsequent code is its additional-hour code (96360:
+    96361), in an encounter billing no line of that code, documented apart from the kept infusion
+    (starting more than ``timing.addon_gap_minutes`` after it ends, or ending before it starts).
+    Recoded, such a line is an additional-hour line that meets no infusion: its own minutes are a whole
+    infusion (docs/RULES.md, unit-miscalculation), so it bills the hours beyond a first hour they
+    support (:func:`scrubber.timing.hour_units`; none up to 90 minutes: the line is deleted). The set-up
+    rule's "96361 x1" for a 60-minute session drew "delete 96361" on the corrected claim (probe 21A)."""
+    rows = extra.filter(~pl.col("is_kept_line") & (pl.col("adm_bit") == pl.col("kept_bit"))
+                        & (pl.col("adm_subsequent_code") == pl.col("adm_addon_hour_code"))).join(
+        _bits_of("adm_addon_hour_code", "_hour_bit"), on="adm_addon_hour_code")
+    rows = rows.filter((pl.col("enc_admin_mask") & pl.col("_hour_bit")) == 0).select("row_id", "kept_row").collect()
+    if not rows.height:
+        return pl.LazyFrame(schema={"row_id": pl.Int64, "_own_units": pl.Int64, "_own_minutes": pl.Int64,
+                                    "_own_interval": pl.String})
+    wanted = pl.concat([rows.get_column("row_id"), rows.get_column("kept_row")]).unique()
+    t = timing(lines).lines.filter(pl.col("row_id").is_in(wanted.implode()))
+    own = t.select("row_id", "s", "e", "minutes").filter(pl.col("minutes").is_not_null())
+    kept = t.select(pl.col("row_id").alias("kept_row"), pl.col("ep_start").alias("_ks"),
+                    pl.col("ep_stop").alias("_ke")).filter(pl.col("_ke").is_not_null())
+    gap = reference.manifest()["timing"]["addon_gap_minutes"]
+    apart = (pl.col("s") - pl.col("_ke") > gap) | (pl.col("e") <= pl.col("_ks"))
+    return rows.lazy().join(own, on="row_id").join(kept, on="kept_row").filter(apart).select(
+        "row_id", hour_units(pl.col("minutes")).cast(pl.Int64).alias("_own_units"),
+        pl.col("minutes").cast(pl.Int64).alias("_own_minutes"), interval("s", "e").alias("_own_interval"))
 
 
 def _subsequent_taken(extra: pl.LazyFrame) -> pl.LazyFrame:

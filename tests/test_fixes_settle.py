@@ -167,3 +167,21 @@ def test_near_miss_a_later_second_set_up_among_them_leaves_all_to_the_set_up_rul
     first = _run(tmp_path, "before.csv", rows, [])
     assert first.select("line_number", "reason").rows() == [(2, "second_initial"),
                                                             (3, "second_initial_subsequent_taken")]
+
+
+def test_a_second_hydration_session_apart_from_the_first_settles_as_the_time_rules_read_it(tmp_path: Path) -> None:
+    """96360 09:00-10:00 and 96360 13:00-14:00 (office) or 13:00-14:40: the second, recoded, is a 96361
+    that meets no infusion, its own minutes a whole infusion (docs/RULES.md): 60 minutes support no
+    additional hour (deleted), 100 minutes one. Probe 21A: the set-up rule's "report it as 96361 x1"
+    for 60 minutes drew "delete 96361" on the corrected claim, a loop between two fixes."""
+    line = "H1,{n},M1,MEDICARE,professional,11,2026-03-02,{code},1,120,E86.0,,2026-03-02T{start},2026-03-02T{stop}"
+    first = line.format(n=1, code="96360", start="09:00", stop="10:00")
+    for stop, reason, fixed in (("14:00", "second_initial_separate_none", [first]),
+                                ("14:40", "second_initial",
+                                 [first, line.format(n=2, code="96361", start="13:00", stop="14:40")])):
+        rows = [first, line.format(n=2, code="96360", start="13:00", stop=stop)]
+        found = _run(tmp_path, "before.csv", rows, [])
+        assert found.select("line_number", "reason").rows() == [(2, reason)]
+        if reason == "second_initial":
+            assert "as 96361 x1 instead of 96360" in found.get_column("suggested_fix")[0]
+        assert _run(tmp_path, "after.csv", fixed, []).height == 0
