@@ -321,10 +321,18 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         ((pl.col("reason").is_in(product_sc) & pl.col("has_route_sc_modifier"))
          | (pl.col("reason").is_in(product_iv) & pl.col("has_route_iv_modifier"))
          | pl.col("reason").is_in(["modifier_iv_sc_product", "modifier_sc_iv_product"])).alias("_own_line"),
+        # The route modifier the fix removes or changes, where the line carries it (probe 21A: "a JB
+        # on line 3 is removed" of a line carrying JZ only).
+        pl.when(pl.col("reason").is_in(product_sc) & pl.col("has_route_sc_modifier")).then(pl.format(
+            "; a JB on claim {}, line {} is removed: JA and JB tell the route of a code given both ways, and {} "
+            "is intravenous only", "claim_id", "line_number", "procedure_code"))
+        .when(pl.col("reason").is_in(product_iv) & pl.col("has_route_iv_modifier")).then(pl.format(
+            "; a JA on claim {}, line {} becomes JB", "claim_id", "line_number"))
+        .otherwise(pl.lit("")).alias("modifier_note"),
     )
     conflicting = _conflicting_lines(facts, lines)
     return facts.join(conflicting, on="row_id", how="left").select(
-        "row_id", "reason", "product", "billed", "documented", "agrees", "kind", "infusion_codes",
+        "row_id", "reason", "product", "billed", "documented", "agrees", "kind", "infusion_codes", "modifier_note",
         pl.col("admin_lines").list.join(", "),
         pl.when(pl.col("_own_line")).then(pl.concat_list("row_id")).otherwise(pl.col("risk_rows"))
         .cast(pl.List(pl.Int64)).alias("risk_rows"),

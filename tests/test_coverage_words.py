@@ -235,12 +235,11 @@ def test_route_fixes_never_propose_a_route_the_product_does_not_have(findings: p
     assert iv_only["reason"] == "documented_sc_iv_product"
     # The record is confirmed with the clinician and amended by its author, never "corrected" to fit.
     assert "confirm the route with the clinician" in iv_only["suggested_fix"]
-    # (a JB on an IV-only code is removed, not turned into JA: JA/JB tell the route of a code given both
-    # ways, A52507 "for other methods of administration, no modifier should be added"; probe V)
-    assert "a JB on claim R11, line 2 is removed" in iv_only["suggested_fix"]
+    # (the line carries no JB: none is named to remove; probe 21A. With one, below.)
+    assert "JB" not in iv_only["suggested_fix"]
     assert "replace 96365" not in iv_only["suggested_fix"].lower()
     sc_only = _one(findings, "R12", 2)
-    assert sc_only["reason"] == "documented_iv_sc_product" and "becomes JB" in sc_only["suggested_fix"]
+    assert sc_only["reason"] == "documented_iv_sc_product" and "JA" not in sc_only["suggested_fix"]
     # No administration billed (a home claim): the drug line's own JA on an SC-only product becomes JB,
     # a JB on an IV-only product is removed; never "append JA" (probe 17F: J1559-JA at home passed).
     home_sc = _one(findings, "R18", 1)
@@ -431,3 +430,21 @@ def test_a_q2052_dated_after_its_uncovered_drug_goes_at_risk_with_it(tmp_path: P
     Q2052 is at risk with the uncovered drug (probe 19F: the same-date rule lost it)."""
     assert _at_risk_of_home_ivig(tmp_path, ["2026-02-10,J1459,JZ,70,7000,G61.81", "2026-02-11,Q2052,,1,2400,G61.81"]) \
         == [(1, "home_ivig_no_benefit", 9400.0)]
+
+
+def test_the_route_modifier_a_route_fix_changes_is_named_only_where_the_line_carries_it(tmp_path: Path) -> None:
+    # (a JB on an IV-only code is removed, not turned into JA: JA/JB tell the route of a code given both
+    # ways, A52507 "for other methods of administration, no modifier should be added"; probe V). A JA
+    # on an SC-only code becomes JB.
+    path = _write(tmp_path, textwrap.dedent("""\
+        R1,1,M1,MEDICARE,professional,11,2026-05-04,96365,,,,1,300,D80.0,,,PCN-R1
+        R1,2,M1,MEDICARE,professional,11,2026-05-04,J1459,,JZ,JB,70,7000,D80.0,,SC,PCN-R1
+        R2,1,M2,CIGNA,professional,11,2026-05-04,96369,,,,1,200,D80.0,,,
+        R2,2,M2,CIGNA,professional,11,2026-05-04,J1559,,JA,,80,4000,D80.0,,IV,
+        """))
+    found = scrub([str(path)], select=["route-mismatch"]).findings
+    iv_only, sc_only = _one(found, "R1", 2), _one(found, "R2", 2)
+    assert iv_only["reason"] == "documented_sc_iv_product"
+    assert "a JB on claim R1, line 2 is removed" in iv_only["suggested_fix"]
+    assert sc_only["reason"] == "documented_iv_sc_product"
+    assert "a JA on claim R2, line 2 becomes JB" in sc_only["suggested_fix"]
