@@ -8,7 +8,12 @@ the chain fires). Allowed primaries (CPT parentheticals): 96361: 96360, 96365, 9
 96415: 96413 · 96417: 96413. MEDICARE (policy setting `[addons] primaries = "ncci"`) anchors by the CMS
 NCCI add-on code edit list instead, which accepts more: 96366 also with 96360 and 96413; 96367, 96368
 and 96375 also with 96360. The primary may sit on another claim of the same encounter (CMS add-on code
-edits: same practitioner, patient and date). Denial seen as N122 with B15/97/107.
+edits: same practitioner, patient and date). Denial seen as N122 with B15/97/107. A professional
+add-on with no primary on its date, where a line of the same patient and provider dated the day
+before bills one of its primaries and documents an infusion running past midnight into the add-on's
+date, is `primary_across_midnight`: the fix dates the add-on with its primary (CPT counts an infusion
+across midnight as one continuous service; the add-on edits pay it with its primary on the same
+date), never a second initial service on the later date.
 
 Implementation. The allowed primaries are data: CPT's parentheticals (``admin_codes.csv``
 ``allowed_primaries``), and for policies with ``[addons] primaries = "ncci"`` (MEDICARE) the CMS NCCI
@@ -28,6 +33,7 @@ import polars as pl
 from scrubber.cards import load_card
 from scrubber.enrich import checked_admin_masks, code, code_is, codes_text, rejected_codes_in_masks, with_codes
 from scrubber.registry import Check, Context
+from scrubber.timing import infusing_minutes
 
 
 def unanchored_addons(lines: pl.LazyFrame) -> pl.LazyFrame:
@@ -59,13 +65,57 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         unanchored = (unanchored.lazy().join(checked_admin_masks(lines, unanchored.lazy()), on="enc_key", how="left")
                       if unanchored.height else
                       unanchored.lazy().with_columns(pl.lit(0, pl.UInt64).alias("checked_admin_mask")))
-    return unanchored.with_columns(billed_primaries.alias("_billed_primaries")).select(
-        "row_id",
+    found = unanchored.with_columns(billed_primaries.alias("_billed_primaries"), mask.alias("_mask")).select(
+        "row_id", "member_id", "billing_provider", "date_of_service", "is_inst", "_mask",
         pl.when(pl.col("_billed_primaries") == 0).then(pl.lit("no_primary")).otherwise(pl.lit("unanchored_chain"))
         .alias("reason"),
         text.alias("primaries"),
         codes_text("_billed_primaries").alias("unanchored"),
-    )
+    ).collect()
+    overnight = _primary_across_midnight(lines, found.filter((pl.col("reason") == "no_primary") & ~pl.col("is_inst")))
+    return found.lazy().join(overnight, on="row_id", how="left").with_columns(
+        pl.when(pl.col("primary_code").is_not_null()).then(pl.lit("primary_across_midnight"))
+        .otherwise(pl.col("reason")).alias("reason"),
+    ).drop("member_id", "billing_provider", "date_of_service", "is_inst", "_mask")
+
+
+def _primary_across_midnight(lines: pl.LazyFrame, orphans: pl.DataFrame) -> pl.LazyFrame:
+    """``row_id`` -> ``primary_code``, ``primary_claim``, ``primary_line``, ``primary_dos``,
+    ``primary_interval``: for the professional add-on lines of ``orphans`` (no primary on their date),
+    a line of the same member and provider dated the day before that bills one of their primaries
+    and documents an infusion running past midnight into the add-on's date (probe 21A: 96365 23:00-01:30
+    dated 03-02 with its 96366 dated 03-03 was told to bill a primary for 03-03, a second initial
+    service for one infusion). CPT counts an infusion across midnight as one continuous service and
+    the CMS add-on edits pay an add-on with its primary on the same date: the add-on goes on the
+    primary's date. Of several, the first by claim and line."""
+    schema = {"row_id": pl.Int64, "primary_code": pl.String, "primary_claim": pl.String,
+              "primary_line": pl.Int64, "primary_dos": pl.String, "primary_interval": pl.String}
+    if not orphans.height:
+        return pl.LazyFrame(schema=schema)
+    # (filter first: the lines whose documented stop is dated later, or a clock time before the start on
+    # the same date, few of any batch; then only those whose times are an infusion, started on the
+    # line's date and ending the next day: a stop typed months later is a recording error, not this)
+    stop = pl.col("infusion_stop")
+    maybe = lines.filter(stop.is_not_null() & ((stop.dt.date() > pl.col("date_of_service"))
+                                                | (stop < pl.col("infusion_start")))
+                         & ~pl.col("is_inst") & pl.col("code_idx").is_not_null())
+    ends = pl.col("infusion_start") + pl.duration(minutes=infusing_minutes())
+    next_day = pl.col("date_of_service").dt.offset_by("1d")
+    crossing = maybe.filter((pl.col("infusion_start").dt.date() == pl.col("date_of_service"))
+                            & (ends.dt.date() == next_day).fill_null(False)).select(
+        "member_id", pl.col("billing_provider").alias("_provider"), next_day.alias("date_of_service"),
+        code("adm_bit").cast(pl.UInt64).alias("_bit"), pl.col("procedure_code").alias("primary_code"),
+        pl.col("claim_id").alias("primary_claim"), pl.col("line_number").cast(pl.Int64).alias("primary_line"),
+        pl.col("date_of_service").cast(pl.String).alias("primary_dos"),
+        pl.format("{} to {}", pl.col("infusion_start").dt.strftime("%Y-%m-%d %H:%M"),
+                  ends.dt.strftime("%Y-%m-%d %H:%M")).alias("primary_interval"))
+    same_provider = ((pl.col("billing_provider") == pl.col("_provider")) | pl.col("billing_provider").is_null()
+                     | pl.col("_provider").is_null())
+    return orphans.lazy().select("row_id", "member_id", "billing_provider", "date_of_service", "_mask").join(
+        crossing, on=["member_id", "date_of_service"]).filter(
+        same_provider & ((pl.col("_mask") & pl.col("_bit")) != 0)).sort(
+        "row_id", "primary_claim", "primary_line").group_by("row_id", maintain_order=True).first().select(
+        list(schema)).cast(schema)  # type: ignore[arg-type]
 
 
 def unevaluated(lines: pl.LazyFrame) -> pl.LazyFrame:
