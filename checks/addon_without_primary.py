@@ -13,7 +13,12 @@ add-on with no primary on its date, where a line of the same patient and provide
 before bills one of its primaries and documents an infusion running past midnight into the add-on's
 date, is `primary_across_midnight`: the fix dates the add-on with its primary (CPT counts an infusion
 across midnight as one continuous service; the add-on edits pay it with its primary on the same
-date), never a second initial service on the later date.
+date), never a second initial service on the later date. An additional-hour add-on with no primary, its code's
+only line in the encounter, where the documented time of another family's infusion billed there
+supports hours of its own add-on code not yet billed, is `no_primary_other_family`: the fix recodes
+it to that code (96366 beside 96413 alone for 120 minutes under CPT's list: 96415 x1), as
+unit-miscalculation recodes one that is anchored (`hours_other_family`), instead of asking for a
+primary nobody documented.
 
 Implementation. The allowed primaries are data: CPT's parentheticals (``admin_codes.csv``
 ``allowed_primaries``), and for policies with ``[addons] primaries = "ncci"`` (MEDICARE) the CMS NCCI
@@ -30,10 +35,12 @@ from __future__ import annotations
 
 import polars as pl
 
+from checks.unit_miscalculation import other_family
+from scrubber import reference
 from scrubber.cards import load_card
 from scrubber.enrich import checked_admin_masks, code, code_is, codes_text, rejected_codes_in_masks, with_codes
 from scrubber.registry import Check, Context
-from scrubber.timing import infusing_minutes
+from scrubber.timing import HOUR, INFUSION, code_timing, codes_where, infusing_minutes, timing
 
 
 def unanchored_addons(lines: pl.LazyFrame) -> pl.LazyFrame:
@@ -45,8 +52,26 @@ def unanchored_addons(lines: pl.LazyFrame) -> pl.LazyFrame:
     return with_codes(addons, "adm_bit").filter((pl.col("adm_bit") & pl.col("enc_anchored_mask")) == 0)
 
 
+def _recode_unknown(lines: pl.LazyFrame) -> pl.Expr:
+    """True on additional-hour lines of an encounter where a rejected row bills an infusion (its code read,
+    its times or another cell not) of another family than the one the line extends: whether its time
+    supports this line recoded to its own hour code (:func:`_hours_of_another_family`) cannot be
+    told, so the fix would be a guess (the sample's 96365 rejected beside a 96415 turned "report it
+    as 96366 x1" into "bill a 96413")."""
+    if "enc_rejected_mask" not in lines.collect_schema():
+        return pl.lit(False)
+    infusions = reference.admin_bits(codes_where(tm_kind=INFUSION))
+    hours = code_is(adm_role="addon") & pl.col("code_idx").is_in(
+        pl.Series([i for i, k in enumerate(code_timing().get_column("tm_kind")) if k == HOUR], dtype=pl.UInt8)
+        .implode()).fill_null(False)
+    # (an infusion of another family: one the line's code extends anchors it, or fails to, as before)
+    own = pl.lit(code_timing().get_column("tm_extends_mask")).gather(pl.col("code_idx").fill_null(0))
+    others = pl.lit(infusions, pl.UInt64) & ~own
+    return hours & ((pl.col("enc_rejected_mask") & others) != 0).fill_null(False)
+
+
 def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
-    unanchored = unanchored_addons(lines).filter(~pl.col("enc_unreadable"))
+    unanchored = unanchored_addons(lines).filter(~pl.col("enc_unreadable") & ~_recode_unknown(lines))
     unanchored = with_codes(unanchored, "adm_primary_mask", "adm_primaries_text", "adm_ncci_primary_mask",
                             "adm_ncci_primaries_text")
     # The primaries the line's policy accepts: the CMS NCCI add-on code edits (MEDICARE) or CPT's.
@@ -73,10 +98,35 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         codes_text("_billed_primaries").alias("unanchored"),
     ).collect()
     overnight = _primary_across_midnight(lines, found.filter((pl.col("reason") == "no_primary") & ~pl.col("is_inst")))
-    return found.lazy().join(overnight, on="row_id", how="left").with_columns(
+    recoded = _hours_of_another_family(lines, ctx, found.filter(pl.col("reason") == "no_primary"))
+    return found.lazy().join(overnight, on="row_id", how="left").join(recoded, on="row_id", how="left").with_columns(
         pl.when(pl.col("primary_code").is_not_null()).then(pl.lit("primary_across_midnight"))
+        .when(pl.col("other_code").is_not_null()).then(pl.lit("no_primary_other_family"))
         .otherwise(pl.col("reason")).alias("reason"),
     ).drop("member_id", "billing_provider", "date_of_service", "is_inst", "_mask")
+
+
+def _hours_of_another_family(lines: pl.LazyFrame, ctx: Context, orphans: pl.DataFrame) -> pl.LazyFrame:
+    """``row_id`` -> ``other_code``, ``other_units``, ``other_extends``: the additional-hour lines of
+    ``orphans`` (no primary in the encounter), each its code's only line there, where the documented
+    time of another family's infusion billed in the encounter supports hours of its own add-on code
+    not yet billed (:func:`checks.unit_miscalculation.other_family`, the rule unit-miscalculation
+    recodes an anchored one by): 96366 beside 96413 alone for 120 minutes is 96415 x1 under CPT's
+    primaries, as it is under MEDICARE's wider list (probe 21A: the commercial claim was told to bill
+    a 96365 nobody documented, or to delete a documented hour)."""
+    schema = {"row_id": pl.Int64, "other_code": pl.String, "other_units": pl.Int64, "other_extends": pl.String}
+    hours = orphans.lazy().join(lines.filter(code_is(adm_role="addon")), on="row_id", how="semi")
+    hours = hours.select("row_id").collect()
+    if not hours.height:
+        return pl.LazyFrame(schema=schema)
+    t = timing(lines)
+    groups = t.groups.filter(pl.col("head").is_in(hours.get_column("row_id").implode())
+                             & (pl.col("hour_rows").list.len() == 1)
+                             & (pl.col("expected") == 0) & (pl.col("billed") > 0)).collect()
+    if not groups.height:
+        return pl.LazyFrame(schema=schema)
+    return other_family(groups, t, lines, ctx).lazy().filter(pl.col("other_code").is_not_null()).select(
+        pl.col("head").alias("row_id"), "other_code", "other_units", "other_extends").cast(schema)  # type: ignore[arg-type]
 
 
 def _primary_across_midnight(lines: pl.LazyFrame, orphans: pl.DataFrame) -> pl.LazyFrame:
@@ -126,7 +176,8 @@ def unevaluated(lines: pl.LazyFrame) -> pl.LazyFrame:
     if "enc_rejected_anchor_mask" in lines.collect_schema():
         by_rejected = (code("adm_bit") & pl.col("enc_rejected_anchor_mask")) != 0
         undecided = undecided | by_rejected.fill_null(False)
-    return lines.filter(code_is(adm_role="addon") & undecided)
+    return pl.concat([lines.filter(code_is(adm_role="addon") & undecided).select("row_id"),
+                      unanchored_addons(lines).filter(_recode_unknown(lines)).select("row_id")]).unique()
 
 
-CHECK = Check(card=load_card(__file__), find=find, unevaluated=unevaluated)
+CHECK = Check(card=load_card(__file__), find=find, unevaluated=unevaluated, reads_timing=True)

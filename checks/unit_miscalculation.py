@@ -307,7 +307,7 @@ def _judged_hours(lines: pl.LazyFrame, ctx: Context, skip: pl.Series | None = No
             wrong = wrong.join(concurrent.with_columns(pl.lit(True).alias("_concurrent")), on=["enc_key", "tm_chain"],
                                how="left", maintain_order="left").filter(
                 ~((billed < expected) & pl.col("_concurrent").fill_null(False))).drop("_concurrent")
-    wrong = _other_family(wrong, t, lines, ctx).lazy()
+    wrong = other_family(wrong, t, lines, ctx).lazy()
     # No infusion of the add-on's chain billed at all (MEDICARE anchors 96366 with 96413 or 96360, but
     # only 96365 and 96367 give it hours): none supported, and the words name what it would extend, or
     # the add-on hour code of the infusion billed whose time supports hours not billed.
@@ -350,7 +350,7 @@ def _judged_hours(lines: pl.LazyFrame, ctx: Context, skip: pl.Series | None = No
     )
 
 
-def _other_family(wrong: pl.DataFrame, t: Timing, lines: pl.LazyFrame, ctx: Context) -> pl.DataFrame:
+def other_family(wrong: pl.DataFrame, t: Timing, lines: pl.LazyFrame, ctx: Context) -> pl.DataFrame:
     """``wrong`` (timing groups judged, collected) with ``other_code``, ``other_units`` and
     ``other_extends`` on an add-on whose own family's documented time supports none (no infusion of
     it billed in the encounter, or one too short for an additional hour) where another family's
