@@ -65,7 +65,11 @@ def check_targets(outputs: dict[str, str], reads: dict[str, list[str]], input_fo
         if path == STDOUT:
             continue
         target = _resolved(path)
-        if target.is_dir() or path.endswith(("/", os.sep)):  # ("out/" names a folder even before it exists)
+        try:
+            is_dir = target.is_dir()
+        except OSError as exc:  # (a name too long for the file system: probe 21B, "unexpected OSError")
+            raise UsageError(f"{option} {path}: cannot write output ({exc.strerror})") from None
+        if is_dir or path.endswith(("/", os.sep)):  # ("out/" names a folder even before it exists)
             raise UsageError(f"{option} {path} is a folder; name a file")
         for kind, shown, resolved in read:
             if _same_file(target, resolved):
@@ -154,10 +158,14 @@ class OutputSet:
             self.pending.append(entry)
             yield entry.spool  # type: ignore[misc]
             return
-        target = _resolved(path)
-        if not target.exists() and _special(Path(path)):  # /dev/stdout: a link to a pipe with no path of its own
-            target = Path(path)
-        if target.is_dir():  # (a letter named like a folder the user made): before anything is written
+        try:
+            target = _resolved(path)
+            if not target.exists() and _special(Path(path)):  # /dev/stdout: a link to a pipe with no path of its own
+                target = Path(path)
+            is_dir = target.is_dir()
+        except OSError as exc:  # (a name too long for the file system: probe 21B, "unexpected OSError")
+            raise ScrubError(f"cannot write output ({exc.strerror}); nothing was written", path) from None
+        if is_dir:  # (a letter named like a folder the user made): before anything is written
             raise ScrubError("cannot write output: it is a folder; nothing was written", path)
         try:
             special = _special(target)

@@ -194,3 +194,16 @@ def test_findings_files_without_charges_at_risk_count_each_line_once_across_kind
         "charges_at_risk"]["new"]
     # Near miss: the old run's one line, counted once in its own total.
     assert json.loads(result.stdout)["charges_at_risk"]["old"] == 7600.0
+
+
+def test_a_findings_file_saved_with_a_bom_is_read(tmp_path: Path) -> None:
+    # Notepad or PowerShell's Out-File saves the file scrub wrote with a UTF-8 BOM (probe 21B D6: "not a
+    # findings JSON file (Unexpected UTF-8 BOM (decode using utf-8-sig))"); every claim reader takes one.
+    old = findings_json(tmp_path, "old.json", SAMPLE)
+    bom = tmp_path / "bom.json"
+    bom.write_bytes(b"\xef\xbb\xbf" + old.read_bytes())
+    result = run("diff", str(bom), str(old), "--json", "-")
+    assert result.exit_code == 0, result.output
+    section = json.loads(result.stdout)
+    assert section["counts"]["new"]["findings"] == 0 and section["counts"]["fixed"]["findings"] == 0
+    assert len(section["finding_ids"]["unchanged"]) == len(json.loads(old.read_text())["findings"])

@@ -329,3 +329,12 @@ def test_dev_stdout_is_written_through(tmp_path) -> None:
                            "--fail-on", "never"], capture_output=True, text=True, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert '"check_id":"addon-without-primary"' in done.stdout
+
+
+def test_an_output_name_too_long_for_the_file_system_is_a_usage_error(tmp_path: Path) -> None:
+    # (probe 21B D8: "unexpected OSError: [Errno 36] File name too long", the catch-all's words)
+    claims = copy_sample(tmp_path)
+    for option, name in (("--json", "a" * 300 + ".json"), ("--html", "b" * 300 + "/x.html")):
+        result = run("check", str(claims), option, str(tmp_path / name))
+        assert result.exit_code == 2 and "cannot write output (File name too long)" in result.output, result.output
+        assert "unexpected" not in result.output
