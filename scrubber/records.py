@@ -23,10 +23,11 @@ from typing import Any
 
 import polars as pl
 
-from scrubber.errors import InputError, display_name
+from scrubber.errors import InputError, display_name, undecodable_byte
 from scrubber.loaders import sniff_format
 from scrubber.loaders.csv_loader import CLAIM_COLUMNS, ignored_notices, read_header, read_text_table
 from scrubber.loaders.json_loader import (
+    NOT_UTF8,
     REPEATED_KEYS,
     BrokenLine,
     has_lone_surrogate,
@@ -83,22 +84,24 @@ def _read_json_items(path: Path, path_text: str) -> list[tuple[int, Any]]:
     (a :class:`~scrubber.loaders.json_loader.BrokenLine`, reported with its line), never the end of
     the run: the other records still join, as a CSV records file's ragged row does."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})", path_text) \
-            from None
+        # (a byte that is not UTF-8 kept as a lone surrogate: in JSON Lines only its line is not used,
+        # as a claims file's line is rejected; probe 21B: one such byte stopped the run)
+        text = path.read_bytes().decode("utf-8-sig", errors="surrogateescape")
     except OSError as exc:
         raise InputError(f"cannot read records file ({exc.strerror})", path_text) from None
     try:
         doc: Any = json.loads(text, object_pairs_hook=mark_repeated_keys, parse_int=whole_number)
     except json.JSONDecodeError as exc:
         if exc.msg == "Extra data" or looks_like_json_lines(text, path_text):
-            return json_lines(text)
+            return _record_lines(text)
         raise InputError(f"invalid JSON ({exc.msg} at line {exc.lineno})", path_text) from None
     except RecursionError:
         if looks_like_json_lines(text, path_text):
-            return json_lines(text)
+            return _record_lines(text)
         raise InputError("invalid JSON (nested too deeply)", path_text) from None
+    if byte := undecodable_byte(text):  # (one document is read whole: no record of it can be set apart)
+        raise InputError(f"not UTF-8 text (byte {byte}); a JSON document is read whole, so export the file as "
+                         "UTF-8 (in JSON Lines only the line holding it would not be used)", path_text)
     if isinstance(doc, dict) and "records" not in doc and any(k in doc for k in KEY):
         # JSON Lines of one record (a one-line file is one JSON document)
         return [(text[:len(text) - len(text.lstrip())].count("\n") + 1, doc)]
@@ -109,6 +112,13 @@ def _read_json_items(path: Path, path_text: str) -> list[tuple[int, Any]]:
         items = [BrokenLine(row, "a value holds an unpaired surrogate escape, which is not a character; not used")
                  if has_lone_surrogate(item) else item for row, item in enumerate(items, start=1)]
     return list(enumerate(items, start=1))
+
+
+def _record_lines(text: str) -> list[tuple[int, Any]]:
+    """:func:`~scrubber.loaders.json_loader.json_lines` for records: a line holding a byte that is not
+    UTF-8 is a record that cannot be used (its values cannot be trusted), reported with its line."""
+    return [(row, BrokenLine(row, item[NOT_UTF8] + "; not used") if isinstance(item, dict) and NOT_UTF8 in item
+             else item) for row, item in json_lines(text)]
 
 
 def _text(value: Any) -> str | None:

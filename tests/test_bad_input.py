@@ -389,14 +389,14 @@ def test_unknown_check_ids(good_csv: str, option: str) -> None:
     [
         ("r.json", '{"records": [', ("invalid JSON",)),
         ("r.json", '{"records": 3}', ("list of objects",)),
-        ("r.csv", b"claim_id,line_number,drug_dose_mg\nG1,1,100\n" + "G1,2,Müller\n".encode("latin-1"),
-         ("UTF-8",)),
+        ("r.json", b'{"records": [{"claim_id": "G1", "line_number": 1, "route": "' + "Müller".encode("latin-1")
+         + b'"}]}', ("UTF-8", "read whole")),
         ("r.csv", "claim_id,drug_dose_mg\nG1,100\n", ("line_number",)),
         ("r.csv", "claim_id,line_number,notes\nG1,1,x\n", ("documentation columns",)),
         ("r.csv", "claim_id,line_number,route,route\nG1,1,IV,IV\n", ("duplicate column",)),
         ("r.csv", b"", ("empty file",)),
     ],
-    ids=["truncated-json", "not-a-list", "latin1", "no-key", "no-doc", "dup-col", "empty"],
+    ids=["truncated-json", "not-a-list", "latin1-json-document", "no-key", "no-doc", "dup-col", "empty"],
 )
 def test_bad_records_file(tmp_path: Path, good_csv: str, name: str, content: str | bytes,
                           words: tuple[str, ...]) -> None:
@@ -783,6 +783,31 @@ def test_records_fill_documentation_and_unmatched_are_reported(tmp_path: Path) -
     assert doc["summary"]["rows_read"] == 3
     # G1's 96366 is supported by the 120 documented minutes that came from the records file.
     assert doc["findings"] == []
+
+
+# Contract: records.
+@pytest.mark.parametrize(("name", "bad", "why"), [
+    ("r.csv", "G9,1,2026-02-10T09:00,\"2026-02-10T10:00\n", "a quoted cell is never closed"),  # (swallows the rest)
+    ("r.csv", "G9,1,2026-02-10T09:00,2026-02-10T10:00\x00\n", "NUL byte"),
+    ("r.csv", "G9,1,2026-02-10T09:00,Müller\n", "not UTF-8 text (byte 0xfc in infusion_stop)"),
+    ("r.jsonl", '{"claim_id": "G9", "line_number": 1, "infusion_stop": "Müller"}\n', "not UTF-8 text at line 2 (byte 0xfc)"),
+], ids=["unclosed-quote", "nul", "latin1-csv", "latin1-jsonl"])
+def test_a_bad_row_of_a_records_file_is_that_rows_problem(tmp_path: Path, name: str, bad: str, why: str) -> None:
+    """Probe 21B D1/D2: an unclosed quote swallowed the records after it into one "record matches no
+    claim line" (findings of good claims went with them, said nowhere); one latin-1 byte stopped the
+    run. Each is now that row's problem, said with its reason, and a record before it still joins."""
+    claims = write(tmp_path / "claims.csv", csv_text(GOOD[0].replace("2026-02-10T09:00,2026-02-10T11:00", ","),
+                                                     GOOD[1]))
+    good = ("claim_id,line_number,infusion_start,infusion_stop\nG1,1,2026-02-10T09:00,2026-02-10T11:00\n"
+            if name.endswith(".csv") else
+            '{"claim_id": "G1", "line_number": 1, "infusion_start": "2026-02-10T09:00", '
+            '"infusion_stop": "2026-02-10T11:00"}\n')
+    records = write(tmp_path / name, good.encode("utf-8") + bad.encode("latin-1"))
+    doc = run_json(claims, "--records", records)
+    (problem,) = doc["unmatched_records"]
+    assert why in problem["reason"] and problem["reason"] != "record matches no claim line", problem
+    # G1's 96366 is supported by the 120 documented minutes of the record before the bad one.
+    assert doc["findings"] == [] and doc["rejected_rows"] == []
 
 
 # Contract: counted, folders.

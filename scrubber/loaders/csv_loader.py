@@ -495,8 +495,12 @@ def read_text_table(path: Path, known: frozenset[str], required: tuple[str, ...]
     header = read_header(path)
     _check_header(header, path, required, known)
     names = reading_names(header, known)
+    # The same independent count as a claims file's (probe 21B: an unclosed quote swallowed every record
+    # after it into one "record matches no claim line"; one latin-1 byte stopped the run): a row whose
+    # quoted cell swallows others, a row with a byte that is not UTF-8 or a NUL is that row's problem.
+    count = count_csv(path, len(header))
     frame = None
-    if not _cr_only(path) and isinstance(polars_path(path), Path):
+    if not (_cr_only(path) or count.lone_cr or count.not_utf8) and isinstance(polars_path(path), Path):
         try:
             frame = _scan(path, names).collect().with_columns(pl.lit(None, pl.String()).alias("load_error"))
         except pl.exceptions.PolarsError as exc:
@@ -504,6 +508,11 @@ def read_text_table(path: Path, known: frozenset[str], required: tuple[str, ...]
         except OSError as exc:
             raise InputError(f"cannot read file ({exc.strerror})", str(path)) from None
     if frame is None:
-        frame = _slow_read(path, names)
+        frame = pl.concat(list(_slow_batches(path, names, count.swallowed)), rechunk=False)
+    else:
+        frame = _mark_swallowed(frame, names, count.swallowed)
+    if count.nul:
+        frame = _mark_swallowed(frame.with_columns(pl.col("source_row").cast(pl.Int64)), names,
+                                nul_rows(frame, [n for n in names if n in frame.columns]))
     blank = _blank(names) & pl.col("load_error").is_null()
     return frame.with_columns(pl.col("source_row").cast(pl.Int64)).filter(~blank)
