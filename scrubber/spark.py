@@ -622,7 +622,7 @@ def _read(spark: SparkSession, path: Path, fmt: str) -> tuple[DataFrame, InputFi
         # A file with no quote cannot hold a quoted line break: read it in parallel splits.
         multiLine=quoted, mode="PERMISSIVE", columnNameOfCorruptRecord=CORRUPT,
     )
-    spec = InputFile(source=str(path), first_source_row=2, header=tuple(header), crlf=quoted and crlf)
+    spec = InputFile(source=str(path), first_source_row=2, header=tuple(header), crlf=quoted and crlf, nul=count.nul)
     return frame, spec
 
 

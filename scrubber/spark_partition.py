@@ -41,6 +41,7 @@ from scrubber.engine import (
     unusable_times_parts,
 )
 from scrubber.engine import summary_parts as engine_summary_parts
+from scrubber.loaders.csv_loader import NUL_ROW
 from scrubber.loaders.parquet_loader import raw_of_text, typed_to_text
 from scrubber.policy import PolicySet
 
@@ -101,6 +102,7 @@ class InputFile:
     first_source_row: int = 1  # row number of the first data row (CSV: 2, the header is row 1)
     header: tuple[str, ...] = ()  # CSV: the normalised header, to re-read a ragged record
     crlf: bool = False  # CSV with CRLF line ends read multi-line: a record's last cell keeps the "\r"
+    nul: bool = False  # CSV holding a NUL byte: the local reader rejects the rows holding one
 
 
 @dataclass(frozen=True)
@@ -228,19 +230,30 @@ def _csv_fixes(plan: PartitionPlan, text: pl.DataFrame, corrupt: pl.Series | Non
         text = text.with_columns(
             pl.when(mine).then(pl.col(c).str.strip_suffix("\r")).otherwise(pl.col(c)).alias(c)
             for c, dtype in text.schema.items() if dtype == pl.String() and c not in ("_source",))
-    if corrupt is None or corrupt.null_count() == corrupt.len():
+    nul = [number for number, spec in enumerate(plan.inputs) if spec.nul]
+    has_nul = None
+    if nul:  # (probe 21B: Spark checked a row holding a NUL byte the local reader rejects)
+        cells = [c for c, dtype in text.schema.items() if dtype == pl.String() and c != "_source"]
+        has_nul = text.select(pl.col(FILE).is_in(nul) & pl.any_horizontal(
+            pl.col(c).str.contains("\x00", literal=True) for c in cells).fill_null(False)).to_series()
+        if not has_nul.any():
+            has_nul = None
+    if (corrupt is None or corrupt.null_count() == corrupt.len()) and has_nul is None:
         return text
     errors: list[str | None] = [None] * text.height
     blanked: list[bool] = [False] * text.height
+    if has_nul is not None:
+        for position in has_nul.arg_true().to_list():
+            errors[position], blanked[position] = NUL_ROW, True
     files = text.get_column(FILE).to_list()
-    for position in corrupt.is_not_null().arg_true().to_list():  # rare rows: Python is fine here
+    for position in ([] if corrupt is None else corrupt.is_not_null().arg_true().to_list()):  # rare rows
         spec = plan.inputs[files[position]]
         record = corrupt[position]
         cells = next(csv.reader(io.StringIO(record, newline=""), strict=False), [])
         if spec.crlf and cells:
             cells[-1] = cells[-1].removesuffix("\r")
         width = len(spec.header)
-        if len(cells) > width and any(c.strip() for c in cells):
+        if len(cells) > width and any(c.strip() for c in cells) and not blanked[position]:
             errors[position] = f"row has {len(cells)} cells but the header names {width} columns"
             blanked[position] = True
     if not any(blanked):

@@ -790,7 +790,8 @@ def test_records_fill_documentation_and_unmatched_are_reported(tmp_path: Path) -
     ("r.csv", "G9,1,2026-02-10T09:00,\"2026-02-10T10:00\n", "a quoted cell is never closed"),  # (swallows the rest)
     ("r.csv", "G9,1,2026-02-10T09:00,2026-02-10T10:00\x00\n", "NUL byte"),
     ("r.csv", "G9,1,2026-02-10T09:00,Müller\n", "not UTF-8 text (byte 0xfc in infusion_stop)"),
-    ("r.jsonl", '{"claim_id": "G9", "line_number": 1, "infusion_stop": "Müller"}\n', "not UTF-8 text at line 2 (byte 0xfc)"),
+    ("r.jsonl", '{"claim_id": "G9", "line_number": 1, "infusion_stop": "Müller"}\n',
+     "not UTF-8 text at line 2 (byte 0xfc)"),
 ], ids=["unclosed-quote", "nul", "latin1-csv", "latin1-jsonl"])
 def test_a_bad_row_of_a_records_file_is_that_rows_problem(tmp_path: Path, name: str, bad: str, why: str) -> None:
     """Probe 21B D1/D2: an unclosed quote swallowed the records after it into one "record matches no

@@ -376,6 +376,24 @@ def test_csv_layouts_spark_reads_otherwise_give_the_same_result(spark, tmp_path:
     _same_result(scrub_files([str(path)], spark=spark, partitions=8), local)
 
 
+def test_a_row_holding_a_nul_byte_is_rejected_on_spark_as_locally(spark, tmp_path: Path) -> None:
+    """Probe 21B D3: Spark read a row holding a NUL and checked it (8 findings against 6), where the
+    local reader rejects it ("binary data inside a text file"); a ragged row beside it keeps its own
+    reason. Near miss: the same file without the NUL rejects only the ragged row on both."""
+    from scrubber.spark import scrub_files
+
+    rows = ("claim_id,line_number,member_id,payer,date_of_service,procedure_code,units,charge,diagnosis_1\n"
+            "C1,1,M1,AETNA,2026-03-02,96366,1,200,D80.0\n"
+            "C2,1,M2,AETNA,2026-03-02,96366,1,200,D80.0{nul}\n"
+            "C3,1,M3,AETNA,2026-03-02,96366,1,200,D80.0,extra\n")
+    for nul, rejected in (("\x00", 2), ("", 1)):
+        path = tmp_path / f"nul{len(nul)}.csv"
+        path.write_bytes(rows.format(nul=nul).encode("utf-8"))
+        local = scrub([str(path)])
+        assert local.rejected.height == rejected
+        _same_result(scrub_files([str(path)], spark=spark, partitions=8), local)
+
+
 def test_a_file_name_is_never_a_pattern_on_spark(spark, tmp_path: Path) -> None:
     """Hadoop reads [ ] * ? { } in a path as a glob: claims[1].csv read claims1.csv. Names are literal."""
     from scrubber.spark import scrub_files

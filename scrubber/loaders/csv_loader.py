@@ -323,7 +323,7 @@ def open_csv(path: Path) -> tuple[list[str], bool, CsvCount, list[str]]:
     return reading_names(header), fast_ok, count, ignored_notices(header)
 
 
-_NUL = "the row holds a NUL byte (binary data inside a text file): its cells cannot be trusted"
+NUL_ROW = "the row holds a NUL byte (binary data inside a text file): its cells cannot be trusted"
 
 
 def nul_rows(chunk: pl.DataFrame, header: list[str]) -> dict[int, str]:
@@ -331,7 +331,7 @@ def nul_rows(chunk: pl.DataFrame, header: list[str]) -> dict[int, str]:
     rejected where it stands, wherever it is in the file (only a file that is mostly NULs is refused
     whole as binary, :func:`scrubber.loaders.sniff_format`). Run only when the count saw one."""
     hit = chunk.filter(pl.any_horizontal(pl.col(c).str.contains("\x00", literal=True) for c in header))
-    return dict.fromkeys(hit.get_column("source_row").cast(pl.Int64).to_list(), _NUL)
+    return dict.fromkeys(hit.get_column("source_row").cast(pl.Int64).to_list(), NUL_ROW)
 
 
 def fast_batches(path: Path, header: list[str], first_row_id: int, swallowed: dict[int, str] | None = None,
