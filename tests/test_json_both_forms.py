@@ -50,3 +50,46 @@ def test_near_miss_the_list_alone_is_read_as_before(tmp_path: Path, copies: int)
     lines = scrub([str(path)]).lines
     row = lines.filter(lines["claim_id"] == "C0")
     assert row.get_column("modifiers").to_list() == [["JZ"]] and row.get_column("diagnoses").to_list() == [["D800"]]
+
+
+def _pointed(n: int, claim_id: str | None, diagnosis_1: str | None) -> dict:
+    """A claim whose one line points at its claim's D80.0, with its own claim id and diagnosis_1 when given."""
+    line = {"line_number": 1, "date_of_service": "2026-03-02", "procedure_code": "96365", "units": 1,
+            "charge": 300, "diagnosis_pointers": [1]}
+    if claim_id is not None:
+        line["claim_id"] = claim_id
+    if diagnosis_1 is not None:
+        line["diagnosis_1"] = diagnosis_1
+    return {"claim_id": f"C{n}", "member_id": f"M{n}", "payer": "MEDICARE", "place_of_service": "11",
+            "diagnoses": ["D80.0"], "lines": [line]}
+
+
+@pytest.mark.parametrize("copies", [1, 2000], ids=["python-reader", "polars-reader"])
+def test_a_lines_own_diagnosis_beside_its_pointers_is_kept(tmp_path: Path, copies: int) -> None:
+    # Probe 21B D5: "diagnosis_1": "D80" (not billable) beside pointers was dropped, never validated.
+    claims = [_pointed(0, None, "D80"), *(_pointed(n, None, None) for n in range(1, copies))]
+    path = tmp_path / "claims.json"
+    path.write_text(json.dumps({"claims": claims}), encoding="utf-8")
+    result = scrub([str(path)])
+    lines = result.lines.filter(result.lines["claim_id"].is_in(["C0", "C1"])).sort("claim_id")
+    assert lines.get_column("diagnoses").to_list()[0] == ["D80", "D800"]
+    assert ("C0", "invalid_code") in set(result.findings.select("claim_id", "reason").iter_rows())
+    if copies > 1:  # (near miss: pointers alone read as before)
+        assert lines.get_column("diagnoses").to_list()[1] == ["D800"]
+
+
+@pytest.mark.parametrize("copies", [1, 2000], ids=["python-reader", "polars-reader"])
+def test_a_line_naming_another_claim_is_rejected_under_its_own(tmp_path: Path, copies: int) -> None:
+    # Probe 21B D4: a line of claim object C0 giving "claim_id": "C1" moved into C1, another member's
+    # claim, which was then rejected whole. The line is rejected under C0; C1 is checked as alone.
+    claims = [_pointed(0, "C1", None), *(_pointed(n, None, None) for n in range(1, max(copies, 2)))]
+    path = tmp_path / "claims.json"
+    path.write_text(json.dumps({"claims": claims}), encoding="utf-8")
+    result = scrub([str(path)])
+    (rejected,) = result.rejected.to_dicts()
+    assert rejected["claim_id"] == "C0" and "inside claim object 'C0'" in rejected["reason"]
+    assert result.summary["rows_checked"] == max(copies, 2) - 1
+    # (near miss: a line repeating its own claim's id is read as before)
+    same = [_pointed(0, "C0", None), *(_pointed(n, None, None) for n in range(1, max(copies, 2)))]
+    path.write_text(json.dumps({"claims": same}), encoding="utf-8")
+    assert scrub([str(path)]).summary["rejected_rows"] == 0

@@ -284,7 +284,15 @@ def _line_diagnoses(claim: dict, line: dict) -> tuple[list[str] | None, str | No
             if nested:
                 return None, nested
             out.append(_text(claim_dx[index - 1]) or "")
-        return out, None
+        # Codes the line gives itself beside its pointers are kept too, first (probe 21B: an invalid
+        # diagnosis_1 beside pointers was never validated): nothing given is ignored.
+        own = [_text(v) for v in (line.get(f"diagnosis_{i}") for i in range(1, 5)) if v is not None]
+        if isinstance(line.get("diagnoses"), list):
+            nested = _not_codes(line["diagnoses"], "line")
+            if nested:
+                return None, nested
+            own += [_text(d) or "" for d in line["diagnoses"]]
+        return [*own, *out], None  # type: ignore[list-item]
     # The numbered fields, then the line's list (as the Parquet reader merges them): a line giving
     # both forms loses neither.
     listed = [_text(v) for v in (line.get(f"diagnosis_{i}") for i in range(1, 5)) if v is not None]
@@ -429,6 +437,11 @@ def claims_to_raw(claims: list[Any], source: str, first_row_id: int) -> pl.DataF
             for key in _KEY_FIELDS.intersection([*claim.get(REPEATED_KEYS, ()), *line.get(REPEATED_KEYS, ())]):
                 values[key] = None
             unreadable = [r for r, ok in ((claim_dup, claim_readable), (line_dup, line_readable)) if r and not ok]
+            own_id, claim_id = _text(line.get("claim_id")), _text(claim.get("claim_id"))
+            if own_id is not None and claim_id is not None and own_id != claim_id:
+                values["claim_id"] = claim.get("claim_id")
+                unreadable.append(f"the line gives claim_id '{own_id}' inside claim object '{claim_id}': a line "
+                                  "belongs to the claim it is nested in")
             if claim.get(NOT_UTF8):
                 unreadable.insert(0, claim[NOT_UTF8])
             problems = [r for r in (claim_dup, line_dup, dx_error, mod_error) if r and r not in unreadable]
@@ -1014,9 +1027,15 @@ def _resolve(lines: pl.DataFrame, split_modifiers: bool) -> pl.DataFrame:
     def filled(column: str) -> pl.Expr:
         return pl.col(column).list.eval(pl.element().fill_null(""))
 
+    # A line naming another claim than the object it is nested in is rejected under its object's id
+    # (probe 21B: it moved into claim C1, another member's, and the good claim was rejected whole).
+    moved = has & pl.col("l.claim_id").is_not_null() & pl.col("c.claim_id").is_not_null() & (
+        pl.col("l.claim_id") != pl.col("c.claim_id"))
     scalars = []
     for c in SCALAR_COLUMNS:
         value = pl.coalesce(pl.col(f"l.{c}"), pl.col(f"c.{c}"))
+        if c == "claim_id":
+            value = pl.when(moved).then(pl.col("c.claim_id")).otherwise(value)
         scalars.append((value if c in _CLAIM_LEVEL else pl.when(has).then(value)).alias(c))
 
     if split_modifiers:  # every "modifiers" in the chunk is text: Polars wrapped each into a list
@@ -1048,18 +1067,24 @@ def _resolve(lines: pl.DataFrame, split_modifiers: bool) -> pl.DataFrame:
     own_dx = filled("l.diagnoses")
     if _any_present(lines, numbered_dx):
         own_dx = pl.concat_list(dx_parts, own_dx)
+    # (codes the line gives itself beside its pointers are kept too, first: nothing given is ignored)
+    pointed = by_pointer
+    if _any_present(lines, numbered_dx) or lines.get_column("l.diagnoses").null_count() < lines.height:
+        pointed = pl.concat_list(dx_parts, filled("l.diagnoses").fill_null(empty), by_pointer)
     diagnoses = (
         pl.when(~has | pl.col("_bad"))
         .then(empty)
         .when(pl.col("_ptr").is_not_null())
-        .then(by_pointer)
+        .then(pointed)
         .when(pl.col("l.diagnoses").is_not_null())
         .then(own_dx)
         .when(any_part)
         .then(dx_parts)
         .otherwise(filled("c.diagnoses").fill_null(empty))
     )
-    load_error = pl.when(~has).then(pl.lit("claim has no lines"))
+    load_error = pl.when(~has).then(pl.lit("claim has no lines")).when(moved).then(pl.format(
+        "the line gives claim_id '{}' inside claim object '{}': a line belongs to the claim it is nested in",
+        "l.claim_id", "c.claim_id"))
     value_error = pl.when(has).then(reason)  # a pointer past the diagnoses: the line's other values stand
     return frame.select(
         "_ci",
