@@ -287,6 +287,22 @@ def test_neutralise_quotes_text_cells_only() -> None:
     assert out.write_csv().splitlines()[1] == "'=1,-2.0"  # a negative number stays a number
 
 
+def test_a_nul_a_json_claim_id_spells_is_written_visibly_in_csv(tmp_path: Path) -> None:
+    # Probe 21B D7: "BAD-\u0000" from JSON went into the findings CSV as a raw NUL byte, which
+    # spreadsheets and this tool's own CSV reader treat as binary. Near miss: other ids as they are.
+    claims = tmp_path / "c.json"
+    claims.write_text(json.dumps({"claims": [
+        {"claim_id": f"N{suffix}", "member_id": f"M{n}", "payer": "MEDICARE", "place_of_service": "11",
+         "lines": [{"line_number": 1, "date_of_service": "2026-03-02", "procedure_code": "96366", "units": 1,
+                    "charge": 100, "diagnosis_1": "D80.0"}]} for n, suffix in enumerate(("-\x00", "-1"))]}),
+        encoding="utf-8")  # (json.dumps writes the NUL as the escape \u0000)
+    out = tmp_path / "f.csv"
+    result = run("check", str(claims), "--csv", str(out), "--fail-on", "never")
+    assert result.exit_code == 0, result.output
+    assert b"\x00" not in out.read_bytes()
+    assert sorted(pl.read_csv(out, infer_schema=False).get_column("claim_id").to_list()) == ["N-1", "N-\\x00"]
+
+
 def test_rejected_csv_cells_are_neutralised_too(tmp_path: Path) -> None:
     claims = tmp_path / "evil.csv"
     claims.write_text(HEADER + "\n=1+1,1,M1,MEDICARE,11,2026-02-30,96365,1,100,D80.0\n"

@@ -28,10 +28,14 @@ REJECTED_CSV = ("source", "row", "claim_id", "line_number", "reason", "location"
 
 
 def neutralise(frame: pl.DataFrame) -> pl.DataFrame:
-    """Text cells that a spreadsheet would run as a formula, prefixed with ``'``; numbers untouched."""
+    """Text cells that a spreadsheet would run as a formula, prefixed with ``'``; numbers untouched.
+    A NUL (a JSON claim id may spell one, ``\u0000``) is written as the four characters ``\x00``,
+    as the terminal shows it: a raw NUL makes the file binary to spreadsheets and to this tool's own
+    CSV reader (probe 21B)."""
     text = [c for c, t in frame.schema.items() if t == pl.String()]
     return frame.with_columns(
-        pl.when(pl.col(c).str.contains(FORMULA_START)).then(pl.lit("'") + pl.col(c)).otherwise(pl.col(c)).alias(c)
+        pl.when(pl.col(c).str.contains(FORMULA_START)).then(pl.lit("'") + pl.col(c)).otherwise(pl.col(c))
+        .str.replace_all("\x00", "\\x00", literal=True).alias(c)
         for c in text
     )
 
