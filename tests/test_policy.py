@@ -271,6 +271,14 @@ def test_a_policy_can_replace_a_coverage_list_inline(tmp_path, write_csv) -> Non
         # A covered list no setting names would be read by nothing: refused.
         ('name = "X"\npayers = ["ACME"]\n[coverage.lists]\nMYLIST = ["D80.0"]\n',
          "'coverage.lists.MYLIST' is defined but no setting names it"),
+        # Settings no rule of the policy reads (probe 21B): KX never required, JW and JZ never required.
+        ('name = "X"\npayers = ["ACME"]\n[kx]\naccepted = ["KX"]\n', "'kx.accepted' is set but KX is never"),
+        ('name = "X"\npayers = ["ACME"]\nextends = "MEDICARE"\n[kx]\nrequired_from = false\naccepted = ["KX"]\n',
+         "'kx.accepted' is set but KX is never"),
+        ('name = "X"\npayers = ["ACME"]\n[jw]\nrequired_from = false\n[jw_jz]\nexempt_pos = ["21"]\n',
+         "'jw_jz.exempt_pos' is set but neither"),
+        ('name = "X"\npayers = ["ACME"]\n[jw]\nrequired_from = false\n[jw_jz]\nhome_from = 2024-01-01\n',
+         "'jw_jz.home_from' is set but neither"),
     ],
 )
 def test_bad_policies_are_errors(tmp_path, write_csv, text: str, needle: str) -> None:
@@ -279,6 +287,16 @@ def test_bad_policies_are_errors(tmp_path, write_csv, text: str, needle: str) ->
     claims = write_csv(CLAIM.format(payer="ACME", pos="11", mod="", dx="D69.3"))
     with pytest.raises(PolicyError, match=needle):
         scrub([str(claims)], [str(pol)])
+
+
+def test_near_miss_settings_their_policy_reads_load(tmp_path) -> None:
+    # kx.accepted with KX required (here or inherited from MEDICARE), jw_jz settings with JW required.
+    pol = tmp_path / "p.toml"
+    for text in ('name = "X"\npayers = ["ACME"]\n[kx]\nrequired_from = 2024-01-01\naccepted = ["KX", "GA"]\n',
+                 'name = "X"\npayers = ["ACME"]\nextends = "MEDICARE"\n[kx]\naccepted = ["KX"]\n',
+                 'name = "X"\npayers = ["ACME"]\n[jw]\nrequired_from = 2024-01-01\n[jw_jz]\nexempt_pos = ["21"]\n'):
+        pol.write_text(text)
+        assert PolicySet.load([str(pol)]).policy_for("ACME") == "X"
 
 
 def test_two_files_defining_one_policy_name_are_an_error(tmp_path, write_csv) -> None:
