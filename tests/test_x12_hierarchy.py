@@ -69,3 +69,21 @@ def test_a_dependant_after_another_subscriber_is_its_own_subscribers(tmp_path: P
     members = dict(lines.select("claim_id", "member_id").rows())
     assert members["B1"] == "SUB2"
     assert members["A1"].startswith("SUB1-P")
+
+
+def test_a_transaction_set_with_no_billing_provider_loop_rejects_its_claims(tmp_path: Path) -> None:
+    """Probe 21B B2: a second ST whose 2000A/2010AA was left out (its subscriber's HL02 names no HL)
+    read CLM-B with a blank provider, which joined CLM-A's encounter of another provider: a false
+    "second initial service". Its claims are rejected (their provider and encounter cannot be told);
+    CLM-A is checked as alone. Near miss: with the provider loop, no finding and nothing rejected."""
+    first = [*START, "HL*1**20*1", "NM1*85*2*CLINIC ONE*****XX*1003000126", *_subscriber(2, 1, "SUB1"),
+             *_claim("CLM-A", "96374")]
+    provider = ["HL*1**20*1", "NM1*85*2*CLINIC TWO*****XX*1234567893"]
+    for second, rejected in ((_subscriber(2, 1, "SUB1"), 1), ([*provider, *_subscriber(2, 1, "SUB1")], 0)):
+        path = tmp_path / "claims.837"
+        path.write_text(interchange(first, [*START, *second, *_claim("CLM-B", "96374")]), encoding="utf-8")
+        result = scrub([str(path)])
+        assert result.summary["rejected_rows"] == rejected
+        assert result.findings.filter(pl.col("check_id") == "duplicate-initial-infusion").height == 0
+        if rejected:
+            assert "no billing provider loop (2000A/2010AA)" in result.rejected.item(0, "reason")

@@ -297,6 +297,7 @@ class _Transaction:
     hl_context: dict[str, _HlContext] = field(default_factory=dict)
     hl_open: str | None = None
     outside: bool = False  # segments outside any ST/SE, read as a transaction set so nothing is lost
+    provider_hl: bool = False  # a billing provider HL (level 20) has been read
 
 
 def _el(elements: list[str], index: int) -> str:
@@ -855,13 +856,18 @@ class _Reader:
     # --- transaction body ---------------------------------------------------------------------
     def _hl(self, position: int, els: list[str], component: str) -> None:
         self._close_claim()
+        parentless = False  # a subscriber HL under no billing provider HL
         if self.tx is not None:
             tx = self.tx
             if tx.hl_open is not None:
                 tx.hl_context[tx.hl_open] = self._hl_context()
             parent = _el(els, 2).strip()
+            # (a subscriber naming no earlier HL where no billing provider HL was read at all: its claims
+            # are rejected below; under an earlier provider HL the running context stands, as before)
+            parentless = bool(parent) and parent not in tx.hl_ids and not tx.provider_hl and _el(els, 3) == "22"
             if parent and parent not in tx.hl_ids:
-                self._notice(position, f"HL02 names parent HL {parent}, which is no earlier HL of the transaction set")
+                self._notice(position, f"HL02 names parent HL {parent}, which is no earlier HL of the transaction set"
+                             + (ROWS_REJECTED if parentless else ""))
             elif parent in tx.hl_context:
                 # The parent HL02 names, not the last HL read: a subscriber may follow another
                 # provider's HL, a patient another subscriber's (the hierarchy is HL02's).
@@ -877,9 +883,19 @@ class _Reader:
         if level == "20":
             self.hl_errors["20"].clear()
             self.billing_provider = None
+            if self.tx is not None:
+                self.tx.provider_hl = True
         if level in ("20", "22"):
             self.hl_errors["22"].clear()
             self.member_id = self.payer = self.payer_sequence = None
+        if parentless:
+            # A subscriber under no billing provider loop read: its claims' provider is not the last one
+            # read, nor blank (a blank provider joins the member's encounter of any provider: probe 21B,
+            # a false "second initial service" on another provider's good claim). Its claims are rejected.
+            self.billing_provider = None
+            self.hl_errors["20"][:] = [f"no billing provider loop (2000A/2010AA) above the claim: its subscriber "
+                                       f"HL names parent HL {_el(els, 2).strip()}, which is no earlier HL, so the "
+                                       "claim's provider and encounter cannot be told"]
         self.patient = ["", "", "", ""] if level == "23" else None
         self.hl_errors["23"].clear()
 
