@@ -18,7 +18,9 @@ only line in the encounter, where the documented time of another family's infusi
 supports hours of its own add-on code not yet billed, is `no_primary_other_family`: the fix recodes
 it to that code (96366 beside 96413 alone for 120 minutes under CPT's list: 96415 x1), as
 unit-miscalculation recodes one that is anchored (`hours_other_family`), instead of asking for a
-primary nobody documented.
+primary nobody documented. A sequential add-on (96367, 96375, 96411, 96417, 96371) billed x1 as the
+only administration line of its encounter is `no_primary_only_service`: the one service of its kind
+is the initial one, and the fix reports it with the initial code (96367 alone: 96365).
 
 Implementation. The allowed primaries are data: CPT's parentheticals (``admin_codes.csv``
 ``allowed_primaries``), and for policies with ``[addons] primaries = "ncci"`` (MEDICARE) the CMS NCCI
@@ -99,11 +101,38 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     ).collect()
     overnight = _primary_across_midnight(lines, found.filter((pl.col("reason") == "no_primary") & ~pl.col("is_inst")))
     recoded = _hours_of_another_family(lines, ctx, found.filter(pl.col("reason") == "no_primary"))
-    return found.lazy().join(overnight, on="row_id", how="left").join(recoded, on="row_id", how="left").with_columns(
+    alone = _the_only_service(lines, found.filter(pl.col("reason") == "no_primary"))
+    return found.lazy().join(overnight, on="row_id", how="left").join(recoded, on="row_id", how="left").join(
+        alone, on="row_id", how="left").with_columns(
         pl.when(pl.col("primary_code").is_not_null()).then(pl.lit("primary_across_midnight"))
         .when(pl.col("other_code").is_not_null()).then(pl.lit("no_primary_other_family"))
+        .when(pl.col("initial_code").is_not_null()).then(pl.lit("no_primary_only_service"))
         .otherwise(pl.col("reason")).alias("reason"),
     ).drop("member_id", "billing_provider", "date_of_service", "is_inst", "_mask")
+
+
+def _the_only_service(lines: pl.LazyFrame, orphans: pl.DataFrame) -> pl.LazyFrame:
+    """``row_id`` -> ``initial_code``: the sequential add-ons of ``orphans`` (96367, 96375, 96411, 96417,
+    96371: the subsequent code of an initial service that is not its additional hour) billed x1 as the
+    only administration line of their encounter. The one service of its kind is the initial one, whose
+    code is then the initial code (96367 alone is 96365; CPT reports the first service with the initial
+    code; CR 3631's "subsequent even if first" is about a service after another kind's initial one):
+    probe 21A, a lone 96367 was told to bill a 96365 "the record documents" beside it, or to delete."""
+    schema = {"row_id": pl.Int64, "initial_code": pl.String}
+    if not orphans.height:
+        return pl.LazyFrame(schema=schema)
+    sequential = pl.col("adm_subsequent_code").is_not_null() & (
+        (pl.col("adm_subsequent_code") != pl.col("adm_addon_hour_code")) | pl.col("adm_addon_hour_code").is_null())
+    table = reference.code_table().filter((pl.col("adm_role") == "initial") & sequential)
+    initial = table.select(pl.col("adm_subsequent_code").alias("procedure_code"),
+                           pl.col("procedure_code").alias("initial_code"))
+    mine = lines.join(orphans.lazy().select("row_id"), on="row_id", how="semi").select(
+        "row_id", "enc_key", "procedure_code", "units")
+    encounters = mine.select("enc_key").unique()
+    admin = lines.join(encounters, on="enc_key", how="semi").filter(code_is(adm_role=None)).group_by("enc_key").agg(
+        pl.len().alias("_admin_lines"))
+    return mine.join(admin, on="enc_key").join(initial.lazy(), on="procedure_code").filter(
+        (pl.col("_admin_lines") == 1) & (pl.col("units") == 1)).select("row_id", "initial_code")
 
 
 def _hours_of_another_family(lines: pl.LazyFrame, ctx: Context, orphans: pl.DataFrame) -> pl.LazyFrame:
