@@ -98,10 +98,12 @@ def test_an_empty_file_in_a_folder_is_noted_and_the_others_checked(tmp_path: Pat
     (folder / "a.csv").write_text("\n".join([HEADER, *GOOD, *FINDING]) + "\n", encoding="utf-8")
     (folder / "empty.csv").write_bytes(b"")
     (folder / "blank.x12").write_bytes(b"\n\n  \n")
+    (folder / "excel.csv").write_bytes(b"\xef\xbb\xbf")  # (an empty Excel export: a BOM alone; probe 21B B4)
     doc = run_json(str(folder))
     assert doc["summary"]["rows_read"] == 3
     noted = {Path(w["source"]).name: w["problem"] for w in doc["input_warnings"]}
-    assert noted.get("empty.csv") == noted.get("blank.x12") == "skipped: empty file (no claim rows)"
+    assert noted.get("empty.csv") == noted.get("blank.x12") == noted.get("excel.csv") == \
+        "skipped: empty file (no claim rows)"
 
 
 # Contract: a setting is not misread. --strict refused a valid file named twice, blaming "X12

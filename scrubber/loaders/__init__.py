@@ -160,7 +160,7 @@ _MAGIC = {
 
 def _blank_from(fh: BinaryIO, head: bytes) -> bool:
     """Whether a file whose first bytes are ``head`` (read from ``fh``) holds nothing but whitespace."""
-    blank = not head.strip()
+    blank = not head.removeprefix(b"\xef\xbb\xbf").strip()  # (a BOM alone: an empty Excel export, probe 21B)
     while blank and (block := fh.read(1 << 20)):  # whitespace-only so far: is there anything?
         blank = not block.strip()
     return blank
