@@ -126,8 +126,10 @@ def _the_only_service(lines: pl.LazyFrame, orphans: pl.DataFrame) -> pl.LazyFram
     table = reference.code_table().filter((pl.col("adm_role") == "initial") & sequential)
     initial = table.select(pl.col("adm_subsequent_code").alias("procedure_code"),
                            pl.col("procedure_code").alias("initial_code"))
-    mine = lines.join(orphans.lazy().select("row_id"), on="row_id", how="semi").select(
-        "row_id", "enc_key", "procedure_code", "units")
+    mine = lines.join(orphans.lazy().select("row_id"), on="row_id", how="semi")
+    if "enc_rejected_mask" in lines.collect_schema():  # (a rejected row's code may be another service)
+        mine = mine.filter(pl.col("enc_rejected_mask").fill_null(0) == 0)
+    mine = mine.select("row_id", "enc_key", "procedure_code", "units")
     encounters = mine.select("enc_key").unique()
     admin = lines.join(encounters, on="enc_key", how="semi").filter(code_is(adm_role=None)).group_by("enc_key").agg(
         pl.len().alias("_admin_lines"))
