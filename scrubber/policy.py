@@ -306,15 +306,19 @@ def _caps(doc: dict[str, Any], source: str) -> dict[str, int]:
     return caps
 
 
-def _read_by_nothing(raw: dict[str, Any], policy: Policy, source: str) -> None:
+def _read_by_nothing(raw: dict[str, Any], base: dict[str, Any], policy: Policy, source: str) -> None:
     """Refuse a setting the file gives that its policy never reads (a setting accepted and ignored;
     probe 21B): ``kx.accepted`` where KX is never required, ``jw_jz.exempt_pos`` or ``jw_jz.home_from``
-    where neither JW nor JZ is. Inherited values are not the file's: only what it sets itself."""
-    if "accepted" in raw.get("kx", {}) and policy.kx_required_from is None:
+    where neither JW nor JZ is. Only what the file changes: an inherited value, or one the file
+    restates as its base has it (a copy of the shipped default.toml, review 21D), is not refused."""
+    def changed(table: str, key: str) -> bool:
+        return key in raw.get(table, {}) and raw[table][key] != base.get(table, {}).get(key)
+
+    if changed("kx", "accepted") and policy.kx_required_from is None:
         raise PolicyError("'kx.accepted' is set but KX is never required under this policy (kx.required_from is "
                           "false): set kx.required_from to the first date of service KX applies on, or remove "
                           "kx.accepted", source)
-    given = [k for k in ("exempt_pos", "home_from") if k in raw.get("jw_jz", {})]
+    given = [k for k in ("exempt_pos", "home_from") if changed("jw_jz", k)]
     if given and policy.jw_required_from is None and policy.jz_required_from is None:
         raise PolicyError(f"'jw_jz.{given[0]}' is set but neither JW nor JZ is required under this policy "
                           "(jw.required_from and jz.required_from are false): set the date JW or JZ applies "
@@ -442,7 +446,7 @@ class PolicySet:
             merged["payers"] = raw.get("payers", [])
             merged["payer_patterns"] = raw.get("payer_patterns", {})
             policy = _build(merged, file)
-            _read_by_nothing(raw, policy, file)
+            _read_by_nothing(raw, docs[base], policy, file)
             if policy.name in BUILTIN and base != policy.name:
                 # A file named like a built-in redefines it for every payer it claims (DEFAULT: all the
                 # payers no other policy names); built on the other built-in, it would swap the rules of

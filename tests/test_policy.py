@@ -4,6 +4,7 @@ to policies by exact name or pattern; home is one set of places of service."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -297,6 +298,14 @@ def test_near_miss_settings_their_policy_reads_load(tmp_path) -> None:
                  'name = "X"\npayers = ["ACME"]\n[jw]\nrequired_from = 2024-01-01\n[jw_jz]\nexempt_pos = ["21"]\n'):
         pol.write_text(text)
         assert PolicySet.load([str(pol)]).policy_for("ACME") == "X"
+    # A copy of the shipped default.toml, renamed, restates DEFAULT's values (kx.accepted beside KX never
+    # required, exempt_pos = [], home_from = false): nothing changed, nothing refused (review 21D).
+    from scrubber.policy import _builtin_doc  # (the shipped file, read as the loader reads it)
+
+    shipped = (Path(__file__).resolve().parents[1] / "scrubber" / "policies" / "default.toml").read_text()
+    assert _builtin_doc("DEFAULT")["kx"]["accepted"]
+    pol.write_text(shipped.replace('name = "DEFAULT"', 'name = "X"').replace("payers = []", 'payers = ["ACME"]'))
+    assert PolicySet.load([str(pol)]).policy_for("ACME") == "X"
 
 
 def test_two_files_defining_one_policy_name_are_an_error(tmp_path, write_csv) -> None:
