@@ -438,7 +438,7 @@ def claims_to_raw(claims: list[Any], source: str, first_row_id: int) -> pl.DataF
                 values[key] = None
             unreadable = [r for r, ok in ((claim_dup, claim_readable), (line_dup, line_readable)) if r and not ok]
             own_id, claim_id = _text(line.get("claim_id")), _text(claim.get("claim_id"))
-            if own_id is not None and claim_id is not None and own_id != claim_id:
+            if own_id is not None and claim_id is not None and own_id.strip() != claim_id.strip():
                 values["claim_id"] = claim.get("claim_id")
                 unreadable.append(f"the line gives claim_id '{own_id}' inside claim object '{claim_id}': a line "
                                   "belongs to the claim it is nested in")
@@ -1029,8 +1029,9 @@ def _resolve(lines: pl.DataFrame, split_modifiers: bool) -> pl.DataFrame:
 
     # A line naming another claim than the object it is nested in is rejected under its object's id
     # (probe 21B: it moved into claim C1, another member's, and the good claim was rejected whole).
+    # (compared as the claims are keyed: trimmed, " C1" and "C1\u00a0" are C1; review 21D)
     moved = has & pl.col("l.claim_id").is_not_null() & pl.col("c.claim_id").is_not_null() & (
-        pl.col("l.claim_id") != pl.col("c.claim_id"))
+        pl.col("l.claim_id").str.strip_chars() != pl.col("c.claim_id").str.strip_chars())
     scalars = []
     for c in SCALAR_COLUMNS:
         value = pl.coalesce(pl.col(f"l.{c}"), pl.col(f"c.{c}"))
