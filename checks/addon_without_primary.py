@@ -9,17 +9,19 @@ the chain fires). Allowed primaries (CPT parentheticals): 96361: 96360, 96365, 9
 NCCI add-on code edit list instead, which accepts more: 96366 also with 96360 and 96413; 96367, 96368
 and 96375 also with 96360. The primary may sit on another claim of the same encounter (CMS add-on code
 edits: same practitioner, patient and date). Denial seen as N122 with B15/97/107. A professional
-add-on with no primary on its date, where a line of the same patient and provider dated the day
-before bills one of its primaries and documents an infusion running past midnight into the add-on's
-date, is `primary_across_midnight`: the fix dates the add-on with its primary (CPT counts an infusion
+additional-hour add-on with no primary on its date, where a line of the same patient and provider
+dated the day before bills the infusion it extends and documents it running past midnight into the
+add-on's date (minutes supporting its units, no line of its code on that date yet, no observation),
+is `primary_across_midnight`: the fix dates the add-on with its primary (CPT counts an infusion
 across midnight as one continuous service; the add-on edits pay it with its primary on the same
-date), never a second initial service on the later date. An additional-hour add-on with no primary, its code's
-only line in the encounter, where the documented time of another family's infusion billed there
+date), never a second initial service on the later date. An additional-hour add-on with no primary, the
+encounter's only timed add-on without one, where the documented time of another family's infusion billed there
 supports hours of its own add-on code not yet billed, is `no_primary_other_family`: the fix recodes
 it to that code (96366 beside 96413 alone for 120 minutes under CPT's list: 96415 x1), as
 unit-miscalculation recodes one that is anchored (`hours_other_family`), instead of asking for a
 primary nobody documented. A sequential add-on (96367, 96375, 96411, 96417, 96371) billed x1 as the
-only administration line of its encounter is `no_primary_only_service`: the one service of its kind
+only administration line of its encounter (not after an infusion of the day before that ran past
+midnight) is `no_primary_only_service`: the one service of its kind
 is the initial one, and the fix reports it with the initial code (96367 alone: 96365).
 
 Implementation. The allowed primaries are data: CPT's parentheticals (``admin_codes.csv``
@@ -42,7 +44,16 @@ from scrubber import reference
 from scrubber.cards import load_card
 from scrubber.enrich import checked_admin_masks, code, code_is, codes_text, rejected_codes_in_masks, with_codes
 from scrubber.registry import Check, Context
-from scrubber.timing import HOUR, INFUSION, code_timing, codes_where, infusing_minutes, timing
+from scrubber.timing import (
+    HOUR,
+    INFUSION,
+    code_timing,
+    codes_where,
+    hour_units,
+    infusing_minutes,
+    is_timed,
+    timing,
+)
 
 
 def unanchored_addons(lines: pl.LazyFrame) -> pl.LazyFrame:
@@ -104,11 +115,12 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     alone = _the_only_service(lines, found.filter(pl.col("reason") == "no_primary"))
     return found.lazy().join(overnight, on="row_id", how="left").join(recoded, on="row_id", how="left").join(
         alone, on="row_id", how="left").with_columns(
-        pl.when(pl.col("primary_code").is_not_null()).then(pl.lit("primary_across_midnight"))
+        pl.when(pl.col("midnight_fits").fill_null(False)).then(pl.lit("primary_across_midnight"))
         .when(pl.col("other_code").is_not_null()).then(pl.lit("no_primary_other_family"))
-        .when(pl.col("initial_code").is_not_null()).then(pl.lit("no_primary_only_service"))
+        .when(pl.col("initial_code").is_not_null() & pl.col("primary_code").is_null())
+        .then(pl.lit("no_primary_only_service"))
         .otherwise(pl.col("reason")).alias("reason"),
-    ).drop("member_id", "billing_provider", "date_of_service", "is_inst", "_mask")
+    ).drop("member_id", "billing_provider", "date_of_service", "is_inst", "_mask", "midnight_fits")
 
 
 def _the_only_service(lines: pl.LazyFrame, orphans: pl.DataFrame) -> pl.LazyFrame:
@@ -139,15 +151,17 @@ def _the_only_service(lines: pl.LazyFrame, orphans: pl.DataFrame) -> pl.LazyFram
 
 def _hours_of_another_family(lines: pl.LazyFrame, ctx: Context, orphans: pl.DataFrame) -> pl.LazyFrame:
     """``row_id`` -> ``other_code``, ``other_units``, ``other_extends``: the additional-hour lines of
-    ``orphans`` (no primary in the encounter), each its code's only line there, where the documented
+    ``orphans`` (no primary in the encounter), the encounter's only one, where the documented
     time of another family's infusion billed in the encounter supports hours of its own add-on code
     not yet billed (:func:`checks.unit_miscalculation.other_family`, the rule unit-miscalculation
     recodes an anchored one by): 96366 beside 96413 alone for 120 minutes is 96415 x1 under CPT's
     primaries, as it is under MEDICARE's wider list (probe 21A: the commercial claim was told to bill
     a 96365 nobody documented, or to delete a documented hour)."""
     schema = {"row_id": pl.Int64, "other_code": pl.String, "other_units": pl.Int64, "other_extends": pl.String}
-    hours = orphans.lazy().join(lines.filter(code_is(adm_role="addon")), on="row_id", how="semi")
-    hours = hours.select("row_id").collect()
+    # (the encounter's only such line: two, 96415 and 96370 beside one 96365 supporting one hour, were
+    # each told "96366 x1"; review 21D)
+    hours = lines.join(orphans.lazy().select("row_id"), on="row_id", how="semi").filter(
+        code_is(adm_role="addon") & is_timed()).filter(pl.len().over("enc_key") == 1).select("row_id").collect()
     if not hours.height:
         return pl.LazyFrame(schema=schema)
     t = timing(lines)
@@ -168,9 +182,12 @@ def _primary_across_midnight(lines: pl.LazyFrame, orphans: pl.DataFrame) -> pl.L
     dated 03-02 with its 96366 dated 03-03 was told to bill a primary for 03-03, a second initial
     service for one infusion). CPT counts an infusion across midnight as one continuous service and
     the CMS add-on edits pay an add-on with its primary on the same date: the add-on goes on the
-    primary's date. Of several, the first by claim and line."""
+    primary's date. Only an additional-hour add-on of that infusion's code (96366 of a 96365), whose
+    minutes support its units, on a date billing no line of the code yet and no observation: the
+    re-dated line then settles (review 21D). Of several, the first by claim and line."""
     schema = {"row_id": pl.Int64, "primary_code": pl.String, "primary_claim": pl.String,
-              "primary_line": pl.Int64, "primary_dos": pl.String, "primary_interval": pl.String}
+              "primary_line": pl.Int64, "primary_dos": pl.String, "primary_interval": pl.String,
+              "midnight_fits": pl.Boolean}
     if not orphans.height:
         return pl.LazyFrame(schema=schema)
     # (filter first: the lines whose documented stop is dated later, or a clock time before the start on
@@ -189,13 +206,29 @@ def _primary_across_midnight(lines: pl.LazyFrame, orphans: pl.DataFrame) -> pl.L
         pl.col("claim_id").alias("primary_claim"), pl.col("line_number").cast(pl.Int64).alias("primary_line"),
         pl.col("date_of_service").cast(pl.String).alias("primary_dos"),
         pl.format("{} to {}", pl.col("infusion_start").dt.strftime("%Y-%m-%d %H:%M"),
-                  ends.dt.strftime("%Y-%m-%d %H:%M")).alias("primary_interval"))
+                  ends.dt.strftime("%Y-%m-%d %H:%M")).alias("primary_interval"),
+        hour_units(infusing_minutes()).alias("_hours"), pl.col("enc_admin_mask").alias("_billed"),
+        pl.col("observation_minutes").fill_null(0).alias("_obs"))
     same_provider = ((pl.col("billing_provider") == pl.col("_provider")) | pl.col("billing_provider").is_null()
                      | pl.col("_provider").is_null())
+    # Only an additional hour of that infusion, which its minutes support, where its date bills no line
+    # of the code yet and no observation (review 21D: re-dated, a 96366 for 20 minutes drew "delete", one
+    # beside a 96366 x2 for 210 minutes "over", a 96367 after midnight is a service of its own day).
+    hours = lines.join(orphans.lazy().select("row_id"), on="row_id", how="semi").filter(
+        code_is(adm_role="addon")).select(
+        "row_id", code("adm_bit").cast(pl.UInt64).alias("_own_bit"), code("adm_extends").alias("_extends"),
+        pl.col("units").alias("_units"))
+    fits = (pl.col("_extends").str.split(" ").list.contains(pl.col("primary_code")).fill_null(False)
+            & (pl.col("_hours") >= pl.col("_units")) & ((pl.col("_billed") & pl.col("_own_bit")) == 0)
+            & (pl.col("_obs") == 0))
+    # (an orphan after such an infusion that the re-date does not fit is marked, not re-dated: a 96367
+    # begun after midnight is no "only service" of its day to report as the initial one either)
     return orphans.lazy().select("row_id", "member_id", "billing_provider", "date_of_service", "_mask").join(
-        crossing, on=["member_id", "date_of_service"]).filter(
-        same_provider & ((pl.col("_mask") & pl.col("_bit")) != 0)).sort(
-        "row_id", "primary_claim", "primary_line").group_by("row_id", maintain_order=True).first().select(
+        hours, on="row_id", how="left").join(crossing, on=["member_id", "date_of_service"]).filter(
+        same_provider & ((pl.col("_mask") & pl.col("_bit")) != 0)).with_columns(
+        fits.fill_null(False).alias("midnight_fits")).sort(
+        "row_id", pl.col("midnight_fits").not_(), "primary_claim", "primary_line").group_by(
+        "row_id", maintain_order=True).first().select(
         list(schema)).cast(schema)  # type: ignore[arg-type]
 
 
