@@ -69,6 +69,10 @@ def test_the_hospital_claims_rejected_row_of_another_date_is_beside_its_lines(tm
             _row(2, "96365", times="08:00-09:00", kind="institutional", date="2026-03-13")]
     _, counts, rejected = _run(tmp_path, rows)
     assert rejected == 1 and counts["duplicate-initial-infusion"] == 1
+    # Near miss: a recurring hospital claim's visit two weeks later is an encounter of its own (review 21C).
+    rows[1] = _row(2, "96365", times="08:00-09:00", kind="institutional", date="2026-03-26")
+    _, counts, rejected = _run(tmp_path, rows)
+    assert rejected == 1 and counts["duplicate-initial-infusion"] == 0
 
 
 @pytest.mark.parametrize(("check", "partner"), [
