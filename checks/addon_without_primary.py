@@ -20,8 +20,9 @@ supports hours of its own add-on code not yet billed, is `no_primary_other_famil
 it to that code (96366 beside 96413 alone for 120 minutes under CPT's list: 96415 x1), as
 unit-miscalculation recodes one that is anchored (`hours_other_family`), instead of asking for a
 primary nobody documented. A sequential add-on (96367, 96375, 96411, 96417, 96371) billed x1 as the
-only administration line of its encounter (not after an infusion of the day before that ran past
-midnight) is `no_primary_only_service`: the one service of its kind
+only administration line of its professional encounter (not documented under its floor, which
+`infusion-too-short` recodes as a push; not beside a rejected administration row; not after an
+infusion of the day before that ran past midnight) is `no_primary_only_service`: the one service of its kind
 is the initial one, and the fix reports it with the initial code (96367 alone: 96365).
 
 Implementation. The allowed primaries are data: CPT's parentheticals (``admin_codes.csv``
@@ -141,9 +142,17 @@ def _the_only_service(lines: pl.LazyFrame, orphans: pl.DataFrame) -> pl.LazyFram
     orphans = orphans.filter(pl.col("procedure_code").is_in(initial.get_column("procedure_code").implode()))
     if not orphans.height:
         return pl.LazyFrame(schema=schema)
-    mine = lines.filter(pl.col("row_id").is_in(orphans.get_column("row_id").implode()))
+    # Professional claims only: a hospital claim is an encounter of its own, and another claim of the
+    # visit may bill the initial service (review 21E: two initial pushes for one ED visit).
+    mine = lines.filter(pl.col("row_id").is_in(orphans.get_column("row_id").implode()) & ~pl.col("is_inst"))
     if "enc_rejected_mask" in lines.collect_schema():  # (a rejected row's code may be another service)
         mine = mine.filter(pl.col("enc_rejected_mask").fill_null(0) == 0)
+    # Not a line documented under its floor: a push, which infusion-too-short recodes (review 21E: "report
+    # as 96365" beside "bill 96375" for a 96367 of 10 minutes).
+    from checks._counting import floored_infusions, under_floor  # (that module imports this one)
+
+    short = floored_infusions(lines).filter(under_floor()).select("row_id")
+    mine = mine.join(short, on="row_id", how="anti")
     # (its own code the only one the encounter bills, x1: then its lines of that code are counted)
     mine = mine.filter((pl.col("enc_admin_mask") == code("adm_bit").cast(pl.UInt64)) & (pl.col("units") == 1)).select(
         "row_id", "enc_key", "procedure_code", "units").collect()

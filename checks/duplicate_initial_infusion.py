@@ -36,8 +36,8 @@ hour is 96370 (as many as its minutes add to the hours the infusion so far suppo
 where they add none; several such lines are one infusion only where each continues the one before
 and each but the last adds an hour (09:00-10:00, 10:00-11:00, 11:00-12:00: 96369 + 96370 x2), else
 all are left to the set-up rule. A second 96360 documented apart from the kept one's hydration
-(starting more than 30 minutes after it ends), the encounter's only one, where it bills no 96361, is
-reported as 96361 in the hours beyond a first hour its own minutes support (recoded, it
+(starting more than 30 minutes after it ends, or ending before it starts), the encounter's only one,
+where it bills no 96361, is reported as 96361 in the hours beyond a first hour its own minutes support (recoded, it
 meets no infusion: its own minutes are a whole infusion, as unit-miscalculation reads it), and
 deleted where they support none (13:00-14:00 after 09:00-10:00; 13:00-14:40 is 96361 x1). Services
 sent again to the next payer are not duplicates, and an administration line route-mismatch replaces
@@ -308,7 +308,8 @@ def _separate_sessions(lines: pl.LazyFrame, extra: pl.LazyFrame) -> pl.LazyFrame
     """``row_id`` -> ``_own_units``, ``_own_minutes``, ``_own_interval``: the outranked initial lines of
     ``extra`` billing the kept line's own code whose subsequent code is its additional-hour code (96360:
     96361), in an encounter billing no line of that code, documented apart from the kept infusion
-    (starting more than ``timing.addon_gap_minutes`` after it ends), the encounter's only such line.
+    (starting more than ``timing.addon_gap_minutes`` after it ends, or ending before it starts), the
+    encounter's only such line.
     Recoded, such a line is an additional-hour line that meets no infusion: its own minutes are a whole
     infusion (docs/RULES.md, unit-miscalculation), so it bills the hours beyond a first hour they
     support (:func:`scrubber.timing.hour_units`; none up to 90 minutes: the line is deleted). The set-up
@@ -329,9 +330,11 @@ def _separate_sessions(lines: pl.LazyFrame, extra: pl.LazyFrame) -> pl.LazyFrame
     kept = t.select(pl.col("row_id").alias("kept_row"), pl.col("ep_start").alias("_ks"),
                     pl.col("ep_stop").alias("_ke")).filter(pl.col("_ke").is_not_null())
     gap = reference.manifest()["timing"]["addon_gap_minutes"]
-    # (only after the kept infusion: one before it, touching it, is read by the time rules as meeting
-    # it, review 21C; those are left to the set-up rule)
-    apart = pl.col("s") - pl.col("_ke") > gap
+    # (after the kept infusion by more than the gap, or ending before it starts: one touching it is
+    # read by the time rules as meeting it (review 21C), and one before it with no infusion of its family
+    # before it is an infusion of its own whatever the gap (review 21E: the earlier session listed second
+    # was "96361 x1", then "delete 96361"))
+    apart = (pl.col("s") - pl.col("_ke") > gap) | (pl.col("e") < pl.col("_ks"))
     return rows.lazy().join(own, on="row_id").join(kept, on="kept_row").filter(apart).select(
         "row_id", hour_units(pl.col("minutes")).cast(pl.Int64).alias("_own_units"),
         pl.col("minutes").cast(pl.Int64).alias("_own_minutes"), interval("s", "e").alias("_own_interval"))

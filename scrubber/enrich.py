@@ -503,18 +503,20 @@ def _with_rejected_codes(lines: pl.DataFrame, rejected: pl.DataFrame) -> tuple[p
             lines.get_column(m).scatter(rows, lines.get_column(m).gather(rows) | extra.get_column(m)) for m in _MASKS
         )
         added = added.scatter(rows, added.gather(rows) | extra.get_column("cd_admin_mask"))
-    # A hospital claim is one encounter across its dates (:func:`encounters`, split only where a whole
-    # day passes without service): its rejected rows are beside its lines of the day before and after
-    # too (a rejected 96365 of 22:30 beside the 08:00 one of the next day), or of every date when the
-    # row's date is unknown; not a recurring claim's visits weeks apart (review 21C).
-    rejected_of = ghosts.filter(checked).select("claim_id", pl.col("date_of_service").alias("_rdate"),
-                                                pl.col("cd_admin_mask").alias("_c"))
+    # A hospital claim's encounter may run across midnight (:func:`encounters`): a rejected row dated a
+    # day the claim checks no line of is beside its lines of the day before and after (a rejected 96365
+    # of 22:30 beside the 08:00 one of the next day); one dated a day with checked lines is beside
+    # those, and so their encounter (:func:`_rejected_in_encounter`), not a visit of the next day or
+    # weeks later (reviews 21C, 21E).
+    dated = pl.DataFrame([lines.get_column("claim_id"), lines.get_column("date_of_service")]).unique()
+    rejected_of = ghosts.filter(checked & pl.col("date_of_service").is_not_null()).join(
+        dated, on=["claim_id", "date_of_service"], how="anti").select(
+        "claim_id", pl.col("date_of_service").alias("_rdate"), pl.col("cd_admin_mask").alias("_c"))
     hospital = (lines.get_column("claim_type") == "institutional").fill_null(False) & lines.get_column(
         "claim_id").is_in(rejected_of.get_column("claim_id").implode()).fill_null(False)
     rows = hospital.arg_true()
     if rows.len():
-        near = (pl.col("_rdate").is_null()
-                | ((pl.col("date_of_service") - pl.col("_rdate")).dt.total_days().abs() <= 1)).fill_null(False)
+        near = ((pl.col("date_of_service") - pl.col("_rdate")).dt.total_days().abs() <= 1).fill_null(False)
         of = pl.DataFrame([rows.alias("_at"), lines.get_column("claim_id").gather(rows),
                            lines.get_column("date_of_service").gather(rows)]).join(
             rejected_of, on="claim_id").filter(near).group_by("_at").agg(pl.col("_c").bitwise_or())

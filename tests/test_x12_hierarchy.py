@@ -79,7 +79,12 @@ def test_a_transaction_set_with_no_billing_provider_loop_rejects_its_claims(tmp_
     first = [*START, "HL*1**20*1", "NM1*85*2*CLINIC ONE*****XX*1003000126", *_subscriber(2, 1, "SUB1"),
              *_claim("CLM-A", "96374")]
     provider = ["HL*1**20*1", "NM1*85*2*CLINIC TWO*****XX*1234567893"]
-    for second, rejected in ((_subscriber(2, 1, "SUB1"), 1), ([*provider, *_subscriber(2, 1, "SUB1")], 0)):
+    # (review 21E: also a subscriber HL naming no parent, and one under another subscriber with no
+    # provider above either)
+    for second, rejected in ((_subscriber(2, 1, "SUB1"), 1), (_subscriber(2, 0, "SUB1"), 1),
+                             ([*_subscriber(1, 0, "SUB9"), *_subscriber(2, 1, "SUB1")], 1),
+                             ([*provider, *_subscriber(2, 1, "SUB1")], 0)):
+        second = [seg.replace("HL*2*0*22", "HL*2**22").replace("HL*1*0*22", "HL*1**22") for seg in second]
         path = tmp_path / "claims.837"
         path.write_text(interchange(first, [*START, *second, *_claim("CLM-B", "96374")]), encoding="utf-8")
         result = scrub([str(path)])

@@ -856,18 +856,16 @@ class _Reader:
     # --- transaction body ---------------------------------------------------------------------
     def _hl(self, position: int, els: list[str], component: str) -> None:
         self._close_claim()
-        parentless = False  # a subscriber HL under no billing provider HL
         if self.tx is not None:
             tx = self.tx
             if tx.hl_open is not None:
                 tx.hl_context[tx.hl_open] = self._hl_context()
             parent = _el(els, 2).strip()
-            # (a subscriber naming no earlier HL where no billing provider HL was read at all: its claims
-            # are rejected below; under an earlier provider HL the running context stands, as before)
-            parentless = bool(parent) and parent not in tx.hl_ids and not tx.provider_hl and _el(els, 3) == "22"
             if parent and parent not in tx.hl_ids:
+                # (a subscriber under no billing provider HL at all: its claims are rejected when closed)
+                rejects = not tx.provider_hl and _el(els, 3) == "22"
                 self._notice(position, f"HL02 names parent HL {parent}, which is no earlier HL of the transaction set"
-                             + (ROWS_REJECTED if parentless else ""))
+                             + (ROWS_REJECTED if rejects else ""))
             elif parent in tx.hl_context:
                 # The parent HL02 names, not the last HL read: a subscriber may follow another
                 # provider's HL, a patient another subscriber's (the hierarchy is HL02's).
@@ -888,14 +886,6 @@ class _Reader:
         if level in ("20", "22"):
             self.hl_errors["22"].clear()
             self.member_id = self.payer = self.payer_sequence = None
-        if parentless:
-            # A subscriber under no billing provider loop read: its claims' provider is not the last one
-            # read, nor blank (a blank provider joins the member's encounter of any provider: probe 21B,
-            # a false "second initial service" on another provider's good claim). Its claims are rejected.
-            self.billing_provider = None
-            self.hl_errors["20"][:] = [f"no billing provider loop (2000A/2010AA) above the claim: its subscriber "
-                                       f"HL names parent HL {_el(els, 2).strip()}, which is no earlier HL, so the "
-                                       "claim's provider and encounter cannot be told"]
         self.patient = ["", "", "", ""] if level == "23" else None
         self.hl_errors["23"].clear()
 
@@ -1208,10 +1198,17 @@ class _Reader:
         """Emit the rows of the open claim, or of the stray lines read where none was open (at most one of
         the two exists: :meth:`_clm` closes the strays before it opens its claim, so theirs come first)."""
         claim, tx = self.claim or self.orphan, self.tx
+        stray = self.claim is None  # (service lines read where no CLM is open: their own reason says so)
         self.claim = self.orphan = None
         if claim is None or tx is None:
             return
         context = tx.errors + self.hl_errors["20"] + self.hl_errors["22"] + self.hl_errors["23"] + claim.errors
+        if not tx.provider_hl and not tx.outside and not stray:
+            # No billing provider loop read in the transaction set: the claim's provider is not blank (a
+            # blank provider joins the member's encounter of any provider: probe 21B, a false "second
+            # initial service" on another provider's good claim), it cannot be told; nor its encounter.
+            context = [*context, "no billing provider loop (2000A/2010AA) in the transaction set before the claim, "
+                                 "so the claim's provider and encounter cannot be told"]
         context += self._repeated(claim)
         label = f"claim {claim.claim_id}" if claim.claim_id is not None else "no claim id"
         if not claim.lines:
