@@ -34,8 +34,6 @@ step on the timed lines only, and the checks read the results.
 
 from __future__ import annotations
 
-import threading
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -44,6 +42,7 @@ import polars as pl
 
 from scrubber import reference
 from scrubber.grouping import sorted_distinct
+from scrubber.per_batch import once_per_batch
 
 INFUSION, HOUR = 1, 2  # tm_kind: an infusion line, an additional-hour add-on line
 _MINUTES_PER_DAY = 24 * 60
@@ -221,31 +220,19 @@ class Timing:
         return _named(rows, self.names)
 
 
-# (weak reference to the lines, their Timing), the latest used first: one plan for every check of the
-# batch, and room beside it for the few encounters a check judges as corrected (unit-miscalculation
-# reads the claim as an MUE's deletion leaves it): computing those must not evict the batch's.
-_CACHE: list[tuple[weakref.ref, Timing]] = []
-_CACHED = 3
-# The engine computes the timing on a worker thread while other checks run (scrubber.engine._run_checks):
-# a check asking for it meanwhile waits for that result instead of computing it a second time.
-_LOCK = threading.Lock()
+# One plan for every check of the batch, and room beside it for the few encounters a check judges as
+# corrected (unit-miscalculation reads the claim as an MUE's deletion leaves it): computing those must
+# not evict the batch's. The engine computes the timing on a worker thread while other checks run
+# (scrubber.engine._run_checks): a check asking for it meanwhile waits for that result instead of
+# computing it a second time. (``_timing`` is looked up at each call: tests replace it.)
+_cached = once_per_batch(lambda lines: _timing(lines), kept=3)
 
 
 def timing(lines: pl.LazyFrame) -> Timing:
     """The :class:`Timing` of the enriched ``lines``, computed once: the same object for the same
     ``lines``, which the engine hands to every check and "not evaluated" count of a run. Thread-safe:
     a second caller for the same ``lines`` waits for the first one's result."""
-    with _LOCK:
-        # (entries whose lines are gone are let go: their facts are never asked for again)
-        _CACHE[:] = [(ref, cached) for ref, cached in _CACHE if ref() is not None]
-        for i, (ref, cached) in enumerate(_CACHE):
-            if ref() is lines:
-                _CACHE.insert(0, _CACHE.pop(i))
-                return cached
-        result = _timing(lines)
-        _CACHE.insert(0, (weakref.ref(lines), result))
-        del _CACHE[_CACHED:]
-        return result
+    return _cached(lines)
 
 
 def timing_without(lines: pl.LazyFrame, rows: pl.Series) -> Timing:

@@ -40,7 +40,7 @@ def computed(monkeypatch) -> list[pl.LazyFrame]:
         return compute(lines)
 
     monkeypatch.setattr(tm, "_timing", recorded)
-    monkeypatch.setattr(tm, "_CACHE", [])
+    tm._cached.cache_clear()
     return calls
 
 
@@ -84,10 +84,10 @@ def test_timing_aside_gives_what_one_collect_all_gives(enriched, computed) -> No
 def test_run_checks_with_and_without_timing_aside_agree(enriched, monkeypatch) -> None:
     checks, ctx = all_checks(), engine.build_context(PolicySet.load())
     monkeypatch.setattr(engine, "_TIMING_ASIDE_FROM", 10**9)
-    monkeypatch.setattr(tm, "_CACHE", [])
+    tm._cached.cache_clear()
     plain = engine._run_checks(enriched, checks, ctx)
     monkeypatch.setattr(engine, "_TIMING_ASIDE_FROM", 0)
-    monkeypatch.setattr(tm, "_CACHE", [])
+    tm._cached.cache_clear()
     aside = engine._run_checks(enriched, checks, ctx)
     assert_frame_equal(aside[0], plain[0])
     assert aside[1] == plain[1]
@@ -99,7 +99,7 @@ def test_an_error_computing_the_time_facts_surfaces(enriched, monkeypatch) -> No
         raise RuntimeError("time facts failed")
 
     monkeypatch.setattr(tm, "_timing", broken)
-    monkeypatch.setattr(tm, "_CACHE", [])
+    tm._cached.cache_clear()
     monkeypatch.setattr(engine, "_TIMING_ASIDE_FROM", 0)
     with pytest.raises(RuntimeError, match="time facts failed"):
         engine._run_checks(enriched, all_checks(), engine.build_context(PolicySet.load()))

@@ -60,7 +60,7 @@ def _rows(seed: int) -> list[str]:
 
 
 def _time_facts(lines: pl.DataFrame) -> dict[str, pl.DataFrame]:
-    tm._CACHE.clear()
+    tm._cached.cache_clear()
     t = tm.timing(lines.lazy())
     return {"lines": t.named(t.lines).sort("row_id").collect(), "episodes": t.episodes.collect(),
             "groups": t.groups.sort("enc_key", "tm_chain").collect()}
