@@ -246,15 +246,9 @@ def _hour_findings(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     deletion leaves it (:func:`checks.units_over_mue.lines_deleted_whole`, decided once per batch): a
     second 96369 the MUE deletes supports no hours here, and the hour lines the deletion takes are that
     finding's."""
-    # (that module imports this one)
-    from checks.units_over_mue import lines_deleted_whole
-
-    removed = lines_deleted_whole(lines)
-    if not removed.len():
+    removed, encounters, corrected = _as_deletions_leave(lines)
+    if corrected is None:
         return _judged_hours(lines, ctx)
-    encounters = lines.filter(pl.col("row_id").is_in(removed.implode())).select("enc_key").unique().collect()
-    corrected = lines.join(encounters.lazy(), on="enc_key", how="semi").filter(
-        ~pl.col("row_id").is_in(removed.implode())).collect().lazy()
     # The words name the infusion lines left out, or "supports none" reads as ignoring them.
     from checks._counting import billed_line
 
@@ -268,6 +262,24 @@ def _hour_findings(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         pl.format("{}; not counted: {}, which the units-over-mue finding deletes", "infusions", "_left_out")
         .alias("infusions")).drop("enc_key", "_left_out")
     return pl.concat([_judged_hours(lines, ctx, skip=encounters.get_column("enc_key")), judged])
+
+
+def _as_deletions_leave(lines: pl.LazyFrame) -> tuple[pl.Series, pl.DataFrame, pl.LazyFrame | None]:
+    """The lines units-over-mue's fixes delete whole where the time rules read them
+    (:func:`checks.units_over_mue.lines_deleted_whole`), their encounters (``enc_key``) and those
+    encounters' lines without them (``None`` where there are none): what the hours findings and the
+    "not evaluated" count both judge those encounters on (review 21C: a 96370 reported "delete" on the
+    corrected encounter was also counted not evaluated on the billed one)."""
+    # (that module imports this one)
+    from checks.units_over_mue import lines_deleted_whole
+
+    removed = lines_deleted_whole(lines)
+    if not removed.len():
+        return removed, pl.DataFrame(schema={"enc_key": pl.UInt32}), None
+    encounters = lines.filter(pl.col("row_id").is_in(removed.implode())).select("enc_key").unique().collect()
+    corrected = lines.join(encounters.lazy(), on="enc_key", how="semi").filter(
+        ~pl.col("row_id").is_in(removed.implode())).collect().lazy()
+    return removed, encounters, corrected
 
 
 def _judged_hours(lines: pl.LazyFrame, ctx: Context, skip: pl.Series | None = None) -> pl.LazyFrame:
@@ -452,7 +464,12 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
 def unevaluated(lines: pl.LazyFrame) -> pl.LazyFrame:
     """Drug lines without a documented dose; add-on lines whose encounter's time cannot be judged."""
     drugs = _drugs(lines).filter(pl.col("drug_expected_units").is_null()).select("row_id")
-    hours = timing(lines).groups.filter(~pl.col("evaluable")).select(pl.col("hour_rows").alias("row_id"))
+    groups = timing(lines).groups
+    _, encounters, corrected = _as_deletions_leave(lines)
+    if corrected is not None:  # (those encounters as the MUE's deletions leave them, as the findings read them)
+        groups = pl.concat([groups.join(encounters.lazy(), on="enc_key", how="anti"),
+                            timing(corrected).groups.select(groups.collect_schema().names())])
+    hours = groups.filter(~pl.col("evaluable")).select(pl.col("hour_rows").alias("row_id"))
     return pl.concat([drugs, hours.explode("row_id")])
 
 

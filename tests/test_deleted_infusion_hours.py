@@ -158,3 +158,20 @@ def test_near_miss_a_claim_deleting_two_infusions_of_the_chain_names_no_hours(tm
     assert sorted(findings.get_column("line_number").to_list()) == [2, 3]
     assert not findings.get_column("suggested_fix").str.contains("96370").any()
 
+
+
+def test_an_hour_line_the_corrected_encounter_judges_is_not_also_counted_not_evaluated(tmp_path: Path) -> None:
+    # Review 21C D4: an untimed second 96369 the MUE deletes left the 96370 "delete" (judged without it)
+    # and counted "not evaluated" (the billed encounter's untimed infusion) in one run. Near miss: an
+    # untimed 96369 that stays leaves the 96370 not evaluated, as before.
+    path = tmp_path / "claim.csv"
+    rows = [_row("E1", 1, "96369", times="09:00-10:00"), _row("E1", 2, "96369", "XE"),
+            _row("E1", 3, "96370", charge=110.0)]
+    path.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
+    result = scrub([str(path)])
+    assert ("unit-miscalculation", "hours_none") in set(result.findings.select("check_id", "reason").iter_rows())
+    assert result.summary["by_check"]["unit-miscalculation"]["lines_not_evaluated"] == 0
+    path.write_text("\n".join([HEADER, _row("E2", 1, "96369"), _row("E2", 3, "96370", charge=110.0)]) + "\n",
+                    encoding="utf-8")
+    result = scrub([str(path)])
+    assert result.summary["by_check"]["unit-miscalculation"]["lines_not_evaluated"] == 1
