@@ -48,6 +48,7 @@ from scrubber.registry import Check, Context
 from scrubber.timing import (
     HOUR,
     INFUSION,
+    MINUTES_PER_DAY,
     code_timing,
     codes_where,
     hour_units,
@@ -74,11 +75,12 @@ def _recode_unknown(lines: pl.LazyFrame) -> pl.Expr:
     if "enc_rejected_mask" not in lines.collect_schema():
         return pl.lit(False)
     infusions = reference.admin_bits(codes_where(tm_kind=INFUSION))
-    hours = code_is(adm_role="addon") & pl.col("code_idx").is_in(
-        pl.Series([i for i, k in enumerate(code_timing().get_column("tm_kind")) if k == HOUR], dtype=pl.UInt8)
-        .implode()).fill_null(False)
+    def timing_attr(name: str) -> pl.Expr:
+        return pl.lit(code_timing().get_column(name)).gather(pl.col("code_idx").fill_null(0))
+
+    hours = code_is(adm_role="addon") & (timing_attr("tm_kind") == HOUR)
     # (an infusion of another family: one the line's code extends anchors it, or fails to, as before)
-    own = pl.lit(code_timing().get_column("tm_extends_mask")).gather(pl.col("code_idx").fill_null(0))
+    own = timing_attr("tm_extends_mask")
     others = pl.lit(infusions, pl.UInt64) & ~own
     return hours & ((pl.col("enc_rejected_mask") & others) != 0).fill_null(False)
 
@@ -162,7 +164,7 @@ def _the_only_service(lines: pl.LazyFrame, orphans: pl.DataFrame) -> pl.LazyFram
                          ).group_by("enc_key").agg(pl.len().alias("_admin_lines"))
     mine = mine.lazy()
     return mine.join(admin, on="enc_key").join(initial.lazy(), on="procedure_code").filter(
-        (pl.col("_admin_lines") == 1) & (pl.col("units") == 1)).select("row_id", "initial_code")
+        pl.col("_admin_lines") == 1).select("row_id", "initial_code")
 
 
 def _hours_of_another_family(lines: pl.LazyFrame, ctx: Context, orphans: pl.DataFrame) -> pl.LazyFrame:
@@ -212,7 +214,7 @@ def _primary_across_midnight(lines: pl.LazyFrame, orphans: pl.DataFrame) -> pl.L
     # line's date and ending the next day: a stop typed months later is a recording error, not this)
     # (from the time facts' integer minutes: the timed lines whose usable times end on a later day
     # than they start, few of any batch; a pass over every line's datetimes cost 0.1 s of 2M)
-    day = 24 * 60
+    day = MINUTES_PER_DAY
     overnight = timing(lines).lines.filter(
         pl.col("minutes").is_not_null() & ((pl.col("s") + pl.col("minutes")) // day > pl.col("s") // day)).select(
         "row_id").collect().get_column("row_id")

@@ -45,7 +45,7 @@ from scrubber.grouping import sorted_distinct
 from scrubber.per_batch import once_per_batch
 
 INFUSION, HOUR = 1, 2  # tm_kind: an infusion line, an additional-hour add-on line
-_MINUTES_PER_DAY = 24 * 60
+MINUTES_PER_DAY = 24 * 60
 # Packing (group, minute) into one Int64: minutes since 1970 offset to be non-negative in 32 bits
 # (years 0001-6000 fit), the group number above them.
 _OFF = 1 << 31
@@ -144,8 +144,8 @@ def infusing_minutes(start: str = "infusion_start", stop: str = "infusion_stop")
     wrap_max, longest = timing_["max_midnight_wrap_minutes"], timing_["max_infusion_minutes"]
     minutes = (pl.col(stop) - pl.col(start)).dt.total_minutes()
     same_date = pl.col(stop).dt.date() == pl.col(start).dt.date()
-    crossed = (minutes < 0) & same_date & (minutes + _MINUTES_PER_DAY <= wrap_max)
-    return pl.when((minutes >= 0) & (minutes <= longest)).then(minutes).when(crossed).then(minutes + _MINUTES_PER_DAY)
+    crossed = (minutes < 0) & same_date & (minutes + MINUTES_PER_DAY <= wrap_max)
+    return pl.when((minutes >= 0) & (minutes <= longest)).then(minutes).when(crossed).then(minutes + MINUTES_PER_DAY)
 
 
 def hour_units(minutes: pl.Expr) -> pl.Expr:
