@@ -103,8 +103,8 @@ class Findings:
     def read(cls, path: str) -> Findings:
         from scrubber.loaders.json_loader import whole_number
 
-        # (a BOM, as Notepad or PowerShell's Out-File saves a file scrub wrote: every claim reader takes one)
-        text = read_text(path, "findings file").removeprefix("\ufeff")
+        # (UTF-8 or UTF-16 with a BOM, as Notepad or PowerShell saves a file scrub wrote: read_text)
+        text = read_text(path, "findings file")
         try:
             # (an integer of more digits than Python converts reads as infinity: "not an amount", below)
             doc = json.loads(text, object_pairs_hook=_unique_keys, parse_int=whole_number)

@@ -40,6 +40,7 @@ from scrubber.canonical import diagnosis_value
 from scrubber.errors import PolicyError
 from scrubber.payer_names import payer_key
 from scrubber.schema import DIAGNOSIS_RE, MAX_UNITS
+from scrubber.settings_files import decode_text, undecodable
 
 BUILTIN = ("MEDICARE", "DEFAULT")
 PAYER_KINDS = ("medicare", "commercial")
@@ -379,12 +380,11 @@ def _build(doc: dict[str, Any], source: str) -> Policy:
 def _read_toml(path: Path) -> dict[str, Any]:
     """The TOML document of a policy file; every way it can fail is a one-line PolicyError."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = decode_text(path.read_bytes())
     except FileNotFoundError:
         raise PolicyError("no such policy file", str(path)) from None
     except UnicodeDecodeError as exc:
-        raise PolicyError(f"cannot read policy file (not UTF-8 text: byte 0x{exc.object[exc.start]:02x} at offset "
-                          f"{exc.start})", str(path)) from None
+        raise PolicyError(f"cannot read policy file ({undecodable(exc)})", str(path)) from None
     except OSError as exc:
         raise PolicyError(f"cannot read policy file ({exc.strerror or exc})", str(path)) from None
     if "\x00" in text:

@@ -207,3 +207,21 @@ def test_a_findings_file_saved_with_a_bom_is_read(tmp_path: Path) -> None:
     section = json.loads(result.stdout)
     assert section["counts"]["new"]["findings"] == 0 and section["counts"]["fixed"]["findings"] == 0
     assert len(section["finding_ids"]["unchanged"]) == len(json.loads(old.read_text())["findings"])
+
+
+def test_a_findings_file_saved_as_utf16_is_read(tmp_path: Path) -> None:
+    # Windows PowerShell 5 writes `scrub check --json - > run.json` as UTF-16 with a BOM (probe 21D B2:
+    # "cannot read findings file ('utf-8' codec can't decode byte 0xff ...)"); the BOM names the encoding.
+    old = findings_json(tmp_path, "old.json", SAMPLE)
+    utf16 = tmp_path / "utf16.json"
+    utf16.write_bytes(old.read_text(encoding="utf-8").encode("utf-16"))
+    result = run("diff", str(utf16), str(old), "--json", "-")
+    assert result.exit_code == 0, result.output
+    section = json.loads(result.stdout)
+    assert section["counts"]["new"]["findings"] == 0 and section["counts"]["fixed"]["findings"] == 0
+    assert len(section["finding_ids"]["unchanged"]) == len(json.loads(old.read_text())["findings"])
+    # Near miss: a cut UTF-16 file is a one-line error naming the encoding, not a traceback.
+    cut = tmp_path / "cut.json"
+    cut.write_bytes(utf16.read_bytes()[:-1])
+    result = run("diff", str(cut), str(old))
+    assert result.exit_code == 2 and "cannot read findings file (not UTF-16 text" in result.output

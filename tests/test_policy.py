@@ -122,6 +122,23 @@ def test_a_policy_file_takes_a_payer_from_a_builtin_by_name_or_pattern(tmp_path)
     assert ps.policy_for("Noridian JE Part B") == "MEDICARE"
 
 
+def test_a_policy_file_saved_as_utf16_is_read(tmp_path) -> None:
+    # Notepad's "Unicode" and Windows PowerShell 5's Out-File save UTF-16 with a BOM (probe 21D B2): the
+    # BOM says the encoding, so the file reads as the same policy; without it, a one-line error.
+    text = 'name = "HUMANA_MA"\nextends = "MEDICARE"\npayers = ["Humana Médicare"]\n'
+    for encoding in ("utf-16", "utf-16-be"):
+        path = tmp_path / f"{encoding}.toml"
+        bom = b"\xfe\xff" if encoding.endswith("be") else b""
+        path.write_bytes(bom + text.encode(encoding))
+        ps = PolicySet.load([str(path)])
+        assert ps.policy_for("HUMANA MÉDICARE") == "HUMANA_MA"
+    # Near miss: UTF-16 without its BOM is no text this reader guesses.
+    bare = tmp_path / "bare.toml"
+    bare.write_bytes(text.encode("utf-16-le"))
+    with pytest.raises(PolicyError, match="cannot read policy file"):
+        PolicySet.load([str(bare)])
+
+
 def test_payers_and_patterns_are_not_inherited(tmp_path) -> None:
     pol = tmp_path / "acme.toml"
     pol.write_text('name = "ACME"\nextends = "MEDICARE"\npayers = ["ACME"]\n')
