@@ -14,6 +14,11 @@ second 96365 carrying XS is over the practitioner MUE of 1 and is a justificatio
 alone (a separate encounter that day) its words and the record it asks for are that encounter's, not
 a second site's, and with XP or XU a distinct service's. A policy cap
 replaces the MUE for its code. 96376 has a practitioner MUE of 0: the message says it is a facility-only code.
+An immune globulin whose record documents every unit the encounter bills (one dose line and at most
+one JW line, billing no more than the dose's units plus the units of the waste the policy asks JW for)
+is over its MAI 3 MUE as documented (``over_mue_documented``): the fix is the appeal alone, and the
+discarded amount is not cut to meet the MUE (JW units count toward it; cut, the JW rules ask for the
+line back).
 A line the fix deletes whole (MAI 2, a policy cap) that is an infusion takes with it the additional
 hour lines of its claim that only its minutes supported (96369-XE 14:00-15:40 deleted with the 96370
 those 100 minutes supported, beside a first 96369 of 60 minutes): named in the fix, at risk with it,
@@ -65,9 +70,10 @@ from checks._counting import (
     setting_and_code,
     units_reported_elsewhere,
 )
+from checks._drug_lines import jw_required
 from scrubber import reference
 from scrubber.cards import load_card
-from scrubber.enrich import beside_rejected_codes, code, code_is, has_modifier
+from scrubber.enrich import beside_rejected_codes, code, code_is, dose_units, has_modifier, waste_units, with_codes
 from scrubber.per_batch import once_per_batch
 from scrubber.registry import Check, Context
 from scrubber.text import number
@@ -265,6 +271,7 @@ def _over(lines: pl.LazyFrame) -> pl.DataFrame:
         # (every line of the group: units reported on another line of it are left out of "billed" too)
         pl.col("_reported_at").drop_nulls().over(_GROUP, mapping_strategy="join").alias("_reported_in_group"),
     )
+    ordered = _with_documented_units(ordered, lines.filter(pl.col("row_id").is_in(ids)))
     excess = pl.min_horizontal(pl.col("_counted"), pl.col("_through") - pl.col("_limit")).clip(lower_bound=0)
     # A date-of-service MUE denies every unit of the code on the claim that takes the units over it; a
     # claim-line MUE, the whole line (docs/RULES.md, "An MUE denies the line, not the units over").
@@ -292,6 +299,7 @@ def _over(lines: pl.LazyFrame) -> pl.DataFrame:
             pl.when(has_modifier(*site)).then(pl.lit("second_site_over_mue"))
             .when(has_modifier(*encounter)).then(pl.lit("second_encounter_over_mue"))
             .otherwise(pl.lit("second_distinct_over_mue")))
+        .when(pl.col("_documented")).then(pl.lit("over_mue_documented"))
         .otherwise(pl.lit("over_mue_clinical"))
     )
     rationale = pl.concat([
@@ -331,11 +339,46 @@ def _over(lines: pl.LazyFrame) -> pl.DataFrame:
         pl.col("_denied").list.sort().alias("denied_lines"),  # (a list: the card joins it with ", ")
         *mue_table_words(pl.col("_setting")),
         pl.col("rationale"),
+        pl.col("documented_note"),
         pl.when(reason.is_in(["second_site_over_mue", "second_encounter_over_mue", "second_distinct_over_mue"]))
         .then(subsequent)
         .alias("subsequent"),
     ).collect()
     return found
+
+
+def _with_documented_units(ordered: pl.LazyFrame, candidates: pl.LazyFrame) -> pl.LazyFrame:
+    """``ordered`` (the ``candidates`` lines, in their MUE groups) with ``_documented``: an immune globulin
+    whose record documents every unit the group bills, and ``documented_note``, what it documents.
+
+    Why: the MAI 3 fix "keep them and appeal, otherwise reduce by N" sent a documented discarded amount
+    round a loop (probe 22A D1: J1459 x300 for 150,000 mg and J1459-JW x1 for the 500 mg discarded,
+    MUE 300: "reduce line 4 by 1" deleted the JW line, and missing-modifier then asked for it back). The
+    units are documented when the group is one drug line (its dose, :func:`scrubber.enrich.dose_units`)
+    and at most one JW line, and they bill no more than the dose's units plus the waste's
+    (:func:`scrubber.enrich.waste_units`, where the policy asks JW for billable waste: CMS JW/JZ FAQ,
+    IOM 100-04 ch.17 s.40): the record decides, so the fix is the appeal alone. JW units count toward
+    the MUE (the same code, summed per date of service). A few candidate lines."""
+    is_jw = pl.col("is_jw")
+    drug = with_codes(candidates, "ig_unit_mg").select(
+        "row_id", is_jw.alias("_jw"), pl.col("ig_unit_mg").alias("_unit"),
+        pl.coalesce("drug_dose_mg", "doc_dose_mg").alias("_dose"),
+        pl.when(jw_required()).then(pl.coalesce("drug_wasted_mg", "doc_wasted_mg")).alias("_waste"),
+    )
+    jw, unit = pl.col("_jw"), pl.col("_unit").first().over(_GROUP)
+    dose = pl.col("_dose").filter(~jw).first().over(_GROUP)
+    waste = pl.coalesce(pl.col("_waste").filter(~jw).first(), pl.col("_waste").filter(jw).first()).over(_GROUP)
+    given, discarded = dose_units(dose, unit), waste_units(dose, waste, unit).fill_null(0)
+    one_of_each = ((~jw).sum().over(_GROUP) == 1) & (jw.sum().over(_GROUP) <= 1)
+    documented = ((pl.col("_kind") == 3) & one_of_each & unit.is_not_null() & given.is_not_null()
+                  & (pl.col("billed") <= given + discarded)).fill_null(False)
+    return ordered.join(drug, on="row_id", how="left").with_columns(
+        documented.alias("_documented"),
+        pl.when(discarded > 0).then(pl.format(
+            "{} unit(s) administered, {} mg, and {} unit(s) discarded from single-dose containers, {} mg", given,
+            number(dose), discarded, number(waste)))
+        .otherwise(pl.format("{} unit(s) administered, {} mg", given, number(dose))).alias("documented_note"),
+    ).drop("_jw", "_unit", "_dose", "_waste")
 
 
 # The reasons whose fix deletes the line whole (MAI 2 or a policy cap; MAI 3 is a justification).
