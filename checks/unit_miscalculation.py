@@ -45,7 +45,12 @@
 - Units left unbilled are asked for up to a policy cap on the code (units per encounter, replacing
   the MUE, as units-over-mue counts it): no warning where the encounter's units of the code reach the
   cap, and where the record supports more than the cap leaves room for, the warning asks for the room
-  (`under_cap`), not for units the cap then reports over.
+  (`under_cap`), not for units the cap then reports over. So they are up to the code's MAI 3 MUE (its
+  setting's, counted as units-over-mue counts it: the encounter; an institutional claim's date): none
+  where the units of the code reach it, and the room up to it where the record supports more
+  (`under_mue`), whose words say that billed past the MUE every unit of the code on the claim is
+  denied until an appeal with the record pays them (96366 x8 at its MUE of 8 with 631 minutes
+  documented was told "bill x10", which the MUE then denied).
 - Where the excess is fully explained by counting observation minutes, this check stays quiet and
   `observation-counted-as-infusion` fires instead: one finding per root cause. Likewise hydration
   hours whose excess is fully explained by the minutes concurrent with another infusion are
@@ -457,8 +462,31 @@ def _within_cap(found: pl.LazyFrame, lines: pl.LazyFrame) -> pl.LazyFrame:
     ).drop("_in_encounter")
 
 
+def _within_mue(found: pl.LazyFrame, lines: pl.LazyFrame) -> pl.LazyFrame:
+    """``found`` with its money-left-unbilled findings bounded by the code's MAI 3 MUE, as
+    :func:`_within_cap` bounds them by a policy cap: none where the units of the code the MUE counts
+    already reach it, and ``under_mue`` asking for the room up to it where the record supports more.
+    Why: 96366 x8 at its MUE of 8 with 631 minutes documented was told "bill x10", and x10 then drew
+    the MUE's error "reduce by 2" (probe 22A D2); over an MAI 3 MUE every unit of the code on the claim
+    is denied until an appeal pays it, so the words say the record's units are billable that way only.
+    The MUE and its count are units-over-mue's (:func:`checks.units_over_mue.date_of_service_mues`)."""
+    from checks.units_over_mue import date_of_service_mues
+
+    under = pl.col("reason").is_in(_UNDER)
+    limits = date_of_service_mues(lines, found.filter(under).select("row_id"))
+    room = pl.col("mue") - pl.col("in_group")
+    judged = under & (pl.col("mai") == 3)
+    past = judged & ((pl.col("expected") - pl.col("billed")) > room)
+    return found.join(limits, on="row_id", how="left").filter(~(judged & (room <= 0)).fill_null(False)).with_columns(
+        pl.when(past).then(pl.lit("under_mue")).otherwise(pl.col("reason")).alias("reason"),
+        pl.when(past).then(room).otherwise(pl.col("short_units")).alias("short_units"),
+        pl.when(past).then(pl.col("billed") + room).otherwise(pl.col("capped_units")).alias("capped_units"),
+    ).drop("in_group", "mai")
+
+
 def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
-    return _within_cap(pl.concat([_drug_findings(lines), _hour_findings(lines, ctx)], how="diagonal_relaxed"), lines)
+    found = pl.concat([_drug_findings(lines), _hour_findings(lines, ctx)], how="diagonal_relaxed")
+    return _within_mue(_within_cap(found, lines), lines)
 
 
 def unevaluated(lines: pl.LazyFrame) -> pl.LazyFrame:

@@ -157,6 +157,28 @@ def _limits(lines: pl.LazyFrame) -> pl.LazyFrame:
     ).filter(pl.col("_limit").is_not_null())
 
 
+def date_of_service_mues(lines: pl.LazyFrame, rows: pl.LazyFrame) -> pl.LazyFrame:
+    """``row_id``, ``mue``, ``mai``, ``in_group``, ``table``, ``quarter`` of the lines ``rows`` names that
+    have a date-of-service MUE (MAI 2 or 3) and no policy cap: the MUE of the line's setting and code
+    and the units of its code the MUE counts with it (the encounter; an institutional claim's date),
+    as :func:`_group` counts them. For unit-miscalculation's units left unbilled, which ask for no
+    more than the MUE leaves room for (probe 22A D2). A few lines."""
+    target = lines.join(rows.select("row_id"), on="row_id", how="semi").filter(
+        _by_index() & pl.col("pol_cap").is_null()).with_columns(
+        date_of_service_group(pl.col("is_inst")).alias("_ge"),
+        _by_setting_and_code("mue", pl.Int64()).alias("mue"),
+        _by_setting_and_code("mai", pl.Int8()).alias("mai"),
+        pl.when(pl.col("is_inst")).then(pl.lit("outpatient")).otherwise(pl.lit("practitioner")).alias("_setting"),
+    ).filter(pl.col("mai").is_in([2, 3]))
+    keys = target.select("_ge", "code_idx").unique()
+    sums = lines.join(target.select("enc_key").unique(), on="enc_key", how="semi").filter(_by_index()).select(
+        date_of_service_group(pl.col("is_inst")).alias("_ge"), "code_idx", "units").join(
+        keys, on=["_ge", "code_idx"], how="semi").group_by("_ge", "code_idx").agg(
+        pl.col("units").sum().alias("in_group"))
+    return target.join(sums, on=["_ge", "code_idx"], how="left").select(
+        "row_id", "mue", "mai", "in_group", *mue_table_words(pl.col("_setting")))
+
+
 # The columns the decision reads (the words' line facts come from the engine by row_id).
 _COLUMNS = ("row_id", "enc_key", "cd_key", "code_idx", "procedure_code", "units", "claim_id", "line_number",
             "modifiers", "is_inst", "pol_cap")
