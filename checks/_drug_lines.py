@@ -85,9 +85,21 @@ def _jw_jz_apply() -> pl.Expr:
     The home date is the DME supplier's (drugs dispensed for self-administration): a drug whose
     encounter bills an administration service was given by the practitioner, whose claims follow the
     general dates (probe 19D: 96365 + J1459 at POS 12 in August 2023 was asked no JZ)."""
-    home = ((pl.col("is_home") | pl.col("is_home_ivig")) & (pl.col("enc_admin_mask") == 0)).fill_null(False)
-    at_home_ok = ~home | pl.col("pol_jwjz_home_from").is_null() | since("pol_jwjz_home_from")
+    at_home_ok = ~_home_dated() | since("pol_jwjz_home_from")
     return ~pl.col("jwjz_exempt") & at_home_ok
+
+
+def _home_dated() -> pl.Expr:
+    """The line is dispensed for home use (:func:`_jw_jz_apply`) under a policy with a home date."""
+    home = ((pl.col("is_home") | pl.col("is_home_ivig")) & (pl.col("enc_admin_mask") == 0)).fill_null(False)
+    return home & pl.col("pol_jwjz_home_from").is_not_null()
+
+
+def required_from(column: str) -> pl.Expr:
+    """The date JW or JZ (``column``: ``pol_jw_from`` / ``pol_jz_from``) is required from on this line,
+    for the words: the policy's date, or at home its home date where that is later (probe 22A: home SCIG
+    on 2024-01-02 was told JZ was required "from 2023-07-01", the practitioner's date)."""
+    return pl.when(_home_dated()).then(pl.max_horizontal(column, "pol_jwjz_home_from")).otherwise(pl.col(column))
 
 
 def jw_required() -> pl.Expr:

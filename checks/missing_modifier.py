@@ -131,6 +131,7 @@ from checks._drug_lines import (
     jw_billing_the_dose,
     jw_required,
     jz_required,
+    required_from,
     siblings,
     since,
     waste_in_dose_units,
@@ -181,8 +182,8 @@ def _drug_lines(drugs: pl.LazyFrame) -> pl.LazyFrame:
         dose_units(dose, unit).alias("admin_units"),
         jw_required().alias("jw_required"),
         jz_required().alias("jz_required"),
-        pl.col("pol_jz_from").alias("jz_from"),
-        pl.col("pol_jw_from").alias("jw_from"),
+        required_from("pol_jz_from").alias("jz_from"),
+        required_from("pol_jw_from").alias("jw_from"),
     )
 
 

@@ -310,3 +310,20 @@ def test_the_jw_line_shares_the_dose_lines_declared_denial_and_no_rejected_row_l
     assert "add a line J1559-JW-GA-JB x4" in fixes[("H1", 1)]
     assert "add a line J1459-JW-GY x1" in fixes[("G1", 1)]
     assert ("KR1", 2) not in fixes and result.summary["rejected_rows"] == 1
+
+
+def test_the_required_from_date_is_the_home_date_at_home(tmp_path) -> None:
+    # Home SCIG dispensed on 2024-01-02 (POS 12, no administration service): JZ applies there from the
+    # policy's home date, 2024-01-01, and the words said "from 2023-07-01" (probe 22A, debatable Q1).
+    # Near miss: the same drug given in the office on that date is dated from 2023-07-01.
+    path = tmp_path / "home.csv"
+    path.write_text(
+        "claim_id,line_number,member_id,payer,place_of_service,date_of_service,procedure_code,modifier_1,"
+        "modifier_2,units,charge,diagnosis_1,drug_dose_mg,drug_wasted_mg\n"
+        "H1,1,M1,MEDICARE,12,2024-01-02,J1559,JB,KX,80,8000,D80.0,8000,0\n"
+        "O1,1,M2,MEDICARE,11,2024-01-02,96369,,,1,300,D80.0,,\n"
+        "O1,2,M2,MEDICARE,11,2024-01-02,J1559,JB,KX,80,8000,D80.0,8000,0\n", encoding="utf-8")
+    f = scrub([str(path)], select=["missing-modifier"]).findings.filter(pl.col("reason") == "no_jw_jz")
+    words = dict(f.select("claim_id", "message").iter_rows())
+    assert "from 2024-01-01" in words["H1"] and "2023-07-01" not in words["H1"]
+    assert "from 2023-07-01" in words["O1"]
