@@ -67,6 +67,7 @@ from scrubber.engine import (
 )
 from scrubber.errors import InputError, ScrubError, UsageError, display_name
 from scrubber.loaders import column_notices, expand_paths, sniff_format
+from scrubber.loaders.csv_loader import CLAIM_COLUMNS
 from scrubber.loaders.parquet_loader import LIST_COLUMNS, check_columns, normalised_names
 from scrubber.policy import PolicySet
 from scrubber.records import empty_problems
@@ -452,7 +453,7 @@ def _normalised(df: DataFrame, source: str) -> DataFrame:
                                                                      ArrayType | MapType | StructType)):
                 raise InputError(f"column {f.name} holds {f.dataType.simpleString()}; expected text or a list of "
                                  "codes", source)
-        elif f.name in RAW_SCHEMA and nested:
+        elif (f.name in RAW_SCHEMA or f.name in CLAIM_COLUMNS) and nested:  # (modifier_1..4: probe 22B)
             raise InputError(f"column {f.name} holds {f.dataType.simpleString()}; expected a single value per row",
                              source)
     return df

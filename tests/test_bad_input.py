@@ -1648,3 +1648,23 @@ def test_a_huge_integer_on_the_first_json_lines_line_is_that_lines_problem(tmp_p
     findings.write_text(json.dumps(unread).replace('"charge_at_risk": 110.0', f'"charge_at_risk": {big}', 1))
     result = CliRunner().invoke(main, ["diff", str(findings), str(findings)])
     assert result.exit_code == 2 and "not an amount scrub writes" in result.stderr
+
+
+@pytest.mark.parametrize("column,value", [
+    ("modifier_1", pl.Series([["JZ"], [], []])),
+    ("diagnosis_1", pl.Series([{"code": "D80.0"}] * 3)),
+    ("modifiers", pl.Series(["JZ", "", ""])),
+])
+def test_a_parquet_claims_column_of_another_shape_is_a_named_error(tmp_path: Path, column: str,
+                                                                    value: pl.Series) -> None:
+    """modifier_1 holding a list, diagnosis_1 a struct, a text `modifiers` column: each was read as
+    nothing without a word, and a JZ lost that way gave a false "neither JZ nor JW" (probe 22B). Near
+    miss: a `modifiers` list column and plain numbered columns read as the CSV does."""
+    frame = pl.read_csv(io.StringIO(csv_text(*GOOD, *FINDING)), infer_schema=False)
+    path = tmp_path / "bad.parquet"
+    frame.with_columns(value.alias(column)).write_parquet(path)
+    assert_file_error(scrub(str(path)), str(path), f"column {column} holds")
+    good = tmp_path / "good.parquet"
+    frame.with_columns(pl.Series("modifiers", [["JZ"], [], []])).write_parquet(good)
+    doc = run_json(str(good))
+    assert doc["summary"]["rows_read"] == 3 and [f["claim_id"] for f in doc["findings"]] == ["F1"]

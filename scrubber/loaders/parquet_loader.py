@@ -99,8 +99,9 @@ def typed_to_text(frame: pl.DataFrame, time_zone: str | None = None, keep: tuple
     """Claim-line columns of any type as the text a CSV export would hold.
 
     Scalar columns become text; ``modifiers`` / ``diagnoses`` list columns become lists of text,
-    named ``_list_modifiers`` / ``_list_diagnoses``; other nested columns are extras checks never
-    read and are left out (one named like a canonical column is an :class:`InputError`). The
+    named ``_list_modifiers`` / ``_list_diagnoses``; a nested claims column (a list in ``modifier_1``:
+    read as nothing, a JZ was lost without a word, probe 22B) is an :class:`InputError`; other nested
+    columns are extras checks never read and are left out. The
     ``keep`` columns (provenance) pass through as they are.
     """
     texts: list[pl.Expr] = []
@@ -108,10 +109,12 @@ def typed_to_text(frame: pl.DataFrame, time_zone: str | None = None, keep: tuple
     for name, dtype in frame.schema.items():
         if name in keep:
             continue
+        nested = isinstance(dtype, pl.List | pl.Array | pl.Struct | pl.Object)
         if name in LIST_COLUMNS and isinstance(dtype, pl.List | pl.Array):
             lists.append(_list_text(pl.col(name), dtype, time_zone).alias(f"_list_{name}"))
-        elif isinstance(dtype, pl.List | pl.Array | pl.Struct | pl.Object):
-            if name in RAW_SCHEMA:
+        elif nested:
+            # (modifier_1..4 and diagnosis_1..4 too: a list in modifier_1 was left out without a word)
+            if name in RAW_SCHEMA or name in CLAIM_COLUMNS:
                 raise InputError(f"column {name} holds {dtype}; expected a single value per row", source)
         else:
             texts.append(_text(pl.col(name), dtype, time_zone, date_only=name in _DATE_ONLY).alias(name))
@@ -169,6 +172,13 @@ def _scan(path: Path) -> tuple[pl.LazyFrame, list[str]]:
         raise InputError(f"unreadable Parquet file ({_first_line(exc)})", str(path)) from None
     normalised = normalised_names(names)
     check_columns(normalised, str(path))
+    for name, dtype in zip(normalised, lf.collect_schema().dtypes(), strict=True):
+        if name in LIST_COLUMNS and not isinstance(dtype, pl.List | pl.Array):
+            # A text "modifiers" column ("JZ") read as no modifiers gave a false "neither JZ nor JW"
+            # (probe 22B): a list column holds one code per element, else the numbered columns do.
+            numbered = LIST_COLUMNS[name]
+            raise InputError(f"column {name} holds {dtype}; expected a list of codes (or the columns "
+                             f"{numbered[0]}..{numbered[-1].rsplit('_', 1)[-1]}, one code each)", str(path))
     # A column named like one the loader adds (load_error, source_row, row_id, source) or any other
     # unknown column is not read, as in a CSV: kept under a name of its own, with a notice.
     read_as = [n if n in _KNOWN else f"_extra_{i}" for i, n in enumerate(normalised)]
