@@ -92,3 +92,25 @@ def test_a_transaction_set_with_no_billing_provider_loop_rejects_its_claims(tmp_
         assert result.findings.filter(pl.col("check_id") == "duplicate-initial-infusion").height == 0
         if rejected:
             assert "no billing provider loop (2000A/2010AA)" in result.rejected.item(0, "reason")
+
+
+def test_a_subscriber_naming_a_later_parent_hl_has_its_claims_rejected(tmp_path: Path) -> None:
+    """Probe 22B: subscriber HL 3 names parent HL 4, a provider listed after it. Read under the running
+    context (provider 1's), CLM-B joined CLM-A's encounter: a false "second initial service". Its
+    provider cannot be told where it is read, so its claims are rejected, naming the HL; CLM-A is checked
+    as alone. Near miss: the same HLs in order take provider 2 and are quiet."""
+    forward = ["HL*1**20*1", "NM1*85*2*CLINIC ONE*****XX*1111111111", *_subscriber(2, 1, "SUB1"),
+               *_claim("CLM-A", "96374"), *_subscriber(3, 4, "SUB1"), *_claim("CLM-B", "96374"),
+               "HL*4**20*1", "NM1*85*2*CLINIC TWO*****XX*2222222222"]
+    in_order = ["HL*1**20*1", "NM1*85*2*CLINIC ONE*****XX*1111111111", *_subscriber(2, 1, "SUB1"),
+                *_claim("CLM-A", "96374"), "HL*4**20*1", "NM1*85*2*CLINIC TWO*****XX*2222222222",
+                *_subscriber(3, 4, "SUB1"), *_claim("CLM-B", "96374")]
+    for body, rejected in ((forward, 1), (in_order, 0)):
+        path = tmp_path / "claims.837"
+        path.write_text(interchange([*START, *body]), encoding="utf-8")
+        result = scrub([str(path)])
+        assert result.summary["rejected_rows"] == rejected
+        assert result.findings.filter(pl.col("check_id") == "duplicate-initial-infusion").height == 0
+        if rejected:
+            assert result.rejected.item(0, "claim_id") == "CLM-B"
+            assert "HL 4, is no earlier HL" in result.rejected.item(0, "reason")

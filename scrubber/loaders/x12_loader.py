@@ -73,7 +73,9 @@ guides other than 5010 837P/837I (4010 was retired in 2012).
 
 Envelope problems are *notices* of the file, not rejections: SE01 segment count, SE02 vs ST02,
 GE01 and IEA01 counts, GE02 vs GS06, IEA02 vs ISA13, an ST02 repeated in a group, and an HL02
-that names no earlier HL. A clearinghouse rejects such a file at SNIP level 1, so the user must
+that names no earlier HL (a subscriber or patient HL's claims are then rejected too: their billing
+provider is the parent's, which cannot be read there). A clearinghouse rejects such a file at SNIP
+level 1, so the user must
 hear of it (stderr, ``input_warnings`` in the findings JSON, the HTML report), each naming the
 segment position; but many real files get SE01 wrong, and rejecting every claim for it would hide
 the coding findings, so the claims are still checked. ``--strict`` (:func:`validate_x12_strict`)
@@ -861,11 +863,20 @@ class _Reader:
             if tx.hl_open is not None:
                 tx.hl_context[tx.hl_open] = self._hl_context()
             parent = _el(els, 2).strip()
+            level = _el(els, 3)
             if parent and parent not in tx.hl_ids:
                 # (a subscriber under no billing provider HL at all: its claims are rejected when closed)
-                rejects = not tx.provider_hl and _el(els, 3) == "22"
+                rejects = level in ("22", "23") and (tx.provider_hl or level == "22")
                 self._notice(position, f"HL02 names parent HL {parent}, which is no earlier HL of the transaction set"
                              + (ROWS_REJECTED if rejects else ""))
+                if level in ("22", "23") and tx.provider_hl:
+                    # Its billing provider (a patient's subscriber too) is the parent's, which cannot be
+                    # read: the running context is the previous HL's, another provider's (probe 22B: a
+                    # forward parent joined provider A's encounter, a false second initial service).
+                    why = (f"the HL02 parent of HL {_el(els, 1).strip()} (segment {position}), HL {parent}, is no "
+                           "earlier HL of the transaction set, so the claim's billing provider and subscriber cannot "
+                           "be told")
+                    self._restore(_HlContext(None, None, None, None, (why,), ()))
             elif parent in tx.hl_context:
                 # The parent HL02 names, not the last HL read: a subscriber may follow another
                 # provider's HL, a patient another subscriber's (the hierarchy is HL02's).
