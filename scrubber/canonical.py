@@ -945,16 +945,21 @@ def _duplicate_reasons(candidates: pl.DataFrame, typed: pl.DataFrame, failed: pl
     administration record, is no difference); rows that give one field of a line different values are
     all rejected, naming what differs (which of them is the line cannot be told: the first one read won,
     so a row put before the real line replaced it). A row that fails its own rules (``failed``: row
-    ids) is rejected for them and takes no part here, as an unreadable one (see :func:`_claim_keys`).
+    ids) is rejected for them, and is never the line kept; its readable values still take part (probe
+    22B: beside a row for C1 line 2 whose units read "1x", a row for C1 line 2 with another code was
+    checked as the line: which one is the line cannot be told either). An unreadable row names no line
+    (its line number is null, :func:`_claim_keys`).
     Also returns the row ids rejected as repeats of a kept line (the same values): nothing of their
     encounter is unread (:attr:`Canonical.rejected_lines` leaves them out)."""
     none = (pl.DataFrame(schema=_LONG_SCHEMA), pl.Series("row_id", [], pl.Int64()))
     if candidates.height == 0:
         return none
     key = ["claim_id", "line_number"]
-    dup = candidates.filter(pl.len().over(key) > 1)
-    if failed.len() and dup.height:
-        dup = dup.filter(~pl.col("row_id").is_in(failed.implode())).filter(pl.len().over(key) > 1)
+    # (an unreadable row's line number is null: it names no line)
+    dup = candidates.filter(pl.col("claim_id").is_not_null() & pl.col("line_number").is_not_null()).filter(
+        pl.len().over(key) > 1)
+    bad = pl.col("row_id").is_in(failed.implode()) if failed.len() else pl.lit(False)
+    dup = dup.with_columns(bad.alias("_bad")).filter((~pl.col("_bad")).any().over(key))
     if dup.height == 0:
         return none
     content = [c for c in typed.columns if c not in (*_WHERE_READ, *key)]
@@ -967,13 +972,14 @@ def _duplicate_reasons(candidates: pl.DataFrame, typed: pl.DataFrame, failed: pl
     where = pl.when(pl.col("source").n_unique().over(key) > 1).then(
         pl.format("{} of {}", pl.col("source_location"), pl.col("source"))).otherwise(pl.col("source_location"))
     first = dup.with_columns(where.alias("_where")).group_by(key).agg(
-        pl.all().sort_by("row_id").first().name.prefix("_first_"),
+        pl.all().sort_by("_bad", "row_id").first().name.prefix("_first_"),  # (a good row: every group has one)
         pl.col("_where").sort_by("row_id").str.join(", ").alias("_rows"))
     dup = dup.join(first, on=key, how="left")
     same = pl.col("_differ") == ""
-    repeats = dup.filter(same & (pl.col("row_id") != pl.col("_first_row_id"))).get_column("row_id")
+    good_repeat = same & (pl.col("row_id") != pl.col("_first_row_id")) & ~pl.col("_bad")
+    repeats = dup.filter(good_repeat).get_column("row_id")
     return (
-        dup.filter(~same | (pl.col("row_id") != pl.col("_first_row_id")))
+        dup.filter(~pl.col("_bad") & (~same | (pl.col("row_id") != pl.col("_first_row_id"))))
         .select(
             "row_id",
             pl.lit("line_number").alias("column"),

@@ -162,3 +162,20 @@ def test_an_exact_copy_whose_drug_quantity_is_bad_is_still_an_exact_copy(tmp_pat
     reasons = scrub([str(path)]).rejected.get_column("reason").to_list()
     assert not any("repeats the claim" in r for r in reasons)
     assert sum("CTP04" in r for r in reasons) == 2
+
+
+def test_a_row_with_a_bad_value_still_makes_its_line_key_undecidable(tmp_path: Path) -> None:
+    """Probe 22B: line 2 given twice, as 96366 and as 96365 whose units read "1x". The bad row was
+    rejected for its units and took no part in the comparison, so the 96366 row was checked as line 2
+    and the claim read as "96365 + 96366" or worse. Which row is line 2 cannot be told: both are
+    rejected (the bad one for its units). Near miss: the bad row repeats the line but for the cell it
+    cannot read; the good row is the line and is checked."""
+    other = CLAIM[1].replace(",96366,,,,1,110.00,", ",96365,,,,1x,350.00,")
+    result = scrub([str(_write(tmp_path / "other.csv", [*CLAIM, other]))])
+    assert result.summary["rejected_rows"] == 2
+    reasons = result.rejected.filter(result.rejected["line_number"] == 2).get_column("reason").to_list()
+    assert len(reasons) == 2 and any("cannot be told" in r for r in reasons) and any("'1x'" in r for r in reasons)
+    assert 2 not in result.lines.get_column("line_number").to_list()
+    same = CLAIM[1].replace(",96366,,,,1,110.00,", ",96366,,,,1x,110.00,")
+    near = scrub([str(_write(tmp_path / "same.csv", [*CLAIM, same]))])
+    assert near.summary["rejected_rows"] == 1 and 2 in near.lines.get_column("line_number").to_list()
