@@ -51,10 +51,6 @@
   (`under_mue`), whose words say that billed past the MUE every unit of the code on the claim is
   denied until an appeal with the record pays them (96366 x8 at its MUE of 8 with 631 minutes
   documented was told "bill x10", which the MUE then denied).
-- Units over the record whose code, as billed, goes over its date-of-service MUE while the corrected
-  units meet it put the code's lines of the claim at risk whole, and the words say so: the MUE denies
-  them as billed, and units-over-mue reports nothing there (one root cause: J1459 x310 for a
-  documented 150,000 mg, MUE 300, is $31,000 at risk, not the 10 units' $1,000).
 - Where the excess is fully explained by counting observation minutes, this check stays quiet and
   `observation-counted-as-infusion` fires instead: one finding per root cause. Likewise hydration
   hours whose excess is fully explained by the minutes concurrent with another infusion are
@@ -485,44 +481,12 @@ def _within_mue(found: pl.LazyFrame, lines: pl.LazyFrame) -> pl.LazyFrame:
         pl.when(past).then(pl.lit("under_mue")).otherwise(pl.col("reason")).alias("reason"),
         pl.when(past).then(room).otherwise(pl.col("short_units")).alias("short_units"),
         pl.when(past).then(pl.col("billed") + room).otherwise(pl.col("capped_units")).alias("capped_units"),
-    ).drop("procedure_code", "in_group", "mai", "claim_rows", "claim_lines")
-
-
-# The reasons whose units over the record are the excess of their lines (risk "excess").
-_OVER = ("drug_over", "drug_over_lines", "jw_over", "jw_over_lines", "hours_over")
-
-
-def _denied_as_billed(found: pl.LazyFrame, lines: pl.LazyFrame) -> pl.LazyFrame:
-    """``found`` with ``denied_rows`` and ``mue_note`` (empty where none) on its units over the record
-    whose code, as billed, goes over its date-of-service MUE while the corrected units do not (so
-    units-over-mue reports nothing there: the excess is this finding's, one root cause).
-
-    Why: as billed, an MUE denies every unit of the code on the claim, not the units over the record
-    (J1459 x310 at $31,000 for a documented 150,000 mg, MUE 300: the payer denies all $31,000, and the
-    finding put $1,000 at risk, less than the same line with more documentation: probe 22A D3). The
-    engine lays such a finding's risk on ``denied_rows`` whole. Where units-over-mue reports the group
-    too (the corrected units still over), the excess stays this finding's and the MUE takes the rest."""
-    from checks.units_over_mue import _decided, date_of_service_mues
-
-    over = pl.col("reason").is_in(_OVER)
-    limits = date_of_service_mues(lines, found.filter(over).select("row_id")).filter(
-        pl.col("in_group") > pl.col("mue")).collect()
-    mue_rows = _decided(lines)[0].get_column("row_id")
-    limits = limits.filter(~pl.col("claim_rows").list.eval(pl.element().is_in(mue_rows.implode())).list.any())
-    note = pl.format(
-        " As billed, the {} unit(s) of {} for the date are over its CMS {} MUE of {} (MAI {}, table {}), which "
-        "denies every unit of the code on the claim: line(s) {} are at risk whole until the units are corrected.",
-        number(pl.col("in_group")), "procedure_code", "table", "mue", "mai", "quarter",
-        pl.col("claim_lines").cast(pl.List(pl.String)).list.join(", "))
-    denied = limits.select("row_id", pl.col("claim_rows").cast(pl.List(pl.Int64)).alias("denied_rows"),
-                           note.alias("_note"))
-    return found.join(denied.lazy(), on="row_id", how="left").with_columns(
-        pl.col("_note").fill_null("").alias("mue_note")).drop("_note")
+    ).drop("in_group", "mai")
 
 
 def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     found = pl.concat([_drug_findings(lines), _hour_findings(lines, ctx)], how="diagonal_relaxed")
-    return _denied_as_billed(_within_mue(_within_cap(found, lines), lines), lines)
+    return _within_mue(_within_cap(found, lines), lines)
 
 
 def unevaluated(lines: pl.LazyFrame) -> pl.LazyFrame:

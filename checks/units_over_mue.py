@@ -158,14 +158,11 @@ def _limits(lines: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def date_of_service_mues(lines: pl.LazyFrame, rows: pl.LazyFrame) -> pl.LazyFrame:
-    """``row_id``, ``procedure_code``, ``mue``, ``mai``, ``in_group``, ``table``, ``quarter``, ``claim_rows``,
-    ``claim_lines`` of the lines ``rows`` names that have a date-of-service MUE (MAI 2 or 3) and no
-    policy cap: the MUE of the line's setting and code, the units of its code the MUE counts with it
-    (the encounter; an institutional claim's date), as :func:`_group` counts them, and the rows and
-    line numbers of that code on the line's claim (what the MUE denies when the units go over it).
-    For unit-miscalculation's units left unbilled, which ask for no more than the MUE leaves room for
-    (probe 22A D2), and its units over the record, which put those lines at risk when the units as
-    billed go over the MUE (22A D3). A few lines."""
+    """``row_id``, ``mue``, ``mai``, ``in_group``, ``table``, ``quarter`` of the lines ``rows`` names that
+    have a date-of-service MUE (MAI 2 or 3) and no policy cap: the MUE of the line's setting and code
+    and the units of its code the MUE counts with it (the encounter; an institutional claim's date),
+    as :func:`_group` counts them. For unit-miscalculation's units left unbilled, which ask for no
+    more than the MUE leaves room for (probe 22A D2). A few lines."""
     target = lines.join(rows.select("row_id"), on="row_id", how="semi").filter(
         _by_index() & pl.col("pol_cap").is_null()).with_columns(
         date_of_service_group(pl.col("is_inst")).alias("_ge"),
@@ -174,16 +171,12 @@ def date_of_service_mues(lines: pl.LazyFrame, rows: pl.LazyFrame) -> pl.LazyFram
         pl.when(pl.col("is_inst")).then(pl.lit("outpatient")).otherwise(pl.lit("practitioner")).alias("_setting"),
     ).filter(pl.col("mai").is_in([2, 3]))
     keys = target.select("_ge", "code_idx").unique()
-    group = lines.join(target.select("enc_key").unique(), on="enc_key", how="semi").filter(_by_index()).select(
-        date_of_service_group(pl.col("is_inst")).alias("_ge"), "code_idx", "units", "claim_id", "row_id",
-        "line_number").join(keys, on=["_ge", "code_idx"], how="semi").collect().lazy()  # (a few rows, read twice)
-    sums = group.group_by("_ge", "code_idx").agg(pl.col("units").sum().alias("in_group"))
-    on_claim = group.group_by("_ge", "code_idx", "claim_id").agg(
-        pl.col("row_id").sort_by("line_number").alias("claim_rows"), pl.col("line_number").sort().alias("claim_lines"))
-    return target.join(sums, on=["_ge", "code_idx"], how="left").join(
-        on_claim, on=["_ge", "code_idx", "claim_id"], how="left").select(
-        "row_id", "procedure_code", "mue", "mai", "in_group", *mue_table_words(pl.col("_setting")), "claim_rows",
-        "claim_lines")
+    sums = lines.join(target.select("enc_key").unique(), on="enc_key", how="semi").filter(_by_index()).select(
+        date_of_service_group(pl.col("is_inst")).alias("_ge"), "code_idx", "units").join(
+        keys, on=["_ge", "code_idx"], how="semi").group_by("_ge", "code_idx").agg(
+        pl.col("units").sum().alias("in_group"))
+    return target.join(sums, on=["_ge", "code_idx"], how="left").select(
+        "row_id", "mue", "mai", "in_group", *mue_table_words(pl.col("_setting")))
 
 
 # The columns the decision reads (the words' line facts come from the engine by row_id).

@@ -59,8 +59,7 @@ MAX_QUOTED_CHARS = 200  # a claim value longer than this is quoted cut, with its
 # lines a code is billed on, the hours that go with a recode): codes, numbers and clock times, each
 # line's claim id at most once; bounded too (a claim id is untrusted text), but not at one value's
 # length: 96366 judged over four sequential infusions was cut mid-sentence at 200 characters.
-COMPOSED_FACTS = frozenset(("infusions", "billed_on", "admin_lines", "hours_note", "hours_removed", "mue_note",
-                            "documented_note"))
+COMPOSED_FACTS = frozenset(("infusions", "billed_on", "admin_lines", "hours_note", "hours_removed", "documented_note"))
 MAX_COMPOSED_CHARS = 2000
 EXPLAIN_SECTIONS = ("why", "example", "use_instead", "appeal_basis")
 EXPLAIN_TITLES = {"why": "Why payers deny it", "example": "Example", "use_instead": "Use instead",

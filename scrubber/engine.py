@@ -252,7 +252,7 @@ def _worded(checks: list[Check], found: list[pl.DataFrame], enriched: pl.DataFra
 
 # Columns of a worded finding read after the words besides FINDINGS_SCHEMA: the order of checks, the
 # finding's reason (ids, order), the codes involved (ids), what its charge at risk is counted from.
-_WORDED_EXTRA = ("_order", "codes", "risk", "excess_units", "risk_rows", "denied_rows")
+_WORDED_EXTRA = ("_order", "codes", "risk", "excess_units", "risk_rows")
 _WORDED = (*FINDINGS_SCHEMA, *(c for c in _WORDED_EXTRA if c not in FINDINGS_SCHEMA))
 
 
@@ -276,8 +276,6 @@ def _charges_at_risk(findings: pl.DataFrame, enriched: pl.DataFrame) -> pl.Serie
     diagnosis puts each line pointing to it at risk); ``lines_after`` those charges counted after the
     other findings' amounts on each line (an MUE denies whole lines: it takes the rest of each line, and
     the finding that is the cause of part of it, hours over the record, keeps that part); ``none`` nothing.
-    A finding of units over the record with fact ``denied_rows`` (its code, as billed, over an MUE the
-    corrected units meet, so no MUE finding takes the rest) puts those lines at risk whole (``lines``).
     A line claimed by several findings counts once, at the largest amount, on the first of them
     (most severe, then registry order), plus the ``excess_after`` amounts, up to the line's charge; so
     per-check, per-payer and per-claim totals add up to the headline.
@@ -285,15 +283,6 @@ def _charges_at_risk(findings: pl.DataFrame, enriched: pl.DataFrame) -> pl.Serie
     n = findings.height
     if n == 0:
         return pl.Series("charge_at_risk", [], pl.Float64)
-    if "denied_rows" in findings.columns:
-        # Units over the record that, as billed, take their code over an MUE the corrected units meet
-        # (fact ``denied_rows``: the code's lines of the claim, which the MUE denies whole): the lines.
-        denied = pl.col("denied_rows").list.len().fill_null(0) > 0
-        findings = findings.with_columns(
-            pl.when(denied).then(pl.lit("lines")).otherwise(pl.col("risk")).alias("risk"),
-            pl.when(denied).then(pl.col("denied_rows").cast(pl.List(pl.Int64)))
-            .otherwise(pl.col("risk_rows") if "risk_rows" in findings.columns else pl.lit(None, pl.List(pl.Int64)))
-            .alias("risk_rows"))
     base = findings.select(
         pl.int_range(pl.len(), dtype=pl.UInt32).alias("_f"),
         "row_id", "risk", "charge", "units", "severity", "_order",

@@ -75,26 +75,6 @@ def test_a_line_over_its_mue_is_at_risk_whole_once(tmp_path) -> None:
     assert money[("L4", 1, "units-over-mue")] == 125.0
 
 
-def test_units_over_the_record_that_take_the_code_over_its_mue_put_the_lines_at_risk_whole(tmp_path) -> None:
-    """J1459 x310 at $31,000 for a documented 150,000 mg (x300), MUE 300 (MAI 3): the corrected units meet
-    the MUE, so no MUE finding is made, yet as billed the MUE denies the whole line: the units over the
-    record put all $31,000 at risk, not their $1,000 (probe 22A D3: the same line with more documentation
-    was at risk whole, this one at $1,000). Likewise 96366 x12 for 480 minutes (x7 supported, MUE 8).
-    Near misses: J1459 x300 for 140,000 mg (20 over the record, 300 within the MUE) keeps its $2,000."""
-    money = _at_risk(
-        tmp_path,
-        "D1,1,M1,MEDICARE,11,2026-03-02,96365,,1,350,D80.0,,,2026-03-02T08:00,2026-03-02T09:00,1111111111",
-        "D1,2,M1,MEDICARE,11,2026-03-02,J1459,JZ,310,31000,D80.0,150000,0,,,1111111111",
-        "D2,1,M2,MEDICARE,11,2026-03-02,96365,,1,350,D80.0,,,2026-03-02T08:00,2026-03-02T16:00,1111111111",
-        "D2,2,M2,MEDICARE,11,2026-03-02,96366,,12,1200,D80.0,,,,,1111111111",
-        "D3,1,M3,MEDICARE,11,2026-03-02,96365,,1,350,D80.0,,,2026-03-02T08:00,2026-03-02T09:00,1111111111",
-        "D3,2,M3,MEDICARE,11,2026-03-02,J1459,JZ,300,30000,D80.0,140000,0,,,1111111111",
-    )
-    assert money[("D1", 2, "unit-miscalculation")] == 31000.0 and ("D1", 2, "units-over-mue") not in money
-    assert money[("D2", 2, "unit-miscalculation")] == 1200.0 and ("D2", 2, "units-over-mue") not in money
-    assert money[("D3", 2, "unit-miscalculation")] == 2000.0
-
-
 def test_a_date_of_service_mue_denies_the_code_on_the_claim_that_goes_over(tmp_path) -> None:
     """96372 x3 on claim B1 and x3 on claim B2 (MUE 4 a date): B2 takes the date over, and all of B2's
     96372 units are denied ($90, not the $60 of its 2 units over); B1's are not. Two 96365 lines on one
