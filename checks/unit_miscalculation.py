@@ -48,7 +48,8 @@
   (`under_cap`), not for units the cap then reports over. So they are up to the code's MAI 3 MUE (its
   setting's, counted as units-over-mue counts it: the encounter; an institutional claim's date): none
   where the units of the code reach it, and the room up to it where the record supports more
-  (`under_mue`), whose words say that billed past the MUE every unit of the code on the claim is
+  (`hours_under_mue`, `drug_under_mue`; not where an institutional claim bills the code on several
+  dates, each with its own MUE), whose words say that billed past the MUE every unit of the code on the claim is
   denied until an appeal with the record pays them (96366 x8 at its MUE of 8 with 631 minutes
   documented was told "bill x10", which the MUE then denied).
 - Where the excess is fully explained by counting observation minutes, this check stays quiet and
@@ -465,23 +466,39 @@ def _within_cap(found: pl.LazyFrame, lines: pl.LazyFrame) -> pl.LazyFrame:
 def _within_mue(found: pl.LazyFrame, lines: pl.LazyFrame) -> pl.LazyFrame:
     """``found`` with its money-left-unbilled findings bounded by the code's MAI 3 MUE, as
     :func:`_within_cap` bounds them by a policy cap: none where the units of the code the MUE counts
-    already reach it, and ``under_mue`` asking for the room up to it where the record supports more.
-    Why: 96366 x8 at its MUE of 8 with 631 minutes documented was told "bill x10", and x10 then drew
-    the MUE's error "reduce by 2" (probe 22A D2); over an MAI 3 MUE every unit of the code on the claim
-    is denied until an appeal pays it, so the words say the record's units are billable that way only.
-    The MUE and its count are units-over-mue's (:func:`checks.units_over_mue.date_of_service_mues`)."""
+    already reach it, and ``drug_under_mue`` / ``hours_under_mue`` asking for the room up to it where
+    the record supports more. Why: 96366 x8 at its MUE of 8 with 631 minutes documented was told "bill
+    x10", and x10 then drew the MUE's error "reduce by 2" (probe 22A D2); over an MAI 3 MUE every unit of
+    the code on the claim is denied until an appeal pays it, so the words say the record's units are
+    billable that way only. The MUE and its count are units-over-mue's
+    (:func:`checks.units_over_mue.date_of_service_mues`: the units it counts, less those over the
+    record). The findings are collected here once (a few thousand rows): read again lazily, the plan
+    ran twice."""
     from checks.units_over_mue import date_of_service_mues
 
+    found = found.collect()
     under = pl.col("reason").is_in(_UNDER)
-    limits = date_of_service_mues(lines, found.filter(under).select("row_id"))
+    asks = found.filter(under)  # (none at all still gives the columns: the words' schema is fixed)
+    limits = date_of_service_mues(lines, asks.get_column("row_id"))
+    where = lines.filter(pl.col("row_id").is_in(asks.get_column("row_id").implode())).select(
+        "row_id", "claim_id", "line_number").collect()
     room = pl.col("mue") - pl.col("in_group")
-    judged = under & (pl.col("mai") == 3)
+    judged = under & pl.col("mue").is_not_null()
     past = judged & ((pl.col("expected") - pl.col("billed")) > room)
-    return found.join(limits, on="row_id", how="left").filter(~(judged & (room <= 0)).fill_null(False)).with_columns(
-        pl.when(past).then(pl.lit("under_mue")).otherwise(pl.col("reason")).alias("reason"),
+    hours = pl.col("reason") == "hours_under"
+    # Where the units are billed, for the words: the hours' lines, a drug's lines, or its line.
+    billed_where = pl.coalesce(
+        pl.col("billed_on") if "billed_on" in found.columns else pl.lit(None, pl.String),
+        pl.format("claim {} lines {}", "claim_id", "lines") if "lines" in found.columns else pl.lit(None, pl.String),
+        pl.format("claim {} line {}", "claim_id", "line_number"))
+    return found.join(limits, on="row_id", how="left").join(where, on="row_id", how="left").filter(
+        ~(judged & (room <= 0)).fill_null(False)).with_columns(
+        pl.when(past & hours).then(pl.lit("hours_under_mue")).when(past).then(pl.lit("drug_under_mue"))
+        .otherwise(pl.col("reason")).alias("reason"),
         pl.when(past).then(room).otherwise(pl.col("short_units")).alias("short_units"),
         pl.when(past).then(pl.col("billed") + room).otherwise(pl.col("capped_units")).alias("capped_units"),
-    ).drop("in_group", "mai")
+        pl.when(past).then(billed_where).alias("billed_where"),
+    ).drop("in_group", "claim_id", "line_number").lazy()
 
 
 def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:

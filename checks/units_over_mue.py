@@ -14,11 +14,11 @@ second 96365 carrying XS is over the practitioner MUE of 1 and is a justificatio
 alone (a separate encounter that day) its words and the record it asks for are that encounter's, not
 a second site's, and with XP or XU a distinct service's. A policy cap
 replaces the MUE for its code. 96376 has a practitioner MUE of 0: the message says it is a facility-only code.
-An immune globulin whose record documents every unit the encounter bills (one dose line and at most
-one JW line, billing no more than the dose's units plus the units of the waste the policy asks JW for)
-is over its MAI 3 MUE as documented (``over_mue_documented``): the fix is the appeal alone, and the
-discarded amount is not cut to meet the MUE (JW units count toward it; cut, the JW rules ask for the
-line back).
+An immune globulin whose record documents every unit the encounter counts (each dose line its dose,
+each JW line a discarded amount that adds a billing unit, its own or its drug's other line's that day;
+units over them are unit-miscalculation's and not counted here) is over its MAI 3 MUE as documented
+(``over_mue_documented``): the fix is the appeal alone, and the discarded amount is not cut to meet the
+MUE (JW units count toward it; cut, the JW rules ask for the line back).
 A line the fix deletes whole (MAI 2, a policy cap) that is an infusion takes with it the additional
 hour lines of its claim that only its minutes supported (96369-XE 14:00-15:40 deleted with the 96370
 those 100 minutes supported, beside a first 96369 of 60 minutes): named in the fix, at risk with it,
@@ -70,7 +70,6 @@ from checks._counting import (
     setting_and_code,
     units_reported_elsewhere,
 )
-from checks._drug_lines import jw_required
 from scrubber import reference
 from scrubber.cards import load_card
 from scrubber.enrich import beside_rejected_codes, code, code_is, dose_units, has_modifier, waste_units, with_codes
@@ -157,26 +156,39 @@ def _limits(lines: pl.LazyFrame) -> pl.LazyFrame:
     ).filter(pl.col("_limit").is_not_null())
 
 
-def date_of_service_mues(lines: pl.LazyFrame, rows: pl.LazyFrame) -> pl.LazyFrame:
-    """``row_id``, ``mue``, ``mai``, ``in_group``, ``table``, ``quarter`` of the lines ``rows`` names that
-    have a date-of-service MUE (MAI 2 or 3) and no policy cap: the MUE of the line's setting and code
-    and the units of its code the MUE counts with it (the encounter; an institutional claim's date),
-    as :func:`_group` counts them. For unit-miscalculation's units left unbilled, which ask for no
-    more than the MUE leaves room for (probe 22A D2). A few lines."""
-    target = lines.join(rows.select("row_id"), on="row_id", how="semi").filter(
+def date_of_service_mues(lines: pl.LazyFrame, rows: pl.Series) -> pl.DataFrame:
+    """``row_id``, ``mue``, ``in_group``, ``table``, ``quarter`` of the lines ``rows`` (row ids) names
+    that have an MAI 3 MUE and no policy cap: the MUE of the line's setting and code, and the units of
+    its code the MUE counts with it as :func:`_over` counts them (the encounter, an institutional
+    claim's date; less the units another finding reports over the record,
+    :func:`checks._counting.units_reported_elsewhere`). Left out: a line of an institutional claim that
+    bills the code on several dates (each date has its own MUE, while an hours finding reads the
+    claim's hours in all). For unit-miscalculation's units left unbilled, which ask for no more than
+    the MUE leaves room for (probe 22A D2). A few lines, collected."""
+    target = lines.filter(pl.col("row_id").is_in(rows.implode())).filter(
         _by_index() & pl.col("pol_cap").is_null()).with_columns(
         date_of_service_group(pl.col("is_inst")).alias("_ge"),
         _by_setting_and_code("mue", pl.Int64()).alias("mue"),
         _by_setting_and_code("mai", pl.Int8()).alias("mai"),
         pl.when(pl.col("is_inst")).then(pl.lit("outpatient")).otherwise(pl.lit("practitioner")).alias("_setting"),
-    ).filter(pl.col("mai").is_in([2, 3]))
-    keys = target.select("_ge", "code_idx").unique()
-    sums = lines.join(target.select("enc_key").unique(), on="enc_key", how="semi").filter(_by_index()).select(
-        date_of_service_group(pl.col("is_inst")).alias("_ge"), "code_idx", "units").join(
-        keys, on=["_ge", "code_idx"], how="semi").group_by("_ge", "code_idx").agg(
-        pl.col("units").sum().alias("in_group"))
-    return target.join(sums, on=["_ge", "code_idx"], how="left").select(
-        "row_id", "mue", "mai", "in_group", *mue_table_words(pl.col("_setting")))
+    ).filter(pl.col("mai") == 3).select("row_id", "enc_key", "claim_id", "code_idx", "_ge", "mue", "_setting").collect()
+    if target.height == 0:
+        return pl.DataFrame(schema={"row_id": pl.Int64, "mue": pl.Int64, "in_group": pl.Float64, "table": pl.String,
+                                    "quarter": pl.String})
+    group = lines.filter(pl.col("enc_key").is_in(target.get_column("enc_key").unique().implode())
+                         & pl.col("code_idx").is_in(target.get_column("code_idx").unique().implode())).select(
+        "row_id", "enc_key", "procedure_code", "claim_id", "code_idx", "units",
+        date_of_service_group(pl.col("is_inst")).alias("_ge")).collect()
+    reported = units_reported_elsewhere(lines, group.select("row_id", "enc_key", "procedure_code")).collect()
+    counted = group.join(reported, on="row_id", how="left").with_columns(
+        (pl.col("units").fill_null(0.0) - pl.col("reported_units").fill_null(0.0)).clip(lower_bound=0)
+        .alias("_counted"))
+    sums = counted.group_by("_ge", "code_idx").agg(pl.col("_counted").sum().alias("in_group"))
+    dates = counted.group_by("claim_id", "code_idx").agg(pl.col("_ge").n_unique().alias("_dates"))
+    return target.join(sums, on=["_ge", "code_idx"], how="left").join(
+        dates, on=["claim_id", "code_idx"], how="left").filter(
+        (pl.col("_ge") < (1 << 62)) | (pl.col("_dates") <= 1)).select(
+        "row_id", "mue", "in_group", *mue_table_words(pl.col("_setting")))
 
 
 # The columns the decision reads (the words' line facts come from the engine by row_id).
@@ -283,7 +295,7 @@ def _over(lines: pl.LazyFrame) -> pl.DataFrame:
             "{} unit(s) of claim {} line {}", number(pl.col("reported_units")), "claim_id", "line_number"))
         .alias("_reported_at"),
     )
-    ordered = counted.sort(*_GROUP, "_distinct", "claim_id", "line_number").with_columns(
+    ordered = _laid_in_group(counted.sort(*_GROUP, "_distinct", "claim_id", "line_number")).with_columns(
         pl.when(pl.col("_kind") == 1).then(pl.col("_counted"))
         .otherwise(pl.col("_counted").cum_sum().over(_GROUP)).alias("_through"),
         pl.when(pl.col("_kind") == 1).then(pl.col("_counted"))
@@ -303,7 +315,10 @@ def _over(lines: pl.LazyFrame) -> pl.DataFrame:
         excess.alias("excess_units"),
         pl.col("row_id").over(claim_group, mapping_strategy="join").alias("risk_rows"),
         pl.col("line_number").over(claim_group, mapping_strategy="join").alias("_denied"),
-    ).filter(pl.col("excess_units") > 0)
+    ).filter(pl.col("excess_units") > 0).filter(
+        # A documented group's fix is one appeal of its lines on the claim: one finding, on the last line
+        # over (two JW lines over the MUE each said "keep the 302 units and appeal").
+        ~pl.col("_documented") | (pl.col("_through") == pl.col("_through").max().over(claim_group)))
     whole_line = pl.col("excess_units") >= pl.col("units")
     setting = pl.when(pl.col("_inst")).then(pl.lit("outpatient")).otherwise(pl.lit("practitioner"))
     encounter = reference.modifiers_with_role("separate_encounter")
@@ -369,38 +384,65 @@ def _over(lines: pl.LazyFrame) -> pl.DataFrame:
     return found
 
 
+def _laid_in_group(ordered: pl.LazyFrame) -> pl.LazyFrame:
+    """``ordered`` with ``_counted`` never below 0: units another finding reports on a line beyond the
+    line's own units (unit-miscalculation lays a split dose's excess on one of its lines: 10 over on a
+    line of x5) are taken from the group's other lines in order, each at most down to 0. Why: counted
+    as -5 there, a group of 300 at an MUE of 300 read as 5 over (review 22C). A line of an MUE of 0
+    counts every unit (its ``_counted`` is its units) and takes nothing."""
+    units, counted = pl.col("units"), pl.col("_counted")
+    spill = (-counted).clip(lower_bound=0)  # what a line's reported units leave over
+    kept = counted.clip(lower_bound=0)
+    taken_before = kept.cum_sum().over(_GROUP) - kept
+    to_lay = spill.sum().over(_GROUP)
+    laid = pl.min_horizontal(kept, (to_lay - taken_before).clip(lower_bound=0))
+    return ordered.with_columns(
+        pl.when(pl.col("_kind") == 1).then(kept).otherwise(kept - laid).alias("_counted")).with_columns(
+        pl.when(units.is_null()).then(counted).otherwise(pl.col("_counted")).alias("_counted"))
+
+
 def _with_documented_units(ordered: pl.LazyFrame, candidates: pl.LazyFrame) -> pl.LazyFrame:
     """``ordered`` (the ``candidates`` lines, in their MUE groups) with ``_documented``: an immune globulin
-    whose record documents every unit the group bills, and ``documented_note``, what it documents.
+    whose record documents every unit the group counts, and ``documented_note``, what it documents.
 
     Why: the MAI 3 fix "keep them and appeal, otherwise reduce by N" sent a documented discarded amount
     round a loop (probe 22A D1: J1459 x300 for 150,000 mg and J1459-JW x1 for the 500 mg discarded,
     MUE 300: "reduce line 4 by 1" deleted the JW line, and missing-modifier then asked for it back). The
-    units are documented when the group is one drug line (its dose, :func:`scrubber.enrich.dose_units`)
-    and at most one JW line, and they bill no more than the dose's units plus the waste's
-    (:func:`scrubber.enrich.waste_units`, where the policy asks JW for billable waste: CMS JW/JZ FAQ,
-    IOM 100-04 ch.17 s.40): the record decides, so the fix is the appeal alone. JW units count toward
-    the MUE (the same code, summed per date of service). A few candidate lines."""
+    group's units are documented when every line of it documents its amount, its own or its drug's other
+    line's that day (:func:`scrubber.enrich.with_drug_units`): a dose line its dose, a JW line a waste
+    that adds a billing unit (:func:`scrubber.enrich.waste_units`; CMS JW/JZ FAQ, IOM 100-04 ch.17 s.40).
+    The units the group counts are already those the record supports: units over the dose or the waste
+    are unit-miscalculation's, subtracted before (:func:`checks._counting.units_reported_elsewhere`),
+    whether the dose or the waste is billed on one line or split over several (review 22C: split lines
+    kept the loop). So the record decides, and the fix is the appeal alone. JW units count toward the
+    MUE (the same code, summed per date of service). A few candidate lines."""
     is_jw = pl.col("is_jw")
+    dose, waste = pl.coalesce("drug_dose_mg", "doc_dose_mg"), pl.coalesce("drug_wasted_mg", "doc_wasted_mg")
+    unit = pl.col("ig_unit_mg")
     drug = with_codes(candidates, "ig_unit_mg").select(
-        "row_id", is_jw.alias("_jw"), pl.col("ig_unit_mg").alias("_unit"),
-        pl.coalesce("drug_dose_mg", "doc_dose_mg").alias("_dose"),
-        pl.when(jw_required()).then(pl.coalesce("drug_wasted_mg", "doc_wasted_mg")).alias("_waste"),
+        "row_id", is_jw.alias("_jw"),
+        (unit.is_not_null() & dose.is_not_null()
+         & (~is_jw | (waste_units(dose, waste, unit).fill_null(0) >= 1))).alias("_doc"),
+        pl.when(~is_jw).then(dose_units(dose, unit)).alias("_dose_units"),
+        (~is_jw & pl.col("drug_dose_mg").is_not_null()).alias("_own"),
     )
-    jw, unit = pl.col("_jw"), pl.col("_unit").first().over(_GROUP)
-    dose = pl.col("_dose").filter(~jw).first().over(_GROUP)
-    waste = pl.coalesce(pl.col("_waste").filter(~jw).first(), pl.col("_waste").filter(jw).first()).over(_GROUP)
-    given, discarded = dose_units(dose, unit), waste_units(dose, waste, unit).fill_null(0)
-    one_of_each = ((~jw).sum().over(_GROUP) == 1) & (jw.sum().over(_GROUP) <= 1)
-    documented = ((pl.col("_kind") == 3) & one_of_each & unit.is_not_null() & given.is_not_null()
-                  & (pl.col("billed") <= given + discarded)).fill_null(False)
+    jw = pl.col("_jw")
+    # The dose's units: each dose line's own when every one documents its own dose (one line per NDC),
+    # else the one dose the record documents, billed over the lines in all (unit-miscalculation's reading).
+    own = pl.col("_own").filter(~jw).all().over(_GROUP)
+    dose_total = pl.when(own).then(pl.col("_dose_units").filter(~jw).sum().over(_GROUP)).otherwise(
+        pl.col("_dose_units").filter(~jw).max().over(_GROUP))
+    given = pl.min_horizontal(pl.col("billed"), dose_total)
+    discarded = (pl.col("billed") - given).clip(lower_bound=0)
+    documented = ((pl.col("_kind") == 3) & pl.col("_doc").fill_null(False).all().over(_GROUP)
+                  & (~jw).any().over(_GROUP)).fill_null(False)
     return ordered.join(drug, on="row_id", how="left").with_columns(
         documented.alias("_documented"),
         pl.when(discarded > 0).then(pl.format(
-            "{} unit(s) administered, {} mg, and {} unit(s) discarded from single-dose containers, {} mg", given,
-            number(dose), discarded, number(waste)))
-        .otherwise(pl.format("{} unit(s) administered, {} mg", given, number(dose))).alias("documented_note"),
-    ).drop("_jw", "_unit", "_dose", "_waste")
+            "{} unit(s) for the dose administered and {} unit(s) for the amount discarded from single-dose "
+            "containers", number(given), number(discarded)))
+        .otherwise(pl.format("{} unit(s) for the dose administered", number(given))).alias("documented_note"),
+    ).drop("_jw", "_doc", "_dose_units", "_own")
 
 
 # The reasons whose fix deletes the line whole (MAI 2 or a policy cap; MAI 3 is a justification).
