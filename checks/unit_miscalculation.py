@@ -479,7 +479,7 @@ def _within_mue(found: pl.LazyFrame, lines: pl.LazyFrame) -> pl.LazyFrame:
     found = found.collect()
     under = pl.col("reason").is_in(_UNDER)
     asks = found.filter(under)  # (none at all still gives the columns: the words' schema is fixed)
-    limits = date_of_service_mues(lines, asks.get_column("row_id"))
+    limits = date_of_service_mues(lines, asks.select("row_id", "short_units"))
     where = lines.filter(pl.col("row_id").is_in(asks.get_column("row_id").implode())).select(
         "row_id", "claim_id", "line_number").collect()
     room = pl.col("mue") - pl.col("in_group")

@@ -156,16 +156,19 @@ def _limits(lines: pl.LazyFrame) -> pl.LazyFrame:
     ).filter(pl.col("_limit").is_not_null())
 
 
-def date_of_service_mues(lines: pl.LazyFrame, rows: pl.Series) -> pl.DataFrame:
-    """``row_id``, ``mue``, ``in_group``, ``table``, ``quarter`` of the lines ``rows`` (row ids) names
-    that have an MAI 3 MUE and no policy cap: the MUE of the line's setting and code, and the units of
+def date_of_service_mues(lines: pl.LazyFrame, asks: pl.DataFrame) -> pl.DataFrame:
+    """``row_id``, ``mue``, ``in_group``, ``table``, ``quarter`` of the lines ``asks`` names (``row_id``,
+    ``short_units``: the units asked for) whose ask the MUE may bound, an MAI 3 MUE and no policy cap
+    theirs: the MUE of the line's setting and code, and the units of
     its code the MUE counts with it as :func:`_over` counts them (the encounter, an institutional
     claim's date; less the units another finding reports over the record,
     :func:`checks._counting.units_reported_elsewhere`). Left out: a line of an institutional claim that
     bills the code on several dates (each date has its own MUE, while an hours finding reads the
     claim's hours in all). For unit-miscalculation's units left unbilled, which ask for no more than
-    the MUE leaves room for (probe 22A D2). A few lines, collected."""
-    target = lines.filter(pl.col("row_id").is_in(rows.implode())).filter(
+    the MUE leaves room for (probe 22A D2). A few lines, collected; the units over the record are
+    decided only for the groups whose billed units leave less room than is asked (the rest cannot be
+    bound: their counted units are fewer still)."""
+    target = lines.filter(pl.col("row_id").is_in(asks.get_column("row_id").implode())).filter(
         _by_index() & pl.col("pol_cap").is_null()).with_columns(
         date_of_service_group(pl.col("is_inst")).alias("_ge"),
         _by_setting_and_code("mue", pl.Int64()).alias("mue"),
@@ -179,6 +182,11 @@ def date_of_service_mues(lines: pl.LazyFrame, rows: pl.Series) -> pl.DataFrame:
                          & pl.col("code_idx").is_in(target.get_column("code_idx").unique().implode())).select(
         "row_id", "enc_key", "procedure_code", "claim_id", "code_idx", "units",
         date_of_service_group(pl.col("is_inst")).alias("_ge")).collect()
+    billed = group.group_by("_ge", "code_idx").agg(pl.col("units").fill_null(0.0).sum().alias("_billed"))
+    target = target.join(asks.select("row_id", "short_units"), on="row_id").join(
+        billed, on=["_ge", "code_idx"], how="left").filter(
+        pl.col("short_units") > pl.col("mue") - pl.col("_billed")).drop("short_units", "_billed")
+    group = group.join(target.select("_ge", "code_idx").unique(), on=["_ge", "code_idx"], how="semi")
     reported = units_reported_elsewhere(lines, group.select("row_id", "enc_key", "procedure_code")).collect()
     counted = group.join(reported, on="row_id", how="left").with_columns(
         (pl.col("units").fill_null(0.0) - pl.col("reported_units").fill_null(0.0)).clip(lower_bound=0)
