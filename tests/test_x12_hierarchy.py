@@ -97,8 +97,9 @@ def test_a_transaction_set_with_no_billing_provider_loop_rejects_its_claims(tmp_
 def test_a_subscriber_naming_a_later_parent_hl_has_its_claims_rejected(tmp_path: Path) -> None:
     """Probe 22B: subscriber HL 3 names parent HL 4, a provider listed after it. Read under the running
     context (provider 1's), CLM-B joined CLM-A's encounter: a false "second initial service". Its
-    provider cannot be told where it is read, so its claims are rejected, naming the HL; CLM-A is checked
-    as alone. Near miss: the same HLs in order take provider 2 and are quiet."""
+    provider was not read where its claims are, so they are rejected, naming the HL; CLM-A is checked
+    as alone. Near misses: the same HLs in order take provider 2 and are quiet; a parent that is no HL
+    at all (tests/test_x12_loader.py, SNIP case L2) is read under the HL before it, with a notice."""
     forward = ["HL*1**20*1", "NM1*85*2*CLINIC ONE*****XX*1111111111", *_subscriber(2, 1, "SUB1"),
                *_claim("CLM-A", "96374"), *_subscriber(3, 4, "SUB1"), *_claim("CLM-B", "96374"),
                "HL*4**20*1", "NM1*85*2*CLINIC TWO*****XX*2222222222"]
@@ -113,4 +114,4 @@ def test_a_subscriber_naming_a_later_parent_hl_has_its_claims_rejected(tmp_path:
         assert result.findings.filter(pl.col("check_id") == "duplicate-initial-infusion").height == 0
         if rejected:
             assert result.rejected.item(0, "claim_id") == "CLM-B"
-            assert "HL 4, is no earlier HL" in result.rejected.item(0, "reason")
+            assert "HL 4, comes later in the transaction set" in result.rejected.item(0, "reason")

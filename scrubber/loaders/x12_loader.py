@@ -73,9 +73,9 @@ guides other than 5010 837P/837I (4010 was retired in 2012).
 
 Envelope problems are *notices* of the file, not rejections: SE01 segment count, SE02 vs ST02,
 GE01 and IEA01 counts, GE02 vs GS06, IEA02 vs ISA13, an ST02 repeated in a group, and an HL02
-that names no earlier HL (a subscriber or patient HL's claims are then rejected too: their billing
-provider is the parent's, which cannot be read there). A clearinghouse rejects such a file at SNIP
-level 1, so the user must
+that names no earlier HL (read under the HL before it; where the parent named comes later in the
+transaction set, the claims under it are rejected too: their billing provider is that later HL's, not
+read for them). A clearinghouse rejects such a file at SNIP level 1, so the user must
 hear of it (stderr, ``input_warnings`` in the findings JSON, the HTML report), each naming the
 segment position; but many real files get SE01 wrong, and rejecting every claim for it would hide
 the coding findings, so the claims are still checked. ``--strict`` (:func:`validate_x12_strict`)
@@ -211,6 +211,7 @@ class _Line:
     drug_dose_mg: str | None = None
     rendering_provider: str | None = None
     has_ctp: bool = False
+    ctp_value: tuple[str, str] | None = None  # the CTP04 quantity and CTP05-1 unit read (a second must agree)
     dated_at: int | None = None  # the segment of its DTP*472: a second one gives the line two dates
     dated_value: tuple[str | None, tuple[str, str, int] | None] | None = None  # (and its date, as read)
     undated: bool = False  # the line's date of service is unknown: its row gets none, not a guess
@@ -234,6 +235,8 @@ class _Claim:
     statement_start: str | None = None
     statement_error: str | None = None  # a statement period that cannot date a line (reversed, no end)
     statement_span: str | None = None  # why it cannot date a line without DTP*472: it spans several days
+    statement_value: tuple[object, ...] | None = None  # the DTP*434 read (a second one must give the same)
+    statement_at: int | None = None  # its segment
     rendering_provider: str | None = None
     payer_claim_number: str | None = None
     other_payers: bool = False  # a 2320 SBR was seen: later NM1*82 / REF*F8 belong to other payers' loops
@@ -246,7 +249,7 @@ class _Claim:
 
 # What tells two claims of one CLM01 apart: every value read, not where in the file it was read (the
 # segment positions; the messages about a value quote them, and are compared without them).
-_PLACE_ONLY = {"position", "dated_at", "errors", "lines", "repeats"}
+_PLACE_ONLY = {"position", "dated_at", "statement_at", "errors", "lines", "repeats"}
 _MESSAGES = {"value_errors", "statement_error", "statement_span", "range_span"}
 _CLAIM_VALUES = tuple(f.name for f in fields(_Claim) if f.name not in _PLACE_ONLY)
 _LINE_VALUES = tuple(f.name for f in fields(_Line) if f.name not in _PLACE_ONLY)
@@ -300,6 +303,9 @@ class _Transaction:
     hl_open: str | None = None
     outside: bool = False  # segments outside any ST/SE, read as a transaction set so nothing is lost
     provider_hl: bool = False  # a billing provider HL (level 20) has been read
+    # Subscriber or patient HLs whose HL02 named no earlier HL: [HL01, parent, segment, first row, end row]
+    # (the end row set when the next provider or subscriber HL opens), judged when the set closes.
+    unknown_parents: list[list[object]] = field(default_factory=list)
 
 
 def _el(elements: list[str], index: int) -> str:
@@ -562,8 +568,12 @@ class _Rows:
 
     def add_error_from(self, start: int, reason: str) -> None:
         """Add ``reason`` to every row from ``start`` on (a transaction-level problem found late)."""
+        self.add_error_between(start, len(self), reason)
+
+    def add_error_between(self, start: int, end: int, reason: str) -> None:
+        """Add ``reason`` to the rows ``start`` to ``end`` (excluded): a problem of theirs found late."""
         errors = self.columns["load_error"]
-        for i in range(start, len(errors)):
+        for i in range(start, end):
             errors[i] = f"{errors[i]}; {reason}" if errors[i] else reason
 
     def frame(self) -> pl.DataFrame:
@@ -708,9 +718,22 @@ class _Reader:
         self.isa_groups += 1
         self.boundary = f"after the GS at segment {position}"
 
+    def _forward_parents(self, tx: _Transaction) -> None:
+        """Reject the claims under each HL whose HL02 named a parent read only later in the set: their
+        billing provider (and subscriber) is that later HL's, which was not read for them."""
+        for hl_id, parent, position, start, end in tx.unknown_parents:
+            if parent in tx.hl_ids:
+                reason = (f"the HL02 parent of HL {hl_id} (segment {position}), HL {parent}, comes later in the "
+                          "transaction set, so the claim's billing provider and subscriber were not read")
+                self.rows.add_error_between(int(start), len(self.rows) if end is None else int(end), reason)
+                self._notice(int(position), f"HL {parent}, the parent HL {hl_id} names, comes after it"
+                             + ROWS_REJECTED)
+
     def _se(self, position: int, els: list[str]) -> None:
         self._close_claim()
         tx = self.tx
+        if tx is not None:
+            self._forward_parents(tx)
         if tx is None:
             self._notice(position, "SE closes no transaction set (no ST is open)")
         elif tx.outside:
@@ -838,6 +861,7 @@ class _Reader:
         if tx is None:
             return
         self._close_claim()
+        self._forward_parents(tx)
         if tx.is_837 and not tx.outside:
             self.rows.add_error_from(tx.first_row, f"transaction set ST {tx.control} (segment {tx.position}): {reason}")
         self._set_transaction(None)
@@ -866,17 +890,14 @@ class _Reader:
             level = _el(els, 3)
             if parent and parent not in tx.hl_ids:
                 # (a subscriber under no billing provider HL at all: its claims are rejected when closed)
-                rejects = level in ("22", "23") and (tx.provider_hl or level == "22")
+                rejects = not tx.provider_hl and level == "22"
                 self._notice(position, f"HL02 names parent HL {parent}, which is no earlier HL of the transaction set"
                              + (ROWS_REJECTED if rejects else ""))
                 if level in ("22", "23") and tx.provider_hl:
-                    # Its billing provider (a patient's subscriber too) is the parent's, which cannot be
-                    # read: the running context is the previous HL's, another provider's (probe 22B: a
-                    # forward parent joined provider A's encounter, a false second initial service).
-                    why = (f"the HL02 parent of HL {_el(els, 1).strip()} (segment {position}), HL {parent}, is no "
-                           "earlier HL of the transaction set, so the claim's billing provider and subscriber cannot "
-                           "be told")
-                    self._restore(_HlContext(None, None, None, None, (why,), ()))
+                    # Read under the running context (the previous HL's): right when the parent is no HL at
+                    # all (a typo, one provider), wrong when it is a later HL, another provider's (probe 22B:
+                    # a false second initial service in provider A's encounter). Told at the set's end.
+                    tx.unknown_parents.append([_el(els, 1).strip(), parent, position, len(self.rows), None])
             elif parent in tx.hl_context:
                 # The parent HL02 names, not the last HL read: a subscriber may follow another
                 # provider's HL, a patient another subscriber's (the hierarchy is HL02's).
@@ -887,6 +908,10 @@ class _Reader:
             tx.hl_ids.add(hl_id)
             tx.hl_open = hl_id
         level = _el(els, 3)
+        if level in ("20", "22") and self.tx is not None:
+            for pending in self.tx.unknown_parents:  # (the claims under a pending HL end where this one opens)
+                if pending[4] is None and pending[3] is not None and pending[2] != position:
+                    pending[4] = len(self.rows)
         self.hl_level = level if level in self.hl_errors else "23"
         self.hl_position = position
         if level == "20":
@@ -926,13 +951,28 @@ class _Reader:
                     claim.rendering_provider = claim.rendering_provider or npi
             return  # 2310x/2330x/2420x names inside a claim: not the subscriber or the payer
         if entity == "IL":
-            self.member_id = _or_none(_el(els, 9))
+            self.member_id = self._once(position, "NM1*IL", "member id", self.member_id, _or_none(_el(els, 9)), "22")
         elif entity == "QC" and self.patient is not None:
             self.patient[:3] = (_el(els, n).strip().upper() for n in (3, 4, 5))
         elif entity == "PR":
-            self.payer = _or_none(_el(els, 3)) or _or_none(_el(els, 9))
+            self.payer = self._once(position, "NM1*PR", "payer", self.payer,
+                                    _or_none(_el(els, 3)) or _or_none(_el(els, 9)), "22")
         elif entity == "85":
-            self.billing_provider = _or_none(_el(els, 9).strip())
+            self.billing_provider = self._once(position, "NM1*85", "billing provider", self.billing_provider,
+                                               _or_none(_el(els, 9).strip()), "20")
+
+    def _once(self, position: int, segment: str, what: str, held: str | None, read: str | None, level: str
+              ) -> str | None:
+        """``read`` as the loop's value, or ``held`` where the loop already gave one: a second value,
+        another one, rejects the claims under the loop (the guide gives the loop one; the last was read
+        without a word, probe 22B: two NM1*IL, the second made the member). The HL opening the loop
+        clears ``held`` (:meth:`_hl`)."""
+        if held is None or self.hl_level != level:
+            return read
+        if read != held:
+            self.hl_errors[level].append(f"{segment} at segment {position} gives a second {what} ({read}) after "
+                                         f"{held}: which is the claim's cannot be told")
+        return held
 
     def _dmg(self, position: int, els: list[str], component: str) -> None:
         if self.claim is None and self.patient is not None:  # 2010CA: the dependant's birth date
@@ -960,7 +1000,12 @@ class _Reader:
         claim = self.claim
         # 2300 REF*F8 (payer claim control number); 2330B has its own REF*F8 for other payers.
         if claim is not None and not claim.lines and not claim.other_payers and _el(els, 1).upper() == "F8":
-            claim.payer_claim_number = claim.payer_claim_number or _or_none(_el(els, 2).strip())
+            number = _or_none(_el(els, 2).strip())
+            if claim.payer_claim_number is None:
+                claim.payer_claim_number = number
+            elif number != claim.payer_claim_number:  # (words only: the first is kept, and said so)
+                self._notice(position, f"REF*F8 gives claim {claim.claim_id} a second payer claim number "
+                                       f"({number}) after {claim.payer_claim_number}; the first is read")
 
     def _clm(self, position: int, els: list[str], component: str) -> None:
         self._close_claim()
@@ -1028,7 +1073,17 @@ class _Reader:
                     line.range_span = (f"DTP*472 at segment {position} dates the line {span[0]} to {span[1]}, "
                                        f"{span[2]} days: per-date rules (one initial service per encounter, MUEs "
                                        "per day) cannot judge a range; bill one line per date of service")
-        elif qualifier == "434" and claim.statement_start is None:
+        elif qualifier == "434":
+            read = (_date(date_format, value), _span(date_format, value))
+            if claim.statement_at is not None:
+                # The guide allows one statement period per claim: a second was dropped without a word and
+                # the order of the two decided the lines' dates (probe 22B: the JZ rule on or off).
+                if read != claim.statement_value:
+                    claim.statement_error = (f"DTP*434 at segment {position} gives the claim a second statement "
+                                             f"period ({value!r}) after segment {claim.statement_at}'s: which is the "
+                                             "claim's cannot be told; send one DTP*434 per claim")
+                return
+            claim.statement_at, claim.statement_value = position, read
             claim.statement_start = _date(date_format, value)
             reason = _bad_range(date_format, value)
             if reason:  # it dates the lines that give no date of their own, which then have none
@@ -1050,16 +1105,28 @@ class _Reader:
 
     def _lin(self, position: int, els: list[str], component: str) -> None:
         claim = self.claim or self.orphan
-        if claim is not None and claim.lines and _el(els, 2).upper() == "N4" and claim.lines[-1].ndc is None:
-            claim.lines[-1].ndc = _or_none(_el(els, 3).replace("-", ""))
+        if claim is not None and claim.lines and _el(els, 2).upper() == "N4":
+            ndc, line = _or_none(_el(els, 3).replace("-", "")), claim.lines[-1]
+            if line.ndc is None:
+                line.ndc = ndc
+            elif ndc != line.ndc:  # (one NDC per line: the first is kept, and the user hears of the second)
+                self._notice(position, f"LIN gives line {line.line_number or '?'} a second NDC ({ndc}) after "
+                                       f"{line.ndc}; the first is read")
 
     def _ctp(self, position: int, els: list[str], component: str) -> None:
         claim = self.claim or self.orphan
-        if claim is None or not claim.lines or claim.lines[-1].has_ctp:
+        if claim is None or not claim.lines:
             return
         line = claim.lines[-1]
-        line.has_ctp = True
         quantity, unit = _el(els, 4), _el(els, 5).split(component)[0].strip().upper()
+        if line.has_ctp:
+            # One drug quantity per line (2410 CTP): a second one with another amount was dropped without
+            # a word (probe 22B); which is the line's cannot be told.
+            if (quantity.strip(), unit) != line.ctp_value:
+                line.value_errors.append(f"CTP at segment {position} gives the line a second drug quantity "
+                                         f"({quantity!r} {unit}): which is the line's cannot be told")
+            return
+        line.has_ctp, line.ctp_value = True, (quantity.strip(), unit)
         if unit not in ("ME", "GR") or not quantity:
             return  # ML, UN, F2: not convertible to mg without the product's strength
         try:
