@@ -41,7 +41,13 @@ def _frame(records: list[dict[str, Any]]) -> pl.DataFrame:
         else:
             values = [v if isinstance(v, int | float) and not isinstance(v, bool) else None for v in values]
         columns.append(pl.Series(key, values, dtype=dtype, strict=False))
-    return pl.DataFrame(columns)
+    return _lowercase_ids(pl.DataFrame(columns))
+
+
+def _lowercase_ids(frame: pl.DataFrame) -> pl.DataFrame:
+    """An id is hex, compared as suppressions match it: in any case (probe 22B: a hand-edited file's
+    upper-case ids counted as new and fixed findings)."""
+    return frame.with_columns(pl.col("finding_id").str.to_lowercase())
 
 
 class _RepeatedKey(ValueError):
@@ -79,8 +85,8 @@ def _mistyped(finding: dict[str, Any]) -> list[str]:
 
 
 def _select(frame: pl.DataFrame) -> pl.DataFrame:
-    return frame.select(pl.col(c).cast(t) if c in frame.columns else pl.lit(None, t).alias(c)
-                        for c, t in _COLUMNS.items())
+    return _lowercase_ids(frame.select(pl.col(c).cast(t) if c in frame.columns else pl.lit(None, t).alias(c)
+                                       for c, t in _COLUMNS.items()))
 
 
 @dataclass
@@ -152,7 +158,7 @@ class Findings:
             wrong = next((f"{name}[{i}].{why}" for i, f in enumerate(entries) for why in _mistyped(f)), None)
             if wrong is not None:  # a key that is no text, or money that is no number, would compare as another
                 raise UsageError(f"not a findings file scrub wrote ({wrong})", source)
-        ids = Counter(str(f["finding_id"]) for f in [*findings, *suppressed])
+        ids = Counter(str(f["finding_id"]).lower() for f in [*findings, *suppressed])
         repeated = next((i for i, n in ids.items() if n > 1), None)
         if repeated is not None:  # scrub writes each id once: counted once, the rest would read as fixed
             raise UsageError(f"not a findings file scrub wrote (finding_id {repeated} appears {ids[repeated]} "

@@ -1527,6 +1527,8 @@ def test_a_folder_says_which_files_it_did_not_read(tmp_path: Path) -> None:
     assert noted["claims.json.bak"].startswith("skipped: '.bak' is not a claims file extension")
     assert noted["noext"].startswith("skipped: no file extension")
     assert ".hidden.tsv" not in noted
+    # The extensions the note lists are those read (probe 22B: .ndjson, .837i, .837p, .dat were left out).
+    assert all(ext in noted["noext"] for ext in (".ndjson", ".837i", ".837p", ".dat", ".parquet"))
 
 
 def test_a_closed_multiline_note_in_the_first_column_is_read(tmp_path: Path) -> None:

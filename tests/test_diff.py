@@ -225,3 +225,20 @@ def test_a_findings_file_saved_as_utf16_is_read(tmp_path: Path) -> None:
     cut.write_bytes(utf16.read_bytes()[:-1])
     result = run("diff", str(cut), str(old))
     assert result.exit_code == 2 and "cannot read findings file (not UTF-16 text" in result.output
+
+
+def test_finding_ids_compare_in_any_case(tmp_path: Path) -> None:
+    # A hand-edited findings file with its ids upper-cased (probe 22B): the same findings, not one new
+    # and one fixed each; suppressions match ids in any case already. Near miss: another id is new.
+    old = findings_json(tmp_path, "old.json", SAMPLE)
+    doc = json.loads(old.read_text())
+    for f in doc["findings"]:
+        f["finding_id"] = f["finding_id"].upper()
+    upper = tmp_path / "upper.json"
+    upper.write_text(json.dumps(doc))
+    section = json.loads(run("diff", str(upper), str(old), "--json", "-").stdout)
+    assert section["counts"]["new"]["findings"] == 0 and section["counts"]["fixed"]["findings"] == 0
+    doc["findings"][0]["finding_id"] = "ffffffffffff"
+    upper.write_text(json.dumps(doc))
+    section = json.loads(run("diff", str(upper), str(old), "--json", "-").stdout)
+    assert section["counts"]["new"]["findings"] == 1 and section["counts"]["fixed"]["findings"] == 1

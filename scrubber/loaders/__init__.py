@@ -27,6 +27,8 @@ from scrubber.schema import RAW_FRAME_SCHEMA
 
 INPUT_SUFFIXES = {".csv", ".json", ".jsonl", ".ndjson", ".837", ".837i", ".837p", ".x12", ".edi", ".txt", ".dat",
                   ".parquet"}
+# As the messages list them (probe 22B: a list written by hand left out four that are read).
+_SUFFIXES_TEXT = ", ".join(sorted(INPUT_SUFFIXES, key=lambda s: (s.lstrip(".")[0].isdigit(), s)))
 _SNIFF_BYTES = 8192
 # Extensions that also hold notes and prose: in a folder, such a file is claims only if it says so.
 _PROSE_SUFFIXES = {".txt", ".dat"}
@@ -71,8 +73,7 @@ def expand_paths(inputs: list[str], exclude: Path | None = None, notes: list[dic
                 if p.suffix.lower() not in INPUT_SUFFIXES:  # (a .tsv, .bak or no extension): say it was not read
                     if not any(part.startswith(".") for part in p.relative_to(path).parts):
                         what = f"'{p.suffix}' is not a claims file extension" if p.suffix else "no file extension"
-                        note(p, f"{what} (.csv, .json, .jsonl, .837, .x12, .edi, .txt, .parquet); name the file "
-                                "on the command line to read it")
+                        note(p, f"{what} ({_SUFFIXES_TEXT}); name the file on the command line to read it")
                     continue
                 if not p.is_file():  # named like claims but unreadable: say so, a missing export matters
                     note(p, "a link to a file that does not exist" if p.is_symlink() and not p.exists()
@@ -84,7 +85,7 @@ def expand_paths(inputs: list[str], exclude: Path | None = None, notes: list[dic
                 else:
                     note(p, why)
             if not found:
-                raise InputError("folder holds no claim files (.csv, .json, .jsonl, .837, .x12, .edi, .parquet)", item)
+                raise InputError(f"folder holds no claim files ({_SUFFIXES_TEXT})", item)
             for p in found:
                 take(p)
         elif path.is_file():
