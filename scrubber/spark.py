@@ -448,11 +448,14 @@ def _normalised(df: DataFrame, source: str) -> DataFrame:
     for f in df.schema.fields:
         nested = isinstance(f.dataType, ArrayType | MapType | StructType)
         if f.name in LIST_COLUMNS:
-            if isinstance(f.dataType, MapType | StructType) or (
-                    isinstance(f.dataType, ArrayType) and isinstance(f.dataType.elementType,
-                                                                     ArrayType | MapType | StructType)):
-                raise InputError(f"column {f.name} holds {f.dataType.simpleString()}; expected text or a list of "
-                                 "codes", source)
+            # (text too, as the local Parquet reader says: a text "modifiers" column was read as none, a JZ
+            # lost without a word, probe 22B)
+            if not isinstance(f.dataType, ArrayType) or isinstance(f.dataType.elementType,
+                                                                   ArrayType | MapType | StructType):
+                numbered = LIST_COLUMNS[f.name]
+                raise InputError(f"column {f.name} holds {f.dataType.simpleString()}; expected a list of codes (or "
+                                 f"the columns {numbered[0]}..{numbered[-1].rsplit('_', 1)[-1]}, one code each)",
+                                 source)
         elif (f.name in RAW_SCHEMA or f.name in CLAIM_COLUMNS) and nested:  # (modifier_1..4: probe 22B)
             raise InputError(f"column {f.name} holds {f.dataType.simpleString()}; expected a single value per row",
                              source)

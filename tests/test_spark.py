@@ -352,6 +352,25 @@ def test_the_dataframe_api_matches_a_local_run(spark, tmp_path: Path) -> None:
     result.unpersist()
 
 
+def test_a_text_modifiers_column_is_a_named_error_on_spark_as_locally(spark, tmp_path: Path) -> None:
+    """Probe 22B: a text ``modifiers`` column ("JZ") was read as no modifiers, a false missing-modifier;
+    the local Parquet reader and the DataFrame API now both refuse it, naming the column. Near miss: a
+    list column of codes is read (test_the_dataframe_api_matches_a_local_run reads numbered columns)."""
+    from scrubber.errors import InputError
+    from scrubber.spark import scrub as spark_scrub
+
+    frame = pl.read_csv(SAMPLE, infer_schema=False).head(3).with_columns(pl.lit("JZ").alias("modifiers"))
+    path = tmp_path / "text_modifiers.parquet"
+    frame.write_parquet(path)
+    with pytest.raises(InputError, match="column modifiers holds string; expected a list of codes"):
+        spark_scrub(spark.read.parquet(str(path)), source=str(path))
+    listed = tmp_path / "list_modifiers.parquet"
+    frame.with_columns(pl.lit(["JZ"]).alias("modifiers")).write_parquet(listed)
+    result = spark_scrub(spark.read.parquet(str(listed)), source=str(listed))
+    assert result.summary()["rows_read"] == 3
+    result.unpersist()
+
+
 CSV_LAYOUTS = (
     "\ufeffclaim_id,line_number,member_id,payer,date_of_service,procedure_code,units,charge,diagnosis_1,notes\r\n"
     'C1,1,M1,MEDICARE,2026-03-02,96365,1,300,D80.0,"first line\r\nsecond line"\r\n'
