@@ -408,6 +408,11 @@ def test_bad_records_file(tmp_path: Path, good_csv: str, name: str, content: str
 def test_missing_records_file(tmp_path: Path, good_csv: str) -> None:
     records = str(tmp_path / "none.csv")
     assert_file_error(scrub(good_csv, "--records", records), records, "no such records file")
+    # A pipe exists, but is no file a records reader reads more than once (probe 22B: "no such records
+    # file" for --records <(...)): said as it is.
+    fifo = tmp_path / "records.pipe"
+    os.mkfifo(fifo)
+    assert_file_error(scrub(good_csv, "--records", str(fifo)), str(fifo), "not a regular file")
 
 
 # Contract: file-level (--debug).
