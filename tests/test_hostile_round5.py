@@ -70,3 +70,23 @@ def test_times_that_cannot_be_an_infusion_are_named_not_only_counted(tmp_path: P
     problems = [w["problem"] for w in doc["input_warnings"]]
     assert len(problems) == 1 and "1 line(s) document an infusion_stop" in problems[0] and "row 2" in problems[0]
     assert "row 4" not in problems[0]
+
+
+def test_times_two_days_from_the_date_of_service_are_named_and_not_evaluated(tmp_path: Path) -> None:
+    """A line of 2026-03-02 documenting 2026-03-05 09:00-10:45 was judged on those minutes (probe 22B):
+    another visit's times or a date typed wrong. They are not evaluated and the row is named; times the
+    day after (an infusion across midnight) are read."""
+    claims = tmp_path / "claims.csv"
+    claims.write_text(
+        "claim_id,line_number,member_id,payer,place_of_service,date_of_service,procedure_code,units,diagnosis_1,"
+        "infusion_start,infusion_stop\n"
+        "Z1,1,M11,MEDICARE,11,2026-03-02,96365,1,E11.9,2026-03-05T09:00,2026-03-05T10:45\n"
+        "Z1,2,M11,MEDICARE,11,2026-03-02,96366,2,E11.9,,\n"
+        "Z2,1,M12,MEDICARE,11,2026-03-02,96365,1,E11.9,2026-03-03T00:15,2026-03-03T02:00\n"
+        "Z2,2,M12,MEDICARE,11,2026-03-02,96366,2,E11.9,,\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["check", str(claims), "--no-config", "--json", "-", "--fail-on", "never"])
+    doc = json.loads(result.stdout)
+    problems = [w["problem"] for w in doc["input_warnings"]]
+    assert len(problems) == 1 and "more than a day from their date of service: row 2" in problems[0]
+    found = {(f["claim_id"], f["reason"]) for f in doc["findings"]}
+    assert ("Z2", "hours_over") in found and not any(c == "Z1" for c, _ in found)
