@@ -158,16 +158,16 @@ def _limits(lines: pl.LazyFrame) -> pl.LazyFrame:
 
 def date_of_service_mues(lines: pl.LazyFrame, asks: pl.DataFrame) -> pl.DataFrame:
     """``row_id``, ``mue``, ``in_group``, ``table``, ``quarter`` of the lines ``asks`` names (``row_id``,
-    ``short_units``: the units asked for) whose ask the MUE may bound, an MAI 3 MUE and no policy cap
-    theirs: the MUE of the line's setting and code, and the units of
-    its code the MUE counts with it as :func:`_over` counts them (the encounter, an institutional
-    claim's date; less the units another finding reports over the record,
-    :func:`checks._counting.units_reported_elsewhere`). Left out: a line of an institutional claim that
-    bills the code on several dates (each date has its own MUE, while an hours finding reads the
-    claim's hours in all). For unit-miscalculation's units left unbilled, which ask for no more than
-    the MUE leaves room for (probe 22A D2). A few lines, collected; the units over the record are
-    decided only for the groups whose billed units leave less room than is asked (the rest cannot be
-    bound: their counted units are fewer still)."""
+    ``short_units``: the units asked for; ``hours``: an ask for the hours of several lines) whose ask the
+    MUE may bound, an MAI 3 MUE and no policy cap theirs: the MUE of the line's setting and code, and the
+    units of its code the MUE counts with it as :func:`_over` counts them (the encounter, an
+    institutional claim's date; less the units another finding reports over the record,
+    :func:`checks._counting.units_reported_elsewhere`). Left out: an hours ask on an institutional claim
+    that bills the code on several dates (each date has its own MUE, while an hours finding reads the
+    claim's hours in all); a drug line is its own date's (review 22D). For unit-miscalculation's units
+    left unbilled, which ask for no more than the MUE leaves room for (probe 22A D2). A few lines,
+    collected; the units over the record are decided only for the groups whose billed units leave less
+    room than is asked (the rest cannot be bound: their counted units are fewer still)."""
     target = lines.filter(pl.col("row_id").is_in(asks.get_column("row_id").implode())).filter(
         _by_index() & pl.col("pol_cap").is_null()).with_columns(
         date_of_service_group(pl.col("is_inst")).alias("_ge"),
@@ -183,19 +183,19 @@ def date_of_service_mues(lines: pl.LazyFrame, asks: pl.DataFrame) -> pl.DataFram
         "row_id", "enc_key", "procedure_code", "claim_id", "code_idx", "units",
         date_of_service_group(pl.col("is_inst")).alias("_ge")).collect()
     billed = group.group_by("_ge", "code_idx").agg(pl.col("units").fill_null(0.0).sum().alias("_billed"))
-    target = target.join(asks.select("row_id", "short_units"), on="row_id").join(
-        billed, on=["_ge", "code_idx"], how="left").filter(
-        pl.col("short_units") > pl.col("mue") - pl.col("_billed")).drop("short_units", "_billed")
+    dates = group.group_by("claim_id", "code_idx").agg(pl.col("_ge").n_unique().alias("_dates"))
+    several = (pl.col("_ge") >= (1 << 62)) & (pl.col("_dates") > 1) & pl.col("hours")
+    target = target.join(asks.select("row_id", "short_units", "hours"), on="row_id").join(
+        billed, on=["_ge", "code_idx"], how="left").join(dates, on=["claim_id", "code_idx"], how="left").filter(
+        (pl.col("short_units") > pl.col("mue") - pl.col("_billed")) & ~several).drop(
+        "short_units", "_billed", "hours", "_dates")
     group = group.join(target.select("_ge", "code_idx").unique(), on=["_ge", "code_idx"], how="semi")
     reported = units_reported_elsewhere(lines, group.select("row_id", "enc_key", "procedure_code")).collect()
     counted = group.join(reported, on="row_id", how="left").with_columns(
         (pl.col("units").fill_null(0.0) - pl.col("reported_units").fill_null(0.0)).clip(lower_bound=0)
         .alias("_counted"))
     sums = counted.group_by("_ge", "code_idx").agg(pl.col("_counted").sum().alias("in_group"))
-    dates = counted.group_by("claim_id", "code_idx").agg(pl.col("_ge").n_unique().alias("_dates"))
-    return target.join(sums, on=["_ge", "code_idx"], how="left").join(
-        dates, on=["claim_id", "code_idx"], how="left").filter(
-        (pl.col("_ge") < (1 << 62)) | (pl.col("_dates") <= 1)).select(
+    return target.join(sums, on=["_ge", "code_idx"], how="left").select(
         "row_id", "mue", "in_group", *mue_table_words(pl.col("_setting")))
 
 
@@ -398,15 +398,13 @@ def _laid_in_group(ordered: pl.LazyFrame) -> pl.LazyFrame:
     line of x5) are taken from the group's other lines in order, each at most down to 0. Why: counted
     as -5 there, a group of 300 at an MUE of 300 read as 5 over (review 22C). A line of an MUE of 0
     counts every unit (its ``_counted`` is its units) and takes nothing."""
-    units, counted = pl.col("units"), pl.col("_counted")
+    counted = pl.col("_counted")
     spill = (-counted).clip(lower_bound=0)  # what a line's reported units leave over
     kept = counted.clip(lower_bound=0)
     taken_before = kept.cum_sum().over(_GROUP) - kept
     to_lay = spill.sum().over(_GROUP)
     laid = pl.min_horizontal(kept, (to_lay - taken_before).clip(lower_bound=0))
-    return ordered.with_columns(
-        pl.when(pl.col("_kind") == 1).then(kept).otherwise(kept - laid).alias("_counted")).with_columns(
-        pl.when(units.is_null()).then(counted).otherwise(pl.col("_counted")).alias("_counted"))
+    return ordered.with_columns(pl.when(pl.col("_kind") == 1).then(kept).otherwise(kept - laid).alias("_counted"))
 
 
 def _with_documented_units(ordered: pl.LazyFrame, candidates: pl.LazyFrame) -> pl.LazyFrame:

@@ -966,8 +966,13 @@ def _duplicate_reasons(candidates: pl.DataFrame, typed: pl.DataFrame, failed: pl
     values = typed.filter(pl.col("row_id").is_in(dup.get_column("row_id").implode())).select("row_id", *content)
     if "payer" in dup.columns:  # compared as policies read it (FORMATS.md): MEDICARE and medicare are one payer
         dup = dup.with_columns(payer_keys("payer", dup.get_column("payer")).alias("payer"))
-    dup = dup.join(values, on="row_id", how="left").with_columns(location()).with_columns(
-        pl.concat_str([pl.when(pl.col(c).drop_nulls().n_unique().over(key) > 1).then(pl.lit(c)) for c in content],
+    dup = dup.join(values, on="row_id", how="left").with_columns(location())
+    # A list left empty is a value left out, as a null is (review 22D: a row cut after its units, its
+    # diagnoses an empty list, "differed in diagnoses" from the good row of its line).
+    lists = {c for c, t in dup.schema.items() if c in content and isinstance(t, pl.List)}
+    given = {c: pl.when(pl.col(c).list.len() > 0).then(pl.col(c)) if c in lists else pl.col(c) for c in content}
+    dup = dup.with_columns(
+        pl.concat_str([pl.when(given[c].drop_nulls().n_unique().over(key) > 1).then(pl.lit(c)) for c in content],
                       separator=", ", ignore_nulls=True).alias("_differ"))
     where = pl.when(pl.col("source").n_unique().over(key) > 1).then(
         pl.format("{} of {}", pl.col("source_location"), pl.col("source"))).otherwise(pl.col("source_location"))

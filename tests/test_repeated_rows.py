@@ -179,3 +179,9 @@ def test_a_row_with_a_bad_value_still_makes_its_line_key_undecidable(tmp_path: P
     same = CLAIM[1].replace(",96366,,,,1,110.00,", ",96366,,,,1x,110.00,")
     near = scrub([str(_write(tmp_path / "same.csv", [*CLAIM, same]))])
     assert near.summary["rejected_rows"] == 1 and 2 in near.lines.get_column("line_number").to_list()
+    # Review 22D: a repeat cut short (no diagnosis: an empty list) or leaving its diagnosis out is no
+    # other line either; the good row stays the line.
+    for cut in ("PCN-2006,2,7XA1MX2FD28,MEDICARE,professional,11,2026-05-11,96366,,,,1x",
+                same.replace(",D80.0,", ",,")):
+        kept = scrub([str(_write(tmp_path / "cut.csv", [*CLAIM, cut]))])
+        assert kept.summary["rejected_rows"] == 1 and 2 in kept.lines.get_column("line_number").to_list(), cut

@@ -115,3 +115,31 @@ def test_a_subscriber_naming_a_later_parent_hl_has_its_claims_rejected(tmp_path:
         if rejected:
             assert result.rejected.item(0, "claim_id") == "CLM-B"
             assert "HL 4, comes later in the transaction set" in result.rejected.item(0, "reason")
+
+
+def _patient(hl: int, parent: int, first: str) -> list[str]:
+    return [f"HL*{hl}*{parent}*23*0", "PAT*19", f"NM1*QC*1*DOE*{first}", "DMG*D8*20100101*M"]
+
+
+def test_only_the_claims_under_a_pending_hl_are_rejected(tmp_path: Path) -> None:
+    """Review 22D: the rows of an HL naming a later parent ran on until the next provider or subscriber
+    HL, so a good dependant listed after it (HL 5 under subscriber 2; HL 4 under an earlier subscriber)
+    had its claim rejected with the other HL's reason. The rows end where an HL outside its subtree
+    opens; a dependant of the pending HL stays in it."""
+    provider_two = ["HL*9**20*1", "NM1*85*2*CLINIC TWO*****XX*2222222222"]
+    provider_one = ["HL*1**20*1", "NM1*85*2*CLINIC ONE*****XX*1111111111"]
+    cases = {
+        # a dependant pending between two good ones
+        ("B1",): [*provider_one, *_subscriber(2, 1, "SUB1", True), *_patient(3, 2, "ANN"), *_claim("A1", "96365"),
+                  *_patient(4, 9, "BOB"), *_claim("B1", "96365"), *_patient(5, 2, "CAT"), *_claim("C1", "96365"),
+                  *provider_two],
+        # a pending subscriber, its own dependant (pending with it), then an earlier subscriber's dependant
+        ("B1", "B2"): [*provider_one, *_subscriber(2, 1, "SUB1", True), *_subscriber(3, 9, "SUB3", True),
+                       *_claim("B1", "96365"), *_patient(4, 3, "DAN"), *_claim("B2", "96365"),
+                       *_patient(5, 2, "CAT"), *_claim("C1", "96365"), *provider_two],
+    }
+    for rejected, body in cases.items():
+        path = tmp_path / "claims.837"
+        path.write_text(interchange([*START, *body]), encoding="utf-8")
+        result = scrub([str(path)])
+        assert tuple(sorted(result.rejected.get_column("claim_id").unique())) == rejected

@@ -288,6 +288,29 @@ class _HlContext:
 
 
 @dataclass(slots=True)
+class _PendingParent:
+    """A subscriber or patient HL whose HL02 named no earlier HL, and the rows of the claims under it
+    and its descendants (``start`` to ``end``: the end set when an HL outside its subtree opens)."""
+
+    hl_id: str
+    parent: str
+    level: str
+    position: int
+    start: int
+    subtree: set[str]
+    end: int | None = None
+
+    def opens(self, hl_id: str, parent: str, rows: int) -> None:
+        """An HL opens: a descendant joins the subtree, any other HL ends the rows."""
+        if self.end is not None:
+            return
+        if parent and parent in self.subtree:
+            self.subtree.add(hl_id)
+        else:
+            self.end = rows
+
+
+@dataclass
 class _Transaction:
     control: str
     position: int
@@ -303,9 +326,8 @@ class _Transaction:
     hl_open: str | None = None
     outside: bool = False  # segments outside any ST/SE, read as a transaction set so nothing is lost
     provider_hl: bool = False  # a billing provider HL (level 20) has been read
-    # Subscriber or patient HLs whose HL02 named no earlier HL: [HL01, parent, segment, first row, end row]
-    # (the end row set when the next provider or subscriber HL opens), judged when the set closes.
-    unknown_parents: list[list[object]] = field(default_factory=list)
+    # Subscriber or patient HLs whose HL02 named no earlier HL, judged when the set closes.
+    unknown_parents: list[_PendingParent] = field(default_factory=list)
 
 
 def _el(elements: list[str], index: int) -> str:
@@ -721,13 +743,20 @@ class _Reader:
     def _forward_parents(self, tx: _Transaction) -> None:
         """Reject the claims under each HL whose HL02 named a parent read only later in the set: their
         billing provider (and subscriber) is that later HL's, which was not read for them."""
-        for hl_id, parent, position, start, end in tx.unknown_parents:
-            if parent in tx.hl_ids:
-                reason = (f"the HL02 parent of HL {hl_id} (segment {position}), HL {parent}, comes later in the "
-                          "transaction set, so the claim's billing provider and subscriber were not read")
-                self.rows.add_error_between(int(start), len(self.rows) if end is None else int(end), reason)
-                self._notice(int(position), f"HL {parent}, the parent HL {hl_id} names, comes after it"
-                             + ROWS_REJECTED)
+        for pending in tx.unknown_parents:
+            if pending.parent == pending.hl_id:
+                where, said = "is itself", f"HL {pending.hl_id} names itself as its parent"
+            elif pending.parent in tx.hl_ids:
+                where, said = "comes later in the transaction set", (f"HL {pending.parent}, the parent HL "
+                                                                     f"{pending.hl_id} names, comes after it")
+            else:
+                continue  # (no HL at all: read under the HL before it, the notice already given)
+            what = "billing provider" if pending.level == "22" else "billing provider and subscriber"
+            reason = (f"the HL02 parent of HL {pending.hl_id} (segment {pending.position}), HL {pending.parent}, "
+                      f"{where}, so the claim's {what} were not read")
+            self.rows.add_error_between(pending.start, len(self.rows) if pending.end is None else pending.end,
+                                        reason)
+            self._notice(pending.position, said + ROWS_REJECTED)
 
     def _se(self, position: int, els: list[str]) -> None:
         self._close_claim()
@@ -893,25 +922,25 @@ class _Reader:
                 rejects = not tx.provider_hl and level == "22"
                 self._notice(position, f"HL02 names parent HL {parent}, which is no earlier HL of the transaction set"
                              + (ROWS_REJECTED if rejects else ""))
+            hl_id = _el(els, 1).strip()
+            for pending in tx.unknown_parents:  # (the claims under a pending HL end where an HL outside it opens)
+                pending.opens(hl_id, parent, len(self.rows))
+            if parent and parent not in tx.hl_ids:
                 if level in ("22", "23") and tx.provider_hl:
                     # Read under the running context (the previous HL's): right when the parent is no HL at
                     # all (a typo, one provider), wrong when it is a later HL, another provider's (probe 22B:
                     # a false second initial service in provider A's encounter). Told at the set's end.
-                    tx.unknown_parents.append([_el(els, 1).strip(), parent, position, len(self.rows), None])
+                    tx.unknown_parents.append(_PendingParent(hl_id, parent, level, position, len(self.rows),
+                                                             {hl_id}))
             elif parent in tx.hl_context:
                 # The parent HL02 names, not the last HL read: a subscriber may follow another
                 # provider's HL, a patient another subscriber's (the hierarchy is HL02's).
                 self._restore(tx.hl_context[parent])
-            hl_id = _el(els, 1).strip()
             if hl_id in tx.hl_ids:
                 self._notice(position, f"HL01 {hl_id} is used twice in the transaction set (HL ids are unique)")
             tx.hl_ids.add(hl_id)
             tx.hl_open = hl_id
         level = _el(els, 3)
-        if level in ("20", "22") and self.tx is not None:
-            for pending in self.tx.unknown_parents:  # (the claims under a pending HL end where this one opens)
-                if pending[4] is None and pending[3] is not None and pending[2] != position:
-                    pending[4] = len(self.rows)
         self.hl_level = level if level in self.hl_errors else "23"
         self.hl_position = position
         if level == "20":
