@@ -53,20 +53,25 @@ def test_an_output_whose_folder_is_a_file_says_so(tmp_path: Path) -> None:
     assert notes.read_text(encoding="utf-8") == "hi\n"
 
 
-def test_times_that_cannot_be_an_infusion_are_named_not_only_counted(tmp_path: Path) -> None:
-    """A stop typed before its start left the line's minutes unevaluated with only a summary counter: a
-    gate passed 96366 x3 beside it (probe I). The file now gets an input warning naming the row; an
-    infusion across midnight (22:00 to 01:00 on one date) is read as 180 minutes and named nowhere."""
+def _timed_run(tmp_path: Path, z1_times: str, z2_times: str, z1_hours: int, z2_hours: int) -> dict:
+    """The findings JSON of two claims of 2026-03-02 (a 96365 with the given times and a 96366)."""
     claims = tmp_path / "claims.csv"
     claims.write_text(
         "claim_id,line_number,member_id,payer,place_of_service,date_of_service,procedure_code,units,diagnosis_1,"
         "infusion_start,infusion_stop\n"
-        "Z1,1,M11,MEDICARE,11,2026-03-02,96365,1,E11.9,2026-03-02T10:00,2026-03-02T09:00\n"
-        "Z1,2,M11,MEDICARE,11,2026-03-02,96366,3,E11.9,,\n"
-        "Z2,1,M12,MEDICARE,11,2026-03-02,96365,1,E11.9,2026-03-02T22:00,2026-03-02T01:00\n"
-        "Z2,2,M12,MEDICARE,11,2026-03-02,96366,2,E11.9,,\n", encoding="utf-8")
+        f"Z1,1,M11,MEDICARE,11,2026-03-02,96365,1,E11.9,{z1_times}\n"
+        f"Z1,2,M11,MEDICARE,11,2026-03-02,96366,{z1_hours},E11.9,,\n"
+        f"Z2,1,M12,MEDICARE,11,2026-03-02,96365,1,E11.9,{z2_times}\n"
+        f"Z2,2,M12,MEDICARE,11,2026-03-02,96366,{z2_hours},E11.9,,\n", encoding="utf-8")
     result = CliRunner().invoke(main, ["check", str(claims), "--no-config", "--json", "-", "--fail-on", "never"])
-    doc = json.loads(result.stdout)
+    return json.loads(result.stdout)
+
+
+def test_times_that_cannot_be_an_infusion_are_named_not_only_counted(tmp_path: Path) -> None:
+    """A stop typed before its start left the line's minutes unevaluated with only a summary counter: a
+    gate passed 96366 x3 beside it (probe I). The file now gets an input warning naming the row; an
+    infusion across midnight (22:00 to 01:00 on one date) is read as 180 minutes and named nowhere."""
+    doc = _timed_run(tmp_path, "2026-03-02T10:00,2026-03-02T09:00", "2026-03-02T22:00,2026-03-02T01:00", 3, 2)
     problems = [w["problem"] for w in doc["input_warnings"]]
     assert len(problems) == 1 and "1 line(s) document an infusion_stop" in problems[0] and "row 2" in problems[0]
     assert "row 4" not in problems[0]
@@ -76,16 +81,7 @@ def test_times_two_days_from_the_date_of_service_are_named_and_not_evaluated(tmp
     """A line of 2026-03-02 documenting 2026-03-05 09:00-10:45 was judged on those minutes (probe 22B):
     another visit's times or a date typed wrong. They are not evaluated and the row is named; times the
     day after (an infusion across midnight) are read."""
-    claims = tmp_path / "claims.csv"
-    claims.write_text(
-        "claim_id,line_number,member_id,payer,place_of_service,date_of_service,procedure_code,units,diagnosis_1,"
-        "infusion_start,infusion_stop\n"
-        "Z1,1,M11,MEDICARE,11,2026-03-02,96365,1,E11.9,2026-03-05T09:00,2026-03-05T10:45\n"
-        "Z1,2,M11,MEDICARE,11,2026-03-02,96366,2,E11.9,,\n"
-        "Z2,1,M12,MEDICARE,11,2026-03-02,96365,1,E11.9,2026-03-03T00:15,2026-03-03T02:00\n"
-        "Z2,2,M12,MEDICARE,11,2026-03-02,96366,2,E11.9,,\n", encoding="utf-8")
-    result = CliRunner().invoke(main, ["check", str(claims), "--no-config", "--json", "-", "--fail-on", "never"])
-    doc = json.loads(result.stdout)
+    doc = _timed_run(tmp_path, "2026-03-05T09:00,2026-03-05T10:45", "2026-03-03T00:15,2026-03-03T02:00", 2, 2)
     problems = [w["problem"] for w in doc["input_warnings"]]
     assert len(problems) == 1 and "more than a day from their date of service: row 2" in problems[0]
     found = {(f["claim_id"], f["reason"]) for f in doc["findings"]}
