@@ -76,13 +76,3 @@ def test_times_that_cannot_be_an_infusion_are_named_not_only_counted(tmp_path: P
     assert len(problems) == 1 and "1 line(s) document an infusion_stop" in problems[0] and "row 2" in problems[0]
     assert "row 4" not in problems[0]
 
-
-def test_times_two_days_from_the_date_of_service_are_named_and_not_evaluated(tmp_path: Path) -> None:
-    """A line of 2026-03-02 documenting 2026-03-05 09:00-10:45 was judged on those minutes (probe 22B):
-    another visit's times or a date typed wrong. They are not evaluated and the row is named; times the
-    day after (an infusion across midnight) are read."""
-    doc = _timed_run(tmp_path, "2026-03-05T09:00,2026-03-05T10:45", "2026-03-03T00:15,2026-03-03T02:00", 2, 2)
-    problems = [w["problem"] for w in doc["input_warnings"]]
-    assert len(problems) == 1 and "more than a day from their date of service: row 2" in problems[0]
-    found = {(f["claim_id"], f["reason"]) for f in doc["findings"]}
-    assert ("Z2", "hours_over") in found and not any(c == "Z1" for c, _ in found)
