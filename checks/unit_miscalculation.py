@@ -48,8 +48,8 @@
   (`under_cap`), not for units the cap then reports over. So they are up to the code's MAI 3 MUE (its
   setting's, counted as units-over-mue counts it: the encounter; an institutional claim's date): none
   where the units of the code reach it, and the room up to it where the record supports more
-  (`hours_under_mue`, `drug_under_mue`; hours not where an institutional claim bills the code on
-  several dates, each with its own MUE), whose words say that billed past the MUE every unit of the code on the claim is
+  (`hours_under_mue`, `drug_under_mue`; hours not where the encounter bills the code on several dates,
+  each with its own MUE), whose words say that billed past the MUE every unit of the code on the claim is
   denied until an appeal with the record pays them (96366 x8 at its MUE of 8 with 631 minutes
   documented was told "bill x10", which the MUE then denied).
 - Where the excess is fully explained by counting observation minutes, this check stays quiet and

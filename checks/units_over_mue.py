@@ -162,9 +162,10 @@ def date_of_service_mues(lines: pl.LazyFrame, asks: pl.DataFrame) -> pl.DataFram
     MUE may bound, an MAI 3 MUE and no policy cap theirs: the MUE of the line's setting and code, and the
     units of its code the MUE counts with it as :func:`_over` counts them (the encounter, an
     institutional claim's date; less the units another finding reports over the record,
-    :func:`checks._counting.units_reported_elsewhere`). Left out: an hours ask on an institutional claim
-    that bills the code on several dates (each date has its own MUE, while an hours finding reads the
-    claim's hours in all); a drug line is its own date's (review 22D). For unit-miscalculation's units
+    :func:`checks._counting.units_reported_elsewhere`). Left out: an hours ask in an encounter that bills
+    the code on several dates (an institutional stay across midnight: each date has its own MUE, while an
+    hours finding reads the encounter's hours in all; review 22E: per claim, a series claim's other
+    visit left its own visit unbounded); a drug line is its own date's (review 22D). For unit-miscalculation's units
     left unbilled, which ask for no more than the MUE leaves room for (probe 22A D2). A few lines,
     collected; the units over the record are decided only for the groups whose billed units leave less
     room than is asked (the rest cannot be bound: their counted units are fewer still)."""
@@ -183,10 +184,10 @@ def date_of_service_mues(lines: pl.LazyFrame, asks: pl.DataFrame) -> pl.DataFram
         "row_id", "enc_key", "procedure_code", "claim_id", "code_idx", "units",
         date_of_service_group(pl.col("is_inst")).alias("_ge")).collect()
     billed = group.group_by("_ge", "code_idx").agg(pl.col("units").fill_null(0.0).sum().alias("_billed"))
-    dates = group.group_by("claim_id", "code_idx").agg(pl.col("_ge").n_unique().alias("_dates"))
-    several = (pl.col("_ge") >= (1 << 62)) & (pl.col("_dates") > 1) & pl.col("hours")
+    dates = group.group_by("enc_key", "code_idx").agg(pl.col("_ge").n_unique().alias("_dates"))
+    several = (pl.col("_dates") > 1) & pl.col("hours")
     target = target.join(asks.select("row_id", "short_units", "hours"), on="row_id").join(
-        billed, on=["_ge", "code_idx"], how="left").join(dates, on=["claim_id", "code_idx"], how="left").filter(
+        billed, on=["_ge", "code_idx"], how="left").join(dates, on=["enc_key", "code_idx"], how="left").filter(
         (pl.col("short_units") > pl.col("mue") - pl.col("_billed")) & ~several).drop(
         "short_units", "_billed", "hours", "_dates")
     group = group.join(target.select("_ge", "code_idx").unique(), on=["_ge", "code_idx"], how="semi")

@@ -413,6 +413,9 @@ def test_missing_records_file(tmp_path: Path, good_csv: str) -> None:
     fifo = tmp_path / "records.pipe"
     os.mkfifo(fifo)
     assert_file_error(scrub(good_csv, "--records", str(fifo)), str(fifo), "not a regular file")
+    folder = tmp_path / "records_folder"
+    folder.mkdir()
+    assert_file_error(scrub(good_csv, "--records", str(folder)), str(folder), "a folder")
 
 
 # Contract: file-level (--debug).

@@ -128,17 +128,21 @@ def test_only_the_claims_under_a_pending_hl_are_rejected(tmp_path: Path) -> None
     opens; a dependant of the pending HL stays in it."""
     provider_two = ["HL*9**20*1", "NM1*85*2*CLINIC TWO*****XX*2222222222"]
     provider_one = ["HL*1**20*1", "NM1*85*2*CLINIC ONE*****XX*1111111111"]
-    cases = {
+    cases = [
         # a dependant pending between two good ones
-        ("B1",): [*provider_one, *_subscriber(2, 1, "SUB1", True), *_patient(3, 2, "ANN"), *_claim("A1", "96365"),
+        (("B1",), [*provider_one, *_subscriber(2, 1, "SUB1", True), *_patient(3, 2, "ANN"), *_claim("A1", "96365"),
                   *_patient(4, 9, "BOB"), *_claim("B1", "96365"), *_patient(5, 2, "CAT"), *_claim("C1", "96365"),
-                  *provider_two],
+                  *provider_two]),
         # a pending subscriber, its own dependant (pending with it), then an earlier subscriber's dependant
-        ("B1", "B2"): [*provider_one, *_subscriber(2, 1, "SUB1", True), *_subscriber(3, 9, "SUB3", True),
-                       *_claim("B1", "96365"), *_patient(4, 3, "DAN"), *_claim("B2", "96365"),
-                       *_patient(5, 2, "CAT"), *_claim("C1", "96365"), *provider_two],
-    }
-    for rejected, body in cases.items():
+        (("B1", "B2"), [*provider_one, *_subscriber(2, 1, "SUB1", True), *_subscriber(3, 9, "SUB3", True),
+                        *_claim("B1", "96365"), *_patient(4, 3, "DAN"), *_claim("B2", "96365"),
+                        *_patient(5, 2, "CAT"), *_claim("C1", "96365"), *provider_two]),
+        # review 22E: the pending subscriber's dependant listed after another subscriber's is its own
+        (("B1", "B2"), [*provider_one, *_subscriber(2, 1, "SUB1", True), *_subscriber(3, 9, "SUB3", True),
+                        *_claim("B1", "96365"), *_patient(4, 2, "CAT"), *_claim("C1", "96365"),
+                        *_patient(5, 3, "DAN"), *_claim("B2", "96366"), *provider_two]),
+    ]
+    for rejected, body in cases:
         path = tmp_path / "claims.837"
         path.write_text(interchange([*START, *body]), encoding="utf-8")
         result = scrub([str(path)])

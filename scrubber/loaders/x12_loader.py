@@ -289,25 +289,28 @@ class _HlContext:
 
 @dataclass(slots=True)
 class _PendingParent:
-    """A subscriber or patient HL whose HL02 named no earlier HL, and the rows of the claims under it
-    and its descendants (``start`` to ``end``: the end set when an HL outside its subtree opens)."""
+    """A subscriber or patient HL whose HL02 named no earlier HL, its subtree (itself and the HLs that
+    name it or a descendant as parent, for the whole transaction set) and the rows of the claims read
+    under it (``ranges`` of row numbers, ``[start, end)``, the last one open while its HLs are read:
+    a dependant listed after another subscriber's HL is still its own, review 22E)."""
 
     hl_id: str
     parent: str
     level: str
     position: int
-    start: int
     subtree: set[str]
-    end: int | None = None
+    ranges: list[list[int | None]]
 
     def opens(self, hl_id: str, parent: str, rows: int) -> None:
-        """An HL opens: a descendant joins the subtree, any other HL ends the rows."""
-        if self.end is not None:
-            return
+        """An HL opens at row ``rows``: a descendant joins the subtree (and opens a range if none is
+        open), any other HL closes the open range."""
+        open_range = self.ranges[-1][1] is None
         if parent and parent in self.subtree:
             self.subtree.add(hl_id)
-        else:
-            self.end = rows
+            if not open_range:
+                self.ranges.append([rows, None])
+        elif open_range:
+            self.ranges[-1][1] = rows
 
 
 @dataclass
@@ -751,11 +754,11 @@ class _Reader:
                                                                      f"{pending.hl_id} names, comes after it")
             else:
                 continue  # (no HL at all: read under the HL before it, the notice already given)
-            what = "billing provider" if pending.level == "22" else "billing provider and subscriber"
+            what = "billing provider was" if pending.level == "22" else "billing provider and subscriber were"
             reason = (f"the HL02 parent of HL {pending.hl_id} (segment {pending.position}), HL {pending.parent}, "
-                      f"{where}, so the claim's {what} were not read")
-            self.rows.add_error_between(pending.start, len(self.rows) if pending.end is None else pending.end,
-                                        reason)
+                      f"{where}, so the claim's {what} not read")
+            for start, end in pending.ranges:
+                self.rows.add_error_between(int(start or 0), len(self.rows) if end is None else int(end), reason)
             self._notice(pending.position, said + ROWS_REJECTED)
 
     def _se(self, position: int, els: list[str]) -> None:
@@ -930,8 +933,8 @@ class _Reader:
                     # Read under the running context (the previous HL's): right when the parent is no HL at
                     # all (a typo, one provider), wrong when it is a later HL, another provider's (probe 22B:
                     # a false second initial service in provider A's encounter). Told at the set's end.
-                    tx.unknown_parents.append(_PendingParent(hl_id, parent, level, position, len(self.rows),
-                                                             {hl_id}))
+                    tx.unknown_parents.append(_PendingParent(hl_id, parent, level, position, {hl_id},
+                                                             [[len(self.rows), None]]))
             elif parent in tx.hl_context:
                 # The parent HL02 names, not the last HL read: a subscriber may follow another
                 # provider's HL, a patient another subscriber's (the hierarchy is HL02's).
