@@ -967,10 +967,10 @@ def _duplicate_reasons(candidates: pl.DataFrame, typed: pl.DataFrame, failed: pl
     if "payer" in dup.columns:  # compared as policies read it (FORMATS.md): MEDICARE and medicare are one payer
         dup = dup.with_columns(payer_keys("payer", dup.get_column("payer")).alias("payer"))
     dup = dup.join(values, on="row_id", how="left").with_columns(location())
-    # On a row that fails its own rules, a list left empty is a value left out, as a null is (review 22D:
-    # a row cut after its units, its diagnoses an empty list, "differed in diagnoses" from the good row
-    # of its line); on a good row "no modifier" is a value (96366 and 96366-JW are other lines).
-    lists = {c for c, t in dup.schema.items() if c in content and isinstance(t, pl.List)}
+    # On a row that fails its own rules, diagnoses left empty are a value left out, as a null is (review
+    # 22D: a row cut after its units "differed in diagnoses" from the good row of its line). Modifiers
+    # never: "no modifier" is a value on any row (96366 and 96366-JW are other lines, reviews 22E, 22F).
+    lists = {c for c, t in dup.schema.items() if c in content and isinstance(t, pl.List) and c != "modifiers"}
     given = {c: pl.when(~pl.col("_bad") | (pl.col(c).list.len() > 0)).then(pl.col(c)) if c in lists else pl.col(c)
              for c in content}
     dup = dup.with_columns(

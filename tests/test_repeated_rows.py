@@ -185,7 +185,12 @@ def test_a_row_with_a_bad_value_still_makes_its_line_key_undecidable(tmp_path: P
                 same.replace(",D80.0,", ",,")):
         kept = scrub([str(_write(tmp_path / "cut.csv", [*CLAIM, cut]))])
         assert kept.summary["rejected_rows"] == 1 and 2 in kept.lines.get_column("line_number").to_list(), cut
-    # Near miss: on two good rows "no modifier" is a value: 96366 and 96366-JW are other lines.
+    # Near miss: "no modifier" is a value: 96366 and 96366-JW are other lines, both good or one failing
+    # its own rules (review 22F: a whole row whose units read "1x" beside a good JW row).
     jw = CLAIM[1].replace(",96366,,,,1,", ",96366,JW,,,1,")
-    both = scrub([str(_write(tmp_path / "jw.csv", [*CLAIM, jw]))])
+    for other in (jw, same.replace(",96366,,,,", ",96366,JW,,,")):
+        both = scrub([str(_write(tmp_path / "jw.csv", [*CLAIM, other]))])
+        assert both.summary["rejected_rows"] == 2 and 2 not in both.lines.get_column("line_number").to_list()
+    good_jw = [CLAIM[0], jw, CLAIM[2], same]
+    both = scrub([str(_write(tmp_path / "jw2.csv", good_jw))])
     assert both.summary["rejected_rows"] == 2 and 2 not in both.lines.get_column("line_number").to_list()
