@@ -73,6 +73,14 @@ def date_of_service_group(institutional: pl.Expr) -> pl.Expr:
             .otherwise(pl.col("enc_key").cast(pl.UInt64)))
 
 
+def edit_setting(institutional: pl.Expr | None = None) -> pl.Expr:
+    """The CMS edit table's setting of a line: "outpatient" (hospital) on an institutional claim,
+    "practitioner" otherwise (``institutional``: the column saying so, ``is_inst`` by default), as the
+    MUE and NCCI tables are keyed (:data:`scrubber.reference.MUE_SETTINGS`)."""
+    inst = pl.col("is_inst") if institutional is None else institutional
+    return pl.when(inst).then(pl.lit("outpatient")).otherwise(pl.lit("practitioner"))
+
+
 def mue_table_words(setting: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     """The facts ``table`` (its name in the words) and ``quarter`` (the CMS table quarter checked
     against) of the MUE table of ``setting`` ("practitioner" or "outpatient"), for the checks that

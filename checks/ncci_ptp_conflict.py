@@ -38,7 +38,13 @@ from __future__ import annotations
 
 import polars as pl
 
-from checks._counting import distinct_site, pair_of_initial_services, recoded_by_one_initial_rule, setting_and_code
+from checks._counting import (
+    distinct_site,
+    edit_setting,
+    pair_of_initial_services,
+    recoded_by_one_initial_rule,
+    setting_and_code,
+)
 from scrubber import reference
 from scrubber.cards import load_card
 from scrubber.enrich import beside_rejected_codes, has_modifier
@@ -100,8 +106,7 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     rules = reference.ncci_rules()
     em25 = reference.modifiers_with_role("separate_em")
     candidates = _candidates(lines, pairs).with_columns(
-        pl.when(pl.col("is_inst")).then(pl.lit("outpatient"))
-        .otherwise(pl.lit("practitioner")).alias("_setting"),
+        edit_setting().alias("_setting"),
         distinct_site().alias("_d2"),
         has_modifier(*em25).alias("_m25_2"),
     )
@@ -163,8 +168,7 @@ def unevaluated(lines: pl.LazyFrame) -> pl.LazyFrame:
         return near.select("row_id")
     partners = _pairs().group_by("_setting", "column2").agg(
         pl.col("_bit1").fill_null(0).cast(pl.UInt64).bitwise_or().alias("_partners"))
-    setting = pl.when(pl.col("is_inst")).then(pl.lit("outpatient")).otherwise(pl.lit("practitioner"))
-    return near.with_columns(setting.alias("_setting")).join(
+    return near.with_columns(edit_setting().alias("_setting")).join(
         partners.lazy(), left_on=["_setting", "procedure_code"], right_on=["_setting", "column2"]).filter(
         (pl.col("enc_rejected_mask") & pl.col("_partners")) != 0).select("row_id")
 

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from checks._counting import CAP_CHECK_CODE, date_of_service_group, mue_table_words
+from checks._counting import CAP_CHECK_CODE, date_of_service_group, edit_setting, mue_table_words
 from checks.addon_without_primary import unanchored_addons
 from scrubber import reference
 from scrubber.cards import load_card
@@ -74,7 +74,7 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     # over; a cap a policy sets above the MUE is the payer's own, and its units over are at risk.
     denied = (pl.col("_mue_total") > mue) & (pl.col("pol_cap") <= mue)
     whole = excess >= pl.col("units")
-    setting = pl.when(pl.col("is_inst")).then(pl.lit("outpatient")).otherwise(pl.lit("practitioner"))
+    setting = edit_setting()
     return over.select(
         "row_id",
         pl.when(denied).then(pl.when(whole).then(pl.lit("over_cap_line")).otherwise(pl.lit("over_cap_units")))

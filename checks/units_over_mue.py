@@ -17,7 +17,7 @@ replaces the MUE for its code. 96376 has a practitioner MUE of 0: the message sa
 An immune globulin whose record documents every unit the encounter counts (each dose line its dose,
 each JW line a discarded amount that adds a billing unit, its own or its drug's other line's that day;
 units over them are unit-miscalculation's and not counted here) is over its MAI 3 MUE as documented
-(``over_mue_documented``): the fix is the appeal alone, and the discarded amount is not cut to meet the
+(`over_mue_documented`): the fix is the appeal alone, and the discarded amount is not cut to meet the
 MUE (JW units count toward it; cut, the JW rules ask for the line back).
 A line the fix deletes whole (MAI 2, a policy cap) that is an infusion takes with it the additional
 hour lines of its claim that only its minutes supported (96369-XE 14:00-15:40 deleted with the 96370
@@ -64,6 +64,7 @@ from checks._counting import (
     CAP_CHECK_CODE,
     date_of_service_group,
     distinct_site,
+    edit_setting,
     hours_of_deleted_infusions,
     in_shared_group,
     mue_table_words,
@@ -174,7 +175,7 @@ def date_of_service_mues(lines: pl.LazyFrame, asks: pl.DataFrame) -> pl.DataFram
         date_of_service_group(pl.col("is_inst")).alias("_ge"),
         _by_setting_and_code("mue", pl.Int64()).alias("mue"),
         _by_setting_and_code("mai", pl.Int8()).alias("mai"),
-        pl.when(pl.col("is_inst")).then(pl.lit("outpatient")).otherwise(pl.lit("practitioner")).alias("_setting"),
+        edit_setting().alias("_setting"),
     ).filter(pl.col("mai") == 3).select("row_id", "enc_key", "claim_id", "code_idx", "_ge", "mue", "_setting").collect()
     if target.height == 0:
         return pl.DataFrame(schema={"row_id": pl.Int64, "mue": pl.Int64, "in_group": pl.Float64, "table": pl.String,
@@ -329,7 +330,7 @@ def _over(lines: pl.LazyFrame) -> pl.DataFrame:
         # over (two JW lines over the MUE each said "keep the 302 units and appeal").
         ~pl.col("_documented") | (pl.col("_through") == pl.col("_through").max().over(claim_group)))
     whole_line = pl.col("excess_units") >= pl.col("units")
-    setting = pl.when(pl.col("_inst")).then(pl.lit("outpatient")).otherwise(pl.lit("practitioner"))
+    setting = edit_setting(pl.col("_inst"))
     encounter = reference.modifiers_with_role("separate_encounter")
     site = reference.modifiers_with_role("separate_site")
     reason = (

@@ -132,11 +132,14 @@ def _text(value: Any) -> str | None:
 def load_records(path_text: str) -> Records:
     """Read a records file; file-level problems raise :class:`InputError` naming the file."""
     path = Path(path_text)
+    if path.is_dir():
+        raise InputError("cannot read records file (a folder; name the records file in it)", path_text)
+    if path.exists() and not path.is_file():
+        # (a pipe or process substitution: read more than once here, probe 22B)
+        raise InputError("cannot read records file (not a regular file: a pipe or device; save the records to a "
+                         "file first)", path_text)
     if not path.is_file():
-        # (a pipe or process substitution exists but is read more than once here: say so, probe 22B)
-        raise InputError("cannot read records file (a folder; name the records file in it)" if path.is_dir() else
-                         "cannot read records file (not a regular file: a pipe or device; save the records to a "
-                         "file first)" if path.exists() else "no such records file", path_text)
+        raise InputError("no such records file", path_text)
     source = display_name(path_text)
     fmt = sniff_format(path)
     if fmt == "csv":

@@ -68,7 +68,7 @@ from scrubber.engine import (
 from scrubber.errors import InputError, ScrubError, UsageError, display_name
 from scrubber.loaders import column_notices, expand_paths, sniff_format
 from scrubber.loaders.csv_loader import CLAIM_COLUMNS
-from scrubber.loaders.parquet_loader import LIST_COLUMNS, check_columns, normalised_names
+from scrubber.loaders.parquet_loader import LIST_COLUMNS, check_columns, normalised_names, not_a_code_list
 from scrubber.policy import PolicySet
 from scrubber.records import empty_problems
 from scrubber.schema import RAW_SCHEMA, SCALAR_COLUMNS
@@ -452,10 +452,7 @@ def _normalised(df: DataFrame, source: str) -> DataFrame:
             # lost without a word, probe 22B)
             if not isinstance(f.dataType, ArrayType) or isinstance(f.dataType.elementType,
                                                                    ArrayType | MapType | StructType):
-                numbered = LIST_COLUMNS[f.name]
-                raise InputError(f"column {f.name} holds {f.dataType.simpleString()}; expected a list of codes (or "
-                                 f"the columns {numbered[0]}..{numbered[-1].rsplit('_', 1)[-1]}, one code each)",
-                                 source)
+                raise InputError(not_a_code_list(f.name, f.dataType.simpleString()), source)
         elif (f.name in RAW_SCHEMA or f.name in CLAIM_COLUMNS) and nested:  # (modifier_1..4: probe 22B)
             raise InputError(f"column {f.name} holds {f.dataType.simpleString()}; expected a single value per row",
                              source)

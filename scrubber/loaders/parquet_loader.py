@@ -94,6 +94,14 @@ def _list_text(expr: pl.Expr, dtype: pl.DataType, time_zone: str | None) -> pl.E
     return expr
 
 
+def not_a_code_list(name: str, holds: str) -> str:
+    """The error of a ``modifiers`` / ``diagnoses`` column that is no list of codes (``holds``: its type
+    as the reader names it), for the local reader and the Spark engine alike."""
+    numbered = LIST_COLUMNS[name]
+    return (f"column {name} holds {holds}; expected a list of codes (or the columns {numbered[0]}.."
+            f"{len(numbered)}, one code each)")
+
+
 def typed_to_text(frame: pl.DataFrame, time_zone: str | None = None, keep: tuple[str, ...] = (),
                   source: str = "input") -> pl.DataFrame:
     """Claim-line columns of any type as the text a CSV export would hold.
@@ -176,9 +184,7 @@ def _scan(path: Path) -> tuple[pl.LazyFrame, list[str]]:
         if name in LIST_COLUMNS and not isinstance(dtype, pl.List | pl.Array):
             # A text "modifiers" column ("JZ") read as no modifiers gave a false "neither JZ nor JW"
             # (probe 22B): a list column holds one code per element, else the numbered columns do.
-            numbered = LIST_COLUMNS[name]
-            raise InputError(f"column {name} holds {dtype}; expected a list of codes (or the columns "
-                             f"{numbered[0]}..{numbered[-1].rsplit('_', 1)[-1]}, one code each)", str(path))
+            raise InputError(not_a_code_list(name, str(dtype)), str(path))
     # A column named like one the loader adds (load_error, source_row, row_id, source) or any other
     # unknown column is not read, as in a CSV: kept under a name of its own, with a notice.
     read_as = [n if n in _KNOWN else f"_extra_{i}" for i, n in enumerate(normalised)]

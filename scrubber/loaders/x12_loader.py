@@ -210,7 +210,6 @@ class _Line:
     ndc: str | None = None
     drug_dose_mg: str | None = None
     rendering_provider: str | None = None
-    has_ctp: bool = False
     ctp_value: tuple[str, str] | None = None  # the CTP04 quantity and CTP05-1 unit read (a second must agree)
     dated_at: int | None = None  # the segment of its DTP*472: a second one gives the line two dates
     dated_value: tuple[str | None, tuple[str, str, int] | None] | None = None  # (and its date, as read)
@@ -1151,14 +1150,14 @@ class _Reader:
             return
         line = claim.lines[-1]
         quantity, unit = _el(els, 4), _el(els, 5).split(component)[0].strip().upper()
-        if line.has_ctp:
+        if line.ctp_value is not None:
             # One drug quantity per line (2410 CTP): a second one with another amount was dropped without
             # a word (probe 22B); which is the line's cannot be told.
             if (quantity.strip(), unit) != line.ctp_value:
                 line.value_errors.append(f"CTP at segment {position} gives the line a second drug quantity "
                                          f"({quantity!r} {unit}): which is the line's cannot be told")
             return
-        line.has_ctp, line.ctp_value = True, (quantity.strip(), unit)
+        line.ctp_value = (quantity.strip(), unit)
         if unit not in ("ME", "GR") or not quantity:
             return  # ML, UN, F2: not convertible to mg without the product's strength
         try:
