@@ -290,26 +290,32 @@ class _HlContext:
 class _PendingParent:
     """A subscriber or patient HL whose HL02 named no earlier HL, its subtree (itself and the HLs that
     name it or a descendant as parent, for the whole transaction set) and the rows of the claims read
-    under it (``ranges`` of row numbers, ``[start, end)``, the last one open while its HLs are read:
-    a dependant listed after another subscriber's HL is still its own, review 22E)."""
+    under it: ``closed`` ranges of row numbers ``[start, end)`` and the range ``open_from`` a row number
+    while its HLs are read (a dependant listed after another subscriber's HL is still its own, review
+    22E)."""
 
     hl_id: str
     parent: str
     level: str
     position: int
     subtree: set[str]
-    ranges: list[list[int | None]]
+    open_from: int | None
+    closed: list[tuple[int, int]] = field(default_factory=list)
 
     def opens(self, hl_id: str, parent: str, rows: int) -> None:
         """An HL opens at row ``rows``: a descendant joins the subtree (and opens a range if none is
         open), any other HL closes the open range."""
-        open_range = self.ranges[-1][1] is None
         if parent and parent in self.subtree:
             self.subtree.add(hl_id)
-            if not open_range:
-                self.ranges.append([rows, None])
-        elif open_range:
-            self.ranges[-1][1] = rows
+            if self.open_from is None:
+                self.open_from = rows
+        elif self.open_from is not None:
+            self.closed.append((self.open_from, rows))
+            self.open_from = None
+
+    def row_ranges(self, rows_read: int) -> list[tuple[int, int]]:
+        """The ranges of rows read under the subtree, the open one ending at ``rows_read``."""
+        return self.closed + ([(self.open_from, rows_read)] if self.open_from is not None else [])
 
 
 @dataclass
@@ -756,8 +762,8 @@ class _Reader:
             what = "billing provider was" if pending.level == "22" else "billing provider and subscriber were"
             reason = (f"the HL02 parent of HL {pending.hl_id} (segment {pending.position}), HL {pending.parent}, "
                       f"{where}, so the claim's {what} not read")
-            for start, end in pending.ranges:
-                self.rows.add_error_between(int(start or 0), len(self.rows) if end is None else int(end), reason)
+            for start, end in pending.row_ranges(len(self.rows)):
+                self.rows.add_error_between(start, end, reason)
             self._notice(pending.position, said + ROWS_REJECTED)
 
     def _se(self, position: int, els: list[str]) -> None:
@@ -933,7 +939,7 @@ class _Reader:
                     # all (a typo, one provider), wrong when it is a later HL, another provider's (probe 22B:
                     # a false second initial service in provider A's encounter). Told at the set's end.
                     tx.unknown_parents.append(_PendingParent(hl_id, parent, level, position, {hl_id},
-                                                             [[len(self.rows), None]]))
+                                                             len(self.rows)))
             elif parent in tx.hl_context:
                 # The parent HL02 names, not the last HL read: a subscriber may follow another
                 # provider's HL, a patient another subscriber's (the hierarchy is HL02's).
