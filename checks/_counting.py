@@ -14,7 +14,8 @@ once, as functions of the enriched lines:
 * :func:`units_reported_elsewhere`: per line, the units another check reports (the extra initial
   units; additional hours the documented time does not support; drug units the documented dose or
   waste does not support; Q2052 lines home-ig-supplies reports; every unit of an add-on line with no
-  primary, addon-without-primary's); ``units-over-mue`` counts a line's units minus these;
+  primary, addon-without-primary's; every unit of an infusion line under its floor that the time rules
+  recode, :func:`units_recoded_whole`); ``units-over-mue`` counts a line's units minus these;
 * :func:`setting_and_code`, :func:`in_shared_group`: the index of per-setting code arrays, and the
   rows whose key repeats (a window restricted to them), for the unit counters;
 * :data:`CAP_CHECK_CODE`: the code whose units ``over-cap-96371`` counts, and no other check;
@@ -302,8 +303,9 @@ def units_reported_elsewhere(lines: pl.LazyFrame, of: pl.DataFrame | None = None
     (:func:`hours_of_concurrent_infusions`), the drug units over the documented dose (or a JW line's
     over the documented waste: ``unit-miscalculation``'s excess, on the line it reports; J1459 x310 for a
     documented 150,000 mg is 10 units over the dose, not also 10 over the MUE of 300 with an appeal
-    for units the record does not document), and the Q2052 lines ``home-ig-supplies`` reports
-    (:func:`checks.home_ig_supplies.supply_decisions`). Lines not listed have none. A unit counter
+    for units the record does not document), the Q2052 lines ``home-ig-supplies`` reports
+    (:func:`checks.home_ig_supplies.supply_decisions`), and every unit of a line the time rules recode
+    whole (:func:`units_recoded_whole`; whatever else is reported on it). Lines not listed have none. A unit counter
     subtracts these before comparing with its own limit.
 
     ``of``: the lines (``row_id``, ``enc_key``, ``procedure_code``) the caller reads the units of, when
@@ -335,7 +337,26 @@ def units_reported_elsewhere(lines: pl.LazyFrame, of: pl.DataFrame | None = None
     if of is None or of.get_column("procedure_code").is_in(supply_codes.implode()).any():
         parts.append(supply_decisions(lines, with_units=True).select(
             "row_id", pl.coalesce(pl.col("excess_units"), pl.col("units")).cast(pl.Float64).alias("reported_units")))
-    return pl.concat(parts).group_by("row_id").agg(pl.col("reported_units").sum())
+    summed = pl.concat(parts).group_by("row_id").agg(pl.col("reported_units").sum())
+    # A line the time rules recode whole (an infusion under its floor: the push, or hydration of 30
+    # minutes or less, not reported) is no unit of its code: its units go with infusion-too-short's (or
+    # observation-counted-as-infusion's) fix, whatever else is reported on it (probe 23A D2: a 10-minute
+    # 96365-XS was also "over the MUE of 1, keep XS and appeal" for an infusion the record says was a push).
+    recoded = units_recoded_whole(lines, encounters).select("row_id", pl.col("units").cast(pl.Float64).alias("_whole"))
+    return summed.join(recoded, on="row_id", how="full", coalesce=True).select(
+        "row_id", pl.max_horizontal("reported_units", "_whole").alias("reported_units"))
+
+
+def units_recoded_whole(lines: pl.LazyFrame, encounters: pl.Series | None = None) -> pl.LazyFrame:
+    """The infusion lines under their code's floor (with or without observation minutes reaching it:
+    :func:`below_floor`'s lines) outside an encounter billing an immune globulin (there the fix is the
+    record's times, not another code): every unit leaves the line's code for the push the time rules
+    name, or, for hydration of 30 minutes or less, for nothing. ``encounters``: of those only
+    (:func:`_within`)."""
+    ig = _within(lines.filter(is_ig()), encounters).select("enc_key").unique()
+    short = _within(floored_infusions(lines).filter(under_floor()), encounters)
+    return short.join(ig, on="enc_key", how="anti", nulls_equal=True).join(
+        lines.select("row_id", "units"), on="row_id", how="inner").select("row_id", "units")
 
 
 def _hours_not_supported(lines: pl.LazyFrame, encounters: pl.Series | None = None,
