@@ -163,6 +163,52 @@ def initial_services(lines: pl.LazyFrame, encounters: pl.Series | None = None) -
     ).drop("_through")
 
 
+def sequential_infusions(lines: pl.LazyFrame, encounters: pl.Series | None = None) -> pl.DataFrame:
+    """The sequential infusion lines that have a concurrent code (96367: 96368; ``concurrent_code`` in
+    ``admin_codes.csv``), without a distinct-site modifier, of encounters with an initial service,
+    shaped as :func:`initial_services`' rows (``is_kept_line`` false, the kept initial's ``kept_*``
+    columns: the one the one-initial rule keeps) for :func:`concurrent_infusions`: a 96367 documented
+    while the initial infusion runs is a concurrent infusion, 96368, as a second 96365 there is (probe
+    23A D1: the same times billed as 96367 passed, as 96365 were told 96368). Collected (a few lines)."""
+    seq = _within(lines.filter(code_is(adm_role="addon", adm_concurrent_code=None)), encounters)
+    seq = seq.filter(~distinct_site())
+    keys = seq.select("enc_key").unique().collect().get_column("enc_key")
+    codes = with_codes(seq, "adm_concurrent_code", "adm_concurrent_primary_mask", "adm_concurrent_bit")
+    return codes.join(kept_initials(lines, keys), on="enc_key", how="inner").select(
+        "row_id", "enc_key", "claim_id", "line_number", "date_of_service", "units", "code_idx", "enc_admin_mask",
+        "adm_concurrent_code", "adm_concurrent_primary_mask", "adm_concurrent_bit", pl.lit(False).alias("is_kept_line"),
+        "kept_row", "kept_bit", "kept_code", "kept_claim", "kept_line", "kept_dos").collect()
+
+
+# The columns :func:`concurrent_infusions` reads of its candidate rows (initial or sequential).
+_CONCURRENT_CANDIDATE = ("row_id", "enc_key", "claim_id", "line_number", "enc_admin_mask", "code_idx",
+                         "adm_concurrent_code", "adm_concurrent_primary_mask", "adm_concurrent_bit",
+                         "is_kept_line", "kept_row", "kept_bit")
+
+
+def concurrent_candidates(extra: pl.DataFrame, sequential: pl.DataFrame) -> pl.LazyFrame:
+    """The rows :func:`concurrent_infusions` judges: the extra initial lines of ``extra``
+    (:func:`initial_services`) and the sequential infusions of ``sequential``
+    (:func:`sequential_infusions`), together, so that the encounter's one concurrent code goes to the
+    first of either in claim and line order."""
+    return pl.concat([extra.lazy().select(_CONCURRENT_CANDIDATE), sequential.lazy().select(_CONCURRENT_CANDIDATE)],
+                     how="vertical_relaxed")
+
+
+def kept_initials(lines: pl.LazyFrame, encounters: pl.Series) -> pl.LazyFrame:
+    """Per encounter of ``encounters`` with an initial service: the one that stays initial, as
+    :func:`initial_services` keeps it (the first initial line without a distinct-site modifier, hydration
+    concurrent-hydration removes left out, in hierarchy, claim and line order): ``enc_key``,
+    ``kept_row``, ``kept_bit``, ``kept_code``, ``kept_claim``, ``kept_line``, ``kept_dos``."""
+    initial = _within(lines.filter(code_is(adm_role="initial")), encounters).filter(~distinct_site()).join(
+        _hydration_removed(lines), on="row_id", how="anti")
+    return with_codes(initial, "adm_initial_rank", "adm_bit").sort("enc_key", *_KEPT_ORDER).group_by(
+        "enc_key", maintain_order=True).first().select(
+        "enc_key", pl.col("row_id").alias("kept_row"), pl.col("adm_bit").alias("kept_bit"),
+        pl.col("procedure_code").alias("kept_code"), pl.col("claim_id").alias("kept_claim"),
+        pl.col("line_number").alias("kept_line"), pl.col("date_of_service").alias("kept_dos"))
+
+
 def hydration_as_secondary(lines: pl.LazyFrame, extra: pl.LazyFrame) -> pl.LazyFrame:
     """The initial hydration lines (96360) of ``extra`` (rows of :func:`initial_services`) that another
     initial service outranks: hydration after it is secondary hydration (96361), whose units are
@@ -316,9 +362,12 @@ def units_reported_elsewhere(lines: pl.LazyFrame, of: pl.DataFrame | None = None
     encounters = None if of is None else of.get_column("enc_key").unique()
     extra = initial_services(lines, encounters).collect().lazy()  # (read twice: the units, the concurrent hours)
     initial = extra.select("row_id", pl.col("extra_units").cast(pl.Float64).alias("reported_units"))
-    # (a concurrent infusion's hours go whole with its recode: not also as hours over the record)
-    concurrent = hours_of_concurrent_infusions(lines, encounters, extra)
-    parts = [initial, concurrent, _hours_not_supported(lines, encounters, gone=concurrent)]
+    # (a concurrent infusion's hours go whole with its recode: not also as hours over the record; a
+    # sequential infusion recoded as the concurrent one is no unit of its code)
+    concurrent_lines = _concurrent_in(lines, encounters, extra)
+    concurrent = _hours_recoded(lines, concurrent_lines)
+    parts = [initial, concurrent, _hours_not_supported(lines, encounters, gone=concurrent),
+             _sequential_recoded(lines, concurrent_lines)]
     # An add-on with no primary in the encounter: every unit is addon-without-primary's (96366 x10 alone
     # was also "2 over the MUE", with a fix to reduce it and an appeal for units no primary supports).
     within = lines if encounters is None else lines.filter(pl.col("enc_key").is_in(encounters.implode()))
@@ -575,12 +624,16 @@ def concurrent_hours(lines: pl.LazyFrame, concurrent: pl.LazyFrame) -> pl.LazyFr
 
 def _concurrent_in(lines: pl.LazyFrame, encounters: pl.Series | None,
                    initial: pl.LazyFrame | None = None) -> pl.DataFrame | None:
-    """:func:`concurrent_infusions` of ``encounters`` (collected), None where no second infusion has a
-    concurrent code (the usual encounter: nothing else is looked at). ``initial``: :func:`initial_services`
-    of those encounters, when the caller has it."""
+    """:func:`concurrent_infusions` of ``encounters`` (collected), None where no second infusion (an
+    extra initial or a sequential infusion, :func:`sequential_infusions`) has a concurrent code (the
+    usual encounter: nothing else is looked at). ``initial``: :func:`initial_services` of those
+    encounters, when the caller has it."""
     initial = initial_services(lines, encounters) if initial is None else initial
     extra = initial.filter(~pl.col("is_kept_line") & pl.col("adm_concurrent_code").is_not_null()).collect()
-    return concurrent_infusions(lines, extra.lazy()).collect() if extra.height else None
+    sequential = sequential_infusions(lines, encounters)
+    if not extra.height and not sequential.height:
+        return None
+    return concurrent_infusions(lines, concurrent_candidates(extra, sequential)).collect()
 
 
 def hours_of_concurrent_infusions(lines: pl.LazyFrame, encounters: pl.Series | None = None,
@@ -589,13 +642,31 @@ def hours_of_concurrent_infusions(lines: pl.LazyFrame, encounters: pl.Series | N
     concurrent infusion's recode (:func:`concurrent_hours`: every unit), for the checks that count
     those hours otherwise (unit-miscalculation's time rules, the MUE): one root cause, one finding.
     ``initial``: :func:`initial_services` of those encounters, when the caller has it."""
-    concurrent = _concurrent_in(lines, encounters, initial)
+    return _hours_recoded(lines, _concurrent_in(lines, encounters, initial))
+
+
+_NO_UNITS = {"row_id": pl.Int64, "reported_units": pl.Float64}
+
+
+def _hours_recoded(lines: pl.LazyFrame, concurrent: pl.DataFrame | None) -> pl.LazyFrame:
+    """``row_id``, ``reported_units``: every unit of the additional-hour lines that go with the
+    concurrent infusions ``concurrent`` (:func:`_concurrent_in`)."""
     if concurrent is None:
-        return pl.LazyFrame(schema={"row_id": pl.Int64, "reported_units": pl.Float64})
+        return pl.LazyFrame(schema=_NO_UNITS)
     hours = concurrent.lazy().select("_hour_rows").explode("_hour_rows").drop_nulls()
     return hours.join(lines.select("row_id", pl.col("units").cast(pl.Float64).alias("reported_units")),
                       left_on="_hour_rows", right_on="row_id").select(pl.col("_hour_rows").alias("row_id"),
                                                                       "reported_units")
+
+
+def _sequential_recoded(lines: pl.LazyFrame, concurrent: pl.DataFrame | None) -> pl.LazyFrame:
+    """``row_id``, ``reported_units``: every unit of the sequential infusion lines (96367) among the
+    concurrent infusions ``concurrent`` (:func:`_concurrent_in`): recoded whole to the concurrent code
+    (the extra initial lines' units are :func:`initial_services`' already)."""
+    if concurrent is None:
+        return pl.LazyFrame(schema=_NO_UNITS)
+    return concurrent.lazy().select("row_id").join(lines.select("row_id", "code_idx", "units"), on="row_id").filter(
+        code_is(adm_role="addon")).select("row_id", pl.col("units").cast(pl.Float64).alias("reported_units"))
 
 
 def as_secondary_hydration(groups: pl.DataFrame, lines: pl.LazyFrame) -> pl.DataFrame:

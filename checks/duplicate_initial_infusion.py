@@ -25,6 +25,10 @@ the fix is 96368 x1, with no additional hours (CPT: 96368 with 96365 or 96413, o
 or deleting the line where the encounter already bills 96368 or an earlier line takes it; where no
 other infusion of its family stays in the encounter, its claim's additional-hour lines (96366) are
 deleted with it, their units at risk in this finding (not also hours over the record or the MUE). A
+sequential infusion (96367) documented while the one that stays initial runs (the same test; no
+distinct-site modifier) is that concurrent infusion too: 96368 x1, or deleted where the encounter
+already bills 96368 or an earlier line (of either kind) takes it (`sequential_concurrent`, `_again`;
+CPT: 96367 is a sequential infusion of a new drug, 96368 a concurrent one). A
 subcutaneous infusion beside an IV initial service (96369 and 96365: no subsequent code reports one
 after the other) is at a site of its own: the fix is XS (or 59) on it, not deleting it. A second
 initial whose subsequent code is reported once per encounter (96371, a policy cap of 1) is deleted
@@ -68,10 +72,12 @@ import polars as pl
 from checks._counting import (
     below_floor,
     billed_line,
+    concurrent_candidates,
     concurrent_infusions,
     hydration_as_secondary,
     initial_services,
     outranked_push,
+    sequential_infusions,
 )
 from checks.route_mismatch import replaced_administration
 from scrubber import reference
@@ -173,8 +179,11 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     extra = extra.join(once, on=["policy", "adm_subsequent_code"], how="left")
     continues = _continuations(lines, extra)
     apart = _separate_sessions(lines, extra)
-    return extra.join(secondary, on="row_id", how="left").join(short, on="row_id", how="left").join(
-        timed, on="row_id", how="left").join(concurrent_infusions(lines, extra), on="row_id", how="left").join(
+    # (with the sequential infusions: the encounter's one concurrent code goes to the first of either)
+    sequential = sequential_infusions(lines)
+    concurrent_found = concurrent_infusions(lines, concurrent_candidates(extra, sequential)).collect()
+    found = extra.join(secondary, on="row_id", how="left").join(short, on="row_id", how="left").join(
+        timed, on="row_id", how="left").join(concurrent_found.lazy(), on="row_id", how="left").join(
         _subsequent_taken(extra), on="row_id", how="left").join(continues, on="row_id", how="left").join(
         apart, on="row_id", how="left").select(
         "row_id",
@@ -223,6 +232,36 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         .otherwise(pl.col("interval")).alias("interval"),
         "supported",
         pl.col("secondary_units").cast(pl.Float64),
+    )
+    return pl.concat([found, _sequential_concurrent(sequential, concurrent_found)], how="diagonal_relaxed")
+
+
+def _sequential_concurrent(sequential: pl.DataFrame, concurrent: pl.DataFrame) -> pl.LazyFrame:
+    """The sequential infusions (96367: :func:`checks._counting.sequential_infusions`) documented while
+    the kept initial's infusion runs (:func:`checks._counting.concurrent_infusions`): a concurrent
+    infusion, reported as its concurrent code x1 (96368, once per encounter, no additional hours), or
+    deleted where the encounter already bills it or an earlier line takes it. CPT: 96367 is a
+    *sequential* infusion of a new drug, 96368 a *concurrent* one (probe 23A D1)."""
+    return sequential.lazy().join(concurrent.lazy(), on="row_id", how="inner").select(
+        "row_id",
+        pl.when(pl.col("_concurrent_code").is_not_null()).then(pl.lit("sequential_concurrent"))
+        .otherwise(pl.lit("sequential_concurrent_again")).alias("reason"),
+        pl.col("kept_code").alias("kept"),
+        "kept_claim",
+        "kept_line",
+        "kept_dos",
+        pl.col("_concurrent_code").alias("instead"),
+        pl.lit("").alias("visit_note"),  # (the documented times overlap: no separate visit)
+        # (the line goes whole, recoded or deleted; the hours that go with it are at risk here too)
+        (pl.col("units").cast(pl.Float64) + pl.col("_hour_units").fill_null(0.0)).alias("excess_units"),
+        pl.when(pl.col("_hour_rows").is_not_null()).then(pl.concat_list(pl.col("row_id"), "_hour_rows"))
+        .alias("risk_rows"),
+        pl.col("hours_note", "hours_removed").fill_null(""),
+        pl.lit(1.0).alias("instead_units"),
+        "own_interval",
+        "kept_interval",
+        "concurrent_code",
+        "concurrent_elsewhere",
     )
 
 
