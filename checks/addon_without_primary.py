@@ -11,8 +11,9 @@ and 96375 also with 96360. The primary may sit on another claim of the same enco
 edits: same practitioner, patient and date). Denial seen as N122 with B15/97/107. A professional
 additional-hour add-on with no primary on its date, where a line of the same patient and provider
 dated the day before bills the infusion it extends and documents it running past midnight into the
-add-on's date (minutes supporting its units, no line of its code on that date yet, no observation),
-is `primary_across_midnight`: the fix dates the add-on with its primary (CPT counts an infusion
+add-on's date (minutes supporting its units, with the add-on's own documented times where they
+continue that infusion, as the time rules merge them; no line of its code on that date yet, no
+observation), is `primary_across_midnight`: the fix dates the add-on with its primary (CPT counts an infusion
 across midnight as one continuous service; the add-on edits pay it with its primary on the same
 date), never a second initial service on the later date. An additional-hour add-on with no primary, the
 encounter's only timed add-on without one, where the documented time of another family's infusion billed there
@@ -231,8 +232,8 @@ def _primary_across_midnight(lines: pl.LazyFrame, orphans: pl.DataFrame) -> pl.L
         pl.col("date_of_service").cast(pl.String).alias("primary_dos"),
         pl.format("{} to {}", pl.col("infusion_start").dt.strftime("%Y-%m-%d %H:%M"),
                   ends.dt.strftime("%Y-%m-%d %H:%M")).alias("primary_interval"),
-        hour_units(infusing_minutes()).alias("_hours"), pl.col("enc_admin_mask").alias("_billed"),
-        pl.col("observation_minutes").fill_null(0).alias("_obs"))
+        infusing_minutes().alias("_minutes"), pl.col("infusion_start").alias("_pstart"), ends.alias("_pend"),
+        pl.col("enc_admin_mask").alias("_billed"), pl.col("observation_minutes").fill_null(0).alias("_obs"))
     same_provider = ((pl.col("billing_provider") == pl.col("_provider")) | pl.col("billing_provider").is_null()
                      | pl.col("_provider").is_null())
     # Only an additional hour of that infusion, which its minutes support, where its date bills no line
@@ -241,9 +242,20 @@ def _primary_across_midnight(lines: pl.LazyFrame, orphans: pl.DataFrame) -> pl.L
     hours = lines.join(orphans.lazy().select("row_id"), on="row_id", how="semi").filter(
         code_is(adm_role="addon")).select(
         "row_id", code("adm_bit").cast(pl.UInt64).alias("_own_bit"), code("adm_extends").alias("_extends"),
-        pl.col("units").alias("_units"))
+        pl.col("units").alias("_units"), pl.col("infusion_start").alias("_own_start"),
+        (pl.col("infusion_start") + pl.duration(minutes=infusing_minutes())).alias("_own_stop"))
+    # The add-on's own documented times, where they continue the infusion (from within it to at most
+    # ``timing.addon_gap_minutes`` after it ends, as the time rules merge an add-on into the infusion it
+    # meets, the gap not counted), add their minutes beyond its end (probe 23A D3: 96365 23:00-00:30 with
+    # its 96366 dated the next day documenting 00:30-01:30 is 150 minutes, one hour, not "bill a primary
+    # for the next date").
+    gap = pl.duration(minutes=reference.manifest()["timing"]["addon_gap_minutes"])
+    continues = ((pl.col("_own_start") >= pl.col("_pstart")) & (pl.col("_own_start") <= pl.col("_pend") + gap)
+                 & pl.col("_own_stop").is_not_null()).fill_null(False)
+    beyond = (pl.col("_own_stop") - pl.max_horizontal("_own_start", "_pend")).dt.total_minutes().clip(lower_bound=0)
+    minutes = pl.col("_minutes") + pl.when(continues).then(beyond).otherwise(0)
     fits = (pl.col("_extends").str.split(" ").list.contains(pl.col("primary_code")).fill_null(False)
-            & (pl.col("_hours") >= pl.col("_units")) & ((pl.col("_billed") & pl.col("_own_bit")) == 0)
+            & (hour_units(minutes) >= pl.col("_units")) & ((pl.col("_billed") & pl.col("_own_bit")) == 0)
             & (pl.col("_obs") == 0))
     # (an orphan after such an infusion that the re-date does not fit is marked, not re-dated: a 96367
     # begun after midnight is no "only service" of its day to report as the initial one either)
