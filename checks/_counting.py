@@ -712,7 +712,10 @@ def less_concurrent_hours(groups: pl.LazyFrame, lines: pl.LazyFrame, gone: pl.La
     ``billed_on`` names the lines left; a group left with none is dropped. The time rules then judge
     what the kept infusions' claims bill (probe 17F: a concurrent infusion's 96366 on its own claim
     made the kept claim's correct 96366 "x3 instead of x2")."""
-    g = groups.with_row_index("_g")
+    # (collected: ``groups`` may come from a join whose row order is not fixed, and a row index on a plan
+    # read by the three branches below could number the groups differently in each: probe 23B D1, one
+    # encounter's excess laid on another's hour line, a finding present or not from run to run)
+    g = groups.with_row_index("_g").collect().lazy()
     rows = g.select("_g", pl.col("hour_rows").alias("row_id")).explode("row_id").with_row_index("_order")
     rows = rows.join(gone.select("row_id", pl.col("reported_units").alias("_gone")), on="row_id", how="left")
     left = rows.filter(pl.col("_gone").is_null())

@@ -177,7 +177,7 @@ def load_records(path_text: str) -> Records:
     bad = _bad_values(frame, doc_cols)
     if bad.height:  # a value that cannot be taken is not used: the claim line keeps its own
         nulls = bad.group_by("_i").agg(pl.col("column"))
-        marks = frame.with_row_index("_i").join(nulls, on="_i", how="left").get_column("column")
+        marks = frame.with_row_index("_i").join(nulls, on="_i", how="left", maintain_order="left").get_column("column")
         frame = frame.with_columns(
             pl.when(marks.list.contains(c).fill_null(False)).then(None).otherwise(pl.col(c)).alias(c)
             for c in doc_cols)

@@ -151,3 +151,29 @@ def test_generated_encounters_give_the_same_findings_in_any_row_order(tmp_path: 
     shuffled = rows[:]
     random.Random(seed + 1).shuffle(shuffled)
     assert _findings(tmp_path, shuffled, "shuffled.csv").equals(given)
+
+
+# Two encounters whose additional hours run over the record, beside immune globulin lines over their
+# MUE (probe 23B D1): units-over-mue laid one encounter's hours over the record on the other's hour line
+# in some runs (a row index on a plan whose join order was not fixed), so U44's 96366 x12 (4 hours over
+# the record: unit-miscalculation's) was also "over the MUE of 8" one run in five.
+_FLAPPING = """
+    U44,1,M44,AETNA,professional,11,2026-02-10,96365,,1,300,D69.3,,,,2026-02-10T09:00,2026-02-10T17:40,,
+    U44,2,M44,AETNA,professional,11,2026-02-10,96366,,12,1200,D69.3,,,,,,,
+    U40A,1,M40A,MEDICARE,professional,11,2026-03-02,96365,,1,300,D80.0,,,,2026-03-02T09:00,2026-03-02T18:00,,
+    U40A,2,M40A,MEDICARE,professional,11,2026-03-02,96366,,9,900,D80.0,,,,,,,
+    UJ1,1,MUJ1,MEDICARE,professional,11,2026-03-02,96365,,1,300,D80.0,,,,2026-03-02T09:00,2026-03-02T10:00,,
+    UJ1,2,MUJ1,MEDICARE,professional,11,2026-03-02,J1459,,300,30000,D80.0,150000,500,,,,,
+    UJ1,3,MUJ1,MEDICARE,professional,11,2026-03-02,J1459,JW,1,100,D80.0,,,,,,,
+    UJ2,1,MUJ2,MEDICARE,professional,11,2026-03-02,96365,,1,300,D80.0,,,,2026-03-02T09:00,2026-03-02T10:00,,
+    UJ2,2,MUJ2,MEDICARE,professional,11,2026-03-02,J1459,JZ,301,30100,D80.0,,,,,,,
+"""
+
+
+def test_the_same_file_gives_the_same_findings_on_every_run(tmp_path: Path) -> None:
+    path = tmp_path / "flapping.csv"
+    path.write_text(HEADER + "\n" + "\n".join(_rows(_FLAPPING)) + "\n", encoding="utf-8")
+    runs = [scrub([str(path)], select=["units-over-mue"]).findings.select(SHOWN).sort("finding_id") for _ in range(30)]
+    assert {(r["claim_id"], r["line_number"]) for r in runs[0].to_dicts()} == {("UJ1", 3), ("UJ2", 2)}
+    for run in runs[1:]:
+        assert run.equals(runs[0])
