@@ -180,7 +180,7 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     continues = _continuations(lines, extra)
     apart = _separate_sessions(lines, extra)
     # (with the sequential infusions: the encounter's one concurrent code goes to the first of either)
-    sequential = sequential_infusions(lines)
+    sequential = _not_replaced(lines, sequential_infusions(lines)).collect()
     concurrent_found = concurrent_infusions(lines, concurrent_candidates(extra, sequential)).collect()
     found = extra.join(secondary, on="row_id", how="left").join(short, on="row_id", how="left").join(
         timed, on="row_id", how="left").join(concurrent_found.lazy(), on="row_id", how="left").join(

@@ -11,8 +11,9 @@ with documentation (a justification). 96371 is left to `over-cap-96371`, and uni
 or waste (`unit-miscalculation`), or Q2052 lines `home-ig-supplies` reports, or the units of an add-on
 with no primary (`addon-without-primary`), or an infusion line under its floor that the time rules
 recode (`infusion-too-short`, `observation-counted-as-infusion`: a 10-minute 96365-XS is a push, not
-a second 96365 over its MUE; in an encounter billing an immune globulin the fix is the record's times
-and the line is counted), are not reported again (one root cause); a
+a second 96365 over its MUE, and hydration of 30 minutes or less is not reported; a drug infusion in
+an encounter billing an immune globulin, whose fix is the record's times, is counted), are not
+reported again (one root cause); a
 second 96365 carrying XS is over the practitioner MUE of 1 and is a justification (MAI 3); with XE
 alone (a separate encounter that day) its words and the record it asks for are that encounter's, not
 a second site's, and with XP or XU a distinct service's. A policy cap
