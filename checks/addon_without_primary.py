@@ -11,9 +11,9 @@ and 96375 also with 96360. The primary may sit on another claim of the same enco
 edits: same practitioner, patient and date). Denial seen as N122 with B15/97/107. A professional
 additional-hour add-on with no primary on its date, where a line of the same patient and provider
 dated the day before bills the infusion it extends and documents it running past midnight into the
-add-on's date (minutes supporting its units, with the add-on's own documented times where they
-continue that infusion, as the time rules merge them; no line of its code on that date yet, no
-observation), is `primary_across_midnight`: the fix dates the add-on with its primary (CPT counts an infusion
+add-on's date (minutes supporting its units: the add-ons of that infusion, their own documented
+times added where they continue it one after another, each within 30 minutes of the last end, are
+judged together; no line of its code on that date yet, no observation), is `primary_across_midnight`: the fix dates the add-on with its primary (CPT counts an infusion
 across midnight as one continuous service; the add-on edits pay it with its primary on the same
 date), never a second initial service on the later date. An additional-hour add-on with no primary, the
 encounter's only timed add-on without one, where the documented time of another family's infusion billed there
@@ -244,24 +244,36 @@ def _primary_across_midnight(lines: pl.LazyFrame, orphans: pl.DataFrame) -> pl.L
         "row_id", code("adm_bit").cast(pl.UInt64).alias("_own_bit"), code("adm_extends").alias("_extends"),
         pl.col("units").alias("_units"), pl.col("infusion_start").alias("_own_start"),
         (pl.col("infusion_start") + pl.duration(minutes=infusing_minutes())).alias("_own_stop"))
-    # The add-on's own documented times, where they continue the infusion (from within it to at most
-    # ``timing.addon_gap_minutes`` after it ends, as the time rules merge an add-on into the infusion it
-    # meets, the gap not counted), add their minutes beyond its end (probe 23A D3: 96365 23:00-00:30 with
-    # its 96366 dated the next day documenting 00:30-01:30 is 150 minutes, one hour, not "bill a primary
-    # for the next date").
+    # The add-ons' own documented times, where they continue the infusion (each from within it, or the
+    # add-ons before it, to at most ``timing.addon_gap_minutes`` after their end, as the time rules merge
+    # an add-on into the infusion it meets, the gap not counted), add their minutes beyond it, and the
+    # add-ons of that infusion are judged together (probe 23A D3: 96365 23:00-00:30 with its 96366 dated
+    # the next day documenting 00:30-01:30 is 150 minutes, one hour, not "bill a primary for the next
+    # date"; review 23D: a second 96366 at 01:30-02:30 continues the first).
     gap = pl.duration(minutes=reference.manifest()["timing"]["addon_gap_minutes"])
-    continues = ((pl.col("_own_start") >= pl.col("_pstart")) & (pl.col("_own_start") <= pl.col("_pend") + gap)
-                 & pl.col("_own_stop").is_not_null()).fill_null(False)
-    beyond = (pl.col("_own_stop") - pl.max_horizontal("_own_start", "_pend")).dt.total_minutes().clip(lower_bound=0)
-    minutes = pl.col("_minutes") + pl.when(continues).then(beyond).otherwise(0)
-    fits = (pl.col("_extends").str.split(" ").list.contains(pl.col("primary_code")).fill_null(False)
-            & (hour_units(minutes) >= pl.col("_units")) & ((pl.col("_billed") & pl.col("_own_bit")) == 0)
+    primary = ["primary_claim", "primary_line"]
+    family = pl.col("_extends").str.split(" ").list.contains(pl.col("primary_code")).fill_null(False)
+    timed = family & pl.col("_own_start").is_not_null() & pl.col("_own_stop").is_not_null()
+    # (the add-ons before this one in start order, with times: how far the infusion reaches so far)
+    before = pl.when(timed).then(pl.col("_own_stop")).shift(1).cum_max().forward_fill().over(primary)
+    reach = pl.max_horizontal("_pend", before)
+    meets = timed & (pl.col("_own_start") >= pl.col("_pstart")) & (pl.col("_own_start") <= reach + gap)
+    # (a timed add-on that does not meet it ends the chain: those after it do not continue it either)
+    continues = meets & ((timed & ~meets).cast(pl.UInt32).cum_sum().over(primary) == 0)
+    beyond = (pl.col("_own_stop") - pl.max_horizontal("_own_start", reach)).dt.total_minutes().clip(lower_bound=0)
+    minutes = pl.col("_minutes") + pl.when(continues).then(beyond).otherwise(0).sum().over(primary)
+    # (the units of the add-ons that are this infusion's: those continuing it, and those without times;
+    # one whose own times lie apart is a service of its own date)
+    ours = family & (continues | ~timed)
+    units = pl.when(ours).then(pl.col("_units")).otherwise(0).sum().over(primary)
+    fits = (ours & (hour_units(minutes) >= units) & ((pl.col("_billed") & pl.col("_own_bit")) == 0)
             & (pl.col("_obs") == 0))
     # (an orphan after such an infusion that the re-date does not fit is marked, not re-dated: a 96367
     # begun after midnight is no "only service" of its day to report as the initial one either)
     return orphans.lazy().select("row_id", "member_id", "billing_provider", "date_of_service", "_mask").join(
         hours, on="row_id", how="left").join(crossing, on=["member_id", "date_of_service"]).filter(
-        same_provider & ((pl.col("_mask") & pl.col("_bit")) != 0)).with_columns(
+        same_provider & ((pl.col("_mask") & pl.col("_bit")) != 0)).sort(
+        *primary, "_own_start", "row_id", nulls_last=True).with_columns(
         fits.fill_null(False).alias("midnight_fits")).sort(
         "row_id", pl.col("midnight_fits").not_(), "primary_claim", "primary_line").group_by(
         "row_id", maintain_order=True).first().select(
