@@ -13,9 +13,10 @@ additional-hour add-on with no primary on its date, where a line of the same pat
 dated the day before bills the infusion it extends and documents it running past midnight into the
 add-on's date (minutes supporting its units: the add-ons of that infusion, their own documented
 times added where they continue it one after another, each within 30 minutes of the last end, are
-judged together; no line of its code on that date yet, no observation), is `primary_across_midnight`: the fix dates the add-on with its primary (CPT counts an infusion
-across midnight as one continuous service; the add-on edits pay it with its primary on the same
-date), never a second initial service on the later date. An additional-hour add-on with no primary, the
+judged together; no line of its code on that date yet, no observation), is
+`primary_across_midnight`: the fix dates the add-on with its primary (CPT counts an infusion across
+midnight as one continuous service; the add-on edits pay it with its primary on the same date),
+never a second initial service on the later date. An additional-hour add-on with no primary, the
 encounter's only timed add-on without one, where the documented time of another family's infusion billed there
 supports hours of its own add-on code not yet billed, is `no_primary_other_family`: the fix recodes
 it to that code (96366 beside 96413 alone for 120 minutes under CPT's list: 96415 x1), as
