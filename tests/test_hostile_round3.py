@@ -72,3 +72,20 @@ def test_parquet_columns_named_like_the_loaders_own_are_ignored_with_a_notice(tm
     ignored = {w["problem"] for w in doc["input_warnings"]}
     assert {f"column '{c}' is not a claims column and is ignored" for c in ("load_error", "source_row", "row_id")} \
         <= ignored
+
+
+def test_a_parquet_file_typed_by_inference_keeps_its_ndcs(tmp_path: Path) -> None:
+    """``polars.read_csv(...).write_parquet()`` types the NDC column as integers: 00944270005 is stored
+    as 944270005. The number can only be the 11-digit code, so it is read zero-padded, and the file
+    gives the CSV's findings (probe 23B: every drug line was rejected "ndc must be 11 digits")."""
+    import polars as pl
+
+    sample = Path(__file__).resolve().parents[1] / "sample_claims" / "claims.csv"
+    typed = pl.read_csv(sample)
+    assert typed.schema["ndc"].is_integer()
+    path = tmp_path / "typed.parquet"
+    typed.write_parquet(path)
+    as_parquet, as_csv = run_json(str(path)), run_json(str(sample))
+    assert as_parquet["summary"]["rejected_rows"] == 0
+    keys = [(f["finding_id"], f["message"], f["charge_at_risk"]) for f in as_csv["findings"]]
+    assert sorted(keys) == sorted((f["finding_id"], f["message"], f["charge_at_risk"]) for f in as_parquet["findings"])

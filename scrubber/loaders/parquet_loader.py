@@ -124,9 +124,25 @@ def typed_to_text(frame: pl.DataFrame, time_zone: str | None = None, keep: tuple
             # (modifier_1..4 and diagnosis_1..4 too: a list in modifier_1 was left out without a word)
             if name in RAW_SCHEMA or name in CLAIM_COLUMNS:
                 raise InputError(f"column {name} holds {dtype}; expected a single value per row", source)
+        elif name in _DIGITS and dtype.is_integer():
+            texts.append(_digits(pl.col(name), _DIGITS[name]).alias(name))
         else:
             texts.append(_text(pl.col(name), dtype, time_zone, date_only=name in _DATE_ONLY).alias(name))
     return frame.select(*keep, *texts, *lists)
+
+
+# Codes of fixed width whose leading zeros are part of the code (FORMATS.md: an 11-digit NDC): a writer
+# that typed the column as integers (``polars.read_csv(...).write_parquet()`` infers NDCs as numbers)
+# dropped them, and the number can only stand for the code of that width (probe 23B: every drug line
+# of such a file was rejected "ndc must be 11 digits (ndc = '944270005')"). POS and revenue codes
+# get their zero back from the normalisation every loader shares (``scrubber.canonical``).
+_DIGITS = {"ndc": 11}
+
+
+def _digits(expr: pl.Expr, width: int) -> pl.Expr:
+    """An integer code as its text of ``width`` digits; a negative or wider number as it is (rejected)."""
+    text = expr.cast(pl.String)
+    return pl.when((expr >= 0) & (text.str.len_bytes() <= width)).then(text.str.zfill(width)).otherwise(text)
 
 
 def blank_rows(text: pl.DataFrame, keep: tuple[str, ...] = ()) -> pl.Series:
