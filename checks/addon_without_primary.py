@@ -12,8 +12,9 @@ edits: same practitioner, patient and date). Denial seen as N122 with B15/97/107
 additional-hour add-on with no primary on its date, where a line of the same patient and provider
 dated the day before bills the infusion it extends and documents it running past midnight into the
 add-on's date (minutes supporting its units: the add-ons of that infusion, their own documented
-times added where they continue it one after another, each within 30 minutes of the last end, are
-judged together; no line of its code on that date yet, no observation), is
+times added where they continue it one after another, each within 30 minutes of the last end, laid
+in start order on the hours of the whole; the same payer layer; no line of its code on that date yet,
+no observation), is
 `primary_across_midnight`: the fix dates the add-on with its primary (CPT counts an infusion across
 midnight as one continuous service; the add-on edits pay it with its primary on the same date),
 never a second initial service on the later date. An additional-hour add-on with no primary, the
@@ -109,6 +110,7 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
                       unanchored.lazy().with_columns(pl.lit(0, pl.UInt64).alias("checked_admin_mask")))
     found = unanchored.with_columns(billed_primaries.alias("_billed_primaries"), mask.alias("_mask")).select(
         "row_id", "member_id", "billing_provider", "date_of_service", "is_inst", "_mask", "procedure_code",
+        "cob_layer",
         pl.when(pl.col("_billed_primaries") == 0).then(pl.lit("no_primary")).otherwise(pl.lit("unanchored_chain"))
         .alias("reason"),
         text.alias("primaries"),
@@ -124,7 +126,8 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         .when(pl.col("initial_code").is_not_null() & pl.col("primary_code").is_null())
         .then(pl.lit("no_primary_only_service"))
         .otherwise(pl.col("reason")).alias("reason"),
-    ).drop("member_id", "billing_provider", "date_of_service", "is_inst", "_mask", "midnight_fits", "procedure_code")
+    ).drop("member_id", "billing_provider", "date_of_service", "is_inst", "_mask", "midnight_fits", "procedure_code",
+           "cob_layer")
 
 
 def _the_only_service(lines: pl.LazyFrame, orphans: pl.DataFrame) -> pl.LazyFrame:
@@ -227,7 +230,7 @@ def _primary_across_midnight(lines: pl.LazyFrame, orphans: pl.DataFrame) -> pl.L
     next_day = pl.col("date_of_service").dt.offset_by("1d")
     crossing = maybe.filter((pl.col("infusion_start").dt.date() == pl.col("date_of_service"))
                             & (ends.dt.date() == next_day).fill_null(False)).select(
-        "member_id", pl.col("billing_provider").alias("_provider"), next_day.alias("date_of_service"),
+        "member_id", "cob_layer", pl.col("billing_provider").alias("_provider"), next_day.alias("date_of_service"),
         code("adm_bit").cast(pl.UInt64).alias("_bit"), pl.col("procedure_code").alias("primary_code"),
         pl.col("claim_id").alias("primary_claim"), pl.col("line_number").cast(pl.Int64).alias("primary_line"),
         pl.col("date_of_service").cast(pl.String).alias("primary_dos"),
@@ -266,13 +269,17 @@ def _primary_across_midnight(lines: pl.LazyFrame, orphans: pl.DataFrame) -> pl.L
     # (the units of the add-ons that are this infusion's: those continuing it, and those without times;
     # one whose own times lie apart is a service of its own date)
     ours = family & (continues | ~timed)
-    units = pl.when(ours).then(pl.col("_units")).otherwise(0).sum().over(primary)
+    # (laid in start order, the untimed last: each fits while the hours reach its units, so one line too
+    # many does not undo the others, review 23E)
+    units = pl.when(ours).then(pl.col("_units")).otherwise(0).cum_sum().over(primary)
     fits = (ours & (hour_units(minutes) >= units) & ((pl.col("_billed") & pl.col("_own_bit")) == 0)
             & (pl.col("_obs") == 0))
     # (an orphan after such an infusion that the re-date does not fit is marked, not re-dated: a 96367
     # begun after midnight is no "only service" of its day to report as the initial one either)
-    return orphans.lazy().select("row_id", "member_id", "billing_provider", "date_of_service", "_mask").join(
-        hours, on="row_id", how="left").join(crossing, on=["member_id", "date_of_service"]).filter(
+    # (a next-payer copy's add-on meets its own copy's primary only, review 23E: cob_layer)
+    keys = ("row_id", "member_id", "billing_provider", "date_of_service", "_mask", "cob_layer")
+    return orphans.lazy().select(keys).join(hours, on="row_id", how="left").join(
+        crossing, on=["member_id", "date_of_service", "cob_layer"]).filter(
         same_provider & ((pl.col("_mask") & pl.col("_bit")) != 0)).sort(
         *primary, "_own_start", "row_id", nulls_last=True).with_columns(
         fits.fill_null(False).alias("midnight_fits")).sort(
