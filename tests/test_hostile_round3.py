@@ -83,9 +83,17 @@ def test_a_parquet_file_typed_by_inference_keeps_its_ndcs(tmp_path: Path) -> Non
     sample = Path(__file__).resolve().parents[1] / "sample_claims" / "claims.csv"
     typed = pl.read_csv(sample)
     assert typed.schema["ndc"].is_integer()
-    path = tmp_path / "typed.parquet"
-    typed.write_parquet(path)
-    as_parquet, as_csv = run_json(str(path)), run_json(str(sample))
-    assert as_parquet["summary"]["rejected_rows"] == 0
-    keys = [(f["finding_id"], f["message"], f["charge_at_risk"]) for f in as_csv["findings"]]
-    assert sorted(keys) == sorted((f["finding_id"], f["message"], f["charge_at_risk"]) for f in as_parquet["findings"])
+    as_csv = run_json(str(sample))
+    keys = sorted((f["finding_id"], f["message"], f["charge_at_risk"]) for f in as_csv["findings"])
+    # (as integers, and as floats: pandas types a column with blanks as float64, 944270005.0, review 23E)
+    for name, frame in (("int", typed), ("float", typed.with_columns(pl.col("ndc").cast(pl.Float64)))):
+        path = tmp_path / f"{name}.parquet"
+        frame.write_parquet(path)
+        as_parquet = run_json(str(path))
+        assert as_parquet["summary"]["rejected_rows"] == 0, name
+        assert keys == sorted((f["finding_id"], f["message"], f["charge_at_risk"]) for f in as_parquet["findings"])
+    # A negative or wider number is no NDC: rejected, not padded.
+    bad = typed.head(6).with_columns(pl.Series("ndc", [-944270005, 123456789012, None, None, None, None]))
+    bad.write_parquet(tmp_path / "bad.parquet")
+    reasons = [r["reason"] for r in run_json(str(tmp_path / "bad.parquet"))["rejected_rows"]]
+    assert sum("ndc must be 11 digits" in r for r in reasons) == 2, reasons

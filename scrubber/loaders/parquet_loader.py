@@ -124,7 +124,7 @@ def typed_to_text(frame: pl.DataFrame, time_zone: str | None = None, keep: tuple
             # (modifier_1..4 and diagnosis_1..4 too: a list in modifier_1 was left out without a word)
             if name in RAW_SCHEMA or name in CLAIM_COLUMNS:
                 raise InputError(f"column {name} holds {dtype}; expected a single value per row", source)
-        elif name in _DIGITS and dtype.is_integer():
+        elif name in _DIGITS and dtype.is_numeric():
             texts.append(_digits(pl.col(name), _DIGITS[name]).alias(name))
         else:
             texts.append(_text(pl.col(name), dtype, time_zone, date_only=name in _DATE_ONLY).alias(name))
@@ -140,9 +140,11 @@ _DIGITS = {"ndc": 11}
 
 
 def _digits(expr: pl.Expr, width: int) -> pl.Expr:
-    """An integer code as its text of ``width`` digits; a negative or wider number as it is (rejected)."""
-    text = expr.cast(pl.String)
-    return pl.when((expr >= 0) & (text.str.len_bytes() <= width)).then(text.str.zfill(width)).otherwise(text)
+    """A numeric code as its text of ``width`` digits (pandas writes an NDC column with blanks as
+    floats: 944270005.0, review 23E); a negative, fractional or wider number as it is (rejected)."""
+    whole = (expr >= 0) & (expr == expr.floor()) & (expr < 10**width)
+    return pl.when(whole).then(expr.cast(pl.UInt64, strict=False).cast(pl.String).str.zfill(width)).otherwise(
+        expr.cast(pl.String))
 
 
 def blank_rows(text: pl.DataFrame, keep: tuple[str, ...] = ()) -> pl.Series:
