@@ -791,18 +791,22 @@ def less_concurrent_hours(groups: pl.LazyFrame, lines: pl.LazyFrame, gone: pl.La
     ).drop("_g", "_less", "_touched", "_rows", "_words")
 
 
-def chains_with_concurrent_infusions(lines: pl.LazyFrame, encounters: pl.Series) -> pl.DataFrame:
-    """``enc_key``, ``tm_chain``: the families of ``encounters`` holding an infusion duplicate-initial-
-    infusion recodes as concurrent (96368, without additional hours). Their documented minutes count
-    that infusion's own time, which supports no hour: a judge of hours left unbilled there would ask
-    for hours CPT does not report (probe 17F: "bill 96366 x3" beside "96368 without hours")."""
-    empty = pl.DataFrame(schema={"enc_key": pl.UInt32, "tm_chain": pl.UInt8})
+def concurrent_episode_units(lines: pl.LazyFrame, encounters: pl.Series) -> pl.DataFrame:
+    """``enc_key``, ``tm_chain``, ``concurrent_units``: per family of ``encounters`` holding an infusion
+    duplicate-initial-infusion recodes as concurrent (96368, without additional hours), the additional
+    hours its episodes' documented minutes would support. They are no hours CPT reports: a judge of hours
+    left unbilled counts the kept infusions' hours without them (probe 17F: "bill 96366 x3" beside
+    "96368 without hours"), and still asks for the kept infusion's own (review 23D: its "bill x2" was
+    dropped for the whole family)."""
+    empty = pl.DataFrame(schema={"enc_key": pl.UInt32, "tm_chain": pl.UInt8, "concurrent_units": pl.Int64})
     concurrent = _concurrent_in(lines, encounters)
     if concurrent is None:
         return empty
-    rows = concurrent.get_column("row_id")
-    chains = timing(lines).lines.filter(pl.col("row_id").is_in(rows.implode())).select("enc_key", "tm_chain")
-    return chains.unique().collect().cast(empty.schema)
+    tm = timing(lines)
+    episodes = tm.lines.filter(pl.col("row_id").is_in(concurrent.get_column("row_id").implode())).select(
+        "ep").drop_nulls().unique()
+    return tm.episodes.join(episodes, on="ep", how="semi").group_by("enc_key", "tm_chain").agg(
+        pl.col("ep_units").sum().alias("concurrent_units")).collect().cast(empty.schema)
 
 
 def recoded_by_one_initial_rule(lines: pl.LazyFrame, encounters: pl.Series) -> pl.LazyFrame:

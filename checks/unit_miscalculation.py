@@ -56,8 +56,9 @@
   `observation-counted-as-infusion` fires instead: one finding per root cause. Likewise hydration
   hours whose excess is fully explained by the minutes concurrent with another infusion are
   `concurrent-hydration`'s (its fix recomputes the hydration), and the hours of an infusion that
-  `duplicate-initial-infusion` recodes as concurrent (96368, no additional hours) are its own; no
-  hours are asked for as left unbilled in a family holding such an infusion (its minutes support none).
+  `duplicate-initial-infusion` recodes as concurrent (96368, no additional hours) are its own; in a
+  family holding such an infusion the hours left unbilled are the kept infusions' only (the concurrent
+  infusion's minutes support none, and the words say so).
 - An infusion line that `units-over-mue` deletes whole (over an MAI 2 MUE or a policy cap) supports
   no hours here: the encounter is judged as that deletion leaves it, the hour lines the deletion
   takes with it are that finding's, and the words name the line not counted (96369 09:00-10:00,
@@ -306,7 +307,7 @@ def _judged_hours(lines: pl.LazyFrame, ctx: Context, skip: pl.Series | None = No
         # (that module imports this one)
         from checks._counting import (
             as_secondary_hydration,
-            chains_with_concurrent_infusions,
+            concurrent_episode_units,
             hours_of_concurrent_infusions,
             less_concurrent_hours,
         )
@@ -318,13 +319,21 @@ def _judged_hours(lines: pl.LazyFrame, ctx: Context, skip: pl.Series | None = No
         if gone.height:
             wrong = less_concurrent_hours(wrong.lazy(), lines, gone.lazy()).filter(
                 (counted > expected) & ~explained | (billed < expected)).collect()
-        # Nor "bill more" where a concurrent infusion's own minutes are what supports it.
+        # Nor "bill more" for the hours a concurrent infusion's own minutes support: the kept infusions'
+        # hours are judged without them.
         under = wrong.filter(billed < expected)
         if under.height:
-            concurrent = chains_with_concurrent_infusions(lines, under.get_column("enc_key").unique())
-            wrong = wrong.join(concurrent.with_columns(pl.lit(True).alias("_concurrent")), on=["enc_key", "tm_chain"],
-                               how="left", maintain_order="left").filter(
-                ~((billed < expected) & pl.col("_concurrent").fill_null(False))).drop("_concurrent")
+            concurrent = concurrent_episode_units(lines, under.get_column("enc_key").unique())
+            less = pl.col("concurrent_units").fill_null(0)
+            # (only the asks change: a row judged over stays as it was)
+            wrong = wrong.join(concurrent, on=["enc_key", "tm_chain"], how="left", maintain_order="left").with_columns(
+                (billed < expected).alias("_under")).with_columns(
+                pl.when("_under").then(expected - less).otherwise(expected).alias("expected"),
+                # (the words list every infusion: say which hours are not counted, or the sum reads wrong)
+                pl.when(pl.col("_under") & (less > 0)).then(pl.format(
+                    "{}; not counted: {} hour(s) of the concurrent infusion (reported without additional hours)",
+                    "infusions", less)).otherwise(pl.col("infusions")).alias("infusions")).filter(
+                ~pl.col("_under") | (billed < expected)).drop("concurrent_units", "_under")
     wrong = other_family(wrong, t, lines, ctx).lazy()
     # No infusion of the add-on's chain billed at all (MEDICARE anchors 96366 with 96413 or 96360, but
     # only 96365 and 96367 give it hours): none supported, and the words name what it would extend, or
