@@ -201,12 +201,15 @@ def _split_waste(ig: pl.LazyFrame) -> pl.LazyFrame:
             pl.col("procedure_code").alias("lines"))
     members = _drugs(jw.join(keys.lazy(), on=GROUP, how="semi")).filter(pl.col("doc_dose").is_not_null())
     dosed = siblings(ig, members).filter(pl.col("n_admin") > 0).select(GROUP)
-    waste = pl.when(own.is_not_null().any()).then(own.sum()).otherwise(pl.col("doc_waste").first())
+    # (by line number, not by row order: lines documenting different doses must not give the finding to
+    # file order, probe 23F)
+    first_waste = pl.col("doc_waste").sort_by("line_number").first()
+    waste = pl.when(own.is_not_null().any()).then(own.sum()).otherwise(first_waste)
     borrowing = own.is_null()
     return members.join(dosed, on=GROUP, how="semi").group_by(GROUP).agg(
         pl.len().alias("_n"),
         pl.col("units").sum().alias("billed"),
-        pl.col("doc_dose").first().alias("dose"),
+        pl.col("doc_dose").sort_by("line_number").first().alias("dose"),
         waste.alias("waste"),
         pl.col("ig_unit_mg").first().alias("unit_mg"),
         pl.col("ig_product").first().alias("product"),
@@ -232,12 +235,12 @@ def _split_doses(ig: pl.LazyFrame) -> pl.LazyFrame:
     keys = plain.filter(own.is_null() & pl.col("doc_dose_mg").is_not_null()).select(GROUP).unique().collect()
     members = with_codes(_drugs(plain.join(keys.lazy(), on=GROUP, how="semi") if keys.height else plain.head(0)),
                          "ig_single_dose", "ig_bit").filter(pl.col("drug_expected_units").is_not_null())
-    dose = pl.when(own.is_not_null().any()).then(own.sum()).otherwise(pl.col("doc_dose").first())
+    dose = pl.when(own.is_not_null().any()).then(own.sum()).otherwise(pl.col("doc_dose").sort_by("line_number").first())
     return members.group_by(GROUP).agg(
         pl.len().alias("_n"),
         pl.col("units").sum().alias("billed"),
         dose.alias("dose"),
-        pl.col("doc_waste").drop_nulls().first().alias("waste"),
+        pl.col("doc_waste").sort_by("line_number").drop_nulls().first().alias("waste"),
         jw_line_due().all().alias("_jw_due"),
         pl.col("ig_unit_mg").first().alias("unit_mg"),
         pl.col("ig_product").first().alias("product"),

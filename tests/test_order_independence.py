@@ -177,3 +177,18 @@ def test_the_same_file_gives_the_same_findings_on_every_run(tmp_path: Path) -> N
     assert {(r["claim_id"], r["line_number"]) for r in runs[0].to_dicts()} == {("UJ1", 3), ("UJ2", 2)}
     for run in runs[1:]:
         assert run.equals(runs[0])
+
+
+def test_a_drug_documented_differently_on_two_lines_is_read_in_line_order(tmp_path: Path) -> None:
+    # One drug on one claim and date, two lines documenting different doses or wastes (probe 23F): the
+    # dose or waste the group is judged by was the first in file order, so the findings and the money
+    # followed the order the export listed the lines in. Now the first by line number.
+    found = _same_in_every_order(tmp_path, """
+        A0,1,MA0,MEDICARE,professional,11,2026-02-10,J1459,,71,7100,D80.0,35200,4800,,,,,
+        A0,2,MA0,MEDICARE,professional,11,2026-02-10,J1459,JW,5,500,D80.0,35200,,,,,,
+        A0,3,MA0,MEDICARE,professional,11,2026-02-10,J1459,JW,5,500,D80.0,30000,,,,,,
+        B0,1,MB0,MEDICARE,professional,11,2026-02-10,J1459,,40,4000,D80.0,35000,400,,,,,
+        B0,2,MB0,MEDICARE,professional,11,2026-02-10,J1459,,32,3200,D80.0,,900,,,,,
+    """, [[0, 2, 1, 4, 3], [4, 3, 2, 1, 0], [1, 0, 2, 3, 4]])
+    drug = found.filter(pl.col("check_id") == "unit-miscalculation").to_dicts()
+    assert [(f["claim_id"], f["line_number"]) for f in drug] == [("A0", 3), ("B0", 2)]
