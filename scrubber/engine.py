@@ -157,8 +157,11 @@ def _run_checks(enriched: pl.DataFrame, checks: list[Check], ctx: Context) -> tu
         # side and shares what their plans have in common (a check and its count filter alike).
         results = pl.collect_all(_plans(checks, lf, ctx), engine=engine)
         findings, unevaluated = _worded_and_counted(checks, results, enriched, range(len(checks)))
-    # Deterministic order before ids are given (two findings with one key are numbered in this order).
-    return findings.sort("claim_id", "line_number", "_order", "reason", "message", nulls_last=True), unevaluated
+    # Deterministic order before ids are given (two findings with one key are numbered in this order):
+    # a total order, the fix and the row last (probe 23F R5: two findings equal up to the message took
+    # their order, and their "#2" id, from a group_by's).
+    keys = ["claim_id", "line_number", "_order", "reason", "message", "suggested_fix", "row_id"]
+    return findings.sort([k for k in keys if k in findings.columns], nulls_last=True), unevaluated
 
 
 def _worded_and_counted(checks: list[Check], results: list[pl.DataFrame], enriched: pl.DataFrame,
