@@ -56,6 +56,7 @@ from scrubber.timing import (
     Timing,
     billed_on,
     codes_where,
+    hour_units,
     interval,
     removed_hydration,
     secondary_units,
@@ -794,7 +795,7 @@ def less_concurrent_hours(groups: pl.LazyFrame, lines: pl.LazyFrame, gone: pl.La
 def concurrent_episode_units(lines: pl.LazyFrame, encounters: pl.Series) -> pl.DataFrame:
     """``enc_key``, ``tm_chain``, ``concurrent_units``: per family of ``encounters`` holding an infusion
     duplicate-initial-infusion recodes as concurrent (96368, without additional hours), the additional
-    hours its episodes' documented minutes would support. They are no hours CPT reports: a judge of hours
+    hours its own documented minutes would support. They are no hours CPT reports: a judge of hours
     left unbilled counts the kept infusions' hours without them (probe 17F: "bill 96366 x3" beside
     "96368 without hours"), and still asks for the kept infusion's own (review 23D: its "bill x2" was
     dropped for the whole family)."""
@@ -802,11 +803,11 @@ def concurrent_episode_units(lines: pl.LazyFrame, encounters: pl.Series) -> pl.D
     concurrent = _concurrent_in(lines, encounters)
     if concurrent is None:
         return empty
-    tm = timing(lines)
-    episodes = tm.lines.filter(pl.col("row_id").is_in(concurrent.get_column("row_id").implode())).select(
-        "ep").drop_nulls().unique()
-    return tm.episodes.join(episodes, on="ep", how="semi").group_by("enc_key", "tm_chain").agg(
-        pl.col("ep_units").sum().alias("concurrent_units")).collect().cast(empty.schema)
+    # (the hours its own documented minutes support: not its episode's, which may hold a timed add-on
+    # the time rules gave the latest infusion started, the kept infusion's hours: review 23G)
+    own = timing(lines).lines.filter(pl.col("row_id").is_in(concurrent.get_column("row_id").implode()))
+    return own.group_by("enc_key", "tm_chain").agg(
+        hour_units(pl.col("minutes")).fill_null(0).sum().alias("concurrent_units")).collect().cast(empty.schema)
 
 
 def recoded_by_one_initial_rule(lines: pl.LazyFrame, encounters: pl.Series) -> pl.LazyFrame:

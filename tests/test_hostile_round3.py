@@ -92,8 +92,13 @@ def test_a_parquet_file_typed_by_inference_keeps_its_ndcs(tmp_path: Path) -> Non
         as_parquet = run_json(str(path))
         assert as_parquet["summary"]["rejected_rows"] == 0, name
         assert keys == sorted((f["finding_id"], f["message"], f["charge_at_risk"]) for f in as_parquet["findings"])
-    # A negative or wider number is no NDC: rejected, not padded.
+    # A negative or wider number is no NDC: rejected, not padded; nor is a 32-bit float's (it holds 7
+    # digits exactly: 00944270005 read back as 944270016, review 23G).
     bad = typed.head(6).with_columns(pl.Series("ndc", [-944270005, 123456789012, None, None, None, None]))
     bad.write_parquet(tmp_path / "bad.parquet")
     reasons = [r["reason"] for r in run_json(str(tmp_path / "bad.parquet"))["rejected_rows"]]
     assert sum("ndc must be 11 digits" in r for r in reasons) == 2, reasons
+    typed.with_columns(pl.col("ndc").cast(pl.Float32)).write_parquet(tmp_path / "float32.parquet")
+    doc = run_json(str(tmp_path / "float32.parquet"))
+    drug_rows = typed.get_column("ndc").is_not_null().sum()
+    assert sum("ndc must be 11 digits" in r["reason"] for r in doc["rejected_rows"]) == drug_rows

@@ -262,3 +262,22 @@ def test_a_concurrent_infusion_on_a_claim_of_its_own_takes_that_claims_hours(tmp
     # The kept 180-minute infusion's claim bills no hours: N2's 96366 x2 are its hours, not the
     # concurrent one's (probe 18D: deleting them lost two payable units).
     assert "Delete" not in found[("N2", 1)][3] and found[("N2", 1)][4] == 100.0 and ("N2", 2) not in found
+
+
+def test_hours_left_unbilled_beside_a_concurrent_infusion_leave_out_only_its_own_hours(tmp_path) -> None:
+    # 96365 09:00-12:00 with its 96366 documented 12:00-14:00 (300 minutes: 96366 x4), a 96367 of 60
+    # minutes inside it (96368, no hours of its own). The time rules give the timed 96366 to the latest
+    # infusion started, the 96367: its episode's hours are the kept infusion's, not the concurrent one's.
+    # Asked "x2, not counted: 2 hour(s) of the concurrent infusion", then x4 once the 96368 was billed
+    # (review 23G); 96367 09:30-11:45 (135 minutes, one hour of its own) leaves x3.
+    rows = [_line("K1", 1, "96365", 1, "09:00", "12:00"), _line("K1", 2, "96367", 1, "09:30", "10:30"),
+            _line("K1", 3, "96366", 1, "12:00", "14:00"),
+            _line("K2", 1, "96365", 1, "09:00", "12:00"), _line("K2", 2, "96367", 1, "09:30", "11:45"),
+            _line("K2", 3, "96366", 1, "12:00", "13:00")]
+    path = tmp_path / "k.csv"
+    path.write_text(HEADER + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    found = scrub([str(path)]).findings.to_dicts()
+    under = {f["claim_id"]: f["message"] for f in found if f["reason"] == "hours_under"}
+    assert "supports x4" in under["K1"] and "not counted" not in under["K1"], under["K1"]
+    assert "supports x3" in under["K2"], under["K2"]
+    assert "not counted: 1 hour(s) of the concurrent infusion" in under["K2"], under["K2"]
