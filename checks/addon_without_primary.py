@@ -17,7 +17,9 @@ in start order on the hours of the whole; the same payer layer; no line of its c
 no observation), is
 `primary_across_midnight`: the fix dates the add-on with its primary (CPT counts an infusion across
 midnight as one continuous service; the add-on edits pay it with its primary on the same date),
-never a second initial service on the later date. An additional-hour add-on with no primary, the
+never a second initial service on the later date; one of that infusion's add-ons after the lines its
+hours (at least one) are laid on is `primary_across_midnight_beyond`: deleted, the time it bills not
+documented. An additional-hour add-on with no primary, the
 encounter's only timed add-on without one, where the documented time of another family's infusion billed there
 supports hours of its own add-on code not yet billed, is `no_primary_other_family`: the fix recodes
 it to that code (96366 beside 96413 alone for 120 minutes under CPT's list: 96415 x1), as
@@ -122,12 +124,13 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     return found.lazy().join(overnight, on="row_id", how="left").join(recoded, on="row_id", how="left").join(
         alone, on="row_id", how="left").with_columns(
         pl.when(pl.col("midnight_fits").fill_null(False)).then(pl.lit("primary_across_midnight"))
+        .when(pl.col("midnight_beyond").fill_null(False)).then(pl.lit("primary_across_midnight_beyond"))
         .when(pl.col("other_code").is_not_null()).then(pl.lit("no_primary_other_family"))
         .when(pl.col("initial_code").is_not_null() & pl.col("primary_code").is_null())
         .then(pl.lit("no_primary_only_service"))
         .otherwise(pl.col("reason")).alias("reason"),
-    ).drop("member_id", "billing_provider", "date_of_service", "is_inst", "_mask", "midnight_fits", "procedure_code",
-           "cob_layer")
+    ).drop("member_id", "billing_provider", "date_of_service", "is_inst", "_mask", "midnight_fits", "midnight_beyond",
+           "procedure_code", "cob_layer")
 
 
 def _the_only_service(lines: pl.LazyFrame, orphans: pl.DataFrame) -> pl.LazyFrame:
@@ -211,7 +214,7 @@ def _primary_across_midnight(lines: pl.LazyFrame, orphans: pl.DataFrame) -> pl.L
     re-dated line then settles (review 21D). Of several, the first by claim and line."""
     schema = {"row_id": pl.Int64, "primary_code": pl.String, "primary_claim": pl.String,
               "primary_line": pl.Int64, "primary_dos": pl.String, "primary_interval": pl.String,
-              "midnight_fits": pl.Boolean}
+              "midnight_fits": pl.Boolean, "midnight_beyond": pl.Boolean}
     if not orphans.height:
         return pl.LazyFrame(schema=schema)
     # (filter first: the lines whose documented stop is dated later, or a clock time before the start on
@@ -272,8 +275,13 @@ def _primary_across_midnight(lines: pl.LazyFrame, orphans: pl.DataFrame) -> pl.L
     # (laid in start order, the untimed last: each fits while the hours reach its units, so one line too
     # many does not undo the others, review 23E)
     units = pl.when(ours).then(pl.col("_units")).otherwise(0).cum_sum().over(primary)
-    fits = (ours & (hour_units(minutes) >= units) & ((pl.col("_billed") & pl.col("_own_bit")) == 0)
-            & (pl.col("_obs") == 0))
+    redatable = ours & ((pl.col("_billed") & pl.col("_own_bit")) == 0) & (pl.col("_obs") == 0)
+    fits = redatable & (hour_units(minutes) >= units)
+    # (one of that infusion's add-ons after the lines its hours are laid on, all of them: deleted, never
+    # "bill a primary for the next date" beside the lines re-dated with it, review 23G; only where its
+    # minutes support an hour, which a line before took)
+    supported = hour_units(minutes)
+    beyond = redatable & (supported > 0) & (supported <= units - pl.col("_units"))
     # (an orphan after such an infusion that the re-date does not fit is marked, not re-dated: a 96367
     # begun after midnight is no "only service" of its day to report as the initial one either)
     # (a next-payer copy's add-on meets its own copy's primary only, review 23E: cob_layer)
@@ -282,7 +290,7 @@ def _primary_across_midnight(lines: pl.LazyFrame, orphans: pl.DataFrame) -> pl.L
         crossing, on=["member_id", "date_of_service", "cob_layer"]).filter(
         same_provider & ((pl.col("_mask") & pl.col("_bit")) != 0)).sort(
         *primary, "_own_start", "row_id", nulls_last=True).with_columns(
-        fits.fill_null(False).alias("midnight_fits")).sort(
+        fits.fill_null(False).alias("midnight_fits"), beyond.fill_null(False).alias("midnight_beyond")).sort(
         "row_id", pl.col("midnight_fits").not_(), "primary_claim", "primary_line").group_by(
         "row_id", maintain_order=True).first().select(
         list(schema)).cast(schema)  # type: ignore[arg-type]
