@@ -587,6 +587,24 @@ def _rule(name: str, arg: Any, value: pl.Expr) -> pl.Expr:
     raise ValueError(f"no rule for check {name}")  # pragma: no cover - FIELDS declares only these
 
 
+def comparable_values(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
+    """``frame`` with each of ``columns`` (text, as a file holds it) replaced by the value a canonical
+    row would hold, as text: normalised, numbers and times parsed ("35000" and "35000.0", "IV" and "iv",
+    "09:00" and "09:00:00" are one value); a value that does not parse stays as its trimmed text. For
+    telling whether two rows of a side file (``--records``) say the same thing."""
+    fields = {f.name: f for f in FIELDS}
+    out = frame
+    for col in columns:
+        f = fields[col]
+        if f.dtype == pl.String():
+            out = out.with_columns(_text_normaliser(col)(pl.col(col).cast(pl.String)).alias(col))
+            continue
+        out = out.with_columns(_strip_blank(pl.col(col).cast(pl.String)).alias("_t"))
+        parsed, _ = _parse("_t", f.dtype)
+        out = out.with_columns(pl.coalesce(parsed.cast(pl.String), pl.col("_t")).alias(col)).drop("_t")
+    return out
+
+
 def value_problems(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
     """Why values of ``columns`` (text, as a file holds them) cannot be taken: ``(_i, column, reason)``
     per value that does not parse or breaks its field's rules, ``_i`` the row's position in ``frame``.

@@ -271,7 +271,10 @@ def _one_record_per_line(rec: pl.DataFrame, doc_cols: list[str]) -> tuple[pl.Dat
     if not rec.select(repeated.any()).item():
         return rec, rec.clear().with_columns(pl.lit(None, pl.String()).alias("reason"))
     many = rec.filter(repeated)
-    differs = many.group_by(list(KEY)).agg(
+    # (compared as values, not as spellings: "35000" and "35000.0", "IV" and "iv" agree, probe 23H)
+    from scrubber.canonical import comparable_values
+
+    differs = comparable_values(many, doc_cols).group_by(list(KEY)).agg(
         pl.concat_list([pl.when(pl.col(c).drop_nulls().n_unique() > 1).then(pl.lit(c)) for c in doc_cols]
                        ).list.drop_nulls().list.join(", ").alias("_differs"),
         # (values one row gives and another leaves empty: combined, and the message says which)

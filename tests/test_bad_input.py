@@ -905,6 +905,12 @@ def test_duplicate_records_are_used_once_when_they_agree_and_not_at_all_when_the
     same = write(tmp_path / "d.csv", "claim_id,line_number,observation_minutes,route\nG1,1,10,IV\nG1,1,10,IV\n")
     assert [(u["row"], u["reason"]) for u in run_json(good_csv, "--records", same)["unmatched_records"]] == [
         (3, "duplicate record for this claim line (the same values): used once")]
+    # The same values spelled otherwise agree (probe 23H: "35000" and "35000.0", "IV" and "iv", a time with
+    # seconds were "disagree: none is used", and the line lost its documentation).
+    spelled = write(tmp_path / "e.csv", "claim_id,line_number,observation_minutes,route,infusion_start\n"
+                    "G1,1,10,IV,2026-02-10T09:00\nG1,1,10.0,iv,2026-02-10 09:00:00\n")
+    assert [(u["row"], u["reason"]) for u in run_json(good_csv, "--records", spelled)["unmatched_records"]] == [
+        (3, "duplicate record for this claim line (the same values): used once")]
 
 
 # Contract: records.
