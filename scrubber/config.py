@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,7 +68,9 @@ def discover(start: Path | None = None) -> Path | None:
     folder = (start or Path.cwd()).resolve()
     for directory in (folder, *folder.parents):
         candidate = directory / CONFIG_NAME
-        if candidate.is_file():
+        # (one that is there but cannot be read, a dangling link, a loop, a folder, is this folder's config
+        # all the same: :func:`load` says why; passed over, a parent's settings applied without a word, 23H)
+        if candidate.is_file() or os.path.lexists(candidate):
             return candidate
         pyproject = directory / PYPROJECT
         if pyproject.is_file() and "scrubber" in _tool(_read(pyproject)):
@@ -104,9 +107,13 @@ def _texts(value: Any, key: str, path: Path, comma: bool = False) -> list[str]:
 
 def load(path: Path) -> Config:
     """Read and validate one config file (``pyproject.toml``: its ``[tool.scrubber]`` table)."""
-    path = path.resolve()
+    try:
+        path = path.resolve()
+    except (OSError, RuntimeError) as exc:  # (a symlink loop: "unexpected RuntimeError" before, 23H)
+        raise UsageError(f"cannot read config file ({exc})", str(path)) from None
     if not path.is_file():
-        raise UsageError("no such config file", str(path))
+        raise UsageError("no such config file" if not os.path.lexists(path) else
+                         "config file is not a readable file (a folder, or a link to nothing)", str(path))
     data = _read(path)
     prefix = ""
     if path.name == PYPROJECT:

@@ -207,3 +207,25 @@ def test_a_pyproject_table_beside_scrubber_toml_is_said_not_read(project: Path) 
     # Near miss: a pyproject without the table says nothing.
     (project / "pyproject.toml").write_text('[project]\nname = "x"\n')
     assert "is not read" not in run("check", SAMPLE, "--show-config").output
+
+
+def test_a_config_that_cannot_be_read_is_an_error_not_passed_over(tmp_path: Path) -> None:
+    """A ``scrubber.toml`` that is a dangling link, a loop or a folder was passed over by discovery, and
+    the parent's config applied without a word (probe 23H: its ``fail_on = "never"`` passed a batch the
+    team's config would fail); a loop named with ``--config`` was "unexpected RuntimeError"."""
+    (tmp_path / "scrubber.toml").write_text('fail_on = "never"\n', encoding="utf-8")
+    team = tmp_path / "team"
+    team.mkdir()
+    (team / "scrubber.toml").symlink_to(tmp_path / "nowhere" / "scrubber.toml")
+    assert discover(team) == team / "scrubber.toml"
+    with pytest.raises(UsageError, match="no such config file"):
+        load(team / "scrubber.toml")
+    folder = tmp_path / "folder"
+    (folder / "scrubber.toml").mkdir(parents=True)
+    with pytest.raises(UsageError, match="not a readable file"):
+        load(discover(folder))
+    loop = tmp_path / "loop.toml"
+    loop.symlink_to(loop)
+    result = run("check", str(ROOT / "sample_claims" / "claims.csv"), "--config", str(loop))
+    assert result.exit_code == 2 and "cannot read config file" in result.output, result.output
+    assert "unexpected" not in result.output
