@@ -70,7 +70,7 @@ def discover(start: Path | None = None) -> Path | None:
         candidate = directory / CONFIG_NAME
         # (one that is there but cannot be read, a dangling link, a loop, a folder, is this folder's config
         # all the same: :func:`load` says why; passed over, a parent's settings applied without a word, 23H)
-        if candidate.is_file() or os.path.lexists(candidate):
+        if os.path.lexists(candidate):
             return candidate
         pyproject = directory / PYPROJECT
         if pyproject.is_file() and "scrubber" in _tool(_read(pyproject)):

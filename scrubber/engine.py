@@ -161,7 +161,7 @@ def _run_checks(enriched: pl.DataFrame, checks: list[Check], ctx: Context) -> tu
     # a total order, the fix and the row last (probe 23F R5: two findings equal up to the message took
     # their order, and their "#2" id, from a group_by's).
     keys = ["claim_id", "line_number", "_order", "reason", "message", "suggested_fix", "row_id"]
-    return findings.sort([k for k in keys if k in findings.columns], nulls_last=True), unevaluated
+    return findings.sort(keys, nulls_last=True), unevaluated
 
 
 def _worded_and_counted(checks: list[Check], results: list[pl.DataFrame], enriched: pl.DataFrame,

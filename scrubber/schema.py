@@ -28,7 +28,8 @@ MODIFIER_RE = r"^[A-Z0-9]{2}$"
 # The second character is usually a digit, but FY2026 added letter-second codes (QA0x), so the
 # format test stays loose; whether a code is *billable* is the noncovered-diagnosis check's job.
 DIAGNOSIS_RE = r"^[A-Z][0-9A-Z]{2,6}$"
-NDC_RE = r"^[0-9]{11}$"
+NDC_DIGITS = 11  # FORMATS.md: the NDC in its 11-digit billing form (5-4-2)
+NDC_RE = rf"^[0-9]{{{NDC_DIGITS}}}$"
 POS_RE = r"^[0-9]{2}$"
 
 CLAIM_TYPES = ("professional", "institutional")

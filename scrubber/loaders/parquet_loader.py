@@ -40,7 +40,7 @@ from scrubber.loaders.csv_loader import (
     ignored_notices,
     to_raw,
 )
-from scrubber.schema import RAW_SCHEMA
+from scrubber.schema import NDC_DIGITS, RAW_SCHEMA
 
 LIST_COLUMNS = {"modifiers": MODIFIER_COLUMNS, "diagnoses": DIAGNOSIS_COLUMNS}
 _KNOWN = CLAIM_COLUMNS | frozenset(LIST_COLUMNS)  # the columns read; any other is kept as _extra_N
@@ -138,7 +138,7 @@ def typed_to_text(frame: pl.DataFrame, time_zone: str | None = None, keep: tuple
 # dropped them, and the number can only stand for the code of that width (probe 23B: every drug line
 # of such a file was rejected "ndc must be 11 digits (ndc = '944270005')"). POS and revenue codes
 # get their zero back from the normalisation every loader shares (``scrubber.canonical``).
-_DIGITS = {"ndc": 11}
+_DIGITS = {"ndc": NDC_DIGITS}
 
 
 def _digits(expr: pl.Expr, width: int) -> pl.Expr:
