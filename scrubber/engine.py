@@ -639,8 +639,10 @@ def scrub(
     checked = check_batches(batches, policies, checks, ctx, clock, suppressions)
     canon, enriched, findings, unevaluated = checked.canon, checked.enriched, checked.findings, checked.unevaluated
     suppressed, suppression_warnings = checked.suppressed, checked.suppression_warnings
-    unmatched = joiner.problems() if joiner is not None else empty_problems()
+    unmatched = joiner.problems(enriched.get_column("row_id")) if joiner is not None else empty_problems()
     summary = summarise(enriched, findings, canon.rejected, canon.rows_read, checks, unevaluated, unmatched)
+    if loaded is not None:
+        summary["records_read"] = loaded.rows_read  # (beside unmatched_records: the records' own count)
     # Rows are counted independently of the parsers (a quote-aware scan, a segment count): the run is
     # "reconciled" only when rows read = checked + rejected AND every file gave the rows its count says.
     mismatched = raw.reconciliation()
@@ -656,7 +658,8 @@ def scrub(
     unvalidated = ([{"source": "--strict", "problem": "no input is an X12 837 file, and --strict validates X12 "
                      "files only: nothing more was validated"}]
                    if strict and "x12" not in raw.formats.values() else [])
-    unused = unused_policy_warnings(policies, policies_used(enriched, canon.rejected_lines, policies))
+    unused = [*policies.notices,
+              *unused_policy_warnings(policies, policies_used(enriched, canon.rejected_lines, policies))]
     input_warnings = [*raw.skipped, *raw.file_notices, *record_notices, *counts, *times, *unused, *unvalidated]
     strict_refuses = [False] * len(raw.skipped) + [raw.formats.get(n["source"]) == "x12" for n in raw.file_notices] \
         + [False] * (len(record_notices) + len(counts) + len(times) + len(unused) + len(unvalidated))

@@ -270,7 +270,9 @@ def _diagnoses(values: Any, where: str, source: str) -> tuple[str, ...]:
     return tuple(codes.to_series())
 
 
-_HCPCS_CODE = re.compile(r"[A-Z0-9]{5}")
+# A HCPCS Level I (CPT: five digits; Category II/III and PLA: four digits and F, T or U) or Level II
+# (a letter and four digits) code: a cap on "ABCDE" is on no code and would cap nothing (probe 23H B2).
+_HCPCS_CODE = re.compile(r"[0-9]{4}[0-9FTU]|[A-Z][0-9]{4}")
 
 
 def _no_repeated_caps(raw: dict[str, Any], source: str) -> None:
@@ -298,7 +300,8 @@ def _caps(doc: dict[str, Any], source: str) -> dict[str, int]:
     for code, cap in doc.get("caps", {}).items():
         key = code.strip().upper()
         if not _HCPCS_CODE.fullmatch(key):
-            raise PolicyError(f"caps.{code}: not a HCPCS/CPT code (5 letters or digits, e.g. \"96371\")", source)
+            raise PolicyError(f"caps.{code}: not a HCPCS/CPT code (five digits, four digits and F/T/U, or a letter "
+                              "and four digits: \"96371\", \"J1459\")", source)
         if not isinstance(cap, int) or isinstance(cap, bool) or cap < 0:
             raise PolicyError(f"caps.{code} must be a whole number >= 0", source)
         if cap > MAX_UNITS:  # a line cannot bill more (schema): a larger cap can never be reached
@@ -397,6 +400,26 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise PolicyError("invalid TOML (nested too deeply to be a policy)", str(path)) from None
 
 
+def _no_extends_notice(raw: dict[str, Any], builtins: dict[str, Policy], source: str) -> dict[str, str]:
+    """The input warning of a policy file that names no base: it is read as ``extends = "DEFAULT"``
+    (commercial rules), which turned a file naming Medicare's payers into commercial rules for their
+    claims without a word (probe 23H B1: JZ and KX findings gone). The README's form gives
+    ``extends``; a file without it is still read as before, and said."""
+    medicare = builtins["MEDICARE"]
+    patterns = raw.get("payer_patterns")
+    patterns = patterns if isinstance(patterns, dict) else {}
+    named = [raw.get("payers"), patterns.get("prefix"), patterns.get("contains")]
+    theirs = [p for names in named if isinstance(names, list) for p in names
+              if isinstance(p, str) and medicare.claims(payer_key(p))]
+    head = (f"policy {str(raw['name']).strip()} does not say which policy it extends and is read as "
+            'extends = "DEFAULT" (commercial rules: JW for documented waste only, no JZ, no KX, CPT\'s add-on '
+            "primaries)")
+    if theirs:
+        return {"source": source, "problem": f"{head}, yet its payers {', '.join(theirs)} are Medicare's by name: "
+                'add extends = "MEDICARE" if they follow Medicare\'s rules, or extends = "DEFAULT" to keep these'}
+    return {"source": source, "problem": f'{head}: add extends = "DEFAULT" (or "MEDICARE") to say which'}
+
+
 def _builtin_doc(name: str) -> dict[str, Any]:
     text = resources.files("scrubber.policies").joinpath(f"{name.lower()}.toml").read_text(encoding="utf-8")
     return tomllib.loads(text)
@@ -415,6 +438,8 @@ class PolicySet:
     policies: dict[str, Policy]
     payer_map: dict[str, str]
     claimants: list[Policy] = field(default_factory=list)
+    # Input warnings of the policy files: read as written, but a default a reader may not expect.
+    notices: list[dict[str, str]] = field(default_factory=list)
 
     def policy_for(self, payer: str | None) -> str:
         """The name of the policy for a payer name (RULES.md "Payer to policy"; module docstring)."""
@@ -431,12 +456,15 @@ class PolicySet:
         claimants = list(policies.values())
         payer_map = {p: name for name, pol in policies.items() for p in pol.payers}
         defined_in: dict[str, str] = {}  # policy name -> the user file that defines it
+        notices: list[dict[str, str]] = []  # input warnings of the files (read, not refused)
         for file in files:
             raw = _read_toml(Path(file))
             _validate_keys(raw, file)
             if "name" not in raw:
                 raise PolicyError("a policy file needs a 'name'", file)
             base = raw.get("extends", FALLBACK).strip().upper()
+            if "extends" not in raw and str(raw["name"]).strip().upper() != FALLBACK:
+                notices.append(_no_extends_notice(raw, policies, file))
             if base not in docs:
                 raise PolicyError(f"extends unknown policy '{base}' (known: {', '.join(sorted(docs))})", file)
             _no_repeated_caps(raw, file)
@@ -481,7 +509,7 @@ class PolicySet:
             policies[policy.name] = policy
             claimants.append(policy)
             payer_map.update({p: policy.name for p in policy.payers})
-        return cls(policies=policies, payer_map=payer_map, claimants=claimants)
+        return cls(policies=policies, payer_map=payer_map, claimants=claimants, notices=notices)
 
     def line_parameters(self) -> dict[str, pl.DataFrame]:
         """Frames the engine joins onto lines: payer -> policy, policy parameters, caps, coverage."""

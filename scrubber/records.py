@@ -41,6 +41,8 @@ from scrubber.schema import RECORD_COLUMNS
 KEY = ("claim_id", "line_number")
 READ_COLUMNS = frozenset((*KEY, *RECORD_COLUMNS))  # what a records file gives; any other column is not read
 UNMATCHED_REASON = "record matches no claim line"  # (the terminal counts these apart from other problems)
+# A record whose claim line was read but rejected: nothing of it reached a check (probe 23H B3).
+REJECTED_LINE_REASON = "the claim line it documents was rejected (see rejected_rows): the record is not used"
 UNMATCHED_SCHEMA = {"source": pl.String(), "row": pl.Int64(), "claim_id": pl.String(),
                     "line_number": pl.String(), "reason": pl.String()}
 
@@ -55,6 +57,9 @@ class Records:
     problems: pl.DataFrame | None = None
     # Columns that are not read but look meant to be (input warnings, as a claims file's columns are).
     notices: list[str] = field(default_factory=list)
+    # Data rows read (usable or not): the summary's ``records_read``, so that every record row is
+    # visibly accounted for beside ``unmatched_records`` (probe 23H B3).
+    rows_read: int = 0
 
 
 def _normalise_key(frame: pl.LazyFrame) -> pl.LazyFrame:
@@ -172,6 +177,7 @@ def load_records(path_text: str) -> Records:
                          path_text)
     frame = _normalise_key(frame.lazy().select("source_row", *KEY, *doc_cols, "load_error").with_columns(
         pl.col("source_row").cast(pl.Int64))).collect()
+    rows_read = frame.height
     unreadable = frame.filter(pl.col("load_error").is_not_null())
     frame = frame.filter(pl.col("load_error").is_null()).drop("load_error")
     bad = _bad_values(frame, doc_cols)
@@ -190,7 +196,8 @@ def load_records(path_text: str) -> Records:
             pl.lit(source).alias("source"), "row", *KEY,
             (pl.col("reason") + pl.lit("; the value is not used")).alias("reason")),
     ]).cast(UNMATCHED_SCHEMA)
-    return Records(frame=frame, source=source, problems=problems, notices=_column_notices(columns))
+    return Records(frame=frame, source=source, problems=problems, notices=_column_notices(columns),
+                   rows_read=rows_read)
 
 
 def _column_notices(columns: dict[str, int]) -> list[str]:
@@ -238,24 +245,36 @@ class RecordJoin:
         joined = keys.join(self.renamed, on=list(KEY), how="inner")
         if joined.height == 0:
             return raw
-        self.matched.append(joined.select(*KEY))
+        self.matched.append(joined.select("row_id", *KEY))
         return (
             raw.join(joined.drop(*KEY), on="row_id", how="left", maintain_order="left")
             .with_columns(pl.coalesce(f"_rec_{c}", c).alias(c) for c in self.doc_cols)
             .drop(f"_rec_{c}" for c in self.doc_cols)
         )
 
-    def problems(self) -> pl.DataFrame:
-        """Records that matched no claim line, and repeated record keys (used once when they agree, not at
-        all when they disagree)."""
-        matched = pl.concat(self.matched).unique() if self.matched else pl.DataFrame(schema=dict.fromkeys(KEY,
-                                                                                                      pl.String()))
+    def problems(self, checked: pl.Series | None = None) -> pl.DataFrame:
+        """Records that matched no claim line, records whose claim lines were all rejected (``checked``:
+        the row ids of the lines checked; a record of a rejected row is used by nothing, and saying
+        nothing left it unaccounted for: probe 23H B3), and repeated record keys (used once when they
+        agree, not at all when they disagree)."""
+        matched = (pl.concat(self.matched) if self.matched
+                   else pl.DataFrame(schema={"row_id": pl.Int64(), **dict.fromkeys(KEY, pl.String())}))
         unmatched = self.records.join(matched, on=list(KEY), how="anti")
+        if checked is None:
+            unused = self.records.clear()
+        else:
+            used = matched.filter(pl.col("row_id").is_in(checked.implode()))
+            unused = self.records.join(matched, on=list(KEY), how="semi").join(used, on=list(KEY), how="anti")
+
+        def listed(frame: pl.DataFrame, reason: str) -> pl.DataFrame:
+            return frame.select(pl.lit(self.source).alias("source"), pl.col("source_row").alias("row"), *KEY,
+                                pl.lit(reason).alias("reason"))
+
         return pl.concat(
             [
                 self.file_problems,
-                unmatched.select(pl.lit(self.source).alias("source"), pl.col("source_row").alias("row"), *KEY,
-                                 pl.lit(UNMATCHED_REASON).alias("reason")),
+                listed(unmatched, UNMATCHED_REASON),
+                listed(unused, REJECTED_LINE_REASON),
                 self.duplicates.select(pl.lit(self.source).alias("source"), pl.col("source_row").alias("row"), *KEY,
                                        "reason"),
             ]

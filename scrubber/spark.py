@@ -685,7 +685,7 @@ def _summary(parts_json: list[str], checks: list[Check], policies: PolicySet
         parts_list = [parts]
     total = functools.reduce(add_summary_parts, parts_list)
     warnings = unusable_times_warnings(total.pop(UNUSABLE_TIMES, {}))
-    warnings += unused_policy_warnings(policies, total.pop(POLICIES_USED, {}))
+    warnings += [*policies.notices, *unused_policy_warnings(policies, total.pop(POLICIES_USED, {}))]
     summary = summary_from_parts(total, total["rows_read"], checks, 0)
     summary["input_warnings"] = len(warnings)
     return summary, warnings

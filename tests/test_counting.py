@@ -78,7 +78,8 @@ def test_the_xs_line_over_the_mue_is_a_justification_with_what_to_attach(write_c
     assert row["charge_at_risk"] == 600.0 and "line(s) 1, 2" in row["message"]
 
 
-@pytest.mark.parametrize("key", ["9637", "96371x", "963 71"])
+# (probe 23H B2: "ABCDE" is five letters but no HCPCS code: a cap on it capped nothing, in silence)
+@pytest.mark.parametrize("key", ["9637", "96371x", "963 71", "ABCDE", "9637A", "J14A9"])
 def test_policy_caps_must_name_a_code(tmp_path, key: str) -> None:
     """A cap that matches no code would be accepted and ignored: refused instead."""
     policy = tmp_path / "acme.toml"

@@ -15,7 +15,7 @@ from scrubber.engine import ScrubResult
 from scrubber.errors import UNPRINTABLE
 from scrubber.gate import Verdict
 from scrubber.output import icd10_next_words
-from scrubber.records import UNMATCHED_REASON
+from scrubber.records import REJECTED_LINE_REASON, UNMATCHED_REASON
 
 MAX_REJECTED_SHOWN = 10
 MAX_FINDINGS_SHOWN = 50
@@ -118,9 +118,13 @@ def render_summary(result: ScrubResult, verdict: Verdict, rejected_path: str | N
     if result.unmatched_records.height:
         # (a record that matched its line but holds a value that cannot be used, or repeats another, is
         # no unmatched record: probe 20B read "1 record matched no claim line" for one of those)
-        unmatched = int((result.unmatched_records.get_column("reason") == UNMATCHED_REASON).sum())
-        others = result.unmatched_records.height - unmatched
+        reasons = result.unmatched_records.get_column("reason")
+        unmatched = int((reasons == UNMATCHED_REASON).sum())
+        of_rejected = int((reasons == REJECTED_LINE_REASON).sum())
+        others = result.unmatched_records.height - unmatched - of_rejected
         words = [f"{unmatched} administration record(s) matched no claim line"] if unmatched else []
+        if of_rejected:
+            words.append(f"{of_rejected} record(s) of a rejected claim line not used")
         if others:
             words.append(f"{others} record problem(s) (a value not used, a repeated record)")
         out.append("; ".join(words) + " (unmatched_records in the findings JSON).")
