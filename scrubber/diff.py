@@ -148,7 +148,11 @@ class Findings:
             if bad is not None:  # dropped, it would read as a finding fixed (or never there)
                 raise UsageError(f"not a findings JSON file ({name}[{bad}] is not a finding object)", source)
         provenance = doc.get("provenance")
-        if isinstance(provenance, dict) and provenance.get("masked") is True:
+        masked = provenance.get("masked") if isinstance(provenance, dict) else None
+        if masked is not None and not isinstance(masked, bool):  # ("yes" read as unmasked: probe 23H B4)
+            raise UsageError(f"not a findings file scrub wrote (provenance.masked is {json.dumps(masked)[:40]}, "
+                             "not true or false)", source)
+        if masked is True:
             raise UsageError("written with --mask-phi: its finding ids are keyed for that run only and match no other "
                              "run's; compare findings files written without --mask-phi", source)
         if any(not f.get("finding_id") for f in [*findings, *suppressed]):

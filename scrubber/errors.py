@@ -19,6 +19,19 @@ def printable(text: str) -> str:
     return _UNPRINTABLE.sub("\ufffd", decoded(text))
 
 
+# Characters that change how the text around them is displayed without being seen: bidirectional
+# overrides, embeddings and isolates (they reorder what a reader sees: "Trojan source"), the direction
+# marks, and the zero-width space, word joiner and byte-order mark (two claim ids differing by one look
+# the same). The HTML report and letters show each as a mark; joiners (U+200C, U+200D) are left, as
+# names in several scripts need them (probe 23H B5).
+_INVISIBLE = re.compile("[\u061c\u200b\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]")
+
+
+def show_invisible(text: str) -> str:
+    """``text`` with each invisible control shown as ``[U+202E]`` (claim data is untrusted text)."""
+    return _INVISIBLE.sub(lambda m: f"[U+{ord(m.group()):04X}]", text) if _INVISIBLE.search(text) else text
+
+
 def undecodable_byte(text: str) -> str | None:
     """The first byte of ``text`` that was not UTF-8 (read with ``errors="surrogateescape"``, which
     keeps such a byte as a lone surrogate), as ``0xe9``; None when there is none."""

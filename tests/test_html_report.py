@@ -389,3 +389,39 @@ def test_one_payer_written_in_several_cases_is_one_row_and_one_filter_entry(tmp_
     # Each claim keeps its payer as written; the filter reads the grouped name.
     claims = island(render_html(scrub([str(path)])))["claims"]
     assert {c["payer"]: c["pk"] for c in claims if c["pk"] == "AETNA"}.keys() == {"AETNA", "Aetna", "aetna"}
+
+
+# Hostile input (probe 23H B5): bidirectional overrides and zero-width characters from claim data
+# reached the report and the letters escaped but raw, so "PCN-1\u202e9001" displayed reversed and two
+# ids differing by a zero-width space looked the same. Each is shown as a visible mark.
+BIDI_ROWS = (
+    "PCN-1\u202e9001,1,M\u200b77,MEDICARE,professional,12,2026-05-01,96369,,,1,300.00,,,,SC,2026-05-01T09:00,"
+    "2026-05-01T10:00,1\n"
+    "PCN-1\u202e9001,2,M\u200b77,MEDICARE,professional,12,2026-05-01,J1559,JZ,,80,4000.00,,,8000,SC,,,\n"
+    "PCN-\u2066X\u2069,x,M78,MEDICARE,professional,11,2026-02-10,96365,,,1,250.00,D80.0,,,IV,,,\n"
+    "PCN-NAME\u200d,1,M79,MEDICARE,professional,11,2026-02-10,96366,,,1,120.00,D80.0,,,IV,,,\n"
+)
+
+
+def test_invisible_controls_in_claim_data_are_shown_as_marks(tmp_path: Path) -> None:
+    from scrubber.output.letters import render_letters
+
+    path = tmp_path / "claims.csv"
+    path.write_text(HEADER + "\n" + BIDI_ROWS, encoding="utf-8")
+    result = scrub([str(path)])
+    assert result.rejected.height == 1 and result.findings.height >= 2
+    pages = [render_html(result), *render_letters(result).values()]
+    for page in pages:
+        assert not re.search("[\u202a-\u202e\u2066-\u2069\u200b]", page)
+    report = pages[0]
+    assert "PCN-1[U+202E]9001" in report  # in the JSON island (as data) and the printed tables
+    assert "PCN-[U+2066]X[U+2069]" in report  # the rejected row
+    assert "M[U+200B]77" in report
+    assert "PCN-NAME\u200d" in report  # a joiner is left: names in several scripts need it
+    assert any("PCN-1[U+202E]9001" in letter for letter in pages[1:])
+
+
+def test_plain_claim_data_is_printed_as_written(report: str) -> None:
+    """The near miss: text without such controls is unchanged (no mark, nothing dropped)."""
+    assert "[U+" not in report
+    assert any(c["id"] == "C100" for c in island(report)["claims"])

@@ -324,3 +324,20 @@ def test_a_rejected_x12_lines_location_masks_an_lx_that_is_no_line_number(tmp_pa
     other = json.loads(CliRunner().invoke(main, ["check", str(path), "--no-config", "--mask-phi", "--json", "-",
                                                  "--fail-on", "never"]).stdout)["rejected_rows"]
     assert other and all(not r["location"].endswith("[masked])") for r in other), other
+
+
+def test_a_findings_file_whose_masked_mark_is_no_boolean_is_refused(tmp_path: Path) -> None:
+    """A hand-edited ``"masked": "yes"`` was read as unmasked and compared (probe 23H B4): refused,
+    naming the value. Near miss: ``"masked": false`` is an unmasked file."""
+    claims = write_claims(tmp_path)
+    plain = tmp_path / "plain.json"
+    assert CliRunner().invoke(main, ["check", str(claims), "--json", str(plain), "--fail-on", "never"]).exit_code == 0
+    doc = json.loads(plain.read_text())
+    for value, refused in (("yes", True), (1, True), (False, False)):
+        edited = tmp_path / "edited.json"
+        edited.write_text(json.dumps({**doc, "provenance": {**doc["provenance"], "masked": value}}))
+        diff = CliRunner().invoke(main, ["diff", str(edited), str(plain)])
+        if refused:
+            assert diff.exit_code == 2 and f"provenance.masked is {json.dumps(value)}" in diff.stderr, value
+        else:
+            assert diff.exit_code == 0, diff.output

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from scrubber.engine import SEVERITY_RANK, ScrubResult, billed_lines
+from scrubber.errors import show_invisible
 from scrubber.output import icd10_next_words
 from scrubber.output.letters import arguable_justifications
 from scrubber.payer_names import payer_keys
@@ -105,6 +106,15 @@ def _mask_order(member_ids: set[str | None]) -> list[str]:
 # --------------------------------------------------------------------------- Jinja plumbing
 
 
+def visible(value: Any) -> Any:
+    """The report's ``finalize``: text values with each invisible control shown as a mark
+    (:func:`scrubber.errors.show_invisible`); markup already made safe (the JSON island, the letters'
+    marked placeholders) shows them by its own code."""
+    from markupsafe import Markup
+
+    return show_invisible(value) if isinstance(value, str) and not isinstance(value, Markup) else value
+
+
 def json_island(payload: Any) -> Markup:
     """JSON for a ``<script type="application/json">`` element, safe against breaking out of it.
 
@@ -118,7 +128,8 @@ def json_island(payload: Any) -> Markup:
     text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=str)
     text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
-    return Markup(text)
+    # (the JSON's text holds these characters only inside its strings: the page shows the same marks)
+    return Markup(show_invisible(text))
 
 
 def money(value: float | int | None) -> str:
@@ -155,6 +166,7 @@ def make_environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=visible,  # every value the templates print, before it is escaped
     )
     env.filters["money"] = money
     env.filters["count"] = count

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from scrubber.engine import ScrubResult
+from scrubber.errors import show_invisible
 
 if TYPE_CHECKING:  # pragma: no cover
     from markupsafe import Markup
@@ -35,11 +36,13 @@ _MODIFIERS_ONLY = "missing-modifier"  # its corrections change a line's modifier
 
 
 def mark_placeholders(text: str | None) -> Markup:
-    """``text`` HTML-escaped, with every ``[fact?]`` placeholder wrapped in ``<mark class="ph">``."""
+    """``text`` HTML-escaped, invisible controls shown as marks, and every ``[fact?]`` placeholder
+    wrapped in ``<mark class="ph">``."""
     from markupsafe import Markup, escape
 
     if not text:
         return Markup("")
+    text = show_invisible(text)  # (claim data inside the words: the report's finalize does not reach markup)
     out: list[str] = []
     pos = 0
     for match in _PLACEHOLDER.finditer(text):
