@@ -364,14 +364,17 @@ def outranked_push(lines: pl.LazyFrame, short: pl.DataFrame) -> pl.LazyFrame:
     """For ``short`` infusion lines (timing lines under their floor, collected): ``row_id``,
     ``push_code`` (the push to bill instead: the sequential push, 96375, where another initial service
     of the encounter outranks the line, :func:`sequential_push`; else the line's own push code) and
-    ``ig`` (the encounter bills an immune globulin, never a push: the fix is the record's times).
+    ``ig`` (the encounter bills an immune globulin, never a push, and no other infusion of it can be
+    the immune globulin's, :func:`_ig_carriers`: the fix is the record's times).
     ``infusion-too-short`` and ``observation-counted-as-infusion`` read it, so the two time rules name
     the same code, and ``route-mismatch`` never sends the line back (96374 -> "IG is not a push")."""
     encounters = short.get_column("enc_key").unique()
     outranked = (initial_services(lines, encounters).filter(~pl.col("is_kept_line")).select(
         "row_id", pl.lit(True).alias("_outranked")) if encounters.len()
         else pl.LazyFrame(schema={"row_id": pl.Int64, "_outranked": pl.Boolean}))
-    ig = _within(lines.filter(is_ig()), encounters).select("enc_key").unique().with_columns(pl.lit(True).alias("ig"))
+    ig = _within(lines.filter(is_ig()), encounters).select("enc_key").unique().join(
+        _ig_carriers(lines, encounters), on="enc_key", how="anti", nulls_equal=True).with_columns(
+        pl.lit(True).alias("ig"))
     return short.lazy().select("row_id", "enc_key", "tm_push").join(outranked, on="row_id", how="left").join(
         ig, on="enc_key", how="left").select(
         "row_id",
@@ -379,6 +382,19 @@ def outranked_push(lines: pl.LazyFrame, short: pl.DataFrame) -> pl.LazyFrame:
         .otherwise(pl.col("tm_push")).alias("push_code"),
         pl.col("ig").fill_null(False),
     )
+
+
+def _ig_carriers(lines: pl.LazyFrame, encounters: pl.Series) -> pl.LazyFrame:
+    """``enc_key`` of the ``encounters`` with an IV or SC infusion line (96365, 96367, 96369) not
+    documented under its floor (long enough, or untimed): the immune globulin's infusion may be that
+    one, so a short infusion beside it is another drug (a 10-minute premedication after three hours of
+    IVIG is the sequential push, 96375: CPT, "an infusion of 15 minutes or less" is a push, and 96367
+    is a *new* drug), not the immune globulin with wrong times (probe 24A D1)."""
+    carrier = (code_is(adm_infusion=True, adm_route_evidence="iv_infusion")
+               | code_is(adm_infusion=True, adm_route_evidence="sc_infusion"))
+    short = floored_infusions(lines).filter(under_floor()).select("row_id")
+    return _within(lines.filter(carrier), encounters).join(short, on="row_id", how="anti").select(
+        "enc_key").unique()
 
 
 def _hydration_removed(lines: pl.LazyFrame) -> pl.LazyFrame:

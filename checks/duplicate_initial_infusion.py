@@ -13,7 +13,8 @@ deleted when they bill them all; hydration of 30 minutes or less is deleted, as 
 says), push
 after 96365 is 96375 (so is an infusion of 15 minutes or less, which is a push, also when only
 observation minutes lift it over 15; for an immune globulin, never a push, the fix is 96367 with the
-record's times corrected), extra hours are 96366 (an initial billed x2 or more whose infusion
+record's times corrected, where no other IV or SC infusion of the encounter can be the immune
+globulin's), extra hours are 96366 (an initial billed x2 or more whose infusion
 documents its times is told what those minutes support: 96365 x2 for 60 minutes is 96365 x1 and no
 96366). A second infusion recoded to its sequential code is reported once, its further hours with
 the add-on hour code (CPT: 96367 and 96417 once per sequential infusion): 96365 x3 documented for

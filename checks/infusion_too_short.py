@@ -2,20 +2,25 @@
 
 **infusion-too-short** (error). An infusion line whose documented minutes, without observation, are
 below its floor: 96365, 96367, 96413 or 96417 with T <= 15 (an infusion of 15 minutes or less is a
-push: use 96374, 96375, 96409, 96411; in an encounter that bills an immune globulin, never a push,
-the fix is the documented times instead); 96360 with T <= 30 (hydration of 30 minutes or less is not
-reported). When T plus observation reaches the floor, `observation-counted-as-infusion` fires instead.
+push: use 96374, 96375, 96409, 96411; where the line can only be an immune globulin's (the
+encounter bills one and no other IV or SC infusion of it, long enough or untimed, can carry it),
+never a push, the fix is the documented times instead); 96360 with T <= 30 (hydration of 30 minutes
+or less is not reported). When T plus observation reaches the floor, `observation-counted-as-infusion`
+fires instead.
 
-Implementation. The floors and the codes to use instead are data (``admin_codes.csv``:
-``min_minutes`` 16 for 96365, 96367, 96413, 96417 and 31 for 96360; ``push_code`` 96374, 96375,
-96409, 96411). T is the infusion's minutes from :mod:`scrubber.timing`: its own start and stop, merged
-with an add-on line documented as its continuation (96360 09:00-09:20 with 96361 09:20-10:20 is one
-80-minute hydration, not a 20-minute one). Boundaries: 15 minutes fires and 16 does not; 30 fires and
-31 does not. An infusion without usable times is not evaluated (counted). In an encounter that bills
-an immune globulin the reason is ``ig_push``: IG is never a push (route-mismatch), so the fix is the
-documented times, not the push code. A short infusion that another initial service of the
-encounter outranks is a sequential push (96365 for 10 minutes after 96413: 96375, the code
-``duplicate-initial-infusion``'s fix on the same line names; :func:`checks._counting.sequential_push`).
+Implementation. The floors and the codes to use instead are data (``admin_codes.csv``: ``min_minutes``
+16 for 96365, 96367, 96413, 96417 and 31 for 96360; ``push_code`` 96374, 96375, 96409, 96411). T is the
+infusion's minutes from :mod:`scrubber.timing`: its own start and stop, merged with an add-on line
+documented as its continuation (96360 09:00-09:20 with 96361 09:20-10:20 is one 80-minute hydration, not
+a 20-minute one). Boundaries: 15 minutes fires and 16 does not; 30 fires and 31 does not. An infusion
+without usable times is not evaluated (counted). In an encounter that bills an immune globulin and has
+no other IV or SC infusion line (96365, 96367, 96369) long enough or untimed, the reason is ``ig_push``:
+IG is never a push (route-mismatch), so the fix is the documented times, not the push code. Beside such
+a line the immune globulin's infusion may be that one: a 10-minute premedication after three hours of
+IVIG is a push of another drug (probe 24A D1; :func:`checks._counting.outranked_push`). A short infusion
+that another initial service of the encounter outranks is a sequential push (96365 for 10 minutes after
+96413: 96375, the code ``duplicate-initial-infusion``'s fix on the same line names;
+:func:`checks._counting.sequential_push`).
 """
 
 from __future__ import annotations

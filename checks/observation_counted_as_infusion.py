@@ -5,7 +5,8 @@ what the infusing minutes support but are within what they support with `observa
 or an infusion needs T >= 16 (hydration T >= 31) and only T + observation reaches it. Observation,
 education, flushes and keep-vein-open time are not infusion time. A too-short drug infusion is fixed
 as infusion-too-short fixes it: its push code (the sequential push where another initial service
-outranks it), or in an encounter that bills an immune globulin, never a push, the record's times.
+outranks it), or, where the line can only be an immune globulin's (the encounter bills one and no
+other IV or SC infusion of it, long enough or untimed, can carry it), never a push, the record's times.
 
 Implementation. The time facts are :mod:`scrubber.timing`'s (episodes of merged intervals per
 encounter, the units each supports with and without the observation minutes documented on its
@@ -17,13 +18,13 @@ stays quiet then: one finding per root cause); the hours of an infusion duplicat
 recodes as concurrent are its finding's. Floors: an infusion line with a floor in
 ``admin_codes.csv`` (``min_minutes``: 16, hydration 31) fires when its minutes (the episode it
 begins, so an add-on line documented as its continuation counts) are below the floor and only the
-observation minutes lift them to it (`infusion-too-short` stays quiet then). The fix names the
-computed answer: the add-on units the infusing minutes support, the push code (``push_code``) for a
-too-short drug infusion (the sequential push, 96375, where another initial service outranks it, as
+observation minutes lift them to it (`infusion-too-short` stays quiet then). The fix names the computed
+answer: the add-on units the infusing minutes support, the push code (``push_code``) for a too-short
+drug infusion (the sequential push, 96375, where another initial service outranks it, as
 infusion-too-short and duplicate-initial-infusion name it: :func:`checks._counting.outranked_push`),
-deletion for too-short hydration. In an encounter that bills an immune globulin, never a push, the
-fix is the record's times (``below_floor_ig``), as infusion-too-short's ``ig_push``: a push code
-would only trade this finding for route-mismatch's.
+deletion for too-short hydration. Where the line can only be an immune globulin's (no other IV or SC
+infusion of the encounter carries it), never a push, the fix is the record's times (``below_floor_ig``),
+as infusion-too-short's ``ig_push``: a push code would only trade this finding for route-mismatch's.
 """
 
 from __future__ import annotations

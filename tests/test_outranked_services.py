@@ -205,3 +205,28 @@ def test_repeated_initial_hours_are_what_the_documented_minutes_support(tmp_path
     reason, fix = rows[claim]
     assert reason == "repeated_hours_timed" and f"support {supported} in all" in fix
     assert rows["R5"][0] == "repeated_hours"
+
+
+# Probe 24A D1: in an immune globulin encounter every short infusion was read as the IG's (never a
+# push: "confirm the times"), also a 10-minute premedication billed as a second 96365 after three
+# hours of IVIG, where the one-initial rule then said "96367 x1", a 96367 the too-short rule flags
+# again. The IG's infusion is the long one: the premedication is the sequential push in both fixes.
+IG_PREMED = [
+    _obs_line("G1", 1, "96365", 1, "09:00", "12:00"), _obs_line("G1", 2, "96366", 2),
+    _obs_line("G1", 3, "96365", 1, "12:00", "12:10"), _obs_line("G1", 4, "J1459", 70, dose="35000"),
+    # Near miss: the encounter's only infusion is the short one: the IG's, whose times are asked for.
+    _obs_line("G2", 1, "96365", 1, "09:00", "09:10"), _obs_line("G2", 2, "J1459", 70, dose="35000"),
+]
+
+
+def test_a_premedication_beside_the_immune_globulin_infusion_is_a_sequential_push(tmp_path) -> None:
+    path = tmp_path / "claims.csv"
+    path.write_text("\n".join([OBS_HEADER, *IG_PREMED]) + "\n", encoding="utf-8")
+    found = scrub([str(path)], select=["duplicate-initial-infusion", "infusion-too-short"]).findings
+    fixes = {(c, n, k): (r, f) for c, n, k, r, f in found.select(
+        "claim_id", "line_number", "check_id", "reason", "suggested_fix").iter_rows()}
+    assert "as 96375 x1 instead of 96365" in fixes[("G1", 3, "duplicate-initial-infusion")][1]
+    reason, fix = fixes[("G1", 3, "infusion-too-short")]
+    assert reason == "push" and fix.startswith("Bill 96375 x1 instead of 96365 on line 3")
+    reason, fix = fixes[("G2", 1, "infusion-too-short")]
+    assert reason == "ig_push" and "confirm the infusion's start and stop times" in fix
