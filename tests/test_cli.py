@@ -531,3 +531,24 @@ def test_the_terminal_tells_unmatched_records_from_records_whose_value_is_not_us
     result = run("check", SAMPLE, "--records", str(records), "--fail-on", "never")
     assert "1 administration record(s) matched no claim line; 1 record problem(s) (a value not used, a repeated " \
            "record) (unmatched_records in the findings JSON)." in result.output, result.output
+
+
+def test_python_m_scrubber_is_the_scrub_command(tmp_path) -> None:
+    """``python -m scrubber`` ran nothing ("No module named scrubber.__main__"): helpers and job runners
+    that call the interpreter had no way in. It is the same command, under the same name."""
+    import os
+    import subprocess
+    import sys
+
+    import scrubber
+
+    code = str(__import__("pathlib").Path(scrubber.__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": code}
+    shown = subprocess.run([sys.executable, "-P", "-m", "scrubber", "--help"], capture_output=True, text=True,
+                           env=env, timeout=120, check=False)
+    assert shown.returncode == 0 and shown.stdout.startswith("Usage: scrub ")
+    ran = subprocess.run([sys.executable, "-P", "-m", "scrubber", "check", str(ROOT / "sample_claims" / "claims.csv"),
+                          "--no-config", "--json", "-", "--fail-on", "never"], capture_output=True, text=True,
+                         env=env, timeout=300, check=False, cwd=tmp_path)
+    assert ran.returncode == 0, ran.stderr
+    assert len(json.loads(ran.stdout)["findings"]) == sample_finding_count()

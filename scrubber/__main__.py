@@ -1,0 +1,6 @@
+"""``python -m scrubber``: the ``scrub`` command, for environments where its script is not on PATH
+(a virtual environment not activated, a job runner calling the interpreter)."""
+
+from scrubber.cli import main
+
+main(prog_name="scrub")
