@@ -439,7 +439,8 @@ def units_reported_elsewhere(lines: pl.LazyFrame, of: pl.DataFrame | None = None
     # sequential infusion recoded as the concurrent one is no unit of its code)
     concurrent_lines = _concurrent_in(lines, encounters, extra)
     concurrent = _hours_recoded(lines, concurrent_lines)
-    parts = [initial, concurrent, _hours_not_supported(lines, encounters, gone=concurrent),
+    less = _concurrent_units(lines, concurrent_lines)
+    parts = [initial, concurrent, _hours_not_supported(lines, encounters, gone=concurrent, less=less),
              _sequential_recoded(lines, concurrent_lines)]
     # An add-on with no primary in the encounter: every unit is addon-without-primary's (96366 x10 alone
     # was also "2 over the MUE", with a fix to reduce it and an appeal for units no primary supports).
@@ -485,7 +486,7 @@ def units_recoded_whole(lines: pl.LazyFrame, encounters: pl.Series | None = None
 
 def _hours_not_supported(lines: pl.LazyFrame, encounters: pl.Series | None = None,
                          removed_by_a_line_fix: bool = False, gone: pl.LazyFrame | None = None,
-                         tm: Timing | None = None) -> pl.LazyFrame:
+                         tm: Timing | None = None, less: pl.DataFrame | None = None) -> pl.LazyFrame:
     """Per additional-hour line, its units beyond what the encounter's documented time supports
     (:mod:`scrubber.timing` groups that can be judged), laid on the chain's lines in order, each
     line at most its own units; with ``encounters``, of those encounters' lines only. With
@@ -493,7 +494,9 @@ def _hours_not_supported(lines: pl.LazyFrame, encounters: pl.Series | None = Non
     minutes concurrent with another infusion explain the excess (concurrent-hydration recomputes the
     hydration for the claim; unit-miscalculation leaves those hours alone). ``gone``: the hours that
     go with a concurrent infusion's recode (:func:`hours_of_concurrent_infusions`), not counted here.
-    ``tm``: the time facts to judge by (:func:`scrubber.timing.timing_without`), else the batch's."""
+    ``tm``: the time facts to judge by (:func:`scrubber.timing.timing_without`), else the batch's.
+    ``less``: the hours the time facts count for concurrent infusions (:func:`_concurrent_units`),
+    supported by nothing once they are recoded (unit-miscalculation judges without them too)."""
     # Judged on the lines that could be read, also where a row of the encounter could not be (then
     # unit-miscalculation is quiet, not evaluated): a row missing could only add infusion time, so the
     # excess is at most this, and a counter subtracting it never reports units it would not have
@@ -501,7 +504,15 @@ def _hours_not_supported(lines: pl.LazyFrame, encounters: pl.Series | None = Non
     judged = pl.col("evaluable_as_read") & (pl.col("counted") > pl.col("expected"))
     if removed_by_a_line_fix:
         judged = judged & (pl.col("counted") > pl.col("expected_concurrent"))
-    groups = _within((timing(lines) if tm is None else tm).groups.filter(judged), encounters)
+    if less is not None and less.height:
+        # (judged on the expected hours less those: an excess only they explain is one too)
+        cut = pl.col("concurrent_units").fill_null(0)
+        groups = _within((timing(lines) if tm is None else tm).groups, encounters).join(
+            less.lazy(), on=["enc_key", "tm_chain"], how="left").with_columns(
+            (pl.col(c) - cut).clip(lower_bound=0).alias(c) for c in ("expected", "expected_concurrent")).drop(
+            "concurrent_units").filter(judged)
+    else:
+        groups = _within((timing(lines) if tm is None else tm).groups.filter(judged), encounters)
     if gone is not None:
         groups = less_concurrent_hours(groups, lines, gone).filter(pl.col("counted") > pl.col("expected"))
     rows = groups.select((pl.col("counted") - pl.col("expected")).cast(pl.Float64).alias("_excess"),
@@ -708,7 +719,28 @@ def _concurrent_in(lines: pl.LazyFrame, encounters: pl.Series | None,
     sequential = sequential_infusions(lines, encounters)
     if not extra.height and not sequential.height:
         return None
+    # (the lines route-mismatch replaces are recoded there: the same candidates as duplicate-initial's)
+    extra, sequential = not_replaced(lines, extra).collect(), not_replaced(lines, sequential).collect()
+    if not extra.height and not sequential.height:
+        return None
     return concurrent_infusions(lines, concurrent_candidates(extra, sequential)).collect()
+
+
+def not_replaced(lines: pl.LazyFrame, rows: pl.DataFrame) -> pl.LazyFrame:
+    """``rows`` (``row_id``, ``enc_key``) without the administration lines route-mismatch replaces with
+    the product's infusion codes (96369 x2 for an IVIG is "96365 and 96366 for the time documented"
+    there, not also "96369 x1 and 96370 x1" in duplicate-initial-infusion; a 96367 it replaces is no
+    concurrent infusion to count apart in the time and MUE counts either: review 24C D4), decided on
+    the few encounters ``rows`` holds. One definition for the one-initial rule and the counts that
+    follow its recodes."""
+    if not rows.height:
+        return rows.lazy()
+    from checks.route_mismatch import replaced_administration
+
+    # (an integer set test, not a join of every line: the encounters are a handful)
+    within = lines.filter(pl.col("enc_key").is_in(rows.get_column("enc_key").unique().implode()))
+    # (collected: every later step reads it)
+    return rows.lazy().join(replaced_administration(within), on="row_id", how="anti").collect().lazy()
 
 
 def hours_of_concurrent_infusions(lines: pl.LazyFrame, encounters: pl.Series | None = None,
@@ -811,19 +843,52 @@ def less_concurrent_hours(groups: pl.LazyFrame, lines: pl.LazyFrame, gone: pl.La
 def concurrent_episode_units(lines: pl.LazyFrame, encounters: pl.Series) -> pl.DataFrame:
     """``enc_key``, ``tm_chain``, ``concurrent_units``: per family of ``encounters`` holding an infusion
     duplicate-initial-infusion recodes as concurrent (96368, without additional hours), the additional
-    hours its own documented minutes would support. They are no hours CPT reports: a judge of hours
-    left unbilled counts the kept infusions' hours without them (probe 17F: "bill 96366 x3" beside
-    "96368 without hours"), and still asks for the kept infusion's own (review 23D: its "bill x2" was
-    dropped for the whole family)."""
-    empty = pl.DataFrame(schema={"enc_key": pl.UInt32, "tm_chain": pl.UInt8, "concurrent_units": pl.Int64})
-    concurrent = _concurrent_in(lines, encounters)
-    if concurrent is None:
+    hours the time facts count for it. They are no hours CPT reports (96366 goes with 96365 or 96367,
+    never 96368): a judge of hours billed counts the kept infusions' hours without them, over or under
+    (probe 17F: "bill 96366 x3" beside "96368 without hours"; review 24C D1: 96366 x4 for a kept
+    180-minute infusion was "x3", and a timed 96366 continuing the concurrent one was asked for).
+
+    The time rules give a timed add-on line to the latest infusion started, so the concurrent
+    infusion's episode may hold an add-on documented as the kept infusion's continuation (review 23G:
+    96366 12:00-14:00 after a kept 09:00-12:00). With the recode, those add-on lines are the kept
+    infusion's: its episode is counted with their minutes outside it (a 96366 inside the kept
+    infusion's span adds none), and ``concurrent_units`` is what the family's count loses: the
+    concurrent episodes' units, less what the kept infusion gains by the add-on minutes."""
+    return _concurrent_units(lines, _concurrent_in(lines, encounters))
+
+
+_NO_CONCURRENT_UNITS = {"enc_key": pl.UInt32, "tm_chain": pl.UInt8, "concurrent_units": pl.Int64}
+
+
+def _concurrent_units(lines: pl.LazyFrame, concurrent: pl.DataFrame | None) -> pl.DataFrame:
+    """:func:`concurrent_episode_units` of the concurrent infusions ``concurrent`` (:func:`_concurrent_in`)."""
+    empty = pl.DataFrame(schema=_NO_CONCURRENT_UNITS)
+    if concurrent is None or not concurrent.height:
         return empty
-    # (the hours its own documented minutes support: not its episode's, which may hold a timed add-on
-    # the time rules gave the latest infusion started, the kept infusion's hours: review 23G)
-    own = timing(lines).lines.filter(pl.col("row_id").is_in(concurrent.get_column("row_id").implode()))
-    return own.group_by("enc_key", "tm_chain").agg(
-        hour_units(pl.col("minutes")).fill_null(0).sum().alias("concurrent_units")).collect().cast(empty.schema)
+    tm = timing(lines)
+    keys = ["enc_key", "tm_chain"]
+    rows = concurrent.get_column("row_id").implode()
+    encounters = tm.lines.filter(pl.col("row_id").is_in(rows)).select("enc_key").unique().collect().get_column(
+        "enc_key")
+    t = tm.lines.filter(pl.col("enc_key").is_in(encounters.implode()) & pl.col("ep").is_not_null())
+    kept = t.join(kept_initials(lines, encounters).select(pl.col("kept_row").alias("row_id")), on="row_id").select(
+        *keys, pl.col("ep").alias("_kept_ep"), pl.col("ep_start").alias("_ks"), pl.col("ep_stop").alias("_ke"))
+    episodes = tm.episodes.select("ep", "ep_units", "ep_effective")
+    conc_eps = t.filter(pl.col("row_id").is_in(rows)).select(
+        *keys, "ep").unique().join(kept, on=keys, how="left").filter(
+        pl.col("_kept_ep").is_null() | (pl.col("ep") != pl.col("_kept_ep")))
+    lost = conc_eps.join(episodes, on="ep").group_by(keys).agg(pl.col("ep_units").sum().alias("_lost"))
+    # (the concurrent episodes' add-on lines with times of their own: their minutes outside the kept span)
+    together = (pl.min_horizontal("e", "_ke") - pl.max_horizontal("s", "_ks")).clip(lower_bound=0)
+    outside = t.filter((pl.col("tm_kind") != INFUSION) & pl.col("s").is_not_null() & pl.col("e").is_not_null()).join(
+        conc_eps.select("ep", "_ks", "_ke"), on="ep").filter(pl.col("_ks").is_not_null()).group_by(
+        "enc_key", "tm_chain").agg(((pl.col("e") - pl.col("s")) - together).clip(lower_bound=0).sum().alias("_more"))
+    gained = kept.join(episodes, left_on="_kept_ep", right_on="ep").join(outside, on=keys).select(
+        *keys, (hour_units(pl.col("ep_effective") + pl.col("_more")) - pl.col("ep_units")).clip(lower_bound=0)
+        .alias("_gained"))
+    return lost.join(gained, on=keys, how="left").select(
+        *keys, (pl.col("_lost") - pl.col("_gained").fill_null(0)).clip(lower_bound=0).alias("concurrent_units")
+    ).collect().cast(empty.schema)
 
 
 def recoded_by_one_initial_rule(lines: pl.LazyFrame, encounters: pl.Series) -> pl.LazyFrame:

@@ -77,10 +77,10 @@ from checks._counting import (
     concurrent_infusions,
     hydration_as_secondary,
     initial_services,
+    not_replaced,
     outranked_push,
     sequential_infusions,
 )
-from checks.route_mismatch import replaced_administration
 from scrubber import reference
 from scrubber.cards import load_card
 from scrubber.enrich import beside_rejected_codes, code_is
@@ -91,7 +91,7 @@ from scrubber.timing import billed_as, chain_code, episode_interval, hour_units,
 def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     # Collected once, the columns read here only: the words and the secondary-hydration units both
     # read it (a few lines of a batch).
-    extra = _not_replaced(lines, initial_services(lines).select(
+    extra = not_replaced(lines, initial_services(lines).select(
         "row_id", "is_kept_line", "extra_units", "adm_bit", "adm_addon_hour_code", "adm_subsequent_code",
         "adm_subsequent_primary_mask", "kept_code", "kept_bit", "kept_claim", "kept_line", "kept_dos",
         "date_of_service", "claim_id", "line_number", "enc_key", "enc_admin_mask", "kept_row",
@@ -181,7 +181,7 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     continues = _continuations(lines, extra)
     apart = _separate_sessions(lines, extra)
     # (with the sequential infusions: the encounter's one concurrent code goes to the first of either)
-    sequential = _not_replaced(lines, sequential_infusions(lines)).collect()
+    sequential = not_replaced(lines, sequential_infusions(lines)).collect()
     concurrent_found = concurrent_infusions(lines, concurrent_candidates(extra, sequential)).collect()
     found = extra.join(secondary, on="row_id", how="left").join(short, on="row_id", how="left").join(
         timed, on="row_id", how="left").join(concurrent_found.lazy(), on="row_id", how="left").join(
@@ -400,18 +400,6 @@ def _subsequent_taken(extra: pl.LazyFrame) -> pl.LazyFrame:
         pl.when(pl.col("_billed")).then(pl.lit("is already billed in this encounter")).otherwise(pl.format(
             "goes to claim {} line {}", "_first_claim", "_first_line")).alias("subsequent_elsewhere"),
     )
-
-
-def _not_replaced(lines: pl.LazyFrame, extra: pl.DataFrame) -> pl.LazyFrame:
-    """``extra`` without the lines route-mismatch replaces with the product's infusion codes (96369 x2
-    for an IVIG is "96365 and 96366 for the time documented" there, not also "96369 x1 and 96370 x1"
-    here), decided on the few encounters ``extra`` holds."""
-    if not extra.height:
-        return extra.lazy()
-    # (an integer set test, not a join of every line: the encounters are a handful)
-    within = lines.filter(pl.col("enc_key").is_in(extra.get_column("enc_key").unique().implode()))
-    # (collected: every later step of the check reads it)
-    return extra.lazy().join(replaced_administration(within), on="row_id", how="anti").collect().lazy()
 
 
 def _documented_hours(lines: pl.LazyFrame, kept: pl.LazyFrame) -> pl.LazyFrame:

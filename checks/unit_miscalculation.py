@@ -57,8 +57,9 @@
   hours whose excess is fully explained by the minutes concurrent with another infusion are
   `concurrent-hydration`'s (its fix recomputes the hydration), and the hours of an infusion that
   `duplicate-initial-infusion` recodes as concurrent (96368, no additional hours) are its own; in a
-  family holding such an infusion the hours left unbilled are the kept infusions' only (the concurrent
-  infusion's minutes support none, and the words say so).
+  family holding such an infusion the hours billed are judged against the kept infusions' only, over
+  and under (the concurrent infusion's minutes support none, and the words say so; an add-on line
+  documented as its continuation counts for the kept infusion by its minutes outside it).
 - An infusion line that `units-over-mue` deletes whole (over an MAI 2 MUE or a policy cap) supports
   no hours here: the encounter is judged as that deletion leaves it, the hour lines the deletion
   takes with it are that finding's, and the words name the line not counted (96369 09:00-10:00,
@@ -322,21 +323,20 @@ def _judged_hours(lines: pl.LazyFrame, ctx: Context, skip: pl.Series | None = No
         if gone.height:
             wrong = less_concurrent_hours(wrong.lazy(), lines, gone.lazy()).filter(
                 (counted > expected) & ~explained | (billed < expected)).collect()
-        # Nor "bill more" for the hours a concurrent infusion's own minutes support: the kept infusions'
-        # hours are judged without them.
-        under = wrong.filter(billed < expected)
-        if under.height:
-            concurrent = concurrent_episode_units(lines, under.get_column("enc_key").unique())
+        # Nor count the hours the time facts give a concurrent infusion (recoded without additional
+        # hours): the kept infusions' hours are judged without them, over and under (review 24C D1:
+        # "bill x3" beside the recode, then "x2 instead of x3" on the next run).
+        concurrent = concurrent_episode_units(lines, wrong.get_column("enc_key").unique())
+        if concurrent.height:
             less = pl.col("concurrent_units").fill_null(0)
-            # (only the asks change: a row judged over stays as it was)
             wrong = wrong.join(concurrent, on=["enc_key", "tm_chain"], how="left", maintain_order="left").with_columns(
-                (billed < expected).alias("_under")).with_columns(
-                pl.when("_under").then(expected - less).otherwise(expected).alias("expected"),
+                (pl.col(c) - less).clip(lower_bound=0).alias(c) for c in ("expected", "expected_obs",
+                                                                          "expected_concurrent")).with_columns(
                 # (the words list every infusion: say which hours are not counted, or the sum reads wrong)
-                pl.when(pl.col("_under") & (less > 0)).then(pl.format(
+                pl.when(less > 0).then(pl.format(
                     "{}; not counted: {} hour(s) of the concurrent infusion (reported without additional hours)",
                     "infusions", less)).otherwise(pl.col("infusions")).alias("infusions")).filter(
-                ~pl.col("_under") | (billed < expected)).drop("concurrent_units", "_under")
+                over | (billed < expected)).drop("concurrent_units")
     wrong = other_family(wrong, t, lines, ctx).lazy()
     # No infusion of the add-on's chain billed at all (MEDICARE anchors 96366 with 96413 or 96360, but
     # only 96365 and 96367 give it hours): none supported, and the words name what it would extend, or

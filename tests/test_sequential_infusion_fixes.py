@@ -281,3 +281,69 @@ def test_hours_left_unbilled_beside_a_concurrent_infusion_leave_out_only_its_own
     assert "supports x4" in under["K1"] and "not counted" not in under["K1"], under["K1"]
     assert "supports x3" in under["K2"], under["K2"]
     assert "not counted: 1 hour(s) of the concurrent infusion" in under["K2"], under["K2"]
+
+
+def _settled(tmp_path, rows: list[str], fixed: list[str]) -> tuple[dict, dict]:
+    """Findings by (claim, reason) for ``rows``, then for ``fixed`` (the claim as the fixes say)."""
+    out = []
+    for name, lines in (("claims.csv", rows), ("fixed.csv", fixed)):
+        path = tmp_path / name
+        path.write_text(HEADER + "\n" + "\n".join(lines) + "\n", encoding="utf-8")
+        out.append({(f["claim_id"], f["reason"]): f for f in scrub([str(path)]).findings.to_dicts()})
+    return out[0], out[1]
+
+
+def test_a_timed_addon_continuing_a_concurrent_infusion_inside_the_kept_one_is_no_hour_to_ask(tmp_path) -> None:
+    """Review 24C D1 (a): 96365 09:00-12:00, a 96367 09:30-10:30 inside it (96368, no hours) and 96366
+    documented 10:30-11:30, which the time rules chain to the 96367. Asked "bill 96366 x3" beside the
+    recode, then "x2 instead of x3" once both fixes were applied: the kept 180 minutes support x2."""
+    rows = [_line("T1", 1, "96365", 1, "09:00", "12:00"), _line("T1", 2, "96367", 1, "09:30", "10:30"),
+            _line("T1", 3, "96366", 1, "10:30", "11:30")]
+    fixed = [rows[0], _line("T1", 2, "96368", 1, "09:30", "10:30"), _line("T1", 3, "96366", 2, "10:30", "11:30")]
+    first, second = _settled(tmp_path, rows, fixed)
+    assert "sequential_concurrent" in {r for _, r in first}
+    under = first[("T1", "hours_under")]
+    assert under["suggested_fix"].startswith("Bill 96366 x2 instead of x1"), under["suggested_fix"]
+    assert "not counted: 1 hour(s) of the concurrent infusion" in under["message"]
+    assert not second, second  # the fixed claim settles
+
+
+def test_hours_over_beside_a_concurrent_recode_leave_out_its_hours(tmp_path) -> None:
+    """Review 24C D1 (b): 96365 09:00-12:00, a 96367 09:30-11:30 inside it and 96366 x4: "supports x3"
+    ($110 at risk) where billed over, "supports x2" where billed under: one record, two answers. The
+    concurrent infusion's hours are left out both ways: x2, two units ($220) at risk. Near miss: the
+    same with the 96367 from 12:00 on (sequential, its hour counts): x3."""
+    rows = [_line("H1", 1, "96365", 1, "09:00", "12:00"), _line("H1", 2, "96367", 1, "09:30", "11:30"),
+            _line("H1", 3, "96366", 4),
+            _line("H2", 1, "96365", 1, "09:00", "12:00"), _line("H2", 2, "96367", 1, "12:00", "14:00"),
+            _line("H2", 3, "96366", 4)]
+    fixed = [rows[0], _line("H1", 2, "96368", 1, "09:30", "11:30"), _line("H1", 3, "96366", 2)]
+    first, second = _settled(tmp_path, rows, fixed)
+    over = first[("H1", "hours_over")]
+    assert over["suggested_fix"] == "Bill 96366 x2 instead of x4 in all for 2026-06-10 (claim H1 line 3)."
+    assert over["charge_at_risk"] == 50.0 and "not counted: 1 hour(s) of the concurrent infusion" in over["message"]
+    assert first[("H2", "hours_over")]["suggested_fix"].startswith("Bill 96366 x3 instead of x4")
+    assert "not counted" not in first[("H2", "hours_over")]["message"]
+    assert not [k for k in second if k[0] == "H1"], second
+
+
+def test_a_96367_route_mismatch_replaces_is_no_concurrent_infusion_in_the_counts(tmp_path) -> None:
+    """Review 24C D4: duplicate-initial-infusion leaves a 96367 route-mismatch replaces (an SC immune
+    globulin billed with IV codes) to that check, but the time and MUE counts still took it as the
+    concurrent infusion: "not counted: 2 hour(s) of the concurrent infusion" for a recode no finding
+    makes. One definition now (checks._counting.not_replaced). Near miss: the same claim with an IV
+    product is recoded, and its hours are left out."""
+    header = HEADER + ",ndc,drug_dose_mg"
+    rows = [_line("D79", 1, "96365", 1, "09:00", "13:00"), _line("D79", 2, "96367", 1, "09:30", "12:30"),
+            _line("D79", 3, "96366", 1), _line("D79", 4, "J1559", 100),
+            _line("D80", 1, "96365", 1, "09:00", "13:00"), _line("D80", 2, "96367", 1, "09:30", "12:30"),
+            _line("D80", 3, "96366", 1), _line("D80", 4, "J1459", 70)]
+    doses = {"J1559": ",,10000", "J1459": ",,35000"}
+    path = tmp_path / "claims.csv"
+    path.write_text(header + "\n" + "\n".join(r + doses.get(r.split(",")[7], ",,") for r in rows) + "\n",
+                    encoding="utf-8")
+    found = {(f["claim_id"], f["check_id"]): f for f in scrub([str(path)]).findings.to_dicts()}
+    assert ("D79", "duplicate-initial-infusion") not in found and ("D79", "route-mismatch") in found
+    assert "not counted" not in found[("D79", "unit-miscalculation")]["message"]
+    assert found[("D80", "duplicate-initial-infusion")]["reason"] == "sequential_concurrent"
+    assert "not counted: 2 hour(s) of the concurrent infusion" in found[("D80", "unit-miscalculation")]["message"]
