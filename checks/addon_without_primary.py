@@ -13,13 +13,15 @@ additional-hour add-on with no primary on its date, where a line of the same pat
 dated the day before bills the infusion it extends and documents it running past midnight into the
 add-on's date (minutes supporting its units: the add-ons of that infusion, their own documented
 times added where they continue it one after another, each within 30 minutes of the last end, laid
-in start order on the hours of the whole; the same payer layer; no line of its code on that date yet,
+in start order, ties by claim and line, on the hours of the whole; the same payer layer; no line of
+its code on that date yet,
 no observation), is
 `primary_across_midnight`: the fix dates the add-on with its primary (CPT counts an infusion across
 midnight as one continuous service; the add-on edits pay it with its primary on the same date),
 never a second initial service on the later date; one of that infusion's add-ons after the lines its
 hours (at least one) are laid on is `primary_across_midnight_beyond`: deleted, the time it bills not
-documented. An additional-hour add-on with no primary, the
+documented; one they reach part of is `primary_across_midnight_partial`: re-dated with the units left.
+An additional-hour add-on with no primary, the
 encounter's only timed add-on without one, where the documented time of another family's infusion billed there
 supports hours of its own add-on code not yet billed, is `no_primary_other_family`: the fix recodes
 it to that code (96366 beside 96413 alone for 120 minutes under CPT's list: 96415 x1), as
@@ -125,6 +127,7 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         alone, on="row_id", how="left").with_columns(
         pl.when(pl.col("midnight_fits").fill_null(False)).then(pl.lit("primary_across_midnight"))
         .when(pl.col("midnight_beyond").fill_null(False)).then(pl.lit("primary_across_midnight_beyond"))
+        .when(pl.col("midnight_units").is_not_null()).then(pl.lit("primary_across_midnight_partial"))
         .when(pl.col("other_code").is_not_null()).then(pl.lit("no_primary_other_family"))
         .when(pl.col("initial_code").is_not_null() & pl.col("primary_code").is_null())
         .then(pl.lit("no_primary_only_service"))
@@ -214,7 +217,7 @@ def _primary_across_midnight(lines: pl.LazyFrame, orphans: pl.DataFrame) -> pl.L
     re-dated line then settles (review 21D). Of several, the first by claim and line."""
     schema = {"row_id": pl.Int64, "primary_code": pl.String, "primary_claim": pl.String,
               "primary_line": pl.Int64, "primary_dos": pl.String, "primary_interval": pl.String,
-              "midnight_fits": pl.Boolean, "midnight_beyond": pl.Boolean}
+              "midnight_fits": pl.Boolean, "midnight_beyond": pl.Boolean, "midnight_units": pl.Int64}
     if not orphans.height:
         return pl.LazyFrame(schema=schema)
     # (filter first: the lines whose documented stop is dated later, or a clock time before the start on
@@ -249,7 +252,8 @@ def _primary_across_midnight(lines: pl.LazyFrame, orphans: pl.DataFrame) -> pl.L
     hours = lines.join(orphans.lazy().select("row_id"), on="row_id", how="semi").filter(
         code_is(adm_role="addon")).select(
         "row_id", code("adm_bit").cast(pl.UInt64).alias("_own_bit"), code("adm_extends").alias("_extends"),
-        pl.col("units").alias("_units"), pl.col("infusion_start").alias("_own_start"),
+        pl.col("claim_id").alias("_claim"), pl.col("line_number").alias("_line"), pl.col("units").alias("_units"),
+        pl.col("infusion_start").alias("_own_start"),
         (pl.col("infusion_start") + pl.duration(minutes=infusing_minutes())).alias("_own_stop"))
     # The add-ons' own documented times, where they continue the infusion (each from within it, or the
     # add-ons before it, to at most ``timing.addon_gap_minutes`` after their end, as the time rules merge
@@ -282,6 +286,10 @@ def _primary_across_midnight(lines: pl.LazyFrame, orphans: pl.DataFrame) -> pl.L
     # minutes support an hour, which a line before took)
     supported = hour_units(minutes)
     beyond = redatable & (supported > 0) & (supported <= units - pl.col("_units"))
+    # (one the hours reach part of: re-dated with the units they leave it, review 24C D3; it was "bill a
+    # primary for the next date" beside the lines re-dated with it)
+    left = supported - (units - pl.col("_units"))
+    partial = redatable & ~fits & (left > 0) & (left < pl.col("_units"))
     # (an orphan after such an infusion that the re-date does not fit is marked, not re-dated: a 96367
     # begun after midnight is no "only service" of its day to report as the initial one either)
     # (a next-payer copy's add-on meets its own copy's primary only, review 23E: cob_layer)
@@ -289,8 +297,11 @@ def _primary_across_midnight(lines: pl.LazyFrame, orphans: pl.DataFrame) -> pl.L
     return orphans.lazy().select(keys).join(hours, on="row_id", how="left").join(
         crossing, on=["member_id", "date_of_service", "cob_layer"]).filter(
         same_provider & ((pl.col("_mask") & pl.col("_bit")) != 0)).sort(
-        *primary, "_own_start", "row_id", nulls_last=True).with_columns(
-        fits.fill_null(False).alias("midnight_fits"), beyond.fill_null(False).alias("midnight_beyond")).sort(
+        # (ties in start order, untimed lines among them, by claim and line: never the file's order,
+        # review 24C D2)
+        *primary, "_own_start", "_claim", "_line", "row_id", nulls_last=True).with_columns(
+        fits.fill_null(False).alias("midnight_fits"), beyond.fill_null(False).alias("midnight_beyond"),
+        pl.when(partial.fill_null(False)).then(left.cast(pl.Int64)).alias("midnight_units")).sort(
         "row_id", pl.col("midnight_fits").not_(), "primary_claim", "primary_line").group_by(
         "row_id", maintain_order=True).first().select(
         list(schema)).cast(schema)  # type: ignore[arg-type]

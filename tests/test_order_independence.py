@@ -192,3 +192,15 @@ def test_a_drug_documented_differently_on_two_lines_is_read_in_line_order(tmp_pa
     """, [[0, 2, 1, 4, 3], [4, 3, 2, 1, 0], [1, 0, 2, 3, 4]])
     drug = found.filter(pl.col("check_id") == "unit-miscalculation").to_dicts()
     assert [(f["claim_id"], f["line_number"]) for f in drug] == [("A0", 3), ("B0", 2)]
+
+
+def test_overnight_add_ons_tied_in_start_order_are_laid_by_claim_and_line(tmp_path: Path) -> None:
+    # Review 24C D2: two untimed 96366 on two claims dated after a 96365 across midnight that supports
+    # one hour: which claim was re-dated and which deleted followed the file's row order.
+    found = _same_in_every_order(tmp_path, """
+        O2,1,MO2,AETNA,professional,11,2026-03-10,96365,,1,300,D69.3,,,IV,2026-03-10T23:00,2026-03-11T01:30,P1,
+        O2a,1,MO2,AETNA,professional,11,2026-03-11,96366,,1,110,D69.3,,,IV,,,P1,
+        O2b,1,MO2,AETNA,professional,11,2026-03-11,96366,,1,110,D69.3,,,IV,,,P1,
+    """, [[0, 2, 1], [2, 1, 0]])
+    assert [(f["claim_id"], f["reason"]) for f in found.sort("claim_id").to_dicts()] == [
+        ("O2a", "primary_across_midnight"), ("O2b", "primary_across_midnight_beyond")]
