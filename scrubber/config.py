@@ -107,13 +107,18 @@ def _texts(value: Any, key: str, path: Path, comma: bool = False) -> list[str]:
 
 def load(path: Path) -> Config:
     """Read and validate one config file (``pyproject.toml``: its ``[tool.scrubber]`` table)."""
+    given = path
     try:
         path = path.resolve()
     except (OSError, RuntimeError) as exc:  # (a symlink loop: "unexpected RuntimeError" before, 23H)
         raise UsageError(f"cannot read config file ({exc})", str(path)) from None
     if not path.is_file():
+        # (named as found, not as the link's target: a dangling scrubber.toml was "<target>: no such
+        # config file", a file the user never named; review 24C D5)
+        if given.is_symlink() and not os.path.lexists(path):
+            raise UsageError(f"config file is a link to nothing ({os.readlink(given)})", str(given.absolute()))
         raise UsageError("no such config file" if not os.path.lexists(path) else
-                         "config file is not a readable file (a folder, or a link to nothing)", str(path))
+                         "config file is not a readable file (a folder)", str(path))
     data = _read(path)
     prefix = ""
     if path.name == PYPROJECT:
