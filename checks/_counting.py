@@ -365,7 +365,9 @@ def outranked_push(lines: pl.LazyFrame, short: pl.DataFrame) -> pl.LazyFrame:
     ``push_code`` (the push to bill instead: the sequential push, 96375, where another initial service
     of the encounter outranks the line, :func:`sequential_push`; else the line's own push code) and
     ``ig`` (the encounter bills an immune globulin, never a push, and no other infusion of it can be
-    the immune globulin's, :func:`_ig_carriers`: the fix is the record's times).
+    the immune globulin's, :func:`_ig_carriers`: the fix is the record's times), and the ``promote_*``
+    facts of an infusion billed as sequential that is the initial service instead
+    (:func:`_infusion_billed_as_sequential`; the push is then the sequential one).
     ``infusion-too-short`` and ``observation-counted-as-infusion`` read it, so the two time rules name
     the same code, and ``route-mismatch`` never sends the line back (96374 -> "IG is not a push")."""
     encounters = short.get_column("enc_key").unique()
@@ -375,13 +377,55 @@ def outranked_push(lines: pl.LazyFrame, short: pl.DataFrame) -> pl.LazyFrame:
     ig = _within(lines.filter(is_ig()), encounters).select("enc_key").unique().join(
         _ig_carriers(lines, encounters), on="enc_key", how="anti", nulls_equal=True).with_columns(
         pl.lit(True).alias("ig"))
+    # (only where the short line is the service kept initial: after 96413, a 96367 stays sequential)
+    promoted = _infusion_billed_as_sequential(lines, short)
+    outranked_line = pl.col("_outranked").fill_null(False)
+    ahead = outranked_line | pl.col("promote_code").is_not_null()
     return short.lazy().select("row_id", "enc_key", "tm_push").join(outranked, on="row_id", how="left").join(
-        ig, on="enc_key", how="left").select(
+        ig, on="enc_key", how="left").join(promoted, on="row_id", how="left").with_columns(
+        pl.when(~outranked_line).then(pl.col(c)).alias(c) for c in PROMOTED).select(
         "row_id",
-        pl.when(pl.col("_outranked").fill_null(False)).then(sequential_push(pl.col("tm_push")))
-        .otherwise(pl.col("tm_push")).alias("push_code"),
+        pl.when(ahead).then(sequential_push(pl.col("tm_push"))).otherwise(pl.col("tm_push")).alias("push_code"),
         pl.col("ig").fill_null(False),
+        *PROMOTED,
     )
+
+
+PROMOTED = ("promote_code", "promote_to", "promote_claim", "promote_line", "promote_interval")
+
+
+def _infusion_billed_as_sequential(lines: pl.LazyFrame, short: pl.DataFrame) -> pl.LazyFrame:
+    """``row_id`` -> ``promote_code``, ``promote_to``, ``promote_claim``, ``promote_line``,
+    ``promote_interval``: for the short lines of ``short`` billed as an initial infusion (96365,
+    96413), the encounter's first sequential infusion of the same family (96367, 96417) documented long
+    enough to be one (timed, at or above its floor), and the initial code it is (96365, 96413). A
+    10-minute premedication on 96365 before three hours of IVIG on 96367 is the push; the infusion is
+    the initial service (CPT's hierarchy, infusions before pushes; for a practitioner, the code of the
+    primary reason for the encounter "irrespective of the order" given, IOM 100-04 ch.12 §30.5): 96375
+    and 96365, not 96374 and 96367 (probe 24A O01: the fix was "bill 96374", which left the IVIG a
+    sequential infusion beside a push billed as the initial service)."""
+    schema = {"row_id": pl.Int64, "promote_code": pl.String, "promote_to": pl.String, "promote_claim": pl.String,
+              "promote_line": pl.Int64, "promote_interval": pl.String}
+    table = reference.code_table()
+    initial = table.filter((pl.col("adm_role") == "initial") & (pl.col("adm_infusion") == "true")
+                           & pl.col("adm_subsequent_code").is_not_null())
+    if not short.height:
+        return pl.LazyFrame(schema=schema)
+    t = timing(lines).lines.filter(pl.col("enc_key").is_in(short.get_column("enc_key").unique().implode()))
+    mine = t.join(short.lazy().select("row_id"), on="row_id").join(
+        lines.select("row_id", "procedure_code"), on="row_id").join(
+        initial.lazy().select("procedure_code", pl.col("adm_subsequent_code").alias("_sequential")),
+        on="procedure_code").select("row_id", "enc_key", "_sequential")
+    long = t.filter(pl.col("minutes").is_not_null() & pl.col("tm_floor").is_not_null()
+                    & (pl.col("minutes") >= pl.col("tm_floor"))).join(
+        lines.select("row_id", "claim_id", "line_number", "procedure_code"), on="row_id").join(
+        initial.lazy().select(pl.col("adm_subsequent_code").alias("procedure_code"),
+                              pl.col("procedure_code").alias("promote_to")), on="procedure_code").sort(
+        "enc_key", "s", "claim_id", "line_number").group_by("enc_key", "procedure_code", maintain_order=True).first()
+    return mine.join(long, left_on=["enc_key", "_sequential"], right_on=["enc_key", "procedure_code"]).select(
+        "row_id", pl.col("_sequential").alias("promote_code"), "promote_to", pl.col("claim_id").alias("promote_claim"),
+        pl.col("line_number").cast(pl.Int64).alias("promote_line"), interval("s", "e").alias("promote_interval"),
+    ).collect().lazy().cast(schema)  # type: ignore[arg-type]
 
 
 def _ig_carriers(lines: pl.LazyFrame, encounters: pl.Series) -> pl.LazyFrame:
@@ -390,8 +434,8 @@ def _ig_carriers(lines: pl.LazyFrame, encounters: pl.Series) -> pl.LazyFrame:
     one, so a short infusion beside it is another drug (a 10-minute premedication after three hours of
     IVIG is the sequential push, 96375: CPT, "an infusion of 15 minutes or less" is a push, and 96367
     is a *new* drug), not the immune globulin with wrong times (probe 24A D1)."""
-    carrier = (code_is(adm_infusion=True, adm_route_evidence="iv_infusion")
-               | code_is(adm_infusion=True, adm_route_evidence="sc_infusion"))
+    carrier = (code_is(adm_infusion="true", adm_route_evidence="iv_infusion")
+               | code_is(adm_infusion="true", adm_route_evidence="sc_infusion"))
     short = floored_infusions(lines).filter(under_floor()).select("row_id")
     return _within(lines.filter(carrier), encounters).join(short, on="row_id", how="anti").select(
         "enc_key").unique()

@@ -20,14 +20,18 @@ a line the immune globulin's infusion may be that one: a 10-minute premedication
 IVIG is a push of another drug (probe 24A D1; :func:`checks._counting.outranked_push`). A short infusion
 that another initial service of the encounter outranks is a sequential push (96365 for 10 minutes after
 96413: 96375, the code ``duplicate-initial-infusion``'s fix on the same line names;
-:func:`checks._counting.sequential_push`).
+:func:`checks._counting.sequential_push`). A short initial infusion the encounter keeps as its initial
+service, beside an infusion of its family billed as sequential (96367, 96417) and documented long
+enough, is ``push_before_infusion``: the infusion is the initial service (CPT's hierarchy; IOM 100-04
+ch.12 §30.5, the primary reason irrespective of order), so the push is the sequential one and the fix
+names both lines (96375 instead of 96365, and 96367 as 96365; probe 24A O01).
 """
 
 from __future__ import annotations
 
 import polars as pl
 
-from checks._counting import floored_infusions, outranked_push, short_infusions
+from checks._counting import PROMOTED, floored_infusions, outranked_push, short_infusions
 from scrubber.cards import load_card
 from scrubber.registry import Check, Context
 from scrubber.timing import episode_interval
@@ -40,7 +44,9 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     # The push to bill (the sequential push where another initial service outranks the line), and
     # whether the encounter bills an immune globulin, never a push (then the fix is the record's times).
     push = outranked_push(lines, short)
-    reason = pl.when(pl.col("ig")).then(pl.lit("ig_push")).otherwise(pl.lit("push"))
+    reason = (pl.when(pl.col("ig")).then(pl.lit("ig_push"))
+              .when(pl.col("promote_code").is_not_null()).then(pl.lit("push_before_infusion"))
+              .otherwise(pl.lit("push")))
     return short.lazy().join(push, on="row_id", how="left").select(
         "row_id",
         pl.when(pl.col("tm_push").is_not_null()).then(reason).otherwise(pl.lit("hydration")).alias("reason"),
@@ -48,6 +54,7 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         floor.alias("floor"),
         "push_code",
         episode_interval().alias("interval"),
+        *PROMOTED,
     )
 
 

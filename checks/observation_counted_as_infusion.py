@@ -25,6 +25,9 @@ infusion-too-short and duplicate-initial-infusion name it: :func:`checks._counti
 deletion for too-short hydration. Where the line can only be an immune globulin's (no other IV or SC
 infusion of the encounter carries it), never a push, the fix is the record's times (``below_floor_ig``),
 as infusion-too-short's ``ig_push``: a push code would only trade this finding for route-mismatch's.
+Beside an infusion of its family billed as sequential (96367) the push is the sequential one and the
+infusion the initial service (``below_floor_push_before_infusion``, as infusion-too-short's
+``push_before_infusion``).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from __future__ import annotations
 import polars as pl
 
 from checks._counting import (
+    PROMOTED,
     as_secondary_hydration,
     floored_infusions,
     hours_of_concurrent_infusions,
@@ -81,7 +85,9 @@ def _floors(lines: pl.LazyFrame) -> pl.LazyFrame:
     # The push code infusion-too-short would name (the sequential push where another initial service
     # outranks the line); immune globulin is never a push, so there the fix is the record's times.
     push = outranked_push(lines, hit)
-    drug = pl.when(pl.col("ig")).then(pl.lit("below_floor_ig")).otherwise(pl.lit("below_floor_push"))
+    drug = (pl.when(pl.col("ig")).then(pl.lit("below_floor_ig"))
+            .when(pl.col("promote_code").is_not_null()).then(pl.lit("below_floor_push_before_infusion"))
+            .otherwise(pl.lit("below_floor_push")))
     return hit.lazy().join(push, on="row_id", how="left").select(
         "row_id",
         pl.when(pl.col("tm_push").is_not_null()).then(drug).otherwise(pl.lit("below_floor_hydration")).alias("reason"),
@@ -90,6 +96,7 @@ def _floors(lines: pl.LazyFrame) -> pl.LazyFrame:
         obs.alias("obs_minutes"),
         "push_code",
         episode_interval().alias("interval"),
+        *PROMOTED,
     )
 
 

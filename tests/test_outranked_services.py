@@ -230,3 +230,22 @@ def test_a_premedication_beside_the_immune_globulin_infusion_is_a_sequential_pus
     assert reason == "push" and fix.startswith("Bill 96375 x1 instead of 96365 on line 3")
     reason, fix = fixes[("G2", 1, "infusion-too-short")]
     assert reason == "ig_push" and "confirm the infusion's start and stop times" in fix
+
+
+def test_a_push_billed_as_the_initial_infusion_before_the_infusion_swaps_with_it(tmp_path) -> None:
+    """Probe 24A O01: a 10-minute premedication on 96365 before three hours of IVIG on 96367 was told
+    "bill 96374" (then 96374 + 96367: the push the initial service beside an infusion). The infusion is
+    the initial service (CPT's hierarchy; IOM 100-04 ch.12 §30.5, the primary reason "irrespective of
+    the order"): 96375 and 96365, and the corrected claim settles."""
+    rows = [_obs_line("W1", 1, "96365", 1, "08:50", "09:00"), _obs_line("W1", 2, "96367", 1, "09:00", "12:00"),
+            _obs_line("W1", 3, "96366", 2), _obs_line("W1", 4, "J1459", 70, dose="35000")]
+    path = tmp_path / "claims.csv"
+    path.write_text("\n".join([OBS_HEADER, *rows]) + "\n", encoding="utf-8")
+    # (the J1459 line without JZ is missing-modifier's, apart)
+    (finding,) = scrub([str(path)], ignore=["missing-modifier"]).findings.to_dicts()
+    assert (finding["check_id"], finding["reason"]) == ("infusion-too-short", "push_before_infusion")
+    assert finding["suggested_fix"].startswith("Bill 96375 x1 instead of 96365 on line 1 of claim W1 (2026-03-10), "
+                                               "and report 96367 on claim W1 line 2 as 96365")
+    fixed = [r.replace(",96365,", ",96375,").replace(",96367,", ",96365,") for r in rows]
+    path.write_text("\n".join([OBS_HEADER, *fixed]) + "\n", encoding="utf-8")
+    assert scrub([str(path)], ignore=["missing-modifier"]).findings.height == 0
