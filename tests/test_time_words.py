@@ -47,6 +47,10 @@ def _claims(payer: str, claim_type: str, prefix: str) -> list[str]:
         line("HU", 1, "96365", 1, 300, "08:00", "10:31"), line("HU", 2, "96366", 1, 120),  # hours_under
         line("OB", 1, "96365", 1, 300, "09:00", "10:20", "30"), line("OB", 2, "96366", 1, 120),  # observation
         line("SH", 1, "96365", 1, 300, "09:00", "09:12"),  # too short: push 96374
+        # too short before an infusion billed as sequential: push_before_infusion (96375, 96367 as 96365)
+        line("SB", 1, "96365", 1, 300, "08:50", "09:00"), line("SB", 2, "96367", 1, 150, "09:00", "10:00"),
+        # the same reaching 16 minutes only with observation: below_floor_push_before_infusion
+        line("SO", 1, "96365", 1, 300, "08:50", "09:00", "10"), line("SO", 2, "96367", 1, 150, "09:20", "10:20"),
         line("SI", 1, "96365", 1, 300, "09:00", "09:12"),
         line("SI", 2, "J1459", 70, 7000, dose="35000"),  # too short beside immune globulin: ig_push
         line("HY", 1, "96360", 1, 150, "09:00", "09:25", dx="E86.0"),  # hydration too short
