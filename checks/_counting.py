@@ -56,7 +56,6 @@ from scrubber.timing import (
     Timing,
     billed_on,
     codes_where,
-    hour_units,
     interval,
     removed_hydration,
     secondary_units,
@@ -483,8 +482,7 @@ def units_reported_elsewhere(lines: pl.LazyFrame, of: pl.DataFrame | None = None
     # sequential infusion recoded as the concurrent one is no unit of its code)
     concurrent_lines = _concurrent_in(lines, encounters, extra)
     concurrent = _hours_recoded(lines, concurrent_lines)
-    less = _concurrent_units(lines, concurrent_lines)
-    parts = [initial, concurrent, _hours_not_supported(lines, encounters, gone=concurrent, less=less),
+    parts = [initial, concurrent, _hours_as_recodes_leave(lines, encounters, concurrent_lines, concurrent),
              _sequential_recoded(lines, concurrent_lines)]
     # An add-on with no primary in the encounter: every unit is addon-without-primary's (96366 x10 alone
     # was also "2 over the MUE", with a fix to reduce it and an appeal for units no primary supports).
@@ -528,6 +526,23 @@ def units_recoded_whole(lines: pl.LazyFrame, encounters: pl.Series | None = None
         lines.select("row_id", "units"), on="row_id", how="inner").select("row_id", "units")
 
 
+def _hours_as_recodes_leave(lines: pl.LazyFrame, encounters: pl.Series | None, concurrent: pl.DataFrame | None,
+                            hours: pl.LazyFrame) -> pl.LazyFrame:
+    """:func:`_hours_not_supported`, the encounters of concurrent recodes (``concurrent``:
+    :func:`_concurrent_in`; ``hours``: the hour lines that go with them, reported by that finding)
+    judged without those lines, as unit-miscalculation judges them (:func:`recoded_as_concurrent`):
+    one count of the hours the record supports for the MUE and the time rules."""
+    if concurrent is None or not concurrent.height:
+        return _hours_not_supported(lines, encounters)
+    removed = pl.concat([concurrent.get_column("row_id").cast(pl.Int64),
+                         hours.select(pl.col("row_id").cast(pl.Int64)).collect().get_column("row_id")]).unique()
+    touched = lines.filter(pl.col("row_id").is_in(removed.implode())).select("enc_key").unique().collect().get_column(
+        "enc_key")
+    rest = _hours_not_supported(lines, encounters).join(
+        lines.filter(pl.col("enc_key").is_in(touched.implode())).select("row_id"), on="row_id", how="anti")
+    return pl.concat([rest, _hours_not_supported(lines, touched, tm=timing_without(lines, removed))])
+
+
 def _hours_not_supported(lines: pl.LazyFrame, encounters: pl.Series | None = None,
                          removed_by_a_line_fix: bool = False, gone: pl.LazyFrame | None = None,
                          tm: Timing | None = None, less: pl.DataFrame | None = None) -> pl.LazyFrame:
@@ -538,9 +553,7 @@ def _hours_not_supported(lines: pl.LazyFrame, encounters: pl.Series | None = Non
     minutes concurrent with another infusion explain the excess (concurrent-hydration recomputes the
     hydration for the claim; unit-miscalculation leaves those hours alone). ``gone``: the hours that
     go with a concurrent infusion's recode (:func:`hours_of_concurrent_infusions`), not counted here.
-    ``tm``: the time facts to judge by (:func:`scrubber.timing.timing_without`), else the batch's.
-    ``less``: the hours the time facts count for concurrent infusions (:func:`_concurrent_units`),
-    supported by nothing once they are recoded (unit-miscalculation judges without them too)."""
+    ``tm``: the time facts to judge by (:func:`scrubber.timing.timing_without`), else the batch's."""
     # Judged on the lines that could be read, also where a row of the encounter could not be (then
     # unit-miscalculation is quiet, not evaluated): a row missing could only add infusion time, so the
     # excess is at most this, and a counter subtracting it never reports units it would not have
@@ -548,15 +561,7 @@ def _hours_not_supported(lines: pl.LazyFrame, encounters: pl.Series | None = Non
     judged = pl.col("evaluable_as_read") & (pl.col("counted") > pl.col("expected"))
     if removed_by_a_line_fix:
         judged = judged & (pl.col("counted") > pl.col("expected_concurrent"))
-    if less is not None and less.height:
-        # (judged on the expected hours less those: an excess only they explain is one too)
-        cut = pl.col("concurrent_units").fill_null(0)
-        groups = _within((timing(lines) if tm is None else tm).groups, encounters).join(
-            less.lazy(), on=["enc_key", "tm_chain"], how="left").with_columns(
-            (pl.col(c) - cut).clip(lower_bound=0).alias(c) for c in ("expected", "expected_concurrent")).drop(
-            "concurrent_units").filter(judged)
-    else:
-        groups = _within((timing(lines) if tm is None else tm).groups.filter(judged), encounters)
+    groups = _within((timing(lines) if tm is None else tm).groups.filter(judged), encounters)
     if gone is not None:
         groups = less_concurrent_hours(groups, lines, gone).filter(pl.col("counted") > pl.col("expected"))
     rows = groups.select((pl.col("counted") - pl.col("expected")).cast(pl.Float64).alias("_excess"),
@@ -884,55 +889,23 @@ def less_concurrent_hours(groups: pl.LazyFrame, lines: pl.LazyFrame, gone: pl.La
     ).drop("_g", "_less", "_touched", "_rows", "_words")
 
 
-def concurrent_episode_units(lines: pl.LazyFrame, encounters: pl.Series) -> pl.DataFrame:
-    """``enc_key``, ``tm_chain``, ``concurrent_units``: per family of ``encounters`` holding an infusion
-    duplicate-initial-infusion recodes as concurrent (96368, without additional hours), the additional
-    hours the time facts count for it. They are no hours CPT reports (96366 goes with 96365 or 96367,
-    never 96368): a judge of hours billed counts the kept infusions' hours without them, over or under
-    (probe 17F: "bill 96366 x3" beside "96368 without hours"; review 24C D1: 96366 x4 for a kept
-    180-minute infusion was "x3", and a timed 96366 continuing the concurrent one was asked for).
-
-    The time rules give a timed add-on line to the latest infusion started, so the concurrent
-    infusion's episode may hold an add-on documented as the kept infusion's continuation (review 23G:
-    96366 12:00-14:00 after a kept 09:00-12:00). With the recode, those add-on lines are the kept
-    infusion's: its episode is counted with their minutes outside it (a 96366 inside the kept
-    infusion's span adds none), and ``concurrent_units`` is what the family's count loses: the
-    concurrent episodes' units, less what the kept infusion gains by the add-on minutes."""
-    return _concurrent_units(lines, _concurrent_in(lines, encounters))
-
-
-_NO_CONCURRENT_UNITS = {"enc_key": pl.UInt32, "tm_chain": pl.UInt8, "concurrent_units": pl.Int64}
-
-
-def _concurrent_units(lines: pl.LazyFrame, concurrent: pl.DataFrame | None) -> pl.DataFrame:
-    """:func:`concurrent_episode_units` of the concurrent infusions ``concurrent`` (:func:`_concurrent_in`)."""
-    empty = pl.DataFrame(schema=_NO_CONCURRENT_UNITS)
+@once_per_batch
+def recoded_as_concurrent(lines: pl.LazyFrame) -> pl.DataFrame:
+    """``row_id`` of the infusion lines duplicate-initial-infusion recodes as the concurrent infusion
+    (96368, without additional hours) or deletes as a second one, and of the additional-hour lines that
+    go with the recode (:func:`concurrent_hours`). The hour counts judge their encounters as these
+    fixes leave them (:func:`scrubber.timing.timing_without`), which is how the next run reads the
+    corrected claim: 96368 is no timed code, so the concurrent infusion's minutes support no hour, and
+    an add-on line the time rules had chained to it is the kept infusion's (96366 12:00-14:00 after a
+    kept 09:00-12:00: x4, review 23G; 96366 10:30-11:30 inside it: none of its own, review 24C D1).
+    Judged on the billed claim with its hours taken off, a group billing exactly the kept hours plus
+    the concurrent ones was never judged (review 24D D1). Decided once per batch."""
+    concurrent = _concurrent_in(lines, None)
     if concurrent is None or not concurrent.height:
-        return empty
-    tm = timing(lines)
-    keys = ["enc_key", "tm_chain"]
-    rows = concurrent.get_column("row_id").implode()
-    encounters = tm.lines.filter(pl.col("row_id").is_in(rows)).select("enc_key").unique().collect().get_column(
-        "enc_key")
-    t = tm.lines.filter(pl.col("enc_key").is_in(encounters.implode()) & pl.col("ep").is_not_null())
-    kept = t.join(kept_initials(lines, encounters).select(pl.col("kept_row").alias("row_id")), on="row_id").select(
-        *keys, pl.col("ep").alias("_kept_ep"), pl.col("ep_start").alias("_ks"), pl.col("ep_stop").alias("_ke"))
-    episodes = tm.episodes.select("ep", "ep_units", "ep_effective")
-    conc_eps = t.filter(pl.col("row_id").is_in(rows)).select(
-        *keys, "ep").unique().join(kept, on=keys, how="left").filter(
-        pl.col("_kept_ep").is_null() | (pl.col("ep") != pl.col("_kept_ep")))
-    lost = conc_eps.join(episodes, on="ep").group_by(keys).agg(pl.col("ep_units").sum().alias("_lost"))
-    # (the concurrent episodes' add-on lines with times of their own: their minutes outside the kept span)
-    together = (pl.min_horizontal("e", "_ke") - pl.max_horizontal("s", "_ks")).clip(lower_bound=0)
-    outside = t.filter((pl.col("tm_kind") != INFUSION) & pl.col("s").is_not_null() & pl.col("e").is_not_null()).join(
-        conc_eps.select("ep", "_ks", "_ke"), on="ep").filter(pl.col("_ks").is_not_null()).group_by(
-        "enc_key", "tm_chain").agg(((pl.col("e") - pl.col("s")) - together).clip(lower_bound=0).sum().alias("_more"))
-    gained = kept.join(episodes, left_on="_kept_ep", right_on="ep").join(outside, on=keys).select(
-        *keys, (hour_units(pl.col("ep_effective") + pl.col("_more")) - pl.col("ep_units")).clip(lower_bound=0)
-        .alias("_gained"))
-    return lost.join(gained, on=keys, how="left").select(
-        *keys, (pl.col("_lost") - pl.col("_gained").fill_null(0)).clip(lower_bound=0).alias("concurrent_units")
-    ).collect().cast(empty.schema)
+        return pl.DataFrame(schema={"row_id": pl.Int64})
+    hours = _hours_recoded(lines, concurrent).select("row_id").collect()
+    return pl.concat([concurrent.select(pl.col("row_id").cast(pl.Int64)), hours.cast({"row_id": pl.Int64})]).unique(
+        "row_id", maintain_order=True)
 
 
 def recoded_by_one_initial_rule(lines: pl.LazyFrame, encounters: pl.Series) -> pl.LazyFrame:

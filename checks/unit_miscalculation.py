@@ -57,9 +57,9 @@
   hours whose excess is fully explained by the minutes concurrent with another infusion are
   `concurrent-hydration`'s (its fix recomputes the hydration), and the hours of an infusion that
   `duplicate-initial-infusion` recodes as concurrent (96368, no additional hours) are its own; in a
-  family holding such an infusion the hours billed are judged against the kept infusions' only, over
-  and under (the concurrent infusion's minutes support none, and the words say so; an add-on line
-  documented as its continuation counts for the kept infusion by its minutes outside it).
+  family holding such an infusion the hours billed are judged as the recode leaves the encounter, over
+  and under (the concurrent infusion's minutes support none, and the words name it; an add-on line
+  documented as its continuation counts for the kept infusion, as the corrected claim reads it).
 - An infusion line that `units-over-mue` deletes whole (over an MAI 2 MUE or a policy cap) supports
   no hours here: the encounter is judged as that deletion leaves it, the hour lines the deletion
   takes with it are that finding's, and the words name the line not counted (96369 09:00-10:00,
@@ -97,7 +97,7 @@ from scrubber.cards import load_card
 from scrubber.enrich import dose_units, is_ig, waste_units, with_codes, with_drug_units
 from scrubber.registry import Check, Context
 from scrubber.text import number
-from scrubber.timing import INFUSION, Timing, timing
+from scrubber.timing import INFUSION, Timing, lines_without, timing
 
 
 def _drugs(lines: pl.LazyFrame) -> pl.LazyFrame:
@@ -253,44 +253,63 @@ def _split_doses(ig: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def _hour_findings(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
-    """The hours findings, an encounter losing lines to units-over-mue's deletions judged as the
-    deletion leaves it (:func:`checks.units_over_mue.lines_deleted_whole`, decided once per batch): a
-    second 96369 the MUE deletes supports no hours here, and the hour lines the deletion takes are that
-    finding's."""
+    """The hours findings, an encounter losing lines to another finding's fix judged as the fix leaves
+    it: units-over-mue's deletions (:func:`checks.units_over_mue.lines_deleted_whole`: a second 96369
+    the MUE deletes supports no hours here, and the hour lines the deletion takes are that finding's)
+    and duplicate-initial-infusion's concurrent recodes (:func:`checks._counting.recoded_as_concurrent`:
+    96368 has no additional hours, so its minutes support none, and an add-on line documented as its
+    continuation is the kept infusion's as the corrected claim reads it; review 24C D1, 24D D1: judged
+    on the billed claim, "bill x3" beside the recode became "x2 instead of x3" on the next run).
+    Both decided once per batch."""
     removed, encounters, corrected = _as_deletions_leave(lines)
     if corrected is None:
         return _judged_hours(lines, ctx)
     # The words name the infusion lines left out, or "supports none" reads as ignoring them.
     from checks._counting import billed_line
 
-    deleted = timing(lines).lines.filter((pl.col("tm_kind") == INFUSION) & pl.col("row_id").is_in(removed.implode())
-                                         ).select("row_id")
-    left_out = lines.join(deleted, on="row_id", how="semi").sort("claim_id", "line_number").group_by("enc_key").agg(
-        billed_line("procedure_code", number(pl.col("units"))).str.join(", ").alias("_left_out"))
+    infusions = timing(lines).lines.filter(pl.col("tm_kind") == INFUSION).select("row_id")
+    left_out = lines.join(removed.lazy().join(infusions, on="row_id", how="semi"), on="row_id").sort(
+        "claim_id", "line_number").group_by("enc_key", "_cause").agg(
+        billed_line("procedure_code", number(pl.col("units"))).str.join(", ").alias("_lines")).with_columns(
+        pl.when(pl.col("_cause") == _MUE).then(pl.format("{}, which the units-over-mue finding deletes", "_lines"))
+        .otherwise(pl.format("{}, the concurrent infusion (reported as 96368, without additional hours)",
+                             "_lines")).alias("_words")).sort("enc_key", "_cause").group_by(
+        "enc_key", maintain_order=True).agg(pl.col("_words").str.join("; ").alias("_left_out"))
     heads = lines.select(pl.col("row_id"), "enc_key").join(encounters.lazy(), on="enc_key", how="semi")
     judged = _judged_hours(corrected, ctx).join(heads, on="row_id", how="left").join(
         left_out, on="enc_key", how="left").with_columns(
-        pl.format("{}; not counted: {}, which the units-over-mue finding deletes", "infusions", "_left_out")
-        .alias("infusions")).drop("enc_key", "_left_out")
-    return pl.concat([_judged_hours(lines, ctx, skip=encounters.get_column("enc_key")), judged])
+        pl.when(pl.col("_left_out").is_not_null()).then(pl.format("{}; not counted: {}", "infusions", "_left_out"))
+        .otherwise(pl.col("infusions")).alias("infusions")).drop("enc_key", "_left_out")
+    # (relaxed: a part with no finding of another family types its units apart)
+    return pl.concat([_judged_hours(lines, ctx, skip=encounters.get_column("enc_key")), judged],
+                     how="vertical_relaxed")
 
 
-def _as_deletions_leave(lines: pl.LazyFrame) -> tuple[pl.Series, pl.DataFrame, pl.LazyFrame | None]:
-    """The lines units-over-mue's fixes delete whole where the time rules read them
-    (:func:`checks.units_over_mue.lines_deleted_whole`), their encounters (``enc_key``) and those
+_MUE, _CONCURRENT = 0, 1  # (why a line is left out of the hour counts: the words name each)
+
+
+def _as_deletions_leave(lines: pl.LazyFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.LazyFrame | None]:
+    """The lines other findings' fixes take out of the time rules (``row_id``, ``_cause``): the lines
+    units-over-mue's fixes delete whole (:func:`checks.units_over_mue.lines_deleted_whole`), and the
+    infusions duplicate-initial-infusion recodes as concurrent with the hour lines that go with them
+    (:func:`checks._counting.recoded_as_concurrent`); their encounters (``enc_key``) and those
     encounters' lines without them (``None`` where there are none): what the hours findings and the
     "not evaluated" count both judge those encounters on (review 21C: a 96370 reported "delete" on the
     corrected encounter was also counted not evaluated on the billed one)."""
-    # (that module imports this one)
+    # (those modules import this one)
+    from checks._counting import recoded_as_concurrent
     from checks.units_over_mue import lines_deleted_whole
 
-    removed = lines_deleted_whole(lines)
-    if not removed.len():
+    removed = pl.concat([
+        pl.DataFrame({"row_id": lines_deleted_whole(lines)}, schema={"row_id": pl.Int64}).with_columns(
+            pl.lit(_MUE, pl.Int8).alias("_cause")),
+        recoded_as_concurrent(lines).select("row_id", pl.lit(_CONCURRENT, pl.Int8).alias("_cause")),
+    ]).unique("row_id", keep="first", maintain_order=True)
+    if not removed.height:
         return removed, pl.DataFrame(schema={"enc_key": pl.UInt32}), None
-    encounters = lines.filter(pl.col("row_id").is_in(removed.implode())).select("enc_key").unique().collect()
-    corrected = lines.join(encounters.lazy(), on="enc_key", how="semi").filter(
-        ~pl.col("row_id").is_in(removed.implode())).collect().lazy()
-    return removed, encounters, corrected
+    ids = removed.get_column("row_id")
+    encounters = lines.filter(pl.col("row_id").is_in(ids.implode())).select("enc_key").unique().collect()
+    return removed, encounters, lines_without(lines, ids)
 
 
 def _judged_hours(lines: pl.LazyFrame, ctx: Context, skip: pl.Series | None = None) -> pl.LazyFrame:
@@ -306,37 +325,11 @@ def _judged_hours(lines: pl.LazyFrame, ctx: Context, skip: pl.Series | None = No
     judged = t.groups if skip is None else t.groups.filter(~pl.col("enc_key").is_in(skip.implode()))
     wrong = judged.filter(pl.col("evaluable") & (over | (billed < expected))).collect()
     if wrong.height:
-        # The hours of a concurrent infusion go whole with its recode (duplicate-initial-infusion): not
-        # also "bill x1" here (the rule is decided once, for the few encounters judged).
         # (that module imports this one)
-        from checks._counting import (
-            as_secondary_hydration,
-            concurrent_episode_units,
-            hours_of_concurrent_infusions,
-            less_concurrent_hours,
-        )
+        from checks._counting import as_secondary_hydration
 
         # Hydration after an initial service that outranks the 96360 is secondary hydration.
         wrong = as_secondary_hydration(wrong, lines).filter(over | (billed < expected))
-
-        gone = hours_of_concurrent_infusions(lines, wrong.get_column("enc_key").unique()).collect()
-        if gone.height:
-            wrong = less_concurrent_hours(wrong.lazy(), lines, gone.lazy()).filter(
-                (counted > expected) & ~explained | (billed < expected)).collect()
-        # Nor count the hours the time facts give a concurrent infusion (recoded without additional
-        # hours): the kept infusions' hours are judged without them, over and under (review 24C D1:
-        # "bill x3" beside the recode, then "x2 instead of x3" on the next run).
-        concurrent = concurrent_episode_units(lines, wrong.get_column("enc_key").unique())
-        if concurrent.height:
-            less = pl.col("concurrent_units").fill_null(0)
-            wrong = wrong.join(concurrent, on=["enc_key", "tm_chain"], how="left", maintain_order="left").with_columns(
-                (pl.col(c) - less).clip(lower_bound=0).alias(c) for c in ("expected", "expected_obs",
-                                                                          "expected_concurrent")).with_columns(
-                # (the words list every infusion: say which hours are not counted, or the sum reads wrong)
-                pl.when(less > 0).then(pl.format(
-                    "{}; not counted: {} hour(s) of the concurrent infusion (reported without additional hours)",
-                    "infusions", less)).otherwise(pl.col("infusions")).alias("infusions")).filter(
-                over | (billed < expected)).drop("concurrent_units")
     wrong = other_family(wrong, t, lines, ctx).lazy()
     # No infusion of the add-on's chain billed at all (MEDICARE anchors 96366 with 96413 or 96360, but
     # only 96365 and 96367 give it hours): none supported, and the words name what it would extend, or

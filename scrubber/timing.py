@@ -241,10 +241,25 @@ def timing_without(lines: pl.LazyFrame, rows: pl.Series) -> Timing:
     takes with it the hours only its minutes supported). Computed anew on those encounters' lines,
     never cached: the batch's own :func:`timing` stays the one every check reads. Its ``_pos`` and
     ``names`` index that subset, not the batch: join its frames by ``row_id`` only."""
+    return _timing(lines_without(lines, rows))
+
+
+def lines_without(lines: pl.LazyFrame, rows: pl.Series) -> pl.LazyFrame:
+    """The lines of the encounters of ``rows`` (``row_id`` values) without those rows, collected, as a
+    fix that deletes or recodes them leaves the encounter: ``enc_admin_mask`` no longer holds a code
+    only they billed (a 96367 recoded as the concurrent 96368 left its bit, and the 96366 it may
+    extend was "not evaluable": an infusion of its chain billed and not seen; review 24D D1)."""
     ids = rows.implode()
     encounters = lines.filter(pl.col("row_id").is_in(ids)).select("enc_key").unique()
-    within = lines.join(encounters, on="enc_key", how="semi").filter(~pl.col("row_id").is_in(ids))
-    return _timing(within.collect().lazy())
+    within = lines.join(encounters, on="enc_key", how="semi")
+    table = reference.code_table().get_column("adm_bit").fill_null(0).cast(pl.UInt64)
+    bit = pl.lit(pl.concat([table, pl.repeat(0, 256 - table.len(), dtype=pl.UInt64, eager=True)])).gather(
+        pl.col("code_idx").fill_null(255))
+    gone = pl.col("row_id").is_in(ids)
+    only_gone = (bit.filter(gone).bitwise_or().over("enc_key").fill_null(0)
+                 & ~bit.filter(~gone).bitwise_or().over("enc_key").fill_null(0))
+    return within.with_columns((pl.col("enc_admin_mask") & ~only_gone).alias("enc_admin_mask")).filter(
+        ~gone).collect().lazy()
 
 
 def _untimed_observation(timed: pl.DataFrame, usable: pl.DataFrame) -> pl.DataFrame:

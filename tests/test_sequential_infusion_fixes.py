@@ -278,9 +278,9 @@ def test_hours_left_unbilled_beside_a_concurrent_infusion_leave_out_only_its_own
     path.write_text(HEADER + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
     found = scrub([str(path)]).findings.to_dicts()
     under = {f["claim_id"]: f["message"] for f in found if f["reason"] == "hours_under"}
-    assert "supports x4" in under["K1"] and "not counted" not in under["K1"], under["K1"]
+    assert "supports x4: 96365 line 1 + 96366 line 3, 09:00-14:00 = 300 min" in under["K1"], under["K1"]
     assert "supports x3" in under["K2"], under["K2"]
-    assert "not counted: 1 hour(s) of the concurrent infusion" in under["K2"], under["K2"]
+    assert "not counted: 96367 x1 on claim K2 line 2, the concurrent infusion" in under["K2"], under["K2"]
 
 
 def _settled(tmp_path, rows: list[str], fixed: list[str]) -> tuple[dict, dict]:
@@ -304,7 +304,8 @@ def test_a_timed_addon_continuing_a_concurrent_infusion_inside_the_kept_one_is_n
     assert "sequential_concurrent" in {r for _, r in first}
     under = first[("T1", "hours_under")]
     assert under["suggested_fix"].startswith("Bill 96366 x2 instead of x1"), under["suggested_fix"]
-    assert "not counted: 1 hour(s) of the concurrent infusion" in under["message"]
+    assert "96365 line 1 + 96366 line 3, 09:00-12:00 = 180 min, supports 2" in under["message"]
+    assert "not counted: 96367 x1 on claim T1 line 2, the concurrent infusion" in under["message"]
     assert not second, second  # the fixed claim settles
 
 
@@ -321,7 +322,7 @@ def test_hours_over_beside_a_concurrent_recode_leave_out_its_hours(tmp_path) -> 
     first, second = _settled(tmp_path, rows, fixed)
     over = first[("H1", "hours_over")]
     assert over["suggested_fix"] == "Bill 96366 x2 instead of x4 in all for 2026-06-10 (claim H1 line 3)."
-    assert over["charge_at_risk"] == 50.0 and "not counted: 1 hour(s) of the concurrent infusion" in over["message"]
+    assert over["charge_at_risk"] == 50.0 and "not counted: 96367 x1 on claim H1 line 2" in over["message"]
     assert first[("H2", "hours_over")]["suggested_fix"].startswith("Bill 96366 x3 instead of x4")
     assert "not counted" not in first[("H2", "hours_over")]["message"]
     assert not [k for k in second if k[0] == "H1"], second
@@ -346,4 +347,27 @@ def test_a_96367_route_mismatch_replaces_is_no_concurrent_infusion_in_the_counts
     assert ("D79", "duplicate-initial-infusion") not in found and ("D79", "route-mismatch") in found
     assert "not counted" not in found[("D79", "unit-miscalculation")]["message"]
     assert found[("D80", "duplicate-initial-infusion")]["reason"] == "sequential_concurrent"
-    assert "not counted: 2 hour(s) of the concurrent infusion" in found[("D80", "unit-miscalculation")]["message"]
+    assert "not counted: 96367 x1 on claim D80 line 2" in found[("D80", "unit-miscalculation")]["message"]
+
+
+def test_hours_billed_for_the_kept_and_the_concurrent_infusion_are_over(tmp_path) -> None:
+    """Review 24D D1: 96365 09:00-12:00, a 96367 09:30-11:30 inside it and 96366 x3 (the kept two hours
+    and the concurrent one's): judged on the billed claim with the concurrent hour taken off only where
+    a group was already wrong, it passed, and the corrected claim (96368) drew "x2 instead of x3".
+    The encounter is judged as the recode leaves it: x2, one unit over, on the first run. With an
+    8-hour kept infusion and 96366 x10 (MUE 8), the MUE's "another finding already reports" unit is
+    that finding's. Near miss: x2 billed is right."""
+    rows = [_line("H3", 1, "96365", 1, "09:00", "12:00"), _line("H3", 2, "96367", 1, "09:30", "11:30"),
+            _line("H3", 3, "96366", 3),
+            _line("H4", 1, "96365", 1, "09:00", "12:00"), _line("H4", 2, "96367", 1, "09:30", "11:30"),
+            _line("H4", 3, "96366", 2),
+            _line("F1", 1, "96365", 1, "08:00", "18:00"), _line("F1", 2, "96367", 1, "09:30", "11:30"),
+            _line("F1", 3, "96366", 10)]
+    fixed = [rows[0], _line("H3", 2, "96368", 1, "09:30", "11:30"), _line("H3", 3, "96366", 2)]
+    first, second = _settled(tmp_path, rows, fixed)
+    assert first[("H3", "hours_over")]["suggested_fix"].startswith("Bill 96366 x2 instead of x3")
+    assert not [k for k in first if k[0] == "H4" and k[1] != "sequential_concurrent"], first
+    assert first[("F1", "hours_over")]["suggested_fix"].startswith("Bill 96366 x9 instead of x10")
+    mue = first[("F1", "over_mue_clinical")]
+    assert "besides the 1 unit(s) of claim F1 line 3 another finding already reports" in mue["message"]
+    assert not second, second
