@@ -46,7 +46,7 @@ from checks.addon_without_primary import unanchored_addons
 from checks.home_ig_supplies import supply_decisions
 from checks.unit_miscalculation import drug_units_over
 from scrubber import reference
-from scrubber.enrich import code_is, has_modifier, is_ig, with_codes
+from scrubber.enrich import code, code_is, has_modifier, is_ig, with_codes
 from scrubber.grouping import shared_keys
 from scrubber.per_batch import once_per_batch
 from scrubber.text import number
@@ -95,8 +95,34 @@ def mue_table_words(setting: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
             setting.replace_strict(quarters, return_dtype=pl.String).alias("quarter"))
 
 # The order in which initial services stay initial: adm_initial_rank (the CPT hierarchy, chemo
-# infusion first, in scrubber/data/admin_codes.csv), then claim and line order.
+# infusion first, in scrubber/data/admin_codes.csv; :func:`_ranked_as_documented`), then claim and
+# line order.
 _KEPT_ORDER = ("adm_initial_rank", "claim_id", "line_number")
+
+
+def _ranked_as_documented(initial: pl.DataFrame, lines: pl.LazyFrame) -> pl.DataFrame:
+    """``initial`` (initial service lines with ``adm_initial_rank``, collected: the few of encounters
+    with more than one) with an infusion documented under its floor ranked as the push it is (its
+    ``push_code``'s rank: CPT, an infusion of 15 minutes or less is a push). Ranked as an infusion, a
+    10-minute premedication billed as 96365 on line 1 stayed the initial service and the three-hour
+    IVIG on line 2 became "96367 x1 and 96366 x2", the push 96374: the order of the lines decided
+    the coding (review 24D D3; the same lines the other way round gave 96365 and 96375). The time facts
+    are read only where such an encounter bills a floored infusion code."""
+    floored = reference.code_table().filter(pl.col("adm_min_minutes").is_not_null()
+                                            & (pl.col("adm_role") == "initial"))
+    if not initial.height or not initial.get_column("procedure_code").is_in(
+            floored.get_column("procedure_code").implode()).any():
+        return initial
+    short = floored_infusions(lines).filter(under_floor() & pl.col("tm_push").is_not_null()).join(
+        initial.lazy().select("row_id"), on="row_id", how="semi").select("row_id", "tm_push").collect()
+    if not short.height:
+        return initial
+    ranks = reference.code_table().filter(pl.col("adm_initial_rank").is_not_null())
+    rank = pl.col("tm_push").replace_strict(ranks.get_column("procedure_code"),
+                                            ranks.get_column("adm_initial_rank"), default=None)
+    dtype = initial.schema["adm_initial_rank"]
+    return initial.join(short, on="row_id", how="left", maintain_order="left").with_columns(
+        pl.coalesce(rank.cast(dtype), pl.col("adm_initial_rank")).alias("adm_initial_rank")).drop("tm_push")
 
 
 def distinct_site() -> pl.Expr:
@@ -175,9 +201,10 @@ def _initial_services_of_batch(lines: pl.LazyFrame) -> pl.DataFrame:
     initial = initial.join(_hydration_removed(lines), on="row_id", how="anti")
     counted = initial.filter(~distinct_site())
     counted = counted.filter(pl.col("units").sum().over("enc_key") > 1)
-    counted = with_codes(counted, "adm_initial_rank", "adm_bit", "adm_addon_hour_code", "adm_subsequent_code",
-                         "adm_subsequent_primary_mask", "adm_concurrent_code", "adm_concurrent_primary_mask",
-                         "adm_concurrent_bit")
+    counted = _ranked_as_documented(with_codes(
+        counted, "adm_initial_rank", "adm_bit", "adm_addon_hour_code", "adm_subsequent_code",
+        "adm_subsequent_primary_mask", "adm_concurrent_code", "adm_concurrent_primary_mask", "adm_concurrent_bit"
+    ).collect(), lines).lazy()
     first = {"procedure_code": "kept_code", "adm_bit": "kept_bit", "claim_id": "kept_claim",
              "line_number": "kept_line", "date_of_service": "kept_dos", "row_id": "kept_row"}
     ranked = counted.sort("enc_key", *_KEPT_ORDER).with_columns(
@@ -258,7 +285,8 @@ def kept_initials(lines: pl.LazyFrame, encounters: pl.Series) -> pl.LazyFrame:
     ``kept_row``, ``kept_bit``, ``kept_code``, ``kept_claim``, ``kept_line``, ``kept_dos``."""
     initial = _within(lines.filter(code_is(adm_role="initial")), encounters).filter(~distinct_site()).join(
         _hydration_removed(lines), on="row_id", how="anti")
-    return with_codes(initial, "adm_initial_rank", "adm_bit").sort("enc_key", *_KEPT_ORDER).group_by(
+    ranked = _ranked_as_documented(with_codes(initial, "adm_initial_rank", "adm_bit").collect(), lines).lazy()
+    return ranked.sort("enc_key", *_KEPT_ORDER).group_by(
         "enc_key", maintain_order=True).first().select(
         "enc_key", pl.col("row_id").alias("kept_row"), pl.col("adm_bit").alias("kept_bit"),
         pl.col("procedure_code").alias("kept_code"), pl.col("claim_id").alias("kept_claim"),
@@ -428,16 +456,23 @@ def _infusion_billed_as_sequential(lines: pl.LazyFrame, short: pl.DataFrame) -> 
 
 
 def _ig_carriers(lines: pl.LazyFrame, encounters: pl.Series) -> pl.LazyFrame:
-    """``enc_key`` of the ``encounters`` with an IV or SC infusion line (96365, 96367, 96369) not
+    """``enc_key`` of the ``encounters`` with an infusion line of an immune globulin's route billed
+    there (96365 or 96367 for an IV product, 96369 for an SC one; either for one given both ways) not
     documented under its floor (long enough, or untimed): the immune globulin's infusion may be that
     one, so a short infusion beside it is another drug (a 10-minute premedication after three hours of
     IVIG is the sequential push, 96375: CPT, "an infusion of 15 minutes or less" is a push, and 96367
-    is a *new* drug), not the immune globulin with wrong times (probe 24A D1)."""
-    carrier = (code_is(adm_infusion="true", adm_route_evidence="iv_infusion")
-               | code_is(adm_infusion="true", adm_route_evidence="sc_infusion"))
+    is a *new* drug), not the immune globulin with wrong times (probe 24A D1). A 96369 carries no IV
+    product (review 24D D2: beside J1459 it made the short IV line a push, then route-mismatch)."""
+    iv = code_is(adm_infusion="true", adm_route_evidence="iv_infusion")
+    sc = code_is(adm_infusion="true", adm_route_evidence="sc_infusion")
     short = floored_infusions(lines).filter(under_floor()).select("row_id")
-    return _within(lines.filter(carrier), encounters).join(short, on="row_id", how="anti").select(
-        "enc_key").unique()
+    carriers = _within(lines.filter(iv | sc), encounters).join(short, on="row_id", how="anti").group_by(
+        "enc_key").agg(iv.any().alias("_iv"), sc.any().alias("_sc"))
+    route = code("ig_route")
+    products = _within(lines.filter(is_ig()), encounters).group_by("enc_key").agg(
+        route.is_in(["IV", "IV_SC"]).any().alias("_iv_ig"), route.is_in(["SC", "IV_SC"]).any().alias("_sc_ig"))
+    return carriers.join(products, on="enc_key", nulls_equal=True).filter(
+        (pl.col("_iv") & pl.col("_iv_ig")) | (pl.col("_sc") & pl.col("_sc_ig"))).select("enc_key")
 
 
 def _hydration_removed(lines: pl.LazyFrame) -> pl.LazyFrame:

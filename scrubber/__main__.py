@@ -3,4 +3,5 @@
 
 from scrubber.cli import main
 
-main(prog_name="scrub")
+if __name__ == "__main__":  # (imported, by pydoc or a package walk, it runs nothing)
+    main(prog_name="scrub")

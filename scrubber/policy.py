@@ -270,9 +270,9 @@ def _diagnoses(values: Any, where: str, source: str) -> tuple[str, ...]:
     return tuple(codes.to_series())
 
 
-# A HCPCS Level I (CPT: five digits; Category II/III and PLA: four digits and F, T or U) or Level II
+# A HCPCS Level I (CPT: five digits; Category II/III, PLA and MAAA: four digits and F, T, U or M) or Level II
 # (a letter and four digits) code: a cap on "ABCDE" is on no code and would cap nothing (probe 23H B2).
-_HCPCS_CODE = re.compile(r"[0-9]{4}[0-9FTU]|[A-Z][0-9]{4}")
+_HCPCS_CODE = re.compile(r"[0-9]{4}[0-9FMTU]|[A-Z][0-9]{4}")
 
 
 def _no_repeated_caps(raw: dict[str, Any], source: str) -> None:
@@ -300,7 +300,7 @@ def _caps(doc: dict[str, Any], source: str) -> dict[str, int]:
     for code, cap in doc.get("caps", {}).items():
         key = code.strip().upper()
         if not _HCPCS_CODE.fullmatch(key):
-            raise PolicyError(f"caps.{code}: not a HCPCS/CPT code (five digits, four digits and F/T/U, or a letter "
+            raise PolicyError(f"caps.{code}: not a HCPCS/CPT code (five digits, four digits and F/M/T/U, or a letter "
                               "and four digits: \"96371\", \"J1459\")", source)
         if not isinstance(cap, int) or isinstance(cap, bool) or cap < 0:
             raise PolicyError(f"caps.{code} must be a whole number >= 0", source)

@@ -226,3 +226,13 @@ def test_a_replacement_tables_effective_date_is_in_the_provenance(tmp_path, monk
     tables = {r["table"]: r for r in scrub([path], select=["units-over-mue"]).provenance["reference_data"]}
     assert tables["mue_practitioner"]["effective_from"] == "2026-07-01"
     json.dumps(reference.releases_summary())  # plain data for the findings JSON
+
+
+def test_policy_caps_take_every_hcpcs_shape(tmp_path) -> None:
+    """The near misses of the refused keys: CPT Category II/III, PLA and MAAA codes (four digits and a
+    letter: review 24D D5, "0001M" was refused) and Level II codes are codes."""
+    policy = tmp_path / "acme.toml"
+    policy.write_text('name = "ACME"\nextends = "DEFAULT"\npayers = ["ACME"]\n[caps]\n'
+                      '"0001M" = 1\n"0075T" = 1\n"3074F" = 1\n"0001U" = 1\n"J1459" = 100\n"96371" = 2\n')
+    caps = PolicySet.load([str(policy)]).policies["ACME"].caps
+    assert set(caps) == {"0001M", "0075T", "3074F", "0001U", "J1459", "96371"}
