@@ -67,7 +67,6 @@ from scrubber.engine import (
 )
 from scrubber.errors import InputError, ScrubError, UsageError, display_name
 from scrubber.loaders import column_notices, expand_paths, sniff_format
-from scrubber.loaders.csv_loader import CLAIM_COLUMNS
 from scrubber.loaders.parquet_loader import LIST_COLUMNS, check_columns, normalised_names, not_a_code_list
 from scrubber.policy import PolicySet
 from scrubber.records import empty_problems
@@ -101,6 +100,7 @@ JAVA_MIN = 17  # Spark 4 runs on Java 17 or 21
 _LOG: Path | None = None  # where the JVM that session() started writes its log
 KEY = "_scrub_key"
 _CLAIM_KEY, _MEMBER_KEY, _IRREGULAR = "_scrub_claim", "_scrub_member", "_scrub_irregular"
+_CLAIM_ID = "_scrub_claim_id"  # (the claim as the engine tells claims apart: its trimmed id)
 # Columns a raw frame is built from (FORMATS.md, the CSV's modifier_1..4 / diagnosis_1..4, list columns).
 _WANTED = frozenset(
     [*SCALAR_COLUMNS, *LIST_COLUMNS, *(c for cols in LIST_COLUMNS.values() for c in cols)]
@@ -411,8 +411,9 @@ class _Run:
         kept = kept.withColumn(_CLAIM_KEY, _key_text(F.col("claim_id"))).withColumn(
             _MEMBER_KEY, _key_text(F.col("member_id")))
         if irregular:
-            claims = self.spark.createDataFrame(irregular, schema=f"{_CLAIM_KEY} string, {_IRREGULAR} string")
-            kept = kept.join(F.broadcast(claims), on=_CLAIM_KEY, how="left")
+            claims = self.spark.createDataFrame(irregular, schema=f"{_CLAIM_ID} string, {_IRREGULAR} string")
+            kept = kept.withColumn(_CLAIM_ID, _claim_identity(F.col("claim_id"))).join(
+                F.broadcast(claims), on=_CLAIM_ID, how="left").drop(_CLAIM_ID)
         else:
             kept = kept.withColumn(_IRREGULAR, F.lit(None).cast("string"))
         key = F.coalesce(
@@ -453,7 +454,9 @@ def _normalised(df: DataFrame, source: str) -> DataFrame:
             if not isinstance(f.dataType, ArrayType) or isinstance(f.dataType.elementType,
                                                                    ArrayType | MapType | StructType):
                 raise InputError(not_a_code_list(f.name, f.dataType.simpleString()), source)
-        elif (f.name in RAW_SCHEMA or f.name in CLAIM_COLUMNS) and nested:  # (modifier_1..4: probe 22B)
+        # (a column named like one the reader adds is not read, as the local reader ignores it with an
+        # input warning, whatever it holds: a list there stopped the Spark run only, probe 24B D6)
+        elif f.name in _WANTED and nested:  # (modifier_1..4: probe 22B)
             raise InputError(f"column {f.name} holds {f.dataType.simpleString()}; expected a single value per row",
                              source)
     return df
@@ -520,6 +523,19 @@ def _key_text(text: Column) -> Column:
     return F.when(F.length(key) > 0, key)
 
 
+def _claim_identity(text: Column) -> Column:
+    """A claim id as the engine tells claims apart (trimmed of Unicode whitespace, as Polars'
+    strip_chars(); case kept), null when empty. The claims whose lines name several members are found
+    by it: by the coarse partition key, "c1" of one member and "C1" of another read as one claim naming
+    two, and all their lines went to one member's partition, away from the other member's claims
+    (probe 24B D1: a false addon-without-primary, depending on the partition count)."""
+    from pyspark.sql import functions as F
+
+    space = "[" + _WHITESPACE + "]+"
+    claim = F.regexp_replace(text.cast("string"), f"^{space}|{space}$", "")
+    return F.when(F.length(claim) > 0, claim)
+
+
 def _union(frames: list[DataFrame]) -> DataFrame:
     """The inputs as one DataFrame; a column typed differently in two inputs is read as text in both."""
     from pyspark.sql import functions as F
@@ -531,9 +547,37 @@ def _union(frames: list[DataFrame]) -> DataFrame:
         for f in frame.schema.fields:
             types.setdefault(f.name, set()).add(f.dataType.simpleString())
     mixed = {name for name, seen in types.items() if len(seen) > 1}
-    frames = [f.select(*[F.col(c).cast("string").alias(c) if c in mixed else F.col(c) for c in f.columns])
+    frames = [f.select(*[_as_text(f.schema[c]).alias(c) if c in mixed else F.col(c) for c in f.columns])
               for f in frames]
     return functools.reduce(lambda a, b: a.unionByName(b, allowMissingColumns=True), frames)
+
+
+def _as_text(field: Any) -> Column:
+    """A column typed differently in two inputs, as the text the local Parquet reader makes of its
+    type (:func:`scrubber.loaders.parquet_loader.typed_to_text`): a date as 2026-03-02, a timestamp as
+    2026-03-02T09:00:00 (a date of service at midnight as its date), a numeric NDC zero-padded to its
+    11 digits. Spark's own cast gave '2026-03-02 00:00:00' and '944270005': a CSV and a Parquet file
+    read together had good rows rejected on Spark only (probe 24B D2)."""
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+
+    from scrubber.loaders.parquet_loader import _DATE_ONLY, _DIGITS
+
+    col, dtype, name = F.col(field.name), field.dataType, field.name
+    if isinstance(dtype, T.DateType):
+        return F.date_format(col, "yyyy-MM-dd")
+    if isinstance(dtype, T.TimestampType | T.TimestampNTZType):
+        stamp = F.date_format(col, "yyyy-MM-dd'T'HH:mm:ss")
+        if name in _DATE_ONLY:
+            return F.when(F.date_trunc("day", col) == col, F.date_format(col, "yyyy-MM-dd")).otherwise(stamp)
+        return stamp
+    numeric = isinstance(dtype, T.NumericType) and not isinstance(dtype, T.FloatType)
+    if name in _DIGITS and numeric:
+        width = _DIGITS[name]
+        whole = (col >= 0) & (col == F.floor(col)) & (col < 10**width)
+        return F.when(whole, F.lpad(col.cast("decimal(38,0)").cast("string"), width, "0")).otherwise(
+            col.cast("string"))
+    return col.cast("string")
 
 
 def _prepass(frames: list[DataFrame]) -> tuple[dict[tuple[int, int], tuple[int, int]], list[tuple[str, str]], int]:
@@ -549,7 +593,7 @@ def _prepass(frames: list[DataFrame]) -> tuple[dict[tuple[int, int], tuple[int, 
     rows = _union([
         f.select(FILE, F.shiftright(F.col(ALL), PARTITION_SHIFT).alias("_p"),
                  (~F.col("_scrub_blank")).cast("long").alias("_k"),
-                 F.when(~F.col("_scrub_blank"), _key_text(F.col("claim_id"))).alias(_CLAIM_KEY),
+                 F.when(~F.col("_scrub_blank"), _claim_identity(F.col("claim_id"))).alias(_CLAIM_ID),
                  F.when(~F.col("_scrub_blank"), _key_text(F.col("member_id"))).alias(_MEMBER_KEY))
         for f in frames
     ])
@@ -560,7 +604,7 @@ def _prepass(frames: list[DataFrame]) -> tuple[dict[tuple[int, int], tuple[int, 
         "_set",
         F.when(per_partition, F.col(FILE)).alias("_f"),
         F.when(per_partition, F.col("_p")).alias("_part"),
-        F.when(~per_partition, F.col(_CLAIM_KEY)).alias("_claim"),
+        F.when(~per_partition, F.col(_CLAIM_ID)).alias("_claim"),
     ).agg(
         F.count(F.lit(1)).alias("_n"),
         F.sum("_k").alias("_kept"),

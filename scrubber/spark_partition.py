@@ -41,7 +41,7 @@ from scrubber.engine import (
     unusable_times_parts,
 )
 from scrubber.engine import summary_parts as engine_summary_parts
-from scrubber.loaders.csv_loader import NUL_ROW
+from scrubber.loaders.csv_loader import BAD_ROW_KEPT, NUL_ROW
 from scrubber.loaders.parquet_loader import raw_of_text, typed_to_text
 from scrubber.policy import PolicySet
 
@@ -259,7 +259,7 @@ def _csv_fixes(plan: PartitionPlan, text: pl.DataFrame, corrupt: pl.Series | Non
     if not any(blanked):
         return text
     mask = pl.Series(blanked)
-    ident = {"claim_id", "line_number", FILE, "_row_id", "_source", "source_row"}
+    ident = {*BAD_ROW_KEPT, FILE, "_row_id", "_source", "source_row"}  # (as the local reader keeps)
     return text.with_columns(
         *[pl.when(mask).then(pl.lit(None, dtype)).otherwise(pl.col(c)).alias(c)
           for c, dtype in text.schema.items() if c not in ident],

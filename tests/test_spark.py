@@ -561,3 +561,84 @@ def test_input_warnings_are_the_local_engines(spark, tmp_path: Path) -> None:
     ran = scrub_files([str(folder)], spark=spark, partitions=8)
     assert ran.input_warnings == local.input_warnings
     _same_result(ran, local)
+
+
+def test_claim_ids_differing_only_in_case_stay_with_their_members(spark, tmp_path: Path) -> None:
+    """Probe 24B D1: "c1" of member MA and "C1" of member MB are two claims to the engine, but the
+    coarse partition key read them as one claim naming two members and moved MB's 96365 into MA's
+    partition: MB's 96366 on C2 was a false addon-without-primary, on Spark only. Near miss: a claim
+    whose own lines name two members is rejected by both engines alike."""
+    from scrubber.spark import scrub_files
+
+    path = tmp_path / "case.csv"
+    path.write_text("claim_id,line_number,member_id,payer,date_of_service,procedure_code,units,charge\n"
+                    "c1,1,MA,MEDICARE,2026-03-02,96365,1,300\nC1,1,MB,MEDICARE,2026-03-02,96365,1,300\n"
+                    "C2,1,MB,MEDICARE,2026-03-02,96366,1,120\n"
+                    "X9,1,MX,MEDICARE,2026-03-02,96365,1,300\nX9,2,MY,MEDICARE,2026-03-02,96365,1,300\n")
+    local = scrub([str(path)])
+    assert local.findings.height == 0 and local.summary["rejected_rows"] == 2
+    for partitions in (2, 3, 8):
+        _same_result(scrub_files([str(path)], spark=spark, partitions=partitions), local)
+
+
+def test_a_column_typed_differently_in_two_inputs_is_read_as_the_local_reader_reads_it(spark, tmp_path: Path) -> None:
+    """Probe 24B D2: a date of service stored as a date in one Parquet file and as a midnight timestamp
+    in another (or a CSV beside a Parquet file with a numeric NDC) was unioned with Spark's cast to
+    text: '2026-03-02 00:00:00' and '944270005' rejected good rows on Spark only."""
+    from scrubber.spark import scrub_files
+
+    base = {"claim_id": ["K3"], "line_number": [1], "member_id": ["KM3"], "payer": ["MEDICARE"],
+            "procedure_code": ["J1459"], "units": [70], "charge": [7000.0], "drug_dose_mg": [35000.0],
+            "route": ["IV"]}
+    dated = tmp_path / "dated.parquet"
+    pl.DataFrame({**base, "date_of_service": [dt.date(2026, 3, 2)], "ndc": ["44206043810"]}).write_parquet(dated)
+    stamped = tmp_path / "stamped.parquet"
+    pl.DataFrame({**base, "claim_id": ["K4"], "member_id": ["KM4"], "date_of_service": [dt.datetime(2026, 3, 2)],
+                  "infusion_start": [dt.datetime(2026, 3, 2, 9, 30)],
+                  "ndc": [944270005]}).write_parquet(stamped)
+    text = tmp_path / "text.csv"
+    text.write_text("claim_id,line_number,member_id,payer,date_of_service,procedure_code,units,charge,ndc\n"
+                    "K5,1,KM5,MEDICARE,2026-03-02,J1459,70,7000,00944270005\n")
+    for inputs in ([dated, stamped], [text, stamped]):
+        local = scrub([str(p) for p in inputs])
+        assert local.summary["rejected_rows"] == 0, local.rejected.to_dicts()
+        _same_result(scrub_files([str(p) for p in inputs], spark=spark, partitions=3), local)
+
+
+def test_a_row_rejected_for_its_shape_scopes_the_same_encounter_on_both_engines(spark, tmp_path: Path) -> None:
+    """Probe 24B D4: a row with more cells than the header kept its member and date locally (its
+    encounter not evaluated, the next date's hours judged) but Spark blanked them (the member's every
+    date not evaluated, no finding): one set of kept cells for both (csv_loader.BAD_ROW_KEPT), for a
+    NUL row too."""
+    from scrubber.spark import scrub_files
+
+    header = "claim_id,line_number,member_id,payer,date_of_service,procedure_code,units,infusion_start,infusion_stop\n"
+    rows = ("R1,2,M1,MEDICARE,2026-03-03,96366,2,2026-03-03T00:00,2026-03-03T02:30\n"
+            "R1,3,M1,MEDICARE,2026-03-03,96365,1,2026-03-03T14:00,2026-03-03T15:00\n")
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_text(header + "R1,1,M1,MEDICARE,2026-03-02,96365,1,2026-03-02T22:00,2026-03-03T02:30,extra\n" + rows)
+    nul = tmp_path / "nul.csv"
+    nul.write_text(header + "R1,1,M1,MEDICARE,2026-03-02,96365,1,2026-03-02T22:00,2026-03-03T02:30\x00\n" + rows)
+    for path in (ragged, nul):
+        local = scrub([str(path)])
+        assert local.summary["rejected_rows"] == 1
+        _same_result(scrub_files([str(path)], spark=spark, partitions=2), local)
+
+
+def test_a_list_column_named_like_a_column_the_reader_adds_is_ignored_on_both_engines(spark, tmp_path: Path) -> None:
+    """Probe 24B D6: a Parquet list column named source_location or claim_diagnoses stopped the Spark
+    run ("expected a single value per row"); the local reader ignored it, and claim_diagnoses without
+    the input warning FORMATS.md promises. Both read the file and warn."""
+    from scrubber.spark import scrub_files
+
+    path = tmp_path / "extra.parquet"
+    pl.DataFrame({"claim_id": ["A1"], "line_number": [1], "member_id": ["M1"], "payer": ["MEDICARE"],
+                  "date_of_service": [dt.date(2026, 3, 2)], "procedure_code": ["96366"], "units": [1],
+                  "source_location": [["a", "b"]], "claim_diagnoses": [["D80.0"]]}).write_parquet(path)
+    local = scrub([str(path)])
+    warned = sorted(w["problem"] for w in local.input_warnings)
+    assert warned == ["column 'claim_diagnoses' is not a claims column and is ignored",
+                      "column 'source_location' is not a claims column and is ignored"]
+    distributed = scrub_files([str(path)], spark=spark, partitions=2)
+    _same_result(distributed, local)
+    assert sorted(w["problem"] for w in distributed.input_warnings) == warned

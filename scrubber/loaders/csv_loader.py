@@ -59,7 +59,7 @@ CLAIM_COLUMNS = frozenset((*SCALAR_COLUMNS, *MODIFIER_COLUMNS, *DIAGNOSIS_COLUMN
 # Names of what loaders and canonicalisation add to a row: a claims file's column of that name is
 # not read (and a person hears so), it is kept out like any other unknown column.
 INTERNAL_NAMES = frozenset(("load_error", "value_error", "row_id", "source", "source_row", "source_location",
-                            "_index", "modifiers", "diagnoses"))
+                            "_index", "modifiers", "diagnoses", "claim_diagnoses"))
 _SNIFF_BYTES = 65536
 _BATCH_ROWS = 100_000  # slow path: rows per Polars batch, so Python objects never pile up
 _MAX_CELL = 1 << 27  # csv module default is 128 KiB; a long quoted note must not abort the read
@@ -224,10 +224,7 @@ def _slow_batches(path: Path, header: list[str], swallowed: dict[int, str] | Non
     is a row whose quoted cell swallowed others (``swallowed``: row number -> reason).
     """
     width = len(header)
-    # Kept of a ragged row: the cells that name its line, and those that place it in an encounter
-    # (member and date, read only to leave that encounter unevaluated: a stray comma after them
-    # leaves them right, one before them makes them text that matches no encounter).
-    ident = {header.index(c) for c in ("claim_id", "line_number", "member_id", "date_of_service") if c in header}
+    ident = {header.index(c) for c in BAD_ROW_KEPT if c in header}
     schema = {**dict.fromkeys(header, pl.String()), "source_row": pl.Int64(), "load_error": pl.String()}
     rows: list[list[str | int | None]] = []
     swallowed = swallowed or {}
@@ -251,8 +248,8 @@ def _slow_batches(path: Path, header: list[str], swallowed: dict[int, str] | Non
                         # Extra cells that are all empty hold nothing to lose: a blank row, not a ragged one.
                         if any(c.strip() for c in cells):
                             error = f"row has {len(cells)} cells but the header names {width} columns"
-                        # The row is rejected whole; only its claim id and line number are kept, so
-                        # the rejection names the line (other cells may be shifted by a stray comma).
+                        # The row is rejected whole; only BAD_ROW_KEPT is kept, so the rejection
+                        # names the line (other cells may be shifted by a stray comma).
                         cells = [c if i in ident else "" for i, c in enumerate(cells[:width])] if error else []
                 number += 1
                 if not error and (error := _not_utf8_row(cells, header)):
@@ -278,8 +275,8 @@ def _slow_read(path: Path, header: list[str]) -> pl.DataFrame:
 def _mark_swallowed(chunk: pl.DataFrame, header: list[str], swallowed: dict[int, str]) -> pl.DataFrame:
     """Rows whose quoted cell swallowed other rows (by spreadsheet row number): unreadable, with the reason.
 
-    Only the claim id and line number are kept, so the rejection names the line; the rest of the
-    row is one cell's worth of other rows.
+    Only :data:`BAD_ROW_KEPT` is kept, so the rejection names the line and its encounter; the rest
+    of the row is one cell's worth of other rows.
     """
     if not swallowed:
         return chunk
@@ -290,12 +287,21 @@ def _mark_swallowed(chunk: pl.DataFrame, header: list[str], swallowed: dict[int,
     reasons = pl.DataFrame({"source_row": rows, "_why": list(swallowed.values())})
     marked = chunk.with_columns(pl.col("source_row").cast(pl.Int64)).join(reasons, on="source_row", how="left",
                                                                           maintain_order="left")
-    keep = {"claim_id", "line_number", "source_row"}
+    keep = {*BAD_ROW_KEPT, "source_row"}
     error = pl.coalesce("load_error", "_why") if "load_error" in chunk.columns else pl.col("_why")
     return marked.with_columns(
         *[pl.when(pl.col("_why").is_null()).then(pl.col(c)).alias(c) for c in header if c not in keep],
         error.alias("load_error"),
     ).drop("_why")
+
+# Kept of a row rejected whole for its shape (more cells than the header, a quoted cell that
+# swallowed other rows, a NUL or non-UTF-8 byte): the cells that name its line, and those that place
+# it in an encounter (member and date, read only to leave that encounter unevaluated: a stray comma
+# after them leaves them right, one before them makes them text that matches no encounter). One set
+# for every such row and both engines (probe 24B D4: Spark kept two, the local reader two or four
+# by the path that read the file, and the engines scoped "not evaluated" apart).
+BAD_ROW_KEPT = ("claim_id", "line_number", "member_id", "date_of_service")
+
 
 class FastPathRefused(Exception):  # a signal between loader and engine, never shown to a user
     """Polars refused the file part-way (ragged rows, odd quoting): read it again with :mod:`csv`."""
