@@ -113,8 +113,10 @@ def _ranked_as_documented(initial: pl.DataFrame, lines: pl.LazyFrame) -> pl.Data
     if not initial.height or not initial.get_column("procedure_code").is_in(
             floored.get_column("procedure_code").implode()).any():
         return initial
-    short = floored_infusions(lines).filter(under_floor() & pl.col("tm_push").is_not_null()).join(
-        initial.lazy().select("row_id"), on="row_id", how="semi").select("row_id", "tm_push").collect()
+    # (an integer set test on the few rows first: a join with every timed line cost more)
+    ids = initial.get_column("row_id").implode()
+    short = floored_infusions(lines).filter(pl.col("row_id").is_in(ids)).filter(
+        under_floor() & pl.col("tm_push").is_not_null()).select("row_id", "tm_push").collect()
     if not short.height:
         return initial
     ranks = reference.code_table().filter(pl.col("adm_initial_rank").is_not_null())
@@ -401,9 +403,7 @@ def outranked_push(lines: pl.LazyFrame, short: pl.DataFrame) -> pl.LazyFrame:
     outranked = (initial_services(lines, encounters).filter(~pl.col("is_kept_line")).select(
         "row_id", pl.lit(True).alias("_outranked")) if encounters.len()
         else pl.LazyFrame(schema={"row_id": pl.Int64, "_outranked": pl.Boolean}))
-    ig = _within(lines.filter(is_ig()), encounters).select("enc_key").unique().join(
-        _ig_carriers(lines, encounters), on="enc_key", how="anti", nulls_equal=True).with_columns(
-        pl.lit(True).alias("ig"))
+    ig = _ig_only(lines, encounters).with_columns(pl.lit(True).alias("ig"))
     # (only where the short line is the service kept initial: after 96413, a 96367 stays sequential)
     promoted = _infusion_billed_as_sequential(lines, short)
     outranked_line = pl.col("_outranked").fill_null(False)
@@ -438,11 +438,14 @@ def _infusion_billed_as_sequential(lines: pl.LazyFrame, short: pl.DataFrame) -> 
                            & pl.col("adm_subsequent_code").is_not_null())
     if not short.height:
         return pl.LazyFrame(schema=schema)
-    t = timing(lines).lines.filter(pl.col("enc_key").is_in(short.get_column("enc_key").unique().implode()))
-    mine = t.join(short.lazy().select("row_id"), on="row_id").join(
-        lines.select("row_id", "procedure_code"), on="row_id").join(
+    # (the short lines billed as an initial infusion first, by their code: few or none)
+    mine = short.lazy().select("row_id", "enc_key").join(lines.select("row_id", "procedure_code"), on="row_id").join(
         initial.lazy().select("procedure_code", pl.col("adm_subsequent_code").alias("_sequential")),
-        on="procedure_code").select("row_id", "enc_key", "_sequential")
+        on="procedure_code").select("row_id", "enc_key", "_sequential").collect()
+    if not mine.height:
+        return pl.LazyFrame(schema=schema)
+    t = timing(lines).lines.filter(pl.col("enc_key").is_in(mine.get_column("enc_key").unique().implode()))
+    mine = mine.lazy()
     long = t.filter(pl.col("minutes").is_not_null() & pl.col("tm_floor").is_not_null()
                     & (pl.col("minutes") >= pl.col("tm_floor"))).join(
         lines.select("row_id", "claim_id", "line_number", "procedure_code"), on="row_id").join(
@@ -455,6 +458,17 @@ def _infusion_billed_as_sequential(lines: pl.LazyFrame, short: pl.DataFrame) -> 
     ).collect().lazy().cast(schema)  # type: ignore[arg-type]
 
 
+def _ig_only(lines: pl.LazyFrame, encounters: pl.Series | None) -> pl.LazyFrame:
+    """``enc_key`` of the ``encounters`` where a short infusion can only be the immune globulin's: the
+    encounter bills one, and no infusion of its route carries it (:func:`_ig_carriers`). There the
+    fix is the record's times (never a push), and the line's units stay its code's. One decision for
+    the time rules' fixes (:func:`outranked_push`) and the unit counts (:func:`units_recoded_whole`)."""
+    with_ig = _within(lines.filter(is_ig()), encounters).select("enc_key").unique().collect().get_column("enc_key")
+    # (the carriers looked for in the encounters billing an immune globulin only: a handful)
+    return pl.LazyFrame({"enc_key": with_ig}).join(_ig_carriers(lines, with_ig), on="enc_key", how="anti",
+                                                   nulls_equal=True)
+
+
 def _ig_carriers(lines: pl.LazyFrame, encounters: pl.Series) -> pl.LazyFrame:
     """``enc_key`` of the ``encounters`` with an infusion line of an immune globulin's route billed
     there (96365 or 96367 for an IV product, 96369 for an SC one; either for one given both ways) not
@@ -465,8 +479,12 @@ def _ig_carriers(lines: pl.LazyFrame, encounters: pl.Series) -> pl.LazyFrame:
     product (review 24D D2: beside J1459 it made the short IV line a push, then route-mismatch)."""
     iv = code_is(adm_infusion="true", adm_route_evidence="iv_infusion")
     sc = code_is(adm_infusion="true", adm_route_evidence="sc_infusion")
-    short = floored_infusions(lines).filter(under_floor()).select("row_id")
-    carriers = _within(lines.filter(iv | sc), encounters).join(short, on="row_id", how="anti").group_by(
+    if not encounters.len():
+        return pl.LazyFrame(schema={"enc_key": encounters.dtype})
+    candidates = _within(lines.filter(iv | sc), encounters).select("row_id", "enc_key", "code_idx").collect()
+    short = floored_infusions(lines).filter(pl.col("row_id").is_in(candidates.get_column("row_id").implode())
+                                            & under_floor()).select("row_id")
+    carriers = candidates.lazy().join(short, on="row_id", how="anti").group_by(
         "enc_key").agg(iv.any().alias("_iv"), sc.any().alias("_sc"))
     route = code("ig_route")
     products = _within(lines.filter(is_ig()), encounters).group_by("enc_key").agg(
@@ -550,12 +568,15 @@ def units_reported_elsewhere(lines: pl.LazyFrame, of: pl.DataFrame | None = None
 def units_recoded_whole(lines: pl.LazyFrame, encounters: pl.Series | None = None) -> pl.LazyFrame:
     """The infusion lines under their code's floor (with or without observation minutes reaching it:
     :func:`below_floor`'s lines): every unit leaves the line's code, for the push the time rules name
-    or, for hydration of 30 minutes or less, for nothing; a drug infusion in an encounter billing an
-    immune globulin stays (there the fix is the record's times, never a push), hydration does not
+    or, for hydration of 30 minutes or less, for nothing; a drug infusion that can only be an immune
+    globulin's stays (:func:`_ig_only`: there the fix is the record's times, never a push), hydration does not
     (review 23D: a 20-minute 96360-XS beside IVIG was "delete" and "keep XS and appeal the MUE").
     ``encounters``: of those only (:func:`_within`)."""
-    ig = _within(lines.filter(is_ig()), encounters).select("enc_key").unique()
-    short = _within(floored_infusions(lines).filter(under_floor()), encounters).select("row_id", "enc_key", "tm_push")
+    short = _within(floored_infusions(lines).filter(under_floor()), encounters).select(
+        "row_id", "enc_key", "tm_push").collect()
+    # (the IG decision of the time rules' fixes: a premedication beside the IG's infusion is a push)
+    ig = _ig_only(lines, short.get_column("enc_key").unique())
+    short = short.lazy()
     drugs_in_ig = short.filter(pl.col("tm_push").is_not_null()).join(ig, on="enc_key", how="semi", nulls_equal=True)
     return short.join(drugs_in_ig, on="row_id", how="anti").join(
         lines.select("row_id", "units"), on="row_id", how="inner").select("row_id", "units")
@@ -573,14 +594,13 @@ def _hours_as_recodes_leave(lines: pl.LazyFrame, encounters: pl.Series | None, c
                          hours.select(pl.col("row_id").cast(pl.Int64)).collect().get_column("row_id")]).unique()
     touched = lines.filter(pl.col("row_id").is_in(removed.implode())).select("enc_key").unique().collect().get_column(
         "enc_key")
-    rest = _hours_not_supported(lines, encounters).join(
-        lines.filter(pl.col("enc_key").is_in(touched.implode())).select("row_id"), on="row_id", how="anti")
+    rest = _hours_not_supported(lines, encounters, skip=touched)
     return pl.concat([rest, _hours_not_supported(lines, touched, tm=timing_without(lines, removed))])
 
 
 def _hours_not_supported(lines: pl.LazyFrame, encounters: pl.Series | None = None,
                          removed_by_a_line_fix: bool = False, gone: pl.LazyFrame | None = None,
-                         tm: Timing | None = None, less: pl.DataFrame | None = None) -> pl.LazyFrame:
+                         tm: Timing | None = None, skip: pl.Series | None = None) -> pl.LazyFrame:
     """Per additional-hour line, its units beyond what the encounter's documented time supports
     (:mod:`scrubber.timing` groups that can be judged), laid on the chain's lines in order, each
     line at most its own units; with ``encounters``, of those encounters' lines only. With
@@ -588,7 +608,8 @@ def _hours_not_supported(lines: pl.LazyFrame, encounters: pl.Series | None = Non
     minutes concurrent with another infusion explain the excess (concurrent-hydration recomputes the
     hydration for the claim; unit-miscalculation leaves those hours alone). ``gone``: the hours that
     go with a concurrent infusion's recode (:func:`hours_of_concurrent_infusions`), not counted here.
-    ``tm``: the time facts to judge by (:func:`scrubber.timing.timing_without`), else the batch's."""
+    ``tm``: the time facts to judge by (:func:`scrubber.timing.timing_without`), else the batch's.
+    ``skip``: encounters left out (judged elsewhere, on other time facts)."""
     # Judged on the lines that could be read, also where a row of the encounter could not be (then
     # unit-miscalculation is quiet, not evaluated): a row missing could only add infusion time, so the
     # excess is at most this, and a counter subtracting it never reports units it would not have
@@ -596,6 +617,8 @@ def _hours_not_supported(lines: pl.LazyFrame, encounters: pl.Series | None = Non
     judged = pl.col("evaluable_as_read") & (pl.col("counted") > pl.col("expected"))
     if removed_by_a_line_fix:
         judged = judged & (pl.col("counted") > pl.col("expected_concurrent"))
+    if skip is not None:
+        judged = judged & ~pl.col("enc_key").is_in(skip.implode())
     groups = _within((timing(lines) if tm is None else tm).groups.filter(judged), encounters)
     if gone is not None:
         groups = less_concurrent_hours(groups, lines, gone).filter(pl.col("counted") > pl.col("expected"))
@@ -925,6 +948,18 @@ def less_concurrent_hours(groups: pl.LazyFrame, lines: pl.LazyFrame, gone: pl.La
 
 
 @once_per_batch
+def concurrent_of_batch(lines: pl.LazyFrame) -> pl.DataFrame:
+    """:func:`concurrent_infusions` of the whole batch (:func:`_concurrent_in`), decided once: the
+    one-initial rule's recodes and the counts that judge an encounter as they leave it read the same
+    rows (none in most batches)."""
+    found = _concurrent_in(lines, None)
+    if found is None:
+        none = sequential_infusions(lines).clear().select(_CONCURRENT_CANDIDATE)
+        found = concurrent_infusions(lines, none.lazy()).collect()
+    return found
+
+
+@once_per_batch
 def recoded_as_concurrent(lines: pl.LazyFrame) -> pl.DataFrame:
     """``row_id`` of the infusion lines duplicate-initial-infusion recodes as the concurrent infusion
     (96368, without additional hours) or deletes as a second one, and of the additional-hour lines that
@@ -935,8 +970,8 @@ def recoded_as_concurrent(lines: pl.LazyFrame) -> pl.DataFrame:
     kept 09:00-12:00: x4, review 23G; 96366 10:30-11:30 inside it: none of its own, review 24C D1).
     Judged on the billed claim with its hours taken off, a group billing exactly the kept hours plus
     the concurrent ones was never judged (review 24D D1). Decided once per batch."""
-    concurrent = _concurrent_in(lines, None)
-    if concurrent is None or not concurrent.height:
+    concurrent = concurrent_of_batch(lines)
+    if not concurrent.height:
         return pl.DataFrame(schema={"row_id": pl.Int64})
     hours = _hours_recoded(lines, concurrent).select("row_id").collect()
     return pl.concat([concurrent.select(pl.col("row_id").cast(pl.Int64)), hours.cast({"row_id": pl.Int64})]).unique(

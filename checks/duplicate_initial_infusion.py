@@ -73,8 +73,7 @@ import polars as pl
 from checks._counting import (
     below_floor,
     billed_line,
-    concurrent_candidates,
-    concurrent_infusions,
+    concurrent_of_batch,
     hydration_as_secondary,
     initial_services,
     not_replaced,
@@ -180,9 +179,10 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     extra = extra.join(once, on=["policy", "adm_subsequent_code"], how="left")
     continues = _continuations(lines, extra)
     apart = _separate_sessions(lines, extra)
-    # (with the sequential infusions: the encounter's one concurrent code goes to the first of either)
+    # (with the sequential infusions: the encounter's one concurrent code goes to the first of either;
+    # decided once per batch, as the hour and MUE counts read it)
     sequential = not_replaced(lines, sequential_infusions(lines)).collect()
-    concurrent_found = concurrent_infusions(lines, concurrent_candidates(extra, sequential)).collect()
+    concurrent_found = concurrent_of_batch(lines)
     found = extra.join(secondary, on="row_id", how="left").join(short, on="row_id", how="left").join(
         timed, on="row_id", how="left").join(concurrent_found.lazy(), on="row_id", how="left").join(
         _subsequent_taken(extra), on="row_id", how="left").join(continues, on="row_id", how="left").join(
