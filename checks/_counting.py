@@ -54,9 +54,9 @@ from scrubber.timing import (
     HOUR,
     INFUSION,
     Timing,
-    billed_on,
     codes_where,
     interval,
+    lines_without,
     removed_hydration,
     secondary_units,
     timing,
@@ -123,8 +123,11 @@ def _ranked_as_documented(initial: pl.DataFrame, lines: pl.LazyFrame) -> pl.Data
     rank = pl.col("tm_push").replace_strict(ranks.get_column("procedure_code"),
                                             ranks.get_column("adm_initial_rank"), default=None)
     dtype = initial.schema["adm_initial_rank"]
+    # (doubled, and one more for a push read off an infusion's times: a 96374 billed as such stays ahead
+    # of a short 96365 whatever their line numbers, review 24E D5)
     return initial.join(short, on="row_id", how="left", maintain_order="left").with_columns(
-        pl.coalesce(rank.cast(dtype), pl.col("adm_initial_rank")).alias("adm_initial_rank")).drop("tm_push")
+        pl.when(rank.is_not_null()).then(rank.cast(dtype) * 2 + 1).otherwise(pl.col("adm_initial_rank") * 2)
+        .alias("adm_initial_rank")).drop("tm_push")
 
 
 def distinct_site() -> pl.Expr:
@@ -404,13 +407,16 @@ def outranked_push(lines: pl.LazyFrame, short: pl.DataFrame) -> pl.LazyFrame:
         "row_id", pl.lit(True).alias("_outranked")) if encounters.len()
         else pl.LazyFrame(schema={"row_id": pl.Int64, "_outranked": pl.Boolean}))
     ig = _ig_only(lines, encounters).with_columns(pl.lit(True).alias("ig"))
-    # (only where the short line is the service kept initial: after 96413, a 96367 stays sequential)
+    # (only where the short line is the service kept initial: after 96413 a 96367 stays sequential, and
+    # beside a kept 96365 a short 96365-XS promotes nothing, review 24E D3)
     promoted = _infusion_billed_as_sequential(lines, short)
+    kept = kept_initials(lines, encounters).select(pl.col("kept_row").alias("row_id"), pl.lit(True).alias("_kept"))
     outranked_line = pl.col("_outranked").fill_null(False)
     ahead = outranked_line | pl.col("promote_code").is_not_null()
     return short.lazy().select("row_id", "enc_key", "tm_push").join(outranked, on="row_id", how="left").join(
-        ig, on="enc_key", how="left").join(promoted, on="row_id", how="left").with_columns(
-        pl.when(~outranked_line).then(pl.col(c)).alias(c) for c in PROMOTED).select(
+        ig, on="enc_key", how="left").join(promoted, on="row_id", how="left").join(
+        kept, on="row_id", how="left").with_columns(
+        pl.when(pl.col("_kept").fill_null(False)).then(pl.col(c)).alias(c) for c in PROMOTED).select(
         "row_id",
         pl.when(ahead).then(sequential_push(pl.col("tm_push"))).otherwise(pl.col("tm_push")).alias("push_code"),
         pl.col("ig").fill_null(False),
@@ -470,8 +476,8 @@ def _ig_only(lines: pl.LazyFrame, encounters: pl.Series | None) -> pl.LazyFrame:
 
 
 def _ig_carriers(lines: pl.LazyFrame, encounters: pl.Series) -> pl.LazyFrame:
-    """``enc_key`` of the ``encounters`` with an infusion line of an immune globulin's route billed
-    there (96365 or 96367 for an IV product, 96369 for an SC one; either for one given both ways) not
+    """``enc_key`` of the ``encounters`` where every immune globulin billed has an infusion line of its
+    route (96365 or 96367 for an IV product, 96369 for an SC one; either for one given both ways) not
     documented under its floor (long enough, or untimed): the immune globulin's infusion may be that
     one, so a short infusion beside it is another drug (a 10-minute premedication after three hours of
     IVIG is the sequential push, 96375: CPT, "an infusion of 15 minutes or less" is a push, and 96367
@@ -487,10 +493,14 @@ def _ig_carriers(lines: pl.LazyFrame, encounters: pl.Series) -> pl.LazyFrame:
     carriers = candidates.lazy().join(short, on="row_id", how="anti").group_by(
         "enc_key").agg(iv.any().alias("_iv"), sc.any().alias("_sc"))
     route = code("ig_route")
+    # (every product billed needs an infusion of its route: beside J1459 and J1559, a 96369 carries the
+    # J1559 only, and a short IV line may be the J1459's, review 24E D7)
     products = _within(lines.filter(is_ig()), encounters).group_by("enc_key").agg(
-        route.is_in(["IV", "IV_SC"]).any().alias("_iv_ig"), route.is_in(["SC", "IV_SC"]).any().alias("_sc_ig"))
+        (route == "IV").any().alias("_iv_only"), (route == "SC").any().alias("_sc_only"),
+        (route == "IV_SC").any().alias("_either"))
     return carriers.join(products, on="enc_key", nulls_equal=True).filter(
-        (pl.col("_iv") & pl.col("_iv_ig")) | (pl.col("_sc") & pl.col("_sc_ig"))).select("enc_key")
+        (~pl.col("_iv_only") | pl.col("_iv")) & (~pl.col("_sc_only") | pl.col("_sc"))
+        & (~pl.col("_either") | pl.col("_iv") | pl.col("_sc"))).select("enc_key")
 
 
 def _hydration_removed(lines: pl.LazyFrame) -> pl.LazyFrame:
@@ -515,7 +525,7 @@ def units_reported_elsewhere(lines: pl.LazyFrame, of: pl.DataFrame | None = None
     the documented time does not support (``unit-miscalculation``, or ``observation-counted-as-
     infusion`` when observation minutes explain them: either way not units an MUE appeal could
     claim the record supports) or that go with a concurrent infusion's recode
-    (:func:`hours_of_concurrent_infusions`), the drug units over the documented dose (or a JW line's
+    (:func:`recoded_as_concurrent`), the drug units over the documented dose (or a JW line's
     over the documented waste: ``unit-miscalculation``'s excess, on the line it reports; J1459 x310 for a
     documented 150,000 mg is 10 units over the dose, not also 10 over the MUE of 300 with an appeal
     for units the record does not document), the Q2052 lines ``home-ig-supplies`` reports
@@ -599,15 +609,14 @@ def _hours_as_recodes_leave(lines: pl.LazyFrame, encounters: pl.Series | None, c
 
 
 def _hours_not_supported(lines: pl.LazyFrame, encounters: pl.Series | None = None,
-                         removed_by_a_line_fix: bool = False, gone: pl.LazyFrame | None = None,
+                         removed_by_a_line_fix: bool = False,
                          tm: Timing | None = None, skip: pl.Series | None = None) -> pl.LazyFrame:
     """Per additional-hour line, its units beyond what the encounter's documented time supports
     (:mod:`scrubber.timing` groups that can be judged), laid on the chain's lines in order, each
     line at most its own units; with ``encounters``, of those encounters' lines only. With
     ``removed_by_a_line_fix``, only the units a finding's fix takes off those lines: not where the
     minutes concurrent with another infusion explain the excess (concurrent-hydration recomputes the
-    hydration for the claim; unit-miscalculation leaves those hours alone). ``gone``: the hours that
-    go with a concurrent infusion's recode (:func:`hours_of_concurrent_infusions`), not counted here.
+    hydration for the claim; unit-miscalculation leaves those hours alone).
     ``tm``: the time facts to judge by (:func:`scrubber.timing.timing_without`), else the batch's.
     ``skip``: encounters left out (judged elsewhere, on other time facts)."""
     # Judged on the lines that could be read, also where a row of the encounter could not be (then
@@ -620,8 +629,6 @@ def _hours_not_supported(lines: pl.LazyFrame, encounters: pl.Series | None = Non
     if skip is not None:
         judged = judged & ~pl.col("enc_key").is_in(skip.implode())
     groups = _within((timing(lines) if tm is None else tm).groups.filter(judged), encounters)
-    if gone is not None:
-        groups = less_concurrent_hours(groups, lines, gone).filter(pl.col("counted") > pl.col("expected"))
     rows = groups.select((pl.col("counted") - pl.col("expected")).cast(pl.Float64).alias("_excess"),
                          pl.col("hour_rows").alias("row_id"), pl.int_range(pl.len()).alias("_g")).explode("row_id")
     units = _within(lines.filter(code_is(adm_role="addon")), encounters).select(
@@ -850,15 +857,6 @@ def not_replaced(lines: pl.LazyFrame, rows: pl.DataFrame) -> pl.LazyFrame:
     return rows.lazy().join(replaced_administration(within), on="row_id", how="anti").collect().lazy()
 
 
-def hours_of_concurrent_infusions(lines: pl.LazyFrame, encounters: pl.Series | None = None,
-                                  initial: pl.LazyFrame | None = None) -> pl.LazyFrame:
-    """``row_id``, ``reported_units``: the additional-hour lines duplicate-initial-infusion deletes with a
-    concurrent infusion's recode (:func:`concurrent_hours`: every unit), for the checks that count
-    those hours otherwise (unit-miscalculation's time rules, the MUE): one root cause, one finding.
-    ``initial``: :func:`initial_services` of those encounters, when the caller has it."""
-    return _hours_recoded(lines, _concurrent_in(lines, encounters, initial))
-
-
 _NO_UNITS = {"row_id": pl.Int64, "reported_units": pl.Float64}
 
 
@@ -919,32 +917,32 @@ def as_secondary_hydration(groups: pl.DataFrame, lines: pl.LazyFrame) -> pl.Data
     ).drop("_instead", "_secondary")
 
 
-def less_concurrent_hours(groups: pl.LazyFrame, lines: pl.LazyFrame, gone: pl.LazyFrame) -> pl.LazyFrame:
-    """Timing ``groups`` without the additional-hour lines ``gone`` (``row_id``, ``reported_units``:
-    :func:`hours_of_concurrent_infusions`, which go whole with a concurrent infusion's recode): their
-    units leave ``billed`` and ``counted``, their rows ``hour_rows``, ``head`` is the first line left and
-    ``billed_on`` names the lines left; a group left with none is dropped. The time rules then judge
-    what the kept infusions' claims bill (probe 17F: a concurrent infusion's 96366 on its own claim
-    made the kept claim's correct 96366 "x3 instead of x2")."""
-    # (collected: ``groups`` may come from a join whose row order is not fixed, and a row index on a plan
-    # read by the three branches below could number the groups differently in each: probe 23B D1, one
-    # encounter's excess laid on another's hour line, a finding present or not from run to run)
-    g = groups.with_row_index("_g").collect().lazy()
-    rows = g.select("_g", pl.col("hour_rows").alias("row_id")).explode("row_id").with_row_index("_order")
-    rows = rows.join(gone.select("row_id", pl.col("reported_units").alias("_gone")), on="row_id", how="left")
-    left = rows.filter(pl.col("_gone").is_null())
-    less = rows.group_by("_g").agg(pl.col("_gone").sum().alias("_less"), pl.col("_gone").is_not_null().any()
-                                   .alias("_touched"))
-    kept = left.sort("_order").group_by("_g", maintain_order=True).agg(pl.col("row_id").alias("_rows"))
-    words = billed_on(left.join(lines.select("row_id", "claim_id", "line_number"), on="row_id"), ["_g"])
-    return g.join(less, on="_g").join(kept, on="_g").join(words.rename({"billed_on": "_words"}), on="_g",
-                                                          how="left").with_columns(
-        pl.col("billed") - pl.col("_less"),
-        pl.col("counted") - pl.col("_less"),
-        pl.col("_rows").alias("hour_rows"),
-        pl.col("_rows").list.first().alias("head"),
-        pl.when("_touched").then(pl.col("_words")).otherwise(pl.col("billed_on")).alias("billed_on"),
-    ).drop("_g", "_less", "_touched", "_rows", "_words")
+DELETED_BY_MUE, RECODED_CONCURRENT = 0, 1  # (why a line is left out of the hour counts: the words name each)
+
+
+def as_fixes_leave(lines: pl.LazyFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.LazyFrame | None]:
+    """The lines other findings' fixes take out of the time rules (``row_id``, ``_cause``): the lines
+    units-over-mue's fixes delete whole (:func:`checks.units_over_mue.lines_deleted_whole`), and the
+    infusions duplicate-initial-infusion recodes as concurrent with the hour lines that go with them
+    (:func:`recoded_as_concurrent`); their encounters (``enc_key``) and those encounters' lines
+    without them (:func:`scrubber.timing.lines_without`; ``None`` where there are none). What the
+    hours findings of unit-miscalculation and observation-counted-as-infusion and the "not evaluated"
+    count judge those encounters on, as the corrected claim will be read (review 21C: a 96370 reported
+    "delete" on the corrected encounter was also counted not evaluated on the billed one; review 24E
+    D1: the observation rule judged the billed claim and gave a second, contradictory fix)."""
+    # (that module imports this one)
+    from checks.units_over_mue import lines_deleted_whole
+
+    removed = pl.concat([
+        pl.DataFrame({"row_id": lines_deleted_whole(lines)}, schema={"row_id": pl.Int64}).with_columns(
+            pl.lit(DELETED_BY_MUE, pl.Int8).alias("_cause")),
+        recoded_as_concurrent(lines).select("row_id", pl.lit(RECODED_CONCURRENT, pl.Int8).alias("_cause")),
+    ]).unique("row_id", keep="first", maintain_order=True)
+    if not removed.height:
+        return removed, pl.DataFrame(schema={"enc_key": pl.UInt32}), None
+    ids = removed.get_column("row_id")
+    encounters = lines.filter(pl.col("row_id").is_in(ids.implode())).select("enc_key").unique().collect()
+    return removed, encounters, lines_without(lines, ids)
 
 
 @once_per_batch
@@ -964,7 +962,7 @@ def recoded_as_concurrent(lines: pl.LazyFrame) -> pl.DataFrame:
     """``row_id`` of the infusion lines duplicate-initial-infusion recodes as the concurrent infusion
     (96368, without additional hours) or deletes as a second one, and of the additional-hour lines that
     go with the recode (:func:`concurrent_hours`). The hour counts judge their encounters as these
-    fixes leave them (:func:`scrubber.timing.timing_without`), which is how the next run reads the
+    fixes leave them (:func:`as_fixes_leave`, :func:`_hours_as_recodes_leave`), which is how the next run reads the
     corrected claim: 96368 is no timed code, so the concurrent infusion's minutes support no hour, and
     an add-on line the time rules had chained to it is the kept infusion's (96366 12:00-14:00 after a
     kept 09:00-12:00: x4, review 23G; 96366 10:30-11:30 inside it: none of its own, review 24C D1).

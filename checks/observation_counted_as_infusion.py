@@ -36,10 +36,9 @@ import polars as pl
 
 from checks._counting import (
     PROMOTED,
+    as_fixes_leave,
     as_secondary_hydration,
     floored_infusions,
-    hours_of_concurrent_infusions,
-    less_concurrent_hours,
     lifted_by_observation,
     outranked_push,
     under_floor,
@@ -50,20 +49,27 @@ from scrubber.timing import episode_interval, timing
 
 
 def _hours(lines: pl.LazyFrame) -> pl.LazyFrame:
+    """The add-on hours findings, an encounter losing lines to another finding's fix (an MUE deletion,
+    a concurrent recode) judged as the fix leaves it (:func:`checks._counting.as_fixes_leave`), as
+    unit-miscalculation judges it: one reading of the hours (review 24E D1: judged on the billed claim,
+    the concurrent infusion's hour hid the observation's, and beside unit-miscalculation's "x2" this
+    check said "x3")."""
+    _, encounters, corrected = as_fixes_leave(lines)
+    if corrected is None:
+        return _hours_judged(lines)
+    return pl.concat([_hours_judged(lines, skip=encounters.get_column("enc_key")), _hours_judged(corrected)],
+                     how="vertical_relaxed")
+
+
+def _hours_judged(lines: pl.LazyFrame, skip: pl.Series | None = None) -> pl.LazyFrame:
     t = timing(lines)
     billed, counted, expected = pl.col("billed"), pl.col("counted"), pl.col("expected")
+    groups = t.groups if skip is None else t.groups.filter(~pl.col("enc_key").is_in(skip.implode()))
     # ``counted``: without the lines of hydration concurrent-hydration removes (its root cause).
-    hit = t.groups.filter(pl.col("evaluable") & (counted > expected) & (counted <= pl.col("expected_obs"))).collect()
+    hit = groups.filter(pl.col("evaluable") & (counted > expected) & (counted <= pl.col("expected_obs"))).collect()
     if hit.height:
         # (hydration after an initial service that outranks the 96360 is secondary hydration)
         hit = as_secondary_hydration(hit, lines).filter((counted > expected) & (counted <= pl.col("expected_obs")))
-    if hit.height:
-        # The hours of an infusion recoded as concurrent go whole with it (duplicate-initial-infusion's
-        # finding): not also here (probe 17D: an error at $0 beside it).
-        gone = hours_of_concurrent_infusions(lines, hit.get_column("enc_key").unique()).collect()
-        if gone.height:
-            hit = less_concurrent_hours(hit.lazy(), lines, gone.lazy()).filter(
-                (counted > expected) & (counted <= pl.col("expected_obs"))).collect()
     return (
         hit.lazy().select(
             pl.col("head").alias("row_id"),

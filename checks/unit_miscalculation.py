@@ -97,7 +97,7 @@ from scrubber.cards import load_card
 from scrubber.enrich import dose_units, is_ig, waste_units, with_codes, with_drug_units
 from scrubber.registry import Check, Context
 from scrubber.text import number
-from scrubber.timing import INFUSION, Timing, lines_without, timing
+from scrubber.timing import INFUSION, Timing, timing
 
 
 def _drugs(lines: pl.LazyFrame) -> pl.LazyFrame:
@@ -261,17 +261,19 @@ def _hour_findings(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     continuation is the kept infusion's as the corrected claim reads it; review 24C D1, 24D D1: judged
     on the billed claim, "bill x3" beside the recode became "x2 instead of x3" on the next run).
     Both decided once per batch."""
-    removed, encounters, corrected = _as_deletions_leave(lines)
+    # (that module imports this one)
+    from checks._counting import DELETED_BY_MUE, as_fixes_leave, billed_line
+
+    removed, encounters, corrected = as_fixes_leave(lines)
     if corrected is None:
         return _judged_hours(lines, ctx)
     # The words name the infusion lines left out, or "supports none" reads as ignoring them.
-    from checks._counting import billed_line
-
     infusions = timing(lines).lines.filter(pl.col("tm_kind") == INFUSION).select("row_id")
     left_out = lines.join(removed.lazy().join(infusions, on="row_id", how="semi"), on="row_id").sort(
         "claim_id", "line_number").group_by("enc_key", "_cause").agg(
         billed_line("procedure_code", number(pl.col("units"))).str.join(", ").alias("_lines")).with_columns(
-        pl.when(pl.col("_cause") == _MUE).then(pl.format("{}, which the units-over-mue finding deletes", "_lines"))
+        pl.when(pl.col("_cause") == DELETED_BY_MUE).then(
+            pl.format("{}, which the units-over-mue finding deletes", "_lines"))
         .otherwise(pl.format("{}, the concurrent infusion (reported as 96368, without additional hours)",
                              "_lines")).alias("_words")).sort("enc_key", "_cause").group_by(
         "enc_key", maintain_order=True).agg(pl.col("_words").str.join("; ").alias("_left_out"))
@@ -283,33 +285,6 @@ def _hour_findings(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     # (relaxed: a part with no finding of another family types its units apart)
     return pl.concat([_judged_hours(lines, ctx, skip=encounters.get_column("enc_key")), judged],
                      how="vertical_relaxed")
-
-
-_MUE, _CONCURRENT = 0, 1  # (why a line is left out of the hour counts: the words name each)
-
-
-def _as_deletions_leave(lines: pl.LazyFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.LazyFrame | None]:
-    """The lines other findings' fixes take out of the time rules (``row_id``, ``_cause``): the lines
-    units-over-mue's fixes delete whole (:func:`checks.units_over_mue.lines_deleted_whole`), and the
-    infusions duplicate-initial-infusion recodes as concurrent with the hour lines that go with them
-    (:func:`checks._counting.recoded_as_concurrent`); their encounters (``enc_key``) and those
-    encounters' lines without them (``None`` where there are none): what the hours findings and the
-    "not evaluated" count both judge those encounters on (review 21C: a 96370 reported "delete" on the
-    corrected encounter was also counted not evaluated on the billed one)."""
-    # (those modules import this one)
-    from checks._counting import recoded_as_concurrent
-    from checks.units_over_mue import lines_deleted_whole
-
-    removed = pl.concat([
-        pl.DataFrame({"row_id": lines_deleted_whole(lines)}, schema={"row_id": pl.Int64}).with_columns(
-            pl.lit(_MUE, pl.Int8).alias("_cause")),
-        recoded_as_concurrent(lines).select("row_id", pl.lit(_CONCURRENT, pl.Int8).alias("_cause")),
-    ]).unique("row_id", keep="first", maintain_order=True)
-    if not removed.height:
-        return removed, pl.DataFrame(schema={"enc_key": pl.UInt32}), None
-    ids = removed.get_column("row_id")
-    encounters = lines.filter(pl.col("row_id").is_in(ids.implode())).select("enc_key").unique().collect()
-    return removed, encounters, lines_without(lines, ids)
 
 
 def _judged_hours(lines: pl.LazyFrame, ctx: Context, skip: pl.Series | None = None) -> pl.LazyFrame:
@@ -516,7 +491,9 @@ def unevaluated(lines: pl.LazyFrame) -> pl.LazyFrame:
     """Drug lines without a documented dose; add-on lines whose encounter's time cannot be judged."""
     drugs = _drugs(lines).filter(pl.col("drug_expected_units").is_null()).select("row_id")
     groups = timing(lines).groups
-    _, encounters, corrected = _as_deletions_leave(lines)
+    from checks._counting import as_fixes_leave  # (that module imports this one)
+
+    _, encounters, corrected = as_fixes_leave(lines)
     if corrected is not None:  # (those encounters as the MUE's deletions leave them, as the findings read them)
         groups = pl.concat([groups.join(encounters.lazy(), on="enc_key", how="anti"),
                             timing(corrected).groups.select(groups.collect_schema().names())])

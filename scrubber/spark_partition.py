@@ -204,7 +204,9 @@ def raw_frame(plan: PartitionPlan, frame: pl.DataFrame) -> pl.DataFrame:
         ).drop("source")
     else:
         names = pl.Series([i.source for i in plan.inputs], dtype=pl.String())
-        frame = frame.with_columns(pl.lit(names).gather(pl.col(FILE)).alias("_source"),
+        # (a file's own column named "source" is not read, whatever it holds: the local reader ignores
+        # it with an input warning; a list there stopped the Spark run, review 24E D8)
+        frame = frame.drop("source", strict=False).with_columns(pl.lit(names).gather(pl.col(FILE)).alias("_source"),
                                    pl.col("_source_row").alias("source_row"))
     frame = frame.drop("_source_row").sort("_row_id")
     keep = (*keep, "_row_id", "_source", "source_row")

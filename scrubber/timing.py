@@ -258,6 +258,10 @@ def lines_without(lines: pl.LazyFrame, rows: pl.Series) -> pl.LazyFrame:
     gone = pl.col("row_id").is_in(ids)
     only_gone = (bit.filter(gone).bitwise_or().over("enc_key").fill_null(0)
                  & ~bit.filter(~gone).bitwise_or().over("enc_key").fill_null(0))
+    if "enc_rejected_mask" in lines.collect_schema():
+        # (the mask also holds the readable codes of the encounter's rejected rows: those stay billed,
+        # review 24E D2: beside a rejected 96367 the 96366 stays "not evaluated")
+        only_gone = only_gone & ~pl.col("enc_rejected_mask").fill_null(0).cast(pl.UInt64)
     return within.with_columns((pl.col("enc_admin_mask") & ~only_gone).alias("enc_admin_mask")).filter(
         ~gone).collect().lazy()
 

@@ -371,3 +371,44 @@ def test_hours_billed_for_the_kept_and_the_concurrent_infusion_are_over(tmp_path
     mue = first[("F1", "over_mue_clinical")]
     assert "besides the 1 unit(s) of claim F1 line 3 another finding already reports" in mue["message"]
     assert not second, second
+
+
+def test_observation_hours_beside_a_concurrent_recode_are_judged_as_the_recode_leaves_them(tmp_path) -> None:
+    """Review 24E D1: the observation rule judged the billed claim, the concurrent 96367's hour
+    counted: 96366 x3 with 60 observation minutes passed, then drew "x2 instead of x3" once recoded;
+    with x4 it said "x3" beside unit-miscalculation's "x2" on the same line. Now one reading: x3 is
+    the observation's (one unit), x4 unit-miscalculation's alone (x2)."""
+    header = HEADER + ",observation_minutes"
+    rows = {"O1": 3, "O2": 4}
+    lines = []
+    for claim, units in rows.items():
+        lines += [_line(claim, 1, "96365", 1, "09:00", "12:00") + ",60",
+                  _line(claim, 2, "96367", 1, "09:30", "11:30") + ",", _line(claim, 3, "96366", units) + ","]
+    path = tmp_path / "obs.csv"
+    path.write_text(header + "\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    found = {(f["claim_id"], f["check_id"]): f for f in scrub([str(path)]).findings.to_dicts()
+             if f["line_number"] == 3}
+    assert found[("O1", "observation-counted-as-infusion")]["suggested_fix"].startswith(
+        "Bill 96366 x2 instead of x3"), found
+    assert ("O1", "unit-miscalculation") not in found
+    assert found[("O2", "unit-miscalculation")]["suggested_fix"].startswith("Bill 96366 x2 instead of x4")
+    assert ("O2", "observation-counted-as-infusion") not in found
+
+
+def test_a_rejected_row_billing_the_recoded_code_leaves_the_hours_not_evaluated(tmp_path) -> None:
+    """Review 24E D2: judged without the recoded 96367, the encounter's code mask lost 96367 although
+    a rejected row (units "x") still bills one, whose 120 minutes may support an hour: a false
+    "x2 instead of x3" on a good line. Near miss: without the rejected row the excess is reported."""
+    rows = [_line("H1", 1, "96365", 1, "09:00", "12:00"), _line("H1", 2, "96367", 1, "09:30", "11:30"),
+            _line("H1", 3, "96366", 3)]
+    bad = _line("H1", 4, "96367", 1, "12:00", "14:00").split(",")
+    bad[8] = "x"
+    path = tmp_path / "rej.csv"
+    path.write_text(HEADER + "\n" + "\n".join([*rows, ",".join(bad)]) + "\n", encoding="utf-8")
+    result = scrub([str(path)])
+    assert result.summary["rejected_rows"] == 1
+    assert not [f for f in result.findings.to_dicts() if f["check_id"] == "unit-miscalculation"]
+    assert result.summary["by_check"]["unit-miscalculation"]["lines_not_evaluated"] == 1
+    path.write_text(HEADER + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    assert [f["reason"] for f in scrub([str(path)]).findings.to_dicts()
+            if f["check_id"] == "unit-miscalculation"] == ["hours_over"]

@@ -634,10 +634,12 @@ def test_a_list_column_named_like_a_column_the_reader_adds_is_ignored_on_both_en
     path = tmp_path / "extra.parquet"
     pl.DataFrame({"claim_id": ["A1"], "line_number": [1], "member_id": ["M1"], "payer": ["MEDICARE"],
                   "date_of_service": [dt.date(2026, 3, 2)], "procedure_code": ["96366"], "units": [1],
-                  "source_location": [["a", "b"]], "claim_diagnoses": [["D80.0"]]}).write_parquet(path)
+                  "source_location": [["a", "b"]], "claim_diagnoses": [["D80.0"]],
+                  "source": [["c"]]}).write_parquet(path)
     local = scrub([str(path)])
     warned = sorted(w["problem"] for w in local.input_warnings)
     assert warned == ["column 'claim_diagnoses' is not a claims column and is ignored",
+                      "column 'source' is not a claims column and is ignored",
                       "column 'source_location' is not a claims column and is ignored"]
     distributed = scrub_files([str(path)], spark=spark, partitions=2)
     _same_result(distributed, local)
