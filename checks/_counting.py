@@ -410,13 +410,16 @@ def outranked_push(lines: pl.LazyFrame, short: pl.DataFrame) -> pl.LazyFrame:
     # (only where the short line is the service kept initial: after 96413 a 96367 stays sequential, and
     # beside a kept 96365 a short 96365-XS promotes nothing, review 24E D3)
     promoted = _infusion_billed_as_sequential(lines, short)
-    kept = kept_initials(lines, encounters).select(pl.col("kept_row").alias("row_id"), pl.lit(True).alias("_kept"))
+    # (an encounter whose only initial line carries 59/XS has none kept: that line is its initial service,
+    # review 24F D1)
+    kept = kept_initials(lines, encounters).select("enc_key", "kept_row")
+    kept_here = pl.col("kept_row").is_null() | (pl.col("kept_row") == pl.col("row_id"))
     outranked_line = pl.col("_outranked").fill_null(False)
     ahead = outranked_line | pl.col("promote_code").is_not_null()
     return short.lazy().select("row_id", "enc_key", "tm_push").join(outranked, on="row_id", how="left").join(
         ig, on="enc_key", how="left").join(promoted, on="row_id", how="left").join(
-        kept, on="row_id", how="left").with_columns(
-        pl.when(pl.col("_kept").fill_null(False)).then(pl.col(c)).alias(c) for c in PROMOTED).select(
+        kept, on="enc_key", how="left", nulls_equal=True).with_columns(
+        pl.when(kept_here).then(pl.col(c)).alias(c) for c in PROMOTED).select(
         "row_id",
         pl.when(ahead).then(sequential_push(pl.col("tm_push"))).otherwise(pl.col("tm_push")).alias("push_code"),
         pl.col("ig").fill_null(False),

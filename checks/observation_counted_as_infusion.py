@@ -112,7 +112,12 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
 
 def unevaluated(lines: pl.LazyFrame) -> pl.LazyFrame:
     """Add-on lines whose encounter's time cannot be judged; infusion lines with a floor and no usable times."""
-    hours = timing(lines).groups.filter(~pl.col("evaluable")).select(pl.col("hour_rows").alias("row_id"))
+    groups = timing(lines).groups
+    _, encounters, corrected = as_fixes_leave(lines)
+    if corrected is not None:  # (those encounters as the findings read them: review 24F D2)
+        groups = pl.concat([groups.join(encounters.lazy(), on="enc_key", how="anti"),
+                            timing(corrected).groups.select(groups.collect_schema().names())])
+    hours = groups.filter(~pl.col("evaluable")).select(pl.col("hour_rows").alias("row_id"))
     floors = floored_infusions(lines).filter(pl.col("minutes").is_null()).select("row_id")
     return pl.concat([hours.explode("row_id"), floors])
 

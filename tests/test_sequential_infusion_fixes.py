@@ -412,3 +412,20 @@ def test_a_rejected_row_billing_the_recoded_code_leaves_the_hours_not_evaluated(
     path.write_text(HEADER + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
     assert [f["reason"] for f in scrub([str(path)]).findings.to_dicts()
             if f["check_id"] == "unit-miscalculation"] == ["hours_over"]
+
+
+def test_observation_counts_not_evaluated_on_the_reading_its_findings_use(tmp_path) -> None:
+    """Review 24F D2: observation-counted-as-infusion found on the encounter as the fixes leave it but
+    counted "not evaluated" on the billed claim: an MUE-deleted untimed 96369-XE left a 96370 both
+    found and not evaluated. One reading for both."""
+    header = ("claim_id,line_number,member_id,payer,claim_type,place_of_service,date_of_service,procedure_code,"
+              "modifier_1,units,charge,diagnosis_1,infusion_start,infusion_stop,observation_minutes")
+    rows = ["C1,1,M1,MEDICARE,professional,11,2026-06-10,96369,XS,1,100,A41.9,2026-06-10T13:00,2026-06-10T15:00,60",
+            "C1,2,M1,MEDICARE,professional,11,2026-06-10,96370,,2,100,A41.9,,,",
+            "C1,3,M1,MEDICARE,professional,11,2026-06-10,96369,XE,1,100,A41.9,,,"]
+    path = tmp_path / "u3.csv"
+    path.write_text(header + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    result = scrub([str(path)])
+    found = {(f["line_number"], f["check_id"]) for f in result.findings.to_dicts()}
+    assert (2, "observation-counted-as-infusion") in found
+    assert result.summary["by_check"]["observation-counted-as-infusion"]["lines_not_evaluated"] == 0
