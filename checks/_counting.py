@@ -923,6 +923,7 @@ def as_secondary_hydration(groups: pl.DataFrame, lines: pl.LazyFrame) -> pl.Data
 DELETED_BY_MUE, RECODED_CONCURRENT = 0, 1  # (why a line is left out of the hour counts: the words name each)
 
 
+@once_per_batch
 def as_fixes_leave(lines: pl.LazyFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.LazyFrame | None]:
     """The lines other findings' fixes take out of the time rules (``row_id``, ``_cause``): the lines
     units-over-mue's fixes delete whole (:func:`checks.units_over_mue.lines_deleted_whole`), and the
@@ -932,7 +933,9 @@ def as_fixes_leave(lines: pl.LazyFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.
     hours findings of unit-miscalculation and observation-counted-as-infusion and the "not evaluated"
     count judge those encounters on, as the corrected claim will be read (review 21C: a 96370 reported
     "delete" on the corrected encounter was also counted not evaluated on the billed one; review 24E
-    D1: the observation rule judged the billed claim and gave a second, contradictory fix)."""
+    D1: the observation rule judged the billed claim and gave a second, contradictory fix). Decided
+    once per batch: the four readers share one corrected frame, so its time facts are computed once
+    (:func:`scrubber.timing.timing` is cached per frame)."""
     # (that module imports this one)
     from checks.units_over_mue import lines_deleted_whole
 
