@@ -210,20 +210,18 @@ def test_a_short_infusion_and_a_push_take_the_same_ranks_in_either_line_order(tm
     # Review 24E D5: a 10-minute 96365 (a push by its times) and a 96374 tied on the push's rank, so the
     # line number decided which stayed initial: 96375 and "96367 as 96365" in one order, nothing
     # promoted in the other. The push billed as such stays ahead of the one read off an infusion's times.
-    found = _same_in_every_order(tmp_path, """
+    claim = """
         C1,1,M1,MEDICARE,professional,11,2026-06-10,96365,,1,100,A41.9,,,IV,2026-06-10T08:50,2026-06-10T09:00,P1,
         C1,2,M1,MEDICARE,professional,11,2026-06-10,96374,,1,100,A41.9,,,IV,,,P1,
         C1,3,M1,MEDICARE,professional,11,2026-06-10,96367,,1,100,A41.9,,,IV,2026-06-10T09:00,2026-06-10T12:00,P1,
         C1,4,M1,MEDICARE,professional,11,2026-06-10,96366,,2,100,A41.9,,,IV,,,P1,
-    """, [[1, 0, 2, 3], [3, 2, 1, 0]])
+    """
+    found = _same_in_every_order(tmp_path, claim, [[1, 0, 2, 3], [3, 2, 1, 0]])
     assert {(f["line_number"], f["check_id"], f["reason"]) for f in found.to_dicts()} == {
         (1, "duplicate-initial-infusion", "second_initial"), (1, "infusion-too-short", "push")}
     # The same services with the two lines' numbers swapped: the same coding, on the short line.
-    swapped = _findings(tmp_path, _rows("""
-        C1,2,M1,MEDICARE,professional,11,2026-06-10,96365,,1,100,A41.9,,,IV,2026-06-10T08:50,2026-06-10T09:00,P1,
-        C1,1,M1,MEDICARE,professional,11,2026-06-10,96374,,1,100,A41.9,,,IV,,,P1,
-        C1,3,M1,MEDICARE,professional,11,2026-06-10,96367,,1,100,A41.9,,,IV,2026-06-10T09:00,2026-06-10T12:00,P1,
-        C1,4,M1,MEDICARE,professional,11,2026-06-10,96366,,2,100,A41.9,,,IV,,,P1,
-    """), "swapped.csv")
+    rows = _rows(claim)
+    rows[:2] = [rows[0].replace("C1,1,", "C1,2,", 1), rows[1].replace("C1,2,", "C1,1,", 1)]
+    swapped = _findings(tmp_path, rows, "swapped.csv")
     assert {(f["line_number"], f["check_id"], f["reason"]) for f in swapped.to_dicts()} == {
         (2, "duplicate-initial-infusion", "second_initial"), (2, "infusion-too-short", "push")}
