@@ -268,20 +268,21 @@ def _hour_findings(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     if corrected is None:
         return _judged_hours(lines, ctx)
     # The words name the infusion lines left out, or "supports none" reads as ignoring them.
-    infusions = timing(lines).lines.filter(pl.col("tm_kind") == INFUSION).select("row_id")
-    left_out = lines.join(removed.lazy().join(infusions, on="row_id", how="semi"), on="row_id").sort(
-        "claim_id", "line_number").group_by("enc_key", "_cause").agg(
+    # (per family: a 96369 the MUE deletes is no word of a 96366 finding, review 24E D10)
+    infusions = timing(lines).lines.filter(pl.col("tm_kind") == INFUSION).select("row_id", "tm_chain")
+    left_out = lines.join(removed.lazy().join(infusions, on="row_id"), on="row_id").sort(
+        "claim_id", "line_number").group_by("enc_key", "tm_chain", "_cause").agg(
         billed_line("procedure_code", number(pl.col("units"))).str.join(", ").alias("_lines")).with_columns(
         pl.when(pl.col("_cause") == DELETED_BY_MUE).then(
             pl.format("{}, which the units-over-mue finding deletes", "_lines"))
         .otherwise(pl.format("{}, the concurrent infusion (reported as 96368, without additional hours)",
-                             "_lines")).alias("_words")).sort("enc_key", "_cause").group_by(
-        "enc_key", maintain_order=True).agg(pl.col("_words").str.join("; ").alias("_left_out"))
-    heads = lines.select(pl.col("row_id"), "enc_key").join(encounters.lazy(), on="enc_key", how="semi")
+                             "_lines")).alias("_words")).sort("enc_key", "tm_chain", "_cause").group_by(
+        "enc_key", "tm_chain", maintain_order=True).agg(pl.col("_words").str.join("; ").alias("_left_out"))
+    heads = timing(corrected).lines.select("row_id", "enc_key", "tm_chain")
     judged = _judged_hours(corrected, ctx).join(heads, on="row_id", how="left").join(
-        left_out, on="enc_key", how="left").with_columns(
+        left_out, on=["enc_key", "tm_chain"], how="left").with_columns(
         pl.when(pl.col("_left_out").is_not_null()).then(pl.format("{}; not counted: {}", "infusions", "_left_out"))
-        .otherwise(pl.col("infusions")).alias("infusions")).drop("enc_key", "_left_out")
+        .otherwise(pl.col("infusions")).alias("infusions")).drop("enc_key", "tm_chain", "_left_out")
     # (relaxed: a part with no finding of another family types its units apart)
     return pl.concat([_judged_hours(lines, ctx, skip=encounters.get_column("enc_key")), judged],
                      how="vertical_relaxed")

@@ -429,3 +429,25 @@ def test_observation_counts_not_evaluated_on_the_reading_its_findings_use(tmp_pa
     found = {(f["line_number"], f["check_id"]) for f in result.findings.to_dicts()}
     assert (2, "observation-counted-as-infusion") in found
     assert result.summary["by_check"]["observation-counted-as-infusion"]["lines_not_evaluated"] == 0
+
+
+def test_the_not_counted_words_name_lines_of_the_findings_own_family(tmp_path) -> None:
+    """Review 24E D10: the left-out lines were listed per encounter, so a 96366 finding named the 96369
+    the MUE deletes and a 96370 finding named the concurrent 96367. Each names its own family's."""
+    header = ("claim_id,line_number,member_id,payer,claim_type,place_of_service,date_of_service,procedure_code,"
+              "modifier_1,units,charge,diagnosis_1,infusion_start,infusion_stop")
+    day = "2026-06-10"
+    rows = [f"C1,1,M1,MEDICARE,professional,11,{day},96365,,1,100,A41.9,{day}T09:00,{day}T12:00",
+            f"C1,2,M1,MEDICARE,professional,11,{day},96367,,1,100,A41.9,{day}T09:30,{day}T11:30",
+            f"C1,3,M1,MEDICARE,professional,11,{day},96366,,3,100,A41.9,,",
+            f"C1,4,M1,MEDICARE,professional,11,{day},96369,XS,1,100,A41.9,{day}T13:00,{day}T14:00",
+            f"C1,5,M1,MEDICARE,professional,11,{day},96369,XE,1,100,A41.9,{day}T14:30,{day}T16:40",
+            f"C1,6,M1,MEDICARE,professional,11,{day},96370,,2,100,A41.9,,"]
+    path = tmp_path / "families.csv"
+    path.write_text(header + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    words = {f["line_number"]: f["message"] for f in scrub([str(path)]).findings.to_dicts()
+             if f["check_id"] == "unit-miscalculation"}
+    assert "not counted: 96367 x1 on claim C1 line 2, the concurrent infusion" in words[3]
+    assert "96369" not in words[3].split("not counted:")[1]
+    assert "not counted: 96369 x1 on claim C1 line 5, which the units-over-mue finding deletes" in words[6]
+    assert "96367" not in words[6]
