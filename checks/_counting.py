@@ -416,11 +416,18 @@ def outranked_push(lines: pl.LazyFrame, short: pl.DataFrame) -> pl.LazyFrame:
     # (an encounter whose only initial line carries 59/XS has none kept: that line is its initial service,
     # review 24F D1; looked up on the few encounters with a promotion, none in most batches: over every
     # short line's encounter it cost 0.15 s on 2M lines)
-    kept = (kept_initials(lines, promoted.join(short.select("row_id", "enc_key"), on="row_id").get_column("enc_key")
-                          .unique()) if promoted.height else pl.LazyFrame(
-        schema={"enc_key": short.schema["enc_key"], "kept_row": pl.Int64})).select("enc_key", "kept_row")
+    # (with none kept, only where the short line is the encounter's one initial line: beside a 96365-59 it
+    # promotes nothing either, review 24G D1)
+    places = promoted.join(short.select("row_id", "enc_key"), on="row_id").get_column("enc_key").unique()
+    kept = (kept_initials(lines, places).join(
+        _within(lines.filter(code_is(adm_role="initial")), places).group_by("enc_key").agg(
+            pl.len().alias("_initials")), on="enc_key", how="full", coalesce=True, nulls_equal=True)
+        if promoted.height else pl.LazyFrame(
+            schema={"enc_key": short.schema["enc_key"], "kept_row": pl.Int64, "_initials": pl.UInt32})).select(
+        "enc_key", "kept_row", "_initials")
     promoted = promoted.lazy()
-    kept_here = pl.col("kept_row").is_null() | (pl.col("kept_row") == pl.col("row_id"))
+    kept_here = (pl.col("kept_row") == pl.col("row_id")).fill_null(False) | (
+        pl.col("kept_row").is_null() & (pl.col("_initials") == 1))
     outranked_line = pl.col("_outranked").fill_null(False)
     ahead = outranked_line | pl.col("promote_code").is_not_null()
     return short.lazy().select("row_id", "enc_key", "tm_push").join(outranked, on="row_id", how="left").join(
