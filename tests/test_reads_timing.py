@@ -89,6 +89,12 @@ def test_run_checks_with_and_without_timing_aside_agree(enriched, monkeypatch) -
     monkeypatch.setattr(engine, "_TIMING_ASIDE_FROM", 0)
     tm._cached.cache_clear()
     aside = engine._run_checks(enriched, checks, ctx)
+    # (the rows that differ, named, before the frame comparison: a run in about twenty failed on
+    # risk_rows under load in the twenty-fourth session and could not be reproduced afterwards)
+    named = ("row_id", "check_id", "reason", "risk_rows", "excess_units")
+    differ = [(a, p) for a, p in zip(aside[0].select(named).rows(), plain[0].select(named).rows(), strict=False)
+              if a != p]
+    assert not differ, differ
     assert_frame_equal(aside[0], plain[0])
     assert aside[1] == plain[1]
     assert plain[0].height > 0
