@@ -94,7 +94,7 @@ import polars as pl
 from checks._drug_lines import GROUP, jw_billing_the_dose, jw_line_due, siblings, waste_in_dose_units, waste_lines
 from scrubber import reference
 from scrubber.cards import load_card
-from scrubber.enrich import dose_units, is_ig, waste_units, with_codes, with_drug_units
+from scrubber.enrich import code, dose_units, is_ig, waste_units, with_codes, with_drug_units
 from scrubber.registry import Check, Context
 from scrubber.text import number
 from scrubber.timing import INFUSION, Timing, timing
@@ -272,11 +272,13 @@ def _hour_findings(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     infusions = timing(lines).lines.filter(pl.col("tm_kind") == INFUSION).select("row_id", "tm_chain")
     left_out = lines.join(removed.lazy().join(infusions, on="row_id"), on="row_id").sort(
         "claim_id", "line_number").group_by("enc_key", "tm_chain", "_cause").agg(
-        billed_line("procedure_code", number(pl.col("units"))).str.join(", ").alias("_lines")).with_columns(
+        billed_line("procedure_code", number(pl.col("units"))).str.join(", ").alias("_lines"),
+        # (the concurrent code from the code table, admin_codes.csv concurrent_code: no code in the words)
+        code("adm_concurrent_code").drop_nulls().first().alias("_concurrent")).with_columns(
         pl.when(pl.col("_cause") == DELETED_BY_MUE).then(
             pl.format("{}, which the units-over-mue finding deletes", "_lines"))
-        .otherwise(pl.format("{}, the concurrent infusion (reported as 96368, without additional hours)",
-                             "_lines")).alias("_words")).sort("enc_key", "tm_chain", "_cause").group_by(
+        .otherwise(pl.format("{}, the concurrent infusion (reported as {}, without additional hours)",
+                             "_lines", "_concurrent")).alias("_words")).sort("enc_key", "tm_chain", "_cause").group_by(
         "enc_key", "tm_chain", maintain_order=True).agg(pl.col("_words").str.join("; ").alias("_left_out"))
     heads = timing(corrected).lines.select("row_id", "enc_key", "tm_chain")
     judged = _judged_hours(corrected, ctx).join(heads, on="row_id", how="left").join(
