@@ -709,8 +709,8 @@ def hours_of_deleted_infusions(lines: pl.LazyFrame, deleted: pl.Series) -> pl.Da
     owners = local.select(named[:4]).filter(pl.col("row_id").is_in(gone.implode())).join(
         chains, on="row_id").group_by("enc_key", "claim_id", "tm_chain").agg(
         pl.col("row_id").first().alias("_owner"), pl.len().alias("_deleted")).filter(pl.col("_deleted") == 1)
-    per_owner = hours.join(owners, on=["enc_key", "claim_id", "tm_chain"]).sort("claim_id", "line_number").group_by(
-        "_owner").agg(
+    per_owner = hours.join(owners, on=["enc_key", "claim_id", "tm_chain"]).sort(
+        "claim_id", "line_number", "row_id").group_by("_owner").agg(
         pl.col("row_id").alias("_hour_rows"), pl.col("reported_units").sum().alias("_hour_units"),
         (pl.col("reported_units") >= pl.col("units")).all().alias("_whole"),
         billed_line("procedure_code", number(pl.col("units"))).str.join(", ").alias("_named"))
@@ -820,13 +820,14 @@ def concurrent_hours(lines: pl.LazyFrame, concurrent: pl.LazyFrame) -> pl.LazyFr
         pl.col("_concurrent") & (pl.col("_all") | (
             pl.col("_inside") & ((pl.col("_all_units").fill_null(0) - pl.col("_mine").fill_null(0))
                                  >= pl.col("_kept_hours").fill_null(0))))).select(group)
-    first = mine.join(only, on=group).sort("claim_id", "line_number").group_by(group).agg(pl.col("row_id").first())
+    first = mine.join(only, on=group).sort("claim_id", "line_number", "row_id").group_by(group).agg(
+        pl.col("row_id").first())
     # Only the hour lines of the concurrent line's own claim: its corrected claim removes them; a line of
     # another claim of the encounter stays that claim's to correct (the time rules report it there;
     # probe 17D: its $100 moved onto this claim's finding and the other claim went out clean).
     hours = tm.named(t.filter(pl.col("tm_kind") == HOUR).select("_pos", "row_id", "enc_key", "tm_chain")).join(
         lines.select("row_id", "units"), on="row_id").join(first.select(group), on=group).sort(
-        "claim_id", "line_number")
+        "claim_id", "line_number", "row_id")
     return first.join(hours.group_by(group).agg(
         pl.col("row_id").alias("_hour_rows"),
         pl.col("units").fill_null(0.0).cast(pl.Float64).sum().alias("_hour_units"),

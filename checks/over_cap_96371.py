@@ -38,6 +38,8 @@ from scrubber.cards import load_card
 from scrubber.enrich import code_is
 from scrubber.registry import Check, Context
 
+# The order of a claim's 96371 lines in a finding's lists (the lines denied with it).
+_BY_LINE = ["line_number", "row_id"]
 
 def _mue_of_96371(column: str, dtype: pl.DataType) -> pl.Expr:
     """``column`` (mue, mai) of 96371's row in the MUE table of the line's setting (outpatient for an
@@ -64,8 +66,9 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     ).with_columns(pl.col("units").sum().over("_mg").alias("_mue_total"))
     # The lines an MUE denies with a finding's line: the code's lines of its claim on that date.
     over = totals.with_columns(
-        pl.col("row_id").over(["_mg", "claim_id"], mapping_strategy="join").alias("_denied_rows"),
-        pl.col("line_number").over(["_mg", "claim_id"], mapping_strategy="join").alias("_denied"),
+        # (by line: the rows come out of an anti join in no set order)
+        pl.col("row_id").over(["_mg", "claim_id"], mapping_strategy="join", order_by=_BY_LINE).alias("_denied_rows"),
+        pl.col("line_number").over(["_mg", "claim_id"], mapping_strategy="join", order_by=_BY_LINE).alias("_denied"),
     ).filter(pl.col("_through") > pl.col("pol_cap"))
     excess = pl.min_horizontal(pl.col("units"), pl.col("_through") - pl.col("pol_cap"))
     mue, mai = _mue_of_96371("mue", pl.Int64()), _mue_of_96371("mai", pl.Int8())

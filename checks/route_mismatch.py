@@ -204,7 +204,7 @@ def _conflicting_lines(flagged: pl.LazyFrame, lines: pl.LazyFrame) -> pl.LazyFra
         .then(pl.format("line {}", pl.col("_admin_line")))
         .otherwise(pl.format("claim {} line {}", pl.col("_admin_claim"), pl.col("_admin_line")))
     )
-    return pairs.sort("_admin_claim", "_admin_line").group_by("row_id").agg(
+    return pairs.sort("_admin_claim", "_admin_line", "_admin_row").group_by("row_id").agg(
         pl.col("_admin_row").alias("risk_rows"),
         label.alias("admin_lines"),
     )

@@ -211,6 +211,9 @@ _COLUMNS = ("row_id", "enc_key", "cd_key", "code_idx", "procedure_code", "units"
 
 
 _GROUP = ["_ge", "_gc"]  # what a limit counts over: (the line, 0), or (the encounter or claim-date, the code)
+# The order of a group's lines: the units are counted through them in it, and the excess laid on them in it
+# (a distinct-site line last; ties by claim and line, then by file order, never by a join's output order).
+_IN_GROUP = ["_distinct", "claim_id", "line_number", "row_id"]
 
 
 def _group() -> list[pl.Expr]:
@@ -309,7 +312,7 @@ def _over(lines: pl.LazyFrame) -> pl.DataFrame:
             "{} unit(s) of claim {} line {}", number(pl.col("reported_units")), "claim_id", "line_number"))
         .alias("_reported_at"),
     )
-    ordered = _laid_in_group(counted.sort(*_GROUP, "_distinct", "claim_id", "line_number")).with_columns(
+    ordered = _laid_in_group(counted.sort(*_GROUP, *_IN_GROUP)).with_columns(
         pl.when(pl.col("_kind") == 1).then(pl.col("_counted"))
         .otherwise(pl.col("_counted").cum_sum().over(_GROUP)).alias("_through"),
         pl.when(pl.col("_kind") == 1).then(pl.col("_counted"))
@@ -327,8 +330,10 @@ def _over(lines: pl.LazyFrame) -> pl.DataFrame:
     claim_group = [*_GROUP, "claim_id"]
     over = ordered.with_columns(
         excess.alias("excess_units"),
-        pl.col("row_id").over(claim_group, mapping_strategy="join").alias("risk_rows"),
-        pl.col("line_number").over(claim_group, mapping_strategy="join").alias("_denied"),
+        # (in the group's order, named: the rows come out of a join in no set order, and the excess is laid
+        # on risk_rows in order; a run under load listed [138, 137] for [137, 138])
+        pl.col("row_id").over(claim_group, mapping_strategy="join", order_by=_IN_GROUP).alias("risk_rows"),
+        pl.col("line_number").over(claim_group, mapping_strategy="join", order_by=_IN_GROUP).alias("_denied"),
     ).filter(pl.col("excess_units") > 0).filter(
         # A documented group's fix is one appeal of its lines on the claim: one finding, on the last line
         # over (two JW lines over the MUE each said "keep the 302 units and appeal").
@@ -448,7 +453,7 @@ def _with_documented_units(ordered: pl.LazyFrame, candidates: pl.LazyFrame) -> p
     discarded = (pl.col("billed") - given).clip(lower_bound=0)
     documented = ((pl.col("_kind") == 3) & pl.col("_doc").fill_null(False).all().over(_GROUP)
                   & (~jw).any().over(_GROUP)).fill_null(False)
-    return ordered.join(drug, on="row_id", how="left").with_columns(
+    return ordered.join(drug, on="row_id", how="left", maintain_order="left").with_columns(
         documented.alias("_documented"),
         pl.when(discarded > 0).then(pl.format(
             "{} unit(s) for the dose administered and {} unit(s) for the amount discarded from single-dose "
