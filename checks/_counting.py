@@ -404,7 +404,7 @@ def outranked_push(lines: pl.LazyFrame, short: pl.DataFrame) -> pl.LazyFrame:
     the same code, and ``route-mismatch`` never sends the line back (96374 -> "IG is not a push")."""
     if not short.height:
         return pl.LazyFrame(schema={"row_id": pl.Int64, "push_code": pl.String, "ig": pl.Boolean,
-                                    **_PROMOTED_SCHEMA})
+                                    **_PROMOTED_SCHEMA, "promote_row": pl.Int64})
     encounters = short.get_column("enc_key").unique()
     outranked = (initial_services(lines, encounters).filter(~pl.col("is_kept_line")).select(
         "row_id", pl.lit(True).alias("_outranked")) if encounters.len()
@@ -433,11 +433,12 @@ def outranked_push(lines: pl.LazyFrame, short: pl.DataFrame) -> pl.LazyFrame:
     return short.lazy().select("row_id", "enc_key", "tm_push").join(outranked, on="row_id", how="left").join(
         ig, on="enc_key", how="left").join(promoted, on="row_id", how="left").join(
         kept, on="enc_key", how="left", nulls_equal=True).with_columns(
-        pl.when(kept_here).then(pl.col(c)).alias(c) for c in PROMOTED).select(
+        pl.when(kept_here).then(pl.col(c)).alias(c) for c in (*PROMOTED, "promote_row")).select(
         "row_id",
         pl.when(ahead).then(sequential_push(pl.col("tm_push"))).otherwise(pl.col("tm_push")).alias("push_code"),
         pl.col("ig").fill_null(False),
         *PROMOTED,
+        "promote_row",  # (the promoted line's row: the concurrent rule's kept infusion, :func:`swapped_initials`)
     )
 
 
@@ -456,7 +457,7 @@ def _infusion_billed_as_sequential(lines: pl.LazyFrame, short: pl.DataFrame) -> 
     primary reason for the encounter "irrespective of the order" given, IOM 100-04 ch.12 §30.5): 96375
     and 96365, not 96374 and 96367 (probe 24A O01: the fix was "bill 96374", which left the IVIG a
     sequential infusion beside a push billed as the initial service)."""
-    schema = {"row_id": pl.Int64, **_PROMOTED_SCHEMA}
+    schema = {"row_id": pl.Int64, **_PROMOTED_SCHEMA, "promote_row": pl.Int64}
     table = reference.code_table()
     initial = table.filter((pl.col("adm_role") == "initial") & (pl.col("adm_infusion") == "true")
                            & pl.col("adm_subsequent_code").is_not_null())
@@ -479,6 +480,7 @@ def _infusion_billed_as_sequential(lines: pl.LazyFrame, short: pl.DataFrame) -> 
     return mine.join(long, left_on=["enc_key", "_sequential"], right_on=["enc_key", "procedure_code"]).select(
         "row_id", pl.col("_sequential").alias("promote_code"), "promote_to", pl.col("claim_id").alias("promote_claim"),
         pl.col("line_number").cast(pl.Int64).alias("promote_line"), interval("s", "e").alias("promote_interval"),
+        pl.col("row_id_right").alias("promote_row"),
     ).collect().lazy().cast(schema)  # type: ignore[arg-type]
 
 
@@ -733,8 +735,9 @@ def concurrent_infusions(lines: pl.LazyFrame, extra: pl.LazyFrame) -> pl.LazyFra
     its continuation) for at least the line's infusion floor (``min_minutes``: more than 15 minutes
     together), where the concurrent code accepts the kept initial as its primary (CPT: 96368 with
     96365 or 96413). Lines meeting the kept one end to start are sequential, not concurrent."""
-    rows = extra.filter(~pl.col("is_kept_line") & pl.col("adm_concurrent_code").is_not_null()
-                        & ((pl.col("adm_concurrent_primary_mask") & pl.col("kept_bit")) != 0)).collect()
+    rows = swapped_initials(lines, extra.filter(
+        ~pl.col("is_kept_line") & pl.col("adm_concurrent_code").is_not_null()
+        & ((pl.col("adm_concurrent_primary_mask") & pl.col("kept_bit")) != 0)).collect())
     # (the timed lines of these rows and of their kept initials only: an integer set test, no join of all)
     wanted = pl.concat([rows.get_column("row_id"), rows.get_column("kept_row")]).unique()
     t = timing(lines).lines.filter(pl.col("row_id").is_in(wanted.implode()))
@@ -771,6 +774,47 @@ def concurrent_infusions(lines: pl.LazyFrame, extra: pl.LazyFrame) -> pl.LazyFra
         interval("s", "e").alias("own_interval"),
         interval("_ks", "_ke").alias("kept_interval"),
     )
+
+
+def swapped_initials(lines: pl.LazyFrame, rows: pl.DataFrame) -> pl.DataFrame:
+    """``rows`` (the extra infusion lines of :func:`concurrent_infusions`, with their kept initial's
+    ``kept_*``) where the kept initial is a short line the swap makes a push (:func:`initial_swaps`):
+    the promoted infusion is then the kept one (its row, code, claim, line and date), and the promoted
+    line itself no extra line. Why: judged against the 10-minute line, a second 96367 run inside the
+    three hours passed, and the corrected claim was told 96368 on the next run (review 24E D4)."""
+    if not rows.height:
+        return rows
+    swaps = initial_swaps(lines, rows.get_column("kept_row"))
+    if not swaps.height:
+        return rows
+    swapped = pl.col("swap_row").is_not_null()
+    return rows.join(swaps, on="kept_row", how="left", maintain_order="left").filter(
+        ~swapped | (pl.col("row_id") != pl.col("swap_row"))).with_columns(
+        pl.when(swapped).then(pl.col(f"swap_{name}")).otherwise(pl.col(f"kept_{name}"))
+        .cast(rows.schema[f"kept_{name}"]).alias(f"kept_{name}")
+        for name in ("row", "code", "claim", "line", "dos") if f"kept_{name}" in rows.columns
+    ).select(rows.columns)
+
+
+def initial_swaps(lines: pl.LazyFrame, kept: pl.Series) -> pl.DataFrame:
+    """``kept_row`` -> ``swap_row``, ``swap_code`` (the initial code it is), ``swap_claim``,
+    ``swap_line``, ``swap_dos``: for the kept initial lines among ``kept`` (row ids) that are
+    short infusions the swap makes a push (:func:`outranked_push`'s ``promote_*``: a 10-minute 96365
+    before three hours billed as 96367 is 96375, and the 96367 the initial 96365), the infusion that is
+    the encounter's initial service instead. The few kept lines given only; none in most batches."""
+    schema = {"kept_row": pl.Int64, "swap_row": pl.Int64, "swap_code": pl.String, "swap_claim": pl.String,
+              "swap_line": pl.Int32, "swap_dos": pl.Date}
+    short = below_floor(lines, pl.LazyFrame({"row_id": kept.drop_nulls().unique()}, schema={"row_id": pl.Int64}))
+    if not short.height:
+        return pl.DataFrame(schema=schema)
+    swaps = outranked_push(lines, short).filter(pl.col("promote_row").is_not_null()).select(
+        pl.col("row_id").alias("kept_row"), pl.col("promote_row").alias("swap_row"),
+        pl.col("promote_to").alias("swap_code")).collect()
+    # (the promoted lines' claim, line and date, read off the few lines)
+    named = lines.filter(pl.col("row_id").is_in(swaps.get_column("swap_row").implode())).select(
+        pl.col("row_id").alias("swap_row"), pl.col("claim_id").alias("swap_claim"),
+        pl.col("line_number").alias("swap_line"), pl.col("date_of_service").alias("swap_dos")).collect()
+    return swaps.join(named, on="swap_row").cast(schema).select(list(schema))  # type: ignore[arg-type]
 
 
 def concurrent_hours(lines: pl.LazyFrame, concurrent: pl.LazyFrame) -> pl.LazyFrame:

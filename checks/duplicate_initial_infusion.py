@@ -29,7 +29,11 @@ deleted with it, their units at risk in this finding (not also hours over the re
 sequential infusion (96367) documented while the one that stays initial runs (the same test; no
 distinct-site modifier) is that concurrent infusion too: 96368 x1, or deleted where the encounter
 already bills 96368 or an earlier line (of either kind) takes it (`sequential_concurrent`, `_again`;
-CPT: 96367 is a sequential infusion of a new drug, 96368 a concurrent one). A
+CPT: 96367 is a sequential infusion of a new drug, 96368 a concurrent one). Where the one that
+stays initial is a short infusion the swap makes a push (infusion-too-short's `push_before_infusion`:
+10 minutes billed as 96365 before three hours billed as 96367), the initial service is that infusion:
+the other lines are judged against it and the words name it (a 96367 run inside the three hours is
+the concurrent one in the same run, not on the corrected claim's; review 24E D4, D6). A
 subcutaneous infusion beside an IV initial service (96369 and 96365: no subsequent code reports one
 after the other) is at a site of its own: the fix is XS (or 59) on it, not deleting it. A second
 initial whose subsequent code is reported once per encounter (96371, a policy cap of 1) is deleted
@@ -76,9 +80,11 @@ from checks._counting import (
     concurrent_of_batch,
     hydration_as_secondary,
     initial_services,
+    initial_swaps,
     not_replaced,
     outranked_push,
     sequential_infusions,
+    swapped_initials,
 )
 from scrubber import reference
 from scrubber.cards import load_card
@@ -183,10 +189,11 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     # decided once per batch, as the hour and MUE counts read it)
     sequential = not_replaced(lines, sequential_infusions(lines)).collect()
     concurrent_found = concurrent_of_batch(lines)
-    found = extra.join(secondary, on="row_id", how="left").join(short, on="row_id", how="left").join(
-        timed, on="row_id", how="left").join(concurrent_found.lazy(), on="row_id", how="left").join(
+    found = _named_as_swapped(lines, extra.join(secondary, on="row_id", how="left").join(
+        short, on="row_id", how="left").join(timed, on="row_id", how="left").join(
+        concurrent_found.lazy(), on="row_id", how="left").join(
         _subsequent_taken(extra), on="row_id", how="left").join(continues, on="row_id", how="left").join(
-        apart, on="row_id", how="left").select(
+        apart, on="row_id", how="left")).select(
         "row_id",
         reason.alias("reason"),
         pl.col("kept_code").alias("kept"),
@@ -234,7 +241,24 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         "supported",
         pl.col("secondary_units").cast(pl.Float64),
     )
-    return pl.concat([found, _sequential_concurrent(sequential, concurrent_found)], how="diagonal_relaxed")
+    return pl.concat([found, _sequential_concurrent(swapped_initials(lines, sequential), concurrent_found)],
+                     how="diagonal_relaxed")
+
+
+def _named_as_swapped(lines: pl.LazyFrame, extra: pl.LazyFrame) -> pl.LazyFrame:
+    """``extra`` with the ``kept_*`` its words name (code, claim, line, date) those of the infusion the
+    swap makes the initial service where the kept initial is a short line it makes a push
+    (:func:`checks._counting.initial_swaps`): the fixes on the other lines name the service that stays
+    initial once they are applied (review 24E D6: "the initial service is 96365 on line 1" beside
+    infusion-too-short's "line 1 is 96375; line 2, billed 96367, is the initial 96365")."""
+    kept = extra.filter(~pl.col("is_kept_line")).select("kept_row").collect().get_column("kept_row")
+    swaps = initial_swaps(lines, kept)
+    if not swaps.height:
+        return extra
+    swapped = ~pl.col("is_kept_line") & pl.col("swap_row").is_not_null()
+    return extra.join(swaps.lazy(), on="kept_row", how="left", maintain_order="left").with_columns(
+        pl.when(swapped).then(pl.col(f"swap_{name}")).otherwise(pl.col(f"kept_{name}")).alias(f"kept_{name}")
+        for name in ("code", "claim", "line", "dos"))
 
 
 def _sequential_concurrent(sequential: pl.DataFrame, concurrent: pl.DataFrame) -> pl.LazyFrame:
