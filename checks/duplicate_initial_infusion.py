@@ -66,7 +66,9 @@ injection) orders the initial codes exactly as the physician one, so one rank se
 and citations differ by setting (the card). The fix names a subsequent code only when that code's
 allowed primaries accept the initial that stays (``adm_subsequent_code`` and its primaries): after
 96369, 96365 has no add-on that follows it, so the fix is XS (a subcutaneous infusion site and an IV
-access are separate sites). A kept initial billed x2 or more is told to bill x1 and report the rest with the
+access are separate sites). A line documented under its infusion floor is its push whatever its billed
+code's subsequent code accepts: a 10-minute 96413 beside a kept 96409 is 96411 (probe 25A D1). A
+kept initial billed x2 or more is told to bill x1 and report the rest with the
 add-on hour code (96365 x3: 96365 x1 and 96366 x2) or the subsequent code (96374 x2: 96374 x1 and
 96375 x1). The units over one are the money at risk (``excess_units``). """
 
@@ -128,6 +130,8 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     short_hydration = ~pl.col("is_kept_line") & pl.col("_short_minutes").is_not_null() & pl.col("tm_push").is_null()
     # (a line under its floor is billed as the time rules say: a push, or no hydration)
     long_enough = pl.col("_short_minutes").is_null()
+    short_push = (~pl.col("is_kept_line") & ~long_enough & pl.col("tm_push").is_not_null()
+                  & ~pl.col("ig").fill_null(False))
     # An infusion documented while the kept one runs is a concurrent infusion (96368), once per encounter.
     concurrent = ~pl.col("is_kept_line") & long_enough & pl.col("_concurrent").fill_null(False)
     # Hydration after the kept initial is secondary hydration (:func:`hydration_as_secondary`); when the
@@ -162,7 +166,10 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
               & ((pl.col("extra_units") > 1) | (pl.col("ep_units") > 0))).then(pl.lit("second_initial_hours_timed"))
         .when(sequential & long_enough & pl.col("supported").is_null() & (pl.col("extra_units") > 1))
         .then(pl.lit("second_initial_units"))
-        .when(follows_kept).then(pl.lit("second_initial"))
+        # (a short infusion is its push, 96411 after 96409 as 96375 after 96374, whether or not the billed
+        # code's subsequent code takes the kept one: probe 25A D1, a 10-minute 96413 beside 96409 was told
+        # "one is a subcutaneous infusion, append XS")
+        .when(follows_kept | short_push).then(pl.lit("second_initial"))
         .otherwise(pl.lit("second_initial_no_subsequent"))
     )
     instead = (
