@@ -552,12 +552,16 @@ def unusable_times_parts(lines: pl.DataFrame) -> dict[str, dict[str, Any]]:
     first of them by row (``[row_id, location]``, at most as many as the warning lists). Parts of
     disjoint rows add up with :func:`add_summary_parts` (counts summed, lists joined): the Spark engine
     adds its partitions' and words them once on the driver (:func:`unusable_times_warnings`)."""
-    from scrubber.timing import infusing_minutes
+    from scrubber.timing import infusing_minutes, is_timed
 
     if "infusion_start" not in lines.columns or not lines.height:
         return {}
+    # (the lines whose minutes the time rules read: 96416's pump runs for days, and a push's or a drug's
+    # times are not evaluated at all; "check the times" there sent a biller to fix a right record, probe
+    # 25A D3)
+    timed = is_timed() if "code_idx" in lines.columns else pl.lit(True)
     bad = lines.filter(pl.col("infusion_start").is_not_null() & pl.col("infusion_stop").is_not_null()
-                       & infusing_minutes().is_null()).with_columns(location())
+                       & infusing_minutes().is_null() & timed).with_columns(location())
     out: dict[str, dict[str, Any]] = {}
     for (source,), rows in bad.sort("row_id").group_by("source", maintain_order=True):
         first = rows.head(_TIMES_LISTED).select("row_id", "source_location").rows()

@@ -76,3 +76,20 @@ def test_times_that_cannot_be_an_infusion_are_named_not_only_counted(tmp_path: P
     assert len(problems) == 1 and "1 line(s) document an infusion_stop" in problems[0] and "row 2" in problems[0]
     assert "row 4" not in problems[0]
 
+
+
+def test_times_of_a_code_the_time_rules_do_not_read_are_not_named(tmp_path: Path) -> None:
+    """96416 initiates a prolonged chemotherapy infusion with a pump (CPT: more than 8 hours): its
+    record documents days, and its minutes are read by no rule, so "check the times" sent a biller to
+    fix a right record (probe 25A D3). A timed 96413 whose stop falls two days on is still named."""
+    claims = tmp_path / "pump.csv"
+    claims.write_text(
+        "claim_id,line_number,member_id,payer,place_of_service,date_of_service,procedure_code,units,diagnosis_1,"
+        "infusion_start,infusion_stop\n"
+        "P1,1,M1,MEDICARE,11,2026-03-10,96413,1,C18.7,2026-03-10T09:00,2026-03-10T11:00\n"
+        "P1,2,M1,MEDICARE,11,2026-03-10,96416,1,C18.7,2026-03-10T11:00,2026-03-12T09:00\n"
+        "P2,1,M2,MEDICARE,11,2026-03-10,96413,1,C18.7,2026-03-10T09:00,2026-03-12T09:00\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["check", str(claims), "--no-config", "--json", "-", "--fail-on", "never"])
+    problems = [w["problem"] for w in json.loads(result.stdout)["input_warnings"]]
+    assert len(problems) == 1 and "1 line(s) document an infusion_stop" in problems[0], problems
+    assert "row 4" in problems[0] and "row 3" not in problems[0], problems[0]
