@@ -29,7 +29,7 @@ from typing import Any
 import click
 
 from scrubber import __version__, allocator
-from scrubber.errors import ScrubError, UsageError
+from scrubber.errors import ScrubError, UsageError, printable
 from scrubber.gate import EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_OK, EXIT_UNUSABLE, FAIL_ON
 
 BASELINE_REASON = "baseline: accepted on adoption"
@@ -53,8 +53,10 @@ def _fail(message: str, status: int = EXIT_UNUSABLE) -> None:
 
 
 def _warn(lines: list[str], more_hint: str) -> None:
+    # (printable: a warning may quote a file's own text, and an escape sequence in an X12 segment it
+    # quotes cleared the screen and set the window title, probe 25C D3)
     for line in lines[:_MAX_WARNINGS_SHOWN]:
-        click.echo(f"scrub: warning: {line}", err=True)
+        click.echo(f"scrub: warning: {printable(line)}", err=True)
     if len(lines) > _MAX_WARNINGS_SHOWN:
         click.echo(f"scrub: warning: ... and {len(lines) - _MAX_WARNINGS_SHOWN} more ({more_hint})", err=True)
 

@@ -35,6 +35,7 @@ import csv
 import difflib
 import functools
 import sys
+import unicodedata
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -69,8 +70,11 @@ csv.field_size_limit(min(sys.maxsize, _MAX_CELL))
 
 def _normalise_header(name: str) -> str:
     """``Claim ID``, ``claim-id`` and `` claim_id`` all name ``claim_id`` (spaces and hyphens are how
-    spreadsheets and other exports spell the underscore)."""
-    return name.strip().lstrip("\ufeff").strip().lower().replace(" ", "_").replace("-", "_")
+    spreadsheets and other exports spell the underscore), and so does its fullwidth spelling (NFKC: an
+    East Asian input method's fullwidth ``modifier_1`` was neither read nor named as not read, and its JZ
+    went unseen: "neither JZ nor a JW line", probe 25C D4)."""
+    return unicodedata.normalize("NFKC", name).strip().lstrip("\ufeff").strip().lower().replace(
+        " ", "_").replace("-", "_")
 
 
 def _not_utf8_row(cells: list[str], header: list[str]) -> str | None:

@@ -104,6 +104,14 @@ from scrubber import reference
 from scrubber.errors import InputError, decoded, display_name, undecodable_byte
 from scrubber.schema import RAW_FRAME_SCHEMA
 
+
+def _digits(text: str) -> bool:
+    """ASCII digits only: ``str.isdigit`` is true of "²" (which ``int`` refuses: the whole run stopped
+    on one diagnosis pointer, probe 25C D2) and of Arabic-Indic or fullwidth digits, which the CSV and
+    JSON readers refuse as numbers."""
+    return text.isascii() and text.isdigit()
+
+
 # Segment ids of the 5010 837P and 837I guides (pyx12's maps for X222A1 and X223A2, plus the
 # envelope). Anything else inside an 837 transaction set is an unknown segment.
 _KNOWN_837_SEGMENTS = frozenset(
@@ -416,13 +424,19 @@ def _isa16_and_terminator(rest: str, element: str) -> tuple[str, str]:
     return component, terminator
 
 
+# Around a segment, besides white space: a byte order mark, NUL and Ctrl-Z (SUB), which joined files
+# carry at their seams (two Windows-saved 837s concatenated, DOS ``copy a+b``). Left on, they hid the
+# next interchange's ISA, and with it its separators: its lines were read as nothing (probe 25C D1).
+_EDGE_JUNK = " \t\r\n\x0b\x0c\ufeff\x00\x1a"
+
+
 def _iter_segments(text: str, source: str) -> Iterator[tuple[int, list[str], str]]:
     """``(position, elements, component separator)`` for every non-empty segment of the file.
 
     An interchange that changes the element separator or segment terminator is re-split from its
     ISA onwards, so files that concatenate interchanges from different senders still read.
     """
-    offset = len(text) - len(text.lstrip("\ufeff \t\r\n"))
+    offset = len(text) - len(text.lstrip(_EDGE_JUNK))
     if text[offset : offset + 3].upper() != "ISA":  # (segment ids are read in any case, as everywhere)
         start = text[offset : offset + 40].splitlines()[0] if text[offset:].strip() else ""
         raise InputError(f"segment 1 is not an ISA interchange header; the file starts with {start!r}", source)
@@ -436,7 +450,7 @@ def _iter_segments(text: str, source: str) -> Iterator[tuple[int, list[str], str
         unwrap = terminator not in "\r\n"
         restart = -1
         for index, raw in enumerate(chunks):
-            segment = raw.strip()
+            segment = raw.strip(_EDGE_JUNK)
             if unwrap and ("\n" in segment or "\r" in segment):
                 segment = segment.replace("\r", "").replace("\n", "")
             if not segment:
@@ -457,7 +471,8 @@ def _iter_segments(text: str, source: str) -> Iterator[tuple[int, list[str], str
         if restart < 0:
             return
         raw = chunks[restart]
-        offset += sum(len(c) for c in chunks[:restart]) + restart * len(terminator) + len(raw) - len(raw.lstrip())
+        offset += (sum(len(c) for c in chunks[:restart]) + restart * len(terminator)
+                   + len(raw) - len(raw.lstrip(_EDGE_JUNK)))
 
 
 def _bad_range(qualifier: str, value: str) -> str | None:
@@ -472,16 +487,16 @@ def _bad_range(qualifier: str, value: str) -> str | None:
         return f"RD8 date range {value!r} has no end date (expected CCYYMMDD-CCYYMMDD)"
     # An end that is no date (20260302-0305, 20260302-20260399) was read as the start day alone: a
     # four-day outpatient range passed as one day (probe 16B). The start is _date's to judge.
-    if len(start) == 8 and start.isdigit() and _day(end) is None:
+    if len(start) == 8 and _digits(start) and _day(end) is None:
         return f"RD8 date range {value!r} has an end that is not a date (expected CCYYMMDD-CCYYMMDD)"
-    if len(start) == len(end) == 8 and start.isdigit() and end.isdigit() and end < start:
+    if len(start) == len(end) == 8 and _digits(start) and _digits(end) and end < start:
         return f"RD8 date range {value!r} ends before it starts"
     return None
 
 
 def _day(text: str) -> _dt.date | None:
     """The date ``text`` names as CCYYMMDD, or None (not eight digits, or no such day)."""
-    if not (len(text) == 8 and text.isdigit()):
+    if not (len(text) == 8 and _digits(text)):
         return None
     try:
         return _dt.date(int(text[:4]), int(text[4:6]), int(text[6:]))
@@ -514,7 +529,7 @@ def _date(qualifier: str, value: str) -> str | None:
         return None
     qualifier = qualifier.upper()
     day = value.split("-", 1)[0] if qualifier == "RD8" else value[:8] if qualifier == "DT" else value
-    if len(day) == 8 and day.isdigit():
+    if len(day) == 8 and _digits(day):
         named = _day(day)
         # (no such day, 20261310: rejected quoting the digits the file holds)
         return named.isoformat() if named is not None else day
@@ -1390,7 +1405,7 @@ class _Reader:
             for pointer in line.pointers:
                 if not pointer:
                     continue
-                if not pointer.isdigit():
+                if not _digits(pointer):
                     value_errors.append(f"diagnosis pointer {pointer!r} (SV107) is not a number")
                 elif int(pointer) < 1:
                     value_errors.append(
