@@ -449,9 +449,10 @@ _PROMOTED_SCHEMA = {"promote_code": pl.String, "promote_to": pl.String, "promote
 
 def _infusion_billed_as_sequential(lines: pl.LazyFrame, short: pl.DataFrame) -> pl.LazyFrame:
     """``row_id`` -> ``promote_code``, ``promote_to``, ``promote_claim``, ``promote_line``,
-    ``promote_interval``: for the short lines of ``short`` billed as an initial infusion (96365,
-    96413), the encounter's first sequential infusion of the same family (96367, 96417) documented long
-    enough to be one (timed, at or above its floor), and the initial code it is (96365, 96413). A
+    ``promote_interval``, ``promote_row``: for the short lines of ``short`` billed as an initial
+    infusion (96365, 96413), the encounter's longest (then first) sequential infusion of the same family
+    (96367, 96417) documented long enough to be one (timed, at or above its floor), and the initial code
+    it is (96365, 96413). A
     10-minute premedication on 96365 before three hours of IVIG on 96367 is the push; the infusion is
     the initial service (CPT's hierarchy, infusions before pushes; for a practitioner, the code of the
     primary reason for the encounter "irrespective of the order" given, IOM 100-04 ch.12 §30.5): 96375
@@ -476,7 +477,12 @@ def _infusion_billed_as_sequential(lines: pl.LazyFrame, short: pl.DataFrame) -> 
         lines.select("row_id", "claim_id", "line_number", "procedure_code"), on="row_id").join(
         initial.lazy().select(pl.col("adm_subsequent_code").alias("procedure_code"),
                               pl.col("procedure_code").alias("promote_to")), on="procedure_code").sort(
-        "enc_key", "s", "claim_id", "line_number").group_by("enc_key", "procedure_code", maintain_order=True).first()
+        # (the longest infusion first, then the earliest: of a 30-minute and a 3-hour 96367 both from 09:00 the
+        # 3-hour one is the initial 96365 with its 96366 x2, the other the concurrent 96368, which has no
+        # hours; promoting the first by start made the 3 hours 96368 and deleted the 96366 x2, review 25D D2)
+        "enc_key", "ep_minutes", "s", "claim_id", "line_number", "row_id",
+        descending=[False, True, False, False, False, False]).group_by(
+        "enc_key", "procedure_code", maintain_order=True).first()
     return mine.join(long, left_on=["enc_key", "_sequential"], right_on=["enc_key", "procedure_code"]).select(
         "row_id", pl.col("_sequential").alias("promote_code"), "promote_to", pl.col("claim_id").alias("promote_claim"),
         pl.col("line_number").cast(pl.Int64).alias("promote_line"), interval("s", "e").alias("promote_interval"),
@@ -734,7 +740,9 @@ def concurrent_infusions(lines: pl.LazyFrame, extra: pl.LazyFrame) -> pl.LazyFra
     whose documented interval runs inside the kept initial's infusion (its episode, with any add-on hours documented as
     its continuation) for at least the line's infusion floor (``min_minutes``: more than 15 minutes
     together), where the concurrent code accepts the kept initial as its primary (CPT: 96368 with
-    96365 or 96413). Lines meeting the kept one end to start are sequential, not concurrent."""
+    96365 or 96413). Lines meeting the kept one end to start are sequential, not concurrent. Where the
+    kept initial is a short line the swap makes a push, the kept one is the promoted infusion
+    (:func:`swapped_initials`)."""
     rows = swapped_initials(lines, extra.filter(
         ~pl.col("is_kept_line") & pl.col("adm_concurrent_code").is_not_null()
         & ((pl.col("adm_concurrent_primary_mask") & pl.col("kept_bit")) != 0)).collect())

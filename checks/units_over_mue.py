@@ -212,7 +212,8 @@ _COLUMNS = ("row_id", "enc_key", "cd_key", "code_idx", "procedure_code", "units"
 
 _GROUP = ["_ge", "_gc"]  # what a limit counts over: (the line, 0), or (the encounter or claim-date, the code)
 # The order of a group's lines: the units are counted through them in it, and the excess laid on them in it
-# (a distinct-site line last; ties by claim and line, then by file order, never by a join's output order).
+# (a distinct-site line last; then by claim and line, never by a join's output order; the row id makes the
+# order total).
 _IN_GROUP = ["_distinct", "claim_id", "line_number", "row_id"]
 
 

@@ -80,3 +80,18 @@ def test_without_an_infusion_to_promote_the_short_line_stays_the_one_named(tmp_p
     second = found.filter(pl.col("check_id") == "duplicate-initial-infusion").row(0, named=True)
     assert second["line_number"] == 3 and second["reason"] == "second_initial"
     assert "96365 on claim W4 line 1 is already the initial service" in second["message"], second["message"]
+
+
+def test_of_two_infusions_from_the_same_minute_the_longest_is_promoted(tmp_path: Path) -> None:
+    # Review 25D D2: 30 minutes and three hours billed as 96367, both from 09:00, with 96366 x2. The
+    # three hours are the initial 96365 with their 96366 x2; the 30 minutes the concurrent 96368 (no
+    # hours). Promoting the first by start made the three hours 96368 and deleted the 96366 x2.
+    rows = [_line("W5", 1, "96365", 1, "08:50", "09:00"), _line("W5", 2, "96367", 1, "09:00", "09:30"),
+            _line("W5", 3, "96367", 1, "09:00", "12:00"), _line("W5", 4, "96366", 2)]
+    found = _run(tmp_path, "billed", rows)
+    got = {(r["line_number"], r["reason"]) for r in found.iter_rows(named=True)}
+    assert got == {(1, "push_before_infusion"), (2, "sequential_concurrent")}, found.select("line_number", "reason")
+    assert "claim W5 line 3" in found.filter(pl.col("line_number") == 1).row(0, named=True)["message"]
+    fixed = [_line("W5", 1, "96375", 1, "08:50", "09:00"), _line("W5", 2, "96368", 1, "09:00", "09:30"),
+             _line("W5", 3, "96365", 1, "09:00", "12:00"), _line("W5", 4, "96366", 2)]
+    assert _run(tmp_path, "fixed", fixed).height == 0
