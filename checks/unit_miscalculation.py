@@ -20,8 +20,16 @@
   infusion supports max(0, floor((T - 31) / 60)) additional hours: 61-90 minutes is 0, 91-150 is 1,
   151-210 is 2, 211-270 is 3. The expected units of the add-on code are the sum over those infusions, compared with the
   units of that code billed in the encounter (split over several lines or not). 96365 for 60 minutes and
-  96367 for 100 minutes support 96366 x1. With no infusion it extends billed in the encounter, an
-  add-on anchored by another primary (MEDICARE's CMS list: 96366 with 96413 or 96360) supports none
+  96367 for 100 minutes support 96366 x1. None billed is a count too: where the infusions' time
+  supports hours of a code no line of the encounter bills, the infusion line is told to add them
+  (`hours_not_billed`, a warning: money left unbilled; 96413 for 211 minutes alone is 96415 x3),
+  up to the code's MUE and the policy's cap, unless another finding's fix names those hours or changes
+  the codes they follow (an infusion line billed other than x1 or recoded by the one-initial rule,
+  route-mismatch on the chain, hours of another code billed over their time: they may be these
+  hours under the wrong code, or the code billed for the patient on another claim that date or the
+  day before or after: addon-without-primary's line to re-date or move; probe 25A D2). With no
+  infusion it extends billed in the encounter, an add-on anchored by another primary (MEDICARE's CMS
+  list: 96366 with 96413 or 96360) supports none
   where every infusion line of the encounter documents its minutes (`hours_no_infusion`; with no
   time documented it is not evaluated); where the time of another family's infusion billed there
   supports hours of its own add-on code not billed (96366 after 96413 alone for 120 minutes: 96415
@@ -287,7 +295,7 @@ def _hour_findings(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         .otherwise(pl.col("infusions")).alias("infusions")).drop("enc_key", "tm_chain", "_left_out")
     # (relaxed: a part with no finding of another family types its units apart)
     return pl.concat([_judged_hours(lines, ctx, skip=encounters.get_column("enc_key")), judged],
-                     how="vertical_relaxed")
+                     how="diagonal_relaxed")
 
 
 def _judged_hours(lines: pl.LazyFrame, ctx: Context, skip: pl.Series | None = None) -> pl.LazyFrame:
@@ -308,7 +316,9 @@ def _judged_hours(lines: pl.LazyFrame, ctx: Context, skip: pl.Series | None = No
 
         # Hydration after an initial service that outranks the 96360 is secondary hydration.
         wrong = as_secondary_hydration(wrong, lines).filter(over | (billed < expected))
-    wrong = other_family(wrong, t, lines, ctx).lazy()
+    wrong = other_family(wrong, t, lines, ctx)
+    unbilled = _unbilled_hours(t, lines, ctx, skip)
+    wrong = wrong.lazy()
     # No infusion of the add-on's chain billed at all (MEDICARE anchors 96366 with 96413 or 96360, but
     # only 96365 and 96367 give it hours): none supported, and the words name what it would extend, or
     # the add-on hour code of the infusion billed whose time supports hours not billed.
@@ -331,7 +341,7 @@ def _judged_hours(lines: pl.LazyFrame, ctx: Context, skip: pl.Series | None = No
     wrong = wrong.join(dates, on="head", how="left").with_columns(
         pl.when(days.list.len() > 1).then(days.list.head(days.list.len() - 1).list.join(", ") + pl.lit(" and ")
                                           + days.list.last()).otherwise(days.list.first()).alias("dates"))
-    return (
+    return pl.concat([
         wrong.select(
             pl.col("head").alias("row_id"),
             reason.alias("reason"),
@@ -347,8 +357,93 @@ def _judged_hours(lines: pl.LazyFrame, ctx: Context, skip: pl.Series | None = No
             # (hours_none: every line at risk; hours_over: the excess laid on the chain's lines in order,
             # as checks._counting lays it for the unit counters, each line at most its own units)
             pl.col("hour_rows").alias("risk_rows"),
-        )
-    )
+        ),
+        unbilled,
+    ], how="diagonal_relaxed")
+
+
+def _unbilled_hours(t: Timing, lines: pl.LazyFrame, ctx: Context, skip: pl.Series | None) -> pl.LazyFrame:
+    """``hours_not_billed``: an encounter whose infusions' documented time supports additional hours of a
+    code of which no line is billed (:attr:`scrubber.timing.Timing.unbilled`): 96413 09:00-12:31 alone
+    is told to add 96415 x3 (money left unbilled, a warning), as 96415 x1 beside it is told x3 (probe 25A
+    D2; RULES.md compares the expected units with those billed, none included). On the chain's first
+    infusion line. Not where another finding's fix already names those hours or changes the codes they
+    follow (one root cause): an infusion line of the chain billed other than x1 or recoded by the
+    one-initial rule (duplicate-initial-infusion sizes its hours), or flagged by route-mismatch (its
+    code changes), or an encounter billing more hours of another code than their time supports (they
+    may be these hours under the wrong code: :func:`other_family` and addon-without-primary recode
+    "96366 as 96415"), or the code billed for the patient on a claim of another encounter that date or
+    the day before or after (addon-without-primary's line: an institutional claim split in two, an
+    infusion across midnight). Bounded,
+    as :func:`_within_mue` and :func:`_within_cap` bound the other asks, by the code's MUE (the edit
+    table of the line's setting) and the policy's cap on it: none where either is 0."""
+    chains = t.unbilled if skip is None else t.unbilled.filter(~pl.col("enc_key").is_in(skip.implode()))
+    found = chains.filter(pl.col("evaluable")).collect()
+    if not found.height:
+        return pl.LazyFrame(schema=_NOT_BILLED)
+    keys = ["enc_key", "tm_chain"]
+    table = reference.code_table()
+    codes, extends = table.get_column("procedure_code"), table.get_column("adm_extends").str.replace_all(" ", " or ")
+    # (those encounters' lines only, collected once: a few)
+    within = lines.filter(pl.col("enc_key").is_in(found.get_column("enc_key").unique().implode())).collect().lazy()
+    from checks import route_mismatch  # (those modules import this one)
+    from checks._counting import initial_services
+
+    chain_of = t.lines.select("row_id", *keys)
+    resized = pl.concat([
+        initial_services(within).filter(~pl.col("is_kept_line") | (pl.col("extra_units") > 0)).select("row_id"),
+        within.filter(pl.col("units") != 1).select("row_id"),
+        route_mismatch.find(within, ctx).select("row_id"),
+    ]).join(chain_of, on="row_id").select(keys)
+    # (an encounter billing more hours of another code than its time supports: those units may be these
+    # hours under the wrong code, which other_family or addon-without-primary recodes, "96366 as 96415")
+    misplaced = t.groups.filter(pl.col("billed") > pl.col("expected")).select("enc_key").unique()
+    heads = within.select(pl.col("row_id").alias("head"), "claim_id", "line_number", "date_of_service", "policy",
+                          "is_inst", "member_id")
+    hour_code = pl.lit(codes).gather(pl.col("tm_chain"))
+    limits = pl.concat([reference.mue_table(setting).select(
+        pl.lit(setting == "outpatient").alias("is_inst"), pl.col("code").alias("hour_code"), "mue")
+        for setting in ("practitioner", "outpatient")])
+    # (the code billed for the patient on a claim of another encounter, that date or the day before or
+    # after: an institutional claim is its own encounter, an export may put the 96366 on a second claim,
+    # and an infusion across midnight may have its 96366 dated the next day; addon-without-primary
+    # reports that line, "re-date it", "bill a primary or delete": not also "add 96366" here)
+    found = found.join(heads.select("head", "member_id", "date_of_service").collect(), on="head").with_columns(
+        hour_code.alias("hour_code"))
+    billed = lines.filter(pl.col("procedure_code").is_in(found.get_column("hour_code").unique().implode())
+                          & pl.col("member_id").is_in(found.get_column("member_id").unique().implode())).select(
+        "member_id", pl.col("date_of_service").alias("_billed_on"), pl.col("procedure_code").alias("hour_code"))
+    near = (pl.col("_billed_on") - pl.col("date_of_service")).dt.total_days().abs() <= 1
+    elsewhere = found.lazy().join(billed, on=["member_id", "hour_code"]).filter(near).select(keys).unique()
+    asked = found.lazy().join(resized, on=keys, how="anti").join(misplaced, on="enc_key", how="anti").join(
+        elsewhere, on=keys, how="anti").drop("member_id", "date_of_service", "hour_code").join(
+        heads, on="head").with_columns(hour_code.alias("hour_code")).join(
+        limits.lazy(), on=["is_inst", "hour_code"], how="left").join(
+        ctx.policy_caps.rename({"procedure_code": "hour_code"}), on=["policy", "hour_code"], how="left").with_columns(
+        pl.min_horizontal("expected", "mue", "cap").alias("short_units"))
+    limit = (pl.when(pl.col("cap") < pl.col("expected")).then(pl.format(
+        "; the {} policy pays {} unit(s) of {} per encounter", "policy", "cap", "hour_code"))
+        .when(pl.col("mue") < pl.col("expected")).then(pl.format(
+            "; its CMS MUE is {} per date of service, so the rest only on appeal with the record", "mue"))
+        .otherwise(pl.lit("")))
+    return asked.filter(pl.col("short_units") >= 1).select(
+        pl.col("head").cast(pl.Int64).alias("row_id"),
+        pl.lit("hours_not_billed").alias("reason"),
+        pl.col("billed").cast(pl.Float64),
+        "expected",
+        pl.col("short_units").cast(pl.Float64),
+        "hour_code",
+        pl.col("date_of_service").cast(pl.String).alias("dates"),
+        "infusions",
+        pl.lit(extends).gather(pl.col("tm_chain")).alias("extends"),
+        limit.alias("limit_note"),
+    ).cast(_NOT_BILLED)  # type: ignore[arg-type]
+
+
+# The facts of ``hours_not_billed`` (the words' schema is fixed whether or not any is found).
+_NOT_BILLED = {"row_id": pl.Int64, "reason": pl.String, "billed": pl.Float64, "expected": pl.Int32,
+               "short_units": pl.Float64, "hour_code": pl.String, "dates": pl.String, "infusions": pl.String,
+               "extends": pl.String, "limit_note": pl.String}
 
 
 def other_family(wrong: pl.DataFrame, t: Timing, lines: pl.LazyFrame, ctx: Context) -> pl.DataFrame:

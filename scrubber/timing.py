@@ -213,6 +213,10 @@ class Timing:
     episodes: pl.LazyFrame
     groups: pl.LazyFrame
     names: pl.DataFrame  # _pos, claim_id, line_number, procedure_code of the enriched lines (by position)
+    # The groups' columns, for the additional-hour codes whose infusions' documented time supports a unit
+    # where no line of the code is billed in the encounter (:func:`_unbilled`): read by no rule but the
+    # money left unbilled (unit-miscalculation ``hours_not_billed``); ``head`` is an infusion line.
+    unbilled: pl.LazyFrame
 
     def named(self, rows: pl.LazyFrame) -> pl.LazyFrame:
         """``rows`` (of :attr:`lines`) with their line's ``claim_id``, ``line_number`` and
@@ -353,6 +357,7 @@ def _timing(lines: pl.LazyFrame) -> Timing:
     )
     del usable, spans, per_span, timed  # the peak memory of a run: free what no later step reads
     groups = _worded(_groups(per_line, episodes, lines), per_line, episodes, names)
+    unbilled = _worded(_unbilled(per_line, episodes, groups, lines), per_line, episodes, names)
     # Kept for the checks of the run: only what they read (the batch's timed lines stay in memory).
     # Minutes (and minutes since 1970) fit 32 bits; the claim, line and code text are in ``names``.
     small = pl.Int32
@@ -364,11 +369,10 @@ def _timing(lines: pl.LazyFrame) -> Timing:
     episodes = episodes.select("ep", "enc_key", "tm_chain", "has_infusion", "secondary",
                                pl.col("ep_minutes", "ep_concurrent", "ep_effective", "ep_units", "ep_start",
                                       "ep_stop").cast(small))
-    groups = groups.select("enc_key", "tm_chain", "head", "billed", "counted", pl.col("expected", "expected_obs",
-                           "observation", "expected_concurrent").cast(small), "evaluable", "evaluable_as_read",
-                           "hour_rows", "billed_on",
-                           "infusions")
-    return Timing(lines=per_line.lazy(), episodes=episodes.lazy(), groups=groups.lazy(), names=names)
+    kept = ["enc_key", "tm_chain", "head", "billed", "counted", pl.col("expected", "expected_obs", "observation",
+            "expected_concurrent").cast(small), "evaluable", "evaluable_as_read", "hour_rows", "billed_on", "infusions"]
+    return Timing(lines=per_line.lazy(), episodes=episodes.lazy(), groups=groups.select(kept).lazy(), names=names,
+                  unbilled=unbilled.select(kept).lazy())
 
 
 def _named(rows: pl.LazyFrame, names: pl.DataFrame) -> pl.LazyFrame:
@@ -677,6 +681,53 @@ def _groups(timed: pl.DataFrame, episodes: pl.DataFrame, batch: pl.LazyFrame) ->
                          "observation", "expected_concurrent",
                          (evaluable & ~pl.col("enc_unreadable")).alias("evaluable"),
                          evaluable.alias("evaluable_as_read"), "hour_rows")
+
+
+def _unbilled(timed: pl.DataFrame, episodes: pl.DataFrame, groups: pl.DataFrame, batch: pl.LazyFrame) -> pl.DataFrame:
+    """Rows shaped as :func:`_groups`' (``billed`` 0, no ``hour_rows``) for each encounter and
+    additional-hour code of which no line is billed there while the documented minutes of the
+    infusions it extends support at least one unit (``expected``): 96413 09:00-12:31 with no 96415
+    supports x3 (RULES.md: the expected units "compared with the units of that code billed in the
+    encounter", none is a count; probe 25A D2). ``head``: the chain's first infusion line by claim, date
+    and line number, where the money left unbilled is told. ``evaluable``: every infusion line of the
+    chain documents usable times, no row of the encounter could not be read or was rejected billing the
+    code, and hydration's concurrent minutes are known. Few rows: the episodes supporting an hour whose
+    chain has no billed line."""
+    keys = ["enc_key", "tm_chain"]
+    schema = {"enc_key": groups.schema["enc_key"], "tm_chain": groups.schema["tm_chain"],
+              "head": groups.schema["head"], "billed": groups.schema["billed"], "counted": groups.schema["counted"],
+              "expected": groups.schema["expected"], "expected_obs": groups.schema["expected_obs"],
+              "observation": groups.schema["observation"], "expected_concurrent": groups.schema["expected_concurrent"],
+              "evaluable": pl.Boolean, "evaluable_as_read": pl.Boolean, "hour_rows": groups.schema["hour_rows"]}
+    supported = episodes.filter(pl.col("has_infusion") & (pl.col("ep_units") >= 1)).select(*keys, "ep_units")
+    if supported.height:
+        supported = supported.group_by(keys).agg(pl.col("ep_units").sum().alias("expected")).join(
+            groups.select(keys), on=keys, how="anti")
+    if not supported.height:
+        return pl.DataFrame(schema=schema)
+    infusions = timed.filter(pl.col("tm_kind") == INFUSION).join(supported.select(keys), on=keys, how="semi").join(
+        episodes.select("ep", pl.col("ep_units").alias("_supports")), on="ep", how="left")
+    # (their claim, date and line, and a rejected row billing the hour code: read off these few lines)
+    named = batch.filter(pl.col("row_id").is_in(infusions.get_column("row_id").implode())).select(
+        "row_id", "claim_id", "date_of_service", "line_number",
+        *(["enc_rejected_mask"] if "enc_rejected_mask" in batch.collect_schema() else [])).collect()
+    rejected = (((pl.col("enc_rejected_mask") & pl.lit(code_timing().get_column("tm_bit")).gather(pl.col("tm_chain")))
+                 != 0).fill_null(False) if "enc_rejected_mask" in named.columns else pl.lit(False))
+    # (the head: the first line whose own episode supports an hour, not a 10-minute line before it)
+    per_chain = infusions.join(named, on="row_id").sort(
+        pl.col("_supports").fill_null(0) < 1, "claim_id", "date_of_service", "line_number", "row_id").group_by(
+        keys, maintain_order=True).agg(
+        pl.col("row_id").first().alias("head"),
+        (pl.col("minutes").is_not_null().all() & ~rejected.any()
+         & ~(pl.col("tm_hydration") & (pl.col("enc_drug_unknown") | pl.col("concurrency_unknown"))).any())
+        .alias("_judged"),
+        (~pl.col("enc_unreadable").any()).alias("_read"))
+    return supported.join(per_chain, on=keys).select(
+        *keys, "head", pl.lit(0.0).alias("billed"), pl.lit(0.0).alias("counted"), "expected",
+        pl.col("expected").alias("expected_obs"), pl.lit(0).alias("observation"),
+        pl.col("expected").alias("expected_concurrent"), (pl.col("_judged") & pl.col("_read")).alias("evaluable"),
+        pl.col("_judged").alias("evaluable_as_read"), pl.lit([], schema["hour_rows"]).alias("hour_rows"),
+    ).cast(schema)  # type: ignore[arg-type]
 
 
 # --------------------------------------------------------------------------- words' facts

@@ -68,7 +68,8 @@ def test_a_waste_line_left_unbilled_is_asked_for_within_the_encounters_cap(tmp_p
     policy.write_text(CAP_POLICY.replace('"96366" = 2', '"J1459" = 80'), encoding="utf-8")
 
     def claim(jw_units: int) -> list[str]:
-        return ["U6,1,MU6,ACME,professional,11,2026-03-02,96365,,1,100,D80.0,,,2026-03-02T09:00,2026-03-02T13:00",
+        # (an hour of infusion: four hours with no 96366 billed are hours_not_billed, not this test's subject)
+        return ["U6,1,MU6,ACME,professional,11,2026-03-02,96365,,1,100,D80.0,,,2026-03-02T09:00,2026-03-02T10:00",
                 "U6,2,MU6,ACME,professional,11,2026-03-02,J1459,,78,7800,D80.0,39000,,,",
                 f"U6,3,MU6,ACME,professional,11,2026-03-02,J1459,JW,{jw_units},{100 * jw_units},D80.0,,2000,,"]
 

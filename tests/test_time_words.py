@@ -45,6 +45,7 @@ def _claims(payer: str, claim_type: str, prefix: str) -> list[str]:
         line("HT", 1, "96413", 1, 400, "09:00", "10:00", dx="C50.911"),
         line("HT", 2, "96367", 1, 150, "10:00", "11:35", dx="C50.911"), line("HT", 3, "96415", 1, 150),
         line("HU", 1, "96365", 1, 300, "08:00", "10:31"), line("HU", 2, "96366", 1, 120),  # hours_under
+        line("HB", 1, "96365", 1, 300, "08:00", "10:31"),  # hours_not_billed: 151 minutes support x2, no 96366 billed
         line("OB", 1, "96365", 1, 300, "09:00", "10:20", "30"), line("OB", 2, "96366", 1, 120),  # observation
         line("SH", 1, "96365", 1, 300, "09:00", "09:12"),  # too short: push 96374
         # too short before an infusion billed as sequential: push_before_infusion (96375, 96367 as 96365)
@@ -183,8 +184,13 @@ def test_corrections_are_frequency_7_with_the_payer_claim_number(findings: pl.Da
 
 
 def test_under_billing_is_money_left_unbilled_and_puts_nothing_at_risk(findings: pl.DataFrame) -> None:
-    under = findings.filter(pl.col("reason").is_in(["hours_under", "drug_under"]))
-    assert under.height == 8
+    under = findings.filter(pl.col("reason").is_in(["hours_under", "drug_under", "hours_not_billed"]))
+    assert under.height == 12
+    # (hours none is billed for: asked on the infusion line, "add", never "instead of x0")
+    added = findings.filter(pl.col("reason") == "hours_not_billed")
+    assert added.height == 4 and set(added.get_column("procedure_code")) == {"96365"}
+    assert all(f.startswith("Add 96366 x2 for ") for f in added.get_column("suggested_fix")), added.get_column(
+        "suggested_fix").to_list()
     for row in under.iter_rows(named=True):
         assert row["severity"] == "warning" and row["charge_at_risk"] == 0.0
         assert "money left unbilled" in row["message"] + row["suggested_fix"]
