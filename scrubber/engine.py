@@ -401,10 +401,12 @@ def summary_parts(result_lines: pl.DataFrame, findings: pl.DataFrame, rejected: 
     """
     by_check: dict[str, dict[str, Any]] = {}
     # One pass splits the findings by check (13 filters over every finding cost 0.017 s of 60k);
-    # each check's rows keep their order, so its sum is the one a filter gave.
-    per_check = findings.partition_by("check_id", as_dict=True, maintain_order=True) if findings.height else {}
+    # each check's rows keep their order, so its sum is the one a filter gave. Only the three columns
+    # read are split: splitting every column of 91,773 findings (their texts, 120 MB) cost 0.02-0.04 s.
+    counted = findings.select("check_id", "claim_id", "charge_at_risk")
+    per_check = counted.partition_by("check_id", as_dict=True, maintain_order=True) if findings.height else {}
     for check in checks:
-        mine = per_check.get((check.id,), findings.clear())
+        mine = per_check.get((check.id,), counted.clear())
         by_check[check.id] = {
             "findings": mine.height,
             "claims": mine.get_column("claim_id").n_unique() if mine.height else 0,
@@ -422,7 +424,7 @@ def summary_parts(result_lines: pl.DataFrame, findings: pl.DataFrame, rejected: 
         "charges_billed": float(result_lines.select(pl.col("charge").filter(billed_lines(result_lines))
                                 .fill_null(0).sum()).item() or 0.0) if lines else 0.0,
         "charges_at_risk": float(findings.get_column("charge_at_risk").sum()),
-        "by_severity": {s: int(findings.filter(pl.col("severity") == s).height) for s in SEVERITY_RANK},
+        "by_severity": _by_severity(findings),
         "by_check": by_check,
         "lines_outside_icd10_releases": 0,
     }
@@ -454,6 +456,13 @@ def summary_parts(result_lines: pl.DataFrame, findings: pl.DataFrame, rejected: 
         voided = result_lines.filter(pl.col("voided_by").is_not_null())
         parts["voided_claims"] = voided.select("claim_id").unique().height
     return parts
+
+
+def _by_severity(findings: pl.DataFrame) -> dict[str, int]:
+    """Findings per severity, counted in one pass over the severity column (a filter per severity
+    gathered every column of the findings only to count them: 0.01-0.02 s of 91,773)."""
+    counts = findings.select((pl.col("severity") == s).sum().alias(s) for s in SEVERITY_RANK).row(0, named=True)
+    return {s: int(counts[s] or 0) for s in SEVERITY_RANK}
 
 
 def billed_lines(lines: pl.DataFrame) -> pl.Expr:
@@ -560,8 +569,13 @@ def unusable_times_parts(lines: pl.DataFrame) -> dict[str, dict[str, Any]]:
     # times are not evaluated at all; "check the times" there sent a biller to fix a right record, probe
     # 25A D3)
     timed = is_timed() if "code_idx" in lines.columns else pl.lit(True)
-    bad = lines.filter(pl.col("infusion_start").is_not_null() & pl.col("infusion_stop").is_not_null()
-                       & infusing_minutes().is_null() & timed).with_columns(location())
+    # The minutes only of the lines with both times (a quarter of a batch's lines, the infusions): the
+    # date arithmetic over every line cost 0.07 s of 2M, the filter first 0.03 s. Eager, in two steps:
+    # a lazy plan would fuse them into one predicate evaluated over every line again.
+    both = lines.select("row_id", "source", "source_row", "source_location", "infusion_start", "infusion_stop",
+                        *(["code_idx"] if "code_idx" in lines.columns else []))
+    both = both.filter(pl.col("infusion_start").is_not_null() & pl.col("infusion_stop").is_not_null() & timed)
+    bad = both.filter(infusing_minutes().is_null()).with_columns(location())
     out: dict[str, dict[str, Any]] = {}
     for (source,), rows in bad.sort("row_id").group_by("source", maintain_order=True):
         first = rows.head(_TIMES_LISTED).select("row_id", "source_location").rows()

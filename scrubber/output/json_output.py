@@ -92,12 +92,30 @@ def _write_array(frame: pl.DataFrame, out: BinaryIO) -> None:
     if frame.height == 0:
         out.write(b"[]")
         return
-    rows = frame.lazy().select(pl.struct(pl.all()).struct.json_encode())
+    rows = _in_parts(frame).select(pl.struct(pl.all()).struct.json_encode())
     out.write(b"[\n    ")
     out.flush()  # Polars writes to a real file's descriptor itself: what Python buffered goes first
     if frame.height > 1:
         _sink_lines(rows.slice(0, frame.height - 1), out, ",\n    ")
     _sink_lines(rows.slice(frame.height - 1), out, "\n  ]")  # the last row closes the array
+
+
+# Rows per slice of :func:`_in_parts` (~3.5 MB of findings JSON), and at most this many slices: the plan
+# of a concatenation costs more than linearly in its inputs (500 slices: 0.1 s to plan, 2,000: 0.9 s).
+_PART_ROWS = 2_000
+_MAX_PARTS = 32
+
+
+def _in_parts(frame: pl.DataFrame) -> pl.LazyFrame:
+    """``frame`` as the concatenation of slices of a few thousand rows (zero-copy), in order.
+
+    Why: taken whole, the frame goes through the streaming engine in a few large pieces, so the JSON
+    text of the 2M-line batch's 91,773 findings (155 MB) was made in fresh memory, a page fault per
+    4 KB (37,000-47,000 faults); slices of a few thousand rows go through as small pieces whose memory
+    the next one reuses (2,000-7,000 faults): 0.1-0.15 s less CPU on that batch. The bytes are the same.
+    """
+    size = max(_PART_ROWS, -(-frame.height // _MAX_PARTS))
+    return pl.concat([frame.slice(start, size).lazy() for start in range(0, frame.height, size)])
 
 
 def _sink_lines(lines: pl.LazyFrame, out: BinaryIO, terminator: str) -> None:
