@@ -699,12 +699,15 @@ def _unbilled(timed: pl.DataFrame, episodes: pl.DataFrame, groups: pl.DataFrame,
               "expected": groups.schema["expected"], "expected_obs": groups.schema["expected_obs"],
               "observation": groups.schema["observation"], "expected_concurrent": groups.schema["expected_concurrent"],
               "evaluable": pl.Boolean, "evaluable_as_read": pl.Boolean, "hour_rows": groups.schema["hour_rows"]}
-    supported = episodes.filter(pl.col("has_infusion") & (pl.col("ep_units") >= 1)).select(*keys, "ep_units")
-    if supported.height:
-        supported = supported.group_by(keys).agg(pl.col("ep_units").sum().alias("expected")).join(
-            groups.select(keys), on=keys, how="anti")
+    # (the chains with a billed line are most of them: left out first by an integer set test on a packed
+    # key, then the few left summed; a group-by and an anti join of every episode cost 0.12 s of 2M lines)
+    packed = (pl.col("enc_key").cast(pl.UInt64) * 256 + pl.col("tm_chain").cast(pl.UInt64)).alias("_g")
+    billed = groups.select(packed).get_column("_g")
+    supported = episodes.filter(pl.col("has_infusion") & (pl.col("ep_units") >= 1)).select(*keys, "ep_units", packed)
+    supported = supported.filter(~pl.col("_g").is_in(billed.implode()))
     if not supported.height:
         return pl.DataFrame(schema=schema)
+    supported = supported.group_by(keys).agg(pl.col("ep_units").sum().alias("expected"))
     infusions = timed.filter(pl.col("tm_kind") == INFUSION).join(supported.select(keys), on=keys, how="semi").join(
         episodes.select("ep", pl.col("ep_units").alias("_supports")), on="ep", how="left")
     # (their claim, date and line, and a rejected row billing the hour code: read off these few lines)
