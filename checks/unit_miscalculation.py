@@ -25,9 +25,10 @@
   (`hours_not_billed`, a warning: money left unbilled; 96413 for 211 minutes alone is 96415 x3),
   up to the code's MUE and the policy's cap, unless another finding's fix names those hours or changes
   the codes they follow (an infusion line billed other than x1 or recoded by the one-initial rule,
-  route-mismatch on the chain, hours of another code billed over their time: they may be these
-  hours under the wrong code, or the code billed for the patient on another claim that date or the
-  day before or after: addon-without-primary's line to re-date or move; probe 25A D2). With no
+  route-mismatch in the encounter, hours of another code billed over their time: they may be these
+  hours under the wrong code, or a line of the code no primary anchors, billed for the patient that
+  date or the day before or after: addon-without-primary's line to re-date or move, or any line of the
+  code by the same provider that date: its hours may be these; probe 25A D2). With no
   infusion it extends billed in the encounter, an add-on anchored by another primary (MEDICARE's CMS
   list: 96366 with 96413 or 96360) supports none
   where every infusion line of the encounter documents its minutes (`hours_no_infusion`; with no
@@ -369,14 +370,15 @@ def _unbilled_hours(t: Timing, lines: pl.LazyFrame, ctx: Context, skip: pl.Serie
     D2; RULES.md compares the expected units with those billed, none included). On the chain's first
     infusion line. Not where another finding's fix already names those hours or changes the codes they
     follow (one root cause): an infusion line of the chain billed other than x1 or recoded by the
-    one-initial rule (duplicate-initial-infusion sizes its hours), or flagged by route-mismatch (its
-    code changes), or an encounter billing more hours of another code than their time supports (they
-    may be these hours under the wrong code: :func:`other_family` and addon-without-primary recode
-    "96366 as 96415"), or the code billed for the patient on a claim of another encounter that date or
-    the day before or after (addon-without-primary's line: an institutional claim split in two, an
-    infusion across midnight). Bounded,
-    as :func:`_within_mue` and :func:`_within_cap` bound the other asks, by the code's MUE (the edit
-    table of the line's setting) and the policy's cap on it: none where either is 0."""
+    one-initial rule (duplicate-initial-infusion sizes its hours), an encounter route-mismatch recodes
+    to the product's route (its finding sits on the drug line), or an encounter billing more hours of
+    another code than their time supports (they may be these hours under the wrong code:
+    :func:`other_family` and addon-without-primary recode "96366 as 96415"), or a line of the code no
+    primary of its own encounter anchors, billed for the patient that date or the day before or after
+    (addon-without-primary's line to move or re-date: an institutional claim split in two, an infusion
+    across midnight). Bounded, as :func:`_within_mue` and :func:`_within_cap` bound the other asks, by
+    the code's MUE (the edit table of the line's setting) and the policy's cap on it: none where either
+    is 0."""
     chains = t.unbilled if skip is None else t.unbilled.filter(~pl.col("enc_key").is_in(skip.implode()))
     found = chains.filter(pl.col("evaluable")).collect()
     if not found.height:
@@ -388,18 +390,22 @@ def _unbilled_hours(t: Timing, lines: pl.LazyFrame, ctx: Context, skip: pl.Serie
     within = lines.filter(pl.col("enc_key").is_in(found.get_column("enc_key").unique().implode())).collect().lazy()
     from checks import route_mismatch  # (those modules import this one)
     from checks._counting import initial_services
+    from checks.addon_without_primary import unanchored_addons
 
     chain_of = t.lines.select("row_id", *keys)
     resized = pl.concat([
         initial_services(within).filter(~pl.col("is_kept_line") | (pl.col("extra_units") > 0)).select("row_id"),
         within.filter(pl.col("units") != 1).select("row_id"),
-        route_mismatch.find(within, ctx).select("row_id"),
     ]).join(chain_of, on="row_id").select(keys)
+    # (route-mismatch reports on the drug line and recodes the encounter's administration lines to the
+    # product's route, "replace 96365 with 96369, 96370": their hours are another code's; review 25F D1)
+    rerouted = route_mismatch.find(within, ctx).select("row_id").join(
+        within.select("row_id", "enc_key"), on="row_id").select("enc_key").unique()
     # (an encounter billing more hours of another code than its time supports: those units may be these
     # hours under the wrong code, which other_family or addon-without-primary recodes, "96366 as 96415")
     misplaced = t.groups.filter(pl.col("billed") > pl.col("expected")).select("enc_key").unique()
     heads = within.select(pl.col("row_id").alias("head"), "claim_id", "line_number", "date_of_service", "policy",
-                          "is_inst", "member_id")
+                          "is_inst", "member_id", "billing_provider")
     hour_code = pl.lit(codes).gather(pl.col("tm_chain"))
     limits = pl.concat([reference.mue_table(setting).select(
         pl.lit(setting == "outpatient").alias("is_inst"), pl.col("code").alias("hour_code"), "mue")
@@ -408,15 +414,24 @@ def _unbilled_hours(t: Timing, lines: pl.LazyFrame, ctx: Context, skip: pl.Serie
     # after: an institutional claim is its own encounter, an export may put the 96366 on a second claim,
     # and an infusion across midnight may have its 96366 dated the next day; addon-without-primary
     # reports that line, "re-date it", "bill a primary or delete": not also "add 96366" here)
-    found = found.join(heads.select("head", "member_id", "date_of_service").collect(), on="head").with_columns(
-        hour_code.alias("hour_code"))
-    billed = lines.filter(pl.col("procedure_code").is_in(found.get_column("hour_code").unique().implode())
-                          & pl.col("member_id").is_in(found.get_column("member_id").unique().implode())).select(
-        "member_id", pl.col("date_of_service").alias("_billed_on"), pl.col("procedure_code").alias("hour_code"))
-    near = (pl.col("_billed_on") - pl.col("date_of_service")).dt.total_days().abs() <= 1
+    found = found.join(heads.select("head", "member_id", "date_of_service", "billing_provider").collect(),
+                       on="head").with_columns(hour_code.alias("hour_code"))
+    # (a line no primary of its own encounter anchors, or any line of the code by the same provider that
+    # date: its hours may be these; one billed right on the day before, or by another provider, is no
+    # line to move, review 25F D2)
+    of_members = lines.filter(pl.col("procedure_code").is_in(found.get_column("hour_code").unique().implode())
+                              & pl.col("member_id").is_in(found.get_column("member_id").unique().implode()))
+    loose = unanchored_addons(of_members).select("row_id", pl.lit(True).alias("_loose"))
+    billed = of_members.join(loose, on="row_id", how="left").select(
+        "member_id", pl.col("date_of_service").alias("_billed_on"), pl.col("procedure_code").alias("hour_code"),
+        pl.col("billing_provider").alias("_by"), pl.col("_loose").fill_null(False))
+    apart = (pl.col("_billed_on") - pl.col("date_of_service")).dt.total_days().abs()
+    near = (pl.col("_loose") & (apart <= 1)) | (
+        (apart == 0) & pl.col("_by").eq_missing(pl.col("billing_provider")))
     elsewhere = found.lazy().join(billed, on=["member_id", "hour_code"]).filter(near).select(keys).unique()
     asked = found.lazy().join(resized, on=keys, how="anti").join(misplaced, on="enc_key", how="anti").join(
-        elsewhere, on=keys, how="anti").drop("member_id", "date_of_service", "hour_code").join(
+        rerouted, on="enc_key", how="anti").join(
+        elsewhere, on=keys, how="anti").drop("member_id", "date_of_service", "hour_code", "billing_provider").join(
         heads, on="head").with_columns(hour_code.alias("hour_code")).join(
         limits.lazy(), on=["is_inst", "hour_code"], how="left").join(
         ctx.policy_caps.rename({"procedure_code": "hour_code"}), on=["policy", "hour_code"], how="left").with_columns(
