@@ -23,9 +23,10 @@ HEADER = ("claim_id,line_number,member_id,payer,place_of_service,date_of_service
 D = "2026-03-10"
 
 
-def _line(claim: str, n: int, code: str, units: int, start: str = "", stop: str = "") -> str:
-    times = [f"{D}T{start}" if start else "", f"{D}T{stop}" if stop else ""]
-    return ",".join([claim, str(n), f"M{claim}", "MEDICARE", "11", D, code, str(units), "100", "E86.0", *times])
+def _line(claim: str, n: int, code: str, units: int, start: str = "", stop: str = "", *, day: str = D,
+          payer: str = "MEDICARE", dx: str = "E86.0") -> str:
+    times = [f"{day}T{start}" if start else "", f"{day}T{stop}" if stop else ""]
+    return ",".join([claim, str(n), f"M{claim}", payer, "11", day, code, str(units), "100", dx, *times])
 
 
 CLAIMS = [

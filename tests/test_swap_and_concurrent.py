@@ -12,17 +12,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import polars as pl
+import test_outranked_services as outranked
 
 from scrubber.engine import scrub
 
-HEADER = ("claim_id,line_number,member_id,payer,place_of_service,date_of_service,procedure_code,units,charge,"
-          "diagnosis_1,infusion_start,infusion_stop")
-D = "2026-04-07"
+HEADER = outranked.HEADER
 
 
 def _line(claim: str, n: int, code: str, units: int, start: str = "", stop: str = "") -> str:
-    times = [f"{D}T{start}" if start else "", f"{D}T{stop}" if stop else ""]
-    return ",".join([claim, str(n), f"M{claim}", "AETNA", "11", D, code, str(units), "100", "A41.9", *times])
+    return outranked._line(claim, n, code, units, start, stop, day="2026-04-07", payer="AETNA", dx="A41.9")
 
 
 def _run(tmp_path: Path, name: str, rows: list[str]) -> pl.DataFrame:
