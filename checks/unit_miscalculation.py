@@ -403,9 +403,11 @@ def _unbilled_hours(t: Timing, lines: pl.LazyFrame, ctx: Context, skip: pl.Serie
         within.select("row_id", "enc_key"), on="row_id").select("enc_key").unique()
     # (an encounter billing more hours of another code than its time supports: those units may be these
     # hours under the wrong code, which other_family or addon-without-primary recodes, "96366 as 96415")
-    misplaced = t.groups.filter(pl.col("billed") > pl.col("expected")).select("enc_key").unique()
+    # (only a code whose own infusions support none of it: where they support some, its finding reduces it
+    # and the next run asked for these hours, review 25G D1)
+    misplaced = t.groups.filter((pl.col("expected") == 0) & (pl.col("billed") > 0)).select("enc_key").unique()
     heads = within.select(pl.col("row_id").alias("head"), "claim_id", "line_number", "date_of_service", "policy",
-                          "is_inst", "member_id", "billing_provider")
+                          "is_inst", "member_id", "billing_provider", "cob_layer")
     hour_code = pl.lit(codes).gather(pl.col("tm_chain"))
     limits = pl.concat([reference.mue_table(setting).select(
         pl.lit(setting == "outpatient").alias("is_inst"), pl.col("code").alias("hour_code"), "mue")
@@ -414,24 +416,32 @@ def _unbilled_hours(t: Timing, lines: pl.LazyFrame, ctx: Context, skip: pl.Serie
     # after: an institutional claim is its own encounter, an export may put the 96366 on a second claim,
     # and an infusion across midnight may have its 96366 dated the next day; addon-without-primary
     # reports that line, "re-date it", "bill a primary or delete": not also "add 96366" here)
-    found = found.join(heads.select("head", "member_id", "date_of_service", "billing_provider").collect(),
-                       on="head").with_columns(hour_code.alias("hour_code"))
+    found = found.join(heads.select("head", "member_id", "date_of_service", "billing_provider", "cob_layer")
+                       .collect(), on="head").with_columns(hour_code.alias("hour_code"))
     # (a line no primary of its own encounter anchors, or any line of the code by the same provider that
     # date: its hours may be these; one billed right on the day before, or by another provider, is no
     # line to move, review 25F D2)
     of_members = lines.filter(pl.col("procedure_code").is_in(found.get_column("hour_code").unique().implode())
                               & pl.col("member_id").is_in(found.get_column("member_id").unique().implode()))
     loose = unanchored_addons(of_members).select("row_id", pl.lit(True).alias("_loose"))
-    billed = of_members.join(loose, on="row_id", how="left").select(
+    # (of the same provider, payer layer and date, only hours their own infusions do not all support or
+    # that cannot be judged: a second visit's or an original claim's right hours are theirs, review 25G D2)
+    spare = t.groups.filter((pl.col("billed") > pl.col("expected")) | ~pl.col("evaluable_as_read")).select(
+        pl.col("hour_rows").alias("row_id")).explode("row_id").join(
+        of_members.select("row_id"), on="row_id", how="semi").select("row_id", pl.lit(True).alias("_spare"))
+    billed = of_members.join(loose, on="row_id", how="left").join(spare, on="row_id", how="left").select(
         "member_id", pl.col("date_of_service").alias("_billed_on"), pl.col("procedure_code").alias("hour_code"),
-        pl.col("billing_provider").alias("_by"), pl.col("_loose").fill_null(False))
+        pl.col("billing_provider").alias("_by"), pl.col("cob_layer").alias("_layer"),
+        pl.col("_loose").fill_null(False), pl.col("_spare").fill_null(False))
     apart = (pl.col("_billed_on") - pl.col("date_of_service")).dt.total_days().abs()
     near = (pl.col("_loose") & (apart <= 1)) | (
-        (apart == 0) & pl.col("_by").eq_missing(pl.col("billing_provider")))
+        pl.col("_spare") & (apart == 0) & pl.col("_by").eq_missing(pl.col("billing_provider"))
+        & pl.col("_layer").eq_missing(pl.col("cob_layer")))
     elsewhere = found.lazy().join(billed, on=["member_id", "hour_code"]).filter(near).select(keys).unique()
     asked = found.lazy().join(resized, on=keys, how="anti").join(misplaced, on="enc_key", how="anti").join(
         rerouted, on="enc_key", how="anti").join(
-        elsewhere, on=keys, how="anti").drop("member_id", "date_of_service", "hour_code", "billing_provider").join(
+        elsewhere, on=keys, how="anti").drop("member_id", "date_of_service", "hour_code", "billing_provider",
+                                             "cob_layer").join(
         heads, on="head").with_columns(hour_code.alias("hour_code")).join(
         limits.lazy(), on=["is_inst", "hour_code"], how="left").join(
         ctx.policy_caps.rename({"procedure_code": "hour_code"}), on=["policy", "hour_code"], how="left").with_columns(

@@ -714,8 +714,12 @@ def _unbilled(timed: pl.DataFrame, episodes: pl.DataFrame, groups: pl.DataFrame,
     named = batch.filter(pl.col("row_id").is_in(infusions.get_column("row_id").implode())).select(
         "row_id", "claim_id", "date_of_service", "line_number",
         *(["enc_rejected_mask"] if "enc_rejected_mask" in batch.collect_schema() else [])).collect()
-    rejected = (((pl.col("enc_rejected_mask") & pl.lit(code_timing().get_column("tm_bit")).gather(pl.col("tm_chain")))
-                 != 0).fill_null(False) if "enc_rejected_mask" in named.columns else pl.lit(False))
+    # (a rejected row billing the code, or an infusion it extends: its hours, or its minutes, are unknown;
+    # review 25G D4)
+    chain_bits = (pl.lit(code_timing().get_column("tm_bit")).gather(pl.col("tm_chain"))
+                  | pl.lit(code_timing().get_column("tm_extends_mask")).gather(pl.col("tm_chain")))
+    rejected = (((pl.col("enc_rejected_mask") & chain_bits) != 0).fill_null(False)
+                if "enc_rejected_mask" in named.columns else pl.lit(False))
     # (the head: the first line whose own episode supports an hour, not a 10-minute line before it)
     per_chain = infusions.join(named, on="row_id").sort(
         pl.col("_supports").fill_null(0) < 1, "claim_id", "date_of_service", "line_number", "row_id").group_by(
