@@ -17,8 +17,10 @@ from scrubber.payer_names import payer_key
 
 ROOT = Path(__file__).resolve().parents[1]
 HEADER = (ROOT / "sample_claims" / "claims.csv").read_text(encoding="utf-8").splitlines()[0]
+# (an hour of infusion: 105 minutes with no 96366 billed is unit-miscalculation's hours_not_billed, not
+# these tests' subject)
 LINE = ("{claim},{line},M1,{payer},professional,11,2026-03-02,96365,,,,1,350.00,D80.0,,,,,IV,2026-03-02T09:00,"
-        "2026-03-02T10:45,,,1234567893,,,")
+        "2026-03-02T10:00,,,1234567893,,,")
 SPELLINGS = ["BLUE  CROSS", " Blue Cross ", "\uff22\uff2c\uff35\uff25 CROSS", "BLUE\u00a0CROSS"]
 
 
