@@ -795,13 +795,21 @@ def swapped_initials(lines: pl.LazyFrame, rows: pl.DataFrame) -> pl.DataFrame:
     swaps = initial_swaps(lines, rows.get_column("kept_row"))
     if not swaps.height:
         return rows
-    swapped = pl.col("swap_row").is_not_null()
-    return rows.join(swaps, on="kept_row", how="left", maintain_order="left").filter(
-        ~swapped | (pl.col("row_id") != pl.col("swap_row"))).with_columns(
+    joined = rows.lazy().join(swaps.lazy(), on="kept_row", how="left", maintain_order="left").filter(
+        pl.col("swap_row").is_null() | (pl.col("row_id") != pl.col("swap_row")))
+    return kept_as_swapped(joined, rows.collect_schema(), pl.lit(True)).select(rows.columns).collect()
+
+
+def kept_as_swapped(rows: pl.LazyFrame, schema: pl.Schema, where: pl.Expr) -> pl.LazyFrame:
+    """``rows`` (joined with :func:`initial_swaps` on ``kept_row``) with each ``kept_*`` column of
+    ``schema`` they have (row, code, claim, line, date) that of the promoted infusion where ``where``
+    holds and a swap applies, in its own dtype: the one replacement for the concurrent rule's candidates
+    (:func:`swapped_initials`) and duplicate-initial-infusion's words."""
+    swapped = where & pl.col("swap_row").is_not_null()
+    return rows.with_columns(
         pl.when(swapped).then(pl.col(f"swap_{name}")).otherwise(pl.col(f"kept_{name}"))
-        .cast(rows.schema[f"kept_{name}"]).alias(f"kept_{name}")
-        for name in ("row", "code", "claim", "line", "dos") if f"kept_{name}" in rows.columns
-    ).select(rows.columns)
+        .cast(schema[f"kept_{name}"]).alias(f"kept_{name}")
+        for name in ("row", "code", "claim", "line", "dos") if f"kept_{name}" in schema)
 
 
 def initial_swaps(lines: pl.LazyFrame, kept: pl.Series) -> pl.DataFrame:

@@ -83,6 +83,7 @@ from checks._counting import (
     hydration_as_secondary,
     initial_services,
     initial_swaps,
+    kept_as_swapped,
     not_replaced,
     outranked_push,
     sequential_infusions,
@@ -262,10 +263,10 @@ def _named_as_swapped(lines: pl.LazyFrame, extra: pl.LazyFrame) -> pl.LazyFrame:
     swaps = initial_swaps(lines, kept)
     if not swaps.height:
         return extra
-    swapped = ~pl.col("is_kept_line") & pl.col("swap_row").is_not_null()
-    return extra.join(swaps.lazy(), on="kept_row", how="left", maintain_order="left").with_columns(
-        pl.when(swapped).then(pl.col(f"swap_{name}")).otherwise(pl.col(f"kept_{name}")).alias(f"kept_{name}")
-        for name in ("code", "claim", "line", "dos"))
+    schema = extra.collect_schema()
+    # (the kept line's own row stays: the words name the swapped line, the joins key on the row)
+    return kept_as_swapped(extra.join(swaps.lazy(), on="kept_row", how="left", maintain_order="left"),
+                           pl.Schema({k: v for k, v in schema.items() if k != "kept_row"}), ~pl.col("is_kept_line"))
 
 
 def _sequential_concurrent(sequential: pl.DataFrame, concurrent: pl.DataFrame) -> pl.LazyFrame:

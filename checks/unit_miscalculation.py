@@ -389,7 +389,7 @@ def _unbilled_hours(t: Timing, lines: pl.LazyFrame, ctx: Context, skip: pl.Serie
     # (those encounters' lines only, collected once: a few)
     within = lines.filter(pl.col("enc_key").is_in(found.get_column("enc_key").unique().implode())).collect().lazy()
     from checks import route_mismatch  # (those modules import this one)
-    from checks._counting import initial_services
+    from checks._counting import edit_setting, initial_services
     from checks.addon_without_primary import unanchored_addons
 
     chain_of = t.lines.select("row_id", *keys)
@@ -401,17 +401,16 @@ def _unbilled_hours(t: Timing, lines: pl.LazyFrame, ctx: Context, skip: pl.Serie
     # product's route, "replace 96365 with 96369, 96370": their hours are another code's; review 25F D1)
     rerouted = route_mismatch.find(within, ctx).select("row_id").join(
         within.select("row_id", "enc_key"), on="row_id").select("enc_key").unique()
-    # (an encounter billing more hours of another code than its time supports: those units may be these
-    # hours under the wrong code, which other_family or addon-without-primary recodes, "96366 as 96415")
-    # (only a code whose own infusions support none of it: where they support some, its finding reduces it
-    # and the next run asked for these hours, review 25G D1)
+    # (an encounter billing hours of another code its own infusions support none of: those units may be
+    # these hours under the wrong code, which other_family or addon-without-primary recodes, "96366 as
+    # 96415"; where they support some, its finding only reduces it, review 25G D1)
     misplaced = t.groups.filter((pl.col("expected") == 0) & (pl.col("billed") > 0)).select("enc_key").unique()
     heads = within.select(pl.col("row_id").alias("head"), "claim_id", "line_number", "date_of_service", "policy",
                           "is_inst", "member_id", "billing_provider", "cob_layer")
     hour_code = pl.lit(codes).gather(pl.col("tm_chain"))
     limits = pl.concat([reference.mue_table(setting).select(
-        pl.lit(setting == "outpatient").alias("is_inst"), pl.col("code").alias("hour_code"), "mue")
-        for setting in ("practitioner", "outpatient")])
+        pl.lit(setting).alias("_setting"), pl.col("code").alias("hour_code"), "mue")
+        for setting in reference.MUE_SETTINGS])
     # (the code billed for the patient on a claim of another encounter, that date or the day before or
     # after: an institutional claim is its own encounter, an export may put the 96366 on a second claim,
     # and an infusion across midnight may have its 96366 dated the next day; addon-without-primary
@@ -442,8 +441,8 @@ def _unbilled_hours(t: Timing, lines: pl.LazyFrame, ctx: Context, skip: pl.Serie
         rerouted, on="enc_key", how="anti").join(
         elsewhere, on=keys, how="anti").drop("member_id", "date_of_service", "hour_code", "billing_provider",
                                              "cob_layer").join(
-        heads, on="head").with_columns(hour_code.alias("hour_code")).join(
-        limits.lazy(), on=["is_inst", "hour_code"], how="left").join(
+        heads, on="head").with_columns(hour_code.alias("hour_code"), edit_setting().alias("_setting")).join(
+        limits.lazy(), on=["_setting", "hour_code"], how="left").join(
         ctx.policy_caps.rename({"procedure_code": "hour_code"}), on=["policy", "hour_code"], how="left").with_columns(
         pl.min_horizontal("expected", "mue", "cap").alias("short_units"))
     limit = (pl.when(pl.col("cap") < pl.col("expected")).then(pl.format(
