@@ -287,9 +287,14 @@ def kept_initials(lines: pl.LazyFrame, encounters: pl.Series) -> pl.LazyFrame:
     """Per encounter of ``encounters`` with an initial service: the one that stays initial, as
     :func:`initial_services` keeps it (the first initial line without a distinct-site modifier, hydration
     concurrent-hydration removes left out, in hierarchy, claim and line order): ``enc_key``,
-    ``kept_row``, ``kept_bit``, ``kept_code``, ``kept_claim``, ``kept_line``, ``kept_dos``."""
-    initial = _within(lines.filter(code_is(adm_role="initial")), encounters).filter(~distinct_site()).join(
-        _hydration_removed(lines), on="row_id", how="anti")
+    ``kept_row``, ``kept_bit``, ``kept_code``, ``kept_claim``, ``kept_line``, ``kept_dos``. An
+    encounter whose one initial line carries 59/XS keeps that line: with no other initial service it is
+    the encounter's initial service (review 24F D1), so a 96367 run inside it is judged against it and
+    the swap promotes from it (review 25D D1: a 10-minute 96365-XS before three hours of 96367 and a
+    second 96367 inside them left the 96368 to the next run)."""
+    initial = _within(lines.filter(code_is(adm_role="initial")), encounters)
+    alone = pl.len().over("enc_key") == 1
+    initial = initial.filter(~distinct_site() | alone).join(_hydration_removed(lines), on="row_id", how="anti")
     ranked = _ranked_as_documented(with_codes(initial, "adm_initial_rank", "adm_bit").collect(), lines).lazy()
     return ranked.sort("enc_key", *_KEPT_ORDER).group_by(
         "enc_key", maintain_order=True).first().select(
@@ -419,15 +424,10 @@ def outranked_push(lines: pl.LazyFrame, short: pl.DataFrame) -> pl.LazyFrame:
     # (with none kept, only where the short line is the encounter's one initial line: beside a 96365-59 it
     # promotes nothing either, review 24G D1)
     places = promoted.join(short.select("row_id", "enc_key"), on="row_id").get_column("enc_key").unique()
-    kept = (kept_initials(lines, places).join(
-        _within(lines.filter(code_is(adm_role="initial")), places).group_by("enc_key").agg(
-            pl.len().alias("_initials")), on="enc_key", how="full", coalesce=True, nulls_equal=True)
-        if promoted.height else pl.LazyFrame(
-            schema={"enc_key": short.schema["enc_key"], "kept_row": pl.Int64, "_initials": pl.UInt32})).select(
-        "enc_key", "kept_row", "_initials")
+    kept = (kept_initials(lines, places) if promoted.height else pl.LazyFrame(
+        schema={"enc_key": short.schema["enc_key"], "kept_row": pl.Int64})).select("enc_key", "kept_row")
     promoted = promoted.lazy()
-    kept_here = (pl.col("kept_row") == pl.col("row_id")).fill_null(False) | (
-        pl.col("kept_row").is_null() & (pl.col("_initials") == 1))
+    kept_here = (pl.col("kept_row") == pl.col("row_id")).fill_null(False)
     outranked_line = pl.col("_outranked").fill_null(False)
     ahead = outranked_line | pl.col("promote_code").is_not_null()
     return short.lazy().select("row_id", "enc_key", "tm_push").join(outranked, on="row_id", how="left").join(

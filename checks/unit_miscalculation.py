@@ -24,7 +24,7 @@
   supports hours of a code no line of the encounter bills, the infusion line is told to add them
   (`hours_not_billed`, a warning: money left unbilled; 96413 for 211 minutes alone is 96415 x3),
   up to the code's MUE and the policy's cap, unless another finding's fix names those hours or changes
-  the codes they follow (an infusion line billed other than x1 or recoded by the one-initial rule,
+  the codes they follow (an initial infusion line billed other than x1 or recoded by the one-initial rule,
   route-mismatch in the encounter, hours of another code billed over their time: they may be these
   hours under the wrong code, or a line of the code no primary anchors, billed for the patient that
   date or the day before or after: addon-without-primary's line to re-date or move, or any line of the
@@ -103,7 +103,7 @@ import polars as pl
 from checks._drug_lines import GROUP, jw_billing_the_dose, jw_line_due, siblings, waste_in_dose_units, waste_lines
 from scrubber import reference
 from scrubber.cards import load_card
-from scrubber.enrich import code, dose_units, is_ig, waste_units, with_codes, with_drug_units
+from scrubber.enrich import code, code_is, dose_units, is_ig, waste_units, with_codes, with_drug_units
 from scrubber.registry import Check, Context
 from scrubber.text import number
 from scrubber.timing import INFUSION, Timing, timing
@@ -369,7 +369,7 @@ def _unbilled_hours(t: Timing, lines: pl.LazyFrame, ctx: Context, skip: pl.Serie
     is told to add 96415 x3 (money left unbilled, a warning), as 96415 x1 beside it is told x3 (probe 25A
     D2; RULES.md compares the expected units with those billed, none included). On the chain's first
     infusion line. Not where another finding's fix already names those hours or changes the codes they
-    follow (one root cause): an infusion line of the chain billed other than x1 or recoded by the
+    follow (one root cause): an initial infusion line of the chain billed other than x1 or recoded by the
     one-initial rule (duplicate-initial-infusion sizes its hours), an encounter route-mismatch recodes
     to the product's route (its finding sits on the drug line), or an encounter billing more hours of
     another code than their time supports (they may be these hours under the wrong code:
@@ -395,7 +395,9 @@ def _unbilled_hours(t: Timing, lines: pl.LazyFrame, ctx: Context, skip: pl.Serie
     chain_of = t.lines.select("row_id", *keys)
     resized = pl.concat([
         initial_services(within).filter(~pl.col("is_kept_line") | (pl.col("extra_units") > 0)).select("row_id"),
-        within.filter(pl.col("units") != 1).select("row_id"),
+        # (an initial line billed other than x1 is duplicate-initial-infusion's to size; a sequential
+        # 96367 x2 no finding resizes, and its minutes count as hours_under counts them: review 25G D3)
+        within.filter((pl.col("units") != 1) & code_is(adm_role="initial")).select("row_id"),
     ]).join(chain_of, on="row_id").select(keys)
     # (route-mismatch reports on the drug line and recodes the encounter's administration lines to the
     # product's route, "replace 96365 with 96369, 96370": their hours are another code's; review 25F D1)
