@@ -30,7 +30,10 @@ primary nobody documented. A sequential add-on (96367, 96375, 96411, 96417, 9637
 only administration line of its professional encounter (not documented under its floor, which
 `infusion-too-short` recodes as a push; not beside a rejected administration row; not after an
 infusion of the day before that ran past midnight) is `no_primary_only_service`: the one service of its kind
-is the initial one, and the fix reports it with the initial code (96367 alone: 96365).
+is the initial one, and the fix reports it with the initial code (96367 alone: 96365). An add-on no
+unit of which is payable in its setting (an MUE of 0 there or a policy cap of 0: 96376 on a
+practitioner claim, facility-only) is left to `units-over-mue`, whose fix deletes the line: "bill the
+primary" beside it was a second fix for one line that would still be denied (review 25E D3).
 
 Implementation. The allowed primaries are data: CPT's parentheticals (``admin_codes.csv``
 ``allowed_primaries``), and for policies with ``[addons] primaries = "ncci"`` (MEDICARE) the CMS NCCI
@@ -93,7 +96,11 @@ def _recode_unknown(lines: pl.LazyFrame) -> pl.Expr:
 
 
 def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
-    unanchored = unanchored_addons(lines).filter(~pl.col("enc_unreadable") & ~_recode_unknown(lines))
+    from checks.units_over_mue import not_payable_in_setting  # (that module imports this one)
+
+    # (a line no unit of which is payable in its setting is units-over-mue's to delete, whatever anchors it)
+    unanchored = unanchored_addons(lines).filter(~pl.col("enc_unreadable") & ~_recode_unknown(lines)
+                                                 & ~not_payable_in_setting())
     unanchored = with_codes(unanchored, "adm_primary_mask", "adm_primaries_text", "adm_ncci_primary_mask",
                             "adm_ncci_primaries_text")
     # The primaries the line's policy accepts: the CMS NCCI add-on code edits (MEDICARE) or CPT's.

@@ -100,6 +100,16 @@ def _by_setting_and_code(column: str, dtype: pl.DataType, at: pl.Expr | None = N
     return pl.lit(both).gather(setting_and_code() if at is None else at)
 
 
+def not_payable_in_setting() -> pl.Expr:
+    """True on lines of a code this check counts whose limit is 0: a policy cap of 0, or an MUE of 0 in
+    the line's setting (96376 on a practitioner claim: facility-only). This check denies every unit of
+    such a line whatever else the claim bills (``mue_zero``, ``over_policy_cap_line``), so a rule whose
+    fix would keep the line leaves it here (addon-without-primary: "bill the primary" beside "delete,
+    facility-only code" on one line, review 25E D3)."""
+    limit = pl.coalesce(pl.col("pol_cap"), _by_setting_and_code("mue", pl.Int64()))
+    return (_by_index() & (limit == 0)).fill_null(False)
+
+
 def _codes_outside_code_table() -> list[str]:
     """Codes with an MUE that the code table does not hold (E/M, vascular access...): looked up by text."""
     known = set(reference.code_table().get_column("procedure_code").to_list())
