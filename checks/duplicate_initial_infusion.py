@@ -16,7 +16,9 @@ observation minutes lift it over 15; for an immune globulin, never a push, the f
 record's times corrected, where no other IV or SC infusion of the encounter can be the immune
 globulin's), extra hours are 96366 (an initial billed x2 or more whose infusion
 documents its times is told what those minutes support: 96365 x2 for 60 minutes is 96365 x1 and no
-96366). A second infusion recoded to its sequential code is reported once, its further hours with
+96366; one documented under its floor is left to the time rules, which recode the line whole: 96365
+x2 for 10 minutes is 96374 x1, review 25D D3). A second infusion recoded to its sequential code is
+reported once, its further hours with
 the add-on hour code (CPT: 96367 and 96417 once per sequential infusion): 96365 x3 documented for
 180 minutes after 96413 is 96367 x1 and 96366 x2, 96413 x2 for 120 minutes after 96413 is 96417 x1
 and 96415 x1; without times, 96367 x1 and 96366 as the record documents. A second infusion
@@ -88,6 +90,7 @@ from checks._counting import (
     outranked_push,
     sequential_infusions,
     swapped_initials,
+    units_recoded_whole,
 )
 from scrubber import reference
 from scrubber.cards import load_card
@@ -105,6 +108,13 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         "date_of_service", "claim_id", "line_number", "enc_key", "enc_admin_mask", "kept_row",
         "adm_concurrent_code", "adm_concurrent_primary_mask", "adm_concurrent_bit", "code_idx", "policy",
     ).collect())
+    # A kept initial billed x2 or more that is documented under its floor is the time rules' to recode
+    # whole (:func:`units_recoded_whole`: 96365 x2 for 10 minutes is "bill 96374 x1 instead"), not also
+    # "bill 96365 x1" here: two codes for one line (review 25D D3).
+    kept = extra.filter(pl.col("is_kept_line")).select("enc_key").unique().collect()
+    if kept.height:
+        whole = units_recoded_whole(lines, kept.get_column("enc_key")).select("row_id").collect()
+        extra = extra.filter(~(pl.col("is_kept_line") & pl.col("row_id").is_in(whole.get_column("row_id").implode())))
     # The subsequent code only fits if its allowed primaries include the initial that stays.
     follows_kept = (pl.col("adm_subsequent_primary_mask") & pl.col("kept_bit")) != 0
     follows_itself = (pl.col("adm_subsequent_primary_mask") & pl.col("adm_bit")) != 0
