@@ -7,8 +7,10 @@
   its drug's only line on the claim and date). Fractional units are
   over or under by their difference. Example: 35 g of J1459 = 70 units; 8 g of J1559 = 80 units. A
   dose billed over several lines of the drug without JW on the claim and date (one line per NDC) where
-  a line documents no dose of its own is judged in all: the lines' units against the dose the record
-  documents (x40 + x30 for 35 g of J1459 is right; x70 + x70 is 70 over). Likewise the JW lines of a
+  a line documents no dose of its own, or where each documents its own part, is judged in all: the
+  lines' units against the dose the record documents, rounded up once (x40 + x30 for 35 g of J1459 is
+  right; x70 + x70 is 70 over; 20,100 mg + 15,100 mg is x71, so x41 + x31 is 1 over: IOM 100-04 ch.17
+  s.10, the dose used rounded to the next unit, probe 26B D2). Likewise the JW lines of a
   drug on the claim and date, when there are several beside the line that bills the dose: their units
   in all against the documented waste (JW x5 + x4 for 4,800 mg after 35,200 mg is right; x9 + x9 is 9
   over). A drug line (or lines) billing exactly the dose's units plus the units of its documented
@@ -104,6 +106,7 @@ from checks._drug_lines import GROUP, jw_billing_the_dose, jw_line_due, siblings
 from scrubber import reference
 from scrubber.cards import load_card
 from scrubber.enrich import code, code_is, dose_units, is_ig, waste_units, with_codes, with_drug_units
+from scrubber.grouping import shared_keys
 from scrubber.registry import Check, Context
 from scrubber.text import number
 from scrubber.timing import INFUSION, Timing, timing
@@ -237,12 +240,23 @@ def _split_doses(ig: pl.LazyFrame) -> pl.LazyFrame:
     Judged one by one, each undocumented line would be held to the whole dose (x40 + x30 for 35,000 mg:
     "x70 expected" twice), and a repeated line would pass (x70 + x70). One row per such dose, on the
     last line that documents no dose of its own (the units the record does not back), with its
-    ``lines``; groups are found from the few lines that borrow a dose."""
+    ``lines``; groups are found from the few lines that borrow a dose. So is a dose every line of which
+    documents its own part (one per NDC): the dose used is their sum, rounded up once (IOM 100-04 ch.17
+    s.10; CMS RAC topic 0074: "if the drug dose used ... is not a multiple of the HCPCS code dosage
+    descriptor, the provider rounds to the next highest unit"): 20,100 mg + 15,100 mg of J1459 is x71,
+    where each line rounded up alone passed x41 + x31 and told x41 + x30 to bill x31 (probe 26B D2).
+    The row is then the last line."""
     own = pl.col("drug_dose_mg")
     plain = ig.filter(~pl.col("is_jw"))
     # Filter first, decided now: the drugs a borrowing line belongs to (none in most batches; a join
     # against no key still reads every drug line), then derive on their lines only.
-    keys = plain.filter(own.is_null() & pl.col("doc_dose_mg").is_not_null()).select(GROUP).unique().collect()
+    borrowing = plain.filter(own.is_null() & pl.col("doc_dose_mg").is_not_null()).select(GROUP)
+    # (the drugs two lines of which document their own dose: one packed integer per line, the shared ones
+    # by a sort, as :func:`scrubber.grouping.shared_keys` finds them)
+    packed = pl.col("cd_key").cast(pl.UInt64) * 256 + pl.col("code_idx").cast(pl.UInt64)
+    owning = plain.filter(own.is_not_null()).select(packed.alias("_k")).collect().get_column("_k")
+    twice = plain.filter(own.is_not_null() & packed.is_in(shared_keys(owning).implode())).select(GROUP)
+    keys = pl.concat([borrowing, twice]).unique().collect()
     members = with_codes(_drugs(plain.join(keys.lazy(), on=GROUP, how="semi") if keys.height else plain.head(0)),
                          "ig_single_dose", "ig_bit").filter(pl.col("drug_expected_units").is_not_null())
     dose = pl.when(own.is_not_null().any()).then(own.sum()).otherwise(pl.col("doc_dose").sort_by("line_number").first())
@@ -250,12 +264,14 @@ def _split_doses(ig: pl.LazyFrame) -> pl.LazyFrame:
         pl.len().alias("_n"),
         pl.col("units").sum().alias("billed"),
         dose.alias("dose"),
-        pl.col("doc_waste").sort_by("line_number").drop_nulls().first().alias("waste"),
+        # (the waste as the dose: each line's own part summed, else the one they share)
+        pl.when(pl.col("drug_wasted_mg").is_not_null().any()).then(pl.col("drug_wasted_mg").sum())
+        .otherwise(pl.col("doc_waste").sort_by("line_number").drop_nulls().first()).alias("waste"),
         jw_line_due().all().alias("_jw_due"),
         pl.col("ig_unit_mg").first().alias("unit_mg"),
         pl.col("ig_product").first().alias("product"),
-        pl.col("row_id").filter(own.is_null()).sort_by(pl.col("line_number").filter(own.is_null())).last()
-        .alias("row_id"),
+        pl.coalesce(pl.col("row_id").filter(own.is_null()).sort_by(pl.col("line_number").filter(own.is_null())).last(),
+                    pl.col("row_id").sort_by("line_number").last()).alias("row_id"),
         pl.col("line_number").sort().cast(pl.String).str.join(", ").alias("lines"),
     ).filter(pl.col("_n") > 1).with_columns(
         dose_units(pl.col("dose"), pl.col("unit_mg")).alias("expected"))
