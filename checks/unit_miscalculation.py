@@ -245,7 +245,8 @@ def _split_doses(ig: pl.LazyFrame) -> pl.LazyFrame:
     s.10; CMS RAC topic 0074: "if the drug dose used ... is not a multiple of the HCPCS code dosage
     descriptor, the provider rounds to the next highest unit"): 20,100 mg + 15,100 mg of J1459 is x71,
     where each line rounded up alone passed x41 + x31 and told x41 + x30 to bill x31 (probe 26B D2).
-    The row is then the last line."""
+    The row is then the last line. Not where a line documents a discarded amount of its own (each is
+    its own container's dose and waste, as missing-modifier reads it)."""
     own = pl.col("drug_dose_mg")
     plain = ig.filter(~pl.col("is_jw"))
     # Filter first, decided now: the drugs a borrowing line belongs to (none in most batches; a join
@@ -253,9 +254,12 @@ def _split_doses(ig: pl.LazyFrame) -> pl.LazyFrame:
     borrowing = plain.filter(own.is_null() & pl.col("doc_dose_mg").is_not_null()).select(GROUP)
     # (the drugs two lines of which document their own dose: one packed integer per line, the shared ones
     # by a sort, as :func:`scrubber.grouping.shared_keys` finds them)
+    # (not where a line documents a discarded amount of its own: each such line is its own container's
+    # dose and waste, as missing-modifier judges its JW line, checks.missing_modifier._one_per_split_dose)
     packed = pl.col("cd_key").cast(pl.UInt64) * 256 + pl.col("code_idx").cast(pl.UInt64)
     owning = plain.filter(own.is_not_null()).select(packed.alias("_k")).collect().get_column("_k")
-    twice = plain.filter(own.is_not_null() & packed.is_in(shared_keys(owning).implode())).select(GROUP)
+    twice = plain.filter(own.is_not_null() & packed.is_in(shared_keys(owning).implode())).select(GROUP).join(
+        plain.filter(pl.col("drug_wasted_mg") > 0).select(GROUP), on=GROUP, how="anti")
     keys = pl.concat([borrowing, twice]).unique().collect()
     members = with_codes(_drugs(plain.join(keys.lazy(), on=GROUP, how="semi") if keys.height else plain.head(0)),
                          "ig_single_dose", "ig_bit").filter(pl.col("drug_expected_units").is_not_null())
@@ -264,9 +268,7 @@ def _split_doses(ig: pl.LazyFrame) -> pl.LazyFrame:
         pl.len().alias("_n"),
         pl.col("units").sum().alias("billed"),
         dose.alias("dose"),
-        # (the waste as the dose: each line's own part summed, else the one they share)
-        pl.when(pl.col("drug_wasted_mg").is_not_null().any()).then(pl.col("drug_wasted_mg").sum())
-        .otherwise(pl.col("doc_waste").sort_by("line_number").drop_nulls().first()).alias("waste"),
+        pl.col("doc_waste").sort_by("line_number").drop_nulls().first().alias("waste"),
         jw_line_due().all().alias("_jw_due"),
         pl.col("ig_unit_mg").first().alias("unit_mg"),
         pl.col("ig_product").first().alias("product"),
