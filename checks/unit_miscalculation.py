@@ -27,10 +27,12 @@
   (`hours_not_billed`, a warning: money left unbilled; 96413 for 211 minutes alone is 96415 x3),
   up to the code's MUE and the policy's cap, unless another finding's fix names those hours or changes
   the codes they follow (an initial infusion line billed other than x1 or recoded by the one-initial rule,
-  route-mismatch in the encounter, hours of another code billed over their time: they may be these
-  hours under the wrong code, or a line of the code no primary anchors, billed for the patient that
-  date or the day before or after: addon-without-primary's line to re-date or move, or any line of the
-  code by the same provider that date: its hours may be these; probe 25A D2). With no
+  an administration line route-mismatch may recode to the product's route, hydration concurrent-hydration
+  resizes, hours of another code billed over their time: they may be these hours under the wrong code,
+  or a line of the code by the same provider no primary anchors, that date or the next after an
+  infusion running past midnight: addon-without-primary's line to move or re-date, or any line of the
+  code by the same provider that date: its hours may be these; an original claim's lines are never
+  its replacement's hours; probe 25A D2, review 26A). With no
   infusion it extends billed in the encounter, an add-on anchored by another primary (MEDICARE's CMS
   list: 96366 with 96413 or 96360) supports none
   where every infusion line of the encounter documents its minutes (`hours_no_infusion`; with no
@@ -86,8 +88,8 @@ encounter's time facts come from :mod:`scrubber.timing` (the one definition of i
 midnight rule, episodes of merged intervals and the units they support), computed once per batch on
 the timed lines only and shared with the other time checks. Each add-on code is judged once per
 encounter, on its first line (by claim id, then date and line number, never file order), against the units
-billed on all its lines (named when there are several); an encounter that bills no add-on line is not
-judged for unbilled hours. Hydration minutes concurrent with another infusion are not counted (NCCI
+billed on all its lines (named when there are several); a code of which no line is billed in the
+encounter is judged on the chain's first infusion line (``hours_not_billed``). Hydration minutes concurrent with another infusion are not counted (NCCI
 Policy Manual ch. XI; `concurrent-hydration` reports the overlap), so the hydration hours expected
 are those of the minutes outside the overlap, and the lines of hydration that check removes, or
 whose excess those minutes fully explain (``expected_concurrent``), are left to it (one root
@@ -109,7 +111,7 @@ from scrubber.enrich import code, code_is, dose_units, is_ig, waste_units, with_
 from scrubber.grouping import shared_keys
 from scrubber.registry import Check, Context
 from scrubber.text import number
-from scrubber.timing import INFUSION, Timing, timing
+from scrubber.timing import INFUSION, MINUTES_PER_DAY, Timing, timing
 
 
 def _drugs(lines: pl.LazyFrame) -> pl.LazyFrame:
@@ -388,13 +390,15 @@ def _unbilled_hours(t: Timing, lines: pl.LazyFrame, ctx: Context, skip: pl.Serie
     D2; RULES.md compares the expected units with those billed, none included). On the chain's first
     infusion line. Not where another finding's fix already names those hours or changes the codes they
     follow (one root cause): an initial infusion line of the chain billed other than x1 or recoded by the
-    one-initial rule (duplicate-initial-infusion sizes its hours), an encounter route-mismatch recodes
-    to the product's route (its finding sits on the drug line), or an encounter billing more hours of
+    one-initial rule (duplicate-initial-infusion sizes its hours), a chain of the administration lines
+    route-mismatch may recode to the product's route (its finding sits on the drug line), hydration
+    concurrent-hydration resizes, or an encounter billing more hours of
     another code than their time supports (they may be these hours under the wrong code:
     :func:`other_family` and addon-without-primary recode "96366 as 96415"), or a line of the code no
-    primary of its own encounter anchors, billed for the patient that date or the day before or after
-    (addon-without-primary's line to move or re-date: an institutional claim split in two, an infusion
-    across midnight). Bounded, as :func:`_within_mue` and :func:`_within_cap` bound the other asks, by
+    primary of its own encounter anchors, billed by the same provider that date or the next after an
+    infusion running past midnight (addon-without-primary's line to move or re-date: an institutional
+    claim split in two, an infusion across midnight), never an original claim's line for its
+    replacement's hours. Bounded, as :func:`_within_mue` and :func:`_within_cap` bound the other asks, by
     the code's MUE (the edit table of the line's setting) and the policy's cap on it: none where either
     is 0."""
     chains = t.unbilled if skip is None else t.unbilled.filter(~pl.col("enc_key").is_in(skip.implode()))
@@ -417,10 +421,22 @@ def _unbilled_hours(t: Timing, lines: pl.LazyFrame, ctx: Context, skip: pl.Serie
         # 96367 x2 no finding resizes, and its minutes count as hours_under counts them: review 25G D3)
         within.filter((pl.col("units") != 1) & code_is(adm_role="initial")).select("row_id"),
     ]).join(chain_of, on="row_id").select(keys)
-    # (route-mismatch reports on the drug line and recodes the encounter's administration lines to the
-    # product's route, "replace 96365 with 96369, 96370": their hours are another code's; review 25F D1)
-    rerouted = route_mismatch.find(within, ctx).select("row_id").join(
-        within.select("row_id", "enc_key"), on="row_id").select("enc_key").unique()
+    # (route-mismatch reports on the drug line and may recode the administration lines it names to the
+    # product's route, "replace 96365 with 96369, 96370": their hours may be another code's (review 25F
+    # D1); the chains of those lines only: an unrelated 96413 of the encounter keeps its 96415 ask
+    # (review 26A D3). Where its finding names its own drug line alone (a JA/JB the product does not
+    # take), the encounter's.)
+    routed = route_mismatch.find(within, ctx).select("row_id", "risk_rows").collect()
+    own_line = routed.filter(pl.col("risk_rows").list.len().fill_null(0).eq(0)
+                             | (pl.col("risk_rows").list.first() == pl.col("row_id")))
+    rerouted_chains = routed.lazy().select(pl.col("risk_rows").alias("row_id")).explode("row_id").join(
+        chain_of, on="row_id").select(keys)
+    rerouted = own_line.lazy().select("row_id").join(within.select("row_id", "enc_key"), on="row_id").select(
+        "enc_key").unique()
+    # (concurrent-hydration's fix restates the hydration's units, "report it for its 120 minutes outside
+    # the other infusion: 96360 x1 and 96361 x1", or deletes it: not also "add 96361 x1"; review 26A D2)
+    from checks import concurrent_hydration
+    rehydrated = concurrent_hydration.find(within, ctx).select("row_id").join(chain_of, on="row_id").select(keys)
     # (an encounter billing hours of another code its own infusions support none of: those units may be
     # these hours under the wrong code, which other_family or addon-without-primary recodes, "96366 as
     # 96415"; where they support some, its finding only reduces it, review 25G D1)
@@ -435,11 +451,21 @@ def _unbilled_hours(t: Timing, lines: pl.LazyFrame, ctx: Context, skip: pl.Serie
     # after: an institutional claim is its own encounter, an export may put the 96366 on a second claim,
     # and an infusion across midnight may have its 96366 dated the next day; addon-without-primary
     # reports that line, "re-date it", "bill a primary or delete": not also "add 96366" here)
-    found = found.join(heads.select("head", "member_id", "date_of_service", "billing_provider", "cob_layer")
-                       .collect(), on="head").with_columns(hour_code.alias("hour_code"))
-    # (a line no primary of its own encounter anchors, or any line of the code by the same provider that
-    # date: its hours may be these; one billed right on the day before, or by another provider, is no
-    # line to move, review 25F D2)
+    corrects = pl.col("claim_frequency").is_in(reference.correction_frequencies()).fill_null(False)
+    # (the day the chain's last infusion ends: an add-on line of the next day may be its hours re-dated
+    # only where it runs past midnight)
+    ends = t.lines.join(found.lazy().select(keys), on=keys, how="semi").filter(pl.col("tm_kind") == INFUSION).group_by(
+        keys).agg(((pl.col("e").max() - 1) // MINUTES_PER_DAY).alias("_end_day"))
+    found = found.join(within.select(pl.col("row_id").alias("head"), "member_id", "date_of_service", "billing_provider",
+                                     "cob_layer", corrects.alias("_corr")).collect(), on="head").join(
+        ends.collect(), on=keys, how="left").with_columns(hour_code.alias("hour_code"))
+    # (a line no primary of its own encounter anchors, by the same provider that date or, after an
+    # infusion running past midnight, the next (addon-without-primary's line to move or re-date), or
+    # any line of the code by the same provider that date: its hours may be these; one billed right on
+    # the day before, or by another provider, is no line to move (review 25F D2), nor a loose line of
+    # another day or provider, which addon-without-primary tells to "bill a primary or delete" (review
+    # 26A D4); a line of an original claim is never the hours of its replacement, nor the reverse
+    # (review 26A D8))
     of_members = lines.filter(pl.col("procedure_code").is_in(found.get_column("hour_code").unique().implode())
                               & pl.col("member_id").is_in(found.get_column("member_id").unique().implode()))
     loose = unanchored_addons(of_members).select("row_id", pl.lit(True).alias("_loose"))
@@ -451,16 +477,18 @@ def _unbilled_hours(t: Timing, lines: pl.LazyFrame, ctx: Context, skip: pl.Serie
     billed = of_members.join(loose, on="row_id", how="left").join(spare, on="row_id", how="left").select(
         "member_id", pl.col("date_of_service").alias("_billed_on"), pl.col("procedure_code").alias("hour_code"),
         pl.col("billing_provider").alias("_by"), pl.col("cob_layer").alias("_layer"),
-        pl.col("_loose").fill_null(False), pl.col("_spare").fill_null(False))
-    apart = (pl.col("_billed_on") - pl.col("date_of_service")).dt.total_days().abs()
-    near = (pl.col("_loose") & (apart <= 1)) | (
-        pl.col("_spare") & (apart == 0) & pl.col("_by").eq_missing(pl.col("billing_provider"))
-        & pl.col("_layer").eq_missing(pl.col("cob_layer")))
+        pl.col("_loose").fill_null(False), pl.col("_spare").fill_null(False), corrects.alias("_billed_corr"))
+    after = (pl.col("_billed_on") - pl.col("date_of_service")).dt.total_days()
+    overnight = (after == 1) & (pl.col("_end_day") > pl.col("date_of_service").cast(pl.Int32)).fill_null(False)
+    mine = pl.col("_by").eq_missing(pl.col("billing_provider")) & (pl.col("_billed_corr") == pl.col("_corr"))
+    near = mine & ((pl.col("_loose") & ((after == 0) | overnight)) | (
+        pl.col("_spare") & (after == 0) & pl.col("_layer").eq_missing(pl.col("cob_layer"))))
     elsewhere = found.lazy().join(billed, on=["member_id", "hour_code"]).filter(near).select(keys).unique()
     asked = found.lazy().join(resized, on=keys, how="anti").join(misplaced, on="enc_key", how="anti").join(
-        rerouted, on="enc_key", how="anti").join(
+        rerouted, on="enc_key", how="anti").join(rerouted_chains, on=keys, how="anti").join(
+        rehydrated, on=keys, how="anti").join(
         elsewhere, on=keys, how="anti").drop("member_id", "date_of_service", "hour_code", "billing_provider",
-                                             "cob_layer").join(
+                                             "cob_layer", "_corr", "_end_day").join(
         heads, on="head").with_columns(hour_code.alias("hour_code"), edit_setting().alias("_setting")).join(
         limits.lazy(), on=["_setting", "hour_code"], how="left").join(
         ctx.policy_caps.rename({"procedure_code": "hour_code"}), on=["policy", "hour_code"], how="left").with_columns(
