@@ -89,7 +89,8 @@ midnight rule, episodes of merged intervals and the units they support), compute
 the timed lines only and shared with the other time checks. Each add-on code is judged once per
 encounter, on its first line (by claim id, then date and line number, never file order), against the units
 billed on all its lines (named when there are several); a code of which no line is billed in the
-encounter is judged on the chain's first infusion line (``hours_not_billed``). Hydration minutes concurrent with another infusion are not counted (NCCI
+encounter is judged on the chain's first infusion line (``hours_not_billed``). Hydration minutes
+concurrent with another infusion are not counted (NCCI
 Policy Manual ch. XI; `concurrent-hydration` reports the overlap), so the hydration hours expected
 are those of the minutes outside the overlap, and the lines of hydration that check removes, or
 whose excess those minutes fully explain (``expected_concurrent``), are left to it (one root
@@ -420,7 +421,17 @@ def _unbilled_hours(t: Timing, lines: pl.LazyFrame, ctx: Context, skip: pl.Serie
         # (an initial line billed other than x1 is duplicate-initial-infusion's to size; a sequential
         # 96367 x2 no finding resizes, and its minutes count as hours_under counts them: review 25G D3)
         within.filter((pl.col("units") != 1) & code_is(adm_role="initial")).select("row_id"),
-    ]).join(chain_of, on="row_id").select(keys)
+    ]).unique().join(chain_of, on="row_id").collect()
+    # (only those lines' episodes: the kept infusion's own hours are asked beside the recode, 96413
+    # 09:00-12:00 and a second 96413 12:00-13:00 "reported as 96417" still support 96415 x2; review
+    # 26A D1. An episode a resized line shares, a concurrent infusion inside the kept one, is left whole.)
+    resized_eps = t.lines.filter(pl.col("row_id").is_in(resized.get_column("row_id").implode())).select("ep")
+    left = t.episodes.join(found.lazy().select(keys), on=keys, how="semi").filter(
+        pl.col("has_infusion") & (pl.col("ep_units") >= 1)).join(resized_eps, on="ep", how="anti").group_by(
+        keys).agg(pl.col("ep_units").sum().alias("_left"))
+    sized = resized.lazy().join(within.select("row_id", "claim_id", "line_number"), on="row_id").sort(
+        "claim_id", "line_number").group_by(keys).agg(pl.format(
+            "claim {} line {}", "claim_id", "line_number").str.join(", ").alias("_sized"))
     # (route-mismatch reports on the drug line and may recode the administration lines it names to the
     # product's route, "replace 96365 with 96369, 96370": their hours may be another code's (review 25F
     # D1); the chains of those lines only: an unrelated 96413 of the encounter keeps its 96415 ask
@@ -484,25 +495,34 @@ def _unbilled_hours(t: Timing, lines: pl.LazyFrame, ctx: Context, skip: pl.Serie
     near = mine & ((pl.col("_loose") & ((after == 0) | overnight)) | (
         pl.col("_spare") & (after == 0) & pl.col("_layer").eq_missing(pl.col("cob_layer"))))
     elsewhere = found.lazy().join(billed, on=["member_id", "hour_code"]).filter(near).select(keys).unique()
-    asked = found.lazy().join(resized, on=keys, how="anti").join(misplaced, on="enc_key", how="anti").join(
+    asked = found.lazy().join(left, on=keys, how="left").join(sized, on=keys, how="left").with_columns(
+        pl.col("_left").fill_null(0).cast(pl.Int32)).join(misplaced, on="enc_key", how="anti").join(
         rerouted, on="enc_key", how="anti").join(rerouted_chains, on=keys, how="anti").join(
         rehydrated, on=keys, how="anti").join(
         elsewhere, on=keys, how="anti").drop("member_id", "date_of_service", "hour_code", "billing_provider",
                                              "cob_layer", "_corr", "_end_day").join(
         heads, on="head").with_columns(hour_code.alias("hour_code"), edit_setting().alias("_setting")).join(
         limits.lazy(), on=["_setting", "hour_code"], how="left").join(
-        ctx.policy_caps.rename({"procedure_code": "hour_code"}), on=["policy", "hour_code"], how="left").with_columns(
-        pl.min_horizontal("expected", "mue", "cap").alias("short_units"))
-    limit = (pl.when(pl.col("cap") < pl.col("expected")).then(pl.format(
+        ctx.policy_caps.rename({"procedure_code": "hour_code"}), on=["policy", "hour_code"], how="left")
+    # (the MUE and the cap bound the code's units in all: those the recode's fix sizes come first)
+    named = pl.col("expected") - pl.col("_left")
+    room_mue, room_cap = pl.col("mue") - named, pl.col("cap") - named
+    asked = asked.with_columns(pl.min_horizontal("_left", room_mue, room_cap).alias("short_units"))
+    limit = (pl.when(room_cap < pl.col("_left")).then(pl.format(
         "; the {} policy pays {} unit(s) of {} per encounter", "policy", "cap", "hour_code"))
-        .when(pl.col("mue") < pl.col("expected")).then(pl.format(
+        .when(room_mue < pl.col("_left")).then(pl.format(
             "; its CMS MUE is {} per date of service, so the rest only on appeal with the record", "mue"))
         .otherwise(pl.lit("")))
+    sized_note = pl.when(named > 0).then(pl.format(
+        "; duplicate-initial-infusion's fix sizes the hours of {} ({} x{})", "_sized", "hour_code", named)
+    ).otherwise(pl.lit(""))
     return asked.filter(pl.col("short_units") >= 1).select(
         pl.col("head").cast(pl.Int64).alias("row_id"),
         pl.lit("hours_not_billed").alias("reason"),
         pl.col("billed").cast(pl.Float64),
         "expected",
+        pl.col("_left").alias("unbilled"),
+        sized_note.alias("sized_note"),
         pl.col("short_units").cast(pl.Float64),
         "hour_code",
         pl.col("date_of_service").cast(pl.String).alias("dates"),
@@ -514,6 +534,7 @@ def _unbilled_hours(t: Timing, lines: pl.LazyFrame, ctx: Context, skip: pl.Serie
 
 # The facts of ``hours_not_billed`` (the words' schema is fixed whether or not any is found).
 _NOT_BILLED = {"row_id": pl.Int64, "reason": pl.String, "billed": pl.Float64, "expected": pl.Int32,
+               "unbilled": pl.Int32, "sized_note": pl.String,
                "short_units": pl.Float64, "hour_code": pl.String, "dates": pl.String, "infusions": pl.String,
                "extends": pl.String, "limit_note": pl.String}
 
