@@ -815,17 +815,17 @@ def _runs_where(rows: pl.DataFrame, runs: pl.Series, flag: pl.Series) -> pl.Data
 
 
 def _claim_level_reasons(keys: pl.DataFrame, payers: pl.Series, typed: pl.DataFrame, failed: pl.Series
-                         ) -> tuple[pl.DataFrame, pl.Series]:
+                         ) -> tuple[pl.DataFrame, pl.Series, pl.DataFrame | None]:
     """Duplicate line keys, and claims whose lines disagree on member, payer or claim type.
 
     Payer is compared as policies match it (:func:`scrubber.payer_names.payer_key`): ``Medicare`` and
     ``MEDICARE`` select the same policy and are not a disagreement. ``payers``: every distinct
     payer of ``keys``, known from typing. ``typed`` and ``failed`` (row ids failing a row rule): what
     repeated line keys are compared by (:func:`_duplicate_reasons`). Also returns the row ids rejected
-    as repeats of a kept line.
+    as repeats of a kept line, and the kept lines' values merged from them.
     """
     dup, claims = _claim_level_candidates(keys, payers)
-    duplicates, repeats = _duplicate_reasons(dup, typed, failed)
+    duplicates, repeats, merged = _duplicate_reasons(dup, typed, failed)
     frames = [duplicates]
     if claims.height:
         # A claim whose lines come from several input files: say so, the usual cause is two
@@ -857,7 +857,7 @@ def _claim_level_reasons(keys: pl.DataFrame, payers: pl.Series, typed: pl.DataFr
                     ).alias("reason"),
                 )
             )
-    return pl.concat(frames).cast(_LONG_SCHEMA), repeats
+    return pl.concat(frames).cast(_LONG_SCHEMA), repeats, merged
 
 
 def _claim_keys(typed: pl.DataFrame, unreadable: pl.Series, invalid: dict[str, pl.Series]) -> pl.DataFrame:
@@ -968,8 +968,12 @@ def _duplicate_reasons(candidates: pl.DataFrame, typed: pl.DataFrame, failed: pl
     checked as the line: which one is the line cannot be told either). An unreadable row names no line
     (its line number is null, :func:`_claim_keys`).
     Also returns the row ids rejected as repeats of a kept line (the same values): nothing of their
-    encounter is unread (:attr:`Canonical.rejected_lines` leaves them out)."""
-    none = (pl.DataFrame(schema=_LONG_SCHEMA), pl.Series("row_id", [], pl.Int64()))
+    encounter is unread (:attr:`Canonical.rejected_lines` leaves them out); and the kept line's values
+    merged from its repeats (``row_id`` and the values one of them gives where the kept row leaves
+    them out): the line checked is the same whichever copy comes first (probe 26C D1: the sample's
+    837 read before its CSV kept the 837's lines without their administration times, 33 findings for
+    44)."""
+    none = (pl.DataFrame(schema=_LONG_SCHEMA), pl.Series("row_id", [], pl.Int64()), None)
     if candidates.height == 0:
         return none
     key = ["claim_id", "line_number"]
@@ -1003,6 +1007,14 @@ def _duplicate_reasons(candidates: pl.DataFrame, typed: pl.DataFrame, failed: pl
     same = pl.col("_differ") == ""
     good_repeat = same & (pl.col("row_id") != pl.col("_first_row_id")) & ~pl.col("_bad")
     repeats = dup.filter(good_repeat).get_column("row_id")
+    # (the kept row's values, each the first a good copy gives in row order: the kept row's own where it
+    # has one; the copies agree wherever two give one, or they differ and none is kept)
+    scalars = [c for c in content if not isinstance(typed.schema[c], pl.List)]
+    merged = None
+    if repeats.len() and scalars:
+        groups = dup.filter(same & ~pl.col("_bad")).select("row_id", "_first_row_id")
+        merged = values.join(groups, on="row_id").sort("row_id").group_by("_first_row_id").agg(
+            pl.col(scalars).drop_nulls().first()).rename({"_first_row_id": "row_id"})
     return (
         dup.filter(~pl.col("_bad") & (~same | (pl.col("row_id") != pl.col("_first_row_id"))))
         .select(
@@ -1019,7 +1031,7 @@ def _duplicate_reasons(candidates: pl.DataFrame, typed: pl.DataFrame, failed: pl
             )).alias("reason"),
         )
         .cast(_LONG_SCHEMA)
-    ), repeats
+    ), repeats, merged
 
 
 # --------------------------------------------------------------------------- assembling the result
@@ -1103,9 +1115,11 @@ def canonicalise(raw: pl.LazyFrame | pl.DataFrame | Iterable[Any]) -> Canonical:
         typed = _compact(typed, None)
 
     keys = _claim_keys(typed, unreadable, {name: pl.concat(v).unique() for name, v in invalid.items()})
-    claim_failed, repeats = _claim_level_reasons(
+    claim_failed, repeats, merged = _claim_level_reasons(
         keys, pl.concat([p for ps in payers.values() for p in ps] or [pl.Series([], dtype=pl.String())]).unique(),
         typed, typed.get_column("row_id").filter(failed))
+    if merged is not None and merged.height:
+        typed = typed.update(merged, on="row_id")
     typed, undecided = _fill_claim_fields(typed, keys)
     del keys
     failing_ids = pl.concat([typed.get_column("row_id").filter(failed), claim_failed.get_column("row_id"),

@@ -194,3 +194,34 @@ def test_a_row_with_a_bad_value_still_makes_its_line_key_undecidable(tmp_path: P
     good_jw = [CLAIM[0], jw, CLAIM[2], same]
     both = scrub([str(_write(tmp_path / "jw2.csv", good_jw))])
     assert both.summary["rejected_rows"] == 2 and 2 not in both.lines.get_column("line_number").to_list()
+
+
+def test_a_copy_that_leaves_out_the_times_is_merged_whatever_comes_first(tmp_path: Path) -> None:
+    # Probe 26C D1: the first row read was the line, and a repeat giving what it left out was thrown
+    # away; the 837 read before the CSV of the same claims lost the administration times (33 of 44).
+    short = CLAIM[0].replace("2026-05-11T10:40", "2026-05-11T09:10")  # a 10-minute infusion: a push
+    bare = CLAIM[0].replace("2026-05-11T09:00,2026-05-11T10:40", ",")
+    assert bare.count(",") == short.count(",")
+    documented = scrub([str(_write(tmp_path / "one.csv", [short]))]).findings
+    assert documented.get_column("check_id").to_list() == ["infusion-too-short"]
+    first, rejected_first = _ids([_write(tmp_path / "doc_first.csv", [short, bare])])
+    last, rejected_last = _ids([_write(tmp_path / "bare_first.csv", [bare, short])])
+    assert rejected_first == rejected_last == 1
+    assert first == last == sorted(documented.get_column("finding_id"))
+
+
+def test_the_sample_read_in_either_order_has_its_findings(tmp_path: Path) -> None:
+    x12 = ROOT / "sample_claims" / "claims.837"
+    once, _ = _ids([SAMPLE])
+    csv_first, _ = _ids([SAMPLE, x12])
+    x12_first, _ = _ids([x12, SAMPLE])
+    assert len(once) == 44 and csv_first == once and x12_first == once
+
+
+def test_near_miss_copies_giving_one_field_two_values_are_still_both_rejected(tmp_path: Path) -> None:
+    bare = CLAIM[0].replace("2026-05-11T09:00,2026-05-11T10:40", ",")
+    other = bare.replace(",1,350.00,", ",2,350.00,")
+    result = scrub([str(_write(tmp_path / "other.csv", [CLAIM[0], other, *CLAIM[1:]]))])
+    assert result.summary["rejected_rows"] == 2
+    reasons = result.rejected.get_column("reason").to_list()
+    assert all("differ in units" in r for r in reasons), reasons
