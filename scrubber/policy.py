@@ -289,6 +289,23 @@ def _no_repeated_caps(raw: dict[str, Any], source: str) -> None:
         seen[key] = str(code)
 
 
+def _no_repeated_lists(raw: dict[str, Any], source: str) -> None:
+    """One ``[coverage.lists]`` entry per name in a file: list names are read without case (coverage
+    settings name them so), and keeping the later of ``Acme_IG`` and ``ACME_IG`` silently dropped the
+    other's codes (probe 26C D5: a covered D80.0 was reported not covered)."""
+    cov = raw.get("coverage")
+    lists = cov.get("lists") if isinstance(cov, dict) else None
+    if not isinstance(lists, dict):
+        return
+    seen: dict[str, str] = {}
+    for name in lists:
+        key = str(name).strip().upper()
+        if key in seen:
+            raise PolicyError(f"coverage.lists.{seen[key]} and coverage.lists.{name} name the same list {key} "
+                              "(list names are read without case): give it once", source)
+        seen[key] = str(name)
+
+
 def _caps(doc: dict[str, Any], source: str) -> dict[str, int]:
     """``[caps]``: units per encounter for a code (RULES.md over-cap-96371 and units-over-mue).
 
@@ -468,6 +485,7 @@ class PolicySet:
             if base not in docs:
                 raise PolicyError(f"extends unknown policy '{base}' (known: {', '.join(sorted(docs))})", file)
             _no_repeated_caps(raw, file)
+            _no_repeated_lists(raw, file)
             merged = _inherited_lists_in_use(_merge(docs[base], {k: v for k, v in raw.items() if k != "extends"}),
                                              raw)
             # Payers are never inherited, exact or by pattern: MEDICARE's payers stay MEDICARE's.

@@ -122,6 +122,9 @@ def ignored_notices(header: list[str], known: frozenset[str] = CLAIM_COLUMNS, ki
         if name in INTERNAL_NAMES:
             hint = {"modifiers": "; modifiers go in modifier_1..modifier_4",
                     "diagnoses": "; diagnoses go in diagnosis_1..diagnosis_4"}.get(name, "")
+        elif (normal := _normalise_header(name)) in known:
+            # (a JSON key is read as written: "MODIFIER_1" named no field and its JZ went unseen, probe 26C D2)
+            hint = f"; did you mean '{normal}'? (keys are read as written, in lower case)"
         else:
             scores = {k: _likeness(name, k) for k in known}
             best = max(scores.values(), default=0.0)

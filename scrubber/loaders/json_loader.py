@@ -467,15 +467,28 @@ def key_notices(text: str | bytes) -> list[str]:
     except (InputError, RecursionError, ValueError):  # (the reader has said what is wrong with the document)
         return []
     keys: set[str] = set()
+    on_claims: set[str] = set()
     for claim in claims:
         if isinstance(claim, dict):
             keys.update(k for k in claim if isinstance(k, str))
+            on_claims.update(k for k in claim if k in LINE_ONLY_KEYS)
             lines = claim.get("lines")
             for line in lines if isinstance(lines, list) else []:
                 if isinstance(line, dict):
                     keys.update(k for k in line if isinstance(k, str))
     keys.discard(REPEATED_KEYS)
-    return ignored_notices(sorted(keys), KNOWN_KEYS, noun="field")
+    # (a line's modifiers and diagnosis pointers given on its claim object are not the lines': a claim's
+    # JZ there read as absent gave "neither JZ nor a JW line", probe 26C D3)
+    line_only = [f"field '{k}' on a claim object is not read: it belongs on each of its lines"
+                 + ("; the claim's codes go in 'diagnoses'" if k.startswith("diagnosis_") else "")
+                 for k in sorted(on_claims)]
+    return [*line_only, *ignored_notices(sorted(keys), KNOWN_KEYS, noun="field")]
+
+
+# Fields read from a line object only (a claim object's other fields are its lines'; its codes are
+# ``diagnoses``).
+LINE_ONLY_KEYS = frozenset({"modifiers", "modifier_1", "modifier_2", "modifier_3", "modifier_4",
+                            "diagnosis_pointers", "diagnosis_1", "diagnosis_2", "diagnosis_3", "diagnosis_4"})
 
 
 def _head_claims(head: str) -> list[Any]:

@@ -1,0 +1,94 @@
+"""Hostile inputs of probe 26C: JSON keys in capitals and a claim object's line-only fields read as
+absent without a word (a JZ unseen: "neither JZ nor a JW line"); two coverage lists whose names differ
+only in case, one silently dropped (a covered diagnosis reported not covered).
+
+The contract: a field meant as a claims field is read, or an input warning says it is not; a setting
+the product accepts is never silently ignored. (The repeated line whose copies give different parts
+of it, D1, is in tests/test_repeated_rows.py.)
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from scrubber.cli import main
+from scrubber.engine import scrub
+
+LINE = {"line_number": 1, "date_of_service": "2026-03-02", "procedure_code": "J1459", "units": 70, "charge": 6650,
+        "ndc": "44206043810", "drug_dose_mg": 35000, "drug_wasted_mg": 0}
+CLAIM = {"claim_id": "A", "member_id": "M1", "payer": "MEDICARE", "place_of_service": "11", "diagnoses": ["D80.0"]}
+
+
+def _claims(tmp_path: Path, claim: dict, line: dict) -> Path:
+    path = tmp_path / "claims.json"
+    path.write_text(json.dumps({"claims": [{**claim, "lines": [line]}]}), encoding="utf-8")
+    return path
+
+
+def _problems(result: object) -> list[str]:
+    return [w["problem"] for w in result.input_warnings]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("key", ["MODIFIER_1", "Modifier_1"])
+def test_a_json_key_in_capitals_is_named_as_not_read(tmp_path: Path, key: str) -> None:
+    result = scrub([str(_claims(tmp_path, CLAIM, {**LINE, key: "JZ"}))])
+    # (the JZ is not read: missing-modifier fires, and the warning says why)
+    assert result.findings.get_column("check_id").to_list() == ["missing-modifier"]
+    assert any(f"'{key}'" in p and "did you mean 'modifier_1'" in p for p in _problems(result)), _problems(result)
+
+
+def test_near_miss_the_key_as_written_in_the_format_is_read_without_a_warning(tmp_path: Path) -> None:
+    result = scrub([str(_claims(tmp_path, CLAIM, {**LINE, "modifier_1": "JZ"}))])
+    assert result.findings.height == 0 and not _problems(result)
+
+
+@pytest.mark.parametrize("key", ["modifier_1", "diagnosis_1"])
+def test_a_line_only_field_on_the_claim_object_is_named_as_not_read(tmp_path: Path, key: str) -> None:
+    value = "JZ" if key == "modifier_1" else "Z00.00"
+    result = scrub([str(_claims(tmp_path, {**CLAIM, key: value}, LINE))])
+    assert any(f"'{key}' on a claim object is not read" in p for p in _problems(result)), _problems(result)
+
+
+def test_near_miss_a_claim_level_field_lines_inherit_gives_no_warning(tmp_path: Path) -> None:
+    result = scrub([str(_claims(tmp_path, {**CLAIM, "billing_provider": "1234567893"}, {**LINE, "modifier_1": "JZ"}))])
+    assert not _problems(result)
+
+
+POLICY = """name = "ACME"
+extends = "DEFAULT"
+payers = ["AETNA"]
+[coverage]
+other = ["acme_ig"]
+[coverage.lists]
+{lists}
+"""
+CSV = ("claim_id,line_number,member_id,payer,place_of_service,date_of_service,procedure_code,modifier_1,units,"
+       "charge,diagnosis_1,ndc,drug_dose_mg,drug_wasted_mg,route,infusion_start,infusion_stop\n"
+       "A1,1,MA1,AETNA,11,2026-03-02,96365,,1,350.00,D80.0,,,,IV,2026-03-02T09:00,2026-03-02T10:00\n"
+       "A1,2,MA1,AETNA,11,2026-03-02,J1459,JZ,70,6650.00,D80.0,44206043810,35000,0,IV,,\n")
+
+
+def _run_with_lists(tmp_path: Path, lists: str) -> object:
+    policy = tmp_path / "acme.toml"
+    policy.write_text(POLICY.format(lists=lists), encoding="utf-8")
+    claims = tmp_path / "claims.csv"
+    claims.write_text(CSV, encoding="utf-8")
+    return CliRunner().invoke(main, ["check", str(claims), "--policy", str(policy), "--no-config", "--json", "-",
+                                     "--fail-on", "never"])
+
+
+def test_two_coverage_lists_named_alike_but_for_case_are_refused(tmp_path: Path) -> None:
+    out = _run_with_lists(tmp_path, 'Acme_IG = ["D80.0"]\nACME_IG = ["G61.81"]')
+    assert out.exit_code == 2, out.output
+    assert "name the same list ACME_IG" in out.output and "Traceback" not in out.output
+
+
+def test_near_miss_one_list_in_any_case_is_read(tmp_path: Path) -> None:
+    out = _run_with_lists(tmp_path, 'Acme_IG = ["D80.0", "G61.81"]')
+    assert out.exit_code == 0, out.output
+    findings = json.loads(out.stdout)["findings"]
+    assert not [f for f in findings if f["check_id"] == "noncovered-diagnosis"], findings
