@@ -25,6 +25,12 @@
     encounter on another claim (a claim split in two); and where the lone JW line bills just the
     documented discarded amount, the dose documented is billed on no line (the fix adds the dose's
     line and keeps the JW line);
+  - a JW line apart from its dose (no line of the drug without JW on its claim and date, one on
+    another claim of the visit or another date of the hospital claim): where that dose has no JW line
+    of its own and documents waste that adds a unit, the dose line's finding moves that JW line beside
+    it (`waste_jw_line_apart`; "add a JW line" beside it billed the waste twice); where the dose has its
+    own JW line, this one bills the waste a second time and is deleted (`jw_waste_billed_twice`; probe
+    26B D1);
   - the discarded amount is billed on its own line with JZ instead of JW, or with no modifier where
     the policy requires JW, beside the line that bills the dose (the fix puts JW on that line, and
     takes JZ off the dose line if it carries it; the dose line is not reported again);
@@ -157,7 +163,73 @@ from scrubber.registry import Check, Context
 
 # The facts every JW/JZ finding carries (templates use those of their reason).
 _FACTS = ["product", "dose", "waste", "unit_mg", "waste_units", "admin_units", "admin_line", "jw_lines", "jz_lines",
-          "dose_lines", "waste_jw_lines", "drop", "keep", "jz_from", "jw_from", "billed", "excess_units"]
+          "dose_lines", "waste_jw_lines", "drop", "keep", "jz_from", "jw_from", "billed", "excess_units",
+          "jw_claim", "jw_line", "jw_dos", "jw_units", "dose_claim", "dose_line", "dose_dos", "risk_rows"]
+
+_APART_FACTS = {"jw_claim": pl.String, "jw_line": pl.Int32, "jw_dos": pl.Date, "jw_units": pl.Float64,
+                "dose_claim": pl.String, "dose_line": pl.Int32, "dose_dos": pl.Date, "risk_rows": pl.List(pl.Int64)}
+
+# The reasons of a dose line whose waste no JW line of its claim and date bills, where one of another
+# claim or date of the encounter does (:func:`_moved_jw_line`).
+_MOVABLE = ("waste_without_jw", "waste_unbilled")
+
+
+def _jw_apart_from_dose(paired: pl.LazyFrame, drugs: pl.LazyFrame) -> pl.DataFrame:
+    """The JW lines alone on their claim and date (``_dose_elsewhere``: no line of the drug without JW
+    there, one elsewhere in the encounter: another claim of the visit, another date of a hospital stay)
+    with ``_twice`` (every such dose line already has a JW line of its own: this one bills the waste a
+    second time) and the first such dose line's ``dose_claim``, ``dose_line``, ``dose_dos``, and the
+    line's ``enc_key``, ``code_idx``, claim, line, date and units. Probe 26B D1: the JW line was excused
+    by the dose in the encounter while the dose line was told to add a JW line of its own, so the fixes
+    billed the waste twice, and a waste billed twice passed. A few lines, or none."""
+    schema = {"row_id": pl.Int64, "enc_key": pl.UInt32, "code_idx": pl.UInt8, "jw_claim": pl.String,
+              "jw_line": pl.Int32, "jw_dos": pl.Date, "jw_units": pl.Float64, "_twice": pl.Boolean,
+              "dose_claim": pl.String, "dose_line": pl.Int32, "dose_dos": pl.Date}
+    apart = paired.filter(pl.col("_dose_elsewhere").fill_null(False)).select(
+        "row_id", "enc_key", "code_idx", "cd_key", pl.col("claim_id").alias("jw_claim"),
+        pl.col("line_number").alias("jw_line"), pl.col("date_of_service").alias("jw_dos"),
+        pl.col("units").alias("jw_units")).collect()
+    if not apart.height:
+        return pl.DataFrame(schema=schema)
+    doses = drugs.filter(~pl.col("is_jw")).join(apart.lazy().select(
+        "enc_key", "code_idx", pl.col("cd_key").alias("_jw_cd"), pl.col("row_id").alias("_jw_row")),
+        on=["enc_key", "code_idx"]).filter(pl.col("cd_key") != pl.col("_jw_cd"))
+    with_jw = pl.col("has_jw_line")
+    per_line = doses.sort("claim_id", "date_of_service", "line_number", "row_id").group_by("_jw_row").agg(
+        with_jw.all().alias("_twice"),
+        pl.col("claim_id").filter(with_jw).first().alias("dose_claim"),
+        pl.col("line_number").filter(with_jw).first().alias("dose_line"),
+        pl.col("date_of_service").filter(with_jw).first().alias("dose_dos"))
+    return apart.lazy().join(per_line, left_on="row_id", right_on="_jw_row", how="left").select(
+        list(schema)).collect().cast(schema)  # type: ignore[arg-type]
+
+
+def _moved_jw_line(alone: pl.LazyFrame, apart: pl.DataFrame) -> pl.LazyFrame:
+    """``alone`` (the dose lines' findings) with ``waste_jw_line_apart`` where the dose's waste has no
+    JW line on its claim and date (:data:`_MOVABLE`) but the encounter's one JW line of the drug apart
+    from its dose (:func:`_jw_apart_from_dose`, not billed twice) is elsewhere, and the encounter has
+    one such dose: the fix moves that JW line beside the dose ("add a JW line" beside it billed the
+    waste twice; probe 26B D1), with ``jw_claim``, ``jw_line``, ``jw_dos``, ``jw_units`` and
+    ``risk_rows`` (the JW line, which no dose anchors, and where JZ is required the dose line, returned
+    without JW or JZ). Otherwise as they were."""
+    movable = apart.filter(~pl.col("_twice").fill_null(False))
+    if not movable.height:
+        return alone
+    keys = ["enc_key", "code_idx"]
+    one = movable.group_by(keys).agg(pl.len().alias("_n_apart"), pl.col("row_id").first().alias("_jw_row"),
+                                     pl.col("jw_claim", "jw_line", "jw_dos", "jw_units").first()).filter(
+        pl.col("_n_apart") == 1).drop("_n_apart")
+    plain = pl.col("reason").is_in(list(_MOVABLE))
+    doses = alone.filter(plain).group_by(keys).agg(pl.col("cd_key").n_unique().alias("_n_doses"))
+    moved = plain & (pl.col("_n_doses") == 1) & pl.col("_jw_row").is_not_null()
+    # (required JZ or JW: the dose line is returned unprocessed; JW only: it is paid, the JW line is not)
+    returned = pl.col("reason") == "waste_without_jw"
+    return alone.join(one.lazy(), on=keys, how="left").join(doses, on=keys, how="left").with_columns(
+        pl.when(moved).then(pl.lit("waste_jw_line_apart")).otherwise(pl.col("reason")).alias("reason"),
+        pl.when(moved & returned).then(pl.concat_list("row_id", "_jw_row"))
+        .when(moved).then(pl.concat_list("_jw_row")).alias("risk_rows"),
+        *(pl.when(moved).then(pl.col(c)).alias(c) for c in ("jw_claim", "jw_line", "jw_dos", "jw_units")),
+    ).drop("_jw_row", "_n_doses")
 
 
 def _single_dose(lines: pl.LazyFrame) -> pl.LazyFrame:
@@ -281,10 +353,15 @@ def _jwjz(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         on=["enc_key", "code_idx"]).filter(pl.col("cd_key") != pl.col("_other")).select(
         "row_id", pl.lit(True).alias("_dose_elsewhere")).unique("row_id")
     paired = paired.join(elsewhere, on="row_id", how="left")
+    apart = _jw_apart_from_dose(paired, drugs)
+    paired = paired.join(apart.lazy().select("row_id", "_twice", "dose_claim", "dose_line", "dose_dos"),
+                         on="row_id", how="left")
     undocumented = undocumented & pl.col("_dose_elsewhere").is_null()
     paired = paired.with_columns(
+        # A JW line apart from its dose whose dose already has its own JW line: the waste billed twice.
+        pl.when(pl.col("_twice").fill_null(False)).then(pl.lit("jw_waste_billed_twice"))
         # (where the policy asks JW there: not at an exempt place, nor at home before its home date)
-        pl.when(waste_alone & (pl.col("n_jw") == 1)).then(
+        .when(waste_alone & (pl.col("n_jw") == 1)).then(
             pl.when(pl.col("_dose_elsewhere").is_null() & pl.col("jw_required"))
             .then(pl.lit("jw_waste_without_dose_line")))
         # Beside JW lines that bill the discarded amount: only the modifiers come off the dose line.
@@ -359,6 +436,7 @@ def _jwjz(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         pl.when(pl.col("dose_lines").is_not_null()).then(pl.concat_str("reason", pl.lit("_lines")))
         .otherwise("reason").alias("reason"),
     )
+    alone = _moved_jw_line(alone, apart)
     # The product's name (text) on the findings only; each part has the facts of its reasons (the
     # others are null in the concatenation).
     def facts(part: pl.LazyFrame) -> pl.LazyFrame:
@@ -368,6 +446,9 @@ def _jwjz(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
 
     found = pl.concat([facts(paired.filter(pl.col("reason").is_not_null())), facts(alone), facts(on_waste)],
                       how="diagonal_relaxed").collect()
+    # (the facts of the JW line apart from its dose, typed whether or not any is found)
+    found = found.with_columns(pl.lit(None, dtype).alias(c) for c, dtype in _APART_FACTS.items()
+                               if c not in found.columns).cast({c: t for c, t in _APART_FACTS.items()})
     if found.height and rejected_codes_in_masks(lines):  # (rejected rows' codes in the masks: a few batches)
         found = _without_rejected_lift(found, lines)
     if not found.height:  # (a left join of an empty frame: the streaming engine's panic, see enrich)
