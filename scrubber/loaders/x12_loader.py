@@ -688,6 +688,7 @@ class _Reader:
         # (canonicalisation keys lines on claim id + line number, which would merge the two claims).
         self.claim_positions: dict[str, int] = {}
         self.claim_contents: dict[str, int] = {}  # CLM01 -> the digest of the first claim read with it
+        self.claim_rows: dict[str, tuple[int, int]] = {}  # CLM01 -> the rows of the first claim read with it
         self.in_837 = False
         self.check_unknown = False
         # Where the open group and interchange started (row count, for rejecting their rows when their
@@ -1308,7 +1309,9 @@ class _Reader:
         exact copy. Every CLM starts a claim, and CLM01 (the patient control number) may repeat in a file
         when a practice system reuses the patient's account number: read under one id, the later claim's
         LX 1 and 2 were "duplicates" of the earlier claim's lines and its LX 3 was checked as the earlier
-        claim's line 3; rejected whole, the earlier claim reads as it would alone. An exact copy (the same
+        claim's line 3. Both are rejected whole, as two claims of a CSV or of two files giving one claim
+        id other lines are (which claim the id is cannot be told; keeping the earlier made the result
+        depend on the order, probe 26C D4): the earlier claim's rows get the reason too. An exact copy (the same
         interchange sent twice in one file) is left to the exact-duplicate rows rule, as a second file
         is: rejected as a repeat "of a bad claim", its encounter read as incomplete and its findings of
         what is absent went quiet (probe 19B: 12 of the sample 837's 33 findings)."""
@@ -1317,9 +1320,19 @@ class _Reader:
         content = _content(claim)
         if claim.repeats is None:
             self.claim_contents.setdefault(claim.claim_id, content)
+            # (where its rows start and how many: a later claim with its CLM01 and other content rejects them)
+            self.claim_rows[claim.claim_id] = (len(self.rows), len(self.rows) + max(1, len(claim.lines)))
             return []
         if self.claim_contents.get(claim.claim_id) == content:
             return []
+        # The earlier claim is rejected too: which claim the id is cannot be told, and the one read first
+        # won (probe 26C D4: the claims in the other order checked the other one; the same two claims in
+        # two files, or in a CSV, reject both).
+        span = self.claim_rows.pop(claim.claim_id, None)
+        if span is not None:
+            self.rows.add_error_between(*span, f"claim id {claim.claim_id} is given again at segment "
+                                        f"{claim.position} of this file with other lines or values: which claim it "
+                                        "is cannot be told; the lines of this claim are not checked")
         return [f"claim id {claim.claim_id} repeats the claim at segment {claim.repeats} of this file: each claim "
                 "needs its own CLM01 (patient control number), else the lines of the two claims are read as one "
                 "claim; the lines of this claim are not checked"]
