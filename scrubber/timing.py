@@ -137,15 +137,21 @@ def infusing_minutes(start: str = "infusion_start", stop: str = "infusion_stop")
     recorded under the date of service (23:00 to 02:00 is 180 minutes), as long as the wrapped
     time is plausible (``timing.max_midnight_wrap_minutes``, 12 h): 10:00 to 09:00 is a recording
     error, not a 23-hour infusion. A stop dated before its start is an error too, and so is an
-    infusion longer than ``timing.max_infusion_minutes`` (a day: a start typed in 1900). Null minutes
-    make the timing checks leave the line unevaluated instead of firing on a guess.
+    infusion longer than ``timing.max_infusion_minutes`` (a day: a start typed in 1900), and so is a
+    start on another date than the line's ``date_of_service`` or up to
+    ``timing.max_start_days_before_service`` days before it (an infusion across midnight whose add-on
+    is dated with the later day): times a year off were judged by their clock times alone (probe 26C
+    D6). Null minutes make the timing checks leave the line unevaluated instead of firing on a guess.
     """
     timing_ = reference.manifest()["timing"]
     wrap_max, longest = timing_["max_midnight_wrap_minutes"], timing_["max_infusion_minutes"]
     minutes = (pl.col(stop) - pl.col(start)).dt.total_minutes()
     same_date = pl.col(stop).dt.date() == pl.col(start).dt.date()
     crossed = (minutes < 0) & same_date & (minutes + MINUTES_PER_DAY <= wrap_max)
-    return pl.when((minutes >= 0) & (minutes <= longest)).then(minutes).when(crossed).then(minutes + MINUTES_PER_DAY)
+    before = (pl.col("date_of_service") - pl.col(start).dt.date()).dt.total_days()
+    dated = (before >= 0) & (before <= timing_["max_start_days_before_service"])
+    return pl.when(dated.not_()).then(None).when((minutes >= 0) & (minutes <= longest)).then(minutes).when(
+        crossed).then(minutes + MINUTES_PER_DAY)
 
 
 def hour_units(minutes: pl.Expr) -> pl.Expr:
@@ -310,13 +316,13 @@ def _timing(lines: pl.LazyFrame) -> Timing:
     timed = (
         lines.with_row_index("_pos").filter(is_timed())
         .select("_pos", "row_id", "enc_key", "code_idx", "units", "observation_minutes", "enc_admin_mask",
-                "enc_anchored_mask", "enc_unreadable", "infusion_start", "infusion_stop")
+                "enc_anchored_mask", "enc_unreadable", "infusion_start", "infusion_stop", "date_of_service")
         .with_columns(_attr("tm_kind"), _attr("tm_chain"), _attr("tm_hydration"), _attr("tm_secondary"),
                       _attr("tm_floor").cast(pl.Int16), has_times.alias("has_times"),
                       infusing_minutes().cast(pl.Int32).alias("minutes"))
         .with_columns(start.cast(pl.Int32).alias("s"))
         .with_columns((pl.col("s") + pl.col("minutes")).alias("e"))
-        .drop("infusion_start", "infusion_stop")
+        .drop("infusion_start", "infusion_stop", "date_of_service")
         .with_columns(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_i"))
         .collect()
     )

@@ -92,3 +92,29 @@ def test_near_miss_one_list_in_any_case_is_read(tmp_path: Path) -> None:
     assert out.exit_code == 0, out.output
     findings = json.loads(out.stdout)["findings"]
     assert not [f for f in findings if f["check_id"] == "noncovered-diagnosis"], findings
+
+
+TIMES = ("claim_id,line_number,member_id,payer,place_of_service,date_of_service,procedure_code,units,charge,"
+         "diagnosis_1,infusion_start,infusion_stop\n"
+         "X2,1,MY,AETNA,11,2026-03-02,96365,1,350.00,D80.0,{start},{stop}\n"
+         "X2,2,MY,AETNA,11,2026-03-02,96366,3,330.00,D80.0,,\n")
+
+
+def test_infusion_times_on_another_date_than_the_service_are_not_used(tmp_path: Path) -> None:
+    # Probe 26C D6: times a year off (or in 1900) were judged by their clock times alone.
+    path = tmp_path / "off.csv"
+    path.write_text(TIMES.format(start="2025-03-02T09:00", stop="2025-03-02T12:00"), encoding="utf-8")
+    result = scrub([str(path)])
+    assert result.findings.height == 0
+    assert result.summary["by_check"]["unit-miscalculation"]["lines_not_evaluated"] >= 1
+    assert any("not on the date of service" in p for p in _problems(result)), _problems(result)
+
+
+def test_near_miss_an_infusion_started_the_evening_before_is_used(tmp_path: Path) -> None:
+    path = tmp_path / "overnight.csv"
+    path.write_text(TIMES.format(start="2026-03-01T22:00", stop="2026-03-02T01:00"), encoding="utf-8")
+    result = scrub([str(path)])
+    # 180 minutes support 96366 x2: x3 is one over, judged by the times
+    assert [(r["check_id"], r["reason"]) for r in result.findings.iter_rows(named=True)] == [
+        ("unit-miscalculation", "hours_over")], result.findings
+    assert not _problems(result)
