@@ -44,7 +44,7 @@ import polars as pl
 
 from checks.addon_without_primary import unanchored_addons
 from checks.home_ig_supplies import supply_decisions
-from checks.unit_miscalculation import drug_units_over
+from checks.unit_miscalculation import drug_units_over, sequential_units
 from scrubber import reference
 from scrubber.enrich import code, code_is, has_modifier, is_ig, with_codes
 from scrubber.grouping import shared_keys
@@ -551,7 +551,8 @@ def units_reported_elsewhere(lines: pl.LazyFrame, of: pl.DataFrame | None = None
     the documented time does not support (``unit-miscalculation``, or ``observation-counted-as-
     infusion`` when observation minutes explain them: either way not units an MUE appeal could
     claim the record supports) or that go with a concurrent infusion's recode
-    (:func:`recoded_as_concurrent`), the drug units over the documented dose (or a JW line's
+    (:func:`recoded_as_concurrent`), the units past the first of a sequential infusion billed xN for
+    one documented infusion (``sequential_units``), the drug units over the documented dose (or a JW line's
     over the documented waste: ``unit-miscalculation``'s excess, on the line it reports; J1459 x310 for a
     documented 150,000 mg is 10 units over the dose, not also 10 over the MUE of 300 with an appeal
     for units the record does not document), the Q2052 lines ``home-ig-supplies`` reports
@@ -577,6 +578,9 @@ def units_reported_elsewhere(lines: pl.LazyFrame, of: pl.DataFrame | None = None
     # was also "2 over the MUE", with a fix to reduce it and an appeal for units no primary supports).
     within = lines if encounters is None else lines.filter(pl.col("enc_key").is_in(encounters.implode()))
     parts.append(unanchored_addons(within).select("row_id", pl.col("units").cast(pl.Float64).alias("reported_units")))
+    # A sequential infusion billed x2 or more for one documented infusion: the units past the first are
+    # unit-miscalculation's (``sequential_units``), not also over the MUE.
+    parts.append(sequential_units(within).select("row_id", pl.col("excess_units").alias("reported_units")))
     ig_codes = reference.immune_globulins().get_column("code")
     if of is None:
         parts.append(drug_units_over(lines).select(

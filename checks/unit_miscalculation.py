@@ -25,15 +25,16 @@
   units of that code billed in the encounter (split over several lines or not). 96365 for 60 minutes and
   96367 for 100 minutes support 96366 x1. None billed is a count too: where the infusions' time
   supports hours of a code no line of the encounter bills, the infusion line is told to add them
-  (`hours_not_billed`, a warning: money left unbilled; 96413 for 211 minutes alone is 96415 x3),
-  up to the code's MUE and the policy's cap, unless another finding's fix names those hours or changes
-  the codes they follow (an initial infusion line billed other than x1 or recoded by the one-initial rule,
-  an administration line route-mismatch may recode to the product's route, hydration concurrent-hydration
-  resizes, hours of another code billed over their time: they may be these hours under the wrong code,
-  or a line of the code by the same provider no primary anchors, that date or the next after an
-  infusion running past midnight: addon-without-primary's line to move or re-date, or any line of the
-  code by the same provider that date: its hours may be these; an original claim's lines are never
-  its replacement's hours; probe 25A D2, review 26A). With no
+  (`hours_not_billed`, a warning: money left unbilled; 96413 for 211 minutes alone is 96415 x3), up to
+  the code's MUE and the policy's cap, unless another finding's fix names those hours or changes the
+  codes they follow (an initial infusion line billed other than x1 or recoded by the one-initial rule,
+  a sequential line `sequential_units` resizes, an administration line route-mismatch may recode to
+  the product's route, hydration concurrent-hydration resizes, hours of another code billed over their
+  time: they may be these hours under the wrong code, or a line of the code by the same provider no
+  primary anchors, that date or the next after an infusion running past midnight:
+  addon-without-primary's line to move or re-date, or any line of the code by the same provider that
+  date: its hours may be these; an original claim's lines are never its replacement's hours; probe 25A
+  D2, review 26A). With no
   infusion it extends billed in the encounter, an add-on anchored by another primary (MEDICARE's CMS
   list: 96366 with 96413 or 96360) supports none
   where every infusion line of the encounter documents its minutes (`hours_no_infusion`; with no
@@ -45,6 +46,13 @@
   `hours_other_family_timed`). An add-on without any primary in the encounter is
   `addon-without-primary`'s, and its hours are not judged here (one root cause; counted not
   evaluated).
+- A sequential infusion code (96367, 96417) billed x2 or more on one line that documents one
+  infusion (its own start and stop) is `sequential_units` (error, the units past the first at risk):
+  CPT reports it once per sequential infusion of a new drug, and the time past its first hour is the
+  family's additional hour (96367 x3 for 10:00-13:00 is 96367 x1 and 96366 x2); several drugs infused
+  one after another are each documented with their own times (probe 26A D5). Not a line the time
+  rules recode whole, the one-initial rule recodes as the concurrent infusion, or route-mismatch
+  replaces; its units past the first are not also over the MUE.
 - An add-on line that documents its own start and stop continues the infusion whose interval it meets
   or overlaps: the two intervals merge (96360 09:00-10:00 and 96361 10:00-11:00 is one 120-minute
   hydration: 96361 x1). After an interruption of at most 30 minutes (a bag change) it still
@@ -419,9 +427,11 @@ def _unbilled_hours(t: Timing, lines: pl.LazyFrame, ctx: Context, skip: pl.Serie
     chain_of = t.lines.select("row_id", *keys)
     resized = pl.concat([
         initial_services(within).filter(~pl.col("is_kept_line") | (pl.col("extra_units") > 0)).select("row_id"),
-        # (an initial line billed other than x1 is duplicate-initial-infusion's to size; a sequential
-        # 96367 x2 no finding resizes, and its minutes count as hours_under counts them: review 25G D3)
+        # (an initial line billed other than x1 is duplicate-initial-infusion's to size, a sequential 96367
+        # x2 for one documented infusion ``sequential_units``': "96367 x1 and 96366 x2"; reviews 25G D3,
+        # 26A D5)
         within.filter((pl.col("units") != 1) & code_is(adm_role="initial")).select("row_id"),
+        sequential_units(within).select("row_id"),
     ]).unique().join(chain_of, on="row_id").collect()
     # (only those lines' episodes: the kept infusion's own hours are asked beside the recode, 96413
     # 09:00-12:00 and a second 96413 12:00-13:00 "reported as 96417" still support 96415 x2; review
@@ -675,8 +685,64 @@ def _within_mue(found: pl.LazyFrame, lines: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
-    found = pl.concat([_drug_findings(lines), _hour_findings(lines, ctx)], how="diagonal_relaxed")
+    found = pl.concat([_drug_findings(lines), _hour_findings(lines, ctx), sequential_units(lines)],
+                      how="diagonal_relaxed")
     return _within_mue(_within_cap(found, lines), lines)
+
+
+def _sequential_codes() -> pl.DataFrame:
+    """``procedure_code`` (a sequential infusion code: 96367, 96417) -> ``hour_code`` (its family's
+    additional hour, 96366, 96415): the subsequent codes of the initial infusions that are not their
+    hour code (96361 is both), but the pump set-up over-cap-96371 counts."""
+    from checks._counting import CAP_CHECK_CODE  # (that module imports this one)
+
+    table = reference.code_table()
+    return table.filter((pl.col("adm_role") == "initial") & (pl.col("adm_infusion") == "true")
+                        & pl.col("adm_subsequent_code").is_not_null()
+                        & (pl.col("adm_subsequent_code") != pl.col("adm_addon_hour_code").fill_null(""))
+                        & (pl.col("adm_subsequent_code") != CAP_CHECK_CODE)).select(
+        pl.col("adm_subsequent_code").alias("procedure_code"), pl.col("adm_addon_hour_code").alias("hour_code")
+    ).unique("procedure_code", keep="first", maintain_order=True)
+
+
+def sequential_units(lines: pl.LazyFrame) -> pl.LazyFrame:
+    """``sequential_units``: a sequential infusion line (96367, 96417) billed x2 or more for one
+    documented infusion (its own start and stop): CPT reports the code once per sequential infusion of
+    a new drug, and the time past its first hour is the family's additional hour (96366, 96415): 96367
+    x3 for 10:00-13:00 is 96367 x1 and 96366 x2 (probe 26A D5: it passed, and the hours asked beside
+    it may have been billed as the extra units). An error, the units past the first at risk: one time
+    span documents one infusion (several drugs infused one after another are each documented with
+    their own times). Not a line the time
+    rules recode whole (under its floor, a push), the one-initial rule recodes as the concurrent
+    infusion, or route-mismatch replaces (their fixes name the line). Few lines: a code and units test
+    first."""
+    from checks._counting import not_replaced, recoded_as_concurrent, units_recoded_whole
+
+    codes = _sequential_codes()
+    schema = {"row_id": pl.Int64, "reason": pl.String, "billed": pl.Float64, "excess_units": pl.Float64,
+              "hour_code": pl.String, "hours": pl.Int64, "interval": pl.String, "minutes": pl.Int64}
+    found = lines.filter(pl.col("procedure_code").is_in(codes.get_column("procedure_code").implode())
+                         & (pl.col("units") > 1)).select("row_id", "enc_key", "procedure_code", "units").collect()
+    if not found.height:
+        return pl.LazyFrame(schema=schema)
+    found = not_replaced(lines, found).collect()
+    gone = pl.concat([recoded_as_concurrent(lines).select("row_id"),
+                      units_recoded_whole(lines, found.get_column("enc_key").unique()).select("row_id").collect()])
+    timed = timing(lines).lines.filter(pl.col("row_id").is_in(found.get_column("row_id").implode())).filter(
+        pl.col("minutes").is_not_null()).select("row_id", "minutes", "s", "e").collect()
+    from scrubber.timing import hour_units, interval
+
+    return found.lazy().join(gone.lazy(), on="row_id", how="anti").join(timed.lazy(), on="row_id").join(
+        codes.lazy(), on="procedure_code").select(
+        pl.col("row_id").cast(pl.Int64),
+        pl.lit("sequential_units").alias("reason"),
+        pl.col("units").cast(pl.Float64).alias("billed"),
+        (pl.col("units") - 1).cast(pl.Float64).alias("excess_units"),
+        "hour_code",
+        hour_units(pl.col("minutes")).alias("hours"),
+        interval("s", "e").alias("interval"),
+        pl.col("minutes").cast(pl.Int64),
+    ).cast(schema)  # type: ignore[arg-type]
 
 
 def unevaluated(lines: pl.LazyFrame) -> pl.LazyFrame:

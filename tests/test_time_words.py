@@ -46,6 +46,8 @@ def _claims(payer: str, claim_type: str, prefix: str) -> list[str]:
         line("HT", 2, "96367", 1, 150, "10:00", "11:35", dx="C50.911"), line("HT", 3, "96415", 1, 150),
         line("HU", 1, "96365", 1, 300, "08:00", "10:31"), line("HU", 2, "96366", 1, 120),  # hours_under
         line("HB", 1, "96365", 1, 300, "08:00", "10:31"),  # hours_not_billed: 151 minutes support x2, no 96366 billed
+        # sequential_units: 96367 x2 for one infusion of 150 minutes is 96367 x1 and 96366 x1
+        line("SQ", 1, "96365", 1, 300, "08:00", "09:00"), line("SQ", 2, "96367", 2, 300, "09:00", "11:30"),
         line("OB", 1, "96365", 1, 300, "09:00", "10:20", "30"), line("OB", 2, "96366", 1, 120),  # observation
         line("SH", 1, "96365", 1, 300, "09:00", "09:12"),  # too short: push 96374
         # too short before an infusion billed as sequential: push_before_infusion (96375, 96367 as 96365)
@@ -151,6 +153,11 @@ def test_fixes_give_the_computed_answer(findings: pl.DataFrame) -> None:
     none = _one(findings, "MPHN")
     assert none["suggested_fix"].startswith("Delete 96366 (claim MPHN line 2")
     assert "90 min, supports 0 (1 from 91 min)" in none["message"]
+    sequential = _one(findings, "MPSQ")
+    assert sequential["reason"] == "sequential_units"
+    assert sequential["suggested_fix"].startswith("Bill 96367 x1 on claim MPSQ line 2 and its additional hours as "
+                                                  "96366 (x1 for the documented 150 minutes")
+    assert "one documented infusion (09:00-11:30, 150 minutes)" in sequential["message"]
     drug = _one(findings, "MPDO")
     assert "Bill J1459 x70 instead of x75" in drug["suggested_fix"] and "5 more than the dose supports" in drug[
         "message"]
