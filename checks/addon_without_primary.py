@@ -193,7 +193,8 @@ def _hours_of_another_family(lines: pl.LazyFrame, ctx: Context, orphans: pl.Data
     recodes an anchored one by): 96366 beside 96413 alone for 120 minutes is 96415 x1 under CPT's
     primaries, as it is under MEDICARE's wider list (probe 21A: the commercial claim was told to bill
     a 96365 nobody documented, or to delete a documented hour)."""
-    schema = {"row_id": pl.Int64, "other_code": pl.String, "other_units": pl.Int64, "other_extends": pl.String}
+    schema = {"row_id": pl.Int64, "other_code": pl.String, "other_units": pl.Int64, "other_extends": pl.String,
+              "other_supported": pl.Int64, "other_rest": pl.String}
     # (the encounter's only such line: two, 96415 and 96370 beside one 96365 supporting one hour, were
     # each told "96366 x1"; review 21D)
     t = timing(lines)
@@ -208,7 +209,8 @@ def _hours_of_another_family(lines: pl.LazyFrame, ctx: Context, orphans: pl.Data
     if not groups.height:
         return pl.LazyFrame(schema=schema)
     return other_family(groups, t, lines, ctx).lazy().filter(pl.col("other_code").is_not_null()).select(
-        pl.col("head").alias("row_id"), "other_code", "other_units", "other_extends").cast(schema)  # type: ignore[arg-type]
+        pl.col("head").alias("row_id"), "other_code", "other_units", "other_extends", "other_supported",
+        "other_rest").cast(schema)  # type: ignore[arg-type]
 
 
 def _primary_across_midnight(lines: pl.LazyFrame, orphans: pl.DataFrame) -> pl.LazyFrame:

@@ -384,7 +384,7 @@ def _judged_hours(lines: pl.LazyFrame, ctx: Context, skip: pl.Series | None = No
             "dates",
             "infusions",
             pl.lit(extends).gather(pl.col("tm_chain")).alias("extends"),
-            "other_code", "other_units", "other_extends",
+            "other_code", "other_units", "other_extends", "other_supported", "other_rest",
             # (hours_none: every line at risk; hours_over: the excess laid on the chain's lines in order,
             # as checks._counting lays it for the unit counters, each line at most its own units)
             pl.col("hour_rows").alias("risk_rows"),
@@ -567,7 +567,9 @@ def other_family(wrong: pl.DataFrame, t: Timing, lines: pl.LazyFrame, ctx: Conte
     table = reference.code_table()
     empty = wrong.with_columns(pl.lit(None, pl.String).alias("other_code"),
                                pl.lit(None, pl.Int64).alias("other_units"),
-                               pl.lit(None, pl.String).alias("other_extends"))
+                               pl.lit(None, pl.String).alias("other_extends"),
+                               pl.lit(None, pl.Int64).alias("other_supported"),
+                               pl.lit("").alias("other_rest"))
     alone = wrong.filter((pl.col("expected") == 0) & (pl.col("billed") > 0)).select(
         "enc_key", pl.col("tm_chain").alias("_own"))
     if not alone.height:
@@ -613,9 +615,17 @@ def other_family(wrong: pl.DataFrame, t: Timing, lines: pl.LazyFrame, ctx: Conte
                 "enc_key", "other_code", "_billed"), on=["enc_key", "other_code"], how="left").with_columns(
             pl.min_horizontal("_spare", pl.col("cap") - pl.col("_billed").fill_null(0)).alias("_spare")).filter(
             pl.col("_spare") >= 1).drop("head", "policy", "cap", "_billed")
+    # (the recode carries the units billed, at most those hours; the rest of them is asked beside it in
+    # the same fix, and the words say what the record supports: "x1 not yet billed" of a record
+    # supporting x2 left the other unit to the next run, review 26A D6)
+    spare = pl.col("_spare").cast(pl.Int64)
+    units = pl.min_horizontal(pl.col("billed").cast(pl.Int64), spare)
     return wrong.join(best, on=keys, how="left", maintain_order="left").with_columns(
-        pl.when(pl.col("other_code").is_not_null()).then(
-            pl.min_horizontal(pl.col("billed").cast(pl.Int64), pl.col("_spare"))).alias("other_units"),
+        pl.when(pl.col("other_code").is_not_null()).then(units).alias("other_units"),
+        spare.alias("other_supported"),
+        pl.when(spare > units).then(pl.format(
+            ", and add {} x{} for the rest of the documented time ({} x{} in all)", "other_code",
+            spare - units, "other_code", spare)).otherwise(pl.lit("")).alias("other_rest"),
     ).drop("_spare")
 
 

@@ -41,6 +41,8 @@ def _claims(payer: str, claim_type: str, prefix: str) -> list[str]:
         line("HX", 1, "96413", 1, 400, "09:00", "10:00", dx="C50.911"), line("HX", 2, "96366", 1, 120),
         # the same after 120 minutes of chemotherapy, which support 96415 x1: recoded, not deleted
         line("HF", 1, "96413", 1, 400, "09:00", "11:00", dx="C50.911"), line("HF", 2, "96366", 1, 120),
+        # the same after 180 minutes (96415 x2): the recode of the one unit billed, and the rest asked with it
+        line("HR", 1, "96413", 1, 400, "09:00", "12:00", dx="C50.911"), line("HR", 2, "96366", 1, 120),
         # 96415 beside 96413 of 60 minutes (none of its own) and a sequential 96367 of 95 (96366 x1): recoded
         line("HT", 1, "96413", 1, 400, "09:00", "10:00", dx="C50.911"),
         line("HT", 2, "96367", 1, 150, "10:00", "11:35", dx="C50.911"), line("HT", 3, "96415", 1, 150),
@@ -153,6 +155,13 @@ def test_fixes_give_the_computed_answer(findings: pl.DataFrame) -> None:
     none = _one(findings, "MPHN")
     assert none["suggested_fix"].startswith("Delete 96366 (claim MPHN line 2")
     assert "90 min, supports 0 (1 from 91 min)" in none["message"]
+    # review 26A D6: the words say what the record supports, and the fix asks the rest with the recode
+    recode = _one(findings, "MPHR")
+    assert recode["reason"] == "hours_other_family" and "supports 96415 x2 not yet billed" in recode["message"]
+    assert "as 96415 x1 instead of 96366 x1, and add 96415 x1 for the rest of the documented time (96415 x2 in " \
+           "all)" in recode["suggested_fix"]
+    exact = _one(findings, "MPHF")
+    assert "as 96415 x1 instead of 96366 x1:" in exact["suggested_fix"] and "and add" not in exact["suggested_fix"]
     sequential = _one(findings, "MPSQ")
     assert sequential["reason"] == "sequential_units"
     assert sequential["suggested_fix"].startswith("Bill 96367 x1 on claim MPSQ line 2 and its additional hours as "
