@@ -25,7 +25,9 @@
   units of that code billed in the encounter (split over several lines or not). 96365 for 60 minutes and
   96367 for 100 minutes support 96366 x1. None billed is a count too: where the infusions' time
   supports hours of a code no line of the encounter bills, the infusion line is told to add them
-  (`hours_not_billed`, a warning: money left unbilled; 96413 for 211 minutes alone is 96415 x3), up to
+  (`hours_not_billed`, a warning: money left unbilled; 96413 for 211 minutes alone is 96415 x3; held
+  back, and counted not evaluated, where an infusion of the chain has no usable times or a row of the
+  encounter could not be read), up to
   the code's MUE and the policy's cap, unless another finding's fix names those hours or changes the
   codes they follow (an initial infusion line billed other than x1 or recoded by the one-initial rule,
   a sequential line `sequential_units` resizes, an administration line route-mismatch may recode to
@@ -766,7 +768,10 @@ def unevaluated(lines: pl.LazyFrame) -> pl.LazyFrame:
         groups = pl.concat([groups.join(encounters.lazy(), on="enc_key", how="anti"),
                             timing(corrected).groups.select(groups.collect_schema().names())])
     hours = groups.filter(~pl.col("evaluable")).select(pl.col("hour_rows").alias("row_id"))
-    return pl.concat([drugs, hours.explode("row_id")])
+    # (hours no line bills, on an infusion line of a chain whose time cannot be judged: the ask is held
+    # back, and counted so, review 26A D7)
+    unbilled = timing(lines).unbilled.filter(~pl.col("evaluable")).select(pl.col("head").cast(pl.Int64).alias("row_id"))
+    return pl.concat([drugs, hours.explode("row_id"), unbilled], how="vertical_relaxed")
 
 
 CHECK = Check(card=load_card(__file__), find=find, unevaluated=unevaluated, reads_timing=True)

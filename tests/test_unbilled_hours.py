@@ -30,3 +30,26 @@ def test_a_rejected_infusion_row_of_the_chain_leaves_the_hours_unasked(tmp_path:
 
 def test_near_miss_the_same_row_read_asks_for_the_hours_both_infusions_support(tmp_path: Path) -> None:
     assert ("unit-miscalculation", 1, "hours_not_billed") in _reasons(tmp_path, "1")
+
+
+def _not_evaluated(tmp_path: Path, first_times: str) -> tuple[int, set[str]]:
+    rows = [HEADER,
+            f"J3,1,MJ3,AETNA,professional,11,2026-03-10,96365,1,350,A41.9,1234567893,{first_times}",
+            "J3,2,MJ3,AETNA,professional,11,2026-03-10,96367,1,300,A41.9,1234567893,2026-03-10T10:00,2026-03-10T13:00"]
+    path = tmp_path / "j3.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    result = scrub([str(path)])
+    return (result.summary["by_check"]["unit-miscalculation"]["lines_not_evaluated"],
+            {f["reason"] for f in result.findings.to_dicts()})
+
+
+def test_an_ask_held_back_for_an_untimed_infusion_is_counted_not_evaluated(tmp_path: Path) -> None:
+    # Review 26A D7: the 96367's 180 minutes support 96366 x2, but the 96365 has no times: the ask is held
+    # back, and the summary said nothing was left unevaluated.
+    count, reasons = _not_evaluated(tmp_path, ",")
+    assert count == 1 and "hours_not_billed" not in reasons
+
+
+def test_near_miss_both_infusions_timed_ask_and_leave_nothing_unevaluated(tmp_path: Path) -> None:
+    count, reasons = _not_evaluated(tmp_path, "2026-03-10T09:00,2026-03-10T10:00")
+    assert count == 0 and "hours_not_billed" in reasons
