@@ -577,6 +577,10 @@ def _as_text(field: Any) -> Column:
         whole = (col >= 0) & (col == F.floor(col)) & (col < 10**width)
         return F.when(whole, F.lpad(col.cast("decimal(38,0)").cast("string"), width, "0")).otherwise(
             col.cast("string"))
+    if isinstance(dtype, T.FloatType | T.DoubleType):
+        # (a whole number stored as a float is the CSV's text, "1001", as the local reader makes it)
+        whole = ~F.isnan(col) & (col == F.floor(col)) & (F.abs(col) < 2.0 ** 53)
+        return F.when(whole, col.cast("long").cast("string")).otherwise(col.cast("string"))
     return col.cast("string")
 
 

@@ -118,3 +118,23 @@ def test_near_miss_an_infusion_started_the_evening_before_is_used(tmp_path: Path
     assert [(r["check_id"], r["reason"]) for r in result.findings.iter_rows(named=True)] == [
         ("unit-miscalculation", "hours_over")], result.findings
     assert not _problems(result)
+
+
+def test_whole_number_ids_stored_as_floats_in_parquet_read_as_a_csv_writes_them(tmp_path: Path) -> None:
+    # Probe 26C D8: pandas writes an integer column holding a null as floats; "1001.0" matched no
+    # records row and split the member from a CSV's lines.
+    import polars as pl
+
+    frame = pl.DataFrame({
+        "claim_id": [1001.0, 1001.0, None], "line_number": [1.0, 2.0, 1.0], "member_id": [5551234.0, 5551234.0, 7.5],
+        "payer": ["AETNA"] * 3, "place_of_service": [11.0, 11.0, 11.0],
+        "date_of_service": ["2026-03-02"] * 3, "procedure_code": ["96365", "96366", "96365"],
+        "units": [1.0, 2.0, 1.0], "charge": [350.0, 120.0, 350.0], "diagnosis_1": ["D80.0"] * 3,
+        "infusion_start": ["2026-03-02T09:00", None, None], "infusion_stop": ["2026-03-02T10:40", None, None]})
+    path = tmp_path / "float_ids.parquet"
+    frame.write_parquet(path)
+    result = scrub([str(path)])
+    # 100 minutes support 96366 x1: x2 is one over, on claim 1001 of member 5551234
+    found = result.findings.select("claim_id", "member_id", "reason").rows()
+    assert found == [("1001", "5551234", "hours_over")], found
+    assert result.summary["rows_checked"] == 2 and result.summary["rows_read"] == 3  # no claim id: rejected

@@ -82,6 +82,12 @@ def _text(expr: pl.Expr, dtype: pl.DataType, time_zone: str | None, date_only: b
         return expr.dt.strftime(_DATETIME_FMT)
     if isinstance(dtype, pl.Binary):
         return expr.cast(pl.String, strict=False)
+    if dtype in (pl.Float32(), pl.Float64()):
+        # A whole number stored as a float (pandas writes an integer column holding a null so) is the
+        # text a CSV holds, "1001", not "1001.0": a claim or member id read "1001.0" matched no records row
+        # and split the member's encounters from a CSV's (probe 26C D8), as the JSON reader reads it.
+        whole = expr.is_finite() & (expr == expr.floor()) & (expr.abs() < 2.0 ** 53)
+        return pl.when(whole).then(expr.cast(pl.Int64, strict=False).cast(pl.String)).otherwise(expr.cast(pl.String))
     return expr.cast(pl.String)
 
 
