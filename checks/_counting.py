@@ -292,9 +292,12 @@ def kept_initials(lines: pl.LazyFrame, encounters: pl.Series) -> pl.LazyFrame:
     the encounter's initial service (review 24F D1), so a 96367 run inside it is judged against it and
     the swap promotes from it (review 25D D1: a 10-minute 96365-XS before three hours of 96367 and a
     second 96367 inside them left the 96368 to the next run)."""
-    initial = _within(lines.filter(code_is(adm_role="initial")), encounters)
+    # (counted after the hydration concurrent-hydration removes: a 96360 inside the 96367 is no initial
+    # service beside the 96365-XS, review 26D D1)
+    initial = _within(lines.filter(code_is(adm_role="initial")), encounters).join(
+        _hydration_removed(lines), on="row_id", how="anti")
     alone = pl.len().over("enc_key") == 1
-    initial = initial.filter(~distinct_site() | alone).join(_hydration_removed(lines), on="row_id", how="anti")
+    initial = initial.filter(~distinct_site() | alone)
     ranked = _ranked_as_documented(with_codes(initial, "adm_initial_rank", "adm_bit").collect(), lines).lazy()
     return ranked.sort("enc_key", *_KEPT_ORDER).group_by(
         "enc_key", maintain_order=True).first().select(
@@ -577,7 +580,12 @@ def units_reported_elsewhere(lines: pl.LazyFrame, of: pl.DataFrame | None = None
     # An add-on with no primary in the encounter: every unit is addon-without-primary's (96366 x10 alone
     # was also "2 over the MUE", with a fix to reduce it and an appeal for units no primary supports).
     within = lines if encounters is None else lines.filter(pl.col("enc_key").is_in(encounters.implode()))
-    parts.append(unanchored_addons(within).select("row_id", pl.col("units").cast(pl.Float64).alias("reported_units")))
+    # (not one no unit of which is payable in its setting: addon-without-primary leaves it to the MUE's
+    # finding, whose words then named "units another finding already reports", review 26D D5)
+    from checks.units_over_mue import not_payable_in_setting  # (that module imports this one)
+
+    parts.append(unanchored_addons(within).filter(~not_payable_in_setting()).select(
+        "row_id", pl.col("units").cast(pl.Float64).alias("reported_units")))
     # A sequential infusion billed x2 or more for one documented infusion: the units past the first are
     # unit-miscalculation's (``sequential_units``), not also over the MUE.
     parts.append(sequential_units(within).select("row_id", pl.col("excess_units").alias("reported_units")))

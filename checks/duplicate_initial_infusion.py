@@ -238,7 +238,9 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         pl.when(concurrent).then(pl.col("hours_note", "hours_removed")).fill_null(""),
         pl.when(continued).then(pl.col("_cont_units").cast(pl.Float64))
         .when(separate).then(pl.col("_own_units").cast(pl.Float64))
-        .when(concurrent).then(pl.lit(1.0)).otherwise(pl.coalesce(
+        # (a line documented under its floor is one push, whatever its units: 96365 x2 for 10 minutes
+        # beside a kept 96374 is 96375 x1, as infusion-too-short says on the same line, review 26D D6)
+        .when(concurrent | short_push).then(pl.lit(1.0)).otherwise(pl.coalesce(
             pl.col("instead_units").cast(pl.Float64), pl.col("extra_units").cast(pl.Float64))).alias("instead_units"),
         "own_interval",
         "kept_interval",

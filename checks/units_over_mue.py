@@ -17,7 +17,8 @@ reported again (one root cause); a
 second 96365 carrying XS is over the practitioner MUE of 1 and is a justification (MAI 3); with XE
 alone (a separate encounter that day) its words and the record it asks for are that encounter's, not
 a second site's, and with XP or XU a distinct service's. A policy cap
-replaces the MUE for its code. 96376 has a practitioner MUE of 0: the message says it is a facility-only code.
+replaces the MUE for its code; a cap of 0 is `policy_cap_zero` (the policy pays none of the code: the
+line is deleted; review 26D D5). 96376 has a practitioner MUE of 0: the message says it is a facility-only code.
 An immune globulin whose record documents every unit the encounter counts (each dose line its dose,
 each JW line a discarded amount that adds a billing unit, its own or its drug's other line's that day;
 units over them are unit-miscalculation's and not counted here) is over its MAI 3 MUE as documented
@@ -103,7 +104,7 @@ def _by_setting_and_code(column: str, dtype: pl.DataType, at: pl.Expr | None = N
 def not_payable_in_setting() -> pl.Expr:
     """True on lines of a code this check counts whose limit is 0: a policy cap of 0, or an MUE of 0 in
     the line's setting (96376 on a practitioner claim: facility-only). This check denies every unit of
-    such a line whatever else the claim bills (``mue_zero``, ``over_policy_cap_line``), so a rule whose
+    such a line whatever else the claim bills (``mue_zero``, ``policy_cap_zero``), so a rule whose
     fix would keep the line leaves it here (addon-without-primary: "bill the primary" beside "delete,
     facility-only code" on one line, review 25E D3)."""
     limit = pl.coalesce(pl.col("pol_cap"), _by_setting_and_code("mue", pl.Int64()))
@@ -355,7 +356,9 @@ def _over(lines: pl.LazyFrame) -> pl.DataFrame:
     site = reference.modifiers_with_role("separate_site")
     reason = (
         pl.when(pl.col("_kind") == _CAP).then(
-            pl.when(whole_line).then(pl.lit("over_policy_cap_line")).otherwise(pl.lit("over_policy_cap")))
+            # (a cap of 0: no other line "counted first reaches it", review 26D D5)
+            pl.when(pl.col("_limit") == 0).then(pl.lit("policy_cap_zero"))
+            .when(whole_line).then(pl.lit("over_policy_cap_line")).otherwise(pl.lit("over_policy_cap")))
         .when(pl.col("_limit") == 0).then(pl.lit("mue_zero"))
         .when(pl.col("_kind") == 1).then(pl.lit("over_mue_line"))
         .when(pl.col("_kind") == 2).then(
@@ -474,7 +477,7 @@ def _with_documented_units(ordered: pl.LazyFrame, candidates: pl.LazyFrame) -> p
 
 
 # The reasons whose fix deletes the line whole (MAI 2 or a policy cap; MAI 3 is a justification).
-_DELETES_LINE = ("over_mue_policy_line", "over_policy_cap_line")
+_DELETES_LINE = ("over_mue_policy_line", "over_policy_cap_line", "policy_cap_zero")
 
 
 def lines_deleted_whole(lines: pl.LazyFrame) -> pl.Series:
@@ -503,7 +506,7 @@ def _with_hours_of_deleted_lines(found: pl.DataFrame, hours: pl.DataFrame) -> pl
         # (a cap's risk is its excess laid on its line, then on the hour lines; an MUE's, the lines')
         pl.when(with_hours).then(pl.concat_list(pl.coalesce(pl.col("risk_rows"), pl.concat_list("row_id")),
                                                 "_hour_rows")).otherwise(pl.col("risk_rows")).alias("risk_rows"),
-        pl.when(pl.col("reason") == "over_policy_cap_line").then(
+        pl.when(pl.col("reason").is_in(["over_policy_cap_line", "policy_cap_zero"])).then(
             pl.col("excess_units") + pl.col("_hour_units").fill_null(0.0)).otherwise("excess_units")
         .alias("excess_units"),
         pl.col("hours_note", "hours_removed").fill_null(""),

@@ -149,7 +149,10 @@ def infusing_minutes(start: str = "infusion_start", stop: str = "infusion_stop")
     same_date = pl.col(stop).dt.date() == pl.col(start).dt.date()
     crossed = (minutes < 0) & same_date & (minutes + MINUTES_PER_DAY <= wrap_max)
     before = (pl.col("date_of_service") - pl.col(start).dt.date()).dt.total_days()
-    dated = (before >= 0) & (before <= timing_["max_start_days_before_service"])
+    # (a start before the date of service only for an infusion that reaches it: 10:00-11:00 the day
+    # before a line's date is the same recording error, review 26D D7)
+    reaches = (before == 0) | (pl.col(stop).dt.date() >= pl.col("date_of_service"))
+    dated = (before >= 0) & (before <= timing_["max_start_days_before_service"]) & reaches
     return pl.when(dated.not_()).then(None).when((minutes >= 0) & (minutes <= longest)).then(minutes).when(
         crossed).then(minutes + MINUTES_PER_DAY)
 

@@ -138,3 +138,13 @@ def test_whole_number_ids_stored_as_floats_in_parquet_read_as_a_csv_writes_them(
     found = result.findings.select("claim_id", "member_id", "reason").rows()
     assert found == [("1001", "5551234", "hours_over")], found
     assert result.summary["rows_checked"] == 2 and result.summary["rows_read"] == 3  # no claim id: rejected
+
+
+def test_a_start_the_day_before_that_never_reaches_the_date_of_service_is_not_used(tmp_path: Path) -> None:
+    # Review 26D D7: the day-before allowance is for an infusion across midnight; 10:00-11:00 the day
+    # before is the same recording error as two days off (a concurrent 96367 passed as sequential).
+    path = tmp_path / "day_before.csv"
+    path.write_text(TIMES.format(start="2026-03-01T09:00", stop="2026-03-01T12:00"), encoding="utf-8")
+    result = scrub([str(path)])
+    assert result.findings.height == 0
+    assert any("not on the date of service" in p for p in _problems(result)), _problems(result)
