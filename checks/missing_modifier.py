@@ -27,10 +27,12 @@
     line and keeps the JW line);
   - a JW line apart from its dose (no line of the drug without JW on its claim and date, one on
     another claim of the visit or another date of the hospital claim): where that dose has no JW line
-    of its own and documents waste that adds a unit, the dose line's finding moves that JW line beside
-    it (`waste_jw_line_apart`; "add a JW line" beside it billed the waste twice); where the dose has its
-    own JW line, this one bills the waste a second time and is deleted (`jw_waste_billed_twice`; probe
-    26B D1);
+    of its own and documents waste that adds a unit (with or without JZ), the dose line's finding moves
+    that JW line beside it (`waste_jw_line_apart`; "add a JW line" beside it billed the waste twice);
+    where the dose has its own JW line, this one bills the waste a second time and is deleted
+    (`jw_waste_billed_twice`; probe 26B D1); where the dose documents no discarded amount that adds a
+    unit (JZ, or waste inside the rounded-up unit), there is none to bill and it is deleted
+    (`jw_apart_no_billable_waste`; review 26D D4);
   - the discarded amount is billed on its own line with JZ instead of JW, or with no modifier where
     the policy requires JW, beside the line that bills the dose (the fix puts JW on that line, and
     takes JZ off the dose line if it carries it; the dose line is not reported again);
@@ -171,7 +173,7 @@ _APART_FACTS = {"jw_claim": pl.String, "jw_line": pl.Int32, "jw_dos": pl.Date, "
 
 # The reasons of a dose line whose waste no JW line of its claim and date bills, where one of another
 # claim or date of the encounter does (:func:`_moved_jw_line`).
-_MOVABLE = ("waste_without_jw", "waste_unbilled")
+_MOVABLE = ("waste_without_jw", "waste_unbilled", "jz_with_billable_waste")
 
 
 def _jw_apart_from_dose(paired: pl.LazyFrame, drugs: pl.LazyFrame) -> pl.DataFrame:
@@ -184,22 +186,29 @@ def _jw_apart_from_dose(paired: pl.LazyFrame, drugs: pl.LazyFrame) -> pl.DataFra
     billed the waste twice, and a waste billed twice passed. A few lines, or none."""
     schema = {"row_id": pl.Int64, "enc_key": pl.UInt32, "code_idx": pl.UInt8, "jw_claim": pl.String,
               "jw_line": pl.Int32, "jw_dos": pl.Date, "jw_units": pl.Float64, "_twice": pl.Boolean,
-              "dose_claim": pl.String, "dose_line": pl.Int32, "dose_dos": pl.Date}
+              "_no_waste": pl.Boolean, "dose_claim": pl.String, "dose_line": pl.Int32, "dose_dos": pl.Date}
     apart = paired.filter(pl.col("_dose_elsewhere").fill_null(False)).select(
         "row_id", "enc_key", "code_idx", "cd_key", pl.col("claim_id").alias("jw_claim"),
         pl.col("line_number").alias("jw_line"), pl.col("date_of_service").alias("jw_dos"),
         pl.col("units").alias("jw_units")).collect()
     if not apart.height:
         return pl.DataFrame(schema=schema)
-    doses = drugs.filter(~pl.col("is_jw")).join(apart.lazy().select(
+    doses = _drug_lines(drugs.filter(~pl.col("is_jw")).join(apart.lazy().select(
         "enc_key", "code_idx", pl.col("cd_key").alias("_jw_cd"), pl.col("row_id").alias("_jw_row")),
-        on=["enc_key", "code_idx"]).filter(pl.col("cd_key") != pl.col("_jw_cd"))
+        on=["enc_key", "code_idx"]).filter(pl.col("cd_key") != pl.col("_jw_cd")))
     with_jw = pl.col("has_jw_line")
+    # (a dose whose record documents no discarded amount that adds a unit: JZ, or waste inside the
+    # rounded-up unit; review 26D D4: a JW line on the visit's other claim passed where on the dose's
+    # own claim it is told to go)
+    no_unit = (pl.col("waste_units") == 0).fill_null(False) | (pl.col("waste_units").is_null() & pl.col("is_jz"))
+
+    def named(column: str) -> pl.Expr:  # (the dose with its own JW line, else the first)
+        return pl.coalesce(pl.col(column).filter(with_jw).first(), pl.col(column).first())
+
     per_line = doses.sort("claim_id", "date_of_service", "line_number", "row_id").group_by("_jw_row").agg(
-        with_jw.all().alias("_twice"),
-        pl.col("claim_id").filter(with_jw).first().alias("dose_claim"),
-        pl.col("line_number").filter(with_jw).first().alias("dose_line"),
-        pl.col("date_of_service").filter(with_jw).first().alias("dose_dos"))
+        with_jw.all().alias("_twice"), (no_unit & ~with_jw).all().alias("_no_waste"),
+        named("claim_id").alias("dose_claim"), named("line_number").alias("dose_line"),
+        named("date_of_service").alias("dose_dos"))
     return apart.lazy().join(per_line, left_on="row_id", right_on="_jw_row", how="left").select(
         list(schema)).collect().cast(schema)  # type: ignore[arg-type]
 
@@ -212,7 +221,7 @@ def _moved_jw_line(alone: pl.LazyFrame, apart: pl.DataFrame) -> pl.LazyFrame:
     waste twice; probe 26B D1), with ``jw_claim``, ``jw_line``, ``jw_dos``, ``jw_units`` and
     ``risk_rows`` (the JW line, which no dose anchors, and where JZ is required the dose line, returned
     without JW or JZ). Otherwise as they were."""
-    movable = apart.filter(~pl.col("_twice").fill_null(False))
+    movable = apart.filter(~pl.col("_twice").fill_null(False) & ~pl.col("_no_waste").fill_null(False))
     if not movable.height:
         return alone
     keys = ["enc_key", "code_idx"]
@@ -223,7 +232,7 @@ def _moved_jw_line(alone: pl.LazyFrame, apart: pl.DataFrame) -> pl.LazyFrame:
     doses = alone.filter(plain).group_by(keys).agg(pl.col("cd_key").n_unique().alias("_n_doses"))
     moved = plain & (pl.col("_n_doses") == 1) & pl.col("_jw_row").is_not_null()
     # (required JZ or JW: the dose line is returned unprocessed; JW only: it is paid, the JW line is not)
-    returned = pl.col("reason") == "waste_without_jw"
+    returned = pl.col("reason").is_in(["waste_without_jw", "jz_with_billable_waste"])
     return alone.join(one.lazy(), on=keys, how="left").join(doses, on=keys, how="left").with_columns(
         pl.when(moved).then(pl.lit("waste_jw_line_apart")).otherwise(pl.col("reason")).alias("reason"),
         pl.when(moved & returned).then(pl.concat_list("row_id", "_jw_row"))
@@ -354,12 +363,14 @@ def _jwjz(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         "row_id", pl.lit(True).alias("_dose_elsewhere")).unique("row_id")
     paired = paired.join(elsewhere, on="row_id", how="left")
     apart = _jw_apart_from_dose(paired, drugs)
-    paired = paired.join(apart.lazy().select("row_id", "_twice", "dose_claim", "dose_line", "dose_dos"),
+    paired = paired.join(apart.lazy().select("row_id", "_twice", "_no_waste", "dose_claim", "dose_line", "dose_dos"),
                          on="row_id", how="left")
     undocumented = undocumented & pl.col("_dose_elsewhere").is_null()
     paired = paired.with_columns(
         # A JW line apart from its dose whose dose already has its own JW line: the waste billed twice.
         pl.when(pl.col("_twice").fill_null(False)).then(pl.lit("jw_waste_billed_twice"))
+        # ... or whose dose documents no discarded amount that adds a unit: none to bill.
+        .when(pl.col("_no_waste").fill_null(False)).then(pl.lit("jw_apart_no_billable_waste"))
         # (where the policy asks JW there: not at an exempt place, nor at home before its home date)
         .when(waste_alone & (pl.col("n_jw") == 1)).then(
             pl.when(pl.col("_dose_elsewhere").is_null() & pl.col("jw_required"))
