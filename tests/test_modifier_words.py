@@ -71,6 +71,13 @@ SCENARIOS = {
                                   "2,11,2026-02-10,J1459,JW,,1,100,,,"],
     "jw_and_jz_on_dose_line": ["1,11,2026-02-10,J1459,JW,JZ,71,7100,35200,400,IV",
                                "2,11,2026-02-10,J1459,JW,,1,100,,,"],
+    # A JW line apart from its dose (a last field "apart": on the visit's other claim, professional; the
+    # next day of the hospital claim, institutional): moved beside the dose, or deleted (probe 26B D1).
+    "waste_jw_line_apart": ["1,11,2026-02-10,J1459,,,71,7100,35200,800,IV", "1,11,2026-02-10,J1459,JW,,1,100,,,,apart"],
+    "jw_waste_billed_twice": ["1,11,2026-02-10,J1459,,,71,7100,35200,800,IV", "2,11,2026-02-10,J1459,JW,,1,100,,,",
+                              "1,11,2026-02-10,J1459,JW,,1,100,,,,apart"],
+    "jw_apart_no_billable_waste": ["1,11,2026-02-10,J1459,JZ,,71,7100,35200,200,IV",
+                                   "1,11,2026-02-10,J1459,JW,,1,100,,,,apart"],
 }
 PAYERS = {"medicare": "MEDICARE", "commercial": "BCBS"}
 # A commercial payer whose policy asks what Medicare asks: every reason can speak its commercial words.
@@ -101,8 +108,13 @@ def findings(tmp_path_factory) -> pl.DataFrame:
                 member = f"M-{claim}"
                 pcn = "" if reason == "no_home_ivig" else f"PCN{claim}"
                 for line in lines:
-                    number, pos, dos, code, m1, m2, units, charge, dose, waste, route = line.split(",")
-                    rows.append(",".join([claim, number, member, payer, setting, pos, dos, code, m1, m2, units,
+                    number, pos, dos, code, m1, m2, units, charge, dose, waste, route, *apart = line.split(",")
+                    where = claim
+                    if apart and setting == "professional":
+                        where = claim + "B"
+                    elif apart:  # (one hospital claim is one encounter across its dates)
+                        number, dos = str(int(number) + 10), dos[:-2] + f"{int(dos[-2:]) + 1:02d}"
+                    rows.append(",".join([where, number, member, payer, setting, pos, dos, code, m1, m2, units,
                                           charge, "D80.0", dose, waste, route, pcn]))
     claims = tmp / "claims.csv"
     claims.write_text("\n".join(rows) + "\n", encoding="utf-8")
@@ -114,7 +126,7 @@ def findings(tmp_path_factory) -> pl.DataFrame:
 
 
 def _scenario(claim_id: str) -> str:
-    return list(SCENARIOS)[int(claim_id[2:])]
+    return list(SCENARIOS)[int(claim_id[2:4])]
 
 
 def test_every_reason_of_both_cards_is_rendered_for_each_payer_kind_and_setting(findings) -> None:
