@@ -18,7 +18,7 @@
   one root cause); a unit past both is over here.
 - Additional-hour add-ons (96361, 96366, 96370, 96415): for each infusion it extends in the encounter,
   with T its documented minutes (crossing midnight allowed; a stop more than a day after its start,
-  `timing.max_infusion_minutes`, or a start not on the line's date of service nor the day before, is
+  `timing.max_infusion_minutes`, or a start more than a day from the line's date of service, is
   read as a recording error: not evaluated, an input warning), the
   infusion supports max(0, floor((T - 31) / 60)) additional hours: 61-90 minutes is 0, 91-150 is 1,
   151-210 is 2, 211-270 is 3. The expected units of the add-on code are the sum over those infusions, compared with the

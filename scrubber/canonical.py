@@ -1008,13 +1008,13 @@ def _duplicate_reasons(candidates: pl.DataFrame, typed: pl.DataFrame, failed: pl
     good_repeat = same & (pl.col("row_id") != pl.col("_first_row_id")) & ~pl.col("_bad")
     repeats = dup.filter(good_repeat).get_column("row_id")
     # (the kept row's values, each the first a good copy gives in row order: the kept row's own where it
-    # has one; the copies agree wherever two give one, or they differ and none is kept)
-    scalars = [c for c in content if not isinstance(typed.schema[c], pl.List)]
+    # has one; the copies agree wherever two give one, or they differ and none is kept. Lists too: a
+    # claim's own diagnosis list is null on a CSV row and given by its 837 copy, review 26E D1)
     merged = None
-    if repeats.len() and scalars:
+    if repeats.len() and content:
         groups = dup.filter(same & ~pl.col("_bad")).select("row_id", "_first_row_id")
         merged = values.join(groups, on="row_id").sort("row_id").group_by("_first_row_id").agg(
-            pl.col(scalars).drop_nulls().first()).rename({"_first_row_id": "row_id"})
+            pl.col(content).drop_nulls().first()).rename({"_first_row_id": "row_id"})
     return (
         dup.filter(~pl.col("_bad") & (~same | (pl.col("row_id") != pl.col("_first_row_id"))))
         .select(

@@ -138,10 +138,11 @@ def infusing_minutes(start: str = "infusion_start", stop: str = "infusion_stop")
     time is plausible (``timing.max_midnight_wrap_minutes``, 12 h): 10:00 to 09:00 is a recording
     error, not a 23-hour infusion. A stop dated before its start is an error too, and so is an
     infusion longer than ``timing.max_infusion_minutes`` (a day: a start typed in 1900), and so is a
-    start on another date than the line's ``date_of_service`` or up to
-    ``timing.max_start_days_before_service`` days before it (an infusion across midnight whose add-on
-    is dated with the later day): times a year off were judged by their clock times alone (probe 26C
-    D6). Null minutes make the timing checks leave the line unevaluated instead of firing on a guess.
+    start more than ``timing.max_start_days_from_service`` days from the line's ``date_of_service``
+    (the day before for an infusion across midnight that reaches the date, the day after for an add-on
+    dated with the infusion it continues; an inpatient claim's lines, dated with the stay's first day,
+    any day): times a year off were judged by their clock times alone (probe 26C D6). Null minutes
+    make the timing checks leave the line unevaluated instead of firing on a guess.
     """
     timing_ = reference.manifest()["timing"]
     wrap_max, longest = timing_["max_midnight_wrap_minutes"], timing_["max_infusion_minutes"]
@@ -149,10 +150,16 @@ def infusing_minutes(start: str = "infusion_start", stop: str = "infusion_stop")
     same_date = pl.col(stop).dt.date() == pl.col(start).dt.date()
     crossed = (minutes < 0) & same_date & (minutes + MINUTES_PER_DAY <= wrap_max)
     before = (pl.col("date_of_service") - pl.col(start).dt.date()).dt.total_days()
+    apart = timing_["max_start_days_from_service"]
     # (a start before the date of service only for an infusion that reaches it: 10:00-11:00 the day
-    # before a line's date is the same recording error, review 26D D7)
-    reaches = (before == 0) | (pl.col(stop).dt.date() >= pl.col("date_of_service"))
-    dated = (before >= 0) & (before <= timing_["max_start_days_before_service"]) & reaches
+    # before a line's date is the same recording error, review 26D D7; a start the day after it for an
+    # add-on dated with the infusion it continues past midnight, as addon-without-primary's fix dates it,
+    # review 26E D3)
+    reaches = (before <= 0) | (pl.col(stop).dt.date() >= pl.col("date_of_service"))
+    # (an inpatient claim's lines are dated with the stay's first day: their times are any day of it,
+    # review 26E D4)
+    inpatient = (pl.col("claim_type") == "institutional") & (pl.col("place_of_service") == "21")
+    dated = ((before >= -apart) & (before <= apart) & reaches) | inpatient.fill_null(False)
     return pl.when(dated.not_()).then(None).when((minutes >= 0) & (minutes <= longest)).then(minutes).when(
         crossed).then(minutes + MINUTES_PER_DAY)
 
@@ -319,13 +326,14 @@ def _timing(lines: pl.LazyFrame) -> Timing:
     timed = (
         lines.with_row_index("_pos").filter(is_timed())
         .select("_pos", "row_id", "enc_key", "code_idx", "units", "observation_minutes", "enc_admin_mask",
-                "enc_anchored_mask", "enc_unreadable", "infusion_start", "infusion_stop", "date_of_service")
+                "enc_anchored_mask", "enc_unreadable", "infusion_start", "infusion_stop", "date_of_service",
+                "claim_type", "place_of_service")
         .with_columns(_attr("tm_kind"), _attr("tm_chain"), _attr("tm_hydration"), _attr("tm_secondary"),
                       _attr("tm_floor").cast(pl.Int16), has_times.alias("has_times"),
                       infusing_minutes().cast(pl.Int32).alias("minutes"))
         .with_columns(start.cast(pl.Int32).alias("s"))
         .with_columns((pl.col("s") + pl.col("minutes")).alias("e"))
-        .drop("infusion_start", "infusion_stop", "date_of_service")
+        .drop("infusion_start", "infusion_stop", "date_of_service", "claim_type", "place_of_service")
         .with_columns(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_i"))
         .collect()
     )

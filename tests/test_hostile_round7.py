@@ -107,7 +107,7 @@ def test_infusion_times_on_another_date_than_the_service_are_not_used(tmp_path: 
     result = scrub([str(path)])
     assert result.findings.height == 0
     assert result.summary["by_check"]["unit-miscalculation"]["lines_not_evaluated"] >= 1
-    assert any("not on the date of service" in p for p in _problems(result)), _problems(result)
+    assert any("more than a day from the date of service" in p for p in _problems(result)), _problems(result)
 
 
 def test_near_miss_an_infusion_started_the_evening_before_is_used(tmp_path: Path) -> None:
@@ -147,4 +147,41 @@ def test_a_start_the_day_before_that_never_reaches_the_date_of_service_is_not_us
     path.write_text(TIMES.format(start="2026-03-01T09:00", stop="2026-03-01T12:00"), encoding="utf-8")
     result = scrub([str(path)])
     assert result.findings.height == 0
-    assert any("not on the date of service" in p for p in _problems(result)), _problems(result)
+    assert any("more than a day from the date of service" in p for p in _problems(result)), _problems(result)
+
+
+def test_an_add_on_dated_with_the_infusion_it_continues_past_midnight_keeps_its_times(tmp_path: Path) -> None:
+    # Review 26E D3: addon-without-primary tells the biller to date the 96366 with its infusion (03-02);
+    # its own times then start the day after its date, and were called unusable.
+    rows = ("claim_id,line_number,member_id,payer,place_of_service,date_of_service,procedure_code,units,charge,"
+            "diagnosis_1,infusion_start,infusion_stop\n"
+            "T3,1,MT3,AETNA,11,2026-03-02,96365,1,350.00,D80.0,2026-03-02T22:00,2026-03-03T01:00\n"
+            "T3,2,MT3,AETNA,11,2026-03-02,96366,2,330.00,D80.0,2026-03-03T01:00,2026-03-03T02:00\n")
+    path = tmp_path / "redated.csv"
+    path.write_text(rows, encoding="utf-8")
+    result = scrub([str(path)])
+    assert not _problems(result)
+    # 240 minutes in all support 96366 x3: x2 is one short, judged by both lines' times
+    assert result.findings.select("reason").to_series().to_list() == ["hours_under"]
+
+
+def _inpatient(tmp_path: Path, pos: str) -> object:
+    rows = ("claim_id,line_number,member_id,payer,claim_type,place_of_service,date_of_service,procedure_code,units,"
+            "charge,diagnosis_1,revenue_code,infusion_start,infusion_stop\n"
+            f"IP1,1,MIP1,AETNA,institutional,{pos},2026-02-10,96365,1,350.00,D80.0,0260,2026-02-12T09:00,"
+            "2026-02-12T10:00\n"
+            f"IP1,2,MIP1,AETNA,institutional,{pos},2026-02-10,96366,3,330.00,D80.0,0260,,\n")
+    path = tmp_path / f"stay_{pos}.csv"
+    path.write_text(rows, encoding="utf-8")
+    return scrub([str(path)])
+
+
+def test_an_inpatient_line_dated_with_the_stays_first_day_keeps_its_times(tmp_path: Path) -> None:
+    # Review 26E D4: an inpatient claim's lines take the stay's first day; times two days in were unusable.
+    result = _inpatient(tmp_path, "21")
+    assert not _problems(result) and result.findings.select("reason").to_series().to_list() == ["hours_none"]
+
+
+def test_near_miss_an_outpatient_line_two_days_from_its_times_is_not_used(tmp_path: Path) -> None:
+    result = _inpatient(tmp_path, "22")
+    assert any("more than a day from the date of service" in p for p in _problems(result)), _problems(result)

@@ -315,13 +315,10 @@ def test_repeated_clm01_rejects_both_claims_whole(tmp_path: Path) -> None:
     frame = _read(text)
     assert frame.height == 2 + 3 + 1
     first_clm, later_clm = _position(text, _ACCT_FIRST[5]), _position(text, _ACCT_LATER[0])
-    reason = (f"claim id ACCT-77 repeats the claim at segment {first_clm} of this file: each claim needs its own "
-              "CLM01 (patient control number), else the lines of the two claims are read as one claim; the lines "
-              "of this claim are not checked")
-    earlier = (f"claim id ACCT-77 is given again at segment {later_clm} of this file with other lines or values: "
-               "which claim it is cannot be told; the lines of this claim are not checked")
-    assert frame.slice(2, 3).get_column("load_error").to_list() == [reason] * 3
-    assert frame.slice(0, 2).get_column("load_error").to_list() == [earlier] * 2
+    reason = (f"claim id ACCT-77 is given by the claims at segments {first_clm} and {later_clm} of this file with "
+              "other lines or values: each claim needs its own CLM01 (patient control number), else the lines of "
+              "the claims are read as one claim; the lines of this claim are not checked")
+    assert frame.slice(0, 5).get_column("load_error").to_list() == [reason] * 5
     assert frame.slice(2, 3).get_column("procedure_code").to_list() == ["96365", "J1459", "96366"]
     findings, rejected = _scrub(tmp_path, "dup", text)
     assert rejected.height == 5 and set(rejected.get_column("claim_id")) == {"ACCT-77"}
@@ -331,6 +328,37 @@ def test_repeated_clm01_rejects_both_claims_whole(tmp_path: Path) -> None:
     swapped_text = _professional([*member, *_ACCT_LATER], _claim_only(_ACCT_FIRST), HOME_CLAIM)
     swapped, swapped_rejected = _scrub(tmp_path, "swapped", swapped_text)
     assert swapped == findings and swapped_rejected.height == 5
+
+
+def test_an_exact_copy_of_a_claim_whose_id_another_claim_reuses_is_rejected_too(tmp_path: Path) -> None:
+    """Review 26E D2: the first claim sent twice and another claim under its id: every one is rejected,
+    whatever the order (the exact copy read before the other claim was checked)."""
+    first, later = _claim_only(_ACCT_FIRST), _ACCT_LATER
+    member = subscriber(2, "MBR100", "MEDICARE")
+    for order in ([first, first, later], [first, later, first], [later, first, first]):
+        text = _professional([*member, *order[0]], *order[1:], HOME_CLAIM)
+        findings, rejected = _scrub(tmp_path, "copies", text)
+        assert rejected.height == 2 + 2 + 3 and set(rejected.get_column("claim_id")) == {"ACCT-77"}, order
+        assert findings == _scrub(tmp_path, "alone", _professional(HOME_CLAIM))[0]
+
+
+def test_a_claim_id_given_with_spaces_is_the_same_id(tmp_path: Path) -> None:
+    """Review 26E D5: "ACCT-77" and "ACCT-77 " are one CLM01: both claims are rejected in either order."""
+    spaced = [s.replace("CLM*ACCT-77*", "CLM*ACCT-77 *") for s in _ACCT_LATER]
+    member = subscriber(2, "MBR100", "MEDICARE")
+    for claims in ([_ACCT_FIRST, spaced], [[*member, *spaced], _claim_only(_ACCT_FIRST)]):
+        _, rejected = _scrub(tmp_path, "spaced", _professional(*claims, HOME_CLAIM))
+        assert rejected.height == 5, rejected
+
+
+def test_a_next_payer_copy_under_the_same_clm01_is_worded_as_such(tmp_path: Path) -> None:
+    """Review 26E D7: a claim and its copy to the next payer keep one patient control number; the reason
+    says so, not "each claim needs its own CLM01"."""
+    copy = [s.replace("SBR*P*", "SBR*S*").replace("NM1*PR*2*MEDICARE*****PI*MEDICARE", "NM1*PR*2*AETNA*****PI*AETNA")
+            for s in _ACCT_FIRST]
+    frame = _read(_professional(_ACCT_FIRST, [s.replace("HL*2*", "HL*3*") for s in copy], HOME_CLAIM))
+    reasons = set(frame.filter(pl.col("claim_id") == "ACCT-77").get_column("load_error").to_list())
+    assert len(reasons) == 1 and "for another payer or as a corrected claim" in reasons.pop()
 
 
 def test_near_miss_an_exact_copy_of_a_claim_in_one_file_is_read_once(tmp_path: Path) -> None:
@@ -348,9 +376,8 @@ def test_a_third_claim_with_the_id_names_the_first_and_other_transaction_sets_co
     frame = _read(text)
     first_clm = _position(text, _ACCT_FIRST[5])
     errors = frame.get_column("load_error").to_list()
-    assert all(e is not None and e.startswith("claim id ACCT-77 is given again at segment") for e in errors[:2]), errors
-    assert all(e is not None and e.startswith(f"claim id ACCT-77 repeats the claim at segment {first_clm} of")
-               for e in errors[2:]), errors
+    assert all(e is not None and e.startswith(f"claim id ACCT-77 is given by the claims at segments {first_clm} and ")
+               for e in errors), errors
     assert len(errors) == 8
 
 

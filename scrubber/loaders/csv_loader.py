@@ -126,7 +126,8 @@ def ignored_notices(header: list[str], known: frozenset[str] = CLAIM_COLUMNS, ki
             # (a JSON key is read as written: "MODIFIER_1" named no field and its JZ went unseen, probe 26C D2)
             hint = f"; did you mean '{normal}'? (keys are read as written, in lower case)"
         else:
-            scores = {k: _likeness(name, k) for k in known}
+            # (as written and in lower case: "MODIFER_1" is a misspelling in capitals, review 26E D6)
+            scores = {k: max(_likeness(name, k), _likeness(normal, k)) for k in known}
             best = max(scores.values(), default=0.0)
             if best < 0.8:
                 continue

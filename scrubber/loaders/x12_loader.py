@@ -688,7 +688,9 @@ class _Reader:
         # (canonicalisation keys lines on claim id + line number, which would merge the two claims).
         self.claim_positions: dict[str, int] = {}
         self.claim_contents: dict[str, int] = {}  # CLM01 -> the digest of the first claim read with it
-        self.claim_rows: dict[str, tuple[int, int]] = {}  # CLM01 -> the rows of the first claim read with it
+        self.claim_rows: dict[str, list[tuple[int, int]]] = {}  # CLM01 -> the rows of the claims read with it
+        self.claim_layers: dict[str, tuple] = {}  # CLM01 -> the first claim's payer, payer layer and frequency
+        self.ambiguous: dict[str, str] = {}  # CLM01 given other content by a later claim -> the reason
         self.in_837 = False
         self.check_unknown = False
         # Where the open group and interchange started (row count, for rejecting their rows when their
@@ -1317,25 +1319,37 @@ class _Reader:
         what is absent went quiet (probe 19B: 12 of the sample 837's 33 findings)."""
         if claim.claim_id is None:
             return []
+        key = claim.claim_id.strip()  # (as the CLM positions are keyed: "R1" and "R1 " are one id, review 26E D5)
         content = _content(claim)
-        if claim.repeats is None:
-            self.claim_contents.setdefault(claim.claim_id, content)
-            # (where its rows start and how many: a later claim with its CLM01 and other content rejects them)
-            self.claim_rows[claim.claim_id] = (len(self.rows), len(self.rows) + max(1, len(claim.lines)))
+        span = (len(self.rows), len(self.rows) + max(1, len(claim.lines)))
+        layer = (claim.payer, claim.payer_sequence, claim.frequency)
+        if key in self.ambiguous:  # (an exact copy of one of them too: which claim it is cannot be told)
+            return [self.ambiguous[key]]
+        if claim.repeats is None or self.claim_contents.get(key) == content:
+            # (the first claim with the id, or its exact copy, left to the exact-duplicate rows rule: their
+            # rows, in case a later claim gives the id other content, review 26E D2)
+            self.claim_contents.setdefault(key, content)
+            self.claim_layers.setdefault(key, layer)
+            self.claim_rows.setdefault(key, []).append(span)
             return []
-        if self.claim_contents.get(claim.claim_id) == content:
-            return []
-        # The earlier claim is rejected too: which claim the id is cannot be told, and the one read first
+        # The earlier claims are rejected too: which claim the id is cannot be told, and the one read first
         # won (probe 26C D4: the claims in the other order checked the other one; the same two claims in
         # two files, or in a CSV, reject both).
-        span = self.claim_rows.pop(claim.claim_id, None)
-        if span is not None:
-            self.rows.add_error_between(*span, f"claim id {claim.claim_id} is given again at segment "
-                                        f"{claim.position} of this file with other lines or values: which claim it "
-                                        "is cannot be told; the lines of this claim are not checked")
-        return [f"claim id {claim.claim_id} repeats the claim at segment {claim.repeats} of this file: each claim "
-                "needs its own CLM01 (patient control number), else the lines of the two claims are read as one "
-                "claim; the lines of this claim are not checked"]
+        if self.claim_layers.get(key) != layer:
+            # (a next-payer copy or a corrected claim keeps its patient control number: "give each claim
+            # its own CLM01" was the wrong advice, review 26E D7)
+            why = ("for another payer or as a corrected claim (a next-payer copy or a replacement keeps its "
+                   "patient control number): one claim id is one claim in a batch, so send the copy or the "
+                   "replacement in a batch of its own")
+        else:
+            why = ("with other lines or values: each claim needs its own CLM01 (patient control number), else "
+                   "the lines of the claims are read as one claim")
+        reason = (f"claim id {key} is given by the claims at segments {claim.repeats} and {claim.position} of this "
+                  f"file {why}; the lines of this claim are not checked")
+        self.ambiguous[key] = reason
+        for start, end in self.claim_rows.pop(key, []):
+            self.rows.add_error_between(start, end, reason)
+        return [reason]
 
     def _close_claim(self) -> None:
         """Emit the rows of the open claim, or of the stray lines read where none was open (at most one of

@@ -326,8 +326,11 @@ def _documentation() -> pl.Expr:
         pl.when(pl.col("drug_wasted_mg").is_not_null())
         .then(pl.lit("wasted ") + number(pl.col("drug_wasted_mg")) + " mg"),
         pl.col("route"),
+        # (with its date where the start is not on the date of service: "09:00-10:00 (times do not make an
+        # infusion)" read as a clean hour, review 26E D8)
         pl.when(start.is_not_null() & stop.is_not_null())
-        .then(start.dt.strftime("%H:%M") + "\u2013" + stop.dt.strftime("%H:%M")
+        .then(pl.when(start.dt.date() == pl.col("date_of_service")).then(start.dt.strftime("%H:%M"))
+              .otherwise(start.dt.strftime("%Y-%m-%d %H:%M")) + "\u2013" + stop.dt.strftime("%H:%M")
               + " (" + (minutes.cast(pl.String) + " min").fill_null("times do not make an infusion") + ")")
         .when(start.is_not_null() | stop.is_not_null())
         .then(pl.lit("start ") + start.dt.strftime("%H:%M").fill_null("?") + ", stop "
