@@ -278,15 +278,7 @@ _HCPCS_CODE = re.compile(r"[0-9]{4}[0-9FMTU]|[A-Z][0-9]{4}")
 def _no_repeated_caps(raw: dict[str, Any], source: str) -> None:
     """One ``[caps]`` entry per code in a file: ``"96366"`` and ``"96366 "`` (or ``"j1459"`` and
     ``"J1459"``) are one code, and keeping the later of two caps silently would ignore a setting."""
-    caps = raw.get("caps")
-    if not isinstance(caps, dict):
-        return
-    seen: dict[str, str] = {}
-    for code in caps:
-        key = str(code).strip().upper()
-        if key in seen:
-            raise PolicyError(f"caps.{seen[key]} and caps.{code} are the same code {key}: give its cap once", source)
-        seen[key] = str(code)
+    _no_repeated_keys(raw.get("caps"), "caps", "are the same code {key}: give its cap once", source)
 
 
 def _no_repeated_lists(raw: dict[str, Any], source: str) -> None:
@@ -294,15 +286,20 @@ def _no_repeated_lists(raw: dict[str, Any], source: str) -> None:
     settings name them so), and keeping the later of ``Acme_IG`` and ``ACME_IG`` silently dropped the
     other's codes (probe 26C D5: a covered D80.0 was reported not covered)."""
     cov = raw.get("coverage")
-    lists = cov.get("lists") if isinstance(cov, dict) else None
-    if not isinstance(lists, dict):
+    _no_repeated_keys(cov.get("lists") if isinstance(cov, dict) else None, "coverage.lists",
+                      "name the same list {key} (list names are read without case): give it once", source)
+
+
+def _no_repeated_keys(table: Any, where: str, said: str, source: str) -> None:
+    """Refuse two keys of ``table`` (a TOML table at ``where``) that are one key read without case and
+    surrounding spaces; ``said`` words it, ``{key}`` the key as read."""
+    if not isinstance(table, dict):
         return
     seen: dict[str, str] = {}
-    for name in lists:
+    for name in table:
         key = str(name).strip().upper()
         if key in seen:
-            raise PolicyError(f"coverage.lists.{seen[key]} and coverage.lists.{name} name the same list {key} "
-                              "(list names are read without case): give it once", source)
+            raise PolicyError(f"{where}.{seen[key]} and {where}.{name} {said.format(key=key)}", source)
         seen[key] = str(name)
 
 
