@@ -438,6 +438,11 @@ def _unbilled_hours(t: Timing, lines: pl.LazyFrame, ctx: Context, skip: pl.Serie
         # 26A D5)
         within.filter((pl.col("units") != 1) & code_is(adm_role="initial")).select("row_id"),
         sequential_units(within).select("row_id"),
+        # (an infusion add-on no primary anchors, which addon-without-primary tells to "bill the primary or
+        # delete": its hours wait on that fix; not the lone x1 sequential line it reports as the initial
+        # code, 96367 alone as 96365, whose hours are that service's; review 26F)
+        unanchored_addons(within).filter(
+            (pl.col("units") != 1) | (pl.col("enc_admin_mask") != code("adm_bit").cast(pl.UInt64))).select("row_id"),
     ]).unique().join(chain_of, on="row_id").collect()
     # (only those lines' episodes: the kept infusion's own hours are asked beside the recode, 96413
     # 09:00-12:00 and a second 96413 12:00-13:00 "reported as 96417" still support 96415 x2; review
@@ -531,7 +536,7 @@ def _unbilled_hours(t: Timing, lines: pl.LazyFrame, ctx: Context, skip: pl.Serie
             "; its CMS MUE is {} per date of service, so the rest only on appeal with the record", "mue"))
         .otherwise(pl.lit("")))
     sized_note = pl.when(named > 0).then(pl.format(
-        "; duplicate-initial-infusion's fix sizes the hours of {} ({} x{})", "_sized", "hour_code", named)
+        "; the finding on {} sizes that line's hours ({} x{})", "_sized", "hour_code", named)
     ).otherwise(pl.lit(""))
     return asked.filter(pl.col("short_units") >= 1).select(
         pl.col("head").cast(pl.Int64).alias("row_id"),
@@ -733,21 +738,29 @@ def sequential_units(lines: pl.LazyFrame) -> pl.LazyFrame:
     infusion, or route-mismatch replaces (their fixes name the line). Few lines: a code and units test
     first."""
     from checks._counting import not_replaced, recoded_as_concurrent, units_recoded_whole
+    from checks.addon_without_primary import unanchored_addons
+    from checks.units_over_mue import not_payable_in_setting
 
     codes = _sequential_codes()
     schema = {"row_id": pl.Int64, "reason": pl.String, "billed": pl.Float64, "excess_units": pl.Float64,
-              "hour_code": pl.String, "hours": pl.Int64, "interval": pl.String, "minutes": pl.Int64}
+              "hour_code": pl.String, "hours": pl.Int64, "hours_words": pl.String, "hours_fix": pl.String,
+              "interval": pl.String, "minutes": pl.Int64}
     # (an integer set test on the code's index, then the units: 0.012 s of 2M lines by the code's text)
     wanted = set(codes.get_column("procedure_code"))
     indices = pl.Series([i for i, c in enumerate(reference.code_table().get_column("procedure_code")) if c in wanted],
                         dtype=pl.UInt8)
     found = lines.filter(pl.col("code_idx").is_in(indices.implode()).fill_null(False)).filter(
-        pl.col("units") > 1).select("row_id", "enc_key", "procedure_code", "units").collect()
+        pl.col("units") > 1)
+    # (not a line the MUE or a cap of 0 deletes whole, nor one no primary anchors: their findings' fixes
+    # name the line, review 26F D1)
+    found = found.filter(~not_payable_in_setting()).select("row_id", "enc_key", "procedure_code", "units").collect()
     if not found.height:
         return pl.LazyFrame(schema=schema)
     found = not_replaced(lines, found).collect()
+    within = lines.filter(pl.col("enc_key").is_in(found.get_column("enc_key").unique().implode()))
     gone = pl.concat([recoded_as_concurrent(lines).select("row_id"),
-                      units_recoded_whole(lines, found.get_column("enc_key").unique()).select("row_id").collect()])
+                      units_recoded_whole(lines, found.get_column("enc_key").unique()).select("row_id").collect(),
+                      unanchored_addons(within).select("row_id").collect()])
     timed = timing(lines).lines.filter(pl.col("row_id").is_in(found.get_column("row_id").implode())).filter(
         pl.col("minutes").is_not_null()).select("row_id", "minutes", "s", "e").collect()
     from scrubber.timing import hour_units, interval
@@ -760,6 +773,13 @@ def sequential_units(lines: pl.LazyFrame) -> pl.LazyFrame:
         (pl.col("units") - 1).cast(pl.Float64).alias("excess_units"),
         "hour_code",
         hour_units(pl.col("minutes")).alias("hours"),
+        # (never "x0": 90 minutes or less support no additional hour, review 26F D7)
+        pl.when(hour_units(pl.col("minutes")) > 0).then(pl.format("x{}", hour_units(pl.col("minutes"))))
+        .otherwise(pl.lit("none")).alias("hours_words"),
+        pl.when(hour_units(pl.col("minutes")) > 0).then(pl.format(
+            " and its additional hours as {} (x{} for the documented {} minutes, in all with any {} already billed "
+            "for this infusion)", "hour_code", hour_units(pl.col("minutes")), "minutes", "hour_code"))
+        .otherwise(pl.format(" (its documented {} minutes support no additional hour)", "minutes")).alias("hours_fix"),
         interval("s", "e").alias("interval"),
         pl.col("minutes").cast(pl.Int64),
     ).cast(schema)  # type: ignore[arg-type]

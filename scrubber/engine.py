@@ -618,7 +618,8 @@ def unusable_times_warnings(parts: dict[str, dict[str, Any]]) -> list[dict[str, 
         more = f" and {part['count'] - _TIMES_LISTED} more" if part["count"] > _TIMES_LISTED else ""
         out.append({"source": source, "problem": (
             f"{part['count']} line(s) document an infusion_stop that cannot end their infusion_start (before it, "
-            f"or more than a day after it), or an infusion_start more than a day from the date of service: "
+            f"or more than a day after it), or an infusion_start more than a day from the date of service (or the "
+            f"day before it, ending before it): "
             f"{shown}{more}; their infusion minutes are not evaluated (check the times in the administration "
             "record)")})
     return out

@@ -361,6 +361,14 @@ def test_a_next_payer_copy_under_the_same_clm01_is_worded_as_such(tmp_path: Path
     assert len(reasons) == 1 and "for another payer or as a corrected claim" in reasons.pop()
 
 
+def test_an_exact_copy_whose_clm01_has_a_trailing_space_is_read_once(tmp_path: Path) -> None:
+    """Review 26F D5: the id is compared stripped for the copy's content too (both were rejected as
+    "other lines or values")."""
+    spaced = [s.replace("CLM*ACCT-77*", "CLM*ACCT-77 *") for s in _claim_only(_ACCT_FIRST)]
+    findings, rejected = _scrub(tmp_path, "spaced_copy", _professional(_ACCT_FIRST, spaced, HOME_CLAIM))
+    assert rejected.height == 2 and not [r for r in rejected.get_column("reason") if "other lines" in r]
+
+
 def test_near_miss_an_exact_copy_of_a_claim_in_one_file_is_read_once(tmp_path: Path) -> None:
     """The same claim twice (one interchange sent again) is no reuse of the id: read once, its findings
     those of the claim alone."""

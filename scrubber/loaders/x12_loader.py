@@ -272,6 +272,8 @@ def _content(claim: _Claim) -> int:
     reused CLM01). Two claims that differ yet hash alike leave rows the exact-duplicate row rule then
     tells apart (it rejects a line repeated with other values), so a collision never merges claims."""
     def frozen(name: str, value: object) -> object:
+        if name == "claim_id" and isinstance(value, str):  # (compared as CLM positions key it, review 26F D5)
+            return value.strip()
         if name in _MESSAGES and value:
             return tuple(_SEGMENT_AT.sub("segment ?", v) for v in value) if isinstance(value, list) \
                 else _SEGMENT_AT.sub("segment ?", str(value))
