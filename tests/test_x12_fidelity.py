@@ -365,7 +365,7 @@ def test_an_exact_copy_whose_clm01_has_a_trailing_space_is_read_once(tmp_path: P
     """Review 26F D5: the id is compared stripped for the copy's content too (both were rejected as
     "other lines or values")."""
     spaced = [s.replace("CLM*ACCT-77*", "CLM*ACCT-77 *") for s in _claim_only(_ACCT_FIRST)]
-    findings, rejected = _scrub(tmp_path, "spaced_copy", _professional(_ACCT_FIRST, spaced, HOME_CLAIM))
+    _, rejected = _scrub(tmp_path, "spaced_copy", _professional(_ACCT_FIRST, spaced, HOME_CLAIM))
     assert rejected.height == 2 and not [r for r in rejected.get_column("reason") if "other lines" in r]
 
 
