@@ -593,6 +593,11 @@ def other_family(wrong: pl.DataFrame, t: Timing, lines: pl.LazyFrame, ctx: Conte
     # (not a family hours_under asks to bill more of: its fix claims those hours, and the recode beside
     # it made them billed twice; probe 19E)
     asked = wrong.filter(pl.col("billed") < pl.col("expected")).select(keys)
+    # (nor a family whose sequential line billed xN ``sequential_units`` resizes: its fix names those
+    # hours, and "add 96366 x1" beside it made x4 of two; review 26F D6)
+    sequential = sequential_units(lines.filter(pl.col("enc_key").is_in(alone.get_column("enc_key").unique().implode())))
+    asked = pl.concat([asked, sequential.select("row_id").join(t.lines.select("row_id", *keys), on="row_id").select(
+        keys).collect()], how="vertical_relaxed")
     spare = supported.join(already, on=keys, how="left").join(asked.lazy(), on=keys, how="anti").select(
         *keys, (pl.col("_supported") - pl.col("_billed").fill_null(0)).alias("_spare")).filter(pl.col("_spare") >= 1)
     spare = spare.collect()
