@@ -579,7 +579,8 @@ def _as_text(field: Any) -> Column:
             col.cast("string"))
     if isinstance(dtype, T.FloatType | T.DoubleType):
         # (a whole number stored as a float is the CSV's text, "1001", as the local reader makes it)
-        whole = ~F.isnan(col) & (col == F.floor(col)) & (F.abs(col) < 2.0 ** 53)
+        exact = 2.0 ** 53 if isinstance(dtype, T.DoubleType) else 2.0 ** 24  # (a 32-bit float: 7 digits)
+        whole = ~F.isnan(col) & (col == F.floor(col)) & (F.abs(col) < exact)
         return F.when(whole, col.cast("long").cast("string")).otherwise(col.cast("string"))
     return col.cast("string")
 

@@ -86,7 +86,10 @@ def _text(expr: pl.Expr, dtype: pl.DataType, time_zone: str | None, date_only: b
         # A whole number stored as a float (pandas writes an integer column holding a null so) is the
         # text a CSV holds, "1001", not "1001.0": a claim or member id read "1001.0" matched no records row
         # and split the member's encounters from a CSV's (probe 26C D8), as the JSON reader reads it.
-        whole = expr.is_finite() & (expr == expr.floor()) & (expr.abs() < 2.0 ** 53)
+        # (below the float's exact integer range only: a 32-bit float holds 7 digits, and 944270005
+        # stored so reads back 944270016, another code, review 23G)
+        exact = 2.0 ** 53 if dtype == pl.Float64() else 2.0 ** 24
+        whole = expr.is_finite() & (expr == expr.floor()) & (expr.abs() < exact)
         return pl.when(whole).then(expr.cast(pl.Int64, strict=False).cast(pl.String)).otherwise(expr.cast(pl.String))
     return expr.cast(pl.String)
 
