@@ -61,7 +61,9 @@ def test_every_infusion_is_extended_by_exactly_one_additional_hour_code() -> Non
 ])
 def test_infusing_minutes_and_the_midnight_rule(start: str, stop: str, minutes: int | None) -> None:
     frame = pl.DataFrame({"infusion_start": [start], "infusion_stop": [stop]}).select(
-        pl.col("*").str.to_datetime("%Y-%m-%dT%H:%M"))
+        pl.col("*").str.to_datetime("%Y-%m-%dT%H:%M")).with_columns(
+        pl.col("infusion_start").dt.date().alias("date_of_service"), pl.lit("professional").alias("claim_type"),
+        pl.lit("11").alias("place_of_service"))
     assert frame.select(tm.infusing_minutes()).item() == minutes
 
 
