@@ -342,7 +342,7 @@ def write_large_csv(path: Path | str, n_lines: int, seed: int = 0, error_rate: f
                 pl.format("CLM{}", pl.col("claim_no").cast(pl.String).str.zfill(9)).alias("claim_id"),
                 "line_number",
                 pl.format("M{}", (pl.col("claim_no") * 7919 % 500_000)).alias("member_id"),
-                pl.lit(np.array(PAYERS[:5])).get(pl.col("claim_no") % 5).alias("payer"),
+                pl.lit(np.array(PAYERS[:5])).gather(pl.col("claim_no") % 5).alias("payer"),
                 pl.lit("professional").alias("claim_type"),
                 pl.lit("11").alias("place_of_service"),
                 day.dt.strftime("%Y-%m-%d").alias("date_of_service"),

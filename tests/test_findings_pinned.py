@@ -94,7 +94,7 @@ def _bad_cells_csv(source: Path, path: Path) -> None:
     for k, (name, values) in enumerate(bad.items()):
         rows = pl.int_range(pl.len())
         hit = (rows * 7 + k * 13) % 97 == 0
-        value = pl.lit(pl.Series(values)).get((rows // 97 + k) % len(values))
+        value = pl.lit(pl.Series(values)).gather((rows // 97 + k) % len(values))
         cols.append(pl.when(hit).then(value).otherwise(pl.col(name)).alias(name))
     frame.with_columns(cols).write_csv(path)
 
