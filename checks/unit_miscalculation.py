@@ -633,16 +633,36 @@ def other_family(wrong: pl.DataFrame, t: Timing, lines: pl.LazyFrame, ctx: Conte
             pl.col("_spare") >= 1).drop("head", "policy", "cap", "_billed")
     # (the recode carries the units billed, at most those hours; the rest of them is asked beside it in
     # the same fix, and the words say what the record supports: "x1 not yet billed" of a record
-    # supporting x2 left the other unit to the next run, review 26A D6)
+    # supporting x2 left the other unit to the next run, review 26A D6; the rest up to the other code's
+    # MUE in the line's setting, less its units billed, as hours_not_billed bounds its ask, review 26F D3)
+    from checks._counting import edit_setting  # (that module imports this one)
+
+    mues = pl.concat([reference.mue_table(setting).select(
+        pl.lit(setting).alias("_setting"), pl.col("code").alias("other_code"), pl.col("mue").alias("_mue"))
+        for setting in reference.MUE_SETTINGS])
+    settings = lines.join(pl.LazyFrame({"row_id": wrong.get_column("head")}), on="row_id", how="semi").select(
+        pl.col("row_id").alias("head"), edit_setting().alias("_setting")).collect()
+    other_billed = already.collect().rename({"tm_chain": "_other_chain", "_billed": "_other_billed"}).with_columns(
+        pl.lit(codes).gather(pl.col("_other_chain")).alias("other_code")).select(
+        "enc_key", "other_code", "_other_billed")
     spare = pl.col("_spare").cast(pl.Int64)
     units = pl.min_horizontal(pl.col("billed").cast(pl.Int64), spare)
-    return wrong.join(best, on=keys, how="left", maintain_order="left").with_columns(
+    room = (pl.col("_mue") - pl.col("_other_billed").fill_null(0)).cast(pl.Int64)
+    asked = pl.min_horizontal(spare, room)
+    return wrong.join(best, on=keys, how="left", maintain_order="left").join(
+        settings, on="head", how="left").join(mues, on=["_setting", "other_code"], how="left").join(
+        other_billed, on=["enc_key", "other_code"], how="left").with_columns(
         pl.when(pl.col("other_code").is_not_null()).then(units).alias("other_units"),
         spare.alias("other_supported"),
-        pl.when(spare > units).then(pl.format(
-            ", and add {} x{} for the rest of the documented time ({} x{} in all)", "other_code",
-            spare - units, "other_code", spare)).otherwise(pl.lit("")).alias("other_rest"),
-    ).drop("_spare")
+        pl.when(asked > units).then(pl.format(
+            ", and add {} x{} for the rest of the documented time ({} x{} in all{})", "other_code",
+            asked - units, "other_code", asked,
+            pl.when(room < spare).then(pl.format("; its CMS MUE is {} per date of service, so the rest only on "
+                                                 "appeal with the record", "_mue")).otherwise(pl.lit(""))))
+        .when(room < spare).then(pl.format("; its CMS MUE is {} per date of service, so the rest only on appeal "
+                                           "with the record", "_mue"))
+        .otherwise(pl.lit("")).alias("other_rest"),
+    ).drop("_spare", "_setting", "_mue", "_other_billed")
 
 
 # Reasons that say units are left unbilled: what they ask to bill is bounded by a payer's cap.

@@ -43,6 +43,8 @@ def _claims(payer: str, claim_type: str, prefix: str) -> list[str]:
         line("HF", 1, "96413", 1, 400, "09:00", "11:00", dx="C50.911"), line("HF", 2, "96366", 1, 120),
         # the same after 180 minutes (96415 x2): the recode of the one unit billed, and the rest asked with it
         line("HR", 1, "96413", 1, 400, "09:00", "12:00", dx="C50.911"), line("HR", 2, "96366", 1, 120),
+        # the same after 600 minutes (96415 x9): the rest asked up to the practitioner MUE of 8
+        line("HM", 1, "96413", 1, 400, "08:00", "18:00", dx="C50.911"), line("HM", 2, "96366", 1, 120),
         # 96415 beside 96413 of 60 minutes (none of its own) and a sequential 96367 of 95 (96366 x1): recoded
         line("HT", 1, "96413", 1, 400, "09:00", "10:00", dx="C50.911"),
         line("HT", 2, "96367", 1, 150, "10:00", "11:35", dx="C50.911"), line("HT", 3, "96415", 1, 150),
@@ -160,6 +162,10 @@ def test_fixes_give_the_computed_answer(findings: pl.DataFrame) -> None:
     assert recode["reason"] == "hours_other_family" and "supports 96415 x2 not yet billed" in recode["message"]
     assert "as 96415 x1 instead of 96366 x1, and add 96415 x1 for the rest of the documented time (96415 x2 in " \
            "all)" in recode["suggested_fix"]
+    capped = _one(findings, "MPHM")  # review 26F D3: bounded by the MUE as hours_not_billed is
+    assert "supports 96415 x9 not yet billed" in capped["message"]
+    assert "and add 96415 x7 for the rest of the documented time (96415 x8 in all; its CMS MUE is 8 per date " \
+           "of service, so the rest only on appeal with the record)" in capped["suggested_fix"], capped["suggested_fix"]
     exact = _one(findings, "MPHF")
     assert "as 96415 x1 instead of 96366 x1:" in exact["suggested_fix"] and "and add" not in exact["suggested_fix"]
     sequential = _one(findings, "MPSQ")
