@@ -477,9 +477,7 @@ def _unbilled_hours(t: Timing, lines: pl.LazyFrame, ctx: Context, skip: pl.Serie
     heads = within.select(pl.col("row_id").alias("head"), "claim_id", "line_number", "date_of_service", "policy",
                           "is_inst", "member_id", "billing_provider", "cob_layer")
     hour_code = pl.lit(codes).gather(pl.col("tm_chain"))
-    limits = pl.concat([reference.mue_table(setting).select(
-        pl.lit(setting).alias("_setting"), pl.col("code").alias("hour_code"), "mue")
-        for setting in reference.MUE_SETTINGS])
+    limits = mues_by_setting("hour_code", "mue")
     # (the code billed for the patient on a claim of another encounter, that date or the day before or
     # after: an institutional claim is its own encounter, an export may put the 96366 on a second claim,
     # and an infusion across midnight may have its 96366 dated the next day; addon-without-primary
@@ -552,6 +550,15 @@ def _unbilled_hours(t: Timing, lines: pl.LazyFrame, ctx: Context, skip: pl.Serie
         pl.lit(extends).gather(pl.col("tm_chain")).alias("extends"),
         limit.alias("limit_note"),
     ).cast(_NOT_BILLED)  # type: ignore[arg-type]
+
+
+def mues_by_setting(code: str, mue: str) -> pl.DataFrame:
+    """``_setting`` (:data:`scrubber.reference.MUE_SETTINGS`), ``code`` and ``mue``: every MUE table's
+    limits, to join on a line's :func:`checks._counting.edit_setting` and a code it asks for (the
+    hours an ask or a recode adds are bounded as units-over-mue counts them)."""
+    return pl.concat([reference.mue_table(setting).select(
+        pl.lit(setting).alias("_setting"), pl.col("code").alias(code), pl.col("mue").alias(mue))
+        for setting in reference.MUE_SETTINGS])
 
 
 # The facts of ``hours_not_billed`` (the words' schema is fixed whether or not any is found).
@@ -637,9 +644,7 @@ def other_family(wrong: pl.DataFrame, t: Timing, lines: pl.LazyFrame, ctx: Conte
     # MUE in the line's setting, less its units billed, as hours_not_billed bounds its ask, review 26F D3)
     from checks._counting import edit_setting  # (that module imports this one)
 
-    mues = pl.concat([reference.mue_table(setting).select(
-        pl.lit(setting).alias("_setting"), pl.col("code").alias("other_code"), pl.col("mue").alias("_mue"))
-        for setting in reference.MUE_SETTINGS])
+    mues = mues_by_setting("other_code", "_mue")
     settings = lines.join(pl.LazyFrame({"row_id": wrong.get_column("head")}), on="row_id", how="semi").select(
         pl.col("row_id").alias("head"), edit_setting().alias("_setting")).collect()
     other_billed = already.collect().rename({"tm_chain": "_other_chain", "_billed": "_other_billed"}).with_columns(
