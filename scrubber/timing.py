@@ -158,7 +158,8 @@ def infusing_minutes(start: str = "infusion_start", stop: str = "infusion_stop")
     reaches = (before <= 0) | (pl.col(stop).dt.date() >= pl.col("date_of_service"))
     # (an inpatient claim's lines are dated with the stay's first day: their times are any day of it,
     # review 26E D4)
-    inpatient = (pl.col("claim_type") == "institutional") & (pl.col("place_of_service") == "21")
+    stay = timing_["dated_with_stay_places"]
+    inpatient = (pl.col("claim_type") == "institutional") & pl.col("place_of_service").is_in(stay)
     dated = ((before >= -apart) & (before <= apart) & reaches) | inpatient.fill_null(False)
     return pl.when(dated.not_()).then(None).when((minutes >= 0) & (minutes <= longest)).then(minutes).when(
         crossed).then(minutes + MINUTES_PER_DAY)
