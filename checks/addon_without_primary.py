@@ -33,7 +33,10 @@ infusion of the day before that ran past midnight) is `no_primary_only_service`:
 is the initial one, and the fix reports it with the initial code (96367 alone: 96365). An add-on no
 unit of which is payable in its setting (an MUE of 0 there or a policy cap of 0: 96376 on a
 practitioner claim, facility-only) is left to `units-over-mue`, whose fix deletes the line: "bill the
-primary" beside it was a second fix for one line that would still be denied (review 25E D3).
+primary" beside it was a second fix for one line that would still be denied (review 25E D3); but a
+fix that reports it as another code the policy pays (`no_primary_only_service`,
+`no_primary_other_family`: a lone 96375 under a cap of 0 on 96375 is 96374, not an initial code
+capped at 0 too) is this check's, and units-over-mue leaves that line (review 26D D5, 26F D4).
 
 Implementation. The allowed primaries are data: CPT's parentheticals (``admin_codes.csv``
 ``allowed_primaries``), and for policies with ``[addons] primaries = "ncci"`` (MEDICARE) the CMS NCCI
@@ -54,6 +57,7 @@ from checks.unit_miscalculation import other_family
 from scrubber import reference
 from scrubber.cards import load_card
 from scrubber.enrich import checked_admin_masks, code, code_is, codes_text, rejected_codes_in_masks, with_codes
+from scrubber.per_batch import context_of, once_per_batch, remember_context
 from scrubber.registry import Check, Context
 from scrubber.timing import (
     HOUR,
@@ -95,12 +99,43 @@ def _recode_unknown(lines: pl.LazyFrame) -> pl.Expr:
     return hours & ((pl.col("enc_rejected_mask") & others) != 0).fill_null(False)
 
 
+# The reasons whose fix reports the line as another code: kept on a line no unit of which is payable in
+# its setting (its own code's), where every other reason leaves the line to units-over-mue's deletion.
+RECODES = ("no_primary_other_family", "no_primary_only_service")
+
+
 def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
+    remember_context(lines, ctx)
+    # (a line no unit of which is payable in its setting is units-over-mue's to delete, whatever anchors
+    # it, unless the fix reports it as a payable code: review 26D D5, 26F D4)
+    return _decided(lines).filter(~pl.col("_not_payable") | pl.col("reason").is_in(RECODES)).drop(
+        "_not_payable").lazy()
+
+
+def recoded_though_not_payable(lines: pl.LazyFrame, candidates: pl.DataFrame) -> pl.Series:
+    """The ``row_id`` of ``candidates`` (lines units-over-mue finds at a limit of 0: a policy cap of 0, an
+    MUE of 0 in the setting) that this check reports as another, payable code (:data:`RECODES`): a
+    lone 96375 under a cap of 0 on 96375 is 96374, and 96366 beside 96413 alone is 96415; the MUE's
+    "delete" beside it was a second fix for one line, and alone it lost a payable service (review 26D
+    D5, 26F D4). Decided once per batch, and only where a candidate is an unanchored add-on."""
+    ids = candidates.get_column("row_id")
+    if not unanchored_addons(lines.filter(pl.col("row_id").is_in(ids.implode()))).select(pl.len()).collect().item():
+        return pl.Series("row_id", [], pl.Int64)
+    decided = _decided(lines).filter(pl.col("_not_payable") & pl.col("reason").is_in(RECODES))
+    return decided.get_column("row_id").filter(decided.get_column("row_id").is_in(ids.implode()))
+
+
+@once_per_batch
+def _decided(lines: pl.LazyFrame) -> pl.DataFrame:
+    """Every unanchored add-on's finding, collected, with ``_not_payable`` (:func:`checks.units_over_mue.
+    not_payable_in_setting`): :func:`find` reports them, and units-over-mue leaves the lines recoded here
+    (:func:`recoded_though_not_payable`). With the run's context kept for ``lines`` (the policies' caps
+    bound a recode), else none."""
     from checks.units_over_mue import not_payable_in_setting  # (that module imports this one)
 
-    # (a line no unit of which is payable in its setting is units-over-mue's to delete, whatever anchors it)
-    unanchored = unanchored_addons(lines).filter(~pl.col("enc_unreadable") & ~_recode_unknown(lines)
-                                                 & ~not_payable_in_setting())
+    kept = context_of(lines)
+    ctx = kept if isinstance(kept, Context) else Context.empty()
+    unanchored = unanchored_addons(lines).filter(~pl.col("enc_unreadable") & ~_recode_unknown(lines))
     unanchored = with_codes(unanchored, "adm_primary_mask", "adm_primaries_text", "adm_ncci_primary_mask",
                             "adm_ncci_primaries_text")
     # The primaries the line's policy accepts: the CMS NCCI add-on code edits (MEDICARE) or CPT's.
@@ -121,7 +156,7 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
                       unanchored.lazy().with_columns(pl.lit(0, pl.UInt64).alias("checked_admin_mask")))
     found = unanchored.with_columns(billed_primaries.alias("_billed_primaries"), mask.alias("_mask")).select(
         "row_id", "member_id", "billing_provider", "date_of_service", "is_inst", "_mask", "procedure_code",
-        "cob_layer",
+        "cob_layer", not_payable_in_setting().alias("_not_payable"),
         pl.when(pl.col("_billed_primaries") == 0).then(pl.lit("no_primary")).otherwise(pl.lit("unanchored_chain"))
         .alias("reason"),
         text.alias("primaries"),
@@ -129,7 +164,7 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     ).collect()
     overnight = _primary_across_midnight(lines, found.filter((pl.col("reason") == "no_primary") & ~pl.col("is_inst")))
     recoded = _hours_of_another_family(lines, ctx, found.filter(pl.col("reason") == "no_primary"))
-    alone = _the_only_service(lines, found.filter(pl.col("reason") == "no_primary"))
+    alone = _the_only_service(lines, ctx, found.filter(pl.col("reason") == "no_primary"))
     return found.lazy().join(overnight, on="row_id", how="left").join(recoded, on="row_id", how="left").join(
         alone, on="row_id", how="left").with_columns(
         pl.when(pl.col("midnight_fits").fill_null(False)).then(pl.lit("primary_across_midnight"))
@@ -140,10 +175,10 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         .then(pl.lit("no_primary_only_service"))
         .otherwise(pl.col("reason")).alias("reason"),
     ).drop("member_id", "billing_provider", "date_of_service", "is_inst", "_mask", "midnight_fits", "midnight_beyond",
-           "procedure_code", "cob_layer")
+           "procedure_code", "cob_layer").collect()
 
 
-def _the_only_service(lines: pl.LazyFrame, orphans: pl.DataFrame) -> pl.LazyFrame:
+def _the_only_service(lines: pl.LazyFrame, ctx: Context, orphans: pl.DataFrame) -> pl.LazyFrame:
     """``row_id`` -> ``initial_code``: the sequential add-ons of ``orphans`` (96367, 96375, 96411, 96417,
     96371: the subsequent code of an initial service that is not its additional hour) billed x1 as the
     only administration line of their encounter. The one service of its kind is the initial one, whose
@@ -175,14 +210,17 @@ def _the_only_service(lines: pl.LazyFrame, orphans: pl.DataFrame) -> pl.LazyFram
     mine = mine.join(short, on="row_id", how="anti")
     # (its own code the only one the encounter bills, x1: then its lines of that code are counted)
     mine = mine.filter((pl.col("enc_admin_mask") == code("adm_bit").cast(pl.UInt64)) & (pl.col("units") == 1)).select(
-        "row_id", "enc_key", "procedure_code", "units").collect()
+        "row_id", "enc_key", "procedure_code", "units", "policy").collect()
     if not mine.height:
         return pl.LazyFrame(schema=schema)
     admin = lines.filter(pl.col("enc_key").is_in(mine.get_column("enc_key").implode()) & code_is(adm_role=None)
                          ).group_by("enc_key").agg(pl.len().alias("_admin_lines"))
+    # (not an initial code the line's policy caps at 0: that recode is not payable either)
+    unpaid = ctx.policy_caps.filter(pl.col("cap") == 0).select("policy", pl.col("procedure_code").alias("initial_code"))
     mine = mine.lazy()
     return mine.join(admin, on="enc_key").join(initial.lazy(), on="procedure_code").filter(
-        pl.col("_admin_lines") == 1).select("row_id", "initial_code")
+        pl.col("_admin_lines") == 1).join(unpaid, on=["policy", "initial_code"], how="anti").select(
+        "row_id", "initial_code")
 
 
 def _hours_of_another_family(lines: pl.LazyFrame, ctx: Context, orphans: pl.DataFrame) -> pl.LazyFrame:

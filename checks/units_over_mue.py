@@ -18,7 +18,9 @@ second 96365 carrying XS is over the practitioner MUE of 1 and is a justificatio
 alone (a separate encounter that day) its words and the record it asks for are that encounter's, not
 a second site's, and with XP or XU a distinct service's. A policy cap
 replaces the MUE for its code; a cap of 0 is `policy_cap_zero` (the policy pays none of the code: the
-line is deleted; review 26D D5). 96376 has a practitioner MUE of 0: the message says it is a facility-only code.
+line is deleted; review 26D D5), but for a line `addon-without-primary` reports as another, payable
+code (a lone 96375 as 96374), whose fix it is (review 26F D4). 96376 has a practitioner MUE of 0:
+the message says it is a facility-only code.
 An immune globulin whose record documents every unit the encounter counts (each dose line its dose,
 each JW line a discarded amount that adds a billing unit, its own or its drug's other line's that day;
 units over them are unit-miscalculation's and not counted here) is over its MAI 3 MUE as documented
@@ -79,7 +81,7 @@ from checks._counting import (
 from scrubber import reference
 from scrubber.cards import load_card
 from scrubber.enrich import beside_rejected_codes, code, code_is, dose_units, has_modifier, waste_units, with_codes
-from scrubber.per_batch import once_per_batch
+from scrubber.per_batch import once_per_batch, remember_context
 from scrubber.registry import Check, Context
 from scrubber.text import number
 from scrubber.timing import INFUSION, timing
@@ -286,6 +288,7 @@ def _candidates(lines: pl.LazyFrame) -> pl.DataFrame:
 
 
 def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
+    remember_context(lines, ctx)  # (addon-without-primary's recodes, which this check leaves, read it)
     found, hours = _decided(lines)
     return _with_hours_of_deleted_lines(found, hours).lazy()
 
@@ -305,6 +308,10 @@ def _over(lines: pl.LazyFrame) -> pl.DataFrame:
     """The lines over their MUE or policy cap, with their reason, units and words (collected)."""
     # Pass one: which lines can be over their limit.
     over_ids = _candidates(lines)
+    # (not a line addon-without-primary reports as a payable code: its fix, not also "delete")
+    from checks.addon_without_primary import recoded_though_not_payable  # (that module imports this one)
+
+    over_ids = over_ids.filter(~pl.col("row_id").is_in(recoded_though_not_payable(lines, over_ids).implode()))
     # Pass two, on those few lines: the units another check reports, and which line carries the excess.
     # (pass one sums per encounter: a superset of the claim-date sums of institutional claims)
     ids = over_ids.get_column("row_id").implode()

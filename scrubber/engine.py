@@ -24,6 +24,7 @@ from scrubber.enrich import enrich, is_ig
 from scrubber.errors import InputError, PolicyError, UsageError
 from scrubber.grouping import run_heads
 from scrubber.loaders import load_inputs
+from scrubber.per_batch import remember_context
 from scrubber.policy import BUILTIN, PolicySet
 from scrubber.records import RecordJoin, empty_problems, load_records
 from scrubber.registry import FIX_KINDS, Check, Context
@@ -175,6 +176,7 @@ def _worded_and_counted(checks: list[Check], results: list[pl.DataFrame], enrich
 
 def _plans(checks: list[Check], lf: pl.LazyFrame, ctx: Context) -> list[pl.LazyFrame]:
     """Every check's ``find`` plan in order, then the "not evaluated" count of each check that has one."""
+    remember_context(lf, ctx)  # (a fact decided once per batch may read the policies' tables)
     plans = [c.find(lf, ctx) for c in checks]
     return [*plans, *(c.unevaluated(lf).select(pl.len()) for c in checks if c.unevaluated is not None)]
 

@@ -44,3 +44,25 @@ def once_per_batch(compute: Callable[[pl.LazyFrame], T], kept: int = _KEPT) -> C
 
     cached.cache_clear = entries.clear  # type: ignore[attr-defined]
     return cached
+
+
+_contexts: list[tuple[weakref.ref, object]] = []
+_contexts_lock = threading.Lock()
+
+
+def remember_context(lines: pl.LazyFrame, ctx: object) -> None:
+    """Keep the run's context (:class:`scrubber.registry.Context`) for ``lines``, the batch the engine
+    hands every check: a fact decided once per batch (:func:`once_per_batch`, keyed by the lines alone)
+    that needs a policy table reads it with :func:`context_of`, whichever check asks first. The
+    engine calls this before building the checks' plans; a check whose decision another check reads
+    calls it in its own ``find`` too (run alone, or from a test)."""
+    with _contexts_lock:
+        _contexts[:] = [(ref, c) for ref, c in _contexts if ref() is not None and ref() is not lines]
+        _contexts.insert(0, (weakref.ref(lines), ctx))
+        del _contexts[_KEPT:]
+
+
+def context_of(lines: pl.LazyFrame) -> object | None:
+    """The context :func:`remember_context` kept for ``lines`` (by identity), or ``None``."""
+    with _contexts_lock:
+        return next((c for ref, c in _contexts if ref() is lines), None)

@@ -38,6 +38,15 @@ class Context:
     policy_caps: pl.LazyFrame = field(default_factory=lambda: pl.LazyFrame(
         schema={"policy": pl.String(), "procedure_code": pl.String(), "cap": pl.Int64()}))
 
+    @classmethod
+    def empty(cls) -> Context:
+        """No policy tables: what a fact decided once per batch reads when no run's context was kept
+        for its lines (:func:`scrubber.per_batch.context_of`)."""
+        return cls(coverage=pl.LazyFrame(schema={"policy": pl.String(), "setting": pl.String(), "code": pl.String()}),
+                   coverage_lists=pl.LazyFrame(schema={"policy": pl.String(), "setting": pl.String(),
+                                                       "lists": pl.String()}),
+                   policy_params=pl.LazyFrame(schema={"policy": pl.String()}))
+
     def covered_sets(self) -> dict[tuple[str, str], pl.Series]:
         """(policy, setting) -> the covered codes, for set tests."""
         table = self.coverage.collect()
