@@ -30,7 +30,9 @@
     of its own and documents waste that adds a unit (with or without JZ), the dose line's finding moves
     that JW line beside it (`waste_jw_line_apart`; "add a JW line" beside it billed the waste twice);
     where the dose has its own JW line, this one bills the waste a second time and is deleted
-    (`jw_waste_billed_twice`; probe 26B D1); where the dose documents no discarded amount that adds a
+    (`jw_waste_billed_twice`; probe 26B D1); of two or more such JW lines apart from a dose without
+    its own, the first (by claim, date and line) is moved and each other one is deleted, the waste
+    billed once (`jw_apart_billed_by_moved`; review 26D W2); where the dose documents no discarded amount that adds a
     unit (JZ, or waste inside the rounded-up unit), there is none to bill and it is deleted
     (`jw_apart_no_billable_waste`; review 26D D4);
   - the discarded amount is billed on its own line with JZ instead of JW, or with no modifier where
@@ -216,33 +218,48 @@ def _jw_apart_from_dose(drugs: pl.LazyFrame) -> pl.DataFrame:
         list(schema)).collect().cast(schema)  # type: ignore[arg-type]
 
 
-def _moved_jw_line(alone: pl.LazyFrame, apart: pl.DataFrame) -> pl.LazyFrame:
+def _moved_jw_line(alone: pl.LazyFrame, apart: pl.DataFrame) -> tuple[pl.LazyFrame, pl.LazyFrame]:
     """``alone`` (the dose lines' findings) with ``waste_jw_line_apart`` where the dose's waste has no
-    JW line on its claim and date (:data:`_MOVABLE`) but the encounter's one JW line of the drug apart
-    from its dose (:func:`_jw_apart_from_dose`, not billed twice, its dose's waste billable) is
-    elsewhere, and the encounter has one such dose: the fix moves that JW line beside the dose ("add a
+    JW line on its claim and date (:data:`_MOVABLE`) but a JW line of the drug apart from its dose
+    (:func:`_jw_apart_from_dose`, not billed twice, its dose's waste billable) is elsewhere in the
+    encounter, and the encounter has one such dose: the fix moves that JW line beside the dose ("add a
     JW line" beside it billed the waste twice; probe 26B D1), with ``jw_claim``, ``jw_line``,
     ``jw_dos``, ``jw_units`` and ``risk_rows`` (the JW line, which no dose anchors, and where the dose
-    line is denied as billed, without JW or JZ or with JZ, that line). Otherwise as they were."""
+    line is denied as billed, without JW or JZ or with JZ, that line). Otherwise as they were. Of two
+    or more such JW lines the first (by claim, date and line) is moved, and each of the others is
+    returned as ``jw_apart_billed_by_moved`` (the discarded amount is billed once, on the line moved;
+    review 26D W2: the dose was told to add a JW line and both apart lines passed), with the moved
+    line as ``jw_claim``, ``jw_line``, ``jw_dos`` and the dose as ``dose_claim``, ``dose_line``,
+    ``dose_dos``."""
+    schema = {"row_id": pl.Int64, "reason": pl.String, "code_idx": pl.UInt8,
+              **{c: _APART_FACTS[c] for c in ("jw_claim", "jw_line", "jw_dos", "dose_claim", "dose_line", "dose_dos")}}
     movable = apart.filter(~pl.col("_twice").fill_null(False) & ~pl.col("_no_waste").fill_null(False))
     if not movable.height:
-        return alone
+        return alone, pl.LazyFrame(schema=schema)
     keys = ["enc_key", "code_idx"]
-    one = movable.group_by(keys).agg(pl.len().alias("_n_apart"), pl.col("row_id").first().alias("_jw_row"),
-                                     pl.col("jw_claim", "jw_line", "jw_dos", "jw_units").first()).filter(
-        pl.col("_n_apart") == 1).drop("_n_apart")
+    order = ["jw_claim", "jw_dos", "jw_line", "row_id"]
+    one = movable.sort(*keys, *order).group_by(keys, maintain_order=True).agg(
+        pl.col("row_id").first().alias("_jw_row"), pl.col("jw_claim", "jw_line", "jw_dos", "jw_units").first())
     plain = pl.col("reason").is_in(list(_MOVABLE))
     doses = alone.filter(plain).group_by(keys).agg(pl.col("cd_key").n_unique().alias("_n_doses"))
     moved = plain & (pl.col("_n_doses") == 1) & pl.col("_jw_row").is_not_null()
     # (required JZ or JW, or JZ with billable waste: the dose line is denied as billed; JW only: it is
     # paid, the JW line is not)
     returned = pl.col("reason").is_in(["waste_without_jw", "jz_with_billable_waste"])
-    return alone.join(one.lazy(), on=keys, how="left").join(doses, on=keys, how="left").with_columns(
+    alone = alone.join(one.lazy(), on=keys, how="left").join(doses, on=keys, how="left").with_columns(
         pl.when(moved).then(pl.lit("waste_jw_line_apart")).otherwise(pl.col("reason")).alias("reason"),
         pl.when(moved & returned).then(pl.concat_list("row_id", "_jw_row"))
         .when(moved).then(pl.concat_list("_jw_row")).alias("risk_rows"),
         *(pl.when(moved).then(pl.col(c)).alias(c) for c in ("jw_claim", "jw_line", "jw_dos", "jw_units")),
-    ).drop("_jw_row", "_n_doses")
+    ).drop("_n_doses").collect()
+    # The other JW lines apart from the dose whose finding moves the first: its discarded amount, billed again.
+    taken = alone.filter(pl.col("reason") == "waste_jw_line_apart").select(
+        *keys, "_jw_row", pl.col("claim_id").alias("dose_claim"), pl.col("line_number").alias("dose_line"),
+        pl.col("date_of_service").alias("dose_dos"), "jw_claim", "jw_line", "jw_dos")
+    again = movable.select("row_id", *keys).join(taken, on=keys).filter(pl.col("row_id") != pl.col("_jw_row")).select(
+        "row_id", pl.lit("jw_apart_billed_by_moved").alias("reason"), "code_idx",
+        *(c for c in schema if c not in ("row_id", "reason", "code_idx")))
+    return alone.drop("_jw_row").lazy(), again.lazy().cast(schema)  # type: ignore[arg-type]
 
 
 def _single_dose(lines: pl.LazyFrame) -> pl.LazyFrame:
@@ -451,7 +468,7 @@ def _jwjz(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         pl.when(pl.col("dose_lines").is_not_null()).then(pl.concat_str("reason", pl.lit("_lines")))
         .otherwise("reason").alias("reason"),
     )
-    alone = _moved_jw_line(alone, apart)
+    alone, again = _moved_jw_line(alone, apart)
     # The product's name (text) on the findings only; each part has the facts of its reasons (the
     # others are null in the concatenation).
     def facts(part: pl.LazyFrame) -> pl.LazyFrame:
@@ -459,8 +476,8 @@ def _jwjz(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         return part.select("row_id", "reason", code("ig_product").alias("product"),
                            *(f for f in _FACTS if f != "product" and f in names))
 
-    found = pl.concat([facts(paired.filter(pl.col("reason").is_not_null())), facts(alone), facts(on_waste)],
-                      how="diagonal_relaxed").collect()
+    found = pl.concat([facts(paired.filter(pl.col("reason").is_not_null())), facts(alone), facts(on_waste),
+                       facts(again)], how="diagonal_relaxed").collect()
     # (the facts of the JW line apart from its dose, typed whether or not any is found)
     found = found.with_columns(pl.lit(None, dtype).alias(c) for c, dtype in _APART_FACTS.items()
                                if c not in found.columns).cast({c: t for c, t in _APART_FACTS.items()})
