@@ -35,17 +35,54 @@ import polars as pl
 
 from scrubber import reference
 from scrubber.enrich import billed, documented_iv, documented_sc, dose_units, is_ig, waste_units, with_drug_units
+from scrubber.grouping import shared_keys
+from scrubber.per_batch import once_per_batch
 
 GROUP = ["cd_key", "code_idx"]  # one drug on one claim and date
 
 
+def with_doses_in_parts(drugs: pl.LazyFrame, lines: pl.LazyFrame) -> pl.LazyFrame:
+    """``drugs`` (IG lines of the batch ``lines``) where a JW line that documents no dose of its own
+    borrows, as ``doc_dose_mg``, the dose its drug's lines document in parts (:func:`doses_in_parts`),
+    not the first line's part: its waste adds units to the dose in all. Both checks that weigh a JW
+    line's waste read it so (review 27A D1)."""
+    parts = doses_in_parts(lines)
+    if not parts.height:
+        return drugs
+    borrows = pl.col("is_jw") & pl.col("drug_dose_mg").is_null() & pl.col("in_all").is_not_null()
+    return drugs.join(parts.lazy(), on=GROUP, how="left").with_columns(
+        pl.when(borrows).then(pl.col("in_all")).otherwise(pl.col("doc_dose_mg")).alias("doc_dose_mg")).drop("in_all")
+
+
+@once_per_batch
+def doses_in_parts(lines: pl.LazyFrame) -> pl.DataFrame:
+    """``GROUP``, ``in_all`` (mg): the drugs two or more lines without JW of which each
+    document their own dose, one per NDC, and none a discarded amount of its own: one dose billed in
+    parts, whose dose used is their sum, rounded up once (IOM 100-04 ch.17 s.10; CMS RAC topic 0074;
+    probe 26B D2). ``unit-miscalculation`` counts the lines' units against it, and ``missing-
+    modifier`` weighs a JW line's waste against it (review 27A D1: x41 + x30 + JW x1 for 20,100 +
+    15,100 mg and 400 mg discarded was told to delete the JW line, weighed against 20,100 mg alone).
+    A line documenting its own waste is its own container's dose and waste: those drugs are not
+    here. One pass over the drug lines (one packed integer per line, the shared ones by a sort, as
+    :func:`scrubber.grouping.shared_keys` finds them), once per batch; the rest on the few collected."""
+    plain = lines.filter(is_ig() & ~pl.col("is_jw"))
+    own = pl.col("drug_dose_mg")
+    packed = pl.col("cd_key").cast(pl.UInt64) * 256 + pl.col("code_idx").cast(pl.UInt64)
+    wasted = pl.col("drug_wasted_mg") > 0
+    owning = plain.filter(own.is_not_null() | wasted).select(
+        *GROUP, packed.alias("_k"), own.alias("_dose"), wasted.fill_null(False).alias("_w")).collect()
+    shared = shared_keys(owning.filter(pl.col("_dose").is_not_null()).get_column("_k"))
+    return owning.filter(pl.col("_k").is_in(shared.implode())).group_by(GROUP).agg(
+        pl.col("_dose").sum().alias("in_all"), pl.col("_w").any().alias("_w")).filter(~pl.col("_w")).drop("_w")
+
+
 def siblings(drugs: pl.LazyFrame, wanted: pl.LazyFrame) -> pl.LazyFrame:
     """Per drug, claim and date in ``wanted`` (lines of ``drugs``): ``admin_line`` (the first line
-    without JW), ``n_admin`` (how many lines without JW), ``admin_has_jz``, ``jw_lines`` (the JW
-    lines' numbers), ``n_jw`` and ``dose_jw_row`` (when every line carries JW, the one that bills the
-    dose: the one documenting its own dose, else the most units, else the first) and
-    ``waste_jw_lines`` (the other JW lines' numbers). Aggregated only for
-    the groups of ``wanted``: a few lines of a batch."""
+    without JW), ``admin_lines`` (all of them, "2, 3"), ``n_admin`` (how many lines without JW),
+    ``admin_has_jz``, ``jw_lines`` (the JW lines' numbers), ``n_jw`` and ``dose_jw_row`` (when
+    every line carries JW, the one that bills the dose: the one documenting its own dose, else the
+    most units, else the first) and ``waste_jw_lines`` (the other JW lines' numbers). Aggregated
+    only for the groups of ``wanted``: a few lines of a batch."""
     is_jw = pl.col("is_jw")
 
     def of_jw(name: str) -> pl.Expr:
@@ -55,6 +92,7 @@ def siblings(drugs: pl.LazyFrame, wanted: pl.LazyFrame) -> pl.LazyFrame:
     dose_row = of_jw("row_id").sort_by(dose_first, descending=[True, True, False]).first()
     return drugs.join(wanted.select(GROUP).unique(), on=GROUP, how="semi").group_by(GROUP).agg(
         pl.col("line_number").filter(~is_jw).min().alias("admin_line"),
+        pl.col("line_number").filter(~is_jw).sort().cast(pl.String).str.join(", ").alias("admin_lines"),
         (~is_jw).sum().alias("n_admin"),
         (pl.col("is_jz") & ~is_jw).any().alias("admin_has_jz"),
         pl.col("line_number").filter(is_jw).sort().cast(pl.String).str.join(", ").alias("jw_lines"),

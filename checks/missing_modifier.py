@@ -41,7 +41,9 @@
     takes JZ off the dose line if it carries it; the dose line is not reported again);
   - a dose billed over several lines (one per NDC, the record on one of them, or each line its own
     dose and one of them the discarded amount) whose documented waste adds a unit and is not billed
-    with JW is one finding, naming all the lines (one JW line to add, for the doses in all);
+    with JW is one finding, naming all the lines (one JW line to add, for the doses in all); a JW
+    line beside a dose whose lines each document their own part weighs its waste against their
+    doses in all, and JZ, where it applies, goes on every one of them (review 27A D1);
   - the discarded amount is billed in the dose line's own units (J1568 x70 for 32,000 mg administered,
     64 units, and 3,000 mg discarded, 6 units; no JW line) where the policy requires JW: the waste
     without JW (`waste_in_dose_units`, the fix bills the dose's units and adds the JW line), not also
@@ -147,6 +149,7 @@ from checks._drug_lines import (
     since,
     waste_in_dose_units,
     waste_lines,
+    with_doses_in_parts,
 )
 from checks._first_rule import first_rule, rule_value
 from checks.noncovered_diagnosis import home_scig_uncovered
@@ -165,9 +168,11 @@ from scrubber.enrich import (
     with_modifier_roles,
 )
 from scrubber.registry import Check, Context
+from scrubber.text import number
 
 # The facts every JW/JZ finding carries (templates use those of their reason).
-_FACTS = ["product", "dose", "waste", "unit_mg", "waste_units", "admin_units", "admin_line", "jw_lines", "jz_lines",
+_FACTS = ["product", "dose", "waste", "unit_mg", "waste_units", "admin_units", "admin_line", "jz_to", "jw_lines",
+          "jz_lines",
           "dose_lines", "waste_jw_lines", "drop", "keep", "jz_from", "jw_from", "billed", "excess_units",
           "jw_claim", "jw_line", "jw_dos", "jw_units", "dose_claim", "dose_line", "dose_dos", "risk_rows"]
 
@@ -345,7 +350,8 @@ def _jwjz(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     # and units are derived on the lines that pass it only: a twentieth of the IG lines. (The tests
     # are columns of the IG lines, and the filters after them: a filter's condition is evaluated on
     # every row, and those of consecutive filters are merged.)
-    drugs = _single_dose(lines)
+    # (a JW line beside a dose billed in parts, one per NDC, weighs its waste against their sum)
+    drugs = with_doses_in_parts(_single_dose(lines), lines)
     is_jw, is_jz = pl.col("is_jw"), pl.col("is_jz")
     waste_documented = pl.coalesce("drug_wasted_mg", "doc_wasted_mg") > 0
     maybe_paired = is_jw | (is_jz & pl.col("has_jw_line"))
@@ -426,6 +432,11 @@ def _jwjz(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     ).with_columns(
         pl.when(pl.col("drop") == "JZ").then(pl.lit("JW")).when(pl.col("drop") == "JW").then(pl.lit("JZ"))
         .alias("keep"),
+        # The lines JZ goes on: every line of the dose (a dose billed in parts, one per NDC: review 27A D1).
+        pl.when(pl.col("n_admin") > 1).then(pl.format("lines {} ({} x{} in all)", "admin_lines", "procedure_code",
+                                                      number(pl.col("admin_units"))))
+        .otherwise(pl.format("line {} ({} x{})", "admin_line", "procedure_code", number(pl.col("admin_units"))))
+        .alias("jz_to"),
     )
 
     # Every other administered line: what its own modifiers and the documented waste call for, decided

@@ -116,11 +116,19 @@ from __future__ import annotations
 
 import polars as pl
 
-from checks._drug_lines import GROUP, jw_billing_the_dose, jw_line_due, siblings, waste_in_dose_units, waste_lines
+from checks._drug_lines import (
+    GROUP,
+    doses_in_parts,
+    jw_billing_the_dose,
+    jw_line_due,
+    siblings,
+    waste_in_dose_units,
+    waste_lines,
+    with_doses_in_parts,
+)
 from scrubber import reference
 from scrubber.cards import load_card
 from scrubber.enrich import code, code_is, dose_units, is_ig, waste_units, with_codes, with_drug_units
-from scrubber.grouping import shared_keys
 from scrubber.registry import Check, Context
 from scrubber.text import number
 from scrubber.timing import INFUSION, MINUTES_PER_DAY, Timing, timing
@@ -128,7 +136,7 @@ from scrubber.timing import INFUSION, MINUTES_PER_DAY, Timing, timing
 
 def _drugs(lines: pl.LazyFrame) -> pl.LazyFrame:
     """IG drug lines with the units their documented dose (JW lines: waste) supports."""
-    return with_codes(with_drug_units(lines.filter(is_ig())), "ig_product")
+    return with_codes(with_drug_units(with_doses_in_parts(lines.filter(is_ig()), lines)), "ig_product")
 
 
 def _drug_findings(lines: pl.LazyFrame) -> pl.LazyFrame:
@@ -136,7 +144,7 @@ def _drug_findings(lines: pl.LazyFrame) -> pl.LazyFrame:
     expected = pl.col("drug_expected_units")
     is_jw = pl.col("is_jw")
     ig = lines.filter(is_ig())  # (the siblings and split doses read these columns as they are)
-    split = _split_doses(ig)
+    split = _split_doses(ig, lines)
     # A JW line whose waste adds no billing unit is missing-modifier's (JW not permitted: use JZ).
     judged = drugs.filter(expected.is_not_null() & (~is_jw | (expected >= 1)) & (pl.col("units") != expected))
     # So is a JW line that is its drug's only line on the claim and date: it bills the dose under JW.
@@ -247,7 +255,7 @@ def _split_waste(ig: pl.LazyFrame) -> pl.LazyFrame:
         pl.col("expected") >= 1).drop("_n")
 
 
-def _split_doses(ig: pl.LazyFrame) -> pl.LazyFrame:
+def _split_doses(ig: pl.LazyFrame, lines: pl.LazyFrame) -> pl.LazyFrame:
     """One drug's dose billed over several lines without JW on a claim and date (one line per NDC, say)
     where a line documents no dose of its own: the units of all those lines against the dose the
     record documents (their own doses summed; or, where none has one, the dose they all borrow).
@@ -264,21 +272,11 @@ def _split_doses(ig: pl.LazyFrame) -> pl.LazyFrame:
     own = pl.col("drug_dose_mg")
     plain = ig.filter(~pl.col("is_jw"))
     # Filter first, decided now: the drugs a borrowing line belongs to (none in most batches; a join
-    # against no key still reads every drug line), then derive on their lines only.
+    # against no key still reads every drug line), then derive on their lines only; and the drugs
+    # whose lines each document their part (checks._drug_lines.doses_in_parts, as missing-modifier
+    # weighs their JW line).
     borrowing = plain.filter(own.is_null() & pl.col("doc_dose_mg").is_not_null()).select(GROUP)
-    # (the drugs two lines of which document their own dose: one packed integer per line, the shared ones
-    # by a sort, as :func:`scrubber.grouping.shared_keys` finds them)
-    # (not where a line documents a discarded amount of its own: each such line is its own container's
-    # dose and waste, as missing-modifier judges its JW line, checks.missing_modifier._one_per_split_dose)
-    # (one pass over the drug lines, the rest on the few collected: 0.03 s less of 2M lines than two)
-    packed = pl.col("cd_key").cast(pl.UInt64) * 256 + pl.col("code_idx").cast(pl.UInt64)
-    wasted = pl.col("drug_wasted_mg") > 0
-    owning = plain.filter(own.is_not_null() | wasted).select(
-        *GROUP, packed.alias("_k"), own.is_not_null().alias("_own"), wasted.fill_null(False).alias("_w")).collect()
-    shared = shared_keys(owning.filter("_own").get_column("_k"))
-    twice = owning.filter(pl.col("_own") & pl.col("_k").is_in(shared.implode())).select(GROUP).join(
-        owning.filter("_w").select(GROUP), on=GROUP, how="anti")
-    keys = pl.concat([borrowing.collect(), twice]).unique()
+    keys = pl.concat([borrowing.collect(), doses_in_parts(lines).select(GROUP)]).unique()
     members = with_codes(_drugs(plain.join(keys.lazy(), on=GROUP, how="semi") if keys.height else plain.head(0)),
                          "ig_single_dose", "ig_bit").filter(pl.col("drug_expected_units").is_not_null())
     dose = pl.when(own.is_not_null().any()).then(own.sum()).otherwise(pl.col("doc_dose").sort_by("line_number").first())
