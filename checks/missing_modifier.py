@@ -29,7 +29,10 @@
     another claim of the visit or another date of the hospital claim): where that dose has no JW line
     of its own and documents waste that adds a unit (with or without JZ), the dose line's finding moves
     that JW line beside it (`waste_jw_line_apart`, a dose billed over several lines
-    `waste_jw_line_apart_lines`; "add a JW line" beside it billed the waste twice);
+    `waste_jw_line_apart_lines`; "add a JW line" beside it billed the waste twice), and so does a
+    dose line with neither JW nor JZ whose record documents no amounts, as an 837 sends it
+    (`waste_jw_line_apart_undocumented`: not "append JZ" while the visit bills its waste under JW;
+    review 27A D2);
     where the dose has its own JW line, this one bills the waste a second time and is deleted
     (`jw_waste_billed_twice`; probe 26B D1); of two or more such JW lines apart from a dose without
     its own, the first (by claim, date and line) is moved and each other one is deleted, the waste
@@ -232,7 +235,9 @@ def _moved_jw_line(alone: pl.LazyFrame, apart: pl.DataFrame) -> tuple[pl.LazyFra
     JW line" beside it billed the waste twice; probe 26B D1), with ``jw_claim``, ``jw_line``,
     ``jw_dos``, ``jw_units`` and ``risk_rows`` (the JW line, which no dose anchors, and where the dose
     line is denied as billed, without JW or JZ or with JZ, that line); a dose billed over several lines
-    likewise (``waste_jw_line_apart_lines``; review 26D W4). Otherwise as they were. Of two
+    likewise (``waste_jw_line_apart_lines``; review 26D W4), and a dose line with neither JW nor JZ
+    whose record documents no discarded amount, the drug's one such line
+    (``waste_jw_line_apart_undocumented``; review 27A D2). Otherwise as they were. Of two
     or more such JW lines the first (by claim, date and line) is moved, and each of the others is
     returned as ``jw_apart_billed_by_moved`` (the discarded amount is billed once, on the line moved;
     review 26D W2: the dose was told to add a JW line and both apart lines passed), with the moved
@@ -249,19 +254,27 @@ def _moved_jw_line(alone: pl.LazyFrame, apart: pl.DataFrame) -> tuple[pl.LazyFra
         pl.col("row_id").first().alias("_jw_row"), pl.col("jw_claim", "jw_line", "jw_dos", "jw_units").first())
     # (a dose billed over several lines is one finding naming them, ``_lines``: review 26D W4)
     split = pl.col("reason").is_in([f"{r}_lines" for r in _MOVABLE])
-    plain = pl.col("reason").is_in(list(_MOVABLE)) | split
-    doses = alone.filter(plain).group_by(keys).agg(pl.col("cd_key").n_unique().alias("_n_doses"))
-    moved = plain & (pl.col("_n_doses") == 1) & pl.col("_jw_row").is_not_null()
+    # (a dose line with neither JW nor JZ whose record documents no amounts, as an 837 sends it, is
+    # told "append JZ" by the rules while the visit bills its waste under JW on its other claim:
+    # review 27A D2; one such line of the drug, else each keeps its own finding)
+    undocumented = (pl.col("reason") == "no_jw_jz") & pl.col("waste").is_null()
+    plain = pl.col("reason").is_in(list(_MOVABLE)) | split | undocumented
+    doses = alone.filter(plain).group_by(keys).agg(pl.col("cd_key").n_unique().alias("_n_doses"),
+                                                   pl.len().alias("_n_rows"))
+    moved = plain & (pl.col("_n_doses") == 1) & pl.col("_jw_row").is_not_null() & (
+        ~undocumented | (pl.col("_n_rows") == 1))
     # (required JZ or JW, or JZ with billable waste: the dose line is denied as billed; JW only: it is
     # paid, the JW line is not)
-    returned = pl.col("reason").str.replace(r"_lines$", "").is_in(["waste_without_jw", "jz_with_billable_waste"])
+    returned = pl.col("reason").str.replace(r"_lines$", "").is_in(["waste_without_jw", "jz_with_billable_waste",
+                                                                     "no_jw_jz"])
     alone = alone.join(one.lazy(), on=keys, how="left").join(doses, on=keys, how="left").with_columns(
-        pl.when(moved & split).then(pl.lit("waste_jw_line_apart_lines"))
+        pl.when(moved & undocumented).then(pl.lit("waste_jw_line_apart_undocumented"))
+        .when(moved & split).then(pl.lit("waste_jw_line_apart_lines"))
         .when(moved).then(pl.lit("waste_jw_line_apart")).otherwise(pl.col("reason")).alias("reason"),
         pl.when(moved & returned).then(pl.concat_list("row_id", "_jw_row"))
         .when(moved).then(pl.concat_list("_jw_row")).alias("risk_rows"),
         *(pl.when(moved).then(pl.col(c)).alias(c) for c in ("jw_claim", "jw_line", "jw_dos", "jw_units")),
-    ).drop("_n_doses").collect()
+    ).drop("_n_doses", "_n_rows").collect()
     # The other JW lines apart from the dose whose finding moves the first: its discarded amount, billed again.
     taken = alone.filter(pl.col("reason").str.starts_with("waste_jw_line_apart")).select(
         *keys, "_jw_row", pl.col("claim_id").alias("dose_claim"), pl.col("line_number").alias("dose_line"),
