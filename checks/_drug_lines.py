@@ -162,22 +162,28 @@ def has_dose_line() -> pl.Expr:
     return (pl.col("cd_dose_mask") & pl.col("ig_bit")) != 0
 
 
-def jw_line_due() -> pl.Expr:
+def waste_beside_dose() -> pl.Expr:
     """On IG lines with the ``ig_single_dose`` and ``ig_bit`` codes: a single-dose drug's line without
-    JW, in a readable encounter, whose drug has no JW line on the claim and date although the policy
-    asks for the discarded amount on one there (``jw.required_from``): the lines ``missing-modifier``
-    holds to their documented waste (its ``jz_with_billable_waste``, ``waste_unbilled`` and
-    ``waste_without_jw``)."""
+    JW, in a readable encounter, whose drug has no JW line on the claim and date: where the policy asks
+    for the discarded amount on a JW line there (:func:`jw_required`) the waste billed in the line's
+    own units is ``missing-modifier``'s (its ``jz_with_billable_waste``, ``waste_unbilled`` and
+    ``waste_without_jw`` hold such lines to their documented waste); where it does not (Medicare before JW was required,
+    2017-01-01; a payer policy without JW), the waste billed with the dose on its line is payable as
+    billed (IOM 100-04 ch.17 s.40: the discarded amount of a single-dose container is paid), so no
+    units over the dose either way. Not where JW/JZ do not apply at the place (:func:`_jw_jz_apply`:
+    an exempt place, inpatient, whose drugs Part B does not pay apart; home before the home date):
+    there a unit past the dose is over (probe 27B D2: "bill x56" for x60 of 27,600 mg given and 2,400 mg
+    discarded dropped four payable units where no JW was asked)."""
     return (pl.col("ig_single_dose").fill_null(False) & ~pl.col("is_jw") & ~has_jw_line()
-            & ~pl.col("enc_unreadable") & jw_required())
+            & ~pl.col("enc_unreadable") & _jw_jz_apply())
 
 
 def waste_in_dose_units(billed: pl.Expr, dose: pl.Expr, waste: pl.Expr, unit: pl.Expr, due: pl.Expr) -> pl.Expr:
     """The dose's line (or lines, ``billed`` in all) bill the documented dose and its billable waste
-    together, ceil(dose / unit) + the waste's units exactly, where the waste is ``due`` on a JW line of
-    its own (:func:`jw_line_due`): one root cause, the waste without JW, reported by
-    ``missing-modifier`` and not also counted over the dose by ``unit-miscalculation``. False where
-    anything is undocumented."""
+    together, ceil(dose / unit) + the waste's units exactly, on lines ``due`` (:func:`waste_beside_dose`;
+    ``missing-modifier`` passes those where :func:`jw_required`): one root cause, the waste without JW
+    that ``missing-modifier`` reports, or the waste payable as billed where no JW is asked; either way
+    not also counted over the dose by ``unit-miscalculation``. False where anything is undocumented."""
     extra = waste_units(dose, waste, unit)
     return (due & (extra >= 1) & (billed == dose_units(dose, unit) + extra)).fill_null(False)
 

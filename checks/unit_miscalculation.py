@@ -15,7 +15,8 @@
   in all against the documented waste (JW x5 + x4 for 4,800 mg after 35,200 mg is right; x9 + x9 is 9
   over). A drug line (or lines) billing exactly the dose's units plus the units of its documented
   waste, with no JW line where the policy requires one, is `missing-modifier`'s (the waste without JW:
-  one root cause); a unit past both is over here.
+  one root cause); where the policy asks no JW line (Medicare before 2017-01-01, a policy without JW)
+  it is payable as billed (IOM 100-04 ch.17 s.40; probe 27B D2); a unit past both is over here.
 - Additional-hour add-ons (96361, 96366, 96370, 96415): for each infusion it extends in the encounter,
   with T its documented minutes (crossing midnight allowed; a stop more than a day after its start,
   `timing.max_infusion_minutes`, or a start more than a day from the line's date of service, is
@@ -120,8 +121,8 @@ from checks._drug_lines import (
     GROUP,
     doses_in_parts,
     jw_billing_the_dose,
-    jw_line_due,
     siblings,
+    waste_beside_dose,
     waste_in_dose_units,
     waste_lines,
     with_doses_in_parts,
@@ -163,11 +164,12 @@ def _drug_findings(lines: pl.LazyFrame) -> pl.LazyFrame:
     split = split.join(confused, on=GROUP, how="anti")
     split_waste = split_waste.join(confused, on=GROUP, how="anti")
     # So is the discarded amount billed in the dose line's own units where the policy wants it on a JW
-    # line (checks._drug_lines.waste_in_dose_units): the unit over the dose is the waste without JW.
+    # line (checks._drug_lines.waste_in_dose_units): the unit over the dose is the waste without JW;
+    # where it does not, that unit is payable as billed (waste_beside_dose).
     judged = with_codes(judged, "ig_single_dose", "ig_bit").filter(~waste_in_dose_units(
-        pl.col("units"), pl.col("doc_dose"), pl.col("doc_waste"), pl.col("ig_unit_mg"), jw_line_due()))
+        pl.col("units"), pl.col("doc_dose"), pl.col("doc_waste"), pl.col("ig_unit_mg"), waste_beside_dose()))
     split = split.filter(~waste_in_dose_units(pl.col("billed"), pl.col("dose"), pl.col("waste"), pl.col("unit_mg"),
-                                              pl.col("_jw_due")))
+                                              pl.col("_waste_beside")))
     over = pl.col("units") > expected
     reason = (pl.when(is_jw).then(pl.when(over).then(pl.lit("jw_over")).otherwise(pl.lit("jw_under")))
               .otherwise(pl.when(over).then(pl.lit("drug_over")).otherwise(pl.lit("drug_under"))))
@@ -285,7 +287,7 @@ def _split_doses(ig: pl.LazyFrame, lines: pl.LazyFrame) -> pl.LazyFrame:
         pl.col("units").sum().alias("billed"),
         dose.alias("dose"),
         pl.col("doc_waste").sort_by("line_number").drop_nulls().first().alias("waste"),
-        jw_line_due().all().alias("_jw_due"),
+        waste_beside_dose().all().alias("_waste_beside"),
         pl.col("ig_unit_mg").first().alias("unit_mg"),
         pl.col("ig_product").first().alias("product"),
         pl.coalesce(pl.col("row_id").filter(own.is_null()).sort_by(pl.col("line_number").filter(own.is_null())).last(),
