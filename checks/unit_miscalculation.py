@@ -55,7 +55,8 @@
   family's additional hour (96367 x3 for 10:00-13:00 is 96367 x1 and 96366 x2); several drugs infused
   one after another are each documented with their own times (probe 26A D5). Not a line the time
   rules recode whole, the one-initial rule recodes as the concurrent infusion, or route-mismatch
-  replaces; its units past the first are not also over the MUE.
+  replaces; its units past the first are not also over the MUE, and the hours it asks are bounded by
+  the policy's cap on the hour code and its MUE in the setting, as `hours_not_billed`'s (review 27A D4).
 - An add-on line that documents its own start and stop continues the infusion whose interval it meets
   or overlaps: the two intervals merge (96360 09:00-10:00 and 96361 10:00-11:00 is one 120-minute
   hydration: 96361 x1). After an interruption of at most 30 minutes (a bag change) it still
@@ -735,9 +736,44 @@ def _within_mue(found: pl.LazyFrame, lines: pl.LazyFrame) -> pl.LazyFrame:
     ).drop("in_group", "claim_id", "line_number").lazy()
 
 
+def _sequential_hours_bounded(found: pl.LazyFrame, lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
+    """``sequential_units`` findings (:func:`sequential_units`) whose fix asks the additional hours in all
+    up to the policy's cap on the hour code and its MUE in the line's setting, worded as
+    ``hours_not_billed`` words its bound: "96366 (x2 ...)" under a cap of 1 was then over the cap, and
+    x9 over an MUE of 8 was reduced on the next run (review 27A D4). The units of the sequential code
+    itself are not changed."""
+    from checks._counting import edit_setting  # (that module imports this one)
+
+    found = found.collect()
+    if not found.height:
+        return found.lazy()
+    facts = lines.join(found.lazy().select("row_id"), on="row_id", how="semi").select(
+        "row_id", "policy", edit_setting().alias("_setting")).collect()
+    bounded = found.join(facts, on="row_id", how="left").join(
+        mues_by_setting("hour_code", "_mue"), on=["_setting", "hour_code"], how="left").join(
+        ctx.policy_caps.collect().rename({"procedure_code": "hour_code", "cap": "_cap"}), on=["policy", "hour_code"],
+        how="left")
+    hours, cap, mue = pl.col("hours"), pl.col("_cap"), pl.col("_mue")
+    asked = pl.min_horizontal(hours, cap, mue)
+    fix = (
+        pl.when(hours.is_null() | (hours <= 0) | (asked >= hours)).then(pl.col("hours_fix"))
+        .when(asked <= 0).then(pl.format(
+            " (its documented {} minutes would support {} x{}, but the {} policy pays no {})", "minutes",
+            "hour_code", hours, "policy", "hour_code"))
+        .when(cap <= asked).then(pl.format(
+            " and its additional hours as {} (x{} in all with any {} already billed for this infusion: the "
+            "documented {} minutes support x{}, and the {} policy pays {} unit(s) of {} per encounter)",
+            "hour_code", asked, "hour_code", "minutes", hours, "policy", cap, "hour_code"))
+        .otherwise(pl.format(
+            " and its additional hours as {} (x{} in all with any {} already billed for this infusion: the "
+            "documented {} minutes support x{}; its CMS MUE is {} per date of service, so the rest only on "
+            "appeal with the record)", "hour_code", asked, "hour_code", "minutes", hours, mue)))
+    return bounded.with_columns(fix.alias("hours_fix")).drop("policy", "_setting", "_mue", "_cap").lazy()
+
+
 def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
-    found = pl.concat([_drug_findings(lines), _hour_findings(lines, ctx), sequential_units(lines)],
-                      how="diagonal_relaxed")
+    found = pl.concat([_drug_findings(lines), _hour_findings(lines, ctx),
+                       _sequential_hours_bounded(sequential_units(lines), lines, ctx)], how="diagonal_relaxed")
     return _within_mue(_within_cap(found, lines), lines)
 
 

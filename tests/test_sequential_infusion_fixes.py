@@ -451,3 +451,22 @@ def test_the_not_counted_words_name_lines_of_the_findings_own_family(tmp_path) -
     assert "96369" not in words[3].split("not counted:")[1]
     assert "not counted: 96369 x1 on claim C1 line 5, which the units-over-mue finding deletes" in words[6]
     assert "96367" not in words[6]
+
+
+@pytest.mark.parametrize(("cap", "words"), [
+    (1, "and its additional hours as 96366 (x1 in all with any 96366 already billed for this infusion: the "
+        "documented 180 minutes support x2, and the CAPPED policy pays 1 unit(s) of 96366 per encounter)"),
+    (0, "(its documented 180 minutes would support 96366 x2, but the CAPPED policy pays no 96366)"),
+    (2, "and its additional hours as 96366 (x2 for the documented 180 minutes"),
+])
+def test_sequential_units_asks_hours_up_to_the_policy_cap(tmp_path, cap: int, words: str) -> None:
+    """Review 27A D4: 96367 x3 for one 180-minute infusion is 96367 x1 and its hours as 96366, asked up to
+    the policy's cap on 96366 (x2 under a cap of 1 was an over-cap error on the next run)."""
+    claims = tmp_path / "claims.csv"
+    claims.write_text("\n".join([HEADER, _line("Q1", 1, "96365", 1, "09:00", "10:00", payer="CAPCO"),
+                                 _line("Q1", 2, "96367", 3, "10:00", "13:00", payer="CAPCO")]) + "\n")
+    policy = tmp_path / "capco.toml"
+    policy.write_text(f'name = "CAPPED"\nextends = "DEFAULT"\npayers = ["CAPCO"]\n[caps]\n"96366" = {cap}\n')
+    found = scrub([str(claims)], [str(policy)], select=["unit-miscalculation"]).findings
+    assert found.get_column("reason").to_list() == ["sequential_units"]
+    assert words in found.item(0, "suggested_fix"), found.item(0, "suggested_fix")

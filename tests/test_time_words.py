@@ -52,6 +52,8 @@ def _claims(payer: str, claim_type: str, prefix: str) -> list[str]:
         line("HB", 1, "96365", 1, 300, "08:00", "10:31"),  # hours_not_billed: 151 minutes support x2, no 96366 billed
         # sequential_units: 96367 x2 for one infusion of 150 minutes is 96367 x1 and 96366 x1
         line("SQ", 1, "96365", 1, 300, "08:00", "09:00"), line("SQ", 2, "96367", 2, 300, "09:00", "11:30"),
+        # the same for 600 minutes (96366 x9): the hours asked up to the MUE of 8 (review 27A D4)
+        line("SM", 1, "96365", 1, 300, "08:00", "09:00"), line("SM", 2, "96367", 4, 600, "09:00", "19:00"),
         line("OB", 1, "96365", 1, 300, "09:00", "10:20", "30"), line("OB", 2, "96366", 1, 120),  # observation
         line("SH", 1, "96365", 1, 300, "09:00", "09:12"),  # too short: push 96374
         # too short before an infusion billed as sequential: push_before_infusion (96375, 96367 as 96365)
@@ -173,6 +175,9 @@ def test_fixes_give_the_computed_answer(findings: pl.DataFrame) -> None:
     assert sequential["suggested_fix"].startswith("Bill 96367 x1 on claim MPSQ line 2 and its additional hours as "
                                                   "96366 (x1 for the documented 150 minutes")
     assert "one documented infusion (09:00-11:30, 150 minutes)" in sequential["message"]
+    bounded = _one(findings, "MPSM")
+    assert "and its additional hours as 96366 (x8 in all with any 96366 already billed for this infusion: the " \
+           "documented 600 minutes support x9; its CMS MUE is 8 per date of service" in bounded["suggested_fix"]
     drug = _one(findings, "MPDO")
     assert "Bill J1459 x70 instead of x75" in drug["suggested_fix"] and "5 more than the dose supports" in drug[
         "message"]
