@@ -445,9 +445,9 @@ def outranked_push(lines: pl.LazyFrame, short: pl.DataFrame) -> pl.LazyFrame:
     )
 
 
-PROMOTED = ("promote_code", "promote_to", "promote_claim", "promote_line", "promote_interval")
+PROMOTED = ("promote_code", "promote_to", "promote_claim", "promote_line", "promote_interval", "promote_units")
 _PROMOTED_SCHEMA = {"promote_code": pl.String, "promote_to": pl.String, "promote_claim": pl.String,
-                    "promote_line": pl.Int64, "promote_interval": pl.String}
+                    "promote_line": pl.Int64, "promote_interval": pl.String, "promote_units": pl.String}
 
 
 def _infusion_billed_as_sequential(lines: pl.LazyFrame, short: pl.DataFrame) -> pl.LazyFrame:
@@ -486,10 +486,16 @@ def _infusion_billed_as_sequential(lines: pl.LazyFrame, short: pl.DataFrame) -> 
         "enc_key", "ep_minutes", "s", "claim_id", "line_number", "row_id",
         descending=[False, True, False, False, False, False]).group_by(
         "enc_key", "procedure_code", maintain_order=True).first()
-    return mine.join(long, left_on=["enc_key", "_sequential"], right_on=["enc_key", "procedure_code"]).select(
+    # (the promoted line billed xN for its one documented infusion: the initial code x1, review 27A D3:
+    # "report 96367 as 96365" left x3, and unit-miscalculation's "96367 x1" gave the line a second code;
+    # the time past its first hour is hours_not_billed's ask, in the same run)
+    units = pl.when(pl.col("units") > 1).then(pl.format(" x1 instead of x{}", number(pl.col("units")))).otherwise(
+        pl.lit(""))
+    return mine.join(long.join(lines.select("row_id", "units"), on="row_id"),
+                     left_on=["enc_key", "_sequential"], right_on=["enc_key", "procedure_code"]).select(
         "row_id", pl.col("_sequential").alias("promote_code"), "promote_to", pl.col("claim_id").alias("promote_claim"),
         pl.col("line_number").cast(pl.Int64).alias("promote_line"), interval("s", "e").alias("promote_interval"),
-        pl.col("row_id_right").alias("promote_row"),
+        units.alias("promote_units"), pl.col("row_id_right").alias("promote_row"),
     ).collect().lazy().cast(schema)  # type: ignore[arg-type]
 
 

@@ -24,7 +24,9 @@ that another initial service of the encounter outranks is a sequential push (963
 service, beside an infusion of its family billed as sequential (96367, 96417) and documented long
 enough, is ``push_before_infusion``: the infusion is the initial service (CPT's hierarchy; IOM 100-04
 ch.12 §30.5, the primary reason irrespective of order), so the push is the sequential one and the fix
-names both lines (96375 instead of 96365, and 96367 as 96365; probe 24A O01).
+names both lines (96375 instead of 96365, and 96367 as 96365, x1 where it bills more units for its
+one documented infusion, the hours asked beside it by `unit-miscalculation`; probe 24A O01, review
+27A D3).
 """
 
 from __future__ import annotations

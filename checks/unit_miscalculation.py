@@ -54,9 +54,11 @@
   CPT reports it once per sequential infusion of a new drug, and the time past its first hour is the
   family's additional hour (96367 x3 for 10:00-13:00 is 96367 x1 and 96366 x2); several drugs infused
   one after another are each documented with their own times (probe 26A D5). Not a line the time
-  rules recode whole, the one-initial rule recodes as the concurrent infusion, or route-mismatch
-  replaces; its units past the first are not also over the MUE, and the hours it asks are bounded by
-  the policy's cap on the hour code and its MUE in the setting, as `hours_not_billed`'s (review 27A D4).
+  rules recode whole or promote to the initial code, the one-initial rule recodes as the concurrent
+  infusion, or route-mismatch replaces; its units past the first are not also over the MUE, the hours
+  it asks are those of the infusion with the add-on lines documented as continuing it (review 27A D6)
+  and are bounded by the policy's cap on the hour code and its MUE in the setting, as
+  `hours_not_billed`'s (review 27A D4).
 - An add-on line that documents its own start and stop continues the infusion whose interval it meets
   or overlaps: the two intervals merge (96360 09:00-10:00 and 96361 10:00-11:00 is one 120-minute
   hydration: 96361 x1). After an interruption of at most 30 minutes (a bag change) it still
@@ -746,7 +748,7 @@ def _sequential_hours_bounded(found: pl.LazyFrame, lines: pl.LazyFrame, ctx: Con
 
     found = found.collect()
     if not found.height:
-        return found.lazy()
+        return found.drop("ep_minutes").lazy()
     facts = lines.join(found.lazy().select("row_id"), on="row_id", how="semi").select(
         "row_id", "policy", edit_setting().alias("_setting")).collect()
     bounded = found.join(facts, on="row_id", how="left").join(
@@ -758,17 +760,17 @@ def _sequential_hours_bounded(found: pl.LazyFrame, lines: pl.LazyFrame, ctx: Con
     fix = (
         pl.when(hours.is_null() | (hours <= 0) | (asked >= hours)).then(pl.col("hours_fix"))
         .when(asked <= 0).then(pl.format(
-            " (its documented {} minutes would support {} x{}, but the {} policy pays no {})", "minutes",
+            " (its documented {} minutes would support {} x{}, but the {} policy pays no {})", "ep_minutes",
             "hour_code", hours, "policy", "hour_code"))
         .when(cap <= asked).then(pl.format(
             " and its additional hours as {} (x{} in all with any {} already billed for this infusion: the "
             "documented {} minutes support x{}, and the {} policy pays {} unit(s) of {} per encounter)",
-            "hour_code", asked, "hour_code", "minutes", hours, "policy", cap, "hour_code"))
+            "hour_code", asked, "hour_code", "ep_minutes", hours, "policy", cap, "hour_code"))
         .otherwise(pl.format(
             " and its additional hours as {} (x{} in all with any {} already billed for this infusion: the "
             "documented {} minutes support x{}; its CMS MUE is {} per date of service, so the rest only on "
-            "appeal with the record)", "hour_code", asked, "hour_code", "minutes", hours, mue)))
-    return bounded.with_columns(fix.alias("hours_fix")).drop("policy", "_setting", "_mue", "_cap").lazy()
+            "appeal with the record)", "hour_code", asked, "hour_code", "ep_minutes", hours, mue)))
+    return bounded.with_columns(fix.alias("hours_fix")).drop("policy", "_setting", "_mue", "_cap", "ep_minutes").lazy()
 
 
 def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
@@ -803,14 +805,14 @@ def sequential_units(lines: pl.LazyFrame) -> pl.LazyFrame:
     rules recode whole (under its floor, a push), the one-initial rule recodes as the concurrent
     infusion, or route-mismatch replaces (their fixes name the line). Few lines: a code and units test
     first."""
-    from checks._counting import not_replaced, recoded_as_concurrent, units_recoded_whole
+    from checks._counting import below_floor, not_replaced, outranked_push, recoded_as_concurrent, units_recoded_whole
     from checks.addon_without_primary import unanchored_addons
     from checks.units_over_mue import not_payable_in_setting
 
     codes = _sequential_codes()
     schema = {"row_id": pl.Int64, "reason": pl.String, "billed": pl.Float64, "excess_units": pl.Float64,
               "hour_code": pl.String, "hours": pl.Int64, "hours_words": pl.String, "hours_fix": pl.String,
-              "interval": pl.String, "minutes": pl.Int64}
+              "interval": pl.String, "minutes": pl.Int64, "ep_minutes": pl.Int64}
     # (an integer set test on the code's index, then the units: 0.012 s of 2M lines by the code's text)
     wanted = set(codes.get_column("procedure_code"))
     indices = pl.Series([i for i, c in enumerate(reference.code_table().get_column("procedure_code")) if c in wanted],
@@ -824,13 +826,22 @@ def sequential_units(lines: pl.LazyFrame) -> pl.LazyFrame:
         return pl.LazyFrame(schema=schema)
     found = not_replaced(lines, found).collect()
     within = lines.filter(pl.col("enc_key").is_in(found.get_column("enc_key").unique().implode()))
+    # (nor the sequential line a short "initial" infusion's fix promotes to the initial code: that fix
+    # names its units and hours, review 27A D3)
+    short = below_floor(lines, within.select("row_id"))
+    promoted = (outranked_push(lines, short).filter(pl.col("promote_row").is_not_null()).select(
+        pl.col("promote_row").alias("row_id")).collect() if short.height else pl.DataFrame(schema={"row_id": pl.Int64}))
     gone = pl.concat([recoded_as_concurrent(lines).select("row_id"),
                       units_recoded_whole(lines, found.get_column("enc_key").unique()).select("row_id").collect(),
-                      unanchored_addons(within).select("row_id").collect()])
+                      unanchored_addons(within).select("row_id").collect(), promoted])
     timed = timing(lines).lines.filter(pl.col("row_id").is_in(found.get_column("row_id").implode())).filter(
-        pl.col("minutes").is_not_null()).select("row_id", "minutes", "s", "e").collect()
+        pl.col("minutes").is_not_null()).select("row_id", "minutes", "ep_minutes", "s", "e").collect()
     from scrubber.timing import hour_units, interval
 
+    # (the hours of the infusion with the add-on lines documented as continuing it: the time rules' total,
+    # review 27A D6: "x1 for the documented 120 minutes" beside hours_under's "x2 in all" for 180)
+    hours = hour_units(pl.col("ep_minutes"))
+    continued = pl.col("ep_minutes") > pl.col("minutes")
     return found.lazy().join(gone.lazy(), on="row_id", how="anti").join(timed.lazy(), on="row_id").join(
         codes.lazy(), on="procedure_code").select(
         pl.col("row_id").cast(pl.Int64),
@@ -838,16 +849,21 @@ def sequential_units(lines: pl.LazyFrame) -> pl.LazyFrame:
         pl.col("units").cast(pl.Float64).alias("billed"),
         (pl.col("units") - 1).cast(pl.Float64).alias("excess_units"),
         "hour_code",
-        hour_units(pl.col("minutes")).alias("hours"),
+        hours.alias("hours"),
         # (never "x0": 90 minutes or less support no additional hour, review 26F D7)
-        pl.when(hour_units(pl.col("minutes")) > 0).then(pl.format("x{}", hour_units(pl.col("minutes"))))
-        .otherwise(pl.lit("none")).alias("hours_words"),
-        pl.when(hour_units(pl.col("minutes")) > 0).then(pl.format(
+        pl.when(continued).then(pl.format("{} for the {} minutes it runs with the {} lines that continue it",
+                                          pl.when(hours > 0).then(pl.format("x{}", hours)).otherwise(pl.lit("none")),
+                                          "ep_minutes", "hour_code"))
+        .when(hours > 0).then(pl.format("x{} for these minutes", hours))
+        .otherwise(pl.lit("none for these minutes")).alias("hours_words"),
+        pl.when(hours > 0).then(pl.format(
             " and its additional hours as {} (x{} for the documented {} minutes, in all with any {} already billed "
-            "for this infusion)", "hour_code", hour_units(pl.col("minutes")), "minutes", "hour_code"))
-        .otherwise(pl.format(" (its documented {} minutes support no additional hour)", "minutes")).alias("hours_fix"),
+            "for this infusion)", "hour_code", hours, "ep_minutes", "hour_code"))
+        .otherwise(pl.format(" (its documented {} minutes support no additional hour)", "ep_minutes"))
+        .alias("hours_fix"),
         interval("s", "e").alias("interval"),
         pl.col("minutes").cast(pl.Int64),
+        pl.col("ep_minutes").cast(pl.Int64),  # (for the bound's words; dropped there)
     ).cast(schema)  # type: ignore[arg-type]
 
 

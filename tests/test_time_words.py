@@ -52,12 +52,17 @@ def _claims(payer: str, claim_type: str, prefix: str) -> list[str]:
         line("HB", 1, "96365", 1, 300, "08:00", "10:31"),  # hours_not_billed: 151 minutes support x2, no 96366 billed
         # sequential_units: 96367 x2 for one infusion of 150 minutes is 96367 x1 and 96366 x1
         line("SQ", 1, "96365", 1, 300, "08:00", "09:00"), line("SQ", 2, "96367", 2, 300, "09:00", "11:30"),
+        # 96367 x2 10:00-12:00 and a 96366 continuing it to 13:00: the hours of the whole (review 27A D6)
+        line("SC", 1, "96365", 1, 300, "09:00", "10:00"), line("SC", 2, "96367", 2, 300, "10:00", "12:00"),
+        line("SC", 3, "96366", 1, 120, "12:00", "13:00"),
         # the same for 600 minutes (96366 x9): the hours asked up to the MUE of 8 (review 27A D4)
         line("SM", 1, "96365", 1, 300, "08:00", "09:00"), line("SM", 2, "96367", 4, 600, "09:00", "19:00"),
         line("OB", 1, "96365", 1, 300, "09:00", "10:20", "30"), line("OB", 2, "96366", 1, 120),  # observation
         line("SH", 1, "96365", 1, 300, "09:00", "09:12"),  # too short: push 96374
         # too short before an infusion billed as sequential: push_before_infusion (96375, 96367 as 96365)
         line("SB", 1, "96365", 1, 300, "08:50", "09:00"), line("SB", 2, "96367", 1, 150, "09:00", "10:00"),
+        # the same with the infusion billed x3 for its one documented infusion: x1, its hours asked beside
+        line("SX", 1, "96365", 1, 300, "08:50", "09:00"), line("SX", 2, "96367", 3, 450, "09:00", "12:00"),
         # the same reaching 16 minutes only with observation: below_floor_push_before_infusion
         line("SO", 1, "96365", 1, 300, "08:50", "09:00", "10"), line("SO", 2, "96367", 1, 150, "09:20", "10:20"),
         line("SI", 1, "96365", 1, 300, "09:00", "09:12"),
@@ -175,12 +180,20 @@ def test_fixes_give_the_computed_answer(findings: pl.DataFrame) -> None:
     assert sequential["suggested_fix"].startswith("Bill 96367 x1 on claim MPSQ line 2 and its additional hours as "
                                                   "96366 (x1 for the documented 150 minutes")
     assert "one documented infusion (09:00-11:30, 150 minutes)" in sequential["message"]
+    continued = findings.filter((pl.col("claim_id") == "MPSC") & (pl.col("reason") == "sequential_units")).row(
+        0, named=True)
+    assert "96366 (x2 for the 180 minutes it runs with the 96366 lines that continue it)" in continued["message"]
+    assert "as 96366 (x2 for the documented 180 minutes, in all with any 96366" in continued["suggested_fix"]
     bounded = _one(findings, "MPSM")
     assert "and its additional hours as 96366 (x8 in all with any 96366 already billed for this infusion: the " \
            "documented 600 minutes support x9; its CMS MUE is 8 per date of service" in bounded["suggested_fix"]
     drug = _one(findings, "MPDO")
     assert "Bill J1459 x70 instead of x75" in drug["suggested_fix"] and "5 more than the dose supports" in drug[
         "message"]
+    swapped = _one(findings, "MPSX", "infusion-too-short")  # review 27A D3: the units named, one code per line
+    assert "report 96367 on claim MPSX line 2 as 96365 x1 instead of x3:" in swapped["suggested_fix"]
+    assert findings.filter((pl.col("claim_id") == "MPSX") & (pl.col("reason") == "sequential_units")).height == 0
+    assert "Add 96366 x2" in _one(findings, "MPSX", "unit-miscalculation")["suggested_fix"]
     push = _one(findings, "MPSH")
     assert push["suggested_fix"].startswith("Bill 96374 x1 instead of 96365 on line 1")
     assert "12 minutes (09:00-09:12)" in push["message"]
@@ -212,10 +225,11 @@ def test_corrections_are_frequency_7_with_the_payer_claim_number(findings: pl.Da
 
 def test_under_billing_is_money_left_unbilled_and_puts_nothing_at_risk(findings: pl.DataFrame) -> None:
     under = findings.filter(pl.col("reason").is_in(["hours_under", "drug_under", "hours_not_billed"]))
-    assert under.height == 12
-    # (hours none is billed for: asked on the infusion line, "add", never "instead of x0")
+    assert under.height == 20
+    # (hours none is billed for: asked on the infusion line, "add", never "instead of x0"; the SX claims'
+    # on the 96367 line their swap promotes to 96365)
     added = findings.filter(pl.col("reason") == "hours_not_billed")
-    assert added.height == 4 and set(added.get_column("procedure_code")) == {"96365"}
+    assert added.height == 8 and set(added.get_column("procedure_code")) == {"96365", "96367"}
     assert all(f.startswith("Add 96366 x2 for ") for f in added.get_column("suggested_fix")), added.get_column(
         "suggested_fix").to_list()
     for row in under.iter_rows(named=True):
