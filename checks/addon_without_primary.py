@@ -26,7 +26,8 @@ encounter's only timed add-on without one, where the documented time of another 
 supports hours of its own add-on code not yet billed, is `no_primary_other_family`: the fix recodes
 it to that code (96366 beside 96413 alone for 120 minutes under CPT's list: 96415 x1), as
 unit-miscalculation recodes one that is anchored (`hours_other_family`), instead of asking for a
-primary nobody documented. A sequential add-on (96367, 96375, 96411, 96417, 96371) billed x1 as the
+primary nobody documented. A sequential add-on (96367, 96375, 96411, 96417, 96371) billed x1 (or xN
+on a line documenting one infusion, its own start and stop: review 27A D5) as the
 only administration line of its professional encounter (not documented under its floor, which
 `infusion-too-short` recodes as a push; not beside a rejected administration row; not after an
 infusion of the day before that ran past midnight) is `no_primary_only_service`: the one service of its kind
@@ -53,7 +54,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from checks.unit_miscalculation import other_family
+from checks.unit_miscalculation import other_family, sequential_infusion_codes
 from scrubber import reference
 from scrubber.cards import load_card
 from scrubber.enrich import checked_admin_masks, code, code_is, codes_text, rejected_codes_in_masks, with_codes
@@ -110,6 +111,14 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     # it, unless the fix reports it as a payable code: review 26D D5, 26F D4)
     return _decided(lines).filter(~pl.col("_not_payable") | pl.col("reason").is_in(RECODES)).drop(
         "_not_payable").lazy()
+
+
+def reported_as_initial(lines: pl.LazyFrame) -> pl.Series:
+    """The ``row_id`` of the add-ons this check reports with their initial code (``no_primary_only_service``:
+    96367 alone is 96365 x1): their hours are that service's, which the time rules ask beside the fix
+    (unit-miscalculation's ``hours_not_billed``), where other unanchored add-ons' hours wait on it."""
+    decided = _decided(lines)
+    return decided.filter(pl.col("reason") == "no_primary_only_service").get_column("row_id")
 
 
 def recoded_though_not_payable(lines: pl.LazyFrame, candidates: pl.DataFrame) -> pl.Series:
@@ -208,8 +217,17 @@ def _the_only_service(lines: pl.LazyFrame, ctx: Context, orphans: pl.DataFrame) 
 
     short = floored_infusions(lines).filter(under_floor()).select("row_id")
     mine = mine.join(short, on="row_id", how="anti")
-    # (its own code the only one the encounter bills, x1: then its lines of that code are counted)
-    mine = mine.filter((pl.col("enc_admin_mask") == code("adm_bit").cast(pl.UInt64)) & (pl.col("units") == 1)).select(
+    # (its own code the only one the encounter bills, x1, or xN on a line documenting one infusion (its
+    # own start and stop): the initial service x1, its hours asked by the time rules; review 27A D5: 96367
+    # x3 for 10:00-13:00 alone was "bill the primary", and 96365 + 96367 + 96366 x2 followed; then its
+    # lines of that code are counted)
+    # (a sequential infusion code only, 96367 or 96417: 96375 x2 is two pushes whatever their times)
+    infusions = sequential_infusion_codes().get_column("procedure_code")
+    timed = timing(lines).lines.filter(pl.col("minutes").is_not_null()).select("row_id", pl.lit(True).alias("_timed"))
+    mine = mine.with_columns(pl.col("procedure_code").is_in(infusions.implode()).alias("_infusion"))
+    mine = mine.filter(pl.col("enc_admin_mask") == code("adm_bit").cast(pl.UInt64)).join(
+        timed, on="row_id", how="left").filter(
+        (pl.col("units") == 1) | (pl.col("_timed").fill_null(False) & pl.col("_infusion"))).select(
         "row_id", "enc_key", "procedure_code", "units", "policy").collect()
     if not mine.height:
         return pl.LazyFrame(schema=schema)

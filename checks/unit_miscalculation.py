@@ -431,7 +431,7 @@ def _unbilled_hours(t: Timing, lines: pl.LazyFrame, ctx: Context, skip: pl.Serie
     within = lines.filter(pl.col("enc_key").is_in(found.get_column("enc_key").unique().implode())).collect().lazy()
     from checks import route_mismatch  # (those modules import this one)
     from checks._counting import edit_setting, initial_services
-    from checks.addon_without_primary import unanchored_addons
+    from checks.addon_without_primary import reported_as_initial, unanchored_addons
 
     chain_of = t.lines.select("row_id", *keys)
     resized = pl.concat([
@@ -442,10 +442,10 @@ def _unbilled_hours(t: Timing, lines: pl.LazyFrame, ctx: Context, skip: pl.Serie
         within.filter((pl.col("units") != 1) & code_is(adm_role="initial")).select("row_id"),
         sequential_units(within).select("row_id"),
         # (an infusion add-on no primary anchors, which addon-without-primary tells to "bill the primary or
-        # delete": its hours wait on that fix; not the lone x1 sequential line it reports as the initial
-        # code, 96367 alone as 96365, whose hours are that service's; review 26F)
-        unanchored_addons(within).filter(
-            (pl.col("units") != 1) | (pl.col("enc_admin_mask") != code("adm_bit").cast(pl.UInt64))).select("row_id"),
+        # delete": its hours wait on that fix; not the lone sequential line it reports as the initial
+        # code, 96367 alone as 96365 x1, whose hours are that service's; review 26F, 27A D5)
+        unanchored_addons(within).filter(~pl.col("row_id").is_in(reported_as_initial(lines).implode())).select(
+            "row_id"),
     ]).unique().join(chain_of, on="row_id").collect()
     # (only those lines' episodes: the kept infusion's own hours are asked beside the recode, 96413
     # 09:00-12:00 and a second 96413 12:00-13:00 "reported as 96417" still support 96415 x2; review
@@ -779,7 +779,7 @@ def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     return _within_mue(_within_cap(found, lines), lines)
 
 
-def _sequential_codes() -> pl.DataFrame:
+def sequential_infusion_codes() -> pl.DataFrame:
     """``procedure_code`` (a sequential infusion code: 96367, 96417) -> ``hour_code`` (its family's
     additional hour, 96366, 96415): the subsequent codes of the initial infusions that are not their
     hour code (96361 is both), but the pump set-up over-cap-96371 counts."""
@@ -809,7 +809,7 @@ def sequential_units(lines: pl.LazyFrame) -> pl.LazyFrame:
     from checks.addon_without_primary import unanchored_addons
     from checks.units_over_mue import not_payable_in_setting
 
-    codes = _sequential_codes()
+    codes = sequential_infusion_codes()
     schema = {"row_id": pl.Int64, "reason": pl.String, "billed": pl.Float64, "excess_units": pl.Float64,
               "hour_code": pl.String, "hours": pl.Int64, "hours_words": pl.String, "hours_fix": pl.String,
               "interval": pl.String, "minutes": pl.Int64, "ep_minutes": pl.Int64}
