@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from scrubber import reference
 from scrubber.errors import UNPRINTABLE
 from scrubber.grouping import claim_order, run_starts
 from scrubber.payer_names import payer_keys
@@ -995,6 +996,14 @@ def _duplicate_reasons(candidates: pl.DataFrame, typed: pl.DataFrame, failed: pl
     lists = {c for c, t in dup.schema.items() if c in content and isinstance(t, pl.List) and c != "modifiers"}
     given = {c: pl.when(~pl.col("_bad") | (pl.col(c).list.len() > 0)).then(pl.col(c)) if c in lists else pl.col(c)
              for c in content}
+    # A claim frequency left blank is an original (FORMATS.md: 1 original, 7 replacement, 8 void): an
+    # original and its replacement under one claim id are two claims, not one line given twice (review
+    # 27A D7: merged, the replacement's 7 made the original's lines a replacement, and a line only one
+    # of them holds was checked as a claim neither sent; the X12 reader rejects both, as here). A copy
+    # whose export writes the claim's values on its first line only reads its other lines as originals
+    # here: beside a copy giving 7 on every line, that line is rejected, not merged.
+    if "claim_frequency" in given:
+        given["claim_frequency"] = pl.col("claim_frequency").fill_null(pl.lit(reference.original_frequency()))
     dup = dup.with_columns(
         pl.concat_str([pl.when(given[c].drop_nulls().n_unique().over(key) > 1).then(pl.lit(c)) for c in content],
                       separator=", ", ignore_nulls=True).alias("_differ"))

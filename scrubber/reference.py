@@ -577,6 +577,12 @@ def correction_frequencies() -> list[str]:
     return [str(c) for c in manifest()["claim_frequency"]["corrections"]]
 
 
+def original_frequency() -> str:
+    """The claim frequency code (CLM05-3) of an original claim (MANIFEST ``claim_frequency`` ``original``):
+    what a blank one reads as where two copies of a line are compared."""
+    return str(manifest()["claim_frequency"]["original"])
+
+
 def void_frequencies() -> list[str]:
     """Claim frequency codes (CLM05-3) of a void/cancel of a prior claim (MANIFEST ``claim_frequency``
     ``voids``): its lines are read and counted, never scrubbed."""

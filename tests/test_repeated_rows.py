@@ -227,3 +227,23 @@ def test_near_miss_copies_giving_one_field_two_values_are_still_both_rejected(tm
     assert result.summary["rejected_rows"] == 2
     reasons = result.rejected.get_column("reason").to_list()
     assert all("differ in units" in r for r in reasons), reasons
+
+
+def test_an_original_and_its_replacement_under_one_claim_id_are_not_merged(tmp_path: Path) -> None:
+    """Review 27A D7: an original (claim frequency blank) and its replacement (7) repeat each line with one
+    claim id; merged, the replacement's 7 made the original a replacement. A blank frequency is an
+    original (FORMATS.md), so the copies differ and every row of them is rejected, as the X12 reader
+    rejects them; near miss: the same export given twice (both blank) is merged."""
+    header = "claim_id,line_number,member_id,payer,place_of_service,date_of_service,procedure_code,units,charge," \
+             "diagnosis_1,billing_provider,claim_frequency,payer_claim_number"
+    lines = ["C1,1,M1,MEDICARE,11,2026-03-02,96365,1,100,D80.0,1234567893", "C1,2,M1,MEDICARE,11,2026-03-02,96366,1,"
+             "100,D80.0,1234567893"]
+    both = tmp_path / "both.csv"
+    both.write_text("\n".join([header, *(f"{x},," for x in lines), *(f"{x},7,PCN9" for x in lines)]) + "\n")
+    result = scrub([str(both)])
+    assert result.summary["rejected_rows"] == 4
+    assert all("differ in claim_frequency" in r for r in result.rejected.get_column("reason").to_list())
+    twice = tmp_path / "twice.csv"
+    twice.write_text("\n".join([header, *(f"{x},," for x in lines), *(f"{x},," for x in lines)]) + "\n")
+    result = scrub([str(twice)])
+    assert result.summary["rejected_rows"] == 2 and result.summary["rows_checked"] == 2
