@@ -130,8 +130,20 @@ def codes_where(**criteria: object) -> list[str]:
 # --------------------------------------------------------------------------- minutes and units
 
 
-def infusing_minutes(start: str = "infusion_start", stop: str = "infusion_stop") -> pl.Expr:
+def is_addon_line() -> pl.Expr:
+    """True on lines of an administration add-on code (``admin_codes.csv`` role): a set test on
+    ``code_idx``."""
+    roles = reference.code_table().get_column("adm_role").to_list()
+    indices = [i for i, role in enumerate(roles) if role == "addon"]
+    return pl.col("code_idx").is_in(pl.Series(indices, dtype=pl.UInt8).implode()).fill_null(False)
+
+
+def infusing_minutes(start: str = "infusion_start", stop: str = "infusion_stop",
+                     addon: pl.Expr | None = None) -> pl.Expr:
     """Stop minus start in whole minutes, or null where the times cannot be an infusion.
+
+    ``addon``: true on add-on lines (default: by ``procedure_code``; :func:`is_addon_line` by ``code_idx``
+    where the caller's lines carry it).
 
     A stop clock-time before the start *on the same date* is an infusion that crossed midnight
     recorded under the date of service (23:00 to 02:00 is 180 minutes), as long as the wrapped
@@ -140,9 +152,10 @@ def infusing_minutes(start: str = "infusion_start", stop: str = "infusion_stop")
     infusion longer than ``timing.max_infusion_minutes`` (a day: a start typed in 1900), and so is a
     start more than ``timing.max_start_days_from_service`` days from the line's ``date_of_service``
     (the day before for an infusion across midnight that reaches the date, the day after for an add-on
-    dated with the infusion it continues; an inpatient claim's lines, dated with the stay's first day,
-    any day): times a year off were judged by their clock times alone (probe 26C D6). Null minutes
-    make the timing checks leave the line unevaluated instead of firing on a guess.
+    dated with the infusion it continues or a hospital claim's line; an inpatient claim's lines, dated
+    with the stay's first day, any day): times a year off were judged by their clock times alone
+    (probe 26C D6). Null minutes make the timing checks leave the line unevaluated instead of firing on
+    a guess.
     """
     timing_ = reference.manifest()["timing"]
     wrap_max, longest = timing_["max_midnight_wrap_minutes"], timing_["max_infusion_minutes"]
@@ -159,8 +172,16 @@ def infusing_minutes(start: str = "infusion_start", stop: str = "infusion_stop")
     # (an inpatient claim's lines are dated with the stay's first day: their times are any day of it,
     # review 26E D4)
     stay = timing_["dated_with_stay_places"]
-    inpatient = (pl.col("claim_type") == "institutional") & pl.col("place_of_service").is_in(stay)
-    dated = ((before >= -apart) & (before <= apart) & reaches) | inpatient.fill_null(False)
+    institutional = pl.col("claim_type") == "institutional"
+    inpatient = institutional & pl.col("place_of_service").is_in(stay)
+    # (the day after only for an add-on, or a hospital claim's line, which may carry its encounter's date:
+    # a professional 96365 dated 03-02 documented 03-03 09:00-12:00 is a recording error as the day before
+    # is, review 27A D9: it was asked its 96366 hours for 03-02, and a second one "reported as 96367")
+    if addon is None:
+        addon = pl.col("procedure_code").is_in(reference.admin_codes_where(role="addon"))
+    later_ok = addon | institutional
+    after = (before >= 0) | ((before >= -apart) & later_ok.fill_null(False))
+    dated = (after & (before <= apart) & reaches) | inpatient.fill_null(False)
     return pl.when(dated.not_()).then(None).when((minutes >= 0) & (minutes <= longest)).then(minutes).when(
         crossed).then(minutes + MINUTES_PER_DAY)
 
@@ -331,7 +352,7 @@ def _timing(lines: pl.LazyFrame) -> Timing:
                 "claim_type", "place_of_service")
         .with_columns(_attr("tm_kind"), _attr("tm_chain"), _attr("tm_hydration"), _attr("tm_secondary"),
                       _attr("tm_floor").cast(pl.Int16), has_times.alias("has_times"),
-                      infusing_minutes().cast(pl.Int32).alias("minutes"))
+                      infusing_minutes(addon=is_addon_line()).cast(pl.Int32).alias("minutes"))
         .with_columns(start.cast(pl.Int32).alias("s"))
         .with_columns((pl.col("s") + pl.col("minutes")).alias("e"))
         .drop("infusion_start", "infusion_stop", "date_of_service", "claim_type", "place_of_service")

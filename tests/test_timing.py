@@ -63,7 +63,26 @@ def test_infusing_minutes_and_the_midnight_rule(start: str, stop: str, minutes: 
     frame = pl.DataFrame({"infusion_start": [start], "infusion_stop": [stop]}).select(
         pl.col("*").str.to_datetime("%Y-%m-%dT%H:%M")).with_columns(
         pl.col("infusion_start").dt.date().alias("date_of_service"), pl.lit("professional").alias("claim_type"),
-        pl.lit("11").alias("place_of_service"))
+        pl.lit("11").alias("place_of_service"), pl.lit("96365").alias("procedure_code"))
+    assert frame.select(tm.infusing_minutes()).item() == minutes
+
+
+@pytest.mark.parametrize(("code", "claim_type", "start", "minutes"), [
+    ("96365", "professional", "2026-03-03T09:00", None),  # a professional infusion documented the day after
+    ("96366", "professional", "2026-03-03T09:00", 60),  # an add-on dated with the infusion it continues
+    ("96365", "institutional", "2026-03-03T09:00", 60),  # a hospital line may carry its encounter's date
+    ("96365", "professional", "2026-03-02T09:00", 60),  # its own date: the near miss
+])
+def test_a_start_the_day_after_the_date_of_service(code: str, claim_type: str, start: str,
+                                                    minutes: int | None) -> None:
+    """Review 27A D9: the day after the date of service only for an add-on (or a hospital claim's line):
+    a professional 96365 dated 03-02 documented 03-03 is a recording error, as the day before is."""
+    frame = pl.DataFrame({"infusion_start": [start]}).select(pl.col("infusion_start").str.to_datetime(
+        "%Y-%m-%dT%H:%M")).with_columns(
+        (pl.col("infusion_start") + pl.duration(hours=1)).alias("infusion_stop"),
+        pl.lit("2026-03-02").str.to_date().alias("date_of_service"), pl.lit(claim_type).alias("claim_type"),
+        pl.lit("22" if claim_type == "institutional" else "11").alias("place_of_service"),
+        pl.lit(code).alias("procedure_code"))
     assert frame.select(tm.infusing_minutes()).item() == minutes
 
 
