@@ -954,6 +954,15 @@ def _within_bounds(frame: pl.DataFrame) -> pl.DataFrame:
 
 # What two rows of one claim line may differ in without being two lines: where they were read.
 _WHERE_READ = ("row_id", "source", "source_row", "source_location")
+# How the reason of a row rejected as a copy of a checked line begins (the same values, or values the
+# kept row leaves out: merged into it, nothing of the line unread): the summary counts these rows apart
+# (``merged_rows``) and the gate does not count them as rows that could not be checked.
+MERGED_COPY = "duplicate claim_id + line_number"
+
+
+def merged_copies(rejected: pl.DataFrame) -> pl.Series:
+    """True on the rows of ``rejected`` (its ``reason``) that are copies of a checked line merged into it."""
+    return rejected.get_column("reason").str.starts_with(MERGED_COPY).fill_null(False)
 
 
 def _duplicate_reasons(candidates: pl.DataFrame, typed: pl.DataFrame, failed: pl.Series
@@ -1030,7 +1039,7 @@ def _duplicate_reasons(candidates: pl.DataFrame, typed: pl.DataFrame, failed: pl
             "row_id",
             pl.lit("line_number").alias("column"),
             pl.when(same).then(pl.format(
-                "duplicate claim_id + line_number ({} line {}); first seen at {} of {}",
+                MERGED_COPY + " ({} line {}); first seen at {} of {}",
                 _shown(pl.col("claim_id")), pl.col("line_number"), pl.col("_first_source_location"),
                 pl.col("_first_source"),
             )).otherwise(pl.format(

@@ -18,7 +18,7 @@ import polars as pl
 
 from checks import all_checks
 from scrubber import __version__, reference
-from scrubber.canonical import Canonical, canonicalise
+from scrubber.canonical import Canonical, canonicalise, merged_copies
 from scrubber.cards import render_plan
 from scrubber.enrich import enrich, is_ig
 from scrubber.errors import InputError, PolicyError, UsageError
@@ -422,7 +422,10 @@ def summary_parts(result_lines: pl.DataFrame, findings: pl.DataFrame, rejected: 
         "claims_with_findings": int(findings.get_column("claim_id").n_unique()) if findings.height else 0,
         "findings": findings.height,
         "rejected_rows": rejected.height,
-        "claims_with_rejected_rows": int(rejected.get_column("claim_id").drop_nulls().n_unique()),
+        # (copies of a checked line, merged into it: rejected as rows, nothing of their line unread)
+        "merged_rows": int(merged_copies(rejected).sum()) if rejected.height else 0,
+        "claims_with_rejected_rows": int(rejected.filter(~merged_copies(rejected)).get_column("claim_id").drop_nulls()
+                                         .n_unique()) if rejected.height else 0,
         "charges_billed": float(result_lines.select(pl.col("charge").filter(billed_lines(result_lines))
                                 .fill_null(0).sum()).item() or 0.0) if lines else 0.0,
         "charges_at_risk": float(findings.get_column("charge_at_risk").sum()),
@@ -508,6 +511,7 @@ def summary_from_parts(parts: dict[str, Any], rows_read: int, checks: list[Check
         "claims_with_findings": parts["claims_with_findings"],
         "findings": parts["findings"],
         "rejected_rows": parts["rejected_rows"],
+        "merged_rows": parts.get("merged_rows", 0),
         "rows_read": rows_read,
         "rows_counted": rows_read,  # the files' independent count, where the reader has one (scrub() sets it)
         "rows_checked": lines,

@@ -1,10 +1,11 @@
 """The pre-submission gate: what exit status a run ends with, and why, in words.
 
 It fails closed. A row that could not be checked is not a row that passed: any rejected row fails
-the gate at every ``--fail-on`` but ``never``, and a run in which no row at all could be checked is
-unusable input (exit 2), not a pass, at every ``--fail-on``. Suppressed findings are outside the gate
-(they were reviewed); ``--fail-on never`` otherwise exits 0 (a report-only run): it sets how findings
-and rejected rows count, and an input of which nothing could be checked has neither to count.
+the gate at every ``--fail-on`` but ``never`` (but a copy of a checked line, merged into it: nothing
+of its line is unchecked), and a run in which no row at all could be checked is unusable input (exit
+2), not a pass, at every ``--fail-on``. Suppressed findings are outside the gate (they were
+reviewed); ``--fail-on never`` otherwise exits 0 (a report-only run): it sets how findings and
+rejected rows count, and an input of which nothing could be checked has neither to count.
 """
 
 from __future__ import annotations
@@ -44,6 +45,9 @@ def decide(result: ScrubResult, fail_on: str) -> Verdict:
     s = result.summary
     reasons = []
     checked, rejected = int(s.get("rows_checked", 0)), int(s.get("rejected_rows", 0))
+    # (copies of a checked line merged into it are rejected as rows but leave nothing unchecked: the same
+    # export given twice, a CSV and its 837, pass as the file given once; probe 27C D3)
+    unchecked = rejected - int(s.get("merged_rows", 0))
     if checked == 0:  # (at every --fail-on: no threshold of findings makes an unusable input a pass)
         what = f"all {rejected} row(s) were rejected" if rejected else "the input holds no claim lines"
         return Verdict(EXIT_UNUSABLE, fail_on, [f"nothing could be checked: {what}"])
@@ -54,8 +58,8 @@ def decide(result: ScrubResult, fail_on: str) -> Verdict:
     at_or_above = int(severities.is_in([sev for sev, rank in SEVERITY_RANK.items() if rank >= threshold]).sum())
     if at_or_above:
         reasons.append(f"{at_or_above} finding(s) at or above {fail_on}")
-    if rejected:
-        reasons.append(f"{rejected} row(s) could not be checked")
+    if unchecked:
+        reasons.append(f"{unchecked} row(s) could not be checked")
     if not s.get("reconciled", True):
         reasons.append("rows read do not reconcile with rows checked + rejected")
     return Verdict(EXIT_FINDINGS if reasons else EXIT_OK, fail_on, reasons)

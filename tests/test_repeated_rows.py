@@ -247,3 +247,30 @@ def test_an_original_and_its_replacement_under_one_claim_id_are_not_merged(tmp_p
     twice.write_text("\n".join([header, *(f"{x},," for x in lines), *(f"{x},," for x in lines)]) + "\n")
     result = scrub([str(twice)])
     assert result.summary["rejected_rows"] == 2 and result.summary["rows_checked"] == 2
+
+
+def test_copies_merged_into_a_checked_line_do_not_fail_the_gate(tmp_path: Path) -> None:
+    """Probe 27C D3: the same claims given twice (one export sent again, a CSV and its 837) were merged
+    and checked, yet the gate failed them as "3 row(s) could not be checked"; counted as `merged_rows`,
+    they pass as the file given once. Near miss: a copy that differs is rejected and fails the gate."""
+    from scrubber.gate import decide
+
+    header = "claim_id,line_number,member_id,payer,place_of_service,date_of_service,procedure_code,units,charge," \
+             "diagnosis_1,billing_provider,infusion_start,infusion_stop"
+    line = "C1,1,M1,AETNA,11,2026-03-02,96365,1,100,D80.0,1234567893,2026-03-02T09:00,2026-03-02T10:00"
+    twice = _write_raw(tmp_path / "twice.csv", [header, line, line])
+    result = scrub([str(twice)])
+    assert result.summary["merged_rows"] == 1 and result.summary["rejected_rows"] == 1
+    assert result.summary["claims_with_rejected_rows"] == 0
+    assert decide(result, "error").status == 0
+    other = "C2,1,M2,AETNA,11,2026-03-02,96365,1,100,D80.0,1234567893,2026-03-02T09:00,2026-03-02T10:00"
+    differ = _write_raw(tmp_path / "differ.csv", [header, line, line.replace(",1,100,", ",2,100,"), other])
+    result = scrub([str(differ)])
+    verdict = decide(result, "error")
+    assert result.summary["merged_rows"] == 0 and verdict.status == 1
+    assert "2 row(s) could not be checked" in verdict.reasons
+
+
+def _write_raw(path: Path, rows: list[str]) -> Path:
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path

@@ -76,7 +76,8 @@ def render_summary(result: ScrubResult, verdict: Verdict, rejected_path: str | N
     s = result.summary
     out = [
         f"Scrubbed {s['claims']} claim(s), {s['lines']} line(s) from {len(result.provenance['inputs'])} file(s).",
-        f"Rows read {s['rows_read']} = checked {s['rows_checked']} + rejected {s['rejected_rows']}.",
+        f"Rows read {s['rows_read']} = checked {s['rows_checked']} + rejected {s['rejected_rows']}"
+        + (f" ({s['merged_rows']} of them copies of a checked line, merged into it)." if s.get("merged_rows") else "."),
         *([f"{s['void_claims']} void claim(s) (frequency 8) read and counted, not scrubbed: a void cancels the claim "
            "it repeats."] if s.get("void_claims") else []),
         *([f"{s['drug_lines_not_checked']} drug line(s) outside the immune globulin table: their units and JW/JZ "
@@ -101,7 +102,10 @@ def render_summary(result: ScrubResult, verdict: Verdict, rejected_path: str | N
     out += render_findings(result.findings)
     if result.rejected.height:
         out.append("")
-        out.append(f"{result.rejected.height} row(s) rejected and not checked:")
+        merged = int(s.get("merged_rows", 0))
+        out.append(f"{result.rejected.height} row(s) rejected and not checked:" if not merged else
+                   f"{result.rejected.height} row(s) rejected ({merged} of them copies of a checked line, merged into "
+                   "it; the others not checked):")
         for row in result.rejected.head(MAX_REJECTED_SHOWN).iter_rows(named=True):
             out.append(f"  {printable(row['source'])} {printable(row['location'])}: {printable(row['reason'])}")
         if result.rejected.height > MAX_REJECTED_SHOWN:
