@@ -11,7 +11,8 @@ file and the CSV of the same claims give the same lines, the same rejections and
 * Dates are written ``YYYY-MM-DD`` (so is a timestamp at midnight in ``date_of_service``, as pandas
   stores a date column); timestamps ``YYYY-MM-DDTHH:MM:SS`` in wall-clock time (a
   timestamp with a time zone: the time in its zone, or in ``time_zone`` when given: the Spark
-  engine passes the session time zone, which is what Spark reads such a column as); numbers as
+  engine passes the session time zone, which is what Spark reads such a column as; where a file
+  stores its timestamps in several zones, all in one, the infusion start's: :func:`_one_zone`); numbers as
   Polars writes them (``3``, ``3.0``, ``1e-07``), so a whole-number line number stored as a
   double still reads as that line.
 * Rows are numbered from 1 (``source_row``: "row 1" is the first row of the file, as a Parquet
@@ -73,7 +74,7 @@ def _text(expr: pl.Expr, dtype: pl.DataType, time_zone: str | None, date_only: b
         return expr.dt.strftime(_DATE_FMT)
     if isinstance(dtype, pl.Datetime):
         if dtype.time_zone is not None:
-            if time_zone is not None:
+            if time_zone is not None and not date_only:  # (a zoned midnight is the date in its own zone)
                 expr = expr.dt.convert_time_zone(time_zone)
             expr = expr.dt.replace_time_zone(None)
         if date_only:
@@ -111,6 +112,20 @@ def not_a_code_list(name: str, holds: str) -> str:
             f"{len(numbered)}, one code each)")
 
 
+def _one_zone(schema: pl.Schema) -> str | None:
+    """The zone every time-zone-aware timestamp of a file is written in when they are stored in several
+    zones: the infusion start's, else the first's (a start stored in New York time and its stop in UTC
+    read each in its own zone made 09:00-16:45 of 09:00-11:45, 465 minutes for 165, probe 27C D1; the
+    Spark engine reads both in its session zone). ``None`` where they share one zone (or there are
+    none): each is then read in its own, the file's wall-clock time. A date column (``date_of_service``,
+    a zoned midnight) is left out: it is a date in its own zone."""
+    zones = {name: dtype.time_zone for name, dtype in schema.items()
+             if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None and name not in _DATE_ONLY}
+    if len(set(zones.values())) < 2:
+        return None
+    return zones.get("infusion_start") or next(iter(zones.values()))
+
+
 def typed_to_text(frame: pl.DataFrame, time_zone: str | None = None, keep: tuple[str, ...] = (),
                   source: str = "input") -> pl.DataFrame:
     """Claim-line columns of any type as the text a CSV export would hold.
@@ -123,6 +138,8 @@ def typed_to_text(frame: pl.DataFrame, time_zone: str | None = None, keep: tuple
     """
     texts: list[pl.Expr] = []
     lists: list[pl.Expr] = []
+    if time_zone is None:
+        time_zone = _one_zone(frame.schema)
     for name, dtype in frame.schema.items():
         if name in keep:
             continue
