@@ -999,12 +999,13 @@ def _duplicate_reasons(candidates: pl.DataFrame, typed: pl.DataFrame, failed: pl
     if "payer" in dup.columns:  # compared as policies read it (FORMATS.md): MEDICARE and medicare are one payer
         dup = dup.with_columns(payer_keys("payer", dup.get_column("payer")).alias("payer"))
     dup = dup.join(values, on="row_id", how="left").with_columns(location())
-    # On a row that fails its own rules, diagnoses left empty are a value left out, as a null is (review
-    # 22D: a row cut after its units "differed in diagnoses" from the good row of its line). Modifiers
-    # never: "no modifier" is a value on any row (96366 and 96366-JW are other lines, reviews 22E, 22F).
+    # Diagnoses left empty are a value left out, as a null is: on a row that fails its own rules (review
+    # 22D: a row cut after its units "differed in diagnoses" from the good row of its line), and on a
+    # copy whose file gives none (a CSV without diagnosis columns beside its 837: every row was rejected
+    # "differ in diagnoses", probe 27C D2). Modifiers never: "no modifier" is a value on any row (96366
+    # and 96366-JW are other lines, reviews 22E, 22F).
     lists = {c for c, t in dup.schema.items() if c in content and isinstance(t, pl.List) and c != "modifiers"}
-    given = {c: pl.when(~pl.col("_bad") | (pl.col(c).list.len() > 0)).then(pl.col(c)) if c in lists else pl.col(c)
-             for c in content}
+    given = {c: pl.when(pl.col(c).list.len() > 0).then(pl.col(c)) if c in lists else pl.col(c) for c in content}
     # A claim frequency left blank is an original (FORMATS.md: 1 original, 7 replacement, 8 void): an
     # original and its replacement under one claim id are two claims, not one line given twice (review
     # 27A D7: merged, the replacement's 7 made the original's lines a replacement, and a line only one
@@ -1031,7 +1032,10 @@ def _duplicate_reasons(candidates: pl.DataFrame, typed: pl.DataFrame, failed: pl
     merged = None
     if repeats.len() and content:
         groups = dup.filter(same & ~pl.col("_bad")).select("row_id", "_first_row_id")
-        merged = values.join(groups, on="row_id").sort("row_id").group_by("_first_row_id").agg(
+        # (an empty diagnosis list is left out there too: the copy that gives them gives the line's)
+        given_values = values.with_columns(pl.when(pl.col(c).list.len() > 0).then(pl.col(c)).alias(c)
+                                           for c in lists if c in values.columns)
+        merged = given_values.join(groups, on="row_id").sort("row_id").group_by("_first_row_id").agg(
             pl.col(content).drop_nulls().first()).rename({"_first_row_id": "row_id"})
     return (
         dup.filter(~pl.col("_bad") & (~same | (pl.col("row_id") != pl.col("_first_row_id"))))

@@ -274,3 +274,20 @@ def test_copies_merged_into_a_checked_line_do_not_fail_the_gate(tmp_path: Path) 
 def _write_raw(path: Path, rows: list[str]) -> Path:
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     return path
+
+
+def test_a_copy_whose_file_gives_no_diagnoses_is_merged_not_rejected(tmp_path: Path) -> None:
+    """Probe 27C D2: an 837 and a CSV of the same claims, the CSV without diagnosis columns: every row was
+    rejected "differ in diagnoses" and nothing was checked. Diagnoses left empty are left out, as a null
+    is: the line takes the copy's that gives them. Near miss: two copies giving other diagnoses differ."""
+    with_dx = _write(tmp_path / "with.csv", CLAIM)
+    columns = HEADER.split(",")
+    at = columns.index("diagnosis_1")
+    no_dx = tmp_path / "without.csv"
+    no_dx.write_text("\n".join(",".join(c for i, c in enumerate(row.split(",")) if i not in (at, at + 1))
+                               for row in [HEADER, *CLAIM]) + "\n", encoding="utf-8")
+    result = scrub([str(no_dx), str(with_dx)])
+    assert result.summary["rows_checked"] == 3 and result.summary["merged_rows"] == 3
+    assert result.lines.get_column("diagnoses").to_list() == [["D800"]] * 3  # (stored undotted)
+    other = _write(tmp_path / "other.csv", [row.replace(",D80.0,", ",G61.0,") for row in CLAIM])
+    assert scrub([str(other), str(with_dx)]).summary["rows_checked"] == 0
