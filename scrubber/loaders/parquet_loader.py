@@ -7,7 +7,7 @@ file and the CSV of the same claims give the same lines, the same rejections and
 * Column names are matched as CSV headers are (trimmed, lower case, spaces as ``_``); the same
   columns are required (FORMATS.md). Modifiers and diagnoses are either the CSV's
   ``modifier_1..4`` / ``diagnosis_1..4`` columns or list columns ``modifiers`` / ``diagnoses``
-  (as a lakehouse table usually holds them), or both.
+  (as a lakehouse table usually holds them), or both (a code given by both is read once).
 * Dates are written ``YYYY-MM-DD`` (so is a timestamp at midnight in ``date_of_service``, as pandas
   stores a date column); timestamps ``YYYY-MM-DDTHH:MM:SS`` in wall-clock time (a
   timestamp with a time zone: the time in its zone, or in ``time_zone`` when given: the Spark
@@ -190,11 +190,13 @@ def raw_of_text(text: pl.DataFrame, source: str | pl.Expr, first_row_id: int) ->
     raw = to_raw(text.drop(list_cols).lazy(), source, first_row_id).collect(engine="in-memory")
     if not list_cols:
         return raw
-    # A list column adds its elements after those of the CSV-style columns (modifier_1..4).
+    # A list column adds its elements after those of the CSV-style columns (modifier_1..4), each code
+    # once: a file giving both forms of one line's modifiers read "GY, GY" (probe 27C D8).
     extra = text.select(
         pl.concat_list(pl.lit(raw.get_column(c.removeprefix("_list_"))),
                        pl.col(c).fill_null(pl.lit([], pl.List(pl.String))))
-        .list.eval(pl.element().filter(pl.element().is_not_null())).alias(c.removeprefix("_list_"))
+        .list.eval(pl.element().filter(pl.element().is_not_null())).list.unique(maintain_order=True)
+        .alias(c.removeprefix("_list_"))
         for c in list_cols
     )
     return raw.with_columns(extra.get_columns())

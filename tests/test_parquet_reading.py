@@ -1,5 +1,6 @@
-"""Parquet timestamps stored with a time zone: one instant, one duration, whatever zone each column is in.
+"""Parquet read as its CSV would be: timestamps in several zones, modifiers given in both forms.
 
+Timestamps stored with a time zone: one instant, one duration, whatever zone each column is in.
 A lakehouse writer may store the infusion start in the clinic's zone and the stop in UTC. Read each
 column as the wall-clock time of its own zone, 09:00 New York to 16:45 UTC (11:45 New York) was 465
 minutes instead of 165, "supports 96366 x7" (probe 27C D1); the Spark engine reads both in its session
@@ -46,3 +47,17 @@ def test_one_zone_reads_as_its_wall_clock_time(tmp_path: Path) -> None:
     result = scrub([str(path)], select=["unit-miscalculation"])
     assert result.findings.get_column("reason").to_list() == ["hours_over"]
     assert "09:00-11:45 = 165 min" in result.findings.item(0, "message")
+
+
+def test_a_modifier_given_in_both_forms_is_read_once(tmp_path: Path) -> None:
+    """Probe 27C D8: a file with modifier_1..4 and a modifiers list read each code twice ("GY, GY"). Near
+    miss: two different codes, one in each form, are both read."""
+    path = tmp_path / "mods.parquet"
+    pl.DataFrame({
+        "claim_id": ["M1", "M1"], "line_number": [1, 2], "member_id": ["MM1"] * 2, "payer": ["AETNA"] * 2,
+        "place_of_service": ["11"] * 2, "date_of_service": [dt.date(2026, 3, 2)] * 2,
+        "procedure_code": ["96365", "96366"], "units": [1, 1], "charge": [350.0, 110.0], "diagnosis_1": ["D80.0"] * 2,
+        "modifier_1": ["XS", "GY"], "modifiers": [["XS"], ["GA"]],
+    }).write_parquet(path)
+    lines = scrub([str(path)]).lines.sort("line_number")
+    assert lines.get_column("modifiers").to_list() == [["XS"], ["GY", "GA"]]
