@@ -21,9 +21,10 @@ from scrubber import __version__, reference
 from scrubber.canonical import Canonical, canonicalise, merged_copies
 from scrubber.cards import render_plan
 from scrubber.enrich import enrich, is_ig
-from scrubber.errors import InputError, PolicyError, UsageError
+from scrubber.errors import InputError, PolicyError, UsageError, printable, show_invisible
 from scrubber.grouping import run_heads
 from scrubber.loaders import load_inputs
+from scrubber.payer_names import odd_characters
 from scrubber.per_batch import remember_context
 from scrubber.policy import BUILTIN, PolicySet
 from scrubber.records import RecordJoin, empty_problems, load_records
@@ -607,6 +608,31 @@ def policies_used(lines: pl.DataFrame, rejected: pl.DataFrame | None = None,
     return used
 
 
+def odd_payers(lines: pl.DataFrame) -> dict[str, int]:
+    """Per input file and payer name whose text is no plain text of one script (a zero-width character,
+    a Cyrillic letter among Latin ones: :func:`scrubber.payer_names.odd_characters`), the checked lines
+    it names, keyed ``source + "\x1f" + payer``: parts of disjoint rows add up (the Spark engine's
+    partitions); :func:`odd_payer_warnings` words them. Read per distinct name: a handful."""
+    if "payer" not in lines.columns or not lines.height:
+        return {}
+    names = lines.group_by("source", "payer").len().drop_nulls("payer")
+    return {f"{source}\x1f{payer}": int(n) for source, payer, n in names.iter_rows() if odd_characters(payer)}
+
+
+def odd_payer_warnings(odd: dict[str, int], policies: PolicySet) -> list[dict[str, str]]:
+    """An input warning per payer name of :func:`odd_payers`: it matches policies as written, so the
+    claim may have taken another policy than the payer it looks like (probe 27C D5), said with the
+    policy it got."""
+    out = []
+    for key in sorted(odd):
+        source, payer = key.split("\x1f", 1)
+        out.append({"source": source, "problem": (
+            f"payer {show_invisible(printable(payer))!r} ({odd[key]} line(s)) holds {odd_characters(payer)}: payer "
+            f"names are matched as written, so its claims are scrubbed under the {policies.policy_for(payer)} "
+            "policy; check the payer name in the export")})
+    return out
+
+
 def unused_policy_warnings(policies: PolicySet, used: dict[str, int]) -> list[dict[str, str]]:
     """An input warning per policy of a ``--policy`` file that decides no line of the batch: no payer
     name of the batch maps to it (a typo, "MEDICAR"; a payer another file claims later), so the file
@@ -688,7 +714,8 @@ def scrub(
                      "files only: nothing more was validated"}]
                    if strict and "x12" not in raw.formats.values() else [])
     unused = [*policies.notices,
-              *unused_policy_warnings(policies, policies_used(enriched, canon.rejected_lines, policies))]
+              *unused_policy_warnings(policies, policies_used(enriched, canon.rejected_lines, policies)),
+              *odd_payer_warnings(odd_payers(enriched), policies)]
     input_warnings = [*raw.skipped, *raw.file_notices, *record_notices, *counts, *times, *unused, *unvalidated]
     strict_refuses = [False] * len(raw.skipped) + [raw.formats.get(n["source"]) == "x12" for n in raw.file_notices] \
         + [False] * (len(record_notices) + len(counts) + len(times) + len(unused) + len(unvalidated))

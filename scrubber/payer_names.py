@@ -30,3 +30,27 @@ def payer_keys(column: str, distinct: pl.Series) -> pl.Expr:
     if bool((keys == names).all()):
         return pl.col(column)
     return pl.col(column).replace_strict(names, keys, default=None)
+
+
+def _script(ch: str) -> str:
+    """The script of a letter as its Unicode name begins (LATIN, CYRILLIC, GREEK...)."""
+    return unicodedata.name(ch, "UNKNOWN").split(" ")[0]
+
+
+def odd_characters(payer: str) -> str | None:
+    """What in a payer name is no plain text of one script, in words (``U+200B ZERO WIDTH SPACE``;
+    ``U+0415 CYRILLIC CAPITAL LETTER IE among LATIN letters``), or ``None``: a format character (zero
+    width, a direction mark) or letters of two scripts make a name that looks like a policy's payer
+    and matches none of them, so the claim silently took another policy (probe 27C D5: MEDICARE with a
+    Cyrillic E was scrubbed under DEFAULT). Accents of one script (SANTÉ) are plain text."""
+    key = payer_key(payer)
+    hidden = [ch for ch in key if unicodedata.category(ch) in ("Cf", "Co", "Cn")]
+    if hidden:
+        return ", ".join(dict.fromkeys(f"U+{ord(ch):04X} {unicodedata.name(ch, 'UNNAMED')}" for ch in hidden))
+    scripts = [_script(ch) for ch in key if ch.isalpha()]
+    if len(set(scripts)) < 2:
+        return None
+    main = max(set(scripts), key=scripts.count)
+    others = [ch for ch in key if ch.isalpha() and _script(ch) != main]
+    return ", ".join(dict.fromkeys(f"U+{ord(ch):04X} {unicodedata.name(ch, 'UNNAMED')}" for ch in others)) \
+        + f" among {main} letters"

@@ -59,6 +59,7 @@ from scrubber.engine import (
     add_summary_parts,
     build_context,
     check_batches,
+    odd_payer_warnings,
     select_checks,
     summary_from_parts,
     summary_parts,
@@ -79,6 +80,7 @@ from scrubber.spark_partition import (
     KEPT,
     KIND,
     LINES,
+    ODD_PAYERS,
     PARTITION_SHIFT,
     PARTS,
     POLICIES_USED,
@@ -734,7 +736,8 @@ def _summary(parts_json: list[str], checks: list[Check], policies: PolicySet
         parts_list = [parts]
     total = functools.reduce(add_summary_parts, parts_list)
     warnings = unusable_times_warnings(total.pop(UNUSABLE_TIMES, {}))
-    warnings += [*policies.notices, *unused_policy_warnings(policies, total.pop(POLICIES_USED, {}))]
+    warnings += [*policies.notices, *unused_policy_warnings(policies, total.pop(POLICIES_USED, {})),
+                 *odd_payer_warnings(total.pop(ODD_PAYERS, {}), policies)]
     summary = summary_from_parts(total, total["rows_read"], checks, 0)
     summary["input_warnings"] = len(warnings)
     return summary, warnings

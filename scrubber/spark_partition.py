@@ -36,6 +36,7 @@ from scrubber.engine import (
     REPORTED_LINE_FACTS,
     build_context,
     check_batches,
+    odd_payers,
     policies_used,
     select_checks,
     unusable_times_parts,
@@ -68,6 +69,7 @@ REPORT_NARROW = ("row_id", "claim_id", "payer", "billing_provider", "date_of_ser
 
 UNUSABLE_TIMES = "unusable_times"  # the key of the parts holding engine.unusable_times_parts
 POLICIES_USED = "policies_used"  # ... and engine.policies_used
+ODD_PAYERS = "odd_payers"  # ... and engine.odd_payers
 
 def output_schema() -> dict[str, pl.DataType]:
     """The columns every partition returns (see the module docstring), from the engine's schemas."""
@@ -164,6 +166,8 @@ def partition_outputs(plan: PartitionPlan, frame: pl.DataFrame) -> pl.DataFrame:
     parts[UNUSABLE_TIMES] = unusable_times_parts(enriched)
     # (a --policy file deciding no line nor naming a rejected row: warned on the driver)
     parts[POLICIES_USED] = policies_used(enriched, canon.rejected_lines, plan.policies)
+    # (payer names no policy matches as they look: warned on the driver)
+    parts[ODD_PAYERS] = odd_payers(enriched)
     frames = [
         _shaped(FINDING, findings),
         _shaped(REJECTED, rejected.rename({c: f"{REJECTED_PREFIX}{c}" for c in rejected.columns})),

@@ -86,3 +86,20 @@ def test_a_claim_that_does_not_say_its_sequence_is_a_copy_of_one_that_does(tmp_p
     path.write_text("\n".join([COB_HEADER, *claim("K1", "BCBS", "P"), *claim("K2", "BCBS", "")]) + "\n",
                     encoding="utf-8")
     assert ("K2", "duplicate-initial-infusion") in scrub([str(path)]).findings.select("claim_id", "check_id").rows()
+
+
+def test_a_payer_name_that_only_looks_like_a_policys_is_named_in_a_warning(tmp_path: Path) -> None:
+    """Probe 27C D5: MEDICARE written with a zero-width space or a Cyrillic E matches no policy and was
+    scrubbed under DEFAULT without a word (six Medicare findings of the sample gone). Each such name is
+    an input warning naming the policy it got. Near misses: MEDICARE itself, and an accented name of one
+    script (SANTÉ), warn nothing."""
+    rows = [LINE.format(claim=f"C{i}", line=1, payer=payer) for i, payer in enumerate(
+        ["MEDICARE", "MEDI\u200bCARE", "M\u0415DICARE", "SANT\u00c9"])]
+    path = tmp_path / "payers.csv"
+    path.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
+    warnings = [w["problem"] for w in scrub([str(path)]).input_warnings]
+    odd = [w for w in warnings if w.startswith("payer ")]
+    assert len(odd) == 2, warnings
+    assert "U+200B ZERO WIDTH SPACE" in odd[0] or "U+200B ZERO WIDTH SPACE" in odd[1]
+    assert any("U+0415 CYRILLIC CAPITAL LETTER IE among LATIN letters" in w for w in odd)
+    assert all("scrubbed under the DEFAULT policy" in w for w in odd)
