@@ -105,6 +105,16 @@ class ScrubResult:
     suppression_warnings: list[dict[str, Any]] = field(default_factory=list)
 
 
+def ignore_warnings(select: list[str] | None, ignore: list[str] | None) -> list[dict[str, str]]:
+    """An input warning per ``--ignore`` id that ``--select`` leaves out already: the option was
+    accepted and changes nothing, which a run must not do silently (probe 27C D9)."""
+    if not select:
+        return []
+    idle = [i for i in dict.fromkeys(ignore or []) if i not in select]
+    return [{"source": "--ignore", "problem": f"{i} is not among the --select checks, so ignoring it changes "
+             "nothing"} for i in idle]
+
+
 def select_checks(select: list[str] | None, ignore: list[str] | None) -> list[Check]:
     """Checks to run: ``select`` (default all) minus ``ignore``. Unknown ids are an error."""
     checks = all_checks()
@@ -716,6 +726,7 @@ def scrub(
     unused = [*policies.notices,
               *unused_policy_warnings(policies, policies_used(enriched, canon.rejected_lines, policies)),
               *odd_payer_warnings(odd_payers(enriched), policies)]
+    unvalidated += ignore_warnings(select, ignore)
     input_warnings = [*raw.skipped, *raw.file_notices, *record_notices, *counts, *times, *unused, *unvalidated]
     strict_refuses = [False] * len(raw.skipped) + [raw.formats.get(n["source"]) == "x12" for n in raw.file_notices] \
         + [False] * (len(record_notices) + len(counts) + len(times) + len(unused) + len(unvalidated))

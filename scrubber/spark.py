@@ -59,6 +59,7 @@ from scrubber.engine import (
     add_summary_parts,
     build_context,
     check_batches,
+    ignore_warnings,
     odd_payer_warnings,
     select_checks,
     summary_from_parts,
@@ -170,6 +171,7 @@ class SparkScrub:
         )
         summary, warnings = _summary(out.filter(pl.col(KIND) == PARTS).get_column("_parts").to_list(), self.checks,
                                      self.policies)
+        warnings += ignore_warnings(list(self.select) if self.select is not None else None, list(self.ignore or ()))
         blobs = out.filter(pl.col(KIND) == LINES).get_column("_lines").to_list()
         frames = [pl.read_ipc(b) for b in blobs]
         lines = pl.concat(frames, how="vertical_relaxed").sort("row_id") if frames else pl.DataFrame()

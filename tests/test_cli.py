@@ -552,3 +552,16 @@ def test_python_m_scrubber_is_the_scrub_command(tmp_path) -> None:
                          env=env, timeout=300, check=False, cwd=tmp_path)
     assert ran.returncode == 0, ran.stderr
     assert len(json.loads(ran.stdout)["findings"]) == sample_finding_count()
+
+
+def test_an_ignore_that_select_leaves_out_already_is_said(tmp_path) -> None:
+    """Probe 27C D9: `--select route-mismatch --ignore unit-miscalculation` ran without a word, the ignore
+    changing nothing; it is an input warning. Near miss: an ignore among the selected checks is no warning."""
+    from scrubber.engine import scrub
+
+    sample = SAMPLE
+    idle = scrub([sample], select=["route-mismatch"], ignore=["unit-miscalculation"]).input_warnings
+    assert {"source": "--ignore", "problem": "unit-miscalculation is not among the --select checks, so ignoring "
+            "it changes nothing"} in idle
+    used = scrub([sample], select=["route-mismatch", "unit-miscalculation"], ignore=["unit-miscalculation"])
+    assert not [w for w in used.input_warnings if w["source"] == "--ignore"]
