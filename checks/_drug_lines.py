@@ -78,7 +78,8 @@ def doses_in_parts(lines: pl.LazyFrame) -> pl.DataFrame:
 
 def siblings(drugs: pl.LazyFrame, wanted: pl.LazyFrame) -> pl.LazyFrame:
     """Per drug, claim and date in ``wanted`` (lines of ``drugs``): ``admin_line`` (the first line
-    without JW), ``admin_lines`` (all of them, "2, 3"), ``n_admin`` (how many lines without JW),
+    without JW), ``admin_lines`` (all of them, "2, 3"), ``admin_billed`` (their units in all), ``n_admin``
+    (how many lines without JW),
     ``admin_has_jz``, ``jw_lines`` (the JW lines' numbers), ``n_jw`` and ``dose_jw_row`` (when
     every line carries JW, the one that bills the dose: the one documenting its own dose, else the
     most units, else the first) and ``waste_jw_lines`` (the other JW lines' numbers). Aggregated
@@ -93,6 +94,7 @@ def siblings(drugs: pl.LazyFrame, wanted: pl.LazyFrame) -> pl.LazyFrame:
     return drugs.join(wanted.select(GROUP).unique(), on=GROUP, how="semi").group_by(GROUP).agg(
         pl.col("line_number").filter(~is_jw).min().alias("admin_line"),
         pl.col("line_number").filter(~is_jw).sort().cast(pl.String).str.join(", ").alias("admin_lines"),
+        pl.col("units").filter(~is_jw).sum().alias("admin_billed"),
         (~is_jw).sum().alias("n_admin"),
         (pl.col("is_jz") & ~is_jw).any().alias("admin_has_jz"),
         pl.col("line_number").filter(is_jw).sort().cast(pl.String).str.join(", ").alias("jw_lines"),

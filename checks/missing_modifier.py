@@ -447,7 +447,7 @@ def _jwjz(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         .alias("keep"),
         # The lines JZ goes on: every line of the dose (a dose billed in parts, one per NDC: review 27A D1).
         pl.when(pl.col("n_admin") > 1).then(pl.format("lines {} ({} x{} in all)", "admin_lines", "procedure_code",
-                                                      number(pl.col("admin_units"))))
+                                                      number(pl.col("admin_billed"))))
         .otherwise(pl.format("line {} ({} x{})", "admin_line", "procedure_code", number(pl.col("admin_units"))))
         .alias("jz_to"),
     )

@@ -709,9 +709,14 @@ def _line_flags(lines: pl.DataFrame) -> list[pl.Series]:
 
 def _documented_doses(lines: pl.DataFrame) -> pl.DataFrame:
     """``doc_dose_mg`` / ``doc_wasted_mg``: the drug's documented dose and waste on its claim and date,
-    on IG lines (:func:`_borrowed`; the administered line first, then line order)."""
+    on IG lines (:func:`_borrowed`; the administered line first, one documenting its own waste first,
+    then line order)."""
+    # (the administered line first, and of those the one documenting its own discarded amount: a JW line
+    # borrows the dose of the container its waste came from, review 27A D8: x41 for 20,100 mg and x31 for
+    # 15,100 mg with 400 mg discarded on line 3 weighed the JW line's waste against line 2's dose)
+    lines = lines.with_columns(pl.col("drug_wasted_mg").is_null().alias("_no_own_waste"))
     return _borrowed(
-        lines, is_ig(), is_ig(), pl.col("code_idx"), ["is_jw", "line_number"],  # the administered line first
+        lines, is_ig(), is_ig(), pl.col("code_idx"), ["is_jw", "_no_own_waste", "line_number"],
         {"doc_dose_mg": (pl.col("drug_dose_mg"), pl.col("drug_dose_mg").is_not_null()),
          "doc_wasted_mg": (pl.col("drug_wasted_mg"), pl.col("drug_wasted_mg").is_not_null())},
     )

@@ -56,3 +56,20 @@ def test_jw_lines_judged_in_all_read_right(tmp_path) -> None:
 def test_units_over_the_waste_are_not_also_over_the_mue(tmp_path) -> None:
     found = _findings(tmp_path).filter(pl.col("claim_id") == "JL3")
     assert found.select("check_id", "reason").rows() == [("unit-miscalculation", "jw_over_lines")]
+
+
+def test_a_jw_line_weighs_its_waste_against_the_dose_of_its_container(tmp_path) -> None:
+    """Review 27A D8: doses on two NDC lines, the 400 mg discarded documented on the second (x31 for 15,100
+    mg): the JW line's words named the first line's 20,100 mg dose and JZ on that line only ("x41").
+    Weighed against its container's dose and JZ named on every line of the drug, in the units they bill."""
+    path = tmp_path / "split.csv"
+    path.write_text("\n".join([
+        HEADER,
+        "SW1,1,MS1,MEDICARE,11,2026-03-02,J1459,,41,4100,D80.0,00944270003,20100,,PCN1",
+        "SW1,2,MS1,MEDICARE,11,2026-03-02,J1459,,31,3100,D80.0,00944270005,15100,400,PCN1",
+        "SW1,3,MS1,MEDICARE,11,2026-03-02,J1459,JW,1,100,D80.0,00944270005,,,PCN1",
+    ]) + "\n", encoding="utf-8")
+    found = scrub([str(path)], select=["missing-modifier"]).findings
+    assert found.get_column("reason").to_list() == ["jw_not_billable_use_jz"]
+    assert "the 15100 mg dose (31 unit(s) of 500 mg" in found.item(0, "message")
+    assert "append JZ to lines 1, 2 (J1459 x72 in all)" in found.item(0, "suggested_fix")
