@@ -960,6 +960,19 @@ _WHERE_READ = ("row_id", "source", "source_row", "source_location")
 MERGED_COPY = "duplicate claim_id + line_number"
 
 
+def _copy_run(rows: pl.DataFrame) -> pl.Series:
+    """Per row of ``rows`` (claim rows with ``source``, ``source_row``, ``claim_id``, ``line_number``): the
+    copy of its claim it belongs to, numbered: the rows of a claim in one file, in file order, until a
+    line number that does not rise (the same claim written again below: an original and its
+    replacement in one export)."""
+    order = rows.select(pl.int_range(pl.len()).alias("_i"), "source", "source_row", "claim_id", "line_number").sort(
+        "source", "source_row", "_i")
+    new = ((pl.col("source") != pl.col("source").shift(1)) | (pl.col("claim_id") != pl.col("claim_id").shift(1))
+           | (pl.col("line_number") <= pl.col("line_number").shift(1))).fill_null(True)
+    runs = order.select("_i", new.cum_sum().alias("_copy")).sort("_i")
+    return runs.get_column("_copy")
+
+
 def merged_copies(rejected: pl.DataFrame) -> pl.Series:
     """True on the rows of ``rejected`` (its ``reason``) that are copies of a checked line merged into it."""
     return rejected.get_column("reason").str.starts_with(MERGED_COPY).fill_null(False)
@@ -1006,14 +1019,17 @@ def _duplicate_reasons(candidates: pl.DataFrame, typed: pl.DataFrame, failed: pl
     # and 96366-JW are other lines, reviews 22E, 22F).
     lists = {c for c, t in dup.schema.items() if c in content and isinstance(t, pl.List) and c != "modifiers"}
     given = {c: pl.when(pl.col(c).list.len() > 0).then(pl.col(c)) if c in lists else pl.col(c) for c in content}
-    # A claim frequency left blank is an original (FORMATS.md: 1 original, 7 replacement, 8 void): an
-    # original and its replacement under one claim id are two claims, not one line given twice (review
-    # 27A D7: merged, the replacement's 7 made the original's lines a replacement, and a line only one
-    # of them holds was checked as a claim neither sent; the X12 reader rejects both, as here). A copy
-    # whose export writes the claim's values on its first line only reads its other lines as originals
-    # here: beside a copy giving 7 on every line, that line is rejected, not merged.
+    # A claim frequency left blank is an original (FORMATS.md: 1 original, 7 replacement, 8 void), unless
+    # another line of the same copy gives one (an export writing claim values on a claim's first line
+    # only; review 27D D2): an original and its replacement under one claim id are two claims, not one
+    # line given twice (review 27A D7: merged, the replacement's 7 made the original a replacement, and
+    # a line only one of them holds was checked as a claim neither sent; the X12 reader rejects both,
+    # as here). A copy is a run of the claim's rows in its file, line numbers rising.
     if "claim_frequency" in given:
-        given["claim_frequency"] = pl.col("claim_frequency").fill_null(pl.lit(reference.original_frequency()))
+        dup = dup.with_columns(_copy_run(dup).alias("_copy")).with_columns(pl.coalesce(
+            pl.col("claim_frequency"), pl.col("claim_frequency").drop_nulls().first().over("_copy"),
+            pl.lit(reference.original_frequency())).alias("_frequency"))  # (a column: not a window in a window)
+        given["claim_frequency"] = pl.col("_frequency")
     dup = dup.with_columns(
         pl.concat_str([pl.when(given[c].drop_nulls().n_unique().over(key) > 1).then(pl.lit(c)) for c in content],
                       separator=", ", ignore_nulls=True).alias("_differ"))

@@ -247,6 +247,13 @@ def test_an_original_and_its_replacement_under_one_claim_id_are_not_merged(tmp_p
     twice.write_text("\n".join([header, *(f"{x},," for x in lines), *(f"{x},," for x in lines)]) + "\n")
     result = scrub([str(twice)])
     assert result.summary["rejected_rows"] == 2 and result.summary["rows_checked"] == 2
+    # (review 27D D2: a replacement exported with its claim values on the first line only is the same
+    # claim as a copy giving 7 on every line: merged, not rejected)
+    full, first = tmp_path / "full.csv", tmp_path / "first.csv"
+    full.write_text("\n".join([header, *(f"{x},7,PCN9" for x in lines)]) + "\n")
+    first.write_text("\n".join([header, f"{lines[0]},7,PCN9", f"{lines[1]},,"]) + "\n")
+    result = scrub([str(full), str(first)])
+    assert result.summary["rows_checked"] == 2 and result.summary["merged_rows"] == 2
 
 
 def test_copies_merged_into_a_checked_line_do_not_fail_the_gate(tmp_path: Path) -> None:
