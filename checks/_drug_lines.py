@@ -41,17 +41,20 @@ from scrubber.per_batch import once_per_batch
 GROUP = ["cd_key", "code_idx"]  # one drug on one claim and date
 
 
-def with_doses_in_parts(drugs: pl.LazyFrame, lines: pl.LazyFrame) -> pl.LazyFrame:
+def with_doses_in_parts(drugs: pl.LazyFrame, lines: pl.LazyFrame, keep: bool = False) -> pl.LazyFrame:
     """``drugs`` (IG lines of the batch ``lines``) where a JW line that documents no dose of its own
     borrows, as ``doc_dose_mg``, the dose its drug's lines document in parts (:func:`doses_in_parts`),
     not the first line's part: its waste adds units to the dose in all. Both checks that weigh a JW
-    line's waste read it so (review 27A D1)."""
+    line's waste read it so (review 27A D1). ``keep``: every line of such a drug keeps the dose in all
+    as ``dose_in_all``, which weighs the waste a JZ on one of its parts denies (review 27D D1: JZ on
+    x41 and x30 beside a payable JW x1 passed, each part weighed alone); null elsewhere."""
     parts = doses_in_parts(lines)
     if not parts.height:
-        return drugs
+        return drugs.with_columns(pl.lit(None, pl.Float64).alias("dose_in_all")) if keep else drugs
     borrows = pl.col("is_jw") & pl.col("drug_dose_mg").is_null() & pl.col("in_all").is_not_null()
-    return drugs.join(parts.lazy(), on=GROUP, how="left").with_columns(
-        pl.when(borrows).then(pl.col("in_all")).otherwise(pl.col("doc_dose_mg")).alias("doc_dose_mg")).drop("in_all")
+    out = drugs.join(parts.lazy(), on=GROUP, how="left").with_columns(
+        pl.when(borrows).then(pl.col("in_all")).otherwise(pl.col("doc_dose_mg")).alias("doc_dose_mg"))
+    return out.rename({"in_all": "dose_in_all"}) if keep else out.drop("in_all")
 
 
 @once_per_batch

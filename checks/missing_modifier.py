@@ -46,7 +46,8 @@
     dose and one of them the discarded amount) whose documented waste adds a unit and is not billed
     with JW is one finding, naming all the lines (one JW line to add, for the doses in all); a JW
     line beside a dose whose lines each document their own part weighs its waste against their
-    doses in all, and JZ, where it applies, goes on every one of them (review 27A D1);
+    doses in all, and JZ, where it applies, goes on every one of them (review 27A D1); JZ on a part
+    beside a JW line whose waste adds a unit to the dose in all contradicts it (review 27D D1);
   - the discarded amount is billed in the dose line's own units (J1568 x70 for 32,000 mg administered,
     64 units, and 3,000 mg discarded, 6 units; no JW line) where the policy requires JW: the waste
     without JW (`waste_in_dose_units`, the fix bills the dose's units and adds the JW line), not also
@@ -296,14 +297,16 @@ def _single_dose(lines: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def _drug_lines(drugs: pl.LazyFrame) -> pl.LazyFrame:
-    """Lines of :func:`_single_dose` with the facts the JW/JZ rules read (dose, waste, units)."""
+    """Lines of :func:`_single_dose` with the facts the JW/JZ rules read (dose, waste, units); the waste
+    of a dose billed in parts weighed against the dose in all (``dose_in_all``, where the frame has it)."""
     ig = with_drug_units(drugs)
     dose, waste, unit = pl.col("doc_dose"), pl.col("doc_waste"), pl.col("ig_unit_mg")
+    weighed = pl.coalesce("dose_in_all", dose) if "dose_in_all" in ig.collect_schema() else dose
     return ig.with_columns(
         dose.alias("dose"),
         waste.alias("waste"),
         unit.alias("unit_mg"),
-        waste_units(dose, waste, unit).alias("waste_units"),
+        waste_units(weighed, waste, unit).alias("waste_units"),
         dose_units(dose, unit).alias("admin_units"),
         jw_required().alias("jw_required"),
         jz_required().alias("jz_required"),
@@ -364,7 +367,7 @@ def _jwjz(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     # are columns of the IG lines, and the filters after them: a filter's condition is evaluated on
     # every row, and those of consecutive filters are merged.)
     # (a JW line beside a dose billed in parts, one per NDC, weighs its waste against their sum)
-    drugs = with_doses_in_parts(_single_dose(lines), lines)
+    drugs = with_doses_in_parts(_single_dose(lines), lines, keep=True)
     is_jw, is_jz = pl.col("is_jw"), pl.col("is_jz")
     waste_documented = pl.coalesce("drug_wasted_mg", "doc_wasted_mg") > 0
     maybe_paired = is_jw | (is_jz & pl.col("has_jw_line"))
