@@ -57,8 +57,8 @@
   rules recode whole or promote to the initial code, the one-initial rule recodes as the concurrent
   infusion, or route-mismatch replaces; its units past the first are not also over the MUE, the hours
   it asks are those of the infusion with the add-on lines documented as continuing it (review 27A D6)
-  and are bounded by the policy's cap on the hour code and its MUE in the setting, as
-  `hours_not_billed`'s (review 27A D4).
+  and are bounded by the policy's cap on the hour code and its MUE in the setting, less the units of
+  that code billed for the encounter's other infusions, as `hours_not_billed`'s (reviews 27A D4, 27D D3).
 - An add-on line that documents its own start and stop continues the infusion whose interval it meets
   or overlaps: the two intervals merge (96360 09:00-10:00 and 96361 10:00-11:00 is one 120-minute
   hydration: 96361 x1). After an interruption of at most 30 minutes (a bag change) it still
@@ -740,37 +740,62 @@ def _within_mue(found: pl.LazyFrame, lines: pl.LazyFrame) -> pl.LazyFrame:
 
 def _sequential_hours_bounded(found: pl.LazyFrame, lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     """``sequential_units`` findings (:func:`sequential_units`) whose fix asks the additional hours in all
-    up to the policy's cap on the hour code and its MUE in the line's setting, worded as
-    ``hours_not_billed`` words its bound: "96366 (x2 ...)" under a cap of 1 was then over the cap, and
-    x9 over an MUE of 8 was reduced on the next run (review 27A D4). The units of the sequential code
-    itself are not changed."""
+    up to the policy's cap on the hour code (per encounter) and its MUE in the line's setting, less the
+    units of that code the encounter bills for its other infusions (lines not continuing this one),
+    worded as ``hours_not_billed`` words its bound: "96366 (x2 ...)" under a cap of 1 was then over the
+    cap, x9 over an MUE of 8 was reduced on the next run (review 27A D4), and x2 beside a 96365's own
+    96366 x2 under a cap of 2 made x4 (review 27D D3). The units of the sequential code itself are not
+    changed."""
     from checks._counting import edit_setting  # (that module imports this one)
 
     found = found.collect()
     if not found.height:
         return found.drop("ep_minutes").lazy()
     facts = lines.join(found.lazy().select("row_id"), on="row_id", how="semi").select(
-        "row_id", "policy", edit_setting().alias("_setting")).collect()
-    bounded = found.join(facts, on="row_id", how="left").join(
+        "row_id", "policy", "enc_key", edit_setting().alias("_setting")).collect()
+    # (the hour code's units billed in the encounter on lines not in this infusion's episode)
+    t = timing(lines)
+    episodes = t.lines.join(found.lazy().select("row_id"), on="row_id", how="semi").select(
+        "row_id", pl.col("ep").alias("_ep")).collect()
+    heads = facts.join(episodes, on="row_id", how="left").join(found.select("row_id", "hour_code"), on="row_id")
+    billed = lines.join(heads.lazy().select("enc_key").unique(), on="enc_key", how="semi").select(
+        "row_id", "enc_key", "procedure_code", "units").join(t.lines.select("row_id", "ep"), on="row_id",
+                                                               how="left").collect()
+    other = heads.rename({"row_id": "_head"}).join(
+        billed.rename({"procedure_code": "hour_code"}), on=["enc_key", "hour_code"]).filter(
+        pl.col("ep").is_null() | pl.col("_ep").is_null() | (pl.col("ep") != pl.col("_ep"))).group_by("_head").agg(
+        pl.col("units").sum().alias("_other")).rename({"_head": "row_id"})
+    bounded = found.join(facts.drop("enc_key"), on="row_id", how="left").join(other, on="row_id", how="left").join(
         mues_by_setting("hour_code", "_mue"), on=["_setting", "hour_code"], how="left").join(
         ctx.policy_caps.collect().rename({"procedure_code": "hour_code", "cap": "_cap"}), on=["policy", "hour_code"],
-        how="left")
-    hours, cap, mue = pl.col("hours"), pl.col("_cap"), pl.col("_mue")
-    asked = pl.min_horizontal(hours, cap, mue)
+        how="left").with_columns(pl.col("_other").fill_null(0).cast(pl.Int64))
+    hours, other = pl.col("hours"), pl.col("_other")
+    room_cap, room_mue = pl.col("_cap") - other, pl.col("_mue") - other
+    asked = pl.min_horizontal(hours, room_cap, room_mue)
+    by_cap = room_cap.is_not_null() & (room_mue.is_null() | (room_cap <= room_mue))
+    others = pl.when(other > 0).then(pl.format(", x{} of them billed for the encounter's other infusions", other))\
+        .otherwise(pl.lit(""))
     fix = (
         pl.when(hours.is_null() | (hours <= 0) | (asked >= hours)).then(pl.col("hours_fix"))
-        .when(asked <= 0).then(pl.format(
+        .when((pl.col("_cap") == 0) & by_cap).then(pl.format(
             " (its documented {} minutes would support {} x{}, but the {} policy pays no {})", "ep_minutes",
             "hour_code", hours, "policy", "hour_code"))
-        .when(cap <= asked).then(pl.format(
+        .when((asked <= 0) & by_cap).then(pl.format(
+            " (its documented {} minutes would support {} x{}, but the {} policy pays {} unit(s) of {} per "
+            "encounter{})", "ep_minutes", "hour_code", hours, "policy", "_cap", "hour_code", others))
+        .when(asked <= 0).then(pl.format(
+            " (its documented {} minutes would support {} x{}; its CMS MUE is {} per date of service{}, so any "
+            "more only on appeal with the record)", "ep_minutes", "hour_code", hours, "_mue", others))
+        .when(by_cap).then(pl.format(
             " and its additional hours as {} (x{} in all with any {} already billed for this infusion: the "
-            "documented {} minutes support x{}, and the {} policy pays {} unit(s) of {} per encounter)",
-            "hour_code", asked, "hour_code", "ep_minutes", hours, "policy", cap, "hour_code"))
+            "documented {} minutes support x{}, and the {} policy pays {} unit(s) of {} per encounter{})",
+            "hour_code", asked, "hour_code", "ep_minutes", hours, "policy", "_cap", "hour_code", others))
         .otherwise(pl.format(
             " and its additional hours as {} (x{} in all with any {} already billed for this infusion: the "
-            "documented {} minutes support x{}; its CMS MUE is {} per date of service, so the rest only on "
-            "appeal with the record)", "hour_code", asked, "hour_code", "ep_minutes", hours, mue)))
-    return bounded.with_columns(fix.alias("hours_fix")).drop("policy", "_setting", "_mue", "_cap", "ep_minutes").lazy()
+            "documented {} minutes support x{}; its CMS MUE is {} per date of service{}, so the rest only on "
+            "appeal with the record)", "hour_code", asked, "hour_code", "ep_minutes", hours, "_mue", others)))
+    return bounded.with_columns(fix.alias("hours_fix")).drop(
+        "policy", "_setting", "_mue", "_cap", "_other", "ep_minutes").lazy()
 
 
 def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:

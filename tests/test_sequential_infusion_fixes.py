@@ -470,3 +470,19 @@ def test_sequential_units_asks_hours_up_to_the_policy_cap(tmp_path, cap: int, wo
     found = scrub([str(claims)], [str(policy)], select=["unit-miscalculation"]).findings
     assert found.get_column("reason").to_list() == ["sequential_units"]
     assert words in found.item(0, "suggested_fix"), found.item(0, "suggested_fix")
+
+
+def test_sequential_units_counts_the_hours_billed_for_the_other_infusion(tmp_path) -> None:
+    """Review 27D D3: under a cap of 2 on 96366, a 96365 of 180 minutes billing its 96366 x2 beside 96367 x3
+    for another 180 minutes: the cap is reached, so no more 96366 is asked (x2 more was over the cap on
+    the rerun)."""
+    claims = tmp_path / "claims.csv"
+    claims.write_text("\n".join([HEADER, _line("Q2", 1, "96365", 1, "09:00", "12:00", payer="CAPCO"),
+                                 _line("Q2", 2, "96366", 2, payer="CAPCO"),
+                                 _line("Q2", 3, "96367", 3, "12:00", "15:00", payer="CAPCO")]) + "\n")
+    policy = tmp_path / "capco.toml"
+    policy.write_text('name = "CAPPED"\nextends = "DEFAULT"\npayers = ["CAPCO"]\n[caps]\n"96366" = 2\n')
+    found = scrub([str(claims)], [str(policy)], select=["unit-miscalculation"]).findings
+    assert found.get_column("reason").to_list() == ["sequential_units"]
+    assert ("(its documented 180 minutes would support 96366 x2, but the CAPPED policy pays 2 unit(s) of 96366 per "
+            "encounter, x2 of them billed for the encounter's other infusions)") in found.item(0, "suggested_fix")
