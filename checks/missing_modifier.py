@@ -32,7 +32,7 @@
     `waste_jw_line_apart_lines`; "add a JW line" beside it billed the waste twice), and so does a
     dose line with neither JW nor JZ whose record documents no amounts, as an 837 sends it
     (`waste_jw_line_apart_undocumented`: not "append JZ" while the visit bills its waste under JW;
-    review 27A D2);
+    review 27A D2; a dose billed in parts so is one finding naming its lines, review 27D D4);
     where the dose has its own JW line, this one bills the waste a second time and is deleted
     (`jw_waste_billed_twice`; probe 26B D1); of two or more such JW lines apart from a dose without
     its own, the first (by claim, date and line) is moved and each other one is deleted, the waste
@@ -178,10 +178,11 @@ from scrubber.text import number
 _FACTS = ["product", "dose", "waste", "unit_mg", "waste_units", "admin_units", "admin_line", "jz_to", "jw_lines",
           "jz_lines",
           "dose_lines", "waste_jw_lines", "drop", "keep", "jz_from", "jw_from", "billed", "excess_units",
-          "jw_claim", "jw_line", "jw_dos", "jw_units", "dose_claim", "dose_line", "dose_dos", "risk_rows"]
+          "jw_claim", "jw_line", "jw_dos", "jw_units", "dose_claim", "dose_line", "dose_dos", "risk_rows", "dose_words"]
 
 _APART_FACTS = {"jw_claim": pl.String, "jw_line": pl.Int32, "jw_dos": pl.Date, "jw_units": pl.Float64,
-                "dose_claim": pl.String, "dose_line": pl.Int32, "dose_dos": pl.Date, "risk_rows": pl.List(pl.Int64)}
+                "dose_claim": pl.String, "dose_line": pl.Int32, "dose_dos": pl.Date, "risk_rows": pl.List(pl.Int64),
+                "dose_words": pl.String}
 
 # The reasons of a dose line whose waste no JW line of its claim and date bills, where one of another
 # claim or date of the encounter does (:func:`_moved_jw_line`).
@@ -260,22 +261,29 @@ def _moved_jw_line(alone: pl.LazyFrame, apart: pl.DataFrame) -> tuple[pl.LazyFra
     # review 27A D2; one such line of the drug, else each keeps its own finding)
     undocumented = (pl.col("reason") == "no_jw_jz") & pl.col("waste").is_null()
     plain = pl.col("reason").is_in(list(_MOVABLE)) | split | undocumented
-    doses = alone.filter(plain).group_by(keys).agg(pl.col("cd_key").n_unique().alias("_n_doses"),
-                                                   pl.len().alias("_n_rows"))
-    moved = plain & (pl.col("_n_doses") == 1) & pl.col("_jw_row").is_not_null() & (
-        ~undocumented | (pl.col("_n_rows") == 1))
+    doses = alone.filter(plain).group_by(keys).agg(pl.col("cd_key").n_unique().alias("_n_doses"))
+    # (of several such lines, a dose billed in parts, the first carries the move and names them all;
+    # the others' "append JZ" goes: review 27D D4)
+    parts = alone.filter(undocumented).group_by(keys).agg(
+        pl.col("row_id").sort_by("line_number").first().alias("_carrier"),
+        pl.when(pl.len() > 1).then(pl.format("lines {}", pl.col("line_number").sort().cast(pl.String).str.join(", ")))
+        .otherwise(pl.format("line {}", pl.col("line_number").first())).alias("dose_words"))
+    moved = plain & (pl.col("_n_doses") == 1) & pl.col("_jw_row").is_not_null()
     # (required JZ or JW, or JZ with billable waste: the dose line is denied as billed; JW only: it is
     # paid, the JW line is not)
     returned = pl.col("reason").str.replace(r"_lines$", "").is_in(["waste_without_jw", "jz_with_billable_waste",
                                                                      "no_jw_jz"])
-    alone = alone.join(one.lazy(), on=keys, how="left").join(doses, on=keys, how="left").with_columns(
+    alone = alone.join(one.lazy(), on=keys, how="left").join(doses, on=keys, how="left").join(
+        parts, on=keys, how="left").filter(
+        ~(moved & undocumented & (pl.col("row_id") != pl.col("_carrier"))).fill_null(False)).with_columns(
         pl.when(moved & undocumented).then(pl.lit("waste_jw_line_apart_undocumented"))
         .when(moved & split).then(pl.lit("waste_jw_line_apart_lines"))
         .when(moved).then(pl.lit("waste_jw_line_apart")).otherwise(pl.col("reason")).alias("reason"),
         pl.when(moved & returned).then(pl.concat_list("row_id", "_jw_row"))
         .when(moved).then(pl.concat_list("_jw_row")).alias("risk_rows"),
         *(pl.when(moved).then(pl.col(c)).alias(c) for c in ("jw_claim", "jw_line", "jw_dos", "jw_units")),
-    ).drop("_n_doses", "_n_rows").collect()
+        pl.when(moved & undocumented).then(pl.col("dose_words")).alias("dose_words"),
+    ).drop("_n_doses", "_carrier").collect()
     # The other JW lines apart from the dose whose finding moves the first: its discarded amount, billed again.
     taken = alone.filter(pl.col("reason").str.starts_with("waste_jw_line_apart")).select(
         *keys, "_jw_row", pl.col("claim_id").alias("dose_claim"), pl.col("line_number").alias("dose_line"),
