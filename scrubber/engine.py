@@ -404,6 +404,21 @@ def _claims(claim_id: pl.Series) -> int:
     return heads.len() if distinct else int(heads.n_unique())
 
 
+def _merged_into_checked(rejected: pl.DataFrame, result_lines: pl.DataFrame) -> pl.Series:
+    """True on the rejected rows that are copies of a line checked (:func:`scrubber.canonical.merged_copies`
+    whose claim and line number the checked lines hold): a copy whose kept line was then rejected with
+    its claim left something unchecked (review 27D D6)."""
+    if not rejected.height:
+        return pl.Series("merged", [], pl.Boolean)
+    copies = merged_copies(rejected)
+    if not copies.any() or not result_lines.height:
+        return copies & False
+    checked = result_lines.select("claim_id", pl.col("line_number").cast(pl.String)).unique()
+    kept = rejected.select("claim_id", "line_number").with_row_index("_i").join(
+        checked, on=["claim_id", "line_number"], how="semi").get_column("_i")
+    return copies & pl.Series(range(rejected.height)).is_in(kept.implode())
+
+
 def summary_parts(result_lines: pl.DataFrame, findings: pl.DataFrame, rejected: pl.DataFrame, checks: list[Check],
                   unevaluated: dict[str, int]) -> dict[str, Any]:
     """The additive part of :func:`summarise`: counts and unrounded sums over whole claims and members.
@@ -427,6 +442,7 @@ def summary_parts(result_lines: pl.DataFrame, findings: pl.DataFrame, rejected: 
             "lines_not_evaluated": unevaluated.get(check.id, 0),
         }
     lines = result_lines.height
+    merged = _merged_into_checked(rejected, result_lines)
     parts: dict[str, Any] = {
         "claims": _claims(result_lines.get_column("claim_id")),
         "lines": lines,
@@ -434,8 +450,8 @@ def summary_parts(result_lines: pl.DataFrame, findings: pl.DataFrame, rejected: 
         "findings": findings.height,
         "rejected_rows": rejected.height,
         # (copies of a checked line, merged into it: rejected as rows, nothing of their line unread)
-        "merged_rows": int(merged_copies(rejected).sum()) if rejected.height else 0,
-        "claims_with_rejected_rows": int(rejected.filter(~merged_copies(rejected)).get_column("claim_id").drop_nulls()
+        "merged_rows": int(merged.sum()),
+        "claims_with_rejected_rows": int(rejected.filter(~merged).get_column("claim_id").drop_nulls()
                                          .n_unique()) if rejected.height else 0,
         "charges_billed": float(result_lines.select(pl.col("charge").filter(billed_lines(result_lines))
                                 .fill_null(0).sum()).item() or 0.0) if lines else 0.0,

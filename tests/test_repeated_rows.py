@@ -298,3 +298,17 @@ def test_a_copy_whose_file_gives_no_diagnoses_is_merged_not_rejected(tmp_path: P
     assert result.lines.get_column("diagnoses").to_list() == [["D800"]] * 3  # (stored undotted)
     other = _write(tmp_path / "other.csv", [row.replace(",D80.0,", ",G61.0,") for row in CLAIM])
     assert scrub([str(other), str(with_dx)]).summary["rows_checked"] == 0
+
+
+def test_a_copy_of_a_line_whose_claim_is_rejected_is_not_merged_into_a_checked_line(tmp_path: Path) -> None:
+    """Review 27D D6: line 1 given twice, and the claim's line 2 naming another payer rejects the whole
+    claim: the copy was counted "merged into a checked line" although nothing of the claim was checked."""
+    header = "claim_id,line_number,member_id,payer,place_of_service,date_of_service,procedure_code,units,charge," \
+             "diagnosis_1,billing_provider"
+    line = "C1,1,M1,AETNA,11,2026-03-02,96365,1,100,D80.0,1234567893"
+    other = "C2,1,M2,AETNA,11,2026-03-02,96365,1,100,D80.0,1234567893"
+    path = _write_raw(tmp_path / "claims.csv", [header, line, line, "C1,2,M1,CIGNA,11,2026-03-02,96366,1,100,D80.0,"
+                                                "1234567893", other])
+    result = scrub([str(path)])
+    assert result.summary["rows_checked"] == 1 and result.summary["merged_rows"] == 0
+    assert result.summary["claims_with_rejected_rows"] == 1
