@@ -634,6 +634,48 @@ def policies_used(lines: pl.DataFrame, rejected: pl.DataFrame | None = None,
     return used
 
 
+def split_claim_parts(lines: pl.DataFrame) -> dict[str, int]:
+    """:func:`split_claim_warnings` as parts that add up (keyed by claim id, then the warning as JSON): a
+    claim's lines are in one Spark partition, and the driver words them in the local engine's order."""
+    import json
+
+    return {f"{w['claim']}\x1f{json.dumps(w['warning'])}": 1 for w in _split_claims(lines)}
+
+
+def split_claim_warnings_of(parts: dict[str, int]) -> list[dict[str, str]]:
+    """The warnings of :func:`split_claim_parts` (added up), in claim order."""
+    import json
+
+    return [json.loads(key.split("\x1f", 1)[1]) for key in sorted(parts)]
+
+
+def split_claim_warnings(lines: pl.DataFrame) -> list[dict[str, str]]:
+    """:func:`_split_claims`' warnings, in claim order."""
+    return [w["warning"] for w in _split_claims(lines)]
+
+
+def _split_claims(lines: pl.DataFrame) -> list[dict[str, Any]]:
+    """Per claim id whose checked lines come from several input files that give it different lines (a
+    line number one file holds and another does not; ``claim`` and ``warning``): read as one claim, its lines
+    together (review 27C D4: two exports reusing a claim id, or a corrected claim given beside its
+    original without a frequency code, were merged without a word; one X12 file rejects a CLM01 given
+    twice with other content). Only where the batch has several files; a few claims."""
+    if "source" not in lines.columns or lines.get_column("source").n_unique() < 2:
+        return []
+    per_file = lines.group_by("claim_id", "source").agg(pl.col("line_number").sort().alias("_lines"))
+    several = per_file.filter(pl.len().over("claim_id") > 1).filter(
+        pl.col("_lines").n_unique().over("claim_id") > 1)
+    out = []
+    for (claim,), rows in several.sort("claim_id", "source").group_by("claim_id", maintain_order=True):
+        files = "; ".join(f"{printable(src)} line{'s' if len(nums) > 1 else ''} {', '.join(str(n) for n in nums)}"
+                          for src, nums in rows.select("source", "_lines").iter_rows())
+        out.append({"claim": str(claim), "warning": {"source": str(rows.item(0, "source")), "problem": (
+            f"claim {show_invisible(printable(str(claim)))!r} is given by several files with different lines "
+            f"({files}): read as one claim, its lines together; claim ids must be unique across the inputs "
+            "(a corrected claim carries frequency code 7)")}})
+    return out
+
+
 def odd_payers(lines: pl.DataFrame) -> dict[str, int]:
     """Per input file and payer name whose text is no plain text of one script (a zero-width character,
     a Cyrillic letter among Latin ones: :func:`scrubber.payer_names.odd_characters`), the checked lines
@@ -738,7 +780,7 @@ def scrub(
                f"{m['read']} were read: rows may be missing from the check"} for m in mismatched]
     # (a records file's columns not read but named like documentation: warned as a claims file's are)
     record_notices = [{"source": loaded.source, "problem": n} for n in loaded.notices] if loaded is not None else []
-    times = _unusable_times(enriched)
+    times = [*_unusable_times(enriched), *split_claim_warnings(canon.lines)]
     # --strict validates X12 inputs only: said when there is none, not silently a no-op.
     unvalidated = ([{"source": "--strict", "problem": "no input is an X12 837 file, and --strict validates X12 "
                      "files only: nothing more was validated"}]

@@ -62,6 +62,7 @@ from scrubber.engine import (
     ignore_warnings,
     odd_payer_warnings,
     select_checks,
+    split_claim_warnings_of,
     summary_from_parts,
     summary_parts,
     unusable_times_warnings,
@@ -87,6 +88,7 @@ from scrubber.spark_partition import (
     POLICIES_USED,
     REJECTED,
     REJECTED_PREFIX,
+    SPLIT_CLAIMS,
     UNUSABLE_TIMES,
     InputFile,
     PartitionPlan,
@@ -171,7 +173,6 @@ class SparkScrub:
         )
         summary, warnings = _summary(out.filter(pl.col(KIND) == PARTS).get_column("_parts").to_list(), self.checks,
                                      self.policies)
-        warnings += ignore_warnings(list(self.select) if self.select is not None else None, list(self.ignore or ()))
         blobs = out.filter(pl.col(KIND) == LINES).get_column("_lines").to_list()
         frames = [pl.read_ipc(b) for b in blobs]
         lines = pl.concat(frames, how="vertical_relaxed").sort("row_id") if frames else pl.DataFrame()
@@ -260,7 +261,8 @@ def scrub_files(inputs: list[str], policy_files: list[str] | tuple[str, ...] = (
         _LOG.unlink(missing_ok=True)
     # As the local engine words them: files skipped in a folder, each file's notices on its columns (read
     # from its header here), then the lines' content (added up from the partitions).
-    input_warnings = [*skipped, *notices, *content_warnings]
+    input_warnings = [*skipped, *notices, *content_warnings,
+                      *ignore_warnings(list(run.select) if run.select is not None else None, list(run.ignore or ()))]
     summary["input_warnings"] = len(input_warnings)
     provenance = {
         "tool": "scrubber",
@@ -737,7 +739,8 @@ def _summary(parts_json: list[str], checks: list[Check], policies: PolicySet
         parts["rows_read"] = 0
         parts_list = [parts]
     total = functools.reduce(add_summary_parts, parts_list)
-    warnings = unusable_times_warnings(total.pop(UNUSABLE_TIMES, {}))
+    warnings = [*unusable_times_warnings(total.pop(UNUSABLE_TIMES, {})),
+                *split_claim_warnings_of(total.pop(SPLIT_CLAIMS, {}))]
     warnings += [*policies.notices, *unused_policy_warnings(policies, total.pop(POLICIES_USED, {})),
                  *odd_payer_warnings(total.pop(ODD_PAYERS, {}), policies)]
     summary = summary_from_parts(total, total["rows_read"], checks, 0)

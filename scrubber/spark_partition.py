@@ -39,6 +39,7 @@ from scrubber.engine import (
     odd_payers,
     policies_used,
     select_checks,
+    split_claim_parts,
     unusable_times_parts,
 )
 from scrubber.engine import summary_parts as engine_summary_parts
@@ -70,6 +71,7 @@ REPORT_NARROW = ("row_id", "claim_id", "payer", "billing_provider", "date_of_ser
 UNUSABLE_TIMES = "unusable_times"  # the key of the parts holding engine.unusable_times_parts
 POLICIES_USED = "policies_used"  # ... and engine.policies_used
 ODD_PAYERS = "odd_payers"  # ... and engine.odd_payers
+SPLIT_CLAIMS = "split_claims"  # ... and engine.split_claim_parts
 
 def output_schema() -> dict[str, pl.DataType]:
     """The columns every partition returns (see the module docstring), from the engine's schemas."""
@@ -168,6 +170,8 @@ def partition_outputs(plan: PartitionPlan, frame: pl.DataFrame) -> pl.DataFrame:
     parts[POLICIES_USED] = policies_used(enriched, canon.rejected_lines, plan.policies)
     # (payer names no policy matches as they look: warned on the driver)
     parts[ODD_PAYERS] = odd_payers(enriched)
+    # (a claim id given by several files with other lines: its lines are in this partition)
+    parts[SPLIT_CLAIMS] = split_claim_parts(canon.lines)
     frames = [
         _shaped(FINDING, findings),
         _shaped(REJECTED, rejected.rename({c: f"{REJECTED_PREFIX}{c}" for c in rejected.columns})),

@@ -561,6 +561,20 @@ def test_input_warnings_are_the_local_engines(spark, tmp_path: Path) -> None:
     ran = scrub_files([str(folder)], spark=spark, partitions=8)
     assert ran.input_warnings == local.input_warnings
     _same_result(ran, local)
+    # (this session's warnings: a payer name that only looks like a policy's, a claim id two files give with
+    # other lines, an --ignore that --select leaves out; probe 27C D4, D5, D9)
+    (folder / "times.csv").unlink()
+    (folder / "more.csv").write_text(
+        "claim_id,line_number,member_id,payer,place_of_service,date_of_service,procedure_code,units,charge,"
+        "diagnosis_1\nPCN-1001,9,1EG4TE5MK72,MEDICARE,11,2026-03-02,96366,1,100,D80.0\n"
+        "Z1,1,MZ1,MEDI\u200bCARE,11,2026-03-02,96365,1,300,D80.0\n", encoding="utf-8")
+    local = scrub([str(folder)], select=["route-mismatch"], ignore=["unit-miscalculation"])
+    problems = [w["problem"] for w in local.input_warnings]
+    assert any("given by several files" in p for p in problems) and any("U+200B" in p for p in problems)
+    assert any("ignoring it changes nothing" in p for p in problems)
+    ran = scrub_files([str(folder)], spark=spark, partitions=8, select=["route-mismatch"],
+                      ignore=["unit-miscalculation"])
+    assert ran.input_warnings == local.input_warnings
 
 
 def test_claim_ids_differing_only_in_case_stay_with_their_members(spark, tmp_path: Path) -> None:
