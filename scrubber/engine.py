@@ -660,7 +660,10 @@ def _split_claims(lines: pl.DataFrame) -> list[dict[str, Any]]:
     together (review 27C D4: two exports reusing a claim id, or a corrected claim given beside its
     original without a frequency code, were merged without a word; one X12 file rejects a CLM01 given
     twice with other content). Only where the batch has several files; a few claims."""
-    if "source" not in lines.columns or lines.get_column("source").n_unique() < 2:
+    if "source" not in lines.columns or not lines.height:
+        return []
+    sources = lines.get_column("source")
+    if not (sources != sources.first()).any():  # (one file: a comparison, 0.01 s of 2M lines; n_unique 0.03 s)
         return []
     per_file = lines.group_by("claim_id", "source").agg(pl.col("line_number").sort().alias("_lines"))
     several = per_file.filter(pl.len().over("claim_id") > 1).filter(
