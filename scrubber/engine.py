@@ -691,7 +691,7 @@ def odd_payers(lines: pl.DataFrame) -> dict[str, int]:
     if not odd:
         return {}
     names = lines.filter(pl.col("payer").is_in(odd)).group_by("source", "payer").len()
-    return {f"{source}\x1f{payer}": int(n) for source, payer, n in names.iter_rows() if odd_characters(payer)}
+    return {f"{source}\x1f{payer}": int(n) for source, payer, n in names.iter_rows()}
 
 
 def odd_payer_warnings(odd: dict[str, int], policies: PolicySet) -> list[dict[str, str]]:
