@@ -400,10 +400,45 @@ def below_floor(lines: pl.LazyFrame, rows: pl.LazyFrame) -> pl.DataFrame:
         "row_id", "enc_key", "tm_push", "ep_minutes").collect()
 
 
+def lone_administrations(lines: pl.LazyFrame, rows: pl.DataFrame) -> pl.DataFrame:
+    """The ``row_id`` of ``rows`` (collected, with ``row_id``) that are the only administration line
+    of their professional encounter: its one administration code (``enc_admin_mask``), on one line, and
+    no row of the encounter rejected (a rejected row's code may be another service). A hospital claim is
+    an encounter of its own, and another claim of the visit may bill the initial service (review 21E:
+    two initial pushes for one ED visit), so hospital lines are never lone. The one service of its kind
+    is the initial one (CPT reports the first service with the initial code): addon-without-primary
+    reports a lone 96367 as 96365 (:func:`checks.addon_without_primary._the_only_service`), and a lone
+    96367 of 10 minutes is the initial push, 96374 (:func:`outranked_push`)."""
+    if not rows.height:
+        return pl.DataFrame(schema={"row_id": pl.Int64})
+    mine = lines.filter(pl.col("row_id").is_in(rows.get_column("row_id").implode()) & ~pl.col("is_inst"))
+    if "enc_rejected_mask" in lines.collect_schema():
+        mine = mine.filter(pl.col("enc_rejected_mask").fill_null(0) == 0)
+    mine = mine.filter(pl.col("enc_admin_mask") == code("adm_bit").cast(pl.UInt64)).select("row_id", "enc_key")
+    mine = mine.collect()
+    if not mine.height:
+        return pl.DataFrame(schema={"row_id": pl.Int64})
+    admin = lines.filter(pl.col("enc_key").is_in(mine.get_column("enc_key").implode()) & code_is(adm_role=None)
+                         ).group_by("enc_key").agg(pl.len().alias("_admin_lines"))
+    return mine.lazy().join(admin, on="enc_key").filter(pl.col("_admin_lines") == 1).select("row_id").collect()
+
+
+def initial_push(push: pl.Expr) -> pl.Expr:
+    """The initial push whose subsequent code is the push ``push`` (96375: 96374; 96411: 96409; the
+    inverse of :func:`sequential_push`, ``subsequent_code`` in ``admin_codes.csv``); an initial push
+    stays itself. A 96367 of 10 minutes as the only service of its encounter is 96374: a lone 96375
+    would be an add-on without its primary (27D B2)."""
+    table = reference.code_table().filter(pl.col("adm_subsequent_code").is_not_null()
+                                          & (pl.col("adm_role") == "initial"))
+    return push.replace(table.get_column("adm_subsequent_code"), table.get_column("procedure_code"))
+
+
 def outranked_push(lines: pl.LazyFrame, short: pl.DataFrame) -> pl.LazyFrame:
     """For ``short`` infusion lines (timing lines under their floor, collected): ``row_id``,
     ``push_code`` (the push to bill instead: the sequential push, 96375, where another initial service
-    of the encounter outranks the line, :func:`sequential_push`; else the line's own push code) and
+    of the encounter outranks the line, :func:`sequential_push`; the initial push, 96374, where the line
+    is the only administration service of its encounter, :func:`lone_administrations`; else the line's
+    own push code) and
     ``ig`` (the encounter bills an immune globulin, never a push, and no other infusion of it can be
     the immune globulin's, :func:`_ig_carriers`: the fix is the record's times), and the ``promote_*``
     facts of an infusion billed as sequential that is the initial service instead
@@ -433,12 +468,18 @@ def outranked_push(lines: pl.LazyFrame, short: pl.DataFrame) -> pl.LazyFrame:
     kept_here = (pl.col("kept_row") == pl.col("row_id")).fill_null(False)
     outranked_line = pl.col("_outranked").fill_null(False)
     ahead = outranked_line | pl.col("promote_code").is_not_null()
-    return short.lazy().select("row_id", "enc_key", "tm_push").join(outranked, on="row_id", how="left").join(
+    # (a lone sequential infusion is the first service: 96367 of 10 minutes alone is 96374, not 96375, 27D B2)
+    lone = lone_administrations(lines, short.select("row_id")).with_columns(pl.lit(True).alias("_lone")).lazy()
+    push = (pl.when(ahead).then(sequential_push(pl.col("tm_push")))
+            .when(pl.col("_lone").fill_null(False)).then(initial_push(pl.col("tm_push")))
+            .otherwise(pl.col("tm_push")))
+    return short.lazy().select("row_id", "enc_key", "tm_push").join(outranked, on="row_id", how="left").join(lone,
+        on="row_id", how="left").join(
         ig, on="enc_key", how="left").join(promoted, on="row_id", how="left").join(
         kept, on="enc_key", how="left", nulls_equal=True).with_columns(
         pl.when(kept_here).then(pl.col(c)).alias(c) for c in (*PROMOTED, "promote_row")).select(
         "row_id",
-        pl.when(ahead).then(sequential_push(pl.col("tm_push"))).otherwise(pl.col("tm_push")).alias("push_code"),
+        push.alias("push_code"),
         pl.col("ig").fill_null(False),
         *PROMOTED,
         "promote_row",  # (the promoted line's row: the concurrent rule's kept infusion, :func:`swapped_initials`)

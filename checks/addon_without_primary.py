@@ -29,7 +29,8 @@ unit-miscalculation recodes one that is anchored (`hours_other_family`), instead
 primary nobody documented. A sequential add-on (96367, 96375, 96411, 96417, 96371) billed x1 (or xN
 on a line documenting one infusion, its own start and stop: review 27A D5) as the
 only administration line of its professional encounter (not documented under its floor, which
-`infusion-too-short` recodes as a push; not beside a rejected administration row; not after an
+`infusion-too-short` recodes as a push, and alone the initial push, its fix only; not beside a
+rejected administration row; not after an
 infusion of the day before that ran past midnight) is `no_primary_only_service`: the one service of its kind
 is the initial one, and the fix reports it with the initial code (96367 alone: 96365). An add-on no
 unit of which is payable in its setting (an MUE of 0 there or a policy cap of 0: 96376 on a
@@ -173,7 +174,13 @@ def _decided(lines: pl.LazyFrame) -> pl.DataFrame:
     ).collect()
     overnight = _primary_across_midnight(lines, found.filter((pl.col("reason") == "no_primary") & ~pl.col("is_inst")))
     recoded = _hours_of_another_family(lines, ctx, found.filter(pl.col("reason") == "no_primary"))
-    alone = _the_only_service(lines, ctx, found.filter(pl.col("reason") == "no_primary"))
+    # A line documented under its floor is a push, which the time rules recode (review 21E: "report as
+    # 96365" beside "bill 96375" for a 96367 of 10 minutes); alone in its encounter, the initial push
+    # 96374, so asking for a primary beside it is a second fix for one line (27D B2).
+    short = _pushes(lines, found.filter(pl.col("reason") == "no_primary"))
+    found = found.join(short.filter("_lone").select("row_id"), on="row_id", how="anti")
+    alone = _the_only_service(lines, ctx, found.filter(pl.col("reason") == "no_primary").join(
+        short.select("row_id"), on="row_id", how="anti"))
     return found.lazy().join(overnight, on="row_id", how="left").join(recoded, on="row_id", how="left").join(
         alone, on="row_id", how="left").with_columns(
         pl.when(pl.col("midnight_fits").fill_null(False)).then(pl.lit("primary_across_midnight"))
@@ -185,6 +192,21 @@ def _decided(lines: pl.LazyFrame) -> pl.DataFrame:
         .otherwise(pl.col("reason")).alias("reason"),
     ).drop("member_id", "billing_provider", "date_of_service", "is_inst", "_mask", "midnight_fits", "midnight_beyond",
            "procedure_code", "cob_layer").collect()
+
+
+def _pushes(lines: pl.LazyFrame, orphans: pl.DataFrame) -> pl.DataFrame:
+    """The lines of ``orphans`` documented under their floor (pushes the time rules recode:
+    ``infusion-too-short``, ``observation-counted-as-infusion``): ``row_id``, and ``_lone``, the only
+    administration line of its encounter (:func:`checks._counting.lone_administrations`), whose push
+    is the initial one (:func:`checks._counting.outranked_push`)."""
+    from checks._counting import floored_infusions, lone_administrations, under_floor  # (it imports this module)
+
+    if not orphans.height:
+        return pl.DataFrame(schema={"row_id": pl.Int64, "_lone": pl.Boolean})
+    short = floored_infusions(lines).filter(under_floor() & pl.col("row_id").is_in(
+        orphans.get_column("row_id").implode())).select("row_id").collect()
+    lone = lone_administrations(lines, short).get_column("row_id")
+    return short.with_columns(pl.col("row_id").is_in(lone.implode()).alias("_lone"))
 
 
 def _the_only_service(lines: pl.LazyFrame, ctx: Context, orphans: pl.DataFrame) -> pl.LazyFrame:
@@ -206,39 +228,23 @@ def _the_only_service(lines: pl.LazyFrame, ctx: Context, orphans: pl.DataFrame) 
     orphans = orphans.filter(pl.col("procedure_code").is_in(initial.get_column("procedure_code").implode()))
     if not orphans.height:
         return pl.LazyFrame(schema=schema)
-    # Professional claims only: a hospital claim is an encounter of its own, and another claim of the
-    # visit may bill the initial service (review 21E: two initial pushes for one ED visit).
-    mine = lines.filter(pl.col("row_id").is_in(orphans.get_column("row_id").implode()) & ~pl.col("is_inst"))
-    if "enc_rejected_mask" in lines.collect_schema():  # (a rejected row's code may be another service)
-        mine = mine.filter(pl.col("enc_rejected_mask").fill_null(0) == 0)
-    # Not a line documented under its floor: a push, which infusion-too-short recodes (review 21E: "report
-    # as 96365" beside "bill 96375" for a 96367 of 10 minutes).
-    from checks._counting import floored_infusions, under_floor  # (that module imports this one)
+    from checks._counting import lone_administrations  # (that module imports this one)
 
-    short = floored_infusions(lines).filter(under_floor()).select("row_id")
-    mine = mine.join(short, on="row_id", how="anti")
-    # (its own code the only one the encounter bills, x1, or xN on a line documenting one infusion (its
-    # own start and stop): the initial service x1, its hours asked by the time rules; review 27A D5: 96367
-    # x3 for 10:00-13:00 alone was "bill the primary", and 96365 + 96367 + 96366 x2 followed; then its
-    # lines of that code are counted)
+    # The only administration line of its professional encounter (:func:`checks._counting.lone_administrations`).
+    alone = lone_administrations(lines, orphans)
+    # (x1, or xN on a line documenting one infusion (its own start and stop): the initial service x1, its
+    # hours asked by the time rules; review 27A D5: 96367 x3 for 10:00-13:00 alone was "bill the primary",
+    # and 96365 + 96367 + 96366 x2 followed)
     # (a sequential infusion code only, 96367 or 96417: 96375 x2 is two pushes whatever their times)
     infusions = sequential_infusion_codes().get_column("procedure_code")
     timed = timing(lines).lines.filter(pl.col("minutes").is_not_null()).select("row_id", pl.lit(True).alias("_timed"))
-    mine = mine.with_columns(pl.col("procedure_code").is_in(infusions.implode()).alias("_infusion"))
-    mine = mine.filter(pl.col("enc_admin_mask") == code("adm_bit").cast(pl.UInt64)).join(
-        timed, on="row_id", how="left").filter(
-        (pl.col("units") == 1) | (pl.col("_timed").fill_null(False) & pl.col("_infusion"))).select(
-        "row_id", "enc_key", "procedure_code", "units", "policy").collect()
-    if not mine.height:
-        return pl.LazyFrame(schema=schema)
-    admin = lines.filter(pl.col("enc_key").is_in(mine.get_column("enc_key").implode()) & code_is(adm_role=None)
-                         ).group_by("enc_key").agg(pl.len().alias("_admin_lines"))
+    mine = lines.join(alone.lazy(), on="row_id", how="semi").join(timed, on="row_id", how="left").filter(
+        (pl.col("units") == 1) | (pl.col("_timed").fill_null(False) & pl.col("procedure_code").is_in(
+            infusions.implode()))).select("row_id", "procedure_code", "policy")
     # (not an initial code the line's policy caps at 0: that recode is not payable either)
     unpaid = ctx.policy_caps.filter(pl.col("cap") == 0).select("policy", pl.col("procedure_code").alias("initial_code"))
-    mine = mine.lazy()
-    return mine.join(admin, on="enc_key").join(initial.lazy(), on="procedure_code").filter(
-        pl.col("_admin_lines") == 1).join(unpaid, on=["policy", "initial_code"], how="anti").select(
-        "row_id", "initial_code")
+    return mine.join(initial.lazy(), on="procedure_code").join(unpaid, on=["policy", "initial_code"], how="anti"
+                                                               ).select("row_id", "initial_code")
 
 
 def _hours_of_another_family(lines: pl.LazyFrame, ctx: Context, orphans: pl.DataFrame) -> pl.LazyFrame:

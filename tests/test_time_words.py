@@ -59,6 +59,10 @@ def _claims(payer: str, claim_type: str, prefix: str) -> list[str]:
         line("SM", 1, "96365", 1, 300, "08:00", "09:00"), line("SM", 2, "96367", 4, 600, "09:00", "19:00"),
         line("OB", 1, "96365", 1, 300, "09:00", "10:20", "30"), line("OB", 2, "96366", 1, 120),  # observation
         line("SH", 1, "96365", 1, 300, "09:00", "09:12"),  # too short: push 96374
+        # a lone sequential infusion too short: the initial push 96374 on a practitioner claim (27D B2)
+        line("SL", 1, "96367", 1, 150, "09:00", "09:10"),
+        # near miss: after an initial infusion it is the sequential push 96375
+        line("SN", 1, "96365", 1, 300, "08:00", "09:00"), line("SN", 2, "96367", 1, 150, "09:00", "09:10"),
         # too short before an infusion billed as sequential: push_before_infusion (96375, 96367 as 96365)
         line("SB", 1, "96365", 1, 300, "08:50", "09:00"), line("SB", 2, "96367", 1, 150, "09:00", "10:00"),
         # the same with the infusion billed x3 for its one documented infusion: x1, its hours asked beside
@@ -197,6 +201,12 @@ def test_fixes_give_the_computed_answer(findings: pl.DataFrame) -> None:
     push = _one(findings, "MPSH")
     assert push["suggested_fix"].startswith("Bill 96374 x1 instead of 96365 on line 1")
     assert "12 minutes (09:00-09:12)" in push["message"]
+    lone = _one(findings, "MPSL")  # 27D B2: a lone 96367 of 10 minutes is the initial push, not a lone 96375
+    assert lone["suggested_fix"].startswith("Bill 96374 x1 instead of 96367 on line 1") and "push: 96374." in lone[
+        "message"]
+    assert _one(findings, "MPSN")["suggested_fix"].startswith("Bill 96375 x1 instead of 96367 on line 2")
+    # a hospital claim's line is never alone (another claim of the visit may bill the initial service)
+    assert _one(findings, "MISL")["suggested_fix"].startswith("Bill 96375 x1 instead of 96367 on line 1")
     assert _one(findings, "MPHY")["suggested_fix"].startswith("Delete line 1 (96360)")
     removed = _one(findings, "MPCH", "concurrent-hydration")
     assert removed["reason"] == "not_reportable" and removed["suggested_fix"].startswith(
