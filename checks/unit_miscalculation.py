@@ -16,7 +16,9 @@
   over). A drug line (or lines) billing exactly the dose's units plus the units of its documented
   waste, with no JW line where the policy requires one, is `missing-modifier`'s (the waste without JW:
   one root cause); where the policy asks no JW line (Medicare before 2017-01-01, a policy without JW)
-  it is payable as billed (IOM 100-04 ch.17 s.40; probe 27B D2); a unit past both is over here.
+  it is payable as billed (IOM 100-04 ch.17 s.40; probe 27B D2), and so is a part of the waste's
+  units; units past both are over both (`drug_over_with_waste`, `drug_over_lines_with_waste`: the
+  fix allows the dose's and the discarded amount's units).
 - Additional-hour add-ons (96361, 96366, 96370, 96415): for each infusion it extends in the encounter,
   with T its documented minutes (crossing midnight allowed; a stop more than a day after its start,
   `timing.max_infusion_minutes`, or a start more than a day from the line's date of service, is
@@ -124,6 +126,7 @@ from checks._drug_lines import (
     GROUP,
     doses_in_parts,
     jw_billing_the_dose,
+    jw_required,
     siblings,
     waste_beside_dose,
     waste_in_dose_units,
@@ -173,33 +176,61 @@ def _drug_findings(lines: pl.LazyFrame) -> pl.LazyFrame:
         pl.col("units"), pl.col("doc_dose"), pl.col("doc_waste"), pl.col("ig_unit_mg"), waste_beside_dose()))
     split = split.filter(~waste_in_dose_units(pl.col("billed"), pl.col("dose"), pl.col("waste"), pl.col("unit_mg"),
                                               pl.col("_waste_beside")))
+    # Where no JW line is asked, the documented waste's units are payable on the dose's line(s)
+    # (waste_beside_dose): units over the dose up to the dose and waste are payable, and units over
+    # both are over both ("bill the dose's units" dropped the payable waste's).
+    paid = pl.col("_waste_paid")
+    judged = judged.with_columns(_payable_waste(pl.col("doc_dose"), pl.col("doc_waste"), pl.col("ig_unit_mg"),
+                                                waste_beside_dose() & ~jw_required()).alias("_waste_paid")).filter(
+        ~((pl.col("units") > expected) & (pl.col("units") <= expected + paid)))
+    split = split.with_columns(_payable_waste(pl.col("dose"), pl.col("waste"), pl.col("unit_mg"),
+                                              pl.col("_waste_paid")).alias("_waste_paid")).filter(
+        ~((pl.col("billed") > pl.col("expected")) & (pl.col("billed") <= pl.col("expected") + paid)))
     over = pl.col("units") > expected
+    with_waste = paid >= 1
     reason = (pl.when(is_jw).then(pl.when(over).then(pl.lit("jw_over")).otherwise(pl.lit("jw_under")))
-              .otherwise(pl.when(over).then(pl.lit("drug_over")).otherwise(pl.lit("drug_under"))))
+              .otherwise(pl.when(over & with_waste).then(pl.lit("drug_over_with_waste"))
+                         .when(over).then(pl.lit("drug_over")).otherwise(pl.lit("drug_under"))))
+    allowed = pl.when(over).then(expected + paid).otherwise(expected)
     per_line = judged.select(
         "row_id",
         reason.alias("reason"),
         pl.col("units").alias("billed"),
-        expected.alias("expected"),
-        pl.when(over).then(pl.col("units") - expected).alias("excess_units"),
+        allowed.alias("expected"),
+        pl.when(over).then(pl.col("units") - allowed).alias("excess_units"),
         pl.when(~over).then(expected - pl.col("units")).alias("short_units"),
         pl.col("doc_dose").alias("dose"),
         pl.col("doc_waste").alias("waste"),
         pl.col("ig_unit_mg").alias("unit_mg"),
         pl.col("ig_product").alias("product"),
     )
-    per_dose = _in_all(split.with_columns(pl.lit(None, pl.Float64).alias("waste")), "drug")  # (words: the dose only)
+    # (words: the dose only, unless its payable waste is in the units allowed)
+    per_dose = _in_all(split.with_columns(
+        pl.when(pl.col("billed") > pl.col("expected")).then(pl.col("expected") + paid).otherwise("expected")
+        .alias("expected"), pl.when(pl.col("billed") > pl.col("expected") + paid).then(paid).alias("_waste_paid"),
+    ).with_columns(pl.when(pl.col("_waste_paid") >= 1).then("waste").alias("waste")), "drug")
     per_waste = _in_all(split_waste, "jw")
     return pl.concat([per_line, per_dose, per_waste], how="diagonal_relaxed")
 
 
+def _payable_waste(dose: pl.Expr, waste: pl.Expr, unit: pl.Expr, paid: pl.Expr) -> pl.Expr:
+    """The units the documented waste adds to the dose where they are payable on the dose's line(s)
+    (``paid``: no JW line asked there, :func:`checks._drug_lines.waste_beside_dose`; IOM 100-04 ch.17
+    s.40 pays the discarded amount of a single-dose container), else 0."""
+    return pl.when(paid).then(waste_units(dose, waste, unit)).otherwise(0).fill_null(0)
+
+
 def _in_all(groups: pl.LazyFrame, kind: str) -> pl.LazyFrame:
     """The findings of lines judged together (:func:`_split_doses`, :func:`_split_waste`): the units
-    ``billed`` in all against the ``expected``, ``{kind}_over_lines`` or ``{kind}_under_lines``."""
+    ``billed`` in all against the ``expected``, ``{kind}_over_lines`` or ``{kind}_under_lines``
+    (``drug_over_lines_with_waste`` where ``_waste_paid``, the payable waste's units, are in it)."""
     billed, total = pl.col("billed"), pl.col("expected")
+    with_waste = (pl.col("_waste_paid") >= 1).fill_null(False) if "_waste_paid" in groups.collect_schema() \
+        else pl.lit(False)
     return groups.filter(billed != total).select(
         "row_id",
-        pl.when(billed > total).then(pl.lit(f"{kind}_over_lines")).otherwise(pl.lit(f"{kind}_under_lines"))
+        pl.when((billed > total) & with_waste).then(pl.lit(f"{kind}_over_lines_with_waste"))
+        .when(billed > total).then(pl.lit(f"{kind}_over_lines")).otherwise(pl.lit(f"{kind}_under_lines"))
         .alias("reason"),
         "billed",
         "expected",
@@ -291,6 +322,7 @@ def _split_doses(ig: pl.LazyFrame, lines: pl.LazyFrame) -> pl.LazyFrame:
         dose.alias("dose"),
         pl.col("doc_waste").sort_by("line_number").drop_nulls().first().alias("waste"),
         waste_beside_dose().all().alias("_waste_beside"),
+        (waste_beside_dose() & ~jw_required()).all().alias("_waste_paid"),
         pl.col("ig_unit_mg").first().alias("unit_mg"),
         pl.col("ig_product").first().alias("product"),
         pl.coalesce(pl.col("row_id").filter(own.is_null()).sort_by(pl.col("line_number").filter(own.is_null())).last(),

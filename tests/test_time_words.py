@@ -114,10 +114,11 @@ def test_every_reason_of_the_four_cards_is_rendered(findings: pl.DataFrame) -> N
         for reason in by_id()[check_id].card.reasons:
             if reason in ("jw_over", "jw_under", "jw_over_lines", "jw_under_lines", "addon_hours", "below_floor_push",
                           "below_floor_hydration", "below_floor_ig", "repeated_hours_timed",
-                          "second_initial_short_hydration", "under_cap", "hours_under_mue", "drug_under_mue"):
+                          "second_initial_short_hydration", "under_cap", "hours_under_mue", "drug_under_mue",
+                          "drug_over_with_waste", "drug_over_lines_with_waste"):
                 continue  # rendered by the fixtures of tests/fixtures/checks (JW lines, observation floors, a
-                # policy cap, an MUE) and tests/test_jw_lines.py, tests/test_outranked_services.py,
-                # tests/test_fixes_settle.py
+                # policy cap, an MUE, a policy asking no JW line) and tests/test_jw_lines.py,
+                # tests/test_outranked_services.py, tests/test_fixes_settle.py, tests/test_waste_in_dose_units.py
             assert (check_id, reason) in seen, (check_id, reason)
 
 

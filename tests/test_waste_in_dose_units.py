@@ -101,3 +101,36 @@ def test_one_discard_beside_two_documented_doses_adds_one_jw_line(tmp_path) -> N
     fix = found.row(0, named=True)["suggested_fix"]
     assert fix.startswith("Add one line J1569-JW x1 for the 400 mg discarded")
     assert "lines 2, 3 bill J1569 x71 in all for the 35200 mg administered" in fix
+
+
+NO_JW_POLICY = 'name = "ACME"\nextends = "DEFAULT"\npayers = ["ACME HEALTH"]\n[jw]\nrequired_from = false\n'
+
+
+def test_where_no_jw_line_is_asked_the_allowed_units_hold_the_payable_waste(tmp_path) -> None:
+    """A policy that asks no JW line pays the discarded amount billed with the dose (IOM 100-04 ch.17
+    s.40): x25 for 12,000 mg given and 500 mg discarded passes, x24 + 1 unit too many is over the dose
+    and the discarded amount (x25 allowed, not "bill x24", which dropped a payable unit), on one line
+    or over two; x26 without a documented discard is over the dose (x24)."""
+    rows = [*_claim("PAID", "ACME HEALTH", "11", [("", 25, "12000", "500")]),
+            *_claim("OVER", "ACME HEALTH", "11", [("", 26, "12000", "500")]),
+            *_claim("LINES", "ACME HEALTH", "11", [("", 20, "12000", "500"), ("", 6, "", "")]),
+            *_claim("NODISCARD", "ACME HEALTH", "11", [("", 26, "12000", "")])]
+    path, policy = tmp_path / "claims.csv", tmp_path / "acme.toml"
+    path.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
+    policy.write_text(NO_JW_POLICY, encoding="utf-8")
+    found = scrub([str(path)], policy_files=[str(policy)]).findings
+    assert _of(found, "PAID") == []
+    assert _of(found, "OVER") == [("unit-miscalculation", "drug_over_with_waste", 2)]
+    over = found.filter(pl.col("claim_id") == "OVER").row(0, named=True)
+    assert over["suggested_fix"] == ("Bill J1569 x25 instead of x26 on line 2 of claim OVER (2026-03-02): the dose "
+                                     "and the documented discarded amount.")
+    assert "the documented dose of 12000 mg and the 500 mg discarded from the single-dose container" in over["message"]
+    assert "1 more than the dose and the discarded amount support" in over["message"]
+    assert "corrected from 26 to 25 unit(s)" in over["appeal_text"] and over["charge_at_risk"] == 100.0
+    assert _of(found, "LINES") == [("unit-miscalculation", "drug_over_lines_with_waste", 3)]
+    lines = found.filter(pl.col("claim_id") == "LINES").row(0, named=True)
+    assert lines["suggested_fix"].startswith("Bill J1569 x25 in all on lines 2, 3 of claim LINES (2026-03-02) "
+                                             "instead of x26")
+    nodiscard = found.filter(pl.col("claim_id") == "NODISCARD").row(0, named=True)
+    assert (nodiscard["reason"], nodiscard["suggested_fix"]) == (
+        "drug_over", "Bill J1569 x24 instead of x26 on line 2 of claim NODISCARD (2026-03-02).")
