@@ -59,7 +59,11 @@ MAX_QUOTED_CHARS = 200  # a claim value longer than this is quoted cut, with its
 # lines a code is billed on, the hours that go with a recode): codes, numbers and clock times, each
 # line's claim id at most once; bounded too (a claim id is untrusted text), but not at one value's
 # length: 96366 judged over four sequential infusions was cut mid-sentence at 200 characters.
-COMPOSED_FACTS = frozenset(("infusions", "billed_on", "admin_lines", "hours_note", "hours_removed", "documented_note"))
+# (the words a check composes, whose numbers and reasons a cut at one claim value's length lost: the
+# bounded sequential-hours fix ended "so the rest only on appeal w... (215 characters)", probe 28A D3)
+COMPOSED_FACTS = frozenset(("infusions", "billed_on", "admin_lines", "hours_note", "hours_removed", "documented_note",
+                            "hours_fix", "hours_words", "other_rest", "limit_note", "sized_note", "dose_words",
+                            "visit_note", "counted_note", "modifier_note"))
 MAX_COMPOSED_CHARS = 2000
 EXPLAIN_SECTIONS = ("why", "example", "use_instead", "appeal_basis")
 EXPLAIN_TITLES = {"why": "Why payers deny it", "example": "Example", "use_instead": "Use instead",

@@ -192,6 +192,9 @@ def test_fixes_give_the_computed_answer(findings: pl.DataFrame) -> None:
     bounded = _one(findings, "MPSM")
     assert "and its additional hours as 96366 (x8 in all with any 96366 already billed for this infusion: the " \
            "documented 600 minutes support x9; its CMS MUE is 8 per date of service" in bounded["suggested_fix"]
+    # (whole, not cut as a claim value is at 200 characters: probe 28A D3)
+    assert "so the rest only on appeal with the record); if 4 new drugs were infused" in bounded["suggested_fix"]
+    assert "characters)" not in bounded["suggested_fix"]
     drug = _one(findings, "MPDO")
     assert "Bill J1459 x70 instead of x75" in drug["suggested_fix"] and "5 more than the dose supports" in drug[
         "message"]
