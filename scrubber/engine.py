@@ -21,7 +21,7 @@ from scrubber import __version__, reference
 from scrubber.canonical import Canonical, canonicalise, merged_copies
 from scrubber.cards import render_plan
 from scrubber.enrich import enrich, is_ig
-from scrubber.errors import InputError, PolicyError, UsageError, printable, show_invisible
+from scrubber.errors import InputError, PolicyError, UsageError, printable, shown
 from scrubber.grouping import run_heads
 from scrubber.loaders import load_inputs
 from scrubber.payer_names import odd_characters
@@ -673,7 +673,7 @@ def _split_claims(lines: pl.DataFrame) -> list[dict[str, Any]]:
         files = "; ".join(f"{printable(src)} line{'s' if len(nums) > 1 else ''} {', '.join(str(n) for n in nums)}"
                           for src, nums in rows.select("source", "_lines").iter_rows())
         out.append({"claim": str(claim), "warning": {"source": str(rows.item(0, "source")), "problem": (
-            f"claim {show_invisible(printable(str(claim)))!r} is given by several files with different lines "
+            f"claim {shown(str(claim))!r} is given by several files with different lines "
             f"({files}): read as one claim, its lines together; claim ids must be unique across the inputs "
             "(a corrected claim carries frequency code 7)")}})
     return out
@@ -702,7 +702,7 @@ def odd_payer_warnings(odd: dict[str, int], policies: PolicySet) -> list[dict[st
     for key in sorted(odd):
         source, payer = key.split("\x1f", 1)
         out.append({"source": source, "problem": (
-            f"payer {show_invisible(printable(payer))!r} ({odd[key]} line(s)) holds {odd_characters(payer)}: payer "
+            f"payer {shown(payer)!r} ({odd[key]} line(s)) holds {odd_characters(payer)}: payer "
             f"names are matched as written, so its claims are scrubbed under the {policies.policy_for(payer)} "
             "policy; check the payer name in the export")})
     return out

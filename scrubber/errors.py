@@ -32,6 +32,14 @@ def show_invisible(text: str) -> str:
     return _INVISIBLE.sub(lambda m: f"[U+{ord(m.group()):04X}]", text) if _INVISIBLE.search(text) else text
 
 
+def shown(text: str) -> str:
+    """``text`` as a warning quotes it: each invisible control shown as ``[U+200F]`` (:func:`show_invisible`),
+    then what no terminal line may hold as U+FFFD (:func:`printable`). In this order: the direction marks
+    are both invisible and unprintable, and a warning naming "U+200F" quoted the name with U+FFFD (probe
+    28A D8)."""
+    return printable(show_invisible(text))
+
+
 def undecodable_byte(text: str) -> str | None:
     """The first byte of ``text`` that was not UTF-8 (read with ``errors="surrogateescape"``, which
     keeps such a byte as a lone surrogate), as ``0xe9``; None when there is none."""

@@ -103,3 +103,18 @@ def test_a_payer_name_that_only_looks_like_a_policys_is_named_in_a_warning(tmp_p
     assert "U+200B ZERO WIDTH SPACE" in odd[0] or "U+200B ZERO WIDTH SPACE" in odd[1]
     assert any("U+0415 CYRILLIC CAPITAL LETTER IE among LATIN letters" in w for w in odd)
     assert all("scrubbed under the DEFAULT policy" in w for w in odd)
+
+
+def test_a_direction_mark_in_a_payer_name_is_quoted_as_the_mark_it_is_named(tmp_path: Path) -> None:
+    """Probe 28A D8: "payer 'MEDICARE\ufffd' ... holds U+200F RIGHT-TO-LEFT MARK": the mark was made
+    U+FFFD before it could be shown, so the quote disagreed with the warning's own words. Near miss: the
+    zero-width space (invisible but printable) was always shown."""
+    rows = [LINE.format(claim=f"C{i}", line=1, payer=payer) for i, payer in enumerate(
+        ["MEDICARE\u200f", "MEDI\u200bCARE"])]
+    path = tmp_path / "payers.csv"
+    path.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
+    odd = sorted(w["problem"] for w in scrub([str(path)]).input_warnings if w["problem"].startswith("payer "))
+    assert len(odd) == 2, odd
+    assert odd[0].startswith("payer 'MEDICARE[U+200F]'") and "U+200F RIGHT-TO-LEFT MARK" in odd[0], odd[0]
+    assert odd[1].startswith("payer 'MEDI[U+200B]CARE'"), odd[1]
+    assert not any("\ufffd" in w for w in odd)
