@@ -160,3 +160,15 @@ def test_payer_facing_texts_never_name_the_scrubbers_own_policy() -> None:
             for kind in ("correction", "appeal"):
                 for text in _texts_of(reason.texts.get(kind)):
                     assert "{policy}" not in text and "DEFAULT" not in text, (check.id, reason.name, kind, text)
+
+
+
+def test_an_invalid_diagnosis_is_denied_with_the_invalid_diagnosis_remark() -> None:
+    """CARC 146 (diagnosis inconsistent with the date) comes with RARC M76 (missing, incomplete or
+    invalid diagnosis), never the card's N115 ("decision based on an LCD"), which a reason giving its own
+    CARC and no RARC borrowed (probe 28D D3: unpointed_invalid_code)."""
+    from checks import all_checks
+
+    invalid = [(check.id, name, reason.rarc or check.card.rarc) for check in all_checks()
+               for name, reason in check.card.reasons.items() if "146" in (reason.carc or check.card.carc)]
+    assert len(invalid) >= 3 and all("M76" in rarc for _, _, rarc in invalid), invalid
