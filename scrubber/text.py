@@ -25,8 +25,11 @@ def number(expr: pl.Expr) -> pl.Expr:
 
 
 def dotted(expr: pl.Expr) -> pl.Expr:
-    """ICD-10-CM code with its dot restored (D800 -> D80.0) for people to read."""
-    return pl.when(expr.str.len_chars() > 3).then(expr.str.slice(0, 3) + "." + expr.str.slice(3)).otherwise(expr)
+    """ICD-10-CM code with its dot restored (D800 -> D80.0) for people to read; a value that kept a dot
+    (a malformed one, "D8.00", :func:`scrubber.canonical.diagnosis_value`) is shown as written, not
+    "D8..00" (probe 28D D2)."""
+    return pl.when((expr.str.len_chars() > 3) & ~expr.str.contains(".", literal=True)).then(
+        expr.str.slice(0, 3) + "." + expr.str.slice(3)).otherwise(expr)
 
 
 def fill(template: str, **facts: pl.Expr) -> pl.Expr:

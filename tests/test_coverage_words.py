@@ -304,13 +304,25 @@ def test_a_value_not_shaped_like_a_code_is_checked_not_rejected(tmp_path: Path) 
     path = _write(tmp_path, """
         B1,1,MB,AETNA,professional,11,2026-02-10,96365,,,,1,300,80.0,,,
         B2,1,MC,AETNA,professional,11,2026-02-10,96365,,,,1,300,d8.00,,,
+        B3,1,MD,AETNA,professional,11,2026-02-10,96365,,,,1,300,8D0.0,,,
+        B4,1,ME,AETNA,professional,11,2026-02-10,96365,,,,1,300,d80.0,,,
     """)
     result = scrub([str(path)], select=["noncovered-diagnosis"])
-    assert result.summary["rejected_rows"] == 0 and result.summary["rows_checked"] == 2
+    assert result.summary["rejected_rows"] == 0 and result.summary["rows_checked"] == 4
     shown = {row["claim_id"]: row for row in result.findings.iter_rows(named=True)}
     assert shown["B1"]["reason"] == "malformed_code" and "80.0" in shown["B1"]["message"]
     # Normalised (upper case) but not repaired: a dot after the second character is no code's dot.
     assert "D8.00" in shown["B2"]["message"]
+    # One after a 3-character category is taken as the code's dot whatever the category: 8D0.0 is read as
+    # 8D00, as an 837 (which never holds a dot) gives it, so the CSV and X12 copies of a claim agree.
+    assert shown["B3"]["reason"] == "malformed_code" and "Diagnosis value 8D00 on claim B3" in shown["B3"]["message"]
+    # Near miss: a well-formed code's dot is its own (d80.0 is D800, a billable code: no finding).
+    assert "B4" not in shown
+    # The line table shows each value as the claim holds it: a kept dot is not doubled ("D8..00").
+    from scrubber.text import dotted
+
+    values = pl.Series(["D8.00", "80.0", "D800", "D80"])
+    assert pl.select(dotted(pl.lit(values))).to_series().to_list() == ["D8.00", "80.0", "D80.0", "D80"]
 
 
 def test_dates_outside_every_release_are_counted_not_flagged(tmp_path: Path) -> None:
