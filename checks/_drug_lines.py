@@ -60,14 +60,17 @@ def with_doses_in_parts(drugs: pl.LazyFrame, lines: pl.LazyFrame, keep: bool = F
 @once_per_batch
 def doses_in_parts(lines: pl.LazyFrame) -> pl.DataFrame:
     """``GROUP``, ``in_all`` (mg): the drugs two or more lines without JW of which each
-    document their own dose, one per NDC, and none a discarded amount of its own: one dose billed in
-    parts, whose dose used is their sum, rounded up once (IOM 100-04 ch.17 s.10; CMS RAC topic 0074;
-    probe 26B D2). ``unit-miscalculation`` counts the lines' units against it, and ``missing-
-    modifier`` weighs a JW line's waste against it (review 27A D1: x41 + x30 + JW x1 for 20,100 +
-    15,100 mg and 400 mg discarded was told to delete the JW line, weighed against 20,100 mg alone).
-    A line documenting its own waste is its own container's dose and waste: those drugs are not
-    here. One pass over the drug lines (one packed integer per line, the shared ones by a sort, as
-    :func:`scrubber.grouping.shared_keys` finds them), once per batch; the rest on the few collected."""
+    document their own dose, one per NDC, and at most one a discarded amount (the last container's):
+    one dose billed in parts, whose dose used is their sum, rounded up once (IOM 100-04 ch.17 s.10; CMS
+    RAC topic 0074; probe 26B D2). ``unit-miscalculation`` counts the lines' units against it, and
+    ``missing-modifier`` weighs a JW line's waste against it (review 27A D1: x41 + x30 + JW x1 for
+    20,100 + 15,100 mg and 400 mg discarded was told to delete the JW line, weighed against 20,100 mg
+    alone; probe 28A D1: the same with the 400 mg written on the x30 part was judged part by part,
+    "bill x31" and "delete the JW line" on a claim billed right, while missing-modifier read the parts in
+    all). Where two or more parts each document a discarded amount, each is its own container's dose
+    and waste: those drugs are not here. One pass over the drug lines (one packed integer per line, the
+    shared ones by a sort, as :func:`scrubber.grouping.shared_keys` finds them), once per batch; the rest
+    on the few collected."""
     plain = lines.filter(is_ig() & ~pl.col("is_jw"))
     own = pl.col("drug_dose_mg")
     packed = pl.col("cd_key").cast(pl.UInt64) * 256 + pl.col("code_idx").cast(pl.UInt64)
@@ -76,7 +79,7 @@ def doses_in_parts(lines: pl.LazyFrame) -> pl.DataFrame:
         *GROUP, packed.alias("_k"), own.alias("_dose"), wasted.fill_null(False).alias("_w")).collect()
     shared = shared_keys(owning.filter(pl.col("_dose").is_not_null()).get_column("_k"))
     return owning.filter(pl.col("_k").is_in(shared.implode())).group_by(GROUP).agg(
-        pl.col("_dose").sum().alias("in_all"), pl.col("_w").any().alias("_w")).filter(~pl.col("_w")).drop("_w")
+        pl.col("_dose").sum().alias("in_all"), pl.col("_w").sum().alias("_w")).filter(pl.col("_w") <= 1).drop("_w")
 
 
 def siblings(drugs: pl.LazyFrame, wanted: pl.LazyFrame) -> pl.LazyFrame:

@@ -7,7 +7,8 @@
   its drug's only line on the claim and date). Fractional units are
   over or under by their difference. Example: 35 g of J1459 = 70 units; 8 g of J1559 = 80 units. A
   dose billed over several lines of the drug without JW on the claim and date (one line per NDC) where
-  a line documents no dose of its own, or where each documents its own part, is judged in all: the
+  a line documents no dose of its own, or where each documents its own part (one of them, at most,
+  the discarded amount: the last container's; probe 28A D1), is judged in all: the
   lines' units against the dose the record documents, rounded up once (x40 + x30 for 35 g of J1459 is
   right; x70 + x70 is 70 over; 20,100 mg + 15,100 mg is x71, so x41 + x31 is 1 over: IOM 100-04 ch.17
   s.10, the dose used rounded to the next unit, probe 26B D2). Likewise the JW lines of a
@@ -303,8 +304,9 @@ def _split_doses(ig: pl.LazyFrame, lines: pl.LazyFrame) -> pl.LazyFrame:
     s.10; CMS RAC topic 0074: "if the drug dose used ... is not a multiple of the HCPCS code dosage
     descriptor, the provider rounds to the next highest unit"): 20,100 mg + 15,100 mg of J1459 is x71,
     where each line rounded up alone passed x41 + x31 and told x41 + x30 to bill x31 (probe 26B D2).
-    The row is then the last line. Not where a line documents a discarded amount of its own (each is
-    its own container's dose and waste, as missing-modifier reads it)."""
+    The row is then the last line. Not where two or more lines each document a discarded amount of
+    their own (each is its own container's dose and waste, as missing-modifier reads it); one part
+    documenting the discard is the last container's (:func:`checks._drug_lines.doses_in_parts`)."""
     own = pl.col("drug_dose_mg")
     plain = ig.filter(~pl.col("is_jw"))
     # Filter first, decided now: the drugs a borrowing line belongs to (none in most batches; a join
@@ -320,7 +322,9 @@ def _split_doses(ig: pl.LazyFrame, lines: pl.LazyFrame) -> pl.LazyFrame:
         pl.len().alias("_n"),
         pl.col("units").sum().alias("billed"),
         dose.alias("dose"),
-        pl.col("doc_waste").sort_by("line_number").drop_nulls().first().alias("waste"),
+        # (the waste a part documents, 0 on the others: not the first part's 0, probe 28A D1)
+        pl.when(pl.col("drug_wasted_mg").is_not_null().any()).then(pl.col("drug_wasted_mg").sum()).otherwise(
+            pl.col("doc_waste").sort_by("line_number").drop_nulls().first()).alias("waste"),
         waste_beside_dose().all().alias("_waste_beside"),
         (waste_beside_dose() & ~jw_required()).all().alias("_waste_paid"),
         pl.col("ig_unit_mg").first().alias("unit_mg"),

@@ -58,18 +58,30 @@ def test_units_over_the_waste_are_not_also_over_the_mue(tmp_path) -> None:
     assert found.select("check_id", "reason").rows() == [("unit-miscalculation", "jw_over_lines")]
 
 
-def test_a_jw_line_weighs_its_waste_against_the_dose_of_its_container(tmp_path) -> None:
-    """Review 27A D8: doses on two NDC lines, the 400 mg discarded documented on the second (x31 for 15,100
-    mg): the JW line's words named the first line's 20,100 mg dose and JZ on that line only ("x41").
-    Weighed against its container's dose and JZ named on every line of the drug, in the units they bill."""
+def test_a_jw_line_weighs_its_waste_against_the_doses_in_all_with_the_discard_on_one_part(tmp_path) -> None:
+    """Probe 28A D1 (over review 27A D8): doses on two NDC lines, the 400 mg discarded documented on the
+    second. The dose used is rounded once per code and date (IOM 100-04 ch.17 s.10; CMS RAC topic 0074),
+    and the discard adds the units it takes past it: 35,200 mg is x71 and 35,600 mg x72, so JW x1 is
+    right and x41 + x31 is one unit over the dose (SW1); x41 + x30 + JW x1 is right (SW2: was "bill x31"
+    and "delete the JW line", each part weighed alone). Near miss: a third part documenting a discard
+    of its own makes each its own container's (SW3, per part)."""
     path = tmp_path / "split.csv"
     path.write_text("\n".join([
         HEADER,
         "SW1,1,MS1,MEDICARE,11,2026-03-02,J1459,,41,4100,D80.0,00944270003,20100,,PCN1",
         "SW1,2,MS1,MEDICARE,11,2026-03-02,J1459,,31,3100,D80.0,00944270005,15100,400,PCN1",
         "SW1,3,MS1,MEDICARE,11,2026-03-02,J1459,JW,1,100,D80.0,00944270005,,,PCN1",
+        "SW2,1,MS2,MEDICARE,11,2026-03-02,J1459,,41,4100,D80.0,00944270003,20100,,PCN2",
+        "SW2,2,MS2,MEDICARE,11,2026-03-02,J1459,,30,3000,D80.0,00944270005,15100,400,PCN2",
+        "SW2,3,MS2,MEDICARE,11,2026-03-02,J1459,JW,1,100,D80.0,00944270005,,,PCN2",
+        "SW3,1,MS3,MEDICARE,11,2026-03-02,J1459,,41,4100,D80.0,00944270003,20100,200,PCN3",
+        "SW3,2,MS3,MEDICARE,11,2026-03-02,J1459,,30,3000,D80.0,00944270005,15100,200,PCN3",
+        "SW3,3,MS3,MEDICARE,11,2026-03-02,J1459,JW,1,100,D80.0,00944270005,,,PCN3",
     ]) + "\n", encoding="utf-8")
-    found = scrub([str(path)], select=["missing-modifier"]).findings
-    assert found.get_column("reason").to_list() == ["jw_not_billable_use_jz"]
-    assert "the 15100 mg dose (31 unit(s) of 500 mg" in found.item(0, "message")
-    assert "append JZ to lines 1, 2 (J1459 x72 in all)" in found.item(0, "suggested_fix")
+    found = scrub([str(path)], select=["missing-modifier", "unit-miscalculation"]).findings
+    rows = found.select("claim_id", "line_number", "check_id", "reason").rows()
+    assert [r for r in rows if r[0] != "SW3"] == [("SW1", 2, "unit-miscalculation", "drug_over_lines")]
+    over = found.row(0, named=True)
+    assert "x72 in all" in over["message"] and over["suggested_fix"].startswith("Bill J1459 x71 in all on lines 1, 2")
+    assert [r[2:] for r in rows if r[0] == "SW3"] == [("unit-miscalculation", "drug_under"),
+                                                      ("missing-modifier", "jw_not_billable_use_jz")]
