@@ -27,7 +27,8 @@
     line and keeps the JW line);
   - a JW line apart from its dose (no line of the drug without JW on its claim and date, one on
     another claim of the visit or another date of the hospital claim): where that dose has no JW line
-    of its own and documents waste that adds a unit (with or without JZ), the dose line's finding moves
+    of its own and documents waste that adds a unit (with or without JZ, or billed in the dose line's
+    own units: probe 28A D2), the dose line's finding moves
     that JW line beside it (`waste_jw_line_apart`, a dose billed over several lines
     `waste_jw_line_apart_lines`; "add a JW line" beside it billed the waste twice), and so does a
     dose line with neither JW nor JZ whose record documents no amounts, as an 837 sends it
@@ -186,7 +187,10 @@ _APART_FACTS = {"jw_claim": pl.String, "jw_line": pl.Int32, "jw_dos": pl.Date, "
 
 # The reasons of a dose line whose waste no JW line of its claim and date bills, where one of another
 # claim or date of the encounter does (:func:`_moved_jw_line`).
-_MOVABLE = ("waste_without_jw", "waste_unbilled", "jz_with_billable_waste")
+# (and the discarded amount billed in the dose line's own units: "bill the dose's units and add a JW
+# line" beside a JW line on the visit's other claim billed the waste twice, probe 28A D2)
+_MOVABLE = ("waste_without_jw", "waste_unbilled", "jz_with_billable_waste", "waste_in_dose_units",
+            "waste_units_without_jw")
 
 
 def _jw_apart_from_dose(drugs: pl.LazyFrame) -> pl.DataFrame:
@@ -272,7 +276,7 @@ def _moved_jw_line(alone: pl.LazyFrame, apart: pl.DataFrame) -> tuple[pl.LazyFra
     # (required JZ or JW, or JZ with billable waste: the dose line is denied as billed; JW only: it is
     # paid, the JW line is not)
     returned = pl.col("reason").str.replace(r"_lines$", "").is_in(["waste_without_jw", "jz_with_billable_waste",
-                                                                     "no_jw_jz"])
+                                                                     "no_jw_jz", "waste_in_dose_units"])
     alone = alone.join(one.lazy(), on=keys, how="left").join(doses, on=keys, how="left").join(
         parts, on=keys, how="left").filter(
         ~(moved & undocumented & (pl.col("row_id") != pl.col("_carrier"))).fill_null(False)).with_columns(

@@ -134,3 +134,25 @@ def test_where_no_jw_line_is_asked_the_allowed_units_hold_the_payable_waste(tmp_
     nodiscard = found.filter(pl.col("claim_id") == "NODISCARD").row(0, named=True)
     assert (nodiscard["reason"], nodiscard["suggested_fix"]) == (
         "drug_over", "Bill J1569 x24 instead of x26 on line 2 of claim NODISCARD (2026-03-02).")
+
+
+def test_waste_in_the_dose_units_beside_a_jw_line_on_the_visits_other_claim_moves_that_line(tmp_path) -> None:
+    """Probe 28A D2: x25 for 12,000 mg given and 500 mg discarded, and J1569-JW x1 on the visit's other
+    claim: "bill x24 and add a JW line" billed the waste twice (the new line and the one left on the other
+    claim, which passed). The fix moves that JW line beside the dose and bills the dose's units there;
+    the same with JZ on the dose line (the fix named the units to bill, not "keeps x24" of a line
+    billing x25). Near miss: without the JW line apart, the dose line's own finding (ONE above)."""
+    rows = [*_claim("APA", "MEDICARE", "11", [("", 25, "12000", "500")]),
+            "APB,1,MAPA,MEDICARE,11,2026-03-02,J1569,JW,1,100,D80.0,00944270005,,,IV,,,PCNAPB",
+            *_claim("APZ", "MEDICARE", "11", [("JZ", 25, "12000", "500")]),
+            "APY,1,MAPZ,MEDICARE,11,2026-03-02,J1569,JW,1,100,D80.0,00944270005,,,IV,,,PCNAPY"]
+    path = tmp_path / "claims.csv"
+    path.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
+    found = scrub([str(path)]).findings
+    for dose, jw in (("APA", "APB"), ("APZ", "APY")):
+        assert _of(found, dose) == [("missing-modifier", "waste_jw_line_apart", 2)], _of(found, dose)
+        assert _of(found, jw) == []
+        fix = found.filter(pl.col("claim_id") == dose).row(0, named=True)["suggested_fix"]
+        assert fix.startswith(f"Move claim {jw} line 1 (J1569-JW x1, 2026-03-02) to claim {dose}, 2026-03-02, "
+                              "beside line 2, as J1569-JW x1 for the 500 mg discarded; line 2 bills J1569 x24 for "
+                              "the 12000 mg administered, without JZ."), fix
