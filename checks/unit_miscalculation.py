@@ -61,7 +61,10 @@
   infusion, or route-mismatch replaces; its units past the first are not also over the MUE, the hours
   it asks are those of the infusion with the add-on lines documented as continuing it (review 27A D6)
   and are bounded by the policy's cap on the hour code and its MUE in the setting, less the units of
-  that code billed for the encounter's other infusions, as `hours_not_billed`'s (reviews 27A D4, 27D D3).
+  that code billed for the encounter's other infusions (an untimed line of it only up to the hours
+  they support: probe 28A D4), as `hours_not_billed`'s (reviews 27A D4, 27D D3); where an hours
+  finding sizes the encounter's hour code in all, the fix leaves the hours to it and names it (probe
+  28A D6: asked twice, applied twice).
 - An add-on line that documents its own start and stop continues the infusion whose interval it meets
   or overlaps: the two intervals merge (96360 09:00-10:00 and 96361 10:00-11:00 is one 120-minute
   hydration: 96361 x1). After an interruption of at most 30 minutes (a bag change) it still
@@ -797,10 +800,24 @@ def _sequential_hours_bounded(found: pl.LazyFrame, lines: pl.LazyFrame, ctx: Con
     billed = lines.join(heads.lazy().select("enc_key").unique(), on="enc_key", how="semi").select(
         "row_id", "enc_key", "procedure_code", "units").join(t.lines.select("row_id", "ep"), on="row_id",
                                                                how="left").collect()
+    elsewhere = pl.col("_ep").is_null() | (pl.col("ep") != pl.col("_ep"))
+    untimed = pl.col("ep").is_null()
     other = heads.rename({"row_id": "_head"}).join(
-        billed.rename({"procedure_code": "hour_code"}), on=["enc_key", "hour_code"]).filter(
-        pl.col("ep").is_null() | pl.col("_ep").is_null() | (pl.col("ep") != pl.col("_ep"))).group_by("_head").agg(
-        pl.col("units").sum().alias("_other")).rename({"_head": "row_id"})
+        billed.rename({"procedure_code": "hour_code"}), on=["enc_key", "hour_code"]).group_by("_head").agg(
+        pl.col("units").filter(~untimed & elsewhere).sum().alias("_timed"),
+        pl.col("units").filter(untimed).sum().alias("_untimed")).rename({"_head": "row_id"})
+    # (an hour line without times is another infusion's only up to the hours the other infusions of the
+    # family support: beside a 96365 of 60 minutes, an untimed 96366 x1 is this infusion's, probe 28A D4;
+    # beside one of 180 minutes, 96366 x2 are that one's, review 27D D3)
+    chains = t.lines.join(found.lazy().select("row_id"), on="row_id", how="semi").select(
+        "row_id", "tm_chain").collect()
+    supported = heads.join(chains, on="row_id").join(
+        t.episodes.select("ep", "enc_key", "tm_chain", "ep_units").collect(), on=["enc_key", "tm_chain"]).filter(
+        pl.col("_ep").is_null() | (pl.col("ep") != pl.col("_ep"))).group_by("row_id").agg(
+        pl.col("ep_units").sum().alias("_supported"))
+    other = other.join(supported, on="row_id", how="left").select(
+        "row_id", (pl.col("_timed") + pl.min_horizontal(pl.col("_untimed"), (
+            pl.col("_supported").fill_null(0) - pl.col("_timed")).clip(lower_bound=0))).alias("_other"))
     bounded = found.join(facts.drop("enc_key"), on="row_id", how="left").join(other, on="row_id", how="left").join(
         mues_by_setting("hour_code", "_mue"), on=["_setting", "hour_code"], how="left").join(
         ctx.policy_caps.collect().rename({"procedure_code": "hour_code", "cap": "_cap"}), on=["policy", "hour_code"],
@@ -837,7 +854,33 @@ def _sequential_hours_bounded(found: pl.LazyFrame, lines: pl.LazyFrame, ctx: Con
 def find(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     found = pl.concat([_drug_findings(lines), _hour_findings(lines, ctx),
                        _sequential_hours_bounded(sequential_units(lines), lines, ctx)], how="diagonal_relaxed")
-    return _within_mue(_within_cap(found, lines), lines)
+    return _hours_sized_elsewhere(_within_mue(_within_cap(found, lines), lines), lines)
+
+
+# The hours findings whose fix sizes the encounter's hour code in all, as the cap and the MUE leave them.
+_SIZED = ("hours_over", "hours_under", "under_cap", "hours_under_mue")
+
+
+def _hours_sized_elsewhere(found: pl.LazyFrame, lines: pl.LazyFrame) -> pl.LazyFrame:
+    """``found`` with each ``sequential_units`` fix that asks its additional hours, where an hours finding
+    already sizes the encounter's hour code in all (:data:`_SIZED`: "bill 96366 x3 instead of x1 in
+    all"), billing the sequential line x1 and leaving its hours to that finding, named, instead of
+    asking them a second time (probe 28A D6: "x3 in all" on the 96366 and "96366 x2 ... in all with any
+    already billed for this infusion" on the 96367, applied as two edits, billed x5 for x3). A fix that
+    asks no more hours (the cap or the MUE reached) keeps its words. The sequential rows are few."""
+    is_sequential = pl.col("reason") == "sequential_units"
+    keys = lines.select("row_id", "enc_key", "procedure_code", "claim_id", "line_number")
+    sized = found.filter(pl.col("reason").is_in(_SIZED)).select("row_id").join(keys, on="row_id").select(
+        "enc_key", pl.col("procedure_code").alias("hour_code"), pl.format(
+            " (its additional hours are those the {} finding on claim {} line {} sizes for the encounter in all)",
+            "procedure_code", "claim_id", "line_number").alias("_sized_fix")).sort(
+        "enc_key", "hour_code", "_sized_fix").unique(["enc_key", "hour_code"], keep="first", maintain_order=True)
+    asks = pl.col("hours_fix").str.starts_with(" and its additional hours")
+    sequential = found.filter(is_sequential).join(keys.select("row_id", "enc_key"), on="row_id").join(
+        sized, on=["enc_key", "hour_code"], how="left").with_columns(
+        pl.when(asks & pl.col("_sized_fix").is_not_null()).then("_sized_fix").otherwise("hours_fix")
+        .alias("hours_fix")).drop("enc_key", "_sized_fix")
+    return pl.concat([found.filter(~is_sequential), sequential], how="diagonal_relaxed")
 
 
 def sequential_infusion_codes() -> pl.DataFrame:

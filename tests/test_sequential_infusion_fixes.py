@@ -486,3 +486,34 @@ def test_sequential_units_counts_the_hours_billed_for_the_other_infusion(tmp_pat
     assert found.get_column("reason").to_list() == ["sequential_units"]
     assert ("(its documented 180 minutes would support 96366 x2, but the CAPPED policy pays 2 unit(s) of 96366 per "
             "encounter, x2 of them billed for the encounter's other infusions)") in found.item(0, "suggested_fix")
+
+
+def test_the_hours_of_a_sequential_line_are_asked_once(tmp_path) -> None:
+    """Probe 28A D6: 96365 09:00-11:00 with its 96366 x1, then 96367 x3 11:00-14:00: hours_under asks
+    "96366 x3 in all" and the 96367's fix asked "96366 x2 ... for this infusion" besides (x5 billed for x3
+    when both were applied); its fix now names that finding. Probe 28A D4: an untimed 96366 x1 beside a
+    96365 of 60 minutes (no hour of its own) is the 96367's, not "x1 billed for the encounter's other
+    infusions". Near miss: without a 96366 line, the 96367's fix asks its hours (no hours finding)."""
+    claims = tmp_path / "claims.csv"
+    claims.write_text("\n".join([
+        HEADER,
+        _line("S3", 1, "96365", 1, "09:00", "11:00"), _line("S3", 2, "96366", 1, "10:00", "11:00"),
+        _line("S3", 3, "96367", 3, "11:00", "14:00"),
+        _line("U1", 1, "96365", 1, "09:00", "10:00", payer="CAPCO"), _line("U1", 2, "96367", 3, "10:00", "13:00",
+                                                                          payer="CAPCO"),
+        _line("U1", 3, "96366", 1, payer="CAPCO"),
+        _line("N1", 1, "96365", 1, "09:00", "10:00"), _line("N1", 2, "96367", 3, "10:00", "13:00"),
+    ]) + "\n")
+    policy = tmp_path / "capco.toml"
+    policy.write_text('name = "CAPPED"\nextends = "DEFAULT"\npayers = ["CAPCO"]\n[caps]\n"96366" = 2\n')
+    found = scrub([str(claims)], [str(policy)], select=["unit-miscalculation"]).findings
+    rows = {(r["claim_id"], r["line_number"]): r for r in found.iter_rows(named=True)}
+    assert sorted(rows) == [("N1", 2), ("S3", 2), ("S3", 3), ("U1", 2), ("U1", 3)]
+    assert "Bill 96366 x3 instead of x1 in all" in rows[("S3", 2)]["suggested_fix"]
+    assert rows[("S3", 3)]["suggested_fix"].startswith(
+        "Bill 96367 x1 on claim S3 line 3 (its additional hours are those the 96366 finding on claim S3 line 2 "
+        "sizes for the encounter in all);")
+    assert "Bill 96366 x2 instead of x1 in all" in rows[("U1", 3)]["suggested_fix"]
+    assert "claim U1 line 3 sizes" in rows[("U1", 2)]["suggested_fix"]
+    assert "other infusions" not in rows[("U1", 2)]["suggested_fix"]
+    assert "and its additional hours as 96366 (x2 for the documented 180 minutes" in rows[("N1", 2)]["suggested_fix"]

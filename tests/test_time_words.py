@@ -188,7 +188,11 @@ def test_fixes_give_the_computed_answer(findings: pl.DataFrame) -> None:
     continued = findings.filter((pl.col("claim_id") == "MPSC") & (pl.col("reason") == "sequential_units")).row(
         0, named=True)
     assert "96366 (x2 for the 180 minutes it runs with the 96366 lines that continue it)" in continued["message"]
-    assert "as 96366 (x2 for the documented 180 minutes, in all with any 96366" in continued["suggested_fix"]
+    # (its hours are those hours_under sizes in all on the 96366 line, not asked a second time: probe 28A D6)
+    assert "(its additional hours are those the 96366 finding on claim MPSC line 3 sizes for the encounter in " \
+           "all)" in continued["suggested_fix"]
+    under = findings.filter((pl.col("claim_id") == "MPSC") & (pl.col("reason") == "hours_under")).row(0, named=True)
+    assert under["line_number"] == 3 and "Bill 96366 x2 instead of x1 in all" in under["suggested_fix"]
     bounded = _one(findings, "MPSM")
     assert "and its additional hours as 96366 (x8 in all with any 96366 already billed for this infusion: the " \
            "documented 600 minutes support x9; its CMS MUE is 8 per date of service" in bounded["suggested_fix"]
