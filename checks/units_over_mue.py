@@ -36,7 +36,9 @@ Implementation. The MUE tables are ``scrubber/data/mue_practitioner.csv`` and ``
 (:func:`scrubber.reference.mue_table`; ``SCRUBBER_REFERENCE_DIR`` replaces them with a newer CMS
 quarter), and the quarter each finding was checked against is a fact of the finding. A line's limit
 is its policy's ``[caps]`` entry for the code when there is one (``pol_cap``, units per encounter),
-else the MUE of its setting. Per line (MAI 1) the line's units are compared; per encounter (MAI 2, 3
+else the MUE of its setting (a code the other setting's table limits and its setting's shipped table
+has no row for, newer than that table, is counted not evaluated: probe 28B D2). Per line (MAI 1) the
+line's units are compared; per encounter (MAI 2, 3
 and policy caps; ``enc_key``: member, date and billing provider, an institutional claim, a
 next-payer copy apart; MAI 2 and 3 on an institutional claim per claim and date, ``cd_key``) the
 units of the code are summed and each line whose units run past the
@@ -523,9 +525,24 @@ def _with_hours_of_deleted_lines(found: pl.DataFrame, hours: pl.DataFrame) -> pl
 def unevaluated(lines: pl.LazyFrame) -> pl.LazyFrame:
     """Administration lines of an encounter where a rejected row bills the same code (its code read,
     its units or another cell not): the units over the MUE cannot be told (probe 20B D2: a rejected
-    96365 left the good second one's "second site over the MUE" neither reported nor counted)."""
-    return beside_rejected_codes(lines.filter(pl.col("code_idx").is_not_null()), code("adm_bit").cast(pl.UInt64)
-                                 ).select("row_id")
+    96365 left the good second one's "second site over the MUE" neither reported nor counted). And
+    lines of a code the other setting's MUE table limits but the line's setting's table shipped does
+    not (a code newer than that table: J1552 on a hospital claim, the 2024-07-01 outpatient table
+    predating it), without a policy cap: no MUE was checked, so a pass is counted, not read as units
+    checked (probe 28B D2)."""
+    rejected = beside_rejected_codes(lines.filter(pl.col("code_idx").is_not_null()), code("adm_bit").cast(pl.UInt64)
+                                     ).select("row_id")
+    unlimited = lines.filter(_no_mue_in_setting() & pl.col("pol_cap").is_null()).select("row_id")
+    return pl.concat([rejected, unlimited]).unique(maintain_order=True)
+
+
+def _no_mue_in_setting() -> pl.Expr:
+    """True on lines of a code-table code whose setting's MUE table has no row for it while the other
+    setting's has one (a gather on :func:`checks._counting.setting_and_code`, as the MUE itself)."""
+    tables = [reference.mue_table(s) for s in reference.MUE_SETTINGS]  # practitioner, then outpatient
+    limits = [reference.by_code_idx(t.get_column("code"), t.get_column("mue")).is_not_null() for t in tables]
+    missing = pl.concat([~limits[0] & limits[1], ~limits[1] & limits[0]])
+    return pl.lit(missing).gather(setting_and_code()).fill_null(False) & pl.col("code_idx").is_not_null()
 
 
 CHECK = Check(card=load_card(__file__), find=find, unevaluated=unevaluated, reads_timing=True)
