@@ -16,7 +16,10 @@ an encounter billing an immune globulin, whose fix is the record's times, is cou
 reported again (one root cause); a
 second 96365 carrying XS is over the practitioner MUE of 1 and is a justification (MAI 3); with XE
 alone (a separate encounter that day) its words and the record it asks for are that encounter's, not
-a second site's, and with XP or XU a distinct service's. A policy cap
+a second site's, and with XP or XU a distinct service's; without that record, the fix reports it as
+its documented time says (run with the other line for its floor or more: 96368, the concurrent
+infusion, or deleted where the code has none, hydration; else its subsequent codes; probe 28D D1).
+A policy cap
 replaces the MUE for its code; a cap of 0 is `policy_cap_zero` (the policy pays none of the code: the
 line is deleted; review 26D D5), but for a line `addon-without-primary` reports as another, payable
 code (a lone 96375 as 96374), whose fix it is (review 26F D4). 96376 has a practitioner MUE of 0:
@@ -86,7 +89,7 @@ from scrubber.enrich import beside_rejected_codes, code, code_is, dose_units, ha
 from scrubber.per_batch import once_per_batch, remember_context
 from scrubber.registry import Check, Context
 from scrubber.text import number
-from scrubber.timing import INFUSION, timing
+from scrubber.timing import INFUSION, interval, timing
 
 # What decides a line's limit: the MUE indicator (1 per line, 2 and 3 per encounter) or a policy cap.
 _CAP = 9  # stands for "policy cap" beside the MAI values 1-3 in the ``_kind`` column
@@ -419,11 +422,51 @@ def _over(lines: pl.LazyFrame) -> pl.DataFrame:
         *mue_table_words(pl.col("_setting")),
         pl.col("rationale"),
         pl.col("documented_note"),
-        pl.when(reason.is_in(["second_site_over_mue", "second_encounter_over_mue", "second_distinct_over_mue"]))
-        .then(subsequent)
-        .alias("subsequent"),
+        pl.when(reason.is_in(_SECOND_INITIAL)).then(subsequent).alias("subsequent"),
     ).collect()
-    return found
+    return _otherwise_as_timed(found, lines)
+
+
+# The reasons of a second initial service over the MUE with a modifier, whose fix says what to report
+# when the record shows no second site, encounter or distinct service (:func:`_otherwise_as_timed`).
+_SECOND_INITIAL = ("second_site_over_mue", "second_encounter_over_mue", "second_distinct_over_mue")
+
+
+def _otherwise_as_timed(found: pl.DataFrame, lines: pl.LazyFrame) -> pl.DataFrame:
+    """``found`` with ``otherwise`` on the second initial services (:data:`_SECOND_INITIAL`): what the
+    line is reported as where the record shows no second site, as its documented time says. Run at the
+    same time as another line of its code in the encounter for its floor or more (the time an infusion
+    of its own needs, ``min_minutes``), a second 96365 is the concurrent infusion, 96368
+    (``concurrent_code``), and a second 96360 no service of its own (hydration given at the same time
+    is one hydration): "96367 for a sequential service, 96366 for an additional hour" were both
+    contradicted by the times on the next run (probe 28D D1: 96365-XS 09:05-10:05 beside 96365
+    09:00-10:00 recoded 96367 drew "a concurrent infusion (96368)", recoded 96366 "delete 96366").
+    Otherwise (sequential, or untimed) the code table's subsequent codes. A few lines, or none."""
+    plain = pl.format("report it with the subsequent code the record supports ({})", "subsequent")
+    second = found.filter(pl.col("reason").is_in(_SECOND_INITIAL))
+    if not second.height:
+        return found.with_columns(pl.when(pl.col("subsequent").is_not_null()).then(plain).alias("otherwise"))
+    t = timing(lines).lines.filter(pl.col("e").is_not_null()).select("row_id", "s", "e")
+    keys = lines.select("row_id", "enc_key", "code_idx", "claim_id", "line_number")
+    mine = keys.join(second.lazy().select("row_id"), on="row_id").join(t, on="row_id")
+    others = keys.join(mine.select("enc_key", "code_idx").unique(), on=["enc_key", "code_idx"]).join(
+        t, on="row_id").rename({"row_id": "_o", "claim_id": "_oc", "line_number": "_ol", "s": "_os", "e": "_oe"})
+    together = pl.min_horizontal("e", "_oe") - pl.max_horizontal("s", "_os")
+    best = with_codes(mine.join(others, on=["enc_key", "code_idx"]).filter(pl.col("_o") != pl.col("row_id")),
+                      "adm_min_minutes", "adm_concurrent_code").with_columns(together.alias("_together")).filter(
+        pl.col("adm_min_minutes").is_not_null() & (pl.col("_together") >= pl.col("adm_min_minutes").cast(pl.Int64))
+    ).sort("row_id", "_together", "_oc", "_ol", descending=[False, True, False, False]).unique(
+        "row_id", keep="first", maintain_order=True).select(
+        "row_id",
+        pl.when(pl.col("adm_concurrent_code").is_not_null()).then(pl.format(
+            "report it as {}, the concurrent infusion: its documented {} runs with claim {} line {}'s {}",
+            "adm_concurrent_code", interval("s", "e"), "_oc", "_ol", interval("_os", "_oe")))
+        .otherwise(pl.format(
+            "delete it: its documented {} runs at the same time as claim {} line {}'s {}, which reports that "
+            "service", interval("s", "e"), "_oc", "_ol", interval("_os", "_oe"))).alias("_timed")).collect()
+    return found.join(best, on="row_id", how="left").with_columns(
+        pl.coalesce("_timed", pl.when(pl.col("subsequent").is_not_null()).then(plain)).alias("otherwise")
+    ).drop("_timed")
 
 
 def _laid_in_group(ordered: pl.LazyFrame) -> pl.LazyFrame:

@@ -63,7 +63,7 @@ MAX_QUOTED_CHARS = 200  # a claim value longer than this is quoted cut, with its
 # bounded sequential-hours fix ended "so the rest only on appeal w... (215 characters)", probe 28A D3)
 COMPOSED_FACTS = frozenset(("infusions", "billed_on", "admin_lines", "hours_note", "hours_removed", "documented_note",
                             "hours_fix", "hours_words", "other_rest", "limit_note", "sized_note", "dose_words",
-                            "visit_note", "counted_note", "modifier_note"))
+                            "visit_note", "counted_note", "modifier_note", "otherwise"))
 MAX_COMPOSED_CHARS = 2000
 EXPLAIN_SECTIONS = ("why", "example", "use_instead", "appeal_basis")
 EXPLAIN_TITLES = {"why": "Why payers deny it", "example": "Example", "use_instead": "Use instead",

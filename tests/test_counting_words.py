@@ -108,3 +108,34 @@ def test_findings_on_real_claims_give_the_computed_answer(check_id: str, case: d
         if row["claim_type"] == "institutional":
             assert not PHYSICIAN_MANUAL.search(texts + row["citation"]), texts
         assert row["charge_at_risk"] > 0
+
+
+def test_a_second_initial_without_its_second_site_is_reported_as_its_documented_time_says(write_csv) -> None:
+    """Probe 28D D1: a 96365-XS over the MUE whose record shows no second site was told "96367 for a
+    sequential service, 96366 for an additional hour", though its times ran with line 1's: recoded
+    96367 the next run said "a concurrent infusion (96368)", recoded 96366 "delete 96366". Run with the
+    other line for the floor or more, it is the concurrent infusion (C1) and a second hydration no
+    service of its own (C2); near misses: after the first (C3) or untimed (C4), the subsequent codes."""
+    header = "claim_id,line_number,member_id,payer,place_of_service,date_of_service,procedure_code,modifier_1," \
+             "units,charge,diagnosis_1,infusion_start,infusion_stop"
+
+    def line(claim: str, n: int, code: str, mod: str, start: str, stop: str) -> str:
+        times = [f"2026-04-06T{t}" if t else "" for t in (start, stop)]
+        return ",".join([claim, str(n), f"M{claim}", "MEDICARE", "11", "2026-04-06", code, mod, "1", "300", "E86.0",
+                         *times])
+
+    rows = [line("C1", 1, "96365", "", "09:00", "10:00"), line("C1", 2, "96365", "XS", "09:05", "10:05"),
+            line("C2", 1, "96360", "", "09:00", "10:00"), line("C2", 2, "96360", "XS", "09:00", "10:00"),
+            line("C3", 1, "96365", "", "09:00", "10:00"), line("C3", 2, "96365", "XS", "10:00", "11:00"),
+            line("C4", 1, "96365", "", "", ""), line("C4", 2, "96365", "XS", "", "")]
+    found = scrub([str(write_csv(header + "\n" + "\n".join(rows) + "\n"))], select=["units-over-mue"]).findings
+    fixes = {r["claim_id"]: r["suggested_fix"] for r in found.iter_rows(named=True)
+             if r["reason"] == "second_site_over_mue"}
+    assert sorted(fixes) == ["C1", "C2", "C3", "C4"]
+    assert fixes["C1"].endswith("; otherwise report it as 96368, the concurrent infusion: its documented 09:05-10:05 "
+                                "runs with claim C1 line 1's 09:00-10:00."), fixes["C1"]
+    assert fixes["C2"].endswith("; otherwise delete it: its documented 09:00-10:00 runs at the same time as claim C2 "
+                                "line 1's 09:00-10:00, which reports that service."), fixes["C2"]
+    for claim in ("C3", "C4"):
+        assert fixes[claim].endswith("; otherwise report it with the subsequent code the record supports (96367 for "
+                                     "a sequential service, 96366 for an additional hour)."), fixes[claim]
