@@ -411,8 +411,9 @@ def render_plan(found: pl.DataFrame, card: Card) -> pl.LazyFrame:
         key: _chain([(is_reason[n], pl.lit(getattr(r, key))) for n, r in card.reasons.items()], none)
         for key in ("severity", "fix_kind", "risk")
     }
+    # (no code known is null, not "": a pipeline tells "none known" from a blank, probe 28D D5)
     codes = {
-        key: _chain([(is_reason[n], pl.lit(", ".join(getattr(r, key) or getattr(card, key))))
+        key: _chain([(is_reason[n], pl.lit(", ".join(getattr(r, key) or getattr(card, key)) or None, pl.String))
                      for n, r in card.reasons.items()], none)
         for key in ("carc", "rarc")
     }

@@ -354,3 +354,19 @@ def test_an_output_name_too_long_for_the_file_system_is_a_usage_error(tmp_path: 
         result = run("check", str(claims), option, str(tmp_path / name))
         assert result.exit_code == 2 and "cannot write output (File name too long)" in result.output, result.output
         assert "unexpected" not in result.output
+
+
+def test_a_reason_without_denial_codes_writes_null_not_an_empty_string(tmp_path: Path) -> None:
+    """Probe 28D D5: infusion-too-short's findings carried ``"carc": ""``, which a pipeline cannot tell
+    from a blank; no code known is null. Near miss: addon-without-primary's B15 / N122 as written."""
+    claims = tmp_path / "c.csv"
+    claims.write_text("claim_id,line_number,member_id,payer,place_of_service,date_of_service,procedure_code,units,"
+                      "charge,diagnosis_1,infusion_start,infusion_stop\n"
+                      "T1,1,M1,MEDICARE,11,2026-03-02,96365,1,300,D80.0,2026-03-02T09:00,2026-03-02T09:10\n"
+                      "A1,1,M2,MEDICARE,11,2026-03-02,96366,1,100,D80.0,,\n", encoding="utf-8")
+    out = tmp_path / "f.json"
+    result = CliRunner().invoke(main, ["check", str(claims), "--no-config", "--json", str(out), "--fail-on", "never"])
+    assert result.exit_code == 0, result.output
+    found = {f["check_id"]: f for f in json.loads(out.read_text(encoding="utf-8"))["findings"]}
+    assert found["infusion-too-short"]["carc"] is None and found["infusion-too-short"]["rarc"] is None
+    assert (found["addon-without-primary"]["carc"], found["addon-without-primary"]["rarc"]) == ("B15", "N122")
