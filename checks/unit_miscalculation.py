@@ -665,7 +665,7 @@ def other_family(wrong: pl.DataFrame, t: Timing, lines: pl.LazyFrame, ctx: Conte
         "enc_key", "_own", "_spare", "tm_chain", descending=[False, False, True, False]).group_by(
         "enc_key", "_own", maintain_order=True).first().select(
         "enc_key", pl.col("_own").alias("tm_chain"), pl.lit(codes).gather(pl.col("tm_chain")).alias("other_code"),
-        pl.col("_spare").cast(pl.Int64).alias("_spare"),
+        pl.col("_spare").cast(pl.Int64).alias("_spare"), pl.col("_spare").cast(pl.Int64).alias("_documented"),
         pl.lit(extends).gather(pl.col("tm_chain")).alias("other_extends")).collect()
     # The room a policy's cap on the other code leaves (units per encounter; none billed yet beyond
     # ``_billed``, already out of ``_spare``): never a recode the cap then reports over.
@@ -679,7 +679,9 @@ def other_family(wrong: pl.DataFrame, t: Timing, lines: pl.LazyFrame, ctx: Conte
                 pl.lit(codes).gather(pl.col("_other_chain")).alias("other_code")).select(
                 "enc_key", "other_code", "_billed"), on=["enc_key", "other_code"], how="left").with_columns(
             pl.min_horizontal("_spare", pl.col("cap") - pl.col("_billed").fill_null(0)).alias("_spare")).filter(
-            pl.col("_spare") >= 1).drop("head", "policy", "cap", "_billed")
+            pl.col("_spare") >= 1).drop("head", "_billed").rename({"policy": "_policy", "cap": "_cap"})
+    else:
+        best = best.with_columns(pl.lit(None, pl.String).alias("_policy"), pl.lit(None, pl.Int64).alias("_cap"))
     # (the recode carries the units billed, at most those hours; the rest of them is asked beside it in
     # the same fix, and the words say what the record supports: "x1 not yet billed" of a record
     # supporting x2 left the other unit to the next run, review 26A D6; the rest up to the other code's
@@ -700,7 +702,9 @@ def other_family(wrong: pl.DataFrame, t: Timing, lines: pl.LazyFrame, ctx: Conte
         settings, on="head", how="left").join(mues, on=["_setting", "other_code"], how="left").join(
         other_billed, on=["enc_key", "other_code"], how="left").with_columns(
         pl.when(pl.col("other_code").is_not_null()).then(units).alias("other_units"),
-        spare.alias("other_supported"),
+        # (what the record supports, not the room the cap leaves: "supports 96415 x1" of 240 minutes under a
+        # cap of 1 misstated the record, probe 28A D7; the cap is named in the rest's words)
+        pl.col("_documented").alias("other_supported"),
         pl.when(asked > units).then(pl.format(
             ", and add {} x{} for the rest of the documented time ({} x{} in all{})", "other_code",
             asked - units, "other_code", asked,
@@ -709,7 +713,10 @@ def other_family(wrong: pl.DataFrame, t: Timing, lines: pl.LazyFrame, ctx: Conte
         .when(room < spare).then(pl.format("; its CMS MUE is {} per date of service, so the rest only on appeal "
                                            "with the record", "_mue"))
         .otherwise(pl.lit("")).alias("other_rest"),
-    ).drop("_spare", "_setting", "_mue", "_other_billed")
+    ).with_columns(pl.when(pl.col("_documented") > spare).then(pl.format(
+        "{}; the {} policy pays {} unit(s) of {} per encounter", "other_rest", "_policy", "_cap", "other_code"))
+        .otherwise(pl.col("other_rest")).alias("other_rest")).drop(
+        "_spare", "_documented", "_policy", "_cap", "_setting", "_mue", "_other_billed")
 
 
 # Reasons that say units are left unbilled: what they ask to bill is bounded by a payer's cap.

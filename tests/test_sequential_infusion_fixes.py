@@ -517,3 +517,32 @@ def test_the_hours_of_a_sequential_line_are_asked_once(tmp_path) -> None:
     assert "claim U1 line 3 sizes" in rows[("U1", 2)]["suggested_fix"]
     assert "other infusions" not in rows[("U1", 2)]["suggested_fix"]
     assert "and its additional hours as 96366 (x2 for the documented 180 minutes" in rows[("N1", 2)]["suggested_fix"]
+
+
+def test_the_other_family_recode_under_a_cap_says_what_the_record_supports_and_what_the_policy_pays(tmp_path) -> None:
+    """Probe 28A D7: 96366 x3 beside a 96413 of 240 minutes (96415 x3 documented) under a cap of 1 on
+    96415 was told "its documented time supports 96415 x1 not yet billed": the room the cap leaves, not
+    the record. Both checks that recode it (addon-without-primary where CPT anchors 96366 to 96365/96367
+    only; unit-miscalculation where the CMS list anchors it to 96413) say x3 and name the cap; the fix
+    stays x1. Near miss: without a cap, x3 and no cap words."""
+    claims = tmp_path / "claims.csv"
+    claims.write_text("\n".join([
+        HEADER,
+        _line("F2", 1, "96413", 1, "09:00", "13:00", payer="CAPCO"), _line("F2", 2, "96366", 3, payer="CAPCO"),
+        _line("F3", 1, "96413", 1, "09:00", "13:00", payer="MCAP"), _line("F3", 2, "96366", 3, payer="MCAP"),
+        _line("F4", 1, "96413", 1, "09:00", "13:00"), _line("F4", 2, "96366", 3),
+    ]) + "\n")
+    capco, mcap = tmp_path / "capco.toml", tmp_path / "mcap.toml"
+    capco.write_text('name = "CAPPED"\nextends = "DEFAULT"\npayers = ["CAPCO"]\n[caps]\n"96415" = 1\n')
+    mcap.write_text('name = "MCAPPED"\nextends = "MEDICARE"\npayers = ["MCAP"]\n[caps]\n"96415" = 1\n')
+    found = scrub([str(claims)], [str(capco), str(mcap)], select=["addon-without-primary", "unit-miscalculation"]
+                  ).findings
+    rows = {r["claim_id"]: r for r in found.iter_rows(named=True)}
+    assert sorted(rows) == ["F2", "F3", "F4"], found.select("claim_id", "reason").rows()
+    assert rows["F2"]["reason"] == "no_primary_other_family" and rows["F3"]["reason"] == "hours_other_family"
+    for claim, policy in (("F2", "CAPPED"), ("F3", "MCAPPED")):
+        assert "supports 96415 x3 not yet billed" in rows[claim]["message"], rows[claim]["message"]
+        assert f"as 96415 x1 instead of 96366 x3; the {policy} policy pays 1 unit(s) of 96415 per encounter" in rows[
+            claim]["suggested_fix"], rows[claim]["suggested_fix"]
+    assert "supports 96415 x3 not yet billed" in rows["F4"]["message"] and "policy pays" not in rows["F4"][
+        "suggested_fix"]
