@@ -49,3 +49,23 @@ def test_a_second_drug_quantity_on_a_line_rejects_the_line() -> None:
     assert "second drug quantity" in (value_errors[0] or "") and value_errors[1] is None
     same = _load([*HEADER, *subscriber(2, "MBR100", "MEDICARE"), *claim[:at], "CTP****35000*ME", *claim[at:]])
     assert same.get_column("value_error").null_count() == same.height
+
+
+def test_a_second_ndc_on_a_line_is_a_notice_and_the_first_is_read() -> None:
+    """Probe 28C D1: a second LIN with another NDC on one service line ended the whole run with
+    "unexpected AttributeError" (the notice named ``line.line_number``; the attribute is ``number``): no
+    claim of any input was checked. The first NDC is read and the file says so; near miss: the same NDC
+    twice is one NDC and no notice."""
+    from scrubber.loaders.x12_loader import read_x12
+
+    claim = list(IVIG_CLAIM)
+    at = next(i for i, s in enumerate(claim) if s.startswith("LIN**N4*")) + 1
+    first = claim[at - 1].split("*")[3]
+    frame, notices = read_x12(Path("claims.837"), interchange(
+        [*HEADER, *subscriber(2, "MBR100", "MEDICARE"), *claim[:at], "LIN**N4*00944270005", *claim[at:]]), 0)
+    assert frame.get_column("ndc").to_list()[0] == first.replace("-", "")
+    assert frame.get_column("load_error").null_count() == frame.height
+    assert any("a second NDC (00944270005)" in n and "the first is read" in n for n in notices), notices
+    _, same = read_x12(Path("claims.837"), interchange(
+        [*HEADER, *subscriber(2, "MBR100", "MEDICARE"), *claim[:at], claim[at - 1], *claim[at:]]), 0)
+    assert not any("second NDC" in n for n in same)

@@ -1167,7 +1167,7 @@ class _Reader:
             if line.ndc is None:
                 line.ndc = ndc
             elif ndc != line.ndc:  # (one NDC per line: the first is kept, and the user hears of the second)
-                self._notice(position, f"LIN gives line {line.line_number or '?'} a second NDC ({ndc}) after "
+                self._notice(position, f"LIN gives line {line.number or '?'} a second NDC ({ndc}) after "
                                        f"{line.ndc}; the first is read")
 
     def _ctp(self, position: int, els: list[str], component: str) -> None:
