@@ -960,15 +960,19 @@ _WHERE_READ = ("row_id", "source", "source_row", "source_location")
 MERGED_COPY = "duplicate claim_id + line_number"
 
 
-def _copy_run(rows: pl.DataFrame) -> pl.Series:
-    """Per row of ``rows`` (claim rows with ``source``, ``source_row``, ``claim_id``, ``line_number``): the
-    copy of its claim it belongs to, numbered: the rows of a claim in one file, in file order, until a
-    line number that does not rise (the same claim written again below: an original and its
-    replacement in one export)."""
-    order = rows.select(pl.int_range(pl.len()).alias("_i"), "source", "source_row", "claim_id", "line_number").sort(
-        "source", "source_row", "_i")
+def _copy_run(rows: pl.DataFrame, content: list[str]) -> pl.Series:
+    """Per row of ``rows`` (claim rows with ``source``, ``source_row``, ``claim_id``, ``line_number`` and the
+    ``content`` columns): the copy of its claim it belongs to, numbered: the rows of a claim in one file,
+    in file order, until a line number that does not rise (the same claim written again below: an
+    original and its replacement in one export), but for a row equal to the one before it in every
+    value (a duplicate written beside its line: an export sorted by claim and line, a join's fan-out;
+    probe 28C D4: line 2 written twice after line 1's 7 began a copy of its own, read as an original,
+    and both its rows were rejected "differ in claim_frequency")."""
+    order = rows.select(pl.int_range(pl.len()).alias("_i"), "source", "source_row", "claim_id", "line_number",
+                        pl.struct(content).hash().alias("_same")).sort("source", "source_row", "_i")
+    repeated = (pl.col("line_number") == pl.col("line_number").shift(1)) & (pl.col("_same") == pl.col("_same").shift(1))
     new = ((pl.col("source") != pl.col("source").shift(1)) | (pl.col("claim_id") != pl.col("claim_id").shift(1))
-           | (pl.col("line_number") <= pl.col("line_number").shift(1))).fill_null(True)
+           | ((pl.col("line_number") <= pl.col("line_number").shift(1)) & ~repeated)).fill_null(True)
     runs = order.select("_i", new.cum_sum().alias("_copy")).sort("_i")
     return runs.get_column("_copy")
 
@@ -1026,7 +1030,7 @@ def _duplicate_reasons(candidates: pl.DataFrame, typed: pl.DataFrame, failed: pl
     # a line only one of them holds was checked as a claim neither sent; the X12 reader rejects both,
     # as here). A copy is a run of the claim's rows in its file, line numbers rising.
     if "claim_frequency" in given:
-        dup = dup.with_columns(_copy_run(dup).alias("_copy")).with_columns(pl.coalesce(
+        dup = dup.with_columns(_copy_run(dup, content).alias("_copy")).with_columns(pl.coalesce(
             pl.col("claim_frequency"), pl.col("claim_frequency").drop_nulls().first().over("_copy"),
             pl.lit(reference.original_frequency())).alias("_frequency"))  # (a column: not a window in a window)
         given["claim_frequency"] = pl.col("_frequency")

@@ -254,6 +254,20 @@ def test_an_original_and_its_replacement_under_one_claim_id_are_not_merged(tmp_p
     first.write_text("\n".join([header, f"{lines[0]},7,PCN9", f"{lines[1]},,"]) + "\n")
     result = scrub([str(full), str(first)])
     assert result.summary["rows_checked"] == 2 and result.summary["merged_rows"] == 2
+    # (probe 28C D4: the same, each row written twice beside itself, sorted by claim and line: one copy of
+    # the claim, not a second one from the repeated line 1 on; near miss: rows beside each other that
+    # differ are still both rejected)
+    sorted_twice = tmp_path / "sorted.csv"
+    sorted_twice.write_text("\n".join([header, f"{lines[0]},7,PCN9", f"{lines[0]},7,PCN9", f"{lines[1]},,",
+                                       f"{lines[1]},,"]) + "\n")
+    result = scrub([str(sorted_twice)])
+    assert (result.summary["rows_checked"], result.summary["merged_rows"], result.summary["rejected_rows"]) == (2, 2, 2)
+    other = tmp_path / "other.csv"
+    other.write_text("\n".join([header, f"{lines[0]},7,PCN9", f"{lines[0].replace(',1,100,', ',2,100,')},7,PCN9",
+                                f"{lines[1]},,", f"{lines[1]},,"]) + "\n")
+    result = scrub([str(other)])
+    assert (result.summary["rows_checked"], result.summary["merged_rows"], result.summary["rejected_rows"]) == (1, 1, 3)
+    assert sum("differ in units" in r for r in result.rejected.get_column("reason").to_list()) == 2
 
 
 def test_copies_merged_into_a_checked_line_do_not_fail_the_gate(tmp_path: Path) -> None:
