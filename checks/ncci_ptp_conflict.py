@@ -7,7 +7,8 @@ XU, or 25 on an E/M line (an
 E/M with drug administration: only 25 on the E/M). The
 pairs shipped: the infusion family's own pairs not already reported by `duplicate-initial-infusion`,
 vascular access (36000, 36410, 96523) bundled into administration, 96372 with 96365/96374, and E/M:
-99202-99215 with drug administration need 25 on the E/M; 99211 with drug administration is not paid
+99202-99215 and the hospital clinic visit G0463 (probe 28B D1) with drug administration need 25 on
+the E/M; 99211 with drug administration is not paid
 (IOM 100-04 ch.12 section 30.6.7). Values, indicators and table quarter are data.
 
 Implementation. The pairs are ``scrubber/data/ncci_ptp.csv`` (:func:`scrubber.reference.ncci_pairs`;

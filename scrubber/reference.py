@@ -635,9 +635,13 @@ def minutes_allowed(code: str) -> bool:
 
 
 def is_em(code: pl.Expr) -> pl.Expr:
-    """True where ``code`` is an Evaluation and Management code (MANIFEST ``ncci_rules.em_codes``)."""
+    """True where ``code`` is an Evaluation and Management code (MANIFEST ``ncci_rules.em_codes``) or a
+    HCPCS visit code reported as one (``ncci_rules.em_hcpcs``: G0463, the hospital clinic visit; probe
+    28B D1: its pairs with drug administration were not shipped, and G0463 without 25 passed)."""
     low, high = ncci_rules()["em_codes"]
-    return (code >= pl.lit(low)) & (code <= pl.lit(high)) & code.str.contains(r"^[0-9]{5}$")
+    visits = pl.Series([str(c) for c in ncci_rules().get("em_hcpcs", [])], dtype=pl.String)
+    return ((code >= pl.lit(low)) & (code <= pl.lit(high)) & code.str.contains(r"^[0-9]{5}$")) | code.is_in(
+        visits.implode())
 
 
 def by_code_idx(codes: pl.Series, values: pl.Series) -> pl.Series:
