@@ -1523,6 +1523,19 @@ def test_a_misspelled_column_is_named_and_a_hyphen_is_an_underscore(tmp_path: Pa
     assert canon.lines.get_column("diagnoses").to_list() == [["D800"]] * 3
 
 
+def test_an_exports_short_column_names_are_named_with_the_column_they_stand_for(tmp_path: Path) -> None:
+    """Probe 28C D2: a header with MOD1 or "Mod 2" for the modifier columns dropped every modifier without
+    a word (45 findings that were the header's); DX3 likewise. Each is named with the claims column it
+    stands for. Near miss: a column of another name (Notes) is not named."""
+    header = HEADER.replace("modifier_1", "MOD1") + ",Mod 2,DX3,Notes"
+    path = write(tmp_path / "claims.csv", csv_text(*(f"{r},,," for r in (*GOOD, *FINDING)), header=header))
+    noted = [w["problem"] for w in run_json(path)["input_warnings"]]
+    for name, column in (("mod1", "modifier_1"), ("mod_2", "modifier_2"), ("dx3", "diagnosis_3")):
+        assert any(f"column '{name}' is not a claims column and is ignored; did you mean '{column}'?" in n
+                   for n in noted), noted
+    assert not any("notes" in n for n in noted), noted
+
+
 def test_a_folder_says_which_files_it_did_not_read(tmp_path: Path) -> None:
     # A .837i file (an 837I export's own extension) is read as X12; a .tsv, a .bak and a file without
     # an extension are not read, and each gets an input warning (they were skipped silently).

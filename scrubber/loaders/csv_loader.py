@@ -34,6 +34,7 @@ from __future__ import annotations
 import csv
 import difflib
 import functools
+import re
 import sys
 import unicodedata
 from collections import Counter
@@ -125,6 +126,9 @@ def ignored_notices(header: list[str], known: frozenset[str] = CLAIM_COLUMNS, ki
         elif (normal := _normalise_header(name)) in known:
             # (a JSON key is read as written: "MODIFIER_1" named no field and its JZ went unseen, probe 26C D2)
             hint = f"; did you mean '{normal}'? (keys are read as written, in lower case)"
+        elif (alias := _export_alias(normal)) in known:
+            # (an export's short name: "MOD1" or "Mod 1" dropped every modifier without a word, probe 28C D2)
+            hint = f"; did you mean '{alias}'?"
         else:
             # (as written and in lower case: "MODIFER_1" is a misspelling in capitals, review 26E D6)
             scores = {k: max(_likeness(name, k), _likeness(normal, k)) for k in known}
@@ -134,6 +138,20 @@ def ignored_notices(header: list[str], known: frozenset[str] = CLAIM_COLUMNS, ki
             hint = f"; did you mean '{min(k for k, v in scores.items() if v == best)}'?"  # diagnosis: diagnosis_1
         out.append(f"{noun} '{name}' is not a {kind} {noun} and is ignored{hint}")
     return out
+
+
+# Short names exports give numbered claim columns ("MOD1", "Mod 1", "DX2", "ICD_3"), as normalised
+# (:func:`_normalise_header`): the claims column each stands for.
+_EXPORT_ALIASES = ((re.compile(r"^mod(?:ifier)?_?0?([1-4])$"), "modifier_{}"),
+                   (re.compile(r"^(?:dx|diag|icd(?:_?10)?)_?0?([1-4])$"), "diagnosis_{}"))
+
+
+def _export_alias(normal: str) -> str | None:
+    """The claims column an export's short name (normalised) stands for, else None."""
+    for pattern, column in _EXPORT_ALIASES:
+        if m := pattern.match(normal):
+            return column.format(m.group(1))
+    return None
 
 
 def _likeness(name: str, known: str) -> float:
