@@ -36,8 +36,11 @@ def shown(text: str) -> str:
     """``text`` as a warning quotes it: each invisible control shown as ``[U+200F]`` (:func:`show_invisible`),
     then what no terminal line may hold as U+FFFD (:func:`printable`). In this order: the direction marks
     are both invisible and unprintable, and a warning naming "U+200F" quoted the name with U+FFFD (probe
-    28A D8)."""
-    return printable(show_invisible(text))
+    28A D8); a control character likewise (``[U+001F]``: "MEDI\ufffdCARE" named U+001F, probe 28C D8)."""
+    return printable(_CONTROL.sub(lambda m: f"[U+{ord(m.group()):04X}]", show_invisible(text)))
+
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
 def undecodable_byte(text: str) -> str | None:

@@ -44,9 +44,13 @@ def odd_characters(payer: str) -> str | None:
     and matches none of them, so the claim silently took another policy (probe 27C D5: MEDICARE with a
     Cyrillic E was scrubbed under DEFAULT). Accents of one script (SANTÉ) are plain text."""
     key = payer_key(payer)
+    # (a control character inside the name, which the key reads as a space: "MEDI\x1fCARE" took DEFAULT
+    # without a word, probe 28C D8)
+    controls = [ch for ch in payer.strip() if unicodedata.category(ch) == "Cc"]
     hidden = [ch for ch in key if unicodedata.category(ch) in ("Cf", "Co", "Cn")]
-    if hidden:
-        return ", ".join(dict.fromkeys(f"U+{ord(ch):04X} {unicodedata.name(ch, 'UNNAMED')}" for ch in hidden))
+    if hidden or controls:
+        return ", ".join(dict.fromkeys(f"U+{ord(ch):04X} {unicodedata.name(ch, 'CONTROL CHARACTER')}"
+                                       for ch in (*controls, *hidden)))
     scripts = [_script(ch) for ch in key if ch.isalpha()]
     if len(set(scripts)) < 2:
         return None

@@ -118,3 +118,17 @@ def test_a_direction_mark_in_a_payer_name_is_quoted_as_the_mark_it_is_named(tmp_
     assert odd[0].startswith("payer 'MEDICARE[U+200F]'") and "U+200F RIGHT-TO-LEFT MARK" in odd[0], odd[0]
     assert odd[1].startswith("payer 'MEDI[U+200B]CARE'"), odd[1]
     assert not any("\ufffd" in w for w in odd)
+
+
+def test_a_control_character_inside_a_payer_name_is_named(tmp_path: Path) -> None:
+    """Probe 28C D8: MEDICARE split by a unit separator or NEL (read as a space by the policy match) took
+    DEFAULT without a word. Such a name is warned with the character shown, as a format character is.
+    Near miss: MEDICARE with a plain space inside is a payer name of its own, not warned."""
+    rows = [LINE.format(claim=f"C{i}", line=1, payer=payer) for i, payer in enumerate(
+        ["MEDI\x1fCARE", "MEDI\x85CARE", "MEDI CARE"])]
+    path = tmp_path / "payers.csv"
+    path.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
+    odd = sorted(w["problem"] for w in scrub([str(path)]).input_warnings if w["problem"].startswith("payer "))
+    assert len(odd) == 2, odd
+    assert odd[0].startswith("payer 'MEDI[U+001F]CARE'") and "holds U+001F CONTROL CHARACTER" in odd[0], odd[0]
+    assert odd[1].startswith("payer 'MEDI[U+0085]CARE'") and "scrubbed under the DEFAULT policy" in odd[1], odd[1]
