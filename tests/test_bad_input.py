@@ -230,6 +230,12 @@ def test_missing_required_column(tmp_path: Path) -> None:
     path = write(tmp_path / "nounits.csv", csv_text("G1,1,MG,AETNA,,11,2026-02-10,96365,,300,D80.0,,,", header=header))
     line = assert_file_error(scrub(path), path, "missing required column", "units")
     assert "found:" in line
+    # (probe 28C D10: a column named claim_id and a zero-width space is shown as such, not as the claim_id
+    # the error says is missing)
+    hidden = write(tmp_path / "hidden.csv", csv_text("G1,1,MG,AETNA,,11,2026-02-10,96365,,1,300,D80.0,,,",
+                                                    header=HEADER.replace("claim_id", "claim_id\u200b", 1)))
+    line = assert_file_error(scrub(hidden), hidden, "missing required column(s): claim_id")
+    assert "found: claim_id[U+200B], line_number" in line and "\u200b" not in line
 
 
 # Contract: file-level.

@@ -44,7 +44,7 @@ from pathlib import Path
 import polars as pl
 
 from scrubber.canonical import takes_as_read
-from scrubber.errors import InputError, decoded, display_name, undecodable_byte
+from scrubber.errors import InputError, decoded, display_name, shown, undecodable_byte
 from scrubber.loaders.csv_count import CsvCount, count_csv, first_not_utf8, polars_path
 from scrubber.schema import (
     LOADER_COLUMNS,
@@ -183,7 +183,8 @@ def _check_header(header: list[str], path: Path, required: tuple[str, ...] = REQ
         raise InputError(f"duplicate column(s) in header: {', '.join(dupes)}", str(path))
     missing = [c for c in required if c not in header]
     if missing:
-        found = ", ".join(h for h in header if not h.startswith("_unnamed_"))
+        # (an invisible character shown: "claim_id\u200b" read as the missing claim_id, probe 28C D10)
+        found = ", ".join(shown(h) for h in header if not h.startswith("_unnamed_"))
         hint = ""
         if required == REQUIRED_COLUMNS and {"claim_id", "line_number"} <= set(header) and set(header) & set(
                 RECORD_COLUMNS):
