@@ -102,6 +102,12 @@ def check_letters_folder(folder: str, pattern: str, outputs: dict[str, str], rea
     an earlier run's letters after the run would delete it (an input named appeal-x.html was deleted,
     and so was the run's own --html report). Checked before anything is read."""
     root = _resolved(folder)
+    # (the letters' folder named as another output's file: the folder was made, then the report could
+    # not be written over it, and the next run's --html found a folder; probe 28C D7)
+    for option, path in outputs.items():
+        if option != "--letters" and path != STDOUT and _same_file(_resolved(path), root):
+            raise UsageError(f"{option} and --letters both write {path} (a file and a folder of letters); give "
+                             "each output its own path")
     for kind, path in _beside_letters(outputs, reads):
         where = {(_resolved(str(Path(path).parent)), Path(path).name), (_resolved(path).parent, _resolved(path).name)}
         if any(parent == root and fnmatch.fnmatchcase(name, pattern) for parent, name in where):

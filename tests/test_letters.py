@@ -157,3 +157,25 @@ def test_a_drug_line_whose_route_finding_recodes_the_push_is_still_appealed(tmp_
     letter = {x["claim_id"]: x for x in letters_payload(result)}["H303"]
     assert [(x["check_id"], x["line_number"]) for x in letter["justified"]] == [("units-over-mue", 2)]
     assert all(x["line_number"] != 2 for x in letter["corrected"])
+
+
+def test_a_letters_folder_named_as_another_outputs_file_is_refused_before_anything_is_made(tmp_path: Path) -> None:
+    """Probe 28C D7: --html X --letters X made the folder X, then refused the report "it is a folder;
+    nothing was written", and the next run's --html X found a folder. Refused up front, nothing made.
+    Near miss: the letters beside the report, in a folder of their own, are written."""
+    from click.testing import CliRunner
+
+    from scrubber.cli import main
+
+    claims = tmp_path / "claims.csv"
+    claims.write_text("\n".join([HEADER, *ROWS]) + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    for option in ("--html", "--json"):
+        same = CliRunner().invoke(main, ["check", str(claims), "--no-config", "--fail-on", "never",
+                                         option, str(out / "r.html"), "--letters", str(out / "r.html")])
+        assert same.exit_code == 2 and f"{option} and --letters both write" in same.output, same.output
+        assert not (out / "r.html").exists()
+    apart = CliRunner().invoke(main, ["check", str(claims), "--no-config", "--fail-on", "never",
+                                      "--html", str(out / "r.html"), "--letters", str(out / "letters")])
+    assert apart.exit_code == 0, apart.output
+    assert (out / "r.html").is_file() and any((out / "letters").glob("appeal-*.html"))
