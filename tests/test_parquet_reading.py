@@ -49,6 +49,26 @@ def test_one_zone_reads_as_its_wall_clock_time(tmp_path: Path) -> None:
     assert "09:00-11:45 = 165 min" in result.findings.item(0, "message")
 
 
+def test_a_naive_start_beside_a_zoned_stop_is_refused_with_its_reason(tmp_path: Path) -> None:
+    """Probe 28C D3: a start stored without a zone (New York wall clock) beside its stop in UTC was read
+    09:00-16:45, every infusion hours too long, 100 findings for the sample's 44, without a word. Which
+    zone the naive one was written in cannot be told: the file is refused, naming both columns. Near
+    miss: both naive (the file's wall-clock time) is read."""
+    import pytest
+
+    from scrubber.errors import InputError
+
+    path = _claims(tmp_path / "half.parquet", "UTC")
+    pl.read_parquet(path).with_columns(pl.col("infusion_start").dt.replace_time_zone(None)).write_parquet(path)
+    with pytest.raises(InputError, match="infusion_start stored without a time zone beside infusion_stop in UTC"):
+        scrub([str(path)])
+    naive = tmp_path / "naive.parquet"
+    pl.read_parquet(path).with_columns(pl.col("infusion_stop").dt.convert_time_zone("America/New_York")
+                                       .dt.replace_time_zone(None)).write_parquet(naive)
+    result = scrub([str(naive)], select=["unit-miscalculation"])
+    assert result.summary["rows_checked"] == 2 and result.findings.height == 0
+
+
 def test_a_modifier_given_in_both_forms_is_read_once(tmp_path: Path) -> None:
     """Probe 27C D8: a file with modifier_1..4 and a modifiers list read each code twice ("GY, GY"). Near
     miss: two different codes, one in each form, are both read."""

@@ -233,10 +233,27 @@ def _scan(path: Path) -> tuple[pl.LazyFrame, list[str]]:
             # A text "modifiers" column ("JZ") read as no modifiers gave a false "neither JZ nor JW"
             # (probe 22B): a list column holds one code per element, else the numbered columns do.
             raise InputError(not_a_code_list(name, str(dtype)), str(path))
+    _mixed_zones(dict(zip(normalised, lf.collect_schema().dtypes(), strict=True)), str(path))
     # A column named like one the loader adds (load_error, source_row, row_id, source) or any other
     # unknown column is not read, as in a CSV: kept under a name of its own, with a notice.
     read_as = [n if n in _KNOWN else f"_extra_{i}" for i, n in enumerate(normalised)]
     return lf.rename(dict(zip(names, read_as, strict=True))), read_as
+
+
+def _mixed_zones(dtypes: dict[str, pl.DataType], source: str) -> None:
+    """Refuse a file whose timestamps are some with a time zone and some without (a pipeline that
+    localised one column): which zone the naive one was written in cannot be told, so no infusion's
+    minutes can be (probe 28C D3: a New York wall-clock start beside its UTC stop read 09:00-16:45 for
+    09:00-11:45, 100 findings for 44, without a word). Several zones are read in one
+    (:func:`_one_zone`); none, the file's wall-clock time. A date column is a date in its own zone."""
+    stamps = {name: dtype.time_zone for name, dtype in dtypes.items()
+              if isinstance(dtype, pl.Datetime) and name not in _DATE_ONLY}
+    naive = [name for name, zone in stamps.items() if zone is None]
+    zoned = [f"{name} in {zone}" for name, zone in stamps.items() if zone is not None]
+    if naive and zoned:
+        raise InputError(f"{', '.join(naive)} stored without a time zone beside {', '.join(zoned)}: the zone the "
+                         "first was written in cannot be told, so no infusion's minutes can; write every timestamp "
+                         "in one zone, or all without one", source)
 
 
 def _first_line(exc: BaseException) -> str:
