@@ -634,12 +634,12 @@ def policies_used(lines: pl.DataFrame, rejected: pl.DataFrame | None = None,
     return used
 
 
-def split_claim_parts(lines: pl.DataFrame) -> dict[str, int]:
+def split_claim_parts(lines: pl.DataFrame, rejected: pl.DataFrame | None = None) -> dict[str, int]:
     """:func:`split_claim_warnings` as parts that add up (keyed by claim id, then the warning as JSON): a
     claim's lines are in one Spark partition, and the driver words them in the local engine's order."""
     import json
 
-    return {f"{w['claim']}\x1f{json.dumps(w['warning'])}": 1 for w in _split_claims(lines)}
+    return {f"{w['claim']}\x1f{json.dumps(w['warning'])}": 1 for w in _split_claims(lines, rejected)}
 
 
 def split_claim_warnings_of(parts: dict[str, int]) -> list[dict[str, str]]:
@@ -649,23 +649,32 @@ def split_claim_warnings_of(parts: dict[str, int]) -> list[dict[str, str]]:
     return [json.loads(key.split("\x1f", 1)[1]) for key in sorted(parts)]
 
 
-def split_claim_warnings(lines: pl.DataFrame) -> list[dict[str, str]]:
+def split_claim_warnings(lines: pl.DataFrame, rejected: pl.DataFrame | None = None) -> list[dict[str, str]]:
     """:func:`_split_claims`' warnings, in claim order."""
-    return [w["warning"] for w in _split_claims(lines)]
+    return [w["warning"] for w in _split_claims(lines, rejected)]
 
 
-def _split_claims(lines: pl.DataFrame) -> list[dict[str, Any]]:
+def _split_claims(lines: pl.DataFrame, rejected: pl.DataFrame | None = None) -> list[dict[str, Any]]:
     """Per claim id whose checked lines come from several input files that give it different lines (a
     line number one file holds and another does not; ``claim`` and ``warning``): read as one claim, its lines
     together (review 27C D4: two exports reusing a claim id, or a corrected claim given beside its
     original without a frequency code, were merged without a word; one X12 file rejects a CLM01 given
-    twice with other content). Only where the batch has several files; a few claims."""
+    twice with other content). Only where the batch has several files; a few claims. Each file's lines
+    are those it gives, a copy merged into another file's line (``rejected``, :data:`scrubber.canonical.
+    MERGED_COPY`) included: the checked lines alone named a file by the lines it was kept for, so the
+    warning followed the files' order (probe 28C D6)."""
     if "source" not in lines.columns or not lines.height:
         return []
+    if rejected is not None and rejected.height and {"source", "claim_id", "line_number"} <= set(rejected.columns):
+        merged = rejected.filter(merged_copies(rejected)).select(
+            "source", "claim_id", pl.col("line_number").cast(lines.schema["line_number"], strict=False))
+        if merged.height:
+            lines = pl.concat([lines.select("source", "claim_id", "line_number"),
+                               merged.cast({"source": lines.schema["source"], "claim_id": lines.schema["claim_id"]})])
     sources = lines.get_column("source")
     if not (sources != sources.first()).any():  # (one file: a comparison, 0.01 s of 2M lines; n_unique 0.03 s)
         return []
-    per_file = lines.group_by("claim_id", "source").agg(pl.col("line_number").sort().alias("_lines"))
+    per_file = lines.group_by("claim_id", "source").agg(pl.col("line_number").unique().sort().alias("_lines"))
     several = per_file.filter(pl.len().over("claim_id") > 1).filter(
         pl.col("_lines").n_unique().over("claim_id") > 1)
     out = []
@@ -783,7 +792,7 @@ def scrub(
                f"{m['read']} were read: rows may be missing from the check"} for m in mismatched]
     # (a records file's columns not read but named like documentation: warned as a claims file's are)
     record_notices = [{"source": loaded.source, "problem": n} for n in loaded.notices] if loaded is not None else []
-    times = [*_unusable_times(enriched), *split_claim_warnings(canon.lines)]
+    times = [*_unusable_times(enriched), *split_claim_warnings(canon.lines, canon.rejected)]
     # --strict validates X12 inputs only: said when there is none, not silently a no-op.
     unvalidated = ([{"source": "--strict", "problem": "no input is an X12 837 file, and --strict validates X12 "
                      "files only: nothing more was validated"}]

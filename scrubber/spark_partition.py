@@ -171,7 +171,7 @@ def partition_outputs(plan: PartitionPlan, frame: pl.DataFrame) -> pl.DataFrame:
     # (payer names no policy matches as they look: warned on the driver)
     parts[ODD_PAYERS] = odd_payers(enriched)
     # (a claim id given by several files with other lines: its lines are in this partition)
-    parts[SPLIT_CLAIMS] = split_claim_parts(canon.lines)
+    parts[SPLIT_CLAIMS] = split_claim_parts(canon.lines, canon.rejected)
     frames = [
         _shaped(FINDING, findings),
         _shaped(REJECTED, rejected.rename({c: f"{REJECTED_PREFIX}{c}" for c in rejected.columns})),

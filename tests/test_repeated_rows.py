@@ -339,6 +339,13 @@ def test_a_claim_id_given_by_two_files_with_other_lines_is_said(tmp_path: Path) 
     first = _write_raw(tmp_path / "a.csv", [header, lines[0]])
     both = _write_raw(tmp_path / "b.csv", [header, *lines])
     warned = [w for w in scrub([str(first), str(both)]).input_warnings if "given by several files" in w["problem"]]
-    assert len(warned) == 1 and "b.csv line 2" in warned[0]["problem"]
+    assert len(warned) == 1 and "a.csv line 1; " in warned[0]["problem"], warned
+    assert "b.csv lines 1, 2)" in warned[0]["problem"], warned
+    # (probe 28C D6: the same in the other order; each file named by the lines it gives, a copy merged into
+    # the other file's line included: the order a.csv, b.csv named b.csv "line 2", and b.csv, a.csv warned
+    # nothing)
+    other = [w["problem"] for w in scrub([str(both), str(first)]).input_warnings
+             if "given by several files" in w["problem"]]
+    assert other == [warned[0]["problem"]], other
     again = _write_raw(tmp_path / "c.csv", [header, *lines])
     assert not [w for w in scrub([str(both), str(again)]).input_warnings if "given by several files" in w["problem"]]
