@@ -1044,8 +1044,10 @@ def _duplicate_reasons(candidates: pl.DataFrame, typed: pl.DataFrame, failed: pl
         pl.col("_where").sort_by("row_id").str.join(", ").alias("_rows"))
     dup = dup.join(first, on=key, how="left")
     same = pl.col("_differ") == ""
-    good_repeat = same & (pl.col("row_id") != pl.col("_first_row_id")) & ~pl.col("_bad")
-    repeats = dup.filter(good_repeat).get_column("row_id")
+    # (a row failing its own rules whose readable values are the kept line's is rejected for its reason,
+    # but names no line the encounter does not have: its encounter is not "beside a rejected row", probe
+    # 28C D5: a copy with units "70 units" took the kept line's own no_jw_jz away, counted not evaluated)
+    repeats = dup.filter(same & (pl.col("row_id") != pl.col("_first_row_id"))).get_column("row_id")
     # (the kept row's values, each the first a good copy gives in row order: the kept row's own where it
     # has one; the copies agree wherever two give one, or they differ and none is kept. Lists too: a
     # claim's own diagnosis list is null on a CSV row and given by its 837 copy, review 26E D1)

@@ -349,3 +349,23 @@ def test_a_claim_id_given_by_two_files_with_other_lines_is_said(tmp_path: Path) 
     assert other == [warned[0]["problem"]], other
     again = _write_raw(tmp_path / "c.csv", [header, *lines])
     assert not [w for w in scrub([str(both), str(again)]).input_warnings if "given by several files" in w["problem"]]
+
+
+def test_a_copy_failing_its_own_rule_does_not_take_the_kept_lines_findings(tmp_path: Path) -> None:
+    """Probe 28C D5: beside a checked J1459 line (no JZ: no_jw_jz), a copy of it whose units read
+    "70 units" is rejected for them, and the kept line's own finding went (its encounter "beside a
+    rejected row", not evaluated). Its readable values are the kept line's: it names no line the
+    encounter does not have. Near miss: a failing row of that line with another code still leaves the
+    line's two rows rejected (which is the line cannot be told), nothing of it checked."""
+    header = "claim_id,line_number,member_id,payer,place_of_service,date_of_service,procedure_code,units,charge," \
+             "diagnosis_1,billing_provider,drug_dose_mg"
+    admin = "C1,1,M1,MEDICARE,11,2026-03-02,96365,1,300,D80.0,1234567893,"
+    drug = "C1,2,M1,MEDICARE,11,2026-03-02,J1459,70,7000,D80.0,1234567893,35000"
+    copy = _write_raw(tmp_path / "copy.csv", [header, admin, drug, drug.replace(",70,", ",70 units,")])
+    result = scrub([str(copy)], select=["missing-modifier"])
+    assert result.summary["rejected_rows"] == 1 and "units" in result.rejected.item(0, "reason")
+    assert result.findings.select("line_number", "reason").rows() == [(2, "no_jw_jz")]
+    assert result.summary["by_check"]["missing-modifier"]["lines_not_evaluated"] == 0
+    other = _write_raw(tmp_path / "other.csv", [header, admin, drug, drug.replace(",J1459,70,", ",J1561,70 units,")])
+    result = scrub([str(other)], select=["missing-modifier"])
+    assert result.findings.height == 0 and result.summary["rejected_rows"] == 2 and result.summary["rows_checked"] == 1
