@@ -286,11 +286,29 @@ def test_invalid_json(tmp_path: Path, content: str, word: str) -> None:
 # Contract: file-level.
 @pytest.mark.parametrize(
     "content",
-    ['{"patients": []}', "[1, 2, 3]", '"claims"', "42", '{"claims": 5}', '{"claims": []}', "[]", '[{"a": 1}]'],
+    ['{"patients": []}', "[1, 2, 3]", '"claims"', "42", '{"claims": 5}', '[{"a": 1}]'],
 )
 def test_json_that_is_not_claims(tmp_path: Path, content: str) -> None:
     path = write(tmp_path / "other.json", content)
     assert_file_error(scrub(path), path)
+
+
+@pytest.mark.parametrize("content", ['{"claims": []}', "[]"])
+def test_an_empty_claims_list_is_a_file_of_no_rows_as_a_header_alone_is(tmp_path: Path, content: str) -> None:
+    """Probe 28C D9: an empty JSON claims list beside other inputs stopped the run (exit 2, none of their
+    rows checked), while a CSV header alone passed in silence. Both are a file of no rows: said with an
+    input warning, the other inputs checked; alone, nothing could be checked (exit 2), as before."""
+    path = write(tmp_path / "empty.json", content)
+    header_only = write(tmp_path / "header.csv", HEADER + "\n")
+    alone = scrub(path)
+    assert_no_traceback(alone)
+    assert alone.exit_code == 2 and "nothing could be checked" in alone.stderr, alone.stderr
+    good = write(tmp_path / "good.csv", csv_text(*GOOD))
+    for empty in (path, header_only):
+        doc = run_json(good, empty)
+        assert doc["summary"]["rows_checked"] == len(GOOD)
+        assert any("this file holds no claim rows" in w["problem"] and w["source"].endswith(Path(empty).name)
+                   for w in doc["input_warnings"]), doc["input_warnings"]
 
 
 # Contract: file-level.

@@ -113,6 +113,9 @@ _NO_CLAIMS = re.compile(rb'(\{[ \t\r\n]*"claims"[ \t\r\n]*:[ \t\r\n]*\[[ \t\r\n]
                         rb'|[^\r\n\[{]*claim_id[^\r\n]*)[ \t\r\n]*')
 
 
+NO_CLAIM_ROWS = "no claim rows (an empty claims list, or a header without rows)"
+
+
 def _foreign_content(path: Path) -> str | None:
     """'an administration records file' or 'findings written by scrub' when the first bytes say so."""
     try:
@@ -125,7 +128,7 @@ def _foreign_content(path: Path) -> str | None:
         return None  # read as claims: the reader names the problem
     start = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if len(head) < _SNIFF_BYTES and _NO_CLAIMS.fullmatch(start):
-        return "no claim rows (an empty claims list, or a header without rows)"
+        return NO_CLAIM_ROWS
     if start[:1] == b"{":
         key = start[1:].lstrip(b" \t\r\n")
         if key.startswith(b'"findings"'):
@@ -311,6 +314,8 @@ def open_file(path: Path) -> FileReader:
         if foreign is not None and "findings" in foreign:
             raise InputError(f"this file holds {foreign}", name)
         header, fast_ok, count, notices = csv_loader.open_csv(path)
+        if foreign == NO_CLAIM_ROWS:  # (said, as a JSON file's empty claims list is: probe 28C D9)
+            notices = [*notices, f"this file holds {foreign}"]
 
         def slow(first: int) -> Iterator[pl.DataFrame]:
             return csv_loader.slow_batches(path, header, first, count.swallowed, count.nul)
@@ -330,14 +335,22 @@ def open_file(path: Path) -> FileReader:
         from scrubber.loaders import parquet_loader
 
         lf, _ = parquet_loader.open_parquet(path)
-        return FileReader(path, fmt, lambda first: parquet_loader.batches(path, lf, first),
-                          notices=parquet_loader.column_notices(path))
+        notices = parquet_loader.column_notices(path)
+        if parquet_loader.row_count(path) == 0:  # (said, as a CSV header alone is: probe 28C D9)
+            notices = [*notices, "this file holds no claim rows (a table without rows)"]
+        return FileReader(path, fmt, lambda first: parquet_loader.batches(path, lf, first), notices=notices)
     if fmt == "json":
         from scrubber.loaders.json_loader import key_notices, load_json
 
         document = _json_document(path)
-        if _opens_an_object(document) and _foreign_content(path):
-            raise InputError(f"this file holds {_foreign_content(path)}", name)
+        foreign = _foreign_content(path)
+        if foreign == NO_CLAIM_ROWS:
+            # (an empty claims list is a file of no rows, as a CSV header alone is: noted, the other inputs
+            # checked; it stopped the run, probe 28C D9)
+            return FileReader(path, fmt, lambda first: iter([pl.DataFrame(schema=RAW_FRAME_SCHEMA)]),
+                              notices=[f"this file holds {foreign}"], counted_rows=0)
+        if _opens_an_object(document) and foreign:
+            raise InputError(f"this file holds {foreign}", name)
         loaded, counted = load_json(path, document, 0)
         notices: list[str] = key_notices(document)
         del document

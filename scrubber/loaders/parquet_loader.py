@@ -266,6 +266,11 @@ def open_parquet(path: Path) -> tuple[pl.LazyFrame, list[str]]:
     return _scan(path)
 
 
+def row_count(path: Path) -> int:
+    """The rows the file holds, from its metadata."""
+    return int(pl.scan_parquet(path, glob=False).select(pl.len()).collect().item())
+
+
 def column_notices(path: Path) -> list[str]:
     """A notice per column named like something the loader adds: not read (as in a CSV)."""
     names = normalised_names(pl.scan_parquet(path, glob=False).collect_schema().names())
