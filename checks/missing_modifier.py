@@ -177,7 +177,7 @@ from scrubber.text import number
 
 # The facts every JW/JZ finding carries (templates use those of their reason).
 _FACTS = ["product", "dose", "waste", "unit_mg", "waste_units", "admin_units", "admin_line", "jz_to", "jw_lines",
-          "jz_lines",
+          "jz_note", "jz_lines",
           "dose_lines", "waste_jw_lines", "drop", "keep", "jz_from", "jw_from", "billed", "excess_units",
           "jw_claim", "jw_line", "jw_dos", "jw_units", "dose_claim", "dose_line", "dose_dos", "risk_rows", "dose_words"]
 
@@ -233,7 +233,8 @@ def _jw_apart_from_dose(drugs: pl.LazyFrame) -> pl.DataFrame:
         list(schema)).collect().cast(schema)  # type: ignore[arg-type]
 
 
-def _moved_jw_line(alone: pl.LazyFrame, apart: pl.DataFrame) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+def _moved_jw_line(alone: pl.LazyFrame, apart: pl.DataFrame, drugs: pl.LazyFrame
+                   ) -> tuple[pl.LazyFrame, pl.LazyFrame]:
     """``alone`` (the dose lines' findings) with ``waste_jw_line_apart`` where the dose's waste has no
     JW line on its claim and date (:data:`_MOVABLE`) but a JW line of the drug apart from its dose
     (:func:`_jw_apart_from_dose`, not billed twice, its dose's waste billable) is elsewhere in the
@@ -288,6 +289,7 @@ def _moved_jw_line(alone: pl.LazyFrame, apart: pl.DataFrame) -> tuple[pl.LazyFra
         *(pl.when(moved).then(pl.col(c)).alias(c) for c in ("jw_claim", "jw_line", "jw_dos", "jw_units")),
         pl.when(moved & undocumented).then(pl.col("dose_words")).alias("dose_words"),
     ).drop("_n_doses", "_carrier").collect()
+    alone = _with_jz_parts(alone, drugs)
     # The other JW lines apart from the dose whose finding moves the first: its discarded amount, billed again.
     taken = alone.filter(pl.col("reason").str.starts_with("waste_jw_line_apart")).select(
         *keys, "_jw_row", pl.col("claim_id").alias("dose_claim"), pl.col("line_number").alias("dose_line"),
@@ -296,6 +298,25 @@ def _moved_jw_line(alone: pl.LazyFrame, apart: pl.DataFrame) -> tuple[pl.LazyFra
         "row_id", pl.lit("jw_apart_billed_by_moved").alias("reason"), "code_idx",
         *(c for c in schema if c not in ("row_id", "reason", "code_idx")))
     return alone.drop("_jw_row").lazy(), again.lazy().cast(schema)  # type: ignore[arg-type]
+
+
+def _with_jz_parts(alone: pl.DataFrame, drugs: pl.LazyFrame) -> pl.DataFrame:
+    """``alone`` with ``jz_note`` on the moves beside a dose line documenting no amounts
+    (``waste_jw_line_apart_undocumented``): the drug's other lines on the claim and date that carry JZ,
+    which the JW line moved beside them contradicts (", and remove JZ from line 3"), else "". Probe 28A
+    D5: x41-JZ and x30 with the JW line on the visit's other claim moved it beside line 4 and left the
+    JZ on line 3, "JZ contradicts JW" on the next run. A few rows, or none."""
+    moved = alone.filter(pl.col("reason") == "waste_jw_line_apart_undocumented")
+    if not moved.height:
+        return alone.with_columns(pl.lit("").alias("jz_note"))
+    keys = moved.select("cd_key", "code_idx").unique()
+    jz = drugs.filter(pl.col("is_jz") & ~pl.col("is_jw")).join(keys.lazy(), on=["cd_key", "code_idx"]).group_by(
+        "cd_key", "code_idx").agg(pl.col("line_number").sort().cast(pl.String).str.join(", ").alias("_jz"),
+                                  pl.len().alias("_n")).collect()
+    note = pl.when(pl.col("_jz").is_not_null() & (pl.col("reason") == "waste_jw_line_apart_undocumented")).then(
+        pl.format(", and remove JZ from line{} {}", pl.when(pl.col("_n") > 1).then(pl.lit("s")).otherwise(pl.lit("")),
+                  "_jz")).otherwise(pl.lit(""))
+    return alone.join(jz, on=["cd_key", "code_idx"], how="left").with_columns(note.alias("jz_note")).drop("_jz", "_n")
 
 
 def _single_dose(lines: pl.LazyFrame) -> pl.LazyFrame:
@@ -512,7 +533,7 @@ def _jwjz(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         pl.when(pl.col("dose_lines").is_not_null()).then(pl.concat_str("reason", pl.lit("_lines")))
         .otherwise("reason").alias("reason"),
     )
-    alone, again = _moved_jw_line(alone, apart)
+    alone, again = _moved_jw_line(alone, apart, drugs)
     # The product's name (text) on the findings only; each part has the facts of its reasons (the
     # others are null in the concatenation).
     def facts(part: pl.LazyFrame) -> pl.LazyFrame:
@@ -525,8 +546,15 @@ def _jwjz(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
     # (the facts of the JW line apart from its dose, typed whether or not any is found)
     found = found.with_columns(pl.lit(None, dtype).alias(c) for c, dtype in _APART_FACTS.items()
                                if c not in found.columns).cast({c: t for c, t in _APART_FACTS.items()})
+    if "jz_note" not in found.columns:  # (no move beside an undocumented dose: _with_jz_parts not run)
+        found = found.with_columns(pl.lit("").alias("jz_note"))
     if found.height and rejected_codes_in_masks(lines):  # (rejected rows' codes in the masks: a few batches)
         found = _without_rejected_lift(found, lines)
+    # (the discarded amount as the words name it: "the 400 mg discarded", or where the record documents
+    # none, as a JW line apart from an 837 visit's dose bills it, "the discarded amount": "[waste?] mg",
+    # probe 28A D5)
+    found = found.with_columns(pl.when(pl.col("waste").is_not_null()).then(pl.format(
+        "the {} mg discarded", number(pl.col("waste")))).otherwise(pl.lit("the discarded amount")).alias("discarded"))
     if not found.height:  # (a left join of an empty frame: the streaming engine's panic, see enrich)
         return found.lazy().with_columns(pl.lit(None, pl.String).alias("jw_code"))
     # The JW line a fix adds, named for the flagged lines only, after the rules (a list column carried

@@ -85,3 +85,29 @@ def test_a_jw_line_weighs_its_waste_against_the_doses_in_all_with_the_discard_on
     assert "x72 in all" in over["message"] and over["suggested_fix"].startswith("Bill J1459 x71 in all on lines 1, 2")
     assert [r[2:] for r in rows if r[0] == "SW3"] == [("unit-miscalculation", "drug_under"),
                                                       ("missing-modifier", "jw_not_billable_use_jz")]
+
+
+def test_a_jw_line_moved_beside_an_undocumented_dose_in_parts_takes_the_jz_off_the_other_part(tmp_path) -> None:
+    """Probe 28A D5: J1459 x41-JZ and x30 (no amounts, as an 837 sends them) with the visit's JW line on
+    another claim: the move beside line 3 left the JZ on line 2, and the next run said JZ contradicts JW.
+    The move names it. And the JZ line beside a JW line whose dose documents no amounts was told to keep
+    "the [waste?] mg discarded" with JW: "the discarded amount". Near miss: without a JZ part, no note."""
+    path = tmp_path / "parts.csv"
+    path.write_text("\n".join([
+        HEADER,
+        "NA,1,MN1,MEDICARE,11,2026-03-02,J1459,JZ,41,4100,D80.0,44206043810,,,PCN1",
+        "NA,2,MN1,MEDICARE,11,2026-03-02,J1459,,30,3000,D80.0,44206043820,,,PCN1",
+        "NB,1,MN1,MEDICARE,11,2026-03-02,J1459,JW,1,100,D80.0,,,,PCN2",
+        "N2,1,MN2,MEDICARE,11,2026-03-02,J1459,JZ,41,4100,D80.0,44206043810,,,PCN3",
+        "N2,2,MN2,MEDICARE,11,2026-03-02,J1459,,30,3000,D80.0,44206043820,,,PCN3",
+        "N2,3,MN2,MEDICARE,11,2026-03-02,J1459,JW,1,100,D80.0,,,,PCN3",
+        "N3A,1,MN3,MEDICARE,11,2026-03-02,J1459,,71,7100,D80.0,44206043810,,,PCN4",
+        "N3B,1,MN3,MEDICARE,11,2026-03-02,J1459,JW,1,100,D80.0,,,,PCN5",
+    ]) + "\n", encoding="utf-8")
+    found = scrub([str(path)], select=["missing-modifier"]).findings
+    fixes = {(r["claim_id"], r["reason"]): r["suggested_fix"] for r in found.iter_rows(named=True)}
+    moved = fixes[("NA", "waste_jw_line_apart_undocumented")]
+    assert "and do not append JZ there, and remove JZ from line 1; if the record" in moved, moved
+    assert fixes[("N2", "jz_and_jw_lines")] == "Remove JZ from line 1 (claim N2): line(s) 3 bill the discarded " \
+                                               "amount with JW."
+    assert "remove JZ" not in fixes[("N3A", "waste_jw_line_apart_undocumented")]
