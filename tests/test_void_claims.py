@@ -92,3 +92,22 @@ def test_a_rebill_without_its_primary_is_reported_not_anchored_by_the_voided_ori
     path.write_text("\n".join([_REBILL, *_visit("R48", "1"), *_visit("R49", "8"), *rebill]) + "\n", encoding="utf-8")
     found = scrub([str(path)]).findings.select("claim_id", "check_id").rows()
     assert found == [("R50", "addon-without-primary")]
+
+
+def test_the_reports_share_of_claims_with_findings_is_of_the_claims_scrubbed(tmp_path: Path) -> None:
+    """Probe 28D D6: an original, its void, the rebill and another claim: the report read "2 of 4 claims
+    (50%)", the void and the claim it cancels in the count though neither is scrubbed (and neither's
+    charges billed). The share is of the claims scrubbed, and the two are said. Near miss: without a
+    void, all claims and no such sentence."""
+    from scrubber.output.html_report import render_html
+
+    path = tmp_path / "claims.csv"
+    path.write_text("\n".join([_REBILL, *_visit("R58", "1"), *_visit("R59", "8"), *_visit("R60", "1", hours="5"),
+                               *_visit("R61", "1", member="OTHER", hours="5")]) + "\n", encoding="utf-8")
+    page = render_html(scrub([str(path)]))
+    assert "2 of 2 claims scrubbed</strong> (100%)" in page
+    assert "2 void or voided claim(s) were read and not scrubbed" in page
+    path.write_text("\n".join([_REBILL, *_visit("R60", "1", hours="5"), *_visit("R61", "1", member="OTHER")]) + "\n",
+                    encoding="utf-8")
+    page = render_html(scrub([str(path)]))
+    assert "1 of 2 claims scrubbed</strong> (50%)" in page and "void or voided" not in page
