@@ -262,6 +262,10 @@ def _diagnoses(values: Any, where: str, source: str) -> tuple[str, ...]:
     """A coverage list: ICD-10-CM codes, normalised as claim diagnoses are (with or without the dot
     after the category; stored undotted) and held to the same format rule."""
     texts = _texts(values, where, source)
+    if where.startswith("coverage.lists.") and not texts:
+        # (an empty list covers nothing: refused as "unknown list" by the setting naming it, probe 28C B7)
+        raise PolicyError(f"'{where}' is empty: a coverage list names the diagnoses it covers (e.g. [\"D80.0\"])",
+                          source)
     codes = pl.DataFrame({"v": list(texts)}, schema={"v": pl.String()}).select(diagnosis_value(pl.col("v")))
     for given, code in zip(values, codes.to_series(), strict=True):
         if not re.fullmatch(DIAGNOSIS_RE, code):

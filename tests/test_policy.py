@@ -289,6 +289,9 @@ def test_a_policy_can_replace_a_coverage_list_inline(tmp_path, write_csv) -> Non
         # A covered list no setting names would be read by nothing: refused.
         ('name = "X"\npayers = ["ACME"]\n[coverage.lists]\nMYLIST = ["D80.0"]\n',
          "'coverage.lists.MYLIST' is defined but no setting names it"),
+        # An empty list covers nothing (probe 28C B7: refused as an "unknown list" by the setting naming it).
+        ('name = "X"\npayers = ["ACME"]\n[coverage]\nother = ["MYLIST"]\n[coverage.lists]\nMYLIST = []\n',
+         "'coverage.lists.MYLIST' is empty"),
         # Settings no rule of the policy reads (probe 21B): KX never required, JW and JZ never required.
         ('name = "X"\npayers = ["ACME"]\n[kx]\naccepted = ["KX"]\n', "'kx.accepted' is set but KX is never"),
         ('name = "X"\npayers = ["ACME"]\nextends = "MEDICARE"\n[kx]\nrequired_from = false\naccepted = ["KX"]\n',
