@@ -1023,6 +1023,10 @@ def _duplicate_reasons(candidates: pl.DataFrame, typed: pl.DataFrame, failed: pl
     # and 96366-JW are other lines, reviews 22E, 22F).
     lists = {c for c, t in dup.schema.items() if c in content and isinstance(t, pl.List) and c != "modifiers"}
     given = {c: pl.when(pl.col(c).list.len() > 0).then(pl.col(c)) if c in lists else pl.col(c) for c in content}
+    if "modifiers" in given:
+        # (the same modifiers in another order are the same line: no rule reads their order, and an 837 and
+        # an export order them differently, pricing modifiers first; probe 28C B11: both copies rejected)
+        given["modifiers"] = pl.col("modifiers").list.sort()
     # A claim frequency left blank is an original (FORMATS.md: 1 original, 7 replacement, 8 void), unless
     # another line of the same copy gives one (an export writing claim values on a claim's first line
     # only; review 27D D2): an original and its replacement under one claim id are two claims, not one

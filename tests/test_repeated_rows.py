@@ -369,3 +369,19 @@ def test_a_copy_failing_its_own_rule_does_not_take_the_kept_lines_findings(tmp_p
     other = _write_raw(tmp_path / "other.csv", [header, admin, drug, drug.replace(",J1459,70,", ",J1561,70 units,")])
     result = scrub([str(other)], select=["missing-modifier"])
     assert result.findings.height == 0 and result.summary["rejected_rows"] == 2 and result.summary["rows_checked"] == 1
+
+
+def test_the_same_modifiers_in_another_order_are_the_same_line(tmp_path: Path) -> None:
+    """Probe 28C B11: a line given by two files with its modifiers in another order (an export's JB, KX, JZ
+    and its 837's JZ, KX, JB) had both copies rejected "differ in modifiers": no rule reads their order.
+    Merged, the same findings in either order of the files. Near miss: another modifier is another line."""
+    header = "claim_id,line_number,member_id,payer,place_of_service,date_of_service,procedure_code,modifier_1," \
+             "modifier_2,units,charge,diagnosis_1,billing_provider"
+    first = _write_raw(tmp_path / "a.csv", [header, "C1,1,M1,AETNA,11,2026-03-02,96365,XS,59,1,100,D80.0,1234567893"])
+    again = _write_raw(tmp_path / "b.csv", [header, "C1,1,M1,AETNA,11,2026-03-02,96365,59,XS,1,100,D80.0,1234567893"])
+    for files in ([first, again], [again, first]):
+        result = scrub([str(f) for f in files])
+        assert (result.summary["rows_checked"], result.summary["merged_rows"]) == (1, 1), result.rejected.to_dicts()
+    other = _write_raw(tmp_path / "c.csv", [header, "C1,1,M1,AETNA,11,2026-03-02,96365,59,,1,100,D80.0,1234567893"])
+    result = scrub([str(first), str(other)])
+    assert result.summary["rows_checked"] == 0 and "differ in modifiers" in result.rejected.item(0, "reason")
