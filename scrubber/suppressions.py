@@ -143,6 +143,12 @@ def _entry(item: dict[str, Any], number: int, path: str, known_checks: list[str]
         raise UsageError(f"{where}: give either an id or a pattern (check/claim/member/payer/code), not both", path)
     if "id" not in item and not has_pattern:
         raise UsageError(f"{where}: needs an id or a pattern (check, claim, member, payer, code)", path)
+    globs = [k for k in PATTERN_KEYS if k != "check" and k in item]
+    if "check" not in item and globs and all(set(item[k].strip()) <= {"*"} for k in globs):
+        # (member = "*" waived every finding of every run without a word, probe 28C B6)
+        raise UsageError(f"{where}: {' and '.join(f'{k} = {item[k]!r}' for k in globs)} matches every finding: name "
+                         "the check, claim, member, payer or code it waives (a waiver of everything hides every "
+                         "finding of every run)", path)
     finding_id = item.get("id")
     if finding_id is not None:
         finding_id = finding_id.strip().lower()

@@ -129,6 +129,11 @@ def test_first_entry_in_file_order_wins(tmp_path: Path, sample) -> None:
     ('[[suppress]]\nid = "0123456789ab"\nclaim = "C1"\nreason = "x"\nby = "y"\nexpires = 2027-01-01\n',
      "either an id or a pattern"),
     ('[[suppress]]\nreason = "x"\nby = "y"\nexpires = 2027-01-01\n', "needs an id or a pattern"),
+    # (a pattern matching every finding waived every finding of every run without a word: probe 28C B6)
+    ('[[suppress]]\nmember = "*"\nreason = "x"\nby = "y"\nexpires = 2027-01-01\n',
+     "member = '*' matches every finding"),
+    ('[[suppress]]\nclaim = "**"\npayer = "*"\nreason = "x"\nby = "y"\nexpires = 2027-01-01\n',
+     "claim = '**' and payer = '*' matches every finding"),
     ('[[suppress]]\nid = "0123456789ab"\nreason = "x"\nby = "y"\nexpires = "soon"\n', "must be a date"),
     # (a date and time, as a policy's dates refuse it: probe 19B)
     ('[[suppress]]\nid = "0123456789ab"\nreason = "x"\nby = "y"\nexpires = 2027-01-01T00:00:00\n',
@@ -293,3 +298,12 @@ def test_a_waiver_shadowed_by_an_earlier_one_is_not_called_stale(tmp_path: Path)
     sup = write(tmp_path / "sup2.toml", entry(check="route-mismatch") + entry(check="route-mismatch", claim="PCN-2006"))
     result = run("check", SAMPLE, "--suppressions", sup, "--json", "-", "--fail-on", "never")
     assert "that one lasts as long, so this one never applies (delete it, or put it first)" in result.stderr
+
+
+def test_a_wildcard_beside_a_check_or_another_pattern_is_a_waiver_of_those(tmp_path: Path, sample) -> None:
+    """Near miss of the match-all refusal (probe 28C B6): member = "*" beside a check waives that check's
+    findings, and beside a claim pattern that claim's."""
+    f = sample.findings
+    check = f.get_column("check_id").to_list()[0]
+    by_check = apply(f, suppress(tmp_path, entry(check=check, member="*")))
+    assert by_check.suppressed.height == f.filter(pl.col("check_id") == check).height
