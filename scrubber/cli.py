@@ -542,6 +542,13 @@ class CheckRun:
                            ignore=value["ignore"], strict=o.strict, suppressions=suppressions, progress=self._progress)
         if self._progress is not None:
             self._progress.finish()
+        if named["ignore"] != "--ignore" or named["select"] != "--select":
+            # (an idle ignore named as the user wrote it: a config file's key, not an --ignore never given;
+            # probe 28C B10)
+            for warning in result.input_warnings:
+                if warning.get("source") == "--ignore":
+                    warning["source"] = named["ignore"]
+                    warning["problem"] = warning["problem"].replace("--select", named["select"])
         if self._stdin_path:
             from scrubber.masking import STDIN_NAME, relabel_sources
 

@@ -182,6 +182,22 @@ def test_a_config_ignore_beside_a_command_line_select_names_where_each_came_from
     assert f"--select and {project / 'scrubber.toml'}: ignore leave no check to run" in result.output
 
 
+def test_an_idle_config_ignore_is_named_as_the_config_files_key(project: Path) -> None:
+    """Probe 28C B10: a config file's ignore that a command-line --select leaves out was warned as an
+    "--ignore" the user never gave. Named as the config file's key. Near miss: an idle --ignore given on
+    the command line is named as the option."""
+    import json
+
+    (project / "scrubber.toml").write_text('ignore = ["route-mismatch"]\n')
+    result = run("check", SAMPLE, "--select", "units-over-mue", "--json", "-", "--fail-on", "never")
+    warned = [w for w in json.loads(result.stdout)["input_warnings"] if "changes nothing" in w["problem"]]
+    assert [w["source"] for w in warned] == [f"{project / 'scrubber.toml'}: ignore"], warned
+    result = run("check", SAMPLE, "--no-config", "--select", "units-over-mue", "--ignore", "route-mismatch",
+                 "--json", "-", "--fail-on", "never")
+    warned = [w for w in json.loads(result.stdout)["input_warnings"] if "changes nothing" in w["problem"]]
+    assert [w["source"] for w in warned] == ["--ignore"], warned
+
+
 def test_a_config_ignoring_every_check_names_only_the_ignore(project: Path) -> None:
     """No --select given: the message named one anyway ("--select and c.toml: ignore leave...", probe
     19B)."""
