@@ -408,19 +408,33 @@ def lone_administrations(lines: pl.LazyFrame, rows: pl.DataFrame) -> pl.DataFram
     two initial pushes for one ED visit), so hospital lines are never lone. The one service of its kind
     is the initial one (CPT reports the first service with the initial code): addon-without-primary
     reports a lone 96367 as 96365 (:func:`checks.addon_without_primary._the_only_service`), and a lone
-    96367 of 10 minutes is the initial push, 96374 (:func:`outranked_push`)."""
+    96367 of 10 minutes is the initial push, 96374 (:func:`outranked_push`). A standalone service given
+    by no IV route (96372, 96401, 96402: an injection, no part of the IV hierarchy nor a primary of an IV
+    add-on) beside it leaves it the only IV service (probe 28A B2: 96375 beside 96372 was "bill the
+    primary"; its initial push is 96374)."""
     if not rows.height:
         return pl.DataFrame(schema={"row_id": pl.Int64})
+    aside = _not_iv_standalone()
     mine = lines.filter(pl.col("row_id").is_in(rows.get_column("row_id").implode()) & ~pl.col("is_inst"))
     if "enc_rejected_mask" in lines.collect_schema():
         mine = mine.filter(pl.col("enc_rejected_mask").fill_null(0) == 0)
-    mine = mine.filter(pl.col("enc_admin_mask") == code("adm_bit").cast(pl.UInt64)).select("row_id", "enc_key")
+    mine = mine.filter((pl.col("enc_admin_mask") & ~pl.lit(aside, pl.UInt64)) == code("adm_bit").cast(pl.UInt64)
+                       ).select("row_id", "enc_key")
     mine = mine.collect()
     if not mine.height:
         return pl.DataFrame(schema={"row_id": pl.Int64})
-    admin = lines.filter(pl.col("enc_key").is_in(mine.get_column("enc_key").implode()) & code_is(adm_role=None)
+    counted = code_is(adm_role=None) & ((code("adm_bit").cast(pl.UInt64) & pl.lit(aside, pl.UInt64)) == 0)
+    admin = lines.filter(pl.col("enc_key").is_in(mine.get_column("enc_key").implode()) & counted
                          ).group_by("enc_key").agg(pl.len().alias("_admin_lines"))
     return mine.lazy().join(admin, on="enc_key").filter(pl.col("_admin_lines") == 1).select("row_id").collect()
+
+
+def _not_iv_standalone() -> int:
+    """The administration mask of the standalone codes given by no IV route (``admin_codes.csv``: role
+    standalone, ``documented_routes`` without IV: 96372, 96401, 96402)."""
+    table = reference.code_table().filter((pl.col("adm_role") == "standalone")
+                                          & ~pl.col("adm_documented_routes").list.contains("IV"))
+    return reference.admin_bits(table.get_column("procedure_code").to_list())
 
 
 def initial_push(push: pl.Expr) -> pl.Expr:

@@ -28,7 +28,8 @@ it to that code (96366 beside 96413 alone for 120 minutes under CPT's list: 9641
 unit-miscalculation recodes one that is anchored (`hours_other_family`), instead of asking for a
 primary nobody documented. A sequential add-on (96367, 96375, 96411, 96417, 96371) billed x1 (or xN
 on a line documenting one infusion, its own start and stop: review 27A D5) as the
-only administration line of its professional encounter (not documented under its floor, which
+only administration line of its professional encounter (a service given by no IV route beside it,
+96372, 96401 or 96402, aside: probe 28A B2; not documented under its floor, which
 `infusion-too-short` recodes as a push, and alone the initial push, its fix only; not beside a
 rejected administration row; not after an
 infusion of the day before that ran past midnight) is `no_primary_only_service`: the one service of its kind
