@@ -815,7 +815,8 @@ def _runs_where(rows: pl.DataFrame, runs: pl.Series, flag: pl.Series) -> pl.Data
     return rows.filter(pl.lit(runs).is_in(bad.unique().implode()))
 
 
-def _claim_level_reasons(keys: pl.DataFrame, payers: pl.Series, typed: pl.DataFrame, failed: pl.Series
+def _claim_level_reasons(keys: pl.DataFrame, payers: pl.Series, typed: pl.DataFrame, failed: pl.Series,
+                         raw_failing: pl.DataFrame | None = None
                          ) -> tuple[pl.DataFrame, pl.Series, pl.DataFrame | None]:
     """Duplicate line keys, and claims whose lines disagree on member, payer or claim type.
 
@@ -826,7 +827,7 @@ def _claim_level_reasons(keys: pl.DataFrame, payers: pl.Series, typed: pl.DataFr
     as repeats of a kept line, and the kept lines' values merged from them.
     """
     dup, claims = _claim_level_candidates(keys, payers)
-    duplicates, repeats, merged = _duplicate_reasons(dup, typed, failed)
+    duplicates, repeats, merged = _duplicate_reasons(dup, typed, failed, raw_failing)
     frames = [duplicates]
     if claims.height:
         # A claim whose lines come from several input files: say so, the usual cause is two
@@ -982,8 +983,8 @@ def merged_copies(rejected: pl.DataFrame) -> pl.Series:
     return rejected.get_column("reason").str.starts_with(MERGED_COPY).fill_null(False)
 
 
-def _duplicate_reasons(candidates: pl.DataFrame, typed: pl.DataFrame, failed: pl.Series
-                       ) -> tuple[pl.DataFrame, pl.Series]:
+def _duplicate_reasons(candidates: pl.DataFrame, typed: pl.DataFrame, failed: pl.Series,
+                       raw_failing: pl.DataFrame | None = None) -> tuple[pl.DataFrame, pl.Series]:
     """Rows that repeat a ``claim_id`` + ``line_number`` (exact text comparison), decided the same
     whatever the rows' order: rows that are the same line (every value equal) keep the first and reject
     the repeats (the same export given twice; a value one of them leaves out, as an 837 leaves out the
@@ -1048,10 +1049,14 @@ def _duplicate_reasons(candidates: pl.DataFrame, typed: pl.DataFrame, failed: pl
         pl.col("_where").sort_by("row_id").str.join(", ").alias("_rows"))
     dup = dup.join(first, on=key, how="left")
     same = pl.col("_differ") == ""
-    # (a row failing its own rules whose readable values are the kept line's is rejected for its reason,
-    # but names no line the encounter does not have: its encounter is not "beside a rejected row", probe
-    # 28C D5: a copy with units "70 units" took the kept line's own no_jw_jz away, counted not evaluated)
-    repeats = dup.filter(same & (pl.col("row_id") != pl.col("_first_row_id"))).get_column("row_id")
+    # (a row failing its own rules whose readable values are the kept line's, and whose unreadable ones
+    # the kept line gives too, is rejected for its reason but names nothing of the line the encounter
+    # does not have: its encounter is not "beside a rejected row", probe 28C D5: a copy with units "70
+    # units" took the kept line's own no_jw_jz away, counted not evaluated; but a copy whose unreadable
+    # cell the kept line leaves blank, a discarded amount "4OO", does: the line's waste is unknown,
+    # review 28E D1)
+    repeats = dup.filter(same & (pl.col("row_id") != pl.col("_first_row_id")) & (
+        ~pl.col("_bad") | ~_unread_beside_blank(dup, content, raw_failing))).get_column("row_id")
     # (the kept row's values, each the first a good copy gives in row order: the kept row's own where it
     # has one; the copies agree wherever two give one, or they differ and none is kept. Lists too: a
     # claim's own diagnosis list is null on a CSV row and given by its 837 copy, review 26E D1)
@@ -1080,6 +1085,31 @@ def _duplicate_reasons(candidates: pl.DataFrame, typed: pl.DataFrame, failed: pl
         )
         .cast(_LONG_SCHEMA)
     ), repeats, merged
+
+
+def _unread_beside_blank(dup: pl.DataFrame, content: list[str], raw_failing: pl.DataFrame | None) -> pl.Expr:
+    """On the rows of ``dup`` (with the kept row's values as ``_first_<column>``): True where a row's raw
+    text gives a value that did not read (null typed) in a column the kept row leaves blank. Without the
+    raw text of the failing rows, every failing row is taken to be such a row."""
+    if raw_failing is None or not raw_failing.height:
+        return pl.lit(True)
+    raw = raw_failing.filter(pl.col("row_id").is_in(dup.get_column("row_id").implode()))
+    cols = [c for c in content if c in raw.columns and f"_first_{c}" in dup.columns]
+
+    def given(c: str) -> pl.Expr:
+        col = pl.col(c)
+        if isinstance(raw.schema[c], pl.List):
+            return col.list.len() > 0
+        return col.cast(pl.String).str.strip_chars().str.len_chars() > 0
+
+    unread = raw.select("row_id", *[given(c).fill_null(False).alias(f"_raw_{c}") for c in cols])
+    flags = dup.select("row_id", *[pl.col(c).is_null().alias(f"_null_{c}") for c in cols],
+                       *[pl.col(f"_first_{c}").is_null().alias(f"_blank_{c}") for c in cols]).join(
+        unread, on="row_id", how="left", maintain_order="left")
+    beside = flags.select(pl.any_horizontal(
+        pl.lit(False), *[pl.col(f"_raw_{c}").fill_null(False) & pl.col(f"_null_{c}") & pl.col(f"_blank_{c}")
+                         for c in cols]).alias("_x"))
+    return pl.lit(beside.get_column("_x"))
 
 
 # --------------------------------------------------------------------------- assembling the result
@@ -1165,7 +1195,8 @@ def canonicalise(raw: pl.LazyFrame | pl.DataFrame | Iterable[Any]) -> Canonical:
     keys = _claim_keys(typed, unreadable, {name: pl.concat(v).unique() for name, v in invalid.items()})
     claim_failed, repeats, merged = _claim_level_reasons(
         keys, pl.concat([p for ps in payers.values() for p in ps] or [pl.Series([], dtype=pl.String())]).unique(),
-        typed, typed.get_column("row_id").filter(failed))
+        typed, typed.get_column("row_id").filter(failed),
+        pl.concat(raw_failing_parts, how="diagonal_relaxed") if raw_failing_parts else None)
     if merged is not None and merged.height:
         typed = typed.update(merged, on="row_id")
     typed, undecided = _fill_claim_fields(typed, keys)

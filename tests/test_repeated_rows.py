@@ -366,6 +366,13 @@ def test_a_copy_failing_its_own_rule_does_not_take_the_kept_lines_findings(tmp_p
     assert result.summary["rejected_rows"] == 1 and "units" in result.rejected.item(0, "reason")
     assert result.findings.select("line_number", "reason").rows() == [(2, "no_jw_jz")]
     assert result.summary["by_check"]["missing-modifier"]["lines_not_evaluated"] == 0
+    # (review 28E D1: a copy whose unreadable cell the kept line leaves blank, a discarded amount "4OO",
+    # may hold what the line's finding turns on: the encounter stays beside a rejected row, no "append JZ")
+    waste = _write_raw(tmp_path / "waste.csv", [header.replace("drug_dose_mg", "drug_dose_mg,drug_wasted_mg"),
+                                                admin + ",", drug + ",", drug + ",4OO"])
+    result = scrub([str(waste)], select=["missing-modifier"])
+    assert result.summary["rejected_rows"] == 1 and result.findings.height == 0
+    assert result.summary["by_check"]["missing-modifier"]["lines_not_evaluated"] == 1
     other = _write_raw(tmp_path / "other.csv", [header, admin, drug, drug.replace(",J1459,70,", ",J1561,70 units,")])
     result = scrub([str(other)], select=["missing-modifier"])
     assert result.findings.height == 0 and result.summary["rejected_rows"] == 2 and result.summary["rows_checked"] == 1
