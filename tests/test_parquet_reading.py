@@ -67,6 +67,12 @@ def test_a_naive_start_beside_a_zoned_stop_is_refused_with_its_reason(tmp_path: 
                                        .dt.replace_time_zone(None)).write_parquet(naive)
     result = scrub([str(naive)], select=["unit-miscalculation"])
     assert result.summary["rows_checked"] == 2 and result.findings.height == 0
+    # (review 28E D3: a naive timestamp in a column the scrubber does not read is no reason to refuse it)
+    extra = tmp_path / "extra.parquet"
+    pl.read_parquet(_claims(tmp_path / "both.parquet", "UTC")).with_columns(
+        pl.lit(dt.datetime(2026, 3, 3, 8, 0)).alias("exported_at")).write_parquet(extra)
+    result = scrub([str(extra)], select=["unit-miscalculation"])
+    assert result.summary["rows_checked"] == 2 and result.findings.height == 0
 
 
 def test_a_modifier_given_in_both_forms_is_read_once(tmp_path: Path) -> None:
