@@ -456,11 +456,21 @@ def _otherwise_as_timed(found: pl.DataFrame, lines: pl.LazyFrame) -> pl.DataFram
                       "adm_min_minutes", "adm_concurrent_code").with_columns(together.alias("_together")).filter(
         pl.col("adm_min_minutes").is_not_null() & (pl.col("_together") >= pl.col("adm_min_minutes").cast(pl.Int64))
     ).sort("row_id", "_together", "_oc", "_ol", descending=[False, True, False, False]).unique(
-        "row_id", keep="first", maintain_order=True).select(
+        "row_id", keep="first", maintain_order=True).with_columns(
+        # (the concurrent code once per encounter, CPT: on the first such line by claim and line; a second
+        # one run at the same time was also told "96368", and the rerun deleted it, review 28E D4)
+        pl.col("claim_id").sort_by("claim_id", "line_number").first().over("enc_key", "code_idx").alias("_cc"),
+        pl.col("line_number").sort_by("claim_id", "line_number").first().over("enc_key", "code_idx").alias("_cl"),
+    ).select(
         "row_id",
-        pl.when(pl.col("adm_concurrent_code").is_not_null()).then(pl.format(
+        pl.when(pl.col("adm_concurrent_code").is_not_null() & (pl.col("claim_id") == pl.col("_cc"))
+                & (pl.col("line_number") == pl.col("_cl"))).then(pl.format(
             "report it as {}, the concurrent infusion: its documented {} runs with claim {} line {}'s {}",
             "adm_concurrent_code", interval("s", "e"), "_oc", "_ol", interval("_os", "_oe")))
+        .when(pl.col("adm_concurrent_code").is_not_null()).then(pl.format(
+            "delete it: its documented {} runs with claim {} line {}'s {}, and the concurrent infusion ({}) is "
+            "reported once per encounter, on claim {} line {}", interval("s", "e"), "_oc", "_ol",
+            interval("_os", "_oe"), "adm_concurrent_code", "_cc", "_cl"))
         .otherwise(pl.format(
             "delete it: its documented {} runs at the same time as claim {} line {}'s {}, which reports that "
             "service", interval("s", "e"), "_oc", "_ol", interval("_os", "_oe"))).alias("_timed")).collect()

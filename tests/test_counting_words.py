@@ -127,11 +127,19 @@ def test_a_second_initial_without_its_second_site_is_reported_as_its_documented_
     rows = [line("C1", 1, "96365", "", "09:00", "10:00"), line("C1", 2, "96365", "XS", "09:05", "10:05"),
             line("C2", 1, "96360", "", "09:00", "10:00"), line("C2", 2, "96360", "XS", "09:00", "10:00"),
             line("C3", 1, "96365", "", "09:00", "10:00"), line("C3", 2, "96365", "XS", "10:00", "11:00"),
-            line("C4", 1, "96365", "", "", ""), line("C4", 2, "96365", "XS", "", "")]
+            line("C4", 1, "96365", "", "", ""), line("C4", 2, "96365", "XS", "", ""),
+            # (review 28E D4: two such lines run at the same time: 96368 once per encounter, on the first)
+            line("C5", 1, "96365", "", "09:00", "10:00"), line("C5", 2, "96365", "XS", "09:05", "10:05"),
+            line("C5", 3, "96365", "XS", "09:10", "10:10")]
     found = scrub([str(write_csv(header + "\n" + "\n".join(rows) + "\n"))], select=["units-over-mue"]).findings
     fixes = {r["claim_id"]: r["suggested_fix"] for r in found.iter_rows(named=True)
-             if r["reason"] == "second_site_over_mue"}
-    assert sorted(fixes) == ["C1", "C2", "C3", "C4"]
+             if r["reason"] == "second_site_over_mue" and r["line_number"] == 2}
+    third = found.filter((pl.col("claim_id") == "C5") & (pl.col("line_number") == 3)).item(0, "suggested_fix")
+    assert sorted(fixes) == ["C1", "C2", "C3", "C4", "C5"]
+    assert "report it as 96368, the concurrent infusion" in fixes["C5"], fixes["C5"]
+    assert third.endswith("; otherwise delete it: its documented 09:10-10:10 runs with claim C5 line 2's "
+                          "09:05-10:05, and the concurrent infusion (96368) is reported once per encounter, on "
+                          "claim C5 line 2."), third
     assert fixes["C1"].endswith("; otherwise report it as 96368, the concurrent infusion: its documented 09:05-10:05 "
                                 "runs with claim C1 line 1's 09:00-10:00."), fixes["C1"]
     assert fixes["C2"].endswith("; otherwise delete it: its documented 09:00-10:00 runs at the same time as claim C2 "
