@@ -35,7 +35,9 @@
     (`waste_jw_line_apart_undocumented`: not "append JZ" while the visit bills its waste under JW;
     review 27A D2; a dose billed in parts so is one finding naming its lines, review 27D D4);
     where the dose has its own JW line, this one bills the waste a second time and is deleted
-    (`jw_waste_billed_twice`; probe 26B D1); of two or more such JW lines apart from a dose without
+    (`jw_waste_billed_twice`; probe 26B D1), and so where no JW line is asked and the dose line bills
+    its waste in its own units (`jw_waste_billed_in_dose_units`; review 28E D2); of two or more such
+    JW lines apart from a dose without
     its own, the first (by claim, date and line) is moved and each other one is deleted, the waste
     billed once (`jw_apart_billed_by_moved`; review 26D W2); where the dose documents no discarded amount that adds a
     unit (JZ, or waste inside the rounded-up unit), there is none to bill and it is deleted
@@ -152,6 +154,7 @@ from checks._drug_lines import (
     required_from,
     siblings,
     since,
+    waste_beside_dose,
     waste_in_dose_units,
     waste_lines,
     with_doses_in_parts,
@@ -206,7 +209,8 @@ def _jw_apart_from_dose(drugs: pl.LazyFrame) -> pl.DataFrame:
     lines); a few lines, or none."""
     schema = {"row_id": pl.Int64, "enc_key": pl.UInt32, "code_idx": pl.UInt8, "jw_claim": pl.String,
               "jw_line": pl.Int32, "jw_dos": pl.Date, "jw_units": pl.Float64, "_twice": pl.Boolean,
-              "_no_waste": pl.Boolean, "dose_claim": pl.String, "dose_line": pl.Int32, "dose_dos": pl.Date}
+              "_in_units": pl.Boolean, "_no_waste": pl.Boolean, "dose_claim": pl.String, "dose_line": pl.Int32,
+              "dose_dos": pl.Date}
     apart = drugs.filter(pl.col("is_jw") & ~has_dose_line()).select(
         "row_id", "enc_key", "code_idx", "cd_key", pl.col("claim_id").alias("jw_claim"),
         pl.col("line_number").alias("jw_line"), pl.col("date_of_service").alias("jw_dos"),
@@ -216,7 +220,12 @@ def _jw_apart_from_dose(drugs: pl.LazyFrame) -> pl.DataFrame:
     keys = apart.select("enc_key", "code_idx", pl.col("cd_key").alias("_jw_cd"), pl.col("row_id").alias("_jw_row"))
     doses = _drug_lines(drugs.filter(~pl.col("is_jw")).join(keys.lazy(), on=["enc_key", "code_idx"]).filter(
         pl.col("cd_key") != pl.col("_jw_cd")))
-    with_jw = pl.col("has_jw_line")
+    # (or, where no JW line is asked, a dose line billing its waste in its own units, payable as billed
+    # there: the JW line apart bills it a second time, review 28E D2)
+    doses = with_codes(doses, "ig_single_dose", "ig_bit")
+    in_units = (waste_beside_dose() & ~jw_required() & (pl.col("waste_units") >= 1)
+                & (pl.col("units") >= pl.col("admin_units") + pl.col("waste_units"))).fill_null(False)
+    with_jw = pl.col("has_jw_line") | in_units
     # (a dose whose record documents no discarded amount that adds a unit: JZ, or waste inside the
     # rounded-up unit; review 26D D4: a JW line on the visit's other claim passed where on the dose's
     # own claim it is told to go)
@@ -226,7 +235,8 @@ def _jw_apart_from_dose(drugs: pl.LazyFrame) -> pl.DataFrame:
         return pl.coalesce(pl.col(column).filter(with_jw).first(), pl.col(column).first())
 
     per_line = doses.sort("claim_id", "date_of_service", "line_number", "row_id").group_by("_jw_row").agg(
-        with_jw.all().alias("_twice"), (no_unit & ~with_jw).all().alias("_no_waste"),
+        with_jw.all().alias("_twice"), (in_units & ~pl.col("has_jw_line")).any().alias("_in_units"),
+        (no_unit & ~with_jw).all().alias("_no_waste"),
         named("claim_id").alias("dose_claim"), named("line_number").alias("dose_line"),
         named("date_of_service").alias("dose_dos"))
     return apart.lazy().join(per_line, left_on="row_id", right_on="_jw_row", how="inner").select(
@@ -444,12 +454,14 @@ def _jwjz(lines: pl.LazyFrame, ctx: Context) -> pl.LazyFrame:
         "row_id", pl.lit(True).alias("_dose_elsewhere")).unique("row_id")
     paired = paired.join(elsewhere, on="row_id", how="left")
     apart = _jw_apart_from_dose(drugs)
-    paired = paired.join(apart.lazy().select("row_id", "_twice", "_no_waste", "dose_claim", "dose_line", "dose_dos"),
-                         on="row_id", how="left")
+    paired = paired.join(apart.lazy().select("row_id", "_twice", "_in_units", "_no_waste", "dose_claim", "dose_line",
+                                             "dose_dos"), on="row_id", how="left")
     undocumented = undocumented & pl.col("_dose_elsewhere").is_null()
     paired = paired.with_columns(
         # A JW line apart from its dose whose dose already has its own JW line: the waste billed twice.
-        pl.when(pl.col("_twice").fill_null(False)).then(pl.lit("jw_waste_billed_twice"))
+        pl.when(pl.col("_twice").fill_null(False) & pl.col("_in_units").fill_null(False))
+        .then(pl.lit("jw_waste_billed_in_dose_units"))
+        .when(pl.col("_twice").fill_null(False)).then(pl.lit("jw_waste_billed_twice"))
         # ... or whose dose documents no discarded amount that adds a unit: none to bill.
         .when(pl.col("_no_waste").fill_null(False)).then(pl.lit("jw_apart_no_billable_waste"))
         # (where the policy asks JW there: not at an exempt place, nor at home before its home date)

@@ -82,6 +82,10 @@ SCENARIOS = {
                                   "1,11,2026-02-10,J1459,JW,,1,100,,,,apart"],
     "waste_jw_line_apart_undocumented": ["1,11,2026-02-10,J1459,,,70,7000,,,IV",
                                          "1,11,2026-02-10,J1459,JW,,2,200,,,,apart"],
+    # Before JW was asked (2017): the dose line bills its waste in its own units, payable as billed, and
+    # the JW line apart bills it again (review 28E D2).
+    "jw_waste_billed_in_dose_units": ["1,11,2016-06-01,J1459,,,72,7200,35200,400,IV",
+                                      "1,11,2016-06-01,J1459,JW,,1,100,,,,apart"],
     "jw_apart_billed_by_moved": ["1,11,2026-02-10,J1459,,,71,7100,35200,800,IV",
                                  "1,11,2026-02-10,J1459,JW,,1,100,,,,apart",
                                  "2,11,2026-02-10,J1459,JW,,1,100,,,,apart"],
