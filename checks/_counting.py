@@ -48,7 +48,7 @@ from checks.unit_miscalculation import drug_units_over, sequential_units
 from scrubber import reference
 from scrubber.enrich import code, code_is, has_modifier, is_ig, with_codes
 from scrubber.grouping import shared_keys
-from scrubber.per_batch import once_per_batch
+from scrubber.per_batch import context_of, once_per_batch
 from scrubber.text import number
 from scrubber.timing import (
     HOUR,
@@ -429,6 +429,27 @@ def lone_administrations(lines: pl.LazyFrame, rows: pl.DataFrame) -> pl.DataFram
     return mine.lazy().join(admin, on="enc_key").filter(pl.col("_admin_lines") == 1).select("row_id").collect()
 
 
+def lone_pushes(lines: pl.LazyFrame, short: pl.DataFrame) -> pl.DataFrame:
+    """The ``row_id`` of the lines of ``short`` (collected: ``row_id``, ``tm_push``) documented under their
+    floor that are the only administration line of their encounter (:func:`lone_administrations`), whose
+    push is the initial one (:func:`initial_push`), unless the line's policy caps that push at 0 (then
+    it is no payable recode, as ``no_primary_only_service`` skips such a recode; review 28E D5: the rerun
+    deleted the 96374 the fix asked). The policies' caps are the run's (:func:`scrubber.per_batch.
+    context_of`); ``infusion-too-short`` and ``addon-without-primary`` read the same rows."""
+    lone = lone_administrations(lines, short.select("row_id"))
+    kept = context_of(lines)
+    caps = getattr(kept, "policy_caps", None)
+    if not lone.height or caps is None:
+        return lone
+    unpaid = caps.filter(pl.col("cap") == 0).select("policy", pl.col("procedure_code").alias("_push")).collect()
+    if not unpaid.height:
+        return lone
+    pushes = short.lazy().join(lone.lazy(), on="row_id", how="semi").select(
+        "row_id", initial_push(pl.col("tm_push")).alias("_push")).join(
+        lines.select("row_id", "policy"), on="row_id")
+    return pushes.join(unpaid.lazy(), on=["policy", "_push"], how="anti").select("row_id").collect()
+
+
 def _not_iv_standalone() -> int:
     """The administration mask of the standalone codes given by no IV route (``admin_codes.csv``: role
     standalone, ``documented_routes`` without IV: 96372, 96401, 96402)."""
@@ -483,7 +504,7 @@ def outranked_push(lines: pl.LazyFrame, short: pl.DataFrame) -> pl.LazyFrame:
     outranked_line = pl.col("_outranked").fill_null(False)
     ahead = outranked_line | pl.col("promote_code").is_not_null()
     # (a lone sequential infusion is the first service: 96367 of 10 minutes alone is 96374, not 96375, 27D B2)
-    lone = lone_administrations(lines, short.select("row_id")).with_columns(pl.lit(True).alias("_lone")).lazy()
+    lone = lone_pushes(lines, short).with_columns(pl.lit(True).alias("_lone")).lazy()
     push = (pl.when(ahead).then(sequential_push(pl.col("tm_push")))
             .when(pl.col("_lone").fill_null(False)).then(initial_push(pl.col("tm_push")))
             .otherwise(pl.col("tm_push")))

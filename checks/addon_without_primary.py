@@ -200,14 +200,14 @@ def _pushes(lines: pl.LazyFrame, orphans: pl.DataFrame) -> pl.DataFrame:
     ``infusion-too-short``, ``observation-counted-as-infusion``): ``row_id``, and ``_lone``, the only
     administration line of its encounter (:func:`checks._counting.lone_administrations`), whose push
     is the initial one (:func:`checks._counting.outranked_push`)."""
-    from checks._counting import floored_infusions, lone_administrations, under_floor  # (it imports this module)
+    from checks._counting import floored_infusions, lone_pushes, under_floor  # (it imports this module)
 
     if not orphans.height:
         return pl.DataFrame(schema={"row_id": pl.Int64, "_lone": pl.Boolean})
     short = floored_infusions(lines).filter(under_floor() & pl.col("row_id").is_in(
-        orphans.get_column("row_id").implode())).select("row_id").collect()
-    lone = lone_administrations(lines, short).get_column("row_id")
-    return short.with_columns(pl.col("row_id").is_in(lone.implode()).alias("_lone"))
+        orphans.get_column("row_id").implode())).select("row_id", "tm_push").collect()
+    lone = lone_pushes(lines, short).get_column("row_id")
+    return short.select("row_id", pl.col("row_id").is_in(lone.implode()).alias("_lone"))
 
 
 def _the_only_service(lines: pl.LazyFrame, ctx: Context, orphans: pl.DataFrame) -> pl.LazyFrame:

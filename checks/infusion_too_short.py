@@ -3,7 +3,8 @@
 **infusion-too-short** (error). An infusion line whose documented minutes, without observation, are
 below its floor: 96365, 96367, 96413 or 96417 with T <= 15 (an infusion of 15 minutes or less is a
 push: use 96374, 96375, 96409, 96411, the initial push 96374 or 96409 for a sequential infusion
-line that is the only administration line of its practitioner encounter; where the line can only
+line that is the only administration line of its practitioner encounter (where its policy pays
+it); where the line can only
 be an immune globulin's (the
 encounter bills one and no other IV or SC infusion of it, long enough or untimed, can carry it),
 never a push, the fix is the documented times instead); 96360 with T <= 30 (hydration of 30 minutes

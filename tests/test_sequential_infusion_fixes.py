@@ -546,3 +546,17 @@ def test_the_other_family_recode_under_a_cap_says_what_the_record_supports_and_w
             claim]["suggested_fix"], rows[claim]["suggested_fix"]
     assert "supports 96415 x3 not yet billed" in rows["F4"]["message"] and "policy pays" not in rows["F4"][
         "suggested_fix"]
+
+
+def test_a_lone_short_infusion_is_not_sent_to_an_initial_push_the_policy_pays_no_unit_of(tmp_path) -> None:
+    """Review 28E D5: a lone 96367 of 10 minutes was told "bill 96374" under a policy capping 96374 at 0,
+    and the rerun deleted it. Such a recode is none (as no_primary_only_service skips one): the push named
+    is the sequential one, beside addon-without-primary's. Near miss: another payer's is 96374."""
+    claims = tmp_path / "claims.csv"
+    claims.write_text("\n".join([HEADER, _line("LC1", 1, "96367", 1, "09:00", "09:10", payer="CAPCO"),
+                                 _line("LC2", 1, "96367", 1, "09:00", "09:10")]) + "\n")
+    policy = tmp_path / "capco.toml"
+    policy.write_text('name = "CAPPED"\nextends = "DEFAULT"\npayers = ["CAPCO"]\n[caps]\n"96374" = 0\n')
+    found = scrub([str(claims)], [str(policy)], select=["infusion-too-short"]).findings
+    fixes = {r["claim_id"]: r["suggested_fix"] for r in found.iter_rows(named=True)}
+    assert fixes["LC1"].startswith("Bill 96375 x1 instead of 96367") and fixes["LC2"].startswith("Bill 96374 x1")
