@@ -186,6 +186,14 @@ def waste_beside_dose() -> pl.Expr:
             & ~pl.col("enc_unreadable") & _jw_jz_apply())
 
 
+def waste_paid_with_dose() -> pl.Expr:
+    """:func:`waste_beside_dose` where the policy asks no JW line there (:func:`jw_required`): the waste
+    billed in the dose line's own units is payable as billed (IOM 100-04 ch.17 s.40). unit-miscalculation
+    allows its units (``drug_over_with_waste``), and missing-modifier deletes a JW line apart that bills
+    it again (``jw_waste_billed_in_dose_units``): one condition, read by both."""
+    return waste_beside_dose() & ~jw_required()
+
+
 def waste_in_dose_units(billed: pl.Expr, dose: pl.Expr, waste: pl.Expr, unit: pl.Expr, due: pl.Expr) -> pl.Expr:
     """The dose's line (or lines, ``billed`` in all) bill the documented dose and its billable waste
     together, ceil(dose / unit) + the waste's units exactly, on lines ``due`` (:func:`waste_beside_dose`;

@@ -154,9 +154,9 @@ from checks._drug_lines import (
     required_from,
     siblings,
     since,
-    waste_beside_dose,
     waste_in_dose_units,
     waste_lines,
+    waste_paid_with_dose,
     with_doses_in_parts,
 )
 from checks._first_rule import first_rule, rule_value
@@ -223,7 +223,7 @@ def _jw_apart_from_dose(drugs: pl.LazyFrame) -> pl.DataFrame:
     # (or, where no JW line is asked, a dose line billing its waste in its own units, payable as billed
     # there: the JW line apart bills it a second time, review 28E D2)
     doses = with_codes(doses, "ig_single_dose", "ig_bit")
-    in_units = (waste_beside_dose() & ~jw_required() & (pl.col("waste_units") >= 1)
+    in_units = (waste_paid_with_dose() & (pl.col("waste_units") >= 1)
                 & (pl.col("units") >= pl.col("admin_units") + pl.col("waste_units"))).fill_null(False)
     with_jw = pl.col("has_jw_line") | in_units
     # (a dose whose record documents no discarded amount that adds a unit: JZ, or waste inside the

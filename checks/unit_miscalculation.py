@@ -130,11 +130,11 @@ from checks._drug_lines import (
     GROUP,
     doses_in_parts,
     jw_billing_the_dose,
-    jw_required,
     siblings,
     waste_beside_dose,
     waste_in_dose_units,
     waste_lines,
+    waste_paid_with_dose,
     with_doses_in_parts,
 )
 from scrubber import reference
@@ -185,7 +185,7 @@ def _drug_findings(lines: pl.LazyFrame) -> pl.LazyFrame:
     # both are over both ("bill the dose's units" dropped the payable waste's).
     paid = pl.col("_waste_paid")
     judged = judged.with_columns(_payable_waste(pl.col("doc_dose"), pl.col("doc_waste"), pl.col("ig_unit_mg"),
-                                                waste_beside_dose() & ~jw_required()).alias("_waste_paid")).filter(
+                                                waste_paid_with_dose()).alias("_waste_paid")).filter(
         ~((pl.col("units") > expected) & (pl.col("units") <= expected + paid)))
     split = split.with_columns(_payable_waste(pl.col("dose"), pl.col("waste"), pl.col("unit_mg"),
                                               pl.col("_waste_paid")).alias("_waste_paid")).filter(
@@ -329,7 +329,7 @@ def _split_doses(ig: pl.LazyFrame, lines: pl.LazyFrame) -> pl.LazyFrame:
         pl.when(pl.col("drug_wasted_mg").is_not_null().any()).then(pl.col("drug_wasted_mg").sum()).otherwise(
             pl.col("doc_waste").sort_by("line_number").drop_nulls().first()).alias("waste"),
         waste_beside_dose().all().alias("_waste_beside"),
-        (waste_beside_dose() & ~jw_required()).all().alias("_waste_paid"),
+        waste_paid_with_dose().all().alias("_waste_paid"),
         pl.col("ig_unit_mg").first().alias("unit_mg"),
         pl.col("ig_product").first().alias("product"),
         pl.coalesce(pl.col("row_id").filter(own.is_null()).sort_by(pl.col("line_number").filter(own.is_null())).last(),

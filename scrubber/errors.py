@@ -9,8 +9,10 @@ import re
 # controls (ESC starts ANSI sequences that recolour or rewrite the screen), DEL, the line and paragraph
 # separators, and the bidirectional marks and overrides that make a text read differently from what it
 # says ("PCN-1\u202e1002"). The one definition: the terminal and the rejected rows' reasons use it too.
-UNPRINTABLE = "[\x00-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+_C0_C1 = "\x00-\x1f\x7f-\x9f"  # the control characters, DEL among them
+UNPRINTABLE = f"[{_C0_C1}\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
 _UNPRINTABLE = re.compile(UNPRINTABLE)
+_CONTROL = re.compile(f"[{_C0_C1}]")
 
 
 def printable(text: str) -> str:
@@ -39,8 +41,6 @@ def shown(text: str) -> str:
     28A D8); a control character likewise (``[U+001F]``: "MEDI\ufffdCARE" named U+001F, probe 28C D8)."""
     return printable(_CONTROL.sub(lambda m: f"[U+{ord(m.group()):04X}]", show_invisible(text)))
 
-
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
 def undecodable_byte(text: str) -> str | None:
